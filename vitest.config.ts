@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// One runner for every workspace. Integration tests start real daemons, so
+// keep concurrency modest on a 2-core machine.
+export default defineConfig({
+  test: {
+    include: ["{schema,sdk,server,cli,provider,test}/**/*.test.ts"],
+    exclude: ["**/node_modules/**"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
