@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { IpolicyInfoSchema, ParamDictSchema, TagListSchema } from "./common.js";
+
+/** `GET /2/info` (rapi-reference §7.1). */
+export const ClusterInfoSchema = z.looseObject({
+  software_version: z.string(),
+  protocol_version: z.number().int(),
+  config_version: z.number().int(),
+  os_api_version: z.number().int(),
+  export_version: z.number().int(),
+  vcs_version: z.string(),
+  architecture: z.array(z.string()),
+  name: z.string(),
+  master: z.string(),
+  default_hypervisor: z.string().nullable(),
+  enabled_hypervisors: z.array(z.string()),
+  hvparams: z.record(z.string(), ParamDictSchema),
+  os_hvp: z.record(z.string(), z.unknown()),
+  beparams: z.record(z.string(), ParamDictSchema),
+  osparams: z.record(z.string(), z.unknown()),
+  ipolicy: IpolicyInfoSchema,
+  nicparams: z.record(z.string(), ParamDictSchema),
+  ndparams: ParamDictSchema,
+  diskparams: z.record(z.string(), ParamDictSchema),
+  candidate_pool_size: z.number().int(),
+  max_running_jobs: z.number().int().optional(),
+  max_tracked_jobs: z.number().int().optional(),
+  mac_prefix: z.string(),
+  master_netdev: z.string(),
+  master_netmask: z.number().int(),
+  use_external_mip_script: z.boolean(),
+  volume_group_name: z.string().nullable(),
+  drbd_usermode_helper: z.string().nullable(),
+  file_storage_dir: z.string().nullable(),
+  shared_file_storage_dir: z.string().nullable(),
+  gluster_storage_dir: z.string().nullable().optional(),
+  maintain_node_health: z.boolean(),
+  ctime: z.number().nullable(),
+  mtime: z.number().nullable(),
+  uuid: z.string(),
+  tags: TagListSchema,
+  uid_pool: z.array(z.tuple([z.number().int(), z.number().int()])),
+  default_iallocator: z.string(),
+  default_iallocator_params: ParamDictSchema,
+  reserved_lvs: z.array(z.string()),
+  primary_ip_version: z.number().int(),
+  prealloc_wipe_disks: z.boolean(),
+  hidden_os: z.array(z.string()),
+  blacklisted_os: z.array(z.string()),
+  enabled_disk_templates: z.array(z.string()),
+  install_image: z.string().optional(),
+  instance_communication_network: z.string().optional(),
+  zeroing_image: z.string().optional(),
+  compression_tools: z.array(z.string()).optional(),
+  enabled_user_shutdown: z.boolean().optional(),
+  vg_name: z.string().nullable().optional(),
+  drbd_helper: z.string().nullable().optional(),
+});
+export type ClusterInfo = z.infer<typeof ClusterInfoSchema>;
+
+/** `GET /2/features`. */
+export const FeatureListSchema = z.array(z.string());
+export type FeatureList = z.infer<typeof FeatureListSchema>;
