@@ -1,0 +1,5 @@
+export * from "./config/objects.js";
+export * from "./rpc/calls.js";
+export * from "./errors.js";
+export * from "./config/job.js";
+export * from "./objects/index.js";

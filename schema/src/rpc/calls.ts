@@ -1,0 +1,224 @@
+// The node daemon's RPC calls (master → noded over HTTPS, cluster certificate
+// on both sides), as Ganeti's rpc_defs: one row per call with its argument and
+// result shapes and a timeout. The noded serves POST /<name> with the args as a
+// JSON body and answers {"ok": true, "result": ...} or {"ok": false, "error":
+// "message"}. Node-side code never reads the cluster config: the master sends
+// everything a call needs.
+import { z } from "zod";
+
+const Params = z.record(z.string(), z.unknown());
+
+/** A disk as the node sees it: enough to create/find the backing storage. */
+export const RpcDiskSchema = z.object({
+  uuid: z.string(),
+  dev_type: z.string(), // file | sharedfile | plain | ...
+  size: z.number().int(), // MiB
+  mode: z.enum(["rw", "ro"]),
+  name: z.string().nullable(),
+  /** For file/sharedfile: [driver, absolute path of the image file]. */
+  logical_id: z.array(z.unknown()),
+  params: Params,
+});
+export type RpcDisk = z.infer<typeof RpcDiskSchema>;
+
+export const RpcNicSchema = z.object({
+  uuid: z.string(),
+  name: z.string().nullable(),
+  mac: z.string(),
+  ip: z.string().nullable(),
+  mode: z.string(),
+  link: z.string(),
+  vlan: z.string(),
+  network: z.string().nullable(),
+  network_name: z.string().nullable(),
+});
+export type RpcNic = z.infer<typeof RpcNicSchema>;
+
+/** An instance as the node sees it: filled parameters, no cluster lookups. */
+export const RpcInstanceSchema = z.object({
+  name: z.string(),
+  uuid: z.string(),
+  hypervisor: z.string(),
+  os: z.string(),
+  hvparams: Params, // filled
+  beparams: Params, // filled (maxmem, minmem, vcpus, ...)
+  osparams: Params, // filled
+  osparams_private: Params,
+  nics: z.array(RpcNicSchema),
+  disks: z.array(RpcDiskSchema),
+  disk_template: z.string(),
+  primary_node: z.string(), // node name
+  secondary_nodes: z.array(z.string()),
+  tags: z.array(z.string()),
+});
+export type RpcInstance = z.infer<typeof RpcInstanceSchema>;
+
+export const HvInstanceInfoSchema = z.object({
+  name: z.string(),
+  memory: z.number().int(), // MiB
+  vcpus: z.number().int(),
+  state: z.string(), // "running" | "paused" | "shutdown" (user-initiated)
+  time: z.number(), // seconds running
+});
+export type HvInstanceInfo = z.infer<typeof HvInstanceInfoSchema>;
+
+export const StorageUnitSchema = z.object({ type: z.string(), name: z.string() });
+
+export const NodeInfoResultSchema = z.object({
+  name: z.string(),
+  memory_total: z.number().int(), // MiB
+  memory_dom0: z.number().int(), // MiB used by the node OS
+  memory_free: z.number().int(), // MiB free for instances
+  cpu_total: z.number().int(),
+  cpu_nodes: z.number().int(),
+  cpu_sockets: z.number().int(),
+  cpu_dom0: z.number().int(),
+  storage: z.array(
+    z.object({
+      type: z.string(),
+      name: z.string(),
+      storage_size: z.number().int().nullable(), // MiB
+      storage_free: z.number().int().nullable(),
+    }),
+  ),
+  bootid: z.string(),
+});
+export type NodeInfoResult = z.infer<typeof NodeInfoResultSchema>;
+
+export const OsInfoSchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  status: z.boolean(), // valid
+  diagnose: z.string(), // why invalid, "" when valid
+  variants: z.array(z.string()),
+  parameters: z.array(z.tuple([z.string(), z.string()])),
+  api_versions: z.array(z.number().int()),
+  trusted: z.boolean(),
+});
+export type OsInfo = z.infer<typeof OsInfoSchema>;
+
+export const ConsoleInfoSchema = z.object({
+  instance: z.string(),
+  kind: z.enum(["ssh", "vnc", "spice", "msg"]),
+  message: z.string().optional(),
+  host: z.string().optional(),
+  port: z.number().int().optional(),
+  user: z.string().optional(),
+  command: z.array(z.string()).optional(),
+  display: z.number().int().optional(),
+});
+
+interface RpcCallDef<A extends z.ZodType, R extends z.ZodType> {
+  args: A;
+  result: R;
+  /** Seconds the master waits for an answer. */
+  timeout: number;
+}
+const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R, timeout = 60): RpcCallDef<A, R> => ({
+  args,
+  result,
+  timeout,
+});
+
+export const RPC_CALLS = {
+  /** Liveness and protocol check. */
+  version: call(z.object({}), z.object({ protocol_version: z.number().int(), software_version: z.string() }), 10),
+  /** Memory/CPU (real machine unless overridden in the node's settings) and storage. */
+  node_info: call(
+    z.object({ storage_units: z.array(StorageUnitSchema), hypervisor: z.string(), hvparams: Params }),
+    NodeInfoResultSchema,
+    30,
+  ),
+  /** Names of instances running on the node for the given hypervisors. */
+  instance_list: call(z.object({ hypervisors: z.array(z.string()) }), z.array(z.string()), 30),
+  /** name → runtime info for every instance running on the node. */
+  all_instances_info: call(
+    z.object({ hypervisors: z.array(z.string()) }),
+    z.record(z.string(), HvInstanceInfoSchema),
+    30,
+  ),
+  /** Runtime info of one instance, null if not running. */
+  instance_info: call(z.object({ instance: z.string(), hypervisor: z.string() }), HvInstanceInfoSchema.nullable(), 30),
+  instance_start: call(z.object({ instance: RpcInstanceSchema, startup_paused: z.boolean() }), z.null(), 300),
+  instance_shutdown: call(z.object({ instance: RpcInstanceSchema, timeout: z.number() }), z.null(), 300),
+  instance_reboot: call(
+    z.object({ instance: RpcInstanceSchema, reboot_type: z.enum(["soft", "hard", "full"]), shutdown_timeout: z.number() }),
+    z.null(),
+    300,
+  ),
+  /** Change the memory of a running instance (runtime_mem / balloon). */
+  instance_balloon_memory: call(z.object({ instance: RpcInstanceSchema, memory: z.number().int() }), z.null(), 60),
+  /** Target side: get ready to receive a migrating instance. */
+  accept_instance: call(z.object({ instance: RpcInstanceSchema, target: z.string() }), z.null(), 120),
+  /** Source side: migrate the running instance to the target node (by address). */
+  instance_migrate: call(
+    z.object({ instance: RpcInstanceSchema, target: z.string(), target_address: z.string(), live: z.boolean() }),
+    z.null(),
+    600,
+  ),
+  /** Target side: finish (success=true) or abort an incoming migration. */
+  finalize_migration_dst: call(z.object({ instance: RpcInstanceSchema, success: z.boolean() }), z.null(), 120),
+  /** Source side: drop the migrated-away instance's runtime state (or keep it on failure). */
+  finalize_migration_src: call(z.object({ instance: RpcInstanceSchema, success: z.boolean(), live: z.boolean() }), z.null(), 120),
+  /** Create the backing storage of a disk; returns the device path. */
+  blockdev_create: call(z.object({ disk: RpcDiskSchema, owner: z.string(), on_primary: z.boolean() }), z.string(), 600),
+  blockdev_remove: call(z.object({ disk: RpcDiskSchema }), z.null(), 120),
+  /** Grow by `amount` MiB (dryrun: only check space). */
+  blockdev_grow: call(z.object({ disk: RpcDiskSchema, amount: z.number().int(), dryrun: z.boolean() }), z.null(), 600),
+  /** Rename the backing storage: new logical_id. */
+  blockdev_rename: call(z.object({ disk: RpcDiskSchema, new_logical_id: z.array(z.unknown()) }), z.null(), 120),
+  /** Sizes in MiB (null for a missing disk). */
+  blockdev_getsizes: call(z.object({ disks: z.array(RpcDiskSchema) }), z.array(z.number().int().nullable()), 60),
+  /** Make disks usable; returns device paths. */
+  blockdev_assemble: call(z.object({ disk: RpcDiskSchema, instance: z.string(), on_primary: z.boolean() }), z.string(), 120),
+  blockdev_shutdown: call(z.object({ disk: RpcDiskSchema }), z.null(), 120),
+  file_storage_dir_create: call(z.object({ path: z.string() }), z.null(), 60),
+  file_storage_dir_remove: call(z.object({ path: z.string() }), z.null(), 60),
+  file_storage_dir_rename: call(z.object({ old_path: z.string(), new_path: z.string() }), z.null(), 60),
+  /** Storage units for OP_NODE_QUERY_STORAGE: rows of the requested fields. */
+  storage_list: call(
+    z.object({ su_name: z.string(), su_args: z.array(z.unknown()), name: z.string().nullable(), fields: z.array(z.string()) }),
+    z.array(z.array(z.unknown())),
+    60,
+  ),
+  storage_modify: call(z.object({ su_name: z.string(), name: z.string(), changes: Params }), z.null(), 60),
+  storage_execute: call(z.object({ su_name: z.string(), name: z.string(), op: z.string() }), z.unknown(), 60),
+  /** Every OS definition found in the search path. */
+  os_diagnose: call(z.object({ search_path: z.array(z.string()) }), z.array(OsInfoSchema), 120),
+  /** Validate an OS (and its parameters) on the node. Throws if invalid. */
+  os_validate: call(
+    z.object({ required: z.boolean(), name: z.string(), checks: z.array(z.string()), osparams: Params, search_path: z.array(z.string()) }),
+    z.boolean(),
+    120,
+  ),
+  /** Run the OS create script (reinstall: same with INSTANCE_REINSTALL=1). Returns the log file path. */
+  instance_os_add: call(
+    z.object({ instance: RpcInstanceSchema, reinstall: z.boolean(), debug: z.number().int(), search_path: z.array(z.string()) }),
+    z.string(),
+    3600,
+  ),
+  /** Run the OS rename script. */
+  instance_run_rename: call(
+    z.object({ instance: RpcInstanceSchema, old_name: z.string(), debug: z.number().int(), search_path: z.array(z.string()) }),
+    z.null(),
+    600,
+  ),
+  /** Console information for a running instance. */
+  instance_console_info: call(z.object({ instance: RpcInstanceSchema }), ConsoleInfoSchema, 30),
+  /** Power-cycle the node (fake: recorded, not performed). */
+  node_powercycle: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.string(), 30),
+  /** Cluster leaves this node: stop instances' runtime bookkeeping, forget the cluster. */
+  node_leave_cluster: call(z.object({ modify_ssh_setup: z.boolean() }), z.null(), 60),
+  /** Test helper: sleep on the node (OP_TEST_DELAY on_nodes). */
+  test_delay: call(z.object({ duration: z.number() }), z.null(), 3600),
+} as const;
+
+export type RpcCallName = keyof typeof RPC_CALLS;
+export type RpcArgs<N extends RpcCallName> = z.input<(typeof RPC_CALLS)[N]["args"]>;
+export type RpcResultOf<N extends RpcCallName> = z.output<(typeof RPC_CALLS)[N]["result"]>;
+
+/** The wire envelope of every answer. */
+export const RpcReplySchema = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);

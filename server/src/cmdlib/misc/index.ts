@@ -1,0 +1,4 @@
+// Logical units of this domain, by OP_ID.
+import type { LuTable } from "../registry.js";
+
+export const MISC_LUS: LuTable = {};

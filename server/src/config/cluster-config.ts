@@ -1,0 +1,362 @@
+// The cluster's state: one serial-numbered document, kept in memory and
+// persisted whole through the Store on every mutation. Queries read `data`
+// directly (JavaScript runs one thing at a time, so a synchronous read is a
+// consistent snapshot); LUs change it only through mutate().
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  ConfigDataSchema,
+  type ConfigData,
+  type DiskObject,
+  type GroupObject,
+  type InstanceObject,
+  type NetworkObject,
+  type NodeObject,
+  type RpcDisk,
+  type RpcInstance,
+  type RpcNic,
+} from "@ganeti-ts/schema";
+import { OpPrereqError } from "../lib/errors.js";
+import type { Store } from "../store/store.js";
+import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "./defaults.js";
+
+export const CONFIG_KEY = "config.data";
+type Params = Record<string, unknown>;
+
+/** Shallow-merge parameter dicts; later ones win; "default" is not a value. */
+export function fillDict(...layers: Array<Params | undefined>): Params {
+  const out: Params = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [k, v] of Object.entries(layer)) out[k] = v;
+  }
+  return out;
+}
+
+interface Touchable {
+  serial_no: number;
+  mtime: number | null;
+}
+
+export class ClusterConfig {
+  private writing: Promise<void> | null = null;
+  private dirty = false;
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private readonly reservedMacs = new Set<string>();
+
+  private constructor(
+    private readonly store: Store,
+    public data: ConfigData,
+    private readonly clock: () => number,
+  ) {}
+
+  static async load(store: Store, clock: () => number = () => Date.now() / 1000): Promise<ClusterConfig | null> {
+    const raw = await store.get(CONFIG_KEY);
+    if (!raw) return null;
+    const data = ConfigDataSchema.parse(JSON.parse(raw.toString("utf8")));
+    return new ClusterConfig(store, data, clock);
+  }
+
+  /** Write a brand-new config (cluster init). */
+  static async create(store: Store, data: ConfigData, clock: () => number = () => Date.now() / 1000): Promise<ClusterConfig> {
+    const cfg = new ClusterConfig(store, ConfigDataSchema.parse(data), clock);
+    await store.put(CONFIG_KEY, JSON.stringify(cfg.data));
+    return cfg;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  // ---- mutations -----------------------------------------------------------
+
+  /**
+   * Apply a synchronous change to the live document and persist it. Resolves
+   * once a write that includes the change is durable. Concurrent mutations are
+   * written together (group commit).
+   */
+  async mutate<T>(fn: (data: ConfigData) => T): Promise<T> {
+    const result = fn(this.data);
+    this.data.serial_no += 1;
+    this.data.mtime = this.clock();
+    await this.flush();
+    return result;
+  }
+
+  /** Bump an object's serial and mtime (call inside mutate). */
+  touch(obj: Touchable): void {
+    obj.serial_no += 1;
+    obj.mtime = this.clock();
+  }
+
+  private flush(): Promise<void> {
+    this.dirty = true;
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.writing) this.writing = this.writeLoop();
+    return p;
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.dirty) {
+        this.dirty = false;
+        const batch = this.waiters;
+        this.waiters = [];
+        const text = JSON.stringify(this.data);
+        try {
+          await this.store.put(CONFIG_KEY, text);
+          for (const w of batch) w.resolve();
+        } catch (err) {
+          for (const w of batch) w.reject(err);
+        }
+      }
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  // ---- identifiers -----------------------------------------------------------
+
+  newUuid(): string {
+    return randomUUID();
+  }
+
+  /** A MAC with the given (or the cluster's) prefix, unique in the cluster. */
+  generateMac(prefix?: string | null): string {
+    const pfx = prefix || this.data.cluster.mac_prefix;
+    const used = this.usedMacs();
+    for (let i = 0; i < 1000; i++) {
+      const b = randomBytes(3);
+      const mac = `${pfx}:${[...b].map((x) => x.toString(16).padStart(2, "0")).join(":")}`;
+      if (!used.has(mac) && !this.reservedMacs.has(mac)) {
+        this.reservedMacs.add(mac);
+        return mac;
+      }
+    }
+    throw new OpPrereqError("Can't generate unique MAC address", "resource_not_unique");
+  }
+
+  /** Release MACs reserved by generateMac once they are in the config (or unused). */
+  releaseMacs(macs: Iterable<string>): void {
+    for (const m of macs) this.reservedMacs.delete(m);
+  }
+
+  usedMacs(): Set<string> {
+    const used = new Set<string>();
+    for (const inst of Object.values(this.data.instances)) for (const nic of inst.nics) used.add(nic.mac.toLowerCase());
+    return used;
+  }
+
+  /** Next free network port (Ganeti: base 11000), for consoles. */
+  allocatePort(): number {
+    const used = new Set(Object.values(this.data.instances).map((i) => i.network_port));
+    let port = 11000;
+    while (used.has(port)) port++;
+    return port;
+  }
+
+  // ---- lookups -------------------------------------------------------------
+
+  get cluster() {
+    return this.data.cluster;
+  }
+  get masterNode(): NodeObject {
+    const n = this.data.nodes[this.data.cluster.master_node];
+    if (!n) throw new Error("config has no master node");
+    return n;
+  }
+  nodes(): NodeObject[] {
+    return Object.values(this.data.nodes).sort((a, b) => a.name.localeCompare(b.name));
+  }
+  instances(): InstanceObject[] {
+    return Object.values(this.data.instances).sort((a, b) => a.name.localeCompare(b.name));
+  }
+  groups(): GroupObject[] {
+    return Object.values(this.data.nodegroups).sort((a, b) => a.name.localeCompare(b.name));
+  }
+  networks(): NetworkObject[] {
+    return Object.values(this.data.networks).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  node(uuid: string): NodeObject {
+    const n = this.data.nodes[uuid];
+    if (!n) throw new OpPrereqError(`Node '${uuid}' not known`, "unknown_entity");
+    return n;
+  }
+  instance(uuid: string): InstanceObject {
+    const i = this.data.instances[uuid];
+    if (!i) throw new OpPrereqError(`Instance '${uuid}' not known`, "unknown_entity");
+    return i;
+  }
+  group(uuid: string): GroupObject {
+    const g = this.data.nodegroups[uuid];
+    if (!g) throw new OpPrereqError(`Group '${uuid}' not found`, "unknown_entity");
+    return g;
+  }
+  network(uuid: string): NetworkObject {
+    const n = this.data.networks[uuid];
+    if (!n) throw new OpPrereqError(`Network '${uuid}' not found`, "unknown_entity");
+    return n;
+  }
+  disk(uuid: string): DiskObject {
+    const d = this.data.disks[uuid];
+    if (!d) throw new OpPrereqError(`Disk '${uuid}' not known`, "unknown_entity");
+    return d;
+  }
+
+  /**
+   * Resolve a name the way Ganeti does: exact name, uuid, or a unique prefix
+   * match on the first DNS label ("node1" for "node1.example.com").
+   */
+  private expand<T extends { name: string; uuid: string }>(items: T[], name: string): T | undefined {
+    const exact = items.find((i) => i.name === name || i.uuid === name);
+    if (exact) return exact;
+    const lower = name.toLowerCase();
+    const matches = items.filter((i) => i.name.toLowerCase().startsWith(`${lower}.`));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+  findNode(name: string): NodeObject | undefined {
+    return this.expand(Object.values(this.data.nodes), name);
+  }
+  findInstance(name: string): InstanceObject | undefined {
+    return this.expand(Object.values(this.data.instances), name);
+  }
+  findGroup(name: string): GroupObject | undefined {
+    const gs = Object.values(this.data.nodegroups);
+    return gs.find((g) => g.name === name) ?? gs.find((g) => g.uuid === name);
+  }
+  findNetwork(name: string): NetworkObject | undefined {
+    const ns = Object.values(this.data.networks);
+    return ns.find((n) => n.name === name) ?? ns.find((n) => n.uuid === name);
+  }
+
+  /** Ganeti's ExpandNodeUuidAndName: throws OpPrereqError(unknown_entity). */
+  expandNode(name: string): NodeObject {
+    const n = this.findNode(name);
+    if (!n) throw new OpPrereqError(`Node '${name}' not known`, "unknown_entity");
+    return n;
+  }
+  expandInstance(name: string): InstanceObject {
+    const i = this.findInstance(name);
+    if (!i) throw new OpPrereqError(`Instance '${name}' not known`, "unknown_entity");
+    return i;
+  }
+  expandGroup(name: string): GroupObject {
+    const g = this.findGroup(name);
+    if (!g) throw new OpPrereqError(`Group '${name}' not found`, "unknown_entity");
+    return g;
+  }
+  expandNetwork(name: string): NetworkObject {
+    const n = this.findNetwork(name);
+    if (!n) throw new OpPrereqError(`Network '${name}' not found`, "unknown_entity");
+    return n;
+  }
+
+  nodeGroupOf(node: NodeObject): GroupObject {
+    return this.group(node.group);
+  }
+  groupNodes(groupUuid: string): NodeObject[] {
+    return this.nodes().filter((n) => n.group === groupUuid);
+  }
+  instanceDisks(inst: InstanceObject): DiskObject[] {
+    return inst.disks.map((u) => this.disk(u));
+  }
+  /** Primary first, then secondaries (uuids). */
+  instanceNodes(inst: InstanceObject): string[] {
+    return [inst.primary_node, ...inst.secondary_nodes];
+  }
+  primaryInstances(nodeUuid: string): InstanceObject[] {
+    return this.instances().filter((i) => i.primary_node === nodeUuid);
+  }
+  secondaryInstances(nodeUuid: string): InstanceObject[] {
+    return this.instances().filter((i) => i.secondary_nodes.includes(nodeUuid));
+  }
+
+  // ---- filled parameters -----------------------------------------------------
+
+  filledBeparams(inst: Pick<InstanceObject, "beparams">): Params {
+    return fillDict(DEFAULT_BEPARAMS, this.cluster.beparams["default"], inst.beparams);
+  }
+  filledHvparams(inst: Pick<InstanceObject, "hypervisor" | "os" | "hvparams">): Params {
+    const osName = inst.os.split("+")[0] ?? inst.os;
+    return fillDict(
+      (DEFAULT_HVPARAMS as Record<string, Params>)[inst.hypervisor],
+      this.cluster.hvparams[inst.hypervisor],
+      this.cluster.os_hvp[osName]?.[inst.hypervisor],
+      this.cluster.os_hvp[inst.os]?.[inst.hypervisor],
+      inst.hvparams,
+    );
+  }
+  filledOsparams(inst: Pick<InstanceObject, "os" | "osparams">): Params {
+    const osName = inst.os.split("+")[0] ?? inst.os;
+    return fillDict(this.cluster.osparams[osName], this.cluster.osparams[inst.os], inst.osparams);
+  }
+  filledNdparams(node: NodeObject): Params {
+    const group = this.data.nodegroups[node.group];
+    return fillDict(DEFAULT_NDPARAMS, this.cluster.ndparams, group?.ndparams, node.ndparams);
+  }
+  filledGroupNdparams(group: GroupObject): Params {
+    return fillDict(DEFAULT_NDPARAMS, this.cluster.ndparams, group.ndparams);
+  }
+  filledIpolicy(group: GroupObject): Params {
+    return fillDict(this.cluster.ipolicy, group.ipolicy);
+  }
+  filledDiskparams(group: GroupObject): Record<string, Params> {
+    const out: Record<string, Params> = {};
+    const templates = new Set([...Object.keys(this.cluster.diskparams), ...Object.keys(group.diskparams)]);
+    for (const t of templates) out[t] = fillDict(this.cluster.diskparams[t], group.diskparams[t]);
+    return out;
+  }
+  /** NIC parameters: cluster default ← network connection of the node's group ← NIC overrides. */
+  filledNicparams(nic: { nicparams: Params; network: string | null }, groupUuid?: string): Params {
+    const conn = nic.network && groupUuid ? this.data.nodegroups[groupUuid]?.networks[nic.network] : undefined;
+    return fillDict(DEFAULT_NICPARAMS, this.cluster.nicparams["default"], conn, nic.nicparams);
+  }
+
+  // ---- node-side views -------------------------------------------------------
+
+  rpcDisk(disk: DiskObject): RpcDisk {
+    return {
+      uuid: disk.uuid,
+      dev_type: disk.dev_type,
+      size: disk.size,
+      mode: disk.mode,
+      name: disk.name,
+      logical_id: disk.logical_id,
+      params: disk.params,
+    };
+  }
+
+  rpcInstance(inst: InstanceObject): RpcInstance {
+    const pnode = this.node(inst.primary_node);
+    const nics: RpcNic[] = inst.nics.map((nic) => {
+      const p = this.filledNicparams(nic, pnode.group);
+      return {
+        uuid: nic.uuid,
+        name: nic.name,
+        mac: nic.mac,
+        ip: nic.ip,
+        mode: String(p["mode"] ?? "bridged"),
+        link: String(p["link"] ?? ""),
+        vlan: String(p["vlan"] ?? ""),
+        network: nic.network,
+        network_name: nic.network ? (this.data.networks[nic.network]?.name ?? null) : null,
+      };
+    });
+    return {
+      name: inst.name,
+      uuid: inst.uuid,
+      hypervisor: inst.hypervisor,
+      os: inst.os,
+      hvparams: this.filledHvparams(inst),
+      beparams: this.filledBeparams(inst),
+      osparams: this.filledOsparams(inst),
+      osparams_private: inst.osparams_private,
+      nics,
+      disks: this.instanceDisks(inst).map((d) => this.rpcDisk(d)),
+      disk_template: inst.disk_template,
+      primary_node: pnode.name,
+      secondary_nodes: inst.secondary_nodes.map((u) => this.node(u).name),
+      tags: inst.tags,
+    };
+  }
+}

@@ -1,0 +1,165 @@
+// Instance predicates and constructors (semantics: htools-spec.md §1.2).
+import type { DiskTemplate, Instance, MirrorType, RunState, Disk, Nic, FailMode, IPolicy, ISpec, OpResult } from "./types.js";
+import { baseUtil } from "./types.js";
+
+const LOCAL_STORAGE = new Set<DiskTemplate>(["drbd", "plain"]);
+const MOVABLE = new Set<DiskTemplate>(["drbd", "blockdev", "sharedfile", "gluster", "rbd", "ext"]);
+
+export function createInstance(p: {
+  name: string;
+  mem: number;
+  dsk: number;
+  disks: Disk[];
+  vcpus: number;
+  runSt: RunState;
+  tags: string[];
+  autoBalance: boolean;
+  pNode: number;
+  sNode: number;
+  diskTemplate: DiskTemplate;
+  spindleUse: number;
+  nics?: Nic[];
+  forthcoming?: boolean;
+}): Instance {
+  return {
+    name: p.name,
+    alias: p.name,
+    mem: p.mem,
+    dsk: p.dsk,
+    disks: p.disks,
+    vcpus: p.vcpus,
+    runSt: p.runSt,
+    pNode: p.pNode,
+    sNode: p.sNode,
+    idx: -1,
+    util: baseUtil(),
+    movable: MOVABLE.has(p.diskTemplate),
+    autoBalance: p.autoBalance,
+    diskTemplate: p.diskTemplate,
+    spindleUse: p.spindleUse,
+    allTags: p.tags,
+    exclTags: [],
+    dsrdLocTags: new Set(),
+    locationScore: 0,
+    nics: p.nics ?? [],
+    forthcoming: p.forthcoming ?? false,
+  };
+}
+
+export const isRunning = (i: Instance): boolean => i.runSt === "running" || i.runSt === "ERROR_up";
+export const isOffline = (i: Instance): boolean => i.runSt === "ADMIN_offline";
+export const notOffline = (i: Instance): boolean => i.runSt !== "ADMIN_offline";
+export const usesSecMem = (i: Instance): boolean => notOffline(i) && i.autoBalance;
+export const usesLocalStorage = (i: Instance): boolean => LOCAL_STORAGE.has(i.diskTemplate);
+export const hasSecondary = (i: Instance): boolean => i.diskTemplate === "drbd";
+export const supportsMoves = (dt: DiskTemplate): boolean => MOVABLE.has(dt);
+export const requiredNodes = (dt: DiskTemplate): number => (dt === "drbd" ? 2 : 1);
+export const allNodes = (i: Instance): number[] => (i.diskTemplate === "drbd" ? [i.pNode, i.sNode] : [i.pNode]);
+
+export function mirrorType(dt: DiskTemplate): MirrorType {
+  switch (dt) {
+    case "drbd":
+      return "internal";
+    case "plain":
+    case "file":
+      return "none";
+    default:
+      return "external";
+  }
+}
+
+export function usesMemory(i: Instance): boolean {
+  if (i.forthcoming) return false;
+  switch (i.runSt) {
+    case "ADMIN_down":
+    case "ADMIN_offline":
+    case "ERROR_down":
+    case "USER_down":
+      return false;
+    default:
+      return true;
+  }
+}
+
+export function getTotalSpindles(i: Instance): number | null {
+  let s = 0;
+  for (const d of i.disks) {
+    if (d.spindles === null) return null;
+    s += d.spindles;
+  }
+  return s;
+}
+
+function cmp(a: number, b: number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// which = 1 checks "above max" (instBelowISpec), -1 checks "below min".
+function instCompareISpec(which: number, inst: Instance, spec: ISpec, exclStor: boolean): OpResult<true> {
+  if (which === cmp(inst.mem, spec.memorySize)) return "FailMem";
+  if (inst.disks.some((d) => cmp(d.size, spec.diskSize) === which)) return "FailDisk";
+  if (which === cmp(inst.vcpus, spec.cpuCount)) return "FailCPU";
+  if (exclStor) {
+    const sp = getTotalSpindles(inst);
+    if (sp === null || which === cmp(sp, spec.spindleUse)) return "FailSpindles";
+  } else if (which === cmp(inst.spindleUse, spec.spindleUse)) return "FailSpindles";
+  if (inst.diskTemplate !== "diskless" && which === cmp(inst.disks.length, spec.diskCount)) return "FailDiskCount";
+  return true;
+}
+
+export function instMatchesPolicy(inst: Instance, pol: IPolicy, exclStor: boolean): OpResult<true> {
+  if (pol.minmax.length > 0) {
+    // Result of the first pair if none matches (foldr semantics in Ganeti).
+    let first: OpResult<true> | null = null;
+    let ok = false;
+    for (const mm of pol.minmax) {
+      let r = instCompareISpec(-1, inst, mm.min, exclStor);
+      if (r === true) r = instCompareISpec(1, inst, mm.max, exclStor);
+      if (r === true) {
+        ok = true;
+        break;
+      }
+      if (first === null) first = r;
+    }
+    if (!ok) return first as FailMode;
+  }
+  return pol.diskTemplates.includes(inst.diskTemplate) ? true : "FailDisk";
+}
+
+export const UNIT_MEM = 64;
+export const UNIT_DSK = 256;
+export const UNIT_CPU = 1;
+export const UNIT_SPINDLE = 1;
+
+/** Shrink an instance spec along a failure mode (hspace tiered allocation). */
+export function shrinkByType(inst: Instance, fm: FailMode): Instance | null {
+  switch (fm) {
+    case "FailMem": {
+      const v = inst.mem - UNIT_MEM;
+      return v < UNIT_MEM ? null : { ...inst, mem: v };
+    }
+    case "FailDisk": {
+      const nd = inst.disks.map((d) => ({ ...d, size: d.size - UNIT_DSK }));
+      if (nd.some((d) => d.size < UNIT_DSK)) return null;
+      return { ...inst, dsk: inst.dsk - inst.disks.length * UNIT_DSK, disks: nd };
+    }
+    case "FailCPU": {
+      const v = inst.vcpus - UNIT_CPU;
+      return v < UNIT_CPU ? null : { ...inst, vcpus: v };
+    }
+    case "FailSpindles": {
+      if (inst.disks.length !== 1) return null;
+      const d = inst.disks[0]!;
+      if (d.spindles === null) return null;
+      const v = d.spindles - UNIT_SPINDLE;
+      return v < UNIT_SPINDLE ? null : { ...inst, disks: [{ size: d.size, spindles: v }] };
+    }
+    default:
+      return null;
+  }
+}
+
+export function specOf(i: Instance): { mem: number; dsk: number; cpu: number; spn: number } {
+  const d0 = i.disks.length === 1 ? i.disks[0]!.spindles : null;
+  return { mem: i.mem, dsk: i.dsk, cpu: i.vcpus, spn: d0 ?? 0 };
+}

@@ -1,0 +1,509 @@
+// Node model and the placement primitives (htools-spec.md §1.1, §1.3).
+// Nodes are treated as immutable values: every primitive returns a copy, so
+// a simulated move never disturbs the state it was evaluated against.
+import type { DynUtil, FailMode, Instance, IPolicy, OpResult } from "./types.js";
+import { defIPolicy, zeroUtil, baseUtil } from "./types.js";
+import { getTotalSpindles, notOffline, usesLocalStorage, usesMemory, usesSecMem, hasSecondary } from "./instance.js";
+
+export class Node {
+  name = "";
+  alias = "";
+  tMem = 0;
+  nMem = 0;
+  iMem = 0;
+  fMem = 0;
+  fMemForth = 0;
+  xMem = 0;
+  tDsk = 0;
+  fDsk = 0;
+  fDskForth = 0;
+  tCpu = 0;
+  tCpuSpeed = 1;
+  nCpu = 0;
+  uCpu = 0;
+  uCpuForth = 0;
+  tSpindles = 0;
+  fSpindles = 0;
+  fSpindlesForth = 0;
+  pList: number[] = [];
+  sList: number[] = [];
+  idx = -1;
+  peers: Map<number, number> = new Map();
+  failN1 = true;
+  rMem = 0;
+  pMem = 0;
+  pMemForth = 0;
+  pDsk = 0;
+  pDskForth = 0;
+  pRem = 0;
+  pCpu = 0;
+  pCpuForth = 0;
+  mDsk = 0;
+  loDsk = 0;
+  hiCpu = 0;
+  hiSpindles = 0;
+  instSpindles = 0;
+  instSpindlesForth = 0;
+  offline = false;
+  isMaster = false;
+  nTags: string[] = [];
+  utilPool: DynUtil = baseUtil();
+  utilLoad: DynUtil = zeroUtil();
+  utilLoadForth: DynUtil = zeroUtil();
+  pTags: Map<string, number> = new Map();
+  group = 0;
+  iPolicy: IPolicy = defIPolicy();
+  exclStorage = false;
+  migTags: Set<string> = new Set();
+  rmigTags: Set<string> = new Set();
+  locationTags: Set<string> = new Set();
+  locationScore = 0;
+  instanceMap: Map<string, number> = new Map();
+  hypervisor: string | null = null;
+
+  clone(): Node {
+    const n = Object.create(Node.prototype) as Node;
+    Object.assign(n, this);
+    return n;
+  }
+}
+
+export const pCpuEff = (n: Node): number => n.pCpu / n.tCpuSpeed;
+export const pCpuEffForth = (n: Node): number => n.pCpuForth / n.tCpuSpeed;
+
+function computePDsk(free: number, total: number): number {
+  return total === 0 ? 1 : free / total;
+}
+function computeNewPDsk(n: Node, newFreeSp: number, newFreeDsk: number): number {
+  return n.exclStorage ? computePDsk(newFreeSp, n.tSpindles) : computePDsk(newFreeDsk, n.tDsk);
+}
+
+export function createNode(p: {
+  name: string;
+  tMem: number;
+  nMem: number;
+  fMem: number;
+  tDsk: number;
+  fDsk: number;
+  tCpu: number;
+  nCpu: number;
+  offline: boolean;
+  tSpindles: number;
+  fSpindles: number;
+  group: number;
+  exclStorage: boolean;
+}): Node {
+  const n = new Node();
+  n.name = n.alias = p.name;
+  n.tMem = p.tMem;
+  n.nMem = p.nMem;
+  n.fMem = n.fMemForth = p.fMem;
+  n.tDsk = p.tDsk;
+  n.fDsk = n.fDskForth = p.fDsk;
+  n.tCpu = p.tCpu;
+  n.nCpu = n.uCpu = n.uCpuForth = p.nCpu;
+  n.tSpindles = p.tSpindles;
+  n.fSpindles = n.fSpindlesForth = p.fSpindles;
+  n.pMemForth = p.fMem / p.tMem;
+  n.pDsk = n.pDskForth = p.exclStorage ? computePDsk(p.fSpindles, p.tSpindles) : computePDsk(p.fDsk, p.tDsk);
+  n.pCpu = n.pCpuForth = p.nCpu / p.tCpu;
+  n.offline = p.offline;
+  n.mDsk = 0;
+  n.loDsk = Math.floor(0 * p.tDsk);
+  const pol = defIPolicy();
+  n.hiCpu = Math.floor(pol.vcpuRatio * p.tCpu);
+  n.hiSpindles = pol.spindleRatio * p.tSpindles;
+  n.group = p.group;
+  n.exclStorage = p.exclStorage;
+  return n;
+}
+
+export function setPolicy(n: Node, pol: IPolicy): void {
+  n.iPolicy = pol;
+  n.hiCpu = Math.floor(pol.vcpuRatio * n.tCpu);
+  n.hiSpindles = pol.spindleRatio * n.tSpindles;
+}
+export function setMdsk(n: Node, v: number): void {
+  n.mDsk = v;
+  n.loDsk = Math.floor(v * n.tDsk);
+}
+export function setMcpu(n: Node, v: number): void {
+  n.iPolicy = { ...n.iPolicy, vcpuRatio: v };
+  n.hiCpu = Math.floor(v * n.tCpu);
+}
+
+// ---- memory accounting -------------------------------------------------
+export const recordedFreeMem = (n: Node): number => Math.trunc(n.tMem) - n.nMem - n.iMem;
+export const missingMem = (n: Node): number => recordedFreeMem(n) - n.fMem;
+export const unallocatedMem = (n: Node): number => recordedFreeMem(n) - Math.max(0, n.xMem);
+export const availMem = (n: Node): number => Math.max(0, unallocatedMem(n) - n.rMem);
+export function availDisk(n: Node): number {
+  return n.fDsk < n.loDsk ? 0 : n.fDsk - n.loDsk;
+}
+export function availCpu(n: Node): number {
+  return n.hiCpu >= n.uCpu ? n.hiCpu - n.uCpu : 0;
+}
+export const iDsk = (n: Node): number => Math.trunc(n.tDsk) - n.fDsk;
+export const conflictingPrimaries = (n: Node): number => {
+  let s = 0;
+  for (const v of n.pTags.values()) s += v;
+  return s - n.pTags.size;
+};
+
+function unallocWithImem(n: Node, iMem: number): number {
+  return Math.trunc(n.tMem) - n.nMem - iMem - Math.max(0, n.xMem);
+}
+
+// ---- tag multisets -------------------------------------------------------
+function addTags(m: Map<string, number>, tags: readonly string[]): Map<string, number> {
+  if (tags.length === 0) return m;
+  const r = new Map(m);
+  for (const t of tags) r.set(t, (r.get(t) ?? 0) + 1);
+  return r;
+}
+function delTags(m: Map<string, number>, tags: readonly string[]): Map<string, number> {
+  if (tags.length === 0) return m;
+  const r = new Map(m);
+  for (const t of tags) {
+    const v = r.get(t);
+    if (v === undefined) continue;
+    if (v > 1) r.set(t, v - 1);
+    else r.delete(t);
+  }
+  return r;
+}
+function rejectAddTags(m: Map<string, number>, tags: readonly string[]): boolean {
+  for (const t of tags) if (m.has(t)) return true;
+  return false;
+}
+
+export function locExclPairs(n: Node, inst: Instance): string[] {
+  if (n.locationTags.size === 0 || inst.exclTags.length === 0) return [];
+  const r: string[] = [];
+  for (const loc of n.locationTags) for (const ex of inst.exclTags) r.push(loc + "\u0000" + ex);
+  return r;
+}
+
+export function dsrdLocScore(n: Node, inst: Instance): number {
+  if (inst.dsrdLocTags.size === 0) return 0;
+  let common = 0;
+  for (const t of inst.dsrdLocTags) if (n.locationTags.has(t)) common++;
+  return inst.dsrdLocTags.size - common;
+}
+
+function spindleUse(add: boolean, n: Node, inst: Instance, base: number): number {
+  if (n.exclStorage) return 0;
+  if (!usesLocalStorage(inst)) return base;
+  return add ? base + inst.spindleUse : base - inst.spindleUse;
+}
+function newFreeSpindles(add: boolean, n: Node, inst: Instance, base: number): number {
+  if (!n.exclStorage) return 0;
+  const s = getTotalSpindles(inst);
+  if (s === null) return add ? -1 : base;
+  return add ? base - s : base + s;
+}
+const addU = (a: DynUtil, b: DynUtil): DynUtil => [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
+const subU = (a: DynUtil, b: DynUtil): DynUtil => [a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]];
+
+function without(list: number[], x: number): number[] {
+  const i = list.indexOf(x);
+  if (i < 0) return list;
+  const r = list.slice();
+  r.splice(i, 1);
+  return r;
+}
+
+// ---- load-time setters (mutating, used only while building a snapshot) ----
+export function setPri(t: Node, inst: Instance): void {
+  const online = notOffline(inst);
+  if (!inst.forthcoming) {
+    t.pList = [inst.idx, ...t.pList];
+    t.uCpu = online ? t.uCpu + inst.vcpus : t.uCpu;
+    t.pCpu = t.uCpu / t.tCpu;
+    t.utilLoad = addU(t.utilLoad, inst.util);
+    t.instSpindles = spindleUse(true, t, inst, t.instSpindles);
+    t.locationScore = t.locationScore + inst.locationScore + dsrdLocScore(t, inst);
+    t.instanceMap = addTags(t.instanceMap, locExclPairs(t, inst));
+  }
+  // forthcoming-inclusive fields
+  t.pTags = addTags(t.pTags, inst.exclTags);
+  t.uCpuForth = online ? t.uCpuForth + inst.vcpus : t.uCpuForth;
+  t.pCpuForth = t.uCpuForth / t.tCpu;
+  t.utilLoadForth = addU(t.utilLoadForth, inst.util);
+  t.fMemForth = !usesMemory(inst) ? t.fMemForth - inst.mem : t.fMemForth;
+  t.pMemForth = t.fMemForth / t.tMem;
+  t.instSpindlesForth = spindleUse(true, t, inst, t.instSpindlesForth);
+  if (inst.forthcoming) {
+    t.fDskForth = usesLocalStorage(inst) ? t.fDskForth - inst.dsk : t.fDskForth;
+    t.fSpindlesForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+    t.pDskForth = computeNewPDsk(t, t.fSpindlesForth, t.fDskForth);
+  }
+}
+
+export function setSec(t: Node, inst: Instance): void {
+  if (!inst.forthcoming) {
+    t.sList = [inst.idx, ...t.sList];
+    t.utilLoad = [t.utilLoad[0], t.utilLoad[1], t.utilLoad[2] + inst.util[2], t.utilLoad[3]];
+    t.instSpindles = spindleUse(true, t, inst, t.instSpindles);
+  }
+  t.utilLoadForth = [t.utilLoadForth[0], t.utilLoadForth[1], t.utilLoadForth[2] + inst.util[2], t.utilLoadForth[3]];
+  t.instSpindlesForth = spindleUse(true, t, inst, t.instSpindlesForth);
+  if (inst.forthcoming) {
+    t.fDskForth = usesLocalStorage(inst) ? t.fDskForth - inst.dsk : t.fDskForth;
+    t.fSpindlesForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+    t.pDskForth = computeNewPDsk(t, t.fSpindlesForth, t.fDskForth);
+  }
+}
+
+export function buildPeers(t: Node, il: Instance[]): void {
+  const pm = new Map<number, number>();
+  for (const i of t.sList) {
+    const inst = il[i]!;
+    const mem = usesSecMem(inst) && !inst.forthcoming ? inst.mem : 0;
+    pm.set(inst.pNode, (pm.get(inst.pNode) ?? 0) + mem);
+  }
+  t.peers = pm;
+  t.rMem = maxElem(pm);
+  t.pRem = t.rMem / t.tMem;
+  // Ganeti 3.0.2 initialises the N+1 flag from the reported free memory.
+  t.failN1 = t.fMem < t.rMem;
+}
+
+function maxElem(pm: Map<number, number>): number {
+  let m = 0;
+  for (const v of pm.values()) if (v > m) m = v;
+  return m;
+}
+export function peersSum(pm: Map<number, number>): number {
+  let s = 0;
+  for (const v of pm.values()) s += v;
+  return s;
+}
+
+// ---- simulation primitives -------------------------------------------------
+export function removePri(t: Node, inst: Instance): Node {
+  const n = t.clone();
+  const usesDisk = usesLocalStorage(inst);
+  const online = notOffline(inst);
+  if (!inst.forthcoming) {
+    n.pList = without(t.pList, inst.idx);
+    n.iMem = usesMemory(inst) ? t.iMem - inst.mem : t.iMem;
+    const newFree = unallocWithImem(t, n.iMem);
+    n.pMem = newFree / t.tMem;
+    n.failN1 = newFree <= t.rMem;
+    n.fDsk = usesDisk ? t.fDsk + inst.dsk : t.fDsk;
+    n.fSpindles = newFreeSpindles(false, t, inst, t.fSpindles);
+    n.instSpindles = spindleUse(false, t, inst, t.instSpindles);
+    n.pDsk = computeNewPDsk(t, n.fSpindles, n.fDsk);
+    n.uCpu = online ? t.uCpu - inst.vcpus : t.uCpu;
+    n.pCpu = n.uCpu / t.tCpu;
+    n.utilLoad = subU(t.utilLoad, inst.util);
+    n.locationScore = t.locationScore - inst.locationScore - dsrdLocScore(t, inst);
+    n.instanceMap = delTags(t.instanceMap, locExclPairs(t, inst));
+  }
+  n.pTags = delTags(t.pTags, inst.exclTags);
+  n.fMemForth = t.fMemForth + inst.mem;
+  n.fDskForth = usesDisk ? t.fDskForth + inst.dsk : t.fDskForth;
+  n.fSpindlesForth = newFreeSpindles(false, t, inst, t.fSpindlesForth);
+  n.instSpindlesForth = spindleUse(false, t, inst, t.instSpindlesForth);
+  n.pMemForth = n.fMemForth / t.tMem;
+  n.pDskForth = computeNewPDsk(t, n.fSpindlesForth, n.fDskForth);
+  n.uCpuForth = online ? t.uCpuForth - inst.vcpus : t.uCpuForth;
+  n.pCpuForth = n.uCpuForth / t.tCpu;
+  n.utilLoadForth = subU(t.utilLoadForth, inst.util);
+  return n;
+}
+
+export function removeSec(t: Node, inst: Instance): Node {
+  const n = t.clone();
+  const usesDisk = usesLocalStorage(inst);
+  if (!inst.forthcoming) {
+    n.sList = without(t.sList, inst.idx);
+    n.fDsk = usesDisk ? t.fDsk + inst.dsk : t.fDsk;
+    n.fSpindles = newFreeSpindles(false, t, inst, t.fSpindles);
+    n.instSpindles = spindleUse(false, t, inst, t.instSpindles);
+    const pnode = inst.pNode;
+    const oldPeem = t.peers.get(pnode) ?? 0;
+    const newPeem = usesSecMem(inst) ? oldPeem - inst.mem : oldPeem;
+    const np = new Map(t.peers);
+    if (newPeem > 0) np.set(pnode, newPeem);
+    else np.delete(pnode);
+    n.peers = np;
+    n.rMem = oldPeem < t.rMem ? t.rMem : maxElem(np);
+    n.pRem = n.rMem / t.tMem;
+    n.failN1 = unallocatedMem(t) <= n.rMem;
+    n.pDsk = computeNewPDsk(t, n.fSpindles, n.fDsk);
+    n.utilLoad = [t.utilLoad[0], t.utilLoad[1], t.utilLoad[2] - inst.util[2], t.utilLoad[3]];
+  }
+  n.fDskForth = usesDisk ? t.fDskForth + inst.dsk : t.fDskForth;
+  n.fSpindlesForth = newFreeSpindles(false, t, inst, t.fSpindlesForth);
+  n.instSpindlesForth = spindleUse(false, t, inst, t.instSpindlesForth);
+  n.pDskForth = computeNewPDsk(t, n.fSpindlesForth, n.fDskForth);
+  n.utilLoadForth = [t.utilLoadForth[0], t.utilLoadForth[1], t.utilLoadForth[2] - inst.util[2], t.utilLoadForth[3]];
+  return n;
+}
+
+export function addPri(t: Node, inst: Instance): OpResult<Node> {
+  return addPriEx(false, t, inst);
+}
+
+export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node> {
+  const strict = !force;
+  const usesDisk = usesLocalStorage(inst);
+  const online = notOffline(inst);
+  const lCpu = t.iPolicy.vcpuRatio;
+  const newMemForth = t.fMemForth - inst.mem;
+  const newDskForth = usesDisk ? t.fDskForth - inst.dsk : t.fDskForth;
+  const newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+  const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
+  const newUcpuForth = online ? t.uCpuForth + inst.vcpus : t.uCpuForth;
+  const newPcpuForth = newUcpuForth / t.tCpu;
+  const forthViolation = (): FailMode | null => {
+    if (newMemForth <= 0) return "FailMem";
+    if (usesDisk && newDskForth <= 0) return "FailDisk";
+    if (usesDisk && newDskForth < t.loDsk) return "FailDisk";
+    if (usesDisk && t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
+    if (usesDisk && newInstSpForth > t.hiSpindles) return "FailDisk";
+    if (lCpu >= 0 && lCpu < newPcpuForth) return "FailCPU";
+    return null;
+  };
+  const updateForth = (n: Node): Node => {
+    n.pTags = addTags(t.pTags, inst.exclTags);
+    n.fMemForth = newMemForth;
+    n.fDskForth = newDskForth;
+    n.pMemForth = newMemForth / t.tMem;
+    n.pDskForth = computeNewPDsk(t, newFreeSpForth, newDskForth);
+    n.uCpuForth = newUcpuForth;
+    n.pCpuForth = newPcpuForth;
+    n.utilLoadForth = addU(t.utilLoadForth, inst.util);
+    n.instSpindlesForth = newInstSpForth;
+    n.fSpindlesForth = newFreeSpForth;
+    return n;
+  };
+  if (inst.forthcoming) {
+    if (strict) {
+      const v = forthViolation();
+      if (v) return v;
+    }
+    return updateForth(t.clone());
+  }
+  const newIMem = usesMemory(inst) ? t.iMem + inst.mem : t.iMem;
+  const newFreeMem = unallocWithImem(t, newIMem);
+  const newFailN1 = newFreeMem <= t.rMem;
+  const newDsk = usesDisk ? t.fDsk - inst.dsk : t.fDsk;
+  const newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
+  const newInstSp = spindleUse(true, t, inst, t.instSpindles);
+  const newUcpu = online ? t.uCpu + inst.vcpus : t.uCpu;
+  const newPcpu = newUcpu / t.tCpu;
+  if (newFreeMem <= 0) return "FailMem";
+  if (usesDisk && newDsk <= 0) return "FailDisk";
+  if (strict && usesDisk && newDsk < t.loDsk) return "FailDisk";
+  if (usesDisk && t.exclStorage && newFreeSp < 0) return "FailSpindles";
+  if (strict && usesDisk && newInstSp > t.hiSpindles) return "FailDisk";
+  if (strict && newFailN1 && !t.failN1) return "FailMem";
+  if (strict && lCpu >= 0 && lCpu < newPcpu) return "FailCPU";
+  if (strict && rejectAddTags(t.pTags, inst.exclTags)) return "FailTags";
+  if (strict) {
+    const v = forthViolation();
+    if (v) return v;
+  }
+  const n = t.clone();
+  n.pList = [inst.idx, ...t.pList];
+  n.iMem = newIMem;
+  n.fDsk = newDsk;
+  n.failN1 = newFailN1;
+  n.pMem = newFreeMem / t.tMem;
+  n.pDsk = computeNewPDsk(t, newFreeSp, newDsk);
+  n.uCpu = newUcpu;
+  n.pCpu = newPcpu;
+  n.utilLoad = addU(t.utilLoad, inst.util);
+  n.instSpindles = newInstSp;
+  n.fSpindles = newFreeSp;
+  n.locationScore = t.locationScore + inst.locationScore + dsrdLocScore(t, inst);
+  n.instanceMap = addTags(t.instanceMap, locExclPairs(t, inst));
+  return updateForth(n);
+}
+
+export function addSec(t: Node, inst: Instance, pdx: number): OpResult<Node> {
+  return addSecExEx(false, false, t, inst, pdx);
+}
+export function addSecEx(force: boolean, t: Node, inst: Instance, pdx: number): OpResult<Node> {
+  return addSecExEx(false, force, t, inst, pdx);
+}
+
+export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number): OpResult<Node> {
+  const strict = !force;
+  const secNeeded = usesSecMem(inst) ? inst.mem : 0;
+  const newPeem = (t.peers.get(pdx) ?? 0) + secNeeded;
+  const oldMemForth = t.fMemForth;
+  const newDskForth = t.fDskForth - inst.dsk;
+  const newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+  const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
+  const forthViolation = (): FailMode | null => {
+    if (!hasSecondary(inst)) return "FailDisk";
+    if (newDskForth <= 0) return "FailDisk";
+    if (newDskForth < t.loDsk) return "FailDisk";
+    if (t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
+    if (newInstSpForth > t.hiSpindles) return "FailDisk";
+    if (secNeeded >= oldMemForth) return "FailMem";
+    return null;
+  };
+  const updateForth = (n: Node): Node => {
+    n.fDskForth = newDskForth;
+    n.pDskForth = computeNewPDsk(t, newFreeSpForth, newDskForth);
+    n.utilLoadForth = [t.utilLoadForth[0], t.utilLoadForth[1], t.utilLoadForth[2] + inst.util[2], t.utilLoadForth[3]];
+    n.instSpindlesForth = newInstSpForth;
+    n.fSpindlesForth = newFreeSpForth;
+    return n;
+  };
+  if (inst.forthcoming) {
+    if (strict) {
+      const v = forthViolation();
+      if (v) return v;
+    }
+    return updateForth(t.clone());
+  }
+  const oldMem = unallocatedMem(t);
+  const newDsk = t.fDsk - inst.dsk;
+  const newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
+  const newInstSp = spindleUse(true, t, inst, t.instSpindles);
+  const newRmem = Math.max(t.rMem, newPeem);
+  const newFailN1 = oldMem <= newRmem;
+  if (!hasSecondary(inst)) return "FailDisk";
+  if (!ignoreDisks && newDsk <= 0) return "FailDisk";
+  if (strict && newDsk < t.loDsk) return "FailDisk";
+  if (t.exclStorage && newFreeSp < 0) return "FailSpindles";
+  if (strict && newInstSp > t.hiSpindles) return "FailDisk";
+  if (strict && secNeeded >= oldMem) return "FailMem";
+  if (strict && newFailN1 && !t.failN1) return "FailMem";
+  if (strict) {
+    const v = forthViolation();
+    if (v) return v;
+  }
+  const n = t.clone();
+  n.sList = [inst.idx, ...t.sList];
+  n.fDsk = newDsk;
+  const np = new Map(t.peers);
+  np.set(pdx, newPeem);
+  n.peers = np;
+  n.failN1 = newFailN1;
+  n.rMem = newRmem;
+  n.pDsk = computeNewPDsk(t, newFreeSp, newDsk);
+  n.pRem = newRmem / t.tMem;
+  n.utilLoad = [t.utilLoad[0], t.utilLoad[1], t.utilLoad[2] + inst.util[2], t.utilLoad[3]];
+  n.instSpindles = newInstSp;
+  n.fSpindles = newFreeSp;
+  return updateForth(n);
+}
+
+export function checkMigration(src: Node, tgt: Node): OpResult<true> {
+  for (const t of src.migTags) if (!tgt.rmigTags.has(t)) return "FailMig";
+  return true;
+}
+
+/** Policy health of a node (used for hbal's "policy-violating nodes" note). */
+export function getPolicyHealth(n: Node): OpResult<true> {
+  if (n.instSpindles > n.hiSpindles) return "FailDisk";
+  if (n.pCpu > n.iPolicy.vcpuRatio) return "FailCPU";
+  return true;
+}
