@@ -102,10 +102,9 @@ export function buildInitialConfig(o: InitialConfigOptions): ConfigData {
       ndparams: { ...DEFAULT_NDPARAMS },
       diskparams: structuredClone(DEFAULT_DISKPARAMS) as Record<string, Record<string, unknown>>,
       ipolicy: {
-        ...structuredClone(DEFAULT_IPOLICY),
-        "disk-templates": [...DEFAULT_IPOLICY["disk-templates"]],
+        ...(structuredClone(DEFAULT_IPOLICY) as unknown as ConfigData["cluster"]["ipolicy"]),
         "vcpu-ratio": o.vcpuRatio ?? DEFAULT_IPOLICY["vcpu-ratio"],
-      } as ConfigData["cluster"]["ipolicy"],
+      },
       enabled_disk_templates: o.enabledDiskTemplates ?? ["file", "sharedfile", "diskless"],
       candidate_pool_size: 10,
       max_running_jobs: 20,
