@@ -1,0 +1,92 @@
+// Node opcodes.
+import { z } from "zod";
+import {
+  EvacuateModeSchema,
+  JsonObjectSchema,
+  MigrationModeSchema,
+  NonEmptyStringSchema,
+  StorageTypeSchema,
+} from "../common.js";
+import {
+  defaultFalse,
+  defaultNameList,
+  defaultTrue,
+  defineOpcode,
+  diskState,
+  hvState,
+  ndparams,
+  nodeRefShape,
+  optional,
+  optionalBool,
+  optionalNonEmptyString,
+} from "./params.js";
+
+export const OpNodeEvacuateSchema = defineOpcode("OP_NODE_EVACUATE", {
+  early_release: defaultFalse(),
+  ...nodeRefShape(),
+  remote_node: optionalNonEmptyString(),
+  remote_node_uuid: optionalNonEmptyString(),
+  iallocator: optionalNonEmptyString(),
+  mode: EvacuateModeSchema,
+  ignore_soft_errors: optionalBool(),
+});
+export type OpNodeEvacuate = z.infer<typeof OpNodeEvacuateSchema>;
+
+export const OpNodeMigrateSchema = defineOpcode("OP_NODE_MIGRATE", {
+  ...nodeRefShape(),
+  mode: optional(MigrationModeSchema),
+  live: optionalBool(),
+  target_node: optionalNonEmptyString(),
+  target_node_uuid: optionalNonEmptyString(),
+  allow_runtime_changes: defaultTrue(),
+  ignore_ipolicy: defaultFalse(),
+  iallocator: optionalNonEmptyString(),
+});
+export type OpNodeMigrate = z.infer<typeof OpNodeMigrateSchema>;
+
+export const OpNodeModifyStorageSchema = defineOpcode("OP_NODE_MODIFY_STORAGE", {
+  ...nodeRefShape(),
+  storage_type: StorageTypeSchema,
+  name: optionalNonEmptyString(),
+  changes: JsonObjectSchema,
+});
+export type OpNodeModifyStorage = z.infer<typeof OpNodeModifyStorageSchema>;
+
+export const OpNodePowercycleSchema = defineOpcode("OP_NODE_POWERCYCLE", {
+  ...nodeRefShape(),
+  force: defaultFalse(),
+});
+export type OpNodePowercycle = z.infer<typeof OpNodePowercycleSchema>;
+
+export const OpNodeQueryStorageSchema = defineOpcode("OP_NODE_QUERY_STORAGE", {
+  output_fields: z.array(NonEmptyStringSchema),
+  storage_type: optional(StorageTypeSchema),
+  nodes: defaultNameList(),
+  name: optionalNonEmptyString(),
+});
+export type OpNodeQueryStorage = z.infer<typeof OpNodeQueryStorageSchema>;
+
+export const OpNodeSetParamsSchema = defineOpcode("OP_NODE_SET_PARAMS", {
+  ...nodeRefShape(),
+  force: defaultFalse(),
+  hv_state: hvState(),
+  disk_state: diskState(),
+  master_candidate: optionalBool(),
+  offline: optionalBool(),
+  drained: optionalBool(),
+  auto_promote: defaultFalse(),
+  master_capable: optionalBool(),
+  vm_capable: optionalBool(),
+  secondary_ip: optionalNonEmptyString(),
+  ndparams: ndparams(),
+  powered: optionalBool(),
+});
+export type OpNodeSetParams = z.infer<typeof OpNodeSetParamsSchema>;
+
+export const OpRepairNodeStorageSchema = defineOpcode("OP_REPAIR_NODE_STORAGE", {
+  ...nodeRefShape(),
+  storage_type: StorageTypeSchema,
+  name: optionalNonEmptyString(),
+  ignore_consistency: defaultFalse(),
+});
+export type OpRepairNodeStorage = z.infer<typeof OpRepairNodeStorageSchema>;
