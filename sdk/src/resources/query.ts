@@ -43,7 +43,8 @@ export class Query extends Resource {
       method: "PUT",
       path: `/2/query/${seg(resource)}`,
       body,
-      idempotent: true,
+      // Not retried: Ganeti answers a malformed filter with 502, so a retry
+      // would only repeat the failure (retries are for GETs).
       ...callOpts(opts),
     });
   }
