@@ -298,3 +298,38 @@ export function formatIPv4(n: number): string {
 export function isValidIPv4(s: string): boolean {
   return parseIPv4(s) !== null;
 }
+
+/** Python's repr-ish str() of a JSON value, as Ganeti puts dicts into change lists ("{'a': 1}"). */
+export function pyFormat(v: unknown): string {
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  if (typeof v === "number") return String(v);
+  if (Array.isArray(v)) return `[${v.map(pyFormat).join(", ")}]`;
+  if (typeof v === "object")
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${pyFormat(k)}: ${pyFormat(x)}`)
+      .join(", ")}}`;
+  return String(v);
+}
+
+/**
+ * Ganeti's VerifyDictOptions over disk parameters: every template and key
+ * must exist in the defaults. Throws "While verify diskparams options: ...".
+ */
+export function verifyDiskparams(diskparams: Record<string, unknown>, defaults: Record<string, Record<string, unknown>>): void {
+  const invalid: string[] = [];
+  for (const [tmpl, params] of Object.entries(diskparams)) {
+    const d = defaults[tmpl];
+    if (!d) {
+      invalid.push(tmpl);
+      continue;
+    }
+    for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!(k in d)) invalid.push(`${tmpl}/${k}`);
+  }
+  if (invalid.length)
+    throw new OpPrereqError(
+      `While verify diskparams options: Provided option keys not supported: ${commaJoin(invalid)}`,
+      "wrong_input",
+    );
+}
