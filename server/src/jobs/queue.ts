@@ -24,11 +24,14 @@ const ARCHIVE_PREFIX = "archive/";
 export interface OpcodeCatalog {
   /** Fill defaults and validate; throw GanetiError (e.g. TypeEnforcementError) on bad input. */
   prepare(input: OpcodeInput): OpcodeInput;
+  /** The opcode as the LU receives it: every default filled. */
+  expand(stored: OpcodeInput): OpcodeInput;
   summaryField: SummaryFieldOf;
 }
 
 export const PASSTHROUGH_CATALOG: OpcodeCatalog = {
   prepare: (i) => i,
+  expand: (i) => i,
   summaryField: () => undefined,
 };
 
@@ -351,7 +354,7 @@ export class JobQueue implements JobQueueApi {
       now: () => this.clock(),
       timestamp: () => this.ts(),
     };
-    const lu = new Lu(input, ctx);
+    const lu = new Lu(this.catalog.expand(input), ctx);
     lu.checkArguments();
     const decl = lu.expandNames();
     // Every LU holds the cluster level (Ganeti's BGL) shared unless it asks for more.

@@ -1,0 +1,123 @@
+// The master's local control socket (Ganeti's LUXI, simplified): newline-
+// delimited JSON requests {"method", "args"} on a unix socket in the data
+// directory, answered with {"success": true, "result"} or {"success": false,
+// "error": {"class", "message", "code"}}. File permissions (0600) are the
+// authentication, as for Ganeti's master socket. Used by `gnt node add` and
+// `gnt node remove`, which have no RAPI resource.
+import { chmod, rm } from "node:fs/promises";
+import net from "node:net";
+import type { OpcodeInput } from "../cmdlib/base.js";
+import type { JobQueue } from "../jobs/queue.js";
+import { GanetiError } from "../lib/errors.js";
+
+export interface ControlRequest {
+  method: string;
+  args: unknown[];
+}
+
+export async function startControlSocket(path: string, queue: JobQueue): Promise<{ close(): Promise<void> }> {
+  await rm(path, { force: true });
+  const server = net.createServer((sock) => {
+    let buf = "";
+    sock.setEncoding("utf8");
+    sock.on("data", (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        void handle(line).then((reply) => sock.write(`${JSON.stringify(reply)}\n`));
+      }
+    });
+    sock.on("error", () => sock.destroy());
+  });
+
+  async function handle(line: string): Promise<unknown> {
+    try {
+      const req = JSON.parse(line) as ControlRequest;
+      const args = Array.isArray(req.args) ? req.args : [];
+      switch (req.method) {
+        case "SubmitJob":
+          return ok(await queue.submit(args[0] as OpcodeInput[]));
+        case "SubmitManyJobs":
+          return ok(await queue.submitMany(args[0] as OpcodeInput[][]));
+        case "QueryJob": {
+          const job = await queue.getJob(Number(args[0]));
+          return ok(job ? queue.jobFields(job, (args[1] as string[]) ?? ["id", "status", "opresult"]) : null);
+        }
+        case "WaitForJobChange":
+          return ok(
+            await queue.waitForChange(
+              Number(args[0]),
+              args[1] as string[],
+              (args[2] as unknown[] | null) ?? null,
+              (args[3] as number | null) ?? null,
+              Math.min(Number(args[4] ?? 10), 60) * 1000,
+            ),
+          );
+        case "CancelJob":
+          return ok(await queue.cancel(Number(args[0])));
+        case "ArchiveJob":
+          return ok(await queue.archive(Number(args[0])));
+        case "AutoArchiveJobs":
+          return ok(await queue.archiveOld(Number(args[0])));
+        case "SetDrainFlag":
+          queue.setDrained(Boolean(args[0]));
+          return ok(true);
+        default:
+          return { success: false, error: { class: "ProtocolError", message: `Unknown method '${req.method}'` } };
+      }
+    } catch (err) {
+      if (err instanceof GanetiError) {
+        const code = (err as GanetiError & { code?: unknown }).code ?? null;
+        return { success: false, error: { class: err.errorClass, message: err.message, code } };
+      }
+      return { success: false, error: { class: "ProtocolError", message: err instanceof Error ? err.message : String(err) } };
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => resolve());
+  });
+  await chmod(path, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        void rm(path, { force: true });
+      }),
+  };
+}
+
+function ok(result: unknown) {
+  return { success: true, result };
+}
+
+/** Client side, for the CLI: one request, one answer. */
+export function controlCall(path: string, method: string, args: unknown[], timeoutMs = 120_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection(path);
+    let buf = "";
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`master control socket ${path}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.setEncoding("utf8");
+    sock.on("connect", () => sock.write(`${JSON.stringify({ method, args })}\n`));
+    sock.on("data", (c: string) => {
+      buf += c;
+      const nl = buf.indexOf("\n");
+      if (nl < 0) return;
+      clearTimeout(timer);
+      sock.end();
+      const reply = JSON.parse(buf.slice(0, nl)) as { success: boolean; result?: unknown; error?: { class: string; message: string; code?: string } };
+      if (reply.success) resolve(reply.result);
+      else reject(Object.assign(new Error(reply.error?.message ?? "control call failed"), { errorClass: reply.error?.class, code: reply.error?.code }));
+    });
+    sock.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot reach the master daemon at ${path}: ${err.message}`, { cause: err }));
+    });
+  });
+}

@@ -1,0 +1,92 @@
+// `gnt cluster init`: create the data directory of a new cluster whose master
+// is this machine — certificates, RAPI users, settings, the initial config.
+// Starting the daemons is the CLI's job (they run as separate processes).
+import { createHash } from "node:crypto";
+import { access, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ClusterConfig } from "../config/cluster-config.js";
+import { buildInitialConfig } from "../config/initial-config.js";
+import { generateClusterCert } from "../lib/certs.js";
+import { FileStore } from "../store/file-store.js";
+import { dataPaths } from "./paths.js";
+import type { MasterSettings } from "./settings.js";
+
+/** The OS definitions shipped with ganeti-ts (noop). */
+export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
+export const DEFAULT_OS_SEARCH_PATH = ["/srv/ganeti/os", "/usr/local/lib/ganeti/os", "/usr/lib/ganeti/os", "/usr/share/ganeti/os"];
+
+export interface InitOptions {
+  dataDir: string;
+  clusterName: string;
+  nodeName: string;
+  nodeAddress: string;
+  nodePort: number;
+  rapiAddress: string;
+  rapiPort: number;
+  rapiUser?: string;
+  rapiPassword?: string;
+  enabledHypervisors?: string[];
+  enabledDiskTemplates?: string[];
+  fileStorageDir?: string;
+  sharedFileStorageDir?: string;
+  osSearchPath?: string[];
+  defaultIallocator?: string;
+  vcpuRatio?: number;
+  noSsl?: boolean;
+  requireAuthentication?: boolean;
+}
+
+export async function isInitialised(dataDir: string): Promise<boolean> {
+  try {
+    await access(dataPaths(dataDir).masterSettings);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `{HA1}` form: md5("user:Ganeti Remote API:password"), so no cleartext password is stored. */
+export function ha1(user: string, password: string): string {
+  return createHash("md5").update(`${user}:Ganeti Remote API:${password}`).digest("hex");
+}
+
+export async function writeClusterFiles(o: InitOptions): Promise<void> {
+  const p = dataPaths(o.dataDir);
+  if (await isInitialised(o.dataDir)) throw new Error(`${p.root} already holds a cluster (remove it with 'gnt cluster destroy')`);
+  await mkdir(p.root, { recursive: true, mode: 0o700 });
+  await mkdir(p.logDir, { recursive: true });
+  await mkdir(path.dirname(p.rapiUsers), { recursive: true, mode: 0o700 });
+  await writeFile(p.clusterCert, (await generateClusterCert(o.clusterName)).pem, { mode: 0o600 });
+  await writeFile(p.rapiCert, (await generateClusterCert(o.clusterName)).pem, { mode: 0o600 });
+  const users = o.rapiUser && o.rapiPassword ? `${o.rapiUser} {HA1}${ha1(o.rapiUser, o.rapiPassword)} write\n` : "";
+  await writeFile(p.rapiUsers, `# user password options (see docs/operations.md)\n${users}`, { mode: 0o600 });
+  const settings: MasterSettings = {
+    rapi: {
+      address: o.rapiAddress,
+      port: o.rapiPort,
+      requireAuthentication: o.requireAuthentication ?? false,
+      noSsl: o.noSsl ?? false,
+    },
+    archiveAfterSeconds: 6 * 3600,
+  };
+  await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
+  await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
+}
+
+/** Write the initial config once the master's node daemon port is known. */
+export async function writeInitialConfig(o: InitOptions & { nodePort: number }): Promise<void> {
+  const p = dataPaths(o.dataDir);
+  const data = buildInitialConfig({
+    clusterName: o.clusterName,
+    master: { name: o.nodeName, ip: o.nodeAddress, rpcPort: o.nodePort, rpcAddress: o.nodeAddress },
+    enabledHypervisors: o.enabledHypervisors,
+    enabledDiskTemplates: o.enabledDiskTemplates,
+    fileStorageDir: o.fileStorageDir ?? path.join(p.root, "file-storage"),
+    sharedFileStorageDir: o.sharedFileStorageDir ?? path.join(p.root, "shared-file-storage"),
+    osSearchPath: o.osSearchPath ?? [...DEFAULT_OS_SEARCH_PATH, BUNDLED_OS_DIR],
+    defaultIallocator: o.defaultIallocator ?? "hail",
+    vcpuRatio: o.vcpuRatio,
+  });
+  await ClusterConfig.create(new FileStore(p.masterState), data);
+}

@@ -1,0 +1,22 @@
+// The master daemon's own settings (not cluster config): where it listens.
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+
+export const MasterSettingsSchema = z.object({
+  rapi: z.object({
+    address: z.string().default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(5080),
+    /** Ganeti's --require-authentication: GETs need credentials too. */
+    requireAuthentication: z.boolean().default(false),
+    /** Plain HTTP (Ganeti's --no-ssl); HTTPS is the default. */
+    noSsl: z.boolean().default(false),
+  }),
+  /** Seconds after which finalized jobs are archived (Ganeti's watcher: 6 h). */
+  archiveAfterSeconds: z.number().default(6 * 3600),
+});
+export type MasterSettings = z.infer<typeof MasterSettingsSchema>;
+
+export async function loadMasterSettings(file: string): Promise<MasterSettings> {
+  const raw = JSON.parse(await readFile(file, "utf8")) as unknown;
+  return MasterSettingsSchema.parse(raw);
+}
