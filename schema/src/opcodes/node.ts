@@ -90,3 +90,31 @@ export const OpRepairNodeStorageSchema = defineOpcode("OP_REPAIR_NODE_STORAGE", 
   ignore_consistency: defaultFalse(),
 });
 export type OpRepairNodeStorage = z.infer<typeof OpRepairNodeStorageSchema>;
+
+/**
+ * Add a node (not RAPI-reachable in Ganeti; `gnt node add` submits it on the
+ * master's local socket). ganeti-ts extension: rpc_address/rpc_port say where
+ * the new node's daemon listens (default: primary_ip and the master's port).
+ */
+export const OpNodeAddSchema = defineOpcode("OP_NODE_ADD", {
+  node_name: NonEmptyStringSchema,
+  primary_ip: optionalNonEmptyString(),
+  secondary_ip: optionalNonEmptyString(),
+  readd: defaultFalse(),
+  group: optionalNonEmptyString(),
+  master_capable: optionalBool(),
+  vm_capable: optionalBool(),
+  ndparams: ndparams(),
+  hv_state: hvState(),
+  disk_state: diskState(),
+  node_setup: defaultFalse(),
+  rpc_address: optionalNonEmptyString(),
+  rpc_port: optional(z.number().int().min(1).max(65535)),
+});
+export type OpNodeAdd = z.infer<typeof OpNodeAddSchema>;
+
+/** Remove a node (no instances may use it; never the master). */
+export const OpNodeRemoveSchema = defineOpcode("OP_NODE_REMOVE", {
+  ...nodeRefShape(),
+});
+export type OpNodeRemove = z.infer<typeof OpNodeRemoveSchema>;
