@@ -1,0 +1,65 @@
+// What the node backend needs from a hypervisor, after Ganeti's
+// hv_base.BaseHypervisor. Instances arrive as RpcInstance (filled params, no
+// config lookups). Every method throws HypervisorError on failure; the
+// backend decides which failures are no-ops (start of a running instance,
+// stop of a stopped one), as Ganeti's backend.py does.
+import type { RpcInstance, HvInstanceInfo } from "@ganeti-ts/schema";
+import type { z } from "zod";
+import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
+
+export type ConsoleInfo = z.infer<typeof ConsoleInfoSchema>;
+
+/** Memory of the machine as seen by the node OS, MiB. */
+export interface HostMemory {
+  memory_total: number;
+  memory_dom0: number;
+  /** Memory available for instances before the hypervisor's own accounting. */
+  memory_free: number;
+}
+
+export interface HvNodeInfo extends HostMemory {
+  cpu_total: number;
+  cpu_nodes: number;
+  cpu_sockets: number;
+  cpu_dom0: number;
+}
+
+/** A block device handed to the hypervisor at start: its path on the node. */
+export interface HvBlockDevice {
+  uuid: string;
+  path: string;
+  mode: "rw" | "ro";
+}
+
+export interface Hypervisor {
+  readonly name: string;
+  /** Names of the instances running (or paused) under this hypervisor. */
+  listInstances(): Promise<string[]>;
+  instanceInfo(name: string): Promise<HvInstanceInfo | null>;
+  allInstancesInfo(): Promise<HvInstanceInfo[]>;
+  /** The host's resources as this hypervisor sees them (free memory net of its instances). */
+  nodeInfo(host: HvNodeInfo): Promise<HvNodeInfo>;
+  /** Throws if the instance is already running. */
+  start(instance: RpcInstance, disks: HvBlockDevice[], paused: boolean): Promise<void>;
+  /** Throws if the instance is not running. */
+  stop(instance: RpcInstance, opts: { force: boolean; timeout: number }): Promise<void>;
+  /** Soft reboot (guest-level). */
+  reboot(instance: RpcInstance): Promise<void>;
+  balloon(instance: RpcInstance, memory: number): Promise<void>;
+  /** Target side of a migration. */
+  acceptInstance(instance: RpcInstance, target: string): Promise<void>;
+  /** Source side: move the running instance to the target node's address. */
+  migrate(instance: RpcInstance, target: string, targetAddress: string, live: boolean): Promise<void>;
+  finalizeMigrationDst(instance: RpcInstance, success: boolean): Promise<void>;
+  finalizeMigrationSrc(instance: RpcInstance, success: boolean, live: boolean): Promise<void>;
+  console(instance: RpcInstance): ConsoleInfo;
+  /** null when healthy, else a problem description. */
+  verify(): Promise<string | null>;
+  /** Power-cycle the node; returns a message for the caller. */
+  powercycle(): Promise<string>;
+  /** Forget every instance's runtime state (node leaving the cluster). */
+  forgetAll(): Promise<void>;
+}
+
+/** Supplies the host memory the hypervisor subtracts its instances from. */
+export type HostInfoSource = () => Promise<HvNodeInfo>;

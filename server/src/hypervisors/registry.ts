@@ -1,0 +1,36 @@
+// Hypervisors known to the node daemon, created lazily per name. kvm will
+// register here too; the backend never names a concrete class.
+import path from "node:path";
+import { HypervisorError } from "../lib/errors.js";
+import { FakeHypervisor } from "./fake/fake-hypervisor.js";
+import type { HostInfoSource, Hypervisor } from "./hypervisor.js";
+
+export interface HypervisorContext {
+  dataDir: string;
+  host: HostInfoSource;
+  clock: () => number;
+}
+
+type Factory = (ctx: HypervisorContext) => Hypervisor;
+
+const FACTORIES: Record<string, Factory> = {
+  fake: (ctx) => new FakeHypervisor({ stateDir: path.join(ctx.dataDir, "hypervisors", "fake"), host: ctx.host, clock: ctx.clock }),
+};
+
+export const SUPPORTED_HYPERVISORS: readonly string[] = Object.keys(FACTORIES);
+
+export class HypervisorRegistry {
+  private readonly instances = new Map<string, Hypervisor>();
+  constructor(private readonly ctx: HypervisorContext) {}
+
+  get(name: string): Hypervisor {
+    let hv = this.instances.get(name);
+    if (!hv) {
+      const factory = FACTORIES[name];
+      if (!factory) throw new HypervisorError(`Unknown hypervisor '${name}'`);
+      hv = factory(this.ctx);
+      this.instances.set(name, hv);
+    }
+    return hv;
+  }
+}

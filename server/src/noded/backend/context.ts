@@ -1,0 +1,20 @@
+// What every backend area module gets: the node's identity, its settings, the
+// hypervisors, and the injected world (clock, sleep, process spawning).
+import type { HypervisorRegistry } from "../../hypervisors/registry.js";
+import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
+import type { SpawnFn } from "../../os/os-runner.js";
+import type { NodeSettings } from "./settings.js";
+
+export interface BackendContext {
+  dataDir: string;
+  nodeName: string;
+  settings: () => Promise<NodeSettings>;
+  hypervisors: HypervisorRegistry;
+  /** The machine's memory/CPUs (real or overridden), before any hypervisor accounting. */
+  hostInfo: () => Promise<HvNodeInfo>;
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  spawn?: SpawnFn;
+  /** Called after node_leave_cluster has forgotten the cluster (the daemon then stops). */
+  onLeaveCluster?: () => void;
+}

@@ -1,0 +1,43 @@
+// Block device calls: create/remove/grow/rename/sizes/assemble/shutdown, one
+// driver per disk template.
+import { driverFor } from "../../storage/registry.js";
+import { NodeBackendError, messageOf } from "./errors.js";
+import type { HandlerSlice } from "./handlers.js";
+
+function wrap<T>(prefix: string, p: Promise<T>): Promise<T> {
+  return p.catch((err: unknown) => {
+    throw new NodeBackendError(`${prefix}: ${messageOf(err)}`, { cause: err });
+  });
+}
+
+export function diskHandlers(): HandlerSlice<
+  | "blockdev_create"
+  | "blockdev_remove"
+  | "blockdev_grow"
+  | "blockdev_rename"
+  | "blockdev_getsizes"
+  | "blockdev_assemble"
+  | "blockdev_shutdown"
+> {
+  return {
+    blockdev_create: (a) => wrap("Can't create block device", (async () => driverFor(a.disk).create(a.disk))()),
+    blockdev_remove: (a) =>
+      wrap("Can't remove block device", (async () => driverFor(a.disk).remove(a.disk))()).then(() => null),
+    blockdev_grow: (a) =>
+      wrap("Failed to grow block device", (async () => driverFor(a.disk).grow(a.disk, a.amount, a.dryrun))()).then(
+        () => null,
+      ),
+    blockdev_rename: (a) =>
+      wrap("Can't rename block device", (async () => driverFor(a.disk).rename(a.disk, a.new_logical_id))()).then(
+        () => null,
+      ),
+    blockdev_getsizes: async (a) => {
+      const out: (number | null)[] = [];
+      for (const d of a.disks) out.push(await wrap("Can't get the size of block device", (async () => driverFor(d).getSize(d))()));
+      return out;
+    },
+    blockdev_assemble: (a) => wrap("Can't assemble block device", (async () => driverFor(a.disk).assemble(a.disk))()),
+    blockdev_shutdown: (a) =>
+      wrap("Can't shut down block device", (async () => driverFor(a.disk).shutdown(a.disk))()).then(() => null),
+  };
+}

@@ -1,0 +1,170 @@
+// Instance runtime calls, with Ganeti backend.py's semantics on top of the
+// hypervisor: starting a running instance and stopping a stopped one are
+// no-ops; rebooting a stopped one fails; errors name their layer.
+import type { HvInstanceInfo, RpcInstance } from "@ganeti-ts/schema";
+import { KeyedMutex } from "../../hypervisors/fake/keyed-mutex.js";
+import type { HvBlockDevice, Hypervisor } from "../../hypervisors/hypervisor.js";
+import { driverFor } from "../../storage/registry.js";
+import type { BackendContext } from "./context.js";
+import { NodeBackendError, messageOf } from "./errors.js";
+import type { HandlerSlice } from "./handlers.js";
+
+function fail(message: string, cause: unknown): never {
+  throw new NodeBackendError(message, { cause });
+}
+
+async function isRunning(hv: Hypervisor, name: string): Promise<boolean> {
+  return (await hv.listInstances()).includes(name);
+}
+
+async function gatherBlockDevices(instance: RpcInstance): Promise<HvBlockDevice[]> {
+  const out: HvBlockDevice[] = [];
+  for (const disk of instance.disks) {
+    try {
+      out.push({ uuid: disk.uuid, path: await driverFor(disk).assemble(disk), mode: disk.mode });
+    } catch (err) {
+      fail(`Block device error: ${messageOf(err)}`, err);
+    }
+  }
+  return out;
+}
+
+export function instanceHandlers(
+  ctx: BackendContext,
+): HandlerSlice<
+  | "instance_list"
+  | "all_instances_info"
+  | "instance_info"
+  | "instance_start"
+  | "instance_shutdown"
+  | "instance_reboot"
+  | "instance_balloon_memory"
+  | "accept_instance"
+  | "instance_migrate"
+  | "finalize_migration_dst"
+  | "finalize_migration_src"
+  | "instance_console_info"
+> {
+  // One runtime operation per instance at a time on this node.
+  const lock = new KeyedMutex();
+  const hvOf = (i: RpcInstance) => ctx.hypervisors.get(i.hypervisor);
+
+  const start = async (instance: RpcInstance, paused: boolean): Promise<void> => {
+    const hv = hvOf(instance);
+    if (await isRunning(hv, instance.name)) return;
+    const devices = await gatherBlockDevices(instance);
+    try {
+      await hv.start(instance, devices, paused);
+    } catch (err) {
+      fail(`Hypervisor error: ${messageOf(err)}`, err);
+    }
+  };
+
+  const shutdown = async (instance: RpcInstance, timeout: number): Promise<void> => {
+    const hv = hvOf(instance);
+    if (!(await isRunning(hv, instance.name))) return;
+    try {
+      await hv.stop(instance, { force: false, timeout });
+    } catch (err) {
+      // Gone meanwhile counts as stopped (Ganeti's _TryShutdown).
+      if (await isRunning(hv, instance.name)) fail(`Failed to stop instance ${instance.name}: ${messageOf(err)}`, err);
+    }
+  };
+
+  return {
+    instance_list: async (args) => {
+      const names = new Set<string>();
+      for (const h of args.hypervisors) for (const n of await ctx.hypervisors.get(h).listInstances()) names.add(n);
+      return [...names].sort();
+    },
+
+    all_instances_info: async (args) => {
+      const out: Record<string, HvInstanceInfo> = {};
+      for (const h of args.hypervisors) {
+        for (const info of await ctx.hypervisors.get(h).allInstancesInfo()) out[info.name] = info;
+      }
+      return out;
+    },
+
+    instance_info: async (args) => ctx.hypervisors.get(args.hypervisor).instanceInfo(args.instance),
+
+    instance_start: (args) => lock.run(args.instance.name, () => start(args.instance, args.startup_paused)).then(() => null),
+
+    instance_shutdown: (args) => lock.run(args.instance.name, () => shutdown(args.instance, args.timeout)).then(() => null),
+
+    instance_reboot: (args) =>
+      lock.run(args.instance.name, async () => {
+        const instance = args.instance;
+        const hv = hvOf(instance);
+        if (!(await isRunning(hv, instance.name))) {
+          throw new NodeBackendError(`Cannot reboot instance ${instance.name} that is not running`);
+        }
+        if (args.reboot_type === "soft") {
+          try {
+            await hv.reboot(instance);
+          } catch (err) {
+            fail(`Failed to soft reboot instance ${instance.name}: ${messageOf(err)}`, err);
+          }
+          return null;
+        }
+        // hard (and full, which Ganeti's master does as stop + start anyway).
+        await shutdown(instance, args.shutdown_timeout);
+        await start(instance, false);
+        return null;
+      }),
+
+    instance_balloon_memory: (args) =>
+      lock.run(args.instance.name, async () => {
+        const hv = hvOf(args.instance);
+        if (!(await isRunning(hv, args.instance.name))) return null; // Ganeti: logged, not an error
+        try {
+          await hv.balloon(args.instance, args.memory);
+        } catch (err) {
+          fail(`Failed to balloon instance memory: ${messageOf(err)}`, err);
+        }
+        return null;
+      }),
+
+    accept_instance: (args) =>
+      lock.run(args.instance.name, async () => {
+        try {
+          await hvOf(args.instance).acceptInstance(args.instance, args.target);
+        } catch (err) {
+          fail(`Failed to accept instance: ${messageOf(err)}`, err);
+        }
+        return null;
+      }),
+
+    instance_migrate: (args) =>
+      lock.run(args.instance.name, async () => {
+        try {
+          await hvOf(args.instance).migrate(args.instance, args.target, args.target_address, args.live);
+        } catch (err) {
+          fail(`Failed to migrate instance: ${messageOf(err)}`, err);
+        }
+        return null;
+      }),
+
+    finalize_migration_dst: (args) =>
+      lock.run(args.instance.name, async () => {
+        try {
+          await hvOf(args.instance).finalizeMigrationDst(args.instance, args.success);
+        } catch (err) {
+          fail(`Failed to finalize migration on the target node: ${messageOf(err)}`, err);
+        }
+        return null;
+      }),
+
+    finalize_migration_src: (args) =>
+      lock.run(args.instance.name, async () => {
+        try {
+          await hvOf(args.instance).finalizeMigrationSrc(args.instance, args.success, args.live);
+        } catch (err) {
+          fail(`Failed to finalize the migration on the source node: ${messageOf(err)}`, err);
+        }
+        return null;
+      }),
+
+    instance_console_info: async (args) => hvOf(args.instance).console(args.instance),
+  };
+}

@@ -1,0 +1,100 @@
+// The node daemon's backend: one entry point, handle(name, args), that parses
+// the arguments with the call table, runs the area module's handler and
+// checks the result against the call's result schema. Transport-free: the
+// HTTPS daemon and the in-memory RPC runner both sit on top of it.
+import path from "node:path";
+import { setTimeout as sleepMs } from "node:timers/promises";
+import { RPC_CALLS, type RpcCallName } from "@ganeti-ts/schema";
+import { HypervisorRegistry } from "../../hypervisors/registry.js";
+import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
+import type { SpawnFn } from "../../os/os-runner.js";
+import type { BackendContext } from "./context.js";
+import { diskHandlers } from "./disks.js";
+import { NodeBackendError, RpcArgsError, UnknownRpcCallError } from "./errors.js";
+import type { Handlers } from "./handlers.js";
+import { instanceHandlers } from "./instance.js";
+import { hostInfo, nodeInfoHandlers } from "./node-info.js";
+import { osHandlers } from "./os.js";
+import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
+import { storageHandlers } from "./storage.js";
+
+export interface NodeBackendOptions {
+  dataDir: string;
+  nodeName: string;
+  /** Win over <dataDir>/noded.json. */
+  overrides?: NodeOverrides;
+  /** Milliseconds since the epoch. */
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  spawn?: SpawnFn;
+  onLeaveCluster?: () => void;
+}
+
+export function isRpcCallName(name: string): name is RpcCallName {
+  return Object.prototype.hasOwnProperty.call(RPC_CALLS, name);
+}
+
+export class NodeBackend {
+  readonly dataDir: string;
+  readonly nodeName: string;
+  readonly hypervisors: HypervisorRegistry;
+  private readonly handlers: Handlers;
+  private settingsP: Promise<NodeSettings> | null = null;
+  private readonly overrides: NodeOverrides;
+
+  constructor(opts: NodeBackendOptions) {
+    this.dataDir = path.resolve(opts.dataDir);
+    this.nodeName = opts.nodeName;
+    this.overrides = opts.overrides ?? {};
+    const clock = opts.clock ?? Date.now;
+    const host = async (): Promise<HvNodeInfo> => hostInfo(await this.settings());
+    this.hypervisors = new HypervisorRegistry({ dataDir: this.dataDir, host, clock });
+    const ctx: BackendContext = {
+      dataDir: this.dataDir,
+      nodeName: this.nodeName,
+      settings: () => this.settings(),
+      hypervisors: this.hypervisors,
+      hostInfo: host,
+      clock,
+      sleep: opts.sleep ?? ((ms) => sleepMs(ms)),
+      spawn: opts.spawn,
+      onLeaveCluster: opts.onLeaveCluster,
+    };
+    this.handlers = {
+      ...nodeInfoHandlers(ctx),
+      ...instanceHandlers(ctx),
+      ...diskHandlers(),
+      ...storageHandlers(ctx),
+      ...osHandlers(ctx),
+    };
+  }
+
+  /** Node settings, read once from <dataDir>/noded.json and merged with the overrides. */
+  settings(): Promise<NodeSettings> {
+    if (!this.settingsP) {
+      this.settingsP = loadNodeSettings(this.dataDir, this.overrides);
+      // A failed read is retried on the next call rather than cached.
+      this.settingsP.catch(() => (this.settingsP = null));
+    }
+    return this.settingsP;
+  }
+
+  /** Run one call. Throws UnknownRpcCallError, RpcArgsError, or the operation's error. */
+  async handle(name: string, args: unknown): Promise<unknown> {
+    if (!isRpcCallName(name)) throw new UnknownRpcCallError(`Unknown RPC call '${name}'`);
+    const def = RPC_CALLS[name];
+    const parsed = def.args.safeParse(args ?? {});
+    if (!parsed.success) {
+      throw new RpcArgsError(`Invalid arguments for ${name}: ${parsed.error.message}`, { cause: parsed.error });
+    }
+    const handler = this.handlers[name] as (a: unknown) => Promise<unknown>;
+    const result = await handler(parsed.data);
+    const checked = def.result.safeParse(result);
+    if (!checked.success) {
+      throw new NodeBackendError(`Node produced an invalid result for ${name}: ${checked.error.message}`, {
+        cause: checked.error,
+      });
+    }
+    return checked.data;
+  }
+}

@@ -1,0 +1,77 @@
+// Node-local settings (<dataDir>/noded.json): resources the node reports
+// instead of the real machine's, so a laptop can pretend to be an 8 GiB,
+// 4-CPU node and allocation tests are deterministic. Node-local only: the
+// master never reads this file.
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { NodeBackendError } from "./errors.js";
+
+export const NodeSettingsSchema = z
+  .object({
+    memory_total: z.number().int().nonnegative(),
+    memory_dom0: z.number().int().nonnegative(),
+    cpu_total: z.number().int().positive(),
+    cpu_nodes: z.number().int().positive(),
+    cpu_sockets: z.number().int().positive(),
+    cpu_dom0: z.number().int().nonnegative(),
+    /** Storage unit size by type ("file", "sharedfile"), MiB. */
+    storage_size: z.record(z.string(), z.number().int().nonnegative()),
+    bootid: z.string(),
+  })
+  .partial()
+  .strict();
+export type NodeSettings = z.infer<typeof NodeSettingsSchema>;
+
+/** The same overrides as constructor options (camelCase, like other options). */
+export interface NodeOverrides {
+  memoryTotal?: number;
+  memoryDom0?: number;
+  cpuTotal?: number;
+  cpuNodes?: number;
+  cpuSockets?: number;
+  cpuDom0?: number;
+  storageSize?: Record<string, number>;
+  bootId?: string;
+}
+
+export const SETTINGS_FILE = "noded.json";
+
+export async function loadNodeSettings(dataDir: string, overrides: NodeOverrides = {}): Promise<NodeSettings> {
+  const file = path.join(dataDir, SETTINGS_FILE);
+  let fromFile: NodeSettings = {};
+  let raw: string | null = null;
+  try {
+    raw = await fs.readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new NodeBackendError(`Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (raw !== null) {
+    try {
+      fromFile = NodeSettingsSchema.parse(JSON.parse(raw));
+    } catch (err) {
+      throw new NodeBackendError(`Invalid node settings in ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const fromOpts: NodeSettings = NodeSettingsSchema.parse(
+    Object.fromEntries(
+      Object.entries({
+        memory_total: overrides.memoryTotal,
+        memory_dom0: overrides.memoryDom0,
+        cpu_total: overrides.cpuTotal,
+        cpu_nodes: overrides.cpuNodes,
+        cpu_sockets: overrides.cpuSockets,
+        cpu_dom0: overrides.cpuDom0,
+        storage_size: overrides.storageSize,
+        bootid: overrides.bootId,
+      }).filter(([, v]) => v !== undefined),
+    ),
+  );
+  return {
+    ...fromFile,
+    ...fromOpts,
+    storage_size: { ...fromFile.storage_size, ...fromOpts.storage_size },
+  };
+}

@@ -1,0 +1,51 @@
+// Storage unit and file storage directory calls.
+import { FILE_STORAGE_TYPES, StorageError, createFileStorageDir, listFileStorage, removeFileStorageDir, renameFileStorageDir } from "../../storage/file-storage.js";
+import type { BackendContext } from "./context.js";
+import type { HandlerSlice } from "./handlers.js";
+
+export function storageHandlers(
+  ctx: BackendContext,
+): HandlerSlice<
+  | "file_storage_dir_create"
+  | "file_storage_dir_remove"
+  | "file_storage_dir_rename"
+  | "storage_list"
+  | "storage_modify"
+  | "storage_execute"
+> {
+  return {
+    file_storage_dir_create: async (a) => {
+      await createFileStorageDir(a.path);
+      return null;
+    },
+    file_storage_dir_remove: async (a) => {
+      await removeFileStorageDir(a.path);
+      return null;
+    },
+    file_storage_dir_rename: async (a) => {
+      await renameFileStorageDir(a.old_path, a.new_path);
+      return null;
+    },
+    storage_list: async (a) => {
+      if (!(FILE_STORAGE_TYPES as readonly string[]).includes(a.su_name)) {
+        throw new StorageError(`Storage type '${a.su_name}' cannot be listed on this node`);
+      }
+      const settings = await ctx.settings();
+      return listFileStorage({
+        suName: a.su_name,
+        suArgs: a.su_args,
+        name: a.name,
+        fields: a.fields,
+        nodeName: ctx.nodeName,
+        sizeOverride: settings.storage_size?.[a.su_name],
+      });
+    },
+    // Ganeti only modifies LVM PVs and only "executes" on LVM VGs.
+    storage_modify: async (a) => {
+      throw new StorageError(`Storage units of type '${a.su_name}' cannot be modified`);
+    },
+    storage_execute: async (a) => {
+      throw new StorageError(`Operation '${a.op}' is not supported for storage type '${a.su_name}'`);
+    },
+  };
+}

@@ -1,0 +1,167 @@
+// The node daemon: HTTPS on address:port with the cluster certificate
+// (<dataDir>/server.pem). Mutual TLS: only peers presenting that very
+// certificate get an answer. Runtime state lives on disk (the fake
+// hypervisor's files), so a restarted daemon simply finds its instances.
+import { createWriteStream, promises as fs, type WriteStream } from "node:fs";
+import https from "node:https";
+import os from "node:os";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { GanetiError } from "../lib/errors.js";
+import { loadCert } from "../lib/certs.js";
+import { SUPPORTED_HYPERVISORS } from "../hypervisors/registry.js";
+import { createNodeRequestHandler } from "./app.js";
+import { NodeBackend, type NodeBackendOptions } from "./backend/node-backend.js";
+
+export class NodeDaemonError extends GanetiError {
+  override readonly errorClass = "GenericError";
+  readonly code = "environment_error" as const;
+}
+
+export interface NodeDaemonOptions {
+  dataDir: string;
+  address: string;
+  port: number;
+  nodeName?: string;
+  /** SIGTERM/SIGINT close the daemon gracefully (the CLI entry sets this). */
+  handleSignals?: boolean;
+  /** How long close() waits for in-flight calls before cutting connections. */
+  shutdownGraceMs?: number;
+  /** Passed to the backend (tests: overrides, clock, sleep). */
+  backend?: Omit<NodeBackendOptions, "dataDir" | "nodeName" | "onLeaveCluster">;
+}
+
+export interface NodeDaemon {
+  port: number;
+  backend: NodeBackend;
+  close(): Promise<void>;
+}
+
+export const nodeDaemonPaths = (dataDir: string) => ({
+  cert: path.join(dataDir, "server.pem"),
+  pid: path.join(dataDir, "noded.pid"),
+  log: path.join(dataDir, "log", "noded.log"),
+});
+
+async function claimPidFile(file: string): Promise<void> {
+  let existing: string | null = null;
+  try {
+    existing = await fs.readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const pid = existing ? Number.parseInt(existing.trim(), 10) : NaN;
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    throw new NodeDaemonError(`A node daemon already runs for this data directory (pid ${pid}, ${file})`);
+  }
+  await fs.writeFile(file, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function openLog(file: string): { write: (line: string) => void; close: () => Promise<void>; stream: WriteStream } {
+  const stream = createWriteStream(file, { flags: "a", mode: 0o640 });
+  stream.on("error", (err) => {
+    // A broken log must not take the daemon down; say it on stderr once.
+    process.stderr.write(`noded: log file ${file}: ${err.message}\n`);
+  });
+  return {
+    stream,
+    write: (line) => void stream.write(`${new Date().toISOString()} ${line}\n`),
+    close: () => new Promise<void>((resolve) => stream.end(resolve)),
+  };
+}
+
+export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaemon> {
+  const dataDir = path.resolve(opts.dataDir);
+  const paths = nodeDaemonPaths(dataDir);
+  const { cert, key } = await loadCert(paths.cert);
+  await fs.mkdir(path.dirname(paths.log), { recursive: true });
+  await claimPidFile(paths.pid);
+  const log = openLog(paths.log);
+  const nodeName = opts.nodeName ?? os.hostname();
+
+  let closing: Promise<void> | null = null;
+  const backend = new NodeBackend({
+    ...opts.backend,
+    dataDir,
+    nodeName,
+    // The node left the cluster: stop serving once the answer is out.
+    onLeaveCluster: () => setImmediate(() => void close()),
+  });
+
+  const server = https.createServer(
+    {
+      cert,
+      key,
+      ca: [cert],
+      requestCert: true,
+      rejectUnauthorized: true,
+      // Calls such as test_delay or OS installs run for up to an hour.
+      requestTimeout: 0,
+      keepAliveTimeout: 60_000,
+    },
+    createNodeRequestHandler(backend, log.write),
+  );
+  server.on("tlsClientError", (err) => log.write(`TLS client rejected: ${err.message}`));
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port, opts.address, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await fs.rm(paths.pid, { force: true });
+    await log.close();
+    throw new NodeDaemonError(`Cannot listen on ${opts.address}:${opts.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const port = (server.address() as AddressInfo).port;
+
+  const running: string[] = [];
+  for (const hv of SUPPORTED_HYPERVISORS) running.push(...(await backend.hypervisors.get(hv).listInstances()));
+  log.write(
+    `node daemon ${nodeName} (pid ${process.pid}) listening on ${opts.address}:${port}; ` +
+      `reattached to ${running.length} running instance(s)${running.length ? ": " + running.join(", ") : ""}`,
+  );
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    log.write(`received ${sig}, shutting down`);
+    void close().then(() => process.exit(0));
+  };
+
+  function close(): Promise<void> {
+    if (closing) return closing;
+    closing = (async () => {
+      if (opts.handleSignals) {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // In-flight calls get a grace period; their effects are on disk anyway.
+      const grace = setTimeout(() => server.closeAllConnections(), opts.shutdownGraceMs ?? 10_000);
+      await closed;
+      clearTimeout(grace);
+      await fs.rm(paths.pid, { force: true });
+      log.write("node daemon stopped");
+      await log.close();
+    })();
+    return closing;
+  }
+
+  if (opts.handleSignals) {
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  }
+  return { port, backend, close };
+}
