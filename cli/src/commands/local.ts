@@ -1,0 +1,247 @@
+// Verbs that act on this machine rather than through the RAPI: create and
+// destroy a cluster, join a node daemon, run a daemon in the foreground.
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import https from "node:https";
+import os from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { controlCall } from "@ganeti-ts/server/master/control-socket";
+import { ha1, writeClusterFiles, writeInitialConfig, type InitOptions } from "@ganeti-ts/server/master/init";
+import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
+import { dataPaths } from "@ganeti-ts/server/master/paths";
+import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
+
+export interface LocalCommandHooks {
+  program: Command;
+  cluster: Command;
+  node: Command;
+}
+
+const list = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a valid number: ${v}`);
+  return n;
+};
+
+/** Default master data dir for node add/remove: $GANETI_DATA_DIR, else ./.demo. */
+function masterDir(opt?: string): string {
+  return path.resolve(opt ?? process.env["GANETI_DATA_DIR"] ?? ".demo");
+}
+
+const LOCAL_NODES = "local-nodes.json";
+async function localNodes(master: string): Promise<Record<string, string>> {
+  try {
+    return JSON.parse(await readFile(path.join(master, LOCAL_NODES), "utf8")) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+/** GET /version until the RAPI answers (its certificate is the one in the data dir). */
+async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const req = https.get(`${url}/version`, { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined }, (res) => {
+          res.resume();
+          res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+        });
+        req.on("error", reject);
+      });
+      return;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`the RAPI at ${url} did not answer within ${timeoutMs} ms (${last})`);
+}
+
+/** Submit a job on the master's control socket and follow it, printing its log. */
+async function runJobLocally(master: string, ops: Record<string, unknown>[], out: (line: string) => void): Promise<unknown> {
+  const sock = dataPaths(master).controlSocket;
+  const id = (await controlCall(sock, "SubmitJob", [ops])) as number;
+  out(`Submitted job ${id}`);
+  let info: unknown[] | null = null;
+  let serial = 0;
+  for (;;) {
+    const res = (await controlCall(sock, "WaitForJobChange", [id, ["status", "opresult"], info, serial, 10])) as {
+      job_info: unknown[];
+      log_entries: Array<[number, [number, number], string, unknown]>;
+    } | null;
+    if (!res) throw new Error(`job ${id} disappeared`);
+    for (const [s, , , msg] of res.log_entries) {
+      serial = Math.max(serial, s);
+      out(` - ${String(msg)}`);
+    }
+    info = res.job_info;
+    const [status, opresult] = res.job_info as [string, unknown[]];
+    if (status === "success") return opresult[0];
+    if (status === "error" || status === "canceled") {
+      const err = opresult.find((r) => Array.isArray(r)) as [string, unknown[]] | undefined;
+      throw new Error(`Job ${id} failed: ${err ? `${err[0]}: ${String(err[1][0])}` : status}`);
+    }
+  }
+}
+
+export function registerLocalCommands({ program, cluster, node }: LocalCommandHooks): void {
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+
+  cluster
+    .command("init")
+    .description("create a new cluster with this machine as master and start its daemons")
+    .argument("<name>", "cluster name")
+    .requiredOption("--data-dir <dir>", "directory for the cluster's state")
+    .option("--rapi-address <addr>", "RAPI listen address", "127.0.0.1")
+    .option("--rapi-port <port>", "RAPI port (0 = any free port)", int, 5080)
+    .option("--node-address <addr>", "this node's daemon address", "127.0.0.1")
+    .option("--node-port <port>", "this node's daemon port (0 = any free port)", int, 1811)
+    .option("--node-name <name>", "this node's name", os.hostname())
+    .option("--rapi-user <user>", "RAPI user with write access")
+    .option("--rapi-password <password>", "its password (stored as an {HA1} hash)")
+    .option("--enabled-hypervisors <list>", "comma-separated hypervisors", list, ["fake"])
+    .option("--enabled-disk-templates <list>", "comma-separated disk templates", list, ["file", "sharedfile", "diskless"])
+    .option("--file-storage-dir <dir>", "directory for file disks (default DATA_DIR/file-storage)")
+    .option("--shared-file-storage-dir <dir>", "directory for sharedfile disks (default DATA_DIR/shared-file-storage)")
+    .option("--os-search-path <list>", "comma-separated OS definition directories", list)
+    .option("--default-iallocator <name>", "default instance allocator", "hail")
+    .option("--ipolicy-vcpu-ratio <ratio>", "instance policy vCPU ratio", Number)
+    .option("--no-ssl", "serve the RAPI over plain HTTP")
+    .option("--require-authentication", "require credentials for every request, GETs included")
+    .action(async (name: string, o: Record<string, unknown>) => {
+      if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
+      const init: InitOptions = {
+        dataDir: String(o["dataDir"]),
+        clusterName: name,
+        nodeName: String(o["nodeName"]),
+        nodeAddress: String(o["nodeAddress"]),
+        nodePort: o["nodePort"] as number,
+        rapiAddress: String(o["rapiAddress"]),
+        rapiPort: o["rapiPort"] as number,
+        rapiUser: o["rapiUser"] as string | undefined,
+        rapiPassword: o["rapiPassword"] as string | undefined,
+        enabledHypervisors: o["enabledHypervisors"] as string[],
+        enabledDiskTemplates: o["enabledDiskTemplates"] as string[],
+        fileStorageDir: o["fileStorageDir"] as string | undefined,
+        sharedFileStorageDir: o["sharedFileStorageDir"] as string | undefined,
+        osSearchPath: o["osSearchPath"] as string[] | undefined,
+        defaultIallocator: String(o["defaultIallocator"]),
+        vcpuRatio: o["ipolicyVcpuRatio"] as number | undefined,
+        noSsl: o["ssl"] === false,
+        requireAuthentication: o["requireAuthentication"] === true,
+      };
+      await writeClusterFiles(init);
+      print(`Starting the node daemon of ${init.nodeName}...`);
+      const nodeRt = await launchDaemon("node", init.dataDir);
+      await writeInitialConfig({ ...init, nodePort: Number(nodeRt["port"]) });
+      print("Starting the master daemon...");
+      const masterRt = await launchDaemon("master", init.dataDir);
+      const url = String(masterRt["rapiUrl"]);
+      const ca = init.noSsl ? null : await readFile(dataPaths(init.dataDir).rapiCert, "utf8");
+      if (!init.noSsl) await waitForRapi(url, ca);
+      print(`Cluster ${name} is up. RAPI: ${url}`);
+      print(`  export GANETI_RAPI_URL=${url}`);
+      if (!init.noSsl) print(`  export GANETI_RAPI_CA=${dataPaths(init.dataDir).rapiCert}`);
+    });
+
+  cluster
+    .command("destroy")
+    .description("stop every daemon of a local cluster and remove its state")
+    .requiredOption("--data-dir <dir>", "the cluster's data directory")
+    .option("--keep-state", "stop the daemons but keep the data directory")
+    .action(async (o: { dataDir: string; keepState?: boolean }) => {
+      const dir = path.resolve(o.dataDir);
+      for (const [name, nodeDir] of Object.entries(await localNodes(dir))) {
+        if (await stopDaemon(nodeDir, "node")) print(`Stopped node daemon of ${name}`);
+        if (!o.keepState) await rm(nodeDir, { recursive: true, force: true });
+      }
+      if (await stopDaemon(dir, "master")) print("Stopped the master daemon");
+      if (await stopDaemon(dir, "node")) print("Stopped the master's node daemon");
+      if (!o.keepState) {
+        await rm(dir, { recursive: true, force: true });
+        print(`Removed ${dir}`);
+      }
+    });
+
+  node
+    .command("add")
+    .description("join a node daemon to the cluster (starting it first with --data-dir)")
+    .argument("<name>", "node name")
+    .requiredOption("--address <addr>", "the node daemon's address (e.g. 127.0.0.12)")
+    .option("--port <port>", "its port (with --data-dir: 0 = any free port)", int, 1811)
+    .option("--data-dir <dir>", "start a node daemon on this machine with this data directory")
+    .option("--master-data-dir <dir>", "the master's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .option("--group <group>", "node group")
+    .option("--secondary-ip <ip>", "secondary (replication) IP")
+    .option("--no-vm-capable", "the node may not host instances")
+    .option("--no-master-capable", "the node may not become master candidate")
+    .action(async (name: string, o: Record<string, unknown>) => {
+      const master = masterDir(o["masterDataDir"] as string | undefined);
+      let port = o["port"] as number;
+      if (o["dataDir"]) {
+        const nodeDir = path.resolve(String(o["dataDir"]));
+        const np = dataPaths(nodeDir);
+        await mkdir(np.root, { recursive: true, mode: 0o700 });
+        await copyFile(dataPaths(master).clusterCert, np.clusterCert);
+        await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
+        const rt = await launchDaemon("node", nodeDir);
+        port = Number(rt["port"]);
+        const nodes = await localNodes(master);
+        nodes[name] = nodeDir;
+        await writeFile(path.join(master, LOCAL_NODES), JSON.stringify(nodes, null, 2));
+        print(`Started node daemon for ${name} on ${String(o["address"])}:${port}`);
+      }
+      const op: Record<string, unknown> = {
+        OP_ID: "OP_NODE_ADD",
+        node_name: name,
+        primary_ip: o["address"],
+        rpc_address: o["address"],
+        rpc_port: port,
+        vm_capable: o["vmCapable"] !== false,
+        master_capable: o["masterCapable"] !== false,
+      };
+      if (o["group"]) op["group"] = o["group"];
+      if (o["secondaryIp"]) op["secondary_ip"] = o["secondaryIp"];
+      await runJobLocally(master, [op], print);
+      print(`Node ${name} added`);
+    });
+
+  node
+    .command("remove")
+    .description("remove a node from the cluster (and stop its daemon if it was started here)")
+    .argument("<name>", "node name")
+    .option("--master-data-dir <dir>", "the master's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .action(async (name: string, o: Record<string, unknown>) => {
+      const master = masterDir(o["masterDataDir"] as string | undefined);
+      await runJobLocally(master, [{ OP_ID: "OP_NODE_REMOVE", node_name: name }], print);
+      const nodes = await localNodes(master);
+      const nodeDir = nodes[name];
+      if (nodeDir) {
+        await stopDaemon(nodeDir, "node");
+        await rm(nodeDir, { recursive: true, force: true });
+        delete nodes[name];
+        await writeFile(path.join(master, LOCAL_NODES), JSON.stringify(nodes, null, 2));
+      }
+      print(`Node ${name} removed`);
+    });
+
+  const daemon = program.command("daemon").description("run a daemon in the foreground (for systemd units)");
+  for (const kind of ["master", "node"] as const) {
+    daemon
+      .command(kind)
+      .description(kind === "master" ? "the master daemon: RAPI, job queue, config" : "the node daemon: hypervisor, storage, OS scripts")
+      .requiredOption("--data-dir <dir>", "data directory")
+      .action(async (o: { dataDir: string }) => {
+        const d = await runDaemon(kind, o.dataDir);
+        const rt = await readRuntime(o.dataDir, kind);
+        process.stderr.write(`${kind} daemon running (${JSON.stringify(rt)})\n`);
+        closeOnSignals(d);
+      });
+  }
+}
+
+/** Exposed for tests: the users-file hash used by cluster init. */
+export { ha1 };
