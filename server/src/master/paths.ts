@@ -12,7 +12,8 @@ export function dataPaths(dataDir: string) {
     rapiCert: path.join(root, "rapi.pem"),
     rapiUsers: path.join(root, "rapi", "users"),
     masterSettings: path.join(root, "master.json"),
-    nodeSettings: path.join(root, "noded.json"),
+    /** Where the node daemon listens: {name, address, port}. (noded.json holds resource overrides.) */
+    nodeSettings: path.join(root, "noded-address.json"),
     /** FileStore root of the master: config.data, queue/, archive/. */
     masterState: path.join(root, "master-state"),
     controlSocket: path.join(root, "master.sock"),
