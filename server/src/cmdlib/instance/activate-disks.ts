@@ -1,0 +1,20 @@
+// OP_INSTANCE_ACTIVATE_DISKS (Ganeti's LUInstanceActivateDisks).
+import type { OpInstanceActivateDisks } from "@ganeti-ts/schema";
+import { OpExecError } from "../../lib/errors.js";
+import { assembleInstanceDisks, checkNodeOnline, logDiskSync, markDisksActive } from "../common/instance.js";
+import { InstanceLU } from "./instance-lu.js";
+
+export class LUInstanceActivateDisks extends InstanceLU<OpInstanceActivateDisks> {
+  checkPrereq(): void {
+    checkNodeOnline(this.pnode);
+  }
+
+  async exec(): Promise<unknown> {
+    const inst = this.instance;
+    await markDisksActive(this.cfg, inst, true);
+    const { ok, info } = await assembleInstanceDisks(this.ctx, inst, { ignoreSize: this.op.ignore_size });
+    if (!ok) throw new OpExecError("Cannot activate block devices");
+    if (this.op.wait_for_sync && inst.disks.length) logDiskSync(this.ctx, inst);
+    return info;
+  }
+}

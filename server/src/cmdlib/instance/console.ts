@@ -1,0 +1,35 @@
+// OP_INSTANCE_CONSOLE (Ganeti's LUInstanceConsole): the hypervisor's console
+// description of a running instance.
+import type { OpInstanceConsole } from "@ganeti-ts/schema";
+import { OpExecError } from "../../lib/errors.js";
+import { checkNodeOnline, errText, instanceRunningOn, rpcInstance } from "../common/instance.js";
+import { InstanceLU } from "./instance-lu.js";
+
+export class LUInstanceConsole extends InstanceLU<OpInstanceConsole> {
+  protected override nodeLocksShared = true;
+
+  override expandNames() {
+    const decl = super.expandNames();
+    decl.instance = { names: decl.instance!.names, shared: true };
+    return decl;
+  }
+
+  checkPrereq(): void {
+    checkNodeOnline(this.pnode);
+  }
+
+  async exec(): Promise<unknown> {
+    const inst = this.instance;
+    let running: boolean;
+    try {
+      running = await instanceRunningOn(this.ctx, inst);
+    } catch (err) {
+      throw new OpExecError(`Error checking node ${this.pnode.name}: ${errText(err)}`, { cause: err });
+    }
+    if (!running) {
+      const state = inst.admin_state === "up" ? "ERROR_down" : "ADMIN_down";
+      throw new OpExecError(`Instance ${inst.name} is not running (state ${state})`);
+    }
+    return this.ctx.rpc.call(this.pnode, "instance_console_info", { instance: rpcInstance(this.cfg, inst) });
+  }
+}

@@ -1,0 +1,87 @@
+// OP_INSTANCE_GROW_DISK (Ganeti's LUInstanceGrowDisk): dry-run grow on every
+// node, then the real grow, then the recorded size.
+import type { DiskObject, OpInstanceGrowDisk } from "@ganeti-ts/schema";
+import { OpExecError, OpPrereqError } from "../../lib/errors.js";
+import {
+  checkNodeOnline,
+  errText,
+  formatUnit,
+  logDiskSync,
+  shutdownInstanceDisks,
+} from "../common/instance.js";
+import { InstanceLU } from "./instance-lu.js";
+
+const GROWABLE = ["plain", "drbd", "file", "sharedfile", "rbd", "ext", "gluster", "blockdev"];
+
+/** Ganeti's Instance.FindDisk. */
+export function findDisk(disks: string[], idx: number): string {
+  const d = disks[idx];
+  if (d === undefined || idx < 0)
+    throw new OpPrereqError(`Invalid disk index: ${idx} (instace has disks 0..${disks.length - 1})`, "wrong_input");
+  return d;
+}
+
+export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
+  private diskUuid = "";
+  private delta = 0;
+  private target = 0;
+
+  checkPrereq(): void {
+    const inst = this.instance;
+    for (const n of this.cfg.instanceNodes(inst)) checkNodeOnline(this.cfg.node(n));
+    if (!GROWABLE.includes(inst.disk_template))
+      throw new OpPrereqError("Instance's disk layout does not support growing", "wrong_input");
+    this.diskUuid = findDisk(inst.disks, this.op.disk);
+    const disk = this.cfg.disk(this.diskUuid);
+    if (this.op.absolute) {
+      this.target = this.op.amount;
+      this.delta = this.target - disk.size;
+      if (this.delta < 0)
+        throw new OpPrereqError(
+          `Requested size (${formatUnit(this.target)}) is smaller than current disk size (${formatUnit(disk.size)})`,
+          "wrong_state",
+        );
+    } else {
+      this.delta = this.op.amount;
+      this.target = disk.size + this.delta;
+      if (this.delta < 0) throw new OpPrereqError(`Requested increment (${formatUnit(this.delta)}) is negative`, "wrong_input");
+    }
+  }
+
+  async exec(): Promise<unknown> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const disk: DiskObject = cfg.disk(this.diskUuid);
+    const pnode = this.pnode;
+    try {
+      await this.ctx.rpc.call(pnode, "blockdev_assemble", { disk: cfg.rpcDisk(disk), instance: inst.name, on_primary: true });
+    } catch (err) {
+      throw new OpExecError("Cannot activate block device to grow", { cause: err });
+    }
+    this.ctx.log(`Growing disk ${this.op.disk} of instance '${inst.name}' by ${formatUnit(this.delta)} to ${formatUnit(this.target)}`);
+    const nodes = disk.nodes.map((u) => cfg.node(u));
+    for (const n of nodes) {
+      try {
+        await this.ctx.rpc.call(n, "blockdev_grow", { disk: cfg.rpcDisk(disk), amount: this.delta, dryrun: true });
+      } catch (err) {
+        throw new OpExecError(`Dry-run grow request failed to node ${n.name}: ${errText(err)}`, { cause: err });
+      }
+    }
+    for (const n of nodes) {
+      try {
+        await this.ctx.rpc.call(n, "blockdev_grow", { disk: cfg.rpcDisk(disk), amount: this.delta, dryrun: false });
+      } catch (err) {
+        throw new OpExecError(`Grow request failed to node ${n.name}: ${errText(err)}`, { cause: err });
+      }
+    }
+    await cfg.mutate(() => {
+      disk.size += this.delta;
+      cfg.touch(disk);
+      cfg.touch(inst);
+    });
+    if (this.op.wait_for_sync) logDiskSync(this.ctx, inst);
+    // Disks that were not active before are closed again.
+    if (!inst.disks_active) await shutdownInstanceDisks(this.ctx, inst);
+    return null;
+  }
+}

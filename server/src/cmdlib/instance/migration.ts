@@ -1,0 +1,314 @@
+// Ganeti's TLMigrateInstance, shared by OP_INSTANCE_MIGRATE and
+// OP_INSTANCE_FAILOVER: externally mirrored (shared) instances move to
+// target_node or an allocator-chosen node; internally mirrored ones (drbd)
+// are not available here; plain/file refuse.
+import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import { OpExecError, OpPrereqError } from "../../lib/errors.js";
+import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
+import {
+  checkNodeFreeMemory,
+  checkNodeNotDrained,
+  checkNodeOnline,
+  checkNodeVmCapable,
+  errText,
+  expandInstance,
+  EXTERNALLY_MIRRORED,
+  INTERNALLY_MIRRORED,
+  instanceRunningOn,
+  logInfo,
+  logWarning,
+  rpcInstance,
+  shutdownInstanceDisks,
+} from "../common/instance.js";
+import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
+
+export interface MigrationOp {
+  instance_name: string;
+  instance_uuid?: string | null;
+  target_node?: string | null;
+  target_node_uuid?: string | null;
+  iallocator?: string | null;
+  cleanup?: boolean;
+  ignore_ipolicy?: boolean;
+  [k: string]: unknown;
+}
+
+export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op> {
+  protected instanceUuid = "";
+  protected targetUuid: string | null = null;
+  protected allocator: string | null = null;
+  /** Failover (stop/start) rather than live migration. */
+  protected failover = false;
+  /** Migration may fall back to failover (allow_failover). */
+  protected fallback = false;
+  protected live = true;
+
+  get instance(): InstanceObject {
+    return this.cfg.instance(this.instanceUuid);
+  }
+
+  protected isShared(inst: InstanceObject): boolean {
+    return EXTERNALLY_MIRRORED.includes(inst.disk_template);
+  }
+
+  expandNames(): LockDecl {
+    const inst = expandInstance(this.cfg, this.op.instance_name, this.op.instance_uuid);
+    this.instanceUuid = inst.uuid;
+    const target = this.op.target_node ?? this.op.target_node_uuid;
+    if (target) this.targetUuid = this.cfg.expandNode(target).uuid;
+    // Ganeti's CheckIAllocatorOrNode on "target_node".
+    if (this.isShared(inst) && !this.op.cleanup) {
+      if (target && this.op.iallocator) throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
+      if (!target) {
+        const name = allocatorName(this.cfg, this.op.iallocator);
+        if (!name)
+          throw new OpPrereqError(
+            "No iallocator or node given and no cluster-wide default iallocator found; please specify either an iallocator or a node, or set a cluster-wide default iallocator",
+            "wrong_input",
+          );
+        this.allocator = name;
+      }
+    }
+    return { instance: { names: [inst.uuid], shared: false }, node: { names: [], shared: false } };
+  }
+
+  override declareLocks(level: LockLevel): LockSet | undefined {
+    if (level !== "node") return undefined;
+    const inst = this.instance;
+    if (this.allocator || (this.op.cleanup && !this.targetUuid && this.isShared(inst))) return { names: "all", shared: false };
+    const names = new Set([inst.primary_node, ...inst.secondary_nodes]);
+    if (this.targetUuid) names.add(this.targetUuid);
+    return { names: [...names], shared: false };
+  }
+
+  /** Checks common to migrate and failover; sets targetUuid. */
+  protected async checkMigration(): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    if (!this.op.cleanup && inst.admin_state !== "up" && !this.failover && this.fallback) {
+      logInfo(this.ctx, "Instance is marked down or offline, fallback allowed, going into failover mode");
+      this.failover = true;
+    }
+    const disks = cfg.instanceDisks(inst);
+    const mirrored = [...EXTERNALLY_MIRRORED, ...INTERNALLY_MIRRORED];
+    const invalid = [...new Set(disks.map((d) => d.dev_type).filter((t) => !mirrored.includes(t)))];
+    if (invalid.length || !mirrored.includes(inst.disk_template))
+      throw new OpPrereqError(
+        `Instance's disk layout '${invalid.length ? invalid.join(", ") : inst.disk_template}' does not allow ${this.failover ? "failovers" : "migrations"}`,
+        "wrong_state",
+      );
+    if (!this.isShared(inst))
+      throw new OpPrereqError(`Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`, "wrong_input");
+    if (this.op.cleanup) return this.checkCleanup();
+
+    if (this.allocator) {
+      const res = await runAllocator(this.ctx, this.allocator, relocateRequest(cfg, inst, [cfg.node(inst.primary_node)]), {
+        hypervisor: inst.hypervisor,
+      });
+      const [node] = resultNodes(cfg, this.allocator, res, 1);
+      this.targetUuid = node!.uuid;
+      logInfo(this.ctx, `Selected nodes for instance ${inst.name} via iallocator ${this.allocator}: ${node!.name}`);
+    }
+    const target = cfg.node(this.targetUuid!);
+    if (target.uuid === inst.primary_node)
+      throw new OpPrereqError(`Cannot migrate instance ${inst.name} to its primary (${cfg.node(inst.primary_node).name})`, "wrong_state");
+    checkNodeOnline(target);
+    checkNodeVmCapable(target);
+
+    const be = cfg.filledBeparams(inst);
+    if (!this.failover || inst.admin_state === "up")
+      await checkNodeFreeMemory(this.ctx, target, `migrating instance ${inst.name}`, Number(be["minmem"]), inst.hypervisor);
+    else logInfo(this.ctx, "Not checking memory on the secondary node as instance will not be started");
+    if (!this.failover && be["always_failover"] === true) {
+      logInfo(this.ctx, "Instance configured to always failover; fallback to failover");
+      this.failover = true;
+    }
+    checkNodeNotDrained(target);
+    if (!this.failover) {
+      const pnode = cfg.node(inst.primary_node);
+      let running = false;
+      let why = `Instance ${inst.name} is not running`;
+      try {
+        running = await instanceRunningOn(this.ctx, inst, pnode);
+      } catch (err) {
+        why = errText(err);
+      }
+      if (!running) {
+        if (this.fallback) {
+          logInfo(this.ctx, "Can't migrate, instance offline, fallback to failover");
+          this.failover = true;
+        } else throw new OpPrereqError(`Can't migrate, please use failover: ${why}`, "wrong_state");
+      }
+    }
+  }
+
+  private async checkCleanup(): Promise<void> {
+    if (this.targetUuid) return;
+    // Without a target: wherever the instance runs besides its primary.
+    const inst = this.instance;
+    for (const n of this.cfg.nodes()) {
+      if (n.uuid === inst.primary_node || n.offline) continue;
+      if (await instanceRunningOn(this.ctx, inst, n)) {
+        this.targetUuid = n.uuid;
+        return;
+      }
+    }
+    this.targetUuid = inst.primary_node;
+  }
+
+  private async moveConfig(inst: InstanceObject, target: NodeObject): Promise<void> {
+    const cfg = this.cfg;
+    await cfg.mutate(() => {
+      inst.primary_node = target.uuid;
+      for (const d of cfg.instanceDisks(inst)) {
+        d.nodes = [target.uuid];
+        cfg.touch(d);
+      }
+      cfg.touch(inst);
+    });
+  }
+
+  private async disksOn(node: NodeObject, open: boolean): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    for (const d of cfg.instanceDisks(inst)) {
+      if (open) await this.ctx.rpc.call(node, "blockdev_assemble", { disk: cfg.rpcDisk(d), instance: inst.name, on_primary: true });
+      else await this.ctx.rpc.call(node, "blockdev_shutdown", { disk: cfg.rpcDisk(d) });
+    }
+  }
+
+  protected async execMigration(): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const source = cfg.node(inst.primary_node);
+    const target = cfg.node(this.targetUuid!);
+    const log = (m: string) => this.ctx.log(m);
+    log("* checking disk consistency between source and target");
+    log(`* closing instance disks on node ${target.name}`);
+    await this.disksOn(target, false);
+    log(`* opening instance disks on node ${source.name} in shared mode`);
+    await this.disksOn(source, true);
+    log(`* opening instance disks on node ${target.name} in shared mode`);
+    await this.disksOn(target, true);
+    log(`* preparing ${target.name} to accept the instance`);
+    const rinst = rpcInstance(cfg, inst);
+    try {
+      await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip });
+    } catch (err) {
+      throw new OpExecError(`Could not pre-migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
+    }
+    log(`* migrating instance to ${target.name}`);
+    try {
+      await this.ctx.rpc.call(source, "instance_migrate", {
+        instance: rinst,
+        target: target.name,
+        target_address: target.primary_ip,
+        live: this.live,
+      });
+    } catch (err) {
+      logWarning(this.ctx, `Migration failed, aborting: ${errText(err)}`);
+      await this.abort(rinst, source, target);
+      throw new OpExecError(`Could not migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
+    }
+    log("* starting memory transfer");
+    log("* memory transfer complete");
+    try {
+      await this.ctx.rpc.call(source, "finalize_migration_src", { instance: rinst, success: true, live: this.live });
+    } catch (err) {
+      throw new OpExecError(`Failed to finalize the migration on the source node: ${errText(err)}`, { cause: err });
+    }
+    await this.moveConfig(inst, target);
+    try {
+      await this.ctx.rpc.call(target, "finalize_migration_dst", { instance: rpcInstance(cfg, inst), success: true });
+    } catch (err) {
+      throw new OpExecError(`Could not finalize instance migration: ${errText(err)}`, { cause: err });
+    }
+    log(`* closing instance disks on node ${source.name}`);
+    await this.disksOn(source, false);
+    log(`* opening instance disks on node ${target.name} in exclusive mode`);
+    await this.disksOn(target, true);
+    log("* done");
+  }
+
+  private async abort(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {
+    try {
+      await this.ctx.rpc.call(target, "finalize_migration_dst", { instance: rinst, success: false });
+    } catch (err) {
+      logWarning(this.ctx, `Aborting migration failed on target node ${target.name}: ${errText(err)}`);
+    }
+    try {
+      await this.ctx.rpc.call(source, "finalize_migration_src", { instance: rinst, success: false, live: this.live });
+    } catch (err) {
+      logWarning(this.ctx, `Aborting migration failed on source node ${source.name}: ${errText(err)}`);
+    }
+  }
+
+  protected async execCleanup(): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const source = cfg.node(inst.primary_node);
+    const target = cfg.node(this.targetUuid!);
+    const onSource = await instanceRunningOn(this.ctx, inst, source);
+    const onTarget = target.uuid !== source.uuid && (await instanceRunningOn(this.ctx, inst, target));
+    if (onSource && onTarget)
+      throw new OpExecError(
+        "Instance seems to be running on two nodes, or the hypervisor is confused; you will have to ensure manually that it runs only on one and restart this operation",
+      );
+    if (!onSource && !onTarget)
+      throw new OpExecError(
+        "Instance does not seem to be running at all; in this case it's safer to repair by running 'gnt-instance stop' to ensure disk shutdown, and then restarting it",
+      );
+    if (onTarget) {
+      this.ctx.log(`* instance running on secondary node (${target.name}), updating config`);
+      await this.moveConfig(inst, target);
+    } else {
+      this.ctx.log(`* instance confirmed to be running on its primary node (${source.name})`);
+    }
+    this.ctx.log("* done");
+  }
+
+  protected async execFailover(shutdownTimeout: number, ignoreConsistency: boolean): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const source = cfg.node(inst.primary_node);
+    const target = cfg.node(this.targetUuid!);
+    if (inst.disks_active) this.ctx.log("* checking disk consistency between source and target");
+    else this.ctx.log("* not checking disk consistency as instance is not running");
+    this.ctx.log("* shutting down instance on source node");
+    try {
+      await this.ctx.rpc.call(source, "instance_shutdown", { instance: rpcInstance(cfg, inst), timeout: shutdownTimeout });
+    } catch (err) {
+      if (ignoreConsistency || source.offline)
+        logWarning(
+          this.ctx,
+          `Could not shutdown instance ${inst.name} on node ${source.name}, proceeding anyway; please make sure node ${source.name} is down; error details: ${errText(err)}`,
+        );
+      else throw new OpExecError(`Could not shutdown instance ${inst.name} on node ${source.name}: ${errText(err)}`, { cause: err });
+    }
+    if (inst.disks.length && !source.offline) {
+      this.ctx.log(`* closing instance disks on node ${source.name}`);
+    }
+    this.ctx.log("* deactivating the instance's disks on source node");
+    if (!(await shutdownInstanceDisks(this.ctx, inst, { ignorePrimary: true }))) throw new OpExecError("Can't shut down the instance's disks");
+    await this.moveConfig(inst, target);
+    if (inst.admin_state === "up") {
+      this.ctx.log(`* activating the instance's disks on target node ${target.name}`);
+      try {
+        await this.disksOn(target, true);
+      } catch (err) {
+        await shutdownInstanceDisks(this.ctx, inst);
+        throw new OpExecError("Can't activate the instance's disks", { cause: err });
+      }
+      await cfg.mutate(() => {
+        inst.disks_active = true;
+      });
+      this.ctx.log(`* starting the instance on the target node ${target.name}`);
+      try {
+        await this.ctx.rpc.call(target, "instance_start", { instance: rpcInstance(cfg, inst), startup_paused: false });
+      } catch (err) {
+        await shutdownInstanceDisks(this.ctx, inst);
+        throw new OpExecError(`Could not start instance ${inst.name} on node ${target.name}: ${errText(err)}`, { cause: err });
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// OP_INSTANCE_REINSTALL (Ganeti's LUInstanceReinstall): the instance must be
+// stopped and have disks; the OS create script runs again on the primary.
+import type { OpInstanceReinstall } from "@ganeti-ts/schema";
+import { fillDict } from "../../config/cluster-config.js";
+import { OpExecError, OpPrereqError } from "../../lib/errors.js";
+import {
+  checkInstanceState,
+  checkNodeOnline,
+  checkOsParams,
+  errText,
+  INSTANCE_DOWN,
+  osSearchPath,
+  rpcInstance,
+  shutdownInstanceDisks,
+  startInstanceDisks,
+} from "../common/instance.js";
+import { InstanceLU } from "./instance-lu.js";
+
+export class LUInstanceReinstall extends InstanceLU<OpInstanceReinstall> {
+  protected override primaryOnly = true;
+
+  async checkPrereq(): Promise<void> {
+    const inst = this.instance;
+    checkNodeOnline(this.pnode, "Instance primary node offline, cannot reinstall");
+    if (inst.disks.length === 0) throw new OpPrereqError(`Instance '${this.op.instance_name}' has no disks`, "wrong_input");
+    await checkInstanceState(this.ctx, inst, INSTANCE_DOWN, "cannot reinstall");
+    const osName = this.op.os_type ?? inst.os;
+    const osparams = fillDict(this.cfg.filledOsparams({ os: osName, osparams: inst.osparams }), this.op.osparams ?? {});
+    await checkOsParams(this.ctx, [this.pnode], osName, osparams);
+  }
+
+  async exec(): Promise<unknown> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    if (this.op.os_type) {
+      this.ctx.log(`Changing OS scripts to '${this.op.os_type}'...`);
+      const os = this.op.os_type;
+      const osparams = this.op.osparams;
+      await cfg.mutate(() => {
+        inst.os = os;
+        if (osparams) inst.osparams = { ...inst.osparams, ...osparams };
+        cfg.touch(inst);
+      });
+    } else if (this.op.osparams) {
+      const osparams = this.op.osparams;
+      await cfg.mutate(() => {
+        inst.osparams = { ...inst.osparams, ...osparams };
+        cfg.touch(inst);
+      });
+    }
+    await startInstanceDisks(this.ctx, inst, null);
+    try {
+      this.ctx.log("Running the instance OS create scripts...");
+      try {
+        await this.ctx.rpc.call(this.pnode, "instance_os_add", {
+          instance: rpcInstance(cfg, inst),
+          reinstall: true,
+          debug: this.op.debug_level ?? 0,
+          search_path: osSearchPath(cfg),
+        });
+      } catch (err) {
+        throw new OpExecError(`Could not install OS for instance '${inst.name}' on node '${this.pnode.name}': ${errText(err)}`, {
+          cause: err,
+        });
+      }
+    } finally {
+      await shutdownInstanceDisks(this.ctx, inst);
+    }
+    return null;
+  }
+}

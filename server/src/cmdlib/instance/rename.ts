@@ -1,0 +1,91 @@
+// OP_INSTANCE_RENAME (Ganeti's LUInstanceRename): stopped instances only; the
+// file storage directory follows the name, then the OS rename script runs.
+import type { OpInstanceRename } from "@ganeti-ts/schema";
+import { OpExecError, OpPrereqError } from "../../lib/errors.js";
+import {
+  checkInstanceState,
+  checkNodeOnline,
+  diskDir,
+  errText,
+  INSTANCE_NOT_RUNNING,
+  logWarning,
+  osSearchPath,
+  resolveHostname,
+  rpcInstance,
+  shutdownInstanceDisks,
+  startInstanceDisks,
+} from "../common/instance.js";
+import { InstanceLU } from "./instance-lu.js";
+
+export class LUInstanceRename extends InstanceLU<OpInstanceRename> {
+  private newName = "";
+
+  override checkArguments(): void {
+    if (this.op.ip_check && !this.op.name_check)
+      throw new OpPrereqError("IP address check requires a name check", "wrong_input");
+  }
+
+  async checkPrereq(): Promise<void> {
+    const inst = this.instance;
+    checkNodeOnline(this.pnode);
+    await checkInstanceState(this.ctx, inst, INSTANCE_NOT_RUNNING, "cannot rename");
+    let newName = this.op.new_name;
+    if (this.op.name_check) newName = (await resolveHostname(newName)).name;
+    // ip_check would ping the new address; this implementation never probes non-loopback hosts.
+    if (newName !== inst.name && this.cfg.instances().some((i) => i.name === newName))
+      throw new OpPrereqError(`Instance '${newName}' is already in the cluster`, "already_exists");
+    this.newName = newName;
+  }
+
+  async exec(): Promise<unknown> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const oldName = inst.name;
+    const disks = cfg.instanceDisks(inst);
+    const oldDir = diskDir(disks.find((d) => d.dev_type === "file" || d.dev_type === "sharedfile"));
+    let newDir: string | null = null;
+    await cfg.mutate(() => {
+      inst.name = this.newName;
+      if (oldDir) {
+        const parent = oldDir.slice(0, oldDir.lastIndexOf("/"));
+        newDir = `${parent}/${this.newName}`;
+        for (const d of disks) {
+          if (diskDir(d) !== oldDir) continue;
+          const file = String(d.logical_id[1]).slice(oldDir.length + 1);
+          d.logical_id = [d.logical_id[0], `${newDir}/${file}`];
+          cfg.touch(d);
+        }
+      }
+      cfg.touch(inst);
+    });
+    if (oldDir && newDir && oldDir !== newDir) {
+      try {
+        await this.ctx.rpc.call(this.pnode, "file_storage_dir_rename", { old_path: oldDir, new_path: newDir });
+      } catch (err) {
+        throw new OpExecError(
+          `Could not rename on node ${this.pnode.name} directory '${oldDir}' to '${newDir}' (but the instance has been renamed in Ganeti): ${errText(err)}`,
+          { cause: err },
+        );
+      }
+    }
+    await startInstanceDisks(this.ctx, inst, null);
+    try {
+      try {
+        await this.ctx.rpc.call(this.pnode, "instance_run_rename", {
+          instance: rpcInstance(cfg, inst),
+          old_name: oldName,
+          debug: this.op.debug_level ?? 0,
+          search_path: osSearchPath(cfg),
+        });
+      } catch (err) {
+        logWarning(
+          this.ctx,
+          `Could not run OS rename script for instance ${inst.name} on node ${this.pnode.name} (but the instance has been renamed in Ganeti): ${errText(err)}`,
+        );
+      }
+    } finally {
+      await shutdownInstanceDisks(this.ctx, inst);
+    }
+    return inst.name;
+  }
+}

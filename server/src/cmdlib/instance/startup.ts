@@ -1,0 +1,81 @@
+// OP_INSTANCE_STARTUP (Ganeti's LUInstanceStartup).
+import type { OpInstanceStartup } from "@ganeti-ts/schema";
+import { OpExecError } from "../../lib/errors.js";
+import {
+  checkHvparamsNotGlobal,
+  checkInstanceState,
+  checkNodeFreeMemory,
+  checkNodeOnline,
+  filledBeparams,
+  forceBeparams,
+  INSTANCE_ONLINE,
+  instanceRunningOn,
+  logInfo,
+  logWarning,
+  rpcInstance,
+  shutdownInstanceDisks,
+  startInstanceDisks,
+  upgradeBeparams,
+} from "../common/instance.js";
+import { OpPrereqError } from "../../lib/errors.js";
+import { InstanceLU } from "./instance-lu.js";
+
+export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
+  private primaryOffline = false;
+  private alreadyRunning = false;
+  private beOverride: Record<string, unknown> = {};
+
+  override checkArguments(): void {
+    this.beOverride = forceBeparams(upgradeBeparams(this.op.beparams ?? {}));
+  }
+
+  async checkPrereq(): Promise<void> {
+    const inst = this.instance;
+    if (Object.keys(this.op.hvparams ?? {}).length) checkHvparamsNotGlobal(this.op.hvparams, inst.hypervisor);
+    await checkInstanceState(this.ctx, inst, INSTANCE_ONLINE);
+    const pnode = this.pnode;
+    this.primaryOffline = pnode.offline;
+    if (this.primaryOffline && this.op.ignore_offline_nodes) {
+      logWarning(this.ctx, "Ignoring offline primary node");
+      if (Object.keys(this.op.hvparams ?? {}).length || Object.keys(this.op.beparams ?? {}).length)
+        logWarning(this.ctx, "Overridden parameters are ignored");
+      return;
+    }
+    checkNodeOnline(pnode);
+    const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
+    try {
+      this.alreadyRunning = await instanceRunningOn(this.ctx, inst, pnode);
+    } catch (err) {
+      throw new OpPrereqError(`Error checking node ${pnode.name}: ${(err as Error).message}`, "environment_error", { cause: err });
+    }
+    if (!this.alreadyRunning)
+      await checkNodeFreeMemory(this.ctx, pnode, `starting instance ${inst.name}`, Number(be["minmem"]), inst.hypervisor);
+  }
+
+  async exec(): Promise<unknown> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    if (!this.op.no_remember && inst.admin_state !== "up")
+      await cfg.mutate(() => {
+        inst.admin_state = "up";
+        inst.admin_state_source = "admin";
+        cfg.touch(inst);
+      });
+    if (this.primaryOffline) {
+      logInfo(this.ctx, "Primary node offline, marked instance as started");
+      return null;
+    }
+    await startInstanceDisks(this.ctx, inst, this.op.force);
+    if (this.alreadyRunning) return null; // Ganeti's backend: "already running, not starting"
+    try {
+      await this.ctx.rpc.call(this.pnode, "instance_start", {
+        instance: rpcInstance(cfg, inst, { hvparams: this.op.hvparams, beparams: this.beOverride }),
+        startup_paused: this.op.startup_paused,
+      });
+    } catch (err) {
+      await shutdownInstanceDisks(this.ctx, inst);
+      throw new OpExecError(`Could not start instance: ${(err as Error).message}`, { cause: err });
+    }
+    return null;
+  }
+}
