@@ -1,0 +1,166 @@
+// LU test harness: a cluster whose nodes are real in-process node backends
+// (fake hypervisor, real files in a temp dir) behind the in-memory RPC
+// runner, and the real job queue running the real LUs. No sockets.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { JobRecord, NodeObject } from "@ganeti-ts/schema";
+import type { Allocator, OpcodeInput } from "../../src/cmdlib/base.js";
+import { LU_REGISTRY, type LuTable } from "../../src/cmdlib/registry.js";
+import { ClusterConfig } from "../../src/config/cluster-config.js";
+import { buildInitialConfig, newNodeObject } from "../../src/config/initial-config.js";
+import { calcJobStatus } from "../../src/jobs/job.js";
+import { JobQueue } from "../../src/jobs/queue.js";
+import { GanetiError, OpExecError, OpPrereqError } from "../../src/lib/errors.js";
+import { makeAllocator } from "../../src/master/allocator.js";
+import { BUNDLED_OS_DIR } from "../../src/master/init.js";
+import { OPCODE_CATALOG } from "../../src/master/opcode-catalog.js";
+import { NodeBackend } from "../../src/noded/backend/node-backend.js";
+import { InMemoryRpcRunner } from "../../src/rpc/in-memory-runner.js";
+import { MemoryStore } from "../../src/store/memory-store.js";
+
+export interface TestClusterOptions {
+  /** Number of nodes (node1..nodeN.example.com), default 1. */
+  nodes?: number;
+  /** Memory each node reports (MiB), default 8192. */
+  nodeMemory?: number;
+  /** CPUs each node reports, default 4. */
+  nodeCpus?: number;
+  diskTemplates?: string[];
+  /** Replace the hail allocator (e.g. with a stub). */
+  allocator?: Allocator;
+  /** Extra or replacement LUs. */
+  registry?: LuTable;
+  /** Ganeti's default iallocator params; default {"no-capacity-checks": null} so small clusters allocate. */
+  iallocatorParams?: Record<string, unknown>;
+}
+
+export interface TestCluster {
+  config: ClusterConfig;
+  queue: JobQueue;
+  rpc: InMemoryRpcRunner;
+  /** node uuid → backend */
+  backends: Map<string, NodeBackend>;
+  nodes: NodeObject[];
+  root: string;
+  /** Run one opcode as a job; resolves with its result or rejects with the GanetiError (decoded). */
+  runOp(op: OpcodeInput): Promise<unknown>;
+  /** Run a job to its end and return the record. */
+  runJob(ops: OpcodeInput[]): Promise<JobRecord>;
+  /** Every log message of a job. */
+  jobLog(job: JobRecord): string[];
+  /** Add a node (its backend too) straight into the config. */
+  addNode(name: string): Promise<NodeObject>;
+  backendOf(nodeName: string): NodeBackend;
+  cleanup(): Promise<void>;
+}
+
+/** Rebuild the thrown error from an encoded job error, keeping class and ecode. */
+export function decodeJobError(encoded: unknown): GanetiError {
+  if (!Array.isArray(encoded) || typeof encoded[0] !== "string" || !Array.isArray(encoded[1])) {
+    return new OpExecError(String(encoded));
+  }
+  const [cls, args] = encoded as [string, unknown[]];
+  const message = String(args[0] ?? "");
+  const ecode = (args[1] ?? null) as never;
+  const err = cls === "OpPrereqError" ? new OpPrereqError(message, ecode) : new OpExecError(message);
+  Object.defineProperty(err, "errorClass", { value: cls });
+  return err;
+}
+
+export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
+  const root = await mkdtemp(path.join(tmpdir(), "gts-harness-"));
+  const count = opts.nodes ?? 1;
+  const backends = new Map<string, NodeBackend>();
+  const rpc = new InMemoryRpcRunner(backends);
+  const newBackend = (name: string) =>
+    new NodeBackend({
+      dataDir: path.join(root, "nodes", name),
+      nodeName: name,
+      overrides: { memoryTotal: opts.nodeMemory ?? 8192, memoryDom0: 0, cpuTotal: opts.nodeCpus ?? 4 },
+    });
+  const data = buildInitialConfig({
+    clusterName: "cluster.example.com",
+    master: { name: "node1.example.com", ip: "127.0.0.11", rpcPort: 1811 },
+    enabledDiskTemplates: opts.diskTemplates ?? ["file", "sharedfile", "diskless"],
+    fileStorageDir: path.join(root, "file-storage"),
+    sharedFileStorageDir: path.join(root, "shared-file-storage"),
+    osSearchPath: [BUNDLED_OS_DIR],
+    defaultIallocatorParams: opts.iallocatorParams ?? { "no-capacity-checks": null },
+  });
+  const store = new MemoryStore();
+  const config = await ClusterConfig.create(store, data);
+  backends.set(config.masterNode.uuid, newBackend(config.masterNode.name));
+
+  const addNode = async (name: string): Promise<NodeObject> => {
+    const ip = `127.0.0.${10 + config.nodes().length + 1}`;
+    const node = newNodeObject({
+      name,
+      ip,
+      group: config.masterNode.group,
+      rpcAddress: ip,
+      rpcPort: 1811,
+      masterCandidate: true,
+      now: config.now(),
+    });
+    backends.set(node.uuid, newBackend(name));
+    await config.mutate((d) => {
+      d.nodes[node.uuid] = node;
+    });
+    return node;
+  };
+  for (let i = 2; i <= count; i++) await addNode(`node${i}.example.com`);
+
+  const queue = await JobQueue.open({
+    store,
+    config,
+    rpc,
+    allocator: opts.allocator ?? makeAllocator(config),
+    registry: { ...LU_REGISTRY, ...opts.registry },
+    catalog: OPCODE_CATALOG,
+  });
+
+  const waitJob = async (id: number): Promise<JobRecord> => {
+    let info: unknown[] | null = null;
+    for (;;) {
+      const res = await queue.waitForChange(id, ["status"], info, null, 60_000);
+      if (!res) throw new Error(`job ${id} vanished`);
+      info = res.job_info;
+      const job = (await queue.getJob(id))!;
+      if (["success", "error", "canceled"].includes(calcJobStatus(job.ops))) return job;
+    }
+  };
+
+  const runJob = async (ops: OpcodeInput[]) => waitJob(await queue.submit(ops));
+
+  return {
+    config,
+    queue,
+    rpc,
+    backends,
+    get nodes() {
+      return config.nodes();
+    },
+    root,
+    runJob,
+    async runOp(op) {
+      const job = await runJob([op]);
+      const o = job.ops[0]!;
+      if (o.status === "success") return o.result;
+      throw decodeJobError(o.result);
+    },
+    jobLog: (job) => job.ops.flatMap((o) => o.log.map((l) => String(l[3]))),
+    addNode,
+    backendOf(nodeName) {
+      const n = config.findNode(nodeName);
+      const b = n ? backends.get(n.uuid) : undefined;
+      if (!b) throw new Error(`no backend for ${nodeName}`);
+      return b;
+    },
+    async cleanup() {
+      await queue.whenIdle();
+      await queue.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
