@@ -5,7 +5,7 @@ import { OpPrereqError } from "../../lib/errors.js";
 import type { ClusterConfig } from "../cluster-config.js";
 import { GROUP_FIELDS } from "./group-fields.js";
 import { INSTANCE_FIELDS } from "./instance-fields.js";
-import type { LiveDataCache, LiveNeeds } from "./live.js";
+import type { LiveData, LiveDataCache, LiveNeeds } from "./live.js";
 import { EXPORT_FIELDS, FILTER_FIELDS, JOB_FIELDS, LOCK_FIELDS, type JobRow } from "./misc-fields.js";
 import { NETWORK_FIELDS } from "./network-fields.js";
 import { NODE_FIELDS } from "./node-fields.js";
@@ -140,6 +140,12 @@ export class QueryEngine {
   /** Sorted item names/ids of a resource (for the non-bulk index lists). */
   names(resource: "instance" | "node" | "group" | "network"): string[] {
     return this.configItems(resource).map((i) => i.name);
+  }
+
+  /** Live data for a resource's live fields (null without an RPC runner). */
+  async liveFor(res: "instance" | "node"): Promise<LiveData | null> {
+    if (!this.deps.live) return null;
+    return this.deps.live.get(this.deps.config.data, { nodeInfo: res === "node", instances: res === "instance" });
   }
 
   // ---- internals ---------------------------------------------------------------
