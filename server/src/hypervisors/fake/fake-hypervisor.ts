@@ -149,7 +149,7 @@ export class FakeHypervisor implements Hypervisor {
     });
   }
 
-  async stop(instance: RpcInstance): Promise<void> {
+  async stop(instance: RpcInstance, _opts?: { force: boolean; timeout: number }): Promise<void> {
     await this.mutex.run(instance.name, async () => {
       if (!(await removeFileDurable(this.file(instance.name)))) {
         throw new HypervisorError(`Failed to stop instance ${instance.name}: not running`);
@@ -173,13 +173,13 @@ export class FakeHypervisor implements Hypervisor {
     });
   }
 
-  async acceptInstance(instance: RpcInstance): Promise<void> {
+  async acceptInstance(instance: RpcInstance, _target?: string): Promise<void> {
     if (await this.read(instance.name)) {
       throw new HypervisorError("Can't accept instance, already running");
     }
   }
 
-  async migrate(instance: RpcInstance): Promise<void> {
+  async migrate(instance: RpcInstance, _target?: string, _targetAddress?: string, _live?: boolean): Promise<void> {
     // The fake migration always succeeds; the target marks the instance up
     // in finalizeMigrationDst and the source drops it in finalizeMigrationSrc.
     if (!(await this.read(instance.name))) {
@@ -194,7 +194,7 @@ export class FakeHypervisor implements Hypervisor {
     });
   }
 
-  async finalizeMigrationSrc(instance: RpcInstance, success: boolean): Promise<void> {
+  async finalizeMigrationSrc(instance: RpcInstance, success: boolean, _live?: boolean): Promise<void> {
     if (!success) return;
     await this.mutex.run(instance.name, async () => {
       await removeFileDurable(this.file(instance.name));
