@@ -233,8 +233,10 @@ export function filledBeparams(be: Params, cfg: ClusterConfig): Params {
 }
 
 /** Instance-level hvparams may not contain the hypervisor's global ones. */
-export function checkHvparamsNotGlobal(hvparams: Params, hypervisor: string): void {
-  checkParamsNotGlobal(hvparams, [...(HV_GLOBALS[hypervisor] ?? [])], "hypervisor", "instance", "cluster");
+export function checkHvparamsNotGlobal(hvparams: Params, hypervisor?: string): void {
+  // Without a hypervisor: Ganeti's HVC_GLOBALS, the union over all hypervisors.
+  const globals = hypervisor ? [...(HV_GLOBALS[hypervisor] ?? [])] : [...new Set(Object.values(HV_GLOBALS).flat())];
+  checkParamsNotGlobal(hvparams, globals, "hypervisor", "instance", "cluster");
 }
 
 /** Ganeti's utils.FormatUnit(value, "h"). */

@@ -1,0 +1,529 @@
+// OP_INSTANCE_SET_PARAMS (Ganeti's LUInstanceSetParams): be/hv/os params,
+// OS name, offline flag, runtime memory, primary node of a stopped instance,
+// disk and NIC modification lists. Result: Ganeti's [name, value] change list.
+import type { DiskObject, NicObject, OpInstanceSetParams } from "@ganeti-ts/schema";
+import { fillDict } from "../../config/cluster-config.js";
+import { OpExecError, OpPrereqError } from "../../lib/errors.js";
+import type { LockDecl, LockLevel, LockSet } from "../base.js";
+import {
+  checkHvparamsNotGlobal,
+  checkInstanceState,
+  checkMemoryRange,
+  checkNodeOnline,
+  checkNodeVmCapable,
+  checkOsParams,
+  computeDiskSpecs,
+  computeNics,
+  createDisks,
+  errText,
+  filledBeparams,
+  forceBeparams,
+  generateDisks,
+  diskDir,
+  INSTANCE_DOWN,
+  INSTANCE_NOT_RUNNING,
+  instanceStorageDir,
+  logWarning,
+  materializeNics,
+  nicDescription,
+  nodeFreeMemory,
+  normalizeMac,
+  releaseNicIps,
+  reserveNicIps,
+  resolveNicNetworks,
+  rpcInstance,
+  upgradeBeparams,
+  type NicInput,
+  type NicPlan,
+} from "../common/instance.js";
+import { getUpdatedParams } from "../common/node.js";
+import { InstanceLU } from "./instance-lu.js";
+
+type Params = Record<string, unknown>;
+type Action = "add" | "attach" | "remove" | "detach" | "modify";
+interface Mod {
+  action: Action;
+  ident: number | string;
+  params: Params;
+}
+
+/** Ganeti's PrepareContainerMods: both list forms → [action, identifier, params]. */
+export function normalizeMods(mods: unknown[]): Mod[] {
+  return mods.map((m) => {
+    const item = m as unknown[];
+    if (item.length === 3) return { action: item[0] as Action, ident: item[1] as number | string, params: (item[2] ?? {}) as Params };
+    const [op, params] = item as [string | number, Params];
+    if (typeof op === "number") return { action: "modify", ident: op, params: params ?? {} };
+    return { action: op as Action, ident: -1, params: params ?? {} };
+  });
+}
+
+/** Ganeti's GetItemFromContainer. */
+function findItem<T extends { uuid: string; name: string | null }>(kind: string, ident: number | string, items: T[]): number {
+  if (typeof ident === "number" || /^-?\d+$/.test(String(ident))) {
+    const idx = Number(ident);
+    if (idx === -1) {
+      if (items.length === 0) throw new OpPrereqError(`Got ${kind} index -1, but there are only 0`, "wrong_input");
+      return items.length - 1;
+    }
+    if (idx < 0) throw new OpPrereqError("Not accepting negative indices other than -1", "wrong_input");
+    if (idx >= items.length) throw new OpPrereqError(`Got ${kind} index ${idx}, but there are only ${items.length}`, "wrong_input");
+    return idx;
+  }
+  const i = items.findIndex((it) => it.uuid === ident || it.name === ident);
+  if (i < 0) throw new OpPrereqError(`Cannot find ${kind} with identifier ${ident}`, "unknown_entity");
+  return i;
+}
+
+function addIndex(kind: string, ident: number | string, len: number): number {
+  const idx = Number(ident);
+  if (!Number.isInteger(idx)) throw new OpPrereqError(`Invalid ${kind} index '${String(ident)}'`, "wrong_input");
+  if (idx === -1) return len;
+  if (idx < 0) throw new OpPrereqError("Not accepting negative indices other than -1", "wrong_input");
+  if (idx > len) throw new OpPrereqError(`Got ${kind} index ${idx}, but there are only ${len}`, "wrong_input");
+  return idx;
+}
+
+const DISK_MODIFIABLE = ["mode", "name"];
+
+export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
+  private diskMods: Mod[] = [];
+  private nicMods: Mod[] = [];
+  private beForced: Params = {};
+  private newPnode: string | null = null;
+  private changes: Array<[string, unknown]> = [];
+  // Planned state, computed in checkPrereq and applied in exec.
+  private newNics: Array<NicObject | NicPlan> | null = null;
+  private nicChanges: Array<[string, unknown]> = [];
+  private releasedIps: NicObject[] = [];
+
+  override checkArguments(): void {
+    const op = this.op;
+    const hasChanges =
+      op.nics.length ||
+      op.disks.length ||
+      op.disk_template ||
+      Object.keys(op.hvparams).length ||
+      Object.keys(op.beparams).length ||
+      op.os_name ||
+      Object.keys(op.osparams).length ||
+      (op.offline !== null && op.offline !== undefined) ||
+      op.runtime_mem ||
+      op.pnode ||
+      op.pnode_uuid ||
+      (op.osparams_private && Object.keys(op.osparams_private).length) ||
+      (op.instance_communication !== null && op.instance_communication !== undefined);
+    if (!hasChanges) throw new OpPrereqError("No changes submitted", "wrong_input");
+    if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams);
+    this.beForced = forceBeparams(op.beparams, { allowDefault: true });
+    this.diskMods = normalizeMods(op.disks as unknown[]);
+    this.nicMods = normalizeMods(op.nics as unknown[]);
+    for (const m of this.diskMods) {
+      if (m.action === "add") {
+        if (m.params["size"] === undefined) throw new OpPrereqError("Required disk parameter 'size' missing", "wrong_input");
+        computeDiskSpecs([m.params]);
+      } else if (m.action === "modify") {
+        if ("size" in m.params) throw new OpPrereqError("Disk size change not possible, use grow-disk", "wrong_input");
+        const bad = Object.keys(m.params).filter((k) => !DISK_MODIFIABLE.includes(k));
+        if (bad.length) throw new OpPrereqError(`Disk modification doesn't support additional arbitrary parameters: ${bad.join(", ")}`, "wrong_input");
+        if (m.params["mode"] !== undefined && m.params["mode"] !== "rw" && m.params["mode"] !== "ro")
+          throw new OpPrereqError(`Invalid disk access mode '${String(m.params["mode"])}'`, "wrong_input");
+      }
+    }
+    for (const m of this.nicMods) {
+      const mac = m.params["mac"];
+      if (typeof mac === "string" && mac !== "auto" && mac !== "generate") normalizeMac(mac);
+      if (m.action === "modify" && mac === "auto")
+        throw new OpPrereqError("'auto' is not a valid MAC address when modifying an existing NIC", "wrong_input");
+      if (m.action === "add" && typeof m.params["ip"] === "string" && m.params["ip"].toLowerCase() === "pool" && !m.params["network"])
+        throw new OpPrereqError("If ip=pool, parameter network must be passed too", "wrong_input");
+    }
+  }
+
+  override expandNames(): LockDecl {
+    const decl = super.expandNames();
+    const p = this.op.pnode ?? this.op.pnode_uuid;
+    if (p) this.newPnode = this.cfg.expandNode(p).uuid;
+    return decl;
+  }
+
+  override declareLocks(level: LockLevel): LockSet | undefined {
+    const base = super.declareLocks(level);
+    if (level === "node" && this.newPnode && base && base.names !== "all")
+      return { ...base, names: [...new Set([...base.names, this.newPnode])] };
+    return base;
+  }
+
+  async checkPrereq(): Promise<void> {
+    const cfg = this.cfg;
+    const op = this.op;
+    const inst = this.instance;
+    const pnode = this.pnode;
+    if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams, inst.hypervisor);
+
+    if (this.newPnode && this.newPnode !== inst.primary_node) {
+      if (inst.disk_template === "drbd")
+        throw new OpPrereqError(`Instance's disk layout '${inst.disk_template}' does not allow changing the primary node`, "wrong_input");
+      await checkInstanceState(this.ctx, inst, INSTANCE_NOT_RUNNING, "cannot change primary node");
+      const n = cfg.node(this.newPnode);
+      checkNodeOnline(n);
+      checkNodeVmCapable(n);
+    }
+
+    if (op.disk_template) {
+      if (inst.disk_template === op.disk_template)
+        throw new OpPrereqError(`Instance already has disk template ${inst.disk_template}`, "wrong_input");
+      if (!cfg.cluster.enabled_disk_templates.includes(op.disk_template))
+        throw new OpPrereqError(
+          `Disk template '${op.disk_template}' is not enabled for this cluster. Enabled disk templates are: ${cfg.cluster.enabled_disk_templates.join(", ")}`,
+          "wrong_state",
+        );
+      // Converting needs copying disk contents between storage kinds, which no node RPC offers here.
+      throw new OpPrereqError(`Unsupported disk template conversion from ${inst.disk_template} to ${op.disk_template}`, "wrong_input");
+    }
+
+    if (Object.keys(this.beForced).length) {
+      const beNew = getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced));
+      const full = filledBeparams(beNew, cfg);
+      checkMemoryRange(full);
+      const oldMax = Number(filledBeparams(inst.beparams, cfg)["maxmem"]);
+      const newMax = Number(full["maxmem"]);
+      if (!op.force && newMax > oldMax && inst.admin_state === "up" && !pnode.offline) {
+        const info = await this.ctx.rpc.call(pnode, "instance_info", { instance: inst.name, hypervisor: inst.hypervisor });
+        const free = await nodeFreeMemory(this.ctx, pnode, inst.hypervisor);
+        const missing = newMax - (info?.memory ?? 0) - free;
+        if (missing > 0)
+          throw new OpPrereqError(
+            `This change will prevent the instance from starting, due to ${missing} MB of memory missing on its primary node`,
+            "insufficient_resources",
+          );
+      }
+    }
+
+    if (op.runtime_mem) {
+      const info = pnode.offline ? null : await this.ctx.rpc.call(pnode, "instance_info", { instance: inst.name, hypervisor: inst.hypervisor });
+      if (!info) throw new OpPrereqError(`Instance ${inst.name} is not running`, "wrong_state");
+      const be = filledBeparams(inst.beparams, cfg);
+      const min = Number(be["minmem"]);
+      const max = Number(be["maxmem"]);
+      if (!op.force && (op.runtime_mem < min || op.runtime_mem > max))
+        throw new OpPrereqError(
+          `Instance ${inst.name} must have memory between ${min} and ${max} of memory unless --force is given`,
+          "wrong_input",
+        );
+      if (op.runtime_mem > info.memory) {
+        const free = await nodeFreeMemory(this.ctx, pnode, inst.hypervisor);
+        if (op.runtime_mem - info.memory > free)
+          throw new OpPrereqError(
+            `Not enough memory on node ${pnode.name} for increasing memory of instance ${inst.name}: needed ${op.runtime_mem - info.memory} MiB, available ${free} MiB`,
+            "insufficient_resources",
+          );
+      }
+    }
+
+    if (op.os_name && op.os_name !== inst.os) {
+      const osparams = fillDict(cfg.filledOsparams({ os: op.os_name, osparams: inst.osparams }), op.osparams);
+      await checkOsParams(this.ctx, [pnode], op.os_name, osparams);
+    } else if (Object.keys(op.osparams).length) {
+      const osparams = fillDict(cfg.filledOsparams(inst), getUpdatedParams(inst.osparams, op.osparams));
+      await checkOsParams(this.ctx, [pnode], inst.os, osparams);
+    }
+
+    if (op.offline === true) await checkInstanceState(this.ctx, inst, ["down", "offline"], "cannot change instance state to offline");
+    else if (op.offline === false) await checkInstanceState(this.ctx, inst, ["down", "offline"], "cannot change instance state to online");
+
+    if (this.diskMods.length) await this.checkDiskMods();
+    if (this.nicMods.length) this.planNics();
+  }
+
+  private async checkDiskMods(): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    if (inst.disk_template === "diskless")
+      throw new OpPrereqError("Disk operations not supported for diskless instances", "wrong_input");
+    const removing = this.diskMods.some((m) => m.action === "remove" || m.action === "detach");
+    if (removing && !this.op.hotplug) await checkInstanceState(this.ctx, inst, INSTANCE_DOWN, "cannot remove disks");
+    // Validate identifiers against a simulated container.
+    const sim: Array<{ uuid: string; name: string | null }> = cfg.instanceDisks(inst).map((d) => ({ uuid: d.uuid, name: d.name }));
+    for (const m of this.diskMods) {
+      if (m.action === "add") sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: `new-${sim.length}`, name: null });
+      else if (m.action === "attach") {
+        const key = String(m.params["uuid"] ?? m.params["name"] ?? "");
+        const d = Object.values(cfg.data.disks).find((x) => x.instance === null && (x.uuid === key || x.name === key));
+        if (!d) throw new OpPrereqError(`Disk '${key}' not found or already attached`, "unknown_entity");
+        if (d.dev_type !== inst.disk_template)
+          throw new OpPrereqError(`Disk template of disk '${key}' (${d.dev_type}) does not match the instance's (${inst.disk_template})`, "wrong_input");
+        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: d.uuid, name: d.name });
+      } else {
+        const i = findItem("disk", m.ident, sim);
+        if (m.action !== "modify") sim.splice(i, 1);
+      }
+    }
+    if (sim.length > 16) throw new OpPrereqError("Instance has too many disks (16), cannot add more", "wrong_input");
+  }
+
+  /** NIC changes and their descriptions (Ganeti computes both in CheckPrereq). */
+  private planNics(): void {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const group = this.pnode.group;
+    const nics: Array<NicObject | NicPlan> = inst.nics.map((n) => ({ ...n, nicparams: { ...n.nicparams } }));
+    const changes: Array<[string, unknown]> = [];
+    const released: NicObject[] = [];
+    const taken = new Map<string, Set<string>>();
+    for (const m of this.nicMods) {
+      if (m.action === "add") {
+        const idx = addIndex("NIC", m.ident, nics.length);
+        const [plan] = computeNics(cfg, [m.params as NicInput], { nameCheck: false, defaultIp: null });
+        resolveNicNetworks(this.ctx, [plan!], group, this.pnode.name, { conflictsCheck: this.op.conflicts_check, indexBase: idx, taken });
+        nics.splice(idx, 0, plan!);
+        changes.push([`nic.${idx}`, plan!]);
+      } else if (m.action === "remove") {
+        const idx = findItem("NIC", m.ident, nics as NicObject[]);
+        const [old] = nics.splice(idx, 1);
+        if (old && "mac" in old) released.push(old as NicObject);
+        changes.push([`NIC/${idx}`, "remove"]);
+      } else if (m.action === "modify") {
+        const idx = findItem("NIC", m.ident, nics as NicObject[]);
+        const cur = nics[idx]!;
+        const p = m.params as NicInput;
+        const next: NicPlan = { ...(cur as NicPlan), nicparams: { ...cur.nicparams } };
+        if (p.mac !== undefined && p.mac !== null) {
+          next.mac = p.mac === "generate" ? "generate" : normalizeMac(p.mac);
+          changes.push([`nic.mac/${idx}`, p.mac === "generate" ? "generate" : next.mac]);
+        }
+        if (p.name !== undefined) {
+          next.name = p.name && p.name.toLowerCase() !== "none" ? p.name : null;
+          changes.push([`nic.name/${idx}`, next.name]);
+        }
+        if (p.network !== undefined) {
+          const netName = p.network && p.network.toLowerCase() !== "none" ? p.network : null;
+          const net = netName ? cfg.findNetwork(netName) : null;
+          if (netName && !net) throw new OpPrereqError(`Network '${netName}' not found`, "unknown_entity");
+          if (net && (p.mode || p.link)) throw new OpPrereqError("If network is given, no mode or link is allowed to be passed", "wrong_input");
+          if ((cur as NicObject).ip && cur.network) released.push({ ...(cur as NicObject) });
+          next.network = net?.uuid ?? null;
+          if (!net) next.nicparams = {};
+          changes.push([`nic.network/${idx}`, net?.name ?? null]);
+        }
+        if (p.ip !== undefined) {
+          const raw = p.ip;
+          next.ip = raw === null || raw.toLowerCase() === "none" ? null : raw.toLowerCase() === "pool" ? "pool" : raw;
+          if (next.ip && next.ip !== "pool" && !/^\d+\.\d+\.\d+\.\d+$/.test(next.ip)) throw new OpPrereqError(`Invalid IP address '${raw}'`, "wrong_input");
+          if (cur.ip && cur.network && p.network === undefined) released.push({ ...(cur as NicObject) });
+        }
+        for (const k of ["mode", "link", "vlan"] as const) {
+          const v = p[k];
+          if (v === undefined) continue;
+          if (v === null || v === "default") delete next.nicparams[k];
+          else next.nicparams[k] = v;
+          changes.push([`nic.${k}/${idx}`, v]);
+        }
+        if (p.bridge !== undefined && p.bridge !== null) {
+          next.nicparams["link"] = p.bridge;
+          changes.push([`nic.link/${idx}`, p.bridge]);
+        }
+        if (next.network && (p.network !== undefined || p.ip !== undefined)) {
+          if (next.ip === null && p.network !== undefined) next.ip = cur.network === next.network ? cur.ip : null;
+          resolveNicNetworks(this.ctx, [next], group, this.pnode.name, { conflictsCheck: this.op.conflicts_check, indexBase: idx, taken });
+        }
+        if (p.ip !== undefined) changes.push([`nic.ip/${idx}`, next.ip]);
+        nics[idx] = next;
+      } else {
+        throw new OpPrereqError(`Unsupported NIC operation '${m.action}'`, "wrong_input");
+      }
+    }
+    this.newNics = nics;
+    this.nicChanges = changes;
+    this.releasedIps = released;
+  }
+
+  async exec(): Promise<unknown> {
+    const cfg = this.cfg;
+    const op = this.op;
+    const inst = this.instance;
+    const result: Array<[string, unknown]> = [];
+
+    if (this.newPnode && this.newPnode !== inst.primary_node) {
+      const target = this.newPnode;
+      await cfg.mutate(() => {
+        inst.primary_node = target;
+        for (const d of cfg.instanceDisks(inst)) {
+          d.nodes = [target];
+          cfg.touch(d);
+        }
+        cfg.touch(inst);
+      });
+    }
+
+    if (op.runtime_mem) {
+      try {
+        await this.ctx.rpc.call(this.pnode, "instance_balloon_memory", { instance: rpcInstance(cfg, inst), memory: op.runtime_mem });
+      } catch (err) {
+        throw new OpExecError(`Cannot modify instance runtime memory: ${errText(err)}`, { cause: err });
+      }
+      result.push(["runtime_memory", op.runtime_mem]);
+    }
+
+    if (this.diskMods.length) result.push(...(await this.applyDiskMods()));
+
+    if (this.newNics) {
+      const group = this.pnode.group;
+      const planned = this.newNics;
+      const changes = this.nicChanges;
+      const released = this.releasedIps;
+      await cfg.mutate(() => {
+        releaseNicIps(cfg, released);
+        const objs: NicObject[] = planned.map((n) => {
+          if (n.mac === "auto" || n.mac === "generate") return materializeNics(cfg, [n as NicPlan])[0]!;
+          return { uuid: n.uuid, name: n.name, mac: n.mac, ip: n.ip, network: n.network, nicparams: n.nicparams };
+        });
+        const before = new Map(inst.nics.map((n) => [n.uuid, n]));
+        reserveNicIps(
+          cfg,
+          objs.filter((n) => {
+            const b = before.get(n.uuid);
+            return !b || b.ip !== n.ip || b.network !== n.network || released.some((r) => r.uuid === n.uuid);
+          }),
+        );
+        inst.nics = objs;
+        cfg.touch(inst);
+        for (const [k, v] of changes) {
+          if (typeof v === "object" && v !== null && "uuid" in v) {
+            const nic = objs.find((o) => o.uuid === (v as NicPlan).uuid)!;
+            result.push([k, `add:${nicDescription(cfg, nic, group)}`]);
+          } else if (k.startsWith("nic.mac/") && v === "generate") {
+            const idx = Number(k.split("/")[1]);
+            result.push([k, objs[idx]?.mac]);
+          } else result.push([k, v]);
+        }
+      });
+      cfg.releaseMacs(inst.nics.map((n) => n.mac));
+    }
+
+    await cfg.mutate(() => {
+      if (Object.keys(op.hvparams).length) {
+        inst.hvparams = getUpdatedParams(inst.hvparams, op.hvparams);
+        for (const [k, v] of Object.entries(op.hvparams)) result.push([`hv/${k}`, v]);
+      }
+      if (Object.keys(this.beForced).length) {
+        inst.beparams = getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced));
+        for (const [k, v] of Object.entries(this.beForced)) result.push([`be/${k}`, v]);
+      }
+      if (op.os_name) inst.os = op.os_name;
+      if (Object.keys(op.osparams).length) {
+        inst.osparams = getUpdatedParams(inst.osparams, op.osparams);
+        for (const [k, v] of Object.entries(op.osparams)) result.push([`os/${k}`, v]);
+      }
+      if (op.osparams_private && Object.keys(op.osparams_private).length) {
+        inst.osparams_private = getUpdatedParams(inst.osparams_private, op.osparams_private);
+        for (const [k] of Object.entries(op.osparams_private)) result.push([`os_private/${k}`, "<redacted>"]);
+      }
+      if (op.offline === true) {
+        inst.admin_state = "offline";
+        result.push(["admin_state", "offline"]);
+      } else if (op.offline === false) {
+        inst.admin_state = "down";
+        result.push(["admin_state", "down"]);
+      }
+      cfg.touch(inst);
+    });
+    return result;
+  }
+
+  private async applyDiskMods(): Promise<Array<[string, unknown]>> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const out: Array<[string, unknown]> = [];
+    const running = inst.admin_state === "up";
+    for (const m of this.diskMods) {
+      const disks = cfg.instanceDisks(inst);
+      if (m.action === "add") {
+        const idx = addIndex("disk", m.ident, disks.length);
+        const [spec] = computeDiskSpecs([m.params]);
+        const dir = diskDir(disks[0]) ?? instanceStorageDir(cfg, inst.disk_template, inst.name);
+        const [disk] = generateDisks(cfg, inst.disk_template, inst.name, inst.uuid, inst.primary_node, [spec!], { baseIndex: idx, dir });
+        await createDisks(this.ctx, inst, [disk!]);
+        await cfg.mutate((data) => {
+          data.disks[disk!.uuid] = disk!;
+          inst.disks.splice(idx, 0, disk!.uuid);
+          this.renumber(inst.disks);
+          cfg.touch(inst);
+        });
+        if (running) logWarning(this.ctx, "The new disk will be visible to the instance after its next restart");
+        out.push([`disk/${idx}`, `add:size=${disk!.size},mode=${disk!.mode}`]);
+      } else if (m.action === "attach") {
+        const idx = addIndex("disk", m.ident, disks.length);
+        const key = String(m.params["uuid"] ?? m.params["name"] ?? "");
+        const disk = Object.values(cfg.data.disks).find((x) => x.instance === null && (x.uuid === key || x.name === key))!;
+        await cfg.mutate(() => {
+          disk.instance = inst.uuid;
+          disk.nodes = [inst.primary_node];
+          inst.disks.splice(idx, 0, disk.uuid);
+          this.renumber(inst.disks);
+          cfg.touch(disk);
+          cfg.touch(inst);
+        });
+        out.push([`disk/${idx}`, `attach:size=${disk.size},mode=${disk.mode}`]);
+      } else if (m.action === "remove" || m.action === "detach") {
+        const idx = findItem("disk", m.ident, disks);
+        const disk = disks[idx]!;
+        if (m.action === "remove") {
+          for (const nu of disk.nodes) {
+            const node = cfg.data.nodes[nu];
+            if (!node) continue;
+            try {
+              await this.ctx.rpc.call(node, "blockdev_remove", { disk: cfg.rpcDisk(disk) });
+            } catch (err) {
+              logWarning(this.ctx, `Could not remove disk/${idx} on node ${node.name}: ${errText(err)}, continuing anyway`);
+            }
+          }
+        } else {
+          for (const nu of disk.nodes) {
+            const node = cfg.data.nodes[nu];
+            if (!node || node.offline) continue;
+            try {
+              await this.ctx.rpc.call(node, "blockdev_shutdown", { disk: cfg.rpcDisk(disk) });
+            } catch (err) {
+              logWarning(this.ctx, `Could not shutdown disk/${idx} on node ${node.name}: ${errText(err)}`);
+            }
+          }
+        }
+        await cfg.mutate((data) => {
+          inst.disks.splice(idx, 1);
+          if (m.action === "remove") delete data.disks[disk.uuid];
+          else {
+            disk.instance = null;
+            cfg.touch(disk);
+          }
+          this.renumber(inst.disks);
+          cfg.touch(inst);
+        });
+        out.push([`disk/${idx}`, m.action]);
+      } else {
+        const idx = findItem("disk", m.ident, disks);
+        const disk: DiskObject = disks[idx]!;
+        await cfg.mutate(() => {
+          if (m.params["mode"] !== undefined) {
+            disk.mode = m.params["mode"] as "rw" | "ro";
+            out.push([`disk.mode/${idx}`, disk.mode]);
+          }
+          if (m.params["name"] !== undefined) {
+            const n = m.params["name"];
+            disk.name = n === null || n === "none" ? null : String(n);
+            out.push([`disk.name/${idx}`, disk.name]);
+          }
+          cfg.touch(disk);
+        });
+      }
+    }
+    return out;
+  }
+
+  private renumber(uuids: string[]): void {
+    uuids.forEach((u, i) => {
+      const d = this.cfg.data.disks[u];
+      if (d) d.iv_name = `disk/${i}`;
+    });
+  }
+}
