@@ -2,10 +2,12 @@
 // backend → {"ok": true, "result"} or {"ok": false, "error"}. Kept apart from
 // main.ts (TLS, listening, pid file) so it can be driven without sockets.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { RPC_CALLS } from "@ganeti-ts/schema";
 import type { NodeBackend } from "./backend/node-backend.js";
 import { isRpcCallName } from "./backend/node-backend.js";
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const LONG_CALL_SECONDS = 300;
 
 export interface RequestLog {
   (line: string): void;
@@ -51,6 +53,9 @@ export function createNodeRequestHandler(
       req.resume();
       return;
     }
+    // Long calls (OS installs, migrations, test_delay) are logged when they
+    // begin too, so an operator can see what a busy node is doing.
+    if (RPC_CALLS[name].timeout >= LONG_CALL_SECONDS) log(`${req.method} /${name} begin`);
     void (async () => {
       let args: unknown;
       try {

@@ -43,6 +43,9 @@ export const nodeDaemonPaths = (dataDir: string) => ({
   log: path.join(dataDir, "log", "noded.log"),
 });
 
+/** Data dirs served by daemons of this process (the pid file cannot tell those apart). */
+const activeDataDirs = new Set<string>();
+
 async function claimPidFile(file: string): Promise<void> {
   let existing: string | null = null;
   try {
@@ -84,7 +87,11 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const paths = nodeDaemonPaths(dataDir);
   const { cert, key } = await loadCert(paths.cert);
   await fs.mkdir(path.dirname(paths.log), { recursive: true });
+  if (activeDataDirs.has(dataDir)) {
+    throw new NodeDaemonError(`A node daemon already runs for this data directory (pid ${process.pid}, ${paths.pid})`);
+  }
   await claimPidFile(paths.pid);
+  activeDataDirs.add(dataDir);
   const log = openLog(paths.log);
   const nodeName = opts.nodeName ?? os.hostname();
 
@@ -121,6 +128,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       });
     });
   } catch (err) {
+    activeDataDirs.delete(dataDir);
     await fs.rm(paths.pid, { force: true });
     await log.close();
     throw new NodeDaemonError(`Cannot listen on ${opts.address}:${opts.port}: ${(err as Error).message}`, { cause: err });
@@ -153,6 +161,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
       await closed;
       clearTimeout(grace);
       await fs.rm(paths.pid, { force: true });
+      activeDataDirs.delete(dataDir);
       log.write("node daemon stopped");
       await log.close();
     })();
