@@ -1,9 +1,9 @@
 // Helpers shared by the node, group, network, cluster and misc logical units:
 // master-candidate pool maths, node name expansion, storage-type checks,
 // parameter-dict updates and the " - INFO: "/" - WARNING: " job-log prefixes.
-import type { ClusterObject, ConfigData, InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import type { ClusterObject, ConfigData, GroupObject, InstanceObject, NodeObject } from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../../config/cluster-config.js";
-import { OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
+import { OpExecError, OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
 
 // ---- job log -----------------------------------------------------------------
@@ -332,4 +332,28 @@ export function verifyDiskparams(diskparams: Record<string, unknown>, defaults: 
       `While verify diskparams options: Provided option keys not supported: ${commaJoin(invalid)}`,
       "wrong_input",
     );
+}
+
+/** Ganeti's RpcResult.Raise(msg): a failed call becomes OpExecError("msg: error"). */
+export async function rpcRaise<T>(msg: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof TypeEnforcementError || err instanceof OpPrereqError) throw err;
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new OpExecError(`${msg}: ${detail}`, { cause: err });
+  }
+}
+
+/** Ganeti's LookupNodeGroup(None): the only group, else the target must be named. */
+export function defaultGroup(cfg: ClusterConfig): GroupObject {
+  const groups = cfg.groups();
+  if (groups.length !== 1 || !groups[0])
+    throw new OpPrereqError("More than one node group exists. Target group must be specified explicitly.", "wrong_input");
+  return groups[0];
+}
+
+/** Ganeti's SupportsOob: the node has an out-of-band program configured. */
+export function supportsOob(cfg: ClusterConfig, node: NodeObject): boolean {
+  return Boolean(cfg.filledNdparams(node)["oob_program"]);
 }
