@@ -108,6 +108,9 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--shared-file-storage-dir <dir>", "directory for sharedfile disks (default DATA_DIR/shared-file-storage)")
     .option("--os-search-path <list>", "comma-separated OS definition directories", list)
     .option("--default-iallocator <name>", "default instance allocator", "hail")
+    .option("--default-iallocator-params <params>", "allocator parameters, e.g. no-capacity-checks or key=value,...", (v: string) =>
+      Object.fromEntries(list(v).map((kv) => { const [k, ...rest] = kv.split("="); return [k, rest.length ? rest.join("=") : null]; })),
+    )
     .option("--ipolicy-vcpu-ratio <ratio>", "instance policy vCPU ratio", Number)
     .option("--no-ssl", "serve the RAPI over plain HTTP")
     .option("--require-authentication", "require credentials for every request, GETs included")
@@ -129,6 +132,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         sharedFileStorageDir: o["sharedFileStorageDir"] as string | undefined,
         osSearchPath: o["osSearchPath"] as string[] | undefined,
         defaultIallocator: String(o["defaultIallocator"]),
+        defaultIallocatorParams: o["defaultIallocatorParams"] as Record<string, unknown> | undefined,
         vcpuRatio: o["ipolicyVcpuRatio"] as number | undefined,
         noSsl: o["ssl"] === false,
         requireAuthentication: o["requireAuthentication"] === true,

@@ -32,6 +32,8 @@ export interface InitOptions {
   sharedFileStorageDir?: string;
   osSearchPath?: string[];
   defaultIallocator?: string;
+  /** e.g. {"no-capacity-checks": null}, as `hail --no-capacity-checks`. */
+  defaultIallocatorParams?: Record<string, unknown>;
   vcpuRatio?: number;
   noSsl?: boolean;
   requireAuthentication?: boolean;
@@ -86,6 +88,7 @@ export async function writeInitialConfig(o: InitOptions & { nodePort: number }):
     sharedFileStorageDir: o.sharedFileStorageDir ?? path.join(p.root, "shared-file-storage"),
     osSearchPath: o.osSearchPath ?? [...DEFAULT_OS_SEARCH_PATH, BUNDLED_OS_DIR],
     defaultIallocator: o.defaultIallocator ?? "hail",
+    defaultIallocatorParams: o.defaultIallocatorParams,
     vcpuRatio: o.vcpuRatio,
   });
   await ClusterConfig.create(new FileStore(p.masterState), data);

@@ -1,0 +1,28 @@
+# The two commands of the README. Each installs what it needs.
+SHELL := /bin/bash
+DEMO_DIR ?= $(CURDIR)/.demo
+
+.PHONY: demo test deps node-deps test-deps demo-down typecheck bench
+
+node-deps:
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+test-deps: node-deps
+	bash scripts/ensure-debian-packages.sh
+	bash scripts/ensure-ganeti-testsuite.sh >/dev/null
+
+# Everything: unit, integration, conformance with Ganeti's Python client,
+# htools against Ganeti's corpus, Pulumi engine end to end.
+test: test-deps
+	npx tsc -p tsconfig.json --noEmit
+	PULUMI_BIN_DIR="$$(bash scripts/ensure-pulumi.sh | tail -n 1)" npx vitest run
+
+# A one-node cluster in ./.demo on 127.0.0.1, then the SDK example against it.
+demo: node-deps
+	@bash scripts/demo.sh "$(DEMO_DIR)"
+
+demo-down:
+	node cli/bin/gnt.js cluster destroy --data-dir "$(DEMO_DIR)"
+
+typecheck: node-deps
+	npx tsc -p tsconfig.json --noEmit

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make demo: a one-node cluster in DIR (default ./.demo) on 127.0.0.1 — reused
+# if it is already running — then the SDK example against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR="${1:-$PWD/.demo}"
+GNT="node cli/bin/gnt.js"
+alive() { [ -f "$DIR/$1.runtime.json" ] && kill -0 "$(node -e "console.log(require('$DIR/$1.runtime.json').pid)")" 2>/dev/null; }
+
+if alive master && alive node; then
+  echo "Reusing the running demo cluster in $DIR"
+else
+  [ -d "$DIR" ] && $GNT cluster destroy --data-dir "$DIR" >/dev/null
+  # A fresh password for the demo's RAPI user, kept in DIR/demo.env (mode 0600), never printed.
+  PASS="$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
+  $GNT cluster init demo.ganeti-ts.local --data-dir "$DIR" \
+    --rapi-port 0 --node-port 0 --node-name node1.demo.local \
+    --rapi-user admin --rapi-password "$PASS" \
+    --enabled-disk-templates diskless,file,sharedfile \
+    --default-iallocator-params no-capacity-checks
+  URL="$(node -e "console.log(require('$DIR/master.runtime.json').rapiUrl)")"
+  umask 077
+  cat > "$DIR/demo.env" <<ENV
+export GANETI_RAPI_URL=$URL
+export GANETI_RAPI_USER=admin
+export GANETI_RAPI_PASSWORD=$PASS
+export GANETI_RAPI_CA=$DIR/rapi.pem
+ENV
+fi
+# shellcheck disable=SC1091
+source "$DIR/demo.env"
+echo "RAPI at $GANETI_RAPI_URL (credentials in $DIR/demo.env: 'source $DIR/demo.env' to use gnt)"
+npx tsx examples/sdk-scripts/create-and-wait.ts
+echo
+echo "The cluster keeps running: try 'source $DIR/demo.env && node cli/bin/gnt.js instance list'."
+echo "Stop it with 'make demo-down'."
