@@ -1,0 +1,155 @@
+import type { Command } from "commander";
+import type { NodeInfo } from "@ganeti-ts/sdk";
+import { CliError } from "../errors.js";
+import { renderInfo, renderTable } from "../output.js";
+import { addListVerbs, addTagVerbs, jobCall, jobOptions, printObject, runJob, yesNo, type Ctx, type JobFlags } from "./common.js";
+
+const DEFAULT_FIELDS = ["name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt"];
+const ROLES = ["master-candidate", "regular", "drained", "offline"] as const;
+
+/** `gnt node ...` (RAPI verbs). `node add` is registered by commands/local.ts. */
+export function registerNodeCommands(program: Command, ctx: Ctx): Command {
+  const node = program.command("node").description("manage nodes (gnt-node)");
+  addListVerbs(node, ctx, "node", DEFAULT_FIELDS);
+
+  node
+    .command("info")
+    .description("show node details")
+    .argument("<names...>")
+    .action(async (names: string[]) => {
+      const c = ctx.client();
+      const objs: NodeInfo[] = [];
+      for (const n of names) objs.push(await c.nodes.get(n));
+      printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
+        objs.map((o) => `Node name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
+      );
+    });
+
+  jobOptions(
+    node.command("role").description("show the role of a node, or set it").argument("<name>").argument("[role]", ROLES.join(" | "))
+      .option("--auto-promote", "promote other nodes if the candidate pool shrinks")
+      .option("-f, --force", "force"),
+    false,
+  ).action(async (name: string, role: string | undefined, o: JobFlags & { autoPromote?: boolean; force?: boolean }) => {
+    const c = ctx.client();
+    if (role === undefined) {
+      const r = await c.nodes.getRole(name);
+      ctx.io.out(ctx.json() ? JSON.stringify(r) : r);
+      return;
+    }
+    if (!(ROLES as readonly string[]).includes(role)) throw new CliError(`invalid role ${role} (${ROLES.join(", ")})`);
+    await runJob(
+      ctx,
+      c.nodes.setRole(name, role as (typeof ROLES)[number], { ...jobCall(o), autoPromote: Boolean(o.autoPromote), force: Boolean(o.force) }),
+      o,
+    );
+  });
+
+  jobOptions(
+    node.command("modify").description("change node flags").argument("<name>")
+      .option("-C, --master-candidate <yes|no>", "master candidate flag")
+      .option("-O, --offline <yes|no>", "offline flag")
+      .option("-D, --drained <yes|no>", "drained flag")
+      .option("--master-capable <yes|no>", "may become master/candidate")
+      .option("--vm-capable <yes|no>", "may host instances")
+      .option("-s, --secondary-ip <ip>", "new secondary IP")
+      .option("--auto-promote", "promote other nodes if needed")
+      .option("-f, --force", "force"),
+    false,
+  ).action(async (name: string, o: JobFlags & Record<string, string | boolean | undefined>) => {
+    const p: Record<string, unknown> = {};
+    const set = (k: string, v: unknown, flag: string) => {
+      const b = yesNo(v as string | undefined, flag);
+      if (b !== undefined) p[k] = b;
+    };
+    set("master_candidate", o.masterCandidate, "--master-candidate");
+    set("offline", o.offline, "--offline");
+    set("drained", o.drained, "--drained");
+    set("master_capable", o.masterCapable, "--master-capable");
+    set("vm_capable", o.vmCapable, "--vm-capable");
+    if (o.secondaryIp) p.secondary_ip = o.secondaryIp;
+    if (o.autoPromote) p.auto_promote = true;
+    if (o.force) p.force = true;
+    if (Object.keys(p).length === 0) throw new CliError("nothing to modify (see gnt node modify --help)");
+    await runJob(ctx, ctx.client().nodes.modify(name, p, jobCall(o)), o);
+  });
+
+  jobOptions(
+    node.command("migrate").description("migrate all primary instances away").argument("<name>")
+      .option("--non-live", "non-live migration")
+      .option("-n, --target-node <node>", "target node")
+      .option("-I, --iallocator <name>", "allocator choosing targets"),
+    false,
+  ).action(async (name: string, o: JobFlags & { nonLive?: boolean; targetNode?: string; iallocator?: string }) => {
+    const p: Record<string, unknown> = {};
+    if (o.nonLive) p.mode = "non-live";
+    if (o.targetNode) p.target_node = o.targetNode;
+    if (o.iallocator) p.iallocator = o.iallocator;
+    await runJob(ctx, ctx.client().nodes.migrate(name, p, jobCall(o)), o);
+  });
+
+  jobOptions(
+    node.command("evacuate").description("move instances off a node").argument("<name>")
+      .option("-p, --primary-only", "only primary instances")
+      .option("-s, --secondary-only", "only secondary instances")
+      .option("-n, --new-secondary <node>", "new node")
+      .option("-I, --iallocator <name>", "allocator choosing new nodes")
+      .option("--early-release", "release locks early"),
+  ).action(async (name: string, o: JobFlags & Record<string, string | boolean | undefined>) => {
+    if (o.primaryOnly && o.secondaryOnly) throw new CliError("--primary-only and --secondary-only are exclusive");
+    const mode = o.primaryOnly ? "primary-only" : o.secondaryOnly ? "secondary-only" : "all";
+    const p: { mode: typeof mode; remote_node?: string; iallocator?: string; early_release?: boolean } = { mode };
+    if (o.newSecondary) p.remote_node = String(o.newSecondary);
+    if (o.iallocator) p.iallocator = String(o.iallocator);
+    if (o.earlyRelease) p.early_release = true;
+    await runJob(ctx, ctx.client().nodes.evacuate(name, p, jobCall(o)), o);
+  });
+
+  jobOptions(node.command("powercycle").description("power-cycle a node").argument("<name>").option("-f, --force", "even the master"), false).action(
+    async (name: string, o: JobFlags & { force?: boolean }) => {
+      await runJob(ctx, ctx.client().nodes.powercycle(name, { ...jobCall(o), force: Boolean(o.force) }), o, (r) =>
+        Array.isArray(r) && typeof r[0] === "string" ? r[0] : undefined,
+      );
+    },
+  );
+
+  jobOptions(
+    node.command("list-storage").description("list storage units of a node").argument("<name>")
+      .option("-t, --storage-type <type>", "lvm-vg, lvm-pv or file", "file")
+      .option("-o, --fields <fields>", "fields", "node,type,name,size,used,free,allocatable")
+      .option("--no-headers", "no header line")
+      .option("--separator <sep>", "column separator"),
+    false,
+  ).action(async (name: string, o: JobFlags & { storageType: string; fields: string; headers?: boolean; separator?: string }) => {
+    const fields = o.fields.split(",");
+    await runJob(ctx, ctx.client().nodes.storage(name, { storage_type: o.storageType, output_fields: fields }, jobCall(o)), o, (r) =>
+      renderTable(
+        fields.map((f) => ({ title: f.charAt(0).toUpperCase() + f.slice(1), numeric: ["size", "used", "free"].includes(f) })),
+        (r?.[0] ?? []).map((row) => row.map((v) => String(v))),
+        { headers: o.headers !== false, ...(o.separator !== undefined ? { separator: o.separator } : {}) },
+      ),
+    );
+  });
+
+  jobOptions(
+    node.command("modify-storage").description("change a storage unit").argument("<name>").argument("<storage-type>").argument("<unit>")
+      .option("--allocatable <yes|no>", "allocatable flag"),
+    false,
+  ).action(async (name: string, type: string, unit: string, o: JobFlags & { allocatable?: string }) => {
+    const a = yesNo(o.allocatable, "--allocatable");
+    await runJob(
+      ctx,
+      ctx.client().nodes.modifyStorage(name, { storage_type: type, name: unit, ...(a !== undefined ? { allocatable: a } : {}) }, jobCall(o)),
+      o,
+    );
+  });
+
+  jobOptions(node.command("repair-storage").description("repair a storage unit").argument("<name>").argument("<storage-type>").argument("<unit>"), false).action(
+    async (name: string, type: string, unit: string, o: JobFlags) => {
+      await runJob(ctx, ctx.client().nodes.repairStorage(name, { storage_type: type, name: unit }, jobCall(o)), o);
+    },
+  );
+
+  addTagVerbs(node, ctx, "node");
+  return node;
+}

@@ -1,0 +1,20 @@
+// Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
+// gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
+import { registerLocalCommands } from "./commands/local.js";
+import { run } from "./program.js";
+
+const ac = new AbortController();
+process.once("SIGINT", () => ac.abort());
+
+const code = await run(process.argv, {
+  io: {
+    out: (s) => process.stdout.write(s + "\n"),
+    err: (s) => process.stderr.write(s + "\n"),
+    isTTY: Boolean(process.stderr.isTTY),
+    progressStream: process.stderr,
+  },
+  env: process.env,
+  registerLocal: registerLocalCommands,
+  signal: ac.signal,
+});
+process.exitCode = code;

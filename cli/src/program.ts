@@ -1,0 +1,130 @@
+// The gnt command tree. Remote verbs go through the SDK; `cluster init`,
+// `cluster destroy`, `node add` and `daemon` are added by the local-commands
+// hook (commands/local.ts, another workspace's code path).
+import { basename } from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { GanetiClient, type GanetiClientOptions } from "@ganeti-ts/sdk";
+import { clientOptions, resolveConnection, type ConnectionFlags } from "./config.js";
+import { describeError, EXIT } from "./errors.js";
+import type { Io } from "./output.js";
+import type { Ctx } from "./commands/common.js";
+import { registerClusterCommands } from "./commands/cluster.js";
+import { registerFilterCommands } from "./commands/filter.js";
+import { registerGroupCommands } from "./commands/group.js";
+import { registerInstanceCommands } from "./commands/instance.js";
+import { registerJobCommands } from "./commands/job.js";
+import { registerNetworkCommands } from "./commands/network.js";
+import { registerNodeCommands } from "./commands/node.js";
+import { registerOsCommands } from "./commands/os.js";
+
+export interface LocalHooks {
+  program: Command;
+  cluster: Command;
+  node: Command;
+}
+
+export interface ProgramDeps {
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  /** commands/local.ts's registerLocalCommands. */
+  registerLocal?: (hooks: LocalHooks) => void;
+  /** Build the SDK client (tests inject sleep/clock here). */
+  createClient?: (o: GanetiClientOptions) => GanetiClient;
+  signal?: AbortSignal;
+}
+
+/** `gnt-instance` (and friends) are aliases of `gnt instance`. */
+export const ALIASES: Record<string, string> = {
+  "gnt-instance": "instance",
+  "gnt-node": "node",
+  "gnt-group": "group",
+  "gnt-network": "network",
+  "gnt-job": "job",
+  "gnt-cluster": "cluster",
+  "gnt-os": "os",
+  "gnt-filter": "filter",
+};
+
+/** Rewrite argv for alias invocations: `gnt-instance list` → `gnt instance list`. */
+export function expandAlias(argv: string[]): string[] {
+  const name = basename(argv[1] ?? "").replace(/\.(js|ts|mjs)$/, "");
+  const noun = ALIASES[name];
+  return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
+}
+
+export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
+  const program = new Command("gnt");
+  program
+    .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")
+    .version("0.1.0")
+    .option("--url <url>", "RAPI base URL (env GANETI_RAPI_URL; default https://127.0.0.1:5080)")
+    .option("--user <name>", "RAPI user (env GANETI_RAPI_USER)")
+    .option("--password <password>", "RAPI password (env GANETI_RAPI_PASSWORD)")
+    .option("--ca <file>", "CA file for the server certificate (env GANETI_RAPI_CA)")
+    .option("--fingerprint <sha256>", "pinned server certificate fingerprint (env GANETI_RAPI_FINGERPRINT)")
+    .option("--insecure", "do not verify the server certificate (env GANETI_RAPI_INSECURE=1)")
+    .option("--timeout <seconds>", "per-request timeout")
+    .option("--config <file>", "config file (default ~/.config/ganeti-ts/config.json)")
+    .addOption(new Option("--output <format>", "output format").choices(["table", "json"]).default("table"))
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => deps.io.out(s.replace(/\n$/, "")),
+      writeErr: (s) => deps.io.err(s.replace(/\n$/, "")),
+    });
+
+  let client: GanetiClient | undefined;
+  const ctx: Ctx = {
+    io: deps.io,
+    json: () => program.opts<{ output: string }>().output === "json",
+    client: () => {
+      if (!client) {
+        const conn = resolveConnection(program.opts<ConnectionFlags>(), deps.env);
+        const o = clientOptions(conn);
+        client = deps.createClient ? deps.createClient(o) : new GanetiClient(o);
+      }
+      return client;
+    },
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
+
+  registerInstanceCommands(program, ctx);
+  const node = registerNodeCommands(program, ctx);
+  registerGroupCommands(program, ctx);
+  registerNetworkCommands(program, ctx);
+  registerJobCommands(program, ctx);
+  const cluster = registerClusterCommands(program, ctx);
+  registerOsCommands(program, ctx);
+  registerFilterCommands(program, ctx);
+  deps.registerLocal?.({ program, cluster, node });
+
+  program.hook("postAction", () => {
+    client?.close();
+  });
+  return { program, cluster, node, ctx };
+}
+
+/** Run gnt with a full argv (`[node, script, ...args]`); resolve to the exit code. */
+export async function run(argv: string[], deps: ProgramDeps): Promise<number> {
+  const { program } = buildProgram(deps);
+  try {
+    await program.parseAsync(expandAlias(argv));
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" under exitOverride; usage errors are already printed.
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") {
+        return EXIT.OK;
+      }
+      if (err.code === "commander.executeSubCommandAsync") return EXIT.OK;
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if ((err as { code?: string }).code === "aborted") {
+      deps.io.err("Interrupted (the job, if any, keeps running)");
+      return 130;
+    }
+    const { line, exitCode } = describeError(err);
+    deps.io.err(`gnt: ${line}`);
+    return exitCode;
+  }
+}
