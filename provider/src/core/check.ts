@@ -3,6 +3,7 @@
 // created): every leaf accepts Pulumi's unknown sentinel as well.
 import { z } from "zod";
 import { UNKNOWN } from "./diff.js";
+import { parseDuration } from "./timeouts.js";
 import type { CheckFailure } from "./define-resource.js";
 
 /** `schema` or the unknown sentinel. */
@@ -27,10 +28,18 @@ export function parseInputs<T>(schema: z.ZodType<T>, news: Record<string, unknow
   };
 }
 
+function validDuration(v: string | number): boolean {
+  try {
+    parseDuration(v);
+    return true;
+  } catch {
+    return false; // reported by zod as the issue below
+  }
+}
+const Duration = z.union([z.string(), z.number().positive()]).refine(validDuration, {
+  message: 'invalid timeout (use e.g. "90s", "10m", "1h" or seconds)',
+});
+
 export const TimeoutsSchema = z
-  .object({
-    create: known(z.union([z.string(), z.number().positive()])).optional(),
-    update: known(z.union([z.string(), z.number().positive()])).optional(),
-    delete: known(z.union([z.string(), z.number().positive()])).optional(),
-  })
+  .object({ create: known(Duration).optional(), update: known(Duration).optional(), delete: known(Duration).optional() })
   .strict();

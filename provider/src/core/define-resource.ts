@@ -11,10 +11,10 @@
 //   time. No client, no config, no credential is ever captured.
 import type { dynamic } from "@pulumi/pulumi";
 import type { GanetiClient } from "@ganeti-ts/sdk";
-import { NotFoundError } from "@ganeti-ts/sdk";
+import { JobFailedError, NotFoundError } from "@ganeti-ts/sdk";
 import { withClient, setConfig, type ConfigSource } from "./client.js";
 import { diffInputs, type DiffTable, type FieldChange } from "./diff.js";
-import { AdoptError, PartialFailureError, ProviderError, StepError } from "./errors.js";
+import { AdoptError, PartialFailureError, ProviderError, StepError, UpdateNotAllowedError } from "./errors.js";
 
 export type ResourceKind = "Instance" | "NodeGroup" | "Network";
 
@@ -142,6 +142,7 @@ export function makeProvider<I extends Record<string, unknown>, O extends Record
         try {
           await ops.update(c, olds, news, inPlace, ops.timeoutMs(news, "update"));
         } catch (err) {
+          if (err instanceof UpdateNotAllowedError) throw err; // refused before any change
           // Something may have been applied: report what the cluster has now.
           const name = (await ops.exists(c, ops.nameOf(news))) ? ops.nameOf(news) : id;
           const now = await ops.read(c, name, news).catch(() => null);
@@ -154,12 +155,15 @@ export function makeProvider<I extends Record<string, unknown>, O extends Record
 
     async delete(id, props: O) {
       await withClient(async (c) => {
+        // Already gone is what we wanted (deleted out of band).
+        if (!(await ops.exists(c, id))) return;
         try {
           await ops.delete(c, { ...props, name: id } as O, ops.timeoutMs(props, "delete"));
         } catch (err) {
-          // Already gone is what we wanted.
-          if (err instanceof NotFoundError) return;
-          if (err instanceof StepError && err.cause instanceof NotFoundError) return;
+          const cause = err instanceof StepError ? err.cause : err;
+          if (cause instanceof NotFoundError) return;
+          // Ganeti reports an object removed meanwhile as a job error with this ECODE.
+          if (cause instanceof JobFailedError && cause.ecode === "unknown_entity") return;
           throw err;
         }
       });
