@@ -26,7 +26,14 @@ const CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 const KEY_RE = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/;
 
 /** A new self-signed certificate valid for `validDays` (Ganeti: 5 years). */
-export async function generateClusterCert(commonName: string, validDays = 5 * 365): Promise<ClusterCert> {
+export async function generateClusterCert(
+  commonName: string,
+  validDays = 5 * 365,
+  /** Extra subjectAltNames (host names and IP addresses), e.g. the RAPI's listen address. */
+  altNames: string[] = [],
+): Promise<ClusterCert> {
+  const isIp = (v: string) => /^\d+\.\d+\.\d+\.\d+$/.test(v) || v.includes(":");
+  const sans = [...new Set([commonName, ...altNames])].map((v) => (isIp(v) ? { type: 7, ip: v } : { type: 2, value: v }));
   const notBeforeDate = new Date(Date.now() - 60_000); // tolerate small clock skew between nodes
   const notAfterDate = new Date(notBeforeDate.getTime() + validDays * 86_400_000);
   const pems = await generate([{ name: "commonName", value: commonName }], {
@@ -39,7 +46,7 @@ export async function generateClusterCert(commonName: string, validDays = 5 * 36
       { name: "basicConstraints", cA: true },
       { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true },
       { name: "extKeyUsage", serverAuth: true, clientAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 2, value: commonName }] },
+      { name: "subjectAltName", altNames: sans },
     ],
   });
   const cert = normalize(pems.cert);

@@ -3,6 +3,7 @@
 // Starting the daemons is the CLI's job (they run as separate processes).
 import { createHash } from "node:crypto";
 import { access, mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ClusterConfig } from "../config/cluster-config.js";
@@ -60,7 +61,10 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
   await mkdir(p.logDir, { recursive: true });
   await mkdir(path.dirname(p.rapiUsers), { recursive: true, mode: 0o700 });
   await writeFile(p.clusterCert, (await generateClusterCert(o.clusterName)).pem, { mode: 0o600 });
-  await writeFile(p.rapiCert, (await generateClusterCert(o.clusterName)).pem, { mode: 0o600 });
+  // The RAPI certificate names the addresses clients use, so that a client
+  // given this file as its CA can verify the host too (Ganeti's does not).
+  const rapiNames = ["localhost", "127.0.0.1", "::1", os.hostname(), o.nodeName, o.rapiAddress].filter((a) => a && a !== "0.0.0.0" && a !== "::");
+  await writeFile(p.rapiCert, (await generateClusterCert(o.clusterName, undefined, rapiNames)).pem, { mode: 0o600 });
   const users = o.rapiUser && o.rapiPassword ? `${o.rapiUser} {HA1}${ha1(o.rapiUser, o.rapiPassword)} write\n` : "";
   await writeFile(p.rapiUsers, `# user password options (see docs/operations.md)\n${users}`, { mode: 0o600 });
   const settings: MasterSettings = {
