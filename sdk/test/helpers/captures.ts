@@ -71,10 +71,13 @@ export interface MockOverrides {
   /** Do not match the request body. */
   anyBody?: boolean;
   times?: number;
+  /** Expect this request body instead of the captured one (our client's own spelling). */
+  requestBody?: unknown;
 }
 
 /** Register one capture as a nock interceptor; returns the scope. */
-export function mockCapture(c: Capture, o: MockOverrides = {}): nock.Scope {
+export function mockCapture(c0: Capture, o: MockOverrides = {}): nock.Scope {
+  const c = o.requestBody !== undefined ? { ...c0, request_body: o.requestBody } : c0;
   const scope = nock(BASE);
   const sendsBody = c.request_body !== null && c.request_body !== undefined && !o.anyBody;
   const bodyMatcher = sendsBody

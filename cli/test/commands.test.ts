@@ -1,0 +1,196 @@
+import nock from "nock";
+import { describe, expect, it } from "vitest";
+import { BASE, capture, mock, mockCapture, mockJob, useNock } from "../../sdk/test/helpers/captures.js";
+import { gnt } from "./helpers.js";
+
+useNock();
+
+const QR = (fields: [string, string, string][], rows: unknown[][]) => ({
+  fields: fields.map(([name, title, kind]) => ({ name, title, kind, doc: name })),
+  data: rows.map((r) => r.map((v) => [0, v])),
+});
+
+describe("gnt instance", () => {
+  it("list: default fields through /2/query, gnt-style table", async () => {
+    nock(BASE)
+      .put("/2/query/instance", { fields: ["name", "hypervisor", "os", "pnode", "status", "oper_ram"] })
+      .reply(
+        200,
+        QR(
+          [["name", "Instance", "text"], ["hypervisor", "Hypervisor", "text"], ["os", "OS", "text"], ["pnode", "Primary_node", "text"], ["status", "Status", "text"], ["oper_ram", "Memory", "unit"]],
+          [["inst1.ganeti.test", "fake", "noop", "node1.ganeti.test", "running", 128]],
+        ),
+      );
+    const r = await gnt(["instance", "list"]);
+    expect(r.code).toBe(0);
+    expect(r.out.split("\n")).toEqual([
+      "Instance          Hypervisor OS   Primary_node      Status  Memory",
+      "inst1.ganeti.test fake       noop node1.ganeti.test running   128M",
+    ]);
+  });
+
+  it("gnt-instance alias, -o, --no-headers, --separator (captured query)", async () => {
+    mock("captures", 339);
+    const r = await gnt(["list", "-o", "name,admin_state,oper_ram,nic.macs", "--no-headers", "--separator", "|"], {}, "/usr/local/bin/gnt-instance");
+    expect(r.code).toBe(0);
+    expect(r.out.split("\n")[0]).toMatch(/^inst1\.ganeti\.test\|up\|128M\|aa:00:00:/);
+  });
+
+  it("list NAMES filters by name; --output json gives objects", async () => {
+    nock(BASE)
+      .put("/2/query/instance", { fields: ["name", "status"], qfilter: ["|", ["==", "name", "inst1"]], filter: ["|", ["==", "name", "inst1"]] })
+      .reply(200, QR([["name", "Instance", "text"], ["status", "Status", "text"]], [["inst1", "running"]]));
+    const r = await gnt(["--output", "json", "instance", "list", "-o", "name,status", "inst1"]);
+    expect(JSON.parse(r.out)).toEqual([{ name: "inst1", status: "running" }]);
+  });
+
+  it("info --output json prints the RAPI object", async () => {
+    mock("captures", 84);
+    const r = await gnt(["instance", "info", "inst1.ganeti.test", "--output", "json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).name).toBe("inst1.ganeti.test");
+  });
+
+  it("info of an unknown instance: one line, exit 1", async () => {
+    mock("captures", 349);
+    const r = await gnt(["instance", "info", "nosuchinstance.ganeti.test"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("gnt: 404 Not Found (GET /2/instances/nosuchinstance.ganeti.test)");
+  });
+
+  it("add: builds the v1 body, waits and streams the job log", async () => {
+    const sub = capture(29);
+    mockCapture({
+      ...sub,
+      request_body: {
+        __version__: 1,
+        mode: "create",
+        instance_name: "inst1.ganeti.test",
+        disk_template: "diskless",
+        disks: [],
+        nics: [{}],
+        os_type: "noop",
+        hypervisor: "fake",
+        hvparams: {},
+        beparams: { memory: 128, vcpus: 1 },
+        name_check: false,
+        ip_check: false,
+      },
+    });
+    for (let i = 31; i <= 38; i++) mockCapture(capture(i));
+    const r = await gnt([
+      "instance", "add", "-t", "diskless", "-o", "noop", "-H", "fake", "-B", "memory=128,vcpus=1", "--no-name-check", "inst1.ganeti.test",
+    ]);
+    expect(r.err).toContain("Submitted job 6, waiting...");
+    expect(r.err).toContain("Selected nodes for instance inst1.ganeti.test via iallocator hail");
+    expect(r.out).toBe("Instance inst1.ganeti.test created on node1.ganeti.test");
+    expect(r.code).toBe(0);
+  });
+
+  it("--submit prints the job id and does not wait", async () => {
+    mockCapture(capture(99));
+    const r = await gnt(["instance", "shutdown", "--submit", "inst1.ganeti.test"]);
+    expect(r).toMatchObject({ code: 0, out: "13" });
+  });
+
+  it("a failed job: one-line error with class and ecode, exit 1", async () => {
+    mockJob("captures", 354);
+    const r = await gnt(["instance", "startup", "nosuchinstance.ganeti.test"]);
+    expect(r.code).toBe(1);
+    expect(r.err.split("\n").at(-1)).toMatch(/^gnt: Job \d+ failed: OpPrereqError: Instance 'nosuchinstance.ganeti.test' not known \(unknown_entity\)$/);
+  });
+
+  it("modify prints the changes; reboot --type; migrate; remove --dry-run", async () => {
+    mockJob("captures", 141);
+    mockJob("captures", 117);
+    mockJob("captures", 494);
+    let r = await gnt(["instance", "modify", "-B", "maxmem=256,minmem=256,vcpus=2", "inst1.ganeti.test"]);
+    expect(r.out).toBe("Modified instance inst1.ganeti.test\n - be/maxmem -> 256\n - be/minmem -> 256\n - be/vcpus -> 2");
+    r = await gnt(["instance", "reboot", "-t", "soft", "inst1.ganeti.test"]);
+    expect(r.code).toBe(0);
+    r = await gnt(["instance", "remove", "--dry-run", "inst2.ganeti.test"]);
+    expect(r.code).toBe(0);
+  });
+
+  it("tags: add-tags / list-tags", async () => {
+    mockJob("captures", 179);
+    mock("captures", 184);
+    expect((await gnt(["instance", "add-tags", "inst1.ganeti.test", "env:oracle", "role:test"])).code).toBe(0);
+    expect((await gnt(["instance", "list-tags", "inst1.ganeti.test"])).out.split("\n").sort()).toEqual(["env:oracle", "role:test"]);
+  });
+});
+
+describe("gnt node / group / network / job / cluster / os", () => {
+  it("node role (get and set), node list-fields", async () => {
+    mock("captures", 11);
+    mockJob("captures-3node", 548);
+    mock("captures", 345);
+    expect((await gnt(["node", "role", "node1.ganeti.test"])).out).toBe("master");
+    expect((await gnt(["node", "role", "--auto-promote", "node2.vc.ganeti.test", "drained"])).code).toBe(0);
+    const f = await gnt(["instance", "list-fields", "name", "status"]);
+    expect(f.out.split("\n")[0]).toMatch(/^Name\s+Type\s+Title\s+Description$/);
+  });
+
+  it("group add / rename; network add / connect", async () => {
+    mockJob("captures", 243, { requestBody: { group_name: "capgrp", alloc_policy: "preferred" } });
+    mockJob("captures", 262);
+    mockJob("captures", 279, {
+      requestBody: { network_name: "capnet", network: "10.250.3.0/24", gateway: "10.250.3.1", add_reserved_ips: ["10.250.3.2"], tags: ["net:cap"] },
+    });
+    mockJob("captures", 287);
+    expect((await gnt(["group", "add", "--alloc-policy", "preferred", "capgrp"])).code).toBe(0);
+    expect((await gnt(["group", "rename", "capgrp", "capgrp2"])).code).toBe(0);
+    expect((await gnt(["network", "add", "--network", "10.250.3.0/24", "--gateway", "10.250.3.1", "--add-reserved-ips", "10.250.3.2", "--tags", "net:cap", "capnet"])).code).toBe(0);
+    expect((await gnt(["network", "connect", "-N", "mode=bridged,link=xen-br0", "capnet", "default"])).code).toBe(0);
+  });
+
+  it("job info / cancel / watch", async () => {
+    mock("captures", 38, 430);
+    mockCapture(capture(432), { response: { job_info: ["success"], log_entries: [] } , anyBody: true });
+    mock("captures", 431);
+    const info = await gnt(["job", "info", "6"]);
+    expect(info.out).toContain("Opcode 0: OP_INSTANCE_CREATE (success)");
+    expect(info.out).toContain("* creating instance disks...");
+    const cancel = await gnt(["job", "cancel", "62"]);
+    expect(cancel.code).toBe(1);
+    expect(cancel.out).toBe("Job 62 not found in queue");
+    expect((await gnt(["job", "watch", "62"])).code).toBe(0);
+  });
+
+  it("cluster info (json), getmaster, os list", async () => {
+    mock("captures", 5, 5, 7);
+    expect(JSON.parse((await gnt(["--output", "json", "cluster", "info"])).out).name).toBe("cluster.ganeti.test");
+    expect((await gnt(["cluster", "getmaster"])).out).toBe("node1.ganeti.test");
+    expect((await gnt(["os", "list", "--no-headers"])).out.split("\n")).toEqual(capture(7).response_body);
+  });
+});
+
+describe("errors and exit codes", () => {
+  it("unknown command or missing argument → exit 2", async () => {
+    expect((await gnt(["instance", "frobnicate"])).code).toBe(2);
+    const r = await gnt(["instance", "startup"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/missing required argument/);
+  });
+
+  it("connection refused → exit 3 with one line", async () => {
+    nock(BASE).get("/2/info").times(3).replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5080"), { code: "ECONNREFUSED" }));
+    const r = await gnt(["cluster", "getmaster"]);
+    expect(r.code).toBe(3);
+    expect(r.err).toBe("gnt: Cannot talk to the RAPI: GET /2/info: connect ECONNREFUSED 127.0.0.1:5080");
+  });
+
+  it("401 → exit 1, and the password never printed", async () => {
+    mockCapture(capture(415), { auth: false });
+    const r = await gnt(["instance", "shutdown", "inst1.ganeti.test"], { GANETI_RAPI_PASSWORD: "wrong-pw" });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("gnt: 401 Unauthorized (PUT /2/instances/inst1.ganeti.test/shutdown)");
+    expect(r.err + r.out).not.toContain("wrong-pw");
+  });
+
+  it("--help exits 0", async () => {
+    const r = await gnt(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("Usage: gnt");
+  });
+});
