@@ -9,13 +9,13 @@ export class LUTagsSet extends TagsLU<OpTagsSet> {
     for (const tag of this.op.tags) validateTag(tag);
   }
   async exec(): Promise<null> {
+    const target = this.target();
+    const added = [...new Set(this.op.tags)].filter((t) => !target.tags.includes(t));
+    // Checked before mutate() so a refused change leaves the live config untouched.
+    if (target.tags.length + added.length > MAX_TAGS_PER_OBJECT)
+      throw new OpExecError("Error while setting tag: Too many tags");
     await this.cfg.mutate(() => {
-      const target = this.target();
-      for (const tag of this.op.tags) {
-        if (target.tags.includes(tag)) continue;
-        if (target.tags.length >= MAX_TAGS_PER_OBJECT) throw new OpExecError("Error while setting tag: Too many tags");
-        target.tags.push(tag);
-      }
+      target.tags.push(...added);
       this.cfg.touch(target);
     });
     return null;
