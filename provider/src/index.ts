@@ -173,7 +173,7 @@ export interface NetworkArgs {
   /** Addresses reserved outside Ganeti's allocation. */
   reservedIps?: In<In<string>[]>;
   /** Node groups the network is connected to, with the NIC mode and link there. */
-  connections?: In<In<NetworkConnection>[]>;
+  connections?: In<In<{ group: In<string>; mode: In<"bridged" | "routed" | "openvswitch">; link: In<string>; vlan?: In<string> }>[]>;
   tags?: In<In<string>[]>;
   adopt?: In<boolean>;
   timeouts?: In<Timeouts>;

@@ -86,7 +86,8 @@ export class FakeRapi {
     return { ...g, node_list: nodes, node_cnt: nodes.length };
   }
 
-  private handle(method: string, uri: string, rawBody: unknown): [number, unknown] {
+  /** Answer one request (used by nock here, and by an HTTP server in the protocol tests). */
+  handle(method: string, uri: string, rawBody: unknown): [number, unknown] {
     const url = new URL(uri, BASE);
     const path = decodeURIComponent(url.pathname);
     const body = (typeof rawBody === "string" && rawBody ? JSON.parse(rawBody) : rawBody || {}) as Obj;
