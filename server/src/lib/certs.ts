@@ -33,7 +33,7 @@ export async function generateClusterCert(
   altNames: string[] = [],
 ): Promise<ClusterCert> {
   const isIp = (v: string) => /^\d+\.\d+\.\d+\.\d+$/.test(v) || v.includes(":");
-  const sans = [...new Set([commonName, ...altNames])].map((v) => (isIp(v) ? { type: 7, ip: v } : { type: 2, value: v }));
+  const sans = [...new Set([commonName, ...altNames])].map((v) => (isIp(v) ? { type: 7 as const, ip: v } : { type: 2 as const, value: v }));
   const notBeforeDate = new Date(Date.now() - 60_000); // tolerate small clock skew between nodes
   const notAfterDate = new Date(notBeforeDate.getTime() + validDays * 86_400_000);
   const pems = await generate([{ name: "commonName", value: commonName }], {
