@@ -134,6 +134,18 @@ describe("node daemon over HTTPS", () => {
     expect((res.get("u4") as { error: string }).error).toMatch(/Error while contacting node node4 \(127\.0\.0\.1:1\)/);
   });
 
+  it("gives up on a call after its (scaled) timeout", async () => {
+    // test_delay's table timeout is 3600 s; scaled down it expires long before the 5 s delay ends.
+    const impatient = new HttpsRpcRunner({ certPem: cert.pem, timeoutScale: 0.0001 });
+    try {
+      const err = await impatient.call(node1, "test_delay", { duration: 5 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RpcError);
+      expect((err as Error).message).toMatch(/Error while contacting node node1 .*timeout/i);
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it("rejects a client without the cluster certificate", async () => {
     const { cert: c } = parseCertPem(cert.pem);
     await expect(rawPost(daemons[0]!.port, "version", { ca: c })).rejects.toThrow(/certificate required|ECONNRESET|socket hang up/i);
