@@ -274,7 +274,8 @@ export class JobQueue implements JobQueueApi {
         for (let j = i; j < rec.ops.length; j++) {
           const o = rec.ops[j]!;
           o.status = canceled ? "canceled" : "error";
-          o.result = encoded;
+          // As in Ganeti, only the failing opcode carries the error; later ones say why they did not run.
+          o.result = j === i || canceled ? encoded : ["OpExecError", ["Preceding opcode failed"]];
           o.end_timestamp = this.ts();
         }
         break;
@@ -428,7 +429,8 @@ export class JobQueue implements JobQueueApi {
 
   async cancel(id: number): Promise<[boolean, string]> {
     const job = this.live.get(id);
-    if (!job) return [false, `Job ${id} not found in queue`];
+    // Finished jobs are no longer in Ganeti's queue: same answer as for unknown ones.
+    if (!job || isFinal(job.record)) return [false, `Job ${id} not found in queue`];
     const status = calcJobStatus(job.record.ops);
     if (status === "queued" && !job.started) {
       for (const op of job.record.ops) {

@@ -111,7 +111,7 @@ describe("JobQueue", () => {
     await queue.whenIdle();
     const job = (await queue.getJob(id))!;
     const err = ["OpPrereqError", ["Instance 'x' is marked to be up", "wrong_state"]];
-    expect(queue.jobFields(job, ["status", "opstatus", "opresult"])).toEqual(["error", ["error", "error"], [err, err]]);
+    expect(queue.jobFields(job, ["status", "opstatus", "opresult"])).toEqual(["error", ["error", "error"], [err, ["OpExecError", ["Preceding opcode failed"]]]]);
   });
 
   it("turns unexpected exceptions into OpExecError", async () => {
