@@ -408,7 +408,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       }
       if (Object.keys(this.beForced).length) {
         inst.beparams = getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced));
-        for (const [k, v] of Object.entries(this.beForced)) result.push([`be/${k}`, v]);
+        // Ganeti reports the upgraded keys (memory → maxmem + minmem), sorted (capture 146).
+        const beUpgraded = upgradeBeparams(this.beForced);
+        for (const k of Object.keys(beUpgraded).sort()) result.push([`be/${k}`, beUpgraded[k]]);
       }
       if (op.os_name) inst.os = op.os_name;
       if (Object.keys(op.osparams).length) {
