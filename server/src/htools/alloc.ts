@@ -1,0 +1,594 @@
+// Allocation (hail allocate / multi-allocate / allocate-secondary, hspace),
+// evacuation (relocate, node-evacuate, change-group) and the global N+1
+// capacity predicate.  htools-spec.md §3, §6.
+import { hsFixed } from "./format.js";
+import type { FailMode, Group, Instance, OpResult } from "./types.js";
+import { FAIL_MODES, HtoolsError, isFail, ALLOC_POLICY_ORDER } from "./types.js";
+import { Node, addPriEx, addSec } from "./node.js";
+import { instMatchesPolicy, requiredNodes, mirrorType, allNodes } from "./instance.js";
+import { applyMove, type IMove } from "./moves.js";
+import { clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
+import { splitCluster } from "./loader.js";
+
+export interface AlgOptions {
+  ignoreSoftErrors?: boolean;
+  /** global N+1 capacity checks (default true; --no-capacity-checks) */
+  capacity?: boolean;
+  restrictToNodes?: string[] | null;
+  acceptExisting?: boolean;
+  capacityIgnoreGroups?: number[];
+}
+
+/** A candidate placement: the changed nodes, the placed instance, its nodes and its metric. */
+export interface AllocElement<M = number> {
+  changed: Node[];
+  inst: Instance;
+  nodes: Node[];
+  metric: M;
+}
+
+export interface AllocSolution<M = number> {
+  failures: FailMode[];
+  allocs: number;
+  solution: AllocElement<M> | null;
+  log: string[];
+}
+
+export const emptySolution = <M>(): AllocSolution<M> => ({ failures: [], allocs: 0, solution: null, log: [] });
+
+/** Working view of a cluster: full node/instance arrays plus the node subset in scope. */
+export interface NL {
+  nodes: Node[];
+  members: number[];
+}
+
+export function withChanges(nodes: Node[], changed: readonly Node[]): Node[] {
+  const r = nodes.slice();
+  for (const n of changed) r[n.idx] = n;
+  return r;
+}
+const listOf = (nl: NL): Node[] => nl.members.map((i) => nl.nodes[i]!);
+function cvWith(nl: NL, changed: readonly Node[]): number {
+  const m = new Map(changed.map((n) => [n.idx, n] as const));
+  return compCV(nl.members.map((i) => m.get(i) ?? nl.nodes[i]!));
+}
+
+export function collapseFailures(fl: FailMode[]): Array<[FailMode, number]> {
+  return FAIL_MODES.map((k) => [k, fl.filter((f) => f === k).length] as [FailMode, number]);
+}
+
+// ---- allocation primitives -------------------------------------------------
+
+function allocateOnSingle(opts: AlgOptions, nl: NL, inst: Instance, pdx: number): OpResult<AllocElement> {
+  const p = nl.nodes[pdx]!;
+  const pol = instMatchesPolicy(inst, p.iPolicy, p.exclStorage);
+  if (isFail(pol)) return pol;
+  const np = addPriEx(!!opts.ignoreSoftErrors, p, inst);
+  if (isFail(np)) return np;
+  return { changed: [np], inst: { ...inst, pNode: pdx, sNode: -1 }, nodes: [np], metric: cvWith(nl, [np]) };
+}
+
+function locScoreOf(p: Node, s: Node): number {
+  let c = 0;
+  for (const t of p.locationTags) if (s.locationTags.has(t)) c++;
+  return c;
+}
+
+/** All pair candidates with a common primary, returned in enumeration order. */
+function allocateOnPrimary(opts: AlgOptions, stats: Stats, nl: NL, inst: Instance, pdx: number, sdxs: number[], out: Array<OpResult<AllocElement>>): void {
+  const p = nl.nodes[pdx]!;
+  const pol = instMatchesPolicy(inst, p.iPolicy, p.exclStorage);
+  if (isFail(pol)) {
+    for (let k = 0; k < sdxs.length; k++) out.push(pol);
+    return;
+  }
+  const hasLoc = p.locationTags.size > 0;
+  let cachedP: OpResult<Node> | null = null;
+  let cachedStats: Stats | null = null;
+  for (const sdx of sdxs) {
+    const s = nl.nodes[sdx]!;
+    const ninst: Instance = { ...inst, locationScore: hasLoc ? locScoreOf(p, s) : 0, pNode: pdx, sNode: sdx };
+    let np: OpResult<Node>;
+    let st1: Stats | null;
+    if (!hasLoc && cachedP !== null) {
+      np = cachedP;
+      st1 = cachedStats;
+    } else {
+      np = addPriEx(!!opts.ignoreSoftErrors, p, ninst);
+      st1 = isFail(np) ? null : updateStats(stats, p, np);
+      if (!hasLoc) {
+        cachedP = np;
+        cachedStats = st1;
+      }
+    }
+    if (isFail(np)) {
+      out.push(np);
+      continue;
+    }
+    const ns = addSec(s, ninst, pdx);
+    if (isFail(ns)) {
+      out.push(ns);
+      continue;
+    }
+    const st2 = updateStats(st1!, s, ns);
+    out.push({ changed: [np, ns], inst: ninst, nodes: [np, ns], metric: cvFromStats(st2) });
+  }
+}
+
+/**
+ * Ganeti's collectionToSolution: sort by metric (stable; the collection is in
+ * reverse enumeration order, so the last candidate wins ties) and take the
+ * first one satisfying the predicate; skipped ones count as FailN1.
+ */
+function collectionToSolution<M>(
+  results: Array<OpResult<AllocElement<M>>>,
+  cmp: (a: M, b: M) => number,
+  pred: ((e: AllocElement<M>) => boolean) | null,
+): AllocSolution<M> {
+  const fails: FailMode[] = [];
+  const sols: AllocElement<M>[] = [];
+  for (let k = results.length - 1; k >= 0; k--) {
+    const r = results[k]!;
+    if (isFail(r)) fails.push(r);
+    else sols.push(r);
+  }
+  let chosen: AllocElement<M> | null = null;
+  let dropped = 0;
+  if (pred === null) {
+    for (const s of sols) if (chosen === null || cmp(s.metric, chosen.metric) < 0) chosen = s;
+  } else {
+    const sorted = sols.map((s, k) => ({ s, k })).sort((a, b) => cmp(a.s.metric, b.s.metric) || a.k - b.k);
+    for (const { s } of sorted) {
+      if (pred(s)) {
+        chosen = s;
+        break;
+      }
+      dropped++;
+    }
+  }
+  return { failures: [...Array<FailMode>(dropped).fill("FailN1"), ...fails], allocs: sols.length - dropped, solution: chosen, log: [] };
+}
+
+function sumAllocs<M>(a: AllocSolution<M>, b: AllocSolution<M>, cmp: (x: M, y: M) => number): AllocSolution<M> {
+  let sol = a.solution;
+  if (b.solution && (!sol || !(cmp(sol.metric, b.solution.metric) < 0))) sol = b.solution;
+  return { failures: [...b.failures, ...a.failures], allocs: a.allocs + b.allocs, solution: sol, log: [...b.log, ...a.log] };
+}
+
+const numCmp = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export type AllocNodes = { single: number[] } | { pairs: Array<[number, number[]]> };
+
+export function genAllocNodes(opts: AlgOptions, groups: Group[], nl: NL, count: number, dropUnalloc: boolean): AllocNodes {
+  let all = listOf(nl).filter((n) => !n.offline);
+  if (dropUnalloc) all = all.filter((n) => groups[n.group]!.allocPolicy !== "unallocable");
+  const rest = opts.restrictToNodes;
+  if (rest) all = all.filter((n) => rest.includes(n.name));
+  if (count === 1) return { single: all.map((n) => n.idx) };
+  if (count === 2)
+    return {
+      pairs: all
+        .map((p) => [p.idx, all.filter((s) => s.idx !== p.idx && s.group === p.group).map((s) => s.idx)] as [number, number[]])
+        .filter(([, ss]) => ss.length > 0),
+    };
+  throw new HtoolsError("Unsupported number of nodes, only one or two  supported", "EALLOC");
+}
+
+/** Ganeti's tryAlloc: all candidates, best by score, optional N+1 predicate. */
+export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instance, an: AllocNodes): AllocSolution {
+  const pred = opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e) : null;
+  let sol: AllocSolution;
+  if ("pairs" in an) {
+    if (an.pairs.length === 0) throw new HtoolsError("Not enough online nodes", "EALLOC");
+    const stats = clusterStats(listOf(nl));
+    sol = emptySolution();
+    for (const [p, ss] of an.pairs) {
+      const out: Array<OpResult<AllocElement>> = [];
+      allocateOnPrimary(opts, stats, nl, inst, p, ss, out);
+      sol = sumAllocs(sol, collectionToSolution(out, numCmp, pred), numCmp);
+    }
+  } else {
+    if (an.single.length === 0) throw new HtoolsError("No online nodes", "EALLOC");
+    const out = an.single.map((p) => allocateOnSingle(opts, nl, inst, p));
+    sol = collectionToSolution(out, numCmp, pred);
+  }
+  return annotateSolution(sol, (x) => hsFixed(x, 8));
+}
+
+export function describeSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): string {
+  const fr = collapseFailures(as.failures)
+    .filter(([, c]) => c > 0)
+    .map(([f, c]) => `${f}: ${c}`)
+    .join(", ");
+  if (!as.solution) return "No valid allocation solutions, failure reasons: " + (as.failures.length === 0 ? "unknown reasons" : fr);
+  return `score: ${fmt(as.solution.metric)}, successes ${as.allocs}, failures ${as.failures.length} (${fr}) for node(s) ${as.solution.nodes.map((n) => n.name).join("/")}`;
+}
+export function annotateSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): AllocSolution<M> {
+  return { ...as, log: [describeSolution(as, fmt), ...as.log] };
+}
+
+export function hasRequiredNetworks(g: Group, inst: Instance): boolean {
+  return inst.nics.every((n) => n.network === null || g.networks.includes(n.network));
+}
+
+function groupNL(nodes: Node[], gdx: number): NL {
+  return { nodes, members: nodes.filter((n) => n && n.group === gdx).map((n) => n.idx) };
+}
+export function fullNL(nodes: Node[]): NL {
+  return { nodes, members: nodes.filter((n) => n).map((n) => n.idx) };
+}
+
+type GroupResult<M> = { group: Group; sol: AllocSolution<M> | null; err: string | null };
+
+export function solutionDescription<M>(r: GroupResult<M>): string[] {
+  if (r.sol) return r.sol.log.map((l) => `Group ${r.group.name} (${r.group.allocPolicy}): ${l}`);
+  return [`Group ${r.group.name}: error ${r.err}`];
+}
+
+function tryCatch<T>(f: () => T): { ok: T } | { err: string } {
+  try {
+    return { ok: f() };
+  } catch (e) {
+    if (e instanceof HtoolsError) return { err: e.message };
+    throw e;
+  }
+}
+
+export function sortMGResults<M>(rs: Array<{ group: Group; sol: AllocSolution<M> }>, cmp: (a: M, b: M) => number): Array<{ group: Group; sol: AllocSolution<M> }> {
+  return rs
+    .map((r, k) => ({ r, k }))
+    .sort((a, b) => ALLOC_POLICY_ORDER[a.r.group.allocPolicy] - ALLOC_POLICY_ORDER[b.r.group.allocPolicy] || cmp(a.r.sol.solution!.metric, b.r.sol.solution!.metric) || a.k - b.k)
+    .map((x) => x.r);
+}
+/** filterMGResults keeps good solutions of allocable groups, reversing the order. */
+export function filterMGResults<M>(rs: GroupResult<M>[]): Array<{ group: Group; sol: AllocSolution<M> }> {
+  const out: Array<{ group: Group; sol: AllocSolution<M> }> = [];
+  for (const r of rs) {
+    if (!r.sol || !r.sol.solution || r.group.allocPolicy === "unallocable") continue;
+    out.unshift({ group: r.group, sol: r.sol });
+  }
+  return out;
+}
+
+export function findBestAllocGroup(
+  opts: AlgOptions,
+  groups: Group[],
+  nodes: Node[],
+  il: Instance[],
+  allowed: number[] | null,
+  inst: Instance,
+  cnt: number,
+): { group: Group; sol: AllocSolution; msgs: string[] } {
+  let gs = splitCluster(nodes.filter((n) => n), il.filter((i) => i)).map((g) => ({ group: groups[g.gdx]!, members: g.nodes }));
+  const all = gs;
+  if (allowed) gs = gs.filter((g) => allowed.includes(g.group.idx));
+  const filterMsgs: string[] = [];
+  const valid = gs.filter((g) => {
+    if (hasRequiredNetworks(g.group, inst)) return true;
+    filterMsgs.push(`group ${g.group.name} is not connected to a network required by instance ${inst.name}`);
+    return false;
+  });
+  const full = fullNL(nodes);
+  const results: GroupResult<number>[] = valid.map((g) => {
+    const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
+    return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
+  });
+  const msgs = [...filterMsgs, ...results.flatMap(solutionDescription)];
+  const sorted = sortMGResults(filterMGResults(results), numCmp);
+  if (sorted.length === 0) {
+    if (gs.length === 0)
+      throw new HtoolsError(`no groups for evacuation: allowed groups was ${allowed ? "Just " + JSON.stringify(allowed) : "Nothing"}, all groups: ${JSON.stringify(all.map((g) => g.group.idx))}`, "EALLOC");
+    throw new HtoolsError(msgs.join(", "), "EALLOC");
+  }
+  return { group: sorted[0]!.group, sol: sorted[0]!.sol, msgs };
+}
+
+export function tryMGAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], inst: Instance, cnt: number): AllocSolution {
+  const r = findBestAllocGroup(opts, groups, nodes, il, null, inst, cnt);
+  return { ...r.sol, log: [`Selected group: ${r.group.name}`, ...r.msgs] };
+}
+
+export function tryGroupAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], gname: string, inst: Instance, cnt: number): AllocSolution {
+  const g = groups.find((x) => x.name === gname);
+  if (!g) throw new HtoolsError(`Unknown group '${gname}'`, "EALLOC");
+  if (!hasRequiredNetworks(g, inst))
+    throw new HtoolsError(`The group ${g.name} is not connected to a network required by instance ${inst.name}`, "EALLOC");
+  const nl = groupNL(nodes, g.idx);
+  const sol = tryAlloc(opts, nl, il, inst, genAllocNodes(opts, groups, nl, cnt, false));
+  return { ...sol, log: solutionDescription({ group: g, sol, err: null }) };
+}
+
+/** Apply an allocation: the new node array and instance list (instance appended). */
+export function applyAlloc(nodes: Node[], il: Instance[], e: AllocElement<unknown>): { nodes: Node[]; il: Instance[] } {
+  const newIdx = il.length;
+  const inst = { ...e.inst, idx: newIdx };
+  const ns = nodes.slice();
+  for (const n of e.changed) {
+    const c = n.clone();
+    c.pList = n.pList.map((x) => (x < 0 ? newIdx : x));
+    c.sList = n.sList.map((x) => (x < 0 ? newIdx : x));
+    ns[n.idx] = c;
+  }
+  return { nodes: ns, il: [...il, inst] };
+}
+
+export interface AllocRequest {
+  inst: Instance;
+  count: number;
+  group: string | null;
+}
+
+export function allocList(
+  opts: AlgOptions,
+  groups: Group[],
+  nodes: Node[],
+  il: Instance[],
+  reqs: AllocRequest[],
+): { nodes: Node[]; il: Instance[]; results: Array<{ inst: Instance; sol: AllocSolution }> } {
+  const results: Array<{ inst: Instance; sol: AllocSolution }> = [];
+  for (const r of reqs) {
+    const sol = r.group === null ? tryMGAlloc(opts, groups, nodes, il, r.inst, r.count) : tryGroupAlloc(opts, groups, nodes, il, r.group, r.inst, r.count);
+    if (sol.solution) ({ nodes, il } = applyAlloc(nodes, il, sol.solution));
+    results.push({ inst: r.inst, sol });
+  }
+  return { nodes, il, results };
+}
+
+// ---- evacuation -------------------------------------------------------------
+
+export type EvacMode = "primary-only" | "secondary-only" | "all";
+
+export interface Opcode {
+  OP_ID: string;
+  [k: string]: unknown;
+}
+
+export interface EvacSolution {
+  moved: Array<[number, number, number[]]>;
+  failed: Array<[number, string]>;
+  opcodes: Opcode[][];
+}
+
+function groupCV(nodes: Node[], gdx: number): number {
+  return compCV(nodes.filter((n) => n && n.group === gdx));
+}
+
+function applyTo(nodes: Node[], il: Instance[], r: { changed: Node[]; inst: Instance }): { nodes: Node[]; il: Instance[] } {
+  const ns = withChanges(nodes, r.changed);
+  const is = il.slice();
+  is[r.inst.idx] = r.inst;
+  return { nodes: ns, il: is };
+}
+
+// Field order follows Ganeti's opcode serialisation (target_node after instance_name).
+function withTarget(op: Opcode, node: string): Opcode {
+  const r: Opcode = { OP_ID: op.OP_ID };
+  for (const [k, v] of Object.entries(op)) {
+    r[k] = v;
+    if (k === "instance_name") r["target_node"] = node;
+  }
+  return r;
+}
+
+export function iMoveToJob(nodes: Node[], inst: Instance, mv: IMove): Opcode[] {
+  const migrate: Opcode = inst.forthcoming
+    ? { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: inst.name, shutdown_timeout: 120, ignore_consistency: false, ignore_ipolicy: false, cleanup: false }
+    : { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: inst.name, allow_runtime_changes: false, ignore_ipolicy: false, cleanup: false, allow_failover: true, ignore_hvversions: true };
+  const rep = (n: number): Opcode => ({ OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: inst.name, early_release: false, ignore_ipolicy: false, mode: "replace_new_secondary", disks: [], remote_node: nodes[n]!.name });
+  switch (mv.kind) {
+    case "Failover":
+      return [migrate];
+    case "FailoverToAny":
+      return [withTarget(migrate, nodes[mv.node]!.name)];
+    case "ReplacePrimary":
+      return [migrate, rep(mv.node), migrate];
+    case "ReplaceSecondary":
+      return [rep(mv.node)];
+    case "ReplaceAndFailover":
+      return [rep(mv.node), migrate];
+    case "FailoverAndReplace":
+      return [migrate, rep(mv.node)];
+  }
+}
+
+type EvacRes = { nodes: Node[]; il: Instance[]; ops: Opcode[] };
+
+function evacOneNodeOnly(opts: AlgOptions, nodes: Node[], il: Instance[], inst: Instance, gdx: number, avail: number[]): EvacRes {
+  const mt = mirrorType(inst.diskTemplate);
+  if (mt === "none") throw new HtoolsError("Can't relocate/evacuate non-mirrored instances", "EEVAC");
+  const mk = (n: number): IMove => (mt === "internal" ? { kind: "ReplaceSecondary", node: n } : { kind: "FailoverToAny", node: n });
+  let best: { r: { changed: Node[]; inst: Instance }; cv: number; ndx: number } | null = null;
+  let failMsg = "";
+  for (const ndx of avail) {
+    const r = applyMove(!!opts.ignoreSoftErrors, nodes, inst, mk(ndx));
+    if (isFail(r)) {
+      if (!best) failMsg += ` Node ${nodes[ndx]!.name} failed: ${r};`;
+      continue;
+    }
+    const cv = groupCV(withChanges(nodes, r.changed), gdx);
+    if (!best || !(best.cv < cv)) best = { r, cv, ndx };
+  }
+  if (!best) throw new HtoolsError("Can't find any good node: " + failMsg, "EEVAC");
+  const { nodes: ns, il: is } = applyTo(nodes, il, best.r);
+  return { nodes: ns, il: is, ops: iMoveToJob(ns, best.r.inst, mk(best.ndx)) };
+}
+
+function evacDrbdAllInner(opts: AlgOptions, nodes: Node[], il: Instance[], inst: Instance, gdx: number, tp: number, ts: number): EvacRes & { cv: number } {
+  const force = !!opts.ignoreSoftErrors;
+  let ns = nodes;
+  let cur = inst;
+  const ops: IMove[] = [];
+  const step = (mv: IMove, what: string): void => {
+    const r = applyMove(force, ns, cur, mv);
+    if (isFail(r)) throw new HtoolsError(`${what}: ${r}`, "EEVAC");
+    ns = withChanges(ns, r.changed);
+    cur = r.inst;
+    ops.push(mv);
+  };
+  if (nodes[inst.pNode]!.offline) step({ kind: "Failover" }, "Failing over to the secondary");
+  step({ kind: "ReplaceSecondary", node: tp }, "Changing secondary to new primary");
+  step({ kind: "Failover" }, "Failing over to new primary");
+  step({ kind: "ReplaceSecondary", node: ts }, "Changing secondary to final secondary");
+  const is = il.slice();
+  is[inst.idx] = cur;
+  return { nodes: ns, il: is, ops: ops.flatMap((m) => iMoveToJob(ns, cur, m)), cv: groupCV(ns, gdx) };
+}
+
+export function nodeEvacInstance(opts: AlgOptions, nodes: Node[], il: Instance[], mode: EvacMode, inst: Instance, gdx: number, avail: number[]): EvacRes {
+  const dt = inst.diskTemplate;
+  if (dt === "plain" || dt === "file") throw new HtoolsError(`Instances of type ${dt} cannot be relocated`, "EEVAC");
+  if (dt !== "drbd") {
+    if (mode === "secondary-only") throw new HtoolsError(`Instances with disk template '${dt}' can't execute change secondary`, "EEVAC");
+    return evacOneNodeOnly(opts, nodes, il, inst, gdx, avail);
+  }
+  if (mode === "primary-only") {
+    const r = applyMove(!!opts.ignoreSoftErrors, nodes, inst, { kind: "Failover" });
+    if (isFail(r)) throw new HtoolsError(r, "EEVAC");
+    const { nodes: ns, il: is } = applyTo(nodes, il, r);
+    return { nodes: ns, il: is, ops: iMoveToJob(ns, r.inst, { kind: "Failover" }) };
+  }
+  if (mode === "secondary-only") return evacOneNodeOnly(opts, nodes, il, inst, gdx, avail);
+  let best: (EvacRes & { cv: number }) | null = null;
+  let err: string | null = null;
+  for (const p of avail)
+    for (const s of avail) {
+      if (p === s) continue;
+      try {
+        const r = evacDrbdAllInner(opts, nodes, il, inst, gdx, p, s);
+        if (!best || !(best.cv < r.cv)) best = r;
+      } catch (e) {
+        if (!(e instanceof HtoolsError)) throw e;
+        if (!best) err = "Allocation failed: " + e.message;
+      }
+    }
+  if (!best) throw new HtoolsError("Can't find any good nodes for relocation: " + (err ?? "no nodes available"), "EEVAC");
+  return best;
+}
+
+function nodesToEvacuate(il: Instance[], mode: EvacMode, idxs: number[]): Set<number> {
+  const s = new Set<number>();
+  for (const x of idxs) {
+    const i = il[x]!;
+    if (mode !== "primary-only" && i.diskTemplate === "drbd") s.add(i.sNode);
+    if (mode !== "secondary-only") s.add(i.pNode);
+  }
+  s.delete(-1);
+  return s;
+}
+
+function updateEvac(state: { nodes: Node[]; il: Instance[]; es: EvacSolution }, idx: number, f: () => EvacRes): void {
+  try {
+    const r = f();
+    state.nodes = r.nodes;
+    state.il = r.il;
+    const inst = r.il[idx]!;
+    state.es.moved.push([idx, r.nodes[inst.pNode]!.group, allNodes(inst)]);
+    state.es.opcodes.push(r.ops);
+  } catch (e) {
+    if (!(e instanceof HtoolsError)) throw e;
+    state.es.failed.push([idx, e.message]);
+  }
+}
+
+export function tryNodeEvac(opts: AlgOptions, nodes: Node[], il: Instance[], mode: EvacMode, idxs: number[]): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
+  const excl = nodesToEvacuate(il, mode, idxs);
+  for (const n of nodes) if (n && n.offline) excl.add(n.idx);
+  const groupNodes = new Map(splitCluster(nodes, il).map((g) => [g.gdx, g.nodes] as const));
+  const state = { nodes, il, es: { moved: [], failed: [], opcodes: [] } as EvacSolution };
+  for (const idx of idxs) {
+    updateEvac(state, idx, () => {
+      const inst = state.il[idx]!;
+      const gdx = state.nodes[inst.pNode]!.group;
+      const local = groupNodes.get(gdx);
+      if (!local) throw new HtoolsError(`Can't find group with index ${gdx}`, "EEVAC");
+      const avail = local.filter((n) => !excl.has(n) && n !== inst.pNode);
+      return nodeEvacInstance(opts, state.nodes, state.il, mode, inst, gdx, avail);
+    });
+  }
+  return state;
+}
+
+export function tryChangeGroup(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], gdxs: number[], idxs: number[]): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
+  const evacG = [...new Set(idxs.map((i) => nodes[il[i]!.pNode]!.group))];
+  const targets = (gdxs.length === 0 ? groups.map((g) => g.idx) : gdxs).filter((g) => !evacG.includes(g));
+  const excl = new Set(nodes.filter((n) => n.offline).map((n) => n.idx));
+  const groupNodes = new Map(splitCluster(nodes, il).map((g) => [g.gdx, g.nodes] as const));
+  const state = { nodes, il, es: { moved: [], failed: [], opcodes: [] } as EvacSolution };
+  for (const idx of idxs) {
+    updateEvac(state, idx, () => {
+      const inst = state.il[idx]!;
+      const r = findBestAllocGroup(opts, groups, state.nodes, state.il, targets, inst, requiredNodes(inst.diskTemplate));
+      const gdx = r.group.idx;
+      const local = groupNodes.get(gdx);
+      if (!local) throw new HtoolsError(`Can't find group with index ${gdx}`, "EEVAC");
+      return nodeEvacInstance({}, state.nodes, state.il, "all", inst, gdx, local.filter((n) => !excl.has(n)));
+    });
+  }
+  return state;
+}
+
+// ---- global N+1 redundancy ------------------------------------------------------
+
+const EVAC_MOVABLE = new Set(["diskless", "sharedfile", "rbd", "ext", "gluster"]);
+
+function canEvacuateNode(nodes: Node[], il: Instance[], n: Node): boolean {
+  const evOpts: AlgOptions = { ignoreSoftErrors: true };
+  let ns = nodes;
+  let is = il;
+  const pl = n.pList.map((i) => il[i]!);
+  const drbd = pl.filter((i) => i.diskTemplate === "drbd");
+  const other = pl.filter((i) => i.diskTemplate !== "drbd");
+  const shared = other.filter((i) => EVAC_MOVABLE.has(i.diskTemplate));
+  const nonMove = other.filter((i) => !EVAC_MOVABLE.has(i.diskTemplate));
+  for (const i0 of drbd) {
+    const i = is[i0.idx]!;
+    const r = applyMove(true, ns, i, { kind: "Failover" });
+    if (isFail(r)) return false;
+    ns = withChanges(ns, r.changed);
+    is = is.slice();
+    is[i.idx] = r.inst;
+  }
+  const grp = n.group;
+  const escape = ns.filter((x) => x && x.group === grp && x.idx !== n.idx).map((x) => x.idx);
+  for (const i0 of shared) {
+    try {
+      const r = nodeEvacInstance(evOpts, ns, is, "primary-only", is[i0.idx]!, grp, escape);
+      ns = r.nodes;
+      is = r.il;
+    } catch (e) {
+      if (e instanceof HtoolsError) return false;
+      throw e;
+    }
+  }
+  const rec = nonMove.map((i) => is[i.idx]!).sort((a, b) => b.mem - a.mem);
+  for (const inst of rec) {
+    const nl: NL = { nodes: ns, members: ns.filter((x) => x).map((x) => x.idx) };
+    let best: AllocElement | null = null;
+    for (const t of escape) {
+      const r = allocateOnSingle(evOpts, nl, inst, t);
+      if (isFail(r)) continue;
+      if (!best || !(best.metric < r.metric)) best = r;
+    }
+    if (!best) return false;
+    ({ nodes: ns, il: is } = applyAlloc(ns, is, best));
+  }
+  return true;
+}
+
+export function redundant(opts: AlgOptions, nl: NL, il: Instance[]): boolean {
+  const ignore = opts.capacityIgnoreGroups ?? [];
+  // nodes outside nl are not part of the node list Ganeti works on
+  const scoped = nl.nodes.map((n, k) => (nl.members.includes(k) ? n : undefined)) as Node[];
+  for (const k of nl.members) {
+    const n = nl.nodes[k]!;
+    if (opts.acceptExisting && n.offline) continue;
+    if (ignore.includes(n.group)) continue;
+    if (!canEvacuateNode(scoped, il, n)) return false;
+  }
+  return true;
+}
+
+function allocGlobalN1(opts: AlgOptions, nl: NL, il: Instance[], e: AllocElement): boolean {
+  const r = applyAlloc(nl.nodes, il, e);
+  return redundant(opts, { nodes: r.nodes, members: nl.members }, r.il);
+}

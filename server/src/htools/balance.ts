@@ -1,0 +1,257 @@
+// hbal: greedy cluster balancing (htools-spec.md §5).
+//
+// Each step evaluates every candidate move with ScoreState (O(components) per
+// candidate instead of a full O(nodes) recomputation).  Candidates whose fast
+// score is within TOL of the best are then re-scored with the reference
+// arithmetic (compCV over the group, in node order), and the choice follows
+// Ganeti's rule exactly: lowest score wins, the earliest candidate on ties.
+// TOL is far above the rounding error of the fast path, so this re-check can
+// never miss the move Ganeti would choose.
+import type { Instance } from "./types.js";
+import { isFail } from "./types.js";
+import { Node, removePri } from "./node.js";
+import { mirrorType, allNodes, isRunning } from "./instance.js";
+import { applyMove, moveCode, moveCommands, type IMove, type MoveResult } from "./moves.js";
+import { ScoreState, compCV, optimalCVScore } from "./metrics.js";
+
+export interface BalanceOptions {
+  /** --ignore-soft-errors */
+  ignoreSoftErrors?: boolean;
+  /** --no-disk-moves */
+  noDiskMoves?: boolean;
+  /** --no-instance-moves */
+  noInstanceMoves?: boolean;
+  /** --restricted-migration */
+  restrictedMigration?: boolean;
+  /** --evac-mode */
+  evacMode?: boolean;
+  /** -l: maximum number of moves; -1 = unlimited */
+  maxLength?: number;
+  /** -g/--min-gain (default 0.01) */
+  minGain?: number;
+  /** --min-gain-limit (default 0.1) */
+  minGainLimit?: number;
+  /** -e/--min-score (default 1e-9) */
+  minScore?: number;
+}
+
+export interface Placement {
+  /** instance index */
+  inst: number;
+  /** new primary / secondary (node indices; -1 = none) */
+  pdx: number;
+  sdx: number;
+  move: IMove;
+  /** score after the move */
+  score: number;
+}
+
+/** A balancing step as printed by hbal. */
+export interface MoveStep extends Placement {
+  step: number;
+  instName: string;
+  oldPri: string;
+  oldSec: string | null;
+  newPri: string;
+  newSec: string | null;
+  code: string;
+  /** gnt-instance commands (without the "gnt-instance " prefix) */
+  cmds: string[];
+  /** nodes involved (for job grouping) */
+  involved: number[];
+}
+
+export interface BalanceResult {
+  initialScore: number;
+  optimalScore: number;
+  finalScore: number;
+  moves: MoveStep[];
+  nodes: Node[];
+  instances: Instance[];
+}
+
+const TOL_ABS = 1e-9;
+const TOL_REL = 1e-11;
+
+interface Cand {
+  approx: number;
+  inst: number;
+  move: IMove;
+  res: MoveResult;
+}
+
+/**
+ * Balance one node group.  `nodes`/`instances` are the full cluster lists
+ * (indexed by idx); `groupNodes` and `groupInsts` select the group (Ganeti
+ * works on the group's sub-lists).  Inputs are not modified.
+ */
+export function balanceGroup(
+  nodesIn: readonly Node[],
+  instancesIn: readonly Instance[],
+  groupNodes: number[],
+  groupInsts: number[],
+  opts: BalanceOptions = {},
+  onMove?: (m: MoveStep) => void,
+): BalanceResult {
+  const nodes = nodesIn.slice();
+  const insts = instancesIn.slice();
+  const members = [...groupNodes].sort((a, b) => a - b);
+  const gInsts = [...groupInsts].sort((a, b) => a - b);
+  const groupList = (): Node[] => members.map((i) => nodes[i]!);
+  const force = !!opts.ignoreSoftErrors;
+  const diskMoves = !opts.noDiskMoves;
+  const instMoves = !opts.noInstanceMoves;
+  const restMig = !!opts.restrictedMigration;
+  const maxLen = opts.maxLength ?? -1;
+  const minGain = opts.minGain ?? 0.01;
+  const mgLimit = opts.minGainLimit ?? 0.1;
+  const minScore = opts.minScore ?? 1e-9;
+
+  const iniCv = compCV(groupList());
+  const optCv = optimalCVScore(groupList());
+  let curCv = iniCv;
+  const moves: MoveStep[] = [];
+  const st = new ScoreState(nodes, members);
+
+  while ((maxLen < 0 || moves.length < maxLen) && curCv > optCv + minScore) {
+    const online = members.filter((i) => !nodes[i]!.offline);
+    const onlineSet = new Set(online);
+    const offlineSet = new Set(members.filter((i) => nodes[i]!.offline));
+    let victims = gInsts.map((i) => insts[i]!);
+    if (opts.evacMode) victims = victims.filter((i) => allNodes(i).some((n) => offlineSet.has(n)));
+    victims = victims.filter((i) => i.movable && i.autoBalance);
+
+    let best = Infinity;
+    let cands: Cand[] = [];
+    const consider = (inst: Instance, mv: IMove): void => {
+      const r = applyMove(force, nodes, inst, mv);
+      if (isFail(r)) return;
+      const olds = r.changed.map((n) => nodes[n.idx]!);
+      const approx = st.evaluate(olds, r.changed);
+      const lim = best + TOL_ABS + TOL_REL * Math.abs(best);
+      if (approx > lim) return;
+      if (approx < best) {
+        best = approx;
+        if (cands.length > 64) {
+          const l2 = best + TOL_ABS + TOL_REL * Math.abs(best);
+          cands = cands.filter((c) => c.approx <= l2);
+        }
+      }
+      cands.push({ approx, inst: inst.idx, move: mv, res: r });
+    };
+
+    for (const inst of victims) {
+      const mt = mirrorType(inst.diskTemplate);
+      const useSec = onlineSet.has(inst.sNode) && instMoves;
+      if (mt === "internal" && useSec) consider(inst, { kind: "Failover" });
+      const primDrained = nodes[inst.pNode]!.offline;
+      for (const t of online) {
+        if (t === inst.pNode || t === inst.sNode) continue;
+        if (mt === "none") break;
+        if (mt === "external") {
+          if (!instMoves) break;
+          consider(inst, { kind: "FailoverToAny", node: t });
+          continue;
+        }
+        if (!diskMoves) break;
+        if (!instMoves) {
+          consider(inst, { kind: "ReplaceSecondary", node: t });
+        } else if (restMig && !primDrained) {
+          consider(inst, { kind: "ReplaceSecondary", node: t });
+        } else if (useSec && !restMig) {
+          consider(inst, { kind: "ReplaceSecondary", node: t });
+          consider(inst, { kind: "ReplaceAndFailover", node: t });
+          consider(inst, { kind: "ReplacePrimary", node: t });
+          consider(inst, { kind: "FailoverAndReplace", node: t });
+        } else if (useSec && restMig) {
+          consider(inst, { kind: "ReplaceSecondary", node: t });
+          consider(inst, { kind: "ReplaceAndFailover", node: t });
+          consider(inst, { kind: "FailoverAndReplace", node: t });
+        } else {
+          consider(inst, { kind: "ReplaceSecondary", node: t });
+          consider(inst, { kind: "ReplaceAndFailover", node: t });
+        }
+      }
+    }
+    if (cands.length === 0) break;
+    // Exact re-check of the near-best candidates, in enumeration order.
+    const lim = best + TOL_ABS + TOL_REL * Math.abs(best);
+    let chosen: Cand | null = null;
+    let chosenCv = curCv;
+    for (const c of cands) {
+      if (c.approx > lim) continue;
+      const saved = c.res.changed.map((n) => nodes[n.idx]!);
+      for (const n of c.res.changed) nodes[n.idx] = n;
+      const cv = compCV(groupList());
+      for (const n of saved) nodes[n.idx] = n;
+      if (cv < chosenCv) {
+        chosenCv = cv;
+        chosen = c;
+      }
+    }
+    if (!chosen) break;
+    if (!(chosenCv < curCv && (curCv > mgLimit || curCv - chosenCv >= minGain))) break;
+    // Commit.
+    const oldInst = insts[chosen.inst]!;
+    const oldP = oldInst.pNode;
+    const oldS = oldInst.sNode;
+    for (const n of chosen.res.changed) {
+      nodes[n.idx] = n;
+      st.commit(n.idx, n);
+    }
+    st.rebuild();
+    insts[chosen.inst] = chosen.res.inst;
+    curCv = chosenCv;
+    const pl: Placement = { inst: chosen.inst, pdx: chosen.res.pdx, sdx: chosen.res.sdx, move: chosen.move, score: chosenCv };
+    const npri = nodes[pl.pdx]!.alias;
+    const nsec = pl.sdx >= 0 ? nodes[pl.sdx]!.alias : null;
+    const step: MoveStep = {
+      ...pl,
+      step: moves.length + 1,
+      instName: oldInst.alias,
+      oldPri: nodes[oldP]!.alias,
+      oldSec: oldS >= 0 ? nodes[oldS]!.alias : null,
+      newPri: npri,
+      newSec: nsec,
+      code: moveCode(chosen.move, npri, nsec ?? ""),
+      cmds: moveCommands(chosen.move, oldInst.alias, isRunning(oldInst), npri, nsec ?? ""),
+      involved: [...new Set([pl.pdx, pl.sdx, ...allNodes(oldInst)].filter((x) => x >= 0))],
+    };
+    moves.push(step);
+    onMove?.(step);
+  }
+  return { initialScore: iniCv, optimalScore: optCv, finalScore: curCv, moves, nodes, instances: insts };
+}
+
+/** Group moves into jobsets of node-disjoint jobs (Ganeti's splitJobs). */
+export function splitJobs(moves: MoveStep[]): MoveStep[][] {
+  // Ganeti folds over the move list in reverse order (latest move first).
+  let sets: MoveStep[][] = [];
+  let buf: number[] = [];
+  for (const m of [...moves].reverse()) {
+    if (sets.length === 0) {
+      sets = [[m]];
+      buf = m.involved.slice();
+    } else if (!m.involved.some((x) => buf.includes(x))) {
+      sets[0]!.unshift(m);
+      buf = [...m.involved, ...buf];
+    } else {
+      sets.unshift([m]);
+      buf = m.involved.slice();
+    }
+  }
+  return sets;
+}
+
+export function formatCmds(sets: MoveStep[][]): string {
+  const out: string[] = [];
+  sets.forEach((js, j) => {
+    js.forEach((m, k) => {
+      if (k === 0) out.push("", `echo jobset ${j + 1}, ${js.length} jobs`);
+      out.push(`  echo job ${j + 1}/${k + 1}`, "  check", ...m.cmds.map((c) => "  gnt-instance " + c));
+    });
+  });
+  return out.map((l) => l + "\n").join("");
+}
+
+export { removePri };

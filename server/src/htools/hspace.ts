@@ -1,0 +1,314 @@
+// hspace: capacity planning by simulated allocation (htools-spec.md §6.4).
+import type { DiskTemplate, FailMode, Group, Instance, RSpec } from "./types.js";
+import { HtoolsError } from "./types.js";
+import { Node, availMem, availDisk, availCpu, unallocatedMem } from "./node.js";
+import { createInstance, requiredNodes, shrinkByType, specOf } from "./instance.js";
+import { compCV } from "./metrics.js";
+import type { ClusterData } from "./loader.js";
+import { collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, applyAlloc, type AlgOptions, type AllocNodes, type AllocSolution } from "./alloc.js";
+
+export interface CStats {
+  fmem: number;
+  fdsk: number;
+  fspn: number;
+  amem: number;
+  adsk: number;
+  acpu: number;
+  mmem: number;
+  mdsk: number;
+  mcpu: number;
+  imem: number;
+  idsk: number;
+  ispn: number;
+  icpu: number;
+  tmem: number;
+  tdsk: number;
+  tspn: number;
+  tcpu: number;
+  vcpu: number;
+  ncpu: number;
+  xmem: number;
+  nmem: number;
+  score: number;
+  ninst: number;
+}
+
+export function totalResources(nodes: readonly Node[]): CStats {
+  const cs: CStats = { fmem: 0, fdsk: 0, fspn: 0, amem: 0, adsk: 0, acpu: 0, mmem: 0, mdsk: 0, mcpu: 0, imem: 0, idsk: 0, ispn: 0, icpu: 0, tmem: 0, tdsk: 0, tspn: 0, tcpu: 0, vcpu: 0, ncpu: 0, xmem: 0, nmem: 0, score: 0, ninst: 0 };
+  for (const n of nodes) {
+    const am = availMem(n);
+    const ad = availDisk(n);
+    const ac = availCpu(n);
+    cs.fmem += unallocatedMem(n);
+    cs.fdsk += n.fDsk;
+    cs.fspn += n.fSpindles;
+    cs.amem += am;
+    cs.adsk += ad;
+    cs.acpu += ac;
+    cs.mmem = Math.max(cs.mmem, am);
+    cs.mdsk = Math.max(cs.mdsk, ad);
+    cs.mcpu = Math.max(cs.mcpu, ac);
+    cs.imem += n.iMem;
+    cs.idsk += Math.trunc(n.tDsk) - n.fDsk;
+    cs.ispn += n.tSpindles - n.fSpindles;
+    cs.icpu += n.uCpu;
+    cs.tmem += n.tMem;
+    cs.tdsk += n.tDsk;
+    cs.tspn += n.tSpindles;
+    cs.tcpu += n.tCpu;
+    cs.vcpu += n.hiCpu;
+    cs.ncpu += n.uCpu / n.iPolicy.vcpuRatio;
+    cs.xmem += n.xMem;
+    cs.nmem += n.nMem;
+    cs.ninst += n.pList.length;
+  }
+  cs.score = compCV(nodes);
+  return cs;
+}
+
+export type FailStats = Array<[FailMode, number]>;
+
+export interface AllocResult {
+  fails: FailStats;
+  nodes: Node[];
+  il: Instance[];
+  /** allocated instances, most recent first (Ganeti's ixes) */
+  ixes: Instance[];
+}
+
+function allNodesNL(nodes: Node[]) {
+  return fullNL(nodes);
+}
+
+function iterateAllocSmallStep(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes): AllocResult {
+  let { nodes, il, ixes } = r;
+  for (;;) {
+    const depth = ixes.length;
+    const newidx = il.length;
+    const ni: Instance = { ...newinst, name: `new-${depth}`, alias: `new-${depth}`, idx: newidx };
+    const o2 = ni.diskTemplate === "drbd" ? { ...opts, capacity: false } : opts;
+    const sol = tryAlloc(o2, allNodesNL(nodes), il, ni, an);
+    const fails = collapseFailures(sol.failures);
+    if (!sol.solution || limit === 0) return { fails, nodes, il, ixes };
+    const applied = applyAlloc(nodes, il, sol.solution);
+    const xi = applied.il[applied.il.length - 1]!;
+    nodes = applied.nodes;
+    il = applied.il;
+    ixes = [xi, ...ixes];
+    if (limit !== null) limit -= 1;
+  }
+}
+
+function guessBigstepSize(nodes: Node[], inst: Instance): number {
+  let total = 0;
+  let cnt = 0;
+  for (const n of nodes) if (n) {
+    total += availMem(n);
+    cnt++;
+  }
+  const guess = Math.floor(total / inst.mem) - cnt;
+  return guess < 20 ? 20 : guess;
+}
+
+export function iterateAlloc(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes, tryHuge = true): AllocResult {
+  if (opts.capacity === false) return iterateAllocSmallStep(opts, r, limit, newinst, an);
+  for (;;) {
+    const big = tryHuge ? guessBigstepSize(r.nodes, newinst) : 10;
+    const lim1 = limit === null ? big : Math.min(big, limit);
+    const newlimit = limit === null ? null : Math.max(0, limit - big);
+    const o2 = { ...opts, capacity: false };
+    const res = iterateAllocSmallStep(o2, r, lim1, newinst, an);
+    if (redundant(opts, fullNL(res.nodes), res.il)) {
+      if (newlimit === 0 || res.ixes.length === r.ixes.length) return res;
+      r = res;
+      limit = newlimit;
+      continue;
+    }
+    if (tryHuge) return iterateAlloc(opts, r, limit, newinst, an, false);
+    return iterateAllocSmallStep(opts, r, limit, newinst, an);
+  }
+}
+
+function sortedErrs(fails: FailStats): FailMode[] {
+  // sortBy (comparing snd): ascending count, stable
+  return fails
+    .map((f, k) => ({ f, k }))
+    .sort((a, b) => a.f[1] - b.f[1] || a.k - b.k)
+    .map((x) => x.f[0]);
+}
+
+function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode): Instance | null {
+  let cur: Instance | null = inst;
+  // iterateOk: the sequence of successful shrinks, starting with the instance itself
+  const seq: Instance[] = [];
+  while (cur) {
+    seq.push(cur);
+    cur = shrinkByType(cur, fm);
+  }
+  // Ganeti's iterateOk drops the last element (the one whose shrink failed)? No:
+  // iterateOk f a = a : iterateOk f (f a) while f a is Ok, so the final element is
+  // included only if its own shrink succeeds.
+  seq.pop();
+  for (const i of seq) {
+    const sol = allocFn(i);
+    if (sol.solution) return i;
+    if (!sol.failures.includes(fm)) return null;
+  }
+  return null;
+}
+
+export function tieredAlloc(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes): AllocResult {
+  const res = iterateAlloc(opts, r, limit, newinst, an);
+  const cnt = res.ixes.length;
+  const stop = limit !== null && limit <= cnt;
+  const newlimit = limit === null ? null : limit - cnt;
+  if (stop) return res;
+  const errs = sortedErrs(res.fails);
+  const last = errs[errs.length - 1]!;
+  const shrunk = shrinkByType(newinst, last);
+  let next: AllocResult = res;
+  if (shrunk) next = tieredAlloc(opts, res, newlimit, shrunk, an);
+  if (next.il.length > res.il.length) return next;
+  const allocFn = (i: Instance): AllocSolution => {
+    try {
+      return tryAlloc(opts, fullNL(res.nodes), res.il, i, an);
+    } catch (e) {
+      if (e instanceof HtoolsError) return { failures: [], allocs: 0, solution: null, log: [] };
+      throw e;
+    }
+  };
+  for (const fm of [...errs].reverse()) {
+    const ni = sufficesShrinking(allocFn, newinst, fm);
+    if (ni) return tieredAlloc(opts, res, newlimit, ni, an);
+  }
+  return res;
+}
+
+export function instFromSpec(spec: RSpec, dt: DiskTemplate, su: number): Instance {
+  return createInstance({
+    name: "new",
+    mem: spec.mem,
+    dsk: spec.dsk,
+    disks: [{ size: spec.dsk, spindles: spec.spn }],
+    vcpus: spec.cpu,
+    runSt: "running",
+    tags: [],
+    autoBalance: true,
+    pNode: -1,
+    sNode: -1,
+    diskTemplate: dt,
+    spindleUse: su,
+  });
+}
+
+export interface HspaceOptions extends AlgOptions {
+  diskTemplate?: DiskTemplate;
+  spindleUse?: number;
+  independentGroups?: boolean;
+  maxLength?: number;
+  tieredSpec?: RSpec | null;
+  stdSpec?: RSpec | null;
+}
+
+export interface HspacePhase {
+  spec: RSpec;
+  fails: FailStats; // sorted by count, descending
+  nodes: Node[];
+  il: Instance[];
+  allocated: number;
+  /** runs of equal spec in allocation order */
+  specMap: Array<[RSpec, number]>;
+}
+
+export interface HspaceResult {
+  diskTemplate: DiskTemplate;
+  initial: CStats;
+  badNodes: string[];
+  badGroups: string[];
+  tiered: HspacePhase;
+  standard: HspacePhase;
+  numInstances: number;
+}
+
+export function rspecFromISpec(s: { memorySize: number; diskSize: number; cpuCount: number; spindleUse: number }): RSpec {
+  return { mem: s.memorySize, dsk: s.diskSize, cpu: s.cpuCount, spn: s.spindleUse };
+}
+
+function sortReasons(f: FailStats): FailStats {
+  return f
+    .map((x, k) => ({ x, k }))
+    .sort((a, b) => b.x[1] - a.x[1] || a.k - b.k)
+    .map((y) => y.x);
+}
+
+function tieredSpecMap(ixes: Instance[]): Array<[RSpec, number]> {
+  const out: Array<[RSpec, number]> = [];
+  for (const i of [...ixes].reverse()) {
+    const s = specOf(i);
+    const last = out[out.length - 1];
+    if (last && last[0].mem === s.mem && last[0].dsk === s.dsk && last[0].cpu === s.cpu && last[0].spn === s.spn) last[1]++;
+    else out.push([s, 1]);
+  }
+  return out;
+}
+
+/** Run hspace's tiered and standard allocation on a loaded cluster. */
+export function hspace(cd: ClusterData, o: HspaceOptions = {}): HspaceResult {
+  const ipol = cd.ipolicy;
+  const dtDefault = ipol.diskTemplates[0];
+  if (!dtDefault) throw new HtoolsError("null list of disk templates received from cluster", "EHSPACE");
+  const dt = o.diskTemplate ?? dtDefault;
+  const reqNodes = requiredNodes(dt);
+  const su = o.spindleUse ?? ipol.std.spindleUse;
+  const nodes = cd.nodes;
+  const il = cd.instances;
+  const algOpts: AlgOptions = { ...o };
+  const badNodes = nodes.filter((n) => !n.offline && n.failN1);
+  const badGrps = cd.groups.map((g) => g.idx).filter((g) => !redundant(algOpts, { nodes, members: nodes.filter((n) => n.group === g).map((n) => n.idx) }, il));
+  let groups: Group[] = cd.groups.map((g) => ({ ...g }));
+  if (!o.acceptExisting) for (const n of badNodes) groups[n.group]!.allocPolicy = "unallocable";
+  let opts2 = algOpts;
+  if (o.independentGroups) {
+    for (const g of badGrps) groups[g]!.allocPolicy = "unallocable";
+    opts2 = { ...algOpts, capacityIgnoreGroups: badGrps };
+  }
+  groups = groups.slice();
+  const remaining = groups.some((g) => g.allocPolicy !== "unallocable");
+  const stop = !o.acceptExisting && !(o.independentGroups && remaining) && badNodes.length > 0;
+  const limit = o.maxLength === undefined || o.maxLength === -1 ? null : o.maxLength;
+  const an = genAllocNodes(opts2, groups, fullNL(nodes), reqNodes, true);
+  const tspecs = o.tieredSpec ? [o.tieredSpec] : ipol.minmax.map((m) => rspecFromISpec(m.max));
+  if (tspecs.length === 0) throw new HtoolsError("Empty list of specs received from the cluster", "EHSPACE");
+  const ini: AllocResult = { fails: [], nodes, il, ixes: [] };
+  const stopRes: AllocResult = { fails: [["FailN1", 1]], nodes, il, ixes: [] };
+  let tr: AllocResult;
+  if (stop) tr = stopRes;
+  else {
+    tr = ini;
+    for (const ts of tspecs) {
+      const inst = instFromSpec(ts, dt, su);
+      const cnt = tr.ixes.length;
+      if (limit !== null && limit <= cnt) continue;
+      tr = tieredAlloc(opts2, tr, limit === null ? null : limit - cnt, inst, an);
+    }
+  }
+  const stdSpec = o.stdSpec ?? rspecFromISpec(ipol.std);
+  const sr = stop ? stopRes : iterateAlloc(opts2, ini, limit, instFromSpec(stdSpec, dt, su), an);
+  const phase = (spec: RSpec, r: AllocResult): HspacePhase => ({
+    spec,
+    fails: sortReasons(r.fails),
+    nodes: r.nodes,
+    il: r.il,
+    allocated: r.ixes.length,
+    specMap: tieredSpecMap(r.ixes),
+  });
+  return {
+    diskTemplate: dt,
+    initial: totalResources(nodes),
+    badNodes: badNodes.map((n) => n.name),
+    badGroups: badGrps.map((g) => cd.groups[g]!.name),
+    tiered: phase(tspecs[0]!, tr),
+    standard: phase(stdSpec, sr),
+    numInstances: il.length,
+  };
+}

@@ -1,0 +1,449 @@
+// IAllocator protocol (htools-spec.md §3): request parsing, dispatch, response.
+import type { AllocPolicy, DiskTemplate, Group, Instance, IPolicy, ISpec, Nic, RunState } from "./types.js";
+import { HtoolsError, defIPolicy, isFail } from "./types.js";
+import { Node, createNode, addPriEx, addSec } from "./node.js";
+import { createInstance, instMatchesPolicy, mirrorType, requiredNodes } from "./instance.js";
+import { mergeData, updateMissing, type ClusterData } from "./loader.js";
+import { allocList, emptySolution, genAllocNodes, tryAlloc, tryChangeGroup, tryGroupAlloc, tryMGAlloc, tryNodeEvac, fullNL, applyAlloc, sortMGResults, filterMGResults, solutionDescription, annotateSolution, hasRequiredNetworks, type AlgOptions, type AllocElement, type AllocSolution, type EvacMode, type EvacSolution } from "./alloc.js";
+import { splitCluster } from "./loader.js";
+import { isDedicated, dedicatedFindAllocation, dedicatedMGAllocation, showMetric, type DMetric } from "./dedicated.js";
+
+export type RequestType =
+  | { type: "allocate"; inst: Instance; count: number; group: string | null; restrict: string[] | null }
+  | { type: "allocate-secondary"; idx: number }
+  | { type: "relocate"; idx: number; count: number; exNodes: number[] }
+  | { type: "node-evacuate"; idxs: number[]; mode: EvacMode }
+  | { type: "change-group"; idxs: number[]; groups: number[] }
+  | { type: "multi-allocate"; reqs: Array<{ inst: Instance; count: number; group: string | null }> };
+
+export interface IAllocRequest {
+  request: RequestType;
+  cluster: ClusterData;
+  warnings: string[];
+}
+
+type JObj = Record<string, unknown>;
+const err = (m: string): never => {
+  throw new HtoolsError(m, "EIALLOC");
+};
+function isObj(v: unknown): v is JObj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function get(o: JObj, k: string, ctx: string): unknown {
+  if (!(k in o)) err(`${ctx}: key '${k}' not found`);
+  return o[k];
+}
+function str(o: JObj, k: string, ctx: string): string {
+  const v = get(o, k, ctx);
+  if (typeof v !== "string") err(`${ctx}: key '${k}': Unable to read String`);
+  return v as string;
+}
+function num(o: JObj, k: string, ctx: string): number {
+  const v = get(o, k, ctx);
+  if (typeof v !== "number") err(`${ctx}: key '${k}': Unable to read number`);
+  return v as number;
+}
+function bool(o: JObj, k: string, ctx: string): boolean {
+  const v = get(o, k, ctx);
+  if (typeof v !== "boolean") err(`${ctx}: key '${k}': Unable to read Bool`);
+  return v as boolean;
+}
+function obj(o: JObj, k: string, ctx: string): JObj {
+  const v = get(o, k, ctx);
+  if (!isObj(v)) err(`${ctx}: key '${k}': Unable to read JSObject`);
+  return v as JObj;
+}
+function arr(o: JObj, k: string, ctx: string): unknown[] {
+  const v = get(o, k, ctx);
+  if (!Array.isArray(v)) err(`${ctx}: key '${k}': Unable to read list`);
+  return v as unknown[];
+}
+function strList(o: JObj, k: string, ctx: string): string[] {
+  return arr(o, k, ctx).map((x) => {
+    if (typeof x !== "string") err(`${ctx}: key '${k}': Unable to read String`);
+    return x as string;
+  });
+}
+
+function parseSpec(o: unknown, ctx: string): ISpec {
+  if (!isObj(o)) return err(`${ctx}: invalid ispec`);
+  return {
+    memorySize: num(o, "memory-size", ctx),
+    cpuCount: num(o, "cpu-count", ctx),
+    diskSize: num(o, "disk-size", ctx),
+    diskCount: num(o, "disk-count", ctx),
+    nicCount: num(o, "nic-count", ctx),
+    spindleUse: num(o, "spindle-use", ctx),
+  };
+}
+export function parseIPolicy(o: JObj, ctx: string): IPolicy {
+  const minmax = arr(o, "minmax", ctx).map((mm) => {
+    if (!isObj(mm)) return err(`${ctx}: invalid minmax`);
+    return { min: parseSpec(mm["min"], ctx), max: parseSpec(mm["max"], ctx) };
+  });
+  return {
+    minmax,
+    std: parseSpec(get(o, "std", ctx), ctx),
+    diskTemplates: strList(o, "disk-templates", ctx) as DiskTemplate[],
+    vcpuRatio: num(o, "vcpu-ratio", ctx),
+    spindleRatio: num(o, "spindle-ratio", ctx),
+  };
+}
+
+const ADMIN: Record<string, RunState> = { up: "running", down: "ADMIN_down", offline: "ADMIN_offline" };
+
+function parseBaseInstance(name: string, a: JObj): Instance {
+  const ctx = `invalid data for instance '${name}'`;
+  const dsk = num(a, "disk_space_total", ctx);
+  const disks = arr(a, "disks", ctx).map((d) => {
+    if (!isObj(d)) return err(ctx);
+    const sp = d["spindles"];
+    return { size: num(d, "size", ctx), spindles: typeof sp === "number" ? sp : null };
+  });
+  const mem = num(a, "memory", ctx);
+  const vcpus = num(a, "vcpus", ctx);
+  const tags = strList(a, "tags", ctx);
+  const dt = str(a, "disk_template", ctx) as DiskTemplate;
+  const su = num(a, "spindle_use", ctx);
+  const nics: Nic[] = arr(a, "nics", ctx).map((n) => {
+    if (!isObj(n)) return err(ctx);
+    const net = n["network"];
+    return { network: typeof net === "string" ? net : null };
+  });
+  const st = typeof a["admin_state"] === "string" ? ADMIN[a["admin_state"] as string] ?? "running" : "running";
+  const fc = typeof a["forthcoming"] === "boolean" ? (a["forthcoming"] as boolean) : false;
+  return createInstance({ name, mem, dsk, disks, vcpus, runSt: st, tags, autoBalance: true, pNode: 0, sNode: 0, diskTemplate: dt, spindleUse: su, nics, forthcoming: fc });
+}
+
+/** Parse the JSON text Ganeti sends to an iallocator. */
+export function parseRequest(body: string, staticKvmNodeMemory = 4096): IAllocRequest {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(body);
+  } catch {
+    return err("Parsing input IAllocator message: Invalid JSON");
+  }
+  if (!isObj(decoded)) return err("Parsing input IAllocator message: Unable to read JSObject");
+  const ctx = "invalid iallocator message";
+  const request = obj(decoded, "request", ctx);
+  const rctx = "invalid request dict";
+  const gobj = obj(decoded, "nodegroups", ctx);
+  const groups: Group[] = [];
+  const gByUuid = new Map<string, number>();
+  for (const [uuid, g] of Object.entries(gobj)) {
+    if (!isObj(g)) err(`invalid data for group '${uuid}'`);
+    const gc = `invalid data for group '${uuid}'`;
+    const gg = g as JObj;
+    const grp: Group = {
+      name: str(gg, "name", gc),
+      uuid,
+      idx: groups.length,
+      allocPolicy: str(gg, "alloc_policy", gc) as AllocPolicy,
+      networks: strList(gg, "networks", gc),
+      ipolicy: parseIPolicy(obj(gg, "ipolicy", gc), gc),
+      tags: strList(gg, "tags", gc),
+    };
+    gByUuid.set(uuid, grp.idx);
+    groups.push(grp);
+  }
+  const nodes: Node[] = [];
+  const nByName = new Map<string, number>();
+  for (const [name, nv] of Object.entries(obj(decoded, "nodes", ctx))) {
+    const nc = `invalid data for node '${name}'`;
+    if (!isObj(nv)) err(nc);
+    const a = nv as JObj;
+    const offline = bool(a, "offline", nc);
+    const drained = bool(a, "drained", nc);
+    const guuid = str(a, "group", nc);
+    const vmc = typeof a["vm_capable"] === "boolean" ? (a["vm_capable"] as boolean) : true;
+    const gidx = gByUuid.get(guuid);
+    if (gidx === undefined) err(`Unknown group '${guuid}' for node ${name}`);
+    const nd = obj(a, "ndparams", nc);
+    const tags = Array.isArray(a["tags"]) ? (a["tags"] as string[]) : [];
+    const excl = bool(nd, "exclusive_storage", nc);
+    const live = !offline && vmc;
+    const lv = (k: string): number => (live ? num(a, k, nc) : 0);
+    const spt = excl ? lv("total_spindles") : num(nd, "spindle_count", nc);
+    const n = createNode({
+      name,
+      tMem: lv("total_memory"),
+      nMem: lv("reserved_memory"),
+      fMem: lv("free_memory"),
+      tDsk: lv("total_disk"),
+      fDsk: lv("free_disk"),
+      tCpu: lv("total_cpus"),
+      nCpu: lv("reserved_cpus"),
+      offline: !live || drained,
+      tSpindles: spt,
+      fSpindles: lv("free_spindles"),
+      group: gidx!,
+      exclStorage: excl,
+    });
+    n.nTags = tags;
+    n.idx = nodes.length;
+    nByName.set(name, n.idx);
+    nodes.push(n);
+  }
+  const instances: Instance[] = [];
+  for (const [name, iv] of Object.entries(obj(decoded, "instances", ctx))) {
+    if (!isObj(iv)) err(`invalid data for instance '${name}'`);
+    const inst = parseBaseInstance(name, iv as JObj);
+    const ns = arr(iv as JObj, "nodes", `invalid data for instance '${name}'`);
+    if (ns.length === 0) err(`empty node list for instance ${name}`);
+    const look = (x: unknown): number => {
+      const v = typeof x === "string" ? nByName.get(x) : undefined;
+      if (v === undefined) return err(`Unknown node '${String(x)}' for instance ${name}`);
+      return v;
+    };
+    inst.pNode = look(ns[0]);
+    inst.sNode = ns.length > 1 ? look(ns[1]) : -1;
+    inst.idx = instances.length;
+    instances.push(inst);
+  }
+  const ctags = strList(decoded, "cluster_tags", ctx);
+  const hvs = arr(decoded, "enabled_hypervisors", ctx);
+  if (hvs.length > 0 && typeof hvs[0] === "string") for (const n of nodes) n.hypervisor = hvs[0];
+  const cd = mergeData({ groups, nodes, instances, tags: ctags, ipolicy: defIPolicy() });
+  const warnings = updateMissing(cd, staticKvmNodeMemory);
+  const exTags = ctags.filter((t) => t.startsWith("htools:iextags:")).map((t) => t.slice(15)).filter((t) => t);
+  const dsrd = ctags.filter((t) => t.startsWith("htools:desiredlocation:")).map((t) => t.slice(23)).filter((t) => t);
+  const fixTags = (i: Instance): Instance => {
+    i.exclTags = i.allTags.filter((t) => exTags.some((p) => t.startsWith(p)));
+    i.dsrdLocTags = new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
+    return i;
+  };
+  const findInst = (n: string): number => {
+    const i = cd.instances.findIndex((x) => x.name === n);
+    if (i < 0) err(`Unknown instance '${n}'`);
+    return i;
+  };
+  const type = str(request, "type", rctx);
+  let rq: RequestType;
+  switch (type) {
+    case "allocate": {
+      const name = str(request, "name", rctx);
+      const g = request["group_name"];
+      const rn = request["restrict-to-nodes"];
+      const count = num(request, "required_nodes", rctx);
+      const inst = fixTags(parseBaseInstance(name, request));
+      inst.pNode = inst.sNode = -1;
+      rq = { type, inst, count, group: typeof g === "string" ? g : null, restrict: Array.isArray(rn) ? (rn as string[]) : null };
+      break;
+    }
+    case "relocate": {
+      const name = str(request, "name", rctx);
+      const idx = findInst(name);
+      const count = num(request, "required_nodes", rctx);
+      const ex = strList(request, "relocate_from", rctx).map((n) => {
+        const x = nByName.get(n);
+        if (x === undefined) err(`Unknown node '${n}'`);
+        return x!;
+      });
+      rq = { type, idx, count, exNodes: ex };
+      break;
+    }
+    case "change-group": {
+      const idxs = strList(request, "instances", rctx).map(findInst);
+      const gs = strList(request, "target_groups", rctx).map((u) => {
+        const g = groups.find((x) => x.uuid === u || x.name === u);
+        if (!g) err(`Unknown group '${u}'`);
+        return g!.idx;
+      });
+      rq = { type, idxs, groups: gs };
+      break;
+    }
+    case "node-evacuate": {
+      const idxs = strList(request, "instances", rctx).map(findInst);
+      const mode = str(request, "evac_mode", rctx);
+      if (mode !== "primary-only" && mode !== "secondary-only" && mode !== "all") err(`Invalid evacuation mode '${mode}'`);
+      rq = { type, idxs, mode: mode as EvacMode };
+      break;
+    }
+    case "multi-allocate": {
+      const g = request["group_name"];
+      const reqs = arr(request, "instances", rctx).map((r) => {
+        if (!isObj(r)) return err(rctx);
+        const name = str(r, "name", rctx);
+        const count = num(r, "required_nodes", rctx);
+        const inst = fixTags(parseBaseInstance(name, r));
+        inst.pNode = inst.sNode = -1;
+        return { inst, count, group: typeof g === "string" ? g : null };
+      });
+      rq = { type, reqs };
+      break;
+    }
+    case "allocate-secondary": {
+      rq = { type, idx: findInst(str(request, "name", rctx)) };
+      break;
+    }
+    default:
+      return err(`Invalid request type '${type}'`);
+  }
+  return { request: rq, cluster: cd, warnings };
+}
+
+export interface IAllocResponse {
+  success: boolean;
+  info: string;
+  result: unknown;
+}
+export interface IAllocOutcome {
+  response: IAllocResponse;
+  /** cluster state after the request (null on failure) */
+  nodes: Node[] | null;
+  instances: Instance[] | null;
+}
+
+function formatAllocate<M>(as: AllocSolution<M>, nodes: Node[], il: Instance[]): IAllocOutcome {
+  const info = as.log.join(", ");
+  if (!as.solution) throw new HtoolsError(info, "EALLOC");
+  const r = applyAlloc(nodes, il, as.solution as AllocElement<unknown>);
+  return { response: { success: true, info, result: as.solution.nodes.map((n) => n.name) }, nodes: r.nodes, instances: r.il };
+}
+
+function formatEvac(groups: Group[], nodes0: Node[], il0: Instance[], r: { nodes: Node[]; il: Instance[]; es: EvacSolution }): IAllocOutcome {
+  const moved = r.es.moved.map(([i, g, ns]) => [il0[i]!.name, groups[g]!.name, ns.map((n) => nodes0[n]!.name)]);
+  const failed = r.es.failed.map(([i, m]) => [il0[i]!.name, m]);
+  const info = `${failed.length} instances failed to move and ${moved.length} were moved successfully`;
+  return { response: { success: true, info, result: [moved, failed, r.es.opcodes] }, nodes: r.nodes, instances: r.il };
+}
+
+function processRelocate(opts: AlgOptions, nodes: Node[], il: Instance[], idx: number, count: number, ex: number[]): IAllocOutcome {
+  if (count !== 1) throw new HtoolsError(`Exchange ${count} nodes mode is not implemented`, "EIALLOC");
+  const orig = il[idx]!;
+  const mt = mirrorType(orig.diskTemplate);
+  if (mt === "none") throw new HtoolsError("Can't relocate non-mirrored instances", "EIALLOC");
+  const exp = mt === "internal" ? orig.sNode : orig.pNode;
+  if (!(ex.length === 1 && ex[0] === exp))
+    throw new HtoolsError(`Unsupported request: excluded nodes not equal to instance's ${mt === "internal" ? "secondary" : "primary"}(${exp} versus ${JSON.stringify(ex)})`, "EIALLOC");
+  const r = tryNodeEvac(opts, nodes, il, mt === "internal" ? "secondary-only" : "primary-only", [idx]);
+  const f = r.es.failed.find(([i]) => i === idx);
+  if (f) throw new HtoolsError(f[1], "EIALLOC");
+  const inst = r.il[idx]!;
+  const res = mt === "internal" ? [inst.sNode] : [inst.pNode];
+  return { response: { success: true, info: "success", result: res.map((n) => r.nodes[n]!.name) }, nodes: r.nodes, instances: r.il };
+}
+
+function allocateSecondary(opts: AlgOptions, nodes: Node[], il: Instance[], idx: number): AllocSolution {
+  const inst = il[idx]!;
+  if (inst.sNode >= 0) throw new HtoolsError("Instance already has a secondary", "EIALLOC");
+  const pidx = inst.pNode;
+  const { removePri } = requireNode;
+  const p2 = removePri(nodes[pidx]!, inst);
+  const ns = nodes.slice();
+  ns[pidx] = p2;
+  const inst2: Instance = { ...inst, diskTemplate: "drbd" };
+  const sidxs = ns.filter((n) => n.group === p2.group && n.idx !== pidx).map((n) => n.idx);
+  return tryAlloc(opts, fullNL(ns), il, inst2, { pairs: [[pidx, sidxs]] });
+}
+import * as requireNode from "./node.js";
+
+function processRequest(opts: AlgOptions, req: IAllocRequest): IAllocOutcome {
+  const { groups, nodes, instances: il } = req.cluster;
+  const rq = req.request;
+  switch (rq.type) {
+    case "allocate": {
+      const o2 = { ...opts, restrictToNodes: opts.restrictToNodes ?? rq.restrict };
+      const sol = rq.group === null ? tryMGAlloc(o2, groups, nodes, il, rq.inst, rq.count) : tryGroupAlloc(o2, groups, nodes, il, rq.group, rq.inst, rq.count);
+      return formatAllocate(sol, nodes, il);
+    }
+    case "relocate":
+      return processRelocate(opts, nodes, il, rq.idx, rq.count, rq.exNodes);
+    case "change-group":
+      return formatEvac(groups, nodes, il, tryChangeGroup(opts, groups, nodes, il, rq.groups, rq.idxs));
+    case "node-evacuate":
+      return formatEvac(groups, nodes, il, tryNodeEvac(opts, nodes, il, rq.mode, rq.idxs));
+    case "multi-allocate": {
+      const r = allocList(opts, groups, nodes, il, rq.reqs);
+      return formatMulti(r.results, r.nodes, r.il);
+    }
+    case "allocate-secondary": {
+      const sol = allocateSecondary(opts, nodes, il, rq.idx);
+      const info = sol.log.join(", ");
+      if (!sol.solution) throw new HtoolsError(info, "EALLOC");
+      const sn = sol.solution.nodes[1];
+      if (!sn) throw new HtoolsError(`Internal error (not a DRBD allocation); info was: ${info}`, "EALLOC");
+      const ns = nodes.slice();
+      for (const n of sol.solution.changed) ns[n.idx] = n;
+      const il2 = il.slice();
+      il2[rq.idx] = { ...sol.solution.inst, idx: rq.idx };
+      return { response: { success: true, info, result: sn.name }, nodes: ns, instances: il2 };
+    }
+  }
+}
+
+function formatMulti<M>(results: Array<{ inst: Instance; sol: AllocSolution<M> }>, nodes: Node[], il: Instance[]): IAllocOutcome {
+  const ok = results.filter((r) => r.sol.solution);
+  const bad = results.filter((r) => !r.sol.solution);
+  const allocated = ok.map((r) => [r.sol.solution!.inst.name, r.sol.solution!.nodes.map((n) => n.name)]);
+  const failed = bad.map((r) => [r.inst.name, r.sol.log.join(", ")]);
+  const info = `${failed.length} instances failed to allocate and ${allocated.length} were allocated successfully`;
+  return { response: { success: true, info, result: [allocated, failed] }, nodes, instances: il };
+}
+
+function runDedicated(opts: AlgOptions, req: IAllocRequest): IAllocOutcome {
+  const { groups, nodes, instances: il } = req.cluster;
+  const rq = req.request;
+  if (rq.type === "allocate") {
+    const o2 = { ...opts, restrictToNodes: opts.restrictToNodes ?? rq.restrict };
+    let sol: AllocSolution<DMetric>;
+    if (rq.group !== null) {
+      const g = groups.find((x) => x.name === rq.group);
+      if (!g) throw new HtoolsError(`Unknown group '${rq.group}'`, "EALLOC");
+      const r = dedicatedFindAllocation(o2, groups, nodes, g.idx, rq.inst, rq.count);
+      sol = { ...r.sol, log: r.msgs };
+    } else sol = dedicatedMGAllocation(o2, groups, nodes, il, rq.inst, rq.count);
+    return formatAllocate(sol, nodes, il);
+  }
+  if (rq.type === "multi-allocate") {
+    let ns = nodes;
+    let is = il;
+    const results: Array<{ inst: Instance; sol: AllocSolution<DMetric> }> = [];
+    for (const r of rq.reqs) {
+      let sol: AllocSolution<DMetric>;
+      if (r.group === null) sol = dedicatedMGAllocation(opts, groups, ns, is, r.inst, r.count);
+      else {
+        const g = groups.find((x) => x.name === r.group);
+        if (!g) throw new HtoolsError(`Unknown group '${r.group}'`, "EALLOC");
+        // Ganeti evaluates group-restricted requests on the original node list here.
+        sol = dedicatedFindAllocation(opts, groups, nodes, g.idx, r.inst, r.count).sol;
+      }
+      if (sol.solution) ({ nodes: ns, il: is } = applyAlloc(ns, is, sol.solution as AllocElement<unknown>));
+      results.push({ inst: r.inst, sol });
+    }
+    return formatMulti(results, ns, is);
+  }
+  throw new HtoolsError("Dedicated Allocation only for proper allocation requests", "EALLOC");
+}
+
+/** Run a parsed request; never throws for algorithmic failures (they become success=false). */
+export function runRequest(req: IAllocRequest, opts: AlgOptions = {}): IAllocOutcome {
+  const rq = req.request;
+  const grp = rq.type === "allocate" ? { is: true, g: rq.group } : rq.type === "multi-allocate" ? { is: true, g: singleGroup(rq.reqs.map((r) => r.group)) } : { is: false, g: null };
+  const dedicated = grp.is && isDedicated(req.cluster, grp.g);
+  try {
+    return dedicated ? runDedicated(opts, req) : processRequest(opts, req);
+  } catch (e) {
+    if (!(e instanceof HtoolsError)) throw e;
+    return { response: { success: false, info: "Request failed: " + e.message, result: [] }, nodes: null, instances: null };
+  }
+}
+
+function singleGroup(gs: Array<string | null>): string | null {
+  const u = [...new Set(gs.filter((g): g is string => g !== null))];
+  return u.length === 1 ? u[0]! : null;
+}
+
+/** Encode like Ganeti's encodeStrict (compact JSON). */
+export function formatResponse(r: IAllocResponse): string {
+  const o = { success: r.success, info: r.success ? "Request successful: " + r.info : r.info, result: r.result };
+  return JSON.stringify(o);
+}
+
+/** The full iallocator run: request JSON in, response JSON out. */
+export function iallocatorRun(requestJson: string, opts: AlgOptions & { staticKvmNodeMemory?: number } = {}): string {
+  const req = parseRequest(requestJson, opts.staticKvmNodeMemory ?? 4096);
+  return formatResponse(runRequest(req, opts).response);
+}
+
+export { showMetric, emptySolution, genAllocNodes, addPriEx, addSec, instMatchesPolicy, requiredNodes, splitCluster, sortMGResults, filterMGResults, solutionDescription, annotateSolution, hasRequiredNetworks, isFail };

@@ -1,0 +1,220 @@
+// Post-processing common to every backend (Ganeti's Loader.mergeData and
+// updateMissing): tags, aliases, node/instance cross links, memory stats.
+import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
+import { HtoolsError, zeroUtil } from "./types.js";
+import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu } from "./node.js";
+
+/** A cluster snapshot: the input of every htools algorithm. */
+export interface ClusterData {
+  groups: Group[];
+  nodes: Node[];
+  instances: Instance[];
+  tags: string[];
+  ipolicy: IPolicy;
+}
+
+export interface LoadOptions {
+  /** --exclusion-tags values (a ':' is appended to each). */
+  exclusionTags?: string[];
+  selectInstances?: string[];
+  excludeInstances?: string[];
+  /** Per-instance utilisation (-U file). */
+  util?: Array<[string, DynUtil]>;
+  ignoreDynu?: boolean;
+  /** Reserved node memory override when the hypervisor is kvm. */
+  staticKvmNodeMemory?: number;
+}
+
+const EX_TAGS_PREFIX = "htools:iextags:";
+const DESIRED_LOC_PREFIX = "htools:desiredlocation:";
+const NLOCATION_PREFIX = "htools:nlocation:";
+const MIGRATION_PREFIX = "htools:migration:";
+const ALLOW_MIGRATION_PREFIX = "htools:allowmigration:";
+
+function chompPrefixes(prefix: string, tags: string[]): string[] {
+  return tags.filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length)).filter((t) => t.length > 0);
+}
+
+export function longestDomain(names: string[]): string {
+  if (names.length === 0) return "";
+  const [x, ...xs] = names as [string, ...string[]];
+  let best = "";
+  // Ganeti takes the shortest dot-suffix of the first name that all others share... via foldr over tails:
+  // the result is the first (longest) matching suffix in tails order.
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== ".") continue;
+    const suffix = x.slice(i);
+    if (xs.every((n) => n.endsWith(suffix))) {
+      best = suffix;
+      break;
+    }
+  }
+  return best;
+}
+
+function stripSuffix(name: string, suffix: string): string {
+  return suffix && name.endsWith(suffix) ? name.slice(0, name.length - suffix.length) : name;
+}
+
+function getLocations(ctags: string[], ntags: string[]): Set<string> {
+  const prefixes = chompPrefixes(NLOCATION_PREFIX, ctags);
+  const r = new Set<string>();
+  for (const p of prefixes) for (const t of ntags) if (t.startsWith(p + ":")) r.add(t);
+  return r;
+}
+function getMigRestrictions(ctags: string[], ntags: string[]): Set<string> {
+  const prefixes = chompPrefixes(MIGRATION_PREFIX, ctags);
+  const r = new Set<string>();
+  for (const p of prefixes) for (const t of ntags) if (t.startsWith(p + ":")) r.add(t);
+  return r;
+}
+function getRecvMigRestrictions(ctags: string[], ntags: string[]): Set<string> {
+  const r = getMigRestrictions(ctags, ntags);
+  const mig = new Set(r);
+  for (const t of ctags) {
+    if (!t.startsWith(ALLOW_MIGRATION_PREFIX)) continue;
+    const rest = t.slice(ALLOW_MIGRATION_PREFIX.length);
+    const k = rest.indexOf("::");
+    if (k < 0) continue;
+    const a = rest.slice(0, k);
+    const b = rest.slice(k + 2);
+    if (mig.has(b)) r.add(a);
+  }
+  return r;
+}
+
+export function instanceGroupOk(nodes: Node[], i: Instance): boolean {
+  const p = nodes[i.pNode]!;
+  const s = i.sNode < 0 ? p : nodes[i.sNode]!;
+  return p.group === s.group;
+}
+
+/** Ganeti's mergeData: returns the fixed-up cluster (the input is consumed). */
+export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData {
+  const il = cd.instances;
+  const nl = cd.nodes;
+  if (opts.ignoreDynu) for (const i of il) i.util = zeroUtil();
+  else if (opts.util) {
+    const byName = new Map(il.map((i) => [i.name, i] as const));
+    for (const [name, u] of opts.util) {
+      const i = byName.get(name);
+      if (i) i.util = u;
+    }
+  }
+  const allExTags = [...(opts.exclusionTags ?? []).map((t) => t + ":"), ...chompPrefixes(EX_TAGS_PREFIX, cd.tags)];
+  const dsrd = chompPrefixes(DESIRED_LOC_PREFIX, cd.tags);
+  const instNames = new Set(il.map((i) => i.name));
+  const sel = opts.selectInstances ?? [];
+  const ex = opts.excludeInstances ?? [];
+  const unknown = [...sel, ...ex].filter((n) => !instNames.has(n));
+  if (unknown.length > 0) throw new HtoolsError(`Unknown instance(s): ${JSON.stringify(unknown)}`, "EUNKNOWNINST");
+  const suffix = longestDomain([...nl.map((n) => n.name), ...il.map((i) => i.name)]);
+  for (const i of il) {
+    if (ex.includes(i.name) || !(sel.length === 0 || sel.includes(i.name))) i.movable = false;
+    i.dsrdLocTags = new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
+    i.exclTags = i.allTags.filter((t) => allExTags.some((p) => t.startsWith(p)));
+    i.alias = stripSuffix(i.name, suffix);
+  }
+  for (const n of nl) n.locationTags = getLocations(cd.tags, n.nTags);
+  for (const i of il) {
+    const p = nl[i.pNode]!;
+    const s = i.sNode >= 0 ? nl[i.sNode] : undefined;
+    if (!s) i.locationScore = 0;
+    else {
+      let c = 0;
+      for (const t of p.locationTags) if (s.locationTags.has(t)) c++;
+      i.locationScore = c;
+    }
+  }
+  for (const i of il) {
+    setPri(nl[i.pNode]!, i);
+    if (i.sNode >= 0) setSec(nl[i.sNode]!, i);
+  }
+  for (const n of nl) {
+    buildPeers(n, il);
+    n.alias = stripSuffix(n.name, suffix);
+    const g = cd.groups[n.group];
+    if (g) setPolicy(n, g.ipolicy);
+  }
+  for (const i of il) if (!instanceGroupOk(nl, i)) i.movable = false;
+  for (const n of nl) {
+    n.migTags = getMigRestrictions(cd.tags, n.nTags);
+    n.rmigTags = getRecvMigRestrictions(cd.tags, n.nTags);
+  }
+  return cd;
+}
+
+/** Ganeti's updateMissing: derive iMem/xMem/pMem; returns warnings. */
+export function updateMissing(cd: ClusterData, staticKvmNodeMemory = 0): string[] {
+  const msgs: string[] = [];
+  for (const n of cd.nodes) {
+    if (staticKvmNodeMemory > 0 && n.hypervisor === "kvm") n.nMem = staticKvmNodeMemory;
+    let imem = 0;
+    for (const i of n.pList) {
+      const inst = cd.instances[i]!;
+      if (!inst.forthcoming && usesMem(inst)) imem += inst.mem;
+    }
+    n.iMem = imem;
+    n.xMem = missingMem(n);
+    n.pMem = unallocatedMem(n) / n.tMem;
+    let idsk = 0;
+    for (const i of [...n.pList, ...n.sList]) idsk += cd.instances[i]!.dsk;
+    const deltaDsk = Math.trunc(n.tDsk) - n.fDsk - idsk;
+    if (n.xMem > 512 || deltaDsk > 1024)
+      msgs.push(`node ${n.name} is missing ${n.xMem} MB ram and ${Math.floor(deltaDsk / 1024)} GB disk`);
+  }
+  return msgs.reverse();
+}
+
+function usesMem(i: Instance): boolean {
+  switch (i.runSt) {
+    case "ADMIN_down":
+    case "ADMIN_offline":
+    case "ERROR_down":
+    case "USER_down":
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** -O / --mcpu / --min-disk handling (Ganeti's setNodeStatus). */
+export function setNodeStatus(cd: ClusterData, o: { offline?: string[]; mcpu?: number; mdsk?: number }): void {
+  const names = cd.nodes.map((n) => n.name);
+  const wanted = (o.offline ?? []).map((x) => lookupName(names, x));
+  const bad = wanted.filter((w) => w.bad).map((w) => w.name);
+  if (bad.length > 0) throw new HtoolsError(`wrong node name(s) set as offline: ${bad.join(", ")}\n`, "EBADNODE");
+  const off = new Set(wanted.map((w) => w.name));
+  for (const n of cd.nodes) {
+    if (o.mcpu !== undefined) setMcpu(n, o.mcpu);
+    setMdsk(n, o.mdsk ?? 0);
+    if (off.has(n.name)) n.offline = true;
+  }
+}
+
+/** Ganeti's lookupName: exact match, else unique prefix match (name or name.*). */
+export function lookupName(names: string[], s: string): { name: string; bad: boolean } {
+  if (names.includes(s)) return { name: s, bad: false };
+  const partial = names.filter((n) => n.startsWith(s + ".") || n === s);
+  if (partial.length === 1) return { name: partial[0]!, bad: false };
+  return { name: s, bad: true };
+}
+
+export function commonSuffix(cd: ClusterData): string {
+  return longestDomain([...cd.nodes.map((n) => n.name), ...cd.instances.map((i) => i.name)]);
+}
+
+/** Split the cluster by node group, in group index order (Ganeti's splitCluster). */
+export function splitCluster(nodes: Node[], instances: Instance[]): Array<{ gdx: number; nodes: number[]; instances: number[] }> {
+  const byGroup = new Map<number, number[]>();
+  for (const n of nodes) {
+    if (!byGroup.has(n.group)) byGroup.set(n.group, []);
+    byGroup.get(n.group)!.push(n.idx);
+  }
+  const gids = [...byGroup.keys()].sort((a, b) => a - b);
+  return gids.map((g) => {
+    const ns = byGroup.get(g)!;
+    const set = new Set(ns);
+    return { gdx: g, nodes: ns, instances: instances.filter((i) => set.has(i.pNode)).map((i) => i.idx) };
+  });
+}

@@ -1,0 +1,359 @@
+// Cluster score ("CV"), htools-spec.md §4.  Two evaluation paths:
+//  * compCV / clusterStats: the reference arithmetic (two-pass variance in
+//    node order, Ganeti's incremental update formula for hail pairs), so the
+//    printed numbers and the tie-breaks match Ganeti bit for bit;
+//  * ScoreState: an O(1)-per-node-change evaluator with shifted sums, used to
+//    rank hbal candidates quickly; near-ties are re-checked with compCV.
+import { hsFixed } from "./format.js";
+import { Node, pCpuEff, pCpuEffForth, conflictingPrimaries, peersSum } from "./node.js";
+
+export const WEIGHTS = [0.5, 0.5, 1, 1, 4, 16, 0.5, 1, 1, 1, 1, 2, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.25];
+export const NAMES = [
+  "free_mem_cv",
+  "free_disk_cv",
+  "n1_cnt",
+  "reserved_mem_cv",
+  "offline_all_cnt",
+  "offline_pri_cnt",
+  "vcpu_ratio_cv",
+  "cpu_load_cv",
+  "mem_load_cv",
+  "disk_load_cv",
+  "net_load_cv",
+  "pri_tags_score",
+  "spindles_cv",
+  "free_mem_cv_forth",
+  "free_disk_cv_forth",
+  "vcpu_ratio_cv_forth",
+  "spindles_cv_forth",
+  "location_score",
+  "location_exclusion_score",
+  "reserved_mem_rtotal",
+];
+// Aggregation kind per component: 0 = std dev, 1 = sum, 2 = map statistic.
+export const KIND = [0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 1];
+// Whether the component aggregates online (true) or offline (false) nodes.
+export const ONLINE = [true, true, true, true, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+export const NCOMP = 20;
+const MAPIDX = 18;
+
+/** Per-node component values (index 18, the map statistic, is unused here). */
+export function nodeValues(n: Node, out: Float64Array): void {
+  const ipri = n.pList.length;
+  const isec = n.sList.length;
+  out[0] = n.pMem;
+  out[1] = n.pDsk;
+  out[2] = n.failN1 ? isec + ipri : 0;
+  out[3] = n.pRem;
+  out[4] = ipri + isec;
+  out[5] = ipri;
+  out[6] = pCpuEff(n);
+  out[7] = n.utilLoad[0] / n.utilPool[0];
+  out[8] = n.utilLoad[1] / n.utilPool[1];
+  out[9] = n.utilLoad[2] / n.utilPool[2];
+  out[10] = n.utilLoad[3] / n.utilPool[3];
+  out[11] = conflictingPrimaries(n);
+  out[12] = n.instSpindles / n.hiSpindles;
+  out[13] = n.pMemForth;
+  out[14] = n.pDskForth;
+  out[15] = pCpuEffForth(n);
+  out[16] = n.instSpindlesForth / n.hiSpindles;
+  out[17] = n.locationScore;
+  out[18] = 0;
+  out[19] = n.pRem;
+}
+
+/** Ganeti's Statistics: sum / (n, sum, variance) / merged map. */
+export interface Stats {
+  n: Float64Array; // count per component (sd only)
+  s: Float64Array; // sum
+  v: Float64Array; // variance (sd only)
+  map: Map<string, number>;
+}
+
+function mapValue(m: Map<string, number>): number {
+  let s = 0;
+  for (const v of m.values()) s += v;
+  return s - m.size;
+}
+
+/** Full statistics with the reference (two-pass) arithmetic. */
+export function clusterStats(nodes: readonly Node[]): Stats {
+  const on: Node[] = [];
+  const off: Node[] = [];
+  for (const n of nodes) (n.offline ? off : on).push(n);
+  const st: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
+  const valsOn = on.map((n) => {
+    const a = new Float64Array(NCOMP);
+    nodeValues(n, a);
+    return a;
+  });
+  const valsOff = off.map((n) => {
+    const a = new Float64Array(NCOMP);
+    nodeValues(n, a);
+    return a;
+  });
+  for (let k = 0; k < NCOMP; k++) {
+    const vals = ONLINE[k] ? valsOn : valsOff;
+    if (KIND[k] === 1) {
+      let s = 0;
+      for (const a of vals) s = s + a[k]!;
+      st.s[k] = s;
+    } else if (KIND[k] === 0) {
+      let cnt = 0;
+      let s = 0;
+      for (const a of vals) {
+        cnt = cnt + 1;
+        s = s + a[k]!;
+      }
+      const mean = s / cnt;
+      let nv = 0;
+      for (const a of vals) {
+        const d = a[k]! - mean;
+        nv = nv + d * d;
+      }
+      st.n[k] = cnt;
+      st.s[k] = s;
+      st.v[k] = nv / cnt;
+    }
+  }
+  const m = new Map<string, number>();
+  for (const n of on) for (const [key, c] of n.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
+  st.map = m;
+  return st;
+}
+
+export function statValue(st: Stats, k: number): number {
+  switch (KIND[k]) {
+    case 1:
+      return st.s[k]!;
+    case 0:
+      return Math.sqrt(st.v[k]!);
+    default:
+      return mapValue(st.map);
+  }
+}
+
+export function cvFromStats(st: Stats): number {
+  let r = 0;
+  for (let k = 0; k < NCOMP; k++) r = r + WEIGHTS[k]! * statValue(st, k);
+  return r;
+}
+
+export function detailedCV(nodes: readonly Node[]): number[] {
+  const st = clusterStats(nodes);
+  const r: number[] = [];
+  for (let k = 0; k < NCOMP; k++) r.push(statValue(st, k));
+  return r;
+}
+
+/** The cluster score of a node list (reference arithmetic). */
+export function compCV(nodes: readonly Node[]): number {
+  return cvFromStats(clusterStats(nodes));
+}
+
+const tmpA = new Float64Array(NCOMP);
+const tmpB = new Float64Array(NCOMP);
+
+/** Ganeti's updateStatistics for one node change (old -> new), in place on a copy. */
+export function updateStats(st: Stats, oldN: Node, newN: Node): Stats {
+  const r: Stats = { n: st.n, s: new Float64Array(st.s), v: new Float64Array(st.v), map: st.map };
+  nodeValues(oldN, tmpA);
+  nodeValues(newN, tmpB);
+  const online = !oldN.offline;
+  for (let k = 0; k < NCOMP; k++) {
+    if (ONLINE[k] !== online) continue;
+    const x = tmpA[k]!;
+    const y = tmpB[k]!;
+    if (KIND[k] === 1) r.s[k] = r.s[k]! + (y - x);
+    else if (KIND[k] === 0) {
+      const n = r.n[k]!;
+      const s = r.s[k]!;
+      const ds = y - x;
+      const dss = y * y - x * x;
+      const dnnvar = n * dss - 2 * s * ds - ds * ds;
+      r.s[k] = s + ds;
+      r.v[k] = Math.max(0, r.v[k]! + dnnvar / (n * n));
+    }
+  }
+  if (online && (oldN.instanceMap !== newN.instanceMap)) {
+    const m = new Map(r.map);
+    for (const [key, c] of oldN.instanceMap) m.set(key, (m.get(key) ?? 0) - c);
+    for (const [key, c] of newN.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
+    r.map = m;
+  }
+  return r;
+}
+
+/** Lower bound for the score used by hbal's stop condition. */
+export function optimalCVScore(nodes: readonly Node[]): number {
+  if (nodes.length <= 1) return 0;
+  let total = 0;
+  let mx = -Infinity;
+  let drbd = 0;
+  for (const n of nodes) {
+    total += n.tMem;
+    if (n.tMem > mx) mx = n.tMem;
+    drbd += peersSum(n.peers);
+  }
+  const less = total - mx;
+  if (!(less > 0)) return 0;
+  return 0.25 * (drbd / less - drbd / total);
+}
+
+export function printStatsTable(prefix: string, nodes: readonly Node[]): string {
+  const vals = detailedCV(nodes);
+  const rows = NAMES.map((nm, k) => [nm, hsFixed(vals[k]!, 8), "x" + hsFixed(WEIGHTS[k]!, 2)]);
+  return formatTable(prefix, ["Field", "Value", "Weight"], rows, [false, true, true]);
+}
+
+/** Ganeti's printTable: columns padded to the widest cell, numbers right-aligned. */
+export function formatTable(prefix: string, header: string[], rows: string[][], isNum: boolean[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? "").length)));
+  const lines = all.map((r) => prefix + " " + r.map((cell, c) => (isNum[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(" "));
+  return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------
+// Fast incremental evaluator (shifted sums) for ranking hbal candidates.
+
+export class ScoreState {
+  // per online component: shift c, count, Σ(x−c), Σ(x−c)²; sums for sum-kinds
+  readonly shift = new Float64Array(NCOMP);
+  readonly cnt = new Float64Array(NCOMP);
+  readonly s1 = new Float64Array(NCOMP);
+  readonly s2 = new Float64Array(NCOMP);
+  readonly sum = new Float64Array(NCOMP);
+  mapSum = 0; // Σ counts
+  mapKeys = new Map<string, number>();
+  readonly vals: Float64Array[]; // current per-node values, by node idx
+
+  constructor(readonly nodes: Node[], readonly members: number[]) {
+    this.vals = [];
+    for (const i of members) {
+      const a = new Float64Array(NCOMP);
+      nodeValues(nodes[i]!, a);
+      this.vals[i] = a;
+    }
+    this.rebuild();
+  }
+
+  rebuild(): void {
+    this.cnt.fill(0);
+    this.s1.fill(0);
+    this.s2.fill(0);
+    this.sum.fill(0);
+    const mean = new Float64Array(NCOMP);
+    for (const i of this.members) {
+      const n = this.nodes[i]!;
+      const a = this.vals[i]!;
+      for (let k = 0; k < NCOMP; k++) if (ONLINE[k] !== n.offline) {
+        mean[k] = mean[k]! + a[k]!;
+        this.cnt[k] = this.cnt[k]! + 1;
+      }
+    }
+    for (let k = 0; k < NCOMP; k++) this.shift[k] = this.cnt[k]! > 0 ? mean[k]! / this.cnt[k]! : 0;
+    for (const i of this.members) {
+      const n = this.nodes[i]!;
+      const a = this.vals[i]!;
+      for (let k = 0; k < NCOMP; k++) if (ONLINE[k] !== n.offline) {
+        if (KIND[k] === 0) {
+          const d = a[k]! - this.shift[k]!;
+          this.s1[k] = this.s1[k]! + d;
+          this.s2[k] = this.s2[k]! + d * d;
+        } else this.sum[k] = this.sum[k]! + a[k]!;
+      }
+    }
+    this.mapKeys = new Map();
+    this.mapSum = 0;
+    for (const i of this.members) {
+      const n = this.nodes[i]!;
+      if (n.offline) continue;
+      for (const [key, c] of n.instanceMap) {
+        this.mapKeys.set(key, (this.mapKeys.get(key) ?? 0) + c);
+        this.mapSum += c;
+      }
+    }
+  }
+
+  /** Replace node i's state (after a move is committed). */
+  commit(i: number, n: Node): void {
+    this.nodes[i] = n;
+    nodeValues(n, this.vals[i]!);
+  }
+
+  private d1 = new Float64Array(NCOMP);
+  private d2 = new Float64Array(NCOMP);
+  private ds = new Float64Array(NCOMP);
+  private scratch = new Float64Array(NCOMP);
+
+  /** Approximate score if nodes `olds[j]` are replaced by `news[j]`. */
+  evaluate(olds: readonly Node[], news: readonly Node[]): number {
+    const d1 = this.d1;
+    const d2 = this.d2;
+    const ds = this.ds;
+    d1.fill(0);
+    d2.fill(0);
+    ds.fill(0);
+    const sc = this.scratch;
+    let mapChanged = false;
+    for (let j = 0; j < olds.length; j++) {
+      const o = olds[j]!;
+      const nn = news[j]!;
+      const a = this.vals[o.idx]!;
+      nodeValues(nn, sc);
+      const off = o.offline;
+      for (let k = 0; k < NCOMP; k++) {
+        if (ONLINE[k] === off) continue;
+        if (KIND[k] === 0) {
+          const c = this.shift[k]!;
+          const x = a[k]! - c;
+          const y = sc[k]! - c;
+          d1[k] = d1[k]! + (y - x);
+          d2[k] = d2[k]! + (y * y - x * x);
+        } else ds[k] = ds[k]! + (sc[k]! - a[k]!);
+      }
+      if (!off && o.instanceMap !== nn.instanceMap) mapChanged = true;
+    }
+    let r = 0;
+    for (let k = 0; k < NCOMP; k++) {
+      let v: number;
+      if (KIND[k] === 0) {
+        const n = this.cnt[k]!;
+        const m1 = (this.s1[k]! + d1[k]!) / n;
+        const var_ = (this.s2[k]! + d2[k]!) / n - m1 * m1;
+        v = Math.sqrt(var_ > 0 ? var_ : 0);
+      } else if (KIND[k] === 1) v = this.sum[k]! + ds[k]!;
+      else v = mapChanged ? this.mapValueWith(olds, news) : this.mapSum - this.mapKeys.size;
+      r += WEIGHTS[k]! * v;
+    }
+    return r;
+  }
+
+  private mapValueWith(olds: readonly Node[], news: readonly Node[]): number {
+    const delta = new Map<string, number>();
+    let dsum = 0;
+    for (let j = 0; j < olds.length; j++) {
+      const o = olds[j]!;
+      if (o.offline) continue;
+      for (const [k, c] of o.instanceMap) {
+        delta.set(k, (delta.get(k) ?? 0) - c);
+        dsum -= c;
+      }
+      for (const [k, c] of news[j]!.instanceMap) {
+        delta.set(k, (delta.get(k) ?? 0) + c);
+        dsum += c;
+      }
+    }
+    let size = this.mapKeys.size;
+    for (const [k, d] of delta) {
+      if (d === 0) continue;
+      const before = this.mapKeys.get(k) ?? 0;
+      const after = before + d;
+      if (before === 0 && after !== 0) size++;
+      else if (before !== 0 && after === 0) size--;
+    }
+    return this.mapSum + dsum - size;
+  }
+}
