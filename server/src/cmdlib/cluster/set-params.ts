@@ -20,7 +20,7 @@ import {
   verifyDiskparams,
 } from "../common/node.js";
 import { connectInstanceCommunicationOp } from "../group/add.js";
-import { checkIpolicyVsDiskTemplates, getUpdatedIpolicy } from "../group/ipolicy.js";
+import { checkChangedDiskTemplates, getUpdatedIpolicy } from "../group/ipolicy.js";
 import { normalizeMacPrefix } from "../network/common.js";
 
 type Dict = Record<string, unknown>;
@@ -148,8 +148,9 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
 
     if (op.ipolicy) {
       this.newIpolicy = getUpdatedIpolicy(cluster.ipolicy, op.ipolicy, false);
-      checkIpolicyVsDiskTemplates(this.newIpolicy, enabled);
-    } else if (disabled.length) {
+      checkChangedDiskTemplates(op.ipolicy, enabled);
+    }
+    if (disabled.length && !(op.ipolicy && "disk-templates" in op.ipolicy)) {
       // Ganeti checks the whole policy; only the templates this change disables
       // are checked so that a policy listing every template stays usable.
       const allowed = cluster.ipolicy["disk-templates"];

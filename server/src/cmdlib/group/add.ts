@@ -4,7 +4,7 @@ import { DEFAULT_DISKPARAMS } from "../../config/defaults.js";
 import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl } from "../base.js";
 import { forceDictType, ND_PARAM_TYPES, verifyDiskparams } from "../common/node.js";
-import { checkIpolicySyntaxOrPrereq, checkIpolicyVsDiskTemplates, fillIpolicy } from "./ipolicy.js";
+import { checkChangedDiskTemplates, checkIpolicySyntaxOrPrereq, fillIpolicy } from "./ipolicy.js";
 
 export class LUGroupAdd extends LogicalUnit<OpGroupAdd> {
   private uuid = "";
@@ -28,7 +28,7 @@ export class LUGroupAdd extends LogicalUnit<OpGroupAdd> {
       const cluster = this.data.cluster;
       const full = fillIpolicy(cluster.ipolicy, this.op.ipolicy);
       checkIpolicySyntaxOrPrereq(full, false);
-      checkIpolicyVsDiskTemplates(full, cluster.enabled_disk_templates);
+      checkChangedDiskTemplates(this.op.ipolicy, cluster.enabled_disk_templates);
     }
   }
 

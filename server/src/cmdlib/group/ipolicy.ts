@@ -125,3 +125,13 @@ export function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): v
       "wrong_input",
     );
 }
+
+/**
+ * CheckIpolicyVsDiskTemplates limited to the templates a change names.
+ * Ganeti checks the filled policy, which on its clusters lists only enabled
+ * templates (init intersects them); ours may still list every template, so
+ * only what the user sets is held against the enabled list.
+ */
+export function checkChangedDiskTemplates(change: Dict, enabled: string[]): void {
+  if ("disk-templates" in change && Array.isArray(change["disk-templates"])) checkIpolicyVsDiskTemplates(change, enabled);
+}

@@ -13,7 +13,7 @@ import {
   pyFormat,
   verifyDiskparams,
 } from "../common/node.js";
-import { checkIpolicyVsDiskTemplates, fillIpolicy, getUpdatedIpolicy } from "./ipolicy.js";
+import { checkChangedDiskTemplates, getUpdatedIpolicy } from "./ipolicy.js";
 
 type Dict = Record<string, unknown>;
 
@@ -54,7 +54,7 @@ export class LUGroupSetParams extends LogicalUnit<OpGroupSetParams> {
     }
     if (this.op.ipolicy) {
       this.newIpolicy = getUpdatedIpolicy(group.ipolicy, this.op.ipolicy, true);
-      checkIpolicyVsDiskTemplates(fillIpolicy(cluster.ipolicy, this.newIpolicy), cluster.enabled_disk_templates);
+      checkChangedDiskTemplates(this.op.ipolicy, cluster.enabled_disk_templates);
     }
   }
 

@@ -408,9 +408,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       }
       if (Object.keys(this.beForced).length) {
         inst.beparams = getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced));
-        // Ganeti reports the upgraded keys (memory → maxmem + minmem), sorted (capture 146).
-        const beUpgraded = upgradeBeparams(this.beForced);
-        for (const k of Object.keys(beUpgraded).sort()) result.push([`be/${k}`, beUpgraded[k]]);
+        // Ganeti reports the keys as given (stored upgraded): {"memory": 192} gives
+        // [["be/memory", 192]] in captures/ job 21 and captures-3node/ job 432.
+        for (const [k, v] of Object.entries(this.beForced)) result.push([`be/${k}`, v]);
       }
       if (op.os_name) inst.os = op.os_name;
       if (Object.keys(op.osparams).length) {
