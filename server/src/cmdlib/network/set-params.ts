@@ -39,7 +39,9 @@ export class LUNetworkSetParams extends LogicalUnit<OpNetworkSetParams> {
         this.gateway = this.op.gateway;
         let reserved: boolean;
         try {
-          reserved = pool.isReserved(this.gateway);
+          // Ganeti checks instance reservations only and then fails in exec on an
+          // external one; both are refused here, before anything changes.
+          reserved = pool.isReserved(this.gateway) || pool.isReserved(this.gateway, true);
         } catch (err) {
           if (err instanceof AddressPoolError) throw new OpPrereqError(err.message, "wrong_input", { cause: err });
           throw err;
