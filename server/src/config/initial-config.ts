@@ -103,6 +103,8 @@ export function buildInitialConfig(o: InitialConfigOptions): ConfigData {
       diskparams: structuredClone(DEFAULT_DISKPARAMS) as Record<string, Record<string, unknown>>,
       ipolicy: {
         ...(structuredClone(DEFAULT_IPOLICY) as unknown as ConfigData["cluster"]["ipolicy"]),
+        // Ganeti's init allows exactly the enabled templates in the policy.
+        "disk-templates": [...(o.enabledDiskTemplates ?? ["file", "sharedfile", "diskless"])],
         "vcpu-ratio": o.vcpuRatio ?? DEFAULT_IPOLICY["vcpu-ratio"],
       },
       enabled_disk_templates: o.enabledDiskTemplates ?? ["file", "sharedfile", "diskless"],

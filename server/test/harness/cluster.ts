@@ -122,10 +122,12 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
 
   const waitJob = async (id: number): Promise<JobRecord> => {
     let info: unknown[] | null = null;
+    let serial = 0;
     for (;;) {
-      const res = await queue.waitForChange(id, ["status"], info, null, 60_000);
+      const res = await queue.waitForChange(id, ["status"], info, serial, 60_000);
       if (!res) throw new Error(`job ${id} vanished`);
       info = res.job_info;
+      for (const l of res.log_entries) serial = Math.max(serial, l[0]);
       const job = (await queue.getJob(id))!;
       if (["success", "error", "canceled"].includes(calcJobStatus(job.ops))) return job;
     }
