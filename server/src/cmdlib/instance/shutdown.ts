@@ -17,6 +17,9 @@ import { InstanceLU } from "./instance-lu.js";
 
 export class LUInstanceShutdown extends InstanceLU<OpInstanceShutdown> {
   private primaryOffline = false;
+  // Stopping only frees the node's resources and touches nothing but this
+  // (exclusively locked) instance: shutdowns on one node may run together.
+  protected override nodeLocksShared = true;
 
   async checkPrereq(): Promise<void> {
     const inst = this.instance;
