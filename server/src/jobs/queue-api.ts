@@ -37,4 +37,6 @@ export interface JobQueueApi {
   ): Promise<WaitResult | null>;
   /** `[success, message]` as Ganeti's CancelJob. */
   cancel(id: number): Promise<[boolean, string]>;
+  /** The job filter rules in the config changed: apply them to queued jobs now. */
+  filtersChanged?(): void;
 }

@@ -12,6 +12,7 @@ import type { ClusterConfig } from "../config/cluster-config.js";
 import { encodeError, GanetiError, JobCanceledError, JobQueueError, OpExecError, OpPrereqError } from "../lib/errors.js";
 import type { RpcRunner } from "../rpc/runner.js";
 import type { Store } from "../store/store.js";
+import { FilterPass, orderRules, type FilterJob } from "./filters.js";
 import { calcJobStatus, FINALIZED, isFinal, jobField, jobPriority, nowTimestamp, type SummaryFieldOf } from "./job.js";
 import { LockManager } from "./locks.js";
 import type { JobQueueApi, WaitResult } from "./queue-api.js";
@@ -228,26 +229,56 @@ export class JobQueue implements JobQueueApi {
     return Math.max(1, this.o.config.data.cluster.max_running_jobs);
   }
 
+  /** The filter rules changed: rejected jobs go, paused or rate-limited ones may start. */
+  filtersChanged(): void {
+    this.schedule();
+  }
+
+  private filterJob(job: LiveJob): FilterJob {
+    return { id: job.record.id, ops: job.record.ops.map((o) => o.input as Record<string, unknown>) };
+  }
+
   private schedule(): void {
     if (this.closed) return;
-    while (this.running < this.maxRunning()) {
-      let next: LiveJob | undefined;
-      for (const job of this.live.values()) {
-        if (job.started || isFinal(job.record)) continue;
-        if (!next || jobPriority(job.record) < jobPriority(next.record) || (jobPriority(job.record) === jobPriority(next.record) && job.record.id < next.record.id)) next = job;
+    const rules = orderRules(Object.values(this.o.config.data.filters));
+    const running = [...this.live.values()].filter((j) => j.started && !isFinal(j.record));
+    const pass = new FilterPass(rules, running.map((j) => this.filterJob(j)));
+    const queued = [...this.live.values()]
+      .filter((j) => !j.started && !isFinal(j.record))
+      .sort((a, b) => jobPriority(a.record) - jobPriority(b.record) || a.record.id - b.record.id);
+    for (const next of queued) {
+      // As Ganeti's scheduler: rejected queued jobs are canceled whether or not a slot is free.
+      const fj = this.filterJob(next);
+      if (pass.rejects(fj)) {
+        void this.reject(next).catch((err) => this.o.log?.(`job ${next.record.id} reject failed: ${err instanceof Error ? err.stack : String(err)}`));
+        continue;
       }
-      if (!next) break;
+      if (this.running >= this.maxRunning() || pass.decide(fj) !== "run") continue;
       next.started = true;
       this.running++;
       void this.runJob(next)
-        .catch((err) => this.o.log?.(`job ${next!.record.id} crashed: ${err instanceof Error ? err.stack : String(err)}`))
+        .catch((err) => this.o.log?.(`job ${next.record.id} crashed: ${err instanceof Error ? err.stack : String(err)}`))
         .finally(() => {
           this.running--;
-          this.locks.releaseAll(String(next!.record.id));
+          this.locks.releaseAll(String(next.record.id));
           this.schedule();
           if (this.running === 0) for (const f of this.idle) f();
         });
     }
+  }
+
+  /** A REJECT rule applies: cancel the queued job as Ganeti does (status canceled, results left empty). */
+  private async reject(job: LiveJob): Promise<void> {
+    job.started = true; // never schedule it
+    const now = this.ts();
+    for (const op of job.record.ops) {
+      op.status = "canceled";
+      op.end_timestamp = now;
+    }
+    job.record.end_timestamp = now;
+    this.o.log?.(`job ${job.record.id} canceled by a REJECT filter rule`);
+    await this.persist(job);
+    this.notify(job.record.id);
   }
 
   private async runJob(job: LiveJob): Promise<void> {

@@ -1,6 +1,7 @@
 // /2/jobs (LUXI job calls), /2/query and /2/filters.
 import { randomUUID } from "node:crypto";
 import type { FilterRuleObject } from "@ganeti-ts/schema";
+import { parseFilter, QueryParseError } from "../../config/query/qlang.js";
 import { FILTER_RULE_FIELDS, J_FIELDS, J_FIELDS_BULK } from "../../config/query/render.js";
 import { RapiHttpError, badRequest, checkType, notFound, pyTypeName } from "../errors.js";
 import { flagArg, stringArg, type Handler, type RapiRequest, type RapiServices } from "../context.js";
@@ -53,6 +54,15 @@ function checkFilterRule(p: ReturnType<typeof filterParams>): void {
     if (!Array.isArray(pred) || !["jobid", "opcode", "reason"].includes(String(pred[0]))) {
       throw new RapiHttpError(500, `Invalid filter predicate ${JSON.stringify(pred)}`);
     }
+    // The scheduler evaluates the predicate's query-language filter: it must parse.
+    try {
+      parseFilter(pred[1]);
+    } catch (err) {
+      if (err instanceof QueryParseError) {
+        throw Object.assign(new RapiHttpError(500, `Invalid filter predicate ${JSON.stringify(pred)}: ${err.message}`), { cause: err });
+      }
+      throw err;
+    }
   }
 }
 
@@ -73,6 +83,7 @@ async function replaceFilter(svc: RapiServices, uuid: string | null, body: unkno
   await svc.config.mutate((d) => {
     d.filters[id] = rule;
   });
+  svc.queue.filtersChanged?.();
   return id;
 }
 
@@ -156,6 +167,7 @@ export const jobQueryFilterHandlers: Record<string, Handler> = {
     await svc.config.mutate((d) => {
       delete d.filters[id];
     });
+    svc.queue.filtersChanged?.();
     return null;
   },
 };
