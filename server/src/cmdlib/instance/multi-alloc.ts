@@ -63,6 +63,14 @@ export class LUInstanceMultiAlloc extends LogicalUnit<OpInstanceMultiAlloc> {
       link: n["link"] ?? null,
       network: n["network"] ? (cfg.findNetwork(String(n["network"]))?.uuid ?? String(n["network"])) : null,
     }));
+    // Ganeti builds each allocation request from the opcode as given and
+    // validates it: an instance without a hypervisor fails the job (no default).
+    const hv = inst["hypervisor"];
+    if (typeof hv !== "string") {
+      const pyType = hv === undefined || hv === null ? "NoneType" : typeof hv === "number" ? (Number.isInteger(hv) ? "int" : "float") : typeof hv === "boolean" ? "bool" : Array.isArray(hv) ? "list" : "dict";
+      const pyValue = hv === undefined || hv === null ? "None" : JSON.stringify(hv);
+      throw new OpPrereqError(`Request parameter 'hypervisor' has invalid type <class '${pyType}'>/value ${pyValue}`, "wrong_input");
+    }
     return {
       name: String(inst["instance_name"]),
       disk_template: template,
@@ -73,7 +81,7 @@ export class LUInstanceMultiAlloc extends LogicalUnit<OpInstanceMultiAlloc> {
       spindle_use: Number(be["spindle_use"]),
       disks: disks.map((d) => ({ size: d.size, mode: d.mode, spindles: d.spindles })),
       nics,
-      hypervisor: String(inst["hypervisor"] ?? this.cfg.cluster.enabled_hypervisors[0]),
+      hypervisor: hv,
     };
   }
 

@@ -145,6 +145,21 @@ describe("OP_INSTANCE_MULTI_ALLOC", () => {
     expect(c.config.findInstance("m2.example.com")).toBeDefined();
   });
 
+  it("fails, as Ganeti, when an instance to place has no hypervisor (no default is filled in)", async () => {
+    c = await testCluster({ nodes: 2 });
+    const { OP_ID: _x, pnode: _p, ...bare } = createOp("nohv.example.com");
+    const before = c.queue.listJobIds().length;
+    const job = await runJob(c, [{ OP_ID: "OP_INSTANCE_MULTI_ALLOC", instances: [bare] }]);
+    expect(job.ops[0]!.status).toBe("error");
+    expect(job.ops[0]!.result).toEqual([
+      "OpPrereqError",
+      ["Request parameter 'hypervisor' has invalid type <class 'NoneType'>/value None", "wrong_input"],
+    ]);
+    // No create job was submitted.
+    expect(c.queue.listJobIds().length).toBe(before + 1);
+    expect(c.config.findInstance("nohv.example.com")).toBeUndefined();
+  });
+
   it("refuses mixing instances with and without nodes, and duplicate names", async () => {
     c = await testCluster();
     const a = createOp("a.example.com");
