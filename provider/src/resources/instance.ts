@@ -424,24 +424,24 @@ async function updateInstance(c: GanetiClient, olds: InstanceOutputs, news: Inst
   const templateChange = changed.has("diskTemplate") && news.diskTemplate !== olds.diskTemplate;
   const moving = changed.has("primaryNode") && news.primaryNode !== undefined && news.primaryNode !== olds.primaryNode;
   const offlineMove = moving && olds.diskTemplate !== "drbd" && !EXT_MIRRORED.has(olds.diskTemplate);
-  const needsDown = (changed.has("disks") && diskPlan.removes > 0) || templateChange || offlineMove;
+  // Ganeti renames only an instance that is marked down (OpInstanceRename: "cannot rename").
+  const renaming = changed.has("name") && news.name !== olds.name;
+  const needsDown = (changed.has("disks") && diskPlan.removes > 0) || templateChange || offlineMove || renaming;
   const running = olds.state === "running";
   if (needsDown && running && news.state === "running" && !policy.allowReboot) {
-    throw new UpdateNotAllowedError(
-      `instance ${name}: ${templateChange ? "a disk template change" : offlineMove ? "moving a non-mirrored instance" : "removing a disk"} ` +
-        `needs the instance stopped; set updatePolicy.allowReboot or state "stopped"`,
-    );
-  }
-
-  if (changed.has("name") && news.name !== olds.name) {
-    await runJob(`renaming to ${news.name}`, c.instances.rename(name, news.name, { name_check: news.nameCheck ?? false, ip_check: news.nameCheck ?? false }), dl);
-    name = news.name;
+    const why = renaming ? "renaming" : templateChange ? "a disk template change" : offlineMove ? "moving a non-mirrored instance" : "removing a disk";
+    throw new UpdateNotAllowedError(`instance ${name}: ${why} needs the instance stopped; set updatePolicy.allowReboot or state "stopped"`);
   }
 
   let isUp = running;
   if (isUp && (news.state === "stopped" || needsDown)) {
     await runJob("stopping", c.instances.shutdown(name, {}), dl);
     isUp = false;
+  }
+
+  if (renaming) {
+    await runJob(`renaming to ${news.name}`, c.instances.rename(name, news.name, { name_check: news.nameCheck ?? false, ip_check: news.nameCheck ?? false }), dl);
+    name = news.name;
   }
 
   if (templateChange) {

@@ -174,9 +174,17 @@ describe("Instance in-place updates", () => {
     expect((r.outs as Props).status).toBe("running");
   });
 
-  it("rename → rename job, then later steps use the new name", async () => {
+  it("rename (Ganeti renames only a stopped instance) → stop, rename, later steps use the new name, start", async () => {
+    const { id, outs } = await created();
+    await expect(p.update!(id, outs as Props, await check({ ...base, name: "web2.example.com", updatePolicy: {} }))).rejects.toThrow(/renaming needs the instance stopped/);
+    fake().instances.clear();
     const { after, calls } = await update({ ...base, name: "web2.example.com", vcpus: 4 });
-    expect(calls).toEqual(["PUT /2/instances/web1.example.com/rename", "PUT /2/instances/web2.example.com/modify"]);
+    expect(calls).toEqual([
+      "PUT /2/instances/web1.example.com/shutdown",
+      "PUT /2/instances/web1.example.com/rename",
+      "PUT /2/instances/web2.example.com/modify",
+      "PUT /2/instances/web2.example.com/startup",
+    ]);
     expect(after.name).toBe("web2.example.com");
   });
 
