@@ -9,6 +9,8 @@ import { Deadline, runJob } from "../core/jobs.js";
 import { timeoutMs, type Timeouts } from "../core/timeouts.js";
 
 const Str = known(z.string().min(1));
+/** Ganeti's value for "clear this setting" in OP_NETWORK_SET_PARAMS. */
+const VALUE_NONE = "none";
 const Ipv4 = known(z.ipv4());
 const Cidr4 = known(z.cidrv4());
 
@@ -170,18 +172,25 @@ async function updateNetwork(c: GanetiClient, olds: NetworkOutputs, news: Networ
   const dl = new Deadline(ms);
   const changed = new Set(changes.map((ch) => ch.field));
   const name = olds.name;
+  // Ganeti reads an empty value as "no change": "none" is what clears a setting.
   const modify: Record<string, unknown> = {};
-  if (changed.has("gateway")) modify.gateway = news.gateway ?? null;
-  if (changed.has("subnet6")) modify.network6 = news.subnet6 ?? null;
-  if (changed.has("gateway6")) modify.gateway6 = news.gateway6 ?? null;
-  if (changed.has("macPrefix")) modify.mac_prefix = news.macPrefix ?? null;
+  if (changed.has("gateway")) modify.gateway = news.gateway ?? VALUE_NONE;
+  if (changed.has("subnet6")) modify.network6 = news.subnet6 ?? VALUE_NONE;
+  if (changed.has("gateway6")) modify.gateway6 = news.gateway6 ?? VALUE_NONE;
+  if (changed.has("macPrefix")) modify.mac_prefix = news.macPrefix ?? VALUE_NONE;
+  // Ganeti refuses a gateway and reserved IPs in one modify: reservations go in a second job.
+  const reserve: Record<string, unknown> = {};
   if (changed.has("reservedIps")) {
     const add = news.reservedIps.filter((ip) => !olds.reservedIps.includes(ip));
     const remove = olds.reservedIps.filter((ip) => !news.reservedIps.includes(ip));
-    if (add.length) modify.add_reserved_ips = add;
-    if (remove.length) modify.remove_reserved_ips = remove;
+    if (add.length) reserve.add_reserved_ips = add;
+    if (remove.length) reserve.remove_reserved_ips = remove;
   }
+  if (modify.gateway === undefined) Object.assign(modify, reserve);
   if (Object.keys(modify).length) await runJob(`modifying network ${name}`, c.networks.modify(name, modify), dl);
+  if (modify.gateway !== undefined && Object.keys(reserve).length) {
+    await runJob(`changing reserved IPs of network ${name}`, c.networks.modify(name, reserve), dl);
+  }
   if (changed.has("connections")) {
     const oldBy = new Map(olds.connections.map((cn) => [cn.group, cn]));
     const newBy = new Map(news.connections.map((cn) => [cn.group, cn]));
