@@ -133,6 +133,24 @@ describe("Instance on a real cluster", () => {
     await p.delete!(id, u.outs as Props);
   });
 
+  it("rename: refused while running without allowReboot; with it, stop → rename → start", async () => {
+    const base = { name: "old.example.com", diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, nics: [], primaryNode: cluster.nodes[0] };
+    const { id, outs } = await p.create(await check(base));
+    const uuid = outs.uuid as string;
+    // Ganeti renames only an instance marked down: refused before any job.
+    await expect(p.update!(id, outs as Props, await check({ ...base, name: "new.example.com" }))).rejects.toThrow(/renaming needs the instance stopped/);
+    expect((await client.instances.get(id)).status).toBe("running");
+    const want = await check({ ...base, name: "new.example.com", updatePolicy: { allowReboot: true } });
+    const u = await p.update!(id, outs as Props, want);
+    expect(u.outs).toMatchObject({ name: "new.example.com", uuid, state: "running" });
+    await expect(client.instances.get(id)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await client.instances.get("new.example.com")).toMatchObject({ uuid, status: "running" });
+    const r = await p.read!("new.example.com", u.outs);
+    expect(r.id).toBe("new.example.com");
+    expect(await changedFields("new.example.com", r.props as Props, want)).toEqual([]);
+    await p.delete!("new.example.com", r.props as Props);
+  });
+
   it("a failed job (memory larger than any node) reports the job id and Ganeti's message", async () => {
     const name = "huge.example.com";
     const inputs = await check({ name, diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: "4T", nics: [], primaryNode: cluster.nodes[0] });
@@ -202,7 +220,7 @@ describe("NodeGroup on a real cluster", () => {
 describe("Network on a real cluster", () => {
   const n = providers.Network;
 
-  it("create (subnet, gateway, reserved IPs, connections) / update (reserve, connect, disconnect, tags) / delete", async () => {
+  it("create (subnet, gateway, reserved IPs, connections) / update (gateway + reserve, connect, disconnect, tags, clear MAC prefix) / delete", async () => {
     await cluster.gnt(["group", "add", "netgrp"]);
     const program = {
       name: "lan1",
@@ -226,6 +244,8 @@ describe("Network on a real cluster", () => {
 
     const want = await checkWith(n, {
       ...program,
+      gateway: "192.0.2.254",
+      macPrefix: "aa:00:07",
       reservedIps: [...program.reservedIps, "192.0.2.30"],
       connections: [{ group: "netgrp", mode: "routed", link: "rt1" }],
       tags: ["net:b"],
@@ -238,13 +258,20 @@ describe("Network on a real cluster", () => {
     expect(info.external_reservations.split(",").map((s) => s.trim())).toEqual(expect.arrayContaining(["192.0.2.10", "192.0.2.20", "192.0.2.30"]));
     expect(info.group_list).toEqual([["netgrp", "routed", "rt1", ""]]);
     expect(info.tags).toEqual(["net:b"]);
+    expect(info).toMatchObject({ gateway: "192.0.2.254", mac_prefix: "aa:00:07" });
     const r2 = await n.read!(id, u.outs);
     expect((await n.diff!(id, r2.props as Props, want)).changes).toBe(false);
+
+    // Clearing a setting: Ganeti takes "none" (an empty value means "no change").
+    const noMac = await checkWith(n, { ...program, gateway: "192.0.2.254", reservedIps: want.reservedIps, connections: want.connections, tags: want.tags });
+    const u2 = await n.update!(id, r2.props as Props, noMac);
+    expect((await client.networks.get("lan1")).mac_prefix).toBeNull();
+    expect((await n.diff!(id, (await n.read!(id, u2.outs)).props as Props, noMac)).changes).toBe(false);
 
     // A subnet change can only be a replacement.
     expect((await n.diff!(id, r2.props as Props, await checkWith(n, { ...program, subnet: "198.51.100.0/24" }))).replaces).toEqual(["subnet"]);
 
-    await n.delete!(id, r2.props as Props);
+    await n.delete!(id, u2.outs as Props);
     await expect(client.networks.get("lan1")).rejects.toBeInstanceOf(NotFoundError);
     await cluster.gnt(["group", "remove", "netgrp"]);
   });
