@@ -54,7 +54,14 @@ export function parseArgs(argv: string[], specs: OptSpec[]): { opts: Opts; args:
     if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-      const s = specs.find((x) => x.long.includes(name));
+      // GetOpt semantics: exact match, else a unique prefix of a long option.
+      let s = specs.find((x) => x.long.includes(name));
+      if (!s) {
+        const cands = specs.filter((x) => x.long.some((l) => l.startsWith(name)));
+        const uniq = [...new Set(cands)];
+        if (uniq.length === 1) s = uniq[0];
+        else if (uniq.length > 1) throw new UsageError(`option \`${a}' is ambiguous`);
+      }
       if (!s) throw new UsageError(`unrecognized option \`${a}'`);
       if (s.arg === "none") {
         if (eq >= 0) throw new UsageError(`option \`--${name}' doesn't allow an argument`);

@@ -542,6 +542,9 @@ function canEvacuateNode(nodes: Node[], il: Instance[], n: Node): boolean {
   const nonMove = other.filter((i) => !EVAC_MOVABLE.has(i.diskTemplate));
   for (const i0 of drbd) {
     const i = is[i0.idx]!;
+    // A secondary outside the node list (split instance, group-restricted
+    // check) cannot take over; Ganeti would abort on the missing key.
+    if (!ns[i.sNode]) return false;
     const r = applyMove(true, ns, i, { kind: "Failover" });
     if (isFail(r)) return false;
     ns = withChanges(ns, r.changed);

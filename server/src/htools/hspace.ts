@@ -137,51 +137,111 @@ function sortedErrs(fails: FailStats): FailMode[] {
     .map((x) => x.f[0]);
 }
 
-function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode): Instance | null {
-  let cur: Instance | null = inst;
-  // iterateOk: the sequence of successful shrinks, starting with the instance itself
-  const seq: Instance[] = [];
-  while (cur) {
-    seq.push(cur);
-    cur = shrinkByType(cur, fm);
+const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks.map((d) => `${d.size}:${d.spindles}`).join(",")}`;
+
+function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo?: Map<string, Instance | null>): Instance | null {
+  // Ganeti's iterateOk: an element is produced only if its own shrink
+  // succeeds.  `memo` caches the answer per (state, mode, start spec); the
+  // answer for a spec is the answer for its shrunk spec once it fails with fm.
+  const visited: string[] = [];
+  let cur = inst;
+  let result: Instance | null;
+  for (;;) {
+    const key = fm + "/" + specKey(cur);
+    if (memo?.has(key)) {
+      result = memo.get(key)!;
+      break;
+    }
+    visited.push(key);
+    const next = shrinkByType(cur, fm);
+    if (!next) {
+      result = null;
+      break;
+    }
+    const sol = allocFn(cur);
+    if (sol.solution) {
+      result = cur;
+      break;
+    }
+    if (!sol.failures.includes(fm)) {
+      result = null;
+      break;
+    }
+    cur = next;
   }
-  // Ganeti's iterateOk drops the last element (the one whose shrink failed)? No:
-  // iterateOk f a = a : iterateOk f (f a) while f a is Ok, so the final element is
-  // included only if its own shrink succeeds.
-  seq.pop();
-  for (const i of seq) {
-    const sol = allocFn(i);
-    if (sol.solution) return i;
-    if (!sol.failures.includes(fm)) return null;
-  }
-  return null;
+  if (memo) for (const k of visited) memo.set(k, result);
+  return result;
 }
 
-export function tieredAlloc(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes): AllocResult {
-  const res = iterateAlloc(opts, r, limit, newinst, an);
-  const cnt = res.ixes.length;
-  const stop = limit !== null && limit <= cnt;
-  const newlimit = limit === null ? null : limit - cnt;
-  if (stop) return res;
-  const errs = sortedErrs(res.fails);
-  const last = errs[errs.length - 1]!;
-  const shrunk = shrinkByType(newinst, last);
-  let next: AllocResult = res;
-  if (shrunk) next = tieredAlloc(opts, res, newlimit, shrunk, an);
-  if (next.il.length > res.il.length) return next;
-  const allocFn = (i: Instance): AllocSolution => {
-    try {
-      return tryAlloc(opts, fullNL(res.nodes), res.il, i, an);
-    } catch (e) {
-      if (e instanceof HtoolsError) return { failures: [], allocs: 0, solution: null, log: [] };
-      throw e;
-    }
-  };
-  for (const fm of [...errs].reverse()) {
-    const ni = sufficesShrinking(allocFn, newinst, fm);
-    if (ni) return tieredAlloc(opts, res, newlimit, ni, an);
+/**
+ * Ganeti's tieredAlloc, with its (deep, non-tail) recursion turned into an
+ * explicit stack: shrinking a 1 TiB disk by 256 MiB steps nests thousands of
+ * levels.
+ */
+export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, inst0: Instance, an: AllocNodes): AllocResult {
+  interface Frame {
+    res: AllocResult;
+    newlimit: number | null;
+    newinst: Instance;
+    errs: FailMode[];
   }
-  return res;
+  const stack: Frame[] = [];
+  const memoByState = new WeakMap<Node[], { il: Instance[]; m: Map<string, AllocSolution>; shrink: Map<string, Instance | null> }>();
+  let call: { r: AllocResult; limit: number | null; inst: Instance } | null = { r: r0, limit: limit0, inst: inst0 };
+  let ret: AllocResult | null = null;
+  for (;;) {
+    if (call) {
+      const { r, limit, inst }: { r: AllocResult; limit: number | null; inst: Instance } = call;
+      call = null;
+      const res = iterateAlloc(opts, r, limit, inst, an);
+      const cnt = res.ixes.length;
+      if (limit !== null && limit <= cnt) {
+        ret = res;
+        continue;
+      }
+      const newlimit: number | null = limit === null ? null : limit - cnt;
+      const errs = sortedErrs(res.fails);
+      const shrunk = shrinkByType(inst, errs[errs.length - 1]!);
+      stack.push({ res, newlimit, newinst: inst, errs });
+      if (shrunk) call = { r: res, limit: newlimit, inst: shrunk };
+      else ret = res;
+      continue;
+    }
+    const f = stack.pop();
+    if (!f) return ret!;
+    const v = ret!;
+    if (v.il.length > f.res.il.length) continue; // progress: propagate v
+    // Frames that allocated nothing share the same state object, so a
+    // cache per state turns the repeated shrinking scans (quadratic in the
+    // number of shrink steps) into lookups; results are identical.
+    let memo = memoByState.get(f.res.nodes);
+    if (!memo || memo.il !== f.res.il) {
+      memo = { il: f.res.il, m: new Map(), shrink: new Map() };
+      memoByState.set(f.res.nodes, memo);
+    }
+    const cache = memo.m;
+    const allocFn = (i: Instance): AllocSolution => {
+      const key = specKey(i);
+      const hit = cache.get(key);
+      if (hit) return hit;
+      let r: AllocSolution;
+      try {
+        r = tryAlloc(opts, fullNL(f.res.nodes), f.res.il, i, an);
+      } catch (e) {
+        if (!(e instanceof HtoolsError)) throw e;
+        r = { failures: [], allocs: 0, solution: null, log: [] };
+      }
+      cache.set(key, r);
+      return r;
+    };
+    let ni: Instance | null = null;
+    for (const fm of [...f.errs].reverse()) {
+      ni = sufficesShrinking(allocFn, f.newinst, fm, memo.shrink);
+      if (ni) break;
+    }
+    if (ni) call = { r: f.res, limit: f.newlimit, inst: ni };
+    else ret = f.res;
+  }
 }
 
 export function instFromSpec(spec: RSpec, dt: DiskTemplate, su: number): Instance {
@@ -205,6 +265,8 @@ export interface HspaceOptions extends AlgOptions {
   diskTemplate?: DiskTemplate;
   spindleUse?: number;
   independentGroups?: boolean;
+  /** compute the bad groups even without --independent-groups (verbose output) */
+  computeBadGroups?: boolean;
   maxLength?: number;
   tieredSpec?: RSpec | null;
   stdSpec?: RSpec | null;
@@ -264,7 +326,8 @@ export function hspace(cd: ClusterData, o: HspaceOptions = {}): HspaceResult {
   const il = cd.instances;
   const algOpts: AlgOptions = { ...o };
   const badNodes = nodes.filter((n) => !n.offline && n.failN1);
-  const badGrps = cd.groups.map((g) => g.idx).filter((g) => !redundant(algOpts, { nodes, members: nodes.filter((n) => n.group === g).map((n) => n.idx) }, il));
+  // Like Ganeti, the per-group redundancy is only evaluated when needed.
+  const badGrps = o.independentGroups || o.computeBadGroups ? cd.groups.map((g) => g.idx).filter((g) => !redundant(algOpts, { nodes, members: nodes.filter((n) => n.group === g).map((n) => n.idx) }, il)) : [];
   let groups: Group[] = cd.groups.map((g) => ({ ...g }));
   if (!o.acceptExisting) for (const n of badNodes) groups[n.group]!.allocPolicy = "unallocable";
   let opts2 = algOpts;

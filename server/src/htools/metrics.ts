@@ -141,6 +141,7 @@ export function cvFromStats(st: Stats): number {
 }
 
 export function detailedCV(nodes: readonly Node[]): number[] {
+  if (!nodes.some((n) => !n.offline)) return [];
   const st = clusterStats(nodes);
   const r: number[] = [];
   for (let k = 0; k < NCOMP; k++) r.push(statValue(st, k));
@@ -149,6 +150,9 @@ export function detailedCV(nodes: readonly Node[]): number[] {
 
 /** The cluster score of a node list (reference arithmetic). */
 export function compCV(nodes: readonly Node[]): number {
+  // Ganeti zips the component list with the transposed online values: with
+  // no online node there are no components at all, so the score is 0.
+  if (!nodes.some((n) => !n.offline)) return 0;
   return cvFromStats(clusterStats(nodes));
 }
 

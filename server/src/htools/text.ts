@@ -196,11 +196,21 @@ export function parseText(text: string): ClusterData {
 
 // ---- serialisation -----------------------------------------------------------
 
-/** Haskell's `show` for a Double (as used by printf %f without precision). */
+/** Haskell's `show` for a Double: shortest digits, fixed for 0.1 <= |x| < 10^7. */
 export function showDouble(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) < 1e7) return hsFixed(x, 1);
-  const s = String(x);
-  return s.includes(".") || s.includes("e") ? s : s + ".0";
+  if (x === 0) return "0.0";
+  if (!Number.isFinite(x)) return x > 0 ? "Infinity" : x < 0 ? "-Infinity" : "NaN";
+  const neg = x < 0 ? "-" : "";
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(Math.abs(x).toExponential())!;
+  const ds = m[1]! + (m[2] ?? "");
+  const e = Number(m[3]) + 1; // |x| = 0.ds × 10^e
+  if (e >= 1 && e <= 7) {
+    const ip = ds.slice(0, e).padEnd(e, "0");
+    const fp = ds.slice(e) || "0";
+    return `${neg}${ip}.${fp}`;
+  }
+  if (e <= 0 && e > -1) return `${neg}0.${"0".repeat(-e)}${ds}`;
+  return `${neg}${ds[0]}.${ds.slice(1) || "0"}e${e - 1}`;
 }
 
 function serializeISpec(s: ISpec): string {
