@@ -123,7 +123,13 @@ export interface StepEvent {
   op: string;
   urn: string;
   name: string;
-  diffs: string[];
+  /** Input keys that differ between the old state and the new program (the dynamic host reports no diffs itself). */
+  changedInputs: string[];
+}
+
+function changedKeys(a: Record<string, unknown> = {}, b: Record<string, unknown> = {}): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => !k.startsWith("__") && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
 
 export function recorder(): { events: StepEvent[]; onEvent: (e: EngineEvent) => void } {
@@ -131,9 +137,11 @@ export function recorder(): { events: StepEvent[]; onEvent: (e: EngineEvent) => 
   return {
     events,
     onEvent(e) {
-      const add = (phase: StepEvent["phase"], m: { op: string; urn: string; diffs?: string[] } | undefined) => {
+      type Meta = { op: string; urn: string; old?: { inputs?: Record<string, unknown> }; new?: { inputs?: Record<string, unknown> } };
+      const add = (phase: StepEvent["phase"], m: Meta | undefined) => {
         if (!m) return;
-        events.push({ phase, op: m.op, urn: m.urn, name: m.urn.split("::").pop() ?? "", diffs: m.diffs ?? [] });
+        const changedInputs = m.old && m.new ? changedKeys(m.old.inputs, m.new.inputs) : [];
+        events.push({ phase, op: m.op, urn: m.urn, name: m.urn.split("::").pop() ?? "", changedInputs });
       };
       if (e.resourcePreEvent) add("pre", e.resourcePreEvent.metadata);
       if (e.resOutputsEvent) add("outputs", e.resOutputsEvent.metadata);
