@@ -58,21 +58,54 @@ export class FakeHypervisor implements Hypervisor {
     return path.join(this.stateDir, name + SUFFIX);
   }
 
-  private async read(name: string): Promise<FakeInstanceState | null> {
-    const raw = await readFileOrNull(this.file(name));
-    if (raw === null) return null;
-    try {
-      return FakeInstanceStateSchema.parse(JSON.parse(raw));
-    } catch (err) {
-      throw new HypervisorError(`Failed to read state of instance ${name}: ${(err as Error).message}`, { cause: err });
+  /**
+   * Every instance's state, loaded from disk once and then kept in memory:
+   * this daemon is the only writer of its state dir (a second daemon on the
+   * same data dir is refused), and per-call reads of every state file made
+   * each job O(instances on the node).
+   */
+  private states: Map<string, FakeInstanceState> | null = null;
+
+  private async all(): Promise<Map<string, FakeInstanceState>> {
+    if (this.states) return this.states;
+    const loaded = new Map<string, FakeInstanceState>();
+    for (const name of await this.namesOnDisk()) {
+      const raw = await readFileOrNull(this.file(name));
+      if (raw === null) continue;
+      try {
+        loaded.set(name, FakeInstanceStateSchema.parse(JSON.parse(raw)));
+      } catch (err) {
+        throw new HypervisorError(`Failed to read state of instance ${name}: ${(err as Error).message}`, { cause: err });
+      }
     }
+    this.states ??= loaded;
+    return this.states;
+  }
+
+  private async read(name: string): Promise<FakeInstanceState | null> {
+    this.file(name); // validates the name
+    return (await this.all()).get(name) ?? null;
   }
 
   private async write(st: FakeInstanceState): Promise<void> {
+    const states = await this.all();
     await writeFileAtomic(this.file(st.name), JSON.stringify(st) + "\n");
+    states.set(st.name, st);
+  }
+
+  /** Remove an instance's state durably, then forget it. */
+  private async remove(name: string): Promise<boolean> {
+    const states = await this.all();
+    const removed = await removeFileDurable(this.file(name));
+    states.delete(name);
+    return removed;
   }
 
   private async names(): Promise<string[]> {
+    return [...(await this.all()).keys()].sort();
+  }
+
+  private async namesOnDisk(): Promise<string[]> {
     let entries: string[];
     try {
       entries = await fs.readdir(this.stateDir);
@@ -103,12 +136,8 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   async allInstancesInfo(): Promise<HvInstanceInfo[]> {
-    const out: HvInstanceInfo[] = [];
-    for (const name of await this.names()) {
-      const st = await this.read(name);
-      if (st) out.push(this.toInfo(st));
-    }
-    return out;
+    const states = await this.all();
+    return [...states.keys()].sort().map((name) => this.toInfo(states.get(name)!));
   }
 
   async nodeInfo(host: HvNodeInfo): Promise<HvNodeInfo> {
@@ -151,7 +180,7 @@ export class FakeHypervisor implements Hypervisor {
 
   async stop(instance: RpcInstance, _opts?: { force: boolean; timeout: number }): Promise<void> {
     await this.mutex.run(instance.name, async () => {
-      if (!(await removeFileDurable(this.file(instance.name)))) {
+      if (!(await this.remove(instance.name))) {
         throw new HypervisorError(`Failed to stop instance ${instance.name}: not running`);
       }
     });
@@ -190,14 +219,14 @@ export class FakeHypervisor implements Hypervisor {
   async finalizeMigrationDst(instance: RpcInstance, success: boolean): Promise<void> {
     await this.mutex.run(instance.name, async () => {
       if (success) await this.markUp(instance, await this.startupMemory(instance), [], false);
-      else await removeFileDurable(this.file(instance.name));
+      else await this.remove(instance.name);
     });
   }
 
   async finalizeMigrationSrc(instance: RpcInstance, success: boolean, _live?: boolean): Promise<void> {
     if (!success) return;
     await this.mutex.run(instance.name, async () => {
-      await removeFileDurable(this.file(instance.name));
+      await this.remove(instance.name);
     });
   }
 
@@ -226,7 +255,7 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   async forgetAll(): Promise<void> {
-    for (const name of await this.names()) await removeFileDurable(this.file(name));
+    for (const name of await this.names()) await this.remove(name);
   }
 }
 
