@@ -194,18 +194,35 @@ export async function loadExternalData(o: Opts, lo: LoadOptions = {}): Promise<{
   const ialloc = o.iallocSrc as string | undefined;
   const set = [master !== undefined, luxi !== undefined, file !== undefined].filter((x) => x);
   if (set.length > 1) throw new HtoolsError("Only one of the rapi, luxi, and data files options should be given.", "EBACKEND");
-  const util = o.utilFile ? parseUtilFile(readFileSync(o.utilFile as string, "utf8")) : [];
+  let util: Array<[string, DynUtil]> = [];
+  try {
+    util = o.utilFile ? parseUtilFile(readFileSync(o.utilFile as string, "utf8")) : [];
+  } catch (e) {
+    if (e instanceof HtoolsError) throw new HtoolsError(`can't parse utilisation data: ${e.message}`, e.code);
+    throw e;
+  }
   let cd: ClusterData;
-  if (master !== undefined) cd = await loadRapi(master);
-  else if (luxi !== undefined) {
-    // No LUXI socket in ganeti-ts: the local master's RAPI serves the same data.
-    cd = await loadRapi(typeof luxi === "string" ? luxi : "https://127.0.0.1:5080");
-  } else if (simu && simu.length > 0) cd = parseSimu(simu);
-  else if (file !== undefined) cd = parseText(readFileSync(file, "utf8"));
-  else if (ialloc !== undefined) cd = parseRequest(readFileSync(ialloc, "utf8"), 0).cluster;
-  else throw new HtoolsError("No backend selected! Exiting.", "EBACKEND");
-  if (ialloc === undefined || master !== undefined || file !== undefined || simu) {
-    cd = mergeData(cd, { ...lo, util: o.ignoreDynu ? [] : util, ignoreDynu: !!o.ignoreDynu });
+  try {
+    cd = await loadBackend();
+  } catch (e) {
+    if (e instanceof HtoolsError) throw new HtoolsError(`failed to load data, aborting: ${e.message}`, e.code);
+    if ((e as NodeJS.ErrnoException).code) throw new HtoolsError(`failed to load data, aborting: ${(e as Error).message}`, "EIO");
+    throw e;
+  }
+  async function loadBackend(): Promise<ClusterData> {
+    let cd: ClusterData;
+    if (master !== undefined) cd = await loadRapi(master);
+    else if (luxi !== undefined) {
+      // No LUXI socket in ganeti-ts: the local master's RAPI serves the same data.
+      cd = await loadRapi(typeof luxi === "string" ? luxi : "https://127.0.0.1:5080");
+    } else if (simu && simu.length > 0) cd = parseSimu([...simu].reverse()); // GetOpt accumulates by prepending
+    else if (file !== undefined) cd = parseText(readFileSync(file, "utf8"));
+    else if (ialloc !== undefined) cd = parseRequest(readFileSync(ialloc, "utf8"), 0).cluster;
+    else throw new HtoolsError("No backend selected! Exiting.", "EBACKEND");
+    if (ialloc === undefined || master !== undefined || file !== undefined || simu) {
+      cd = mergeData(cd, { ...lo, util: o.ignoreDynu ? [] : util, ignoreDynu: !!o.ignoreDynu });
+    }
+    return cd;
   }
   const warnings = updateMissing(cd, o.staticKvm !== undefined ? Number(o.staticKvm) : 4096);
   return { cd, warnings };
@@ -316,8 +333,8 @@ export async function runMain(prog: string, main: () => Promise<number>): Promis
     if (e instanceof UsageError) {
       process.stderr.write(`${prog}: ${e.message}\nTry '${prog} --help' for more information.\n`);
       process.exitCode = 2;
-    } else if (e instanceof HtoolsError) {
-      process.stderr.write(`Error: ${e.message}\n`);
+    } else if (e instanceof HtoolsError || (e as NodeJS.ErrnoException | undefined)?.code) {
+      process.stderr.write(`Error: ${(e as Error).message}\n`);
       process.exitCode = 1;
     } else throw e;
   }
