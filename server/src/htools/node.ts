@@ -403,6 +403,29 @@ export function addPri(t: Node, inst: Instance): OpResult<Node> {
   return addPriEx(false, t, inst);
 }
 
+function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): FailMode | null {
+  if (newMemForth <= 0) return "FailMem";
+  if (usesDisk && newDskForth <= 0) return "FailDisk";
+  if (usesDisk && newDskForth < t.loDsk) return "FailDisk";
+  if (usesDisk && t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
+  if (usesDisk && newInstSpForth > t.hiSpindles) return "FailDisk";
+  if (lCpu >= 0 && lCpu < newPcpuForth) return "FailCPU";
+  return null;
+}
+function priUpdateForth(n: Node, t: Node, inst: Instance, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newUcpuForth: number, newPcpuForth: number): Node {
+  n.pTags = addTags(t.pTags, inst.exclTags);
+  n.fMemForth = newMemForth;
+  n.fDskForth = newDskForth;
+  n.pMemForth = newMemForth / t.tMem;
+  n.pDskForth = computeNewPDsk(t, newFreeSpForth, newDskForth);
+  n.uCpuForth = newUcpuForth;
+  n.pCpuForth = newPcpuForth;
+  n.utilLoadForth = addU(t.utilLoadForth, inst.util);
+  n.instSpindlesForth = newInstSpForth;
+  n.fSpindlesForth = newFreeSpForth;
+  return n;
+}
+
 export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node> {
   const strict = !force;
   const usesDisk = usesLocalStorage(inst);
@@ -414,34 +437,12 @@ export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node
   const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
   const newUcpuForth = online ? t.uCpuForth + inst.vcpus : t.uCpuForth;
   const newPcpuForth = newUcpuForth / t.tCpu;
-  const forthViolation = (): FailMode | null => {
-    if (newMemForth <= 0) return "FailMem";
-    if (usesDisk && newDskForth <= 0) return "FailDisk";
-    if (usesDisk && newDskForth < t.loDsk) return "FailDisk";
-    if (usesDisk && t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
-    if (usesDisk && newInstSpForth > t.hiSpindles) return "FailDisk";
-    if (lCpu >= 0 && lCpu < newPcpuForth) return "FailCPU";
-    return null;
-  };
-  const updateForth = (n: Node): Node => {
-    n.pTags = addTags(t.pTags, inst.exclTags);
-    n.fMemForth = newMemForth;
-    n.fDskForth = newDskForth;
-    n.pMemForth = newMemForth / t.tMem;
-    n.pDskForth = computeNewPDsk(t, newFreeSpForth, newDskForth);
-    n.uCpuForth = newUcpuForth;
-    n.pCpuForth = newPcpuForth;
-    n.utilLoadForth = addU(t.utilLoadForth, inst.util);
-    n.instSpindlesForth = newInstSpForth;
-    n.fSpindlesForth = newFreeSpForth;
-    return n;
-  };
   if (inst.forthcoming) {
     if (strict) {
-      const v = forthViolation();
+      const v = priForthViolation(t, usesDisk, lCpu, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newPcpuForth);
       if (v) return v;
     }
-    return updateForth(t.clone());
+    return priUpdateForth(t.clone(), t, inst, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newUcpuForth, newPcpuForth);
   }
   const newIMem = usesMemory(inst) ? t.iMem + inst.mem : t.iMem;
   const newFreeMem = unallocWithImem(t, newIMem);
@@ -460,7 +461,7 @@ export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node
   if (strict && lCpu >= 0 && lCpu < newPcpu) return "FailCPU";
   if (strict && rejectAddTags(t.pTags, inst.exclTags)) return "FailTags";
   if (strict) {
-    const v = forthViolation();
+    const v = priForthViolation(t, usesDisk, lCpu, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newPcpuForth);
     if (v) return v;
   }
   const n = t.clone();
@@ -477,7 +478,7 @@ export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node
   n.fSpindles = newFreeSp;
   n.locationScore = t.locationScore + inst.locationScore + dsrdLocScore(t, inst);
   n.instanceMap = addTags(t.instanceMap, locExclPairs(t, inst));
-  return updateForth(n);
+  return priUpdateForth(n, t, inst, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newUcpuForth, newPcpuForth);
 }
 
 export function addSec(t: Node, inst: Instance, pdx: number): OpResult<Node> {
@@ -485,6 +486,24 @@ export function addSec(t: Node, inst: Instance, pdx: number): OpResult<Node> {
 }
 export function addSecEx(force: boolean, t: Node, inst: Instance, pdx: number): OpResult<Node> {
   return addSecExEx(false, force, t, inst, pdx);
+}
+
+function secForthViolation(t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, secNeeded: number, oldMemForth: number): FailMode | null {
+  if (!hasSecondary(inst)) return "FailDisk";
+  if (newDskForth <= 0) return "FailDisk";
+  if (newDskForth < t.loDsk) return "FailDisk";
+  if (t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
+  if (newInstSpForth > t.hiSpindles) return "FailDisk";
+  if (secNeeded >= oldMemForth) return "FailMem";
+  return null;
+}
+function secUpdateForth(n: Node, t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number): Node {
+  n.fDskForth = newDskForth;
+  n.pDskForth = computeNewPDsk(t, newFreeSpForth, newDskForth);
+  n.utilLoadForth = [t.utilLoadForth[0], t.utilLoadForth[1], t.utilLoadForth[2] + inst.util[2], t.utilLoadForth[3]];
+  n.instSpindlesForth = newInstSpForth;
+  n.fSpindlesForth = newFreeSpForth;
+  return n;
 }
 
 export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number): OpResult<Node> {
@@ -495,29 +514,12 @@ export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: 
   const newDskForth = t.fDskForth - inst.dsk;
   const newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
   const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
-  const forthViolation = (): FailMode | null => {
-    if (!hasSecondary(inst)) return "FailDisk";
-    if (newDskForth <= 0) return "FailDisk";
-    if (newDskForth < t.loDsk) return "FailDisk";
-    if (t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
-    if (newInstSpForth > t.hiSpindles) return "FailDisk";
-    if (secNeeded >= oldMemForth) return "FailMem";
-    return null;
-  };
-  const updateForth = (n: Node): Node => {
-    n.fDskForth = newDskForth;
-    n.pDskForth = computeNewPDsk(t, newFreeSpForth, newDskForth);
-    n.utilLoadForth = [t.utilLoadForth[0], t.utilLoadForth[1], t.utilLoadForth[2] + inst.util[2], t.utilLoadForth[3]];
-    n.instSpindlesForth = newInstSpForth;
-    n.fSpindlesForth = newFreeSpForth;
-    return n;
-  };
   if (inst.forthcoming) {
     if (strict) {
-      const v = forthViolation();
+      const v = secForthViolation(t, inst, newDskForth, newFreeSpForth, newInstSpForth, secNeeded, oldMemForth);
       if (v) return v;
     }
-    return updateForth(t.clone());
+    return secUpdateForth(t.clone(), t, inst, newDskForth, newFreeSpForth, newInstSpForth);
   }
   const oldMem = unallocatedMem(t);
   const newDsk = t.fDsk - inst.dsk;
@@ -533,7 +535,7 @@ export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: 
   if (strict && secNeeded >= oldMem) return "FailMem";
   if (strict && newFailN1 && !t.failN1) return "FailMem";
   if (strict) {
-    const v = forthViolation();
+    const v = secForthViolation(t, inst, newDskForth, newFreeSpForth, newInstSpForth, secNeeded, oldMemForth);
     if (v) return v;
   }
   const n = t.clone();
@@ -549,7 +551,7 @@ export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: 
   n.utilLoad = [t.utilLoad[0], t.utilLoad[1], t.utilLoad[2] + inst.util[2], t.utilLoad[3]];
   n.instSpindles = newInstSp;
   n.fSpindles = newFreeSp;
-  return updateForth(n);
+  return secUpdateForth(n, t, inst, newDskForth, newFreeSpForth, newInstSpForth);
 }
 
 export function checkMigration(src: Node, tgt: Node): OpResult<true> {
