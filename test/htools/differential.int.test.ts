@@ -1,0 +1,72 @@
+// Differential test: our hbal / hail / hspace against Ganeti's own binaries
+// (Debian package `ganeti`, htools 3.0.2) on the testsuite corpus and on
+// small synthetic clusters from /work/shared/bench/htools/gen.py.  Outputs
+// must be identical (moves, scores, allocation choices, capacity counts).
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const REPO = resolve(import.meta.dirname, "../..");
+const DATA = execFileSync(join(REPO, "scripts/ensure-ganeti-testsuite.sh"), { encoding: "utf8" }).trim();
+const GEN = process.env.HTOOLS_GEN ?? "/work/shared/bench/htools/gen.py";
+const GANETI = { hbal: "/usr/bin/hbal", hspace: "/usr/bin/hspace", hail: "/usr/lib/ganeti/iallocators/hail" };
+
+function run(cmd: string, args: string[]): { out: string; code: number } {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { out: r.stdout, code: r.status ?? 128 };
+}
+function compare(tool: "hbal" | "hail" | "hspace", args: string[]): void {
+  const theirs = run(GANETI[tool], args);
+  const ours = run("node", [join(REPO, "server/bin", `${tool}.js`), ...args]);
+  expect(ours.code, `${tool} ${args.join(" ")}: exit code`).toBe(theirs.code);
+  expect(ours.out, `${tool} ${args.join(" ")}`).toBe(theirs.out);
+}
+
+let SYN = "";
+beforeAll(() => {
+  for (const b of Object.values(GANETI)) if (!existsSync(b)) throw new Error(`Ganeti's ${b} is required (apt-get install ganeti)`);
+  SYN = mkdtempSync(join(tmpdir(), "htools-diff-"));
+  const gen = (name: string, args: string[]): void => {
+    execFileSync("python3", [GEN, ...args, "--out", join(SYN, name)]);
+  };
+  gen("d8", ["--nodes", "8", "--instances", "40", "--seed", "11"]);
+  gen("d10f", ["--nodes", "10", "--instances", "50", "--groups", "2", "--hetero", "--excl-tags", "--locations", "--offline", "1", "--seed", "12"]);
+  gen("d12", ["--nodes", "12", "--instances", "60", "--seed", "13", "--imbalance", "1.0"]);
+}, 120_000);
+afterAll(() => {
+  if (SYN) rmSync(SYN, { recursive: true, force: true });
+});
+
+const dataFiles = readdirSync(DATA).filter((f) => f.endsWith(".data")).sort();
+const hailFiles = readdirSync(DATA).filter((f) => /^hail-.*\.json$/.test(f)).sort();
+
+describe("hbal vs Ganeti", () => {
+  for (const f of dataFiles)
+    it(f, () => {
+      compare("hbal", ["-t", join(DATA, f), "-C", "-G", "group-01"]);
+      compare("hbal", ["-t", join(DATA, f), "-C", "--evac-mode", "--ignore-dynu"]);
+    }, 120_000);
+  for (const [name, extra] of [["d8", []], ["d10f", ["-G", "group-01"]], ["d10f", ["-G", "group-02", "--exclusion-tags", "app"]], ["d12", []]] as const)
+    it(`synthetic ${name} ${extra.join(" ")}`, () => compare("hbal", ["-t", join(SYN, `${name}.data`), "-C", ...extra]), 120_000);
+});
+
+describe("hail vs Ganeti", () => {
+  for (const f of hailFiles) it(f, () => compare("hail", [join(DATA, f)]), 60_000);
+  for (const name of ["d8", "d10f", "d12"])
+    it(`synthetic ${name}`, () => {
+      for (const req of readdirSync(SYN).filter((x) => x.startsWith(`${name}.req-`))) compare("hail", [join(SYN, req)]);
+    }, 300_000);
+});
+
+describe("hspace vs Ganeti", () => {
+  for (const f of ["hspace-tiered.data", "hspace-tiered-dualspec.data", "hspace-tiered-exclusive.data", "hspace-tiered-mixed.data", "hspace-tiered-ipolicy.data", "hspace-tiered-resourcetypes.data", "hspace-tiered-vcpu.data", "hspace-groups-one.data", "hspace-existing.data", "hspace-bad-group.data"])
+    it(f, () => compare("hspace", ["-t", join(DATA, f), "--machine-readable"]), 120_000);
+  it("simulated cluster", () => compare("hspace", ["--simu", "p,4,8T,64g,16", "--machine-readable", "--disk-template", "drbd", "-l", "8"]), 60_000);
+  it("synthetic d8 / d12", () => {
+    compare("hspace", ["-t", join(SYN, "d8.data"), "--machine-readable", "--disk-template", "drbd", "--no-capacity-checks"]);
+    compare("hspace", ["-t", join(SYN, "d12.data"), "--disk-template", "plain"]);
+  }, 300_000);
+});
