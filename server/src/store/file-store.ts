@@ -3,7 +3,7 @@
 // either the old or the new value, never a torn one.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
+import { syncDir, writeFileAtomic } from "../lib/atomic-file.js";
 import { checkKey, type Store } from "./store.js";
 
 export class FileStore implements Store {
@@ -33,23 +33,8 @@ export class FileStore implements Store {
 
   async put(key: string, value: Buffer | string): Promise<void> {
     const target = this.file(key);
-    const dir = path.dirname(target);
-    await this.ensureDir(dir);
-    const tmp = path.join(dir, `.tmp-${path.basename(target)}-${randomBytes(6).toString("hex")}`);
-    const fh = await fs.open(tmp, "w", 0o600);
-    try {
-      await fh.writeFile(value);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await fs.rename(tmp, target);
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
-    await syncDir(dir);
+    await this.ensureDir(path.dirname(target));
+    await writeFileAtomic(target, value);
   }
 
   async delete(key: string): Promise<void> {
@@ -89,13 +74,4 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {}
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

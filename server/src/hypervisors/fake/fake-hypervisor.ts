@@ -11,7 +11,7 @@ import type { HvInstanceInfo, RpcInstance } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import type { ConsoleInfo, HostInfoSource, HvBlockDevice, HvNodeInfo, Hypervisor } from "../hypervisor.js";
 import { KeyedMutex } from "./keyed-mutex.js";
-import { readFileOrNull, removeFileDurable, writeFileAtomic } from "./state-file.js";
+import { readFileOrNull, removeFileDurable, writeFileAtomic } from "../../lib/atomic-file.js";
 
 /** Node-local runtime state of one fake instance (not a cluster shape). */
 const FakeInstanceStateSchema = z.object({

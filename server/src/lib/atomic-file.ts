@@ -1,10 +1,11 @@
-// Durable small files for node-side runtime state: write-temp, fsync, rename,
-// fsync-dir, so a kill -9 leaves the old or the new content, never a torn one.
+// Durable files (the master's store, node-side runtime state): write-temp,
+// fsync, rename, fsync-dir, so a kill -9 leaves the old or the new content,
+// never a torn one.
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.tmp-${path.basename(file)}-${randomBytes(6).toString("hex")}`);
@@ -44,7 +45,7 @@ export async function readFileOrNull(file: string): Promise<string | null> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   const fh = await fs.open(dir, "r");
   try {
     await fh.sync();
