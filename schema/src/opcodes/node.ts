@@ -3,7 +3,6 @@ import { z } from "zod";
 import {
   EvacuateModeSchema,
   JsonObjectSchema,
-  MigrationModeSchema,
   NonEmptyStringSchema,
   StorageTypeSchema,
 } from "../common.js";
@@ -12,6 +11,7 @@ import {
   defaultNameList,
   defaultTrue,
   defineOpcode,
+  migrationShape,
   diskState,
   hvState,
   ndparams,
@@ -34,12 +34,7 @@ export type OpNodeEvacuate = z.infer<typeof OpNodeEvacuateSchema>;
 
 export const OpNodeMigrateSchema = defineOpcode("OP_NODE_MIGRATE", {
   ...nodeRefShape(),
-  mode: optional(MigrationModeSchema),
-  live: optionalBool(),
-  target_node: optionalNonEmptyString(),
-  target_node_uuid: optionalNonEmptyString(),
-  allow_runtime_changes: defaultTrue(),
-  ignore_ipolicy: defaultFalse(),
+  ...migrationShape(),
   iallocator: optionalNonEmptyString(),
 });
 export type OpNodeMigrate = z.infer<typeof OpNodeMigrateSchema>;

@@ -9,6 +9,7 @@ import {
   DiskStateSchema,
   HvStateSchema,
   InstanceNameSchema,
+  MigrationModeSchema,
   IpolicyParamsSchema,
   JsonObjectSchema,
   NdParamsSchema,
@@ -67,6 +68,16 @@ export const instanceRefShape = () => ({
 export const nodeRefShape = () => ({
   node_name: NonEmptyStringSchema,
   node_uuid: optionalNonEmptyString(),
+});
+
+/** How a migration runs, shared by instance and node migrate (Ganeti's order). */
+export const migrationShape = () => ({
+  mode: optional(MigrationModeSchema),
+  live: optionalBool(),
+  target_node: optionalNonEmptyString(),
+  target_node_uuid: optionalNonEmptyString(),
+  allow_runtime_changes: defaultTrue(),
+  ignore_ipolicy: defaultFalse(),
 });
 
 /** Seconds to wait for a clean shutdown (NonNegative Int, default 120). */
