@@ -1,9 +1,8 @@
 // Shared command-line handling for hbal / hail / hspace: a getopt-style
 // parser with Ganeti's option names, backend selection and output helpers.
 import { hsFixed } from "../htools/format.js";
-import { readFileSync, writeFileSync } from "node:fs";
-import https from "node:https";
-import http from "node:http";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { HtoolsError, type DynUtil } from "../htools/types.js";
 import { parseText, serializeCluster } from "../htools/text.js";
 import { parseSimu } from "../htools/simu.js";
@@ -14,6 +13,8 @@ import { Node, availMem, unallocatedMem, iDsk } from "../htools/node.js";
 import { formatTable } from "../htools/metrics.js";
 import type { Instance } from "../htools/types.js";
 import { isRunning } from "../htools/instance.js";
+import { dataPaths } from "../master/paths.js";
+import { RapiClient, resolveCredentials, type RapiCredentials } from "./rapi-client.js";
 
 export const VERSION = "ganeti-ts htools 0.1.0 (compatible with Ganeti htools 3.0.2)";
 
@@ -100,7 +101,10 @@ export function parseArgs(argv: string[], specs: OptSpec[]): { opts: Opts; args:
 export const COMMON_OPTS: OptSpec[] = [
   { short: "t", long: ["text-data"], arg: "req", key: "dataFile", help: "the cluster data FILE (text backend)" },
   { short: "m", long: [], arg: "req", key: "master", help: "collect data from RAPI host ADDRESS (https://ADDRESS:5080, or file://DIR)" },
-  { short: "L", long: ["luxi"], arg: "opt", key: "luxi", help: "collect data from the local master daemon" },
+  { short: "L", long: ["luxi"], arg: "opt", key: "luxi", help: "collect data from the local master daemon (optional: its data dir, control socket or RAPI URL)" },
+  { long: ["rapi-user"], arg: "req", key: "rapiUser", help: "RAPI user (default $GANETI_RAPI_USER)" },
+  { long: ["rapi-password-file"], arg: "req", key: "rapiPasswordFile", help: "file holding the RAPI password (default $GANETI_RAPI_PASSWORD)" },
+  { long: ["rapi-ca"], arg: "req", key: "rapiCa", help: "verify the RAPI certificate against this PEM file (default $GANETI_RAPI_CA; else unverified)" },
   { short: "I", long: ["ialloc-src"], arg: "req", key: "iallocSrc", help: "use an iallocator request FILE as cluster data" },
   { long: ["simulate"], arg: "req", key: "simu", multi: true, help: "simulate an empty cluster: POLICY,NODES,DISK,MEM,CPU[,SPINDLES]" },
   { short: "v", long: ["verbose"], arg: "none", key: "verbose", multi: true, help: "increase verbosity" },
@@ -151,38 +155,78 @@ export function parseUtilFile(text: string): Array<[string, DynUtil]> {
   return out;
 }
 
-function fetchUrl(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const mod = url.startsWith("https:") ? https : http;
-    const req = mod.get(url, { rejectUnauthorized: false, timeout: 60_000 } as https.RequestOptions, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const body = Buffer.concat(chunks).toString("utf8");
-        if ((res.statusCode ?? 0) >= 400) reject(new HtoolsError(`RAPI error for '${url}': HTTP ${res.statusCode}`, "ERAPI"));
-        else resolve(body);
-      });
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new HtoolsError(`Timeout for '${url}'`, "ERAPI")));
-    req.on("error", (e) => reject(new HtoolsError(`Curl error for '${url}', error ${e.message}`, "ERAPI")));
+/** The RAPI credentials of the command line (flags, else environment). */
+export function rapiCredentials(o: Opts): RapiCredentials {
+  return resolveCredentials({
+    ...(typeof o.rapiUser === "string" ? { user: o.rapiUser } : {}),
+    ...(typeof o.rapiPasswordFile === "string" ? { passwordFile: o.rapiPasswordFile } : {}),
+    ...(typeof o.rapiCa === "string" ? { caFile: o.rapiCa } : {}),
   });
 }
 
-export async function loadRapi(master: string): Promise<ClusterData> {
+export async function loadRapi(master: string, creds: RapiCredentials = {}): Promise<ClusterData> {
   if (master.startsWith("file://")) {
     const dir = master.slice(7);
     const rd = (f: string): string => readFileSync(`${dir}/${f}`, "utf8");
     return parseRapi({ groups: rd("groups.json"), nodes: rd("nodes.json"), instances: rd("instances.json"), info: rd("info.json") });
   }
-  const base = /^https?:\/\//.test(master) ? master.replace(/\/$/, "") : master.includes(":") ? `https://${master}` : `https://${master}:5080`;
-  const [groups, nodes, instances, info] = [
-    await fetchUrl(`${base}/2/groups?bulk=1`),
-    await fetchUrl(`${base}/2/nodes?bulk=1`),
-    await fetchUrl(`${base}/2/instances?bulk=1`),
-    await fetchUrl(`${base}/2/info`),
-  ];
-  return parseRapi({ groups, nodes, instances, info });
+  const client = new RapiClient(master, creds);
+  try {
+    const [groups, nodes, instances, info] = [
+      await client.request("GET", "/2/groups?bulk=1"),
+      await client.request("GET", "/2/nodes?bulk=1"),
+      await client.request("GET", "/2/instances?bulk=1"),
+      await client.request("GET", "/2/info"),
+    ];
+    return parseRapi({ groups, nodes, instances, info });
+  } finally {
+    client.close();
+  }
+}
+
+/** The local master of -L: where to read the cluster (RAPI) and submit jobs (control socket). */
+export interface LocalMaster {
+  rapi: string;
+  /** The master's control socket (ganeti-ts' LUXI), when known. */
+  socket: string | null;
+}
+
+export const DEFAULT_LOCAL_RAPI = "https://127.0.0.1:5080";
+
+/**
+ * -L[ARG]: ARG may be a RAPI URL, the master's data directory or its control
+ * socket; without ARG, $GANETI_DATA_DIR if set. ganeti-ts serves the cluster
+ * data over the RAPI only, so reads go to the RAPI the master's runtime file
+ * names (https://127.0.0.1:5080 if there is none).
+ */
+export function resolveLocalMaster(arg: string | true, env: NodeJS.ProcessEnv = process.env): LocalMaster {
+  if (typeof arg === "string" && /^https?:\/\//.test(arg)) return { rapi: arg, socket: null };
+  let dir: string | undefined;
+  let socket: string | null = null;
+  if (typeof arg === "string") {
+    let isDir = false;
+    try {
+      isDir = statSync(arg).isDirectory();
+    } catch {
+      // a socket path that does not exist yet is still the socket the user meant
+    }
+    if (isDir) dir = arg;
+    else {
+      socket = arg;
+      dir = path.dirname(arg);
+    }
+  } else if (env["GANETI_DATA_DIR"]) dir = env["GANETI_DATA_DIR"];
+  if (dir === undefined) return { rapi: DEFAULT_LOCAL_RAPI, socket: null };
+  const paths = dataPaths(dir);
+  let rapi = DEFAULT_LOCAL_RAPI;
+  try {
+    // Written by the master at start-up (launcher.ts runtimePath): the RAPI it really listens on.
+    const rt = JSON.parse(readFileSync(path.join(paths.root, "master.runtime.json"), "utf8")) as { rapiUrl?: unknown };
+    if (typeof rt.rapiUrl === "string") rapi = rt.rapiUrl;
+  } catch {
+    // no runtime file (not a master's data dir, or not running): the default address
+  }
+  return { rapi, socket: socket ?? paths.controlSocket };
 }
 
 /** Ganeti's loadExternalData: pick the backend, merge, fix memory stats. */
@@ -211,10 +255,10 @@ export async function loadExternalData(o: Opts, lo: LoadOptions = {}): Promise<{
   }
   async function loadBackend(): Promise<ClusterData> {
     let cd: ClusterData;
-    if (master !== undefined) cd = await loadRapi(master);
+    if (master !== undefined) cd = await loadRapi(master, rapiCredentials(o));
     else if (luxi !== undefined) {
-      // No LUXI socket in ganeti-ts: the local master's RAPI serves the same data.
-      cd = await loadRapi(typeof luxi === "string" ? luxi : "https://127.0.0.1:5080");
+      // ganeti-ts' control socket only runs jobs: the local master's RAPI serves the data.
+      cd = await loadRapi(resolveLocalMaster(luxi as string | true).rapi, rapiCredentials(o));
     } else if (simu && simu.length > 0) cd = parseSimu([...simu].reverse()); // GetOpt accumulates by prepending
     else if (file !== undefined) cd = parseText(readFileSync(file, "utf8"));
     else if (ialloc !== undefined) cd = parseRequest(readFileSync(ialloc, "utf8"), 0).cluster;

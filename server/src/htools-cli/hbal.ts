@@ -1,7 +1,9 @@
 // hbal: cluster balancer (command-line front end of htools/balance.ts).
 import { hsFixed } from "../htools/format.js";
 import { writeFileSync } from "node:fs";
-import { showWarnings, COMMON_OPTS, type OptSpec, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, printInsts, nodeFieldsOpt } from "./common.js";
+import { showWarnings, COMMON_OPTS, type OptSpec, type Opts, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, printInsts, nodeFieldsOpt, rapiCredentials, resolveLocalMaster } from "./common.js";
+import { execJobSets, movesToExec, LuxiJobs, RapiJobs, type JobBackend } from "./exec.js";
+import { RapiClient } from "./rapi-client.js";
 import { HtoolsError } from "../htools/types.js";
 import { setNodeStatus, splitCluster, commonSuffix, instanceGroupOk } from "../htools/loader.js";
 import { balanceGroup, splitJobs, formatCmds, type MoveStep } from "../htools/balance.js";
@@ -29,7 +31,7 @@ const SPECS: OptSpec[] = [
   { short: "e", long: ["min-score"], arg: "req", key: "minScore", help: "stop below this score (default 1e-9)" },
   { short: "C", long: ["print-commands"], arg: "opt", key: "printCmds", help: "print the gnt-instance commands (or write them to FILE)" },
   { long: ["print-moves"], arg: "none", key: "printMoves", help: "(moves are always printed)" },
-  { short: "X", long: ["exec"], arg: "none", key: "exec", help: "execute the moves (LUXI only)" },
+  { short: "X", long: ["exec"], arg: "none", key: "exec", help: "execute the moves (through the master's control socket with -L, through the RAPI with -m)" },
   { long: ["evac-mode"], arg: "none", key: "evacMode", help: "only move instances away from offline nodes" },
   { long: ["restricted-migration"], arg: "none", key: "restrictedMigration", help: "do not migrate instances off non-offline primaries" },
   { long: ["no-disk-moves"], arg: "none", key: "noDiskMoves", help: "do not move disks (failovers only)" },
@@ -57,6 +59,8 @@ async function main(): Promise<number> {
   if (args.length > 0) throw new HtoolsError("This program doesn't take any arguments.");
   if (typeof o.prio === "string" && !["low", "normal", "high"].includes(o.prio)) throw new HtoolsError(`Unknown priority '${o.prio}'`);
   const verbose = verbosity(o);
+  // Where -X would send the jobs; checked before the (possibly long) computation.
+  const jobs = o.exec ? execBackend(o) : null;
   const { cd, warnings } = await loadExternalData(o, { exclusionTags: list(o.exTags), excludeInstances: list(o.exInsts), selectInstances: list(o.selInsts) });
   if (verbose > 0) showWarnings(warnings);
   if (verbose > 1) {
@@ -159,10 +163,37 @@ async function main(): Promise<number> {
       out(`  ${String(m.step).padStart(3)}. ${m.instName.padEnd(imlen)} ${ostr.padEnd(pmlen)} => ${nstr.padEnd(pmlen)} ${hsFixed(m.score, 8).padStart(12)} a=${m.code}\n`);
     },
   );
-  return finish(o, cd, res, verbose, nl, gNodes, minScore);
+  return finish(o, cd, res, verbose, nl, gNodes, minScore, jobs);
 }
 
-function finish(o: ReturnType<typeof parseArgs>["opts"], cd: Awaited<ReturnType<typeof loadExternalData>>["cd"], res: ReturnType<typeof balanceGroup>, verbose: number, nl: ReturnType<typeof Array.prototype.slice>, gNodes: number[], minScore: number): number {
+/**
+ * The job backend of -X: -m HOST (not file://) runs the jobs through the
+ * RAPI and needs write credentials; -L through the master's control socket.
+ * null for the other backends, which cannot execute (Ganeti's error comes
+ * after the computation, as in Ganeti).
+ */
+function execBackend(o: Opts): (() => JobBackend) | null {
+  const ann = { ...(typeof o.prio === "string" ? { priority: o.prio } : {}), ...(typeof o.reason === "string" ? { reason: o.reason } : {}) };
+  const master = o.master as string | undefined;
+  if (master !== undefined && !master.startsWith("file://")) {
+    const creds = rapiCredentials(o);
+    if (creds.user === undefined || creds.password === undefined) {
+      throw new HtoolsError("hbal: executing the moves through the RAPI needs write credentials: --rapi-user and --rapi-password-file (or GANETI_RAPI_USER and GANETI_RAPI_PASSWORD)", "EUSAGE");
+    }
+    return () => new RapiJobs(new RapiClient(master, creds), ann);
+  }
+  if (o.luxi !== undefined) {
+    const local = resolveLocalMaster(o.luxi as string | true);
+    if (local.socket === null) {
+      throw new HtoolsError("hbal: -L -X needs the master's control socket: give -L the master's data directory or socket, or set GANETI_DATA_DIR", "EUSAGE");
+    }
+    const socket = local.socket;
+    return () => new LuxiJobs(socket, ann);
+  }
+  return null;
+}
+
+async function finish(o: ReturnType<typeof parseArgs>["opts"], cd: Awaited<ReturnType<typeof loadExternalData>>["cd"], res: ReturnType<typeof balanceGroup>, verbose: number, nl: ReturnType<typeof Array.prototype.slice>, gNodes: number[], minScore: number, jobs: (() => JobBackend) | null): Promise<number> {
   void nl;
   const finNodes = gNodes.map((i) => res.nodes[i]!);
   if (res.moves.length === 0) out("No solution found\n");
@@ -192,9 +223,34 @@ function finish(o: ReturnType<typeof parseArgs>["opts"], cd: Awaited<ReturnType<
     const fin = totalResources(finNodes);
     out(`Original: mem=${ini.fmem} disk=${ini.fdsk}\nFinal:    mem=${fin.fmem} disk=${fin.fdsk}\n`);
   }
-  if (o.exec && res.moves.length > 0) throw new HtoolsError("hbal: Execution of commands possible only on LUXI");
+  if (o.exec && res.moves.length > 0) {
+    if (!jobs) throw new HtoolsError("hbal: Execution of commands possible only on LUXI");
+    await runJobs(jobs(), movesToExec(sets, res.nodes, res.instances), verbose);
+  }
   void minScore;
   return 0;
+}
+
+/** -X: run the jobsets; the first SIGINT/SIGTERM stops after the current jobset, the second at once. */
+async function runJobs(be: JobBackend, sets: ReturnType<typeof movesToExec>, verbose: number): Promise<void> {
+  let cancel = 0;
+  const onSignal = (): void => {
+    cancel++;
+    if (cancel === 1) out("Cancel request registered, will exit at the end of the current job set...\n");
+    else {
+      out("Double cancel request, exiting now...\n");
+      process.exit(2);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await execJobSets(sets, be, { out, err, verbose, cancelled: () => cancel > 0 });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    be.close();
+  }
 }
 
 /** Serialisation needs instance node references to resolve within the saved subset. */
