@@ -1,0 +1,197 @@
+// hbal/hspace -m against a live ganeti-ts cluster (three node daemons on
+// 127.0.0.11-13, the master's RAPI over HTTPS with its self-signed
+// certificate): the cluster the tools load is the one the RAPI shows, and
+// with every instance on one node hbal proposes moves off it.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GanetiClient } from "@ganeti-ts/sdk";
+import { parseText } from "@ganeti-ts/server/htools/text";
+import { REPO, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+
+const BIN = path.join(REPO, "server", "bin");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run one of our htools CLIs; never rejects on a non-zero exit. */
+function tool(name: "hbal" | "hspace", args: string[], env: Record<string, string> = {}): Promise<Run> {
+  // No RAPI settings leak in from the caller's environment: each test says what it passes.
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GANETI_"))) as Record<string, string>;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(BIN, `${name}.js`), ...args], { env: { ...base, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let c: LocalCluster;
+let client: GanetiClient;
+let hostPort: string;
+const tmp = mkdtempSync(path.join(tmpdir(), "gts-htools-live-"));
+
+// sharedfile instances can move anywhere (hbal's "fa:" moves); diskless ones
+// have no mirroring, so hbal leaves them where they are.
+const INSTANCES = [
+  { name: "sf1.example.com", template: "sharedfile", memory: 1024 },
+  { name: "sf2.example.com", template: "sharedfile", memory: 1024 },
+  { name: "sf3.example.com", template: "sharedfile", memory: 512 },
+  { name: "dl1.example.com", template: "diskless", memory: 2048 },
+  { name: "down1.example.com", template: "sharedfile", memory: 512, stopped: true },
+];
+
+beforeAll(async () => {
+  c = await startLocalCluster({ nodes: 3 });
+  hostPort = `${c.host}:${c.port}`;
+  client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
+  for (const i of INSTANCES) {
+    await client.instances
+      .create({
+        mode: "create",
+        instance_name: i.name,
+        disk_template: i.template as "sharedfile" | "diskless",
+        disks: i.template === "diskless" ? [] : [{ size: 1024 }],
+        nics: [{}],
+        os_type: "noop",
+        pnode: c.nodes[0]!,
+        hypervisor: "fake",
+        beparams: { memory: i.memory, vcpus: 1 },
+        name_check: false,
+        ip_check: false,
+        start: !i.stopped,
+      })
+      .wait();
+  }
+}, 240_000);
+
+afterAll(async () => {
+  client?.close();
+  await c?.destroy();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("hbal -m HOST:PORT on a live cluster", () => {
+  it("loads the nodes and instances the RAPI reports", async () => {
+    const save = path.join(tmp, "state");
+    const r = await tool("hbal", ["-m", hostPort, "-S", save]);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Loaded 3 nodes, ${INSTANCES.length} instances\n`);
+    expect(r.stdout).toContain("Selected node group: default\n");
+
+    // -S writes the state hbal loaded, in Ganeti's text format.
+    const loaded = parseText(readFileSync(`${save}.original`, "utf8"));
+    const nodes = await client.nodes.list({ bulk: true });
+    const insts = await client.instances.list({ bulk: true });
+    const info = await client.cluster.info();
+    expect(loaded.groups.map((g) => g.name)).toEqual(["default"]);
+    expect(loaded.nodes.map((n) => n.name).sort()).toEqual(nodes.map((n) => n.name).sort());
+    for (const n of nodes) {
+      const l = loaded.nodes.find((x) => x.name === n.name)!;
+      // Static sizes match exactly; free memory and disk move with the host.
+      expect({ tMem: l.tMem, tDsk: l.tDsk, tCpu: l.tCpu, offline: l.offline, master: n.name === info.master }).toEqual({
+        tMem: n.mtotal,
+        tDsk: n.dtotal,
+        tCpu: n.ctotal,
+        offline: false,
+        master: l.isMaster,
+      });
+      expect(l.fMem).toBeGreaterThan(0);
+      expect(l.fMem).toBeLessThanOrEqual(l.tMem);
+      expect(l.fDsk).toBeGreaterThan(0);
+      expect(l.fDsk).toBeLessThanOrEqual(l.tDsk);
+    }
+    expect(loaded.instances.map((i) => i.name).sort()).toEqual(insts.map((i) => i.name).sort());
+    for (const i of insts) {
+      const l = loaded.instances.find((x) => x.name === i.name)!;
+      const want = INSTANCES.find((x) => x.name === i.name)!;
+      expect({
+        pnode: loaded.nodes[l.pNode]!.name,
+        secondary: l.sNode,
+        mem: l.mem,
+        vcpus: l.vcpus,
+        dsk: l.dsk,
+        template: l.diskTemplate,
+        status: l.runSt,
+      }).toEqual({
+        pnode: i.pnode,
+        secondary: -1,
+        mem: want.memory,
+        vcpus: 1,
+        dsk: i.disk_usage,
+        template: i.disk_template,
+        status: want.stopped ? "ADMIN_down" : "running",
+      });
+    }
+  });
+
+  it("scores the lopsided cluster and moves the shared-storage instances off node 1", async () => {
+    const r = await tool("hbal", ["-m", hostPort, "-C"]);
+    expect(r.code).toBe(0);
+    const initial = Number(/^Initial score: (\S+)$/m.exec(r.stdout)?.[1]);
+    expect(Number.isFinite(initial)).toBe(true);
+    expect(initial).toBeGreaterThan(1);
+    const moves = [...r.stdout.matchAll(/^\s+\d+\. (\S+)\s+(\S+)\s+=> (\S+)\s+(\S+) a=(\S+)$/gm)];
+    expect(moves.length).toBeGreaterThan(0);
+    for (const [, inst, from, to, , code] of moves) {
+      // Names are shown without the common ".example.com" suffix, as Ganeti does.
+      expect(inst).toMatch(/^(sf\d|down1)$/);
+      expect(from).toBe("node1");
+      expect(to).not.toBe("node1");
+      expect(code).toBe(`fa:${to}`);
+    }
+    const improved = /^Cluster score improved from (\S+) to (\S+)$/m.exec(r.stdout);
+    expect(Number(improved?.[2])).toBeLessThan(initial);
+    // The commands: live migration for running instances, failover for the stopped one.
+    expect(r.stdout).toMatch(/gnt-instance migrate -f -n node[23] sf\d/);
+    if (moves.some((m) => m[1] === "down1")) expect(r.stdout).toMatch(/gnt-instance failover -f -n node[23] down1/);
+  });
+
+  it("verifies the certificate when given the RAPI's CA, and fails on a wrong one", async () => {
+    const good = await tool("hbal", ["-m", hostPort], { GANETI_RAPI_CA: c.caFile });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain("Loaded 3 nodes");
+    // server.pem is the cluster (node daemon) certificate, not the RAPI's.
+    const bad = await tool("hbal", ["-m", hostPort, "--rapi-ca", path.join(c.dataDir, "server.pem")]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/failed to load data, aborting: .*certificate/);
+  });
+
+  it("reports an unreachable RAPI as a load error", async () => {
+    // The RAPI port on another loopback address: nothing listens there.
+    const r = await tool("hbal", ["-m", `127.0.0.2:${c.port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: failed to load data, aborting: /m);
+  });
+
+  it("-L with the master's data directory reads the same cluster", async () => {
+    const r = await tool("hbal", [`-L${c.dataDir}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Loaded 3 nodes, ${INSTANCES.length} instances\n`);
+    const viaEnv = await tool("hbal", ["-L"], { GANETI_DATA_DIR: c.dataDir });
+    expect(viaEnv.code).toBe(0);
+    // (Not the whole output: the nodes' free memory is the host's, and moves a little between runs.)
+    expect(viaEnv.stdout).toContain(`Loaded 3 nodes, ${INSTANCES.length} instances\n`);
+  });
+});
+
+describe("hspace -m HOST:PORT on a live cluster", () => {
+  it("counts the nodes and instances the RAPI reports", async () => {
+    const r = await tool("hspace", ["-m", hostPort, "--machine-readable"]);
+    expect(r.code).toBe(0);
+    const kv = Object.fromEntries([...r.stdout.matchAll(/^(HTS_\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const nodes = await client.nodes.list({ bulk: true });
+    expect(kv["HTS_CLUSTER_NODES"]).toBe("3");
+    expect(kv["HTS_INI_INST_CNT"]).toBe(String(INSTANCES.length));
+    expect(Number(kv["HTS_CLUSTER_MEM"])).toBe(nodes.reduce((s, n) => s + Number(n.mtotal), 0));
+    expect(Number(kv["HTS_CLUSTER_CPU"])).toBe(nodes.reduce((s, n) => s + Number(n.ctotal), 0));
+    expect(Number(kv["HTS_INI_SCORE"])).toBeGreaterThan(0);
+    expect(kv["HTS_OK"]).toBe("1");
+  });
+});
