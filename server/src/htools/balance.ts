@@ -10,6 +10,7 @@
 import type { Instance } from "./types.js";
 import { isFail } from "./types.js";
 import { Node, removePri } from "./node.js";
+import { ProbeSearch, targetKinds } from "./balance-probe.js";
 import { mirrorType, allNodes, isRunning } from "./instance.js";
 import { applyMove, moveCode, moveCommands, type IMove, type MoveResult } from "./moves.js";
 import { ScoreState, compCV, optimalCVScore } from "./metrics.js";
@@ -75,9 +76,32 @@ const TOL_REL = 1e-11;
 
 interface Cand {
   approx: number;
+  /** position in Ganeti's enumeration order (ties go to the earliest) */
+  rank: number;
   inst: number;
   move: IMove;
-  res: MoveResult;
+  /** the reference result; computed lazily for fast-path candidates */
+  res: MoveResult | null;
+}
+
+/** The candidates within TOL of the best approximate score, in enumeration order. */
+class CandSet {
+  best = Infinity;
+  cands: Cand[] = [];
+  limit(): number {
+    return this.best + TOL_ABS + TOL_REL * Math.abs(this.best);
+  }
+  offer(approx: number, inst: number, move: IMove, rank: number, res: MoveResult | null = null): void {
+    if (approx > this.limit()) return;
+    if (approx < this.best) {
+      this.best = approx;
+      if (this.cands.length > 64) {
+        const l2 = this.limit();
+        this.cands = this.cands.filter((c) => c.approx <= l2);
+      }
+    }
+    this.cands.push({ approx, rank, inst, move, res });
+  }
 }
 
 /**
@@ -112,6 +136,8 @@ export function balanceGroup(
   let curCv = iniCv;
   const moves: MoveStep[] = [];
   const st = new ScoreState(nodes, members);
+  // The probe path (probe.ts) leaves out the location-exclusion statistic.
+  const search = members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length);
 
   while ((maxLen < 0 || moves.length < maxLen) && curCv > optCv + minScore) {
     const online = members.filter((i) => !nodes[i]!.offline);
@@ -121,65 +147,52 @@ export function balanceGroup(
     if (opts.evacMode) victims = victims.filter((i) => allNodes(i).some((n) => offlineSet.has(n)));
     victims = victims.filter((i) => i.movable && i.autoBalance);
 
-    let best = Infinity;
-    let cands: Cand[] = [];
+    const cs = new CandSet();
+    let seq = 0;
     const consider = (inst: Instance, mv: IMove): void => {
+      const rank = seq++;
       const r = applyMove(force, nodes, inst, mv);
       if (isFail(r)) return;
       const olds = r.changed.map((n) => nodes[n.idx]!);
-      const approx = st.evaluate(olds, r.changed);
-      const lim = best + TOL_ABS + TOL_REL * Math.abs(best);
-      if (approx > lim) return;
-      if (approx < best) {
-        best = approx;
-        if (cands.length > 64) {
-          const l2 = best + TOL_ABS + TOL_REL * Math.abs(best);
-          cands = cands.filter((c) => c.approx <= l2);
-        }
-      }
-      cands.push({ approx, inst: inst.idx, move: mv, res: r });
+      cs.offer(st.evaluate(olds, r.changed), inst.idx, mv, rank, r);
     };
 
-    for (const inst of victims) {
-      const mt = mirrorType(inst.diskTemplate);
-      const useSec = onlineSet.has(inst.sNode) && instMoves;
-      if (mt === "internal" && useSec) consider(inst, { kind: "Failover" });
-      const primDrained = nodes[inst.pNode]!.offline;
-      for (const t of online) {
-        if (t === inst.pNode || t === inst.sNode) continue;
-        if (mt === "none") break;
-        if (mt === "external") {
-          if (!instMoves) break;
-          consider(inst, { kind: "FailoverToAny", node: t });
-          continue;
-        }
-        if (!diskMoves) break;
-        if (!instMoves) {
-          consider(inst, { kind: "ReplaceSecondary", node: t });
-        } else if (restMig && !primDrained) {
-          consider(inst, { kind: "ReplaceSecondary", node: t });
-        } else if (useSec && !restMig) {
-          consider(inst, { kind: "ReplaceSecondary", node: t });
-          consider(inst, { kind: "ReplaceAndFailover", node: t });
-          consider(inst, { kind: "ReplacePrimary", node: t });
-          consider(inst, { kind: "FailoverAndReplace", node: t });
-        } else if (useSec && restMig) {
-          consider(inst, { kind: "ReplaceSecondary", node: t });
-          consider(inst, { kind: "ReplaceAndFailover", node: t });
-          consider(inst, { kind: "FailoverAndReplace", node: t });
-        } else {
-          consider(inst, { kind: "ReplaceSecondary", node: t });
-          consider(inst, { kind: "ReplaceAndFailover", node: t });
+    if (search)
+      search.round({ force, diskMoves, instMoves, restMig }, nodes, st, victims, online, onlineSet, cs, (inst, rank) => {
+        const fp = search.failoverPart(nodes, inst, force);
+        if (!fp.dead) cs.offer(search.scoreFixed(st, fp), inst.idx, { kind: "Failover" }, rank);
+      });
+    else
+      for (const inst of victims) {
+        const mt = mirrorType(inst.diskTemplate);
+        const useSec = onlineSet.has(inst.sNode) && instMoves;
+        if (mt === "internal" && useSec) consider(inst, { kind: "Failover" });
+        const primDrained = nodes[inst.pNode]!.offline;
+        for (const t of online) {
+          if (t === inst.pNode || t === inst.sNode) continue;
+          if (mt === "none") break;
+          if (mt === "external") {
+            if (!instMoves) break;
+            consider(inst, { kind: "FailoverToAny", node: t });
+            continue;
+          }
+          if (!diskMoves) break;
+          for (const kind of targetKinds(instMoves, restMig, primDrained, useSec)) consider(inst, { kind, node: t });
         }
       }
-    }
+    const cands = cs.cands.sort((a, b) => a.rank - b.rank);
     if (cands.length === 0) break;
     // Exact re-check of the near-best candidates, in enumeration order.
-    const lim = best + TOL_ABS + TOL_REL * Math.abs(best);
+    const lim = cs.limit();
     let chosen: Cand | null = null;
     let chosenCv = curCv;
     for (const c of cands) {
       if (c.approx > lim) continue;
+      if (c.res === null) {
+        const r = applyMove(force, nodes, insts[c.inst]!, c.move);
+        if (isFail(r)) throw new Error(`hbal: fast path accepted a move the reference rejects (${r})`);
+        c.res = r;
+      }
       const saved = c.res.changed.map((n) => nodes[n.idx]!);
       for (const n of c.res.changed) nodes[n.idx] = n;
       const cv = compCV(groupList());
@@ -195,14 +208,16 @@ export function balanceGroup(
     const oldInst = insts[chosen.inst]!;
     const oldP = oldInst.pNode;
     const oldS = oldInst.sNode;
-    for (const n of chosen.res.changed) {
+    for (const n of chosen.res!.changed) {
       nodes[n.idx] = n;
       st.commit(n.idx, n);
     }
+    search?.committed(chosen.res!.changed.map((n) => n.idx));
     st.rebuild();
-    insts[chosen.inst] = chosen.res.inst;
+    insts[chosen.inst] = chosen.res!.inst;
     curCv = chosenCv;
-    const pl: Placement = { inst: chosen.inst, pdx: chosen.res.pdx, sdx: chosen.res.sdx, move: chosen.move, score: chosenCv };
+    const res = chosen.res!;
+    const pl: Placement = { inst: chosen.inst, pdx: res.pdx, sdx: res.sdx, move: chosen.move, score: chosenCv };
     const npri = nodes[pl.pdx]!.alias;
     const nsec = pl.sdx >= 0 ? nodes[pl.sdx]!.alias : null;
     const step: MoveStep = {
@@ -220,6 +235,7 @@ export function balanceGroup(
     moves.push(step);
     onMove?.(step);
   }
+  if (search && process.env["HTOOLS_STATS"]) process.stderr.write(`htools: ${JSON.stringify(search.stats)}\n`);
   return { initialScore: iniCv, optimalScore: optCv, finalScore: curCv, moves, nodes, instances: insts };
 }
 
@@ -255,3 +271,4 @@ export function formatCmds(sets: MoveStep[][]): string {
 }
 
 export { removePri };
+

@@ -36,6 +36,8 @@ export const KIND = [0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 1]
 export const ONLINE = [true, true, true, true, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 export const NCOMP = 20;
 const MAPIDX = 18;
+const ONLINE_STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
+const SUM_KIND = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
 
 /** Per-node component values (index 18, the map statistic, is unused here). */
 export function nodeValues(n: Node, out: Float64Array): void {
@@ -333,6 +335,99 @@ export class ScoreState {
       r += WEIGHTS[k]! * v;
     }
     return r;
+  }
+
+  // ---- vector path (probe.ts): callers pass component values, not Nodes ----
+
+  private fixScratch = new Float64Array(3 * NCOMP);
+
+  /** The sum components (and the unchanged map statistic) with the change `fix`. */
+  sumTerms(fix: Float64Array): number {
+    let r = 0;
+    for (let q = 0; q < SUM_KIND.length; q++) {
+      const k = SUM_KIND[q]!;
+      r += WEIGHTS[k]! * (this.sum[k]! + fix[2 * NCOMP + k]!);
+    }
+    return r + WEIGHTS[MAPIDX]! * (this.mapSum - this.mapKeys.size);
+  }
+
+  /** Approximate score with only the change `fix` (no target node). */
+  scoreFix(fix: Float64Array): number {
+    let r = 0;
+    for (let q = 0; q < ONLINE_STD.length; q++) {
+      const k = ONLINE_STD[q]!;
+      const n = this.cnt[k]!;
+      const m1 = (this.s1[k]! + fix[k]!) / n;
+      const var_ = (this.s2[k]! + fix[NCOMP + k]!) / n - m1 * m1;
+      r += WEIGHTS[k]! * Math.sqrt(var_ > 0 ? var_ : 0);
+    }
+    return r + this.sumTerms(fix);
+  }
+
+  /** Zero a delta accumulator (d1 | d2 | ds, NCOMP each). */
+  static newDelta(): Float64Array {
+    return new Float64Array(3 * NCOMP);
+  }
+
+  /** Add to `acc` the change of node i from its committed values to `v`. */
+  accumulate(i: number, v: Float64Array, acc: Float64Array): void {
+    const a = this.vals[i]!;
+    const off = this.nodes[i]!.offline;
+    for (let k = 0; k < NCOMP; k++) {
+      if (ONLINE[k] === off) continue;
+      if (KIND[k] === 0) {
+        const c = this.shift[k]!;
+        const x = a[k]! - c;
+        const y = v[k]! - c;
+        acc[k] = acc[k]! + (y - x);
+        acc[NCOMP + k] = acc[NCOMP + k]! + (y * y - x * x);
+      } else if (KIND[k] === 1) acc[2 * NCOMP + k] = acc[2 * NCOMP + k]! + (v[k]! - a[k]!);
+    }
+  }
+
+  /**
+   * Approximate score with the fixed change `fix` plus online node i going to
+   * `v` (and, if j >= 0, online node j going to `w`).  The map statistic is
+   * taken as unchanged: callers use this only when no node has location tags.
+   */
+  scoreWith(fix: Float64Array, i: number, v: Float64Array, j: number, w: Float64Array | null): number {
+    if (j >= 0 && this.nodes[j]!.offline) {
+      const tmp = this.fixScratch;
+      tmp.set(fix);
+      this.accumulate(j, w!, tmp);
+      return this.scoreWith(tmp, i, v, -1, null);
+    }
+    const a = this.vals[i]!;
+    const b = j >= 0 ? this.vals[j]! : null;
+    let r = 0;
+    for (let q = 0; q < ONLINE_STD.length; q++) {
+      const k = ONLINE_STD[q]!;
+      const c = this.shift[k]!;
+      const x = a[k]! - c;
+      const y = v[k]! - c;
+      let d1 = fix[k]! + (y - x);
+      let d2 = fix[NCOMP + k]! + (y * y - x * x);
+      if (b !== null) {
+        const x2 = b[k]! - c;
+        const y2 = w![k]! - c;
+        d1 += y2 - x2;
+        d2 += y2 * y2 - x2 * x2;
+      }
+      const n = this.cnt[k]!;
+      const m1 = (this.s1[k]! + d1) / n;
+      const var_ = (this.s2[k]! + d2) / n - m1 * m1;
+      r += WEIGHTS[k]! * Math.sqrt(var_ > 0 ? var_ : 0);
+    }
+    for (let q = 0; q < SUM_KIND.length; q++) {
+      const k = SUM_KIND[q]!;
+      let s = this.sum[k]! + fix[2 * NCOMP + k]!;
+      if (ONLINE[k]) {
+        s += v[k]! - a[k]!;
+        if (b !== null) s += w![k]! - b[k]!;
+      }
+      r += WEIGHTS[k]! * s;
+    }
+    return r + WEIGHTS[MAPIDX]! * (this.mapSum - this.mapKeys.size);
   }
 
   private mapValueWith(olds: readonly Node[], news: readonly Node[]): number {
