@@ -204,7 +204,8 @@ export class ProbeSearch {
   private boundsOk = false;
   private readonly fixBuf = ScoreState.newDelta();
 
-  constructor(nodeCount: number) {
+  /** verify: visit every pair (no pruning) and count bounds above a candidate's score */
+  constructor(nodeCount: number, private readonly verify = false) {
     this.ver = new Int32Array(nodeCount);
   }
 
@@ -214,7 +215,7 @@ export class ProbeSearch {
   }
 
   /** Counters for the benchmark notes (candidates probed, pairs pruned). */
-  stats = { probed: 0, pairs: 0, pruned: 0 };
+  stats = { probed: 0, pairs: 0, pruned: 0, boundViolations: 0 };
 
   round(f: RoundFlags, nodes: Node[], st: ScoreState, victims: Instance[], online: number[], onlineSet: Set<number>, sink: CandSink, evalFailover: (inst: Instance, rank: number) => void): void {
     this.prepareBounds(nodes, st, online);
@@ -247,16 +248,18 @@ export class ProbeSearch {
     this.stats.pairs += items.length;
     for (let n = 0; n < items.length; n++) {
       const it = items[n]!;
-      if (it.lb > sink.limit()) {
+      if (it.lb > sink.limit() && !this.verify) {
         this.stats.pruned += items.length - n;
         break;
       }
-      this.scan(f, nodes, st, online, it.inst, victims[it.v]!.idx, it.kind, it.fp, it.v * stride, it.q, sink);
+      const min = this.scan(f, nodes, st, online, it.inst, victims[it.v]!.idx, it.kind, it.fp, it.v * stride, it.q, sink);
+      if (min < it.lb) this.stats.boundViolations++;
     }
   }
 
-  /** All targets of one (instance, kind), in Ganeti's target order. */
-  private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, instIdx: number, kind: TargetKind | "FailoverToAny", fp: FixPart, base: number, q: number, sink: CandSink): void {
+  /** All targets of one (instance, kind), in Ganeti's target order; returns the lowest score seen. */
+  private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, instIdx: number, kind: TargetKind | "FailoverToAny", fp: FixPart, base: number, q: number, sink: CandSink): number {
+    let min = Infinity;
     const fix = this.fixBuf;
     fix.fill(0);
     for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
@@ -295,10 +298,12 @@ export class ProbeSearch {
       this.stats.probed++;
       if (!ok) continue;
       const score = st.scoreWith(fix, t, V1, fp.dep, fp.dep >= 0 ? V2 : null);
+      if (score < min) min = score;
       if (score > sink.limit()) continue;
       const mv: IMove = { kind, node: t };
       sink.offer(score, instIdx, mv, base + (tp + 1) * 8 + q);
     }
+    return min;
   }
 
   private instCache(nodes: Node[], inst: Instance): InstCache {

@@ -34,6 +34,12 @@ export interface BalanceOptions {
   minGainLimit?: number;
   /** -e/--min-score (default 1e-9) */
   minScore?: number;
+  /**
+   * Candidate search: "auto" (probe search with pruning when no node has
+   * location tags), "reference" (build every candidate; slow), or "verify"
+   * (probe search without pruning, counting bound violations; for tests).
+   */
+  engine?: "auto" | "reference" | "verify";
 }
 
 export interface Placement {
@@ -69,6 +75,8 @@ export interface BalanceResult {
   moves: MoveStep[];
   nodes: Node[];
   instances: Instance[];
+  /** probe-search counters (null on the reference path) */
+  searchStats: { probed: number; pairs: number; pruned: number; boundViolations: number } | null;
 }
 
 const TOL_ABS = 1e-9;
@@ -137,7 +145,8 @@ export function balanceGroup(
   const moves: MoveStep[] = [];
   const st = new ScoreState(nodes, members);
   // The probe path (probe.ts) leaves out the location-exclusion statistic.
-  const search = members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length);
+  const engine = opts.engine ?? "auto";
+  const search = engine === "reference" || members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length, engine === "verify");
 
   while ((maxLen < 0 || moves.length < maxLen) && curCv > optCv + minScore) {
     const online = members.filter((i) => !nodes[i]!.offline);
@@ -235,8 +244,7 @@ export function balanceGroup(
     moves.push(step);
     onMove?.(step);
   }
-  if (search && process.env["HTOOLS_STATS"]) process.stderr.write(`htools: ${JSON.stringify(search.stats)}\n`);
-  return { initialScore: iniCv, optimalScore: optCv, finalScore: curCv, moves, nodes, instances: insts };
+  return { initialScore: iniCv, optimalScore: optCv, finalScore: curCv, moves, nodes, instances: insts, searchStats: search?.stats ?? null };
 }
 
 /** Group moves into jobsets of node-disjoint jobs (Ganeti's splitJobs). */

