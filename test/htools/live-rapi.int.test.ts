@@ -195,3 +195,28 @@ describe("hspace -m HOST:PORT on a live cluster", () => {
     expect(kv["HTS_OK"]).toBe("1");
   });
 });
+
+// Last: this one stops a node daemon.
+describe("a node that does not answer", () => {
+  it("is a load error while it is online, and left out once it is marked offline", async () => {
+    const node3Dir = path.join(path.dirname(c.dataDir), "node3");
+    const pid = Number(readFileSync(path.join(node3Dir, "noded.pid"), "utf8").trim());
+    process.kill(pid, "SIGTERM");
+    // The RAPI reports the node without live data (null memory and CPUs) once its daemon is gone.
+    for (;;) {
+      const n = await client.nodes.get(c.nodes[2]!);
+      if (n.mtotal === null) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const r = await tool("hbal", ["-m", hostPort]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Error: failed to load data, aborting: Node '${c.nodes[2]}', error while parsing data: key 'mtotal' is null`);
+
+    await client.nodes.modify(c.nodes[2]!, { offline: true }).wait();
+    const off = await tool("hbal", ["-m", hostPort, "-p"]);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toContain(`Loaded 3 nodes, ${INSTANCES.length} instances\n`);
+    // Offline nodes carry the "-" flag in the node list.
+    expect(off.stderr).toMatch(/^ - node3 /m);
+  });
+});

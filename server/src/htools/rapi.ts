@@ -60,7 +60,15 @@ export function parseRapi(b: RapiBodies): ClusterData {
     const gdx = groups.findIndex((g) => g.uuid === guuid);
     if (gdx < 0) bad(`Unknown group '${guuid}' for node ${name}`);
     const live = !offline && vmc;
-    const lv = (k: string): number => (live ? Number(field<number>(a, k, ctx)) : 0);
+    // Live values of an online node are required (Ganeti fails too): a node
+    // whose daemon does not answer reports null, and 0 would be taken as a
+    // node without memory or CPUs.
+    const lv = (k: string): number => {
+      if (!live) return 0;
+      const v = field<unknown>(a, k, ctx);
+      if (typeof v !== "number") bad(`${ctx}: key '${k}' is ${JSON.stringify(v)}, not a number (no live data from the node: is it reachable? mark it offline to leave it out)`);
+      return v as number;
+    };
     const lvd = (k: string): number => (live && typeof a[k] === "number" ? (a[k] as number) : 0);
     const n = createNode({
       name,
