@@ -1,7 +1,8 @@
 // The cluster's state: one serial-numbered document, kept in memory and
 // persisted whole through the Store on every mutation. Queries read `data`
 // directly (JavaScript runs one thing at a time, so a synchronous read is a
-// consistent snapshot); LUs change it only through mutate().
+// consistent snapshot); LUs change it only through mutate() (the query
+// engine keeps rendered texts until `generation` moves).
 import { randomBytes, randomUUID } from "node:crypto";
 import {
   ConfigDataSchema,
@@ -27,7 +28,8 @@ export function fillDict(...layers: Array<Params | undefined>): Params {
   const out: Params = {};
   for (const layer of layers) {
     if (!layer) continue;
-    for (const [k, v] of Object.entries(layer)) out[k] = v;
+    // Object.keys, not entries: no [k, v] pair per key (bulk queries fill thousands of dicts).
+    for (const k of Object.keys(layer)) out[k] = layer[k];
   }
   return out;
 }
@@ -42,6 +44,7 @@ export class ClusterConfig {
   private dirty = false;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private readonly reservedMacs = new Set<string>();
+  private gen = 0;
 
   private constructor(
     private readonly store: Store,
@@ -67,6 +70,15 @@ export class ClusterConfig {
     return this.clock();
   }
 
+  /**
+   * Changes on every mutate() (also one whose function throws half-way): a
+   * key for caches of values derived from `data` (query rendering). Not
+   * persisted; compare it together with the identity of `data`.
+   */
+  get generation(): number {
+    return this.gen;
+  }
+
   // ---- mutations -----------------------------------------------------------
 
   /**
@@ -75,7 +87,12 @@ export class ClusterConfig {
    * written together (group commit).
    */
   async mutate<T>(fn: (data: ConfigData) => T): Promise<T> {
-    const result = fn(this.data);
+    let result: T;
+    try {
+      result = fn(this.data);
+    } finally {
+      this.gen += 1;
+    }
     this.data.serial_no += 1;
     this.data.mtime = this.clock();
     await this.flush();

@@ -9,7 +9,7 @@ import { LiveDataCache } from "../config/query/live.js";
 import type { JobQueueApi } from "../jobs/queue-api.js";
 import type { RpcRunner } from "../rpc/runner.js";
 import { REALM, UsersFile, checkPassword, type RapiUser } from "./auth.js";
-import type { Handler, RapiRequest, RapiServices } from "./context.js";
+import { RawJson, type Handler, type RapiRequest, type RapiServices } from "./context.js";
 import { RapiHttpError, errorBody, translateError } from "./errors.js";
 import { clusterHandlers } from "./handlers/cluster.js";
 import { jobQueryFilterHandlers } from "./handlers/jobs-query-filters.js";
@@ -115,7 +115,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
     reply.code(status).header("Server", SERVER_HEADER).header("Content-Type", "application/json");
     if (deps.connectionClose) reply.header("Connection", "close");
     for (const [k, v] of Object.entries(headers)) reply.header(k, v);
-    return reply.send(Buffer.from(JSON.stringify(payload)));
+    return reply.send(payload instanceof RawJson ? payload.bytes : Buffer.from(JSON.stringify(payload)));
   };
   const fail = (reply: import("fastify").FastifyReply, err: unknown) => {
     const t = translateError(err);

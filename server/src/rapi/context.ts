@@ -34,6 +34,11 @@ export interface RapiRequest {
 
 export type Handler = (req: RapiRequest, svc: RapiServices) => Promise<unknown> | unknown;
 
+/** A handler result that is already JSON (UTF-8), sent as is. */
+export class RawJson {
+  constructor(readonly bytes: Buffer) {}
+}
+
 /** Python's int() of a query value (whitespace allowed, optional sign, digits). */
 function pyInt(s: string): number | null {
   const t = s.trim().replace(/_/g, "");

@@ -1,6 +1,6 @@
 // The query engine behind /2/query and every list/get RAPI resource: items
 // of a resource, their field values ([status, value]) and qlang filtering.
-import type { JobRecord, QueryFieldDefinition, QueryValue } from "@ganeti-ts/schema";
+import type { ConfigData, JobRecord, QueryFieldDefinition, QueryValue } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
 import type { ClusterConfig } from "../cluster-config.js";
 import { GROUP_FIELDS } from "./group-fields.js";
@@ -75,7 +75,61 @@ function fieldDef(d: FieldDef<unknown>): QueryFieldDefinition {
 }
 const unknownDef = (name: string): QueryFieldDefinition => ({ name, title: name, kind: "unknown", doc: `Unknown field '${name}'` });
 
+type JsonMap = (field: string, value: unknown) => unknown;
+interface JsonField {
+  name: string;
+  def: FieldDef<unknown> | undefined;
+}
+/** Consecutive fields that all need live data, or all do not. */
+interface JsonRun {
+  live: boolean;
+  fields: JsonField[];
+}
+interface JsonPlan {
+  map: JsonMap | undefined;
+  runs: JsonRun[];
+  /** The config the cached texts were rendered from. */
+  data: ConfigData;
+  generation: number;
+  /** item → UTF-8 text of each non-live run (empty for live runs and for runs without keys). */
+  items: WeakMap<object, Buffer[]>;
+}
+
+const EMPTY = Buffer.alloc(0);
+const JSON_OPEN_LIST = Buffer.from("[");
+const JSON_CLOSE_LIST = Buffer.from("]");
+const JSON_OPEN = Buffer.from("{");
+const JSON_OPEN_NEXT = Buffer.from(",{");
+const JSON_COMMA = Buffer.from(",");
+const JSON_CLOSE = Buffer.from("}");
+
+/**
+ * `"a":1,"b":2` (UTF-8, no braces) for one run of fields, as JSON.stringify
+ * renders them in objects()' dicts: keys whose value is undefined are left
+ * out. One stringify per run, not per value: far fewer calls and pieces.
+ */
+function renderRun(fields: JsonField[], item: unknown, ctx: QueryContext, map: JsonMap | undefined): Buffer {
+  const o: Record<string, unknown> = {};
+  for (const f of fields) {
+    let v: unknown = null;
+    if (f.def) {
+      const r = f.def.get(item, ctx);
+      if (r[0] === RS_NORMAL) v = r[1];
+    }
+    o[f.name] = map ? map(f.name, v) : v;
+  }
+  const b = Buffer.from(JSON.stringify(o));
+  return b.subarray(1, b.length - 1);
+}
+
 export class QueryEngine {
+  private readonly plans = new Map<string, JsonPlan>();
+  private sorted: { data: ConfigData | null; generation: number; lists: Map<string, Array<{ name: string; uuid: string }>> } = {
+    data: null,
+    generation: -1,
+    lists: new Map(),
+  };
+
   constructor(private readonly deps: QueryEngineDeps) {}
 
   table(resource: QueryResourceName): AnyTable {
@@ -137,6 +191,77 @@ export class QueryEngine {
     });
   }
 
+  /**
+   * All items of a resource as objects() renders them, as UTF-8 JSON: the
+   * same text as JSON.stringify(objects(...)), without one dict per item.
+   * The text of the fields that need no live data is kept per item until the
+   * config changes (ClusterConfig.generation), so a repeated bulk list only
+   * renders the live fields. `map` may replace a field's value before it is
+   * serialized; it must depend on its arguments only.
+   */
+  async objectsJson(
+    resource: "instance" | "node" | "group" | "network",
+    fields: readonly string[],
+    map?: JsonMap,
+  ): Promise<Buffer> {
+    const names = [...new Set(fields)];
+    const { items, ctx } = await this.items(resource, names, null);
+    // From here on synchronous: the config cannot change under the cached texts.
+    const plan = this.jsonPlan(resource, names, map);
+    const cached = plan.items;
+    const runs = plan.runs;
+    const chunks: Buffer[] = [JSON_OPEN_LIST];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as object;
+      let fixed = cached.get(item);
+      if (!fixed) {
+        // Buffers, not strings: the response is one Buffer.concat, no string to flatten and encode again.
+        fixed = runs.map((r) => (r.live ? EMPTY : renderRun(r.fields, item, ctx, map)));
+        cached.set(item, fixed);
+      }
+      chunks.push(i === 0 ? JSON_OPEN : JSON_OPEN_NEXT);
+      let first = true;
+      for (let k = 0; k < runs.length; k++) {
+        const run = runs[k] as JsonRun;
+        const part = run.live ? renderRun(run.fields, item, ctx, map) : (fixed[k] as Buffer);
+        if (part.length === 0) continue;
+        if (!first) chunks.push(JSON_COMMA);
+        chunks.push(part);
+        first = false;
+      }
+      chunks.push(JSON_CLOSE);
+    }
+    chunks.push(JSON_CLOSE_LIST);
+    return Buffer.concat(chunks);
+  }
+
+  /** The field runs of an objectsJson call and its per-item text cache for the current config. */
+  private jsonPlan(resource: QueryResourceName, names: string[], map: JsonMap | undefined): JsonPlan {
+    const config = this.deps.config;
+    const key = `${resource}\0${names.join("\0")}`;
+    let plan = this.plans.get(key);
+    if (!plan || plan.map !== map) {
+      const table = TABLES[resource];
+      const runs: JsonRun[] = [];
+      for (const name of names) {
+        const def = table.get(name);
+        const live = def?.live === true;
+        const field: JsonField = { name, def };
+        const last = runs[runs.length - 1];
+        if (last && last.live === live) last.fields.push(field);
+        else runs.push({ live, fields: [field] });
+      }
+      plan = { map, runs, data: config.data, generation: config.generation, items: new WeakMap() };
+      this.plans.set(key, plan);
+    }
+    if (plan.data !== config.data || plan.generation !== config.generation) {
+      plan.data = config.data;
+      plan.generation = config.generation;
+      plan.items = new WeakMap();
+    }
+    return plan;
+  }
+
   /** Sorted item names/ids of a resource (for the non-bulk index lists). */
   names(resource: "instance" | "node" | "group" | "network"): string[] {
     return this.configItems(resource).map((i) => i.name);
@@ -159,10 +284,20 @@ export class QueryEngine {
     return new QueryParseError(`Cannot convert value '${pyJson([resource, fields, filter])}', error: ${detail}`);
   }
 
-  private configItems(resource: "instance" | "node" | "group" | "network"): Array<{ name: string; uuid: string }> {
-    const d = this.deps.config.data;
-    const src = resource === "instance" ? d.instances : resource === "node" ? d.nodes : resource === "group" ? d.nodegroups : d.networks;
-    return Object.values(src).sort((a, b) => niceCompare(a.name, b.name));
+  /** Items in niceSort order; the order is kept until the config changes. Callers must not modify the array. */
+  private configItems(resource: "instance" | "node" | "group" | "network"): ReadonlyArray<{ name: string; uuid: string }> {
+    const config = this.deps.config;
+    const d = config.data;
+    if (this.sorted.data !== d || this.sorted.generation !== config.generation) {
+      this.sorted = { data: d, generation: config.generation, lists: new Map() };
+    }
+    let list = this.sorted.lists.get(resource);
+    if (!list) {
+      const src = resource === "instance" ? d.instances : resource === "node" ? d.nodes : resource === "group" ? d.nodegroups : d.networks;
+      list = Object.values(src).sort((a, b) => niceCompare(a.name, b.name));
+      this.sorted.lists.set(resource, list);
+    }
+    return list;
   }
 
   private async items(
@@ -170,7 +305,7 @@ export class QueryEngine {
     fieldNames: string[],
     filter: FilterNode | null,
     names?: string[],
-  ): Promise<{ items: unknown[]; ctx: QueryContext }> {
+  ): Promise<{ items: readonly unknown[]; ctx: QueryContext }> {
     const config = this.deps.config;
     const table = TABLES[res];
     const needsLive = fieldNames.some((n) => table.get(n)?.live);

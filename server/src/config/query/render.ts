@@ -33,7 +33,14 @@ export const J_FIELDS = [...J_FIELDS_BULK, "oplog", "opresult"] as const;
 
 /** rlib2's _UpdateBeparams: `beparams.memory` mirrors `maxmem`. */
 export function addMemoryBeparam(inst: Record<string, unknown>): Record<string, unknown> {
-  const be = inst["beparams"];
-  if (be && typeof be === "object") (be as Record<string, unknown>)["memory"] = (be as Record<string, unknown>)["maxmem"];
+  memoryBeparam("beparams", inst["beparams"]);
   return inst;
+}
+
+/** addMemoryBeparam as a per-field map for QueryEngine.objectsJson (changes the filled dict in place). */
+export function memoryBeparam(field: string, value: unknown): unknown {
+  if (field === "beparams" && value && typeof value === "object") {
+    (value as Record<string, unknown>)["memory"] = (value as Record<string, unknown>)["maxmem"];
+  }
+  return value;
 }

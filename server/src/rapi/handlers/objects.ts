@@ -2,12 +2,12 @@
 // instance console, tag lists).
 import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 import type { z } from "zod";
-import { G_FIELDS, I_FIELDS, NET_FIELDS, N_FIELDS, addMemoryBeparam } from "../../config/query/render.js";
+import { G_FIELDS, I_FIELDS, NET_FIELDS, N_FIELDS, addMemoryBeparam, memoryBeparam } from "../../config/query/render.js";
 import { instanceStatus, runState } from "../../config/query/instance-fields.js";
 import { nodeRole } from "../../config/query/node-fields.js";
 import type { QueryResourceName } from "../../config/query/engine.js";
 import { RapiHttpError, badRequest, notFound } from "../errors.js";
-import { flagArg, type Handler, type RapiRequest, type RapiServices } from "../context.js";
+import { RawJson, flagArg, type Handler, type RapiRequest, type RapiServices } from "../context.js";
 
 /** 3.0 rejects locked queries ("Sync queries are not allowed"). */
 function noLocking(req: RapiRequest): void {
@@ -18,8 +18,7 @@ function list(res: "instance" | "node" | "group" | "network", prefix: string, ke
   return async (req, svc) => {
     noLocking(req);
     if (flagArg(req, "bulk")) {
-      const objs = (await svc.engine.objects(res, fields)) as Array<Record<string, unknown>>;
-      return res === "instance" ? objs.map(addMemoryBeparam) : objs;
+      return new RawJson(await svc.engine.objectsJson(res, fields, res === "instance" ? memoryBeparam : undefined));
     }
     return svc.engine.names(res).map((n) => ({ [key]: n, uri: `${prefix}/${n}` }));
   };
