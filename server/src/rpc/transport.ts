@@ -1,7 +1,8 @@
 // What both RPC runners share: the wire envelope, result parsing against the
 // call table, and how failures become RpcError(node, call, message).
-import { RPC_CALLS, RpcReplySchema, type NodeObject, type RpcCallName, type RpcResultOf } from "@ganeti-ts/schema";
+import { RpcReplySchema, type NodeObject, type RpcCallName, type RpcResultOf } from "@ganeti-ts/schema";
 import { RpcError } from "../lib/errors.js";
+import { checkResult } from "./result-checks.js";
 import type { RpcOutcome } from "./runner.js";
 
 export const OFFLINE_MESSAGE = "Node is marked offline";
@@ -19,13 +20,13 @@ export function decodeReply<N extends RpcCallName>(node: NodeObject, name: N, bo
     });
   }
   if (!reply.data.ok) throw new RpcError(node.name, name, reply.data.error);
-  const parsed = RPC_CALLS[name].result.safeParse(reply.data.result);
+  const parsed = checkResult(name, reply.data.result);
   if (!parsed.success) {
     throw new RpcError(node.name, name, `Invalid result of ${name} from node ${node.name}: ${parsed.error.message}`, {
       cause: parsed.error,
     });
   }
-  return parsed.data as RpcResultOf<N>;
+  return parsed.data;
 }
 
 /** Run `one` on every node in parallel; offline nodes are never contacted. */

@@ -6,6 +6,7 @@ import path from "node:path";
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { RPC_CALLS, type RpcCallName } from "@ganeti-ts/schema";
 import { HypervisorRegistry } from "../../hypervisors/registry.js";
+import { checkResult } from "../../rpc/result-checks.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import type { SpawnFn } from "../../os/os-runner.js";
 import type { BackendContext } from "./context.js";
@@ -89,7 +90,7 @@ export class NodeBackend {
     }
     const handler = this.handlers[name] as (a: unknown) => Promise<unknown>;
     const result = await handler(parsed.data);
-    const checked = def.result.safeParse(result);
+    const checked = checkResult(name, result);
     if (!checked.success) {
       throw new NodeBackendError(`Node produced an invalid result for ${name}: ${checked.error.message}`, {
         cause: checked.error,
