@@ -169,8 +169,8 @@ async function main(): Promise<number> {
 /**
  * The job backend of -X: -m HOST (not file://) runs the jobs through the
  * RAPI and needs write credentials; -L through the master's control socket.
- * null for the other backends, which cannot execute (Ganeti's error comes
- * after the computation, as in Ganeti).
+ * null for the other backends, which cannot execute: their error comes
+ * after the computation, as in Ganeti.
  */
 function execBackend(o: Opts): (() => JobBackend) | null {
   const ann = { ...(typeof o.prio === "string" ? { priority: o.prio } : {}), ...(typeof o.reason === "string" ? { reason: o.reason } : {}) };
