@@ -46,7 +46,7 @@ export interface RoundFlags {
 /** Receives candidates: approximate score, instance, move, rank in Ganeti's enumeration order. */
 export interface CandSink {
   limit(): number;
-  offer(approx: number, inst: number, move: IMove, rank: number): void;
+  offer(approx: number, inst: number, kind: IMove["kind"], node: number, rank: number): void;
 }
 
 /** New states of the target-independent nodes of one (instance, move kind). */
@@ -62,21 +62,36 @@ interface FixPart {
   tgtPri: boolean;
   /** whether a target-independent step always fails */
   dead: boolean;
+  /** ScoreState deltas of idx/vals (valid while those nodes are unchanged: the shift is fixed) */
+  fix: Float64Array | null;
+  /** the same plus dep at depLo (for the bound) */
+  fixLo: Float64Array | null;
 }
+
+// Part slots per instance: the four DRBD target kinds, FailoverToAny, Failover.
+const SLOT_FTA = 4;
+const SLOT_FAILOVER = 5;
+const SLOTS = 6;
+const KIND_SLOT: Record<TargetKind, number> = { ReplaceSecondary: 0, ReplaceAndFailover: 1, ReplacePrimary: 2, FailoverAndReplace: 3 };
+const SLOT_KIND: Array<TargetKind | "FailoverToAny"> = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace", "FailoverToAny"];
 
 interface InstCache {
   pNode: number;
   sNode: number;
   pv: number;
   sv: number;
-  failover: FixPart | null;
-  kinds: Map<string, FixPart>;
+  parts: Array<FixPart | null>;
 }
 
 const V1 = new Float64Array(NCOMP);
 const V2 = new Float64Array(NCOMP);
 const STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
-const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true };
+const STD_K = Int32Array.from(STD);
+const STD_N = STD.length;
+const W = Float64Array.from(WEIGHTS);
+const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
+const ZERO_DELTA = ScoreState.newDelta();
+const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true, fix: null, fixLo: null };
 
 /** Per role and std component: the target-side aggregates of lowerBound. */
 interface RoleAgg {
@@ -100,113 +115,162 @@ const newAgg = (): RoleAgg => ({
   g: new Float64Array(NCOMP),
 });
 
-/**
- * The value of component k on node t after it gains an instance with resource
- * r in the given role is ybase + r·u (exactly, up to rounding; for reserved
- * memory on a secondary it lies in [ybase, ybase + r·u]).  Returns [ybase, u],
- * or null when the component does not change in that role.
- */
 function dskBase(t: Node, free: number): number {
   return t.tDsk === 0 ? 1 : free / t.tDsk;
 }
-function coef(t: Node, k: number, pri: boolean): [number, number] | null {
+
+/**
+ * The value of component k on node t after it gains an instance with resource
+ * r in the given role is ybase + r·u (exactly, up to rounding; for reserved
+ * memory on a secondary it lies in [ybase, ybase + r·u]).  Writes ybase and u
+ * into out[0..1]; returns false when the component does not change in that role.
+ */
+function coef(t: Node, k: number, pri: boolean, out: Float64Array): boolean {
   const dskU = t.tDsk === 0 ? 0 : -1 / t.tDsk;
+  let b: number;
+  let u: number;
   if (pri)
     switch (k) {
       case 0:
-        return [(Math.trunc(t.tMem) - t.nMem - t.iMem - Math.max(0, t.xMem)) / t.tMem, -1 / t.tMem];
+        b = (Math.trunc(t.tMem) - t.nMem - t.iMem - Math.max(0, t.xMem)) / t.tMem;
+        u = -1 / t.tMem;
+        break;
       case 1:
-        return [dskBase(t, t.fDsk), dskU];
+        b = dskBase(t, t.fDsk);
+        u = dskU;
+        break;
       case 6:
-        return [t.uCpu / t.tCpu / t.tCpuSpeed, 1 / (t.tCpu * t.tCpuSpeed)];
+        b = t.uCpu / t.tCpu / t.tCpuSpeed;
+        u = 1 / (t.tCpu * t.tCpuSpeed);
+        break;
       case 7:
       case 8:
       case 9:
       case 10:
-        return [t.utilLoad[k - 7]! / t.utilPool[k - 7]!, 1 / t.utilPool[k - 7]!];
+        b = t.utilLoad[k - 7]! / t.utilPool[k - 7]!;
+        u = 1 / t.utilPool[k - 7]!;
+        break;
       case 12:
-        return [t.instSpindles / t.hiSpindles, 1 / t.hiSpindles];
+        b = t.instSpindles / t.hiSpindles;
+        u = 1 / t.hiSpindles;
+        break;
       case 13:
-        return [t.fMemForth / t.tMem, -1 / t.tMem];
+        b = t.fMemForth / t.tMem;
+        u = -1 / t.tMem;
+        break;
       case 14:
-        return [dskBase(t, t.fDskForth), dskU];
+        b = dskBase(t, t.fDskForth);
+        u = dskU;
+        break;
       case 15:
-        return [t.uCpuForth / t.tCpu / t.tCpuSpeed, 1 / (t.tCpu * t.tCpuSpeed)];
+        b = t.uCpuForth / t.tCpu / t.tCpuSpeed;
+        u = 1 / (t.tCpu * t.tCpuSpeed);
+        break;
       case 16:
-        return [t.instSpindlesForth / t.hiSpindles, 1 / t.hiSpindles];
+        b = t.instSpindlesForth / t.hiSpindles;
+        u = 1 / t.hiSpindles;
+        break;
       default:
-        return null;
+        return false;
     }
-  switch (k) {
-    case 1:
-      return [dskBase(t, t.fDsk), dskU];
-    case 3:
-      return [t.rMem / t.tMem, 1 / t.tMem];
-    case 9:
-      return [t.utilLoad[2] / t.utilPool[2], 1 / t.utilPool[2]];
-    case 12:
-      return [t.instSpindles / t.hiSpindles, 1 / t.hiSpindles];
-    case 14:
-      return [dskBase(t, t.fDskForth), dskU];
-    case 16:
-      return [t.instSpindlesForth / t.hiSpindles, 1 / t.hiSpindles];
-    default:
-      return null;
-  }
+  else
+    switch (k) {
+      case 1:
+        b = dskBase(t, t.fDsk);
+        u = dskU;
+        break;
+      case 3:
+        b = t.rMem / t.tMem;
+        u = 1 / t.tMem;
+        break;
+      case 9:
+        b = t.utilLoad[2] / t.utilPool[2];
+        u = 1 / t.utilPool[2];
+        break;
+      case 12:
+        b = t.instSpindles / t.hiSpindles;
+        u = 1 / t.hiSpindles;
+        break;
+      case 14:
+        b = dskBase(t, t.fDskForth);
+        u = dskU;
+        break;
+      case 16:
+        b = t.instSpindlesForth / t.hiSpindles;
+        u = 1 / t.hiSpindles;
+        break;
+      default:
+        return false;
+    }
+  out[0] = b;
+  out[1] = u;
+  return true;
 }
 
-/** The instance's resource behind component k in the given role (see coef). */
-function resource(inst: Instance, k: number, pri: boolean): number {
+/** The instance's resources behind each component in the given role (see coef). */
+function resources(inst: Instance, pri: boolean): Float64Array {
+  const r = new Float64Array(NCOMP);
   const disk = usesLocalStorage(inst);
-  if (pri)
-    switch (k) {
-      case 0:
-        return usesMemory(inst) ? inst.mem : 0;
-      case 1:
-      case 14:
-        return disk ? inst.dsk : 0;
-      case 6:
-      case 15:
-        return notOffline(inst) ? inst.vcpus : 0;
-      case 7:
-      case 8:
-      case 9:
-      case 10:
-        return inst.util[k - 7]!;
-      case 12:
-      case 16:
-        return disk ? inst.spindleUse : 0;
-      case 13:
-        return inst.mem;
-      default:
-        return 0;
-    }
-  switch (k) {
-    case 1:
-    case 14:
-      return inst.dsk;
-    case 3:
-      return usesSecMem(inst) ? inst.mem : 0;
-    case 9:
-      return inst.util[2]!;
-    case 12:
-    case 16:
-      return disk ? inst.spindleUse : 0;
-    default:
-      return 0;
+  if (pri) {
+    r[0] = usesMemory(inst) ? inst.mem : 0;
+    r[1] = r[14] = disk ? inst.dsk : 0;
+    r[6] = r[15] = notOffline(inst) ? inst.vcpus : 0;
+    for (let k = 7; k <= 10; k++) r[k] = inst.util[k - 7]!;
+    r[12] = r[16] = disk ? inst.spindleUse : 0;
+    r[13] = inst.mem;
+  } else {
+    r[1] = r[14] = inst.dsk;
+    r[3] = usesSecMem(inst) ? inst.mem : 0;
+    r[9] = inst.util[2]!;
+    r[12] = r[16] = disk ? inst.spindleUse : 0;
   }
+  return r;
 }
+
+// Per-node lower-bound terms (see prepareBounds), cached per node version.
+const TERMS = 5; // pe, pb, e, u, u²
+
+// Compact per-(instance, slot) record read by every round's bound pass, kept
+// in one arena in victim order so the pass streams through memory:
+// [0, STD_N) Σδ, [STD_N, 2·STD_N) Σδ² (shifted) of the std components (with
+// a dependent node at its low state), [REC_RES, +STD_N) the instance's
+// resources for the target's role, REC_SUM the weighted change of the sum
+// components, REC_FLAG 0 = bounded (NaN: no bound), REC_SPAN/REC_XD the
+// dependent node's reserved-memory range and position, REC_ROLE 1 = the
+// target gains the primary.
+const REC_RES = 26;
+const REC_SUM = 39;
+const REC_FLAG = 40;
+const REC_SPAN = 41;
+const REC_XD = 42;
+const REC_ROLE = 43;
+const REC = 44;
 
 export class ProbeSearch {
   private readonly ver: Int32Array;
-  private readonly cache = new Map<number, InstCache>();
+  private readonly cache: Array<InstCache | null>;
   private readonly agg = [newAgg(), newAgg()]; // [secondary role, primary role]
   private boundsOk = false;
   private readonly fixBuf = ScoreState.newDelta();
+  private readonly coefOut = new Float64Array(2);
+  // per node: version the terms were computed at, and terms[role][k][TERMS]
+  private readonly termVer: Int32Array;
+  private readonly terms: Float64Array;
+  private readonly termMode: Int8Array;
+  private readonly arena: Float64Array;
+  private sumConst = 0;
+  private itemLb = new Float64Array(0);
+  private itemV = new Int32Array(0);
+  private itemSlot = new Int8Array(0);
 
   /** verify: visit every pair (no pruning) and count bounds above a candidate's score */
-  constructor(nodeCount: number, private readonly verify = false) {
+  constructor(nodeCount: number, instCount: number, private readonly verify = false) {
+    this.cache = new Array<InstCache | null>(instCount).fill(null);
+    this.arena = new Float64Array(instCount * SLOTS * REC);
     this.ver = new Int32Array(nodeCount);
+    this.termVer = new Int32Array(nodeCount).fill(-1);
+    this.terms = new Float64Array(nodeCount * 2 * NCOMP * TERMS);
+    this.termMode = new Int8Array(nodeCount * 2 * NCOMP);
   }
 
   /** Nodes changed by a committed move: their cached parts are stale. */
@@ -214,55 +278,91 @@ export class ProbeSearch {
     for (const i of idxs) this.ver[i] = this.ver[i]! + 1;
   }
 
-  /** Counters for the benchmark notes (candidates probed, pairs pruned). */
+  /** Counters: candidates probed, (instance, kind) pairs, pairs pruned, bound violations (verify). */
   stats = { probed: 0, pairs: 0, pruned: 0, boundViolations: 0 };
 
-  round(f: RoundFlags, nodes: Node[], st: ScoreState, victims: Instance[], online: number[], onlineSet: Set<number>, sink: CandSink, evalFailover: (inst: Instance, rank: number) => void): void {
+  round(f: RoundFlags, nodes: Node[], st: ScoreState, victims: Instance[], online: number[], onlineSet: Set<number>, sink: CandSink): void {
     this.prepareBounds(nodes, st, online);
+    this.sumConst = st.sumTerms(ZERO_DELTA);
     const stride = (online.length + 1) * 8;
-    const items: Array<{ lb: number; v: number; q: number; kind: TargetKind | "FailoverToAny"; fp: FixPart; inst: Instance }> = [];
+    if (this.itemLb.length < victims.length * 4) {
+      this.itemLb = new Float64Array(victims.length * 4);
+      this.itemV = new Int32Array(victims.length * 4);
+      this.itemSlot = new Int8Array(victims.length * 4);
+    }
+    let ni = 0;
+    let minLb = Infinity;
+    let minAt = -1;
     for (let v = 0; v < victims.length; v++) {
-      const inst0 = victims[v]!;
-      const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
+      const inst = victims[v]!;
       const mt = mirrorType(inst.diskTemplate);
       const useSec = onlineSet.has(inst.sNode) && f.instMoves;
-      if (mt === "internal" && useSec) evalFailover(inst0, v * stride);
+      const ic = this.instCache(inst);
+      if (mt === "internal" && useSec) {
+        let fp = ic.parts[SLOT_FAILOVER];
+        if (!fp) fp = ic.parts[SLOT_FAILOVER] = this.buildFailover(f.force, nodes, st, inst);
+        if (!fp.dead) sink.offer(this.recScore(st, (inst.idx * SLOTS + SLOT_FAILOVER) * REC), inst.idx, "Failover", -1, v * stride);
+      }
       if (mt === "none") continue;
-      const ic = this.instCache(nodes, inst);
+      let slot0 = 0;
+      let slots: number;
       if (mt === "external") {
         if (!f.instMoves) continue;
-        const fp = this.part(ic, "FailoverToAny", () => this.buildFta(f.force, nodes, inst));
-        if (!fp.dead) items.push({ lb: this.lowerBound(st, fp, inst), v, q: 0, kind: "FailoverToAny", fp, inst });
-        continue;
+        slot0 = SLOT_FTA;
+        slots = 1;
+      } else {
+        if (!f.diskMoves) continue;
+        const kinds = targetKinds(f.instMoves, f.restMig, nodes[inst.pNode]!.offline, useSec);
+        slots = kinds.length;
+        // the kind lists are prefixes of KINDS_ALL except KINDS_RESTRICTED
+        if (kinds === KINDS_RESTRICTED) slots = -1;
       }
-      if (!f.diskMoves) continue;
-      const oldP = nodes[inst.pNode]!;
-      const kinds = targetKinds(f.instMoves, f.restMig, oldP.offline, useSec);
-      for (let q = 0; q < kinds.length; q++) {
-        const kind = kinds[q]!;
-        const fp = this.part(ic, kind, () => buildKind(kind, f.force, nodes, inst));
-        if (!fp.dead) items.push({ lb: this.lowerBound(st, fp, inst), v, q, kind, fp, inst });
+      const n = slots < 0 ? 3 : slots;
+      for (let q = 0; q < n; q++) {
+        const slot = slot0 === SLOT_FTA ? SLOT_FTA : slots < 0 ? KIND_SLOT[KINDS_RESTRICTED[q]!] : q;
+        let fp = ic.parts[slot];
+        if (!fp) fp = ic.parts[slot] = this.buildPart(slot, f.force, nodes, st, inst);
+        if (fp.dead) continue;
+        const lb = this.lowerBound(st, (inst.idx * SLOTS + slot) * REC);
+        this.itemLb[ni] = lb;
+        this.itemV[ni] = v;
+        this.itemSlot[ni] = (q << 3) | slot;
+        if (lb < minLb) {
+          minLb = lb;
+          minAt = ni;
+        }
+        ni++;
       }
     }
-    items.sort((a, b) => a.lb - b.lb);
-    this.stats.pairs += items.length;
-    for (let n = 0; n < items.length; n++) {
-      const it = items[n]!;
-      if (it.lb > sink.limit() && !this.verify) {
-        this.stats.pruned += items.length - n;
-        break;
-      }
-      const min = this.scan(f, nodes, st, online, it.inst, victims[it.v]!.idx, it.kind, it.fp, it.v * stride, it.q, sink);
-      if (min < it.lb) this.stats.boundViolations++;
+    this.stats.pairs += ni;
+    // Visit the pair with the lowest bound first, then every pair whose bound
+    // is below the limit so found, in increasing bound order.
+    const visit = (k: number): void => {
+      const v = this.itemV[k]!;
+      const qs = this.itemSlot[k]!;
+      const inst = victims[v]!;
+      const fp = this.cache[inst.idx]!.parts[qs & 7]!;
+      const min = this.scan(f, nodes, st, online, inst, SLOT_KIND[qs & 7]!, fp, v * stride, qs >> 3, sink);
+      if (min < this.itemLb[k]!) this.stats.boundViolations++;
+    };
+    if (minAt < 0) return;
+    visit(minAt);
+    const rest: number[] = [];
+    for (let k = 0; k < ni; k++) if (k !== minAt && (this.verify || this.itemLb[k]! <= sink.limit())) rest.push(k);
+    rest.sort((a, b) => this.itemLb[a]! - this.itemLb[b]!);
+    let done = 1;
+    for (const k of rest) {
+      if (!this.verify && this.itemLb[k]! > sink.limit()) break;
+      visit(k);
+      done++;
     }
+    this.stats.pruned += ni - done;
   }
 
   /** All targets of one (instance, kind), in Ganeti's target order; returns the lowest score seen. */
-  private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, instIdx: number, kind: TargetKind | "FailoverToAny", fp: FixPart, base: number, q: number, sink: CandSink): number {
+  private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, kind: TargetKind | "FailoverToAny", fp: FixPart, base: number, q: number, sink: CandSink): number {
     let min = Infinity;
-    const fix = this.fixBuf;
-    fix.fill(0);
-    for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
+    const fix = fp.fix!;
     const opdx = inst.pNode;
     const osdx = inst.sNode;
     const oldP = nodes[opdx]!;
@@ -300,89 +400,133 @@ export class ProbeSearch {
       const score = st.scoreWith(fix, t, V1, fp.dep, fp.dep >= 0 ? V2 : null);
       if (score < min) min = score;
       if (score > sink.limit()) continue;
-      const mv: IMove = { kind, node: t };
-      sink.offer(score, instIdx, mv, base + (tp + 1) * 8 + q);
+      sink.offer(score, inst.idx, kind, t, base + (tp + 1) * 8 + q);
     }
     return min;
   }
 
-  private instCache(nodes: Node[], inst: Instance): InstCache {
+  private instCache(inst: Instance): InstCache {
     const pv = this.ver[inst.pNode]!;
     const sv = inst.sNode >= 0 ? this.ver[inst.sNode]! : 0;
-    let c = this.cache.get(inst.idx);
+    let c = this.cache[inst.idx];
     if (!c || c.pNode !== inst.pNode || c.sNode !== inst.sNode || c.pv !== pv || c.sv !== sv) {
-      c = { pNode: inst.pNode, sNode: inst.sNode, pv, sv, failover: null, kinds: new Map() };
-      this.cache.set(inst.idx, c);
+      c = { pNode: inst.pNode, sNode: inst.sNode, pv, sv, parts: new Array<FixPart | null>(SLOTS).fill(null) };
+      this.cache[inst.idx] = c;
     }
-    void nodes;
     return c;
   }
 
-  private part(ic: InstCache, key: string, build: () => FixPart): FixPart {
-    let p = ic.kinds.get(key);
-    if (!p) {
-      p = build();
-      ic.kinds.set(key, p);
+  private withDeltas(st: ScoreState, p: FixPart, inst: Instance, slot: number): FixPart {
+    const instIdx = inst.idx;
+    if (p.dead) return p;
+    const fix = ScoreState.newDelta();
+    for (let j = 0; j < p.idx.length; j++) st.accumulate(p.idx[j]!, p.vals[j]!, fix);
+    p.fix = fix;
+    let lo: Float64Array | null = fix;
+    if (p.dep >= 0) {
+      if (st.nodes[p.dep]!.offline) lo = null;
+      else {
+        lo = new Float64Array(fix);
+        st.accumulate(p.dep, p.depLo!, lo);
+      }
+    }
+    p.fixLo = lo;
+    const A = this.arena;
+    const off = (instIdx * SLOTS + slot) * REC;
+    if (lo === null || inst.forthcoming) A[off + REC_FLAG] = NaN;
+    else {
+      const res = resources(inst, p.tgtPri);
+      for (let q = 0; q < STD_N; q++) A[off + REC_RES + q] = res[STD_K[q]!]!;
+      A[off + REC_ROLE] = p.tgtPri ? 1 : 0;
+      A[off + REC_SPAN] = p.dep >= 0 ? (usesSecMem(inst) ? inst.mem : 0) / st.nodes[p.dep]!.tMem : 0;
+      A[off + REC_XD] = p.dep >= 0 ? p.depLo![3]! - st.shift[3]! : 0;
+      for (let q = 0; q < STD_N; q++) {
+        A[off + q] = lo[STD_K[q]!]!;
+        A[off + STD_N + q] = lo[NCOMP + STD_K[q]!]!;
+      }
+      let sw = 0;
+      for (const k of SUM_K) sw += W[k]! * lo[2 * NCOMP + k]!;
+      A[off + REC_SUM] = sw;
+      A[off + REC_FLAG] = 0;
     }
     return p;
   }
 
-  private buildFta(force: boolean, nodes: Node[], inst: Instance): FixPart {
-    void force;
-    const oldP = nodes[inst.pNode]!;
-    return { idx: [oldP.idx], vals: [vals(removePri(oldP, inst))], dep: -1, depBase: null, depLo: null, tgtPri: true, dead: false };
+  private buildPart(slot: number, force: boolean, nodes: Node[], st: ScoreState, inst0: Instance): FixPart {
+    // Without location tags the moved instance's location score is 0 (moves.ts locScore).
+    const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
+    if (slot === SLOT_FTA) {
+      const oldP = nodes[inst.pNode]!;
+      return this.withDeltas(st, { idx: [oldP.idx], vals: [vals(removePri(oldP, inst))], dep: -1, depBase: null, depLo: null, tgtPri: true, dead: false, fix: null, fixLo: null }, inst, slot);
+    }
+    return this.withDeltas(st, buildKind(SLOT_KIND[slot] as TargetKind, force, nodes, inst), inst, slot);
   }
 
-  /** Cached reference result of the Failover move (changed nodes' values), or null if it fails. */
-  failoverPart(nodes: Node[], inst: Instance, force: boolean): FixPart {
-    const ic = this.instCache(nodes, inst);
-    return this.part(ic, "Failover", () => {
-      const r = applyMove(force, nodes, inst, { kind: "Failover" });
-      if (isFail(r)) return DEAD;
-      return { idx: r.changed.map((n) => n.idx), vals: r.changed.map(vals), dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false };
-    });
-  }
-
-  /** Score of a target-less part (Failover). */
-  scoreFixed(st: ScoreState, fp: FixPart): number {
-    const fix = this.fixBuf;
-    fix.fill(0);
-    for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
-    return st.scoreFix(fix);
+  private buildFailover(force: boolean, nodes: Node[], st: ScoreState, inst: Instance): FixPart {
+    const r = applyMove(force, nodes, inst, { kind: "Failover" });
+    if (isFail(r)) return DEAD;
+    return this.withDeltas(st, { idx: r.changed.map((n) => n.idx), vals: r.changed.map(vals), dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null }, inst, SLOT_FAILOVER);
   }
 
   // ---- lower bound ----------------------------------------------------------
 
+  /**
+   * Per role and std component, the minima over the target nodes of the
+   * per-node terms of lowerBound.  Per-node terms depend only on the node's
+   * state and the (fixed) shift, so they are recomputed only for changed nodes.
+   */
   private prepareBounds(nodes: Node[], st: ScoreState, online: number[]): void {
     this.boundsOk = online.length > 0 && !online.some((i) => nodes[i]!.exclStorage);
     if (!this.boundsOk) return;
+    const T = this.terms;
+    for (const i of online) {
+      if (this.termVer[i] === this.ver[i]) continue;
+      this.termVer[i] = this.ver[i]!;
+      const t = nodes[i]!;
+      for (let role = 0; role < 2; role++)
+        for (const k of STD) {
+          const mi = (i * 2 + role) * NCOMP + k;
+          if (!coef(t, k, role === 1, this.coefOut)) {
+            this.termMode[mi] = 0;
+            continue;
+          }
+          const n = st.cnt[k]!;
+          const c = st.shift[k]!;
+          const x = st.vals[i]![k]! - c;
+          const e = this.coefOut[0]! - c - x;
+          const u = this.coefOut[1]!;
+          const interval = role === 0 && k === 3;
+          this.termMode[mi] = interval ? 2 : 1;
+          const o = mi * TERMS;
+          T[o] = interval ? (2 * e * x) / n : (2 * e * x) / n + (e * e * (n - 1)) / (n * n);
+          T[o + 1] = interval ? (2 * u * x) / n : (2 * u * x) / n + (2 * e * u * (n - 1)) / (n * n);
+          T[o + 2] = e;
+          T[o + 3] = u;
+          T[o + 4] = u * u;
+        }
+    }
     for (let role = 0; role < 2; role++) {
       const a = this.agg[role]!;
-      const pri = role === 1;
       for (const k of STD) {
         const n = st.cnt[k]!;
-        const c = st.shift[k]!;
         let mode = 0;
         let p1 = Infinity, emin = Infinity, emax = -Infinity, b0 = Infinity, umin = Infinity, umax = -Infinity, g = Infinity;
         for (const i of online) {
-          const t = nodes[i]!;
-          const cu = coef(t, k, pri);
-          if (cu === null) continue;
-          const x = st.vals[i]![k]! - c;
-          const e = cu[0] - c - x;
-          const u = cu[1];
-          if (mode === 0) mode = !pri && k === 3 ? 2 : 1;
-          const pe = mode === 2 ? (2 * e * x) / n : (2 * e * x) / n + (e * e * (n - 1)) / (n * n);
-          const pb = mode === 2 ? (2 * u * x) / n : (2 * u * x) / n + (2 * e * u * (n - 1)) / (n * n);
+          const mi = (i * 2 + role) * NCOMP + k;
+          const md = this.termMode[mi]!;
+          if (md === 0) continue;
+          mode = md;
+          const o = mi * TERMS;
+          const pe = T[o]!, pb = T[o + 1]!, e = T[o + 2]!, u = T[o + 3]!, u2 = T[o + 4]!;
           if (pe < p1) p1 = pe;
           if (e < emin) emin = e;
           if (e > emax) emax = e;
           if (pb < b0) b0 = pb;
           if (u < umin) umin = u;
           if (u > umax) umax = u;
-          if (u * u < g) g = u * u;
+          if (u2 < g) g = u2;
         }
-        if (mode !== 0 && ![p1, emin, emax, b0, umin, umax, g].every(Number.isFinite)) mode = 3;
+        if (mode !== 0 && !(Number.isFinite(p1) && Number.isFinite(emin) && Number.isFinite(emax) && Number.isFinite(b0) && Number.isFinite(umin) && Number.isFinite(umax) && Number.isFinite(g))) mode = 3;
         a.mode[k] = mode;
         a.p1[k] = p1;
         a.emin[k] = emin;
@@ -405,42 +549,59 @@ export class ProbeSearch {
    * dependent node of ReplaceAndFailover/ReplacePrimary is taken at its least
    * reserved memory, with the rest of its range bounded the same way.
    */
-  private lowerBound(st: ScoreState, fp: FixPart, inst: Instance): number {
-    if (!this.boundsOk || inst.forthcoming) return -Infinity;
-    const fix = this.fixBuf;
-    fix.fill(0);
-    for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
-    if (fp.dep >= 0) {
-      if (st.nodes[fp.dep]!.offline) return -Infinity;
-      st.accumulate(fp.dep, fp.depLo!, fix);
-    }
-    const a = this.agg[fp.tgtPri ? 1 : 0]!;
+  private lowerBound(st: ScoreState, off: number): number {
+    const A = this.arena;
+    if (!this.boundsOk || A[off + REC_FLAG] !== 0) return -Infinity;
+    const a = this.agg[A[off + REC_ROLE]!]!;
+    const mode = a.mode, p1 = a.p1, emin = a.emin, emax = a.emax, b0 = a.b0, umin = a.umin, umax = a.umax, g = a.g;
+    const cnt = st.cnt, s1 = st.s1, s2 = st.s2;
+    const span = A[off + REC_SPAN]!;
+    const xd = A[off + REC_XD]!;
     let r = 0;
-    for (const k of STD) {
-      const n = st.cnt[k]!;
-      const m = (st.s1[k]! + fix[k]!) / n;
-      let v = (st.s2[k]! + fix[NCOMP + k]!) / n - m * m;
-      const mode = a.mode[k]!;
-      if (mode === 3) continue; // bounded by 0
-      if (mode !== 0) {
-        const res = resource(inst, k, fp.tgtPri);
-        if (!(res >= 0)) continue;
-        const p2 = m >= 0 ? (-2 * m * a.emax[k]!) / n : (-2 * m * a.emin[k]!) / n;
-        const bu = m >= 0 ? (-2 * m * a.umax[k]!) / n : (-2 * m * a.umin[k]!) / n;
-        if (mode === 1) v += a.p1[k]! + p2 + res * (a.b0[k]! + bu) + res * res * a.g[k]!;
-        else v += a.p1[k]! + p2 + Math.min(0, res * (a.b0[k]! + bu));
+    for (let q = 0; q < STD_N; q++) {
+      const k = STD_K[q]!;
+      const n = cnt[k]!;
+      const m = (s1[k]! + A[off + q]!) / n;
+      let v = (s2[k]! + A[off + STD_N + q]!) / n - m * m;
+      const md = mode[k]!;
+      if (md === 3) continue; // bounded by 0
+      if (md !== 0) {
+        const rk = A[off + REC_RES + q]!;
+        if (!(rk >= 0)) continue;
+        const p2 = m >= 0 ? (-2 * m * emax[k]!) / n : (-2 * m * emin[k]!) / n;
+        const bu = m >= 0 ? (-2 * m * umax[k]!) / n : (-2 * m * umin[k]!) / n;
+        if (md === 1) v += p1[k]! + p2 + rk * (b0[k]! + bu) + rk * rk * g[k]!;
+        else {
+          const lin = rk * (b0[k]! + bu);
+          v += p1[k]! + p2 + (lin < 0 ? lin : 0);
+        }
       }
-      if (k === 3 && fp.dep >= 0) {
-        const dn = st.nodes[fp.dep]!;
-        const span = (usesSecMem(inst) ? inst.mem : 0) / dn.tMem;
-        const x = fp.depLo![3]! - st.shift[3]!;
-        v += Math.min(0, (2 * span * (x - m)) / n);
+      if (k === 3 && span !== 0) {
+        // the dependent node's reserved memory lies in [depLo, depLo + span]
+        const lin = (2 * span * (xd - m)) / n;
+        v += lin < 0 ? lin : 0;
       }
-      r += WEIGHTS[k]! * Math.sqrt(v > 0 ? v : 0);
+      r += W[k]! * Math.sqrt(v > 0 ? v : 0);
     }
-    r += st.sumTerms(fix);
+    r += this.sumConst + A[off + REC_SUM]!;
     return r - 1e-6 - 1e-9 * Math.abs(r);
   }
+
+  /** Approximate score of a target-less part (Failover) from its record. */
+  private recScore(st: ScoreState, off: number): number {
+    const A = this.arena;
+    const cnt = st.cnt, s1 = st.s1, s2 = st.s2;
+    let r = 0;
+    for (let q = 0; q < STD_N; q++) {
+      const k = STD_K[q]!;
+      const n = cnt[k]!;
+      const m = (s1[k]! + A[off + q]!) / n;
+      const v = (s2[k]! + A[off + STD_N + q]!) / n - m * m;
+      r += W[k]! * Math.sqrt(v > 0 ? v : 0);
+    }
+    return r + this.sumConst + A[off + REC_SUM]!;
+  }
+
 }
 
 function vals(n: Node): Float64Array {
@@ -459,13 +620,13 @@ function buildKind(kind: TargetKind, force: boolean, nodes: Node[], inst: Instan
     case "ReplaceSecondary": {
       const pnode3 = addPriEx(true, removePri(oldP, inst), inst);
       if (isFail(pnode3)) return DEAD;
-      return { idx: [osdx, opdx], vals: [vals(removeSec(oldS, inst)), vals(pnode3)], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false };
+      return { idx: [osdx, opdx], vals: [vals(removeSec(oldS, inst)), vals(pnode3)], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null };
     }
     case "ReplaceAndFailover": {
       const intP = removePri(oldP, inst);
       const lo = new Float64Array(NCOMP);
       if (probeAddSec(false, oldS.offline || force, intP, inst, -1, lo) !== null) return DEAD;
-      return { idx: [osdx], vals: [vals(removeSec(oldS, inst))], dep: opdx, depBase: intP, depLo: lo, tgtPri: true, dead: false };
+      return { idx: [osdx], vals: [vals(removeSec(oldS, inst))], dep: opdx, depBase: intP, depLo: lo, tgtPri: true, dead: false, fix: null, fixLo: null };
     }
     case "ReplacePrimary": {
       const forceP = oldP.offline || force;
@@ -475,14 +636,14 @@ function buildKind(kind: TargetKind, force: boolean, nodes: Node[], inst: Instan
       const tmpS2 = removePri(tmpS, inst);
       const lo = new Float64Array(NCOMP);
       if (probeAddSec(false, forceP, tmpS2, inst, -1, lo) !== null) return DEAD;
-      return { idx: [opdx], vals: [vals(removePri(oldP, inst))], dep: osdx, depBase: tmpS2, depLo: lo, tgtPri: true, dead: false };
+      return { idx: [opdx], vals: [vals(removePri(oldP, inst))], dep: osdx, depBase: tmpS2, depLo: lo, tgtPri: true, dead: false, fix: null, fixLo: null };
     }
     case "FailoverAndReplace": {
       const forceP = oldP.offline || force;
       if (isFail(checkMigration(oldP, oldS))) return DEAD;
       const newP = addPriEx(forceP, removeSec(oldS, inst), inst);
       if (isFail(newP)) return DEAD;
-      return { idx: [osdx, opdx], vals: [vals(newP), vals(removePri(oldP, inst))], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false };
+      return { idx: [osdx, opdx], vals: [vals(newP), vals(removePri(oldP, inst))], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null };
     }
   }
 }

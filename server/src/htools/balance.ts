@@ -99,7 +99,7 @@ class CandSet {
   limit(): number {
     return this.best + TOL_ABS + TOL_REL * Math.abs(this.best);
   }
-  offer(approx: number, inst: number, move: IMove, rank: number, res: MoveResult | null = null): void {
+  offer(approx: number, inst: number, kind: IMove["kind"], node: number, rank: number, res: MoveResult | null = null): void {
     if (approx > this.limit()) return;
     if (approx < this.best) {
       this.best = approx;
@@ -108,6 +108,7 @@ class CandSet {
         this.cands = this.cands.filter((c) => c.approx <= l2);
       }
     }
+    const move = (kind === "Failover" ? { kind } : { kind, node }) as IMove;
     this.cands.push({ approx, rank, inst, move, res });
   }
 }
@@ -146,7 +147,7 @@ export function balanceGroup(
   const st = new ScoreState(nodes, members);
   // The probe path (probe.ts) leaves out the location-exclusion statistic.
   const engine = opts.engine ?? "auto";
-  const search = engine === "reference" || members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length, engine === "verify");
+  const search = engine === "reference" || members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify");
 
   while ((maxLen < 0 || moves.length < maxLen) && curCv > optCv + minScore) {
     const online = members.filter((i) => !nodes[i]!.offline);
@@ -163,14 +164,10 @@ export function balanceGroup(
       const r = applyMove(force, nodes, inst, mv);
       if (isFail(r)) return;
       const olds = r.changed.map((n) => nodes[n.idx]!);
-      cs.offer(st.evaluate(olds, r.changed), inst.idx, mv, rank, r);
+      cs.offer(st.evaluate(olds, r.changed), inst.idx, mv.kind, "node" in mv ? mv.node : -1, rank, r);
     };
 
-    if (search)
-      search.round({ force, diskMoves, instMoves, restMig }, nodes, st, victims, online, onlineSet, cs, (inst, rank) => {
-        const fp = search.failoverPart(nodes, inst, force);
-        if (!fp.dead) cs.offer(search.scoreFixed(st, fp), inst.idx, { kind: "Failover" }, rank);
-      });
+    if (search) search.round({ force, diskMoves, instMoves, restMig }, nodes, st, victims, online, onlineSet, cs);
     else
       for (const inst of victims) {
         const mt = mirrorType(inst.diskTemplate);

@@ -245,6 +245,8 @@ export class ScoreState {
     this.rebuild();
   }
 
+  private shiftSet = false;
+
   rebuild(): void {
     this.cnt.fill(0);
     this.s1.fill(0);
@@ -259,7 +261,11 @@ export class ScoreState {
         this.cnt[k] = this.cnt[k]! + 1;
       }
     }
-    for (let k = 0; k < NCOMP; k++) this.shift[k] = this.cnt[k]! > 0 ? mean[k]! / this.cnt[k]! : 0;
+    // The shift is fixed at the first build: callers cache deltas relative to
+    // it (balance-probe.ts); moves barely move the means, so it stays a good
+    // centre for the shifted sums.
+    if (!this.shiftSet) for (let k = 0; k < NCOMP; k++) this.shift[k] = this.cnt[k]! > 0 ? mean[k]! / this.cnt[k]! : 0;
+    this.shiftSet = true;
     for (const i of this.members) {
       const n = this.nodes[i]!;
       const a = this.vals[i]!;
