@@ -9,6 +9,7 @@ import { instMatchesPolicy, requiredNodes, mirrorType, allNodes } from "./instan
 import { applyMove, type IMove } from "./moves.js";
 import { clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
+import { pairSearchApplies, tryAllocPairsProbe } from "./alloc-probe.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -17,6 +18,8 @@ export interface AlgOptions {
   restrictToNodes?: string[] | null;
   acceptExisting?: boolean;
   capacityIgnoreGroups?: number[];
+  /** "reference" builds every pair candidate (slow; for tests and diagnostics) */
+  engine?: "auto" | "reference";
 }
 
 /** A candidate placement: the changed nodes, the placed instance, its nodes and its metric. */
@@ -157,7 +160,11 @@ function sumAllocs<M>(a: AllocSolution<M>, b: AllocSolution<M>, cmp: (x: M, y: M
 
 const numCmp = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export type AllocNodes = { single: number[] } | { pairs: Array<[number, number[]]> };
+/**
+ * Candidate nodes.  `listed`, set by genAllocNodes, says the pairs have its
+ * shape: each primary's secondaries are all other listed nodes of its group.
+ */
+export type AllocNodes = { single: number[] } | { pairs: Array<[number, number[]]>; listed?: number[] };
 
 export function genAllocNodes(opts: AlgOptions, groups: Group[], nl: NL, count: number, dropUnalloc: boolean): AllocNodes {
   let all = listOf(nl).filter((n) => !n.offline);
@@ -165,12 +172,19 @@ export function genAllocNodes(opts: AlgOptions, groups: Group[], nl: NL, count: 
   const rest = opts.restrictToNodes;
   if (rest) all = all.filter((n) => rest.includes(n.name));
   if (count === 1) return { single: all.map((n) => n.idx) };
-  if (count === 2)
+  if (count === 2) {
+    // The pair lists are quadratic: build them only if the reference path asks.
+    let memo: Array<[number, number[]]> | null = null;
     return {
-      pairs: all
-        .map((p) => [p.idx, all.filter((s) => s.idx !== p.idx && s.group === p.group).map((s) => s.idx)] as [number, number[]])
-        .filter(([, ss]) => ss.length > 0),
+      listed: all.map((n) => n.idx),
+      get pairs(): Array<[number, number[]]> {
+        memo ??= all
+          .map((p) => [p.idx, all.filter((s) => s.idx !== p.idx && s.group === p.group).map((s) => s.idx)] as [number, number[]])
+          .filter(([, ss]) => ss.length > 0);
+        return memo;
+      },
     };
+  }
   throw new HtoolsError("Unsupported number of nodes, only one or two  supported", "EALLOC");
 }
 
@@ -179,6 +193,11 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
   const pred = opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e) : null;
   let sol: AllocSolution;
   if ("pairs" in an) {
+    if (pred === null && an.listed && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst)) {
+      const sol = tryAllocPairsProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.listed);
+      if (sol === null) throw new HtoolsError("Not enough online nodes", "EALLOC");
+      return annotateSolution(sol, (x) => hsFixed(x, 8));
+    }
     if (an.pairs.length === 0) throw new HtoolsError("Not enough online nodes", "EALLOC");
     const stats = clusterStats(listOf(nl));
     sol = emptySolution();

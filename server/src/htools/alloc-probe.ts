@@ -1,0 +1,371 @@
+// hail/hspace two-node allocation (tryAlloc over primary/secondary pairs)
+// without building every candidate.  Used when no node has location tags and
+// no global capacity predicate applies; alloc.ts keeps the reference path.
+//
+// Exactness:
+//  * the metric of a pair is computed with the reference arithmetic (Ganeti's
+//    incremental updateStats over the primary's and then the secondary's
+//    change, metrics.ts), from probe values (probe.ts) that are bit-identical
+//    to the built nodes' values, so scores and ties are unchanged;
+//  * the success/failure counts are exact: a pair's outcome depends on the
+//    primary only through the secondary's peer entry for it, so each
+//    secondary is probed once for "no shared instance" and once per actual
+//    peer;
+//  * primaries are visited in increasing order of a lower bound of their best
+//    pair's metric (the same bound as hbal's, balance-probe.ts) and the search
+//    stops when the bound exceeds the best metric found; the winner is, as in
+//    Ganeti, the last pair in enumeration order among those with the lowest
+//    metric.
+import type { FailMode, Instance } from "./types.js";
+import { isFail } from "./types.js";
+import { Node, addPriEx, addSec } from "./node.js";
+import { instMatchesPolicy, usesLocalStorage, usesSecMem } from "./instance.js";
+import { KIND, NCOMP, ONLINE, WEIGHTS, clusterStats, nodeValues, type Stats } from "./metrics.js";
+import { probeAddPri, probeAddSec } from "./probe.js";
+import type { AllocElement, AllocSolution } from "./alloc.js";
+
+const W = Float64Array.from(WEIGHTS);
+const STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
+const V = new Float64Array(NCOMP);
+
+/** Whether the fast path applies: no location tags (map statistic, location scores), no forthcoming instance. */
+export function pairSearchApplies(nodes: readonly Node[], members: readonly number[], inst: Instance): boolean {
+  if (inst.forthcoming || inst.dsrdLocTags.size > 0) return false;
+  for (const i of members) {
+    const n = nodes[i]!;
+    if (n.locationTags.size > 0 || n.exclStorage) return false;
+  }
+  return true;
+}
+
+/** Secondary-role bound aggregates over the candidate secondaries (see balance-probe.ts lowerBound). */
+interface SecAgg {
+  mode: Int8Array;
+  p1: Float64Array;
+  emin: Float64Array;
+  emax: Float64Array;
+  b0: Float64Array;
+  umin: Float64Array;
+  umax: Float64Array;
+  g: Float64Array;
+  shift: Float64Array;
+}
+
+/** Value base and per-unit change of component k on a secondary (see balance-probe.ts coef). */
+const CU = new Float64Array(2);
+function secCoef(t: Node, k: number): Float64Array | null {
+  const dskU = t.tDsk === 0 ? 0 : -1 / t.tDsk;
+  switch (k) {
+    case 1:
+      CU[0] = t.tDsk === 0 ? 1 : t.fDsk / t.tDsk;
+      CU[1] = dskU;
+      return CU;
+    case 3:
+      CU[0] = t.rMem / t.tMem;
+      CU[1] = 1 / t.tMem;
+      return CU;
+    case 9:
+      CU[0] = t.utilLoad[2] / t.utilPool[2];
+      CU[1] = 1 / t.utilPool[2];
+      return CU;
+    case 12:
+      CU[0] = t.instSpindles / t.hiSpindles;
+      CU[1] = 1 / t.hiSpindles;
+      return CU;
+    case 14:
+      CU[0] = t.tDsk === 0 ? 1 : t.fDskForth / t.tDsk;
+      CU[1] = dskU;
+      return CU;
+    case 16:
+      CU[0] = t.instSpindlesForth / t.hiSpindles;
+      CU[1] = 1 / t.hiSpindles;
+      return CU;
+    default:
+      return null;
+  }
+}
+function secResource(inst: Instance, k: number): number {
+  switch (k) {
+    case 1:
+    case 14:
+      return inst.dsk;
+    case 3:
+      return usesSecMem(inst) ? inst.mem : 0;
+    case 9:
+      return inst.util[2]!;
+    case 12:
+    case 16:
+      return usesLocalStorage(inst) ? inst.spindleUse : 0;
+    default:
+      return 0;
+  }
+}
+
+function secAgg(nodes: readonly Node[], secs: readonly number[], stats: Stats): SecAgg {
+  const a: SecAgg = {
+    mode: new Int8Array(NCOMP),
+    p1: new Float64Array(NCOMP).fill(Infinity),
+    emin: new Float64Array(NCOMP).fill(Infinity),
+    emax: new Float64Array(NCOMP).fill(-Infinity),
+    b0: new Float64Array(NCOMP).fill(Infinity),
+    umin: new Float64Array(NCOMP).fill(Infinity),
+    umax: new Float64Array(NCOMP).fill(-Infinity),
+    g: new Float64Array(NCOMP).fill(Infinity),
+    shift: new Float64Array(NCOMP),
+  };
+  const vals = new Float64Array(NCOMP);
+  for (const k of STD) a.shift[k] = stats.s[k]! / stats.n[k]!;
+  for (const i of secs) {
+    const t = nodes[i]!;
+    nodeValues(t, vals);
+    for (const k of STD) {
+      const cu = secCoef(t, k);
+      if (cu === null) continue;
+      const n = stats.n[k]!;
+      const c = a.shift[k]!;
+      const x = vals[k]! - c;
+      const e = cu[0]! - c - x;
+      const u = cu[1]!;
+      const interval = k === 3;
+      a.mode[k] = interval ? 2 : 1;
+      const pe = interval ? (2 * e * x) / n : (2 * e * x) / n + (e * e * (n - 1)) / (n * n);
+      const pb = interval ? (2 * u * x) / n : (2 * u * x) / n + (2 * e * u * (n - 1)) / (n * n);
+      if (pe < a.p1[k]!) a.p1[k] = pe;
+      if (e < a.emin[k]!) a.emin[k] = e;
+      if (e > a.emax[k]!) a.emax[k] = e;
+      if (pb < a.b0[k]!) a.b0[k] = pb;
+      if (u < a.umin[k]!) a.umin[k] = u;
+      if (u > a.umax[k]!) a.umax[k] = u;
+      if (u * u < a.g[k]!) a.g[k] = u * u;
+    }
+  }
+  for (const k of STD) {
+    const n = stats.n[k]!;
+    if (a.mode[k] !== 0 && ![a.p1[k], a.emin[k], a.emax[k], a.b0[k], a.umin[k], a.umax[k], a.g[k]].every((x) => Number.isFinite(x))) a.mode[k] = 3;
+    a.g[k] = (a.g[k]! * (n - 1)) / (n * n);
+  }
+  return a;
+}
+
+/** Lower bound of the metric of every pair with this primary change (st1), whatever the secondary. */
+function pairBound(st1: Stats, a: SecAgg, inst: Instance): number {
+  let r = 0;
+  for (let k = 0; k < NCOMP; k++) {
+    if (KIND[k] === 1) {
+      r += W[k]! * st1.s[k]!;
+      continue;
+    }
+    if (KIND[k] === 2) {
+      let s = 0;
+      for (const v of st1.map.values()) s += v;
+      r += W[k]! * (s - st1.map.size);
+      continue;
+    }
+    const n = st1.n[k]!;
+    const m = st1.s[k]! / n - a.shift[k]!;
+    let v = st1.v[k]!;
+    const md = a.mode[k]!;
+    if (md === 3) continue;
+    if (md !== 0) {
+      const rk = secResource(inst, k);
+      if (!(rk >= 0)) continue;
+      const p2 = m >= 0 ? (-2 * m * a.emax[k]!) / n : (-2 * m * a.emin[k]!) / n;
+      const bu = m >= 0 ? (-2 * m * a.umax[k]!) / n : (-2 * m * a.umin[k]!) / n;
+      if (md === 1) v += a.p1[k]! + p2 + rk * (a.b0[k]! + bu) + rk * rk * a.g[k]!;
+      else {
+        const lin = rk * (a.b0[k]! + bu);
+        v += a.p1[k]! + p2 + (lin < 0 ? lin : 0);
+      }
+    }
+    r += W[k]! * Math.sqrt(v > 0 ? v : 0);
+  }
+  return r - 1e-6 - 1e-9 * Math.abs(r);
+}
+
+/** The reference metric of st1 updated with node values x -> y (metrics.ts updateStats + cvFromStats). */
+function pairMetric(st1: Stats, x: Float64Array, y: Float64Array, mapVal: number): number {
+  let r = 0;
+  for (let k = 0; k < NCOMP; k++) {
+    let val: number;
+    const kind = KIND[k];
+    if (kind === 1) val = ONLINE[k] ? st1.s[k]! + (y[k]! - x[k]!) : st1.s[k]!;
+    else if (kind === 0) {
+      const n = st1.n[k]!;
+      const s = st1.s[k]!;
+      const ds = y[k]! - x[k]!;
+      const dss = y[k]! * y[k]! - x[k]! * x[k]!;
+      const dnnvar = n * dss - 2 * s * ds - ds * ds;
+      val = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
+    } else val = mapVal;
+    r = r + W[k]! * val;
+  }
+  return r;
+}
+
+/** metrics.ts updateStats for an online node whose values go from x to y (map unchanged). */
+function statsAfter(st: Stats, x: Float64Array, y: Float64Array): Stats {
+  const r: Stats = { n: st.n, s: new Float64Array(st.s), v: new Float64Array(st.v), map: st.map };
+  for (let k = 0; k < NCOMP; k++) {
+    if (!ONLINE[k]) continue;
+    const a = x[k]!;
+    const b = y[k]!;
+    if (KIND[k] === 1) r.s[k] = r.s[k]! + (b - a);
+    else if (KIND[k] === 0) {
+      const n = r.n[k]!;
+      const s = r.s[k]!;
+      const ds = b - a;
+      const dss = b * b - a * a;
+      const dnnvar = n * dss - 2 * s * ds - ds * ds;
+      r.s[k] = s + ds;
+      r.v[k] = Math.max(0, r.v[k]! + dnnvar / (n * n));
+    }
+  }
+  return r;
+}
+
+/** What a pair search needs of a node state, whatever the instance (hspace asks many times per state). */
+interface Context {
+  members: readonly number[];
+  listed: readonly number[];
+  stats: Stats;
+  /** group -> listed nodes in enumeration order (groups of one node left out: they have no pairs) */
+  secsOf: Map<number, number[]>;
+  aggs: Map<number, SecAgg>;
+}
+const contexts = new WeakMap<readonly Node[], Context>();
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function context(nodes: readonly Node[], members: readonly number[], listed: readonly number[]): Context {
+  const c = contexts.get(nodes);
+  if (c && sameList(c.members, members) && sameList(c.listed, listed)) return c;
+  const stats = clusterStats(members.map((i) => nodes[i]!));
+  const secsOf = new Map<number, number[]>();
+  for (const i of listed) {
+    const g = nodes[i]!.group;
+    if (!secsOf.has(g)) secsOf.set(g, []);
+    secsOf.get(g)!.push(i);
+  }
+  for (const [g, l] of secsOf) if (l.length < 2) secsOf.delete(g);
+  const aggs = new Map<number, SecAgg>();
+  for (const [g, secs] of secsOf) aggs.set(g, secAgg(nodes, secs, stats));
+  const r = { members, listed, stats, secsOf, aggs };
+  contexts.set(nodes, r);
+  return r;
+}
+
+const FAIL_CODE: FailMode[] = ["FailMem", "FailDisk", "FailCPU", "FailN1", "FailTags", "FailMig", "FailDiskCount", "FailSpindles", "FailInternal"];
+
+/**
+ * tryAlloc over pairs where each primary's secondaries are all other listed
+ * nodes of its group (genAllocNodes' shape), without a capacity predicate.
+ * `listed` is genAllocNodes' candidate list.  Null when there is no pair.
+ */
+export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], members: readonly number[], inst0: Instance, listed: readonly number[]): AllocSolution | null {
+  // Without location tags every candidate's location score is 0 (alloc.ts allocateOnPrimary).
+  const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
+  const ctx = context(nodes, members, listed);
+  const stats = ctx.stats;
+  const counts = new Map<FailMode, number>();
+  const fail = (m: FailMode, c: number): void => {
+    if (c > 0) counts.set(m, (counts.get(m) ?? 0) + c);
+  };
+  let allocs = 0;
+  // group -> candidate secondaries (in enumeration order), and the OK primaries
+  const secsOf = ctx.secsOf;
+  // the primaries, in enumeration order, with their number of secondaries
+  const pairs: Array<[number, number]> = [];
+  for (const i of listed) {
+    const l = secsOf.get(nodes[i]!.group);
+    if (l) pairs.push([i, l.length - 1]);
+  }
+  if (pairs.length === 0) return null;
+  const okPrim: Array<{ p: number; pos: number; st1: Stats }> = [];
+  const okSet = new Set<number>();
+  const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
+  const xp = new Float64Array(NCOMP);
+  const yp = new Float64Array(NCOMP);
+  for (let pos = 0; pos < pairs.length; pos++) {
+    const [p, nss] = pairs[pos]!;
+    const pn = nodes[p]!;
+    const polKey = pn.exclStorage ? `x${pn.group}` : pn.iPolicy;
+    let pol = polMemo.get(polKey);
+    if (pol === undefined || pn.exclStorage) {
+      pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
+      polMemo.set(polKey, pol);
+    }
+    if (isFail(pol)) {
+      fail(pol, nss);
+      continue;
+    }
+    const r = probeAddPri(force, pn, inst, yp);
+    if (r !== null) {
+      fail(r, nss);
+      continue;
+    }
+    nodeValues(pn, xp);
+    okPrim.push({ p, pos, st1: statsAfter(stats, xp, yp) });
+    okSet.add(p);
+  }
+  // Outcome counts: per secondary, the outcome for primaries it shares no
+  // instance with, corrected for each peer.
+  const okInGroup = new Map<number, number>();
+  for (const o of okPrim) okInGroup.set(nodes[o.p]!.group, (okInGroup.get(nodes[o.p]!.group) ?? 0) + 1);
+  const outcome = (r: FailMode | null): void => {
+    if (r === null) allocs++;
+    else fail(r, 1);
+  };
+  for (const [g, secs] of secsOf) {
+    const nOk = okInGroup.get(g) ?? 0;
+    for (const s of secs) {
+      const sn = nodes[s]!;
+      const base = probeAddSec(false, false, sn, inst, -1, V);
+      let nBase = nOk - (okSet.has(s) ? 1 : 0);
+      for (const p of sn.peers.keys()) {
+        if (p === s || !okSet.has(p) || nodes[p]!.group !== g) continue;
+        nBase--;
+        outcome(probeAddSec(false, false, sn, inst, p, V));
+      }
+      if (base === null) allocs += nBase;
+      else fail(base, nBase);
+    }
+  }
+  // Best pair: primaries in increasing bound order.
+  let best: { metric: number; pos: number; spos: number; p: number; s: number } | null = null;
+  const mapVal = (() => {
+    let s = 0;
+    for (const v of stats.map.values()) s += v;
+    return s - stats.map.size;
+  })();
+  const aggs = ctx.aggs;
+  const order = okPrim.map((o) => ({ o, lb: pairBound(o.st1, aggs.get(nodes[o.p]!.group)!, inst) })).sort((a, b) => a.lb - b.lb);
+  const x = new Float64Array(NCOMP);
+  for (const { o, lb } of order) {
+    if (best !== null && lb > best.metric) break;
+    const secs = secsOf.get(nodes[o.p]!.group)!;
+    for (let spos = 0; spos < secs.length; spos++) {
+      const s = secs[spos]!;
+      if (s === o.p) continue;
+      const sn = nodes[s]!;
+      if (probeAddSec(false, false, sn, inst, o.p, V) !== null) continue;
+      nodeValues(sn, x);
+      const m = pairMetric(o.st1, x, V, mapVal);
+      if (best === null || m < best.metric || (m === best.metric && (o.pos > best.pos || (o.pos === best.pos && spos > best.spos)))) best = { metric: m, pos: o.pos, spos, p: o.p, s };
+    }
+  }
+  const failures: FailMode[] = [];
+  for (const m of FAIL_CODE) for (let c = counts.get(m) ?? 0; c > 0; c--) failures.push(m);
+  if (best === null) return { failures, allocs, solution: null, log: [] };
+  // The winner, built with the reference primitives.
+  const ninst: Instance = { ...inst, locationScore: 0, pNode: best.p, sNode: best.s };
+  const np = addPriEx(force, nodes[best.p]!, ninst);
+  const ns = isFail(np) ? np : addSec(nodes[best.s]!, ninst, best.p);
+  if (isFail(np) || isFail(ns)) throw new Error("hail: probe search chose a pair the reference rejects");
+  const el: AllocElement = { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: best.metric };
+  return { failures, allocs, solution: el, log: [] };
+}

@@ -1,0 +1,61 @@
+// hail's two-node allocation on the probe path (alloc-probe.ts) must give the
+// reference path's answer exactly: the same pair, metric, success and
+// failure counts, on random clusters and with options that change feasibility.
+import { describe, expect, it } from "vitest";
+import { parseText } from "../../src/htools/text.js";
+import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
+import { fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
+import { createInstance } from "../../src/htools/instance.js";
+import { collapseFailures } from "../../src/htools/alloc.js";
+import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+
+function cluster(o: RandomClusterOptions): ClusterData {
+  const cd = mergeData(parseText(randomClusterText(o)), {});
+  updateMissing(cd, 0);
+  return cd;
+}
+
+const shapes: RandomClusterOptions[] = [
+  { nodes: 8, instances: 40, seed: 11 },
+  { nodes: 14, instances: 90, seed: 12, offline: 2 },
+  { nodes: 20, instances: 160, seed: 13, drbd: 1 },
+  { nodes: 6, instances: 50, seed: 14 },
+];
+const sizes = [
+  { mem: 1024, dsk: 10240, vcpus: 1 },
+  { mem: 8192, dsk: 102400, vcpus: 4 },
+  { mem: 30000, dsk: 400000, vcpus: 8 },
+];
+
+describe("probe pair search = reference pair search", () => {
+  for (const shape of shapes)
+    for (const [i, sz] of sizes.entries())
+      for (const ignoreSoftErrors of [false, true]) {
+        it(`seed ${shape.seed}, size ${i}, ignoreSoftErrors=${ignoreSoftErrors}`, () => {
+          const cd = cluster(shape);
+          const inst = createInstance({
+            name: "new",
+            ...sz,
+            disks: [{ size: sz.dsk, spindles: null }],
+            runSt: "running",
+            tags: [],
+            autoBalance: true,
+            pNode: -1,
+            sNode: -1,
+            diskTemplate: "drbd",
+            spindleUse: 1,
+          });
+          const nl = fullNL(cd.nodes);
+          const an = genAllocNodes({}, cd.groups, nl, 2, false);
+          const opts: AlgOptions = { ignoreSoftErrors, capacity: false };
+          const ref = tryAlloc({ ...opts, engine: "reference" }, nl, cd.instances, inst, an);
+          const fast = tryAlloc(opts, nl, cd.instances, inst, an);
+          expect(fast.log).toEqual(ref.log);
+          expect(fast.allocs).toBe(ref.allocs);
+          expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
+          expect(fast.solution?.metric).toBe(ref.solution?.metric);
+          expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+          expect(ref.allocs + ref.failures.length).toBeGreaterThan(0);
+        });
+      }
+});
