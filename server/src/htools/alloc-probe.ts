@@ -231,6 +231,10 @@ interface Context {
   /** group -> listed nodes in enumeration order (groups of one node left out: they have no pairs) */
   secsOf: Map<number, number[]>;
   aggs: Map<number, SecAgg>;
+  /** node values by node index (listed nodes) */
+  vals: Array<Float64Array | null>;
+  /** the member node objects it was built from (the array may be reused with new nodes) */
+  objs: Node[];
 }
 const contexts = new WeakMap<readonly Node[], Context>();
 
@@ -243,7 +247,7 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
 
 function context(nodes: readonly Node[], members: readonly number[], listed: readonly number[]): Context {
   const c = contexts.get(nodes);
-  if (c && sameList(c.members, members) && sameList(c.listed, listed)) return c;
+  if (c && sameList(c.members, members) && sameList(c.listed, listed) && c.objs.every((n, k) => nodes[members[k]!] === n)) return c;
   const stats = clusterStats(members.map((i) => nodes[i]!));
   const secsOf = new Map<number, number[]>();
   for (const i of listed) {
@@ -254,7 +258,13 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
   for (const [g, l] of secsOf) if (l.length < 2) secsOf.delete(g);
   const aggs = new Map<number, SecAgg>();
   for (const [g, secs] of secsOf) aggs.set(g, secAgg(nodes, secs, stats));
-  const r = { members, listed, stats, secsOf, aggs };
+  const vals = new Array<Float64Array | null>(nodes.length).fill(null);
+  for (const i of listed) {
+    const a = new Float64Array(NCOMP);
+    nodeValues(nodes[i]!, a);
+    vals[i] = a;
+  }
+  const r = { members, listed, stats, secsOf, aggs, vals, objs: members.map((i) => nodes[i]!) };
   contexts.set(nodes, r);
   return r;
 }
@@ -288,7 +298,6 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   const okPrim: Array<{ p: number; pos: number; st1: Stats }> = [];
   const okSet = new Set<number>();
   const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
-  const xp = new Float64Array(NCOMP);
   const yp = new Float64Array(NCOMP);
   for (let pos = 0; pos < pairs.length; pos++) {
     const [p, nss] = pairs[pos]!;
@@ -308,8 +317,7 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
       fail(r, nss);
       continue;
     }
-    nodeValues(pn, xp);
-    okPrim.push({ p, pos, st1: statsAfter(stats, xp, yp) });
+    okPrim.push({ p, pos, st1: statsAfter(stats, ctx.vals[p]!, yp) });
     okSet.add(p);
   }
   // Outcome counts: per secondary, the outcome for primaries it shares no
@@ -344,7 +352,6 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   })();
   const aggs = ctx.aggs;
   const order = okPrim.map((o) => ({ o, lb: pairBound(o.st1, aggs.get(nodes[o.p]!.group)!, inst) })).sort((a, b) => a.lb - b.lb);
-  const x = new Float64Array(NCOMP);
   for (const { o, lb } of order) {
     if (best !== null && lb > best.metric) break;
     const secs = secsOf.get(nodes[o.p]!.group)!;
@@ -353,8 +360,7 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
       if (s === o.p) continue;
       const sn = nodes[s]!;
       if (probeAddSec(false, false, sn, inst, o.p, V) !== null) continue;
-      nodeValues(sn, x);
-      const m = pairMetric(o.st1, x, V, mapVal);
+      const m = pairMetric(o.st1, ctx.vals[s]!, V, mapVal);
       if (best === null || m < best.metric || (m === best.metric && (o.pos > best.pos || (o.pos === best.pos && spos > best.spos)))) best = { metric: m, pos: o.pos, spos, p: o.p, s };
     }
   }

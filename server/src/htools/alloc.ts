@@ -57,7 +57,9 @@ function cvWith(nl: NL, changed: readonly Node[]): number {
 }
 
 export function collapseFailures(fl: FailMode[]): Array<[FailMode, number]> {
-  return FAIL_MODES.map((k) => [k, fl.filter((f) => f === k).length] as [FailMode, number]);
+  const c = new Map<FailMode, number>();
+  for (const f of fl) c.set(f, (c.get(f) ?? 0) + 1);
+  return FAIL_MODES.map((k) => [k, c.get(k) ?? 0] as [FailMode, number]);
 }
 
 // ---- allocation primitives -------------------------------------------------

@@ -15,7 +15,7 @@
 //    order: every candidate carries its rank in that order.
 import type { Instance } from "./types.js";
 import { isFail } from "./types.js";
-import { Node, addPriEx, checkMigration, removePri, removeSec } from "./node.js";
+import { Node, addPriEx, addSecExEx, checkMigration, removePri, removeSec } from "./node.js";
 import { mirrorType, notOffline, usesLocalStorage, usesMemory, usesSecMem } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
 import { KIND, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
@@ -81,6 +81,24 @@ interface InstCache {
   pv: number;
   sv: number;
   parts: Array<FixPart | null>;
+  /** shared intermediate states (built on first use) */
+  inter: Inter | null;
+}
+
+/**
+ * The node states every move of an instance starts from (moves.ts applyMove):
+ * old primary without it, old secondary without it, and that secondary
+ * taking over the primary (failover) — built once per instance and state.
+ */
+interface Inter {
+  intP: Node;
+  vIntP: Float64Array;
+  intS: Node | null;
+  vIntS: Float64Array | null;
+  /** addPriEx(oldP.offline || force, intS): the failover's new primary */
+  newP: Node | null;
+  vNewP: Float64Array | null;
+  mig: boolean;
 }
 
 const V1 = new Float64Array(NCOMP);
@@ -300,7 +318,7 @@ export class ProbeSearch {
       const ic = this.instCache(inst);
       if (mt === "internal" && useSec) {
         let fp = ic.parts[SLOT_FAILOVER];
-        if (!fp) fp = ic.parts[SLOT_FAILOVER] = this.buildFailover(f.force, nodes, st, inst);
+        if (!fp) fp = ic.parts[SLOT_FAILOVER] = this.buildFailover(ic, f.force, nodes, st, inst);
         if (!fp.dead) sink.offer(this.recScore(st, (inst.idx * SLOTS + SLOT_FAILOVER) * REC), inst.idx, "Failover", -1, v * stride);
       }
       if (mt === "none") continue;
@@ -321,7 +339,7 @@ export class ProbeSearch {
       for (let q = 0; q < n; q++) {
         const slot = slot0 === SLOT_FTA ? SLOT_FTA : slots < 0 ? KIND_SLOT[KINDS_RESTRICTED[q]!] : q;
         let fp = ic.parts[slot];
-        if (!fp) fp = ic.parts[slot] = this.buildPart(slot, f.force, nodes, st, inst);
+        if (!fp) fp = ic.parts[slot] = this.buildPart(ic, slot, f.force, nodes, st, inst);
         if (fp.dead) continue;
         const lb = this.lowerBound(st, (inst.idx * SLOTS + slot) * REC);
         this.itemLb[ni] = lb;
@@ -410,7 +428,7 @@ export class ProbeSearch {
     const sv = inst.sNode >= 0 ? this.ver[inst.sNode]! : 0;
     let c = this.cache[inst.idx];
     if (!c || c.pNode !== inst.pNode || c.sNode !== inst.sNode || c.pv !== pv || c.sv !== sv) {
-      c = { pNode: inst.pNode, sNode: inst.sNode, pv, sv, parts: new Array<FixPart | null>(SLOTS).fill(null) };
+      c = { pNode: inst.pNode, sNode: inst.sNode, pv, sv, parts: new Array<FixPart | null>(SLOTS).fill(null), inter: null };
       this.cache[inst.idx] = c;
     }
     return c;
@@ -452,20 +470,72 @@ export class ProbeSearch {
     return p;
   }
 
-  private buildPart(slot: number, force: boolean, nodes: Node[], st: ScoreState, inst0: Instance): FixPart {
-    // Without location tags the moved instance's location score is 0 (moves.ts locScore).
-    const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
-    if (slot === SLOT_FTA) {
-      const oldP = nodes[inst.pNode]!;
-      return this.withDeltas(st, { idx: [oldP.idx], vals: [vals(removePri(oldP, inst))], dep: -1, depBase: null, depLo: null, tgtPri: true, dead: false, fix: null, fixLo: null }, inst, slot);
+  private inter(ic: InstCache, force: boolean, nodes: Node[], inst: Instance): Inter {
+    if (ic.inter) return ic.inter;
+    const oldP = nodes[inst.pNode]!;
+    const intP = removePri(oldP, inst);
+    let intS: Node | null = null;
+    let newP: Node | null = null;
+    let mig = false;
+    if (inst.sNode >= 0) {
+      const oldS = nodes[inst.sNode]!;
+      intS = removeSec(oldS, inst);
+      mig = !isFail(checkMigration(oldP, oldS));
+      const np = addPriEx(oldP.offline || force, intS, inst);
+      newP = isFail(np) ? null : np;
     }
-    return this.withDeltas(st, buildKind(SLOT_KIND[slot] as TargetKind, force, nodes, inst), inst, slot);
+    ic.inter = { intP, vIntP: vals(intP), intS, vIntS: intS ? vals(intS) : null, newP, vNewP: newP ? vals(newP) : null, mig };
+    return ic.inter;
   }
 
-  private buildFailover(force: boolean, nodes: Node[], st: ScoreState, inst: Instance): FixPart {
-    const r = applyMove(force, nodes, inst, { kind: "Failover" });
-    if (isFail(r)) return DEAD;
-    return this.withDeltas(st, { idx: r.changed.map((n) => n.idx), vals: r.changed.map(vals), dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null }, inst, SLOT_FAILOVER);
+  private buildPart(ic: InstCache, slot: number, force: boolean, nodes: Node[], st: ScoreState, inst0: Instance): FixPart {
+    // Without location tags the moved instance's location score is 0 (moves.ts locScore).
+    const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
+    const I = this.inter(ic, force, nodes, inst);
+    const opdx = inst.pNode;
+    const osdx = inst.sNode;
+    const part = (idx: number[], vs: Float64Array[], dep: number, depBase: Node | null, depLo: Float64Array | null, tgtPri: boolean): FixPart =>
+      this.withDeltas(st, { idx, vals: vs, dep, depBase, depLo, tgtPri, dead: false, fix: null, fixLo: null }, inst, slot);
+    switch (slot) {
+      case SLOT_FTA:
+        return part([opdx], [I.vIntP], -1, null, null, true);
+      case 0: {
+        // ReplaceSecondary: the primary gives up and retakes the instance
+        const pnode3 = addPriEx(true, I.intP, inst);
+        if (isFail(pnode3)) return DEAD;
+        return part([osdx, opdx], [I.vIntS!, vals(pnode3)], -1, null, null, false);
+      }
+      case 1: {
+        // ReplaceAndFailover: the old primary becomes the secondary of the target
+        const lo = new Float64Array(NCOMP);
+        if (probeAddSec(false, nodes[osdx]!.offline || force, I.intP, inst, -1, lo) !== null) return DEAD;
+        return part([osdx], [I.vIntS!], opdx, I.intP, lo, true);
+      }
+      case 2: {
+        // ReplacePrimary: failover, replace the (old primary) secondary, failover back
+        const forceP = nodes[opdx]!.offline || force;
+        if (!I.mig || I.newP === null) return DEAD;
+        const tmpS2 = removePri(I.newP, inst);
+        const lo = new Float64Array(NCOMP);
+        if (probeAddSec(false, forceP, tmpS2, inst, -1, lo) !== null) return DEAD;
+        return part([opdx], [I.vIntP], osdx, tmpS2, lo, true);
+      }
+      case 3:
+        // FailoverAndReplace: the old secondary takes over, the target becomes its secondary
+        if (!I.mig || I.newP === null) return DEAD;
+        return part([osdx, opdx], [I.vNewP!, I.vIntP], -1, null, null, false);
+    }
+    throw new Error(`hbal: unknown move slot ${slot}`);
+  }
+
+  private buildFailover(ic: InstCache, force: boolean, nodes: Node[], st: ScoreState, inst: Instance): FixPart {
+    // moves.ts applyMove "Failover", from the shared intermediate states
+    const I = this.inter(ic, force, nodes, inst.locationScore === 0 ? inst : { ...inst, locationScore: 0 });
+    const oldP = nodes[inst.pNode]!;
+    if (!I.mig || I.newP === null) return DEAD;
+    const newS = addSecExEx(oldP.offline, oldP.offline || force, I.intP, inst, inst.sNode);
+    if (isFail(newS)) return DEAD;
+    return this.withDeltas(st, { idx: [inst.pNode, inst.sNode], vals: [vals(newS), I.vNewP!], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null }, inst, SLOT_FAILOVER);
   }
 
   // ---- lower bound ----------------------------------------------------------
@@ -610,40 +680,3 @@ function vals(n: Node): Float64Array {
   return a;
 }
 
-/** The target-independent part of a DRBD move (mirrors moves.ts applyMove). */
-function buildKind(kind: TargetKind, force: boolean, nodes: Node[], inst: Instance): FixPart {
-  const oldP = nodes[inst.pNode]!;
-  const oldS = nodes[inst.sNode]!;
-  const opdx = oldP.idx;
-  const osdx = oldS.idx;
-  switch (kind) {
-    case "ReplaceSecondary": {
-      const pnode3 = addPriEx(true, removePri(oldP, inst), inst);
-      if (isFail(pnode3)) return DEAD;
-      return { idx: [osdx, opdx], vals: [vals(removeSec(oldS, inst)), vals(pnode3)], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null };
-    }
-    case "ReplaceAndFailover": {
-      const intP = removePri(oldP, inst);
-      const lo = new Float64Array(NCOMP);
-      if (probeAddSec(false, oldS.offline || force, intP, inst, -1, lo) !== null) return DEAD;
-      return { idx: [osdx], vals: [vals(removeSec(oldS, inst))], dep: opdx, depBase: intP, depLo: lo, tgtPri: true, dead: false, fix: null, fixLo: null };
-    }
-    case "ReplacePrimary": {
-      const forceP = oldP.offline || force;
-      if (isFail(checkMigration(oldP, oldS))) return DEAD;
-      const tmpS = addPriEx(forceP, removeSec(oldS, inst), inst);
-      if (isFail(tmpS)) return DEAD;
-      const tmpS2 = removePri(tmpS, inst);
-      const lo = new Float64Array(NCOMP);
-      if (probeAddSec(false, forceP, tmpS2, inst, -1, lo) !== null) return DEAD;
-      return { idx: [opdx], vals: [vals(removePri(oldP, inst))], dep: osdx, depBase: tmpS2, depLo: lo, tgtPri: true, dead: false, fix: null, fixLo: null };
-    }
-    case "FailoverAndReplace": {
-      const forceP = oldP.offline || force;
-      if (isFail(checkMigration(oldP, oldS))) return DEAD;
-      const newP = addPriEx(forceP, removeSec(oldS, inst), inst);
-      if (isFail(newP)) return DEAD;
-      return { idx: [osdx, opdx], vals: [vals(newP), vals(removePri(oldP, inst))], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null };
-    }
-  }
-}
