@@ -46,6 +46,9 @@ describe("QueryEngine.objectsJson", () => {
     await expectSame(engine);
     // Same engine again: now from the kept texts.
     await expectSame(engine);
+    // Nothing changed: the very same answer (live data was fetched and compared).
+    const a = await engine.objectsJson("instance", I_FIELDS, memoryBeparam);
+    expect(await engine.objectsJson("instance", I_FIELDS, memoryBeparam)).toBe(a);
 
     // Live state only (no config change for the hypervisor's side).
     await c.backendOf("node2.example.com").handle("instance_start", {

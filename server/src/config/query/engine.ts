@@ -93,6 +93,14 @@ interface JsonPlan {
   generation: number;
   /** item → UTF-8 text of each non-live run (empty for live runs and for runs without keys). */
   items: WeakMap<object, Buffer[]>;
+  /** The last answer, its items (the kept sorted list) and the live texts it was built with. */
+  last: { items: readonly unknown[]; live: string[]; bytes: Buffer } | null;
+}
+
+function sameStrings(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -104,11 +112,11 @@ const JSON_COMMA = Buffer.from(",");
 const JSON_CLOSE = Buffer.from("}");
 
 /**
- * `"a":1,"b":2` (UTF-8, no braces) for one run of fields, as JSON.stringify
- * renders them in objects()' dicts: keys whose value is undefined are left
- * out. One stringify per run, not per value: far fewer calls and pieces.
+ * `{"a":1,"b":2}` for one run of fields, as JSON.stringify renders them in
+ * objects()' dicts (keys whose value is undefined are left out). One
+ * stringify per run, not per value: far fewer calls and pieces.
  */
-function renderRun(fields: JsonField[], item: unknown, ctx: QueryContext, map: JsonMap | undefined): Buffer {
+function renderRun(fields: JsonField[], item: unknown, ctx: QueryContext, map: JsonMap | undefined): string {
   const o: Record<string, unknown> = {};
   for (const f of fields) {
     let v: unknown = null;
@@ -118,7 +126,12 @@ function renderRun(fields: JsonField[], item: unknown, ctx: QueryContext, map: J
     }
     o[f.name] = map ? map(f.name, v) : v;
   }
-  const b = Buffer.from(JSON.stringify(o));
+  return JSON.stringify(o);
+}
+
+/** A run's text as UTF-8 without its braces (`"a":1,"b":2`; empty when it has no keys). */
+function runBytes(text: string): Buffer {
+  const b = Buffer.from(text);
   return b.subarray(1, b.length - 1);
 }
 
@@ -196,8 +209,10 @@ export class QueryEngine {
    * same text as JSON.stringify(objects(...)), without one dict per item.
    * The text of the fields that need no live data is kept per item until the
    * config changes (ClusterConfig.generation), so a repeated bulk list only
-   * renders the live fields. `map` may replace a field's value before it is
-   * serialized; it must depend on its arguments only.
+   * renders the live fields; when those render as last time too, the last
+   * answer is returned again. `map` may replace a field's value before it is
+   * serialized; it must depend on its arguments only. Do not modify the
+   * returned buffer.
    */
   async objectsJson(
     resource: "instance" | "node" | "group" | "network",
@@ -208,22 +223,39 @@ export class QueryEngine {
     const { items, ctx } = await this.items(resource, names, null);
     // From here on synchronous: the config cannot change under the cached texts.
     const plan = this.jsonPlan(resource, names, map);
-    const cached = plan.items;
     const runs = plan.runs;
+    // The live fields, rendered now from this request's live data.
+    const liveRuns = runs.filter((r) => r.live);
+    const live: string[] = new Array<string>(items.length * liveRuns.length);
+    let n = 0;
+    for (const item of items) for (const r of liveRuns) live[n++] = renderRun(r.fields, item, ctx, map);
+    // Same items (the config did not change) and the same live texts: the same bytes as last time.
+    const last = plan.last;
+    if (last && last.items === items && sameStrings(last.live, live)) return last.bytes;
+
+    const cached = plan.items;
     const chunks: Buffer[] = [JSON_OPEN_LIST];
+    const liveBytes = new Map<string, Buffer>();
+    n = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as object;
       let fixed = cached.get(item);
       if (!fixed) {
         // Buffers, not strings: the response is one Buffer.concat, no string to flatten and encode again.
-        fixed = runs.map((r) => (r.live ? EMPTY : renderRun(r.fields, item, ctx, map)));
+        fixed = runs.map((r) => (r.live ? EMPTY : runBytes(renderRun(r.fields, item, ctx, map))));
         cached.set(item, fixed);
       }
       chunks.push(i === 0 ? JSON_OPEN : JSON_OPEN_NEXT);
       let first = true;
       for (let k = 0; k < runs.length; k++) {
-        const run = runs[k] as JsonRun;
-        const part = run.live ? renderRun(run.fields, item, ctx, map) : (fixed[k] as Buffer);
+        let part: Buffer;
+        if ((runs[k] as JsonRun).live) {
+          // Live texts repeat (most instances are "ADMIN_down" or plainly running): encode each once.
+          const text = live[n++] as string;
+          let b = liveBytes.get(text);
+          if (!b) liveBytes.set(text, (b = runBytes(text)));
+          part = b;
+        } else part = fixed[k] as Buffer;
         if (part.length === 0) continue;
         if (!first) chunks.push(JSON_COMMA);
         chunks.push(part);
@@ -232,7 +264,9 @@ export class QueryEngine {
       chunks.push(JSON_CLOSE);
     }
     chunks.push(JSON_CLOSE_LIST);
-    return Buffer.concat(chunks);
+    const bytes = Buffer.concat(chunks);
+    plan.last = { items, live, bytes };
+    return bytes;
   }
 
   /** The field runs of an objectsJson call and its per-item text cache for the current config. */
@@ -251,13 +285,14 @@ export class QueryEngine {
         if (last && last.live === live) last.fields.push(field);
         else runs.push({ live, fields: [field] });
       }
-      plan = { map, runs, data: config.data, generation: config.generation, items: new WeakMap() };
+      plan = { map, runs, data: config.data, generation: config.generation, items: new WeakMap(), last: null };
       this.plans.set(key, plan);
     }
     if (plan.data !== config.data || plan.generation !== config.generation) {
       plan.data = config.data;
       plan.generation = config.generation;
       plan.items = new WeakMap();
+      plan.last = null;
     }
     return plan;
   }
