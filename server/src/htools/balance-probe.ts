@@ -62,10 +62,6 @@ interface FixPart {
   tgtPri: boolean;
   /** whether a target-independent step always fails */
   dead: boolean;
-  /** ScoreState deltas of idx/vals (valid while those nodes are unchanged: the shift is fixed) */
-  fix: Float64Array | null;
-  /** the same plus dep at depLo (for the bound) */
-  fixLo: Float64Array | null;
 }
 
 // Part slots per instance: the four DRBD target kinds, FailoverToAny, Failover.
@@ -109,7 +105,7 @@ const STD_N = STD.length;
 const W = Float64Array.from(WEIGHTS);
 const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
 const ZERO_DELTA = ScoreState.newDelta();
-const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true, fix: null, fixLo: null };
+const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true};
 
 /** Per role and std component: the target-side aggregates of lowerBound. */
 interface RoleAgg {
@@ -226,8 +222,8 @@ function coef(t: Node, k: number, pri: boolean, out: Float64Array): boolean {
 }
 
 /** The instance's resources behind each component in the given role (see coef). */
-function resources(inst: Instance, pri: boolean): Float64Array {
-  const r = new Float64Array(NCOMP);
+function resources(inst: Instance, pri: boolean, r: Float64Array): Float64Array {
+  r.fill(0);
   const disk = usesLocalStorage(inst);
   if (pri) {
     r[0] = usesMemory(inst) ? inst.mem : 0;
@@ -380,7 +376,9 @@ export class ProbeSearch {
   /** All targets of one (instance, kind), in Ganeti's target order; returns the lowest score seen. */
   private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, kind: TargetKind | "FailoverToAny", fp: FixPart, base: number, q: number, sink: CandSink): number {
     let min = Infinity;
-    const fix = fp.fix!;
+    const fix = this.fixBuf;
+    fix.fill(0);
+    for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
     const opdx = inst.pNode;
     const osdx = inst.sNode;
     const oldP = nodes[opdx]!;
@@ -434,39 +432,33 @@ export class ProbeSearch {
     return c;
   }
 
+  private readonly loBuf = ScoreState.newDelta();
+  private readonly resBuf = new Float64Array(NCOMP);
+
+  /** Write the part's record into the arena (deltas are recomputed from `vals` when scanning). */
   private withDeltas(st: ScoreState, p: FixPart, inst: Instance, slot: number): FixPart {
-    const instIdx = inst.idx;
     if (p.dead) return p;
-    const fix = ScoreState.newDelta();
-    for (let j = 0; j < p.idx.length; j++) st.accumulate(p.idx[j]!, p.vals[j]!, fix);
-    p.fix = fix;
-    let lo: Float64Array | null = fix;
-    if (p.dep >= 0) {
-      if (st.nodes[p.dep]!.offline) lo = null;
-      else {
-        lo = new Float64Array(fix);
-        st.accumulate(p.dep, p.depLo!, lo);
-      }
-    }
-    p.fixLo = lo;
+    const lo = this.loBuf;
+    lo.fill(0);
+    for (let j = 0; j < p.idx.length; j++) st.accumulate(p.idx[j]!, p.vals[j]!, lo);
+    // no bound with an offline dependent node (its change is not in the online statistics)
+    const bounded = !(p.dep >= 0 && st.nodes[p.dep]!.offline) && !inst.forthcoming;
+    if (p.dep >= 0 && bounded) st.accumulate(p.dep, p.depLo!, lo);
     const A = this.arena;
-    const off = (instIdx * SLOTS + slot) * REC;
-    if (lo === null || inst.forthcoming) A[off + REC_FLAG] = NaN;
-    else {
-      const res = resources(inst, p.tgtPri);
-      for (let q = 0; q < STD_N; q++) A[off + REC_RES + q] = res[STD_K[q]!]!;
-      A[off + REC_ROLE] = p.tgtPri ? 1 : 0;
-      A[off + REC_SPAN] = p.dep >= 0 ? (usesSecMem(inst) ? inst.mem : 0) / st.nodes[p.dep]!.tMem : 0;
-      A[off + REC_XD] = p.dep >= 0 ? p.depLo![3]! - st.shift[3]! : 0;
-      for (let q = 0; q < STD_N; q++) {
-        A[off + q] = lo[STD_K[q]!]!;
-        A[off + STD_N + q] = lo[NCOMP + STD_K[q]!]!;
-      }
-      let sw = 0;
-      for (const k of SUM_K) sw += W[k]! * lo[2 * NCOMP + k]!;
-      A[off + REC_SUM] = sw;
-      A[off + REC_FLAG] = 0;
+    const off = (inst.idx * SLOTS + slot) * REC;
+    for (let q = 0; q < STD_N; q++) {
+      A[off + q] = lo[STD_K[q]!]!;
+      A[off + STD_N + q] = lo[NCOMP + STD_K[q]!]!;
     }
+    let sw = 0;
+    for (const k of SUM_K) sw += W[k]! * lo[2 * NCOMP + k]!;
+    A[off + REC_SUM] = sw;
+    A[off + REC_FLAG] = bounded ? 0 : NaN;
+    const res = resources(inst, p.tgtPri, this.resBuf);
+    for (let q = 0; q < STD_N; q++) A[off + REC_RES + q] = res[STD_K[q]!]!;
+    A[off + REC_ROLE] = p.tgtPri ? 1 : 0;
+    A[off + REC_SPAN] = p.dep >= 0 ? (usesSecMem(inst) ? inst.mem : 0) / st.nodes[p.dep]!.tMem : 0;
+    A[off + REC_XD] = p.dep >= 0 ? p.depLo![3]! - st.shift[3]! : 0;
     return p;
   }
 
@@ -495,7 +487,7 @@ export class ProbeSearch {
     const opdx = inst.pNode;
     const osdx = inst.sNode;
     const part = (idx: number[], vs: Float64Array[], dep: number, depBase: Node | null, depLo: Float64Array | null, tgtPri: boolean): FixPart =>
-      this.withDeltas(st, { idx, vals: vs, dep, depBase, depLo, tgtPri, dead: false, fix: null, fixLo: null }, inst, slot);
+      this.withDeltas(st, { idx, vals: vs, dep, depBase, depLo, tgtPri, dead: false}, inst, slot);
     switch (slot) {
       case SLOT_FTA:
         return part([opdx], [I.vIntP], -1, null, null, true);
@@ -535,7 +527,7 @@ export class ProbeSearch {
     if (!I.mig || I.newP === null) return DEAD;
     const newS = addSecExEx(oldP.offline, oldP.offline || force, I.intP, inst, inst.sNode);
     if (isFail(newS)) return DEAD;
-    return this.withDeltas(st, { idx: [inst.pNode, inst.sNode], vals: [vals(newS), I.vNewP!], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false, fix: null, fixLo: null }, inst, SLOT_FAILOVER);
+    return this.withDeltas(st, { idx: [inst.pNode, inst.sNode], vals: [vals(newS), I.vNewP!], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false}, inst, SLOT_FAILOVER);
   }
 
   // ---- lower bound ----------------------------------------------------------
