@@ -20,6 +20,7 @@ const shapes: RandomClusterOptions[] = [
   { nodes: 14, instances: 90, seed: 12, offline: 2 },
   { nodes: 20, instances: 160, seed: 13, drbd: 1 },
   { nodes: 6, instances: 50, seed: 14 },
+  { nodes: 10, instances: 60, seed: 15, forthcoming: 0.2 },
 ];
 const sizes = [
   { mem: 1024, dsk: 10240, vcpus: 1 },

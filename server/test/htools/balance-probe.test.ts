@@ -24,6 +24,7 @@ const shapes: RandomClusterOptions[] = [
   { nodes: 16, instances: 90, seed: 3, exclusionTags: true },
   { nodes: 10, instances: 80, seed: 4, drbd: 0.3 },
   { nodes: 20, instances: 60, seed: 5, drbd: 1 },
+  { nodes: 12, instances: 70, seed: 6, forthcoming: 0.2 },
 ];
 
 describe("probes equal the node primitives", () => {

@@ -10,6 +10,8 @@ export interface RandomClusterOptions {
   exclusionTags?: boolean;
   /** fraction of DRBD instances (the rest: sharedfile, plain, diskless) */
   drbd?: number;
+  /** fraction of forthcoming instances */
+  forthcoming?: number;
 }
 
 /** mulberry32: small, deterministic, good enough for test data. */
@@ -60,7 +62,7 @@ export function randomClusterText(o: RandomClusterOptions): string {
     nodes[p]!.usedCpu += vcpus;
     if (tmpl === "drbd" || tmpl === "plain") nodes[p]!.usedDsk += dsk;
     if (s >= 0) nodes[s]!.usedDsk += dsk;
-    insts.push([`inst${String(i + 1).padStart(4, "0")}`, mem, dsk, vcpus, st, rnd() < 0.95 ? "Y" : "N", nodes[p]!.name, s >= 0 ? nodes[s]!.name : "", tmpl, tags, 1, "-", "N"].join("|"));
+    insts.push([`inst${String(i + 1).padStart(4, "0")}`, mem, dsk, vcpus, st, rnd() < 0.95 ? "Y" : "N", nodes[p]!.name, s >= 0 ? nodes[s]!.name : "", tmpl, tags, 1, "-", rnd() < (o.forthcoming ?? 0) ? "Y" : "N"].join("|"));
   }
   const nodeLines = nodes.map((n) => {
     // free memory as reported: may be below the recorded free (missing memory)
