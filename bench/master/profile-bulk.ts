@@ -9,7 +9,9 @@
 // "render, uncached" the same after an empty config change (nothing kept can
 // be reused: what a list costs while jobs change the config), "dicts" the
 // former way (objects() + JSON.stringify, after an empty config change) for comparison. All include the
-// all_instances_info RPC (in memory: JSON round trip and zod on both sides).
+// all_instances_info RPC (in memory: JSON round trip and result checks on both
+// sides). CPU is this process's user+system time per request (less sensitive
+// to other load than wall time).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -65,15 +67,19 @@ try {
     if (values.only && values.only !== label) return;
     const ms: number[] = [];
     let bytes = 0;
+    let cpu = 0;
     for (let i = 0; i < SAMPLES; i++) {
       if (before) await before();
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       bytes = await fn();
       ms.push(performance.now() - t0);
+      const c1 = process.cpuUsage(c0);
+      cpu += (c1.user + c1.system) / 1000;
     }
     ms.sort((a, b) => a - b);
     const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!.toFixed(1);
-    console.log(`${label.padEnd(17)} ${N} instances (${RUNNING} running), ${SAMPLES} samples, ${(bytes / 1024).toFixed(0)} KB: median ${q(0.5)} ms, p90 ${q(0.9)} ms, min ${q(0)} ms`);
+    console.log(`${label.padEnd(17)} ${N} instances (${RUNNING} running), ${SAMPLES} samples, ${(bytes / 1024).toFixed(0)} KB: median ${q(0.5)} ms, p90 ${q(0.9)} ms, min ${q(0)} ms, CPU ${(cpu / SAMPLES).toFixed(1)} ms/request`);
   };
   const bump = () => c.config.mutate(() => undefined);
   await measure("inject", async () => {
