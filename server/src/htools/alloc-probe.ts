@@ -20,7 +20,7 @@ import type { FailMode, Instance } from "./types.js";
 import { isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesLocalStorage, usesSecMem } from "./instance.js";
-import { KIND, NCOMP, ONLINE, WEIGHTS, clusterStats, nodeValues, type Stats } from "./metrics.js";
+import { KIND, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, type Stats } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import type { AllocElement, AllocSolution } from "./alloc.js";
 
@@ -374,4 +374,58 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   if (isFail(np) || isFail(ns)) throw new Error("hail: probe search chose a pair the reference rejects");
   const el: AllocElement = { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: best.metric };
   return { failures, allocs, solution: el, log: [] };
+}
+
+/**
+ * tryAlloc over single nodes without a capacity predicate: every candidate is
+ * probed and ranked with the shifted-sum evaluator; those within a tolerance
+ * far above its rounding error of the best are re-scored with the reference
+ * arithmetic (compCV of the whole node list, as alloc.ts does), so the choice
+ * and the printed metric are the reference ones.  Ties: the last candidate in
+ * enumeration order, as Ganeti's collectionToSolution.
+ */
+export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: readonly number[], inst: Instance, single: readonly number[], exactMetric: (np: Node) => number): AllocSolution {
+  const st = new ScoreState(nodes, [...members]);
+  const counts = new Map<FailMode, number>();
+  let allocs = 0;
+  let best = Infinity;
+  let near: Array<{ p: number; approx: number }> = [];
+  const zero = ScoreState.newDelta();
+  const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
+  for (const p of single) {
+    const pn = nodes[p]!;
+    let pol = polMemo.get(pn.iPolicy);
+    if (pol === undefined || pn.exclStorage) {
+      pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
+      if (!pn.exclStorage) polMemo.set(pn.iPolicy, pol);
+    }
+    const r = isFail(pol) ? pol : probeAddPri(force, pn, inst, V);
+    if (r !== null) {
+      counts.set(r, (counts.get(r) ?? 0) + 1);
+      continue;
+    }
+    allocs++;
+    const approx = st.scoreWith(zero, p, V, -1, null);
+    const lim = best + 1e-9 + 1e-11 * Math.abs(best);
+    if (approx > lim) continue;
+    if (approx < best) {
+      best = approx;
+      const l2 = best + 1e-9 + 1e-11 * Math.abs(best);
+      if (near.length > 64) near = near.filter((c) => c.approx <= l2);
+    }
+    near.push({ p, approx });
+  }
+  const failures: FailMode[] = [];
+  for (const m of FAIL_CODE) for (let c = counts.get(m) ?? 0; c > 0; c--) failures.push(m);
+  const lim = best + 1e-9 + 1e-11 * Math.abs(best);
+  let chosen: AllocElement | null = null;
+  for (const c of near) {
+    if (c.approx > lim) continue;
+    const np = addPriEx(force, nodes[c.p]!, inst);
+    if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
+    const metric = exactMetric(np);
+    // enumeration order: a later candidate wins ties
+    if (chosen === null || !(chosen.metric < metric)) chosen = { changed: [np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [np], metric };
+  }
+  return { failures, allocs, solution: chosen, log: [] };
 }

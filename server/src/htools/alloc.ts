@@ -7,9 +7,9 @@ import { FAIL_MODES, HtoolsError, isFail, ALLOC_POLICY_ORDER } from "./types.js"
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, requiredNodes, mirrorType, allNodes } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
-import { clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
+import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
-import { pairSearchApplies, tryAllocPairsProbe } from "./alloc-probe.js";
+import { pairSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -210,6 +210,8 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
     }
   } else {
     if (an.single.length === 0) throw new HtoolsError("No online nodes", "EALLOC");
+    if (pred === null && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst))
+      return annotateSolution(tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, (np) => cvWith(nl, [np])), (x) => hsFixed(x, 8));
     const out = an.single.map((p) => allocateOnSingle(opts, nl, inst, p));
     sol = collectionToSolution(out, numCmp, pred);
   }
@@ -420,14 +422,30 @@ function evacOneNodeOnly(opts: AlgOptions, nodes: Node[], il: Instance[], inst: 
   const mk = (n: number): IMove => (mt === "internal" ? { kind: "ReplaceSecondary", node: n } : { kind: "FailoverToAny", node: n });
   let best: { r: { changed: Node[]; inst: Instance }; cv: number; ndx: number } | null = null;
   let failMsg = "";
+  // Rank candidates with the shifted-sum evaluator and re-score only the
+  // near-best ones with the reference arithmetic (the whole group's compCV);
+  // the tolerance is far above the evaluator's rounding error.
+  const members = nodes.filter((n) => n && n.group === gdx).map((n) => n.idx);
+  const st = new ScoreState(nodes.slice(), members);
+  const cands: Array<{ r: { changed: Node[]; inst: Instance }; approx: number; ndx: number }> = [];
+  let bestApprox = Infinity;
+  let ok = false;
   for (const ndx of avail) {
     const r = applyMove(!!opts.ignoreSoftErrors, nodes, inst, mk(ndx));
     if (isFail(r)) {
-      if (!best) failMsg += ` Node ${nodes[ndx]!.name} failed: ${r};`;
+      if (!ok) failMsg += ` Node ${nodes[ndx]!.name} failed: ${r};`;
       continue;
     }
-    const cv = groupCV(withChanges(nodes, r.changed), gdx);
-    if (!best || !(best.cv < cv)) best = { r, cv, ndx };
+    ok = true;
+    const approx = st.evaluate(r.changed.map((n) => nodes[n.idx]!), r.changed);
+    if (approx > bestApprox + 1e-9 + 1e-11 * Math.abs(bestApprox)) continue;
+    if (approx < bestApprox) bestApprox = approx;
+    cands.push({ r, approx, ndx });
+  }
+  for (const c of cands) {
+    if (c.approx > bestApprox + 1e-9 + 1e-11 * Math.abs(bestApprox)) continue;
+    const cv = groupCV(withChanges(nodes, c.r.changed), gdx);
+    if (!best || !(best.cv < cv)) best = { r: c.r, cv, ndx: c.ndx };
   }
   if (!best) throw new HtoolsError("Can't find any good node: " + failMsg, "EEVAC");
   const { nodes: ns, il: is } = applyTo(nodes, il, best.r);
