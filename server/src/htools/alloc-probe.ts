@@ -22,7 +22,7 @@ import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesLocalStorage, usesSecMem } from "./instance.js";
 import { KIND, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, type Stats } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
-import type { AllocElement, AllocSolution } from "./alloc.js";
+import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
 const W = Float64Array.from(WEIGHTS);
 const STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
@@ -183,17 +183,17 @@ function pairBound(st1: Stats, a: SecAgg, inst: Instance): number {
 }
 
 /** The reference metric of st1 updated with node values x -> y (metrics.ts updateStats + cvFromStats). */
-function pairMetric(st1: Stats, x: Float64Array, y: Float64Array, mapVal: number): number {
+function pairMetric(st1: Stats, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
   let r = 0;
   for (let k = 0; k < NCOMP; k++) {
     let val: number;
     const kind = KIND[k];
-    if (kind === 1) val = ONLINE[k] ? st1.s[k]! + (y[k]! - x[k]!) : st1.s[k]!;
+    if (kind === 1) val = ONLINE[k] ? st1.s[k]! + (y[yo + k]! - x[k]!) : st1.s[k]!;
     else if (kind === 0) {
       const n = st1.n[k]!;
       const s = st1.s[k]!;
-      const ds = y[k]! - x[k]!;
-      const dss = y[k]! * y[k]! - x[k]! * x[k]!;
+      const ds = y[yo + k]! - x[k]!;
+      const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
       const dnnvar = n * dss - 2 * s * ds - ds * ds;
       val = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
     } else val = mapVal;
@@ -269,6 +269,10 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
   return r;
 }
 
+// Per-call scratch: each secondary's probe values for a primary it shares no instance with.
+let baseBuf = new Float64Array(0);
+let baseOk = new Uint8Array(0);
+
 const FAIL_CODE: FailMode[] = ["FailMem", "FailDisk", "FailCPU", "FailN1", "FailTags", "FailMig", "FailDiskCount", "FailSpindles", "FailInternal"];
 
 /**
@@ -328,11 +332,20 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
     if (r === null) allocs++;
     else fail(r, 1);
   };
+  // A secondary's probe depends on the primary only through its peer entry
+  // for it: keep the result for "no shared instance" per secondary.
+  if (baseBuf.length < nodes.length * NCOMP) {
+    baseBuf = new Float64Array(nodes.length * NCOMP);
+    baseOk = new Uint8Array(nodes.length);
+  }
+  baseOk.fill(0, 0, nodes.length);
   for (const [g, secs] of secsOf) {
     const nOk = okInGroup.get(g) ?? 0;
     for (const s of secs) {
       const sn = nodes[s]!;
-      const base = probeAddSec(false, false, sn, inst, -1, V);
+      const bv = baseBuf.subarray(s * NCOMP, (s + 1) * NCOMP);
+      const base = probeAddSec(false, false, sn, inst, -1, bv);
+      if (base === null) baseOk[s] = 1;
       let nBase = nOk - (okSet.has(s) ? 1 : 0);
       for (const p of sn.peers.keys()) {
         if (p === s || !okSet.has(p) || nodes[p]!.group !== g) continue;
@@ -359,13 +372,20 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
       const s = secs[spos]!;
       if (s === o.p) continue;
       const sn = nodes[s]!;
-      if (probeAddSec(false, false, sn, inst, o.p, V) !== null) continue;
-      const m = pairMetric(o.st1, ctx.vals[s]!, V, mapVal);
+      let m: number;
+      if (sn.peers.has(o.p)) {
+        if (probeAddSec(false, false, sn, inst, o.p, V) !== null) continue;
+        m = pairMetric(o.st1, ctx.vals[s]!, V, 0, mapVal);
+      } else {
+        if (baseOk[s] === 0) continue;
+        m = pairMetric(o.st1, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
+      }
       if (best === null || m < best.metric || (m === best.metric && (o.pos > best.pos || (o.pos === best.pos && spos > best.spos)))) best = { metric: m, pos: o.pos, spos, p: o.p, s };
     }
   }
   const failures: FailMode[] = [];
-  for (const m of FAIL_CODE) for (let c = counts.get(m) ?? 0; c > 0; c--) failures.push(m);
+  for (const m of FAIL_CODE) if ((counts.get(m) ?? 0) > 0) failures.push(m);
+  failureCounts.set(failures, counts);
   if (best === null) return { failures, allocs, solution: null, log: [] };
   // The winner, built with the reference primitives.
   const ninst: Instance = { ...inst, locationScore: 0, pNode: best.p, sNode: best.s };
@@ -416,7 +436,8 @@ export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: read
     near.push({ p, approx });
   }
   const failures: FailMode[] = [];
-  for (const m of FAIL_CODE) for (let c = counts.get(m) ?? 0; c > 0; c--) failures.push(m);
+  for (const m of FAIL_CODE) if ((counts.get(m) ?? 0) > 0) failures.push(m);
+  failureCounts.set(failures, counts);
   const lim = best + 1e-9 + 1e-11 * Math.abs(best);
   let chosen: AllocElement | null = null;
   for (const c of near) {

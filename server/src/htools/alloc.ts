@@ -56,10 +56,30 @@ function cvWith(nl: NL, changed: readonly Node[]): number {
   return compCV(nl.members.map((i) => m.get(i) ?? nl.nodes[i]!));
 }
 
+/**
+ * Failure lists built from counts (alloc-probe.ts) hold each failing mode
+ * once and carry their counts here; read them with collapseFailures and
+ * failureTotal, not with `length`.
+ */
+export const failureCounts = new WeakMap<FailMode[], Map<FailMode, number>>();
+
+/** Number of failures of a list (registered counts when the list is compact). */
+export function failureTotal(fl: FailMode[]): number {
+  const c = failureCounts.get(fl);
+  if (!c) return fl.length;
+  let t = 0;
+  for (const v of c.values()) t += v;
+  return t;
+}
+
 export function collapseFailures(fl: FailMode[]): Array<[FailMode, number]> {
-  const c = new Map<FailMode, number>();
-  for (const f of fl) c.set(f, (c.get(f) ?? 0) + 1);
-  return FAIL_MODES.map((k) => [k, c.get(k) ?? 0] as [FailMode, number]);
+  let c = failureCounts.get(fl);
+  if (!c) {
+    c = new Map<FailMode, number>();
+    for (const f of fl) c.set(f, (c.get(f) ?? 0) + 1);
+  }
+  const m = c;
+  return FAIL_MODES.map((k) => [k, m.get(k) ?? 0] as [FailMode, number]);
 }
 
 // ---- allocation primitives -------------------------------------------------
@@ -223,8 +243,8 @@ export function describeSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string)
     .filter(([, c]) => c > 0)
     .map(([f, c]) => `${f}: ${c}`)
     .join(", ");
-  if (!as.solution) return "No valid allocation solutions, failure reasons: " + (as.failures.length === 0 ? "unknown reasons" : fr);
-  return `score: ${fmt(as.solution.metric)}, successes ${as.allocs}, failures ${as.failures.length} (${fr}) for node(s) ${as.solution.nodes.map((n) => n.name).join("/")}`;
+  if (!as.solution) return "No valid allocation solutions, failure reasons: " + (failureTotal(as.failures) === 0 ? "unknown reasons" : fr);
+  return `score: ${fmt(as.solution.metric)}, successes ${as.allocs}, failures ${failureTotal(as.failures)} (${fr}) for node(s) ${as.solution.nodes.map((n) => n.name).join("/")}`;
 }
 export function annotateSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): AllocSolution<M> {
   return { ...as, log: [describeSolution(as, fmt), ...as.log] };
