@@ -1,7 +1,6 @@
 // hbal -X against a live ganeti-ts cluster: every instance starts on node 1;
 // hbal executes its moves through the RAPI (-m) or the master's control
 // socket (-L), and the cluster, its jobs and a second hbal run show the result.
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,27 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { controlCall } from "@ganeti-ts/server/master/control-socket";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
-import { REPO, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { createInstancesOn, tool, type LiveInstance, type Run } from "./live-helpers.js";
 
-const HBAL = path.join(REPO, "server", "bin", "hbal.js");
+const hbal = (args: string[], env: Record<string, string> = {}): Promise<Run> => tool("hbal", args, env);
 const SUFFIX = ".example.com";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run our hbal; never rejects on a non-zero exit. */
-function hbal(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  // No RAPI settings leak in from the caller's environment: each test says what it passes.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GANETI_"))) as Record<string, string>;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [HBAL, ...args], { env: { ...base, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const initialScore = (r: Run): number => Number(/^Initial score: (\S+)$/m.exec(r.stdout)?.[1]);
 /** The planned moves: instance -> new primary (full names; the last move of an instance wins). */
@@ -45,7 +28,7 @@ let client: GanetiClient;
 let hostPort: string;
 const tmp = mkdtempSync(path.join(tmpdir(), "gts-htools-exec-"));
 
-const INSTANCES = [
+const INSTANCES: LiveInstance[] = [
   { name: "sf1.example.com", template: "sharedfile", memory: 1024 },
   { name: "sf2.example.com", template: "sharedfile", memory: 1024 },
   { name: "sf3.example.com", template: "sharedfile", memory: 512 },
@@ -70,24 +53,7 @@ beforeAll(async () => {
   c = await startLocalCluster({ nodes: 3 });
   hostPort = `${c.host}:${c.port}`;
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
-  for (const i of INSTANCES) {
-    await client.instances
-      .create({
-        mode: "create",
-        instance_name: i.name,
-        disk_template: i.template as "sharedfile" | "diskless",
-        disks: i.template === "diskless" ? [] : [{ size: 1024 }],
-        nics: [{}],
-        os_type: "noop",
-        pnode: c.nodes[0]!,
-        hypervisor: "fake",
-        beparams: { memory: i.memory, vcpus: 1 },
-        name_check: false,
-        ip_check: false,
-        start: !i.stopped,
-      })
-      .wait();
-  }
+  await createInstancesOn(client, c.nodes[0]!, INSTANCES);
 }, 240_000);
 
 afterAll(async () => {

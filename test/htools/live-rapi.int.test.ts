@@ -2,34 +2,15 @@
 // 127.0.0.11-13, the master's RAPI over HTTPS with its self-signed
 // certificate): the cluster the tools load is the one the RAPI shows, and
 // with every instance on one node hbal proposes moves off it.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { parseText } from "@ganeti-ts/server/htools/text";
-import { REPO, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { createInstancesOn, tool, type LiveInstance } from "./live-helpers.js";
 
-const BIN = path.join(REPO, "server", "bin");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run one of our htools CLIs; never rejects on a non-zero exit. */
-function tool(name: "hbal" | "hspace", args: string[], env: Record<string, string> = {}): Promise<Run> {
-  // No RAPI settings leak in from the caller's environment: each test says what it passes.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GANETI_"))) as Record<string, string>;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(BIN, `${name}.js`), ...args], { env: { ...base, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let c: LocalCluster;
 let client: GanetiClient;
@@ -38,7 +19,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), "gts-htools-live-"));
 
 // sharedfile instances can move anywhere (hbal's "fa:" moves); diskless ones
 // have no mirroring, so hbal leaves them where they are.
-const INSTANCES = [
+const INSTANCES: LiveInstance[] = [
   { name: "sf1.example.com", template: "sharedfile", memory: 1024 },
   { name: "sf2.example.com", template: "sharedfile", memory: 1024 },
   { name: "sf3.example.com", template: "sharedfile", memory: 512 },
@@ -50,24 +31,7 @@ beforeAll(async () => {
   c = await startLocalCluster({ nodes: 3 });
   hostPort = `${c.host}:${c.port}`;
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
-  for (const i of INSTANCES) {
-    await client.instances
-      .create({
-        mode: "create",
-        instance_name: i.name,
-        disk_template: i.template as "sharedfile" | "diskless",
-        disks: i.template === "diskless" ? [] : [{ size: 1024 }],
-        nics: [{}],
-        os_type: "noop",
-        pnode: c.nodes[0]!,
-        hypervisor: "fake",
-        beparams: { memory: i.memory, vcpus: 1 },
-        name_check: false,
-        ip_check: false,
-        start: !i.stopped,
-      })
-      .wait();
-  }
+  await createInstancesOn(client, c.nodes[0]!, INSTANCES);
 }, 240_000);
 
 afterAll(async () => {

@@ -17,15 +17,15 @@
 //    Ganeti, the last pair in enumeration order among those with the lowest
 //    metric.
 import type { FailMode, Instance } from "./types.js";
-import { isFail } from "./types.js";
+import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
-import { instMatchesPolicy, usesLocalStorage, usesSecMem } from "./instance.js";
-import { KIND, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, type Stats } from "./metrics.js";
+import { instMatchesPolicy } from "./instance.js";
+import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, statValue, updateStatsValues, type Stats } from "./metrics.js";
+import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
 const W = Float64Array.from(WEIGHTS);
-const STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
 const V = new Float64Array(NCOMP);
 
 /** Whether the fast path applies: no location tags (map statistic, location scores), no forthcoming instance. */
@@ -38,148 +38,44 @@ export function pairSearchApplies(nodes: readonly Node[], members: readonly numb
   return true;
 }
 
-/** Secondary-role bound aggregates over the candidate secondaries (see balance-probe.ts lowerBound). */
+/** Secondary-role bound aggregates over the candidate secondaries (bounds.ts), with their shift. */
 interface SecAgg {
-  mode: Int8Array;
-  p1: Float64Array;
-  emin: Float64Array;
-  emax: Float64Array;
-  b0: Float64Array;
-  umin: Float64Array;
-  umax: Float64Array;
-  g: Float64Array;
+  agg: RoleAgg;
   shift: Float64Array;
 }
 
-/** Value base and per-unit change of component k on a secondary (see balance-probe.ts coef). */
-const CU = new Float64Array(2);
-function secCoef(t: Node, k: number): Float64Array | null {
-  const dskU = t.tDsk === 0 ? 0 : -1 / t.tDsk;
-  switch (k) {
-    case 1:
-      CU[0] = t.tDsk === 0 ? 1 : t.fDsk / t.tDsk;
-      CU[1] = dskU;
-      return CU;
-    case 3:
-      CU[0] = t.rMem / t.tMem;
-      CU[1] = 1 / t.tMem;
-      return CU;
-    case 9:
-      CU[0] = t.utilLoad[2] / t.utilPool[2];
-      CU[1] = 1 / t.utilPool[2];
-      return CU;
-    case 12:
-      CU[0] = t.instSpindles / t.hiSpindles;
-      CU[1] = 1 / t.hiSpindles;
-      return CU;
-    case 14:
-      CU[0] = t.tDsk === 0 ? 1 : t.fDskForth / t.tDsk;
-      CU[1] = dskU;
-      return CU;
-    case 16:
-      CU[0] = t.instSpindlesForth / t.hiSpindles;
-      CU[1] = 1 / t.hiSpindles;
-      return CU;
-    default:
-      return null;
-  }
-}
-function secResource(inst: Instance, k: number): number {
-  switch (k) {
-    case 1:
-    case 14:
-      return inst.dsk;
-    case 3:
-      return usesSecMem(inst) ? inst.mem : 0;
-    case 9:
-      return inst.util[2]!;
-    case 12:
-    case 16:
-      return usesLocalStorage(inst) ? inst.spindleUse : 0;
-    default:
-      return 0;
-  }
-}
-
 function secAgg(nodes: readonly Node[], secs: readonly number[], stats: Stats): SecAgg {
-  const a: SecAgg = {
-    mode: new Int8Array(NCOMP),
-    p1: new Float64Array(NCOMP).fill(Infinity),
-    emin: new Float64Array(NCOMP).fill(Infinity),
-    emax: new Float64Array(NCOMP).fill(-Infinity),
-    b0: new Float64Array(NCOMP).fill(Infinity),
-    umin: new Float64Array(NCOMP).fill(Infinity),
-    umax: new Float64Array(NCOMP).fill(-Infinity),
-    g: new Float64Array(NCOMP).fill(Infinity),
-    shift: new Float64Array(NCOMP),
-  };
+  const agg = new RoleAgg();
+  const shift = new Float64Array(NCOMP);
   const vals = new Float64Array(NCOMP);
-  for (const k of STD) a.shift[k] = stats.s[k]! / stats.n[k]!;
+  const cu = new Float64Array(2);
+  const terms = new Float64Array(TERMS);
+  for (const k of STD) {
+    shift[k] = stats.s[k]! / stats.n[k]!;
+    agg.reset(k);
+  }
   for (const i of secs) {
     const t = nodes[i]!;
     nodeValues(t, vals);
-    for (const k of STD) {
-      const cu = secCoef(t, k);
-      if (cu === null) continue;
-      const n = stats.n[k]!;
-      const c = a.shift[k]!;
-      const x = vals[k]! - c;
-      const e = cu[0]! - c - x;
-      const u = cu[1]!;
-      const interval = k === 3;
-      a.mode[k] = interval ? 2 : 1;
-      const pe = interval ? (2 * e * x) / n : (2 * e * x) / n + (e * e * (n - 1)) / (n * n);
-      const pb = interval ? (2 * u * x) / n : (2 * u * x) / n + (2 * e * u * (n - 1)) / (n * n);
-      if (pe < a.p1[k]!) a.p1[k] = pe;
-      if (e < a.emin[k]!) a.emin[k] = e;
-      if (e > a.emax[k]!) a.emax[k] = e;
-      if (pb < a.b0[k]!) a.b0[k] = pb;
-      if (u < a.umin[k]!) a.umin[k] = u;
-      if (u > a.umax[k]!) a.umax[k] = u;
-      if (u * u < a.g[k]!) a.g[k] = u * u;
-    }
+    for (const k of STD) agg.add(k, nodeTerms(t, k, false, stats.n[k]!, shift[k]!, vals[k]! - shift[k]!, cu, terms, 0), terms, 0);
   }
-  for (const k of STD) {
-    const n = stats.n[k]!;
-    if (a.mode[k] !== 0 && ![a.p1[k], a.emin[k], a.emax[k], a.b0[k], a.umin[k], a.umax[k], a.g[k]].every((x) => Number.isFinite(x))) a.mode[k] = 3;
-    a.g[k] = (a.g[k]! * (n - 1)) / (n * n);
-  }
-  return a;
+  for (const k of STD) agg.close(k, stats.n[k]!);
+  return { agg, shift };
 }
 
 /** Lower bound of the metric of every pair with this primary change (st1), whatever the secondary. */
-function pairBound(st1: Stats, a: SecAgg, inst: Instance): number {
+function pairBound(st1: Stats, a: SecAgg, res: Float64Array, mapVal: number): number {
   let r = 0;
   for (let k = 0; k < NCOMP; k++) {
-    if (KIND[k] === 1) {
-      r += W[k]! * st1.s[k]!;
-      continue;
+    if (KIND[k] === 1) r += W[k]! * st1.s[k]!;
+    else if (KIND[k] === 2) r += W[k]! * mapVal;
+    else {
+      const n = st1.n[k]!;
+      const v = a.agg.variance(k, n, st1.s[k]! / n - a.shift[k]!, st1.v[k]!, res[k]!);
+      r += W[k]! * Math.sqrt(v > 0 ? v : 0);
     }
-    if (KIND[k] === 2) {
-      let s = 0;
-      for (const v of st1.map.values()) s += v;
-      r += W[k]! * (s - st1.map.size);
-      continue;
-    }
-    const n = st1.n[k]!;
-    const m = st1.s[k]! / n - a.shift[k]!;
-    let v = st1.v[k]!;
-    const md = a.mode[k]!;
-    if (md === 3) continue;
-    if (md !== 0) {
-      const rk = secResource(inst, k);
-      if (!(rk >= 0)) continue;
-      const p2 = m >= 0 ? (-2 * m * a.emax[k]!) / n : (-2 * m * a.emin[k]!) / n;
-      const bu = m >= 0 ? (-2 * m * a.umax[k]!) / n : (-2 * m * a.umin[k]!) / n;
-      if (md === 1) v += a.p1[k]! + p2 + rk * (a.b0[k]! + bu) + rk * rk * a.g[k]!;
-      else {
-        const lin = rk * (a.b0[k]! + bu);
-        v += a.p1[k]! + p2 + (lin < 0 ? lin : 0);
-      }
-    }
-    r += W[k]! * Math.sqrt(v > 0 ? v : 0);
   }
-  return r - 1e-6 - 1e-9 * Math.abs(r);
+  return boundMargin(r);
 }
 
 /** The reference metric of st1 updated with node values x -> y (metrics.ts updateStats + cvFromStats). */
@@ -198,27 +94,6 @@ function pairMetric(st1: Stats, x: Float64Array, y: Float64Array, yo: number, ma
       val = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
     } else val = mapVal;
     r = r + W[k]! * val;
-  }
-  return r;
-}
-
-/** metrics.ts updateStats for an online node whose values go from x to y (map unchanged). */
-function statsAfter(st: Stats, x: Float64Array, y: Float64Array): Stats {
-  const r: Stats = { n: st.n, s: new Float64Array(st.s), v: new Float64Array(st.v), map: st.map };
-  for (let k = 0; k < NCOMP; k++) {
-    if (!ONLINE[k]) continue;
-    const a = x[k]!;
-    const b = y[k]!;
-    if (KIND[k] === 1) r.s[k] = r.s[k]! + (b - a);
-    else if (KIND[k] === 0) {
-      const n = r.n[k]!;
-      const s = r.s[k]!;
-      const ds = b - a;
-      const dss = b * b - a * a;
-      const dnnvar = n * dss - 2 * s * ds - ds * ds;
-      r.s[k] = s + ds;
-      r.v[k] = Math.max(0, r.v[k]! + dnnvar / (n * n));
-    }
   }
   return r;
 }
@@ -273,7 +148,6 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
 let baseBuf = new Float64Array(0);
 let baseOk = new Uint8Array(0);
 
-const FAIL_CODE: FailMode[] = ["FailMem", "FailDisk", "FailCPU", "FailN1", "FailTags", "FailMig", "FailDiskCount", "FailSpindles", "FailInternal"];
 
 /**
  * tryAlloc over pairs where each primary's secondaries are all other listed
@@ -321,7 +195,7 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
       fail(r, nss);
       continue;
     }
-    okPrim.push({ p, pos, st1: statsAfter(stats, ctx.vals[p]!, yp) });
+    okPrim.push({ p, pos, st1: updateStatsValues(stats, ctx.vals[p]!, yp, true) });
     okSet.add(p);
   }
   // Outcome counts: per secondary, the outcome for primaries it shares no
@@ -358,13 +232,10 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   }
   // Best pair: primaries in increasing bound order.
   let best: { metric: number; pos: number; spos: number; p: number; s: number } | null = null;
-  const mapVal = (() => {
-    let s = 0;
-    for (const v of stats.map.values()) s += v;
-    return s - stats.map.size;
-  })();
+  const mapVal = statValue(stats, MAP_COMPONENT);
   const aggs = ctx.aggs;
-  const order = okPrim.map((o) => ({ o, lb: pairBound(o.st1, aggs.get(nodes[o.p]!.group)!, inst) })).sort((a, b) => a.lb - b.lb);
+  const secRes = resources(inst, false, new Float64Array(NCOMP));
+  const order = okPrim.map((o) => ({ o, lb: pairBound(o.st1, aggs.get(nodes[o.p]!.group)!, secRes, mapVal) })).sort((a, b) => a.lb - b.lb);
   for (const { o, lb } of order) {
     if (best !== null && lb > best.metric) break;
     const secs = secsOf.get(nodes[o.p]!.group)!;
@@ -384,7 +255,7 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
     }
   }
   const failures: FailMode[] = [];
-  for (const m of FAIL_CODE) if ((counts.get(m) ?? 0) > 0) failures.push(m);
+  for (const m of FAIL_MODES) if ((counts.get(m) ?? 0) > 0) failures.push(m);
   failureCounts.set(failures, counts);
   if (best === null) return { failures, allocs, solution: null, log: [] };
   // The winner, built with the reference primitives.
@@ -436,7 +307,7 @@ export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: read
     near.push({ p, approx });
   }
   const failures: FailMode[] = [];
-  for (const m of FAIL_CODE) if ((counts.get(m) ?? 0) > 0) failures.push(m);
+  for (const m of FAIL_MODES) if ((counts.get(m) ?? 0) > 0) failures.push(m);
   failureCounts.set(failures, counts);
   const lim = best + 1e-9 + 1e-11 * Math.abs(best);
   let chosen: AllocElement | null = null;

@@ -16,10 +16,11 @@
 import type { Instance } from "./types.js";
 import { isFail } from "./types.js";
 import { Node, addPriEx, addSecExEx, checkMigration, removePri, removeSec } from "./node.js";
-import { mirrorType, notOffline, usesLocalStorage, usesMemory, usesSecMem } from "./instance.js";
+import { mirrorType, usesSecMem } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
 import { KIND, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
+import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 
 export type TargetKind = "ReplaceSecondary" | "ReplaceAndFailover" | "ReplacePrimary" | "FailoverAndReplace";
 const KINDS_ALL: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace"];
@@ -99,150 +100,13 @@ interface Inter {
 
 const V1 = new Float64Array(NCOMP);
 const V2 = new Float64Array(NCOMP);
-const STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
 const STD_K = Int32Array.from(STD);
 const STD_N = STD.length;
 const W = Float64Array.from(WEIGHTS);
 const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
 const ZERO_DELTA = ScoreState.newDelta();
-const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true};
+const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true };
 
-/** Per role and std component: the target-side aggregates of lowerBound. */
-interface RoleAgg {
-  mode: Int8Array; // 0 unchanged, 1 exact linear, 2 interval [e, e + r·u], 3 unbounded
-  p1: Float64Array;
-  emin: Float64Array;
-  emax: Float64Array;
-  b0: Float64Array;
-  umin: Float64Array;
-  umax: Float64Array;
-  g: Float64Array;
-}
-const newAgg = (): RoleAgg => ({
-  mode: new Int8Array(NCOMP),
-  p1: new Float64Array(NCOMP),
-  emin: new Float64Array(NCOMP),
-  emax: new Float64Array(NCOMP),
-  b0: new Float64Array(NCOMP),
-  umin: new Float64Array(NCOMP),
-  umax: new Float64Array(NCOMP),
-  g: new Float64Array(NCOMP),
-});
-
-function dskBase(t: Node, free: number): number {
-  return t.tDsk === 0 ? 1 : free / t.tDsk;
-}
-
-/**
- * The value of component k on node t after it gains an instance with resource
- * r in the given role is ybase + r·u (exactly, up to rounding; for reserved
- * memory on a secondary it lies in [ybase, ybase + r·u]).  Writes ybase and u
- * into out[0..1]; returns false when the component does not change in that role.
- */
-function coef(t: Node, k: number, pri: boolean, out: Float64Array): boolean {
-  const dskU = t.tDsk === 0 ? 0 : -1 / t.tDsk;
-  let b: number;
-  let u: number;
-  if (pri)
-    switch (k) {
-      case 0:
-        b = (Math.trunc(t.tMem) - t.nMem - t.iMem - Math.max(0, t.xMem)) / t.tMem;
-        u = -1 / t.tMem;
-        break;
-      case 1:
-        b = dskBase(t, t.fDsk);
-        u = dskU;
-        break;
-      case 6:
-        b = t.uCpu / t.tCpu / t.tCpuSpeed;
-        u = 1 / (t.tCpu * t.tCpuSpeed);
-        break;
-      case 7:
-      case 8:
-      case 9:
-      case 10:
-        b = t.utilLoad[k - 7]! / t.utilPool[k - 7]!;
-        u = 1 / t.utilPool[k - 7]!;
-        break;
-      case 12:
-        b = t.instSpindles / t.hiSpindles;
-        u = 1 / t.hiSpindles;
-        break;
-      case 13:
-        b = t.fMemForth / t.tMem;
-        u = -1 / t.tMem;
-        break;
-      case 14:
-        b = dskBase(t, t.fDskForth);
-        u = dskU;
-        break;
-      case 15:
-        b = t.uCpuForth / t.tCpu / t.tCpuSpeed;
-        u = 1 / (t.tCpu * t.tCpuSpeed);
-        break;
-      case 16:
-        b = t.instSpindlesForth / t.hiSpindles;
-        u = 1 / t.hiSpindles;
-        break;
-      default:
-        return false;
-    }
-  else
-    switch (k) {
-      case 1:
-        b = dskBase(t, t.fDsk);
-        u = dskU;
-        break;
-      case 3:
-        b = t.rMem / t.tMem;
-        u = 1 / t.tMem;
-        break;
-      case 9:
-        b = t.utilLoad[2] / t.utilPool[2];
-        u = 1 / t.utilPool[2];
-        break;
-      case 12:
-        b = t.instSpindles / t.hiSpindles;
-        u = 1 / t.hiSpindles;
-        break;
-      case 14:
-        b = dskBase(t, t.fDskForth);
-        u = dskU;
-        break;
-      case 16:
-        b = t.instSpindlesForth / t.hiSpindles;
-        u = 1 / t.hiSpindles;
-        break;
-      default:
-        return false;
-    }
-  out[0] = b;
-  out[1] = u;
-  return true;
-}
-
-/** The instance's resources behind each component in the given role (see coef). */
-function resources(inst: Instance, pri: boolean, r: Float64Array): Float64Array {
-  r.fill(0);
-  const disk = usesLocalStorage(inst);
-  if (pri) {
-    r[0] = usesMemory(inst) ? inst.mem : 0;
-    r[1] = r[14] = disk ? inst.dsk : 0;
-    r[6] = r[15] = notOffline(inst) ? inst.vcpus : 0;
-    for (let k = 7; k <= 10; k++) r[k] = inst.util[k - 7]!;
-    r[12] = r[16] = disk ? inst.spindleUse : 0;
-    r[13] = inst.mem;
-  } else {
-    r[1] = r[14] = inst.dsk;
-    r[3] = usesSecMem(inst) ? inst.mem : 0;
-    r[9] = inst.util[2]!;
-    r[12] = r[16] = disk ? inst.spindleUse : 0;
-  }
-  return r;
-}
-
-// Per-node lower-bound terms (see prepareBounds), cached per node version.
-const TERMS = 5; // pe, pb, e, u, u²
 
 // Compact per-(instance, slot) record read by every round's bound pass, kept
 // in one arena in victim order so the pass streams through memory:
@@ -263,7 +127,7 @@ const REC = 44;
 export class ProbeSearch {
   private readonly ver: Int32Array;
   private readonly cache: Array<InstCache | null>;
-  private readonly agg = [newAgg(), newAgg()]; // [secondary role, primary role]
+  private readonly agg = [new RoleAgg(), new RoleAgg()]; // [secondary role, primary role]
   private boundsOk = false;
   private readonly fixBuf = ScoreState.newDelta();
   private readonly coefOut = new Float64Array(2);
@@ -544,59 +408,22 @@ export class ProbeSearch {
     for (const i of online) {
       if (this.termVer[i] === this.ver[i]) continue;
       this.termVer[i] = this.ver[i]!;
-      const t = nodes[i]!;
       for (let role = 0; role < 2; role++)
         for (const k of STD) {
           const mi = (i * 2 + role) * NCOMP + k;
-          if (!coef(t, k, role === 1, this.coefOut)) {
-            this.termMode[mi] = 0;
-            continue;
-          }
-          const n = st.cnt[k]!;
           const c = st.shift[k]!;
-          const x = st.vals[i]![k]! - c;
-          const e = this.coefOut[0]! - c - x;
-          const u = this.coefOut[1]!;
-          const interval = role === 0 && k === 3;
-          this.termMode[mi] = interval ? 2 : 1;
-          const o = mi * TERMS;
-          T[o] = interval ? (2 * e * x) / n : (2 * e * x) / n + (e * e * (n - 1)) / (n * n);
-          T[o + 1] = interval ? (2 * u * x) / n : (2 * u * x) / n + (2 * e * u * (n - 1)) / (n * n);
-          T[o + 2] = e;
-          T[o + 3] = u;
-          T[o + 4] = u * u;
+          this.termMode[mi] = nodeTerms(nodes[i]!, k, role === 1, st.cnt[k]!, c, st.vals[i]![k]! - c, this.coefOut, T, mi * TERMS);
         }
     }
     for (let role = 0; role < 2; role++) {
       const a = this.agg[role]!;
       for (const k of STD) {
-        const n = st.cnt[k]!;
-        let mode = 0;
-        let p1 = Infinity, emin = Infinity, emax = -Infinity, b0 = Infinity, umin = Infinity, umax = -Infinity, g = Infinity;
+        a.reset(k);
         for (const i of online) {
           const mi = (i * 2 + role) * NCOMP + k;
-          const md = this.termMode[mi]!;
-          if (md === 0) continue;
-          mode = md;
-          const o = mi * TERMS;
-          const pe = T[o]!, pb = T[o + 1]!, e = T[o + 2]!, u = T[o + 3]!, u2 = T[o + 4]!;
-          if (pe < p1) p1 = pe;
-          if (e < emin) emin = e;
-          if (e > emax) emax = e;
-          if (pb < b0) b0 = pb;
-          if (u < umin) umin = u;
-          if (u > umax) umax = u;
-          if (u2 < g) g = u2;
+          a.add(k, this.termMode[mi]!, T, mi * TERMS);
         }
-        if (mode !== 0 && !(Number.isFinite(p1) && Number.isFinite(emin) && Number.isFinite(emax) && Number.isFinite(b0) && Number.isFinite(umin) && Number.isFinite(umax) && Number.isFinite(g))) mode = 3;
-        a.mode[k] = mode;
-        a.p1[k] = p1;
-        a.emin[k] = emin;
-        a.emax[k] = emax;
-        a.b0[k] = b0;
-        a.umin[k] = umin;
-        a.umax[k] = umax;
-        a.g[k] = (g * (n - 1)) / (n * n);
+        a.close(k, st.cnt[k]!);
       }
     }
   }
@@ -615,8 +442,8 @@ export class ProbeSearch {
     const A = this.arena;
     if (!this.boundsOk || A[off + REC_FLAG] !== 0) return -Infinity;
     const a = this.agg[A[off + REC_ROLE]!]!;
-    const mode = a.mode, p1 = a.p1, emin = a.emin, emax = a.emax, b0 = a.b0, umin = a.umin, umax = a.umax, g = a.g;
     const cnt = st.cnt, s1 = st.s1, s2 = st.s2;
+    // the dependent node's reserved memory lies in [depLo, depLo + span], at position xd
     const span = A[off + REC_SPAN]!;
     const xd = A[off + REC_XD]!;
     let r = 0;
@@ -624,29 +451,14 @@ export class ProbeSearch {
       const k = STD_K[q]!;
       const n = cnt[k]!;
       const m = (s1[k]! + A[off + q]!) / n;
-      let v = (s2[k]! + A[off + STD_N + q]!) / n - m * m;
-      const md = mode[k]!;
-      if (md === 3) continue; // bounded by 0
-      if (md !== 0) {
-        const rk = A[off + REC_RES + q]!;
-        if (!(rk >= 0)) continue;
-        const p2 = m >= 0 ? (-2 * m * emax[k]!) / n : (-2 * m * emin[k]!) / n;
-        const bu = m >= 0 ? (-2 * m * umax[k]!) / n : (-2 * m * umin[k]!) / n;
-        if (md === 1) v += p1[k]! + p2 + rk * (b0[k]! + bu) + rk * rk * g[k]!;
-        else {
-          const lin = rk * (b0[k]! + bu);
-          v += p1[k]! + p2 + (lin < 0 ? lin : 0);
-        }
-      }
+      let v = a.variance(k, n, m, (s2[k]! + A[off + STD_N + q]!) / n - m * m, A[off + REC_RES + q]!);
       if (k === 3 && span !== 0) {
-        // the dependent node's reserved memory lies in [depLo, depLo + span]
         const lin = (2 * span * (xd - m)) / n;
         v += lin < 0 ? lin : 0;
       }
       r += W[k]! * Math.sqrt(v > 0 ? v : 0);
     }
-    r += this.sumConst + A[off + REC_SUM]!;
-    return r - 1e-6 - 1e-9 * Math.abs(r);
+    return boundMargin(r + this.sumConst + A[off + REC_SUM]!);
   }
 
   /** Approximate score of a target-less part (Failover) from its record. */

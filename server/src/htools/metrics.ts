@@ -36,6 +36,8 @@ export const KIND = [0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 1]
 export const ONLINE = [true, true, true, true, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 export const NCOMP = 20;
 const MAPIDX = 18;
+/** The location-exclusion map statistic's component index. */
+export const MAP_COMPONENT = MAPIDX;
 const ONLINE_STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
 const SUM_KIND = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
 
@@ -163,30 +165,36 @@ const tmpB = new Float64Array(NCOMP);
 
 /** Ganeti's updateStatistics for one node change (old -> new), in place on a copy. */
 export function updateStats(st: Stats, oldN: Node, newN: Node): Stats {
-  const r: Stats = { n: st.n, s: new Float64Array(st.s), v: new Float64Array(st.v), map: st.map };
   nodeValues(oldN, tmpA);
   nodeValues(newN, tmpB);
   const online = !oldN.offline;
-  for (let k = 0; k < NCOMP; k++) {
-    if (ONLINE[k] !== online) continue;
-    const x = tmpA[k]!;
-    const y = tmpB[k]!;
-    if (KIND[k] === 1) r.s[k] = r.s[k]! + (y - x);
-    else if (KIND[k] === 0) {
-      const n = r.n[k]!;
-      const s = r.s[k]!;
-      const ds = y - x;
-      const dss = y * y - x * x;
-      const dnnvar = n * dss - 2 * s * ds - ds * ds;
-      r.s[k] = s + ds;
-      r.v[k] = Math.max(0, r.v[k]! + dnnvar / (n * n));
-    }
-  }
+  const r = updateStatsValues(st, tmpA, tmpB, online);
   if (online && (oldN.instanceMap !== newN.instanceMap)) {
     const m = new Map(r.map);
     for (const [key, c] of oldN.instanceMap) m.set(key, (m.get(key) ?? 0) - c);
     for (const [key, c] of newN.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
     r.map = m;
+  }
+  return r;
+}
+
+/** updateStats from the node's component values x -> y (the map statistic unchanged). */
+export function updateStatsValues(st: Stats, x: Float64Array, y: Float64Array, online: boolean): Stats {
+  const r: Stats = { n: st.n, s: new Float64Array(st.s), v: new Float64Array(st.v), map: st.map };
+  for (let k = 0; k < NCOMP; k++) {
+    if (ONLINE[k] !== online) continue;
+    const a = x[k]!;
+    const b = y[k]!;
+    if (KIND[k] === 1) r.s[k] = r.s[k]! + (b - a);
+    else if (KIND[k] === 0) {
+      const n = r.n[k]!;
+      const s = r.s[k]!;
+      const ds = b - a;
+      const dss = b * b - a * a;
+      const dnnvar = n * dss - 2 * s * ds - ds * ds;
+      r.s[k] = s + ds;
+      r.v[k] = Math.max(0, r.v[k]! + dnnvar / (n * n));
+    }
   }
   return r;
 }
@@ -355,19 +363,6 @@ export class ScoreState {
       r += WEIGHTS[k]! * (this.sum[k]! + fix[2 * NCOMP + k]!);
     }
     return r + WEIGHTS[MAPIDX]! * (this.mapSum - this.mapKeys.size);
-  }
-
-  /** Approximate score with only the change `fix` (no target node). */
-  scoreFix(fix: Float64Array): number {
-    let r = 0;
-    for (let q = 0; q < ONLINE_STD.length; q++) {
-      const k = ONLINE_STD[q]!;
-      const n = this.cnt[k]!;
-      const m1 = (this.s1[k]! + fix[k]!) / n;
-      const var_ = (this.s2[k]! + fix[NCOMP + k]!) / n - m1 * m1;
-      r += WEIGHTS[k]! * Math.sqrt(var_ > 0 ? var_ : 0);
-    }
-    return r + this.sumTerms(fix);
   }
 
   /** Zero a delta accumulator (d1 | d2 | ds, NCOMP each). */

@@ -130,7 +130,7 @@ export const pCpuEffForth = (n: Node): number => n.pCpuForth / n.tCpuSpeed;
 function computePDsk(free: number, total: number): number {
   return total === 0 ? 1 : free / total;
 }
-function computeNewPDsk(n: Node, newFreeSp: number, newFreeDsk: number): number {
+export function computeNewPDsk(n: Node, newFreeSp: number, newFreeDsk: number): number {
   return n.exclStorage ? computePDsk(newFreeSp, n.tSpindles) : computePDsk(newFreeDsk, n.tDsk);
 }
 
@@ -206,7 +206,7 @@ export const conflictingPrimaries = (n: Node): number => {
   return s - n.pTags.size;
 };
 
-function unallocWithImem(n: Node, iMem: number): number {
+export function unallocWithImem(n: Node, iMem: number): number {
   return Math.trunc(n.tMem) - n.nMem - iMem - Math.max(0, n.xMem);
 }
 
@@ -228,7 +228,7 @@ function delTags(m: Map<string, number>, tags: readonly string[]): Map<string, n
   }
   return r;
 }
-function rejectAddTags(m: Map<string, number>, tags: readonly string[]): boolean {
+export function rejectAddTags(m: Map<string, number>, tags: readonly string[]): boolean {
   for (const t of tags) if (m.has(t)) return true;
   return false;
 }
@@ -247,12 +247,12 @@ export function dsrdLocScore(n: Node, inst: Instance): number {
   return inst.dsrdLocTags.size - common;
 }
 
-function spindleUse(add: boolean, n: Node, inst: Instance, base: number): number {
+export function spindleUse(add: boolean, n: Node, inst: Instance, base: number): number {
   if (n.exclStorage) return 0;
   if (!usesLocalStorage(inst)) return base;
   return add ? base + inst.spindleUse : base - inst.spindleUse;
 }
-function newFreeSpindles(add: boolean, n: Node, inst: Instance, base: number): number {
+export function newFreeSpindles(add: boolean, n: Node, inst: Instance, base: number): number {
   if (!n.exclStorage) return 0;
   const s = getTotalSpindles(inst);
   if (s === null) return add ? -1 : base;
@@ -403,7 +403,7 @@ export function addPri(t: Node, inst: Instance): OpResult<Node> {
   return addPriEx(false, t, inst);
 }
 
-function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): FailMode | null {
+export function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): FailMode | null {
   if (newMemForth <= 0) return "FailMem";
   if (usesDisk && newDskForth <= 0) return "FailDisk";
   if (usesDisk && newDskForth < t.loDsk) return "FailDisk";
@@ -488,7 +488,7 @@ export function addSecEx(force: boolean, t: Node, inst: Instance, pdx: number): 
   return addSecExEx(false, force, t, inst, pdx);
 }
 
-function secForthViolation(t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, secNeeded: number, oldMemForth: number): FailMode | null {
+export function secForthViolation(t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, secNeeded: number, oldMemForth: number): FailMode | null {
   if (!hasSecondary(inst)) return "FailDisk";
   if (newDskForth <= 0) return "FailDisk";
   if (newDskForth < t.loDsk) return "FailDisk";

@@ -6,37 +6,20 @@
 // Node-building primitives in node.ts copy lists and maps and dominate the
 // run time.  Each probe repeats its primitive's checks in the same order (so
 // the same FailMode comes out) and its arithmetic operation for operation
-// (so the values are bit-identical); server/test/htools/probe.test.ts checks
-// both against node.ts on real and random clusters.
+// (so the values are bit-identical); server/test/htools/balance-probe.test.ts
+// checks both against node.ts on random clusters.
 //
 // Not covered: the location-exclusion map statistic (component 18), which the
 // callers only use the probes for when no node carries location tags.
 import type { FailMode, Instance } from "./types.js";
-import { Node, dsrdLocScore } from "./node.js";
-import { getTotalSpindles, hasSecondary, notOffline, usesLocalStorage, usesMemory, usesSecMem } from "./instance.js";
+import { Node, computeNewPDsk, conflictingPrimaries, dsrdLocScore, newFreeSpindles, priForthViolation, rejectAddTags, secForthViolation, spindleUse, unallocWithImem, unallocatedMem } from "./node.js";
+import { hasSecondary, notOffline, usesLocalStorage, usesMemory, usesSecMem } from "./instance.js";
+import { nodeValues } from "./metrics.js";
 
-function computePDsk(free: number, total: number): number {
-  return total === 0 ? 1 : free / total;
-}
-function newPDsk(t: Node, freeSp: number, freeDsk: number): number {
-  return t.exclStorage ? computePDsk(freeSp, t.tSpindles) : computePDsk(freeDsk, t.tDsk);
-}
-function spindleAdd(t: Node, inst: Instance, base: number): number {
-  if (t.exclStorage) return 0;
-  if (!usesLocalStorage(inst)) return base;
-  return base + inst.spindleUse;
-}
-function freeSpindlesAdd(t: Node, inst: Instance, base: number): number {
-  if (!t.exclStorage) return 0;
-  const s = getTotalSpindles(inst);
-  if (s === null) return -1;
-  return base - s;
-}
 /** conflictingPrimaries after adding `tags` to t.pTags (Σcount − #keys). */
 function conflictsAfterAdd(t: Node, tags: readonly string[]): number {
-  let s = 0;
-  for (const v of t.pTags.values()) s += v;
-  let c = s - t.pTags.size;
+  // each added tag already present (or repeated in the list) adds one conflict
+  let c = conflictingPrimaries(t);
   for (let j = 0; j < tags.length; j++) {
     const tg = tags[j]!;
     let present = t.pTags.has(tg);
@@ -44,37 +27,6 @@ function conflictsAfterAdd(t: Node, tags: readonly string[]): number {
     if (present) c++;
   }
   return c;
-}
-function conflicts(t: Node): number {
-  let s = 0;
-  for (const v of t.pTags.values()) s += v;
-  return s - t.pTags.size;
-}
-
-/** The values of an unchanged node (nodeValues without the map statistic). */
-function baseValues(t: Node, out: Float64Array): void {
-  const ipri = t.pList.length;
-  const isec = t.sList.length;
-  out[0] = t.pMem;
-  out[1] = t.pDsk;
-  out[2] = t.failN1 ? isec + ipri : 0;
-  out[3] = t.pRem;
-  out[4] = ipri + isec;
-  out[5] = ipri;
-  out[6] = t.pCpu / t.tCpuSpeed;
-  out[7] = t.utilLoad[0] / t.utilPool[0];
-  out[8] = t.utilLoad[1] / t.utilPool[1];
-  out[9] = t.utilLoad[2] / t.utilPool[2];
-  out[10] = t.utilLoad[3] / t.utilPool[3];
-  out[11] = conflicts(t);
-  out[12] = t.instSpindles / t.hiSpindles;
-  out[13] = t.pMemForth;
-  out[14] = t.pDskForth;
-  out[15] = t.pCpuForth / t.tCpuSpeed;
-  out[16] = t.instSpindlesForth / t.hiSpindles;
-  out[17] = t.locationScore;
-  out[18] = 0;
-  out[19] = t.pRem;
 }
 
 /** addPriEx(force, t, inst) as component values; null on success, else the failure. */
@@ -85,8 +37,8 @@ export function probeAddPri(force: boolean, t: Node, inst: Instance, out: Float6
   const lCpu = t.iPolicy.vcpuRatio;
   const newMemForth = t.fMemForth - inst.mem;
   const newDskForth = usesDisk ? t.fDskForth - inst.dsk : t.fDskForth;
-  const newFreeSpForth = freeSpindlesAdd(t, inst, t.fSpindlesForth);
-  const newInstSpForth = spindleAdd(t, inst, t.instSpindlesForth);
+  const newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+  const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
   const newUcpuForth = online ? t.uCpuForth + inst.vcpus : t.uCpuForth;
   const newPcpuForth = newUcpuForth / t.tCpu;
   // (no closures here: tsx/esbuild's keepNames would wrap each one per call)
@@ -95,16 +47,16 @@ export function probeAddPri(force: boolean, t: Node, inst: Instance, out: Float6
       const v = priForthViolation(t, usesDisk, lCpu, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newPcpuForth);
       if (v) return v;
     }
-    baseValues(t, out);
+    nodeValues(t, out);
     priWriteForth(t, inst, out, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newPcpuForth);
     return null;
   }
   const newIMem = usesMemory(inst) ? t.iMem + inst.mem : t.iMem;
-  const newFreeMem = Math.trunc(t.tMem) - t.nMem - newIMem - Math.max(0, t.xMem);
+  const newFreeMem = unallocWithImem(t, newIMem);
   const newFailN1 = newFreeMem <= t.rMem;
   const newDsk = usesDisk ? t.fDsk - inst.dsk : t.fDsk;
-  const newFreeSp = freeSpindlesAdd(t, inst, t.fSpindles);
-  const newInstSp = spindleAdd(t, inst, t.instSpindles);
+  const newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
+  const newInstSp = spindleUse(true, t, inst, t.instSpindles);
   const newUcpu = online ? t.uCpu + inst.vcpus : t.uCpu;
   const newPcpu = newUcpu / t.tCpu;
   if (newFreeMem <= 0) return "FailMem";
@@ -114,7 +66,7 @@ export function probeAddPri(force: boolean, t: Node, inst: Instance, out: Float6
   if (strict && usesDisk && newInstSp > t.hiSpindles) return "FailDisk";
   if (strict && newFailN1 && !t.failN1) return "FailMem";
   if (strict && lCpu >= 0 && lCpu < newPcpu) return "FailCPU";
-  if (strict) for (const tg of inst.exclTags) if (t.pTags.has(tg)) return "FailTags";
+  if (strict && rejectAddTags(t.pTags, inst.exclTags)) return "FailTags";
   if (strict) {
     const v = priForthViolation(t, usesDisk, lCpu, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newPcpuForth);
     if (v) return v;
@@ -123,7 +75,7 @@ export function probeAddPri(force: boolean, t: Node, inst: Instance, out: Float6
   const isec = t.sList.length;
   const u = inst.util;
   out[0] = newFreeMem / t.tMem;
-  out[1] = newPDsk(t, newFreeSp, newDsk);
+  out[1] = computeNewPDsk(t, newFreeSp, newDsk);
   out[2] = newFailN1 ? isec + ipri : 0;
   out[3] = t.pRem;
   out[4] = ipri + isec;
@@ -141,32 +93,13 @@ export function probeAddPri(force: boolean, t: Node, inst: Instance, out: Float6
   return null;
 }
 
-function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): FailMode | null {
-  if (newMemForth <= 0) return "FailMem";
-  if (usesDisk && newDskForth <= 0) return "FailDisk";
-  if (usesDisk && newDskForth < t.loDsk) return "FailDisk";
-  if (usesDisk && t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
-  if (usesDisk && newInstSpForth > t.hiSpindles) return "FailDisk";
-  if (lCpu >= 0 && lCpu < newPcpuForth) return "FailCPU";
-  return null;
-}
 function priWriteForth(t: Node, inst: Instance, out: Float64Array, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): void {
   out[11] = conflictsAfterAdd(t, inst.exclTags);
   out[13] = newMemForth / t.tMem;
-  out[14] = newPDsk(t, newFreeSpForth, newDskForth);
+  out[14] = computeNewPDsk(t, newFreeSpForth, newDskForth);
   out[15] = newPcpuForth / t.tCpuSpeed;
   out[16] = newInstSpForth / t.hiSpindles;
 }
-function secForthViolation(t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, secNeeded: number, oldMemForth: number): FailMode | null {
-  if (!hasSecondary(inst)) return "FailDisk";
-  if (newDskForth <= 0) return "FailDisk";
-  if (newDskForth < t.loDsk) return "FailDisk";
-  if (t.exclStorage && newFreeSpForth < 0) return "FailSpindles";
-  if (newInstSpForth > t.hiSpindles) return "FailDisk";
-  if (secNeeded >= oldMemForth) return "FailMem";
-  return null;
-}
-
 /** addSecExEx(ignoreDisks, force, t, inst, pdx) as component values. */
 export function probeAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number, out: Float64Array): FailMode | null {
   const strict = !force;
@@ -174,22 +107,22 @@ export function probeAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst:
   const newPeem = (t.peers.get(pdx) ?? 0) + secNeeded;
   const oldMemForth = t.fMemForth;
   const newDskForth = t.fDskForth - inst.dsk;
-  const newFreeSpForth = freeSpindlesAdd(t, inst, t.fSpindlesForth);
-  const newInstSpForth = spindleAdd(t, inst, t.instSpindlesForth);
+  const newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+  const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
   if (inst.forthcoming) {
     if (strict) {
       const v = secForthViolation(t, inst, newDskForth, newFreeSpForth, newInstSpForth, secNeeded, oldMemForth);
       if (v) return v;
     }
-    baseValues(t, out);
-    out[14] = newPDsk(t, newFreeSpForth, newDskForth);
+    nodeValues(t, out);
+    out[14] = computeNewPDsk(t, newFreeSpForth, newDskForth);
     out[16] = newInstSpForth / t.hiSpindles;
     return null;
   }
-  const oldMem = Math.trunc(t.tMem) - t.nMem - t.iMem - Math.max(0, t.xMem);
+  const oldMem = unallocatedMem(t);
   const newDsk = t.fDsk - inst.dsk;
-  const newFreeSp = freeSpindlesAdd(t, inst, t.fSpindles);
-  const newInstSp = spindleAdd(t, inst, t.instSpindles);
+  const newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
+  const newInstSp = spindleUse(true, t, inst, t.instSpindles);
   const newRmem = Math.max(t.rMem, newPeem);
   const newFailN1 = oldMem <= newRmem;
   if (!hasSecondary(inst)) return "FailDisk";
@@ -207,7 +140,7 @@ export function probeAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst:
   const isec = t.sList.length + 1;
   const pRem = newRmem / t.tMem;
   out[0] = t.pMem;
-  out[1] = newPDsk(t, newFreeSp, newDsk);
+  out[1] = computeNewPDsk(t, newFreeSp, newDsk);
   out[2] = newFailN1 ? isec + ipri : 0;
   out[3] = pRem;
   out[4] = ipri + isec;
@@ -217,16 +150,15 @@ export function probeAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst:
   out[8] = t.utilLoad[1] / t.utilPool[1];
   out[9] = (t.utilLoad[2] + inst.util[2]) / t.utilPool[2];
   out[10] = t.utilLoad[3] / t.utilPool[3];
-  out[11] = conflicts(t);
+  out[11] = conflictingPrimaries(t);
   out[12] = newInstSp / t.hiSpindles;
   out[13] = t.pMemForth;
   out[15] = t.pCpuForth / t.tCpuSpeed;
   out[17] = t.locationScore;
   out[18] = 0;
   out[19] = pRem;
-  out[14] = newPDsk(t, newFreeSpForth, newDskForth);
+  out[14] = computeNewPDsk(t, newFreeSpForth, newDskForth);
   out[16] = newInstSpForth / t.hiSpindles;
   return null;
 }
 
-export { baseValues as probeValues };
