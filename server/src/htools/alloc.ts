@@ -446,7 +446,7 @@ function evacOneNodeOnly(opts: AlgOptions, nodes: Node[], il: Instance[], inst: 
   // near-best ones with the reference arithmetic (the whole group's compCV);
   // the tolerance is far above the evaluator's rounding error.
   const members = nodes.filter((n) => n && n.group === gdx).map((n) => n.idx);
-  const st = new ScoreState(nodes.slice(), members);
+  const st = new ScoreState(nodes, members); // read-only here: nothing is committed
   const cands: Array<{ r: { changed: Node[]; inst: Instance }; approx: number; ndx: number }> = [];
   let bestApprox = Infinity;
   let ok = false;

@@ -70,6 +70,9 @@ const SLOT_FTA = 4;
 const SLOT_FAILOVER = 5;
 const SLOTS = 6;
 const KIND_SLOT: Record<TargetKind, number> = { ReplaceSecondary: 0, ReplaceAndFailover: 1, ReplacePrimary: 2, FailoverAndReplace: 3 };
+const FTA_SLOTS = [SLOT_FTA];
+// the slots of each list targetKinds returns, in its order
+const KIND_SLOTS = new Map([KINDS_ALL, KINDS_RESTRICTED, KINDS_NOSEC, KINDS_SEC_ONLY].map((l) => [l, l.map((k) => KIND_SLOT[k])] as const));
 const SLOT_KIND: Array<TargetKind | "FailoverToAny"> = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace", "FailoverToAny"];
 
 interface InstCache {
@@ -182,22 +185,16 @@ export class ProbeSearch {
         if (!fp.dead) sink.offer(this.recScore(st, (inst.idx * SLOTS + SLOT_FAILOVER) * REC), inst.idx, "Failover", -1, v * stride);
       }
       if (mt === "none") continue;
-      let slot0 = 0;
-      let slots: number;
+      let slots: readonly number[];
       if (mt === "external") {
         if (!f.instMoves) continue;
-        slot0 = SLOT_FTA;
-        slots = 1;
+        slots = FTA_SLOTS;
       } else {
         if (!f.diskMoves) continue;
-        const kinds = targetKinds(f.instMoves, f.restMig, nodes[inst.pNode]!.offline, useSec);
-        slots = kinds.length;
-        // the kind lists are prefixes of KINDS_ALL except KINDS_RESTRICTED
-        if (kinds === KINDS_RESTRICTED) slots = -1;
+        slots = KIND_SLOTS.get(targetKinds(f.instMoves, f.restMig, nodes[inst.pNode]!.offline, useSec))!;
       }
-      const n = slots < 0 ? 3 : slots;
-      for (let q = 0; q < n; q++) {
-        const slot = slot0 === SLOT_FTA ? SLOT_FTA : slots < 0 ? KIND_SLOT[KINDS_RESTRICTED[q]!] : q;
+      for (let q = 0; q < slots.length; q++) {
+        const slot = slots[q]!;
         let fp = ic.parts[slot];
         if (!fp) fp = ic.parts[slot] = this.buildPart(ic, slot, f.force, nodes, st, inst);
         if (fp.dead) continue;
