@@ -206,7 +206,7 @@ export const conflictingPrimaries = (n: Node): number => {
   return s - n.pTags.size;
 };
 
-export function unallocWithImem(n: Node, iMem: number): number {
+function unallocWithImem(n: Node, iMem: number): number {
   return Math.trunc(n.tMem) - n.nMem - iMem - Math.max(0, n.xMem);
 }
 
@@ -228,7 +228,7 @@ function delTags(m: Map<string, number>, tags: readonly string[]): Map<string, n
   }
   return r;
 }
-export function rejectAddTags(m: Map<string, number>, tags: readonly string[]): boolean {
+function rejectAddTags(m: Map<string, number>, tags: readonly string[]): boolean {
   for (const t of tags) if (m.has(t)) return true;
   return false;
 }
@@ -247,12 +247,12 @@ export function dsrdLocScore(n: Node, inst: Instance): number {
   return inst.dsrdLocTags.size - common;
 }
 
-export function spindleUse(add: boolean, n: Node, inst: Instance, base: number): number {
+function spindleUse(add: boolean, n: Node, inst: Instance, base: number): number {
   if (n.exclStorage) return 0;
   if (!usesLocalStorage(inst)) return base;
   return add ? base + inst.spindleUse : base - inst.spindleUse;
 }
-export function newFreeSpindles(add: boolean, n: Node, inst: Instance, base: number): number {
+function newFreeSpindles(add: boolean, n: Node, inst: Instance, base: number): number {
   if (!n.exclStorage) return 0;
   const s = getTotalSpindles(inst);
   if (s === null) return add ? -1 : base;
@@ -403,7 +403,7 @@ export function addPri(t: Node, inst: Instance): OpResult<Node> {
   return addPriEx(false, t, inst);
 }
 
-export function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): FailMode | null {
+function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): FailMode | null {
   if (newMemForth <= 0) return "FailMem";
   if (usesDisk && newDskForth <= 0) return "FailDisk";
   if (usesDisk && newDskForth < t.loDsk) return "FailDisk";
@@ -426,59 +426,82 @@ function priUpdateForth(n: Node, t: Node, inst: Instance, newMemForth: number, n
   return n;
 }
 
-export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node> {
+/** What addPriEx computes and checks before it builds the node (probe.ts scores from it). */
+export interface PriPlan {
+  usesDisk: boolean;
+  newMemForth: number;
+  newDskForth: number;
+  newFreeSpForth: number;
+  newInstSpForth: number;
+  newUcpuForth: number;
+  newPcpuForth: number;
+  // not set for a forthcoming instance
+  newIMem: number;
+  newFreeMem: number;
+  newFailN1: boolean;
+  newDsk: number;
+  newFreeSp: number;
+  newInstSp: number;
+  newUcpu: number;
+  newPcpu: number;
+}
+export const newPriPlan = (): PriPlan => ({ usesDisk: false, newMemForth: 0, newDskForth: 0, newFreeSpForth: 0, newInstSpForth: 0, newUcpuForth: 0, newPcpuForth: 0, newIMem: 0, newFreeMem: 0, newFailN1: false, newDsk: 0, newFreeSp: 0, newInstSp: 0, newUcpu: 0, newPcpu: 0 });
+
+/** addPriEx's arithmetic and checks into `p`: null if the instance fits, else the failure. */
+export function planAddPri(force: boolean, t: Node, inst: Instance, p: PriPlan): FailMode | null {
   const strict = !force;
   const usesDisk = usesLocalStorage(inst);
   const online = notOffline(inst);
   const lCpu = t.iPolicy.vcpuRatio;
-  const newMemForth = t.fMemForth - inst.mem;
-  const newDskForth = usesDisk ? t.fDskForth - inst.dsk : t.fDskForth;
-  const newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
-  const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
-  const newUcpuForth = online ? t.uCpuForth + inst.vcpus : t.uCpuForth;
-  const newPcpuForth = newUcpuForth / t.tCpu;
-  if (inst.forthcoming) {
-    if (strict) {
-      const v = priForthViolation(t, usesDisk, lCpu, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newPcpuForth);
-      if (v) return v;
-    }
-    return priUpdateForth(t.clone(), t, inst, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newUcpuForth, newPcpuForth);
-  }
-  const newIMem = usesMemory(inst) ? t.iMem + inst.mem : t.iMem;
-  const newFreeMem = unallocWithImem(t, newIMem);
-  const newFailN1 = newFreeMem <= t.rMem;
-  const newDsk = usesDisk ? t.fDsk - inst.dsk : t.fDsk;
-  const newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
-  const newInstSp = spindleUse(true, t, inst, t.instSpindles);
-  const newUcpu = online ? t.uCpu + inst.vcpus : t.uCpu;
-  const newPcpu = newUcpu / t.tCpu;
-  if (newFreeMem <= 0) return "FailMem";
-  if (usesDisk && newDsk <= 0) return "FailDisk";
-  if (strict && usesDisk && newDsk < t.loDsk) return "FailDisk";
-  if (usesDisk && t.exclStorage && newFreeSp < 0) return "FailSpindles";
-  if (strict && usesDisk && newInstSp > t.hiSpindles) return "FailDisk";
-  if (strict && newFailN1 && !t.failN1) return "FailMem";
-  if (strict && lCpu >= 0 && lCpu < newPcpu) return "FailCPU";
+  p.usesDisk = usesDisk;
+  p.newMemForth = t.fMemForth - inst.mem;
+  p.newDskForth = usesDisk ? t.fDskForth - inst.dsk : t.fDskForth;
+  p.newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+  p.newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
+  p.newUcpuForth = online ? t.uCpuForth + inst.vcpus : t.uCpuForth;
+  p.newPcpuForth = p.newUcpuForth / t.tCpu;
+  if (inst.forthcoming) return strict ? priForthViolation(t, usesDisk, lCpu, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newPcpuForth) : null;
+  p.newIMem = usesMemory(inst) ? t.iMem + inst.mem : t.iMem;
+  p.newFreeMem = unallocWithImem(t, p.newIMem);
+  p.newFailN1 = p.newFreeMem <= t.rMem;
+  p.newDsk = usesDisk ? t.fDsk - inst.dsk : t.fDsk;
+  p.newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
+  p.newInstSp = spindleUse(true, t, inst, t.instSpindles);
+  p.newUcpu = online ? t.uCpu + inst.vcpus : t.uCpu;
+  p.newPcpu = p.newUcpu / t.tCpu;
+  if (p.newFreeMem <= 0) return "FailMem";
+  if (usesDisk && p.newDsk <= 0) return "FailDisk";
+  if (strict && usesDisk && p.newDsk < t.loDsk) return "FailDisk";
+  if (usesDisk && t.exclStorage && p.newFreeSp < 0) return "FailSpindles";
+  if (strict && usesDisk && p.newInstSp > t.hiSpindles) return "FailDisk";
+  if (strict && p.newFailN1 && !t.failN1) return "FailMem";
+  if (strict && lCpu >= 0 && lCpu < p.newPcpu) return "FailCPU";
   if (strict && rejectAddTags(t.pTags, inst.exclTags)) return "FailTags";
-  if (strict) {
-    const v = priForthViolation(t, usesDisk, lCpu, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newPcpuForth);
-    if (v) return v;
-  }
+  return strict ? priForthViolation(t, usesDisk, lCpu, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newPcpuForth) : null;
+}
+
+const PRI = newPriPlan();
+
+export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node> {
+  const p = PRI;
+  const fail = planAddPri(force, t, inst, p);
+  if (fail) return fail;
+  if (inst.forthcoming) return priUpdateForth(t.clone(), t, inst, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newUcpuForth, p.newPcpuForth);
   const n = t.clone();
   n.pList = [inst.idx, ...t.pList];
-  n.iMem = newIMem;
-  n.fDsk = newDsk;
-  n.failN1 = newFailN1;
-  n.pMem = newFreeMem / t.tMem;
-  n.pDsk = computeNewPDsk(t, newFreeSp, newDsk);
-  n.uCpu = newUcpu;
-  n.pCpu = newPcpu;
+  n.iMem = p.newIMem;
+  n.fDsk = p.newDsk;
+  n.failN1 = p.newFailN1;
+  n.pMem = p.newFreeMem / t.tMem;
+  n.pDsk = computeNewPDsk(t, p.newFreeSp, p.newDsk);
+  n.uCpu = p.newUcpu;
+  n.pCpu = p.newPcpu;
   n.utilLoad = addU(t.utilLoad, inst.util);
-  n.instSpindles = newInstSp;
-  n.fSpindles = newFreeSp;
+  n.instSpindles = p.newInstSp;
+  n.fSpindles = p.newFreeSp;
   n.locationScore = t.locationScore + inst.locationScore + dsrdLocScore(t, inst);
   n.instanceMap = addTags(t.instanceMap, locExclPairs(t, inst));
-  return priUpdateForth(n, t, inst, newMemForth, newDskForth, newFreeSpForth, newInstSpForth, newUcpuForth, newPcpuForth);
+  return priUpdateForth(n, t, inst, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newUcpuForth, p.newPcpuForth);
 }
 
 export function addSec(t: Node, inst: Instance, pdx: number): OpResult<Node> {
@@ -488,7 +511,7 @@ export function addSecEx(force: boolean, t: Node, inst: Instance, pdx: number): 
   return addSecExEx(false, force, t, inst, pdx);
 }
 
-export function secForthViolation(t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, secNeeded: number, oldMemForth: number): FailMode | null {
+function secForthViolation(t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, secNeeded: number, oldMemForth: number): FailMode | null {
   if (!hasSecondary(inst)) return "FailDisk";
   if (newDskForth <= 0) return "FailDisk";
   if (newDskForth < t.loDsk) return "FailDisk";
@@ -506,52 +529,69 @@ function secUpdateForth(n: Node, t: Node, inst: Instance, newDskForth: number, n
   return n;
 }
 
-export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number): OpResult<Node> {
+/** What addSecExEx computes and checks before it builds the node (probe.ts scores from it). */
+export interface SecPlan {
+  secNeeded: number;
+  newPeem: number;
+  newDskForth: number;
+  newFreeSpForth: number;
+  newInstSpForth: number;
+  // not set for a forthcoming instance
+  newDsk: number;
+  newFreeSp: number;
+  newInstSp: number;
+  newRmem: number;
+  newFailN1: boolean;
+}
+export const newSecPlan = (): SecPlan => ({ secNeeded: 0, newPeem: 0, newDskForth: 0, newFreeSpForth: 0, newInstSpForth: 0, newDsk: 0, newFreeSp: 0, newInstSp: 0, newRmem: 0, newFailN1: false });
+
+/** addSecExEx's arithmetic and checks into `p`: null if the instance fits, else the failure. */
+export function planAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number, p: SecPlan): FailMode | null {
   const strict = !force;
-  const secNeeded = usesSecMem(inst) ? inst.mem : 0;
-  const newPeem = (t.peers.get(pdx) ?? 0) + secNeeded;
+  p.secNeeded = usesSecMem(inst) ? inst.mem : 0;
+  p.newPeem = (t.peers.get(pdx) ?? 0) + p.secNeeded;
   const oldMemForth = t.fMemForth;
-  const newDskForth = t.fDskForth - inst.dsk;
-  const newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
-  const newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
-  if (inst.forthcoming) {
-    if (strict) {
-      const v = secForthViolation(t, inst, newDskForth, newFreeSpForth, newInstSpForth, secNeeded, oldMemForth);
-      if (v) return v;
-    }
-    return secUpdateForth(t.clone(), t, inst, newDskForth, newFreeSpForth, newInstSpForth);
-  }
+  p.newDskForth = t.fDskForth - inst.dsk;
+  p.newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
+  p.newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
+  if (inst.forthcoming) return strict ? secForthViolation(t, inst, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.secNeeded, oldMemForth) : null;
   const oldMem = unallocatedMem(t);
-  const newDsk = t.fDsk - inst.dsk;
-  const newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
-  const newInstSp = spindleUse(true, t, inst, t.instSpindles);
-  const newRmem = Math.max(t.rMem, newPeem);
-  const newFailN1 = oldMem <= newRmem;
+  p.newDsk = t.fDsk - inst.dsk;
+  p.newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);
+  p.newInstSp = spindleUse(true, t, inst, t.instSpindles);
+  p.newRmem = Math.max(t.rMem, p.newPeem);
+  p.newFailN1 = oldMem <= p.newRmem;
   if (!hasSecondary(inst)) return "FailDisk";
-  if (!ignoreDisks && newDsk <= 0) return "FailDisk";
-  if (strict && newDsk < t.loDsk) return "FailDisk";
-  if (t.exclStorage && newFreeSp < 0) return "FailSpindles";
-  if (strict && newInstSp > t.hiSpindles) return "FailDisk";
-  if (strict && secNeeded >= oldMem) return "FailMem";
-  if (strict && newFailN1 && !t.failN1) return "FailMem";
-  if (strict) {
-    const v = secForthViolation(t, inst, newDskForth, newFreeSpForth, newInstSpForth, secNeeded, oldMemForth);
-    if (v) return v;
-  }
+  if (!ignoreDisks && p.newDsk <= 0) return "FailDisk";
+  if (strict && p.newDsk < t.loDsk) return "FailDisk";
+  if (t.exclStorage && p.newFreeSp < 0) return "FailSpindles";
+  if (strict && p.newInstSp > t.hiSpindles) return "FailDisk";
+  if (strict && p.secNeeded >= oldMem) return "FailMem";
+  if (strict && p.newFailN1 && !t.failN1) return "FailMem";
+  return strict ? secForthViolation(t, inst, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.secNeeded, oldMemForth) : null;
+}
+
+const SEC = newSecPlan();
+
+export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number): OpResult<Node> {
+  const p = SEC;
+  const fail = planAddSec(ignoreDisks, force, t, inst, pdx, p);
+  if (fail) return fail;
+  if (inst.forthcoming) return secUpdateForth(t.clone(), t, inst, p.newDskForth, p.newFreeSpForth, p.newInstSpForth);
   const n = t.clone();
   n.sList = [inst.idx, ...t.sList];
-  n.fDsk = newDsk;
+  n.fDsk = p.newDsk;
   const np = new Map(t.peers);
-  np.set(pdx, newPeem);
+  np.set(pdx, p.newPeem);
   n.peers = np;
-  n.failN1 = newFailN1;
-  n.rMem = newRmem;
-  n.pDsk = computeNewPDsk(t, newFreeSp, newDsk);
-  n.pRem = newRmem / t.tMem;
+  n.failN1 = p.newFailN1;
+  n.rMem = p.newRmem;
+  n.pDsk = computeNewPDsk(t, p.newFreeSp, p.newDsk);
+  n.pRem = p.newRmem / t.tMem;
   n.utilLoad = [t.utilLoad[0], t.utilLoad[1], t.utilLoad[2] + inst.util[2], t.utilLoad[3]];
-  n.instSpindles = newInstSp;
-  n.fSpindles = newFreeSp;
-  return secUpdateForth(n, t, inst, newDskForth, newFreeSpForth, newInstSpForth);
+  n.instSpindles = p.newInstSp;
+  n.fSpindles = p.newFreeSp;
+  return secUpdateForth(n, t, inst, p.newDskForth, p.newFreeSpForth, p.newInstSpForth);
 }
 
 export function checkMigration(src: Node, tgt: Node): OpResult<true> {
