@@ -78,7 +78,11 @@ function pairBound(st1: Stats, a: SecAgg, res: Float64Array, mapVal: number): nu
   return boundMargin(r);
 }
 
-/** The reference metric of st1 updated with node values x -> y (metrics.ts updateStats + cvFromStats). */
+/**
+ * The reference metric of st1 updated with node values x -> y: the same
+ * operations as cvFromStats(updateStatsValues(...)), fused so that the ~10⁶
+ * pairs of a large hail request allocate nothing.
+ */
 function pairMetric(st1: Stats, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
   let r = 0;
   for (let k = 0; k < NCOMP; k++) {
