@@ -19,7 +19,7 @@
 import type { FailMode, Instance } from "./types.js";
 import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
-import { instMatchesPolicy } from "./instance.js";
+import { instMatchesPolicy, usesSecMem } from "./instance.js";
 import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, statValue, updateStatsValues, type Stats } from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
@@ -44,19 +44,21 @@ interface SecAgg {
   shift: Float64Array;
 }
 
-function secAgg(nodes: readonly Node[], secs: readonly number[], stats: Stats): SecAgg {
+const CU = new Float64Array(2);
+const TERMBUF = new Float64Array(TERMS);
+
+function secAgg(nodes: readonly Node[], secs: readonly number[], stats: Stats, values: ReadonlyArray<Float64Array | null>): SecAgg {
   const agg = new RoleAgg();
   const shift = new Float64Array(NCOMP);
-  const vals = new Float64Array(NCOMP);
-  const cu = new Float64Array(2);
-  const terms = new Float64Array(TERMS);
+  const cu = CU;
+  const terms = TERMBUF;
   for (const k of STD) {
     shift[k] = stats.s[k]! / stats.n[k]!;
     agg.reset(k);
   }
   for (const i of secs) {
     const t = nodes[i]!;
-    nodeValues(t, vals);
+    const vals = values[i]!;
     for (const k of STD) agg.add(k, nodeTerms(t, k, false, stats.n[k]!, shift[k]!, vals[k]! - shift[k]!, cu, terms, 0), terms, 0);
   }
   for (const k of STD) agg.close(k, stats.n[k]!);
@@ -110,12 +112,19 @@ interface Context {
   /** group -> listed nodes in enumeration order (groups of one node left out: they have no pairs) */
   secsOf: Map<number, number[]>;
   aggs: Map<number, SecAgg>;
-  /** node values by node index (listed nodes) */
+  /** node values by node index (members), never written once built: shared with later contexts */
   vals: Array<Float64Array | null>;
+  /** the node object each entry of vals was computed from, by node index */
+  objAt: Array<Node | null>;
+  /** by node index: its peer entries [p, mem, ...] for peers p of its own group (other than itself) */
+  peerList: Array<Float64Array | null>;
   /** the member node objects it was built from (the array may be reused with new nodes) */
   objs: Node[];
 }
 const contexts = new WeakMap<readonly Node[], Context>();
+// The last context built: hspace's next state differs from it in two nodes,
+// whose values are the only ones computed again.
+let lastCtx: Context | null = null;
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
@@ -124,10 +133,83 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/**
+ * clusterStats (metrics.ts) from already computed node values: the same
+ * operations in the same order (online/offline split in member order, sums,
+ * then the two-pass variance), so the result is bit-identical;
+ * alloc-probe.test.ts checks it against clusterStats.
+ */
+export function statsFromValues(nodes: readonly Node[], members: readonly number[], vals: ReadonlyArray<Float64Array | null>): Stats {
+  const on: Float64Array[] = [];
+  const off: Float64Array[] = [];
+  const onNodes: Node[] = [];
+  for (const i of members) {
+    const n = nodes[i]!;
+    if (n.offline) off.push(vals[i]!);
+    else {
+      on.push(vals[i]!);
+      onNodes.push(n);
+    }
+  }
+  const st: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
+  for (let k = 0; k < NCOMP; k++) {
+    const vs = ONLINE[k] ? on : off;
+    if (KIND[k] === 1) {
+      let sum = 0;
+      for (let j = 0; j < vs.length; j++) sum = sum + vs[j]![k]!;
+      st.s[k] = sum;
+    } else if (KIND[k] === 0) {
+      let cnt = 0;
+      let sum = 0;
+      for (let j = 0; j < vs.length; j++) {
+        cnt = cnt + 1;
+        sum = sum + vs[j]![k]!;
+      }
+      const mean = sum / cnt;
+      let nv = 0;
+      for (let j = 0; j < vs.length; j++) {
+        const d = vs[j]![k]! - mean;
+        nv = nv + d * d;
+      }
+      st.n[k] = cnt;
+      st.s[k] = sum;
+      st.v[k] = nv / cnt;
+    }
+  }
+  const m = new Map<string, number>();
+  for (const n of onNodes) for (const [key, c] of n.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
+  st.map = m;
+  return st;
+}
+
 function context(nodes: readonly Node[], members: readonly number[], listed: readonly number[]): Context {
   const c = contexts.get(nodes);
   if (c && sameList(c.members, members) && sameList(c.listed, listed) && c.objs.every((n, k) => nodes[members[k]!] === n)) return c;
-  const stats = clusterStats(members.map((i) => nodes[i]!));
+  const prev = lastCtx;
+  const N = nodes.length;
+  const vals = new Array<Float64Array | null>(N).fill(null);
+  const objAt = new Array<Node | null>(N).fill(null);
+  const peerList = new Array<Float64Array | null>(N).fill(null);
+  for (const i of members) {
+    const n = nodes[i]!;
+    const same = prev !== null && i < prev.objAt.length && prev.objAt[i] === n;
+    let a = same ? prev.vals[i]! : null;
+    if (a === null) {
+      a = new Float64Array(NCOMP);
+      nodeValues(n, a);
+    }
+    vals[i] = a;
+    objAt[i] = n;
+    // (a peer's group is fixed: nodes never change group)
+    let pl = same ? prev.peerList[i]! : null;
+    if (pl === null) {
+      const l: number[] = [];
+      for (const [p, m] of n.peers) if (p !== i && p >= 0 && p < N && nodes[p] !== undefined && nodes[p]!.group === n.group) l.push(p, m);
+      pl = Float64Array.from(l);
+    }
+    peerList[i] = pl;
+  }
+  const stats = statsFromValues(nodes, members, vals);
   const secsOf = new Map<number, number[]>();
   for (const i of listed) {
     const g = nodes[i]!.group;
@@ -136,27 +218,78 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
   }
   for (const [g, l] of secsOf) if (l.length < 2) secsOf.delete(g);
   const aggs = new Map<number, SecAgg>();
-  for (const [g, secs] of secsOf) aggs.set(g, secAgg(nodes, secs, stats));
-  const vals = new Array<Float64Array | null>(nodes.length).fill(null);
-  for (const i of listed) {
-    const a = new Float64Array(NCOMP);
-    nodeValues(nodes[i]!, a);
-    vals[i] = a;
-  }
-  const r = { members, listed, stats, secsOf, aggs, vals, objs: members.map((i) => nodes[i]!) };
+  for (const [g, secs] of secsOf) aggs.set(g, secAgg(nodes, secs, stats, vals));
+  const r = { members, listed, stats, secsOf, aggs, vals, objAt, peerList, objs: members.map((i) => nodes[i]!) };
   contexts.set(nodes, r);
+  lastCtx = r;
   return r;
 }
 
-// Per-call scratch: each secondary's probe values for a primary it shares no instance with.
+// Per-call scratch, by node index: each secondary's probe values for a
+// primary it shares no instance with (baseBuf), whether that probe succeeded
+// (baseOk), which of those values differ from the node's own (changed), the
+// succeeding primaries (okArr) and the secondaries marked for one primary (mark).
 let baseBuf = new Float64Array(0);
+let changed = new Uint8Array(0);
 let baseOk = new Uint8Array(0);
+let okArr = new Uint8Array(0);
+let mark = new Uint8Array(0);
+const FIXED = new Float64Array(NCOMP);
+const V2 = new Float64Array(NCOMP);
 
+/**
+ * pairMetric's value of each component when the secondary leaves it as it
+ * is (node value = probe value, finite square): the same formula with zero
+ * differences, so substituting it is exact.
+ */
+function fixedValues(st1: Stats, mapVal: number, out: Float64Array): void {
+  const ds = 0;
+  const dss = 0;
+  for (let k = 0; k < NCOMP; k++) {
+    const kind = KIND[k];
+    if (kind === 1) out[k] = ONLINE[k] ? st1.s[k]! + ds : st1.s[k]!;
+    else if (kind === 0) {
+      const n = st1.n[k]!;
+      const s = st1.s[k]!;
+      const dnnvar = n * dss - 2 * s * ds - ds * ds;
+      out[k] = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
+    } else out[k] = mapVal;
+  }
+}
+
+/** pairMetric where the components not flagged in ch (at co) take their fixedValues. */
+function pairMetricFixed(st1: Stats, fixed: Float64Array, x: Float64Array, y: Float64Array, yo: number, ch: Uint8Array, mapVal: number): number {
+  let r = 0;
+  for (let k = 0; k < NCOMP; k++) {
+    let val: number;
+    if (ch[yo + k] === 0) val = fixed[k]!;
+    else {
+      const kind = KIND[k];
+      if (kind === 1) val = ONLINE[k] ? st1.s[k]! + (y[yo + k]! - x[k]!) : st1.s[k]!;
+      else if (kind === 0) {
+        const n = st1.n[k]!;
+        const s = st1.s[k]!;
+        const ds = y[yo + k]! - x[k]!;
+        const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
+        const dnnvar = n * dss - 2 * s * ds - ds * ds;
+        val = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
+      } else val = mapVal;
+    }
+    r = r + W[k]! * val;
+  }
+  return r;
+}
 
 /**
  * tryAlloc over pairs where each primary's secondaries are all other listed
  * nodes of its group (genAllocNodes' shape), without a capacity predicate.
  * `listed` is genAllocNodes' candidate list.  Null when there is no pair.
+ *
+ * addSecExEx depends on the primary only through the secondary's peer entry
+ * for it (newPeem), and through that only via the planned reserved memory
+ * max(rMem, newPeem): a primary whose entry gives the same reserved memory
+ * as no entry at all gets exactly the "no shared instance" outcome and
+ * values, so only the peers that would raise the reserved memory are probed.
  */
 export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], members: readonly number[], inst0: Instance, listed: readonly number[]): AllocSolution | null {
   // Without location tags every candidate's location score is 0 (alloc.ts allocateOnPrimary).
@@ -170,20 +303,29 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   let allocs = 0;
   // group -> candidate secondaries (in enumeration order), and the OK primaries
   const secsOf = ctx.secsOf;
-  // the primaries, in enumeration order, with their number of secondaries
-  const pairs: Array<[number, number]> = [];
-  for (const i of listed) {
-    const l = secsOf.get(nodes[i]!.group);
-    if (l) pairs.push([i, l.length - 1]);
+  const N = nodes.length;
+  if (okArr.length < N) {
+    baseBuf = new Float64Array(N * NCOMP);
+    changed = new Uint8Array(N * NCOMP);
+    baseOk = new Uint8Array(N);
+    okArr = new Uint8Array(N);
+    mark = new Uint8Array(N);
   }
-  if (pairs.length === 0) return null;
+  okArr.fill(0, 0, N);
+  baseOk.fill(0, 0, N);
+  // the primaries, in enumeration order, with their number of secondaries
   const okPrim: Array<{ p: number; pos: number; st1: Stats }> = [];
-  const okSet = new Set<number>();
   const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
-  const yp = new Float64Array(NCOMP);
-  for (let pos = 0; pos < pairs.length; pos++) {
-    const [p, nss] = pairs[pos]!;
+  const yp = V2;
+  let pos = -1;
+  let anyPair = false;
+  for (const p of listed) {
     const pn = nodes[p]!;
+    const l = secsOf.get(pn.group);
+    if (!l) continue;
+    anyPair = true;
+    pos++;
+    const nss = l.length - 1;
     const polKey = pn.exclStorage ? `x${pn.group}` : pn.iPolicy;
     let pol = polMemo.get(polKey);
     if (pol === undefined || pn.exclStorage) {
@@ -200,35 +342,46 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
       continue;
     }
     okPrim.push({ p, pos, st1: updateStatsValues(stats, ctx.vals[p]!, yp, true) });
-    okSet.add(p);
+    okArr[p] = 1;
   }
+  if (!anyPair) return null;
   // Outcome counts: per secondary, the outcome for primaries it shares no
-  // instance with, corrected for each peer.
+  // instance with, corrected for the peers that change the plan.
   const okInGroup = new Map<number, number>();
   for (const o of okPrim) okInGroup.set(nodes[o.p]!.group, (okInGroup.get(nodes[o.p]!.group) ?? 0) + 1);
-  const outcome = (r: FailMode | null): void => {
-    if (r === null) allocs++;
-    else fail(r, 1);
-  };
-  // A secondary's probe depends on the primary only through its peer entry
-  // for it: keep the result for "no shared instance" per secondary.
-  if (baseBuf.length < nodes.length * NCOMP) {
-    baseBuf = new Float64Array(nodes.length * NCOMP);
-    baseOk = new Uint8Array(nodes.length);
-  }
-  baseOk.fill(0, 0, nodes.length);
+  const secNeeded = usesSecMem(inst) ? inst.mem : 0;
+  const V0 = V;
+  // primary -> the secondaries whose probe it changes (by its peer entry)
+  const special = new Map<number, number[]>();
   for (const [g, secs] of secsOf) {
     const nOk = okInGroup.get(g) ?? 0;
+    if (nOk === 0) continue;
     for (const s of secs) {
       const sn = nodes[s]!;
-      const bv = baseBuf.subarray(s * NCOMP, (s + 1) * NCOMP);
-      const base = probeAddSec(false, false, sn, inst, -1, bv);
-      if (base === null) baseOk[s] = 1;
-      let nBase = nOk - (okSet.has(s) ? 1 : 0);
-      for (const p of sn.peers.keys()) {
-        if (p === s || !okSet.has(p) || nodes[p]!.group !== g) continue;
+      const base = probeAddSec(false, false, sn, inst, -1, V0);
+      const bRm = Math.max(sn.rMem, 0 + secNeeded);
+      if (base === null) {
+        baseOk[s] = 1;
+        const x = ctx.vals[s]!;
+        const o = s * NCOMP;
+        for (let k = 0; k < NCOMP; k++) {
+          const y = V0[k]!;
+          baseBuf[o + k] = y;
+          changed[o + k] = Object.is(y, x[k]!) && Number.isFinite(y * y) ? 0 : 1;
+        }
+      }
+      let nBase = nOk - okArr[s]!;
+      const pl = ctx.peerList[s]!;
+      for (let j = 0; j < pl.length; j += 2) {
+        const p = pl[j]!;
+        if (okArr[p] === 0 || Object.is(Math.max(sn.rMem, pl[j + 1]! + secNeeded), bRm)) continue;
         nBase--;
-        outcome(probeAddSec(false, false, sn, inst, p, V));
+        let l = special.get(p);
+        if (l === undefined) special.set(p, (l = []));
+        l.push(s);
+        const r = probeAddSec(false, false, sn, inst, p, V0);
+        if (r === null) allocs++;
+        else fail(r, 1);
       }
       if (base === null) allocs += nBase;
       else fail(base, nBase);
@@ -243,20 +396,23 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   for (const { o, lb } of order) {
     if (best !== null && lb > best.metric) break;
     const secs = secsOf.get(nodes[o.p]!.group)!;
+    fixedValues(o.st1, mapVal, FIXED);
+    const sp = special.get(o.p);
+    if (sp !== undefined) for (const s of sp) mark[s] = 1;
     for (let spos = 0; spos < secs.length; spos++) {
       const s = secs[spos]!;
       if (s === o.p) continue;
-      const sn = nodes[s]!;
       let m: number;
-      if (sn.peers.has(o.p)) {
-        if (probeAddSec(false, false, sn, inst, o.p, V) !== null) continue;
+      if (mark[s] === 1) {
+        if (probeAddSec(false, false, nodes[s]!, inst, o.p, V) !== null) continue;
         m = pairMetric(o.st1, ctx.vals[s]!, V, 0, mapVal);
       } else {
         if (baseOk[s] === 0) continue;
-        m = pairMetric(o.st1, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
+        m = pairMetricFixed(o.st1, FIXED, ctx.vals[s]!, baseBuf, s * NCOMP, changed, mapVal);
       }
       if (best === null || m < best.metric || (m === best.metric && (o.pos > best.pos || (o.pos === best.pos && spos > best.spos)))) best = { metric: m, pos: o.pos, spos, p: o.p, s };
     }
+    if (sp !== undefined) for (const s of sp) mark[s] = 0;
   }
   const failures: FailMode[] = [];
   for (const m of FAIL_MODES) if ((counts.get(m) ?? 0) > 0) failures.push(m);

@@ -247,7 +247,16 @@ export function describeSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string)
   return `score: ${fmt(as.solution.metric)}, successes ${as.allocs}, failures ${failureTotal(as.failures)} (${fr}) for node(s) ${as.solution.nodes.map((n) => n.name).join("/")}`;
 }
 export function annotateSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): AllocSolution<M> {
-  return { ...as, log: [describeSolution(as, fmt), ...as.log] };
+  // Built when read: hspace's thousands of trial allocations never read it.
+  let log: string[] | null = null;
+  return {
+    failures: as.failures,
+    allocs: as.allocs,
+    solution: as.solution,
+    get log(): string[] {
+      return (log ??= [describeSolution(as, fmt), ...as.log]);
+    },
+  };
 }
 
 export function hasRequiredNetworks(g: Group, inst: Instance): boolean {

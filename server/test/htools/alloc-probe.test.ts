@@ -4,7 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
-import { fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
+import { applyAlloc, fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
+import { statsFromValues } from "../../src/htools/alloc-probe.js";
+import { NCOMP, clusterStats, nodeValues } from "../../src/htools/metrics.js";
+import type { Instance } from "../../src/htools/types.js";
 import { createInstance } from "../../src/htools/instance.js";
 import { collapseFailures } from "../../src/htools/alloc.js";
 import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
@@ -79,4 +82,59 @@ describe("probe single-node search = reference single-node search", () => {
           expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
         });
       }
+});
+
+describe("statsFromValues = clusterStats", () => {
+  for (const shape of shapes)
+    it(`seed ${shape.seed}`, () => {
+      const cd = cluster(shape);
+      const members = cd.nodes.map((n) => n.idx);
+      const vals = cd.nodes.map((n) => {
+        const a = new Float64Array(NCOMP);
+        nodeValues(n, a);
+        return a;
+      });
+      const ref = clusterStats(members.map((i) => cd.nodes[i]!));
+      const got = statsFromValues(cd.nodes, members, vals);
+      for (let k = 0; k < NCOMP; k++) {
+        expect(Object.is(got.n[k], ref.n[k])).toBe(true);
+        expect(Object.is(got.s[k], ref.s[k])).toBe(true);
+        expect(Object.is(got.v[k], ref.v[k])).toBe(true);
+      }
+      expect([...got.map]).toEqual([...ref.map]);
+    });
+});
+
+// hspace's pattern: one allocation after another on the evolving state (the
+// probe path reuses node values and peer lists of unchanged nodes), with the
+// spec shrinking now and then; every step must match the reference.
+describe("sequential pair allocations = reference", () => {
+  const mk = (mem: number, dsk: number, vcpus: number, k: number): Instance =>
+    createInstance({ name: `new-${k}`, mem, dsk, vcpus, disks: [{ size: dsk, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+  for (const shape of shapes)
+    it(`seed ${shape.seed}`, () => {
+      const cd = cluster(shape);
+      let nodes = cd.nodes;
+      let il = cd.instances;
+      let spec = { mem: 16384, dsk: 204800, vcpus: 4 };
+      let placed = 0;
+      for (let step = 0; step < 40; step++) {
+        const inst = mk(spec.mem, spec.dsk, spec.vcpus, step);
+        const nl = fullNL(nodes);
+        const an = genAllocNodes({}, cd.groups, nl, 2, false);
+        const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, il, inst, an);
+        const fast = tryAlloc({ capacity: false }, nl, il, inst, an);
+        expect(fast.log).toEqual(ref.log);
+        expect(fast.allocs).toBe(ref.allocs);
+        expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
+        expect(fast.solution?.metric).toBe(ref.solution?.metric);
+        expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+        if (fast.solution) {
+          ({ nodes, il } = applyAlloc(nodes, il, fast.solution));
+          placed++;
+        } else if (spec.mem > 1024) spec = { mem: spec.mem / 2, dsk: spec.dsk / 2, vcpus: Math.max(1, spec.vcpus - 1) };
+        else break;
+      }
+      expect(placed).toBeGreaterThan(0);
+    });
 });
