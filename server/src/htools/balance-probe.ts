@@ -20,7 +20,7 @@ import { mirrorType, usesSecMem } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
 import { KIND, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
-import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
+import { AGG_W, RoleAgg, STD, TERMS, boundMargin, nodeTerms, packAgg, resources } from "./bounds.js";
 
 export type TargetKind = "ReplaceSecondary" | "ReplaceAndFailover" | "ReplacePrimary" | "FailoverAndReplace";
 const KINDS_ALL: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace"];
@@ -73,13 +73,11 @@ const KIND_SLOT: Record<TargetKind, number> = { ReplaceSecondary: 0, ReplaceAndF
 const FTA_SLOTS = [SLOT_FTA];
 // the slots of each list targetKinds returns, in its order
 const KIND_SLOTS = new Map([KINDS_ALL, KINDS_RESTRICTED, KINDS_NOSEC, KINDS_SEC_ONLY].map((l) => [l, l.map((k) => KIND_SLOT[k])] as const));
+// the slots of targetKinds(instMoves, restMig, primDrained, useSec), by (instMoves << 3 | restMig << 2 | primDrained << 1 | useSec)
+const SLOTS_BY_CODE = [...Array(16).keys()].map((c) => KIND_SLOTS.get(targetKinds(!!(c & 8), !!(c & 4), !!(c & 2), !!(c & 1)))!);
 const SLOT_KIND: Array<TargetKind | "FailoverToAny"> = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace", "FailoverToAny"];
 
 interface InstCache {
-  pNode: number;
-  sNode: number;
-  pv: number;
-  sv: number;
   parts: Array<FixPart | null>;
   /** shared intermediate states (built on first use) */
   inter: Inter | null;
@@ -106,6 +104,9 @@ const V2 = new Float64Array(NCOMP);
 const STD_K = Int32Array.from(STD);
 const STD_N = STD.length;
 const W = Float64Array.from(WEIGHTS);
+const WQ = Float64Array.from(STD, (k) => WEIGHTS[k]!);
+/** position of reserved memory (component 3) among the std components */
+const Q_RMEM = STD.indexOf(3);
 const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
 const ZERO_DELTA = ScoreState.newDelta();
 const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true };
@@ -126,11 +127,40 @@ const REC_SPAN = 41;
 const REC_XD = 42;
 const REC_ROLE = 43;
 const REC = 44;
+// target nodes per block (see ProbeSearch.blockAgg)
+const BLOCK = 16;
 
 export class ProbeSearch {
   private readonly ver: Int32Array;
   private readonly cache: Array<InstCache | null>;
   private readonly agg = [new RoleAgg(), new RoleAgg()]; // [secondary role, primary role]
+  // Target blocks: the online nodes in order of a state key, cut into runs of
+  // BLOCK nodes, each with its own aggregates (blockAgg[b * 2 + role]); a
+  // visited (instance, kind) probes only the blocks whose bound is below the
+  // limit.  Similar nodes share a block, so its bound is much tighter than
+  // the bound over all targets.
+  /** packed aggregates (bounds.ts packAgg) per role, and whether each has a bound */
+  private readonly aggC = new Float64Array(2 * STD_N * AGG_W);
+  private readonly aggOk = new Uint8Array(2);
+  private blockC = new Float64Array(0);
+  private blockOk = new Uint8Array(0);
+  /** per std component: Σ/n, Σ²/n, 1/n of the round's statistics */
+  private readonly glob = new Float64Array(STD_N * 3);
+  // Per instance, the cache key of its parts (primary, secondary and their
+  // versions), its mirror type (0 none, 1 internal, 2 external, -1 unknown),
+  // and per slot whether the part is 0 unbuilt, 1 live or 2 dead: the round's
+  // pass over all victims reads only these arrays and the arena.
+  private readonly cacheKey: Int32Array;
+  private readonly mirror: Int8Array;
+  private readonly slotState: Int8Array;
+  private onlineFlag = new Uint8Array(0);
+  private blockNodes = new Int32Array(0);
+  private blockCount = 0;
+  private blockAgg: RoleAgg[] = [];
+  private blockLb = new Float64Array(0);
+  private blockOrd: number[] = [];
+  /** position of each node in the round's online list (Ganeti's target order) */
+  private onlinePos = new Int32Array(0);
   private boundsOk = false;
   private readonly fixBuf = ScoreState.newDelta();
   private readonly coefOut = new Float64Array(2);
@@ -147,6 +177,9 @@ export class ProbeSearch {
   /** verify: visit every pair (no pruning) and count bounds above a candidate's score */
   constructor(nodeCount: number, instCount: number, private readonly verify = false) {
     this.cache = new Array<InstCache | null>(instCount).fill(null);
+    this.cacheKey = new Int32Array(instCount * 4).fill(-2);
+    this.mirror = new Int8Array(instCount).fill(-1);
+    this.slotState = new Int8Array(instCount * SLOTS);
     this.arena = new Float64Array(instCount * SLOTS * REC);
     this.ver = new Int32Array(nodeCount);
     this.termVer = new Int32Array(nodeCount).fill(-1);
@@ -159,8 +192,8 @@ export class ProbeSearch {
     for (const i of idxs) this.ver[i] = this.ver[i]! + 1;
   }
 
-  /** Counters: candidates probed, (instance, kind) pairs, pairs pruned, bound violations (verify). */
-  stats = { probed: 0, pairs: 0, pruned: 0, boundViolations: 0 };
+  /** Counters: candidates probed, (instance, kind) pairs, pairs pruned, target blocks scanned, bound violations (verify). */
+  stats = { probed: 0, pairs: 0, pruned: 0, blocks: 0, boundViolations: 0 };
 
   round(f: RoundFlags, nodes: Node[], st: ScoreState, victims: Instance[], online: number[], onlineSet: Set<number>, sink: CandSink): void {
     this.prepareBounds(nodes, st, online);
@@ -174,31 +207,41 @@ export class ProbeSearch {
     let ni = 0;
     let minLb = Infinity;
     let minAt = -1;
+    if (this.onlineFlag.length < nodes.length) this.onlineFlag = new Uint8Array(nodes.length);
+    const onF = this.onlineFlag;
+    onF.fill(0);
+    for (const i of online) onF[i] = 1;
+    const ss = this.slotState;
+    const codeBase = (f.instMoves ? 8 : 0) | (f.restMig ? 4 : 0);
     for (let v = 0; v < victims.length; v++) {
       const inst = victims[v]!;
-      const mt = mirrorType(inst.diskTemplate);
-      const useSec = onlineSet.has(inst.sNode) && f.instMoves;
-      const ic = this.instCache(inst);
-      if (mt === "internal" && useSec) {
-        let fp = ic.parts[SLOT_FAILOVER];
-        if (!fp) fp = ic.parts[SLOT_FAILOVER] = this.buildFailover(ic, f.force, nodes, st, inst);
-        if (!fp.dead) sink.offer(this.recScore(st, (inst.idx * SLOTS + SLOT_FAILOVER) * REC), inst.idx, "Failover", -1, v * stride);
+      const idx = inst.idx;
+      this.checkCache(inst);
+      let mt = this.mirror[idx]!;
+      if (mt < 0) {
+        const m = mirrorType(inst.diskTemplate);
+        mt = this.mirror[idx] = m === "none" ? 0 : m === "internal" ? 1 : 2;
       }
-      if (mt === "none") continue;
+      const useSec = inst.sNode >= 0 && onF[inst.sNode] === 1 && f.instMoves;
+      const sb = idx * SLOTS;
+      if (mt === 1 && useSec) {
+        if (ss[sb + SLOT_FAILOVER] === 0) this.ensurePart(inst, SLOT_FAILOVER, f.force, nodes, st);
+        if (ss[sb + SLOT_FAILOVER] === 1) sink.offer(this.recScore(st, (sb + SLOT_FAILOVER) * REC), idx, "Failover", -1, v * stride);
+      }
+      if (mt === 0) continue;
       let slots: readonly number[];
-      if (mt === "external") {
+      if (mt === 2) {
         if (!f.instMoves) continue;
         slots = FTA_SLOTS;
       } else {
         if (!f.diskMoves) continue;
-        slots = KIND_SLOTS.get(targetKinds(f.instMoves, f.restMig, nodes[inst.pNode]!.offline, useSec))!;
+        slots = SLOTS_BY_CODE[codeBase | (nodes[inst.pNode]!.offline ? 2 : 0) | (useSec ? 1 : 0)]!;
       }
       for (let q = 0; q < slots.length; q++) {
         const slot = slots[q]!;
-        let fp = ic.parts[slot];
-        if (!fp) fp = ic.parts[slot] = this.buildPart(ic, slot, f.force, nodes, st, inst);
-        if (fp.dead) continue;
-        const lb = this.lowerBound(st, (inst.idx * SLOTS + slot) * REC);
+        if (ss[sb + slot] === 0) this.ensurePart(inst, slot, f.force, nodes, st);
+        if (ss[sb + slot] !== 1) continue;
+        const lb = this.lowerBound((sb + slot) * REC);
         this.itemLb[ni] = lb;
         this.itemV[ni] = v;
         this.itemSlot[ni] = (q << 3) | slot;
@@ -217,7 +260,7 @@ export class ProbeSearch {
       const qs = this.itemSlot[k]!;
       const inst = victims[v]!;
       const fp = this.cache[inst.idx]!.parts[qs & 7]!;
-      const min = this.scan(f, nodes, st, online, inst, SLOT_KIND[qs & 7]!, fp, v * stride, qs >> 3, sink);
+      const min = this.scan(f, nodes, st, online, inst, qs & 7, fp, v * stride, qs >> 3, sink);
       if (min < this.itemLb[k]!) this.stats.boundViolations++;
     };
     if (minAt < 0) return;
@@ -234,62 +277,117 @@ export class ProbeSearch {
     this.stats.pruned += ni - done;
   }
 
-  /** All targets of one (instance, kind), in Ganeti's target order; returns the lowest score seen. */
-  private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, kind: TargetKind | "FailoverToAny", fp: FixPart, base: number, q: number, sink: CandSink): number {
-    let min = Infinity;
+  /**
+   * The targets of one (instance, kind): every online node, or, when the
+   * part is bounded, the blocks whose bound is below the limit, lowest
+   * bound first.  Candidates carry their rank, so the visiting order does not
+   * matter.  Returns the lowest score seen.
+   */
+  private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, slot: number, fp: FixPart, base: number, q: number, sink: CandSink): number {
+    const kind = SLOT_KIND[slot]!;
     const fix = this.fixBuf;
     fix.fill(0);
     for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
-    const opdx = inst.pNode;
-    const osdx = inst.sNode;
-    const oldP = nodes[opdx]!;
-    const oldS = osdx >= 0 ? nodes[osdx]! : null;
-    for (let tp = 0; tp < online.length; tp++) {
-      const t = online[tp]!;
-      if (t === opdx || t === osdx) continue;
-      const tgt = nodes[t]!;
-      let ok: boolean;
-      switch (kind) {
-        case "FailoverToAny":
-          ok = !isFail(checkMigration(oldP, tgt)) && probeAddPri(oldP.offline || f.force, tgt, inst, V1) === null;
-          break;
-        case "ReplaceSecondary":
-          ok = probeAddSec(false, oldS!.offline || f.force, tgt, inst, opdx, V1) === null;
-          break;
-        case "ReplaceAndFailover":
-          ok =
-            !isFail(checkMigration(oldP, tgt)) &&
-            probeAddPri(f.force, tgt, inst, V1) === null &&
-            probeAddSec(false, oldS!.offline || f.force, fp.depBase!, inst, t, V2) === null;
-          break;
-        case "ReplacePrimary":
-          ok =
-            !isFail(checkMigration(oldS!, tgt)) &&
-            probeAddPri(oldP.offline || f.force, tgt, inst, V1) === null &&
-            probeAddSec(false, oldP.offline || f.force, fp.depBase!, inst, t, V2) === null;
-          break;
-        case "FailoverAndReplace":
-          ok = probeAddSec(false, oldP.offline || f.force, tgt, inst, osdx, V1) === null;
-          break;
+    const off = (inst.idx * SLOTS + slot) * REC;
+    let min = Infinity;
+    if (!this.boundsOk || this.arena[off + REC_FLAG] !== 0) {
+      for (let tp = 0; tp < online.length; tp++) {
+        const s = this.tryTarget(f, nodes, st, inst, kind, fp, online[tp]!, base + (tp + 1) * 8 + q, sink);
+        if (s < min) min = s;
       }
-      this.stats.probed++;
-      if (!ok) continue;
-      const score = st.scoreWith(fix, t, V1, fp.dep, fp.dep >= 0 ? V2 : null);
-      if (score < min) min = score;
-      if (score > sink.limit()) continue;
-      sink.offer(score, inst.idx, kind, t, base + (tp + 1) * 8 + q);
+      return min;
+    }
+    const role = this.arena[off + REC_ROLE]!;
+    const B = this.blockCount;
+    const lbs = this.blockLb;
+    const ord = this.blockOrd;
+    ord.length = 0;
+    for (let b = 0; b < B; b++) {
+      lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kernel(off, this.blockC, (b * 2 + role) * STD_N * AGG_W) : -Infinity;
+      if (this.verify || lbs[b]! <= sink.limit()) ord.push(b);
+    }
+    ord.sort((x, y) => lbs[x]! - lbs[y]!);
+    const bn = this.blockNodes;
+    const n = online.length;
+    for (const b of ord) {
+      if (!this.verify && lbs[b]! > sink.limit()) break;
+      this.stats.blocks++;
+      const hi = role * n + Math.min(n, (b + 1) * BLOCK);
+      for (let p = role * n + b * BLOCK; p < hi; p++) {
+        const t = bn[p]!;
+        const s = this.tryTarget(f, nodes, st, inst, kind, fp, t, base + (this.onlinePos[t]! + 1) * 8 + q, sink);
+        if (s < min) min = s;
+        if (s < lbs[b]!) this.stats.boundViolations++;
+      }
     }
     return min;
   }
 
-  private instCache(inst: Instance): InstCache {
+  /** Probe one target: its approximate score (offered to the sink when within the limit), or Infinity. */
+  private tryTarget(f: RoundFlags, nodes: Node[], st: ScoreState, inst: Instance, kind: TargetKind | "FailoverToAny", fp: FixPart, t: number, rank: number, sink: CandSink): number {
+    const opdx = inst.pNode;
+    const osdx = inst.sNode;
+    if (t === opdx || t === osdx) return Infinity;
+    const oldP = nodes[opdx]!;
+    const tgt = nodes[t]!;
+    let ok: boolean;
+    switch (kind) {
+      case "FailoverToAny":
+        ok = !isFail(checkMigration(oldP, tgt)) && probeAddPri(oldP.offline || f.force, tgt, inst, V1) === null;
+        break;
+      case "ReplaceSecondary":
+        ok = probeAddSec(false, nodes[osdx]!.offline || f.force, tgt, inst, opdx, V1) === null;
+        break;
+      case "ReplaceAndFailover":
+        ok =
+          !isFail(checkMigration(oldP, tgt)) &&
+          probeAddPri(f.force, tgt, inst, V1) === null &&
+          probeAddSec(false, nodes[osdx]!.offline || f.force, fp.depBase!, inst, t, V2) === null;
+        break;
+      case "ReplacePrimary":
+        ok =
+          !isFail(checkMigration(nodes[osdx]!, tgt)) &&
+          probeAddPri(oldP.offline || f.force, tgt, inst, V1) === null &&
+          probeAddSec(false, oldP.offline || f.force, fp.depBase!, inst, t, V2) === null;
+        break;
+      case "FailoverAndReplace":
+        ok = probeAddSec(false, oldP.offline || f.force, tgt, inst, osdx, V1) === null;
+        break;
+    }
+    this.stats.probed++;
+    if (!ok) return Infinity;
+    const score = st.scoreWith(this.fixBuf, t, V1, fp.dep, fp.dep >= 0 ? V2 : null);
+    if (score <= sink.limit()) sink.offer(score, inst.idx, kind, t, rank);
+    return score;
+  }
+
+  /** Drop the instance's parts when it moved or one of its nodes changed. */
+  private checkCache(inst: Instance): void {
+    const K = this.cacheKey;
+    const o = inst.idx * 4;
     const pv = this.ver[inst.pNode]!;
     const sv = inst.sNode >= 0 ? this.ver[inst.sNode]! : 0;
+    if (K[o] === inst.pNode && K[o + 1] === inst.sNode && K[o + 2] === pv && K[o + 3] === sv) return;
+    K[o] = inst.pNode;
+    K[o + 1] = inst.sNode;
+    K[o + 2] = pv;
+    K[o + 3] = sv;
+    this.cache[inst.idx] = null;
+    this.slotState.fill(0, inst.idx * SLOTS, (inst.idx + 1) * SLOTS);
+  }
+
+  /** Build and cache one part, and record whether it is live. */
+  private ensurePart(inst: Instance, slot: number, force: boolean, nodes: Node[], st: ScoreState): void {
+    const ic = this.instCache(inst);
+    const fp = slot === SLOT_FAILOVER ? this.buildFailover(ic, force, nodes, st, inst) : this.buildPart(ic, slot, force, nodes, st, inst);
+    ic.parts[slot] = fp;
+    this.slotState[inst.idx * SLOTS + slot] = fp.dead ? 2 : 1;
+  }
+
+  /** The instance's part cache (checkCache has run this round). */
+  private instCache(inst: Instance): InstCache {
     let c = this.cache[inst.idx];
-    if (!c || c.pNode !== inst.pNode || c.sNode !== inst.sNode || c.pv !== pv || c.sv !== sv) {
-      c = { pNode: inst.pNode, sNode: inst.sNode, pv, sv, parts: new Array<FixPart | null>(SLOTS).fill(null), inter: null };
-      this.cache[inst.idx] = c;
-    }
+    if (!c) c = this.cache[inst.idx] = { parts: new Array<FixPart | null>(SLOTS).fill(null), inter: null };
     return c;
   }
 
@@ -314,9 +412,15 @@ export class ProbeSearch {
     let sw = 0;
     for (const k of SUM_K) sw += W[k]! * lo[2 * NCOMP + k]!;
     A[off + REC_SUM] = sw;
-    A[off + REC_FLAG] = bounded ? 0 : NaN;
     const res = resources(inst, p.tgtPri, this.resBuf);
-    for (let q = 0; q < STD_N; q++) A[off + REC_RES + q] = res[STD_K[q]!]!;
+    let resOk = true;
+    for (let q = 0; q < STD_N; q++) {
+      const rk = res[STD_K[q]!]!;
+      A[off + REC_RES + q] = rk;
+      // the bound assumes the target's values move by a finite, non-negative multiple of u
+      if (!(rk >= 0 && rk < Infinity)) resOk = false;
+    }
+    A[off + REC_FLAG] = bounded && resOk ? 0 : NaN;
     A[off + REC_ROLE] = p.tgtPri ? 1 : 0;
     A[off + REC_SPAN] = p.dep >= 0 ? (usesSecMem(inst) ? inst.mem : 0) / st.nodes[p.dep]!.tMem : 0;
     A[off + REC_XD] = p.dep >= 0 ? p.depLo![3]! - st.shift[3]! : 0;
@@ -422,6 +526,67 @@ export class ProbeSearch {
         }
         a.close(k, st.cnt[k]!);
       }
+      this.aggOk[role] = packAgg(a, st.cnt, this.aggC, role * STD_N * AGG_W) ? 1 : 0;
+    }
+    for (let q = 0; q < STD_N; q++) {
+      const k = STD_K[q]!;
+      const n = st.cnt[k]!;
+      this.glob[q * 3] = st.s1[k]! / n;
+      this.glob[q * 3 + 1] = st.s2[k]! / n;
+      this.glob[q * 3 + 2] = 1 / n;
+    }
+    this.prepareBlocks(nodes, st, online);
+  }
+
+  private prepareBlocks(nodes: Node[], st: ScoreState, online: number[]): void {
+    const n = online.length;
+    if (this.onlinePos.length < nodes.length) this.onlinePos = new Int32Array(nodes.length);
+    for (let p = 0; p < n; p++) this.onlinePos[online[p]!] = p;
+    const B = Math.ceil(n / BLOCK);
+    this.blockCount = B;
+    while (this.blockAgg.length < B * 2) this.blockAgg.push(new RoleAgg());
+    if (this.blockLb.length < B) this.blockLb = new Float64Array(B);
+    if (this.blockNodes.length !== 2 * n) this.blockNodes = new Int32Array(2 * n);
+    if (this.blockOk.length < 2 * B) {
+      this.blockOk = new Uint8Array(2 * B);
+      this.blockC = new Float64Array(2 * B * STD_N * AGG_W);
+    }
+    const T = this.terms;
+    const key = new Float64Array(nodes.length);
+    for (let role = 0; role < 2; role++) {
+      // Order by how good a target the node is for this role: its standardised
+      // distance from the mean, summed over the components that role changes.
+      for (const i of online) {
+        const v = st.vals[i]!;
+        let kk = 0;
+        for (const k of STD) {
+            const mi = (i * 2 + role) * NCOMP + k;
+            if (this.termMode[mi] === 0) continue;
+            const n_ = st.cnt[k]!;
+            const mean = st.s1[k]! / n_;
+            const sd = Math.sqrt(Math.max(st.s2[k]! / n_ - mean * mean, 0));
+            if (!(sd > 0)) continue;
+            const u = T[mi * TERMS + 3]!;
+            kk += (W[k]! * u * (v[k]! - st.shift[k]! - mean)) / sd;
+          }
+        key[i] = kk;
+      }
+      const ord = Int32Array.from(online).sort((a, b) => key[a]! - key[b]! || a - b);
+      this.blockNodes.set(ord, role * n);
+      for (let b = 0; b < B; b++) {
+        const lo = b * BLOCK;
+        const hi = Math.min(n, lo + BLOCK);
+        const a = this.blockAgg[b * 2 + role]!;
+        for (const k of STD) {
+          a.reset(k);
+          for (let p = lo; p < hi; p++) {
+            const mi = (ord[p]! * 2 + role) * NCOMP + k;
+            a.add(k, this.termMode[mi]!, T, mi * TERMS);
+          }
+          a.close(k, st.cnt[k]!);
+        }
+        this.blockOk[b * 2 + role] = packAgg(a, st.cnt, this.blockC, (b * 2 + role) * STD_N * AGG_W) ? 1 : 0;
+      }
     }
   }
 
@@ -435,25 +600,41 @@ export class ProbeSearch {
    * dependent node of ReplaceAndFailover/ReplacePrimary is taken at its least
    * reserved memory, with the rest of its range bounded the same way.
    */
-  private lowerBound(st: ScoreState, off: number): number {
+  private lowerBound(off: number): number {
+    if (!this.boundsOk || this.arena[off + REC_FLAG] !== 0) return -Infinity;
+    const role = this.arena[off + REC_ROLE]!;
+    return this.aggOk[role] === 1 ? this.kernel(off, this.aggC, role * STD_N * AGG_W) : -Infinity;
+  }
+
+  /** The bound of lowerBound over the targets whose packed aggregates are C[co..]. */
+  private kernel(off: number, C: Float64Array, co: number): number {
     const A = this.arena;
-    if (!this.boundsOk || A[off + REC_FLAG] !== 0) return -Infinity;
-    const a = this.agg[A[off + REC_ROLE]!]!;
-    const cnt = st.cnt, s1 = st.s1, s2 = st.s2;
+    const G = this.glob;
     // the dependent node's reserved memory lies in [depLo, depLo + span], at position xd
     const span = A[off + REC_SPAN]!;
     const xd = A[off + REC_XD]!;
     let r = 0;
     for (let q = 0; q < STD_N; q++) {
-      const k = STD_K[q]!;
-      const n = cnt[k]!;
-      const m = (s1[k]! + A[off + q]!) / n;
-      let v = a.variance(k, n, m, (s2[k]! + A[off + STD_N + q]!) / n - m * m, A[off + REC_RES + q]!);
-      if (k === 3 && span !== 0) {
-        const lin = (2 * span * (xd - m)) / n;
-        v += lin < 0 ? lin : 0;
+      const c = co + q * AGG_W;
+      const inv = G[q * 3 + 2]!;
+      const m = G[q * 3]! + A[off + q]! * inv;
+      const rk = A[off + REC_RES + q]!;
+      let v = G[q * 3 + 1]! + A[off + STD_N + q]! * inv - m * m + C[c + 1]!;
+      let lin: number;
+      if (m >= 0) {
+        v += m * C[c + 2]!;
+        lin = rk * (C[c + 4]! + m * C[c + 5]!);
+      } else {
+        v += m * C[c + 3]!;
+        lin = rk * (C[c + 4]! + m * C[c + 6]!);
       }
-      r += W[k]! * Math.sqrt(v > 0 ? v : 0);
+      if (C[c] === 0) v += lin + rk * rk * C[c + 7]!;
+      else if (lin < 0) v += lin;
+      if (q === Q_RMEM && span !== 0) {
+        const l2 = 2 * span * (xd - m) * inv;
+        if (l2 < 0) v += l2;
+      }
+      r += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
     }
     return boundMargin(r + this.sumConst + A[off + REC_SUM]!);
   }

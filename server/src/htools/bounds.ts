@@ -177,3 +177,33 @@ export class RoleAgg {
 
 /** Final margin: far above the rounding of the evaluators the bound is compared with. */
 export const boundMargin = (r: number): number => r - 1e-6 - 1e-9 * Math.abs(r);
+
+/**
+ * RoleAgg in the packed form the bound loops read: per std component q (in
+ * STD order) AGG_W doubles [interval?, p1, −2·emax/n, −2·emin/n, b0,
+ * −2·umax/n, −2·umin/n, g].  An unchanged component packs as zeros (the
+ * variance stays as it is).  False when a component has no bound (mode 3).
+ */
+export const AGG_W = 8;
+export function packAgg(a: RoleAgg, cnt: Float64Array, out: Float64Array, o: number): boolean {
+  for (let q = 0; q < STD.length; q++) {
+    const k = STD[q]!;
+    const c = o + q * AGG_W;
+    const md = a.mode[k]!;
+    if (md === 3) return false;
+    if (md === 0) {
+      out.fill(0, c, c + AGG_W);
+      continue;
+    }
+    const n = cnt[k]!;
+    out[c] = md === 2 ? 1 : 0;
+    out[c + 1] = a.p1[k]!;
+    out[c + 2] = (-2 * a.emax[k]!) / n;
+    out[c + 3] = (-2 * a.emin[k]!) / n;
+    out[c + 4] = a.b0[k]!;
+    out[c + 5] = (-2 * a.umax[k]!) / n;
+    out[c + 6] = (-2 * a.umin[k]!) / n;
+    out[c + 7] = md === 2 ? 0 : a.g[k]!;
+  }
+  return true;
+}
