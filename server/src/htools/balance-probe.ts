@@ -129,6 +129,8 @@ const REC_ROLE = 43;
 const REC = 44;
 // target nodes per block (see ProbeSearch.blockAgg)
 const BLOCK = 16;
+// blocks per superblock
+const SUPER = 8;
 
 export class ProbeSearch {
   private readonly ver: Int32Array;
@@ -154,9 +156,16 @@ export class ProbeSearch {
   private readonly mirror: Int8Array;
   private readonly slotState: Int8Array;
   private onlineFlag = new Uint8Array(0);
+  // superblocks: runs of SUPER consecutive blocks, bounded first
+  private superCount = 0;
+  private superC = new Float64Array(0);
+  private superOk = new Uint8Array(0);
+  private superLb = new Float64Array(0);
+  private superOrd: number[] = [];
   private blockNodes = new Int32Array(0);
   private blockCount = 0;
   private blockAgg: RoleAgg[] = [];
+  private readonly superAgg = new RoleAgg();
   private blockLb = new Float64Array(0);
   private blockOrd: number[] = [];
   /** position of each node in the round's online list (Ganeti's target order) */
@@ -298,26 +307,40 @@ export class ProbeSearch {
       return min;
     }
     const role = this.arena[off + REC_ROLE]!;
+    const limitOk = (lb: number): boolean => this.verify || lb <= sink.limit();
+    // superblocks first, then the blocks of each superblock below the limit
+    const S = this.superCount;
+    const sl = this.superLb;
+    const sord = this.superOrd;
+    sord.length = 0;
+    for (let u = 0; u < S; u++) {
+      sl[u] = this.superOk[u * 2 + role] === 1 ? this.kernel(off, this.superC, (u * 2 + role) * STD_N * AGG_W) : -Infinity;
+      if (limitOk(sl[u]!)) sord.push(u);
+    }
+    sord.sort((x, y) => sl[x]! - sl[y]!);
     const B = this.blockCount;
     const lbs = this.blockLb;
     const ord = this.blockOrd;
-    ord.length = 0;
-    for (let b = 0; b < B; b++) {
-      lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kernel(off, this.blockC, (b * 2 + role) * STD_N * AGG_W) : -Infinity;
-      if (this.verify || lbs[b]! <= sink.limit()) ord.push(b);
-    }
-    ord.sort((x, y) => lbs[x]! - lbs[y]!);
     const bn = this.blockNodes;
     const n = online.length;
-    for (const b of ord) {
-      if (!this.verify && lbs[b]! > sink.limit()) break;
-      this.stats.blocks++;
-      const hi = role * n + Math.min(n, (b + 1) * BLOCK);
-      for (let p = role * n + b * BLOCK; p < hi; p++) {
-        const t = bn[p]!;
-        const s = this.tryTarget(f, nodes, st, inst, kind, fp, t, base + (this.onlinePos[t]! + 1) * 8 + q, sink);
-        if (s < min) min = s;
-        if (s < lbs[b]!) this.stats.boundViolations++;
+    for (const u of sord) {
+      if (!limitOk(sl[u]!)) break;
+      ord.length = 0;
+      for (let b = u * SUPER; b < Math.min(B, (u + 1) * SUPER); b++) {
+        lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kernel(off, this.blockC, (b * 2 + role) * STD_N * AGG_W) : -Infinity;
+        if (limitOk(lbs[b]!)) ord.push(b);
+      }
+      ord.sort((x, y) => lbs[x]! - lbs[y]!);
+      for (const b of ord) {
+        if (!limitOk(lbs[b]!)) break;
+        this.stats.blocks++;
+        const hi = role * n + Math.min(n, (b + 1) * BLOCK);
+        for (let p = role * n + b * BLOCK; p < hi; p++) {
+          const t = bn[p]!;
+          const s = this.tryTarget(f, nodes, st, inst, kind, fp, t, base + (this.onlinePos[t]! + 1) * 8 + q, sink);
+          if (s < min) min = s;
+          if (s < lbs[b]! || s < sl[u]!) this.stats.boundViolations++;
+        }
       }
     }
     return min;
@@ -547,6 +570,13 @@ export class ProbeSearch {
     while (this.blockAgg.length < B * 2) this.blockAgg.push(new RoleAgg());
     if (this.blockLb.length < B) this.blockLb = new Float64Array(B);
     if (this.blockNodes.length !== 2 * n) this.blockNodes = new Int32Array(2 * n);
+    const S = Math.ceil(B / SUPER);
+    this.superCount = S;
+    if (this.superOk.length < 2 * S) {
+      this.superOk = new Uint8Array(2 * S);
+      this.superC = new Float64Array(2 * S * STD_N * AGG_W);
+      this.superLb = new Float64Array(S);
+    }
     if (this.blockOk.length < 2 * B) {
       this.blockOk = new Uint8Array(2 * B);
       this.blockC = new Float64Array(2 * B * STD_N * AGG_W);
@@ -586,6 +616,20 @@ export class ProbeSearch {
           a.close(k, st.cnt[k]!);
         }
         this.blockOk[b * 2 + role] = packAgg(a, st.cnt, this.blockC, (b * 2 + role) * STD_N * AGG_W) ? 1 : 0;
+      }
+      for (let u = 0; u < S; u++) {
+        const lo = u * SUPER * BLOCK;
+        const hi = Math.min(n, lo + SUPER * BLOCK);
+        const a = this.superAgg;
+        for (const k of STD) {
+          a.reset(k);
+          for (let p = lo; p < hi; p++) {
+            const mi = (ord[p]! * 2 + role) * NCOMP + k;
+            a.add(k, this.termMode[mi]!, T, mi * TERMS);
+          }
+          a.close(k, st.cnt[k]!);
+        }
+        this.superOk[u * 2 + role] = packAgg(a, st.cnt, this.superC, (u * 2 + role) * STD_N * AGG_W) ? 1 : 0;
       }
     }
   }
