@@ -2,6 +2,7 @@
 // updateMissing): tags, aliases, node/instance cross links, memory stats.
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
 import { HtoolsError, zeroUtil } from "./types.js";
+import { usesLocalStorage, usesMemory } from "./instance.js";
 import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu } from "./node.js";
 
 /** A cluster snapshot: the input of every htools algorithm. */
@@ -23,6 +24,8 @@ export interface LoadOptions {
   ignoreDynu?: boolean;
   /** Reserved node memory override when the hypervisor is kvm. */
   staticKvmNodeMemory?: number;
+  /** "reference" attaches instances with setPri/setSec even when attachPlain applies (tests) */
+  engine?: "auto" | "reference";
 }
 
 const EX_TAGS_PREFIX = "htools:iextags:";
@@ -103,16 +106,18 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
   }
   const allExTags = [...(opts.exclusionTags ?? []).map((t) => t + ":"), ...chompPrefixes(EX_TAGS_PREFIX, cd.tags)];
   const dsrd = chompPrefixes(DESIRED_LOC_PREFIX, cd.tags);
-  const instNames = new Set(il.map((i) => i.name));
   const sel = opts.selectInstances ?? [];
   const ex = opts.excludeInstances ?? [];
+  const instNames = sel.length + ex.length > 0 ? new Set(il.map((i) => i.name)) : new Set<string>();
   const unknown = [...sel, ...ex].filter((n) => !instNames.has(n));
   if (unknown.length > 0) throw new HtoolsError(`Unknown instance(s): ${JSON.stringify(unknown)}`, "EUNKNOWNINST");
   const suffix = longestDomain([...nl.map((n) => n.name), ...il.map((i) => i.name)]);
+  const noEx: string[] = [];
   for (const i of il) {
     if (ex.includes(i.name) || !(sel.length === 0 || sel.includes(i.name))) i.movable = false;
-    i.dsrdLocTags = new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
-    i.exclTags = i.allTags.filter((t) => allExTags.some((p) => t.startsWith(p)));
+    // (untagged instances, the usual case: the same empty values without the filtering)
+    i.dsrdLocTags = i.allTags.length === 0 ? new Set() : new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
+    i.exclTags = i.allTags.length === 0 ? noEx : i.allTags.filter((t) => allExTags.some((p) => t.startsWith(p)));
     i.alias = stripSuffix(i.name, suffix);
   }
   for (const n of nl) n.locationTags = getLocations(cd.tags, n.nTags);
@@ -126,10 +131,12 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
       i.locationScore = c;
     }
   }
-  for (const i of il) {
-    setPri(nl[i.pNode]!, i);
-    if (i.sNode >= 0) setSec(nl[i.sNode]!, i);
-  }
+  if (opts.engine !== "reference" && plainCluster(nl, il)) attachPlain(nl, il);
+  else
+    for (const i of il) {
+      setPri(nl[i.pNode]!, i);
+      if (i.sNode >= 0) setSec(nl[i.sNode]!, i);
+    }
   for (const n of nl) {
     buildPeers(n, il);
     n.alias = stripSuffix(n.name, suffix);
@@ -142,6 +149,81 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
     n.rmigTags = getRecvMigRestrictions(cd.tags, n.nTags);
   }
   return cd;
+}
+
+/**
+ * No forthcoming instance, no exclusion or desired-location tag, no node
+ * location tag: setPri/setSec then reduce to sums and list prepends, which
+ * attachPlain does in place.
+ */
+function plainCluster(nl: Node[], il: Instance[]): boolean {
+  for (const n of nl) if (n.locationTags.size > 0) return false;
+  for (const i of il) if (i.forthcoming || i.exclTags.length > 0 || i.dsrdLocTags.size > 0) return false;
+  return true;
+}
+
+/**
+ * setPri/setSec (node.ts) over all instances in order, for a plainCluster:
+ * the same operations on every field in the same order (so the values are
+ * bit-identical), but on arrays owned by the node instead of a new array per
+ * instance; the ratios are written once from the final counters, as their
+ * last assignment would.  loader-attach.test.ts compares it with setPri/setSec.
+ */
+export function attachPlain(nl: Node[], il: Instance[]): void {
+  const pri: number[][] = [];
+  const sec: number[][] = [];
+  const hasPri = new Uint8Array(nl.length);
+  for (const n of nl) {
+    if (!n) continue;
+    n.utilLoad = [n.utilLoad[0], n.utilLoad[1], n.utilLoad[2], n.utilLoad[3]];
+    n.utilLoadForth = [n.utilLoadForth[0], n.utilLoadForth[1], n.utilLoadForth[2], n.utilLoadForth[3]];
+    pri[n.idx] = [];
+    sec[n.idx] = [];
+  }
+  for (const i of il) {
+    const t = nl[i.pNode]!;
+    const online = i.runSt !== "ADMIN_offline";
+    const local = usesLocalStorage(i);
+    const u = i.util;
+    pri[t.idx]!.push(i.idx);
+    hasPri[t.idx] = 1;
+    t.uCpu = online ? t.uCpu + i.vcpus : t.uCpu;
+    const ul = t.utilLoad;
+    ul[0] = ul[0] + u[0];
+    ul[1] = ul[1] + u[1];
+    ul[2] = ul[2] + u[2];
+    ul[3] = ul[3] + u[3];
+    t.instSpindles = t.exclStorage ? 0 : local ? t.instSpindles + i.spindleUse : t.instSpindles;
+    t.locationScore = t.locationScore + i.locationScore + 0;
+    t.uCpuForth = online ? t.uCpuForth + i.vcpus : t.uCpuForth;
+    const uf = t.utilLoadForth;
+    uf[0] = uf[0] + u[0];
+    uf[1] = uf[1] + u[1];
+    uf[2] = uf[2] + u[2];
+    uf[3] = uf[3] + u[3];
+    t.fMemForth = !usesMemory(i) ? t.fMemForth - i.mem : t.fMemForth;
+    t.instSpindlesForth = t.exclStorage ? 0 : local ? t.instSpindlesForth + i.spindleUse : t.instSpindlesForth;
+    if (i.sNode >= 0) {
+      const v = nl[i.sNode]!;
+      sec[v.idx]!.push(i.idx);
+      v.utilLoad[2] = v.utilLoad[2] + u[2];
+      v.instSpindles = v.exclStorage ? 0 : local ? v.instSpindles + i.spindleUse : v.instSpindles;
+      v.utilLoadForth[2] = v.utilLoadForth[2] + u[2];
+      v.instSpindlesForth = v.exclStorage ? 0 : local ? v.instSpindlesForth + i.spindleUse : v.instSpindlesForth;
+    }
+  }
+  for (const n of nl) {
+    if (!n) continue;
+    const p = pri[n.idx]!;
+    const q = sec[n.idx]!;
+    if (p.length > 0) n.pList = n.pList.length === 0 ? p.reverse() : [...p.reverse(), ...n.pList];
+    if (q.length > 0) n.sList = n.sList.length === 0 ? q.reverse() : [...q.reverse(), ...n.sList];
+    if (hasPri[n.idx]) {
+      n.pCpu = n.uCpu / n.tCpu;
+      n.pCpuForth = n.uCpuForth / n.tCpu;
+      n.pMemForth = n.fMemForth / n.tMem;
+    }
+  }
 }
 
 /** Ganeti's updateMissing: derive iMem/xMem/pMem; returns warnings. */
@@ -158,7 +240,8 @@ export function updateMissing(cd: ClusterData, staticKvmNodeMemory = 0): string[
     n.xMem = missingMem(n);
     n.pMem = unallocatedMem(n) / n.tMem;
     let idsk = 0;
-    for (const i of [...n.pList, ...n.sList]) idsk += cd.instances[i]!.dsk;
+    for (const i of n.pList) idsk += cd.instances[i]!.dsk;
+    for (const i of n.sList) idsk += cd.instances[i]!.dsk;
     const deltaDsk = Math.trunc(n.tDsk) - n.fDsk - idsk;
     if (n.xMem > 512 || deltaDsk > 1024)
       msgs.push(`node ${n.name} is missing ${n.xMem} MB ram and ${Math.floor(deltaDsk / 1024)} GB disk`);
