@@ -15,10 +15,10 @@
 //    order: every candidate carries its rank in that order.
 import type { Instance } from "./types.js";
 import { isFail } from "./types.js";
-import { Node, addPriEx, addSecExEx, checkMigration, removePri, removeSec } from "./node.js";
+import { Node, addPriEx, checkMigration, removePri, removeSec } from "./node.js";
 import { mirrorType, usesSecMem } from "./instance.js";
-import { applyMove, type IMove } from "./moves.js";
-import { KIND, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
+import type { IMove } from "./moves.js";
+import { KIND, NCOMP, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { AGG_W, RoleAgg, STD, TERMS, boundMargin, nodeTerms, packAgg, resources } from "./bounds.js";
 
@@ -93,12 +93,21 @@ interface Inter {
   vIntP: Float64Array;
   intS: Node | null;
   vIntS: Float64Array | null;
-  /** addPriEx(oldP.offline || force, intS): the failover's new primary */
-  newP: Node | null;
+  /** values of addPriEx(oldP.offline || force, intS), the failover's new primary (null: it fails); the node itself is built only for ReplacePrimary */
   vNewP: Float64Array | null;
   mig: boolean;
 }
 
+// Value vectors per instance (ProbeSearch.vec): its intermediate states and
+// the part-specific node values.
+const VS_INTP = 0;
+const VS_INTS = 1;
+const VS_NEWP = 2;
+const VS_PN3 = 3;
+const VS_LO1 = 4;
+const VS_LO2 = 5;
+const VS_NEWS = 6;
+const VSLOTS = 7;
 const V1 = new Float64Array(NCOMP);
 const V2 = new Float64Array(NCOMP);
 const STD_K = Int32Array.from(STD);
@@ -127,10 +136,8 @@ const REC_SPAN = 41;
 const REC_XD = 42;
 const REC_ROLE = 43;
 const REC = 44;
-// target nodes per block (see ProbeSearch.blockAgg)
-const BLOCK = 16;
-// blocks per superblock
-const SUPER = 8;
+/** Target nodes per block and blocks per superblock (see ProbeSearch.blockAgg). */
+export const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
 
 export class ProbeSearch {
   private readonly ver: Int32Array;
@@ -152,7 +159,11 @@ export class ProbeSearch {
   // versions), its mirror type (0 none, 1 internal, 2 external, -1 unknown),
   // and per slot whether the part is 0 unbuilt, 1 live or 2 dead: the round's
   // pass over all victims reads only these arrays and the arena.
+  private readonly block: number;
+  private readonly superSize: number;
   private readonly cacheKey: Int32Array;
+  private readonly valArena: Float64Array;
+  private readonly views: Array<Float64Array[] | null>;
   private readonly mirror: Int8Array;
   private readonly slotState: Int8Array;
   private onlineFlag = new Uint8Array(0);
@@ -184,9 +195,18 @@ export class ProbeSearch {
   private itemSlot = new Int8Array(0);
 
   /** verify: visit every pair (no pruning) and count bounds above a candidate's score */
-  constructor(nodeCount: number, instCount: number, private readonly verify = false) {
+  constructor(
+    nodeCount: number,
+    instCount: number,
+    private readonly verify = false,
+    blocks: readonly [number, number] = DEFAULT_BLOCKS,
+  ) {
+    this.block = Math.max(1, Math.floor(blocks[0]));
+    this.superSize = Math.max(1, Math.floor(blocks[1]));
     this.cache = new Array<InstCache | null>(instCount).fill(null);
     this.cacheKey = new Int32Array(instCount * 4).fill(-2);
+    this.valArena = new Float64Array(instCount * VSLOTS * NCOMP);
+    this.views = new Array<Float64Array[] | null>(instCount).fill(null);
     this.mirror = new Int8Array(instCount).fill(-1);
     this.slotState = new Int8Array(instCount * SLOTS);
     this.arena = new Float64Array(instCount * SLOTS * REC);
@@ -326,7 +346,7 @@ export class ProbeSearch {
     for (const u of sord) {
       if (!limitOk(sl[u]!)) break;
       ord.length = 0;
-      for (let b = u * SUPER; b < Math.min(B, (u + 1) * SUPER); b++) {
+      for (let b = u * this.superSize; b < Math.min(B, (u + 1) * this.superSize); b++) {
         lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kernel(off, this.blockC, (b * 2 + role) * STD_N * AGG_W) : -Infinity;
         if (limitOk(lbs[b]!)) ord.push(b);
       }
@@ -334,8 +354,8 @@ export class ProbeSearch {
       for (const b of ord) {
         if (!limitOk(lbs[b]!)) break;
         this.stats.blocks++;
-        const hi = role * n + Math.min(n, (b + 1) * BLOCK);
-        for (let p = role * n + b * BLOCK; p < hi; p++) {
+        const hi = role * n + Math.min(n, (b + 1) * this.block);
+        for (let p = role * n + b * this.block; p < hi; p++) {
           const t = bn[p]!;
           const s = this.tryTarget(f, nodes, st, inst, kind, fp, t, base + (this.onlinePos[t]! + 1) * 8 + q, sink);
           if (s < min) min = s;
@@ -399,6 +419,20 @@ export class ProbeSearch {
     this.slotState.fill(0, inst.idx * SLOTS, (inst.idx + 1) * SLOTS);
   }
 
+  /**
+   * The value vector `slot` of an instance: a fixed view into one arena, so
+   * rebuilding an instance's parts allocates no buffers (all its parts are
+   * dropped together, so nothing still reads the old values).
+   */
+  private vec(idx: number, slot: number): Float64Array {
+    let vs = this.views[idx];
+    if (!vs) {
+      vs = this.views[idx] = [];
+      for (let j = 0; j < VSLOTS; j++) vs.push(this.valArena.subarray((idx * VSLOTS + j) * NCOMP, (idx * VSLOTS + j + 1) * NCOMP));
+    }
+    return vs[slot]!;
+  }
+
   /** Build and cache one part, and record whether it is live. */
   private ensurePart(inst: Instance, slot: number, force: boolean, nodes: Node[], st: ScoreState): void {
     const ic = this.instCache(inst);
@@ -455,16 +489,20 @@ export class ProbeSearch {
     const oldP = nodes[inst.pNode]!;
     const intP = removePri(oldP, inst);
     let intS: Node | null = null;
-    let newP: Node | null = null;
+    let vNewP: Float64Array | null = null;
     let mig = false;
     if (inst.sNode >= 0) {
       const oldS = nodes[inst.sNode]!;
       intS = removeSec(oldS, inst);
       mig = !isFail(checkMigration(oldP, oldS));
-      const np = addPriEx(oldP.offline || force, intS, inst);
-      newP = isFail(np) ? null : np;
+      vNewP = this.vec(inst.idx, VS_NEWP);
+      if (probeAddPri(oldP.offline || force, intS, inst, vNewP) !== null) vNewP = null;
     }
-    ic.inter = { intP, vIntP: vals(intP), intS, vIntS: intS ? vals(intS) : null, newP, vNewP: newP ? vals(newP) : null, mig };
+    const vIntP = this.vec(inst.idx, VS_INTP);
+    nodeValues(intP, vIntP);
+    let vIntS: Float64Array | null = null;
+    if (intS) nodeValues(intS, (vIntS = this.vec(inst.idx, VS_INTS)));
+    ic.inter = { intP, vIntP, intS, vIntS, vNewP, mig };
     return ic.inter;
   }
 
@@ -481,29 +519,31 @@ export class ProbeSearch {
         return part([opdx], [I.vIntP], -1, null, null, true);
       case 0: {
         // ReplaceSecondary: the primary gives up and retakes the instance
-        const pnode3 = addPriEx(true, I.intP, inst);
-        if (isFail(pnode3)) return DEAD;
-        return part([osdx, opdx], [I.vIntS!, vals(pnode3)], -1, null, null, false);
+        const v3 = this.vec(inst.idx, VS_PN3);
+        if (probeAddPri(true, I.intP, inst, v3) !== null) return DEAD;
+        return part([osdx, opdx], [I.vIntS!, v3], -1, null, null, false);
       }
       case 1: {
         // ReplaceAndFailover: the old primary becomes the secondary of the target
-        const lo = new Float64Array(NCOMP);
+        const lo = this.vec(inst.idx, VS_LO1);
         if (probeAddSec(false, nodes[osdx]!.offline || force, I.intP, inst, -1, lo) !== null) return DEAD;
         return part([osdx], [I.vIntS!], opdx, I.intP, lo, true);
       }
       case 2: {
         // ReplacePrimary: failover, replace the (old primary) secondary, failover back
         const forceP = nodes[opdx]!.offline || force;
-        if (!I.mig || I.newP === null) return DEAD;
-        const tmpS2 = removePri(I.newP, inst);
-        const lo = new Float64Array(NCOMP);
+        if (!I.mig || I.vNewP === null) return DEAD;
+        const newP = addPriEx(forceP, I.intS!, inst);
+        if (isFail(newP)) throw new Error(`hbal: addPriEx fails where its probe succeeded (${newP})`);
+        const tmpS2 = removePri(newP, inst);
+        const lo = this.vec(inst.idx, VS_LO2);
         if (probeAddSec(false, forceP, tmpS2, inst, -1, lo) !== null) return DEAD;
         return part([opdx], [I.vIntP], osdx, tmpS2, lo, true);
       }
       case 3:
         // FailoverAndReplace: the old secondary takes over, the target becomes its secondary
-        if (!I.mig || I.newP === null) return DEAD;
-        return part([osdx, opdx], [I.vNewP!, I.vIntP], -1, null, null, false);
+        if (!I.mig || I.vNewP === null) return DEAD;
+        return part([osdx, opdx], [I.vNewP, I.vIntP], -1, null, null, false);
     }
     throw new Error(`hbal: unknown move slot ${slot}`);
   }
@@ -512,10 +552,10 @@ export class ProbeSearch {
     // moves.ts applyMove "Failover", from the shared intermediate states
     const I = this.inter(ic, force, nodes, inst.locationScore === 0 ? inst : { ...inst, locationScore: 0 });
     const oldP = nodes[inst.pNode]!;
-    if (!I.mig || I.newP === null) return DEAD;
-    const newS = addSecExEx(oldP.offline, oldP.offline || force, I.intP, inst, inst.sNode);
-    if (isFail(newS)) return DEAD;
-    return this.withDeltas(st, { idx: [inst.pNode, inst.sNode], vals: [vals(newS), I.vNewP!], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false}, inst, SLOT_FAILOVER);
+    if (!I.mig || I.vNewP === null) return DEAD;
+    const vNewS = this.vec(inst.idx, VS_NEWS);
+    if (probeAddSec(oldP.offline, oldP.offline || force, I.intP, inst, inst.sNode, vNewS) !== null) return DEAD;
+    return this.withDeltas(st, { idx: [inst.pNode, inst.sNode], vals: [vNewS, I.vNewP], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false }, inst, SLOT_FAILOVER);
   }
 
   // ---- lower bound ----------------------------------------------------------
@@ -565,12 +605,12 @@ export class ProbeSearch {
     const n = online.length;
     if (this.onlinePos.length < nodes.length) this.onlinePos = new Int32Array(nodes.length);
     for (let p = 0; p < n; p++) this.onlinePos[online[p]!] = p;
-    const B = Math.ceil(n / BLOCK);
+    const B = Math.ceil(n / this.block);
     this.blockCount = B;
     while (this.blockAgg.length < B * 2) this.blockAgg.push(new RoleAgg());
     if (this.blockLb.length < B) this.blockLb = new Float64Array(B);
     if (this.blockNodes.length !== 2 * n) this.blockNodes = new Int32Array(2 * n);
-    const S = Math.ceil(B / SUPER);
+    const S = Math.ceil(B / this.superSize);
     this.superCount = S;
     if (this.superOk.length < 2 * S) {
       this.superOk = new Uint8Array(2 * S);
@@ -604,8 +644,8 @@ export class ProbeSearch {
       const ord = Int32Array.from(online).sort((a, b) => key[a]! - key[b]! || a - b);
       this.blockNodes.set(ord, role * n);
       for (let b = 0; b < B; b++) {
-        const lo = b * BLOCK;
-        const hi = Math.min(n, lo + BLOCK);
+        const lo = b * this.block;
+        const hi = Math.min(n, lo + this.block);
         const a = this.blockAgg[b * 2 + role]!;
         for (const k of STD) {
           a.reset(k);
@@ -618,8 +658,8 @@ export class ProbeSearch {
         this.blockOk[b * 2 + role] = packAgg(a, st.cnt, this.blockC, (b * 2 + role) * STD_N * AGG_W) ? 1 : 0;
       }
       for (let u = 0; u < S; u++) {
-        const lo = u * SUPER * BLOCK;
-        const hi = Math.min(n, lo + SUPER * BLOCK);
+        const lo = u * this.superSize * this.block;
+        const hi = Math.min(n, lo + this.superSize * this.block);
         const a = this.superAgg;
         for (const k of STD) {
           a.reset(k);
@@ -699,10 +739,3 @@ export class ProbeSearch {
   }
 
 }
-
-function vals(n: Node): Float64Array {
-  const a = new Float64Array(NCOMP);
-  nodeValues(n, a);
-  return a;
-}
-

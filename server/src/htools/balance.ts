@@ -40,6 +40,12 @@ export interface BalanceOptions {
    * (probe search without pruning, counting bound violations; for tests).
    */
   engine?: "auto" | "reference" | "verify";
+  /**
+   * Probe search: target nodes per block and blocks per superblock (default
+   * [16, 8]).  Only tests change it, to exercise the block bounds on small
+   * clusters; the choice of moves does not depend on it.
+   */
+  probeBlocks?: readonly [number, number];
 }
 
 export interface Placement {
@@ -147,7 +153,7 @@ export function balanceGroup(
   const st = new ScoreState(nodes, members);
   // The probe path (probe.ts) leaves out the location-exclusion statistic.
   const engine = opts.engine ?? "auto";
-  const search = engine === "reference" || members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify");
+  const search = engine === "reference" || members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify", opts.probeBlocks);
 
   while ((maxLen < 0 || moves.length < maxLen) && curCv > optCv + minScore) {
     const online = members.filter((i) => !nodes[i]!.offline);
