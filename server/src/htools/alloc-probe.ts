@@ -234,6 +234,7 @@ let changed = new Uint8Array(0);
 let baseOk = new Uint8Array(0);
 let okArr = new Uint8Array(0);
 let mark = new Uint8Array(0);
+let secLB = new Float64Array(0);
 const FIXED = new Float64Array(NCOMP);
 const V2 = new Float64Array(NCOMP);
 
@@ -280,6 +281,264 @@ function pairMetricFixed(st1: Stats, fixed: Float64Array, x: Float64Array, y: Fl
   return r;
 }
 
+const SUMS = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1 && ONLINE[k]);
+/** Primaries visited in a group before its secondaries' bounds are computed. */
+const SECLB_AFTER = 3;
+const ST2: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
+
+/**
+ * For each secondary s of secs whose "no shared instance" probe succeeded
+ * (baseOk, values in baseBuf): a lower bound of the metric of (p, s) over
+ * the primaries prims, into out[s].  The secondary's change is applied
+ * exactly (updateStatsValues' arithmetic); the primary's is bounded with the
+ * primary-role aggregates (bounds.ts RoleAgg) for std-dev components and by
+ * the smallest change any of these primaries makes for sum components.
+ */
+function secondaryBounds(nodes: readonly Node[], stats: Stats, vals: ReadonlyArray<Float64Array | null>, secs: readonly number[], prims: readonly number[], inst: Instance, minDelta: Float64Array, mapVal: number, out: Float64Array): void {
+  const agg = new RoleAgg();
+  const shift = new Float64Array(NCOMP);
+  for (const k of STD) {
+    shift[k] = stats.s[k]! / stats.n[k]!;
+    agg.reset(k);
+  }
+  for (const p of prims) {
+    const t = nodes[p]!;
+    const x = vals[p]!;
+    for (const k of STD) agg.add(k, nodeTerms(t, k, true, stats.n[k]!, shift[k]!, x[k]! - shift[k]!, CU, TERMBUF, 0), TERMBUF, 0);
+  }
+  for (const k of STD) agg.close(k, stats.n[k]!);
+  const res = resources(inst, true, new Float64Array(NCOMP));
+  const st2 = ST2;
+  st2.n.set(stats.n);
+  for (const s of secs) {
+    if (baseOk[s] === 0) continue;
+    const x = vals[s]!;
+    const o = s * NCOMP;
+    st2.s.set(stats.s);
+    st2.v.set(stats.v);
+    for (let k = 0; k < NCOMP; k++) {
+      if (!ONLINE[k]) continue;
+      const a = x[k]!;
+      const b = baseBuf[o + k]!;
+      if (KIND[k] === 1) st2.s[k] = st2.s[k]! + (b - a);
+      else if (KIND[k] === 0) {
+        const n = st2.n[k]!;
+        const sm = st2.s[k]!;
+        const ds = b - a;
+        const dss = b * b - a * a;
+        const dnnvar = n * dss - 2 * sm * ds - ds * ds;
+        st2.s[k] = sm + ds;
+        st2.v[k] = Math.max(0, st2.v[k]! + dnnvar / (n * n));
+      }
+    }
+    let r = 0;
+    for (let k = 0; k < NCOMP; k++) {
+      if (KIND[k] === 1) r += W[k]! * (ONLINE[k] ? st2.s[k]! + Math.min(0, minDelta[k]!) : st2.s[k]!);
+      else if (KIND[k] === 2) r += W[k]! * mapVal;
+      else {
+        const n = st2.n[k]!;
+        const v = agg.variance(k, n, st2.s[k]! / n - shift[k]!, st2.v[k]!, res[k]!);
+        r += W[k]! * Math.sqrt(v > 0 ? v : 0);
+      }
+    }
+    // NaN (no information) never prunes
+    out[s] = r === r ? boundMargin(r) : -Infinity;
+  }
+}
+
+const FM_INDEX = new Map<FailMode, number>(FAIL_MODES.map((m, k) => [m, k]));
+
+/** An OK primary: node, enumeration position, statistics after its change. */
+interface Prim {
+  p: number;
+  pos: number;
+  st1: Stats;
+  lb: number;
+}
+
+/** One pair search's state (a class: one object shape for the small functions below). */
+class PairSearch {
+  readonly counts = new Float64Array(FAIL_MODES.length);
+  allocs = 0;
+  readonly prims: Prim[] = [];
+  /** the smallest change of each online sum component a primary makes (for secondaries' bounds) */
+  readonly priMinDelta = new Float64Array(NCOMP).fill(Infinity);
+  /** primary -> the secondaries whose probe it changes (by its peer entry) */
+  readonly special = new Map<number, number[]>();
+  anyPair = false;
+  bestMetric = NaN;
+  bestPos = -1;
+  bestSpos = -1;
+  bestP = -1;
+  bestS = -1;
+  constructor(
+    readonly force: boolean,
+    readonly nodes: readonly Node[],
+    readonly inst: Instance,
+    readonly ctx: Context,
+  ) {}
+  fail(m: FailMode, c: number): void {
+    if (c > 0) {
+      const k = FM_INDEX.get(m)!;
+      this.counts[k] = this.counts[k]! + c;
+    }
+  }
+}
+
+/** Probe every listed node as the primary; fills S.prims and okArr. */
+function primariesPass(S: PairSearch, listed: readonly number[]): void {
+  const { nodes, inst, ctx } = S;
+  const secsOf = ctx.secsOf;
+  const stats = ctx.stats;
+  const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
+  const yp = V2;
+  const md = S.priMinDelta;
+  let pos = -1;
+  for (const p of listed) {
+    const pn = nodes[p]!;
+    const l = secsOf.get(pn.group);
+    if (!l) continue;
+    S.anyPair = true;
+    pos++;
+    const nss = l.length - 1;
+    const polKey = pn.exclStorage ? `x${pn.group}` : pn.iPolicy;
+    let pol = polMemo.get(polKey);
+    if (pol === undefined || pn.exclStorage) {
+      pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
+      polMemo.set(polKey, pol);
+    }
+    if (isFail(pol)) {
+      S.fail(pol, nss);
+      continue;
+    }
+    const r = probeAddPri(S.force, pn, inst, yp);
+    if (r !== null) {
+      S.fail(r, nss);
+      continue;
+    }
+    const xp = ctx.vals[p]!;
+    S.prims.push({ p, pos, st1: updateStatsValues(stats, xp, yp, true), lb: 0 });
+    for (const k of SUMS) {
+      const d = yp[k]! - xp[k]!;
+      if (!(d >= md[k]!)) md[k] = d;
+    }
+    okArr[p] = 1;
+  }
+}
+
+/**
+ * Outcome counts: per secondary, the outcome for primaries it shares no
+ * instance with (kept in baseOk/baseBuf/changed), corrected for the peers
+ * that change the plan (probed, and noted in S.special).
+ */
+function countsPass(S: PairSearch): void {
+  const { nodes, inst, ctx } = S;
+  const okInGroup = new Map<number, number>();
+  for (const o of S.prims) {
+    const g = nodes[o.p]!.group;
+    okInGroup.set(g, (okInGroup.get(g) ?? 0) + 1);
+  }
+  const secNeeded = usesSecMem(inst) ? inst.mem : 0;
+  const V0 = V;
+  for (const [g, secs] of ctx.secsOf) {
+    const nOk = okInGroup.get(g) ?? 0;
+    if (nOk === 0) continue;
+    for (const s of secs) {
+      const sn = nodes[s]!;
+      const base = probeAddSec(false, false, sn, inst, -1, V0);
+      const bRm = Math.max(sn.rMem, 0 + secNeeded);
+      if (base === null) {
+        baseOk[s] = 1;
+        keepBase(ctx.vals[s]!, V0, s * NCOMP);
+      }
+      let nBase = nOk - okArr[s]!;
+      const pl = ctx.peerList[s]!;
+      for (let j = 0; j < pl.length; j += 2) {
+        const p = pl[j]!;
+        if (okArr[p] === 0 || Object.is(Math.max(sn.rMem, pl[j + 1]! + secNeeded), bRm)) continue;
+        nBase--;
+        let l = S.special.get(p);
+        if (l === undefined) S.special.set(p, (l = []));
+        l.push(s);
+        const r = probeAddSec(false, false, sn, inst, p, V0);
+        if (r === null) S.allocs++;
+        else S.fail(r, 1);
+      }
+      if (base === null) S.allocs += nBase;
+      else S.fail(base, nBase);
+    }
+  }
+}
+
+/** Keep a secondary's base probe values at o, and which of them differ from its own. */
+function keepBase(x: Float64Array, y: Float64Array, o: number): void {
+  for (let k = 0; k < NCOMP; k++) {
+    const v = y[k]!;
+    baseBuf[o + k] = v;
+    changed[o + k] = Object.is(v, x[k]!) && Number.isFinite(v * v) ? 0 : 1;
+  }
+}
+
+/** The pairs of one primary: updates S's best pair. */
+function scanPrimary(S: PairSearch, o: Prim, secs: readonly number[], useLB: boolean, mapVal: number): void {
+  const { nodes, inst, ctx } = S;
+  const st1 = o.st1;
+  fixedValues(st1, mapVal, FIXED);
+  const sp = S.special.get(o.p);
+  if (sp !== undefined) for (const s of sp) mark[s] = 1;
+  for (let spos = 0; spos < secs.length; spos++) {
+    const s = secs[spos]!;
+    if (s === o.p) continue;
+    let m: number;
+    if (mark[s] === 1) {
+      if (probeAddSec(false, false, nodes[s]!, inst, o.p, V) !== null) continue;
+      m = pairMetric(st1, ctx.vals[s]!, V, 0, mapVal);
+    } else {
+      if (baseOk[s] === 0) continue;
+      if (useLB && S.bestPos >= 0 && secLB[s]! > S.bestMetric) continue;
+      m = pairMetricFixed(st1, FIXED, ctx.vals[s]!, baseBuf, s * NCOMP, changed, mapVal);
+    }
+    if (S.bestPos < 0 || m < S.bestMetric || (m === S.bestMetric && (o.pos > S.bestPos || (o.pos === S.bestPos && spos > S.bestSpos)))) {
+      S.bestMetric = m;
+      S.bestPos = o.pos;
+      S.bestSpos = spos;
+      S.bestP = o.p;
+      S.bestS = s;
+    }
+  }
+  if (sp !== undefined) for (const s of sp) mark[s] = 0;
+}
+
+/**
+ * Best pair: primaries in increasing bound order.  Bounds per secondary
+ * over all primaries (its own change exact, the primary's bounded as in
+ * pairBound with the roles swapped) are computed for a group once its
+ * primaries have been visited a few times: a secondary whose bound is above
+ * the best metric cannot win or tie with any primary.
+ */
+function searchPass(S: PairSearch): void {
+  const { nodes, inst, ctx } = S;
+  const stats = ctx.stats;
+  const mapVal = statValue(stats, MAP_COMPONENT);
+  const secRes = resources(inst, false, new Float64Array(NCOMP));
+  for (const o of S.prims) o.lb = pairBound(o.st1, ctx.aggs.get(nodes[o.p]!.group)!, secRes, mapVal);
+  const order = S.prims.slice().sort((a, b) => a.lb - b.lb);
+  const visitsOf = new Map<number, number>();
+  const lbDone = new Set<number>();
+  for (const o of order) {
+    if (S.bestPos >= 0 && o.lb > S.bestMetric) break;
+    const g = nodes[o.p]!.group;
+    const nv = (visitsOf.get(g) ?? 0) + 1;
+    visitsOf.set(g, nv);
+    if (nv === SECLB_AFTER) {
+      lbDone.add(g);
+      const prims = S.prims.filter((q) => nodes[q.p]!.group === g).map((q) => q.p);
+      secondaryBounds(nodes, stats, ctx.vals, ctx.secsOf.get(g)!, prims, inst, S.priMinDelta, mapVal, secLB);
+    }
+    scanPrimary(S, o, ctx.secsOf.get(g)!, lbDone.has(g), mapVal);
+  }
+}
+
 /**
  * tryAlloc over pairs where each primary's secondaries are all other listed
  * nodes of its group (genAllocNodes' shape), without a capacity predicate.
@@ -295,14 +554,6 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   // Without location tags every candidate's location score is 0 (alloc.ts allocateOnPrimary).
   const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
   const ctx = context(nodes, members, listed);
-  const stats = ctx.stats;
-  const counts = new Map<FailMode, number>();
-  const fail = (m: FailMode, c: number): void => {
-    if (c > 0) counts.set(m, (counts.get(m) ?? 0) + c);
-  };
-  let allocs = 0;
-  // group -> candidate secondaries (in enumeration order), and the OK primaries
-  const secsOf = ctx.secsOf;
   const N = nodes.length;
   if (okArr.length < N) {
     baseBuf = new Float64Array(N * NCOMP);
@@ -310,121 +561,32 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
     baseOk = new Uint8Array(N);
     okArr = new Uint8Array(N);
     mark = new Uint8Array(N);
+    secLB = new Float64Array(N);
   }
   okArr.fill(0, 0, N);
   baseOk.fill(0, 0, N);
-  // the primaries, in enumeration order, with their number of secondaries
-  const okPrim: Array<{ p: number; pos: number; st1: Stats }> = [];
-  const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
-  const yp = V2;
-  let pos = -1;
-  let anyPair = false;
-  for (const p of listed) {
-    const pn = nodes[p]!;
-    const l = secsOf.get(pn.group);
-    if (!l) continue;
-    anyPair = true;
-    pos++;
-    const nss = l.length - 1;
-    const polKey = pn.exclStorage ? `x${pn.group}` : pn.iPolicy;
-    let pol = polMemo.get(polKey);
-    if (pol === undefined || pn.exclStorage) {
-      pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
-      polMemo.set(polKey, pol);
-    }
-    if (isFail(pol)) {
-      fail(pol, nss);
-      continue;
-    }
-    const r = probeAddPri(force, pn, inst, yp);
-    if (r !== null) {
-      fail(r, nss);
-      continue;
-    }
-    okPrim.push({ p, pos, st1: updateStatsValues(stats, ctx.vals[p]!, yp, true) });
-    okArr[p] = 1;
-  }
-  if (!anyPair) return null;
-  // Outcome counts: per secondary, the outcome for primaries it shares no
-  // instance with, corrected for the peers that change the plan.
-  const okInGroup = new Map<number, number>();
-  for (const o of okPrim) okInGroup.set(nodes[o.p]!.group, (okInGroup.get(nodes[o.p]!.group) ?? 0) + 1);
-  const secNeeded = usesSecMem(inst) ? inst.mem : 0;
-  const V0 = V;
-  // primary -> the secondaries whose probe it changes (by its peer entry)
-  const special = new Map<number, number[]>();
-  for (const [g, secs] of secsOf) {
-    const nOk = okInGroup.get(g) ?? 0;
-    if (nOk === 0) continue;
-    for (const s of secs) {
-      const sn = nodes[s]!;
-      const base = probeAddSec(false, false, sn, inst, -1, V0);
-      const bRm = Math.max(sn.rMem, 0 + secNeeded);
-      if (base === null) {
-        baseOk[s] = 1;
-        const x = ctx.vals[s]!;
-        const o = s * NCOMP;
-        for (let k = 0; k < NCOMP; k++) {
-          const y = V0[k]!;
-          baseBuf[o + k] = y;
-          changed[o + k] = Object.is(y, x[k]!) && Number.isFinite(y * y) ? 0 : 1;
-        }
-      }
-      let nBase = nOk - okArr[s]!;
-      const pl = ctx.peerList[s]!;
-      for (let j = 0; j < pl.length; j += 2) {
-        const p = pl[j]!;
-        if (okArr[p] === 0 || Object.is(Math.max(sn.rMem, pl[j + 1]! + secNeeded), bRm)) continue;
-        nBase--;
-        let l = special.get(p);
-        if (l === undefined) special.set(p, (l = []));
-        l.push(s);
-        const r = probeAddSec(false, false, sn, inst, p, V0);
-        if (r === null) allocs++;
-        else fail(r, 1);
-      }
-      if (base === null) allocs += nBase;
-      else fail(base, nBase);
-    }
-  }
-  // Best pair: primaries in increasing bound order.
-  let best: { metric: number; pos: number; spos: number; p: number; s: number } | null = null;
-  const mapVal = statValue(stats, MAP_COMPONENT);
-  const aggs = ctx.aggs;
-  const secRes = resources(inst, false, new Float64Array(NCOMP));
-  const order = okPrim.map((o) => ({ o, lb: pairBound(o.st1, aggs.get(nodes[o.p]!.group)!, secRes, mapVal) })).sort((a, b) => a.lb - b.lb);
-  for (const { o, lb } of order) {
-    if (best !== null && lb > best.metric) break;
-    const secs = secsOf.get(nodes[o.p]!.group)!;
-    fixedValues(o.st1, mapVal, FIXED);
-    const sp = special.get(o.p);
-    if (sp !== undefined) for (const s of sp) mark[s] = 1;
-    for (let spos = 0; spos < secs.length; spos++) {
-      const s = secs[spos]!;
-      if (s === o.p) continue;
-      let m: number;
-      if (mark[s] === 1) {
-        if (probeAddSec(false, false, nodes[s]!, inst, o.p, V) !== null) continue;
-        m = pairMetric(o.st1, ctx.vals[s]!, V, 0, mapVal);
-      } else {
-        if (baseOk[s] === 0) continue;
-        m = pairMetricFixed(o.st1, FIXED, ctx.vals[s]!, baseBuf, s * NCOMP, changed, mapVal);
-      }
-      if (best === null || m < best.metric || (m === best.metric && (o.pos > best.pos || (o.pos === best.pos && spos > best.spos)))) best = { metric: m, pos: o.pos, spos, p: o.p, s };
-    }
-    if (sp !== undefined) for (const s of sp) mark[s] = 0;
-  }
+  const S = new PairSearch(force, nodes, inst, ctx);
+  primariesPass(S, listed);
+  if (!S.anyPair) return null;
+  countsPass(S);
+  searchPass(S);
   const failures: FailMode[] = [];
-  for (const m of FAIL_MODES) if ((counts.get(m) ?? 0) > 0) failures.push(m);
+  const counts = new Map<FailMode, number>();
+  FAIL_MODES.forEach((m, k) => {
+    if (S.counts[k]! > 0) {
+      failures.push(m);
+      counts.set(m, S.counts[k]!);
+    }
+  });
   failureCounts.set(failures, counts);
-  if (best === null) return { failures, allocs, solution: null, log: [] };
+  if (S.bestPos < 0) return { failures, allocs: S.allocs, solution: null, log: [] };
   // The winner, built with the reference primitives.
-  const ninst: Instance = { ...inst, locationScore: 0, pNode: best.p, sNode: best.s };
-  const np = addPriEx(force, nodes[best.p]!, ninst);
-  const ns = isFail(np) ? np : addSec(nodes[best.s]!, ninst, best.p);
+  const ninst: Instance = { ...inst, locationScore: 0, pNode: S.bestP, sNode: S.bestS };
+  const np = addPriEx(force, nodes[S.bestP]!, ninst);
+  const ns = isFail(np) ? np : addSec(nodes[S.bestS]!, ninst, S.bestP);
   if (isFail(np) || isFail(ns)) throw new Error("hail: probe search chose a pair the reference rejects");
-  const el: AllocElement = { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: best.metric };
-  return { failures, allocs, solution: el, log: [] };
+  const el: AllocElement = { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: S.bestMetric };
+  return { failures, allocs: S.allocs, solution: el, log: [] };
 }
 
 /**
