@@ -540,6 +540,48 @@ function searchPass(S: PairSearch): void {
 }
 
 /**
+ * For tests: the smallest (metric - secondary bound) over every pair the
+ * bound applies to (successful, no special peer entry), and how many pairs
+ * that was; the bound is valid when the slack is never negative.
+ */
+export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): { slack: number; pairs: number } {
+  const ctx = context(nodes, members, listed);
+  const N = nodes.length;
+  if (okArr.length < N) {
+    baseBuf = new Float64Array(N * NCOMP);
+    changed = new Uint8Array(N * NCOMP);
+    baseOk = new Uint8Array(N);
+    okArr = new Uint8Array(N);
+    mark = new Uint8Array(N);
+    secLB = new Float64Array(N);
+  }
+  okArr.fill(0, 0, N);
+  baseOk.fill(0, 0, N);
+  const S = new PairSearch(force, nodes, inst, ctx);
+  primariesPass(S, listed);
+  let slack = Infinity;
+  let pairs = 0;
+  if (!S.anyPair) return { slack, pairs };
+  countsPass(S);
+  const mapVal = statValue(ctx.stats, MAP_COMPONENT);
+  for (const [g, secs] of ctx.secsOf) {
+    const prims = S.prims.filter((q) => nodes[q.p]!.group === g);
+    if (prims.length === 0) continue;
+    secondaryBounds(nodes, ctx.stats, ctx.vals, secs, prims.map((q) => q.p), inst, S.priMinDelta, mapVal, secLB);
+    for (const o of prims) {
+      const sp = S.special.get(o.p) ?? [];
+      for (const s of secs) {
+        if (s === o.p || baseOk[s] === 0 || sp.includes(s)) continue;
+        const m = pairMetric(o.st1, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
+        slack = Math.min(slack, m - secLB[s]!);
+        pairs++;
+      }
+    }
+  }
+  return { slack, pairs };
+}
+
+/**
  * tryAlloc over pairs where each primary's secondaries are all other listed
  * nodes of its group (genAllocNodes' shape), without a capacity predicate.
  * `listed` is genAllocNodes' candidate list.  Null when there is no pair.

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
 import { applyAlloc, fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
-import { statsFromValues } from "../../src/htools/alloc-probe.js";
+import { secondaryBoundSlack, statsFromValues } from "../../src/htools/alloc-probe.js";
 import { NCOMP, clusterStats, nodeValues } from "../../src/htools/metrics.js";
 import type { Instance } from "../../src/htools/types.js";
 import { createInstance } from "../../src/htools/instance.js";
@@ -137,4 +137,21 @@ describe("sequential pair allocations = reference", () => {
       }
       expect(placed).toBeGreaterThan(0);
     });
+});
+
+// The secondaries' bounds prune pairs: never above a pair's metric.
+describe("secondary bounds are below every pair metric", () => {
+  const more: RandomClusterOptions[] = [...shapes, { nodes: 40, instances: 300, seed: 16 }, { nodes: 30, instances: 400, seed: 17, drbd: 1, offline: 3 }];
+  for (const shape of more)
+    for (const [i, sz] of [...sizes, { mem: 128, dsk: 1024, vcpus: 1 }].entries())
+      for (const force of [false, true])
+        it(`seed ${shape.seed}, size ${i}, force=${force}`, () => {
+          const cd = cluster(shape);
+          const inst = createInstance({ name: "new", ...sz, disks: [{ size: sz.dsk, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+          const nl = fullNL(cd.nodes);
+          const an = genAllocNodes({}, cd.groups, nl, 2, false);
+          if (!("listed" in an) || !an.listed) throw new Error("no candidate list");
+          const r = secondaryBoundSlack(force, cd.nodes, nl.members, inst, an.listed);
+          if (r.pairs > 0) expect(r.slack).toBeGreaterThanOrEqual(0);
+        });
 });
