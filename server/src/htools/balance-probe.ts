@@ -159,6 +159,10 @@ export class ProbeSearch {
   // versions), its mirror type (0 none, 1 internal, 2 external, -1 unknown),
   // and per slot whether the part is 0 unbuilt, 1 live or 2 dead: the round's
   // pass over all victims reads only these arrays and the arena.
+  /** std components the bound loops evaluate (findInert), and the others' constant term */
+  private readonly activeQ = new Int32Array(STD_N);
+  private activeN = 0;
+  private inertConst = 0;
   private readonly block: number;
   private readonly superSize: number;
   private readonly cacheKey: Int32Array;
@@ -227,6 +231,7 @@ export class ProbeSearch {
   round(f: RoundFlags, nodes: Node[], st: ScoreState, victims: Instance[], online: number[], onlineSet: Set<number>, sink: CandSink): void {
     this.prepareBounds(nodes, st, online);
     this.sumConst = st.sumTerms(ZERO_DELTA);
+    this.findInert(st, victims);
     const stride = (online.length + 1) * 8;
     if (this.itemLb.length < victims.length * 4) {
       this.itemLb = new Float64Array(victims.length * 4);
@@ -697,8 +702,10 @@ export class ProbeSearch {
     // the dependent node's reserved memory lies in [depLo, depLo + span], at position xd
     const span = A[off + REC_SPAN]!;
     const xd = A[off + REC_XD]!;
-    let r = 0;
-    for (let q = 0; q < STD_N; q++) {
+    let r = this.inertConst;
+    const act = this.activeQ;
+    for (let j = 0; j < this.activeN; j++) {
+      const q = act[j]!;
       const c = co + q * AGG_W;
       const inv = G[q * 3 + 2]!;
       const m = G[q * 3]! + A[off + q]! * inv;
@@ -721,6 +728,30 @@ export class ProbeSearch {
       r += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
     }
     return boundMargin(r + this.sumConst + A[off + REC_SUM]!);
+  }
+
+  /**
+   * The dynamic-utilisation components are inert when no victim carries any
+   * utilisation: no move changes them, so their term is the same constant in
+   * every candidate's score, and the bound loops skip them.
+   */
+  private findInert(st: ScoreState, victims: Instance[]): void {
+    let utilFree = true;
+    for (let v = 0; v < victims.length && utilFree; v++) {
+      const u = victims[v]!.util;
+      if (u[0] !== 0 || u[1] !== 0 || u[2] !== 0 || u[3] !== 0) utilFree = false;
+    }
+    this.activeN = 0;
+    this.inertConst = 0;
+    for (let q = 0; q < STD_N; q++) {
+      const k = STD_K[q]!;
+      if (utilFree && k >= 7 && k <= 10) {
+        const n = st.cnt[k]!;
+        const m = st.s1[k]! / n;
+        const v = st.s2[k]! / n - m * m;
+        this.inertConst += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
+      } else this.activeQ[this.activeN++] = q;
+    }
   }
 
   /** Approximate score of a target-less part (Failover) from its record. */

@@ -12,14 +12,21 @@ import { isFail } from "../../src/htools/types.js";
 import { balanceGroup, type BalanceOptions } from "../../src/htools/balance.js";
 import { randomClusterText, prng, type RandomClusterOptions } from "./random-cluster.js";
 
-function cluster(o: RandomClusterOptions, exclusionTags: string[] = []): ClusterData {
-  const cd = mergeData(parseText(randomClusterText(o)), { exclusionTags });
+type Shape = RandomClusterOptions & { util?: boolean };
+
+function cluster(o: Shape, exclusionTags: string[] = []): ClusterData {
+  const parsed = parseText(randomClusterText(o));
+  // dynamic utilisation (hbal -U): random loads for most instances
+  const rnd = prng(o.seed + 1000);
+  const util = o.util ? parsed.instances.filter(() => rnd() < 0.8).map((i) => [i.name, [rnd() * 2, rnd() * 4, rnd(), rnd() * 0.5]] as [string, [number, number, number, number]]) : undefined;
+  const cd = mergeData(parsed, { exclusionTags, util });
   updateMissing(cd, 0);
   return cd;
 }
 
-const shapes: RandomClusterOptions[] = [
+const shapes: Shape[] = [
   { nodes: 8, instances: 40, seed: 1 },
+  { nodes: 14, instances: 80, seed: 7, util: true },
   { nodes: 12, instances: 70, seed: 2, offline: 2 },
   { nodes: 16, instances: 90, seed: 3, exclusionTags: true },
   { nodes: 10, instances: 80, seed: 4, drbd: 0.3 },
