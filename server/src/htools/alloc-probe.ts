@@ -20,7 +20,7 @@ import type { FailMode, Instance } from "./types.js";
 import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesSecMem } from "./instance.js";
-import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, statValue, updateStatsValues, type Stats } from "./metrics.js";
+import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, statValue, type Stats } from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
@@ -65,15 +65,20 @@ function secAgg(nodes: readonly Node[], secs: readonly number[], stats: Stats, v
   return { agg, shift };
 }
 
-/** Lower bound of the metric of every pair with this primary change (st1), whatever the secondary. */
-function pairBound(st1: Stats, a: SecAgg, res: Float64Array, mapVal: number): number {
+/**
+ * Statistics after a primary's change are kept flat: counts in sn (the
+ * cluster's), sums and variances in ss/sv at offset o (the primary's node
+ * index times NCOMP).
+ */
+/** Lower bound of the metric of every pair with this primary change, whatever the secondary. */
+function pairBound(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, a: SecAgg, res: Float64Array, mapVal: number): number {
   let r = 0;
   for (let k = 0; k < NCOMP; k++) {
-    if (KIND[k] === 1) r += W[k]! * st1.s[k]!;
+    if (KIND[k] === 1) r += W[k]! * ss[o + k]!;
     else if (KIND[k] === 2) r += W[k]! * mapVal;
     else {
-      const n = st1.n[k]!;
-      const v = a.agg.variance(k, n, st1.s[k]! / n - a.shift[k]!, st1.v[k]!, res[k]!);
+      const n = sn[k]!;
+      const v = a.agg.variance(k, n, ss[o + k]! / n - a.shift[k]!, sv[o + k]!, res[k]!);
       r += W[k]! * Math.sqrt(v > 0 ? v : 0);
     }
   }
@@ -85,19 +90,19 @@ function pairBound(st1: Stats, a: SecAgg, res: Float64Array, mapVal: number): nu
  * operations as cvFromStats(updateStatsValues(...)), fused so that the ~10⁶
  * pairs of a large hail request allocate nothing.
  */
-function pairMetric(st1: Stats, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
+function pairMetric(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
   let r = 0;
   for (let k = 0; k < NCOMP; k++) {
     let val: number;
     const kind = KIND[k];
-    if (kind === 1) val = ONLINE[k] ? st1.s[k]! + (y[yo + k]! - x[k]!) : st1.s[k]!;
+    if (kind === 1) val = ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
     else if (kind === 0) {
-      const n = st1.n[k]!;
-      const s = st1.s[k]!;
+      const n = sn[k]!;
+      const s = ss[o + k]!;
       const ds = y[yo + k]! - x[k]!;
       const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
       const dnnvar = n * dss - 2 * s * ds - ds * ds;
-      val = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
+      val = Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
     } else val = mapVal;
     r = r + W[k]! * val;
   }
@@ -236,6 +241,38 @@ let okArr = new Uint8Array(0);
 let mark = new Uint8Array(0);
 let secLB = new Float64Array(0);
 const FIXED = new Float64Array(NCOMP);
+const RES = new Float64Array(NCOMP);
+const PRI_AGG = new RoleAgg();
+const PRI_SHIFT = new Float64Array(NCOMP);
+// statistics after each OK primary's change (sums, variances), by node index
+let PS = new Float64Array(0);
+let PV = new Float64Array(0);
+
+/**
+ * updateStatsValues(stats, x, y, true) (metrics.ts), written into PS/PV at
+ * o: the same operations, without allocating a Stats per primary.
+ */
+function primaryStats(stats: Stats, x: Float64Array, y: Float64Array, o: number): void {
+  for (let k = 0; k < NCOMP; k++) {
+    let sk = stats.s[k]!;
+    let vk = stats.v[k]!;
+    if (ONLINE[k]) {
+      const a = x[k]!;
+      const b = y[k]!;
+      if (KIND[k] === 1) sk = sk + (b - a);
+      else if (KIND[k] === 0) {
+        const n = stats.n[k]!;
+        const ds = b - a;
+        const dss = b * b - a * a;
+        const dnnvar = n * dss - 2 * sk * ds - ds * ds;
+        sk = sk + ds;
+        vk = Math.max(0, vk + dnnvar / (n * n));
+      }
+    }
+    PS[o + k] = sk;
+    PV[o + k] = vk;
+  }
+}
 const V2 = new Float64Array(NCOMP);
 
 /**
@@ -243,37 +280,37 @@ const V2 = new Float64Array(NCOMP);
  * is (node value = probe value, finite square): the same formula with zero
  * differences, so substituting it is exact.
  */
-function fixedValues(st1: Stats, mapVal: number, out: Float64Array): void {
+function fixedValues(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, mapVal: number, out: Float64Array): void {
   const ds = 0;
   const dss = 0;
   for (let k = 0; k < NCOMP; k++) {
     const kind = KIND[k];
-    if (kind === 1) out[k] = ONLINE[k] ? st1.s[k]! + ds : st1.s[k]!;
+    if (kind === 1) out[k] = ONLINE[k] ? ss[o + k]! + ds : ss[o + k]!;
     else if (kind === 0) {
-      const n = st1.n[k]!;
-      const s = st1.s[k]!;
+      const n = sn[k]!;
+      const s = ss[o + k]!;
       const dnnvar = n * dss - 2 * s * ds - ds * ds;
-      out[k] = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
+      out[k] = Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
     } else out[k] = mapVal;
   }
 }
 
 /** pairMetric where the components not flagged in ch (at co) take their fixedValues. */
-function pairMetricFixed(st1: Stats, fixed: Float64Array, x: Float64Array, y: Float64Array, yo: number, ch: Uint8Array, mapVal: number): number {
+function pairMetricFixed(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, fixed: Float64Array, x: Float64Array, y: Float64Array, yo: number, ch: Uint8Array, mapVal: number): number {
   let r = 0;
   for (let k = 0; k < NCOMP; k++) {
     let val: number;
     if (ch[yo + k] === 0) val = fixed[k]!;
     else {
       const kind = KIND[k];
-      if (kind === 1) val = ONLINE[k] ? st1.s[k]! + (y[yo + k]! - x[k]!) : st1.s[k]!;
+      if (kind === 1) val = ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
       else if (kind === 0) {
-        const n = st1.n[k]!;
-        const s = st1.s[k]!;
+        const n = sn[k]!;
+        const s = ss[o + k]!;
         const ds = y[yo + k]! - x[k]!;
         const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
         const dnnvar = n * dss - 2 * s * ds - ds * ds;
-        val = Math.sqrt(Math.max(0, st1.v[k]! + dnnvar / (n * n)));
+        val = Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
       } else val = mapVal;
     }
     r = r + W[k]! * val;
@@ -295,8 +332,9 @@ const ST2: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: 
  * the smallest change any of these primaries makes for sum components.
  */
 function secondaryBounds(nodes: readonly Node[], stats: Stats, vals: ReadonlyArray<Float64Array | null>, secs: readonly number[], prims: readonly number[], inst: Instance, minDelta: Float64Array, mapVal: number, out: Float64Array): void {
-  const agg = new RoleAgg();
-  const shift = new Float64Array(NCOMP);
+  // (reused: only the STD entries are ever written)
+  const agg = PRI_AGG;
+  const shift = PRI_SHIFT;
   for (const k of STD) {
     shift[k] = stats.s[k]! / stats.n[k]!;
     agg.reset(k);
@@ -307,7 +345,7 @@ function secondaryBounds(nodes: readonly Node[], stats: Stats, vals: ReadonlyArr
     for (const k of STD) agg.add(k, nodeTerms(t, k, true, stats.n[k]!, shift[k]!, x[k]! - shift[k]!, CU, TERMBUF, 0), TERMBUF, 0);
   }
   for (const k of STD) agg.close(k, stats.n[k]!);
-  const res = resources(inst, true, new Float64Array(NCOMP));
+  const res = resources(inst, true, RES);
   const st2 = ST2;
   st2.n.set(stats.n);
   for (const s of secs) {
@@ -347,22 +385,23 @@ function secondaryBounds(nodes: readonly Node[], stats: Stats, vals: ReadonlyArr
 }
 
 const FM_INDEX = new Map<FailMode, number>(FAIL_MODES.map((m, k) => [m, k]));
+const COUNTS = new Float64Array(FAIL_MODES.length);
+const MIN_DELTA = new Float64Array(NCOMP);
 
-/** An OK primary: node, enumeration position, statistics after its change. */
+/** An OK primary: node, enumeration position, bound (statistics after its change: PS/PV at p·NCOMP). */
 interface Prim {
   p: number;
   pos: number;
-  st1: Stats;
   lb: number;
 }
 
 /** One pair search's state (a class: one object shape for the small functions below). */
 class PairSearch {
-  readonly counts = new Float64Array(FAIL_MODES.length);
+  readonly counts = COUNTS.fill(0);
   allocs = 0;
   readonly prims: Prim[] = [];
   /** the smallest change of each online sum component a primary makes (for secondaries' bounds) */
-  readonly priMinDelta = new Float64Array(NCOMP).fill(Infinity);
+  readonly priMinDelta = MIN_DELTA.fill(Infinity);
   /** primary -> the secondaries whose probe it changes (by its peer entry) */
   readonly special = new Map<number, number[]>();
   anyPair = false;
@@ -417,7 +456,8 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
       continue;
     }
     const xp = ctx.vals[p]!;
-    S.prims.push({ p, pos, st1: updateStatsValues(stats, xp, yp, true), lb: 0 });
+    S.prims.push({ p, pos, lb: 0 });
+    primaryStats(stats, xp, yp, p * NCOMP);
     for (const k of SUMS) {
       const d = yp[k]! - xp[k]!;
       if (!(d >= md[k]!)) md[k] = d;
@@ -482,8 +522,9 @@ function keepBase(x: Float64Array, y: Float64Array, o: number): void {
 /** The pairs of one primary: updates S's best pair. */
 function scanPrimary(S: PairSearch, o: Prim, secs: readonly number[], useLB: boolean, mapVal: number): void {
   const { nodes, inst, ctx } = S;
-  const st1 = o.st1;
-  fixedValues(st1, mapVal, FIXED);
+  const sn = ctx.stats.n;
+  const so = o.p * NCOMP;
+  fixedValues(sn, PS, PV, so, mapVal, FIXED);
   const sp = S.special.get(o.p);
   if (sp !== undefined) for (const s of sp) mark[s] = 1;
   for (let spos = 0; spos < secs.length; spos++) {
@@ -492,11 +533,11 @@ function scanPrimary(S: PairSearch, o: Prim, secs: readonly number[], useLB: boo
     let m: number;
     if (mark[s] === 1) {
       if (probeAddSec(false, false, nodes[s]!, inst, o.p, V) !== null) continue;
-      m = pairMetric(st1, ctx.vals[s]!, V, 0, mapVal);
+      m = pairMetric(sn, PS, PV, so, ctx.vals[s]!, V, 0, mapVal);
     } else {
       if (baseOk[s] === 0) continue;
       if (useLB && S.bestPos >= 0 && secLB[s]! > S.bestMetric) continue;
-      m = pairMetricFixed(st1, FIXED, ctx.vals[s]!, baseBuf, s * NCOMP, changed, mapVal);
+      m = pairMetricFixed(sn, PS, PV, so, FIXED, ctx.vals[s]!, baseBuf, s * NCOMP, changed, mapVal);
     }
     if (S.bestPos < 0 || m < S.bestMetric || (m === S.bestMetric && (o.pos > S.bestPos || (o.pos === S.bestPos && spos > S.bestSpos)))) {
       S.bestMetric = m;
@@ -520,8 +561,8 @@ function searchPass(S: PairSearch): void {
   const { nodes, inst, ctx } = S;
   const stats = ctx.stats;
   const mapVal = statValue(stats, MAP_COMPONENT);
-  const secRes = resources(inst, false, new Float64Array(NCOMP));
-  for (const o of S.prims) o.lb = pairBound(o.st1, ctx.aggs.get(nodes[o.p]!.group)!, secRes, mapVal);
+  const secRes = resources(inst, false, RES);
+  for (const o of S.prims) o.lb = pairBound(stats.n, PS, PV, o.p * NCOMP, ctx.aggs.get(nodes[o.p]!.group)!, secRes, mapVal);
   const order = S.prims.slice().sort((a, b) => a.lb - b.lb);
   const visitsOf = new Map<number, number>();
   const lbDone = new Set<number>();
@@ -554,6 +595,8 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
     okArr = new Uint8Array(N);
     mark = new Uint8Array(N);
     secLB = new Float64Array(N);
+    PS = new Float64Array(N * NCOMP);
+    PV = new Float64Array(N * NCOMP);
   }
   okArr.fill(0, 0, N);
   baseOk.fill(0, 0, N);
@@ -572,7 +615,7 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
       const sp = S.special.get(o.p) ?? [];
       for (const s of secs) {
         if (s === o.p || baseOk[s] === 0 || sp.includes(s)) continue;
-        const m = pairMetric(o.st1, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
+        const m = pairMetric(ctx.stats.n, PS, PV, o.p * NCOMP, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
         slack = Math.min(slack, m - secLB[s]!);
         pairs++;
       }
@@ -604,6 +647,8 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
     okArr = new Uint8Array(N);
     mark = new Uint8Array(N);
     secLB = new Float64Array(N);
+    PS = new Float64Array(N * NCOMP);
+    PV = new Float64Array(N * NCOMP);
   }
   okArr.fill(0, 0, N);
   baseOk.fill(0, 0, N);
