@@ -165,6 +165,9 @@ export class ProbeSearch {
   private inertConst = 0;
   private readonly block: number;
   private readonly superSize: number;
+  /** packed aggregates of each node alone, per role (a per-target bound) */
+  private readonly nodeC: Float64Array;
+  private readonly nodeOk: Uint8Array;
   private readonly cacheKey: Int32Array;
   private readonly valArena: Float64Array;
   private readonly views: Array<Float64Array[] | null>;
@@ -209,6 +212,8 @@ export class ProbeSearch {
     this.superSize = Math.max(1, Math.floor(blocks[1]));
     this.cache = new Array<InstCache | null>(instCount).fill(null);
     this.cacheKey = new Int32Array(instCount * 4).fill(-2);
+    this.nodeC = new Float64Array(nodeCount * 2 * STD_N * AGG_W);
+    this.nodeOk = new Uint8Array(nodeCount * 2);
     this.valArena = new Float64Array(instCount * VSLOTS * NCOMP);
     this.views = new Array<Float64Array[] | null>(instCount).fill(null);
     this.mirror = new Int8Array(instCount).fill(-1);
@@ -362,9 +367,11 @@ export class ProbeSearch {
         const hi = role * n + Math.min(n, (b + 1) * this.block);
         for (let p = role * n + b * this.block; p < hi; p++) {
           const t = bn[p]!;
+          const nb = this.nodeOk[t * 2 + role] === 1 ? this.kernel(off, this.nodeC, (t * 2 + role) * STD_N * AGG_W) : -Infinity;
+          if (!limitOk(nb)) continue;
           const s = this.tryTarget(f, nodes, st, inst, kind, fp, t, base + (this.onlinePos[t]! + 1) * 8 + q, sink);
           if (s < min) min = s;
-          if (s < lbs[b]! || s < sl[u]!) this.stats.boundViolations++;
+          if (s < lbs[b]! || s < sl[u]! || s < nb) this.stats.boundViolations++;
         }
       }
     }
@@ -577,12 +584,19 @@ export class ProbeSearch {
     for (const i of online) {
       if (this.termVer[i] === this.ver[i]) continue;
       this.termVer[i] = this.ver[i]!;
-      for (let role = 0; role < 2; role++)
+      for (let role = 0; role < 2; role++) {
+        const a = this.superAgg;
         for (const k of STD) {
           const mi = (i * 2 + role) * NCOMP + k;
           const c = st.shift[k]!;
           this.termMode[mi] = nodeTerms(nodes[i]!, k, role === 1, st.cnt[k]!, c, st.vals[i]![k]! - c, this.coefOut, T, mi * TERMS);
+          a.reset(k);
+          a.add(k, this.termMode[mi]!, T, mi * TERMS);
+          a.close(k, st.cnt[k]!);
         }
+        // the bound over this node alone: checked before probing it
+        this.nodeOk[i * 2 + role] = packAgg(a, st.cnt, this.nodeC, (i * 2 + role) * STD_N * AGG_W) ? 1 : 0;
+      }
     }
     for (let role = 0; role < 2; role++) {
       const a = this.agg[role]!;
