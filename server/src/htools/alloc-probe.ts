@@ -241,6 +241,53 @@ let okArr = new Uint8Array(0);
 let mark = new Uint8Array(0);
 let secLB = new Float64Array(0);
 const FIXED = new Float64Array(NCOMP);
+
+// Probe outcomes carried across calls (hspace allocates one instance after
+// another with the same spec): by node index, valid while the node object
+// and the instance spec (cacheGen) are the same.  A probe depends on the
+// instance's resources and flags, never on its name, index or nodes.
+let cacheGen = 0;
+let cacheInst: Instance | null = null;
+let cacheForce = false;
+let priGen = new Int32Array(0);
+let priNode: Array<Node | null> = [];
+let priFail: Array<FailMode | null> = [];
+let priVals = new Float64Array(0);
+let secGen = new Int32Array(0);
+let secNode: Array<Node | null> = [];
+let secFail: Array<FailMode | null> = [];
+let secPeer: Array<Map<number, FailMode | null> | null> = [];
+const IDENTITY_KEYS = new Set(["name", "alias", "idx", "pNode", "sNode"]);
+
+/** Whether two instances differ at most in identity fields (same objects elsewhere). */
+function sameSpec(a: Instance, b: Instance): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  for (const k of ka) if (!IDENTITY_KEYS.has(k) && (!(k in rb) || !Object.is(ra[k], rb[k]))) return false;
+  return true;
+}
+
+function useCache(N: number, inst: Instance, force: boolean): void {
+  if (priGen.length < N) {
+    priGen = new Int32Array(N);
+    priNode = new Array<Node | null>(N).fill(null);
+    priFail = new Array<FailMode | null>(N).fill(null);
+    priVals = new Float64Array(N * NCOMP);
+    secGen = new Int32Array(N);
+    secNode = new Array<Node | null>(N).fill(null);
+    secFail = new Array<FailMode | null>(N).fill(null);
+    secPeer = new Array<Map<number, FailMode | null> | null>(N).fill(null);
+    cacheInst = null;
+  }
+  if (cacheInst === null || force !== cacheForce || !sameSpec(cacheInst, inst)) {
+    cacheGen++;
+    // a copy: the spec is compared field by field, even if the object is reused
+    cacheInst = { ...inst };
+    cacheForce = force;
+  }
+}
 const RES = new Float64Array(NCOMP);
 const PRI_AGG = new RoleAgg();
 const PRI_SHIFT = new Float64Array(NCOMP);
@@ -252,13 +299,13 @@ let PV = new Float64Array(0);
  * updateStatsValues(stats, x, y, true) (metrics.ts), written into PS/PV at
  * o: the same operations, without allocating a Stats per primary.
  */
-function primaryStats(stats: Stats, x: Float64Array, y: Float64Array, o: number): void {
+function primaryStats(stats: Stats, x: Float64Array, y: Float64Array, yo: number, o: number): void {
   for (let k = 0; k < NCOMP; k++) {
     let sk = stats.s[k]!;
     let vk = stats.v[k]!;
     if (ONLINE[k]) {
       const a = x[k]!;
-      const b = y[k]!;
+      const b = y[yo + k]!;
       if (KIND[k] === 1) sk = sk + (b - a);
       else if (KIND[k] === 0) {
         const n = stats.n[k]!;
@@ -319,8 +366,23 @@ function pairMetricFixed(sn: Float64Array, ss: Float64Array, sv: Float64Array, o
 }
 
 const SUMS = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1 && ONLINE[k]);
-/** Primaries visited in a group before its secondaries' bounds are computed. */
+/**
+ * Secondaries' bounds cost about as much as scanning a few primaries: they
+ * are computed for a group once SECLB_AFTER of its primaries have been
+ * visited and at least SECLB_PENDING more are certain to be.
+ */
 const SECLB_AFTER = 3;
+const SECLB_PENDING = 4;
+
+/** How many primaries from j on have a bound not above the best metric (up to cap). */
+function pendingVisits(order: readonly Prim[], j: number, best: number, cap: number): number {
+  let c = 0;
+  for (; j < order.length && c < cap; j++) {
+    if (order[j]!.lb > best) break;
+    c++;
+  }
+  return c;
+}
 const ST2: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
 
 /**
@@ -440,26 +502,31 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
     S.anyPair = true;
     pos++;
     const nss = l.length - 1;
-    const polKey = pn.exclStorage ? `x${pn.group}` : pn.iPolicy;
-    let pol = polMemo.get(polKey);
-    if (pol === undefined || pn.exclStorage) {
-      pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
-      polMemo.set(polKey, pol);
+    const yo = p * NCOMP;
+    let r: FailMode | null;
+    if (priGen[p] === cacheGen && priNode[p] === pn) r = priFail[p]!;
+    else {
+      const polKey = pn.exclStorage ? `x${pn.group}` : pn.iPolicy;
+      let pol = polMemo.get(polKey);
+      if (pol === undefined || pn.exclStorage) {
+        pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
+        polMemo.set(polKey, pol);
+      }
+      r = isFail(pol) ? pol : probeAddPri(S.force, pn, inst, yp);
+      if (r === null) for (let k = 0; k < NCOMP; k++) priVals[yo + k] = yp[k]!;
+      priGen[p] = cacheGen;
+      priNode[p] = pn;
+      priFail[p] = r;
     }
-    if (isFail(pol)) {
-      S.fail(pol, nss);
-      continue;
-    }
-    const r = probeAddPri(S.force, pn, inst, yp);
     if (r !== null) {
       S.fail(r, nss);
       continue;
     }
     const xp = ctx.vals[p]!;
     S.prims.push({ p, pos, lb: 0 });
-    primaryStats(stats, xp, yp, p * NCOMP);
+    primaryStats(stats, xp, priVals, yo, yo);
     for (const k of SUMS) {
-      const d = yp[k]! - xp[k]!;
+      const d = priVals[yo + k]! - xp[k]!;
       if (!(d >= md[k]!)) md[k] = d;
     }
     okArr[p] = 1;
@@ -485,12 +552,20 @@ function countsPass(S: PairSearch): void {
     if (nOk === 0) continue;
     for (const s of secs) {
       const sn = nodes[s]!;
-      const base = probeAddSec(false, false, sn, inst, -1, V0);
-      const bRm = Math.max(sn.rMem, 0 + secNeeded);
-      if (base === null) {
-        baseOk[s] = 1;
-        keepBase(ctx.vals[s]!, V0, s * NCOMP);
+      // (a cached base outcome keeps its values in baseBuf/changed)
+      const cached = secGen[s] === cacheGen && secNode[s] === sn;
+      let base: FailMode | null;
+      if (cached) base = secFail[s]!;
+      else {
+        base = probeAddSec(false, false, sn, inst, -1, V0);
+        if (base === null) keepBase(ctx.vals[s]!, V0, s * NCOMP);
+        secGen[s] = cacheGen;
+        secNode[s] = sn;
+        secFail[s] = base;
+        secPeer[s] = null;
       }
+      if (base === null) baseOk[s] = 1;
+      const bRm = Math.max(sn.rMem, 0 + secNeeded);
       let nBase = nOk - okArr[s]!;
       const pl = ctx.peerList[s]!;
       for (let j = 0; j < pl.length; j += 2) {
@@ -500,7 +575,13 @@ function countsPass(S: PairSearch): void {
         let l = S.special.get(p);
         if (l === undefined) S.special.set(p, (l = []));
         l.push(s);
-        const r = probeAddSec(false, false, sn, inst, p, V0);
+        let pc = secPeer[s];
+        if (pc === null || pc === undefined) secPeer[s] = pc = new Map();
+        let r = pc.get(p);
+        if (r === undefined) {
+          r = probeAddSec(false, false, sn, inst, p, V0);
+          pc.set(p, r);
+        }
         if (r === null) S.allocs++;
         else S.fail(r, 1);
       }
@@ -566,12 +647,13 @@ function searchPass(S: PairSearch): void {
   const order = S.prims.slice().sort((a, b) => a.lb - b.lb);
   const visitsOf = new Map<number, number>();
   const lbDone = new Set<number>();
-  for (const o of order) {
+  for (let j = 0; j < order.length; j++) {
+    const o = order[j]!;
     if (S.bestPos >= 0 && o.lb > S.bestMetric) break;
     const g = nodes[o.p]!.group;
     const nv = (visitsOf.get(g) ?? 0) + 1;
     visitsOf.set(g, nv);
-    if (nv === SECLB_AFTER) {
+    if (nv >= SECLB_AFTER && !lbDone.has(g) && pendingVisits(order, j + 1, S.bestMetric, SECLB_PENDING) >= SECLB_PENDING) {
       lbDone.add(g);
       const prims = S.prims.filter((q) => nodes[q.p]!.group === g).map((q) => q.p);
       secondaryBounds(nodes, stats, ctx.vals, ctx.secsOf.get(g)!, prims, inst, S.priMinDelta, mapVal, secLB);
@@ -600,6 +682,7 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
   }
   okArr.fill(0, 0, N);
   baseOk.fill(0, 0, N);
+  useCache(N, inst, force);
   const S = new PairSearch(force, nodes, inst, ctx);
   primariesPass(S, listed);
   let slack = Infinity;
@@ -652,6 +735,7 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   }
   okArr.fill(0, 0, N);
   baseOk.fill(0, 0, N);
+  useCache(N, inst, force);
   const S = new PairSearch(force, nodes, inst, ctx);
   primariesPass(S, listed);
   if (!S.anyPair) return null;

@@ -117,9 +117,11 @@ describe("sequential pair allocations = reference", () => {
       let nodes = cd.nodes;
       let il = cd.instances;
       let spec = { mem: 16384, dsk: 204800, vcpus: 4 };
+      let proto = mk(spec.mem, spec.dsk, spec.vcpus, 0);
       let placed = 0;
       for (let step = 0; step < 40; step++) {
-        const inst = mk(spec.mem, spec.dsk, spec.vcpus, step);
+        // as hspace: copies of one prototype (probe outcomes are reused across them)
+        const inst: Instance = { ...proto, name: `new-${step}`, alias: `new-${step}`, idx: il.length };
         const nl = fullNL(nodes);
         const an = genAllocNodes({}, cd.groups, nl, 2, false);
         const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, il, inst, an);
@@ -132,8 +134,10 @@ describe("sequential pair allocations = reference", () => {
         if (fast.solution) {
           ({ nodes, il } = applyAlloc(nodes, il, fast.solution));
           placed++;
-        } else if (spec.mem > 1024) spec = { mem: spec.mem / 2, dsk: spec.dsk / 2, vcpus: Math.max(1, spec.vcpus - 1) };
-        else break;
+        } else if (spec.mem > 1024) {
+          spec = { mem: spec.mem / 2, dsk: spec.dsk / 2, vcpus: Math.max(1, spec.vcpus - 1) };
+          proto = mk(spec.mem, spec.dsk, spec.vcpus, 0);
+        } else break;
       }
       expect(placed).toBeGreaterThan(0);
     });
