@@ -215,13 +215,16 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
     peerList[i] = pl;
   }
   const stats = statsFromValues(nodes, members, vals);
-  const secsOf = new Map<number, number[]>();
-  for (const i of listed) {
-    const g = nodes[i]!.group;
-    if (!secsOf.has(g)) secsOf.set(g, []);
-    secsOf.get(g)!.push(i);
+  // the previous grouping when the list and every listed node's group are the same
+  const secsOf = prev !== null && prev.objAt.length === N && sameList(prev.listed, listed) && listed.every((i) => prev.objAt[i]?.group === nodes[i]!.group) ? prev.secsOf : new Map<number, number[]>();
+  if (secsOf !== prev?.secsOf) {
+    for (const i of listed) {
+      const g = nodes[i]!.group;
+      if (!secsOf.has(g)) secsOf.set(g, []);
+      secsOf.get(g)!.push(i);
+    }
+    for (const [g, l] of secsOf) if (l.length < 2) secsOf.delete(g);
   }
-  for (const [g, l] of secsOf) if (l.length < 2) secsOf.delete(g);
   const aggs = new Map<number, SecAgg>();
   for (const [g, secs] of secsOf) aggs.set(g, secAgg(nodes, secs, stats, vals));
   const r = { members, listed, stats, secsOf, aggs, vals, objAt, peerList, objs: members.map((i) => nodes[i]!) };

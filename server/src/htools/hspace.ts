@@ -81,20 +81,23 @@ function allNodesNL(nodes: Node[]) {
 }
 
 function iterateAllocSmallStep(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes): AllocResult {
-  let { nodes, il, ixes } = r;
+  let { nodes, il } = r;
+  // Allocations replace node objects at the same indices: one member list serves every state.
+  const members = allNodesNL(nodes).members;
+  const o2 = newinst.diskTemplate === "drbd" ? { ...opts, capacity: false } : opts;
+  // the new instances, oldest first (ixes is most recent first)
+  const added: Instance[] = [];
   for (;;) {
-    const depth = ixes.length;
+    const depth = r.ixes.length + added.length;
     const newidx = il.length;
     const ni: Instance = { ...newinst, name: `new-${depth}`, alias: `new-${depth}`, idx: newidx };
-    const o2 = ni.diskTemplate === "drbd" ? { ...opts, capacity: false } : opts;
-    const sol = tryAlloc(o2, allNodesNL(nodes), il, ni, an);
+    const sol = tryAlloc(o2, { nodes, members }, il, ni, an);
     const fails = collapseFailures(sol.failures);
-    if (!sol.solution || limit === 0) return { fails, nodes, il, ixes };
+    if (!sol.solution || limit === 0) return { fails, nodes, il, ixes: added.length === 0 ? r.ixes : [...added.reverse(), ...r.ixes] };
     const applied = applyAlloc(nodes, il, sol.solution);
-    const xi = applied.il[applied.il.length - 1]!;
+    added.push(applied.il[applied.il.length - 1]!);
     nodes = applied.nodes;
     il = applied.il;
-    ixes = [xi, ...ixes];
     if (limit !== null) limit -= 1;
   }
 }
