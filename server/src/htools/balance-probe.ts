@@ -136,21 +136,21 @@ const REC_SPAN = 41;
 const REC_XD = 42;
 const REC_ROLE = 43;
 const REC = 44;
-/** Target nodes per block and blocks per superblock (see ProbeSearch.blockAgg). */
+/** Target nodes per block and blocks per superblock (see ProbeSearch.blockC). */
 export const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
 
 export class ProbeSearch {
   private readonly ver: Int32Array;
   private readonly cache: Array<InstCache | null>;
-  private readonly agg = [new RoleAgg(), new RoleAgg()]; // [secondary role, primary role]
-  // Target blocks: the online nodes in order of a state key, cut into runs of
-  // BLOCK nodes, each with its own aggregates (blockAgg[b * 2 + role]); a
-  // visited (instance, kind) probes only the blocks whose bound is below the
-  // limit.  Similar nodes share a block, so its bound is much tighter than
-  // the bound over all targets.
-  /** packed aggregates (bounds.ts packAgg) per role, and whether each has a bound */
+  /** packed aggregates (bounds.ts packAgg) over all targets per role, and whether each has a bound */
   private readonly aggC = new Float64Array(2 * STD_N * AGG_W);
   private readonly aggOk = new Uint8Array(2);
+  // Target blocks: per role, the online nodes in order of a state key
+  // (blockNodes), cut into runs of `block` nodes, each with its own packed
+  // aggregates (blockC at (b * 2 + role) * STD_N * AGG_W); a visited
+  // (instance, kind) probes only the blocks whose bound is below the limit.
+  // Similar nodes share a block, so its bound is much tighter than the bound
+  // over all targets.
   private blockC = new Float64Array(0);
   private blockOk = new Uint8Array(0);
   /** per std component: Σ/n, Σ²/n, 1/n of the round's statistics */
@@ -182,8 +182,8 @@ export class ProbeSearch {
   private superOrd: number[] = [];
   private blockNodes = new Int32Array(0);
   private blockCount = 0;
-  private blockAgg: RoleAgg[] = [];
-  private readonly superAgg = new RoleAgg();
+  private readonly scratchAgg = new RoleAgg();
+  private readonly oneNode = new Int32Array(1);
   private blockLb = new Float64Array(0);
   private blockOrd: number[] = [];
   /** position of each node in the round's online list (Ganeti's target order) */
@@ -580,36 +580,21 @@ export class ProbeSearch {
   private prepareBounds(nodes: Node[], st: ScoreState, online: number[]): void {
     this.boundsOk = online.length > 0 && !online.some((i) => nodes[i]!.exclStorage);
     if (!this.boundsOk) return;
-    const T = this.terms;
+    const one = this.oneNode;
     for (const i of online) {
       if (this.termVer[i] === this.ver[i]) continue;
       this.termVer[i] = this.ver[i]!;
-      for (let role = 0; role < 2; role++) {
-        const a = this.superAgg;
+      for (let role = 0; role < 2; role++)
         for (const k of STD) {
           const mi = (i * 2 + role) * NCOMP + k;
           const c = st.shift[k]!;
-          this.termMode[mi] = nodeTerms(nodes[i]!, k, role === 1, st.cnt[k]!, c, st.vals[i]![k]! - c, this.coefOut, T, mi * TERMS);
-          a.reset(k);
-          a.add(k, this.termMode[mi]!, T, mi * TERMS);
-          a.close(k, st.cnt[k]!);
+          this.termMode[mi] = nodeTerms(nodes[i]!, k, role === 1, st.cnt[k]!, c, st.vals[i]![k]! - c, this.coefOut, this.terms, mi * TERMS);
         }
-        // the bound over this node alone: checked before probing it
-        this.nodeOk[i * 2 + role] = packAgg(a, st.cnt, this.nodeC, (i * 2 + role) * STD_N * AGG_W) ? 1 : 0;
-      }
+      // the bound over this node alone: checked before probing it
+      one[0] = i;
+      for (let role = 0; role < 2; role++) this.nodeOk[i * 2 + role] = this.packRange(st, one, 0, 1, role, this.nodeC, (i * 2 + role) * STD_N * AGG_W);
     }
-    for (let role = 0; role < 2; role++) {
-      const a = this.agg[role]!;
-      for (const k of STD) {
-        a.reset(k);
-        for (const i of online) {
-          const mi = (i * 2 + role) * NCOMP + k;
-          a.add(k, this.termMode[mi]!, T, mi * TERMS);
-        }
-        a.close(k, st.cnt[k]!);
-      }
-      this.aggOk[role] = packAgg(a, st.cnt, this.aggC, role * STD_N * AGG_W) ? 1 : 0;
-    }
+    for (let role = 0; role < 2; role++) this.aggOk[role] = this.packRange(st, online, 0, online.length, role, this.aggC, role * STD_N * AGG_W);
     for (let q = 0; q < STD_N; q++) {
       const k = STD_K[q]!;
       const n = st.cnt[k]!;
@@ -620,27 +605,39 @@ export class ProbeSearch {
     this.prepareBlocks(nodes, st, online);
   }
 
+  /** Aggregate the terms of the nodes ord[lo..hi) for a role and pack them at out[o..]; 1 if bounded. */
+  private packRange(st: ScoreState, ord: ArrayLike<number>, lo: number, hi: number, role: number, out: Float64Array, o: number): number {
+    const a = this.scratchAgg;
+    for (const k of STD) {
+      a.reset(k);
+      for (let p = lo; p < hi; p++) {
+        const mi = (ord[p]! * 2 + role) * NCOMP + k;
+        a.add(k, this.termMode[mi]!, this.terms, mi * TERMS);
+      }
+      a.close(k, st.cnt[k]!);
+    }
+    return packAgg(a, st.cnt, out, o) ? 1 : 0;
+  }
+
   private prepareBlocks(nodes: Node[], st: ScoreState, online: number[]): void {
     const n = online.length;
     if (this.onlinePos.length < nodes.length) this.onlinePos = new Int32Array(nodes.length);
     for (let p = 0; p < n; p++) this.onlinePos[online[p]!] = p;
     const B = Math.ceil(n / this.block);
-    this.blockCount = B;
-    while (this.blockAgg.length < B * 2) this.blockAgg.push(new RoleAgg());
-    if (this.blockLb.length < B) this.blockLb = new Float64Array(B);
-    if (this.blockNodes.length !== 2 * n) this.blockNodes = new Int32Array(2 * n);
     const S = Math.ceil(B / this.superSize);
+    this.blockCount = B;
     this.superCount = S;
+    if (this.blockNodes.length !== 2 * n) this.blockNodes = new Int32Array(2 * n);
+    if (this.blockOk.length < 2 * B) {
+      this.blockOk = new Uint8Array(2 * B);
+      this.blockC = new Float64Array(2 * B * STD_N * AGG_W);
+      this.blockLb = new Float64Array(B);
+    }
     if (this.superOk.length < 2 * S) {
       this.superOk = new Uint8Array(2 * S);
       this.superC = new Float64Array(2 * S * STD_N * AGG_W);
       this.superLb = new Float64Array(S);
     }
-    if (this.blockOk.length < 2 * B) {
-      this.blockOk = new Uint8Array(2 * B);
-      this.blockC = new Float64Array(2 * B * STD_N * AGG_W);
-    }
-    const T = this.terms;
     const key = new Float64Array(nodes.length);
     for (let role = 0; role < 2; role++) {
       // Order by how good a target the node is for this role: its standardised
@@ -649,47 +646,21 @@ export class ProbeSearch {
         const v = st.vals[i]!;
         let kk = 0;
         for (const k of STD) {
-            const mi = (i * 2 + role) * NCOMP + k;
-            if (this.termMode[mi] === 0) continue;
-            const n_ = st.cnt[k]!;
-            const mean = st.s1[k]! / n_;
-            const sd = Math.sqrt(Math.max(st.s2[k]! / n_ - mean * mean, 0));
-            if (!(sd > 0)) continue;
-            const u = T[mi * TERMS + 3]!;
-            kk += (W[k]! * u * (v[k]! - st.shift[k]! - mean)) / sd;
-          }
+          const mi = (i * 2 + role) * NCOMP + k;
+          if (this.termMode[mi] === 0) continue;
+          const mean = st.s1[k]! / st.cnt[k]!;
+          const sd = Math.sqrt(Math.max(st.s2[k]! / st.cnt[k]! - mean * mean, 0));
+          if (!(sd > 0)) continue;
+          kk += (W[k]! * this.terms[mi * TERMS + 3]! * (v[k]! - st.shift[k]! - mean)) / sd;
+        }
         key[i] = kk;
       }
       const ord = Int32Array.from(online).sort((a, b) => key[a]! - key[b]! || a - b);
       this.blockNodes.set(ord, role * n);
-      for (let b = 0; b < B; b++) {
-        const lo = b * this.block;
-        const hi = Math.min(n, lo + this.block);
-        const a = this.blockAgg[b * 2 + role]!;
-        for (const k of STD) {
-          a.reset(k);
-          for (let p = lo; p < hi; p++) {
-            const mi = (ord[p]! * 2 + role) * NCOMP + k;
-            a.add(k, this.termMode[mi]!, T, mi * TERMS);
-          }
-          a.close(k, st.cnt[k]!);
-        }
-        this.blockOk[b * 2 + role] = packAgg(a, st.cnt, this.blockC, (b * 2 + role) * STD_N * AGG_W) ? 1 : 0;
-      }
-      for (let u = 0; u < S; u++) {
-        const lo = u * this.superSize * this.block;
-        const hi = Math.min(n, lo + this.superSize * this.block);
-        const a = this.superAgg;
-        for (const k of STD) {
-          a.reset(k);
-          for (let p = lo; p < hi; p++) {
-            const mi = (ord[p]! * 2 + role) * NCOMP + k;
-            a.add(k, this.termMode[mi]!, T, mi * TERMS);
-          }
-          a.close(k, st.cnt[k]!);
-        }
-        this.superOk[u * 2 + role] = packAgg(a, st.cnt, this.superC, (u * 2 + role) * STD_N * AGG_W) ? 1 : 0;
-      }
+      const bs = this.block;
+      const ss = this.superSize * bs;
+      for (let b = 0; b < B; b++) this.blockOk[b * 2 + role] = this.packRange(st, ord, b * bs, Math.min(n, (b + 1) * bs), role, this.blockC, (b * 2 + role) * STD_N * AGG_W);
+      for (let u = 0; u < S; u++) this.superOk[u * 2 + role] = this.packRange(st, ord, u * ss, Math.min(n, (u + 1) * ss), role, this.superC, (u * 2 + role) * STD_N * AGG_W);
     }
   }
 

@@ -101,19 +101,24 @@ describe("probe search = reference search", () => {
     ["--no-instance-moves", { noInstanceMoves: true }],
     ["--evac-mode", { evacMode: true }],
   ];
+  /** The three engines on one cluster: same moves and scores, no bound above a candidate's score. */
+  const compare = (shape: Shape, opts: BalanceOptions) => {
+    const excl = shape.exclusionTags ? ["service:"] : [];
+    const o = { ...opts, maxLength: 30 };
+    const ref = run(cluster(shape, excl), { ...o, engine: "reference" });
+    const fast = run(cluster(shape, excl), { ...o, engine: "auto" });
+    const verify = run(cluster(shape, excl), { ...o, engine: "verify" });
+    expect(summary(fast)).toEqual(summary(ref));
+    expect(summary(verify)).toEqual(summary(ref));
+    expect(fast.finalScore).toBe(ref.finalScore);
+    expect(ref.searchStats).toBeNull();
+    expect(verify.searchStats!.boundViolations).toBe(0);
+    return { ref, fast, verify };
+  };
   for (const shape of shapes)
     for (const [name, opts] of variants) {
       it(`seed ${shape.seed}, ${name}: same moves and scores, bound never above a score`, () => {
-        const excl = shape.exclusionTags ? ["service:"] : [];
-        const o = { ...opts, maxLength: 30 };
-        const ref = run(cluster(shape, excl), { ...o, engine: "reference" });
-        const fast = run(cluster(shape, excl), { ...o, engine: "auto" });
-        const verify = run(cluster(shape, excl), { ...o, engine: "verify" });
-        expect(summary(fast)).toEqual(summary(ref));
-        expect(summary(verify)).toEqual(summary(ref));
-        expect(fast.finalScore).toBe(ref.finalScore);
-        expect(ref.searchStats).toBeNull();
-        expect(verify.searchStats!.boundViolations).toBe(0);
+        const { ref } = compare(shape, opts);
         if (name !== "--evac-mode" || shape.offline) expect(ref.moves.length).toBeGreaterThan(0);
       });
     }
@@ -123,15 +128,7 @@ describe("probe search = reference search", () => {
   for (const shape of shapes)
     for (const [name, opts] of variants.slice(0, 4)) {
       it(`seed ${shape.seed}, ${name}, small target blocks: same moves, block bounds never above a score`, () => {
-        const excl = shape.exclusionTags ? ["service:"] : [];
-        const o = { ...opts, maxLength: 30, probeBlocks: [2, 2] as const };
-        const ref = run(cluster(shape, excl), { ...o, engine: "reference" });
-        const fast = run(cluster(shape, excl), { ...o, engine: "auto" });
-        const verify = run(cluster(shape, excl), { ...o, engine: "verify" });
-        expect(summary(fast)).toEqual(summary(ref));
-        expect(summary(verify)).toEqual(summary(ref));
-        expect(fast.finalScore).toBe(ref.finalScore);
-        expect(verify.searchStats!.boundViolations).toBe(0);
+        const { fast, verify } = compare(shape, { ...opts, probeBlocks: [2, 2] });
         // pruning happened below the pair level: fewer blocks than a full scan
         // (all-DRBD clusters without disk moves have no target moves at all)
         if (verify.searchStats!.blocks > 0) expect(fast.searchStats!.blocks).toBeLessThan(verify.searchStats!.blocks);
