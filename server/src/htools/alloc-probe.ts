@@ -122,7 +122,7 @@ interface Context {
   /** the node object each entry of vals was computed from, by node index */
   objAt: Array<Node | null>;
   /** by node index: its peer entries [p, mem, ...] for peers p of its own group (other than itself) */
-  peerList: Array<Float64Array | null>;
+  peerList: Array<number[] | null>;
   /** the member node objects it was built from (the array may be reused with new nodes) */
   objs: Node[];
 }
@@ -194,7 +194,7 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
   const N = nodes.length;
   const vals = new Array<Float64Array | null>(N).fill(null);
   const objAt = new Array<Node | null>(N).fill(null);
-  const peerList = new Array<Float64Array | null>(N).fill(null);
+  const peerList = new Array<number[] | null>(N).fill(null);
   for (const i of members) {
     const n = nodes[i]!;
     const same = prev !== null && i < prev.objAt.length && prev.objAt[i] === n;
@@ -208,9 +208,9 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
     // (a peer's group is fixed: nodes never change group)
     let pl = same ? prev.peerList[i]! : null;
     if (pl === null) {
-      const l: number[] = [];
-      for (const [p, m] of n.peers) if (p !== i && p >= 0 && p < N && nodes[p] !== undefined && nodes[p]!.group === n.group) l.push(p, m);
-      pl = Float64Array.from(l);
+      // (a plain array: small typed arrays are allocated outside the heap, at a price)
+      pl = [];
+      for (const [p, m] of n.peers) if (p !== i && p >= 0 && p < N && nodes[p] !== undefined && nodes[p]!.group === n.group) pl.push(p, m);
     }
     peerList[i] = pl;
   }
