@@ -20,6 +20,6 @@ NODE="node --single-threaded-gc"
 cd "$HERE"
 python3 "$SHARED/bench.py" gen
 python3 "$SHARED/bench.py" run --label ganeti --out "$HERE/results-ganeti.json" "$@"
-HBAL_CMD="$NODE $DIST/hbal.mjs" HAIL_CMD="$NODE $DIST/hail.mjs" HSPACE_CMD="$NODE $DIST/hspace.mjs" \
+HBAL_CMD="$NODE $DIST/hbal.cjs" HAIL_CMD="$NODE $DIST/hail.cjs" HSPACE_CMD="$NODE $DIST/hspace.cjs" \
   python3 "$SHARED/bench.py" run --label ours --out "$HERE/results-ours.json" "$@"
 python3 "$SHARED/bench.py" compare "$HERE/results-ganeti.json" "$HERE/results-ours.json" | tee "$HERE/compare-ours.txt"

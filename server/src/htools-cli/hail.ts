@@ -63,4 +63,5 @@ function describeRequest(r: ReturnType<typeof parseRequest>["request"]): string 
   }
 }
 
-await runMain("hail", main);
+// not awaited: the bundles are CommonJS (no top-level await); runMain sets the exit code
+void runMain("hail", main);

@@ -258,4 +258,5 @@ function reindex<T extends { nodes: { idx: number }[] }>(cd: T): T {
   return cd;
 }
 
-await runMain("hbal", main);
+// not awaited: the bundles are CommonJS (no top-level await); runMain sets the exit code
+void runMain("hbal", main);

@@ -210,4 +210,5 @@ async function main(): Promise<number> {
   return 0;
 }
 
-await runMain("hspace", main);
+// not awaited: the bundles are CommonJS (no top-level await); runMain sets the exit code
+void runMain("hspace", main);
