@@ -20,7 +20,7 @@ import type { FailMode, Instance } from "./types.js";
 import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesSecMem } from "./instance.js";
-import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, statValue, type Stats } from "./metrics.js";
+import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, statValue, statsOfValues, updateStatsInto, type Stats } from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
@@ -140,8 +140,8 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * clusterStats (metrics.ts) from already computed node values: the same
- * operations in the same order (online/offline split in member order, sums,
- * then the two-pass variance), so the result is bit-identical;
+ * online/offline split in member order and the same arithmetic
+ * (metrics.statsOfValues), so the result is bit-identical;
  * alloc-probe.test.ts checks it against clusterStats.
  */
 export function statsFromValues(nodes: readonly Node[], members: readonly number[], vals: ReadonlyArray<Float64Array | null>): Stats {
@@ -156,35 +156,7 @@ export function statsFromValues(nodes: readonly Node[], members: readonly number
       onNodes.push(n);
     }
   }
-  const st: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
-  for (let k = 0; k < NCOMP; k++) {
-    const vs = ONLINE[k] ? on : off;
-    if (KIND[k] === 1) {
-      let sum = 0;
-      for (let j = 0; j < vs.length; j++) sum = sum + vs[j]![k]!;
-      st.s[k] = sum;
-    } else if (KIND[k] === 0) {
-      let cnt = 0;
-      let sum = 0;
-      for (let j = 0; j < vs.length; j++) {
-        cnt = cnt + 1;
-        sum = sum + vs[j]![k]!;
-      }
-      const mean = sum / cnt;
-      let nv = 0;
-      for (let j = 0; j < vs.length; j++) {
-        const d = vs[j]![k]! - mean;
-        nv = nv + d * d;
-      }
-      st.n[k] = cnt;
-      st.s[k] = sum;
-      st.v[k] = nv / cnt;
-    }
-  }
-  const m = new Map<string, number>();
-  for (const n of onNodes) for (const [key, c] of n.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
-  st.map = m;
-  return st;
+  return statsOfValues(on, off, onNodes);
 }
 
 function context(nodes: readonly Node[], members: readonly number[], listed: readonly number[]): Context {
@@ -298,31 +270,6 @@ const PRI_SHIFT = new Float64Array(NCOMP);
 let PS = new Float64Array(0);
 let PV = new Float64Array(0);
 
-/**
- * updateStatsValues(stats, x, y, true) (metrics.ts), written into PS/PV at
- * o: the same operations, without allocating a Stats per primary.
- */
-function primaryStats(stats: Stats, x: Float64Array, y: Float64Array, yo: number, o: number): void {
-  for (let k = 0; k < NCOMP; k++) {
-    let sk = stats.s[k]!;
-    let vk = stats.v[k]!;
-    if (ONLINE[k]) {
-      const a = x[k]!;
-      const b = y[yo + k]!;
-      if (KIND[k] === 1) sk = sk + (b - a);
-      else if (KIND[k] === 0) {
-        const n = stats.n[k]!;
-        const ds = b - a;
-        const dss = b * b - a * a;
-        const dnnvar = n * dss - 2 * sk * ds - ds * ds;
-        sk = sk + ds;
-        vk = Math.max(0, vk + dnnvar / (n * n));
-      }
-    }
-    PS[o + k] = sk;
-    PV[o + k] = vk;
-  }
-}
 const V2 = new Float64Array(NCOMP);
 
 /**
@@ -527,7 +474,7 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
     }
     const xp = ctx.vals[p]!;
     S.prims.push({ p, pos, lb: 0 });
-    primaryStats(stats, xp, priVals, yo, yo);
+    updateStatsInto(stats, xp, priVals, yo, true, PS, PV, yo);
     for (const k of SUMS) {
       const d = priVals[yo + k]! - xp[k]!;
       if (!(d >= md[k]!)) md[k] = d;
@@ -665,14 +612,8 @@ function searchPass(S: PairSearch): void {
   }
 }
 
-/**
- * For tests: the smallest (metric - secondary bound) over every pair the
- * bound applies to (successful, no special peer entry), and how many pairs
- * that was; the bound is valid when the slack is never negative.
- */
-export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): { slack: number; pairs: number } {
-  const ctx = context(nodes, members, listed);
-  const N = nodes.length;
+/** Size the module's scratch buffers for N nodes and reset them for one search. */
+function prepareScratch(N: number, inst: Instance, force: boolean): void {
   if (okArr.length < N) {
     baseBuf = new Float64Array(N * NCOMP);
     changed = new Uint8Array(N * NCOMP);
@@ -686,6 +627,16 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
   okArr.fill(0, 0, N);
   baseOk.fill(0, 0, N);
   useCache(N, inst, force);
+}
+
+/**
+ * For tests: the smallest (metric - secondary bound) over every pair the
+ * bound applies to (successful, no special peer entry), and how many pairs
+ * that was; the bound is valid when the slack is never negative.
+ */
+export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): { slack: number; pairs: number } {
+  const ctx = context(nodes, members, listed);
+  prepareScratch(nodes.length, inst, force);
   const S = new PairSearch(force, nodes, inst, ctx);
   primariesPass(S, listed);
   let slack = Infinity;
@@ -725,20 +676,7 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   // Without location tags every candidate's location score is 0 (alloc.ts allocateOnPrimary).
   const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
   const ctx = context(nodes, members, listed);
-  const N = nodes.length;
-  if (okArr.length < N) {
-    baseBuf = new Float64Array(N * NCOMP);
-    changed = new Uint8Array(N * NCOMP);
-    baseOk = new Uint8Array(N);
-    okArr = new Uint8Array(N);
-    mark = new Uint8Array(N);
-    secLB = new Float64Array(N);
-    PS = new Float64Array(N * NCOMP);
-    PV = new Float64Array(N * NCOMP);
-  }
-  okArr.fill(0, 0, N);
-  baseOk.fill(0, 0, N);
-  useCache(N, inst, force);
+  prepareScratch(nodes.length, inst, force);
   const S = new PairSearch(force, nodes, inst, ctx);
   primariesPass(S, listed);
   if (!S.anyPair) return null;

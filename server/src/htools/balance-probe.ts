@@ -183,6 +183,9 @@ export class ProbeSearch {
   private blockNodes = new Int32Array(0);
   private blockCount = 0;
   private readonly scratchAgg = new RoleAgg();
+  private keyBuf = new Float64Array(0);
+  private readonly meanBuf = new Float64Array(NCOMP);
+  private readonly sdBuf = new Float64Array(NCOMP);
   private readonly oneNode = new Int32Array(1);
   private blockLb = new Float64Array(0);
   private blockOrd: number[] = [];
@@ -638,7 +641,14 @@ export class ProbeSearch {
       this.superC = new Float64Array(2 * S * STD_N * AGG_W);
       this.superLb = new Float64Array(S);
     }
-    const key = new Float64Array(nodes.length);
+    const key = this.keyBuf.length >= nodes.length ? this.keyBuf : (this.keyBuf = new Float64Array(nodes.length));
+    // per component: shifted mean and standard deviation of the round
+    const mean = this.meanBuf;
+    const sd = this.sdBuf;
+    for (const k of STD) {
+      mean[k] = st.s1[k]! / st.cnt[k]!;
+      sd[k] = Math.sqrt(Math.max(st.s2[k]! / st.cnt[k]! - mean[k]! * mean[k]!, 0));
+    }
     for (let role = 0; role < 2; role++) {
       // Order by how good a target the node is for this role: its standardised
       // distance from the mean, summed over the components that role changes.
@@ -647,11 +657,8 @@ export class ProbeSearch {
         let kk = 0;
         for (const k of STD) {
           const mi = (i * 2 + role) * NCOMP + k;
-          if (this.termMode[mi] === 0) continue;
-          const mean = st.s1[k]! / st.cnt[k]!;
-          const sd = Math.sqrt(Math.max(st.s2[k]! / st.cnt[k]! - mean * mean, 0));
-          if (!(sd > 0)) continue;
-          kk += (W[k]! * this.terms[mi * TERMS + 3]! * (v[k]! - st.shift[k]! - mean)) / sd;
+          if (this.termMode[mi] === 0 || !(sd[k]! > 0)) continue;
+          kk += (W[k]! * this.terms[mi * TERMS + 3]! * (v[k]! - st.shift[k]! - mean[k]!)) / sd[k]!;
         }
         key[i] = kk;
       }

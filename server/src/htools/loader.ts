@@ -2,7 +2,7 @@
 // updateMissing): tags, aliases, node/instance cross links, memory stats.
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
 import { HtoolsError, zeroUtil } from "./types.js";
-import { usesLocalStorage, usesMemory } from "./instance.js";
+import { notOffline, usesLocalStorage, usesMemory } from "./instance.js";
 import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu } from "./node.js";
 
 /** A cluster snapshot: the input of every htools algorithm. */
@@ -162,6 +162,14 @@ function plainCluster(nl: Node[], il: Instance[]): boolean {
   return true;
 }
 
+/** a += u, component by component (node.ts addU's arithmetic, in place). */
+function addUtilInto(a: DynUtil, u: DynUtil): void {
+  a[0] = a[0] + u[0];
+  a[1] = a[1] + u[1];
+  a[2] = a[2] + u[2];
+  a[3] = a[3] + u[3];
+}
+
 /**
  * setPri/setSec (node.ts) over all instances in order, for a plainCluster:
  * the same operations on every field in the same order (so the values are
@@ -182,25 +190,17 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
   }
   for (const i of il) {
     const t = nl[i.pNode]!;
-    const online = i.runSt !== "ADMIN_offline";
+    const online = notOffline(i);
     const local = usesLocalStorage(i);
     const u = i.util;
     pri[t.idx]!.push(i.idx);
     hasPri[t.idx] = 1;
     t.uCpu = online ? t.uCpu + i.vcpus : t.uCpu;
-    const ul = t.utilLoad;
-    ul[0] = ul[0] + u[0];
-    ul[1] = ul[1] + u[1];
-    ul[2] = ul[2] + u[2];
-    ul[3] = ul[3] + u[3];
+    addUtilInto(t.utilLoad, u);
     t.instSpindles = t.exclStorage ? 0 : local ? t.instSpindles + i.spindleUse : t.instSpindles;
     t.locationScore = t.locationScore + i.locationScore + 0;
     t.uCpuForth = online ? t.uCpuForth + i.vcpus : t.uCpuForth;
-    const uf = t.utilLoadForth;
-    uf[0] = uf[0] + u[0];
-    uf[1] = uf[1] + u[1];
-    uf[2] = uf[2] + u[2];
-    uf[3] = uf[3] + u[3];
+    addUtilInto(t.utilLoadForth, u);
     t.fMemForth = !usesMemory(i) ? t.fMemForth - i.mem : t.fMemForth;
     t.instSpindlesForth = t.exclStorage ? 0 : local ? t.instSpindlesForth + i.spindleUse : t.instSpindlesForth;
     if (i.sNode >= 0) {

@@ -86,17 +86,21 @@ export function clusterStats(nodes: readonly Node[]): Stats {
   const on: Node[] = [];
   const off: Node[] = [];
   for (const n of nodes) (n.offline ? off : on).push(n);
+  const vals = (ns: Node[]): Float64Array[] =>
+    ns.map((n) => {
+      const a = new Float64Array(NCOMP);
+      nodeValues(n, a);
+      return a;
+    });
+  return statsOfValues(vals(on), vals(off), on);
+}
+
+/**
+ * clusterStats' arithmetic on node values already computed (online and
+ * offline nodes each in node order): sums, then the two-pass variance.
+ */
+export function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float64Array[], onNodes: readonly Node[]): Stats {
   const st: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
-  const valsOn = on.map((n) => {
-    const a = new Float64Array(NCOMP);
-    nodeValues(n, a);
-    return a;
-  });
-  const valsOff = off.map((n) => {
-    const a = new Float64Array(NCOMP);
-    nodeValues(n, a);
-    return a;
-  });
   for (let k = 0; k < NCOMP; k++) {
     const vals = ONLINE[k] ? valsOn : valsOff;
     if (KIND[k] === 1) {
@@ -122,7 +126,7 @@ export function clusterStats(nodes: readonly Node[]): Stats {
     }
   }
   const m = new Map<string, number>();
-  for (const n of on) for (const [key, c] of n.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
+  for (const n of onNodes) for (const [key, c] of n.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
   st.map = m;
   return st;
 }
@@ -180,23 +184,36 @@ export function updateStats(st: Stats, oldN: Node, newN: Node): Stats {
 
 /** updateStats from the node's component values x -> y (the map statistic unchanged). */
 export function updateStatsValues(st: Stats, x: Float64Array, y: Float64Array, online: boolean): Stats {
-  const r: Stats = { n: st.n, s: new Float64Array(st.s), v: new Float64Array(st.v), map: st.map };
-  for (let k = 0; k < NCOMP; k++) {
-    if (ONLINE[k] !== online) continue;
-    const a = x[k]!;
-    const b = y[k]!;
-    if (KIND[k] === 1) r.s[k] = r.s[k]! + (b - a);
-    else if (KIND[k] === 0) {
-      const n = r.n[k]!;
-      const s = r.s[k]!;
-      const ds = b - a;
-      const dss = b * b - a * a;
-      const dnnvar = n * dss - 2 * s * ds - ds * ds;
-      r.s[k] = s + ds;
-      r.v[k] = Math.max(0, r.v[k]! + dnnvar / (n * n));
-    }
-  }
+  const r: Stats = { n: st.n, s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: st.map };
+  updateStatsInto(st, x, y, 0, online, r.s, r.v, 0);
   return r;
+}
+
+/**
+ * updateStatsValues' arithmetic with the new node values at y[yo..], the
+ * new sums and variances written to outS/outV at o (no allocation; hail's
+ * pair search keeps one row per primary).
+ */
+export function updateStatsInto(st: Stats, x: Float64Array, y: Float64Array, yo: number, online: boolean, outS: Float64Array, outV: Float64Array, o: number): void {
+  for (let k = 0; k < NCOMP; k++) {
+    let sk = st.s[k]!;
+    let vk = st.v[k]!;
+    if (ONLINE[k] === online) {
+      const a = x[k]!;
+      const b = y[yo + k]!;
+      if (KIND[k] === 1) sk = sk + (b - a);
+      else if (KIND[k] === 0) {
+        const n = st.n[k]!;
+        const ds = b - a;
+        const dss = b * b - a * a;
+        const dnnvar = n * dss - 2 * sk * ds - ds * ds;
+        sk = sk + ds;
+        vk = Math.max(0, vk + dnnvar / (n * n));
+      }
+    }
+    outS[o + k] = sk;
+    outV[o + k] = vk;
+  }
 }
 
 /** Lower bound for the score used by hbal's stop condition. */
