@@ -92,21 +92,21 @@ function pairBound(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: numb
  */
 function pairMetric(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
   let r = 0;
-  for (let k = 0; k < NCOMP; k++) {
-    let val: number;
-    const kind = KIND[k];
-    if (kind === 1) val = ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
-    else if (kind === 0) {
-      const n = sn[k]!;
-      const s = ss[o + k]!;
-      const ds = y[yo + k]! - x[k]!;
-      const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
-      const dnnvar = n * dss - 2 * s * ds - ds * ds;
-      val = Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
-    } else val = mapVal;
-    r = r + W[k]! * val;
-  }
+  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * pairComponent(k, sn, ss, sv, o, x, y, yo, mapVal);
   return r;
+}
+
+/** One component of pairMetric: the secondary going from x to y[yo..] on the primary's statistics row o. */
+function pairComponent(k: number, sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
+  const kind = KIND[k];
+  if (kind === 1) return ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
+  if (kind !== 0) return mapVal;
+  const n = sn[k]!;
+  const s = ss[o + k]!;
+  const ds = y[yo + k]! - x[k]!;
+  const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
+  const dnnvar = n * dss - 2 * s * ds - ds * ds;
+  return Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
 }
 
 /** What a pair search needs of a node state, whatever the instance (hspace asks many times per state). */
@@ -295,23 +295,7 @@ function fixedValues(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: nu
 /** pairMetric where the components not flagged in ch (at co) take their fixedValues. */
 function pairMetricFixed(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, fixed: Float64Array, x: Float64Array, y: Float64Array, yo: number, ch: Uint8Array, mapVal: number): number {
   let r = 0;
-  for (let k = 0; k < NCOMP; k++) {
-    let val: number;
-    if (ch[yo + k] === 0) val = fixed[k]!;
-    else {
-      const kind = KIND[k];
-      if (kind === 1) val = ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
-      else if (kind === 0) {
-        const n = sn[k]!;
-        const s = ss[o + k]!;
-        const ds = y[yo + k]! - x[k]!;
-        const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
-        const dnnvar = n * dss - 2 * s * ds - ds * ds;
-        val = Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
-      } else val = mapVal;
-    }
-    r = r + W[k]! * val;
-  }
+  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * (ch[yo + k] === 0 ? fixed[k]! : pairComponent(k, sn, ss, sv, o, x, y, yo, mapVal));
   return r;
 }
 
