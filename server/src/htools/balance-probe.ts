@@ -137,6 +137,8 @@ const REC_XD = 42;
 const REC_ROLE = 43;
 const REC = 44;
 /** Target nodes per block and blocks per superblock (see ProbeSearch.blockC). */
+/** Bounded pairs per victim at most (the four DRBD target kinds). */
+const ITEMS_PER = 4;
 export const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
 
 export class ProbeSearch {
@@ -230,69 +232,95 @@ export class ProbeSearch {
 
   /** Nodes changed by a committed move: their cached parts are stale. */
   committed(idxs: readonly number[]): void {
-    for (const i of idxs) this.ver[i] = this.ver[i]! + 1;
+    for (const i of idxs) {
+      this.ver[i] = this.ver[i]! + 1;
+      this.changedNodes.push(i);
+    }
   }
 
   /** Counters: candidates probed, (instance, kind) pairs, pairs pruned, target blocks scanned, bound violations (verify). */
   stats = { probed: 0, pairs: 0, pruned: 0, blocks: 0, boundViolations: 0 };
 
+  // Per-victim state kept from round to round while the caller passes the
+  // same victim array (balance.ts replaces only the moved instance's entry):
+  // each victim's bounded pairs (arena offset and slot code, at most
+  // ITEMS_PER per victim), its live Failover part, and the nodes it was last
+  // seen on.  A round re-derives only the victims on nodes changed since the
+  // last round (nodeVictims), not all of them.
+  private lastVictims: Instance[] | null = null;
+  private lastOnline: number[] | null = null;
+  private lastFlags = -1;
+  private changedNodes: number[] = [];
+  private vItemOff = new Int32Array(0);
+  private vItemCode = new Int8Array(0);
+  private vFailOff = new Int32Array(0);
+  private vP = new Int32Array(0);
+  private vS = new Int32Array(0);
+  private vDirty = new Uint8Array(0);
+  private nodeVictims: number[][] = [];
+  private utilFree = false;
+
   round(f: RoundFlags, nodes: Node[], st: ScoreState, victims: Instance[], online: number[], onlineSet: Set<number>, sink: CandSink): void {
     this.prepareBounds(nodes, st, online);
     this.sumConst = st.sumTerms(ZERO_DELTA);
-    this.findInert(st, victims);
+    const flags = (f.force ? 1 : 0) | (f.diskMoves ? 2 : 0) | (f.instMoves ? 4 : 0) | (f.restMig ? 8 : 0);
+    const V = victims.length;
+    const dirty: number[] = [];
+    if (victims !== this.lastVictims || online !== this.lastOnline || flags !== this.lastFlags || this.vCount !== V) {
+      this.lastVictims = victims;
+      this.lastOnline = online;
+      this.lastFlags = flags;
+      this.restructure(nodes, victims, online);
+      for (let v = 0; v < V; v++) dirty.push(v);
+    } else {
+      const dv = this.vDirty;
+      for (const c of this.changedNodes)
+        for (const v of this.nodeVictims[c] ?? [])
+          if (dv[v] === 0) {
+            dv[v] = 1;
+            dirty.push(v);
+          }
+      for (const v of dirty) {
+        dv[v] = 0;
+        const inst = victims[v]!;
+        if (inst.pNode !== this.vP[v] || inst.sNode !== this.vS[v]) this.relink(v, inst);
+      }
+    }
+    this.changedNodes.length = 0;
+    this.findInert(st);
+    for (const v of dirty) this.deriveVictim(f, nodes, st, victims[v]!, v);
+
     const stride = (online.length + 1) * 8;
-    if (this.itemLb.length < victims.length * 4) {
-      this.itemLb = new Float64Array(victims.length * 4);
-      this.itemV = new Int32Array(victims.length * 4);
-      this.itemSlot = new Int8Array(victims.length * 4);
+    if (this.itemLb.length < V * ITEMS_PER) {
+      this.itemLb = new Float64Array(V * ITEMS_PER);
+      this.itemV = new Int32Array(V * ITEMS_PER);
+      this.itemSlot = new Int8Array(V * ITEMS_PER);
     }
     let ni = 0;
     let minLb = Infinity;
     let minAt = -1;
-    if (this.onlineFlag.length < nodes.length) this.onlineFlag = new Uint8Array(nodes.length);
-    const onF = this.onlineFlag;
-    onF.fill(0);
-    for (const i of online) onF[i] = 1;
-    const ss = this.slotState;
-    const codeBase = (f.instMoves ? 8 : 0) | (f.restMig ? 4 : 0);
-    for (let v = 0; v < victims.length; v++) {
-      const inst = victims[v]!;
-      const idx = inst.idx;
-      this.checkCache(inst);
-      let mt = this.mirror[idx]!;
-      if (mt < 0) {
-        const m = mirrorType(inst.diskTemplate);
-        mt = this.mirror[idx] = m === "none" ? 0 : m === "internal" ? 1 : 2;
+    const foff = this.vFailOff;
+    for (let v = 0; v < V; v++) {
+      const fo = foff[v]!;
+      if (fo >= 0) sink.offer(this.recScore(st, fo), victims[v]!.idx, "Failover", -1, v * stride);
+    }
+    const acc = this.pairBounds(V);
+    const P = V * ITEMS_PER;
+    const H = V * 2;
+    const flag = this.sFlag;
+    for (let pos = 0; pos < P; pos++) {
+      const fl = flag[pos]!;
+      if (fl === 2) continue;
+      const lb = acc[pos]!;
+      if (this.verify && fl === 0 && lb !== this.lowerBound(this.vItemOff[pos]!)) this.stats.boundViolations++;
+      this.itemLb[ni] = lb;
+      this.itemV[ni] = (pos % H) >> 1;
+      this.itemSlot[ni] = this.vItemCode[pos]!;
+      if (lb < minLb) {
+        minLb = lb;
+        minAt = ni;
       }
-      const useSec = inst.sNode >= 0 && onF[inst.sNode] === 1 && f.instMoves;
-      const sb = idx * SLOTS;
-      if (mt === 1 && useSec) {
-        if (ss[sb + SLOT_FAILOVER] === 0) this.ensurePart(inst, SLOT_FAILOVER, f.force, nodes, st);
-        if (ss[sb + SLOT_FAILOVER] === 1) sink.offer(this.recScore(st, (sb + SLOT_FAILOVER) * REC), idx, "Failover", -1, v * stride);
-      }
-      if (mt === 0) continue;
-      let slots: readonly number[];
-      if (mt === 2) {
-        if (!f.instMoves) continue;
-        slots = FTA_SLOTS;
-      } else {
-        if (!f.diskMoves) continue;
-        slots = SLOTS_BY_CODE[codeBase | (nodes[inst.pNode]!.offline ? 2 : 0) | (useSec ? 1 : 0)]!;
-      }
-      for (let q = 0; q < slots.length; q++) {
-        const slot = slots[q]!;
-        if (ss[sb + slot] === 0) this.ensurePart(inst, slot, f.force, nodes, st);
-        if (ss[sb + slot] !== 1) continue;
-        const lb = this.lowerBound((sb + slot) * REC);
-        this.itemLb[ni] = lb;
-        this.itemV[ni] = v;
-        this.itemSlot[ni] = (q << 3) | slot;
-        if (lb < minLb) {
-          minLb = lb;
-          minAt = ni;
-        }
-        ni++;
-      }
+      ni++;
     }
     this.stats.pairs += ni;
     // Visit the pair with the lowest bound first, then every pair whose bound
@@ -319,6 +347,196 @@ export class ProbeSearch {
     this.stats.pruned += ni - done;
   }
 
+  /** Size the per-victim arrays for a new victim list and link every victim to its nodes. */
+  private restructure(nodes: Node[], victims: Instance[], online: number[]): void {
+    const V = victims.length;
+    const P = V * ITEMS_PER;
+    this.vCount = V;
+    this.vItemOff = new Int32Array(P).fill(-1);
+    this.vItemCode = new Int8Array(P);
+    this.sA1 = new Float64Array(STD_N * P);
+    this.sA2 = new Float64Array(STD_N * P);
+    this.sRk = new Float64Array(STD_N * P);
+    this.sSum = new Float64Array(P);
+    this.sSpan = new Float64Array(P);
+    this.sXd = new Float64Array(P);
+    this.sFlag = new Uint8Array(P).fill(2);
+    this.sAcc = new Float64Array(P);
+    this.vFailOff = new Int32Array(V).fill(-1);
+    this.vP = new Int32Array(V).fill(-1);
+    this.vS = new Int32Array(V).fill(-1);
+    this.vDirty = new Uint8Array(V);
+    this.nodeVictims = Array.from({ length: nodes.length }, () => [] as number[]);
+    if (this.onlineFlag.length < nodes.length) this.onlineFlag = new Uint8Array(nodes.length);
+    this.onlineFlag.fill(0);
+    for (const i of online) this.onlineFlag[i] = 1;
+    this.utilFree = true;
+    for (let v = 0; v < V; v++) {
+      const inst = victims[v]!;
+      const u = inst.util;
+      if (u[0] !== 0 || u[1] !== 0 || u[2] !== 0 || u[3] !== 0) this.utilFree = false;
+      this.relink(v, inst);
+    }
+  }
+
+  /** Move victim v's entries in nodeVictims to the nodes the instance is on now. */
+  private relink(v: number, inst: Instance): void {
+    const drop = (n: number): void => {
+      const l = this.nodeVictims[n];
+      if (!l) return;
+      const at = l.indexOf(v);
+      if (at >= 0) l.splice(at, 1);
+    };
+    if (this.vP[v]! >= 0) drop(this.vP[v]!);
+    if (this.vS[v]! >= 0 && this.vS[v] !== this.vP[v]) drop(this.vS[v]!);
+    this.vP[v] = inst.pNode;
+    this.vS[v] = inst.sNode;
+    if (inst.pNode >= 0) this.nodeVictims[inst.pNode]!.push(v);
+    if (inst.sNode >= 0 && inst.sNode !== inst.pNode) this.nodeVictims[inst.sNode]!.push(v);
+  }
+
+  /** Build victim v's parts as needed and record its Failover part and bounded pairs. */
+  private deriveVictim(f: RoundFlags, nodes: Node[], st: ScoreState, inst: Instance, v: number): void {
+    const idx = inst.idx;
+    this.checkCache(inst);
+    let mt = this.mirror[idx]!;
+    if (mt < 0) {
+      const m = mirrorType(inst.diskTemplate);
+      mt = this.mirror[idx] = m === "none" ? 0 : m === "internal" ? 1 : 2;
+    }
+    const ss = this.slotState;
+    const useSec = inst.sNode >= 0 && this.onlineFlag[inst.sNode] === 1 && f.instMoves;
+    const sb = idx * SLOTS;
+    this.vFailOff[v] = -1;
+    this.clearPairs(v);
+    if (mt === 1 && useSec) {
+      if (ss[sb + SLOT_FAILOVER] === 0) this.ensurePart(inst, SLOT_FAILOVER, f.force, nodes, st);
+      if (ss[sb + SLOT_FAILOVER] === 1) this.vFailOff[v] = (sb + SLOT_FAILOVER) * REC;
+    }
+    if (mt === 0) return;
+    let slots: readonly number[];
+    if (mt === 2) {
+      if (!f.instMoves) return;
+      slots = FTA_SLOTS;
+    } else {
+      if (!f.diskMoves) return;
+      const codeBase = (f.instMoves ? 8 : 0) | (f.restMig ? 4 : 0);
+      slots = SLOTS_BY_CODE[codeBase | (nodes[inst.pNode]!.offline ? 2 : 0) | (useSec ? 1 : 0)]!;
+    }
+    const nr = [0, 0];
+    for (let q = 0; q < slots.length; q++) {
+      const slot = slots[q]!;
+      if (ss[sb + slot] === 0) this.ensurePart(inst, slot, f.force, nodes, st);
+      if (ss[sb + slot] !== 1) continue;
+      const off = (sb + slot) * REC;
+      const role = this.arena[off + REC_ROLE]!;
+      if (nr[role]! >= 2) throw new Error(`hbal: more than two pairs of one role for instance ${inst.alias}`);
+      const pos = role * 2 * this.vCount + v * 2 + nr[role]!++;
+      this.vItemOff[pos] = off;
+      this.vItemCode[pos] = (q << 3) | slot;
+      this.storePair(pos, off);
+    }
+  }
+
+  // The bounded pairs in structure-of-arrays form for the round's bound pass
+  // (pairBounds): position role·2V + 2v + k holds victim v's k-th pair whose
+  // target takes that role (at most two per role); per std component q the
+  // record's Σδ, Σδ² and resource at q·P + position (P = 4V).
+  private vCount = 0;
+  private sA1 = new Float64Array(0);
+  private sA2 = new Float64Array(0);
+  private sRk = new Float64Array(0);
+  private sSum = new Float64Array(0);
+  private sSpan = new Float64Array(0);
+  private sXd = new Float64Array(0);
+  /** 0 bounded, 1 no bound, 2 no pair at this position */
+  private sFlag = new Uint8Array(0);
+  private sAcc = new Float64Array(0);
+
+  private clearPairs(v: number): void {
+    const P = this.vCount * ITEMS_PER;
+    for (let role = 0; role < 2; role++)
+      for (let k = 0; k < 2; k++) {
+        const pos = role * 2 * this.vCount + v * 2 + k;
+        this.sFlag[pos] = 2;
+        this.vItemOff[pos] = -1;
+        for (let q = 0; q < STD_N; q++) this.sA1[q * P + pos] = this.sA2[q * P + pos] = this.sRk[q * P + pos] = 0;
+      }
+  }
+
+  private storePair(pos: number, off: number): void {
+    const A = this.arena;
+    const P = this.vCount * ITEMS_PER;
+    for (let q = 0; q < STD_N; q++) {
+      this.sA1[q * P + pos] = A[off + q]!;
+      this.sA2[q * P + pos] = A[off + STD_N + q]!;
+      this.sRk[q * P + pos] = A[off + REC_RES + q]!;
+    }
+    this.sSum[pos] = A[off + REC_SUM]!;
+    this.sSpan[pos] = A[off + REC_SPAN]!;
+    this.sXd[pos] = A[off + REC_XD]!;
+    this.sFlag[pos] = A[off + REC_FLAG] === 0 ? 0 : 1;
+  }
+
+  /**
+   * lowerBound of every stored pair, component by component over all pairs
+   * of a role (the same arithmetic as kernel with the round's aggregates over
+   * all targets, so the same values, which the verify engine checks): the
+   * role's aggregates stay in registers and the pair data streams through.
+   */
+  private pairBounds(V: number): Float64Array {
+    const P = V * ITEMS_PER;
+    const H = V * 2;
+    const acc = this.sAcc;
+    acc.fill(this.inertConst, 0, P);
+    const G = this.glob;
+    const C = this.aggC;
+    const a1 = this.sA1, a2 = this.sA2, rkA = this.sRk;
+    for (let role = 0; role < 2; role++) {
+      if (!this.boundsOk || this.aggOk[role] !== 1) continue;
+      const lo = role * H;
+      const hi = lo + H;
+      for (let j = 0; j < this.activeN; j++) {
+        const q = this.activeQ[j]!;
+        const c = role * STD_N * AGG_W + q * AGG_W;
+        const g0 = G[q * 3]!, g1 = G[q * 3 + 1]!, inv = G[q * 3 + 2]!;
+        const c0 = C[c]!, c1 = C[c + 1]!, c2 = C[c + 2]!, c3 = C[c + 3]!, c4 = C[c + 4]!, c5 = C[c + 5]!, c6 = C[c + 6]!, c7 = C[c + 7]!;
+        const w = WQ[q]!;
+        const rmem = q === Q_RMEM;
+        const base = q * P;
+        for (let pos = lo; pos < hi; pos++) {
+          const m = g0 + a1[base + pos]! * inv;
+          const rk = rkA[base + pos]!;
+          let v = g1 + a2[base + pos]! * inv - m * m + c1;
+          let lin: number;
+          if (m >= 0) {
+            v += m * c2;
+            lin = rk * (c4 + m * c5);
+          } else {
+            v += m * c3;
+            lin = rk * (c4 + m * c6);
+          }
+          if (c0 === 0) v += lin + rk * rk * c7;
+          else if (lin < 0) v += lin;
+          if (rmem) {
+            const span = this.sSpan[pos]!;
+            if (span !== 0) {
+              const l2 = 2 * span * (this.sXd[pos]! - m) * inv;
+              if (l2 < 0) v += l2;
+            }
+          }
+          acc[pos] = acc[pos]! + w * Math.sqrt(v > 0 ? v : 0);
+        }
+      }
+    }
+    const flag = this.sFlag;
+    for (let pos = 0; pos < P; pos++) {
+      const role = pos < H ? 0 : 1;
+      acc[pos] = flag[pos] !== 0 || !this.boundsOk || this.aggOk[role] !== 1 ? -Infinity : boundMargin(acc[pos]! + this.sumConst + this.sSum[pos]!);
+    }
+    return acc;
+  }
+
   /**
    * The targets of one (instance, kind): every online node, or, when the
    * part is bounded, the blocks whose bound is below the limit, lowest
@@ -340,6 +558,7 @@ export class ProbeSearch {
       return min;
     }
     const role = this.arena[off + REC_ROLE]!;
+    this.preparePair(off);
     const limitOk = (lb: number): boolean => this.verify || lb <= sink.limit();
     // superblocks first, then the blocks of each superblock below the limit
     const S = this.superCount;
@@ -347,7 +566,7 @@ export class ProbeSearch {
     const sord = this.superOrd;
     sord.length = 0;
     for (let u = 0; u < S; u++) {
-      sl[u] = this.superOk[u * 2 + role] === 1 ? this.kernel(off, this.superC, (u * 2 + role) * STD_N * AGG_W) : -Infinity;
+      sl[u] = this.superOk[u * 2 + role] === 1 ? this.kernelPre(this.superC, (u * 2 + role) * STD_N * AGG_W) : -Infinity;
       if (limitOk(sl[u]!)) sord.push(u);
     }
     sord.sort((x, y) => sl[x]! - sl[y]!);
@@ -360,7 +579,7 @@ export class ProbeSearch {
       if (!limitOk(sl[u]!)) break;
       ord.length = 0;
       for (let b = u * this.superSize; b < Math.min(B, (u + 1) * this.superSize); b++) {
-        lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kernel(off, this.blockC, (b * 2 + role) * STD_N * AGG_W) : -Infinity;
+        lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kernelPre(this.blockC, (b * 2 + role) * STD_N * AGG_W) : -Infinity;
         if (limitOk(lbs[b]!)) ord.push(b);
       }
       ord.sort((x, y) => lbs[x]! - lbs[y]!);
@@ -370,7 +589,7 @@ export class ProbeSearch {
         const hi = role * n + Math.min(n, (b + 1) * this.block);
         for (let p = role * n + b * this.block; p < hi; p++) {
           const t = bn[p]!;
-          const nb = this.nodeOk[t * 2 + role] === 1 ? this.kernel(off, this.nodeC, (t * 2 + role) * STD_N * AGG_W) : -Infinity;
+          const nb = this.nodeOk[t * 2 + role] === 1 ? this.kernelPre(this.nodeC, (t * 2 + role) * STD_N * AGG_W) : -Infinity;
           if (!limitOk(nb)) continue;
           const s = this.tryTarget(f, nodes, st, inst, kind, fp, t, base + (this.onlinePos[t]! + 1) * 8 + q, sink);
           if (s < min) min = s;
@@ -584,9 +803,12 @@ export class ProbeSearch {
     this.boundsOk = online.length > 0 && !online.some((i) => nodes[i]!.exclStorage);
     if (!this.boundsOk) return;
     const one = this.oneNode;
+    const touched = this.touched;
+    touched.length = 0;
     for (const i of online) {
       if (this.termVer[i] === this.ver[i]) continue;
       this.termVer[i] = this.ver[i]!;
+      touched.push(i);
       for (let role = 0; role < 2; role++)
         for (const k of STD) {
           const mi = (i * 2 + role) * NCOMP + k;
@@ -605,7 +827,7 @@ export class ProbeSearch {
       this.glob[q * 3 + 1] = st.s2[k]! / n;
       this.glob[q * 3 + 2] = 1 / n;
     }
-    this.prepareBlocks(nodes, st, online);
+    this.prepareBlocks(nodes, st, online, touched);
   }
 
   /** Aggregate the terms of the nodes ord[lo..hi) for a role and pack them at out[o..]; 1 if bounded. */
@@ -622,12 +844,34 @@ export class ProbeSearch {
     return packAgg(a, st.cnt, out, o) ? 1 : 0;
   }
 
-  private prepareBlocks(nodes: Node[], st: ScoreState, online: number[]): void {
+  private readonly touched: number[] = [];
+  /** nodes whose terms changed since the blocks were last sorted */
+  private sinceSort = 0;
+  private sortedFor: number[] | null = null;
+  /** position of each node in blockNodes, per role (node * 2 + role) */
+  private blockPos = new Int32Array(0);
+  private readonly dirtyBlocks: number[] = [];
+
+  /**
+   * Cut the online nodes into target blocks.  Which nodes share a block only
+   * affects how tight the bounds are, never a decision, so the order is kept
+   * across rounds (only the blocks holding changed nodes are re-aggregated)
+   * and re-sorted once a sixteenth of the nodes have changed.
+   */
+  private prepareBlocks(nodes: Node[], st: ScoreState, online: number[], touched: readonly number[]): void {
     const n = online.length;
-    if (this.onlinePos.length < nodes.length) this.onlinePos = new Int32Array(nodes.length);
-    for (let p = 0; p < n; p++) this.onlinePos[online[p]!] = p;
     const B = Math.ceil(n / this.block);
     const S = Math.ceil(B / this.superSize);
+    this.sinceSort += touched.length;
+    if (this.sortedFor === online && this.blockCount === B && this.sinceSort <= Math.max(8, n / 16)) {
+      this.refreshBlocks(st, n, touched);
+      return;
+    }
+    this.sortedFor = online;
+    this.sinceSort = 0;
+    if (this.onlinePos.length < nodes.length) this.onlinePos = new Int32Array(nodes.length);
+    for (let p = 0; p < n; p++) this.onlinePos[online[p]!] = p;
+    if (this.blockPos.length < 2 * nodes.length) this.blockPos = new Int32Array(2 * nodes.length);
     this.blockCount = B;
     this.superCount = S;
     if (this.blockNodes.length !== 2 * n) this.blockNodes = new Int32Array(2 * n);
@@ -664,11 +908,39 @@ export class ProbeSearch {
       }
       const ord = Int32Array.from(online).sort((a, b) => key[a]! - key[b]! || a - b);
       this.blockNodes.set(ord, role * n);
-      const bs = this.block;
-      const ss = this.superSize * bs;
-      for (let b = 0; b < B; b++) this.blockOk[b * 2 + role] = this.packRange(st, ord, b * bs, Math.min(n, (b + 1) * bs), role, this.blockC, (b * 2 + role) * STD_N * AGG_W);
-      for (let u = 0; u < S; u++) this.superOk[u * 2 + role] = this.packRange(st, ord, u * ss, Math.min(n, (u + 1) * ss), role, this.superC, (u * 2 + role) * STD_N * AGG_W);
+      for (let p = 0; p < n; p++) this.blockPos[ord[p]! * 2 + role] = p;
+      for (let b = 0; b < B; b++) this.packBlock(st, n, role, b);
+      for (let u = 0; u < S; u++) this.packSuper(st, n, role, u);
     }
+  }
+
+  /** Re-aggregate only the blocks and superblocks that hold a changed node. */
+  private refreshBlocks(st: ScoreState, n: number, touched: readonly number[]): void {
+    const db = this.dirtyBlocks;
+    for (let role = 0; role < 2; role++) {
+      db.length = 0;
+      for (const i of touched) {
+        const b = Math.floor(this.blockPos[i * 2 + role]! / this.block);
+        if (!db.includes(b)) db.push(b);
+      }
+      for (const b of db) this.packBlock(st, n, role, b);
+      const us: number[] = [];
+      for (const b of db) {
+        const u = Math.floor(b / this.superSize);
+        if (!us.includes(u)) us.push(u);
+      }
+      for (const u of us) this.packSuper(st, n, role, u);
+    }
+  }
+
+  private packBlock(st: ScoreState, n: number, role: number, b: number): void {
+    const bs = this.block;
+    this.blockOk[b * 2 + role] = this.packRange(st, this.blockNodes, role * n + b * bs, role * n + Math.min(n, (b + 1) * bs), role, this.blockC, (b * 2 + role) * STD_N * AGG_W);
+  }
+
+  private packSuper(st: ScoreState, n: number, role: number, u: number): void {
+    const ss = this.superSize * this.block;
+    this.superOk[u * 2 + role] = this.packRange(st, this.blockNodes, role * n + u * ss, role * n + Math.min(n, (u + 1) * ss), role, this.superC, (u * 2 + role) * STD_N * AGG_W);
   }
 
   /**
@@ -685,6 +957,63 @@ export class ProbeSearch {
     if (!this.boundsOk || this.arena[off + REC_FLAG] !== 0) return -Infinity;
     const role = this.arena[off + REC_ROLE]!;
     return this.aggOk[role] === 1 ? this.kernel(off, this.aggC, role * STD_N * AGG_W) : -Infinity;
+  }
+
+  // One pair's share of kernel, computed once per scan (the pair is bounded
+  // against many target blocks): per active component its shifted mean m,
+  // G1 + Σδ²/n − m², resource, and the dependent node's reserved-memory term.
+  private readonly preM = new Float64Array(STD_N);
+  private readonly preV = new Float64Array(STD_N);
+  private readonly preRk = new Float64Array(STD_N);
+  private preSpan = 0;
+  private preXd = 0;
+  private preSum = 0;
+
+  private preparePair(off: number): void {
+    const A = this.arena;
+    const G = this.glob;
+    for (let j = 0; j < this.activeN; j++) {
+      const q = this.activeQ[j]!;
+      const inv = G[q * 3 + 2]!;
+      const m = G[q * 3]! + A[off + q]! * inv;
+      this.preM[j] = m;
+      this.preV[j] = G[q * 3 + 1]! + A[off + STD_N + q]! * inv - m * m;
+      this.preRk[j] = A[off + REC_RES + q]!;
+    }
+    this.preSpan = A[off + REC_SPAN]!;
+    this.preXd = A[off + REC_XD]!;
+    this.preSum = A[off + REC_SUM]!;
+  }
+
+  /** kernel for the pair preparePair was given: the same arithmetic, so the same value. */
+  private kernelPre(C: Float64Array, co: number): number {
+    const G = this.glob;
+    const span = this.preSpan;
+    let r = this.inertConst;
+    const act = this.activeQ;
+    for (let j = 0; j < this.activeN; j++) {
+      const q = act[j]!;
+      const c = co + q * AGG_W;
+      const m = this.preM[j]!;
+      const rk = this.preRk[j]!;
+      let v = this.preV[j]! + C[c + 1]!;
+      let lin: number;
+      if (m >= 0) {
+        v += m * C[c + 2]!;
+        lin = rk * (C[c + 4]! + m * C[c + 5]!);
+      } else {
+        v += m * C[c + 3]!;
+        lin = rk * (C[c + 4]! + m * C[c + 6]!);
+      }
+      if (C[c] === 0) v += lin + rk * rk * C[c + 7]!;
+      else if (lin < 0) v += lin;
+      if (q === Q_RMEM && span !== 0) {
+        const l2 = 2 * span * (this.preXd - m) * G[q * 3 + 2]!;
+        if (l2 < 0) v += l2;
+      }
+      r += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
+    }
+    return boundMargin(r + this.sumConst + this.preSum);
   }
 
   /** The bound of lowerBound over the targets whose packed aggregates are C[co..]. */
@@ -727,12 +1056,8 @@ export class ProbeSearch {
    * utilisation: no move changes them, so their term is the same constant in
    * every candidate's score, and the bound loops skip them.
    */
-  private findInert(st: ScoreState, victims: Instance[]): void {
-    let utilFree = true;
-    for (let v = 0; v < victims.length && utilFree; v++) {
-      const u = victims[v]!.util;
-      if (u[0] !== 0 || u[1] !== 0 || u[2] !== 0 || u[3] !== 0) utilFree = false;
-    }
+  private findInert(st: ScoreState): void {
+    const utilFree = this.utilFree;
     this.activeN = 0;
     this.inertConst = 0;
     for (let q = 0; q < STD_N; q++) {

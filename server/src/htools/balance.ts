@@ -155,13 +155,24 @@ export function balanceGroup(
   const engine = opts.engine ?? "auto";
   const search = engine === "reference" || members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify", opts.probeBlocks);
 
+  // A move changes no node's offline flag nor any instance's flags, so these
+  // hold for the whole run; the victim list changes only in evacuation mode
+  // (an evacuated instance leaves it).  Outside it, the list is kept and only
+  // the moved instance's entry is replaced, which lets the probe search keep
+  // its per-victim state from round to round.
+  const online = members.filter((i) => !nodes[i]!.offline);
+  const onlineSet = new Set(online);
+  const offlineSet = new Set(members.filter((i) => nodes[i]!.offline));
+  const victimsNow = (): Instance[] => {
+    let vs = gInsts.map((i) => insts[i]!);
+    if (opts.evacMode) vs = vs.filter((i) => allNodes(i).some((n) => offlineSet.has(n)));
+    return vs.filter((i) => i.movable && i.autoBalance);
+  };
+  let victims = victimsNow();
+  const victimPos = new Map(victims.map((v, p) => [v.idx, p] as const));
+
   while ((maxLen < 0 || moves.length < maxLen) && curCv > optCv + minScore) {
-    const online = members.filter((i) => !nodes[i]!.offline);
-    const onlineSet = new Set(online);
-    const offlineSet = new Set(members.filter((i) => nodes[i]!.offline));
-    let victims = gInsts.map((i) => insts[i]!);
-    if (opts.evacMode) victims = victims.filter((i) => allNodes(i).some((n) => offlineSet.has(n)));
-    victims = victims.filter((i) => i.movable && i.autoBalance);
+    if (opts.evacMode && moves.length > 0) victims = victimsNow();
 
     const cs = new CandSet();
     let seq = 0;
@@ -227,6 +238,7 @@ export function balanceGroup(
     search?.committed(chosen.res!.changed.map((n) => n.idx));
     st.rebuild();
     insts[chosen.inst] = chosen.res!.inst;
+    if (!opts.evacMode) victims[victimPos.get(chosen.inst)!] = chosen.res!.inst;
     curCv = chosenCv;
     const res = chosen.res!;
     const pl: Placement = { inst: chosen.inst, pdx: res.pdx, sdx: res.sdx, move: chosen.move, score: chosenCv };
