@@ -195,6 +195,8 @@ export class ProbeSearch {
   private onlinePos = new Int32Array(0);
   private boundsOk = false;
   private readonly fixBuf = ScoreState.newDelta();
+  /** the part fixBuf holds the delta of (null: none yet this scan) */
+  private fixFor: FixPart | null = null;
   private readonly coefOut = new Float64Array(2);
   // per node: version the terms were computed at, and terms[role][k][TERMS]
   private readonly termVer: Int32Array;
@@ -545,9 +547,8 @@ export class ProbeSearch {
    */
   private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, slot: number, fp: FixPart, base: number, q: number, sink: CandSink): number {
     const kind = SLOT_KIND[slot]!;
-    const fix = this.fixBuf;
-    fix.fill(0);
-    for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
+    // the fixed part's statistics delta, built on the first probe (most scans probe nothing)
+    this.fixFor = null;
     const off = (inst.idx * SLOTS + slot) * REC;
     let min = Infinity;
     if (!this.boundsOk || this.arena[off + REC_FLAG] !== 0) {
@@ -633,6 +634,12 @@ export class ProbeSearch {
     }
     this.stats.probed++;
     if (!ok) return Infinity;
+    if (this.fixFor !== fp) {
+      const fix = this.fixBuf;
+      fix.fill(0);
+      for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
+      this.fixFor = fp;
+    }
     const score = st.scoreWith(this.fixBuf, t, V1, fp.dep, fp.dep >= 0 ? V2 : null);
     if (score <= sink.limit()) sink.offer(score, inst.idx, kind, t, rank);
     return score;
