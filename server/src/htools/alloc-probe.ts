@@ -16,17 +16,23 @@
 //    stops when the bound exceeds the best metric found; the winner is, as in
 //    Ganeti, the last pair in enumeration order among those with the lowest
 //    metric.
+//
+// hspace calls this thousands of times on states that differ in two nodes,
+// often with the same instance spec: node values, peer lists, bound terms and
+// probe outcomes of unchanged nodes are carried from call to call, and the
+// per-call work is kept in flat, reused buffers (no per-pair allocation).
 import type { FailMode, Instance } from "./types.js";
 import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesSecMem } from "./instance.js";
-import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, clusterStats, nodeValues, statValue, statsOfValues, updateStatsInto, type Stats } from "./metrics.js";
+import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues, statValue, statsOfValues, updateStatsInto, type Stats } from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
 const W = Float64Array.from(WEIGHTS);
 const V = new Float64Array(NCOMP);
+const NSTD = STD.length;
 
 /** Whether the fast path applies: no location tags (map statistic, location scores), no forthcoming instance. */
 export function pairSearchApplies(nodes: readonly Node[], members: readonly number[], inst: Instance): boolean {
@@ -38,51 +44,104 @@ export function pairSearchApplies(nodes: readonly Node[], members: readonly numb
   return true;
 }
 
-/** Secondary-role bound aggregates over the candidate secondaries (bounds.ts), with their shift. */
-interface SecAgg {
-  agg: RoleAgg;
-  shift: Float64Array;
+/**
+ * The reference point of the bounds' arithmetic (bounds.ts: any shift gives
+ * a valid bound; a shift near the values keeps the rounding small).  One
+ * shift serves every state with the same component counts, so a node's
+ * bound terms, which depend only on the node, the counts and the shift (not
+ * on the instance), are computed once per node object.
+ */
+interface Shift {
+  n: Float64Array;
+  c: Float64Array;
+  gen: number;
+}
+let curShift: Shift | null = null;
+let shiftGen = 0;
+
+function shiftFor(stats: Stats): Shift {
+  const cur = curShift;
+  if (cur !== null && STD.every((k) => Object.is(cur.n[k], stats.n[k]))) return cur;
+  const c = new Float64Array(NCOMP);
+  for (const k of STD) c[k] = stats.s[k]! / stats.n[k]!;
+  return (curShift = { n: Float64Array.from(stats.n), c, gen: ++shiftGen });
 }
 
 const CU = new Float64Array(2);
-const TERMBUF = new Float64Array(TERMS);
 
-function secAgg(nodes: readonly Node[], secs: readonly number[], stats: Stats, values: ReadonlyArray<Float64Array | null>): SecAgg {
-  const agg = new RoleAgg();
-  const shift = new Float64Array(NCOMP);
-  const cu = CU;
-  const terms = TERMBUF;
-  for (const k of STD) {
-    shift[k] = stats.s[k]! / stats.n[k]!;
-    agg.reset(k);
+/** Bound terms (bounds.ts nodeTerms) of nodes in one role, by node index, kept while the node object and the shift are the same. */
+class TermCache {
+  terms = new Float64Array(0);
+  mode = new Int8Array(0);
+  gen = new Int32Array(0);
+  node: Array<Node | null> = [];
+  constructor(readonly pri: boolean) {}
+
+  /** Fold node i's terms into agg. */
+  add(agg: RoleAgg, t: Node, i: number, x: Float64Array, sh: Shift): void {
+    if (this.gen.length <= i) this.grow(i + 1);
+    const o = i * NSTD;
+    if (this.gen[i] !== sh.gen || this.node[i] !== t) {
+      for (let q = 0; q < NSTD; q++) {
+        const k = STD[q]!;
+        this.mode[o + q] = nodeTerms(t, k, this.pri, sh.n[k]!, sh.c[k]!, x[k]! - sh.c[k]!, CU, this.terms, (o + q) * TERMS);
+      }
+      this.gen[i] = sh.gen;
+      this.node[i] = t;
+    }
+    for (let q = 0; q < NSTD; q++) agg.add(STD[q]!, this.mode[o + q]!, this.terms, (o + q) * TERMS);
   }
-  for (const i of secs) {
-    const t = nodes[i]!;
-    const vals = values[i]!;
-    for (const k of STD) agg.add(k, nodeTerms(t, k, false, stats.n[k]!, shift[k]!, vals[k]! - shift[k]!, cu, terms, 0), terms, 0);
+
+  private grow(N: number): void {
+    const terms = new Float64Array(N * NSTD * TERMS);
+    terms.set(this.terms);
+    const mode = new Int8Array(N * NSTD);
+    mode.set(this.mode);
+    const gen = new Int32Array(N);
+    gen.set(this.gen);
+    this.terms = terms;
+    this.mode = mode;
+    this.gen = gen;
+    while (this.node.length < N) this.node.push(null);
   }
-  for (const k of STD) agg.close(k, stats.n[k]!);
-  return { agg, shift };
+}
+const SEC_TERMS = new TermCache(false);
+const PRI_TERMS = new TermCache(true);
+
+/** Role aggregates (bounds.ts) of the nodes `list` in one role. */
+function roleAgg(agg: RoleAgg, cache: TermCache, nodes: readonly Node[], list: ArrayLike<number>, len: number, vals: ReadonlyArray<Float64Array | null>, sh: Shift): RoleAgg {
+  for (const k of STD) agg.reset(k);
+  for (let j = 0; j < len; j++) {
+    const i = list[j]!;
+    cache.add(agg, nodes[i]!, i, vals[i]!, sh);
+  }
+  for (const k of STD) agg.close(k, sh.n[k]!);
+  return agg;
 }
 
 /**
- * Statistics after a primary's change are kept flat: counts in sn (the
- * cluster's), sums and variances in ss/sv at offset o (the primary's node
- * index times NCOMP).
+ * Lower bound of the metric of every pair with each OK primary's change,
+ * whatever the secondary, into primLb.  The statistics after a primary's
+ * change are kept flat: counts in sn (the cluster's), sums and variances in
+ * ss/sv at the primary's node index times NCOMP.
  */
-/** Lower bound of the metric of every pair with this primary change, whatever the secondary. */
-function pairBound(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, a: SecAgg, res: Float64Array, mapVal: number): number {
-  let r = 0;
-  for (let k = 0; k < NCOMP; k++) {
-    if (KIND[k] === 1) r += W[k]! * ss[o + k]!;
-    else if (KIND[k] === 2) r += W[k]! * mapVal;
-    else {
-      const n = sn[k]!;
-      const v = a.agg.variance(k, n, ss[o + k]! / n - a.shift[k]!, sv[o + k]!, res[k]!);
-      r += W[k]! * Math.sqrt(v > 0 ? v : 0);
+function primaryBounds(ctx: Context, sn: Float64Array, ss: Float64Array, sv: Float64Array, res: Float64Array, mapVal: number, nPrim: number): void {
+  const c = ctx.shift.c;
+  for (let j = 0; j < nPrim; j++) {
+    const o = primP[j]! * NCOMP;
+    const agg = ctx.aggs[ctx.slot[primP[j]!]!]!;
+    let r = 0;
+    for (let k = 0; k < NCOMP; k++) {
+      if (KIND[k] === 1) r += W[k]! * ss[o + k]!;
+      else if (KIND[k] === 2) r += W[k]! * mapVal;
+      else {
+        const n = sn[k]!;
+        const v = agg.variance(k, n, ss[o + k]! / n - c[k]!, sv[o + k]!, res[k]!);
+        r += W[k]! * Math.sqrt(v > 0 ? v : 0);
+      }
     }
+    primLb[j] = boundMargin(r);
   }
-  return boundMargin(r);
 }
 
 /**
@@ -92,15 +151,18 @@ function pairBound(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: numb
  */
 function pairMetric(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
   let r = 0;
-  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * pairComponent(k, sn, ss, sv, o, x, y, yo, mapVal);
+  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * (KIND[k] === 2 ? mapVal : pairComponent(k, sn, ss, sv, o, x, y, yo));
   return r;
 }
 
-/** One component of pairMetric: the secondary going from x to y[yo..] on the primary's statistics row o. */
-function pairComponent(k: number, sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
-  const kind = KIND[k];
-  if (kind === 1) return ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
-  if (kind !== 0) return mapVal;
+/**
+ * One sum or std-dev component of pairMetric: the secondary going from x to
+ * y[yo..] on the primary's statistics row o.  (The map statistic is the
+ * caller's constant: returning a parameter here would make the optimiser box
+ * every result.)
+ */
+function pairComponent(k: number, sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number): number {
+  if (KIND[k] === 1) return ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
   const n = sn[k]!;
   const s = ss[o + k]!;
   const ds = y[yo + k]! - x[k]!;
@@ -114,9 +176,14 @@ interface Context {
   members: readonly number[];
   listed: readonly number[];
   stats: Stats;
-  /** group -> listed nodes in enumeration order (groups of one node left out: they have no pairs) */
-  secsOf: Map<number, number[]>;
-  aggs: Map<number, SecAgg>;
+  shift: Shift;
+  /** the groups with at least two listed nodes (they have pairs), and their listed nodes in enumeration order */
+  gids: number[];
+  gsecs: number[][];
+  /** by node index: the slot in gids of its group when listed, else -1 */
+  slot: Int32Array;
+  /** by slot: secondary-role bound aggregates */
+  aggs: RoleAgg[];
   /** node values by node index (members), never written once built: shared with later contexts */
   vals: Array<Float64Array | null>;
   /** the node object each entry of vals was computed from, by node index */
@@ -135,6 +202,12 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameObjs(c: Context, nodes: readonly Node[]): boolean {
+  const m = c.members;
+  for (let k = 0; k < m.length; k++) if (nodes[m[k]!] !== c.objs[k]) return false;
   return true;
 }
 
@@ -161,7 +234,7 @@ export function statsFromValues(nodes: readonly Node[], members: readonly number
 
 function context(nodes: readonly Node[], members: readonly number[], listed: readonly number[]): Context {
   const c = contexts.get(nodes);
-  if (c && sameList(c.members, members) && sameList(c.listed, listed) && c.objs.every((n, k) => nodes[members[k]!] === n)) return c;
+  if (c && sameList(c.members, members) && sameList(c.listed, listed) && sameObjs(c, nodes)) return c;
   const prev = lastCtx;
   const N = nodes.length;
   const vals = new Array<Float64Array | null>(N).fill(null);
@@ -187,34 +260,65 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
     peerList[i] = pl;
   }
   const stats = statsFromValues(nodes, members, vals);
+  const shift = shiftFor(stats);
   // the previous grouping when the list and every listed node's group are the same
-  const secsOf = prev !== null && prev.objAt.length === N && sameList(prev.listed, listed) && listed.every((i) => prev.objAt[i]?.group === nodes[i]!.group) ? prev.secsOf : new Map<number, number[]>();
-  if (secsOf !== prev?.secsOf) {
+  let gids: number[];
+  let gsecs: number[][];
+  let slot: Int32Array;
+  if (prev !== null && prev.objAt.length === N && sameList(prev.listed, listed) && listed.every((i) => prev.objAt[i]?.group === nodes[i]!.group)) ({ gids, gsecs, slot } = prev);
+  else {
+    const byGroup = new Map<number, number[]>();
     for (const i of listed) {
       const g = nodes[i]!.group;
-      if (!secsOf.has(g)) secsOf.set(g, []);
-      secsOf.get(g)!.push(i);
+      let l = byGroup.get(g);
+      if (l === undefined) byGroup.set(g, (l = []));
+      l.push(i);
     }
-    for (const [g, l] of secsOf) if (l.length < 2) secsOf.delete(g);
+    gids = [];
+    gsecs = [];
+    slot = new Int32Array(N).fill(-1);
+    for (const [g, l] of byGroup) {
+      if (l.length < 2) continue;
+      for (const i of l) slot[i] = gids.length;
+      gids.push(g);
+      gsecs.push(l);
+    }
   }
-  const aggs = new Map<number, SecAgg>();
-  for (const [g, secs] of secsOf) aggs.set(g, secAgg(nodes, secs, stats, vals));
-  const r = { members, listed, stats, secsOf, aggs, vals, objAt, peerList, objs: members.map((i) => nodes[i]!) };
+  const aggs = gsecs.map((secs) => roleAgg(new RoleAgg(), SEC_TERMS, nodes, secs, secs.length, vals, shift));
+  const r: Context = { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs: members.map((i) => nodes[i]!) };
   contexts.set(nodes, r);
   lastCtx = r;
   return r;
 }
 
 // Per-call scratch, by node index: each secondary's probe values for a
-// primary it shares no instance with (baseBuf), whether that probe succeeded
-// (baseOk), which of those values differ from the node's own (changed), the
-// succeeding primaries (okArr) and the secondaries marked for one primary (mark).
+// primary it shares no instance with (baseBuf, with its changed-component
+// list in baseList), whether that probe succeeded (baseOk), the succeeding
+// primaries (okArr), the secondaries marked for one primary (mark, with
+// their special pool entry in spEntry) and the secondaries' bounds (secLB).
 let baseBuf = new Float64Array(0);
-let changed = new Uint8Array(0);
+let baseList = new Int8Array(0);
 let baseOk = new Uint8Array(0);
 let okArr = new Uint8Array(0);
 let mark = new Uint8Array(0);
+let spEntry = new Int32Array(0);
 let secLB = new Float64Array(0);
+// The OK primaries of one call: node index, enumeration position, bound;
+// the visiting heap over them; per group slot: OK primaries, visits, whether
+// the secondaries' bounds are computed.
+let primP = new Int32Array(0);
+let primPos = new Int32Array(0);
+let primLb = new Float64Array(0);
+let heap = new Int32Array(0);
+let okCnt = new Int32Array(0);
+let visits = new Int32Array(0);
+let lbDone = new Uint8Array(0);
+// The special pairs of one call as [s, p, entry] triples, then grouped by
+// primary (spStart: offsets by node index into spS/spE).
+let spTrip = new Int32Array(0);
+let spStart = new Int32Array(0);
+let spS = new Int32Array(0);
+let spE = new Int32Array(0);
 const FIXED = new Float64Array(NCOMP);
 
 // Probe outcomes carried across calls (hspace allocates one instance after
@@ -231,7 +335,20 @@ let priVals = new Float64Array(0);
 let secGen = new Int32Array(0);
 let secNode: Array<Node | null> = [];
 let secFail: Array<FailMode | null> = [];
-let secPeer: Array<Map<number, FailMode | null> | null> = [];
+/**
+ * By secondary: its peers whose entry raises the reserved memory it would
+ * plan (so change its probe), as [p, entry, ...]: the entry of the probe in
+ * the special pool (>= 0), ~failure index, or UNPROBED.
+ */
+let secSpecial: Array<number[] | null> = [];
+const UNPROBED = -0x40000000;
+// Probe values of the special (secondary, peer) pairs, NCOMP per entry, with
+// each entry's changed-component list (CL entries); emptied with the caches
+// when the spec changes or the pool grows too large.
+let spVals = new Float64Array(0);
+let spList = new Int8Array(0);
+let spTop = 0;
+const SP_LIMIT = 1 << 16;
 const IDENTITY_KEYS = new Set(["name", "alias", "idx", "pNode", "sNode"]);
 
 /** Whether two instances differ at most in identity fields (same objects elsewhere). */
@@ -253,11 +370,12 @@ function useCache(N: number, inst: Instance, force: boolean): void {
     secGen = new Int32Array(N);
     secNode = new Array<Node | null>(N).fill(null);
     secFail = new Array<FailMode | null>(N).fill(null);
-    secPeer = new Array<Map<number, FailMode | null> | null>(N).fill(null);
+    secSpecial = new Array<number[] | null>(N).fill(null);
     cacheInst = null;
   }
-  if (cacheInst === null || force !== cacheForce || !sameSpec(cacheInst, inst)) {
+  if (cacheInst === null || force !== cacheForce || spTop > SP_LIMIT || !sameSpec(cacheInst, inst)) {
     cacheGen++;
+    spTop = 0;
     // a copy: the spec is compared field by field, even if the object is reused
     cacheInst = { ...inst };
     cacheForce = force;
@@ -265,7 +383,6 @@ function useCache(N: number, inst: Instance, force: boolean): void {
 }
 const RES = new Float64Array(NCOMP);
 const PRI_AGG = new RoleAgg();
-const PRI_SHIFT = new Float64Array(NCOMP);
 // statistics after each OK primary's change (sums, variances), by node index
 let PS = new Float64Array(0);
 let PV = new Float64Array(0);
@@ -292,10 +409,43 @@ function fixedValues(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: nu
   }
 }
 
-/** pairMetric where the components not flagged in ch (at co) take their fixedValues. */
-function pairMetricFixed(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, fixed: Float64Array, x: Float64Array, y: Float64Array, yo: number, ch: Uint8Array, mapVal: number): number {
+/** Components whose pairComponent depends on the secondary's value. */
+const DEPENDS = Uint8Array.from([...Array(NCOMP).keys()].map((k) => (KIND[k] === 0 || (KIND[k] === 1 && ONLINE[k]) ? 1 : 0)));
+/** A changed-component list: its length, then the components in increasing order. */
+const CL = NCOMP + 1;
+// For the primary being scanned: each component's weighted fixed value, and
+// the running sums of pairMetric's loop over them (PRE[k]: the first k terms).
+const WF = new Float64Array(NCOMP);
+const PRE = new Float64Array(NCOMP + 1);
+
+function setFixed(fixed: Float64Array): void {
   let r = 0;
-  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * (ch[yo + k] === 0 ? fixed[k]! : pairComponent(k, sn, ss, sv, o, x, y, yo, mapVal));
+  for (let k = 0; k < NCOMP; k++) {
+    WF[k] = W[k]! * fixed[k]!;
+    PRE[k] = r;
+    r = r + WF[k]!;
+  }
+  PRE[NCOMP] = r;
+}
+
+/**
+ * pairMetric where the components not in the list L[lo..] take their
+ * fixedValues (setFixed): the same terms added in the same order, the
+ * unchanged leading ones read as one running sum.
+ */
+function pairMetricList(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, L: Int8Array, lo: number): number {
+  const c = L[lo]!;
+  if (c === 0) return PRE[NCOMP]!;
+  let j = lo + 1;
+  const end = j + c;
+  let k = L[j]!;
+  let r = PRE[k]!;
+  for (; k < NCOMP; k++) {
+    if (j < end && L[j] === k) {
+      r = r + W[k]! * pairComponent(k, sn, ss, sv, o, x, y, yo);
+      j++;
+    } else r = r + WF[k]!;
+  }
   return r;
 }
 
@@ -307,71 +457,53 @@ const SUMS = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1 && ONLINE[k]);
  */
 const SECLB_AFTER = 3;
 const SECLB_PENDING = 4;
-
-/** How many primaries from j on have a bound not above the best metric (up to cap). */
-function pendingVisits(order: readonly Prim[], j: number, best: number, cap: number): number {
-  let c = 0;
-  for (; j < order.length && c < cap; j++) {
-    if (order[j]!.lb > best) break;
-    c++;
-  }
-  return c;
-}
-const ST2: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
+const PRIMS_OF = { list: new Int32Array(0) };
 
 /**
  * For each secondary s of secs whose "no shared instance" probe succeeded
  * (baseOk, values in baseBuf): a lower bound of the metric of (p, s) over
- * the primaries prims, into out[s].  The secondary's change is applied
- * exactly (updateStatsValues' arithmetic); the primary's is bounded with the
- * primary-role aggregates (bounds.ts RoleAgg) for std-dev components and by
- * the smallest change any of these primaries makes for sum components.
+ * the OK primaries of group slot g, into out[s].  The secondary's change is
+ * applied exactly (updateStatsValues' arithmetic); the primary's is bounded
+ * with the primary-role aggregates (bounds.ts RoleAgg) for std-dev
+ * components and by the smallest change any of these primaries makes for
+ * sum components.
  */
-function secondaryBounds(nodes: readonly Node[], stats: Stats, vals: ReadonlyArray<Float64Array | null>, secs: readonly number[], prims: readonly number[], inst: Instance, minDelta: Float64Array, mapVal: number, out: Float64Array): void {
-  // (reused: only the STD entries are ever written)
-  const agg = PRI_AGG;
-  const shift = PRI_SHIFT;
-  for (const k of STD) {
-    shift[k] = stats.s[k]! / stats.n[k]!;
-    agg.reset(k);
-  }
-  for (const p of prims) {
-    const t = nodes[p]!;
-    const x = vals[p]!;
-    for (const k of STD) agg.add(k, nodeTerms(t, k, true, stats.n[k]!, shift[k]!, x[k]! - shift[k]!, CU, TERMBUF, 0), TERMBUF, 0);
-  }
-  for (const k of STD) agg.close(k, stats.n[k]!);
+function secondaryBounds(nodes: readonly Node[], ctx: Context, g: number, nPrim: number, inst: Instance, minDelta: Float64Array, mapVal: number, out: Float64Array): void {
+  const { stats, vals } = ctx;
+  const secs = ctx.gsecs[g]!;
+  const shift = ctx.shift.c;
+  if (PRIMS_OF.list.length < nPrim) PRIMS_OF.list = new Int32Array(primP.length);
+  const prims = PRIMS_OF.list;
+  let np = 0;
+  for (let j = 0; j < nPrim; j++) if (ctx.slot[primP[j]!] === g) prims[np++] = primP[j]!;
+  const agg = roleAgg(PRI_AGG, PRI_TERMS, nodes, prims, np, vals, ctx.shift);
   const res = resources(inst, true, RES);
-  const st2 = ST2;
-  st2.n.set(stats.n);
+  const { n: cn, s: cs, v: cv } = stats;
   for (const s of secs) {
     if (baseOk[s] === 0) continue;
     const x = vals[s]!;
     const o = s * NCOMP;
-    st2.s.set(stats.s);
-    st2.v.set(stats.v);
-    for (let k = 0; k < NCOMP; k++) {
-      if (!ONLINE[k]) continue;
-      const a = x[k]!;
-      const b = baseBuf[o + k]!;
-      if (KIND[k] === 1) st2.s[k] = st2.s[k]! + (b - a);
-      else if (KIND[k] === 0) {
-        const n = st2.n[k]!;
-        const sm = st2.s[k]!;
-        const ds = b - a;
-        const dss = b * b - a * a;
-        const dnnvar = n * dss - 2 * sm * ds - ds * ds;
-        st2.s[k] = sm + ds;
-        st2.v[k] = Math.max(0, st2.v[k]! + dnnvar / (n * n));
-      }
-    }
+    // per component: the statistics after s's change (updateStatsValues'
+    // arithmetic), then the bound of the primary's change on top of them
     let r = 0;
     for (let k = 0; k < NCOMP; k++) {
-      if (KIND[k] === 1) r += W[k]! * (ONLINE[k] ? st2.s[k]! + Math.min(0, minDelta[k]!) : st2.s[k]!);
-      else if (KIND[k] === 2) r += W[k]! * mapVal;
+      const kind = KIND[k];
+      if (kind === 1) r += W[k]! * (ONLINE[k] ? cs[k]! + (baseBuf[o + k]! - x[k]!) + Math.min(0, minDelta[k]!) : cs[k]!);
+      else if (kind === 2) r += W[k]! * mapVal;
       else {
-        const n = st2.n[k]!;
-        const v = agg.variance(k, n, st2.s[k]! / n - shift[k]!, st2.v[k]!, res[k]!);
+        const n = cn[k]!;
+        let s2 = cs[k]!;
+        let v2 = cv[k]!;
+        if (ONLINE[k]) {
+          const a = x[k]!;
+          const b = baseBuf[o + k]!;
+          const ds = b - a;
+          const dss = b * b - a * a;
+          const dnnvar = n * dss - 2 * s2 * ds - ds * ds;
+          s2 = s2 + ds;
+          v2 = Math.max(0, v2 + dnnvar / (n * n));
+        }
+        const v = agg.variance(k, n, s2 / n - shift[k]!, v2, res[k]!);
         r += W[k]! * Math.sqrt(v > 0 ? v : 0);
       }
     }
@@ -384,22 +516,14 @@ const FM_INDEX = new Map<FailMode, number>(FAIL_MODES.map((m, k) => [m, k]));
 const COUNTS = new Float64Array(FAIL_MODES.length);
 const MIN_DELTA = new Float64Array(NCOMP);
 
-/** An OK primary: node, enumeration position, bound (statistics after its change: PS/PV at p·NCOMP). */
-interface Prim {
-  p: number;
-  pos: number;
-  lb: number;
-}
-
 /** One pair search's state (a class: one object shape for the small functions below). */
 class PairSearch {
   readonly counts = COUNTS.fill(0);
   allocs = 0;
-  readonly prims: Prim[] = [];
+  nPrim = 0;
+  nTrip = 0;
   /** the smallest change of each online sum component a primary makes (for secondaries' bounds) */
   readonly priMinDelta = MIN_DELTA.fill(Infinity);
-  /** primary -> the secondaries whose probe it changes (by its peer entry) */
-  readonly special = new Map<number, number[]>();
   anyPair = false;
   bestMetric = NaN;
   bestPos = -1;
@@ -420,31 +544,33 @@ class PairSearch {
   }
 }
 
-/** Probe every listed node as the primary; fills S.prims and okArr. */
+/** Probe every listed node as the primary; fills the OK primaries (primP, primPos) and okArr. */
 function primariesPass(S: PairSearch, listed: readonly number[]): void {
   const { nodes, inst, ctx } = S;
-  const secsOf = ctx.secsOf;
+  const slot = ctx.slot;
   const stats = ctx.stats;
-  const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
+  let polMemo: Map<unknown, ReturnType<typeof instMatchesPolicy>> | null = null;
   const yp = V2;
   const md = S.priMinDelta;
   let pos = -1;
+  let nPrim = 0;
   for (const p of listed) {
-    const pn = nodes[p]!;
-    const l = secsOf.get(pn.group);
-    if (!l) continue;
+    const g = slot[p]!;
+    if (g < 0) continue;
     S.anyPair = true;
     pos++;
-    const nss = l.length - 1;
+    const pn = nodes[p]!;
+    const nss = ctx.gsecs[g]!.length - 1;
     const yo = p * NCOMP;
     let r: FailMode | null;
     if (priGen[p] === cacheGen && priNode[p] === pn) r = priFail[p]!;
     else {
-      const polKey = pn.exclStorage ? `x${pn.group}` : pn.iPolicy;
-      let pol = polMemo.get(polKey);
-      if (pol === undefined || pn.exclStorage) {
+      // (no exclusive storage on this path: pairSearchApplies)
+      polMemo ??= new Map();
+      let pol = polMemo.get(pn.iPolicy);
+      if (pol === undefined) {
         pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
-        polMemo.set(polKey, pol);
+        polMemo.set(pn.iPolicy, pol);
       }
       r = isFail(pol) ? pol : probeAddPri(S.force, pn, inst, yp);
       if (r === null) for (let k = 0; k < NCOMP; k++) priVals[yo + k] = yp[k]!;
@@ -457,7 +583,10 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
       continue;
     }
     const xp = ctx.vals[p]!;
-    S.prims.push({ p, pos, lb: 0 });
+    primP[nPrim] = p;
+    primPos[nPrim] = pos;
+    nPrim++;
+    okCnt[g] = okCnt[g]! + 1;
     updateStatsInto(stats, xp, priVals, yo, true, PS, PV, yo);
     for (const k of SUMS) {
       const d = priVals[yo + k]! - xp[k]!;
@@ -465,110 +594,204 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
     }
     okArr[p] = 1;
   }
+  S.nPrim = nPrim;
 }
 
 /**
  * Outcome counts: per secondary, the outcome for primaries it shares no
- * instance with (kept in baseOk/baseBuf/changed), corrected for the peers
- * that change the plan (probed, and noted in S.special).
+ * instance with (kept in baseOk/baseBuf/baseList), corrected for the peers
+ * that change the plan (probed once, and noted as [s, p, entry] in spTrip).
  */
 function countsPass(S: PairSearch): void {
   const { nodes, inst, ctx } = S;
-  const okInGroup = new Map<number, number>();
-  for (const o of S.prims) {
-    const g = nodes[o.p]!.group;
-    okInGroup.set(g, (okInGroup.get(g) ?? 0) + 1);
-  }
   const secNeeded = usesSecMem(inst) ? inst.mem : 0;
   const V0 = V;
-  for (const [g, secs] of ctx.secsOf) {
-    const nOk = okInGroup.get(g) ?? 0;
+  let nTrip = 0;
+  for (let g = 0; g < ctx.gids.length; g++) {
+    const nOk = okCnt[g]!;
     if (nOk === 0) continue;
-    for (const s of secs) {
+    for (const s of ctx.gsecs[g]!) {
       const sn = nodes[s]!;
-      // (a cached base outcome keeps its values in baseBuf/changed)
-      const cached = secGen[s] === cacheGen && secNode[s] === sn;
+      // (a cached base outcome keeps its values in baseBuf/baseList)
       let base: FailMode | null;
-      if (cached) base = secFail[s]!;
-      else {
+      let spc: number[];
+      if (secGen[s] === cacheGen && secNode[s] === sn) {
+        base = secFail[s]!;
+        spc = secSpecial[s]!;
+      } else {
         base = probeAddSec(false, false, sn, inst, -1, V0);
-        if (base === null) keepBase(ctx.vals[s]!, V0, s * NCOMP);
+        if (base === null) keepValues(ctx.vals[s]!, V0, baseBuf, s * NCOMP, baseList, s * CL);
         secGen[s] = cacheGen;
         secNode[s] = sn;
         secFail[s] = base;
-        secPeer[s] = null;
+        // the peers whose entry gives a reserved memory other than no entry's
+        const bRm = Math.max(sn.rMem, 0 + secNeeded);
+        const pl = ctx.peerList[s]!;
+        spc = [];
+        for (let j = 0; j < pl.length; j += 2) if (!Object.is(Math.max(sn.rMem, pl[j + 1]! + secNeeded), bRm)) spc.push(pl[j]!, UNPROBED);
+        secSpecial[s] = spc;
       }
       if (base === null) baseOk[s] = 1;
-      const bRm = Math.max(sn.rMem, 0 + secNeeded);
       let nBase = nOk - okArr[s]!;
-      const pl = ctx.peerList[s]!;
-      for (let j = 0; j < pl.length; j += 2) {
-        const p = pl[j]!;
-        if (okArr[p] === 0 || Object.is(Math.max(sn.rMem, pl[j + 1]! + secNeeded), bRm)) continue;
+      for (let j = 0; j < spc.length; j += 2) {
+        const p = spc[j]!;
+        if (okArr[p] === 0) continue;
         nBase--;
-        let l = S.special.get(p);
-        if (l === undefined) S.special.set(p, (l = []));
-        l.push(s);
-        let pc = secPeer[s];
-        if (pc === null || pc === undefined) secPeer[s] = pc = new Map();
-        let r = pc.get(p);
-        if (r === undefined) {
-          r = probeAddSec(false, false, sn, inst, p, V0);
-          pc.set(p, r);
+        let e = spc[j + 1]!;
+        if (e === UNPROBED) spc[j + 1] = e = keepSpecial(ctx.vals[s]!, probeAddSec(false, false, sn, inst, p, V0), V0);
+        if (nTrip * 3 + 3 > spTrip.length) {
+          const t = new Int32Array(Math.max(96, spTrip.length * 2));
+          t.set(spTrip);
+          spTrip = t;
         }
-        if (r === null) S.allocs++;
-        else S.fail(r, 1);
+        spTrip[nTrip * 3] = s;
+        spTrip[nTrip * 3 + 1] = p;
+        spTrip[nTrip * 3 + 2] = e;
+        nTrip++;
+        if (e >= 0) S.allocs++;
+        else S.fail(FAIL_MODES[~e]!, 1);
       }
       if (base === null) S.allocs += nBase;
       else S.fail(base, nBase);
     }
   }
+  S.nTrip = nTrip;
 }
 
-/** Keep a secondary's base probe values at o, and which of them differ from its own. */
-function keepBase(x: Float64Array, y: Float64Array, o: number): void {
-  for (let k = 0; k < NCOMP; k++) {
-    const v = y[k]!;
-    baseBuf[o + k] = v;
-    changed[o + k] = Object.is(v, x[k]!) && Number.isFinite(v * v) ? 0 : 1;
+/** Group the special pairs by primary: p's are spS/spE[spStart[p + 1] .. spStart[p + 2]). */
+function groupSpecials(S: PairSearch, N: number): void {
+  const n = S.nTrip;
+  spStart.fill(0, 0, N + 2);
+  for (let t = 0; t < n; t++) {
+    const i = spTrip[t * 3 + 1]! + 1;
+    spStart[i] = spStart[i]! + 1;
+  }
+  // spStart[p + 1]: the end of p's range
+  for (let p = 0; p < N; p++) spStart[p + 1] = spStart[p + 1]! + spStart[p]!;
+  spStart[N + 1] = n;
+  if (spS.length < n) {
+    spS = new Int32Array(2 * n);
+    spE = new Int32Array(2 * n);
+  }
+  // counting down from each range's end leaves spStart[p + 1] at its start
+  for (let t = 0; t < n; t++) {
+    const i = spTrip[t * 3 + 1]! + 1;
+    const at = (spStart[i] = spStart[i]! - 1);
+    spS[at] = spTrip[t * 3]!;
+    spE[at] = spTrip[t * 3 + 2]!;
   }
 }
 
-/** The pairs of one primary: updates S's best pair. */
-function scanPrimary(S: PairSearch, o: Prim, secs: readonly number[], useLB: boolean, mapVal: number): void {
-  const { nodes, inst, ctx } = S;
+/**
+ * Keep a secondary's probe values y in buf at o, and in L at lo the list of
+ * the components pairComponent must compute for them: those that depend on
+ * the secondary's value (online sums, std devs) and whose value differs from
+ * the node's own x (or whose square is not finite).  The others take their
+ * fixedValues, which is the same formula with zero differences.
+ */
+function keepValues(x: Float64Array, y: Float64Array, buf: Float64Array, o: number, L: Int8Array, lo: number): void {
+  let c = 0;
+  for (let k = 0; k < NCOMP; k++) {
+    const v = y[k]!;
+    buf[o + k] = v;
+    if (DEPENDS[k] && !(Object.is(v, x[k]!) && Number.isFinite(v * v))) L[lo + 1 + c++] = k;
+  }
+  L[lo] = c;
+}
+
+/** A special pair's probe outcome, kept in the pool: its entry (>= 0) or ~failure index. */
+function keepSpecial(x: Float64Array, r: FailMode | null, y: Float64Array): number {
+  if (r !== null) return ~FM_INDEX.get(r)!;
+  const e = spTop++;
+  if ((e + 1) * NCOMP > spVals.length) {
+    const size = Math.max(64, 2 * (e + 1));
+    const nv = new Float64Array(size * NCOMP);
+    nv.set(spVals);
+    spVals = nv;
+    const nl = new Int8Array(size * CL);
+    nl.set(spList);
+    spList = nl;
+  }
+  keepValues(x, y, spVals, e * NCOMP, spList, e * CL);
+  return e;
+}
+
+/** The pairs of the OK primary j: updates S's best pair. */
+function scanPrimary(S: PairSearch, j: number, secs: readonly number[], useLB: boolean, mapVal: number): void {
+  const { ctx } = S;
+  const p = primP[j]!;
+  const pos = primPos[j]!;
   const sn = ctx.stats.n;
-  const so = o.p * NCOMP;
+  const so = p * NCOMP;
   fixedValues(sn, PS, PV, so, mapVal, FIXED);
-  const sp = S.special.get(o.p);
-  if (sp !== undefined) for (const s of sp) mark[s] = 1;
+  setFixed(FIXED);
+  const a = spStart[p + 1]!;
+  const b = spStart[p + 2]!;
+  for (let t = a; t < b; t++) {
+    mark[spS[t]!] = 1;
+    spEntry[spS[t]!] = spE[t]!;
+  }
   for (let spos = 0; spos < secs.length; spos++) {
     const s = secs[spos]!;
-    if (s === o.p) continue;
-    let m: number;
+    if (s === p) continue;
+    let y: Float64Array;
+    let yo: number;
+    let L: Int8Array;
+    let lo: number;
     if (mark[s] === 1) {
-      if (probeAddSec(false, false, nodes[s]!, inst, o.p, V) !== null) continue;
-      m = pairMetric(sn, PS, PV, so, ctx.vals[s]!, V, 0, mapVal);
+      const e = spEntry[s]!;
+      if (e < 0) continue;
+      y = spVals;
+      yo = e * NCOMP;
+      L = spList;
+      lo = e * CL;
     } else {
       if (baseOk[s] === 0) continue;
       if (useLB && S.bestPos >= 0 && secLB[s]! > S.bestMetric) continue;
-      m = pairMetricFixed(sn, PS, PV, so, FIXED, ctx.vals[s]!, baseBuf, s * NCOMP, changed, mapVal);
+      y = baseBuf;
+      yo = s * NCOMP;
+      L = baseList;
+      lo = s * CL;
     }
-    if (S.bestPos < 0 || m < S.bestMetric || (m === S.bestMetric && (o.pos > S.bestPos || (o.pos === S.bestPos && spos > S.bestSpos)))) {
+    const m = pairMetricList(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo);
+    if (S.bestPos < 0 || m < S.bestMetric || (m === S.bestMetric && (pos > S.bestPos || (pos === S.bestPos && spos > S.bestSpos)))) {
       S.bestMetric = m;
-      S.bestPos = o.pos;
+      S.bestPos = pos;
       S.bestSpos = spos;
-      S.bestP = o.p;
+      S.bestP = p;
       S.bestS = s;
     }
   }
-  if (sp !== undefined) for (const s of sp) mark[s] = 0;
+  for (let t = a; t < b; t++) mark[spS[t]!] = 0;
+}
+
+// The OK primaries are visited from a binary min-heap on their bounds (only
+// the first few are usually visited: no full sort).
+function heapDown(n: number, i: number): void {
+  const x = heap[i]!;
+  const lx = primLb[x]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && primLb[heap[c + 1]!]! < primLb[heap[c]!]!) c++;
+    if (!(primLb[heap[c]!]! < lx)) break;
+    heap[i] = heap[c]!;
+    i = c;
+  }
+  heap[i] = x;
+}
+
+/** How many heap entries (from position i down) have a bound not above best, up to cap. */
+function pendingIn(n: number, i: number, best: number, cap: number): number {
+  if (i >= n || cap <= 0 || primLb[heap[i]!]! > best) return 0;
+  const l = 1 + pendingIn(n, 2 * i + 1, best, cap - 1);
+  return l >= cap ? l : l + pendingIn(n, 2 * i + 2, best, cap - l);
 }
 
 /**
  * Best pair: primaries in increasing bound order.  Bounds per secondary
  * over all primaries (its own change exact, the primary's bounded as in
- * pairBound with the roles swapped) are computed for a group once its
+ * primaryBounds with the roles swapped) are computed for a group once its
  * primaries have been visited a few times: a secondary whose bound is above
  * the best metric cannot win or tie with any primary.
  */
@@ -576,23 +799,26 @@ function searchPass(S: PairSearch): void {
   const { nodes, inst, ctx } = S;
   const stats = ctx.stats;
   const mapVal = statValue(stats, MAP_COMPONENT);
-  const secRes = resources(inst, false, RES);
-  for (const o of S.prims) o.lb = pairBound(stats.n, PS, PV, o.p * NCOMP, ctx.aggs.get(nodes[o.p]!.group)!, secRes, mapVal);
-  const order = S.prims.slice().sort((a, b) => a.lb - b.lb);
-  const visitsOf = new Map<number, number>();
-  const lbDone = new Set<number>();
-  for (let j = 0; j < order.length; j++) {
-    const o = order[j]!;
-    if (S.bestPos >= 0 && o.lb > S.bestMetric) break;
-    const g = nodes[o.p]!.group;
-    const nv = (visitsOf.get(g) ?? 0) + 1;
-    visitsOf.set(g, nv);
-    if (nv >= SECLB_AFTER && !lbDone.has(g) && pendingVisits(order, j + 1, S.bestMetric, SECLB_PENDING) >= SECLB_PENDING) {
-      lbDone.add(g);
-      const prims = S.prims.filter((q) => nodes[q.p]!.group === g).map((q) => q.p);
-      secondaryBounds(nodes, stats, ctx.vals, ctx.secsOf.get(g)!, prims, inst, S.priMinDelta, mapVal, secLB);
+  const nPrim = S.nPrim;
+  primaryBounds(ctx, stats.n, PS, PV, resources(inst, false, RES), mapVal, nPrim);
+  const G = ctx.gids.length;
+  visits.fill(0, 0, G);
+  lbDone.fill(0, 0, G);
+  for (let j = 0; j < nPrim; j++) heap[j] = j;
+  for (let i = (nPrim >> 1) - 1; i >= 0; i--) heapDown(nPrim, i);
+  let n = nPrim;
+  while (n > 0) {
+    const j = heap[0]!;
+    if (S.bestPos >= 0 && primLb[j]! > S.bestMetric) break;
+    heap[0] = heap[--n]!;
+    heapDown(n, 0);
+    const g = ctx.slot[primP[j]!]!;
+    const nv = (visits[g] = visits[g]! + 1);
+    if (nv >= SECLB_AFTER && lbDone[g] === 0 && pendingIn(n, 0, S.bestMetric, SECLB_PENDING) >= SECLB_PENDING) {
+      lbDone[g] = 1;
+      secondaryBounds(nodes, ctx, g, nPrim, inst, S.priMinDelta, mapVal, secLB);
     }
-    scanPrimary(S, o, ctx.secsOf.get(g)!, lbDone.has(g), mapVal);
+    scanPrimary(S, j, ctx.gsecs[g]!, lbDone[g] === 1, mapVal);
   }
 }
 
@@ -600,17 +826,40 @@ function searchPass(S: PairSearch): void {
 function prepareScratch(N: number, inst: Instance, force: boolean): void {
   if (okArr.length < N) {
     baseBuf = new Float64Array(N * NCOMP);
-    changed = new Uint8Array(N * NCOMP);
+    baseList = new Int8Array(N * CL);
     baseOk = new Uint8Array(N);
     okArr = new Uint8Array(N);
     mark = new Uint8Array(N);
+    spEntry = new Int32Array(N);
     secLB = new Float64Array(N);
     PS = new Float64Array(N * NCOMP);
     PV = new Float64Array(N * NCOMP);
+    primP = new Int32Array(N);
+    primPos = new Int32Array(N);
+    primLb = new Float64Array(N);
+    heap = new Int32Array(N);
+    okCnt = new Int32Array(N);
+    visits = new Int32Array(N);
+    lbDone = new Uint8Array(N);
+    spStart = new Int32Array(N + 2);
   }
   okArr.fill(0, 0, N);
   baseOk.fill(0, 0, N);
+  okCnt.fill(0, 0, N);
   useCache(N, inst, force);
+}
+
+/** One pair search up to the counts (the caller then searches or inspects). */
+function startSearch(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): PairSearch {
+  const ctx = context(nodes, members, listed);
+  prepareScratch(nodes.length, inst, force);
+  const S = new PairSearch(force, nodes, inst, ctx);
+  primariesPass(S, listed);
+  if (S.anyPair) {
+    countsPass(S);
+    groupSpecials(S, nodes.length);
+  }
+  return S;
 }
 
 /**
@@ -619,24 +868,24 @@ function prepareScratch(N: number, inst: Instance, force: boolean): void {
  * that was; the bound is valid when the slack is never negative.
  */
 export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): { slack: number; pairs: number } {
-  const ctx = context(nodes, members, listed);
-  prepareScratch(nodes.length, inst, force);
-  const S = new PairSearch(force, nodes, inst, ctx);
-  primariesPass(S, listed);
+  const S = startSearch(force, nodes, members, inst, listed);
   let slack = Infinity;
   let pairs = 0;
   if (!S.anyPair) return { slack, pairs };
-  countsPass(S);
+  const ctx = S.ctx;
   const mapVal = statValue(ctx.stats, MAP_COMPONENT);
-  for (const [g, secs] of ctx.secsOf) {
-    const prims = S.prims.filter((q) => nodes[q.p]!.group === g);
-    if (prims.length === 0) continue;
-    secondaryBounds(nodes, ctx.stats, ctx.vals, secs, prims.map((q) => q.p), inst, S.priMinDelta, mapVal, secLB);
-    for (const o of prims) {
-      const sp = S.special.get(o.p) ?? [];
+  for (let g = 0; g < ctx.gids.length; g++) {
+    const secs = ctx.gsecs[g]!;
+    if (okCnt[g] === 0) continue;
+    secondaryBounds(nodes, ctx, g, S.nPrim, inst, S.priMinDelta, mapVal, secLB);
+    for (let j = 0; j < S.nPrim; j++) {
+      const p = primP[j]!;
+      if (ctx.slot[p] !== g) continue;
+      const special = new Set<number>();
+      for (let t = spStart[p + 1]!; t < spStart[p + 2]!; t++) special.add(spS[t]!);
       for (const s of secs) {
-        if (s === o.p || baseOk[s] === 0 || sp.includes(s)) continue;
-        const m = pairMetric(ctx.stats.n, PS, PV, o.p * NCOMP, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
+        if (s === p || baseOk[s] === 0 || special.has(s)) continue;
+        const m = pairMetric(ctx.stats.n, PS, PV, p * NCOMP, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
         slack = Math.min(slack, m - secLB[s]!);
         pairs++;
       }
@@ -659,21 +908,17 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
 export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], members: readonly number[], inst0: Instance, listed: readonly number[]): AllocSolution | null {
   // Without location tags every candidate's location score is 0 (alloc.ts allocateOnPrimary).
   const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
-  const ctx = context(nodes, members, listed);
-  prepareScratch(nodes.length, inst, force);
-  const S = new PairSearch(force, nodes, inst, ctx);
-  primariesPass(S, listed);
+  const S = startSearch(force, nodes, members, inst, listed);
   if (!S.anyPair) return null;
-  countsPass(S);
   searchPass(S);
   const failures: FailMode[] = [];
   const counts = new Map<FailMode, number>();
-  FAIL_MODES.forEach((m, k) => {
+  for (let k = 0; k < FAIL_MODES.length; k++) {
     if (S.counts[k]! > 0) {
-      failures.push(m);
-      counts.set(m, S.counts[k]!);
+      failures.push(FAIL_MODES[k]!);
+      counts.set(FAIL_MODES[k]!, S.counts[k]!);
     }
-  });
+  }
   failureCounts.set(failures, counts);
   if (S.bestPos < 0) return { failures, allocs: S.allocs, solution: null, log: [] };
   // The winner, built with the reference primitives.
