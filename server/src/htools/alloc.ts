@@ -351,6 +351,25 @@ export function tryGroupAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], 
 }
 
 /** Apply an allocation: the new node array and instance list (instance appended). */
+/**
+ * applyAlloc's node list and new instance, without copying the instance
+ * list (hspace extends its own).  A node of the solution is cloned only when
+ * it refers to the new instance by a placeholder index: nodes are never
+ * changed in place, so the state may share the solution's objects.
+ */
+export function applyAllocNodes(nodes: Node[], newIdx: number, e: AllocElement<unknown>): { nodes: Node[]; inst: Instance } {
+  const ns = nodes.slice();
+  for (const n of e.changed) {
+    if (n.pList.some((x) => x < 0) || n.sList.some((x) => x < 0)) {
+      const c = n.clone();
+      c.pList = n.pList.map((x) => (x < 0 ? newIdx : x));
+      c.sList = n.sList.map((x) => (x < 0 ? newIdx : x));
+      ns[n.idx] = c;
+    } else ns[n.idx] = n;
+  }
+  return { nodes: ns, inst: e.inst.idx === newIdx ? e.inst : { ...e.inst, idx: newIdx } };
+}
+
 export function applyAlloc(nodes: Node[], il: Instance[], e: AllocElement<unknown>): { nodes: Node[]; il: Instance[] } {
   const newIdx = il.length;
   const inst = { ...e.inst, idx: newIdx };

@@ -5,7 +5,7 @@ import { Node, availMem, availDisk, availCpu, unallocatedMem } from "./node.js";
 import { createInstance, requiredNodes, shrinkByType, specOf } from "./instance.js";
 import { compCV } from "./metrics.js";
 import type { ClusterData } from "./loader.js";
-import { collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, applyAlloc, type AlgOptions, type AllocNodes, type AllocSolution } from "./alloc.js";
+import { collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, applyAllocNodes, type AlgOptions, type AllocNodes, type AllocSolution } from "./alloc.js";
 
 export interface CStats {
   fmem: number;
@@ -87,6 +87,10 @@ function iterateAllocSmallStep(opts: AlgOptions, r: AllocResult, limit: number |
   const o2 = newinst.diskTemplate === "drbd" ? { ...opts, capacity: false } : opts;
   // the new instances, oldest first (ixes is most recent first)
   const added: Instance[] = [];
+  // The instance list is copied once and then extended in place: a trial
+  // allocation reads it only while it runs, and the run's states before the
+  // last are never returned.
+  let ownIl = false;
   for (;;) {
     const depth = r.ixes.length + added.length;
     const newidx = il.length;
@@ -94,10 +98,14 @@ function iterateAllocSmallStep(opts: AlgOptions, r: AllocResult, limit: number |
     const sol = tryAlloc(o2, { nodes, members }, il, ni, an);
     const fails = collapseFailures(sol.failures);
     if (!sol.solution || limit === 0) return { fails, nodes, il, ixes: added.length === 0 ? r.ixes : [...added.reverse(), ...r.ixes] };
-    const applied = applyAlloc(nodes, il, sol.solution);
-    added.push(applied.il[applied.il.length - 1]!);
+    const applied = applyAllocNodes(nodes, newidx, sol.solution);
+    if (!ownIl) {
+      il = il.slice();
+      ownIl = true;
+    }
+    il.push(applied.inst);
+    added.push(applied.inst);
     nodes = applied.nodes;
-    il = applied.il;
     if (limit !== null) limit -= 1;
   }
 }
