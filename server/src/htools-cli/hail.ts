@@ -1,4 +1,5 @@
 // hail: IAllocator plugin (command-line front end of htools/iallocator.ts).
+import "./v8-tuning.js";
 import { readFileSync } from "node:fs";
 import { COMMON_OPTS, type OptSpec, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, nodeFieldsOpt, showWarnings } from "./common.js";
 import { HtoolsError } from "../htools/types.js";
