@@ -78,7 +78,6 @@ const SLOTS_BY_CODE = [...Array(16).keys()].map((c) => KIND_SLOTS.get(targetKind
 const SLOT_KIND: Array<TargetKind | "FailoverToAny"> = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace", "FailoverToAny"];
 
 interface InstCache {
-  parts: Array<FixPart | null>;
   /** shared intermediate states (built on first use) */
   inter: Inter | null;
 }
@@ -144,6 +143,8 @@ export const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
 export class ProbeSearch {
   private readonly ver: Int32Array;
   private readonly cache: Array<InstCache | null>;
+  /** each (instance, slot)'s part, at idx * SLOTS + slot (null: not built since its nodes last changed) */
+  private readonly partOf: Array<FixPart | null>;
   /** packed aggregates (bounds.ts packAgg) over all targets per role, and whether each has a bound */
   private readonly aggC = new Float64Array(2 * STD_N * AGG_W);
   private readonly aggOk = new Uint8Array(2);
@@ -218,6 +219,7 @@ export class ProbeSearch {
     this.block = Math.max(1, Math.floor(blocks[0]));
     this.superSize = Math.max(1, Math.floor(blocks[1]));
     this.cache = new Array<InstCache | null>(instCount).fill(null);
+    this.partOf = new Array<FixPart | null>(instCount * SLOTS).fill(null);
     this.cacheKey = new Int32Array(instCount * 4).fill(-2);
     this.nodeC = new Float64Array(nodeCount * 2 * STD_N * AGG_W);
     this.nodeOk = new Uint8Array(nodeCount * 2);
@@ -302,9 +304,13 @@ export class ProbeSearch {
     let minLb = Infinity;
     let minAt = -1;
     const foff = this.vFailOff;
+    const fs = this.failoverScores(st, V);
     for (let v = 0; v < V; v++) {
       const fo = foff[v]!;
-      if (fo >= 0) sink.offer(this.recScore(st, fo), victims[v]!.idx, "Failover", -1, v * stride);
+      if (fo < 0) continue;
+      // the verify engine checks the pass against the per-record evaluation (summation order aside)
+      if (this.verify && !(Math.abs(fs[v]! - this.recScore(st, fo)) <= 1e-9 * Math.max(1, Math.abs(fs[v]!)))) this.stats.boundViolations++;
+      sink.offer(fs[v]!, victims[v]!.idx, "Failover", -1, v * stride);
     }
     const acc = this.pairBounds(V);
     const P = V * ITEMS_PER;
@@ -331,7 +337,7 @@ export class ProbeSearch {
       const v = this.itemV[k]!;
       const qs = this.itemSlot[k]!;
       const inst = victims[v]!;
-      const fp = this.cache[inst.idx]!.parts[qs & 7]!;
+      const fp = this.partOf[inst.idx * SLOTS + (qs & 7)]!;
       const min = this.scan(f, nodes, st, online, inst, qs & 7, fp, v * stride, qs >> 3, sink);
       if (min < this.itemLb[k]!) this.stats.boundViolations++;
     };
@@ -365,6 +371,10 @@ export class ProbeSearch {
     this.sFlag = new Uint8Array(P).fill(2);
     this.sAcc = new Float64Array(P);
     this.vFailOff = new Int32Array(V).fill(-1);
+    this.fA1 = new Float64Array(STD_N * V);
+    this.fA2 = new Float64Array(STD_N * V);
+    this.fSum = new Float64Array(V);
+    this.fAcc = new Float64Array(V);
     this.vP = new Int32Array(V).fill(-1);
     this.vS = new Int32Array(V).fill(-1);
     this.vDirty = new Uint8Array(V);
@@ -413,7 +423,15 @@ export class ProbeSearch {
     this.clearPairs(v);
     if (mt === 1 && useSec) {
       if (ss[sb + SLOT_FAILOVER] === 0) this.ensurePart(inst, SLOT_FAILOVER, f.force, nodes, st);
-      if (ss[sb + SLOT_FAILOVER] === 1) this.vFailOff[v] = (sb + SLOT_FAILOVER) * REC;
+      if (ss[sb + SLOT_FAILOVER] === 1) {
+        const off = (this.vFailOff[v] = (sb + SLOT_FAILOVER) * REC);
+        const A = this.arena;
+        for (let q = 0; q < STD_N; q++) {
+          this.fA1[q * this.vCount + v] = A[off + q]!;
+          this.fA2[q * this.vCount + v] = A[off + STD_N + q]!;
+        }
+        this.fSum[v] = A[off + REC_SUM]!;
+      }
     }
     if (mt === 0) return;
     let slots: readonly number[];
@@ -657,6 +675,7 @@ export class ProbeSearch {
     K[o + 2] = pv;
     K[o + 3] = sv;
     this.cache[inst.idx] = null;
+    this.partOf.fill(null, inst.idx * SLOTS, (inst.idx + 1) * SLOTS);
     this.slotState.fill(0, inst.idx * SLOTS, (inst.idx + 1) * SLOTS);
   }
 
@@ -678,14 +697,14 @@ export class ProbeSearch {
   private ensurePart(inst: Instance, slot: number, force: boolean, nodes: Node[], st: ScoreState): void {
     const ic = this.instCache(inst);
     const fp = slot === SLOT_FAILOVER ? this.buildFailover(ic, force, nodes, st, inst) : this.buildPart(ic, slot, force, nodes, st, inst);
-    ic.parts[slot] = fp;
+    this.partOf[inst.idx * SLOTS + slot] = fp;
     this.slotState[inst.idx * SLOTS + slot] = fp.dead ? 2 : 1;
   }
 
   /** The instance's part cache (checkCache has run this round). */
   private instCache(inst: Instance): InstCache {
     let c = this.cache[inst.idx];
-    if (!c) c = this.cache[inst.idx] = { parts: new Array<FixPart | null>(SLOTS).fill(null), inter: null };
+    if (!c) c = this.cache[inst.idx] = { inter: null };
     return c;
   }
 
@@ -1076,6 +1095,37 @@ export class ProbeSearch {
         this.inertConst += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
       } else this.activeQ[this.activeN++] = q;
     }
+  }
+
+  // Failover parts (target-less) in structure-of-arrays form: per std
+  // component q the record's Σδ and Σδ² at q·V + v.
+  private fA1 = new Float64Array(0);
+  private fA2 = new Float64Array(0);
+  private fSum = new Float64Array(0);
+  private fAcc = new Float64Array(0);
+
+  /**
+   * recScore of every victim's Failover part (garbage where it has none) in
+   * one pass per component; the inert components add their constant term.
+   */
+  private failoverScores(st: ScoreState, V: number): Float64Array {
+    const acc = this.fAcc;
+    acc.fill(this.inertConst, 0, V);
+    const a1 = this.fA1, a2 = this.fA2;
+    for (let j = 0; j < this.activeN; j++) {
+      const q = this.activeQ[j]!;
+      const k = STD_K[q]!;
+      const n = st.cnt[k]!, s1 = st.s1[k]!, s2 = st.s2[k]!;
+      const w = W[k]!;
+      const base = q * V;
+      for (let v = 0; v < V; v++) {
+        const m = (s1 + a1[base + v]!) / n;
+        const x = (s2 + a2[base + v]!) / n - m * m;
+        acc[v] = acc[v]! + w * Math.sqrt(x > 0 ? x : 0);
+      }
+    }
+    for (let v = 0; v < V; v++) acc[v] = acc[v]! + this.sumConst + this.fSum[v]!;
+    return acc;
   }
 
   /** Approximate score of a target-less part (Failover) from its record. */
