@@ -1,4 +1,5 @@
 // hbal: cluster balancer (command-line front end of htools/balance.ts).
+import "./v8-tuning.js";
 import { hsFixed } from "../htools/format.js";
 import { writeFileSync } from "node:fs";
 import { showWarnings, COMMON_OPTS, type OptSpec, type Opts, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, printInsts, nodeFieldsOpt, rapiCredentials, resolveLocalMaster } from "./common.js";
