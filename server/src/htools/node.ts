@@ -545,7 +545,13 @@ export interface SecPlan {
 }
 export const newSecPlan = (): SecPlan => ({ secNeeded: 0, newPeem: 0, newDskForth: 0, newFreeSpForth: 0, newInstSpForth: 0, newDsk: 0, newFreeSp: 0, newInstSp: 0, newRmem: 0, newFailN1: false });
 
-/** addSecExEx's arithmetic and checks into `p`: null if the instance fits, else the failure. */
+/**
+ * addSecExEx's arithmetic and checks into `p`: null if the instance fits, else the failure.
+ * The primary `pdx` enters only through the planned reserved memory
+ * max(rMem, peers[pdx] + secNeeded): hail's pair search (alloc-probe.ts)
+ * relies on this to probe a secondary once for all primaries that would not
+ * raise it, so keep it that way (or change alloc-probe with it).
+ */
 export function planAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number, p: SecPlan): FailMode | null {
   const strict = !force;
   p.secNeeded = usesSecMem(inst) ? inst.mem : 0;
