@@ -2,7 +2,7 @@
 import type { AllocPolicy, DiskTemplate, Group, Instance, IPolicy, ISpec, Nic, RunState } from "./types.js";
 import { HtoolsError, defIPolicy, isFail } from "./types.js";
 import { Node, createNode, addPriEx, addSec } from "./node.js";
-import { createInstance, instMatchesPolicy, mirrorType, requiredNodes } from "./instance.js";
+import { NO_NICS, NO_TAGS, createInstance, instMatchesPolicy, mirrorType, requiredNodes } from "./instance.js";
 import { mergeData, updateMissing, type ClusterData } from "./loader.js";
 import { allocList, emptySolution, genAllocNodes, tryAlloc, tryChangeGroup, tryGroupAlloc, tryMGAlloc, tryNodeEvac, fullNL, applyAlloc, sortMGResults, filterMGResults, solutionDescription, annotateSolution, hasRequiredNetworks, type AlgOptions, type AllocElement, type AllocSolution, type EvacMode, type EvacSolution } from "./alloc.js";
 import { splitCluster } from "./loader.js";
@@ -139,26 +139,170 @@ function fastBaseInstance(name: string, a: JObj): Instance {
     disks.push({ size, spindles: typeof sp === "number" ? sp : null });
   }
   for (const t of tags) if (typeof t !== "string") return parseBaseInstance(name, a);
-  const nics: Nic[] = [];
-  for (const n of nl) {
-    if (!isObj(n)) return parseBaseInstance(name, a);
-    const net = n["network"];
-    nics.push({ network: typeof net === "string" ? net : null });
+  // empty lists: the shared empty values (instance.ts)
+  let nics: readonly Nic[] = NO_NICS;
+  if (nl.length > 0) {
+    const ns: Nic[] = [];
+    for (const n of nl) {
+      if (!isObj(n)) return parseBaseInstance(name, a);
+      const net = n["network"];
+      ns.push({ network: typeof net === "string" ? net : null });
+    }
+    nics = ns;
   }
   const as = a["admin_state"];
   const st = typeof as === "string" ? ADMIN[as] ?? "running" : "running";
   const fc = a["forthcoming"];
-  return createInstance({ name, mem, dsk, disks, vcpus, runSt: st, tags: tags as string[], autoBalance: true, pNode: 0, sNode: 0, diskTemplate: dt as DiskTemplate, spindleUse: su, nics, forthcoming: typeof fc === "boolean" ? fc : false });
+  return createInstance({ name, mem, dsk, disks, vcpus, runSt: st, tags: tags.length === 0 ? NO_TAGS : (tags as string[]), autoBalance: true, pNode: 0, sNode: 0, diskTemplate: dt as DiskTemplate, spindleUse: su, nics, forthcoming: typeof fc === "boolean" ? fc : false });
 }
 
-/** Parse the JSON text Ganeti sends to an iallocator. */
-export function parseRequest(body: string, staticKvmNodeMemory = 4096): IAllocRequest {
+/** When splitRequest applies, and the text per piece of "instances". */
+export interface SplitOptions {
+  /** smaller texts are parsed in one piece */
+  min: number;
+  piece: number;
+}
+export const DEFAULT_SPLIT: SplitOptions = { min: 256 * 1024, piece: 64 * 1024 };
+
+/**
+ * Parse the JSON text Ganeti sends to an iallocator.  Large requests are
+ * parsed in pieces (splitRequest); any error on that path sends the whole
+ * text through the plain path, which gives the same result or the proper
+ * error.  `split` is for tests (null: the plain path only).
+ */
+export function parseRequest(body: string, staticKvmNodeMemory = 4096, split: SplitOptions | null = DEFAULT_SPLIT): IAllocRequest {
+  const sr = split === null ? null : splitRequest(body, split);
+  if (sr !== null) {
+    try {
+      const r = buildRequest(sr.top, staticKvmNodeMemory, sr.members);
+      if (r !== null) return r;
+    } catch (e) {
+      if (!(e instanceof HtoolsError)) throw e;
+      // reported by the plain path below, with its own message and order of checks
+    }
+  }
   let decoded: unknown;
   try {
     decoded = JSON.parse(body);
   } catch {
     return err("Parsing input IAllocator message: Invalid JSON");
   }
+  return buildRequest(decoded, staticKvmNodeMemory, null)!;
+}
+
+/** Calls f on each member in order; false if it gave up (f may have seen some members). */
+export type Members = (f: (name: string, value: unknown) => void) => boolean;
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+function hasMember(o: JObj): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** JSON.parse("{" + piece + "}") if that is an object with at least one member. */
+function pieceObj(piece: string): JObj | null {
+  const o = tryParse("{" + piece + "}");
+  return isObj(o) && hasMember(o) ? o : null;
+}
+
+const isIndexLike = (k: string): boolean => /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) < 4294967295;
+
+/**
+ * A large request as its top level without "instances" (parsed from the
+ * text before and after that object) and the members of "instances",
+ * parsed a piece of about `o.piece` characters at a time so that each piece's
+ * JSON tree dies young (one tree of 10,000 instances survives several
+ * scavenges and is copied by each).  Null when the text does not split so;
+ * the members end with a null if a piece does not parse.
+ *
+ * Exactness: the text is cut into head + '"instances":{' + P1 + ',' + … +
+ * ',' + Pk + '}' + tail, and each part is parsed on its own: the head
+ * closed by '"instances":{}}', each Pi as '{' + Pi + '}' (at least one
+ * member), the tail as '{' + its members (or a lone closing brace).  The
+ * head has no backslash, so the quote at the cut opens a string (had it
+ * closed one, a letter would follow a string): the appended member is a
+ * member of the top-level object.  When every part parses, their
+ * derivations compose into a derivation of the whole text, which is the
+ * only one (JSON's grammar is unambiguous), so the values are those
+ * JSON.parse gives, except for what the grammar does not fix: a name
+ * repeated across parts (JSON.parse keeps the last value at the first
+ * position) and index-like names (listed first by JSON.parse); the reader
+ * gives up on those.  Where the cuts fall only decides whether every part
+ * parses.
+ */
+export function splitRequest(body: string, o: SplitOptions = DEFAULT_SPLIT): { top: JObj; members: Members } | null {
+  if (body.length < o.min) return null;
+  const key = '"instances":{';
+  const at = body.indexOf(key);
+  // (without escapes before it, the key's quote cannot be inside a string: see below)
+  if (at < 0 || body.lastIndexOf("\\", at) >= 0) return null;
+  const head = tryParse(body.slice(0, at) + '"instances":{}}');
+  if (!isObj(head)) return null;
+  const start = at + key.length;
+  // The end of the object: a closing brace followed by the next top-level
+  // member (one of the known keys), or by the document's end.  The first
+  // candidate whose tail parses is the end (a candidate inside the object
+  // leaves the tail unbalanced; one further on leaves the last piece so).
+  let end = -1;
+  let tail: JObj | null = null;
+  const next = /\},"(?:version|cluster_name|cluster_tags|enabled_hypervisors|ipolicy|nodegroups|nodes|request)":/g;
+  next.lastIndex = start;
+  for (let tries = 0; tries < 8 && end < 0; tries++) {
+    const m = next.exec(body);
+    if (m === null) break;
+    const o = tryParse("{" + body.slice(m.index + 2));
+    if (isObj(o) && hasMember(o)) {
+      end = m.index;
+      tail = o;
+    }
+  }
+  if (end < 0) {
+    const last = body.lastIndexOf("}");
+    if (last - 1 < start || body.charCodeAt(last - 1) !== 125 || !/^[ \t\n\r]*$/.test(body.slice(last + 1))) return null;
+    end = last - 1;
+    tail = {};
+  }
+  if (tail === null || "instances" in tail) return null;
+  const top: JObj = { ...head, ...tail };
+  const members: Members = (f) => {
+    if (!/[^ \t\n\r]/.test(body.slice(start, end))) return true; // "instances": {}
+    const seen = new Set<string>();
+    let a = start;
+    while (a < end) {
+      let c = body.indexOf('},"', a + o.piece);
+      let piece: JObj | null = null;
+      for (let tries = 0; piece === null; tries++) {
+        if (c < 0 || c + 1 >= end) c = end - 1; // the last piece
+        piece = pieceObj(body.slice(a, c + 1));
+        if (piece === null && (c === end - 1 || tries === 4)) return false;
+        if (piece === null) c = body.indexOf('},"', c + 1);
+      }
+      for (const name of Object.keys(piece)) {
+        if (seen.has(name) || isIndexLike(name)) return false;
+        seen.add(name);
+        f(name, piece[name]);
+      }
+      a = c + 2;
+    }
+    return true;
+  };
+  return { top, members };
+}
+
+/**
+ * The request of a decoded document.  `members` (if given) are the members
+ * of its "instances" object in place of the document's own; a null member
+ * makes buildRequest return null.
+ */
+function buildRequest(decoded: unknown, staticKvmNodeMemory: number, members: Members | null): IAllocRequest | null {
   if (!isObj(decoded)) return err("Parsing input IAllocator message: Unable to read JSObject");
   const ctx = "invalid iallocator message";
   const request = obj(decoded, "request", ctx);
@@ -221,7 +365,8 @@ export function parseRequest(body: string, staticKvmNodeMemory = 4096): IAllocRe
     nodes.push(n);
   }
   const instances: Instance[] = [];
-  for (const [name, iv] of Object.entries(obj(decoded, "instances", ctx))) {
+  const io = obj(decoded, "instances", ctx);
+  const add = (name: string, iv: unknown): void => {
     if (!isObj(iv)) err(`invalid data for instance '${name}'`);
     const inst = fastBaseInstance(name, iv as JObj);
     const nv = (iv as JObj)["nodes"];
@@ -239,7 +384,10 @@ export function parseRequest(body: string, staticKvmNodeMemory = 4096): IAllocRe
     } else inst.sNode = -1;
     inst.idx = instances.length;
     instances.push(inst);
-  }
+  };
+  if (members !== null) {
+    if (!members(add)) return null;
+  } else for (const name of Object.keys(io)) add(name, io[name]);
   const ctags = strList(decoded, "cluster_tags", ctx);
   const hvs = arr(decoded, "enabled_hypervisors", ctx);
   if (hvs.length > 0 && typeof hvs[0] === "string") for (const n of nodes) n.hypervisor = hvs[0];

@@ -2,7 +2,7 @@
 // updateMissing): tags, aliases, node/instance cross links, memory stats.
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
 import { HtoolsError, zeroUtil } from "./types.js";
-import { notOffline, usesLocalStorage, usesMemory } from "./instance.js";
+import { NO_TAGS, NO_TAG_SET, notOffline, usesLocalStorage, usesMemory } from "./instance.js";
 import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu } from "./node.js";
 
 /** A cluster snapshot: the input of every htools algorithm. */
@@ -112,12 +112,11 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
   const unknown = [...sel, ...ex].filter((n) => !instNames.has(n));
   if (unknown.length > 0) throw new HtoolsError(`Unknown instance(s): ${JSON.stringify(unknown)}`, "EUNKNOWNINST");
   const suffix = longestDomain([...nl.map((n) => n.name), ...il.map((i) => i.name)]);
-  const noEx: string[] = [];
   for (const i of il) {
     if (ex.includes(i.name) || !(sel.length === 0 || sel.includes(i.name))) i.movable = false;
     // (untagged instances, the usual case: the same empty values without the filtering)
-    i.dsrdLocTags = i.allTags.length === 0 ? new Set() : new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
-    i.exclTags = i.allTags.length === 0 ? noEx : i.allTags.filter((t) => allExTags.some((p) => t.startsWith(p)));
+    i.dsrdLocTags = i.allTags.length === 0 ? NO_TAG_SET : new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
+    i.exclTags = i.allTags.length === 0 ? NO_TAGS : i.allTags.filter((t) => allExTags.some((p) => t.startsWith(p)));
     i.alias = stripSuffix(i.name, suffix);
   }
   for (const n of nl) n.locationTags = getLocations(cd.tags, n.nTags);

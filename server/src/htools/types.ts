@@ -159,11 +159,11 @@ export interface Instance {
   autoBalance: boolean;
   diskTemplate: DiskTemplate;
   spindleUse: number;
-  allTags: string[];
-  exclTags: string[];
-  dsrdLocTags: Set<string>;
+  allTags: readonly string[];
+  exclTags: readonly string[];
+  dsrdLocTags: ReadonlySet<string>;
   locationScore: number;
-  nics: Nic[];
+  nics: readonly Nic[];
   forthcoming: boolean;
 }
 
