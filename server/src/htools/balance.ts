@@ -13,7 +13,7 @@ import { Node, removePri } from "./node.js";
 import { ProbeSearch, targetKinds } from "./balance-probe.js";
 import { mirrorType, allNodes, isRunning } from "./instance.js";
 import { applyMove, moveCode, moveCommands, type IMove, type MoveResult } from "./moves.js";
-import { ScoreState, compCV, optimalCVScore } from "./metrics.js";
+import { ScoreState, compCV, compCVWith, optimalCVScore } from "./metrics.js";
 
 export interface BalanceOptions {
   /** --ignore-soft-errors */
@@ -216,10 +216,7 @@ export function balanceGroup(
         if (isFail(r)) throw new Error(`hbal: fast path accepted a move the reference rejects (${r})`);
         c.res = r;
       }
-      const saved = c.res.changed.map((n) => nodes[n.idx]!);
-      for (const n of c.res.changed) nodes[n.idx] = n;
-      const cv = compCV(groupList());
-      for (const n of saved) nodes[n.idx] = n;
+      const cv = compCVWith(nodes, st, members, c.res.changed);
       if (cv < chosenCv) {
         chosenCv = cv;
         chosen = c;

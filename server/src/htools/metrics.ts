@@ -164,6 +164,39 @@ export function compCV(nodes: readonly Node[]): number {
   return cvFromStats(clusterStats(nodes));
 }
 
+const cvOn: Float64Array[] = [];
+const cvOff: Float64Array[] = [];
+const cvOnNodes: Node[] = [];
+const cvChanged: Float64Array[] = [];
+
+/**
+ * compCV of the group (`members`, node indices in order) with the `changed`
+ * nodes in place of the current ones: the values of the others are taken
+ * from the ScoreState (nodeValues of the current nodes), so the arithmetic,
+ * its order and the result are compCV's, without recomputing every node.
+ */
+export function compCVWith(nodes: readonly Node[], st: ScoreState, members: readonly number[], changed: readonly Node[]): number {
+  cvOn.length = cvOff.length = cvOnNodes.length = 0;
+  while (cvChanged.length < changed.length) cvChanged.push(new Float64Array(NCOMP));
+  changed.forEach((n, j) => nodeValues(n, cvChanged[j]!));
+  for (const i of members) {
+    let n = nodes[i]!;
+    let v = st.vals[i]!;
+    for (let j = 0; j < changed.length; j++)
+      if (changed[j]!.idx === i) {
+        n = changed[j]!;
+        v = cvChanged[j]!;
+      }
+    if (n.offline) cvOff.push(v);
+    else {
+      cvOn.push(v);
+      cvOnNodes.push(n);
+    }
+  }
+  if (cvOnNodes.length === 0) return 0;
+  return cvFromStats(statsOfValues(cvOn, cvOff, cvOnNodes));
+}
+
 const tmpA = new Float64Array(NCOMP);
 const tmpB = new Float64Array(NCOMP);
 

@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, splitCluster, type ClusterData } from "../../src/htools/loader.js";
-import { addPriEx, addSecExEx } from "../../src/htools/node.js";
-import { nodeValues, NCOMP } from "../../src/htools/metrics.js";
+import { addPriEx, addSecExEx, removePri, type Node } from "../../src/htools/node.js";
+import { nodeValues, NCOMP, ScoreState, compCV, compCVWith } from "../../src/htools/metrics.js";
 import { probeAddPri, probeAddSec } from "../../src/htools/probe.js";
 import { isFail } from "../../src/htools/types.js";
 import { balanceGroup, type BalanceOptions } from "../../src/htools/balance.js";
@@ -33,6 +33,31 @@ const shapes: Shape[] = [
   { nodes: 20, instances: 60, seed: 5, drbd: 1 },
   { nodes: 12, instances: 70, seed: 6, forthcoming: 0.2 },
 ];
+
+describe("the exact re-check from cached node values (compCVWith)", () => {
+  for (const shape of shapes)
+    it(`seed ${shape.seed}: equals compCV of the node list with the changed nodes in place`, () => {
+      const cd = cluster(shape);
+      const members = cd.nodes.map((n) => n.idx);
+      const st = new ScoreState(cd.nodes.slice(), members);
+      const rnd = prng(shape.seed * 13);
+      let checked = 0;
+      for (const inst of cd.instances) {
+        const pick = (): Node => cd.nodes[Math.floor(rnd() * cd.nodes.length)]!;
+        // one to three changed nodes: the instance's primary without it, plus other nodes gaining it
+        const changed: Node[] = [removePri(cd.nodes[inst.pNode]!, inst)];
+        for (const t of [pick(), pick()]) {
+          if (changed.some((c) => c.idx === t.idx)) continue;
+          const r = addPriEx(true, t, inst);
+          if (!isFail(r)) changed.push(r);
+        }
+        const list = cd.nodes.map((n) => changed.find((c) => c.idx === n.idx) ?? n);
+        expect(Object.is(compCVWith(cd.nodes, st, members, changed), compCV(list))).toBe(true);
+        checked++;
+      }
+      expect(checked).toBe(cd.instances.length);
+    });
+});
 
 describe("probes equal the node primitives", () => {
   for (const shape of shapes) {
