@@ -20,7 +20,7 @@ import { mirrorType, usesSecMem } from "./instance.js";
 import type { IMove } from "./moves.js";
 import { KIND, NCOMP, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
-import { AGG_W, RoleAgg, STD, TERMS, boundMargin, nodeTerms, packAgg, resources } from "./bounds.js";
+import { AGG_W, RoleAgg, STD, TERMS, boundMargin, mergePacked, nodeTerms, packAgg, resources } from "./bounds.js";
 
 export type TargetKind = "ReplaceSecondary" | "ReplaceAndFailover" | "ReplacePrimary" | "FailoverAndReplace";
 const KINDS_ALL: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace"];
@@ -845,7 +845,6 @@ export class ProbeSearch {
       one[0] = i;
       for (let role = 0; role < 2; role++) this.nodeOk[i * 2 + role] = this.packRange(st, one, 0, 1, role, this.nodeC, (i * 2 + role) * STD_N * AGG_W);
     }
-    for (let role = 0; role < 2; role++) this.aggOk[role] = this.packRange(st, online, 0, online.length, role, this.aggC, role * STD_N * AGG_W);
     for (let q = 0; q < STD_N; q++) {
       const k = STD_K[q]!;
       const n = st.cnt[k]!;
@@ -854,6 +853,20 @@ export class ProbeSearch {
       this.glob[q * 3 + 2] = 1 / n;
     }
     this.prepareBlocks(nodes, st, online, touched);
+    // over all targets: the union of the superblocks
+    const W2 = STD_N * AGG_W;
+    for (let role = 0; role < 2; role++) {
+      let ok = 1;
+      for (let u = 0; u < this.superCount; u++) if (this.superOk[u * 2 + role] !== 1) ok = 0;
+      this.aggOk[role] = ok;
+      if (ok === 1) mergePacked(this.superC, role * W2, this.superCount, 2 * W2, this.aggC, role * W2);
+      if (this.verify) {
+        // the verify engine checks the merge against aggregating all targets at once
+        const direct = new Float64Array(W2);
+        const dOk = this.packRange(st, online, 0, online.length, role, direct, 0);
+        if (dOk !== ok || (ok === 1 && direct.some((x, j) => x !== this.aggC[role * W2 + j]))) this.stats.boundViolations++;
+      }
+    }
   }
 
   /** Aggregate the terms of the nodes ord[lo..hi) for a role and pack them at out[o..]; 1 if bounded. */
@@ -936,7 +949,7 @@ export class ProbeSearch {
       this.blockNodes.set(ord, role * n);
       for (let p = 0; p < n; p++) this.blockPos[ord[p]! * 2 + role] = p;
       for (let b = 0; b < B; b++) this.packBlock(st, n, role, b);
-      for (let u = 0; u < S; u++) this.packSuper(st, n, role, u);
+      for (let u = 0; u < S; u++) this.packSuper(role, u);
     }
   }
 
@@ -955,7 +968,7 @@ export class ProbeSearch {
         const u = Math.floor(b / this.superSize);
         if (!us.includes(u)) us.push(u);
       }
-      for (const u of us) this.packSuper(st, n, role, u);
+      for (const u of us) this.packSuper(role, u);
     }
   }
 
@@ -964,9 +977,15 @@ export class ProbeSearch {
     this.blockOk[b * 2 + role] = this.packRange(st, this.blockNodes, role * n + b * bs, role * n + Math.min(n, (b + 1) * bs), role, this.blockC, (b * 2 + role) * STD_N * AGG_W);
   }
 
-  private packSuper(st: ScoreState, n: number, role: number, u: number): void {
-    const ss = this.superSize * this.block;
-    this.superOk[u * 2 + role] = this.packRange(st, this.blockNodes, role * n + u * ss, role * n + Math.min(n, (u + 1) * ss), role, this.superC, (u * 2 + role) * STD_N * AGG_W);
+  /** A superblock's aggregates: the union of its blocks' (mergePacked). */
+  private packSuper(role: number, u: number): void {
+    const W2 = STD_N * AGG_W;
+    const b0 = u * this.superSize;
+    const count = Math.min(this.blockCount, b0 + this.superSize) - b0;
+    let ok = 1;
+    for (let b = b0; b < b0 + count; b++) if (this.blockOk[b * 2 + role] !== 1) ok = 0;
+    this.superOk[u * 2 + role] = ok;
+    if (ok === 1) mergePacked(this.blockC, (b0 * 2 + role) * W2, count, 2 * W2, this.superC, (u * 2 + role) * W2);
   }
 
   /**

@@ -207,3 +207,36 @@ export function packAgg(a: RoleAgg, cnt: Float64Array, out: Float64Array, o: num
   }
   return true;
 }
+
+/**
+ * Packed aggregates (packAgg) of the union of node sets from those of the
+ * sets: src[first + j·stride ..] for j < count, into out[o..].  Each field is
+ * a minimum or maximum of one per-node term, or a monotone function of one
+ * (−2·emax/n falls as emax grows, g grows with min u²), so the union's field
+ * is the minimum or maximum of the parts' fields, the same value packAgg
+ * gives over all the nodes at once.  All parts must be bounded.
+ */
+export function mergePacked(src: Float64Array, first: number, count: number, stride: number, out: Float64Array, o: number): void {
+  for (let q = 0; q < STD.length; q++) {
+    const c = q * AGG_W;
+    let p1 = Infinity, emaxT = Infinity, eminT = -Infinity, b0 = Infinity, umaxT = Infinity, uminT = -Infinity, g = Infinity;
+    for (let j = 0; j < count; j++) {
+      const a = first + j * stride + c;
+      if (src[a + 1]! < p1) p1 = src[a + 1]!;
+      if (src[a + 2]! < emaxT) emaxT = src[a + 2]!;
+      if (src[a + 3]! > eminT) eminT = src[a + 3]!;
+      if (src[a + 4]! < b0) b0 = src[a + 4]!;
+      if (src[a + 5]! < umaxT) umaxT = src[a + 5]!;
+      if (src[a + 6]! > uminT) uminT = src[a + 6]!;
+      if (src[a + 7]! < g) g = src[a + 7]!;
+    }
+    out[o + c] = src[first + c]!;
+    out[o + c + 1] = p1;
+    out[o + c + 2] = emaxT;
+    out[o + c + 3] = eminT;
+    out[o + c + 4] = b0;
+    out[o + c + 5] = umaxT;
+    out[o + c + 6] = uminT;
+    out[o + c + 7] = g;
+  }
+}
