@@ -197,7 +197,13 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
     errs: FailMode[];
   }
   const stack: Frame[] = [];
-  const memoByState = new WeakMap<Node[], { il: Instance[]; m: Map<string, AllocSolution>; shrink: Map<string, Instance | null> }>();
+  // The memos of the last few states, most recent first.  (Not a WeakMap on
+  // the states: a scavenge keeps every entry whose key has reached the old
+  // generation, and with it the trial solutions, until a full collection.)
+  // Frames of one state are popped one after the other, so a few suffice.
+  type Memo = { nodes: Node[]; il: Instance[]; m: Map<string, AllocSolution>; shrink: Map<string, Instance | null> };
+  const memos: Memo[] = [];
+  const MEMO_KEEP = 8;
   let call: { r: AllocResult; limit: number | null; inst: Instance } | null = { r: r0, limit: limit0, inst: inst0 };
   let ret: AllocResult | null = null;
   for (;;) {
@@ -225,10 +231,11 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
     // Frames that allocated nothing share the same state object, so a
     // cache per state turns the repeated shrinking scans (quadratic in the
     // number of shrink steps) into lookups; results are identical.
-    let memo = memoByState.get(f.res.nodes);
-    if (!memo || memo.il !== f.res.il) {
-      memo = { il: f.res.il, m: new Map(), shrink: new Map() };
-      memoByState.set(f.res.nodes, memo);
+    let memo = memos.find((x) => x.nodes === f.res.nodes && x.il === f.res.il);
+    if (memo === undefined) {
+      memo = { nodes: f.res.nodes, il: f.res.il, m: new Map(), shrink: new Map() };
+      memos.unshift(memo);
+      if (memos.length > MEMO_KEEP) memos.pop();
     }
     const cache = memo.m;
     const allocFn = (i: Instance): AllocSolution => {
