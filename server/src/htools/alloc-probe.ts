@@ -193,10 +193,17 @@ interface Context {
   /** the member node objects it was built from (the array may be reused with new nodes) */
   objs: Node[];
 }
-const contexts = new WeakMap<readonly Node[], Context>();
-// The last context built: hspace's next state differs from it in two nodes,
-// whose values are the only ones computed again.
-let lastCtx: Context | null = null;
+/**
+ * The last few contexts, most recent first, with the node list each was
+ * built for.  (Not a WeakMap on the node lists: a scavenge keeps every entry
+ * whose key has reached the old generation, so each past state of a long
+ * hspace run stayed alive, and was copied, until a full collection.)
+ * hspace's next state differs from the most recent one in two nodes, whose
+ * values are the only ones computed again; its tiered shrinking returns to
+ * the states just before.
+ */
+const CTX_KEEP = 4;
+const recent: Array<{ nodes: readonly Node[]; ctx: Context }> = [];
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
@@ -233,9 +240,14 @@ export function statsFromValues(nodes: readonly Node[], members: readonly number
 }
 
 function context(nodes: readonly Node[], members: readonly number[], listed: readonly number[]): Context {
-  const c = contexts.get(nodes);
-  if (c && sameList(c.members, members) && sameList(c.listed, listed) && sameObjs(c, nodes)) return c;
-  const prev = lastCtx;
+  for (let j = 0; j < recent.length; j++) {
+    const e = recent[j]!;
+    if (e.nodes === nodes && sameList(e.ctx.members, members) && sameList(e.ctx.listed, listed) && sameObjs(e.ctx, nodes)) {
+      if (j > 0) recent.unshift(recent.splice(j, 1)[0]!);
+      return e.ctx;
+    }
+  }
+  const prev = recent.length > 0 ? recent[0]!.ctx : null;
   const N = nodes.length;
   const vals = new Array<Float64Array | null>(N).fill(null);
   const objAt = new Array<Node | null>(N).fill(null);
@@ -286,8 +298,8 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
   }
   const aggs = gsecs.map((secs) => roleAgg(new RoleAgg(), SEC_TERMS, nodes, secs, secs.length, vals, shift));
   const r: Context = { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs: members.map((i) => nodes[i]!) };
-  contexts.set(nodes, r);
-  lastCtx = r;
+  recent.unshift({ nodes, ctx: r });
+  if (recent.length > CTX_KEEP) recent.pop();
   return r;
 }
 
@@ -332,6 +344,9 @@ let priGen = new Int32Array(0);
 let priNode: Array<Node | null> = [];
 let priFail: Array<FailMode | null> = [];
 let priVals = new Float64Array(0);
+// the spec (mem, dsk, vcpus) and spec family a primary's failure was probed at
+let priSpec = new Float64Array(0);
+let priFam = new Int32Array(0);
 let secGen = new Int32Array(0);
 let secNode: Array<Node | null> = [];
 let secFail: Array<FailMode | null> = [];
@@ -351,14 +366,63 @@ let spTop = 0;
 const SP_LIMIT = 1 << 16;
 const IDENTITY_KEYS = new Set(["name", "alias", "idx", "pNode", "sNode"]);
 
-/** Whether two instances differ at most in identity fields (same objects elsewhere). */
-function sameSpec(a: Instance, b: Instance): boolean {
+const SIZE_KEYS = new Set(["mem", "dsk", "vcpus", "disks"]);
+
+/**
+ * How two instances differ: 0 at most in identity fields (same objects
+ * elsewhere: the same spec), 1 also in sizes (mem, dsk, vcpus, disk sizes:
+ * the same family; tiered shrinking moves within one), 2 otherwise.
+ */
+function specDiff(a: Instance, b: Instance): number {
   const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
+  if (ka.length !== Object.keys(b).length) return 2;
   const ra = a as unknown as Record<string, unknown>;
   const rb = b as unknown as Record<string, unknown>;
-  for (const k of ka) if (!IDENTITY_KEYS.has(k) && (!(k in rb) || !Object.is(ra[k], rb[k]))) return false;
-  return true;
+  let d = 0;
+  for (const k of ka) {
+    if (IDENTITY_KEYS.has(k) || (k in rb && Object.is(ra[k], rb[k]))) continue;
+    if (!SIZE_KEYS.has(k) || !(k in rb)) return 2;
+    d = 1;
+  }
+  if (d === 1) {
+    if (a.disks.length !== b.disks.length) return 2;
+    for (let i = 0; i < a.disks.length; i++) if (!Object.is(a.disks[i]!.spindles, b.disks[i]!.spindles)) return 2;
+  }
+  return d;
+}
+
+let family = 0;
+/** How many primary failures were carried (for tests). */
+let carried = 0;
+
+/**
+ * Whether a primary's probe failure m at spec (m0, d0, c0) is its failure at
+ * the current spec of the same family (cacheInst): planAddPri's checks
+ * (node.ts) are each "the node's resource after adding the instance exceeds
+ * a limit", so none that passed fails once a size shrinks; the failing check
+ * still fails if it does not read a size that changed.  A FailMem check reads
+ * only mem, FailDisk only dsk (spindle use and template are the family's),
+ * FailCPU only vcpus, FailTags none.  (The policy is checked at every spec.)
+ * alloc-carry.test.ts compares carried failures with fresh probes.
+ */
+function failureCarries(m: FailMode, o: number): boolean {
+  const c = cacheInst!;
+  const m0 = priSpec[o]!;
+  const d0 = priSpec[o + 1]!;
+  const c0 = priSpec[o + 2]!;
+  if (!(c.mem <= m0 && c.dsk <= d0 && c.vcpus <= c0)) return false;
+  switch (m) {
+    case "FailMem":
+      return c.mem === m0;
+    case "FailDisk":
+      return c.dsk === d0;
+    case "FailCPU":
+      return c.vcpus === c0;
+    case "FailTags":
+      return true;
+    default:
+      return false;
+  }
 }
 
 function useCache(N: number, inst: Instance, force: boolean): void {
@@ -367,13 +431,17 @@ function useCache(N: number, inst: Instance, force: boolean): void {
     priNode = new Array<Node | null>(N).fill(null);
     priFail = new Array<FailMode | null>(N).fill(null);
     priVals = new Float64Array(N * NCOMP);
+    priSpec = new Float64Array(N * 3);
+    priFam = new Int32Array(N);
     secGen = new Int32Array(N);
     secNode = new Array<Node | null>(N).fill(null);
     secFail = new Array<FailMode | null>(N).fill(null);
     secSpecial = new Array<number[] | null>(N).fill(null);
     cacheInst = null;
   }
-  if (cacheInst === null || force !== cacheForce || spTop > SP_LIMIT || !sameSpec(cacheInst, inst)) {
+  const d = cacheInst === null || force !== cacheForce ? 2 : specDiff(cacheInst, inst);
+  if (d > 0 || spTop > SP_LIMIT) {
+    if (d === 2) family++;
     cacheGen++;
     spTop = 0;
     // a copy: the spec is compared field by field, even if the object is reused
@@ -572,8 +640,23 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
         pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
         polMemo.set(pn.iPolicy, pol);
       }
-      r = isFail(pol) ? pol : probeAddPri(S.force, pn, inst, yp);
-      if (r === null) for (let k = 0; k < NCOMP; k++) priVals[yo + k] = yp[k]!;
+      const so = p * 3;
+      if (isFail(pol)) {
+        r = pol;
+        // (a policy failure is no probe failure: never carried)
+        priFam[p] = 0;
+      } else if (priNode[p] === pn && priFam[p] === family && priFail[p] !== null && failureCarries(priFail[p]!, so)) {
+        r = priFail[p]!;
+        carried++;
+      }
+      else {
+        r = probeAddPri(S.force, pn, inst, yp);
+        if (r === null) for (let k = 0; k < NCOMP; k++) priVals[yo + k] = yp[k]!;
+        priFam[p] = family;
+        priSpec[so] = inst.mem;
+        priSpec[so + 1] = inst.dsk;
+        priSpec[so + 2] = inst.vcpus;
+      }
       priGen[p] = cacheGen;
       priNode[p] = pn;
       priFail[p] = r;
@@ -860,6 +943,19 @@ function startSearch(force: boolean, nodes: readonly Node[], members: readonly n
     groupSpecials(S, nodes.length);
   }
   return S;
+}
+
+/**
+ * For tests: each listed node's outcome as a primary (by node index; null:
+ * it fits) as the pair search sees it, with the outcomes carried from
+ * earlier calls.
+ */
+export function primaryOutcomes(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): { outcomes: Map<number, FailMode | null>; carried: number } {
+  const c0 = carried;
+  const S = startSearch(force, nodes, members, inst, listed);
+  const outcomes = new Map<number, FailMode | null>();
+  for (const p of listed) if (S.ctx.slot[p]! >= 0) outcomes.set(p, priFail[p]!);
+  return { outcomes, carried: carried - c0 };
 }
 
 /**
