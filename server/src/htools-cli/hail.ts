@@ -1,7 +1,6 @@
 // hail: IAllocator plugin (command-line front end of htools/iallocator.ts).
 import "./v8-tuning.js";
-import { readFileSync } from "node:fs";
-import { COMMON_OPTS, type OptSpec, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, nodeFieldsOpt, showWarnings } from "./common.js";
+import { readText, COMMON_OPTS, type OptSpec, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, nodeFieldsOpt, showWarnings } from "./common.js";
 import { HtoolsError } from "../htools/types.js";
 import { parseRequest, runRequest, formatResponse } from "../htools/iallocator.js";
 import { isDedicated } from "../htools/dedicated.js";
@@ -20,7 +19,7 @@ async function main(): Promise<number> {
   if (args.length > 1) throw new HtoolsError("Only one argument is accepted (the input file)");
   const verbose = verbosity(o);
   const file = args[0]!;
-  const body = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+  const body = readText(file === "-" ? 0 : file);
   const skm = o.staticKvm !== undefined ? Number(o.staticKvm) : 4096;
   const req = parseRequest(body, skm);
   if (req.warnings.length > 0) showWarnings(req.warnings);

@@ -2,7 +2,7 @@
 import type { AllocPolicy, DiskTemplate, Group, Instance, IPolicy, ISpec, Nic, RunState } from "./types.js";
 import { HtoolsError, defIPolicy, isFail } from "./types.js";
 import { Node, createNode, addPriEx, addSec } from "./node.js";
-import { NO_NICS, NO_TAGS, createInstance, instMatchesPolicy, mirrorType, requiredNodes } from "./instance.js";
+import { NO_NICS, NO_TAGS, createInstance, instMatchesPolicy, mirrorType, newInstance, requiredNodes } from "./instance.js";
 import { mergeData, updateMissing, type ClusterData } from "./loader.js";
 import { allocList, emptySolution, genAllocNodes, tryAlloc, tryChangeGroup, tryGroupAlloc, tryMGAlloc, tryNodeEvac, fullNL, applyAlloc, sortMGResults, filterMGResults, solutionDescription, annotateSolution, hasRequiredNetworks, type AlgOptions, type AllocElement, type AllocSolution, type EvacMode, type EvacSolution } from "./alloc.js";
 import { splitCluster } from "./loader.js";
@@ -130,20 +130,33 @@ function fastBaseInstance(name: string, a: JObj): Instance {
   const su = a["spindle_use"];
   const nl = a["nics"];
   if (typeof dsk !== "number" || !Array.isArray(dl) || typeof mem !== "number" || typeof vcpus !== "number" || !Array.isArray(tags) || typeof dt !== "string" || typeof su !== "number" || !Array.isArray(nl)) return parseBaseInstance(name, a);
-  const disks: Array<{ size: number; spindles: number | null }> = [];
-  for (const d of dl) {
+  // (indexed loops, and a one-disk list built at its size: this runs 10,000 times, mostly before V8 optimises it)
+  let disks: Array<{ size: number; spindles: number | null }>;
+  if (dl.length === 1) {
+    const d = dl[0] as unknown;
     if (!isObj(d)) return parseBaseInstance(name, a);
     const size = d["size"];
     if (typeof size !== "number") return parseBaseInstance(name, a);
     const sp = d["spindles"];
-    disks.push({ size, spindles: typeof sp === "number" ? sp : null });
+    disks = [{ size, spindles: typeof sp === "number" ? sp : null }];
+  } else {
+    disks = [];
+    for (let k = 0; k < dl.length; k++) {
+      const d = dl[k] as unknown;
+      if (!isObj(d)) return parseBaseInstance(name, a);
+      const size = d["size"];
+      if (typeof size !== "number") return parseBaseInstance(name, a);
+      const sp = d["spindles"];
+      disks.push({ size, spindles: typeof sp === "number" ? sp : null });
+    }
   }
-  for (const t of tags) if (typeof t !== "string") return parseBaseInstance(name, a);
+  for (let k = 0; k < tags.length; k++) if (typeof tags[k] !== "string") return parseBaseInstance(name, a);
   // empty lists: the shared empty values (instance.ts)
   let nics: readonly Nic[] = NO_NICS;
   if (nl.length > 0) {
     const ns: Nic[] = [];
-    for (const n of nl) {
+    for (let k = 0; k < nl.length; k++) {
+      const n = nl[k] as unknown;
       if (!isObj(n)) return parseBaseInstance(name, a);
       const net = n["network"];
       ns.push({ network: typeof net === "string" ? net : null });
@@ -153,7 +166,7 @@ function fastBaseInstance(name: string, a: JObj): Instance {
   const as = a["admin_state"];
   const st = typeof as === "string" ? ADMIN[as] ?? "running" : "running";
   const fc = a["forthcoming"];
-  return createInstance({ name, mem, dsk, disks, vcpus, runSt: st, tags: tags.length === 0 ? NO_TAGS : (tags as string[]), autoBalance: true, pNode: 0, sNode: 0, diskTemplate: dt as DiskTemplate, spindleUse: su, nics, forthcoming: typeof fc === "boolean" ? fc : false });
+  return newInstance(name, mem, dsk, disks, vcpus, st, tags.length === 0 ? NO_TAGS : (tags as string[]), true, 0, 0, dt as DiskTemplate, su, nics, typeof fc === "boolean" ? fc : false);
 }
 
 /** When splitRequest applies, and the text per piece of "instances". */
@@ -213,7 +226,10 @@ function pieceObj(piece: string): JObj | null {
   return isObj(o) && hasMember(o) ? o : null;
 }
 
-const isIndexLike = (k: string): boolean => /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) < 4294967295;
+const isIndexLike = (k: string): boolean => {
+  const c = k.charCodeAt(0);
+  return c >= 48 && c <= 57 && /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) < 4294967295;
+};
 
 /**
  * A large request as its top level without "instances" (parsed from the
@@ -285,7 +301,9 @@ export function splitRequest(body: string, o: SplitOptions = DEFAULT_SPLIT): { t
         if (piece === null && (c === end - 1 || tries === 4)) return false;
         if (piece === null) c = body.indexOf('},"', c + 1);
       }
-      for (const name of Object.keys(piece)) {
+      const names = Object.keys(piece);
+      for (let k = 0; k < names.length; k++) {
+        const name = names[k]!;
         if (seen.has(name) || isIndexLike(name)) return false;
         seen.add(name);
         f(name, piece[name]);

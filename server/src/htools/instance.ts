@@ -1,5 +1,5 @@
 // Instance predicates and constructors (semantics: htools-spec.md §1.2).
-import type { DiskTemplate, Instance, MirrorType, RunState, Disk, Nic, FailMode, IPolicy, ISpec, OpResult } from "./types.js";
+import type { DiskTemplate, DynUtil, Instance, MirrorType, RunState, Disk, Nic, FailMode, IPolicy, ISpec, OpResult } from "./types.js";
 import { baseUtil } from "./types.js";
 
 const LOCAL_STORAGE = new Set<DiskTemplate>(["drbd", "plain"]);
@@ -10,6 +10,9 @@ const LOCAL_STORAGE = new Set<DiskTemplate>(["drbd", "plain"]);
 export const NO_TAGS: readonly string[] = Object.freeze([]);
 export const NO_TAG_SET: ReadonlySet<string> = new Set<string>();
 export const NO_NICS: readonly Nic[] = Object.freeze([]);
+// An instance's utilisation is replaced (mergeData), never edited in place;
+// frozen, so that an edit would fail loudly instead of changing every instance.
+const BASE_UTIL = Object.freeze(baseUtil()) as DynUtil;
 const MOVABLE = new Set<DiskTemplate>(["drbd", "blockdev", "sharedfile", "gluster", "rbd", "ext"]);
 
 export function createInstance(p: {
@@ -28,28 +31,48 @@ export function createInstance(p: {
   nics?: readonly Nic[];
   forthcoming?: boolean;
 }): Instance {
+  return newInstance(p.name, p.mem, p.dsk, p.disks, p.vcpus, p.runSt, p.tags, p.autoBalance, p.pNode, p.sNode, p.diskTemplate, p.spindleUse, p.nics ?? NO_NICS, p.forthcoming ?? false);
+}
+
+/** createInstance with positional arguments (no parameter object per instance: hail builds 10,000 while loading). */
+export function newInstance(
+  name: string,
+  mem: number,
+  dsk: number,
+  disks: Disk[],
+  vcpus: number,
+  runSt: RunState,
+  tags: readonly string[],
+  autoBalance: boolean,
+  pNode: number,
+  sNode: number,
+  diskTemplate: DiskTemplate,
+  spindleUse: number,
+  nics: readonly Nic[],
+  forthcoming: boolean,
+): Instance {
   return {
-    name: p.name,
-    alias: p.name,
-    mem: p.mem,
-    dsk: p.dsk,
-    disks: p.disks,
-    vcpus: p.vcpus,
-    runSt: p.runSt,
-    pNode: p.pNode,
-    sNode: p.sNode,
+    name,
+    alias: name,
+    mem,
+    dsk,
+    disks,
+    vcpus,
+    runSt,
+    pNode,
+    sNode,
     idx: -1,
-    util: baseUtil(),
-    movable: MOVABLE.has(p.diskTemplate),
-    autoBalance: p.autoBalance,
-    diskTemplate: p.diskTemplate,
-    spindleUse: p.spindleUse,
-    allTags: p.tags,
+    util: BASE_UTIL,
+    movable: MOVABLE.has(diskTemplate),
+    autoBalance,
+    diskTemplate,
+    spindleUse,
+    allTags: tags,
     exclTags: NO_TAGS,
     dsrdLocTags: NO_TAG_SET,
     locationScore: 0,
-    nics: p.nics ?? NO_NICS,
-    forthcoming: p.forthcoming ?? false,
+    nics,
+    forthcoming,
   };
 }
 

@@ -59,30 +59,32 @@ function stripSuffix(name: string, suffix: string): string {
   return suffix && name.endsWith(suffix) ? name.slice(0, name.length - suffix.length) : name;
 }
 
-function getLocations(ctags: string[], ntags: string[]): Set<string> {
-  const prefixes = chompPrefixes(NLOCATION_PREFIX, ctags);
+/** The node tags "P:…" for the cluster's prefixes P (prefixes given with their ':'). */
+function tagsWithPrefixes(prefixes: readonly string[], ntags: readonly string[]): Set<string> {
   const r = new Set<string>();
-  for (const p of prefixes) for (const t of ntags) if (t.startsWith(p + ":")) r.add(t);
+  for (const p of prefixes) for (const t of ntags) if (t.startsWith(p)) r.add(t);
   return r;
 }
-function getMigRestrictions(ctags: string[], ntags: string[]): Set<string> {
-  const prefixes = chompPrefixes(MIGRATION_PREFIX, ctags);
-  const r = new Set<string>();
-  for (const p of prefixes) for (const t of ntags) if (t.startsWith(p + ":")) r.add(t);
-  return r;
-}
-function getRecvMigRestrictions(ctags: string[], ntags: string[]): Set<string> {
-  const r = getMigRestrictions(ctags, ntags);
-  const mig = new Set(r);
+
+/** The cluster tags' location and migration prefixes, computed once for all nodes. */
+function nodeTagRules(ctags: string[]): { loc: string[]; mig: string[]; allow: Array<[string, string]> } {
+  const allow: Array<[string, string]> = [];
   for (const t of ctags) {
     if (!t.startsWith(ALLOW_MIGRATION_PREFIX)) continue;
     const rest = t.slice(ALLOW_MIGRATION_PREFIX.length);
     const k = rest.indexOf("::");
     if (k < 0) continue;
-    const a = rest.slice(0, k);
-    const b = rest.slice(k + 2);
-    if (mig.has(b)) r.add(a);
+    allow.push([rest.slice(0, k), rest.slice(k + 2)]);
   }
+  const colon = (p: string): string => p + ":";
+  return { loc: chompPrefixes(NLOCATION_PREFIX, ctags).map(colon), mig: chompPrefixes(MIGRATION_PREFIX, ctags).map(colon), allow };
+}
+
+function getRecvMigRestrictions(rules: ReturnType<typeof nodeTagRules>, ntags: string[]): Set<string> {
+  const r = tagsWithPrefixes(rules.mig, ntags);
+  if (rules.allow.length === 0) return r;
+  const mig = new Set(r);
+  for (const [a, b] of rules.allow) if (mig.has(b)) r.add(a);
   return r;
 }
 
@@ -112,61 +114,53 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
   const unknown = [...sel, ...ex].filter((n) => !instNames.has(n));
   if (unknown.length > 0) throw new HtoolsError(`Unknown instance(s): ${JSON.stringify(unknown)}`, "EUNKNOWNINST");
   const suffix = longestDomain([...nl.map((n) => n.name), ...il.map((i) => i.name)]);
-  for (const i of il) {
-    if (ex.includes(i.name) || !(sel.length === 0 || sel.includes(i.name))) i.movable = false;
+  const rules = nodeTagRules(cd.tags);
+  // plain: no forthcoming instance, no exclusion or desired-location tag, no
+  // node location tag; then setPri/setSec reduce to what attachPlain does
+  let plain = true;
+  for (let k = 0; k < nl.length; k++) {
+    const n = nl[k]!;
+    n.locationTags = tagsWithPrefixes(rules.loc, n.nTags);
+    if (n.locationTags.size > 0) plain = false;
+  }
+  // (indexed loops and one pass: this runs once per load, mostly before V8 optimises it)
+  const pick = sel.length + ex.length > 0;
+  for (let k = 0; k < il.length; k++) {
+    const i = il[k]!;
+    if (pick && (ex.includes(i.name) || !(sel.length === 0 || sel.includes(i.name)))) i.movable = false;
     // (untagged instances, the usual case: the same empty values without the filtering)
     i.dsrdLocTags = i.allTags.length === 0 ? NO_TAG_SET : new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
     i.exclTags = i.allTags.length === 0 ? NO_TAGS : i.allTags.filter((t) => allExTags.some((p) => t.startsWith(p)));
     i.alias = stripSuffix(i.name, suffix);
-  }
-  for (const n of nl) n.locationTags = getLocations(cd.tags, n.nTags);
-  for (const i of il) {
     const p = nl[i.pNode]!;
     const s = i.sNode >= 0 ? nl[i.sNode] : undefined;
     if (!s) i.locationScore = 0;
+    else if (p.locationTags.size === 0) i.locationScore = 0;
     else {
       let c = 0;
       for (const t of p.locationTags) if (s.locationTags.has(t)) c++;
       i.locationScore = c;
     }
+    // instanceGroupOk: the node groups never change while loading
+    if (p.group !== (s ?? p).group) i.movable = false;
+    if (i.forthcoming || i.exclTags.length > 0 || i.dsrdLocTags.size > 0) plain = false;
   }
-  if (opts.engine !== "reference" && plainCluster(nl, il)) attachPlain(nl, il);
+  if (opts.engine !== "reference" && plain) attachPlain(nl, il);
   else
     for (const i of il) {
       setPri(nl[i.pNode]!, i);
       if (i.sNode >= 0) setSec(nl[i.sNode]!, i);
     }
-  for (const n of nl) {
+  for (let k = 0; k < nl.length; k++) {
+    const n = nl[k]!;
     buildPeers(n, il);
     n.alias = stripSuffix(n.name, suffix);
     const g = cd.groups[n.group];
     if (g) setPolicy(n, g.ipolicy);
-  }
-  for (const i of il) if (!instanceGroupOk(nl, i)) i.movable = false;
-  for (const n of nl) {
-    n.migTags = getMigRestrictions(cd.tags, n.nTags);
-    n.rmigTags = getRecvMigRestrictions(cd.tags, n.nTags);
+    n.migTags = tagsWithPrefixes(rules.mig, n.nTags);
+    n.rmigTags = getRecvMigRestrictions(rules, n.nTags);
   }
   return cd;
-}
-
-/**
- * No forthcoming instance, no exclusion or desired-location tag, no node
- * location tag: setPri/setSec then reduce to sums and list prepends, which
- * attachPlain does in place.
- */
-function plainCluster(nl: Node[], il: Instance[]): boolean {
-  for (const n of nl) if (n.locationTags.size > 0) return false;
-  for (const i of il) if (i.forthcoming || i.exclTags.length > 0 || i.dsrdLocTags.size > 0) return false;
-  return true;
-}
-
-/** a += u, component by component (node.ts addU's arithmetic, in place). */
-function addUtilInto(a: DynUtil, u: DynUtil): void {
-  a[0] = a[0] + u[0];
-  a[1] = a[1] + u[1];
-  a[2] = a[2] + u[2];
-  a[3] = a[3] + u[3];
 }
 
 /**
@@ -180,14 +174,16 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
   const pri: number[][] = [];
   const sec: number[][] = [];
   const hasPri = new Uint8Array(nl.length);
-  for (const n of nl) {
+  for (let k = 0; k < nl.length; k++) {
+    const n = nl[k];
     if (!n) continue;
     n.utilLoad = [n.utilLoad[0], n.utilLoad[1], n.utilLoad[2], n.utilLoad[3]];
     n.utilLoadForth = [n.utilLoadForth[0], n.utilLoadForth[1], n.utilLoadForth[2], n.utilLoadForth[3]];
     pri[n.idx] = [];
     sec[n.idx] = [];
   }
-  for (const i of il) {
+  for (let k = 0; k < il.length; k++) {
+    const i = il[k]!;
     const t = nl[i.pNode]!;
     const online = notOffline(i);
     const local = usesLocalStorage(i);
@@ -195,11 +191,20 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
     pri[t.idx]!.push(i.idx);
     hasPri[t.idx] = 1;
     t.uCpu = online ? t.uCpu + i.vcpus : t.uCpu;
-    addUtilInto(t.utilLoad, u);
+    // (node.ts addU's arithmetic, in place)
+    const ul = t.utilLoad;
+    ul[0] = ul[0] + u[0];
+    ul[1] = ul[1] + u[1];
+    ul[2] = ul[2] + u[2];
+    ul[3] = ul[3] + u[3];
     t.instSpindles = t.exclStorage ? 0 : local ? t.instSpindles + i.spindleUse : t.instSpindles;
     t.locationScore = t.locationScore + i.locationScore + 0;
     t.uCpuForth = online ? t.uCpuForth + i.vcpus : t.uCpuForth;
-    addUtilInto(t.utilLoadForth, u);
+    const uf = t.utilLoadForth;
+    uf[0] = uf[0] + u[0];
+    uf[1] = uf[1] + u[1];
+    uf[2] = uf[2] + u[2];
+    uf[3] = uf[3] + u[3];
     t.fMemForth = !usesMemory(i) ? t.fMemForth - i.mem : t.fMemForth;
     t.instSpindlesForth = t.exclStorage ? 0 : local ? t.instSpindlesForth + i.spindleUse : t.instSpindlesForth;
     if (i.sNode >= 0) {
@@ -211,7 +216,8 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
       v.instSpindlesForth = v.exclStorage ? 0 : local ? v.instSpindlesForth + i.spindleUse : v.instSpindlesForth;
     }
   }
-  for (const n of nl) {
+  for (let k = 0; k < nl.length; k++) {
+    const n = nl[k];
     if (!n) continue;
     const p = pri[n.idx]!;
     const q = sec[n.idx]!;
@@ -228,19 +234,23 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
 /** Ganeti's updateMissing: derive iMem/xMem/pMem; returns warnings. */
 export function updateMissing(cd: ClusterData, staticKvmNodeMemory = 0): string[] {
   const msgs: string[] = [];
-  for (const n of cd.nodes) {
+  const il = cd.instances;
+  for (let k = 0; k < cd.nodes.length; k++) {
+    const n = cd.nodes[k]!;
     if (staticKvmNodeMemory > 0 && n.hypervisor === "kvm") n.nMem = staticKvmNodeMemory;
+    const pl = n.pList;
+    const sl = n.sList;
     let imem = 0;
-    for (const i of n.pList) {
-      const inst = cd.instances[i]!;
+    for (let j = 0; j < pl.length; j++) {
+      const inst = il[pl[j]!]!;
       if (!inst.forthcoming && usesMem(inst)) imem += inst.mem;
     }
     n.iMem = imem;
     n.xMem = missingMem(n);
     n.pMem = unallocatedMem(n) / n.tMem;
     let idsk = 0;
-    for (const i of n.pList) idsk += cd.instances[i]!.dsk;
-    for (const i of n.sList) idsk += cd.instances[i]!.dsk;
+    for (let j = 0; j < pl.length; j++) idsk += il[pl[j]!]!.dsk;
+    for (let j = 0; j < sl.length; j++) idsk += il[sl[j]!]!.dsk;
     const deltaDsk = Math.trunc(n.tDsk) - n.fDsk - idsk;
     if (n.xMem > 512 || deltaDsk > 1024)
       msgs.push(`node ${n.name} is missing ${n.xMem} MB ram and ${Math.floor(deltaDsk / 1024)} GB disk`);
