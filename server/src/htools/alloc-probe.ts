@@ -79,7 +79,7 @@ class TermCache {
 
   /** Fold node i's terms into agg. */
   add(agg: RoleAgg, t: Node, i: number, x: Float64Array, sh: Shift): void {
-    if (this.gen.length <= i) this.grow(i + 1);
+    if (this.gen.length <= i) this.grow(Math.max(i + 1, 2 * this.gen.length, 64));
     const o = i * NSTD;
     if (this.gen[i] !== sh.gen || this.node[i] !== t) {
       for (let q = 0; q < NSTD; q++) {
