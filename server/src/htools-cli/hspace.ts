@@ -81,6 +81,8 @@ function printEff(cs: CStats, spn: boolean): void {
 }
 
 function printFRScores(ini: Node[], fin: Node[], reasons: HspacePhase["fails"]): void {
+  // Nothing was tried (-l 0): Ganeti's hspace stops here too ("Prelude.head: empty list", exit 1).
+  if (reasons.length === 0) throw new HtoolsError("no allocation was tried (-l 0?), so there is no failure reason to report");
   out(`  - most likely failure reason: ${reasons[0]![0]}\n`);
   out(`  - initial cluster score: ${hsFixed(compCV(ini), 8)}\n`);
   out(`  -   final cluster score: ${hsFixed(compCV(fin), 8)}\n`);
