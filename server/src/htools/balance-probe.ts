@@ -1030,7 +1030,7 @@ export class ProbeSearch {
     this.preSum = A[off + REC_SUM]!;
   }
 
-  /** kernel for the pair preparePair was given: the same arithmetic, so the same value. */
+  /** The bound over the targets whose packed aggregates are C[co..], for the pair preparePair was given (lowerBound's arithmetic). */
   private kernelPre(C: Float64Array, co: number): number {
     const G = this.glob;
     const span = this.preSpan;
@@ -1061,39 +1061,10 @@ export class ProbeSearch {
     return boundMargin(r + this.sumConst + this.preSum);
   }
 
-  /** The bound of lowerBound over the targets whose packed aggregates are C[co..]. */
+  /** The bound of lowerBound over the targets whose packed aggregates are C[co..] (the pair's share, then the targets'). */
   private kernel(off: number, C: Float64Array, co: number): number {
-    const A = this.arena;
-    const G = this.glob;
-    // the dependent node's reserved memory lies in [depLo, depLo + span], at position xd
-    const span = A[off + REC_SPAN]!;
-    const xd = A[off + REC_XD]!;
-    let r = this.inertConst;
-    const act = this.activeQ;
-    for (let j = 0; j < this.activeN; j++) {
-      const q = act[j]!;
-      const c = co + q * AGG_W;
-      const inv = G[q * 3 + 2]!;
-      const m = G[q * 3]! + A[off + q]! * inv;
-      const rk = A[off + REC_RES + q]!;
-      let v = G[q * 3 + 1]! + A[off + STD_N + q]! * inv - m * m + C[c + 1]!;
-      let lin: number;
-      if (m >= 0) {
-        v += m * C[c + 2]!;
-        lin = rk * (C[c + 4]! + m * C[c + 5]!);
-      } else {
-        v += m * C[c + 3]!;
-        lin = rk * (C[c + 4]! + m * C[c + 6]!);
-      }
-      if (C[c] === 0) v += lin + rk * rk * C[c + 7]!;
-      else if (lin < 0) v += lin;
-      if (q === Q_RMEM && span !== 0) {
-        const l2 = 2 * span * (xd - m) * inv;
-        if (l2 < 0) v += l2;
-      }
-      r += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
-    }
-    return boundMargin(r + this.sumConst + A[off + REC_SUM]!);
+    this.preparePair(off);
+    return this.kernelPre(C, co);
   }
 
   /**
