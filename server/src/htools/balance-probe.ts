@@ -116,6 +116,13 @@ const WQ = Float64Array.from(STD, (k) => WEIGHTS[k]!);
 /** position of reserved memory (component 3) among the std components */
 const Q_RMEM = STD.indexOf(3);
 const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
+// Each "forthcoming" std component and its plain one (as std positions q, q'):
+// without forthcoming instances their node values, records and terms are the
+// same numbers, so the bound loops evaluate q once with both weights
+// (findBoundQ checks the data each round; the sum differs from two terms
+// only by rounding, far inside boundMargin).
+const ALIAS_Q = ([[0, 13], [1, 14], [6, 15], [12, 16]] as const).map(([a, b]) => [STD.indexOf(a), STD.indexOf(b)] as const);
+const ALIAS_N = ALIAS_Q.length;
 const ZERO_DELTA = ScoreState.newDelta();
 const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true };
 
@@ -166,6 +173,17 @@ export class ProbeSearch {
   private readonly activeQ = new Int32Array(STD_N);
   private activeN = 0;
   private inertConst = 0;
+  /** the std components the bound loops evaluate (activeQ less aliases, findBoundQ) and their weights */
+  private readonly boundQ = new Int32Array(STD_N);
+  private boundN = 0;
+  private readonly boundW = new Float64Array(STD_N);
+  // Per alias (ALIAS_Q): how many online nodes' terms and how many stored
+  // pairs' records differ between its two components; each node's and
+  // position's mask of differing aliases.
+  private readonly aliasNodeDiff = new Int32Array(ALIAS_N);
+  private readonly aliasPairDiff = new Int32Array(ALIAS_N);
+  private nodeAlias = new Uint8Array(0);
+  private sAlias = new Uint8Array(0);
   private readonly block: number;
   private readonly superSize: number;
   /** packed aggregates of each node alone, per role (a per-target bound) */
@@ -232,6 +250,7 @@ export class ProbeSearch {
     this.termVer = new Int32Array(nodeCount).fill(-1);
     this.terms = new Float64Array(nodeCount * 2 * NCOMP * TERMS);
     this.termMode = new Int8Array(nodeCount * 2 * NCOMP);
+    this.nodeAlias = new Uint8Array(nodeCount);
   }
 
   /** Nodes changed by a committed move: their cached parts are stale. */
@@ -242,8 +261,8 @@ export class ProbeSearch {
     }
   }
 
-  /** Counters: candidates probed, (instance, kind) pairs, pairs pruned, target blocks scanned, bound violations (verify). */
-  stats = { probed: 0, pairs: 0, pruned: 0, blocks: 0, boundViolations: 0 };
+  /** Counters: candidates probed, (instance, kind) pairs, pairs pruned, target blocks scanned, bound violations (verify), components folded into their alias (findBoundQ, summed over rounds). */
+  stats = { probed: 0, pairs: 0, pruned: 0, blocks: 0, boundViolations: 0, folded: 0 };
 
   // Per-victim state kept from round to round while the caller passes the
   // same victim array (balance.ts replaces only the moved instance's entry):
@@ -312,6 +331,7 @@ export class ProbeSearch {
       if (this.verify && !(Math.abs(fs[v]! - this.recScore(st, fo)) <= 1e-9 * Math.max(1, Math.abs(fs[v]!)))) this.stats.boundViolations++;
       sink.offer(fs[v]!, victims[v]!.idx, "Failover", -1, v * stride);
     }
+    this.findBoundQ();
     const acc = this.pairBounds(V);
     const P = V * ITEMS_PER;
     const H = V * 2;
@@ -370,6 +390,8 @@ export class ProbeSearch {
     this.sXd = new Float64Array(P);
     this.sFlag = new Uint8Array(P).fill(2);
     this.sAcc = new Float64Array(P);
+    this.sAlias = new Uint8Array(P);
+    this.aliasPairDiff.fill(0);
     this.vFailOff = new Int32Array(V).fill(-1);
     this.fA1 = new Float64Array(STD_N * V);
     this.fA2 = new Float64Array(STD_N * V);
@@ -480,6 +502,8 @@ export class ProbeSearch {
         const pos = role * 2 * this.vCount + v * 2 + k;
         this.sFlag[pos] = 2;
         this.vItemOff[pos] = -1;
+        this.countAlias(this.aliasPairDiff, this.sAlias[pos]!, -1);
+        this.sAlias[pos] = 0;
         for (let q = 0; q < STD_N; q++) this.sA1[q * P + pos] = this.sA2[q * P + pos] = this.sRk[q * P + pos] = 0;
       }
   }
@@ -496,6 +520,61 @@ export class ProbeSearch {
     this.sSpan[pos] = A[off + REC_SPAN]!;
     this.sXd[pos] = A[off + REC_XD]!;
     this.sFlag[pos] = A[off + REC_FLAG] === 0 ? 0 : 1;
+    let mask = 0;
+    for (let a = 0; a < ALIAS_N; a++) {
+      const [q, q2] = ALIAS_Q[a]!;
+      if (A[off + q] !== A[off + q2] || A[off + STD_N + q] !== A[off + STD_N + q2] || A[off + REC_RES + q] !== A[off + REC_RES + q2]) mask |= 1 << a;
+    }
+    this.countAlias(this.aliasPairDiff, this.sAlias[pos]!, -1);
+    this.sAlias[pos] = mask;
+    this.countAlias(this.aliasPairDiff, mask, 1);
+  }
+
+  private countAlias(counts: Int32Array, mask: number, by: number): void {
+    for (let a = 0; a < ALIAS_N; a++) if (mask & (1 << a)) counts[a] = counts[a]! + by;
+  }
+
+  /** Which aliases' two components differ in node i's terms (either role). */
+  private termAliasMask(i: number): number {
+    let mask = 0;
+    for (let a = 0; a < ALIAS_N; a++) {
+      const k = STD_K[ALIAS_Q[a]![0]]!;
+      const k2 = STD_K[ALIAS_Q[a]![1]]!;
+      for (let role = 0; role < 2; role++) {
+        const mi = (i * 2 + role) * NCOMP + k;
+        const mi2 = (i * 2 + role) * NCOMP + k2;
+        const md = this.termMode[mi]!;
+        let same = md === this.termMode[mi2];
+        for (let t = 0; same && md !== 0 && t < TERMS; t++) same = this.terms[mi * TERMS + t] === this.terms[mi2 * TERMS + t];
+        if (!same) mask |= 1 << a;
+      }
+    }
+    return mask;
+  }
+
+  /**
+   * The components the bound loops evaluate this round: the active ones,
+   * with an alias's second component folded into its first (weights added)
+   * when every online node's terms, every stored pair's record and the
+   * round's statistics are the same for both.
+   */
+  private findBoundQ(): void {
+    const G = this.glob;
+    let skip = 0;
+    for (let j = 0; j < this.activeN; j++) this.boundW[this.activeQ[j]!] = WQ[this.activeQ[j]!]!;
+    for (let a = 0; a < ALIAS_N; a++) {
+      const [q, q2] = ALIAS_Q[a]!;
+      if (this.aliasNodeDiff[a] !== 0 || this.aliasPairDiff[a] !== 0 || !this.boundsOk) continue;
+      if (G[q * 3] !== G[q2 * 3] || G[q * 3 + 1] !== G[q2 * 3 + 1] || G[q * 3 + 2] !== G[q2 * 3 + 2]) continue;
+      let both = 0;
+      for (let j = 0; j < this.activeN; j++) if (this.activeQ[j] === q || this.activeQ[j] === q2) both++;
+      if (both !== 2) continue;
+      this.boundW[q] = WQ[q]! + WQ[q2]!;
+      skip |= 1 << q2;
+      this.stats.folded++;
+    }
+    this.boundN = 0;
+    for (let j = 0; j < this.activeN; j++) if (!(skip & (1 << this.activeQ[j]!))) this.boundQ[this.boundN++] = this.activeQ[j]!;
   }
 
   /**
@@ -516,12 +595,12 @@ export class ProbeSearch {
       if (!this.boundsOk || this.aggOk[role] !== 1) continue;
       const lo = role * H;
       const hi = lo + H;
-      for (let j = 0; j < this.activeN; j++) {
-        const q = this.activeQ[j]!;
+      for (let j = 0; j < this.boundN; j++) {
+        const q = this.boundQ[j]!;
         const c = role * STD_N * AGG_W + q * AGG_W;
         const g0 = G[q * 3]!, g1 = G[q * 3 + 1]!, inv = G[q * 3 + 2]!;
         const c0 = C[c]!, c1 = C[c + 1]!, c2 = C[c + 2]!, c3 = C[c + 3]!, c4 = C[c + 4]!, c5 = C[c + 5]!, c6 = C[c + 6]!, c7 = C[c + 7]!;
-        const w = WQ[q]!;
+        const w = this.boundW[q]!;
         const rmem = q === Q_RMEM;
         const base = q * P;
         for (let pos = lo; pos < hi; pos++) {
@@ -841,6 +920,10 @@ export class ProbeSearch {
           const c = st.shift[k]!;
           this.termMode[mi] = nodeTerms(nodes[i]!, k, role === 1, st.cnt[k]!, c, st.vals[i]![k]! - c, this.coefOut, this.terms, mi * TERMS);
         }
+      const am = this.termAliasMask(i);
+      this.countAlias(this.aliasNodeDiff, this.nodeAlias[i]!, -1);
+      this.nodeAlias[i] = am;
+      this.countAlias(this.aliasNodeDiff, am, 1);
       // the bound over this node alone: checked before probing it
       one[0] = i;
       for (let role = 0; role < 2; role++) this.nodeOk[i * 2 + role] = this.packRange(st, one, 0, 1, role, this.nodeC, (i * 2 + role) * STD_N * AGG_W);
@@ -1017,8 +1100,8 @@ export class ProbeSearch {
   private preparePair(off: number): void {
     const A = this.arena;
     const G = this.glob;
-    for (let j = 0; j < this.activeN; j++) {
-      const q = this.activeQ[j]!;
+    for (let j = 0; j < this.boundN; j++) {
+      const q = this.boundQ[j]!;
       const inv = G[q * 3 + 2]!;
       const m = G[q * 3]! + A[off + q]! * inv;
       this.preM[j] = m;
@@ -1035,8 +1118,9 @@ export class ProbeSearch {
     const G = this.glob;
     const span = this.preSpan;
     let r = this.inertConst;
-    const act = this.activeQ;
-    for (let j = 0; j < this.activeN; j++) {
+    const act = this.boundQ;
+    const bw = this.boundW;
+    for (let j = 0; j < this.boundN; j++) {
       const q = act[j]!;
       const c = co + q * AGG_W;
       const m = this.preM[j]!;
@@ -1056,7 +1140,7 @@ export class ProbeSearch {
         const l2 = 2 * span * (this.preXd - m) * G[q * 3 + 2]!;
         if (l2 < 0) v += l2;
       }
-      r += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
+      r += bw[q]! * Math.sqrt(v > 0 ? v : 0);
     }
     return boundMargin(r + this.sumConst + this.preSum);
   }

@@ -82,7 +82,7 @@ export interface BalanceResult {
   nodes: Node[];
   instances: Instance[];
   /** probe-search counters (null on the reference path) */
-  searchStats: { probed: number; pairs: number; pruned: number; blocks: number; boundViolations: number } | null;
+  searchStats: { probed: number; pairs: number; pruned: number; blocks: number; boundViolations: number; folded: number } | null;
 }
 
 const TOL_ABS = 1e-9;

@@ -147,6 +147,18 @@ describe("probe search = reference search", () => {
         if (name !== "--evac-mode" || shape.offline) expect(ref.moves.length).toBeGreaterThan(0);
       });
     }
+  // Without forthcoming instances the "forth" components repeat their plain
+  // ones (free memory differs where an instance is down), so the bound loops
+  // fold them; with forthcoming instances their data differ and nothing of
+  // theirs is folded. The bound stays below every score either way (verify).
+  it("forthcoming components are folded into their plain ones only when their data agree", () => {
+    const plain = compare(shapes[0]!, {});
+    const rounds = plain.fast.moves.length + 1;
+    expect(plain.fast.searchStats!.folded).toBeGreaterThanOrEqual(3 * rounds);
+    expect(plain.verify.searchStats!.folded).toBe(plain.fast.searchStats!.folded);
+    const forth = compare(shapes.find((s) => (s.forthcoming ?? 0) > 0)!, {});
+    expect(forth.fast.searchStats!.folded).toBeLessThan(3 * (forth.fast.moves.length + 1));
+  });
   // The default blocks (16 nodes, 8 per superblock) cover these small
   // clusters with one block; blocks of 2 nodes and superblocks of 2 blocks
   // exercise the block and superblock bounds and their pruning.
