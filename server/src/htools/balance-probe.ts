@@ -116,12 +116,14 @@ const WQ = Float64Array.from(STD, (k) => WEIGHTS[k]!);
 /** position of reserved memory (component 3) among the std components */
 const Q_RMEM = STD.indexOf(3);
 const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
-// Each "forthcoming" std component and its plain one (as std positions q, q'):
-// without forthcoming instances their node values, records and terms are the
-// same numbers, so the bound loops evaluate q once with both weights
-// (findBoundQ checks the data each round; the sum differs from two terms
-// only by rounding, far inside boundMargin).
-const ALIAS_Q = ([[0, 13], [1, 14], [6, 15], [12, 16]] as const).map(([a, b]) => [STD.indexOf(a), STD.indexOf(b)] as const);
+// Std components that often hold the same numbers (as std positions q, q'):
+// each "forthcoming" component and its plain one when no instance is
+// forthcoming, and the CPU, memory and network loads when instances carry
+// the default utilisation (1 of each, no -U file). When their node values,
+// records and terms agree, the bound loops evaluate q once with both weights
+// (findBoundQ checks the data each round; the sum differs from separate
+// terms only by rounding, far inside boundMargin).
+const ALIAS_Q = ([[0, 13], [1, 14], [6, 15], [12, 16], [7, 8], [7, 10]] as const).map(([a, b]) => [STD.indexOf(a), STD.indexOf(b)] as const);
 const ALIAS_N = ALIAS_Q.length;
 const ZERO_DELTA = ScoreState.newDelta();
 const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true };
@@ -331,16 +333,17 @@ export class ProbeSearch {
       if (this.verify && !(Math.abs(fs[v]! - this.recScore(st, fo)) <= 1e-9 * Math.max(1, Math.abs(fs[v]!)))) this.stats.boundViolations++;
       sink.offer(fs[v]!, victims[v]!.idx, "Failover", -1, v * stride);
     }
-    this.findBoundQ();
-    const acc = this.pairBounds(V);
-    const P = V * ITEMS_PER;
+    this.findBoundQ(st);
+    // Only pairs whose bound is within the limit the failovers already set
+    // can hold a candidate that is offered (the limit only falls).
+    const live = this.pairBounds(V, this.verify ? Infinity : sink.limit());
+    const acc = this.sAcc;
     const H = V * 2;
     const flag = this.sFlag;
-    for (let pos = 0; pos < P; pos++) {
-      const fl = flag[pos]!;
-      if (fl === 2) continue;
+    for (let li = 0; li < this.liveN; li++) {
+      const pos = live[li]!;
       const lb = acc[pos]!;
-      if (this.verify && fl === 0 && lb !== this.lowerBound(this.vItemOff[pos]!)) this.stats.boundViolations++;
+      if (this.verify && flag[pos] === 0 && lb !== this.lowerBound(this.vItemOff[pos]!)) this.stats.boundViolations++;
       this.itemLb[ni] = lb;
       this.itemV[ni] = (pos % H) >> 1;
       this.itemSlot[ni] = this.vItemCode[pos]!;
@@ -350,7 +353,8 @@ export class ProbeSearch {
       }
       ni++;
     }
-    this.stats.pairs += ni;
+    this.stats.pairs += this.pairN;
+    this.stats.pruned += this.pairN - ni;
     // Visit the pair with the lowest bound first, then every pair whose bound
     // is below the limit so found, in increasing bound order.
     const visit = (k: number): void => {
@@ -558,7 +562,7 @@ export class ProbeSearch {
    * when every online node's terms, every stored pair's record and the
    * round's statistics are the same for both.
    */
-  private findBoundQ(): void {
+  private findBoundQ(st: ScoreState): void {
     const G = this.glob;
     let skip = 0;
     for (let j = 0; j < this.activeN; j++) this.boundW[this.activeQ[j]!] = WQ[this.activeQ[j]!]!;
@@ -569,71 +573,109 @@ export class ProbeSearch {
       let both = 0;
       for (let j = 0; j < this.activeN; j++) if (this.activeQ[j] === q || this.activeQ[j] === q2) both++;
       if (both !== 2) continue;
-      this.boundW[q] = WQ[q]! + WQ[q2]!;
+      if (skip & (1 << q)) continue;
+      this.boundW[q] = this.boundW[q]! + WQ[q2]!;
       skip |= 1 << q2;
       this.stats.folded++;
     }
     this.boundN = 0;
     for (let j = 0; j < this.activeN; j++) if (!(skip & (1 << this.activeQ[j]!))) this.boundQ[this.boundN++] = this.activeQ[j]!;
+    // Largest terms first (weight times the round's standard deviation), so
+    // that partial sums reach a cut early (pairBounds, kernelPre).
+    const key = this.orderKey;
+    for (let j = 0; j < this.boundN; j++) {
+      const q = this.boundQ[j]!;
+      const k = STD_K[q]!;
+      const m = st.s1[k]! / st.cnt[k]!;
+      const v = st.s2[k]! / st.cnt[k]! - m * m;
+      key[q] = this.boundW[q]! * Math.sqrt(v > 0 ? v : 0);
+    }
+    this.boundQ.subarray(0, this.boundN).sort((a, b) => key[b]! - key[a]! || a - b);
   }
+  private readonly orderKey = new Float64Array(STD_N);
+
+  /** Positions pairBounds lists (their bound is in sAcc), and how many pairs were stored. */
+  private live = new Int32Array(0);
+  private liveN = 0;
+  private pairN = 0;
 
   /**
    * lowerBound of every stored pair, component by component over all pairs
-   * of a role (the same arithmetic as kernel with the round's aggregates over
-   * all targets, so the same values, which the verify engine checks): the
-   * role's aggregates stay in registers and the pair data streams through.
+   * of a role (the same arithmetic and order as kernel with the round's
+   * aggregates over all targets, so the same values, which the verify engine
+   * checks): the role's aggregates stay in registers and the pair data
+   * streams through. Returns the positions (liveN of them) of the pairs
+   * whose bound is at most `cut` or that have no bound (-Infinity): the
+   * others cannot hold a candidate within the limit.
    */
-  private pairBounds(V: number): Float64Array {
+  private pairBounds(V: number, cut: number): Int32Array {
     const P = V * ITEMS_PER;
     const H = V * 2;
     const acc = this.sAcc;
     acc.fill(this.inertConst, 0, P);
+    for (let role = 0; role < 2; role++) {
+      if (!this.boundsOk || this.aggOk[role] !== 1) continue;
+      for (let j = 0; j < this.boundN; j++) this.boundComponent(role, this.boundQ[j]!, P, role * H, role * H + H);
+    }
+    if (this.live.length < P) this.live = new Int32Array(P);
+    const live = this.live;
+    const flag = this.sFlag;
+    let n = 0;
+    let pairs = 0;
+    for (let pos = 0; pos < P; pos++) {
+      const fl = flag[pos]!;
+      if (fl === 2) continue;
+      pairs++;
+      if (fl !== 0 || !this.boundsOk || this.aggOk[pos < H ? 0 : 1] !== 1) {
+        acc[pos] = -Infinity;
+        live[n++] = pos;
+        continue;
+      }
+      const lb = boundMargin(acc[pos]! + this.sumConst + this.sSum[pos]!);
+      acc[pos] = lb;
+      if (lb <= cut) live[n++] = pos;
+    }
+    this.liveN = n;
+    this.pairN = pairs;
+    return live;
+  }
+
+  /** Add component q's term of lowerBound to sAcc at the positions [lo, hi) of a role. */
+  private boundComponent(role: number, q: number, P: number, lo: number, hi: number): void {
+    const acc = this.sAcc;
     const G = this.glob;
     const C = this.aggC;
     const a1 = this.sA1, a2 = this.sA2, rkA = this.sRk;
-    for (let role = 0; role < 2; role++) {
-      if (!this.boundsOk || this.aggOk[role] !== 1) continue;
-      const lo = role * H;
-      const hi = lo + H;
-      for (let j = 0; j < this.boundN; j++) {
-        const q = this.boundQ[j]!;
-        const c = role * STD_N * AGG_W + q * AGG_W;
-        const g0 = G[q * 3]!, g1 = G[q * 3 + 1]!, inv = G[q * 3 + 2]!;
-        const c0 = C[c]!, c1 = C[c + 1]!, c2 = C[c + 2]!, c3 = C[c + 3]!, c4 = C[c + 4]!, c5 = C[c + 5]!, c6 = C[c + 6]!, c7 = C[c + 7]!;
-        const w = this.boundW[q]!;
-        const rmem = q === Q_RMEM;
-        const base = q * P;
-        for (let pos = lo; pos < hi; pos++) {
-          const m = g0 + a1[base + pos]! * inv;
-          const rk = rkA[base + pos]!;
-          let v = g1 + a2[base + pos]! * inv - m * m + c1;
-          let lin: number;
-          if (m >= 0) {
-            v += m * c2;
-            lin = rk * (c4 + m * c5);
-          } else {
-            v += m * c3;
-            lin = rk * (c4 + m * c6);
-          }
-          if (c0 === 0) v += lin + rk * rk * c7;
-          else if (lin < 0) v += lin;
-          if (rmem) {
-            const span = this.sSpan[pos]!;
-            if (span !== 0) {
-              const l2 = 2 * span * (this.sXd[pos]! - m) * inv;
-              if (l2 < 0) v += l2;
-            }
-          }
-          acc[pos] = acc[pos]! + w * Math.sqrt(v > 0 ? v : 0);
+    const c = role * STD_N * AGG_W + q * AGG_W;
+    const g0 = G[q * 3]!, g1 = G[q * 3 + 1]!, inv = G[q * 3 + 2]!;
+    const c0 = C[c]!, c1 = C[c + 1]!, c2 = C[c + 2]!, c3 = C[c + 3]!, c4 = C[c + 4]!, c5 = C[c + 5]!, c6 = C[c + 6]!, c7 = C[c + 7]!;
+    const w = this.boundW[q]!;
+    const rmem = q === Q_RMEM;
+    const base = q * P;
+    const span = this.sSpan, xd = this.sXd;
+    for (let pos = lo; pos < hi; pos++) {
+      const m = g0 + a1[base + pos]! * inv;
+      const rk = rkA[base + pos]!;
+      let v = g1 + a2[base + pos]! * inv - m * m + c1;
+      let lin: number;
+      if (m >= 0) {
+        v += m * c2;
+        lin = rk * (c4 + m * c5);
+      } else {
+        v += m * c3;
+        lin = rk * (c4 + m * c6);
+      }
+      if (c0 === 0) v += lin + rk * rk * c7;
+      else if (lin < 0) v += lin;
+      if (rmem) {
+        const sp = span[pos]!;
+        if (sp !== 0) {
+          const l2 = 2 * sp * (xd[pos]! - m) * inv;
+          if (l2 < 0) v += l2;
         }
       }
+      acc[pos] = acc[pos]! + w * Math.sqrt(v > 0 ? v : 0);
     }
-    const flag = this.sFlag;
-    for (let pos = 0; pos < P; pos++) {
-      const role = pos < H ? 0 : 1;
-      acc[pos] = flag[pos] !== 0 || !this.boundsOk || this.aggOk[role] !== 1 ? -Infinity : boundMargin(acc[pos]! + this.sumConst + this.sSum[pos]!);
-    }
-    return acc;
   }
 
   /**
