@@ -333,19 +333,19 @@ export class ProbeSearch {
       if (this.verify && !(Math.abs(fs[v]! - this.recScore(st, fo)) <= 1e-9 * Math.max(1, Math.abs(fs[v]!)))) this.stats.boundViolations++;
       sink.offer(fs[v]!, victims[v]!.idx, "Failover", -1, v * stride);
     }
-    this.findBoundQ(st);
+    this.findBoundQ();
     // Only pairs whose bound is within the limit the failovers already set
     // can hold a candidate that is offered (the limit only falls).
-    const live = this.pairBounds(V, this.verify ? Infinity : sink.limit());
+    const live = this.pairBounds(this.rowCount, this.verify ? Infinity : sink.limit());
     const acc = this.sAcc;
-    const H = V * 2;
+    const H = this.rowCount * 2;
     const flag = this.sFlag;
     for (let li = 0; li < this.liveN; li++) {
       const pos = live[li]!;
       const lb = acc[pos]!;
       if (this.verify && flag[pos] === 0 && lb !== this.lowerBound(this.vItemOff[pos]!)) this.stats.boundViolations++;
       this.itemLb[ni] = lb;
-      this.itemV[ni] = (pos % H) >> 1;
+      this.itemV[ni] = this.rowVictim[(pos % H) >> 1]!;
       this.itemSlot[ni] = this.vItemCode[pos]!;
       if (lb < minLb) {
         minLb = lb;
@@ -382,8 +382,14 @@ export class ProbeSearch {
   /** Size the per-victim arrays for a new victim list and link every victim to its nodes. */
   private restructure(nodes: Node[], victims: Instance[], online: number[]): void {
     const V = victims.length;
-    const P = V * ITEMS_PER;
     this.vCount = V;
+    // pair rows only for victims that can have target moves (a mirrored disk template)
+    this.pairRow = new Int32Array(V).fill(-1);
+    const rows: number[] = [];
+    for (let v = 0; v < V; v++) if (this.mirrorOf(victims[v]!) !== 0) this.pairRow[v] = rows.push(v) - 1;
+    this.rowVictim = Int32Array.from(rows);
+    this.rowCount = rows.length;
+    const P = this.rowCount * ITEMS_PER;
     this.vItemOff = new Int32Array(P).fill(-1);
     this.vItemCode = new Int8Array(P);
     this.sA1 = new Float64Array(STD_N * P);
@@ -437,16 +443,13 @@ export class ProbeSearch {
   private deriveVictim(f: RoundFlags, nodes: Node[], st: ScoreState, inst: Instance, v: number): void {
     const idx = inst.idx;
     this.checkCache(inst);
-    let mt = this.mirror[idx]!;
-    if (mt < 0) {
-      const m = mirrorType(inst.diskTemplate);
-      mt = this.mirror[idx] = m === "none" ? 0 : m === "internal" ? 1 : 2;
-    }
+    const mt = this.mirrorOf(inst);
     const ss = this.slotState;
     const useSec = inst.sNode >= 0 && this.onlineFlag[inst.sNode] === 1 && f.instMoves;
     const sb = idx * SLOTS;
     this.vFailOff[v] = -1;
-    this.clearPairs(v);
+    const row = this.pairRow[v]!;
+    if (row >= 0) this.clearPairs(row);
     if (mt === 1 && useSec) {
       if (ss[sb + SLOT_FAILOVER] === 0) this.ensurePart(inst, SLOT_FAILOVER, f.force, nodes, st);
       if (ss[sb + SLOT_FAILOVER] === 1) {
@@ -477,7 +480,7 @@ export class ProbeSearch {
       const off = (sb + slot) * REC;
       const role = this.arena[off + REC_ROLE]!;
       if (nr[role]! >= 2) throw new Error(`hbal: more than two pairs of one role for instance ${inst.alias}`);
-      const pos = role * 2 * this.vCount + v * 2 + nr[role]!++;
+      const pos = role * 2 * this.rowCount + row * 2 + nr[role]!++;
       this.vItemOff[pos] = off;
       this.vItemCode[pos] = (q << 3) | slot;
       this.storePair(pos, off);
@@ -485,10 +488,15 @@ export class ProbeSearch {
   }
 
   // The bounded pairs in structure-of-arrays form for the round's bound pass
-  // (pairBounds): position role·2V + 2v + k holds victim v's k-th pair whose
-  // target takes that role (at most two per role); per std component q the
-  // record's Σδ, Σδ² and resource at q·P + position (P = 4V).
+  // (pairBounds): victims with a mirrored disk template get a row r (pairRow;
+  // rowVictim maps back), and position role·2R + 2r + k holds that victim's
+  // k-th pair whose target takes that role (at most two per role); per std
+  // component q the record's Σδ, Σδ² and resource at q·P + position
+  // (R rows, P = 4R).
   private vCount = 0;
+  private rowCount = 0;
+  private pairRow = new Int32Array(0);
+  private rowVictim = new Int32Array(0);
   private sA1 = new Float64Array(0);
   private sA2 = new Float64Array(0);
   private sRk = new Float64Array(0);
@@ -499,11 +507,21 @@ export class ProbeSearch {
   private sFlag = new Uint8Array(0);
   private sAcc = new Float64Array(0);
 
-  private clearPairs(v: number): void {
-    const P = this.vCount * ITEMS_PER;
+  /** The instance's mirror type: 0 none, 1 internal, 2 external. */
+  private mirrorOf(inst: Instance): number {
+    let mt = this.mirror[inst.idx]!;
+    if (mt < 0) {
+      const m = mirrorType(inst.diskTemplate);
+      mt = this.mirror[inst.idx] = m === "none" ? 0 : m === "internal" ? 1 : 2;
+    }
+    return mt;
+  }
+
+  private clearPairs(row: number): void {
+    const P = this.rowCount * ITEMS_PER;
     for (let role = 0; role < 2; role++)
       for (let k = 0; k < 2; k++) {
-        const pos = role * 2 * this.vCount + v * 2 + k;
+        const pos = role * 2 * this.rowCount + row * 2 + k;
         this.sFlag[pos] = 2;
         this.vItemOff[pos] = -1;
         this.countAlias(this.aliasPairDiff, this.sAlias[pos]!, -1);
@@ -514,7 +532,7 @@ export class ProbeSearch {
 
   private storePair(pos: number, off: number): void {
     const A = this.arena;
-    const P = this.vCount * ITEMS_PER;
+    const P = this.rowCount * ITEMS_PER;
     for (let q = 0; q < STD_N; q++) {
       this.sA1[q * P + pos] = A[off + q]!;
       this.sA2[q * P + pos] = A[off + STD_N + q]!;
@@ -562,7 +580,7 @@ export class ProbeSearch {
    * when every online node's terms, every stored pair's record and the
    * round's statistics are the same for both.
    */
-  private findBoundQ(st: ScoreState): void {
+  private findBoundQ(): void {
     const G = this.glob;
     let skip = 0;
     for (let j = 0; j < this.activeN; j++) this.boundW[this.activeQ[j]!] = WQ[this.activeQ[j]!]!;
@@ -580,19 +598,7 @@ export class ProbeSearch {
     }
     this.boundN = 0;
     for (let j = 0; j < this.activeN; j++) if (!(skip & (1 << this.activeQ[j]!))) this.boundQ[this.boundN++] = this.activeQ[j]!;
-    // Largest terms first (weight times the round's standard deviation), so
-    // that partial sums reach a cut early (pairBounds, kernelPre).
-    const key = this.orderKey;
-    for (let j = 0; j < this.boundN; j++) {
-      const q = this.boundQ[j]!;
-      const k = STD_K[q]!;
-      const m = st.s1[k]! / st.cnt[k]!;
-      const v = st.s2[k]! / st.cnt[k]! - m * m;
-      key[q] = this.boundW[q]! * Math.sqrt(v > 0 ? v : 0);
-    }
-    this.boundQ.subarray(0, this.boundN).sort((a, b) => key[b]! - key[a]! || a - b);
   }
-  private readonly orderKey = new Float64Array(STD_N);
 
   /** Positions pairBounds lists (their bound is in sAcc), and how many pairs were stored. */
   private live = new Int32Array(0);
@@ -608,9 +614,9 @@ export class ProbeSearch {
    * whose bound is at most `cut` or that have no bound (-Infinity): the
    * others cannot hold a candidate within the limit.
    */
-  private pairBounds(V: number, cut: number): Int32Array {
-    const P = V * ITEMS_PER;
-    const H = V * 2;
+  private pairBounds(R: number, cut: number): Int32Array {
+    const P = R * ITEMS_PER;
+    const H = R * 2;
     const acc = this.sAcc;
     acc.fill(this.inertConst, 0, P);
     for (let role = 0; role < 2; role++) {
