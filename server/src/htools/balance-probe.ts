@@ -325,15 +325,17 @@ export class ProbeSearch {
     let minLb = Infinity;
     let minAt = -1;
     const foff = this.vFailOff;
-    const fs = this.failoverScores(st, V);
-    for (let v = 0; v < V; v++) {
-      const fo = foff[v]!;
-      if (fo < 0) continue;
-      // the verify engine checks the pass against the per-record evaluation (summation order aside)
-      if (this.verify && !(Math.abs(fs[v]! - this.recScore(st, fo)) <= 1e-9 * Math.max(1, Math.abs(fs[v]!)))) this.stats.boundViolations++;
-      sink.offer(fs[v]!, victims[v]!.idx, "Failover", -1, v * stride);
-    }
     this.findBoundQ();
+    const R = this.rowCount;
+    const fs = this.failoverScores(st, R);
+    for (let r = 0; r < R; r++) {
+      const fo = foff[r]!;
+      if (fo < 0) continue;
+      // the verify engine checks the pass against the per-record evaluation (summation order and folding aside)
+      if (this.verify && !(Math.abs(fs[r]! - this.recScore(st, fo)) <= 1e-9 * Math.max(1, Math.abs(fs[r]!)))) this.stats.boundViolations++;
+      const v = this.rowVictim[r]!;
+      sink.offer(fs[r]!, victims[v]!.idx, "Failover", -1, v * stride);
+    }
     // Only pairs whose bound is within the limit the failovers already set
     // can hold a candidate that is offered (the limit only falls).
     const live = this.pairBounds(this.rowCount, this.verify ? Infinity : sink.limit());
@@ -402,11 +404,13 @@ export class ProbeSearch {
     this.sAcc = new Float64Array(P);
     this.sAlias = new Uint8Array(P);
     this.aliasPairDiff.fill(0);
-    this.vFailOff = new Int32Array(V).fill(-1);
-    this.fA1 = new Float64Array(STD_N * V);
-    this.fA2 = new Float64Array(STD_N * V);
-    this.fSum = new Float64Array(V);
-    this.fAcc = new Float64Array(V);
+    const R = this.rowCount;
+    this.vFailOff = new Int32Array(R).fill(-1);
+    this.fA1 = new Float64Array(STD_N * R);
+    this.fA2 = new Float64Array(STD_N * R);
+    this.fSum = new Float64Array(R);
+    this.fAcc = new Float64Array(R);
+    this.fAlias = new Uint8Array(R);
     this.vP = new Int32Array(V).fill(-1);
     this.vS = new Int32Array(V).fill(-1);
     this.vDirty = new Uint8Array(V);
@@ -447,22 +451,28 @@ export class ProbeSearch {
     const ss = this.slotState;
     const useSec = inst.sNode >= 0 && this.onlineFlag[inst.sNode] === 1 && f.instMoves;
     const sb = idx * SLOTS;
-    this.vFailOff[v] = -1;
+    if (mt === 0) return;
     const row = this.pairRow[v]!;
-    if (row >= 0) this.clearPairs(row);
+    this.clearPairs(row);
+    this.vFailOff[row] = -1;
+    this.countAlias(this.aliasPairDiff, this.fAlias[row]!, -1);
+    this.fAlias[row] = 0;
     if (mt === 1 && useSec) {
       if (ss[sb + SLOT_FAILOVER] === 0) this.ensurePart(inst, SLOT_FAILOVER, f.force, nodes, st);
       if (ss[sb + SLOT_FAILOVER] === 1) {
-        const off = (this.vFailOff[v] = (sb + SLOT_FAILOVER) * REC);
+        const off = (this.vFailOff[row] = (sb + SLOT_FAILOVER) * REC);
         const A = this.arena;
+        const R = this.rowCount;
         for (let q = 0; q < STD_N; q++) {
-          this.fA1[q * this.vCount + v] = A[off + q]!;
-          this.fA2[q * this.vCount + v] = A[off + STD_N + q]!;
+          this.fA1[q * R + row] = A[off + q]!;
+          this.fA2[q * R + row] = A[off + STD_N + q]!;
         }
-        this.fSum[v] = A[off + REC_SUM]!;
+        this.fSum[row] = A[off + REC_SUM]!;
+        const mask = this.recAliasMask(off, false);
+        this.fAlias[row] = mask;
+        this.countAlias(this.aliasPairDiff, mask, 1);
       }
     }
-    if (mt === 0) return;
     let slots: readonly number[];
     if (mt === 2) {
       if (!f.instMoves) return;
@@ -542,14 +552,21 @@ export class ProbeSearch {
     this.sSpan[pos] = A[off + REC_SPAN]!;
     this.sXd[pos] = A[off + REC_XD]!;
     this.sFlag[pos] = A[off + REC_FLAG] === 0 ? 0 : 1;
-    let mask = 0;
-    for (let a = 0; a < ALIAS_N; a++) {
-      const [q, q2] = ALIAS_Q[a]!;
-      if (A[off + q] !== A[off + q2] || A[off + STD_N + q] !== A[off + STD_N + q2] || A[off + REC_RES + q] !== A[off + REC_RES + q2]) mask |= 1 << a;
-    }
+    const mask = this.recAliasMask(off, true);
     this.countAlias(this.aliasPairDiff, this.sAlias[pos]!, -1);
     this.sAlias[pos] = mask;
     this.countAlias(this.aliasPairDiff, mask, 1);
+  }
+
+  /** Which aliases' two components differ in the arena record at off (Σδ, Σδ², and with res the resources). */
+  private recAliasMask(off: number, res: boolean): number {
+    const A = this.arena;
+    let mask = 0;
+    for (let a = 0; a < ALIAS_N; a++) {
+      const [q, q2] = ALIAS_Q[a]!;
+      if (A[off + q] !== A[off + q2] || A[off + STD_N + q] !== A[off + STD_N + q2] || (res && A[off + REC_RES + q] !== A[off + REC_RES + q2])) mask |= 1 << a;
+    }
+    return mask;
   }
 
   private countAlias(counts: Int32Array, mask: number, by: number): void {
@@ -1225,20 +1242,23 @@ export class ProbeSearch {
   private fA2 = new Float64Array(0);
   private fSum = new Float64Array(0);
   private fAcc = new Float64Array(0);
+  private fAlias = new Uint8Array(0);
 
   /**
-   * recScore of every victim's Failover part (garbage where it has none) in
-   * one pass per component; the inert components add their constant term.
+   * recScore of every row's Failover part (garbage where it has none) in
+   * one pass per component; the inert components add their constant term,
+   * and folded components (findBoundQ) are evaluated once with both weights
+   * (the same value but for rounding, far below the re-check's tolerance).
    */
   private failoverScores(st: ScoreState, V: number): Float64Array {
     const acc = this.fAcc;
     acc.fill(this.inertConst, 0, V);
     const a1 = this.fA1, a2 = this.fA2;
-    for (let j = 0; j < this.activeN; j++) {
-      const q = this.activeQ[j]!;
+    for (let j = 0; j < this.boundN; j++) {
+      const q = this.boundQ[j]!;
       const k = STD_K[q]!;
       const n = st.cnt[k]!, s1 = st.s1[k]!, s2 = st.s2[k]!;
-      const w = W[k]!;
+      const w = this.boundW[q]!;
       const base = q * V;
       for (let v = 0; v < V; v++) {
         const m = (s1 + a1[base + v]!) / n;
