@@ -727,9 +727,13 @@ export class ProbeSearch {
     const S = this.superCount;
     const sl = this.superLb;
     const sord = this.superOrd;
+    const W2 = STD_N * AGG_W;
+    const offs = this.kOffs;
     sord.length = 0;
+    for (let u = 0; u < S; u++) offs[u] = (u * 2 + role) * W2;
+    this.kernelMany(this.superC, offs, S, sl);
     for (let u = 0; u < S; u++) {
-      sl[u] = this.superOk[u * 2 + role] === 1 ? this.kernelPre(this.superC, (u * 2 + role) * STD_N * AGG_W) : -Infinity;
+      if (this.superOk[u * 2 + role] !== 1) sl[u] = -Infinity;
       if (limitOk(sl[u]!)) sord.push(u);
     }
     sord.sort((x, y) => sl[x]! - sl[y]!);
@@ -741,18 +745,28 @@ export class ProbeSearch {
     for (const u of sord) {
       if (!limitOk(sl[u]!)) break;
       ord.length = 0;
-      for (let b = u * this.superSize; b < Math.min(B, (u + 1) * this.superSize); b++) {
-        lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kernelPre(this.blockC, (b * 2 + role) * STD_N * AGG_W) : -Infinity;
+      const b0 = u * this.superSize;
+      const bc = Math.min(B, b0 + this.superSize) - b0;
+      for (let i = 0; i < bc; i++) offs[i] = ((b0 + i) * 2 + role) * W2;
+      this.kernelMany(this.blockC, offs, bc, this.kOut);
+      for (let i = 0; i < bc; i++) {
+        const b = b0 + i;
+        lbs[b] = this.blockOk[b * 2 + role] === 1 ? this.kOut[i]! : -Infinity;
         if (limitOk(lbs[b]!)) ord.push(b);
       }
       ord.sort((x, y) => lbs[x]! - lbs[y]!);
       for (const b of ord) {
         if (!limitOk(lbs[b]!)) break;
         this.stats.blocks++;
+        const lo = role * n + b * this.block;
         const hi = role * n + Math.min(n, (b + 1) * this.block);
-        for (let p = role * n + b * this.block; p < hi; p++) {
+        // the block's per-node bounds in one batch; each is still checked against the limit of its turn
+        for (let p = lo; p < hi; p++) offs[p - lo] = (bn[p]! * 2 + role) * W2;
+        const nbs = this.kOut;
+        this.kernelMany(this.nodeC, offs, hi - lo, nbs);
+        for (let p = lo; p < hi; p++) {
           const t = bn[p]!;
-          const nb = this.nodeOk[t * 2 + role] === 1 ? this.kernelPre(this.nodeC, (t * 2 + role) * STD_N * AGG_W) : -Infinity;
+          const nb = this.nodeOk[t * 2 + role] === 1 ? nbs[p - lo]! : -Infinity;
           if (!limitOk(nb)) continue;
           const s = this.tryTarget(f, nodes, st, inst, kind, fp, t, base + (this.onlinePos[t]! + 1) * 8 + q, sink);
           if (s < min) min = s;
@@ -1067,6 +1081,11 @@ export class ProbeSearch {
       this.blockC = new Float64Array(2 * B * STD_N * AGG_W);
       this.blockLb = new Float64Array(B);
     }
+    const kn = Math.max(S, this.superSize, this.block);
+    if (this.kOffs.length < kn) {
+      this.kOffs = new Int32Array(kn);
+      this.kOut = new Float64Array(kn);
+    }
     if (this.superOk.length < 2 * S) {
       this.superOk = new Uint8Array(2 * S);
       this.superC = new Float64Array(2 * S * STD_N * AGG_W);
@@ -1178,42 +1197,57 @@ export class ProbeSearch {
     this.preSum = A[off + REC_SUM]!;
   }
 
-  /** The bound over the targets whose packed aggregates are C[co..], for the pair preparePair was given (lowerBound's arithmetic). */
-  private kernelPre(C: Float64Array, co: number): number {
+  /** Scratch for kernelMany: aggregate offsets and bounds (sized by prepareBlocks). */
+  private kOffs = new Int32Array(1);
+  private kOut = new Float64Array(1);
+
+  /**
+   * lowerBound's bound, for the pair preparePair was given, over each of
+   * `count` target sets whose packed aggregates start at C[offs[i]..], into
+   * out[0, count): component by component, so the pair's share stays in
+   * registers; each set's terms are summed in the same order as
+   * boundComponent's (the same values).
+   */
+  private kernelMany(C: Float64Array, offs: Int32Array, count: number, out: Float64Array): void {
     const G = this.glob;
     const span = this.preSpan;
-    let r = this.inertConst;
     const act = this.boundQ;
     const bw = this.boundW;
+    for (let i = 0; i < count; i++) out[i] = this.inertConst;
     for (let j = 0; j < this.boundN; j++) {
       const q = act[j]!;
-      const c = co + q * AGG_W;
+      const qo = q * AGG_W;
       const m = this.preM[j]!;
       const rk = this.preRk[j]!;
-      let v = this.preV[j]! + C[c + 1]!;
-      let lin: number;
-      if (m >= 0) {
-        v += m * C[c + 2]!;
-        lin = rk * (C[c + 4]! + m * C[c + 5]!);
-      } else {
-        v += m * C[c + 3]!;
-        lin = rk * (C[c + 4]! + m * C[c + 6]!);
-      }
-      if (C[c] === 0) v += lin + rk * rk * C[c + 7]!;
-      else if (lin < 0) v += lin;
-      if (q === Q_RMEM && span !== 0) {
-        const l2 = 2 * span * (this.preXd - m) * G[q * 3 + 2]!;
+      const pv = this.preV[j]!;
+      const w = bw[q]!;
+      const l2 = q === Q_RMEM && span !== 0 ? 2 * span * (this.preXd - m) * G[q * 3 + 2]! : 0;
+      for (let i = 0; i < count; i++) {
+        const c = offs[i]! + qo;
+        let v = pv + C[c + 1]!;
+        let lin: number;
+        if (m >= 0) {
+          v += m * C[c + 2]!;
+          lin = rk * (C[c + 4]! + m * C[c + 5]!);
+        } else {
+          v += m * C[c + 3]!;
+          lin = rk * (C[c + 4]! + m * C[c + 6]!);
+        }
+        if (C[c] === 0) v += lin + rk * rk * C[c + 7]!;
+        else if (lin < 0) v += lin;
         if (l2 < 0) v += l2;
+        out[i] = out[i]! + w * Math.sqrt(v > 0 ? v : 0);
       }
-      r += bw[q]! * Math.sqrt(v > 0 ? v : 0);
     }
-    return boundMargin(r + this.sumConst + this.preSum);
+    for (let i = 0; i < count; i++) out[i] = boundMargin(out[i]! + this.sumConst + this.preSum);
   }
 
   /** The bound of lowerBound over the targets whose packed aggregates are C[co..] (the pair's share, then the targets'). */
   private kernel(off: number, C: Float64Array, co: number): number {
     this.preparePair(off);
-    return this.kernelPre(C, co);
+    this.kOffs[0] = co;
+    this.kernelMany(C, this.kOffs, 1, this.kOut);
+    return this.kOut[0]!;
   }
 
   /**
