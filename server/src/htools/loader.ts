@@ -2,7 +2,7 @@
 // updateMissing): tags, aliases, node/instance cross links, memory stats.
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
 import { HtoolsError, zeroUtil } from "./types.js";
-import { NO_TAGS, NO_TAG_SET, notOffline, usesLocalStorage, usesMemory } from "./instance.js";
+import { NO_TAGS, NO_TAG_SET } from "./instance.js";
 import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu } from "./node.js";
 
 /** A cluster snapshot: the input of every htools algorithm. */
@@ -53,6 +53,25 @@ export function longestDomain(names: string[]): string {
     }
   }
   return best;
+}
+
+/**
+ * longestDomain of the node names followed by the instance names, without
+ * building that list: the first name's dot-suffixes, longest first, until
+ * one ends every name.  (Usually the first name has no dot, or the first
+ * suffix tried fits every name.)
+ */
+function clusterDomain(nl: readonly Node[], il: readonly Instance[]): string {
+  const x = nl.length > 0 ? nl[0]!.name : il.length > 0 ? il[0]!.name : null;
+  if (x === null) return "";
+  for (let i = x.indexOf("."); i >= 0; i = x.indexOf(".", i + 1)) {
+    const suffix = x.slice(i);
+    let all = true;
+    for (let k = 1; all && k < nl.length; k++) all = nl[k]!.name.endsWith(suffix);
+    for (let k = nl.length > 0 ? 0 : 1; all && k < il.length; k++) all = il[k]!.name.endsWith(suffix);
+    if (all) return suffix;
+  }
+  return "";
 }
 
 function stripSuffix(name: string, suffix: string): string {
@@ -113,7 +132,7 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
   const instNames = sel.length + ex.length > 0 ? new Set(il.map((i) => i.name)) : new Set<string>();
   const unknown = [...sel, ...ex].filter((n) => !instNames.has(n));
   if (unknown.length > 0) throw new HtoolsError(`Unknown instance(s): ${JSON.stringify(unknown)}`, "EUNKNOWNINST");
-  const suffix = longestDomain([...nl.map((n) => n.name), ...il.map((i) => i.name)]);
+  const suffix = clusterDomain(nl, il);
   const rules = nodeTagRules(cd.tags);
   // plain: no forthcoming instance, no exclusion or desired-location tag, no
   // node location tag; then setPri/setSec reduce to what attachPlain does
@@ -185,8 +204,12 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
   for (let k = 0; k < il.length; k++) {
     const i = il[k]!;
     const t = nl[i.pNode]!;
-    const online = notOffline(i);
-    const local = usesLocalStorage(i);
+    // (instance.ts notOffline, usesLocalStorage and usesMemory, inline: this
+    // loop runs unoptimised in hail, where each call costs)
+    const rs = i.runSt;
+    const online = rs !== "ADMIN_offline";
+    const dt = i.diskTemplate;
+    const local = dt === "drbd" || dt === "plain";
     const u = i.util;
     pri[t.idx]!.push(i.idx);
     hasPri[t.idx] = 1;
@@ -205,7 +228,8 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
     uf[1] = uf[1] + u[1];
     uf[2] = uf[2] + u[2];
     uf[3] = uf[3] + u[3];
-    t.fMemForth = !usesMemory(i) ? t.fMemForth - i.mem : t.fMemForth;
+    const usesMemory = !i.forthcoming && rs !== "ADMIN_down" && rs !== "ADMIN_offline" && rs !== "ERROR_down" && rs !== "USER_down";
+    t.fMemForth = !usesMemory ? t.fMemForth - i.mem : t.fMemForth;
     t.instSpindlesForth = t.exclStorage ? 0 : local ? t.instSpindlesForth + i.spindleUse : t.instSpindlesForth;
     if (i.sNode >= 0) {
       const v = nl[i.sNode]!;
@@ -240,34 +264,26 @@ export function updateMissing(cd: ClusterData, staticKvmNodeMemory = 0): string[
     if (staticKvmNodeMemory > 0 && n.hypervisor === "kvm") n.nMem = staticKvmNodeMemory;
     const pl = n.pList;
     const sl = n.sList;
+    // one pass over the primaries for both sums (each in the same order as
+    // before), the memory check inline: hail runs this unoptimised
     let imem = 0;
+    let idsk = 0;
     for (let j = 0; j < pl.length; j++) {
       const inst = il[pl[j]!]!;
-      if (!inst.forthcoming && usesMem(inst)) imem += inst.mem;
+      idsk += inst.dsk;
+      if (inst.forthcoming) continue;
+      const rs = inst.runSt;
+      if (rs !== "ADMIN_down" && rs !== "ADMIN_offline" && rs !== "ERROR_down" && rs !== "USER_down") imem += inst.mem;
     }
     n.iMem = imem;
     n.xMem = missingMem(n);
     n.pMem = unallocatedMem(n) / n.tMem;
-    let idsk = 0;
-    for (let j = 0; j < pl.length; j++) idsk += il[pl[j]!]!.dsk;
     for (let j = 0; j < sl.length; j++) idsk += il[sl[j]!]!.dsk;
     const deltaDsk = Math.trunc(n.tDsk) - n.fDsk - idsk;
     if (n.xMem > 512 || deltaDsk > 1024)
       msgs.push(`node ${n.name} is missing ${n.xMem} MB ram and ${Math.floor(deltaDsk / 1024)} GB disk`);
   }
   return msgs.reverse();
-}
-
-function usesMem(i: Instance): boolean {
-  switch (i.runSt) {
-    case "ADMIN_down":
-    case "ADMIN_offline":
-    case "ERROR_down":
-    case "USER_down":
-      return false;
-    default:
-      return true;
-  }
 }
 
 /** -O / --mcpu / --min-disk handling (Ganeti's setNodeStatus). */
@@ -307,6 +323,12 @@ export function splitCluster(nodes: Node[], instances: Instance[]): Array<{ gdx:
   return gids.map((g) => {
     const ns = byGroup.get(g)!;
     const set = new Set(ns);
-    return { gdx: g, nodes: ns, instances: instances.filter((i) => set.has(i.pNode)).map((i) => i.idx) };
+    // (an indexed loop: hail runs this once on 10,000 instances, unoptimised)
+    const is: number[] = [];
+    for (let k = 0; k < instances.length; k++) {
+      const i = instances[k];
+      if (i !== undefined && set.has(i.pNode)) is.push(i.idx);
+    }
+    return { gdx: g, nodes: ns, instances: is };
   });
 }
