@@ -1,5 +1,5 @@
 // IAllocator protocol (htools-spec.md §3): request parsing, dispatch, response.
-import type { AllocPolicy, DiskTemplate, Group, Instance, IPolicy, ISpec, Nic, RunState } from "./types.js";
+import type { AllocPolicy, Disk, DiskTemplate, Group, Instance, IPolicy, ISpec, Nic, RunState } from "./types.js";
 import { HtoolsError, defIPolicy, isFail } from "./types.js";
 import { Node, createNode, addPriEx, addSec } from "./node.js";
 import { NO_NICS, NO_TAGS, createInstance, instMatchesPolicy, mirrorType, newInstance, requiredNodes } from "./instance.js";
@@ -120,6 +120,29 @@ function parseBaseInstance(name: string, a: JObj): Instance {
  * per-field checks' closures and messages; anything unexpected goes to
  * parseBaseInstance, which gives the error (or the same result).
  */
+/**
+ * One-disk lists shared by the instances with that disk: fewer objects to
+ * allocate and for the scavenger to copy while 10,000 instances are built.
+ * Frozen (nothing edits an instance's disks; an edit would throw instead of
+ * changing other instances).  Only for positive integer sizes and small
+ * spindle counts (an exact numeric key), at most 256 lists; otherwise null.
+ */
+const ONE_DISK = new Map<number, Disk[]>();
+function oneDisk(size: number, spindles: number | null): Disk[] | null {
+  if (!(size > 0 && size < 2 ** 40 && Number.isInteger(size))) return null;
+  let key: number;
+  if (spindles === null) key = size * 64;
+  else if (spindles >= 0 && spindles < 63 && Number.isInteger(spindles)) key = size * 64 + 1 + spindles;
+  else return null;
+  let l = ONE_DISK.get(key);
+  if (l === undefined) {
+    if (ONE_DISK.size >= 256) return null;
+    l = Object.freeze([Object.freeze({ size, spindles })]) as Disk[];
+    ONE_DISK.set(key, l);
+  }
+  return l;
+}
+
 function fastBaseInstance(name: string, a: JObj): Instance {
   const dsk = a["disk_space_total"];
   const dl = a["disks"];
@@ -138,7 +161,8 @@ function fastBaseInstance(name: string, a: JObj): Instance {
     const size = d["size"];
     if (typeof size !== "number") return parseBaseInstance(name, a);
     const sp = d["spindles"];
-    disks = [{ size, spindles: typeof sp === "number" ? sp : null }];
+    const spindles = typeof sp === "number" ? sp : null;
+    disks = oneDisk(size, spindles) ?? [{ size, spindles }];
   } else {
     disks = [];
     for (let k = 0; k < dl.length; k++) {

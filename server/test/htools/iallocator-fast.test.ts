@@ -152,6 +152,25 @@ describe("fast reading = checked reading (node and instance variations)", () => 
         }
     });
 
+  it("disk sizes and spindle counts (shared one-disk lists)", () => {
+    const sizes = [1024, 1024, 0, -0, -1, 1.5, 2 ** 40, 2 ** 40 - 1, 2 ** 53, 1e300];
+    const spindles = [1, 1, null, 0, 62, 63, 64, -1, 1.5, -0];
+    for (const size of sizes)
+      for (const sp of spindles) {
+        const r = baseRequest();
+        const insts = r["instances"] as Record<string, J>;
+        insts["i1.example.com"]!["disks"] = [{ size, mode: "rw", spindles: sp }];
+        insts["i2.example.com"]!["disks"] = sp === null ? [{ size, mode: "rw" }] : [{ size, mode: "rw", spindles: sp }];
+        const text = JSON.stringify(r).replace(/"size":0,/g, '"size":-0,');
+        const o = same(text);
+        if (!("ok" in o)) continue;
+        const fast = parseRequest(text, 4096, null, true);
+        // the same numbers, -0 included
+        const ds = (q: IAllocRequest): unknown[] => q.cluster.instances.flatMap((i) => i.disks.map((d) => [Object.is(d.size, -0), d.size, d.spindles]));
+        expect(ds(fast)).toEqual(ds(o.ok));
+      }
+  });
+
   it("random node and instance values", () => {
     const rnd = prng(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
