@@ -1,4 +1,5 @@
 // hspace: capacity planning (command-line front end of htools/hspace.ts).
+import "./hspace-tuning.js";
 import { COMMON_OPTS, type OptSpec, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, nodeFieldsOpt, showWarnings } from "./common.js";
 import { HtoolsError, type DiskTemplate, type RSpec, DISK_TEMPLATES, FAIL_MODES } from "../htools/types.js";
 import { setNodeStatus, commonSuffix, type ClusterData } from "../htools/loader.js";
