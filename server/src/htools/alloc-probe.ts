@@ -247,13 +247,29 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
       return e.ctx;
     }
   }
-  const prev = recent.length > 0 ? recent[0]!.ctx : null;
+  const r = buildContext(nodes, members, listed, recent.length > 0 ? recent[0]!.ctx : null);
+  recent.unshift({ nodes, ctx: r });
+  if (recent.length > CTX_KEEP) recent.pop();
+  return r;
+}
+
+// (Plain loops rather than map/every/fill/for-of below: TurboFan inlines
+// those builtins, and this function's compile was the largest of a run.)
+function buildContext(nodes: readonly Node[], members: readonly number[], listed: readonly number[], prev: Context | null): Context {
   const N = nodes.length;
-  const vals = new Array<Float64Array | null>(N).fill(null);
-  const objAt = new Array<Node | null>(N).fill(null);
-  const peerList = new Array<number[] | null>(N).fill(null);
-  for (const i of members) {
+  const vals: Array<Float64Array | null> = [];
+  const objAt: Array<Node | null> = [];
+  const peerList: Array<number[] | null> = [];
+  for (let i = 0; i < N; i++) {
+    vals.push(null);
+    objAt.push(null);
+    peerList.push(null);
+  }
+  const objs: Node[] = [];
+  for (let k = 0; k < members.length; k++) {
+    const i = members[k]!;
     const n = nodes[i]!;
+    objs.push(n);
     const same = prev !== null && i < prev.objAt.length && prev.objAt[i] === n;
     let a = same ? prev.vals[i]! : null;
     if (a === null) {
@@ -263,13 +279,7 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
     vals[i] = a;
     objAt[i] = n;
     // (a peer's group is fixed: nodes never change group)
-    let pl = same ? prev.peerList[i]! : null;
-    if (pl === null) {
-      // (a plain array: small typed arrays are allocated outside the heap, at a price)
-      pl = [];
-      for (const [p, m] of n.peers) if (p !== i && p >= 0 && p < N && nodes[p] !== undefined && nodes[p]!.group === n.group) pl.push(p, m);
-    }
-    peerList[i] = pl;
+    peerList[i] = same ? prev.peerList[i]! : peersOf(nodes, n, i);
   }
   const stats = statsFromValues(nodes, members, vals);
   const shift = shiftFor(stats);
@@ -277,30 +287,57 @@ function context(nodes: readonly Node[], members: readonly number[], listed: rea
   let gids: number[];
   let gsecs: number[][];
   let slot: Int32Array;
-  if (prev !== null && prev.objAt.length === N && sameList(prev.listed, listed) && listed.every((i) => prev.objAt[i]?.group === nodes[i]!.group)) ({ gids, gsecs, slot } = prev);
-  else {
-    const byGroup = new Map<number, number[]>();
-    for (const i of listed) {
-      const g = nodes[i]!.group;
-      let l = byGroup.get(g);
-      if (l === undefined) byGroup.set(g, (l = []));
-      l.push(i);
-    }
-    gids = [];
-    gsecs = [];
-    slot = new Int32Array(N).fill(-1);
-    for (const [g, l] of byGroup) {
-      if (l.length < 2) continue;
-      for (const i of l) slot[i] = gids.length;
-      gids.push(g);
-      gsecs.push(l);
-    }
+  if (prev !== null && prev.objAt.length === N && sameList(prev.listed, listed) && sameGroups(prev, nodes, listed)) {
+    gids = prev.gids;
+    gsecs = prev.gsecs;
+    slot = prev.slot;
+  } else ({ gids, gsecs, slot } = grouping(nodes, listed));
+  const aggs: RoleAgg[] = [];
+  for (let g = 0; g < gsecs.length; g++) {
+    const secs = gsecs[g]!;
+    aggs.push(roleAgg(new RoleAgg(), SEC_TERMS, nodes, secs, secs.length, vals, shift));
   }
-  const aggs = gsecs.map((secs) => roleAgg(new RoleAgg(), SEC_TERMS, nodes, secs, secs.length, vals, shift));
-  const r: Context = { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs: members.map((i) => nodes[i]!) };
-  recent.unshift({ nodes, ctx: r });
-  if (recent.length > CTX_KEEP) recent.pop();
-  return r;
+  return { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs };
+}
+
+/** Node i's peer entries [p, mem, ...] for peers p of its own group. */
+function peersOf(nodes: readonly Node[], n: Node, i: number): number[] {
+  const N = nodes.length;
+  // (a plain array: small typed arrays are allocated outside the heap, at a price)
+  const pl: number[] = [];
+  n.peers.forEach((m, p) => {
+    if (p !== i && p >= 0 && p < N && nodes[p] !== undefined && nodes[p]!.group === n.group) pl.push(p, m);
+  });
+  return pl;
+}
+
+function sameGroups(prev: Context, nodes: readonly Node[], listed: readonly number[]): boolean {
+  for (let k = 0; k < listed.length; k++) {
+    const i = listed[k]!;
+    if (prev.objAt[i]?.group !== nodes[i]!.group) return false;
+  }
+  return true;
+}
+
+/** The groups with at least two listed nodes, their listed nodes in order, and each listed node's slot. */
+function grouping(nodes: readonly Node[], listed: readonly number[]): { gids: number[]; gsecs: number[][]; slot: Int32Array } {
+  const byGroup = new Map<number, number[]>();
+  for (const i of listed) {
+    const g = nodes[i]!.group;
+    let l = byGroup.get(g);
+    if (l === undefined) byGroup.set(g, (l = []));
+    l.push(i);
+  }
+  const gids: number[] = [];
+  const gsecs: number[][] = [];
+  const slot = new Int32Array(nodes.length).fill(-1);
+  for (const [g, l] of byGroup) {
+    if (l.length < 2) continue;
+    for (const i of l) slot[i] = gids.length;
+    gids.push(g);
+    gsecs.push(l);
+  }
+  return { gids, gsecs, slot };
 }
 
 // Per-call scratch, by node index: each secondary's probe values for a
