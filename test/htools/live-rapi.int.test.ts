@@ -1,15 +1,22 @@
 // hbal/hspace -m against a live ganeti-ts cluster (three node daemons on
 // 127.0.0.11-13, the master's RAPI over HTTPS with its self-signed
 // certificate): the cluster the tools load is the one the RAPI shows, and
-// with every instance on one node hbal proposes moves off it.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// with every instance on one node hbal proposes moves off it. With a node
+// marked offline, Ganeti's own hbal/hspace read the same RAPI answers
+// (file:// backend) and print what ours print.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { parseText } from "@ganeti-ts/server/htools/text";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { RapiClient } from "@ganeti-ts/server/htools-cli/rapi-client";
 import { createInstancesOn, tool, type LiveInstance } from "./live-helpers.js";
+
+/** Ganeti's own htools (Debian package `ganeti`). */
+const GANETI_BIN = { hbal: "/usr/bin/hbal", hspace: "/usr/bin/hspace" };
 
 
 let c: LocalCluster;
@@ -182,5 +189,25 @@ describe("a node that does not answer", () => {
     expect(off.stdout).toContain(`Loaded 3 nodes, ${INSTANCES.length} instances\n`);
     // Offline nodes carry the "-" flag in the node list.
     expect(off.stderr).toMatch(/^ - node3 /m);
+
+    // Ganeti's own hbal and hspace read the same RAPI answers (their
+    // file:// backend takes the four bodies from a directory) and must print
+    // what ours print, the offline node's row included (no live data: zeros,
+    // and NaN where Ganeti divides by them).
+    const dir = path.join(tmp, "rapi-offline");
+    mkdirSync(dir);
+    const rc = new RapiClient(hostPort, { user: c.user, password: c.password, ca: readFileSync(c.caFile) });
+    try {
+      for (const [file, url] of [["groups.json", "/2/groups?bulk=1"], ["nodes.json", "/2/nodes?bulk=1"], ["instances.json", "/2/instances?bulk=1"], ["info.json", "/2/info"]] as const)
+        writeFileSync(path.join(dir, file), await rc.request("GET", url));
+    } finally {
+      rc.close();
+    }
+    for (const [name, args] of [["hbal", ["-p", "-C"]], ["hspace", ["-p"]]] as const) {
+      const theirs = spawnSync(GANETI_BIN[name], ["-m", `file://${dir}`, ...args], { encoding: "utf8" });
+      const ours = await tool(name, ["-m", `file://${dir}`, ...args]);
+      expect({ code: ours.code, stdout: ours.stdout, stderr: ours.stderr }, `${name} ${args.join(" ")}`).toEqual({ code: theirs.status, stdout: theirs.stdout, stderr: theirs.stderr });
+      expect(ours.stderr).toMatch(/^ - node3 +0 +0 /m);
+    }
   });
 });
