@@ -210,34 +210,48 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
     const online = rs !== "ADMIN_offline";
     const dt = i.diskTemplate;
     const local = dt === "drbd" || dt === "plain";
+    // (each instance field and utilisation value read once: the node arrays
+    // were created above, so none of them is the instance's util)
     const u = i.util;
-    pri[t.idx]!.push(i.idx);
-    hasPri[t.idx] = 1;
-    t.uCpu = online ? t.uCpu + i.vcpus : t.uCpu;
+    const u0 = u[0];
+    const u1 = u[1];
+    const u2 = u[2];
+    const u3 = u[3];
+    const idx = i.idx;
+    const vcpus = i.vcpus;
+    const su = i.spindleUse;
+    const ti = t.idx;
+    pri[ti]!.push(idx);
+    hasPri[ti] = 1;
+    t.uCpu = online ? t.uCpu + vcpus : t.uCpu;
     // (node.ts addU's arithmetic, in place)
     const ul = t.utilLoad;
-    ul[0] = ul[0] + u[0];
-    ul[1] = ul[1] + u[1];
-    ul[2] = ul[2] + u[2];
-    ul[3] = ul[3] + u[3];
-    t.instSpindles = t.exclStorage ? 0 : local ? t.instSpindles + i.spindleUse : t.instSpindles;
+    ul[0] = ul[0] + u0;
+    ul[1] = ul[1] + u1;
+    ul[2] = ul[2] + u2;
+    ul[3] = ul[3] + u3;
+    const texcl = t.exclStorage;
+    t.instSpindles = texcl ? 0 : local ? t.instSpindles + su : t.instSpindles;
     t.locationScore = t.locationScore + i.locationScore + 0;
-    t.uCpuForth = online ? t.uCpuForth + i.vcpus : t.uCpuForth;
+    t.uCpuForth = online ? t.uCpuForth + vcpus : t.uCpuForth;
     const uf = t.utilLoadForth;
-    uf[0] = uf[0] + u[0];
-    uf[1] = uf[1] + u[1];
-    uf[2] = uf[2] + u[2];
-    uf[3] = uf[3] + u[3];
+    uf[0] = uf[0] + u0;
+    uf[1] = uf[1] + u1;
+    uf[2] = uf[2] + u2;
+    uf[3] = uf[3] + u3;
     const usesMemory = !i.forthcoming && rs !== "ADMIN_down" && rs !== "ADMIN_offline" && rs !== "ERROR_down" && rs !== "USER_down";
     t.fMemForth = !usesMemory ? t.fMemForth - i.mem : t.fMemForth;
-    t.instSpindlesForth = t.exclStorage ? 0 : local ? t.instSpindlesForth + i.spindleUse : t.instSpindlesForth;
+    t.instSpindlesForth = texcl ? 0 : local ? t.instSpindlesForth + su : t.instSpindlesForth;
     if (i.sNode >= 0) {
       const v = nl[i.sNode]!;
-      sec[v.idx]!.push(i.idx);
-      v.utilLoad[2] = v.utilLoad[2] + u[2];
-      v.instSpindles = v.exclStorage ? 0 : local ? v.instSpindles + i.spindleUse : v.instSpindles;
-      v.utilLoadForth[2] = v.utilLoadForth[2] + u[2];
-      v.instSpindlesForth = v.exclStorage ? 0 : local ? v.instSpindlesForth + i.spindleUse : v.instSpindlesForth;
+      sec[v.idx]!.push(idx);
+      const vl = v.utilLoad;
+      vl[2] = vl[2] + u2;
+      const vexcl = v.exclStorage;
+      v.instSpindles = vexcl ? 0 : local ? v.instSpindles + su : v.instSpindles;
+      const vf = v.utilLoadForth;
+      vf[2] = vf[2] + u2;
+      v.instSpindlesForth = vexcl ? 0 : local ? v.instSpindlesForth + su : v.instSpindlesForth;
     }
   }
   for (let k = 0; k < nl.length; k++) {
