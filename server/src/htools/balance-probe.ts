@@ -527,8 +527,9 @@ export class ProbeSearch {
     return mt;
   }
 
+  // No pair at these positions (flag 2): the pass still computes them with
+  // whatever finite values they hold and drops the result.
   private clearPairs(row: number): void {
-    const P = this.rowCount * ITEMS_PER;
     for (let role = 0; role < 2; role++)
       for (let k = 0; k < 2; k++) {
         const pos = role * 2 * this.rowCount + row * 2 + k;
@@ -536,7 +537,6 @@ export class ProbeSearch {
         this.vItemOff[pos] = -1;
         this.countAlias(this.aliasPairDiff, this.sAlias[pos]!, -1);
         this.sAlias[pos] = 0;
-        for (let q = 0; q < STD_N; q++) this.sA1[q * P + pos] = this.sA2[q * P + pos] = this.sRk[q * P + pos] = 0;
       }
   }
 
