@@ -37,8 +37,8 @@ const NSTD = STD.length;
 /** Whether the fast path applies: no location tags (map statistic, location scores), no forthcoming instance. */
 export function pairSearchApplies(nodes: readonly Node[], members: readonly number[], inst: Instance): boolean {
   if (inst.forthcoming || inst.dsrdLocTags.size > 0) return false;
-  for (const i of members) {
-    const n = nodes[i]!;
+  for (let j = 0; j < members.length; j++) {
+    const n = nodes[members[j]!]!;
     if (n.locationTags.size > 0 || n.exclStorage) return false;
   }
   return true;
@@ -59,11 +59,24 @@ interface Shift {
 let curShift: Shift | null = null;
 let shiftGen = 0;
 
+// (Indexed loops in this file's hot paths: for-of and array callbacks
+// allocate until their function is optimised, and cost more to compile.)
+function sameCounts(cur: Shift, stats: Stats): boolean {
+  for (let q = 0; q < NSTD; q++) {
+    const k = STD[q]!;
+    if (!Object.is(cur.n[k], stats.n[k])) return false;
+  }
+  return true;
+}
+
 function shiftFor(stats: Stats): Shift {
   const cur = curShift;
-  if (cur !== null && STD.every((k) => Object.is(cur.n[k], stats.n[k]))) return cur;
+  if (cur !== null && sameCounts(cur, stats)) return cur;
   const c = new Float64Array(NCOMP);
-  for (const k of STD) c[k] = stats.s[k]! / stats.n[k]!;
+  for (let q = 0; q < NSTD; q++) {
+    const k = STD[q]!;
+    c[k] = stats.s[k]! / stats.n[k]!;
+  }
   return (curShift = { n: Float64Array.from(stats.n), c, gen: ++shiftGen });
 }
 
@@ -110,12 +123,12 @@ const PRI_TERMS = new TermCache(true);
 
 /** Role aggregates (bounds.ts) of the nodes `list` in one role. */
 function roleAgg(agg: RoleAgg, cache: TermCache, nodes: readonly Node[], list: ArrayLike<number>, len: number, vals: ReadonlyArray<Float64Array | null>, sh: Shift): RoleAgg {
-  for (const k of STD) agg.reset(k);
+  for (let q = 0; q < NSTD; q++) agg.reset(STD[q]!);
   for (let j = 0; j < len; j++) {
     const i = list[j]!;
     cache.add(agg, nodes[i]!, i, vals[i]!, sh);
   }
-  for (const k of STD) agg.close(k, sh.n[k]!);
+  for (let q = 0; q < NSTD; q++) agg.close(STD[q]!, sh.n[STD[q]!]!);
   return agg;
 }
 
@@ -228,7 +241,8 @@ export function statsFromValues(nodes: readonly Node[], members: readonly number
   const on: Float64Array[] = [];
   const off: Float64Array[] = [];
   const onNodes: Node[] = [];
-  for (const i of members) {
+  for (let j = 0; j < members.length; j++) {
+    const i = members[j]!;
     const n = nodes[i]!;
     if (n.offline) off.push(vals[i]!);
     else {
@@ -584,7 +598,8 @@ function secondaryBounds(nodes: readonly Node[], ctx: Context, g: number, nPrim:
   const agg = roleAgg(PRI_AGG, PRI_TERMS, nodes, prims, np, vals, ctx.shift);
   const res = resources(inst, true, RES);
   const { n: cn, s: cs, v: cv } = stats;
-  for (const s of secs) {
+  for (let q = 0; q < secs.length; q++) {
+    const s = secs[q]!;
     if (baseOk[s] === 0) continue;
     const x = vals[s]!;
     const o = s * NCOMP;
@@ -654,12 +669,15 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
   const { nodes, inst, ctx } = S;
   const slot = ctx.slot;
   const stats = ctx.stats;
-  let polMemo: Map<unknown, ReturnType<typeof instMatchesPolicy>> | null = null;
+  // the policy check of the last policy object seen (nodes usually share one)
+  let lastPol: unknown = null;
+  let pol: ReturnType<typeof instMatchesPolicy> = true;
   const yp = V2;
   const md = S.priMinDelta;
   let pos = -1;
   let nPrim = 0;
-  for (const p of listed) {
+  for (let q = 0; q < listed.length; q++) {
+    const p = listed[q]!;
     const g = slot[p]!;
     if (g < 0) continue;
     S.anyPair = true;
@@ -671,11 +689,9 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
     if (priGen[p] === cacheGen && priNode[p] === pn) r = priFail[p]!;
     else {
       // (no exclusive storage on this path: pairSearchApplies)
-      polMemo ??= new Map();
-      let pol = polMemo.get(pn.iPolicy);
-      if (pol === undefined) {
+      if (pn.iPolicy !== lastPol) {
+        lastPol = pn.iPolicy;
         pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
-        polMemo.set(pn.iPolicy, pol);
       }
       const so = p * 3;
       if (isFail(pol)) {
@@ -708,7 +724,8 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
     nPrim++;
     okCnt[g] = okCnt[g]! + 1;
     updateStatsInto(stats, xp, priVals, yo, true, PS, PV, yo);
-    for (const k of SUMS) {
+    for (let q2 = 0; q2 < SUMS.length; q2++) {
+      const k = SUMS[q2]!;
       const d = priVals[yo + k]! - xp[k]!;
       if (!(d >= md[k]!)) md[k] = d;
     }
@@ -730,7 +747,9 @@ function countsPass(S: PairSearch): void {
   for (let g = 0; g < ctx.gids.length; g++) {
     const nOk = okCnt[g]!;
     if (nOk === 0) continue;
-    for (const s of ctx.gsecs[g]!) {
+    const secs = ctx.gsecs[g]!;
+    for (let q = 0; q < secs.length; q++) {
+      const s = secs[q]!;
       const sn = nodes[s]!;
       // (a cached base outcome keeps its values in baseBuf/baseList)
       let base: FailMode | null;
