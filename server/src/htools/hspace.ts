@@ -140,6 +140,12 @@ export function iterateAlloc(opts: AlgOptions, r: AllocResult, limit: number | n
   }
 }
 
+function sameFails(a: FailStats, b: FailStats): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
+  return true;
+}
+
 function sortedErrs(fails: FailStats): FailMode[] {
   // sortBy (comparing snd): ascending count, stable
   return fails
@@ -217,7 +223,15 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
         continue;
       }
       const newlimit: number | null = limit === null ? null : limit - cnt;
-      const errs = sortedErrs(res.fails);
+      // A shrinking run's failure counts are often those of the frame below:
+      // the frame keeps that frame's arrays then (never written), so the
+      // thousands of frames of a long run hold less.
+      const below = stack.length > 0 ? stack[stack.length - 1]! : null;
+      let errs: FailMode[];
+      if (below !== null && sameFails(below.res.fails, res.fails)) {
+        res.fails = below.res.fails;
+        errs = below.errs;
+      } else errs = sortedErrs(res.fails);
       const shrunk = shrinkByType(inst, errs[errs.length - 1]!);
       stack.push({ res, newlimit, newinst: inst, errs });
       if (shrunk) call = { r: res, limit: newlimit, inst: shrunk };
