@@ -561,7 +561,20 @@ function pairMetricList(sn: Float64Array, ss: Float64Array, sv: Float64Array, o:
   let r = PRE[k]!;
   for (; k < NCOMP; k++) {
     if (j < end && L[j] === k) {
-      r = r + W[k]! * pairComponent(k, sn, ss, sv, o, x, y, yo);
+      // pairComponent, written out (the same operations: the same value):
+      // it is too large for the inlining limit hspace sets (hspace-tuning.ts)
+      // and runs for every pair
+      let v: number;
+      if (KIND[k] === 1) v = ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
+      else {
+        const n = sn[k]!;
+        const s = ss[o + k]!;
+        const ds = y[yo + k]! - x[k]!;
+        const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
+        const dnnvar = n * dss - 2 * s * ds - ds * ds;
+        v = Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
+      }
+      r = r + W[k]! * v;
       j++;
     } else r = r + WF[k]!;
   }
