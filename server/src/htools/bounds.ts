@@ -153,7 +153,9 @@ export class RoleAgg {
 
   /** After all nodes: scale the quadratic term, and give up on non-finite data. */
   close(k: number, n: number): void {
-    const finite = [this.p1, this.emin, this.emax, this.b0, this.umin, this.umax, this.g].every((a) => Number.isFinite(a[k]!));
+    // (no array or closure here: hspace calls this for every component of every context it builds)
+    const finite =
+      Number.isFinite(this.p1[k]!) && Number.isFinite(this.emin[k]!) && Number.isFinite(this.emax[k]!) && Number.isFinite(this.b0[k]!) && Number.isFinite(this.umin[k]!) && Number.isFinite(this.umax[k]!) && Number.isFinite(this.g[k]!);
     if (this.mode[k] !== 0 && !finite) this.mode[k] = 3;
     this.g[k] = (this.g[k]! * (n - 1)) / (n * n);
   }
