@@ -3,12 +3,12 @@
 // checked code.  Both readings must give the same request and cluster, or
 // the same error: here on the request files, and on nodes and instances
 // with a field missing, of another type, or with optional fields varied.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseRequest, type IAllocRequest } from "../../src/htools/iallocator.js";
 import { prng } from "./random-cluster.js";
+import { requestFiles } from "./request-files.js";
 
 type Outcome = { ok: IAllocRequest } | { err: string; code: string | undefined };
 function outcome(body: string, fast: boolean): Outcome {
@@ -25,18 +25,6 @@ function same(body: string): Outcome {
   return checked;
 }
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const CORPUS = path.join(REPO, "bench/htools/corpus");
-const TESTSUITE = "/opt/ganeti-testsuite/usr/share/ganeti/testsuite/test/data/htools";
-
-function requestFiles(): string[] {
-  const out: string[] = [];
-  for (const dir of [CORPUS, TESTSUITE])
-    if (existsSync(dir))
-      for (const f of readdirSync(dir).sort())
-        if (/^(s20|s20f|m50)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
-  return out;
-}
 
 describe("fast reading = checked reading (request files)", () => {
   const files = requestFiles();

@@ -2,12 +2,12 @@
 // splitRequest) must give exactly what the whole-document path gives: the
 // same request and cluster, or the same error.  Small pieces make every
 // request here go through many pieces.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseRequest, splitRequest, type IAllocRequest, type SplitOptions } from "../../src/htools/iallocator.js";
 import { prng } from "./random-cluster.js";
+import { requestFiles } from "./request-files.js";
 
 const SMALL: SplitOptions = { min: 0, piece: 300 };
 
@@ -34,18 +34,6 @@ function same(body: string, o: SplitOptions = SMALL): void {
   if ("ok" in whole && "ok" in pieces) expect(pieces.ok.cluster.instances.map((i) => [i.name, i.idx])).toEqual(whole.ok.cluster.instances.map((i) => [i.name, i.idx]));
 }
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const CORPUS = path.join(REPO, "bench/htools/corpus");
-const TESTSUITE = "/opt/ganeti-testsuite/usr/share/ganeti/testsuite/test/data/htools";
-
-function requestFiles(): string[] {
-  const out: string[] = [];
-  for (const dir of [CORPUS, TESTSUITE])
-    if (existsSync(dir))
-      for (const f of readdirSync(dir).sort())
-        if (/^(s20|s20f|m50)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
-  return out;
-}
 
 describe("splitRequest = whole-document parse (request files)", () => {
   const files = requestFiles();

@@ -1,0 +1,19 @@
+// The IAllocator request files the request-reading tests run on: the small
+// synthetic ones of bench/htools/corpus (when generated) and Ganeti's
+// testsuite's hail-*.json (installed by scripts/ensure-ganeti-testsuite.sh).
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const CORPUS = path.join(REPO, "bench/htools/corpus");
+const TESTSUITE = "/opt/ganeti-testsuite/usr/share/ganeti/testsuite/test/data/htools";
+
+export function requestFiles(): string[] {
+  const out: string[] = [];
+  for (const dir of [CORPUS, TESTSUITE])
+    if (existsSync(dir))
+      for (const f of readdirSync(dir).sort())
+        if (/^(s20|s20f|m50)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
+  return out;
+}
