@@ -11,7 +11,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 (cd "$REPO" && npm run --silent build:htools -w server)
-HBAL="node --single-threaded-gc $REPO/server/dist/htools/hbal.cjs"
+# as shipped: the executable bundle, through its shebang (see run.sh)
+HBAL="$REPO/server/dist/htools/hbal.cjs"
 C="$HERE/corpus"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
