@@ -90,7 +90,8 @@ export function parseIPolicy(o: JObj, ctx: string): IPolicy {
   };
 }
 
-const ADMIN: Record<string, RunState> = { up: "running", down: "ADMIN_down", offline: "ADMIN_offline" };
+// no prototype: an admin_state such as "toString" must not find an Object method
+const ADMIN: Readonly<Record<string, RunState | undefined>> = Object.freeze(Object.assign(Object.create(null) as Record<string, RunState | undefined>, { up: "running", down: "ADMIN_down", offline: "ADMIN_offline" } as const));
 
 function parseBaseInstance(name: string, a: JObj): Instance {
   const ctx = `invalid data for instance '${name}'`;

@@ -140,6 +140,17 @@ describe("fast reading = checked reading (node and instance variations)", () => 
         }
     });
 
+  it("an admin_state named like an Object method is not a known state", () => {
+    for (const st of ["toString", "constructor", "__proto__", "hasOwnProperty", "up", "down", "offline"]) {
+      const r = baseRequest();
+      (r["instances"] as Record<string, J>)["i1.example.com"]!["admin_state"] = st;
+      const o = same(JSON.stringify(r));
+      if (!("ok" in o)) throw new Error(`admin_state ${st}: ${o.err}`);
+      const runSt = o.ok.cluster.instances.find((i) => i.name === "i1.example.com")!.runSt;
+      expect(runSt, st).toBe(st === "down" ? "ADMIN_down" : st === "offline" ? "ADMIN_offline" : "running");
+    }
+  });
+
   it("disk sizes and spindle counts (shared one-disk lists)", () => {
     const sizes = [1024, 1024, 0, -0, -1, 1.5, 2 ** 40, 2 ** 40 - 1, 2 ** 53, 1e300];
     const spindles = [1, 1, null, 0, 62, 63, 64, -1, 1.5, -0];
