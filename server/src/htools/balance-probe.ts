@@ -123,8 +123,11 @@ const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
 // records and terms agree, the bound loops evaluate q once with both weights
 // (findBoundQ checks the data each round; the sum differs from separate
 // terms only by rounding, far inside boundMargin).
-const ALIAS_Q = ([[0, 13], [1, 14], [6, 15], [12, 16], [7, 8], [7, 10]] as const).map(([a, b]) => [STD.indexOf(a), STD.indexOf(b)] as const);
-const ALIAS_N = ALIAS_Q.length;
+const ALIAS_PAIRS = [[0, 13], [1, 14], [6, 15], [12, 16], [7, 8], [7, 10]] as const;
+const ALIAS_N = ALIAS_PAIRS.length;
+// alias a's std positions: ALIAS_B[a] folds into ALIAS_A[a] (flat arrays: read per stored pair, often before V8 optimises that code)
+const ALIAS_A = Int32Array.from(ALIAS_PAIRS, ([x]) => STD.indexOf(x));
+const ALIAS_B = Int32Array.from(ALIAS_PAIRS, ([, y]) => STD.indexOf(y));
 const ZERO_DELTA = ScoreState.newDelta();
 const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true };
 
@@ -179,7 +182,7 @@ export class ProbeSearch {
   private readonly boundQ = new Int32Array(STD_N);
   private boundN = 0;
   private readonly boundW = new Float64Array(STD_N);
-  // Per alias (ALIAS_Q): how many online nodes' terms and how many stored
+  // Per alias (ALIAS_PAIRS): how many online nodes' terms and how many stored
   // pairs' records differ between its two components; each node's and
   // position's mask of differing aliases.
   private readonly aliasNodeDiff = new Int32Array(ALIAS_N);
@@ -563,7 +566,8 @@ export class ProbeSearch {
     const A = this.arena;
     let mask = 0;
     for (let a = 0; a < ALIAS_N; a++) {
-      const [q, q2] = ALIAS_Q[a]!;
+      const q = ALIAS_A[a]!;
+      const q2 = ALIAS_B[a]!;
       if (A[off + q] !== A[off + q2] || A[off + STD_N + q] !== A[off + STD_N + q2] || (res && A[off + REC_RES + q] !== A[off + REC_RES + q2])) mask |= 1 << a;
     }
     return mask;
@@ -577,8 +581,8 @@ export class ProbeSearch {
   private termAliasMask(i: number): number {
     let mask = 0;
     for (let a = 0; a < ALIAS_N; a++) {
-      const k = STD_K[ALIAS_Q[a]![0]]!;
-      const k2 = STD_K[ALIAS_Q[a]![1]]!;
+      const k = STD_K[ALIAS_A[a]!]!;
+      const k2 = STD_K[ALIAS_B[a]!]!;
       for (let role = 0; role < 2; role++) {
         const mi = (i * 2 + role) * NCOMP + k;
         const mi2 = (i * 2 + role) * NCOMP + k2;
@@ -602,7 +606,8 @@ export class ProbeSearch {
     let skip = 0;
     for (let j = 0; j < this.activeN; j++) this.boundW[this.activeQ[j]!] = WQ[this.activeQ[j]!]!;
     for (let a = 0; a < ALIAS_N; a++) {
-      const [q, q2] = ALIAS_Q[a]!;
+      const q = ALIAS_A[a]!;
+      const q2 = ALIAS_B[a]!;
       if (this.aliasNodeDiff[a] !== 0 || this.aliasPairDiff[a] !== 0 || !this.boundsOk) continue;
       if (G[q * 3] !== G[q2 * 3] || G[q * 3 + 1] !== G[q2 * 3 + 1] || G[q * 3 + 2] !== G[q2 * 3 + 2]) continue;
       let both = 0;
