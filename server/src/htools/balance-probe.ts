@@ -177,6 +177,8 @@ export class ProbeSearch {
   /** std components the bound loops evaluate (findInert), and the others' constant term */
   private readonly activeQ = new Int32Array(STD_N);
   private activeN = 0;
+  /** activeQ as a bit set of std positions */
+  private activeMask = 0;
   private inertConst = 0;
   /** the std components the bound loops evaluate (activeQ less aliases, findBoundQ) and their weights */
   private readonly boundQ = new Int32Array(STD_N);
@@ -458,8 +460,7 @@ export class ProbeSearch {
     const row = this.pairRow[v]!;
     this.clearPairs(row);
     this.vFailOff[row] = -1;
-    this.countAlias(this.aliasPairDiff, this.fAlias[row]!, -1);
-    this.fAlias[row] = 0;
+    this.setAliasMask(this.fAlias, row, this.aliasPairDiff, 0);
     if (mt === 1 && useSec) {
       if (ss[sb + SLOT_FAILOVER] === 0) this.ensurePart(inst, SLOT_FAILOVER, f.force, nodes, st);
       if (ss[sb + SLOT_FAILOVER] === 1) {
@@ -471,9 +472,7 @@ export class ProbeSearch {
           this.fA2[q * R + row] = A[off + STD_N + q]!;
         }
         this.fSum[row] = A[off + REC_SUM]!;
-        const mask = this.recAliasMask(off, false);
-        this.fAlias[row] = mask;
-        this.countAlias(this.aliasPairDiff, mask, 1);
+        this.setAliasMask(this.fAlias, row, this.aliasPairDiff, this.recAliasMask(off, false));
       }
     }
     let slots: readonly number[];
@@ -538,8 +537,7 @@ export class ProbeSearch {
         const pos = role * 2 * this.rowCount + row * 2 + k;
         this.sFlag[pos] = 2;
         this.vItemOff[pos] = -1;
-        this.countAlias(this.aliasPairDiff, this.sAlias[pos]!, -1);
-        this.sAlias[pos] = 0;
+        this.setAliasMask(this.sAlias, pos, this.aliasPairDiff, 0);
       }
   }
 
@@ -555,10 +553,7 @@ export class ProbeSearch {
     this.sSpan[pos] = A[off + REC_SPAN]!;
     this.sXd[pos] = A[off + REC_XD]!;
     this.sFlag[pos] = A[off + REC_FLAG] === 0 ? 0 : 1;
-    const mask = this.recAliasMask(off, true);
-    this.countAlias(this.aliasPairDiff, this.sAlias[pos]!, -1);
-    this.sAlias[pos] = mask;
-    this.countAlias(this.aliasPairDiff, mask, 1);
+    this.setAliasMask(this.sAlias, pos, this.aliasPairDiff, this.recAliasMask(off, true));
   }
 
   /** Which aliases' two components differ in the arena record at off (Σδ, Σδ², and with res the resources). */
@@ -573,8 +568,11 @@ export class ProbeSearch {
     return mask;
   }
 
-  private countAlias(counts: Int32Array, mask: number, by: number): void {
-    for (let a = 0; a < ALIAS_N; a++) if (mask & (1 << a)) counts[a] = counts[a]! + by;
+  /** Replace masks[i] by mask, keeping counts (per alias, how many masks have its bit) up to date. */
+  private setAliasMask(masks: Uint8Array, i: number, counts: Int32Array, mask: number): void {
+    const old = masks[i]!;
+    for (let a = 0; a < ALIAS_N; a++) counts[a] = counts[a]! + ((mask >> a) & 1) - ((old >> a) & 1);
+    masks[i] = mask;
   }
 
   /** Which aliases' two components differ in node i's terms (either role). */
@@ -610,10 +608,8 @@ export class ProbeSearch {
       const q2 = ALIAS_B[a]!;
       if (this.aliasNodeDiff[a] !== 0 || this.aliasPairDiff[a] !== 0 || !this.boundsOk) continue;
       if (G[q * 3] !== G[q2 * 3] || G[q * 3 + 1] !== G[q2 * 3 + 1] || G[q * 3 + 2] !== G[q2 * 3 + 2]) continue;
-      let both = 0;
-      for (let j = 0; j < this.activeN; j++) if (this.activeQ[j] === q || this.activeQ[j] === q2) both++;
-      if (both !== 2) continue;
-      if (skip & (1 << q)) continue;
+      const pair = (1 << q) | (1 << q2);
+      if ((this.activeMask & pair) !== pair || skip & (1 << q)) continue;
       this.boundW[q] = this.boundW[q]! + WQ[q2]!;
       skip |= 1 << q2;
       this.stats.folded++;
@@ -1004,10 +1000,7 @@ export class ProbeSearch {
           const c = st.shift[k]!;
           this.termMode[mi] = nodeTerms(nodes[i]!, k, role === 1, st.cnt[k]!, c, st.vals[i]![k]! - c, this.coefOut, this.terms, mi * TERMS);
         }
-      const am = this.termAliasMask(i);
-      this.countAlias(this.aliasNodeDiff, this.nodeAlias[i]!, -1);
-      this.nodeAlias[i] = am;
-      this.countAlias(this.aliasNodeDiff, am, 1);
+      this.setAliasMask(this.nodeAlias, i, this.aliasNodeDiff, this.termAliasMask(i));
       // the bound over this node alone: checked before probing it
       one[0] = i;
       for (let role = 0; role < 2; role++) this.nodeOk[i * 2 + role] = this.packRange(st, one, 0, 1, role, this.nodeC, (i * 2 + role) * STD_N * AGG_W);
@@ -1263,6 +1256,7 @@ export class ProbeSearch {
   private findInert(st: ScoreState): void {
     const utilFree = this.utilFree;
     this.activeN = 0;
+    this.activeMask = 0;
     this.inertConst = 0;
     for (let q = 0; q < STD_N; q++) {
       const k = STD_K[q]!;
@@ -1271,7 +1265,10 @@ export class ProbeSearch {
         const m = st.s1[k]! / n;
         const v = st.s2[k]! / n - m * m;
         this.inertConst += WQ[q]! * Math.sqrt(v > 0 ? v : 0);
-      } else this.activeQ[this.activeN++] = q;
+      } else {
+        this.activeQ[this.activeN++] = q;
+        this.activeMask |= 1 << q;
+      }
     }
   }
 
