@@ -2,7 +2,7 @@
 // updateMissing): tags, aliases, node/instance cross links, memory stats.
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
 import { HtoolsError, zeroUtil } from "./types.js";
-import { NO_TAGS, NO_TAG_SET } from "./instance.js";
+import { NO_TAGS, NO_TAG_SET, notOffline, usesLocalStorage, usesMemory } from "./instance.js";
 import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu } from "./node.js";
 
 /** A cluster snapshot: the input of every htools algorithm. */
@@ -204,12 +204,8 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
   for (let k = 0; k < il.length; k++) {
     const i = il[k]!;
     const t = nl[i.pNode]!;
-    // (instance.ts notOffline, usesLocalStorage and usesMemory, inline: this
-    // loop runs unoptimised in hail, where each call costs)
-    const rs = i.runSt;
-    const online = rs !== "ADMIN_offline";
-    const dt = i.diskTemplate;
-    const local = dt === "drbd" || dt === "plain";
+    const online = notOffline(i);
+    const local = usesLocalStorage(i);
     // (each instance field and utilisation value read once: the node arrays
     // were created above, so none of them is the instance's util)
     const u = i.util;
@@ -239,8 +235,7 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
     uf[1] = uf[1] + u1;
     uf[2] = uf[2] + u2;
     uf[3] = uf[3] + u3;
-    const usesMemory = !i.forthcoming && rs !== "ADMIN_down" && rs !== "ADMIN_offline" && rs !== "ERROR_down" && rs !== "USER_down";
-    t.fMemForth = !usesMemory ? t.fMemForth - i.mem : t.fMemForth;
+    t.fMemForth = !usesMemory(i) ? t.fMemForth - i.mem : t.fMemForth;
     t.instSpindlesForth = texcl ? 0 : local ? t.instSpindlesForth + su : t.instSpindlesForth;
     if (i.sNode >= 0) {
       const v = nl[i.sNode]!;
@@ -278,16 +273,13 @@ export function updateMissing(cd: ClusterData, staticKvmNodeMemory = 0): string[
     if (staticKvmNodeMemory > 0 && n.hypervisor === "kvm") n.nMem = staticKvmNodeMemory;
     const pl = n.pList;
     const sl = n.sList;
-    // one pass over the primaries for both sums (each in the same order as
-    // before), the memory check inline: hail runs this unoptimised
+    // one pass over the primaries for both sums (each in the same order as before)
     let imem = 0;
     let idsk = 0;
     for (let j = 0; j < pl.length; j++) {
       const inst = il[pl[j]!]!;
       idsk += inst.dsk;
-      if (inst.forthcoming) continue;
-      const rs = inst.runSt;
-      if (rs !== "ADMIN_down" && rs !== "ADMIN_offline" && rs !== "ERROR_down" && rs !== "USER_down") imem += inst.mem;
+      if (usesMemory(inst)) imem += inst.mem;
     }
     n.iMem = imem;
     n.xMem = missingMem(n);
