@@ -5,6 +5,7 @@ import { Node, availMem, availDisk, availCpu, unallocatedMem } from "./node.js";
 import { createInstance, requiredNodes, shrinkByType, specOf } from "./instance.js";
 import { compCV } from "./metrics.js";
 import type { ClusterData } from "./loader.js";
+import { sameFailureRun } from "./shrink-run.js";
 import { collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, applyAllocNodes, type AlgOptions, type AllocNodes, type AllocSolution } from "./alloc.js";
 
 export interface CStats {
@@ -232,8 +233,18 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
         res.fails = below.res.fails;
         errs = below.errs;
       } else errs = sortedErrs(res.fails);
-      const shrunk = shrinkByType(inst, errs[errs.length - 1]!);
+      const mode = errs[errs.length - 1]!;
       stack.push({ res, newlimit, newinst: inst, errs });
+      // The call ended with a failing trial on res's state; the next shrink
+      // steps that are certain to fail the same way (shrink-run.ts) are
+      // recorded as if searched: a frame each, with this one's counts.
+      let last = inst;
+      if (limit === null && opts.capacity === false)
+        for (const s of sameFailureRun(opts, fullNL(res.nodes), an, inst, mode, (i) => shrinkByType(i, mode))) {
+          stack.push({ res, newlimit, newinst: s, errs });
+          last = s;
+        }
+      const shrunk = shrinkByType(last, mode);
       if (shrunk) call = { r: res, limit: newlimit, inst: shrunk };
       else ret = res;
       continue;

@@ -1,0 +1,166 @@
+// hspace's tiered allocation shrinks the instance spec one unit at a time
+// (256 MiB of disk, 64 MiB of memory, one CPU) for as long as a trial
+// allocation on the unchanged cluster state fails: shrinking a 1 TiB disk
+// tries up to 4,096 specs, most failing with the very same counts.  This
+// module finds, without running the searches, how many further shrink steps
+// are certain to fail with the counts of the last one.
+//
+// Why a few probes decide it.  Every check of planAddPri and planAddSec
+// (node.ts) is "a node resource after adding the instance passes a limit",
+// and each check reads at most one of the instance's sizes, monotonically:
+// the FailMem checks read mem, the FailDisk checks dsk, the FailCPU checks
+// vcpus; the other checks read none.  Shrinking size X (whose checks fail
+// with mode M) only turns X's checks from failing to passing, so a probe's
+// first failing check moves later or disappears.  Hence a probe's outcome,
+// along the shrink steps, is M for a while and then a fixed other outcome
+// for good: if it is M at step 0 and at step k, it is M at every step in
+// between; any other outcome at step 0 stays.  A pair's outcome is its
+// primary's failure, else its secondary's for that primary; so if every
+// probe that gave M at step 0 gives M at step k, every step up to k gives
+// step 0's outcome for every pair: no success and the same failure counts.
+// The policy check is the exception (a spec must lie in one of its min/max
+// boxes, not monotone), so it is checked at every step.
+//
+// tieredAlloc (hspace.ts) then records the skipped steps as if searched:
+// the same frames, with the same failure counts, so everything after is
+// unchanged.  shrink-run.test.ts checks the claim against full searches.
+import type { FailMode, Instance, IPolicy } from "./types.js";
+import { Node, newPriPlan, newSecPlan, planAddPri, planAddSec } from "./node.js";
+import { instMatchesPolicy } from "./instance.js";
+import { pairSearchApplies } from "./alloc-probe.js";
+import type { AlgOptions, AllocNodes, NL } from "./alloc.js";
+
+/** The shrink modes whose size only checks of that same mode read. */
+const SHRINKS: ReadonlySet<FailMode> = new Set<FailMode>(["FailMem", "FailDisk", "FailCPU"]);
+
+const PRI = newPriPlan();
+const SEC = newSecPlan();
+
+/** The probes that gave the shrink mode at step 0: they alone can change the outcome. */
+interface Watch {
+  force: boolean;
+  mode: FailMode;
+  nodes: readonly Node[];
+  policies: IPolicy[];
+  /** nodes probed as primaries */
+  pri: number[];
+  /** (secondary, primary or -1 for "no shared instance") probes, flat */
+  sec: number[];
+}
+
+/**
+ * What must hold at a later step for tryAlloc (opts, nl, an) to fail there
+ * as it did at inst0 (which must have had no solution), or null when the
+ * argument above does not apply: another mode, a capacity predicate, the
+ * reference engine, location tags or exclusive storage (their scores and
+ * checks are outside node.ts's two planners), forthcoming instances, or a
+ * policy rejecting inst0.
+ */
+function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode): Watch | null {
+  if (!SHRINKS.has(mode) || opts.capacity !== false || opts.engine === "reference") return null;
+  if (!pairSearchApplies(nl.nodes, nl.members, inst0)) return null;
+  const nodes = nl.nodes;
+  const force = !!opts.ignoreSoftErrors;
+  const w: Watch = { force, mode, nodes, policies: [], pri: [], sec: [] };
+  // tryAlloc's candidates: every listed node as a primary for a single-node
+  // template; for two nodes, the listed nodes of groups with at least two
+  const pairs = !("single" in an);
+  let cands: readonly number[];
+  if ("single" in an) cands = an.single;
+  else {
+    if (!an.listed) return null;
+    const perGroup = new Map<number, number>();
+    for (const i of an.listed) perGroup.set(nodes[i]!.group, (perGroup.get(nodes[i]!.group) ?? 0) + 1);
+    cands = an.listed.filter((i) => perGroup.get(nodes[i]!.group)! >= 2);
+  }
+  const okByGroup = new Map<number, number[]>();
+  for (const p of cands) {
+    const n = nodes[p]!;
+    if (!w.policies.includes(n.iPolicy)) {
+      if (instMatchesPolicy(inst0, n.iPolicy, n.exclStorage) !== true) return null;
+      w.policies.push(n.iPolicy);
+    }
+    const r = planAddPri(force, n, inst0, PRI);
+    if (r === mode) w.pri.push(p);
+    else if (r === null && pairs) {
+      let l = okByGroup.get(n.group);
+      if (l === undefined) okByGroup.set(n.group, (l = []));
+      l.push(p);
+    }
+  }
+  if (pairs) {
+    // the secondaries of groups with a primary that fits (elsewhere a
+    // pair's outcome is its primary's): addSec's probe for a primary it
+    // shares no instance with, and for each primary it does
+    for (const s of cands) {
+      const sn = nodes[s]!;
+      const oks = okByGroup.get(sn.group);
+      if (oks === undefined) continue;
+      if (planAddSec(false, false, sn, inst0, -1, SEC) === mode) w.sec.push(s, -1);
+      for (const p of oks) if (p !== s && sn.peers.has(p) && planAddSec(false, false, sn, inst0, p, SEC) === mode) w.sec.push(s, p);
+    }
+  }
+  return w;
+}
+
+function policiesAccept(w: Watch, inst: Instance): boolean {
+  for (const pol of w.policies) if (instMatchesPolicy(inst, pol, false) !== true) return false;
+  return true;
+}
+
+/** Whether every watched probe still gives the mode at inst. */
+function stillFails(w: Watch, inst: Instance): boolean {
+  for (const p of w.pri) if (planAddPri(w.force, w.nodes[p]!, inst, PRI) !== w.mode) return false;
+  for (let j = 0; j < w.sec.length; j += 2) if (planAddSec(false, false, w.nodes[w.sec[j]!]!, inst, w.sec[j + 1]!, SEC) !== w.mode) return false;
+  return true;
+}
+
+/**
+ * The specs after inst0 along `shrink` (inst0 shrunk once, twice, ...) at
+ * which tryAlloc(opts, nl, il, spec, an) is certain to fail exactly as it
+ * failed at inst0 (no solution; inst0's failure counts), in order; empty
+ * when not even the first is.
+ */
+export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode, shrink: (i: Instance) => Instance | null): Instance[] {
+  const w = watchFor(opts, nl, an, inst0, mode);
+  if (w === null) return [];
+  // the specs along the run while every policy accepts them (checked at
+  // each step); stillFails holds on a prefix of them, found by galloping
+  // and bisection
+  const specs: Instance[] = [];
+  let ended = false;
+  const at = (k: number): Instance | null => {
+    while (specs.length < k && !ended) {
+      const next = shrink(specs.length === 0 ? inst0 : specs[specs.length - 1]!);
+      if (next === null || !policiesAccept(w, next)) ended = true;
+      else specs.push(next);
+    }
+    return k <= specs.length ? specs[k - 1]! : null;
+  };
+  let good = 0;
+  let bad = -1;
+  for (let k = 1; bad < 0; k *= 2) {
+    const s = at(k);
+    if (s === null) {
+      // the run ends before k: its last spec decides the upper end
+      const last = specs.length;
+      if (last > good && !stillFails(w, specs[last - 1]!)) bad = last;
+      else {
+        good = last;
+        bad = last + 1;
+      }
+    } else if (stillFails(w, s)) good = k;
+    else bad = k;
+  }
+  while (bad - good > 1) {
+    const mid = good + ((bad - good) >> 1);
+    if (stillFails(w, at(mid)!)) good = mid;
+    else bad = mid;
+  }
+  skipped += good;
+  return specs.slice(0, good);
+}
+
+let skipped = 0;
+/** How many specs sameFailureRun has returned so far (for tests). */
+export const skippedSpecs = (): number => skipped;
