@@ -157,21 +157,27 @@ function sortedErrs(fails: FailStats): FailMode[] {
 
 const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks.map((d) => `${d.size}:${d.spindles}`).join(",")}`;
 
-function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo?: Map<string, Instance | null>): Instance | null {
+function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo?: Map<string, Instance | null>, sameRun?: (i: Instance, fm: FailMode) => Instance[]): Instance | null {
   // Ganeti's iterateOk: an element is produced only if its own shrink
   // succeeds.  `memo` caches the answer per (state, mode, start spec); the
   // answer for a spec is the answer for its shrunk spec once it fails with fm.
+  // `sameRun` lists the specs after a failing one that fail the same way
+  // (shrink-run.ts): they are stepped through without trial allocations.
   const visited: string[] = [];
   let cur = inst;
-  let result: Instance | null;
-  for (;;) {
-    const key = fm + "/" + specKey(cur);
+  let result: Instance | null | undefined;
+  const seen = (i: Instance): boolean => {
+    const key = fm + "/" + specKey(i);
     if (memo?.has(key)) {
       result = memo.get(key)!;
-      break;
+      return true;
     }
     visited.push(key);
-    const next = shrinkByType(cur, fm);
+    return false;
+  };
+  for (;;) {
+    if (seen(cur)) break;
+    let next = shrinkByType(cur, fm);
     if (!next) {
       result = null;
       break;
@@ -185,10 +191,21 @@ function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instan
       result = null;
       break;
     }
-    cur = next;
+    if (sameRun)
+      for (const s of sameRun(cur, fm)) {
+        // s is next: it fails as cur did, so the loop would go on from it
+        if (seen(s)) break;
+        next = shrinkByType(s, fm);
+        if (!next) {
+          result = null;
+          break;
+        }
+      }
+    if (result !== undefined) break;
+    cur = next!; // (set by the last shrink, which was not null)
   }
-  if (memo) for (const k of visited) memo.set(k, result);
-  return result;
+  if (memo) for (const k of visited) memo.set(k, result!);
+  return result!;
 }
 
 /**
@@ -277,9 +294,10 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
       cache.set(key, r);
       return r;
     };
+    const sameRun = opts.capacity === false ? (i: Instance, fm: FailMode) => sameFailureRun(opts, fullNL(f.res.nodes), an, i, fm, (x) => shrinkByType(x, fm)) : undefined;
     let ni: Instance | null = null;
     for (const fm of [...f.errs].reverse()) {
-      ni = sufficesShrinking(allocFn, f.newinst, fm, memo.shrink);
+      ni = sufficesShrinking(allocFn, f.newinst, fm, memo.shrink, sameRun);
       if (ni) break;
     }
     if (ni) call = { r: f.res, limit: f.newlimit, inst: ni };
