@@ -618,7 +618,7 @@ export function tryChangeGroup(opts: AlgOptions, groups: Group[], nodes: Node[],
 
 const EVAC_MOVABLE = new Set(["diskless", "sharedfile", "rbd", "ext", "gluster"]);
 
-function canEvacuateNode(nodes: Node[], il: Instance[], n: Node): boolean {
+function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instance[], n: Node): boolean {
   const evOpts: AlgOptions = { ignoreSoftErrors: true };
   let ns = nodes;
   let is = il;
@@ -654,11 +654,17 @@ function canEvacuateNode(nodes: Node[], il: Instance[], n: Node): boolean {
   for (const inst of rec) {
     const nl: NL = { nodes: ns, members: ns.filter((x) => x).map((x) => x.idx) };
     let best: AllocElement | null = null;
-    for (const t of escape) {
-      const r = allocateOnSingle(evOpts, nl, inst, t);
-      if (isFail(r)) continue;
-      if (!best || !(best.metric < r.metric)) best = r;
-    }
+    // The best target as tryAlloc's single-node search finds it: candidates
+    // ranked incrementally, near-ties scored exactly (alloc-probe.ts), which
+    // is allocateOnSingle's choice without a whole-cluster score per target.
+    if (engine !== "reference" && pairSearchApplies(ns, nl.members, inst))
+      best = tryAllocSingleProbe(true, ns, nl.members, inst, escape, (np) => cvWith(nl, [np])).solution;
+    else
+      for (const t of escape) {
+        const r = allocateOnSingle(evOpts, nl, inst, t);
+        if (isFail(r)) continue;
+        if (!best || !(best.metric < r.metric)) best = r;
+      }
     if (!best) return false;
     ({ nodes: ns, il: is } = applyAlloc(ns, is, best));
   }
@@ -673,7 +679,7 @@ export function redundant(opts: AlgOptions, nl: NL, il: Instance[]): boolean {
     const n = nl.nodes[k]!;
     if (opts.acceptExisting && n.offline) continue;
     if (ignore.includes(n.group)) continue;
-    if (!canEvacuateNode(scoped, il, n)) return false;
+    if (!canEvacuateNode(opts.engine, scoped, il, n)) return false;
   }
   return true;
 }

@@ -221,6 +221,7 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
     errs: FailMode[];
   }
   const stack: Frame[] = [];
+  const TRIAL: AlgOptions = { ...opts, capacity: false };
   // The memos of the last few states, most recent first.  (Not a WeakMap on
   // the states: a scavenge keeps every entry whose key has reached the old
   // generation, and with it the trial solutions, until a full collection.)
@@ -252,12 +253,16 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
       } else errs = sortedErrs(res.fails);
       const mode = errs[errs.length - 1]!;
       stack.push({ res, newlimit, newinst: inst, errs });
-      // The call ended with a failing trial on res's state; the next shrink
-      // steps that are certain to fail the same way (shrink-run.ts) are
-      // recorded as if searched: a frame each, with this one's counts.
+      // Without a limit, iterateAlloc returns after a trial allocation that
+      // failed on res's state, and its failure counts.  When that trial ran
+      // without capacity checks (none asked, or DRBD, which iterateAlloc
+      // checks only between its batches: on a spec that fails at once it
+      // returns that trial's failure whatever the check says), the next
+      // shrink steps that are certain to fail the same way (shrink-run.ts)
+      // are recorded as if searched: a frame each, with this one's counts.
       let last = inst;
-      if (limit === null && opts.capacity === false)
-        for (const s of sameFailureRun(opts, fullNL(res.nodes), an, inst, mode, (i) => shrinkByType(i, mode))) {
+      if (limit === null && (opts.capacity === false || inst.diskTemplate === "drbd"))
+        for (const s of sameFailureRun(TRIAL, fullNL(res.nodes), an, inst, mode, (i) => shrinkByType(i, mode))) {
           stack.push({ res, newlimit, newinst: s, errs });
           last = s;
         }

@@ -67,14 +67,15 @@ describe("probe pair search = reference pair search", () => {
 describe("probe single-node search = reference single-node search", () => {
   for (const shape of shapes)
     for (const [i, sz] of sizes.entries())
-      for (const tmpl of ["plain", "sharedfile"] as const) {
-        it(`seed ${shape.seed}, size ${i}, ${tmpl}`, () => {
+      for (const tmpl of ["plain", "sharedfile"] as const)
+      for (const ignoreSoftErrors of [false, true]) {
+        it(`seed ${shape.seed}, size ${i}, ${tmpl}, ignoreSoftErrors=${ignoreSoftErrors}`, () => {
           const cd = cluster(shape);
           const inst = createInstance({ name: "new", ...sz, disks: [{ size: sz.dsk, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: tmpl, spindleUse: 1 });
           const nl = fullNL(cd.nodes);
           const an = genAllocNodes({}, cd.groups, nl, 1, false);
-          const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, cd.instances, inst, an);
-          const fast = tryAlloc({ capacity: false }, nl, cd.instances, inst, an);
+          const ref = tryAlloc({ capacity: false, ignoreSoftErrors, engine: "reference" }, nl, cd.instances, inst, an);
+          const fast = tryAlloc({ capacity: false, ignoreSoftErrors }, nl, cd.instances, inst, an);
           expect(fast.log).toEqual(ref.log);
           expect(fast.allocs).toBe(ref.allocs);
           expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
