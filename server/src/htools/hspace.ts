@@ -157,7 +157,7 @@ function sortedErrs(fails: FailStats): FailMode[] {
 
 const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks.map((d) => `${d.size}:${d.spindles}`).join(",")}`;
 
-function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo?: Map<string, Instance | null>, sameRun?: (i: Instance, fm: FailMode) => Instance[]): Instance | null {
+function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo?: Map<string, Instance | null>, sameRun?: (i: Instance, fm: FailMode, sol: AllocSolution) => Instance[]): Instance | null {
   // Ganeti's iterateOk: an element is produced only if its own shrink
   // succeeds.  `memo` caches the answer per (state, mode, start spec); the
   // answer for a spec is the answer for its shrunk spec once it fails with fm.
@@ -192,7 +192,7 @@ function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instan
       break;
     }
     if (sameRun)
-      for (const s of sameRun(cur, fm)) {
+      for (const s of sameRun(cur, fm, sol)) {
         // s is next: it fails as cur did, so the loop would go on from it
         if (seen(s)) break;
         next = shrinkByType(s, fm);
@@ -254,14 +254,15 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
       const mode = errs[errs.length - 1]!;
       stack.push({ res, newlimit, newinst: inst, errs });
       // Without a limit, iterateAlloc returns after a trial allocation that
-      // failed on res's state, and its failure counts.  When that trial ran
-      // without capacity checks (none asked, or DRBD, which iterateAlloc
-      // checks only between its batches: on a spec that fails at once it
-      // returns that trial's failure whatever the check says), the next
-      // shrink steps that are certain to fail the same way (shrink-run.ts)
-      // are recorded as if searched: a frame each, with this one's counts.
+      // failed on res's state, with its failure counts.  Without FailN1
+      // among them no candidate passed its node checks (FailN1 counts those
+      // the capacity check dropped), so the counts are those of a trial
+      // without capacity checks, and a spec that fails such a trial the
+      // same way makes iterateAlloc return the same result.  The next
+      // shrink steps that are certain to (shrink-run.ts) are recorded as
+      // if searched: a frame each, with this one's counts.
       let last = inst;
-      if (limit === null && (opts.capacity === false || inst.diskTemplate === "drbd"))
+      if (limit === null && !res.fails.some(([m, c]) => m === "FailN1" && c > 0))
         for (const s of sameFailureRun(TRIAL, fullNL(res.nodes), an, inst, mode, (i) => shrinkByType(i, mode))) {
           stack.push({ res, newlimit, newinst: s, errs });
           last = s;
@@ -299,7 +300,8 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
       cache.set(key, r);
       return r;
     };
-    const sameRun = opts.capacity === false ? (i: Instance, fm: FailMode) => sameFailureRun(opts, fullNL(f.res.nodes), an, i, fm, (x) => shrinkByType(x, fm)) : undefined;
+    // (a failure without FailN1: as above, that of a trial without capacity checks)
+    const sameRun = (i: Instance, fm: FailMode, sol: AllocSolution): Instance[] => (sol.failures.includes("FailN1") ? [] : sameFailureRun(TRIAL, fullNL(f.res.nodes), an, i, fm, (x) => shrinkByType(x, fm)));
     let ni: Instance | null = null;
     for (const fm of [...f.errs].reverse()) {
       ni = sufficesShrinking(allocFn, f.newinst, fm, memo.shrink, sameRun);
