@@ -45,6 +45,23 @@ export function pairSearchApplies(nodes: readonly Node[], members: readonly numb
 }
 
 /**
+ * Whether tryAllocSingleProbe applies: no forthcoming instance, no
+ * exclusive storage, and the exclusion-map statistic unchanged by any
+ * candidate (the instance has no exclusion tags, or no node has location
+ * tags: node.ts locExclPairs).  A single node's location score is the
+ * probe's own (probeAddPri component 17), unlike a pair's.
+ */
+export function singleSearchApplies(nodes: readonly Node[], members: readonly number[], inst: Instance): boolean {
+  if (inst.forthcoming) return false;
+  const exclTags = inst.exclTags.length > 0;
+  for (let j = 0; j < members.length; j++) {
+    const n = nodes[members[j]!]!;
+    if (n.exclStorage || (exclTags && n.locationTags.size > 0)) return false;
+  }
+  return true;
+}
+
+/**
  * The reference point of the bounds' arithmetic (bounds.ts: any shift gives
  * a valid bound; a shift near the values keeps the rounding small).  One
  * shift serves every state with the same component counts, so a node's

@@ -9,7 +9,7 @@ import { instMatchesPolicy, requiredNodes, mirrorType, allNodes } from "./instan
 import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
-import { pairSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
+import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -230,7 +230,7 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
     }
   } else {
     if (an.single.length === 0) throw new HtoolsError("No online nodes", "EALLOC");
-    if (pred === null && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst))
+    if (pred === null && opts.engine !== "reference" && singleSearchApplies(nl.nodes, nl.members, inst))
       return annotateSolution(tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, (np) => cvWith(nl, [np])), (x) => hsFixed(x, 8));
     const out = an.single.map((p) => allocateOnSingle(opts, nl, inst, p));
     sol = collectionToSolution(out, numCmp, pred);
@@ -657,7 +657,7 @@ function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instan
     // The best target as tryAlloc's single-node search finds it: candidates
     // ranked incrementally, near-ties scored exactly (alloc-probe.ts), which
     // is allocateOnSingle's choice without a whole-cluster score per target.
-    if (engine !== "reference" && pairSearchApplies(ns, nl.members, inst))
+    if (engine !== "reference" && singleSearchApplies(ns, nl.members, inst))
       best = tryAllocSingleProbe(true, ns, nl.members, inst, escape, (np) => cvWith(nl, [np])).solution;
     else
       for (const t of escape) {

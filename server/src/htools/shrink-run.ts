@@ -27,7 +27,6 @@
 import type { FailMode, Instance, IPolicy } from "./types.js";
 import { Node, newPriPlan, newSecPlan, planAddPri, planAddSec } from "./node.js";
 import { instMatchesPolicy } from "./instance.js";
-import { pairSearchApplies } from "./alloc-probe.js";
 import type { AlgOptions, AllocNodes, NL } from "./alloc.js";
 
 /** The shrink modes whose size only checks of that same mode read. */
@@ -52,14 +51,15 @@ interface Watch {
  * What must hold at a later step for tryAlloc (opts, nl, an) to fail there
  * as it did at inst0 (which must have had no solution), or null when the
  * argument above does not apply: another mode, a capacity predicate, the
- * reference engine, location tags or exclusive storage (their scores and
- * checks are outside node.ts's two planners), forthcoming instances, or a
- * policy rejecting inst0.
+ * reference engine, exclusive storage (its spindle checks and policy),
+ * forthcoming instances, or a policy rejecting inst0.  (Location tags
+ * change scores, never a check's outcome.)
  */
 function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode): Watch | null {
   if (!SHRINKS.has(mode) || opts.capacity !== false || opts.engine === "reference") return null;
-  if (!pairSearchApplies(nl.nodes, nl.members, inst0)) return null;
   const nodes = nl.nodes;
+  if (inst0.forthcoming) return null;
+  for (const i of nl.members) if (nodes[i]!.exclStorage) return null;
   const force = !!opts.ignoreSoftErrors;
   const w: Watch = { force, mode, nodes, policies: [], pri: [], sec: [] };
   // tryAlloc's candidates: every listed node as a primary for a single-node

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
 import { applyAlloc, fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
-import { secondaryBoundSlack, statsFromValues } from "../../src/htools/alloc-probe.js";
+import { secondaryBoundSlack, singleSearchApplies, statsFromValues } from "../../src/htools/alloc-probe.js";
 import { NCOMP, clusterStats, nodeValues } from "../../src/htools/metrics.js";
 import type { Instance } from "../../src/htools/types.js";
 import { createInstance } from "../../src/htools/instance.js";
@@ -64,8 +64,12 @@ describe("probe pair search = reference pair search", () => {
       }
 });
 
+// (location tags: a single node's location score is the probe's own, and an
+// instance without exclusion tags leaves the exclusion map as it is)
+const singleShapes: RandomClusterOptions[] = [...shapes, { nodes: 9, instances: 60, seed: 16, locationTags: true, exclusionTags: true }, { nodes: 12, instances: 80, seed: 17, locationTags: true, offline: 1 }];
+
 describe("probe single-node search = reference single-node search", () => {
-  for (const shape of shapes)
+  for (const shape of singleShapes)
     for (const [i, sz] of sizes.entries())
       for (const tmpl of ["plain", "sharedfile"] as const)
       for (const ignoreSoftErrors of [false, true]) {
@@ -83,6 +87,21 @@ describe("probe single-node search = reference single-node search", () => {
           expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
         });
       }
+  // the probe path declines an instance whose exclusion tags would change
+  // the exclusion map on racked nodes; the answer is the reference's anyway
+  it("exclusion tags on racked nodes", () => {
+    const cd = cluster(singleShapes[singleShapes.length - 2]!);
+    const nl = fullNL(cd.nodes);
+    const an = genAllocNodes({}, cd.groups, nl, 1, false);
+    const base = createInstance({ name: "new", mem: 1024, dsk: 10240, vcpus: 1, disks: [{ size: 10240, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "plain", spindleUse: 1 });
+    expect(singleSearchApplies(cd.nodes, nl.members, base)).toBe(true);
+    const inst: Instance = { ...base, exclTags: ["service:svc1"] };
+    expect(singleSearchApplies(cd.nodes, nl.members, inst)).toBe(false);
+    const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, cd.instances, inst, an);
+    const fast = tryAlloc({ capacity: false }, nl, cd.instances, inst, an);
+    expect(fast.log).toEqual(ref.log);
+    expect(fast.solution?.metric).toBe(ref.solution?.metric);
+  });
 });
 
 describe("statsFromValues = clusterStats", () => {

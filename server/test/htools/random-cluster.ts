@@ -12,6 +12,8 @@ export interface RandomClusterOptions {
   drbd?: number;
   /** fraction of forthcoming instances */
   forthcoming?: number;
+  /** nodes in three racks (location tags "rack:r0".."rack:r2") */
+  locationTags?: boolean;
 }
 
 /** mulberry32: small, deterministic, good enough for test data. */
@@ -64,12 +66,12 @@ export function randomClusterText(o: RandomClusterOptions): string {
     if (s >= 0) nodes[s]!.usedDsk += dsk;
     insts.push([`inst${String(i + 1).padStart(4, "0")}`, mem, dsk, vcpus, st, rnd() < 0.95 ? "Y" : "N", nodes[p]!.name, s >= 0 ? nodes[s]!.name : "", tmpl, tags, 1, "-", rnd() < (o.forthcoming ?? 0) ? "Y" : "N"].join("|"));
   }
-  const nodeLines = nodes.map((n) => {
+  const nodeLines = nodes.map((n, i) => {
     // free memory as reported: may be below the recorded free (missing memory)
     const fMem = Math.max(0, n.tMem - 2048 - n.usedMem - (rnd() < 0.2 ? 1024 : 0));
     const fDsk = Math.max(0, n.tDsk - n.usedDsk);
-    return [n.name, n.tMem, 2048, fMem, n.tDsk, fDsk, n.tCpu, n.offline, "uuid-g1", 12, "", "N", 12, 1, "1.0"].join("|");
+    return [n.name, n.tMem, 2048, fMem, n.tDsk, fDsk, n.tCpu, n.offline, "uuid-g1", 12, o.locationTags ? `rack:r${i % 3}` : "", "N", 12, 1, "1.0"].join("|");
   });
-  const ctags = o.exclusionTags ? "htools:iextags:service\n" : "";
+  const ctags = (o.exclusionTags ? "htools:iextags:service\n" : "") + (o.locationTags ? "htools:nlocation:rack\n" : "");
   return `group1|uuid-g1|preferred||\n\n${nodeLines.join("\n")}\n\n${insts.join("\n")}\n\n${ctags}\n`;
 }

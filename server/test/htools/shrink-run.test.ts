@@ -29,6 +29,7 @@ const shapes: RandomClusterOptions[] = [
   { nodes: 8, instances: 60, seed: 31 },
   { nodes: 12, instances: 100, seed: 32, offline: 2, drbd: 1 },
   { nodes: 16, instances: 160, seed: 33, drbd: 0.7 },
+  { nodes: 9, instances: 70, seed: 37, drbd: 0.5, locationTags: true, exclusionTags: true },
 ];
 const MODES: FailMode[] = ["FailDisk", "FailMem", "FailCPU"];
 // specs from fitting-almost-everywhere to fitting nowhere, in each size
@@ -151,7 +152,7 @@ describe("hspace with skipped shrink steps = reference engine", () => {
   ];
   // (with capacity checks the reference engine is slow for plain instances:
   // a smaller cluster for those)
-  const cases = [...shapes.slice(0, 2).flatMap((shape) => [["drbd", false], ["drbd", true], ["plain", false]].map(([dt, capacity]) => ({ shape, dt, capacity }))), ...[34, 35].map((seed) => ({ shape: { nodes: 5, instances: 25, seed, drbd: 0.3 }, dt: "plain", capacity: true }))] as Array<{ shape: RandomClusterOptions; dt: DiskTemplate; capacity: boolean }>;
+  const cases = [...shapes.slice(0, 2).flatMap((shape) => [["drbd", false], ["drbd", true], ["plain", false]].map(([dt, capacity]) => ({ shape, dt, capacity }))), ...[34, 35].map((seed) => ({ shape: { nodes: 5, instances: 25, seed, drbd: 0.3 }, dt: "plain", capacity: true })), ...["drbd", "plain"].map((dt) => ({ shape: { nodes: 8, instances: 60, seed: 36, drbd: 0.5, locationTags: true, exclusionTags: true }, dt, capacity: false }))] as Array<{ shape: RandomClusterOptions; dt: DiskTemplate; capacity: boolean }>;
   const smallTiered = [
     { mem: 4096, dsk: 204800, cpu: 2, spn: 1 },
     { mem: 16384, dsk: 20480, cpu: 2, spn: 1 },
