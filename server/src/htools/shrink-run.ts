@@ -103,8 +103,19 @@ function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mod
   return w;
 }
 
-function policiesAccept(w: Watch, inst: Instance): boolean {
-  for (const pol of w.policies) if (instMatchesPolicy(inst, pol, false) !== true) return false;
+/**
+ * Whether the policies with several min/max boxes accept inst.  (A spec
+ * shrinking in one size leaves a box's interval of that size at most once,
+ * so a one-box policy accepts every spec between two it accepts: it is
+ * checked at the evaluated specs only, in `holds`.)
+ */
+function boxesAccept(w: Watch, inst: Instance): boolean {
+  for (const pol of w.policies) if (pol.minmax.length > 1 && instMatchesPolicy(inst, pol, false) !== true) return false;
+  return true;
+}
+
+function oneBoxAccept(w: Watch, inst: Instance): boolean {
+  for (const pol of w.policies) if (pol.minmax.length <= 1 && instMatchesPolicy(inst, pol, false) !== true) return false;
   return true;
 }
 
@@ -124,43 +135,51 @@ function stillFails(w: Watch, inst: Instance): boolean {
 export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode, shrink: (i: Instance) => Instance | null): Instance[] {
   const w = watchFor(opts, nl, an, inst0, mode);
   if (w === null) return [];
-  // the specs along the run while every policy accepts them (checked at
-  // each step); stillFails holds on a prefix of them, found by galloping
-  // and bisection
+  // the specs along the run, built on demand, while every policy of
+  // several boxes accepts them
   const specs: Instance[] = [];
   let ended = false;
   const at = (k: number): Instance | null => {
     while (specs.length < k && !ended) {
       const next = shrink(specs.length === 0 ? inst0 : specs[specs.length - 1]!);
-      if (next === null || !policiesAccept(w, next)) ended = true;
+      if (next === null || !boxesAccept(w, next)) ended = true;
       else specs.push(next);
     }
     return k <= specs.length ? specs[k - 1]! : null;
   };
+  // whether the specs up to the k-th all fail like inst0: a prefix of the
+  // run, found from the last run's length (runs along one mode are often
+  // alike), then by galloping and bisection
+  const holds = (k: number): boolean => {
+    const s = at(k);
+    return s !== null && oneBoxAccept(w, s) && stillFails(w, s);
+  };
   let good = 0;
   let bad = -1;
-  for (let k = 1; bad < 0; k *= 2) {
-    const s = at(k);
-    if (s === null) {
-      // the run ends before k: its last spec decides the upper end
-      const last = specs.length;
-      if (last > good && !stillFails(w, specs[last - 1]!)) bad = last;
-      else {
-        good = last;
-        bad = last + 1;
-      }
-    } else if (stillFails(w, s)) good = k;
-    else bad = k;
+  const guess = lastRun.get(mode) ?? 0;
+  if (guess > 0) {
+    if (!holds(guess)) bad = guess;
+    else {
+      good = guess;
+      if (!holds(guess + 1)) bad = guess + 1;
+      else good = guess + 1;
+    }
+  }
+  for (let step = 1; bad < 0; step *= 2) {
+    if (holds(good + step)) good += step;
+    else bad = good + step;
   }
   while (bad - good > 1) {
     const mid = good + ((bad - good) >> 1);
-    if (stillFails(w, at(mid)!)) good = mid;
+    if (holds(mid)) good = mid;
     else bad = mid;
   }
+  lastRun.set(mode, good);
   skipped += good;
   return specs.slice(0, good);
 }
 
+const lastRun = new Map<FailMode, number>();
 let skipped = 0;
 /** How many specs sameFailureRun has returned so far (for tests). */
 export const skippedSpecs = (): number => skipped;

@@ -141,6 +141,29 @@ describe("sameFailureRun declines what its argument does not cover", () => {
     expect(run.length).toBeGreaterThan(0);
     for (const s of run) expect(s.dsk).toBeGreaterThanOrEqual(minDisk);
   });
+  it("a policy of two boxes: the run stops at the gap between them", () => {
+    const pol = cd.ipolicy;
+    const m = pol.minmax[0]!;
+    const twoBoxes = { ...pol, minmax: [{ min: { ...m.min, diskSize: 1500000 }, max: { ...m.max, diskSize: 2000000 } }, { min: m.min, max: { ...m.max, diskSize: 1000000 } }] };
+    const nodes = cd.nodes.map((n) => {
+      const c = n.clone();
+      c.iPolicy = twoBoxes;
+      return c;
+    });
+    const shrink = (i: Instance) => shrinkByType(i, "FailDisk");
+    const run = sameFailureRun({ capacity: false }, fullNL(nodes), an, inst0, "FailDisk", shrink);
+    expect(run.length).toBeGreaterThan(0);
+    for (const s of run) expect(s.dsk).toBeGreaterThanOrEqual(1500000);
+    // with one box over both ranges the same cluster's run goes further
+    const oneBox = { ...pol, minmax: [{ min: m.min, max: { ...m.max, diskSize: 2000000 } }] };
+    const nodes1 = cd.nodes.map((n) => {
+      const c = n.clone();
+      c.iPolicy = oneBox;
+      return c;
+    });
+    const run1 = sameFailureRun({ capacity: false }, fullNL(nodes1), an, inst0, "FailDisk", shrink);
+    expect(run1[run1.length - 1]!.dsk).toBeLessThan(1500000);
+  });
 });
 
 describe("hspace with skipped shrink steps = reference engine", () => {
