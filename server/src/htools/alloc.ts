@@ -10,6 +10,7 @@ import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
+import { CapacityMemo } from "./capacity.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -212,7 +213,8 @@ export function genAllocNodes(opts: AlgOptions, groups: Group[], nl: NL, count: 
 
 /** Ganeti's tryAlloc: all candidates, best by score, optional N+1 predicate. */
 export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instance, an: AllocNodes): AllocSolution {
-  const pred = opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e) : null;
+  let memo: CapacityMemo | null = null;
+  const pred = opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members))) : null;
   let sol: AllocSolution;
   if ("pairs" in an) {
     if (pred === null && an.listed && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst)) {
@@ -618,10 +620,17 @@ export function tryChangeGroup(opts: AlgOptions, groups: Group[], nodes: Node[],
 
 const EVAC_MOVABLE = new Set(["diskless", "sharedfile", "rbd", "ext", "gluster"]);
 
-function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instance[], n: Node): boolean {
+/**
+ * Whether node n's instances can all be moved off it (Ganeti's
+ * canEvacuateNode).  The working arrays are private copies written in place
+ * (the same states as copying them at every step); `present` lists the
+ * nodes in scope in index order.
+ */
+function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instance[], n: Node, present: readonly number[], memo: CapacityMemo): boolean {
   const evOpts: AlgOptions = { ignoreSoftErrors: true };
   let ns = nodes;
   let is = il;
+  let own = false;
   const pl = n.pList.map((i) => il[i]!);
   const drbd = pl.filter((i) => i.diskTemplate === "drbd");
   const other = pl.filter((i) => i.diskTemplate !== "drbd");
@@ -634,8 +643,12 @@ function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instan
     if (!ns[i.sNode]) return false;
     const r = applyMove(true, ns, i, { kind: "Failover" });
     if (isFail(r)) return false;
-    ns = withChanges(ns, r.changed);
-    is = is.slice();
+    if (!own) {
+      ns = ns.slice();
+      is = is.slice();
+      own = true;
+    }
+    for (const c of r.changed) ns[c.idx] = c;
     is[i.idx] = r.inst;
   }
   const grp = n.group;
@@ -645,46 +658,71 @@ function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instan
       const r = nodeEvacInstance(evOpts, ns, is, "primary-only", is[i0.idx]!, grp, escape);
       ns = r.nodes;
       is = r.il;
+      own = false;
     } catch (e) {
       if (e instanceof HtoolsError) return false;
       throw e;
     }
   }
   const rec = nonMove.map((i) => is[i.idx]!).sort((a, b) => b.mem - a.mem);
+  if (rec.length > 0 && !own) {
+    ns = ns.slice();
+    is = is.slice();
+  }
   for (const inst of rec) {
-    const nl: NL = { nodes: ns, members: ns.filter((x) => x).map((x) => x.idx) };
-    let best: AllocElement | null = null;
+    let best: Node | null = null;
     // The best target as tryAlloc's single-node search finds it: candidates
-    // ranked incrementally, near-ties scored exactly (alloc-probe.ts), which
+    // ranked incrementally, near-ties scored exactly (capacity.ts), which
     // is allocateOnSingle's choice without a whole-cluster score per target.
-    if (engine !== "reference" && singleSearchApplies(ns, nl.members, inst))
-      best = tryAllocSingleProbe(true, ns, nl.members, inst, escape, (np) => cvWith(nl, [np])).solution;
-    else
+    if (engine !== "reference" && memo.searchApplies(ns, present, inst)) best = memo.bestSingle(ns, present, inst, escape);
+    else {
+      const nl: NL = { nodes: ns, members: present as number[] };
+      let el: AllocElement | null = null;
       for (const t of escape) {
         const r = allocateOnSingle(evOpts, nl, inst, t);
         if (isFail(r)) continue;
-        if (!best || !(best.metric < r.metric)) best = r;
+        if (!el || !(el.metric < r.metric)) el = r;
       }
-    if (!best) return false;
-    ({ nodes: ns, il: is } = applyAlloc(ns, is, best));
+      best = el === null ? null : el.changed[0]!;
+    }
+    if (best === null) return false;
+    // applyAlloc in place: the instance is appended, the target replaced
+    const newIdx = is.length;
+    is.push({ ...inst, pNode: best.idx, sNode: -1, idx: newIdx });
+    ns[best.idx] = withPlaceholder(best, newIdx);
   }
   return true;
 }
 
-export function redundant(opts: AlgOptions, nl: NL, il: Instance[]): boolean {
+/** applyAlloc's copy of a changed node: placeholder (negative) indices become newIdx. */
+function withPlaceholder(n: Node, newIdx: number): Node {
+  const c = n.clone();
+  c.pList = n.pList.map((x) => (x < 0 ? newIdx : x));
+  c.sList = n.sList.map((x) => (x < 0 ? newIdx : x));
+  return c;
+}
+
+/**
+ * Whether every node in scope can be evacuated.  `memo` (capacity.ts) is
+ * shared by the states of one tryAlloc, which derive from its `base`.
+ */
+export function redundant(opts: AlgOptions, nl: NL, il: Instance[], memo?: CapacityMemo): boolean {
   const ignore = opts.capacityIgnoreGroups ?? [];
   // nodes outside nl are not part of the node list Ganeti works on
   const scoped = nl.nodes.map((n, k) => (nl.members.includes(k) ? n : undefined)) as Node[];
+  const present: number[] = [];
+  for (let k = 0; k < scoped.length; k++) if (scoped[k]) present.push(k);
+  const m = memo ?? new CapacityMemo(nl.nodes, nl.members);
   for (const k of nl.members) {
     const n = nl.nodes[k]!;
     if (opts.acceptExisting && n.offline) continue;
     if (ignore.includes(n.group)) continue;
-    if (!canEvacuateNode(opts.engine, scoped, il, n)) return false;
+    if (!canEvacuateNode(opts.engine, scoped, il, n, present, m)) return false;
   }
   return true;
 }
 
-function allocGlobalN1(opts: AlgOptions, nl: NL, il: Instance[], e: AllocElement): boolean {
+function allocGlobalN1(opts: AlgOptions, nl: NL, il: Instance[], e: AllocElement, memo: CapacityMemo): boolean {
   const r = applyAlloc(nl.nodes, il, e);
-  return redundant(opts, { nodes: r.nodes, members: nl.members }, r.il);
+  return redundant(opts, { nodes: r.nodes, members: nl.members }, r.il, memo);
 }

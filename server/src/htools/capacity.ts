@@ -1,0 +1,317 @@
+// The global N+1 check's re-placement search (alloc.ts canEvacuateNode):
+// the node tryAllocSingleProbe (alloc-probe.ts) would choose for an
+// instance of a failed node, without rebuilding a score state per search.
+//
+// One CapacityMemo serves all the states a tryAlloc call checks: they differ
+// from its node list (`base`) in a few nodes each, so
+//  * node values are computed once per base node object (nodes are never
+//    changed in place: node.ts primitives return copies);
+//  * the shifted sums of a state are the base's sums plus its changed
+//    nodes' deltas, with one shift (the base's means) for all states.
+// The ranking is approximate (as ScoreState's: rounding, and constant terms
+// left out), so as in tryAllocSingleProbe every candidate within a
+// tolerance far above that error of the best is kept, and when more than
+// one is, they are compared with the reference arithmetic (statsOfValues on
+// the state's values in member order: compCV's result bit for bit). With
+// one candidate left, it is the exact choice and its score is not needed
+// (canEvacuateNode only applies it).
+import type { Instance, OpResult } from "./types.js";
+import { isFail } from "./types.js";
+import { Node, addPriEx } from "./node.js";
+import { instMatchesPolicy } from "./instance.js";
+import { KIND, NCOMP, ONLINE, WEIGHTS, cvFromStats, nodeValues, statsOfValues } from "./metrics.js";
+import { probeAddPri } from "./probe.js";
+import { singleSearchApplies } from "./alloc-probe.js";
+
+/** Online std-dev components (the ranked ones) and online sum components. */
+const STD = Int32Array.from([...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]));
+const SUM_ON = Int32Array.from([...Array(NCOMP).keys()].filter((k) => KIND[k] === 1 && ONLINE[k]));
+const W = Float64Array.from(WEIGHTS);
+const Y = new Float64Array(NCOMP);
+const NSTD = STD.length;
+const WS = Float64Array.from(STD, (k) => WEIGHTS[k]!);
+/** A probe row: status, weighted sum change, NSTD d1 terms, NSTD d2 terms. */
+const STRIDE = 2 + 2 * NSTD;
+const UNKNOWN = 0;
+const OK = 1;
+const FAILS = 2;
+const ONE = new Float64Array(STRIDE);
+/** Doubles of memoised probe rows per tryAlloc (32 MB): beyond it, instances are probed afresh. */
+const ROW_BUDGET = 1 << 22;
+const TOL_ABS = 1e-9;
+const TOL_REL = 1e-11;
+
+interface Near {
+  p: number;
+  approx: number;
+}
+
+export class CapacityMemo {
+  private readonly baseVals: Array<Float64Array | undefined> = [];
+  /** the last other node object whose values were asked for, per index, and its values */
+  private readonly slotNode: Array<Node | undefined> = [];
+  private readonly slotVals: Float64Array[] = [];
+  private readonly shift = new Float64Array(NCOMP);
+  private readonly b1 = new Float64Array(NCOMP);
+  private readonly b2 = new Float64Array(NCOMP);
+  private readonly s1 = new Float64Array(NCOMP);
+  private readonly s2 = new Float64Array(NCOMP);
+  private readonly q1 = new Float64Array(NSTD);
+  private readonly q2 = new Float64Array(NSTD);
+  private readonly fixed = new Float64Array(NSTD);
+  private readonly onCount: number;
+  private readonly applies = new Map<Instance, boolean>();
+  private readonly rows = new Map<Instance, Float64Array>();
+  private rowDoubles = 0;
+  private readonly policy = new Map<Instance, Map<unknown, OpResult<true>>>();
+
+  /** `base`: the node list the checked states derive from; `members`: the nodes in scope. */
+  constructor(
+    readonly base: readonly Node[],
+    members: readonly number[],
+  ) {
+    let on = 0;
+    for (let j = 0; j < members.length; j++) {
+      const n = base[members[j]!]!;
+      if (n.offline) continue;
+      on++;
+      const a = this.baseValues(n.idx);
+      for (let q = 0; q < STD.length; q++) {
+        const k = STD[q]!;
+        this.shift[k] = this.shift[k]! + a[k]!;
+      }
+    }
+    this.onCount = on;
+    for (let q = 0; q < STD.length; q++) this.shift[STD[q]!] = on > 0 ? this.shift[STD[q]!]! / on : 0;
+    for (let j = 0; j < members.length; j++) {
+      const n = base[members[j]!]!;
+      if (n.offline) continue;
+      const a = this.baseValues(n.idx);
+      for (let q = 0; q < STD.length; q++) {
+        const k = STD[q]!;
+        const d = a[k]! - this.shift[k]!;
+        this.b1[k] = this.b1[k]! + d;
+        this.b2[k] = this.b2[k]! + d * d;
+      }
+    }
+  }
+
+  private baseValues(i: number): Float64Array {
+    let a = this.baseVals[i];
+    if (a === undefined) {
+      a = new Float64Array(NCOMP);
+      nodeValues(this.base[i]!, a);
+      this.baseVals[i] = a;
+    }
+    return a;
+  }
+
+  /**
+   * Node values of a node object: memoised for base objects; for others the
+   * last object per index is kept, in one buffer per index (callers use the
+   * values at once, and never hold two objects of one index).
+   */
+  valuesOf(n: Node): Float64Array {
+    const i = n.idx;
+    if (this.base[i] === n) return this.baseValues(i);
+    let a = this.slotVals[i];
+    if (a === undefined) {
+      a = new Float64Array(NCOMP);
+      this.slotVals[i] = a;
+    } else if (this.slotNode[i] === n) return a;
+    nodeValues(n, a);
+    this.slotNode[i] = n;
+    return a;
+  }
+
+  /** singleSearchApplies for this scope (it reads only the instance and the nodes' storage and location tags, which copies keep). */
+  searchApplies(ns: readonly Node[], present: readonly number[], inst: Instance): boolean {
+    let r = this.applies.get(inst);
+    if (r === undefined) {
+      r = singleSearchApplies(ns, present, inst);
+      this.applies.set(inst, r);
+    }
+    return r;
+  }
+
+  private policyOf(inst: Instance, n: Node): OpResult<true> {
+    let m = this.policy.get(inst);
+    if (m === undefined) {
+      m = new Map();
+      this.policy.set(inst, m);
+    }
+    let r = m.get(n.iPolicy);
+    if (r === undefined) {
+      r = instMatchesPolicy(inst, n.iPolicy, n.exclStorage);
+      m.set(n.iPolicy, r);
+    }
+    return r;
+  }
+
+  /**
+   * The node tryAllocSingleProbe(true, ns, present, inst, escape, cvWith)
+   * would put in its solution (the target after gaining `inst`), or null
+   * when no target fits.  `present`: the nodes in scope, in index order;
+   * the search applies (searchApplies), so no node has exclusive storage.
+   * `trace` (tests) sees each fitting target's ranking value.
+   */
+  bestSingle(ns: readonly Node[], present: readonly number[], inst: Instance, escape: readonly number[], trace?: (p: number, approx: number) => void): Node | null {
+    const { shift, s1, s2, base } = this;
+    s1.set(this.b1);
+    s2.set(this.b2);
+    for (let j = 0; j < present.length; j++) {
+      const i = present[j]!;
+      const n = ns[i]!;
+      if (n === base[i] || n.offline) continue;
+      const x = this.baseValues(i);
+      const y = this.valuesOf(n);
+      for (let q = 0; q < STD.length; q++) {
+        const k = STD[q]!;
+        const c = shift[k]!;
+        const xd = x[k]! - c;
+        const yd = y[k]! - c;
+        s1[k] = s1[k]! + (yd - xd);
+        s2[k] = s2[k]! + (yd * yd - xd * xd);
+      }
+    }
+    // (1/count: the ranking's rounding, not the reference arithmetic)
+    const inv = 1 / this.onCount;
+    const { q1, q2, fixed } = this;
+    for (let q = 0; q < NSTD; q++) {
+      const k = STD[q]!;
+      q1[q] = s1[k]!;
+      q2[q] = s2[k]!;
+      // the term of a component the target leaves unchanged (the same value
+      // the loop below computes for zero changes)
+      const m1 = q1[q]! * inv;
+      const v = q2[q]! * inv - m1 * m1;
+      fixed[q] = WS[q]! * Math.sqrt(v > 0 ? v : 0);
+    }
+    let best = Infinity;
+    let near: Near[] = [];
+    const row = this.rowOf(inst);
+    for (let e = 0; e < escape.length; e++) {
+      const p = escape[e]!;
+      const pn = ns[p]!;
+      let r: Float64Array = ONE;
+      let o = 0;
+      if (row !== null && pn === base[p]) {
+        r = row;
+        o = p * STRIDE;
+        if (row[o] === UNKNOWN) this.probeInto(pn, inst, this.baseValues(p), row, o);
+      } else this.probeInto(pn, inst, this.valuesOf(pn), ONE, 0);
+      if (r[o] === FAILS) continue;
+      let approx = 0;
+      for (let q = 0; q < NSTD; q++) {
+        const d1 = r[o + 2 + q]!;
+        const d2 = r[o + 2 + NSTD + q]!;
+        if (d1 === 0 && d2 === 0) {
+          approx += fixed[q]!;
+          continue;
+        }
+        const m1 = (q1[q]! + d1) * inv;
+        const v = (q2[q]! + d2) * inv - m1 * m1;
+        approx += WS[q]! * Math.sqrt(v > 0 ? v : 0);
+      }
+      approx += r[o + 1]!;
+      if (trace) trace(p, approx);
+      const lim = best + TOL_ABS + TOL_REL * Math.abs(best);
+      if (approx > lim) continue;
+      if (approx < best) {
+        best = approx;
+        const l2 = best + TOL_ABS + TOL_REL * Math.abs(best);
+        if (near.length > 64) near = near.filter((c) => c.approx <= l2);
+      }
+      near.push({ p, approx });
+    }
+    const lim = best + TOL_ABS + TOL_REL * Math.abs(best);
+    let kept = 0;
+    let last = -1;
+    for (let j = 0; j < near.length; j++)
+      if (!(near[j]!.approx > lim)) {
+        kept++;
+        last = j;
+      }
+    if (kept === 0) return null;
+    if (kept === 1) return this.build(ns[near[last]!.p]!, inst);
+    let chosen: Node | null = null;
+    let chosenMetric = 0;
+    for (let j = 0; j < near.length; j++) {
+      const c = near[j]!;
+      if (c.approx > lim) continue;
+      const np = this.build(ns[c.p]!, inst);
+      const metric = this.exactWith(ns, present, np);
+      // enumeration order: a later candidate wins ties
+      if (chosen === null || !(chosenMetric < metric)) {
+        chosen = np;
+        chosenMetric = metric;
+      }
+    }
+    return chosen;
+  }
+
+  /** The target-dependent terms of `inst` on base nodes, when the budget allows (probes of a base node object are the same in every state). */
+  private rowOf(inst: Instance): Float64Array | null {
+    let row = this.rows.get(inst);
+    if (row === undefined) {
+      const len = this.base.length * STRIDE;
+      if (this.rowDoubles + len > ROW_BUDGET) return null;
+      this.rowDoubles += len;
+      row = new Float64Array(len); // all UNKNOWN (0)
+      this.rows.set(inst, row);
+    }
+    return row;
+  }
+
+  /**
+   * Probe target t (values x) for `inst` and write to out[o..]: FAILS, or OK,
+   * the weighted sum-component change, then per std component the change of
+   * Σ(v−c) and of Σ(v−c)² (ScoreState.scoreWith's d1, d2).
+   */
+  private probeInto(t: Node, inst: Instance, x: Float64Array, out: Float64Array, o: number): void {
+    if (isFail(this.policyOf(inst, t)) || probeAddPri(true, t, inst, Y) !== null) {
+      out[o] = FAILS;
+      return;
+    }
+    out[o] = OK;
+    let sum = 0;
+    for (let q = 0; q < SUM_ON.length; q++) {
+      const k = SUM_ON[q]!;
+      sum += W[k]! * (Y[k]! - x[k]!);
+    }
+    out[o + 1] = sum;
+    for (let q = 0; q < NSTD; q++) {
+      const k = STD[q]!;
+      const c = this.shift[k]!;
+      const xd = x[k]! - c;
+      const yd = Y[k]! - c;
+      out[o + 2 + q] = yd - xd;
+      out[o + 2 + NSTD + q] = yd * yd - xd * xd;
+    }
+  }
+
+  private build(t: Node, inst: Instance): Node {
+    const np = addPriEx(true, t, inst);
+    if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
+    return np;
+  }
+
+  /** compCV of the state with `np` in place of its node (alloc.ts cvWith), from memoised values. */
+  exactWith(ns: readonly Node[], present: readonly number[], np: Node): number {
+    const on: Float64Array[] = [];
+    const off: Float64Array[] = [];
+    const onNodes: Node[] = [];
+    for (let j = 0; j < present.length; j++) {
+      const i = present[j]!;
+      const n = i === np.idx ? np : ns[i]!;
+      const v = this.valuesOf(n);
+      if (n.offline) off.push(v);
+      else {
+        on.push(v);
+        onNodes.push(n);
+      }
+    }
+    if (onNodes.length === 0) return 0;
+    return cvFromStats(statsOfValues(on, off, onNodes));
+  }
+}

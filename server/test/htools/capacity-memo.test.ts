@@ -1,0 +1,149 @@
+// The capacity predicate's memo (capacity.ts) is shared by all the states a
+// tryAlloc checks: node values, probe rows and failover chains of the base
+// node objects are reused from state to state.  On every candidate state of
+// random clusters, redundant() with one shared memo must answer as the
+// reference engine does, and whole capacity-checked allocations must equal
+// the reference engine's (same solution, metric, counts).
+import { describe, expect, it } from "vitest";
+import { parseText } from "../../src/htools/text.js";
+import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
+import { applyAlloc, collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, type AllocElement } from "../../src/htools/alloc.js";
+import { CapacityMemo } from "../../src/htools/capacity.js";
+import { addPriEx, addSec, type Node } from "../../src/htools/node.js";
+import { createInstance, instMatchesPolicy } from "../../src/htools/instance.js";
+import { isFail, type DiskTemplate, type Instance } from "../../src/htools/types.js";
+import { NCOMP, ScoreState } from "../../src/htools/metrics.js";
+import { probeAddPri } from "../../src/htools/probe.js";
+import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+
+function cluster(o: RandomClusterOptions): ClusterData {
+  const cd = mergeData(parseText(randomClusterText(o)), {});
+  updateMissing(cd, 0);
+  return cd;
+}
+
+function newInst(name: string, mem: number, tmpl: DiskTemplate, idx: number): Instance {
+  const inst = createInstance({ name, mem, dsk: 20480, vcpus: 2, disks: [{ size: 20480, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: tmpl, spindleUse: 1 });
+  return { ...inst, idx };
+}
+
+/** Every pair candidate (p, s) of a DRBD instance that the node primitives accept, as tryAlloc builds them. */
+function pairCandidates(nodes: Node[], inst: Instance): AllocElement[] {
+  const out: AllocElement[] = [];
+  for (const p of nodes)
+    for (const s of nodes) {
+      if (p.idx === s.idx || p.offline || s.offline) continue;
+      const ni: Instance = { ...inst, pNode: p.idx, sNode: s.idx };
+      const np = addPriEx(true, p, ni);
+      if (isFail(np)) continue;
+      const ns = addSec(s, ni, p.idx);
+      if (isFail(ns)) continue;
+      out.push({ changed: [np, ns], inst: ni, nodes: [np, ns], metric: 0 });
+    }
+  return out;
+}
+
+const shapes: RandomClusterOptions[] = [
+  { nodes: 6, instances: 40, seed: 301, drbd: 0.5 },
+  { nodes: 7, instances: 45, seed: 302, drbd: 0.4, offline: 1 },
+  { nodes: 6, instances: 36, seed: 303, drbd: 0.6, exclusionTags: true },
+  { nodes: 5, instances: 30, seed: 216, drbd: 0.3 },
+  { nodes: 8, instances: 50, seed: 304, drbd: 0.5, locationTags: true },
+];
+
+describe("redundant with a shared memo = reference engine", () => {
+  const outcomes = new Set<boolean>();
+  for (const shape of shapes)
+    it(`seed ${shape.seed}`, () => {
+      const cd = cluster(shape);
+      let nodes = cd.nodes;
+      let il = cd.instances;
+      // load with plain instances; at each load, check every pair candidate
+      for (let step = 0; step < 6; step++) {
+        const nl = fullNL(nodes);
+        const memo = new CapacityMemo(nodes, nl.members);
+        const drbd = newInst(`d-${step}`, [2048, 8192][step % 2]!, "drbd", -1);
+        for (const e of pairCandidates(nodes, drbd)) {
+          const r = applyAlloc(nodes, il, e);
+          const state = { nodes: r.nodes, members: nl.members };
+          for (const acceptExisting of [false, true]) {
+            const fast = redundant({ acceptExisting }, state, r.il, memo);
+            const ref = redundant({ acceptExisting, engine: "reference" }, state, r.il);
+            expect(fast).toBe(ref);
+            outcomes.add(fast);
+          }
+        }
+        const plain = newInst(`p-${step}`, [4096, 8192, 16384][step % 3]!, "plain", il.length);
+        const sol = tryAlloc({ capacity: false }, nl, il, plain, genAllocNodes({}, cd.groups, nl, 1, false));
+        if (!sol.solution) break;
+        ({ nodes, il } = applyAlloc(nodes, il, sol.solution));
+      }
+    });
+  it("both answers occurred", () => expect([...outcomes].sort()).toEqual([false, true]));
+});
+
+describe("capacity-checked tryAlloc = reference engine", () => {
+  for (const shape of shapes)
+    for (const tmpl of ["drbd", "plain"] as const)
+      it(`seed ${shape.seed}, ${tmpl}`, () => {
+        const cd = cluster(shape);
+        let nodes = cd.nodes;
+        let il = cd.instances;
+        let n1 = 0;
+        for (let step = 0; step < 8; step++) {
+          const nl = fullNL(nodes);
+          const inst = newInst(`new-${step}`, [2048, 4096, 8192][step % 3]!, tmpl, il.length);
+          const an = genAllocNodes({}, cd.groups, nl, tmpl === "drbd" ? 2 : 1, false);
+          const fast = tryAlloc({}, nl, il, inst, an);
+          const ref = tryAlloc({ engine: "reference" }, nl, il, inst, an);
+          expect(fast.solution?.metric).toBe(ref.solution?.metric);
+          expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+          expect(fast.allocs).toBe(ref.allocs);
+          expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
+          n1 += collapseFailures(fast.failures).find(([f]) => f === "FailN1")![1];
+          if (!fast.solution) break;
+          ({ nodes, il } = applyAlloc(nodes, il, fast.solution));
+        }
+        // (not every shape drops candidates; the suite as a whole must: see below)
+        n1Total.push(n1);
+      });
+  const n1Total: number[] = [];
+  it("some candidates failed the predicate", () => expect(n1Total.some((x) => x > 0)).toBe(true));
+});
+
+// The ranking leaves out terms common to all targets: its differences
+// between targets must be ScoreState's (the evaluator tryAllocSingleProbe
+// ranks with), in states that differ from the memo's base in many nodes.
+describe("memo ranking = ScoreState ranking", () => {
+  for (const shape of shapes)
+    it(`seed ${shape.seed}`, () => {
+      const cd = cluster(shape);
+      const base = cd.nodes;
+      const nl = fullNL(base);
+      const memo = new CapacityMemo(base, nl.members);
+      let nodes = base;
+      let il = cd.instances;
+      let checked = 0;
+      for (let step = 0; step < 8; step++) {
+        const inst = newInst(`p-${step}`, [1024, 4096][step % 2]!, "plain", il.length);
+        const got = new Map<number, number>();
+        const best = memo.bestSingle(nodes, nl.members, inst, nl.members, (p, a) => got.set(p, a));
+        const st = new ScoreState(nodes.slice(), [...nl.members]);
+        const v = new Float64Array(NCOMP);
+        const want = new Map<number, number>();
+        for (const p of nl.members) if (probeAddPri(true, nodes[p]!, inst, v) === null && !isFail(instMatchesPolicy(inst, nodes[p]!.iPolicy, false))) want.set(p, st.scoreWith(ScoreState.newDelta(), p, v, -1, null));
+        expect([...got.keys()]).toEqual([...want.keys()]);
+        const [p0] = [...got.keys()];
+        if (p0 === undefined || best === null) break;
+        for (const [p, a] of got) {
+          expect(Math.abs(a - got.get(p0)! - (want.get(p)! - want.get(p0)!))).toBeLessThan(1e-11);
+          checked++;
+        }
+        // the state drifts from the memo's base
+        nodes = nodes.slice();
+        nodes[best.idx] = best;
+        il = [...il, { ...inst, pNode: best.idx }];
+      }
+      expect(checked).toBeGreaterThan(10);
+    });
+});
