@@ -10,7 +10,7 @@ import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
-import { CapacityMemo } from "./capacity.js";
+import { CapacityMemo, type FailoverChain } from "./capacity.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -636,20 +636,20 @@ function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instan
   const other = pl.filter((i) => i.diskTemplate !== "drbd");
   const shared = other.filter((i) => EVAC_MOVABLE.has(i.diskTemplate));
   const nonMove = other.filter((i) => !EVAC_MOVABLE.has(i.diskTemplate));
-  for (const i0 of drbd) {
-    const i = is[i0.idx]!;
-    // A secondary outside the node list (split instance, group-restricted
-    // check) cannot take over; Ganeti would abort on the missing key.
-    if (!ns[i.sNode]) return false;
-    const r = applyMove(true, ns, i, { kind: "Failover" });
-    if (isFail(r)) return false;
-    if (!own) {
-      ns = ns.slice();
-      is = is.slice();
-      own = true;
+  if (drbd.length > 0) {
+    // The failovers read only n and its instances' secondaries: a chain
+    // computed on the same node and instance objects is reused.
+    let c = memo.chains[n.idx];
+    if (c === undefined || !chainApplies(c, nodes, drbd)) {
+      c = failoverChain(nodes, il, n, drbd);
+      memo.chains[n.idx] = c;
     }
-    for (const c of r.changed) ns[c.idx] = c;
-    is[i.idx] = r.inst;
+    if (!c.ok) return false;
+    ns = ns.slice();
+    is = is.slice();
+    own = true;
+    for (const x of c.nodes) ns[x.idx] = x;
+    for (const i of c.insts) is[i.idx] = i;
   }
   const grp = n.group;
   const escape = ns.filter((x) => x && x.group === grp && x.idx !== n.idx).map((x) => x.idx);
@@ -691,6 +691,50 @@ function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instan
     is.push({ ...inst, pNode: best.idx, sNode: -1, idx: newIdx });
     ns[best.idx] = withPlaceholder(best, newIdx);
   }
+  return true;
+}
+
+/**
+ * The DRBD failovers of canEvacuateNode: each instance of n in turn fails
+ * over to its secondary.  Records the node objects read (the instances'
+ * primary, n, and secondaries, as they were before the chain) and, if all succeed, the
+ * final objects of the changed nodes and instances.
+ */
+function failoverChain(nodes: Node[], il: Instance[], n: Node, drbd: Instance[]): FailoverChain {
+  const reads = [n.idx];
+  const objs: Array<Node | undefined> = [nodes[n.idx]];
+  const rec: FailoverChain = { reads, objs, drbd, ok: false, nodes: [], insts: [] };
+  const ns = nodes.slice();
+  const is = il.slice();
+  const touched = new Set<number>();
+  for (const i0 of drbd) {
+    const i = is[i0.idx]!;
+    for (const j of [i.pNode, i.sNode])
+      if (!reads.includes(j)) {
+        reads.push(j);
+        objs.push(nodes[j]);
+      }
+    // A secondary outside the node list (split instance, group-restricted
+    // check) cannot take over; Ganeti would abort on the missing key.
+    if (!ns[i.sNode]) return rec;
+    const r = applyMove(true, ns, i, { kind: "Failover" });
+    if (isFail(r)) return rec;
+    for (const c of r.changed) {
+      ns[c.idx] = c;
+      touched.add(c.idx);
+    }
+    is[i.idx] = r.inst;
+  }
+  rec.ok = true;
+  for (const k of touched) rec.nodes.push(ns[k]!);
+  for (const i0 of drbd) rec.insts.push(is[i0.idx]!);
+  return rec;
+}
+
+function chainApplies(c: FailoverChain, nodes: Node[], drbd: Instance[]): boolean {
+  if (c.drbd.length !== drbd.length) return false;
+  for (let k = 0; k < drbd.length; k++) if (c.drbd[k] !== drbd[k]) return false;
+  for (let k = 0; k < c.reads.length; k++) if (nodes[c.reads[k]!] !== c.objs[k]) return false;
   return true;
 }
 

@@ -41,6 +41,20 @@ const ROW_BUDGET = 1 << 22;
 const TOL_ABS = 1e-9;
 const TOL_REL = 1e-11;
 
+/**
+ * canEvacuateNode's DRBD failovers of one node (alloc.ts): the node objects
+ * read (at `reads`, before the chain) and instances failed over, and the
+ * outcome: the final objects of the changed nodes and of the instances.
+ */
+export interface FailoverChain {
+  reads: number[];
+  objs: Array<Node | undefined>;
+  drbd: Instance[];
+  ok: boolean;
+  nodes: Node[];
+  insts: Instance[];
+}
+
 interface Near {
   p: number;
   approx: number;
@@ -63,6 +77,8 @@ export class CapacityMemo {
   private readonly applies = new Map<Instance, boolean>();
   private readonly rows = new Map<Instance, Float64Array>();
   private rowDoubles = 0;
+  /** the last failover chain per node index (alloc.ts checks its inputs) */
+  readonly chains: Array<FailoverChain | undefined> = [];
   private readonly policy = new Map<Instance, Map<unknown, OpResult<true>>>();
 
   /** `base`: the node list the checked states derive from; `members`: the nodes in scope. */
