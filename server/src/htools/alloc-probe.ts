@@ -1141,6 +1141,13 @@ export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: read
       continue;
     }
     allocs++;
+    // An offline target changes the offline components, which the ranking
+    // (scoreWith: every target online) does not model: it is always scored
+    // exactly, and never sets the best ranking value.
+    if (pn.offline) {
+      near.push({ p, approx: -Infinity });
+      continue;
+    }
     const approx = st.scoreWith(zero, p, V, -1, null);
     const lim = best + 1e-9 + 1e-11 * Math.abs(best);
     if (approx > lim) continue;

@@ -169,7 +169,7 @@ export class CapacityMemo {
    * would put in its solution (the target after gaining `inst`), or null
    * when no target fits.  `present`: the nodes in scope, in index order;
    * the search applies (searchApplies), so no node has exclusive storage.
-   * `trace` (tests) sees each fitting target's ranking value.
+   * `trace` (tests) sees each fitting online target's ranking value.
    */
   bestSingle(ns: readonly Node[], present: readonly number[], inst: Instance, escape: readonly number[], trace?: (p: number, approx: number) => void): Node | null {
     const { shift, s1, s2, base } = this;
@@ -217,6 +217,12 @@ export class CapacityMemo {
         if (row[o] === UNKNOWN) this.probeInto(pn, inst, this.baseValues(p), row, o);
       } else this.probeInto(pn, inst, this.valuesOf(pn), ONE, 0);
       if (r[o] === FAILS) continue;
+      // an offline target changes the offline components, which the ranking
+      // (every target online) does not model: always scored exactly
+      if (pn.offline) {
+        near.push({ p, approx: -Infinity });
+        continue;
+      }
       let approx = 0;
       for (let q = 0; q < NSTD; q++) {
         const d1 = r[o + 2 + q]!;

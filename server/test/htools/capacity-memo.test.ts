@@ -49,6 +49,8 @@ const shapes: RandomClusterOptions[] = [
   { nodes: 6, instances: 36, seed: 303, drbd: 0.6, exclusionTags: true },
   { nodes: 5, instances: 30, seed: 216, drbd: 0.3 },
   { nodes: 8, instances: 50, seed: 304, drbd: 0.5, locationTags: true },
+  // offline nodes are re-placement targets too (scored exactly)
+  ...[305, 306, 307, 308].map((seed) => ({ nodes: 7, instances: 40, seed, drbd: 0.3, offline: 2 })),
 ];
 
 describe("redundant with a shared memo = reference engine", () => {
@@ -131,7 +133,8 @@ describe("memo ranking = ScoreState ranking", () => {
         const st = new ScoreState(nodes.slice(), [...nl.members]);
         const v = new Float64Array(NCOMP);
         const want = new Map<number, number>();
-        for (const p of nl.members) if (probeAddPri(true, nodes[p]!, inst, v) === null && !isFail(instMatchesPolicy(inst, nodes[p]!.iPolicy, false))) want.set(p, st.scoreWith(ScoreState.newDelta(), p, v, -1, null));
+        // (offline targets are not ranked: they are scored exactly)
+        for (const p of nl.members) if (!nodes[p]!.offline && probeAddPri(true, nodes[p]!, inst, v) === null && !isFail(instMatchesPolicy(inst, nodes[p]!.iPolicy, false))) want.set(p, st.scoreWith(ScoreState.newDelta(), p, v, -1, null));
         expect([...got.keys()]).toEqual([...want.keys()]);
         const [p0] = [...got.keys()];
         if (p0 === undefined || best === null) break;
@@ -146,4 +149,26 @@ describe("memo ranking = ScoreState ranking", () => {
       }
       expect(checked).toBeGreaterThan(10);
     });
+});
+
+// The re-placement targets include offline nodes (Ganeti's escape nodes are
+// the whole group): an offline target must be scored exactly.  The memo's
+// choice must be the reference single-node search's over the same targets.
+describe("memo choice with offline targets = reference choice", () => {
+  it("100 clusters with 3 offline nodes of 8", () => {
+    let compared = 0;
+    for (let seed = 300; seed < 400; seed++) {
+      const cd = cluster({ nodes: 8, instances: 40, seed, offline: 3, drbd: 0.3 });
+      const nl = fullNL(cd.nodes);
+      const memo = new CapacityMemo(cd.nodes, nl.members);
+      for (const mem of [1024, 8192, 30000]) {
+        const inst = newInst("new", mem, "plain", cd.instances.length);
+        const ref = tryAlloc({ capacity: false, ignoreSoftErrors: true, engine: "reference" }, nl, cd.instances, inst, { single: nl.members });
+        const got = memo.bestSingle(cd.nodes, nl.members, inst, nl.members);
+        expect(got?.name).toBe(ref.solution?.nodes[0]!.name);
+        compared++;
+      }
+    }
+    expect(compared).toBe(300);
+  });
 });
