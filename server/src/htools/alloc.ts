@@ -753,7 +753,9 @@ function withPlaceholder(n: Node, newIdx: number): Node {
 export function redundant(opts: AlgOptions, nl: NL, il: Instance[], memo?: CapacityMemo): boolean {
   const ignore = opts.capacityIgnoreGroups ?? [];
   // nodes outside nl are not part of the node list Ganeti works on
-  const scoped = nl.nodes.map((n, k) => (nl.members.includes(k) ? n : undefined)) as Node[];
+  // (a set of members, not members.includes per node: O(N²) on large clusters)
+  const scoped = new Array<Node | undefined>(nl.nodes.length).fill(undefined) as Node[];
+  for (const k of nl.members) scoped[k] = nl.nodes[k]!;
   const present: number[] = [];
   for (let k = 0; k < scoped.length; k++) if (scoped[k]) present.push(k);
   const m = memo ?? new CapacityMemo(nl.nodes, nl.members);
