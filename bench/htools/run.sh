@@ -22,8 +22,8 @@ DIST="$REPO/server/dist/htools"
 cd "$HERE"
 python3 "$SHARED/bench.py" gen
 python3 "$SHARED/bench.py" run --label ganeti --out "$HERE/results-ganeti.json" "$@"
-# hspace's shebang also compiles optimised code on the main thread: ~5% less
-# CPU (docs/htools.md, "hspace's compile time").
+# hail's and hspace's shebangs also compile optimised code on the main thread
+# (docs/htools.md, "hspace's compile time").
 HBAL_CMD="$DIST/hbal.cjs" HAIL_CMD="$DIST/hail.cjs" HSPACE_CMD="$DIST/hspace.cjs" \
   python3 "$SHARED/bench.py" run --label ours --out "$HERE/results-ours.json" "$@"
 python3 "$SHARED/bench.py" compare "$HERE/results-ganeti.json" "$HERE/results-ours.json" | tee "$HERE/compare-ours.txt"
