@@ -25,7 +25,7 @@ import type { FailMode, Instance } from "./types.js";
 import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesSecMem } from "./instance.js";
-import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues, statValue, statsOfValues, updateStatsInto, type Stats } from "./metrics.js";
+import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues, statValue, statsOfMembers, updateStatsInto, type Stats } from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
@@ -251,23 +251,11 @@ function sameObjs(c: Context, nodes: readonly Node[]): boolean {
 /**
  * clusterStats (metrics.ts) from already computed node values: the same
  * online/offline split in member order and the same arithmetic
- * (metrics.statsOfValues), so the result is bit-identical;
+ * (metrics.ts statsOfMembers), so the result is bit-identical;
  * alloc-probe.test.ts checks it against clusterStats.
  */
 export function statsFromValues(nodes: readonly Node[], members: readonly number[], vals: ReadonlyArray<Float64Array | null>): Stats {
-  const on: Float64Array[] = [];
-  const off: Float64Array[] = [];
-  const onNodes: Node[] = [];
-  for (let j = 0; j < members.length; j++) {
-    const i = members[j]!;
-    const n = nodes[i]!;
-    if (n.offline) off.push(vals[i]!);
-    else {
-      on.push(vals[i]!);
-      onNodes.push(n);
-    }
-  }
-  return statsOfValues(on, off, onNodes);
+  return statsOfMembers(nodes, members, (i) => vals[i]!);
 }
 
 function context(nodes: readonly Node[], members: readonly number[], listed: readonly number[]): Context {

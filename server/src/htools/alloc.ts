@@ -359,16 +359,17 @@ export function tryGroupAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], 
  * it refers to the new instance by a placeholder index: nodes are never
  * changed in place, so the state may share the solution's objects.
  */
+/** applyAlloc's copy of a changed node: placeholder (negative) indices become newIdx. */
+function withPlaceholder(n: Node, newIdx: number): Node {
+  const c = n.clone();
+  c.pList = n.pList.map((x) => (x < 0 ? newIdx : x));
+  c.sList = n.sList.map((x) => (x < 0 ? newIdx : x));
+  return c;
+}
+
 export function applyAllocNodes(nodes: Node[], newIdx: number, e: AllocElement<unknown>): { nodes: Node[]; inst: Instance } {
   const ns = nodes.slice();
-  for (const n of e.changed) {
-    if (n.pList.some((x) => x < 0) || n.sList.some((x) => x < 0)) {
-      const c = n.clone();
-      c.pList = n.pList.map((x) => (x < 0 ? newIdx : x));
-      c.sList = n.sList.map((x) => (x < 0 ? newIdx : x));
-      ns[n.idx] = c;
-    } else ns[n.idx] = n;
-  }
+  for (const n of e.changed) ns[n.idx] = n.pList.some((x) => x < 0) || n.sList.some((x) => x < 0) ? withPlaceholder(n, newIdx) : n;
   return { nodes: ns, inst: e.inst.idx === newIdx ? e.inst : { ...e.inst, idx: newIdx } };
 }
 
@@ -376,12 +377,7 @@ export function applyAlloc(nodes: Node[], il: Instance[], e: AllocElement<unknow
   const newIdx = il.length;
   const inst = { ...e.inst, idx: newIdx };
   const ns = nodes.slice();
-  for (const n of e.changed) {
-    const c = n.clone();
-    c.pList = n.pList.map((x) => (x < 0 ? newIdx : x));
-    c.sList = n.sList.map((x) => (x < 0 ? newIdx : x));
-    ns[n.idx] = c;
-  }
+  for (const n of e.changed) ns[n.idx] = withPlaceholder(n, newIdx);
   return { nodes: ns, il: [...il, inst] };
 }
 
@@ -736,14 +732,6 @@ function chainApplies(c: FailoverChain, nodes: Node[], drbd: Instance[]): boolea
   for (let k = 0; k < drbd.length; k++) if (c.drbd[k] !== drbd[k]) return false;
   for (let k = 0; k < c.reads.length; k++) if (nodes[c.reads[k]!] !== c.objs[k]) return false;
   return true;
-}
-
-/** applyAlloc's copy of a changed node: placeholder (negative) indices become newIdx. */
-function withPlaceholder(n: Node, newIdx: number): Node {
-  const c = n.clone();
-  c.pList = n.pList.map((x) => (x < 0 ? newIdx : x));
-  c.sList = n.sList.map((x) => (x < 0 ? newIdx : x));
-  return c;
 }
 
 /**

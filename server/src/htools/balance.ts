@@ -216,7 +216,7 @@ export function balanceGroup(
         if (isFail(r)) throw new Error(`hbal: fast path accepted a move the reference rejects (${r})`);
         c.res = r;
       }
-      const cv = compCVWith(nodes, st, members, c.res.changed);
+      const cv = compCVWith(nodes, members, c.res.changed, (i) => st.vals[i]!);
       if (cv < chosenCv) {
         chosenCv = cv;
         chosen = c;

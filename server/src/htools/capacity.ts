@@ -11,7 +11,7 @@
 // The ranking is approximate (as ScoreState's: rounding, and constant terms
 // left out), so as in tryAllocSingleProbe every candidate within a
 // tolerance far above that error of the best is kept, and when more than
-// one is, they are compared with the reference arithmetic (statsOfValues on
+// one is, they are compared with the reference arithmetic (compCVWith on
 // the state's values in member order: compCV's result bit for bit). With
 // one candidate left, it is the exact choice and its score is not needed
 // (canEvacuateNode only applies it).
@@ -19,7 +19,7 @@ import type { Instance, OpResult } from "./types.js";
 import { isFail } from "./types.js";
 import { Node, addPriEx } from "./node.js";
 import { instMatchesPolicy } from "./instance.js";
-import { KIND, NCOMP, ONLINE, WEIGHTS, cvFromStats, nodeValues, statsOfValues } from "./metrics.js";
+import { KIND, NCOMP, ONLINE, WEIGHTS, compCVWith, nodeValues } from "./metrics.js";
 import { probeAddPri } from "./probe.js";
 import { singleSearchApplies } from "./alloc-probe.js";
 
@@ -73,7 +73,6 @@ export class CapacityMemo {
   private readonly q1 = new Float64Array(NSTD);
   private readonly q2 = new Float64Array(NSTD);
   private readonly fixed = new Float64Array(NSTD);
-  private readonly onCount: number;
   private readonly applies = new Map<Instance, boolean>();
   private readonly rows = new Map<Instance, Float64Array>();
   private rowDoubles = 0;
@@ -81,11 +80,21 @@ export class CapacityMemo {
   readonly chains: Array<FailoverChain | undefined> = [];
   private readonly policy = new Map<Instance, Map<unknown, OpResult<true>>>();
 
+  private onCount = -1;
+
   /** `base`: the node list the checked states derive from; `members`: the nodes in scope. */
   constructor(
     readonly base: readonly Node[],
-    members: readonly number[],
-  ) {
+    private readonly members: readonly number[],
+  ) {}
+
+  /**
+   * The base's shift (the online means) and shifted sums, on the first
+   * search (a check whose nodes have no instance to re-place needs none).
+   */
+  private baseSums(): void {
+    if (this.onCount >= 0) return;
+    const { base, members } = this;
     let on = 0;
     for (let j = 0; j < members.length; j++) {
       const n = base[members[j]!]!;
@@ -172,6 +181,7 @@ export class CapacityMemo {
    * `trace` (tests) sees each fitting online target's ranking value.
    */
   bestSingle(ns: readonly Node[], present: readonly number[], inst: Instance, escape: readonly number[], trace?: (p: number, approx: number) => void): Node | null {
+    this.baseSums();
     const { shift, s1, s2, base } = this;
     s1.set(this.b1);
     s2.set(this.b2);
@@ -320,20 +330,6 @@ export class CapacityMemo {
 
   /** compCV of the state with `np` in place of its node (alloc.ts cvWith), from memoised values. */
   exactWith(ns: readonly Node[], present: readonly number[], np: Node): number {
-    const on: Float64Array[] = [];
-    const off: Float64Array[] = [];
-    const onNodes: Node[] = [];
-    for (let j = 0; j < present.length; j++) {
-      const i = present[j]!;
-      const n = i === np.idx ? np : ns[i]!;
-      const v = this.valuesOf(n);
-      if (n.offline) off.push(v);
-      else {
-        on.push(v);
-        onNodes.push(n);
-      }
-    }
-    if (onNodes.length === 0) return 0;
-    return cvFromStats(statsOfValues(on, off, onNodes));
+    return compCVWith(ns, present, [np], (i) => this.valuesOf(ns[i]!));
   }
 }

@@ -157,7 +157,7 @@ function sortedErrs(fails: FailStats): FailMode[] {
 
 const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks.map((d) => `${d.size}:${d.spindles}`).join(",")}`;
 
-function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo?: Map<string, Instance | null>, sameRun?: (i: Instance, fm: FailMode, sol: AllocSolution) => Instance[]): Instance | null {
+function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo: Map<string, Instance | null>, sameRun: (i: Instance, fm: FailMode, sol: AllocSolution) => Instance[]): Instance | null {
   // Ganeti's iterateOk: an element is produced only if its own shrink
   // succeeds.  `memo` caches the answer per (state, mode, start spec); the
   // answer for a spec is the answer for its shrunk spec once it fails with fm.
@@ -168,7 +168,7 @@ function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instan
   let result: Instance | null | undefined;
   const seen = (i: Instance): boolean => {
     const key = fm + "/" + specKey(i);
-    if (memo?.has(key)) {
+    if (memo.has(key)) {
       result = memo.get(key)!;
       return true;
     }
@@ -191,20 +191,19 @@ function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instan
       result = null;
       break;
     }
-    if (sameRun)
-      for (const s of sameRun(cur, fm, sol)) {
-        // s is next: it fails as cur did, so the loop would go on from it
-        if (seen(s)) break;
-        next = shrinkByType(s, fm);
-        if (!next) {
-          result = null;
-          break;
-        }
+    for (const s of sameRun(cur, fm, sol)) {
+      // s is next: it fails as cur did, so the loop would go on from it
+      if (seen(s)) break;
+      next = shrinkByType(s, fm);
+      if (!next) {
+        result = null;
+        break;
       }
+    }
     if (result !== undefined) break;
     cur = next!; // (set by the last shrink, which was not null)
   }
-  if (memo) for (const k of visited) memo.set(k, result!);
+  for (const k of visited) memo.set(k, result!);
   return result!;
 }
 
@@ -263,7 +262,7 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
       // if searched: a frame each, with this one's counts.
       let last = inst;
       if (limit === null && !res.fails.some(([m, c]) => m === "FailN1" && c > 0))
-        for (const s of sameFailureRun(TRIAL, fullNL(res.nodes), an, inst, mode, (i) => shrinkByType(i, mode))) {
+        for (const s of sameFailureRun(TRIAL, fullNL(res.nodes), an, inst, mode)) {
           stack.push({ res, newlimit, newinst: s, errs });
           last = s;
         }
@@ -301,7 +300,7 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
       return r;
     };
     // (a failure without FailN1: as above, that of a trial without capacity checks)
-    const sameRun = (i: Instance, fm: FailMode, sol: AllocSolution): Instance[] => (sol.failures.includes("FailN1") ? [] : sameFailureRun(TRIAL, fullNL(f.res.nodes), an, i, fm, (x) => shrinkByType(x, fm)));
+    const sameRun = (i: Instance, fm: FailMode, sol: AllocSolution): Instance[] => (sol.failures.includes("FailN1") ? [] : sameFailureRun(TRIAL, fullNL(f.res.nodes), an, i, fm));
     let ni: Instance | null = null;
     for (const fm of [...f.errs].reverse()) {
       ni = sufficesShrinking(allocFn, f.newinst, fm, memo.shrink, sameRun);

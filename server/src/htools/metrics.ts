@@ -168,31 +168,47 @@ const cvOn: Float64Array[] = [];
 const cvOff: Float64Array[] = [];
 const cvOnNodes: Node[] = [];
 const cvChanged: Float64Array[] = [];
+const NO_NODES: readonly Node[] = [];
 
 /**
- * compCV of the group (`members`, node indices in order) with the `changed`
- * nodes in place of the current ones: the values of the others are taken
- * from the ScoreState (nodeValues of the current nodes), so the arithmetic,
- * its order and the result are compCV's, without recomputing every node.
+ * clusterStats' online/offline split of the nodes `members` (node indices,
+ * in order) with the `changed` nodes in place of the current ones, into the
+ * module's scratch lists (valid until the next call): the values of the
+ * others come from `valuesAt` (already computed nodeValues), so the
+ * arithmetic, its order and the result are clusterStats', without
+ * recomputing every node.
  */
-export function compCVWith(nodes: readonly Node[], st: ScoreState, members: readonly number[], changed: readonly Node[]): number {
+function splitValues(nodes: readonly Node[], members: readonly number[], valuesAt: (i: number) => Float64Array, changed: readonly Node[]): void {
   cvOn.length = cvOff.length = cvOnNodes.length = 0;
   while (cvChanged.length < changed.length) cvChanged.push(new Float64Array(NCOMP));
-  changed.forEach((n, j) => nodeValues(n, cvChanged[j]!));
-  for (const i of members) {
+  for (let j = 0; j < changed.length; j++) nodeValues(changed[j]!, cvChanged[j]!);
+  for (let q = 0; q < members.length; q++) {
+    const i = members[q]!;
     let n = nodes[i]!;
-    let v = st.vals[i]!;
+    let v: Float64Array | null = null;
     for (let j = 0; j < changed.length; j++)
       if (changed[j]!.idx === i) {
         n = changed[j]!;
         v = cvChanged[j]!;
       }
+    if (v === null) v = valuesAt(i);
     if (n.offline) cvOff.push(v);
     else {
       cvOn.push(v);
       cvOnNodes.push(n);
     }
   }
+}
+
+/** clusterStats of the nodes `members` from their values (splitValues): the same bits. */
+export function statsOfMembers(nodes: readonly Node[], members: readonly number[], valuesAt: (i: number) => Float64Array, changed: readonly Node[] = NO_NODES): Stats {
+  splitValues(nodes, members, valuesAt, changed);
+  return statsOfValues(cvOn, cvOff, cvOnNodes);
+}
+
+/** compCV of the nodes `members` with the `changed` nodes in place of the current ones, from values (splitValues). */
+export function compCVWith(nodes: readonly Node[], members: readonly number[], changed: readonly Node[], valuesAt: (i: number) => Float64Array): number {
+  splitValues(nodes, members, valuesAt, changed);
   if (cvOnNodes.length === 0) return 0;
   return cvFromStats(statsOfValues(cvOn, cvOff, cvOnNodes));
 }

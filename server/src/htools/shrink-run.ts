@@ -26,7 +26,7 @@
 // unchanged.  shrink-run.test.ts checks the claim against full searches.
 import type { FailMode, Instance, IPolicy } from "./types.js";
 import { Node, newPriPlan, newSecPlan, planAddPri, planAddSec } from "./node.js";
-import { instMatchesPolicy } from "./instance.js";
+import { instMatchesPolicy, shrinkByType } from "./instance.js";
 import type { AlgOptions, AllocNodes, NL } from "./alloc.js";
 
 /** The shrink modes whose size only checks of that same mode read. */
@@ -104,18 +104,13 @@ function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mod
 }
 
 /**
- * Whether the policies with several min/max boxes accept inst.  (A spec
- * shrinking in one size leaves a box's interval of that size at most once,
- * so a one-box policy accepts every spec between two it accepts: it is
- * checked at the evaluated specs only, in `holds`.)
+ * Whether the policies with several min/max boxes (`several`), or those with
+ * one, accept inst.  (A spec shrinking in one size leaves a box's interval
+ * of that size at most once, so a one-box policy accepts every spec between
+ * two it accepts: it is checked at the evaluated specs only, in `holds`.)
  */
-function boxesAccept(w: Watch, inst: Instance): boolean {
-  for (const pol of w.policies) if (pol.minmax.length > 1 && instMatchesPolicy(inst, pol, false) !== true) return false;
-  return true;
-}
-
-function oneBoxAccept(w: Watch, inst: Instance): boolean {
-  for (const pol of w.policies) if (pol.minmax.length <= 1 && instMatchesPolicy(inst, pol, false) !== true) return false;
+function policiesAccept(w: Watch, inst: Instance, several: boolean): boolean {
+  for (const pol of w.policies) if ((pol.minmax.length > 1) === several && instMatchesPolicy(inst, pol, false) !== true) return false;
   return true;
 }
 
@@ -127,12 +122,12 @@ function stillFails(w: Watch, inst: Instance): boolean {
 }
 
 /**
- * The specs after inst0 along `shrink` (inst0 shrunk once, twice, ...) at
+ * The specs after inst0 shrunk along `mode` (shrinkByType: once, twice, ...) at
  * which tryAlloc(opts, nl, il, spec, an) is certain to fail exactly as it
  * failed at inst0 (no solution; inst0's failure counts), in order; empty
  * when not even the first is.
  */
-export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode, shrink: (i: Instance) => Instance | null): Instance[] {
+export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode): Instance[] {
   const w = watchFor(opts, nl, an, inst0, mode);
   if (w === null) return [];
   // the specs along the run, built on demand, while every policy of
@@ -141,8 +136,8 @@ export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: 
   let ended = false;
   const at = (k: number): Instance | null => {
     while (specs.length < k && !ended) {
-      const next = shrink(specs.length === 0 ? inst0 : specs[specs.length - 1]!);
-      if (next === null || !boxesAccept(w, next)) ended = true;
+      const next = shrinkByType(specs.length === 0 ? inst0 : specs[specs.length - 1]!, mode);
+      if (next === null || !policiesAccept(w, next, true)) ended = true;
       else specs.push(next);
     }
     return k <= specs.length ? specs[k - 1]! : null;
@@ -152,7 +147,7 @@ export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: 
   // alike), then by galloping and bisection
   const holds = (k: number): boolean => {
     const s = at(k);
-    return s !== null && oneBoxAccept(w, s) && stillFails(w, s);
+    return s !== null && policiesAccept(w, s, false) && stillFails(w, s);
   };
   let good = 0;
   let bad = -1;

@@ -62,7 +62,7 @@ describe("sameFailureRun: every skipped spec fails with the same counts", () => 
             if (sol0.solution) continue;
             const fails0 = collapseFailures(sol0.failures);
             for (const mode of MODES) {
-              const run = sameFailureRun(opts, nl, an, inst0, mode, (i) => shrinkByType(i, mode));
+              const run = sameFailureRun(opts, nl, an, inst0, mode);
               skipped += run.length;
               // all of a short run, else a sample and its last spec
               const probe = run.length <= 40 ? run : [...run.filter((_, k) => k % Math.ceil(run.length / 40) === 0), run[run.length - 1]!];
@@ -101,7 +101,7 @@ describe("sameFailureRun: memory runs with shared instances", () => {
         const inst0 = mk(mem, 10240, 1, "drbd");
         const sol0 = tryAlloc({ capacity: false }, nl, cd.instances, inst0, an);
         if (sol0.solution) continue;
-        const run = sameFailureRun({ capacity: false }, nl, an, inst0, "FailMem", (i) => shrinkByType(i, "FailMem"));
+        const run = sameFailureRun({ capacity: false }, nl, an, inst0, "FailMem");
         skipped += run.length;
         for (const s of run) {
           const sol = tryAlloc({ capacity: false }, nl, cd.instances, s, an);
@@ -120,14 +120,13 @@ describe("sameFailureRun declines what its argument does not cover", () => {
   const inst0 = mk(4096, 1600000, 2, "drbd");
   it("the spec fails to start with", () => {
     expect(tryAlloc({ capacity: false }, nl, cd.instances, inst0, an).solution).toBeNull();
-    expect(sameFailureRun({ capacity: false }, nl, an, inst0, "FailDisk", (i) => shrinkByType(i, "FailDisk")).length).toBeGreaterThan(0);
+    expect(sameFailureRun({ capacity: false }, nl, an, inst0, "FailDisk").length).toBeGreaterThan(0);
   });
   it("capacity checks, the reference engine, other modes", () => {
-    const shrink = (i: Instance) => shrinkByType(i, "FailDisk");
-    expect(sameFailureRun({}, nl, an, inst0, "FailDisk", shrink)).toEqual([]);
-    expect(sameFailureRun({ capacity: false, engine: "reference" }, nl, an, inst0, "FailDisk", shrink)).toEqual([]);
-    expect(sameFailureRun({ capacity: false }, nl, an, inst0, "FailSpindles", shrink)).toEqual([]);
-    expect(sameFailureRun({ capacity: false }, nl, an, inst0, "FailTags", shrink)).toEqual([]);
+    expect(sameFailureRun({}, nl, an, inst0, "FailDisk")).toEqual([]);
+    expect(sameFailureRun({ capacity: false, engine: "reference" }, nl, an, inst0, "FailDisk")).toEqual([]);
+    expect(sameFailureRun({ capacity: false }, nl, an, inst0, "FailSpindles")).toEqual([]);
+    expect(sameFailureRun({ capacity: false }, nl, an, inst0, "FailTags")).toEqual([]);
   });
   it("a policy that rejects a spec ends the run before it", () => {
     const pol = cd.ipolicy;
@@ -137,7 +136,7 @@ describe("sameFailureRun declines what its argument does not cover", () => {
       c.iPolicy = { ...pol, minmax: pol.minmax.map((m) => ({ min: { ...m.min, diskSize: minDisk }, max: { ...m.max, diskSize: 2000000 } })) };
       return c;
     });
-    const run = sameFailureRun({ capacity: false }, fullNL(nodes), an, inst0, "FailDisk", (i) => shrinkByType(i, "FailDisk"));
+    const run = sameFailureRun({ capacity: false }, fullNL(nodes), an, inst0, "FailDisk");
     expect(run.length).toBeGreaterThan(0);
     for (const s of run) expect(s.dsk).toBeGreaterThanOrEqual(minDisk);
   });
@@ -150,8 +149,7 @@ describe("sameFailureRun declines what its argument does not cover", () => {
       c.iPolicy = twoBoxes;
       return c;
     });
-    const shrink = (i: Instance) => shrinkByType(i, "FailDisk");
-    const run = sameFailureRun({ capacity: false }, fullNL(nodes), an, inst0, "FailDisk", shrink);
+    const run = sameFailureRun({ capacity: false }, fullNL(nodes), an, inst0, "FailDisk");
     expect(run.length).toBeGreaterThan(0);
     for (const s of run) expect(s.dsk).toBeGreaterThanOrEqual(1500000);
     // with one box over both ranges the same cluster's run goes further
@@ -161,7 +159,7 @@ describe("sameFailureRun declines what its argument does not cover", () => {
       c.iPolicy = oneBox;
       return c;
     });
-    const run1 = sameFailureRun({ capacity: false }, fullNL(nodes1), an, inst0, "FailDisk", shrink);
+    const run1 = sameFailureRun({ capacity: false }, fullNL(nodes1), an, inst0, "FailDisk");
     expect(run1[run1.length - 1]!.dsk).toBeLessThan(1500000);
   });
 });
