@@ -194,6 +194,10 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         const np = dataPaths(nodeDir);
         await mkdir(np.root, { recursive: true, mode: 0o700 });
         await copyFile(dataPaths(master).clusterCert, np.clusterCert);
+        // The file storage allow-list travels with the cluster certificate (Ganeti distributes it to every node).
+        await copyFile(path.join(master, "file-storage-paths"), path.join(nodeDir, "file-storage-paths")).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+        });
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
         const rt = await launchDaemon("node", nodeDir);
         port = Number(rt["port"]);

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ClusterConfig } from "../config/cluster-config.js";
 import { buildInitialConfig } from "../config/initial-config.js";
 import { generateClusterCert } from "../lib/certs.js";
+import { FILE_STORAGE_PATHS_FILE } from "../noded/backend/storage-paths.js";
 import { FileStore } from "../store/file-store.js";
 import { dataPaths } from "./paths.js";
 import type { MasterSettings } from "./settings.js";
@@ -86,6 +87,12 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
     archiveAfterSeconds: 6 * 3600,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
+  // This node's allow-list for file storage (Ganeti's file-storage-paths); `gnt node add` copies it to new nodes.
+  const storageDirs = [o.fileStorageDir ?? path.join(p.root, "file-storage"), o.sharedFileStorageDir ?? path.join(p.root, "shared-file-storage")];
+  await writeFile(
+    path.join(p.root, FILE_STORAGE_PATHS_FILE),
+    `# Directories file storage may use on this node, one per line (see docs/operations.md)\n${storageDirs.map((d) => path.resolve(d)).join("\n")}\n`,
+  );
   await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
 }
 

@@ -80,6 +80,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
       dataDir: path.join(root, "nodes", name),
       nodeName: name,
       overrides: { memoryTotal: opts.nodeMemory ?? 8192, memoryDom0: 0, cpuTotal: opts.nodeCpus ?? 4 },
+      fileStoragePaths: [path.join(root, "file-storage"), path.join(root, "shared-file-storage")],
     });
   const data = buildInitialConfig({
     clusterName: "cluster.example.com",
