@@ -60,6 +60,7 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
     maxBodyBytes: settings.rapi.maxBodyBytes,
     headersTimeoutMs: settings.rapi.headersTimeoutMs,
     requestTimeoutMs: settings.rapi.requestTimeoutMs,
+    anonymousJobLimit: settings.rapi.anonymousJobLimit,
     tls,
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });

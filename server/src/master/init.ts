@@ -83,6 +83,7 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
       maxBodyBytes: 1024 * 1024,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
+      anonymousJobLimit: 10,
     },
     archiveAfterSeconds: 6 * 3600,
   };

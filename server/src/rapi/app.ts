@@ -17,6 +17,7 @@ import { clusterHandlers } from "./handlers/cluster.js";
 import { jobQueryFilterHandlers } from "./handlers/jobs-query-filters.js";
 import { objectHandlers } from "./handlers/objects.js";
 import { specialHandlers } from "./handlers/special.js";
+import { AnonymousJobBudget } from "./anonymous-jobs.js";
 import { opcodeHandler } from "./opcode-handler.js";
 import { buildRoutes, matchRoute, type PathRoute } from "./routes.js";
 
@@ -47,6 +48,8 @@ export interface RapiServerDeps {
   headersTimeoutMs?: number;
   /** Time allowed to send the whole request, body included (ms; default 30 s). */
   requestTimeoutMs?: number;
+  /** Unfinished jobs anonymous requests may have caused at once (default 10); more get 503. */
+  anonymousJobLimit?: number;
   /** Reload the users file on change (default true). */
   watchUsers?: boolean;
   nowNs?: () => bigint;
@@ -214,6 +217,8 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
     nowNs: deps.nowNs ?? (() => BigInt(Date.now()) * 1_000_000n),
     waitTimeoutMs: deps.waitTimeoutMs ?? 10_000,
   };
+  // Anonymous requests see the queue through a budget of unfinished jobs.
+  const anonymousSvc: RapiServices = { ...svc, queue: new AnonymousJobBudget(deps.queue, deps.anonymousJobLimit).queueView() };
   const routes = buildRoutes();
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -332,7 +337,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
         };
         const handler = endpoint.opcode ? opcodeHandler : HANDLERS[endpoint.handler ?? ""];
         if (!handler) throw new Error(`no handler ${endpoint.handler ?? "?"} for ${method} ${endpoint.path}`);
-        const result = await handler(rreq, svc);
+        const result = await handler(rreq, user ? svc : anonymousSvc);
         return send(reply, 200, result ?? null);
       } catch (err) {
         return fail(reply, err, unreadBody ? { Connection: "close" } : {});

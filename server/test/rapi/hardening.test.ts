@@ -123,4 +123,31 @@ describe("anonymous readers", () => {
       await e2.close();
     }
   });
+
+  it("where anonymous reads are allowed, their jobs share a small budget; authenticated users are not limited by it", async () => {
+    const { buildRapiServer } = await import("../../src/rapi/app.js");
+    const app = await buildRapiServer({ config: env.config, queue: env.queue, rpc: env.rpc, usersFile: env.usersFile, watchUsers: false, anonymousJobLimit: 2 });
+    try {
+      const name = "inst1.ganeti.test";
+      const anon = () => app.inject({ url: `/2/instances/${name}/info` });
+      expect((await anon()).statusCode).toBe(200);
+      expect((await anon()).statusCode).toBe(200);
+      const refused = await anon();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toEqual({
+        code: 503,
+        message: "Too many unfinished jobs from anonymous clients, try again later or authenticate",
+        explain: "The server cannot process the request due to a high load",
+      });
+      expect(env.queue.submitted).toHaveLength(2);
+      // Authenticated readers still get their jobs.
+      expect((await app.inject({ url: `/2/instances/${name}/info`, headers: { authorization: basic("jack", "abc123") } })).statusCode).toBe(200);
+      // Finished jobs free the budget.
+      env.queue.finish(1, [{}]);
+      expect((await anon()).statusCode).toBe(200);
+      expect(env.queue.submitted).toHaveLength(4);
+    } finally {
+      await app.close();
+    }
+  });
 });
