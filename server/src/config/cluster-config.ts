@@ -16,7 +16,7 @@ import {
   type RpcInstance,
   type RpcNic,
 } from "@ganeti-ts/schema";
-import { OpPrereqError } from "../lib/errors.js";
+import { ConfigurationError, OpPrereqError } from "../lib/errors.js";
 import type { Store } from "../store/store.js";
 import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "./defaults.js";
 
@@ -55,8 +55,20 @@ export class ClusterConfig {
   static async load(store: Store, clock: () => number = () => Date.now() / 1000): Promise<ClusterConfig | null> {
     const raw = await store.get(CONFIG_KEY);
     if (!raw) return null;
-    const data = ConfigDataSchema.parse(JSON.parse(raw.toString("utf8")));
-    return new ClusterConfig(store, data, clock);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString("utf8"));
+    } catch (err) {
+      throw new ConfigurationError(`not valid JSON (${raw.length} bytes): ${(err as Error).message}`, { cause: err });
+    }
+    const parsed = ConfigDataSchema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`);
+      throw new ConfigurationError(`not a valid configuration: ${issues.join("; ")}${parsed.error.issues.length > 5 ? "; ..." : ""}`, {
+        cause: parsed.error,
+      });
+    }
+    return new ClusterConfig(store, parsed.data, clock);
   }
 
   /** Write a brand-new config (cluster init). */

@@ -3,7 +3,7 @@
 // either the old or the new value, never a torn one.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { syncDir, writeFileAtomic } from "../lib/atomic-file.js";
+import { removeStaleTempFiles, syncDir, TEMP_PREFIX, writeFileAtomic } from "../lib/atomic-file.js";
 import { checkKey, type Store } from "./store.js";
 
 export class FileStore implements Store {
@@ -58,7 +58,7 @@ export class FileStore implements Store {
       throw err;
     }
     const keys = names
-      .filter((n) => !n.startsWith(".tmp-"))
+      .filter((n) => !n.startsWith(TEMP_PREFIX))
       .map((n) => (dirKey ? `${dirKey}/${n}` : n))
       .filter((k) => k.startsWith(prefix));
     return keys.sort();
@@ -71,6 +71,14 @@ export class FileStore implements Store {
     await fs.rename(src, dst);
     await syncDir(path.dirname(dst));
     if (path.dirname(dst) !== path.dirname(src)) await syncDir(path.dirname(src));
+  }
+
+  /**
+   * Delete the temp files of writes that a kill interrupted (their targets
+   * still hold the old value). Call once at start, before any write.
+   */
+  async removeInterruptedWrites(): Promise<string[]> {
+    return removeStaleTempFiles(this.root);
   }
 
   async close(): Promise<void> {}
