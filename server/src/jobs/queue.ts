@@ -130,8 +130,18 @@ export class JobQueue implements JobQueueApi {
       if (status === "running" || status === "canceling") {
         // The process that ran it is gone: fail what did not finish.
         const err: [string, unknown[]] = ["OpExecError", ["Unclean master daemon shutdown"]];
+        let serial = record.ops.reduce((m, o) => Math.max(m, ...o.log.map((l) => l[0])), 0);
         for (const op of record.ops) {
           if (FINALIZED.has(op.status)) continue;
+          if (op.status === "running") {
+            // Say what the error means for the cluster: nothing is rolled back.
+            const opId = String(op.input["OP_ID"]);
+            const what =
+              opId === "OP_INSTANCE_CREATE"
+                ? " (the instance stays in the configuration with the disks made so far, marked up only if its start had begun)"
+                : "";
+            op.log.push([++serial, this.ts(), "message", `The master daemon stopped while ${opId} was running: what it changed is kept, not rolled back${what}`]);
+          }
           op.status = status === "canceling" ? "canceled" : "error";
           op.result = status === "canceling" ? "Job canceled by request" : err;
           op.end_timestamp = this.ts();

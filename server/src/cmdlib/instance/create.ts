@@ -227,7 +227,9 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       beparams: { ...this.be },
       osparams: { ...(op.osparams ?? {}) },
       osparams_private: { ...(op.osparams_private ?? {}) },
-      admin_state: this.start ? "up" : "down",
+      // Marked up only right before the start (Ganeti's order): a create
+      // interrupted earlier leaves an instance that is down and says so.
+      admin_state: "down",
       admin_state_source: "admin",
       nics,
       disks: disks.map((d) => d.uuid),
@@ -279,6 +281,10 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     }
 
     if (this.start) {
+      await cfg.mutate(() => {
+        inst.admin_state = "up";
+        cfg.touch(inst);
+      });
       this.ctx.log("* starting instance...");
       try {
         if (disks.length) await startInstanceDisks(this.ctx, inst, null);
