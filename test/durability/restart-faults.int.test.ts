@@ -3,9 +3,10 @@
 // skipped or removed, and the log says which); a damaged or missing config
 // is named in the error, without suggesting a new cluster; ports chosen with
 // port 0 are saved, so restarted daemons bind them again.
-import { copyFile, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isAlive, launchDaemon } from "@ganeti-ts/server/master/launcher";
+import { FileStore } from "@ganeti-ts/server/store/file-store";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 import { createBody, rapiClient, waitFinal, type Rapi } from "./helpers.js";
@@ -46,24 +47,28 @@ it("restarts over a torn job file, stale temp files, and keeps the ports chosen 
   await writeFile(path.join(c.dataDir, "hypervisors", "fake", ".tmp-r1.example.com.json-0a1b2c3d4e5f"), "{");
 
   // A damaged config: the error names the file and does not suggest a new cluster.
-  const configFile = path.join(state, "config.data");
-  await copyFile(configFile, `${configFile}.saved`);
-  await writeFile(configFile, (await readFile(configFile, "utf8")).slice(0, 100));
+  // Checkpoint the store's journal first so that the object files hold the newest values.
+  const store = new FileStore(state);
+  await store.checkpoint();
+  await store.close();
+  const configDir = path.join(state, "config");
+  const clusterFile = path.join(configDir, "cluster");
+  await cp(configDir, `${configDir}.saved`, { recursive: true });
+  await writeFile(clusterFile, (await readFile(clusterFile, "utf8")).slice(0, 100));
   const damaged = await launchDaemon("master", c.dataDir, 30_000).then(
     () => null,
     (err: Error) => err.message,
   );
-  expect(damaged).toContain(`Cannot load the cluster configuration ${configFile}: not valid JSON`);
+  expect(damaged).toContain(`Cannot load the cluster configuration ${configDir}/: config/cluster is not valid JSON`);
   expect(damaged).not.toContain("cluster init");
-  await rm(configFile);
+  await rm(configDir, { recursive: true });
   const missing = await launchDaemon("master", c.dataDir, 30_000).then(
     () => null,
     (err: Error) => err.message,
   );
-  expect(missing).toContain(`The cluster configuration ${configFile} is missing`);
+  expect(missing).toContain(`The cluster configuration ${configDir}/ is missing`);
   expect(missing).not.toContain("cluster init");
-  await copyFile(`${configFile}.saved`, configFile);
-  await rm(`${configFile}.saved`);
+  await rename(`${configDir}.saved`, configDir);
 
   // Both daemons come back on the ports chosen at init (they were started with port 0).
   await launchDaemon("node", c.dataDir);

@@ -154,10 +154,8 @@ export class JobQueue implements JobQueueApi {
       }
     }
     for (const k of await this.o.store.list(CORRUPT_PREFIX)) maxId = Math.max(maxId, jobIdOfKey(k) ?? 0);
-    for (const k of await this.o.store.list(ARCHIVE_PREFIX)) {
-      // archive/<bucket> directories: list their jobs for the id high-water mark.
-      for (const jk of await this.o.store.list(`${k}/job-`)) maxId = Math.max(maxId, Number(jk.split("job-")[1]));
-    }
+    // archive/<bucket>/job-ID keys: the id high-water mark.
+    for (const jk of await this.o.store.list(ARCHIVE_PREFIX)) maxId = Math.max(maxId, Number(jk.split("job-")[1]) || 0);
     this.nextId = maxId + 1;
   }
 

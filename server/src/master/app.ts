@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { LU_REGISTRY } from "../cmdlib/registry.js";
-import { CONFIG_KEY, ClusterConfig } from "../config/cluster-config.js";
+import { CONFIG_PREFIX, ClusterConfig } from "../config/cluster-config.js";
 import { JobQueue } from "../jobs/queue.js";
 import { loadCert } from "../lib/certs.js";
 import { ConfigurationError } from "../lib/errors.js";
@@ -41,7 +41,7 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
   const settings = await loadMasterSettings(p.masterSettings);
   const store = new FileStore(p.masterState);
   for (const tmp of await store.removeInterruptedWrites()) log(`removed ${tmp}, left by an interrupted write`);
-  const configFile = path.join(p.masterState, CONFIG_KEY);
+  const configFile = path.join(p.masterState, CONFIG_PREFIX);
   let config: ClusterConfig | null;
   try {
     config = await ClusterConfig.load(store);
@@ -52,7 +52,7 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
   if (!config) {
     throw new ConfigurationError(
       `The cluster configuration ${configFile} is missing although ${p.masterSettings} exists: ` +
-        `restore ${CONFIG_KEY} into ${p.masterState} from a backup or another master candidate`,
+        `restore ${CONFIG_PREFIX} into ${p.masterState} from a backup or another master candidate`,
     );
   }
   const rpc = new HttpsRpcRunner({ certPem: await readFile(p.clusterCert, "utf8") });
