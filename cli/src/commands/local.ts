@@ -113,9 +113,13 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     )
     .option("--ipolicy-vcpu-ratio <ratio>", "instance policy vCPU ratio", Number)
     .option("--no-ssl", "serve the RAPI over plain HTTP")
-    .option("--require-authentication", "require credentials for every request, GETs included")
+    .option("--allow-anonymous-reads", "let clients without credentials use read-only resources (Ganeti's default; off: every request needs a RAPI user)")
+    .option("--require-authentication", "require credentials for every request, GETs included (the default; kept for scripts)")
     .action(async (name: string, o: Record<string, unknown>) => {
       if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
+      if (o["allowAnonymousReads"] === true && o["requireAuthentication"] === true) {
+        throw new Error("--allow-anonymous-reads and --require-authentication exclude each other");
+      }
       const init: InitOptions = {
         dataDir: String(o["dataDir"]),
         clusterName: name,
@@ -135,7 +139,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         defaultIallocatorParams: o["defaultIallocatorParams"] as Record<string, unknown> | undefined,
         vcpuRatio: o["ipolicyVcpuRatio"] as number | undefined,
         noSsl: o["ssl"] === false,
-        requireAuthentication: o["requireAuthentication"] === true,
+        allowAnonymousReads: o["allowAnonymousReads"] === true,
       };
       await writeClusterFiles(init);
       print(`Starting the node daemon of ${init.nodeName}...`);

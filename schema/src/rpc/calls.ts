@@ -193,7 +193,14 @@ export const RPC_CALLS = {
   ),
   /** Run the OS create script (reinstall: same with INSTANCE_REINSTALL=1). Returns the log file path. */
   instance_os_add: call(
-    z.object({ instance: RpcInstanceSchema, reinstall: z.boolean(), debug: z.number().int(), search_path: z.array(z.string()) }),
+    z.object({
+      instance: RpcInstanceSchema,
+      reinstall: z.boolean(),
+      debug: z.number().int(),
+      search_path: z.array(z.string()),
+      /** Secret OS parameters of this run only (never in the config): OSP_* like the others. */
+      osparams_secret: Params.optional(),
+    }),
     z.string(),
     3600,
   ),

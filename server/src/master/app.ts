@@ -72,6 +72,9 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
     rpc,
     usersFile: p.rapiUsers,
     requireAuthentication: settings.rapi.requireAuthentication,
+    maxBodyBytes: settings.rapi.maxBodyBytes,
+    headersTimeoutMs: settings.rapi.headersTimeoutMs,
+    requestTimeoutMs: settings.rapi.requestTimeoutMs,
     tls,
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });

@@ -37,7 +37,13 @@ export interface InitOptions {
   defaultIallocatorParams?: Record<string, unknown>;
   vcpuRatio?: number;
   noSsl?: boolean;
-  requireAuthentication?: boolean;
+  /**
+   * Let clients without credentials use the read-only resources (Ganeti's
+   * RAPI default). Off for new clusters: every request needs a user, so an
+   * anonymous client can neither read the cluster nor submit jobs (GET
+   * /2/instances/X/info submits one).
+   */
+  allowAnonymousReads?: boolean;
 }
 
 export async function isInitialised(dataDir: string): Promise<boolean> {
@@ -71,8 +77,11 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
     rapi: {
       address: o.rapiAddress,
       port: o.rapiPort,
-      requireAuthentication: o.requireAuthentication ?? false,
+      requireAuthentication: o.allowAnonymousReads !== true,
       noSsl: o.noSsl ?? false,
+      maxBodyBytes: 1024 * 1024,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
     },
     archiveAfterSeconds: 6 * 3600,
   };

@@ -272,6 +272,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
             reinstall: false,
             debug: op.debug_level ?? 0,
             search_path: osSearchPath(cfg),
+            ...(op.osparams_secret ? { osparams_secret: op.osparams_secret } : {}),
           });
         } catch (err) {
           await this.rollback(inst);
