@@ -23,6 +23,7 @@ import type { LockDecl, LockSet, LuContext } from "../base.js";
 import { AddressPool, AddressPoolError } from "../network/address-pool.js";
 import { checkParamsNotGlobal, logInfo, logWarning, parseIPv4 } from "./node.js";
 import { checkBeParamTypes } from "./params.js";
+import { computeIpolicySpecViolation, type InstanceSpec } from "../group/ipolicy.js";
 
 export { logInfo, logWarning };
 
@@ -156,6 +157,38 @@ export async function checkNodeFreeMemory(
       "insufficient_resources",
     );
   return free;
+}
+
+// ---- instance policy ---------------------------------------------------------------
+
+/** An instance's specs as its group's policy sees them (Ganeti's ComputeIPolicyInstanceViolation). */
+export function instanceSpec(cfg: ClusterConfig, inst: InstanceObject): InstanceSpec {
+  const be = cfg.filledBeparams(inst);
+  const disks = cfg.instanceDisks(inst);
+  return {
+    memory: Number(be["maxmem"]),
+    cpus: Number(be["vcpus"]),
+    spindles: Number(be["spindle_use"]),
+    nics: inst.nics.length,
+    diskSizes: disks.map((d) => d.size),
+    diskTypes: disks.map((d) => d.dev_type),
+  };
+}
+
+/**
+ * Ganeti's CheckTargetNodeIPolicy: moving to a node of another group, the
+ * instance must meet that group's policy (a warning when ignored).
+ */
+export function checkTargetNodeIpolicy(ctx: LuContext, inst: InstanceObject, target: NodeObject, ignore: boolean): void {
+  const cfg = ctx.config;
+  const current = cfg.node(inst.primary_node).group;
+  if (current === target.group) return;
+  const group = cfg.group(target.group);
+  const res = computeIpolicySpecViolation(cfg.filledIpolicy(group), instanceSpec(cfg, inst));
+  if (!res.length) return;
+  const msg = `Instance does not meet target node group's (${target.group}) instance policy: ${res.join(", ")}`;
+  if (ignore) logWarning(ctx, msg);
+  else throw new OpPrereqError(msg, "wrong_input");
 }
 
 // ---- parameters --------------------------------------------------------------
