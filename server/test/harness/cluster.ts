@@ -45,8 +45,6 @@ export interface TestCluster {
   backends: Map<string, NodeBackend>;
   nodes: NodeObject[];
   root: string;
-  /** The master's store (config, job files). */
-  store: MemoryStore;
   /** Run one opcode as a job; resolves with its result or rejects with the GanetiError (decoded). */
   runOp(op: OpcodeInput): Promise<unknown>;
   /** Run a job to its end and return the record. */
@@ -149,7 +147,6 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
       return config.nodes();
     },
     root,
-    store,
     runJob,
     async runOp(op) {
       const job = await runJob([op]);
