@@ -22,6 +22,18 @@ import type { JobQueueApi, WaitResult } from "./queue-api.js";
 export const JOB_QUEUE_SIZE_HARD_LIMIT = 5000;
 const LIVE_PREFIX = "queue/job-";
 const ARCHIVE_PREFIX = "archive/";
+/** Job files that could not be parsed at start. */
+const CORRUPT_PREFIX = "queue-corrupt/";
+
+function jobIdOfKey(key: string): number | null {
+  const m = /\/job-(\d+)$/.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+function describeParseError(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}
 
 /** How opcodes are validated/filled at submission and summarised. */
 export interface OpcodeCatalog {
@@ -103,18 +115,41 @@ export class JobQueue implements JobQueueApi {
     const keys = await this.o.store.list(LIVE_PREFIX);
     let maxId = 0;
     for (const k of keys) {
+      const fileId = jobIdOfKey(k);
+      if (fileId === null) continue;
+      maxId = Math.max(maxId, fileId);
       const raw = await this.o.store.get(k);
       if (!raw) continue;
-      const record = JobRecordSchema.parse(JSON.parse(raw.toString("utf8")));
-      maxId = Math.max(maxId, record.id);
+      let record: JobRecord;
+      try {
+        record = JobRecordSchema.parse(JSON.parse(raw.toString("utf8")));
+        if (record.id !== fileId) throw new Error(`the file holds job ${record.id}`);
+      } catch (err) {
+        // As Ganeti: one unreadable job file must not keep the master down.
+        // Keep it aside for inspection; its id is never reused.
+        const aside = `${CORRUPT_PREFIX}job-${fileId}`;
+        await this.o.store.rename(k, aside);
+        this.o.log?.(`Can't parse job ${fileId} (${k}), moved to ${aside}: ${describeParseError(err)}`);
+        continue;
+      }
       const job: LiveJob = { record, writing: Promise.resolve(), abort: new AbortController(), started: false, cancelRequested: false };
       this.live.set(record.id, job);
       const status = calcJobStatus(record.ops);
       if (status === "running" || status === "canceling") {
         // The process that ran it is gone: fail what did not finish.
         const err: [string, unknown[]] = ["OpExecError", ["Unclean master daemon shutdown"]];
+        let serial = record.ops.reduce((m, o) => Math.max(m, ...o.log.map((l) => l[0])), 0);
         for (const op of record.ops) {
           if (FINALIZED.has(op.status)) continue;
+          if (op.status === "running") {
+            // Say what the error means for the cluster: nothing is rolled back.
+            const opId = String(op.input["OP_ID"]);
+            const what =
+              opId === "OP_INSTANCE_CREATE"
+                ? " (the instance stays in the configuration with the disks made so far, marked up only if its start had begun)"
+                : "";
+            op.log.push([++serial, this.ts(), "message", `The master daemon stopped while ${opId} was running: what it changed is kept, not rolled back${what}`]);
+          }
           op.status = status === "canceling" ? "canceled" : "error";
           op.result = status === "canceling" ? "Job canceled by request" : err;
           op.end_timestamp = this.ts();
@@ -126,10 +161,9 @@ export class JobQueue implements JobQueueApi {
         await this.persist(job);
       }
     }
-    for (const k of await this.o.store.list(ARCHIVE_PREFIX)) {
-      // archive/<bucket> directories: list their jobs for the id high-water mark.
-      for (const jk of await this.o.store.list(`${k}/job-`)) maxId = Math.max(maxId, Number(jk.split("job-")[1]));
-    }
+    for (const k of await this.o.store.list(CORRUPT_PREFIX)) maxId = Math.max(maxId, jobIdOfKey(k) ?? 0);
+    // archive/<bucket>/job-ID keys: the id high-water mark.
+    for (const jk of await this.o.store.list(ARCHIVE_PREFIX)) maxId = Math.max(maxId, Number(jk.split("job-")[1]) || 0);
     this.nextId = maxId + 1;
   }
 

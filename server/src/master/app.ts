@@ -1,11 +1,13 @@
 // Wiring of the master daemon: store → config → RPC → job queue → RAPI and
 // the control socket. `startMaster` is what `gnt daemon master` runs.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { LU_REGISTRY } from "../cmdlib/registry.js";
-import { ClusterConfig } from "../config/cluster-config.js";
+import { CONFIG_PREFIX, ClusterConfig } from "../config/cluster-config.js";
 import { JobQueue } from "../jobs/queue.js";
 import { loadCert } from "../lib/certs.js";
+import { ConfigurationError } from "../lib/errors.js";
 import { buildRapiServer } from "../rapi/app.js";
 import { HttpsRpcRunner } from "../rpc/https-runner.js";
 import type { RpcRunner } from "../rpc/runner.js";
@@ -14,7 +16,7 @@ import { makeAllocator } from "./allocator.js";
 import { OPCODE_CATALOG } from "./opcode-catalog.js";
 import { startControlSocket } from "./control-socket.js";
 import { dataPaths } from "./paths.js";
-import { loadMasterSettings } from "./settings.js";
+import { loadMasterSettings, saveMasterRapiPort } from "./settings.js";
 
 export interface RunningMaster {
   config: ClusterConfig;
@@ -38,8 +40,21 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
   const log = opts.log ?? (() => undefined);
   const settings = await loadMasterSettings(p.masterSettings);
   const store = new FileStore(p.masterState);
-  const config = await ClusterConfig.load(store);
-  if (!config) throw new Error(`no cluster configuration in ${p.masterState}: run 'gnt cluster init' first`);
+  for (const tmp of await store.removeInterruptedWrites()) log(`removed ${tmp}, left by an interrupted write`);
+  const configFile = path.join(p.masterState, CONFIG_PREFIX);
+  let config: ClusterConfig | null;
+  try {
+    config = await ClusterConfig.load(store);
+  } catch (err) {
+    // The data directory holds a cluster: say which file is damaged, never suggest a new cluster.
+    throw new ConfigurationError(`Cannot load the cluster configuration ${configFile}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!config) {
+    throw new ConfigurationError(
+      `The cluster configuration ${configFile} is missing although ${p.masterSettings} exists: ` +
+        `restore ${CONFIG_PREFIX} into ${p.masterState} from a backup or another master candidate`,
+    );
+  }
   const rpc = new HttpsRpcRunner({ certPem: await readFile(p.clusterCert, "utf8") });
   const queue = await JobQueue.open({
     store,
@@ -66,6 +81,11 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });
   const addr = rapi.server.address();
   const port = typeof addr === "object" && addr ? addr.port : settings.rapi.port;
+  if (settings.rapi.port === 0) {
+    // Port 0 means "any free port" once: clients and the runtime file know this one now.
+    await saveMasterRapiPort(p.masterSettings, settings, port);
+    log(`RAPI port ${port} chosen and saved in ${p.masterSettings}`);
+  }
   const host = settings.rapi.address.includes(":") ? `[${settings.rapi.address}]` : settings.rapi.address;
   const rapiUrl = `${settings.rapi.noSsl ? "http" : "https"}://${host}:${port}`;
   const control = await startControlSocket(p.controlSocket, queue);

@@ -1,5 +1,8 @@
 // The master daemon's own settings (not cluster config): where it listens.
 import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomic } from "../lib/atomic-file.js";
+import { ConfigurationError } from "../lib/errors.js";
 import { z } from "zod";
 
 export const MasterSettingsSchema = z.object({
@@ -29,6 +32,29 @@ export const MasterSettingsSchema = z.object({
 export type MasterSettings = z.infer<typeof MasterSettingsSchema>;
 
 export async function loadMasterSettings(file: string): Promise<MasterSettings> {
-  const raw = JSON.parse(await readFile(file, "utf8")) as unknown;
-  return MasterSettingsSchema.parse(raw);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new ConfigurationError(`Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    // No settings at all: this directory never held a cluster.
+    throw new ConfigurationError(`${file} does not exist: ${path.dirname(file)} is not a cluster data directory (create one with 'gnt cluster init')`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigurationError(`The master settings ${file} are not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = MasterSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ");
+    throw new ConfigurationError(`The master settings ${file} are not valid: ${issues}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** Record the port a daemon bound when asked for port 0, so that a restart binds it again. */
+export async function saveMasterRapiPort(file: string, settings: MasterSettings, port: number): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify({ ...settings, rapi: { ...settings.rapi, port } }, null, 2));
 }

@@ -37,14 +37,14 @@ export interface TestClusterOptions {
 
 export interface TestCluster {
   config: ClusterConfig;
+  /** What the master persisted (config and jobs): a restarted master opens this. */
+  store: MemoryStore;
   queue: JobQueue;
   rpc: InMemoryRpcRunner;
   /** node uuid → backend */
   backends: Map<string, NodeBackend>;
   nodes: NodeObject[];
   root: string;
-  /** The master's store (config, job files). */
-  store: MemoryStore;
   /** Run one opcode as a job; resolves with its result or rejects with the GanetiError (decoded). */
   runOp(op: OpcodeInput): Promise<unknown>;
   /** Run a job to its end and return the record. */
@@ -140,6 +140,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
 
   return {
     config,
+    store,
     queue,
     rpc,
     backends,
@@ -147,7 +148,6 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
       return config.nodes();
     },
     root,
-    store,
     runJob,
     async runOp(op) {
       const job = await runJob([op]);

@@ -15,11 +15,14 @@ import {
   startInstanceDisks,
 } from "../common/instance.js";
 import { InstanceLU } from "./instance-lu.js";
+import { checkOsName } from "@ganeti-ts/schema";
+import { ganetiCheck } from "../common/params.js";
 
 export class LUInstanceReinstall extends InstanceLU<OpInstanceReinstall> {
   protected override primaryOnly = true;
 
   async checkPrereq(): Promise<void> {
+    if (this.op.os_type) ganetiCheck(() => checkOsName(this.op.os_type!));
     const inst = this.instance;
     checkNodeOnline(this.pnode, "Instance primary node offline, cannot reinstall");
     if (inst.disks.length === 0) throw new OpPrereqError(`Instance '${this.op.instance_name}' has no disks`, "wrong_input");
