@@ -79,8 +79,12 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Request line plus headers (Ganeti: 8 KiB start line, 4 KiB headers). */
 export const MAX_HEADER_BYTES = 16 * 1024;
-/** JSON bodies nested deeper are refused before parsing (RAPI bodies need fewer than ten levels). */
-export const MAX_JSON_DEPTH = 100;
+/**
+ * JSON bodies nested deeper are refused before parsing (RAPI bodies need
+ * fewer than ten levels; Python's parser gives up near 1,000). Opcode
+ * parameter dicts have their own, smaller bound.
+ */
+export const MAX_BODY_JSON_DEPTH = 1024;
 
 /** parse_qs semantics: repeated keys → list, blank values dropped, + and %xx decoded. */
 export function parseQuery(qs: string): Map<string, string[]> {
@@ -95,7 +99,7 @@ export function parseQuery(qs: string): Map<string, string[]> {
 }
 
 /** True when a JSON text nests arrays/objects deeper than `max` (a linear scan, no recursion). */
-export function jsonDepthExceeds(text: string, max: number): boolean {
+export function jsonTextDepthExceeds(text: string, max: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -320,7 +324,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
           const ct = (request.headers["content-type"] ?? "application/octet-stream").trim().toLowerCase();
           if (ct !== "application/json") throw new RapiHttpError(415);
           const text = raw.toString("utf8");
-          if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new RapiHttpError(400, "Unable to parse JSON data");
+          if (jsonTextDepthExceeds(text, MAX_BODY_JSON_DEPTH)) throw new RapiHttpError(400, "Unable to parse JSON data");
           try {
             body = JSON.parse(text);
           } catch {
