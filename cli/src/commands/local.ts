@@ -1,5 +1,6 @@
 // Verbs that act on this machine rather than through the RAPI: create and
 // destroy a cluster, join a node daemon, run a daemon in the foreground.
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
 import os from "node:os";
@@ -10,6 +11,7 @@ import { ha1, writeClusterFiles, writeInitialConfig, type InitOptions } from "@g
 import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
+import type { JobOutcome, JobRunner } from "../job-runner.js";
 
 export interface LocalCommandHooks {
   program: Command;
@@ -58,6 +60,48 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
     }
   }
   throw new Error(`the RAPI at ${url} did not answer within ${timeoutMs} ms (${last})`);
+}
+
+type ControlLogEntry = [number, [number, number], string, unknown];
+
+/** Jobs through the master's control socket in a data directory. */
+export function controlSocketJobRunner(master: string): JobRunner {
+  const sock = dataPaths(master).controlSocket;
+  return {
+    submit: async (op) => (await controlCall(sock, "SubmitJob", [[op]])) as number,
+    async wait(id, onLog): Promise<JobOutcome> {
+      let info: unknown[] | null = null;
+      let serial = 0;
+      for (;;) {
+        const res = (await controlCall(sock, "WaitForJobChange", [id, ["status", "opresult"], info, serial, 10])) as {
+          job_info: unknown[];
+          log_entries: ControlLogEntry[];
+        } | null;
+        if (!res) throw new Error(`job ${id} disappeared`);
+        for (const [s, [sec, usec], , msg] of res.log_entries) {
+          serial = Math.max(serial, s);
+          onLog(sec + usec / 1e6, String(msg));
+        }
+        info = res.job_info;
+        const [status, opresult] = res.job_info as [string, unknown[]];
+        if (status === "success") return { status, opresult };
+        if (status === "error" || status === "canceled") {
+          const err = opresult.find((r) => Array.isArray(r)) as [string, unknown[]] | undefined;
+          return { status, opresult, error: err ? `${err[0]}: ${String(err[1][0])}` : status };
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The control-socket runner when this machine is the master: the master's
+ * data directory ($GANETI_DATA_DIR) holds a live control socket.
+ */
+export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
+  return controlSocketJobRunner(dir);
 }
 
 /** Submit a job on the master's control socket and follow it, printing its log. */
