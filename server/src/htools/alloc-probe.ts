@@ -36,6 +36,7 @@ import { instMatchesPolicy, usesSecMem } from "./instance.js";
 import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, exclMapDelta, nodeValues, statValue, statsOfMembers, updateStatsInto, type Stats } from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
+import { LOC, commonTags, locClass } from "./location.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
 const W = Float64Array.from(WEIGHTS);
@@ -61,57 +62,6 @@ export function singleSearchApplies(nodes: readonly Node[], members: readonly nu
   return true;
 }
 
-// Location classes: nodes with equal location tag sets share a class
-// (-1: none); a pair's location score is the number of tags the two
-// classes share.  Registered for the process (a cluster has few racks).
-const LOC = 17;
-const locIdOfSet = new WeakMap<ReadonlySet<string>, number>();
-const locIdOfKey = new Map<string, number>();
-const locSets: Array<ReadonlySet<string>> = [];
-let locCommon = new Int32Array(0);
-let locDim = 0;
-let locAllSingle = true;
-
-function locClass(tags: ReadonlySet<string>): number {
-  if (tags.size === 0) return -1;
-  let id = locIdOfSet.get(tags);
-  if (id === undefined) {
-    const key = [...tags].sort().join("\u0000");
-    id = locIdOfKey.get(key);
-    if (id === undefined) {
-      id = locSets.length;
-      locSets.push(tags);
-      locIdOfKey.set(key, id);
-      if (tags.size !== 1) locAllSingle = false;
-    }
-    locIdOfSet.set(tags, id);
-  }
-  return id;
-}
-
-/** The number of location tags classes a and b share (0 when either is -1). */
-function commonTags(a: number, b: number): number {
-  if (a < 0 || b < 0) return 0;
-  if (locAllSingle) return a === b ? 1 : 0;
-  if (a >= locDim || b >= locDim) {
-    const K = locSets.length;
-    const m = new Int32Array(K * K);
-    for (let i = 0; i < K; i++)
-      for (let j = 0; j < K; j++) {
-        let c = 0;
-        for (const t of locSets[i]!) if (locSets[j]!.has(t)) c++;
-        m[i * K + j] = c;
-      }
-    locCommon = m;
-    locDim = K;
-  }
-  return locCommon[a * locDim + b]!;
-}
-
-/** The location score of an instance on primary p and secondary s (alloc.ts allocateOnPrimary). */
-export function pairLocScore(p: Node, s: Node): number {
-  return commonTags(locClass(p.locationTags), locClass(s.locationTags));
-}
 
 /**
  * The reference point of the bounds' arithmetic (bounds.ts: any shift gives
