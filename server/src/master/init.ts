@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import { ClusterConfig } from "../config/cluster-config.js";
 import { buildInitialConfig } from "../config/initial-config.js";
 import { generateClusterCert } from "../lib/certs.js";
-import { FileStore } from "../store/file-store.js";
 import { dataPaths } from "./paths.js";
-import type { MasterSettings } from "./settings.js";
+import { loadMasterSettings, type MasterSettings } from "./settings.js";
+import { openStore } from "./store-open.js";
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
@@ -38,6 +38,8 @@ export interface InitOptions {
   vcpuRatio?: number;
   noSsl?: boolean;
   requireAuthentication?: boolean;
+  /** Default: the file store in the data dir. */
+  store?: MasterSettings["store"];
 }
 
 export async function isInitialised(dataDir: string): Promise<boolean> {
@@ -74,6 +76,8 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
       requireAuthentication: o.requireAuthentication ?? false,
       noSsl: o.noSsl ?? false,
     },
+    store: o.store ?? { kind: "file", endpoints: [], prefix: "ganeti/", managed: false, leaseTtl: 10 },
+    masterIpSetupScript: "/etc/ganeti/scripts/master-ip-setup",
     archiveAfterSeconds: 6 * 3600,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
@@ -95,5 +99,14 @@ export async function writeInitialConfig(o: InitOptions & { nodePort: number }):
     defaultIallocatorParams: o.defaultIallocatorParams,
     vcpuRatio: o.vcpuRatio,
   });
-  await ClusterConfig.create(new FileStore(p.masterState), data);
+  const settings = await loadMasterSettings(p.masterSettings);
+  const store = openStore(settings, p);
+  try {
+    if (settings.store.kind === "etcd" && (await store.list("config/")).length > 0) {
+      throw new Error(`etcd (${settings.store.endpoints.join(",")}) already holds a cluster under the prefix '${settings.store.prefix}'`);
+    }
+    await ClusterConfig.create(store, data);
+  } finally {
+    await store.close();
+  }
 }

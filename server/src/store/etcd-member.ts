@@ -65,13 +65,14 @@ export interface EtcdMember {
 export async function startEtcdMember(
   me: EtcdMemberSpec,
   cluster: EtcdMemberSpec[],
-  o: { dataDir: string; state: "new" | "existing"; token: string; logFile?: string; binary?: string },
+  o: { dataDir: string; state: "new" | "existing"; token: string; logFile?: string; binary?: string; detached?: boolean },
 ): Promise<EtcdMember> {
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const logFile = o.logFile ?? path.join(path.dirname(o.dataDir), `${me.name}.etcd.log`);
   const log = await open(logFile, "a", 0o600);
-  const child = spawn(o.binary ?? "etcd", etcdArgs(me, cluster, o), { stdio: ["ignore", log.fd, log.fd] });
+  const child = spawn(o.binary ?? "etcd", etcdArgs(me, cluster, o), { stdio: ["ignore", log.fd, log.fd], detached: o.detached ?? false });
   await log.close();
+  if (o.detached) child.unref();
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     spec: me,

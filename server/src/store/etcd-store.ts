@@ -31,6 +31,8 @@ export class EtcdStore implements Store {
   readonly client: Etcd3;
   readonly ns: Namespace;
   private fence: { key: string; revision: string } | null = null;
+  /** Called when a fenced write found another master elected. */
+  onFenced: (() => void) | null = null;
   private readonly maxTxnOps: number;
   private readonly endpointsText: string;
 
@@ -91,6 +93,7 @@ export class EtcdStore implements Store {
         const cur = await this.call(() => this.ns.get(this.fence!.key).exec());
         const kv = cur.kvs[0];
         if (!kv || String(kv.create_revision) !== this.fence.revision) {
+          this.onFenced?.();
           throw new NotMasterError("This master is no longer the elected master of the cluster; the write was refused");
         }
       }
