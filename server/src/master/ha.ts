@@ -124,6 +124,25 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
     return false;
   }
 
+  /**
+   * After the lease's keepalives failed: step down once etcd shows the
+   * leader key gone or someone else's. While etcd cannot answer (no quorum)
+   * nobody else can be elected either, so this master keeps serving reads
+   * and refuses changes with the store's error until etcd is back.
+   */
+  async function leadershipGone(revision: string): Promise<string> {
+    for (;;) {
+      if (closed) return "closing";
+      try {
+        const kv = (await store.ns.get(LEADER_KEY).exec()).kvs[0];
+        if (!kv || String(kv.create_revision) !== revision) return "leadership expired";
+      } catch {
+        // etcd unreachable: see above
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
   async function activate(revision: string): Promise<Serving> {
     store.setFence({ key: LEADER_KEY, revision });
     const config = await ClusterConfig.load(store);
@@ -169,7 +188,10 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       let why = "";
       const lost = new Promise<string>((resolve) => {
         stepDown = resolve;
-        won.lease.on("lost", (err) => resolve(`leadership lease lost (${err.message})`));
+        won.lease.on("lost", (err) => {
+          log(`leadership lease: keepalive failed (${err.message})`);
+          void leadershipGone(won.revision).then(resolve);
+        });
       });
       try {
         active = await activate(won.revision);
