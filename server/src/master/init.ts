@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import { ClusterConfig } from "../config/cluster-config.js";
 import { buildInitialConfig } from "../config/initial-config.js";
 import { generateClusterCert } from "../lib/certs.js";
-import { FileStore } from "../store/file-store.js";
 import { dataPaths } from "./paths.js";
-import type { MasterSettings } from "./settings.js";
+import { loadMasterSettings, type MasterSettings } from "./settings.js";
+import { openStore } from "./store-open.js";
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
@@ -44,6 +44,8 @@ export interface InitOptions {
    * /2/instances/X/info submits one).
    */
   allowAnonymousReads?: boolean;
+  /** Default: the file store in the data dir. */
+  store?: MasterSettings["store"];
 }
 
 export async function isInitialised(dataDir: string): Promise<boolean> {
@@ -83,6 +85,8 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
     },
+    store: o.store ?? { kind: "file", endpoints: [], prefix: "ganeti/", managed: false, leaseTtl: 10 },
+    masterIpSetupScript: "/etc/ganeti/scripts/master-ip-setup",
     archiveAfterSeconds: 6 * 3600,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
@@ -104,5 +108,14 @@ export async function writeInitialConfig(o: InitOptions & { nodePort: number }):
     defaultIallocatorParams: o.defaultIallocatorParams,
     vcpuRatio: o.vcpuRatio,
   });
-  await ClusterConfig.create(new FileStore(p.masterState), data);
+  const settings = await loadMasterSettings(p.masterSettings);
+  const store = openStore(settings, p);
+  try {
+    if (settings.store.kind === "etcd" && (await store.list("config/")).length > 0) {
+      throw new Error(`etcd (${settings.store.endpoints.join(",")}) already holds a cluster under the prefix '${settings.store.prefix}'`);
+    }
+    await ClusterConfig.create(store, data);
+  } finally {
+    await store.close();
+  }
 }
