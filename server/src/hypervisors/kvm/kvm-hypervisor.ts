@@ -10,7 +10,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { HvInstanceInfo, RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
-import type { ConsoleInfo, HostInfoSource, HvBlockDevice, HvNodeInfo, Hypervisor } from "../hypervisor.js";
+import type {
+  ConsoleInfo,
+  HostInfoSource,
+  HotplugAction,
+  HotplugDevice,
+  HotplugTarget,
+  HvBlockDevice,
+  HvNodeInfo,
+  Hypervisor,
+} from "../hypervisor.js";
 import { acceleratorFor, probeAccelerator, type AccelProbe } from "./accel.js";
 import {
   buildCommandLine,
@@ -25,7 +34,7 @@ import {
   type KvmDisk,
 } from "./cmdline.js";
 import { noNetworkNicBackend, type NicBackend } from "./nic.js";
-import { checkKvmParameterSyntax, validateKvmParameters } from "./params.js";
+import { checkKvmParameterRules, validateKvmParameters } from "./params.js";
 import { withQmp } from "./qmp.js";
 import { cpuSeconds, KvmDirs, qemuAlive, type KvmNicRuntime, type KvmRuntime } from "./runtime.js";
 
@@ -41,8 +50,6 @@ export interface KvmHypervisorOptions {
   probe?: () => Promise<AccelProbe>;
 }
 
-export type HotplugAction = "hotadd" | "hotdel" | "hotmod";
-export type HotplugTarget = "disk" | "nic";
 
 function intParam(params: Record<string, unknown>, keys: string[], dflt: number): number {
   for (const k of keys) {
@@ -121,7 +128,7 @@ export class KvmHypervisor implements Hypervisor {
     return out;
   }
 
-  async nodeInfo(host: HvNodeInfo): Promise<HvNodeInfo & { hv_accel?: string }> {
+  async nodeInfo(host: HvNodeInfo): Promise<HvNodeInfo> {
     let used = 0;
     for (const name of await this.listInstances()) used += (await this.dirs.readRuntime(name))?.memory ?? 0;
     const accel = await this.probe();
@@ -145,7 +152,7 @@ export class KvmHypervisor implements Hypervisor {
       }
       await this.forgetDead(instance.name);
       const hv = instance.hvparams;
-      const syntax = checkKvmParameterSyntax(hv);
+      const syntax = checkKvmParameterRules(hv);
       if (syntax) throw new HypervisorError(syntax);
       const invalid = await validateKvmParameters(hv);
       if (invalid) throw new HypervisorError(invalid);
@@ -359,8 +366,15 @@ export class KvmHypervisor implements Hypervisor {
     instance: RpcInstance,
     action: HotplugAction,
     target: HotplugTarget,
-    device: { disk?: RpcDisk; diskPath?: string; nic?: RpcNic },
+    device: HotplugDevice,
   ): Promise<string> {
+    if (action === "hotmod") {
+      // Ganeti's HotModDevice: a NIC is removed and added again with its new
+      // parameters (MAC, link, mode); disks cannot be modified.
+      if (target !== "nic") throw new HypervisorError("Hotplug modify is not supported for disks");
+      await this.hotplugDevice(instance, "hotdel", "nic", device);
+      return this.hotplugDevice(instance, "hotadd", "nic", device);
+    }
     return this.mutex.run(instance.name, async () => {
       const rt = await this.runtime(instance.name);
       if (!rt) throw new HypervisorError(`Instance ${instance.name} is not running`);
@@ -424,8 +438,7 @@ export class KvmHypervisor implements Hypervisor {
           await this.nics.release(rt.instance, kn.nic, kn.backend).catch(() => undefined);
           rt.nics = rt.nics.filter((n) => n !== kn);
         } else {
-          // Ganeti's HotModDevice for a NIC: remove and add it again.
-          throw new HypervisorError("Hotplug modify of NICs is not supported yet");
+          throw new HypervisorError(`Unknown hotplug action ${action}`);
         }
       }
       await this.dirs.writeRuntime(rt);
