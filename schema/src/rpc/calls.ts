@@ -204,6 +204,8 @@ export const RPC_CALLS = {
     600,
   ),
   /** Console information for a running instance. */
+  /** Fails with "Missing bridges a, b" unless every named bridge exists (Ganeti's bridges_exist). */
+  bridges_exist: call(z.object({ bridges: z.array(z.string()) }), z.null(), 30),
   instance_console_info: call(z.object({ instance: RpcInstanceSchema }), ConsoleInfoSchema, 30),
   /** Power-cycle the node (fake: recorded, not performed). */
   node_powercycle: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.string(), 30),

@@ -3,12 +3,15 @@
 import path from "node:path";
 import { HypervisorError } from "../lib/errors.js";
 import { FakeHypervisor } from "./fake/fake-hypervisor.js";
+import type { HostNetwork } from "./host-net.js";
 import type { HostInfoSource, Hypervisor } from "./hypervisor.js";
 
 export interface HypervisorContext {
   dataDir: string;
   host: HostInfoSource;
   clock: () => number;
+  /** The node's instance networking (its network namespace, from the node settings). */
+  network: () => Promise<HostNetwork>;
 }
 
 type Factory = (ctx: HypervisorContext) => Hypervisor;

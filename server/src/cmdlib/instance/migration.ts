@@ -6,6 +6,7 @@ import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 import {
+  checkInstanceBridgesExist,
   checkNodeFreeMemory,
   checkNodeNotDrained,
   checkNodeOnline,
@@ -99,7 +100,11 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       );
     if (!this.isShared(inst))
       throw new OpPrereqError(`Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`, "wrong_input");
-    if (this.op.cleanup) return this.checkCleanup();
+    if (this.op.cleanup) {
+      await this.checkCleanup();
+      if (this.targetUuid !== inst.primary_node) await checkInstanceBridgesExist(this.ctx, inst, cfg.node(this.targetUuid!));
+      return;
+    }
 
     if (this.allocator) {
       const res = await runAllocator(this.ctx, this.allocator, relocateRequest(cfg, inst, [cfg.node(inst.primary_node)]), {
@@ -123,6 +128,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       logInfo(this.ctx, "Instance configured to always failover; fallback to failover");
       this.failover = true;
     }
+    await checkInstanceBridgesExist(this.ctx, inst, target);
     checkNodeNotDrained(target);
     if (!this.failover) {
       const pnode = cfg.node(inst.primary_node);

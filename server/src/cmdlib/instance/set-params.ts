@@ -96,6 +96,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   private newNics: Array<NicObject | NicPlan> | null = null;
   private nicChanges: Array<[string, unknown]> = [];
   private releasedIps: NicObject[] = [];
+  /** NICs added or modified by this opcode (their bridges are checked). */
+  private touchedNics: Array<NicObject | NicPlan> = [];
+  private bridgeWarnings: string[] = [];
 
   override checkArguments(): void {
     const op = this.op;
@@ -233,7 +236,27 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     else if (op.offline === false) await checkInstanceState(this.ctx, inst, ["down", "offline"], "cannot change instance state to online");
 
     if (this.diskMods.length) await this.checkDiskMods();
-    if (this.nicMods.length) this.planNics();
+    if (this.nicMods.length) {
+      this.planNics();
+      await this.checkNicBridges();
+    }
+  }
+
+  /** Ganeti's _PrepareNicModification bridge check: an added or modified bridged NIC's bridge must exist on the primary. */
+  private async checkNicBridges(): Promise<void> {
+    const pnode = this.pnode;
+    if (pnode.offline) return;
+    for (const nic of this.touchedNics) {
+      const p = this.cfg.filledNicparams(nic, pnode.group);
+      if (p["mode"] !== "bridged") continue;
+      try {
+        await this.ctx.rpc.call(pnode, "bridges_exist", { bridges: [String(p["link"])] });
+      } catch (err) {
+        const msg = `Error checking bridges on node '${pnode.name}': ${errText(err)}`;
+        if (this.op.force) this.bridgeWarnings.push(msg);
+        else throw new OpPrereqError(msg, "environment_error", { cause: err });
+      }
+    }
   }
 
   private async checkDiskMods(): Promise<void> {
@@ -277,6 +300,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         const [plan] = computeNics(cfg, [m.params as NicInput], { nameCheck: false, defaultIp: null });
         resolveNicNetworks(this.ctx, [plan!], group, this.pnode.name, { conflictsCheck: this.op.conflicts_check, indexBase: idx, taken });
         nics.splice(idx, 0, plan!);
+        this.touchedNics.push(plan!);
         changes.push([`nic.${idx}`, plan!]);
       } else if (m.action === "remove") {
         const idx = findItem("NIC", m.ident, nics as NicObject[]);
@@ -329,6 +353,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         }
         if (p.ip !== undefined) changes.push([`nic.ip/${idx}`, next.ip]);
         nics[idx] = next;
+        this.touchedNics.push(next);
       } else {
         throw new OpPrereqError(`Unsupported NIC operation '${m.action}'`, "wrong_input");
       }
@@ -343,6 +368,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const op = this.op;
     const inst = this.instance;
     const result: Array<[string, unknown]> = [];
+    for (const w of this.bridgeWarnings) logWarning(this.ctx, w);
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {
       const target = this.newPnode;
