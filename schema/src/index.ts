@@ -6,3 +6,4 @@ export * from "./objects/index.js";
 export * from "./opcodes/index.js";
 export * from "./common.js";
 export * from "./rapi/index.js";
+export * from "./kvm-params.js";
