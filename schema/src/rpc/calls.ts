@@ -108,6 +108,19 @@ export const ConsoleInfoSchema = z.object({
   display: z.number().int().optional(),
 });
 
+/** Progress of a live migration on its source node (Ganeti's objects.MigrationStatus, plus timings). */
+export const MigrationStatusSchema = z.object({
+  /** active | completed | failed | cancelled */
+  status: z.string(),
+  transferred_ram: z.number().nullable().optional(),
+  total_ram: z.number().nullable().optional(),
+  /** When completed: the guest's downtime and the whole migration, ms (as the hypervisor measured them). */
+  downtime_ms: z.number().nullable().optional(),
+  total_time_ms: z.number().nullable().optional(),
+  error: z.string().nullable().optional(),
+});
+export type MigrationStatus = z.infer<typeof MigrationStatusSchema>;
+
 interface RpcCallDef<A extends z.ZodType, R extends z.ZodType> {
   args: A;
   result: R;
@@ -156,6 +169,8 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Source side: where the migration started by instance_migrate stands. */
+  instance_get_migration_status: call(z.object({ instance: RpcInstanceSchema }), MigrationStatusSchema, 30),
   /** Target side: finish (success=true) or abort an incoming migration. */
   finalize_migration_dst: call(z.object({ instance: RpcInstanceSchema, success: z.boolean() }), z.null(), 120),
   /** Source side: drop the migrated-away instance's runtime state (or keep it on failure). */

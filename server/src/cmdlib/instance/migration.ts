@@ -2,7 +2,7 @@
 // OP_INSTANCE_FAILOVER: externally mirrored (shared) instances move to
 // target_node or an allocator-chosen node; internally mirrored ones (drbd)
 // are not available here; plain/file refuse.
-import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import type { InstanceObject, MigrationStatus, NodeObject } from "@ganeti-ts/schema";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 import {
@@ -22,6 +22,9 @@ import {
   shutdownInstanceDisks,
 } from "../common/instance.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
+
+const MIGRATION_POLL_INTERVAL_MS = 200;
+const MIGRATION_FEEDBACK_INTERVAL_MS = 10_000;
 
 export interface MigrationOp {
   instance_name: string;
@@ -217,7 +220,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       throw new OpExecError(`Could not migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
     }
     log("* starting memory transfer");
-    log("* memory transfer complete");
+    await this.waitMigration(rinst, source, target);
     try {
       await this.ctx.rpc.call(source, "finalize_migration_src", { instance: rinst, success: true, live: this.live });
     } catch (err) {
@@ -234,6 +237,37 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     log(`* opening instance disks on node ${target.name} in exclusive mode`);
     await this.disksOn(target, true);
     log("* done");
+  }
+
+  /** Ganeti's polling of instance_get_migration_status: progress every 10 s, downtime at the end. */
+  private async waitMigration(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {
+    const inst = this.instance;
+    let lastFeedback = Date.now();
+    for (;;) {
+      let st: MigrationStatus | null = null;
+      let msg = "";
+      try {
+        st = await this.ctx.rpc.call(source, "instance_get_migration_status", { instance: rinst });
+      } catch (err) {
+        msg = errText(err);
+      }
+      if (!st || st.status === "failed" || st.status === "cancelled") {
+        this.ctx.log("Migration failed, aborting");
+        await this.abort(rinst, source, target);
+        throw new OpExecError(`Could not migrate instance ${inst.name}: ${msg || st?.error || "hypervisor returned failure"}`);
+      }
+      if (st.status !== "active") {
+        this.ctx.log("* memory transfer complete");
+        if (st.downtime_ms !== null && st.downtime_ms !== undefined)
+          this.ctx.log(`* migration downtime ${st.downtime_ms} ms, total time ${st.total_time_ms ?? "?"} ms`);
+        return;
+      }
+      if (Date.now() - lastFeedback >= MIGRATION_FEEDBACK_INTERVAL_MS && st.transferred_ram && st.total_ram) {
+        this.ctx.log(`* memory transfer progress: ${((100 * st.transferred_ram) / st.total_ram).toFixed(2)} %`);
+        lastFeedback = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, MIGRATION_POLL_INTERVAL_MS));
+    }
   }
 
   private async abort(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {

@@ -23,6 +23,7 @@ import { promisify } from "node:util";
 import type { RpcInstance, RpcNic } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import type { HostNetwork } from "../host-net.js";
+import type { NicBackend } from "./nic.js";
 
 const run = promisify(execFile);
 
@@ -37,7 +38,7 @@ export function tapName(nodeKey: string, instanceUuid: string, nicUuid: string):
   return "gnt" + createHash("sha256").update(`${nodeKey}\0${instanceUuid}\0${nicUuid}`).digest("hex").slice(0, 12);
 }
 
-export class TapNicBackend {
+export class TapNicBackend implements NicBackend {
   constructor(
     /** Distinguishes node daemons sharing a namespace (their data directory). */
     private readonly nodeKey: string,
