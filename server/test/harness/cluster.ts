@@ -20,6 +20,7 @@ import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { InMemoryRpcRunner } from "../../src/rpc/in-memory-runner.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import { createScratchNetns, type ScratchNetns } from "../../src/lib/scratch-netns.js";
+import { killGuestsUnder } from "./kvm-guest.js";
 
 export interface TestClusterOptions {
   /** Number of nodes (node1..nodeN.example.com), default 1. */
@@ -37,6 +38,8 @@ export interface TestClusterOptions {
   iallocatorParams?: Record<string, unknown>;
   /** Bridges made in the cluster's network namespace; default the cluster's default NIC link, xen-br0. */
   bridges?: string[];
+  /** Enabled hypervisors, default ["fake"]. */
+  hypervisors?: string[];
   /** One network namespace per node (each with `bridges`) instead of one shared by all. */
   netnsPerNode?: boolean;
 }
@@ -123,6 +126,7 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
     sharedFileStorageDir: path.join(root, "shared-file-storage"),
     osSearchPath: [BUNDLED_OS_DIR],
     defaultIallocatorParams: opts.iallocatorParams ?? { "no-capacity-checks": null },
+    enabledHypervisors: opts.hypervisors,
   });
   const store = new MemoryStore();
   const config = await ClusterConfig.create(store, data);
@@ -202,7 +206,8 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
       return b;
     },
     async cleanup() {
-      await queue.whenIdle();
+      await queue.whenIdle().catch(() => undefined);
+      await killGuestsUnder(root); // qemu of kvm instances (daemonised, outside this process)
       await queue.close();
       await rm(root, { recursive: true, force: true });
       for (const ns of new Set([netns, ...namespaces.values()])) await ns.dispose();

@@ -204,6 +204,8 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     try {
       await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip });
     } catch (err) {
+      log("Pre-migration failed, aborting");
+      await this.abort(rinst, source, target);
       throw new OpExecError(`Could not pre-migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
     }
     log(`* migrating instance to ${target.name}`);
