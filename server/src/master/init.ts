@@ -10,9 +10,10 @@ import { ClusterConfig } from "../config/cluster-config.js";
 import { buildInitialConfig } from "../config/initial-config.js";
 import { generateClusterCert } from "../lib/certs.js";
 import { FILE_STORAGE_PATHS_FILE } from "../noded/backend/storage-paths.js";
-import { FileStore } from "../store/file-store.js";
 import { dataPaths } from "./paths.js";
-import type { MasterSettings } from "./settings.js";
+import { loadMasterSettings, type MasterSettings } from "./settings.js";
+import { openStore } from "./store-open.js";
+import { NodeSettingsSchema, SETTINGS_FILE } from "../noded/backend/settings.js";
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
@@ -45,6 +46,10 @@ export interface InitOptions {
    * /2/instances/X/info submits one).
    */
   allowAnonymousReads?: boolean;
+  /** Default: the file store in the data dir. */
+  store?: MasterSettings["store"];
+  /** The node setting "netns": the network namespace of this node's bridges and taps. */
+  nodeNetns?: string;
 }
 
 export async function isInitialised(dataDir: string): Promise<boolean> {
@@ -85,6 +90,8 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
       requestTimeoutMs: 30_000,
       anonymousJobLimit: 10,
     },
+    store: o.store ?? { kind: "file", endpoints: [], prefix: "ganeti/", managed: false, leaseTtl: 10 },
+    masterIpSetupScript: "/etc/ganeti/scripts/master-ip-setup",
     archiveAfterSeconds: 6 * 3600,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
@@ -95,6 +102,13 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
     `# Directories file storage may use on this node, one per line (see docs/operations.md)\n${storageDirs.map((d) => path.resolve(d)).join("\n")}\n`,
   );
   await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
+  if (o.nodeNetns) await writeNodeNetns(o.dataDir, o.nodeNetns);
+}
+
+/** Write the node setting "netns" into a node data directory (before its daemon starts). */
+export async function writeNodeNetns(dataDir: string, netns: string): Promise<void> {
+  const settings = NodeSettingsSchema.parse({ netns });
+  await writeFile(path.join(dataDir, SETTINGS_FILE), JSON.stringify(settings, null, 2));
 }
 
 /** Write the initial config once the master's node daemon port is known. */
@@ -112,5 +126,14 @@ export async function writeInitialConfig(o: InitOptions & { nodePort: number }):
     defaultIallocatorParams: o.defaultIallocatorParams,
     vcpuRatio: o.vcpuRatio,
   });
-  await ClusterConfig.create(new FileStore(p.masterState), data);
+  const settings = await loadMasterSettings(p.masterSettings);
+  const store = openStore(settings, p);
+  try {
+    if (settings.store.kind === "etcd" && (await store.list("config/")).length > 0) {
+      throw new Error(`etcd (${settings.store.endpoints.join(",")}) already holds a cluster under the prefix '${settings.store.prefix}'`);
+    }
+    await ClusterConfig.create(store, data);
+  } finally {
+    await store.close();
+  }
 }

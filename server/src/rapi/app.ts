@@ -81,10 +81,10 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const MAX_HEADER_BYTES = 16 * 1024;
 /**
  * JSON bodies nested deeper are refused before parsing (RAPI bodies need
- * fewer than ten levels; Python's parser gives up near 1,000). Opcode
- * parameter dicts have their own, smaller bound.
+ * fewer than ten levels). Opcode parameter dicts have their own, smaller
+ * bound, checked with a message naming the parameter.
  */
-export const MAX_BODY_JSON_DEPTH = 1024;
+export const MAX_BODY_JSON_DEPTH = 100;
 
 /** parse_qs semantics: repeated keys → list, blank values dropped, + and %xx decoded. */
 export function parseQuery(qs: string): Map<string, string[]> {

@@ -155,7 +155,7 @@ describe("through the RAPI, down to the OS create script", () => {
     const out = path.join(c.root, "osp.txt");
     await writeOs(osDir, "envdump", {
       scripts: { create: `printf '%s %s' "$OSP_PASSWORD" "$OSP_KEY" > '${out}'` },
-      parameters: "password the root password\nkey a private key\n",
+      parameters: "password the password\nkey a private key\n",
     });
     await c.config.mutate((d) => void (d.cluster.os_search_path = [osDir]));
     await writeFile(path.join(c.root, "users"), "admin secret write\n");
@@ -169,7 +169,7 @@ describe("through the RAPI, down to the OS create script", () => {
         payload: JSON.stringify({
           __version__: 1, mode: "create", name: "inst1.example.com", disk_template: "file", disks: [{ size: 1024 }], nics: [{}],
           os_type: "envdump", pnode: "node1.example.com", name_check: false, ip_check: false, beparams: { memory: 128 },
-          osparams_secret: { password: SECRET }, osparams_private: { key: PRIVATE },
+          ignore_ipolicy: true, osparams_secret: { password: SECRET }, osparams_private: { key: PRIVATE },
         }),
       });
       expect(res.statusCode).toBe(200);
