@@ -11,7 +11,7 @@ import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
 
-export interface LocalCommandHooks {
+interface LocalCommandHooks {
   program: Command;
   cluster: Command;
   node: Command;

@@ -5,7 +5,7 @@ import { HypervisorError } from "../lib/errors.js";
 import { FakeHypervisor } from "./fake/fake-hypervisor.js";
 import type { HostInfoSource, Hypervisor } from "./hypervisor.js";
 
-export interface HypervisorContext {
+interface HypervisorContext {
   dataDir: string;
   host: HostInfoSource;
   clock: () => number;

@@ -18,7 +18,7 @@ import { startControlSocket } from "./control-socket.js";
 import { dataPaths } from "./paths.js";
 import { loadMasterSettings, saveMasterRapiPort } from "./settings.js";
 
-export interface RunningMaster {
+interface RunningMaster {
   config: ClusterConfig;
   queue: JobQueue;
   rpc: RpcRunner;
@@ -29,7 +29,7 @@ export interface RunningMaster {
 }
 
 /** Written once listening, so that `gnt cluster init` learns the bound port. */
-export interface MasterRuntime {
+interface MasterRuntime {
   pid: number;
   rapiUrl: string;
   rapiPort: number;

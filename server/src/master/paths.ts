@@ -22,4 +22,3 @@ export function dataPaths(dataDir: string) {
     logDir: path.join(root, "log"),
   };
 }
-export type DataPaths = ReturnType<typeof dataPaths>;

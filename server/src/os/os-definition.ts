@@ -25,7 +25,7 @@ export interface OsDefinition {
   trusted: boolean;
 }
 
-export type OsLookup = { ok: true; os: OsDefinition } | { ok: false; reason: string };
+type OsLookup = { ok: true; os: OsDefinition } | { ok: false; reason: string };
 
 /** "debootstrap+buster" → name and variant. */
 export function splitOsName(full: string): { name: string; variant: string } {
@@ -81,7 +81,7 @@ export async function findOs(fullName: string, searchPath: readonly string[]): P
   return { ok: false, reason: `Directory for OS ${name} not found in search path` };
 }
 
-export async function loadOsDir(name: string, osDir: string): Promise<OsLookup> {
+async function loadOsDir(name: string, osDir: string): Promise<OsLookup> {
   const api = await apiVersions(osDir);
   if (!api.ok) return api;
   const versions = api.versions;

@@ -18,14 +18,14 @@ import { specialHandlers } from "./handlers/special.js";
 import { opcodeHandler } from "./opcode-handler.js";
 import { buildRoutes, matchRoute } from "./routes.js";
 
-export const SERVER_HEADER = "Ganeti 3.0.2";
+const SERVER_HEADER = "Ganeti 3.0.2";
 
-export interface RapiLogger {
+interface RapiLogger {
   info(msg: string, meta?: Record<string, unknown>): void;
   error(msg: string, meta?: Record<string, unknown>): void;
 }
 
-export interface RapiServerDeps {
+interface RapiServerDeps {
   config: ClusterConfig;
   queue: JobQueueApi;
   rpc: RpcRunner;
@@ -54,7 +54,7 @@ export const HANDLERS: Record<string, Handler> = {
 const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 /** parse_qs semantics: repeated keys → list, blank values dropped, + and %xx decoded. */
-export function parseQuery(qs: string): Map<string, string[]> {
+function parseQuery(qs: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [k, v] of new URLSearchParams(qs)) {
     if (v === "") continue;

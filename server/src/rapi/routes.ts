@@ -1,7 +1,7 @@
 // Endpoint table → path matchers (exact match, Ganeti's name/id patterns).
 import { INT_PATH_PARAMS, RAPI_ENDPOINTS, type Endpoint } from "@ganeti-ts/schema";
 
-export interface PathRoute {
+interface PathRoute {
   pattern: RegExp;
   params: string[];
   /** Methods of this path; the path string is shared by them. */

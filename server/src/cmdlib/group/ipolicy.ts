@@ -6,10 +6,10 @@ import { commaJoin, forceDictType } from "../common/node.js";
 
 type Dict = Record<string, unknown>;
 
-export const ISPEC_PARAMS = ["memory-size", "cpu-count", "disk-count", "disk-size", "nic-count", "spindle-use"];
+const ISPEC_PARAMS = ["memory-size", "cpu-count", "disk-count", "disk-size", "nic-count", "spindle-use"];
 const ISPEC_TYPES = Object.fromEntries(ISPEC_PARAMS.map((p) => [p, "int" as const]));
-export const IPOLICY_PARAMETERS = ["vcpu-ratio", "spindle-ratio"];
-export const IPOLICY_ALL_KEYS = ["minmax", "std", "disk-templates", ...IPOLICY_PARAMETERS];
+const IPOLICY_PARAMETERS = ["vcpu-ratio", "spindle-ratio"];
+const IPOLICY_ALL_KEYS = ["minmax", "std", "disk-templates", ...IPOLICY_PARAMETERS];
 
 class PolicyError extends Error {}
 
@@ -116,7 +116,7 @@ function incomplete(spec: Dict, name: string): void {
 }
 
 /** Ganeti's CheckIpolicyVsDiskTemplates. */
-export function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): void {
+function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): void {
   const allowed = (ipolicy["disk-templates"] ?? []) as string[];
   const notEnabled = allowed.filter((t) => !enabled.includes(t));
   if (notEnabled.length)

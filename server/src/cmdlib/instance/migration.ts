@@ -22,7 +22,7 @@ import {
 } from "../common/instance.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
 
-export interface MigrationOp {
+interface MigrationOp {
   instance_name: string;
   instance_uuid?: string | null;
   target_node?: string | null;

@@ -35,7 +35,7 @@ export interface NodeOverrides {
   bootId?: string;
 }
 
-export const SETTINGS_FILE = "noded.json";
+const SETTINGS_FILE = "noded.json";
 
 export async function loadNodeSettings(dataDir: string, overrides: NodeOverrides = {}): Promise<NodeSettings> {
   const file = path.join(dataDir, SETTINGS_FILE);
