@@ -10,6 +10,7 @@ node-deps:
 test-deps: node-deps
 	bash scripts/ensure-debian-packages.sh
 	bash scripts/ensure-ganeti-testsuite.sh >/dev/null
+	bash scripts/ensure-kvm-assets.sh >/dev/null
 
 # Everything: unit, integration, conformance with Ganeti's Python client,
 # htools against Ganeti's corpus, Pulumi engine end to end.

@@ -105,6 +105,15 @@ export function fillDict(...layers: Array<Params | undefined>): Params {
   return out;
 }
 
+/**
+ * `table[key]` for an own key only: the config's tables are plain objects
+ * and keys may come from clients, so "constructor" or "__proto__" must not
+ * find Object.prototype's members.
+ */
+export function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 interface Touchable {
   serial_no: number;
   mtime: number | null;
@@ -280,27 +289,27 @@ export class ClusterConfig {
   }
 
   node(uuid: string): NodeObject {
-    const n = this.data.nodes[uuid];
+    const n = own(this.data.nodes, uuid);
     if (!n) throw new OpPrereqError(`Node '${uuid}' not known`, "unknown_entity");
     return n;
   }
   instance(uuid: string): InstanceObject {
-    const i = this.data.instances[uuid];
+    const i = own(this.data.instances, uuid);
     if (!i) throw new OpPrereqError(`Instance '${uuid}' not known`, "unknown_entity");
     return i;
   }
   group(uuid: string): GroupObject {
-    const g = this.data.nodegroups[uuid];
+    const g = own(this.data.nodegroups, uuid);
     if (!g) throw new OpPrereqError(`Group '${uuid}' not found`, "unknown_entity");
     return g;
   }
   network(uuid: string): NetworkObject {
-    const n = this.data.networks[uuid];
+    const n = own(this.data.networks, uuid);
     if (!n) throw new OpPrereqError(`Network '${uuid}' not found`, "unknown_entity");
     return n;
   }
   disk(uuid: string): DiskObject {
-    const d = this.data.disks[uuid];
+    const d = own(this.data.disks, uuid);
     if (!d) throw new OpPrereqError(`Disk '${uuid}' not known`, "unknown_entity");
     return d;
   }
@@ -380,17 +389,21 @@ export class ClusterConfig {
   }
   filledHvparams(inst: Pick<InstanceObject, "hypervisor" | "os" | "hvparams">): Params {
     const osName = inst.os.split("+")[0] ?? inst.os;
+    const osHvp = (os: string) => {
+      const perOs = own(this.cluster.os_hvp, os);
+      return perOs ? own(perOs, inst.hypervisor) : undefined;
+    };
     return fillDict(
-      (DEFAULT_HVPARAMS as Record<string, Params>)[inst.hypervisor],
-      this.cluster.hvparams[inst.hypervisor],
-      this.cluster.os_hvp[osName]?.[inst.hypervisor],
-      this.cluster.os_hvp[inst.os]?.[inst.hypervisor],
+      own(DEFAULT_HVPARAMS as Record<string, Params>, inst.hypervisor),
+      own(this.cluster.hvparams, inst.hypervisor),
+      osHvp(osName),
+      osHvp(inst.os),
       inst.hvparams,
     );
   }
   filledOsparams(inst: Pick<InstanceObject, "os" | "osparams">): Params {
     const osName = inst.os.split("+")[0] ?? inst.os;
-    return fillDict(this.cluster.osparams[osName], this.cluster.osparams[inst.os], inst.osparams);
+    return fillDict(own(this.cluster.osparams, osName), own(this.cluster.osparams, inst.os), inst.osparams);
   }
   filledNdparams(node: NodeObject): Params {
     const group = this.data.nodegroups[node.group];

@@ -233,7 +233,7 @@ function rejectAddTags(m: Map<string, number>, tags: readonly string[]): boolean
   return false;
 }
 
-function locExclPairs(n: Node, inst: Instance): string[] {
+export function locExclPairs(n: Node, inst: Instance): string[] {
   if (n.locationTags.size === 0 || inst.exclTags.length === 0) return [];
   const r: string[] = [];
   for (const loc of n.locationTags) for (const ex of inst.exclTags) r.push(loc + "\u0000" + ex);

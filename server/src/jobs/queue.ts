@@ -13,7 +13,9 @@ import { encodeError, GanetiError, JobCanceledError, JobQueueError, OpExecError,
 import type { RpcRunner } from "../rpc/runner.js";
 import type { Store } from "../store/store.js";
 import { FilterPass, orderRules, type FilterJob } from "./filters.js";
-import { calcJobStatus, FINALIZED, isFinal, jobField, jobPriority, nowTimestamp, type SummaryFieldOf } from "./job.js";
+import {
+  calcJobStatus, FINALIZED, hasLostSecrets, hasSecrets, isFinal, jobField, jobPriority, nowTimestamp, withoutSecrets, type SummaryFieldOf,
+} from "./job.js";
 import { LockManager } from "./locks.js";
 import type { JobQueueApi, WaitResult } from "./queue-api.js";
 
@@ -73,6 +75,12 @@ interface LiveJob {
 export class JobQueue implements JobQueueApi {
   readonly locks = new LockManager();
   private readonly live = new Map<number, LiveJob>();
+  /**
+   * Opcodes with their secret parameters, by job id, for jobs of this
+   * process only: the job file holds "<redacted>" instead (as Ganeti, which
+   * hands secrets to the job's process in memory). Dropped when the job ends.
+   */
+  private readonly secrets = new Map<number, OpcodeInput[]>();
   private readonly events = new EventEmitter();
   private nextId = 1;
   private running = 0;
@@ -242,8 +250,9 @@ export class JobQueue implements JobQueueApi {
         });
       }
       ids.push(id);
+      if (prepared.some(hasSecrets)) this.secrets.set(id, prepared);
       const job: LiveJob = {
-        record: this.newRecord(id, prepared),
+        record: this.newRecord(id, prepared.map((op) => withoutSecrets(op))),
         writing: Promise.resolve(),
         abort: new AbortController(),
         started: false,
@@ -310,6 +319,7 @@ export class JobQueue implements JobQueueApi {
       op.end_timestamp = now;
     }
     job.record.end_timestamp = now;
+    this.secrets.delete(job.record.id);
     this.o.log?.(`job ${job.record.id} canceled by a REJECT filter rule`);
     await this.persist(job);
     this.notify(job.record.id);
@@ -350,6 +360,7 @@ export class JobQueue implements JobQueueApi {
       if (i < rec.ops.length - 1) await this.persist(job);
     }
     rec.end_timestamp = this.ts();
+    this.secrets.delete(rec.id);
     await this.persist(job);
     this.o.log?.(`job ${rec.id} ${calcJobStatus(rec.ops)}`);
     this.notify(rec.id);
@@ -400,7 +411,9 @@ export class JobQueue implements JobQueueApi {
   private async runOpcode(job: LiveJob, index: number, owner: string): Promise<unknown> {
     const rec = job.record;
     const op = rec.ops[index]!;
-    const input = op.input as OpcodeInput;
+    const input = this.secrets.get(rec.id)?.[index] ?? (op.input as OpcodeInput);
+    // Read back from the job file (a master restart): the secrets are gone, as in Ganeti.
+    if (hasLostSecrets(input)) throw new OpPrereqError("Please re-submit secret parameters to job.", "wrong_input");
     const opId = String(input["OP_ID"]);
     const Lu = this.o.registry[opId];
     if (!Lu) throw new OpPrereqError(`Opcode ${opId} is not supported`, "wrong_input");
@@ -444,6 +457,7 @@ export class JobQueue implements JobQueueApi {
   // ---- reading -----------------------------------------------------------------
 
   async getJob(id: number): Promise<JobRecord | null> {
+    if (!Number.isSafeInteger(id) || id < 0) return null;
     const live = this.live.get(id);
     if (live) return live.record;
     const raw = await this.o.store.get(this.archiveKey(id));
@@ -505,6 +519,7 @@ export class JobQueue implements JobQueueApi {
       }
       job.record.end_timestamp = this.ts();
       job.started = true; // never schedule it
+      this.secrets.delete(id);
       await this.persist(job);
       this.notify(id);
       return [true, `Job ${id} canceled`];

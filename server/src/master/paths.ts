@@ -22,3 +22,4 @@ export function dataPaths(dataDir: string) {
     logDir: path.join(root, "log"),
   };
 }
+export type DataPaths = ReturnType<typeof dataPaths>;

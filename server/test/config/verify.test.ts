@@ -11,7 +11,7 @@ const fresh = () =>
     osSearchPath: [],
   });
 
-describe("verifyConfig", () => {
+describe("verifyConfig (a stored document checked whole)", () => {
   it("finds nothing wrong in a fresh cluster's config", () => {
     expect(verifyConfig(fresh())).toEqual([]);
   });
@@ -26,10 +26,12 @@ describe("verifyConfig", () => {
     };
     node.group = "no-such-group";
     expect(verifyConfig(d)).toEqual([
+      // Ganeti's consistency checks (verifyConfigData) ...
+      "instance 'a/b' has invalid primary node 'gone'",
+      "Instance 'a/b' has invalid disk 'd-missing'",
+      `Node '${node.name}' has invalid group 'no-such-group'`,
+      // ... and what a badly validated document shows besides.
       'instance i1: invalid name "a/b"',
-      `node ${node.name}: group no-such-group does not exist`,
-      "instance a/b: primary node gone does not exist",
-      "instance a/b: disk d-missing does not exist",
       "instance a/b: beparams.maxmem = -1 is not a valid value",
     ]);
     expect(verifyConfig({ nodes: 1 })[0]).toMatch(/^schema: /);

@@ -19,6 +19,7 @@ import {
   logWarning,
   rpcInstance,
   shutdownInstanceDisks,
+  checkTargetNodeIpolicy,
 } from "../common/instance.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
 
@@ -114,6 +115,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       throw new OpPrereqError(`Cannot migrate instance ${inst.name} to its primary (${cfg.node(inst.primary_node).name})`, "wrong_state");
     checkNodeOnline(target);
     checkNodeVmCapable(target);
+    checkTargetNodeIpolicy(this.ctx, inst, target, this.op.ignore_ipolicy ?? false);
 
     const be = cfg.filledBeparams(inst);
     if (!this.failover || inst.admin_state === "up")
