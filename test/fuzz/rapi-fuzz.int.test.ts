@@ -241,7 +241,7 @@ function ganetiGives5xx(status: number, route: string, method: string, text: str
 it(`${REQUESTS} fuzzed requests: Ganeti's statuses and error shape, master alive, config consistent, every job final`, async () => {
   // A few objects for the routes to find.
   const setup = [
-    (await api<number>("POST", "/2/instances", { __version__: 1, mode: "create", name: "fz-a.example.com", disk_template: "file", disks: [{ size: 64 }], nics: [{}], os_type: "noop", pnode: "node1.example.com", name_check: false, ip_check: false, beparams: { memory: 128 } })).body,
+    (await api<number>("POST", "/2/instances", { __version__: 1, mode: "create", name: "fz-a.example.com", disk_template: "file", disks: [{ size: 1024 }], nics: [{}], os_type: "noop", pnode: "node1.example.com", name_check: false, ip_check: false, beparams: { memory: 128 } })).body,
     (await api<number>("POST", "/2/instances", { __version__: 1, mode: "create", name: "fz-b.example.com", disk_template: "diskless", disks: [], nics: [{}], os_type: "noop", pnode: "node2.example.com", name_check: false, ip_check: false, beparams: { memory: 128 } })).body,
     (await api<number>("POST", "/2/groups", { group_name: "fzgroup" })).body,
     (await api<number>("POST", "/2/networks", { network_name: "fznet", network: "10.99.0.0/24" })).body,

@@ -52,7 +52,8 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
       await new Promise<void>((resolve, reject) => {
         const req = https.get(`${url}/version`, { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined }, (res) => {
           res.resume();
-          res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          // 401: the RAPI answers but wants credentials (the default for new clusters): it is up.
+          res.on("end", () => (res.statusCode === 200 || res.statusCode === 401 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
         });
         req.on("error", reject);
       });
