@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { controlCall } from "@ganeti-ts/server/master/control-socket";
-import { ha1, writeClusterFiles, writeInitialConfig, type InitOptions } from "@ganeti-ts/server/master/init";
+import { ha1, writeClusterFiles, writeInitialConfig, writeNodeNetns, type InitOptions } from "@ganeti-ts/server/master/init";
 import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
@@ -172,6 +172,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--store <kind>", "where config and jobs live: file (this data dir) or etcd (master candidates can fail over)", "file")
     .option("--etcd-endpoints <urls>", "with --store etcd: an existing etcd cluster's client URLs (default: run etcd members on the master candidates)", list)
     .option("--master-lease-ttl <seconds>", "with --store etcd: seconds until a dead master's leadership expires", int, 10)
+    .option("--node-netns <name>", "network namespace (under /run/netns) of this node's bridges and taps")
     .action(async (name: string, o: Record<string, unknown>) => {
       if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
       if (o["allowAnonymousReads"] === true && o["requireAuthentication"] === true) {
@@ -200,6 +201,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         vcpuRatio: o["ipolicyVcpuRatio"] as number | undefined,
         noSsl: o["ssl"] === false,
         allowAnonymousReads: o["allowAnonymousReads"] === true,
+        nodeNetns: o["nodeNetns"] as string | undefined,
       };
       if (storeKind === "etcd") {
         const dir = path.resolve(init.dataDir);
@@ -264,6 +266,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--secondary-ip <ip>", "secondary (replication) IP")
     .option("--no-vm-capable", "the node may not host instances")
     .option("--no-master-capable", "the node may not become master candidate")
+    .option("--netns <name>", "with --data-dir: network namespace (under /run/netns) of the node's bridges and taps")
     .action(async (name: string, o: Record<string, unknown>) => {
       const master = masterDir(o["masterDataDir"] as string | undefined);
       let port = o["port"] as number;
@@ -273,6 +276,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         await mkdir(np.root, { recursive: true, mode: 0o700 });
         await copyFile(dataPaths(master).clusterCert, np.clusterCert);
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
+        if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
         const rt = await launchDaemon("node", nodeDir);
         port = Number(rt["port"]);
         const nodes = await localNodes(master);

@@ -158,6 +158,18 @@ export const NodeVerifyResultSchema = z.object({
   oob_paths: z.array(z.string()).optional(),
 });
 export type NodeVerifyResult = z.infer<typeof NodeVerifyResultSchema>;
+/** Progress of a live migration on its source node (Ganeti's objects.MigrationStatus, plus timings). */
+export const MigrationStatusSchema = z.object({
+  /** active | completed | failed | cancelled */
+  status: z.string(),
+  transferred_ram: z.number().nullable().optional(),
+  total_ram: z.number().nullable().optional(),
+  /** When completed: the guest's downtime and the whole migration, ms (as the hypervisor measured them). */
+  downtime_ms: z.number().nullable().optional(),
+  total_time_ms: z.number().nullable().optional(),
+  error: z.string().nullable().optional(),
+});
+export type MigrationStatus = z.infer<typeof MigrationStatusSchema>;
 
 interface RpcCallDef<A extends z.ZodType, R extends z.ZodType> {
   args: A;
@@ -209,6 +221,8 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Source side: where the migration started by instance_migrate stands. */
+  instance_get_migration_status: call(z.object({ instance: RpcInstanceSchema }), MigrationStatusSchema, 30),
   /** Target side: finish (success=true) or abort an incoming migration. */
   finalize_migration_dst: call(z.object({ instance: RpcInstanceSchema, success: z.boolean() }), z.null(), 120),
   /** Source side: drop the migrated-away instance's runtime state (or keep it on failure). */
@@ -283,6 +297,8 @@ export const RPC_CALLS = {
   /** Ganeti's ResizeDisk: tell the running instance's hypervisor a disk grew (bytes). */
   resize_disk: call(z.object({ instance: RpcInstanceSchema, disk: RpcDiskSchema, new_size: z.number().int() }), z.null(), 60),
   /** Console information for a running instance. */
+  /** Fails with "Missing bridges a, b" unless every named bridge exists (Ganeti's bridges_exist). */
+  bridges_exist: call(z.object({ bridges: z.array(z.string()) }), z.null(), 30),
   instance_console_info: call(z.object({ instance: RpcInstanceSchema }), ConsoleInfoSchema, 30),
   /** Power-cycle the node (fake: recorded, not performed). */
   node_powercycle: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.string(), 30),

@@ -12,6 +12,7 @@ import { generateClusterCert } from "../lib/certs.js";
 import { dataPaths } from "./paths.js";
 import { loadMasterSettings, type MasterSettings } from "./settings.js";
 import { openStore } from "./store-open.js";
+import { NodeSettingsSchema, SETTINGS_FILE } from "../noded/backend/settings.js";
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
@@ -46,6 +47,8 @@ export interface InitOptions {
   allowAnonymousReads?: boolean;
   /** Default: the file store in the data dir. */
   store?: MasterSettings["store"];
+  /** The node setting "netns": the network namespace of this node's bridges and taps. */
+  nodeNetns?: string;
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {
@@ -91,6 +94,13 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
   await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
+  if (o.nodeNetns) await writeNodeNetns(o.dataDir, o.nodeNetns);
+}
+
+/** Write the node setting "netns" into a node data directory (before its daemon starts). */
+export async function writeNodeNetns(dataDir: string, netns: string): Promise<void> {
+  const settings = NodeSettingsSchema.parse({ netns });
+  await writeFile(path.join(dataDir, SETTINGS_FILE), JSON.stringify(settings, null, 2));
 }
 
 /** Write the initial config once the master's node daemon port is known. */

@@ -731,3 +731,34 @@ export async function removeInstance(ctx: LuContext, inst: InstanceObject, ignor
 export function errText(err: unknown): string {
   return err instanceof GanetiError || err instanceof Error ? err.message : String(err);
 }
+
+// ---- bridges -----------------------------------------------------------------
+
+/**
+ * Ganeti's CheckNicsBridgesExist: every bridged NIC's link must be a bridge on
+ * the node (asked through bridges_exist), whatever the hypervisor.
+ */
+export async function checkNicsBridgesExist(
+  ctx: LuContext,
+  nics: ReadonlyArray<{ nicparams: Params; network: string | null }>,
+  node: NodeObject,
+): Promise<void> {
+  const cfg = ctx.config;
+  const bridges = nics
+    .map((n) => cfg.filledNicparams(n, node.group))
+    .filter((p) => p["mode"] === "bridged")
+    .map((p) => String(p["link"]));
+  if (!bridges.length) return;
+  try {
+    await ctx.rpc.call(node, "bridges_exist", { bridges });
+  } catch (err) {
+    throw new OpPrereqError(`Error checking bridges on destination node '${node.name}': ${errText(err)}`, "environment_error", {
+      cause: err,
+    });
+  }
+}
+
+/** Ganeti's CheckInstanceBridgesExist: on `node`, by default the primary. */
+export async function checkInstanceBridgesExist(ctx: LuContext, inst: InstanceObject, node?: NodeObject): Promise<void> {
+  await checkNicsBridgesExist(ctx, inst.nics, node ?? ctx.config.node(inst.primary_node));
+}

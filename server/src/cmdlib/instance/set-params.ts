@@ -109,6 +109,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   private hotplug = false;
   /** NIC hotplug actions, by the change key their message follows. */
   private nicHot: Array<{ key: string; action: "hotadd" | "hotdel" | "hotmod"; uuid: string }> = [];
+  /** NICs added or modified by this opcode (their bridges are checked). */
+  private touchedNics: Array<NicObject | NicPlan> = [];
+  private bridgeWarnings: string[] = [];
 
   override checkArguments(): void {
     const op = this.op;
@@ -269,7 +272,10 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     }
 
     if (this.diskMods.length) await this.checkDiskMods();
-    if (this.nicMods.length) this.planNics();
+    if (this.nicMods.length) {
+      this.planNics();
+      await this.checkNicBridges();
+    }
     if (Object.keys(this.beForced).length || this.diskMods.length || this.nicMods.length) this.checkPolicy();
   }
 
@@ -298,6 +304,23 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       ],
       this.op.ignore_ipolicy,
     );
+  }
+
+  /** Ganeti's _PrepareNicModification bridge check: an added or modified bridged NIC's bridge must exist on the primary. */
+  private async checkNicBridges(): Promise<void> {
+    const pnode = this.pnode;
+    if (pnode.offline) return;
+    for (const nic of this.touchedNics) {
+      const p = this.cfg.filledNicparams(nic, pnode.group);
+      if (p["mode"] !== "bridged") continue;
+      try {
+        await this.ctx.rpc.call(pnode, "bridges_exist", { bridges: [String(p["link"])] });
+      } catch (err) {
+        const msg = `Error checking bridges on node '${pnode.name}': ${errText(err)}`;
+        if (this.op.force) this.bridgeWarnings.push(msg);
+        else throw new OpPrereqError(msg, "environment_error", { cause: err });
+      }
+    }
   }
 
   private async checkDiskMods(): Promise<void> {
@@ -346,6 +369,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         const [plan] = computeNics(cfg, [m.params as NicInput], { nameCheck: false, defaultIp: null });
         resolveNicNetworks(this.ctx, [plan!], group, this.pnode.name, { conflictsCheck: this.op.conflicts_check, indexBase: idx, taken });
         nics.splice(idx, 0, plan!);
+        this.touchedNics.push(plan!);
         changes.push([`nic.${idx}`, plan!]);
         hot.push({ key: `nic.${idx}`, action: "hotadd", uuid: plan!.uuid });
       } else if (m.action === "remove") {
@@ -401,6 +425,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         if (p.ip !== undefined) changes.push([`nic.ip/${idx}`, next.ip]);
         nics[idx] = next;
         hot.push({ key: `nic/${idx}`, action: "hotmod", uuid: next.uuid });
+        this.touchedNics.push(next);
       } else {
         throw new OpPrereqError(`Unsupported NIC operation '${m.action}'`, "wrong_input");
       }
@@ -416,6 +441,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const op = this.op;
     const inst = this.instance;
     const result: Array<[string, unknown]> = [];
+    for (const w of this.bridgeWarnings) logWarning(this.ctx, w);
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {
       const target = this.newPnode;
