@@ -16,7 +16,7 @@ import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
 import { freePort } from "@ganeti-ts/server/store/etcd-member";
 import { activeControlCall, joinAsCandidate, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
 
-export interface LocalCommandHooks {
+interface LocalCommandHooks {
   program: Command;
   cluster: Command;
   node: Command;

@@ -32,7 +32,7 @@ export interface RunningMaster {
 }
 
 /** Written once listening, so that `gnt cluster init` learns the bound port. */
-export interface MasterRuntime {
+interface MasterRuntime {
   pid: number;
   rapiUrl: string;
   rapiPort: number;

@@ -17,7 +17,7 @@ import { NodeSettingsSchema, SETTINGS_FILE } from "../noded/backend/settings.js"
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
-export const DEFAULT_OS_SEARCH_PATH = ["/srv/ganeti/os", "/usr/local/lib/ganeti/os", "/usr/lib/ganeti/os", "/usr/share/ganeti/os"];
+const DEFAULT_OS_SEARCH_PATH = ["/srv/ganeti/os", "/usr/local/lib/ganeti/os", "/usr/lib/ganeti/os", "/usr/share/ganeti/os"];
 
 export interface InitOptions {
   dataDir: string;
@@ -52,7 +52,7 @@ export interface InitOptions {
   nodeNetns?: string;
 }
 
-export async function isInitialised(dataDir: string): Promise<boolean> {
+async function isInitialised(dataDir: string): Promise<boolean> {
   try {
     await access(dataPaths(dataDir).masterSettings);
     return true;

@@ -25,7 +25,7 @@ export interface OsDefinition {
   trusted: boolean;
 }
 
-export type OsLookup = { ok: true; os: OsDefinition } | { ok: false; reason: string };
+type OsLookup = { ok: true; os: OsDefinition } | { ok: false; reason: string };
 
 /** Names an OS directory may have (Ganeti's EXT_PLUGIN_MASK). */
 export const OS_NAME_RE = /^[a-zA-Z0-9_-]+$/;
@@ -88,7 +88,7 @@ export async function findOs(fullName: string, searchPath: readonly string[]): P
   return { ok: false, reason: `Directory for OS ${name} not found in search path` };
 }
 
-export async function loadOsDir(name: string, osDir: string): Promise<OsLookup> {
+async function loadOsDir(name: string, osDir: string): Promise<OsLookup> {
   const api = await apiVersions(osDir);
   if (!api.ok) return api;
   const versions = api.versions;

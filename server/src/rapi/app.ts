@@ -21,14 +21,14 @@ import { AnonymousJobBudget } from "./anonymous-jobs.js";
 import { opcodeHandler } from "./opcode-handler.js";
 import { buildRoutes, matchRoute, type PathRoute } from "./routes.js";
 
-export const SERVER_HEADER = "Ganeti 3.0.2";
+const SERVER_HEADER = "Ganeti 3.0.2";
 
-export interface RapiLogger {
+interface RapiLogger {
   info(msg: string, meta?: Record<string, unknown>): void;
   error(msg: string, meta?: Record<string, unknown>): void;
 }
 
-export interface RapiServerDeps {
+interface RapiServerDeps {
   config: ClusterConfig;
   queue: JobQueueApi;
   rpc: RpcRunner;
@@ -87,7 +87,7 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 export const MAX_BODY_JSON_DEPTH = 100;
 
 /** parse_qs semantics: repeated keys → list, blank values dropped, + and %xx decoded. */
-export function parseQuery(qs: string): Map<string, string[]> {
+function parseQuery(qs: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [k, v] of new URLSearchParams(qs)) {
     if (v === "") continue;

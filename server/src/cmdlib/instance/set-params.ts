@@ -53,7 +53,7 @@ interface Mod {
 }
 
 /** Ganeti's PrepareContainerMods: both list forms → [action, identifier, params]. */
-export function normalizeMods(mods: unknown[]): Mod[] {
+function normalizeMods(mods: unknown[]): Mod[] {
   return mods.map((m) => {
     const item = m as unknown[];
     if (item.length === 3) return { action: item[0] as Action, ident: item[1] as number | string, params: (item[2] ?? {}) as Params };
