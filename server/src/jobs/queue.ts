@@ -368,7 +368,7 @@ export class JobQueue implements JobQueueApi {
     const op = rec.ops[index]!;
     const input = op.input as OpcodeInput;
     const opId = String(input["OP_ID"]);
-    const Lu = this.o.registry[opId];
+    const Lu = Object.hasOwn(this.o.registry, opId) ? this.o.registry[opId] : undefined;
     if (!Lu) throw new OpPrereqError(`Opcode ${opId} is not supported`, "wrong_input");
     let serial = rec.ops.reduce((m, o) => Math.max(m, ...o.log.map((l) => l[0])), 0);
     const ctx: LuContext = {
