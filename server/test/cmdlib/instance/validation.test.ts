@@ -91,6 +91,19 @@ describe("parameters on create and modify", () => {
     expect(inst(c, "i1.example.com").hvparams).toEqual({});
   });
 
+  it("startup's one-off hvparams and beparams are checked too", async () => {
+    c = await testCluster();
+    await create(c, "i1.example.com", { start: false });
+    const start = (over: Record<string, unknown>) => ({ OP_ID: "OP_INSTANCE_STARTUP", instance_name: "i1.example.com", ...over });
+    expect(await errorOf(c, start({ hvparams: { kernel_path: 5 } }))).toEqual(["TypeEnforcementError", ["'kernel_path' (value 5) is not a valid string"]]);
+    expect(await errorOf(c, start({ hvparams: { acpi: true } }))).toEqual(["HypervisorError", ["Parameter 'acpi' is not supported"]]);
+    expect(await errorOf(c, start({ beparams: { memory: -5 } }))).toEqual([
+      "TypeEnforcementError",
+      ["'maxmem' (value -5) is not a valid size. error: Invalid format"],
+    ]);
+    expect(inst(c, "i1.example.com").admin_state).toBe("down");
+  });
+
   it("beparams: memory -1, vcpus 0 and spindle_use -1 are refused and nothing is stored", async () => {
     c = await testCluster();
     await create(c, "i1.example.com");
