@@ -37,6 +37,8 @@ export interface TestClusterOptions {
 
 export interface TestCluster {
   config: ClusterConfig;
+  /** What the master persisted (config and jobs): a restarted master opens this. */
+  store: MemoryStore;
   queue: JobQueue;
   rpc: InMemoryRpcRunner;
   /** node uuid → backend */
@@ -137,6 +139,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
 
   return {
     config,
+    store,
     queue,
     rpc,
     backends,

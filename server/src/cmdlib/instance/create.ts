@@ -256,7 +256,9 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       beparams: { ...this.be },
       osparams: { ...(op.osparams ?? {}) },
       osparams_private: { ...(op.osparams_private ?? {}) },
-      admin_state: this.start ? "up" : "down",
+      // Marked up only right before the start (Ganeti's order): a create
+      // interrupted earlier leaves an instance that is down and says so.
+      admin_state: "down",
       admin_state_source: "admin",
       nics,
       disks: disks.map((d) => d.uuid),
@@ -299,6 +301,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
             reinstall: false,
             debug: op.debug_level ?? 0,
             search_path: osSearchPath(cfg),
+            ...(op.osparams_secret ? { osparams_secret: op.osparams_secret } : {}),
           });
         } catch (err) {
           await this.rollback(inst);
@@ -308,6 +311,10 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     }
 
     if (this.start) {
+      await cfg.mutate(() => {
+        inst.admin_state = "up";
+        cfg.touch(inst);
+      });
       this.ctx.log("* starting instance...");
       try {
         if (disks.length) await startInstanceDisks(this.ctx, inst, null);

@@ -60,6 +60,7 @@ export class LUInstanceReinstall extends InstanceLU<OpInstanceReinstall> {
           reinstall: true,
           debug: this.op.debug_level ?? 0,
           search_path: osSearchPath(cfg),
+          ...(this.op.osparams_secret ? { osparams_secret: this.op.osparams_secret } : {}),
         });
       } catch (err) {
         throw new OpExecError(`Could not install OS for instance '${inst.name}' on node '${this.pnode.name}': ${errText(err)}`, {

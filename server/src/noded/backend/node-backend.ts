@@ -18,6 +18,7 @@ import { hostInfo, nodeInfoHandlers } from "./node-info.js";
 import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
+import { verifyHandlers } from "./verify.js";
 
 export interface NodeBackendOptions {
   dataDir: string;
@@ -67,6 +68,7 @@ export class NodeBackend {
       ...diskHandlers(),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
+      ...verifyHandlers(ctx),
     };
   }
 
