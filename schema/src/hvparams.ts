@@ -39,7 +39,8 @@
 //     (so -1 is "not a valid size"). checkBeParamRanges(filled): vcpus >= 1,
 //     spindle_use >= 0, minmem <= maxmem (kind "range", OpPrereqError).
 //
-//   NIC_PARAMETER_TYPES, ND_PARAMETER_TYPES: Ganeti's NICS_/NDS_PARAMETER_TYPES.
+//   NIC_PARAMETER_TYPES, ND_PARAMETER_TYPES, DISK_PARAMETER_TYPES: Ganeti's
+//     NICS_/NDS_PARAMETER_TYPES and DISK_DT_TYPES.
 //
 //   MAX_JSON_DEPTH / jsonDepthExceeds(value, max) (in common.ts): the bound on
 //     nesting of any dict an opcode accepts (opcode schemas refuse deeper ones).
@@ -385,6 +386,31 @@ export const ND_PARAMETER_TYPES: ReadonlyMap<string, ParamType> = new Map<string
   ["spindle_count", "int"],
   ["ssh_port", "int"],
   ["cpu_speed", "float"],
+]);
+
+/** Ganeti's DISK_DT_TYPES: disk template parameters (keys as in the defaults per template). */
+export const DISK_PARAMETER_TYPES: ReadonlyMap<string, ParamType> = new Map<string, ParamType>([
+  ["resync-rate", "int"],
+  ["data-stripes", "int"],
+  ["meta-stripes", "int"],
+  ["disk-barriers", "string"],
+  ["meta-barriers", "bool"],
+  ["metavg", "string"],
+  ["disk-custom", "string"],
+  ["net-custom", "string"],
+  ["protocol", "string"],
+  ["dynamic-resync", "bool"],
+  ["c-plan-ahead", "int"],
+  ["c-fill-target", "int"],
+  ["c-delay-target", "int"],
+  ["c-max-rate", "int"],
+  ["c-min-rate", "int"],
+  ["stripes", "int"],
+  ["access", "string"],
+  ["pool", "string"],
+  ["host", "string"],
+  ["volume", "string"],
+  ["port", "int"],
 ]);
 
 // ---------------------------------------------------------------- ForceDictType

@@ -155,6 +155,15 @@ describe("parameters on create and modify", () => {
     expect(i.osparams_private).toEqual({});
   });
 
+  it("group diskparams: unknown and prototype keys refused, types checked", async () => {
+    c = await testCluster();
+    const add = (diskparams: unknown) => ({ OP_ID: "OP_GROUP_ADD", group_name: "g2", diskparams });
+    const unsupported = (k: string) => ["OpPrereqError", [`While verify diskparams options: Provided option keys not supported: ${k}`, "wrong_input"]];
+    expect(await errorOf(c, add({ plain: { constructor: 1 } }))).toEqual(unsupported("plain/constructor"));
+    expect(await errorOf(c, add({ drbd: { "resync-rate": "fast" } }))).toEqual(["TypeEnforcementError", ["'resync-rate' (value fast) is not a valid integer"]]);
+    expect(c.config.findGroup("g2")).toBeUndefined();
+  });
+
   it("cluster hvparams are typed and syntax-checked per hypervisor", async () => {
     c = await testCluster();
     const setp = (hvparams: unknown) => ({ OP_ID: "OP_CLUSTER_SET_PARAMS", hvparams });
