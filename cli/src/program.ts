@@ -34,6 +34,8 @@ export interface ProgramDeps {
   createClient?: (o: GanetiClientOptions) => GanetiClient;
   /** The master's control-socket job runner when on the master (commands/local.ts), else null. */
   localJobRunner?: (env: NodeJS.ProcessEnv) => JobRunner | null;
+  /** The master's control socket when on the master (commands/local.ts), else null. */
+  localControl?: (env: NodeJS.ProcessEnv) => ((method: string, args: unknown[]) => Promise<unknown>) | null;
   signal?: AbortSignal;
 }
 
@@ -93,6 +95,7 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
       const local = program.opts<ConnectionFlags>().url === undefined ? deps.localJobRunner?.(deps.env) : null;
       return local ?? rapiJobRunner(() => ctx.client());
     },
+    masterControl: () => deps.localControl?.(deps.env) ?? null,
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
 
@@ -102,7 +105,7 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerNetworkCommands(program, ctx);
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
-  registerHealthCommands(cluster, ctx);
+  registerHealthCommands(program, cluster, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
   deps.registerLocal?.({ program, cluster, node });

@@ -145,4 +145,25 @@ describe("gnt cluster verify on a broken cluster", () => {
       await launchDaemon("master", c.dataDir);
     }
   }, 180_000);
+
+  it("the watcher restarts what should run (not while paused) and verify is clean again", async () => {
+    const paused = await gnt(["cluster", "watcher", "pause", "1h"]);
+    expect(paused.out).toMatch(/^The watcher is paused until \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\.$/m);
+    expect((await gnt(["cluster", "watcher", "info"])).out).toContain("The watcher is paused until");
+    const idle = await gnt(["watcher"]);
+    expect(idle.out).toContain("INFO: Pause has been set, exiting");
+    expect((await gnt(["cluster", "watcher", "continue"])).out).toBe("The watcher is no longer paused.\n");
+    expect((await gnt(["cluster", "watcher", "info"])).out).toBe("The watcher is not paused.\n");
+
+    const pass = await gnt(["watcher"]);
+    expect(pass.code, pass.err).toBe(0);
+    expect(pass.out).toContain("INFO: Restarting instance 'web1.example.com' (attempt #1)");
+    const r = await verify();
+    expect(problems(r.out)).toEqual([]);
+    expect(r.code).toBe(0);
+    // Not on the master: the watcher refuses, as Ganeti's does.
+    const remote = await gnt(["watcher"], { GANETI_DATA_DIR: undefined });
+    expect(remote.code).toBe(1);
+    expect(remote.err).toContain("This is not the master node");
+  }, 180_000);
 });

@@ -4,7 +4,7 @@
 // and exit codes (1 when anything was found or a job failed).
 import type { Command } from "commander";
 import type { GroupVerifyDisksResult, JobIdListOnly } from "@ganeti-ts/sdk";
-import { EXIT, ExitStatus } from "../errors.js";
+import { CliError, EXIT, ExitStatus } from "../errors.js";
 import { ctime, type JobOutcome, type Opcode } from "../job-runner.js";
 import { json } from "../output.js";
 import { collect, type Ctx } from "./common.js";
@@ -54,7 +54,53 @@ async function followJobs(ctx: Ctx, submitted: JobIdListOnly["jobs"]): Promise<[
   return results;
 }
 
-export function registerHealthCommands(cluster: Command, ctx: Ctx): void {
+/** Ganeti's ParseTimespec: seconds, or a number with s, m, h, d or w. */
+export function parseTimespec(spec: string): number {
+  const m = /^(\d+)([smhdw]?)$/.exec(spec.trim());
+  if (!m) throw new CliError(`Invalid time specification '${spec}'`);
+  const mult = { "": 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as "" | "s" | "m" | "h" | "d" | "w"];
+  return Number(m[1]) * mult;
+}
+
+function showWatcherPause(ctx: Ctx, until: unknown): void {
+  if (typeof until !== "number" || until < Date.now() / 1000) ctx.io.out("The watcher is not paused.");
+  else ctx.io.out(`The watcher is paused until ${ctime(until)}.`);
+}
+
+function masterOnly(ctx: Ctx): (method: string, args: unknown[]) => Promise<unknown> {
+  const control = ctx.masterControl();
+  // Ganeti's watcher and watcher pause run on the master only.
+  if (!control) throw new CliError("This is not the master node (set GANETI_DATA_DIR to the master's data directory)", EXIT.FAILED);
+  return control;
+}
+
+export function registerHealthCommands(program: Command, cluster: Command, ctx: Ctx): void {
+  program
+    .command("watcher")
+    .description("run one watcher pass on the master: restart instances, reactivate disks, verify disks, archive jobs")
+    .action(async () => {
+      const lines = (await masterOnly(ctx)("RunWatcher", [])) as string[];
+      for (const l of lines) ctx.io.out(l);
+    });
+
+  cluster
+    .command("watcher")
+    .description("pause the watcher for a while, let it continue, or show whether it is paused")
+    .argument("<command>", "pause DURATION | continue | info")
+    .argument("[duration]", "for pause: seconds, or with s, m, h, d, w (e.g. 1h)")
+    .action(async (command: string, duration: string | undefined) => {
+      const call = masterOnly(ctx);
+      if (command === "continue") {
+        await call("SetWatcherPause", [null]);
+        ctx.io.out("The watcher is no longer paused.");
+      } else if (command === "pause") {
+        if (duration === undefined) throw new CliError("Missing pause duration", EXIT.FAILED);
+        showWatcherPause(ctx, await call("SetWatcherPause", [Date.now() / 1000 + parseTimespec(duration)]));
+      } else if (command === "info") {
+        showWatcherPause(ctx, await call("QueryWatcherPause", []));
+      } else throw new CliError(`Command '${command}' is not valid.`, EXIT.FAILED);
+    });
+
   cluster
     .command("verify")
     .description("verify the cluster: configuration, nodes, instances (gnt-cluster verify)")

@@ -104,6 +104,14 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
   return controlSocketJobRunner(dir);
 }
 
+/** A call on the master's control socket when this machine is the master, else null. */
+export function localControl(env: NodeJS.ProcessEnv): ((method: string, args: unknown[]) => Promise<unknown>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
+  const sock = dataPaths(dir).controlSocket;
+  return (method, args) => controlCall(sock, method, args, 3_600_000);
+}
+
 /** Submit a job on the master's control socket and follow it, printing its log. */
 async function runJobLocally(master: string, ops: Record<string, unknown>[], out: (line: string) => void): Promise<unknown> {
   const sock = dataPaths(master).controlSocket;
@@ -158,6 +166,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--ipolicy-vcpu-ratio <ratio>", "instance policy vCPU ratio", Number)
     .option("--no-ssl", "serve the RAPI over plain HTTP")
     .option("--require-authentication", "require credentials for every request, GETs included")
+    .option("--watcher-interval <seconds>", "run the watcher inside the master every this many seconds (default 0: never)", int)
     .action(async (name: string, o: Record<string, unknown>) => {
       if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
       const init: InitOptions = {
@@ -180,6 +189,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         vcpuRatio: o["ipolicyVcpuRatio"] as number | undefined,
         noSsl: o["ssl"] === false,
         requireAuthentication: o["requireAuthentication"] === true,
+        watcherIntervalSeconds: (o["watcherInterval"] as number | undefined) ?? 0,
       };
       await writeClusterFiles(init);
       print(`Starting the node daemon of ${init.nodeName}...`);

@@ -15,6 +15,7 @@ import { OPCODE_CATALOG } from "./opcode-catalog.js";
 import { startControlSocket } from "./control-socket.js";
 import { dataPaths } from "./paths.js";
 import { loadMasterSettings } from "./settings.js";
+import { Watcher, readWatcherPause, setWatcherPause } from "./watcher.js";
 
 export interface RunningMaster {
   config: ClusterConfig;
@@ -64,7 +65,22 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
   const port = typeof addr === "object" && addr ? addr.port : settings.rapi.port;
   const host = settings.rapi.address.includes(":") ? `[${settings.rapi.address}]` : settings.rapi.address;
   const rapiUrl = `${settings.rapi.noSsl ? "http" : "https"}://${host}:${port}`;
-  const control = await startControlSocket(p.controlSocket, queue);
+  const watcher = new Watcher({ config, queue, rpc, dataDir: p.root, jobAge: settings.archiveAfterSeconds });
+  const control = await startControlSocket(p.controlSocket, queue, {
+    run: () => watcher.runOnce(),
+    setPause: (until) => setWatcherPause(p.root, until),
+    pausedUntil: () => readWatcherPause(p.root, Date.now() / 1000),
+  });
+  const watcherLoop =
+    settings.watcherIntervalSeconds > 0
+      ? setInterval(() => {
+          watcher
+            .runOnce()
+            .then((lines) => lines.forEach((l) => log(`watcher: ${l}`)))
+            .catch((err) => log(`watcher failed: ${err instanceof Error ? err.stack : String(err)}`));
+        }, settings.watcherIntervalSeconds * 1000)
+      : null;
+  watcherLoop?.unref();
   const archiver = setInterval(() => {
     queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`));
   }, 60_000);
@@ -81,6 +97,7 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
     rapiUrl,
     async close() {
       clearInterval(archiver);
+      if (watcherLoop) clearInterval(watcherLoop);
       await control.close();
       await rapi.close();
       await queue.whenIdle();

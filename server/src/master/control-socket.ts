@@ -15,7 +15,18 @@ export interface ControlRequest {
   args: unknown[];
 }
 
-export async function startControlSocket(path: string, queue: JobQueue): Promise<{ close(): Promise<void> }> {
+/** The master's watcher, for `gnt watcher` and `gnt cluster watcher pause|continue|info`. */
+export interface WatcherControl {
+  run(): Promise<string[]>;
+  setPause(until: number | null): Promise<number | null>;
+  pausedUntil(): Promise<number | null>;
+}
+
+export async function startControlSocket(
+  path: string,
+  queue: JobQueue,
+  watcher?: WatcherControl,
+): Promise<{ close(): Promise<void> }> {
   await rm(path, { force: true });
   const server = net.createServer((sock) => {
     let buf = "";
@@ -61,12 +72,21 @@ export async function startControlSocket(path: string, queue: JobQueue): Promise
           return ok(await queue.archive(Number(args[0])));
         case "AutoArchiveJobs":
           return ok(await queue.archiveOld(Number(args[0])));
+        case "RunWatcher":
+          if (!watcher) break;
+          return ok(await watcher.run());
+        case "SetWatcherPause":
+          if (!watcher) break;
+          return ok(await watcher.setPause(typeof args[0] === "number" ? args[0] : null));
+        case "QueryWatcherPause":
+          if (!watcher) break;
+          return ok(await watcher.pausedUntil());
         case "SetDrainFlag":
           queue.setDrained(Boolean(args[0]));
           return ok(true);
         default:
-          return { success: false, error: { class: "ProtocolError", message: `Unknown method '${req.method}'` } };
       }
+      return { success: false, error: { class: "ProtocolError", message: `Unknown method '${req.method}'` } };
     } catch (err) {
       if (err instanceof GanetiError) {
         const code = (err as GanetiError & { code?: unknown }).code ?? null;

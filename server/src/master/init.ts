@@ -38,6 +38,8 @@ export interface InitOptions {
   vcpuRatio?: number;
   noSsl?: boolean;
   requireAuthentication?: boolean;
+  /** Run the watcher inside the master every this many seconds (0: never). */
+  watcherIntervalSeconds?: number;
 }
 
 export async function isInitialised(dataDir: string): Promise<boolean> {
@@ -75,6 +77,7 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
       noSsl: o.noSsl ?? false,
     },
     archiveAfterSeconds: 6 * 3600,
+    watcherIntervalSeconds: o.watcherIntervalSeconds ?? 0,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
   await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
