@@ -9,7 +9,7 @@ import { describeError, EXIT, ExitStatus } from "./errors.js";
 import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
 import { rapiJobRunner, type JobRunner } from "./job-runner.js";
-import { registerHealthCommands } from "./commands/health.js";
+import { registerHealthCommands, registerOobCommands } from "./commands/health.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerFilterCommands } from "./commands/filter.js";
 import { registerGroupCommands } from "./commands/group.js";
@@ -106,6 +106,7 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
   registerHealthCommands(program, cluster, ctx);
+  registerOobCommands(node, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
   deps.registerLocal?.({ program, cluster, node });

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import type { GroupVerifyDisksResult, JobIdListOnly } from "@ganeti-ts/sdk";
 import { CliError, EXIT, ExitStatus } from "../errors.js";
 import { ctime, type JobOutcome, type Opcode } from "../job-runner.js";
-import { json } from "../output.js";
+import { json, renderTable } from "../output.js";
 import { collect, type Ctx } from "./common.js";
 
 interface VerifyFlags {
@@ -72,6 +72,113 @@ function masterOnly(ctx: Ctx): (method: string, args: unknown[]) => Promise<unkn
   // Ganeti's watcher and watcher pause run on the master only.
   if (!control) throw new CliError("This is not the master node (set GANETI_DATA_DIR to the master's data directory)", EXIT.FAILED);
   return control;
+}
+
+/** Ganeti's FormatResultError(status, verbose=True). */
+const RS_TEXT: Record<number, string> = { 1: "(unknown)", 2: "(nodata)", 3: "(unavail)", 4: "(offline)" };
+
+interface OobFlags {
+  force?: boolean;
+  ignoreStatus?: boolean;
+  oobTimeout?: string;
+  powerDelay?: string;
+  headers?: boolean;
+  separator?: string;
+}
+
+function printNodeTable(ctx: Ctx, rows: string[][], o: OobFlags): void {
+  const text = renderTable([{ title: "Node" }, { title: "Status" }], rows, {
+    headers: o.headers !== false,
+    ...(o.separator !== undefined ? { separator: o.separator } : {}),
+  });
+  if (text) ctx.io.out(text);
+}
+
+/** `gnt node power on|off|cycle|status` and `gnt node health` (Ganeti's PowerNode and Health). */
+export function registerOobCommands(node: Command, ctx: Ctx): void {
+  const oobOpts = (c: Command) =>
+    c
+      .option("--oob-timeout <seconds>", "how long the out-of-band program may run", "60")
+      .option("--no-headers", "do not print the header line")
+      .option("--separator <sep>", "column separator");
+  oobOpts(
+    node
+      .command("power")
+      .description("power nodes on, off, cycle them, or show their power state, through their oob_program")
+      .argument("<command>", "on | off | cycle | status")
+      .argument("[nodes...]", "nodes (status: default all)")
+      .option("-f, --force", "do not ask (gnt never asks)")
+      .option("--ignore-status", "power off without first marking the node offline")
+      .option("--power-delay <seconds>", "wait between powering on nodes", "2"),
+  ).action(async (command: string, nodes: string[], o: OobFlags) => {
+    if (!["on", "off", "cycle", "status"].includes(command)) {
+      ctx.io.err(`power subcommand ${command} not supported.`);
+      throw new ExitStatus(EXIT.FAILED);
+    }
+    const oobCommand = `power-${command}`;
+    if (oobCommand !== "power-status" && nodes.length === 0) {
+      ctx.io.err("Please provide at least one node for this command");
+      throw new ExitStatus(EXIT.FAILED);
+    }
+    if (!o.ignoreStatus && oobCommand === "power-off")
+      for (const n of nodes) await runQuiet(ctx, { OP_ID: "OP_NODE_SET_PARAMS", node_name: n, offline: true });
+    const result = (await runQuiet(ctx, {
+      OP_ID: "OP_OOB_COMMAND",
+      node_names: nodes,
+      command: oobCommand,
+      ignore_status: Boolean(o.ignoreStatus),
+      timeout: Number(o.oobTimeout ?? 60),
+      power_delay: Number(o.powerDelay ?? 2),
+    })) as [[number, string], [number, unknown]][];
+    let errs = 0;
+    const rows = result.map(([[, name], [status, payload]]) => {
+      if (status !== 0) {
+        errs++;
+        return [name, RS_TEXT[status] ?? "(unknown)"];
+      }
+      if (oobCommand === "power-status") return [name, (payload as { powered?: boolean }).powered ? "powered" : "unpowered"];
+      return [name, "invoked"];
+    });
+    if (ctx.json()) ctx.io.out(json(result));
+    else printNodeTable(ctx, rows, o);
+    if (errs) throw new ExitStatus(EXIT.FAILED);
+  });
+
+  oobOpts(node.command("health").description("show the nodes' health as their oob_program reports it").argument("[nodes...]")).action(
+    async (nodes: string[], o: OobFlags) => {
+      const result = (await runQuiet(ctx, {
+        OP_ID: "OP_OOB_COMMAND",
+        node_names: nodes,
+        command: "health",
+        timeout: Number(o.oobTimeout ?? 60),
+      })) as [[number, string], [number, unknown]][];
+      let errs = 0;
+      const rows: string[][] = [];
+      for (const [[, name], [status, payload]] of result) {
+        if (status !== 0) {
+          errs++;
+          rows.push([name, RS_TEXT[status] ?? "(unknown)"]);
+          continue;
+        }
+        (payload as [string, string][]).forEach(([item, st], i) => rows.push([i === 0 ? name : "", `${item}=${st}`]));
+      }
+      if (ctx.json()) ctx.io.out(json(result));
+      else printNodeTable(ctx, rows, o);
+      if (errs) throw new ExitStatus(EXIT.FAILED);
+    },
+  );
+}
+
+/** Run one opcode; its result. Its log goes to stderr (the table is the output). */
+async function runQuiet(ctx: Ctx, op: Opcode): Promise<unknown> {
+  const jobs = ctx.jobs();
+  const id = await jobs.submit(op);
+  const out = await jobs.wait(id, (t, m) => ctx.io.err(`${ctime(t)} ${m}`));
+  if (out.status !== "success") {
+    ctx.io.err(`Job ${id} has failed: ${out.error ?? out.status}`);
+    throw new ExitStatus(EXIT.FAILED);
+  }
+  return out.opresult[0];
 }
 
 export function registerHealthCommands(program: Command, cluster: Command, ctx: Ctx): void {

@@ -19,6 +19,7 @@ import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
 import { verifyHandlers } from "./verify.js";
+import { oobHandlers } from "./oob.js";
 
 export interface NodeBackendOptions {
   dataDir: string;
@@ -69,6 +70,7 @@ export class NodeBackend {
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),
+      ...oobHandlers(),
     };
   }
 
