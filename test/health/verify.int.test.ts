@@ -27,7 +27,7 @@ afterAll(async () => {
 /** gnt with the cluster's environment; never throws: stdout, stderr and the exit code. */
 async function gnt(args: string[], env: Record<string, string | undefined> = {}): Promise<{ out: string; err: string; code: number }> {
   // The master restarts in one test: its RAPI port changes with it.
-  const full = { ...process.env, ...c.env(), GANETI_RAPI_URL: await masterUrl(c.dataDir), ...env };
+  const full: Record<string, string | undefined> = { ...process.env, ...c.env(), GANETI_RAPI_URL: await masterUrl(c.dataDir), ...env };
   for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
   try {
     const r = await run(process.execPath, [GNT, ...args], { cwd: REPO, env: full as NodeJS.ProcessEnv, maxBuffer: 16 << 20 });
