@@ -48,7 +48,7 @@ describe("kvm instances on a one-node cluster", () => {
     const add = await c.gnt([
       "instance", "add", "-t", "file", "-o", "busybox", "-H", "kvm",
       "-B", "maxmem=128,minmem=96,vcpus=1", "--disk", "0:size=64", "--no-nics",
-      "-n", c.nodes[0]!, "--no-name-check", "--no-ip-check", NAME,
+      "-n", c.nodes[0]!, "--no-name-check", "--no-ip-check", "--ignore-ipolicy", NAME,
     ]);
     expect(add.stderr).toContain("starting instance");
     await waitForConsole(serialLog(), new RegExp(`${GUEST_MARKER} root=disk`), { timeoutMs: 120_000 });

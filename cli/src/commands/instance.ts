@@ -89,6 +89,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("--no-ip-check", "do not check the IP is free")
       .option("--no-start", "do not start the instance")
       .option("--no-install", "do not install the OS")
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)")
       .option("--tags <tags>", "comma-separated tags"),
   ).action(async (name: string, o: Record<string, unknown> & JobFlags) => {
     const params: InstanceCreateParams = {
@@ -125,6 +126,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     if (o.ipCheck === false) params.ip_check = false;
     if (o.start === false) params.start = false;
     if (o.install === false) params.no_install = true;
+    if (o.ignoreIpolicy) params.ignore_ipolicy = true;
     if (o.tags) params.tags = String(o.tags).split(",").filter(Boolean);
     await runJob(ctx, ctx.client().instances.create(params, jobCall(o)), o, (r) =>
       r?.[0] ? `Instance ${name} created on ${r[0].join(", ")}` : undefined,
@@ -194,6 +196,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("--offline", "mark offline")
       .option("--online", "mark online")
       .option("--hotplug", "apply NIC/disk changes to the running instance")
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)")
       .option("-f, --force", "force"),
   ).action(async (name: string, o: Record<string, unknown> & JobFlags) => {
     const p: InstanceModifyParams = {};
@@ -211,6 +214,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     if (o.offline) p.offline = true;
     if (o.online) p.offline = false;
     if (o.hotplug) p.hotplug = true;
+    if (o.ignoreIpolicy) p.ignore_ipolicy = true;
     if (o.force) p.force = true;
     if (Object.keys(p).length === 0) throw new CliError("nothing to modify (see gnt instance modify --help)");
     await runJob(ctx, ctx.client().instances.modify(name, p, jobCall(o)), o, (r) =>
@@ -225,7 +229,8 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("-n, --target-node <node>", "target node (externally mirrored templates)")
       .option("-I, --iallocator <name>", "allocator choosing the target")
       .option("--cleanup", "recover from a failed migration")
-      .option("--allow-failover", "fall back to failover if migration is impossible"),
+      .option("--allow-failover", "fall back to failover if migration is impossible")
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)"),
     false,
   ).action(async (name: string, o: JobFlags & Record<string, unknown>) => {
     const p: Record<string, unknown> = {};
@@ -235,6 +240,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     if (o.iallocator) p.iallocator = String(o.iallocator);
     if (o.cleanup) p.cleanup = true;
     if (o.allowFailover) p.allow_failover = true;
+    if (o.ignoreIpolicy) p.ignore_ipolicy = true;
     await runJob(ctx, ctx.client().instances.migrate(name, p, jobCall(o)), o);
   });
 
@@ -243,10 +249,12 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("-n, --target-node <node>", "target node")
       .option("-I, --iallocator <name>", "allocator choosing the target")
       .option("--ignore-consistency", "proceed even with degraded disks")
-      .option("--shutdown-timeout <seconds>", "time to wait for a clean shutdown"),
+      .option("--shutdown-timeout <seconds>", "time to wait for a clean shutdown")
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)"),
     false,
   ).action(async (name: string, o: JobFlags & Record<string, unknown>) => {
     const p: Record<string, unknown> = {};
+    if (o.ignoreIpolicy) p.ignore_ipolicy = true;
     if (o.targetNode) p.target_node = String(o.targetNode);
     if (o.iallocator) p.iallocator = String(o.iallocator);
     if (o.ignoreConsistency) p.ignore_consistency = true;
