@@ -3,8 +3,3 @@ export * from "./live.js";
 export * from "./qlang.js";
 export * from "./engine.js";
 export * from "./render.js";
-export { INSTANCE_FIELDS, instanceStatus } from "./instance-fields.js";
-export { NODE_FIELDS, nodeRole } from "./node-fields.js";
-export { GROUP_FIELDS } from "./group-fields.js";
-export { NETWORK_FIELDS } from "./network-fields.js";
-export { JOB_FIELDS, LOCK_FIELDS, EXPORT_FIELDS, FILTER_FIELDS } from "./misc-fields.js";
