@@ -52,7 +52,7 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
       await new Promise<void>((resolve, reject) => {
         const req = https.get(`${url}/version`, { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined }, (res) => {
           res.resume();
-          // 401: the RAPI answers but wants credentials (the default for new clusters): it is up.
+          // 401: the RAPI is up and (as on new clusters) wants credentials even for /version.
           res.on("end", () => (res.statusCode === 200 || res.statusCode === 401 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
         });
         req.on("error", reject);
@@ -106,6 +106,14 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
   const dir = env["GANETI_DATA_DIR"];
   if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
   return controlSocketJobRunner(dir);
+}
+
+/** A call on the master's control socket when this machine is the master, else null. */
+export function localControl(env: NodeJS.ProcessEnv): ((method: string, args: unknown[]) => Promise<unknown>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
+  const sock = dataPaths(dir).controlSocket;
+  return (method, args) => controlCall(sock, method, args, 3_600_000);
 }
 
 /** Submit a job on the master's control socket and follow it, printing its log. */
@@ -173,6 +181,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--etcd-endpoints <urls>", "with --store etcd: an existing etcd cluster's client URLs (default: run etcd members on the master candidates)", list)
     .option("--master-lease-ttl <seconds>", "with --store etcd: seconds until a dead master's leadership expires", int, 10)
     .option("--node-netns <name>", "network namespace (under /run/netns) of this node's bridges and taps")
+    .option("--watcher-interval <seconds>", "run the watcher inside the master every this many seconds (default 0: never)", int)
     .action(async (name: string, o: Record<string, unknown>) => {
       if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
       if (o["allowAnonymousReads"] === true && o["requireAuthentication"] === true) {
@@ -202,6 +211,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         noSsl: o["ssl"] === false,
         allowAnonymousReads: o["allowAnonymousReads"] === true,
         nodeNetns: o["nodeNetns"] as string | undefined,
+        watcherIntervalSeconds: (o["watcherInterval"] as number | undefined) ?? 0,
       };
       if (storeKind === "etcd") {
         const dir = path.resolve(init.dataDir);
@@ -275,6 +285,10 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         const np = dataPaths(nodeDir);
         await mkdir(np.root, { recursive: true, mode: 0o700 });
         await copyFile(dataPaths(master).clusterCert, np.clusterCert);
+        // The file storage allow-list travels with the cluster certificate (Ganeti distributes it to every node).
+        await copyFile(path.join(master, "file-storage-paths"), path.join(nodeDir, "file-storage-paths")).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+        });
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
         if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
         const rt = await launchDaemon("node", nodeDir);

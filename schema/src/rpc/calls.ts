@@ -188,6 +188,12 @@ export const RPC_CALLS = {
   version: call(z.object({}), z.object({ protocol_version: z.number().int(), software_version: z.string() }), 10),
   /** Cluster verification: the requested checks (Ganeti's node_verify). */
   node_verify: call(z.object({ checks: NodeVerifyChecksSchema }), NodeVerifyResultSchema, 120),
+  /** Run an out-of-band program: `program command node`; its stdout parsed as JSON (null when empty). */
+  run_oob: call(
+    z.object({ oob_program: z.string(), command: z.string(), node: z.string(), timeout: z.number().int() }),
+    z.unknown(),
+    300,
+  ),
   /** Memory/CPU (real machine unless overridden in the node's settings) and storage. */
   node_info: call(
     z.object({ storage_units: z.array(StorageUnitSchema), hypervisor: z.string(), hvparams: Params }),
@@ -242,6 +248,8 @@ export const RPC_CALLS = {
   file_storage_dir_create: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_remove: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_rename: call(z.object({ old_path: z.string(), new_path: z.string() }), z.null(), 60),
+  /** Whether this node allows the directory for file storage: null, or why not (its file-storage-paths). */
+  file_storage_path_check: call(z.object({ path: z.string() }), z.string().nullable(), 30),
   /** Storage units for OP_NODE_QUERY_STORAGE: rows of the requested fields. */
   storage_list: call(
     z.object({ su_name: z.string(), su_args: z.array(z.unknown()), name: z.string().nullable(), fields: z.array(z.string()) }),

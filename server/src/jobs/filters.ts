@@ -100,7 +100,8 @@ function jsonCmp(op: Cmp, json: unknown, value: FilterValue): boolean {
 function access(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const key of path.split(".")) {
-    if (cur === null || typeof cur !== "object" || Array.isArray(cur) || !(key in cur)) return undefined;
+    // Own keys only: a field named "constructor" must not reach Object.prototype.
+    if (cur === null || typeof cur !== "object" || Array.isArray(cur) || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;

@@ -415,7 +415,7 @@ export class JobQueue implements JobQueueApi {
     // Read back from the job file (a master restart): the secrets are gone, as in Ganeti.
     if (hasLostSecrets(input)) throw new OpPrereqError("Please re-submit secret parameters to job.", "wrong_input");
     const opId = String(input["OP_ID"]);
-    const Lu = this.o.registry[opId];
+    const Lu = Object.hasOwn(this.o.registry, opId) ? this.o.registry[opId] : undefined;
     if (!Lu) throw new OpPrereqError(`Opcode ${opId} is not supported`, "wrong_input");
     let serial = rec.ops.reduce((m, o) => Math.max(m, ...o.log.map((l) => l[0])), 0);
     const ctx: LuContext = {

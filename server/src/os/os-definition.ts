@@ -27,6 +27,9 @@ export interface OsDefinition {
 
 type OsLookup = { ok: true; os: OsDefinition } | { ok: false; reason: string };
 
+/** Names an OS directory may have (Ganeti's EXT_PLUGIN_MASK). */
+export const OS_NAME_RE = /^[a-zA-Z0-9_-]+$/;
+
 /** "debootstrap+buster" → name and variant. */
 export function splitOsName(full: string): { name: string; variant: string } {
   const i = full.indexOf("+");
@@ -74,9 +77,13 @@ async function apiVersions(osDir: string): Promise<{ ok: true; versions: number[
 /** Load and check one OS by name from the first search-path dir holding it. */
 export async function findOs(fullName: string, searchPath: readonly string[]): Promise<OsLookup> {
   const { name } = splitOsName(fullName);
-  for (const dir of searchPath) {
-    const osDir = path.join(dir, name);
-    if (name && !name.includes("/") && (await isDir(osDir))) return loadOsDir(name, osDir);
+  // Ganeti's FindFile: only plain names ("." , "..", "a/b" would leave the search path), absolute directories.
+  if (OS_NAME_RE.test(name)) {
+    for (const dir of searchPath) {
+      if (!path.isAbsolute(dir)) continue;
+      const osDir = path.join(dir, name);
+      if (await isDir(osDir)) return loadOsDir(name, osDir);
+    }
   }
   return { ok: false, reason: `Directory for OS ${name} not found in search path` };
 }

@@ -41,7 +41,7 @@ function inspectForbidden(req: RapiRequest, mapping: OpcodeMapping): void {
   const forbidden = new Set(mapping.forbidden);
   const check = (keys: Iterable<string>) => {
     for (const k of keys) {
-      const name = mapping.renames?.[k] ?? k;
+      const name = (mapping.renames && Object.hasOwn(mapping.renames, k) ? mapping.renames[k] : undefined) ?? k;
       if (forbidden.has(name)) throw new RapiHttpError(403, `The parameter ${name} cannot be set via RAPI`);
     }
   };
@@ -71,7 +71,7 @@ export function fillOpcode(
       delete params[old];
     }
   }
-  const overwritten = Object.keys(params).filter((k) => k in statics).sort();
+  const overwritten = Object.keys(params).filter((k) => Object.hasOwn(statics, k)).sort();
   if (overwritten.length > 0) {
     throw badRequest(`Can't overwrite static parameters {${overwritten.map(pyReprString).join(", ")}}`);
   }

@@ -1,7 +1,7 @@
 // Helpers shared by the node, group, network, cluster and misc logical units:
 // master-candidate pool maths, node name expansion, storage-type checks,
 // parameter-dict updates and the " - INFO: "/" - WARNING: " job-log prefixes.
-import { forceParamTypes, ND_PARAMETER_TYPES, type ClusterObject, type ConfigData, type GroupObject, type InstanceObject, type NodeObject, type ParamType } from "@ganeti-ts/schema";
+import { DISK_PARAMETER_TYPES, forceParamTypes, ND_PARAMETER_TYPES, type ClusterObject, type ConfigData, type GroupObject, type InstanceObject, type NodeObject, type ParamType } from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
@@ -268,18 +268,20 @@ export function pyFormat(v: unknown): string {
 export function verifyDiskparams(diskparams: Record<string, unknown>, defaults: Record<string, Record<string, unknown>>): void {
   const invalid: string[] = [];
   for (const [tmpl, params] of Object.entries(diskparams)) {
-    const d = defaults[tmpl];
+    const d = Object.hasOwn(defaults, tmpl) ? defaults[tmpl] : undefined;
     if (!d) {
       invalid.push(tmpl);
       continue;
     }
-    for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!(k in d)) invalid.push(`${tmpl}/${k}`);
+    for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!Object.hasOwn(d, k)) invalid.push(`${tmpl}/${k}`);
   }
   if (invalid.length)
     throw new OpPrereqError(
       `While verify diskparams options: Provided option keys not supported: ${commaJoin(invalid)}`,
       "wrong_input",
     );
+  // Ganeti's ForceDictType over DISK_DT_TYPES.
+  for (const params of Object.values(diskparams)) forceDictType((params ?? {}) as Record<string, unknown>, DISK_PARAMETER_TYPES);
 }
 
 /** Ganeti's RpcResult.Raise(msg): a failed call becomes OpExecError("msg: error"). */
