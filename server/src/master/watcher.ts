@@ -8,7 +8,6 @@
 // archived. The restart counts and boot ids live in the watcher state file,
 // each instance's status in the instance status file, both in Ganeti's
 // formats; a pause file stops the watcher until a given time.
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ConfigData, InstanceObject } from "@ganeti-ts/schema";
 import type { OpcodeInput } from "../cmdlib/base.js";

@@ -13,4 +13,3 @@ export const NETWORK_LUS: LuTable = {
   OP_NETWORK_CONNECT: LUNetworkConnect,
   OP_NETWORK_DISCONNECT: LUNetworkDisconnect,
 };
-export { AddressPool, AddressPoolError } from "./address-pool.js";
