@@ -12,7 +12,7 @@ import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
 import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
 import { freePort } from "@ganeti-ts/server/store/etcd-member";
-import { activeControlCall, joinAsCandidate, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
+import { activeControlCall, joinAsCandidate, leaveEtcd, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
 
 export interface LocalCommandHooks {
   program: Command;
@@ -264,6 +264,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
       if (nodeDir) {
         await stopDaemon(nodeDir, "master");
         await stopDaemon(nodeDir, "node");
+        if (await leaveEtcd(master, nodeDir)) print(`Removed the etcd member of ${name}`);
         await stopManagedEtcd(nodeDir);
         await rm(nodeDir, { recursive: true, force: true });
         delete nodes[name];

@@ -18,6 +18,7 @@ import { OPCODE_CATALOG } from "../../src/master/opcode-catalog.js";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { InMemoryRpcRunner } from "../../src/rpc/in-memory-runner.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
+import type { Store } from "../../src/store/store.js";
 
 export interface TestClusterOptions {
   /** Number of nodes (node1..nodeN.example.com), default 1. */
@@ -33,6 +34,8 @@ export interface TestClusterOptions {
   registry?: LuTable;
   /** Ganeti's default iallocator params; default {"no-capacity-checks": null} so small clusters allocate. */
   iallocatorParams?: Record<string, unknown>;
+  /** Where config and jobs are kept (default: a fresh MemoryStore). */
+  store?: Store;
 }
 
 export interface TestCluster {
@@ -88,7 +91,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
     osSearchPath: [BUNDLED_OS_DIR],
     defaultIallocatorParams: opts.iallocatorParams ?? { "no-capacity-checks": null },
   });
-  const store = new MemoryStore();
+  const store = opts.store ?? new MemoryStore();
   const config = await ClusterConfig.create(store, data);
   backends.set(config.masterNode.uuid, newBackend(config.masterNode.name));
 
