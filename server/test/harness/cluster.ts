@@ -36,6 +36,8 @@ export interface TestClusterOptions {
   iallocatorParams?: Record<string, unknown>;
   /** Where config and jobs are kept (default: a fresh MemoryStore). */
   store?: Store;
+  /** Check every config write against a full comparison (default true; benchmarks turn it off). */
+  verifyChanges?: boolean;
 }
 
 export interface TestCluster {
@@ -91,6 +93,8 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
     osSearchPath: [BUNDLED_OS_DIR],
     defaultIallocatorParams: opts.iallocatorParams ?? { "no-capacity-checks": null },
   });
+  // Every LU run by the tests must declare what it changes (touch/markChanged): fail writes that miss one.
+  ClusterConfig.verifyChanges = opts.verifyChanges ?? true;
   const store = opts.store ?? new MemoryStore();
   const config = await ClusterConfig.create(store, data);
   backends.set(config.masterNode.uuid, newBackend(config.masterNode.name));
