@@ -2,10 +2,10 @@
 // persisted through the Store as one key per object (config/meta,
 // config/cluster, config/instances/UUID, ...): a mutation commits, in one
 // atomic Store.commit, only the objects whose text changed. A mutation
-// that declares its changes (mutate(fn, { declared: true }): every existing
-// object it changes goes through touch() or markChanged()) costs only what
-// it changed: just those objects, added and removed ones, and the cluster
-// object are serialised. Any other mutation (and every FULL_DIFF_EVERY-th
+// that declares its changes (mutate(fn, { declared: true }): it adds no
+// object and every object it changes goes through touch() or markChanged())
+// costs only what it changed: just those objects and the cluster object are
+// serialised, nothing else of the config is looked at. Any other mutation (and every FULL_DIFF_EVERY-th
 // write) compares the text of every object, which costs the size of the
 // config in CPU but still writes only what changed. Tests check declared
 // mutations against a full comparison (verifyChanges). Queries read `data`
@@ -174,9 +174,9 @@ export class ClusterConfig {
   /**
    * Apply a synchronous change to the live document and persist it. Resolves
    * once a write that includes the change is durable. Concurrent mutations are
-   * written together (group commit). `declared`: `fn` passes every existing
-   * object it changes to touch() or markChanged() (adding and removing
-   * objects needs nothing), so the write needs to serialise only those.
+   * written together (group commit). `declared`: `fn` adds no object and
+   * passes every object it changes or removes to touch() or markChanged(),
+   * so the write needs to look at only those (tests check the claim).
    */
   async mutate<T>(fn: (data: ConfigData) => T, opts: { declared?: boolean } = {}): Promise<T> {
     let result: T;
@@ -214,9 +214,9 @@ export class ClusterConfig {
   }
 
   /**
-   * The writes that bring the store to `data`: touched objects, added and
-   * removed ones, the cluster object and the meta key; or, on a full
-   * comparison, every object whose text changed.
+   * The writes that bring the store to `data`: the declared objects (a
+   * declared one no longer in the config is deleted), the cluster object and
+   * the meta key; or, on a full comparison, every object whose text changed.
    */
   private prepareWrite(full: boolean, changed: Set<string>): { ops: StoreOp[]; texts: Map<string, string> } {
     if (full) {
@@ -226,20 +226,16 @@ export class ClusterConfig {
     const texts = new Map<string, string>();
     texts.set(META_KEY, metaText(this.data));
     texts.set(CLUSTER_KEY, JSON.stringify(this.data.cluster));
-    const present = new Set<string>();
-    for (const c of COLLECTIONS) {
-      const objs = this.data[c] as Record<string, unknown>;
-      for (const uuid of Object.keys(objs)) {
-        const key = `${CONFIG_PREFIX}${c}/${uuid}`;
-        present.add(key);
-        if (!this.written.has(key) || changed.has(key)) texts.set(key, JSON.stringify(objs[uuid]));
-      }
-    }
     const ops: StoreOp[] = [];
-    for (const [key, text] of texts) if (this.written.get(key) !== text) ops.push({ op: "put", key, value: text });
-    for (const key of this.written.keys()) {
-      if (key !== META_KEY && key !== CLUSTER_KEY && !present.has(key)) ops.push({ op: "delete", key });
+    // Only what was declared: no scan of the config (declared mutations add no objects; tests check it).
+    for (const key of changed) {
+      if (key === CLUSTER_KEY) continue;
+      const [c, uuid] = key.slice(CONFIG_PREFIX.length).split("/") as [Collection, string];
+      const obj = (this.data[c] as Record<string, unknown>)[uuid];
+      if (obj !== undefined) texts.set(key, JSON.stringify(obj));
+      else if (this.written.has(key)) ops.push({ op: "delete", key });
     }
+    for (const [key, text] of texts) if (this.written.get(key) !== text) ops.push({ op: "put", key, value: text });
     return { ops, texts };
   }
 
