@@ -1,8 +1,9 @@
 // Small tools for the crash tests: a RAPI client over HTTPS (pinned to the
 // cluster's certificate), reading persisted job files, waiting for jobs.
-import { readFile, readdir } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import https from "node:https";
 import path from "node:path";
+import { FileStore } from "@ganeti-ts/server/store/file-store";
 import type { LocalCluster } from "../helpers/cluster.js";
 
 export interface Rapi {
@@ -65,18 +66,14 @@ export function jobStatus(job: Pick<JobFile, "ops">): string {
   return "queued";
 }
 
-/** Every job file in DIR/master-state/queue, as written to disk. */
+/** Every job in DIR/master-state/queue, as persisted (read through the file store: journal and files). */
 export async function readJobFiles(dataDir: string): Promise<Map<number, JobFile>> {
-  const dir = path.join(dataDir, "master-state", "queue");
+  const store = new FileStore(path.join(dataDir, "master-state"));
   const out = new Map<number, JobFile>();
-  for (const name of await readdir(dir)) {
-    if (!/^job-\d+$/.test(name)) continue;
-    try {
-      const job = JSON.parse(await readFile(path.join(dir, name), "utf8")) as JobFile;
-      out.set(job.id, job);
-    } catch {
-      // A file being replaced right now: atomic renames make this rare; the caller re-reads.
-    }
+  for (const [key, value] of await store.scan("queue/job-")) {
+    if (!/^queue\/job-\d+$/.test(key)) continue;
+    const job = JSON.parse(value.toString("utf8")) as JobFile;
+    out.set(job.id, job);
   }
   return out;
 }

@@ -57,6 +57,28 @@ export async function startManagedEtcd(dataDir: string, node: string, host: stri
   return member.url;
 }
 
+/** Take the etcd member of `nodeDir` out of the etcd cluster (node removal), through the master's endpoints. */
+export async function leaveEtcd(masterDir: string, nodeDir: string): Promise<boolean> {
+  let rt: EtcdRuntime;
+  try {
+    rt = JSON.parse(await readFile(path.join(nodeDir, ETCD_RUNTIME), "utf8")) as EtcdRuntime;
+  } catch {
+    return false;
+  }
+  const settings = await loadMasterSettings(dataPaths(masterDir).masterSettings);
+  const others = settings.store.endpoints.filter((u) => u !== rt.url);
+  const store = new EtcdStore(others.length > 0 ? others : settings.store.endpoints);
+  try {
+    const list = await store.client.cluster.memberList({});
+    const m = list.members.find((x) => x.name === rt.spec.name);
+    if (!m) return false;
+    await store.client.cluster.memberRemove({ ID: m.ID });
+    return true;
+  } finally {
+    await store.close();
+  }
+}
+
 /** Stop the etcd member of this data dir, if it runs one. */
 export async function stopManagedEtcd(dataDir: string): Promise<boolean> {
   let rt: EtcdRuntime;

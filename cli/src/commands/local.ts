@@ -14,7 +14,7 @@ import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
 import type { JobOutcome, JobRunner } from "../job-runner.js";
 import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
 import { freePort } from "@ganeti-ts/server/store/etcd-member";
-import { activeControlCall, joinAsCandidate, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
+import { activeControlCall, joinAsCandidate, leaveEtcd, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
 
 interface LocalCommandHooks {
   program: Command;
@@ -331,6 +331,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
       if (nodeDir) {
         await stopDaemon(nodeDir, "master");
         await stopDaemon(nodeDir, "node");
+        if (await leaveEtcd(master, nodeDir)) print(`Removed the etcd member of ${name}`);
         await stopManagedEtcd(nodeDir);
         await rm(nodeDir, { recursive: true, force: true });
         delete nodes[name];

@@ -1,7 +1,14 @@
 // The cluster's state: one serial-numbered document, kept in memory and
 // persisted through the Store as one key per object (config/meta,
 // config/cluster, config/instances/UUID, ...): a mutation commits, in one
-// atomic Store.commit, only the objects whose serialisation changed. Queries read `data`
+// atomic Store.commit, only the objects whose text changed. A mutation
+// that declares its changes (mutate(fn, { declared: true }): it adds no
+// object and every object it changes goes through touch() or markChanged())
+// costs only what it changed: just those objects and the cluster object are
+// serialised, nothing else of the config is looked at. Any other mutation (and every FULL_DIFF_EVERY-th
+// write) compares the text of every object, which costs the size of the
+// config in CPU but still writes only what changed. Tests check declared
+// mutations against a full comparison (verifyChanges). Queries read `data`
 // directly (JavaScript runs one thing at a time, so a synchronous read is a
 // consistent snapshot); LUs change it only through mutate() (the query
 // engine keeps rendered texts until `generation` moves).
@@ -28,11 +35,18 @@ export const CONFIG_PREFIX = "config/";
 const META_KEY = "config/meta";
 const CLUSTER_KEY = "config/cluster";
 const COLLECTIONS = ["nodes", "nodegroups", "instances", "disks", "networks", "filters"] as const;
+type Collection = (typeof COLLECTIONS)[number];
+/** A write that serialises every object, to catch changes made without touch(). */
+const FULL_DIFF_EVERY = 50;
+
+function metaText(data: ConfigData): string {
+  return JSON.stringify({ version: data.version, serial_no: data.serial_no, ctime: data.ctime, mtime: data.mtime });
+}
 
 /** The config as store keys → JSON texts. */
 function configKeys(data: ConfigData): Map<string, string> {
   const out = new Map<string, string>();
-  out.set(META_KEY, JSON.stringify({ version: data.version, serial_no: data.serial_no, ctime: data.ctime, mtime: data.mtime }));
+  out.set(META_KEY, metaText(data));
   out.set(CLUSTER_KEY, JSON.stringify(data.cluster));
   for (const c of COLLECTIONS) {
     const objs = data[c] as Record<string, unknown>;
@@ -127,6 +141,16 @@ export class ClusterConfig {
   private gen = 0;
   /** What the store holds: key → JSON text as last committed. */
   private written: Map<string, string>;
+  /** Keys of objects touched since the last write was prepared. */
+  private changed = new Set<string>();
+  /** A mutation since the last write did not declare its changes: compare everything. */
+  private needFull = false;
+  private writesSinceFullDiff = 0;
+  /**
+   * Tests: compare every object on every write of declared mutations and
+   * fail the write when an object changed without touch()/markChanged().
+   */
+  static verifyChanges = false;
 
   private constructor(
     private readonly store: Store,
@@ -177,10 +201,13 @@ export class ClusterConfig {
   /**
    * Apply a synchronous change to the live document and persist it. Resolves
    * once a write that includes the change is durable. Concurrent mutations are
-   * written together (group commit).
+   * written together (group commit). `declared`: `fn` adds no object and
+   * passes every object it changes or removes to touch() or markChanged(),
+   * so the write needs to look at only those (tests check the claim).
    */
-  async mutate<T>(fn: (data: ConfigData) => T): Promise<T> {
+  async mutate<T>(fn: (data: ConfigData) => T, opts: { declared?: boolean } = {}): Promise<T> {
     let result: T;
+    if (!opts.declared) this.needFull = true;
     try {
       result = fn(this.data);
     } finally {
@@ -196,6 +223,47 @@ export class ClusterConfig {
   touch(obj: Touchable): void {
     obj.serial_no += 1;
     obj.mtime = this.clock();
+    this.markChanged(obj);
+  }
+
+  /** Record that `obj` (a config object) changed, without bumping its serial (call inside mutate). */
+  markChanged(obj: object): void {
+    const key = this.keyOf(obj);
+    if (key) this.changed.add(key);
+  }
+
+  private keyOf(obj: object): string | null {
+    if (obj === this.data.cluster) return CLUSTER_KEY;
+    const uuid = (obj as { uuid?: unknown }).uuid;
+    if (typeof uuid !== "string") return null;
+    for (const c of COLLECTIONS) if ((this.data[c] as Record<string, unknown>)[uuid] === obj) return `${CONFIG_PREFIX}${c}/${uuid}`;
+    return null;
+  }
+
+  /**
+   * The writes that bring the store to `data`: the declared objects (a
+   * declared one no longer in the config is deleted), the cluster object and
+   * the meta key; or, on a full comparison, every object whose text changed.
+   */
+  private prepareWrite(full: boolean, changed: Set<string>): { ops: StoreOp[]; texts: Map<string, string> } {
+    if (full) {
+      const after = configKeys(this.data);
+      return { ops: configDiff(this.written, after), texts: after };
+    }
+    const texts = new Map<string, string>();
+    texts.set(META_KEY, metaText(this.data));
+    texts.set(CLUSTER_KEY, JSON.stringify(this.data.cluster));
+    const ops: StoreOp[] = [];
+    // Only what was declared: no scan of the config (declared mutations add no objects; tests check it).
+    for (const key of changed) {
+      if (key === CLUSTER_KEY) continue;
+      const [c, uuid] = key.slice(CONFIG_PREFIX.length).split("/") as [Collection, string];
+      const obj = (this.data[c] as Record<string, unknown>)[uuid];
+      if (obj !== undefined) texts.set(key, JSON.stringify(obj));
+      else if (this.written.has(key)) ops.push({ op: "delete", key });
+    }
+    for (const [key, text] of texts) if (this.written.get(key) !== text) ops.push({ op: "put", key, value: text });
+    return { ops, texts };
   }
 
   private flush(): Promise<void> {
@@ -206,17 +274,39 @@ export class ClusterConfig {
   }
 
   private async writeLoop(): Promise<void> {
+    // Yield first: `this.writing` must be set before this loop can end (and reset it).
+    await Promise.resolve();
     try {
       while (this.dirty) {
         this.dirty = false;
         const batch = this.waiters;
         this.waiters = [];
-        const after = configKeys(this.data);
+        const full = this.needFull || this.writesSinceFullDiff + 1 >= FULL_DIFF_EVERY;
+        const changed = this.changed;
+        this.changed = new Set();
+        this.needFull = false;
         try {
-          await this.store.commit(configDiff(this.written, after));
-          this.written = after;
+          const { ops, texts } = this.prepareWrite(full, changed);
+          if (ClusterConfig.verifyChanges && !full) {
+            // Only declared mutations are in this write: did they declare everything?
+            const all = configDiff(this.written, configKeys(this.data)).map((o) => o.key);
+            const missed = all.filter((k) => !ops.some((o) => o.key === k));
+            if (missed.length > 0) throw new Error(`config objects changed without touch()/markChanged(): ${missed.join(", ")}`);
+          }
+          await this.store.commit(ops);
+          this.writesSinceFullDiff = full ? 0 : this.writesSinceFullDiff + 1;
+          if (full) this.written = texts;
+          else {
+            for (const o of ops) {
+              if (o.op === "delete") this.written.delete(o.key);
+              else this.written.set(o.key, texts.get(o.key)!);
+            }
+          }
           for (const w of batch) w.resolve();
         } catch (err) {
+          // Not written: the next write must look at these objects again.
+          for (const k of changed) this.changed.add(k);
+          if (full) this.needFull = true;
           for (const w of batch) w.reject(err);
         }
       }

@@ -11,11 +11,10 @@
 // `gnt cluster master-failover` on a candidate asks for a handover: the
 // active master stops serving, lets its running jobs finish, and resigns;
 // only the asking candidate may then take over.
-import { rm, writeFile } from "node:fs/promises";
-import { readFile } from "node:fs/promises";
-import { ClusterConfig } from "../config/cluster-config.js";
-import { EtcdStore, NotMasterError } from "../store/etcd-store.js";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import type { Lease } from "etcd3";
+import { ClusterConfig } from "../config/cluster-config.js";
+import { EtcdStore } from "../store/etcd-store.js";
 import { startControlSocket } from "./control-socket.js";
 import { setupMasterIp, type MasterIpParams } from "./master-ip.js";
 import type { DataPaths } from "./paths.js";
@@ -246,5 +245,3 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
     },
   };
 }
-
-export { NotMasterError };

@@ -4,7 +4,7 @@
 // another master has been elected, every write of the old one is refused
 // (compare on the leader key's create revision), so no write of a deposed
 // master lands after the new one has read the state.
-import { Etcd3, EtcdError, type IOptions, type Namespace } from "etcd3";
+import { Etcd3, type IOptions, type Namespace } from "etcd3";
 import { JobQueueError } from "../lib/errors.js";
 import { checkKey, noSuchKey, type Store, type StoreOp } from "./store.js";
 
@@ -60,14 +60,13 @@ export class EtcdStore implements Store {
     this.fence = fence;
   }
 
+  /** Any failure of an etcd request (gRPC error, timeout, the client's open circuit breaker): etcd is not usable now. */
   private unavailable(err: unknown): unknown {
-    if (err instanceof EtcdError || (err instanceof Error && /GRPC|UNAVAILABLE|deadline|ECONNREFUSED|No connection/i.test(err.message + err.name))) {
-      return new StoreUnavailableError(
-        `Cluster store unavailable: etcd (${this.endpointsText}) did not answer (${err instanceof Error ? err.message : String(err)}); without a majority of etcd members, changes are refused until enough of them are back`,
-        { cause: err },
-      );
-    }
-    return err;
+    if (err instanceof StoreUnavailableError) return err;
+    return new StoreUnavailableError(
+      `Cluster store unavailable: etcd (${this.endpointsText}) did not answer (${err instanceof Error ? err.message : String(err)}); without a majority of etcd members, changes are refused until enough of them are back`,
+      { cause: err },
+    );
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

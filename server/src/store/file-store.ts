@@ -1,18 +1,15 @@
 // One directory on disk, the embedded default store.
 //
-// put/delete/rename work on one file each: write-temp, fsync, rename,
-// fsync-dir, so a kill -9 at any moment leaves the old or the new value,
-// never a torn one.
-//
-// commit() (several keys at once, e.g. the config objects one job changed)
-// appends one checksummed record to a journal segment and fdatasyncs it: a
-// write proportional to the change, atomic because a record is applied whole
-// or (torn by a crash, so never acknowledged) not at all. Committed values
-// are served from memory until a checkpoint writes them into their files
-// (atomically, as above) and removes the segment; replay on open applies
-// what was not checkpointed. A key written through the journal keeps going
-// through it until checkpointed, so files and journal never disagree on
-// which write is the newest.
+// Every write (put, delete, rename, commit) appends one checksummed record
+// to a journal segment and fdatasyncs it before it is acknowledged; writes
+// that arrive while one is being synced are appended and synced together
+// (group commit). A record is applied whole or, torn by a crash (so never
+// acknowledged), not at all: a write costs what it changes, atomically.
+// Journaled values are served from memory until a checkpoint writes them
+// into one file per key (write-temp, fsync, rename, fsync-dir, so a kill -9
+// leaves the old or the new file) and removes the segment; replay on open
+// applies what was not checkpointed. Files are the state of the last
+// checkpoint plus the journal: read the store through this class.
 import { createHash } from "node:crypto";
 import { promises as fs, type Dirent } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
@@ -54,6 +51,8 @@ export class FileStore implements Store {
   private chain: Promise<unknown> = Promise.resolve();
   private checkpointing: Promise<void> | null = null;
   private checkpointError: unknown = null;
+  private pending: Array<{ line: Buffer; apply: Array<[string, Buffer | null]>; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private flushing: Promise<void> | null = null;
   private readonly journalLimit: number;
 
   constructor(
@@ -140,21 +139,11 @@ export class FileStore implements Store {
   }
 
   async put(key: string, value: Buffer | string): Promise<void> {
-    const target = this.file(key);
-    await this.open();
-    if (this.overlay.has(key)) return this.commit([{ op: "put", key, value }]);
-    await this.ensureDir(path.dirname(target));
-    await writeFileAtomic(target, value);
+    return this.commit([{ op: "put", key, value }]);
   }
 
   async delete(key: string): Promise<void> {
-    const target = this.file(key);
-    await this.open();
-    if (this.overlay.has(key)) return this.commit([{ op: "delete", key }]);
-    await fs.rm(target, { force: true });
-    await syncDir(path.dirname(target)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "ENOENT") throw err;
-    });
+    return this.commit([{ op: "delete", key }]);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -194,21 +183,14 @@ export class FileStore implements Store {
   }
 
   async rename(from: string, to: string): Promise<void> {
-    const src = this.file(from);
-    const dst = this.file(to);
-    await this.open();
-    if (this.overlay.has(from) || this.overlay.has(to)) {
-      const value = await this.get(from);
-      if (!value) throw noSuchKey(from);
-      return this.commit([
-        { op: "put", key: to, value },
-        { op: "delete", key: from },
-      ]);
-    }
-    await this.ensureDir(path.dirname(dst));
-    await fs.rename(src, dst);
-    await syncDir(path.dirname(dst));
-    if (path.dirname(dst) !== path.dirname(src)) await syncDir(path.dirname(src));
+    checkKey(from);
+    checkKey(to);
+    const value = await this.get(from);
+    if (!value) throw noSuchKey(from);
+    return this.commit([
+      { op: "put", key: to, value },
+      { op: "delete", key: from },
+    ]);
   }
 
   /**
@@ -230,19 +212,42 @@ export class FileStore implements Store {
     }
     const values = ops.map((o) => (o.op === "put" ? Buffer.from(o.value) : null));
     const body = JSON.stringify(ops.map((o, i) => [o.key, values[i]?.toString("base64") ?? null]));
-    const line = `${digest(body)} ${body}\n`;
-    await this.serial(async () => {
-      const seg = await this.activeSegment();
-      const bytes = Buffer.from(line);
-      await seg.fh!.write(bytes);
-      await seg.fh!.datasync();
-      seg.size += bytes.length;
-      ops.forEach((o, i) => {
-        this.overlay.set(o.key, { value: values[i]!, seq: seg.seq });
-        seg.keys.add(o.key);
-      });
-      if (seg.size >= this.journalLimit) this.startCheckpoint();
+    const line = Buffer.from(`${digest(body)} ${body}\n`);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ line, apply: ops.map((o, i) => [o.key, values[i]!] as [string, Buffer | null]), resolve, reject });
+      this.flushing ??= this.flushJournal();
     });
+  }
+
+  /** Append and sync every pending record, in batches (group commit). */
+  private async flushJournal(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          await this.serial(async () => {
+            const seg = await this.activeSegment();
+            const bytes = Buffer.concat(batch.map((r) => r.line));
+            await seg.fh!.write(bytes);
+            await seg.fh!.datasync();
+            seg.size += bytes.length;
+            for (const r of batch) {
+              for (const [key, value] of r.apply) {
+                this.overlay.set(key, { value, seq: seg.seq });
+                seg.keys.add(key);
+              }
+            }
+            if (seg.size >= this.journalLimit) this.startCheckpoint();
+          });
+          for (const r of batch) r.resolve();
+        } catch (err) {
+          for (const r of batch) r.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
   }
 
   private async activeSegment(): Promise<Segment> {
@@ -320,6 +325,7 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
     await this.chain;
     while (this.checkpointing) await this.checkpointing.catch(() => undefined);
     const active = this.segments[this.segments.length - 1];

@@ -60,6 +60,33 @@ describe("ClusterConfig persistence", () => {
     expect(again!.data).toEqual(cfg.data);
   });
 
+  it("a declared mutation serialises only what it touched; the check catches an undeclared change", async () => {
+    const store = new RecordingStore();
+    const cfg = await ClusterConfig.create(store, initial());
+    const node = cfg.masterNode;
+    const group = cfg.groups()[0]!;
+    store.commits = [];
+    await cfg.mutate(() => {
+      node.offline = false;
+      cfg.touch(node);
+    }, { declared: true });
+    expect(store.commits[0]!.map((o) => o.key).sort()).toEqual(["config/meta", `config/nodes/${node.uuid}`]);
+    const saved = ClusterConfig.verifyChanges;
+    ClusterConfig.verifyChanges = true;
+    try {
+      await expect(
+        cfg.mutate(() => {
+          group.tags.push("forgotten");
+        }, { declared: true }),
+      ).rejects.toThrow(`changed without touch()/markChanged(): config/nodegroups/${group.uuid}`);
+      // the next write (undeclared: compares everything) still persists it
+      await cfg.mutate(() => undefined);
+      expect((await ClusterConfig.load(store))!.data.nodegroups[group.uuid]!.tags).toEqual(["forgotten"]);
+    } finally {
+      ClusterConfig.verifyChanges = saved;
+    }
+  });
+
   it("groups concurrent mutations into one commit", async () => {
     const store = new RecordingStore();
     const cfg = await ClusterConfig.create(store, initial());

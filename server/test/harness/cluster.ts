@@ -21,6 +21,7 @@ import { InMemoryRpcRunner } from "../../src/rpc/in-memory-runner.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import { createScratchNetns, type ScratchNetns } from "../../src/lib/scratch-netns.js";
 import { killGuestsUnder } from "./kvm-guest.js";
+import type { Store } from "../../src/store/store.js";
 
 export interface TestClusterOptions {
   /** Number of nodes (node1..nodeN.example.com), default 1. */
@@ -42,12 +43,16 @@ export interface TestClusterOptions {
   hypervisors?: string[];
   /** One network namespace per node (each with `bridges`) instead of one shared by all. */
   netnsPerNode?: boolean;
+  /** Where config and jobs are kept (default: a fresh MemoryStore). */
+  store?: Store;
+  /** Check every config write against a full comparison (default true; benchmarks turn it off). */
+  verifyChanges?: boolean;
 }
 
 export interface TestCluster {
   config: ClusterConfig;
   /** What the master persisted (config and jobs): a restarted master opens this. */
-  store: MemoryStore;
+  store: Store;
   queue: JobQueue;
   rpc: InMemoryRpcRunner;
   /** node uuid → backend */
@@ -131,7 +136,9 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
     defaultIallocatorParams: opts.iallocatorParams ?? { "no-capacity-checks": null },
     enabledHypervisors: opts.hypervisors,
   });
-  const store = new MemoryStore();
+  // Every LU run by the tests must declare what it changes (touch/markChanged): fail writes that miss one.
+  ClusterConfig.verifyChanges = opts.verifyChanges ?? true;
+  const store = opts.store ?? new MemoryStore();
   const config = await ClusterConfig.create(store, data);
   backends.set(config.masterNode.uuid, await newBackend(config.masterNode.name));
 

@@ -12,6 +12,7 @@ import { isFinal, redactOpcode } from "../../src/jobs/job.js";
 import { JobQueue } from "../../src/jobs/queue.js";
 import { buildRapiServer } from "../../src/rapi/app.js";
 import type { RpcRunner } from "../../src/rpc/runner.js";
+import type { Store } from "../../src/store/store.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 import { testCluster, type TestCluster } from "../harness/cluster.js";
 import { writeOs } from "../os/os-helpers.js";
@@ -20,7 +21,7 @@ const SECRET = "hunter2-secret-value";
 const PRIVATE = "private-value-42";
 
 /** Everything the store holds, as one string. */
-async function storeText(store: MemoryStore): Promise<string> {
+async function storeText(store: Store): Promise<string> {
   const keys = [...(await store.list("queue/")), ...(await store.list("archive/"))];
   const parts: string[] = [];
   for (const k of keys) parts.push((await store.get(k))?.toString("utf8") ?? "");

@@ -8,6 +8,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EtcdStore, NotMasterError } from "../../src/store/etcd-store.js";
 import { localEtcdSpecs, startEtcdMember, waitEtcdHealthy, type EtcdMember } from "../../src/store/etcd-member.js";
+import { ClusterConfig } from "../../src/config/cluster-config.js";
+import { buildInitialConfig } from "../../src/config/initial-config.js";
 import { storeConformance } from "./conformance.js";
 
 let dir: string;
@@ -40,6 +42,23 @@ storeConformance("EtcdStore", async () => {
 });
 
 describe("EtcdStore", () => {
+  it("holds the config as one key per object and reads it back", async () => {
+    const store = fresh();
+    const data = buildInitialConfig({
+      clusterName: "cluster.example.com",
+      master: { name: "node1.example.com", ip: "127.0.0.11", rpcPort: 1811 },
+      enabledDiskTemplates: ["diskless"],
+      fileStorageDir: "/srv/ganeti/file-storage",
+      sharedFileStorageDir: "/srv/ganeti/shared-file-storage",
+      osSearchPath: ["/srv/ganeti/os"],
+    });
+    const cfg = await ClusterConfig.create(store, data);
+    await cfg.mutate((d) => d.cluster.tags.push("on-etcd"));
+    expect(await store.list("config/nodes/")).toEqual([`config/nodes/${cfg.masterNode.uuid}`]);
+    const again = await ClusterConfig.load(store);
+    expect(again!.data).toEqual(cfg.data);
+  });
+
   it("refuses writes of a master whose leader key was replaced", async () => {
     const prefix = `t${randomBytes(6).toString("hex")}/`;
     const a = fresh(prefix);

@@ -49,11 +49,26 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 describe("FileStore", () => {
-  it("leaves no temp files behind", () =>
+  it("leaves no temp files behind: a checkpoint turns the journal into one file per key", () =>
     withDir(async (dir) => {
       const s = new FileStore(dir);
       for (let i = 0; i < 5; i++) await s.put("config.data", `v${i}`);
+      expect(await readdir(dir)).toEqual([".journal-1"]);
+      await s.checkpoint();
       expect(await readdir(dir)).toEqual(["config.data"]);
+      expect(await readFile(path.join(dir, "config.data"), "utf8")).toBe("v4");
+      await s.close();
+    }));
+
+  it("keeps concurrent writes, readable after a reopen", () =>
+    withDir(async (dir) => {
+      const s = new FileStore(dir);
+      await s.put("first", "x");
+      await Promise.all(Array.from({ length: 20 }, (_, i) => s.put(`queue/job-${i}`, String(i))));
+      expect((await s.list("queue/")).length).toBe(20);
+      const again = new FileStore(dir);
+      expect((await again.get("queue/job-19"))!.toString()).toBe("19");
+      await s.close();
     }));
 
   it("writes a commit as one journal record, not the files", () =>

@@ -461,10 +461,13 @@ export async function assembleInstanceDisks(
 
 export async function markDisksActive(cfg: ClusterConfig, inst: InstanceObject, active: boolean): Promise<void> {
   if (inst.disks_active === active) return;
-  await cfg.mutate(() => {
-    inst.disks_active = active;
-    cfg.touch(inst);
-  });
+  await cfg.mutate(
+    () => {
+      inst.disks_active = active;
+      cfg.touch(inst);
+    },
+    { declared: true },
+  );
 }
 
 /** Ganeti's StartInstanceDisks. */

@@ -67,7 +67,7 @@ export class LUInstanceReboot extends InstanceLU<OpInstanceReboot> {
         inst.admin_state = "up";
         inst.admin_state_source = "admin";
         cfg.touch(inst);
-      });
+      }, { declared: true });
     return null;
   }
 }

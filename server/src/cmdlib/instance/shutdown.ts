@@ -51,7 +51,7 @@ export class LUInstanceShutdown extends InstanceLU<OpInstanceShutdown> {
           inst.admin_state = "down";
           inst.admin_state_source = source;
           cfg.touch(inst);
-        });
+        }, { declared: true });
     }
     if (this.primaryOffline) {
       logInfo(this.ctx, "Primary node offline, marked instance as stopped");

@@ -70,7 +70,7 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
         inst.admin_state = "up";
         inst.admin_state_source = "admin";
         cfg.touch(inst);
-      });
+      }, { declared: true });
     if (this.primaryOffline) {
       logInfo(this.ctx, "Primary node offline, marked instance as started");
       return null;

@@ -17,7 +17,7 @@ export class LUTagsDel extends TagsLU<OpTagsDel> {
       const target = this.target();
       target.tags = target.tags.filter((t) => !this.op.tags.includes(t));
       this.cfg.touch(target);
-    });
+    }, { declared: true });
     return null;
   }
 }

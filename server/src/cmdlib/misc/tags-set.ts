@@ -14,10 +14,13 @@ export class LUTagsSet extends TagsLU<OpTagsSet> {
     // Checked before mutate() so a refused change leaves the live config untouched.
     if (target.tags.length + added.length > MAX_TAGS_PER_OBJECT)
       throw new OpExecError("Error while setting tag: Too many tags");
-    await this.cfg.mutate(() => {
-      target.tags.push(...added);
-      this.cfg.touch(target);
-    });
+    await this.cfg.mutate(
+      () => {
+        target.tags.push(...added);
+        this.cfg.touch(target);
+      },
+      { declared: true },
+    );
     return null;
   }
 }
