@@ -234,4 +234,24 @@ describe("instance policy", () => {
     expect(job.ops[0]!.status).toBe("success");
     expect(c.jobLog(job)).toContain(" - WARNING: Growing disk 0 violates policy: disk-size/0 value 3072 is not in range [1024, 2048]");
   });
+
+  it("failover and migrate to a node of another group meet that group's policy", async () => {
+    c = await testCluster({ nodes: 2 });
+    await create(c, "s1.example.com", { disk_template: "sharedfile", disks: [{ size: 1024 }], ignore_ipolicy: false });
+    const std = c.config.cluster.ipolicy.minmax[0]!;
+    await runOp(c, {
+      OP_ID: "OP_GROUP_ADD",
+      group_name: "small",
+      ipolicy: { minmax: [{ min: { ...std.min, "memory-size": 32 }, max: { ...std.max, "memory-size": 64 } }] },
+    });
+    await runOp(c, { OP_ID: "OP_GROUP_ASSIGN_NODES", group_name: "small", nodes: ["node2.example.com"] });
+    const small = c.config.findGroup("small")!;
+    const msg = `Instance does not meet target node group's (${small.uuid}) instance policy: memory-size value 128 is not in range [32, 64]`;
+    for (const OP_ID of ["OP_INSTANCE_FAILOVER", "OP_INSTANCE_MIGRATE"])
+      expect(await errorOf(c, { OP_ID, instance_name: "s1.example.com", target_node: "node2.example.com" })).toEqual(["OpPrereqError", [msg, "wrong_input"]]);
+    expect(c.config.node(inst(c, "s1.example.com").primary_node).name).toBe("node1.example.com");
+    const job = await runJob(c, [{ OP_ID: "OP_INSTANCE_FAILOVER", instance_name: "s1.example.com", target_node: "node2.example.com", ignore_ipolicy: true } as never]);
+    expect(job.ops[0]!.status).toBe("success");
+    expect(c.jobLog(job)).toContain(` - WARNING: ${msg}`);
+  });
 });
