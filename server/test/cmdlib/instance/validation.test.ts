@@ -66,6 +66,16 @@ describe("instance names (Ganeti's Hostname.GetNormalizedName)", () => {
     expect(c.config.findGroup("Rack-1")).toBeDefined();
   });
 
+  it("node add refuses a name that is not a host name", async () => {
+    c = await testCluster();
+    for (const name of ["../etc", "node 2", "n\u202Eode"])
+      expect(await errorOf(c, { OP_ID: "OP_NODE_ADD", node_name: name, primary_ip: "127.0.0.12" })).toEqual([
+        "OpPrereqError",
+        [`Invalid hostname '${name.toLowerCase()}'`, "wrong_input"],
+      ]);
+    expect(c.config.nodes()).toHaveLength(1);
+  });
+
   it("tags given at create follow the tag rules", async () => {
     c = await testCluster();
     expect(await errorOf(c, createOp("t.example.com", { tags: ["bad tag"] }))).toEqual(["TagError", ["Tag contains invalid characters"]]);
