@@ -18,7 +18,7 @@ import {
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { fillDict } from "../../config/cluster-config.js";
 import { DEFAULT_BEPARAMS, DEFAULT_NICPARAMS, HV_GLOBALS } from "../../config/defaults.js";
-import { GanetiError, OpExecError, OpPrereqError, RpcError, TypeEnforcementError } from "../../lib/errors.js";
+import { GanetiError, OpExecError, OpPrereqError, RpcError } from "../../lib/errors.js";
 import type { LockDecl, LockSet, LuContext } from "../base.js";
 import { AddressPool, AddressPoolError } from "../network/address-pool.js";
 import { checkParamsNotGlobal, logInfo, logWarning, parseIPv4 } from "./node.js";
