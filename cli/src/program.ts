@@ -9,7 +9,7 @@ import { describeError, EXIT, ExitStatus } from "./errors.js";
 import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
 import { rapiJobRunner, type JobRunner } from "./job-runner.js";
-import { registerHealthCommands } from "./commands/health.js";
+import { registerHealthCommands, registerOobCommands } from "./commands/health.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerFilterCommands } from "./commands/filter.js";
 import { registerGroupCommands } from "./commands/group.js";
@@ -19,13 +19,13 @@ import { registerNetworkCommands } from "./commands/network.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerOsCommands } from "./commands/os.js";
 
-export interface LocalHooks {
+interface LocalHooks {
   program: Command;
   cluster: Command;
   node: Command;
 }
 
-export interface ProgramDeps {
+interface ProgramDeps {
   io: Io;
   env: NodeJS.ProcessEnv;
   /** commands/local.ts's registerLocalCommands. */
@@ -34,11 +34,13 @@ export interface ProgramDeps {
   createClient?: (o: GanetiClientOptions) => GanetiClient;
   /** The master's control-socket job runner when on the master (commands/local.ts), else null. */
   localJobRunner?: (env: NodeJS.ProcessEnv) => JobRunner | null;
+  /** The master's control socket when on the master (commands/local.ts), else null. */
+  localControl?: (env: NodeJS.ProcessEnv) => ((method: string, args: unknown[]) => Promise<unknown>) | null;
   signal?: AbortSignal;
 }
 
 /** `gnt-instance` (and friends) are aliases of `gnt instance`. */
-export const ALIASES: Record<string, string> = {
+const ALIASES: Record<string, string> = {
   "gnt-instance": "instance",
   "gnt-node": "node",
   "gnt-group": "group",
@@ -50,13 +52,13 @@ export const ALIASES: Record<string, string> = {
 };
 
 /** Rewrite argv for alias invocations: `gnt-instance list` → `gnt instance list`. */
-export function expandAlias(argv: string[]): string[] {
+function expandAlias(argv: string[]): string[] {
   const name = basename(argv[1] ?? "").replace(/\.(js|ts|mjs)$/, "");
   const noun = ALIASES[name];
   return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
 }
 
-export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
+function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   const program = new Command("gnt");
   program
     .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")
@@ -93,6 +95,7 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
       const local = program.opts<ConnectionFlags>().url === undefined ? deps.localJobRunner?.(deps.env) : null;
       return local ?? rapiJobRunner(() => ctx.client());
     },
+    masterControl: () => deps.localControl?.(deps.env) ?? null,
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
 
@@ -102,7 +105,8 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerNetworkCommands(program, ctx);
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
-  registerHealthCommands(cluster, ctx);
+  registerHealthCommands(program, cluster, ctx);
+  registerOobCommands(node, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
   deps.registerLocal?.({ program, cluster, node });

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { controlCall } from "@ganeti-ts/server/master/control-socket";
-import { ha1, writeClusterFiles, writeInitialConfig, type InitOptions } from "@ganeti-ts/server/master/init";
+import { ha1, writeClusterFiles, writeInitialConfig, writeNodeNetns, type InitOptions } from "@ganeti-ts/server/master/init";
 import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
@@ -16,7 +16,7 @@ import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
 import { freePort } from "@ganeti-ts/server/store/etcd-member";
 import { activeControlCall, joinAsCandidate, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
 
-export interface LocalCommandHooks {
+interface LocalCommandHooks {
   program: Command;
   cluster: Command;
   node: Command;
@@ -52,7 +52,8 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
       await new Promise<void>((resolve, reject) => {
         const req = https.get(`${url}/version`, { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined }, (res) => {
           res.resume();
-          res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          // 401: the RAPI is up and (as on new clusters) wants credentials even for /version.
+          res.on("end", () => (res.statusCode === 200 || res.statusCode === 401 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
         });
         req.on("error", reject);
       });
@@ -105,6 +106,14 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
   const dir = env["GANETI_DATA_DIR"];
   if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
   return controlSocketJobRunner(dir);
+}
+
+/** A call on the master's control socket when this machine is the master, else null. */
+export function localControl(env: NodeJS.ProcessEnv): ((method: string, args: unknown[]) => Promise<unknown>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
+  const sock = dataPaths(dir).controlSocket;
+  return (method, args) => controlCall(sock, method, args, 3_600_000);
 }
 
 /** Submit a job on the master's control socket and follow it, printing its log. */
@@ -171,6 +180,8 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--store <kind>", "where config and jobs live: file (this data dir) or etcd (master candidates can fail over)", "file")
     .option("--etcd-endpoints <urls>", "with --store etcd: an existing etcd cluster's client URLs (default: run etcd members on the master candidates)", list)
     .option("--master-lease-ttl <seconds>", "with --store etcd: seconds until a dead master's leadership expires", int, 10)
+    .option("--node-netns <name>", "network namespace (under /run/netns) of this node's bridges and taps")
+    .option("--watcher-interval <seconds>", "run the watcher inside the master every this many seconds (default 0: never)", int)
     .action(async (name: string, o: Record<string, unknown>) => {
       if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
       if (o["allowAnonymousReads"] === true && o["requireAuthentication"] === true) {
@@ -199,6 +210,8 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         vcpuRatio: o["ipolicyVcpuRatio"] as number | undefined,
         noSsl: o["ssl"] === false,
         allowAnonymousReads: o["allowAnonymousReads"] === true,
+        nodeNetns: o["nodeNetns"] as string | undefined,
+        watcherIntervalSeconds: (o["watcherInterval"] as number | undefined) ?? 0,
       };
       if (storeKind === "etcd") {
         const dir = path.resolve(init.dataDir);
@@ -263,6 +276,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--secondary-ip <ip>", "secondary (replication) IP")
     .option("--no-vm-capable", "the node may not host instances")
     .option("--no-master-capable", "the node may not become master candidate")
+    .option("--netns <name>", "with --data-dir: network namespace (under /run/netns) of the node's bridges and taps")
     .action(async (name: string, o: Record<string, unknown>) => {
       const master = masterDir(o["masterDataDir"] as string | undefined);
       let port = o["port"] as number;
@@ -271,7 +285,12 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         const np = dataPaths(nodeDir);
         await mkdir(np.root, { recursive: true, mode: 0o700 });
         await copyFile(dataPaths(master).clusterCert, np.clusterCert);
+        // The file storage allow-list travels with the cluster certificate (Ganeti distributes it to every node).
+        await copyFile(path.join(master, "file-storage-paths"), path.join(nodeDir, "file-storage-paths")).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+        });
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
+        if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
         const rt = await launchDaemon("node", nodeDir);
         port = Number(rt["port"]);
         const nodes = await localNodes(master);

@@ -73,6 +73,8 @@ export const NodeInfoResultSchema = z.object({
   cpu_nodes: z.number().int(),
   cpu_sockets: z.number().int(),
   cpu_dom0: z.number().int(),
+  /** The accelerator the hypervisor gives guests here (kvm: "kvm" or "tcg"). */
+  hv_accel: z.string().optional(),
   storage: z.array(
     z.object({
       type: z.string(),
@@ -156,6 +158,18 @@ export const NodeVerifyResultSchema = z.object({
   oob_paths: z.array(z.string()).optional(),
 });
 export type NodeVerifyResult = z.infer<typeof NodeVerifyResultSchema>;
+/** Progress of a live migration on its source node (Ganeti's objects.MigrationStatus, plus timings). */
+export const MigrationStatusSchema = z.object({
+  /** active | completed | failed | cancelled */
+  status: z.string(),
+  transferred_ram: z.number().nullable().optional(),
+  total_ram: z.number().nullable().optional(),
+  /** When completed: the guest's downtime and the whole migration, ms (as the hypervisor measured them). */
+  downtime_ms: z.number().nullable().optional(),
+  total_time_ms: z.number().nullable().optional(),
+  error: z.string().nullable().optional(),
+});
+export type MigrationStatus = z.infer<typeof MigrationStatusSchema>;
 
 interface RpcCallDef<A extends z.ZodType, R extends z.ZodType> {
   args: A;
@@ -174,6 +188,12 @@ export const RPC_CALLS = {
   version: call(z.object({}), z.object({ protocol_version: z.number().int(), software_version: z.string() }), 10),
   /** Cluster verification: the requested checks (Ganeti's node_verify). */
   node_verify: call(z.object({ checks: NodeVerifyChecksSchema }), NodeVerifyResultSchema, 120),
+  /** Run an out-of-band program: `program command node`; its stdout parsed as JSON (null when empty). */
+  run_oob: call(
+    z.object({ oob_program: z.string(), command: z.string(), node: z.string(), timeout: z.number().int() }),
+    z.unknown(),
+    300,
+  ),
   /** Memory/CPU (real machine unless overridden in the node's settings) and storage. */
   node_info: call(
     z.object({ storage_units: z.array(StorageUnitSchema), hypervisor: z.string(), hvparams: Params }),
@@ -207,6 +227,8 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Source side: where the migration started by instance_migrate stands. */
+  instance_get_migration_status: call(z.object({ instance: RpcInstanceSchema }), MigrationStatusSchema, 30),
   /** Target side: finish (success=true) or abort an incoming migration. */
   finalize_migration_dst: call(z.object({ instance: RpcInstanceSchema, success: z.boolean() }), z.null(), 120),
   /** Source side: drop the migrated-away instance's runtime state (or keep it on failure). */
@@ -226,6 +248,8 @@ export const RPC_CALLS = {
   file_storage_dir_create: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_remove: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_rename: call(z.object({ old_path: z.string(), new_path: z.string() }), z.null(), 60),
+  /** Whether this node allows the directory for file storage: null, or why not (its file-storage-paths). */
+  file_storage_path_check: call(z.object({ path: z.string() }), z.string().nullable(), 30),
   /** Storage units for OP_NODE_QUERY_STORAGE: rows of the requested fields. */
   storage_list: call(
     z.object({ su_name: z.string(), su_args: z.array(z.unknown()), name: z.string().nullable(), fields: z.array(z.string()) }),
@@ -261,7 +285,28 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Ganeti's HotplugSupported: fails when the instance's hypervisor cannot hotplug now. */
+  hotplug_supported: call(z.object({ instance: RpcInstanceSchema }), z.null(), 30),
+  /** Ganeti's HotplugDevice: add, remove or modify a disk or NIC of a running instance. */
+  hotplug_device: call(
+    z.object({
+      instance: RpcInstanceSchema,
+      action: z.enum(["hotadd", "hotdel", "hotmod"]),
+      dev_type: z.enum(["disk", "nic"]),
+      disk: RpcDiskSchema.nullable().default(null),
+      nic: RpcNicSchema.nullable().default(null),
+      /** Where the disk was assembled on the node (hotadd of a disk). */
+      disk_path: z.string().nullable().default(null),
+      seq: z.number().int(),
+    }),
+    z.string(),
+    120,
+  ),
+  /** Ganeti's ResizeDisk: tell the running instance's hypervisor a disk grew (bytes). */
+  resize_disk: call(z.object({ instance: RpcInstanceSchema, disk: RpcDiskSchema, new_size: z.number().int() }), z.null(), 60),
   /** Console information for a running instance. */
+  /** Fails with "Missing bridges a, b" unless every named bridge exists (Ganeti's bridges_exist). */
+  bridges_exist: call(z.object({ bridges: z.array(z.string()) }), z.null(), 30),
   instance_console_info: call(z.object({ instance: RpcInstanceSchema }), ConsoleInfoSchema, 30),
   /** Power-cycle the node (fake: recorded, not performed). */
   node_powercycle: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.string(), 30),

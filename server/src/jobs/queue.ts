@@ -19,7 +19,7 @@ import {
 import { LockManager } from "./locks.js";
 import type { JobQueueApi, WaitResult } from "./queue-api.js";
 
-export const JOB_QUEUE_SIZE_HARD_LIMIT = 5000;
+const JOB_QUEUE_SIZE_HARD_LIMIT = 5000;
 const LIVE_PREFIX = "queue/job-";
 const ARCHIVE_PREFIX = "archive/";
 /** Job files that could not be parsed at start. */
@@ -44,13 +44,13 @@ export interface OpcodeCatalog {
   summaryField: SummaryFieldOf;
 }
 
-export const PASSTHROUGH_CATALOG: OpcodeCatalog = {
+const PASSTHROUGH_CATALOG: OpcodeCatalog = {
   prepare: (i) => i,
   expand: (i) => i,
   summaryField: () => undefined,
 };
 
-export interface JobQueueOptions {
+interface JobQueueOptions {
   store: Store;
   config: ClusterConfig;
   rpc: RpcRunner;

@@ -21,6 +21,8 @@ export const MasterSettingsSchema = z.object({
     headersTimeoutMs: z.number().int().positive().default(10_000),
     /** Time allowed for a client to send its whole request, body included, ms. */
     requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** Unfinished jobs anonymous requests may have caused at once (with anonymous reads allowed). */
+    anonymousJobLimit: z.number().int().nonnegative().default(10),
     /** Plain HTTP (Ganeti's --no-ssl); HTTPS is the default. */
     noSsl: z.boolean().default(false),
   }),
@@ -43,6 +45,11 @@ export const MasterSettingsSchema = z.object({
   masterIpSetupScript: z.string().default("/etc/ganeti/scripts/master-ip-setup"),
   /** Seconds after which finalized jobs are archived (Ganeti's watcher: 6 h). */
   archiveAfterSeconds: z.number().default(6 * 3600),
+  /**
+   * Run a watcher pass every this many seconds inside the master (0: never;
+   * then run `gnt watcher` from cron or a systemd timer, as Ganeti does).
+   */
+  watcherIntervalSeconds: z.number().min(0).default(0),
 });
 export type MasterSettings = z.infer<typeof MasterSettingsSchema>;
 

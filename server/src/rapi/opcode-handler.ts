@@ -8,7 +8,7 @@ import {
 import { RapiHttpError, badRequest, checkType } from "./errors.js";
 import { flagArg, reasonTrail, stringArg, type RapiRequest, type RapiServices } from "./context.js";
 
-export function staticValue(req: RapiRequest, src: StaticSource): unknown {
+function staticValue(req: RapiRequest, src: StaticSource): unknown {
   switch (src.from) {
     case "path": {
       const v = req.params[src.param] ?? "";
@@ -81,7 +81,7 @@ export function fillOpcode(
   return { ...(res.op as Record<string, unknown>), OP_ID: opId };
 }
 
-export function staticsOf(req: RapiRequest, svc: RapiServices, mapping: OpcodeMapping): Record<string, unknown> {
+function staticsOf(req: RapiRequest, svc: RapiServices, mapping: OpcodeMapping): Record<string, unknown> {
   const statics: Record<string, unknown> = {};
   for (const [k, src] of Object.entries(mapping.static)) statics[k] = staticValue(req, src);
   statics["reason"] = reasonTrail(req, svc);

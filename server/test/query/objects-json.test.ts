@@ -32,7 +32,7 @@ async function expectSame(engine: QueryEngine): Promise<void> {
 
 describe("QueryEngine.objectsJson", () => {
   it("renders what objects() renders, before and after config and live changes", async () => {
-    c = await testCluster({ nodes: 2 });
+    c = await testCluster({ nodes: 2, bridges: ["xen-br0", "br-net1", "br1"] });
     const engine = new QueryEngine({ config: c.config, live: new LiveDataCache(c.rpc, 0), jobs: null });
     await expectSame(engine);
 

@@ -39,7 +39,7 @@ export function pyStr(v: unknown): string {
 
 // ---- master candidates -----------------------------------------------------------
 
-export interface McStats {
+interface McStats {
   /** Current candidates. */
   now: number;
   /** min(capable nodes, candidate_pool_size). */
@@ -71,7 +71,7 @@ export function decideSelfPromotion(data: ConfigData, exceptions: string[] = [])
  * full. Call inside config.mutate(). Nodes are taken in name order (Ganeti
  * shuffles; a fixed order keeps results reproducible).
  */
-export function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions: string[] = []): NodeObject[] {
+function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions: string[] = []): NodeObject[] {
   const st = masterCandidateStats(data, exceptions);
   let now = st.now;
   const promoted: NodeObject[] = [];
@@ -115,14 +115,9 @@ export function nodePrimaryInstances(cfg: ClusterConfig, nodeUuid: string): Inst
 export function nodeSecondaryInstances(cfg: ClusterConfig, nodeUuid: string): InstanceObject[] {
   return cfg.instances().filter((i) => i.secondary_nodes.includes(nodeUuid));
 }
-export function nodeInstances(cfg: ClusterConfig, nodeUuid: string): InstanceObject[] {
-  return cfg.instances().filter((i) => i.primary_node === nodeUuid || i.secondary_nodes.includes(nodeUuid));
-}
 
 /** Ganeti's DTS_INT_MIRROR: templates mirrored between a primary and a secondary node. */
 export const INT_MIRROR_TEMPLATES: readonly string[] = ["drbd"];
-/** Ganeti's DTS_EXT_MIRROR. */
-export const EXT_MIRROR_TEMPLATES: readonly string[] = ["diskless", "sharedfile", "blockdev", "rbd", "ext", "gluster"];
 
 /** Instances whose uuids are given, in a group (by the nodes they use). */
 export function groupInstances(cfg: ClusterConfig, groupUuid: string): InstanceObject[] {

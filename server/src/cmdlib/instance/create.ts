@@ -9,6 +9,7 @@ import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 import {
   checkHvparamsNotGlobal,
+  checkNicsBridgesExist,
   checkMemoryRange,
   checkNodeFreeMemory,
   checkOsParams,
@@ -48,7 +49,7 @@ import { allocateRequest, allocatorName, requiredNodes, resultNodes, runAllocato
 const HTS_REQ_PORT = ["xen-hvm", "kvm"];
 
 /** Ganeti's disk-template resolution: default = first enabled; must be enabled. */
-export function checkDiskTemplate(enabled: string[], template: string | null | undefined): string {
+function checkDiskTemplate(enabled: string[], template: string | null | undefined): string {
   const t = template ?? enabled[0];
   if (!t) throw new OpPrereqError("No disk template specified and no default disk template enabled in the cluster", "wrong_input");
   if (!enabled.includes(t))
@@ -208,6 +209,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       const osparams = fillDict(cfg.filledOsparams({ os: op.os_type, osparams: {} }), op.osparams ?? {}, op.osparams_private ?? {});
       await checkOsParams(this.ctx, [pnode], op.os_type, osparams);
     }
+    await checkNicsBridgesExist(this.ctx, this.nics, pnode);
     if (this.start)
       await checkNodeFreeMemory(this.ctx, pnode, `creating instance ${this.name}`, Number(full["maxmem"]), this.hypervisor);
   }

@@ -6,8 +6,10 @@ import {
   checkNodeOnline,
   errText,
   formatUnit,
+  instanceRunningOn,
   logDiskSync,
   logWarning,
+  rpcInstance,
   shutdownInstanceDisks,
 } from "../common/instance.js";
 import { computeIpolicySpecViolation } from "../group/ipolicy.js";
@@ -16,7 +18,7 @@ import { InstanceLU } from "./instance-lu.js";
 const GROWABLE = ["plain", "drbd", "file", "sharedfile", "rbd", "ext", "gluster", "blockdev"];
 
 /** Ganeti's Instance.FindDisk. */
-export function findDisk(disks: string[], idx: number): string {
+function findDisk(disks: string[], idx: number): string {
   const d = disks[idx];
   if (d === undefined || idx < 0)
     throw new OpPrereqError(`Invalid disk index: ${idx} (instace has disks 0..${disks.length - 1})`, "wrong_input");
@@ -99,6 +101,20 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
       cfg.touch(inst);
     });
     if (this.op.wait_for_sync) logDiskSync(this.ctx, inst);
+    // Ganeti: a running instance's hypervisor is told the new size (kvm:
+    // block_resize, so the guest sees it at once); a failure only warns.
+    if (await instanceRunningOn(this.ctx, inst, pnode).catch(() => false)) {
+      this.ctx.log("Try to notify the Hypervisor about the disk change");
+      try {
+        await this.ctx.rpc.call(pnode, "resize_disk", {
+          instance: rpcInstance(cfg, inst),
+          disk: cfg.rpcDisk(disk),
+          new_size: this.target * 1024 * 1024,
+        });
+      } catch (err) {
+        logWarning(this.ctx, `Disk resize in hypervisor failed: ${errText(err)}`);
+      }
+    }
     // Disks that were not active before are closed again.
     if (!inst.disks_active) await shutdownInstanceDisks(this.ctx, inst);
     return null;

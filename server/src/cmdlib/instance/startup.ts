@@ -3,6 +3,7 @@ import { forceParamTypes, HVS_PARAMETER_TYPES, type OpInstanceStartup } from "@g
 import { OpExecError } from "../../lib/errors.js";
 import {
   checkHvparamsNotGlobal,
+  checkInstanceBridgesExist,
   checkInstanceState,
   checkNodeFreeMemory,
   checkNodeOnline,
@@ -50,6 +51,7 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
       return;
     }
     checkNodeOnline(pnode);
+    await checkInstanceBridgesExist(this.ctx, inst);
     const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
     try {
       this.alreadyRunning = await instanceRunningOn(this.ctx, inst, pnode);

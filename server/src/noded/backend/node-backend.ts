@@ -5,6 +5,7 @@
 import path from "node:path";
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { RPC_CALLS, type RpcCallName } from "@ganeti-ts/schema";
+import { HostNetwork } from "../../hypervisors/host-net.js";
 import { HypervisorRegistry } from "../../hypervisors/registry.js";
 import { checkResult } from "../../rpc/result-checks.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
@@ -14,11 +15,14 @@ import { diskHandlers } from "./disks.js";
 import { NodeBackendError, RpcArgsError, UnknownRpcCallError } from "./errors.js";
 import type { Handlers } from "./handlers.js";
 import { instanceHandlers } from "./instance.js";
+import { networkHandlers } from "./network.js";
 import { hostInfo, nodeInfoHandlers } from "./node-info.js";
 import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
+import { StoragePaths } from "./storage-paths.js";
 import { verifyHandlers } from "./verify.js";
+import { oobHandlers } from "./oob.js";
 
 export interface NodeBackendOptions {
   dataDir: string;
@@ -30,6 +34,8 @@ export interface NodeBackendOptions {
   sleep?: (ms: number) => Promise<void>;
   spawn?: SpawnFn;
   onLeaveCluster?: () => void;
+  /** Allowed file storage directories, instead of <dataDir>/file-storage-paths (tests). */
+  fileStoragePaths?: readonly string[];
 }
 
 export function isRpcCallName(name: string): name is RpcCallName {
@@ -50,14 +56,17 @@ export class NodeBackend {
     this.overrides = opts.overrides ?? {};
     const clock = opts.clock ?? Date.now;
     const host = async (): Promise<HvNodeInfo> => hostInfo(await this.settings());
-    this.hypervisors = new HypervisorRegistry({ dataDir: this.dataDir, host, clock });
+    const network = async (): Promise<HostNetwork> => new HostNetwork((await this.settings()).netns ?? null);
+    this.hypervisors = new HypervisorRegistry({ dataDir: this.dataDir, host, clock, network });
     const ctx: BackendContext = {
       dataDir: this.dataDir,
       nodeName: this.nodeName,
       settings: () => this.settings(),
+      storagePaths: new StoragePaths(this.dataDir, opts.fileStoragePaths),
       hypervisors: this.hypervisors,
       hostInfo: host,
       clock,
+      network,
       sleep: opts.sleep ?? ((ms) => sleepMs(ms)),
       spawn: opts.spawn,
       onLeaveCluster: opts.onLeaveCluster,
@@ -65,10 +74,12 @@ export class NodeBackend {
     this.handlers = {
       ...nodeInfoHandlers(ctx),
       ...instanceHandlers(ctx),
-      ...diskHandlers(),
+      ...diskHandlers(ctx),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),
+      ...networkHandlers(ctx),
+      ...oobHandlers(),
     };
   }
 

@@ -39,7 +39,7 @@ describe("OP_INSTANCE_SET_PARAMS", () => {
   });
 
   it("adds, modifies and removes NICs with Ganeti's change descriptions", async () => {
-    c = await testCluster();
+    c = await testCluster({ bridges: ["xen-br0", "br1"] });
     await create(c, "i1.example.com");
     expect(await runOp(c, mod({ nics: [["add", -1, { mac: "aa:00:00:95:ab:09" }]] }))).toEqual([
       ["nic.1", "add:mac=aa:00:00:95:ab:09,ip=None,mode=bridged,link=xen-br0,network=None"],
