@@ -160,7 +160,18 @@ const multiCpuMask: ParamCheck = {
 
 export const KVM_BOOT_ORDERS = ["cdrom", "disk", "floppy", "network"] as const;
 export const KVM_NIC_TYPES = ["e1000", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "paravirtual", "pcnet", "rtl8139"] as const;
-export const KVM_DISK_TYPES = ["ide", "mtd", "paravirtual", "pflash", "scsi", "scsi-block", "scsi-cd", "scsi-generic", "scsi-hd", "sd"] as const;
+export const KVM_DISK_TYPES = [
+  "ide",
+  "mtd",
+  "paravirtual",
+  "pflash",
+  "scsi",
+  "scsi-block",
+  "scsi-cd",
+  "scsi-generic",
+  "scsi-hd",
+  "sd",
+] as const;
 export const KVM_SCSI_CONTROLLER_TYPES = ["lsi", "megasas", "virtio-scsi-pci"] as const;
 export const DISCARD_TYPES = ["default", "ignore", "unmap"] as const;
 export const KVM_MOUSE_TYPES = ["mouse", "tablet"] as const;
@@ -573,8 +584,7 @@ function checkKvmAcrossParameters(hv: Record<string, unknown>): void {
         throw fail(`SPICE: Got an IPv6 address (${bind}), but the specified IP version is ${pyStr(version)}`);
     }
   } else {
-    for (const param of SPICE_ADDITIONAL_PARAMS)
-      if (truthy(hv[param])) throw fail(`SPICE: ${param} requires spice_bind to be set`);
+    for (const param of SPICE_ADDITIONAL_PARAMS) if (truthy(hv[param])) throw fail(`SPICE: ${param} requires spice_bind to be set`);
   }
   // check_disk_cache_parameters
   if (hv["disk_aio"] === "native" && hv["disk_cache"] !== "none")
@@ -591,13 +601,11 @@ export function validateBeParams(params: Record<string, unknown>, opts: { allowD
 /** Bounds Ganeti's types cannot express, on filled beparams. */
 export function checkBeParamRanges(filled: Record<string, unknown>): void {
   const vcpus = filled["vcpus"];
-  if (typeof vcpus === "number" && vcpus < 1)
-    throw new ParamError("range", `Invalid value for 'vcpus': ${vcpus} (must be at least 1)`);
+  if (typeof vcpus === "number" && vcpus < 1) throw new ParamError("range", `Invalid value for 'vcpus': ${vcpus} (must be at least 1)`);
   const spindles = filled["spindle_use"];
   if (typeof spindles === "number" && spindles < 0)
     throw new ParamError("range", `Invalid value for 'spindle_use': ${spindles} (cannot be negative)`);
   const min = Number(filled["minmem"]);
   const max = Number(filled["maxmem"]);
-  if (min > max)
-    throw new ParamError("range", `Minimum memory size (${min}) must be less than or equal to maximum memory size (${max})`);
+  if (min > max) throw new ParamError("range", `Minimum memory size (${min}) must be less than or equal to maximum memory size (${max})`);
 }

@@ -36,8 +36,7 @@ const HOSTNAME_RE = /^[a-z0-9._-]{1,255}$/;
 /** Ganeti's Hostname.GetNormalizedName: the name to store, or InvalidNameError. */
 export function normalizeHostname(name: string): string {
   const lower = name.toLowerCase();
-  if (!HOSTNAME_RE.test(lower) || lower.includes("..") || lower.startsWith("."))
-    throw new InvalidNameError(`Invalid hostname '${lower}'`);
+  if (!HOSTNAME_RE.test(lower) || lower.includes("..") || lower.startsWith(".")) throw new InvalidNameError(`Invalid hostname '${lower}'`);
   return lower.replace(/\.+$/, "");
 }
 
@@ -54,8 +53,7 @@ const OBJECT_NAME_RE = /^[\x21-\x2e\x30-\x7e]{1,255}$/;
 
 /** Group and network names (see the header); `kind` names the object in the message. */
 export function checkObjectName(kind: "group" | "network", name: string): string {
-  if (!OBJECT_NAME_RE.test(name) || name === "." || name === "..")
-    throw new InvalidNameError(`Invalid ${kind} name '${name}'`);
+  if (!OBJECT_NAME_RE.test(name) || name === "." || name === "..") throw new InvalidNameError(`Invalid ${kind} name '${name}'`);
   return name;
 }
 
@@ -87,7 +85,9 @@ export const HostnameSchema = z
  */
 export const NormalizedHostnameSchema = z
   .string()
-  .refine((s) => isValidHostname(s) && normalizeHostname(s) === s, { message: "Invalid hostname (lower-case a-z 0-9 . _ -, 1-255 characters)" });
+  .refine((s) => isValidHostname(s) && normalizeHostname(s) === s, {
+    message: "Invalid hostname (lower-case a-z 0-9 . _ -, 1-255 characters)",
+  });
 
 const validObjectName = (s: string) => OBJECT_NAME_RE.test(s) && s !== "." && s !== "..";
 export const GroupNameSchema = z.string().refine(validObjectName, { message: "Invalid group name" });

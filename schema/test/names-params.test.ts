@@ -71,7 +71,9 @@ describe("parameter tables", () => {
     expect(() => forceParamTypes({ bogus: 1 }, HVS_PARAMETER_TYPES)).toThrow("Unknown parameter 'bogus'");
     expect(() => forceParamTypes({ constructor: 1 }, HVS_PARAMETER_TYPES)).toThrow("Unknown parameter 'constructor'");
     expect(() => forceParamTypes({ acpi: "perhaps" }, HVS_PARAMETER_TYPES)).toThrow("'acpi' (value perhaps) is not a valid boolean");
-    expect(() => forceParamTypes({ serial_speed: "fast" }, HVS_PARAMETER_TYPES)).toThrow("'serial_speed' (value fast) is not a valid integer");
+    expect(() => forceParamTypes({ serial_speed: "fast" }, HVS_PARAMETER_TYPES)).toThrow(
+      "'serial_speed' (value fast) is not a valid integer",
+    );
     expect(() => forceParamTypes({ vga: ["a"] }, HVS_PARAMETER_TYPES)).toThrow("'vga' (value ['a']) is not a valid string");
   });
   it("beparams: sizes parse like ParseUnit, negatives are not sizes", () => {

@@ -1,6 +1,15 @@
 // The schema's parameter tables agree with the defaults a new cluster gets:
 // every default passes the full check, and every parameter has a default.
-import { BE_PARAMETER_TYPES, DISK_PARAMETER_TYPES, HV_PARAMETERS, HYPERVISORS, ND_PARAMETER_TYPES, NIC_PARAMETER_TYPES, validateBeParams, validateHvParams } from "@ganeti-ts/schema";
+import {
+  BE_PARAMETER_TYPES,
+  DISK_PARAMETER_TYPES,
+  HV_PARAMETERS,
+  HYPERVISORS,
+  ND_PARAMETER_TYPES,
+  NIC_PARAMETER_TYPES,
+  validateBeParams,
+  validateHvParams,
+} from "@ganeti-ts/schema";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BEPARAMS, DEFAULT_DISKPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "../../src/config/defaults.js";
 
@@ -31,8 +40,12 @@ describe("parameter tables vs. Ganeti 3.0's defaults", () => {
     expect(() => full({ serial_speed: 12345 })).toThrow("Invalid serial console speed, must be one of: 75, 110,");
     expect(() => full({ vnc_x509_verify: true })).toThrow("vnc_x509_path must be defined, if vnc_x509_verify is");
     expect(() => full({ spice_use_tls: true })).toThrow("SPICE: spice_use_tls requires spice_bind to be set");
-    expect(() => full({ spice_bind: "10.0.0.1", spice_ip_version: 6 })).toThrow("SPICE: Got an IPv4 address (10.0.0.1), but the specified IP version is 6");
-    expect(() => full({ disk_aio: "native" })).toThrow("When 'disk_aio' is set to 'native', the only supported value for 'disk_cache' is 'none'.");
+    expect(() => full({ spice_bind: "10.0.0.1", spice_ip_version: 6 })).toThrow(
+      "SPICE: Got an IPv4 address (10.0.0.1), but the specified IP version is 6",
+    );
+    expect(() => full({ disk_aio: "native" })).toThrow(
+      "When 'disk_aio' is set to 'native', the only supported value for 'disk_cache' is 'none'.",
+    );
     expect(full({ disk_aio: "native", disk_cache: "none" })).toMatchObject({ disk_aio: "native" });
   });
 });

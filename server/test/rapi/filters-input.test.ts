@@ -49,7 +49,9 @@ describe("body keys named like Object.prototype members", () => {
   it("are unknown parameters, not static ones", async () => {
     const r = await req("PUT", "/2/instances/inst1/shutdown", { constructor: 1 });
     expect(r.statusCode).toBe(400);
-    expect(r.json().message).toBe("Invalid body parameters: Object OpInstanceShutdown doesn&#x27;t support the parameter &#x27;constructor&#x27;");
+    expect(r.json().message).toBe(
+      "Invalid body parameters: Object OpInstanceShutdown doesn&#x27;t support the parameter &#x27;constructor&#x27;",
+    );
   });
 });
 

@@ -2,13 +2,7 @@
 // (hvparams.ts): the same checks, raising the error class Ganeti raises for
 // each kind (ForceDictType -> TypeEnforcementError, CheckParameterSyntax ->
 // HypervisorError, ranges and names -> OpPrereqError wrong_input).
-import {
-  checkBeParamRanges,
-  InvalidNameError,
-  ParamError,
-  validateBeParams,
-  validateHvParams,
-} from "@ganeti-ts/schema";
+import { checkBeParamRanges, InvalidNameError, ParamError, validateBeParams, validateHvParams } from "@ganeti-ts/schema";
 import { HypervisorError, OpPrereqError, TypeEnforcementError, type GanetiError } from "../../lib/errors.js";
 
 type Params = Record<string, unknown>;

@@ -26,12 +26,15 @@ describe("instance names (Ganeti's Hostname.GetNormalizedName)", () => {
     ["a..b", "a..b"],
     ["x".repeat(70_000), "x".repeat(70_000)],
   ];
-  it.each(bad.map(([n, s], i) => [i, n, s] as const))("create refuses bad name #%i with OpPrereqError wrong_input", async (_i, name, shown) => {
-    c ??= await testCluster();
-    const res = await errorOf(c, createOp(name));
-    expect(res).toEqual(["OpPrereqError", [`Invalid hostname '${shown}'`, "wrong_input"]]);
-    expect(c.config.instances()).toEqual([]);
-  });
+  it.each(bad.map(([n, s], i) => [i, n, s] as const))(
+    "create refuses bad name #%i with OpPrereqError wrong_input",
+    async (_i, name, shown) => {
+      c ??= await testCluster();
+      const res = await errorOf(c, createOp(name));
+      expect(res).toEqual(["OpPrereqError", [`Invalid hostname '${shown}'`, "wrong_input"]]);
+      expect(c.config.instances()).toEqual([]);
+    },
+  );
 
   it("create lower-cases the name and drops a trailing dot", async () => {
     c = await testCluster();
@@ -42,7 +45,13 @@ describe("instance names (Ganeti's Hostname.GetNormalizedName)", () => {
   it("rename refuses a bad new name and normalises a good one", async () => {
     c = await testCluster();
     await create(c, "i1.example.com", { start: false });
-    const rename = (new_name: string) => ({ OP_ID: "OP_INSTANCE_RENAME", instance_name: "i1.example.com", new_name, name_check: false, ip_check: false });
+    const rename = (new_name: string) => ({
+      OP_ID: "OP_INSTANCE_RENAME",
+      instance_name: "i1.example.com",
+      new_name,
+      name_check: false,
+      ip_check: false,
+    });
     expect(await errorOf(c, rename("../../etc"))).toEqual(["OpPrereqError", ["Invalid hostname '../../etc'", "wrong_input"]]);
     await runOp(c, rename("I2.Example.com"));
     expect(c.config.instances().map((i) => i.name)).toEqual(["i2.example.com"]);
@@ -50,8 +59,14 @@ describe("instance names (Ganeti's Hostname.GetNormalizedName)", () => {
 
   it("group, network and OS names cannot be paths", async () => {
     c = await testCluster();
-    expect(await errorOf(c, { OP_ID: "OP_GROUP_ADD", group_name: "a/b" })).toEqual(["OpPrereqError", ["Invalid group name 'a/b'", "wrong_input"]]);
-    expect(await errorOf(c, { OP_ID: "OP_GROUP_ADD", group_name: ".." })).toEqual(["OpPrereqError", ["Invalid group name '..'", "wrong_input"]]);
+    expect(await errorOf(c, { OP_ID: "OP_GROUP_ADD", group_name: "a/b" })).toEqual([
+      "OpPrereqError",
+      ["Invalid group name 'a/b'", "wrong_input"],
+    ]);
+    expect(await errorOf(c, { OP_ID: "OP_GROUP_ADD", group_name: ".." })).toEqual([
+      "OpPrereqError",
+      ["Invalid group name '..'", "wrong_input"],
+    ]);
     expect(await errorOf(c, { OP_ID: "OP_GROUP_RENAME", group_name: "default", new_name: "x y" })).toEqual([
       "OpPrereqError",
       ["Invalid group name 'x y'", "wrong_input"],
@@ -60,10 +75,26 @@ describe("instance names (Ganeti's Hostname.GetNormalizedName)", () => {
       "OpPrereqError",
       ["Invalid network name 'n\u0000'", "wrong_input"],
     ]);
-    expect(await errorOf(c, createOp("o.example.com", { os_type: ".." }))).toEqual(["OpPrereqError", ["Invalid OS name '..'", "wrong_input"]]);
-    expect(await errorOf(c, createOp("o.example.com", { os_type: "../noop" }))).toEqual(["OpPrereqError", ["Invalid OS name '../noop'", "wrong_input"]]);
+    expect(await errorOf(c, createOp("o.example.com", { os_type: ".." }))).toEqual([
+      "OpPrereqError",
+      ["Invalid OS name '..'", "wrong_input"],
+    ]);
+    expect(await errorOf(c, createOp("o.example.com", { os_type: "../noop" }))).toEqual([
+      "OpPrereqError",
+      ["Invalid OS name '../noop'", "wrong_input"],
+    ]);
     await runOp(c, { OP_ID: "OP_GROUP_ADD", group_name: "Rack-1" });
     expect(c.config.findGroup("Rack-1")).toBeDefined();
+  });
+
+  it("node add refuses a name that is not a host name", async () => {
+    c = await testCluster();
+    for (const name of ["../etc", "node 2", "n\u202Eode"])
+      expect(await errorOf(c, { OP_ID: "OP_NODE_ADD", node_name: name, primary_ip: "127.0.0.12" })).toEqual([
+        "OpPrereqError",
+        [`Invalid hostname '${name.toLowerCase()}'`, "wrong_input"],
+      ]);
+    expect(c.config.nodes()).toHaveLength(1);
   });
 
   it("tags given at create follow the tag rules", async () => {
@@ -81,13 +112,19 @@ describe("parameters on create and modify", () => {
     ]);
     await create(c, "i1.example.com");
     expect(await errorOf(c, mod({ hvparams: { bogus: "x" } }))).toEqual(["TypeEnforcementError", ["Unknown parameter 'bogus'"]]);
-    expect(await errorOf(c, mod({ hvparams: { acpi: "maybe" } }))).toEqual(["TypeEnforcementError", ["'acpi' (value maybe) is not a valid boolean"]]);
+    expect(await errorOf(c, mod({ hvparams: { acpi: "maybe" } }))).toEqual([
+      "TypeEnforcementError",
+      ["'acpi' (value maybe) is not a valid boolean"],
+    ]);
     expect(await errorOf(c, mod({ hvparams: { kernel_args: { a: { b: 1 } } } }))).toEqual([
       "TypeEnforcementError",
       ["'kernel_args' (value {'a': {'b': 1}}) is not a valid string"],
     ]);
     // A kvm parameter on a fake instance.
-    expect(await errorOf(c, mod({ hvparams: { boot_order: "disk" } }))).toEqual(["HypervisorError", ["Parameter 'boot_order' is not supported"]]);
+    expect(await errorOf(c, mod({ hvparams: { boot_order: "disk" } }))).toEqual([
+      "HypervisorError",
+      ["Parameter 'boot_order' is not supported"],
+    ]);
     expect(inst(c, "i1.example.com").hvparams).toEqual({});
   });
 
@@ -95,7 +132,10 @@ describe("parameters on create and modify", () => {
     c = await testCluster();
     await create(c, "i1.example.com", { start: false });
     const start = (over: Record<string, unknown>) => ({ OP_ID: "OP_INSTANCE_STARTUP", instance_name: "i1.example.com", ...over });
-    expect(await errorOf(c, start({ hvparams: { kernel_path: 5 } }))).toEqual(["TypeEnforcementError", ["'kernel_path' (value 5) is not a valid string"]]);
+    expect(await errorOf(c, start({ hvparams: { kernel_path: 5 } }))).toEqual([
+      "TypeEnforcementError",
+      ["'kernel_path' (value 5) is not a valid string"],
+    ]);
     expect(await errorOf(c, start({ hvparams: { acpi: true } }))).toEqual(["HypervisorError", ["Parameter 'acpi' is not supported"]]);
     expect(await errorOf(c, start({ beparams: { memory: -5 } }))).toEqual([
       "TypeEnforcementError",
@@ -158,9 +198,15 @@ describe("parameters on create and modify", () => {
   it("group diskparams: unknown and prototype keys refused, types checked", async () => {
     c = await testCluster();
     const add = (diskparams: unknown) => ({ OP_ID: "OP_GROUP_ADD", group_name: "g2", diskparams });
-    const unsupported = (k: string) => ["OpPrereqError", [`While verify diskparams options: Provided option keys not supported: ${k}`, "wrong_input"]];
+    const unsupported = (k: string) => [
+      "OpPrereqError",
+      [`While verify diskparams options: Provided option keys not supported: ${k}`, "wrong_input"],
+    ];
     expect(await errorOf(c, add({ plain: { constructor: 1 } }))).toEqual(unsupported("plain/constructor"));
-    expect(await errorOf(c, add({ drbd: { "resync-rate": "fast" } }))).toEqual(["TypeEnforcementError", ["'resync-rate' (value fast) is not a valid integer"]]);
+    expect(await errorOf(c, add({ drbd: { "resync-rate": "fast" } }))).toEqual([
+      "TypeEnforcementError",
+      ["'resync-rate' (value fast) is not a valid integer"],
+    ]);
     expect(c.config.findGroup("g2")).toBeUndefined();
   });
 
@@ -175,7 +221,10 @@ describe("parameters on create and modify", () => {
       "TypeEnforcementError",
       ["'migration_port' (value many) is not a valid integer"],
     ]);
-    expect(await errorOf(c, setp({ constructor: { a: 1 } }))).toEqual(["OpPrereqError", ["Unknown hypervisor 'constructor'", "wrong_input"]]);
+    expect(await errorOf(c, setp({ constructor: { a: 1 } }))).toEqual([
+      "OpPrereqError",
+      ["Unknown hypervisor 'constructor'", "wrong_input"],
+    ]);
     await runOp(c, setp({ kvm: { migration_port: "8200" } }));
     expect(c.config.cluster.hvparams["kvm"]?.["migration_port"]).toBe(8200);
   });
@@ -195,7 +244,9 @@ describe("instance policy", () => {
     expect(await errorOf(c, createOp("q.example.com", { beparams: { memory: 65536 }, ignore_ipolicy: false }))).toEqual(
       violation("memory-size value 65536 is not in range \\[128, 32768\\]"),
     );
-    expect(await errorOf(c, createOp("r.example.com", { nics: [], ignore_ipolicy: false }))).toEqual(violation("nic-count value 0 is not in range \\[1, 8\\]"));
+    expect(await errorOf(c, createOp("r.example.com", { nics: [], ignore_ipolicy: false }))).toEqual(
+      violation("nic-count value 0 is not in range \\[1, 8\\]"),
+    );
     await runOp(c, createOp("p.example.com", { disk_template: "file", disks: [{ size: 16 }], start: false, ignore_ipolicy: true }));
     expect(inst(c, "p.example.com")).toBeDefined();
   });
@@ -203,9 +254,13 @@ describe("instance policy", () => {
   it("modify: memory, vcpus, disk add and NIC removal are checked against the policy", async () => {
     c = await testCluster();
     await create(c, "i1.example.com", { disk_template: "file", disks: [{ size: 1024 }], start: false });
-    expect(await errorOf(c, mod({ beparams: { maxmem: 40000 } }))).toEqual(violation("memory-size value 40000 is not in range \\[128, 32768\\]"));
+    expect(await errorOf(c, mod({ beparams: { maxmem: 40000 } }))).toEqual(
+      violation("memory-size value 40000 is not in range \\[128, 32768\\]"),
+    );
     expect(await errorOf(c, mod({ beparams: { vcpus: 9 } }))).toEqual(violation("cpu-count value 9 is not in range \\[1, 8\\]"));
-    expect(await errorOf(c, mod({ disks: [["add", -1, { size: 512 }]] }))).toEqual(violation("disk-size/1 value 512 is not in range \\[1024, 1048576\\]"));
+    expect(await errorOf(c, mod({ disks: [["add", -1, { size: 512 }]] }))).toEqual(
+      violation("disk-size/1 value 512 is not in range \\[1024, 1048576\\]"),
+    );
     expect(await errorOf(c, mod({ nics: [["remove", 0, {}]] }))).toEqual(violation("nic-count value 0 is not in range \\[1, 8\\]"));
     expect(await errorOf(c, mod({ beparams: { spindle_use: 13 } }))).toEqual(violation("spindle-use value 13 is not in range \\[1, 12\\]"));
     const i = inst(c, "i1.example.com");
@@ -222,9 +277,19 @@ describe("instance policy", () => {
     await runOp(c, {
       OP_ID: "OP_GROUP_SET_PARAMS",
       group_name: group.name,
-      ipolicy: { minmax: [{ min: { ...c.config.cluster.ipolicy.minmax[0]!.min }, max: { ...c.config.cluster.ipolicy.minmax[0]!.max, "disk-size": 2048 } }] },
+      ipolicy: {
+        minmax: [
+          { min: { ...c.config.cluster.ipolicy.minmax[0]!.min }, max: { ...c.config.cluster.ipolicy.minmax[0]!.max, "disk-size": 2048 } },
+        ],
+      },
     });
-    const grow = (amount: number, ignore: boolean) => ({ OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", disk: 0, amount, ignore_ipolicy: ignore });
+    const grow = (amount: number, ignore: boolean) => ({
+      OP_ID: "OP_INSTANCE_GROW_DISK",
+      instance_name: "i1.example.com",
+      disk: 0,
+      amount,
+      ignore_ipolicy: ignore,
+    });
     expect(await errorOf(c, grow(2048, false))).toEqual([
       "OpPrereqError",
       ["Growing disk 0 violates policy: disk-size/0 value 3072 is not in range [1024, 2048]", "wrong_input"],
@@ -233,5 +298,30 @@ describe("instance policy", () => {
     const job = await runJob(c, [grow(2048, true) as never]);
     expect(job.ops[0]!.status).toBe("success");
     expect(c.jobLog(job)).toContain(" - WARNING: Growing disk 0 violates policy: disk-size/0 value 3072 is not in range [1024, 2048]");
+  });
+
+  it("failover and migrate to a node of another group meet that group's policy", async () => {
+    c = await testCluster({ nodes: 2 });
+    await create(c, "s1.example.com", { disk_template: "sharedfile", disks: [{ size: 1024 }], ignore_ipolicy: false });
+    const std = c.config.cluster.ipolicy.minmax[0]!;
+    await runOp(c, {
+      OP_ID: "OP_GROUP_ADD",
+      group_name: "small",
+      ipolicy: { minmax: [{ min: { ...std.min, "memory-size": 32 }, max: { ...std.max, "memory-size": 64 } }] },
+    });
+    await runOp(c, { OP_ID: "OP_GROUP_ASSIGN_NODES", group_name: "small", nodes: ["node2.example.com"] });
+    const small = c.config.findGroup("small")!;
+    const msg = `Instance does not meet target node group's (${small.uuid}) instance policy: memory-size value 128 is not in range [32, 64]`;
+    for (const OP_ID of ["OP_INSTANCE_FAILOVER", "OP_INSTANCE_MIGRATE"])
+      expect(await errorOf(c, { OP_ID, instance_name: "s1.example.com", target_node: "node2.example.com" })).toEqual([
+        "OpPrereqError",
+        [msg, "wrong_input"],
+      ]);
+    expect(c.config.node(inst(c, "s1.example.com").primary_node).name).toBe("node1.example.com");
+    const job = await runJob(c, [
+      { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: "s1.example.com", target_node: "node2.example.com", ignore_ipolicy: true } as never,
+    ]);
+    expect(job.ops[0]!.status).toBe("success");
+    expect(c.jobLog(job)).toContain(` - WARNING: ${msg}`);
   });
 });
