@@ -31,11 +31,15 @@ RACKED = {
     "r30": ["--nodes", "30", "--instances", "150", "--seed", "30"],
     "r200": ["--nodes", "200", "--instances", "2000", "--seed", "200"],
     "r1000": ["--nodes", "1000", "--instances", "10000", "--seed", "1000"],
+    # equal nodes: the heterogeneous r200 fails N+1 before any allocation
+    # (hspace allocates nothing there, Ganeti's as ours)
+    "h200": ["--nodes", "200", "--instances", "2000", "--seed", "201",
+             "--no-requests"],
 }
 FEATURES = ["--groups", "2", "--hetero", "--excl-tags", "--locations",
             "--offline", "2"]
 SIZE = {"r30": "30n/150i,2g", "r200": "200n/2000i,2g",
-        "r1000": "1000n/10000i,2g"}
+        "r1000": "1000n/10000i,2g", "h200": "200n/2000i,2g"}
 
 
 def cases():
@@ -52,7 +56,7 @@ def cases():
     add("r30", "hbal", ["-G", "group-01"])
     add("r30", "hbal", ["-G", "group-01", "-l", "1"], tag="/l1")
     add("r200", "hbal", ["-G", "group-01", "-l", "1"], tag="/l1")
-    out[-1]["timeout"] = 1200
+    out[-1]["timeout"] = 3000
     add("r200", "hbal", ["-G", "group-01"])
     add("r1000", "hbal", ["-G", "group-01", "-l", "1"], tag="/l1")
     for req in ["alloc-drbd", "alloc-plain", "multi-alloc", "relocate",
@@ -69,6 +73,8 @@ def cases():
                            "-l", "50"], tag="/drbd-nocap-l50")
     add("r200", "hspace", ["--disk-template", "plain",
                            "--no-capacity-checks"], tag="/plain-nocap")
+    add("h200", "hspace", ["--disk-template", "drbd", "--no-capacity-checks",
+                           "-l", "50"], tag="/drbd-nocap-l50")
     add("r1000", "hspace", ["--disk-template", "drbd",
                             "--no-capacity-checks", "-l", "20"],
         tag="/drbd-nocap-l20")
@@ -82,8 +88,10 @@ def cmd_gen(args):
         if os.path.exists(os.path.join(CORPUS, sid + ".data")) \
                 and not args.force:
             continue
+        feats = [f for f in FEATURES if f != "--hetero"] if sid == "h200" \
+            else FEATURES
         subprocess.run([sys.executable, os.path.join(SHARED, "gen.py")]
-                       + gargs + FEATURES + ["--out",
+                       + gargs + feats + ["--out",
                                              os.path.join(CORPUS, sid)],
                        check=True)
 
