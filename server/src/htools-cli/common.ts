@@ -399,9 +399,12 @@ function writeAll(fd: number, s: string): void {
       buf = buf.subarray(writeSync(fd, buf));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      // (the reader has not caught up: wait a millisecond rather than spin)
+      Atomics.wait(PAUSE, 0, 0, 1);
     }
   }
 }
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 export function out(s: string): void {
   writeAll(1, s);
