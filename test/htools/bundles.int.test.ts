@@ -1,10 +1,11 @@
 // The shipped htools bundles (`npm run build:htools -w server`): executables
 // that run through their own shebang, give what the TypeScript sources give,
 // and start without NODE_EXTRA_CA_CERTS (which the tools never use and which
-// makes every Node start load a CA bundle).
+// makes every Node start load a CA bundle), from V8's code cache when it
+// matches the running Node and its flags, and from source when it does not.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -17,9 +18,9 @@ beforeAll(() => {
   // The package script's own command, with the output in a temp dir (the
   // script builds into server/dist/htools; other tests may run meanwhile).
   const pkg = JSON.parse(readFileSync(join(REPO, "server/package.json"), "utf8")) as { scripts: Record<string, string> };
-  const cmd = pkg.scripts["build:htools"]!.replaceAll("--outdir=dist/htools", `--outdir=${OUT}`).replaceAll("dist/htools/*.cjs", `${OUT}/*.cjs`);
-  execFileSync("bash", ["-c", `PATH="${join(REPO, "node_modules/.bin")}:$PATH" ${cmd}`], { cwd: join(REPO, "server"), stdio: "inherit" });
-}, 120_000);
+  expect(pkg.scripts["build:htools"]).toBe("node scripts/build-htools.mjs");
+  execFileSync(process.execPath, ["scripts/build-htools.mjs", OUT], { cwd: join(REPO, "server"), stdio: "inherit" });
+}, 300_000);
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 /** A CA file that does not exist: Node warns about it on every start that reads the variable. */
@@ -42,6 +43,46 @@ describe("htools bundles", () => {
       expect(r.stderr).not.toMatch(/extra certs/i);
     }
     expect(run(process.execPath, ["-e", "0"], BAD_CA).stderr).toMatch(/extra certs/i);
+  });
+
+  it("start from the code cache, and without it from source (the same output)", () => {
+    const data = join(DATA, "common-suffix.data");
+    const hail = join(DATA, "hail-alloc-drbd.json");
+    const cases: Array<[(typeof TOOLS)[number], string[]]> = [
+      ["hbal", ["-t", data, "-C"]],
+      ["hspace", ["-t", data, "--machine-readable"]],
+      ["hail", [hail]],
+    ];
+    const report = { ...process.env, HTOOLS_CODE_CACHE: "report" };
+    /** The launcher's first stderr line (the cache's fate), and the run. */
+    const runR = (cmd: string, a: string[]) => {
+      const r = run(cmd, a, report);
+      const nl = r.stderr.indexOf("\n");
+      return { cache: r.stderr.slice(0, nl), run: { ...r, stderr: r.stderr.slice(nl + 1) } };
+    };
+    for (const [t, args] of cases) {
+      const exe = join(OUT, `${t}.cjs`);
+      const cache = join(OUT, `${t}.bundle.cjs.cache`);
+      const good = runR(exe, args);
+      expect(good.cache).toBe("code cache accepted");
+      expect(good.run.code).toBe(0);
+      expect(good.run).toEqual(run(exe, args));
+      // another Node or other V8 flags (here: plain node, without the
+      // shebang's flags): V8 rejects the cache and compiles from source
+      expect(runR(process.execPath, [exe, ...args])).toEqual({ cache: "code cache rejected", run: good.run });
+      // a damaged cache, and none at all
+      copyFileSync(cache, cache + ".keep");
+      try {
+        writeFileSync(cache, readFileSync(cache).subarray(0, 200));
+        expect(runR(exe, args)).toEqual({ cache: "code cache rejected", run: good.run });
+        rmSync(cache);
+        expect(runR(exe, args)).toEqual({ cache: "code cache absent", run: good.run });
+      } finally {
+        copyFileSync(cache + ".keep", cache);
+        rmSync(cache + ".keep");
+      }
+      expect(runR(exe, args)).toEqual(good);
+    }
   });
 
   it("print what the TypeScript sources print", () => {

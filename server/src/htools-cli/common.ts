@@ -1,7 +1,7 @@
 // Shared command-line handling for hbal / hail / hspace: a getopt-style
 // parser with Ganeti's option names, backend selection and output helpers.
 import { hsFixed } from "../htools/format.js";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { isAscii } from "node:buffer";
 import path from "node:path";
 import { HtoolsError, type DynUtil } from "../htools/types.js";
@@ -376,20 +376,41 @@ export async function runMain(prog: string, main: () => Promise<number>): Promis
     process.exitCode = code;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`${prog}: ${e.message}\nTry '${prog} --help' for more information.\n`);
+      err(`${prog}: ${e.message}\nTry '${prog} --help' for more information.\n`);
       process.exitCode = 2;
     } else if (e instanceof HtoolsError || (e as NodeJS.ErrnoException | undefined)?.code) {
-      process.stderr.write(`Error: ${(e as Error).message}\n`);
+      err(`Error: ${(e as Error).message}\n`);
       process.exitCode = 1;
     } else throw e;
   }
 }
 
+/**
+ * All of s to a file descriptor, synchronously: the CLIs never create
+ * process.stdout/stderr, whose stream modules Node would compile at each
+ * start (~3 ms: with the V8 flags the tools run with, Node's code cache of
+ * its own modules does not apply).  A full non-blocking descriptor is
+ * retried; when out() returns, the text is with the kernel.
+ */
+function writeAll(fd: number, s: string): void {
+  let buf = Buffer.from(s, "utf8");
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      // (the reader has not caught up: wait a millisecond rather than spin)
+      Atomics.wait(PAUSE, 0, 0, 1);
+    }
+  }
+}
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 export function out(s: string): void {
-  process.stdout.write(s);
+  writeAll(1, s);
 }
 export function err(s: string): void {
-  process.stderr.write(s);
+  writeAll(2, s);
 }
 
 /**

@@ -66,12 +66,8 @@ function describeRequest(r: ReturnType<typeof parseRequest>["request"]): string 
 }
 
 // not awaited: the bundles are CommonJS (no top-level await); runMain sets the exit code.
-// Then, if everything written has reached the kernel (a file, a terminal, or
-// a pipe that took it all), exit at once: what is left is tearing down a
-// heap of ~75 MB, which costs CPU and does nothing for the caller.  Output
-// still queued for a full pipe (-p, -v on large clusters) would be lost by
-// process.exit, so then Node's ordinary exit waits for it.  An unexpected
-// exception still goes to Node's handler (the promise is rejected).
-void runMain("hail", main).then(() => {
-  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
-});
+// Then exit at once: everything written has reached the kernel (out/err
+// write synchronously), and what is left is tearing down a heap of ~75 MB,
+// which costs CPU and does nothing for the caller.  An unexpected exception
+// still goes to Node's handler (the promise is rejected).
+void runMain("hail", main).then(() => process.exit());

@@ -15,8 +15,6 @@
 //    loop: more code to optimise and compile): 4-13% less on m50, m200
 //    -l 50, s20 and s20f; neutral on s20 with capacity checks (23 s).
 // Only how fast the code runs changes, never what it computes.
-import { setFlagsFromString } from "node:v8";
+import { v8Flags } from "./v8-flags.js";
 
-setFlagsFromString("--max-inlined-bytecode-size=100");
-setFlagsFromString("--interrupt-budget=300000");
-setFlagsFromString("--no-turbo-loop-peeling");
+v8Flags(["--max-inlined-bytecode-size=100", "--interrupt-budget=300000", "--no-turbo-loop-peeling"]);

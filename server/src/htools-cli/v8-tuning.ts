@@ -5,11 +5,11 @@
 // cost more CPU than they save (l1000 hail: ~0.1 s of 0.45 s).  A larger
 // budget still optimises the loops that run long (capacity checks,
 // evacuations).  Only how fast the code runs changes, never what it computes.
-import { setFlagsFromString } from "node:v8";
+import { v8Flags } from "./v8-flags.js";
 
 const INTERRUPT_BUDGET = 1024 * 1024;
 
-setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+v8Flags([`--interrupt-budget=${INTERRUPT_BUDGET}`]);
 
 /**
  * For hail only (a one-off run of ~0.1 s on large clusters): no incremental
@@ -22,5 +22,5 @@ setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
  * considered, so setting it at run time takes effect.
  */
 export function oneShotGc(): void {
-  setFlagsFromString("--no-incremental-marking");
+  v8Flags(["--no-incremental-marking"]);
 }

@@ -62,7 +62,6 @@ export function singleSearchApplies(nodes: readonly Node[], members: readonly nu
   return true;
 }
 
-
 /**
  * The reference point of the bounds' arithmetic (bounds.ts: any shift gives
  * a valid bound; a shift near the values keeps the rounding small).  One
@@ -227,8 +226,6 @@ interface Context {
   objs: Node[];
   /** by node index: its location class (-1: no location tags) */
   loc: Int32Array;
-  /** whether any member has location tags */
-  racked: boolean;
 }
 /**
  * The last few contexts, most recent first, with the node list each was
@@ -293,15 +290,11 @@ function buildContext(nodes: readonly Node[], members: readonly number[], listed
   }
   const objs: Node[] = [];
   const loc = new Int32Array(N).fill(-1);
-  let racked = false;
   for (let k = 0; k < members.length; k++) {
     const i = members[k]!;
     const n = nodes[i]!;
     objs.push(n);
-    if (n.locationTags.size > 0) {
-      loc[i] = locClass(n.locationTags);
-      racked = true;
-    }
+    if (n.locationTags.size > 0) loc[i] = locClass(n.locationTags);
     const same = prev !== null && i < prev.objAt.length && prev.objAt[i] === n;
     let a = same ? prev.vals[i]! : null;
     if (a === null) {
@@ -329,7 +322,7 @@ function buildContext(nodes: readonly Node[], members: readonly number[], listed
     const secs = gsecs[g]!;
     aggs.push(roleAgg(new RoleAgg(), SEC_TERMS, nodes, secs, secs.length, vals, shift));
   }
-  return { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs, loc, racked };
+  return { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs, loc };
 }
 
 /** Node i's peer entries [p, mem, ...] for peers p of its own group. */

@@ -1,4 +1,5 @@
-// hbal's candidate search on the fast path: the same candidates as the reference loop in balance.ts, scored with
+// hbal's candidate search on the fast path: the same candidates as the
+// reference loop in balance.ts, scored with
 // allocation-free probes (probe.ts), with two exact accelerations:
 //
 //  * caching: the target-independent part of each (instance, move kind) —

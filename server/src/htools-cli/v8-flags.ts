@@ -1,0 +1,19 @@
+// Setting V8 flags at run time for the htools CLIs (v8-tuning.ts, hspace-tuning.ts).
+
+/**
+ * Sets the V8 flags Node's command line did not give.  The shipped
+ * executables give them all (server/scripts/build-htools.mjs; their code
+ * cache is valid only for the flags it was written with): loading node:v8
+ * would cost each start ~8 ms, since with V8 flags other than the defaults
+ * Node compiles its own modules from source.  Under tsx (the TypeScript
+ * sources, an ES module) the flags are set once node:v8 has loaded.
+ */
+export function v8Flags(flags: readonly string[]): void {
+  const missing = flags.filter((f) => !process.execArgv.includes(f));
+  if (missing.length === 0) return;
+  const set = (v8: { setFlagsFromString(f: string): void }): void => {
+    for (const f of missing) v8.setFlagsFromString(f);
+  };
+  if (typeof require === "function") set(require("node:v8") as typeof import("node:v8"));
+  else void import("node:v8").then(set);
+}
