@@ -10,6 +10,7 @@ node-deps:
 test-deps: node-deps
 	bash scripts/ensure-debian-packages.sh
 	bash scripts/ensure-ganeti-testsuite.sh >/dev/null
+	bash scripts/ensure-kvm-assets.sh >/dev/null
 
 # Everything: unit, integration, conformance with Ganeti's Python client,
 # htools against Ganeti's corpus, Pulumi engine end to end.
@@ -22,7 +23,7 @@ demo: node-deps
 	@bash scripts/demo.sh "$(DEMO_DIR)"
 
 demo-down:
-	node cli/bin/gnt.js cluster destroy --data-dir "$(DEMO_DIR)"
+	@bash scripts/demo-down.sh "$(DEMO_DIR)"
 
 typecheck: node-deps
 	npx tsc -p tsconfig.json --noEmit

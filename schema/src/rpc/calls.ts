@@ -73,6 +73,8 @@ export const NodeInfoResultSchema = z.object({
   cpu_nodes: z.number().int(),
   cpu_sockets: z.number().int(),
   cpu_dom0: z.number().int(),
+  /** The accelerator the hypervisor gives guests here (kvm: "kvm" or "tcg"). */
+  hv_accel: z.string().optional(),
   storage: z.array(
     z.object({
       type: z.string(),
@@ -156,6 +158,18 @@ export const NodeVerifyResultSchema = z.object({
   oob_paths: z.array(z.string()).optional(),
 });
 export type NodeVerifyResult = z.infer<typeof NodeVerifyResultSchema>;
+/** Progress of a live migration on its source node (Ganeti's objects.MigrationStatus, plus timings). */
+export const MigrationStatusSchema = z.object({
+  /** active | completed | failed | cancelled */
+  status: z.string(),
+  transferred_ram: z.number().nullable().optional(),
+  total_ram: z.number().nullable().optional(),
+  /** When completed: the guest's downtime and the whole migration, ms (as the hypervisor measured them). */
+  downtime_ms: z.number().nullable().optional(),
+  total_time_ms: z.number().nullable().optional(),
+  error: z.string().nullable().optional(),
+});
+export type MigrationStatus = z.infer<typeof MigrationStatusSchema>;
 
 interface RpcCallDef<A extends z.ZodType, R extends z.ZodType> {
   args: A;
@@ -213,6 +227,8 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Source side: where the migration started by instance_migrate stands. */
+  instance_get_migration_status: call(z.object({ instance: RpcInstanceSchema }), MigrationStatusSchema, 30),
   /** Target side: finish (success=true) or abort an incoming migration. */
   finalize_migration_dst: call(z.object({ instance: RpcInstanceSchema, success: z.boolean() }), z.null(), 120),
   /** Source side: drop the migrated-away instance's runtime state (or keep it on failure). */
@@ -250,7 +266,14 @@ export const RPC_CALLS = {
   ),
   /** Run the OS create script (reinstall: same with INSTANCE_REINSTALL=1). Returns the log file path. */
   instance_os_add: call(
-    z.object({ instance: RpcInstanceSchema, reinstall: z.boolean(), debug: z.number().int(), search_path: z.array(z.string()) }),
+    z.object({
+      instance: RpcInstanceSchema,
+      reinstall: z.boolean(),
+      debug: z.number().int(),
+      search_path: z.array(z.string()),
+      /** Secret OS parameters of this run only (never in the config): OSP_* like the others. */
+      osparams_secret: Params.optional(),
+    }),
     z.string(),
     3600,
   ),
@@ -260,7 +283,28 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Ganeti's HotplugSupported: fails when the instance's hypervisor cannot hotplug now. */
+  hotplug_supported: call(z.object({ instance: RpcInstanceSchema }), z.null(), 30),
+  /** Ganeti's HotplugDevice: add, remove or modify a disk or NIC of a running instance. */
+  hotplug_device: call(
+    z.object({
+      instance: RpcInstanceSchema,
+      action: z.enum(["hotadd", "hotdel", "hotmod"]),
+      dev_type: z.enum(["disk", "nic"]),
+      disk: RpcDiskSchema.nullable().default(null),
+      nic: RpcNicSchema.nullable().default(null),
+      /** Where the disk was assembled on the node (hotadd of a disk). */
+      disk_path: z.string().nullable().default(null),
+      seq: z.number().int(),
+    }),
+    z.string(),
+    120,
+  ),
+  /** Ganeti's ResizeDisk: tell the running instance's hypervisor a disk grew (bytes). */
+  resize_disk: call(z.object({ instance: RpcInstanceSchema, disk: RpcDiskSchema, new_size: z.number().int() }), z.null(), 60),
   /** Console information for a running instance. */
+  /** Fails with "Missing bridges a, b" unless every named bridge exists (Ganeti's bridges_exist). */
+  bridges_exist: call(z.object({ bridges: z.array(z.string()) }), z.null(), 30),
   instance_console_info: call(z.object({ instance: RpcInstanceSchema }), ConsoleInfoSchema, 30),
   /** Power-cycle the node (fake: recorded, not performed). */
   node_powercycle: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.string(), 30),

@@ -3,7 +3,7 @@
 // config lookups). Every method throws HypervisorError on failure; the
 // backend decides which failures are no-ops (start of a running instance,
 // stop of a stopped one), as Ganeti's backend.py does.
-import type { RpcInstance, HvInstanceInfo } from "@ganeti-ts/schema";
+import type { RpcDisk, RpcInstance, RpcNic, HvInstanceInfo, MigrationStatus } from "@ganeti-ts/schema";
 import type { z } from "zod";
 import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 
@@ -22,6 +22,8 @@ export interface HvNodeInfo extends HostMemory {
   cpu_nodes: number;
   cpu_sockets: number;
   cpu_dom0: number;
+  /** The accelerator guests get on this node (kvm: "kvm" or "tcg"). */
+  hv_accel?: string;
 }
 
 /** A block device handed to the hypervisor at start: its path on the node. */
@@ -46,10 +48,16 @@ export interface Hypervisor {
   /** Soft reboot (guest-level). */
   reboot(instance: RpcInstance): Promise<void>;
   balloon(instance: RpcInstance, memory: number): Promise<void>;
-  /** Target side of a migration. */
-  acceptInstance(instance: RpcInstance, target: string): Promise<void>;
-  /** Source side: move the running instance to the target node's address. */
+  /** Target side of a migration: `disks` are the instance's block devices on this node. */
+  acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[]): Promise<void>;
+  /**
+   * Source side: start moving the running instance to the target node's
+   * address. Hypervisors with migrationStatus may return before the move is
+   * over (the master polls); the others return when it is done.
+   */
   migrate(instance: RpcInstance, target: string, targetAddress: string, live: boolean): Promise<void>;
+  /** Source side: progress of the migration migrate() started (Ganeti's GetMigrationStatus). */
+  migrationStatus?(instance: RpcInstance): Promise<MigrationStatus>;
   finalizeMigrationDst(instance: RpcInstance, success: boolean): Promise<void>;
   finalizeMigrationSrc(instance: RpcInstance, success: boolean, live: boolean): Promise<void>;
   console(instance: RpcInstance): ConsoleInfo;
@@ -59,6 +67,19 @@ export interface Hypervisor {
   powercycle(): Promise<string>;
   /** Forget every instance's runtime state (node leaving the cluster). */
   forgetAll(): Promise<void>;
+  /** Hotplug (Ganeti's HotplugSupported/HotplugDevice/ResizeDisk); absent: not supported. */
+  hotplugSupported?(instance: RpcInstance): Promise<void>;
+  hotplugDevice?(instance: RpcInstance, action: HotplugAction, target: HotplugTarget, device: HotplugDevice): Promise<string>;
+  resizeDisk?(instance: RpcInstance, disk: RpcDisk, newSizeBytes: number): Promise<void>;
+}
+
+export type HotplugAction = "hotadd" | "hotdel" | "hotmod";
+export type HotplugTarget = "disk" | "nic";
+export interface HotplugDevice {
+  disk?: RpcDisk;
+  /** Where a hot-added disk is assembled on the node. */
+  diskPath?: string;
+  nic?: RpcNic;
 }
 
 /** Supplies the host memory the hypervisor subtracts its instances from. */

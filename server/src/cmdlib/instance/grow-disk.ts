@@ -6,9 +6,13 @@ import {
   checkNodeOnline,
   errText,
   formatUnit,
+  instanceRunningOn,
   logDiskSync,
+  logWarning,
+  rpcInstance,
   shutdownInstanceDisks,
 } from "../common/instance.js";
+import { computeIpolicySpecViolation } from "../group/ipolicy.js";
 import { InstanceLU } from "./instance-lu.js";
 
 const GROWABLE = ["plain", "drbd", "file", "sharedfile", "rbd", "ext", "gluster", "blockdev"];
@@ -46,6 +50,23 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
       this.target = disk.size + this.delta;
       if (this.delta < 0) throw new OpPrereqError(`Requested increment (${formatUnit(this.delta)}) is negative`, "wrong_input");
     }
+    this.checkPolicy(disk.uuid);
+  }
+
+  /** Ganeti's _CheckIPolicy: only the disk sizes, count and templates are checked. */
+  private checkPolicy(diskUuid: string): void {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const group = cfg.group(this.pnode.group);
+    const disks = cfg.instanceDisks(inst);
+    const res = computeIpolicySpecViolation(cfg.filledIpolicy(group), {
+      diskSizes: disks.map((d) => (d.uuid === diskUuid ? this.target : d.size)),
+      diskTypes: disks.map((d) => d.dev_type),
+    });
+    if (!res.length) return;
+    const msg = `Growing disk ${this.op.disk} violates policy: ${res.join(", ")}`;
+    if (this.op.ignore_ipolicy) logWarning(this.ctx, msg);
+    else throw new OpPrereqError(msg, "wrong_input");
   }
 
   async exec(): Promise<unknown> {
@@ -80,6 +101,20 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
       cfg.touch(inst);
     });
     if (this.op.wait_for_sync) logDiskSync(this.ctx, inst);
+    // Ganeti: a running instance's hypervisor is told the new size (kvm:
+    // block_resize, so the guest sees it at once); a failure only warns.
+    if (await instanceRunningOn(this.ctx, inst, pnode).catch(() => false)) {
+      this.ctx.log("Try to notify the Hypervisor about the disk change");
+      try {
+        await this.ctx.rpc.call(pnode, "resize_disk", {
+          instance: rpcInstance(cfg, inst),
+          disk: cfg.rpcDisk(disk),
+          new_size: this.target * 1024 * 1024,
+        });
+      } catch (err) {
+        logWarning(this.ctx, `Disk resize in hypervisor failed: ${errText(err)}`);
+      }
+    }
     // Disks that were not active before are closed again.
     if (!inst.disks_active) await shutdownInstanceDisks(this.ctx, inst);
     return null;

@@ -3,6 +3,7 @@ import type { OpInstanceStartup } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
 import {
   checkHvparamsNotGlobal,
+  checkInstanceBridgesExist,
   checkInstanceState,
   checkNodeFreeMemory,
   checkNodeOnline,
@@ -42,6 +43,7 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
       return;
     }
     checkNodeOnline(pnode);
+    await checkInstanceBridgesExist(this.ctx, inst);
     const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
     try {
       this.alreadyRunning = await instanceRunningOn(this.ctx, inst, pnode);
