@@ -83,7 +83,7 @@ export async function runJob<R>(
   }
 }
 
-export interface ListFlags {
+interface ListFlags {
   fields?: string;
   headers?: boolean;
   separator?: string;

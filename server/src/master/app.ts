@@ -17,11 +17,11 @@ import { FileStore } from "../store/file-store.js";
 import type { Store } from "../store/store.js";
 import { makeAllocator } from "./allocator.js";
 import { OPCODE_CATALOG } from "./opcode-catalog.js";
-import { startControlSocket } from "./control-socket.js";
+import { startControlSocket, type WatcherControl } from "./control-socket.js";
 import { startHaMaster } from "./ha.js";
 import { dataPaths, type DataPaths } from "./paths.js";
 import { loadMasterSettings, saveMasterRapiPort, type MasterSettings } from "./settings.js";
-import { Watcher, watcherControlMethods } from "./watcher.js";
+import { Watcher, readWatcherPause, setWatcherPause } from "./watcher.js";
 
 export interface RunningMaster {
   /** The active master's; null while a standby master candidate. */
@@ -33,7 +33,7 @@ export interface RunningMaster {
 }
 
 /** Written once listening, so that `gnt cluster init` learns the bound port. */
-export interface MasterRuntime {
+interface MasterRuntime {
   pid: number;
   rapiUrl: string;
   rapiPort: number;
@@ -47,8 +47,7 @@ export interface Serving {
   rapi: FastifyInstance;
   rapiUrl: string;
   port: number;
-  /** One watcher pass at a time (`gnt watcher`, the opt-in loop). */
-  watcher: Watcher;
+  watcher: WatcherControl;
   /** Stop taking requests; `drain`: let running jobs finish first. */
   close(opts?: { drain?: boolean }): Promise<void>;
 }
@@ -80,6 +79,7 @@ export async function serve(o: { p: DataPaths; settings: MasterSettings; store: 
     maxBodyBytes: settings.rapi.maxBodyBytes,
     headersTimeoutMs: settings.rapi.headersTimeoutMs,
     requestTimeoutMs: settings.rapi.requestTimeoutMs,
+    anonymousJobLimit: settings.rapi.anonymousJobLimit,
     tls,
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });
@@ -90,11 +90,12 @@ export async function serve(o: { p: DataPaths; settings: MasterSettings; store: 
     await saveMasterRapiPort(p.masterSettings, settings, port);
     log(`RAPI port ${port} chosen and saved in ${p.masterSettings}`);
   }
-  const archiver = setInterval(() => {
-    queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`));
-  }, 60_000);
-  archiver.unref();
   const watcher = new Watcher({ config, queue, rpc, dataDir: p.root, jobAge: settings.archiveAfterSeconds });
+  const watcherControl: WatcherControl = {
+    run: () => watcher.runOnce(),
+    setPause: (until) => setWatcherPause(p.root, until),
+    pausedUntil: () => readWatcherPause(p.root, Date.now() / 1000),
+  };
   const watcherLoop =
     settings.watcherIntervalSeconds > 0
       ? setInterval(() => {
@@ -105,6 +106,10 @@ export async function serve(o: { p: DataPaths; settings: MasterSettings; store: 
         }, settings.watcherIntervalSeconds * 1000)
       : null;
   watcherLoop?.unref();
+  const archiver = setInterval(() => {
+    queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`));
+  }, 60_000);
+  archiver.unref();
   return {
     config,
     queue,
@@ -112,7 +117,7 @@ export async function serve(o: { p: DataPaths; settings: MasterSettings; store: 
     rapi,
     port,
     rapiUrl: rapiUrlOf(settings, port),
-    watcher,
+    watcher: watcherControl,
     async close(c = {}) {
       clearInterval(archiver);
       if (watcherLoop) clearInterval(watcherLoop);
@@ -145,7 +150,7 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
     );
   }
   const s = await serve({ p, settings, store, config, log });
-  const control = await startControlSocket(p.controlSocket, s.queue, { methods: watcherControlMethods(p.root, () => s.watcher) });
+  const control = await startControlSocket(p.controlSocket, s.queue, { watcher: () => s.watcher });
   await mkdir(p.root, { recursive: true });
   const runtime: MasterRuntime = { pid: process.pid, rapiUrl: s.rapiUrl, rapiPort: s.port };
   await writeFile(p.masterPid, JSON.stringify(runtime));

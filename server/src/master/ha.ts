@@ -17,7 +17,6 @@ import { ClusterConfig } from "../config/cluster-config.js";
 import { EtcdStore, NotMasterError } from "../store/etcd-store.js";
 import type { Lease } from "etcd3";
 import { startControlSocket } from "./control-socket.js";
-import { watcherControlMethods } from "./watcher.js";
 import { setupMasterIp, type MasterIpParams } from "./master-ip.js";
 import type { DataPaths } from "./paths.js";
 import type { MasterSettings } from "./settings.js";
@@ -62,6 +61,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
   let lastLeader: LeaderInfo | null = null;
 
   const control = await startControlSocket(p.controlSocket, () => active?.queue ?? null, {
+    watcher: () => active?.watcher ?? null,
     notMaster: () => ({
       message: lastLeader ? `This node (${me}) is not the master; the master is ${lastLeader.node}` : `This node (${me}) is not the master`,
       master: lastLeader,
@@ -70,7 +70,6 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       GetMaster: async () => readLeader(store),
       MasterFailover: async (args) => handover(Number(args[0] ?? 300) * 1000),
       MasterState: async () => ({ node: me, active: active !== null }),
-      ...watcherControlMethods(p.root, () => active?.watcher ?? null),
     },
   });
 

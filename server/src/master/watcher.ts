@@ -269,20 +269,3 @@ export class Watcher {
     await writeFileAtomic(watcherPaths(this.d.dataDir).state, JSON.stringify(state));
   }
 }
-
-/**
- * The control-socket methods of the watcher (`gnt watcher`, `gnt cluster
- * watcher pause|continue|info`): the pass needs the active master's watcher;
- * the pause file is local to this daemon's data directory.
- */
-export function watcherControlMethods(dataDir: string, watcherOf: () => Watcher | null): Record<string, (args: unknown[]) => Promise<unknown>> {
-  return {
-    RunWatcher: async () => {
-      const w = watcherOf();
-      if (!w) throw new Error("This daemon is not the master");
-      return w.runOnce();
-    },
-    SetWatcherPause: async (args) => setWatcherPause(dataDir, typeof args[0] === "number" ? args[0] : null),
-    QueryWatcherPause: async () => readWatcherPause(dataDir, Date.now() / 1000),
-  };
-}

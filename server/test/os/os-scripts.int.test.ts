@@ -20,14 +20,15 @@ describe("OS scripts through the node backend", () => {
   let searchDir: string;
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir());
-    backend = new NodeBackend({ dataDir: path.join(dir, "data"), nodeName: "node1" });
+    backend = new NodeBackend({ dataDir: path.join(dir, "data"), nodeName: "node1", fileStoragePaths: [dir] });
     searchDir = path.join(dir, "os");
   });
   afterEach(() => cleanup());
 
-  it("ships a valid noop OS (API 20) and installs with it", async () => {
+  it("ships valid busybox and noop OSes (API 20) and installs with noop", async () => {
     const infos = (await backend.handle("os_diagnose", { search_path: [SHIPPED_OS_DIR] })) as { name: string }[];
     expect(infos).toEqual([
+      { name: "busybox", path: path.join(SHIPPED_OS_DIR, "busybox"), status: true, diagnose: "", variants: [], parameters: [], api_versions: [20], trusted: true },
       { name: "noop", path: path.join(SHIPPED_OS_DIR, "noop"), status: true, diagnose: "", variants: [], parameters: [], api_versions: [20], trusted: true },
     ]);
     const log = (await backend.handle("instance_os_add", {
