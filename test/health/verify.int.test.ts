@@ -124,13 +124,18 @@ describe("gnt cluster verify on a broken cluster", () => {
   }, 120_000);
 
   it("a corrupt config reference: ECLUSTERCFG and ECLUSTERDANGLINGNODES", async () => {
-    const file = path.join(c.dataDir, "master-state", "config.data");
+    // The file store keeps one file per config object: node2's is edited.
+    const dir = path.join(c.dataDir, "master-state", "config", "nodes");
     await stopDaemon(c.dataDir, "master");
-    const original = await fs.readFile(file, "utf8");
-    const cfg = JSON.parse(original) as { nodes: Record<string, { name: string; group: string }> };
-    const n2 = Object.values(cfg.nodes).find((n) => n.name === "node2.example.com")!;
+    let file = "";
+    let original = "";
+    for (const f of await fs.readdir(dir)) {
+      const text = await fs.readFile(path.join(dir, f), "utf8");
+      if ((JSON.parse(text) as { name: string }).name === "node2.example.com") [file, original] = [path.join(dir, f), text];
+    }
+    const n2 = JSON.parse(original) as { group: string };
     n2.group = "00000000-0000-0000-0000-00000000dead";
-    await fs.writeFile(file, JSON.stringify(cfg));
+    await fs.writeFile(file, JSON.stringify(n2));
     await launchDaemon("master", c.dataDir);
     try {
       const r = await verify();

@@ -7,6 +7,7 @@ import type { JobRecord } from "@ganeti-ts/schema";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateClusterCert, type ClusterCert } from "../../../src/lib/certs.js";
 import { isFinal } from "../../../src/jobs/job.js";
+import { NodeBackend } from "../../../src/noded/backend/node-backend.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
 import { createOp, inst, runJob, runOp } from "../instance/helpers.js";
 
@@ -151,6 +152,18 @@ describe("OP_CLUSTER_VERIFY", () => {
     expect(log.some((l) => l.startsWith("  - ERROR:ECLUSTERFILECHECK:cluster:None:File server.pem found with 2 different checksums (variant 1 on "))).toBe(true);
     expect(ok).toBe(false);
   }, 60_000);
+
+  it("a node whose clock is off by more than 150 s is ENODETIME", async () => {
+    const n2 = c.config.findNode("node2.example.com")!;
+    const old = c.backends.get(n2.uuid)!;
+    c.backends.set(
+      n2.uuid,
+      new NodeBackend({ dataDir: old.dataDir, nodeName: old.nodeName, clock: () => Date.now() + 600_000, overrides: { memoryTotal: 8192, memoryDom0: 0 } }),
+    );
+    const { log, ok } = await verify({ error_codes: true });
+    expect(ok).toBe(false);
+    expect(log.some((l) => /^ {2}- ERROR:ENODETIME:node:node2\.example\.com:Node time diverges by at least \d+\.\ds from master node time$/.test(l))).toBe(true);
+  });
 
   it("a group name restricts the verify to that group, with no config job", async () => {
     const { jobs, ok } = await verify({ group_name: "default" });
