@@ -8,7 +8,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GanetiClient } from "@ganeti-ts/sdk";
-import { launchDaemon, stopDaemon } from "@ganeti-ts/server/master/launcher";
+import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { fileSize, GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole } from "../../server/test/harness/kvm-guest.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 
@@ -92,6 +92,12 @@ describe("kvm instances on a one-node cluster", () => {
 
     // A node daemon restart leaves the guest running and finds it again.
     const pid2 = (await fs.readFile(pidFile(), "utf8")).trim();
+    // (It listened on a random port: the restarted one takes the same, as a
+    // daemon on its fixed port would.)
+    const rt = await readRuntime(c.dataDir, "node");
+    const addrFile = path.join(c.dataDir, "noded-address.json");
+    const addr = JSON.parse(await fs.readFile(addrFile, "utf8")) as Record<string, unknown>;
+    await fs.writeFile(addrFile, JSON.stringify({ ...addr, port: rt?.["port"] }));
     await stopDaemon(c.dataDir, "node");
     await launchDaemon("node", c.dataDir);
     expect(await status()).toBe("running");
