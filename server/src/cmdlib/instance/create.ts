@@ -11,6 +11,7 @@ import {
   checkHvparamsNotGlobal,
   checkMemoryRange,
   checkNodeFreeMemory,
+  checkHvParamsOnNodes,
   checkOsParams,
   computeDiskSpecs,
   computeNics,
@@ -175,6 +176,12 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     if (!pnode.vm_capable) throw new OpPrereqError(`Cannot use non-vm_capable primary node '${pnode.name}'`, "wrong_state");
 
     resolveNicNetworks(this.ctx, this.nics, pnode.group, pnode.name, { conflictsCheck: op.conflicts_check });
+    await checkHvParamsOnNodes(
+      this.ctx,
+      [pnode],
+      this.hypervisor,
+      fillDict(fillDict((DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[this.hypervisor], cfg.cluster.hvparams[this.hypervisor]), op.hvparams ?? {}),
+    );
     if (op.os_type) {
       const osparams = fillDict(cfg.filledOsparams({ os: op.os_type, osparams: {} }), op.osparams ?? {});
       await checkOsParams(this.ctx, [pnode], op.os_type, osparams);

@@ -6,6 +6,7 @@ import { fillDict } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
 import {
+  checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
   checkInstanceState,
   checkMemoryRange,
@@ -164,7 +165,12 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const op = this.op;
     const inst = this.instance;
     const pnode = this.pnode;
-    if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams, inst.hypervisor);
+    if (Object.keys(op.hvparams).length) {
+      checkHvparamsNotGlobal(op.hvparams, inst.hypervisor);
+      // Ganeti's CheckHVParams on the instance's nodes, with the new values.
+      const filled = cfg.filledHvparams({ ...inst, hvparams: getUpdatedParams(inst.hvparams, op.hvparams) });
+      await checkHvParamsOnNodes(this.ctx, cfg.instanceNodes(inst).map((u) => cfg.node(u)), inst.hypervisor, filled);
+    }
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {
       if (inst.disk_template === "drbd")

@@ -214,6 +214,11 @@ export class KvmHypervisor implements Hypervisor {
     });
   }
 
+  /** Ganeti's ValidateParameters (plus the cross-parameter rules): what only the node can check. */
+  async validateParameters(hvparams: Record<string, unknown>): Promise<string | null> {
+    return checkKvmParameterRules(hvparams) ?? (await validateKvmParameters(hvparams));
+  }
+
   private paths(name: string) {
     return {
       pidFile: this.dirs.pidFile(name),
