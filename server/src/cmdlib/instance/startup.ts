@@ -2,6 +2,7 @@
 import type { OpInstanceStartup } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
 import {
+  checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
   checkInstanceState,
   checkNodeFreeMemory,
@@ -42,6 +43,11 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
       return;
     }
     checkNodeOnline(pnode);
+    // Ganeti: overridden hvparams are validated on the instance's nodes.
+    if (Object.keys(this.op.hvparams ?? {}).length) {
+      const filled = { ...this.cfg.filledHvparams(inst), ...this.op.hvparams };
+      await checkHvParamsOnNodes(this.ctx, this.cfg.instanceNodes(inst).map((u) => this.cfg.node(u)), inst.hypervisor, filled);
+    }
     const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
     try {
       this.alreadyRunning = await instanceRunningOn(this.ctx, inst, pnode);
