@@ -23,7 +23,7 @@ demo: node-deps
 	@bash scripts/demo.sh "$(DEMO_DIR)"
 
 demo-down:
-	node cli/bin/gnt.js cluster destroy --data-dir "$(DEMO_DIR)"
+	@bash scripts/demo-down.sh "$(DEMO_DIR)"
 
 typecheck: node-deps
 	npx tsc -p tsconfig.json --noEmit

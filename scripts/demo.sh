@@ -10,14 +10,22 @@ alive() { [ -f "$DIR/$1.runtime.json" ] && kill -0 "$(node -e "console.log(requi
 if alive master && alive node; then
   echo "Reusing the running demo cluster in $DIR"
 else
-  [ -d "$DIR" ] && $GNT cluster destroy --data-dir "$DIR" >/dev/null
+  [ -d "$DIR" ] && bash scripts/demo-down.sh "$DIR" >/dev/null
+  # The node keeps its bridges (the default NIC link, xen-br0) and taps in a
+  # network namespace of its own, so the demo never touches the host's network.
+  NETNS="gts-demo-$(node -e 'console.log(require("crypto").randomBytes(4).toString("hex"))')"
+  ip netns add "$NETNS"
+  ip -n "$NETNS" link set lo up
+  ip -n "$NETNS" link add xen-br0 type bridge
+  ip -n "$NETNS" link set xen-br0 up
   # A fresh password for the demo's RAPI user, kept in DIR/demo.env (mode 0600), never printed.
   PASS="$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
   $GNT cluster init demo.ganeti-ts.local --data-dir "$DIR" \
     --rapi-port 0 --node-port 0 --node-name node1.demo.local \
     --rapi-user admin --rapi-password "$PASS" \
     --enabled-disk-templates diskless,file,sharedfile \
-    --default-iallocator-params no-capacity-checks
+    --default-iallocator-params no-capacity-checks \
+    --node-netns "$NETNS"
   URL="$(node -e "console.log(require('$DIR/master.runtime.json').rapiUrl)")"
   umask 077
   cat > "$DIR/demo.env" <<ENV

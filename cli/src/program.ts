@@ -5,9 +5,11 @@ import { basename } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { GanetiClient, type GanetiClientOptions } from "@ganeti-ts/sdk";
 import { clientOptions, resolveConnection, type ConnectionFlags } from "./config.js";
-import { describeError, EXIT } from "./errors.js";
+import { describeError, EXIT, ExitStatus } from "./errors.js";
 import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
+import { rapiJobRunner, type JobRunner } from "./job-runner.js";
+import { registerHealthCommands } from "./commands/health.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerFilterCommands } from "./commands/filter.js";
 import { registerGroupCommands } from "./commands/group.js";
@@ -30,6 +32,8 @@ export interface ProgramDeps {
   registerLocal?: (hooks: LocalHooks) => void;
   /** Build the SDK client (tests inject sleep/clock here). */
   createClient?: (o: GanetiClientOptions) => GanetiClient;
+  /** The master's control-socket job runner when on the master (commands/local.ts), else null. */
+  localJobRunner?: (env: NodeJS.ProcessEnv) => JobRunner | null;
   signal?: AbortSignal;
 }
 
@@ -85,6 +89,10 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
       }
       return client;
     },
+    jobs: () => {
+      const local = program.opts<ConnectionFlags>().url === undefined ? deps.localJobRunner?.(deps.env) : null;
+      return local ?? rapiJobRunner(() => ctx.client());
+    },
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
 
@@ -94,6 +102,7 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerNetworkCommands(program, ctx);
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
+  registerHealthCommands(cluster, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
   deps.registerLocal?.({ program, cluster, node });
@@ -119,6 +128,7 @@ export async function run(argv: string[], deps: ProgramDeps): Promise<number> {
       if (err.code === "commander.executeSubCommandAsync") return EXIT.OK;
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
+    if (err instanceof ExitStatus) return err.exitCode;
     if ((err as { code?: string }).code === "aborted") {
       deps.io.err("Interrupted (the job, if any, keeps running)");
       return 130;

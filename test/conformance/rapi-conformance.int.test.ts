@@ -36,7 +36,8 @@ function describeScenario(title: string, scenario: Scenario, nodes: number) {
     let stderr = "";
 
     beforeAll(async () => {
-      cluster = await startLocalCluster({ nodes });
+      // The oracle's Ganeti serves anonymous reads (its RAPI default); new clusters here refuse them unless asked.
+      cluster = await startLocalCluster({ nodes, initArgs: ["--allow-anonymous-reads"] });
       const res = await run(
         PY,
         [SCRIPT, "--host", cluster.host, "--port", String(cluster.port), "--user", cluster.user, "--password", cluster.password, "--data-dir", cluster.dataDir, "--scenario", scenario],

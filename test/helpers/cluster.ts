@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { createScratchNetns, type ScratchNetns } from "@ganeti-ts/server/lib/scratch-netns";
 
 const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -23,6 +24,8 @@ export interface LocalCluster {
   /** The RAPI certificate (PEM path), to verify TLS. */
   caFile: string;
   nodes: string[];
+  /** The network namespace of the nodes' bridges and taps. */
+  netns: ScratchNetns;
   /** Run the gnt CLI with this cluster's connection settings in the environment. */
   gnt(args: string[], opts?: { env?: Record<string, string> }): Promise<{ stdout: string; stderr: string }>;
   env(): Record<string, string>;
@@ -37,10 +40,13 @@ export interface LocalClusterOptions {
   iallocatorParams?: string;
   /** Extra `gnt cluster init` flags. */
   initArgs?: string[];
+  /** Bridges made in the cluster's network namespace (shared by its nodes); default xen-br0, the default NIC link. */
+  bridges?: string[];
 }
 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const root = await mkdtemp(path.join(tmpdir(), "gts-cluster-"));
+  const netns = await createScratchNetns({ prefix: "c", bridges: opts.bridges ?? ["xen-br0"] });
   const dataDir = path.join(root, "master");
   const user = "admin";
   const password = randomBytes(12).toString("hex");
@@ -72,6 +78,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       (opts.diskTemplates ?? ["diskless", "file", "sharedfile"]).join(","),
       "--default-iallocator-params",
       opts.iallocatorParams ?? "no-capacity-checks",
+      "--node-netns",
+      netns.name,
       ...(opts.initArgs ?? []),
     ]);
     for (let i = 1; i < count; i++) {
@@ -87,11 +95,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         path.join(root, `node${i + 1}`),
         "--master-data-dir",
         dataDir,
+        "--netns",
+        netns.name,
       ]);
     }
   } catch (err) {
     await gntRaw(["cluster", "destroy", "--data-dir", dataDir]).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
+    await netns.dispose();
     throw err;
   }
   const runtime = JSON.parse(await readFile(path.join(dataDir, "master.runtime.json"), "utf8")) as { rapiUrl: string };
@@ -113,11 +124,16 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     password,
     caFile,
     nodes,
+    netns,
     env,
     gnt: (args, o = {}) => gntRaw(args, { ...env(), ...o.env }),
     async destroy() {
-      await gntRaw(["cluster", "destroy", "--data-dir", dataDir]);
-      await rm(root, { recursive: true, force: true });
+      try {
+        await gntRaw(["cluster", "destroy", "--data-dir", dataDir]);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+        await netns.dispose();
+      }
     },
   };
 }

@@ -68,6 +68,17 @@ import {
 } from "./results.js";
 import { OpTagsDelSchema, OpTagsGetSchema, OpTagsSetSchema } from "./tags.js";
 import { OpTestDelaySchema } from "./test.js";
+import {
+  GroupVerifyDisksResultSchema,
+  OpClusterRepairDiskSizesSchema,
+  OpClusterVerifyConfigSchema,
+  OpClusterVerifyDisksSchema,
+  OpClusterVerifyGroupSchema,
+  OpClusterVerifySchema,
+  OpGroupVerifyDisksSchema,
+  RepairDiskSizesResultSchema,
+  VerifyResultSchema,
+} from "./verify.js";
 
 const ALL_OPCODE_SCHEMAS = [
   OpBackupExportSchema,
@@ -75,11 +86,17 @@ const ALL_OPCODE_SCHEMAS = [
   OpClusterQuerySchema,
   OpClusterRedistConfSchema,
   OpClusterSetParamsSchema,
+  OpClusterRepairDiskSizesSchema,
+  OpClusterVerifySchema,
+  OpClusterVerifyConfigSchema,
+  OpClusterVerifyDisksSchema,
+  OpClusterVerifyGroupSchema,
   OpGroupAddSchema,
   OpGroupAssignNodesSchema,
   OpGroupRemoveSchema,
   OpGroupRenameSchema,
   OpGroupSetParamsSchema,
+  OpGroupVerifyDisksSchema,
   OpInstanceActivateDisksSchema,
   OpInstanceConsoleSchema,
   OpInstanceCreateSchema,
@@ -168,12 +185,18 @@ export const OPCODES: Record<OpcodeId, OpcodeDef> = {
   OP_CLUSTER_QUERY: def(OpClusterQuerySchema, DictResultSchema),
   OP_CLUSTER_REDIST_CONF: def(OpClusterRedistConfSchema, NoneResultSchema),
   OP_CLUSTER_SET_PARAMS: def(OpClusterSetParamsSchema, MaybeJobsResultSchema),
+  OP_CLUSTER_REPAIR_DISK_SIZES: def(OpClusterRepairDiskSizesSchema, RepairDiskSizesResultSchema),
+  OP_CLUSTER_VERIFY: def(OpClusterVerifySchema, JobIdListOnlySchema),
+  OP_CLUSTER_VERIFY_CONFIG: def(OpClusterVerifyConfigSchema, VerifyResultSchema),
+  OP_CLUSTER_VERIFY_DISKS: def(OpClusterVerifyDisksSchema, JobIdListOnlySchema),
+  OP_CLUSTER_VERIFY_GROUP: def(OpClusterVerifyGroupSchema, VerifyResultSchema, "group_name"),
   OP_GROUP_ADD: def(OpGroupAddSchema, MaybeJobsResultSchema, "group_name"),
   OP_GROUP_ASSIGN_NODES: def(OpGroupAssignNodesSchema, NoneResultSchema, "group_name"),
   OP_GROUP_REMOVE: def(OpGroupRemoveSchema, NoneResultSchema, "group_name"),
   // Ganeti shows no field for renames (GROUP_RENAME, INSTANCE_RENAME).
   OP_GROUP_RENAME: def(OpGroupRenameSchema, NameResultSchema),
   OP_GROUP_SET_PARAMS: def(OpGroupSetParamsSchema, ChangesResultSchema, "group_name"),
+  OP_GROUP_VERIFY_DISKS: def(OpGroupVerifyDisksSchema, GroupVerifyDisksResultSchema, "group_name"),
   OP_INSTANCE_ACTIVATE_DISKS: def(OpInstanceActivateDisksSchema, ActivateDisksResultSchema, "instance_name"),
   OP_INSTANCE_CONSOLE: def(OpInstanceConsoleSchema, DictResultSchema, "instance_name"),
   OP_INSTANCE_CREATE: def(OpInstanceCreateSchema, NameListResultSchema, "instance_name"),

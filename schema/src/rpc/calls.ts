@@ -110,6 +110,67 @@ export const ConsoleInfoSchema = z.object({
   display: z.number().int().optional(),
 });
 
+/**
+ * What OP_CLUSTER_VERIFY_GROUP asks a node to check (Ganeti's node_verify
+ * NV_* keys): each present key requests one check, whose answer comes back
+ * under the same key.
+ */
+export const NodeVerifyChecksSchema = z.object({
+  /** [protocol version, software version]. */
+  version: z.boolean().optional(),
+  /** hypervisor name → null when healthy, else the problem. */
+  hypervisor: z.array(z.string()).optional(),
+  /** Names of the instances running under these hypervisors. */
+  instancelist: z.array(z.string()).optional(),
+  /** Memory as the hypervisor sees it. */
+  hvinfo: z.object({ hypervisor: z.string(), hvparams: Params }).optional(),
+  /** The node's clock, [seconds, microseconds]. */
+  time: z.boolean().optional(),
+  /** Problems with the node's own setup (data directory, ...). */
+  nodesetup: z.boolean().optional(),
+  /** Files (relative to the node's data directory) → sha1 of those present. */
+  filelist: z.array(z.string()).optional(),
+  /** Expiry of the node's cluster certificate. */
+  certificates: z.boolean().optional(),
+  /** disk template → directory: each unusable one is reported. */
+  file_storage_paths: z.record(z.string(), z.string()).optional(),
+  /** disk template → directory: the disk images found there. */
+  file_volumes: z.record(z.string(), z.string()).optional(),
+  /** Out-of-band programs that must exist and be executable on this node. */
+  oob_paths: z.array(z.string()).optional(),
+});
+export type NodeVerifyChecks = z.infer<typeof NodeVerifyChecksSchema>;
+
+export const NodeVerifyResultSchema = z.object({
+  version: z.tuple([z.number().int(), z.string()]).optional(),
+  hypervisor: z.record(z.string(), z.string().nullable()).optional(),
+  /** A list of names, or the error message of a failed listing. */
+  instancelist: z.union([z.array(z.string()), z.string()]).optional(),
+  hvinfo: z.object({ memory_total: z.number(), memory_dom0: z.number(), memory_free: z.number() }).nullable().optional(),
+  time: z.tuple([z.number().int(), z.number().int()]).optional(),
+  nodesetup: z.array(z.string()).optional(),
+  filelist: z.record(z.string(), z.string()).optional(),
+  /** [file, "error"|"warning", message] per certificate with a problem. */
+  certificates: z.array(z.tuple([z.string(), z.enum(["ERROR", "WARNING"]), z.string()])).optional(),
+  file_storage_paths: z.record(z.string(), z.string()).optional(),
+  /** disk template → image paths, or the error message of a failed scan. */
+  file_volumes: z.record(z.string(), z.union([z.array(z.string()), z.string()])).optional(),
+  oob_paths: z.array(z.string()).optional(),
+});
+export type NodeVerifyResult = z.infer<typeof NodeVerifyResultSchema>;
+/** Progress of a live migration on its source node (Ganeti's objects.MigrationStatus, plus timings). */
+export const MigrationStatusSchema = z.object({
+  /** active | completed | failed | cancelled */
+  status: z.string(),
+  transferred_ram: z.number().nullable().optional(),
+  total_ram: z.number().nullable().optional(),
+  /** When completed: the guest's downtime and the whole migration, ms (as the hypervisor measured them). */
+  downtime_ms: z.number().nullable().optional(),
+  total_time_ms: z.number().nullable().optional(),
+  error: z.string().nullable().optional(),
+});
+export type MigrationStatus = z.infer<typeof MigrationStatusSchema>;
+
 interface RpcCallDef<A extends z.ZodType, R extends z.ZodType> {
   args: A;
   result: R;
@@ -125,6 +186,8 @@ const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R, time
 export const RPC_CALLS = {
   /** Liveness and protocol check. */
   version: call(z.object({}), z.object({ protocol_version: z.number().int(), software_version: z.string() }), 10),
+  /** Cluster verification: the requested checks (Ganeti's node_verify). */
+  node_verify: call(z.object({ checks: NodeVerifyChecksSchema }), NodeVerifyResultSchema, 120),
   /** Memory/CPU (real machine unless overridden in the node's settings) and storage. */
   node_info: call(
     z.object({ storage_units: z.array(StorageUnitSchema), hypervisor: z.string(), hvparams: Params }),
@@ -158,6 +221,8 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Source side: where the migration started by instance_migrate stands. */
+  instance_get_migration_status: call(z.object({ instance: RpcInstanceSchema }), MigrationStatusSchema, 30),
   /** Target side: finish (success=true) or abort an incoming migration. */
   finalize_migration_dst: call(z.object({ instance: RpcInstanceSchema, success: z.boolean() }), z.null(), 120),
   /** Source side: drop the migrated-away instance's runtime state (or keep it on failure). */
@@ -195,7 +260,14 @@ export const RPC_CALLS = {
   ),
   /** Run the OS create script (reinstall: same with INSTANCE_REINSTALL=1). Returns the log file path. */
   instance_os_add: call(
-    z.object({ instance: RpcInstanceSchema, reinstall: z.boolean(), debug: z.number().int(), search_path: z.array(z.string()) }),
+    z.object({
+      instance: RpcInstanceSchema,
+      reinstall: z.boolean(),
+      debug: z.number().int(),
+      search_path: z.array(z.string()),
+      /** Secret OS parameters of this run only (never in the config): OSP_* like the others. */
+      osparams_secret: Params.optional(),
+    }),
     z.string(),
     3600,
   ),
@@ -227,6 +299,8 @@ export const RPC_CALLS = {
   /** Ganeti's ResizeDisk: tell the running instance's hypervisor a disk grew (bytes). */
   resize_disk: call(z.object({ instance: RpcInstanceSchema, disk: RpcDiskSchema, new_size: z.number().int() }), z.null(), 60),
   /** Console information for a running instance. */
+  /** Fails with "Missing bridges a, b" unless every named bridge exists (Ganeti's bridges_exist). */
+  bridges_exist: call(z.object({ bridges: z.array(z.string()) }), z.null(), 30),
   instance_console_info: call(z.object({ instance: RpcInstanceSchema }), ConsoleInfoSchema, 30),
   /** Power-cycle the node (fake: recorded, not performed). */
   node_powercycle: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.string(), 30),

@@ -3,7 +3,7 @@
 // config lookups). Every method throws HypervisorError on failure; the
 // backend decides which failures are no-ops (start of a running instance,
 // stop of a stopped one), as Ganeti's backend.py does.
-import type { RpcDisk, RpcInstance, RpcNic, HvInstanceInfo } from "@ganeti-ts/schema";
+import type { RpcDisk, RpcInstance, RpcNic, HvInstanceInfo, MigrationStatus } from "@ganeti-ts/schema";
 import type { z } from "zod";
 import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 
@@ -48,10 +48,16 @@ export interface Hypervisor {
   /** Soft reboot (guest-level). */
   reboot(instance: RpcInstance): Promise<void>;
   balloon(instance: RpcInstance, memory: number): Promise<void>;
-  /** Target side of a migration. */
-  acceptInstance(instance: RpcInstance, target: string): Promise<void>;
-  /** Source side: move the running instance to the target node's address. */
+  /** Target side of a migration: `disks` are the instance's block devices on this node. */
+  acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[]): Promise<void>;
+  /**
+   * Source side: start moving the running instance to the target node's
+   * address. Hypervisors with migrationStatus may return before the move is
+   * over (the master polls); the others return when it is done.
+   */
   migrate(instance: RpcInstance, target: string, targetAddress: string, live: boolean): Promise<void>;
+  /** Source side: progress of the migration migrate() started (Ganeti's GetMigrationStatus). */
+  migrationStatus?(instance: RpcInstance): Promise<MigrationStatus>;
   finalizeMigrationDst(instance: RpcInstance, success: boolean): Promise<void>;
   finalizeMigrationSrc(instance: RpcInstance, success: boolean, live: boolean): Promise<void>;
   console(instance: RpcInstance): ConsoleInfo;

@@ -3,20 +3,30 @@
 import path from "node:path";
 import { HypervisorError } from "../lib/errors.js";
 import { FakeHypervisor } from "./fake/fake-hypervisor.js";
+import type { HostNetwork } from "./host-net.js";
 import type { HostInfoSource, Hypervisor } from "./hypervisor.js";
 import { KvmHypervisor } from "./kvm/kvm-hypervisor.js";
+import { TapNicBackend } from "./kvm/netdev.js";
 
 export interface HypervisorContext {
   dataDir: string;
   host: HostInfoSource;
   clock: () => number;
+  /** The node's instance networking (its network namespace, from the node settings). */
+  network: () => Promise<HostNetwork>;
 }
 
 type Factory = (ctx: HypervisorContext) => Hypervisor;
 
 const FACTORIES: Record<string, Factory> = {
   fake: (ctx) => new FakeHypervisor({ stateDir: path.join(ctx.dataDir, "hypervisors", "fake"), host: ctx.host, clock: ctx.clock }),
-  kvm: (ctx) => new KvmHypervisor({ baseDir: path.join(ctx.dataDir, "hypervisors", "kvm"), host: ctx.host, clock: ctx.clock }),
+  kvm: (ctx) =>
+    new KvmHypervisor({
+      baseDir: path.join(ctx.dataDir, "hypervisors", "kvm"),
+      host: ctx.host,
+      clock: ctx.clock,
+      nicBackend: new TapNicBackend(ctx.dataDir, ctx.network),
+    }),
 };
 
 export const SUPPORTED_HYPERVISORS: readonly string[] = Object.keys(FACTORIES);

@@ -15,7 +15,19 @@ export interface ControlRequest {
   args: unknown[];
 }
 
-export async function startControlSocket(path: string, queue: JobQueue): Promise<{ close(): Promise<void> }> {
+export interface ControlExtras {
+  /** Methods answered by every master daemon, active or standby (master failover, getmaster). */
+  methods?: Record<string, (args: unknown[]) => Promise<unknown>>;
+  /** Why there is no queue here (a standby master): the error job methods answer. */
+  notMaster?: () => { message: string; master: unknown };
+}
+
+/** `queue`: the queue, or a function giving it while this daemon is the active master (null in standby). */
+export async function startControlSocket(
+  path: string,
+  queueOf: JobQueue | (() => JobQueue | null),
+  extras: ControlExtras = {},
+): Promise<{ close(): Promise<void> }> {
   await rm(path, { force: true });
   const server = net.createServer((sock) => {
     let buf = "";
@@ -36,6 +48,13 @@ export async function startControlSocket(path: string, queue: JobQueue): Promise
     try {
       const req = JSON.parse(line) as ControlRequest;
       const args = Array.isArray(req.args) ? req.args : [];
+      const extra = extras.methods?.[req.method];
+      if (extra) return ok(await extra(args));
+      const queue = typeof queueOf === "function" ? queueOf() : queueOf;
+      if (!queue) {
+        const nm = extras.notMaster?.() ?? { message: "This daemon is not the master", master: null };
+        return { success: false, error: { class: "NotMasterError", message: nm.message, code: null, master: nm.master } };
+      }
       switch (req.method) {
         case "SubmitJob":
           return ok(await queue.submit(args[0] as OpcodeInput[]));
@@ -111,9 +130,9 @@ export function controlCall(path: string, method: string, args: unknown[], timeo
       if (nl < 0) return;
       clearTimeout(timer);
       sock.end();
-      const reply = JSON.parse(buf.slice(0, nl)) as { success: boolean; result?: unknown; error?: { class: string; message: string; code?: string } };
+      const reply = JSON.parse(buf.slice(0, nl)) as { success: boolean; result?: unknown; error?: { class: string; message: string; code?: string; master?: unknown } };
       if (reply.success) resolve(reply.result);
-      else reject(Object.assign(new Error(reply.error?.message ?? "control call failed"), { errorClass: reply.error?.class, code: reply.error?.code }));
+      else reject(Object.assign(new Error(reply.error?.message ?? "control call failed"), { errorClass: reply.error?.class, code: reply.error?.code, master: reply.error?.master }));
     });
     sock.on("error", (err) => {
       clearTimeout(timer);

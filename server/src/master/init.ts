@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url";
 import { ClusterConfig } from "../config/cluster-config.js";
 import { buildInitialConfig } from "../config/initial-config.js";
 import { generateClusterCert } from "../lib/certs.js";
-import { FileStore } from "../store/file-store.js";
 import { dataPaths } from "./paths.js";
-import type { MasterSettings } from "./settings.js";
+import { loadMasterSettings, type MasterSettings } from "./settings.js";
+import { openStore } from "./store-open.js";
+import { NodeSettingsSchema, SETTINGS_FILE } from "../noded/backend/settings.js";
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
@@ -37,7 +38,17 @@ export interface InitOptions {
   defaultIallocatorParams?: Record<string, unknown>;
   vcpuRatio?: number;
   noSsl?: boolean;
-  requireAuthentication?: boolean;
+  /**
+   * Let clients without credentials use the read-only resources (Ganeti's
+   * RAPI default). Off for new clusters: every request needs a user, so an
+   * anonymous client can neither read the cluster nor submit jobs (GET
+   * /2/instances/X/info submits one).
+   */
+  allowAnonymousReads?: boolean;
+  /** Default: the file store in the data dir. */
+  store?: MasterSettings["store"];
+  /** The node setting "netns": the network namespace of this node's bridges and taps. */
+  nodeNetns?: string;
 }
 
 export async function isInitialised(dataDir: string): Promise<boolean> {
@@ -71,13 +82,25 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
     rapi: {
       address: o.rapiAddress,
       port: o.rapiPort,
-      requireAuthentication: o.requireAuthentication ?? false,
+      requireAuthentication: o.allowAnonymousReads !== true,
       noSsl: o.noSsl ?? false,
+      maxBodyBytes: 1024 * 1024,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
     },
+    store: o.store ?? { kind: "file", endpoints: [], prefix: "ganeti/", managed: false, leaseTtl: 10 },
+    masterIpSetupScript: "/etc/ganeti/scripts/master-ip-setup",
     archiveAfterSeconds: 6 * 3600,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
   await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
+  if (o.nodeNetns) await writeNodeNetns(o.dataDir, o.nodeNetns);
+}
+
+/** Write the node setting "netns" into a node data directory (before its daemon starts). */
+export async function writeNodeNetns(dataDir: string, netns: string): Promise<void> {
+  const settings = NodeSettingsSchema.parse({ netns });
+  await writeFile(path.join(dataDir, SETTINGS_FILE), JSON.stringify(settings, null, 2));
 }
 
 /** Write the initial config once the master's node daemon port is known. */
@@ -95,5 +118,14 @@ export async function writeInitialConfig(o: InitOptions & { nodePort: number }):
     defaultIallocatorParams: o.defaultIallocatorParams,
     vcpuRatio: o.vcpuRatio,
   });
-  await ClusterConfig.create(new FileStore(p.masterState), data);
+  const settings = await loadMasterSettings(p.masterSettings);
+  const store = openStore(settings, p);
+  try {
+    if (settings.store.kind === "etcd" && (await store.list("config/")).length > 0) {
+      throw new Error(`etcd (${settings.store.endpoints.join(",")}) already holds a cluster under the prefix '${settings.store.prefix}'`);
+    }
+    await ClusterConfig.create(store, data);
+  } finally {
+    await store.close();
+  }
 }

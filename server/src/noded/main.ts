@@ -7,6 +7,7 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
+import { removeStaleTempFiles } from "../lib/atomic-file.js";
 import { GanetiError } from "../lib/errors.js";
 import { loadCert } from "../lib/certs.js";
 import { SUPPORTED_HYPERVISORS } from "../hypervisors/registry.js";
@@ -94,6 +95,9 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   activeDataDirs.add(dataDir);
   const log = openLog(paths.log);
   const nodeName = opts.nodeName ?? os.hostname();
+  // Runtime state files are written atomically; a kill can leave their temp files.
+  // (Only this daemon's own state: the master may share the data directory.)
+  for (const tmp of await removeStaleTempFiles(path.join(dataDir, "hypervisors"))) log.write(`removed ${tmp}, left by an interrupted write`);
 
   let closing: Promise<void> | null = null;
   const backend = new NodeBackend({

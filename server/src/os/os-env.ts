@@ -39,8 +39,14 @@ export interface OsDiskEnv {
   backendType: string | null;
 }
 
-export function osEnvironment(instance: RpcInstance, os: OsDefinition, debug: number, disks: OsDiskEnv[]): Env {
-  const env = osCoreEnv(instance.os, os, { ...instance.osparams, ...instance.osparams_private }, debug);
+export function osEnvironment(
+  instance: RpcInstance,
+  os: OsDefinition,
+  debug: number,
+  disks: OsDiskEnv[],
+  secret: Record<string, unknown> = {},
+): Env {
+  const env = osCoreEnv(instance.os, os, { ...instance.osparams, ...instance.osparams_private, ...secret }, debug);
   env["INSTANCE_NAME"] = instance.name;
   env["INSTANCE_OS"] = instance.os;
   env["INSTANCE_UUID"] = instance.uuid;

@@ -9,6 +9,7 @@ import type { Allocator, OpcodeInput } from "../../src/cmdlib/base.js";
 import { LU_REGISTRY, type LuTable } from "../../src/cmdlib/registry.js";
 import { ClusterConfig } from "../../src/config/cluster-config.js";
 import { buildInitialConfig, newNodeObject } from "../../src/config/initial-config.js";
+import { DEFAULT_NICPARAMS } from "../../src/config/defaults.js";
 import { calcJobStatus } from "../../src/jobs/job.js";
 import { JobQueue } from "../../src/jobs/queue.js";
 import { GanetiError, OpExecError, OpPrereqError } from "../../src/lib/errors.js";
@@ -18,6 +19,8 @@ import { OPCODE_CATALOG } from "../../src/master/opcode-catalog.js";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { InMemoryRpcRunner } from "../../src/rpc/in-memory-runner.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
+import { createScratchNetns, type ScratchNetns } from "../../src/lib/scratch-netns.js";
+import { killGuestsUnder } from "./kvm-guest.js";
 
 export interface TestClusterOptions {
   /** Number of nodes (node1..nodeN.example.com), default 1. */
@@ -33,16 +36,28 @@ export interface TestClusterOptions {
   registry?: LuTable;
   /** Ganeti's default iallocator params; default {"no-capacity-checks": null} so small clusters allocate. */
   iallocatorParams?: Record<string, unknown>;
+  /** Bridges made in the cluster's network namespace; default the cluster's default NIC link, xen-br0. */
+  bridges?: string[];
+  /** Enabled hypervisors, default ["fake"]. */
+  hypervisors?: string[];
+  /** One network namespace per node (each with `bridges`) instead of one shared by all. */
+  netnsPerNode?: boolean;
 }
 
 export interface TestCluster {
   config: ClusterConfig;
+  /** What the master persisted (config and jobs): a restarted master opens this. */
+  store: MemoryStore;
   queue: JobQueue;
   rpc: InMemoryRpcRunner;
   /** node uuid → backend */
   backends: Map<string, NodeBackend>;
   nodes: NodeObject[];
   root: string;
+  /** The network namespace the nodes keep their bridges in (the master's, with netnsPerNode). */
+  netns: ScratchNetns;
+  /** A node's network namespace. */
+  netnsOf(nodeName: string): ScratchNetns;
   /** Run one opcode as a job; resolves with its result or rejects with the GanetiError (decoded). */
   runOp(op: OpcodeInput): Promise<unknown>;
   /** Run a job to its end and return the record. */
@@ -69,15 +84,41 @@ export function decodeJobError(encoded: unknown): GanetiError {
 }
 
 export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
+  // Namespaces made before a failure are removed here (a worker thread's end fires no exit hook).
+  const owned: ScratchNetns[] = [];
+  try {
+    return await buildTestCluster(opts, owned);
+  } catch (err) {
+    for (const ns of owned) await ns.dispose();
+    throw err;
+  }
+}
+
+async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[]): Promise<TestCluster> {
   const root = await mkdtemp(path.join(tmpdir(), "gts-harness-"));
+  const bridges = opts.bridges ?? [DEFAULT_NICPARAMS.link];
+  const netns = await createScratchNetns({ prefix: "h", bridges });
+  owned.push(netns);
+  const namespaces = new Map<string, ScratchNetns>();
+  const netnsFor = async (name: string): Promise<ScratchNetns> => {
+    let ns = namespaces.get(name);
+    if (!ns) {
+      if (opts.netnsPerNode && namespaces.size) {
+        ns = await createScratchNetns({ prefix: "h", bridges });
+        owned.push(ns);
+      } else ns = netns;
+      namespaces.set(name, ns);
+    }
+    return ns;
+  };
   const count = opts.nodes ?? 1;
   const backends = new Map<string, NodeBackend>();
   const rpc = new InMemoryRpcRunner(backends);
-  const newBackend = (name: string) =>
+  const newBackend = async (name: string) =>
     new NodeBackend({
       dataDir: path.join(root, "nodes", name),
       nodeName: name,
-      overrides: { memoryTotal: opts.nodeMemory ?? 8192, memoryDom0: 0, cpuTotal: opts.nodeCpus ?? 4 },
+      overrides: { memoryTotal: opts.nodeMemory ?? 8192, memoryDom0: 0, cpuTotal: opts.nodeCpus ?? 4, netns: (await netnsFor(name)).name },
     });
   const data = buildInitialConfig({
     clusterName: "cluster.example.com",
@@ -87,10 +128,11 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
     sharedFileStorageDir: path.join(root, "shared-file-storage"),
     osSearchPath: [BUNDLED_OS_DIR],
     defaultIallocatorParams: opts.iallocatorParams ?? { "no-capacity-checks": null },
+    enabledHypervisors: opts.hypervisors,
   });
   const store = new MemoryStore();
   const config = await ClusterConfig.create(store, data);
-  backends.set(config.masterNode.uuid, newBackend(config.masterNode.name));
+  backends.set(config.masterNode.uuid, await newBackend(config.masterNode.name));
 
   const addNode = async (name: string): Promise<NodeObject> => {
     const ip = `127.0.0.${10 + config.nodes().length + 1}`;
@@ -103,7 +145,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
       masterCandidate: true,
       now: config.now(),
     });
-    backends.set(node.uuid, newBackend(name));
+    backends.set(node.uuid, await newBackend(name));
     await config.mutate((d) => {
       d.nodes[node.uuid] = node;
     });
@@ -137,6 +179,7 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
 
   return {
     config,
+    store,
     queue,
     rpc,
     backends,
@@ -144,6 +187,12 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
       return config.nodes();
     },
     root,
+    netns,
+    netnsOf(nodeName) {
+      const ns = namespaces.get(nodeName);
+      if (!ns) throw new Error(`no network namespace for ${nodeName}`);
+      return ns;
+    },
     runJob,
     async runOp(op) {
       const job = await runJob([op]);
@@ -160,9 +209,11 @@ export async function testCluster(opts: TestClusterOptions = {}): Promise<TestCl
       return b;
     },
     async cleanup() {
-      await queue.whenIdle();
+      await queue.whenIdle().catch(() => undefined);
+      await killGuestsUnder(root); // qemu of kvm instances (daemonised, outside this process)
       await queue.close();
       await rm(root, { recursive: true, force: true });
+      for (const ns of new Set([netns, ...namespaces.values()])) await ns.dispose();
     },
   };
 }

@@ -22,6 +22,8 @@ import { GanetiError, OpExecError, OpPrereqError, RpcError, TypeEnforcementError
 import type { LockDecl, LockSet, LuContext } from "../base.js";
 import { AddressPool, AddressPoolError } from "../network/address-pool.js";
 import { checkParamsNotGlobal, logInfo, logWarning, parseIPv4 } from "./node.js";
+import { checkBeParamTypes } from "./params.js";
+import { computeIpolicySpecViolation, type InstanceSpec } from "../group/ipolicy.js";
 
 export { logInfo, logWarning };
 
@@ -172,24 +174,47 @@ export async function checkNodeFreeMemory(
   return free;
 }
 
+// ---- instance policy ---------------------------------------------------------------
+
+/** An instance's specs as its group's policy sees them (Ganeti's ComputeIPolicyInstanceViolation). */
+export function instanceSpec(cfg: ClusterConfig, inst: InstanceObject): InstanceSpec {
+  const be = cfg.filledBeparams(inst);
+  const disks = cfg.instanceDisks(inst);
+  return {
+    memory: Number(be["maxmem"]),
+    cpus: Number(be["vcpus"]),
+    spindles: Number(be["spindle_use"]),
+    nics: inst.nics.length,
+    diskSizes: disks.map((d) => d.size),
+    diskTypes: disks.map((d) => d.dev_type),
+  };
+}
+
+/**
+ * Ganeti's CheckTargetNodeIPolicy: moving to a node of another group, the
+ * instance must meet that group's policy (a warning when ignored).
+ */
+export function checkTargetNodeIpolicy(ctx: LuContext, inst: InstanceObject, target: NodeObject, ignore: boolean): void {
+  const cfg = ctx.config;
+  const current = cfg.node(inst.primary_node).group;
+  if (current === target.group) return;
+  const group = cfg.group(target.group);
+  const res = computeIpolicySpecViolation(cfg.filledIpolicy(group), instanceSpec(cfg, inst));
+  if (!res.length) return;
+  const msg = `Instance does not meet target node group's (${target.group}) instance policy: ${res.join(", ")}`;
+  if (ignore) logWarning(ctx, msg);
+  else throw new OpPrereqError(msg, "wrong_input");
+}
+
 // ---- parameters --------------------------------------------------------------
 
-type BeType = "size" | "int" | "bool";
-/** Ganeti's BES_PARAMETER_TYPES (plus the legacy "memory"). */
-export const BE_PARAM_TYPES: Record<string, BeType> = {
-  minmem: "size",
-  maxmem: "size",
-  memory: "size",
-  vcpus: "int",
-  auto_balance: "bool",
-  always_failover: "bool",
-  spindle_use: "int",
-};
+/** Ganeti's BES_PARAMETER_TYPES (plus the legacy "memory"), from the schema's parameter tables. */
+export { BE_PARAMETER_TYPES as BE_PARAM_TYPES } from "@ganeti-ts/schema";
 
 /** Ganeti's UpgradeBeParams: "memory" → maxmem and minmem (in place on a copy). */
 export function upgradeBeparams(be: Params): Params {
   const out: Params = { ...be };
-  if ("memory" in out) {
+  if (Object.hasOwn(out, "memory")) {
     const mem = out["memory"];
     delete out["memory"];
     out["maxmem"] = mem;
@@ -198,38 +223,13 @@ export function upgradeBeparams(be: Params): Params {
   return out;
 }
 
-/** Ganeti's ForceDictType over beparams: TypeEnforcementError with Ganeti's texts. */
+/**
+ * Ganeti's ForceDictType over beparams: TypeEnforcementError with Ganeti's
+ * texts. Sizes go through ParseUnit as in Ganeti (so -1 is not a valid size,
+ * and 130 becomes 132).
+ */
 export function forceBeparams(be: Params, opts: { allowDefault?: boolean } = {}): Params {
-  const out: Params = {};
-  for (const [key, value] of Object.entries(be)) {
-    const type = BE_PARAM_TYPES[key];
-    if (!type) throw new TypeEnforcementError(`Unknown parameter '${key}'`);
-    if (opts.allowDefault && value === "default") {
-      out[key] = value;
-      continue;
-    }
-    if (type === "size") {
-      try {
-        if (typeof value !== "string" && typeof value !== "number") throw new UnitParseError("Invalid format");
-        out[key] = typeof value === "number" && Number.isInteger(value) ? value : parseUnitSize(value);
-      } catch (err) {
-        if (!(err instanceof UnitParseError)) throw err;
-        throw new TypeEnforcementError(`'${key}' (value ${String(value)}) is not a valid size. error: ${err.message}`, {
-          cause: err,
-        });
-      }
-    } else if (type === "int") {
-      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-      if (!Number.isInteger(n)) throw new TypeEnforcementError(`'${key}' (value ${String(value)}) is not a valid integer`);
-      out[key] = n;
-    } else {
-      if (typeof value === "boolean") out[key] = value;
-      else if (value === "" || value === "false" || value === "False" || value === "no" || value === 0) out[key] = false;
-      else if (value === "true" || value === "True" || value === "yes" || value === 1) out[key] = true;
-      else throw new TypeEnforcementError(`'${key}' (value ${String(value)}) is not a valid boolean`);
-    }
-  }
-  return out;
+  return checkBeParamTypes(be, opts);
 }
 
 /** Ganeti's check that minmem ≤ maxmem on filled beparams. */
@@ -754,4 +754,35 @@ export async function removeInstance(ctx: LuContext, inst: InstanceObject, ignor
 /** Turn any error into its message (for warnings). */
 export function errText(err: unknown): string {
   return err instanceof GanetiError || err instanceof Error ? err.message : String(err);
+}
+
+// ---- bridges -----------------------------------------------------------------
+
+/**
+ * Ganeti's CheckNicsBridgesExist: every bridged NIC's link must be a bridge on
+ * the node (asked through bridges_exist), whatever the hypervisor.
+ */
+export async function checkNicsBridgesExist(
+  ctx: LuContext,
+  nics: ReadonlyArray<{ nicparams: Params; network: string | null }>,
+  node: NodeObject,
+): Promise<void> {
+  const cfg = ctx.config;
+  const bridges = nics
+    .map((n) => cfg.filledNicparams(n, node.group))
+    .filter((p) => p["mode"] === "bridged")
+    .map((p) => String(p["link"]));
+  if (!bridges.length) return;
+  try {
+    await ctx.rpc.call(node, "bridges_exist", { bridges });
+  } catch (err) {
+    throw new OpPrereqError(`Error checking bridges on destination node '${node.name}': ${errText(err)}`, "environment_error", {
+      cause: err,
+    });
+  }
+}
+
+/** Ganeti's CheckInstanceBridgesExist: on `node`, by default the primary. */
+export async function checkInstanceBridgesExist(ctx: LuContext, inst: InstanceObject, node?: NodeObject): Promise<void> {
+  await checkNicsBridgesExist(ctx, inst.nics, node ?? ctx.config.node(inst.primary_node));
 }

@@ -2,10 +2,11 @@
 // OP_INSTANCE_FAILOVER: externally mirrored (shared) instances move to
 // target_node or an allocator-chosen node; internally mirrored ones (drbd)
 // are not available here; plain/file refuse.
-import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import type { InstanceObject, MigrationStatus, NodeObject } from "@ganeti-ts/schema";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 import {
+  checkInstanceBridgesExist,
   checkNodeFreeMemory,
   checkNodeNotDrained,
   checkNodeOnline,
@@ -19,8 +20,12 @@ import {
   logWarning,
   rpcInstance,
   shutdownInstanceDisks,
+  checkTargetNodeIpolicy,
 } from "../common/instance.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
+
+const MIGRATION_POLL_INTERVAL_MS = 200;
+const MIGRATION_FEEDBACK_INTERVAL_MS = 10_000;
 
 export interface MigrationOp {
   instance_name: string;
@@ -99,7 +104,11 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       );
     if (!this.isShared(inst))
       throw new OpPrereqError(`Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`, "wrong_input");
-    if (this.op.cleanup) return this.checkCleanup();
+    if (this.op.cleanup) {
+      await this.checkCleanup();
+      if (this.targetUuid !== inst.primary_node) await checkInstanceBridgesExist(this.ctx, inst, cfg.node(this.targetUuid!));
+      return;
+    }
 
     if (this.allocator) {
       const res = await runAllocator(this.ctx, this.allocator, relocateRequest(cfg, inst, [cfg.node(inst.primary_node)]), {
@@ -114,6 +123,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       throw new OpPrereqError(`Cannot migrate instance ${inst.name} to its primary (${cfg.node(inst.primary_node).name})`, "wrong_state");
     checkNodeOnline(target);
     checkNodeVmCapable(target);
+    checkTargetNodeIpolicy(this.ctx, inst, target, this.op.ignore_ipolicy ?? false);
 
     const be = cfg.filledBeparams(inst);
     if (!this.failover || inst.admin_state === "up")
@@ -123,6 +133,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       logInfo(this.ctx, "Instance configured to always failover; fallback to failover");
       this.failover = true;
     }
+    await checkInstanceBridgesExist(this.ctx, inst, target);
     checkNodeNotDrained(target);
     if (!this.failover) {
       const pnode = cfg.node(inst.primary_node);
@@ -195,6 +206,8 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     try {
       await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip });
     } catch (err) {
+      log("Pre-migration failed, aborting");
+      await this.abort(rinst, source, target);
       throw new OpExecError(`Could not pre-migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
     }
     log(`* migrating instance to ${target.name}`);
@@ -211,7 +224,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       throw new OpExecError(`Could not migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
     }
     log("* starting memory transfer");
-    log("* memory transfer complete");
+    await this.waitMigration(rinst, source, target);
     try {
       await this.ctx.rpc.call(source, "finalize_migration_src", { instance: rinst, success: true, live: this.live });
     } catch (err) {
@@ -228,6 +241,37 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     log(`* opening instance disks on node ${target.name} in exclusive mode`);
     await this.disksOn(target, true);
     log("* done");
+  }
+
+  /** Ganeti's polling of instance_get_migration_status: progress every 10 s, downtime at the end. */
+  private async waitMigration(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {
+    const inst = this.instance;
+    let lastFeedback = Date.now();
+    for (;;) {
+      let st: MigrationStatus | null = null;
+      let msg = "";
+      try {
+        st = await this.ctx.rpc.call(source, "instance_get_migration_status", { instance: rinst });
+      } catch (err) {
+        msg = errText(err);
+      }
+      if (!st || st.status === "failed" || st.status === "cancelled") {
+        this.ctx.log("Migration failed, aborting");
+        await this.abort(rinst, source, target);
+        throw new OpExecError(`Could not migrate instance ${inst.name}: ${msg || st?.error || "hypervisor returned failure"}`);
+      }
+      if (st.status !== "active") {
+        this.ctx.log("* memory transfer complete");
+        if (st.downtime_ms !== null && st.downtime_ms !== undefined)
+          this.ctx.log(`* migration downtime ${st.downtime_ms} ms, total time ${st.total_time_ms ?? "?"} ms`);
+        return;
+      }
+      if (Date.now() - lastFeedback >= MIGRATION_FEEDBACK_INTERVAL_MS && st.transferred_ram && st.total_ram) {
+        this.ctx.log(`* memory transfer progress: ${((100 * st.transferred_ram) / st.total_ram).toFixed(2)} %`);
+        lastFeedback = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, MIGRATION_POLL_INTERVAL_MS));
+    }
   }
 
   private async abort(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {

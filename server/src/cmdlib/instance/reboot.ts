@@ -3,6 +3,7 @@
 import type { OpInstanceReboot } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
 import {
+  checkInstanceBridgesExist,
   checkInstanceState,
   checkNodeOnline,
   errText,
@@ -19,6 +20,7 @@ export class LUInstanceReboot extends InstanceLU<OpInstanceReboot> {
   async checkPrereq(): Promise<void> {
     await checkInstanceState(this.ctx, this.instance, INSTANCE_ONLINE);
     checkNodeOnline(this.pnode);
+    await checkInstanceBridgesExist(this.ctx, this.instance);
   }
 
   async exec(): Promise<unknown> {

@@ -1,7 +1,9 @@
 // OP_INSTANCE_SET_PARAMS (Ganeti's LUInstanceSetParams): be/hv/os params,
 // OS name, offline flag, runtime memory, primary node of a stopped instance,
 // disk and NIC modification lists. Result: Ganeti's [name, value] change list.
-import type { DiskObject, NicObject, OpInstanceSetParams, RpcDisk, RpcNic } from "@ganeti-ts/schema";
+import {
+  checkOsName, forceParamTypes, HVS_PARAMETER_TYPES, type DiskObject, type NicObject, type OpInstanceSetParams, type RpcDisk, type RpcNic,
+} from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
@@ -39,6 +41,8 @@ import {
   type NicPlan,
 } from "../common/instance.js";
 import { getUpdatedParams } from "../common/node.js";
+import { checkBeRanges, checkHvParams, ganetiCheck } from "../common/params.js";
+import { checkInstanceSpecPolicy } from "../group/ipolicy.js";
 import { InstanceLU } from "./instance-lu.js";
 
 type Params = Record<string, unknown>;
@@ -92,6 +96,10 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   private diskMods: Mod[] = [];
   private nicMods: Mod[] = [];
   private beForced: Params = {};
+  /** The instance's own hvparams after the change, typed (null: unchanged). */
+  private hvInst: Params | null = null;
+  /** Disk sizes after the disk modifications (null: unchanged). */
+  private newDiskSizes: number[] | null = null;
   private newPnode: string | null = null;
   private changes: Array<[string, unknown]> = [];
   // Planned state, computed in checkPrereq and applied in exec.
@@ -102,6 +110,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   private hotplug = false;
   /** NIC hotplug actions, by the change key their message follows. */
   private nicHot: Array<{ key: string; action: "hotadd" | "hotdel" | "hotmod"; uuid: string }> = [];
+  /** NICs added or modified by this opcode (their bridges are checked). */
+  private touchedNics: Array<NicObject | NicPlan> = [];
+  private bridgeWarnings: string[] = [];
 
   override checkArguments(): void {
     const op = this.op;
@@ -121,6 +132,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       (op.instance_communication !== null && op.instance_communication !== undefined);
     if (!hasChanges) throw new OpPrereqError("No changes submitted", "wrong_input");
     if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams);
+    if (op.os_name) ganetiCheck(() => checkOsName(op.os_name!));
     this.beForced = forceBeparams(op.beparams, { allowDefault: true });
     this.diskMods = normalizeMods(op.disks as unknown[]);
     this.nicMods = normalizeMods(op.nics as unknown[]);
@@ -167,8 +179,13 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const pnode = this.pnode;
     if (Object.keys(op.hvparams).length) {
       checkHvparamsNotGlobal(op.hvparams, inst.hypervisor);
-      // Ganeti's CheckHVParams on the instance's nodes, with the new values.
-      const filled = cfg.filledHvparams({ ...inst, hvparams: getUpdatedParams(inst.hvparams, op.hvparams) });
+      // Ganeti's _ProcessHVParams: ForceDictType on the updated dict, then the
+      // hypervisor's syntax check of the filled one, then CheckHVParams on the
+      // instance's nodes.
+      const typed = ganetiCheck(() => forceParamTypes(getUpdatedParams(inst.hvparams, op.hvparams), HVS_PARAMETER_TYPES));
+      const filled = cfg.filledHvparams({ hypervisor: inst.hypervisor, os: op.os_name ?? inst.os, hvparams: typed });
+      checkHvParams(inst.hypervisor, filled, { partial: false });
+      this.hvInst = typed;
       await checkHvParamsOnNodes(this.ctx, cfg.instanceNodes(inst).map((u) => cfg.node(u)), inst.hypervisor, filled);
     }
 
@@ -197,6 +214,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       const beNew = getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced));
       const full = filledBeparams(beNew, cfg);
       checkMemoryRange(full);
+      checkBeRanges(full);
       const oldMax = Number(filledBeparams(inst.beparams, cfg)["maxmem"]);
       const newMax = Number(full["maxmem"]);
       if (!op.force && newMax > oldMax && inst.admin_state === "up" && !pnode.offline) {
@@ -232,11 +250,14 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       }
     }
 
+    // Private parameters are parameters of the OS too: checked the same way.
+    const privUpdate = op.osparams_private ?? {};
+    const priv = getUpdatedParams(inst.osparams_private, privUpdate);
     if (op.os_name && op.os_name !== inst.os) {
-      const osparams = fillDict(cfg.filledOsparams({ os: op.os_name, osparams: inst.osparams }), op.osparams);
+      const osparams = fillDict(cfg.filledOsparams({ os: op.os_name, osparams: inst.osparams }), op.osparams, priv);
       await checkOsParams(this.ctx, [pnode], op.os_name, osparams);
-    } else if (Object.keys(op.osparams).length) {
-      const osparams = fillDict(cfg.filledOsparams(inst), getUpdatedParams(inst.osparams, op.osparams));
+    } else if (Object.keys(op.osparams).length || Object.keys(privUpdate).length) {
+      const osparams = fillDict(cfg.filledOsparams(inst), getUpdatedParams(inst.osparams, op.osparams), priv);
       await checkOsParams(this.ctx, [pnode], inst.os, osparams);
     }
 
@@ -255,7 +276,55 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     }
 
     if (this.diskMods.length) await this.checkDiskMods();
-    if (this.nicMods.length) this.planNics();
+    if (this.nicMods.length) {
+      this.planNics();
+      await this.checkNicBridges();
+    }
+    if (Object.keys(this.beForced).length || this.diskMods.length || this.nicMods.length) this.checkPolicy();
+  }
+
+  /** Ganeti's check of the changed instance against its group's policy (max and min memory). */
+  private checkPolicy(): void {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const be = filledBeparams(getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced)), cfg);
+    const disks = cfg.instanceDisks(inst);
+    const sizes = this.newDiskSizes ?? disks.map((d) => d.size);
+    const types = sizes.map((_, i) => disks[i]?.dev_type ?? inst.disk_template);
+    const base = {
+      cpus: Number(be["vcpus"]),
+      spindles: Number(be["spindle_use"]),
+      nics: this.newNics ? this.newNics.length : inst.nics.length,
+      diskSizes: sizes,
+      diskTypes: types,
+    };
+    const group = cfg.group(this.pnode.group);
+    checkInstanceSpecPolicy(
+      cfg.filledIpolicy(group),
+      group,
+      [
+        { ...base, memory: Number(be["maxmem"]) },
+        { ...base, memory: Number(be["minmem"]) },
+      ],
+      this.op.ignore_ipolicy,
+    );
+  }
+
+  /** Ganeti's _PrepareNicModification bridge check: an added or modified bridged NIC's bridge must exist on the primary. */
+  private async checkNicBridges(): Promise<void> {
+    const pnode = this.pnode;
+    if (pnode.offline) return;
+    for (const nic of this.touchedNics) {
+      const p = this.cfg.filledNicparams(nic, pnode.group);
+      if (p["mode"] !== "bridged") continue;
+      try {
+        await this.ctx.rpc.call(pnode, "bridges_exist", { bridges: [String(p["link"])] });
+      } catch (err) {
+        const msg = `Error checking bridges on node '${pnode.name}': ${errText(err)}`;
+        if (this.op.force) this.bridgeWarnings.push(msg);
+        else throw new OpPrereqError(msg, "environment_error", { cause: err });
+      }
+    }
   }
 
   private async checkDiskMods(): Promise<void> {
@@ -266,22 +335,26 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const removing = this.diskMods.some((m) => m.action === "remove" || m.action === "detach");
     if (removing && !this.op.hotplug) await checkInstanceState(this.ctx, inst, INSTANCE_DOWN, "cannot remove disks");
     // Validate identifiers against a simulated container.
-    const sim: Array<{ uuid: string; name: string | null }> = cfg.instanceDisks(inst).map((d) => ({ uuid: d.uuid, name: d.name }));
+    const sim: Array<{ uuid: string; name: string | null; size: number }> = cfg
+      .instanceDisks(inst)
+      .map((d) => ({ uuid: d.uuid, name: d.name, size: d.size }));
     for (const m of this.diskMods) {
-      if (m.action === "add") sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: `new-${sim.length}`, name: null });
+      if (m.action === "add")
+        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: `new-${sim.length}`, name: null, size: computeDiskSpecs([m.params])[0]!.size });
       else if (m.action === "attach") {
         const key = String(m.params["uuid"] ?? m.params["name"] ?? "");
         const d = Object.values(cfg.data.disks).find((x) => x.instance === null && (x.uuid === key || x.name === key));
         if (!d) throw new OpPrereqError(`Disk '${key}' not found or already attached`, "unknown_entity");
         if (d.dev_type !== inst.disk_template)
           throw new OpPrereqError(`Disk template of disk '${key}' (${d.dev_type}) does not match the instance's (${inst.disk_template})`, "wrong_input");
-        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: d.uuid, name: d.name });
+        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: d.uuid, name: d.name, size: d.size });
       } else {
         const i = findItem("disk", m.ident, sim);
         if (m.action !== "modify") sim.splice(i, 1);
       }
     }
     if (sim.length > 16) throw new OpPrereqError("Instance has too many disks (16), cannot add more", "wrong_input");
+    this.newDiskSizes = sim.map((d) => d.size);
   }
 
   /** NIC changes and their descriptions (Ganeti computes both in CheckPrereq). */
@@ -300,6 +373,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         const [plan] = computeNics(cfg, [m.params as NicInput], { nameCheck: false, defaultIp: null });
         resolveNicNetworks(this.ctx, [plan!], group, this.pnode.name, { conflictsCheck: this.op.conflicts_check, indexBase: idx, taken });
         nics.splice(idx, 0, plan!);
+        this.touchedNics.push(plan!);
         changes.push([`nic.${idx}`, plan!]);
         hot.push({ key: `nic.${idx}`, action: "hotadd", uuid: plan!.uuid });
       } else if (m.action === "remove") {
@@ -355,6 +429,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         if (p.ip !== undefined) changes.push([`nic.ip/${idx}`, next.ip]);
         nics[idx] = next;
         hot.push({ key: `nic/${idx}`, action: "hotmod", uuid: next.uuid });
+        this.touchedNics.push(next);
       } else {
         throw new OpPrereqError(`Unsupported NIC operation '${m.action}'`, "wrong_input");
       }
@@ -370,6 +445,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const op = this.op;
     const inst = this.instance;
     const result: Array<[string, unknown]> = [];
+    for (const w of this.bridgeWarnings) logWarning(this.ctx, w);
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {
       const target = this.newPnode;
@@ -444,8 +520,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     }
 
     await cfg.mutate(() => {
-      if (Object.keys(op.hvparams).length) {
-        inst.hvparams = getUpdatedParams(inst.hvparams, op.hvparams);
+      if (this.hvInst) {
+        inst.hvparams = this.hvInst;
         for (const [k, v] of Object.entries(op.hvparams)) result.push([`hv/${k}`, v]);
       }
       if (Object.keys(this.beForced).length) {

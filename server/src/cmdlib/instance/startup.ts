@@ -4,6 +4,7 @@ import { OpExecError } from "../../lib/errors.js";
 import {
   checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
+  checkInstanceBridgesExist,
   checkInstanceState,
   checkNodeFreeMemory,
   checkNodeOnline,
@@ -48,6 +49,7 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
       const filled = { ...this.cfg.filledHvparams(inst), ...this.op.hvparams };
       await checkHvParamsOnNodes(this.ctx, this.cfg.instanceNodes(inst).map((u) => this.cfg.node(u)), inst.hypervisor, filled);
     }
+    await checkInstanceBridgesExist(this.ctx, inst);
     const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
     try {
       this.alreadyRunning = await instanceRunningOn(this.ctx, inst, pnode);

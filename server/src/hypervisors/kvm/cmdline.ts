@@ -222,7 +222,10 @@ export function buildCommandLine(i: CommandLineInput): string[] {
     argv.push("-device", nicDevice(n, hv["nic_type"]));
   }
 
-  if (i.paused || i.incoming) argv.push("-S");
+  // A migration target runs as soon as the state has arrived (no -S), as
+  // Ganeti's kvm: waiting for the master to resume it would add its polling
+  // interval to the guest's downtime.
+  if (i.paused) argv.push("-S");
   if (i.incoming) argv.push("-incoming", i.incoming);
   const extra = str(hv["kvm_extra"]).trim();
   if (extra) argv.push(...extra.split(/\s+/));

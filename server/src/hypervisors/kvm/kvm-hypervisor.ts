@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { constants as fsc, promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HvInstanceInfo, RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
+import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
 import type {
@@ -33,6 +33,7 @@ import {
   nicNetdevId,
   type KvmDisk,
 } from "./cmdline.js";
+import { KvmMigration } from "./migrate.js";
 import { noNetworkNicBackend, type NicBackend } from "./nic.js";
 import { checkKvmParameterRules, validateKvmParameters } from "./params.js";
 import { withQmp } from "./qmp.js";
@@ -145,7 +146,8 @@ export class KvmHypervisor implements Hypervisor {
     return { maxmem, memory: Math.max(minmem, Math.min(maxmem, free)) };
   }
 
-  async start(instance: RpcInstance, disks: HvBlockDevice[], paused: boolean): Promise<void> {
+  /** `incoming`: a migration target, qemu waits for the state on this URI (migrate.ts). */
+  async start(instance: RpcInstance, disks: HvBlockDevice[], paused: boolean, opts: { incoming?: string } = {}): Promise<void> {
     await this.mutex.run(instance.name, async () => {
       if ((await this.pidOf(instance.name)) !== null) {
         throw new HypervisorError(`Failed to start instance ${instance.name}: already running`);
@@ -189,6 +191,7 @@ export class KvmHypervisor implements Hypervisor {
           disks: kdisks,
           nics: knics,
           paused,
+          incoming: opts.incoming,
         });
         const rt: KvmRuntime = {
           version: 1,
@@ -205,7 +208,7 @@ export class KvmHypervisor implements Hypervisor {
           started_at: this.clock() / 1000,
         };
         await this.dirs.writeRuntime(rt);
-        await this.execute(rt);
+        await this.execute(rt, { balloon: !opts.incoming });
       } catch (err) {
         await this.releaseNics(instance, knics);
         await this.dirs.cleanup(instance.name);
@@ -229,8 +232,8 @@ export class KvmHypervisor implements Hypervisor {
   }
 
   /** Run the saved command line: qemu daemonises once its devices are up. */
-  private async execute(rt: KvmRuntime): Promise<void> {
-    const [bin, ...args] = rt.argv;
+  private async execute(rt: KvmRuntime, opts: { balloon?: boolean } = {}): Promise<void> {
+    const [bin, ...args] = this.nics.wrapCommand ? await this.nics.wrapCommand(rt.argv) : rt.argv;
     const logFile = this.dirs.qemuLog(rt.name);
     await fs.rm(this.dirs.pidFile(rt.name), { force: true });
     const log = await fs.open(logFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, 0o640);
@@ -250,7 +253,7 @@ export class KvmHypervisor implements Hypervisor {
       const out = (await fs.readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-5).join("; ");
       throw new HypervisorError(`Failed to start instance ${rt.name}: qemu exited with code ${code}${out ? `: ${out}` : ""}`);
     }
-    if (rt.memory < rt.maxmem) await this.setBalloon(rt.name, rt.memory);
+    if (opts.balloon !== false && rt.memory < rt.maxmem) await this.setBalloon(rt.name, rt.memory);
   }
 
   /** Drop what a dead qemu left behind (runtime, sockets, prepared NICs). */
@@ -461,20 +464,27 @@ export class KvmHypervisor implements Hypervisor {
     );
   }
 
-  async acceptInstance(_instance: RpcInstance, _target: string): Promise<void> {
-    throw new HypervisorError("Migration of kvm instances is not supported yet");
+  // Migration: migrate.ts.
+  private readonly migration = new KvmMigration(this);
+
+  async acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[]): Promise<void> {
+    await this.migration.accept(instance, target, disks);
   }
 
-  async migrate(_instance: RpcInstance, _target: string, _targetAddress: string, _live: boolean): Promise<void> {
-    throw new HypervisorError("Migration of kvm instances is not supported yet");
+  async migrate(instance: RpcInstance, _target: string, targetAddress: string, live: boolean): Promise<void> {
+    await this.migration.migrate(instance, targetAddress, live);
   }
 
-  async finalizeMigrationDst(_instance: RpcInstance, _success: boolean): Promise<void> {
-    throw new HypervisorError("Migration of kvm instances is not supported yet");
+  async migrationStatus(instance: RpcInstance): Promise<MigrationStatus> {
+    return this.migration.status(instance);
   }
 
-  async finalizeMigrationSrc(_instance: RpcInstance, _success: boolean, _live: boolean): Promise<void> {
-    throw new HypervisorError("Migration of kvm instances is not supported yet");
+  async finalizeMigrationDst(instance: RpcInstance, success: boolean): Promise<void> {
+    await this.migration.finalizeDst(instance, success);
+  }
+
+  async finalizeMigrationSrc(instance: RpcInstance, success: boolean, _live: boolean): Promise<void> {
+    await this.migration.finalizeSrc(instance, success);
   }
 
   console(instance: RpcInstance): ConsoleInfo {

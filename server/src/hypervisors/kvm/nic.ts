@@ -22,6 +22,8 @@ export interface NicBackend {
   prepare(instance: RpcInstance, nic: RpcNic, index: number): Promise<PreparedNic>;
   /** Called after qemu is gone (or the NIC was hot-removed). Never throws for a missing resource. */
   release(instance: RpcInstance, nic: RpcNic, backend: Record<string, unknown>): Promise<void>;
+  /** The command line that runs qemu where the NICs were prepared (e.g. inside a network namespace). */
+  wrapCommand?(argv: string[]): Promise<string[]>;
 }
 
 export const noNetworkNicBackend: NicBackend = {

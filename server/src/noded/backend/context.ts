@@ -1,5 +1,6 @@
 // What every backend area module gets: the node's identity, its settings, the
 // hypervisors, and the injected world (clock, sleep, process spawning).
+import type { HostNetwork } from "../../hypervisors/host-net.js";
 import type { HypervisorRegistry } from "../../hypervisors/registry.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import type { SpawnFn } from "../../os/os-runner.js";
@@ -13,6 +14,8 @@ export interface BackendContext {
   /** The machine's memory/CPUs (real or overridden), before any hypervisor accounting. */
   hostInfo: () => Promise<HvNodeInfo>;
   clock: () => number;
+  /** Bridges, taps and routes of this node's instances (in the node's network namespace). */
+  network: () => Promise<HostNetwork>;
   sleep: (ms: number) => Promise<void>;
   spawn?: SpawnFn;
   /** Called after node_leave_cluster has forgotten the cluster (the daemon then stops). */

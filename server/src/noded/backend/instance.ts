@@ -43,6 +43,7 @@ export function instanceHandlers(
   | "instance_migrate"
   | "finalize_migration_dst"
   | "finalize_migration_src"
+  | "instance_get_migration_status"
   | "instance_console_info"
   | "hotplug_supported"
   | "hotplug_device"
@@ -131,7 +132,7 @@ export function instanceHandlers(
     accept_instance: (args) =>
       lock.run(args.instance.name, async () => {
         try {
-          await hvOf(args.instance).acceptInstance(args.instance, args.target);
+          await hvOf(args.instance).acceptInstance(args.instance, args.target, await gatherBlockDevices(args.instance));
         } catch (err) {
           fail(`Failed to accept instance: ${messageOf(err)}`, err);
         }
@@ -147,6 +148,17 @@ export function instanceHandlers(
         }
         return null;
       }),
+
+    instance_get_migration_status: async (args) => {
+      const hv = hvOf(args.instance);
+      // A hypervisor whose migrate() returns when done has nothing in flight.
+      if (!hv.migrationStatus) return { status: "completed" };
+      try {
+        return await hv.migrationStatus(args.instance);
+      } catch (err) {
+        fail(`Failed to get migration status: ${messageOf(err)}`, err);
+      }
+    },
 
     finalize_migration_dst: (args) =>
       lock.run(args.instance.name, async () => {

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { RPC_CALLS, type RpcCallName } from "@ganeti-ts/schema";
+import { HostNetwork } from "../../hypervisors/host-net.js";
 import { HypervisorRegistry } from "../../hypervisors/registry.js";
 import { checkResult } from "../../rpc/result-checks.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
@@ -14,10 +15,12 @@ import { diskHandlers } from "./disks.js";
 import { NodeBackendError, RpcArgsError, UnknownRpcCallError } from "./errors.js";
 import type { Handlers } from "./handlers.js";
 import { instanceHandlers } from "./instance.js";
+import { networkHandlers } from "./network.js";
 import { hostInfo, nodeInfoHandlers } from "./node-info.js";
 import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
+import { verifyHandlers } from "./verify.js";
 
 export interface NodeBackendOptions {
   dataDir: string;
@@ -49,7 +52,8 @@ export class NodeBackend {
     this.overrides = opts.overrides ?? {};
     const clock = opts.clock ?? Date.now;
     const host = async (): Promise<HvNodeInfo> => hostInfo(await this.settings());
-    this.hypervisors = new HypervisorRegistry({ dataDir: this.dataDir, host, clock });
+    const network = async (): Promise<HostNetwork> => new HostNetwork((await this.settings()).netns ?? null);
+    this.hypervisors = new HypervisorRegistry({ dataDir: this.dataDir, host, clock, network });
     const ctx: BackendContext = {
       dataDir: this.dataDir,
       nodeName: this.nodeName,
@@ -57,6 +61,7 @@ export class NodeBackend {
       hypervisors: this.hypervisors,
       hostInfo: host,
       clock,
+      network,
       sleep: opts.sleep ?? ((ms) => sleepMs(ms)),
       spawn: opts.spawn,
       onLeaveCluster: opts.onLeaveCluster,
@@ -67,6 +72,8 @@ export class NodeBackend {
       ...diskHandlers(),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
+      ...verifyHandlers(ctx),
+      ...networkHandlers(ctx),
     };
   }
 

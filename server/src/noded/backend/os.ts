@@ -36,6 +36,7 @@ export function osHandlers(
         debug: a.debug,
         searchPath: a.search_path,
         disks: await diskEnv(a.instance),
+        secret: a.osparams_secret,
       }),
     instance_run_rename: async (a) => {
       await renameOs(opsCtx, a.instance, {

@@ -18,6 +18,12 @@ export const NodeSettingsSchema = z
     /** Storage unit size by type ("file", "sharedfile"), MiB. */
     storage_size: z.record(z.string(), z.number().int().nonnegative()),
     bootid: z.string(),
+    /**
+     * Network namespace (a name under /run/netns) that holds this node's
+     * instance networking: bridges are looked up there, taps and the
+     * processes using them are created there. Unset: the daemon's own.
+     */
+    netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
   })
   .partial()
   .strict();
@@ -33,6 +39,7 @@ export interface NodeOverrides {
   cpuDom0?: number;
   storageSize?: Record<string, number>;
   bootId?: string;
+  netns?: string;
 }
 
 export const SETTINGS_FILE = "noded.json";
@@ -66,6 +73,7 @@ export async function loadNodeSettings(dataDir: string, overrides: NodeOverrides
         cpu_dom0: overrides.cpuDom0,
         storage_size: overrides.storageSize,
         bootid: overrides.bootId,
+        netns: overrides.netns,
       }).filter(([, v]) => v !== undefined),
     ),
   );

@@ -141,7 +141,7 @@ describe("OP_INSTANCE_CREATE", () => {
   });
 
   it("takes a NIC address from a network pool", async () => {
-    c = await testCluster();
+    c = await testCluster({ bridges: ["br9"] });
     await runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "net1", network: "10.9.0.0/29", gateway: "10.9.0.1" });
     await runOp(c, { OP_ID: "OP_NETWORK_CONNECT", group_name: "default", network_name: "net1", network_mode: "bridged", network_link: "br9", network_vlan: "" });
     const job = await runJob(c, [createOp("n1.example.com", { nics: [{ network: "net1", ip: "pool" }] })]);

@@ -8,7 +8,8 @@ afterEach(async () => {
   await c?.cleanup();
   c = undefined;
 });
-const mod = (over: Record<string, unknown>) => ({ OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "i1.example.com", ...over });
+// Small test disks are below the default policy's minimum; policy tests pass ignore_ipolicy: false.
+const mod = (over: Record<string, unknown>) => ({ OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "i1.example.com", ignore_ipolicy: true, ...over });
 
 describe("OP_INSTANCE_SET_PARAMS", () => {
   it("beparams: result lists the given keys; memory is stored as minmem/maxmem", async () => {
@@ -38,7 +39,7 @@ describe("OP_INSTANCE_SET_PARAMS", () => {
   });
 
   it("adds, modifies and removes NICs with Ganeti's change descriptions", async () => {
-    c = await testCluster();
+    c = await testCluster({ bridges: ["xen-br0", "br1"] });
     await create(c, "i1.example.com");
     expect(await runOp(c, mod({ nics: [["add", -1, { mac: "aa:00:00:95:ab:09" }]] }))).toEqual([
       ["nic.1", "add:mac=aa:00:00:95:ab:09,ip=None,mode=bridged,link=xen-br0,network=None"],

@@ -1,0 +1,165 @@
+// kvm instances through the LUs on two node backends sharing a scratch
+// network namespace (one L2 segment, bridge xen-br0): live migration of a
+// sharedfile instance while its guest keeps writing a counter to its disk,
+// failover of the same, two guests pinging each other across the bridge,
+// and the bridge check for kvm. Real qemu (TCG), at most two guests at once.
+import { promises as fs } from "node:fs";
+import net from "node:net";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
+import { testCluster, type TestCluster } from "../../harness/cluster.js";
+import { GUEST_MARKER, guestAssets, waitForConsole, type GuestAssets } from "../../harness/kvm-guest.js";
+import { createOp, inst, runJob, runOp } from "./helpers.js";
+
+let c: TestCluster | undefined;
+let a: GuestAssets;
+beforeAll(async () => {
+  a = await guestAssets();
+}, 600_000);
+afterEach(async () => {
+  await c?.cleanup();
+  c = undefined;
+});
+const [N1, N2] = ["node1.example.com", "node2.example.com"];
+
+const kvmOf = (node: string): KvmHypervisor => c!.backendOf(node).hypervisors.get("kvm") as KvmHypervisor;
+const running = async (node: string): Promise<string[]> =>
+  (await c!.backendOf(node).handle("instance_list", { hypervisors: ["kvm"] })) as string[];
+
+function kvmCreate(name: string, kernelArgs: string, over: Record<string, unknown> = {}) {
+  return createOp(name, {
+    hypervisor: "kvm",
+    os_type: "noop",
+    hvparams: { kvm_path: a.qemu, kernel_path: a.kernel, initrd_path: a.initrd, root_path: "/dev/vda1", kernel_args: `quiet ${kernelArgs}`, serial_speed: 115200 },
+    beparams: { memory: 96 },
+    ...over,
+  });
+}
+
+/** The counter the guest writes to the first sector of its disk. */
+async function counter(file: string): Promise<number> {
+  const fh = await fs.open(file, "r");
+  try {
+    const buf = Buffer.alloc(512);
+    await fh.read(buf, 0, 512, 0);
+    return Number(/^\d+/.exec(buf.toString("latin1"))?.[0] ?? 0);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function counterPasses(file: string, above: number): Promise<number> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const n = await counter(file);
+    if (n > above) return n;
+    if (Date.now() > end) throw new Error(`counter stuck at ${n} (wanted > ${above})`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function diskFile(name: string): string {
+  const d = c!.config.instanceDisks(inst(c!, name))[0]!;
+  return String(d.logical_id[1]);
+}
+
+describe("kvm instances between two nodes", () => {
+  it("live-migrates a sharedfile instance: the guest's counter keeps increasing, the job log has the downtime", async () => {
+    c = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"] });
+    const name = "mig1.example.com";
+    await runOp(c, kvmCreate(name, "gts.counter=/dev/vda", { disk_template: "sharedfile", disks: [{ size: 16 }] }));
+    await waitForConsole(kvmOf(N1).dirs.serialLog(name), new RegExp(GUEST_MARKER), { timeoutMs: 120_000 });
+    const file = diskFile(name);
+    const before = await counterPasses(file, 0);
+    const srcTap = (await kvmOf(N1).runtime(name))!.nics[0]!.backend["tap"] as string;
+
+    const job = await runJob(c, [{ OP_ID: "OP_INSTANCE_MIGRATE", instance_name: name, target_node: N2, mode: "live" }]);
+    const log = c.jobLog(job);
+    expect(job.ops[0]!.status, log.join("\n")).toBe("success");
+    expect(log).toContain("* memory transfer complete");
+    expect(log.some((l) => /^\* migration downtime \d+ ms, total time \d+ ms$/.test(l))).toBe(true);
+    expect(inst(c, name).primary_node).toBe(c.config.findNode(N2)!.uuid);
+    expect(await running(N1)).toEqual([]);
+    expect(await running(N2)).toEqual([name]);
+    // The guest goes on counting on node2, from where it was.
+    const after = await counterPasses(file, (await counter(file)) + 2);
+    expect(after).toBeGreaterThan(before);
+    // Its taps: the source's is gone, the target's is on the bridge.
+    const links = await c.netns.ip(["-j", "link", "show"]);
+    expect(links).not.toContain(srcTap);
+    const dstTap = (await kvmOf(N2).runtime(name))!.nics[0]!.backend["tap"] as string;
+    expect(JSON.parse(await c.netns.ip(["-j", "link", "show", "dev", dstTap]))[0].master).toBe("xen-br0");
+
+    // Failover back: the guest is shut down on node2 and started on node1, its disk (and counter) kept.
+    const n = await counter(file);
+    const fo = await runJob(c, [{ OP_ID: "OP_INSTANCE_FAILOVER", instance_name: name, target_node: N1, shutdown_timeout: 0 }]);
+    expect(fo.ops[0]!.status, c.jobLog(fo).join("\n")).toBe("success");
+    expect(await running(N2)).toEqual([]);
+    expect(await running(N1)).toEqual([name]);
+    expect(await counterPasses(file, n + 2)).toBeGreaterThan(n);
+
+    await runOp(c, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: name, shutdown_timeout: 0 });
+    expect(await running(N1)).toEqual([]);
+  }, 600_000);
+
+  it("a failed migration is aborted and the instance keeps running on its primary; cleanup confirms it", async () => {
+    c = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"] });
+    const name = "mig2.example.com";
+    await runOp(c, kvmCreate(name, "", { disk_template: "sharedfile", disks: [{ size: 16 }] }));
+    await waitForConsole(kvmOf(N1).dirs.serialLog(name), new RegExp(GUEST_MARKER), { timeoutMs: 120_000 });
+    // The target cannot listen on the migration port: something else holds it there.
+    const port = Number(c.config.cluster.hvparams["kvm"]!["migration_port"]);
+    const blocker = await holdPort(c.netns.name, "127.0.0.12", port);
+    try {
+      const job = await runJob(c, [{ OP_ID: "OP_INSTANCE_MIGRATE", instance_name: name, target_node: N2 }]);
+      expect(job.ops[0]!.status).toBe("error");
+      expect(JSON.stringify(job.ops[0]!.result)).toMatch(/Could not pre-migrate instance mig2\.example\.com: .*Address already in use/);
+      expect(c.jobLog(job)).toContain("Pre-migration failed, aborting");
+    } finally {
+      blocker.kill();
+    }
+    expect(inst(c, name).primary_node).toBe(c.config.findNode(N1)!.uuid);
+    expect(await running(N1)).toEqual([name]);
+    expect(await running(N2)).toEqual([]);
+    const cl = await runJob(c, [{ OP_ID: "OP_INSTANCE_MIGRATE", instance_name: name, cleanup: true, target_node: N2 }]);
+    expect(cl.ops[0]!.status).toBe("success");
+    expect(c.jobLog(cl)).toContain(`* instance confirmed to be running on its primary node (${N1})`);
+  }, 600_000);
+
+  it("two guests on one bridge ping each other; a NIC on a missing bridge is refused with Ganeti's message", async () => {
+    c = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"] });
+    await expect(runOp(c, kvmCreate("nobr.example.com", "", { nics: [{ link: "br-none" }] }))).rejects.toMatchObject({
+      message: `Error checking bridges on destination node '${N1}': Missing bridges br-none`,
+      code: "environment_error",
+    });
+    await Promise.all([
+      runOp(c, kvmCreate("p1.example.com", "gts.ip=10.77.0.1/24")),
+      runOp(c, kvmCreate("p2.example.com", "gts.ip=10.77.0.2/24", { pnode: N2 })),
+    ]);
+    const log1 = kvmOf(N1).dirs.serialLog("p1.example.com");
+    await waitForConsole(log1, new RegExp(GUEST_MARKER), { timeoutMs: 120_000 });
+    await waitForConsole(kvmOf(N2).dirs.serialLog("p2.example.com"), new RegExp(GUEST_MARKER), { timeoutMs: 120_000 });
+    // Type on p1's serial console (the guest runs a shell there).
+    const from = (await fs.stat(log1)).size;
+    await typeOn(kvmOf(N1).dirs.serialSocket("p1.example.com"), "ping -c 3 -W 5 10.77.0.2 && echo PING-OK\n");
+    await waitForConsole(log1, /PING-OK/, { from, timeoutMs: 60_000 });
+  }, 600_000);
+});
+
+async function typeOn(socket: string, text: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = net.createConnection({ path: socket }, () => {
+      s.write("\n");
+      setTimeout(() => s.end(text, () => resolve()), 300);
+    });
+    s.on("error", reject);
+  });
+}
+
+/** A listener on address:port inside the namespace (blocks qemu's -incoming there). */
+async function holdPort(netns: string, address: string, port: number) {
+  const { spawn } = await import("node:child_process");
+  const child = spawn("ip", ["netns", "exec", netns, "socat", `TCP-LISTEN:${port},bind=${address},reuseaddr,fork`, "/dev/null"], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 500));
+  return child;
+}
