@@ -18,7 +18,7 @@ export interface ConnectionFlags {
   config?: string;
 }
 
-export interface ResolvedConnection {
+interface ResolvedConnection {
   url: string;
   user?: string;
   password?: string;

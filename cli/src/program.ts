@@ -19,13 +19,13 @@ import { registerNetworkCommands } from "./commands/network.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerOsCommands } from "./commands/os.js";
 
-export interface LocalHooks {
+interface LocalHooks {
   program: Command;
   cluster: Command;
   node: Command;
 }
 
-export interface ProgramDeps {
+interface ProgramDeps {
   io: Io;
   env: NodeJS.ProcessEnv;
   /** commands/local.ts's registerLocalCommands. */
@@ -38,7 +38,7 @@ export interface ProgramDeps {
 }
 
 /** `gnt-instance` (and friends) are aliases of `gnt instance`. */
-export const ALIASES: Record<string, string> = {
+const ALIASES: Record<string, string> = {
   "gnt-instance": "instance",
   "gnt-node": "node",
   "gnt-group": "group",
@@ -50,13 +50,13 @@ export const ALIASES: Record<string, string> = {
 };
 
 /** Rewrite argv for alias invocations: `gnt-instance list` → `gnt instance list`. */
-export function expandAlias(argv: string[]): string[] {
+function expandAlias(argv: string[]): string[] {
   const name = basename(argv[1] ?? "").replace(/\.(js|ts|mjs)$/, "");
   const noun = ALIASES[name];
   return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
 }
 
-export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
+function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   const program = new Command("gnt");
   program
     .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")

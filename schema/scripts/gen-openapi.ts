@@ -73,6 +73,8 @@ export function buildRapiDoc(): string {
     "- Tag GET on an unknown object answers 404 (Ganeti 3.0: 500 with the LUXI error text).",
     "- `/2/jobs/ID/wait` on an unknown job answers 500 \"Can't load job file\" as 3.0 does.",
     "- Filters (`/2/filters`) are configuration changes (ClusterConfig.mutate), not jobs, as in Ganeti 3.0.",
+    "- Filter ids are Ganeti UUIDs (lower-case hex 8-4-4-4-12): `PUT /2/filters/<not a UUID>` answers 500 \"Unable to parse UUID\" as Ganeti's luxid does; ids such as `constructor` or `__proto__` are never found (404).",
+    "- What jobs check before changing anything (names, parameters, nesting, instance policy): docs/operations.md, \"Input validation\".",
     "",
   ];
   return lines.join("\n");

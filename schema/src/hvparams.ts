@@ -29,6 +29,9 @@
 //                    also "Parameter 'k' is missing", "... is required but is
 //                    currently not defined", "Parameter 'k' fails syntax
 //                    check: <message> (current value: 'v')".
+//                    For kvm also the checks across parameters of Ganeti's
+//                    KVMHypervisor.CheckParameterSyntax (boot, security
+//                    model, serial console, VNC, SPICE, disk cache).
 //     Returns the converted copy.
 //
 //   validateBeParams(params, { allowDefault }) / BE_PARAMETER_TYPES: Ganeti's
@@ -36,11 +39,12 @@
 //     (so -1 is "not a valid size"). checkBeParamRanges(filled): vcpus >= 1,
 //     spindle_use >= 0, minmem <= maxmem (kind "range", OpPrereqError).
 //
-//   NIC_PARAMETER_TYPES, ND_PARAMETER_TYPES: Ganeti's NICS_/NDS_PARAMETER_TYPES.
+//   NIC_PARAMETER_TYPES, ND_PARAMETER_TYPES, DISK_PARAMETER_TYPES: Ganeti's
+//     NICS_/NDS_PARAMETER_TYPES and DISK_DT_TYPES.
 //
 //   MAX_JSON_DEPTH / jsonDepthExceeds(value, max) (in common.ts): the bound on
 //     nesting of any dict an opcode accepts (opcode schemas refuse deeper ones).
-import { parseUnitSize, UnitParseError } from "./common.js";
+import { isIPv4Address, isIPv6Address, parseUnitSize, UnitParseError } from "./common.js";
 
 export type ParamType = "string" | "maybe-string" | "bool" | "int" | "float" | "size";
 
@@ -384,6 +388,31 @@ export const ND_PARAMETER_TYPES: ReadonlyMap<string, ParamType> = new Map<string
   ["cpu_speed", "float"],
 ]);
 
+/** Ganeti's DISK_DT_TYPES: disk template parameters (keys as in the defaults per template). */
+export const DISK_PARAMETER_TYPES: ReadonlyMap<string, ParamType> = new Map<string, ParamType>([
+  ["resync-rate", "int"],
+  ["data-stripes", "int"],
+  ["meta-stripes", "int"],
+  ["disk-barriers", "string"],
+  ["meta-barriers", "bool"],
+  ["metavg", "string"],
+  ["disk-custom", "string"],
+  ["net-custom", "string"],
+  ["protocol", "string"],
+  ["dynamic-resync", "bool"],
+  ["c-plan-ahead", "int"],
+  ["c-fill-target", "int"],
+  ["c-delay-target", "int"],
+  ["c-max-rate", "int"],
+  ["c-min-rate", "int"],
+  ["stripes", "int"],
+  ["access", "string"],
+  ["pool", "string"],
+  ["host", "string"],
+  ["volume", "string"],
+  ["port", "int"],
+]);
+
 // ---------------------------------------------------------------- ForceDictType
 
 /** Python's int() of a value, or null where it raises. */
@@ -495,7 +524,61 @@ export function validateHvParams(
     if (!Object.hasOwn(typed, name)) throw new ParamError("syntax", `Parameter '${name}' is missing`);
     checkOne(name, spec, typed[name]);
   }
+  if (hypervisor === "kvm") checkKvmAcrossParameters(typed);
   return typed;
+}
+
+// ---------------------------------------------------------------- kvm's checks across parameters
+
+export const VALID_SERIAL_SPEEDS = [
+  75, 110, 300, 600, 1200, 1800, 2400, 4800, 9600, 14400, 19200, 28800, 38400, 57600, 115200, 230400, 345600, 460800,
+] as const;
+const SPICE_ADDITIONAL_PARAMS = [
+  "spice_ip_version",
+  "spice_password_file",
+  "spice_image_compression",
+  "spice_jpeg_wan_compression",
+  "spice_zlib_glz_wan_compression",
+  "spice_streaming_video",
+  "spice_use_tls",
+] as const;
+
+/** Ganeti 3.0's hv_kvm validation.check_* functions, on filled kvm parameters. */
+function checkKvmAcrossParameters(hv: Record<string, unknown>): void {
+  const fail = (m: string) => new ParamError("syntax", m);
+  // check_boot_parameters
+  if (hv["boot_order"] === "cdrom" && !truthy(hv["cdrom_image_path"])) throw fail("Cannot boot from cdrom without an ISO path");
+  if (truthy(hv["kernel_path"]) && !truthy(hv["root_path"])) throw fail("Need a root partition for the instance, if a kernel is defined");
+  // check_security_model
+  const sm = hv["security_model"];
+  if (sm === "user" && !truthy(hv["security_domain"])) throw fail("A security domain (user to run kvm as) must be specified");
+  if ((sm === "none" || sm === "pool") && truthy(hv["security_domain"]))
+    throw fail("Cannot have a security domain when the security model is 'none' or 'pool'");
+  // check_console_parameters
+  if (truthy(hv["serial_console"])) {
+    const speed = hv["serial_speed"];
+    if (!truthy(speed) || !(VALID_SERIAL_SPEEDS as readonly unknown[]).includes(speed))
+      throw fail(`Invalid serial console speed, must be one of: ${VALID_SERIAL_SPEEDS.join(", ")}`);
+  }
+  // check_vnc_parameters
+  if (truthy(hv["vnc_x509_verify"]) && !truthy(hv["vnc_x509_path"])) throw fail("vnc_x509_path must be defined, if vnc_x509_verify is");
+  // check_spice_parameters
+  const bind = hv["spice_bind"];
+  if (truthy(bind)) {
+    const version = hv["spice_ip_version"];
+    if (version !== 0 && typeof bind === "string") {
+      if (isIPv4Address(bind) && version !== 4)
+        throw fail(`SPICE: Got an IPv4 address (${bind}), but the specified IP version is ${pyStr(version)}`);
+      if (isIPv6Address(bind) && version !== 6)
+        throw fail(`SPICE: Got an IPv6 address (${bind}), but the specified IP version is ${pyStr(version)}`);
+    }
+  } else {
+    for (const param of SPICE_ADDITIONAL_PARAMS)
+      if (truthy(hv[param])) throw fail(`SPICE: ${param} requires spice_bind to be set`);
+  }
+  // check_disk_cache_parameters
+  if (hv["disk_aio"] === "native" && hv["disk_cache"] !== "none")
+    throw fail("When 'disk_aio' is set to 'native', the only supported value for 'disk_cache' is 'none'.");
 }
 
 // ---------------------------------------------------------------- backend parameters

@@ -80,6 +80,15 @@ export const HostnameSchema = z
   .refine(isValidHostname, { message: "Invalid hostname" })
   .transform((s) => normalizeHostname(s));
 
+/**
+ * An instance or node name exactly as the master would store it (already
+ * lower-case, no trailing dot): for declarative inputs, where a name the
+ * master changes would never match what is read back.
+ */
+export const NormalizedHostnameSchema = z
+  .string()
+  .refine((s) => isValidHostname(s) && normalizeHostname(s) === s, { message: "Invalid hostname (lower-case a-z 0-9 . _ -, 1-255 characters)" });
+
 const validObjectName = (s: string) => OBJECT_NAME_RE.test(s) && s !== "." && s !== "..";
 export const GroupNameSchema = z.string().refine(validObjectName, { message: "Invalid group name" });
 export const NetworkNameSchema = z.string().refine(validObjectName, { message: "Invalid network name" });

@@ -81,7 +81,7 @@ export async function runJob<R>(
   }
 }
 
-export interface ListFlags {
+interface ListFlags {
   fields?: string;
   headers?: boolean;
   separator?: string;

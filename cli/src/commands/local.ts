@@ -16,7 +16,7 @@ import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
 import { freePort } from "@ganeti-ts/server/store/etcd-member";
 import { activeControlCall, joinAsCandidate, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
 
-export interface LocalCommandHooks {
+interface LocalCommandHooks {
   program: Command;
   cluster: Command;
   node: Command;
@@ -52,7 +52,8 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
       await new Promise<void>((resolve, reject) => {
         const req = https.get(`${url}/version`, { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined }, (res) => {
           res.resume();
-          res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          // 401: the RAPI is up and (as on new clusters) wants credentials even for /version.
+          res.on("end", () => (res.statusCode === 200 || res.statusCode === 401 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
         });
         req.on("error", reject);
       });
@@ -274,6 +275,10 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         const np = dataPaths(nodeDir);
         await mkdir(np.root, { recursive: true, mode: 0o700 });
         await copyFile(dataPaths(master).clusterCert, np.clusterCert);
+        // The file storage allow-list travels with the cluster certificate (Ganeti distributes it to every node).
+        await copyFile(path.join(master, "file-storage-paths"), path.join(nodeDir, "file-storage-paths")).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+        });
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
         if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
         const rt = await launchDaemon("node", nodeDir);

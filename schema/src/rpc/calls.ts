@@ -242,6 +242,8 @@ export const RPC_CALLS = {
   file_storage_dir_create: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_remove: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_rename: call(z.object({ old_path: z.string(), new_path: z.string() }), z.null(), 60),
+  /** Whether this node allows the directory for file storage: null, or why not (its file-storage-paths). */
+  file_storage_path_check: call(z.object({ path: z.string() }), z.string().nullable(), 30),
   /** Storage units for OP_NODE_QUERY_STORAGE: rows of the requested fields. */
   storage_list: call(
     z.object({ su_name: z.string(), su_args: z.array(z.unknown()), name: z.string().nullable(), fields: z.array(z.string()) }),

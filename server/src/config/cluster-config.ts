@@ -30,7 +30,7 @@ const CLUSTER_KEY = "config/cluster";
 const COLLECTIONS = ["nodes", "nodegroups", "instances", "disks", "networks", "filters"] as const;
 
 /** The config as store keys → JSON texts. */
-export function configKeys(data: ConfigData): Map<string, string> {
+function configKeys(data: ConfigData): Map<string, string> {
   const out = new Map<string, string>();
   out.set(META_KEY, JSON.stringify({ version: data.version, serial_no: data.serial_no, ctime: data.ctime, mtime: data.mtime }));
   out.set(CLUSTER_KEY, JSON.stringify(data.cluster));
@@ -86,7 +86,7 @@ function parseConfigDoc(doc: unknown): ConfigData {
 }
 
 /** The Store ops that turn the config last written (`before`) into `after`. */
-export function configDiff(before: Map<string, string>, after: Map<string, string>): StoreOp[] {
+function configDiff(before: Map<string, string>, after: Map<string, string>): StoreOp[] {
   const ops: StoreOp[] = [];
   for (const [key, text] of after) if (before.get(key) !== text) ops.push({ op: "put", key, value: text });
   for (const key of before.keys()) if (!after.has(key)) ops.push({ op: "delete", key });

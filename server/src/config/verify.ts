@@ -2,7 +2,7 @@
 // references between objects, duplicate MACs/ports/IPs, node roles. Pure: a
 // snapshot in, problem messages (Ganeti's texts) out. Reported by
 // OP_CLUSTER_VERIFY_CONFIG as ECLUSTERCFG.
-import type { ConfigData } from "@ganeti-ts/schema";
+import { ConfigDataSchema, type ConfigData } from "@ganeti-ts/schema";
 
 const UUID_RE = /^[a-f\d]{8}-[a-f\d]{4}-[a-f\d]{4}-[a-f\d]{4}-[a-f\d]{12}$/;
 
@@ -103,4 +103,58 @@ export function verifyConfigData(data: ConfigData): string[] {
 /** Python's str() of a bool. */
 function py(b: boolean): string {
   return b ? "True" : "False";
+}
+
+/** Characters no name in the configuration may hold (they break paths, URLs or terminals). */
+const BAD_NAME = /[\s/\\\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * A stored document checked whole: its shape, Ganeti's consistency checks
+ * (verifyConfigData), and what a damaged or badly validated document shows
+ * besides: invalid or duplicate names, disks whose owner does not list them,
+ * out-of-range beparams, malformed reservation maps. Empty when consistent.
+ * Crash and fuzz tests run it on what the master persisted.
+ */
+export function verifyConfig(raw: unknown): string[] {
+  const parsed = ConfigDataSchema.safeParse(raw);
+  if (!parsed.success) return parsed.error.issues.map((i) => `schema: ${i.path.join(".") || "(top)"}: ${i.message}`);
+  const d = parsed.data;
+  const out = verifyConfigData(d);
+  const names = (kind: string, table: Record<string, { name: string }>, unique: boolean) => {
+    const seen = new Map<string, string>();
+    for (const [key, obj] of Object.entries(table)) {
+      const name = obj.name;
+      if (name === "" || name.length > 255 || BAD_NAME.test(name)) out.push(`${kind} ${key}: invalid name ${JSON.stringify(name.slice(0, 80))}`);
+      const other = seen.get(name.toLowerCase());
+      if (unique && other !== undefined) out.push(`${kind} name ${JSON.stringify(name)} used by ${other} and ${key}`);
+      seen.set(name.toLowerCase(), key);
+    }
+  };
+  names("node", d.nodes, true);
+  names("group", d.nodegroups, false); // duplicates: verifyConfigData
+  names("instance", d.instances, true);
+  names("network", d.networks, true);
+  for (const [u, i] of Object.entries(d.instances)) {
+    if (!d.cluster.enabled_hypervisors.includes(i.hypervisor)) out.push(`instance ${i.name}: hypervisor ${i.hypervisor} is not enabled`);
+    for (const du of i.disks) {
+      const disk = d.disks[du];
+      if (disk && disk.instance !== u) out.push(`disk ${du}: belongs to ${String(disk.instance)}, listed by instance ${i.name}`);
+    }
+    for (const key of ["maxmem", "minmem", "memory", "vcpus", "spindle_use"] as const) {
+      const v = i.beparams[key];
+      if (v === undefined) continue;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < (key === "spindle_use" ? 0 : 1))
+        out.push(`instance ${i.name}: beparams.${key} = ${JSON.stringify(v)} is not a valid value`);
+    }
+  }
+  for (const [du, disk] of Object.entries(d.disks)) {
+    const owner = disk.instance === null ? undefined : d.instances[disk.instance];
+    if (owner && !owner.disks.includes(du)) out.push(`disk ${du}: owner ${owner.name} does not list it`);
+    for (const n of disk.nodes) if (!d.nodes[n]) out.push(`disk ${du}: node ${n} does not exist`);
+  }
+  for (const [nu, net] of Object.entries(d.networks)) {
+    if (net.reservations.length !== net.ext_reservations.length) out.push(`network ${net.name} (${nu}): reservation maps differ in length`);
+    if (/[^01]/.test(net.reservations + net.ext_reservations)) out.push(`network ${net.name} (${nu}): reservation maps hold other than 0/1`);
+  }
+  return out;
 }

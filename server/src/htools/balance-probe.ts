@@ -28,7 +28,7 @@ import { LOC, mapMoveDelta, pairLocScore } from "./location.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { AGG_W, RoleAgg, STD, TERMS, boundMargin, mergePacked, nodeTerms, packAgg, resources } from "./bounds.js";
 
-export type TargetKind = "ReplaceSecondary" | "ReplaceAndFailover" | "ReplacePrimary" | "FailoverAndReplace";
+type TargetKind = "ReplaceSecondary" | "ReplaceAndFailover" | "ReplacePrimary" | "FailoverAndReplace";
 const KINDS_ALL: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace"];
 const KINDS_RESTRICTED: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover", "FailoverAndReplace"];
 const KINDS_NOSEC: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover"];
@@ -43,7 +43,7 @@ export function targetKinds(instMoves: boolean, restMig: boolean, primDrained: b
   return KINDS_NOSEC;
 }
 
-export interface RoundFlags {
+interface RoundFlags {
   force: boolean;
   diskMoves: boolean;
   instMoves: boolean;
@@ -51,7 +51,7 @@ export interface RoundFlags {
 }
 
 /** Receives candidates: approximate score, instance, move, rank in Ganeti's enumeration order. */
-export interface CandSink {
+interface CandSink {
   limit(): number;
   offer(approx: number, inst: number, kind: IMove["kind"], node: number, rank: number): void;
 }
@@ -159,7 +159,7 @@ const REC = 45;
 /** Target nodes per block and blocks per superblock (see ProbeSearch.blockC). */
 /** Bounded pairs per victim at most (the four DRBD target kinds). */
 const ITEMS_PER = 4;
-export const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
+const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
 
 export class ProbeSearch {
   private readonly ver: Int32Array;

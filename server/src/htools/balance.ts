@@ -48,7 +48,7 @@ export interface BalanceOptions {
   probeBlocks?: readonly [number, number];
 }
 
-export interface Placement {
+interface Placement {
   /** instance index */
   inst: number;
   /** new primary / secondary (node indices; -1 = none) */

@@ -38,7 +38,7 @@ function chompPrefixes(prefix: string, tags: string[]): string[] {
   return tags.filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length)).filter((t) => t.length > 0);
 }
 
-export function longestDomain(names: string[]): string {
+function longestDomain(names: string[]): string {
   if (names.length === 0) return "";
   const [x, ...xs] = names as [string, ...string[]];
   let best = "";
@@ -188,7 +188,7 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
  * instance; the ratios are written once from the final counters, as their
  * last assignment would.  loader-attach.test.ts compares it with setPri/setSec.
  */
-export function attachPlain(nl: Node[], il: Instance[]): void {
+function attachPlain(nl: Node[], il: Instance[]): void {
   const pri: number[][] = [];
   const sec: number[][] = [];
   const hasPri = new Uint8Array(nl.length);
@@ -318,7 +318,7 @@ export function setNodeStatus(cd: ClusterData, o: { offline?: string[]; mcpu?: n
 }
 
 /** Ganeti's lookupName: exact match, else unique prefix match (name or name.*). */
-export function lookupName(names: string[], s: string): { name: string; bad: boolean } {
+function lookupName(names: string[], s: string): { name: string; bad: boolean } {
   if (names.includes(s)) return { name: s, bad: false };
   const partial = names.filter((n) => n.startsWith(s + ".") || n === s);
   if (partial.length === 1) return { name: partial[0]!, bad: false };

@@ -120,7 +120,7 @@ export function clusterStats(nodes: readonly Node[]): Stats {
  * clusterStats' arithmetic on node values already computed (online and
  * offline nodes each in node order): sums, then the two-pass variance.
  */
-export function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float64Array[], onNodes: readonly Node[]): Stats {
+function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float64Array[], onNodes: readonly Node[]): Stats {
   const st: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
   for (let k = 0; k < NCOMP; k++) {
     const vals = ONLINE[k] ? valsOn : valsOff;
@@ -253,7 +253,7 @@ export function updateStats(st: Stats, oldN: Node, newN: Node): Stats {
 }
 
 /** updateStats from the node's component values x -> y (the map statistic unchanged). */
-export function updateStatsValues(st: Stats, x: Float64Array, y: Float64Array, online: boolean): Stats {
+function updateStatsValues(st: Stats, x: Float64Array, y: Float64Array, online: boolean): Stats {
   const r: Stats = { n: st.n, s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: st.map };
   updateStatsInto(st, x, y, 0, online, r.s, r.v, 0);
   return r;

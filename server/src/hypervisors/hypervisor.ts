@@ -10,7 +10,7 @@ import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 export type ConsoleInfo = z.infer<typeof ConsoleInfoSchema>;
 
 /** Memory of the machine as seen by the node OS, MiB. */
-export interface HostMemory {
+interface HostMemory {
   memory_total: number;
   memory_dom0: number;
   /** Memory available for instances before the hypervisor's own accounting. */

@@ -140,21 +140,3 @@ export function jobField(job: JobRecord, field: string, summaryField: SummaryFie
   }
 }
 
-export const JOB_FIELDS = [
-  "id",
-  "status",
-  "ops",
-  "opresult",
-  "opstatus",
-  "oplog",
-  "summary",
-  "received_ts",
-  "start_ts",
-  "end_ts",
-  "priority",
-  "archived",
-  "opstart",
-  "opexec",
-  "opend",
-  "oppriority",
-] as const;

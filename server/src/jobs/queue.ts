@@ -19,7 +19,7 @@ import {
 import { LockManager } from "./locks.js";
 import type { JobQueueApi, WaitResult } from "./queue-api.js";
 
-export const JOB_QUEUE_SIZE_HARD_LIMIT = 5000;
+const JOB_QUEUE_SIZE_HARD_LIMIT = 5000;
 const LIVE_PREFIX = "queue/job-";
 const ARCHIVE_PREFIX = "archive/";
 /** Job files that could not be parsed at start. */
@@ -44,13 +44,13 @@ export interface OpcodeCatalog {
   summaryField: SummaryFieldOf;
 }
 
-export const PASSTHROUGH_CATALOG: OpcodeCatalog = {
+const PASSTHROUGH_CATALOG: OpcodeCatalog = {
   prepare: (i) => i,
   expand: (i) => i,
   summaryField: () => undefined,
 };
 
-export interface JobQueueOptions {
+interface JobQueueOptions {
   store: Store;
   config: ClusterConfig;
   rpc: RpcRunner;
@@ -415,7 +415,7 @@ export class JobQueue implements JobQueueApi {
     // Read back from the job file (a master restart): the secrets are gone, as in Ganeti.
     if (hasLostSecrets(input)) throw new OpPrereqError("Please re-submit secret parameters to job.", "wrong_input");
     const opId = String(input["OP_ID"]);
-    const Lu = this.o.registry[opId];
+    const Lu = Object.hasOwn(this.o.registry, opId) ? this.o.registry[opId] : undefined;
     if (!Lu) throw new OpPrereqError(`Opcode ${opId} is not supported`, "wrong_input");
     let serial = rec.ops.reduce((m, o) => Math.max(m, ...o.log.map((l) => l[0])), 0);
     const ctx: LuContext = {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 
 /** Prefix of the temp files writeFileAtomic leaves behind when killed mid-write. */
-export const TEMP_PREFIX = ".tmp-";
+const TEMP_PREFIX = ".tmp-";
 
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   const dir = path.dirname(file);

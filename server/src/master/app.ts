@@ -32,7 +32,7 @@ export interface RunningMaster {
 }
 
 /** Written once listening, so that `gnt cluster init` learns the bound port. */
-export interface MasterRuntime {
+interface MasterRuntime {
   pid: number;
   rapiUrl: string;
   rapiPort: number;
@@ -77,6 +77,7 @@ export async function serve(o: { p: DataPaths; settings: MasterSettings; store: 
     maxBodyBytes: settings.rapi.maxBodyBytes,
     headersTimeoutMs: settings.rapi.headersTimeoutMs,
     requestTimeoutMs: settings.rapi.requestTimeoutMs,
+    anonymousJobLimit: settings.rapi.anonymousJobLimit,
     tls,
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });

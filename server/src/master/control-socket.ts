@@ -10,7 +10,7 @@ import type { OpcodeInput } from "../cmdlib/base.js";
 import type { JobQueue } from "../jobs/queue.js";
 import { GanetiError } from "../lib/errors.js";
 
-export interface ControlRequest {
+interface ControlRequest {
   method: string;
   args: unknown[];
 }

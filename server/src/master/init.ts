@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ClusterConfig } from "../config/cluster-config.js";
 import { buildInitialConfig } from "../config/initial-config.js";
 import { generateClusterCert } from "../lib/certs.js";
+import { FILE_STORAGE_PATHS_FILE } from "../noded/backend/storage-paths.js";
 import { dataPaths } from "./paths.js";
 import { loadMasterSettings, type MasterSettings } from "./settings.js";
 import { openStore } from "./store-open.js";
@@ -16,7 +17,7 @@ import { NodeSettingsSchema, SETTINGS_FILE } from "../noded/backend/settings.js"
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
-export const DEFAULT_OS_SEARCH_PATH = ["/srv/ganeti/os", "/usr/local/lib/ganeti/os", "/usr/lib/ganeti/os", "/usr/share/ganeti/os"];
+const DEFAULT_OS_SEARCH_PATH = ["/srv/ganeti/os", "/usr/local/lib/ganeti/os", "/usr/lib/ganeti/os", "/usr/share/ganeti/os"];
 
 export interface InitOptions {
   dataDir: string;
@@ -51,7 +52,7 @@ export interface InitOptions {
   nodeNetns?: string;
 }
 
-export async function isInitialised(dataDir: string): Promise<boolean> {
+async function isInitialised(dataDir: string): Promise<boolean> {
   try {
     await access(dataPaths(dataDir).masterSettings);
     return true;
@@ -87,12 +88,19 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
       maxBodyBytes: 1024 * 1024,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
+      anonymousJobLimit: 10,
     },
     store: o.store ?? { kind: "file", endpoints: [], prefix: "ganeti/", managed: false, leaseTtl: 10 },
     masterIpSetupScript: "/etc/ganeti/scripts/master-ip-setup",
     archiveAfterSeconds: 6 * 3600,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
+  // This node's allow-list for file storage (Ganeti's file-storage-paths); `gnt node add` copies it to new nodes.
+  const storageDirs = [o.fileStorageDir ?? path.join(p.root, "file-storage"), o.sharedFileStorageDir ?? path.join(p.root, "shared-file-storage")];
+  await writeFile(
+    path.join(p.root, FILE_STORAGE_PATHS_FILE),
+    `# Directories file storage may use on this node, one per line (see docs/operations.md)\n${storageDirs.map((d) => path.resolve(d)).join("\n")}\n`,
+  );
   await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
   if (o.nodeNetns) await writeNodeNetns(o.dataDir, o.nodeNetns);
 }

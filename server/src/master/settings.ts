@@ -21,6 +21,8 @@ export const MasterSettingsSchema = z.object({
     headersTimeoutMs: z.number().int().positive().default(10_000),
     /** Time allowed for a client to send its whole request, body included, ms. */
     requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** Unfinished jobs anonymous requests may have caused at once (with anonymous reads allowed). */
+    anonymousJobLimit: z.number().int().nonnegative().default(10),
     /** Plain HTTP (Ganeti's --no-ssl); HTTPS is the default. */
     noSsl: z.boolean().default(false),
   }),

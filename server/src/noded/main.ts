@@ -14,12 +14,12 @@ import { SUPPORTED_HYPERVISORS } from "../hypervisors/registry.js";
 import { createNodeRequestHandler } from "./app.js";
 import { NodeBackend, type NodeBackendOptions } from "./backend/node-backend.js";
 
-export class NodeDaemonError extends GanetiError {
+class NodeDaemonError extends GanetiError {
   override readonly errorClass = "GenericError";
   readonly code = "environment_error" as const;
 }
 
-export interface NodeDaemonOptions {
+interface NodeDaemonOptions {
   dataDir: string;
   address: string;
   port: number;
@@ -38,7 +38,7 @@ export interface NodeDaemon {
   close(): Promise<void>;
 }
 
-export const nodeDaemonPaths = (dataDir: string) => ({
+const nodeDaemonPaths = (dataDir: string) => ({
   cert: path.join(dataDir, "server.pem"),
   pid: path.join(dataDir, "noded.pid"),
   log: path.join(dataDir, "log", "noded.log"),

@@ -5,7 +5,7 @@ import type { RpcInstance } from "@ganeti-ts/schema";
 import { OS_API_V15, OS_API_VERSIONS, splitOsName, type OsDefinition } from "./os-definition.js";
 
 /** Ganeti's HOOKS_PATH: a sane PATH for scripts started with a clean environment. */
-export const OS_SCRIPT_PATH = "/sbin:/bin:/usr/sbin:/usr/bin";
+const OS_SCRIPT_PATH = "/sbin:/bin:/usr/sbin:/usr/bin";
 
 export type Env = Record<string, string>;
 

@@ -13,7 +13,7 @@ export interface OsOpsContext {
   spawn?: SpawnFn;
 }
 
-export async function requireOs(fullName: string, searchPath: readonly string[]): Promise<OsDefinition> {
+async function requireOs(fullName: string, searchPath: readonly string[]): Promise<OsDefinition> {
   const r = await findOs(fullName, searchPath);
   if (!r.ok) throw new OsError(r.reason);
   return r.os;

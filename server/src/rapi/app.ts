@@ -17,17 +17,18 @@ import { clusterHandlers } from "./handlers/cluster.js";
 import { jobQueryFilterHandlers } from "./handlers/jobs-query-filters.js";
 import { objectHandlers } from "./handlers/objects.js";
 import { specialHandlers } from "./handlers/special.js";
+import { AnonymousJobBudget } from "./anonymous-jobs.js";
 import { opcodeHandler } from "./opcode-handler.js";
 import { buildRoutes, matchRoute, type PathRoute } from "./routes.js";
 
-export const SERVER_HEADER = "Ganeti 3.0.2";
+const SERVER_HEADER = "Ganeti 3.0.2";
 
-export interface RapiLogger {
+interface RapiLogger {
   info(msg: string, meta?: Record<string, unknown>): void;
   error(msg: string, meta?: Record<string, unknown>): void;
 }
 
-export interface RapiServerDeps {
+interface RapiServerDeps {
   config: ClusterConfig;
   queue: JobQueueApi;
   rpc: RpcRunner;
@@ -47,6 +48,8 @@ export interface RapiServerDeps {
   headersTimeoutMs?: number;
   /** Time allowed to send the whole request, body included (ms; default 30 s). */
   requestTimeoutMs?: number;
+  /** Unfinished jobs anonymous requests may have caused at once (default 10); more get 503. */
+  anonymousJobLimit?: number;
   /** Reload the users file on change (default true). */
   watchUsers?: boolean;
   nowNs?: () => bigint;
@@ -76,11 +79,15 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Request line plus headers (Ganeti: 8 KiB start line, 4 KiB headers). */
 export const MAX_HEADER_BYTES = 16 * 1024;
-/** JSON bodies nested deeper are refused before parsing (RAPI bodies need fewer than ten levels). */
-export const MAX_JSON_DEPTH = 100;
+/**
+ * JSON bodies nested deeper are refused before parsing (RAPI bodies need
+ * fewer than ten levels). Opcode parameter dicts have their own, smaller
+ * bound, checked with a message naming the parameter.
+ */
+export const MAX_BODY_JSON_DEPTH = 100;
 
 /** parse_qs semantics: repeated keys → list, blank values dropped, + and %xx decoded. */
-export function parseQuery(qs: string): Map<string, string[]> {
+function parseQuery(qs: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [k, v] of new URLSearchParams(qs)) {
     if (v === "") continue;
@@ -92,7 +99,7 @@ export function parseQuery(qs: string): Map<string, string[]> {
 }
 
 /** True when a JSON text nests arrays/objects deeper than `max` (a linear scan, no recursion). */
-export function jsonDepthExceeds(text: string, max: number): boolean {
+export function jsonTextDepthExceeds(text: string, max: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -214,6 +221,8 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
     nowNs: deps.nowNs ?? (() => BigInt(Date.now()) * 1_000_000n),
     waitTimeoutMs: deps.waitTimeoutMs ?? 10_000,
   };
+  // Anonymous requests see the queue through a budget of unfinished jobs.
+  const anonymousSvc: RapiServices = { ...svc, queue: new AnonymousJobBudget(deps.queue, deps.anonymousJobLimit).queueView() };
   const routes = buildRoutes();
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -315,7 +324,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
           const ct = (request.headers["content-type"] ?? "application/octet-stream").trim().toLowerCase();
           if (ct !== "application/json") throw new RapiHttpError(415);
           const text = raw.toString("utf8");
-          if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new RapiHttpError(400, "Unable to parse JSON data");
+          if (jsonTextDepthExceeds(text, MAX_BODY_JSON_DEPTH)) throw new RapiHttpError(400, "Unable to parse JSON data");
           try {
             body = JSON.parse(text);
           } catch {
@@ -332,7 +341,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
         };
         const handler = endpoint.opcode ? opcodeHandler : HANDLERS[endpoint.handler ?? ""];
         if (!handler) throw new Error(`no handler ${endpoint.handler ?? "?"} for ${method} ${endpoint.path}`);
-        const result = await handler(rreq, svc);
+        const result = await handler(rreq, user ? svc : anonymousSvc);
         return send(reply, 200, result ?? null);
       } catch (err) {
         return fail(reply, err, unreadBody ? { Connection: "close" } : {});

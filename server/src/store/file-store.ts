@@ -34,7 +34,7 @@ interface Segment {
   size: number;
 }
 
-export interface FileStoreOptions {
+interface FileStoreOptions {
   /** Checkpoint once the active journal segment grows past this many bytes. */
   journalLimit?: number;
 }

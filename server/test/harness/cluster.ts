@@ -119,6 +119,7 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
       dataDir: path.join(root, "nodes", name),
       nodeName: name,
       overrides: { memoryTotal: opts.nodeMemory ?? 8192, memoryDom0: 0, cpuTotal: opts.nodeCpus ?? 4, netns: (await netnsFor(name)).name },
+      fileStoragePaths: [path.join(root, "file-storage"), path.join(root, "shared-file-storage")],
     });
   const data = buildInitialConfig({
     clusterName: "cluster.example.com",

@@ -167,7 +167,7 @@ describe("through the RAPI, down to the OS create script", () => {
         url: "/2/instances",
         headers,
         payload: JSON.stringify({
-          __version__: 1, mode: "create", name: "inst1.example.com", disk_template: "file", disks: [{ size: 16 }], nics: [],
+          __version__: 1, mode: "create", name: "inst1.example.com", disk_template: "file", disks: [{ size: 1024 }], nics: [{}],
           os_type: "envdump", pnode: "node1.example.com", name_check: false, ip_check: false, beparams: { memory: 128 },
           ignore_ipolicy: true, osparams_secret: { password: SECRET }, osparams_private: { key: PRIVATE },
         }),
@@ -175,7 +175,7 @@ describe("through the RAPI, down to the OS create script", () => {
       expect(res.statusCode).toBe(200);
       const id = res.json() as number;
       const job = await waitFinal(c.queue, id);
-      expect(job.ops[0]!.status).toBe("success");
+      expect([job.ops[0]!.status, job.ops[0]!.result]).toEqual(["success", ["node1.example.com"]]);
       expect(await readFile(out, "utf8")).toBe(`${SECRET} ${PRIVATE}`);
       for (const url of [`/2/jobs/${id}`, "/2/jobs?bulk=1"]) {
         const r = await app.inject({ url, headers });

@@ -45,6 +45,14 @@ describe("/2/filters with client-chosen ids", () => {
   });
 });
 
+describe("body keys named like Object.prototype members", () => {
+  it("are unknown parameters, not static ones", async () => {
+    const r = await req("PUT", "/2/instances/inst1/shutdown", { constructor: 1 });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().message).toBe("Invalid body parameters: Object OpInstanceShutdown doesn&#x27;t support the parameter &#x27;constructor&#x27;");
+  });
+});
+
 describe("nesting bound on opcode dicts", () => {
   it("hvparams nested 50 levels deep (a body the parser accepts) are refused with 400, no job", async () => {
     let deep: unknown = "x";

@@ -4,7 +4,7 @@
 // is required.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN, basic, makeEnv, type Env } from "./harness.js";
-import { jsonDepthExceeds } from "../../src/rapi/app.js";
+import { MAX_BODY_JSON_DEPTH, jsonTextDepthExceeds } from "../../src/rapi/app.js";
 
 let env: Env;
 beforeEach(async () => {
@@ -59,9 +59,34 @@ describe("framework errors in Ganeti's shape", () => {
     expectGanetiError(res, 400, "Unable to parse JSON data");
     expect(env.queue.submitted).toHaveLength(0);
     // Brackets inside strings do not count.
-    expect(jsonDepthExceeds(JSON.stringify({ a: "[".repeat(5000) }), 100)).toBe(false);
-    expect(jsonDepthExceeds(JSON.stringify({ a: "\\\"[[[" }), 2)).toBe(false);
-    expect(jsonDepthExceeds("[".repeat(101), 100)).toBe(true);
+    expect(jsonTextDepthExceeds(JSON.stringify({ a: "[".repeat(5000) }), 100)).toBe(false);
+    expect(jsonTextDepthExceeds(JSON.stringify({ a: "\\\"[[[" }), 2)).toBe(false);
+    expect(jsonTextDepthExceeds("[".repeat(101), 100)).toBe(true);
+  });
+
+  it("bodies nested just below the bound do not overflow the stack anywhere", async () => {
+    const nest = (levels: number): unknown => {
+      let v: unknown = ["=", "name", "x"];
+      for (let i = 0; i < levels; i++) v = ["!", v];
+      return v;
+    };
+    const deep = nest(MAX_BODY_JSON_DEPTH - 5);
+    const cases: Array<[string, string, unknown]> = [
+      ["PUT", "/2/query/instance", { fields: ["name"], qfilter: deep }],
+      ["PUT", "/2/filters/00000000-0000-4000-8000-000000000000", { predicates: [["opcode", deep]], action: "ACCEPT" }],
+      ["POST", "/2/filters", { predicates: [["jobid", deep]] }],
+      ["PUT", "/2/instances/x/modify", { hvparams: { kernel_args: deep }, osparams: deep }],
+      ["POST", "/2/instances", { __version__: 1, name: "x", mode: "create", disks: deep, nics: [], disk_template: "plain" }],
+      ["POST", "/2/instances-multi-alloc", { instances: [deep] }],
+      ["GET", "/2/jobs/1/wait", { fields: deep }],
+      ["PUT", "/2/modify", { hvparams: deep }],
+    ];
+    for (const [method, url, body] of cases) {
+      const res = await env.app.inject({ method: method as "PUT", url, headers: ADMIN, payload: JSON.stringify(body) });
+      expect(res.headers["content-type"]).toBe("application/json");
+      expect(res.body).not.toContain("call stack");
+      expect(Object.keys(res.json() as object).length).toBeGreaterThan(0);
+    }
   });
 
   it("empty or missing Content-Type: credentials first, then 415", async () => {
@@ -121,6 +146,33 @@ describe("anonymous readers", () => {
       expect(e2.queue.submitted).toHaveLength(0);
     } finally {
       await e2.close();
+    }
+  });
+
+  it("where anonymous reads are allowed, their jobs share a small budget; authenticated users are not limited by it", async () => {
+    const { buildRapiServer } = await import("../../src/rapi/app.js");
+    const app = await buildRapiServer({ config: env.config, queue: env.queue, rpc: env.rpc, usersFile: env.usersFile, watchUsers: false, anonymousJobLimit: 2 });
+    try {
+      const name = "inst1.ganeti.test";
+      const anon = () => app.inject({ url: `/2/instances/${name}/info` });
+      expect((await anon()).statusCode).toBe(200);
+      expect((await anon()).statusCode).toBe(200);
+      const refused = await anon();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toEqual({
+        code: 503,
+        message: "Too many unfinished jobs from anonymous clients, try again later or authenticate",
+        explain: "The server cannot process the request due to a high load",
+      });
+      expect(env.queue.submitted).toHaveLength(2);
+      // Authenticated readers still get their jobs.
+      expect((await app.inject({ url: `/2/instances/${name}/info`, headers: { authorization: basic("jack", "abc123") } })).statusCode).toBe(200);
+      // Finished jobs free the budget.
+      env.queue.finish(1, [{}]);
+      expect((await anon()).statusCode).toBe(200);
+      expect(env.queue.submitted).toHaveLength(4);
+    } finally {
+      await app.close();
     }
   });
 });

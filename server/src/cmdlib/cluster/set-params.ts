@@ -279,7 +279,31 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     }
   }
 
+  /**
+   * The nodes decide which directories file storage may use (their
+   * file-storage-paths, not settable through the RAPI): a new cluster-wide
+   * directory must be allowed by every online node that can host instances.
+   * Asked after the synchronous prerequisites, before anything changes.
+   */
+  private async checkFileStoragePaths(): Promise<void> {
+    const nodes = this.cfg.nodes().filter((n) => !n.offline && n.vm_capable);
+    for (const dir of [this.op.file_storage_dir, this.op.shared_file_storage_dir]) {
+      if (dir === null || dir === undefined || dir === "") continue;
+      const res = await this.ctx.rpc.callMany(nodes, "file_storage_path_check", { path: dir });
+      for (const node of nodes) {
+        const r = res.get(node.uuid);
+        if (!r) continue;
+        if (!r.ok) {
+          logWarning(this.ctx, `Could not check the file storage path on node ${node.name}: ${r.error}`);
+          continue;
+        }
+        if (r.result !== null) throw new OpPrereqError(r.result, "wrong_input");
+      }
+    }
+  }
+
   async exec(): Promise<null | { jobs: SubmitResult[] }> {
+    await this.checkFileStoragePaths();
     const op = this.op;
     const feedback = (msg: string) => this.ctx.log(msg);
     let icnJobs: OpcodeInput[] | null = null;

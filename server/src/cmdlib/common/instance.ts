@@ -18,8 +18,8 @@ import {
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { fillDict } from "../../config/cluster-config.js";
 import { DEFAULT_BEPARAMS, DEFAULT_NICPARAMS, HV_GLOBALS } from "../../config/defaults.js";
-import { GanetiError, OpExecError, OpPrereqError, RpcError, TypeEnforcementError } from "../../lib/errors.js";
-import type { LockDecl, LockSet, LuContext } from "../base.js";
+import { GanetiError, OpExecError, OpPrereqError, RpcError } from "../../lib/errors.js";
+import type { LockSet, LuContext } from "../base.js";
 import { AddressPool, AddressPoolError } from "../network/address-pool.js";
 import { checkParamsNotGlobal, logInfo, logWarning, parseIPv4 } from "./node.js";
 import { checkBeParamTypes } from "./params.js";
@@ -34,7 +34,6 @@ type Params = Record<string, unknown>;
 export const INSTANCE_ONLINE = ["up", "down"] as const;
 export const INSTANCE_DOWN = ["down"] as const;
 export const INSTANCE_NOT_RUNNING = ["down", "offline"] as const;
-export const INSTANCE_ALL = ["up", "down", "offline"] as const;
 type AdminState = InstanceObject["admin_state"];
 
 /** Disk templates whose data is reachable from every node (migrate/failover anywhere). */
@@ -51,14 +50,6 @@ export function expandInstance(cfg: ClusterConfig, name: string, uuid?: string |
   const inst = cfg.findInstance(name);
   if (!inst || (uuid && inst.uuid !== uuid)) throw new OpPrereqError(`Instance '${name}' not known`, "unknown_entity");
   return inst;
-}
-
-/** The usual declaration: the instance exclusively, its nodes computed once it is locked. */
-export function instanceLockDecl(inst: InstanceObject, opts: { nodesShared?: boolean } = {}): LockDecl {
-  return {
-    instance: { names: [inst.uuid], shared: false },
-    node: { names: [], shared: opts.nodesShared ?? false },
-  };
 }
 
 /** Ganeti's _LockInstancesNodes: the primary (and secondaries unless primaryOnly) of the instances. */
@@ -676,7 +667,7 @@ export function resolveNicNetworks(
 }
 
 /** Ganeti's _CheckForConflictingIp: an address of a network connected to the group needs that network. */
-export function checkForConflictingIp(cfg: ClusterConfig, ip: string, groupUuid: string): void {
+function checkForConflictingIp(cfg: ClusterConfig, ip: string, groupUuid: string): void {
   const group = cfg.data.nodegroups[groupUuid];
   if (!group) return;
   for (const netUuid of Object.keys(group.networks)) {

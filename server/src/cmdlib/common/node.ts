@@ -1,7 +1,7 @@
 // Helpers shared by the node, group, network, cluster and misc logical units:
 // master-candidate pool maths, node name expansion, storage-type checks,
 // parameter-dict updates and the " - INFO: "/" - WARNING: " job-log prefixes.
-import { forceParamTypes, ND_PARAMETER_TYPES, type ClusterObject, type ConfigData, type GroupObject, type InstanceObject, type NodeObject, type ParamType } from "@ganeti-ts/schema";
+import { DISK_PARAMETER_TYPES, forceParamTypes, ND_PARAMETER_TYPES, type ClusterObject, type ConfigData, type GroupObject, type InstanceObject, type NodeObject, type ParamType } from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
@@ -39,7 +39,7 @@ export function pyStr(v: unknown): string {
 
 // ---- master candidates -----------------------------------------------------------
 
-export interface McStats {
+interface McStats {
   /** Current candidates. */
   now: number;
   /** min(capable nodes, candidate_pool_size). */
@@ -71,7 +71,7 @@ export function decideSelfPromotion(data: ConfigData, exceptions: string[] = [])
  * full. Call inside config.mutate(). Nodes are taken in name order (Ganeti
  * shuffles; a fixed order keeps results reproducible).
  */
-export function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions: string[] = []): NodeObject[] {
+function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions: string[] = []): NodeObject[] {
   const st = masterCandidateStats(data, exceptions);
   let now = st.now;
   const promoted: NodeObject[] = [];
@@ -115,14 +115,9 @@ export function nodePrimaryInstances(cfg: ClusterConfig, nodeUuid: string): Inst
 export function nodeSecondaryInstances(cfg: ClusterConfig, nodeUuid: string): InstanceObject[] {
   return cfg.instances().filter((i) => i.secondary_nodes.includes(nodeUuid));
 }
-export function nodeInstances(cfg: ClusterConfig, nodeUuid: string): InstanceObject[] {
-  return cfg.instances().filter((i) => i.primary_node === nodeUuid || i.secondary_nodes.includes(nodeUuid));
-}
 
 /** Ganeti's DTS_INT_MIRROR: templates mirrored between a primary and a secondary node. */
 export const INT_MIRROR_TEMPLATES: readonly string[] = ["drbd"];
-/** Ganeti's DTS_EXT_MIRROR. */
-export const EXT_MIRROR_TEMPLATES: readonly string[] = ["diskless", "sharedfile", "blockdev", "rbd", "ext", "gluster"];
 
 /** Instances whose uuids are given, in a group (by the nodes they use). */
 export function groupInstances(cfg: ClusterConfig, groupUuid: string): InstanceObject[] {
@@ -273,18 +268,20 @@ export function pyFormat(v: unknown): string {
 export function verifyDiskparams(diskparams: Record<string, unknown>, defaults: Record<string, Record<string, unknown>>): void {
   const invalid: string[] = [];
   for (const [tmpl, params] of Object.entries(diskparams)) {
-    const d = defaults[tmpl];
+    const d = Object.hasOwn(defaults, tmpl) ? defaults[tmpl] : undefined;
     if (!d) {
       invalid.push(tmpl);
       continue;
     }
-    for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!(k in d)) invalid.push(`${tmpl}/${k}`);
+    for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!Object.hasOwn(d, k)) invalid.push(`${tmpl}/${k}`);
   }
   if (invalid.length)
     throw new OpPrereqError(
       `While verify diskparams options: Provided option keys not supported: ${commaJoin(invalid)}`,
       "wrong_input",
     );
+  // Ganeti's ForceDictType over DISK_DT_TYPES.
+  for (const params of Object.values(diskparams)) forceDictType((params ?? {}) as Record<string, unknown>, DISK_PARAMETER_TYPES);
 }
 
 /** Ganeti's RpcResult.Raise(msg): a failed call becomes OpExecError("msg: error"). */

@@ -116,7 +116,7 @@ function incomplete(spec: Dict, name: string): void {
 }
 
 /** Ganeti's CheckIpolicyVsDiskTemplates. */
-export function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): void {
+function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): void {
   const allowed = (ipolicy["disk-templates"] ?? []) as string[];
   const notEnabled = allowed.filter((t) => !enabled.includes(t));
   if (notEnabled.length)

@@ -50,7 +50,7 @@ import { allocateRequest, allocatorName, requiredNodes, resultNodes, runAllocato
 const HTS_REQ_PORT = ["xen-hvm", "kvm"];
 
 /** Ganeti's disk-template resolution: default = first enabled; must be enabled. */
-export function checkDiskTemplate(enabled: string[], template: string | null | undefined): string {
+function checkDiskTemplate(enabled: string[], template: string | null | undefined): string {
   const t = template ?? enabled[0];
   if (!t) throw new OpPrereqError("No disk template specified and no default disk template enabled in the cluster", "wrong_input");
   if (!enabled.includes(t))

@@ -18,7 +18,7 @@ import { InstanceLU } from "./instance-lu.js";
 const GROWABLE = ["plain", "drbd", "file", "sharedfile", "rbd", "ext", "gluster", "blockdev"];
 
 /** Ganeti's Instance.FindDisk. */
-export function findDisk(disks: string[], idx: number): string {
+function findDisk(disks: string[], idx: number): string {
   const d = disks[idx];
   if (d === undefined || idx < 0)
     throw new OpPrereqError(`Invalid disk index: ${idx} (instace has disks 0..${disks.length - 1})`, "wrong_input");

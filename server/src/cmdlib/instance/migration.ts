@@ -27,7 +27,7 @@ import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../ia
 const MIGRATION_POLL_INTERVAL_MS = 200;
 const MIGRATION_FEEDBACK_INTERVAL_MS = 10_000;
 
-export interface MigrationOp {
+interface MigrationOp {
   instance_name: string;
   instance_uuid?: string | null;
   target_node?: string | null;

@@ -54,7 +54,7 @@ interface Mod {
 }
 
 /** Ganeti's PrepareContainerMods: both list forms → [action, identifier, params]. */
-export function normalizeMods(mods: unknown[]): Mod[] {
+function normalizeMods(mods: unknown[]): Mod[] {
   return mods.map((m) => {
     const item = m as unknown[];
     if (item.length === 3) return { action: item[0] as Action, ident: item[1] as number | string, params: (item[2] ?? {}) as Params };
@@ -133,6 +133,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     if (!hasChanges) throw new OpPrereqError("No changes submitted", "wrong_input");
     if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams);
     if (op.os_name) ganetiCheck(() => checkOsName(op.os_name!));
+    // Ganeti types the upgraded dict ("memory" reported as maxmem).
+    forceBeparams(upgradeBeparams(op.beparams), { allowDefault: true });
     this.beForced = forceBeparams(op.beparams, { allowDefault: true });
     this.diskMods = normalizeMods(op.disks as unknown[]);
     this.nicMods = normalizeMods(op.nics as unknown[]);
@@ -214,7 +216,6 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       const beNew = getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced));
       const full = filledBeparams(beNew, cfg);
       checkMemoryRange(full);
-      checkBeRanges(full);
       const oldMax = Number(filledBeparams(inst.beparams, cfg)["maxmem"]);
       const newMax = Number(full["maxmem"]);
       if (!op.force && newMax > oldMax && inst.admin_state === "up" && !pnode.offline) {
@@ -281,6 +282,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       await this.checkNicBridges();
     }
     if (Object.keys(this.beForced).length || this.diskMods.length || this.nicMods.length) this.checkPolicy();
+    // After the policy check, so that Ganeti's policy message wins where it applies.
+    if (Object.keys(this.beForced).length)
+      checkBeRanges(filledBeparams(getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced)), cfg));
   }
 
   /** Ganeti's check of the changed instance against its group's policy (max and min memory). */

@@ -21,7 +21,7 @@ export interface LiveNeeds {
 }
 
 /** Storage unit reported as the node's dtotal/dfree: the first enabled template that has one. */
-export function defaultStorageUnits(data: ConfigData): Array<{ type: string; name: string }> {
+function defaultStorageUnits(data: ConfigData): Array<{ type: string; name: string }> {
   const c = data.cluster;
   for (const t of c.enabled_disk_templates) {
     if (t === "file") return [{ type: "file", name: c.file_storage_dir }];
@@ -31,7 +31,7 @@ export function defaultStorageUnits(data: ConfigData): Array<{ type: string; nam
   return [];
 }
 
-export async function collectLive(rpc: RpcRunner, data: ConfigData, needs: LiveNeeds): Promise<LiveData> {
+async function collectLive(rpc: RpcRunner, data: ConfigData, needs: LiveNeeds): Promise<LiveData> {
   const nodes = Object.values(data.nodes);
   const hv = data.cluster.enabled_hypervisors[0] ?? "fake";
   const [infos, insts] = await Promise.all([

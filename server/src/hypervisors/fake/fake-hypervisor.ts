@@ -26,7 +26,7 @@ const FakeInstanceStateSchema = z.object({
 });
 type FakeInstanceState = z.infer<typeof FakeInstanceStateSchema>;
 
-export interface FakeHypervisorOptions {
+interface FakeHypervisorOptions {
   /** <dataDir>/hypervisors/fake */
   stateDir: string;
   host: HostInfoSource;

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { constants as fsc, promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
+import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
 import type {

@@ -20,6 +20,7 @@ import { hostInfo, nodeInfoHandlers } from "./node-info.js";
 import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
+import { StoragePaths } from "./storage-paths.js";
 import { verifyHandlers } from "./verify.js";
 
 export interface NodeBackendOptions {
@@ -32,6 +33,8 @@ export interface NodeBackendOptions {
   sleep?: (ms: number) => Promise<void>;
   spawn?: SpawnFn;
   onLeaveCluster?: () => void;
+  /** Allowed file storage directories, instead of <dataDir>/file-storage-paths (tests). */
+  fileStoragePaths?: readonly string[];
 }
 
 export function isRpcCallName(name: string): name is RpcCallName {
@@ -58,6 +61,7 @@ export class NodeBackend {
       dataDir: this.dataDir,
       nodeName: this.nodeName,
       settings: () => this.settings(),
+      storagePaths: new StoragePaths(this.dataDir, opts.fileStoragePaths),
       hypervisors: this.hypervisors,
       hostInfo: host,
       clock,
@@ -69,7 +73,7 @@ export class NodeBackend {
     this.handlers = {
       ...nodeInfoHandlers(ctx),
       ...instanceHandlers(ctx),
-      ...diskHandlers(),
+      ...diskHandlers(ctx),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),

@@ -170,7 +170,8 @@ export async function verifyNode(ctx: BackendContext, checks: NodeVerifyChecks):
   if (checks.file_storage_paths) {
     const bad: Record<string, string> = {};
     for (const [template, dir] of Object.entries(checks.file_storage_paths)) {
-      const p = await storagePathProblem(dir);
+      // Ganeti's CheckFileStoragePath: the node's allow-list first, then the directory itself.
+      const p = (await ctx.storagePaths.problem(dir)) ?? (await storagePathProblem(dir));
       if (p) bad[template] = p;
     }
     res.file_storage_paths = bad;
@@ -179,7 +180,8 @@ export async function verifyNode(ctx: BackendContext, checks: NodeVerifyChecks):
     const vols: Record<string, string[] | string> = {};
     for (const [template, dir] of Object.entries(checks.file_volumes)) {
       try {
-        vols[template] = await listImages(dir);
+        const denied = await ctx.storagePaths.problem(dir);
+        vols[template] = denied ?? (await listImages(dir));
       } catch (err) {
         vols[template] = messageOf(err);
       }
