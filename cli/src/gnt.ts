@@ -1,6 +1,6 @@
 // Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
 // gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
-import { localJobRunner, registerLocalCommands } from "./commands/local.js";
+import { localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
 import { run } from "./program.js";
 
 const ac = new AbortController();
@@ -16,6 +16,7 @@ const code = await run(process.argv, {
   env: process.env,
   registerLocal: registerLocalCommands,
   localJobRunner,
+  localControl,
   signal: ac.signal,
 });
 process.exitCode = code;

@@ -35,6 +35,12 @@ export function rapiJobRunner(client: () => GanetiClient): JobRunner {
           return await c.cluster.verifyDisks(params);
         case "OP_CLUSTER_REPAIR_DISK_SIZES":
           return await c.cluster.repairDiskSizes(params);
+        case "OP_NODE_SET_PARAMS": {
+          const { node_name: name, ...mods } = params;
+          return await c.nodes.modify(String(name), mods);
+        }
+        case "OP_OOB_COMMAND":
+          return await c.nodes.oob(params as Parameters<typeof c.nodes.oob>[0]);
         case "OP_INSTANCE_ACTIVATE_DISKS":
           return await c.instances.activateDisks(String(params["instance_name"]));
         default:

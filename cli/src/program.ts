@@ -9,7 +9,7 @@ import { describeError, EXIT, ExitStatus } from "./errors.js";
 import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
 import { rapiJobRunner, type JobRunner } from "./job-runner.js";
-import { registerHealthCommands } from "./commands/health.js";
+import { registerHealthCommands, registerOobCommands } from "./commands/health.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerFilterCommands } from "./commands/filter.js";
 import { registerGroupCommands } from "./commands/group.js";
@@ -34,6 +34,8 @@ interface ProgramDeps {
   createClient?: (o: GanetiClientOptions) => GanetiClient;
   /** The master's control-socket job runner when on the master (commands/local.ts), else null. */
   localJobRunner?: (env: NodeJS.ProcessEnv) => JobRunner | null;
+  /** The master's control socket when on the master (commands/local.ts), else null. */
+  localControl?: (env: NodeJS.ProcessEnv) => ((method: string, args: unknown[]) => Promise<unknown>) | null;
   signal?: AbortSignal;
 }
 
@@ -93,6 +95,7 @@ function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
       const local = program.opts<ConnectionFlags>().url === undefined ? deps.localJobRunner?.(deps.env) : null;
       return local ?? rapiJobRunner(() => ctx.client());
     },
+    masterControl: () => deps.localControl?.(deps.env) ?? null,
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
 
@@ -102,7 +105,8 @@ function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerNetworkCommands(program, ctx);
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
-  registerHealthCommands(cluster, ctx);
+  registerHealthCommands(program, cluster, ctx);
+  registerOobCommands(node, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
   deps.registerLocal?.({ program, cluster, node });

@@ -26,7 +26,8 @@ afterAll(async () => {
 
 /** gnt with the cluster's environment; never throws: stdout, stderr and the exit code. */
 async function gnt(args: string[], env: Record<string, string | undefined> = {}): Promise<{ out: string; err: string; code: number }> {
-  const full = { ...process.env, ...c.env(), ...env };
+  // The master restarts in one test: its RAPI port changes with it.
+  const full: Record<string, string | undefined> = { ...process.env, ...c.env(), GANETI_RAPI_URL: await masterUrl(c.dataDir), ...env };
   for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
   try {
     const r = await run(process.execPath, [GNT, ...args], { cwd: REPO, env: full as NodeJS.ProcessEnv, maxBuffer: 16 << 20 });
@@ -145,4 +146,62 @@ describe("gnt cluster verify on a broken cluster", () => {
       await launchDaemon("master", c.dataDir);
     }
   }, 180_000);
+
+  it("the watcher restarts what should run (not while paused) and verify is clean again", async () => {
+    const paused = await gnt(["cluster", "watcher", "pause", "1h"]);
+    expect(paused.out).toMatch(/^The watcher is paused until \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\.$/m);
+    expect((await gnt(["cluster", "watcher", "info"])).out).toContain("The watcher is paused until");
+    const idle = await gnt(["watcher"]);
+    expect(idle.out).toContain("INFO: Pause has been set, exiting");
+    expect((await gnt(["cluster", "watcher", "continue"])).out).toBe("The watcher is no longer paused.\n");
+    expect((await gnt(["cluster", "watcher", "info"])).out).toBe("The watcher is not paused.\n");
+
+    const pass = await gnt(["watcher"]);
+    expect(pass.code, pass.err).toBe(0);
+    expect(pass.out).toContain("INFO: Restarting instance 'web1.example.com' (attempt #1)");
+    const r = await verify();
+    expect(problems(r.out)).toEqual([]);
+    expect(r.code).toBe(0);
+    // Not on the master: the watcher refuses, as Ganeti's does.
+    const remote = await gnt(["watcher"], { GANETI_DATA_DIR: undefined });
+    expect(remote.code).toBe(1);
+    expect(remote.err).toContain("This is not the master node");
+  }, 180_000);
+
+  it("the repair workflow: power a node off and on through its oob_program, and verify clean afterwards", async () => {
+    const oob = path.join(path.dirname(c.dataDir), "oob.sh");
+    await fs.writeFile(
+      oob,
+      `#!/bin/sh
+state="$(dirname "$0")/$2.power"
+case "$1" in
+  power-on) echo on > "$state" ;;
+  power-off) echo off > "$state" ;;
+  power-cycle) ;;
+  power-status) if [ "$(cat "$state" 2>/dev/null)" = off ]; then echo '{"powered": false}'; else echo '{"powered": true}'; fi ;;
+  health) echo '[["disk0", "OK"], ["psu1", "CRITICAL"]]' ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    const n2 = "node2.example.com";
+    expect((await gnt(["node", "modify", "--node-parameters", `oob_program=${oob}`, n2])).code).toBe(0);
+    const status = await gnt(["node", "power", "status"]);
+    expect(status.out).toBe("Node              Status\nnode1.example.com (unavail)\nnode2.example.com powered\n");
+    expect(status.code).toBe(1); // node1 has no oob_program: an error, as in Ganeti
+    const health = await gnt(["node", "health", n2]);
+    expect(health.out).toBe("Node              Status\nnode2.example.com disk0=OK\n                  psu1=CRITICAL\n");
+
+    const off = await gnt(["node", "power", "off", n2]);
+    expect(off.out, off.err).toBe("Node              Status\nnode2.example.com invoked\n");
+    const list = await gnt(["node", "list", "-o", "name,offline,powered", "--no-headers", "--separator", "|"]);
+    expect(list.out).toContain("node2.example.com|Y|N");
+    expect((await gnt(["node", "power", "status", n2])).out).toContain("node2.example.com unpowered");
+    const on = await gnt(["node", "power", "on", n2]);
+    expect(on.code, on.err).toBe(0);
+    expect((await gnt(["node", "modify", "--offline", "no", n2])).code).toBe(0);
+    const r = await verify();
+    expect(problems(r.out)).toEqual([]);
+    expect(r.code).toBe(0);
+  }, 240_000);
 });

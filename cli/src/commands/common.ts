@@ -19,6 +19,8 @@ export interface Ctx {
    * RAPI extension.
    */
   jobs(): JobRunner;
+  /** The master's control socket when this machine is the master, else null (watcher verbs). */
+  masterControl(): ((method: string, args: unknown[]) => Promise<unknown>) | null;
   /** Aborted on SIGINT: stops waiting (the job keeps running). */
   signal?: AbortSignal;
 }

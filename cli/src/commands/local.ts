@@ -108,6 +108,14 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
   return controlSocketJobRunner(dir);
 }
 
+/** A call on the master's control socket when this machine is the master, else null. */
+export function localControl(env: NodeJS.ProcessEnv): ((method: string, args: unknown[]) => Promise<unknown>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
+  const sock = dataPaths(dir).controlSocket;
+  return (method, args) => controlCall(sock, method, args, 3_600_000);
+}
+
 /** Submit a job on the master's control socket and follow it, printing its log. */
 async function runJobLocally(master: string, ops: Record<string, unknown>[], out: (line: string) => void): Promise<unknown> {
   let sock = dataPaths(master).controlSocket;
@@ -173,6 +181,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--etcd-endpoints <urls>", "with --store etcd: an existing etcd cluster's client URLs (default: run etcd members on the master candidates)", list)
     .option("--master-lease-ttl <seconds>", "with --store etcd: seconds until a dead master's leadership expires", int, 10)
     .option("--node-netns <name>", "network namespace (under /run/netns) of this node's bridges and taps")
+    .option("--watcher-interval <seconds>", "run the watcher inside the master every this many seconds (default 0: never)", int)
     .action(async (name: string, o: Record<string, unknown>) => {
       if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
       if (o["allowAnonymousReads"] === true && o["requireAuthentication"] === true) {
@@ -202,6 +211,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         noSsl: o["ssl"] === false,
         allowAnonymousReads: o["allowAnonymousReads"] === true,
         nodeNetns: o["nodeNetns"] as string | undefined,
+        watcherIntervalSeconds: (o["watcherInterval"] as number | undefined) ?? 0,
       };
       if (storeKind === "etcd") {
         const dir = path.resolve(init.dataDir);

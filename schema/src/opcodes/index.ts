@@ -13,5 +13,6 @@ export * from "./query.js";
 export * from "./tags.js";
 export * from "./test.js";
 export * from "./verify.js";
+export * from "./oob.js";
 export * from "./registry.js";
 export * from "./validate.js";

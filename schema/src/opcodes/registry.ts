@@ -68,6 +68,7 @@ import {
 } from "./results.js";
 import { OpTagsDelSchema, OpTagsGetSchema, OpTagsSetSchema } from "./tags.js";
 import { OpTestDelaySchema } from "./test.js";
+import { OobCommandResultSchema, OpOobCommandSchema } from "./oob.js";
 import {
   GroupVerifyDisksResultSchema,
   OpClusterRepairDiskSizesSchema,
@@ -128,6 +129,7 @@ const ALL_OPCODE_SCHEMAS = [
   OpNodeQueryStorageSchema,
   OpNodeRemoveSchema,
   OpNodeSetParamsSchema,
+  OpOobCommandSchema,
   OpOsDiagnoseSchema,
   OpQuerySchema,
   OpQueryFieldsSchema,
@@ -228,6 +230,7 @@ export const OPCODES: Record<OpcodeId, OpcodeDef> = {
   OP_NODE_QUERY_STORAGE: def(OpNodeQueryStorageSchema, RowsResultSchema),
   OP_NODE_REMOVE: def(OpNodeRemoveSchema, NoneResultSchema, "node_name"),
   OP_NODE_SET_PARAMS: def(OpNodeSetParamsSchema, ChangesResultSchema, "node_name"),
+  OP_OOB_COMMAND: def(OpOobCommandSchema, OobCommandResultSchema),
   OP_OS_DIAGNOSE: def(OpOsDiagnoseSchema, RowsResultSchema),
   OP_QUERY: def(OpQuerySchema, OpQueryResultSchema, "what"),
   OP_QUERY_FIELDS: def(OpQueryFieldsSchema, OpQueryFieldsResultSchema, "what"),

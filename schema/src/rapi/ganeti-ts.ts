@@ -22,4 +22,9 @@ export const GANETI_TS_ENDPOINTS: Endpoint[] = [
     summary: "ganeti-ts extension: correct recorded disk sizes (OP_CLUSTER_REPAIR_DISK_SIZES)", query: q,
     opcode: { opId: "OP_CLUSTER_REPAIR_DISK_SIZES", body: "body", static: DRY_RUN }, response: JobIdResponseSchema,
   }),
+  endpoint({
+    name: "ganeti_ts_oob", method: "POST", path: "/2/ganeti-ts/oob", access: WRITE,
+    summary: "ganeti-ts extension: out-of-band command on nodes (OP_OOB_COMMAND: power-on/-off/-cycle/-status, health)", query: q,
+    opcode: { opId: "OP_OOB_COMMAND", body: "body", static: DRY_RUN }, response: JobIdResponseSchema,
+  }),
 ];

@@ -188,6 +188,12 @@ export const RPC_CALLS = {
   version: call(z.object({}), z.object({ protocol_version: z.number().int(), software_version: z.string() }), 10),
   /** Cluster verification: the requested checks (Ganeti's node_verify). */
   node_verify: call(z.object({ checks: NodeVerifyChecksSchema }), NodeVerifyResultSchema, 120),
+  /** Run an out-of-band program: `program command node`; its stdout parsed as JSON (null when empty). */
+  run_oob: call(
+    z.object({ oob_program: z.string(), command: z.string(), node: z.string(), timeout: z.number().int() }),
+    z.unknown(),
+    300,
+  ),
   /** Memory/CPU (real machine unless overridden in the node's settings) and storage. */
   node_info: call(
     z.object({ storage_units: z.array(StorageUnitSchema), hypervisor: z.string(), hvparams: Params }),

@@ -66,6 +66,7 @@ const MINIMAL: Record<OpcodeId, Record<string, unknown>> = {
   OP_NODE_POWERCYCLE: { node_name: "n1" },
   OP_NODE_QUERY_STORAGE: { output_fields: ["name"] },
   OP_NODE_SET_PARAMS: { node_name: "n1" },
+  OP_OOB_COMMAND: { command: "power-status" },
   OP_OS_DIAGNOSE: { output_fields: ["name"] },
   OP_QUERY: { what: "instance", fields: ["name"] },
   OP_QUERY_FIELDS: { what: "node" },
@@ -92,6 +93,8 @@ const EXPECTED_IDS = [
   // cluster health (verify, verify-disks, repair-disk-sizes)
   "OP_CLUSTER_REPAIR_DISK_SIZES", "OP_CLUSTER_VERIFY", "OP_CLUSTER_VERIFY_CONFIG", "OP_CLUSTER_VERIFY_DISKS",
   "OP_CLUSTER_VERIFY_GROUP", "OP_GROUP_VERIFY_DISKS",
+  // out-of-band management
+  "OP_OOB_COMMAND",
 ];
 
 const COMMON_DEFAULTS = { dry_run: null, debug_level: null, priority: 0, depends: null, comment: null, reason: [] };

@@ -51,5 +51,7 @@ describe("client.cluster", () => {
     expect(await testClient().cluster.verifyDisks()).toBe(79);
     mockCapture({ ...base, path: "/2/ganeti-ts/repair-disk-sizes", request_body: { instances: ["web1"] }, response_body: 80 });
     expect(await testClient().cluster.repairDiskSizes({ instances: ["web1"] })).toBe(80);
+    mockCapture({ ...base, path: "/2/ganeti-ts/oob", request_body: { command: "power-status", node_names: ["n2"] }, response_body: 81 });
+    expect(await testClient().nodes.oob({ command: "power-status", node_names: ["n2"] })).toBe(81);
   });
 });

@@ -17,10 +17,11 @@ import { FileStore } from "../store/file-store.js";
 import type { Store } from "../store/store.js";
 import { makeAllocator } from "./allocator.js";
 import { OPCODE_CATALOG } from "./opcode-catalog.js";
-import { startControlSocket } from "./control-socket.js";
+import { startControlSocket, type WatcherControl } from "./control-socket.js";
 import { startHaMaster } from "./ha.js";
 import { dataPaths, type DataPaths } from "./paths.js";
 import { loadMasterSettings, saveMasterRapiPort, type MasterSettings } from "./settings.js";
+import { Watcher, readWatcherPause, setWatcherPause } from "./watcher.js";
 
 export interface RunningMaster {
   /** The active master's; null while a standby master candidate. */
@@ -46,6 +47,7 @@ export interface Serving {
   rapi: FastifyInstance;
   rapiUrl: string;
   port: number;
+  watcher: WatcherControl;
   /** Stop taking requests; `drain`: let running jobs finish first. */
   close(opts?: { drain?: boolean }): Promise<void>;
 }
@@ -88,6 +90,22 @@ export async function serve(o: { p: DataPaths; settings: MasterSettings; store: 
     await saveMasterRapiPort(p.masterSettings, settings, port);
     log(`RAPI port ${port} chosen and saved in ${p.masterSettings}`);
   }
+  const watcher = new Watcher({ config, queue, rpc, dataDir: p.root, jobAge: settings.archiveAfterSeconds });
+  const watcherControl: WatcherControl = {
+    run: () => watcher.runOnce(),
+    setPause: (until) => setWatcherPause(p.root, until),
+    pausedUntil: () => readWatcherPause(p.root, Date.now() / 1000),
+  };
+  const watcherLoop =
+    settings.watcherIntervalSeconds > 0
+      ? setInterval(() => {
+          watcher
+            .runOnce()
+            .then((lines) => lines.forEach((l) => log(`watcher: ${l}`)))
+            .catch((err) => log(`watcher failed: ${err instanceof Error ? err.stack : String(err)}`));
+        }, settings.watcherIntervalSeconds * 1000)
+      : null;
+  watcherLoop?.unref();
   const archiver = setInterval(() => {
     queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`));
   }, 60_000);
@@ -99,8 +117,10 @@ export async function serve(o: { p: DataPaths; settings: MasterSettings; store: 
     rapi,
     port,
     rapiUrl: rapiUrlOf(settings, port),
+    watcher: watcherControl,
     async close(c = {}) {
       clearInterval(archiver);
+      if (watcherLoop) clearInterval(watcherLoop);
       await rapi.close();
       if (c.drain !== false) await queue.whenIdle();
       await queue.close();
@@ -130,7 +150,7 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
     );
   }
   const s = await serve({ p, settings, store, config, log });
-  const control = await startControlSocket(p.controlSocket, s.queue);
+  const control = await startControlSocket(p.controlSocket, s.queue, { watcher: () => s.watcher });
   await mkdir(p.root, { recursive: true });
   const runtime: MasterRuntime = { pid: process.pid, rapiUrl: s.rapiUrl, rapiPort: s.port };
   await writeFile(p.masterPid, JSON.stringify(runtime));

@@ -15,11 +15,20 @@ interface ControlRequest {
   args: unknown[];
 }
 
+/** The master's watcher, for `gnt watcher` and `gnt cluster watcher pause|continue|info`. */
+export interface WatcherControl {
+  run(): Promise<string[]>;
+  setPause(until: number | null): Promise<number | null>;
+  pausedUntil(): Promise<number | null>;
+}
+
 export interface ControlExtras {
   /** Methods answered by every master daemon, active or standby (master failover, getmaster). */
   methods?: Record<string, (args: unknown[]) => Promise<unknown>>;
   /** Why there is no queue here (a standby master): the error job methods answer. */
   notMaster?: () => { message: string; master: unknown };
+  /** The active master's watcher (null in standby). */
+  watcher?: () => WatcherControl | null;
 }
 
 /** `queue`: the queue, or a function giving it while this daemon is the active master (null in standby). */
@@ -55,6 +64,7 @@ export async function startControlSocket(
         const nm = extras.notMaster?.() ?? { message: "This daemon is not the master", master: null };
         return { success: false, error: { class: "NotMasterError", message: nm.message, code: null, master: nm.master } };
       }
+      const watcher = extras.watcher?.() ?? null;
       switch (req.method) {
         case "SubmitJob":
           return ok(await queue.submit(args[0] as OpcodeInput[]));
@@ -80,12 +90,21 @@ export async function startControlSocket(
           return ok(await queue.archive(Number(args[0])));
         case "AutoArchiveJobs":
           return ok(await queue.archiveOld(Number(args[0])));
+        case "RunWatcher":
+          if (!watcher) break;
+          return ok(await watcher.run());
+        case "SetWatcherPause":
+          if (!watcher) break;
+          return ok(await watcher.setPause(typeof args[0] === "number" ? args[0] : null));
+        case "QueryWatcherPause":
+          if (!watcher) break;
+          return ok(await watcher.pausedUntil());
         case "SetDrainFlag":
           queue.setDrained(Boolean(args[0]));
           return ok(true);
         default:
-          return { success: false, error: { class: "ProtocolError", message: `Unknown method '${req.method}'` } };
       }
+      return { success: false, error: { class: "ProtocolError", message: `Unknown method '${req.method}'` } };
     } catch (err) {
       if (err instanceof GanetiError) {
         const code = (err as GanetiError & { code?: unknown }).code ?? null;

@@ -61,6 +61,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
   let lastLeader: LeaderInfo | null = null;
 
   const control = await startControlSocket(p.controlSocket, () => active?.queue ?? null, {
+    watcher: () => active?.watcher ?? null,
     notMaster: () => ({
       message: lastLeader ? `This node (${me}) is not the master; the master is ${lastLeader.node}` : `This node (${me}) is not the master`,
       master: lastLeader,

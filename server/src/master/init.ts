@@ -50,6 +50,8 @@ export interface InitOptions {
   store?: MasterSettings["store"];
   /** The node setting "netns": the network namespace of this node's bridges and taps. */
   nodeNetns?: string;
+  /** Run the watcher inside the master every this many seconds (0: never). */
+  watcherIntervalSeconds?: number;
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {
@@ -93,6 +95,7 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
     store: o.store ?? { kind: "file", endpoints: [], prefix: "ganeti/", managed: false, leaseTtl: 10 },
     masterIpSetupScript: "/etc/ganeti/scripts/master-ip-setup",
     archiveAfterSeconds: 6 * 3600,
+    watcherIntervalSeconds: o.watcherIntervalSeconds ?? 0,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
   // This node's allow-list for file storage (Ganeti's file-storage-paths); `gnt node add` copies it to new nodes.

@@ -45,6 +45,11 @@ export const MasterSettingsSchema = z.object({
   masterIpSetupScript: z.string().default("/etc/ganeti/scripts/master-ip-setup"),
   /** Seconds after which finalized jobs are archived (Ganeti's watcher: 6 h). */
   archiveAfterSeconds: z.number().default(6 * 3600),
+  /**
+   * Run a watcher pass every this many seconds inside the master (0: never;
+   * then run `gnt watcher` from cron or a systemd timer, as Ganeti does).
+   */
+  watcherIntervalSeconds: z.number().min(0).default(0),
 });
 export type MasterSettings = z.infer<typeof MasterSettingsSchema>;
 

@@ -1,8 +1,8 @@
 // The schema's parameter tables agree with the defaults a new cluster gets:
 // every default passes the full check, and every parameter has a default.
-import { BE_PARAMETER_TYPES, DISK_PARAMETER_TYPES, HV_PARAMETERS, ND_PARAMETER_TYPES, NIC_PARAMETER_TYPES, validateBeParams, validateHvParams } from "@ganeti-ts/schema";
+import { BE_PARAMETER_TYPES, DISK_PARAMETER_TYPES, HV_PARAMETERS, HYPERVISORS, ND_PARAMETER_TYPES, NIC_PARAMETER_TYPES, validateBeParams, validateHvParams } from "@ganeti-ts/schema";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BEPARAMS, DEFAULT_DISKPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS, HYPERVISORS } from "../../src/config/defaults.js";
+import { DEFAULT_BEPARAMS, DEFAULT_DISKPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "../../src/config/defaults.js";
 
 describe("parameter tables vs. Ganeti 3.0's defaults", () => {
   it.each([...HYPERVISORS])("%s: the defaults pass CheckParameterSyntax and list every parameter", (hv) => {

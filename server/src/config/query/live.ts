@@ -31,7 +31,7 @@ function defaultStorageUnits(data: ConfigData): Array<{ type: string; name: stri
   return [];
 }
 
-async function collectLive(rpc: RpcRunner, data: ConfigData, needs: LiveNeeds): Promise<LiveData> {
+export async function collectLive(rpc: RpcRunner, data: ConfigData, needs: LiveNeeds): Promise<LiveData> {
   const nodes = Object.values(data.nodes);
   const hv = data.cluster.enabled_hypervisors[0] ?? "fake";
   const [infos, insts] = await Promise.all([

@@ -22,6 +22,7 @@ import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./setti
 import { storageHandlers } from "./storage.js";
 import { StoragePaths } from "./storage-paths.js";
 import { verifyHandlers } from "./verify.js";
+import { oobHandlers } from "./oob.js";
 
 export interface NodeBackendOptions {
   dataDir: string;
@@ -78,6 +79,7 @@ export class NodeBackend {
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),
       ...networkHandlers(ctx),
+      ...oobHandlers(),
     };
   }
 
