@@ -22,12 +22,7 @@ beforeAll(async () => {
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
   // The guest kernel and initramfs as cluster-wide kvm parameters (Ganeti's
   // defaults name a kernel that no Debian host has).
-  await c.gnt([
-    "cluster",
-    "modify",
-    "-H",
-    `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`,
-  ]);
+  await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
 }, 600_000);
 
 afterAll(async () => {
@@ -67,15 +62,32 @@ describe("kvm instances on a one-node cluster", () => {
     await expect(client.instances.get("bad.example.com")).rejects.toThrow();
     // Cluster-wide parameters too.
     const modify = await c.gnt(["cluster", "modify", "-H", "kvm:initrd_path=/nonexistent/initrd"]).catch((e: { stderr: string }) => e);
-    expect(modify.stderr).toContain("Parameter 'initrd_path' fails validation: not found or not a file (current value: '/nonexistent/initrd')");
+    expect(modify.stderr).toContain(
+      "Parameter 'initrd_path' fails validation: not found or not a file (current value: '/nonexistent/initrd')",
+    );
   });
 
   it("installs the busybox OS on a file disk and boots from it; memory, grow, hotplug, reboot, restart, shutdown, kill -9", async () => {
     // Create + install + start through the CLI.
     const add = await c.gnt([
-      "instance", "add", "-t", "file", "-o", "busybox", "-H", "kvm",
-      "-B", "maxmem=128,minmem=96,vcpus=1", "--disk", "0:size=64", "--no-nics",
-      "-n", c.nodes[0]!, "--no-name-check", "--no-ip-check", NAME,
+      "instance",
+      "add",
+      "-t",
+      "file",
+      "-o",
+      "busybox",
+      "-H",
+      "kvm",
+      "-B",
+      "maxmem=128,minmem=96,vcpus=1",
+      "--disk",
+      "0:size=64",
+      "--no-nics",
+      "-n",
+      c.nodes[0]!,
+      "--no-name-check",
+      "--no-ip-check",
+      NAME,
     ]);
     expect(add.stderr).toContain("starting instance");
     await waitForConsole(serialLog(), new RegExp(`${GUEST_MARKER} root=disk`), { timeoutMs: 120_000 });

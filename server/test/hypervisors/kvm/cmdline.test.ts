@@ -53,7 +53,9 @@ describe("kvm command line", () => {
   });
 
   it("without a kernel boots by boot_order; serial_console off gives no serial", () => {
-    const argv = buildCommandLine(input({}, { kernel_path: "", boot_order: "cdrom", cdrom_image_path: "/iso/x.iso", serial_console: false }));
+    const argv = buildCommandLine(
+      input({}, { kernel_path: "", boot_order: "cdrom", cdrom_image_path: "/iso/x.iso", serial_console: false }),
+    );
     expect(argv).not.toContain("-kernel");
     expect(after(argv, "-boot")).toBe("order=d");
     expect(all(argv, "-drive")).toContain("file=/iso/x.iso,media=cdrom,format=raw,readonly=on,if=ide,index=2");
@@ -70,7 +72,12 @@ describe("kvm command line", () => {
             { uuid: "bbbb2222-0000-4000-8000-000000000000", path: "/srv/a,b", mode: "ro", slot: 13 },
           ],
           nics: [
-            { uuid: "cccc3333-0000-4000-8000-000000000000", mac: "aa:00:00:11:22:33", slot: 14, netdev: "tap,ifname=tap0,script=no,downscript=no" },
+            {
+              uuid: "cccc3333-0000-4000-8000-000000000000",
+              mac: "aa:00:00:11:22:33",
+              slot: 14,
+              netdev: "tap,ifname=tap0,script=no,downscript=no",
+            },
             { uuid: "dddd4444-0000-4000-8000-000000000000", mac: "aa:00:00:11:22:34", slot: 15, netdev: null },
           ],
         },
@@ -124,7 +131,12 @@ describe("kvm command line", () => {
   it("places devices in the first free slot after the reservations", () => {
     expect(freeSlot([], 12)).toBe(12);
     expect(freeSlot([12, 13, null], 12)).toBe(14);
-    expect(freeSlot(Array.from({ length: 20 }, (_, i) => 12 + i), 12)).toBeNull();
+    expect(
+      freeSlot(
+        Array.from({ length: 20 }, (_, i) => 12 + i),
+        12,
+      ),
+    ).toBeNull();
     expect(freeSlot([], 0)).toBe(1);
   });
 });

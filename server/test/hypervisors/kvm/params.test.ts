@@ -14,10 +14,14 @@ describe("kvm parameter rules", () => {
     expect(checkKvmParameterRules(hv({ boot_order: "cdrom" }))).toBe("Cannot boot from cdrom without an ISO path");
     expect(checkKvmParameterRules(hv({ root_path: "" }))).toBe("Need a root partition for the instance, if a kernel is defined");
     expect(checkKvmParameterRules(hv({ root_path: "", kernel_path: "" }))).toBeNull();
-    expect(checkKvmParameterRules(hv({ serial_speed: 12345 }))).toMatch(/^Invalid serial console speed, must be one of: 75, 110, .*, 460800$/);
+    expect(checkKvmParameterRules(hv({ serial_speed: 12345 }))).toMatch(
+      /^Invalid serial console speed, must be one of: 75, 110, .*, 460800$/,
+    );
     expect(checkKvmParameterRules(hv({ serial_speed: 12345, serial_console: false }))).toBeNull();
     expect(checkKvmParameterRules(hv({ security_model: "user" }))).toBe("A security domain (user to run kvm as) must be specified");
-    expect(checkKvmParameterRules(hv({ security_domain: "nobody" }))).toBe("Cannot have a security domain when the security model is 'none' or 'pool'");
+    expect(checkKvmParameterRules(hv({ security_domain: "nobody" }))).toBe(
+      "Cannot have a security domain when the security model is 'none' or 'pool'",
+    );
     expect(checkKvmParameterRules(hv({ vnc_x509_verify: true }))).toBe("vnc_x509_path must be defined, if vnc_x509_verify is");
     expect(checkKvmParameterRules(hv({ spice_use_tls: true }))).toBe("SPICE: spice_use_tls requires spice_bind to be set");
     expect(checkKvmParameterRules(hv({ disk_aio: "native" }))).toBe(
@@ -35,7 +39,9 @@ describe("kvm parameters on the node", () => {
       "Parameter 'kernel_path' fails validation: not found or not a file (current value: '/boot/vmlinuz-3-kvmU-nonexistent')",
     );
     expect(await validateKvmParameters({ ...ok, kvm_path: "/nonexistent/kvm" })).toMatch(/^Parameter 'kvm_path' fails validation/);
-    expect(await validateKvmParameters({ ...ok, initrd_path: "/tmp" })).toMatch(/^Parameter 'initrd_path' fails validation: not found or not a file/);
+    expect(await validateKvmParameters({ ...ok, initrd_path: "/tmp" })).toMatch(
+      /^Parameter 'initrd_path' fails validation: not found or not a file/,
+    );
     expect(await validateKvmParameters({ ...ok, mem_path: "/bin/sh" })).toBe(
       "Parameter 'mem_path' fails validation: not found or not a directory (current value: '/bin/sh')",
     );
