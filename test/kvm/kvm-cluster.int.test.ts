@@ -44,13 +44,13 @@ describe("kvm instances on a one-node cluster", () => {
         mode: "create",
         instance_name: "bad.example.com",
         disk_template: "file",
-        disks: [{ size: 16 }],
-        nics: [],
+        disks: [{ size: 1024 }],
+        nics: [{}],
         os_type: "busybox",
         pnode: c.nodes[0]!,
         hypervisor: "kvm",
         hvparams: { kernel_path: "/nonexistent/vmlinux" },
-        beparams: { memory: 96 },
+        beparams: { memory: 128 },
         name_check: false,
         ip_check: false,
       })
@@ -79,10 +79,9 @@ describe("kvm instances on a one-node cluster", () => {
       "-H",
       "kvm",
       "-B",
-      "maxmem=128,minmem=96,vcpus=1",
+      "maxmem=160,minmem=128,vcpus=1",
       "--disk",
-      "0:size=64",
-      "--no-nics",
+      "0:size=1024",
       "-n",
       c.nodes[0]!,
       "--no-name-check",
@@ -94,33 +93,33 @@ describe("kvm instances on a one-node cluster", () => {
     const list = await c.gnt(["instance", "list", "--no-headers", "-o", "name,hypervisor,status"]);
     expect(list.stdout).toMatch(new RegExp(`^${NAME.replace(/\./g, "\\.")}\\s+kvm\\s+running$`, "m"));
     const info = await client.instances.get(NAME);
-    expect(info.oper_ram).toBe(128);
-    await waitForConsole(serialLog(), /GTS-DISKS vda=131072/);
+    expect(info.oper_ram).toBe(160);
+    await waitForConsole(serialLog(), /GTS-DISKS vda=2097152/);
 
     // Runtime memory through the balloon.
-    await client.instances.modify(NAME, { runtime_mem: 100 }).wait();
-    await expect.poll(async () => (await client.instances.get(NAME)).oper_ram, { timeout: 30_000, interval: 1000 }).toBe(100);
+    await client.instances.modify(NAME, { runtime_mem: 128 }).wait();
+    await expect.poll(async () => (await client.instances.get(NAME)).oper_ram, { timeout: 30_000, interval: 1000 }).toBe(128);
 
     // grow-disk: the running guest sees the new size.
     const growLog: string[] = [];
     await client.instances.growDisk(NAME, 0, { amount: 32 }).wait({ onLog: (l) => growLog.push(l.message) });
     expect(growLog).toContain("Try to notify the Hypervisor about the disk change");
-    await waitForConsole(serialLog(), /GTS-DISKS vda=196608/);
+    await waitForConsole(serialLog(), /GTS-DISKS vda=2162688/);
 
     // Disk hotplug: add a second disk to the running guest, then remove it.
-    const [added] = await client.instances.modify(NAME, { disks: [["add", { size: 16 }]], hotplug: true }).wait();
+    const [added] = await client.instances.modify(NAME, { disks: [["add", { size: 1024 }]], hotplug: true }).wait();
     expect(added).toEqual([
-      ["disk/1", "add:size=16,mode=rw"],
+      ["disk/1", "add:size=1024,mode=rw"],
       ["disk/1", "hotplug:done"],
     ]);
-    await waitForConsole(serialLog(), /GTS-DISKS vda=196608 vdb=32768/);
+    await waitForConsole(serialLog(), /GTS-DISKS vda=2162688 vdb=2097152/);
     const mark = await fileSize(serialLog());
     const [removed] = await client.instances.modify(NAME, { disks: [["remove", 1, {}]], hotplug: true }).wait();
     expect(removed).toEqual([
       ["disk/1", "remove"],
       ["disk/1", "hotplug:done"],
     ]);
-    await waitForConsole(serialLog(), /GTS-DISKS vda=196608\r?\n/, { from: mark });
+    await waitForConsole(serialLog(), /GTS-DISKS vda=2162688\r?\n/, { from: mark });
 
     // Reboot through the CLI: a new qemu process boots from the disk again.
     const pid1 = (await fs.readFile(pidFile(), "utf8")).trim();
