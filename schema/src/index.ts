@@ -8,4 +8,3 @@ export * from "./common.js";
 export * from "./rapi/index.js";
 export * from "./names.js";
 export * from "./hvparams.js";
-export * from "./kvm-params.js";

@@ -285,6 +285,8 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Ganeti's ValidateHVParams: the node checks filled hvparams (files exist...). Throws if invalid. */
+  hypervisor_validate_params: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.null(), 60),
   /** Ganeti's HotplugSupported: fails when the instance's hypervisor cannot hotplug now. */
   hotplug_supported: call(z.object({ instance: RpcInstanceSchema }), z.null(), 30),
   /** Ganeti's HotplugDevice: add, remove or modify a disk or NIC of a running instance. */

@@ -57,12 +57,14 @@ export function guestHvparams(a: GuestAssets, over: Record<string, unknown> = {}
 
 let seq = 0;
 export function uuid(): string {
-  const h = (n: number) =>
-    Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+  const h = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
   return `${h(8)}-${h(4)}-4${h(3)}-a${h(3)}-${h(12)}`;
 }
 
-export function guestInstance(a: GuestAssets, o: { name?: string; memory?: number; minmem?: number; hvparams?: Record<string, unknown>; disks?: RpcDisk[]; nics?: RpcNic[] } = {}): RpcInstance {
+export function guestInstance(
+  a: GuestAssets,
+  o: { name?: string; memory?: number; minmem?: number; hvparams?: Record<string, unknown>; disks?: RpcDisk[]; nics?: RpcNic[] } = {},
+): RpcInstance {
   const memory = o.memory ?? 96;
   return {
     name: o.name ?? `guest${++seq}-${process.pid}.example.com`,
@@ -91,7 +93,11 @@ export function nic(mac: string): RpcNic {
 }
 
 /** Wait until `file` contains a line matching `re` after byte `from`; returns the match. */
-export async function waitForConsole(file: string, re: RegExp, opts: { from?: number; timeoutMs?: number } = {}): Promise<RegExpMatchArray> {
+export async function waitForConsole(
+  file: string,
+  re: RegExp,
+  opts: { from?: number; timeoutMs?: number } = {},
+): Promise<RegExpMatchArray> {
   const end = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
     const text = await fs.readFile(file, "utf8").catch(() => "");
@@ -103,7 +109,10 @@ export async function waitForConsole(file: string, re: RegExp, opts: { from?: nu
 }
 
 export async function fileSize(file: string): Promise<number> {
-  return fs.stat(file).then((s) => s.size, () => 0);
+  return fs.stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 /** At most `n` guests booting at once in one test file (boots are CPU bound). */

@@ -9,7 +9,7 @@ import { fillDict, own } from "../../config/cluster-config.js";
 import { DEFAULT_DISKPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS } from "../../config/defaults.js";
 import { OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type OpcodeInput, type SubmitResult } from "../base.js";
-import { checkMemoryRange, forceBeparams, upgradeBeparams } from "../common/instance.js";
+import { checkHvParamsOnNodes, checkMemoryRange, forceBeparams, upgradeBeparams } from "../common/instance.js";
 import { checkHvParams, ganetiCheck } from "../common/params.js";
 import {
   adjustCandidatePool,
@@ -80,7 +80,7 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     };
   }
 
-  checkPrereq(): void {
+  async checkPrereq(): Promise<void> {
     const op = this.op;
     const cluster = this.data.cluster;
     const oldTemplates = cluster.enabled_disk_templates;
@@ -202,6 +202,14 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     }
     // Ganeti's CheckParameterSyntax of each changed hypervisor's filled parameters.
     for (const hv of changedHvs) checkHvParams(hv, fillDict(hvDefaults[hv], this.newHvparams[hv]), { partial: false });
+    // Ganeti's _CheckHVParams: changed parameters of enabled hypervisors are
+    // validated by every node (kvm: the kernel and qemu named exist there).
+    const enabledHvs = op.enabled_hypervisors ?? cluster.enabled_hypervisors;
+    const nodes = Object.values(this.data.nodes);
+    for (const hv of Object.keys(op.hvparams ?? {})) {
+      if (!enabledHvs.includes(hv)) continue;
+      await checkHvParamsOnNodes(this.ctx, nodes, hv, fillDict(hvDefaults[hv], this.newHvparams[hv]));
+    }
 
     this.newOsHvp = structuredClone(cluster.os_hvp);
     for (const [os, hvs] of Object.entries(op.os_hvp ?? {})) {

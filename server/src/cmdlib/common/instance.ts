@@ -117,6 +117,21 @@ export function checkNodeVmCapable(node: NodeObject): void {
   if (!node.vm_capable) throw new OpPrereqError(`Can't use non-vm_capable node ${node.name}`, "wrong_state");
 }
 
+/**
+ * Ganeti's CheckHVParams: the vm-capable nodes validate the filled hvparams
+ * (kvm: the kernel, initrd, qemu binary exist there). Offline nodes are
+ * skipped; a refusal is Ganeti's OpExecError.
+ */
+export async function checkHvParamsOnNodes(ctx: LuContext, nodes: NodeObject[], hypervisor: string, filled: Params): Promise<void> {
+  const targets = nodes.filter((n) => n.vm_capable && !n.offline);
+  if (!targets.length) return;
+  const res = await ctx.rpc.callMany(targets, "hypervisor_validate_params", { hypervisor, hvparams: filled });
+  for (const n of targets) {
+    const r = res.get(n.uuid);
+    if (r && !r.ok && !r.offline) throw new OpExecError(`Hypervisor parameter validation failed on node ${n.name}: ${r.error}`);
+  }
+}
+
 /** Free memory for instances on a node as its hypervisor reports it (node_info). */
 export async function nodeFreeMemory(ctx: LuContext, node: NodeObject, hypervisor: string): Promise<number> {
   const cfg = ctx.config;

@@ -12,6 +12,7 @@ import {
   checkNicsBridgesExist,
   checkMemoryRange,
   checkNodeFreeMemory,
+  checkHvParamsOnNodes,
   checkOsParams,
   computeDiskSpecs,
   computeNics,
@@ -205,6 +206,12 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     checkBeRanges(full);
 
     resolveNicNetworks(this.ctx, this.nics, pnode.group, pnode.name, { conflictsCheck: op.conflicts_check });
+    await checkHvParamsOnNodes(
+      this.ctx,
+      [pnode],
+      this.hypervisor,
+      fillDict(fillDict((DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[this.hypervisor], cfg.cluster.hvparams[this.hypervisor]), op.hvparams ?? {}),
+    );
     if (op.os_type) {
       const osparams = fillDict(cfg.filledOsparams({ os: op.os_type, osparams: {} }), op.osparams ?? {}, op.osparams_private ?? {});
       await checkOsParams(this.ctx, [pnode], op.os_type, osparams);

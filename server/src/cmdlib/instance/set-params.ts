@@ -8,6 +8,7 @@ import { fillDict } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
 import {
+  checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
   checkInstanceState,
   checkMemoryRange,
@@ -181,10 +182,13 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     if (Object.keys(op.hvparams).length) {
       checkHvparamsNotGlobal(op.hvparams, inst.hypervisor);
       // Ganeti's _ProcessHVParams: ForceDictType on the updated dict, then the
-      // hypervisor's syntax check of the filled one.
+      // hypervisor's syntax check of the filled one, then CheckHVParams on the
+      // instance's nodes.
       const typed = ganetiCheck(() => forceParamTypes(getUpdatedParams(inst.hvparams, op.hvparams), HVS_PARAMETER_TYPES));
-      checkHvParams(inst.hypervisor, cfg.filledHvparams({ hypervisor: inst.hypervisor, os: op.os_name ?? inst.os, hvparams: typed }), { partial: false });
+      const filled = cfg.filledHvparams({ hypervisor: inst.hypervisor, os: op.os_name ?? inst.os, hvparams: typed });
+      checkHvParams(inst.hypervisor, filled, { partial: false });
       this.hvInst = typed;
+      await checkHvParamsOnNodes(this.ctx, cfg.instanceNodes(inst).map((u) => cfg.node(u)), inst.hypervisor, filled);
     }
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {

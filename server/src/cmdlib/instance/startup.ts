@@ -2,6 +2,7 @@
 import { forceParamTypes, HVS_PARAMETER_TYPES, type OpInstanceStartup } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
 import {
+  checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
   checkInstanceBridgesExist,
   checkInstanceState,
@@ -51,6 +52,11 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
       return;
     }
     checkNodeOnline(pnode);
+    // Ganeti: overridden hvparams are validated on the instance's nodes.
+    if (Object.keys(this.op.hvparams ?? {}).length) {
+      const filled = { ...this.cfg.filledHvparams(inst), ...this.op.hvparams };
+      await checkHvParamsOnNodes(this.ctx, this.cfg.instanceNodes(inst).map((u) => this.cfg.node(u)), inst.hypervisor, filled);
+    }
     await checkInstanceBridgesExist(this.ctx, inst);
     const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
     try {

@@ -51,7 +51,6 @@ export interface KvmHypervisorOptions {
   probe?: () => Promise<AccelProbe>;
 }
 
-
 function intParam(params: Record<string, unknown>, keys: string[], dflt: number): number {
   for (const k of keys) {
     const v = params[k];
@@ -217,6 +216,11 @@ export class KvmHypervisor implements Hypervisor {
     });
   }
 
+  /** Ganeti's ValidateParameters (plus the cross-parameter rules): what only the node can check. */
+  async validateParameters(hvparams: Record<string, unknown>): Promise<string | null> {
+    return checkKvmParameterRules(hvparams) ?? (await validateKvmParameters(hvparams));
+  }
+
   private paths(name: string) {
     return {
       pidFile: this.dirs.pidFile(name),
@@ -365,12 +369,7 @@ export class KvmHypervisor implements Hypervisor {
    * Ganeti's HotAddDevice/HotDelDevice/HotModDevice for disks and NICs. A
    * disk arrives with the path its block device was assembled at.
    */
-  async hotplugDevice(
-    instance: RpcInstance,
-    action: HotplugAction,
-    target: HotplugTarget,
-    device: HotplugDevice,
-  ): Promise<string> {
+  async hotplugDevice(instance: RpcInstance, action: HotplugAction, target: HotplugTarget, device: HotplugDevice): Promise<string> {
     if (action === "hotmod") {
       // Ganeti's HotModDevice: a NIC is removed and added again with its new
       // parameters (MAC, link, mode); disks cannot be modified.
@@ -397,7 +396,8 @@ export class KvmHypervisor implements Hypervisor {
           const kd: KvmDisk = { uuid: disk.uuid, path: device.diskPath!, mode: disk.mode, slot };
           await withQmp(qmp, async (q) => {
             const out = await q.execute("human-monitor-command", { "command-line": `drive_add dummy ${driveOptions(kd, hv, "none")}` });
-            if (typeof out === "string" && out.trim() && !/^OK/i.test(out.trim())) throw new HypervisorError(`drive_add failed: ${out.trim()}`);
+            if (typeof out === "string" && out.trim() && !/^OK/i.test(out.trim()))
+              throw new HypervisorError(`drive_add failed: ${out.trim()}`);
             await q.execute("device_add", devArgs(diskDevice(kd, null)));
           });
           rt.disks.push(kd);

@@ -154,7 +154,10 @@ async function procStat(pid: number): Promise<string[] | null> {
   const raw = await readFileOrNull(`/proc/${pid}/stat`);
   if (raw === null) return null;
   const close = raw.lastIndexOf(")");
-  return raw.slice(close + 2).trim().split(/\s+/);
+  return raw
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
 }
 
 /**
