@@ -13,7 +13,7 @@
 #   modules/  the .ko files the guest loads (virtio, virtio_blk, virtio_net,
 #             balloon, ACPI button, evdev, ext2/ext4), decompressed, plus
 #             modules.order listing them in load order
-#   initrd.img  the guest initramfs: busybox-static, those modules and
+#   initrd-<digest>.img  the guest initramfs: busybox-static, those modules and
 #             server/os/busybox/guest-init as /init (the tiny test guest, and
 #             the loader of a disk installed by the "busybox" OS definition)
 # Cache: ${GANETI_TS_CACHE:-$HOME/.cache/ganeti-ts}/guest. Prints the paths as
@@ -85,11 +85,14 @@ if [ ! -s "$cache/vmlinux" ] || [ ! -s "$cache/modules/modules.order" ]; then
 fi
 
 # The guest initramfs: busybox, the modules and the tiny guest's /init (it
-# also boots an installed "busybox" OS disk). Rebuilt when an input changes.
+# also boots an installed "busybox" OS disk). Named after a digest of its
+# inputs, so checkouts with different guest-init versions sharing the cache
+# never overwrite each other's.
 init="$(cd "$(dirname "$0")/.." && pwd)/server/os/busybox/guest-init"
 busybox=$(command -v busybox)
 sum=$(cat "$init" "$busybox" "$cache/modules/modules.order" | sha256sum | cut -c1-16)
-if [ ! -s "$cache/initrd.img" ] || [ "$(cat "$cache/initrd.sum" 2>/dev/null)" != "$sum" ]; then
+initrd="$cache/initrd-$sum.img"
+if [ ! -s "$initrd" ]; then
   ird=$(mktemp -d "$cache/.initrd.XXXXXX")
   mkdir -p "$ird"/{bin,sbin,etc,proc,sys,dev,tmp,run,newroot,lib/modules}
   cp "$busybox" "$ird/bin/busybox"
@@ -98,13 +101,12 @@ if [ ! -s "$cache/initrd.img" ] || [ "$(cat "$cache/initrd.sum" 2>/dev/null)" !=
   cp "$init" "$ird/init"
   chmod 755 "$ird/init"
   (cd "$ird" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -1) > "$ird.img"
-  mv "$ird.img" "$cache/initrd.img"
-  echo "$sum" > "$cache/initrd.sum"
+  mv "$ird.img" "$initrd"
   rm -rf "$ird"
 fi
 
 echo "GUEST_DIR=$cache"
-echo "GUEST_INITRD=$cache/initrd.img"
+echo "GUEST_INITRD=$initrd"
 echo "GUEST_KERNEL=$cache/vmlinux"
 echo "GUEST_VMLINUZ=$cache/vmlinuz"
 echo "GUEST_MODULES=$cache/modules"

@@ -75,6 +75,8 @@ export const NodeInfoResultSchema = z.object({
   cpu_nodes: z.number().int(),
   cpu_sockets: z.number().int(),
   cpu_dom0: z.number().int(),
+  /** The accelerator the hypervisor gives guests here (kvm: "kvm" or "tcg"). */
+  hv_accel: z.string().optional(),
   storage: z.array(
     z.object({
       type: z.string(),
@@ -220,6 +222,25 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Ganeti's HotplugSupported: fails when the instance's hypervisor cannot hotplug now. */
+  hotplug_supported: call(z.object({ instance: RpcInstanceSchema }), z.null(), 30),
+  /** Ganeti's HotplugDevice: add, remove or modify a disk or NIC of a running instance. */
+  hotplug_device: call(
+    z.object({
+      instance: RpcInstanceSchema,
+      action: z.enum(["hotadd", "hotdel", "hotmod"]),
+      dev_type: z.enum(["disk", "nic"]),
+      disk: RpcDiskSchema.nullable().default(null),
+      nic: RpcNicSchema.nullable().default(null),
+      /** Where the disk was assembled on the node (hotadd of a disk). */
+      disk_path: z.string().nullable().default(null),
+      seq: z.number().int(),
+    }),
+    z.string(),
+    120,
+  ),
+  /** Ganeti's ResizeDisk: tell the running instance's hypervisor a disk grew (bytes). */
+  resize_disk: call(z.object({ instance: RpcInstanceSchema, disk: RpcDiskSchema, new_size: z.number().int() }), z.null(), 60),
   /** Console information for a running instance. */
   /** Fails with "Missing bridges a, b" unless every named bridge exists (Ganeti's bridges_exist). */
   bridges_exist: call(z.object({ bridges: z.array(z.string()) }), z.null(), 30),

@@ -3,7 +3,7 @@
 // config lookups). Every method throws HypervisorError on failure; the
 // backend decides which failures are no-ops (start of a running instance,
 // stop of a stopped one), as Ganeti's backend.py does.
-import type { RpcInstance, HvInstanceInfo, MigrationStatus } from "@ganeti-ts/schema";
+import type { RpcDisk, RpcInstance, RpcNic, HvInstanceInfo, MigrationStatus } from "@ganeti-ts/schema";
 import type { z } from "zod";
 import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 
@@ -22,6 +22,8 @@ export interface HvNodeInfo extends HostMemory {
   cpu_nodes: number;
   cpu_sockets: number;
   cpu_dom0: number;
+  /** The accelerator guests get on this node (kvm: "kvm" or "tcg"). */
+  hv_accel?: string;
 }
 
 /** A block device handed to the hypervisor at start: its path on the node. */
@@ -65,6 +67,19 @@ export interface Hypervisor {
   powercycle(): Promise<string>;
   /** Forget every instance's runtime state (node leaving the cluster). */
   forgetAll(): Promise<void>;
+  /** Hotplug (Ganeti's HotplugSupported/HotplugDevice/ResizeDisk); absent: not supported. */
+  hotplugSupported?(instance: RpcInstance): Promise<void>;
+  hotplugDevice?(instance: RpcInstance, action: HotplugAction, target: HotplugTarget, device: HotplugDevice): Promise<string>;
+  resizeDisk?(instance: RpcInstance, disk: RpcDisk, newSizeBytes: number): Promise<void>;
+}
+
+export type HotplugAction = "hotadd" | "hotdel" | "hotmod";
+export type HotplugTarget = "disk" | "nic";
+export interface HotplugDevice {
+  disk?: RpcDisk;
+  /** Where a hot-added disk is assembled on the node. */
+  diskPath?: string;
+  nic?: RpcNic;
 }
 
 /** Supplies the host memory the hypervisor subtracts its instances from. */

@@ -6,7 +6,10 @@ import {
   checkNodeOnline,
   errText,
   formatUnit,
+  instanceRunningOn,
   logDiskSync,
+  logWarning,
+  rpcInstance,
   shutdownInstanceDisks,
 } from "../common/instance.js";
 import { InstanceLU } from "./instance-lu.js";
@@ -80,6 +83,20 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
       cfg.touch(inst);
     });
     if (this.op.wait_for_sync) logDiskSync(this.ctx, inst);
+    // Ganeti: a running instance's hypervisor is told the new size (kvm:
+    // block_resize, so the guest sees it at once); a failure only warns.
+    if (await instanceRunningOn(this.ctx, inst, pnode).catch(() => false)) {
+      this.ctx.log("Try to notify the Hypervisor about the disk change");
+      try {
+        await this.ctx.rpc.call(pnode, "resize_disk", {
+          instance: rpcInstance(cfg, inst),
+          disk: cfg.rpcDisk(disk),
+          new_size: this.target * 1024 * 1024,
+        });
+      } catch (err) {
+        logWarning(this.ctx, `Disk resize in hypervisor failed: ${errText(err)}`);
+      }
+    }
     // Disks that were not active before are closed again.
     if (!inst.disks_active) await shutdownInstanceDisks(this.ctx, inst);
     return null;

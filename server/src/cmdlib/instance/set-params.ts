@@ -1,7 +1,7 @@
 // OP_INSTANCE_SET_PARAMS (Ganeti's LUInstanceSetParams): be/hv/os params,
 // OS name, offline flag, runtime memory, primary node of a stopped instance,
 // disk and NIC modification lists. Result: Ganeti's [name, value] change list.
-import type { DiskObject, NicObject, OpInstanceSetParams } from "@ganeti-ts/schema";
+import type { DiskObject, NicObject, OpInstanceSetParams, RpcDisk, RpcNic } from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
@@ -23,6 +23,7 @@ import {
   INSTANCE_DOWN,
   INSTANCE_NOT_RUNNING,
   instanceStorageDir,
+  logInfo,
   logWarning,
   materializeNics,
   nicDescription,
@@ -99,6 +100,10 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   /** NICs added or modified by this opcode (their bridges are checked). */
   private touchedNics: Array<NicObject | NicPlan> = [];
   private bridgeWarnings: string[] = [];
+  /** op.hotplug, cleared when the instance is not up or its node cannot hotplug (Ganeti's _CheckHotplug). */
+  private hotplug = false;
+  /** NIC hotplug actions, by the change key their message follows. */
+  private nicHot: Array<{ key: string; action: "hotadd" | "hotdel" | "hotmod"; uuid: string }> = [];
 
   override checkArguments(): void {
     const op = this.op;
@@ -235,6 +240,17 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     if (op.offline === true) await checkInstanceState(this.ctx, inst, ["down", "offline"], "cannot change instance state to offline");
     else if (op.offline === false) await checkInstanceState(this.ctx, inst, ["down", "offline"], "cannot change instance state to online");
 
+    this.hotplug = false;
+    if (inst.admin_state === "up" && op.hotplug) {
+      try {
+        await this.ctx.rpc.call(pnode, "hotplug_supported", { instance: rpcInstance(cfg, inst) });
+        this.hotplug = true;
+      } catch (err) {
+        logWarning(this.ctx, errText(err));
+        logInfo(this.ctx, "Modification will take place without hotplugging.");
+      }
+    }
+
     if (this.diskMods.length) await this.checkDiskMods();
     if (this.nicMods.length) {
       this.planNics();
@@ -293,6 +309,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const nics: Array<NicObject | NicPlan> = inst.nics.map((n) => ({ ...n, nicparams: { ...n.nicparams } }));
     const changes: Array<[string, unknown]> = [];
     const released: NicObject[] = [];
+    const hot: typeof this.nicHot = [];
     const taken = new Map<string, Set<string>>();
     for (const m of this.nicMods) {
       if (m.action === "add") {
@@ -302,11 +319,13 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         nics.splice(idx, 0, plan!);
         this.touchedNics.push(plan!);
         changes.push([`nic.${idx}`, plan!]);
+        hot.push({ key: `nic.${idx}`, action: "hotadd", uuid: plan!.uuid });
       } else if (m.action === "remove") {
         const idx = findItem("NIC", m.ident, nics as NicObject[]);
         const [old] = nics.splice(idx, 1);
         if (old && "mac" in old) released.push(old as NicObject);
         changes.push([`NIC/${idx}`, "remove"]);
+        hot.push({ key: `NIC/${idx}`, action: "hotdel", uuid: old!.uuid });
       } else if (m.action === "modify") {
         const idx = findItem("NIC", m.ident, nics as NicObject[]);
         const cur = nics[idx]!;
@@ -354,11 +373,13 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         if (p.ip !== undefined) changes.push([`nic.ip/${idx}`, next.ip]);
         nics[idx] = next;
         this.touchedNics.push(next);
+        hot.push({ key: `nic/${idx}`, action: "hotmod", uuid: next.uuid });
       } else {
         throw new OpPrereqError(`Unsupported NIC operation '${m.action}'`, "wrong_input");
       }
     }
     this.newNics = nics;
+    this.nicHot = hot;
     this.nicChanges = changes;
     this.releasedIps = released;
   }
@@ -394,6 +415,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     if (this.diskMods.length) result.push(...(await this.applyDiskMods()));
 
     if (this.newNics) {
+      const before = rpcInstance(cfg, inst);
       const group = this.pnode.group;
       const planned = this.newNics;
       const changes = this.nicChanges;
@@ -425,6 +447,20 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         }
       });
       cfg.releaseMacs(inst.nics.map((n) => n.mac));
+      if (this.hotplug) {
+        const after = rpcInstance(cfg, inst);
+        for (const h of this.nicHot) {
+          const nic = (h.action === "hotdel" ? before : after).nics.find((n) => n.uuid === h.uuid);
+          if (!nic) continue;
+          const seq = (h.action === "hotdel" ? before : after).nics.indexOf(nic);
+          const msg = await this.hotplugDevice(h.action, "nic", { nic }, seq);
+          // Ganeti appends the hotplug outcome right after the change it concerns.
+          let at = -1;
+          result.forEach(([k], i) => (k === h.key ? (at = i) : undefined));
+          if (at < 0) result.push([h.key, msg]);
+          else result.splice(at + 1, 0, [h.key, msg]);
+        }
+      }
     }
 
     await cfg.mutate(() => {
@@ -459,6 +495,33 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     return result;
   }
 
+  /** Ganeti's _HotplugDevice: a failure is a warning; returns "hotplug:done" or "hotplug:failed". */
+  private async hotplugDevice(
+    action: "hotadd" | "hotdel" | "hotmod",
+    devType: "disk" | "nic",
+    device: { disk?: RpcDisk; nic?: RpcNic; diskPath?: string },
+    seq: number,
+  ): Promise<string> {
+    logInfo(this.ctx, "Trying to hotplug device...");
+    try {
+      await this.ctx.rpc.call(this.pnode, "hotplug_device", {
+        instance: rpcInstance(this.cfg, this.instance),
+        action,
+        dev_type: devType,
+        disk: device.disk ?? null,
+        nic: device.nic ?? null,
+        disk_path: device.diskPath ?? null,
+        seq,
+      });
+    } catch (err) {
+      logWarning(this.ctx, `Could not hotplug device: ${errText(err)}`);
+      logInfo(this.ctx, "Continuing execution..");
+      return "hotplug:failed";
+    }
+    logInfo(this.ctx, "Hotplug done.");
+    return "hotplug:done";
+  }
+
   private async applyDiskMods(): Promise<Array<[string, unknown]>> {
     const cfg = this.cfg;
     const inst = this.instance;
@@ -478,8 +541,17 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
           this.renumber(inst.disks);
           cfg.touch(inst);
         });
-        if (running) logWarning(this.ctx, "The new disk will be visible to the instance after its next restart");
         out.push([`disk/${idx}`, `add:size=${disk!.size},mode=${disk!.mode}`]);
+        if (this.hotplug) {
+          let devPath: string | null = null;
+          try {
+            devPath = await this.ctx.rpc.call(this.pnode, "blockdev_assemble", { disk: cfg.rpcDisk(disk!), instance: inst.name, on_primary: true });
+          } catch (err) {
+            out.push([`disk/${idx}`, "assemble:failed"]);
+            logWarning(this.ctx, `Can't assemble newly created disk ${idx}: ${errText(err)}`);
+          }
+          if (devPath !== null) out.push([`disk/${idx}`, await this.hotplugDevice("hotadd", "disk", { disk: cfg.rpcDisk(disk!), diskPath: devPath }, idx)]);
+        } else if (running) logWarning(this.ctx, "The new disk will be visible to the instance after its next restart");
       } else if (m.action === "attach") {
         const idx = addIndex("disk", m.ident, disks.length);
         const key = String(m.params["uuid"] ?? m.params["name"] ?? "");
@@ -496,6 +568,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       } else if (m.action === "remove" || m.action === "detach") {
         const idx = findItem("disk", m.ident, disks);
         const disk = disks[idx]!;
+        const hotmsg = this.hotplug ? await this.hotplugDevice("hotdel", "disk", { disk: cfg.rpcDisk(disk) }, idx) : null;
         if (m.action === "remove") {
           for (const nu of disk.nodes) {
             const node = cfg.data.nodes[nu];
@@ -528,6 +601,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
           cfg.touch(inst);
         });
         out.push([`disk/${idx}`, m.action]);
+        if (hotmsg) out.push([`disk/${idx}`, hotmsg]);
       } else {
         const idx = findItem("disk", m.ident, disks);
         const disk: DiskObject = disks[idx]!;

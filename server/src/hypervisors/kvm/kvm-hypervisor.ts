@@ -10,7 +10,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
-import type { ConsoleInfo, HostInfoSource, HvBlockDevice, HvNodeInfo, Hypervisor } from "../hypervisor.js";
+import type {
+  ConsoleInfo,
+  HostInfoSource,
+  HotplugAction,
+  HotplugDevice,
+  HotplugTarget,
+  HvBlockDevice,
+  HvNodeInfo,
+  Hypervisor,
+} from "../hypervisor.js";
 import { acceleratorFor, probeAccelerator, type AccelProbe } from "./accel.js";
 import {
   buildCommandLine,
@@ -26,7 +35,7 @@ import {
 } from "./cmdline.js";
 import { KvmMigration } from "./migrate.js";
 import { noNetworkNicBackend, type NicBackend } from "./nic.js";
-import { checkKvmParameterSyntax, validateKvmParameters } from "./params.js";
+import { checkKvmParameterRules, validateKvmParameters } from "./params.js";
 import { withQmp } from "./qmp.js";
 import { cpuSeconds, KvmDirs, qemuAlive, type KvmNicRuntime, type KvmRuntime } from "./runtime.js";
 
@@ -44,8 +53,6 @@ export interface KvmHypervisorOptions {
   probe?: () => Promise<AccelProbe>;
 }
 
-export type HotplugAction = "hotadd" | "hotdel" | "hotmod";
-export type HotplugTarget = "disk" | "nic";
 
 function intParam(params: Record<string, unknown>, keys: string[], dflt: number): number {
   for (const k of keys) {
@@ -124,7 +131,7 @@ export class KvmHypervisor implements Hypervisor {
     return out;
   }
 
-  async nodeInfo(host: HvNodeInfo): Promise<HvNodeInfo & { hv_accel?: string }> {
+  async nodeInfo(host: HvNodeInfo): Promise<HvNodeInfo> {
     let used = 0;
     for (const name of await this.listInstances()) used += (await this.dirs.readRuntime(name))?.memory ?? 0;
     const accel = await this.probe();
@@ -149,7 +156,7 @@ export class KvmHypervisor implements Hypervisor {
       }
       await this.forgetDead(instance.name);
       const hv = instance.hvparams;
-      const syntax = checkKvmParameterSyntax(hv);
+      const syntax = checkKvmParameterRules(hv);
       if (syntax) throw new HypervisorError(syntax);
       const invalid = await validateKvmParameters(hv);
       if (invalid) throw new HypervisorError(invalid);
@@ -366,8 +373,15 @@ export class KvmHypervisor implements Hypervisor {
     instance: RpcInstance,
     action: HotplugAction,
     target: HotplugTarget,
-    device: { disk?: RpcDisk; diskPath?: string; nic?: RpcNic },
+    device: HotplugDevice,
   ): Promise<string> {
+    if (action === "hotmod") {
+      // Ganeti's HotModDevice: a NIC is removed and added again with its new
+      // parameters (MAC, link, mode); disks cannot be modified.
+      if (target !== "nic") throw new HypervisorError("Hotplug modify is not supported for disks");
+      await this.hotplugDevice(instance, "hotdel", "nic", device);
+      return this.hotplugDevice(instance, "hotadd", "nic", device);
+    }
     return this.mutex.run(instance.name, async () => {
       const rt = await this.runtime(instance.name);
       if (!rt) throw new HypervisorError(`Instance ${instance.name} is not running`);
@@ -431,8 +445,7 @@ export class KvmHypervisor implements Hypervisor {
           await this.nics.release(rt.instance, kn.nic, kn.backend).catch(() => undefined);
           rt.nics = rt.nics.filter((n) => n !== kn);
         } else {
-          // Ganeti's HotModDevice for a NIC: remove and add it again.
-          throw new HypervisorError("Hotplug modify of NICs is not supported yet");
+          throw new HypervisorError(`Unknown hotplug action ${action}`);
         }
       }
       await this.dirs.writeRuntime(rt);

@@ -1,16 +1,10 @@
 // kvm parameter checks on the node, after Ganeti's ValidateParameters: the
-// syntax rules (shared with the master, in schema) plus what only the node
-// can see: the files and directories the parameters name exist here.
+// cross-parameter rules (shared with the master, in schema) plus what only
+// the node can see: the files and directories the parameters name exist.
 import { promises as fs } from "node:fs";
-import {
-  checkKvmParameterSyntax,
-  KVM_DIR_PARAMS,
-  KVM_FILE_OR_URL_PARAMS,
-  KVM_FILE_PARAMS,
-  KVM_PARAMETER_CHECKS,
-} from "@ganeti-ts/schema";
+import { checkKvmParameterRules, KVM_DIR_PARAMS, KVM_FILE_OR_URL_PARAMS, KVM_FILE_PARAMS } from "@ganeti-ts/schema";
 
-export { checkKvmParameterSyntax };
+export { checkKvmParameterRules };
 
 async function isFile(p: string): Promise<boolean> {
   return fs.stat(p).then((s) => s.isFile(), () => false);
@@ -29,7 +23,7 @@ export async function validateKvmParameters(hv: Record<string, unknown>): Promis
   for (const name of KVM_FILE_PARAMS) {
     const v = given(name);
     if (v === null) {
-      if (KVM_PARAMETER_CHECKS[name]?.required) return fail(name, "not found or not a file");
+      if (name === "kvm_path") return fail(name, "not found or not a file");
       continue;
     }
     if (!(await isFile(v))) return fail(name, "not found or not a file");

@@ -45,6 +45,9 @@ export function instanceHandlers(
   | "finalize_migration_src"
   | "instance_get_migration_status"
   | "instance_console_info"
+  | "hotplug_supported"
+  | "hotplug_device"
+  | "resize_disk"
 > {
   // One runtime operation per instance at a time on this node.
   const lock = new KeyedMutex();
@@ -178,5 +181,51 @@ export function instanceHandlers(
       }),
 
     instance_console_info: async (args) => hvOf(args.instance).console(args.instance),
+
+    // Ganeti's backend: "Hotplug is not supported: <why>" for every refusal.
+    hotplug_supported: async (args) => {
+      const hv = hvOf(args.instance);
+      if (!hv.hotplugSupported) throw new NodeBackendError("Hotplug is not supported: Hotplug is not supported by this hypervisor");
+      try {
+        await hv.hotplugSupported(args.instance);
+      } catch (err) {
+        fail(`Hotplug is not supported: ${messageOf(err)}`, err);
+      }
+      return null;
+    },
+
+    hotplug_device: (args) =>
+      lock.run(args.instance.name, async () => {
+        const hv = hvOf(args.instance);
+        if (!hv.hotplugDevice) throw new NodeBackendError("Hotplug is not supported: Hotplug is not supported by this hypervisor");
+        const device =
+          args.dev_type === "disk"
+            ? { disk: args.disk ?? undefined, diskPath: args.disk_path ?? undefined }
+            : { nic: args.nic ?? undefined };
+        if ((args.dev_type === "disk" && !device.disk) || (args.dev_type === "nic" && !("nic" in device && device.nic))) {
+          throw new NodeBackendError(`Hotplug of a ${args.dev_type} needs the device`);
+        }
+        if (args.dev_type === "disk" && args.action === "hotadd" && !args.disk_path) {
+          throw new NodeBackendError("Hotplug of a disk needs the path it was assembled at");
+        }
+        try {
+          return await hv.hotplugDevice(args.instance, args.action, args.dev_type, device);
+        } catch (err) {
+          fail(`Failed to hotplug device: ${messageOf(err)}`, err);
+        }
+      }),
+
+    resize_disk: (args) =>
+      lock.run(args.instance.name, async () => {
+        const hv = hvOf(args.instance);
+        // Ganeti's backend passes the hypervisor's error through unwrapped.
+        if (!hv.resizeDisk) throw new NodeBackendError("Disk resize is not supported by this hypervisor");
+        try {
+          await hv.resizeDisk(args.instance, args.disk, args.new_size);
+        } catch (err) {
+          fail(messageOf(err), err);
+        }
+        return null;
+      }),
   };
 }

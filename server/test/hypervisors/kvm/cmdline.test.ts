@@ -1,0 +1,155 @@
+// The qemu command line built from an instance's hvparams, disks and NICs,
+// and the accelerator decision.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HVPARAMS } from "../../../src/config/defaults.js";
+import { chooseAccelerator, acceleratorFor } from "../../../src/hypervisors/kvm/accel.js";
+import { buildCommandLine, freeSlot, type CommandLineInput } from "../../../src/hypervisors/kvm/cmdline.js";
+
+const paths = { pidFile: "/r/pid/i.pid", qmpSocket: "/r/ctrl/i.qmp", serialSocket: "/r/ctrl/i.serial", serialLog: "/r/log/i.log" };
+const input = (over: Partial<CommandLineInput> = {}, hv: Record<string, unknown> = {}): CommandLineInput => ({
+  name: "inst1.example.com",
+  uuid: "0b2a6f00-1111-4222-8333-444455556666",
+  hvparams: { ...DEFAULT_HVPARAMS.kvm, kernel_path: "/k/vmlinux", initrd_path: "/k/initrd.img", ...hv },
+  memory: 128,
+  vcpus: 2,
+  accel: "tcg",
+  paths,
+  disks: [],
+  nics: [],
+  paused: false,
+  ...over,
+});
+
+/** The value following `flag` (the first occurrence). */
+const after = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1];
+const all = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
+
+describe("kvm command line", () => {
+  it("daemonises with a pid file, QMP, a serial socket that also logs, and no default devices", () => {
+    const argv = buildCommandLine(input());
+    expect(argv[0]).toBe("/usr/bin/kvm");
+    expect(after(argv, "-name")).toBe("inst1.example.com");
+    expect(after(argv, "-m")).toBe("128");
+    expect(after(argv, "-smp")).toBe("2");
+    expect(after(argv, "-accel")).toBe("tcg,tb-size=16");
+    expect(argv).toContain("-daemonize");
+    expect(argv).toContain("-nodefaults");
+    expect(after(argv, "-pidfile")).toBe(paths.pidFile);
+    expect(after(argv, "-qmp")).toBe("unix:/r/ctrl/i.qmp,server=on,wait=off");
+    expect(after(argv, "-chardev")).toBe("socket,id=serial0,path=/r/ctrl/i.serial,server=on,wait=off,logfile=/r/log/i.log,logappend=on");
+    expect(after(argv, "-serial")).toBe("chardev:serial0");
+    expect(after(argv, "-display")).toBe("none");
+    expect(argv).not.toContain("-nographic");
+    expect(all(argv, "-device")).toContain("virtio-balloon-pci,id=balloon");
+    expect(argv).not.toContain("-S");
+  });
+
+  it("boots the kernel_path with root_path, the serial console and kernel_args", () => {
+    const argv = buildCommandLine(input({}, { kernel_args: "ro quiet", root_path: "/dev/vda1", serial_speed: 115200 }));
+    expect(after(argv, "-kernel")).toBe("/k/vmlinux");
+    expect(after(argv, "-initrd")).toBe("/k/initrd.img");
+    expect(after(argv, "-append")).toBe("root=/dev/vda1 console=ttyS0,115200 ro quiet");
+    expect(argv).not.toContain("-boot");
+  });
+
+  it("without a kernel boots by boot_order; serial_console off gives no serial", () => {
+    const argv = buildCommandLine(input({}, { kernel_path: "", boot_order: "cdrom", cdrom_image_path: "/iso/x.iso", serial_console: false }));
+    expect(argv).not.toContain("-kernel");
+    expect(after(argv, "-boot")).toBe("order=d");
+    expect(all(argv, "-drive")).toContain("file=/iso/x.iso,media=cdrom,format=raw,readonly=on,if=ide,index=2");
+    expect(after(argv, "-serial")).toBe("none");
+    expect(argv).not.toContain("-chardev");
+  });
+
+  it("attaches paravirtual disks at explicit PCI slots with disk_cache, and NICs with their MAC and nic_type", () => {
+    const argv = buildCommandLine(
+      input(
+        {
+          disks: [
+            { uuid: "aaaa1111-0000-4000-8000-000000000000", path: "/srv/disk0", mode: "rw", slot: 12 },
+            { uuid: "bbbb2222-0000-4000-8000-000000000000", path: "/srv/a,b", mode: "ro", slot: 13 },
+          ],
+          nics: [
+            { uuid: "cccc3333-0000-4000-8000-000000000000", mac: "aa:00:00:11:22:33", slot: 14, netdev: "tap,ifname=tap0,script=no,downscript=no" },
+            { uuid: "dddd4444-0000-4000-8000-000000000000", mac: "aa:00:00:11:22:34", slot: 15, netdev: null },
+          ],
+        },
+        { disk_cache: "none", disk_aio: "native", nic_type: "e1000" },
+      ),
+    );
+    expect(all(argv, "-drive")).toEqual([
+      "file=/srv/disk0,format=raw,if=none,id=drive-aaaa1111,cache=none,aio=native",
+      "file=/srv/a,,b,format=raw,if=none,id=drive-bbbb2222,cache=none,aio=native,readonly=on",
+    ]);
+    const devices = all(argv, "-device");
+    expect(devices).toContain("virtio-blk-pci,drive=drive-aaaa1111,id=disk-aaaa1111,bus=pci.0,addr=0xc");
+    expect(devices).toContain("virtio-blk-pci,drive=drive-bbbb2222,id=disk-bbbb2222,bus=pci.0,addr=0xd");
+    expect(after(argv, "-netdev")).toBe("tap,ifname=tap0,script=no,downscript=no,id=netdev-cccc3333");
+    expect(devices).toContain("e1000,mac=aa:00:00:11:22:33,id=nic-cccc3333,netdev=netdev-cccc3333,bus=pci.0,addr=0xe");
+    // A NIC without a backend: the card without any network.
+    expect(devices).toContain("e1000,mac=aa:00:00:11:22:34,id=nic-dddd4444,bus=pci.0,addr=0xf");
+  });
+
+  it("maps the other parameters: paused start, no ACPI, exit on reboot, machine, cpu, mem_path, kvm_extra, VNC", () => {
+    const argv = buildCommandLine(
+      input(
+        { paused: true, accel: "kvm", vncDisplay: 3 },
+        {
+          acpi: false,
+          reboot_behavior: "exit",
+          machine_version: "pc-i440fx-7.2",
+          cpu_type: "qemu64",
+          cpu_cores: 2,
+          cpu_sockets: 1,
+          mem_path: "/hugepages",
+          kvm_extra: "-rtc base=utc",
+          vnc_bind_address: "127.0.0.1",
+        },
+      ),
+    );
+    expect(argv).toContain("-S");
+    expect(after(argv, "-accel")).toBe("kvm");
+    expect(argv).toContain("-no-acpi");
+    expect(argv).toContain("-no-reboot");
+    expect(after(argv, "-machine")).toBe("pc-i440fx-7.2");
+    expect(after(argv, "-cpu")).toBe("qemu64");
+    expect(after(argv, "-smp")).toBe("2,cores=2,sockets=1");
+    expect(after(argv, "-mem-path")).toBe("/hugepages");
+    expect(argv.slice(-2)).toEqual(["-rtc", "base=utc"]);
+    expect(after(argv, "-vnc")).toBe("127.0.0.1:3");
+    expect(after(argv, "-vga")).toBe("std");
+    expect(argv).not.toContain("-display");
+  });
+
+  it("places devices in the first free slot after the reservations", () => {
+    expect(freeSlot([], 12)).toBe(12);
+    expect(freeSlot([12, 13, null], 12)).toBe(14);
+    expect(freeSlot(Array.from({ length: 20 }, (_, i) => 12 + i), 12)).toBeNull();
+    expect(freeSlot([], 0)).toBe(1);
+  });
+});
+
+describe("accelerator choice", () => {
+  const vmx = "processor\t: 0\nflags\t\t: fpu vme de pse vmx sse\n";
+  const plain = "processor\t: 0\nflags\t\t: fpu vme de pse sse\n";
+  it("KVM only with vmx/svm and a full /dev/kvm", () => {
+    expect(chooseAccelerator({ cpuinfo: vmx, devKvmUsable: true, paravirtKvm: false }).accel).toBe("kvm");
+    expect(chooseAccelerator({ cpuinfo: vmx.replace("vmx", "svm"), devKvmUsable: true, paravirtKvm: false }).accel).toBe("kvm");
+    expect(chooseAccelerator({ cpuinfo: plain, devKvmUsable: true, paravirtKvm: false })).toEqual({
+      accel: "tcg",
+      reason: "the CPU has no hardware virtualization (no vmx/svm flag)",
+    });
+    expect(chooseAccelerator({ cpuinfo: vmx, devKvmUsable: false, paravirtKvm: false }).accel).toBe("tcg");
+    expect(chooseAccelerator({ cpuinfo: vmx, devKvmUsable: true, paravirtKvm: true })).toEqual({
+      accel: "tcg",
+      reason: "/dev/kvm is a paravirtual KVM (kvm_pvm)",
+    });
+    expect(chooseAccelerator({ cpuinfo: null, devKvmUsable: true, paravirtKvm: false }).accel).toBe("tcg");
+  });
+  it("kvm_flag forces the choice", () => {
+    const probed = { accel: "tcg" as const, reason: "" };
+    expect(acceleratorFor("enabled", probed)).toBe("kvm");
+    expect(acceleratorFor("disabled", { accel: "kvm", reason: "" })).toBe("tcg");
+    expect(acceleratorFor("", probed)).toBe("tcg");
+  });
+});
