@@ -533,7 +533,8 @@ def g_kvm():
     ok_job("CreateInstance kvm sharedfile", create(name, "sharedfile", disks=[{"size": 16}], pnode=n1, hypervisor="kvm",
                                                    hvparams=hv, beparams={"memory": 96, "vcpus": 1}), timeout=300)
     i = cl.GetInstance(name)
-    R.eq("kvm instance runs on node1", [i["hypervisor"], i["pnode"], i["status"], i["oper_state"]], ["kvm", n1, "running", True])
+    R.eq("kvm instance runs on node1", [i["pnode"], i["status"], i["oper_state"], i["hvparams"].get("kernel_path")],
+         [n1, "running", True, E.kvm["kernel"]])
     job = ok_job("MigrateInstance kvm live to node2", cl.MigrateInstance(name, target_node=n2, mode="live"), timeout=300)
     log = [e[3] for op in (job.get("oplog") or []) for e in op]
     R.check("migration log has the downtime", any(str(m).startswith("* migration downtime") for m in log), log)

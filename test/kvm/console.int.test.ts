@@ -2,11 +2,12 @@
 // cluster (master and node daemon processes, kvm enabled): Ganeti's console
 // shape, `gnt instance console --show-cmd`, and a real connection (under a
 // pseudo-terminal, as a person's shell gives one) that types a command into
-// the guest's shell and reads its answer.
+// the guest's shell and reads its answer; and the kvm SDK example.
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GNT, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { main as kvmExample } from "../../examples/sdk-scripts/kvm-vm.js";
 import { GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole, type GuestAssets } from "../../server/test/harness/kvm-guest.js";
 
 let c: LocalCluster;
@@ -70,5 +71,17 @@ describe("kvm console", () => {
     expect(out).toContain("42XYZ");
 
     await c.gnt(["instance", "remove", NAME, "--shutdown-timeout", "0"]);
+  }, 600_000);
+
+  it("examples/sdk-scripts/kvm-vm.ts creates a real VM, shows its console and removes it", async () => {
+    const lines: string[] = [];
+    await kvmExample(["--kernel", a.kernel, "--initrd", a.initrd, "--qemu", a.qemu, "--name", "sdk-kvm.example.com"], c.env(), {
+      print: (l) => lines.push(l),
+    });
+    expect(lines).toContain(`sdk-kvm.example.com: running on ${c.nodes[0]}, 96 MiB`);
+    expect(lines.some((l) => l.startsWith(`console: on ${c.nodes[0]}: socat `))).toBe(true);
+    expect(lines).toContain("skipping the migration (needs a second node and shared storage)");
+    expect(lines.at(-1)).toBe("done");
+    expect((await c.gnt(["instance", "list", "--no-headers", "-o", "name"])).stdout.trim()).toBe("");
   }, 600_000);
 });
