@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 DEMO_DIR ?= $(CURDIR)/.demo
 
-.PHONY: demo test deps node-deps test-deps demo-down typecheck bench
+.PHONY: demo test deps node-deps test-deps demo-down typecheck lint format bench
 
 node-deps:
 	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
@@ -14,7 +14,7 @@ test-deps: node-deps
 
 # Everything: unit, integration, conformance with Ganeti's Python client,
 # htools against Ganeti's corpus, Pulumi engine end to end.
-test: test-deps
+test: test-deps lint
 	npx tsc -p tsconfig.json --noEmit
 	PULUMI_BIN_DIR="$$(bash scripts/ensure-pulumi.sh | tail -n 1)" npx vitest run
 
@@ -27,3 +27,12 @@ demo-down:
 
 typecheck: node-deps
 	npx tsc -p tsconfig.json --noEmit
+
+# ESLint (recommended rules plus the layer rules of eslint.config.js) and
+# Prettier's check; `make format` rewrites what Prettier would change.
+lint: node-deps
+	npx eslint --max-warnings 0 .
+	npx prettier --check --log-level warn .
+
+format: node-deps
+	npx prettier --write --log-level warn .

@@ -4,11 +4,12 @@
 #   ganeti: Ganeti's own hbal/hail/hspace (htools compatibility and benchmarks)
 #   ganeti-os-noop: Debian's noop OS definition (OS interface test)
 #   time: /usr/bin/time -v for the htools benchmark harness
+#   etcd-server, etcd-client: the replicated store of HA clusters (store and failover tests)
 #   qemu-system-x86, qemu-utils, busybox-static, e2fsprogs, lz4: real kvm
 #     guests (scripts/ensure-kvm-assets.sh also fetches the guest kernel)
 # Never ganeti-htools: it conflicts with ganeti and removes it.
 set -euo pipefail
-want=(python3-ganeti-rapi python3-pycurl ganeti ganeti-os-noop time qemu-system-x86 qemu-utils busybox-static e2fsprogs lz4)
+want=(python3-ganeti-rapi python3-pycurl ganeti ganeti-os-noop time etcd-server etcd-client qemu-system-x86 qemu-utils busybox-static e2fsprogs lz4)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

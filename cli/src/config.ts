@@ -18,7 +18,7 @@ export interface ConnectionFlags {
   config?: string;
 }
 
-export interface ResolvedConnection {
+interface ResolvedConnection {
   url: string;
   user?: string;
   password?: string;
@@ -102,7 +102,10 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
 
 /** SDK client options from resolved settings. */
 export function clientOptions(c: ResolvedConnection): GanetiClientOptions {
-  const o: GanetiClientOptions = { baseUrl: c.url, userAgent: "ganeti-ts-gnt" };
+  // Several comma-separated URLs: the master candidates of an HA cluster.
+  const [first, ...more] = c.url.split(",").map((u) => u.trim()).filter(Boolean);
+  const o: GanetiClientOptions = { baseUrl: first ?? c.url, userAgent: "ganeti-ts-gnt" };
+  if (more.length > 0) o.baseUrls = more;
   if (c.user !== undefined) o.username = c.user;
   if (c.password !== undefined) o.password = c.password;
   if (c.fingerprint) o.fingerprint = c.fingerprint;

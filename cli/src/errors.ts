@@ -23,6 +23,14 @@ export class CliError extends Error {
   }
 }
 
+/** Ends gnt with an exit code after the command printed everything itself (Ganeti's non-zero returns). */
+export class ExitStatus extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit status ${exitCode}`);
+    this.name = "ExitStatus";
+  }
+}
+
 export function describeError(err: unknown): { line: string; exitCode: number } {
   if (err instanceof CliError) return { line: err.message, exitCode: err.exitCode };
   if (err instanceof JobFailedError) {

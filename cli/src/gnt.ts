@@ -1,6 +1,6 @@
 // Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
 // gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
-import { registerLocalCommands } from "./commands/local.js";
+import { localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
 import { run } from "./program.js";
 
 const ac = new AbortController();
@@ -15,6 +15,8 @@ const code = await run(process.argv, {
   },
   env: process.env,
   registerLocal: registerLocalCommands,
+  localJobRunner,
+  localControl,
   signal: ac.signal,
 });
 process.exitCode = code;

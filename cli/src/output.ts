@@ -35,7 +35,7 @@ export function formatUnit(mib: number, units: Units = "h"): string {
 const STATUS_TEXT: Record<number, string> = { 1: "(unknown)", 2: "?", 3: "-", 4: "*" };
 
 /** Format one query cell by the field's kind. */
-export function formatCell(kind: QueryFieldDefinition["kind"], status: number, value: unknown, units: Units): string {
+function formatCell(kind: QueryFieldDefinition["kind"], status: number, value: unknown, units: Units): string {
   if (status !== 0) return STATUS_TEXT[status] ?? "?";
   return formatValue(kind, value, units);
 }
@@ -54,7 +54,7 @@ export function formatValue(kind: string, value: unknown, units: Units = "h"): s
 
 const NUMERIC = new Set(["number", "unit", "float"]);
 
-export interface TableOptions {
+interface TableOptions {
   headers?: boolean;
   separator?: string;
   units?: Units;

@@ -5,9 +5,11 @@ import { basename } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { GanetiClient, type GanetiClientOptions } from "@ganeti-ts/sdk";
 import { clientOptions, resolveConnection, type ConnectionFlags } from "./config.js";
-import { describeError, EXIT } from "./errors.js";
+import { describeError, EXIT, ExitStatus } from "./errors.js";
 import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
+import { rapiJobRunner, type JobRunner } from "./job-runner.js";
+import { registerHealthCommands, registerOobCommands } from "./commands/health.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerFilterCommands } from "./commands/filter.js";
 import { registerGroupCommands } from "./commands/group.js";
@@ -17,24 +19,28 @@ import { registerNetworkCommands } from "./commands/network.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerOsCommands } from "./commands/os.js";
 
-export interface LocalHooks {
+interface LocalHooks {
   program: Command;
   cluster: Command;
   node: Command;
 }
 
-export interface ProgramDeps {
+interface ProgramDeps {
   io: Io;
   env: NodeJS.ProcessEnv;
   /** commands/local.ts's registerLocalCommands. */
   registerLocal?: (hooks: LocalHooks) => void;
   /** Build the SDK client (tests inject sleep/clock here). */
   createClient?: (o: GanetiClientOptions) => GanetiClient;
+  /** The master's control-socket job runner when on the master (commands/local.ts), else null. */
+  localJobRunner?: (env: NodeJS.ProcessEnv) => JobRunner | null;
+  /** The master's control socket when on the master (commands/local.ts), else null. */
+  localControl?: (env: NodeJS.ProcessEnv) => ((method: string, args: unknown[]) => Promise<unknown>) | null;
   signal?: AbortSignal;
 }
 
 /** `gnt-instance` (and friends) are aliases of `gnt instance`. */
-export const ALIASES: Record<string, string> = {
+const ALIASES: Record<string, string> = {
   "gnt-instance": "instance",
   "gnt-node": "node",
   "gnt-group": "group",
@@ -46,13 +52,13 @@ export const ALIASES: Record<string, string> = {
 };
 
 /** Rewrite argv for alias invocations: `gnt-instance list` → `gnt instance list`. */
-export function expandAlias(argv: string[]): string[] {
+function expandAlias(argv: string[]): string[] {
   const name = basename(argv[1] ?? "").replace(/\.(js|ts|mjs)$/, "");
   const noun = ALIASES[name];
   return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
 }
 
-export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
+function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   const program = new Command("gnt");
   program
     .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")
@@ -85,6 +91,11 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
       }
       return client;
     },
+    jobs: () => {
+      const local = program.opts<ConnectionFlags>().url === undefined ? deps.localJobRunner?.(deps.env) : null;
+      return local ?? rapiJobRunner(() => ctx.client());
+    },
+    masterControl: () => deps.localControl?.(deps.env) ?? null,
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
 
@@ -94,6 +105,8 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerNetworkCommands(program, ctx);
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
+  registerHealthCommands(program, cluster, ctx);
+  registerOobCommands(node, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
   deps.registerLocal?.({ program, cluster, node });
@@ -119,6 +132,7 @@ export async function run(argv: string[], deps: ProgramDeps): Promise<number> {
       if (err.code === "commander.executeSubCommandAsync") return EXIT.OK;
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
+    if (err instanceof ExitStatus) return err.exitCode;
     if ((err as { code?: string }).code === "aborted") {
       deps.io.err("Interrupted (the job, if any, keeps running)");
       return 130;

@@ -49,6 +49,13 @@ describe("connection settings", () => {
     expect(pinned.insecure).toBeUndefined();
   });
 
+  it("several comma-separated RAPI URLs (master candidates) become baseUrl and baseUrls", () => {
+    const o = clientOptions(resolveConnection({}, { GANETI_RAPI_URL: "https://10.0.0.1:5080, https://10.0.0.2:5080,https://10.0.0.3:5080", HOME: dir }));
+    expect(o.baseUrl).toBe("https://10.0.0.1:5080");
+    expect(o.baseUrls).toEqual(["https://10.0.0.2:5080", "https://10.0.0.3:5080"]);
+    expect(clientOptions(resolveConnection({ url: "https://10.0.0.1:5080" }, { HOME: dir })).baseUrls).toBeUndefined();
+  });
+
   it("an explicit missing or broken config file is a usage error", () => {
     expect(() => resolveConnection({ config: join(dir, "nope.json") }, {})).toThrow(CliError);
     expect(() => resolveConnection({ config: file("{not json") }, {})).toThrow(/cannot read config file/);

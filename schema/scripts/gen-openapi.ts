@@ -73,6 +73,9 @@ export function buildRapiDoc(): string {
     "- Tag GET on an unknown object answers 404 (Ganeti 3.0: 500 with the LUXI error text).",
     "- `/2/jobs/ID/wait` on an unknown job answers 500 \"Can't load job file\" as 3.0 does.",
     "- Filters (`/2/filters`) are configuration changes (ClusterConfig.mutate), not jobs, as in Ganeti 3.0.",
+    "- Filter ids are Ganeti UUIDs (lower-case hex 8-4-4-4-12): `PUT /2/filters/<not a UUID>` answers 500 \"Unable to parse UUID\" as Ganeti's luxid does; ids such as `constructor` or `__proto__` are never found (404).",
+    "- What jobs check before changing anything (names, parameters, nesting, instance policy): docs/operations.md, \"Input validation\".",
+    "- `/2/ganeti-ts/...` are ganeti-ts extensions, not Ganeti's: opcodes Ganeti's RAPI lacks (cluster verify, verify-disks, repair-disk-sizes, out-of-band commands), which Ganeti's gnt-cluster/gnt-node reach through the master's socket. The body holds the opcode's parameters; the answer is a job id like every opcode endpoint. Ganeti's clients never call them; `gnt` uses them when it is not on the master (see docs/cli.md).",
     "",
   ];
   return lines.join("\n");

@@ -247,8 +247,31 @@ export type ReasonTrail = z.infer<typeof ReasonTrailSchema>;
 
 // ---------------------------------------------------------------- parameter dicts
 
-/** Any JSON object (Ganeti's `JSObject JSValue` / ht.TDict). */
-export const JsonObjectSchema = z.record(z.string(), z.unknown());
+/** Deepest nesting of arrays/objects any opcode dict may carry. */
+export const MAX_JSON_DEPTH = 32;
+
+/** True when `value` nests arrays/objects deeper than `max` (iterative: no stack overflow). */
+export function jsonDepthExceeds(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (d + 1 > max) return true;
+    const items = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
+    for (const x of items) if (x !== null && typeof x === "object") stack.push([x, d + 1]);
+  }
+  return false;
+}
+
+
+/**
+ * Any JSON object (Ganeti's `JSObject JSValue` / ht.TDict), nested at most
+ * MAX_JSON_DEPTH levels: deeper dicts are refused instead of stored (Ganeti's
+ * own client cannot read them back).
+ */
+export const JsonObjectSchema = z
+  .record(z.string(), z.unknown())
+  .refine((o) => !jsonDepthExceeds(o, MAX_JSON_DEPTH), { message: `Nested deeper than ${MAX_JSON_DEPTH} levels` });
 export type JsonObject = z.infer<typeof JsonObjectSchema>;
 
 export const HvParamsSchema = JsonObjectSchema;

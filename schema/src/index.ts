@@ -6,4 +6,6 @@ export * from "./objects/index.js";
 export * from "./opcodes/index.js";
 export * from "./common.js";
 export * from "./rapi/index.js";
+export * from "./names.js";
+export * from "./hvparams.js";
 export * from "./kvm-params.js";

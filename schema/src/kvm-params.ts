@@ -6,11 +6,12 @@
 // the node runs them again before starting qemu, with its path checks
 // (server/src/hypervisors/kvm/params.ts).
 
+import { VALID_SERIAL_SPEEDS } from "./hvparams.js";
+
 const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
 const unspecified = (v: unknown): boolean => v === undefined || v === null || v === "" || v === false || v === 0;
 const truthy = (v: unknown): boolean => v === true || v === "true" || v === "True";
 
-export const VALID_SERIAL_SPEEDS = [75, 110, 300, 600, 1200, 1800, 2400, 4800, 9600, 14400, 19200, 28800, 38400, 57600, 115200, 230400, 345600, 460800] as const;
 
 /** Parameters naming files, directories or files-or-URLs the node must find. */
 export const KVM_FILE_PARAMS = ["kvm_path", "kernel_path", "initrd_path", "vnc_password_file", "spice_password_file", "floppy_image_path"] as const;

@@ -8,6 +8,8 @@ export { q, type Filter, type FilterValue, type FieldOf, type QueryFieldMap, typ
 export { QueryBuilder, queryRows, type QueryRow } from "./resources/query.js";
 export type { TagKind } from "./resources/tags.js";
 export type { InstanceCreateResult, ChangeList } from "./resources/instances.js";
+export type { NodeOobParams } from "./resources/nodes.js";
+export type { ClusterVerifyParams, ClusterVerifyDisksParams, ClusterRepairDiskSizesParams } from "./resources/cluster.js";
 export type * from "./resources/params.js";
 export type {
   ClusterInfo,
@@ -30,4 +32,8 @@ export type {
   QueryFieldDefinition,
   FilterInfo,
   FilterListItem,
+  JobIdListOnly,
+  GroupVerifyDisksResult,
+  RepairDiskSizesResult,
+  OobCommandResult,
 } from "@ganeti-ts/schema";

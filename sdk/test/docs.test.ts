@@ -39,7 +39,7 @@ describe("docs/sdk.md examples", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(6);
   });
 
-  it("type-check", () => {
+  it("type-check", { timeout: 240_000 }, () => {
     const base = ts.parseJsonConfigFileContent(
       ts.readConfigFile(join(here, "../../tsconfig.base.json"), ts.sys.readFile).config,
       ts.sys,

@@ -8,6 +8,7 @@ import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { writeFileAtomic } from "./lib/atomic-file.js";
 import { startMaster } from "./master/app.js";
 import { dataPaths } from "./master/paths.js";
 import { startNodeDaemon } from "./noded/main.js";
@@ -43,6 +44,11 @@ export async function runDaemon(kind: "master" | "node", dataDir: string, overri
     });
     close = () => n.close();
     runtime = { pid: process.pid, port: n.port, address: overrides.address ?? settings.address };
+    if (overrides.port === undefined && settings.port === 0) {
+      // The cluster's config records this port: a restarted daemon must bind it again.
+      await writeFileAtomic(p.nodeSettings, JSON.stringify({ ...settings, port: n.port }, null, 2));
+      log(`node daemon port ${n.port} chosen and saved in ${p.nodeSettings}`);
+    }
     log(`node daemon listening on ${String(runtime["address"])}:${n.port}`);
   }
   writeFileSync(runtimeFile(dataDir, kind), JSON.stringify(runtime));

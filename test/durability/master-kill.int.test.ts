@@ -4,6 +4,8 @@
 // the configuration is intact.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { readConfigData } from "@ganeti-ts/server/config/cluster-config";
+import { FileStore } from "@ganeti-ts/server/store/file-store";
 import { controlCall } from "@ganeti-ts/server/master/control-socket";
 import { isAlive, launchDaemon } from "@ganeti-ts/server/master/launcher";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -23,8 +25,8 @@ afterAll(async () => {
 }, 120_000);
 
 async function configSerial(): Promise<number> {
-  const cfg = JSON.parse(await readFile(path.join(c.dataDir, "master-state", "config.data"), "utf8")) as { serial_no: number };
-  return cfg.serial_no;
+  const read = await readConfigData(new FileStore(path.join(c.dataDir, "master-state")));
+  return read!.data.serial_no;
 }
 
 it("survives SIGKILL with 100 jobs in flight", async () => {

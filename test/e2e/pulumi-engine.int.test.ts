@@ -90,7 +90,7 @@ describe("examples/pulumi-cluster through the Pulumi engine", () => {
     expect(w.beparams.maxmem).toBe(256);
     expect(w["nic.ips"][0]).toMatch(/^192\.0\.2\.\d+$/);
     const d = await instance(db);
-    expect(d).toMatchObject({ disk_template: "file", admin_state: "up", "disk.sizes": [1024, 512] });
+    expect(d).toMatchObject({ disk_template: "file", admin_state: "up", "disk.sizes": [1024, 2048] });
     expect(d.beparams.maxmem).toBe(512);
     expect(await instance(batch)).toMatchObject({ disk_template: "sharedfile", admin_state: "down" });
 

@@ -35,7 +35,8 @@ const INSTANCES: LiveInstance[] = [
 ];
 
 beforeAll(async () => {
-  c = await startLocalCluster({ nodes: 3 });
+  // Ganeti's htools read the RAPI without credentials: this cluster serves anonymous reads as Ganeti's RAPI does by default.
+  c = await startLocalCluster({ nodes: 3, initArgs: ["--allow-anonymous-reads"] });
   hostPort = `${c.host}:${c.port}`;
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
   await createInstancesOn(client, c.nodes[0]!, INSTANCES);

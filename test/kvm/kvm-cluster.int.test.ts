@@ -43,6 +43,33 @@ const pidFile = () => path.join(c.dataDir, "hypervisors", "kvm", "pid", `${NAME}
 const status = async () => (await client.instances.get(NAME)).status;
 
 describe("kvm instances on a one-node cluster", () => {
+  it("refuses kvm parameters the node cannot use, before creating anything (Ganeti's CheckHVParams)", async () => {
+    const err = await client.instances
+      .create({
+        mode: "create",
+        instance_name: "bad.example.com",
+        disk_template: "file",
+        disks: [{ size: 16 }],
+        nics: [],
+        os_type: "busybox",
+        pnode: c.nodes[0]!,
+        hypervisor: "kvm",
+        hvparams: { kernel_path: "/nonexistent/vmlinux" },
+        beparams: { memory: 96 },
+        name_check: false,
+        ip_check: false,
+      })
+      .wait()
+      .catch((e: unknown) => e as Error);
+    expect(String(err)).toContain(
+      "Hypervisor parameter validation failed on node node1.example.com: Parameter 'kernel_path' fails validation: not found or not a file (current value: '/nonexistent/vmlinux')",
+    );
+    await expect(client.instances.get("bad.example.com")).rejects.toThrow();
+    // Cluster-wide parameters too.
+    const modify = await c.gnt(["cluster", "modify", "-H", "kvm:initrd_path=/nonexistent/initrd"]).catch((e: { stderr: string }) => e);
+    expect(modify.stderr).toContain("Parameter 'initrd_path' fails validation: not found or not a file (current value: '/nonexistent/initrd')");
+  });
+
   it("installs the busybox OS on a file disk and boots from it; memory, grow, hotplug, reboot, restart, shutdown, kill -9", async () => {
     // Create + install + start through the CLI.
     const add = await c.gnt([

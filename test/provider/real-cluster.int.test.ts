@@ -58,12 +58,13 @@ describe("Instance on a real cluster", () => {
   });
 
   it("a disk shrink previews as a replacement; the replacement is created after the old one is deleted", async () => {
-    const base = { name: "repl.example.com", diskTemplate: "file", os: "noop", hypervisor: "fake", memory: 128, disks: [{ size: "1G" }], nics: [], primaryNode: cluster.nodes[0] };
+    // Sizes and one NIC within Ganeti's default instance policy (disks >= 1 GiB, >= 1 NIC).
+    const base = { name: "repl.example.com", diskTemplate: "file", os: "noop", hypervisor: "fake", memory: 128, disks: [{ size: "2G" }], nics: [{}], primaryNode: cluster.nodes[0] };
     const { id, outs } = await p.create(await check(base));
     const before = await client.instances.get(id);
-    expect(before["disk.sizes"]).toEqual([1024]);
+    expect(before["disk.sizes"]).toEqual([2048]);
 
-    const shrunk = await check({ ...base, disks: [{ size: "512M" }] });
+    const shrunk = await check({ ...base, disks: [{ size: "1G" }] });
     const d = await p.diff!(id, outs as Props, shrunk);
     expect(d).toMatchObject({ changes: true, replaces: ["disks"], deleteBeforeReplace: true });
 
@@ -73,7 +74,7 @@ describe("Instance on a real cluster", () => {
     const created = await p.create(shrunk);
     expect(created.id).toBe(id);
     const after = await client.instances.get(id);
-    expect(after["disk.sizes"]).toEqual([512]);
+    expect(after["disk.sizes"]).toEqual([1024]);
     expect(after.uuid).not.toBe(before.uuid);
     expect(after.status).toBe("running");
     expect((await p.diff!(id, created.outs as Props, shrunk)).changes).toBe(false);
@@ -134,7 +135,7 @@ describe("Instance on a real cluster", () => {
   });
 
   it("rename: refused while running without allowReboot; with it, stop → rename → start", async () => {
-    const base = { name: "old.example.com", diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, nics: [], primaryNode: cluster.nodes[0] };
+    const base = { name: "old.example.com", diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, nics: [{}], primaryNode: cluster.nodes[0] };
     const { id, outs } = await p.create(await check(base));
     const uuid = outs.uuid as string;
     // Ganeti renames only an instance marked down: refused before any job.

@@ -34,7 +34,8 @@ describe("SDK against a real cluster", () => {
   it("TLS: CA file and pinned fingerprint pass, a wrong pin fails", async () => {
     expect(await client.cluster.version()).toBe(2);
     const fp = new X509Certificate(readFileSync(c.caFile)).fingerprint256;
-    const pinned = new GanetiClient({ baseUrl: c.url, fingerprint: fp });
+    // New clusters want credentials for reads too.
+    const pinned = new GanetiClient({ baseUrl: c.url, fingerprint: fp, username: c.user, password: c.password });
     expect((await pinned.cluster.info()).name).toBe("cluster.example.com");
     pinned.close();
     const wrong = new GanetiClient({ baseUrl: c.url, fingerprint: "00".repeat(32), retry: false });

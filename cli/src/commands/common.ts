@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { q, type GanetiClient, type JobHandle, type QueryResourceName, type TagKind } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
+import type { JobRunner } from "../job-runner.js";
 import { JobProgress, json, queryToObjects, renderQuery, renderTable, type Io, type Units } from "../output.js";
 
 export interface Ctx {
@@ -12,6 +13,14 @@ export interface Ctx {
   client(): GanetiClient;
   /** `--output json` was given. */
   json(): boolean;
+  /**
+   * Jobs for opcodes Ganeti's RAPI does not carry: the master's control
+   * socket when on the master (and no --url was given), else the ganeti-ts
+   * RAPI extension.
+   */
+  jobs(): JobRunner;
+  /** The master's control socket when this machine is the master, else null (watcher verbs). */
+  masterControl(): ((method: string, args: unknown[]) => Promise<unknown>) | null;
   /** Aborted on SIGINT: stops waiting (the job keeps running). */
   signal?: AbortSignal;
 }
@@ -74,7 +83,7 @@ export async function runJob<R>(
   }
 }
 
-export interface ListFlags {
+interface ListFlags {
   fields?: string;
   headers?: boolean;
   separator?: string;

@@ -1,5 +1,6 @@
 // Verbs that act on this machine rather than through the RAPI: create and
 // destroy a cluster, join a node daemon, run a daemon in the foreground.
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
 import os from "node:os";
@@ -10,8 +11,12 @@ import { ha1, writeClusterFiles, writeInitialConfig, writeNodeNetns, type InitOp
 import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
+import type { JobOutcome, JobRunner } from "../job-runner.js";
+import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
+import { freePort } from "@ganeti-ts/server/store/etcd-member";
+import { activeControlCall, joinAsCandidate, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
 
-export interface LocalCommandHooks {
+interface LocalCommandHooks {
   program: Command;
   cluster: Command;
   node: Command;
@@ -47,7 +52,8 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
       await new Promise<void>((resolve, reject) => {
         const req = https.get(`${url}/version`, { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined }, (res) => {
           res.resume();
-          res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          // 401: the RAPI is up and (as on new clusters) wants credentials even for /version.
+          res.on("end", () => (res.statusCode === 200 || res.statusCode === 401 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
         });
         req.on("error", reject);
       });
@@ -60,10 +66,66 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
   throw new Error(`the RAPI at ${url} did not answer within ${timeoutMs} ms (${last})`);
 }
 
+type ControlLogEntry = [number, [number, number], string, unknown];
+
+/** Jobs through the master's control socket in a data directory. */
+export function controlSocketJobRunner(master: string): JobRunner {
+  const sock = dataPaths(master).controlSocket;
+  return {
+    submit: async (op) => (await controlCall(sock, "SubmitJob", [[op]])) as number,
+    async wait(id, onLog): Promise<JobOutcome> {
+      let info: unknown[] | null = null;
+      let serial = 0;
+      for (;;) {
+        const res = (await controlCall(sock, "WaitForJobChange", [id, ["status", "opresult"], info, serial, 10])) as {
+          job_info: unknown[];
+          log_entries: ControlLogEntry[];
+        } | null;
+        if (!res) throw new Error(`job ${id} disappeared`);
+        for (const [s, [sec, usec], , msg] of res.log_entries) {
+          serial = Math.max(serial, s);
+          onLog(sec + usec / 1e6, String(msg));
+        }
+        info = res.job_info;
+        const [status, opresult] = res.job_info as [string, unknown[]];
+        if (status === "success") return { status, opresult };
+        if (status === "error" || status === "canceled") {
+          const err = opresult.find((r) => Array.isArray(r)) as [string, unknown[]] | undefined;
+          return { status, opresult, error: err ? `${err[0]}: ${String(err[1][0])}` : status };
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The control-socket runner when this machine is the master: the master's
+ * data directory ($GANETI_DATA_DIR) holds a live control socket.
+ */
+export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
+  return controlSocketJobRunner(dir);
+}
+
+/** A call on the master's control socket when this machine is the master, else null. */
+export function localControl(env: NodeJS.ProcessEnv): ((method: string, args: unknown[]) => Promise<unknown>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
+  const sock = dataPaths(dir).controlSocket;
+  return (method, args) => controlCall(sock, method, args, 3_600_000);
+}
+
 /** Submit a job on the master's control socket and follow it, printing its log. */
 async function runJobLocally(master: string, ops: Record<string, unknown>[], out: (line: string) => void): Promise<unknown> {
-  const sock = dataPaths(master).controlSocket;
-  const id = (await controlCall(sock, "SubmitJob", [ops])) as number;
+  let sock = dataPaths(master).controlSocket;
+  // A standby master candidate's socket names the active master's.
+  const state = (await controlCall(sock, "MasterState", []).catch(() => null)) as { active?: boolean } | null;
+  if (state && state.active === false) {
+    const leader = (await controlCall(sock, "GetMaster", [])) as { controlSocket?: string } | null;
+    if (leader?.controlSocket) sock = leader.controlSocket;
+  }
+  const id = (await activeControlCall(sock, "SubmitJob", [ops])) as number;
   out(`Submitted job ${id}`);
   let info: unknown[] | null = null;
   let serial = 0;
@@ -113,10 +175,21 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     )
     .option("--ipolicy-vcpu-ratio <ratio>", "instance policy vCPU ratio", Number)
     .option("--no-ssl", "serve the RAPI over plain HTTP")
-    .option("--require-authentication", "require credentials for every request, GETs included")
+    .option("--allow-anonymous-reads", "let clients without credentials use read-only resources (Ganeti's default; off: every request needs a RAPI user)")
+    .option("--require-authentication", "require credentials for every request, GETs included (the default; kept for scripts)")
+    .option("--store <kind>", "where config and jobs live: file (this data dir) or etcd (master candidates can fail over)", "file")
+    .option("--etcd-endpoints <urls>", "with --store etcd: an existing etcd cluster's client URLs (default: run etcd members on the master candidates)", list)
+    .option("--master-lease-ttl <seconds>", "with --store etcd: seconds until a dead master's leadership expires", int, 10)
     .option("--node-netns <name>", "network namespace (under /run/netns) of this node's bridges and taps")
+    .option("--watcher-interval <seconds>", "run the watcher inside the master every this many seconds (default 0: never)", int)
     .action(async (name: string, o: Record<string, unknown>) => {
       if (Boolean(o["rapiUser"]) !== Boolean(o["rapiPassword"])) throw new Error("--rapi-user and --rapi-password go together");
+      if (o["allowAnonymousReads"] === true && o["requireAuthentication"] === true) {
+        throw new Error("--allow-anonymous-reads and --require-authentication exclude each other");
+      }
+      const storeKind = String(o["store"]);
+      if (storeKind !== "file" && storeKind !== "etcd") throw new Error(`--store must be file or etcd, not ${storeKind}`);
+      if (o["etcdEndpoints"] && storeKind !== "etcd") throw new Error("--etcd-endpoints needs --store etcd");
       const init: InitOptions = {
         dataDir: String(o["dataDir"]),
         clusterName: name,
@@ -136,9 +209,23 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         defaultIallocatorParams: o["defaultIallocatorParams"] as Record<string, unknown> | undefined,
         vcpuRatio: o["ipolicyVcpuRatio"] as number | undefined,
         noSsl: o["ssl"] === false,
-        requireAuthentication: o["requireAuthentication"] === true,
+        allowAnonymousReads: o["allowAnonymousReads"] === true,
         nodeNetns: o["nodeNetns"] as string | undefined,
+        watcherIntervalSeconds: (o["watcherInterval"] as number | undefined) ?? 0,
       };
+      if (storeKind === "etcd") {
+        const dir = path.resolve(init.dataDir);
+        const given = o["etcdEndpoints"] as string[] | undefined;
+        let endpoints = given ?? [];
+        if (!given) {
+          await mkdir(dataPaths(dir).logDir, { recursive: true });
+          print(`Starting the etcd member of ${init.nodeName}...`);
+          endpoints = [await startManagedEtcd(dir, init.nodeName, init.nodeAddress)];
+        }
+        init.store = { kind: "etcd", endpoints, prefix: "ganeti/", managed: !given, leaseTtl: o["masterLeaseTtl"] as number };
+        // Every candidate binds the same RAPI address when it becomes master: fix the port now.
+        if (init.rapiPort === 0) init.rapiPort = await freePort(init.rapiAddress);
+      }
       await writeClusterFiles(init);
       print(`Starting the node daemon of ${init.nodeName}...`);
       const nodeRt = await launchDaemon("node", init.dataDir);
@@ -160,12 +247,17 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--keep-state", "stop the daemons but keep the data directory")
     .action(async (o: { dataDir: string; keepState?: boolean }) => {
       const dir = path.resolve(o.dataDir);
-      for (const [name, nodeDir] of Object.entries(await localNodes(dir))) {
+      const nodes = Object.entries(await localNodes(dir));
+      // Standby master candidates first, so that none takes over from the stopped master.
+      for (const [name, nodeDir] of nodes) if (await stopDaemon(nodeDir, "master")) print(`Stopped master daemon (candidate) of ${name}`);
+      if (await stopDaemon(dir, "master")) print("Stopped the master daemon");
+      for (const [name, nodeDir] of nodes) {
         if (await stopDaemon(nodeDir, "node")) print(`Stopped node daemon of ${name}`);
+        if (await stopManagedEtcd(nodeDir)) print(`Stopped etcd member of ${name}`);
         if (!o.keepState) await rm(nodeDir, { recursive: true, force: true });
       }
-      if (await stopDaemon(dir, "master")) print("Stopped the master daemon");
       if (await stopDaemon(dir, "node")) print("Stopped the master's node daemon");
+      if (await stopManagedEtcd(dir)) print("Stopped the master's etcd member");
       if (!o.keepState) {
         await rm(dir, { recursive: true, force: true });
         print(`Removed ${dir}`);
@@ -193,6 +285,10 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         const np = dataPaths(nodeDir);
         await mkdir(np.root, { recursive: true, mode: 0o700 });
         await copyFile(dataPaths(master).clusterCert, np.clusterCert);
+        // The file storage allow-list travels with the cluster certificate (Ganeti distributes it to every node).
+        await copyFile(path.join(master, "file-storage-paths"), path.join(nodeDir, "file-storage-paths")).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+        });
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
         if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
         const rt = await launchDaemon("node", nodeDir);
@@ -215,6 +311,11 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
       if (o["secondaryIp"]) op["secondary_ip"] = o["secondaryIp"];
       await runJobLocally(master, [op], print);
       print(`Node ${name} added`);
+      const settings = await loadMasterSettings(dataPaths(master).masterSettings);
+      if (settings.store.kind === "etcd" && o["dataDir"] && o["masterCapable"] !== false) {
+        await joinAsCandidate(master, path.resolve(String(o["dataDir"])), name, String(o["address"]));
+        print(`Started the master daemon of ${name} (standby master candidate)`);
+      }
     });
 
   node
@@ -228,12 +329,42 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
       const nodes = await localNodes(master);
       const nodeDir = nodes[name];
       if (nodeDir) {
+        await stopDaemon(nodeDir, "master");
         await stopDaemon(nodeDir, "node");
+        await stopManagedEtcd(nodeDir);
         await rm(nodeDir, { recursive: true, force: true });
         delete nodes[name];
         await writeFile(path.join(master, LOCAL_NODES), JSON.stringify(nodes, null, 2));
       }
       print(`Node ${name} removed`);
+    });
+
+  cluster
+    .command("master-failover")
+    .description("make this node's master daemon the active master (etcd store); the old master lets its running jobs finish first")
+    .option("--data-dir <dir>", "this node's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .option("--timeout <seconds>", "give up after this long", int, 300)
+    .action(async (o: { dataDir?: string; timeout: number }) => {
+      const dir = masterDir(o.dataDir);
+      const leader = (await controlCall(dataPaths(dir).controlSocket, "MasterFailover", [o.timeout], (o.timeout + 10) * 1000)) as { node: string };
+      print(`Master failover done: ${leader.node} is the master`);
+    });
+
+  cluster
+    .command("master-ping")
+    .description("exit 0 if the active master daemon answers (from this node's data directory)")
+    .option("--data-dir <dir>", "this node's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .action(async (o: { dataDir?: string }) => {
+      const dir = masterDir(o.dataDir);
+      const sock = dataPaths(dir).controlSocket;
+      const settings = await loadMasterSettings(dataPaths(dir).masterSettings);
+      if (settings.store.kind === "etcd") {
+        const leader = (await controlCall(sock, "GetMaster", [], 10_000)) as { controlSocket: string; node: string } | null;
+        if (!leader) throw new Error("no active master");
+        await controlCall(leader.controlSocket, "MasterState", [], 10_000);
+      } else {
+        await controlCall(sock, "QueryJob", [0, ["id"]], 10_000);
+      }
     });
 
   const daemon = program.command("daemon").description("run a daemon in the foreground (for systemd units)");

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { NodeInfo } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
 import { renderInfo, renderTable } from "../output.js";
-import { addListVerbs, addTagVerbs, jobCall, jobOptions, printObject, runJob, yesNo, type Ctx, type JobFlags } from "./common.js";
+import { addListVerbs, addTagVerbs, jobCall, jobOptions, parseKeyVal, printObject, runJob, yesNo, type Ctx, type JobFlags } from "./common.js";
 
 const DEFAULT_FIELDS = ["name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt"];
 const ROLES = ["master-candidate", "regular", "drained", "offline"] as const;
@@ -53,6 +53,7 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
       .option("--master-capable <yes|no>", "may become master/candidate")
       .option("--vm-capable <yes|no>", "may host instances")
       .option("-s, --secondary-ip <ip>", "new secondary IP")
+      .option("--node-parameters <k=v,...>", "node parameters (oob_program, spindle_count, ...)")
       .option("--auto-promote", "promote other nodes if needed")
       .option("-f, --force", "force"),
     false,
@@ -68,6 +69,7 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
     set("master_capable", o.masterCapable, "--master-capable");
     set("vm_capable", o.vmCapable, "--vm-capable");
     if (o.secondaryIp) p.secondary_ip = o.secondaryIp;
+    if (typeof o.nodeParameters === "string") p.ndparams = parseKeyVal(o.nodeParameters);
     if (o.autoPromote) p.auto_promote = true;
     if (o.force) p.force = true;
     if (Object.keys(p).length === 0) throw new CliError("nothing to modify (see gnt node modify --help)");

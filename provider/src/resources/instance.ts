@@ -5,6 +5,7 @@ import {
   DiskModeSchema,
   DiskTemplateSchema,
   HypervisorSchema,
+  NormalizedHostnameSchema,
   TagSchema,
   UnitSizeSchema,
   parseUnitSize,
@@ -48,7 +49,7 @@ const NicInputSchema = z
 
 export const InstanceInputSchema = z
   .object({
-    name: Str,
+    name: known(NormalizedHostnameSchema),
     diskTemplate: known(DiskTemplateSchema),
     disks: known(z.array(DiskInputSchema)).default([]),
     nics: known(z.array(NicInputSchema)).default([]),

@@ -1,6 +1,6 @@
 // Network: operations table.
 import { z } from "zod";
-import { TagSchema, type NetworkInfo } from "@ganeti-ts/schema";
+import { NetworkNameSchema, TagSchema, type NetworkInfo } from "@ganeti-ts/schema";
 import { NotFoundError, type GanetiClient } from "@ganeti-ts/sdk";
 import { known, isUnknown, parseInputs, TimeoutsSchema } from "../core/check.js";
 import type { CheckFailure, ResourceOperations } from "../core/define-resource.js";
@@ -25,7 +25,7 @@ const ConnectionSchema = z
 
 export const NetworkInputSchema = z
   .object({
-    name: Str,
+    name: known(NetworkNameSchema),
     subnet: Cidr4,
     gateway: Ipv4.optional(),
     subnet6: known(z.cidrv6()).optional(),

@@ -1,6 +1,6 @@
 // NodeGroup: operations table.
 import { z } from "zod";
-import { AllocPolicySchema, TagSchema, type GroupInfo } from "@ganeti-ts/schema";
+import { AllocPolicySchema, GroupNameSchema, TagSchema, type GroupInfo } from "@ganeti-ts/schema";
 import { NotFoundError, type GanetiClient } from "@ganeti-ts/sdk";
 import { known, isUnknown, parseInputs, TimeoutsSchema } from "../core/check.js";
 import type { CheckFailure, ResourceOperations } from "../core/define-resource.js";
@@ -13,7 +13,7 @@ const Dict = known(z.record(z.string(), z.unknown()));
 
 export const NodeGroupInputSchema = z
   .object({
-    name: Str,
+    name: known(GroupNameSchema),
     allocPolicy: known(AllocPolicySchema).default("preferred"),
     ipolicy: Dict.optional(),
     ndParams: Dict.optional(),

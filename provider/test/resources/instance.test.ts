@@ -55,6 +55,13 @@ describe("Instance check", () => {
     expect(r2.failures?.[0]?.property).toBe("memory");
   });
 
+  it("refuses instance names the master would refuse or change (the schema's host name rule)", async () => {
+    for (const name of ["Web.example.com", "a/b", "..", "web.example.com.", "my host"]) {
+      const r = await p.check!({}, { ...base, name });
+      expect(r.failures?.map((f) => f.property), name).toEqual(["name"]);
+    }
+  });
+
   it("accepts unknown values during preview", async () => {
     const r = await p.check!({}, { ...base, nics: [{ network: UNKNOWN, ip: "pool" }] });
     expect(r.failures ?? []).toEqual([]);

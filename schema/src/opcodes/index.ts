@@ -12,5 +12,7 @@ export * from "./os.js";
 export * from "./query.js";
 export * from "./tags.js";
 export * from "./test.js";
+export * from "./verify.js";
+export * from "./oob.js";
 export * from "./registry.js";
 export * from "./validate.js";

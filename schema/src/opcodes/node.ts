@@ -9,7 +9,6 @@ import {
 import {
   defaultFalse,
   defaultNameList,
-  defaultTrue,
   defineOpcode,
   migrationShape,
   diskState,

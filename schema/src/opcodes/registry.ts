@@ -68,6 +68,18 @@ import {
 } from "./results.js";
 import { OpTagsDelSchema, OpTagsGetSchema, OpTagsSetSchema } from "./tags.js";
 import { OpTestDelaySchema } from "./test.js";
+import { OobCommandResultSchema, OpOobCommandSchema } from "./oob.js";
+import {
+  GroupVerifyDisksResultSchema,
+  OpClusterRepairDiskSizesSchema,
+  OpClusterVerifyConfigSchema,
+  OpClusterVerifyDisksSchema,
+  OpClusterVerifyGroupSchema,
+  OpClusterVerifySchema,
+  OpGroupVerifyDisksSchema,
+  RepairDiskSizesResultSchema,
+  VerifyResultSchema,
+} from "./verify.js";
 
 const ALL_OPCODE_SCHEMAS = [
   OpBackupExportSchema,
@@ -75,11 +87,17 @@ const ALL_OPCODE_SCHEMAS = [
   OpClusterQuerySchema,
   OpClusterRedistConfSchema,
   OpClusterSetParamsSchema,
+  OpClusterRepairDiskSizesSchema,
+  OpClusterVerifySchema,
+  OpClusterVerifyConfigSchema,
+  OpClusterVerifyDisksSchema,
+  OpClusterVerifyGroupSchema,
   OpGroupAddSchema,
   OpGroupAssignNodesSchema,
   OpGroupRemoveSchema,
   OpGroupRenameSchema,
   OpGroupSetParamsSchema,
+  OpGroupVerifyDisksSchema,
   OpInstanceActivateDisksSchema,
   OpInstanceConsoleSchema,
   OpInstanceCreateSchema,
@@ -111,6 +129,7 @@ const ALL_OPCODE_SCHEMAS = [
   OpNodeQueryStorageSchema,
   OpNodeRemoveSchema,
   OpNodeSetParamsSchema,
+  OpOobCommandSchema,
   OpOsDiagnoseSchema,
   OpQuerySchema,
   OpQueryFieldsSchema,
@@ -168,12 +187,18 @@ export const OPCODES: Record<OpcodeId, OpcodeDef> = {
   OP_CLUSTER_QUERY: def(OpClusterQuerySchema, DictResultSchema),
   OP_CLUSTER_REDIST_CONF: def(OpClusterRedistConfSchema, NoneResultSchema),
   OP_CLUSTER_SET_PARAMS: def(OpClusterSetParamsSchema, MaybeJobsResultSchema),
+  OP_CLUSTER_REPAIR_DISK_SIZES: def(OpClusterRepairDiskSizesSchema, RepairDiskSizesResultSchema),
+  OP_CLUSTER_VERIFY: def(OpClusterVerifySchema, JobIdListOnlySchema),
+  OP_CLUSTER_VERIFY_CONFIG: def(OpClusterVerifyConfigSchema, VerifyResultSchema),
+  OP_CLUSTER_VERIFY_DISKS: def(OpClusterVerifyDisksSchema, JobIdListOnlySchema),
+  OP_CLUSTER_VERIFY_GROUP: def(OpClusterVerifyGroupSchema, VerifyResultSchema, "group_name"),
   OP_GROUP_ADD: def(OpGroupAddSchema, MaybeJobsResultSchema, "group_name"),
   OP_GROUP_ASSIGN_NODES: def(OpGroupAssignNodesSchema, NoneResultSchema, "group_name"),
   OP_GROUP_REMOVE: def(OpGroupRemoveSchema, NoneResultSchema, "group_name"),
   // Ganeti shows no field for renames (GROUP_RENAME, INSTANCE_RENAME).
   OP_GROUP_RENAME: def(OpGroupRenameSchema, NameResultSchema),
   OP_GROUP_SET_PARAMS: def(OpGroupSetParamsSchema, ChangesResultSchema, "group_name"),
+  OP_GROUP_VERIFY_DISKS: def(OpGroupVerifyDisksSchema, GroupVerifyDisksResultSchema, "group_name"),
   OP_INSTANCE_ACTIVATE_DISKS: def(OpInstanceActivateDisksSchema, ActivateDisksResultSchema, "instance_name"),
   OP_INSTANCE_CONSOLE: def(OpInstanceConsoleSchema, DictResultSchema, "instance_name"),
   OP_INSTANCE_CREATE: def(OpInstanceCreateSchema, NameListResultSchema, "instance_name"),
@@ -205,6 +230,7 @@ export const OPCODES: Record<OpcodeId, OpcodeDef> = {
   OP_NODE_QUERY_STORAGE: def(OpNodeQueryStorageSchema, RowsResultSchema),
   OP_NODE_REMOVE: def(OpNodeRemoveSchema, NoneResultSchema, "node_name"),
   OP_NODE_SET_PARAMS: def(OpNodeSetParamsSchema, ChangesResultSchema, "node_name"),
+  OP_OOB_COMMAND: def(OpOobCommandSchema, OobCommandResultSchema),
   OP_OS_DIAGNOSE: def(OpOsDiagnoseSchema, RowsResultSchema),
   OP_QUERY: def(OpQuerySchema, OpQueryResultSchema, "what"),
   OP_QUERY_FIELDS: def(OpQueryFieldsSchema, OpQueryFieldsResultSchema, "what"),

@@ -2,6 +2,7 @@
 import { CLUSTER_ENDPOINTS } from "./cluster.js";
 import type { Endpoint } from "./define.js";
 import { FILTER_ENDPOINTS } from "./filters.js";
+import { GANETI_TS_ENDPOINTS } from "./ganeti-ts.js";
 import { GROUP_ENDPOINTS } from "./groups.js";
 import { INSTANCE_ENDPOINTS } from "./instances.js";
 import { JOB_ENDPOINTS } from "./jobs.js";
@@ -18,6 +19,7 @@ export { INSTANCE_ENDPOINTS } from "./instances.js";
 export { JOB_ENDPOINTS, JobWaitBodySchema } from "./jobs.js";
 export { QUERY_ENDPOINTS, QueryBodySchema } from "./query.js";
 export { FILTER_ENDPOINTS, FilterRuleBodySchema } from "./filters.js";
+export { GANETI_TS_ENDPOINTS } from "./ganeti-ts.js";
 
 export const RAPI_ENDPOINTS: readonly Endpoint[] = [
   ...CLUSTER_ENDPOINTS,
@@ -28,6 +30,7 @@ export const RAPI_ENDPOINTS: readonly Endpoint[] = [
   ...JOB_ENDPOINTS,
   ...QUERY_ENDPOINTS,
   ...FILTER_ENDPOINTS,
+  ...GANETI_TS_ENDPOINTS,
 ];
 
 /** Features announced by GET /2/features (a set in Ganeti: order not significant). */

@@ -112,6 +112,54 @@ export const ConsoleInfoSchema = z.object({
   display: z.number().int().optional(),
 });
 
+/**
+ * What OP_CLUSTER_VERIFY_GROUP asks a node to check (Ganeti's node_verify
+ * NV_* keys): each present key requests one check, whose answer comes back
+ * under the same key.
+ */
+export const NodeVerifyChecksSchema = z.object({
+  /** [protocol version, software version]. */
+  version: z.boolean().optional(),
+  /** hypervisor name → null when healthy, else the problem. */
+  hypervisor: z.array(z.string()).optional(),
+  /** Names of the instances running under these hypervisors. */
+  instancelist: z.array(z.string()).optional(),
+  /** Memory as the hypervisor sees it. */
+  hvinfo: z.object({ hypervisor: z.string(), hvparams: Params }).optional(),
+  /** The node's clock, [seconds, microseconds]. */
+  time: z.boolean().optional(),
+  /** Problems with the node's own setup (data directory, ...). */
+  nodesetup: z.boolean().optional(),
+  /** Files (relative to the node's data directory) → sha1 of those present. */
+  filelist: z.array(z.string()).optional(),
+  /** Expiry of the node's cluster certificate. */
+  certificates: z.boolean().optional(),
+  /** disk template → directory: each unusable one is reported. */
+  file_storage_paths: z.record(z.string(), z.string()).optional(),
+  /** disk template → directory: the disk images found there. */
+  file_volumes: z.record(z.string(), z.string()).optional(),
+  /** Out-of-band programs that must exist and be executable on this node. */
+  oob_paths: z.array(z.string()).optional(),
+});
+export type NodeVerifyChecks = z.infer<typeof NodeVerifyChecksSchema>;
+
+export const NodeVerifyResultSchema = z.object({
+  version: z.tuple([z.number().int(), z.string()]).optional(),
+  hypervisor: z.record(z.string(), z.string().nullable()).optional(),
+  /** A list of names, or the error message of a failed listing. */
+  instancelist: z.union([z.array(z.string()), z.string()]).optional(),
+  hvinfo: z.object({ memory_total: z.number(), memory_dom0: z.number(), memory_free: z.number() }).nullable().optional(),
+  time: z.tuple([z.number().int(), z.number().int()]).optional(),
+  nodesetup: z.array(z.string()).optional(),
+  filelist: z.record(z.string(), z.string()).optional(),
+  /** [file, "error"|"warning", message] per certificate with a problem. */
+  certificates: z.array(z.tuple([z.string(), z.enum(["ERROR", "WARNING"]), z.string()])).optional(),
+  file_storage_paths: z.record(z.string(), z.string()).optional(),
+  /** disk template → image paths, or the error message of a failed scan. */
+  file_volumes: z.record(z.string(), z.union([z.array(z.string()), z.string()])).optional(),
+  oob_paths: z.array(z.string()).optional(),
+});
+export type NodeVerifyResult = z.infer<typeof NodeVerifyResultSchema>;
 /** Progress of a live migration on its source node (Ganeti's objects.MigrationStatus, plus timings). */
 export const MigrationStatusSchema = z.object({
   /** active | completed | failed | cancelled */
@@ -140,6 +188,14 @@ const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R, time
 export const RPC_CALLS = {
   /** Liveness and protocol check. */
   version: call(z.object({}), z.object({ protocol_version: z.number().int(), software_version: z.string() }), 10),
+  /** Cluster verification: the requested checks (Ganeti's node_verify). */
+  node_verify: call(z.object({ checks: NodeVerifyChecksSchema }), NodeVerifyResultSchema, 120),
+  /** Run an out-of-band program: `program command node`; its stdout parsed as JSON (null when empty). */
+  run_oob: call(
+    z.object({ oob_program: z.string(), command: z.string(), node: z.string(), timeout: z.number().int() }),
+    z.unknown(),
+    300,
+  ),
   /** Memory/CPU (real machine unless overridden in the node's settings) and storage. */
   node_info: call(
     z.object({ storage_units: z.array(StorageUnitSchema), hypervisor: z.string(), hvparams: Params }),
@@ -194,6 +250,8 @@ export const RPC_CALLS = {
   file_storage_dir_create: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_remove: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_rename: call(z.object({ old_path: z.string(), new_path: z.string() }), z.null(), 60),
+  /** Whether this node allows the directory for file storage: null, or why not (its file-storage-paths). */
+  file_storage_path_check: call(z.object({ path: z.string() }), z.string().nullable(), 30),
   /** Storage units for OP_NODE_QUERY_STORAGE: rows of the requested fields. */
   storage_list: call(
     z.object({ su_name: z.string(), su_args: z.array(z.unknown()), name: z.string().nullable(), fields: z.array(z.string()) }),
@@ -212,7 +270,14 @@ export const RPC_CALLS = {
   ),
   /** Run the OS create script (reinstall: same with INSTANCE_REINSTALL=1). Returns the log file path. */
   instance_os_add: call(
-    z.object({ instance: RpcInstanceSchema, reinstall: z.boolean(), debug: z.number().int(), search_path: z.array(z.string()) }),
+    z.object({
+      instance: RpcInstanceSchema,
+      reinstall: z.boolean(),
+      debug: z.number().int(),
+      search_path: z.array(z.string()),
+      /** Secret OS parameters of this run only (never in the config): OSP_* like the others. */
+      osparams_secret: Params.optional(),
+    }),
     z.string(),
     3600,
   ),
@@ -222,6 +287,8 @@ export const RPC_CALLS = {
     z.null(),
     600,
   ),
+  /** Ganeti's ValidateHVParams: the node checks filled hvparams (files exist...). Throws if invalid. */
+  hypervisor_validate_params: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.null(), 60),
   /** Ganeti's HotplugSupported: fails when the instance's hypervisor cannot hotplug now. */
   hotplug_supported: call(z.object({ instance: RpcInstanceSchema }), z.null(), 30),
   /** Ganeti's HotplugDevice: add, remove or modify a disk or NIC of a running instance. */

@@ -24,6 +24,12 @@ const MINIMAL: Record<OpcodeId, Record<string, unknown>> = {
   OP_CLUSTER_QUERY: {},
   OP_CLUSTER_REDIST_CONF: {},
   OP_CLUSTER_SET_PARAMS: {},
+  OP_CLUSTER_REPAIR_DISK_SIZES: {},
+  OP_CLUSTER_VERIFY: {},
+  OP_CLUSTER_VERIFY_CONFIG: {},
+  OP_CLUSTER_VERIFY_DISKS: {},
+  OP_CLUSTER_VERIFY_GROUP: { group_name: "default" },
+  OP_GROUP_VERIFY_DISKS: { group_name: "default" },
   OP_GROUP_ADD: { group_name: "g1" },
   OP_GROUP_ASSIGN_NODES: { group_name: "g1", nodes: ["n1"] },
   OP_GROUP_REMOVE: { group_name: "g1" },
@@ -60,6 +66,7 @@ const MINIMAL: Record<OpcodeId, Record<string, unknown>> = {
   OP_NODE_POWERCYCLE: { node_name: "n1" },
   OP_NODE_QUERY_STORAGE: { output_fields: ["name"] },
   OP_NODE_SET_PARAMS: { node_name: "n1" },
+  OP_OOB_COMMAND: { command: "power-status" },
   OP_OS_DIAGNOSE: { output_fields: ["name"] },
   OP_QUERY: { what: "instance", fields: ["name"] },
   OP_QUERY_FIELDS: { what: "node" },
@@ -83,6 +90,11 @@ const EXPECTED_IDS = [
   "OP_NETWORK_SET_PARAMS", "OP_NODE_ADD", "OP_NODE_EVACUATE", "OP_NODE_MIGRATE", "OP_NODE_MODIFY_STORAGE",
   "OP_NODE_POWERCYCLE", "OP_NODE_QUERY_STORAGE", "OP_NODE_REMOVE", "OP_NODE_SET_PARAMS", "OP_OS_DIAGNOSE", "OP_QUERY",
   "OP_QUERY_FIELDS", "OP_REPAIR_NODE_STORAGE", "OP_TAGS_DEL", "OP_TAGS_GET", "OP_TAGS_SET", "OP_TEST_DELAY",
+  // cluster health (verify, verify-disks, repair-disk-sizes)
+  "OP_CLUSTER_REPAIR_DISK_SIZES", "OP_CLUSTER_VERIFY", "OP_CLUSTER_VERIFY_CONFIG", "OP_CLUSTER_VERIFY_DISKS",
+  "OP_CLUSTER_VERIFY_GROUP", "OP_GROUP_VERIFY_DISKS",
+  // out-of-band management
+  "OP_OOB_COMMAND",
 ];
 
 const COMMON_DEFAULTS = { dry_run: null, debug_level: null, priority: 0, depends: null, comment: null, reason: [] };
@@ -111,6 +123,19 @@ describe("opcode table", () => {
       expect(keys.slice(-6)).toEqual(["dry_run", "debug_level", "priority", "depends", "comment", "reason"]);
       expect(OpcodeSchema.safeParse({ OP_ID: id, ...MINIMAL[id] }).success).toBe(true);
     }
+  });
+
+  it("verify opcodes have Ganeti 3.0's parameters in its order", () => {
+    const common = ["dry_run", "debug_level", "priority", "depends", "comment", "reason"];
+    expect(opcodeParamNames("OP_CLUSTER_VERIFY")).toEqual([
+      "debug_simulate_errors", "error_codes", "skip_checks", "ignore_errors", "verbose", "group_name", "verify_clutter", ...common,
+    ]);
+    expect(opcodeParamNames("OP_CLUSTER_VERIFY_GROUP")).toEqual([
+      "group_name", "debug_simulate_errors", "error_codes", "skip_checks", "ignore_errors", "verbose", "verify_clutter", ...common,
+    ]);
+    expect(validateOpcodeParams("OP_CLUSTER_VERIFY", { ignore_errors: ["ENOSUCHCODE"] }).ok).toBe(false);
+    expect(validateOpcodeParams("OP_CLUSTER_VERIFY", { skip_checks: ["nplusone_mem", "nplusone_mem"] }).ok).toBe(false);
+    expect(validateOpcodeParams("OP_CLUSTER_VERIFY", { skip_checks: ["nplusone_mem"], ignore_errors: ["ENODEN1"] }).ok).toBe(true);
   });
 
   it("parameter order follows Ganeti's definitions", () => {

@@ -100,6 +100,12 @@ export function errorFromResponse(status: number, body: unknown, method: string,
 
 /** The connection failed (refused, reset, DNS, TLS, certificate pin mismatch). */
 export class ConnectionError extends GanetiError {}
+/**
+ * A job-submitting request reached a master that then failed before
+ * answering (connection reset, closed): the job may or may not exist. Never
+ * resubmitted automatically; look for it (job list) before submitting again.
+ */
+export class OutcomeUnknownError extends ConnectionError {}
 /** The HTTP request timed out (`timeoutMs` of the client). */
 export class RequestTimeoutError extends GanetiError {}
 /** The caller's AbortSignal fired. */

@@ -13,6 +13,7 @@ import {
   AbortedError,
   ConnectionError,
   GanetiError,
+  OutcomeUnknownError,
   RequestTimeoutError,
   errorFromResponse,
 } from "./errors.js";
@@ -22,6 +23,12 @@ import { buildQuery, type QueryValue } from "./path.js";
 export interface TransportOptions {
   /** `https://cluster.example.com:5080` (a path prefix is allowed). */
   baseUrl: string;
+  /**
+   * Further RAPI URLs of the same cluster (its master candidates): reads and
+   * job polling that fail on one (no connection, 502/503) go on at the next;
+   * a job submission moves on only when it was certainly not sent.
+   */
+  baseUrls?: string[];
   username?: string;
   password?: string;
   /** PEM CA bundle (contents) used to verify the server certificate. */
@@ -108,12 +115,19 @@ function buildHttpsAgent(o: TransportOptions): https.Agent {
   });
 }
 
+/** Connection errors raised before any byte of the request left: safe to send elsewhere. */
+const NOT_SENT_ERRNO = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+/** Connection lost once the request may have been received. */
+const MAYBE_SENT_ERRNO = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET"]);
+
 const TLS_HINT =
   " (the Ganeti cluster certificate is self-signed: pass a CA file, a pinned SHA-256 fingerprint, or insecure)";
 
 export class Transport {
   private readonly http: AxiosInstance;
-  private readonly base: string;
+  private readonly bases: string[];
+  /** Index in `bases` of the URL that answered last. */
+  private current = 0;
   private readonly authHeader: string | undefined;
   private readonly retry: RetryOptions;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -124,14 +138,16 @@ export class Transport {
   private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(opts: TransportOptions) {
-    const url = new URL(opts.baseUrl);
-    if (url.username || url.password) {
-      throw new GanetiError("Put credentials in username/password, not in the URL", "invalid_option");
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new GanetiError(`Unsupported URL scheme ${url.protocol}`, "invalid_option");
-    }
-    this.base = url.toString().replace(/\/+$/, "");
+    this.bases = [...new Set([opts.baseUrl, ...(opts.baseUrls ?? [])])].map((u) => {
+      const url = new URL(u);
+      if (url.username || url.password) {
+        throw new GanetiError("Put credentials in username/password, not in the URL", "invalid_option");
+      }
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw new GanetiError(`Unsupported URL scheme ${url.protocol}`, "invalid_option");
+      }
+      return url.toString().replace(/\/+$/, "");
+    });
     this.authHeader =
       opts.username !== undefined
         ? `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ""}`).toString("base64")}`
@@ -163,10 +179,13 @@ export class Transport {
   /** Send one request; resolve with the parsed JSON body of a 200 answer. */
   async send(o: SendOptions): Promise<unknown> {
     const idempotent = o.idempotent ?? o.method === "GET";
-    const url = this.base + o.path + buildQuery(o.query);
     const shown = `${o.method} ${o.path}`;
-    const maxAttempts = idempotent ? this.retry.retries + 1 : 1;
+    const n = this.bases.length;
+    // With several URLs, a read gets at least one try at each.
+    const maxAttempts = idempotent ? Math.max(this.retry.retries + 1, this.retry.retries > 0 ? n : 1) : 1;
+    let unsentTries = 0;
     for (let attempt = 0; ; attempt++) {
+      const url = this.bases[this.current]! + o.path + buildQuery(o.query);
       if (o.signal?.aborted) throw new AbortedError(undefined, { cause: safeReason(o.signal.reason) });
       const started = this.now();
       let res: AxiosResponse<string>;
@@ -186,8 +205,21 @@ export class Transport {
         const err = translateNetworkError(raw, shown, idempotent, o.signal);
         this.log(`${shown} -> ${err.code} (${this.now() - started} ms)`);
         if (attempt + 1 < maxAttempts && RETRYABLE_ERRNO.has(err.code.toUpperCase())) {
+          this.rotate();
           await this.backoff(attempt, o.signal);
           continue;
+        }
+        // Not even connected: nothing was submitted, the next master may take it.
+        if (!idempotent && n > 1 && NOT_SENT_ERRNO.has(err.code.toUpperCase()) && ++unsentTries < n) {
+          this.rotate();
+          continue;
+        }
+        if (!idempotent && MAYBE_SENT_ERRNO.has(err.code.toUpperCase())) {
+          throw new OutcomeUnknownError(
+            `${err.message}: the master failed before acknowledging; the job may or may not have been submitted (look for it before submitting again)`,
+            err.code,
+            { cause: err.cause },
+          );
         }
         throw err;
       }
@@ -196,11 +228,17 @@ export class Transport {
       if (res.status === 200) return body;
       const err = errorFromResponse(res.status, body, o.method, o.path);
       if (attempt + 1 < maxAttempts && RETRYABLE_STATUS.has(res.status)) {
+        this.rotate();
         await this.backoff(attempt, o.signal);
         continue;
       }
       throw err;
     }
+  }
+
+  /** The next URL (when there are several): a failover moved the master. */
+  private rotate(): void {
+    this.current = (this.current + 1) % this.bases.length;
   }
 
   close(): void {

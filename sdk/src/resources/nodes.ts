@@ -6,6 +6,8 @@ import {
   type NodeInfo,
   type NodeListItem,
   type NodeRole,
+  type OobCommandResult,
+  type OpOobCommandSchema,
 } from "@ganeti-ts/schema";
 import type { CallOptions, JobCallOptions } from "../core/request.js";
 import type { JobHandle } from "../core/job-handle.js";
@@ -14,6 +16,9 @@ import { Resource, callOpts, type ListOptions } from "./base.js";
 import type { NodeEvacuateParams, NodeMigrateParams, NodeModifyParams, StorageType } from "./params.js";
 
 /** `client.nodes`: /2/nodes and below (`node add` is a local CLI verb, not RAPI). */
+/** OP_OOB_COMMAND's parameters as a caller writes them. */
+export type NodeOobParams = Omit<z.input<typeof OpOobCommandSchema>, "OP_ID">;
+
 export class Nodes extends Resource {
   /** `GET /2/nodes` (`bulk: true` → full objects). */
   list(opts: ListOptions & { bulk: true }): Promise<NodeInfo[]>;
@@ -72,6 +77,15 @@ export class Nodes extends Resource {
       query: { force: force ? 1 : undefined },
       ...rest,
     });
+  }
+
+  /**
+   * `POST /2/ganeti-ts/oob` (ganeti-ts extension, OP_OOB_COMMAND): run the
+   * nodes' oob_program (power-on, power-off, power-cycle, power-status,
+   * health); the result holds `[[0, node], [status, payload]]` per node.
+   */
+  oob(params: NodeOobParams, opts?: JobCallOptions): JobHandle<[OobCommandResult]> {
+    return this.r.submit({ method: "POST", path: "/2/ganeti-ts/oob", body: params, ...opts });
   }
 
   /** `POST /2/nodes/NAME/evacuate` (v1 body); follow-up jobs are waited on by `.wait()`. */

@@ -42,4 +42,16 @@ describe("client.cluster", () => {
     mockCapture(c);
     expect(await testClient().cluster.modify({ candidate_pool_size: 5 })).toBe(77);
   });
+
+  it("verify(), verifyDisks(), repairDiskSizes() → POST /2/ganeti-ts/... (extension) with the body", async () => {
+    const base = { ...capture(408), method: "POST" };
+    mockCapture({ ...base, path: "/2/ganeti-ts/verify", request_body: { error_codes: true, skip_checks: ["nplusone_mem"] }, response_body: 78 });
+    expect(await testClient().cluster.verify({ error_codes: true, skip_checks: ["nplusone_mem"] })).toBe(78);
+    mockCapture({ ...base, path: "/2/ganeti-ts/verify-disks", request_body: {}, response_body: 79 });
+    expect(await testClient().cluster.verifyDisks()).toBe(79);
+    mockCapture({ ...base, path: "/2/ganeti-ts/repair-disk-sizes", request_body: { instances: ["web1"] }, response_body: 80 });
+    expect(await testClient().cluster.repairDiskSizes({ instances: ["web1"] })).toBe(80);
+    mockCapture({ ...base, path: "/2/ganeti-ts/oob", request_body: { command: "power-status", node_names: ["n2"] }, response_body: 81 });
+    expect(await testClient().nodes.oob({ command: "power-status", node_names: ["n2"] })).toBe(81);
+  });
 });

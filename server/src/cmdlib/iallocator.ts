@@ -9,7 +9,7 @@ import type { LuContext } from "./base.js";
 
 type Json = Record<string, unknown>;
 
-export const IALLOCATOR_VERSION = 2;
+const IALLOCATOR_VERSION = 2;
 
 /** Name used in messages when the op gives none: the cluster default. */
 export function allocatorName(cfg: ClusterConfig, requested?: string | null): string {
@@ -17,7 +17,7 @@ export function allocatorName(cfg: ClusterConfig, requested?: string | null): st
 }
 
 /** Ganeti's ComputeDiskSize (MiB the template needs on the node). */
-export function diskSpaceTotal(template: string, disks: Array<{ size: number }>): number {
+function diskSpaceTotal(template: string, disks: Array<{ size: number }>): number {
   const sum = disks.reduce((a, d) => a + d.size, 0);
   if (template === "diskless") return 0;
   if (template === "drbd") return sum + 128 * disks.length;
@@ -56,7 +56,7 @@ function instanceData(cfg: ClusterConfig, inst: InstanceObject): Json {
  * nodes with live memory/disk/cpu (free memory reduced by what stopped-but-up
  * instances may claim back), instances.
  */
-export async function buildClusterData(ctx: LuContext, hypervisor?: string): Promise<Json> {
+async function buildClusterData(ctx: LuContext, hypervisor?: string): Promise<Json> {
   const cfg = ctx.config;
   const cluster = cfg.cluster;
   const hv = hypervisor ?? cluster.enabled_hypervisors[0] ?? "fake";
@@ -195,24 +195,19 @@ export function nodeEvacuateRequest(instances: InstanceObject[], evacMode: strin
   return { type: "node-evacuate", instances: instances.map((i) => i.name), evac_mode: evacMode };
 }
 
-/** Ganeti's IAReqGroupChange. */
-export function changeGroupRequest(instances: InstanceObject[], targetGroups: string[]): Json {
-  return { type: "change-group", instances: instances.map((i) => i.name), target_groups: targetGroups };
-}
-
 /** Ganeti's IAReqMultiInstanceAlloc. */
 export function multiAllocateRequest(specs: AllocateSpec[]): Json {
   return { type: "multi-allocate", instances: specs.map(allocateRequest) };
 }
 
-export interface AllocatorOutcome {
+interface AllocatorOutcome {
   success: boolean;
   info: string;
   result: unknown;
 }
 
 /** Run without interpreting failure (multi-alloc reports failures itself). */
-export async function runAllocatorRaw(ctx: LuContext, request: Json, hypervisor?: string): Promise<AllocatorOutcome> {
+async function runAllocatorRaw(ctx: LuContext, request: Json, hypervisor?: string): Promise<AllocatorOutcome> {
   const input = { ...(await buildClusterData(ctx, hypervisor)), request };
   const out = await ctx.allocator.run(input);
   return { success: out["success"] === true, info: String(out["info"] ?? ""), result: out["result"] };

@@ -1,5 +1,7 @@
 // The cluster's state: one serial-numbered document, kept in memory and
-// persisted whole through the Store on every mutation. Queries read `data`
+// persisted through the Store as one key per object (config/meta,
+// config/cluster, config/instances/UUID, ...): a mutation commits, in one
+// atomic Store.commit, only the objects whose serialisation changed. Queries read `data`
 // directly (JavaScript runs one thing at a time, so a synchronous read is a
 // consistent snapshot); LUs change it only through mutate() (the query
 // engine keeps rendered texts until `generation` moves).
@@ -16,11 +18,80 @@ import {
   type RpcInstance,
   type RpcNic,
 } from "@ganeti-ts/schema";
-import { OpPrereqError } from "../lib/errors.js";
-import type { Store } from "../store/store.js";
+import { ConfigurationError, OpPrereqError } from "../lib/errors.js";
+import type { Store, StoreOp } from "../store/store.js";
 import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "./defaults.js";
 
-export const CONFIG_KEY = "config.data";
+/** Where configs written whole (before per-object keys) live; read once and migrated. */
+export const LEGACY_CONFIG_KEY = "config.data";
+export const CONFIG_PREFIX = "config/";
+const META_KEY = "config/meta";
+const CLUSTER_KEY = "config/cluster";
+const COLLECTIONS = ["nodes", "nodegroups", "instances", "disks", "networks", "filters"] as const;
+
+/** The config as store keys → JSON texts. */
+function configKeys(data: ConfigData): Map<string, string> {
+  const out = new Map<string, string>();
+  out.set(META_KEY, JSON.stringify({ version: data.version, serial_no: data.serial_no, ctime: data.ctime, mtime: data.mtime }));
+  out.set(CLUSTER_KEY, JSON.stringify(data.cluster));
+  for (const c of COLLECTIONS) {
+    const objs = data[c] as Record<string, unknown>;
+    for (const uuid of Object.keys(objs)) out.set(`${CONFIG_PREFIX}${c}/${uuid}`, JSON.stringify(objs[uuid]));
+  }
+  return out;
+}
+
+/** Read the config's keys back into one document (null: no cluster here). */
+export async function readConfigData(store: Store): Promise<{ data: ConfigData; texts: Map<string, string> } | null> {
+  const entries = await store.scan(CONFIG_PREFIX);
+  if (entries.length === 0) {
+    const legacy = await store.get(LEGACY_CONFIG_KEY);
+    if (!legacy) return null;
+    return { data: parseConfigDoc(parseJson(LEGACY_CONFIG_KEY, legacy.toString("utf8"))), texts: new Map() };
+  }
+  const doc: Record<string, unknown> = Object.fromEntries(COLLECTIONS.map((c) => [c, {}]));
+  const texts = new Map<string, string>();
+  for (const [key, value] of entries) {
+    const text = value.toString("utf8");
+    texts.set(key, text);
+    const obj = parseJson(key, text);
+    if (key === META_KEY) Object.assign(doc, obj);
+    else if (key === CLUSTER_KEY) doc["cluster"] = obj;
+    else {
+      const [coll, uuid] = key.slice(CONFIG_PREFIX.length).split("/");
+      const c = doc[coll ?? ""] as Record<string, unknown> | undefined;
+      if (!c || !uuid) throw new ConfigurationError(`unexpected config key ${key}`);
+      c[uuid] = obj;
+    }
+  }
+  return { data: parseConfigDoc(doc), texts };
+}
+
+/** JSON of one stored config key; a damaged one is named. */
+function parseJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigurationError(`${key} is not valid JSON (${text.length} bytes): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function parseConfigDoc(doc: unknown): ConfigData {
+  const parsed = ConfigDataSchema.safeParse(doc);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`);
+  throw new ConfigurationError(`not a valid configuration: ${issues.join("; ")}${parsed.error.issues.length > 5 ? "; ..." : ""}`, {
+    cause: parsed.error,
+  });
+}
+
+/** The Store ops that turn the config last written (`before`) into `after`. */
+function configDiff(before: Map<string, string>, after: Map<string, string>): StoreOp[] {
+  const ops: StoreOp[] = [];
+  for (const [key, text] of after) if (before.get(key) !== text) ops.push({ op: "put", key, value: text });
+  for (const key of before.keys()) if (!after.has(key)) ops.push({ op: "delete", key });
+  return ops;
+}
 type Params = Record<string, unknown>;
 
 /** Shallow-merge parameter dicts; later ones win; "default" is not a value. */
@@ -34,6 +105,15 @@ export function fillDict(...layers: Array<Params | undefined>): Params {
   return out;
 }
 
+/**
+ * `table[key]` for an own key only: the config's tables are plain objects
+ * and keys may come from clients, so "constructor" or "__proto__" must not
+ * find Object.prototype's members.
+ */
+export function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 interface Touchable {
   serial_no: number;
   mtime: number | null;
@@ -45,25 +125,38 @@ export class ClusterConfig {
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private readonly reservedMacs = new Set<string>();
   private gen = 0;
+  /** What the store holds: key → JSON text as last committed. */
+  private written: Map<string, string>;
 
   private constructor(
     private readonly store: Store,
     public data: ConfigData,
     private readonly clock: () => number,
-  ) {}
+    written: Map<string, string>,
+  ) {
+    this.written = written;
+  }
 
   static async load(store: Store, clock: () => number = () => Date.now() / 1000): Promise<ClusterConfig | null> {
-    const raw = await store.get(CONFIG_KEY);
-    if (!raw) return null;
-    const data = ConfigDataSchema.parse(JSON.parse(raw.toString("utf8")));
-    return new ClusterConfig(store, data, clock);
+    const read = await readConfigData(store);
+    if (!read) return null;
+    const cfg = new ClusterConfig(store, read.data, clock, read.texts);
+    if (read.texts.size === 0) {
+      // A config written whole by an older version: split it into keys, drop the old file, in one commit.
+      const after = configKeys(cfg.data);
+      await store.commit([...configDiff(new Map(), after), { op: "delete", key: LEGACY_CONFIG_KEY }]);
+      cfg.written = after;
+    }
+    return cfg;
   }
 
   /** Write a brand-new config (cluster init). */
   static async create(store: Store, data: ConfigData, clock: () => number = () => Date.now() / 1000): Promise<ClusterConfig> {
-    const cfg = new ClusterConfig(store, ConfigDataSchema.parse(data), clock);
-    await store.put(CONFIG_KEY, JSON.stringify(cfg.data));
-    return cfg;
+    const parsed = ConfigDataSchema.parse(data);
+    const old = await store.list(CONFIG_PREFIX);
+    const after = configKeys(parsed);
+    await store.commit([...old.filter((k) => !after.has(k)).map((key): StoreOp => ({ op: "delete", key })), ...configDiff(new Map(), after)]);
+    return new ClusterConfig(store, parsed, clock, after);
   }
 
   now(): number {
@@ -118,9 +211,10 @@ export class ClusterConfig {
         this.dirty = false;
         const batch = this.waiters;
         this.waiters = [];
-        const text = JSON.stringify(this.data);
+        const after = configKeys(this.data);
         try {
-          await this.store.put(CONFIG_KEY, text);
+          await this.store.commit(configDiff(this.written, after));
+          this.written = after;
           for (const w of batch) w.resolve();
         } catch (err) {
           for (const w of batch) w.reject(err);
@@ -195,27 +289,27 @@ export class ClusterConfig {
   }
 
   node(uuid: string): NodeObject {
-    const n = this.data.nodes[uuid];
+    const n = own(this.data.nodes, uuid);
     if (!n) throw new OpPrereqError(`Node '${uuid}' not known`, "unknown_entity");
     return n;
   }
   instance(uuid: string): InstanceObject {
-    const i = this.data.instances[uuid];
+    const i = own(this.data.instances, uuid);
     if (!i) throw new OpPrereqError(`Instance '${uuid}' not known`, "unknown_entity");
     return i;
   }
   group(uuid: string): GroupObject {
-    const g = this.data.nodegroups[uuid];
+    const g = own(this.data.nodegroups, uuid);
     if (!g) throw new OpPrereqError(`Group '${uuid}' not found`, "unknown_entity");
     return g;
   }
   network(uuid: string): NetworkObject {
-    const n = this.data.networks[uuid];
+    const n = own(this.data.networks, uuid);
     if (!n) throw new OpPrereqError(`Network '${uuid}' not found`, "unknown_entity");
     return n;
   }
   disk(uuid: string): DiskObject {
-    const d = this.data.disks[uuid];
+    const d = own(this.data.disks, uuid);
     if (!d) throw new OpPrereqError(`Disk '${uuid}' not known`, "unknown_entity");
     return d;
   }
@@ -295,17 +389,21 @@ export class ClusterConfig {
   }
   filledHvparams(inst: Pick<InstanceObject, "hypervisor" | "os" | "hvparams">): Params {
     const osName = inst.os.split("+")[0] ?? inst.os;
+    const osHvp = (os: string) => {
+      const perOs = own(this.cluster.os_hvp, os);
+      return perOs ? own(perOs, inst.hypervisor) : undefined;
+    };
     return fillDict(
-      (DEFAULT_HVPARAMS as Record<string, Params>)[inst.hypervisor],
-      this.cluster.hvparams[inst.hypervisor],
-      this.cluster.os_hvp[osName]?.[inst.hypervisor],
-      this.cluster.os_hvp[inst.os]?.[inst.hypervisor],
+      own(DEFAULT_HVPARAMS as Record<string, Params>, inst.hypervisor),
+      own(this.cluster.hvparams, inst.hypervisor),
+      osHvp(osName),
+      osHvp(inst.os),
       inst.hvparams,
     );
   }
   filledOsparams(inst: Pick<InstanceObject, "os" | "osparams">): Params {
     const osName = inst.os.split("+")[0] ?? inst.os;
-    return fillDict(this.cluster.osparams[osName], this.cluster.osparams[inst.os], inst.osparams);
+    return fillDict(own(this.cluster.osparams, osName), own(this.cluster.osparams, inst.os), inst.osparams);
   }
   filledNdparams(node: NodeObject): Params {
     const group = this.data.nodegroups[node.group];

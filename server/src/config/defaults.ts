@@ -266,9 +266,5 @@ export const PROTOCOL_VERSION = 3000000;
 export const CONFIG_VERSION = 3000000;
 export const OS_API_VERSION = 20;
 export const VCS_VERSION = "(ganeti-ts) version 3.0.2";
-export const HYPERVISORS = ["xen-pvm", "xen-hvm", "kvm", "lxc", "chroot", "fake"] as const;
-export const DISK_TEMPLATES = ["diskless", "file", "sharedfile", "plain", "drbd", "blockdev", "rbd", "ext", "gluster"] as const;
-/** Templates whose disks live on shared storage: migrate/failover to any node. */
-export const EXTERNALLY_MIRRORED = ["diskless", "sharedfile", "blockdev", "rbd", "ext", "gluster"] as const;
 /** hvparams that can only be set cluster-wide. */
 export const HV_GLOBALS: Record<string, readonly string[]> = { fake: ["migration_mode"], kvm: ["migration_bandwidth", "migration_port", "migration_mode"], "xen-pvm": ["migration_port", "migration_mode", "xen_cmd"], "xen-hvm": ["migration_port", "migration_mode", "xen_cmd"] };

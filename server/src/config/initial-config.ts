@@ -14,7 +14,7 @@ import {
   DEFAULT_NICPARAMS,
 } from "./defaults.js";
 
-export interface InitialConfigOptions {
+interface InitialConfigOptions {
   clusterName: string;
   master: { name: string; ip: string; rpcPort: number; rpcAddress?: string };
   enabledHypervisors?: string[];

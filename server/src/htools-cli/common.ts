@@ -30,7 +30,7 @@ export interface OptSpec {
   help: string;
 }
 
-export class UsageError extends HtoolsError {
+class UsageError extends HtoolsError {
   constructor(msg: string) {
     super(msg, "EUSAGE");
   }
@@ -141,7 +141,7 @@ export function helpText(prog: string, specs: OptSpec[]): string {
   return lines.join("\n") + "\n";
 }
 
-export function parseUtilFile(text: string): Array<[string, DynUtil]> {
+function parseUtilFile(text: string): Array<[string, DynUtil]> {
   const out: Array<[string, DynUtil]> = [];
   for (const line of text.split("\n")) {
     if (line === "") continue;
@@ -165,7 +165,7 @@ export function rapiCredentials(o: Opts): RapiCredentials {
   });
 }
 
-export async function loadRapi(master: string, creds: RapiCredentials = {}): Promise<ClusterData> {
+async function loadRapi(master: string, creds: RapiCredentials = {}): Promise<ClusterData> {
   if (master.startsWith("file://")) {
     const dir = master.slice(7);
     const rd = (f: string): string => readFileSync(`${dir}/${f}`, "utf8");
@@ -186,13 +186,13 @@ export async function loadRapi(master: string, creds: RapiCredentials = {}): Pro
 }
 
 /** The local master of -L: where to read the cluster (RAPI) and submit jobs (control socket). */
-export interface LocalMaster {
+interface LocalMaster {
   rapi: string;
   /** The master's control socket (ganeti-ts' LUXI), when known. */
   socket: string | null;
 }
 
-export const DEFAULT_LOCAL_RAPI = "https://127.0.0.1:5080";
+const DEFAULT_LOCAL_RAPI = "https://127.0.0.1:5080";
 
 /**
  * -L[ARG]: ARG may be a RAPI URL, the master's data directory or its control

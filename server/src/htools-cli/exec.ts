@@ -37,7 +37,7 @@ export interface JobBackend {
   close(): void;
 }
 
-export interface SubmitAnnotations {
+interface SubmitAnnotations {
   /** --priority: low / normal / high */
   priority?: string;
   /** --reason */
@@ -195,7 +195,7 @@ export function movesToExec(sets: MoveStep[][], nodes: readonly Node[], instance
   );
 }
 
-export interface ExecIO {
+interface ExecIO {
   out(s: string): void;
   err(s: string): void;
   verbose: number;

@@ -14,7 +14,7 @@ import { showIPolicy } from "../htools/text.js";
 import { printStatsTable, compCV, optimalCVScore } from "../htools/metrics.js";
 
 /** Haskell's printf "%.6g" (fixed notation for 0.1 <= |x| < 10^7, else exponent). */
-export function fmtG(x: number): string {
+function fmtG(x: number): string {
   if (x === 0 || !Number.isFinite(x)) return x === 0 ? "0.000000" : String(x);
   const e = Math.floor(Math.log10(Math.abs(x))) + 1;
   if (e < 0 || e > 7) return x.toExponential(6).replace(/e\+?/, "e");

@@ -6,7 +6,7 @@ import type http from "node:http";
 import type https from "node:https";
 import { HtoolsError } from "../htools/types.js";
 
-export const DEFAULT_RAPI_PORT = 5080;
+const DEFAULT_RAPI_PORT = 5080;
 
 // node:http and node:https are loaded on first use: loading them (TLS
 // included) costs ~20 ms of start-up that the file backends never need.
@@ -31,7 +31,7 @@ export interface RapiCredentials {
 }
 
 /** A RAPI answer with an HTTP error status. */
-export class RapiHttpError extends HtoolsError {
+class RapiHttpError extends HtoolsError {
   constructor(
     message: string,
     readonly status: number,
@@ -115,7 +115,7 @@ export class RapiClient {
   }
 }
 
-export interface CredentialOptions {
+interface CredentialOptions {
   user?: string;
   passwordFile?: string;
   caFile?: string;

@@ -7,7 +7,7 @@
 // evacuations).  Only how fast the code runs changes, never what it computes.
 import { setFlagsFromString } from "node:v8";
 
-export const INTERRUPT_BUDGET = 1024 * 1024;
+const INTERRUPT_BUDGET = 1024 * 1024;
 
 setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
 

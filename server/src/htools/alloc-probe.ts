@@ -1,6 +1,6 @@
 // hail/hspace two-node allocation (tryAlloc over primary/secondary pairs)
-// without building every candidate.  Used when no node has location tags and
-// no global capacity predicate applies; alloc.ts keeps the reference path.
+// without building every candidate.  Used when no global capacity predicate
+// applies; alloc.ts keeps the reference path.
 //
 // Exactness:
 //  * the metric of a pair is computed with the reference arithmetic (Ganeti's
@@ -16,6 +16,14 @@
 //    stops when the bound exceeds the best metric found; the winner is, as in
 //    Ganeti, the last pair in enumeration order among those with the lowest
 //    metric.
+//  * location tags: a pair's location score (the primary's component 17)
+//    is the probe's (taken with no common tag) plus the number of location
+//    tags the two nodes share, and the exclusion-map statistic (component
+//    18) after the primary's change is the state's plus the number of the
+//    instance's (location, exclusion tag) keys on the primary that already
+//    exist (metrics.ts exclMapDelta): both exact integers, so the pair's
+//    metric is still the reference's bit for bit; the bounds take the
+//    smallest (no shared tag, the smallest map value of the primaries).
 //
 // hspace calls this thousands of times on states that differ in two nodes,
 // often with the same instance spec: node values, peer lists, bound terms and
@@ -25,41 +33,35 @@ import type { FailMode, Instance } from "./types.js";
 import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesSecMem } from "./instance.js";
-import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, nodeValues, statValue, statsOfMembers, updateStatsInto, type Stats } from "./metrics.js";
+import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, exclMapDelta, nodeValues, statValue, statsOfMembers, updateStatsInto, type Stats } from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
+import { LOC, commonTags, locClass } from "./location.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
 const W = Float64Array.from(WEIGHTS);
 const V = new Float64Array(NCOMP);
 const NSTD = STD.length;
 
-/** Whether the fast path applies: no location tags (map statistic, location scores), no forthcoming instance. */
+/** Whether the pair search applies: no forthcoming instance, no exclusive storage. */
 export function pairSearchApplies(nodes: readonly Node[], members: readonly number[], inst: Instance): boolean {
-  if (inst.forthcoming || inst.dsrdLocTags.size > 0) return false;
-  for (let j = 0; j < members.length; j++) {
-    const n = nodes[members[j]!]!;
-    if (n.locationTags.size > 0 || n.exclStorage) return false;
-  }
+  if (inst.forthcoming) return false;
+  for (let j = 0; j < members.length; j++) if (nodes[members[j]!]!.exclStorage) return false;
   return true;
 }
 
 /**
  * Whether tryAllocSingleProbe applies: no forthcoming instance, no
- * exclusive storage, and the exclusion-map statistic unchanged by any
- * candidate (the instance has no exclusion tags, or no node has location
- * tags: node.ts locExclPairs).  A single node's location score is the
- * probe's own (probeAddPri component 17), unlike a pair's.
+ * exclusive storage.  (A single node's location score is the probe's own,
+ * probeAddPri's component 17, and the exclusion map's change an exact
+ * integer, exclMapDelta.)
  */
 export function singleSearchApplies(nodes: readonly Node[], members: readonly number[], inst: Instance): boolean {
   if (inst.forthcoming) return false;
-  const exclTags = inst.exclTags.length > 0;
-  for (let j = 0; j < members.length; j++) {
-    const n = nodes[members[j]!]!;
-    if (n.exclStorage || (exclTags && n.locationTags.size > 0)) return false;
-  }
+  for (let j = 0; j < members.length; j++) if (nodes[members[j]!]!.exclStorage) return false;
   return true;
 }
+
 
 /**
  * The reference point of the bounds' arithmetic (bounds.ts: any shift gives
@@ -155,10 +157,11 @@ function roleAgg(agg: RoleAgg, cache: TermCache, nodes: readonly Node[], list: A
  * change are kept flat: counts in sn (the cluster's), sums and variances in
  * ss/sv at the primary's node index times NCOMP.
  */
-function primaryBounds(ctx: Context, sn: Float64Array, ss: Float64Array, sv: Float64Array, res: Float64Array, mapVal: number, nPrim: number): void {
+function primaryBounds(ctx: Context, sn: Float64Array, ss: Float64Array, sv: Float64Array, res: Float64Array, nPrim: number): void {
   const c = ctx.shift.c;
   for (let j = 0; j < nPrim; j++) {
     const o = primP[j]! * NCOMP;
+    const mapVal = mapAt[primP[j]!]!;
     const agg = ctx.aggs[ctx.slot[primP[j]!]!]!;
     let r = 0;
     for (let k = 0; k < NCOMP; k++) {
@@ -179,9 +182,9 @@ function primaryBounds(ctx: Context, sn: Float64Array, ss: Float64Array, sv: Flo
  * operations as cvFromStats(updateStatsValues(...)), fused so that the ~10⁶
  * pairs of a large hail request allocate nothing.
  */
-function pairMetric(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number): number {
+function pairMetric(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number, cl: number): number {
   let r = 0;
-  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * (KIND[k] === 2 ? mapVal : pairComponent(k, sn, ss, sv, o, x, y, yo));
+  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * (KIND[k] === 2 ? mapVal : k === LOC ? pairComponent(k, sn, ss, sv, o, x, y, yo) + cl : pairComponent(k, sn, ss, sv, o, x, y, yo));
   return r;
 }
 
@@ -222,6 +225,10 @@ interface Context {
   peerList: Array<number[] | null>;
   /** the member node objects it was built from (the array may be reused with new nodes) */
   objs: Node[];
+  /** by node index: its location class (-1: no location tags) */
+  loc: Int32Array;
+  /** whether any member has location tags */
+  racked: boolean;
 }
 /**
  * The last few contexts, most recent first, with the node list each was
@@ -285,10 +292,16 @@ function buildContext(nodes: readonly Node[], members: readonly number[], listed
     peerList.push(null);
   }
   const objs: Node[] = [];
+  const loc = new Int32Array(N).fill(-1);
+  let racked = false;
   for (let k = 0; k < members.length; k++) {
     const i = members[k]!;
     const n = nodes[i]!;
     objs.push(n);
+    if (n.locationTags.size > 0) {
+      loc[i] = locClass(n.locationTags);
+      racked = true;
+    }
     const same = prev !== null && i < prev.objAt.length && prev.objAt[i] === n;
     let a = same ? prev.vals[i]! : null;
     if (a === null) {
@@ -316,7 +329,7 @@ function buildContext(nodes: readonly Node[], members: readonly number[], listed
     const secs = gsecs[g]!;
     aggs.push(roleAgg(new RoleAgg(), SEC_TERMS, nodes, secs, secs.length, vals, shift));
   }
-  return { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs };
+  return { members, listed, stats, shift, gids, gsecs, slot, aggs, vals, objAt, peerList, objs, loc, racked };
 }
 
 /** Node i's peer entries [p, mem, ...] for peers p of its own group. */
@@ -371,6 +384,8 @@ let okArr = new Uint8Array(0);
 let mark = new Uint8Array(0);
 let spEntry = new Int32Array(0);
 let secLB = new Float64Array(0);
+// by node index: the map statistic after the primary's change (OK primaries)
+let mapAt = new Float64Array(0);
 // The OK primaries of one call: node index, enumeration position, bound;
 // the visiting heap over them; per group slot: OK primaries, visits, whether
 // the secondaries' bounds are computed.
@@ -586,6 +601,38 @@ function pairMetricList(sn: Float64Array, ss: Float64Array, sv: Float64Array, o:
   return r;
 }
 
+/**
+ * pairMetricList for a pair whose nodes share cl > 0 location tags: the
+ * location score component is the fixed one plus cl (exact integers, as
+ * the reference's sum of the primary's and the secondary's changes).
+ */
+function pairMetricListLoc(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, L: Int8Array, lo: number, cl: number, fixLoc: number): number {
+  const c = L[lo]!;
+  let j = lo + 1;
+  const end = j + c;
+  let k = c === 0 ? LOC : Math.min(L[j]!, LOC);
+  let r = PRE[k]!;
+  for (; k < NCOMP; k++) {
+    if (j < end && L[j] === k) {
+      let v: number;
+      if (KIND[k] === 1) v = ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
+      else {
+        const n = sn[k]!;
+        const s = ss[o + k]!;
+        const ds = y[yo + k]! - x[k]!;
+        const dss = y[yo + k]! * y[yo + k]! - x[k]! * x[k]!;
+        const dnnvar = n * dss - 2 * s * ds - ds * ds;
+        v = Math.sqrt(Math.max(0, sv[o + k]! + dnnvar / (n * n)));
+      }
+      if (k === LOC) v = v + cl;
+      r = r + W[k]! * v;
+      j++;
+    } else if (k === LOC) r = r + W[k]! * (fixLoc + cl);
+    else r = r + WF[k]!;
+  }
+  return r;
+}
+
 const SUMS = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1 && ONLINE[k]);
 /**
  * Secondaries' bounds cost about as much as scanning a few primaries: they
@@ -605,14 +652,20 @@ const PRIMS_OF = { list: new Int32Array(0) };
  * components and by the smallest change any of these primaries makes for
  * sum components.
  */
-function secondaryBounds(nodes: readonly Node[], ctx: Context, g: number, nPrim: number, inst: Instance, minDelta: Float64Array, mapVal: number, out: Float64Array): void {
+function secondaryBounds(nodes: readonly Node[], ctx: Context, g: number, nPrim: number, inst: Instance, minDelta: Float64Array, out: Float64Array): void {
   const { stats, vals } = ctx;
   const secs = ctx.gsecs[g]!;
   const shift = ctx.shift.c;
   if (PRIMS_OF.list.length < nPrim) PRIMS_OF.list = new Int32Array(primP.length);
   const prims = PRIMS_OF.list;
   let np = 0;
-  for (let j = 0; j < nPrim; j++) if (ctx.slot[primP[j]!] === g) prims[np++] = primP[j]!;
+  // the smallest map statistic after any of these primaries' change
+  let mapVal = Infinity;
+  for (let j = 0; j < nPrim; j++)
+    if (ctx.slot[primP[j]!] === g) {
+      prims[np++] = primP[j]!;
+      if (mapAt[primP[j]!]! < mapVal) mapVal = mapAt[primP[j]!]!;
+    }
   const agg = roleAgg(PRI_AGG, PRI_TERMS, nodes, prims, np, vals, ctx.shift);
   const res = resources(inst, true, RES);
   const { n: cn, s: cs, v: cv } = stats;
@@ -694,6 +747,9 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
   const md = S.priMinDelta;
   let pos = -1;
   let nPrim = 0;
+  const mapBase = statValue(stats, MAP_COMPONENT);
+  const exclTags = inst.exclTags.length > 0;
+  const mapCount = (key: string): number => stats.map.get(key) ?? 0;
   for (let q = 0; q < listed.length; q++) {
     const p = listed[q]!;
     const g = slot[p]!;
@@ -737,6 +793,7 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
       continue;
     }
     const xp = ctx.vals[p]!;
+    mapAt[p] = exclTags && pn.locationTags.size > 0 ? mapBase + exclMapDelta(pn, inst, mapCount) : mapBase;
     primP[nPrim] = p;
     primPos[nPrim] = pos;
     nPrim++;
@@ -874,14 +931,17 @@ function keepSpecial(x: Float64Array, r: FailMode | null, y: Float64Array): numb
 }
 
 /** The pairs of the OK primary j: updates S's best pair. */
-function scanPrimary(S: PairSearch, j: number, secs: readonly number[], useLB: boolean, mapVal: number): void {
+function scanPrimary(S: PairSearch, j: number, secs: readonly number[], useLB: boolean): void {
   const { ctx } = S;
   const p = primP[j]!;
   const pos = primPos[j]!;
   const sn = ctx.stats.n;
   const so = p * NCOMP;
-  fixedValues(sn, PS, PV, so, mapVal, FIXED);
+  fixedValues(sn, PS, PV, so, mapAt[p]!, FIXED);
   setFixed(FIXED);
+  const lp = ctx.loc[p]!;
+  const locs = ctx.loc;
+  const fixLoc = FIXED[LOC]!;
   const a = spStart[p + 1]!;
   const b = spStart[p + 2]!;
   for (let t = a; t < b; t++) {
@@ -910,7 +970,8 @@ function scanPrimary(S: PairSearch, j: number, secs: readonly number[], useLB: b
       L = baseList;
       lo = s * CL;
     }
-    const m = pairMetricList(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo);
+    const cl = lp < 0 ? 0 : commonTags(lp, locs[s]!);
+    const m = cl === 0 ? pairMetricList(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo) : pairMetricListLoc(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo, cl, fixLoc);
     if (S.bestPos < 0 || m < S.bestMetric || (m === S.bestMetric && (pos > S.bestPos || (pos === S.bestPos && spos > S.bestSpos)))) {
       S.bestMetric = m;
       S.bestPos = pos;
@@ -955,9 +1016,8 @@ function pendingIn(n: number, i: number, best: number, cap: number): number {
 function searchPass(S: PairSearch): void {
   const { nodes, inst, ctx } = S;
   const stats = ctx.stats;
-  const mapVal = statValue(stats, MAP_COMPONENT);
   const nPrim = S.nPrim;
-  primaryBounds(ctx, stats.n, PS, PV, resources(inst, false, RES), mapVal, nPrim);
+  primaryBounds(ctx, stats.n, PS, PV, resources(inst, false, RES), nPrim);
   const G = ctx.gids.length;
   visits.fill(0, 0, G);
   lbDone.fill(0, 0, G);
@@ -973,9 +1033,9 @@ function searchPass(S: PairSearch): void {
     const nv = (visits[g] = visits[g]! + 1);
     if (nv >= SECLB_AFTER && lbDone[g] === 0 && pendingIn(n, 0, S.bestMetric, SECLB_PENDING) >= SECLB_PENDING) {
       lbDone[g] = 1;
-      secondaryBounds(nodes, ctx, g, nPrim, inst, S.priMinDelta, mapVal, secLB);
+      secondaryBounds(nodes, ctx, g, nPrim, inst, S.priMinDelta, secLB);
     }
-    scanPrimary(S, j, ctx.gsecs[g]!, lbDone[g] === 1, mapVal);
+    scanPrimary(S, j, ctx.gsecs[g]!, lbDone[g] === 1);
   }
 }
 
@@ -989,6 +1049,7 @@ function prepareScratch(N: number, inst: Instance, force: boolean): void {
     mark = new Uint8Array(N);
     spEntry = new Int32Array(N);
     secLB = new Float64Array(N);
+    mapAt = new Float64Array(N);
     PS = new Float64Array(N * NCOMP);
     PV = new Float64Array(N * NCOMP);
     primP = new Int32Array(N);
@@ -1043,11 +1104,10 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
   let pairs = 0;
   if (!S.anyPair) return { slack, pairs };
   const ctx = S.ctx;
-  const mapVal = statValue(ctx.stats, MAP_COMPONENT);
   for (let g = 0; g < ctx.gids.length; g++) {
     const secs = ctx.gsecs[g]!;
     if (okCnt[g] === 0) continue;
-    secondaryBounds(nodes, ctx, g, S.nPrim, inst, S.priMinDelta, mapVal, secLB);
+    secondaryBounds(nodes, ctx, g, S.nPrim, inst, S.priMinDelta, secLB);
     for (let j = 0; j < S.nPrim; j++) {
       const p = primP[j]!;
       if (ctx.slot[p] !== g) continue;
@@ -1055,7 +1115,7 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
       for (let t = spStart[p + 1]!; t < spStart[p + 2]!; t++) special.add(spS[t]!);
       for (const s of secs) {
         if (s === p || baseOk[s] === 0 || special.has(s)) continue;
-        const m = pairMetric(ctx.stats.n, PS, PV, p * NCOMP, ctx.vals[s]!, baseBuf, s * NCOMP, mapVal);
+        const m = pairMetric(ctx.stats.n, PS, PV, p * NCOMP, ctx.vals[s]!, baseBuf, s * NCOMP, mapAt[p]!, commonTags(ctx.loc[p]!, ctx.loc[s]!));
         slack = Math.min(slack, m - secLB[s]!);
         pairs++;
       }
@@ -1076,7 +1136,7 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
  * values, so only the peers that would raise the reserved memory are probed.
  */
 export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], members: readonly number[], inst0: Instance, listed: readonly number[]): AllocSolution | null {
-  // Without location tags every candidate's location score is 0 (alloc.ts allocateOnPrimary).
+  // The probes take every candidate's location score as 0; the search adds the pair's own.
   const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
   const S = startSearch(force, nodes, members, inst, listed);
   if (!S.anyPair) return null;
@@ -1092,7 +1152,7 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
   failureCounts.set(failures, counts);
   if (S.bestPos < 0) return { failures, allocs: S.allocs, solution: null, log: [] };
   // The winner, built with the reference primitives.
-  const ninst: Instance = { ...inst, locationScore: 0, pNode: S.bestP, sNode: S.bestS };
+  const ninst: Instance = { ...inst, locationScore: commonTags(S.ctx.loc[S.bestP]!, S.ctx.loc[S.bestS]!), pNode: S.bestP, sNode: S.bestS };
   const np = addPriEx(force, nodes[S.bestP]!, ninst);
   const ns = isFail(np) ? np : addSec(nodes[S.bestS]!, ninst, S.bestP);
   if (isFail(np) || isFail(ns)) throw new Error("hail: probe search chose a pair the reference rejects");
@@ -1116,6 +1176,8 @@ export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: read
   let near: Array<{ p: number; approx: number }> = [];
   const zero = ScoreState.newDelta();
   const polMemo = new Map<unknown, ReturnType<typeof instMatchesPolicy>>();
+  const exclTags = inst.exclTags.length > 0;
+  const mapCount = (key: string): number => st.mapKeys.get(key) ?? 0;
   for (const p of single) {
     const pn = nodes[p]!;
     let pol = polMemo.get(pn.iPolicy);
@@ -1136,7 +1198,9 @@ export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: read
       near.push({ p, approx: -Infinity });
       continue;
     }
-    const approx = st.scoreWith(zero, p, V, -1, null);
+    // (the exclusion map's growth, an exact integer, on top of scoreWith's unchanged map)
+    const dm = exclTags && pn.locationTags.size > 0 ? exclMapDelta(pn, inst, mapCount) : 0;
+    const approx = dm === 0 ? st.scoreWith(zero, p, V, -1, null) : st.scoreWith(zero, p, V, -1, null) + W[MAP_COMPONENT]! * dm;
     const lim = best + 1e-9 + 1e-11 * Math.abs(best);
     if (approx > lim) continue;
     if (approx < best) {

@@ -46,7 +46,7 @@ export interface NL {
   members: number[];
 }
 
-export function withChanges(nodes: Node[], changed: readonly Node[]): Node[] {
+function withChanges(nodes: Node[], changed: readonly Node[]): Node[] {
   const r = nodes.slice();
   for (const n of changed) r[n.idx] = n;
   return r;
@@ -65,7 +65,7 @@ function cvWith(nl: NL, changed: readonly Node[]): number {
 export const failureCounts = new WeakMap<FailMode[], Map<FailMode, number>>();
 
 /** Number of failures of a list (registered counts when the list is compact). */
-export function failureTotal(fl: FailMode[]): number {
+function failureTotal(fl: FailMode[]): number {
   const c = failureCounts.get(fl);
   if (!c) return fl.length;
   let t = 0;
@@ -240,7 +240,7 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
   return annotateSolution(sol, (x) => hsFixed(x, 8));
 }
 
-export function describeSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): string {
+function describeSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): string {
   const fr = collapseFailures(as.failures)
     .filter(([, c]) => c > 0)
     .map(([f, c]) => `${f}: ${c}`)
@@ -304,7 +304,7 @@ export function filterMGResults<M>(rs: GroupResult<M>[]): Array<{ group: Group; 
   return out;
 }
 
-export function findBestAllocGroup(
+function findBestAllocGroup(
   opts: AlgOptions,
   groups: Group[],
   nodes: Node[],
@@ -381,7 +381,7 @@ export function applyAlloc(nodes: Node[], il: Instance[], e: AllocElement<unknow
   return { nodes: ns, il: [...il, inst] };
 }
 
-export interface AllocRequest {
+interface AllocRequest {
   inst: Instance;
   count: number;
   group: string | null;
@@ -519,7 +519,7 @@ function evacDrbdAllInner(opts: AlgOptions, nodes: Node[], il: Instance[], inst:
   return { nodes: ns, il: is, ops: ops.flatMap((m) => iMoveToJob(ns, cur, m)), cv: groupCV(ns, gdx) };
 }
 
-export function nodeEvacInstance(opts: AlgOptions, nodes: Node[], il: Instance[], mode: EvacMode, inst: Instance, gdx: number, avail: number[]): EvacRes {
+function nodeEvacInstance(opts: AlgOptions, nodes: Node[], il: Instance[], mode: EvacMode, inst: Instance, gdx: number, avail: number[]): EvacRes {
   const dt = inst.diskTemplate;
   if (dt === "plain" || dt === "file") throw new HtoolsError(`Instances of type ${dt} cannot be relocated`, "EEVAC");
   if (dt !== "drbd") {

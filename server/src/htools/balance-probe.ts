@@ -1,5 +1,4 @@
-// hbal's candidate search on the fast path (used when no node has location
-// tags): the same candidates as the reference loop in balance.ts, scored with
+// hbal's candidate search on the fast path: the same candidates as the reference loop in balance.ts, scored with
 // allocation-free probes (probe.ts), with two exact accelerations:
 //
 //  * caching: the target-independent part of each (instance, move kind) —
@@ -13,16 +12,23 @@
 //    this on every candidate of several clusters), so no candidate that could
 //    be chosen is skipped.  Ties are still resolved in Ganeti's enumeration
 //    order: every candidate carries its rank in that order.
+//
+// Location tags: the parts and probes take the moved instance's location
+// score as 0 where they build its new state, and leave out the
+// location-exclusion map statistic; both enter as exact integers instead
+// (locExtra per candidate; the records' REC_LOC, the least of them over the
+// targets, in every bound).
 import type { Instance } from "./types.js";
 import { isFail } from "./types.js";
 import { Node, addPriEx, checkMigration, removePri, removeSec } from "./node.js";
 import { mirrorType, usesSecMem } from "./instance.js";
 import type { IMove } from "./moves.js";
-import { KIND, NCOMP, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
+import { KIND, MAP_COMPONENT, NCOMP, ScoreState, WEIGHTS, nodeValues } from "./metrics.js";
+import { LOC, mapMoveDelta, pairLocScore } from "./location.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { AGG_W, RoleAgg, STD, TERMS, boundMargin, mergePacked, nodeTerms, packAgg, resources } from "./bounds.js";
 
-export type TargetKind = "ReplaceSecondary" | "ReplaceAndFailover" | "ReplacePrimary" | "FailoverAndReplace";
+type TargetKind = "ReplaceSecondary" | "ReplaceAndFailover" | "ReplacePrimary" | "FailoverAndReplace";
 const KINDS_ALL: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace"];
 const KINDS_RESTRICTED: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover", "FailoverAndReplace"];
 const KINDS_NOSEC: TargetKind[] = ["ReplaceSecondary", "ReplaceAndFailover"];
@@ -37,7 +43,7 @@ export function targetKinds(instMoves: boolean, restMig: boolean, primDrained: b
   return KINDS_NOSEC;
 }
 
-export interface RoundFlags {
+interface RoundFlags {
   force: boolean;
   diskMoves: boolean;
   instMoves: boolean;
@@ -45,7 +51,7 @@ export interface RoundFlags {
 }
 
 /** Receives candidates: approximate score, instance, move, rank in Ganeti's enumeration order. */
-export interface CandSink {
+interface CandSink {
   limit(): number;
   offer(approx: number, inst: number, kind: IMove["kind"], node: number, rank: number): void;
 }
@@ -139,18 +145,21 @@ const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, 
 // resources for the target's role, REC_SUM the weighted change of the sum
 // components, REC_FLAG 0 = bounded (NaN: no bound), REC_SPAN/REC_XD the
 // dependent node's reserved-memory range and position, REC_ROLE 1 = the
-// target gains the primary.
+// target gains the primary, REC_LOC the least location terms over the
+// targets (weighted: the location score's and the map statistic's change
+// the parts leave out; see locConst).
 const REC_RES = 26;
 const REC_SUM = 39;
 const REC_FLAG = 40;
 const REC_SPAN = 41;
 const REC_XD = 42;
 const REC_ROLE = 43;
-const REC = 44;
+const REC_LOC = 44;
+const REC = 45;
 /** Target nodes per block and blocks per superblock (see ProbeSearch.blockC). */
 /** Bounded pairs per victim at most (the four DRBD target kinds). */
 const ITEMS_PER = 4;
-export const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
+const DEFAULT_BLOCKS: readonly [number, number] = [16, 8];
 
 export class ProbeSearch {
   private readonly ver: Int32Array;
@@ -289,6 +298,9 @@ export class ProbeSearch {
   private vDirty = new Uint8Array(0);
   private nodeVictims: number[][] = [];
   private utilFree = false;
+  /** whether any member node has location tags, and the member nodes by location tag */
+  private racked = false;
+  private tagNodes = new Map<string, number[]>();
 
   round(f: RoundFlags, nodes: Node[], st: ScoreState, victims: Instance[], online: number[], onlineSet: Set<number>, sink: CandSink): void {
     this.prepareBounds(nodes, st, online);
@@ -300,7 +312,7 @@ export class ProbeSearch {
       this.lastVictims = victims;
       this.lastOnline = online;
       this.lastFlags = flags;
-      this.restructure(nodes, victims, online);
+      this.restructure(nodes, st, victims, online);
       for (let v = 0; v < V; v++) dirty.push(v);
     } else {
       const dv = this.vDirty;
@@ -310,6 +322,18 @@ export class ProbeSearch {
             dv[v] = 1;
             dirty.push(v);
           }
+      // A move changes the exclusion map's counts at its nodes' locations:
+      // the records' map terms (locConst) of victims on nodes there are
+      // computed again.
+      if (this.racked)
+        for (const c of this.changedNodes)
+          for (const t of nodes[c]!.locationTags)
+            for (const n of this.tagNodes.get(t) ?? [])
+              for (const v of this.nodeVictims[n] ?? [])
+                if (dv[v] === 0 && victims[v]!.exclTags.length > 0) {
+                  dv[v] = 1;
+                  dirty.push(v);
+                }
       for (const v of dirty) {
         dv[v] = 0;
         const inst = victims[v]!;
@@ -387,7 +411,7 @@ export class ProbeSearch {
   }
 
   /** Size the per-victim arrays for a new victim list and link every victim to its nodes. */
-  private restructure(nodes: Node[], victims: Instance[], online: number[]): void {
+  private restructure(nodes: Node[], st: ScoreState, victims: Instance[], online: number[]): void {
     const V = victims.length;
     this.vCount = V;
     // pair rows only for victims that can have target moves (a mirrored disk template)
@@ -420,6 +444,14 @@ export class ProbeSearch {
     this.vS = new Int32Array(V).fill(-1);
     this.vDirty = new Uint8Array(V);
     this.nodeVictims = Array.from({ length: nodes.length }, () => [] as number[]);
+    this.tagNodes = new Map();
+    for (const i of st.members)
+      for (const t of nodes[i]!.locationTags) {
+        let l = this.tagNodes.get(t);
+        if (l === undefined) this.tagNodes.set(t, (l = []));
+        l.push(i);
+      }
+    this.racked = this.tagNodes.size > 0;
     if (this.onlineFlag.length < nodes.length) this.onlineFlag = new Uint8Array(nodes.length);
     this.onlineFlag.fill(0);
     for (const i of online) this.onlineFlag[i] = 1;
@@ -471,7 +503,8 @@ export class ProbeSearch {
           this.fA1[q * R + row] = A[off + q]!;
           this.fA2[q * R + row] = A[off + STD_N + q]!;
         }
-        this.fSum[row] = A[off + REC_SUM]!;
+        A[off + REC_LOC] = this.racked ? this.locConst(st, nodes, inst, SLOT_FAILOVER) : 0;
+        this.fSum[row] = A[off + REC_SUM]! + A[off + REC_LOC]!;
         this.setAliasMask(this.fAlias, row, this.aliasPairDiff, this.recAliasMask(off, false));
       }
     }
@@ -491,6 +524,7 @@ export class ProbeSearch {
       if (ss[sb + slot] !== 1) continue;
       const off = (sb + slot) * REC;
       const role = this.arena[off + REC_ROLE]!;
+      this.arena[off + REC_LOC] = this.racked ? this.locConst(st, nodes, inst, slot) : 0;
       if (nr[role]! >= 2) throw new Error(`hbal: more than two pairs of one role for instance ${inst.alias}`);
       const pos = role * 2 * this.rowCount + row * 2 + nr[role]!++;
       this.vItemOff[pos] = off;
@@ -549,7 +583,7 @@ export class ProbeSearch {
       this.sA2[q * P + pos] = A[off + STD_N + q]!;
       this.sRk[q * P + pos] = A[off + REC_RES + q]!;
     }
-    this.sSum[pos] = A[off + REC_SUM]!;
+    this.sSum[pos] = A[off + REC_SUM]! + A[off + REC_LOC]!;
     this.sSpan[pos] = A[off + REC_SPAN]!;
     this.sXd[pos] = A[off + REC_XD]!;
     this.sFlag[pos] = A[off + REC_FLAG] === 0 ? 0 : 1;
@@ -817,7 +851,8 @@ export class ProbeSearch {
       for (let j = 0; j < fp.idx.length; j++) st.accumulate(fp.idx[j]!, fp.vals[j]!, fix);
       this.fixFor = fp;
     }
-    const score = st.scoreWith(this.fixBuf, t, V1, fp.dep, fp.dep >= 0 ? V2 : null);
+    let score = st.scoreWith(this.fixBuf, t, V1, fp.dep, fp.dep >= 0 ? V2 : null);
+    if (this.racked) score += this.locExtra(st, nodes, inst, kind, t);
     if (score <= sink.limit()) sink.offer(score, inst.idx, kind, t, rank);
     return score;
   }
@@ -975,6 +1010,80 @@ export class ProbeSearch {
     const vNewS = this.vec(inst.idx, VS_NEWS);
     if (probeAddSec(oldP.offline, oldP.offline || force, I.intP, inst, inst.sNode, vNewS) !== null) return DEAD;
     return this.withDeltas(st, { idx: [inst.pNode, inst.sNode], vals: [vNewS, I.vNewP], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false }, inst, SLOT_FAILOVER);
+  }
+
+  // ---- location tags ----------------------------------------------------------
+
+  /**
+   * The location terms the part of `slot` leaves out, at their least over
+   * the targets (weighted): the parts take the moved instance's location
+   * score as 0 where it leaves its primary (so −L is missing) and where it
+   * joins a node (its new score L' ≥ 0 is missing, and a target probe adds
+   * the old L ≥ 0, which the bound never counts); the map statistic's change
+   * when the primary moves is exact where the new primary is fixed, else
+   * that of the removal alone (an addition never lowers it).  Only online
+   * nodes count (the location score is an online component): an offline
+   * old primary loses nothing.
+   */
+  private locConst(st: ScoreState, nodes: Node[], inst: Instance, slot: number): number {
+    const count = (key: string): number => st.mapKeys.get(key) ?? 0;
+    const P = nodes[inst.pNode]!;
+    const S = inst.sNode >= 0 ? nodes[inst.sNode]! : null;
+    const lp = P.offline ? 0 : inst.locationScore;
+    const wl = -W[LOC]! * lp;
+    const wm = W[MAP_COMPONENT]!;
+    switch (slot) {
+      case SLOT_FAILOVER:
+        // (the secondary, online for a failover, takes over the score)
+        return W[LOC]! * (inst.locationScore - lp) + wm * mapMoveDelta(count, inst, P, S);
+      case 0:
+        return wl;
+      case 3:
+        return wl + wm * mapMoveDelta(count, inst, P, S);
+      default:
+        return wl + wm * mapMoveDelta(count, inst, P, null);
+    }
+  }
+
+  /**
+   * A candidate's location terms that tryTarget's score leaves out
+   * (moves.ts applyMove): the new location score L' less what the parts
+   * and probes counted (0 for the parts, L for a target gaining the
+   * primary), −L for leaving the old primary (when online), and the map
+   * statistic's change when the primary moves.
+   */
+  private locExtra(st: ScoreState, nodes: Node[], inst: Instance, kind: TargetKind | "FailoverToAny", t: number): number {
+    const L = inst.locationScore;
+    const P = nodes[inst.pNode]!;
+    const lp = P.offline ? 0 : L;
+    const S = inst.sNode >= 0 ? nodes[inst.sNode]! : null;
+    const tgt = nodes[t]!;
+    const count = (key: string): number => st.mapKeys.get(key) ?? 0;
+    let dl: number;
+    let dm = 0;
+    switch (kind) {
+      case "FailoverToAny":
+        dl = -lp;
+        dm = mapMoveDelta(count, inst, P, tgt);
+        break;
+      case "ReplaceSecondary":
+        // (the primary gives up and retakes the instance: counted when online)
+        dl = P.offline ? 0 : pairLocScore(P, tgt) - L;
+        break;
+      case "ReplaceAndFailover":
+        dl = pairLocScore(tgt, P) - L - lp;
+        dm = mapMoveDelta(count, inst, P, tgt);
+        break;
+      case "ReplacePrimary":
+        dl = pairLocScore(tgt, S!) - L - lp;
+        dm = mapMoveDelta(count, inst, P, tgt);
+        break;
+      case "FailoverAndReplace":
+        dl = pairLocScore(S!, tgt) - lp;
+        dm = mapMoveDelta(count, inst, P, S);
+        break;
+    }
+    return W[LOC]! * dl + W[MAP_COMPONENT]! * dm;
   }
 
   // ---- lower bound ----------------------------------------------------------
@@ -1192,7 +1301,7 @@ export class ProbeSearch {
     }
     this.preSpan = A[off + REC_SPAN]!;
     this.preXd = A[off + REC_XD]!;
-    this.preSum = A[off + REC_SUM]!;
+    this.preSum = A[off + REC_SUM]! + A[off + REC_LOC]!;
   }
 
   /** Scratch for kernelMany: aggregate offsets and bounds (sized by prepareBlocks). */
@@ -1318,7 +1427,7 @@ export class ProbeSearch {
       const v = (s2[k]! + A[off + STD_N + q]!) / n - m * m;
       r += W[k]! * Math.sqrt(v > 0 ? v : 0);
     }
-    return r + this.sumConst + A[off + REC_SUM]!;
+    return r + this.sumConst + A[off + REC_SUM]! + A[off + REC_LOC]!;
   }
 
 }

@@ -48,7 +48,7 @@ export interface BalanceOptions {
   probeBlocks?: readonly [number, number];
 }
 
-export interface Placement {
+interface Placement {
   /** instance index */
   inst: number;
   /** new primary / secondary (node indices; -1 = none) */
@@ -151,9 +151,8 @@ export function balanceGroup(
   let curCv = iniCv;
   const moves: MoveStep[] = [];
   const st = new ScoreState(nodes, members);
-  // The probe path (probe.ts) leaves out the location-exclusion statistic.
   const engine = opts.engine ?? "auto";
-  const search = engine === "reference" || members.some((i) => nodes[i]!.locationTags.size > 0) ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify", opts.probeBlocks);
+  const search = engine === "reference" ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify", opts.probeBlocks);
 
   // A move changes no node's offline flag nor any instance's flags, so these
   // hold for the whole run; the victim list changes only in evacuation mode

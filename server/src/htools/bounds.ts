@@ -25,7 +25,7 @@ function dskBase(t: Node, free: number): number {
  * primary (pri) or the secondary, is ybase + r·u: writes [ybase, u] into out;
  * false when the component does not change in that role.
  */
-export function coef(t: Node, k: number, pri: boolean, out: Float64Array): boolean {
+function coef(t: Node, k: number, pri: boolean, out: Float64Array): boolean {
   let b: number;
   let u: number;
   switch (k) {
@@ -79,7 +79,7 @@ export function coef(t: Node, k: number, pri: boolean, out: Float64Array): boole
 }
 
 /** Reserved memory on a secondary moves within [e, e + r·u], not by exactly r·u. */
-export const isInterval = (k: number, pri: boolean): boolean => !pri && k === 3;
+const isInterval = (k: number, pri: boolean): boolean => !pri && k === 3;
 
 /** The instance's resource behind each component in the given role (see coef). */
 export function resources(inst: Instance, pri: boolean, r: Float64Array): Float64Array {

@@ -19,7 +19,7 @@ import type { Instance, OpResult } from "./types.js";
 import { isFail } from "./types.js";
 import { Node, addPriEx } from "./node.js";
 import { instMatchesPolicy } from "./instance.js";
-import { KIND, NCOMP, ONLINE, WEIGHTS, compCVWith, nodeValues } from "./metrics.js";
+import { KIND, MAP_COMPONENT, NCOMP, ONLINE, WEIGHTS, compCVWith, exclMapDelta, nodeValues } from "./metrics.js";
 import { probeAddPri } from "./probe.js";
 import { singleSearchApplies } from "./alloc-probe.js";
 
@@ -216,6 +216,7 @@ export class CapacityMemo {
     let best = Infinity;
     let near: Near[] = [];
     const row = this.rowOf(inst);
+    let mapCount: ((key: string) => number) | null = null;
     for (let e = 0; e < escape.length; e++) {
       const p = escape[e]!;
       const pn = ns[p]!;
@@ -246,6 +247,12 @@ export class CapacityMemo {
         approx += WS[q]! * Math.sqrt(v > 0 ? v : 0);
       }
       approx += r[o + 1]!;
+      // the exclusion map's growth (an exact integer; 0 without exclusion tags or location tags)
+      if (pn.locationTags.size > 0 && inst.exclTags.length > 0) {
+        mapCount ??= this.stateMapCount(ns, present);
+        const dm = exclMapDelta(pn, inst, mapCount);
+        if (dm !== 0) approx += W[MAP_COMPONENT]! * dm;
+      }
       if (trace) trace(p, approx);
       const lim = best + TOL_ABS + TOL_REL * Math.abs(best);
       if (approx > lim) continue;
@@ -280,6 +287,36 @@ export class CapacityMemo {
       }
     }
     return chosen;
+  }
+
+  private baseMap: Map<string, number> | null = null;
+
+  /**
+   * Each exclusion-map key's count in state ns (the online nodes of
+   * `present`, which are the memo's members): the base's counts (once per
+   * memo) corrected for the nodes the state changed.
+   */
+  private stateMapCount(ns: readonly Node[], present: readonly number[]): (key: string) => number {
+    const { base } = this;
+    if (this.baseMap === null) {
+      const m = new Map<string, number>();
+      for (let j = 0; j < this.members.length; j++) {
+        const n = base[this.members[j]!]!;
+        if (!n.offline) for (const [key, c] of n.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
+      }
+      this.baseMap = m;
+    }
+    const bm = this.baseMap;
+    const delta = new Map<string, number>();
+    for (let j = 0; j < present.length; j++) {
+      const i = present[j]!;
+      const n = ns[i]!;
+      const b = base[i]!;
+      if (n === b) continue;
+      if (!b.offline) for (const [key, c] of b.instanceMap) delta.set(key, (delta.get(key) ?? 0) - c);
+      if (!n.offline) for (const [key, c] of n.instanceMap) delta.set(key, (delta.get(key) ?? 0) + c);
+    }
+    return (key) => (bm.get(key) ?? 0) + (delta.get(key) ?? 0);
   }
 
   /** The target-dependent terms of `inst` on base nodes, when the budget allows (probes of a base node object are the same in every state). */

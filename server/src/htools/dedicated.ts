@@ -13,7 +13,7 @@ export type DMetric = [number[], number];
 export function showMetric(m: DMetric): string {
   return `([${m[0].join(",")}],${m[1]})`;
 }
-export function cmpMetric(a: DMetric, b: DMetric): number {
+function cmpMetric(a: DMetric, b: DMetric): number {
   const n = Math.min(a[0].length, b[0].length);
   for (let k = 0; k < n; k++) if (a[0][k] !== b[0][k]) return a[0][k]! < b[0][k]! ? -1 : 1;
   if (a[0].length !== b[0].length) return a[0].length < b[0].length ? -1 : 1;

@@ -69,7 +69,7 @@ export function totalResources(nodes: readonly Node[]): CStats {
 
 export type FailStats = Array<[FailMode, number]>;
 
-export interface AllocResult {
+interface AllocResult {
   fails: FailStats;
   nodes: Node[];
   il: Instance[];
@@ -122,7 +122,7 @@ function guessBigstepSize(nodes: Node[], inst: Instance): number {
   return guess < 20 ? 20 : guess;
 }
 
-export function iterateAlloc(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes, tryHuge = true): AllocResult {
+function iterateAlloc(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes, tryHuge = true): AllocResult {
   if (opts.capacity === false) return iterateAllocSmallStep(opts, r, limit, newinst, an);
   for (;;) {
     const big = tryHuge ? guessBigstepSize(r.nodes, newinst) : 10;
@@ -212,7 +212,7 @@ function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instan
  * explicit stack: shrinking a 1 TiB disk by 256 MiB steps nests thousands of
  * levels.
  */
-export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, inst0: Instance, an: AllocNodes): AllocResult {
+function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, inst0: Instance, an: AllocNodes): AllocResult {
   interface Frame {
     res: AllocResult;
     newlimit: number | null;
@@ -311,7 +311,7 @@ export function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | 
   }
 }
 
-export function instFromSpec(spec: RSpec, dt: DiskTemplate, su: number): Instance {
+function instFromSpec(spec: RSpec, dt: DiskTemplate, su: number): Instance {
   return createInstance({
     name: "new",
     mem: spec.mem,
@@ -359,7 +359,7 @@ export interface HspaceResult {
   numInstances: number;
 }
 
-export function rspecFromISpec(s: { memorySize: number; diskSize: number; cpuCount: number; spindleUse: number }): RSpec {
+function rspecFromISpec(s: { memorySize: number; diskSize: number; cpuCount: number; spindleUse: number }): RSpec {
   return { mem: s.memorySize, dsk: s.diskSize, cpu: s.cpuCount, spn: s.spindleUse };
 }
 

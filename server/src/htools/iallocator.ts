@@ -247,7 +247,7 @@ export interface SplitOptions {
   min: number;
   piece: number;
 }
-export const DEFAULT_SPLIT: SplitOptions = { min: 256 * 1024, piece: 64 * 1024 };
+const DEFAULT_SPLIT: SplitOptions = { min: 256 * 1024, piece: 64 * 1024 };
 
 /**
  * Parse the JSON text Ganeti sends to an iallocator.  Large requests are
@@ -278,7 +278,7 @@ export function parseRequest(body: string, staticKvmNodeMemory = 4096, split: Sp
 }
 
 /** Calls f on each member in order; false if it gave up (f may have seen some members). */
-export type Members = (f: (name: string, value: unknown) => void) => boolean;
+type Members = (f: (name: string, value: unknown) => void) => boolean;
 
 function tryParse(text: string): unknown {
   try {
@@ -582,7 +582,7 @@ export interface IAllocResponse {
   info: string;
   result: unknown;
 }
-export interface IAllocOutcome {
+interface IAllocOutcome {
   response: IAllocResponse;
   /** cluster state after the request (null on failure) */
   nodes: Node[] | null;

@@ -77,12 +77,10 @@ export function newInstance(
 }
 
 export const isRunning = (i: Instance): boolean => i.runSt === "running" || i.runSt === "ERROR_up";
-export const isOffline = (i: Instance): boolean => i.runSt === "ADMIN_offline";
 export const notOffline = (i: Instance): boolean => i.runSt !== "ADMIN_offline";
 export const usesSecMem = (i: Instance): boolean => notOffline(i) && i.autoBalance;
 export const usesLocalStorage = (i: Instance): boolean => LOCAL_STORAGE.has(i.diskTemplate);
 export const hasSecondary = (i: Instance): boolean => i.diskTemplate === "drbd";
-export const supportsMoves = (dt: DiskTemplate): boolean => MOVABLE.has(dt);
 export const requiredNodes = (dt: DiskTemplate): number => (dt === "drbd" ? 2 : 1);
 export const allNodes = (i: Instance): number[] => (i.diskTemplate === "drbd" ? [i.pNode, i.sNode] : [i.pNode]);
 
@@ -156,10 +154,10 @@ export function instMatchesPolicy(inst: Instance, pol: IPolicy, exclStor: boolea
   return pol.diskTemplates.includes(inst.diskTemplate) ? true : "FailDisk";
 }
 
-export const UNIT_MEM = 64;
-export const UNIT_DSK = 256;
-export const UNIT_CPU = 1;
-export const UNIT_SPINDLE = 1;
+const UNIT_MEM = 64;
+const UNIT_DSK = 256;
+const UNIT_CPU = 1;
+const UNIT_SPINDLE = 1;
 
 /** Shrink an instance spec along a failure mode (hspace tiered allocation). */
 export function shrinkByType(inst: Instance, fm: FailMode): Instance | null {

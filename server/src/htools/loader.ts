@@ -3,7 +3,7 @@
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
 import { HtoolsError, zeroUtil } from "./types.js";
 import { NO_TAGS, NO_TAG_SET, notOffline, usesLocalStorage, usesMemory } from "./instance.js";
-import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu } from "./node.js";
+import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu, dsrdLocScore, locExclPairs } from "./node.js";
 
 /** A cluster snapshot: the input of every htools algorithm. */
 export interface ClusterData {
@@ -38,7 +38,7 @@ function chompPrefixes(prefix: string, tags: string[]): string[] {
   return tags.filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length)).filter((t) => t.length > 0);
 }
 
-export function longestDomain(names: string[]): string {
+function longestDomain(names: string[]): string {
   if (names.length === 0) return "";
   const [x, ...xs] = names as [string, ...string[]];
   let best = "";
@@ -134,13 +134,12 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
   if (unknown.length > 0) throw new HtoolsError(`Unknown instance(s): ${JSON.stringify(unknown)}`, "EUNKNOWNINST");
   const suffix = clusterDomain(nl, il);
   const rules = nodeTagRules(cd.tags);
-  // plain: no forthcoming instance, no exclusion or desired-location tag, no
-  // node location tag; then setPri/setSec reduce to what attachPlain does
+  // plain: no forthcoming instance; then setPri/setSec reduce to what
+  // attachPlain does
   let plain = true;
   for (let k = 0; k < nl.length; k++) {
     const n = nl[k]!;
     n.locationTags = tagsWithPrefixes(rules.loc, n.nTags);
-    if (n.locationTags.size > 0) plain = false;
   }
   // (indexed loops and one pass: this runs once per load, mostly before V8 optimises it)
   const pick = sel.length + ex.length > 0;
@@ -162,7 +161,7 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
     }
     // instanceGroupOk: the node groups never change while loading
     if (p.group !== (s ?? p).group) i.movable = false;
-    if (i.forthcoming || i.exclTags.length > 0 || i.dsrdLocTags.size > 0) plain = false;
+    if (i.forthcoming) plain = false;
   }
   if (opts.engine !== "reference" && plain) attachPlain(nl, il);
   else
@@ -189,7 +188,7 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
  * instance; the ratios are written once from the final counters, as their
  * last assignment would.  loader-attach.test.ts compares it with setPri/setSec.
  */
-export function attachPlain(nl: Node[], il: Instance[]): void {
+function attachPlain(nl: Node[], il: Instance[]): void {
   const pri: number[][] = [];
   const sec: number[][] = [];
   const hasPri = new Uint8Array(nl.length);
@@ -200,6 +199,9 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
     n.utilLoadForth = [n.utilLoadForth[0], n.utilLoadForth[1], n.utilLoadForth[2], n.utilLoadForth[3]];
     pri[n.idx] = [];
     sec[n.idx] = [];
+    // (tag multisets owned by the node, added to in place below)
+    n.pTags = new Map(n.pTags);
+    n.instanceMap = new Map(n.instanceMap);
   }
   for (let k = 0; k < il.length; k++) {
     const i = il[k]!;
@@ -228,7 +230,12 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
     ul[3] = ul[3] + u3;
     const texcl = t.exclStorage;
     t.instSpindles = texcl ? 0 : local ? t.instSpindles + su : t.instSpindles;
-    t.locationScore = t.locationScore + i.locationScore + 0;
+    t.locationScore = t.locationScore + i.locationScore + dsrdLocScore(t, i);
+    // (node.ts addTags in place: the same counts, keys in the same order)
+    if (i.exclTags.length > 0) {
+      addTagsInPlace(t.instanceMap, locExclPairs(t, i));
+      addTagsInPlace(t.pTags, i.exclTags);
+    }
     t.uCpuForth = online ? t.uCpuForth + vcpus : t.uCpuForth;
     const uf = t.utilLoadForth;
     uf[0] = uf[0] + u0;
@@ -262,6 +269,10 @@ export function attachPlain(nl: Node[], il: Instance[]): void {
       n.pMemForth = n.fMemForth / n.tMem;
     }
   }
+}
+
+function addTagsInPlace(m: Map<string, number>, tags: readonly string[]): void {
+  for (let j = 0; j < tags.length; j++) m.set(tags[j]!, (m.get(tags[j]!) ?? 0) + 1);
 }
 
 /** Ganeti's updateMissing: derive iMem/xMem/pMem; returns warnings. */
@@ -307,7 +318,7 @@ export function setNodeStatus(cd: ClusterData, o: { offline?: string[]; mcpu?: n
 }
 
 /** Ganeti's lookupName: exact match, else unique prefix match (name or name.*). */
-export function lookupName(names: string[], s: string): { name: string; bad: boolean } {
+function lookupName(names: string[], s: string): { name: string; bad: boolean } {
   if (names.includes(s)) return { name: s, bad: false };
   const partial = names.filter((n) => n.startsWith(s + ".") || n === s);
   if (partial.length === 1) return { name: partial[0]!, bad: false };

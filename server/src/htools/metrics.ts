@@ -5,7 +5,8 @@
 //  * ScoreState: an O(1)-per-node-change evaluator with shifted sums, used to
 //    rank hbal candidates quickly; near-ties are re-checked with compCV.
 import { hsFixed } from "./format.js";
-import { Node, pCpuEff, pCpuEffForth, conflictingPrimaries, peersSum } from "./node.js";
+import { Node, pCpuEff, pCpuEffForth, conflictingPrimaries, peersSum, locExclPairs } from "./node.js";
+import type { Instance } from "./types.js";
 
 export const WEIGHTS = [0.5, 0.5, 1, 1, 4, 16, 0.5, 1, 1, 1, 1, 2, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.25];
 export const NAMES = [
@@ -81,6 +82,26 @@ function mapValue(m: Map<string, number>): number {
   return s - m.size;
 }
 
+/**
+ * How much the location-exclusion map statistic (Σcount − #keys over the
+ * online nodes' instance maps) grows when `inst` is added as a primary to
+ * the online node n, given each key's count before (`count`): an added
+ * (location, exclusion tag) key already present, or added earlier in the
+ * same list, adds one; a new key adds nothing.  An exact integer.
+ */
+export function exclMapDelta(n: Node, inst: Instance, count: (key: string) => number): number {
+  if (n.locationTags.size === 0 || inst.exclTags.length === 0) return 0;
+  const keys = locExclPairs(n, inst);
+  let d = 0;
+  for (let j = 0; j < keys.length; j++) {
+    const key = keys[j]!;
+    let present = count(key) > 0;
+    for (let q = 0; q < j && !present; q++) if (keys[q] === key) present = true;
+    if (present) d++;
+  }
+  return d;
+}
+
 /** Full statistics with the reference (two-pass) arithmetic. */
 export function clusterStats(nodes: readonly Node[]): Stats {
   const on: Node[] = [];
@@ -99,7 +120,7 @@ export function clusterStats(nodes: readonly Node[]): Stats {
  * clusterStats' arithmetic on node values already computed (online and
  * offline nodes each in node order): sums, then the two-pass variance.
  */
-export function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float64Array[], onNodes: readonly Node[]): Stats {
+function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float64Array[], onNodes: readonly Node[]): Stats {
   const st: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
   for (let k = 0; k < NCOMP; k++) {
     const vals = ONLINE[k] ? valsOn : valsOff;
@@ -232,7 +253,7 @@ export function updateStats(st: Stats, oldN: Node, newN: Node): Stats {
 }
 
 /** updateStats from the node's component values x -> y (the map statistic unchanged). */
-export function updateStatsValues(st: Stats, x: Float64Array, y: Float64Array, online: boolean): Stats {
+function updateStatsValues(st: Stats, x: Float64Array, y: Float64Array, online: boolean): Stats {
   const r: Stats = { n: st.n, s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: st.map };
   updateStatsInto(st, x, y, 0, online, r.s, r.v, 0);
   return r;

@@ -189,7 +189,7 @@ export function setMcpu(n: Node, v: number): void {
 }
 
 // ---- memory accounting -------------------------------------------------
-export const recordedFreeMem = (n: Node): number => Math.trunc(n.tMem) - n.nMem - n.iMem;
+const recordedFreeMem = (n: Node): number => Math.trunc(n.tMem) - n.nMem - n.iMem;
 export const missingMem = (n: Node): number => recordedFreeMem(n) - n.fMem;
 export const unallocatedMem = (n: Node): number => recordedFreeMem(n) - Math.max(0, n.xMem);
 export const availMem = (n: Node): number => Math.max(0, unallocatedMem(n) - n.rMem);
@@ -427,7 +427,7 @@ function priUpdateForth(n: Node, t: Node, inst: Instance, newMemForth: number, n
 }
 
 /** What addPriEx computes and checks before it builds the node (probe.ts scores from it). */
-export interface PriPlan {
+interface PriPlan {
   usesDisk: boolean;
   newMemForth: number;
   newDskForth: number;
@@ -530,7 +530,7 @@ function secUpdateForth(n: Node, t: Node, inst: Instance, newDskForth: number, n
 }
 
 /** What addSecExEx computes and checks before it builds the node (probe.ts scores from it). */
-export interface SecPlan {
+interface SecPlan {
   secNeeded: number;
   newPeem: number;
   newDskForth: number;

@@ -10,8 +10,9 @@
 // they are bit-identical); server/test/htools/balance-probe.test.ts checks
 // both against node.ts on random clusters.
 //
-// Not covered: the location-exclusion map statistic (component 18), which the
-// callers only use the probes for when no node carries location tags.
+// Not covered: the location-exclusion map statistic (component 18), and an
+// instance's location score where it depends on its new partner node: the
+// callers add both as exact integers (location.ts).
 import type { FailMode, Instance } from "./types.js";
 import { Node, computeNewPDsk, conflictingPrimaries, dsrdLocScore, newPriPlan, newSecPlan, planAddPri, planAddSec } from "./node.js";
 import { nodeValues } from "./metrics.js";

@@ -24,11 +24,11 @@ function readInt(owner: string, s: string): number {
   return Number(s);
 }
 
-export function allocPolicyFromRaw(s: string): AllocPolicy {
+function allocPolicyFromRaw(s: string): AllocPolicy {
   if (s === "preferred" || s === "last_resort" || s === "unallocable") return s;
   return fail(`Invalid alloc policy '${s}'`);
 }
-export function diskTemplateFromRaw(s: string): DiskTemplate {
+function diskTemplateFromRaw(s: string): DiskTemplate {
   if ((DISK_TEMPLATES as string[]).includes(s)) return s as DiskTemplate;
   return fail(`Invalid disk template '${s}'`);
 }
@@ -216,7 +216,7 @@ export function showDouble(x: number): string {
 function serializeISpec(s: ISpec): string {
   return [s.memorySize, s.cpuCount, s.diskSize, s.diskCount, s.nicCount, s.spindleUse].join(",");
 }
-export function serializeIPolicy(owner: string, p: IPolicy): string {
+function serializeIPolicy(owner: string, p: IPolicy): string {
   const mm = p.minmax.flatMap((x) => [serializeISpec(x.min), serializeISpec(x.max)]).join(";");
   return [owner, serializeISpec(p.std), mm, p.diskTemplates.join(","), showDouble(p.vcpuRatio), showDouble(p.spindleRatio)].join("|");
 }

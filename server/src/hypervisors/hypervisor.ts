@@ -10,7 +10,7 @@ import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 export type ConsoleInfo = z.infer<typeof ConsoleInfoSchema>;
 
 /** Memory of the machine as seen by the node OS, MiB. */
-export interface HostMemory {
+interface HostMemory {
   memory_total: number;
   memory_dom0: number;
   /** Memory available for instances before the hypervisor's own accounting. */
@@ -67,6 +67,8 @@ export interface Hypervisor {
   powercycle(): Promise<string>;
   /** Forget every instance's runtime state (node leaving the cluster). */
   forgetAll(): Promise<void>;
+  /** Ganeti's ValidateParameters on filled hvparams: null when valid, else why not. Absent: nothing to check. */
+  validateParameters?(hvparams: Record<string, unknown>): Promise<string | null>;
   /** Hotplug (Ganeti's HotplugSupported/HotplugDevice/ResizeDisk); absent: not supported. */
   hotplugSupported?(instance: RpcInstance): Promise<void>;
   hotplugDevice?(instance: RpcInstance, action: HotplugAction, target: HotplugTarget, device: HotplugDevice): Promise<string>;

@@ -8,7 +8,7 @@ import type { HostInfoSource, Hypervisor } from "./hypervisor.js";
 import { KvmHypervisor } from "./kvm/kvm-hypervisor.js";
 import { TapNicBackend } from "./kvm/netdev.js";
 
-export interface HypervisorContext {
+interface HypervisorContext {
   dataDir: string;
   host: HostInfoSource;
   clock: () => number;

@@ -14,8 +14,6 @@
 import type { FilterRuleObject } from "@ganeti-ts/schema";
 import { parseFilter, QueryParseError, type FilterNode, type FilterValue } from "../config/query/qlang.js";
 
-export type FilterAction = "ACCEPT" | "PAUSE" | "REJECT" | "CONTINUE" | ["RATE_LIMIT", number];
-
 /** What the filters need of a job: its id and its opcodes as submitted. */
 export interface FilterJob {
   id: number;
@@ -23,7 +21,7 @@ export interface FilterJob {
 }
 
 /** Scheduler decision for a queued job. */
-export type FilterDecision = "run" | "hold" | "reject";
+type FilterDecision = "run" | "hold" | "reject";
 
 /** Ganeti's filterRuleOrder: priority, watermark, uuid. */
 export function orderRules(rules: Iterable<FilterRuleObject>): FilterRuleObject[] {
@@ -32,7 +30,7 @@ export function orderRules(rules: Iterable<FilterRuleObject>): FilterRuleObject[
   );
 }
 
-export function rateLimit(rule: FilterRuleObject): number | null {
+function rateLimit(rule: FilterRuleObject): number | null {
   const a = rule.action;
   return Array.isArray(a) && a[0] === "RATE_LIMIT" && typeof a[1] === "number" ? a[1] : null;
 }
@@ -102,7 +100,8 @@ function jsonCmp(op: Cmp, json: unknown, value: FilterValue): boolean {
 function access(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const key of path.split(".")) {
-    if (cur === null || typeof cur !== "object" || Array.isArray(cur) || !(key in cur)) return undefined;
+    // Own keys only: a field named "constructor" must not reach Object.prototype.
+    if (cur === null || typeof cur !== "object" || Array.isArray(cur) || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
@@ -183,7 +182,7 @@ export function predicateMatches(predicate: unknown, job: FilterJob, watermark: 
   }
 }
 
-export function ruleMatches(rule: FilterRuleObject, job: FilterJob): boolean {
+function ruleMatches(rule: FilterRuleObject, job: FilterJob): boolean {
   return rule.predicates.every((p) => predicateMatches(p, job, rule.watermark));
 }
 

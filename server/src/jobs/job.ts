@@ -28,6 +28,61 @@ export function jobPriority(job: JobRecord): number {
   return open.length ? Math.min(...open.map((o) => o.priority)) : 0;
 }
 
+/** What Ganeti shows instead of a private or secret value. */
+export const REDACTED = "<redacted>";
+/** Parameter dicts whose values are private (shown redacted) or secret (never stored). */
+const PRIVATE_DICTS = new Set(["osparams_private", "osparams_secret"]);
+/** Per-OS dicts of private parameters. */
+const PRIVATE_NESTED_DICTS = new Set(["osparams_private_cluster"]);
+const SECRET_DICT = "osparams_secret";
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const redactValues = (d: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.keys(d).map((k) => [k, REDACTED]));
+
+/**
+ * Copy of `v` with the values of the dicts named in `keys` (and of the per-OS
+ * dicts in `nested`) replaced by "<redacted>", at any depth (multi-alloc
+ * carries whole creation opcodes).
+ */
+function redactDicts(v: unknown, keys: ReadonlySet<string>, nested: ReadonlySet<string>): unknown {
+  if (Array.isArray(v)) return v.map((x) => redactDicts(x, keys, nested));
+  if (!isPlainObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (keys.has(k) && isPlainObject(x)) out[k] = redactValues(x);
+    else if (nested.has(k) && isPlainObject(x)) {
+      out[k] = Object.fromEntries(Object.entries(x).map(([os, d]) => [os, isPlainObject(d) ? redactValues(d) : d]));
+    } else out[k] = redactDicts(x, keys, nested);
+  }
+  return out;
+}
+
+/** An opcode as clients see it: private and secret OS parameter values redacted. */
+export function redactOpcode<T>(input: T): T {
+  return redactDicts(input, PRIVATE_DICTS, PRIVATE_NESTED_DICTS) as T;
+}
+
+/** An opcode as it is written to the job file: secret OS parameter values redacted (Ganeti never stores them). */
+export function withoutSecrets<T>(input: T): T {
+  return redactDicts(input, new Set([SECRET_DICT]), new Set()) as T;
+}
+
+/** True when the opcode carries secret values (anywhere), which the job file will not keep. */
+export function hasSecrets(input: unknown): boolean {
+  if (Array.isArray(input)) return input.some(hasSecrets);
+  if (!isPlainObject(input)) return false;
+  return Object.entries(input).some(([k, x]) => (k === SECRET_DICT && isPlainObject(x) ? Object.keys(x).length > 0 : hasSecrets(x)));
+}
+
+/** True when a secret value was lost (the job was read back from its file): Ganeti asks to re-submit. */
+export function hasLostSecrets(input: unknown): boolean {
+  if (Array.isArray(input)) return input.some(hasLostSecrets);
+  if (!isPlainObject(input)) return false;
+  return Object.entries(input).some(([k, x]) =>
+    k === SECRET_DICT && isPlainObject(x) ? Object.values(x).some((v) => v === REDACTED) : hasLostSecrets(x),
+  );
+}
+
 export type SummaryFieldOf = (opId: string) => string | undefined;
 
 export function opSummary(input: Record<string, unknown>, summaryField: SummaryFieldOf): string {
@@ -53,7 +108,7 @@ export function jobField(job: JobRecord, field: string, summaryField: SummaryFie
     case "status":
       return calcJobStatus(job.ops);
     case "ops":
-      return job.ops.map((o) => o.input);
+      return job.ops.map((o) => redactOpcode(o.input));
     case "opresult":
       return job.ops.map((o) => o.result ?? null);
     case "opstatus":
@@ -85,21 +140,3 @@ export function jobField(job: JobRecord, field: string, summaryField: SummaryFie
   }
 }
 
-export const JOB_FIELDS = [
-  "id",
-  "status",
-  "ops",
-  "opresult",
-  "opstatus",
-  "oplog",
-  "summary",
-  "received_ts",
-  "start_ts",
-  "end_ts",
-  "priority",
-  "archived",
-  "opstart",
-  "opexec",
-  "opend",
-  "oppriority",
-] as const;

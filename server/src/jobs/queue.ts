@@ -13,13 +13,27 @@ import { encodeError, GanetiError, JobCanceledError, JobQueueError, OpExecError,
 import type { RpcRunner } from "../rpc/runner.js";
 import type { Store } from "../store/store.js";
 import { FilterPass, orderRules, type FilterJob } from "./filters.js";
-import { calcJobStatus, FINALIZED, isFinal, jobField, jobPriority, nowTimestamp, type SummaryFieldOf } from "./job.js";
+import {
+  calcJobStatus, FINALIZED, hasLostSecrets, hasSecrets, isFinal, jobField, jobPriority, nowTimestamp, withoutSecrets, type SummaryFieldOf,
+} from "./job.js";
 import { LockManager } from "./locks.js";
 import type { JobQueueApi, WaitResult } from "./queue-api.js";
 
-export const JOB_QUEUE_SIZE_HARD_LIMIT = 5000;
+const JOB_QUEUE_SIZE_HARD_LIMIT = 5000;
 const LIVE_PREFIX = "queue/job-";
 const ARCHIVE_PREFIX = "archive/";
+/** Job files that could not be parsed at start. */
+const CORRUPT_PREFIX = "queue-corrupt/";
+
+function jobIdOfKey(key: string): number | null {
+  const m = /\/job-(\d+)$/.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+function describeParseError(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}
 
 /** How opcodes are validated/filled at submission and summarised. */
 export interface OpcodeCatalog {
@@ -30,13 +44,13 @@ export interface OpcodeCatalog {
   summaryField: SummaryFieldOf;
 }
 
-export const PASSTHROUGH_CATALOG: OpcodeCatalog = {
+const PASSTHROUGH_CATALOG: OpcodeCatalog = {
   prepare: (i) => i,
   expand: (i) => i,
   summaryField: () => undefined,
 };
 
-export interface JobQueueOptions {
+interface JobQueueOptions {
   store: Store;
   config: ClusterConfig;
   rpc: RpcRunner;
@@ -61,6 +75,12 @@ interface LiveJob {
 export class JobQueue implements JobQueueApi {
   readonly locks = new LockManager();
   private readonly live = new Map<number, LiveJob>();
+  /**
+   * Opcodes with their secret parameters, by job id, for jobs of this
+   * process only: the job file holds "<redacted>" instead (as Ganeti, which
+   * hands secrets to the job's process in memory). Dropped when the job ends.
+   */
+  private readonly secrets = new Map<number, OpcodeInput[]>();
   private readonly events = new EventEmitter();
   private nextId = 1;
   private running = 0;
@@ -95,18 +115,41 @@ export class JobQueue implements JobQueueApi {
     const keys = await this.o.store.list(LIVE_PREFIX);
     let maxId = 0;
     for (const k of keys) {
+      const fileId = jobIdOfKey(k);
+      if (fileId === null) continue;
+      maxId = Math.max(maxId, fileId);
       const raw = await this.o.store.get(k);
       if (!raw) continue;
-      const record = JobRecordSchema.parse(JSON.parse(raw.toString("utf8")));
-      maxId = Math.max(maxId, record.id);
+      let record: JobRecord;
+      try {
+        record = JobRecordSchema.parse(JSON.parse(raw.toString("utf8")));
+        if (record.id !== fileId) throw new Error(`the file holds job ${record.id}`);
+      } catch (err) {
+        // As Ganeti: one unreadable job file must not keep the master down.
+        // Keep it aside for inspection; its id is never reused.
+        const aside = `${CORRUPT_PREFIX}job-${fileId}`;
+        await this.o.store.rename(k, aside);
+        this.o.log?.(`Can't parse job ${fileId} (${k}), moved to ${aside}: ${describeParseError(err)}`);
+        continue;
+      }
       const job: LiveJob = { record, writing: Promise.resolve(), abort: new AbortController(), started: false, cancelRequested: false };
       this.live.set(record.id, job);
       const status = calcJobStatus(record.ops);
       if (status === "running" || status === "canceling") {
         // The process that ran it is gone: fail what did not finish.
         const err: [string, unknown[]] = ["OpExecError", ["Unclean master daemon shutdown"]];
+        let serial = record.ops.reduce((m, o) => Math.max(m, ...o.log.map((l) => l[0])), 0);
         for (const op of record.ops) {
           if (FINALIZED.has(op.status)) continue;
+          if (op.status === "running") {
+            // Say what the error means for the cluster: nothing is rolled back.
+            const opId = String(op.input["OP_ID"]);
+            const what =
+              opId === "OP_INSTANCE_CREATE"
+                ? " (the instance stays in the configuration with the disks made so far, marked up only if its start had begun)"
+                : "";
+            op.log.push([++serial, this.ts(), "message", `The master daemon stopped while ${opId} was running: what it changed is kept, not rolled back${what}`]);
+          }
           op.status = status === "canceling" ? "canceled" : "error";
           op.result = status === "canceling" ? "Job canceled by request" : err;
           op.end_timestamp = this.ts();
@@ -118,10 +161,9 @@ export class JobQueue implements JobQueueApi {
         await this.persist(job);
       }
     }
-    for (const k of await this.o.store.list(ARCHIVE_PREFIX)) {
-      // archive/<bucket> directories: list their jobs for the id high-water mark.
-      for (const jk of await this.o.store.list(`${k}/job-`)) maxId = Math.max(maxId, Number(jk.split("job-")[1]));
-    }
+    for (const k of await this.o.store.list(CORRUPT_PREFIX)) maxId = Math.max(maxId, jobIdOfKey(k) ?? 0);
+    // archive/<bucket>/job-ID keys: the id high-water mark.
+    for (const jk of await this.o.store.list(ARCHIVE_PREFIX)) maxId = Math.max(maxId, Number(jk.split("job-")[1]) || 0);
     this.nextId = maxId + 1;
   }
 
@@ -208,8 +250,9 @@ export class JobQueue implements JobQueueApi {
         });
       }
       ids.push(id);
+      if (prepared.some(hasSecrets)) this.secrets.set(id, prepared);
       const job: LiveJob = {
-        record: this.newRecord(id, prepared),
+        record: this.newRecord(id, prepared.map((op) => withoutSecrets(op))),
         writing: Promise.resolve(),
         abort: new AbortController(),
         started: false,
@@ -276,6 +319,7 @@ export class JobQueue implements JobQueueApi {
       op.end_timestamp = now;
     }
     job.record.end_timestamp = now;
+    this.secrets.delete(job.record.id);
     this.o.log?.(`job ${job.record.id} canceled by a REJECT filter rule`);
     await this.persist(job);
     this.notify(job.record.id);
@@ -316,6 +360,7 @@ export class JobQueue implements JobQueueApi {
       if (i < rec.ops.length - 1) await this.persist(job);
     }
     rec.end_timestamp = this.ts();
+    this.secrets.delete(rec.id);
     await this.persist(job);
     this.o.log?.(`job ${rec.id} ${calcJobStatus(rec.ops)}`);
     this.notify(rec.id);
@@ -366,9 +411,11 @@ export class JobQueue implements JobQueueApi {
   private async runOpcode(job: LiveJob, index: number, owner: string): Promise<unknown> {
     const rec = job.record;
     const op = rec.ops[index]!;
-    const input = op.input as OpcodeInput;
+    const input = this.secrets.get(rec.id)?.[index] ?? (op.input as OpcodeInput);
+    // Read back from the job file (a master restart): the secrets are gone, as in Ganeti.
+    if (hasLostSecrets(input)) throw new OpPrereqError("Please re-submit secret parameters to job.", "wrong_input");
     const opId = String(input["OP_ID"]);
-    const Lu = this.o.registry[opId];
+    const Lu = Object.hasOwn(this.o.registry, opId) ? this.o.registry[opId] : undefined;
     if (!Lu) throw new OpPrereqError(`Opcode ${opId} is not supported`, "wrong_input");
     let serial = rec.ops.reduce((m, o) => Math.max(m, ...o.log.map((l) => l[0])), 0);
     const ctx: LuContext = {
@@ -410,6 +457,7 @@ export class JobQueue implements JobQueueApi {
   // ---- reading -----------------------------------------------------------------
 
   async getJob(id: number): Promise<JobRecord | null> {
+    if (!Number.isSafeInteger(id) || id < 0) return null;
     const live = this.live.get(id);
     if (live) return live.record;
     const raw = await this.o.store.get(this.archiveKey(id));
@@ -471,6 +519,7 @@ export class JobQueue implements JobQueueApi {
       }
       job.record.end_timestamp = this.ts();
       job.started = true; // never schedule it
+      this.secrets.delete(id);
       await this.persist(job);
       this.notify(id);
       return [true, `Job ${id} canceled`];

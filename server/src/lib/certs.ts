@@ -4,7 +4,7 @@
 // side pins the other to exactly this certificate, so the CN (the cluster
 // name) is never checked against a host name. The RAPI certificate is made
 // the same way.
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { generate } from "selfsigned";
@@ -92,11 +92,6 @@ export function fingerprint256(pem: string): string {
   const cert = CERT_RE.exec(pem)?.[0];
   if (!cert) throw new CertificateError("No certificate found in PEM data");
   return new X509Certificate(cert).fingerprint256;
-}
-
-/** Hex SHA-256 of the DER certificate, handy for comparing a peer's raw cert. */
-export function derSha256(der: Buffer): string {
-  return createHash("sha256").update(der).digest("hex");
 }
 
 function normalize(pem: string): string {

@@ -52,11 +52,6 @@ export class TagError extends GanetiError {
   readonly code = "wrong_input" as const;
 }
 
-export class OpRetryError extends GanetiError {
-  override readonly errorClass = "OpRetryError";
-  readonly code = "temp_insufficient_resources" as const;
-}
-
 export class HypervisorError extends GanetiError {
   override readonly errorClass = "HypervisorError";
   readonly code = "internal_error" as const;

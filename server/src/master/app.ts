@@ -1,45 +1,64 @@
 // Wiring of the master daemon: store → config → RPC → job queue → RAPI and
-// the control socket. `startMaster` is what `gnt daemon master` runs.
+// the control socket. `startMaster` is what `gnt daemon master` runs. With
+// the etcd store, the daemon is one of the master candidates and serves
+// only while it holds the cluster's leadership (ha.ts).
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { LU_REGISTRY } from "../cmdlib/registry.js";
-import { ClusterConfig } from "../config/cluster-config.js";
+import { CONFIG_PREFIX, ClusterConfig } from "../config/cluster-config.js";
 import { JobQueue } from "../jobs/queue.js";
 import { loadCert } from "../lib/certs.js";
+import { ConfigurationError } from "../lib/errors.js";
 import { buildRapiServer } from "../rapi/app.js";
 import { HttpsRpcRunner } from "../rpc/https-runner.js";
 import type { RpcRunner } from "../rpc/runner.js";
 import { FileStore } from "../store/file-store.js";
+import type { Store } from "../store/store.js";
 import { makeAllocator } from "./allocator.js";
 import { OPCODE_CATALOG } from "./opcode-catalog.js";
-import { startControlSocket } from "./control-socket.js";
-import { dataPaths } from "./paths.js";
-import { loadMasterSettings } from "./settings.js";
+import { startControlSocket, type WatcherControl } from "./control-socket.js";
+import { startHaMaster } from "./ha.js";
+import { dataPaths, type DataPaths } from "./paths.js";
+import { loadMasterSettings, saveMasterRapiPort, type MasterSettings } from "./settings.js";
+import { Watcher, readWatcherPause, setWatcherPause } from "./watcher.js";
 
 export interface RunningMaster {
-  config: ClusterConfig;
-  queue: JobQueue;
-  rpc: RpcRunner;
-  rapi: FastifyInstance;
+  /** The active master's; null while a standby master candidate. */
+  config: ClusterConfig | null;
+  queue: JobQueue | null;
   /** e.g. https://127.0.0.1:5080 */
   rapiUrl: string;
   close(): Promise<void>;
 }
 
 /** Written once listening, so that `gnt cluster init` learns the bound port. */
-export interface MasterRuntime {
+interface MasterRuntime {
   pid: number;
   rapiUrl: string;
   rapiPort: number;
 }
 
-export async function startMaster(opts: { dataDir: string; log?: (line: string) => void }): Promise<RunningMaster> {
-  const p = dataPaths(opts.dataDir);
-  const log = opts.log ?? (() => undefined);
-  const settings = await loadMasterSettings(p.masterSettings);
-  const store = new FileStore(p.masterState);
-  const config = await ClusterConfig.load(store);
-  if (!config) throw new Error(`no cluster configuration in ${p.masterState}: run 'gnt cluster init' first`);
+/** RAPI + queue + archiver of the active master, on a loaded config. */
+export interface Serving {
+  config: ClusterConfig;
+  queue: JobQueue;
+  rpc: RpcRunner;
+  rapi: FastifyInstance;
+  rapiUrl: string;
+  port: number;
+  watcher: WatcherControl;
+  /** Stop taking requests; `drain`: let running jobs finish first. */
+  close(opts?: { drain?: boolean }): Promise<void>;
+}
+
+export function rapiUrlOf(settings: MasterSettings, port: number): string {
+  const host = settings.rapi.address.includes(":") ? `[${settings.rapi.address}]` : settings.rapi.address;
+  return `${settings.rapi.noSsl ? "http" : "https"}://${host}:${port}`;
+}
+
+export async function serve(o: { p: DataPaths; settings: MasterSettings; store: Store; config: ClusterConfig; log: (line: string) => void }): Promise<Serving> {
+  const { p, settings, store, config, log } = o;
   const rpc = new HttpsRpcRunner({ certPem: await readFile(p.clusterCert, "utf8") });
   const queue = await JobQueue.open({
     store,
@@ -57,34 +76,93 @@ export async function startMaster(opts: { dataDir: string; log?: (line: string) 
     rpc,
     usersFile: p.rapiUsers,
     requireAuthentication: settings.rapi.requireAuthentication,
+    maxBodyBytes: settings.rapi.maxBodyBytes,
+    headersTimeoutMs: settings.rapi.headersTimeoutMs,
+    requestTimeoutMs: settings.rapi.requestTimeoutMs,
+    anonymousJobLimit: settings.rapi.anonymousJobLimit,
     tls,
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });
   const addr = rapi.server.address();
   const port = typeof addr === "object" && addr ? addr.port : settings.rapi.port;
-  const host = settings.rapi.address.includes(":") ? `[${settings.rapi.address}]` : settings.rapi.address;
-  const rapiUrl = `${settings.rapi.noSsl ? "http" : "https"}://${host}:${port}`;
-  const control = await startControlSocket(p.controlSocket, queue);
+  if (settings.rapi.port === 0) {
+    // Port 0 means "any free port" once: clients and the runtime file know this one now.
+    await saveMasterRapiPort(p.masterSettings, settings, port);
+    log(`RAPI port ${port} chosen and saved in ${p.masterSettings}`);
+  }
+  const watcher = new Watcher({ config, queue, rpc, dataDir: p.root, jobAge: settings.archiveAfterSeconds });
+  const watcherControl: WatcherControl = {
+    run: () => watcher.runOnce(),
+    setPause: (until) => setWatcherPause(p.root, until),
+    pausedUntil: () => readWatcherPause(p.root, Date.now() / 1000),
+  };
+  const watcherLoop =
+    settings.watcherIntervalSeconds > 0
+      ? setInterval(() => {
+          watcher
+            .runOnce()
+            .then((lines) => lines.forEach((l) => log(`watcher: ${l}`)))
+            .catch((err) => log(`watcher failed: ${err instanceof Error ? err.stack : String(err)}`));
+        }, settings.watcherIntervalSeconds * 1000)
+      : null;
+  watcherLoop?.unref();
   const archiver = setInterval(() => {
     queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`));
   }, 60_000);
   archiver.unref();
-  await mkdir(p.root, { recursive: true });
-  const runtime: MasterRuntime = { pid: process.pid, rapiUrl, rapiPort: port };
-  await writeFile(p.masterPid, JSON.stringify(runtime));
-  log(`master daemon listening on ${rapiUrl}`);
   return {
     config,
     queue,
     rpc,
     rapi,
-    rapiUrl,
-    async close() {
+    port,
+    rapiUrl: rapiUrlOf(settings, port),
+    watcher: watcherControl,
+    async close(c = {}) {
       clearInterval(archiver);
-      await control.close();
+      if (watcherLoop) clearInterval(watcherLoop);
       await rapi.close();
-      await queue.whenIdle();
+      if (c.drain !== false) await queue.whenIdle();
       await queue.close();
+    },
+  };
+}
+
+export async function startMaster(opts: { dataDir: string; log?: (line: string) => void }): Promise<RunningMaster> {
+  const p = dataPaths(opts.dataDir);
+  const log = opts.log ?? (() => undefined);
+  const settings = await loadMasterSettings(p.masterSettings);
+  if (settings.store.kind === "etcd") return startHaMaster({ p, settings, log });
+  const store = new FileStore(p.masterState);
+  for (const tmp of await store.removeInterruptedWrites()) log(`removed ${tmp}, left by an interrupted write`);
+  const configFile = path.join(p.masterState, CONFIG_PREFIX);
+  let config: ClusterConfig | null;
+  try {
+    config = await ClusterConfig.load(store);
+  } catch (err) {
+    // The data directory holds a cluster: say which file is damaged, never suggest a new cluster.
+    throw new ConfigurationError(`Cannot load the cluster configuration ${configFile}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!config) {
+    throw new ConfigurationError(
+      `The cluster configuration ${configFile} is missing although ${p.masterSettings} exists: ` +
+        `restore ${CONFIG_PREFIX} into ${p.masterState} from a backup or another master candidate`,
+    );
+  }
+  const s = await serve({ p, settings, store, config, log });
+  const control = await startControlSocket(p.controlSocket, s.queue, { watcher: () => s.watcher });
+  await mkdir(p.root, { recursive: true });
+  const runtime: MasterRuntime = { pid: process.pid, rapiUrl: s.rapiUrl, rapiPort: s.port };
+  await writeFile(p.masterPid, JSON.stringify(runtime));
+  log(`master daemon listening on ${s.rapiUrl}`);
+  return {
+    config,
+    queue: s.queue,
+    rapiUrl: s.rapiUrl,
+    async close() {
+      await control.close();
+      await s.close();
+      await store.close();
       await rm(p.masterPid, { force: true });
     },
   };

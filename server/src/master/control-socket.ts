@@ -10,12 +10,33 @@ import type { OpcodeInput } from "../cmdlib/base.js";
 import type { JobQueue } from "../jobs/queue.js";
 import { GanetiError } from "../lib/errors.js";
 
-export interface ControlRequest {
+interface ControlRequest {
   method: string;
   args: unknown[];
 }
 
-export async function startControlSocket(path: string, queue: JobQueue): Promise<{ close(): Promise<void> }> {
+/** The master's watcher, for `gnt watcher` and `gnt cluster watcher pause|continue|info`. */
+export interface WatcherControl {
+  run(): Promise<string[]>;
+  setPause(until: number | null): Promise<number | null>;
+  pausedUntil(): Promise<number | null>;
+}
+
+export interface ControlExtras {
+  /** Methods answered by every master daemon, active or standby (master failover, getmaster). */
+  methods?: Record<string, (args: unknown[]) => Promise<unknown>>;
+  /** Why there is no queue here (a standby master): the error job methods answer. */
+  notMaster?: () => { message: string; master: unknown };
+  /** The active master's watcher (null in standby). */
+  watcher?: () => WatcherControl | null;
+}
+
+/** `queue`: the queue, or a function giving it while this daemon is the active master (null in standby). */
+export async function startControlSocket(
+  path: string,
+  queueOf: JobQueue | (() => JobQueue | null),
+  extras: ControlExtras = {},
+): Promise<{ close(): Promise<void> }> {
   await rm(path, { force: true });
   const server = net.createServer((sock) => {
     let buf = "";
@@ -36,6 +57,14 @@ export async function startControlSocket(path: string, queue: JobQueue): Promise
     try {
       const req = JSON.parse(line) as ControlRequest;
       const args = Array.isArray(req.args) ? req.args : [];
+      const extra = extras.methods?.[req.method];
+      if (extra) return ok(await extra(args));
+      const queue = typeof queueOf === "function" ? queueOf() : queueOf;
+      if (!queue) {
+        const nm = extras.notMaster?.() ?? { message: "This daemon is not the master", master: null };
+        return { success: false, error: { class: "NotMasterError", message: nm.message, code: null, master: nm.master } };
+      }
+      const watcher = extras.watcher?.() ?? null;
       switch (req.method) {
         case "SubmitJob":
           return ok(await queue.submit(args[0] as OpcodeInput[]));
@@ -61,12 +90,21 @@ export async function startControlSocket(path: string, queue: JobQueue): Promise
           return ok(await queue.archive(Number(args[0])));
         case "AutoArchiveJobs":
           return ok(await queue.archiveOld(Number(args[0])));
+        case "RunWatcher":
+          if (!watcher) break;
+          return ok(await watcher.run());
+        case "SetWatcherPause":
+          if (!watcher) break;
+          return ok(await watcher.setPause(typeof args[0] === "number" ? args[0] : null));
+        case "QueryWatcherPause":
+          if (!watcher) break;
+          return ok(await watcher.pausedUntil());
         case "SetDrainFlag":
           queue.setDrained(Boolean(args[0]));
           return ok(true);
         default:
-          return { success: false, error: { class: "ProtocolError", message: `Unknown method '${req.method}'` } };
       }
+      return { success: false, error: { class: "ProtocolError", message: `Unknown method '${req.method}'` } };
     } catch (err) {
       if (err instanceof GanetiError) {
         const code = (err as GanetiError & { code?: unknown }).code ?? null;
@@ -111,9 +149,9 @@ export function controlCall(path: string, method: string, args: unknown[], timeo
       if (nl < 0) return;
       clearTimeout(timer);
       sock.end();
-      const reply = JSON.parse(buf.slice(0, nl)) as { success: boolean; result?: unknown; error?: { class: string; message: string; code?: string } };
+      const reply = JSON.parse(buf.slice(0, nl)) as { success: boolean; result?: unknown; error?: { class: string; message: string; code?: string; master?: unknown } };
       if (reply.success) resolve(reply.result);
-      else reject(Object.assign(new Error(reply.error?.message ?? "control call failed"), { errorClass: reply.error?.class, code: reply.error?.code }));
+      else reject(Object.assign(new Error(reply.error?.message ?? "control call failed"), { errorClass: reply.error?.class, code: reply.error?.code, master: reply.error?.master }));
     });
     sock.on("error", (err) => {
       clearTimeout(timer);

@@ -9,14 +9,15 @@ import { fileURLToPath } from "node:url";
 import { ClusterConfig } from "../config/cluster-config.js";
 import { buildInitialConfig } from "../config/initial-config.js";
 import { generateClusterCert } from "../lib/certs.js";
-import { FileStore } from "../store/file-store.js";
+import { FILE_STORAGE_PATHS_FILE } from "../noded/backend/storage-paths.js";
 import { dataPaths } from "./paths.js";
-import type { MasterSettings } from "./settings.js";
+import { loadMasterSettings, type MasterSettings } from "./settings.js";
+import { openStore } from "./store-open.js";
 import { NodeSettingsSchema, SETTINGS_FILE } from "../noded/backend/settings.js";
 
 /** The OS definitions shipped with ganeti-ts (noop). */
 export const BUNDLED_OS_DIR = fileURLToPath(new URL("../../os", import.meta.url));
-export const DEFAULT_OS_SEARCH_PATH = ["/srv/ganeti/os", "/usr/local/lib/ganeti/os", "/usr/lib/ganeti/os", "/usr/share/ganeti/os"];
+const DEFAULT_OS_SEARCH_PATH = ["/srv/ganeti/os", "/usr/local/lib/ganeti/os", "/usr/lib/ganeti/os", "/usr/share/ganeti/os"];
 
 export interface InitOptions {
   dataDir: string;
@@ -38,12 +39,22 @@ export interface InitOptions {
   defaultIallocatorParams?: Record<string, unknown>;
   vcpuRatio?: number;
   noSsl?: boolean;
-  requireAuthentication?: boolean;
+  /**
+   * Let clients without credentials use the read-only resources (Ganeti's
+   * RAPI default). Off for new clusters: every request needs a user, so an
+   * anonymous client can neither read the cluster nor submit jobs (GET
+   * /2/instances/X/info submits one).
+   */
+  allowAnonymousReads?: boolean;
+  /** Default: the file store in the data dir. */
+  store?: MasterSettings["store"];
   /** The node setting "netns": the network namespace of this node's bridges and taps. */
   nodeNetns?: string;
+  /** Run the watcher inside the master every this many seconds (0: never). */
+  watcherIntervalSeconds?: number;
 }
 
-export async function isInitialised(dataDir: string): Promise<boolean> {
+async function isInitialised(dataDir: string): Promise<boolean> {
   try {
     await access(dataPaths(dataDir).masterSettings);
     return true;
@@ -74,12 +85,25 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
     rapi: {
       address: o.rapiAddress,
       port: o.rapiPort,
-      requireAuthentication: o.requireAuthentication ?? false,
+      requireAuthentication: o.allowAnonymousReads !== true,
       noSsl: o.noSsl ?? false,
+      maxBodyBytes: 1024 * 1024,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      anonymousJobLimit: 10,
     },
+    store: o.store ?? { kind: "file", endpoints: [], prefix: "ganeti/", managed: false, leaseTtl: 10 },
+    masterIpSetupScript: "/etc/ganeti/scripts/master-ip-setup",
     archiveAfterSeconds: 6 * 3600,
+    watcherIntervalSeconds: o.watcherIntervalSeconds ?? 0,
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
+  // This node's allow-list for file storage (Ganeti's file-storage-paths); `gnt node add` copies it to new nodes.
+  const storageDirs = [o.fileStorageDir ?? path.join(p.root, "file-storage"), o.sharedFileStorageDir ?? path.join(p.root, "shared-file-storage")];
+  await writeFile(
+    path.join(p.root, FILE_STORAGE_PATHS_FILE),
+    `# Directories file storage may use on this node, one per line (see docs/operations.md)\n${storageDirs.map((d) => path.resolve(d)).join("\n")}\n`,
+  );
   await writeFile(p.nodeSettings, JSON.stringify({ name: o.nodeName, address: o.nodeAddress, port: o.nodePort }, null, 2));
   if (o.nodeNetns) await writeNodeNetns(o.dataDir, o.nodeNetns);
 }
@@ -105,5 +129,14 @@ export async function writeInitialConfig(o: InitOptions & { nodePort: number }):
     defaultIallocatorParams: o.defaultIallocatorParams,
     vcpuRatio: o.vcpuRatio,
   });
-  await ClusterConfig.create(new FileStore(p.masterState), data);
+  const settings = await loadMasterSettings(p.masterSettings);
+  const store = openStore(settings, p);
+  try {
+    if (settings.store.kind === "etcd" && (await store.list("config/")).length > 0) {
+      throw new Error(`etcd (${settings.store.endpoints.join(",")}) already holds a cluster under the prefix '${settings.store.prefix}'`);
+    }
+    await ClusterConfig.create(store, data);
+  } finally {
+    await store.close();
+  }
 }

@@ -9,7 +9,7 @@ import { dataPaths } from "./paths.js";
 
 const DAEMON_MAIN = fileURLToPath(new URL("../daemon-main.ts", import.meta.url));
 
-export function runtimePath(dataDir: string, kind: "master" | "node"): string {
+function runtimePath(dataDir: string, kind: "master" | "node"): string {
   return path.join(dataPaths(dataDir).root, `${kind}.runtime.json`);
 }
 

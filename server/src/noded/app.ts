@@ -6,10 +6,10 @@ import { RPC_CALLS } from "@ganeti-ts/schema";
 import type { NodeBackend } from "./backend/node-backend.js";
 import { isRpcCallName } from "./backend/node-backend.js";
 
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const LONG_CALL_SECONDS = 300;
 
-export interface RequestLog {
+interface RequestLog {
   (line: string): void;
 }
 

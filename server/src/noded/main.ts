@@ -7,18 +7,19 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
+import { removeStaleTempFiles } from "../lib/atomic-file.js";
 import { GanetiError } from "../lib/errors.js";
 import { loadCert } from "../lib/certs.js";
 import { SUPPORTED_HYPERVISORS } from "../hypervisors/registry.js";
 import { createNodeRequestHandler } from "./app.js";
 import { NodeBackend, type NodeBackendOptions } from "./backend/node-backend.js";
 
-export class NodeDaemonError extends GanetiError {
+class NodeDaemonError extends GanetiError {
   override readonly errorClass = "GenericError";
   readonly code = "environment_error" as const;
 }
 
-export interface NodeDaemonOptions {
+interface NodeDaemonOptions {
   dataDir: string;
   address: string;
   port: number;
@@ -37,7 +38,7 @@ export interface NodeDaemon {
   close(): Promise<void>;
 }
 
-export const nodeDaemonPaths = (dataDir: string) => ({
+const nodeDaemonPaths = (dataDir: string) => ({
   cert: path.join(dataDir, "server.pem"),
   pid: path.join(dataDir, "noded.pid"),
   log: path.join(dataDir, "log", "noded.log"),
@@ -94,6 +95,9 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   activeDataDirs.add(dataDir);
   const log = openLog(paths.log);
   const nodeName = opts.nodeName ?? os.hostname();
+  // Runtime state files are written atomically; a kill can leave their temp files.
+  // (Only this daemon's own state: the master may share the data directory.)
+  for (const tmp of await removeStaleTempFiles(path.join(dataDir, "hypervisors"))) log.write(`removed ${tmp}, left by an interrupted write`);
 
   let closing: Promise<void> | null = null;
   const backend = new NodeBackend({

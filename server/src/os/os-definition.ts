@@ -25,7 +25,10 @@ export interface OsDefinition {
   trusted: boolean;
 }
 
-export type OsLookup = { ok: true; os: OsDefinition } | { ok: false; reason: string };
+type OsLookup = { ok: true; os: OsDefinition } | { ok: false; reason: string };
+
+/** Names an OS directory may have (Ganeti's EXT_PLUGIN_MASK). */
+export const OS_NAME_RE = /^[a-zA-Z0-9_-]+$/;
 
 /** "debootstrap+buster" → name and variant. */
 export function splitOsName(full: string): { name: string; variant: string } {
@@ -74,14 +77,18 @@ async function apiVersions(osDir: string): Promise<{ ok: true; versions: number[
 /** Load and check one OS by name from the first search-path dir holding it. */
 export async function findOs(fullName: string, searchPath: readonly string[]): Promise<OsLookup> {
   const { name } = splitOsName(fullName);
-  for (const dir of searchPath) {
-    const osDir = path.join(dir, name);
-    if (name && !name.includes("/") && (await isDir(osDir))) return loadOsDir(name, osDir);
+  // Ganeti's FindFile: only plain names ("." , "..", "a/b" would leave the search path), absolute directories.
+  if (OS_NAME_RE.test(name)) {
+    for (const dir of searchPath) {
+      if (!path.isAbsolute(dir)) continue;
+      const osDir = path.join(dir, name);
+      if (await isDir(osDir)) return loadOsDir(name, osDir);
+    }
   }
   return { ok: false, reason: `Directory for OS ${name} not found in search path` };
 }
 
-export async function loadOsDir(name: string, osDir: string): Promise<OsLookup> {
+async function loadOsDir(name: string, osDir: string): Promise<OsLookup> {
   const api = await apiVersions(osDir);
   if (!api.ok) return api;
   const versions = api.versions;

@@ -5,7 +5,7 @@ import type { RpcInstance } from "@ganeti-ts/schema";
 import { OS_API_V15, OS_API_VERSIONS, splitOsName, type OsDefinition } from "./os-definition.js";
 
 /** Ganeti's HOOKS_PATH: a sane PATH for scripts started with a clean environment. */
-export const OS_SCRIPT_PATH = "/sbin:/bin:/usr/sbin:/usr/bin";
+const OS_SCRIPT_PATH = "/sbin:/bin:/usr/sbin:/usr/bin";
 
 export type Env = Record<string, string>;
 
@@ -39,8 +39,14 @@ export interface OsDiskEnv {
   backendType: string | null;
 }
 
-export function osEnvironment(instance: RpcInstance, os: OsDefinition, debug: number, disks: OsDiskEnv[]): Env {
-  const env = osCoreEnv(instance.os, os, { ...instance.osparams, ...instance.osparams_private }, debug);
+export function osEnvironment(
+  instance: RpcInstance,
+  os: OsDefinition,
+  debug: number,
+  disks: OsDiskEnv[],
+  secret: Record<string, unknown> = {},
+): Env {
+  const env = osCoreEnv(instance.os, os, { ...instance.osparams, ...instance.osparams_private, ...secret }, debug);
   env["INSTANCE_NAME"] = instance.name;
   env["INSTANCE_OS"] = instance.os;
   env["INSTANCE_UUID"] = instance.uuid;

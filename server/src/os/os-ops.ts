@@ -13,7 +13,7 @@ export interface OsOpsContext {
   spawn?: SpawnFn;
 }
 
-export async function requireOs(fullName: string, searchPath: readonly string[]): Promise<OsDefinition> {
+async function requireOs(fullName: string, searchPath: readonly string[]): Promise<OsDefinition> {
   const r = await findOs(fullName, searchPath);
   if (!r.ok) throw new OsError(r.reason);
   return r.os;
@@ -29,10 +29,10 @@ function logName(ctx: OsOpsContext, kind: string, osName: string, instance: stri
 export async function installOs(
   ctx: OsOpsContext,
   instance: RpcInstance,
-  opts: { reinstall: boolean; debug: number; searchPath: readonly string[]; disks: OsDiskEnv[] },
+  opts: { reinstall: boolean; debug: number; searchPath: readonly string[]; disks: OsDiskEnv[]; secret?: Record<string, unknown> },
 ): Promise<string> {
   const os = await requireOs(instance.os, opts.searchPath);
-  const env = osEnvironment(instance, os, opts.debug, opts.disks);
+  const env = osEnvironment(instance, os, opts.debug, opts.disks, opts.secret);
   if (opts.reinstall) env["INSTANCE_REINSTALL"] = "1";
   // Untrusted-only definitions are run as is: we have no sandbox yet.
   const script = os.scripts.create ?? os.scripts.create_untrusted!;

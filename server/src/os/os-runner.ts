@@ -9,7 +9,7 @@ import type { Env } from "./os-env.js";
 
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
-export interface ScriptResult {
+interface ScriptResult {
   code: number | null;
   signal: NodeJS.Signals | null;
 }

@@ -14,7 +14,7 @@ export interface RapiUser {
   options: string[];
 }
 
-export function parseUsersFile(text: string): Map<string, RapiUser> {
+function parseUsersFile(text: string): Map<string, RapiUser> {
   const users = new Map<string, RapiUser>();
   for (const raw of text.split("\n")) {
     const line = raw.trim();

@@ -12,7 +12,10 @@ const REASONS: Record<number, [string, string]> = {
   403: ["Forbidden", "Request forbidden -- authorization will not help"],
   404: ["Not Found", "Nothing matches the given URI"],
   405: ["Method Not Allowed", "Specified method is invalid for this resource"],
+  408: ["Request Timeout", "Request timed out; try again later"],
+  413: ["Request Entity Too Large", "Entity is too large"],
   415: ["Unsupported Media Type", "Entity body in unsupported format"],
+  431: ["Request Header Fields Too Large", "The server is unwilling to process the request because its header fields are too large"],
   500: ["Internal Server Error", "Server got itself in trouble"],
   501: ["Not Implemented", "Server does not support this operation"],
   502: ["Bad Gateway", "Invalid responses from another server/proxy"],
@@ -33,6 +36,9 @@ export class RapiHttpError extends Error {
     this.code = status;
   }
 }
+
+/** The reason phrase Ganeti uses as the message when none is given. */
+export const reasonPhrase = (status: number): string => REASONS[status]?.[0] ?? "Error";
 
 export const badRequest = (msg: string) => new RapiHttpError(400, msg);
 export const notFound = () => new RapiHttpError(404);

@@ -8,7 +8,7 @@ import {
 import { RapiHttpError, badRequest, checkType } from "./errors.js";
 import { flagArg, reasonTrail, stringArg, type RapiRequest, type RapiServices } from "./context.js";
 
-export function staticValue(req: RapiRequest, src: StaticSource): unknown {
+function staticValue(req: RapiRequest, src: StaticSource): unknown {
   switch (src.from) {
     case "path": {
       const v = req.params[src.param] ?? "";
@@ -41,7 +41,7 @@ function inspectForbidden(req: RapiRequest, mapping: OpcodeMapping): void {
   const forbidden = new Set(mapping.forbidden);
   const check = (keys: Iterable<string>) => {
     for (const k of keys) {
-      const name = mapping.renames?.[k] ?? k;
+      const name = (mapping.renames && Object.hasOwn(mapping.renames, k) ? mapping.renames[k] : undefined) ?? k;
       if (forbidden.has(name)) throw new RapiHttpError(403, `The parameter ${name} cannot be set via RAPI`);
     }
   };
@@ -71,7 +71,7 @@ export function fillOpcode(
       delete params[old];
     }
   }
-  const overwritten = Object.keys(params).filter((k) => k in statics).sort();
+  const overwritten = Object.keys(params).filter((k) => Object.hasOwn(statics, k)).sort();
   if (overwritten.length > 0) {
     throw badRequest(`Can't overwrite static parameters {${overwritten.map(pyReprString).join(", ")}}`);
   }
@@ -81,7 +81,7 @@ export function fillOpcode(
   return { ...(res.op as Record<string, unknown>), OP_ID: opId };
 }
 
-export function staticsOf(req: RapiRequest, svc: RapiServices, mapping: OpcodeMapping): Record<string, unknown> {
+function staticsOf(req: RapiRequest, svc: RapiServices, mapping: OpcodeMapping): Record<string, unknown> {
   const statics: Record<string, unknown> = {};
   for (const [k, src] of Object.entries(mapping.static)) statics[k] = staticValue(req, src);
   statics["reason"] = reasonTrail(req, svc);

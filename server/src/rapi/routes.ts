@@ -34,6 +34,8 @@ export function matchRoute(routes: PathRoute[], path: string): { route: PathRout
     if (!m) continue;
     const params: Record<string, string> = {};
     route.params.forEach((p, i) => (params[p] = decodeURIComponent(m[i + 1] ?? "")));
+    // An id beyond what a job or filter id can be names nothing (404), like any other non-matching path.
+    if (route.params.some((p) => INT_PATH_PARAMS.has(p) && !Number.isSafeInteger(Number(params[p])))) return null;
     return { route, params };
   }
   return null;

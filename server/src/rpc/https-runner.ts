@@ -9,7 +9,7 @@ import { RpcError } from "../lib/errors.js";
 import type { RpcOutcome, RpcRunner } from "./runner.js";
 import { decodeReply, fanOut, hostPort, offlineError } from "./transport.js";
 
-export interface HttpsRpcRunnerOptions {
+interface HttpsRpcRunnerOptions {
   /** The cluster certificate and key (server.pem). */
   certPem: string;
   /** Multiplies every call's timeout (slow CI, or tests that want it short). */

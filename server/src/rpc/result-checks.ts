@@ -48,7 +48,7 @@ const QUICK: { [N in RpcCallName]?: Check<N> } = {
   instance_list: stringList,
 };
 
-export type ResultCheck<N extends RpcCallName> =
+type ResultCheck<N extends RpcCallName> =
   | { success: true; data: RpcResultOf<N> }
   | { success: false; error: Error };
 

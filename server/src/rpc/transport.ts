@@ -5,7 +5,7 @@ import { RpcError } from "../lib/errors.js";
 import { checkResult } from "./result-checks.js";
 import type { RpcOutcome } from "./runner.js";
 
-export const OFFLINE_MESSAGE = "Node is marked offline";
+const OFFLINE_MESSAGE = "Node is marked offline";
 
 export function offlineError(node: NodeObject, name: RpcCallName): RpcError {
   return new RpcError(node.name, name, OFFLINE_MESSAGE);

@@ -93,7 +93,7 @@ export async function directorySizeMiB(dir: string): Promise<number> {
 }
 
 /** Size and free space of the file system holding `dir` (or its nearest existing parent), MiB. */
-export async function fileSystemSpace(dir: string): Promise<{ size: number; free: number }> {
+async function fileSystemSpace(dir: string): Promise<{ size: number; free: number }> {
   let p = path.resolve(dir);
   for (;;) {
     try {

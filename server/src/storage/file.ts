@@ -10,7 +10,7 @@ import type { BlockDeviceDriver } from "./block-device.js";
 const MiB = 1024 * 1024;
 
 /** The image path from a [driver, path] logical_id; absolute and normalised only. */
-export function filePathOf(logicalId: unknown[]): string {
+function filePathOf(logicalId: unknown[]): string {
   if (logicalId.length !== 2 || typeof logicalId[0] !== "string" || typeof logicalId[1] !== "string") {
     throw new BlockDeviceError(`Invalid file disk logical_id ${JSON.stringify(logicalId)}: expected [driver, path]`);
   }

@@ -12,8 +12,6 @@ const DRIVERS: Record<string, BlockDeviceDriver> = {
   diskless: new DisklessBlockDevice(),
 };
 
-export const SUPPORTED_DEV_TYPES: readonly string[] = Object.keys(DRIVERS);
-
 export function driverFor(disk: Pick<RpcDisk, "dev_type">): BlockDeviceDriver {
   const d = DRIVERS[disk.dev_type];
   if (!d) throw new BlockDeviceError(`Unsupported disk type '${disk.dev_type}' on this node`);

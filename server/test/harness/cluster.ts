@@ -46,6 +46,8 @@ export interface TestClusterOptions {
 
 export interface TestCluster {
   config: ClusterConfig;
+  /** What the master persisted (config and jobs): a restarted master opens this. */
+  store: MemoryStore;
   queue: JobQueue;
   rpc: InMemoryRpcRunner;
   /** node uuid → backend */
@@ -117,6 +119,7 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
       dataDir: path.join(root, "nodes", name),
       nodeName: name,
       overrides: { memoryTotal: opts.nodeMemory ?? 8192, memoryDom0: 0, cpuTotal: opts.nodeCpus ?? 4, netns: (await netnsFor(name)).name },
+      fileStoragePaths: [path.join(root, "file-storage"), path.join(root, "shared-file-storage")],
     });
   const data = buildInitialConfig({
     clusterName: "cluster.example.com",
@@ -177,6 +180,7 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
 
   return {
     config,
+    store,
     queue,
     rpc,
     backends,

@@ -87,8 +87,8 @@ describe("probe single-node search = reference single-node search", () => {
           expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
         });
       }
-  // the probe path declines an instance whose exclusion tags would change
-  // the exclusion map on racked nodes; the answer is the reference's anyway
+  // an instance whose exclusion tags change the exclusion map on racked
+  // nodes is ranked with the map's growth included (exclMapDelta)
   it("exclusion tags on racked nodes", () => {
     const cd = cluster(singleShapes[singleShapes.length - 2]!);
     const nl = fullNL(cd.nodes);
@@ -96,7 +96,7 @@ describe("probe single-node search = reference single-node search", () => {
     const base = createInstance({ name: "new", mem: 1024, dsk: 10240, vcpus: 1, disks: [{ size: 10240, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "plain", spindleUse: 1 });
     expect(singleSearchApplies(cd.nodes, nl.members, base)).toBe(true);
     const inst: Instance = { ...base, exclTags: ["service:svc1"] };
-    expect(singleSearchApplies(cd.nodes, nl.members, inst)).toBe(false);
+    expect(singleSearchApplies(cd.nodes, nl.members, inst)).toBe(true);
     const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, cd.instances, inst, an);
     const fast = tryAlloc({ capacity: false }, nl, cd.instances, inst, an);
     expect(fast.log).toEqual(ref.log);
@@ -202,4 +202,76 @@ describe("secondary bounds are below every pair metric", () => {
           const r = secondaryBoundSlack(force, cd.nodes, nl.members, inst, an.listed);
           if (r.pairs > 0) expect(r.slack).toBeGreaterThanOrEqual(0);
         });
+});
+
+// Racked clusters: a pair's location score and the exclusion map's growth
+// are added to the probe ranking as exact integers; every answer must be the
+// reference's (pairs and single nodes; groups, offline and heterogeneous
+// nodes, nodes in two locations or none, instances with two exclusion tags).
+const rackedShapes: RandomClusterOptions[] = [
+  { nodes: 12, instances: 80, seed: 41, locationTags: true, exclusionTags: true },
+  { nodes: 16, instances: 120, seed: 42, racks: 4, exclusionTags: true, multiTags: true, offline: 2 },
+  { nodes: 20, instances: 150, seed: 43, racks: 5, exclusionTags: true, groups: 2, offline: 1, drbd: 1 },
+  { nodes: 9, instances: 70, seed: 44, racks: 2, exclusionTags: true, multiTags: true },
+];
+describe("racked clusters: probe searches = reference", () => {
+  const tagSets: string[][] = [[], ["service:svc1"], ["service:svc2", "service:svc9"], ["service:svc3", "service:svc3"]];
+  for (const shape of rackedShapes)
+    for (const [i, sz] of sizes.entries())
+      for (const tags of tagSets)
+        it(`seed ${shape.seed}, size ${i}, tags [${tags.join(",")}]`, () => {
+          const cd = cluster(shape);
+          const nl = fullNL(cd.nodes);
+          expect(cd.nodes.some((n) => n.locationTags.size > 0)).toBe(true);
+          for (const [tmpl, count] of [["drbd", 2], ["plain", 1]] as const) {
+            const base = createInstance({ name: "new", ...sz, disks: [{ size: sz.dsk, spindles: null }], runSt: "running", tags, autoBalance: true, pNode: -1, sNode: -1, diskTemplate: tmpl, spindleUse: 1 });
+            const inst: Instance = { ...base, exclTags: tags };
+            const an = genAllocNodes({}, cd.groups, nl, count, false);
+            const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, cd.instances, inst, an);
+            const fast = tryAlloc({ capacity: false }, nl, cd.instances, inst, an);
+            expect(fast.log).toEqual(ref.log);
+            expect(fast.allocs).toBe(ref.allocs);
+            expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
+            expect(fast.solution?.metric).toBe(ref.solution?.metric);
+            expect(fast.solution?.inst.locationScore).toBe(ref.solution?.inst.locationScore);
+            expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+          }
+        });
+  it("the secondary bounds hold on racked clusters", () => {
+    let pairs = 0;
+    for (const shape of rackedShapes)
+      for (const tags of tagSets) {
+        const cd = cluster(shape);
+        const base = createInstance({ name: "new", mem: 1024, dsk: 10240, vcpus: 1, disks: [{ size: 10240, spindles: null }], runSt: "running", tags, autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+        const nl = fullNL(cd.nodes);
+        const an = genAllocNodes({}, cd.groups, nl, 2, false);
+        if (!("listed" in an) || !an.listed) throw new Error("no candidate list");
+        const r = secondaryBoundSlack(false, cd.nodes, nl.members, { ...base, exclTags: tags }, an.listed);
+        if (r.pairs > 0) expect(r.slack).toBeGreaterThanOrEqual(0);
+        pairs += r.pairs;
+      }
+    expect(pairs).toBeGreaterThan(0);
+  });
+  it("sequential racked allocations (hspace's pattern) = reference", () => {
+    for (const shape of rackedShapes) {
+      const cd = cluster(shape);
+      let nodes = cd.nodes;
+      let il = cd.instances;
+      const proto = createInstance({ name: "new", mem: 4096, dsk: 51200, vcpus: 2, disks: [{ size: 51200, spindles: null }], runSt: "running", tags: ["service:svc1"], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+      let placed = 0;
+      for (let step = 0; step < 25; step++) {
+        const inst: Instance = { ...proto, exclTags: step % 2 === 0 ? ["service:svc1"] : [], name: `new-${step}`, alias: `new-${step}`, idx: il.length };
+        const nl = fullNL(nodes);
+        const an = genAllocNodes({}, cd.groups, nl, 2, false);
+        const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, il, inst, an);
+        const fast = tryAlloc({ capacity: false }, nl, il, inst, an);
+        expect(fast.log).toEqual(ref.log);
+        expect(fast.solution?.metric).toBe(ref.solution?.metric);
+        if (!fast.solution) break;
+        ({ nodes, il } = applyAlloc(nodes, il, fast.solution));
+        placed++;
+      }
+      expect(placed).toBeGreaterThan(0);
+    }
+  });
 });

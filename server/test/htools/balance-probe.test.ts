@@ -32,6 +32,13 @@ const shapes: Shape[] = [
   { nodes: 10, instances: 80, seed: 4, drbd: 0.3 },
   { nodes: 20, instances: 60, seed: 5, drbd: 1 },
   { nodes: 12, instances: 70, seed: 6, forthcoming: 0.2 },
+  // racked: location scores and the exclusion map enter as exact integers
+  // (nodes in two locations or none, instances with two exclusion tags,
+  // offline nodes, a second group, dynamic utilisation)
+  { nodes: 12, instances: 80, seed: 8, locationTags: true, exclusionTags: true },
+  { nodes: 16, instances: 100, seed: 9, racks: 4, exclusionTags: true, multiTags: true, offline: 2, util: true },
+  { nodes: 20, instances: 130, seed: 10, racks: 3, exclusionTags: true, groups: 2, offline: 1, drbd: 0.6 },
+  { nodes: 14, instances: 90, seed: 12, racks: 5, exclusionTags: true, multiTags: true, drbd: 0.4 },
 ];
 
 describe("the exact re-check from cached node values (compCVWith)", () => {

@@ -49,6 +49,9 @@ const shapes: RandomClusterOptions[] = [
   { nodes: 6, instances: 36, seed: 303, drbd: 0.6, exclusionTags: true },
   { nodes: 5, instances: 30, seed: 216, drbd: 0.3 },
   { nodes: 8, instances: 50, seed: 304, drbd: 0.5, locationTags: true },
+  // racked, with exclusion tags: re-placed instances change the exclusion map
+  { nodes: 8, instances: 50, seed: 309, drbd: 0.3, racks: 3, exclusionTags: true, multiTags: true },
+  { nodes: 10, instances: 60, seed: 310, drbd: 0.4, racks: 4, exclusionTags: true, groups: 2, offline: 1 },
   // offline nodes are re-placement targets too (scored exactly)
   ...[305, 306, 307, 308].map((seed) => ({ nodes: 7, instances: 40, seed, drbd: 0.3, offline: 2 })),
 ];
@@ -170,5 +173,38 @@ describe("memo choice with offline targets = reference choice", () => {
       }
     }
     expect(compared).toBe(300);
+  });
+});
+
+// On racked nodes an instance with exclusion tags grows the exclusion map by
+// a target-dependent integer, counted on the checked state (the memo's base
+// corrected for the nodes the state changed): the memo's choice must be the
+// reference single-node search's, in states that drift from the base.
+describe("memo choice with exclusion tags on racked nodes = reference choice", () => {
+  it("60 racked clusters, three drifting states each", () => {
+    let compared = 0;
+    let differs = 0;
+    for (let seed = 500; seed < 560; seed++) {
+      const cd = cluster({ nodes: 8, instances: 40, seed, drbd: 0.3, racks: 3, exclusionTags: true, multiTags: seed % 2 === 0 });
+      const nl = fullNL(cd.nodes);
+      const memo = new CapacityMemo(cd.nodes, nl.members);
+      let nodes = cd.nodes;
+      let il = cd.instances;
+      for (let step = 0; step < 3; step++) {
+        const inst: Instance = { ...newInst(`new-${step}`, [1024, 4096, 8192][step]!, "plain", il.length), exclTags: step === 1 ? ["service:svc2", "service:svc9"] : ["service:svc1"] };
+        const snl = { nodes, members: nl.members };
+        const ref = tryAlloc({ capacity: false, ignoreSoftErrors: true, engine: "reference" }, snl, il, inst, { single: nl.members });
+        const got = memo.bestSingle(nodes, nl.members, inst, nl.members);
+        expect(got?.name).toBe(ref.solution?.nodes[0]!.name);
+        // (whether the map term decided: the choice without exclusion tags)
+        const plain = memo.bestSingle(nodes, nl.members, { ...inst, exclTags: [] }, nl.members);
+        if (plain?.name !== got?.name) differs++;
+        compared++;
+        if (!ref.solution) break;
+        ({ nodes, il } = applyAlloc(nodes, il, ref.solution));
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+    expect(differs).toBeGreaterThan(0);
   });
 });

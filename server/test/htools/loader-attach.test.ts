@@ -13,6 +13,9 @@ const shapes: RandomClusterOptions[] = [
   { nodes: 30, instances: 300, seed: 24, drbd: 0.5 },
   { nodes: 10, instances: 60, seed: 25, forthcoming: 0.2 },
   { nodes: 10, instances: 60, seed: 26, exclusionTags: true },
+  // racked: location scores, exclusion maps and primary tag counts built in place
+  { nodes: 12, instances: 90, seed: 27, racks: 4, exclusionTags: true, multiTags: true, offline: 1 },
+  { nodes: 16, instances: 120, seed: 28, racks: 3, exclusionTags: true, groups: 2 },
 ];
 
 /** Every field, with numbers compared by Object.is (keeps -0 and NaN apart). */

@@ -14,6 +14,16 @@ export interface RandomClusterOptions {
   forthcoming?: number;
   /** nodes in three racks (location tags "rack:r0".."rack:r2") */
   locationTags?: boolean;
+  /**
+   * racked clusters in more shapes (implies locationTags): this many racks,
+   * every fifth node in none, every fourth also in a row ("row:w0"/"w1",
+   * a second location tag)
+   */
+  racks?: number;
+  /** instances sometimes carry two exclusion tags, or one twice */
+  multiTags?: boolean;
+  /** node groups (contiguous ranges of nodes; DRBD pairs stay within a group) */
+  groups?: number;
 }
 
 /** mulberry32: small, deterministic, good enough for test data. */
@@ -32,6 +42,9 @@ export function randomClusterText(o: RandomClusterOptions): string {
   const rnd = prng(o.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const nn = o.nodes;
+  const G = o.groups ?? 1;
+  const groupOf = (i: number): number => Math.floor((i * G) / nn);
+  const groupRange = (g: number): [number, number] => [Math.ceil((g * nn) / G), Math.ceil(((g + 1) * nn) / G)];
   const nodes = Array.from({ length: nn }, (_, i) => ({
     name: `node${String(i + 1).padStart(3, "0")}`,
     tMem: pick([32768, 65536, 65536, 131072]),
@@ -57,21 +70,35 @@ export function randomClusterText(o: RandomClusterOptions): string {
     if (tmpl === "drbd") {
       s = Math.floor(rnd() * nn);
       if (s === p) s = (p + 1 + Math.floor(rnd() * (nn - 1))) % nn;
+      // (with groups: the secondary moved into the primary's group)
+      const G = o.groups ?? 1;
+      if (G > 1 && groupOf(s) !== groupOf(p)) {
+        const [lo, hi] = groupRange(groupOf(p));
+        s = lo + ((((s - lo) % (hi - lo)) + (hi - lo)) % (hi - lo));
+        if (s === p) s = lo + ((p - lo + 1) % (hi - lo));
+      }
     }
     const st = rnd() < 0.85 ? "running" : pick(["ADMIN_down", "ADMIN_offline"]);
-    const tags = o.exclusionTags && rnd() < 0.3 ? `service:svc${1 + Math.floor(rnd() * 3)}` : "";
+    let tags = o.exclusionTags && rnd() < 0.3 ? `service:svc${1 + Math.floor(rnd() * 3)}` : "";
+    if (tags !== "" && o.multiTags && i % 4 === 0) tags += i % 8 === 0 ? `,${tags}` : ",service:svc9";
     nodes[p]!.usedMem += st === "running" ? mem : 0;
     nodes[p]!.usedCpu += vcpus;
     if (tmpl === "drbd" || tmpl === "plain") nodes[p]!.usedDsk += dsk;
     if (s >= 0) nodes[s]!.usedDsk += dsk;
     insts.push([`inst${String(i + 1).padStart(4, "0")}`, mem, dsk, vcpus, st, rnd() < 0.95 ? "Y" : "N", nodes[p]!.name, s >= 0 ? nodes[s]!.name : "", tmpl, tags, 1, "-", rnd() < (o.forthcoming ?? 0) ? "Y" : "N"].join("|"));
   }
+  const locTags = (i: number): string => {
+    if (o.racks === undefined) return o.locationTags ? `rack:r${i % 3}` : "";
+    if (i % 5 === 4) return "";
+    return `rack:r${i % o.racks}` + (i % 4 === 0 ? `,row:w${i % 2}` : "");
+  };
   const nodeLines = nodes.map((n, i) => {
     // free memory as reported: may be below the recorded free (missing memory)
     const fMem = Math.max(0, n.tMem - 2048 - n.usedMem - (rnd() < 0.2 ? 1024 : 0));
     const fDsk = Math.max(0, n.tDsk - n.usedDsk);
-    return [n.name, n.tMem, 2048, fMem, n.tDsk, fDsk, n.tCpu, n.offline, "uuid-g1", 12, o.locationTags ? `rack:r${i % 3}` : "", "N", 12, 1, "1.0"].join("|");
+    return [n.name, n.tMem, 2048, fMem, n.tDsk, fDsk, n.tCpu, n.offline, `uuid-g${groupOf(i) + 1}`, 12, locTags(i), "N", 12, 1, "1.0"].join("|");
   });
-  const ctags = (o.exclusionTags ? "htools:iextags:service\n" : "") + (o.locationTags ? "htools:nlocation:rack\n" : "");
-  return `group1|uuid-g1|preferred||\n\n${nodeLines.join("\n")}\n\n${insts.join("\n")}\n\n${ctags}\n`;
+  const ctags = (o.exclusionTags ? "htools:iextags:service\n" : "") + (o.locationTags || o.racks !== undefined ? "htools:nlocation:rack\n" : "") + (o.racks !== undefined ? "htools:nlocation:row\n" : "");
+  const groupLines = Array.from({ length: o.groups ?? 1 }, (_, g) => `group${g + 1}|uuid-g${g + 1}|preferred||`);
+  return `${groupLines.join("\n")}\n\n${nodeLines.join("\n")}\n\n${insts.join("\n")}\n\n${ctags}\n`;
 }

@@ -31,6 +31,13 @@ describe("filter predicates", () => {
     expect(predicateMatches(["jobid", null], job(6), 0)).toBe(true);
   });
 
+  it("opcode fields are own keys only: 'constructor' or 'toString' are missing fields", () => {
+    const j = job(3, tagsSet);
+    expect(predicateMatches(["opcode", ["!", ["=", "constructor", "x"]]], j, 0)).toBe(false);
+    expect(predicateMatches(["opcode", ["!", ["=", "beparams.toString", "x"]]], j, 0)).toBe(false);
+    expect(predicateMatches(["opcode", ["!", ["=", "beparams.maxmem", 1]]], j, 0)).toBe(true);
+  });
+
   it("opcode holds when some opcode satisfies the filter (dotted fields, regex, contains, truth)", () => {
     const j = job(3, { OP_ID: "OP_INSTANCE_STARTUP" }, tagsSet);
     expect(predicateMatches(["opcode", ["=", "OP_ID", "OP_TAGS_SET"]], j, 0)).toBe(true);

@@ -229,6 +229,32 @@ describe("JobQueue", () => {
     a.gates.open("one");
   });
 
+  it("skips a truncated or corrupt job file at start, says which, and never reuses its id", async () => {
+    const store = new MemoryStore();
+    const a = await makeQueue(store);
+    const ok = await a.queue.submit([{ OP_ID: "OP_T_GATE", name: "ok" }]);
+    await a.queue.whenIdle();
+    const good = (await store.get(`queue/job-${ok}`))!.toString("utf8");
+    await store.put("queue/job-7", good.slice(0, good.length / 2)); // torn write
+    await store.put("queue/job-8", JSON.stringify({ id: 8, ops: "nonsense" }));
+    const lines: string[] = [];
+    const config = (await ClusterConfig.load(store))!;
+    const b = await JobQueue.open({ store, config, rpc: noRpc, allocator: { run: async () => ({}) }, registry: registry(new Gates()), log: (l) => lines.push(l) });
+    expect(b.listJobIds()).toEqual([ok]);
+    expect(lines.filter((l) => l.includes("Can't parse job"))).toEqual([
+      expect.stringMatching(/^Can't parse job 7 \(queue\/job-7\), moved to queue-corrupt\/job-7: /),
+      expect.stringMatching(/^Can't parse job 8 \(queue\/job-8\), moved to queue-corrupt\/job-8: /),
+    ]);
+    expect(await store.get("queue-corrupt/job-7")).not.toBeNull();
+    expect(await b.getJob(7)).toBeNull();
+    expect(await b.submit([{ OP_ID: "OP_T_GATE", name: "next" }])).toBe(9);
+    await b.whenIdle();
+    // And once more: the ids stay reserved after a second restart.
+    const c = await JobQueue.open({ store, config, rpc: noRpc, allocator: { run: async () => ({}) }, registry: registry(new Gates()) });
+    expect(await c.submit([{ OP_ID: "OP_T_GATE", name: "after" }])).toBe(10);
+    await c.whenIdle();
+  });
+
   it("archives finalized jobs and still finds them by id", async () => {
     const { queue, store } = await makeQueue();
     const id = await queue.submit([{ OP_ID: "OP_T_GATE", name: "z" }]);

@@ -21,6 +21,8 @@ describe("NodeBackend", () => {
       overrides: { memoryTotal: 8192, memoryDom0: 1024, cpuTotal: 4 },
       clock: () => now,
       sleep: async (ms) => void slept.push(ms),
+      // The file disks of these tests live in the temp dir.
+      fileStoragePaths: [dir],
       ...extra,
     });
 

@@ -58,6 +58,8 @@ describe("node daemon process", () => {
     await mkdir(dir, { recursive: true });
     await writeCert(path.join(dir, "server.pem"), certPem);
     await writeFile(path.join(dir, "noded.json"), JSON.stringify({ memory_total: 4096 }));
+    // The node's file storage allow-list: its disks live in <dir>/storage.
+    await writeFile(path.join(dir, "file-storage-paths"), `${path.join(dir, "storage")}\n`);
     runner = new HttpsRpcRunner({ certPem });
   });
 

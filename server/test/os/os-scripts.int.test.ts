@@ -20,7 +20,7 @@ describe("OS scripts through the node backend", () => {
   let searchDir: string;
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir());
-    backend = new NodeBackend({ dataDir: path.join(dir, "data"), nodeName: "node1" });
+    backend = new NodeBackend({ dataDir: path.join(dir, "data"), nodeName: "node1", fileStoragePaths: [dir] });
     searchDir = path.join(dir, "os");
   });
   afterEach(() => cleanup());

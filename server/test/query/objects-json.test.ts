@@ -56,7 +56,7 @@ describe("QueryEngine.objectsJson", () => {
     });
     await expectSame(engine);
 
-    await runOp(c, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "inst2.example.com", beparams: { vcpus: 2 } });
+    await runOp(c, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "inst2.example.com", beparams: { vcpus: 2 }, ignore_ipolicy: true });
     await expectSame(engine);
     await runOp(c, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "inst2.example.com" });
     await expectSame(engine);

@@ -4,12 +4,13 @@
 // stored; cluster-level hv_state/disk_state overrides are refused (the
 // cluster object has no place for them). Result: null, or {"jobs": [...]}
 // when the instance communication network needs creating/connecting.
-import type { OpClusterSetParams } from "@ganeti-ts/schema";
-import { fillDict } from "../../config/cluster-config.js";
+import { checkOsName, forceParamTypes, HVS_PARAMETER_TYPES, type OpClusterSetParams } from "@ganeti-ts/schema";
+import { fillDict, own } from "../../config/cluster-config.js";
 import { DEFAULT_DISKPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS } from "../../config/defaults.js";
 import { OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type OpcodeInput, type SubmitResult } from "../base.js";
-import { checkMemoryRange, forceBeparams, upgradeBeparams } from "../common/instance.js";
+import { checkHvParamsOnNodes, checkMemoryRange, forceBeparams, upgradeBeparams } from "../common/instance.js";
+import { checkHvParams, ganetiCheck } from "../common/params.js";
 import {
   adjustCandidatePool,
   commaJoin,
@@ -79,7 +80,7 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     };
   }
 
-  checkPrereq(): void {
+  async checkPrereq(): Promise<void> {
     const op = this.op;
     const cluster = this.data.cluster;
     const oldTemplates = cluster.enabled_disk_templates;
@@ -186,21 +187,41 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     // Hypervisor parameters: merged per hypervisor; unknown keys refused.
     this.newHvparams = structuredClone(cluster.hvparams);
     const hvDefaults = DEFAULT_HVPARAMS as Record<string, Dict>;
+    const changedHvs = new Set<string>();
     for (const [hv, params] of Object.entries(op.hvparams ?? {})) {
-      const known = hvDefaults[hv];
-      if (!known) throw new OpPrereqError(`Unknown hypervisor '${hv}'`, "wrong_input");
-      for (const k of Object.keys(params)) if (!(k in known)) throw new TypeEnforcementError(`Unknown parameter '${k}'`);
-      this.newHvparams[hv] = { ...(this.newHvparams[hv] ?? {}), ...params };
+      if (!Object.hasOwn(hvDefaults, hv)) throw new OpPrereqError(`Unknown hypervisor '${hv}'`, "wrong_input");
+      // Ganeti's ForceDictType over every hypervisor's types (converted values are stored).
+      const typed = ganetiCheck(() => forceParamTypes(params, HVS_PARAMETER_TYPES));
+      this.newHvparams[hv] = { ...(own(this.newHvparams, hv) ?? {}), ...typed };
+      changedHvs.add(hv);
     }
-    for (const hv of op.enabled_hypervisors ?? [])
-      this.newHvparams[hv] = fillDict(hvDefaults[hv], this.newHvparams[hv]);
+    for (const hv of op.enabled_hypervisors ?? []) {
+      if (!Object.hasOwn(hvDefaults, hv)) continue;
+      this.newHvparams[hv] = fillDict(hvDefaults[hv], own(this.newHvparams, hv));
+      changedHvs.add(hv);
+    }
+    // Ganeti's CheckParameterSyntax of each changed hypervisor's filled parameters.
+    for (const hv of changedHvs) checkHvParams(hv, fillDict(hvDefaults[hv], this.newHvparams[hv]), { partial: false });
+    // Ganeti's _CheckHVParams: changed parameters of enabled hypervisors are
+    // validated by every node (kvm: the kernel and qemu named exist there).
+    const enabledHvs = op.enabled_hypervisors ?? cluster.enabled_hypervisors;
+    const nodes = Object.values(this.data.nodes);
+    for (const hv of Object.keys(op.hvparams ?? {})) {
+      if (!enabledHvs.includes(hv)) continue;
+      await checkHvParamsOnNodes(this.ctx, nodes, hv, fillDict(hvDefaults[hv], this.newHvparams[hv]));
+    }
 
     this.newOsHvp = structuredClone(cluster.os_hvp);
     for (const [os, hvs] of Object.entries(op.os_hvp ?? {})) {
-      const cur = (this.newOsHvp[os] ??= {});
+      ganetiCheck(() => checkOsName(os));
+      const cur = own(this.newOsHvp, os) ?? (this.newOsHvp[os] = {});
       for (const [hv, params] of Object.entries(hvs)) {
         if (params === null) delete cur[hv];
-        else cur[hv] = { ...(cur[hv] ?? {}), ...(params as Dict) };
+        else {
+          if (!Object.hasOwn(hvDefaults, hv)) throw new OpPrereqError(`Unknown hypervisor '${hv}'`, "wrong_input");
+          cur[hv] = { ...(own(cur, hv) ?? {}), ...ganetiCheck(() => forceParamTypes(params as Dict, HVS_PARAMETER_TYPES)) };
+          checkHvParams(hv, fillDict(hvDefaults[hv], own(this.newHvparams, hv), cur[hv]), { partial: false });
+        }
       }
       if (Object.keys(cur).length === 0) delete this.newOsHvp[os];
     }
@@ -209,7 +230,8 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
       if (!upd) return source;
       const out = structuredClone(source);
       for (const [os, params] of Object.entries(upd)) {
-        out[os] = getUpdatedParams(out[os] ?? {}, params, { useNone: true });
+        ganetiCheck(() => checkOsName(os));
+        out[os] = getUpdatedParams(own(out, os) ?? {}, params, { useNone: true });
         if (Object.keys(out[os]!).length === 0) delete out[os];
       }
       return out;
@@ -257,7 +279,31 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     }
   }
 
+  /**
+   * The nodes decide which directories file storage may use (their
+   * file-storage-paths, not settable through the RAPI): a new cluster-wide
+   * directory must be allowed by every online node that can host instances.
+   * Asked after the synchronous prerequisites, before anything changes.
+   */
+  private async checkFileStoragePaths(): Promise<void> {
+    const nodes = this.cfg.nodes().filter((n) => !n.offline && n.vm_capable);
+    for (const dir of [this.op.file_storage_dir, this.op.shared_file_storage_dir]) {
+      if (dir === null || dir === undefined || dir === "") continue;
+      const res = await this.ctx.rpc.callMany(nodes, "file_storage_path_check", { path: dir });
+      for (const node of nodes) {
+        const r = res.get(node.uuid);
+        if (!r) continue;
+        if (!r.ok) {
+          logWarning(this.ctx, `Could not check the file storage path on node ${node.name}: ${r.error}`);
+          continue;
+        }
+        if (r.result !== null) throw new OpPrereqError(r.result, "wrong_input");
+      }
+    }
+  }
+
   async exec(): Promise<null | { jobs: SubmitResult[] }> {
+    await this.checkFileStoragePaths();
     const op = this.op;
     const feedback = (msg: string) => this.ctx.log(msg);
     let icnJobs: OpcodeInput[] | null = null;

@@ -18,10 +18,12 @@ import {
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { fillDict } from "../../config/cluster-config.js";
 import { DEFAULT_BEPARAMS, DEFAULT_NICPARAMS, HV_GLOBALS } from "../../config/defaults.js";
-import { GanetiError, OpExecError, OpPrereqError, RpcError, TypeEnforcementError } from "../../lib/errors.js";
-import type { LockDecl, LockSet, LuContext } from "../base.js";
+import { GanetiError, OpExecError, OpPrereqError, RpcError } from "../../lib/errors.js";
+import type { LockSet, LuContext } from "../base.js";
 import { AddressPool, AddressPoolError } from "../network/address-pool.js";
 import { checkParamsNotGlobal, logInfo, logWarning, parseIPv4 } from "./node.js";
+import { checkBeParamTypes } from "./params.js";
+import { computeIpolicySpecViolation, type InstanceSpec } from "../group/ipolicy.js";
 
 export { logInfo, logWarning };
 
@@ -32,7 +34,6 @@ type Params = Record<string, unknown>;
 export const INSTANCE_ONLINE = ["up", "down"] as const;
 export const INSTANCE_DOWN = ["down"] as const;
 export const INSTANCE_NOT_RUNNING = ["down", "offline"] as const;
-export const INSTANCE_ALL = ["up", "down", "offline"] as const;
 type AdminState = InstanceObject["admin_state"];
 
 /** Disk templates whose data is reachable from every node (migrate/failover anywhere). */
@@ -49,14 +50,6 @@ export function expandInstance(cfg: ClusterConfig, name: string, uuid?: string |
   const inst = cfg.findInstance(name);
   if (!inst || (uuid && inst.uuid !== uuid)) throw new OpPrereqError(`Instance '${name}' not known`, "unknown_entity");
   return inst;
-}
-
-/** The usual declaration: the instance exclusively, its nodes computed once it is locked. */
-export function instanceLockDecl(inst: InstanceObject, opts: { nodesShared?: boolean } = {}): LockDecl {
-  return {
-    instance: { names: [inst.uuid], shared: false },
-    node: { names: [], shared: opts.nodesShared ?? false },
-  };
 }
 
 /** Ganeti's _LockInstancesNodes: the primary (and secondaries unless primaryOnly) of the instances. */
@@ -124,6 +117,21 @@ export function checkNodeVmCapable(node: NodeObject): void {
   if (!node.vm_capable) throw new OpPrereqError(`Can't use non-vm_capable node ${node.name}`, "wrong_state");
 }
 
+/**
+ * Ganeti's CheckHVParams: the vm-capable nodes validate the filled hvparams
+ * (kvm: the kernel, initrd, qemu binary exist there). Offline nodes are
+ * skipped; a refusal is Ganeti's OpExecError.
+ */
+export async function checkHvParamsOnNodes(ctx: LuContext, nodes: NodeObject[], hypervisor: string, filled: Params): Promise<void> {
+  const targets = nodes.filter((n) => n.vm_capable && !n.offline);
+  if (!targets.length) return;
+  const res = await ctx.rpc.callMany(targets, "hypervisor_validate_params", { hypervisor, hvparams: filled });
+  for (const n of targets) {
+    const r = res.get(n.uuid);
+    if (r && !r.ok && !r.offline) throw new OpExecError(`Hypervisor parameter validation failed on node ${n.name}: ${r.error}`);
+  }
+}
+
 /** Free memory for instances on a node as its hypervisor reports it (node_info). */
 export async function nodeFreeMemory(ctx: LuContext, node: NodeObject, hypervisor: string): Promise<number> {
   const cfg = ctx.config;
@@ -157,24 +165,47 @@ export async function checkNodeFreeMemory(
   return free;
 }
 
+// ---- instance policy ---------------------------------------------------------------
+
+/** An instance's specs as its group's policy sees them (Ganeti's ComputeIPolicyInstanceViolation). */
+export function instanceSpec(cfg: ClusterConfig, inst: InstanceObject): InstanceSpec {
+  const be = cfg.filledBeparams(inst);
+  const disks = cfg.instanceDisks(inst);
+  return {
+    memory: Number(be["maxmem"]),
+    cpus: Number(be["vcpus"]),
+    spindles: Number(be["spindle_use"]),
+    nics: inst.nics.length,
+    diskSizes: disks.map((d) => d.size),
+    diskTypes: disks.map((d) => d.dev_type),
+  };
+}
+
+/**
+ * Ganeti's CheckTargetNodeIPolicy: moving to a node of another group, the
+ * instance must meet that group's policy (a warning when ignored).
+ */
+export function checkTargetNodeIpolicy(ctx: LuContext, inst: InstanceObject, target: NodeObject, ignore: boolean): void {
+  const cfg = ctx.config;
+  const current = cfg.node(inst.primary_node).group;
+  if (current === target.group) return;
+  const group = cfg.group(target.group);
+  const res = computeIpolicySpecViolation(cfg.filledIpolicy(group), instanceSpec(cfg, inst));
+  if (!res.length) return;
+  const msg = `Instance does not meet target node group's (${target.group}) instance policy: ${res.join(", ")}`;
+  if (ignore) logWarning(ctx, msg);
+  else throw new OpPrereqError(msg, "wrong_input");
+}
+
 // ---- parameters --------------------------------------------------------------
 
-type BeType = "size" | "int" | "bool";
-/** Ganeti's BES_PARAMETER_TYPES (plus the legacy "memory"). */
-export const BE_PARAM_TYPES: Record<string, BeType> = {
-  minmem: "size",
-  maxmem: "size",
-  memory: "size",
-  vcpus: "int",
-  auto_balance: "bool",
-  always_failover: "bool",
-  spindle_use: "int",
-};
+/** Ganeti's BES_PARAMETER_TYPES (plus the legacy "memory"), from the schema's parameter tables. */
+export { BE_PARAMETER_TYPES as BE_PARAM_TYPES } from "@ganeti-ts/schema";
 
 /** Ganeti's UpgradeBeParams: "memory" → maxmem and minmem (in place on a copy). */
 export function upgradeBeparams(be: Params): Params {
   const out: Params = { ...be };
-  if ("memory" in out) {
+  if (Object.hasOwn(out, "memory")) {
     const mem = out["memory"];
     delete out["memory"];
     out["maxmem"] = mem;
@@ -183,38 +214,13 @@ export function upgradeBeparams(be: Params): Params {
   return out;
 }
 
-/** Ganeti's ForceDictType over beparams: TypeEnforcementError with Ganeti's texts. */
+/**
+ * Ganeti's ForceDictType over beparams: TypeEnforcementError with Ganeti's
+ * texts. Sizes go through ParseUnit as in Ganeti (so -1 is not a valid size,
+ * and 130 becomes 132).
+ */
 export function forceBeparams(be: Params, opts: { allowDefault?: boolean } = {}): Params {
-  const out: Params = {};
-  for (const [key, value] of Object.entries(be)) {
-    const type = BE_PARAM_TYPES[key];
-    if (!type) throw new TypeEnforcementError(`Unknown parameter '${key}'`);
-    if (opts.allowDefault && value === "default") {
-      out[key] = value;
-      continue;
-    }
-    if (type === "size") {
-      try {
-        if (typeof value !== "string" && typeof value !== "number") throw new UnitParseError("Invalid format");
-        out[key] = typeof value === "number" && Number.isInteger(value) ? value : parseUnitSize(value);
-      } catch (err) {
-        if (!(err instanceof UnitParseError)) throw err;
-        throw new TypeEnforcementError(`'${key}' (value ${String(value)}) is not a valid size. error: ${err.message}`, {
-          cause: err,
-        });
-      }
-    } else if (type === "int") {
-      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-      if (!Number.isInteger(n)) throw new TypeEnforcementError(`'${key}' (value ${String(value)}) is not a valid integer`);
-      out[key] = n;
-    } else {
-      if (typeof value === "boolean") out[key] = value;
-      else if (value === "" || value === "false" || value === "False" || value === "no" || value === 0) out[key] = false;
-      else if (value === "true" || value === "True" || value === "yes" || value === 1) out[key] = true;
-      else throw new TypeEnforcementError(`'${key}' (value ${String(value)}) is not a valid boolean`);
-    }
-  }
-  return out;
+  return checkBeParamTypes(be, opts);
 }
 
 /** Ganeti's check that minmem ≤ maxmem on filled beparams. */
@@ -661,7 +667,7 @@ export function resolveNicNetworks(
 }
 
 /** Ganeti's _CheckForConflictingIp: an address of a network connected to the group needs that network. */
-export function checkForConflictingIp(cfg: ClusterConfig, ip: string, groupUuid: string): void {
+function checkForConflictingIp(cfg: ClusterConfig, ip: string, groupUuid: string): void {
   const group = cfg.data.nodegroups[groupUuid];
   if (!group) return;
   for (const netUuid of Object.keys(group.networks)) {

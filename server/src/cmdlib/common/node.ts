@@ -1,10 +1,11 @@
 // Helpers shared by the node, group, network, cluster and misc logical units:
 // master-candidate pool maths, node name expansion, storage-type checks,
 // parameter-dict updates and the " - INFO: "/" - WARNING: " job-log prefixes.
-import type { ClusterObject, ConfigData, GroupObject, InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import { DISK_PARAMETER_TYPES, forceParamTypes, ND_PARAMETER_TYPES, type ClusterObject, type ConfigData, type GroupObject, type InstanceObject, type NodeObject, type ParamType } from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
+import { ganetiCheck } from "./params.js";
 
 // ---- job log -----------------------------------------------------------------
 
@@ -38,7 +39,7 @@ export function pyStr(v: unknown): string {
 
 // ---- master candidates -----------------------------------------------------------
 
-export interface McStats {
+interface McStats {
   /** Current candidates. */
   now: number;
   /** min(capable nodes, candidate_pool_size). */
@@ -70,7 +71,7 @@ export function decideSelfPromotion(data: ConfigData, exceptions: string[] = [])
  * full. Call inside config.mutate(). Nodes are taken in name order (Ganeti
  * shuffles; a fixed order keeps results reproducible).
  */
-export function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions: string[] = []): NodeObject[] {
+function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions: string[] = []): NodeObject[] {
   const st = masterCandidateStats(data, exceptions);
   let now = st.now;
   const promoted: NodeObject[] = [];
@@ -114,14 +115,9 @@ export function nodePrimaryInstances(cfg: ClusterConfig, nodeUuid: string): Inst
 export function nodeSecondaryInstances(cfg: ClusterConfig, nodeUuid: string): InstanceObject[] {
   return cfg.instances().filter((i) => i.secondary_nodes.includes(nodeUuid));
 }
-export function nodeInstances(cfg: ClusterConfig, nodeUuid: string): InstanceObject[] {
-  return cfg.instances().filter((i) => i.primary_node === nodeUuid || i.secondary_nodes.includes(nodeUuid));
-}
 
 /** Ganeti's DTS_INT_MIRROR: templates mirrored between a primary and a secondary node. */
 export const INT_MIRROR_TEMPLATES: readonly string[] = ["drbd"];
-/** Ganeti's DTS_EXT_MIRROR. */
-export const EXT_MIRROR_TEMPLATES: readonly string[] = ["diskless", "sharedfile", "blockdev", "rbd", "ext", "gluster"];
 
 /** Instances whose uuids are given, in a group (by the nodes they use). */
 export function groupInstances(cfg: ClusterConfig, groupUuid: string): InstanceObject[] {
@@ -200,18 +196,8 @@ export function getUpdatedParams(
   return out;
 }
 
-type ParamType = "string" | "int" | "bool" | "float" | "maybe-string";
-/** Ganeti's NDS_PARAMETER_TYPES. */
-export const ND_PARAM_TYPES: Record<string, ParamType> = {
-  oob_program: "string",
-  spindle_count: "int",
-  exclusive_storage: "bool",
-  ovs: "bool",
-  ovs_name: "string",
-  ovs_link: "string",
-  ssh_port: "int",
-  cpu_speed: "float",
-};
+/** Ganeti's NDS_PARAMETER_TYPES (the schema's parameter tables). */
+export const ND_PARAM_TYPES = ND_PARAMETER_TYPES;
 /** Ganeti's NDC_GLOBALS: node parameters that can only be set at cluster or group level. */
 export const ND_GLOBALS = ["exclusive_storage"];
 
@@ -222,48 +208,10 @@ export const ND_GLOBALS = ["exclusive_storage"];
  */
 export function forceDictType(
   params: Record<string, unknown>,
-  types: Record<string, ParamType>,
+  types: ReadonlyMap<string, ParamType>,
   opts: { allowDefault?: boolean } = {},
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(params)) {
-    const type = types[key];
-    if (!type) throw new TypeEnforcementError(`Unknown parameter '${key}'`);
-    if (opts.allowDefault && value === "default") {
-      out[key] = value;
-      continue;
-    }
-    out[key] = coerce(key, value, type);
-  }
-  return out;
-}
-
-function coerce(key: string, value: unknown, type: ParamType): unknown {
-  switch (type) {
-    case "string":
-      if (typeof value !== "string") throw new TypeEnforcementError(`'${key}' (value ${pyRepr(value)}) is not a valid string`);
-      return value;
-    case "maybe-string":
-      if (value !== null && typeof value !== "string")
-        throw new TypeEnforcementError(`'${key}' (value ${pyRepr(value)}) is not a valid string`);
-      return value;
-    case "bool":
-      if (typeof value === "boolean") return value;
-      if (value === "" || value === "false" || value === "False" || value === "no" || value === 0) return false;
-      if (value === "true" || value === "True" || value === "yes" || value === 1) return true;
-      throw new TypeEnforcementError(`'${key}' (value ${pyRepr(value)}) is not a valid boolean`);
-    case "int":
-    case "float": {
-      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-      if (!Number.isFinite(n) || (type === "int" && !Number.isInteger(n)))
-        throw new TypeEnforcementError(`'${key}' (value ${pyRepr(value)}) is not a valid ${type === "int" ? "integer" : "float"}`);
-      return n;
-    }
-  }
-}
-
-function pyRepr(v: unknown): string {
-  return typeof v === "string" ? v : pyStr(v);
+  return ganetiCheck(() => forceParamTypes(params, types, opts));
 }
 
 /** Ganeti's CheckParamsNotGlobal. */
@@ -320,18 +268,20 @@ export function pyFormat(v: unknown): string {
 export function verifyDiskparams(diskparams: Record<string, unknown>, defaults: Record<string, Record<string, unknown>>): void {
   const invalid: string[] = [];
   for (const [tmpl, params] of Object.entries(diskparams)) {
-    const d = defaults[tmpl];
+    const d = Object.hasOwn(defaults, tmpl) ? defaults[tmpl] : undefined;
     if (!d) {
       invalid.push(tmpl);
       continue;
     }
-    for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!(k in d)) invalid.push(`${tmpl}/${k}`);
+    for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!Object.hasOwn(d, k)) invalid.push(`${tmpl}/${k}`);
   }
   if (invalid.length)
     throw new OpPrereqError(
       `While verify diskparams options: Provided option keys not supported: ${commaJoin(invalid)}`,
       "wrong_input",
     );
+  // Ganeti's ForceDictType over DISK_DT_TYPES.
+  for (const params of Object.values(diskparams)) forceDictType((params ?? {}) as Record<string, unknown>, DISK_PARAMETER_TYPES);
 }
 
 /** Ganeti's RpcResult.Raise(msg): a failed call becomes OpExecError("msg: error"). */

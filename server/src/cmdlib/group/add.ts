@@ -5,6 +5,8 @@ import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl } from "../base.js";
 import { forceDictType, ND_PARAM_TYPES, verifyDiskparams } from "../common/node.js";
 import { checkChangedDiskTemplates, checkIpolicySyntaxOrPrereq, fillIpolicy } from "./ipolicy.js";
+import { checkObjectName } from "@ganeti-ts/schema";
+import { ganetiCheck } from "../common/params.js";
 
 export class LUGroupAdd extends LogicalUnit<OpGroupAdd> {
   private uuid = "";
@@ -16,6 +18,7 @@ export class LUGroupAdd extends LogicalUnit<OpGroupAdd> {
   }
 
   checkPrereq(): void {
+    ganetiCheck(() => checkObjectName("group", this.op.group_name));
     const existing = this.cfg.findGroup(this.op.group_name);
     if (existing && existing.name === this.op.group_name)
       throw new OpPrereqError(

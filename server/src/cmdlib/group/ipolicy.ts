@@ -1,13 +1,13 @@
 // Instance-policy edits and validation shared by group and cluster modify
 // (Ganeti's GetUpdatedIPolicy, FillIPolicy, InstancePolicy.CheckParameterSyntax).
-import { DISK_TEMPLATES } from "@ganeti-ts/schema";
+import { DISK_TEMPLATES, type ParamType } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
 import { commaJoin, forceDictType } from "../common/node.js";
 
 type Dict = Record<string, unknown>;
 
 export const ISPEC_PARAMS = ["memory-size", "cpu-count", "disk-count", "disk-size", "nic-count", "spindle-use"];
-const ISPEC_TYPES = Object.fromEntries(ISPEC_PARAMS.map((p) => [p, "int" as const]));
+const ISPEC_TYPES: ReadonlyMap<string, ParamType> = new Map(ISPEC_PARAMS.map((p) => [p, "int" as const]));
 export const IPOLICY_PARAMETERS = ["vcpu-ratio", "spindle-ratio"];
 export const IPOLICY_ALL_KEYS = ["minmax", "std", "disk-templates", ...IPOLICY_PARAMETERS];
 
@@ -116,7 +116,7 @@ function incomplete(spec: Dict, name: string): void {
 }
 
 /** Ganeti's CheckIpolicyVsDiskTemplates. */
-export function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): void {
+function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): void {
   const allowed = (ipolicy["disk-templates"] ?? []) as string[];
   const notEnabled = allowed.filter((t) => !enabled.includes(t));
   if (notEnabled.length)
@@ -134,4 +134,72 @@ export function checkIpolicyVsDiskTemplates(ipolicy: Dict, enabled: string[]): v
  */
 export function checkChangedDiskTemplates(change: Dict, enabled: string[]): void {
   if ("disk-templates" in change && Array.isArray(change["disk-templates"])) checkIpolicyVsDiskTemplates(change, enabled);
+}
+
+// ---- instance specs against a policy (Ganeti's ComputeIPolicySpecViolation) ----
+// The one check every LU uses (create with a node, modify, grow-disk, moves
+// to another group). htools' allocator keeps its own fail-mode checks, which
+// rank candidate nodes rather than explain a refusal.
+
+/** An instance's specs; null/undefined values are not checked (as Ganeti's None). */
+export interface InstanceSpec {
+  memory?: number | null;
+  cpus?: number | null;
+  nics?: number | null;
+  spindles?: number | null;
+  diskSizes: number[];
+  /** Each disk's template (Ganeti's disk_types). */
+  diskTypes: string[];
+}
+
+function minMaxViolation(name: string, qualifier: string, minmax: Dict, value: number | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const hiSpec = (minmax["max"] ?? {}) as Dict;
+  const loSpec = (minmax["min"] ?? {}) as Dict;
+  const hi = Object.hasOwn(hiSpec, name) ? Number(hiSpec[name]) : value;
+  const lo = Object.hasOwn(loSpec, name) ? Number(loSpec[name]) : value;
+  if (value > hi || lo > value) return `${qualifier ? `${name}/${qualifier}` : name} value ${value} is not in range [${lo}, ${hi}]`;
+  return null;
+}
+
+/** Ganeti's ComputeIPolicySpecViolation: the list of violations (empty: none). */
+export function computeIpolicySpecViolation(ipolicy: Dict, spec: InstanceSpec): string[] {
+  const settings: Array<[string, string, number | null | undefined]> = [
+    ["memory-size", "", spec.memory],
+    ["cpu-count", "", spec.cpus],
+    ["nic-count", "", spec.nics],
+    ["spindle-use", "", spec.spindles],
+    ...spec.diskSizes.map((d, i): [string, string, number] => ["disk-size", String(i), d]),
+  ];
+  const allowed = ((ipolicy["disk-templates"] ?? []) as string[]).map(String);
+  const ret: string[] = [];
+  if (spec.diskSizes.length !== 0) settings.push(["disk-count", "", spec.diskSizes.length]);
+  else if (!allowed.includes("diskless"))
+    ret.push(`Disk template diskless is not allowed (allowed templates ${commaJoin(allowed)})`);
+  const forbidden = [...new Set(spec.diskTypes)].filter((t) => !allowed.includes(t));
+  if (forbidden.length)
+    ret.push(`Disk template ${commaJoin(forbidden)} is not allowed (allowed templates: ${commaJoin(allowed)})`);
+  let minErrs: string[] | null = null;
+  for (const mm of (ipolicy["minmax"] ?? []) as Dict[]) {
+    const errs = settings.map(([n, q, v]) => minMaxViolation(n, q, mm, v)).filter((e): e is string => e !== null);
+    if (minErrs === null || errs.length < minErrs.length) minErrs = errs;
+  }
+  return [...ret, ...(minErrs ?? [])];
+}
+
+/**
+ * Refuse (OpPrereqError wrong_input) an instance spec that violates its
+ * group's policy, as Ganeti's create and modify do; `ignore` turns the
+ * refusal off (ignore_ipolicy).
+ */
+export function checkInstanceSpecPolicy(
+  ipolicy: Dict,
+  group: { uuid: string; name: string },
+  specs: InstanceSpec[],
+  ignore: boolean,
+): void {
+  if (ignore) return;
+  const res = [...new Set(specs.flatMap((s) => computeIpolicySpecViolation(ipolicy, s)))];
+  if (res.length)
+    throw new OpPrereqError(`Instance allocation to group ${group.uuid} (${group.name}) violates policy: ${commaJoin(res)}`, "wrong_input");
 }

@@ -2,6 +2,8 @@
 import type { OpGroupRename } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl } from "../base.js";
+import { checkObjectName } from "@ganeti-ts/schema";
+import { ganetiCheck } from "../common/params.js";
 
 export class LUGroupRename extends LogicalUnit<OpGroupRename> {
   private uuid = "";
@@ -12,6 +14,7 @@ export class LUGroupRename extends LogicalUnit<OpGroupRename> {
   }
 
   checkPrereq(): void {
+    ganetiCheck(() => checkObjectName("group", this.op.new_name));
     const clash = this.cfg.findGroup(this.op.new_name);
     if (clash && clash.name === this.op.new_name)
       throw new OpPrereqError(

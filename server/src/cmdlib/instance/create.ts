@@ -2,7 +2,7 @@
 // diskless, file and sharedfile templates: nodes from pnode or an allocator,
 // OS validated on the primary, disks created (and rolled back on failure),
 // OS create script, start. Result: node names (dry run: node uuids).
-import type { DiskObject, InstanceObject, NodeObject, OpInstanceCreate } from "@ganeti-ts/schema";
+import { checkOsName, forceParamTypes, HVS_PARAMETER_TYPES, normalizeHostname, type DiskObject, type InstanceObject, type NodeObject, type OpInstanceCreate } from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
 import { DEFAULT_HVPARAMS, DEFAULT_NICPARAMS } from "../../config/defaults.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
@@ -12,6 +12,7 @@ import {
   checkNicsBridgesExist,
   checkMemoryRange,
   checkNodeFreeMemory,
+  checkHvParamsOnNodes,
   checkOsParams,
   computeDiskSpecs,
   computeNics,
@@ -40,13 +41,16 @@ import {
   type NicInput,
   type NicPlan,
 } from "../common/instance.js";
+import { validateTag } from "../misc/tags-common.js";
+import { checkHvParams, checkBeRanges, ganetiCheck } from "../common/params.js";
+import { checkInstanceSpecPolicy } from "../group/ipolicy.js";
 import { allocateRequest, allocatorName, requiredNodes, resultNodes, runAllocator } from "../iallocator.js";
 
 /** Hypervisors that need a console/VNC port (Ganeti's HTS_REQ_PORT). */
 const HTS_REQ_PORT = ["xen-hvm", "kvm"];
 
 /** Ganeti's disk-template resolution: default = first enabled; must be enabled. */
-export function checkDiskTemplate(enabled: string[], template: string | null | undefined): string {
+function checkDiskTemplate(enabled: string[], template: string | null | undefined): string {
   const t = template ?? enabled[0];
   if (!t) throw new OpPrereqError("No disk template specified and no default disk template enabled in the cluster", "wrong_input");
   if (!enabled.includes(t))
@@ -61,6 +65,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
   private template = "";
   private hypervisor = "";
   private be: Record<string, unknown> = {};
+  private hv: Record<string, unknown> = {};
   private diskSpecs: DiskSpec[] = [];
   private nics: NicPlan[] = [];
   private pnodeUuid: string | null = null;
@@ -74,6 +79,10 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     if (op.forthcoming || op.commit)
       throw new OpPrereqError("Forthcoming instances are not supported by this cluster implementation", "wrong_input");
     this.start = op.start;
+    // Ganeti's Hostname.GetNormalizedName: lower case, hostname characters.
+    this.name = ganetiCheck(() => normalizeHostname(op.instance_name));
+    if (op.os_type) ganetiCheck(() => checkOsName(op.os_type!));
+    for (const tag of op.tags) validateTag(tag);
     if (op.no_install && op.start) {
       logInfo(this.ctx, "No-installation mode selected, disabling startup");
       this.start = false;
@@ -87,7 +96,6 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
   expandNames(): LockDecl {
     const cfg = this.cfg;
     const op = this.op;
-    this.name = op.instance_name;
     if (cfg.instances().some((i) => i.name === this.name))
       throw new OpPrereqError(`Instance '${this.name}' is already in the cluster`, "already_exists");
     this.template = checkDiskTemplate(cfg.cluster.enabled_disk_templates, op.disk_template);
@@ -97,6 +105,10 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
         `Selected hypervisor (${this.hypervisor}) not enabled in the cluster (${cfg.cluster.enabled_hypervisors.join(",")})`,
         "wrong_state",
       );
+    // Ganeti's ForceDictType over every hypervisor's types, then the chosen
+    // hypervisor's syntax check of the filled parameters.
+    this.hv = ganetiCheck(() => forceParamTypes(op.hvparams ?? {}, HVS_PARAMETER_TYPES));
+    checkHvParams(this.hypervisor, cfg.filledHvparams({ hypervisor: this.hypervisor, os: op.os_type ?? "", hvparams: this.hv }), { partial: false });
     checkHvparamsNotGlobal(op.hvparams ?? {}, this.hypervisor);
     const pnode = op.pnode ?? op.pnode_uuid;
     if (pnode && op.iallocator) throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
@@ -133,7 +145,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     const op = this.op;
     let defaultIp: string | null = null;
     if (op.name_check) {
-      const host = await resolveHostname(op.instance_name);
+      const host = await resolveHostname(this.name);
       defaultIp = host.ip;
     }
     // ip_check would ping the instance address; this implementation never probes non-loopback hosts.
@@ -175,9 +187,33 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     if (pnode.drained) throw new OpPrereqError(`Cannot use drained primary node '${pnode.name}'`, "wrong_state");
     if (!pnode.vm_capable) throw new OpPrereqError(`Cannot use non-vm_capable primary node '${pnode.name}'`, "wrong_state");
 
+    const group = cfg.group(pnode.group);
+    checkInstanceSpecPolicy(
+      cfg.filledIpolicy(group),
+      group,
+      [
+        {
+          memory: Number(full["maxmem"]),
+          cpus: Number(full["vcpus"]),
+          nics: this.nics.length,
+          spindles: Number(full["spindle_use"]),
+          diskSizes: this.diskSpecs.map((d) => d.size),
+          diskTypes: this.diskSpecs.map(() => this.template),
+        },
+      ],
+      op.ignore_ipolicy,
+    );
+    checkBeRanges(full);
+
     resolveNicNetworks(this.ctx, this.nics, pnode.group, pnode.name, { conflictsCheck: op.conflicts_check });
+    await checkHvParamsOnNodes(
+      this.ctx,
+      [pnode],
+      this.hypervisor,
+      fillDict(fillDict((DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[this.hypervisor], cfg.cluster.hvparams[this.hypervisor]), op.hvparams ?? {}),
+    );
     if (op.os_type) {
-      const osparams = fillDict(cfg.filledOsparams({ os: op.os_type, osparams: {} }), op.osparams ?? {});
+      const osparams = fillDict(cfg.filledOsparams({ os: op.os_type, osparams: {} }), op.osparams ?? {}, op.osparams_private ?? {});
       await checkOsParams(this.ctx, [pnode], op.os_type, osparams);
     }
     await checkNicsBridgesExist(this.ctx, this.nics, pnode);
@@ -225,11 +261,13 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       secondary_nodes: [],
       os: op.os_type ?? "",
       hypervisor: this.hypervisor,
-      hvparams: { ...(op.hvparams ?? {}) },
+      hvparams: { ...this.hv },
       beparams: { ...this.be },
       osparams: { ...(op.osparams ?? {}) },
       osparams_private: { ...(op.osparams_private ?? {}) },
-      admin_state: this.start ? "up" : "down",
+      // Marked up only right before the start (Ganeti's order): a create
+      // interrupted earlier leaves an instance that is down and says so.
+      admin_state: "down",
       admin_state_source: "admin",
       nics,
       disks: disks.map((d) => d.uuid),
@@ -272,6 +310,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
             reinstall: false,
             debug: op.debug_level ?? 0,
             search_path: osSearchPath(cfg),
+            ...(op.osparams_secret ? { osparams_secret: op.osparams_secret } : {}),
           });
         } catch (err) {
           await this.rollback(inst);
@@ -281,6 +320,10 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     }
 
     if (this.start) {
+      await cfg.mutate(() => {
+        inst.admin_state = "up";
+        cfg.touch(inst);
+      });
       this.ctx.log("* starting instance...");
       try {
         if (disks.length) await startInstanceDisks(this.ctx, inst, null);

@@ -12,12 +12,13 @@ import {
   rpcInstance,
   shutdownInstanceDisks,
 } from "../common/instance.js";
+import { computeIpolicySpecViolation } from "../group/ipolicy.js";
 import { InstanceLU } from "./instance-lu.js";
 
 const GROWABLE = ["plain", "drbd", "file", "sharedfile", "rbd", "ext", "gluster", "blockdev"];
 
 /** Ganeti's Instance.FindDisk. */
-export function findDisk(disks: string[], idx: number): string {
+function findDisk(disks: string[], idx: number): string {
   const d = disks[idx];
   if (d === undefined || idx < 0)
     throw new OpPrereqError(`Invalid disk index: ${idx} (instace has disks 0..${disks.length - 1})`, "wrong_input");
@@ -49,6 +50,23 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
       this.target = disk.size + this.delta;
       if (this.delta < 0) throw new OpPrereqError(`Requested increment (${formatUnit(this.delta)}) is negative`, "wrong_input");
     }
+    this.checkPolicy(disk.uuid);
+  }
+
+  /** Ganeti's _CheckIPolicy: only the disk sizes, count and templates are checked. */
+  private checkPolicy(diskUuid: string): void {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const group = cfg.group(this.pnode.group);
+    const disks = cfg.instanceDisks(inst);
+    const res = computeIpolicySpecViolation(cfg.filledIpolicy(group), {
+      diskSizes: disks.map((d) => (d.uuid === diskUuid ? this.target : d.size)),
+      diskTypes: disks.map((d) => d.dev_type),
+    });
+    if (!res.length) return;
+    const msg = `Growing disk ${this.op.disk} violates policy: ${res.join(", ")}`;
+    if (this.op.ignore_ipolicy) logWarning(this.ctx, msg);
+    else throw new OpPrereqError(msg, "wrong_input");
   }
 
   async exec(): Promise<unknown> {

@@ -5,7 +5,7 @@ import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 import { expandInstance, instanceNodeLocks } from "../common/instance.js";
 
-export interface InstanceRefOp {
+interface InstanceRefOp {
   instance_name: string;
   instance_uuid?: string | null;
   [k: string]: unknown;

@@ -20,13 +20,14 @@ import {
   logWarning,
   rpcInstance,
   shutdownInstanceDisks,
+  checkTargetNodeIpolicy,
 } from "../common/instance.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
 
 const MIGRATION_POLL_INTERVAL_MS = 200;
 const MIGRATION_FEEDBACK_INTERVAL_MS = 10_000;
 
-export interface MigrationOp {
+interface MigrationOp {
   instance_name: string;
   instance_uuid?: string | null;
   target_node?: string | null;
@@ -122,6 +123,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       throw new OpPrereqError(`Cannot migrate instance ${inst.name} to its primary (${cfg.node(inst.primary_node).name})`, "wrong_state");
     checkNodeOnline(target);
     checkNodeVmCapable(target);
+    checkTargetNodeIpolicy(this.ctx, inst, target, this.op.ignore_ipolicy ?? false);
 
     const be = cfg.filledBeparams(inst);
     if (!this.failover || inst.admin_state === "up")

@@ -95,8 +95,9 @@ export class LUInstanceMultiAlloc extends LogicalUnit<OpInstanceMultiAlloc> {
     this.failed = (failed ?? []).map((f) => (Array.isArray(f) ? String(f[0]) : String(f)));
   }
 
+  // Ganeti's dry run answers like a real run, with no jobs submitted.
   override dryRunResult(): unknown {
-    return this.partial();
+    return { ...this.partial(), jobs: [] };
   }
 
   private partial(): { allocatable: string[]; failed: string[] } {

@@ -15,11 +15,14 @@ import {
   startInstanceDisks,
 } from "../common/instance.js";
 import { InstanceLU } from "./instance-lu.js";
+import { checkOsName } from "@ganeti-ts/schema";
+import { ganetiCheck } from "../common/params.js";
 
 export class LUInstanceReinstall extends InstanceLU<OpInstanceReinstall> {
   protected override primaryOnly = true;
 
   async checkPrereq(): Promise<void> {
+    if (this.op.os_type) ganetiCheck(() => checkOsName(this.op.os_type!));
     const inst = this.instance;
     checkNodeOnline(this.pnode, "Instance primary node offline, cannot reinstall");
     if (inst.disks.length === 0) throw new OpPrereqError(`Instance '${this.op.instance_name}' has no disks`, "wrong_input");
@@ -57,6 +60,7 @@ export class LUInstanceReinstall extends InstanceLU<OpInstanceReinstall> {
           reinstall: true,
           debug: this.op.debug_level ?? 0,
           search_path: osSearchPath(cfg),
+          ...(this.op.osparams_secret ? { osparams_secret: this.op.osparams_secret } : {}),
         });
       } catch (err) {
         throw new OpExecError(`Could not install OS for instance '${inst.name}' on node '${this.pnode.name}': ${errText(err)}`, {

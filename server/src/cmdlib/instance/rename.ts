@@ -16,6 +16,8 @@ import {
   startInstanceDisks,
 } from "../common/instance.js";
 import { InstanceLU } from "./instance-lu.js";
+import { normalizeHostname } from "@ganeti-ts/schema";
+import { ganetiCheck } from "../common/params.js";
 
 export class LUInstanceRename extends InstanceLU<OpInstanceRename> {
   private newName = "";
@@ -29,7 +31,9 @@ export class LUInstanceRename extends InstanceLU<OpInstanceRename> {
     const inst = this.instance;
     checkNodeOnline(this.pnode);
     await checkInstanceState(this.ctx, inst, INSTANCE_NOT_RUNNING, "cannot rename");
-    let newName = this.op.new_name;
+    // Stored names follow Ganeti's Hostname.GetNormalizedName (Ganeti applies it
+    // through the name check only; here always, so every stored name is valid).
+    let newName = ganetiCheck(() => normalizeHostname(this.op.new_name));
     if (this.op.name_check) newName = (await resolveHostname(newName)).name;
     // ip_check would ping the new address; this implementation never probes non-loopback hosts.
     if (newName !== inst.name && this.cfg.instances().some((i) => i.name === newName))

@@ -1,11 +1,14 @@
 // OP_INSTANCE_SET_PARAMS (Ganeti's LUInstanceSetParams): be/hv/os params,
 // OS name, offline flag, runtime memory, primary node of a stopped instance,
 // disk and NIC modification lists. Result: Ganeti's [name, value] change list.
-import type { DiskObject, NicObject, OpInstanceSetParams, RpcDisk, RpcNic } from "@ganeti-ts/schema";
+import {
+  checkOsName, forceParamTypes, HVS_PARAMETER_TYPES, type DiskObject, type NicObject, type OpInstanceSetParams, type RpcDisk, type RpcNic,
+} from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
 import {
+  checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
   checkInstanceState,
   checkMemoryRange,
@@ -38,6 +41,8 @@ import {
   type NicPlan,
 } from "../common/instance.js";
 import { getUpdatedParams } from "../common/node.js";
+import { checkBeRanges, checkHvParams, ganetiCheck } from "../common/params.js";
+import { checkInstanceSpecPolicy } from "../group/ipolicy.js";
 import { InstanceLU } from "./instance-lu.js";
 
 type Params = Record<string, unknown>;
@@ -49,7 +54,7 @@ interface Mod {
 }
 
 /** Ganeti's PrepareContainerMods: both list forms → [action, identifier, params]. */
-export function normalizeMods(mods: unknown[]): Mod[] {
+function normalizeMods(mods: unknown[]): Mod[] {
   return mods.map((m) => {
     const item = m as unknown[];
     if (item.length === 3) return { action: item[0] as Action, ident: item[1] as number | string, params: (item[2] ?? {}) as Params };
@@ -91,19 +96,23 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   private diskMods: Mod[] = [];
   private nicMods: Mod[] = [];
   private beForced: Params = {};
+  /** The instance's own hvparams after the change, typed (null: unchanged). */
+  private hvInst: Params | null = null;
+  /** Disk sizes after the disk modifications (null: unchanged). */
+  private newDiskSizes: number[] | null = null;
   private newPnode: string | null = null;
   private changes: Array<[string, unknown]> = [];
   // Planned state, computed in checkPrereq and applied in exec.
   private newNics: Array<NicObject | NicPlan> | null = null;
   private nicChanges: Array<[string, unknown]> = [];
   private releasedIps: NicObject[] = [];
-  /** NICs added or modified by this opcode (their bridges are checked). */
-  private touchedNics: Array<NicObject | NicPlan> = [];
-  private bridgeWarnings: string[] = [];
   /** op.hotplug, cleared when the instance is not up or its node cannot hotplug (Ganeti's _CheckHotplug). */
   private hotplug = false;
   /** NIC hotplug actions, by the change key their message follows. */
   private nicHot: Array<{ key: string; action: "hotadd" | "hotdel" | "hotmod"; uuid: string }> = [];
+  /** NICs added or modified by this opcode (their bridges are checked). */
+  private touchedNics: Array<NicObject | NicPlan> = [];
+  private bridgeWarnings: string[] = [];
 
   override checkArguments(): void {
     const op = this.op;
@@ -123,6 +132,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       (op.instance_communication !== null && op.instance_communication !== undefined);
     if (!hasChanges) throw new OpPrereqError("No changes submitted", "wrong_input");
     if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams);
+    if (op.os_name) ganetiCheck(() => checkOsName(op.os_name!));
+    // Ganeti types the upgraded dict ("memory" reported as maxmem).
+    forceBeparams(upgradeBeparams(op.beparams), { allowDefault: true });
     this.beForced = forceBeparams(op.beparams, { allowDefault: true });
     this.diskMods = normalizeMods(op.disks as unknown[]);
     this.nicMods = normalizeMods(op.nics as unknown[]);
@@ -167,7 +179,17 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const op = this.op;
     const inst = this.instance;
     const pnode = this.pnode;
-    if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams, inst.hypervisor);
+    if (Object.keys(op.hvparams).length) {
+      checkHvparamsNotGlobal(op.hvparams, inst.hypervisor);
+      // Ganeti's _ProcessHVParams: ForceDictType on the updated dict, then the
+      // hypervisor's syntax check of the filled one, then CheckHVParams on the
+      // instance's nodes.
+      const typed = ganetiCheck(() => forceParamTypes(getUpdatedParams(inst.hvparams, op.hvparams), HVS_PARAMETER_TYPES));
+      const filled = cfg.filledHvparams({ hypervisor: inst.hypervisor, os: op.os_name ?? inst.os, hvparams: typed });
+      checkHvParams(inst.hypervisor, filled, { partial: false });
+      this.hvInst = typed;
+      await checkHvParamsOnNodes(this.ctx, cfg.instanceNodes(inst).map((u) => cfg.node(u)), inst.hypervisor, filled);
+    }
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {
       if (inst.disk_template === "drbd")
@@ -229,11 +251,14 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       }
     }
 
+    // Private parameters are parameters of the OS too: checked the same way.
+    const privUpdate = op.osparams_private ?? {};
+    const priv = getUpdatedParams(inst.osparams_private, privUpdate);
     if (op.os_name && op.os_name !== inst.os) {
-      const osparams = fillDict(cfg.filledOsparams({ os: op.os_name, osparams: inst.osparams }), op.osparams);
+      const osparams = fillDict(cfg.filledOsparams({ os: op.os_name, osparams: inst.osparams }), op.osparams, priv);
       await checkOsParams(this.ctx, [pnode], op.os_name, osparams);
-    } else if (Object.keys(op.osparams).length) {
-      const osparams = fillDict(cfg.filledOsparams(inst), getUpdatedParams(inst.osparams, op.osparams));
+    } else if (Object.keys(op.osparams).length || Object.keys(privUpdate).length) {
+      const osparams = fillDict(cfg.filledOsparams(inst), getUpdatedParams(inst.osparams, op.osparams), priv);
       await checkOsParams(this.ctx, [pnode], inst.os, osparams);
     }
 
@@ -256,6 +281,37 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       this.planNics();
       await this.checkNicBridges();
     }
+    if (Object.keys(this.beForced).length || this.diskMods.length || this.nicMods.length) this.checkPolicy();
+    // After the policy check, so that Ganeti's policy message wins where it applies.
+    if (Object.keys(this.beForced).length)
+      checkBeRanges(filledBeparams(getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced)), cfg));
+  }
+
+  /** Ganeti's check of the changed instance against its group's policy (max and min memory). */
+  private checkPolicy(): void {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const be = filledBeparams(getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced)), cfg);
+    const disks = cfg.instanceDisks(inst);
+    const sizes = this.newDiskSizes ?? disks.map((d) => d.size);
+    const types = sizes.map((_, i) => disks[i]?.dev_type ?? inst.disk_template);
+    const base = {
+      cpus: Number(be["vcpus"]),
+      spindles: Number(be["spindle_use"]),
+      nics: this.newNics ? this.newNics.length : inst.nics.length,
+      diskSizes: sizes,
+      diskTypes: types,
+    };
+    const group = cfg.group(this.pnode.group);
+    checkInstanceSpecPolicy(
+      cfg.filledIpolicy(group),
+      group,
+      [
+        { ...base, memory: Number(be["maxmem"]) },
+        { ...base, memory: Number(be["minmem"]) },
+      ],
+      this.op.ignore_ipolicy,
+    );
   }
 
   /** Ganeti's _PrepareNicModification bridge check: an added or modified bridged NIC's bridge must exist on the primary. */
@@ -283,22 +339,26 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const removing = this.diskMods.some((m) => m.action === "remove" || m.action === "detach");
     if (removing && !this.op.hotplug) await checkInstanceState(this.ctx, inst, INSTANCE_DOWN, "cannot remove disks");
     // Validate identifiers against a simulated container.
-    const sim: Array<{ uuid: string; name: string | null }> = cfg.instanceDisks(inst).map((d) => ({ uuid: d.uuid, name: d.name }));
+    const sim: Array<{ uuid: string; name: string | null; size: number }> = cfg
+      .instanceDisks(inst)
+      .map((d) => ({ uuid: d.uuid, name: d.name, size: d.size }));
     for (const m of this.diskMods) {
-      if (m.action === "add") sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: `new-${sim.length}`, name: null });
+      if (m.action === "add")
+        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: `new-${sim.length}`, name: null, size: computeDiskSpecs([m.params])[0]!.size });
       else if (m.action === "attach") {
         const key = String(m.params["uuid"] ?? m.params["name"] ?? "");
         const d = Object.values(cfg.data.disks).find((x) => x.instance === null && (x.uuid === key || x.name === key));
         if (!d) throw new OpPrereqError(`Disk '${key}' not found or already attached`, "unknown_entity");
         if (d.dev_type !== inst.disk_template)
           throw new OpPrereqError(`Disk template of disk '${key}' (${d.dev_type}) does not match the instance's (${inst.disk_template})`, "wrong_input");
-        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: d.uuid, name: d.name });
+        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: d.uuid, name: d.name, size: d.size });
       } else {
         const i = findItem("disk", m.ident, sim);
         if (m.action !== "modify") sim.splice(i, 1);
       }
     }
     if (sim.length > 16) throw new OpPrereqError("Instance has too many disks (16), cannot add more", "wrong_input");
+    this.newDiskSizes = sim.map((d) => d.size);
   }
 
   /** NIC changes and their descriptions (Ganeti computes both in CheckPrereq). */
@@ -372,8 +432,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         }
         if (p.ip !== undefined) changes.push([`nic.ip/${idx}`, next.ip]);
         nics[idx] = next;
-        this.touchedNics.push(next);
         hot.push({ key: `nic/${idx}`, action: "hotmod", uuid: next.uuid });
+        this.touchedNics.push(next);
       } else {
         throw new OpPrereqError(`Unsupported NIC operation '${m.action}'`, "wrong_input");
       }
@@ -464,8 +524,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     }
 
     await cfg.mutate(() => {
-      if (Object.keys(op.hvparams).length) {
-        inst.hvparams = getUpdatedParams(inst.hvparams, op.hvparams);
+      if (this.hvInst) {
+        inst.hvparams = this.hvInst;
         for (const [k, v] of Object.entries(op.hvparams)) result.push([`hv/${k}`, v]);
       }
       if (Object.keys(this.beForced).length) {

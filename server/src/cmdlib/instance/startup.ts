@@ -1,7 +1,8 @@
 // OP_INSTANCE_STARTUP (Ganeti's LUInstanceStartup).
-import type { OpInstanceStartup } from "@ganeti-ts/schema";
+import { forceParamTypes, HVS_PARAMETER_TYPES, type OpInstanceStartup } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
 import {
+  checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
   checkInstanceBridgesExist,
   checkInstanceState,
@@ -19,12 +20,14 @@ import {
   upgradeBeparams,
 } from "../common/instance.js";
 import { OpPrereqError } from "../../lib/errors.js";
+import { checkHvParams, ganetiCheck } from "../common/params.js";
 import { InstanceLU } from "./instance-lu.js";
 
 export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
   private primaryOffline = false;
   private alreadyRunning = false;
   private beOverride: Record<string, unknown> = {};
+  private hvOverride: Record<string, unknown> = {};
 
   override checkArguments(): void {
     this.beOverride = forceBeparams(upgradeBeparams(this.op.beparams ?? {}));
@@ -32,7 +35,13 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
 
   async checkPrereq(): Promise<void> {
     const inst = this.instance;
-    if (Object.keys(this.op.hvparams ?? {}).length) checkHvparamsNotGlobal(this.op.hvparams, inst.hypervisor);
+    if (Object.keys(this.op.hvparams ?? {}).length) {
+      checkHvparamsNotGlobal(this.op.hvparams, inst.hypervisor);
+      // Ganeti: ForceDictType, then the syntax of the instance's filled
+      // parameters with the one-off values on top.
+      this.hvOverride = ganetiCheck(() => forceParamTypes(this.op.hvparams ?? {}, HVS_PARAMETER_TYPES));
+      checkHvParams(inst.hypervisor, { ...this.cfg.filledHvparams(inst), ...this.hvOverride }, { partial: false });
+    }
     await checkInstanceState(this.ctx, inst, INSTANCE_ONLINE);
     const pnode = this.pnode;
     this.primaryOffline = pnode.offline;
@@ -43,6 +52,11 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
       return;
     }
     checkNodeOnline(pnode);
+    // Ganeti: overridden hvparams are validated on the instance's nodes.
+    if (Object.keys(this.op.hvparams ?? {}).length) {
+      const filled = { ...this.cfg.filledHvparams(inst), ...this.op.hvparams };
+      await checkHvParamsOnNodes(this.ctx, this.cfg.instanceNodes(inst).map((u) => this.cfg.node(u)), inst.hypervisor, filled);
+    }
     await checkInstanceBridgesExist(this.ctx, inst);
     const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
     try {
@@ -71,7 +85,7 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
     if (this.alreadyRunning) return null; // Ganeti's backend: "already running, not starting"
     try {
       await this.ctx.rpc.call(this.pnode, "instance_start", {
-        instance: rpcInstance(cfg, inst, { hvparams: this.op.hvparams, beparams: this.beOverride }),
+        instance: rpcInstance(cfg, inst, { hvparams: this.hvOverride, beparams: this.beOverride }),
         startup_paused: this.op.startup_paused,
       });
     } catch (err) {

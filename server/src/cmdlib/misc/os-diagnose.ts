@@ -7,7 +7,7 @@ import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl } from "../base.js";
 import { niceSort } from "../common/node.js";
 
-export const OS_FIELDS = [
+const OS_FIELDS = [
   "name",
   "valid",
   "hidden",
@@ -23,7 +23,7 @@ export const OS_FIELDS = [
 
 type NodeOsEntry = [string, boolean, string, string[], [string, string][], number[], boolean];
 
-export interface OsRecord {
+interface OsRecord {
   name: string;
   valid: boolean;
   hidden: boolean;

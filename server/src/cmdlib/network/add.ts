@@ -8,12 +8,15 @@ import { logInfo, logWarning } from "../common/node.js";
 import { validateTag } from "../misc/tags-common.js";
 import { AddressPool, AddressPoolError } from "./address-pool.js";
 import { normalizeMacPrefix } from "./common.js";
+import { checkObjectName } from "@ganeti-ts/schema";
+import { ganetiCheck } from "../common/params.js";
 
 export class LUNetworkAdd extends LogicalUnit<OpNetworkAdd> {
   private uuid = "";
   private macPrefix: string | null = null;
 
   override checkArguments(): void {
+    ganetiCheck(() => checkObjectName("network", this.op.network_name));
     if (this.op.mac_prefix) this.macPrefix = normalizeMacPrefix(this.op.mac_prefix);
   }
 

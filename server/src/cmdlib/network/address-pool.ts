@@ -15,14 +15,14 @@ export class AddressPoolError extends GanetiError {
 const MIN_PREFIX = 30; // at least 4 addresses
 const MAX_PREFIX = 16; // at most 65536 addresses (Ganeti's performance limit)
 
-export interface ParsedNetwork {
+interface ParsedNetwork {
   base: number;
   prefix: number;
   size: number;
 }
 
 /** "10.0.0.0/24" → base/prefix/size; throws AddressPoolError on bad input or size. */
-export function parseNetwork(cidr: string): ParsedNetwork {
+function parseNetwork(cidr: string): ParsedNetwork {
   const [addr, len, ...rest] = cidr.split("/");
   const ip = addr === undefined ? null : parseIPv4(addr);
   const prefix = len !== undefined && /^\d+$/.test(len) ? Number(len) : NaN;

@@ -19,6 +19,8 @@ import {
   ND_GLOBALS,
   ND_PARAM_TYPES,
 } from "../common/node.js";
+import { normalizeHostname } from "@ganeti-ts/schema";
+import { ganetiCheck } from "../common/params.js";
 
 export class LUNodeAdd extends LogicalUnit<OpNodeAdd> {
   private primaryIp = "";
@@ -32,6 +34,8 @@ export class LUNodeAdd extends LogicalUnit<OpNodeAdd> {
   private changedPrimaryIp = false;
 
   override checkArguments(): void {
+    // A node name is a host name (Ganeti normalises the resolved name).
+    this.op.node_name = ganetiCheck(() => normalizeHostname(this.op.node_name));
     const master = this.data.nodes[this.data.cluster.master_node];
     if (this.op.readd && master && (this.op.node_name === master.name || this.cfg.findNode(this.op.node_name) === master))
       throw new OpPrereqError("Cannot readd the master node", "wrong_state");

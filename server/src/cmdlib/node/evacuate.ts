@@ -131,7 +131,7 @@ export class LUNodeEvacuate extends LogicalUnit<OpNodeEvacuate> {
 }
 
 /** Ganeti's LoadNodeEvacResult: [moved, failed, jobs] → job opcode lists; any failure aborts. */
-export function loadNodeEvacResult(
+function loadNodeEvacResult(
   ctx: import("../base.js").LuContext,
   result: unknown,
   earlyRelease: boolean,

@@ -9,6 +9,7 @@ import { LUNodeQueryStorage } from "./query-storage.js";
 import { LUNodeRemove } from "./remove.js";
 import { LURepairNodeStorage } from "./repair-storage.js";
 import { LUNodeSetParams } from "./set-params.js";
+import { LUOobCommand } from "./oob.js";
 
 export const NODE_LUS: LuTable = {
   OP_NODE_ADD: LUNodeAdd,
@@ -20,4 +21,5 @@ export const NODE_LUS: LuTable = {
   OP_NODE_QUERY_STORAGE: LUNodeQueryStorage,
   OP_NODE_MODIFY_STORAGE: LUNodeModifyStorage,
   OP_REPAIR_NODE_STORAGE: LURepairNodeStorage,
+  OP_OOB_COMMAND: LUOobCommand,
 };

@@ -16,19 +16,19 @@ export const QUERY_RESOURCE_NAMES = ["instance", "node", "group", "network", "jo
 export type QueryResourceName = (typeof QUERY_RESOURCE_NAMES)[number];
 
 /** What the engine needs of the job queue (a subset of JobQueueApi). */
-export interface JobSource {
+interface JobSource {
   listJobIds(): number[];
   getJob(id: number): Promise<JobRecord | null>;
   jobFields(job: JobRecord, fields: string[]): unknown[];
 }
 
-export interface QueryEngineDeps {
+interface QueryEngineDeps {
   config: ClusterConfig;
   live: LiveDataCache | null;
   jobs: JobSource | null;
 }
 
-export interface QueryResultData {
+interface QueryResultData {
   fields: QueryFieldDefinition[];
   data: QueryValue[][];
 }
@@ -49,12 +49,12 @@ const TABLES: Record<QueryResourceName, AnyTable> = {
 
 const NAME_KIND: Partial<Record<QueryResourceName, string>> = { instance: "Instance", node: "Node", group: "Group", network: "Network" };
 
-export function isQueryResource(r: string): r is QueryResourceName {
+function isQueryResource(r: string): r is QueryResourceName {
   return (QUERY_RESOURCE_NAMES as readonly string[]).includes(r);
 }
 
 /** Ganeti's niceSort: digit runs compare numerically ("inst2" < "inst10"). */
-export function niceCompare(a: string, b: string): number {
+function niceCompare(a: string, b: string): number {
   const re = /(\d+|\D+)/g;
   const pa = a.match(re) ?? [];
   const pb = b.match(re) ?? [];

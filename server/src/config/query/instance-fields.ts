@@ -22,7 +22,7 @@ const nicParams = (ctx: QueryContext, i: I) => {
   return i.nics.map((n) => ctx.config.filledNicparams(n, group));
 };
 
-export function filledInstanceHvparams(ctx: QueryContext, i: I): Record<string, unknown> {
+function filledInstanceHvparams(ctx: QueryContext, i: I): Record<string, unknown> {
   const p = ctx.config.filledHvparams(i);
   const globals = HV_GLOBALS[i.hypervisor];
   if (!globals || !globals.some((g) => Object.hasOwn(p, g))) return p;

@@ -21,7 +21,7 @@ export interface LiveNeeds {
 }
 
 /** Storage unit reported as the node's dtotal/dfree: the first enabled template that has one. */
-export function defaultStorageUnits(data: ConfigData): Array<{ type: string; name: string }> {
+function defaultStorageUnits(data: ConfigData): Array<{ type: string; name: string }> {
   const c = data.cluster;
   for (const t of c.enabled_disk_templates) {
     if (t === "file") return [{ type: "file", name: c.file_storage_dir }];

@@ -39,7 +39,7 @@ export const LOCK_FIELDS = fieldTable<never>([
   f<never>("pending", "Pending", "other", "Threads waiting for the lock", () => normal(null)),
 ]);
 
-export interface ExportRow {
+interface ExportRow {
   node: string;
   export: string;
 }

@@ -5,7 +5,7 @@ import { commonFields, f, fieldTable, maybe, normal, type QueryContext } from ".
 type Net = NetworkObject;
 
 /** One char per address: "X" reserved (by an instance or externally), "." free. */
-export function networkMap(n: Net): string {
+function networkMap(n: Net): string {
   let out = "";
   for (let i = 0; i < n.reservations.length; i++) out += n.reservations[i] === "1" || n.ext_reservations[i] === "1" ? "X" : ".";
   return out;
@@ -18,7 +18,7 @@ function ipAt(n: Net, idx: number): string {
   return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
 }
 
-export function externalReservations(n: Net): string {
+function externalReservations(n: Net): string {
   const out: string[] = [];
   for (let i = 0; i < n.ext_reservations.length; i++) if (n.ext_reservations[i] === "1") out.push(ipAt(n, i));
   return out.join(", ");

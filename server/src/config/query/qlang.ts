@@ -43,7 +43,7 @@ function fail(detail: string): never {
 }
 
 /** Python regex syntax → JavaScript, for the common subset ((?i) flag, \Z, \A). */
-export function compilePyRegex(src: string): RegExp {
+function compilePyRegex(src: string): RegExp {
   let flags = "";
   let s = src;
   const inline = /^\(\?([aiLmsux]+)\)/.exec(s);

@@ -7,9 +7,9 @@ import type { LiveData } from "./live.js";
 /** Result status codes (Ganeti's RS_*). */
 export const RS_NORMAL = 0;
 export const RS_UNKNOWN = 1;
-export const RS_NODATA = 2;
-export const RS_UNAVAIL = 3;
-export const RS_OFFLINE = 4;
+const RS_NODATA = 2;
+const RS_UNAVAIL = 3;
+const RS_OFFLINE = 4;
 
 export const normal = (v: unknown): QueryValue => [RS_NORMAL, v];
 export const NODATA: QueryValue = [RS_NODATA, null];
@@ -85,7 +85,7 @@ export function kindOfValue(v: unknown): QueryFieldKind {
   return "other";
 }
 
-export const NDPARAM_TITLES: Record<string, string> = {
+const NDPARAM_TITLES: Record<string, string> = {
   exclusive_storage: "ExclusiveStorage",
   oob_program: "OutOfBandProgram",
   ovs: "OpenvSwitch",
@@ -94,7 +94,7 @@ export const NDPARAM_TITLES: Record<string, string> = {
   spindle_count: "SpindleCount",
 };
 /** Node parameter kinds as Ganeti types them (strings that may be empty are "other"). */
-export const NDPARAM_KINDS: Record<string, QueryFieldKind> = {
+const NDPARAM_KINDS: Record<string, QueryFieldKind> = {
   cpu_speed: "float",
   exclusive_storage: "bool",
   oob_program: "other",

@@ -26,7 +26,7 @@ const FakeInstanceStateSchema = z.object({
 });
 type FakeInstanceState = z.infer<typeof FakeInstanceStateSchema>;
 
-export interface FakeHypervisorOptions {
+interface FakeHypervisorOptions {
   /** <dataDir>/hypervisors/fake */
   stateDir: string;
   host: HostInfoSource;
@@ -65,9 +65,31 @@ export class FakeHypervisor implements Hypervisor {
    * each job O(instances on the node).
    */
   private states: Map<string, FakeInstanceState> | null = null;
+  /**
+   * The state dir's mtime when `states` was last in step with it. A change
+   * behind this daemon's back (a state file removed as a crashed guest's
+   * process vanishes, or one started outside the cluster) moves the mtime
+   * and the next read reloads, as Ganeti's hv_fake reads its files anew.
+   */
+  private dirMtime: number | null = -1;
+
+  private async stateDirMtime(): Promise<number | null> {
+    try {
+      return (await fs.stat(this.stateDir)).mtimeMs;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw new HypervisorError(`Failed to list instances: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Own writes and removals started, and those still running (see all()). */
+  private mutations = 0;
+  private inFlight = 0;
 
   private async all(): Promise<Map<string, FakeInstanceState>> {
-    if (this.states) return this.states;
+    const mtime = await this.stateDirMtime();
+    if (this.states && mtime === this.dirMtime) return this.states;
+    const before = this.mutations;
     const loaded = new Map<string, FakeInstanceState>();
     for (const name of await this.namesOnDisk()) {
       const raw = await readFileOrNull(this.file(name));
@@ -78,8 +100,25 @@ export class FakeHypervisor implements Hypervisor {
         throw new HypervisorError(`Failed to read state of instance ${name}: ${(err as Error).message}`, { cause: err });
       }
     }
-    this.states ??= loaded;
-    return this.states;
+    this.states = loaded;
+    // A listing taken while this daemon changed the dir may be stale: keep
+    // it, but make the next read look again.
+    this.dirMtime = before === this.mutations && this.inFlight === 0 ? mtime : -1;
+    return loaded;
+  }
+
+  /** Run one of this daemon's own changes to the state dir, keeping the cache in step. */
+  private async mutateDir(change: () => Promise<void>, apply: (states: Map<string, FakeInstanceState>) => void): Promise<void> {
+    await this.all();
+    this.mutations++;
+    this.inFlight++;
+    try {
+      await change();
+    } finally {
+      this.inFlight--;
+    }
+    if (this.states) apply(this.states);
+    this.dirMtime = this.inFlight === 0 ? await this.stateDirMtime() : -1;
   }
 
   private async read(name: string): Promise<FakeInstanceState | null> {
@@ -88,16 +127,23 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   private async write(st: FakeInstanceState): Promise<void> {
-    const states = await this.all();
-    await writeFileAtomic(this.file(st.name), JSON.stringify(st) + "\n");
-    states.set(st.name, st);
+    const file = this.file(st.name);
+    await this.mutateDir(
+      () => writeFileAtomic(file, JSON.stringify(st) + "\n"),
+      (states) => states.set(st.name, st),
+    );
   }
 
   /** Remove an instance's state durably, then forget it. */
   private async remove(name: string): Promise<boolean> {
-    const states = await this.all();
-    const removed = await removeFileDurable(this.file(name));
-    states.delete(name);
+    const file = this.file(name);
+    let removed = false;
+    await this.mutateDir(
+      async () => {
+        removed = await removeFileDurable(file);
+      },
+      (states) => states.delete(name),
+    );
     return removed;
   }
 

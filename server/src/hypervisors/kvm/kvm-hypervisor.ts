@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { constants as fsc, promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
+import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
 import type {
@@ -219,6 +219,11 @@ export class KvmHypervisor implements Hypervisor {
         throw err;
       }
     });
+  }
+
+  /** Ganeti's ValidateParameters (plus the cross-parameter rules): what only the node can check. */
+  async validateParameters(hvparams: Record<string, unknown>): Promise<string | null> {
+    return checkKvmParameterRules(hvparams) ?? (await validateKvmParameters(hvparams));
   }
 
   private paths(name: string) {

@@ -112,7 +112,10 @@ export class QmpClient {
       const ev = msg as unknown as QmpEvent;
       this.events.push(ev);
       const keep: typeof this.eventWaiters = [];
-      for (const w of this.eventWaiters) (w.name === ev.event ? w.resolve(ev) : keep.push(w));
+      for (const w of this.eventWaiters) {
+        if (w.name === ev.event) w.resolve(ev);
+        else keep.push(w);
+      }
       this.eventWaiters = keep;
       return;
     }

@@ -5,11 +5,14 @@ import type { HypervisorRegistry } from "../../hypervisors/registry.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import type { SpawnFn } from "../../os/os-runner.js";
 import type { NodeSettings } from "./settings.js";
+import type { StoragePaths } from "./storage-paths.js";
 
 export interface BackendContext {
   dataDir: string;
   nodeName: string;
   settings: () => Promise<NodeSettings>;
+  /** The directories this node allows for file storage; every file path a call touches is checked here. */
+  storagePaths: StoragePaths;
   hypervisors: HypervisorRegistry;
   /** The machine's memory/CPUs (real or overridden), before any hypervisor accounting. */
   hostInfo: () => Promise<HvNodeInfo>;

@@ -1,6 +1,8 @@
 // Block device calls: create/remove/grow/rename/sizes/assemble/shutdown, one
 // driver per disk template.
+import type { RpcDisk } from "@ganeti-ts/schema";
 import { driverFor } from "../../storage/registry.js";
+import type { BackendContext } from "./context.js";
 import { NodeBackendError, messageOf } from "./errors.js";
 import type { HandlerSlice } from "./handlers.js";
 
@@ -10,7 +12,7 @@ function wrap<T>(prefix: string, p: Promise<T>): Promise<T> {
   });
 }
 
-export function diskHandlers(): HandlerSlice<
+export function diskHandlers(ctx: BackendContext): HandlerSlice<
   | "blockdev_create"
   | "blockdev_remove"
   | "blockdev_grow"
@@ -19,25 +21,32 @@ export function diskHandlers(): HandlerSlice<
   | "blockdev_assemble"
   | "blockdev_shutdown"
 > {
+  // The node checks every path itself: the master's word is not enough.
+  const allowed = (disk: RpcDisk) => ctx.storagePaths.checkDisk(disk);
   return {
-    blockdev_create: (a) => wrap("Can't create block device", (async () => driverFor(a.disk).create(a.disk))()),
+    blockdev_create: (a) => wrap("Can't create block device", (async () => (await allowed(a.disk), driverFor(a.disk).create(a.disk)))()),
     blockdev_remove: (a) =>
-      wrap("Can't remove block device", (async () => driverFor(a.disk).remove(a.disk))()).then(() => null),
+      wrap("Can't remove block device", (async () => (await allowed(a.disk), driverFor(a.disk).remove(a.disk)))()).then(() => null),
     blockdev_grow: (a) =>
-      wrap("Failed to grow block device", (async () => driverFor(a.disk).grow(a.disk, a.amount, a.dryrun))()).then(
+      wrap("Failed to grow block device", (async () => (await allowed(a.disk), driverFor(a.disk).grow(a.disk, a.amount, a.dryrun)))()).then(
         () => null,
       ),
     blockdev_rename: (a) =>
-      wrap("Can't rename block device", (async () => driverFor(a.disk).rename(a.disk, a.new_logical_id))()).then(
-        () => null,
-      ),
+      wrap(
+        "Can't rename block device",
+        (async () => {
+          await allowed(a.disk);
+          await ctx.storagePaths.checkDisk(a.disk, a.new_logical_id);
+          return driverFor(a.disk).rename(a.disk, a.new_logical_id);
+        })(),
+      ).then(() => null),
     blockdev_getsizes: async (a) => {
       const out: (number | null)[] = [];
-      for (const d of a.disks) out.push(await wrap("Can't get the size of block device", (async () => driverFor(d).getSize(d))()));
+      for (const d of a.disks) out.push(await wrap("Can't get the size of block device", (async () => (await allowed(d), driverFor(d).getSize(d)))()));
       return out;
     },
-    blockdev_assemble: (a) => wrap("Can't assemble block device", (async () => driverFor(a.disk).assemble(a.disk))()),
+    blockdev_assemble: (a) => wrap("Can't assemble block device", (async () => (await allowed(a.disk), driverFor(a.disk).assemble(a.disk)))()),
     blockdev_shutdown: (a) =>
-      wrap("Can't shut down block device", (async () => driverFor(a.disk).shutdown(a.disk))()).then(() => null),
+      wrap("Can't shut down block device", (async () => (await allowed(a.disk), driverFor(a.disk).shutdown(a.disk)))()).then(() => null),
   };
 }

@@ -17,10 +17,11 @@ async function isRunning(hv: Hypervisor, name: string): Promise<boolean> {
   return (await hv.listInstances()).includes(name);
 }
 
-async function gatherBlockDevices(instance: RpcInstance): Promise<HvBlockDevice[]> {
+async function gatherBlockDevices(ctx: BackendContext, instance: RpcInstance): Promise<HvBlockDevice[]> {
   const out: HvBlockDevice[] = [];
   for (const disk of instance.disks) {
     try {
+      await ctx.storagePaths.checkDisk(disk);
       out.push({ uuid: disk.uuid, path: await driverFor(disk).assemble(disk), mode: disk.mode });
     } catch (err) {
       fail(`Block device error: ${messageOf(err)}`, err);
@@ -56,7 +57,7 @@ export function instanceHandlers(
   const start = async (instance: RpcInstance, paused: boolean): Promise<void> => {
     const hv = hvOf(instance);
     if (await isRunning(hv, instance.name)) return;
-    const devices = await gatherBlockDevices(instance);
+    const devices = await gatherBlockDevices(ctx, instance);
     try {
       await hv.start(instance, devices, paused);
     } catch (err) {
@@ -132,7 +133,7 @@ export function instanceHandlers(
     accept_instance: (args) =>
       lock.run(args.instance.name, async () => {
         try {
-          await hvOf(args.instance).acceptInstance(args.instance, args.target, await gatherBlockDevices(args.instance));
+          await hvOf(args.instance).acceptInstance(args.instance, args.target, await gatherBlockDevices(ctx, args.instance));
         } catch (err) {
           fail(`Failed to accept instance: ${messageOf(err)}`, err);
         }

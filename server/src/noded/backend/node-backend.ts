@@ -20,6 +20,9 @@ import { hostInfo, nodeInfoHandlers } from "./node-info.js";
 import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
+import { StoragePaths } from "./storage-paths.js";
+import { verifyHandlers } from "./verify.js";
+import { oobHandlers } from "./oob.js";
 
 export interface NodeBackendOptions {
   dataDir: string;
@@ -31,6 +34,8 @@ export interface NodeBackendOptions {
   sleep?: (ms: number) => Promise<void>;
   spawn?: SpawnFn;
   onLeaveCluster?: () => void;
+  /** Allowed file storage directories, instead of <dataDir>/file-storage-paths (tests). */
+  fileStoragePaths?: readonly string[];
 }
 
 export function isRpcCallName(name: string): name is RpcCallName {
@@ -57,6 +62,7 @@ export class NodeBackend {
       dataDir: this.dataDir,
       nodeName: this.nodeName,
       settings: () => this.settings(),
+      storagePaths: new StoragePaths(this.dataDir, opts.fileStoragePaths),
       hypervisors: this.hypervisors,
       hostInfo: host,
       clock,
@@ -68,10 +74,12 @@ export class NodeBackend {
     this.handlers = {
       ...nodeInfoHandlers(ctx),
       ...instanceHandlers(ctx),
-      ...diskHandlers(),
+      ...diskHandlers(ctx),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
+      ...verifyHandlers(ctx),
       ...networkHandlers(ctx),
+      ...oobHandlers(),
     };
   }
 

@@ -8,6 +8,7 @@ import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import { SUPPORTED_HYPERVISORS } from "../../hypervisors/registry.js";
 import { FILE_STORAGE_TYPES, fileStorageSpace } from "../../storage/file-storage.js";
 import type { BackendContext } from "./context.js";
+import { NodeBackendError } from "./errors.js";
 import type { HandlerSlice } from "./handlers.js";
 import type { NodeSettings } from "./settings.js";
 
@@ -67,7 +68,7 @@ async function bootId(settings: NodeSettings): Promise<string> {
 
 export function nodeInfoHandlers(
   ctx: BackendContext,
-): HandlerSlice<"version" | "node_info" | "node_powercycle" | "node_leave_cluster" | "test_delay"> {
+): HandlerSlice<"version" | "node_info" | "node_powercycle" | "node_leave_cluster" | "test_delay" | "hypervisor_validate_params"> {
   return {
     version: async () => ({ protocol_version: PROTOCOL_VERSION, software_version: SOFTWARE_VERSION }),
 
@@ -89,6 +90,13 @@ export function nodeInfoHandlers(
     },
 
     node_powercycle: async (args) => ctx.hypervisors.get(args.hypervisor).powercycle(),
+
+    hypervisor_validate_params: async (args) => {
+      const hv = ctx.hypervisors.get(args.hypervisor);
+      const problem = hv.validateParameters ? await hv.validateParameters(args.hvparams) : null;
+      if (problem) throw new NodeBackendError(problem);
+      return null;
+    },
 
     node_leave_cluster: async () => {
       // Forget the instances' runtime bookkeeping and the cluster certificate:

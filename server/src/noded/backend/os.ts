@@ -10,10 +10,11 @@ import { NodeBackendError, messageOf } from "./errors.js";
 import type { HandlerSlice } from "./handlers.js";
 
 /** Device paths for the scripts: disks must exist (Ganeti's _OpenRealBD). */
-async function diskEnv(instance: RpcInstance): Promise<OsDiskEnv[]> {
+async function diskEnv(ctx: BackendContext, instance: RpcInstance): Promise<OsDiskEnv[]> {
   const out: OsDiskEnv[] = [];
   for (const disk of instance.disks) {
     try {
+      await ctx.storagePaths.checkDisk(disk);
       out.push({ path: await driverFor(disk).assemble(disk), backendType: backendType(disk) });
     } catch (err) {
       throw new NodeBackendError(`Block device error: ${messageOf(err)}`, { cause: err });
@@ -35,14 +36,15 @@ export function osHandlers(
         reinstall: a.reinstall,
         debug: a.debug,
         searchPath: a.search_path,
-        disks: await diskEnv(a.instance),
+        disks: await diskEnv(ctx, a.instance),
+        secret: a.osparams_secret,
       }),
     instance_run_rename: async (a) => {
       await renameOs(opsCtx, a.instance, {
         oldName: a.old_name,
         debug: a.debug,
         searchPath: a.search_path,
-        disks: await diskEnv(a.instance),
+        disks: await diskEnv(ctx, a.instance),
       });
       return null;
     },

@@ -9,28 +9,33 @@ export function storageHandlers(
   | "file_storage_dir_create"
   | "file_storage_dir_remove"
   | "file_storage_dir_rename"
+  | "file_storage_path_check"
   | "storage_list"
   | "storage_modify"
   | "storage_execute"
 > {
   return {
     file_storage_dir_create: async (a) => {
-      await createFileStorageDir(a.path);
+      await createFileStorageDir(await ctx.storagePaths.check(a.path, { exactOk: true }));
       return null;
     },
     file_storage_dir_remove: async (a) => {
-      await removeFileStorageDir(a.path);
+      await removeFileStorageDir(await ctx.storagePaths.check(a.path, { exactOk: true }));
       return null;
     },
     file_storage_dir_rename: async (a) => {
-      await renameFileStorageDir(a.old_path, a.new_path);
+      const from = await ctx.storagePaths.check(a.old_path);
+      await renameFileStorageDir(from, await ctx.storagePaths.check(a.new_path));
       return null;
     },
+    file_storage_path_check: async (a) => ctx.storagePaths.problem(a.path),
     storage_list: async (a) => {
       if (!(FILE_STORAGE_TYPES as readonly string[]).includes(a.su_name)) {
         throw new StorageError(`Storage type '${a.su_name}' cannot be listed on this node`);
       }
       const settings = await ctx.settings();
+      const dirs = a.name !== null ? [a.name] : Array.isArray(a.su_args[0]) ? (a.su_args[0] as unknown[]) : a.su_args;
+      for (const d of dirs) await ctx.storagePaths.check(String(d), { exactOk: true });
       return listFileStorage({
         suName: a.su_name,
         suArgs: a.su_args,

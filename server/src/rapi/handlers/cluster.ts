@@ -5,7 +5,7 @@ import { RapiHttpError } from "../errors.js";
 import type { Handler } from "../context.js";
 
 /** cli.CalculateOSNames: `name` alone without variants, else `name+variant` each. */
-export function osNames(rows: unknown): string[] {
+function osNames(rows: unknown): string[] {
   if (!Array.isArray(rows)) throw new RapiHttpError(502, "Can't get OS list");
   const out: string[] = [];
   for (const row of rows) {

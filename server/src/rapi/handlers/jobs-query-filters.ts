@@ -1,6 +1,6 @@
 // /2/jobs (LUXI job calls), /2/query and /2/filters.
 import { randomUUID } from "node:crypto";
-import type { FilterRuleObject } from "@ganeti-ts/schema";
+import { isUuid, type FilterRuleObject } from "@ganeti-ts/schema";
 import { parseFilter, QueryParseError } from "../../config/query/qlang.js";
 import { FILTER_RULE_FIELDS, J_FIELDS, J_FIELDS_BULK } from "../../config/query/render.js";
 import { RapiHttpError, badRequest, checkType, notFound, pyTypeName } from "../errors.js";
@@ -69,6 +69,9 @@ function checkFilterRule(p: ReturnType<typeof filterParams>): void {
 async function replaceFilter(svc: RapiServices, uuid: string | null, body: unknown, req: RapiRequest): Promise<string> {
   const p = filterParams(body);
   checkFilterRule(p);
+  // Ganeti's luxid refuses an id that is not a UUID; keys like "__proto__"
+  // would also never survive as keys of the config's filter table.
+  if (uuid !== null && !isUuid(uuid)) throw new RapiHttpError(500, "Unable to parse UUID");
   const id = uuid ?? randomUUID();
   const ids = svc.queue.listJobIds();
   const watermark = ids.length > 0 ? Math.max(...ids) : 0;
@@ -85,6 +88,12 @@ async function replaceFilter(svc: RapiServices, uuid: string | null, body: unkno
   });
   svc.queue.filtersChanged?.();
   return id;
+}
+
+/** The stored rule with this id; never an inherited property ("constructor", "__proto__"). */
+function ownFilter(svc: RapiServices, id: string): FilterRuleObject | undefined {
+  const table = svc.config.data.filters;
+  return Object.hasOwn(table, id) ? table[id] : undefined;
 }
 
 export const jobQueryFilterHandlers: Record<string, Handler> = {
@@ -155,7 +164,7 @@ export const jobQueryFilterHandlers: Record<string, Handler> = {
     return rules.map((r) => ({ uuid: r["uuid"], uri: `/2/filters/${String(r["uuid"])}` }));
   },
   "filters.get": (req, svc) => {
-    const r = svc.config.data.filters[req.params["filter_uuid"] ?? ""];
+    const r = ownFilter(svc, req.params["filter_uuid"] ?? "");
     if (!r) throw notFound();
     return Object.fromEntries(FILTER_RULE_FIELDS.map((f) => [f, structuredClone(r[f])]));
   },
@@ -163,7 +172,7 @@ export const jobQueryFilterHandlers: Record<string, Handler> = {
   "filters.replace": (req, svc) => replaceFilter(svc, req.params["filter_uuid"] ?? "", req.body, req),
   "filters.delete": async (req, svc) => {
     const id = req.params["filter_uuid"] ?? "";
-    if (!svc.config.data.filters[id]) throw new RapiHttpError(500, `Filter rule with UUID ${id} not found`);
+    if (!ownFilter(svc, id)) throw new RapiHttpError(500, `Filter rule with UUID ${id} does not exist`);
     await svc.config.mutate((d) => {
       delete d.filters[id];
     });

@@ -44,6 +44,9 @@ export function createOp(name: string, over: Record<string, unknown> = {}): Opco
     name_check: false,
     ip_check: false,
     beparams: { memory: 128 },
+    // Test instances use small disks (fast sparse files), below the default
+    // policy's 1 GiB minimum; policy tests set this to false.
+    ignore_ipolicy: true,
     ...over,
   };
 }

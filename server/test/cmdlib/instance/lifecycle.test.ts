@@ -136,15 +136,15 @@ describe("disks", () => {
     c = await testCluster();
     const i = await create(c, "i1.example.com", { disk_template: "file", disks: [{ size: 64 }] });
     const path = String(c.config.disk(i.disks[0]!).logical_id[1]);
-    await runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", disk: 0, amount: 64 });
+    await runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 0, amount: 64 });
     expect(c.config.disk(i.disks[0]!).size).toBe(128);
     expect(statSync(path).size).toBe(128 * 1024 * 1024);
-    await runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", disk: 0, amount: 256, absolute: true });
+    await runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 0, amount: 256, absolute: true });
     expect(c.config.disk(i.disks[0]!).size).toBe(256);
     await expect(
-      runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", disk: 0, amount: 100, absolute: true }),
+      runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 0, amount: 100, absolute: true }),
     ).rejects.toMatchObject({ message: "Requested size (100M) is smaller than current disk size (256M)", code: "wrong_state" });
-    await expect(runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", disk: 3, amount: 1 })).rejects.toMatchObject({
+    await expect(runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 3, amount: 1 })).rejects.toMatchObject({
       code: "wrong_input",
     });
   });

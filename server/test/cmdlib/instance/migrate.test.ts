@@ -145,6 +145,25 @@ describe("OP_INSTANCE_MULTI_ALLOC", () => {
     expect(c.config.findInstance("m2.example.com")).toBeDefined();
   });
 
+  it("dry run answers allocatable, failed and an empty jobs list, and submits nothing", async () => {
+    c = await testCluster({ nodes: 2 });
+    const mk = (n: string) => {
+      const { OP_ID: _x, pnode: _p, ...rest } = createOp(n);
+      return { ...rest, hypervisor: "fake" };
+    };
+    const before = c.queue.listJobIds().length;
+    const res = await runOp(c, { OP_ID: "OP_INSTANCE_MULTI_ALLOC", dry_run: true, instances: [mk("d1.example.com"), mk("d2.example.com")] });
+    expect(res).toEqual({ allocatable: ["d1.example.com", "d2.example.com"], failed: [], jobs: [] });
+    expect(c.queue.listJobIds().length).toBe(before + 1);
+    expect(c.config.findInstance("d1.example.com")).toBeUndefined();
+  });
+
+  it("dry run with nodes given also has jobs: []", async () => {
+    c = await testCluster();
+    const res = await runOp(c, { OP_ID: "OP_INSTANCE_MULTI_ALLOC", dry_run: true, instances: [createOp("d3.example.com")] });
+    expect(res).toEqual({ allocatable: ["d3.example.com"], failed: [], jobs: [] });
+  });
+
   it("fails, as Ganeti, when an instance to place has no hypervisor (no default is filled in)", async () => {
     c = await testCluster({ nodes: 2 });
     const { OP_ID: _x, pnode: _p, ...bare } = createOp("nohv.example.com");

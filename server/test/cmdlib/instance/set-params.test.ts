@@ -8,7 +8,8 @@ afterEach(async () => {
   await c?.cleanup();
   c = undefined;
 });
-const mod = (over: Record<string, unknown>) => ({ OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "i1.example.com", ...over });
+// Small test disks are below the default policy's minimum; policy tests pass ignore_ipolicy: false.
+const mod = (over: Record<string, unknown>) => ({ OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "i1.example.com", ignore_ipolicy: true, ...over });
 
 describe("OP_INSTANCE_SET_PARAMS", () => {
   it("beparams: result lists the given keys; memory is stored as minmem/maxmem", async () => {

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Racked-cluster htools benchmark: Ganeti's hbal/hail/hspace and ours on
+generated clusters with racks (location tags), exclusion tags, two node
+groups, heterogeneous nodes and offline nodes, at 30, 200 and 1,000 nodes.
+
+Uses the shared harness's generator, runner and parsers (gen.py, bench.py)
+with its own case list (the shared harness's racked case is 20 nodes only).
+
+  racked.py gen                          generate corpus/r{30,200,1000}
+  racked.py list
+  racked.py run --label L --out F.json [--only REGEX] [--timeout S]
+        (command prefixes from HBAL_CMD / HAIL_CMD / HSPACE_CMD, as bench.py)
+  racked.py compare THEIRS.json OURS.json
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.environ.get("HTOOLS_BENCH", "/work/shared/bench/htools")
+sys.path.insert(0, SHARED)
+import bench  # noqa: E402  (the shared harness)
+
+CORPUS = os.environ.get("CORPUS", os.path.join(HERE, "corpus"))
+RACKED = {
+    "r30": ["--nodes", "30", "--instances", "150", "--seed", "30"],
+    "r200": ["--nodes", "200", "--instances", "2000", "--seed", "200"],
+    "r1000": ["--nodes", "1000", "--instances", "10000", "--seed", "1000"],
+}
+FEATURES = ["--groups", "2", "--hetero", "--excl-tags", "--locations",
+            "--offline", "2"]
+SIZE = {"r30": "30n/150i,2g", "r200": "200n/2000i,2g",
+        "r1000": "1000n/10000i,2g"}
+
+
+def cases():
+    out = []
+
+    def add(sid, tool, extra, req=None, tag=""):
+        f = os.path.join(CORPUS, sid + (".req-%s.json" % req if req
+                                        else ".data"))
+        cid = "rack/%s/%s%s%s" % (tool, sid, "/" + req if req else "", tag)
+        out.append(dict(id=cid, tool=tool, size=SIZE[sid], file=f,
+                        args=extra, tier="normal"))
+
+    # hbal balances one group (-G); full runs where Ganeti can finish
+    add("r30", "hbal", ["-G", "group-01"])
+    add("r30", "hbal", ["-G", "group-01", "-l", "1"], tag="/l1")
+    add("r200", "hbal", ["-G", "group-01", "-l", "1"], tag="/l1")
+    add("r200", "hbal", ["-G", "group-01"])
+    add("r1000", "hbal", ["-G", "group-01", "-l", "1"], tag="/l1")
+    for req in ["alloc-drbd", "alloc-plain", "multi-alloc", "relocate",
+                "node-evac", "change-group"]:
+        add("r30", "hail", [], req=req)
+    for sid in ["r200", "r1000"]:
+        for req in ["alloc-drbd", "alloc-plain", "multi-alloc"]:
+            add(sid, "hail", ["--no-capacity-checks"], req=req, tag="/nocap")
+    add("r200", "hail", [], req="alloc-plain")
+    add("r30", "hspace", ["--disk-template", "drbd"], tag="/drbd")
+    add("r30", "hspace", ["--disk-template", "drbd", "--no-capacity-checks"],
+        tag="/drbd-nocap")
+    add("r200", "hspace", ["--disk-template", "drbd", "--no-capacity-checks",
+                           "-l", "50"], tag="/drbd-nocap-l50")
+    add("r200", "hspace", ["--disk-template", "plain",
+                           "--no-capacity-checks"], tag="/plain-nocap")
+    add("r1000", "hspace", ["--disk-template", "drbd",
+                            "--no-capacity-checks", "-l", "20"],
+        tag="/drbd-nocap-l20")
+    return out
+
+
+def cmd_gen(args):
+    os.makedirs(CORPUS, exist_ok=True)
+    for sid, gargs in RACKED.items():
+        if os.path.exists(os.path.join(CORPUS, sid + ".data")) \
+                and not args.force:
+            continue
+        subprocess.run([sys.executable, os.path.join(SHARED, "gen.py")]
+                       + gargs + FEATURES + ["--out",
+                                             os.path.join(CORPUS, sid)],
+                       check=True)
+
+
+def cmd_list(args):
+    for c in cases():
+        print("%-45s %s" % (c["id"], " ".join(bench.argv_for(c))))
+
+
+def cmd_run(args):
+    results = []
+    if os.path.exists(args.out) and args.append:
+        with open(args.out) as f:
+            results = json.load(f)["cases"]
+    for c in cases():
+        if args.only and not re.search(args.only, c["id"]):
+            continue
+        argv = bench.argv_for(c)
+        runs = []
+        for _ in range(args.reps):
+            r = bench.run_once(argv, args.timeout)
+            runs.append(r)
+            if r["timed_out"] or (r["cpu"] or 0) > 10:
+                break
+        last = runs[-1]
+        cpus = [r["cpu"] for r in runs if r["cpu"] is not None]
+        e = dict(c, argv=argv, rc=last["rc"], timed_out=last["timed_out"],
+                 time_median_s=round(statistics.median(
+                     r["wall"] for r in runs), 4),
+                 cpu_median_s=round(statistics.median(cpus), 3)
+                 if cpus else None,
+                 maxrss_kb=max((r["rss_kb"] or 0) for r in runs),
+                 result=bench.PARSERS[c["tool"]](last["out"]))
+        if last["rc"] != 0:
+            e["stderr_tail"] = last["err"][-400:]
+        results = [x for x in results if x["id"] != c["id"]] + [e]
+        print("%-45s %8.3fs wall %8.3fs cpu %7.1fMB rc=%s%s" % (
+            c["id"], e["time_median_s"], e["cpu_median_s"] or -1,
+            e["maxrss_kb"] / 1024.0, e["rc"],
+            " TIMEOUT" if e["timed_out"] else ""), flush=True)
+        with open(args.out + ".tmp", "w") as f:
+            json.dump({"meta": {"label": args.label}, "cases": results}, f,
+                      indent=1)
+        os.replace(args.out + ".tmp", args.out)
+
+
+def cmd_compare(args):
+    with open(args.theirs) as f:
+        theirs = {c["id"]: c for c in json.load(f)["cases"]}
+    with open(args.ours) as f:
+        ours = {c["id"]: c for c in json.load(f)["cases"]}
+    print("%-42s %10s %10s %9s %5s" % ("case", "cpu_ganeti", "cpu_ours",
+                                       "speed-up", "same"))
+    n = same = 0
+    for cid, o in ours.items():
+        t = theirs.get(cid)
+        if t is None or t.get("timed_out"):
+            print("%-42s %10s %10.3f %9s %5s" % (
+                cid, "timeout" if t else "-", o["cpu_median_s"], "-", "-"))
+            continue
+        n += 1
+        s = bench.same_decision(t, o) and t.get("rc") == o.get("rc")
+        same += s
+        ct, co = t["cpu_median_s"], o["cpu_median_s"]
+        print("%-42s %10.3f %10.3f %8.1fx %5s" % (
+            cid, ct, co, ct / max(co, 0.001), "yes" if s else "NO"))
+    print("%d/%d cases with identical decisions" % (same, n))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("--force", action="store_true")
+    sub.add_parser("list")
+    r = sub.add_parser("run")
+    r.add_argument("--label", default="ganeti")
+    r.add_argument("--out", required=True)
+    r.add_argument("--only")
+    r.add_argument("--reps", type=int, default=3)
+    r.add_argument("--timeout", type=float, default=1800)
+    r.add_argument("--append", action="store_true")
+    c = sub.add_parser("compare")
+    c.add_argument("theirs")
+    c.add_argument("ours")
+    args = ap.parse_args()
+    {"gen": cmd_gen, "list": cmd_list, "run": cmd_run,
+     "compare": cmd_compare}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

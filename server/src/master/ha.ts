@@ -1,0 +1,250 @@
+// A master candidate's daemon with the etcd store. Every candidate runs one;
+// they elect the active master through etcd: the one that creates the
+// leader key (bound to its lease) serves the RAPI, runs jobs and owns the
+// master IP; the others wait in standby. When the active master dies its
+// lease expires (leaseTtl seconds) and a standby takes over: it loads the
+// config, recovers the job queue (jobs that were running fail with
+// "Unclean master daemon shutdown", queued ones run) and binds the RAPI
+// address. Every write of a master is fenced by its leader key, so a
+// deposed master cannot change anything once another has been elected.
+//
+// `gnt cluster master-failover` on a candidate asks for a handover: the
+// active master stops serving, lets its running jobs finish, and resigns;
+// only the asking candidate may then take over.
+import { rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { ClusterConfig } from "../config/cluster-config.js";
+import { EtcdStore, NotMasterError } from "../store/etcd-store.js";
+import type { Lease } from "etcd3";
+import { startControlSocket } from "./control-socket.js";
+import { setupMasterIp, type MasterIpParams } from "./master-ip.js";
+import type { DataPaths } from "./paths.js";
+import type { MasterSettings } from "./settings.js";
+import { rapiUrlOf, serve, type RunningMaster, type Serving } from "./app.js";
+
+export const LEADER_KEY = "master/leader";
+export const HANDOVER_KEY = "master/handover";
+
+/** What the leader key says about the active master. */
+export interface LeaderInfo {
+  node: string;
+  rapiUrl: string;
+  controlSocket: string;
+  pid: number;
+  since: number;
+}
+
+const POLL_MS = 500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function readLeader(store: EtcdStore): Promise<LeaderInfo | null> {
+  const v = await store.get(LEADER_KEY);
+  return v ? (JSON.parse(v.toString("utf8")) as LeaderInfo) : null;
+}
+
+async function nodeName(p: DataPaths): Promise<string> {
+  const s = JSON.parse(await readFile(p.nodeSettings, "utf8")) as { name?: string };
+  if (!s.name) throw new Error(`${p.nodeSettings} names no node: a master candidate needs its node name`);
+  return s.name;
+}
+
+export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings; log: (line: string) => void }): Promise<RunningMaster> {
+  const { p, settings, log } = o;
+  const me = await nodeName(p);
+  const store = new EtcdStore(settings.store.endpoints, { prefix: settings.store.prefix, maxTxnOps: settings.store.managed ? 10_000 : 128 });
+  const rapiUrl = rapiUrlOf(settings, settings.rapi.port);
+  const info = (): LeaderInfo => ({ node: me, rapiUrl, controlSocket: p.controlSocket, pid: process.pid, since: Date.now() / 1000 });
+
+  let closed = false;
+  let active: Serving | null = null;
+  let stepDown: ((why: string) => void) | null = null;
+  let lastLeader: LeaderInfo | null = null;
+
+  const control = await startControlSocket(p.controlSocket, () => active?.queue ?? null, {
+    watcher: () => active?.watcher ?? null,
+    notMaster: () => ({
+      message: lastLeader ? `This node (${me}) is not the master; the master is ${lastLeader.node}` : `This node (${me}) is not the master`,
+      master: lastLeader,
+    }),
+    methods: {
+      GetMaster: async () => readLeader(store),
+      MasterFailover: async (args) => handover(Number(args[0] ?? 300) * 1000),
+      MasterState: async () => ({ node: me, active: active !== null }),
+    },
+  });
+
+  /** Ask the active master to hand over to this candidate, and wait until it has. */
+  async function handover(timeoutMs: number): Promise<LeaderInfo> {
+    if (active) return info();
+    const lease = store.ns.lease(settings.store.leaseTtl);
+    try {
+      await lease.put(HANDOVER_KEY).value(me);
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        if (active) return info();
+        await sleep(POLL_MS);
+      }
+      throw new Error(`no handover to ${me} within ${timeoutMs / 1000} s`);
+    } finally {
+      await lease.revoke().catch(() => undefined);
+    }
+  }
+
+  /** Campaign until elected: create the leader key bound to our lease, if nobody holds it (and no handover to another is pending). */
+  async function campaign(): Promise<{ lease: Lease; revision: string }> {
+    for (;;) {
+      if (closed) throw new Error("closing");
+      try {
+        const leader = await readLeader(store);
+        lastLeader = leader;
+        const handoverTo = (await store.get(HANDOVER_KEY))?.toString("utf8") ?? null;
+        if (!leader && (handoverTo === null || handoverTo === me) && (await isCandidate())) {
+          const lease = store.ns.lease(settings.store.leaseTtl);
+          const leaseId = await lease.grant();
+          const res = await store.ns
+            .if(LEADER_KEY, "Create", "==", 0)
+            .then(store.ns.put(LEADER_KEY).value(JSON.stringify(info())).lease(leaseId))
+            .commit();
+          if (res.succeeded) return { lease, revision: String(res.header.revision) };
+          await lease.revoke().catch(() => undefined);
+        }
+      } catch (err) {
+        log(`election: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Only master candidates of the config may become master. */
+  async function isCandidate(): Promise<boolean> {
+    for (const [, v] of await store.scan("config/nodes/")) {
+      const n = JSON.parse(v.toString("utf8")) as { name: string; master_candidate: boolean };
+      if (n.name === me) return n.master_candidate;
+    }
+    // Not in the config yet (being added): not a candidate.
+    return false;
+  }
+
+  /**
+   * After the lease's keepalives failed: step down once etcd shows the
+   * leader key gone or someone else's. While etcd cannot answer (no quorum)
+   * nobody else can be elected either, so this master keeps serving reads
+   * and refuses changes with the store's error until etcd is back.
+   */
+  async function leadershipGone(revision: string): Promise<string> {
+    for (;;) {
+      if (closed) return "closing";
+      try {
+        const kv = (await store.ns.get(LEADER_KEY).exec()).kvs[0];
+        if (!kv || String(kv.create_revision) !== revision) return "leadership expired";
+      } catch {
+        // etcd unreachable: see above
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  async function activate(revision: string): Promise<Serving> {
+    store.setFence({ key: LEADER_KEY, revision });
+    const config = await ClusterConfig.load(store);
+    if (!config) throw new Error("no cluster configuration in etcd");
+    const node = config.findNode(me);
+    if (node && config.data.cluster.master_node !== node.uuid) {
+      await config.mutate((d) => {
+        d.cluster.master_node = node.uuid;
+      });
+    }
+    // The previous master may still be closing its listening socket (handover): retry the bind a while.
+    for (let i = 0; ; i++) {
+      try {
+        const s = await serve({ p, settings, store, config, log });
+        await masterIp("start", config);
+        return s;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || i >= 40) throw err;
+        await sleep(POLL_MS);
+      }
+    }
+  }
+
+  async function masterIp(action: "start" | "stop", config: ClusterConfig): Promise<void> {
+    const c = config.data.cluster;
+    const params: MasterIpParams = { ip: c.master_ip, netmask: c.master_netmask, netdev: c.master_netdev, external: c.use_external_mip_script, script: settings.masterIpSetupScript };
+    try {
+      log(`master IP: ${await setupMasterIp(action, params)}`);
+    } catch (err) {
+      // Ganeti carries on without the IP (the RAPI is reachable on the node's own address).
+      log(`master IP ${action} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!closed) {
+      let won: { lease: Lease; revision: string };
+      try {
+        won = await campaign();
+      } catch {
+        return; // closing
+      }
+      let why = "";
+      const lost = new Promise<string>((resolve) => {
+        stepDown = resolve;
+        won.lease.on("lost", (err) => {
+          log(`leadership lease: keepalive failed (${err.message})`);
+          void leadershipGone(won.revision).then(resolve);
+        });
+      });
+      try {
+        active = await activate(won.revision);
+        lastLeader = info();
+        log(`${me} is now the active master (leader revision ${won.revision}), RAPI ${active.rapiUrl}`);
+        await writeFile(p.masterPid, JSON.stringify({ pid: process.pid, rapiUrl: active.rapiUrl, rapiPort: active.port }));
+        const handoverAsked = (async () => {
+          while (!closed && active) {
+            const to = (await store.get(HANDOVER_KEY).catch(() => null))?.toString("utf8");
+            if (to && to !== me) return `handover to ${to} requested`;
+            await sleep(POLL_MS);
+          }
+          return "closing";
+        })();
+        why = await Promise.race([lost, handoverAsked]);
+      } catch (err) {
+        why = `could not become master: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      log(`${me} steps down: ${why}`);
+      const s = active;
+      active = null;
+      stepDown = null;
+      if (s) {
+        await s.close({ drain: true }).catch((err) => log(`closing: ${String(err)}`));
+        await masterIp("stop", s.config);
+      }
+      await rm(p.masterPid, { force: true });
+      await won.lease.revoke().catch(() => undefined);
+      if (why.startsWith("could not")) await sleep(settings.store.leaseTtl * 1000);
+    }
+  }
+
+  store.onFenced = () => stepDown?.("another master has been elected");
+  const loop = run().catch((err) => log(`election loop ended: ${err instanceof Error ? err.stack : String(err)}`));
+  log(`master candidate ${me} started in standby (etcd ${settings.store.endpoints.join(",")})`);
+
+  return {
+    get config() {
+      return active?.config ?? null;
+    },
+    get queue() {
+      return active?.queue ?? null;
+    },
+    rapiUrl,
+    async close() {
+      closed = true;
+      stepDown?.("daemon stopping");
+      await loop;
+      await control.close();
+      await store.close();
+    },
+  };
+}
+
+export { NotMasterError };

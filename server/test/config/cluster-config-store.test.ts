@@ -1,0 +1,97 @@
+// The config is persisted one key per object: a mutation commits only what it changed.
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ClusterConfig, LEGACY_CONFIG_KEY } from "../../src/config/cluster-config.js";
+import { buildInitialConfig } from "../../src/config/initial-config.js";
+import { FileStore } from "../../src/store/file-store.js";
+import { MemoryStore } from "../../src/store/memory-store.js";
+import type { StoreOp } from "../../src/store/store.js";
+
+class RecordingStore extends MemoryStore {
+  commits: StoreOp[][] = [];
+  override async commit(ops: StoreOp[]): Promise<void> {
+    this.commits.push(ops);
+    await super.commit(ops);
+  }
+}
+
+function initial() {
+  return buildInitialConfig({
+    clusterName: "cluster.example.com",
+    master: { name: "node1.example.com", ip: "127.0.0.11", rpcPort: 1811 },
+    enabledDiskTemplates: ["diskless"],
+    fileStorageDir: "/srv/ganeti/file-storage",
+    sharedFileStorageDir: "/srv/ganeti/shared-file-storage",
+    osSearchPath: ["/srv/ganeti/os"],
+  });
+}
+
+describe("ClusterConfig persistence", () => {
+  it("stores one key per object and commits only changed objects", async () => {
+    const store = new RecordingStore();
+    const cfg = await ClusterConfig.create(store, initial());
+    const keys = await store.list("config/");
+    expect(keys).toContain("config/meta");
+    expect(keys).toContain("config/cluster");
+    expect(keys).toContain(`config/nodes/${cfg.masterNode.uuid}`);
+    store.commits = [];
+
+    await cfg.mutate(() => {
+      cfg.masterNode.offline = false;
+      cfg.touch(cfg.masterNode);
+    });
+    expect(store.commits).toHaveLength(1);
+    expect(store.commits[0]!.map((o) => o.key).sort()).toEqual(["config/meta", `config/nodes/${cfg.masterNode.uuid}`]);
+
+    // A mutation that removes an object deletes its key.
+    const group = cfg.groups()[0]!;
+    const copy = { ...group, uuid: "0e0e0e0e-1111-2222-3333-444444444444", name: "g2" };
+    await cfg.mutate((d) => {
+      d.nodegroups[copy.uuid] = copy;
+    });
+    await cfg.mutate((d) => {
+      delete d.nodegroups[copy.uuid];
+    });
+    expect(store.commits.at(-1)).toContainEqual({ op: "delete", key: `config/nodegroups/${copy.uuid}` });
+
+    const again = await ClusterConfig.load(store);
+    expect(again!.data).toEqual(cfg.data);
+  });
+
+  it("groups concurrent mutations into one commit", async () => {
+    const store = new RecordingStore();
+    const cfg = await ClusterConfig.create(store, initial());
+    store.commits = [];
+    await Promise.all(Array.from({ length: 10 }, (_, i) => cfg.mutate((d) => d.cluster.tags.push(`t${i}`))));
+    expect(store.commits.length).toBeLessThanOrEqual(2);
+    expect((await ClusterConfig.load(store))!.data.cluster.tags).toHaveLength(10);
+  });
+
+  it("migrates a config written whole into keys", async () => {
+    const store = new MemoryStore();
+    const data = initial();
+    await store.put(LEGACY_CONFIG_KEY, JSON.stringify(data));
+    const cfg = await ClusterConfig.load(store);
+    expect(cfg!.data).toEqual(data);
+    expect(await store.get(LEGACY_CONFIG_KEY)).toBeNull();
+    expect((await ClusterConfig.load(store))!.data).toEqual(data);
+  });
+
+  it("survives a reopen of the file store, before and after a checkpoint", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "gts-cfg-"));
+    try {
+      const store = new FileStore(dir);
+      const cfg = await ClusterConfig.create(store, initial());
+      for (let i = 0; i < 5; i++) await cfg.mutate((d) => d.cluster.tags.push(`t${i}`));
+      expect((await ClusterConfig.load(new FileStore(dir)))!.data).toEqual(cfg.data);
+      await store.checkpoint();
+      expect(await readdir(dir)).toEqual(["config"]);
+      expect((await ClusterConfig.load(new FileStore(dir)))!.data).toEqual(cfg.data);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,86 @@
+// The store conformance suite against a real etcd (one member started by the
+// test on 127.0.0.x with free ports), and what etcd adds: fencing by
+// leadership and watches.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EtcdStore, NotMasterError } from "../../src/store/etcd-store.js";
+import { localEtcdSpecs, startEtcdMember, waitEtcdHealthy, type EtcdMember } from "../../src/store/etcd-member.js";
+import { storeConformance } from "./conformance.js";
+
+let dir: string;
+let member: EtcdMember;
+const opened: EtcdStore[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "gts-etcd-"));
+  const [spec] = await localEtcdSpecs([`127.0.0.${20 + Math.floor(Math.random() * 200)}`]);
+  member = await startEtcdMember(spec!, [spec!], { dataDir: path.join(dir, "data"), state: "new", token: `t-${randomBytes(4).toString("hex")}` });
+  await waitEtcdHealthy(member.url);
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of opened) await s.close();
+  await member?.stop("SIGKILL");
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+/** Each test its own prefix: a fresh, empty store on the shared etcd. */
+function fresh(prefix = `t${randomBytes(6).toString("hex")}/`): EtcdStore {
+  const s = new EtcdStore([member.url], { prefix, maxTxnOps: 4 });
+  opened.push(s);
+  return s;
+}
+
+storeConformance("EtcdStore", async () => {
+  const prefix = `t${randomBytes(6).toString("hex")}/`;
+  return { store: fresh(prefix), reopen: async () => fresh(prefix), cleanup: async () => {} };
+});
+
+describe("EtcdStore", () => {
+  it("refuses writes of a master whose leader key was replaced", async () => {
+    const prefix = `t${randomBytes(6).toString("hex")}/`;
+    const a = fresh(prefix);
+    await a.put("master/leader", "node1");
+    const rev = String((await a.ns.get("master/leader").exec()).kvs[0]!.create_revision);
+    a.setFence({ key: "master/leader", revision: rev });
+    await a.commit([{ op: "put", key: "config/x", value: "1" }]);
+    // another master is elected: the key is created anew
+    const b = fresh(prefix);
+    await b.delete("master/leader");
+    await b.put("master/leader", "node2");
+    await expect(a.commit([{ op: "put", key: "config/x", value: "2" }])).rejects.toBeInstanceOf(NotMasterError);
+    await expect(a.put("queue/job-1", "x")).rejects.toBeInstanceOf(NotMasterError);
+    expect((await b.get("config/x"))!.toString()).toBe("1");
+    expect(await b.get("queue/job-1")).toBeNull();
+  });
+
+  it("tells a watcher about puts and deletes under a prefix", async () => {
+    const prefix = `t${randomBytes(6).toString("hex")}/`;
+    const a = fresh(prefix);
+    const seen: Array<[string, string | null]> = [];
+    let done: () => void = () => undefined;
+    const got = new Promise<void>((resolve) => (done = resolve));
+    // resolves once etcd has registered the watch
+    const stop = await a.watch("config/", (k, v) => {
+      seen.push([k, v ? v.toString() : null]);
+      if (seen.length === 3) done();
+    });
+    const w = fresh(prefix);
+    await w.commit([
+      { op: "put", key: "config/a", value: "1" },
+      { op: "put", key: "other", value: "x" },
+    ]);
+    await w.put("config/b", "2");
+    await w.delete("config/a");
+    await got;
+    await stop();
+    expect(seen).toEqual([
+      ["config/a", "1"],
+      ["config/b", "2"],
+      ["config/a", null],
+    ]);
+  });
+});
