@@ -11,13 +11,16 @@ if alive master && alive node; then
   echo "Reusing the running demo cluster in $DIR"
 else
   [ -d "$DIR" ] && bash scripts/demo-down.sh "$DIR" >/dev/null
-  # The node keeps its bridges (the default NIC link, xen-br0) and taps in a
+  # The node keeps its bridges (xen-br0, the default NIC link, and br0, the
+  # examples' link) and taps in a
   # network namespace of its own, so the demo never touches the host's network.
   NETNS="gts-demo-$(node -e 'console.log(require("crypto").randomBytes(4).toString("hex"))')"
   ip netns add "$NETNS"
   ip -n "$NETNS" link set lo up
-  ip -n "$NETNS" link add xen-br0 type bridge
-  ip -n "$NETNS" link set xen-br0 up
+  for br in xen-br0 br0; do
+    ip -n "$NETNS" link add "$br" type bridge
+    ip -n "$NETNS" link set "$br" up
+  done
   # A fresh password for the demo's RAPI user, kept in DIR/demo.env (mode 0600), never printed.
   PASS="$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
   $GNT cluster init demo.ganeti-ts.local --data-dir "$DIR" \

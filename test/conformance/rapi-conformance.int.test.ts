@@ -7,7 +7,10 @@ import { execFile, execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
 
 const run = promisify(execFile);
 const PY = "/usr/bin/python3";
@@ -36,11 +39,20 @@ function describeScenario(title: string, scenario: Scenario, nodes: number) {
     let stderr = "";
 
     beforeAll(async () => {
+      // br-conf: the networks group connects a network on it and adds a NIC there.
       // The oracle's Ganeti serves anonymous reads (its RAPI default); new clusters here refuse them unless asked.
-      cluster = await startLocalCluster({ nodes, initArgs: ["--allow-anonymous-reads"] });
+      cluster = await startLocalCluster({ nodes, bridges: ["xen-br0", "br0", "br-conf"], initArgs: ["--allow-anonymous-reads"] });
+      // The kvm group boots the test guest (three nodes only).
+      const kvmArgs: string[] = [];
+      if (scenario === "three") {
+        const a = await guestAssets();
+        const file = path.join(cluster.dataDir, "kvm-assets.json");
+        await writeFile(file, JSON.stringify({ qemu: a.qemu, kernel: a.kernel, initrd: a.initrd }));
+        kvmArgs.push("--kvm-assets", file);
+      }
       const res = await run(
         PY,
-        [SCRIPT, "--host", cluster.host, "--port", String(cluster.port), "--user", cluster.user, "--password", cluster.password, "--data-dir", cluster.dataDir, "--scenario", scenario],
+        [SCRIPT, "--host", cluster.host, "--port", String(cluster.port), "--user", cluster.user, "--password", cluster.password, "--data-dir", cluster.dataDir, "--scenario", scenario, ...kvmArgs],
         { maxBuffer: 64 << 20, timeout: 600_000 },
       );
       stderr = res.stderr;
@@ -51,6 +63,7 @@ function describeScenario(title: string, scenario: Scenario, nodes: number) {
     }, 900_000);
 
     afterAll(async () => {
+      if (cluster) await killGuestsUnder(path.dirname(cluster.dataDir));
       await cluster?.destroy();
     }, 120_000);
 

@@ -518,6 +518,35 @@ def g_migrate3():
   R.eq("node3 primaries moved", cl.GetNode(n3)["pinst_list"], [])
 
 
+@group("kvm-instance", scenarios=("three",))
+def g_kvm():
+  # A real qemu guest (the test's tiny kernel + initramfs, TCG): create, start,
+  # live-migrate, console, remove, with kvm enabled for the group's duration.
+  cl = E.cl
+  n1, n2 = E.nodes[0], E.nodes[1]
+  R.check("kvm guest assets given", bool(E.kvm), E.kvm)
+  ok_job("ModifyCluster enables kvm", cl.ModifyCluster(enabled_hypervisors=["fake", "kvm"]))
+  try:
+    hv = {"kvm_path": E.kvm["qemu"], "kernel_path": E.kvm["kernel"], "initrd_path": E.kvm["initrd"],
+          "kernel_args": "quiet", "serial_speed": 115200}
+    name = inst("k-sf")
+    ok_job("CreateInstance kvm sharedfile", create(name, "sharedfile", disks=[{"size": 16}], pnode=n1, hypervisor="kvm",
+                                                   hvparams=hv, beparams={"memory": 96, "vcpus": 1}), timeout=300)
+    i = cl.GetInstance(name)
+    R.eq("kvm instance runs on node1", [i["pnode"], i["status"], i["oper_state"], i["hvparams"].get("kernel_path")],
+         [n1, "running", True, E.kvm["kernel"]])
+    job = ok_job("MigrateInstance kvm live to node2", cl.MigrateInstance(name, target_node=n2, mode="live"), timeout=300)
+    log = [e[3] for op in (job.get("oplog") or []) for e in op]
+    R.check("migration log has the downtime", any(str(m).startswith("* migration downtime") for m in log), log)
+    i = cl.GetInstance(name)
+    R.eq("kvm instance runs on node2", [i["pnode"], i["status"]], [n2, "running"])
+    con = cl.GetInstanceConsole(name)
+    R.eq("kvm console: ssh to node2 as root", [con.get("kind"), con.get("host"), con.get("user"), con.get("port")], ["ssh", n2, "root", 22])
+    ok_job("DeleteInstance kvm", cl.DeleteInstance(name), timeout=300)
+  finally:
+    wait_job(cl.ModifyCluster(enabled_hypervisors=["fake"]))
+
+
 @group("jobs")
 def g_jobs():
   cl = E.cl
@@ -902,6 +931,7 @@ def main():
   ap.add_argument("--captures", default=None)
   ap.add_argument("--groups", default=None)
   ap.add_argument("--list-groups", action="store_true")
+  ap.add_argument("--kvm-assets", default=None, help="JSON file: qemu, kernel, initrd of the test guest")
   a = ap.parse_args()
   if a.list_groups:
     print(json.dumps([g for g, sc, _f in GROUPS if a.scenario in sc]))
@@ -909,6 +939,10 @@ def main():
   oracle = "/work/shared/oracle"
   CAP = Captures(a.captures or os.path.join(oracle, "captures" if a.scenario == "one" else "captures-3node"))
   E.host, E.port, E.user, E.password, E.data_dir = a.host, a.port, a.user, a.password, a.data_dir
+  E.kvm = None
+  if a.kvm_assets:
+    with open(a.kvm_assets) as f:
+      E.kvm = json.load(f)
   E.cl = rapi.GanetiRapiClient(a.host, port=a.port, username=a.user, password=a.password)
   E.master = E.cl.GetInfo()["master"]
   E.nodes = sorted(E.cl.GetNodes())

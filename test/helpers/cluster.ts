@@ -40,13 +40,13 @@ export interface LocalClusterOptions {
   iallocatorParams?: string;
   /** Extra `gnt cluster init` flags. */
   initArgs?: string[];
-  /** Bridges made in the cluster's network namespace (shared by its nodes); default xen-br0, the default NIC link. */
+  /** Bridges made in the cluster's network namespace (shared by its nodes); default xen-br0 (the default NIC link) and br0. */
   bridges?: string[];
 }
 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const root = await mkdtemp(path.join(tmpdir(), "gts-cluster-"));
-  const netns = await createScratchNetns({ prefix: "c", bridges: opts.bridges ?? ["xen-br0"] });
+  const netns = await createScratchNetns({ prefix: "c", bridges: opts.bridges ?? ["xen-br0", "br0"] });
   const dataDir = path.join(root, "master");
   const user = "admin";
   const password = randomBytes(12).toString("hex");

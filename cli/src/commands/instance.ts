@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { InstanceInfo } from "@ganeti-ts/sdk";
 import type { DeviceModification, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
+import { runConsole } from "./console.js";
 import { renderInfo } from "../output.js";
 import {
   addListVerbs,
@@ -292,11 +293,11 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
 
   inst
     .command("console")
-    .description("show how to reach the instance console")
+    .description("connect to the instance's console (serial: on its node, over ssh unless the node is this machine)")
     .argument("<name>")
-    .action(async (name: string) => {
-      const con = await ctx.client().instances.console(name);
-      printObject(ctx, con, (c) => renderInfo(c));
+    .option("--show-cmd", "print the command that connects instead of running it")
+    .action(async (name: string, o: { showCmd?: boolean }) => {
+      await runConsole(ctx.client(), name, { showCmd: Boolean(o.showCmd), print: (l) => process.stdout.write(`${l}\n`) });
     });
 
   jobOptions(

@@ -50,6 +50,8 @@ export const RpcInstanceSchema = z.object({
   primary_node: z.string(), // node name
   secondary_nodes: z.array(z.string()),
   tags: z.array(z.string()),
+  /** The port the cluster allocated to the instance (kvm: VNC at 5900 + display), if any. */
+  network_port: z.number().int().optional(),
 });
 export type RpcInstance = z.infer<typeof RpcInstanceSchema>;
 

@@ -562,6 +562,8 @@ export class ClusterConfig {
       primary_node: pnode.name,
       secondary_nodes: inst.secondary_nodes.map((u) => this.node(u).name),
       tags: inst.tags,
+      // The instance's cluster-allocated port (kvm: its VNC display), when it has one.
+      ...(inst.network_port !== null && inst.network_port !== undefined ? { network_port: inst.network_port } : {}),
     };
   }
 }

@@ -220,6 +220,11 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
       await queue.whenIdle().catch(() => undefined);
       await killGuestsUnder(root); // qemu of kvm instances (daemonised, outside this process)
       await queue.close();
+      // kvm keeps its sockets outside a deep data dir (/tmp/gts-kvm-<digest>): remove those too.
+      for (const b of backends.values()) {
+        const ctrl = (b.hypervisors.get("kvm") as { dirs?: { ctrlDir?: string } }).dirs?.ctrlDir;
+        if (ctrl && !ctrl.startsWith(root)) await rm(ctrl, { recursive: true, force: true });
+      }
       await rm(root, { recursive: true, force: true });
       for (const ns of new Set([netns, ...namespaces.values()])) await ns.dispose();
     },

@@ -40,6 +40,8 @@ import { withQmp } from "./qmp.js";
 import { cpuSeconds, KvmDirs, qemuAlive, type KvmNicRuntime, type KvmRuntime } from "./runtime.js";
 
 const MiB = 1024 * 1024;
+/** Ganeti's constants.VNC_BASE_PORT. */
+const VNC_BASE_PORT = 5900;
 
 export interface KvmHypervisorOptions {
   /** <dataDir>/hypervisors/kvm */
@@ -191,6 +193,8 @@ export class KvmHypervisor implements Hypervisor {
           nics: knics,
           paused,
           incoming: opts.incoming,
+          // The cluster-allocated port is the VNC display (as the console reports it).
+          vncDisplay: instance.network_port !== undefined && instance.network_port > VNC_BASE_PORT ? instance.network_port - VNC_BASE_PORT : undefined,
         });
         const rt: KvmRuntime = {
           version: 1,
@@ -482,17 +486,28 @@ export class KvmHypervisor implements Hypervisor {
     await this.migration.finalizeSrc(instance, success);
   }
 
+  /**
+   * Ganeti's GetInstanceConsole for kvm: the serial console as a command run
+   * on the primary node (over ssh, as root; the master adds the node's ssh
+   * port), else VNC when it listens on an address, else a message.
+   */
   console(instance: RpcInstance): ConsoleInfo {
-    if (instance.hvparams["serial_console"] === false) {
-      return { instance: instance.name, kind: "msg", message: "No serial console for this instance (serial_console is off)" };
+    const hv = instance.hvparams;
+    if (hv["serial_console"] !== false) {
+      return {
+        instance: instance.name,
+        kind: "ssh",
+        host: instance.primary_node,
+        user: "root",
+        command: ["socat", "STDIO,raw,echo=0,escape=0x1d", `UNIX-CONNECT:${this.dirs.serialSocket(instance.name)}`],
+      };
     }
-    return {
-      instance: instance.name,
-      kind: "ssh",
-      host: instance.primary_node,
-      user: "root",
-      command: ["socat", "STDIO,raw,echo=0,escape=0x1d", `UNIX-CONNECT:${this.dirs.serialSocket(instance.name)}`],
-    };
+    const vnc = hv["vnc_bind_address"];
+    const port = instance.network_port;
+    if (typeof vnc === "string" && vnc && port !== undefined && port > VNC_BASE_PORT) {
+      return { instance: instance.name, kind: "vnc", host: vnc, port, display: port - VNC_BASE_PORT };
+    }
+    return { instance: instance.name, kind: "msg", message: `No serial shell for instance ${instance.name}` };
   }
 
   async verify(): Promise<string | null> {

@@ -1,5 +1,6 @@
 // Lists and single objects: instances, nodes, groups, networks (+ node role,
 // instance console, tag lists).
+import { withSshPort } from "../../cmdlib/instance/console.js";
 import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 import type { z } from "zod";
 import { G_FIELDS, I_FIELDS, NET_FIELDS, N_FIELDS, addMemoryBeparam, memoryBeparam } from "../../config/query/render.js";
@@ -85,7 +86,7 @@ export const objectHandlers: Record<string, Handler> = {
     if (!running) throw new RapiHttpError(503, "Instance console unavailable");
     const pnode = svc.config.node(inst.primary_node);
     const info: z.infer<typeof ConsoleInfoSchema> = await svc.rpc.call(pnode, "instance_console_info", { instance: svc.config.rpcInstance(inst) });
-    return info;
+    return withSshPort(svc.config, pnode, info);
   },
   "tags.get": (req, svc) => tagsGet(req, svc),
 };

@@ -1,0 +1,87 @@
+// The console of a real kvm guest through the RAPI and the CLI, on a local
+// cluster (master and node daemon processes, kvm enabled): Ganeti's console
+// shape, `gnt instance console --show-cmd`, and a real connection (under a
+// pseudo-terminal, as a person's shell gives one) that types a command into
+// the guest's shell and reads its answer; and the kvm SDK example.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GNT, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { main as kvmExample } from "../../examples/sdk-scripts/kvm-vm.js";
+import { GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole, type GuestAssets } from "../../server/test/harness/kvm-guest.js";
+
+let c: LocalCluster;
+let a: GuestAssets;
+const NAME = "con1.example.com";
+
+beforeAll(async () => {
+  a = await guestAssets();
+  c = await startLocalCluster({ initArgs: ["--enabled-hypervisors", "kvm,fake"] });
+}, 600_000);
+
+afterAll(async () => {
+  if (!c) return;
+  await killGuestsUnder(c.dataDir);
+  await c.destroy();
+});
+
+describe("kvm console", () => {
+  it("answers in Ganeti's shape, shows its command and really connects to the guest's shell", async () => {
+    await c.gnt([
+      "instance", "add", NAME, "-t", "diskless", "-o", "noop", "-n", c.nodes[0]!, "--no-name-check", "-B", "memory=96",
+      "-H", `kvm:kvm_path=${a.qemu},kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`,
+    ]);
+    const serialLog = path.join(c.dataDir, "hypervisors", "kvm", "log", `${NAME}.serial.log`);
+    await waitForConsole(serialLog, new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
+
+    const res = await fetch(`${c.url}/2/instances/${NAME}/console`, {
+      headers: { Authorization: `Basic ${Buffer.from(`${c.user}:${c.password}`).toString("base64")}` },
+      // @ts-expect-error undici's dispatcher option is not in the DOM types
+      dispatcher: new (await import("undici")).Agent({ connect: { rejectUnauthorized: false } }),
+    });
+    const con = (await res.json()) as { kind: string; host: string; port: number; user: string; command: string[]; instance: string };
+    expect(con).toMatchObject({ instance: NAME, kind: "ssh", host: c.nodes[0], port: 22, user: "root" });
+    expect(con.command[0]).toBe("socat");
+    expect(con.command.at(-1)).toMatch(/^UNIX-CONNECT:\/.*\.serial$/);
+
+    // The node is this machine (its address is local): the command runs here.
+    const shown = await c.gnt(["instance", "console", NAME, "--show-cmd"]);
+    expect(shown.stdout.trim()).toBe(con.command.join(" "));
+
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn("script", ["-qfec", `${process.execPath} ${GNT} instance console ${NAME}`, "/dev/null"], {
+        env: { ...process.env, ...c.env() },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let text = "";
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`no answer from the guest's shell; got: ${text.slice(-300)}`));
+      }, 60_000);
+      child.stdout.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+        if (text.includes("42XYZ")) child.stdin.write("\x1d"); // socat's escape: leave the console
+      });
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+      setTimeout(() => child.stdin.write("\necho $((6*7))XYZ\n"), 1500);
+    });
+    expect(out).toContain("42XYZ");
+
+    await c.gnt(["instance", "remove", NAME, "--shutdown-timeout", "0"]);
+  }, 600_000);
+
+  it("examples/sdk-scripts/kvm-vm.ts creates a real VM, shows its console and removes it", async () => {
+    const lines: string[] = [];
+    await kvmExample(["--kernel", a.kernel, "--initrd", a.initrd, "--qemu", a.qemu, "--name", "sdk-kvm.example.com"], c.env(), {
+      print: (l) => lines.push(l),
+    });
+    expect(lines).toContain(`sdk-kvm.example.com: running on ${c.nodes[0]}, 96 MiB`);
+    expect(lines.some((l) => l.startsWith(`console: on ${c.nodes[0]}: socat `))).toBe(true);
+    expect(lines).toContain("skipping the migration (needs a second node and shared storage)");
+    expect(lines.at(-1)).toBe("done");
+    expect((await c.gnt(["instance", "list", "--no-headers", "-o", "name"])).stdout.trim()).toBe("");
+  }, 600_000);
+});
