@@ -14,6 +14,8 @@ export function v8Flags(flags: readonly string[]): void {
   const set = (v8: { setFlagsFromString(f: string): void }): void => {
     for (const f of missing) v8.setFlagsFromString(f);
   };
+  // In the CommonJS bundles require is synchronous: the flags are set before any tool code runs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (typeof require === "function") set(require("node:v8") as typeof import("node:v8"));
   else void import("node:v8").then(set);
 }
