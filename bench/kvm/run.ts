@@ -153,6 +153,9 @@ async function benchMigrate(c: LocalCluster, client: GanetiClient, scratch: stri
   const nodeDir = info.pnode === c.nodes[0] ? c.dataDir : path.join(path.dirname(c.dataDir), `node${c.nodes.indexOf(info.pnode) + 1}`);
   const ndirs = new KvmDirs(path.join(nodeDir, "hypervisors", "kvm"));
   const rt = KvmRuntimeSchema.parse(JSON.parse(await fs.readFile(ndirs.runtimeFile(name), "utf8")));
+  // A migration target's recorded argv waits for the incoming state: start it as a fresh boot.
+  const inc = rt.argv.indexOf("-incoming");
+  if (inc >= 0) rt.argv.splice(inc, 2);
   await client.instances.shutdown(name, { timeout: 0 }).wait();
   for (let r = 0; r < ROUNDS; r++) {
     const dir = path.join(scratch, `mig-${r}`);
