@@ -3,7 +3,8 @@
 // each job's log (the migration's downtime included).
 //
 //   npx tsx examples/sdk-scripts/kvm-vm.ts --kernel VMLINUX --initrd INITRD [--qemu /usr/bin/kvm]
-//       [--name NAME] [--template sharedfile|diskless] [--link xen-br0] [--memory 96] [--keep]
+//       [--name NAME] [--template sharedfile|file|diskless] [--os noop|busybox] [--disk-size 1024]
+//       [--link xen-br0] [--memory 128] [--keep]
 //
 // The kernel and initrd are the guest's (scripts/ensure-kvm-assets.sh prints
 // a small one: GUEST_KERNEL, GUEST_INITRD). The cluster must have kvm
@@ -27,6 +28,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, deps: KvmExam
       url: { type: "string" }, user: { type: "string" }, password: { type: "string" }, ca: { type: "string" },
       kernel: { type: "string" }, initrd: { type: "string" }, qemu: { type: "string" },
       name: { type: "string" }, template: { type: "string" }, link: { type: "string" }, memory: { type: "string" },
+      os: { type: "string" }, "disk-size": { type: "string" },
       keep: { type: "boolean" },
     },
   });
@@ -60,13 +62,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, deps: KvmExam
       mode: "create",
       instance_name: name,
       disk_template: template as "sharedfile",
-      disks: template === "diskless" ? [] : [{ size: 64 }],
+      // 1 GiB (a sparse file): the smallest disk Ganeti's default instance policy accepts.
+      disks: template === "diskless" ? [] : [{ size: Number(f["disk-size"] ?? 1024) }],
       nics: [{ link: f.link ?? "xen-br0" }],
-      os_type: "noop",
+      // busybox installs a small system on the disk that the VM boots from; noop leaves the disk empty.
+      os_type: f.os ?? "noop",
       pnode,
       hypervisor: "kvm",
       hvparams,
-      beparams: { memory: Number(f.memory ?? 96), vcpus: 1 },
+      beparams: { memory: Number(f.memory ?? 128), vcpus: 1 },
       name_check: false,
       ip_check: false,
     })
