@@ -123,35 +123,6 @@ describe("gnt cluster verify on a broken cluster", () => {
     expect(disks.out).toContain("No disks need to be activated.");
   }, 120_000);
 
-  it("a corrupt config reference: ECLUSTERCFG and ECLUSTERDANGLINGNODES", async () => {
-    // The file store keeps one file per config object: node2's is edited.
-    const dir = path.join(c.dataDir, "master-state", "config", "nodes");
-    await stopDaemon(c.dataDir, "master");
-    let file = "";
-    let original = "";
-    for (const f of await fs.readdir(dir)) {
-      const text = await fs.readFile(path.join(dir, f), "utf8");
-      if ((JSON.parse(text) as { name: string }).name === "node2.example.com") [file, original] = [path.join(dir, f), text];
-    }
-    const n2 = JSON.parse(original) as { group: string };
-    n2.group = "00000000-0000-0000-0000-00000000dead";
-    await fs.writeFile(file, JSON.stringify(n2));
-    await launchDaemon("master", c.dataDir);
-    try {
-      const r = await verify();
-      expect(r.code).toBe(1);
-      const p = problems(r.out);
-      expect(p).toContain("ERROR:ECLUSTERCFG:cluster:None:Node 'node2.example.com' has invalid group '00000000-0000-0000-0000-00000000dead'");
-      expect(p).toContain(
-        "ERROR:ECLUSTERDANGLINGNODES:node:None:the following nodes (and their instances) belong to a non existing group: node2.example.com ()",
-      );
-    } finally {
-      await stopDaemon(c.dataDir, "master");
-      await fs.writeFile(file, original);
-      await launchDaemon("master", c.dataDir);
-    }
-  }, 180_000);
-
   it("the watcher restarts what should run (not while paused) and verify is clean again", async () => {
     const paused = await gnt(["cluster", "watcher", "pause", "1h"]);
     expect(paused.out).toMatch(/^The watcher is paused until \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\.$/m);
