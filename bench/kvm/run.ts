@@ -51,7 +51,11 @@ async function waitMarker(file: string, from: number, t0: number, timeoutMs = 18
   }
 }
 
-const size = (f: string) => fs.stat(f).then((s) => s.size, () => 0);
+const size = (f: string) =>
+  fs.stat(f).then(
+    (s) => s.size,
+    () => 0,
+  );
 
 function stats(xs: number[]): { min: number; med: number; max: number } {
   const s = [...xs].sort((a, b) => a - b);
@@ -90,7 +94,13 @@ async function killPid(pidFile: string): Promise<void> {
     } catch {
       // already gone
     }
-    while (await fs.access(`/proc/${pid}`).then(() => true, () => false)) await new Promise((r) => setTimeout(r, 10));
+    while (
+      await fs.access(`/proc/${pid}`).then(
+        () => true,
+        () => false,
+      )
+    )
+      await new Promise((r) => setTimeout(r, 10));
   }
   await fs.rm(pidFile, { force: true });
 }
@@ -130,13 +140,34 @@ interface MigrationSample {
   downtime: number;
 }
 
-async function benchMigrate(c: LocalCluster, client: GanetiClient, scratch: string): Promise<{ ours: MigrationSample[]; plain: MigrationSample[] }> {
+async function benchMigrate(
+  c: LocalCluster,
+  client: GanetiClient,
+  scratch: string,
+): Promise<{ ours: MigrationSample[]; plain: MigrationSample[] }> {
   const ours: MigrationSample[] = [];
   const plain: MigrationSample[] = [];
   const name = "mig1.example.com";
   await c.gnt([
-    "instance", "add", "-t", "sharedfile", "-o", "busybox", "-H", "kvm", "-B", "maxmem=128,minmem=96,vcpus=1",
-    "--disk", "0:size=64", "--no-nics", "-n", c.nodes[0]!, "--no-name-check", "--no-ip-check", "--ignore-ipolicy", name,
+    "instance",
+    "add",
+    "-t",
+    "sharedfile",
+    "-o",
+    "busybox",
+    "-H",
+    "kvm",
+    "-B",
+    "maxmem=128,minmem=96,vcpus=1",
+    "--disk",
+    "0:size=64",
+    "--no-nics",
+    "-n",
+    c.nodes[0]!,
+    "--no-name-check",
+    "--no-ip-check",
+    "--ignore-ipolicy",
+    name,
   ]);
   const dirs = new KvmDirs(path.join(c.dataDir, "hypervisors", "kvm"));
   await waitMarker(dirs.serialLog(name), 0, now());
@@ -170,7 +201,10 @@ async function benchMigrate(c: LocalCluster, client: GanetiClient, scratch: stri
     const qmpSrc = path.join(dir, "ctrl-src", path.basename(ndirs.qmpSocket(name)));
     const t0 = now();
     const res = await withQmp(qmpSrc, async (q) => {
-      await q.execute("migrate-set-parameters", { "downtime-limit": Number(rt.instance.hvparams["migration_downtime"] ?? 30), "max-bandwidth": Number(rt.instance.hvparams["migration_bandwidth"] ?? 32) * 1024 * 1024 });
+      await q.execute("migrate-set-parameters", {
+        "downtime-limit": Number(rt.instance.hvparams["migration_downtime"] ?? 30),
+        "max-bandwidth": Number(rt.instance.hvparams["migration_bandwidth"] ?? 32) * 1024 * 1024,
+      });
       await q.execute("migrate", { uri: `tcp:127.0.0.12:${port}` });
       for (;;) {
         const st = (await q.execute("query-migrate")) as { status?: string; downtime?: number; "total-time"?: number };
@@ -198,8 +232,26 @@ async function main(): Promise<void> {
   try {
     await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
     await c.gnt([
-      "instance", "add", "-t", "file", "-o", "busybox", "-H", "kvm", "-B", "maxmem=128,minmem=96,vcpus=1",
-      "--disk", "0:size=64", "--no-nics", "-n", c.nodes[0]!, "--no-name-check", "--no-ip-check", "--no-start", "--ignore-ipolicy", NAME,
+      "instance",
+      "add",
+      "-t",
+      "file",
+      "-o",
+      "busybox",
+      "-H",
+      "kvm",
+      "-B",
+      "maxmem=128,minmem=96,vcpus=1",
+      "--disk",
+      "0:size=64",
+      "--no-nics",
+      "-n",
+      c.nodes[0]!,
+      "--no-name-check",
+      "--no-ip-check",
+      "--no-start",
+      "--ignore-ipolicy",
+      NAME,
     ]);
     const load0 = os.loadavg()[0]!;
     const start = await benchStart(c, client, scratch);
@@ -218,7 +270,9 @@ async function main(): Promise<void> {
       table.push(["live migration downtime (qemu's figure)", fmt(dowo), fmt(dowp), (dowo.med / dowp.med).toFixed(2)]);
     }
     console.log(table.toString());
-    console.log(`load average: ${load0.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after; accelerator: see the runtime file (tcg without vmx/svm)`);
+    console.log(
+      `load average: ${load0.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after; accelerator: see the runtime file (tcg without vmx/svm)`,
+    );
   } finally {
     client.close();
     await killGuestsUnder(path.dirname(c.dataDir));

@@ -40,8 +40,17 @@ const dir = mkdtempSync(path.join(tmpdir(), "profile-bulk-"));
 try {
   const node = c.nodes[0]!.name;
   await c.runOp({
-    OP_ID: "OP_INSTANCE_CREATE", instance_name: "bench-0001.example.com", mode: "create", disk_template: "diskless",
-    disks: [], nics: [{}], os_type: "noop", pnode: node, name_check: false, ip_check: false, beparams: { memory: 128 },
+    OP_ID: "OP_INSTANCE_CREATE",
+    instance_name: "bench-0001.example.com",
+    mode: "create",
+    disk_template: "diskless",
+    disks: [],
+    nics: [{}],
+    os_type: "noop",
+    pnode: node,
+    name_check: false,
+    ip_check: false,
+    beparams: { memory: 128 },
     start: RUNNING > 0,
   });
   const proto = c.config.findInstance("bench-0001.example.com")!;
@@ -79,7 +88,9 @@ try {
     }
     ms.sort((a, b) => a - b);
     const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!.toFixed(1);
-    console.log(`${label.padEnd(17)} ${N} instances (${RUNNING} running), ${SAMPLES} samples, ${(bytes / 1024).toFixed(0)} KB: median ${q(0.5)} ms, p90 ${q(0.9)} ms, min ${q(0)} ms, CPU ${(cpu / SAMPLES).toFixed(1)} ms/request`);
+    console.log(
+      `${label.padEnd(17)} ${N} instances (${RUNNING} running), ${SAMPLES} samples, ${(bytes / 1024).toFixed(0)} KB: median ${q(0.5)} ms, p90 ${q(0.9)} ms, min ${q(0)} ms, CPU ${(cpu / SAMPLES).toFixed(1)} ms/request`,
+    );
   };
   const bump = () => c.config.mutate(() => undefined);
   await measure("inject", async () => {
@@ -87,13 +98,21 @@ try {
     if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}: ${r.body.slice(0, 200)}`);
     return r.rawPayload.length;
   });
-  await measure("inject, uncached", async () => (await app.inject({ method: "GET", url: "/2/instances?bulk=1", headers })).rawPayload.length, bump);
+  await measure(
+    "inject, uncached",
+    async () => (await app.inject({ method: "GET", url: "/2/instances?bulk=1", headers })).rawPayload.length,
+    bump,
+  );
   await measure("render", async () => (await engine.objectsJson("instance", I_FIELDS, memoryBeparam)).length);
   await measure("render, uncached", async () => (await engine.objectsJson("instance", I_FIELDS, memoryBeparam)).length, bump);
-  await measure("dicts", async () => {
-    const objs = (await engine.objects("instance", I_FIELDS)) as Array<Record<string, unknown>>;
-    return Buffer.from(JSON.stringify(objs.map(addMemoryBeparam))).length;
-  }, bump);
+  await measure(
+    "dicts",
+    async () => {
+      const objs = (await engine.objects("instance", I_FIELDS)) as Array<Record<string, unknown>>;
+      return Buffer.from(JSON.stringify(objs.map(addMemoryBeparam))).length;
+    },
+    bump,
+  );
   await app.close();
 } finally {
   await c.cleanup();

@@ -77,7 +77,13 @@ async function reusedContextClient(c: LocalCluster): Promise<Rapi> {
       return new Promise<{ status: number; body: T }>((resolve, reject) => {
         // secureContext goes through to tls.connect; @types/node's RequestOptions does not list it.
         const opts: https.RequestOptions & { secureContext: tls.SecureContext } = {
-          host: u.hostname, port: Number(u.port), path: p, method, secureContext, agent: false, headers: { Authorization: auth },
+          host: u.hostname,
+          port: Number(u.port),
+          path: p,
+          method,
+          secureContext,
+          agent: false,
+          headers: { Authorization: auth },
         };
         const req = https.request(opts, (res) => {
           let text = "";
@@ -189,20 +195,59 @@ async function main() {
     const ganetiBulk = 1000; // ms, bulk list of 54 instances (MEASUREMENTS.md: 935-1163 ms)
     const ganetiJobs = 0.6; // jobs/s, start/stop on one node
     t.push(
-      [`GET /2/instances?bulk=1, ${lat54.count} instances (median / p90 / min ms)`, fmt(lat54), "~1000 (min 935)", `${(ganetiBulk / lat54.median).toFixed(0)}×`],
-      [`GET /2/instances?bulk=1, ${latN.count} instances (median / p90 / min ms)`, fmt(latN), "~1000 for 54", `${(ganetiBulk / latN.median).toFixed(0)}× (vs 54)`],
+      [
+        `GET /2/instances?bulk=1, ${lat54.count} instances (median / p90 / min ms)`,
+        fmt(lat54),
+        "~1000 (min 935)",
+        `${(ganetiBulk / lat54.median).toFixed(0)}×`,
+      ],
+      [
+        `GET /2/instances?bulk=1, ${latN.count} instances (median / p90 / min ms)`,
+        fmt(latN),
+        "~1000 for 54",
+        `${(ganetiBulk / latN.median).toFixed(0)}× (vs 54)`,
+      ],
       [`  same, client parses the CA once (median / p90 / min ms)`, fmt(latNctx), "", ""],
-      [`  master CPU per request (ms): ${lat54.count} / ${latN.count} / same`, `${lat54.masterCpu.toFixed(1)} / ${latN.masterCpu.toFixed(1)} / ${latNctx.masterCpu.toFixed(1)}`, "", ""],
+      [
+        `  master CPU per request (ms): ${lat54.count} / ${latN.count} / same`,
+        `${lat54.masterCpu.toFixed(1)} / ${latN.masterCpu.toFixed(1)} / ${latNctx.masterCpu.toFixed(1)}`,
+        "",
+        "",
+      ],
       [`  load average (1 min) after: ${lat54.count} / ${latN.count} / same`, `${lat54.load} / ${latN.load} / ${latNctx.load}`, "", ""],
       [`bulk response size, ${latN.count} instances`, `${(latN.bytes / 1024).toFixed(0)} KB`, "53 KB for 54", ""],
-      [`${ids.length} start/stop jobs: jobs/s (end_ts - received_ts span)`, `${(ids.length / span).toFixed(1)} (${span.toFixed(2)} s)`, "~0.6", `${(ids.length / span / ganetiJobs).toFixed(0)}×`],
+      [
+        `${ids.length} start/stop jobs: jobs/s (end_ts - received_ts span)`,
+        `${(ids.length / span).toFixed(1)} (${span.toFixed(2)} s)`,
+        "~0.6",
+        `${(ids.length / span / ganetiJobs).toFixed(0)}×`,
+      ],
       [`${ids.length} jobs: submit wall / total wall (s)`, `${submitSecs.toFixed(2)} / ${wallSecs.toFixed(2)}`, "~11 / ~80 for 50", ""],
       ["jobs not successful", String(failed.length), "", ""],
-      [`instance creates, ${CONCURRENCY} parallel (jobs/s)`, createRate.toFixed(1), "0.18 (hail, 50 at once)", `${(createRate / 0.18).toFixed(0)}×`],
+      [
+        `instance creates, ${CONCURRENCY} parallel (jobs/s)`,
+        createRate.toFixed(1),
+        "0.18 (hail, 50 at once)",
+        `${(createRate / 0.18).toFixed(0)}×`,
+      ],
       ["master peak RSS (VmHWM) / current RSS", `${mem.hwm.toFixed(0)} MB / ${mem.rss.toFixed(0)} MB`, "", ""],
     );
     console.log(t.toString());
-    console.log(JSON.stringify({ lat54, latN, latNctx, jobs: ids.length, span, jobsPerSec: ids.length / span, submitSecs, wallSecs, failed: failed.length, createRate, mem }));
+    console.log(
+      JSON.stringify({
+        lat54,
+        latN,
+        latNctx,
+        jobs: ids.length,
+        span,
+        jobsPerSec: ids.length / span,
+        submitSecs,
+        wallSecs,
+        failed: failed.length,
+        createRate,
+        mem,
+      }),
+    );
   } finally {
     await c?.destroy();
   }

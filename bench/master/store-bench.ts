@@ -62,8 +62,18 @@ const c = await testCluster({ nodes: NODES, nodeMemory: 1024 * 1024, store, veri
 try {
   const nodes = c.nodes;
   await c.runOp({
-    OP_ID: "OP_INSTANCE_CREATE", instance_name: "bench-00001.example.com", mode: "create", disk_template: "diskless",
-    disks: [], nics: [{}], os_type: "noop", pnode: nodes[0]!.name, name_check: false, ip_check: false, beparams: { memory: 128 }, start: false,
+    OP_ID: "OP_INSTANCE_CREATE",
+    instance_name: "bench-00001.example.com",
+    mode: "create",
+    disk_template: "diskless",
+    disks: [],
+    nics: [{}],
+    os_type: "noop",
+    pnode: nodes[0]!.name,
+    name_check: false,
+    ip_check: false,
+    beparams: { memory: 128 },
+    start: false,
   });
   const proto = c.config.findInstance("bench-00001.example.com")!;
   const t0 = performance.now();
@@ -108,7 +118,9 @@ try {
   const wall = (performance.now() - s0) / 1000;
   const jobs = await Promise.all(ids.map(async (id) => (await c.queue.getJob(id))!));
   const failed = jobs.filter((j) => j.ops.some((o) => o.status !== "success")).length;
-  const span = Math.max(...jobs.map((j) => secs(j.end_timestamp as [number, number]))) - Math.min(...jobs.map((j) => secs(j.received_timestamp as [number, number])));
+  const span =
+    Math.max(...jobs.map((j) => secs(j.end_timestamp as [number, number]))) -
+    Math.min(...jobs.map((j) => secs(j.received_timestamp as [number, number])));
   const loadJobs = await loadAvg();
 
   const ms: number[] = [];

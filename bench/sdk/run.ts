@@ -45,7 +45,11 @@ async function startServer(tls?: { key: string; cert: string }): Promise<{ url: 
   return { url: `${tls ? "https" : "http"}://127.0.0.1:${port}`, close: () => app.close() };
 }
 
-async function measure(name: string, concurrency: number, call: () => Promise<unknown>): Promise<{ name: string; concurrency: number; rps: number }> {
+async function measure(
+  name: string,
+  concurrency: number,
+  call: () => Promise<unknown>,
+): Promise<{ name: string; concurrency: number; rps: number }> {
   for (let i = 0; i < Math.min(200, N / 10); i++) await call(); // warm-up
   let next = 0;
   const start = process.hrtime.bigint();
@@ -80,16 +84,23 @@ async function main(): Promise<void> {
   const fingerprint = new X509Certificate(pems.cert).fingerprint256;
   const results: { transport: string; name: string; concurrency: number; rps: number }[] = [];
   try {
-    for (const [transport, srv] of [["http", plain], ["https", secure]] as const) {
+    for (const [transport, srv] of [
+      ["http", plain],
+      ["https", secure],
+    ] as const) {
       const undiciAgent = new Agent({ connect: { rejectUnauthorized: false } });
-      const nodeAgent = transport === "http" ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+      const nodeAgent =
+        transport === "http" ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, rejectUnauthorized: false });
       const sdk = new GanetiClient({
         baseUrl: srv.url,
         ...(transport === "https" ? { fingerprint } : {}),
         retry: false,
       });
       const calls: [string, () => Promise<unknown>][] = [
-        ["undici request + JSON.parse", async () => (await undiciRequest(`${srv.url}/2/instances?bulk=1`, { dispatcher: undiciAgent })).body.json()],
+        [
+          "undici request + JSON.parse",
+          async () => (await undiciRequest(`${srv.url}/2/instances?bulk=1`, { dispatcher: undiciAgent })).body.json(),
+        ],
         [`node:${transport} + JSON.parse`, nodeGet(nodeAgent, srv.url, transport === "http" ? http : https)],
         ["SDK instances.list({bulk}) (axios + zod)", () => sdk.instances.list({ bulk: true })],
       ];

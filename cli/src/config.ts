@@ -103,7 +103,10 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
 /** SDK client options from resolved settings. */
 export function clientOptions(c: ResolvedConnection): GanetiClientOptions {
   // Several comma-separated URLs: the master candidates of an HA cluster.
-  const [first, ...more] = c.url.split(",").map((u) => u.trim()).filter(Boolean);
+  const [first, ...more] = c.url
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
   const o: GanetiClientOptions = { baseUrl: first ?? c.url, userAgent: "ganeti-ts-gnt" };
   if (more.length > 0) o.baseUrls = more;
   if (c.user !== undefined) o.username = c.user;

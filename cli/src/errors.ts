@@ -16,7 +16,10 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, CONNECTION: 3 } as const;
 
 export class CliError extends Error {
   readonly code: string;
-  constructor(message: string, readonly exitCode: number = EXIT.USAGE) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.USAGE,
+  ) {
     super(message);
     this.name = "CliError";
     this.code = exitCode === EXIT.USAGE ? "usage" : "cli_error";

@@ -64,19 +64,27 @@ interface TableOptions {
  * Render rows like gnt-* list: header titles, columns separated by one space
  * (or --separator, then no padding), numbers right-aligned.
  */
-export function renderTable(
-  columns: { title: string; numeric?: boolean }[],
-  rows: string[][],
-  o: TableOptions = {},
-): string {
+export function renderTable(columns: { title: string; numeric?: boolean }[], rows: string[][], o: TableOptions = {}): string {
   const all = o.headers === false ? rows : [columns.map((c) => c.title), ...rows];
   if (o.separator !== undefined) return all.map((r) => r.join(o.separator)).join("\n");
   if (all.length === 0) return "";
   const table = new Table({
     chars: {
-      top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "",
-      "bottom-left": "", "bottom-right": "", left: "", "left-mid": "", mid: "", "mid-mid": "",
-      right: "", "right-mid": "", middle: " ",
+      top: "",
+      "top-mid": "",
+      "top-left": "",
+      "top-right": "",
+      bottom: "",
+      "bottom-mid": "",
+      "bottom-left": "",
+      "bottom-right": "",
+      left: "",
+      "left-mid": "",
+      mid: "",
+      "mid-mid": "",
+      right: "",
+      "right-mid": "",
+      middle: " ",
     },
     style: { head: [], border: [], "padding-left": 0, "padding-right": 0, compact: true },
     colAligns: columns.map((c) => (c.numeric ? "right" : "left")),
@@ -93,9 +101,7 @@ export function renderTable(
 export function renderQuery(result: QueryResult, o: TableOptions = {}): string {
   const units = o.units ?? "h";
   const columns = result.fields.map((f) => ({ title: f.title, numeric: NUMERIC.has(f.kind) }));
-  const rows = result.data.map((row) =>
-    row.map((cell, i) => formatCell(result.fields[i]?.kind ?? "other", cell[0], cell[1], units)),
-  );
+  const rows = result.data.map((row) => row.map((cell, i) => formatCell(result.fields[i]?.kind ?? "other", cell[0], cell[1], units)));
   return renderTable(columns, rows, o);
 }
 
@@ -138,7 +144,10 @@ export function formatLogLine(l: JobLogLine): string {
  */
 export class JobProgress {
   private bar: SingleBar | undefined;
-  constructor(private readonly io: Io, private readonly jobId: number) {
+  constructor(
+    private readonly io: Io,
+    private readonly jobId: number,
+  ) {
     if (io.isTTY && io.progressStream) {
       this.bar = new SingleBar({
         format: "Job {jobid} {status} {duration_formatted}",

@@ -17,7 +17,14 @@ describe("gnt instance", () => {
       .reply(
         200,
         QR(
-          [["name", "Instance", "text"], ["hypervisor", "Hypervisor", "text"], ["os", "OS", "text"], ["pnode", "Primary_node", "text"], ["status", "Status", "text"], ["oper_ram", "Memory", "unit"]],
+          [
+            ["name", "Instance", "text"],
+            ["hypervisor", "Hypervisor", "text"],
+            ["os", "OS", "text"],
+            ["pnode", "Primary_node", "text"],
+            ["status", "Status", "text"],
+            ["oper_ram", "Memory", "unit"],
+          ],
           [["inst1.ganeti.test", "fake", "noop", "node1.ganeti.test", "running", 128]],
         ),
       );
@@ -31,15 +38,32 @@ describe("gnt instance", () => {
 
   it("gnt-instance alias, -o, --no-headers, --separator (captured query)", async () => {
     mock("captures", 339);
-    const r = await gnt(["list", "-o", "name,admin_state,oper_ram,nic.macs", "--no-headers", "--separator", "|"], {}, "/usr/local/bin/gnt-instance");
+    const r = await gnt(
+      ["list", "-o", "name,admin_state,oper_ram,nic.macs", "--no-headers", "--separator", "|"],
+      {},
+      "/usr/local/bin/gnt-instance",
+    );
     expect(r.code).toBe(0);
     expect(r.out.split("\n")[0]).toMatch(/^inst1\.ganeti\.test\|up\|128M\|aa:00:00:/);
   });
 
   it("list NAMES filters by name; --output json gives objects", async () => {
     nock(BASE)
-      .put("/2/query/instance", { fields: ["name", "status"], qfilter: ["|", ["==", "name", "inst1"]], filter: ["|", ["==", "name", "inst1"]] })
-      .reply(200, QR([["name", "Instance", "text"], ["status", "Status", "text"]], [["inst1", "running"]]));
+      .put("/2/query/instance", {
+        fields: ["name", "status"],
+        qfilter: ["|", ["==", "name", "inst1"]],
+        filter: ["|", ["==", "name", "inst1"]],
+      })
+      .reply(
+        200,
+        QR(
+          [
+            ["name", "Instance", "text"],
+            ["status", "Status", "text"],
+          ],
+          [["inst1", "running"]],
+        ),
+      );
     const r = await gnt(["--output", "json", "instance", "list", "-o", "name,status", "inst1"]);
     expect(JSON.parse(r.out)).toEqual([{ name: "inst1", status: "running" }]);
   });
@@ -79,7 +103,18 @@ describe("gnt instance", () => {
     });
     for (let i = 31; i <= 38; i++) mockCapture(capture(i));
     const r = await gnt([
-      "instance", "add", "-t", "diskless", "-o", "noop", "-H", "fake", "-B", "memory=128,vcpus=1", "--no-name-check", "inst1.ganeti.test",
+      "instance",
+      "add",
+      "-t",
+      "diskless",
+      "-o",
+      "noop",
+      "-H",
+      "fake",
+      "-B",
+      "memory=128,vcpus=1",
+      "--no-name-check",
+      "inst1.ganeti.test",
     ]);
     expect(r.err).toContain("Submitted job 6, waiting...");
     expect(r.err).toContain("Selected nodes for instance inst1.ganeti.test via iallocator hail");
@@ -97,7 +132,9 @@ describe("gnt instance", () => {
     mockJob("captures", 354);
     const r = await gnt(["instance", "startup", "nosuchinstance.ganeti.test"]);
     expect(r.code).toBe(1);
-    expect(r.err.split("\n").at(-1)).toMatch(/^gnt: Job \d+ failed: OpPrereqError: Instance 'nosuchinstance.ganeti.test' not known \(unknown_entity\)$/);
+    expect(r.err.split("\n").at(-1)).toMatch(
+      /^gnt: Job \d+ failed: OpPrereqError: Instance 'nosuchinstance.ganeti.test' not known \(unknown_entity\)$/,
+    );
   });
 
   it("modify prints the changes; reboot --type; migrate; remove --dry-run", async () => {
@@ -135,18 +172,40 @@ describe("gnt node / group / network / job / cluster / os", () => {
     mockJob("captures", 243, { requestBody: { group_name: "capgrp", alloc_policy: "preferred" } });
     mockJob("captures", 262);
     mockJob("captures", 279, {
-      requestBody: { network_name: "capnet", network: "10.250.3.0/24", gateway: "10.250.3.1", add_reserved_ips: ["10.250.3.2"], tags: ["net:cap"] },
+      requestBody: {
+        network_name: "capnet",
+        network: "10.250.3.0/24",
+        gateway: "10.250.3.1",
+        add_reserved_ips: ["10.250.3.2"],
+        tags: ["net:cap"],
+      },
     });
     mockJob("captures", 287);
     expect((await gnt(["group", "add", "--alloc-policy", "preferred", "capgrp"])).code).toBe(0);
     expect((await gnt(["group", "rename", "capgrp", "capgrp2"])).code).toBe(0);
-    expect((await gnt(["network", "add", "--network", "10.250.3.0/24", "--gateway", "10.250.3.1", "--add-reserved-ips", "10.250.3.2", "--tags", "net:cap", "capnet"])).code).toBe(0);
+    expect(
+      (
+        await gnt([
+          "network",
+          "add",
+          "--network",
+          "10.250.3.0/24",
+          "--gateway",
+          "10.250.3.1",
+          "--add-reserved-ips",
+          "10.250.3.2",
+          "--tags",
+          "net:cap",
+          "capnet",
+        ])
+      ).code,
+    ).toBe(0);
     expect((await gnt(["network", "connect", "-N", "mode=bridged,link=xen-br0", "capnet", "default"])).code).toBe(0);
   });
 
   it("job info / cancel / watch", async () => {
     mock("captures", 38, 430);
-    mockCapture(capture(432), { response: { job_info: ["success"], log_entries: [] } , anyBody: true });
+    mockCapture(capture(432), { response: { job_info: ["success"], log_entries: [] }, anyBody: true });
     mock("captures", 431);
     const info = await gnt(["job", "info", "6"]);
     expect(info.out).toContain("Opcode 0: OP_INSTANCE_CREATE (success)");
@@ -174,7 +233,10 @@ describe("errors and exit codes", () => {
   });
 
   it("connection refused → exit 3 with one line", async () => {
-    nock(BASE).get("/2/info").times(3).replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5080"), { code: "ECONNREFUSED" }));
+    nock(BASE)
+      .get("/2/info")
+      .times(3)
+      .replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5080"), { code: "ECONNREFUSED" }));
     const r = await gnt(["cluster", "getmaster"]);
     expect(r.code).toBe(3);
     expect(r.err).toBe("gnt: Cannot talk to the RAPI: GET /2/info: connect ECONNREFUSED 127.0.0.1:5080");

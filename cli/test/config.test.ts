@@ -50,7 +50,9 @@ describe("connection settings", () => {
   });
 
   it("several comma-separated RAPI URLs (master candidates) become baseUrl and baseUrls", () => {
-    const o = clientOptions(resolveConnection({}, { GANETI_RAPI_URL: "https://10.0.0.1:5080, https://10.0.0.2:5080,https://10.0.0.3:5080", HOME: dir }));
+    const o = clientOptions(
+      resolveConnection({}, { GANETI_RAPI_URL: "https://10.0.0.1:5080, https://10.0.0.2:5080,https://10.0.0.3:5080", HOME: dir }),
+    );
     expect(o.baseUrl).toBe("https://10.0.0.1:5080");
     expect(o.baseUrls).toEqual(["https://10.0.0.2:5080", "https://10.0.0.3:5080"]);
     expect(clientOptions(resolveConnection({ url: "https://10.0.0.1:5080" }, { HOME: dir })).baseUrls).toBeUndefined();

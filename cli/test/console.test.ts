@@ -18,7 +18,13 @@ describe("console command", () => {
 
   it("goes over ssh with a terminal, no escape character and the node's ssh port otherwise", () => {
     expect(consoleCommand(con, false)).toEqual([
-      "ssh", "-oEscapeChar=none", "-oBatchMode=yes", "-t", "-p", "2222", "root@node2.example.com",
+      "ssh",
+      "-oEscapeChar=none",
+      "-oBatchMode=yes",
+      "-t",
+      "-p",
+      "2222",
+      "root@node2.example.com",
       "socat STDIO,raw,echo=0,escape=0x1d 'UNIX-CONNECT:/var/run/x y.serial'",
     ]);
   });

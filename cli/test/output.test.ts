@@ -8,13 +8,12 @@ describe("table formatting", () => {
   it("aligns columns, numbers right-aligned, like gnt-* list", () => {
     const t = renderTable(
       [{ title: "Node" }, { title: "MFree", numeric: true }],
-      [["node1.example.com", "512M"], ["n2", "23.1G"]],
+      [
+        ["node1.example.com", "512M"],
+        ["n2", "23.1G"],
+      ],
     );
-    expect(t.split("\n")).toEqual([
-      "Node              MFree",
-      "node1.example.com  512M",
-      "n2                23.1G",
-    ]);
+    expect(t.split("\n")).toEqual(["Node              MFree", "node1.example.com  512M", "n2                23.1G"]);
   });
 
   it("--no-headers and --separator", () => {

@@ -57,7 +57,10 @@ const db = new Instance("db", {
   name: `${prefix}-db.${domain}`,
   diskTemplate: "file",
   memory: "512M",
-  disks: [{ size: "1G", name: "root" }, { size: 2048, name: "data" }],
+  disks: [
+    { size: "1G", name: "root" },
+    { size: 2048, name: "data" },
+  ],
   nics: [{ network: lan.name, ip: "pool" }],
 });
 

@@ -27,9 +27,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, deps: Example
   const { values: f } = parseArgs({
     args: argv,
     options: {
-      url: { type: "string" }, user: { type: "string" }, password: { type: "string" },
-      ca: { type: "string" }, fingerprint: { type: "string" }, insecure: { type: "boolean" },
-      name: { type: "string" }, os: { type: "string" }, template: { type: "string" }, memory: { type: "string" },
+      url: { type: "string" },
+      user: { type: "string" },
+      password: { type: "string" },
+      ca: { type: "string" },
+      fingerprint: { type: "string" },
+      insecure: { type: "boolean" },
+      name: { type: "string" },
+      os: { type: "string" },
+      template: { type: "string" },
+      memory: { type: "string" },
     },
   });
   const opts: GanetiClientOptions = { baseUrl: f.url ?? env.GANETI_RAPI_URL ?? "https://127.0.0.1:5080" };

@@ -25,10 +25,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, deps: KvmExam
   const { values: f } = parseArgs({
     args: argv,
     options: {
-      url: { type: "string" }, user: { type: "string" }, password: { type: "string" }, ca: { type: "string" },
-      kernel: { type: "string" }, initrd: { type: "string" }, qemu: { type: "string" },
-      name: { type: "string" }, template: { type: "string" }, link: { type: "string" }, memory: { type: "string" },
-      os: { type: "string" }, "disk-size": { type: "string" },
+      url: { type: "string" },
+      user: { type: "string" },
+      password: { type: "string" },
+      ca: { type: "string" },
+      kernel: { type: "string" },
+      initrd: { type: "string" },
+      qemu: { type: "string" },
+      name: { type: "string" },
+      template: { type: "string" },
+      link: { type: "string" },
+      memory: { type: "string" },
+      os: { type: "string" },
+      "disk-size": { type: "string" },
       keep: { type: "boolean" },
     },
   });
@@ -79,7 +88,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, deps: KvmExam
   print(`${name}: ${inst.status} on ${inst.pnode}, ${inst.oper_ram} MiB`);
 
   const con = (await client.instances.console(name)) as { kind: string; host?: string; command?: string[]; message?: string };
-  print(con.kind === "ssh" ? `console: on ${con.host}: ${(con.command ?? []).join(" ")} (or: gnt instance console ${name})` : `console: ${con.message ?? con.kind}`);
+  print(
+    con.kind === "ssh"
+      ? `console: on ${con.host}: ${(con.command ?? []).join(" ")} (or: gnt instance console ${name})`
+      : `console: ${con.message ?? con.kind}`,
+  );
 
   const other = nodes.find((n) => n.name !== pnode);
   if (other && template !== "file") {

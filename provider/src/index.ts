@@ -57,7 +57,17 @@ export interface InstanceArgs {
   /** diskless, file, sharedfile, plain, drbd, ... */
   diskTemplate: In<string>;
   disks?: In<In<{ size: In<number | string>; name?: In<string>; mode?: In<"rw" | "ro">; spindles?: In<number> }>[]>;
-  nics?: In<In<{ network?: In<string>; link?: In<string>; mode?: In<"bridged" | "routed" | "openvswitch">; ip?: In<string>; mac?: In<string>; name?: In<string>; vlan?: In<string> }>[]>;
+  nics?: In<
+    In<{
+      network?: In<string>;
+      link?: In<string>;
+      mode?: In<"bridged" | "routed" | "openvswitch">;
+      ip?: In<string>;
+      mac?: In<string>;
+      name?: In<string>;
+      vlan?: In<string>;
+    }>[]
+  >;
   os: In<string>;
   osParams?: InDict;
   /** Private OS parameters (stored as a secret). */
@@ -87,9 +97,28 @@ export interface InstanceArgs {
 }
 
 const INSTANCE_OUTPUTS = [
-  "uuid", "primaryNode", "secondaryNode", "secondaryNodes", "status", "nicIps", "nicMacs", "nicUuids",
-  "networkPort", "diskUuids", "ctime", "mtime", "disks", "nics", "minMemory", "maxMemory", "vcpus",
-  "autoBalance", "alwaysFailover", "tags", "state", "osParamsPrivate",
+  "uuid",
+  "primaryNode",
+  "secondaryNode",
+  "secondaryNodes",
+  "status",
+  "nicIps",
+  "nicMacs",
+  "nicUuids",
+  "networkPort",
+  "diskUuids",
+  "ctime",
+  "mtime",
+  "disks",
+  "nics",
+  "minMemory",
+  "maxMemory",
+  "vcpus",
+  "autoBalance",
+  "alwaysFailover",
+  "tags",
+  "state",
+  "osParamsPrivate",
 ] as const;
 
 export class Instance extends pulumi.dynamic.Resource {
@@ -179,7 +208,17 @@ export interface NetworkArgs {
   timeouts?: In<Timeouts>;
 }
 
-const NETWORK_OUTPUTS = ["uuid", "freeCount", "reservedCount", "instances", "ctime", "mtime", "reservedIps", "connections", "tags"] as const;
+const NETWORK_OUTPUTS = [
+  "uuid",
+  "freeCount",
+  "reservedCount",
+  "instances",
+  "ctime",
+  "mtime",
+  "reservedIps",
+  "connections",
+  "tags",
+] as const;
 
 export class Network extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;

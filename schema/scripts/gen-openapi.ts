@@ -24,10 +24,19 @@ export function buildOpenApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const e of RAPI_ENDPOINTS) {
     const params = [
-      ...[...e.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: m[1] === "job_id" || m[1] === "disk_index" ? "integer" : "string" } })),
+      ...[...e.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+        name: m[1],
+        in: "path",
+        required: true,
+        schema: { type: m[1] === "job_id" || m[1] === "disk_index" ? "integer" : "string" },
+      })),
       ...Object.entries(e.query).map(([name, q]) => ({
-        name, in: "query", required: q.required ?? false, description: q.description,
-        schema: q.kind === "int" ? { type: "integer" } : q.kind === "list" ? { type: "array", items: { type: "string" } } : { type: "string" },
+        name,
+        in: "query",
+        required: q.required ?? false,
+        description: q.description,
+        schema:
+          q.kind === "int" ? { type: "integer" } : q.kind === "list" ? { type: "array", items: { type: "string" } } : { type: "string" },
         ...(q.kind === "list" ? { style: "form", explode: true } : {}),
       })),
     ];
@@ -63,18 +72,20 @@ export function buildRapiDoc(): string {
     "",
     "| method | path | access | opcode / handler | summary |",
     "| --- | --- | --- | --- | --- |",
-    ...RAPI_ENDPOINTS.map((e) =>
-      `| ${e.method} | \`${e.path}\` | ${e.access.length === 0 ? "R" : (e.access as readonly string[]).includes("read") ? "read" : "write"} | ${e.opcode ? e.opcode.opId : `*${e.handler}*`} | ${e.summary} |`),
+    ...RAPI_ENDPOINTS.map(
+      (e) =>
+        `| ${e.method} | \`${e.path}\` | ${e.access.length === 0 ? "R" : (e.access as readonly string[]).includes("read") ? "read" : "write"} | ${e.opcode ? e.opcode.opId : `*${e.handler}*`} | ${e.summary} |`,
+    ),
     "",
     "## Notes",
     "",
     "- Processing order as Ganeti: 404 (no path) → 501 (method) → 401/403 → 415/400 → handler.",
     "- Keep-alive: Ganeti 3.0 closes every connection; we keep HTTP keep-alive (Ganeti's clients don't care; it saves TLS handshakes). `connectionClose: true` restores `Connection: close`.",
     "- Tag GET on an unknown object answers 404 (Ganeti 3.0: 500 with the LUXI error text).",
-    "- `/2/jobs/ID/wait` on an unknown job answers 500 \"Can't load job file\" as 3.0 does.",
+    '- `/2/jobs/ID/wait` on an unknown job answers 500 "Can\'t load job file" as 3.0 does.',
     "- Filters (`/2/filters`) are configuration changes (ClusterConfig.mutate), not jobs, as in Ganeti 3.0.",
-    "- Filter ids are Ganeti UUIDs (lower-case hex 8-4-4-4-12): `PUT /2/filters/<not a UUID>` answers 500 \"Unable to parse UUID\" as Ganeti's luxid does; ids such as `constructor` or `__proto__` are never found (404).",
-    "- What jobs check before changing anything (names, parameters, nesting, instance policy): docs/operations.md, \"Input validation\".",
+    '- Filter ids are Ganeti UUIDs (lower-case hex 8-4-4-4-12): `PUT /2/filters/<not a UUID>` answers 500 "Unable to parse UUID" as Ganeti\'s luxid does; ids such as `constructor` or `__proto__` are never found (404).',
+    '- What jobs check before changing anything (names, parameters, nesting, instance policy): docs/operations.md, "Input validation".',
     "- `/2/ganeti-ts/...` are ganeti-ts extensions, not Ganeti's: opcodes Ganeti's RAPI lacks (cluster verify, verify-disks, repair-disk-sizes, out-of-band commands), which Ganeti's gnt-cluster/gnt-node reach through the master's socket. The body holds the opcode's parameters; the answer is a job id like every opcode endpoint. Ganeti's clients never call them; `gnt` uses them when it is not on the master (see docs/cli.md).",
     "",
   ];

@@ -46,9 +46,7 @@ export const DoubleSchema = z.number();
 
 // ---------------------------------------------------------------- enums
 
-export const DISK_TEMPLATES = [
-  "diskless", "file", "sharedfile", "plain", "drbd", "blockdev", "rbd", "ext", "gluster",
-] as const;
+export const DISK_TEMPLATES = ["diskless", "file", "sharedfile", "plain", "drbd", "blockdev", "rbd", "ext", "gluster"] as const;
 export const DiskTemplateSchema = z.enum(DISK_TEMPLATES);
 export type DiskTemplate = z.infer<typeof DiskTemplateSchema>;
 
@@ -76,9 +74,7 @@ export const EVACUATE_MODES = ["primary-only", "secondary-only", "all"] as const
 export const EvacuateModeSchema = z.enum(EVACUATE_MODES);
 export type EvacuateMode = z.infer<typeof EvacuateModeSchema>;
 
-export const REPLACE_DISKS_MODES = [
-  "replace_on_primary", "replace_on_secondary", "replace_new_secondary", "replace_auto",
-] as const;
+export const REPLACE_DISKS_MODES = ["replace_on_primary", "replace_on_secondary", "replace_new_secondary", "replace_auto"] as const;
 export const ReplaceDisksModeSchema = z.enum(REPLACE_DISKS_MODES);
 export type ReplaceDisksMode = z.infer<typeof ReplaceDisksModeSchema>;
 
@@ -102,9 +98,7 @@ export const FILE_DRIVERS = ["loop", "blktap", "blktap2"] as const;
 export const FileDriverSchema = z.enum(FILE_DRIVERS);
 export type FileDriver = z.infer<typeof FileDriverSchema>;
 
-export const STORAGE_TYPES = [
-  "file", "sharedfile", "gluster", "lvm-pv", "lvm-vg", "diskless", "blockdev", "rados", "ext",
-] as const;
+export const STORAGE_TYPES = ["file", "sharedfile", "gluster", "lvm-pv", "lvm-vg", "diskless", "blockdev", "rados", "ext"] as const;
 export const StorageTypeSchema = z.enum(STORAGE_TYPES);
 export type StorageType = z.infer<typeof StorageTypeSchema>;
 
@@ -114,8 +108,17 @@ export type TagKind = z.infer<typeof TagKindSchema>;
 
 /** Resources accepted by OP_QUERY / OP_QUERY_FIELDS `what`. */
 export const OP_QUERY_RESOURCES = [
-  "cluster", "instance", "node", "group", "os", "export", "network", "extstorage",
-  "lock", "job", "filter",
+  "cluster",
+  "instance",
+  "node",
+  "group",
+  "os",
+  "export",
+  "network",
+  "extstorage",
+  "lock",
+  "job",
+  "filter",
 ] as const;
 export const OpQueryResourceSchema = z.enum(OP_QUERY_RESOURCES);
 export type OpQueryResource = z.infer<typeof OpQueryResourceSchema>;
@@ -263,7 +266,6 @@ export function jsonDepthExceeds(value: unknown, max: number = MAX_JSON_DEPTH): 
   return false;
 }
 
-
 /**
  * Any JSON object (Ganeti's `JSObject JSValue` / ht.TDict), nested at most
  * MAX_JSON_DEPTH levels: deeper dicts are refused instead of stored (Ganeti's
@@ -293,10 +295,11 @@ export const NestedParamsSchema = z.record(z.string(), JsonObjectSchema);
 export type NestedParams = z.infer<typeof NestedParamsSchema>;
 
 /** `{disk_template: {param: value}}`; keys must be disk templates. */
-export const DiskParamsSchema = z.record(z.string(), JsonObjectSchema).refine(
-  (d) => Object.keys(d).every((k) => (DISK_TEMPLATES as readonly string[]).includes(k)),
-  { message: "diskparams keys must be disk templates" },
-);
+export const DiskParamsSchema = z
+  .record(z.string(), JsonObjectSchema)
+  .refine((d) => Object.keys(d).every((k) => (DISK_TEMPLATES as readonly string[]).includes(k)), {
+    message: "diskparams keys must be disk templates",
+  });
 export type DiskParams = z.infer<typeof DiskParamsSchema>;
 
 // ---------------------------------------------------------------- NICs and disks
@@ -321,9 +324,7 @@ export const NicParamsSchema = z.strictObject({
 export type NicParams = z.infer<typeof NicParamsSchema>;
 
 /** Keys with a meaning in a disk dict (constants.IDISK_PARAMS); ext disks may add provider params. */
-export const DISK_PARAM_KEYS = [
-  "size", "spindles", "mode", "adopt", "vg", "metavg", "provider", "access", "name", "type",
-] as const;
+export const DISK_PARAM_KEYS = ["size", "spindles", "mode", "adopt", "vg", "metavg", "provider", "access", "name", "type"] as const;
 
 /**
  * A disk dict as the opcode accepts it (Ganeti's IDiskParams): non-empty

@@ -83,11 +83,9 @@ export const HostnameSchema = z
  * lower-case, no trailing dot): for declarative inputs, where a name the
  * master changes would never match what is read back.
  */
-export const NormalizedHostnameSchema = z
-  .string()
-  .refine((s) => isValidHostname(s) && normalizeHostname(s) === s, {
-    message: "Invalid hostname (lower-case a-z 0-9 . _ -, 1-255 characters)",
-  });
+export const NormalizedHostnameSchema = z.string().refine((s) => isValidHostname(s) && normalizeHostname(s) === s, {
+  message: "Invalid hostname (lower-case a-z 0-9 . _ -, 1-255 characters)",
+});
 
 const validObjectName = (s: string) => OBJECT_NAME_RE.test(s) && s !== "." && s !== "..";
 export const GroupNameSchema = z.string().refine(validObjectName, { message: "Invalid group name" });

@@ -27,10 +27,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function replaySpec(code: string): { set: CaptureSet; seqs: (number | [number, number])[] } | null {
   const m = /^\/\/ replay: (captures(?:-3node)?) ([\d\s-]+)$/m.exec(code);
   if (!m) return null;
-  const seqs = (m[2] ?? "").trim().split(/\s+/).map((t) => {
-    const [a, b] = t.split("-").map(Number);
-    return b === undefined ? a! : ([a!, b] as [number, number]);
-  });
+  const seqs = (m[2] ?? "")
+    .trim()
+    .split(/\s+/)
+    .map((t) => {
+      const [a, b] = t.split("-").map(Number);
+      return b === undefined ? a! : ([a!, b] as [number, number]);
+    });
   return { set: m[1] as CaptureSet, seqs };
 }
 

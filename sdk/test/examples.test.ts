@@ -29,17 +29,24 @@ function cluster(set: CaptureSet, infoSeq: number, nodesSeq: number): { master: 
 
 function run(args: string[]): Promise<string[]> {
   const lines: string[] = [];
-  return main(["--url", BASE, "--user", "admin", "--password", "secret", "--insecure", "--name", "demo.example.com", ...args], {}, {
-    createClient: (o) => new GanetiClient({ ...o, sleep: async () => undefined }),
-    print: (l) => lines.push(l),
-  }).then(() => lines);
+  return main(
+    ["--url", BASE, "--user", "admin", "--password", "secret", "--insecure", "--name", "demo.example.com", ...args],
+    {},
+    {
+      createClient: (o) => new GanetiClient({ ...o, sleep: async () => undefined }),
+      print: (l) => lines.push(l),
+    },
+  ).then(() => lines);
 }
 
 describe("examples/sdk-scripts/create-and-wait.ts", () => {
   it("3 nodes: create, modify, migrate to another node, remove", async () => {
     const { master, other } = cluster("captures-3node", 5, 561);
     nock(BASE)
-      .post("/2/instances", (b: Record<string, unknown>) => b.__version__ === 1 && b.instance_name === "demo.example.com" && b.pnode === master)
+      .post(
+        "/2/instances",
+        (b: Record<string, unknown>) => b.__version__ === 1 && b.instance_name === "demo.example.com" && b.pnode === master,
+      )
       .reply(200, "101")
       .put("/2/instances/demo.example.com/modify", { beparams: { vcpus: 2 } })
       .reply(200, "102")

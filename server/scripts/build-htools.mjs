@@ -31,7 +31,13 @@ const OUT = resolve(process.argv[2] ?? join(SERVER, "dist/htools"));
 const FLAGS = {
   hbal: ["--single-threaded-gc", "--interrupt-budget=1048576"],
   hail: ["--single-threaded-gc", "--no-concurrent-recompilation", "--interrupt-budget=1048576", "--no-incremental-marking"],
-  hspace: ["--single-threaded-gc", "--no-concurrent-recompilation", "--max-inlined-bytecode-size=100", "--interrupt-budget=300000", "--no-turbo-loop-peeling"],
+  hspace: [
+    "--single-threaded-gc",
+    "--no-concurrent-recompilation",
+    "--max-inlined-bytecode-size=100",
+    "--interrupt-budget=300000",
+    "--no-turbo-loop-peeling",
+  ],
 };
 
 const launcher = (tool) => `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node ${FLAGS[tool].join(" ")}
@@ -63,7 +69,17 @@ script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, __d
 // hspace) and an IAllocator request (hail), the same cluster in both.
 function trainingCluster() {
   const nodes = [];
-  for (let i = 0; i < 8; i++) nodes.push({ name: `node${i + 1}.example.com`, group: i < 6 ? 0 : 1, rack: `rack:r${i % 3}`, mem: 65536, dsk: 1048576, cpu: 16, umem: 0, udsk: 0 });
+  for (let i = 0; i < 8; i++)
+    nodes.push({
+      name: `node${i + 1}.example.com`,
+      group: i < 6 ? 0 : 1,
+      rack: `rack:r${i % 3}`,
+      mem: 65536,
+      dsk: 1048576,
+      cpu: 16,
+      umem: 0,
+      udsk: 0,
+    });
   const insts = [];
   for (let k = 0; k < 24; k++) {
     const p = nodes[(k * 5) % 8];
@@ -77,15 +93,28 @@ function trainingCluster() {
     insts.push({ name: `inst${k + 1}.example.com`, mem, dsk, cpu: 1 + (k % 2), p, s, tags: k % 4 === 0 ? ["service:web"] : [] });
   }
   const spec = (m, c, d) => ({ "memory-size": m, "cpu-count": c, "disk-size": d, "disk-count": 1, "nic-count": 1, "spindle-use": 1 });
-  const ipol = { std: spec(4096, 2, 51200), minmax: [{ min: spec(128, 1, 1024), max: spec(32768, 8, 1048576) }], "disk-templates": ["drbd", "plain", "diskless", "file", "sharedfile", "blockdev", "rbd", "ext"], "vcpu-ratio": 4, "spindle-ratio": 32 };
-  const polText = (owner) => `${owner}|4096,2,51200,1,1,1|128,1,1024,1,1,1;32768,8,1048576,16,8,12|drbd,plain,diskless,file,sharedfile,blockdev,rbd,ext|4.0|32.0`;
+  const ipol = {
+    std: spec(4096, 2, 51200),
+    minmax: [{ min: spec(128, 1, 1024), max: spec(32768, 8, 1048576) }],
+    "disk-templates": ["drbd", "plain", "diskless", "file", "sharedfile", "blockdev", "rbd", "ext"],
+    "vcpu-ratio": 4,
+    "spindle-ratio": 32,
+  };
+  const polText = (owner) =>
+    `${owner}|4096,2,51200,1,1,1|128,1,1024,1,1,1;32768,8,1048576,16,8,12|drbd,plain,diskless,file,sharedfile,blockdev,rbd,ext|4.0|32.0`;
   const groups = ["default", "second"];
   const text = [
     ...groups.map((g, i) => `${g}|uuid-${i}|preferred||`),
     "",
-    ...nodes.map((n) => `${n.name}|${n.mem}|2048|${n.mem - 2048 - n.umem}|${n.dsk}|${n.dsk - n.udsk}|${n.cpu}|N|uuid-${n.group}|12|${n.rack}|N|12|1|1.0`),
+    ...nodes.map(
+      (n) =>
+        `${n.name}|${n.mem}|2048|${n.mem - 2048 - n.umem}|${n.dsk}|${n.dsk - n.udsk}|${n.cpu}|N|uuid-${n.group}|12|${n.rack}|N|12|1|1.0`,
+    ),
     "",
-    ...insts.map((i) => `${i.name}|${i.mem}|${i.dsk}|${i.cpu}|running|Y|${i.p.name}|${i.s ? i.s.name : ""}|${i.s ? "drbd" : "plain"}|${i.tags.join(",")}|1|-|N`),
+    ...insts.map(
+      (i) =>
+        `${i.name}|${i.mem}|${i.dsk}|${i.cpu}|running|Y|${i.p.name}|${i.s ? i.s.name : ""}|${i.s ? "drbd" : "plain"}|${i.tags.join(",")}|1|-|N`,
+    ),
     "",
     "htools:iextags:service",
     "htools:nlocation:rack",
@@ -100,20 +129,72 @@ function trainingCluster() {
     cluster_tags: ["htools:iextags:service", "htools:nlocation:rack"],
     enabled_hypervisors: ["xen-pvm"],
     ipolicy: ipol,
-    nodegroups: Object.fromEntries(groups.map((g, i) => [`uuid-${i}`, { name: g, alloc_policy: "preferred", networks: [], ipolicy: ipol, tags: [] }])),
+    nodegroups: Object.fromEntries(
+      groups.map((g, i) => [`uuid-${i}`, { name: g, alloc_policy: "preferred", networks: [], ipolicy: ipol, tags: [] }]),
+    ),
     nodes: Object.fromEntries(
       nodes.map((n) => [
         n.name,
-        { total_memory: n.mem, reserved_memory: 2048, free_memory: n.mem - 2048 - n.umem, total_disk: n.dsk, free_disk: n.dsk - n.udsk, total_cpus: n.cpu, reserved_cpus: 1, offline: false, drained: false, vm_capable: true, master_capable: true, master_candidate: true, group: `uuid-${n.group}`, tags: [n.rack], total_spindles: 12, free_spindles: 12, ndparams: { spindle_count: 12, exclusive_storage: false, oob_program: null }, primary_ip: "192.0.2.1", secondary_ip: "198.51.100.1", i_pri_memory: 0, i_pri_up_memory: 0 },
+        {
+          total_memory: n.mem,
+          reserved_memory: 2048,
+          free_memory: n.mem - 2048 - n.umem,
+          total_disk: n.dsk,
+          free_disk: n.dsk - n.udsk,
+          total_cpus: n.cpu,
+          reserved_cpus: 1,
+          offline: false,
+          drained: false,
+          vm_capable: true,
+          master_capable: true,
+          master_candidate: true,
+          group: `uuid-${n.group}`,
+          tags: [n.rack],
+          total_spindles: 12,
+          free_spindles: 12,
+          ndparams: { spindle_count: 12, exclusive_storage: false, oob_program: null },
+          primary_ip: "192.0.2.1",
+          secondary_ip: "198.51.100.1",
+          i_pri_memory: 0,
+          i_pri_up_memory: 0,
+        },
       ]),
     ),
     instances: Object.fromEntries(
       insts.map((i) => [
         i.name,
-        { memory: i.mem, vcpus: i.cpu, disks: [{ size: i.dsk, mode: "rw", spindles: 1 }], disk_space_total: i.dsk, disk_template: i.s ? "drbd" : "plain", tags: i.tags, spindle_use: 1, nics: [], admin_state: "up", admin_state_source: "admin", nodes: i.s ? [i.p.name, i.s.name] : [i.p.name], hypervisor: "xen-pvm", os: "debian-image" },
+        {
+          memory: i.mem,
+          vcpus: i.cpu,
+          disks: [{ size: i.dsk, mode: "rw", spindles: 1 }],
+          disk_space_total: i.dsk,
+          disk_template: i.s ? "drbd" : "plain",
+          tags: i.tags,
+          spindle_use: 1,
+          nics: [],
+          admin_state: "up",
+          admin_state_source: "admin",
+          nodes: i.s ? [i.p.name, i.s.name] : [i.p.name],
+          hypervisor: "xen-pvm",
+          os: "debian-image",
+        },
       ]),
     ),
-    request: { type: "allocate", name: "new1.example.com", memory: 2048, vcpus: 1, disks: [{ size: 10240, mode: "rw", spindles: 1 }], disk_space_total: 10240, disk_template: "drbd", tags: [], spindle_use: 1, nics: [], os: "debian-image", hypervisor: "xen-pvm", required_nodes: 2 },
+    request: {
+      type: "allocate",
+      name: "new1.example.com",
+      memory: 2048,
+      vcpus: 1,
+      disks: [{ size: 10240, mode: "rw", spindles: 1 }],
+      disk_space_total: 10240,
+      disk_template: "drbd",
+      tags: [],
+      spindle_use: 1,
+      nics: [],
+      os: "debian-image",
+      hypervisor: "xen-pvm",
+      required_nodes: 2,
+    },
   };
   return { text, req: JSON.stringify(req) };
 }

@@ -23,7 +23,11 @@ export function runtimeFile(dataDir: string, kind: "master" | "node"): string {
   return path.join(dataPaths(dataDir).root, `${kind}.runtime.json`);
 }
 
-export async function runDaemon(kind: "master" | "node", dataDir: string, overrides: { address?: string; port?: number } = {}): Promise<{ close(): Promise<void> }> {
+export async function runDaemon(
+  kind: "master" | "node",
+  dataDir: string,
+  overrides: { address?: string; port?: number } = {},
+): Promise<{ close(): Promise<void> }> {
   const p = dataPaths(dataDir);
   mkdirSync(p.logDir, { recursive: true });
   const logFile = path.join(p.logDir, `${kind === "master" ? "master" : "noded"}.log`);

@@ -16,7 +16,8 @@ import { buildRoutes, matchRoute } from "../src/rapi/routes.js";
 
 const id = (e: Endpoint) => `${e.method} ${e.path}`;
 /** A concrete path for the endpoint: integers for id parameters, a name otherwise. */
-const concrete = (e: Endpoint) => e.path.replace(/\{(\w+)\}/g, (_m, p: string) => (p === "job_id" || p === "disk_index" ? "1" : "name-x.example.com"));
+const concrete = (e: Endpoint) =>
+  e.path.replace(/\{(\w+)\}/g, (_m, p: string) => (p === "job_id" || p === "disk_index" ? "1" : "name-x.example.com"));
 
 describe("registry completeness", () => {
   it("every RAPI endpoint of the schema is routed to itself", () => {
@@ -40,8 +41,16 @@ describe("registry completeness", () => {
   });
 
   it("every opcode in OPCODES has a logical unit in LU_REGISTRY, and every LU an opcode", () => {
-    expect(Object.keys(OPCODES).filter((op) => !LU_REGISTRY[op]).sort()).toEqual([]);
-    expect(Object.keys(LU_REGISTRY).filter((op) => !(op in OPCODES)).sort()).toEqual([]);
+    expect(
+      Object.keys(OPCODES)
+        .filter((op) => !LU_REGISTRY[op])
+        .sort(),
+    ).toEqual([]);
+    expect(
+      Object.keys(LU_REGISTRY)
+        .filter((op) => !(op in OPCODES))
+        .sort(),
+    ).toEqual([]);
   });
 
   describe("node daemon", () => {
@@ -52,8 +61,16 @@ describe("registry completeness", () => {
       const backend = new NodeBackend({ dataDir: dir, nodeName: "node1.example.com" });
       // The backend's dispatch table is private; read the very table handle() uses.
       const handlers = Reflect.get(backend, "handlers") as Record<string, unknown>;
-      expect(Object.keys(RPC_CALLS).filter((c) => typeof handlers[c] !== "function").sort()).toEqual([]);
-      expect(Object.keys(handlers).filter((c) => !(c in RPC_CALLS)).sort()).toEqual([]);
+      expect(
+        Object.keys(RPC_CALLS)
+          .filter((c) => typeof handlers[c] !== "function")
+          .sort(),
+      ).toEqual([]);
+      expect(
+        Object.keys(handlers)
+          .filter((c) => !(c in RPC_CALLS))
+          .sort(),
+      ).toEqual([]);
     });
   });
 });

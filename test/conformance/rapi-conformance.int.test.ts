@@ -26,9 +26,13 @@ interface Check {
 type Scenario = "one" | "three";
 
 function groupsOf(scenario: Scenario): string[] {
-  const out = execFileSync(PY, [SCRIPT, "--list-groups", "--scenario", scenario, "--host", "-", "--port", "0", "--user", "-", "--password", "-", "--data-dir", "-"], {
-    encoding: "utf8",
-  });
+  const out = execFileSync(
+    PY,
+    [SCRIPT, "--list-groups", "--scenario", scenario, "--host", "-", "--port", "0", "--user", "-", "--password", "-", "--data-dir", "-"],
+    {
+      encoding: "utf8",
+    },
+  );
   return JSON.parse(out) as string[];
 }
 
@@ -52,7 +56,22 @@ function describeScenario(title: string, scenario: Scenario, nodes: number) {
       }
       const res = await run(
         PY,
-        [SCRIPT, "--host", cluster.host, "--port", String(cluster.port), "--user", cluster.user, "--password", cluster.password, "--data-dir", cluster.dataDir, "--scenario", scenario, ...kvmArgs],
+        [
+          SCRIPT,
+          "--host",
+          cluster.host,
+          "--port",
+          String(cluster.port),
+          "--user",
+          cluster.user,
+          "--password",
+          cluster.password,
+          "--data-dir",
+          cluster.dataDir,
+          "--scenario",
+          scenario,
+          ...kvmArgs,
+        ],
         { maxBuffer: 64 << 20, timeout: 600_000 },
       );
       stderr = res.stderr;

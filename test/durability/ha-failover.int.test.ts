@@ -29,7 +29,8 @@ beforeAll(async () => {
   const root = path.dirname(c.dataDir);
   dirs = [c.dataDir, path.join(root, "node2"), path.join(root, "node3")];
   const ids: number[] = [];
-  for (const [i, name] of instances.entries()) ids.push((await rapi.call<number>("POST", "/2/instances", createBody(name, c.nodes[i % 3]!))).body);
+  for (const [i, name] of instances.entries())
+    ids.push((await rapi.call<number>("POST", "/2/instances", createBody(name, c.nodes[i % 3]!))).body);
   const res = await waitFinal(rapi, ids);
   expect([...res.values()]).toEqual(instances.map(() => "success"));
 }, 600_000);
@@ -87,7 +88,9 @@ function startStop(i: number): [string, string] {
 }
 
 async function configIsWhole(): Promise<void> {
-  const settings = JSON.parse(await readFile(path.join(c.dataDir, "master.json"), "utf8")) as { store: { endpoints: string[]; prefix: string } };
+  const settings = JSON.parse(await readFile(path.join(c.dataDir, "master.json"), "utf8")) as {
+    store: { endpoints: string[]; prefix: string };
+  };
   const store = new EtcdStore(settings.store.endpoints, { prefix: settings.store.prefix });
   try {
     const read = await readConfigData(store); // schema-checked
@@ -96,7 +99,11 @@ async function configIsWhole(): Promise<void> {
       expect(d.nodes[inst.primary_node], `primary node of ${inst.name}`).toBeDefined();
       for (const disk of inst.disks) expect(d.disks[disk]).toBeDefined();
     }
-    expect(Object.values(d.instances).map((i) => i.name).sort()).toEqual([...instances].sort());
+    expect(
+      Object.values(d.instances)
+        .map((i) => i.name)
+        .sort(),
+    ).toEqual([...instances].sort());
     expect(d.nodes[d.cluster.master_node]).toBeDefined();
   } finally {
     await store.close();
@@ -135,7 +142,9 @@ it("survives kill -9 of the active master during 200 start/stop jobs", async () 
   const answered = await call<unknown>("GET", "/2/info");
   expect(answered.status).toBe(200);
   // For the report (no assertion on timings): kill -> first RAPI answer of the new master.
-  console.info(`HA failover: kill -9 to the new master's first RAPI answer ${((performance.now() - killedAt) / 1000).toFixed(1)} s (lease TTL 5 s)`);
+  console.info(
+    `HA failover: kill -9 to the new master's first RAPI answer ${((performance.now() - killedAt) / 1000).toFixed(1)} s (lease TTL 5 s)`,
+  );
   const rest = 200 - acked.length;
   for (let i = 0; i < rest; i++) {
     const [m, p] = startStop(i);
@@ -151,7 +160,9 @@ it("survives kill -9 of the active master during 200 start/stop jobs", async () 
   expect(acked.filter((id) => !final.has(id))).toEqual([]);
   const byStatus: Record<string, number> = {};
   for (const s of final.values()) byStatus[s] = (byStatus[s] ?? 0) + 1;
-  console.info(`HA kill -9: ${acked.length} acknowledged (${unknown} submissions without answer), ended ${JSON.stringify(byStatus)}, ${before!.node} -> ${after!.node}`);
+  console.info(
+    `HA kill -9: ${acked.length} acknowledged (${unknown} submissions without answer), ended ${JSON.stringify(byStatus)}, ${before!.node} -> ${after!.node}`,
+  );
   for (const [id, s] of final) {
     if (s === "success") continue;
     // Only a job that was running at the kill may fail, and only so.
@@ -188,7 +199,15 @@ it("moves the master with gnt cluster master-failover while jobs run, losing non
 
 it("goes on with one etcd member down, refuses changes with two down, resumes when one is back", async () => {
   const rts = await Promise.all(
-    dirs.map(async (d) => JSON.parse(await readFile(path.join(d, "etcd.runtime.json"), "utf8")) as { pid: number; url: string; spec: EtcdMemberSpec; token: string }),
+    dirs.map(
+      async (d) =>
+        JSON.parse(await readFile(path.join(d, "etcd.runtime.json"), "utf8")) as {
+          pid: number;
+          url: string;
+          spec: EtcdMemberSpec;
+          token: string;
+        },
+    ),
   );
   const lead = (await leader())!;
   // Keep the active master's own member; kill the others one by one.
@@ -206,7 +225,12 @@ it("goes on with one etcd member down, refuses changes with two down, resumes wh
   expect((await rapi.call("GET", "/2/instances")).status).toBe(200);
 
   const back = victims[1]!;
-  const m = await startEtcdMember(back.rt.spec, [back.rt.spec], { dataDir: path.join(back.d, "etcd"), state: "existing", token: back.rt.token, detached: true });
+  const m = await startEtcdMember(back.rt.spec, [back.rt.spec], {
+    dataDir: path.join(back.d, "etcd"),
+    state: "existing",
+    token: back.rt.token,
+    detached: true,
+  });
   try {
     await waitEtcdHealthy(m.url, 180_000);
     const again = await call<number>("PUT", "/2/tags?tag=etcd:back");

@@ -80,8 +80,14 @@ export async function readJobFiles(dataDir: string): Promise<Map<number, JobFile
 
 export const FINAL = new Set(["success", "error", "canceled"]);
 
-export async function jobInfo(rapi: Rapi, id: number): Promise<{ id: number | null; status: string | null; opresult: unknown[] | null; opstatus: string[] | null }> {
-  const r = await rapi.call<{ id: number | null; status: string | null; opresult: unknown[] | null; opstatus: string[] | null }>("GET", `/2/jobs/${id}`);
+export async function jobInfo(
+  rapi: Rapi,
+  id: number,
+): Promise<{ id: number | null; status: string | null; opresult: unknown[] | null; opstatus: string[] | null }> {
+  const r = await rapi.call<{ id: number | null; status: string | null; opresult: unknown[] | null; opstatus: string[] | null }>(
+    "GET",
+    `/2/jobs/${id}`,
+  );
   return r.body;
 }
 
@@ -93,7 +99,11 @@ export async function waitFinal(rapi: Rapi, ids: number[], deadlineMs = 240_000)
     let prev: unknown[] | null = null;
     for (;;) {
       if (Date.now() > stopAt) throw new Error(`job ${id} not final in time (last ${JSON.stringify(prev)})`);
-      const r: { status: number; body: { job_info: [string] } | null } = await rapi.call<{ job_info: [string] } | null>("GET", `/2/jobs/${id}/wait`, { fields: ["status"], previous_job_info: prev, previous_log_serial: null });
+      const r: { status: number; body: { job_info: [string] } | null } = await rapi.call<{ job_info: [string] } | null>(
+        "GET",
+        `/2/jobs/${id}/wait`,
+        { fields: ["status"], previous_job_info: prev, previous_log_serial: null },
+      );
       if (r.status !== 200) throw new Error(`wait ${id}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
       if (!r.body) continue;
       prev = r.body.job_info;

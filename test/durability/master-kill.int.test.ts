@@ -63,7 +63,11 @@ it("survives SIGKILL with 100 jobs in flight", async () => {
   // Kill once the first delay is running (long-poll, no sleeps).
   let prev: unknown = null;
   for (;;) {
-    const r = await rapi.call<{ job_info: [string] }>("GET", `/2/jobs/${first}/wait`, { fields: ["status"], previous_job_info: prev, previous_log_serial: null });
+    const r = await rapi.call<{ job_info: [string] }>("GET", `/2/jobs/${first}/wait`, {
+      fields: ["status"],
+      previous_job_info: prev,
+      previous_log_serial: null,
+    });
     prev = r.body.job_info;
     if (r.body.job_info[0] !== "queued" && r.body.job_info[0] !== "waiting") break;
   }
@@ -95,7 +99,9 @@ it("survives SIGKILL with 100 jobs in flight", async () => {
     expect(JSON.stringify(job.opresult)).toContain("Unclean master daemon shutdown");
   }
   // For the report: how the 100 jobs stood at the kill and how they ended.
-  console.info(`master kill: ${running.length} running, ${pending.length} queued/waiting, ${acked.length - running.length - pending.length} final at the kill; after restart ${[...final.values()].filter((s) => s === "success").length} success, ${[...final.values()].filter((s) => s === "error").length} error`);
+  console.info(
+    `master kill: ${running.length} running, ${pending.length} queued/waiting, ${acked.length - running.length - pending.length} final at the kill; after restart ${[...final.values()].filter((s) => s === "success").length} success, ${[...final.values()].filter((s) => s === "error").length} error`,
+  );
   const pendingNotOk = pending.filter((id) => final.get(id) !== "success").map((id) => [id, final.get(id)]);
   expect(pendingNotOk).toEqual([]);
 

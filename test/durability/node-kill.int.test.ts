@@ -24,7 +24,11 @@ afterAll(async () => {
 async function waitRunning(id: number): Promise<void> {
   let prev: unknown = null;
   for (;;) {
-    const r = await rapi.call<{ job_info: [string] }>("GET", `/2/jobs/${id}/wait`, { fields: ["status"], previous_job_info: prev, previous_log_serial: null });
+    const r = await rapi.call<{ job_info: [string] }>("GET", `/2/jobs/${id}/wait`, {
+      fields: ["status"],
+      previous_job_info: prev,
+      previous_log_serial: null,
+    });
     prev = r.body.job_info;
     if (r.body.job_info[0] === "running") return;
     if (!["queued", "waiting"].includes(r.body.job_info[0])) throw new Error(`job ${id} ended before running: ${r.body.job_info[0]}`);
@@ -40,7 +44,9 @@ it("a node daemon killed mid-job: RPC error, restart, state kept, next jobs succ
 
   // A long delay on node2 (an RPC in flight), then kill -9 its daemon.
   const sock = path.join(c.dataDir, "master.sock");
-  const job = (await controlCall(sock, "SubmitJob", [[{ OP_ID: "OP_TEST_DELAY", duration: 30, on_master: false, on_nodes: [node2] }]])) as number;
+  const job = (await controlCall(sock, "SubmitJob", [
+    [{ OP_ID: "OP_TEST_DELAY", duration: 30, on_master: false, on_nodes: [node2] }],
+  ])) as number;
   await waitRunning(job);
   const rt = JSON.parse(await readFile(path.join(node2Dir, "node.runtime.json"), "utf8")) as { pid: number; port: number };
   process.kill(rt.pid, "SIGKILL");

@@ -70,33 +70,37 @@ describe("examples/pulumi-cluster through the Pulumi engine", () => {
   const db = "demo-db.example.com";
   const batch = "demo-batch.example.com";
 
-  it("up creates the group, the network and three instances", async () => {
-    stack = await engine.stack(path.join(REPO, "examples/pulumi-cluster"), "cluster", cluster);
-    stacks.push(stack);
-    const up = await stack.up();
-    expect(changes(up.summary.resourceChanges)).toEqual({ create: 6 }); // the stack, a group, a network, three instances
+  it(
+    "up creates the group, the network and three instances",
+    async () => {
+      stack = await engine.stack(path.join(REPO, "examples/pulumi-cluster"), "cluster", cluster);
+      stacks.push(stack);
+      const up = await stack.up();
+      expect(changes(up.summary.resourceChanges)).toEqual({ create: 6 }); // the stack, a group, a network, three instances
 
-    const group = (await client.groups.get("demo-apps")) as Row;
-    expect(group.tags).toEqual(["env:demo"]);
-    const net = (await client.networks.get("demo-lan")) as Row;
-    expect(net.network).toBe("192.0.2.0/24");
-    expect(net.gateway).toBe("192.0.2.1");
-    expect(net.tags).toEqual(["env:demo"]);
-    expect(JSON.stringify(net.group_list)).toContain("demo-apps");
-    expect(JSON.stringify(net.group_list)).toContain("default");
+      const group = (await client.groups.get("demo-apps")) as Row;
+      expect(group.tags).toEqual(["env:demo"]);
+      const net = (await client.networks.get("demo-lan")) as Row;
+      expect(net.network).toBe("192.0.2.0/24");
+      expect(net.gateway).toBe("192.0.2.1");
+      expect(net.tags).toEqual(["env:demo"]);
+      expect(JSON.stringify(net.group_list)).toContain("demo-apps");
+      expect(JSON.stringify(net.group_list)).toContain("default");
 
-    const w = await instance(web);
-    expect(w).toMatchObject({ pnode: cluster.nodes[0], disk_template: "diskless", admin_state: "up", tags: ["env:demo"] });
-    expect(w.beparams.maxmem).toBe(256);
-    expect(w["nic.ips"][0]).toMatch(/^192\.0\.2\.\d+$/);
-    const d = await instance(db);
-    expect(d).toMatchObject({ disk_template: "file", admin_state: "up", "disk.sizes": [1024, 2048] });
-    expect(d.beparams.maxmem).toBe(512);
-    expect(await instance(batch)).toMatchObject({ disk_template: "sharedfile", admin_state: "down" });
+      const w = await instance(web);
+      expect(w).toMatchObject({ pnode: cluster.nodes[0], disk_template: "diskless", admin_state: "up", tags: ["env:demo"] });
+      expect(w.beparams.maxmem).toBe(256);
+      expect(w["nic.ips"][0]).toMatch(/^192\.0\.2\.\d+$/);
+      const d = await instance(db);
+      expect(d).toMatchObject({ disk_template: "file", admin_state: "up", "disk.sizes": [1024, 2048] });
+      expect(d.beparams.maxmem).toBe(512);
+      expect(await instance(batch)).toMatchObject({ disk_template: "sharedfile", admin_state: "down" });
 
-    expect(up.outputs.instances?.value.web.status).toBe("running");
-    expect(up.outputs.instances?.value.db.ip[0]).toMatch(/^192\.0\.2\.\d+$/);
-  }, RUN);
+      expect(up.outputs.instances?.value.web.status).toBe("running");
+      expect(up.outputs.instances?.value.db.ip[0]).toMatch(/^192\.0\.2\.\d+$/);
+    },
+    RUN,
+  );
 
   it("the state holds no plaintext password; the stack config holds it encrypted", async () => {
     const files = await engine.allStoredText();
@@ -109,45 +113,60 @@ describe("examples/pulumi-cluster through the Pulumi engine", () => {
     expect(cfg).toMatchObject({ value: cluster.password, secret: true });
   });
 
-  it("an unchanged program previews no changes, before and after refresh", async () => {
-    const p1 = await stack.preview();
-    expect(changes(p1.changeSummary)).toEqual({});
-    const r = await stack.refresh();
-    expect(changes(r.summary.resourceChanges)).toEqual({});
-    const p2 = await stack.preview();
-    expect(changes(p2.changeSummary)).toEqual({});
-  }, RUN);
+  it(
+    "an unchanged program previews no changes, before and after refresh",
+    async () => {
+      const p1 = await stack.preview();
+      expect(changes(p1.changeSummary)).toEqual({});
+      const r = await stack.refresh();
+      expect(changes(r.summary.resourceChanges)).toEqual({});
+      const p2 = await stack.preview();
+      expect(changes(p2.changeSummary)).toEqual({});
+    },
+    RUN,
+  );
 
-  it("out-of-band memory change and shutdown show up in refresh and are corrected by up", async () => {
-    await cluster.gnt(["instance", "modify", "-B", "memory=384", web]);
-    await cluster.gnt(["instance", "shutdown", db]);
-    expect((await instance(web)).beparams.maxmem).toBe(384);
-    expect((await instance(db)).admin_state).toBe("down");
+  it(
+    "out-of-band memory change and shutdown show up in refresh and are corrected by up",
+    async () => {
+      await cluster.gnt(["instance", "modify", "-B", "memory=384", web]);
+      await cluster.gnt(["instance", "shutdown", db]);
+      expect((await instance(web)).beparams.maxmem).toBe(384);
+      expect((await instance(db)).admin_state).toBe("down");
 
-    const rec = recorder();
-    const r = await stack.refresh({ onEvent: rec.onEvent });
-    expect(changes(r.summary.resourceChanges)).toEqual({ update: 2 });
-    const refreshed = rec.events.filter((e) => e.phase === "outputs" && e.op === "update").map((e) => e.name).sort();
-    expect(refreshed).toEqual(["db", "web"]);
-    const state = (await stack.exportStack()).deployment.resources as Row[];
-    const outs = (n: string) => state.find((s) => s.urn.endsWith(`::${n}`))!.outputs;
-    expect(outs("web").maxMemory).toBe(384);
-    expect(outs("db").state).toBe("stopped");
+      const rec = recorder();
+      const r = await stack.refresh({ onEvent: rec.onEvent });
+      expect(changes(r.summary.resourceChanges)).toEqual({ update: 2 });
+      const refreshed = rec.events
+        .filter((e) => e.phase === "outputs" && e.op === "update")
+        .map((e) => e.name)
+        .sort();
+      expect(refreshed).toEqual(["db", "web"]);
+      const state = (await stack.exportStack()).deployment.resources as Row[];
+      const outs = (n: string) => state.find((s) => s.urn.endsWith(`::${n}`))!.outputs;
+      expect(outs("web").maxMemory).toBe(384);
+      expect(outs("db").state).toBe("stopped");
 
-    const p = await stack.preview();
-    expect(changes(p.changeSummary)).toEqual({ update: 2 });
-    const up = await stack.up();
-    expect(changes(up.summary.resourceChanges)).toEqual({ update: 2 });
-    expect((await instance(web)).beparams.maxmem).toBe(256);
-    expect((await instance(db)).admin_state).toBe("up");
-    expect(changes((await stack.preview()).changeSummary)).toEqual({});
-  }, 2 * RUN);
+      const p = await stack.preview();
+      expect(changes(p.changeSummary)).toEqual({ update: 2 });
+      const up = await stack.up();
+      expect(changes(up.summary.resourceChanges)).toEqual({ update: 2 });
+      expect((await instance(web)).beparams.maxmem).toBe(256);
+      expect((await instance(db)).admin_state).toBe("up");
+      expect(changes((await stack.preview()).changeSummary)).toEqual({});
+    },
+    2 * RUN,
+  );
 
-  it("destroy leaves the cluster as it was", async () => {
-    const d = await stack.destroy();
-    expect(changes(d.summary.resourceChanges)).toEqual({ delete: 6 }); // the same six
-    expect(await snapshot()).toEqual(before);
-  }, RUN);
+  it(
+    "destroy leaves the cluster as it was",
+    async () => {
+      const d = await stack.destroy();
+      expect(changes(d.summary.resourceChanges)).toEqual({ delete: 6 }); // the same six
+      expect(await snapshot()).toEqual(before);
+    },
+    RUN,
+  );
 });
 
 describe("in-place updates, a replacement and a failing job (test/e2e/program)", () => {
@@ -157,96 +176,119 @@ describe("in-place updates, a replacement and a failing job (test/e2e/program)",
   const setSpec = (spec: object) => stack.setConfig("spec", { value: JSON.stringify(spec) });
   let uuid = "";
 
-  it("up creates the instance", async () => {
-    stack = await engine.stack(path.join(REPO, "test/e2e/program"), "changes", cluster);
-    stacks.push(stack);
-    base.node = cluster.nodes[1]!;
-    await setSpec(base);
-    const up = await stack.up();
-    expect(changes(up.summary.resourceChanges)).toEqual({ create: 2 }); // the stack and app
-    const i = await instance(app);
-    expect(i).toMatchObject({ pnode: cluster.nodes[1], disk_template: "file", "disk.sizes": [1024], admin_state: "up" });
-    expect(i["nic.links"]).toHaveLength(1);
-    uuid = i.uuid;
-    expect(up.outputs.appUuid?.value).toBe(uuid);
-  }, RUN);
+  it(
+    "up creates the instance",
+    async () => {
+      stack = await engine.stack(path.join(REPO, "test/e2e/program"), "changes", cluster);
+      stacks.push(stack);
+      base.node = cluster.nodes[1]!;
+      await setSpec(base);
+      const up = await stack.up();
+      expect(changes(up.summary.resourceChanges)).toEqual({ create: 2 }); // the stack and app
+      const i = await instance(app);
+      expect(i).toMatchObject({ pnode: cluster.nodes[1], disk_template: "file", "disk.sizes": [1024], admin_state: "up" });
+      expect(i["nic.links"]).toHaveLength(1);
+      uuid = i.uuid;
+      expect(up.outputs.appUuid?.value).toBe(uuid);
+    },
+    RUN,
+  );
 
-  it("memory, disk growth, a new NIC and tags preview as an update and up applies them in place", async () => {
-    const next = { ...base, memory: 512, disks: ["2G"], nics: 2, tags: ["e2e", "v2"] };
-    await setSpec(next);
-    const rec = recorder();
-    const p = await stack.preview({ onEvent: rec.onEvent });
-    expect(changes(p.changeSummary)).toEqual({ update: 1 });
-    const step = rec.events.find((e) => e.phase === "pre" && e.name === "app");
-    expect(step?.op).toBe("update");
-    expect(step?.changedInputs).toEqual(expect.arrayContaining(["disks", "nics", "tags"]));
-    expect(step?.changedInputs.some((d) => /memory/i.test(d)), step?.changedInputs.join(",")).toBe(true);
+  it(
+    "memory, disk growth, a new NIC and tags preview as an update and up applies them in place",
+    async () => {
+      const next = { ...base, memory: 512, disks: ["2G"], nics: 2, tags: ["e2e", "v2"] };
+      await setSpec(next);
+      const rec = recorder();
+      const p = await stack.preview({ onEvent: rec.onEvent });
+      expect(changes(p.changeSummary)).toEqual({ update: 1 });
+      const step = rec.events.find((e) => e.phase === "pre" && e.name === "app");
+      expect(step?.op).toBe("update");
+      expect(step?.changedInputs).toEqual(expect.arrayContaining(["disks", "nics", "tags"]));
+      expect(
+        step?.changedInputs.some((d) => /memory/i.test(d)),
+        step?.changedInputs.join(","),
+      ).toBe(true);
 
-    const up = await stack.up();
-    expect(changes(up.summary.resourceChanges)).toEqual({ update: 1 });
-    const i = await instance(app);
-    expect(i.uuid).toBe(uuid);
-    expect(i.beparams).toMatchObject({ maxmem: 512, minmem: 512 });
-    expect(i["disk.sizes"]).toEqual([2048]);
-    expect(i["nic.links"]).toHaveLength(2);
-    expect([...i.tags].sort()).toEqual(["e2e", "v2"]);
-    expect(i.admin_state).toBe("up");
-    Object.assign(base, next);
-  }, 2 * RUN);
+      const up = await stack.up();
+      expect(changes(up.summary.resourceChanges)).toEqual({ update: 1 });
+      const i = await instance(app);
+      expect(i.uuid).toBe(uuid);
+      expect(i.beparams).toMatchObject({ maxmem: 512, minmem: 512 });
+      expect(i["disk.sizes"]).toEqual([2048]);
+      expect(i["nic.links"]).toHaveLength(2);
+      expect([...i.tags].sort()).toEqual(["e2e", "v2"]);
+      expect(i.admin_state).toBe("up");
+      Object.assign(base, next);
+    },
+    2 * RUN,
+  );
 
-  it("a disk shrink previews as a replace and up deletes the old instance before creating the new one", async () => {
-    const next = { ...base, disks: ["1G"] };
-    await setSpec(next);
-    const prec = recorder();
-    const p = await stack.preview({ onEvent: prec.onEvent });
-    expect(changes(p.changeSummary)).toEqual({ replace: 1 });
-    expect(prec.events.some((e) => e.name === "app" && e.op === "update")).toBe(false);
+  it(
+    "a disk shrink previews as a replace and up deletes the old instance before creating the new one",
+    async () => {
+      const next = { ...base, disks: ["1G"] };
+      await setSpec(next);
+      const prec = recorder();
+      const p = await stack.preview({ onEvent: prec.onEvent });
+      expect(changes(p.changeSummary)).toEqual({ replace: 1 });
+      expect(prec.events.some((e) => e.name === "app" && e.op === "update")).toBe(false);
 
-    const rec = recorder();
-    const up = await stack.up({ onEvent: rec.onEvent });
-    expect(changes(up.summary.resourceChanges)).toEqual({ replace: 1 });
-    const appSteps = rec.events.filter((e) => e.name === "app").map((e) => `${e.phase}:${e.op}`);
-    const deleted = appSteps.indexOf("outputs:delete-replaced");
-    const created = appSteps.indexOf("pre:create-replacement");
-    expect(deleted, appSteps.join(" ")).toBeGreaterThanOrEqual(0);
-    expect(created, appSteps.join(" ")).toBeGreaterThan(deleted);
+      const rec = recorder();
+      const up = await stack.up({ onEvent: rec.onEvent });
+      expect(changes(up.summary.resourceChanges)).toEqual({ replace: 1 });
+      const appSteps = rec.events.filter((e) => e.name === "app").map((e) => `${e.phase}:${e.op}`);
+      const deleted = appSteps.indexOf("outputs:delete-replaced");
+      const created = appSteps.indexOf("pre:create-replacement");
+      expect(deleted, appSteps.join(" ")).toBeGreaterThanOrEqual(0);
+      expect(created, appSteps.join(" ")).toBeGreaterThan(deleted);
 
-    const i = await instance(app);
-    expect(i.uuid).not.toBe(uuid);
-    expect(i["disk.sizes"]).toEqual([1024]);
-    expect(i.beparams.maxmem).toBe(512);
-    expect(up.outputs.appUuid?.value).toBe(i.uuid);
-    uuid = i.uuid;
-    Object.assign(base, next);
-  }, 2 * RUN);
+      const i = await instance(app);
+      expect(i.uuid).not.toBe(uuid);
+      expect(i["disk.sizes"]).toEqual([1024]);
+      expect(i.beparams.maxmem).toBe(512);
+      expect(up.outputs.appUuid?.value).toBe(i.uuid);
+      uuid = i.uuid;
+      Object.assign(base, next);
+    },
+    2 * RUN,
+  );
 
-  it("a job that cannot find memory fails up with its job id and Ganeti's message; state stays consistent", async () => {
-    await setSpec({ ...base, hog: true });
-    const err = await stack.up().then(
-      () => undefined,
-      (e: unknown) => e as Error,
-    );
-    expect(err, "up with a 64 TiB instance succeeded").toBeInstanceOf(Error);
-    const text = String(err);
-    expect(text).toMatch(/e2e-hog\.example\.com/);
-    expect(text).toMatch(/Job \d+ failed/);
-    // hail finds no node with the memory: "No valid allocation solutions, failure reasons: FailMem: 3".
-    expect(text).toMatch(/OP_INSTANCE_CREATE/);
-    expect(text).toMatch(/FailMem|Not enough memory/);
+  it(
+    "a job that cannot find memory fails up with its job id and Ganeti's message; state stays consistent",
+    async () => {
+      await setSpec({ ...base, hog: true });
+      const err = await stack.up().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err, "up with a 64 TiB instance succeeded").toBeInstanceOf(Error);
+      const text = String(err);
+      expect(text).toMatch(/e2e-hog\.example\.com/);
+      expect(text).toMatch(/Job \d+ failed/);
+      // hail finds no node with the memory: "No valid allocation solutions, failure reasons: FailMem: 3".
+      expect(text).toMatch(/OP_INSTANCE_CREATE/);
+      expect(text).toMatch(/FailMem|Not enough memory/);
 
-    expect((await snapshot()).instances).not.toContain("e2e-hog.example.com");
-    const state = (await stack.exportStack()).deployment.resources as Row[];
-    expect(state.some((s) => String(s.urn).endsWith("::hog"))).toBe(false);
-    expect((await instance(app)).uuid).toBe(uuid);
+      expect((await snapshot()).instances).not.toContain("e2e-hog.example.com");
+      const state = (await stack.exportStack()).deployment.resources as Row[];
+      expect(state.some((s) => String(s.urn).endsWith("::hog"))).toBe(false);
+      expect((await instance(app)).uuid).toBe(uuid);
 
-    // The program without the hog matches both the state and the cluster.
-    await setSpec(base);
-    expect(changes((await stack.preview()).changeSummary)).toEqual({});
-  }, 2 * RUN);
+      // The program without the hog matches both the state and the cluster.
+      await setSpec(base);
+      expect(changes((await stack.preview()).changeSummary)).toEqual({});
+    },
+    2 * RUN,
+  );
 
-  it("destroy leaves the cluster as it was", async () => {
-    const d = await stack.destroy();
-    expect(changes(d.summary.resourceChanges)).toEqual({ delete: 2 }); // app and the stack
-    expect(await snapshot()).toEqual(before);
-  }, RUN);
+  it(
+    "destroy leaves the cluster as it was",
+    async () => {
+      const d = await stack.destroy();
+      expect(changes(d.summary.resourceChanges)).toEqual({ delete: 2 }); // app and the stack
+      expect(await snapshot()).toEqual(before);
+    },
+    RUN,
+  );
 });

@@ -105,9 +105,42 @@ const NAMES = {
 };
 
 const ODD_STRINGS = [
-  "", " ", "a/b", "..", ".", "../../x", "a\u0000b", "UPPER.Example.COM", "with space", "\u202eevil", "__proto__", "constructor",
-  "toString", "hasOwnProperty", "%00", "%zz", "é", "x".repeat(300), "-1", "1e309", "null", "true", "[]", "{}", "default", "none",
-  "fz-a.example.com", "node1.example.com", "0", "999999999999999999999", "drbd", "plain", "file", "diskless", "kvm", "fake",
+  "",
+  " ",
+  "a/b",
+  "..",
+  ".",
+  "../../x",
+  "a\u0000b",
+  "UPPER.Example.COM",
+  "with space",
+  "\u202eevil",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "%00",
+  "%zz",
+  "é",
+  "x".repeat(300),
+  "-1",
+  "1e309",
+  "null",
+  "true",
+  "[]",
+  "{}",
+  "default",
+  "none",
+  "fz-a.example.com",
+  "node1.example.com",
+  "0",
+  "999999999999999999999",
+  "drbd",
+  "plain",
+  "file",
+  "diskless",
+  "kvm",
+  "fake",
 ];
 
 function generator(r: () => number) {
@@ -127,12 +160,21 @@ function generator(r: () => number) {
   /** A value that often fits the parameter's name, else anything. */
   const param = (name: string): unknown => {
     if (r() < 0.35) return value();
-    if (/(^|_)name$|^pnode$|^snode$|node$/.test(name)) return pick([...NAMES.instance_name, ...NAMES.node_name, ...ODD_STRINGS.slice(0, 10)]);
+    if (/(^|_)name$|^pnode$|^snode$|node$/.test(name))
+      return pick([...NAMES.instance_name, ...NAMES.node_name, ...ODD_STRINGS.slice(0, 10)]);
     if (/^(memory|vcpus|size|amount|duration|timeout|shutdown_timeout|priority|candidate_pool_size)$/.test(name)) return oddNumber();
     if (/^(beparams|hvparams|osparams|osparams_private|osparams_secret|ndparams|diskparams|ipolicy|nicparams)$/.test(name))
-      return pick([{}, { memory: 128 }, { maxmem: -1, vcpus: 0 }, { kernel_path: 5 }, { [pick(ODD_STRINGS)]: value() }, { a: { b: { c: [] } } }]);
+      return pick([
+        {},
+        { memory: 128 },
+        { maxmem: -1, vcpus: 0 },
+        { kernel_path: 5 },
+        { [pick(ODD_STRINGS)]: value() },
+        { a: { b: { c: [] } } },
+      ]);
     if (/^(disks|nics)$/.test(name)) return pick([[], [{ size: 64 }], [{}], [{ size: -5 }], [["add", { size: 64 }]], [[0, {}]], "x"]);
-    if (/^(dry_run|force|ignore_|no_|wait_for_sync|start|ip_check|name_check|live|cleanup)/.test(name)) return pick([true, false, 1, "yes"]);
+    if (/^(dry_run|force|ignore_|no_|wait_for_sync|start|ip_check|name_check|live|cleanup)/.test(name))
+      return pick([true, false, 1, "yes"]);
     if (name === "depends") return pick([[[1, []]], [[-1, ["success"]]], [[999999, []]], "x"]);
     if (name === "tags") return pick([["a"], ["x".repeat(200)], [""], [5], "tag"]);
     if (name === "disk_template") return pick(["diskless", "file", "sharedfile", "plain", "drbd", "bogus"]);
@@ -173,7 +215,8 @@ function bodyFor(e: Endpoint, g: Gen): unknown {
   if (e.handler === "instances.create")
     keys.push("__version__", "mode", "name", "disk_template", "disks", "nics", "os_type", "pnode", "beparams", "hvparams");
   if (e.handler === "instances.multiAlloc") return { instances: Array.from({ length: g.int(3) }, () => bodyFor(INSTANCE_CREATE, g)) };
-  if (e.path.startsWith("/2/query/")) return { fields: g.pick([["name"], ["bogus"], "name", []]), qfilter: g.pick([null, ["=", "name", "x"], ["bogus"], [[[]]], "x"]) };
+  if (e.path.startsWith("/2/query/"))
+    return { fields: g.pick([["name"], ["bogus"], "name", []]), qfilter: g.pick([null, ["=", "name", "x"], ["bogus"], [[[]]], "x"]) };
   if (e.handler?.startsWith("filters.")) {
     // REJECT and PAUSE rules match no real job: one matching all would stop the rest of the run.
     const action = g.pick(["ACCEPT", "REJECT", "PAUSE", ["RATE_LIMIT", 4], "BOGUS"]);
@@ -187,7 +230,16 @@ function bodyFor(e: Endpoint, g: Gen): unknown {
   for (const k of chosen) body[k] = g.param(k);
   if (e.handler === "instances.create" && g.int(2) === 0) {
     // Often close to valid, so that creates reach the LU.
-    Object.assign(body, { __version__: 1, mode: "create", name_check: false, ip_check: false, os_type: "noop", disks: [], nics: [{}], disk_template: "diskless" });
+    Object.assign(body, {
+      __version__: 1,
+      mode: "create",
+      name_check: false,
+      ip_check: false,
+      os_type: "noop",
+      disks: [],
+      nics: [{}],
+      disk_template: "diskless",
+    });
     body["name"] = g.pick([`fz${g.int(1000)}.example.com`, ...ODD_STRINGS.slice(0, 10)]);
   }
   if (g.int(8) === 0) body[g.pick(ODD_STRINGS)] = g.value();
@@ -218,7 +270,8 @@ const GANETI_500_ROUTES = new Set([
   "/2/query/{resource}/fields",
 ]);
 /** Messages of our own failures (never Ganeti's): JavaScript errors, internal paths. */
-const INTERNAL = /Cannot read|is not a function|is not iterable|is not defined|undefined|Maximum call stack|Unexpected token|in JSON at position|\.ts:\d|\/tmp\/|master-state|ENOENT|EACCES|TypeError|RangeError|SyntaxError/;
+const INTERNAL =
+  /Cannot read|is not a function|is not iterable|is not defined|undefined|Maximum call stack|Unexpected token|in JSON at position|\.ts:\d|\/tmp\/|master-state|ENOENT|EACCES|TypeError|RangeError|SyntaxError/;
 
 function ganetiGives5xx(status: number, route: string, method: string, text: string): boolean {
   if (method === "HEAD") return status === 501; // no body to look at
@@ -241,8 +294,36 @@ function ganetiGives5xx(status: number, route: string, method: string, text: str
 it(`${REQUESTS} fuzzed requests: Ganeti's statuses and error shape, master alive, config consistent, every job final`, async () => {
   // A few objects for the routes to find.
   const setup = [
-    (await api<number>("POST", "/2/instances", { __version__: 1, mode: "create", name: "fz-a.example.com", disk_template: "file", disks: [{ size: 1024 }], nics: [{}], os_type: "noop", pnode: "node1.example.com", name_check: false, ip_check: false, beparams: { memory: 128 } })).body,
-    (await api<number>("POST", "/2/instances", { __version__: 1, mode: "create", name: "fz-b.example.com", disk_template: "diskless", disks: [], nics: [{}], os_type: "noop", pnode: "node2.example.com", name_check: false, ip_check: false, beparams: { memory: 128 } })).body,
+    (
+      await api<number>("POST", "/2/instances", {
+        __version__: 1,
+        mode: "create",
+        name: "fz-a.example.com",
+        disk_template: "file",
+        disks: [{ size: 1024 }],
+        nics: [{}],
+        os_type: "noop",
+        pnode: "node1.example.com",
+        name_check: false,
+        ip_check: false,
+        beparams: { memory: 128 },
+      })
+    ).body,
+    (
+      await api<number>("POST", "/2/instances", {
+        __version__: 1,
+        mode: "create",
+        name: "fz-b.example.com",
+        disk_template: "diskless",
+        disks: [],
+        nics: [{}],
+        os_type: "noop",
+        pnode: "node2.example.com",
+        name_check: false,
+        ip_check: false,
+        beparams: { memory: 128 },
+      })
+    ).body,
     (await api<number>("POST", "/2/groups", { group_name: "fzgroup" })).body,
     (await api<number>("POST", "/2/networks", { network_name: "fznet", network: "10.99.0.0/24" })).body,
   ];
@@ -261,7 +342,16 @@ it(`${REQUESTS} fuzzed requests: Ganeti's statuses and error shape, master alive
     let body: string | undefined;
     if (withBody) {
       const b = g.int(40);
-      body = b === 0 ? "{not json" : b === 1 ? "[1,2]" : b === 2 ? "" : b === 3 ? `${"[".repeat(g.pick([200, 5000]))}${"]".repeat(5000)}` : JSON.stringify(bodyFor(e, g));
+      body =
+        b === 0
+          ? "{not json"
+          : b === 1
+            ? "[1,2]"
+            : b === 2
+              ? ""
+              : b === 3
+                ? `${"[".repeat(g.pick([200, 5000]))}${"]".repeat(5000)}`
+                : JSON.stringify(bodyFor(e, g));
     }
     const who = g.int(20);
     return {
@@ -299,10 +389,19 @@ it(`${REQUESTS} fuzzed requests: Ganeti's statuses and error shape, master alive
         }
         const ok = RapiErrorBodySchema.safeParse(shape);
         if (!ok.success || ok.data.code !== reply.status)
-          failures.push({ klass: `error not in Ganeti's shape: ${reply.status} on ${q.method} ${q.route}`, example: `${where} -> ${reply.text.slice(0, 300)}` });
+          failures.push({
+            klass: `error not in Ganeti's shape: ${reply.status} on ${q.method} ${q.route}`,
+            example: `${where} -> ${reply.text.slice(0, 300)}`,
+          });
       }
       if (reply.status === 200 && q.route === "/2/filters" && q.method === "POST") {
-        const uuid = (() => { try { return JSON.parse(reply.text) as unknown; } catch { return null; } })();
+        const uuid = (() => {
+          try {
+            return JSON.parse(reply.text) as unknown;
+          } catch {
+            return null;
+          }
+        })();
         if (typeof uuid === "string") NAMES.filter_uuid.push(uuid);
       }
     }
@@ -335,5 +434,9 @@ it(`${REQUESTS} fuzzed requests: Ganeti's statuses and error shape, master alive
   }
   const report = [...classes].map(([k, v]) => `${v.count} x ${k}\n    ${v.examples.join("\n    ")}`);
   console.info(`rapi fuzz: ${REQUESTS} requests (${answered} answered), ${jobs.length} jobs, ${classes.size} failure classes`);
-  expect({ failureClasses: report, jobsNotFinal: stuck, configProblems: problems }).toEqual({ failureClasses: [], jobsNotFinal: [], configProblems: [] });
+  expect({ failureClasses: report, jobsNotFinal: stuck, configProblems: problems }).toEqual({
+    failureClasses: [],
+    jobsNotFinal: [],
+    configProblems: [],
+  });
 }, 300_000);

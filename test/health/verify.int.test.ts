@@ -39,7 +39,11 @@ async function gnt(args: string[], env: Record<string, string | undefined> = {})
 }
 
 const verify = () => gnt(["cluster", "verify", "--error-codes"]);
-const problems = (out: string) => out.split("\n").filter((l) => / {2}- (ERROR|WARNING):/.test(l)).map((l) => l.replace(/^.* {2}- /, ""));
+const problems = (out: string) =>
+  out
+    .split("\n")
+    .filter((l) => / {2}- (ERROR|WARNING):/.test(l))
+    .map((l) => l.replace(/^.* {2}- /, ""));
 const fakeState = (dir: string, name: string) => path.join(dir, "hypervisors", "fake", `${name}.json`);
 
 async function addInstance(name: string, node: string, extra: string[] = []): Promise<void> {
@@ -63,14 +67,24 @@ describe("gnt cluster verify on a broken cluster", () => {
     await fs.rm(fakeState(c.dataDir, "web1.example.com"));
     const r = await verify();
     expect(r.code).toBe(1);
-    expect(problems(r.out)).toContain("ERROR:EINSTANCEDOWN:instance:web1.example.com:instance not running on its primary node node1.example.com");
+    expect(problems(r.out)).toContain(
+      "ERROR:EINSTANCEDOWN:instance:web1.example.com:instance not running on its primary node node1.example.com",
+    );
     // Without --error-codes, Ganeti's plain format.
     const plain = await gnt(["cluster", "verify"]);
     expect(plain.out).toContain("  - ERROR: instance web1.example.com: instance not running on its primary node node1.example.com");
   }, 120_000);
 
   it("an instance started behind the master's back: EINSTANCEWRONGNODE; an unknown one ENODEORPHANINSTANCE", async () => {
-    const state = JSON.stringify({ name: "web1.example.com", uuid: "x", memory: 128, vcpus: 1, state: "running", started_at: 0, disks: [] });
+    const state = JSON.stringify({
+      name: "web1.example.com",
+      uuid: "x",
+      memory: 128,
+      vcpus: 1,
+      state: "running",
+      started_at: 0,
+      disks: [],
+    });
     await fs.mkdir(path.dirname(fakeState(node2Dir, "x")), { recursive: true });
     await fs.writeFile(fakeState(node2Dir, "web1.example.com"), state);
     await fs.writeFile(fakeState(node2Dir, "stray.example.com"), state.replace("web1.example.com", "stray.example.com"));
@@ -104,7 +118,9 @@ describe("gnt cluster verify on a broken cluster", () => {
     expect(r.code).toBe(1);
     expect(
       problems(r.out).some((l) =>
-        /^ERROR:ENODEN1:node:node2\.example\.com:not enough memory to accomodate instance failovers should node node1\.example\.com fail \(65664MiB needed, \d+MiB available\)$/.test(l),
+        /^ERROR:ENODEN1:node:node2\.example\.com:not enough memory to accomodate instance failovers should node node1\.example\.com fail \(65664MiB needed, \d+MiB available\)$/.test(
+          l,
+        ),
       ),
       problems(r.out).join("\n"),
     ).toBe(true);
@@ -117,7 +133,9 @@ describe("gnt cluster verify on a broken cluster", () => {
     const url = await masterUrl(c.dataDir);
     const r = await gnt(["cluster", "verify", "--error-codes"], { GANETI_DATA_DIR: undefined, GANETI_RAPI_URL: url });
     expect(r.code).toBe(1);
-    expect(problems(r.out)).toContain("ERROR:EINSTANCEDOWN:instance:web1.example.com:instance not running on its primary node node1.example.com");
+    expect(problems(r.out)).toContain(
+      "ERROR:EINSTANCEDOWN:instance:web1.example.com:instance not running on its primary node node1.example.com",
+    );
     const disks = await gnt(["cluster", "verify-disks"], { GANETI_DATA_DIR: undefined, GANETI_RAPI_URL: url });
     expect(disks.code, disks.out + disks.err).toBe(0);
     expect(disks.out).toContain("No disks need to be activated.");

@@ -33,23 +33,50 @@ beforeAll(() => {
     execFileSync("python3", [GEN, ...args, "--out", join(SYN, name)]);
   };
   gen("d8", ["--nodes", "8", "--instances", "40", "--seed", "11"]);
-  gen("d10f", ["--nodes", "10", "--instances", "50", "--groups", "2", "--hetero", "--excl-tags", "--locations", "--offline", "1", "--seed", "12"]);
+  gen("d10f", [
+    "--nodes",
+    "10",
+    "--instances",
+    "50",
+    "--groups",
+    "2",
+    "--hetero",
+    "--excl-tags",
+    "--locations",
+    "--offline",
+    "1",
+    "--seed",
+    "12",
+  ]);
   gen("d12", ["--nodes", "12", "--instances", "60", "--seed", "13", "--imbalance", "1.0"]);
 }, 120_000);
 afterAll(() => {
   if (SYN) rmSync(SYN, { recursive: true, force: true });
 });
 
-const dataFiles = readdirSync(DATA).filter((f) => f.endsWith(".data")).sort();
-const hailFiles = readdirSync(DATA).filter((f) => /^hail-.*\.json$/.test(f)).sort();
+const dataFiles = readdirSync(DATA)
+  .filter((f) => f.endsWith(".data"))
+  .sort();
+const hailFiles = readdirSync(DATA)
+  .filter((f) => /^hail-.*\.json$/.test(f))
+  .sort();
 
 describe("hbal vs Ganeti", () => {
   for (const f of dataFiles)
-    it(f, () => {
-      compare("hbal", ["-t", join(DATA, f), "-C", "-G", "group-01"]);
-      compare("hbal", ["-t", join(DATA, f), "-C", "--evac-mode", "--ignore-dynu"]);
-    }, 120_000);
-  for (const [name, extra] of [["d8", []], ["d10f", ["-G", "group-01"]], ["d10f", ["-G", "group-02", "--exclusion-tags", "app"]], ["d12", []]] as const)
+    it(
+      f,
+      () => {
+        compare("hbal", ["-t", join(DATA, f), "-C", "-G", "group-01"]);
+        compare("hbal", ["-t", join(DATA, f), "-C", "--evac-mode", "--ignore-dynu"]);
+      },
+      120_000,
+    );
+  for (const [name, extra] of [
+    ["d8", []],
+    ["d10f", ["-G", "group-01"]],
+    ["d10f", ["-G", "group-02", "--exclusion-tags", "app"]],
+    ["d12", []],
+  ] as const)
     it(`synthetic ${name} ${extra.join(" ")}`, () => compare("hbal", ["-t", join(SYN, `${name}.data`), "-C", ...extra]), 120_000);
 });
 
@@ -62,11 +89,26 @@ describe("hail vs Ganeti", () => {
 });
 
 describe("hspace vs Ganeti", () => {
-  for (const f of ["hspace-tiered.data", "hspace-tiered-dualspec.data", "hspace-tiered-exclusive.data", "hspace-tiered-mixed.data", "hspace-tiered-ipolicy.data", "hspace-tiered-resourcetypes.data", "hspace-tiered-vcpu.data", "hspace-groups-one.data", "hspace-existing.data", "hspace-bad-group.data"])
+  for (const f of [
+    "hspace-tiered.data",
+    "hspace-tiered-dualspec.data",
+    "hspace-tiered-exclusive.data",
+    "hspace-tiered-mixed.data",
+    "hspace-tiered-ipolicy.data",
+    "hspace-tiered-resourcetypes.data",
+    "hspace-tiered-vcpu.data",
+    "hspace-groups-one.data",
+    "hspace-existing.data",
+    "hspace-bad-group.data",
+  ])
     it(f, () => compare("hspace", ["-t", join(DATA, f), "--machine-readable"]), 120_000);
   // Ganeti stops with an internal error ("Prelude.head: empty list"); ours with a clear one, same exit code and output
   it("-l 0 (nothing tried)", () => compare("hspace", ["-t", join(DATA, "hspace-existing.data"), "-l", "0"]), 60_000);
-  it("simulated cluster", () => compare("hspace", ["--simu", "p,4,8T,64g,16", "--machine-readable", "--disk-template", "drbd", "-l", "8"]), 60_000);
+  it(
+    "simulated cluster",
+    () => compare("hspace", ["--simu", "p,4,8T,64g,16", "--machine-readable", "--disk-template", "drbd", "-l", "8"]),
+    60_000,
+  );
   it("synthetic d8 / d12", () => {
     compare("hspace", ["-t", join(SYN, "d8.data"), "--machine-readable", "--disk-template", "drbd", "--no-capacity-checks"]);
     compare("hspace", ["-t", join(SYN, "d12.data"), "--disk-template", "plain"]);

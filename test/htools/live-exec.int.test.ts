@@ -18,7 +18,8 @@ const initialScore = (r: Run): number => Number(/^Initial score: (\S+)$/m.exec(r
 /** The planned moves: instance -> new primary (full names; the last move of an instance wins). */
 function plannedPrimaries(r: Run): Map<string, string> {
   const m = new Map<string, string>();
-  for (const x of r.stdout.matchAll(/^\s+\d+\. (\S+)\s+\S+\s+=> (\S+)\s+\S+ a=\S+$/gm)) m.set(x[1]! + SUFFIX, x[2]!.split(":")[0]! + SUFFIX);
+  for (const x of r.stdout.matchAll(/^\s+\d+\. (\S+)\s+\S+\s+=> (\S+)\s+\S+ a=\S+$/gm))
+    m.set(x[1]! + SUFFIX, x[2]!.split(":")[0]! + SUFFIX);
   return m;
 }
 const jobIds = (r: Run): number[] => [...r.stdout.matchAll(/^Got job IDs (.*)$/gm)].flatMap((x) => x[1]!.split(", ").map(Number));

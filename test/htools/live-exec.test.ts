@@ -54,7 +54,11 @@ describe("opcodes of a move -> RAPI requests", () => {
 
   it("FailoverToAny names the target node", () => {
     expect(reqs(shared, { kind: "FailoverToAny", node: 2 })).toEqual([
-      { method: "PUT", path: "/2/instances/shared1.example.com/migrate", body: expect.objectContaining({ target_node: "node3.example.com", allow_failover: true }) },
+      {
+        method: "PUT",
+        path: "/2/instances/shared1.example.com/migrate",
+        body: expect.objectContaining({ target_node: "node3.example.com", allow_failover: true }),
+      },
     ]);
   });
 
@@ -153,7 +157,9 @@ describe("execJobSets", () => {
   });
 
   it("a failed job ends the jobset and aborts before the next one", async () => {
-    const be = new FakeJobs(false, (_ops, id) => (id === 2 ? { status: "error", error: "OpPrereqError: Not enough memory" } : { status: "success" }));
+    const be = new FakeJobs(false, (_ops, id) =>
+      id === 2 ? { status: "error", error: "OpPrereqError: Not enough memory" } : { status: "success" },
+    );
     const { o, io: x } = io();
     const err = await execJobSets(sets(), be, x).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HtoolsError);
@@ -196,15 +202,24 @@ describe("where -m and -L go", () => {
     writeFileSync(path.join(tmp, "master.runtime.json"), JSON.stringify({ pid: 1, rapiUrl: "https://127.0.0.1:4444" }));
     expect(resolveLocalMaster("https://127.0.0.1:1234", {})).toEqual({ rapi: "https://127.0.0.1:1234", socket: null });
     expect(resolveLocalMaster(tmp, {})).toEqual({ rapi: "https://127.0.0.1:4444", socket: path.join(tmp, "master.sock") });
-    expect(resolveLocalMaster(path.join(tmp, "master.sock"), {})).toEqual({ rapi: "https://127.0.0.1:4444", socket: path.join(tmp, "master.sock") });
-    expect(resolveLocalMaster(true, { GANETI_DATA_DIR: tmp })).toEqual({ rapi: "https://127.0.0.1:4444", socket: path.join(tmp, "master.sock") });
+    expect(resolveLocalMaster(path.join(tmp, "master.sock"), {})).toEqual({
+      rapi: "https://127.0.0.1:4444",
+      socket: path.join(tmp, "master.sock"),
+    });
+    expect(resolveLocalMaster(true, { GANETI_DATA_DIR: tmp })).toEqual({
+      rapi: "https://127.0.0.1:4444",
+      socket: path.join(tmp, "master.sock"),
+    });
     expect(resolveLocalMaster(true, {})).toEqual({ rapi: "https://127.0.0.1:5080", socket: null });
   });
 
   it("credentials: flags first, then the environment; the password file's first line", () => {
     const pw = path.join(tmp, "pw");
     writeFileSync(pw, "s3cret\n");
-    expect(resolveCredentials({ user: "u", passwordFile: pw, env: { GANETI_RAPI_USER: "e", GANETI_RAPI_PASSWORD: "x" } })).toEqual({ user: "u", password: "s3cret" });
+    expect(resolveCredentials({ user: "u", passwordFile: pw, env: { GANETI_RAPI_USER: "e", GANETI_RAPI_PASSWORD: "x" } })).toEqual({
+      user: "u",
+      password: "s3cret",
+    });
     expect(resolveCredentials({ env: { GANETI_RAPI_USER: "e", GANETI_RAPI_PASSWORD: "x" } })).toEqual({ user: "e", password: "x" });
     expect(resolveCredentials({ env: {} })).toEqual({});
     expect(() => resolveCredentials({ env: { GANETI_RAPI_PASSWORD: "x" } })).toThrow(/without a user/);

@@ -16,9 +16,14 @@ export function tool(name: "hbal" | "hspace", args: string[], env: Record<string
   // No RAPI settings leak in from the caller's environment: each test says what it passes.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GANETI_"))) as Record<string, string>;
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(REPO, "server", "bin", `${name}.js`), ...args], { env: { ...base, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(REPO, "server", "bin", `${name}.js`), ...args],
+      { env: { ...base, ...env }, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 

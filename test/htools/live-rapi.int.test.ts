@@ -18,7 +18,6 @@ import { createInstancesOn, tool, type LiveInstance } from "./live-helpers.js";
 /** Ganeti's own htools (Debian package `ganeti`). */
 const GANETI_BIN = { hbal: "/usr/bin/hbal", hspace: "/usr/bin/hspace" };
 
-
 let c: LocalCluster;
 let client: GanetiClient;
 let hostPort: string;
@@ -182,7 +181,9 @@ describe("a node that does not answer", () => {
     }
     const r = await tool("hbal", ["-m", hostPort]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`Error: failed to load data, aborting: Node '${c.nodes[2]}', error while parsing data: key 'mtotal' is null`);
+    expect(r.stderr).toContain(
+      `Error: failed to load data, aborting: Node '${c.nodes[2]}', error while parsing data: key 'mtotal' is null`,
+    );
 
     await client.nodes.modify(c.nodes[2]!, { offline: true }).wait();
     const off = await tool("hbal", ["-m", hostPort, "-p"]);
@@ -199,15 +200,27 @@ describe("a node that does not answer", () => {
     mkdirSync(dir);
     const rc = new RapiClient(hostPort, { user: c.user, password: c.password, ca: readFileSync(c.caFile) });
     try {
-      for (const [file, url] of [["groups.json", "/2/groups?bulk=1"], ["nodes.json", "/2/nodes?bulk=1"], ["instances.json", "/2/instances?bulk=1"], ["info.json", "/2/info"]] as const)
+      for (const [file, url] of [
+        ["groups.json", "/2/groups?bulk=1"],
+        ["nodes.json", "/2/nodes?bulk=1"],
+        ["instances.json", "/2/instances?bulk=1"],
+        ["info.json", "/2/info"],
+      ] as const)
         writeFileSync(path.join(dir, file), await rc.request("GET", url));
     } finally {
       rc.close();
     }
-    for (const [name, args] of [["hbal", ["-p", "-C"]], ["hspace", ["-p"]]] as const) {
+    for (const [name, args] of [
+      ["hbal", ["-p", "-C"]],
+      ["hspace", ["-p"]],
+    ] as const) {
       const theirs = spawnSync(GANETI_BIN[name], ["-m", `file://${dir}`, ...args], { encoding: "utf8" });
       const ours = await tool(name, ["-m", `file://${dir}`, ...args]);
-      expect({ code: ours.code, stdout: ours.stdout, stderr: ours.stderr }, `${name} ${args.join(" ")}`).toEqual({ code: theirs.status, stdout: theirs.stdout, stderr: theirs.stderr });
+      expect({ code: ours.code, stdout: ours.stdout, stderr: ours.stderr }, `${name} ${args.join(" ")}`).toEqual({
+        code: theirs.status,
+        stdout: theirs.stdout,
+        stderr: theirs.stderr,
+      });
       expect(ours.stderr).toMatch(/^ - node3 +0 +0 /m);
     }
   });

@@ -3,9 +3,7 @@
 // format) so that test/hs/shelltests/htools-*.test run against our CLIs.
 import { spawnSync } from "node:child_process";
 
-export type Expect =
-  | { kind: "regex"; negate: boolean; re: RegExp; src: string }
-  | { kind: "literal"; text: string };
+export type Expect = { kind: "regex"; negate: boolean; re: RegExp; src: string } | { kind: "literal"; text: string };
 
 export interface ShellTest {
   file: string;
@@ -86,17 +84,25 @@ function check(what: string, e: Expect | null, got: string, problems: string[]):
     if (got !== e.text) problems.push(`${what}: expected ${JSON.stringify(e.text)}, got ${JSON.stringify(got.slice(0, 2000))}`);
   } else {
     const m = e.re.test(got);
-    if (m === e.negate) problems.push(`${what}: ${e.negate ? "unexpected match" : "no match"} for /${e.src}/ in ${JSON.stringify(got.slice(0, 2000))}`);
+    if (m === e.negate)
+      problems.push(`${what}: ${e.negate ? "unexpected match" : "no match"} for /${e.src}/ in ${JSON.stringify(got.slice(0, 2000))}`);
   }
 }
 
 export function runShellTest(t: ShellTest, cwd: string, env: NodeJS.ProcessEnv, rewrite: (cmd: string) => string): RunResult {
-  const r = spawnSync("bash", ["-c", rewrite(t.command)], { cwd, env, input: t.stdin ?? "", encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync("bash", ["-c", rewrite(t.command)], {
+    cwd,
+    env,
+    input: t.stdin ?? "",
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.error) throw r.error;
   const code = r.status ?? 128;
   const problems: string[] = [];
   check("stdout", t.stdout, r.stdout, problems);
   check("stderr", t.stderr, r.stderr, problems);
-  if (t.exit && (code === t.exit.code) === t.exit.negate) problems.push(`exit code ${code}, expected ${t.exit.negate ? "!" : ""}${t.exit.code}`);
+  if (t.exit && (code === t.exit.code) === t.exit.negate)
+    problems.push(`exit code ${code}, expected ${t.exit.negate ? "!" : ""}${t.exit.code}`);
   return { ok: problems.length === 0, problems, stdout: r.stdout, stderr: r.stderr, code };
 }

@@ -23,7 +23,8 @@ const OTHER_TOOLS = ["hinfo", "hcheck", "hroller", "hscan", "hsqueeze", "harep",
 export const EXCLUSIONS: Array<{ match: (t: ShellTest) => boolean; reason: string }> = [
   {
     match: (t) => OTHER_TOOLS.some((x) => t.command.includes(`./test/hs/${x}`)) || t.command.includes("$T/hscan/"),
-    reason: "exercises a tool other than hbal/hail/hspace (hinfo, hcheck, hroller, hscan, hsqueeze, mon-collector): not part of this implementation",
+    reason:
+      "exercises a tool other than hbal/hail/hspace (hinfo, hcheck, hroller, hscan, hsqueeze, mon-collector): not part of this implementation",
   },
 ];
 
@@ -54,10 +55,22 @@ beforeAll(() => {
   for (const suffix of ["standard", "tiered"])
     sh(`sed -re 's/^(node-.*|fake-uuid-)-02(|.*)/\\1-01\\2/' < $T/simu-rebal-orig.${suffix} > $T/simu-rebal-merged.${suffix}`);
   for (const mode of ["primary-only", "secondary-only", "all"])
-    sh(`sed -e 's/"evac_mode": "all"/"evac_mode": "${mode}"/' -e 's/"spindles": [0-9]\\+,//' < $TESTDATA_DIR/hail-node-evac.json > $T/hail-node-evac.json.${mode}`);
-  for (const bf of ["hail-alloc-drbd", "hail-alloc-invalid-twodisks", "hail-alloc-twodisks", "hail-change-group", "hail-node-evac", "hail-reloc-drbd", "hail-alloc-spindles"]) {
+    sh(
+      `sed -e 's/"evac_mode": "all"/"evac_mode": "${mode}"/' -e 's/"spindles": [0-9]\\+,//' < $TESTDATA_DIR/hail-node-evac.json > $T/hail-node-evac.json.${mode}`,
+    );
+  for (const bf of [
+    "hail-alloc-drbd",
+    "hail-alloc-invalid-twodisks",
+    "hail-alloc-twodisks",
+    "hail-change-group",
+    "hail-node-evac",
+    "hail-reloc-drbd",
+    "hail-alloc-spindles",
+  ]) {
     sh(`sed -e 's/"exclusive_storage": false/"exclusive_storage": true/' < $TESTDATA_DIR/${bf}.json > $T/${bf}.json.excl-stor`);
-    sh(`sed -e 's/"exclusive_storage": false/"exclusive_storage": true/' -e 's/"spindles": [0-9]\\+,//' < $TESTDATA_DIR/${bf}.json > $T/${bf}.json.fail-excl-stor`);
+    sh(
+      `sed -e 's/"exclusive_storage": false/"exclusive_storage": true/' -e 's/"spindles": [0-9]\\+,//' < $TESTDATA_DIR/${bf}.json > $T/${bf}.json.fail-excl-stor`,
+    );
   }
   mkdirSync(join(T, "hscan"), { recursive: true });
 }, 300_000);
@@ -66,7 +79,9 @@ afterAll(() => {
   if (T) rmSync(T, { recursive: true, force: true });
 });
 
-const files = readdirSync(SHELLTESTS).filter((f) => /^htools-.*\.test$/.test(f)).sort();
+const files = readdirSync(SHELLTESTS)
+  .filter((f) => /^htools-.*\.test$/.test(f))
+  .sort();
 const all = files.flatMap((f) => parseShellTests(f, readFileSync(join(SHELLTESTS, f), "utf8")));
 const excluded = all.filter((t) => EXCLUSIONS.some((e) => e.match(t)));
 const included = all.filter((t) => !EXCLUSIONS.some((e) => e.match(t)));
@@ -75,7 +90,10 @@ describe("Ganeti htools shelltests", () => {
   it("has a corpus and a minimal exclusion list", () => {
     expect(all.length).toBeGreaterThan(150);
     // every exclusion is a whole other tool; report them for the record
-    writeFileSync(join(tmpdir(), "htools-shelltest-exclusions.txt"), excluded.map((t) => `${t.file}:${t.line}: ${t.command}`).join("\n") + "\n");
+    writeFileSync(
+      join(tmpdir(), "htools-shelltest-exclusions.txt"),
+      excluded.map((t) => `${t.file}:${t.line}: ${t.command}`).join("\n") + "\n",
+    );
     expect(included.length).toBeGreaterThan(100);
   });
   // Sequential: some cases depend on files written by earlier ones.

@@ -28,8 +28,20 @@ afterAll(async () => {
 describe("kvm console", () => {
   it("answers in Ganeti's shape, shows its command and really connects to the guest's shell", async () => {
     await c.gnt([
-      "instance", "add", NAME, "-t", "diskless", "-o", "noop", "-n", c.nodes[0]!, "--no-name-check", "-B", "memory=96",
-      "-H", `kvm:kvm_path=${a.qemu},kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`,
+      "instance",
+      "add",
+      NAME,
+      "-t",
+      "diskless",
+      "-o",
+      "noop",
+      "-n",
+      c.nodes[0]!,
+      "--no-name-check",
+      "-B",
+      "memory=96",
+      "-H",
+      `kvm:kvm_path=${a.qemu},kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`,
     ]);
     const serialLog = path.join(c.dataDir, "hypervisors", "kvm", "log", `${NAME}.serial.log`);
     await waitForConsole(serialLog, new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });

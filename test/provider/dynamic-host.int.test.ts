@@ -177,7 +177,15 @@ describe("serialization (pulumi.dynamic.Resource → __provider)", () => {
 });
 
 describe("dynamic-provider host gRPC", () => {
-  const program = { name: "web1.example.com", diskTemplate: "file", disks: [{ size: "1G" }], nics: [{ link: "br0" }], os: "noop", memory: 512, tags: ["b", "a"] };
+  const program = {
+    name: "web1.example.com",
+    diskTemplate: "file",
+    disks: [{ size: "1G" }],
+    nics: [{ link: "br0" }],
+    os: "noop",
+    memory: 512,
+    tags: ["b", "a"],
+  };
 
   it("Check → Create → Diff (none) → Read → Update → Diff (replace) → Delete, with credentials from Configure", async () => {
     const inputs = await check("Instance", program);
@@ -218,13 +226,23 @@ describe("dynamic-provider host gRPC", () => {
   it("a failed job reaches the engine with the job id and Ganeti's message", async () => {
     server.fake.failNext(/POST \/2\/groups$/, "OpPrereqError", "Group name clashes with node", "invalid");
     const inputs = await check("NodeGroup", { name: "g1" });
-    await expect(create("NodeGroup", inputs)).rejects.toThrow(/creating group g1 failed: Job \d+ failed .*Group name clashes with node \[invalid\]/);
+    await expect(create("NodeGroup", inputs)).rejects.toThrow(
+      /creating group g1 failed: Job \d+ failed .*Group name clashes with node \[invalid\]/,
+    );
   });
 
   it("NodeGroup and Network work through the host too", async () => {
     const g = await create("NodeGroup", await check("NodeGroup", { name: "g2", nodes: ["node2.example.com"], tags: ["t"] }));
     expect(g.outs).toMatchObject({ nodes: ["node2.example.com"], nodeList: ["node2.example.com"], tags: ["t"] });
-    const n = await create("Network", await check("Network", { name: "lan", subnet: "192.0.2.0/24", gateway: "192.0.2.1", connections: [{ group: "g2", mode: "bridged", link: "br0" }] }));
+    const n = await create(
+      "Network",
+      await check("Network", {
+        name: "lan",
+        subnet: "192.0.2.0/24",
+        gateway: "192.0.2.1",
+        connections: [{ group: "g2", mode: "bridged", link: "br0" }],
+      }),
+    );
     expect(n.outs).toMatchObject({ reservedIps: [], connections: [{ group: "g2", mode: "bridged", link: "br0" }] });
     await del("Network", n.id, n.outs);
     server.fake.nodeGroup.set("node2.example.com", "default");

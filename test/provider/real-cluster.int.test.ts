@@ -38,12 +38,24 @@ const check = (args: Props) => checkWith(p, args);
 async function changedFields(id: string, olds: Props, news: Props): Promise<string[]> {
   const d = await p.diff!(id, olds, news);
   const stable = new Set(d.stables ?? []);
-  return Object.keys(instanceDiffTable).filter((f) => !stable.has(f)).sort();
+  return Object.keys(instanceDiffTable)
+    .filter((f) => !stable.has(f))
+    .sort();
 }
 
 describe("Instance on a real cluster", () => {
   it("create, no-op diff, refresh, in-place memory update, stop, delete", async () => {
-    const base = { name: "vm1.example.com", diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, vcpus: 1, nics: [{}], primaryNode: cluster.nodes[0], tags: ["a"] };
+    const base = {
+      name: "vm1.example.com",
+      diskTemplate: "diskless",
+      os: "noop",
+      hypervisor: "fake",
+      memory: 128,
+      vcpus: 1,
+      nics: [{}],
+      primaryNode: cluster.nodes[0],
+      tags: ["a"],
+    };
     const { id, outs } = await p.create(await check(base));
     expect(outs).toMatchObject({ name: base.name, status: "running", maxMemory: 128, primaryNode: cluster.nodes[0] });
     expect((await p.diff!(id, outs as Props, await check(base))).changes).toBe(false);
@@ -59,7 +71,16 @@ describe("Instance on a real cluster", () => {
 
   it("a disk shrink previews as a replacement; the replacement is created after the old one is deleted", async () => {
     // Sizes and one NIC within Ganeti's default instance policy (disks >= 1 GiB, >= 1 NIC).
-    const base = { name: "repl.example.com", diskTemplate: "file", os: "noop", hypervisor: "fake", memory: 128, disks: [{ size: "2G" }], nics: [{}], primaryNode: cluster.nodes[0] };
+    const base = {
+      name: "repl.example.com",
+      diskTemplate: "file",
+      os: "noop",
+      hypervisor: "fake",
+      memory: 128,
+      disks: [{ size: "2G" }],
+      nics: [{}],
+      primaryNode: cluster.nodes[0],
+    };
     const { id, outs } = await p.create(await check(base));
     const before = await client.instances.get(id);
     expect(before["disk.sizes"]).toEqual([2048]);
@@ -84,10 +105,34 @@ describe("Instance on a real cluster", () => {
   it("adopts an instance made with `gnt instance add`, with no diff afterwards", async () => {
     const name = "adopted.example.com";
     await cluster.gnt([
-      "instance", "add", "-t", "diskless", "-o", "noop", "-H", "fake", "-B", "memory=128,vcpus=1",
-      "-n", cluster.nodes[1]!, "--no-name-check", "--tags", "web,prod", name,
+      "instance",
+      "add",
+      "-t",
+      "diskless",
+      "-o",
+      "noop",
+      "-H",
+      "fake",
+      "-B",
+      "memory=128,vcpus=1",
+      "-n",
+      cluster.nodes[1]!,
+      "--no-name-check",
+      "--tags",
+      "web,prod",
+      name,
     ]);
-    const program = { name, diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, vcpus: 1, nics: [{}], primaryNode: cluster.nodes[1], tags: ["prod", "web"] };
+    const program = {
+      name,
+      diskTemplate: "diskless",
+      os: "noop",
+      hypervisor: "fake",
+      memory: 128,
+      vcpus: 1,
+      nics: [{}],
+      primaryNode: cluster.nodes[1],
+      tags: ["prod", "web"],
+    };
 
     // Without adopt, an existing name is refused and nothing changes.
     await expect(p.create(await check(program))).rejects.toThrow(/already exists; set `adopt: true`/);
@@ -109,7 +154,17 @@ describe("Instance on a real cluster", () => {
   });
 
   it("refresh detects drift made with gnt (memory, stopped, tag removed) and nothing else; up converges", async () => {
-    const base = { name: "drift.example.com", diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, vcpus: 1, nics: [{}], primaryNode: cluster.nodes[0], tags: ["a", "b"] };
+    const base = {
+      name: "drift.example.com",
+      diskTemplate: "diskless",
+      os: "noop",
+      hypervisor: "fake",
+      memory: 128,
+      vcpus: 1,
+      nics: [{}],
+      primaryNode: cluster.nodes[0],
+      tags: ["a", "b"],
+    };
     const inputs = await check(base);
     const { id, outs } = await p.create(inputs);
     expect(await changedFields(id, outs as Props, inputs)).toEqual([]);
@@ -135,11 +190,21 @@ describe("Instance on a real cluster", () => {
   });
 
   it("rename: refused while running without allowReboot; with it, stop → rename → start", async () => {
-    const base = { name: "old.example.com", diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, nics: [{}], primaryNode: cluster.nodes[0] };
+    const base = {
+      name: "old.example.com",
+      diskTemplate: "diskless",
+      os: "noop",
+      hypervisor: "fake",
+      memory: 128,
+      nics: [{}],
+      primaryNode: cluster.nodes[0],
+    };
     const { id, outs } = await p.create(await check(base));
     const uuid = outs.uuid as string;
     // Ganeti renames only an instance marked down: refused before any job.
-    await expect(p.update!(id, outs as Props, await check({ ...base, name: "new.example.com" }))).rejects.toThrow(/renaming needs the instance stopped/);
+    await expect(p.update!(id, outs as Props, await check({ ...base, name: "new.example.com" }))).rejects.toThrow(
+      /renaming needs the instance stopped/,
+    );
     expect((await client.instances.get(id)).status).toBe("running");
     const want = await check({ ...base, name: "new.example.com", updatePolicy: { allowReboot: true } });
     const u = await p.update!(id, outs as Props, want);
@@ -154,7 +219,15 @@ describe("Instance on a real cluster", () => {
 
   it("a failed job (memory larger than any node) reports the job id and Ganeti's message", async () => {
     const name = "huge.example.com";
-    const inputs = await check({ name, diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: "4T", nics: [], primaryNode: cluster.nodes[0] });
+    const inputs = await check({
+      name,
+      diskTemplate: "diskless",
+      os: "noop",
+      hypervisor: "fake",
+      memory: "4T",
+      nics: [],
+      primaryNode: cluster.nodes[0],
+    });
     const err = await p.create(inputs).then(
       () => undefined,
       (e: unknown) => e as Error & { cause?: unknown },
@@ -198,7 +271,12 @@ describe("NodeGroup on a real cluster", () => {
     const dd = await g.diff!(id, drifted.props as Props, inputs);
     expect(dd).toMatchObject({ changes: true, replaces: [] });
 
-    const want = await checkWith(g, { ...program, allocPolicy: "preferred", ipolicy: { "vcpu-ratio": 4, "spindle-ratio": 8 }, tags: ["zone:b", "tier:1"] });
+    const want = await checkWith(g, {
+      ...program,
+      allocPolicy: "preferred",
+      ipolicy: { "vcpu-ratio": 4, "spindle-ratio": 8 },
+      tags: ["zone:b", "tier:1"],
+    });
     const u = await g.update!(id, drifted.props as Props, want);
     expect(u.outs).toMatchObject({ allocPolicy: "preferred", nodes: [node], tags: ["tier:1", "zone:b"] });
     info = await client.groups.get("rack1");
@@ -254,9 +332,15 @@ describe("Network on a real cluster", () => {
     const d = await n.diff!(id, r.props as Props, want);
     expect(d).toMatchObject({ changes: true, replaces: [] });
     const u = await n.update!(id, r.props as Props, want);
-    expect(u.outs).toMatchObject({ reservedIps: ["192.0.2.10", "192.0.2.20", "192.0.2.30"], connections: [{ group: "netgrp", mode: "routed", link: "rt1" }], tags: ["net:b"] });
+    expect(u.outs).toMatchObject({
+      reservedIps: ["192.0.2.10", "192.0.2.20", "192.0.2.30"],
+      connections: [{ group: "netgrp", mode: "routed", link: "rt1" }],
+      tags: ["net:b"],
+    });
     info = await client.networks.get("lan1");
-    expect(info.external_reservations.split(",").map((s) => s.trim())).toEqual(expect.arrayContaining(["192.0.2.10", "192.0.2.20", "192.0.2.30"]));
+    expect(info.external_reservations.split(",").map((s) => s.trim())).toEqual(
+      expect.arrayContaining(["192.0.2.10", "192.0.2.20", "192.0.2.30"]),
+    );
     expect(info.group_list).toEqual([["netgrp", "routed", "rt1", ""]]);
     expect(info.tags).toEqual(["net:b"]);
     expect(info).toMatchObject({ gateway: "192.0.2.254", mac_prefix: "aa:00:07" });
@@ -264,25 +348,47 @@ describe("Network on a real cluster", () => {
     expect((await n.diff!(id, r2.props as Props, want)).changes).toBe(false);
 
     // Clearing a setting: Ganeti takes "none" (an empty value means "no change").
-    const noMac = await checkWith(n, { ...program, gateway: "192.0.2.254", reservedIps: want.reservedIps, connections: want.connections, tags: want.tags });
+    const noMac = await checkWith(n, {
+      ...program,
+      gateway: "192.0.2.254",
+      reservedIps: want.reservedIps,
+      connections: want.connections,
+      tags: want.tags,
+    });
     const u2 = await n.update!(id, r2.props as Props, noMac);
     expect((await client.networks.get("lan1")).mac_prefix).toBeNull();
     expect((await n.diff!(id, (await n.read!(id, u2.outs)).props as Props, noMac)).changes).toBe(false);
 
     // A subnet change can only be a replacement.
-    expect((await n.diff!(id, r2.props as Props, await checkWith(n, { ...program, subnet: "198.51.100.0/24" }))).replaces).toEqual(["subnet"]);
+    expect((await n.diff!(id, r2.props as Props, await checkWith(n, { ...program, subnet: "198.51.100.0/24" }))).replaces).toEqual([
+      "subnet",
+    ]);
 
     await n.delete!(id, u2.outs as Props);
     await expect(client.networks.get("lan1")).rejects.toBeInstanceOf(NotFoundError);
     await cluster.gnt(["group", "remove", "netgrp"]);
   });
 
-  it("an instance NIC with ip \"pool\" takes a free address from the network", async () => {
+  it('an instance NIC with ip "pool" takes a free address from the network', async () => {
     const net = await n.create(
-      await checkWith(n, { name: "pool1", subnet: "198.51.100.0/28", gateway: "198.51.100.1", reservedIps: ["198.51.100.2"], connections: [{ group: "default", mode: "bridged", link: "br0" }] }),
+      await checkWith(n, {
+        name: "pool1",
+        subnet: "198.51.100.0/28",
+        gateway: "198.51.100.1",
+        reservedIps: ["198.51.100.2"],
+        connections: [{ group: "default", mode: "bridged", link: "br0" }],
+      }),
     );
     const free0 = (await client.networks.get("pool1")).free_count;
-    const program = { name: "pooled.example.com", diskTemplate: "diskless", os: "noop", hypervisor: "fake", memory: 128, nics: [{ network: "pool1", ip: "pool" }], primaryNode: cluster.nodes[0] };
+    const program = {
+      name: "pooled.example.com",
+      diskTemplate: "diskless",
+      os: "noop",
+      hypervisor: "fake",
+      memory: 128,
+      nics: [{ network: "pool1", ip: "pool" }],
+      primaryNode: cluster.nodes[0],
+    };
     const inputs = await check(program);
     const { id, outs } = await p.create(inputs);
     const info = await client.instances.get(id);

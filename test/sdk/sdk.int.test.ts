@@ -5,14 +5,7 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ConnectionError,
-  GanetiClient,
-  JobFailedError,
-  NotFoundError,
-  q,
-  type JobLogLine,
-} from "@ganeti-ts/sdk";
+import { ConnectionError, GanetiClient, JobFailedError, NotFoundError, q, type JobLogLine } from "@ganeti-ts/sdk";
 import { main as example } from "../../examples/sdk-scripts/create-and-wait.js";
 import { GNT, REPO, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 
@@ -91,16 +84,23 @@ describe("SDK against a real cluster", () => {
   });
 
   it("a failing job surfaces as JobFailedError with its ecode", async () => {
-    const err = (await client.instances.startup("nosuch.example.com").wait().catch((e: unknown) => e)) as JobFailedError;
+    const err = (await client.instances
+      .startup("nosuch.example.com")
+      .wait()
+      .catch((e: unknown) => e)) as JobFailedError;
     expect(err).toBeInstanceOf(JobFailedError);
     expect(err.ecode).toBe("unknown_entity");
   });
 
   it("examples/sdk-scripts/create-and-wait.ts runs, including the migration", async () => {
     const lines: string[] = [];
-    await example(["--url", c.url, "--user", c.user, "--password", c.password, "--ca", c.caFile, "--os", "noop", "--name", "sdk-int2.example.com"], {}, {
-      print: (l) => lines.push(l),
-    });
+    await example(
+      ["--url", c.url, "--user", c.user, "--password", c.password, "--ca", c.caFile, "--os", "noop", "--name", "sdk-int2.example.com"],
+      {},
+      {
+        print: (l) => lines.push(l),
+      },
+    );
     expect(lines.some((l) => l.startsWith("migrating sdk-int2.example.com to"))).toBe(true);
     expect(lines.at(-1)).toBe("done");
   });
@@ -114,13 +114,32 @@ describe("gnt CLI against a real cluster", () => {
     );
 
   it("add, list, json, failure exit code, remove", async () => {
-    const add = await gnt(["instance", "add", "-t", "diskless", "-o", "noop", "-H", "fake", "-B", "memory=128", "-n", c.nodes[0]!, "--no-name-check", "cli-int.example.com"]);
+    const add = await gnt([
+      "instance",
+      "add",
+      "-t",
+      "diskless",
+      "-o",
+      "noop",
+      "-H",
+      "fake",
+      "-B",
+      "memory=128",
+      "-n",
+      c.nodes[0]!,
+      "--no-name-check",
+      "cli-int.example.com",
+    ]);
     expect(add.code).toBe(0);
     expect(add.stderr).toContain("starting instance");
     const list = await gnt(["instance", "list", "--no-headers", "-o", "name,status"]);
     expect(list.stdout).toMatch(/^cli-int\.example\.com\s+running$/m);
     const json = await gnt(["--output", "json", "node", "list", "-o", "name"]);
-    expect(JSON.parse(json.stdout).map((n: { name: string }) => n.name).sort()).toEqual(c.nodes);
+    expect(
+      JSON.parse(json.stdout)
+        .map((n: { name: string }) => n.name)
+        .sort(),
+    ).toEqual(c.nodes);
     const bad = await gnt(["instance", "startup", "nosuch.example.com"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split("\n").at(-1)).toMatch(/^gnt: Job \d+ failed: OpPrereqError: .*\(unknown_entity\)$/);

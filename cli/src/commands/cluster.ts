@@ -8,30 +8,44 @@ import { addTagVerbs, jobCall, jobOptions, parseHvSpec, parseKeyVal, printObject
 export function registerClusterCommands(program: Command, ctx: Ctx): Command {
   const cluster = program.command("cluster").description("cluster-wide operations (gnt-cluster)");
 
-  cluster.command("info").description("show the cluster configuration").action(async () => {
-    const info = await ctx.client().cluster.info();
-    printObject(ctx, info, (o) => renderInfo(o));
-  });
+  cluster
+    .command("info")
+    .description("show the cluster configuration")
+    .action(async () => {
+      const info = await ctx.client().cluster.info();
+      printObject(ctx, info, (o) => renderInfo(o));
+    });
 
-  cluster.command("version").description("show RAPI and software versions").action(async () => {
-    const c = ctx.client();
-    const [rapi, info] = await Promise.all([c.cluster.version(), c.cluster.info()]);
-    const v = { rapi_version: rapi, software_version: info.software_version, protocol_version: info.protocol_version };
-    ctx.io.out(ctx.json() ? json(v) : renderInfo(v));
-  });
+  cluster
+    .command("version")
+    .description("show RAPI and software versions")
+    .action(async () => {
+      const c = ctx.client();
+      const [rapi, info] = await Promise.all([c.cluster.version(), c.cluster.info()]);
+      const v = { rapi_version: rapi, software_version: info.software_version, protocol_version: info.protocol_version };
+      ctx.io.out(ctx.json() ? json(v) : renderInfo(v));
+    });
 
-  cluster.command("features").description("list RAPI feature strings").action(async () => {
-    const f = await ctx.client().cluster.features();
-    ctx.io.out(ctx.json() ? json(f) : [...f].sort().join("\n"));
-  });
+  cluster
+    .command("features")
+    .description("list RAPI feature strings")
+    .action(async () => {
+      const f = await ctx.client().cluster.features();
+      ctx.io.out(ctx.json() ? json(f) : [...f].sort().join("\n"));
+    });
 
-  cluster.command("getmaster").description("print the master node").action(async () => {
-    const info = await ctx.client().cluster.info();
-    ctx.io.out(ctx.json() ? json(info.master) : info.master);
-  });
+  cluster
+    .command("getmaster")
+    .description("print the master node")
+    .action(async () => {
+      const info = await ctx.client().cluster.info();
+      ctx.io.out(ctx.json() ? json(info.master) : info.master);
+    });
 
   jobOptions(
-    cluster.command("modify").description("change cluster parameters")
+    cluster
+      .command("modify")
+      .description("change cluster parameters")
       .option("--candidate-pool-size <n>", "master candidates wanted")
       .option("--max-running-jobs <n>", "concurrently running jobs")
       .option("--enabled-hypervisors <list>", "comma-separated hypervisors (first = default)")
@@ -47,7 +61,8 @@ export function registerClusterCommands(program: Command, ctx: Ctx): Command {
     if (o.candidatePoolSize) p.candidate_pool_size = Number(o.candidatePoolSize);
     if (o.maxRunningJobs) p.max_running_jobs = Number(o.maxRunningJobs);
     if (o.enabledHypervisors) p.enabled_hypervisors = o.enabledHypervisors.split(",") as ClusterModifyParams["enabled_hypervisors"];
-    if (o.enabledDiskTemplates) p.enabled_disk_templates = o.enabledDiskTemplates.split(",") as ClusterModifyParams["enabled_disk_templates"];
+    if (o.enabledDiskTemplates)
+      p.enabled_disk_templates = o.enabledDiskTemplates.split(",") as ClusterModifyParams["enabled_disk_templates"];
     if (o.backendParameters) p.beparams = parseKeyVal(o.backendParameters);
     if (o.hypervisorParameters) {
       const [hv, params] = parseHvSpec(o.hypervisorParameters);

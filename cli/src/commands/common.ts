@@ -50,12 +50,7 @@ export function jobCall(o: JobFlags): { dryRun?: boolean; reason?: string } {
 }
 
 /** Submit, then either print the id (--submit) or wait with a live log. */
-export async function runJob<R>(
-  ctx: Ctx,
-  handle: JobHandle<R>,
-  o: JobFlags,
-  describe?: (result: R) => string | undefined,
-): Promise<void> {
+export async function runJob<R>(ctx: Ctx, handle: JobHandle<R>, o: JobFlags, describe?: (result: R) => string | undefined): Promise<void> {
   const id = await handle;
   if (o.submit) {
     ctx.io.out(ctx.json() ? json({ job_id: id }) : String(id));
@@ -93,7 +88,11 @@ interface ListFlags {
 /** Ganeti's -o syntax: "a,b" replaces the defaults, "+a,b" appends to them. */
 export function parseFields(spec: string | undefined, defaults: string[]): string[] {
   if (!spec) return defaults;
-  const list = spec.replace(/^\+/, "").split(",").map((s) => s.trim()).filter(Boolean);
+  const list = spec
+    .replace(/^\+/, "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return spec.startsWith("+") ? [...defaults, ...list] : list;
 }
 
@@ -104,13 +103,7 @@ function units(u: string | undefined): Units {
 }
 
 /** `list [names...]` and `list-fields [fields...]` for a query resource. */
-export function addListVerbs(
-  noun: Command,
-  ctx: Ctx,
-  resource: QueryResourceName,
-  defaults: string[],
-  nameField = "name",
-): void {
+export function addListVerbs(noun: Command, ctx: Ctx, resource: QueryResourceName, defaults: string[], nameField = "name"): void {
   noun
     .command("list")
     .description(`list ${resource}s (via /2/query/${resource})`)
@@ -122,12 +115,19 @@ export function addListVerbs(
     .action(async (names: string[], o: ListFlags) => {
       const fields = parseFields(o.fields, defaults);
       const filter = names.length
-        ? q.oneOf(nameField, names.map((n) => (nameField === "id" && /^\d+$/.test(n) ? Number(n) : n)))
+        ? q.oneOf(
+            nameField,
+            names.map((n) => (nameField === "id" && /^\d+$/.test(n) ? Number(n) : n)),
+          )
         : null;
       const result = await ctx.client().query.run(resource, fields, filter, ctx.signal ? { signal: ctx.signal } : {});
       if (ctx.json()) ctx.io.out(json(queryToObjects(result)));
       else {
-        const text = renderQuery(result, { headers: o.headers !== false, ...(o.separator !== undefined ? { separator: o.separator } : {}), units: units(o.units) });
+        const text = renderQuery(result, {
+          headers: o.headers !== false,
+          ...(o.separator !== undefined ? { separator: o.separator } : {}),
+          units: units(o.units),
+        });
         if (text) ctx.io.out(text);
       }
     });
@@ -145,11 +145,10 @@ export function addListVerbs(
       }
       const rows = res.fields.map((f) => [f.name, f.kind, f.title, f.doc]);
       ctx.io.out(
-        renderTable(
-          [{ title: "Name" }, { title: "Type" }, { title: "Title" }, { title: "Description" }],
-          rows,
-          { headers: o.headers !== false, ...(o.separator !== undefined ? { separator: o.separator } : {}) },
-        ),
+        renderTable([{ title: "Name" }, { title: "Type" }, { title: "Title" }, { title: "Description" }], rows, {
+          headers: o.headers !== false,
+          ...(o.separator !== undefined ? { separator: o.separator } : {}),
+        }),
       );
     });
 }
@@ -158,18 +157,14 @@ export function addListVerbs(
 export function addTagVerbs(noun: Command, ctx: Ctx, kind: TagKind): void {
   const named = kind !== "cluster";
   const nameArg = (c: Command) => (named ? c.argument("<name>", `${kind} name`) : c);
-  jobOptions(nameArg(noun.command("add-tags").description("add tags")).argument("<tags...>")).action(
-    async (...args: unknown[]) => {
-      const [name, tags, o] = named ? (args as [string, string[], JobFlags]) : [undefined, ...(args as [string[], JobFlags])];
-      await runJob(ctx, ctx.client().tags.add(kind, name, tags, jobCall(o)), o);
-    },
-  );
-  jobOptions(nameArg(noun.command("remove-tags").description("remove tags")).argument("<tags...>")).action(
-    async (...args: unknown[]) => {
-      const [name, tags, o] = named ? (args as [string, string[], JobFlags]) : [undefined, ...(args as [string[], JobFlags])];
-      await runJob(ctx, ctx.client().tags.remove(kind, name, tags, jobCall(o)), o);
-    },
-  );
+  jobOptions(nameArg(noun.command("add-tags").description("add tags")).argument("<tags...>")).action(async (...args: unknown[]) => {
+    const [name, tags, o] = named ? (args as [string, string[], JobFlags]) : [undefined, ...(args as [string[], JobFlags])];
+    await runJob(ctx, ctx.client().tags.add(kind, name, tags, jobCall(o)), o);
+  });
+  jobOptions(nameArg(noun.command("remove-tags").description("remove tags")).argument("<tags...>")).action(async (...args: unknown[]) => {
+    const [name, tags, o] = named ? (args as [string, string[], JobFlags]) : [undefined, ...(args as [string[], JobFlags])];
+    await runJob(ctx, ctx.client().tags.remove(kind, name, tags, jobCall(o)), o);
+  });
   nameArg(noun.command("list-tags").description("list tags")).action(async (...args: unknown[]) => {
     const name = named ? (args[0] as string) : undefined;
     const tags = await ctx.client().tags.list(kind, name);

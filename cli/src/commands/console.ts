@@ -52,7 +52,9 @@ export async function runConsole(
       opts.print(con.message ?? "");
       return 0;
     case "vnc":
-      opts.print(`Instance ${con.instance} has VNC listening on ${con.host}:${con.port} (display ${con.display}), please use a VNC client to connect`);
+      opts.print(
+        `Instance ${con.instance} has VNC listening on ${con.host}:${con.port} (display ${con.display}), please use a VNC client to connect`,
+      );
       return 0;
     case "spice":
       opts.print(`Instance ${con.instance} has SPICE listening on ${con.host}:${con.port}`);

@@ -19,22 +19,29 @@ function rule(o: { priority?: string; predicates?: string; action?: string; reas
 
 export function registerFilterCommands(program: Command, ctx: Ctx): Command {
   const f = program.command("filter").description("job filter rules (gnt-filter)");
-  f.command("list").description("list filter rules").option("--no-headers", "no header line").action(async (o: { headers?: boolean }) => {
-    const rules = await ctx.client().filters.list({ bulk: true });
-    if (ctx.json()) return ctx.io.out(json(rules));
-    const text = renderTable(
-      [{ title: "UUID" }, { title: "Priority", numeric: true }, { title: "Action" }, { title: "Predicates" }],
-      rules.map((r) => [r.uuid, String(r.priority), JSON.stringify(r.action), JSON.stringify(r.predicates)]),
-      { headers: o.headers !== false },
-    );
-    if (text) ctx.io.out(text);
-  });
-  f.command("info").argument("<uuid>").description("show a filter rule").action(async (uuid: string) => {
-    const r = await ctx.client().filters.get(uuid);
-    ctx.io.out(ctx.json() ? json(r) : renderInfo(r as Record<string, unknown>));
-  });
+  f.command("list")
+    .description("list filter rules")
+    .option("--no-headers", "no header line")
+    .action(async (o: { headers?: boolean }) => {
+      const rules = await ctx.client().filters.list({ bulk: true });
+      if (ctx.json()) return ctx.io.out(json(rules));
+      const text = renderTable(
+        [{ title: "UUID" }, { title: "Priority", numeric: true }, { title: "Action" }, { title: "Predicates" }],
+        rules.map((r) => [r.uuid, String(r.priority), JSON.stringify(r.action), JSON.stringify(r.predicates)]),
+        { headers: o.headers !== false },
+      );
+      if (text) ctx.io.out(text);
+    });
+  f.command("info")
+    .argument("<uuid>")
+    .description("show a filter rule")
+    .action(async (uuid: string) => {
+      const r = await ctx.client().filters.get(uuid);
+      ctx.io.out(ctx.json() ? json(r) : renderInfo(r as Record<string, unknown>));
+    });
   const ruleOpts = (c: Command) =>
-    c.option("--priority <n>", "lower is evaluated first")
+    c
+      .option("--priority <n>", "lower is evaluated first")
       .option("--predicates <json>", 'e.g. [["opcode", ["=", "OP_ID", "OP_INSTANCE_CREATE"]]]')
       .option("--action <action>", 'ACCEPT, PAUSE, REJECT, CONTINUE or ["RATE_LIMIT", n]')
       .option("--reason <text>", "reason");
@@ -47,8 +54,11 @@ export function registerFilterCommands(program: Command, ctx: Ctx): Command {
       ctx.io.out(await ctx.client().filters.replace(uuid, rule(o)));
     },
   );
-  f.command("delete").argument("<uuid>").description("delete a filter rule").action(async (uuid: string) => {
-    await ctx.client().filters.remove(uuid);
-  });
+  f.command("delete")
+    .argument("<uuid>")
+    .description("delete a filter rule")
+    .action(async (uuid: string) => {
+      await ctx.client().filters.remove(uuid);
+    });
   return f;
 }

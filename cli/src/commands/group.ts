@@ -16,16 +16,23 @@ export function registerGroupCommands(program: Command, ctx: Ctx): Command {
   const group = program.command("group").description("manage node groups (gnt-group)");
   addListVerbs(group, ctx, "group", ["name", "node_cnt", "pinst_cnt", "alloc_policy"]);
 
-  group.command("info").description("show group details").argument("<names...>").action(async (names: string[]) => {
-    const objs: GroupInfo[] = [];
-    for (const n of names) objs.push(await ctx.client().groups.get(n));
-    printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
-      objs.map((o) => `Node group: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
-    );
-  });
+  group
+    .command("info")
+    .description("show group details")
+    .argument("<names...>")
+    .action(async (names: string[]) => {
+      const objs: GroupInfo[] = [];
+      for (const n of names) objs.push(await ctx.client().groups.get(n));
+      printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
+        objs.map((o) => `Node group: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
+      );
+    });
 
   jobOptions(
-    group.command("add").description("create a node group").argument("<name>")
+    group
+      .command("add")
+      .description("create a node group")
+      .argument("<name>")
       .option("--alloc-policy <policy>", POLICIES.join(" | "))
       .option("--node-parameters <k=v,...>", "node parameters"),
   ).action(async (name: string, o: JobFlags & { allocPolicy?: string; nodeParameters?: string }) => {
@@ -36,12 +43,17 @@ export function registerGroupCommands(program: Command, ctx: Ctx): Command {
     await runJob(ctx, ctx.client().groups.create(p, jobCall(o)), o);
   });
 
-  jobOptions(group.command("remove").description("remove an empty node group").argument("<name>")).action(async (name: string, o: JobFlags) => {
-    await runJob(ctx, ctx.client().groups.remove(name, jobCall(o)), o);
-  });
+  jobOptions(group.command("remove").description("remove an empty node group").argument("<name>")).action(
+    async (name: string, o: JobFlags) => {
+      await runJob(ctx, ctx.client().groups.remove(name, jobCall(o)), o);
+    },
+  );
 
   jobOptions(
-    group.command("modify").description("change group parameters").argument("<name>")
+    group
+      .command("modify")
+      .description("change group parameters")
+      .argument("<name>")
       .option("--alloc-policy <policy>", POLICIES.join(" | "))
       .option("--node-parameters <k=v,...>", "node parameters"),
     false,
@@ -61,7 +73,11 @@ export function registerGroupCommands(program: Command, ctx: Ctx): Command {
   );
 
   jobOptions(
-    group.command("assign-nodes").description("move nodes into a group").argument("<group>").argument("<nodes...>")
+    group
+      .command("assign-nodes")
+      .description("move nodes into a group")
+      .argument("<group>")
+      .argument("<nodes...>")
       .option("--force", "even if it splits instances across groups"),
   ).action(async (name: string, nodes: string[], o: JobFlags & { force?: boolean }) => {
     await runJob(ctx, ctx.client().groups.assignNodes(name, nodes, { ...jobCall(o), force: Boolean(o.force) }), o);

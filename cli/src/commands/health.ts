@@ -278,7 +278,9 @@ export function registerHealthCommands(program: Command, cluster: Command, ctx: 
               ctx.io.out(node !== undefined && node in badNodes ? `\tbroken node ${node} /dev/${vol}` : `\t${node} /dev/${vol}`);
             }
           }
-          ctx.io.out("You need to replace or recreate disks for all the above instances if this message persists after fixing broken nodes.");
+          ctx.io.out(
+            "You need to replace or recreate disks for all the above instances if this message persists after fixing broken nodes.",
+          );
           code = EXIT.FAILED;
         } else if (instances.length === 0) ctx.io.out("No disks need to be activated.");
       }

@@ -97,7 +97,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       mode: "create",
       instance_name: name,
       disks: indexedDevices(o.disk as string[] | undefined, "disk"),
-      nics: o.nics === false ? [] : (o.net ? indexedDevices(o.net as string[], "net") : [{}]),
+      nics: o.nics === false ? [] : o.net ? indexedDevices(o.net as string[], "net") : [{}],
     };
     if (o.osSize) {
       if (params.disks.length) throw new CliError("use either -s or --disk");
@@ -135,7 +135,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("remove").description("remove an instance").argument("<name>")
+    inst
+      .command("remove")
+      .description("remove an instance")
+      .argument("<name>")
       .option("--shutdown-timeout <seconds>", "wait this long for a clean shutdown")
       .option("-f, --force", "do not ask (gnt never asks; accepted for compatibility)"),
   ).action(async (name: string, o: JobFlags & { shutdownTimeout?: string }) => {
@@ -144,15 +147,27 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("startup").alias("start").description("start an instance").argument("<name>")
+    inst
+      .command("startup")
+      .alias("start")
+      .description("start an instance")
+      .argument("<name>")
       .option("-f, --force", "force the start")
       .option("--no-remember", "do not record the state change"),
   ).action(async (name: string, o: JobFlags & { force?: boolean; remember?: boolean }) => {
-    await runJob(ctx, ctx.client().instances.startup(name, { ...jobCall(o), force: Boolean(o.force), noRemember: o.remember === false }), o);
+    await runJob(
+      ctx,
+      ctx.client().instances.startup(name, { ...jobCall(o), force: Boolean(o.force), noRemember: o.remember === false }),
+      o,
+    );
   });
 
   jobOptions(
-    inst.command("shutdown").alias("stop").description("stop an instance").argument("<name>")
+    inst
+      .command("shutdown")
+      .alias("stop")
+      .description("stop an instance")
+      .argument("<name>")
       .option("--timeout <seconds>", "time to wait for a clean shutdown")
       .option("--no-remember", "do not record the state change")
       .option("-f, --force", "force"),
@@ -164,7 +179,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("reboot").description("reboot an instance").argument("<name>")
+    inst
+      .command("reboot")
+      .description("reboot an instance")
+      .argument("<name>")
       .option("-t, --type <type>", "soft, hard (default) or full")
       .option("--ignore-secondaries", "ignore errors on secondary nodes")
       .option("--shutdown-timeout <seconds>", "time to wait for a clean shutdown"),
@@ -173,17 +191,22 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     const params = o.shutdownTimeout ? { shutdown_timeout: Number(o.shutdownTimeout) } : {};
     await runJob(
       ctx,
-      ctx.client().instances.reboot(
-        name,
-        { ...jobCall(o), ...(o.type ? { type: o.type as "soft" } : {}), ...(o.ignoreSecondaries ? { ignoreSecondaries: true } : {}) },
-        params,
-      ),
+      ctx
+        .client()
+        .instances.reboot(
+          name,
+          { ...jobCall(o), ...(o.type ? { type: o.type as "soft" } : {}), ...(o.ignoreSecondaries ? { ignoreSecondaries: true } : {}) },
+          params,
+        ),
       o,
     );
   });
 
   jobOptions(
-    inst.command("modify").description("change instance parameters").argument("<name>")
+    inst
+      .command("modify")
+      .description("change instance parameters")
+      .argument("<name>")
       .option("-B, --backend-parameters <k=v,...>", "backend parameters")
       .option("-H, --hypervisor-parameters <k=v,...>", "hypervisor parameters")
       .option("-O, --os-parameters <k=v,...>", "OS parameters")
@@ -224,7 +247,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("migrate").description("live-migrate an instance").argument("<name>")
+    inst
+      .command("migrate")
+      .description("live-migrate an instance")
+      .argument("<name>")
       .option("--non-live", "non-live migration")
       .option("--migration-mode <mode>", "live or non-live")
       .option("-n, --target-node <node>", "target node (externally mirrored templates)")
@@ -246,7 +272,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("failover").description("fail an instance over to another node").argument("<name>")
+    inst
+      .command("failover")
+      .description("fail an instance over to another node")
+      .argument("<name>")
       .option("-n, --target-node <node>", "target node")
       .option("-I, --iallocator <name>", "allocator choosing the target")
       .option("--ignore-consistency", "proceed even with degraded disks")
@@ -264,7 +293,11 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("rename").description("rename an instance").argument("<name>").argument("<new-name>")
+    inst
+      .command("rename")
+      .description("rename an instance")
+      .argument("<name>")
+      .argument("<new-name>")
       .option("--no-name-check", "do not resolve the new name")
       .option("--no-ip-check", "do not check the new IP"),
     false,
@@ -279,7 +312,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("reinstall").description("reinstall the OS").argument("<name>")
+    inst
+      .command("reinstall")
+      .description("reinstall the OS")
+      .argument("<name>")
       .option("-o, --os-type <os>", "install this OS instead")
       .option("-O, --os-parameters <k=v,...>", "OS parameters")
       .option("--no-startup", "do not start the instance afterwards"),
@@ -301,7 +337,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     });
 
   jobOptions(
-    inst.command("activate-disks").description("activate the instance's disks").argument("<name>")
+    inst
+      .command("activate-disks")
+      .description("activate the instance's disks")
+      .argument("<name>")
       .option("--ignore-size", "ignore recorded sizes"),
     false,
   ).action(async (name: string, o: JobFlags & { ignoreSize?: boolean }) => {
@@ -311,7 +350,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("deactivate-disks").description("deactivate the instance's disks").argument("<name>")
+    inst
+      .command("deactivate-disks")
+      .description("deactivate the instance's disks")
+      .argument("<name>")
       .option("-f, --force", "even if the instance is running"),
     false,
   ).action(async (name: string, o: JobFlags & { force?: boolean }) => {
@@ -319,7 +361,12 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("grow-disk").description("grow a disk").argument("<name>").argument("<disk>").argument("<amount>")
+    inst
+      .command("grow-disk")
+      .description("grow a disk")
+      .argument("<name>")
+      .argument("<disk>")
+      .argument("<amount>")
       .option("--absolute", "amount is the new size")
       .option("--no-wait-for-sync", "do not wait for the resync"),
     false,
@@ -331,7 +378,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("replace-disks").description("replace the disks of a drbd instance").argument("<name>")
+    inst
+      .command("replace-disks")
+      .description("replace the disks of a drbd instance")
+      .argument("<name>")
       .option("-p, --on-primary", "replace on the primary")
       .option("-s, --on-secondary", "replace on the secondary")
       .option("-a, --auto", "replace degraded disks")
@@ -340,8 +390,13 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("--disks <indices>", "comma-separated disk indices"),
     false,
   ).action(async (name: string, o: JobFlags & Record<string, unknown>) => {
-    const mode = o.onPrimary ? "replace_on_primary" : o.onSecondary ? "replace_on_secondary"
-      : o.newSecondary || o.iallocator ? "replace_new_secondary" : "replace_auto";
+    const mode = o.onPrimary
+      ? "replace_on_primary"
+      : o.onSecondary
+        ? "replace_on_secondary"
+        : o.newSecondary || o.iallocator
+          ? "replace_new_secondary"
+          : "replace_auto";
     const p: { mode: typeof mode; disks?: number[]; remote_node?: string; iallocator?: string } = { mode };
     if (o.disks) p.disks = String(o.disks).split(",").map(Number);
     if (o.newSecondary) p.remote_node = String(o.newSecondary);
@@ -350,7 +405,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    inst.command("recreate-disks").description("recreate the disks").argument("<name>")
+    inst
+      .command("recreate-disks")
+      .description("recreate the disks")
+      .argument("<name>")
       .option("--disks <indices>", "comma-separated disk indices")
       .option("-n, --nodes <nodes>", "comma-separated new nodes"),
     false,

@@ -22,7 +22,11 @@ interface LocalCommandHooks {
   node: Command;
 }
 
-const list = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`not a valid number: ${v}`);
@@ -50,11 +54,17 @@ async function waitForRapi(url: string, caPem: string | null, timeoutMs = 30_000
   while (Date.now() < deadline) {
     try {
       await new Promise<void>((resolve, reject) => {
-        const req = https.get(`${url}/version`, { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined }, (res) => {
-          res.resume();
-          // 401: the RAPI is up and (as on new clusters) wants credentials even for /version.
-          res.on("end", () => (res.statusCode === 200 || res.statusCode === 401 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-        });
+        const req = https.get(
+          `${url}/version`,
+          { ca: caPem ?? undefined, rejectUnauthorized: caPem !== null, checkServerIdentity: () => undefined },
+          (res) => {
+            res.resume();
+            // 401: the RAPI is up and (as on new clusters) wants credentials even for /version.
+            res.on("end", () =>
+              res.statusCode === 200 || res.statusCode === 401 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+            );
+          },
+        );
         req.on("error", reject);
       });
       return;
@@ -171,14 +181,26 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--os-search-path <list>", "comma-separated OS definition directories", list)
     .option("--default-iallocator <name>", "default instance allocator", "hail")
     .option("--default-iallocator-params <params>", "allocator parameters, e.g. no-capacity-checks or key=value,...", (v: string) =>
-      Object.fromEntries(list(v).map((kv) => { const [k, ...rest] = kv.split("="); return [k, rest.length ? rest.join("=") : null]; })),
+      Object.fromEntries(
+        list(v).map((kv) => {
+          const [k, ...rest] = kv.split("=");
+          return [k, rest.length ? rest.join("=") : null];
+        }),
+      ),
     )
     .option("--ipolicy-vcpu-ratio <ratio>", "instance policy vCPU ratio", Number)
     .option("--no-ssl", "serve the RAPI over plain HTTP")
-    .option("--allow-anonymous-reads", "let clients without credentials use read-only resources (Ganeti's default; off: every request needs a RAPI user)")
+    .option(
+      "--allow-anonymous-reads",
+      "let clients without credentials use read-only resources (Ganeti's default; off: every request needs a RAPI user)",
+    )
     .option("--require-authentication", "require credentials for every request, GETs included (the default; kept for scripts)")
     .option("--store <kind>", "where config and jobs live: file (this data dir) or etcd (master candidates can fail over)", "file")
-    .option("--etcd-endpoints <urls>", "with --store etcd: an existing etcd cluster's client URLs (default: run etcd members on the master candidates)", list)
+    .option(
+      "--etcd-endpoints <urls>",
+      "with --store etcd: an existing etcd cluster's client URLs (default: run etcd members on the master candidates)",
+      list,
+    )
     .option("--master-lease-ttl <seconds>", "with --store etcd: seconds until a dead master's leadership expires", int, 10)
     .option("--node-netns <name>", "network namespace (under /run/netns) of this node's bridges and taps")
     .option("--watcher-interval <seconds>", "run the watcher inside the master every this many seconds (default 0: never)", int)
@@ -286,9 +308,11 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         await mkdir(np.root, { recursive: true, mode: 0o700 });
         await copyFile(dataPaths(master).clusterCert, np.clusterCert);
         // The file storage allow-list travels with the cluster certificate (Ganeti distributes it to every node).
-        await copyFile(path.join(master, "file-storage-paths"), path.join(nodeDir, "file-storage-paths")).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== "ENOENT") throw err;
-        });
+        await copyFile(path.join(master, "file-storage-paths"), path.join(nodeDir, "file-storage-paths")).catch(
+          (err: NodeJS.ErrnoException) => {
+            if (err.code !== "ENOENT") throw err;
+          },
+        );
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
         if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
         const rt = await launchDaemon("node", nodeDir);
@@ -347,7 +371,9 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--timeout <seconds>", "give up after this long", int, 300)
     .action(async (o: { dataDir?: string; timeout: number }) => {
       const dir = masterDir(o.dataDir);
-      const leader = (await controlCall(dataPaths(dir).controlSocket, "MasterFailover", [o.timeout], (o.timeout + 10) * 1000)) as { node: string };
+      const leader = (await controlCall(dataPaths(dir).controlSocket, "MasterFailover", [o.timeout], (o.timeout + 10) * 1000)) as {
+        node: string;
+      };
       print(`Master failover done: ${leader.node} is the master`);
     });
 

@@ -10,16 +10,23 @@ export function registerNetworkCommands(program: Command, ctx: Ctx): Command {
   const net = program.command("network").description("manage networks (gnt-network)");
   addListVerbs(net, ctx, "network", ["name", "network", "gateway", "mac_prefix", "group_list"]);
 
-  net.command("info").description("show network details").argument("<names...>").action(async (names: string[]) => {
-    const objs: NetworkInfo[] = [];
-    for (const n of names) objs.push(await ctx.client().networks.get(n));
-    printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
-      objs.map((o) => `Network name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
-    );
-  });
+  net
+    .command("info")
+    .description("show network details")
+    .argument("<names...>")
+    .action(async (names: string[]) => {
+      const objs: NetworkInfo[] = [];
+      for (const n of names) objs.push(await ctx.client().networks.get(n));
+      printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
+        objs.map((o) => `Network name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
+      );
+    });
 
   jobOptions(
-    net.command("add").description("create a network").argument("<name>")
+    net
+      .command("add")
+      .description("create a network")
+      .argument("<name>")
       .requiredOption("--network <cidr>", "IPv4 network, e.g. 192.0.2.0/24")
       .option("--gateway <ip>", "IPv4 gateway")
       .option("--network6 <cidr>", "IPv6 network")
@@ -47,7 +54,10 @@ export function registerNetworkCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    net.command("modify").description("change a network").argument("<name>")
+    net
+      .command("modify")
+      .description("change a network")
+      .argument("<name>")
       .option("--gateway <ip>", "IPv4 gateway")
       .option("--network6 <cidr>", "IPv6 network")
       .option("--gateway6 <ip>", "IPv6 gateway")
@@ -68,7 +78,11 @@ export function registerNetworkCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    net.command("connect").description("connect a network to a node group").argument("<name>").argument("<group>")
+    net
+      .command("connect")
+      .description("connect a network to a node group")
+      .argument("<name>")
+      .argument("<group>")
       .requiredOption("-N, --nic-parameters <mode=...,link=...[,vlan=...]>", "NIC mode and link for the group")
       .option("--no-conflicts-check", "do not check for IP conflicts"),
   ).action(async (name: string, group: string, o: JobFlags & { nicParameters: string; conflictsCheck?: boolean }) => {

@@ -2,7 +2,18 @@ import type { Command } from "commander";
 import type { NodeInfo } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
 import { renderInfo, renderTable } from "../output.js";
-import { addListVerbs, addTagVerbs, jobCall, jobOptions, parseKeyVal, printObject, runJob, yesNo, type Ctx, type JobFlags } from "./common.js";
+import {
+  addListVerbs,
+  addTagVerbs,
+  jobCall,
+  jobOptions,
+  parseKeyVal,
+  printObject,
+  runJob,
+  yesNo,
+  type Ctx,
+  type JobFlags,
+} from "./common.js";
 
 const DEFAULT_FIELDS = ["name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt"];
 const ROLES = ["master-candidate", "regular", "drained", "offline"] as const;
@@ -26,7 +37,11 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
     });
 
   jobOptions(
-    node.command("role").description("show the role of a node, or set it").argument("<name>").argument("[role]", ROLES.join(" | "))
+    node
+      .command("role")
+      .description("show the role of a node, or set it")
+      .argument("<name>")
+      .argument("[role]", ROLES.join(" | "))
       .option("--auto-promote", "promote other nodes if the candidate pool shrinks")
       .option("-f, --force", "force"),
     false,
@@ -40,13 +55,20 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
     if (!(ROLES as readonly string[]).includes(role)) throw new CliError(`invalid role ${role} (${ROLES.join(", ")})`);
     await runJob(
       ctx,
-      c.nodes.setRole(name, role as (typeof ROLES)[number], { ...jobCall(o), autoPromote: Boolean(o.autoPromote), force: Boolean(o.force) }),
+      c.nodes.setRole(name, role as (typeof ROLES)[number], {
+        ...jobCall(o),
+        autoPromote: Boolean(o.autoPromote),
+        force: Boolean(o.force),
+      }),
       o,
     );
   });
 
   jobOptions(
-    node.command("modify").description("change node flags").argument("<name>")
+    node
+      .command("modify")
+      .description("change node flags")
+      .argument("<name>")
       .option("-C, --master-candidate <yes|no>", "master candidate flag")
       .option("-O, --offline <yes|no>", "offline flag")
       .option("-D, --drained <yes|no>", "drained flag")
@@ -77,7 +99,10 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    node.command("migrate").description("migrate all primary instances away").argument("<name>")
+    node
+      .command("migrate")
+      .description("migrate all primary instances away")
+      .argument("<name>")
       .option("--non-live", "non-live migration")
       .option("-n, --target-node <node>", "target node")
       .option("-I, --iallocator <name>", "allocator choosing targets"),
@@ -91,7 +116,10 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    node.command("evacuate").description("move instances off a node").argument("<name>")
+    node
+      .command("evacuate")
+      .description("move instances off a node")
+      .argument("<name>")
       .option("-p, --primary-only", "only primary instances")
       .option("-s, --secondary-only", "only secondary instances")
       .option("-n, --new-secondary <node>", "new node")
@@ -107,16 +135,20 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
     await runJob(ctx, ctx.client().nodes.evacuate(name, p, jobCall(o)), o);
   });
 
-  jobOptions(node.command("powercycle").description("power-cycle a node").argument("<name>").option("-f, --force", "even the master"), false).action(
-    async (name: string, o: JobFlags & { force?: boolean }) => {
-      await runJob(ctx, ctx.client().nodes.powercycle(name, { ...jobCall(o), force: Boolean(o.force) }), o, (r) =>
-        Array.isArray(r) && typeof r[0] === "string" ? r[0] : undefined,
-      );
-    },
-  );
+  jobOptions(
+    node.command("powercycle").description("power-cycle a node").argument("<name>").option("-f, --force", "even the master"),
+    false,
+  ).action(async (name: string, o: JobFlags & { force?: boolean }) => {
+    await runJob(ctx, ctx.client().nodes.powercycle(name, { ...jobCall(o), force: Boolean(o.force) }), o, (r) =>
+      Array.isArray(r) && typeof r[0] === "string" ? r[0] : undefined,
+    );
+  });
 
   jobOptions(
-    node.command("list-storage").description("list storage units of a node").argument("<name>")
+    node
+      .command("list-storage")
+      .description("list storage units of a node")
+      .argument("<name>")
       .option("-t, --storage-type <type>", "lvm-vg, lvm-pv or file", "file")
       .option("-o, --fields <fields>", "fields", "node,type,name,size,used,free,allocatable")
       .option("--no-headers", "no header line")
@@ -134,23 +166,31 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
   });
 
   jobOptions(
-    node.command("modify-storage").description("change a storage unit").argument("<name>").argument("<storage-type>").argument("<unit>")
+    node
+      .command("modify-storage")
+      .description("change a storage unit")
+      .argument("<name>")
+      .argument("<storage-type>")
+      .argument("<unit>")
       .option("--allocatable <yes|no>", "allocatable flag"),
     false,
   ).action(async (name: string, type: string, unit: string, o: JobFlags & { allocatable?: string }) => {
     const a = yesNo(o.allocatable, "--allocatable");
     await runJob(
       ctx,
-      ctx.client().nodes.modifyStorage(name, { storage_type: type, name: unit, ...(a !== undefined ? { allocatable: a } : {}) }, jobCall(o)),
+      ctx
+        .client()
+        .nodes.modifyStorage(name, { storage_type: type, name: unit, ...(a !== undefined ? { allocatable: a } : {}) }, jobCall(o)),
       o,
     );
   });
 
-  jobOptions(node.command("repair-storage").description("repair a storage unit").argument("<name>").argument("<storage-type>").argument("<unit>"), false).action(
-    async (name: string, type: string, unit: string, o: JobFlags) => {
-      await runJob(ctx, ctx.client().nodes.repairStorage(name, { storage_type: type, name: unit }, jobCall(o)), o);
-    },
-  );
+  jobOptions(
+    node.command("repair-storage").description("repair a storage unit").argument("<name>").argument("<storage-type>").argument("<unit>"),
+    false,
+  ).action(async (name: string, type: string, unit: string, o: JobFlags) => {
+    await runJob(ctx, ctx.client().nodes.repairStorage(name, { storage_type: type, name: unit }, jobCall(o)), o);
+  });
 
   addTagVerbs(node, ctx, "node");
   return node;

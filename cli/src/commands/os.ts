@@ -4,7 +4,8 @@ import type { Ctx } from "./common.js";
 
 export function registerOsCommands(program: Command, ctx: Ctx): Command {
   const os = program.command("os").description("operating system definitions (gnt-os)");
-  os.command("list").description("list the OSes (name+variant) usable on the cluster")
+  os.command("list")
+    .description("list the OSes (name+variant) usable on the cluster")
     .option("--no-headers", "do not print the header line")
     .action(async (o: { headers?: boolean }) => {
       const list = await ctx.client().os.list();

@@ -99,9 +99,7 @@ export function makeProvider<I extends Record<string, unknown>, O extends Record
           const current = await readBack(c, name, inputs);
           const d = diffInputs(current, inputs, ops.diffTable);
           if (d.replaces.length) {
-            throw new AdoptError(
-              `cannot adopt ${ops.kind} ${name}: ${d.replaces.join(", ")} differ and cannot change in place`,
-            );
+            throw new AdoptError(`cannot adopt ${ops.kind} ${name}: ${d.replaces.join(", ")} differ and cannot change in place`);
           }
           try {
             await ops.update(c, current, inputs, d.changed, timeout);
@@ -203,7 +201,8 @@ export function providerStub(kind: ResourceKind): dynamic.ResourceProvider {
     }
     return rt;
   };
-  const method = (name: "check" | "diff" | "create" | "read" | "update" | "delete") =>
+  const method =
+    (name: "check" | "diff" | "create" | "read" | "update" | "delete") =>
     async (...args: unknown[]) => {
       const rt = await load();
       const p = rt.providers[kind] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;

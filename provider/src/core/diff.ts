@@ -73,8 +73,12 @@ export function diffInputs(olds: Record<string, unknown>, news: Record<string, u
     }
     // An unknown value may turn out to be anything: assume the costliest outcome.
     const apply = containsUnknown(n)
-      ? typeof rule.apply === "function" ? "replace" : rule.apply
-      : typeof rule.apply === "function" ? rule.apply(o, n, olds, news) : rule.apply;
+      ? typeof rule.apply === "function"
+        ? "replace"
+        : rule.apply
+      : typeof rule.apply === "function"
+        ? rule.apply(o, n, olds, news)
+        : rule.apply;
     changed.push({ field, apply });
   }
   return {

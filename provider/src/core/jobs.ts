@@ -7,7 +7,10 @@ import { StepError } from "./errors.js";
 
 export class Deadline {
   private readonly end: number;
-  constructor(readonly totalMs: number, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly totalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.end = now() + totalMs;
   }
   remaining(): number {

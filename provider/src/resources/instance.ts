@@ -204,9 +204,7 @@ export function checkInstance(news: Record<string, unknown>): { inputs: Instance
   }
   const disks = isUnknown(value.disks)
     ? value.disks
-    : value.disks.map((d) =>
-        compact({ ...d, size: isUnknown(d.size) ? d.size : parseUnitSize(d.size), mode: d.mode ?? "rw" }),
-      );
+    : value.disks.map((d) => compact({ ...d, size: isUnknown(d.size) ? d.size : parseUnitSize(d.size), mode: d.mode ?? "rw" }));
   const nics = isUnknown(value.nics) ? value.nics : value.nics.map(normalizeNic);
   const tags = isUnknown(value.tags) ? value.tags : normalizeTags(value.tags as string[] | undefined);
   const { memory: _m, ...rest } = value;
@@ -235,7 +233,9 @@ export const instanceDiffTable: DiffTable = {
   },
   disks: { apply: diskApply },
   nics: { apply: "update" },
-  os: { apply: (_o, _n, _olds, news) => ((news.updatePolicy as InstanceUpdatePolicy | undefined)?.replaceOnOsChange ? "replace" : "update") },
+  os: {
+    apply: (_o, _n, _olds, news) => ((news.updatePolicy as InstanceUpdatePolicy | undefined)?.replaceOnOsChange ? "replace" : "update"),
+  },
   osParams: { apply: "update" },
   osParamsPrivate: { apply: "update" },
   hypervisor: { apply: "replace", optional: true },
@@ -409,7 +409,13 @@ function paramDelta(o: Record<string, unknown> | undefined, n: Record<string, un
   return out;
 }
 
-async function updateInstance(c: GanetiClient, olds: InstanceOutputs, news: InstanceInputs, changes: FieldChange[], ms: number): Promise<void> {
+async function updateInstance(
+  c: GanetiClient,
+  olds: InstanceOutputs,
+  news: InstanceInputs,
+  changes: FieldChange[],
+  ms: number,
+): Promise<void> {
   const dl = new Deadline(ms);
   const changed = new Set(changes.map((ch) => ch.field));
   const policy = news.updatePolicy ?? {};
@@ -430,7 +436,13 @@ async function updateInstance(c: GanetiClient, olds: InstanceOutputs, news: Inst
   const needsDown = (changed.has("disks") && diskPlan.removes > 0) || templateChange || offlineMove || renaming;
   const running = olds.state === "running";
   if (needsDown && running && news.state === "running" && !policy.allowReboot) {
-    const why = renaming ? "renaming" : templateChange ? "a disk template change" : offlineMove ? "moving a non-mirrored instance" : "removing a disk";
+    const why = renaming
+      ? "renaming"
+      : templateChange
+        ? "a disk template change"
+        : offlineMove
+          ? "moving a non-mirrored instance"
+          : "removing a disk";
     throw new UpdateNotAllowedError(`instance ${name}: ${why} needs the instance stopped; set updatePolicy.allowReboot or state "stopped"`);
   }
 
@@ -441,7 +453,11 @@ async function updateInstance(c: GanetiClient, olds: InstanceOutputs, news: Inst
   }
 
   if (renaming) {
-    await runJob(`renaming to ${news.name}`, c.instances.rename(name, news.name, { name_check: news.nameCheck ?? false, ip_check: news.nameCheck ?? false }), dl);
+    await runJob(
+      `renaming to ${news.name}`,
+      c.instances.rename(name, news.name, { name_check: news.nameCheck ?? false, ip_check: news.nameCheck ?? false }),
+      dl,
+    );
     name = news.name;
   }
 

@@ -168,7 +168,13 @@ async function connect(c: GanetiClient, name: string, conns: NetworkConnection[]
   }
 }
 
-async function updateNetwork(c: GanetiClient, olds: NetworkOutputs, news: NetworkInputs, changes: FieldChange[], ms: number): Promise<void> {
+async function updateNetwork(
+  c: GanetiClient,
+  olds: NetworkOutputs,
+  news: NetworkInputs,
+  changes: FieldChange[],
+  ms: number,
+): Promise<void> {
   const dl = new Deadline(ms);
   const changed = new Set(changes.map((ch) => ch.field));
   const name = olds.name;

@@ -99,7 +99,13 @@ function paramDelta(o: Record<string, unknown> | undefined, n: Record<string, un
   return out;
 }
 
-async function updateGroup(c: GanetiClient, olds: NodeGroupOutputs, news: NodeGroupInputs, changes: FieldChange[], ms: number): Promise<void> {
+async function updateGroup(
+  c: GanetiClient,
+  olds: NodeGroupOutputs,
+  news: NodeGroupInputs,
+  changes: FieldChange[],
+  ms: number,
+): Promise<void> {
   const dl = new Deadline(ms);
   const changed = new Set(changes.map((ch) => ch.field));
   let name = olds.name;
@@ -143,7 +149,9 @@ export const nodeGroupOperations: ResourceOperations<NodeGroupInputs, NodeGroupO
     const dl = new Deadline(ms);
     await runJob(
       `creating group ${i.name}`,
-      c.groups.create(compact({ group_name: i.name, alloc_policy: i.allocPolicy, ipolicy: i.ipolicy, ndparams: i.ndParams, diskparams: i.diskParams })),
+      c.groups.create(
+        compact({ group_name: i.name, alloc_policy: i.allocPolicy, ipolicy: i.ipolicy, ndparams: i.ndParams, diskparams: i.diskParams }),
+      ),
       dl,
     );
     if (i.tags.length) await runJob("adding tags", c.tags.add("nodegroup", i.name, i.tags), dl);

@@ -56,7 +56,9 @@ export class FakeRapi {
   install(): void {
     const scope = nock(BASE).persist();
     for (const m of ["get", "post", "put", "delete"] as const) {
-      scope[m](() => true).query(true).reply((uri, body) => this.handle(m.toUpperCase(), uri, body));
+      scope[m](() => true)
+        .query(true)
+        .reply((uri, body) => this.handle(m.toUpperCase(), uri, body));
     }
   }
 
@@ -71,18 +73,29 @@ export class FakeRapi {
 
   private newGroup(name: string, b: Obj): Obj {
     return {
-      name, alloc_policy: b.alloc_policy ?? "preferred", node_cnt: 0, node_list: [],
-      ipolicy: { ...(b.ipolicy ?? {}) }, custom_ipolicy: { ...(b.ipolicy ?? {}) },
+      name,
+      alloc_policy: b.alloc_policy ?? "preferred",
+      node_cnt: 0,
+      node_list: [],
+      ipolicy: { ...(b.ipolicy ?? {}) },
+      custom_ipolicy: { ...(b.ipolicy ?? {}) },
       diskparams: { drbd: { "resync-rate": 61440, ...(b.diskparams?.drbd ?? {}) }, ...(b.diskparams ?? {}) },
       custom_diskparams: b.diskparams ?? {},
       ndparams: { oob_program: "", spindle_count: 1, exclusive_storage: false, ssh_port: 22, ...(b.ndparams ?? {}) },
       custom_ndparams: b.ndparams ?? {},
-      ctime: this.now(), mtime: this.now(), uuid: this.uuid(), serial_no: 1, tags: [],
+      ctime: this.now(),
+      mtime: this.now(),
+      uuid: this.uuid(),
+      serial_no: 1,
+      tags: [],
     };
   }
 
   private groupView(g: Obj): Obj {
-    const nodes = [...this.nodeGroup].filter(([, gr]) => gr === g.name).map(([n]) => n).sort();
+    const nodes = [...this.nodeGroup]
+      .filter(([, gr]) => gr === g.name)
+      .map(([n]) => n)
+      .sort();
     return { ...g, node_list: nodes, node_cnt: nodes.length };
   }
 
@@ -96,7 +109,22 @@ export class FakeRapi {
 
     if (method === "GET" && seg[1] === "jobs") {
       const job = this.jobs.get(Number(seg[2]));
-      if (!job) return [200, { id: Number(seg[2]), ops: null, status: null, summary: null, opstatus: null, opresult: null, oplog: null, received_ts: null, start_ts: null, end_ts: null }];
+      if (!job)
+        return [
+          200,
+          {
+            id: Number(seg[2]),
+            ops: null,
+            status: null,
+            summary: null,
+            opstatus: null,
+            opresult: null,
+            oplog: null,
+            received_ts: null,
+            start_ts: null,
+            end_ts: null,
+          },
+        ];
       if (seg[3] === "wait") {
         return [200, ["success", "error"].includes(job.status) ? { job_info: [job.status], log_entries: [] } : null];
       }
@@ -124,8 +152,16 @@ export class FakeRapi {
     const key = `${method} ${path}`;
     const id = this.nextJob++;
     const job: Obj = {
-      id, ops: [{ OP_ID: "OP_FAKE" }], status: "success", summary: [key], opstatus: ["success"], opresult: [null],
-      oplog: [[]], received_ts: [0, 0], start_ts: [0, 0], end_ts: [0, 0],
+      id,
+      ops: [{ OP_ID: "OP_FAKE" }],
+      status: "success",
+      summary: [key],
+      opstatus: ["success"],
+      opresult: [null],
+      oplog: [[]],
+      received_ts: [0, 0],
+      start_ts: [0, 0],
+      end_ts: [0, 0],
     };
     this.jobs.set(id, job);
     if (this.hangs.some((h) => h.test(key))) {
@@ -167,9 +203,19 @@ export class FakeRapi {
     }
     if (kind === "networks" && method === "POST" && !name) {
       this.networks.set(b.network_name, {
-        name: b.network_name, network: b.network, gateway: b.gateway ?? null, network6: b.network6 ?? null,
-        gateway6: b.gateway6 ?? null, mac_prefix: b.mac_prefix ?? null, reserved: [...(b.add_reserved_ips ?? [])],
-        group_list: [], ctime: this.now(), mtime: this.now(), uuid: this.uuid(), serial_no: 1, tags: [...(b.tags ?? [])],
+        name: b.network_name,
+        network: b.network,
+        gateway: b.gateway ?? null,
+        network6: b.network6 ?? null,
+        gateway6: b.gateway6 ?? null,
+        mac_prefix: b.mac_prefix ?? null,
+        reserved: [...(b.add_reserved_ips ?? [])],
+        group_list: [],
+        ctime: this.now(),
+        mtime: this.now(),
+        uuid: this.uuid(),
+        serial_no: 1,
+        tags: [...(b.tags ?? [])],
       });
       return null;
     }
@@ -241,8 +287,13 @@ export class FakeRapi {
     const ext = [toIp(n), ...o.reserved, toIp(n + size - 1)];
     const { reserved: _r, ...rest } = o;
     return {
-      ...rest, free_count: size - ext.length, reserved_count: ext.length, map: "", inst_list: [],
-      external_reservations: ext.join(", "), group_list: o.group_list.map((g: string[]) => [...g]),
+      ...rest,
+      free_count: size - ext.length,
+      reserved_count: ext.length,
+      map: "",
+      inst_list: [],
+      external_reservations: ext.join(", "),
+      group_list: o.group_list.map((g: string[]) => [...g]),
     };
   }
 
@@ -253,17 +304,25 @@ export class FakeRapi {
 
   private nicArrays(nics: Obj[]): Obj {
     return {
-      "nic.ips": nics.map((n) => n.ip ?? null), "nic.macs": nics.map((n) => n.mac), "nic.modes": nics.map((n) => n.mode),
-      "nic.uuids": nics.map((n) => n.uuid), "nic.names": nics.map((n) => n.name ?? null), "nic.links": nics.map((n) => n.link),
-      "nic.networks": nics.map((n) => (n.network ? this.networks.get(n.network)?.uuid ?? null : null)),
-      "nic.networks.names": nics.map((n) => n.network ?? null), "nic.bridges": nics.map((n) => (n.mode === "bridged" ? n.link : null)),
+      "nic.ips": nics.map((n) => n.ip ?? null),
+      "nic.macs": nics.map((n) => n.mac),
+      "nic.modes": nics.map((n) => n.mode),
+      "nic.uuids": nics.map((n) => n.uuid),
+      "nic.names": nics.map((n) => n.name ?? null),
+      "nic.links": nics.map((n) => n.link),
+      "nic.networks": nics.map((n) => (n.network ? (this.networks.get(n.network)?.uuid ?? null) : null)),
+      "nic.networks.names": nics.map((n) => n.network ?? null),
+      "nic.bridges": nics.map((n) => (n.mode === "bridged" ? n.link : null)),
     };
   }
 
   private diskArrays(disks: Obj[]): Obj {
     return {
-      "disk.sizes": disks.map((d) => d.size), "disk.spindles": disks.map(() => null), "disk.uuids": disks.map((d) => d.uuid),
-      "disk.names": disks.map((d) => d.name ?? null), disk_usage: disks.reduce((a, d) => a + d.size, 0),
+      "disk.sizes": disks.map((d) => d.size),
+      "disk.spindles": disks.map(() => null),
+      "disk.uuids": disks.map((d) => d.uuid),
+      "disk.names": disks.map((d) => d.name ?? null),
+      disk_usage: disks.reduce((a, d) => a + d.size, 0),
     };
   }
 
@@ -272,8 +331,13 @@ export class FakeRapi {
     if (ip === "pool") ip = `192.0.2.${10 + (this.seq++ % 200)}`;
     const conn = p.network ? this.networks.get(p.network)?.group_list[0] : undefined;
     return {
-      ip, mac: !p.mac || p.mac === "auto" || p.mac === "generate" ? this.mac() : p.mac, mode: p.mode ?? conn?.[1] ?? "bridged",
-      link: p.link ?? conn?.[2] ?? "br0", name: p.name ?? null, network: p.network ?? null, uuid: this.uuid(),
+      ip,
+      mac: !p.mac || p.mac === "auto" || p.mac === "generate" ? this.mac() : p.mac,
+      mode: p.mode ?? conn?.[1] ?? "bridged",
+      link: p.link ?? conn?.[2] ?? "br0",
+      name: p.name ?? null,
+      network: p.network ?? null,
+      uuid: this.uuid(),
     };
   }
 
@@ -290,13 +354,33 @@ export class FakeRapi {
     if (this.instances.has(name)) throw jobError(`Instance '${name}' is already in the cluster`, "exists");
     const be = b.beparams ?? {};
     const o: Obj = {
-      name, admin_state: b.start === false ? "down" : "up", os: b.os_type, pnode: b.pnode ?? "node1.example.com",
-      snodes: b.disk_template === "drbd" ? [b.snode ?? "node2.example.com"] : [], disk_template: b.disk_template,
+      name,
+      admin_state: b.start === false ? "down" : "up",
+      os: b.os_type,
+      pnode: b.pnode ?? "node1.example.com",
+      snodes: b.disk_template === "drbd" ? [b.snode ?? "node2.example.com"] : [],
+      disk_template: b.disk_template,
       network_port: null,
-      beparams: { minmem: be.minmem ?? be.memory ?? 128, maxmem: be.maxmem ?? be.memory ?? 128, vcpus: be.vcpus ?? 1, auto_balance: be.auto_balance ?? true, always_failover: be.always_failover ?? false, spindle_use: 1 },
-      hvparams: { kernel_path: "", ...(b.hvparams ?? {}) }, osparams: { ...(b.osparams ?? {}) },
-      oper_ram: null, oper_vcpus: null, custom_hvparams: { ...(b.hvparams ?? {}) }, custom_beparams: { ...be }, custom_nicparams: [],
-      ctime: this.now(), mtime: this.now(), uuid: this.uuid(), serial_no: 1, tags: [...(b.tags ?? [])],
+      beparams: {
+        minmem: be.minmem ?? be.memory ?? 128,
+        maxmem: be.maxmem ?? be.memory ?? 128,
+        vcpus: be.vcpus ?? 1,
+        auto_balance: be.auto_balance ?? true,
+        always_failover: be.always_failover ?? false,
+        spindle_use: 1,
+      },
+      hvparams: { kernel_path: "", ...(b.hvparams ?? {}) },
+      osparams: { ...(b.osparams ?? {}) },
+      oper_ram: null,
+      oper_vcpus: null,
+      custom_hvparams: { ...(b.hvparams ?? {}) },
+      custom_beparams: { ...be },
+      custom_nicparams: [],
+      ctime: this.now(),
+      mtime: this.now(),
+      uuid: this.uuid(),
+      serial_no: 1,
+      tags: [...(b.tags ?? [])],
       _disks: (b.disks ?? []).map((d: Obj) => ({ size: d.size, name: d.name, uuid: this.uuid() })),
       _nics: (b.nics ?? []).map((n: Obj) => this.makeNic(n)),
     };
@@ -305,7 +389,15 @@ export class FakeRapi {
     return null;
   }
 
-  private instanceVerb(o: Obj, verb: string | undefined, arg: string | undefined, verb2: string | undefined, b: Obj, q: URLSearchParams, touch: () => void): unknown {
+  private instanceVerb(
+    o: Obj,
+    verb: string | undefined,
+    arg: string | undefined,
+    verb2: string | undefined,
+    b: Obj,
+    q: URLSearchParams,
+    touch: () => void,
+  ): unknown {
     const name = o.name as string;
     switch (verb) {
       case "rename":

@@ -44,7 +44,14 @@ async function refresh(id: string, state: Props): Promise<Props> {
 describe("Instance check", () => {
   it("normalises defaults: memory → min/max, units → MiB, mac auto, tags sorted, state running", async () => {
     const i = await check(base);
-    expect(i).toMatchObject({ minMemory: 512, maxMemory: 512, disks: [{ size: 1024, mode: "rw" }], nics: [{ link: "br0", mac: "auto" }], tags: ["a", "b"], state: "running" });
+    expect(i).toMatchObject({
+      minMemory: 512,
+      maxMemory: 512,
+      disks: [{ size: 1024, mode: "rw" }],
+      nics: [{ link: "br0", mac: "auto" }],
+      tags: ["a", "b"],
+      state: "running",
+    });
     expect(i.memory).toBeUndefined();
   });
 
@@ -58,7 +65,10 @@ describe("Instance check", () => {
   it("refuses instance names the master would refuse or change (the schema's host name rule)", async () => {
     for (const name of ["Web.example.com", "a/b", "..", "web.example.com.", "my host"]) {
       const r = await p.check!({}, { ...base, name });
-      expect(r.failures?.map((f) => f.property), name).toEqual(["name"]);
+      expect(
+        r.failures?.map((f) => f.property),
+        name,
+      ).toEqual(["name"]);
     }
   });
 
@@ -76,12 +86,22 @@ describe("Instance lifecycle", () => {
     expect(outs.nicMacs[0]).toMatch(/^aa:00/);
     expect(outs.diskUuids).toHaveLength(1);
     const body = fake().submitted[0]!.body;
-    expect(body).toMatchObject({ instance_name: id, disk_template: "file", disks: [{ size: 1024, mode: "rw" }], beparams: { maxmem: 512, minmem: 512, vcpus: 1 }, name_check: false, start: true, tags: ["a", "b"] });
+    expect(body).toMatchObject({
+      instance_name: id,
+      disk_template: "file",
+      disks: [{ size: 1024, mode: "rw" }],
+      beparams: { maxmem: 512, minmem: 512, vcpus: 1 },
+      name_check: false,
+      start: true,
+      tags: ["a", "b"],
+    });
     expect(await diff(outs, base)).toMatchObject({ changes: false, replaces: [] });
     const refreshed = await refresh(id, outs);
     expect(await diff(refreshed, base)).toMatchObject({ changes: false });
     // A different spelling of the same program is still no diff.
-    expect(await diff(refreshed, { ...base, disks: [{ size: 1024 }], tags: ["a", "b", "a"], memory: "512M" })).toMatchObject({ changes: false });
+    expect(await diff(refreshed, { ...base, disks: [{ size: 1024 }], tags: ["a", "b", "a"], memory: "512M" })).toMatchObject({
+      changes: false,
+    });
   });
 
   it("optional fields left to the cluster do not diff", async () => {
@@ -130,7 +150,11 @@ describe("Instance in-place updates", () => {
     expect(g.calls).toEqual(["POST /2/instances/web1.example.com/disk/0/grow"]);
     expect(g.bodies[0]).toMatchObject({ amount: 2048, absolute: true });
     fake().instances.clear();
-    const a = await update({ ...base, disks: [{ size: "1G" }, { size: 256, name: "data" }], nics: [{ link: "br0" }, { ip: "pool", network: "lan" }] });
+    const a = await update({
+      ...base,
+      disks: [{ size: "1G" }, { size: 256, name: "data" }],
+      nics: [{ link: "br0" }, { ip: "pool", network: "lan" }],
+    });
     expect(a.bodies[0]).toMatchObject({
       disks: [["add", -1, { size: 256, name: "data", mode: "rw" }]],
       nics: [["add", -1, { ip: "pool", network: "lan", mac: "auto" }]],
@@ -160,7 +184,12 @@ describe("Instance in-place updates", () => {
   it("NIC removal and modification", async () => {
     const from = { ...base, nics: [{ link: "br0" }, { link: "br1" }] };
     const { bodies } = await update({ ...base, nics: [{ link: "br2" }] }, from);
-    expect(bodies[0]).toMatchObject({ nics: [["modify", 0, { link: "br2" }], ["remove", 1, {}]] });
+    expect(bodies[0]).toMatchObject({
+      nics: [
+        ["modify", 0, { link: "br2" }],
+        ["remove", 1, {}],
+      ],
+    });
   });
 
   it("tags → add and remove only the difference", async () => {
@@ -183,7 +212,9 @@ describe("Instance in-place updates", () => {
 
   it("rename (Ganeti renames only a stopped instance) → stop, rename, later steps use the new name, start", async () => {
     const { id, outs } = await created();
-    await expect(p.update!(id, outs as Props, await check({ ...base, name: "web2.example.com", updatePolicy: {} }))).rejects.toThrow(/renaming needs the instance stopped/);
+    await expect(p.update!(id, outs as Props, await check({ ...base, name: "web2.example.com", updatePolicy: {} }))).rejects.toThrow(
+      /renaming needs the instance stopped/,
+    );
     fake().instances.clear();
     const { after, calls } = await update({ ...base, name: "web2.example.com", vcpus: 4 });
     expect(calls).toEqual([

@@ -25,8 +25,17 @@ describe("Network", () => {
   it("create → connect; unchanged program and refresh show no diff", async () => {
     const { id, outs } = await p.create(await check(base));
     expect(fake().calls()).toEqual(["POST /2/networks", "PUT /2/networks/lan/connect"]);
-    expect(fake().submitted[0]!.body).toMatchObject({ network_name: "lan", network: "192.0.2.0/24", add_reserved_ips: ["192.0.2.2", "192.0.2.3"], tags: ["t"] });
-    expect(outs).toMatchObject({ reservedIps: ["192.0.2.2", "192.0.2.3"], connections: [{ group: "default", mode: "bridged", link: "br0" }], freeCount: expect.any(Number) });
+    expect(fake().submitted[0]!.body).toMatchObject({
+      network_name: "lan",
+      network: "192.0.2.0/24",
+      add_reserved_ips: ["192.0.2.2", "192.0.2.3"],
+      tags: ["t"],
+    });
+    expect(outs).toMatchObject({
+      reservedIps: ["192.0.2.2", "192.0.2.3"],
+      connections: [{ group: "default", mode: "bridged", link: "br0" }],
+      freeCount: expect.any(Number),
+    });
     expect((await p.diff!(id, outs as Props, await check(base))).changes).toBe(false);
     const r = await p.read!(id, outs);
     expect((await p.diff!(id, r.props as Props, await check(base))).changes).toBe(false);
@@ -36,11 +45,21 @@ describe("Network", () => {
     const { id, outs } = await p.create(await check(base));
     expect((await p.diff!(id, outs as Props, await check({ ...base, subnet: "198.51.100.0/24" }))).replaces).toEqual(["subnet"]);
     expect((await p.diff!(id, outs as Props, await check({ ...base, name: "lan2" }))).replaces).toEqual(["name"]);
-    const want = { ...base, gateway: "192.0.2.254", reservedIps: ["192.0.2.2", "192.0.2.9"], connections: [{ group: "default", mode: "routed", link: "rt0" }] };
+    const want = {
+      ...base,
+      gateway: "192.0.2.254",
+      reservedIps: ["192.0.2.2", "192.0.2.9"],
+      connections: [{ group: "default", mode: "routed", link: "rt0" }],
+    };
     fake().submitted = [];
     const r = await p.update!(id, outs as Props, await check(want));
     // Ganeti refuses a gateway and reserved IPs in one modify: two jobs.
-    expect(fake().calls()).toEqual(["PUT /2/networks/lan/modify", "PUT /2/networks/lan/modify", "PUT /2/networks/lan/disconnect", "PUT /2/networks/lan/connect"]);
+    expect(fake().calls()).toEqual([
+      "PUT /2/networks/lan/modify",
+      "PUT /2/networks/lan/modify",
+      "PUT /2/networks/lan/disconnect",
+      "PUT /2/networks/lan/connect",
+    ]);
     expect(fake().submitted[0]!.body).toEqual({ gateway: "192.0.2.254" });
     expect(fake().submitted[1]!.body).toEqual({ add_reserved_ips: ["192.0.2.9"], remove_reserved_ips: ["192.0.2.3"] });
     expect((await p.diff!(id, r.outs as Props, await check(want))).changes).toBe(false);

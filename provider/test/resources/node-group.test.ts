@@ -18,7 +18,13 @@ describe("NodeGroup", () => {
   it("create assigns nodes and tags; unchanged program and refresh show no diff", async () => {
     const { id, outs } = await p.create(await check(base));
     expect(fake().calls()).toEqual(["POST /2/groups", "PUT /2/groups/g1/tags", "PUT /2/groups/g1/assign-nodes"]);
-    expect(outs).toMatchObject({ allocPolicy: "preferred", nodes: ["node2.example.com"], nodeList: ["node2.example.com"], tags: ["a", "z"], ndParams: { ssh_port: 2222 } });
+    expect(outs).toMatchObject({
+      allocPolicy: "preferred",
+      nodes: ["node2.example.com"],
+      nodeList: ["node2.example.com"],
+      tags: ["a", "z"],
+      ndParams: { ssh_port: 2222 },
+    });
     expect((await p.diff!(id, outs as Props, await check(base))).changes).toBe(false);
     const r = await p.read!(id, outs);
     expect((await p.diff!(id, r.props as Props, await check(base))).changes).toBe(false);

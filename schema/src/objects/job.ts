@@ -41,9 +41,7 @@ export const JobListItemSchema = z.looseObject({ id: z.number().int(), uri: z.st
 export type JobListItem = z.infer<typeof JobListItemSchema>;
 
 /** `GET /2/jobs/ID/wait`: changed field values and new log entries, or null. */
-export const JobWaitResultSchema = z
-  .looseObject({ job_info: z.array(z.unknown()), log_entries: z.array(JobLogEntrySchema) })
-  .nullable();
+export const JobWaitResultSchema = z.looseObject({ job_info: z.array(z.unknown()), log_entries: z.array(JobLogEntrySchema) }).nullable();
 export type JobWaitResult = z.infer<typeof JobWaitResultSchema>;
 
 /** `DELETE /2/jobs/ID`: `[success, message]`. */

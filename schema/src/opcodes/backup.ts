@@ -1,15 +1,7 @@
 // Export (backup) opcodes.
 import { z } from "zod";
 import { DoubleSchema, ExportModeSchema, IntSchema, NonEmptyStringSchema } from "../common.js";
-import {
-  defaultFalse,
-  defaultTrue,
-  defineOpcode,
-  instanceRefShape,
-  optional,
-  optionalNonEmptyString,
-  shutdownTimeout,
-} from "./params.js";
+import { defaultFalse, defaultTrue, defineOpcode, instanceRefShape, optional, optionalNonEmptyString, shutdownTimeout } from "./params.js";
 
 /** Local export: a node name; remote export: a list of per-disk destinations. */
 export const ExportTargetSchema = z.union([NonEmptyStringSchema, z.array(z.unknown())]);

@@ -8,14 +8,7 @@ import {
   NicModeSchema,
   NonEmptyStringSchema,
 } from "../common.js";
-import {
-  defaultFalse,
-  defaultNameList,
-  defaultTrue,
-  defineOpcode,
-  optional,
-  optionalNonEmptyString,
-} from "./params.js";
+import { defaultFalse, defaultNameList, defaultTrue, defineOpcode, optional, optionalNonEmptyString } from "./params.js";
 
 export const OpNetworkAddSchema = defineOpcode("OP_NETWORK_ADD", {
   network_name: NonEmptyStringSchema,

@@ -1,11 +1,6 @@
 // Node opcodes.
 import { z } from "zod";
-import {
-  EvacuateModeSchema,
-  JsonObjectSchema,
-  NonEmptyStringSchema,
-  StorageTypeSchema,
-} from "../common.js";
+import { EvacuateModeSchema, JsonObjectSchema, NonEmptyStringSchema, StorageTypeSchema } from "../common.js";
 import {
   defaultFalse,
   defaultNameList,

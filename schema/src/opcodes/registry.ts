@@ -4,13 +4,7 @@
 import { z } from "zod";
 import { OpBackupExportSchema, OpBackupPrepareSchema } from "./backup.js";
 import { OpClusterQuerySchema, OpClusterRedistConfSchema, OpClusterSetParamsSchema } from "./cluster.js";
-import {
-  OpGroupAddSchema,
-  OpGroupAssignNodesSchema,
-  OpGroupRemoveSchema,
-  OpGroupRenameSchema,
-  OpGroupSetParamsSchema,
-} from "./group.js";
+import { OpGroupAddSchema, OpGroupAssignNodesSchema, OpGroupRemoveSchema, OpGroupRenameSchema, OpGroupSetParamsSchema } from "./group.js";
 import {
   OpInstanceActivateDisksSchema,
   OpInstanceConsoleSchema,
@@ -170,11 +164,7 @@ export function opcodeClassName(opId: string): string {
   return "Op" + parts.map((p) => p.charAt(0) + p.slice(1).toLowerCase()).join("");
 }
 
-function def(
-  schema: z.ZodObject<z.ZodRawShape>,
-  result: z.ZodType,
-  summaryField?: string,
-): OpcodeDef {
+function def(schema: z.ZodObject<z.ZodRawShape>, result: z.ZodType, summaryField?: string): OpcodeDef {
   const opId = (schema.shape["OP_ID"] as z.ZodLiteral<string>).value;
   return summaryField === undefined
     ? { schema, className: opcodeClassName(opId), result }

@@ -26,9 +26,7 @@ export const InstanceMultiAllocResultSchema = z.strictObject({
 export type InstanceMultiAllocResult = z.infer<typeof InstanceMultiAllocResultSchema>;
 
 /** `[[node, iv_name, device_path | null], ...]` */
-export const ActivateDisksResultSchema = z.array(
-  z.tuple([NonEmptyStringSchema, NonEmptyStringSchema, NonEmptyStringSchema.nullable()]),
-);
+export const ActivateDisksResultSchema = z.array(z.tuple([NonEmptyStringSchema, NonEmptyStringSchema, NonEmptyStringSchema.nullable()]));
 
 /** `[finalize_ok, [per_disk_ok, ...]]` */
 export const BackupExportResultSchema = z.tuple([z.boolean(), z.array(z.boolean())]);

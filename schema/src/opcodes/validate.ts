@@ -88,10 +88,7 @@ function invalid(opId: string, param: string): OpcodeParamsFailure {
 }
 
 /** Like validateOpcodeParams, but throws OpcodeParamsError. */
-export function parseOpcodeParams<Id extends OpcodeId>(
-  opId: Id,
-  body: Record<string, unknown> | null | undefined,
-): OpcodeOf<Id> {
+export function parseOpcodeParams<Id extends OpcodeId>(opId: Id, body: Record<string, unknown> | null | undefined): OpcodeOf<Id> {
   const res = validateOpcodeParams(opId, body);
   if (!res.ok) throw new OpcodeParamsError(res);
   return res.op;
@@ -116,12 +113,7 @@ export function formatInvalidBodyParameters(failure: OpcodeParamsFailure): strin
 
 /** Python's html.escape(s, quote=True), applied by Ganeti to error messages. */
 export function pyHtmlEscape(s: string): string {
-  return s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#x27;");
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
 }
 
 /** Python 3 repr() of a str. */
@@ -157,9 +149,7 @@ export function pyRepr(value: unknown, asTuple = true): string {
     return `[${items.join(", ")}]`;
   }
   if (typeof value === "object") {
-    const items = Object.entries(value as Record<string, unknown>).map(
-      ([k, v]) => `${pyReprString(k)}: ${pyRepr(v, false)}`,
-    );
+    const items = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyReprString(k)}: ${pyRepr(v, false)}`);
     return `{${items.join(", ")}}`;
   }
   return String(value);

@@ -104,14 +104,34 @@ export function tagEndpoints(base: string, name: string, kind: string, nameParam
   };
   const q = { tag: Q.tag, "dry-run": Q.dryRun, reason: Q.reason };
   return [
-    endpoint({ name, method: "GET", path: `${base}/tags`, access: ANONYMOUS, summary: `List the ${kind}'s tags`, handler: "tags.get", response: z.array(z.string()) }),
     endpoint({
-      name, method: "PUT", path: `${base}/tags`, access: WRITE, summary: `Add tags to the ${kind}`, query: q,
-      opcode: { opId: "OP_TAGS_SET", body: "ignored", static: stat }, response: JobIdResponseSchema,
+      name,
+      method: "GET",
+      path: `${base}/tags`,
+      access: ANONYMOUS,
+      summary: `List the ${kind}'s tags`,
+      handler: "tags.get",
+      response: z.array(z.string()),
     }),
     endpoint({
-      name, method: "DELETE", path: `${base}/tags`, access: WRITE, summary: `Remove tags from the ${kind}`, query: q,
-      opcode: { opId: "OP_TAGS_DEL", body: "ignored", static: stat }, response: JobIdResponseSchema,
+      name,
+      method: "PUT",
+      path: `${base}/tags`,
+      access: WRITE,
+      summary: `Add tags to the ${kind}`,
+      query: q,
+      opcode: { opId: "OP_TAGS_SET", body: "ignored", static: stat },
+      response: JobIdResponseSchema,
+    }),
+    endpoint({
+      name,
+      method: "DELETE",
+      path: `${base}/tags`,
+      access: WRITE,
+      summary: `Remove tags from the ${kind}`,
+      query: q,
+      opcode: { opId: "OP_TAGS_DEL", body: "ignored", static: stat },
+      response: JobIdResponseSchema,
     }),
   ];
 }

@@ -191,11 +191,7 @@ export const RPC_CALLS = {
   /** Cluster verification: the requested checks (Ganeti's node_verify). */
   node_verify: call(z.object({ checks: NodeVerifyChecksSchema }), NodeVerifyResultSchema, 120),
   /** Run an out-of-band program: `program command node`; its stdout parsed as JSON (null when empty). */
-  run_oob: call(
-    z.object({ oob_program: z.string(), command: z.string(), node: z.string(), timeout: z.number().int() }),
-    z.unknown(),
-    300,
-  ),
+  run_oob: call(z.object({ oob_program: z.string(), command: z.string(), node: z.string(), timeout: z.number().int() }), z.unknown(), 300),
   /** Memory/CPU (real machine unless overridden in the node's settings) and storage. */
   node_info: call(
     z.object({ storage_units: z.array(StorageUnitSchema), hypervisor: z.string(), hvparams: Params }),
@@ -205,11 +201,7 @@ export const RPC_CALLS = {
   /** Names of instances running on the node for the given hypervisors. */
   instance_list: call(z.object({ hypervisors: z.array(z.string()) }), z.array(z.string()), 30),
   /** name → runtime info for every instance running on the node. */
-  all_instances_info: call(
-    z.object({ hypervisors: z.array(z.string()) }),
-    z.record(z.string(), HvInstanceInfoSchema),
-    30,
-  ),
+  all_instances_info: call(z.object({ hypervisors: z.array(z.string()) }), z.record(z.string(), HvInstanceInfoSchema), 30),
   /** Runtime info of one instance, null if not running. */
   instance_info: call(z.object({ instance: z.string(), hypervisor: z.string() }), HvInstanceInfoSchema.nullable(), 30),
   instance_start: call(z.object({ instance: RpcInstanceSchema, startup_paused: z.boolean() }), z.null(), 300),

@@ -95,7 +95,13 @@ describe("strings and tags", () => {
 
 describe("depends", () => {
   it("accepts [[job_id, [finalized statuses]]]", () => {
-    expect(DependsSchema.parse([[12, ["success"]], ["13", []], [-1, ["error", "canceled"]]])).toHaveLength(3);
+    expect(
+      DependsSchema.parse([
+        [12, ["success"]],
+        ["13", []],
+        [-1, ["error", "canceled"]],
+      ]),
+    ).toHaveLength(3);
   });
   it("rejects bad statuses and shapes", () => {
     expect(DependsSchema.safeParse([[12, ["running"]]]).success).toBe(false);
@@ -143,7 +149,12 @@ describe("modification lists (rapi-reference §9.1)", () => {
   });
 
   it("rejects mixed forms, bad actions and bad params", () => {
-    expect(DiskModificationsSchema.safeParse([["add", -1, { size: 1 }], [0, { mode: "ro" }]]).success).toBe(false);
+    expect(
+      DiskModificationsSchema.safeParse([
+        ["add", -1, { size: 1 }],
+        [0, { mode: "ro" }],
+      ]).success,
+    ).toBe(false);
     expect(DiskModificationsSchema.safeParse([["grow", 0, {}]]).success).toBe(false);
     // "modify" needs an identifier: only valid in the 3-element form
     expect(DiskModificationsSchema.safeParse([["modify", {}]]).success).toBe(false);

@@ -79,20 +79,62 @@ const MINIMAL: Record<OpcodeId, Record<string, unknown>> = {
 
 // opcodes.md §3 plus OP_INSTANCE_MULTI_ALLOC and OP_TEST_DELAY.
 const EXPECTED_IDS = [
-  "OP_BACKUP_EXPORT", "OP_BACKUP_PREPARE", "OP_CLUSTER_QUERY", "OP_CLUSTER_REDIST_CONF",
-  "OP_CLUSTER_SET_PARAMS", "OP_GROUP_ADD", "OP_GROUP_ASSIGN_NODES", "OP_GROUP_REMOVE",
-  "OP_GROUP_RENAME", "OP_GROUP_SET_PARAMS", "OP_INSTANCE_ACTIVATE_DISKS", "OP_INSTANCE_CONSOLE",
-  "OP_INSTANCE_CREATE", "OP_INSTANCE_DEACTIVATE_DISKS", "OP_INSTANCE_FAILOVER", "OP_INSTANCE_GROW_DISK",
-  "OP_INSTANCE_MIGRATE", "OP_INSTANCE_MULTI_ALLOC", "OP_INSTANCE_QUERY_DATA", "OP_INSTANCE_REBOOT",
-  "OP_INSTANCE_RECREATE_DISKS", "OP_INSTANCE_REINSTALL", "OP_INSTANCE_REMOVE", "OP_INSTANCE_RENAME",
-  "OP_INSTANCE_REPLACE_DISKS", "OP_INSTANCE_SET_PARAMS", "OP_INSTANCE_SHUTDOWN", "OP_INSTANCE_STARTUP",
-  "OP_NETWORK_ADD", "OP_NETWORK_CONNECT", "OP_NETWORK_DISCONNECT", "OP_NETWORK_REMOVE",
-  "OP_NETWORK_SET_PARAMS", "OP_NODE_ADD", "OP_NODE_EVACUATE", "OP_NODE_MIGRATE", "OP_NODE_MODIFY_STORAGE",
-  "OP_NODE_POWERCYCLE", "OP_NODE_QUERY_STORAGE", "OP_NODE_REMOVE", "OP_NODE_SET_PARAMS", "OP_OS_DIAGNOSE", "OP_QUERY",
-  "OP_QUERY_FIELDS", "OP_REPAIR_NODE_STORAGE", "OP_TAGS_DEL", "OP_TAGS_GET", "OP_TAGS_SET", "OP_TEST_DELAY",
+  "OP_BACKUP_EXPORT",
+  "OP_BACKUP_PREPARE",
+  "OP_CLUSTER_QUERY",
+  "OP_CLUSTER_REDIST_CONF",
+  "OP_CLUSTER_SET_PARAMS",
+  "OP_GROUP_ADD",
+  "OP_GROUP_ASSIGN_NODES",
+  "OP_GROUP_REMOVE",
+  "OP_GROUP_RENAME",
+  "OP_GROUP_SET_PARAMS",
+  "OP_INSTANCE_ACTIVATE_DISKS",
+  "OP_INSTANCE_CONSOLE",
+  "OP_INSTANCE_CREATE",
+  "OP_INSTANCE_DEACTIVATE_DISKS",
+  "OP_INSTANCE_FAILOVER",
+  "OP_INSTANCE_GROW_DISK",
+  "OP_INSTANCE_MIGRATE",
+  "OP_INSTANCE_MULTI_ALLOC",
+  "OP_INSTANCE_QUERY_DATA",
+  "OP_INSTANCE_REBOOT",
+  "OP_INSTANCE_RECREATE_DISKS",
+  "OP_INSTANCE_REINSTALL",
+  "OP_INSTANCE_REMOVE",
+  "OP_INSTANCE_RENAME",
+  "OP_INSTANCE_REPLACE_DISKS",
+  "OP_INSTANCE_SET_PARAMS",
+  "OP_INSTANCE_SHUTDOWN",
+  "OP_INSTANCE_STARTUP",
+  "OP_NETWORK_ADD",
+  "OP_NETWORK_CONNECT",
+  "OP_NETWORK_DISCONNECT",
+  "OP_NETWORK_REMOVE",
+  "OP_NETWORK_SET_PARAMS",
+  "OP_NODE_ADD",
+  "OP_NODE_EVACUATE",
+  "OP_NODE_MIGRATE",
+  "OP_NODE_MODIFY_STORAGE",
+  "OP_NODE_POWERCYCLE",
+  "OP_NODE_QUERY_STORAGE",
+  "OP_NODE_REMOVE",
+  "OP_NODE_SET_PARAMS",
+  "OP_OS_DIAGNOSE",
+  "OP_QUERY",
+  "OP_QUERY_FIELDS",
+  "OP_REPAIR_NODE_STORAGE",
+  "OP_TAGS_DEL",
+  "OP_TAGS_GET",
+  "OP_TAGS_SET",
+  "OP_TEST_DELAY",
   // cluster health (verify, verify-disks, repair-disk-sizes)
-  "OP_CLUSTER_REPAIR_DISK_SIZES", "OP_CLUSTER_VERIFY", "OP_CLUSTER_VERIFY_CONFIG", "OP_CLUSTER_VERIFY_DISKS",
-  "OP_CLUSTER_VERIFY_GROUP", "OP_GROUP_VERIFY_DISKS",
+  "OP_CLUSTER_REPAIR_DISK_SIZES",
+  "OP_CLUSTER_VERIFY",
+  "OP_CLUSTER_VERIFY_CONFIG",
+  "OP_CLUSTER_VERIFY_DISKS",
+  "OP_CLUSTER_VERIFY_GROUP",
+  "OP_GROUP_VERIFY_DISKS",
   // out-of-band management
   "OP_OOB_COMMAND",
 ];
@@ -128,10 +170,24 @@ describe("opcode table", () => {
   it("verify opcodes have Ganeti 3.0's parameters in its order", () => {
     const common = ["dry_run", "debug_level", "priority", "depends", "comment", "reason"];
     expect(opcodeParamNames("OP_CLUSTER_VERIFY")).toEqual([
-      "debug_simulate_errors", "error_codes", "skip_checks", "ignore_errors", "verbose", "group_name", "verify_clutter", ...common,
+      "debug_simulate_errors",
+      "error_codes",
+      "skip_checks",
+      "ignore_errors",
+      "verbose",
+      "group_name",
+      "verify_clutter",
+      ...common,
     ]);
     expect(opcodeParamNames("OP_CLUSTER_VERIFY_GROUP")).toEqual([
-      "group_name", "debug_simulate_errors", "error_codes", "skip_checks", "ignore_errors", "verbose", "verify_clutter", ...common,
+      "group_name",
+      "debug_simulate_errors",
+      "error_codes",
+      "skip_checks",
+      "ignore_errors",
+      "verbose",
+      "verify_clutter",
+      ...common,
     ]);
     expect(validateOpcodeParams("OP_CLUSTER_VERIFY", { ignore_errors: ["ENOSUCHCODE"] }).ok).toBe(false);
     expect(validateOpcodeParams("OP_CLUSTER_VERIFY", { skip_checks: ["nplusone_mem", "nplusone_mem"] }).ok).toBe(false);
@@ -140,8 +196,17 @@ describe("opcode table", () => {
 
   it("parameter order follows Ganeti's definitions", () => {
     expect(opcodeParamNames("OP_INSTANCE_REBOOT")).toEqual([
-      "instance_name", "instance_uuid", "shutdown_timeout", "ignore_secondaries", "reboot_type",
-      "dry_run", "debug_level", "priority", "depends", "comment", "reason",
+      "instance_name",
+      "instance_uuid",
+      "shutdown_timeout",
+      "ignore_secondaries",
+      "reboot_type",
+      "dry_run",
+      "debug_level",
+      "priority",
+      "depends",
+      "comment",
+      "reason",
     ]);
   });
 });
@@ -166,21 +231,51 @@ describe("defaults", () => {
   it("fills OP_INSTANCE_CREATE defaults", () => {
     const op = OpInstanceCreateSchema.parse({ OP_ID: "OP_INSTANCE_CREATE", ...MINIMAL.OP_INSTANCE_CREATE });
     expect(op).toMatchObject({
-      force_variant: false, wait_for_sync: true, name_check: true, ip_check: true, conflicts_check: true,
-      beparams: {}, hvparams: {}, osparams: {}, tags: [], compress: "none", start: true,
-      source_shutdown_timeout: 120, disk_template: null, os_type: null, pnode: null, iallocator: null,
-      no_install: null, forthcoming: false, commit: false, instance_communication: false,
+      force_variant: false,
+      wait_for_sync: true,
+      name_check: true,
+      ip_check: true,
+      conflicts_check: true,
+      beparams: {},
+      hvparams: {},
+      osparams: {},
+      tags: [],
+      compress: "none",
+      start: true,
+      source_shutdown_timeout: 120,
+      disk_template: null,
+      os_type: null,
+      pnode: null,
+      iallocator: null,
+      no_install: null,
+      forthcoming: false,
+      commit: false,
+      instance_communication: false,
     });
   });
 
   it("fills OP_INSTANCE_SET_PARAMS and OP_TEST_DELAY defaults", () => {
     expect(OpInstanceSetParamsSchema.parse({ OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "a" })).toMatchObject({
-      nics: [], disks: [], beparams: {}, hvparams: {}, ext_params: {}, osparams: {},
-      wait_for_sync: true, conflicts_check: true, hotplug: false, offline: null, runtime_mem: null,
+      nics: [],
+      disks: [],
+      beparams: {},
+      hvparams: {},
+      ext_params: {},
+      osparams: {},
+      wait_for_sync: true,
+      conflicts_check: true,
+      hotplug: false,
+      offline: null,
+      runtime_mem: null,
     });
     expect(OpTestDelaySchema.parse({ OP_ID: "OP_TEST_DELAY", duration: 0.5 })).toMatchObject({
-      duration: 0.5, on_master: true, on_nodes: [], on_node_uuids: null, repeat: 0,
-      interruptible: false, no_locks: true,
+      duration: 0.5,
+      on_master: true,
+      on_nodes: [],
+      on_node_uuids: null,
+      repeat: 0,
+      interruptible: false,
+      no_locks: true,
     });
   });
 
@@ -237,13 +332,10 @@ describe("class names", () => {
 });
 
 describe("job summaries", () => {
-  const parse = (id: OpcodeId, extra: Record<string, unknown> = {}) =>
-    OpcodeSchema.parse({ OP_ID: id, ...MINIMAL[id], ...extra });
+  const parse = (id: OpcodeId, extra: Record<string, unknown> = {}) => OpcodeSchema.parse({ OP_ID: id, ...MINIMAL[id], ...extra });
 
   it("match Ganeti 3.0's summaries (strings seen in the oracle captures)", () => {
-    expect(opcodeSummary(parse("OP_INSTANCE_STARTUP", { instance_name: "inst1.ganeti.test" }))).toBe(
-      "INSTANCE_STARTUP(inst1.ganeti.test)",
-    );
+    expect(opcodeSummary(parse("OP_INSTANCE_STARTUP", { instance_name: "inst1.ganeti.test" }))).toBe("INSTANCE_STARTUP(inst1.ganeti.test)");
     expect(opcodeSummary(parse("OP_GROUP_ADD", { group_name: "capgrp" }))).toBe("GROUP_ADD(capgrp)");
     expect(opcodeSummary(parse("OP_GROUP_RENAME"))).toBe("GROUP_RENAME");
     expect(opcodeSummary(parse("OP_INSTANCE_RENAME"))).toBe("INSTANCE_RENAME");
@@ -310,20 +402,40 @@ describe("stored form (toGanetiOpcodeDict)", () => {
   it("round-trips stored ops from the captures", () => {
     const stored = [
       {
-        OP_ID: "OP_NETWORK_CONNECT", comment: null, conflicts_check: true, debug_level: 0, depends: null,
-        dry_run: false, group_name: "default", network_link: "xen-br0", network_mode: "bridged",
-        network_name: "capnet", network_vlan: "", priority: 0,
+        OP_ID: "OP_NETWORK_CONNECT",
+        comment: null,
+        conflicts_check: true,
+        debug_level: 0,
+        depends: null,
+        dry_run: false,
+        group_name: "default",
+        network_link: "xen-br0",
+        network_mode: "bridged",
+        network_name: "capnet",
+        network_vlan: "",
+        priority: 0,
         reason: [["gnt:library:rlib2:networks_name_connect", "", 1795578748552736512]],
       },
       {
-        OP_ID: "OP_GROUP_SET_PARAMS", alloc_policy: "last_resort", comment: null, debug_level: 0, depends: null,
-        group_name: "capgrp", priority: 0,
+        OP_ID: "OP_GROUP_SET_PARAMS",
+        alloc_policy: "last_resort",
+        comment: null,
+        debug_level: 0,
+        depends: null,
+        group_name: "capgrp",
+        priority: 0,
         reason: [["gnt:library:rlib2:groups_name_modify", "", 1795578729224208384]],
       },
       {
-        OP_ID: "OP_NODE_QUERY_STORAGE", comment: null, debug_level: 0, depends: null, nodes: ["node1.ganeti.test"],
-        output_fields: ["name", "size", "used", "free", "allocatable"], priority: 0,
-        reason: [["gnt:library:rlib2:nodes_name_storage", "", 1795578576057789184]], storage_type: "file",
+        OP_ID: "OP_NODE_QUERY_STORAGE",
+        comment: null,
+        debug_level: 0,
+        depends: null,
+        nodes: ["node1.ganeti.test"],
+        output_fields: ["name", "size", "used", "free", "allocatable"],
+        priority: 0,
+        reason: [["gnt:library:rlib2:nodes_name_storage", "", 1795578576057789184]],
+        storage_type: "file",
       },
     ];
     for (const op of stored) {

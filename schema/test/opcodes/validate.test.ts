@@ -21,8 +21,7 @@ const CAPTURED = {
   allocPolicy:
     "Invalid body parameters: (&quot;Parameter &#x27;OP_GROUP_SET_PARAMS.alloc_policy&#x27; fails validation&quot;, &#x27;wrong_input&#x27;)",
   // captures/393-post-2-instances-unknown-parameter.json
-  unknownParam:
-    "Invalid body parameters: Object OpInstanceCreate doesn&#x27;t support the parameter &#x27;bogus_param&#x27;",
+  unknownParam: "Invalid body parameters: Object OpInstanceCreate doesn&#x27;t support the parameter &#x27;bogus_param&#x27;",
 };
 
 function failure(opId: OpcodeId, body: Record<string, unknown>): OpcodeParamsFailure {
@@ -135,8 +134,7 @@ describe("validation semantics", () => {
   });
 
   it("instance modify: modification lists", () => {
-    const ok = (body: Record<string, unknown>) =>
-      validateOpcodeParams("OP_INSTANCE_SET_PARAMS", { instance_name: "i", ...body }).ok;
+    const ok = (body: Record<string, unknown>) => validateOpcodeParams("OP_INSTANCE_SET_PARAMS", { instance_name: "i", ...body }).ok;
     expect(ok({ disks: [["add", -1, { size: 1024, mode: "rw" }]] })).toBe(true);
     expect(ok({ disks: [[0, { mode: "ro" }]] })).toBe(true);
     expect(ok({ nics: [["remove", "nic-name", {}]] })).toBe(true);
@@ -145,7 +143,14 @@ describe("validation semantics", () => {
   });
 
   it("network addresses", () => {
-    expect(validateOpcodeParams("OP_NETWORK_ADD", { network_name: "n", network: "10.250.3.0/24", gateway: "10.250.3.1", add_reserved_ips: ["10.250.3.2"] }).ok).toBe(true);
+    expect(
+      validateOpcodeParams("OP_NETWORK_ADD", {
+        network_name: "n",
+        network: "10.250.3.0/24",
+        gateway: "10.250.3.1",
+        add_reserved_ips: ["10.250.3.2"],
+      }).ok,
+    ).toBe(true);
     expect(failure("OP_NETWORK_ADD", { network_name: "n", network: "10.250.3.5/24" }).param).toBe("network");
     expect(failure("OP_NETWORK_ADD", { network_name: "n", network: "10.0.0.0/8", gateway: "10.0.0" }).param).toBe("gateway");
   });
@@ -165,9 +170,18 @@ describe("validation semantics", () => {
     expect(res).toEqual({
       ok: true,
       op: {
-        OP_ID: "OP_INSTANCE_REBOOT", instance_name: "x", instance_uuid: null, shutdown_timeout: 120,
-        ignore_secondaries: false, reboot_type: "soft", dry_run: null, debug_level: null, priority: 0,
-        depends: null, comment: null, reason: [],
+        OP_ID: "OP_INSTANCE_REBOOT",
+        instance_name: "x",
+        instance_uuid: null,
+        shutdown_timeout: 120,
+        ignore_secondaries: false,
+        reboot_type: "soft",
+        dry_run: null,
+        debug_level: null,
+        priority: 0,
+        depends: null,
+        comment: null,
+        reason: [],
       },
     });
   });

@@ -17,11 +17,16 @@ export class GanetiError extends Error {
 export function unescapeHtml(s: string): string {
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|quot|amp|lt|gt|apos);/g, (_m, ent: string) => {
     switch (ent) {
-      case "quot": return '"';
-      case "amp": return "&";
-      case "lt": return "<";
-      case "gt": return ">";
-      case "apos": return "'";
+      case "quot":
+        return '"';
+      case "amp":
+        return "&";
+      case "lt":
+        return "<";
+      case "gt":
+        return ">";
+      case "apos":
+        return "'";
       default:
         return String.fromCodePoint(ent[1] === "x" ? parseInt(ent.slice(2), 16) : parseInt(ent.slice(1), 10));
     }
@@ -29,9 +34,17 @@ export function unescapeHtml(s: string): string {
 }
 
 const STATUS_CODES: Record<number, string> = {
-  400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-  415: "unsupported_media_type", 500: "internal_server_error", 501: "not_implemented",
-  502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout",
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  415: "unsupported_media_type",
+  500: "internal_server_error",
+  501: "not_implemented",
+  502: "bad_gateway",
+  503: "service_unavailable",
+  504: "gateway_timeout",
 };
 
 /** A non-200 answer from the RAPI: `{code, message, explain}`. */
@@ -72,15 +85,31 @@ export class ServiceUnavailableError extends RapiError {}
 export class GatewayTimeoutError extends RapiError {}
 
 const BY_STATUS: Record<number, typeof RapiError> = {
-  400: BadRequestError, 401: AuthError, 403: PermissionError, 404: NotFoundError, 409: ConflictError,
-  415: UnsupportedMediaTypeError, 500: InternalServerError, 501: NotImplementedError,
-  502: BadGatewayError, 503: ServiceUnavailableError, 504: GatewayTimeoutError,
+  400: BadRequestError,
+  401: AuthError,
+  403: PermissionError,
+  404: NotFoundError,
+  409: ConflictError,
+  415: UnsupportedMediaTypeError,
+  500: InternalServerError,
+  501: NotImplementedError,
+  502: BadGatewayError,
+  503: ServiceUnavailableError,
+  504: GatewayTimeoutError,
 };
 
 const REASON: Record<number, string> = {
-  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-  415: "Unsupported Media Type", 500: "Internal Server Error", 501: "Not Implemented",
-  502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  415: "Unsupported Media Type",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 /** Build the error for a non-200 response. Tolerates non-Ganeti bodies (proxies). */
@@ -223,8 +252,5 @@ export function jobFailedFromJob(job: JobInfo): JobFailedError {
   if (idx < 0) idx = 0;
   const { errorClass, message, ecode } = decodeJobError(job.opresult?.[idx]);
   const op = job.ops?.[idx];
-  return new JobFailedError(
-    { jobId: job.id, opIndex: idx, opId: op?.OP_ID ?? null, errorClass, ecode, errorMessage: message },
-    job,
-  );
+  return new JobFailedError({ jobId: job.id, opIndex: idx, opId: op?.OP_ID ?? null, errorClass, ecode, errorMessage: message }, job);
 }

@@ -93,12 +93,7 @@ export class JobWaiter {
     }
   }
 
-  private async follow(
-    id: number,
-    opts: WaitOptions,
-    signal: AbortSignal,
-    checkDeadline: () => void,
-  ): Promise<unknown[]> {
+  private async follow(id: number, opts: WaitOptions, signal: AbortSignal, checkDeadline: () => void): Promise<unknown[]> {
     const job = await this.untilFinal(id, opts, signal, checkDeadline);
     if (job.status === "error") throw jobFailedFromJob(job);
     if (job.status === "canceled") throw new JobCanceledError(id);
@@ -110,10 +105,17 @@ export class JobWaiter {
         for (const [ok, child] of fu.data.jobs) {
           if (!ok) {
             const { errorClass, message, ecode } = decodeJobError(child);
-            throw new JobFailedError({
-              jobId: id, opIndex: 0, opId: job.ops?.[0]?.OP_ID ?? null,
-              errorClass: errorClass === "JobError" ? "JobSubmissionError" : errorClass, ecode, errorMessage: message,
-            }, job);
+            throw new JobFailedError(
+              {
+                jobId: id,
+                opIndex: 0,
+                opId: job.ops?.[0]?.OP_ID ?? null,
+                errorClass: errorClass === "JobError" ? "JobSubmissionError" : errorClass,
+                ecode,
+                errorMessage: message,
+              },
+              job,
+            );
           }
           await this.follow(Number(child), opts, signal, checkDeadline);
         }
@@ -207,7 +209,10 @@ export class JobHandle<R = unknown[]> implements PromiseLike<number> {
   /** The job id (rejects if the submission failed). */
   readonly id: Promise<number>;
 
-  constructor(id: Promise<number>, private readonly waiter: JobWaiter) {
+  constructor(
+    id: Promise<number>,
+    private readonly waiter: JobWaiter,
+  ) {
     this.id = id;
     // Callers may fire and forget; an unobserved failed submission must not
     // crash the process. The rejection still reaches anyone awaiting `id`.

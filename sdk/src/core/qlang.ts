@@ -14,20 +14,82 @@ export type FilterValue = string | number | boolean | null;
 /** Known field names per query resource (for completion; any string is accepted). */
 export interface QueryFieldMap {
   instance:
-    | "name" | "status" | "admin_state" | "oper_state" | "oper_ram" | "oper_vcpus" | "os" | "pnode" | "snodes"
-    | "disk_template" | "be/memory" | "be/maxmem" | "be/minmem" | "be/vcpus" | "hypervisor" | "tags" | "uuid"
-    | "disk.sizes" | "disk_usage" | "nic.ips" | "nic.macs" | "network_port" | "ctime" | "mtime" | "serial_no";
+    | "name"
+    | "status"
+    | "admin_state"
+    | "oper_state"
+    | "oper_ram"
+    | "oper_vcpus"
+    | "os"
+    | "pnode"
+    | "snodes"
+    | "disk_template"
+    | "be/memory"
+    | "be/maxmem"
+    | "be/minmem"
+    | "be/vcpus"
+    | "hypervisor"
+    | "tags"
+    | "uuid"
+    | "disk.sizes"
+    | "disk_usage"
+    | "nic.ips"
+    | "nic.macs"
+    | "network_port"
+    | "ctime"
+    | "mtime"
+    | "serial_no";
   node:
-    | "name" | "role" | "offline" | "drained" | "master_candidate" | "master_capable" | "vm_capable" | "pip" | "sip"
-    | "dtotal" | "dfree" | "mtotal" | "mnode" | "mfree" | "ctotal" | "pinst_cnt" | "sinst_cnt" | "pinst_list"
-    | "sinst_list" | "group" | "group.uuid" | "tags" | "uuid";
+    | "name"
+    | "role"
+    | "offline"
+    | "drained"
+    | "master_candidate"
+    | "master_capable"
+    | "vm_capable"
+    | "pip"
+    | "sip"
+    | "dtotal"
+    | "dfree"
+    | "mtotal"
+    | "mnode"
+    | "mfree"
+    | "ctotal"
+    | "pinst_cnt"
+    | "sinst_cnt"
+    | "pinst_list"
+    | "sinst_list"
+    | "group"
+    | "group.uuid"
+    | "tags"
+    | "uuid";
   group: "name" | "alloc_policy" | "node_cnt" | "node_list" | "pinst_cnt" | "pinst_list" | "tags" | "uuid" | "ipolicy";
   network:
-    | "name" | "network" | "gateway" | "network6" | "gateway6" | "mac_prefix" | "free_count" | "reserved_count"
-    | "group_list" | "inst_list" | "tags" | "uuid";
+    | "name"
+    | "network"
+    | "gateway"
+    | "network6"
+    | "gateway6"
+    | "mac_prefix"
+    | "free_count"
+    | "reserved_count"
+    | "group_list"
+    | "inst_list"
+    | "tags"
+    | "uuid";
   job:
-    | "id" | "status" | "summary" | "ops" | "opstatus" | "opresult" | "oplog" | "priority" | "received_ts"
-    | "start_ts" | "end_ts" | "archived";
+    | "id"
+    | "status"
+    | "summary"
+    | "ops"
+    | "opstatus"
+    | "opresult"
+    | "oplog"
+    | "priority"
+    | "received_ts"
+    | "start_ts"
+    | "end_ts"
+    | "archived";
   lock: "name" | "mode" | "owner" | "pending";
   export: "node" | "export";
   filter: "uuid" | "watermark" | "priority" | "predicates" | "action" | "reason_trail";

@@ -19,8 +19,17 @@ export const RETRYABLE_STATUS = new Set([502, 503]);
 
 /** Connection-level error codes worth retrying. */
 export const RETRYABLE_ERRNO = new Set([
-  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ENOTFOUND", "EHOSTUNREACH",
-  "ENETUNREACH", "ECONNABORTED", "ERR_SOCKET_CONNECTION_TIMEOUT", "UND_ERR_SOCKET",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNABORTED",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  "UND_ERR_SOCKET",
 ]);
 
 /** Full jitter: uniform in [0, min(max, min * 2^attempt)]. */

@@ -9,14 +9,7 @@ import https from "node:https";
 import tls from "node:tls";
 import { readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
-import {
-  AbortedError,
-  ConnectionError,
-  GanetiError,
-  OutcomeUnknownError,
-  RequestTimeoutError,
-  errorFromResponse,
-} from "./errors.js";
+import { AbortedError, ConnectionError, GanetiError, OutcomeUnknownError, RequestTimeoutError, errorFromResponse } from "./errors.js";
 import { DEFAULT_RETRY, RETRYABLE_ERRNO, RETRYABLE_STATUS, abortableSleep, backoffDelay, type RetryOptions } from "./retry.js";
 import { buildQuery, type QueryValue } from "./path.js";
 
@@ -72,14 +65,21 @@ export interface SendOptions {
 }
 
 export function normalizeFingerprint(fp: string): string {
-  const hex = fp.trim().replace(/^sha256[:/]/i, "").replace(/[:\s]/g, "").toUpperCase();
+  const hex = fp
+    .trim()
+    .replace(/^sha256[:/]/i, "")
+    .replace(/[:\s]/g, "")
+    .toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) throw new GanetiError("fingerprint must be 64 hex digits (SHA-256)", "invalid_option");
   return hex;
 }
 
 /** An https.Agent that verifies the peer against a pinned SHA-256 fingerprint before handing out the socket. */
 class PinnedAgent extends https.Agent {
-  constructor(private readonly pin: string, opts: https.AgentOptions) {
+  constructor(
+    private readonly pin: string,
+    opts: https.AgentOptions,
+  ) {
     super({ ...opts, rejectUnauthorized: false });
   }
   override createConnection(options: tls.ConnectionOptions, cb: (err: Error | null, s?: Duplex) => void): undefined {
@@ -120,8 +120,7 @@ const NOT_SENT_ERRNO = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "
 /** Connection lost once the request may have been received. */
 const MAYBE_SENT_ERRNO = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET"]);
 
-const TLS_HINT =
-  " (the Ganeti cluster certificate is self-signed: pass a CA file, a pinned SHA-256 fingerprint, or insecure)";
+const TLS_HINT = " (the Ganeti cluster certificate is self-signed: pass a CA file, a pinned SHA-256 fingerprint, or insecure)";
 
 export class Transport {
   private readonly http: AxiosInstance;
@@ -149,9 +148,7 @@ export class Transport {
       return url.toString().replace(/\/+$/, "");
     });
     this.authHeader =
-      opts.username !== undefined
-        ? `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ""}`).toString("base64")}`
-        : undefined;
+      opts.username !== undefined ? `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ""}`).toString("base64")}` : undefined;
     this.retry = opts.retry === false ? { ...DEFAULT_RETRY, retries: 0 } : { ...DEFAULT_RETRY, ...opts.retry };
     this.sleep = opts.sleep ?? abortableSleep;
     this.random = opts.random ?? Math.random;

@@ -100,11 +100,7 @@ export class Instances extends Resource {
   }
 
   /** `PUT /2/instances/NAME/shutdown`. */
-  shutdown(
-    name: string,
-    params: InstanceShutdownParams = {},
-    opts: JobCallOptions & { noRemember?: boolean } = {},
-  ): JobHandle<[null]> {
+  shutdown(name: string, params: InstanceShutdownParams = {}, opts: JobCallOptions & { noRemember?: boolean } = {}): JobHandle<[null]> {
     const { noRemember, ...rest } = opts;
     return this.r.submit({
       method: "PUT",

@@ -19,7 +19,10 @@ import type { Requester } from "../core/request.js";
 
 /** `client.jobs`: /2/jobs and below. */
 export class Jobs extends Resource {
-  constructor(r: Requester, private readonly waiter: JobWaiter) {
+  constructor(
+    r: Requester,
+    private readonly waiter: JobWaiter,
+  ) {
     super(r);
   }
 

@@ -99,11 +99,7 @@ export class Nodes extends Resource {
   }
 
   /** `GET /2/nodes/NAME/storage` (needs write: it runs a job); result `[[[col...], ...]]`. */
-  storage(
-    name: string,
-    q: { storage_type: StorageType; output_fields: string[] },
-    opts?: JobCallOptions,
-  ): JobHandle<[unknown[][]]> {
+  storage(name: string, q: { storage_type: StorageType; output_fields: string[] }, opts?: JobCallOptions): JobHandle<[unknown[][]]> {
     return this.r.submit({
       method: "GET",
       path: path`/2/nodes/${name}/storage`,
@@ -113,11 +109,7 @@ export class Nodes extends Resource {
   }
 
   /** `PUT /2/nodes/NAME/storage/modify`. */
-  modifyStorage(
-    name: string,
-    q: { storage_type: StorageType; name: string; allocatable?: boolean },
-    opts?: JobCallOptions,
-  ): JobHandle {
+  modifyStorage(name: string, q: { storage_type: StorageType; name: string; allocatable?: boolean }, opts?: JobCallOptions): JobHandle {
     return this.r.submit({
       method: "PUT",
       path: path`/2/nodes/${name}/storage/modify`,

@@ -47,16 +47,27 @@ describe("error tree from captured bodies", () => {
     [403, UnsupportedMediaTypeError, "Unsupported Media Type", (c) => c.instances.create({ mode: "create" } as never)],
     [433, InternalServerError, "Can't load job file", (c) => c.jobs.waitForChange(999999, { fields: ["status"] })],
     [408, NotImplementedError, "Method PUT is unsupported for path /2/redistribute-config", (c) => c.cluster.redistributeConfig()],
-    [348, BadGatewayError, "Failed to parse request: Cannot convert value '[\"nosuchresource\", [\"name\"], null]', error: Can't parse value 'nosuchresource' as neitherQueryTypeLuxi nor QueryTypeOp", (c) => c.query.run("nosuchresource" as never, ["name"])],
+    [
+      348,
+      BadGatewayError,
+      "Failed to parse request: Cannot convert value '[\"nosuchresource\", [\"name\"], null]', error: Can't parse value 'nosuchresource' as neitherQueryTypeLuxi nor QueryTypeOp",
+      (c) => c.query.run("nosuchresource" as never, ["name"]),
+    ],
   ];
   for (const [seq, Cls, message, call] of cases) {
     const cap = capture(seq);
     it(`${seq}: ${Cls.name}`, async () => {
       // The captured status and body, on the method and path our call uses.
-      const body = seq === 408 ? { ...(capture(406).response_body as object), message: "Method PUT is unsupported for path /2/redistribute-config" } : cap.response_body;
+      const body =
+        seq === 408
+          ? { ...(capture(406).response_body as object), message: "Method PUT is unsupported for path /2/redistribute-config" }
+          : cap.response_body;
       const status = seq === 408 ? 501 : cap.status;
       nock(BASE).intercept(cap.path, cap.method).query(true).reply(status, JSON.stringify(body));
-      const err = (await call(testClient({ retry: false })).then(() => null, (e: unknown) => e)) as RapiError;
+      const err = (await call(testClient({ retry: false })).then(
+        () => null,
+        (e: unknown) => e,
+      )) as RapiError;
       expect(err).toBeInstanceOf(Cls);
       expect(err).toBeInstanceOf(RapiError);
       expect(err).toBeInstanceOf(GanetiError);
@@ -81,14 +92,21 @@ describe("error tree from captured bodies", () => {
       message: "Job queue is full, needs archiving",
       explain: "The server cannot process the request due to a high load",
     });
-    const err = await testClient().instances.startup("i1").then(() => null, (e: unknown) => e);
+    const err = await testClient()
+      .instances.startup("i1")
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect((err as RapiError).code).toBe("service_unavailable");
   });
 
   it("a proxy's non-JSON 502 still maps to BadGatewayError", async () => {
     nock(BASE).get("/2/info").times(3).reply(502, "<html>bad gateway</html>");
-    const err = await testClient().cluster.info().catch((e: unknown) => e);
+    const err = await testClient()
+      .cluster.info()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadGatewayError);
     expect((err as RapiError).rapiMessage).toContain("bad gateway");
   });
@@ -101,10 +119,16 @@ describe("error tree from captured bodies", () => {
 describe("credentials never leak", () => {
   it("not in a 401 error, nor in a connection error and its cause chain, nor in log lines", async () => {
     mockCapture(capture(415), { auth: false });
-    nock(BASE).get("/2/info").times(3).replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5080"), { code: "ECONNREFUSED" }));
+    nock(BASE)
+      .get("/2/info")
+      .times(3)
+      .replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5080"), { code: "ECONNREFUSED" }));
     const logs: string[] = [];
     const c = testClient({ password: SECRET, logger: (l) => logs.push(l) });
-    const e1 = await c.instances.shutdown("inst1.ganeti.test").then(() => null, (e: unknown) => e);
+    const e1 = await c.instances.shutdown("inst1.ganeti.test").then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(e1).toBeInstanceOf(AuthError);
     const e2 = await c.cluster.info().catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(ConnectionError);

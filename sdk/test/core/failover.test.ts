@@ -15,7 +15,10 @@ const reset = () => Object.assign(new Error("socket hang up"), { code: "ECONNRES
 describe("several RAPI URLs", () => {
   it("a read goes on at the next URL when the first refuses, and stays there", async () => {
     nock(BASE).get("/2/info").replyWithError(refused());
-    const other = nock(OTHER).get("/2/info").times(2).reply(200, capture(5).response_body as object);
+    const other = nock(OTHER)
+      .get("/2/info")
+      .times(2)
+      .reply(200, capture(5).response_body as object);
     const c = testClient({ baseUrls: [OTHER] });
     expect((await c.cluster.info()).name).toBe("cluster.ganeti.test");
     expect((await c.cluster.info()).name).toBe("cluster.ganeti.test");
@@ -24,7 +27,20 @@ describe("several RAPI URLs", () => {
 
   it("job polling moves on after a 503 (a master stepping down)", async () => {
     nock(BASE).get("/2/jobs/7").reply(503, { code: 503, message: "Job queue is shutting down", explain: "" });
-    nock(OTHER).get("/2/jobs/7").reply(200, { id: 7, status: "success", ops: [], opresult: [true], opstatus: ["success"], oplog: [[]], summary: ["TEST_DELAY"], received_ts: null, start_ts: null, end_ts: null });
+    nock(OTHER)
+      .get("/2/jobs/7")
+      .reply(200, {
+        id: 7,
+        status: "success",
+        ops: [],
+        opresult: [true],
+        opstatus: ["success"],
+        oplog: [[]],
+        summary: ["TEST_DELAY"],
+        received_ts: null,
+        start_ts: null,
+        end_ts: null,
+      });
     const c = testClient({ baseUrls: [OTHER] });
     const job = await c.jobs.get(7);
     expect(job.status).toBe("success");

@@ -1,12 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import {
-  AbortedError,
-  JobCanceledError,
-  JobFailedError,
-  JobWaitTimeoutError,
-  type JobLogLine,
-} from "../../src/index.js";
+import { AbortedError, JobCanceledError, JobFailedError, JobWaitTimeoutError, type JobLogLine } from "../../src/index.js";
 import { BASE, capture, mockCapture, mockJob, testClient, useNock } from "../helpers/captures.js";
 
 useNock();
@@ -71,7 +65,10 @@ describe("JobHandle", () => {
   });
 
   it("falls back on 401 too (anonymous)", async () => {
-    mockCapture({ ...capture(423), status: 401, response_body: { code: 401, message: "Unauthorized", explain: "x" }, path: "/2/jobs/6/wait" }, { auth: false });
+    mockCapture(
+      { ...capture(423), status: 401, response_body: { code: 401, message: "Unauthorized", explain: "x" }, path: "/2/jobs/6/wait" },
+      { auth: false },
+    );
     nock(BASE).get("/2/jobs/6").reply(200, job6);
     expect(await testClient({ username: undefined }).jobs.wait(6)).toEqual([["node1.ganeti.test"]]);
   });
@@ -89,7 +86,9 @@ describe("JobHandle", () => {
         now += 600;
         return { job_info: ["running"], log_entries: [] };
       });
-    const err = await testClient({ now: () => now }).jobs.wait(7, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    const err = await testClient({ now: () => now })
+      .jobs.wait(7, { timeoutMs: 1000 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobWaitTimeoutError);
     expect((err as JobWaitTimeoutError).jobId).toBe(7);
   });
@@ -120,7 +119,9 @@ describe("JobHandle", () => {
       .reply(200, { job_info: ["success"], log_entries: [] })
       .get("/2/jobs/9")
       .reply(200, { ...job6, id: 9, ops: [{ OP_ID: "OP_NODE_EVACUATE" }], opresult: [{ jobs: [[false, "Instance x: no target"]] }] });
-    const err = (await testClient().jobs.wait(9).catch((e: unknown) => e)) as JobFailedError;
+    const err = (await testClient()
+      .jobs.wait(9)
+      .catch((e: unknown) => e)) as JobFailedError;
     expect(err).toBeInstanceOf(JobFailedError);
     expect(err.errorMessage).toBe("Instance x: no target");
     expect(err.opId).toBe("OP_NODE_EVACUATE");
@@ -143,13 +144,17 @@ describe("JobHandle", () => {
         opstatus: ["error"],
         opresult: [["OpPrereqError", ["Can't migrate, please use failover", "wrong_state"]]],
       });
-    const err = (await testClient().jobs.wait(9).catch((e: unknown) => e)) as JobFailedError;
+    const err = (await testClient()
+      .jobs.wait(9)
+      .catch((e: unknown) => e)) as JobFailedError;
     expect(err.jobId).toBe(10);
     expect(err.ecode).toBe("wrong_state");
   });
 
   it("a response of the wrong shape → ResponseValidationError naming the path", async () => {
-    nock(BASE).get("/2/jobs/6/wait", WAIT0).reply(200, { job_info: ["running"], log_entries: [["x"]] });
+    nock(BASE)
+      .get("/2/jobs/6/wait", WAIT0)
+      .reply(200, { job_info: ["running"], log_entries: [["x"]] });
     await expect(testClient().jobs.wait(6)).rejects.toMatchObject({
       name: "ResponseValidationError",
       code: "invalid_response",

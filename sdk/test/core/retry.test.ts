@@ -19,7 +19,13 @@ function counted(scope: nock.Interceptor, status: number, body: unknown): { coun
 
 describe("retries", () => {
   it("GET is retried on 503 and 502 with jittered backoff, then succeeds", async () => {
-    nock(BASE).get("/2/info").reply(503, UNAVAILABLE).get("/2/info").reply(502, "{}").get("/2/info").reply(200, capture(5).response_body as object);
+    nock(BASE)
+      .get("/2/info")
+      .reply(503, UNAVAILABLE)
+      .get("/2/info")
+      .reply(502, "{}")
+      .get("/2/info")
+      .reply(200, capture(5).response_body as object);
     const sleeps: number[] = [];
     const c = testClient({ sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 });
     expect((await c.cluster.info()).name).toBe("cluster.ganeti.test");
@@ -27,8 +33,13 @@ describe("retries", () => {
   });
 
   it("GET is retried on connection errors (ECONNRESET) and gives up after `retries`", async () => {
-    nock(BASE).get("/2/nodes").times(3).replyWithError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
-    const err = await testClient({ retry: { retries: 2 } }).nodes.list().catch((e: unknown) => e);
+    nock(BASE)
+      .get("/2/nodes")
+      .times(3)
+      .replyWithError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+    const err = await testClient({ retry: { retries: 2 } })
+      .nodes.list()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).code).toBe("ECONNRESET");
   });

@@ -80,9 +80,7 @@ export function mockCapture(c0: Capture, o: MockOverrides = {}): nock.Scope {
   const c = o.requestBody !== undefined ? { ...c0, request_body: o.requestBody } : c0;
   const scope = nock(BASE);
   const sendsBody = c.request_body !== null && c.request_body !== undefined && !o.anyBody;
-  const bodyMatcher = sendsBody
-    ? (b: unknown) => isDeepStrictEqual(b, c.request_body)
-    : undefined;
+  const bodyMatcher = sendsBody ? (b: unknown) => isDeepStrictEqual(b, c.request_body) : undefined;
   let ic = bodyMatcher ? scope.intercept(c.path, c.method, bodyMatcher) : scope.intercept(c.path, c.method);
   if (c.query.length) ic = ic.query(queryObject(c.query));
   if (sendsBody) scope.matchHeader("content-type", "application/json");

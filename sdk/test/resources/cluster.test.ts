@@ -45,7 +45,12 @@ describe("client.cluster", () => {
 
   it("verify(), verifyDisks(), repairDiskSizes() → POST /2/ganeti-ts/... (extension) with the body", async () => {
     const base = { ...capture(408), method: "POST" };
-    mockCapture({ ...base, path: "/2/ganeti-ts/verify", request_body: { error_codes: true, skip_checks: ["nplusone_mem"] }, response_body: 78 });
+    mockCapture({
+      ...base,
+      path: "/2/ganeti-ts/verify",
+      request_body: { error_codes: true, skip_checks: ["nplusone_mem"] },
+      response_body: 78,
+    });
     expect(await testClient().cluster.verify({ error_codes: true, skip_checks: ["nplusone_mem"] })).toBe(78);
     mockCapture({ ...base, path: "/2/ganeti-ts/verify-disks", request_body: {}, response_body: 79 });
     expect(await testClient().cluster.verifyDisks()).toBe(79);

@@ -46,14 +46,14 @@ describe("client.filters", () => {
   });
 
   it("a bad rule → BadRequestError", async () => {
-    nock(BASE)
-      .post("/2/filters", { bogus: 1 })
-      .reply(400, {
-        code: 400,
-        message: "Invalid body parameters: filter rule doesn&#x27;t support the parameter &#x27;bogus&#x27;",
-        explain: "Bad request syntax or unsupported method",
-      });
-    const err = await testClient().filters.add({ bogus: 1 } as never).catch((e: unknown) => e);
+    nock(BASE).post("/2/filters", { bogus: 1 }).reply(400, {
+      code: 400,
+      message: "Invalid body parameters: filter rule doesn&#x27;t support the parameter &#x27;bogus&#x27;",
+      explain: "Bad request syntax or unsupported method",
+    });
+    const err = await testClient()
+      .filters.add({ bogus: 1 } as never)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).rapiMessage).toBe("Invalid body parameters: filter rule doesn't support the parameter 'bogus'");
   });

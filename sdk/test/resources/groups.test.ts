@@ -31,7 +31,10 @@ describe("client.groups", () => {
       ecode: "already_exists",
     });
     await c.groups.modify("capgrp", { alloc_policy: "last_resort" }).wait();
-    const bad = await c.groups.modify("capgrp", { alloc_policy: "sometimes" as never }).then(() => null, (e: unknown) => e);
+    const bad = await c.groups.modify("capgrp", { alloc_policy: "sometimes" as never }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(bad).toBeInstanceOf(BadRequestError);
     expect((bad as BadRequestError).rapiMessage).toBe(
       `Invalid body parameters: ("Parameter 'OP_GROUP_SET_PARAMS.alloc_policy' fails validation", 'wrong_input')`,

@@ -70,10 +70,12 @@ describe("client.instances (single-node captures)", () => {
     mock("captures", 393);
     const body = capture(393).request_body as Record<string, unknown>;
     const { __version__: _v, ...params } = body;
-    const err = await testClient().instances.create(params as never).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const err = await testClient()
+      .instances.create(params as never)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).rapiMessage).toBe(
       "Invalid body parameters: Object OpInstanceCreate doesn't support the parameter 'bogus_param'",
@@ -130,7 +132,11 @@ describe("client.instances (single-node captures)", () => {
     mockJob("captures", 164);
     const c = testClient();
     const [changes] = await c.instances.modify("inst1.ganeti.test", { beparams: { maxmem: 256, minmem: 256, vcpus: 2 } }).wait();
-    expect(changes).toEqual([["be/maxmem", 256], ["be/minmem", 256], ["be/vcpus", 2]]);
+    expect(changes).toEqual([
+      ["be/maxmem", 256],
+      ["be/minmem", 256],
+      ["be/vcpus", 2],
+    ]);
     await expect(c.instances.modify("inst1.ganeti.test", {}).wait()).rejects.toMatchObject({
       name: "JobFailedError",
       ecode: "wrong_input",
@@ -156,7 +162,10 @@ describe("client.instances (single-node captures)", () => {
     const req = capture(458).request_body as never;
     const h = testClient().instances.multiAlloc(req);
     const [res] = (await h.wait({ followUp: false })) as [{ jobs: unknown[] }];
-    expect(res.jobs).toEqual([[true, 68], [true, 69]]);
+    expect(res.jobs).toEqual([
+      [true, 68],
+      [true, 69],
+    ]);
   });
 
   it("remove() and remove({dryRun})", async () => {
@@ -175,9 +184,21 @@ describe("client.instances (single-node captures)", () => {
       [() => c.instances.deactivateDisks("i1", { force: true }), "PUT", "/2/instances/i1/deactivate-disks", null, [["force", 1]]],
       [() => c.instances.recreateDisks("i1", { disks: [0] }), "POST", "/2/instances/i1/recreate-disks", { disks: [0] }, []],
       [() => c.instances.growDisk("i1", 0, { amount: 1024 }), "POST", "/2/instances/i1/disk/0/grow", { amount: 1024 }, []],
-      [() => c.instances.replaceDisks("i1", { mode: "replace_auto" }), "POST", "/2/instances/i1/replace-disks", { mode: "replace_auto" }, []],
+      [
+        () => c.instances.replaceDisks("i1", { mode: "replace_auto" }),
+        "POST",
+        "/2/instances/i1/replace-disks",
+        { mode: "replace_auto" },
+        [],
+      ],
       [() => c.instances.prepareExport("i1", "local"), "PUT", "/2/instances/i1/prepare-export", null, [["mode", "local"]]],
-      [() => c.instances.export("i1", { mode: "local", destination: "node1" }), "PUT", "/2/instances/i1/export", { mode: "local", destination: "node1" }, []],
+      [
+        () => c.instances.export("i1", { mode: "local", destination: "node1" }),
+        "PUT",
+        "/2/instances/i1/export",
+        { mode: "local", destination: "node1" },
+        [],
+      ],
     ];
     let id = 900;
     for (const [call, method, path, body, query] of cases) {
@@ -193,7 +214,11 @@ describe("client.instances (3-node captures)", () => {
     mockJob("captures-3node", 528);
     const c = testClient();
     const logs: string[] = [];
-    expect(await c.instances.migrate("inst1.ganeti.test", { mode: "live", target_node: "node2.vc.ganeti.test" }).wait({ onLog: (l) => logs.push(l.message) })).toEqual([null]);
+    expect(
+      await c.instances
+        .migrate("inst1.ganeti.test", { mode: "live", target_node: "node2.vc.ganeti.test" })
+        .wait({ onLog: (l) => logs.push(l.message) }),
+    ).toEqual([null]);
     expect(logs.some((m) => /[Mm]igrat/.test(m))).toBe(true);
     await expect(c.instances.migrate("inst2.ganeti.test").wait()).rejects.toMatchObject({ ecode: "wrong_state" });
   });

@@ -45,9 +45,12 @@ describe("client.jobs", () => {
 
   it("waitForChange() one round; handle(id).wait()", async () => {
     mock("captures", 432);
-    mockCapture({ ...capture(432), request_body: { fields: ["status"], previous_job_info: null, previous_log_serial: null } }, {
-      response: { job_info: ["success"], log_entries: [] },
-    });
+    mockCapture(
+      { ...capture(432), request_body: { fields: ["status"], previous_job_info: null, previous_log_serial: null } },
+      {
+        response: { job_info: ["success"], log_entries: [] },
+      },
+    );
     mock("captures", 431);
     const c = testClient();
     const r = await c.jobs.waitForChange(62, { fields: ["status", "opresult"] });

@@ -28,14 +28,18 @@ describe("client.nodes", () => {
   it("storage() runs a job; without credentials → AuthError", async () => {
     mockJob("captures", 23);
     const c = testClient();
-    const [rows] = await c.nodes.storage("node1.ganeti.test", {
-      storage_type: "file",
-      output_fields: ["name", "size", "used", "free", "allocatable"],
-    }).wait();
+    const [rows] = await c.nodes
+      .storage("node1.ganeti.test", {
+        storage_type: "file",
+        output_fields: ["name", "size", "used", "free", "allocatable"],
+      })
+      .wait();
     expect(rows[0]?.length).toBe(5);
     mockCapture(capture(424));
     const anon = testClient({ username: undefined, password: undefined });
-    await expect(anon.nodes.storage("node1.ganeti.test", { storage_type: "file", output_fields: ["name"] })).rejects.toBeInstanceOf(AuthError);
+    await expect(anon.nodes.storage("node1.ganeti.test", { storage_type: "file", output_fields: ["name"] })).rejects.toBeInstanceOf(
+      AuthError,
+    );
   });
 
   it("setRole() sends a bare JSON string body, with auto-promote", async () => {
@@ -43,7 +47,10 @@ describe("client.nodes", () => {
     mockJob("captures-3node", 554);
     const c = testClient();
     const [changes] = await c.nodes.setRole("node2.vc.ganeti.test", "drained", { autoPromote: true }).wait();
-    expect(changes).toEqual([["master_candidate", "False"], ["drained", "True"]]);
+    expect(changes).toEqual([
+      ["master_candidate", "False"],
+      ["drained", "True"],
+    ]);
     const logs: string[] = [];
     await c.nodes.setRole("node2.vc.ganeti.test", "regular").wait({ onLog: (l) => logs.push(l.message) });
     expect(logs).toContain(" - INFO: Auto-promoting node to master candidate");
@@ -58,7 +65,9 @@ describe("client.nodes", () => {
       .get("/2/jobs/486")
       .reply(200, { ...(capture(540, "captures-3node").response_body as object), id: 486, opresult: [null] });
     const logs: string[] = [];
-    const res = await testClient().nodes.migrate("node2.vc.ganeti.test").wait({ onLog: (l) => logs.push(`${l.jobId}:${l.message}`) });
+    const res = await testClient()
+      .nodes.migrate("node2.vc.ganeti.test")
+      .wait({ onLog: (l) => logs.push(`${l.jobId}:${l.message}`) });
     expect(res).toEqual([{ jobs: [[true, 486]] }]);
     expect(logs).toEqual(["486:Migrating instance inst3.ganeti.test"]);
     scope.done();
@@ -89,10 +98,27 @@ describe("client.nodes", () => {
     const cases: [() => PromiseLike<number>, string, string, unknown, [string, string | number][]][] = [
       [() => c.nodes.modify("n1", { drained: true }), "POST", "/2/nodes/n1/modify", { drained: true }, []],
       [() => c.nodes.powercycle("n1", { force: true }), "POST", "/2/nodes/n1/powercycle", null, [["force", 1]]],
-      [() => c.nodes.modifyStorage("n1", { storage_type: "lvm-pv", name: "/dev/sda", allocatable: false }), "PUT",
-        "/2/nodes/n1/storage/modify", null, [["storage_type", "lvm-pv"], ["name", "/dev/sda"], ["allocatable", 0]]],
-      [() => c.nodes.repairStorage("n1", { storage_type: "lvm-vg", name: "xenvg" }), "PUT",
-        "/2/nodes/n1/storage/repair", null, [["storage_type", "lvm-vg"], ["name", "xenvg"]]],
+      [
+        () => c.nodes.modifyStorage("n1", { storage_type: "lvm-pv", name: "/dev/sda", allocatable: false }),
+        "PUT",
+        "/2/nodes/n1/storage/modify",
+        null,
+        [
+          ["storage_type", "lvm-pv"],
+          ["name", "/dev/sda"],
+          ["allocatable", 0],
+        ],
+      ],
+      [
+        () => c.nodes.repairStorage("n1", { storage_type: "lvm-vg", name: "xenvg" }),
+        "PUT",
+        "/2/nodes/n1/storage/repair",
+        null,
+        [
+          ["storage_type", "lvm-vg"],
+          ["name", "xenvg"],
+        ],
+      ],
     ];
     let id = 700;
     for (const [call, method, path, body, query] of cases) {

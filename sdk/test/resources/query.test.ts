@@ -42,7 +42,10 @@ describe("client.query", () => {
   it("unknown field → kind unknown, value status 1 → null in rows", async () => {
     mock("captures", 346);
     const body = capture(346).request_body as { fields: string[] };
-    const rows = await testClient().query.from("instance").select(...body.fields).rows();
+    const rows = await testClient()
+      .query.from("instance")
+      .select(...body.fields)
+      .rows();
     const unknown = body.fields.find((f) => f !== "name")!;
     expect(rows.every((r) => (r as Record<string, unknown>)[unknown] === null)).toBe(true);
   });
@@ -59,17 +62,17 @@ describe("client.query", () => {
 
 describe("qlang builder", () => {
   it("produces Ganeti's list form", () => {
-    expect(q.and(q.eq("status", "running"), q.gt("be/maxmem", 512))).toEqual([
-      "&",
-      ["==", "status", "running"],
-      [">", "be/maxmem", 512],
-    ]);
+    expect(q.and(q.eq("status", "running"), q.gt("be/maxmem", 512))).toEqual(["&", ["==", "status", "running"], [">", "be/maxmem", 512]]);
     expect(q.or(q.eq("name", "a"), q.ne("name", "b"))).toEqual(["|", ["==", "name", "a"], ["!=", "name", "b"]]);
     expect(q.not(q.truthy("offline"))).toEqual(["!", ["?", "offline"]]);
     expect(q.contains("tags", "prod")).toEqual(["=[]", "tags", "prod"]);
     expect(q.regex("name", /^web/i)).toEqual(["=~", "name", "(?i)^web"]);
     expect(q.regex("name", "^db")).toEqual(["=~", "name", "^db"]);
-    expect([q.lt("a", 1), q.le("a", 1), q.ge("a", 1)]).toEqual([["<", "a", 1], ["<=", "a", 1], [">=", "a", 1]]);
+    expect([q.lt("a", 1), q.le("a", 1), q.ge("a", 1)]).toEqual([
+      ["<", "a", 1],
+      ["<=", "a", 1],
+      [">=", "a", 1],
+    ]);
     expect(q.oneOf("name", ["a", "b"])).toEqual(["|", ["==", "name", "a"], ["==", "name", "b"]]);
   });
 

@@ -51,7 +51,10 @@ describe("client.tags", () => {
     mockJob("captures", 232);
     mockJob("captures", 237);
     const c = testClient();
-    const e1 = (await c.tags.add("instance", "inst1.ganeti.test", ["bad tag with spaces"]).wait().catch((e: unknown) => e)) as JobFailedError;
+    const e1 = (await c.tags
+      .add("instance", "inst1.ganeti.test", ["bad tag with spaces"])
+      .wait()
+      .catch((e: unknown) => e)) as JobFailedError;
     expect(e1.errorClass).toBe("TagError");
     expect(e1.errorMessage).toBe("Tag contains invalid characters");
     await expect(c.tags.remove("instance", "inst1.ganeti.test", ["never-set"]).wait()).rejects.toMatchObject({

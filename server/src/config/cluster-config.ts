@@ -179,7 +179,10 @@ export class ClusterConfig {
     const parsed = ConfigDataSchema.parse(data);
     const old = await store.list(CONFIG_PREFIX);
     const after = configKeys(parsed);
-    await store.commit([...old.filter((k) => !after.has(k)).map((key): StoreOp => ({ op: "delete", key })), ...configDiff(new Map(), after)]);
+    await store.commit([
+      ...old.filter((k) => !after.has(k)).map((key): StoreOp => ({ op: "delete", key })),
+      ...configDiff(new Map(), after),
+    ]);
     return new ClusterConfig(store, parsed, clock, after);
   }
 

@@ -69,10 +69,8 @@ export function verifyConfigData(data: ConfigData): string[] {
 
   const groupNames = new Set<string>();
   for (const [uuid, group] of Object.entries(data.nodegroups)) {
-    if (group.uuid !== uuid)
-      result.push(`node group '${group.name}' (uuid: '${group.uuid}') indexed by wrong uuid '${uuid}'`);
-    if (UUID_RE.test(group.name.toLowerCase()))
-      result.push(`node group '${group.name}' (uuid: '${group.uuid}') has uuid-like name`);
+    if (group.uuid !== uuid) result.push(`node group '${group.name}' (uuid: '${group.uuid}') indexed by wrong uuid '${uuid}'`);
+    if (UUID_RE.test(group.name.toLowerCase())) result.push(`node group '${group.name}' (uuid: '${group.uuid}') has uuid-like name`);
     if (groupNames.has(group.name)) result.push(`duplicate node group name '${group.name}'`);
     groupNames.add(group.name);
   }
@@ -124,7 +122,8 @@ export function verifyConfig(raw: unknown): string[] {
     const seen = new Map<string, string>();
     for (const [key, obj] of Object.entries(table)) {
       const name = obj.name;
-      if (name === "" || name.length > 255 || BAD_NAME.test(name)) out.push(`${kind} ${key}: invalid name ${JSON.stringify(name.slice(0, 80))}`);
+      if (name === "" || name.length > 255 || BAD_NAME.test(name))
+        out.push(`${kind} ${key}: invalid name ${JSON.stringify(name.slice(0, 80))}`);
       const other = seen.get(name.toLowerCase());
       if (unique && other !== undefined) out.push(`${kind} name ${JSON.stringify(name)} used by ${other} and ${key}`);
       seen.set(name.toLowerCase(), key);
@@ -154,7 +153,8 @@ export function verifyConfig(raw: unknown): string[] {
   }
   for (const [nu, net] of Object.entries(d.networks)) {
     if (net.reservations.length !== net.ext_reservations.length) out.push(`network ${net.name} (${nu}): reservation maps differ in length`);
-    if (/[^01]/.test(net.reservations + net.ext_reservations)) out.push(`network ${net.name} (${nu}): reservation maps hold other than 0/1`);
+    if (/[^01]/.test(net.reservations + net.ext_reservations))
+      out.push(`network ${net.name} (${nu}): reservation maps hold other than 0/1`);
   }
   return out;
 }

@@ -102,10 +102,26 @@ export function parseArgs(argv: string[], specs: OptSpec[]): { opts: Opts; args:
 export const COMMON_OPTS: OptSpec[] = [
   { short: "t", long: ["text-data"], arg: "req", key: "dataFile", help: "the cluster data FILE (text backend)" },
   { short: "m", long: [], arg: "req", key: "master", help: "collect data from RAPI host ADDRESS (https://ADDRESS:5080, or file://DIR)" },
-  { short: "L", long: ["luxi"], arg: "opt", key: "luxi", help: "collect data from the local master daemon (optional: its data dir, control socket or RAPI URL)" },
+  {
+    short: "L",
+    long: ["luxi"],
+    arg: "opt",
+    key: "luxi",
+    help: "collect data from the local master daemon (optional: its data dir, control socket or RAPI URL)",
+  },
   { long: ["rapi-user"], arg: "req", key: "rapiUser", help: "RAPI user (default $GANETI_RAPI_USER)" },
-  { long: ["rapi-password-file"], arg: "req", key: "rapiPasswordFile", help: "file holding the RAPI password (default $GANETI_RAPI_PASSWORD)" },
-  { long: ["rapi-ca"], arg: "req", key: "rapiCa", help: "verify the RAPI certificate against this PEM file (default $GANETI_RAPI_CA; else unverified)" },
+  {
+    long: ["rapi-password-file"],
+    arg: "req",
+    key: "rapiPasswordFile",
+    help: "file holding the RAPI password (default $GANETI_RAPI_PASSWORD)",
+  },
+  {
+    long: ["rapi-ca"],
+    arg: "req",
+    key: "rapiCa",
+    help: "verify the RAPI certificate against this PEM file (default $GANETI_RAPI_CA; else unverified)",
+  },
   { short: "I", long: ["ialloc-src"], arg: "req", key: "iallocSrc", help: "use an iallocator request FILE as cluster data" },
   { long: ["simulate"], arg: "req", key: "simu", multi: true, help: "simulate an empty cluster: POLICY,NODES,DISK,MEM,CPU[,SPINDLES]" },
   { short: "v", long: ["verbose"], arg: "none", key: "verbose", multi: true, help: "increase verbosity" },
@@ -260,7 +276,8 @@ export async function loadExternalData(o: Opts, lo: LoadOptions = {}): Promise<{
     else if (luxi !== undefined) {
       // ganeti-ts' control socket only runs jobs: the local master's RAPI serves the data.
       cd = await loadRapi(resolveLocalMaster(luxi as string | true).rapi, rapiCredentials(o));
-    } else if (simu && simu.length > 0) cd = parseSimu([...simu].reverse()); // GetOpt accumulates by prepending
+    } else if (simu && simu.length > 0)
+      cd = parseSimu([...simu].reverse()); // GetOpt accumulates by prepending
     else if (file !== undefined) cd = parseText(readFileSync(file, "utf8"));
     else if (ialloc !== undefined) cd = parseRequest(readFileSync(ialloc, "utf8"), 0).cluster;
     else throw new HtoolsError("No backend selected! Exiting.", "EBACKEND");
@@ -282,14 +299,63 @@ export function saveCluster(path: string | undefined, ext: string, msg: string, 
 
 // ---- node / instance listings (Ganeti's printNodes / printInsts) -------------
 
-const DEFAULT_FIELDS = ["status", "name", "tmem", "nmem", "imem", "xmem", "fmem", "umem", "rmem", "tdsk", "fdsk", "tcpu", "ucpu", "pcnt", "scnt", "pfmem", "pfdsk", "rcpu", "cload", "mload", "dload", "nload"];
+const DEFAULT_FIELDS = [
+  "status",
+  "name",
+  "tmem",
+  "nmem",
+  "imem",
+  "xmem",
+  "fmem",
+  "umem",
+  "rmem",
+  "tdsk",
+  "fdsk",
+  "tcpu",
+  "ucpu",
+  "pcnt",
+  "scnt",
+  "pfmem",
+  "pfdsk",
+  "rcpu",
+  "cload",
+  "mload",
+  "dload",
+  "nload",
+];
 const HEADERS: Record<string, [string, boolean]> = {
-  idx: ["Index", true], name: ["Name", false], fqdn: ["Name", false], status: ["F", false], tmem: ["t_mem", true], nmem: ["n_mem", true],
-  xmem: ["x_mem", true], fmem: ["f_mem", true], umem: ["u_mem", true], amem: ["a_mem", true], imem: ["i_mem", true], rmem: ["r_mem", true],
-  tdsk: ["t_dsk", true], fdsk: ["f_dsk", true], tcpu: ["pcpu", true], ucpu: ["vcpu", true], pcnt: ["pcnt", true], scnt: ["scnt", true],
-  plist: ["primaries", true], slist: ["secondaries", true], pfmem: ["p_fmem", true], pfdsk: ["p_fdsk", true], rcpu: ["r_cpu", true],
-  cload: ["lCpu", true], mload: ["lMem", true], dload: ["lDsk", true], nload: ["lNet", true], ptags: ["PrimaryTags", false],
-  peermap: ["PeerMap", false], spindle_count: ["NodeSpindles", true], hi_spindles: ["MaxSpindles", true], inst_spindles: ["InstSpindles", true],
+  idx: ["Index", true],
+  name: ["Name", false],
+  fqdn: ["Name", false],
+  status: ["F", false],
+  tmem: ["t_mem", true],
+  nmem: ["n_mem", true],
+  xmem: ["x_mem", true],
+  fmem: ["f_mem", true],
+  umem: ["u_mem", true],
+  amem: ["a_mem", true],
+  imem: ["i_mem", true],
+  rmem: ["r_mem", true],
+  tdsk: ["t_dsk", true],
+  fdsk: ["f_dsk", true],
+  tcpu: ["pcpu", true],
+  ucpu: ["vcpu", true],
+  pcnt: ["pcnt", true],
+  scnt: ["scnt", true],
+  plist: ["primaries", true],
+  slist: ["secondaries", true],
+  pfmem: ["p_fmem", true],
+  pfdsk: ["p_fdsk", true],
+  rcpu: ["r_cpu", true],
+  cload: ["lCpu", true],
+  mload: ["lMem", true],
+  dload: ["lDsk", true],
+  nload: ["lNet", true],
+  ptags: ["PrimaryTags", false],
+  peermap: ["PeerMap", false],
+  spindle_count: ["NodeSpindles", true],
+  hi_spindles: ["MaxSpindles", true],
+  inst_spindles: ["InstSpindles", true],
 };
 const pad = (s: string | number, w: number): string => String(s).padStart(w);
 function showDbl(x: number): string {
@@ -297,39 +363,78 @@ function showDbl(x: number): string {
 }
 function nodeField(n: Node, f: string): string {
   switch (f) {
-    case "idx": return pad(n.idx, 4);
-    case "name": return n.alias;
-    case "fqdn": return n.name;
-    case "status": return n.offline ? "-" : n.failN1 ? "*" : " ";
-    case "tmem": return pad(hsFixed(n.tMem, 0), 5);
-    case "nmem": return pad(n.nMem, 5);
-    case "xmem": return pad(n.xMem, 5);
-    case "fmem": return pad(n.fMem, 5);
-    case "umem": return pad(unallocatedMem(n), 5);
-    case "imem": return pad(n.iMem, 5);
-    case "rmem": return pad(n.rMem, 5);
-    case "amem": return pad(availMem(n), 5);
-    case "tdsk": return pad(hsFixed(n.tDsk / 1024, 0), 5);
-    case "fdsk": return pad(Math.floor(n.fDsk / 1024), 5);
-    case "tcpu": return pad(hsFixed(n.tCpu, 0), 4);
-    case "ucpu": return pad(n.uCpu, 4);
-    case "pcnt": return pad(n.pList.length, 3);
-    case "scnt": return pad(n.sList.length, 3);
-    case "plist": return `[${n.pList.join(",")}]`;
-    case "slist": return `[${n.sList.join(",")}]`;
-    case "pfmem": return pad(hsFixed(n.pMem, 4), 6);
-    case "pfdsk": return pad(hsFixed(n.pDsk, 4), 6);
-    case "rcpu": return pad(hsFixed(n.pCpu, 2), 5);
-    case "cload": return pad(hsFixed(n.utilLoad[0], 3), 5);
-    case "mload": return pad(hsFixed(n.utilLoad[1], 3), 5);
-    case "dload": return pad(hsFixed(n.utilLoad[2], 3), 5);
-    case "nload": return pad(hsFixed(n.utilLoad[3], 3), 5);
-    case "ptags": return [...n.pTags.entries()].sort().map(([k, v]) => `${k}=${v}`).join(",");
-    case "peermap": return `[${[...n.peers.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `(${k},${v})`).join(",")}]`;
-    case "spindle_count": return String(n.tSpindles);
-    case "hi_spindles": return showDbl(n.hiSpindles);
-    case "inst_spindles": return showDbl(n.instSpindles);
-    default: return "<unknown field>";
+    case "idx":
+      return pad(n.idx, 4);
+    case "name":
+      return n.alias;
+    case "fqdn":
+      return n.name;
+    case "status":
+      return n.offline ? "-" : n.failN1 ? "*" : " ";
+    case "tmem":
+      return pad(hsFixed(n.tMem, 0), 5);
+    case "nmem":
+      return pad(n.nMem, 5);
+    case "xmem":
+      return pad(n.xMem, 5);
+    case "fmem":
+      return pad(n.fMem, 5);
+    case "umem":
+      return pad(unallocatedMem(n), 5);
+    case "imem":
+      return pad(n.iMem, 5);
+    case "rmem":
+      return pad(n.rMem, 5);
+    case "amem":
+      return pad(availMem(n), 5);
+    case "tdsk":
+      return pad(hsFixed(n.tDsk / 1024, 0), 5);
+    case "fdsk":
+      return pad(Math.floor(n.fDsk / 1024), 5);
+    case "tcpu":
+      return pad(hsFixed(n.tCpu, 0), 4);
+    case "ucpu":
+      return pad(n.uCpu, 4);
+    case "pcnt":
+      return pad(n.pList.length, 3);
+    case "scnt":
+      return pad(n.sList.length, 3);
+    case "plist":
+      return `[${n.pList.join(",")}]`;
+    case "slist":
+      return `[${n.sList.join(",")}]`;
+    case "pfmem":
+      return pad(hsFixed(n.pMem, 4), 6);
+    case "pfdsk":
+      return pad(hsFixed(n.pDsk, 4), 6);
+    case "rcpu":
+      return pad(hsFixed(n.pCpu, 2), 5);
+    case "cload":
+      return pad(hsFixed(n.utilLoad[0], 3), 5);
+    case "mload":
+      return pad(hsFixed(n.utilLoad[1], 3), 5);
+    case "dload":
+      return pad(hsFixed(n.utilLoad[2], 3), 5);
+    case "nload":
+      return pad(hsFixed(n.utilLoad[3], 3), 5);
+    case "ptags":
+      return [...n.pTags.entries()]
+        .sort()
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+    case "peermap":
+      return `[${[...n.peers.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([k, v]) => `(${k},${v})`)
+        .join(",")}]`;
+    case "spindle_count":
+      return String(n.tSpindles);
+    case "hi_spindles":
+      return showDbl(n.hiSpindles);
+    case "inst_spindles":
+      return showDbl(n.instSpindles);
+    default:
+      return "<unknown field>";
   }
 }
 
@@ -339,32 +444,54 @@ export function printNodes(nodes: readonly Node[], fs: string[]): string {
   else if (fs[0] === "+") fields = [...DEFAULT_FIELDS, ...fs.slice(1)];
   const sorted = [...nodes].sort((a, b) => a.idx - b.idx);
   const hdr: Array<[string, boolean]> = fields.map((f) => HEADERS[f] ?? ["<unknown field>", false]);
-  return formatTable("", hdr.map((h) => h[0]), sorted.map((n) => fields.map((f) => nodeField(n, f))), hdr.map((h) => h[1]));
+  return formatTable(
+    "",
+    hdr.map((h) => h[0]),
+    sorted.map((n) => fields.map((f) => nodeField(n, f))),
+    hdr.map((h) => h[1]),
+  );
 }
 
 export function printInsts(nodes: readonly Node[], insts: readonly Instance[]): string {
   const byIdx = new Map(nodes.map((n) => [n.idx, n] as const));
-  const rows = [...insts].sort((a, b) => a.idx - b.idx).map((i) => [
-    isRunning(i) ? "R" : " ",
-    i.name,
-    byIdx.get(i.pNode)?.name ?? "",
-    i.sNode < 0 ? "" : (byIdx.get(i.sNode)?.name ?? ""),
-    i.autoBalance ? "Y" : "N",
-    pad(i.vcpus, 3),
-    pad(i.mem, 5),
-    pad(Math.floor(i.dsk / 1024), 5),
-    pad(hsFixed(i.util[0], 3), 5),
-    pad(hsFixed(i.util[1], 3), 5),
-    pad(hsFixed(i.util[2], 3), 5),
-    pad(hsFixed(i.util[3], 3), 5),
+  const rows = [...insts]
+    .sort((a, b) => a.idx - b.idx)
+    .map((i) => [
+      isRunning(i) ? "R" : " ",
+      i.name,
+      byIdx.get(i.pNode)?.name ?? "",
+      i.sNode < 0 ? "" : (byIdx.get(i.sNode)?.name ?? ""),
+      i.autoBalance ? "Y" : "N",
+      pad(i.vcpus, 3),
+      pad(i.mem, 5),
+      pad(Math.floor(i.dsk / 1024), 5),
+      pad(hsFixed(i.util[0], 3), 5),
+      pad(hsFixed(i.util[1], 3), 5),
+      pad(hsFixed(i.util[2], 3), 5),
+      pad(hsFixed(i.util[3], 3), 5),
+    ]);
+  return formatTable("", ["F", "Name", "Pri_node", "Sec_node", "Auto_bal", "vcpu", "mem", "dsk", "lCpu", "lMem", "lDsk", "lNet"], rows, [
+    false,
+    false,
+    false,
+    false,
+    false,
+    true,
+    true,
+    true,
+    true,
+    true,
+    true,
+    true,
   ]);
-  return formatTable("", ["F", "Name", "Pri_node", "Sec_node", "Auto_bal", "vcpu", "mem", "dsk", "lCpu", "lMem", "lDsk", "lNet"], rows, [false, false, false, false, false, true, true, true, true, true, true, true]);
 }
 
 export function nodeFieldsOpt(v: string | boolean | string[] | undefined): string[] | null {
   if (v === undefined) return null;
   if (v === true) return [];
-  return String(v).split(",").filter((x) => x.length > 0);
+  return String(v)
+    .split(",")
+    .filter((x) => x.length > 0);
 }
 
 export { iDsk };

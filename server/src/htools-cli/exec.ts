@@ -100,7 +100,12 @@ export class RapiJobs implements JobBackend {
     let prev: unknown[] | null = null;
     let serial: number | null = null;
     for (;;) {
-      const r = (await this.client.json("GET", `/2/jobs/${id}/wait`, { fields: ["status"], previous_job_info: prev, previous_log_serial: serial }, 120_000)) as {
+      const r = (await this.client.json(
+        "GET",
+        `/2/jobs/${id}/wait`,
+        { fields: ["status"], previous_job_info: prev, previous_log_serial: serial },
+        120_000,
+      )) as {
         job_info?: unknown[];
         log_entries?: Array<[number, unknown, string, unknown]>;
       } | null;
@@ -238,7 +243,8 @@ async function runJobSet(js: ExecMove[], be: JobBackend, io: ExecIO): Promise<st
       failures.push(`job ${id} (${m.instance}): cannot get its status: ${e.message}`);
       return false;
     }
-    if (io.verbose > 1 || res.status !== "success") io.out(`Job ${id} (${m.instance}): ${res.status}${res.error ? ` (${res.error})` : ""}\n`);
+    if (io.verbose > 1 || res.status !== "success")
+      io.out(`Job ${id} (${m.instance}): ${res.status}${res.error ? ` (${res.error})` : ""}\n`);
     if (res.status !== "success") failures.push(`job ${id} (${m.instance}): ${res.status}${res.error ? `: ${res.error}` : ""}`);
     return res.status === "success";
   };

@@ -1,6 +1,22 @@
 // hail: IAllocator plugin (command-line front end of htools/iallocator.ts).
 import { oneShotGc } from "./v8-tuning.js";
-import { readText, COMMON_OPTS, type OptSpec, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, nodeFieldsOpt, showWarnings } from "./common.js";
+import {
+  readText,
+  COMMON_OPTS,
+  type OptSpec,
+  parseArgs,
+  runMain,
+  loadExternalData,
+  verbosity,
+  out,
+  err,
+  helpText,
+  VERSION,
+  saveCluster,
+  printNodes,
+  nodeFieldsOpt,
+  showWarnings,
+} from "./common.js";
 import { HtoolsError } from "../htools/types.js";
 import { parseRequest, runRequest, formatResponse } from "../htools/iallocator.js";
 import { isDedicated } from "../htools/dedicated.js";
@@ -9,14 +25,19 @@ oneShotGc();
 
 const SPECS: OptSpec[] = [
   ...COMMON_OPTS,
-  { long: ["restrict-allocation-to", "restrict-to-nodes"], arg: "req", key: "restrict", help: "only allocate on these nodes (comma-separated)" },
+  {
+    long: ["restrict-allocation-to", "restrict-to-nodes"],
+    arg: "req",
+    key: "restrict",
+    help: "only allocate on these nodes (comma-separated)",
+  },
 ];
 
 async function main(): Promise<number> {
   const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return out(helpText("hail", SPECS)), 0;
-  if (o.version) return out(`hail (${VERSION})\n`), 0;
-  if (o.helpCompletion) return out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0;
+  if (o.help) return (out(helpText("hail", SPECS)), 0);
+  if (o.version) return (out(`hail (${VERSION})\n`), 0);
+  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
   if (args.length === 0) throw new HtoolsError("This program needs an input file.");
   if (args.length > 1) throw new HtoolsError("Only one argument is accepted (the input file)");
   const verbose = verbosity(o);
@@ -30,7 +51,10 @@ async function main(): Promise<number> {
     req.cluster = cd;
   }
   if (verbose > 1) err(`Received request: ${describeRequest(req.request)}\n`);
-  if (verbose > 2) err(`Received cluster data: ${req.cluster.nodes.length} nodes, ${req.cluster.instances.length} instances\n${req.cluster.instances.map((i) => `  ${i.name}: runSt = ${runStShow(i.runSt)}`).join("\n")}\n`);
+  if (verbose > 2)
+    err(
+      `Received cluster data: ${req.cluster.nodes.length} nodes, ${req.cluster.instances.length} instances\n${req.cluster.instances.map((i) => `  ${i.name}: runSt = ${runStShow(i.runSt)}`).join("\n")}\n`,
+    );
   const rq = req.request;
   const grp = rq.type === "allocate" ? rq.group : null;
   if (verbose > 1 && (rq.type === "allocate" || rq.type === "multi-allocate") && isDedicated(req.cluster, grp))
@@ -45,12 +69,26 @@ async function main(): Promise<number> {
   const finNodes = res.nodes ?? req.cluster.nodes;
   const finInsts = res.instances ?? req.cluster.instances;
   if (pn) err("\nFinal cluster status:\n" + printNodes(finNodes, pn) + "\n");
-  const s2 = saveCluster(o.saveCluster as string | undefined, "post-ialloc", "after iallocator run", { ...req.cluster, nodes: finNodes, instances: finInsts });
+  const s2 = saveCluster(o.saveCluster as string | undefined, "post-ialloc", "after iallocator run", {
+    ...req.cluster,
+    nodes: finNodes,
+    instances: finInsts,
+  });
   if (s2) err(s2);
   return 0;
 }
 
-const RUNST: Record<string, string> = { running: "Running", ADMIN_down: "StatusDown", ADMIN_offline: "StatusOffline", ERROR_up: "ErrorUp", ERROR_down: "ErrorDown", ERROR_nodedown: "NodeDown", ERROR_nodeoffline: "NodeOffline", USER_down: "UserDown", ERROR_wrongnode: "WrongNode" };
+const RUNST: Record<string, string> = {
+  running: "Running",
+  ADMIN_down: "StatusDown",
+  ADMIN_offline: "StatusOffline",
+  ERROR_up: "ErrorUp",
+  ERROR_down: "ErrorDown",
+  ERROR_nodedown: "NodeDown",
+  ERROR_nodeoffline: "NodeOffline",
+  USER_down: "UserDown",
+  ERROR_wrongnode: "WrongNode",
+};
 function runStShow(s: string): string {
   return RUNST[s] ?? s;
 }

@@ -2,7 +2,26 @@
 import "./v8-tuning.js";
 import { hsFixed } from "../htools/format.js";
 import { writeFileSync } from "node:fs";
-import { showWarnings, COMMON_OPTS, type OptSpec, type Opts, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, printInsts, nodeFieldsOpt, rapiCredentials, resolveLocalMaster } from "./common.js";
+import {
+  showWarnings,
+  COMMON_OPTS,
+  type OptSpec,
+  type Opts,
+  parseArgs,
+  runMain,
+  loadExternalData,
+  verbosity,
+  out,
+  err,
+  helpText,
+  VERSION,
+  saveCluster,
+  printNodes,
+  printInsts,
+  nodeFieldsOpt,
+  rapiCredentials,
+  resolveLocalMaster,
+} from "./common.js";
 import { execJobSets, movesToExec, LuxiJobs, RapiJobs, type JobBackend } from "./exec.js";
 import { RapiClient } from "./rapi-client.js";
 import { HtoolsError } from "../htools/types.js";
@@ -32,7 +51,13 @@ const SPECS: OptSpec[] = [
   { short: "e", long: ["min-score"], arg: "req", key: "minScore", help: "stop below this score (default 1e-9)" },
   { short: "C", long: ["print-commands"], arg: "opt", key: "printCmds", help: "print the gnt-instance commands (or write them to FILE)" },
   { long: ["print-moves"], arg: "none", key: "printMoves", help: "(moves are always printed)" },
-  { short: "X", long: ["exec"], arg: "none", key: "exec", help: "execute the moves (through the master's control socket with -L, through the RAPI with -m)" },
+  {
+    short: "X",
+    long: ["exec"],
+    arg: "none",
+    key: "exec",
+    help: "execute the moves (through the master's control socket with -L, through the RAPI with -m)",
+  },
   { long: ["evac-mode"], arg: "none", key: "evacMode", help: "only move instances away from offline nodes" },
   { long: ["restricted-migration"], arg: "none", key: "restrictedMigration", help: "do not migrate instances off non-offline primaries" },
   { long: ["no-disk-moves"], arg: "none", key: "noDiskMoves", help: "do not move disks (failovers only)" },
@@ -54,22 +79,30 @@ const f = (v: unknown, d: number): number => (typeof v === "string" ? Number(v) 
 
 async function main(): Promise<number> {
   const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return out(helpText("hbal", SPECS)), 0;
-  if (o.version) return out(`hbal (${VERSION})\n`), 0;
-  if (o.helpCompletion) return out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0;
+  if (o.help) return (out(helpText("hbal", SPECS)), 0);
+  if (o.version) return (out(`hbal (${VERSION})\n`), 0);
+  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
   if (args.length > 0) throw new HtoolsError("This program doesn't take any arguments.");
   if (typeof o.prio === "string" && !["low", "normal", "high"].includes(o.prio)) throw new HtoolsError(`Unknown priority '${o.prio}'`);
   const verbose = verbosity(o);
   // Where -X would send the jobs; checked before the (possibly long) computation.
   const jobs = o.exec ? execBackend(o) : null;
-  const { cd, warnings } = await loadExternalData(o, { exclusionTags: list(o.exTags), excludeInstances: list(o.exInsts), selectInstances: list(o.selInsts) });
+  const { cd, warnings } = await loadExternalData(o, {
+    exclusionTags: list(o.exTags),
+    excludeInstances: list(o.exInsts),
+    selectInstances: list(o.selInsts),
+  });
   if (verbose > 0) showWarnings(warnings);
   if (verbose > 1) {
     out(`Loaded cluster tags: ${cd.tags.join(",")}\n`);
     out(`Loaded cluster ipolicy: ${showIPolicy(cd.ipolicy)}\n`);
   }
-  setNodeStatus(cd, { offline: (o.offline as string[] | undefined) ?? [], mcpu: o.mcpu !== undefined ? Number(o.mcpu) : undefined, mdsk: f(o.mdsk, 0) });
-  if (cd.instances.length === 0) return out("Cluster is empty, exiting.\n"), 0;
+  setNodeStatus(cd, {
+    offline: (o.offline as string[] | undefined) ?? [],
+    mcpu: o.mcpu !== undefined ? Number(o.mcpu) : undefined,
+    mdsk: f(o.mdsk, 0),
+  });
+  if (cd.instances.length === 0) return (out("Cluster is empty, exiting.\n"), 0);
   const split = cd.instances.filter((i) => !instanceGroupOk(cd.nodes, i));
   if (split.length > 0 && verbose > 1) {
     err("Found instances belonging to multiple node groups:\n");
@@ -118,12 +151,23 @@ async function main(): Promise<number> {
     out(`Bad nodes: ${showStrList(bad.map((n) => n.name))}\n`);
     const good = nl.filter((n) => !bad.includes(n));
     out(`N+1 happy nodes: ${showStrList(good.map((n) => n.name))}\n`);
-    out(`Node policy status: [${good.map((n) => { const h = getPolicyHealth(n); return `(${JSON.stringify(n.name)},${isFail(h) ? "Bad " + h : "Ok ()"})`; }).join(",")}]\n`);
+    out(
+      `Node policy status: [${good
+        .map((n) => {
+          const h = getPolicyHealth(n);
+          return `(${JSON.stringify(n.name)},${isFail(h) ? "Bad " + h : "Ok ()"})`;
+        })
+        .join(",")}]\n`,
+    );
   }
   if (bad.length > 0) out("Cluster is not N+1 happy, continuing but no guarantee that the cluster will end N+1 happy.\n");
   if (policyBad.length > 0) {
     out(`The cluster contains ${policyBad.length} policy-violating nodes.\n`);
-    out(o.ignoreSoftErrors ? "Continuing, ignoring soft errors.\n" : "Continuing, but the set of moves might be too restricted; consider using the --ignore-soft-errors option.\n");
+    out(
+      o.ignoreSoftErrors
+        ? "Continuing, ignoring soft errors.\n"
+        : "Continuing, but the set of moves might be too restricted; consider using the --ignore-soft-errors option.\n",
+    );
   }
   const gInstObjs = gInsts.map((i) => cd.instances[i]!);
   if (o.printInsts) err("\nInitial instance map:\n" + printInsts(nl, gInstObjs));
@@ -138,7 +182,9 @@ async function main(): Promise<number> {
   if (verbose > 2) out(`Initial coefficients: overall ${hsFixed(iniCv, 8)}\n` + printStatsTable("  ", nl));
   else out(`Initial score: ${hsFixed(iniCv, 8)}\n`);
   if (iniCv - optCv < minScore) {
-    out(`Cluster is already well balanced (initial score ${fmtG(iniCv)},\noptimum score due to N+1 reservations ${fmtG(optCv)},\nminimum score ${fmtG(minScore)}).\nNothing to do, exiting\n`);
+    out(
+      `Cluster is already well balanced (initial score ${fmtG(iniCv)},\noptimum score due to N+1 reservations ${fmtG(optCv)},\nminimum score ${fmtG(minScore)}).\nNothing to do, exiting\n`,
+    );
     return 0;
   }
   out("Trying to minimize the CV...\n");
@@ -161,7 +207,9 @@ async function main(): Promise<number> {
     (m: MoveStep) => {
       const ostr = m.oldSec === null ? m.oldPri : `${m.oldPri}:${m.oldSec}`;
       const nstr = m.newSec === null ? m.newPri : `${m.newPri}:${m.newSec}`;
-      out(`  ${String(m.step).padStart(3)}. ${m.instName.padEnd(imlen)} ${ostr.padEnd(pmlen)} => ${nstr.padEnd(pmlen)} ${hsFixed(m.score, 8).padStart(12)} a=${m.code}\n`);
+      out(
+        `  ${String(m.step).padStart(3)}. ${m.instName.padEnd(imlen)} ${ostr.padEnd(pmlen)} => ${nstr.padEnd(pmlen)} ${hsFixed(m.score, 8).padStart(12)} a=${m.code}\n`,
+      );
     },
   );
   return finish(o, cd, res, verbose, nl, gNodes, minScore, jobs);
@@ -174,19 +222,28 @@ async function main(): Promise<number> {
  * after the computation, as in Ganeti.
  */
 function execBackend(o: Opts): (() => JobBackend) | null {
-  const ann = { ...(typeof o.prio === "string" ? { priority: o.prio } : {}), ...(typeof o.reason === "string" ? { reason: o.reason } : {}) };
+  const ann = {
+    ...(typeof o.prio === "string" ? { priority: o.prio } : {}),
+    ...(typeof o.reason === "string" ? { reason: o.reason } : {}),
+  };
   const master = o.master as string | undefined;
   if (master !== undefined && !master.startsWith("file://")) {
     const creds = rapiCredentials(o);
     if (creds.user === undefined || creds.password === undefined) {
-      throw new HtoolsError("hbal: executing the moves through the RAPI needs write credentials: --rapi-user and --rapi-password-file (or GANETI_RAPI_USER and GANETI_RAPI_PASSWORD)", "EUSAGE");
+      throw new HtoolsError(
+        "hbal: executing the moves through the RAPI needs write credentials: --rapi-user and --rapi-password-file (or GANETI_RAPI_USER and GANETI_RAPI_PASSWORD)",
+        "EUSAGE",
+      );
     }
     return () => new RapiJobs(new RapiClient(master, creds), ann);
   }
   if (o.luxi !== undefined) {
     const local = resolveLocalMaster(o.luxi as string | true);
     if (local.socket === null) {
-      throw new HtoolsError("hbal: -L -X needs the master's control socket: give -L the master's data directory or socket, or set GANETI_DATA_DIR", "EUSAGE");
+      throw new HtoolsError(
+        "hbal: -L -X needs the master's control socket: give -L the master's data directory or socket, or set GANETI_DATA_DIR",
+        "EUSAGE",
+      );
     }
     const socket = local.socket;
     return () => new LuxiJobs(socket, ann);
@@ -194,7 +251,16 @@ function execBackend(o: Opts): (() => JobBackend) | null {
   return null;
 }
 
-async function finish(o: ReturnType<typeof parseArgs>["opts"], cd: Awaited<ReturnType<typeof loadExternalData>>["cd"], res: ReturnType<typeof balanceGroup>, verbose: number, nl: ReturnType<typeof Array.prototype.slice>, gNodes: number[], minScore: number, jobs: (() => JobBackend) | null): Promise<number> {
+async function finish(
+  o: ReturnType<typeof parseArgs>["opts"],
+  cd: Awaited<ReturnType<typeof loadExternalData>>["cd"],
+  res: ReturnType<typeof balanceGroup>,
+  verbose: number,
+  nl: ReturnType<typeof Array.prototype.slice>,
+  gNodes: number[],
+  minScore: number,
+  jobs: (() => JobBackend) | null,
+): Promise<number> {
   void nl;
   const finNodes = gNodes.map((i) => res.nodes[i]!);
   if (res.moves.length === 0) out("No solution found\n");
@@ -207,9 +273,20 @@ async function finish(o: ReturnType<typeof parseArgs>["opts"], cd: Awaited<Retur
   const pc = o.printCmds;
   if (pc === true || pc === "-") {
     out("\n" + (o.firstJobGroup ? "First set of jobs:" : "Commands to run to reach the above solution:") + "\n");
-    out(cmds.split("\n").filter((l, k, a) => !(k === a.length - 1 && l === "")).filter((l) => l !== "  check").map((l) => "  " + l + "\n").join(""));
+    out(
+      cmds
+        .split("\n")
+        .filter((l, k, a) => !(k === a.length - 1 && l === ""))
+        .filter((l) => l !== "  check")
+        .map((l) => "  " + l + "\n")
+        .join(""),
+    );
   } else if (typeof pc === "string") {
-    writeFileSync(pc, "#!/bin/sh\n\nset -e\n\ncheck() {\n  echo -n \"Checking status of job $1...\"\n  gnt-job wait \"$1\" > /dev/null\n  gnt-job info \"$1\" | grep -q \"Status: success\"\n  echo \"done\"\n}\n\n" + cmds);
+    writeFileSync(
+      pc,
+      '#!/bin/sh\n\nset -e\n\ncheck() {\n  echo -n "Checking status of job $1..."\n  gnt-job wait "$1" > /dev/null\n  gnt-job info "$1" | grep -q "Status: success"\n  echo "done"\n}\n\n' +
+        cmds,
+    );
     out(`The commands have been written to file '${pc}'\n`);
   }
   const gi = new Set(res.instances.filter((i) => gNodes.includes(i.pNode)).map((i) => i.idx));

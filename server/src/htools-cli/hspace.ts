@@ -1,6 +1,21 @@
 // hspace: capacity planning (command-line front end of htools/hspace.ts).
 import "./hspace-tuning.js";
-import { COMMON_OPTS, type OptSpec, parseArgs, runMain, loadExternalData, verbosity, out, err, helpText, VERSION, saveCluster, printNodes, nodeFieldsOpt, showWarnings } from "./common.js";
+import {
+  COMMON_OPTS,
+  type OptSpec,
+  parseArgs,
+  runMain,
+  loadExternalData,
+  verbosity,
+  out,
+  err,
+  helpText,
+  VERSION,
+  saveCluster,
+  printNodes,
+  nodeFieldsOpt,
+  showWarnings,
+} from "./common.js";
 import { HtoolsError, type DiskTemplate, type RSpec, DISK_TEMPLATES, FAIL_MODES } from "../htools/types.js";
 import { setNodeStatus, commonSuffix, type ClusterData } from "../htools/loader.js";
 import { hspace, totalResources, type CStats, type HspacePhase } from "../htools/hspace.js";
@@ -76,7 +91,12 @@ const fmtRes = (r: RSpec, spn: boolean): string => `MEM ${r.mem}, DSK ${r.dsk}, 
 
 function printEff(cs: CStats, spn: boolean): void {
   const e = effs(cs);
-  const rows: Array<[string, number]> = [["memory", e.mem], ["disk", e.dsk], ["vcpu", e.cpu], ...(spn ? ([["spindles", e.spn]] as Array<[string, number]>) : [])];
+  const rows: Array<[string, number]> = [
+    ["memory", e.mem],
+    ["disk", e.dsk],
+    ["vcpu", e.cpu],
+    ...(spn ? ([["spindles", e.spn]] as Array<[string, number]>) : []),
+  ];
   const len = Math.max(...rows.map((r) => r[0].length));
   for (const [s, v] of rows) out(`  - ${s.padStart(len)} usage efficiency: ${hsFixed(v * 100, 2).padStart(5)}%\n`);
 }
@@ -87,7 +107,10 @@ function printFRScores(ini: Node[], fin: Node[], reasons: HspacePhase["fails"]):
   out(`  - most likely failure reason: ${reasons[0]![0]}\n`);
   out(`  - initial cluster score: ${hsFixed(compCV(ini), 8)}\n`);
   out(`  -   final cluster score: ${hsFixed(compCV(fin), 8)}\n`);
-  printEff(totalResources(fin), fin.some((n) => n.exclStorage));
+  printEff(
+    totalResources(fin),
+    fin.some((n) => n.exclStorage),
+  );
 }
 
 function allocationMap(verbose: number, msg: string, nodes: Node[], ixes: Instance[]): void {
@@ -95,10 +118,26 @@ function allocationMap(verbose: number, msg: string, nodes: Node[], ixes: Instan
   const excl = nodes.some((n) => n.exclStorage);
   const rows = ixes.map((i) => {
     const sp = getTotalSpindles(i);
-    return [i.name, nodes[i.pNode]!.name, i.sNode < 0 ? "" : nodes[i.sNode]!.name, String(i.mem), String(i.dsk), String(i.vcpus), excl ? (sp === null ? "?" : String(sp)) : ""];
+    return [
+      i.name,
+      nodes[i.pNode]!.name,
+      i.sNode < 0 ? "" : nodes[i.sNode]!.name,
+      String(i.mem),
+      String(i.dsk),
+      String(i.vcpus),
+      excl ? (sp === null ? "?" : String(sp)) : "",
+    ];
   });
   if (rows.length === 0) return err(`${msg} map\n`);
-  const t = formatTable("", rows[0]!.map(() => ""), rows, [false, false, false, true, true, true, true]).split("\n").slice(1).join("\n");
+  const t = formatTable(
+    "",
+    rows[0]!.map(() => ""),
+    rows,
+    [false, false, false, true, true, true, true],
+  )
+    .split("\n")
+    .slice(1)
+    .join("\n");
   err(`${msg} map\n` + t);
 }
 
@@ -113,16 +152,20 @@ function withPrefix<T>(p: string, f: () => T): T {
 
 async function main(): Promise<number> {
   const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return out(helpText("hspace", SPECS)), 0;
-  if (o.version) return out(`hspace (${VERSION})\n`), 0;
-  if (o.helpCompletion) return out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0;
+  if (o.help) return (out(helpText("hspace", SPECS)), 0);
+  if (o.version) return (out(`hspace (${VERSION})\n`), 0);
+  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
   if (args.length > 0) throw new HtoolsError("This program doesn't take any arguments.");
   const verbose = verbosity(o);
   const mr = o.machineReadable !== undefined && o.machineReadable !== "no";
   const { cd: cd0, warnings } = await loadExternalData(o);
   if (verbose > 0) showWarnings(warnings);
   const cd: ClusterData = cd0;
-  setNodeStatus(cd, { offline: (o.offline as string[] | undefined) ?? [], mcpu: o.mcpu !== undefined ? Number(o.mcpu) : undefined, mdsk: o.mdsk !== undefined ? Number(o.mdsk) : 0 });
+  setNodeStatus(cd, {
+    offline: (o.offline as string[] | undefined) ?? [],
+    mcpu: o.mcpu !== undefined ? Number(o.mcpu) : undefined,
+    mdsk: o.mdsk !== undefined ? Number(o.mdsk) : 0,
+  });
   let dt: DiskTemplate | undefined;
   if (typeof o.diskTemplate === "string") {
     if (!(DISK_TEMPLATES as string[]).includes(o.diskTemplate)) throw new HtoolsError(`Invalid disk template '${o.diskTemplate}'`);
@@ -136,38 +179,57 @@ async function main(): Promise<number> {
   const ini = totalResources(cd.nodes);
   const excl = cd.nodes.some((n) => n.exclStorage);
   if (mr) {
-    HTS([["CLUSTER_MEM", hsFixed(ini.tmem, 0)], ["CLUSTER_DSK", hsFixed(ini.tdsk, 0)], ["CLUSTER_CPU", hsFixed(ini.tcpu, 0)], ["CLUSTER_VCPU", String(ini.vcpu)], ["CLUSTER_SPN", hsFixed(ini.tspn, 0)]]);
+    HTS([
+      ["CLUSTER_MEM", hsFixed(ini.tmem, 0)],
+      ["CLUSTER_DSK", hsFixed(ini.tdsk, 0)],
+      ["CLUSTER_CPU", hsFixed(ini.tcpu, 0)],
+      ["CLUSTER_VCPU", String(ini.vcpu)],
+      ["CLUSTER_SPN", hsFixed(ini.tspn, 0)],
+    ]);
     HTS([["CLUSTER_NODES", String(cd.nodes.length)]]);
     HTS(statsKV("INI", ini));
   } else {
-    out(`The cluster has ${cd.nodes.length} nodes and the following resources:\n  MEM ${hsFixed(ini.tmem, 0)}, DSK ${hsFixed(ini.tdsk, 0)}, CPU ${hsFixed(ini.tcpu, 0)}, VCPU ${ini.vcpu}${excl ? `, SPN ${hsFixed(ini.tspn, 0)}` : ""}.\n`);
+    out(
+      `The cluster has ${cd.nodes.length} nodes and the following resources:\n  MEM ${hsFixed(ini.tmem, 0)}, DSK ${hsFixed(ini.tdsk, 0)}, CPU ${hsFixed(ini.tcpu, 0)}, VCPU ${ini.vcpu}${excl ? `, SPN ${hsFixed(ini.tspn, 0)}` : ""}.\n`,
+    );
     out(`There are ${ini.ninst > 0 ? ini.ninst : "no"} initial instances on the cluster.\n`);
   }
-  const res = withPrefix("failure during allocation", () => hspace(cd, {
-    diskTemplate: dt,
-    spindleUse: o.spindleUse !== undefined ? Number(o.spindleUse) : undefined,
-    independentGroups: !!o.independentGroups,
-    computeBadGroups: verbose > 3,
-    acceptExisting: !!o.acceptExisting,
-    capacity: !o.noCapacity,
-    ignoreSoftErrors: !!o.ignoreSoftErrors,
-    maxLength: o.maxLength !== undefined ? Number(o.maxLength) : -1,
-    tieredSpec: typeof o.tieredSpec === "string" ? parseSpec(o.tieredSpec, "tiered") : null,
-    stdSpec: typeof o.stdSpec === "string" ? parseSpec(o.stdSpec, "standard") : null,
-  }));
+  const res = withPrefix("failure during allocation", () =>
+    hspace(cd, {
+      diskTemplate: dt,
+      spindleUse: o.spindleUse !== undefined ? Number(o.spindleUse) : undefined,
+      independentGroups: !!o.independentGroups,
+      computeBadGroups: verbose > 3,
+      acceptExisting: !!o.acceptExisting,
+      capacity: !o.noCapacity,
+      ignoreSoftErrors: !!o.ignoreSoftErrors,
+      maxLength: o.maxLength !== undefined ? Number(o.maxLength) : -1,
+      tieredSpec: typeof o.tieredSpec === "string" ? parseSpec(o.tieredSpec, "tiered") : null,
+      stdSpec: typeof o.stdSpec === "string" ? parseSpec(o.stdSpec, "standard") : null,
+    }),
+  );
   if (verbose > 3 && res.badNodes.length > 0) err(`Bad nodes: ${JSON.stringify(res.badNodes).replace(/","/g, '","')}\n`);
   if (verbose > 3 && res.badGroups.length > 0) err(`Bad groups: ${JSON.stringify(res.badGroups)}\n`);
   const phase = (p: HspacePhase, name: string, prefix: string, desc: string): void => {
     const excl2 = p.nodes.some((n) => n.exclStorage);
     if (mr) {
-      HTS([[`${prefix}_MEM`, String(p.spec.mem)], [`${prefix}_DSK`, String(p.spec.dsk)], [`${prefix}_CPU`, String(p.spec.cpu)], [`${prefix}_SPN`, String(p.spec.spn)]]);
+      HTS([
+        [`${prefix}_MEM`, String(p.spec.mem)],
+        [`${prefix}_DSK`, String(p.spec.dsk)],
+        [`${prefix}_CPU`, String(p.spec.cpu)],
+        [`${prefix}_SPN`, String(p.spec.spn)],
+      ]);
       HTS([[`${prefix}_RQN`, String(requiredNodes(res.diskTemplate))]]);
       HTS([[`${prefix}_DISK_TEMPLATE`, res.diskTemplate]]);
     } else out(`${desc} instance spec is:\n  ${fmtRes(p.spec, excl2)}, using disk template '${res.diskTemplate}'.\n`);
     const newIxes = p.il.slice(res.numInstances);
     allocationMap(verbose, `${name} allocation`, p.nodes, newIxes);
     if (pn) err(`\n${name} allocation status:\n` + printNodes(p.nodes, pn) + "\n");
-    const s = saveCluster(o.saveCluster as string | undefined, name.toLowerCase(), `after ${name.toLowerCase()} allocation`, { ...cd, nodes: p.nodes, instances: p.il });
+    const s = saveCluster(o.saveCluster as string | undefined, name.toLowerCase(), `after ${name.toLowerCase()} allocation`, {
+      ...cd,
+      nodes: p.nodes,
+      instances: p.il,
+    });
     if (s) err(s);
   };
   // Tiered
@@ -184,8 +246,24 @@ async function main(): Promise<number> {
       [`KM_${s}_SPN`, String(r.sp)],
     ];
     HTS(kc("USED", { vc: ini.icpu, nc: ini.ncpu, m: ini.imem, d: ini.idsk, sp: ini.ispn }));
-    HTS(kc("POOL", { vc: trl.icpu - ini.icpu, nc: trl.ncpu - ini.ncpu, m: trl.imem - ini.imem, d: trl.idsk - ini.idsk, sp: trl.ispn - ini.ispn }));
-    HTS(kc("UNAV", { vc: trl.vcpu - trl.icpu, nc: trl.tcpu - trl.ncpu, m: Math.trunc(trl.tmem) - trl.imem, d: Math.trunc(trl.tdsk) - trl.idsk, sp: Math.trunc(trl.tspn) - trl.ispn }));
+    HTS(
+      kc("POOL", {
+        vc: trl.icpu - ini.icpu,
+        nc: trl.ncpu - ini.ncpu,
+        m: trl.imem - ini.imem,
+        d: trl.idsk - ini.idsk,
+        sp: trl.ispn - ini.ispn,
+      }),
+    );
+    HTS(
+      kc("UNAV", {
+        vc: trl.vcpu - trl.icpu,
+        nc: trl.tcpu - trl.ncpu,
+        m: Math.trunc(trl.tmem) - trl.imem,
+        d: Math.trunc(trl.tdsk) - trl.idsk,
+        sp: Math.trunc(trl.tspn) - trl.ispn,
+      }),
+    );
   } else {
     out("Tiered allocation results:\n");
     const spn = cd.nodes.some((n) => n.exclStorage);
@@ -201,7 +279,11 @@ async function main(): Promise<number> {
       throw new HtoolsError(`internal inconsistency, allocated (${res.numInstances + res.standard.allocated}) != counted (${fin.ninst})\n`);
     HTS(statsKV("FIN", fin));
     const total = res.numInstances + res.standard.allocated;
-    HTS([["ALLOC_USAGE", hsFixed(res.numInstances / total, 8)], ["ALLOC_INSTANCES", String(res.standard.allocated)], ["ALLOC_FAIL_REASON", res.standard.fails[0]![0].toUpperCase()]]);
+    HTS([
+      ["ALLOC_USAGE", hsFixed(res.numInstances / total, 8)],
+      ["ALLOC_INSTANCES", String(res.standard.allocated)],
+      ["ALLOC_FAIL_REASON", res.standard.fails[0]![0].toUpperCase()],
+    ]);
     HTS(res.standard.fails.map(([f, c]) => [`ALLOC_${f}_CNT`, String(c)] as [string, string]));
     HTS([["OK", "1"]]);
   } else {

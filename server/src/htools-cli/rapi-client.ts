@@ -65,7 +65,9 @@ export class RapiClient {
       ? // The cluster certificate names the cluster, not the address we dial: check the chain only.
         { ca: creds.ca, checkServerIdentity: () => undefined }
       : { rejectUnauthorized: false };
-    this.agent = this.base.startsWith("https:") ? new (httpsMod().Agent)({ keepAlive: true, ...tls }) : new (httpMod().Agent)({ keepAlive: true });
+    this.agent = this.base.startsWith("https:")
+      ? new (httpsMod().Agent)({ keepAlive: true, ...tls })
+      : new (httpMod().Agent)({ keepAlive: true });
   }
 
   get canWrite(): boolean {
@@ -96,7 +98,9 @@ export class RapiClient {
         res.on("error", reject);
       });
       req.on("timeout", () => req.destroy(new HtoolsError(`Timeout for '${url}'`, "ERAPI")));
-      req.on("error", (e) => reject(e instanceof HtoolsError ? e : new HtoolsError(`Curl error for '${url}', error ${e.message}`, "ERAPI")));
+      req.on("error", (e) =>
+        reject(e instanceof HtoolsError ? e : new HtoolsError(`Curl error for '${url}', error ${e.message}`, "ERAPI")),
+      );
       req.end(payload);
     });
   }

@@ -33,7 +33,20 @@ import type { FailMode, Instance } from "./types.js";
 import { FAIL_MODES, isFail } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
 import { instMatchesPolicy, usesSecMem } from "./instance.js";
-import { KIND, MAP_COMPONENT, NCOMP, ONLINE, ScoreState, WEIGHTS, exclMapDelta, nodeValues, statValue, statsOfMembers, updateStatsInto, type Stats } from "./metrics.js";
+import {
+  KIND,
+  MAP_COMPONENT,
+  NCOMP,
+  ONLINE,
+  ScoreState,
+  WEIGHTS,
+  exclMapDelta,
+  nodeValues,
+  statValue,
+  statsOfMembers,
+  updateStatsInto,
+  type Stats,
+} from "./metrics.js";
 import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
 import { LOC, commonTags, locClass } from "./location.js";
@@ -140,7 +153,15 @@ const SEC_TERMS = new TermCache(false);
 const PRI_TERMS = new TermCache(true);
 
 /** Role aggregates (bounds.ts) of the nodes `list` in one role. */
-function roleAgg(agg: RoleAgg, cache: TermCache, nodes: readonly Node[], list: ArrayLike<number>, len: number, vals: ReadonlyArray<Float64Array | null>, sh: Shift): RoleAgg {
+function roleAgg(
+  agg: RoleAgg,
+  cache: TermCache,
+  nodes: readonly Node[],
+  list: ArrayLike<number>,
+  len: number,
+  vals: ReadonlyArray<Float64Array | null>,
+  sh: Shift,
+): RoleAgg {
   for (let q = 0; q < NSTD; q++) agg.reset(STD[q]!);
   for (let j = 0; j < len; j++) {
     const i = list[j]!;
@@ -181,9 +202,23 @@ function primaryBounds(ctx: Context, sn: Float64Array, ss: Float64Array, sv: Flo
  * operations as cvFromStats(updateStatsValues(...)), fused so that the ~10⁶
  * pairs of a large hail request allocate nothing.
  */
-function pairMetric(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, mapVal: number, cl: number): number {
+function pairMetric(
+  sn: Float64Array,
+  ss: Float64Array,
+  sv: Float64Array,
+  o: number,
+  x: Float64Array,
+  y: Float64Array,
+  yo: number,
+  mapVal: number,
+  cl: number,
+): number {
   let r = 0;
-  for (let k = 0; k < NCOMP; k++) r = r + W[k]! * (KIND[k] === 2 ? mapVal : k === LOC ? pairComponent(k, sn, ss, sv, o, x, y, yo) + cl : pairComponent(k, sn, ss, sv, o, x, y, yo));
+  for (let k = 0; k < NCOMP; k++)
+    r =
+      r +
+      W[k]! *
+        (KIND[k] === 2 ? mapVal : k === LOC ? pairComponent(k, sn, ss, sv, o, x, y, yo) + cl : pairComponent(k, sn, ss, sv, o, x, y, yo));
   return r;
 }
 
@@ -193,7 +228,16 @@ function pairMetric(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: num
  * caller's constant: returning a parameter here would make the optimiser box
  * every result.)
  */
-function pairComponent(k: number, sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number): number {
+function pairComponent(
+  k: number,
+  sn: Float64Array,
+  ss: Float64Array,
+  sv: Float64Array,
+  o: number,
+  x: Float64Array,
+  y: Float64Array,
+  yo: number,
+): number {
   if (KIND[k] === 1) return ONLINE[k] ? ss[o + k]! + (y[yo + k]! - x[k]!) : ss[o + k]!;
   const n = sn[k]!;
   const s = ss[o + k]!;
@@ -565,7 +609,17 @@ function setFixed(fixed: Float64Array): void {
  * fixedValues (setFixed): the same terms added in the same order, the
  * unchanged leading ones read as one running sum.
  */
-function pairMetricList(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, L: Int8Array, lo: number): number {
+function pairMetricList(
+  sn: Float64Array,
+  ss: Float64Array,
+  sv: Float64Array,
+  o: number,
+  x: Float64Array,
+  y: Float64Array,
+  yo: number,
+  L: Int8Array,
+  lo: number,
+): number {
   const c = L[lo]!;
   if (c === 0) return PRE[NCOMP]!;
   let j = lo + 1;
@@ -599,7 +653,19 @@ function pairMetricList(sn: Float64Array, ss: Float64Array, sv: Float64Array, o:
  * location score component is the fixed one plus cl (exact integers, as
  * the reference's sum of the primary's and the secondary's changes).
  */
-function pairMetricListLoc(sn: Float64Array, ss: Float64Array, sv: Float64Array, o: number, x: Float64Array, y: Float64Array, yo: number, L: Int8Array, lo: number, cl: number, fixLoc: number): number {
+function pairMetricListLoc(
+  sn: Float64Array,
+  ss: Float64Array,
+  sv: Float64Array,
+  o: number,
+  x: Float64Array,
+  y: Float64Array,
+  yo: number,
+  L: Int8Array,
+  lo: number,
+  cl: number,
+  fixLoc: number,
+): number {
   const c = L[lo]!;
   let j = lo + 1;
   const end = j + c;
@@ -645,7 +711,15 @@ const PRIMS_OF = { list: new Int32Array(0) };
  * components and by the smallest change any of these primaries makes for
  * sum components.
  */
-function secondaryBounds(nodes: readonly Node[], ctx: Context, g: number, nPrim: number, inst: Instance, minDelta: Float64Array, out: Float64Array): void {
+function secondaryBounds(
+  nodes: readonly Node[],
+  ctx: Context,
+  g: number,
+  nPrim: number,
+  inst: Instance,
+  minDelta: Float64Array,
+  out: Float64Array,
+): void {
   const { stats, vals } = ctx;
   const secs = ctx.gsecs[g]!;
   const shift = ctx.shift.c;
@@ -768,8 +842,7 @@ function primariesPass(S: PairSearch, listed: readonly number[]): void {
       } else if (priNode[p] === pn && priFam[p] === family && priFail[p] !== null && failureCarries(priFail[p]!, so)) {
         r = priFail[p]!;
         carried++;
-      }
-      else {
+      } else {
         r = probeAddPri(S.force, pn, inst, yp);
         if (r === null) for (let k = 0; k < NCOMP; k++) priVals[yo + k] = yp[k]!;
         priFam[p] = family;
@@ -964,7 +1037,10 @@ function scanPrimary(S: PairSearch, j: number, secs: readonly number[], useLB: b
       lo = s * CL;
     }
     const cl = lp < 0 ? 0 : commonTags(lp, locs[s]!);
-    const m = cl === 0 ? pairMetricList(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo) : pairMetricListLoc(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo, cl, fixLoc);
+    const m =
+      cl === 0
+        ? pairMetricList(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo)
+        : pairMetricListLoc(sn, PS, PV, so, ctx.vals[s]!, y, yo, L, lo, cl, fixLoc);
     if (S.bestPos < 0 || m < S.bestMetric || (m === S.bestMetric && (pos > S.bestPos || (pos === S.bestPos && spos > S.bestSpos)))) {
       S.bestMetric = m;
       S.bestPos = pos;
@@ -1061,7 +1137,13 @@ function prepareScratch(N: number, inst: Instance, force: boolean): void {
 }
 
 /** One pair search up to the counts (the caller then searches or inspects). */
-function startSearch(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): PairSearch {
+function startSearch(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  listed: readonly number[],
+): PairSearch {
   const ctx = context(nodes, members, listed);
   prepareScratch(nodes.length, inst, force);
   const S = new PairSearch(force, nodes, inst, ctx);
@@ -1078,7 +1160,13 @@ function startSearch(force: boolean, nodes: readonly Node[], members: readonly n
  * it fits) as the pair search sees it, with the outcomes carried from
  * earlier calls.
  */
-export function primaryOutcomes(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): { outcomes: Map<number, FailMode | null>; carried: number } {
+export function primaryOutcomes(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  listed: readonly number[],
+): { outcomes: Map<number, FailMode | null>; carried: number } {
   const c0 = carried;
   const S = startSearch(force, nodes, members, inst, listed);
   const outcomes = new Map<number, FailMode | null>();
@@ -1091,7 +1179,13 @@ export function primaryOutcomes(force: boolean, nodes: readonly Node[], members:
  * bound applies to (successful, no special peer entry), and how many pairs
  * that was; the bound is valid when the slack is never negative.
  */
-export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], members: readonly number[], inst: Instance, listed: readonly number[]): { slack: number; pairs: number } {
+export function secondaryBoundSlack(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  listed: readonly number[],
+): { slack: number; pairs: number } {
   const S = startSearch(force, nodes, members, inst, listed);
   let slack = Infinity;
   let pairs = 0;
@@ -1108,7 +1202,17 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
       for (let t = spStart[p + 1]!; t < spStart[p + 2]!; t++) special.add(spS[t]!);
       for (const s of secs) {
         if (s === p || baseOk[s] === 0 || special.has(s)) continue;
-        const m = pairMetric(ctx.stats.n, PS, PV, p * NCOMP, ctx.vals[s]!, baseBuf, s * NCOMP, mapAt[p]!, commonTags(ctx.loc[p]!, ctx.loc[s]!));
+        const m = pairMetric(
+          ctx.stats.n,
+          PS,
+          PV,
+          p * NCOMP,
+          ctx.vals[s]!,
+          baseBuf,
+          s * NCOMP,
+          mapAt[p]!,
+          commonTags(ctx.loc[p]!, ctx.loc[s]!),
+        );
         slack = Math.min(slack, m - secLB[s]!);
         pairs++;
       }
@@ -1128,7 +1232,13 @@ export function secondaryBoundSlack(force: boolean, nodes: readonly Node[], memb
  * as no entry at all gets exactly the "no shared instance" outcome and
  * values, so only the peers that would raise the reserved memory are probed.
  */
-export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], members: readonly number[], inst0: Instance, listed: readonly number[]): AllocSolution | null {
+export function tryAllocPairsProbe(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst0: Instance,
+  listed: readonly number[],
+): AllocSolution | null {
   // The probes take every candidate's location score as 0; the search adds the pair's own.
   const inst: Instance = inst0.locationScore === 0 ? inst0 : { ...inst0, locationScore: 0 };
   const S = startSearch(force, nodes, members, inst, listed);
@@ -1161,7 +1271,14 @@ export function tryAllocPairsProbe(force: boolean, nodes: readonly Node[], membe
  * and the printed metric are the reference ones.  Ties: the last candidate in
  * enumeration order, as Ganeti's collectionToSolution.
  */
-export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: readonly number[], inst: Instance, single: readonly number[], exactMetric: (np: Node) => number): AllocSolution {
+export function tryAllocSingleProbe(
+  force: boolean,
+  nodes: Node[],
+  members: readonly number[],
+  inst: Instance,
+  single: readonly number[],
+  exactMetric: (np: Node) => number,
+): AllocSolution {
   const st = new ScoreState(nodes, [...members]);
   const counts = new Map<FailMode, number>();
   let allocs = 0;
@@ -1214,7 +1331,8 @@ export function tryAllocSingleProbe(force: boolean, nodes: Node[], members: read
     if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
     const metric = exactMetric(np);
     // enumeration order: a later candidate wins ties
-    if (chosen === null || !(chosen.metric < metric)) chosen = { changed: [np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [np], metric };
+    if (chosen === null || !(chosen.metric < metric))
+      chosen = { changed: [np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [np], metric };
   }
   return { failures, allocs, solution: chosen, log: [] };
 }

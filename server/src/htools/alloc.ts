@@ -101,7 +101,15 @@ function locScoreOf(p: Node, s: Node): number {
 }
 
 /** All pair candidates with a common primary, returned in enumeration order. */
-function allocateOnPrimary(opts: AlgOptions, stats: Stats, nl: NL, inst: Instance, pdx: number, sdxs: number[], out: Array<OpResult<AllocElement>>): void {
+function allocateOnPrimary(
+  opts: AlgOptions,
+  stats: Stats,
+  nl: NL,
+  inst: Instance,
+  pdx: number,
+  sdxs: number[],
+  out: Array<OpResult<AllocElement>>,
+): void {
   const p = nl.nodes[pdx]!;
   const pol = instMatchesPolicy(inst, p.iPolicy, p.exclStorage);
   if (isFail(pol)) {
@@ -214,7 +222,8 @@ export function genAllocNodes(opts: AlgOptions, groups: Group[], nl: NL, count: 
 /** Ganeti's tryAlloc: all candidates, best by score, optional N+1 predicate. */
 export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instance, an: AllocNodes): AllocSolution {
   let memo: CapacityMemo | null = null;
-  const pred = opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members))) : null;
+  const pred =
+    opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members))) : null;
   let sol: AllocSolution;
   if ("pairs" in an) {
     if (pred === null && an.listed && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst)) {
@@ -233,7 +242,10 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
   } else {
     if (an.single.length === 0) throw new HtoolsError("No online nodes", "EALLOC");
     if (pred === null && opts.engine !== "reference" && singleSearchApplies(nl.nodes, nl.members, inst))
-      return annotateSolution(tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, (np) => cvWith(nl, [np])), (x) => hsFixed(x, 8));
+      return annotateSolution(
+        tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, (np) => cvWith(nl, [np])),
+        (x) => hsFixed(x, 8),
+      );
     const out = an.single.map((p) => allocateOnSingle(opts, nl, inst, p));
     sol = collectionToSolution(out, numCmp, pred);
   }
@@ -288,10 +300,18 @@ function tryCatch<T>(f: () => T): { ok: T } | { err: string } {
   }
 }
 
-export function sortMGResults<M>(rs: Array<{ group: Group; sol: AllocSolution<M> }>, cmp: (a: M, b: M) => number): Array<{ group: Group; sol: AllocSolution<M> }> {
+export function sortMGResults<M>(
+  rs: Array<{ group: Group; sol: AllocSolution<M> }>,
+  cmp: (a: M, b: M) => number,
+): Array<{ group: Group; sol: AllocSolution<M> }> {
   return rs
     .map((r, k) => ({ r, k }))
-    .sort((a, b) => ALLOC_POLICY_ORDER[a.r.group.allocPolicy] - ALLOC_POLICY_ORDER[b.r.group.allocPolicy] || cmp(a.r.sol.solution!.metric, b.r.sol.solution!.metric) || a.k - b.k)
+    .sort(
+      (a, b) =>
+        ALLOC_POLICY_ORDER[a.r.group.allocPolicy] - ALLOC_POLICY_ORDER[b.r.group.allocPolicy] ||
+        cmp(a.r.sol.solution!.metric, b.r.sol.solution!.metric) ||
+        a.k - b.k,
+    )
     .map((x) => x.r);
 }
 /** filterMGResults keeps good solutions of allocable groups, reversing the order. */
@@ -313,7 +333,10 @@ function findBestAllocGroup(
   inst: Instance,
   cnt: number,
 ): { group: Group; sol: AllocSolution; msgs: string[] } {
-  let gs = splitCluster(nodes.filter((n) => n), il.filter((i) => i)).map((g) => ({ group: groups[g.gdx]!, members: g.nodes }));
+  let gs = splitCluster(
+    nodes.filter((n) => n),
+    il.filter((i) => i),
+  ).map((g) => ({ group: groups[g.gdx]!, members: g.nodes }));
   const all = gs;
   if (allowed) gs = gs.filter((g) => allowed.includes(g.group.idx));
   const filterMsgs: string[] = [];
@@ -331,7 +354,10 @@ function findBestAllocGroup(
   const sorted = sortMGResults(filterMGResults(results), numCmp);
   if (sorted.length === 0) {
     if (gs.length === 0)
-      throw new HtoolsError(`no groups for evacuation: allowed groups was ${allowed ? "Just " + JSON.stringify(allowed) : "Nothing"}, all groups: ${JSON.stringify(all.map((g) => g.group.idx))}`, "EALLOC");
+      throw new HtoolsError(
+        `no groups for evacuation: allowed groups was ${allowed ? "Just " + JSON.stringify(allowed) : "Nothing"}, all groups: ${JSON.stringify(all.map((g) => g.group.idx))}`,
+        "EALLOC",
+      );
     throw new HtoolsError(msgs.join(", "), "EALLOC");
   }
   return { group: sorted[0]!.group, sol: sorted[0]!.sol, msgs };
@@ -342,7 +368,15 @@ export function tryMGAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], il:
   return { ...r.sol, log: [`Selected group: ${r.group.name}`, ...r.msgs] };
 }
 
-export function tryGroupAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], gname: string, inst: Instance, cnt: number): AllocSolution {
+export function tryGroupAlloc(
+  opts: AlgOptions,
+  groups: Group[],
+  nodes: Node[],
+  il: Instance[],
+  gname: string,
+  inst: Instance,
+  cnt: number,
+): AllocSolution {
   const g = groups.find((x) => x.name === gname);
   if (!g) throw new HtoolsError(`Unknown group '${gname}'`, "EALLOC");
   if (!hasRequiredNetworks(g, inst))
@@ -396,7 +430,10 @@ export function allocList(
 ): { nodes: Node[]; il: Instance[]; results: Array<{ inst: Instance; sol: AllocSolution }> } {
   const results: Array<{ inst: Instance; sol: AllocSolution }> = [];
   for (const r of reqs) {
-    const sol = r.group === null ? tryMGAlloc(opts, groups, nodes, il, r.inst, r.count) : tryGroupAlloc(opts, groups, nodes, il, r.group, r.inst, r.count);
+    const sol =
+      r.group === null
+        ? tryMGAlloc(opts, groups, nodes, il, r.inst, r.count)
+        : tryGroupAlloc(opts, groups, nodes, il, r.group, r.inst, r.count);
     if (sol.solution) ({ nodes, il } = applyAlloc(nodes, il, sol.solution));
     results.push({ inst: r.inst, sol });
   }
@@ -441,9 +478,32 @@ function withTarget(op: Opcode, node: string): Opcode {
 
 export function iMoveToJob(nodes: Node[], inst: Instance, mv: IMove): Opcode[] {
   const migrate: Opcode = inst.forthcoming
-    ? { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: inst.name, shutdown_timeout: 120, ignore_consistency: false, ignore_ipolicy: false, cleanup: false }
-    : { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: inst.name, allow_runtime_changes: false, ignore_ipolicy: false, cleanup: false, allow_failover: true, ignore_hvversions: true };
-  const rep = (n: number): Opcode => ({ OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: inst.name, early_release: false, ignore_ipolicy: false, mode: "replace_new_secondary", disks: [], remote_node: nodes[n]!.name });
+    ? {
+        OP_ID: "OP_INSTANCE_FAILOVER",
+        instance_name: inst.name,
+        shutdown_timeout: 120,
+        ignore_consistency: false,
+        ignore_ipolicy: false,
+        cleanup: false,
+      }
+    : {
+        OP_ID: "OP_INSTANCE_MIGRATE",
+        instance_name: inst.name,
+        allow_runtime_changes: false,
+        ignore_ipolicy: false,
+        cleanup: false,
+        allow_failover: true,
+        ignore_hvversions: true,
+      };
+  const rep = (n: number): Opcode => ({
+    OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+    instance_name: inst.name,
+    early_release: false,
+    ignore_ipolicy: false,
+    mode: "replace_new_secondary",
+    disks: [],
+    remote_node: nodes[n]!.name,
+  });
   switch (mv.kind) {
     case "Failover":
       return [migrate];
@@ -483,7 +543,10 @@ function evacOneNodeOnly(opts: AlgOptions, nodes: Node[], il: Instance[], inst: 
       continue;
     }
     ok = true;
-    const approx = st.evaluate(r.changed.map((n) => nodes[n.idx]!), r.changed);
+    const approx = st.evaluate(
+      r.changed.map((n) => nodes[n.idx]!),
+      r.changed,
+    );
     if (approx > bestApprox + 1e-9 + 1e-11 * Math.abs(bestApprox)) continue;
     if (approx < bestApprox) bestApprox = approx;
     cands.push({ r, approx, ndx });
@@ -498,7 +561,15 @@ function evacOneNodeOnly(opts: AlgOptions, nodes: Node[], il: Instance[], inst: 
   return { nodes: ns, il: is, ops: iMoveToJob(ns, best.r.inst, mk(best.ndx)) };
 }
 
-function evacDrbdAllInner(opts: AlgOptions, nodes: Node[], il: Instance[], inst: Instance, gdx: number, tp: number, ts: number): EvacRes & { cv: number } {
+function evacDrbdAllInner(
+  opts: AlgOptions,
+  nodes: Node[],
+  il: Instance[],
+  inst: Instance,
+  gdx: number,
+  tp: number,
+  ts: number,
+): EvacRes & { cv: number } {
   const force = !!opts.ignoreSoftErrors;
   let ns = nodes;
   let cur = inst;
@@ -519,7 +590,15 @@ function evacDrbdAllInner(opts: AlgOptions, nodes: Node[], il: Instance[], inst:
   return { nodes: ns, il: is, ops: ops.flatMap((m) => iMoveToJob(ns, cur, m)), cv: groupCV(ns, gdx) };
 }
 
-function nodeEvacInstance(opts: AlgOptions, nodes: Node[], il: Instance[], mode: EvacMode, inst: Instance, gdx: number, avail: number[]): EvacRes {
+function nodeEvacInstance(
+  opts: AlgOptions,
+  nodes: Node[],
+  il: Instance[],
+  mode: EvacMode,
+  inst: Instance,
+  gdx: number,
+  avail: number[],
+): EvacRes {
   const dt = inst.diskTemplate;
   if (dt === "plain" || dt === "file") throw new HtoolsError(`Instances of type ${dt} cannot be relocated`, "EEVAC");
   if (dt !== "drbd") {
@@ -575,7 +654,13 @@ function updateEvac(state: { nodes: Node[]; il: Instance[]; es: EvacSolution }, 
   }
 }
 
-export function tryNodeEvac(opts: AlgOptions, nodes: Node[], il: Instance[], mode: EvacMode, idxs: number[]): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
+export function tryNodeEvac(
+  opts: AlgOptions,
+  nodes: Node[],
+  il: Instance[],
+  mode: EvacMode,
+  idxs: number[],
+): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
   const excl = nodesToEvacuate(il, mode, idxs);
   for (const n of nodes) if (n && n.offline) excl.add(n.idx);
   const groupNodes = new Map(splitCluster(nodes, il).map((g) => [g.gdx, g.nodes] as const));
@@ -593,7 +678,14 @@ export function tryNodeEvac(opts: AlgOptions, nodes: Node[], il: Instance[], mod
   return state;
 }
 
-export function tryChangeGroup(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], gdxs: number[], idxs: number[]): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
+export function tryChangeGroup(
+  opts: AlgOptions,
+  groups: Group[],
+  nodes: Node[],
+  il: Instance[],
+  gdxs: number[],
+  idxs: number[],
+): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
   const evacG = [...new Set(idxs.map((i) => nodes[il[i]!.pNode]!.group))];
   const targets = (gdxs.length === 0 ? groups.map((g) => g.idx) : gdxs).filter((g) => !evacG.includes(g));
   const excl = new Set(nodes.filter((n) => n.offline).map((n) => n.idx));
@@ -606,7 +698,15 @@ export function tryChangeGroup(opts: AlgOptions, groups: Group[], nodes: Node[],
       const gdx = r.group.idx;
       const local = groupNodes.get(gdx);
       if (!local) throw new HtoolsError(`Can't find group with index ${gdx}`, "EEVAC");
-      return nodeEvacInstance({}, state.nodes, state.il, "all", inst, gdx, local.filter((n) => !excl.has(n)));
+      return nodeEvacInstance(
+        {},
+        state.nodes,
+        state.il,
+        "all",
+        inst,
+        gdx,
+        local.filter((n) => !excl.has(n)),
+      );
     });
   }
   return state;
@@ -622,7 +722,14 @@ const EVAC_MOVABLE = new Set(["diskless", "sharedfile", "rbd", "ext", "gluster"]
  * (the same states as copying them at every step); `present` lists the
  * nodes in scope in index order.
  */
-function canEvacuateNode(engine: AlgOptions["engine"], nodes: Node[], il: Instance[], n: Node, present: readonly number[], memo: CapacityMemo): boolean {
+function canEvacuateNode(
+  engine: AlgOptions["engine"],
+  nodes: Node[],
+  il: Instance[],
+  n: Node,
+  present: readonly number[],
+  memo: CapacityMemo,
+): boolean {
   const evOpts: AlgOptions = { ignoreSoftErrors: true };
   let ns = nodes;
   let is = il;

@@ -82,7 +82,13 @@ const FTA_SLOTS = [SLOT_FTA];
 const KIND_SLOTS = new Map([KINDS_ALL, KINDS_RESTRICTED, KINDS_NOSEC, KINDS_SEC_ONLY].map((l) => [l, l.map((k) => KIND_SLOT[k])] as const));
 // the slots of targetKinds(instMoves, restMig, primDrained, useSec), by (instMoves << 3 | restMig << 2 | primDrained << 1 | useSec)
 const SLOTS_BY_CODE = [...Array(16).keys()].map((c) => KIND_SLOTS.get(targetKinds(!!(c & 8), !!(c & 4), !!(c & 2), !!(c & 1)))!);
-const SLOT_KIND: Array<TargetKind | "FailoverToAny"> = ["ReplaceSecondary", "ReplaceAndFailover", "ReplacePrimary", "FailoverAndReplace", "FailoverToAny"];
+const SLOT_KIND: Array<TargetKind | "FailoverToAny"> = [
+  "ReplaceSecondary",
+  "ReplaceAndFailover",
+  "ReplacePrimary",
+  "FailoverAndReplace",
+  "FailoverToAny",
+];
 
 interface InstCache {
   /** shared intermediate states (built on first use) */
@@ -130,14 +136,20 @@ const SUM_K = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
 // records and terms agree, the bound loops evaluate q once with both weights
 // (findBoundQ checks the data each round; the sum differs from separate
 // terms only by rounding, far inside boundMargin).
-const ALIAS_PAIRS = [[0, 13], [1, 14], [6, 15], [12, 16], [7, 8], [7, 10]] as const;
+const ALIAS_PAIRS = [
+  [0, 13],
+  [1, 14],
+  [6, 15],
+  [12, 16],
+  [7, 8],
+  [7, 10],
+] as const;
 const ALIAS_N = ALIAS_PAIRS.length;
 // alias a's std positions: ALIAS_B[a] folds into ALIAS_A[a] (flat arrays: read per stored pair, often before V8 optimises that code)
 const ALIAS_A = Int32Array.from(ALIAS_PAIRS, ([x]) => STD.indexOf(x));
 const ALIAS_B = Int32Array.from(ALIAS_PAIRS, ([, y]) => STD.indexOf(y));
 const ZERO_DELTA = ScoreState.newDelta();
 const DEAD: FixPart = { idx: [], vals: [], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: true };
-
 
 // Compact per-(instance, slot) record read by every round's bound pass, kept
 // in one arena in victim order so the pass streams through memory:
@@ -598,7 +610,12 @@ export class ProbeSearch {
     for (let a = 0; a < ALIAS_N; a++) {
       const q = ALIAS_A[a]!;
       const q2 = ALIAS_B[a]!;
-      if (A[off + q] !== A[off + q2] || A[off + STD_N + q] !== A[off + STD_N + q2] || (res && A[off + REC_RES + q] !== A[off + REC_RES + q2])) mask |= 1 << a;
+      if (
+        A[off + q] !== A[off + q2] ||
+        A[off + STD_N + q] !== A[off + STD_N + q2] ||
+        (res && A[off + REC_RES + q] !== A[off + REC_RES + q2])
+      )
+        mask |= 1 << a;
     }
     return mask;
   }
@@ -704,14 +721,26 @@ export class ProbeSearch {
     const acc = this.sAcc;
     const G = this.glob;
     const C = this.aggC;
-    const a1 = this.sA1, a2 = this.sA2, rkA = this.sRk;
+    const a1 = this.sA1,
+      a2 = this.sA2,
+      rkA = this.sRk;
     const c = role * STD_N * AGG_W + q * AGG_W;
-    const g0 = G[q * 3]!, g1 = G[q * 3 + 1]!, inv = G[q * 3 + 2]!;
-    const c0 = C[c]!, c1 = C[c + 1]!, c2 = C[c + 2]!, c3 = C[c + 3]!, c4 = C[c + 4]!, c5 = C[c + 5]!, c6 = C[c + 6]!, c7 = C[c + 7]!;
+    const g0 = G[q * 3]!,
+      g1 = G[q * 3 + 1]!,
+      inv = G[q * 3 + 2]!;
+    const c0 = C[c]!,
+      c1 = C[c + 1]!,
+      c2 = C[c + 2]!,
+      c3 = C[c + 3]!,
+      c4 = C[c + 4]!,
+      c5 = C[c + 5]!,
+      c6 = C[c + 6]!,
+      c7 = C[c + 7]!;
     const w = this.boundW[q]!;
     const rmem = q === Q_RMEM;
     const base = q * P;
-    const span = this.sSpan, xd = this.sXd;
+    const span = this.sSpan,
+      xd = this.sXd;
     for (let pos = lo; pos < hi; pos++) {
       const m = g0 + a1[base + pos]! * inv;
       const rk = rkA[base + pos]!;
@@ -743,7 +772,18 @@ export class ProbeSearch {
    * bound first.  Candidates carry their rank, so the visiting order does not
    * matter.  Returns the lowest score seen.
    */
-  private scan(f: RoundFlags, nodes: Node[], st: ScoreState, online: number[], inst: Instance, slot: number, fp: FixPart, base: number, q: number, sink: CandSink): number {
+  private scan(
+    f: RoundFlags,
+    nodes: Node[],
+    st: ScoreState,
+    online: number[],
+    inst: Instance,
+    slot: number,
+    fp: FixPart,
+    base: number,
+    q: number,
+    sink: CandSink,
+  ): number {
     const kind = SLOT_KIND[slot]!;
     // the fixed part's statistics delta, built on the first probe (most scans probe nothing)
     this.fixFor = null;
@@ -814,7 +854,17 @@ export class ProbeSearch {
   }
 
   /** Probe one target: its approximate score (offered to the sink when within the limit), or Infinity. */
-  private tryTarget(f: RoundFlags, nodes: Node[], st: ScoreState, inst: Instance, kind: TargetKind | "FailoverToAny", fp: FixPart, t: number, rank: number, sink: CandSink): number {
+  private tryTarget(
+    f: RoundFlags,
+    nodes: Node[],
+    st: ScoreState,
+    inst: Instance,
+    kind: TargetKind | "FailoverToAny",
+    fp: FixPart,
+    t: number,
+    rank: number,
+    sink: CandSink,
+  ): number {
     const opdx = inst.pNode;
     const osdx = inst.sNode;
     if (t === opdx || t === osdx) return Infinity;
@@ -967,8 +1017,14 @@ export class ProbeSearch {
     const I = this.inter(ic, force, nodes, inst);
     const opdx = inst.pNode;
     const osdx = inst.sNode;
-    const part = (idx: number[], vs: Float64Array[], dep: number, depBase: Node | null, depLo: Float64Array | null, tgtPri: boolean): FixPart =>
-      this.withDeltas(st, { idx, vals: vs, dep, depBase, depLo, tgtPri, dead: false}, inst, slot);
+    const part = (
+      idx: number[],
+      vs: Float64Array[],
+      dep: number,
+      depBase: Node | null,
+      depLo: Float64Array | null,
+      tgtPri: boolean,
+    ): FixPart => this.withDeltas(st, { idx, vals: vs, dep, depBase, depLo, tgtPri, dead: false }, inst, slot);
     switch (slot) {
       case SLOT_FTA:
         return part([opdx], [I.vIntP], -1, null, null, true);
@@ -1010,7 +1066,12 @@ export class ProbeSearch {
     if (!I.mig || I.vNewP === null) return DEAD;
     const vNewS = this.vec(inst.idx, VS_NEWS);
     if (probeAddSec(oldP.offline, oldP.offline || force, I.intP, inst, inst.sNode, vNewS) !== null) return DEAD;
-    return this.withDeltas(st, { idx: [inst.pNode, inst.sNode], vals: [vNewS, I.vNewP], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false }, inst, SLOT_FAILOVER);
+    return this.withDeltas(
+      st,
+      { idx: [inst.pNode, inst.sNode], vals: [vNewS, I.vNewP], dep: -1, depBase: null, depLo: null, tgtPri: false, dead: false },
+      inst,
+      SLOT_FAILOVER,
+    );
   }
 
   // ---- location tags ----------------------------------------------------------
@@ -1113,7 +1174,8 @@ export class ProbeSearch {
       this.setAliasMask(this.nodeAlias, i, this.aliasNodeDiff, this.termAliasMask(i));
       // the bound over this node alone: checked before probing it
       one[0] = i;
-      for (let role = 0; role < 2; role++) this.nodeOk[i * 2 + role] = this.packRange(st, one, 0, 1, role, this.nodeC, (i * 2 + role) * STD_N * AGG_W);
+      for (let role = 0; role < 2; role++)
+        this.nodeOk[i * 2 + role] = this.packRange(st, one, 0, 1, role, this.nodeC, (i * 2 + role) * STD_N * AGG_W);
     }
     for (let q = 0; q < STD_N; q++) {
       const k = STD_K[q]!;
@@ -1249,7 +1311,15 @@ export class ProbeSearch {
 
   private packBlock(st: ScoreState, n: number, role: number, b: number): void {
     const bs = this.block;
-    this.blockOk[b * 2 + role] = this.packRange(st, this.blockNodes, role * n + b * bs, role * n + Math.min(n, (b + 1) * bs), role, this.blockC, (b * 2 + role) * STD_N * AGG_W);
+    this.blockOk[b * 2 + role] = this.packRange(
+      st,
+      this.blockNodes,
+      role * n + b * bs,
+      role * n + Math.min(n, (b + 1) * bs),
+      role,
+      this.blockC,
+      (b * 2 + role) * STD_N * AGG_W,
+    );
   }
 
   /** A superblock's aggregates: the union of its blocks' (mergePacked). */
@@ -1399,11 +1469,14 @@ export class ProbeSearch {
   private failoverScores(st: ScoreState, V: number): Float64Array {
     const acc = this.fAcc;
     acc.fill(this.inertConst, 0, V);
-    const a1 = this.fA1, a2 = this.fA2;
+    const a1 = this.fA1,
+      a2 = this.fA2;
     for (let j = 0; j < this.boundN; j++) {
       const q = this.boundQ[j]!;
       const k = STD_K[q]!;
-      const n = st.cnt[k]!, s1 = st.s1[k]!, s2 = st.s2[k]!;
+      const n = st.cnt[k]!,
+        s1 = st.s1[k]!,
+        s2 = st.s2[k]!;
       const w = this.boundW[q]!;
       const base = q * V;
       for (let v = 0; v < V; v++) {
@@ -1419,7 +1492,9 @@ export class ProbeSearch {
   /** Approximate score of a target-less part (Failover) from its record. */
   private recScore(st: ScoreState, off: number): number {
     const A = this.arena;
-    const cnt = st.cnt, s1 = st.s1, s2 = st.s2;
+    const cnt = st.cnt,
+      s1 = st.s1,
+      s2 = st.s2;
     let r = 0;
     for (let q = 0; q < STD_N; q++) {
       const k = STD_K[q]!;
@@ -1430,5 +1505,4 @@ export class ProbeSearch {
     }
     return r + this.sumConst + A[off + REC_SUM]! + A[off + REC_LOC]!;
   }
-
 }

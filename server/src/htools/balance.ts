@@ -255,7 +255,15 @@ export function balanceGroup(
     moves.push(step);
     onMove?.(step);
   }
-  return { initialScore: iniCv, optimalScore: optCv, finalScore: curCv, moves, nodes, instances: insts, searchStats: search?.stats ?? null };
+  return {
+    initialScore: iniCv,
+    optimalScore: optCv,
+    finalScore: curCv,
+    moves,
+    nodes,
+    instances: insts,
+    searchStats: search?.stats ?? null,
+  };
 }
 
 /** Group moves into jobsets of node-disjoint jobs (Ganeti's splitJobs). */
@@ -290,4 +298,3 @@ export function formatCmds(sets: MoveStep[][]): string {
 }
 
 export { removePri };
-

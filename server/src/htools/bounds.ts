@@ -107,7 +107,17 @@ export const TERMS = 5; // pe, pb, e, u, u²
  * The terms of node t for component k (x: its shifted value, c: the shift),
  * written at out[o..o+TERMS); returns the mode (0: unchanged, 1: exact, 2: interval).
  */
-export function nodeTerms(t: Node, k: number, pri: boolean, n: number, c: number, x: number, cu: Float64Array, out: Float64Array, o: number): number {
+export function nodeTerms(
+  t: Node,
+  k: number,
+  pri: boolean,
+  n: number,
+  c: number,
+  x: number,
+  cu: Float64Array,
+  out: Float64Array,
+  o: number,
+): number {
   if (!coef(t, k, pri, cu)) return 0;
   const e = cu[0]! - c - x;
   const u = cu[1]!;
@@ -141,7 +151,11 @@ export class RoleAgg {
   add(k: number, md: number, T: Float64Array, o: number): void {
     if (md === 0) return;
     this.mode[k] = md;
-    const pe = T[o]!, pb = T[o + 1]!, e = T[o + 2]!, u = T[o + 3]!, u2 = T[o + 4]!;
+    const pe = T[o]!,
+      pb = T[o + 1]!,
+      e = T[o + 2]!,
+      u = T[o + 3]!,
+      u2 = T[o + 4]!;
     if (pe < this.p1[k]!) this.p1[k] = pe;
     if (e < this.emin[k]!) this.emin[k] = e;
     if (e > this.emax[k]!) this.emax[k] = e;
@@ -155,7 +169,13 @@ export class RoleAgg {
   close(k: number, n: number): void {
     // (no array or closure here: hspace calls this for every component of every context it builds)
     const finite =
-      Number.isFinite(this.p1[k]!) && Number.isFinite(this.emin[k]!) && Number.isFinite(this.emax[k]!) && Number.isFinite(this.b0[k]!) && Number.isFinite(this.umin[k]!) && Number.isFinite(this.umax[k]!) && Number.isFinite(this.g[k]!);
+      Number.isFinite(this.p1[k]!) &&
+      Number.isFinite(this.emin[k]!) &&
+      Number.isFinite(this.emax[k]!) &&
+      Number.isFinite(this.b0[k]!) &&
+      Number.isFinite(this.umin[k]!) &&
+      Number.isFinite(this.umax[k]!) &&
+      Number.isFinite(this.g[k]!);
     if (this.mode[k] !== 0 && !finite) this.mode[k] = 3;
     this.g[k] = (this.g[k]! * (n - 1)) / (n * n);
   }
@@ -221,7 +241,13 @@ export function packAgg(a: RoleAgg, cnt: Float64Array, out: Float64Array, o: num
 export function mergePacked(src: Float64Array, first: number, count: number, stride: number, out: Float64Array, o: number): void {
   for (let q = 0; q < STD.length; q++) {
     const c = q * AGG_W;
-    let p1 = Infinity, emaxT = Infinity, eminT = -Infinity, b0 = Infinity, umaxT = Infinity, uminT = -Infinity, g = Infinity;
+    let p1 = Infinity,
+      emaxT = Infinity,
+      eminT = -Infinity,
+      b0 = Infinity,
+      umaxT = Infinity,
+      uminT = -Infinity,
+      g = Infinity;
     for (let j = 0; j < count; j++) {
       const a = first + j * stride + c;
       if (src[a + 1]! < p1) p1 = src[a + 1]!;

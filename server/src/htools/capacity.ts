@@ -180,7 +180,13 @@ export class CapacityMemo {
    * the search applies (searchApplies), so no node has exclusive storage.
    * `trace` (tests) sees each fitting online target's ranking value.
    */
-  bestSingle(ns: readonly Node[], present: readonly number[], inst: Instance, escape: readonly number[], trace?: (p: number, approx: number) => void): Node | null {
+  bestSingle(
+    ns: readonly Node[],
+    present: readonly number[],
+    inst: Instance,
+    escape: readonly number[],
+    trace?: (p: number, approx: number) => void,
+  ): Node | null {
     this.baseSums();
     const { shift, s1, s2, base } = this;
     s1.set(this.b1);

@@ -6,7 +6,18 @@ import { Node, addPriEx, addPri, addSec } from "./node.js";
 import { createInstance, instMatchesPolicy } from "./instance.js";
 import type { ClusterData } from "./loader.js";
 import { splitCluster } from "./loader.js";
-import { genAllocNodes, hasRequiredNetworks, solutionDescription, sortMGResults, filterMGResults, emptySolution, collapseFailures, type AlgOptions, type AllocElement, type AllocSolution } from "./alloc.js";
+import {
+  genAllocNodes,
+  hasRequiredNetworks,
+  solutionDescription,
+  sortMGResults,
+  filterMGResults,
+  emptySolution,
+  collapseFailures,
+  type AlgOptions,
+  type AllocElement,
+  type AllocSolution,
+} from "./alloc.js";
 
 export type DMetric = [number[], number];
 
@@ -31,7 +42,20 @@ function testInstances(n: Node): Instance[] {
     .map((s, k) => ({ s, k }))
     .sort((a, b) => b.s.diskSize - a.s.diskSize || a.k - b.k)
     .map(({ s }) =>
-      createInstance({ name: "minimalspecinstance", mem: s.memorySize, dsk: s.diskSize, disks: [], vcpus: s.cpuCount, runSt: "running", tags: [], autoBalance: false, pNode: -1, sNode: -1, diskTemplate: "plain", spindleUse: s.spindleUse }),
+      createInstance({
+        name: "minimalspecinstance",
+        mem: s.memorySize,
+        dsk: s.diskSize,
+        disks: [],
+        vcpus: s.cpuCount,
+        runSt: "running",
+        tags: [],
+        autoBalance: false,
+        pNode: -1,
+        sNode: -1,
+        diskTemplate: "plain",
+        spindleUse: s.spindleUse,
+      }),
     );
 }
 
@@ -76,10 +100,18 @@ function describe(as: AllocSolution<DMetric>): string {
   return `score: ${showMetric(as.solution.metric)}, successes ${as.allocs}, failures ${as.failures.length} (${fr}) for node(s) ${as.solution.nodes.map((n) => n.name).join("/")}`;
 }
 
-export function dedicatedFindAllocation(opts: AlgOptions, groups: Group[], nodes: Node[], gdx: number, inst: Instance, count: number): { sol: AllocSolution<DMetric>; msgs: string[] } {
+export function dedicatedFindAllocation(
+  opts: AlgOptions,
+  groups: Group[],
+  nodes: Node[],
+  gdx: number,
+  inst: Instance,
+  count: number,
+): { sol: AllocSolution<DMetric>; msgs: string[] } {
   const members = nodes.filter((n) => n.group === gdx).map((n) => n.idx);
   const g = groups[gdx]!;
-  if (!hasRequiredNetworks(g, inst)) throw new HtoolsError(`The group ${g.name} is not connected to a network required by instance ${inst.name}`, "EALLOC");
+  if (!hasRequiredNetworks(g, inst))
+    throw new HtoolsError(`The group ${g.name} is not connected to a network required by instance ${inst.name}`, "EALLOC");
   const an = genAllocNodes(opts, groups, { nodes, members }, count, false);
   let sol = emptySolution<DMetric>();
   if ("pairs" in an) {
@@ -124,7 +156,14 @@ function onPair(opts: AlgOptions, nodes: Node[], inst: Instance, pdx: number, sd
   return { changed: [r[1], s2], inst: inst2, nodes: [r[1], s2], metric };
 }
 
-export function dedicatedMGAllocation(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], inst: Instance, count: number): AllocSolution<DMetric> {
+export function dedicatedMGAllocation(
+  opts: AlgOptions,
+  groups: Group[],
+  nodes: Node[],
+  il: Instance[],
+  inst: Instance,
+  count: number,
+): AllocSolution<DMetric> {
   const res = splitCluster(nodes, il).map((g) => {
     const grp = groups[g.gdx]!;
     try {

@@ -6,7 +6,17 @@ import { createInstance, requiredNodes, shrinkByType, specOf } from "./instance.
 import { compCV } from "./metrics.js";
 import type { ClusterData } from "./loader.js";
 import { sameFailureRun } from "./shrink-run.js";
-import { collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, applyAllocNodes, type AlgOptions, type AllocNodes, type AllocSolution } from "./alloc.js";
+import {
+  collapseFailures,
+  fullNL,
+  genAllocNodes,
+  redundant,
+  tryAlloc,
+  applyAllocNodes,
+  type AlgOptions,
+  type AllocNodes,
+  type AllocSolution,
+} from "./alloc.js";
 
 export interface CStats {
   fmem: number;
@@ -35,7 +45,31 @@ export interface CStats {
 }
 
 export function totalResources(nodes: readonly Node[]): CStats {
-  const cs: CStats = { fmem: 0, fdsk: 0, fspn: 0, amem: 0, adsk: 0, acpu: 0, mmem: 0, mdsk: 0, mcpu: 0, imem: 0, idsk: 0, ispn: 0, icpu: 0, tmem: 0, tdsk: 0, tspn: 0, tcpu: 0, vcpu: 0, ncpu: 0, xmem: 0, nmem: 0, score: 0, ninst: 0 };
+  const cs: CStats = {
+    fmem: 0,
+    fdsk: 0,
+    fspn: 0,
+    amem: 0,
+    adsk: 0,
+    acpu: 0,
+    mmem: 0,
+    mdsk: 0,
+    mcpu: 0,
+    imem: 0,
+    idsk: 0,
+    ispn: 0,
+    icpu: 0,
+    tmem: 0,
+    tdsk: 0,
+    tspn: 0,
+    tcpu: 0,
+    vcpu: 0,
+    ncpu: 0,
+    xmem: 0,
+    nmem: 0,
+    score: 0,
+    ninst: 0,
+  };
   for (const n of nodes) {
     const am = availMem(n);
     const ad = availDisk(n);
@@ -114,15 +148,23 @@ function iterateAllocSmallStep(opts: AlgOptions, r: AllocResult, limit: number |
 function guessBigstepSize(nodes: Node[], inst: Instance): number {
   let total = 0;
   let cnt = 0;
-  for (const n of nodes) if (n) {
-    total += availMem(n);
-    cnt++;
-  }
+  for (const n of nodes)
+    if (n) {
+      total += availMem(n);
+      cnt++;
+    }
   const guess = Math.floor(total / inst.mem) - cnt;
   return guess < 20 ? 20 : guess;
 }
 
-function iterateAlloc(opts: AlgOptions, r: AllocResult, limit: number | null, newinst: Instance, an: AllocNodes, tryHuge = true): AllocResult {
+function iterateAlloc(
+  opts: AlgOptions,
+  r: AllocResult,
+  limit: number | null,
+  newinst: Instance,
+  an: AllocNodes,
+  tryHuge = true,
+): AllocResult {
   if (opts.capacity === false) return iterateAllocSmallStep(opts, r, limit, newinst, an);
   for (;;) {
     const big = tryHuge ? guessBigstepSize(r.nodes, newinst) : 10;
@@ -157,7 +199,13 @@ function sortedErrs(fails: FailStats): FailMode[] {
 
 const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks.map((d) => `${d.size}:${d.spindles}`).join(",")}`;
 
-function sufficesShrinking(allocFn: (i: Instance) => AllocSolution, inst: Instance, fm: FailMode, memo: Map<string, Instance | null>, sameRun: (i: Instance, fm: FailMode, sol: AllocSolution) => Instance[]): Instance | null {
+function sufficesShrinking(
+  allocFn: (i: Instance) => AllocSolution,
+  inst: Instance,
+  fm: FailMode,
+  memo: Map<string, Instance | null>,
+  sameRun: (i: Instance, fm: FailMode, sol: AllocSolution) => Instance[],
+): Instance | null {
   // Ganeti's iterateOk: an element is produced only if its own shrink
   // succeeds.  `memo` caches the answer per (state, mode, start spec); the
   // answer for a spec is the answer for its shrunk spec once it fails with fm.
@@ -300,7 +348,8 @@ function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, i
       return r;
     };
     // (a failure without FailN1: as above, that of a trial without capacity checks)
-    const sameRun = (i: Instance, fm: FailMode, sol: AllocSolution): Instance[] => (sol.failures.includes("FailN1") ? [] : sameFailureRun(TRIAL, fullNL(f.res.nodes), an, i, fm));
+    const sameRun = (i: Instance, fm: FailMode, sol: AllocSolution): Instance[] =>
+      sol.failures.includes("FailN1") ? [] : sameFailureRun(TRIAL, fullNL(f.res.nodes), an, i, fm);
     let ni: Instance | null = null;
     for (const fm of [...f.errs].reverse()) {
       ni = sufficesShrinking(allocFn, f.newinst, fm, memo.shrink, sameRun);
@@ -394,7 +443,12 @@ export function hspace(cd: ClusterData, o: HspaceOptions = {}): HspaceResult {
   const algOpts: AlgOptions = { ...o };
   const badNodes = nodes.filter((n) => !n.offline && n.failN1);
   // Like Ganeti, the per-group redundancy is only evaluated when needed.
-  const badGrps = o.independentGroups || o.computeBadGroups ? cd.groups.map((g) => g.idx).filter((g) => !redundant(algOpts, { nodes, members: nodes.filter((n) => n.group === g).map((n) => n.idx) }, il)) : [];
+  const badGrps =
+    o.independentGroups || o.computeBadGroups
+      ? cd.groups
+          .map((g) => g.idx)
+          .filter((g) => !redundant(algOpts, { nodes, members: nodes.filter((n) => n.group === g).map((n) => n.idx) }, il))
+      : [];
   let groups: Group[] = cd.groups.map((g) => ({ ...g }));
   if (!o.acceptExisting) for (const n of badNodes) groups[n.group]!.allocPolicy = "unallocable";
   let opts2 = algOpts;

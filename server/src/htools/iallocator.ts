@@ -4,7 +4,28 @@ import { HtoolsError, defIPolicy, isFail } from "./types.js";
 import { Node, createNode, addPriEx, addSec } from "./node.js";
 import { NO_NICS, NO_TAGS, createInstance, instMatchesPolicy, mirrorType, newInstance, requiredNodes } from "./instance.js";
 import { mergeData, updateMissing, type ClusterData } from "./loader.js";
-import { allocList, emptySolution, genAllocNodes, tryAlloc, tryChangeGroup, tryGroupAlloc, tryMGAlloc, tryNodeEvac, fullNL, applyAlloc, sortMGResults, filterMGResults, solutionDescription, annotateSolution, hasRequiredNetworks, type AlgOptions, type AllocElement, type AllocSolution, type EvacMode, type EvacSolution } from "./alloc.js";
+import {
+  allocList,
+  emptySolution,
+  genAllocNodes,
+  tryAlloc,
+  tryChangeGroup,
+  tryGroupAlloc,
+  tryMGAlloc,
+  tryNodeEvac,
+  fullNL,
+  applyAlloc,
+  sortMGResults,
+  filterMGResults,
+  solutionDescription,
+  annotateSolution,
+  hasRequiredNetworks,
+  type AlgOptions,
+  type AllocElement,
+  type AllocSolution,
+  type EvacMode,
+  type EvacSolution,
+} from "./alloc.js";
 import { splitCluster } from "./loader.js";
 import { isDedicated, dedicatedFindAllocation, dedicatedMGAllocation, showMetric, type DMetric } from "./dedicated.js";
 
@@ -91,7 +112,12 @@ export function parseIPolicy(o: JObj, ctx: string): IPolicy {
 }
 
 // no prototype: an admin_state such as "toString" must not find an Object method
-const ADMIN: Readonly<Record<string, RunState | undefined>> = Object.freeze(Object.assign(Object.create(null) as Record<string, RunState | undefined>, { up: "running", down: "ADMIN_down", offline: "ADMIN_offline" } as const));
+const ADMIN: Readonly<Record<string, RunState | undefined>> = Object.freeze(
+  Object.assign(
+    Object.create(null) as Record<string, RunState | undefined>,
+    { up: "running", down: "ADMIN_down", offline: "ADMIN_offline" } as const,
+  ),
+);
 
 function parseBaseInstance(name: string, a: JObj): Instance {
   const ctx = `invalid data for instance '${name}'`;
@@ -111,9 +137,24 @@ function parseBaseInstance(name: string, a: JObj): Instance {
     const net = n["network"];
     return { network: typeof net === "string" ? net : null };
   });
-  const st = typeof a["admin_state"] === "string" ? ADMIN[a["admin_state"] as string] ?? "running" : "running";
+  const st = typeof a["admin_state"] === "string" ? (ADMIN[a["admin_state"] as string] ?? "running") : "running";
   const fc = typeof a["forthcoming"] === "boolean" ? (a["forthcoming"] as boolean) : false;
-  return createInstance({ name, mem, dsk, disks, vcpus, runSt: st, tags, autoBalance: true, pNode: 0, sNode: 0, diskTemplate: dt, spindleUse: su, nics, forthcoming: fc });
+  return createInstance({
+    name,
+    mem,
+    dsk,
+    disks,
+    vcpus,
+    runSt: st,
+    tags,
+    autoBalance: true,
+    pNode: 0,
+    sNode: 0,
+    diskTemplate: dt,
+    spindleUse: su,
+    nics,
+    forthcoming: fc,
+  });
 }
 
 /**
@@ -153,7 +194,17 @@ function fastBaseInstance(name: string, a: JObj): Instance {
   const dt = a["disk_template"];
   const su = a["spindle_use"];
   const nl = a["nics"];
-  if (typeof dsk !== "number" || !Array.isArray(dl) || typeof mem !== "number" || typeof vcpus !== "number" || !Array.isArray(tags) || typeof dt !== "string" || typeof su !== "number" || !Array.isArray(nl)) return parseBaseInstance(name, a);
+  if (
+    typeof dsk !== "number" ||
+    !Array.isArray(dl) ||
+    typeof mem !== "number" ||
+    typeof vcpus !== "number" ||
+    !Array.isArray(tags) ||
+    typeof dt !== "string" ||
+    typeof su !== "number" ||
+    !Array.isArray(nl)
+  )
+    return parseBaseInstance(name, a);
   // (indexed loops, and a one-disk list built at its size: this runs 10,000 times, mostly before V8 optimises it)
   let disks: Array<{ size: number; spindles: number | null }>;
   if (dl.length === 1) {
@@ -189,9 +240,24 @@ function fastBaseInstance(name: string, a: JObj): Instance {
     nics = ns;
   }
   const as = a["admin_state"];
-  const st = typeof as === "string" ? ADMIN[as] ?? "running" : "running";
+  const st = typeof as === "string" ? (ADMIN[as] ?? "running") : "running";
   const fc = a["forthcoming"];
-  return newInstance(name, mem, dsk, disks, vcpus, st, tags.length === 0 ? NO_TAGS : (tags as string[]), true, 0, 0, dt as DiskTemplate, su, nics, typeof fc === "boolean" ? fc : false);
+  return newInstance(
+    name,
+    mem,
+    dsk,
+    disks,
+    vcpus,
+    st,
+    tags.length === 0 ? NO_TAGS : (tags as string[]),
+    true,
+    0,
+    0,
+    dt as DiskTemplate,
+    su,
+    nics,
+    typeof fc === "boolean" ? fc : false,
+  );
 }
 
 /**
@@ -211,10 +277,35 @@ function fastNode(name: string, nv: unknown, gByUuid: Map<string, number>): Node
   if (gidx === undefined || typeof excl !== "boolean") return null;
   const vc = nv["vm_capable"];
   const live = !offline && (typeof vc === "boolean" ? vc : true);
-  let tMem = 0, nMem = 0, fMem = 0, tDsk = 0, fDsk = 0, tCpu = 0, nCpu = 0, fSpindles = 0, tSpindles = 0;
+  let tMem = 0,
+    nMem = 0,
+    fMem = 0,
+    tDsk = 0,
+    fDsk = 0,
+    tCpu = 0,
+    nCpu = 0,
+    fSpindles = 0,
+    tSpindles = 0;
   if (live) {
-    const a = nv["total_memory"], b = nv["reserved_memory"], c = nv["free_memory"], d = nv["total_disk"], e = nv["free_disk"], f = nv["total_cpus"], g = nv["reserved_cpus"], h = nv["free_spindles"];
-    if (typeof a !== "number" || typeof b !== "number" || typeof c !== "number" || typeof d !== "number" || typeof e !== "number" || typeof f !== "number" || typeof g !== "number" || typeof h !== "number") return null;
+    const a = nv["total_memory"],
+      b = nv["reserved_memory"],
+      c = nv["free_memory"],
+      d = nv["total_disk"],
+      e = nv["free_disk"],
+      f = nv["total_cpus"],
+      g = nv["reserved_cpus"],
+      h = nv["free_spindles"];
+    if (
+      typeof a !== "number" ||
+      typeof b !== "number" ||
+      typeof c !== "number" ||
+      typeof d !== "number" ||
+      typeof e !== "number" ||
+      typeof f !== "number" ||
+      typeof g !== "number" ||
+      typeof h !== "number"
+    )
+      return null;
     tMem = a;
     nMem = b;
     fMem = c;
@@ -235,7 +326,21 @@ function fastNode(name: string, nv: unknown, gByUuid: Map<string, number>): Node
     if (typeof sc !== "number") return null;
     tSpindles = sc;
   }
-  const n = createNode({ name, tMem, nMem, fMem, tDsk, fDsk, tCpu, nCpu, offline: !live || drained, tSpindles, fSpindles, group: gidx, exclStorage: excl });
+  const n = createNode({
+    name,
+    tMem,
+    nMem,
+    fMem,
+    tDsk,
+    fDsk,
+    tCpu,
+    nCpu,
+    offline: !live || drained,
+    tSpindles,
+    fSpindles,
+    group: gidx,
+    exclStorage: excl,
+  });
   const tags = nv["tags"];
   n.nTags = Array.isArray(tags) ? (tags as string[]) : [];
   return n;
@@ -257,7 +362,12 @@ const DEFAULT_SPLIT: SplitOptions = { min: 256 * 1024, piece: 64 * 1024 };
  * false: the checked reading of every node and instance, without
  * fastNode/fastBaseInstance).
  */
-export function parseRequest(body: string, staticKvmNodeMemory = 4096, split: SplitOptions | null = DEFAULT_SPLIT, fast = true): IAllocRequest {
+export function parseRequest(
+  body: string,
+  staticKvmNodeMemory = 4096,
+  split: SplitOptions | null = DEFAULT_SPLIT,
+  fast = true,
+): IAllocRequest {
   const sr = split === null ? null : splitRequest(body, split);
   if (sr !== null) {
     try {
@@ -500,8 +610,14 @@ function buildRequest(decoded: unknown, staticKvmNodeMemory: number, members: Me
   if (hvs.length > 0 && typeof hvs[0] === "string") for (const n of nodes) n.hypervisor = hvs[0];
   const cd = mergeData({ groups, nodes, instances, tags: ctags, ipolicy: defIPolicy() });
   const warnings = updateMissing(cd, staticKvmNodeMemory);
-  const exTags = ctags.filter((t) => t.startsWith("htools:iextags:")).map((t) => t.slice(15)).filter((t) => t);
-  const dsrd = ctags.filter((t) => t.startsWith("htools:desiredlocation:")).map((t) => t.slice(23)).filter((t) => t);
+  const exTags = ctags
+    .filter((t) => t.startsWith("htools:iextags:"))
+    .map((t) => t.slice(15))
+    .filter((t) => t);
+  const dsrd = ctags
+    .filter((t) => t.startsWith("htools:desiredlocation:"))
+    .map((t) => t.slice(23))
+    .filter((t) => t);
   const fixTags = (i: Instance): Instance => {
     i.exclTags = i.allTags.filter((t) => exTags.some((p) => t.startsWith(p)));
     i.dsrdLocTags = new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
@@ -596,7 +712,12 @@ function formatAllocate<M>(as: AllocSolution<M>, nodes: Node[], il: Instance[]):
   return { response: { success: true, info, result: as.solution.nodes.map((n) => n.name) }, nodes: r.nodes, instances: r.il };
 }
 
-function formatEvac(groups: Group[], nodes0: Node[], il0: Instance[], r: { nodes: Node[]; il: Instance[]; es: EvacSolution }): IAllocOutcome {
+function formatEvac(
+  groups: Group[],
+  nodes0: Node[],
+  il0: Instance[],
+  r: { nodes: Node[]; il: Instance[]; es: EvacSolution },
+): IAllocOutcome {
   const moved = r.es.moved.map(([i, g, ns]) => [il0[i]!.name, groups[g]!.name, ns.map((n) => nodes0[n]!.name)]);
   const failed = r.es.failed.map(([i, m]) => [il0[i]!.name, m]);
   const info = `${failed.length} instances failed to move and ${moved.length} were moved successfully`;
@@ -610,7 +731,10 @@ function processRelocate(opts: AlgOptions, nodes: Node[], il: Instance[], idx: n
   if (mt === "none") throw new HtoolsError("Can't relocate non-mirrored instances", "EIALLOC");
   const exp = mt === "internal" ? orig.sNode : orig.pNode;
   if (!(ex.length === 1 && ex[0] === exp))
-    throw new HtoolsError(`Unsupported request: excluded nodes not equal to instance's ${mt === "internal" ? "secondary" : "primary"}(${exp} versus ${JSON.stringify(ex)})`, "EIALLOC");
+    throw new HtoolsError(
+      `Unsupported request: excluded nodes not equal to instance's ${mt === "internal" ? "secondary" : "primary"}(${exp} versus ${JSON.stringify(ex)})`,
+      "EIALLOC",
+    );
   const r = tryNodeEvac(opts, nodes, il, mt === "internal" ? "secondary-only" : "primary-only", [idx]);
   const f = r.es.failed.find(([i]) => i === idx);
   if (f) throw new HtoolsError(f[1], "EIALLOC");
@@ -639,7 +763,10 @@ function processRequest(opts: AlgOptions, req: IAllocRequest): IAllocOutcome {
   switch (rq.type) {
     case "allocate": {
       const o2 = { ...opts, restrictToNodes: opts.restrictToNodes ?? rq.restrict };
-      const sol = rq.group === null ? tryMGAlloc(o2, groups, nodes, il, rq.inst, rq.count) : tryGroupAlloc(o2, groups, nodes, il, rq.group, rq.inst, rq.count);
+      const sol =
+        rq.group === null
+          ? tryMGAlloc(o2, groups, nodes, il, rq.inst, rq.count)
+          : tryGroupAlloc(o2, groups, nodes, il, rq.group, rq.inst, rq.count);
       return formatAllocate(sol, nodes, il);
     }
     case "relocate":
@@ -714,7 +841,12 @@ function runDedicated(opts: AlgOptions, req: IAllocRequest): IAllocOutcome {
 /** Run a parsed request; never throws for algorithmic failures (they become success=false). */
 export function runRequest(req: IAllocRequest, opts: AlgOptions = {}): IAllocOutcome {
   const rq = req.request;
-  const grp = rq.type === "allocate" ? { is: true, g: rq.group } : rq.type === "multi-allocate" ? { is: true, g: singleGroup(rq.reqs.map((r) => r.group)) } : { is: false, g: null };
+  const grp =
+    rq.type === "allocate"
+      ? { is: true, g: rq.group }
+      : rq.type === "multi-allocate"
+        ? { is: true, g: singleGroup(rq.reqs.map((r) => r.group)) }
+        : { is: false, g: null };
   const dedicated = grp.is && isDedicated(req.cluster, grp.g);
   try {
     return dedicated ? runDedicated(opts, req) : processRequest(opts, req);
@@ -741,4 +873,19 @@ export function iallocatorRun(requestJson: string, opts: AlgOptions & { staticKv
   return formatResponse(runRequest(req, opts).response);
 }
 
-export { showMetric, emptySolution, genAllocNodes, addPriEx, addSec, instMatchesPolicy, requiredNodes, splitCluster, sortMGResults, filterMGResults, solutionDescription, annotateSolution, hasRequiredNetworks, isFail };
+export {
+  showMetric,
+  emptySolution,
+  genAllocNodes,
+  addPriEx,
+  addSec,
+  instMatchesPolicy,
+  requiredNodes,
+  splitCluster,
+  sortMGResults,
+  filterMGResults,
+  solutionDescription,
+  annotateSolution,
+  hasRequiredNetworks,
+  isFail,
+};

@@ -10,7 +10,15 @@ export { parseSimu } from "./simu.js";
 export { mergeData, updateMissing, splitCluster, setNodeStatus } from "./loader.js";
 export { compCV, detailedCV, optimalCVScore, NAMES as SCORE_COMPONENTS } from "./metrics.js";
 export { balanceGroup, splitJobs, formatCmds, type BalanceOptions, type BalanceResult, type MoveStep } from "./balance.js";
-export { parseRequest, runRequest, formatResponse, iallocatorRun, type IAllocRequest, type IAllocResponse, type RequestType } from "./iallocator.js";
+export {
+  parseRequest,
+  runRequest,
+  formatResponse,
+  iallocatorRun,
+  type IAllocRequest,
+  type IAllocResponse,
+  type RequestType,
+} from "./iallocator.js";
 export { hspace, totalResources, type HspaceOptions, type HspaceResult, type CStats } from "./hspace.js";
 export type { AlgOptions, EvacMode, Opcode } from "./alloc.js";
 

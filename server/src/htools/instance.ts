@@ -31,7 +31,22 @@ export function createInstance(p: {
   nics?: readonly Nic[];
   forthcoming?: boolean;
 }): Instance {
-  return newInstance(p.name, p.mem, p.dsk, p.disks, p.vcpus, p.runSt, p.tags, p.autoBalance, p.pNode, p.sNode, p.diskTemplate, p.spindleUse, p.nics ?? NO_NICS, p.forthcoming ?? false);
+  return newInstance(
+    p.name,
+    p.mem,
+    p.dsk,
+    p.disks,
+    p.vcpus,
+    p.runSt,
+    p.tags,
+    p.autoBalance,
+    p.pNode,
+    p.sNode,
+    p.diskTemplate,
+    p.spindleUse,
+    p.nics ?? NO_NICS,
+    p.forthcoming ?? false,
+  );
 }
 
 /** createInstance with positional arguments (no parameter object per instance: hail builds 10,000 while loading). */

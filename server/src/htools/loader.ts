@@ -3,7 +3,19 @@
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
 import { HtoolsError, zeroUtil } from "./types.js";
 import { NO_TAGS, NO_TAG_SET, notOffline, usesLocalStorage, usesMemory } from "./instance.js";
-import { Node, buildPeers, setPri, setSec, setPolicy, missingMem, unallocatedMem, setMdsk, setMcpu, dsrdLocScore, locExclPairs } from "./node.js";
+import {
+  Node,
+  buildPeers,
+  setPri,
+  setSec,
+  setPolicy,
+  missingMem,
+  unallocatedMem,
+  setMdsk,
+  setMcpu,
+  dsrdLocScore,
+  locExclPairs,
+} from "./node.js";
 
 /** A cluster snapshot: the input of every htools algorithm. */
 export interface ClusterData {
@@ -35,7 +47,10 @@ const MIGRATION_PREFIX = "htools:migration:";
 const ALLOW_MIGRATION_PREFIX = "htools:allowmigration:";
 
 function chompPrefixes(prefix: string, tags: string[]): string[] {
-  return tags.filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length)).filter((t) => t.length > 0);
+  return tags
+    .filter((t) => t.startsWith(prefix))
+    .map((t) => t.slice(prefix.length))
+    .filter((t) => t.length > 0);
 }
 
 function longestDomain(names: string[]): string {
@@ -297,8 +312,7 @@ export function updateMissing(cd: ClusterData, staticKvmNodeMemory = 0): string[
     n.pMem = unallocatedMem(n) / n.tMem;
     for (let j = 0; j < sl.length; j++) idsk += il[sl[j]!]!.dsk;
     const deltaDsk = Math.trunc(n.tDsk) - n.fDsk - idsk;
-    if (n.xMem > 512 || deltaDsk > 1024)
-      msgs.push(`node ${n.name} is missing ${n.xMem} MB ram and ${Math.floor(deltaDsk / 1024)} GB disk`);
+    if (n.xMem > 512 || deltaDsk > 1024) msgs.push(`node ${n.name} is missing ${n.xMem} MB ram and ${Math.floor(deltaDsk / 1024)} GB disk`);
   }
   return msgs.reverse();
 }

@@ -34,7 +34,28 @@ export const NAMES = [
 // Aggregation kind per component: 0 = std dev, 1 = sum, 2 = map statistic.
 export const KIND = [0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 1];
 // Whether the component aggregates online (true) or offline (false) nodes.
-export const ONLINE = [true, true, true, true, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+export const ONLINE = [
+  true,
+  true,
+  true,
+  true,
+  false,
+  false,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+];
 export const NCOMP = 20;
 const MAPIDX = 18;
 /** The location-exclusion map statistic's component index. */
@@ -199,7 +220,12 @@ const NO_NODES: readonly Node[] = [];
  * arithmetic, its order and the result are clusterStats', without
  * recomputing every node.
  */
-function splitValues(nodes: readonly Node[], members: readonly number[], valuesAt: (i: number) => Float64Array, changed: readonly Node[]): void {
+function splitValues(
+  nodes: readonly Node[],
+  members: readonly number[],
+  valuesAt: (i: number) => Float64Array,
+  changed: readonly Node[],
+): void {
   cvOn.length = cvOff.length = cvOnNodes.length = 0;
   while (cvChanged.length < changed.length) cvChanged.push(new Float64Array(NCOMP));
   for (let j = 0; j < changed.length; j++) nodeValues(changed[j]!, cvChanged[j]!);
@@ -222,13 +248,23 @@ function splitValues(nodes: readonly Node[], members: readonly number[], valuesA
 }
 
 /** clusterStats of the nodes `members` from their values (splitValues): the same bits. */
-export function statsOfMembers(nodes: readonly Node[], members: readonly number[], valuesAt: (i: number) => Float64Array, changed: readonly Node[] = NO_NODES): Stats {
+export function statsOfMembers(
+  nodes: readonly Node[],
+  members: readonly number[],
+  valuesAt: (i: number) => Float64Array,
+  changed: readonly Node[] = NO_NODES,
+): Stats {
   splitValues(nodes, members, valuesAt, changed);
   return statsOfValues(cvOn, cvOff, cvOnNodes);
 }
 
 /** compCV of the nodes `members` with the `changed` nodes in place of the current ones, from values (splitValues). */
-export function compCVWith(nodes: readonly Node[], members: readonly number[], changed: readonly Node[], valuesAt: (i: number) => Float64Array): number {
+export function compCVWith(
+  nodes: readonly Node[],
+  members: readonly number[],
+  changed: readonly Node[],
+  valuesAt: (i: number) => Float64Array,
+): number {
   splitValues(nodes, members, valuesAt, changed);
   if (cvOnNodes.length === 0) return 0;
   return cvFromStats(statsOfValues(cvOn, cvOff, cvOnNodes));
@@ -243,7 +279,7 @@ export function updateStats(st: Stats, oldN: Node, newN: Node): Stats {
   nodeValues(newN, tmpB);
   const online = !oldN.offline;
   const r = updateStatsValues(st, tmpA, tmpB, online);
-  if (online && (oldN.instanceMap !== newN.instanceMap)) {
+  if (online && oldN.instanceMap !== newN.instanceMap) {
     const m = new Map(r.map);
     for (const [key, c] of oldN.instanceMap) m.set(key, (m.get(key) ?? 0) - c);
     for (const [key, c] of newN.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
@@ -264,7 +300,16 @@ function updateStatsValues(st: Stats, x: Float64Array, y: Float64Array, online: 
  * new sums and variances written to outS/outV at o (no allocation; hail's
  * pair search keeps one row per primary).
  */
-export function updateStatsInto(st: Stats, x: Float64Array, y: Float64Array, yo: number, online: boolean, outS: Float64Array, outV: Float64Array, o: number): void {
+export function updateStatsInto(
+  st: Stats,
+  x: Float64Array,
+  y: Float64Array,
+  yo: number,
+  online: boolean,
+  outS: Float64Array,
+  outV: Float64Array,
+  o: number,
+): void {
   for (let k = 0; k < NCOMP; k++) {
     let sk = st.s[k]!;
     let vk = st.v[k]!;
@@ -312,7 +357,9 @@ export function printStatsTable(prefix: string, nodes: readonly Node[]): string 
 export function formatTable(prefix: string, header: string[], rows: string[][], isNum: boolean[]): string {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? "").length)));
-  const lines = all.map((r) => prefix + " " + r.map((cell, c) => (isNum[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(" "));
+  const lines = all.map(
+    (r) => prefix + " " + r.map((cell, c) => (isNum[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(" "),
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -330,7 +377,10 @@ export class ScoreState {
   mapKeys = new Map<string, number>();
   readonly vals: Float64Array[]; // current per-node values, by node idx
 
-  constructor(readonly nodes: Node[], readonly members: number[]) {
+  constructor(
+    readonly nodes: Node[],
+    readonly members: number[],
+  ) {
     this.vals = [];
     for (const i of members) {
       const a = new Float64Array(NCOMP);
@@ -351,10 +401,11 @@ export class ScoreState {
     for (const i of this.members) {
       const n = this.nodes[i]!;
       const a = this.vals[i]!;
-      for (let k = 0; k < NCOMP; k++) if (ONLINE[k] !== n.offline) {
-        mean[k] = mean[k]! + a[k]!;
-        this.cnt[k] = this.cnt[k]! + 1;
-      }
+      for (let k = 0; k < NCOMP; k++)
+        if (ONLINE[k] !== n.offline) {
+          mean[k] = mean[k]! + a[k]!;
+          this.cnt[k] = this.cnt[k]! + 1;
+        }
     }
     // The shift is fixed at the first build: callers cache deltas relative to
     // it (balance-probe.ts); moves barely move the means, so it stays a good
@@ -364,13 +415,14 @@ export class ScoreState {
     for (const i of this.members) {
       const n = this.nodes[i]!;
       const a = this.vals[i]!;
-      for (let k = 0; k < NCOMP; k++) if (ONLINE[k] !== n.offline) {
-        if (KIND[k] === 0) {
-          const d = a[k]! - this.shift[k]!;
-          this.s1[k] = this.s1[k]! + d;
-          this.s2[k] = this.s2[k]! + d * d;
-        } else this.sum[k] = this.sum[k]! + a[k]!;
-      }
+      for (let k = 0; k < NCOMP; k++)
+        if (ONLINE[k] !== n.offline) {
+          if (KIND[k] === 0) {
+            const d = a[k]! - this.shift[k]!;
+            this.s1[k] = this.s1[k]! + d;
+            this.s2[k] = this.s2[k]! + d * d;
+          } else this.sum[k] = this.sum[k]! + a[k]!;
+        }
     }
     this.mapKeys = new Map();
     this.mapSum = 0;

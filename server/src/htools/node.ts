@@ -403,7 +403,16 @@ export function addPri(t: Node, inst: Instance): OpResult<Node> {
   return addPriEx(false, t, inst);
 }
 
-function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newPcpuForth: number): FailMode | null {
+function priForthViolation(
+  t: Node,
+  usesDisk: boolean,
+  lCpu: number,
+  newMemForth: number,
+  newDskForth: number,
+  newFreeSpForth: number,
+  newInstSpForth: number,
+  newPcpuForth: number,
+): FailMode | null {
   if (newMemForth <= 0) return "FailMem";
   if (usesDisk && newDskForth <= 0) return "FailDisk";
   if (usesDisk && newDskForth < t.loDsk) return "FailDisk";
@@ -412,7 +421,17 @@ function priForthViolation(t: Node, usesDisk: boolean, lCpu: number, newMemForth
   if (lCpu >= 0 && lCpu < newPcpuForth) return "FailCPU";
   return null;
 }
-function priUpdateForth(n: Node, t: Node, inst: Instance, newMemForth: number, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, newUcpuForth: number, newPcpuForth: number): Node {
+function priUpdateForth(
+  n: Node,
+  t: Node,
+  inst: Instance,
+  newMemForth: number,
+  newDskForth: number,
+  newFreeSpForth: number,
+  newInstSpForth: number,
+  newUcpuForth: number,
+  newPcpuForth: number,
+): Node {
   n.pTags = addTags(t.pTags, inst.exclTags);
   n.fMemForth = newMemForth;
   n.fDskForth = newDskForth;
@@ -445,7 +464,23 @@ interface PriPlan {
   newUcpu: number;
   newPcpu: number;
 }
-export const newPriPlan = (): PriPlan => ({ usesDisk: false, newMemForth: 0, newDskForth: 0, newFreeSpForth: 0, newInstSpForth: 0, newUcpuForth: 0, newPcpuForth: 0, newIMem: 0, newFreeMem: 0, newFailN1: false, newDsk: 0, newFreeSp: 0, newInstSp: 0, newUcpu: 0, newPcpu: 0 });
+export const newPriPlan = (): PriPlan => ({
+  usesDisk: false,
+  newMemForth: 0,
+  newDskForth: 0,
+  newFreeSpForth: 0,
+  newInstSpForth: 0,
+  newUcpuForth: 0,
+  newPcpuForth: 0,
+  newIMem: 0,
+  newFreeMem: 0,
+  newFailN1: false,
+  newDsk: 0,
+  newFreeSp: 0,
+  newInstSp: 0,
+  newUcpu: 0,
+  newPcpu: 0,
+});
 
 /** addPriEx's arithmetic and checks into `p`: null if the instance fits, else the failure. */
 export function planAddPri(force: boolean, t: Node, inst: Instance, p: PriPlan): FailMode | null {
@@ -460,7 +495,10 @@ export function planAddPri(force: boolean, t: Node, inst: Instance, p: PriPlan):
   p.newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
   p.newUcpuForth = online ? t.uCpuForth + inst.vcpus : t.uCpuForth;
   p.newPcpuForth = p.newUcpuForth / t.tCpu;
-  if (inst.forthcoming) return strict ? priForthViolation(t, usesDisk, lCpu, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newPcpuForth) : null;
+  if (inst.forthcoming)
+    return strict
+      ? priForthViolation(t, usesDisk, lCpu, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newPcpuForth)
+      : null;
   p.newIMem = usesMemory(inst) ? t.iMem + inst.mem : t.iMem;
   p.newFreeMem = unallocWithImem(t, p.newIMem);
   p.newFailN1 = p.newFreeMem <= t.rMem;
@@ -477,7 +515,9 @@ export function planAddPri(force: boolean, t: Node, inst: Instance, p: PriPlan):
   if (strict && p.newFailN1 && !t.failN1) return "FailMem";
   if (strict && lCpu >= 0 && lCpu < p.newPcpu) return "FailCPU";
   if (strict && rejectAddTags(t.pTags, inst.exclTags)) return "FailTags";
-  return strict ? priForthViolation(t, usesDisk, lCpu, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newPcpuForth) : null;
+  return strict
+    ? priForthViolation(t, usesDisk, lCpu, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newPcpuForth)
+    : null;
 }
 
 const PRI = newPriPlan();
@@ -486,7 +526,18 @@ export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node
   const p = PRI;
   const fail = planAddPri(force, t, inst, p);
   if (fail) return fail;
-  if (inst.forthcoming) return priUpdateForth(t.clone(), t, inst, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newUcpuForth, p.newPcpuForth);
+  if (inst.forthcoming)
+    return priUpdateForth(
+      t.clone(),
+      t,
+      inst,
+      p.newMemForth,
+      p.newDskForth,
+      p.newFreeSpForth,
+      p.newInstSpForth,
+      p.newUcpuForth,
+      p.newPcpuForth,
+    );
   const n = t.clone();
   n.pList = [inst.idx, ...t.pList];
   n.iMem = p.newIMem;
@@ -511,7 +562,15 @@ export function addSecEx(force: boolean, t: Node, inst: Instance, pdx: number): 
   return addSecExEx(false, force, t, inst, pdx);
 }
 
-function secForthViolation(t: Node, inst: Instance, newDskForth: number, newFreeSpForth: number, newInstSpForth: number, secNeeded: number, oldMemForth: number): FailMode | null {
+function secForthViolation(
+  t: Node,
+  inst: Instance,
+  newDskForth: number,
+  newFreeSpForth: number,
+  newInstSpForth: number,
+  secNeeded: number,
+  oldMemForth: number,
+): FailMode | null {
   if (!hasSecondary(inst)) return "FailDisk";
   if (newDskForth <= 0) return "FailDisk";
   if (newDskForth < t.loDsk) return "FailDisk";
@@ -543,7 +602,18 @@ interface SecPlan {
   newRmem: number;
   newFailN1: boolean;
 }
-export const newSecPlan = (): SecPlan => ({ secNeeded: 0, newPeem: 0, newDskForth: 0, newFreeSpForth: 0, newInstSpForth: 0, newDsk: 0, newFreeSp: 0, newInstSp: 0, newRmem: 0, newFailN1: false });
+export const newSecPlan = (): SecPlan => ({
+  secNeeded: 0,
+  newPeem: 0,
+  newDskForth: 0,
+  newFreeSpForth: 0,
+  newInstSpForth: 0,
+  newDsk: 0,
+  newFreeSp: 0,
+  newInstSp: 0,
+  newRmem: 0,
+  newFailN1: false,
+});
 
 /**
  * addSecExEx's arithmetic and checks into `p`: null if the instance fits, else the failure.
@@ -560,7 +630,8 @@ export function planAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst: 
   p.newDskForth = t.fDskForth - inst.dsk;
   p.newFreeSpForth = newFreeSpindles(true, t, inst, t.fSpindlesForth);
   p.newInstSpForth = spindleUse(true, t, inst, t.instSpindlesForth);
-  if (inst.forthcoming) return strict ? secForthViolation(t, inst, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.secNeeded, oldMemForth) : null;
+  if (inst.forthcoming)
+    return strict ? secForthViolation(t, inst, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.secNeeded, oldMemForth) : null;
   const oldMem = unallocatedMem(t);
   p.newDsk = t.fDsk - inst.dsk;
   p.newFreeSp = newFreeSpindles(true, t, inst, t.fSpindles);

@@ -69,7 +69,14 @@ export function probeAddPri(force: boolean, t: Node, inst: Instance, out: Float6
 }
 
 /** addSecExEx(ignoreDisks, force, t, inst, pdx) as component values. */
-export function probeAddSec(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number, out: Float64Array): FailMode | null {
+export function probeAddSec(
+  ignoreDisks: boolean,
+  force: boolean,
+  t: Node,
+  inst: Instance,
+  pdx: number,
+  out: Float64Array,
+): FailMode | null {
   const p = SEC;
   const fail = planAddSec(ignoreDisks, force, t, inst, pdx, p);
   if (fail) return fail;

@@ -66,7 +66,10 @@ export function parseRapi(b: RapiBodies): ClusterData {
     const lv = (k: string): number => {
       if (!live) return 0;
       const v = field<unknown>(a, k, ctx);
-      if (typeof v !== "number") bad(`${ctx}: key '${k}' is ${JSON.stringify(v)}, not a number (no live data from the node: is it reachable? mark it offline to leave it out)`);
+      if (typeof v !== "number")
+        bad(
+          `${ctx}: key '${k}' is ${JSON.stringify(v)}, not a number (no live data from the node: is it reachable? mark it offline to leave it out)`,
+        );
       return v as number;
     };
     const lvd = (k: string): number => (live && typeof a[k] === "number" ? (a[k] as number) : 0);
@@ -95,7 +98,8 @@ export function parseRapi(b: RapiBodies): ClusterData {
     const ctx = `Instance '${name}', error while parsing data`;
     const be = field<J>(a, "beparams", ctx);
     const oper = a["oper_ram"];
-    const mem = typeof oper === "number" ? oper : typeof be["memory"] === "number" ? (be["memory"] as number) : field<number>(be, "maxmem", ctx);
+    const mem =
+      typeof oper === "number" ? oper : typeof be["memory"] === "number" ? (be["memory"] as number) : field<number>(be, "maxmem", ctx);
     const look = (x: string): number => {
       const v = byName.get(x);
       if (v === undefined) bad(`Unknown node '${x}' for instance ${name}`);

@@ -110,14 +110,15 @@ function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mod
  * two it accepts: it is checked at the evaluated specs only, in `holds`.)
  */
 function policiesAccept(w: Watch, inst: Instance, several: boolean): boolean {
-  for (const pol of w.policies) if ((pol.minmax.length > 1) === several && instMatchesPolicy(inst, pol, false) !== true) return false;
+  for (const pol of w.policies) if (pol.minmax.length > 1 === several && instMatchesPolicy(inst, pol, false) !== true) return false;
   return true;
 }
 
 /** Whether every watched probe still gives the mode at inst. */
 function stillFails(w: Watch, inst: Instance): boolean {
   for (const p of w.pri) if (planAddPri(w.force, w.nodes[p]!, inst, PRI) !== w.mode) return false;
-  for (let j = 0; j < w.sec.length; j += 2) if (planAddSec(false, false, w.nodes[w.sec[j]!]!, inst, w.sec[j + 1]!, SEC) !== w.mode) return false;
+  for (let j = 0; j < w.sec.length; j += 2)
+    if (planAddSec(false, false, w.nodes[w.sec[j]!]!, inst, w.sec[j + 1]!, SEC) !== w.mode) return false;
   return true;
 }
 

@@ -29,8 +29,18 @@ export function parseSimu(specs: string[]): ClusterData {
     const gidx = gi + 1;
     const f = spec.split(",");
     if (f.length < 5 || f.length > 7)
-      throw new HtoolsError(`Invalid cluster specification, expected 6 comma-separated sections (allocation policy, node count, disk size, memory size, number of CPUs, spindles) but got ${f.length}: '${spec}'`, "ESIMU");
-    const ab: Record<string, AllocPolicy> = { p: "preferred", a: "last_resort", u: "unallocable", preferred: "preferred", last_resort: "last_resort", unallocable: "unallocable" };
+      throw new HtoolsError(
+        `Invalid cluster specification, expected 6 comma-separated sections (allocation policy, node count, disk size, memory size, number of CPUs, spindles) but got ${f.length}: '${spec}'`,
+        "ESIMU",
+      );
+    const ab: Record<string, AllocPolicy> = {
+      p: "preferred",
+      a: "last_resort",
+      u: "unallocable",
+      preferred: "preferred",
+      last_resort: "last_resort",
+      unallocable: "unallocable",
+    };
     const apol = ab[f[0]!];
     if (!apol) throw new HtoolsError(`Cannot parse AllocPolicy abbreviation '${f[0]}'`, "ESIMU");
     const count = Number(f[1]);
@@ -39,10 +49,32 @@ export function parseSimu(specs: string[]): ClusterData {
     const cpu = Number(f[4]);
     const spindles = f[5] !== undefined ? Number(f[5]) : 1;
     const excl = f[6] !== undefined ? f[6] === "True" : false;
-    const g: Group = { name: `group-${String(gidx).padStart(2, "0")}`, uuid: `fake-uuid-${String(gidx).padStart(2, "0")}`, idx: gi, allocPolicy: apol, networks: [], ipolicy: defIPolicy(), tags: [] };
+    const g: Group = {
+      name: `group-${String(gidx).padStart(2, "0")}`,
+      uuid: `fake-uuid-${String(gidx).padStart(2, "0")}`,
+      idx: gi,
+      allocPolicy: apol,
+      networks: [],
+      ipolicy: defIPolicy(),
+      tags: [],
+    };
     groups.push(g);
     for (let k = 1; k <= count; k++) {
-      const n = createNode({ name: `node-${String(gidx).padStart(2, "0")}-${String(k).padStart(3, "0")}`, tMem: mem, nMem: 0, fMem: mem, tDsk: disk, fDsk: disk, tCpu: cpu, nCpu: 1, offline: false, tSpindles: spindles, fSpindles: 0, group: gi, exclStorage: excl });
+      const n = createNode({
+        name: `node-${String(gidx).padStart(2, "0")}-${String(k).padStart(3, "0")}`,
+        tMem: mem,
+        nMem: 0,
+        fMem: mem,
+        tDsk: disk,
+        fDsk: disk,
+        tCpu: cpu,
+        nCpu: 1,
+        offline: false,
+        tSpindles: spindles,
+        fSpindles: 0,
+        group: gi,
+        exclStorage: excl,
+      });
       n.isMaster = gidx === 1 && k === 1;
       n.idx = nodes.length;
       nodes.push(n);

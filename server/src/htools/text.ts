@@ -58,7 +58,16 @@ function loadIPolicy(f: string[]): [string, IPolicy] {
       max: loadISpec(owner + "/maxspec", commaSplit(specs[i + 1]!)),
     });
   const dts = commaSplit(f[3]!).map(diskTemplateFromRaw);
-  return [owner, { minmax, std, diskTemplates: dts, vcpuRatio: readNum(owner + "/vcpu_ratio", f[4]!), spindleRatio: readNum(owner + "/spindle_ratio", f[5]!) }];
+  return [
+    owner,
+    {
+      minmax,
+      std,
+      diskTemplates: dts,
+      vcpuRatio: readNum(owner + "/vcpu_ratio", f[4]!),
+      spindleRatio: readNum(owner + "/spindle_ratio", f[5]!),
+    },
+  ];
 }
 
 /** Split into sections at empty lines, like Ganeti's `sepSplit "" . lines`. */
@@ -107,7 +116,21 @@ export function parseText(text: string): ClusterData {
     if (gdx === undefined) fail(`Unknown group '${f[8]}' for node ${name}`);
     let n: Node;
     if (f.slice(1, 7).includes("?")) {
-      n = createNode({ name, tMem: 0, nMem: 0, fMem: 0, tDsk: 0, fDsk: 0, tCpu: 0, nCpu: 0, offline: true, tSpindles: 0, fSpindles: 0, group: gdx!, exclStorage: false });
+      n = createNode({
+        name,
+        tMem: 0,
+        nMem: 0,
+        fMem: 0,
+        tDsk: 0,
+        fDsk: 0,
+        tCpu: 0,
+        nCpu: 0,
+        offline: true,
+        tSpindles: 0,
+        fSpindles: 0,
+        group: gdx!,
+        exclStorage: false,
+      });
     } else {
       const excl = f[11]!;
       if (excl !== "Y" && excl !== "N") fail(`Invalid exclusive_storage value for node '${name}': ${excl}`);
@@ -271,12 +294,24 @@ export function serializeCluster(cd: ClusterData): string {
   return [gdata, ndata, idata, unlines(cd.tags), pdata].join("\n");
 }
 
-const DT_SHOW: Record<string, string> = { diskless: "DTDiskless", file: "DTFile", sharedfile: "DTSharedFile", plain: "DTPlain", blockdev: "DTBlock", drbd: "DTDrbd8", rbd: "DTRbd", ext: "DTExt", gluster: "DTGluster" };
+const DT_SHOW: Record<string, string> = {
+  diskless: "DTDiskless",
+  file: "DTFile",
+  sharedfile: "DTSharedFile",
+  plain: "DTPlain",
+  blockdev: "DTBlock",
+  drbd: "DTDrbd8",
+  rbd: "DTRbd",
+  ext: "DTExt",
+  gluster: "DTGluster",
+};
 function showISpec(s: ISpec): string {
   return `ISpec {iSpecMemorySize = ${s.memorySize}, iSpecCpuCount = ${s.cpuCount}, iSpecDiskSize = ${s.diskSize}, iSpecDiskCount = ${s.diskCount}, iSpecNicCount = ${s.nicCount}, iSpecSpindleUse = ${s.spindleUse}}`;
 }
 /** Haskell `show` of an IPolicy (hbal -v -v prints it). */
 export function showIPolicy(p: IPolicy): string {
-  const mm = p.minmax.map((m) => `MinMaxISpecs {minMaxISpecsMinSpec = ${showISpec(m.min)}, minMaxISpecsMaxSpec = ${showISpec(m.max)}}`).join(",");
+  const mm = p.minmax
+    .map((m) => `MinMaxISpecs {minMaxISpecsMinSpec = ${showISpec(m.min)}, minMaxISpecsMaxSpec = ${showISpec(m.max)}}`)
+    .join(",");
   return `IPolicy {iPolicyMinMaxISpecs = [${mm}], iPolicyStdSpec = ${showISpec(p.std)}, iPolicyDiskTemplates = [${p.diskTemplates.map((d) => DT_SHOW[d]).join(",")}], iPolicyVcpuRatio = ${showDouble(p.vcpuRatio)}, iPolicySpindleRatio = ${showDouble(p.spindleRatio)}}`;
 }

@@ -31,27 +31,8 @@ export class HtoolsError extends Error {
   }
 }
 
-export type DiskTemplate =
-  | "diskless"
-  | "file"
-  | "sharedfile"
-  | "plain"
-  | "blockdev"
-  | "drbd"
-  | "rbd"
-  | "ext"
-  | "gluster";
-export const DISK_TEMPLATES: DiskTemplate[] = [
-  "diskless",
-  "file",
-  "sharedfile",
-  "plain",
-  "blockdev",
-  "drbd",
-  "rbd",
-  "ext",
-  "gluster",
-];
+export type DiskTemplate = "diskless" | "file" | "sharedfile" | "plain" | "blockdev" | "drbd" | "rbd" | "ext" | "gluster";
+export const DISK_TEMPLATES: DiskTemplate[] = ["diskless", "file", "sharedfile", "plain", "blockdev", "drbd", "rbd", "ext", "gluster"];
 
 export type RunState =
   | "running"

@@ -66,11 +66,16 @@ function evaluate(node: FilterNode | null, leaf: Leaf): boolean | undefined {
 
 function cmp(op: Cmp, a: number | string, b: number | string): boolean {
   switch (op) {
-    case "eq": return a === b;
-    case "lt": return a < b;
-    case "gt": return a > b;
-    case "le": return a <= b;
-    case "ge": return a >= b;
+    case "eq":
+      return a === b;
+    case "lt":
+      return a < b;
+    case "gt":
+      return a > b;
+    case "le":
+      return a <= b;
+    case "ge":
+      return a >= b;
   }
 }
 
@@ -133,7 +138,8 @@ function reasonsOf(job: FilterJob): Reason[] {
     const trail = op["reason"];
     if (!Array.isArray(trail)) continue;
     for (const r of trail) {
-      if (Array.isArray(r) && typeof r[0] === "string" && typeof r[1] === "string" && typeof r[2] === "number") out.push([r[0], r[1], r[2]]);
+      if (Array.isArray(r) && typeof r[0] === "string" && typeof r[1] === "string" && typeof r[2] === "number")
+        out.push([r[0], r[1], r[2]]);
     }
   }
   return out;
@@ -171,7 +177,8 @@ export function predicateMatches(predicate: unknown, job: FilterJob, watermark: 
         ([source, reason, timestamp]) =>
           evaluate(p.node, (leaf) => {
             if (!isCmp(leaf)) return undefined;
-            const v = leaf.field === "source" ? source : leaf.field === "reason" ? reason : leaf.field === "timestamp" ? timestamp : undefined;
+            const v =
+              leaf.field === "source" ? source : leaf.field === "reason" ? reason : leaf.field === "timestamp" ? timestamp : undefined;
             if (v === undefined) return undefined;
             if (typeof v !== typeof leaf.value) return undefined;
             return cmp(leaf.op, v, leaf.value);

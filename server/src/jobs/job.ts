@@ -139,4 +139,3 @@ export function jobField(job: JobRecord, field: string, summaryField: SummaryFie
       return null;
   }
 }
-

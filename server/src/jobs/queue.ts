@@ -14,7 +14,16 @@ import type { RpcRunner } from "../rpc/runner.js";
 import type { Store } from "../store/store.js";
 import { FilterPass, orderRules, type FilterJob } from "./filters.js";
 import {
-  calcJobStatus, FINALIZED, hasLostSecrets, hasSecrets, isFinal, jobField, jobPriority, nowTimestamp, withoutSecrets, type SummaryFieldOf,
+  calcJobStatus,
+  FINALIZED,
+  hasLostSecrets,
+  hasSecrets,
+  isFinal,
+  jobField,
+  jobPriority,
+  nowTimestamp,
+  withoutSecrets,
+  type SummaryFieldOf,
 } from "./job.js";
 import { LockManager } from "./locks.js";
 import type { JobQueueApi, WaitResult } from "./queue-api.js";
@@ -148,7 +157,12 @@ export class JobQueue implements JobQueueApi {
               opId === "OP_INSTANCE_CREATE"
                 ? " (the instance stays in the configuration with the disks made so far, marked up only if its start had begun)"
                 : "";
-            op.log.push([++serial, this.ts(), "message", `The master daemon stopped while ${opId} was running: what it changed is kept, not rolled back${what}`]);
+            op.log.push([
+              ++serial,
+              this.ts(),
+              "message",
+              `The master daemon stopped while ${opId} was running: what it changed is kept, not rolled back${what}`,
+            ]);
           }
           op.status = status === "canceling" ? "canceled" : "error";
           op.result = status === "canceling" ? "Job canceled by request" : err;
@@ -191,18 +205,16 @@ export class JobQueue implements JobQueueApi {
   private newRecord(id: number, ops: OpcodeInput[]): JobRecord {
     return {
       id,
-      ops: ops.map(
-        (input): QueuedOpcode => ({
-          input,
-          status: "queued",
-          result: null,
-          log: [],
-          priority: typeof input["priority"] === "number" ? input["priority"] : 0,
-          start_timestamp: null,
-          exec_timestamp: null,
-          end_timestamp: null,
-        }),
-      ),
+      ops: ops.map((input): QueuedOpcode => ({
+        input,
+        status: "queued",
+        result: null,
+        log: [],
+        priority: typeof input["priority"] === "number" ? input["priority"] : 0,
+        start_timestamp: null,
+        exec_timestamp: null,
+        end_timestamp: null,
+      })),
       received_timestamp: this.ts(),
       start_timestamp: null,
       end_timestamp: null,
@@ -252,7 +264,10 @@ export class JobQueue implements JobQueueApi {
       ids.push(id);
       if (prepared.some(hasSecrets)) this.secrets.set(id, prepared);
       const job: LiveJob = {
-        record: this.newRecord(id, prepared.map((op) => withoutSecrets(op))),
+        record: this.newRecord(
+          id,
+          prepared.map((op) => withoutSecrets(op)),
+        ),
         writing: Promise.resolve(),
         abort: new AbortController(),
         started: false,
@@ -285,7 +300,10 @@ export class JobQueue implements JobQueueApi {
     if (this.closed) return;
     const rules = orderRules(Object.values(this.o.config.data.filters));
     const running = [...this.live.values()].filter((j) => j.started && !isFinal(j.record));
-    const pass = new FilterPass(rules, running.map((j) => this.filterJob(j)));
+    const pass = new FilterPass(
+      rules,
+      running.map((j) => this.filterJob(j)),
+    );
     const queued = [...this.live.values()]
       .filter((j) => !j.started && !isFinal(j.record))
       .sort((a, b) => jobPriority(a.record) - jobPriority(b.record) || a.record.id - b.record.id);
@@ -293,7 +311,9 @@ export class JobQueue implements JobQueueApi {
       // As Ganeti's scheduler: rejected queued jobs are canceled whether or not a slot is free.
       const fj = this.filterJob(next);
       if (pass.rejects(fj)) {
-        void this.reject(next).catch((err) => this.o.log?.(`job ${next.record.id} reject failed: ${err instanceof Error ? err.stack : String(err)}`));
+        void this.reject(next).catch((err) =>
+          this.o.log?.(`job ${next.record.id} reject failed: ${err instanceof Error ? err.stack : String(err)}`),
+        );
         continue;
       }
       if (this.running >= this.maxRunning() || pass.decide(fj) !== "run") continue;
@@ -345,7 +365,8 @@ export class JobQueue implements JobQueueApi {
       } catch (err) {
         const canceled = err instanceof JobCanceledError;
         const encoded = canceled ? "Job canceled by request" : encodeError(err);
-        if (!(err instanceof GanetiError)) this.o.log?.(`job ${rec.id} opcode ${i} failed: ${err instanceof Error ? err.stack : String(err)}`);
+        if (!(err instanceof GanetiError))
+          this.o.log?.(`job ${rec.id} opcode ${i} failed: ${err instanceof Error ? err.stack : String(err)}`);
         for (let j = i; j < rec.ops.length; j++) {
           const o = rec.ops[j]!;
           o.status = canceled ? "canceled" : "error";

@@ -57,7 +57,13 @@ export function rapiUrlOf(settings: MasterSettings, port: number): string {
   return `${settings.rapi.noSsl ? "http" : "https"}://${host}:${port}`;
 }
 
-export async function serve(o: { p: DataPaths; settings: MasterSettings; store: Store; config: ClusterConfig; log: (line: string) => void }): Promise<Serving> {
+export async function serve(o: {
+  p: DataPaths;
+  settings: MasterSettings;
+  store: Store;
+  config: ClusterConfig;
+  log: (line: string) => void;
+}): Promise<Serving> {
   const { p, settings, store, config, log } = o;
   const rpc = new HttpsRpcRunner({ certPem: await readFile(p.clusterCert, "utf8") });
   const queue = await JobQueue.open({

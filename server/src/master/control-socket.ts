@@ -149,9 +149,20 @@ export function controlCall(path: string, method: string, args: unknown[], timeo
       if (nl < 0) return;
       clearTimeout(timer);
       sock.end();
-      const reply = JSON.parse(buf.slice(0, nl)) as { success: boolean; result?: unknown; error?: { class: string; message: string; code?: string; master?: unknown } };
+      const reply = JSON.parse(buf.slice(0, nl)) as {
+        success: boolean;
+        result?: unknown;
+        error?: { class: string; message: string; code?: string; master?: unknown };
+      };
       if (reply.success) resolve(reply.result);
-      else reject(Object.assign(new Error(reply.error?.message ?? "control call failed"), { errorClass: reply.error?.class, code: reply.error?.code, master: reply.error?.master }));
+      else
+        reject(
+          Object.assign(new Error(reply.error?.message ?? "control call failed"), {
+            errorClass: reply.error?.class,
+            code: reply.error?.code,
+            master: reply.error?.master,
+          }),
+        );
     });
     sock.on("error", (err) => {
       clearTimeout(timer);

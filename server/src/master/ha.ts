@@ -50,7 +50,10 @@ async function nodeName(p: DataPaths): Promise<string> {
 export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings; log: (line: string) => void }): Promise<RunningMaster> {
   const { p, settings, log } = o;
   const me = await nodeName(p);
-  const store = new EtcdStore(settings.store.endpoints, { prefix: settings.store.prefix, maxTxnOps: settings.store.managed ? 10_000 : 128 });
+  const store = new EtcdStore(settings.store.endpoints, {
+    prefix: settings.store.prefix,
+    maxTxnOps: settings.store.managed ? 10_000 : 128,
+  });
   const rapiUrl = rapiUrlOf(settings, settings.rapi.port);
   const info = (): LeaderInfo => ({ node: me, rapiUrl, controlSocket: p.controlSocket, pid: process.pid, since: Date.now() / 1000 });
 
@@ -168,7 +171,13 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
 
   async function masterIp(action: "start" | "stop", config: ClusterConfig): Promise<void> {
     const c = config.data.cluster;
-    const params: MasterIpParams = { ip: c.master_ip, netmask: c.master_netmask, netdev: c.master_netdev, external: c.use_external_mip_script, script: settings.masterIpSetupScript };
+    const params: MasterIpParams = {
+      ip: c.master_ip,
+      netmask: c.master_netmask,
+      netdev: c.master_netdev,
+      external: c.use_external_mip_script,
+      script: settings.masterIpSetupScript,
+    };
     try {
       log(`master IP: ${await setupMasterIp(action, params)}`);
     } catch (err) {

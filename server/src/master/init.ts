@@ -77,7 +77,9 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
   await writeFile(p.clusterCert, (await generateClusterCert(o.clusterName)).pem, { mode: 0o600 });
   // The RAPI certificate names the addresses clients use, so that a client
   // given this file as its CA can verify the host too (Ganeti's does not).
-  const rapiNames = ["localhost", "127.0.0.1", "::1", os.hostname(), o.nodeName, o.rapiAddress].filter((a) => a && a !== "0.0.0.0" && a !== "::");
+  const rapiNames = ["localhost", "127.0.0.1", "::1", os.hostname(), o.nodeName, o.rapiAddress].filter(
+    (a) => a && a !== "0.0.0.0" && a !== "::",
+  );
   await writeFile(p.rapiCert, (await generateClusterCert(o.clusterName, undefined, rapiNames)).pem, { mode: 0o600 });
   const users = o.rapiUser && o.rapiPassword ? `${o.rapiUser} {HA1}${ha1(o.rapiUser, o.rapiPassword)} write\n` : "";
   await writeFile(p.rapiUsers, `# user password options (see docs/operations.md)\n${users}`, { mode: 0o600 });
@@ -99,7 +101,10 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
   };
   await writeFile(p.masterSettings, JSON.stringify(settings, null, 2));
   // This node's allow-list for file storage (Ganeti's file-storage-paths); `gnt node add` copies it to new nodes.
-  const storageDirs = [o.fileStorageDir ?? path.join(p.root, "file-storage"), o.sharedFileStorageDir ?? path.join(p.root, "shared-file-storage")];
+  const storageDirs = [
+    o.fileStorageDir ?? path.join(p.root, "file-storage"),
+    o.sharedFileStorageDir ?? path.join(p.root, "shared-file-storage"),
+  ];
   await writeFile(
     path.join(p.root, FILE_STORAGE_PATHS_FILE),
     `# Directories file storage may use on this node, one per line (see docs/operations.md)\n${storageDirs.map((d) => path.resolve(d)).join("\n")}\n`,

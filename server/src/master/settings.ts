@@ -16,7 +16,11 @@ export const MasterSettingsSchema = z.object({
      */
     requireAuthentication: z.boolean().default(false),
     /** Largest request body accepted, bytes. */
-    maxBodyBytes: z.number().int().positive().default(1024 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     /** Time allowed for a client to send its request headers, ms. */
     headersTimeoutMs: z.number().int().positive().default(10_000),
     /** Time allowed for a client to send its whole request, body included, ms. */
@@ -58,9 +62,13 @@ export async function loadMasterSettings(file: string): Promise<MasterSettings> 
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new ConfigurationError(`Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new ConfigurationError(`Cannot read ${file}: ${(err as Error).message}`, { cause: err });
     // No settings at all: this directory never held a cluster.
-    throw new ConfigurationError(`${file} does not exist: ${path.dirname(file)} is not a cluster data directory (create one with 'gnt cluster init')`, { cause: err });
+    throw new ConfigurationError(
+      `${file} does not exist: ${path.dirname(file)} is not a cluster data directory (create one with 'gnt cluster init')`,
+      { cause: err },
+    );
   }
   let raw: unknown;
   try {

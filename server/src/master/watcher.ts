@@ -186,7 +186,11 @@ export class Watcher {
         if (started.has(inst.name) || HELPLESS.has(statuses.get(inst.name) ?? "")) continue;
         log("INFO", `Activating disks for instance '${inst.name}'`);
         const res = await this.runJob([
-          { OP_ID: "OP_INSTANCE_ACTIVATE_DISKS", instance_name: inst.name, reason: this.reason(`Activating disks for instance ${inst.name}`) },
+          {
+            OP_ID: "OP_INSTANCE_ACTIVATE_DISKS",
+            instance_name: inst.name,
+            reason: this.reason(`Activating disks for instance ${inst.name}`),
+          },
         ]);
         if (!res.ok) log("ERROR", `Error while activating disks for instance '${inst.name}': ${res.error}`);
       }

@@ -97,7 +97,8 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   const nodeName = opts.nodeName ?? os.hostname();
   // Runtime state files are written atomically; a kill can leave their temp files.
   // (Only this daemon's own state: the master may share the data directory.)
-  for (const tmp of await removeStaleTempFiles(path.join(dataDir, "hypervisors"))) log.write(`removed ${tmp}, left by an interrupted write`);
+  for (const tmp of await removeStaleTempFiles(path.join(dataDir, "hypervisors")))
+    log.write(`removed ${tmp}, left by an interrupted write`);
 
   let closing: Promise<void> | null = null;
   const backend = new NodeBackend({

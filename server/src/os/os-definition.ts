@@ -189,7 +189,9 @@ export async function diagnoseOs(searchPath: readonly string[]): Promise<OsInfo[
     const names = (await fs.readdir(dir)).filter((n) => !n.startsWith(".")).sort();
     for (const name of names) {
       const osDir = path.join(dir, name);
-      const r = (await isDir(osDir)) ? await loadOsDir(name, osDir) : ({ ok: false, reason: `Directory for OS ${name} not found in search path` } as const);
+      const r = (await isDir(osDir))
+        ? await loadOsDir(name, osDir)
+        : ({ ok: false, reason: `Directory for OS ${name} not found in search path` } as const);
       out.push(
         r.ok
           ? {

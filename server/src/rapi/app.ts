@@ -337,7 +337,14 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
           if (!reply.raw.writableEnded) abort.abort();
         });
         const rreq: RapiRequest = {
-          endpoint, method, path, params: match.params, query: parseQuery(q >= 0 ? url.slice(q + 1) : ""), body, user, signal: abort.signal,
+          endpoint,
+          method,
+          path,
+          params: match.params,
+          query: parseQuery(q >= 0 ? url.slice(q + 1) : ""),
+          body,
+          user,
+          signal: abort.signal,
         };
         const handler = endpoint.opcode ? opcodeHandler : HANDLERS[endpoint.handler ?? ""];
         if (!handler) throw new Error(`no handler ${endpoint.handler ?? "?"} for ${method} ${endpoint.path}`);

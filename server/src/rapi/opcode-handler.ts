@@ -2,8 +2,12 @@
 // OpcodeResource._GenericHandler + baserlib.FillOpcode, driven by the
 // endpoint table's OpcodeMapping.
 import {
-  formatInvalidBodyParameters, pyReprString, validateOpcodeParams,
-  type OpcodeId, type OpcodeMapping, type StaticSource,
+  formatInvalidBodyParameters,
+  pyReprString,
+  validateOpcodeParams,
+  type OpcodeId,
+  type OpcodeMapping,
+  type StaticSource,
 } from "@ganeti-ts/schema";
 import { RapiHttpError, badRequest, checkType } from "./errors.js";
 import { flagArg, reasonTrail, stringArg, type RapiRequest, type RapiServices } from "./context.js";
@@ -71,7 +75,9 @@ export function fillOpcode(
       delete params[old];
     }
   }
-  const overwritten = Object.keys(params).filter((k) => Object.hasOwn(statics, k)).sort();
+  const overwritten = Object.keys(params)
+    .filter((k) => Object.hasOwn(statics, k))
+    .sort();
   if (overwritten.length > 0) {
     throw badRequest(`Can't overwrite static parameters {${overwritten.map(pyReprString).join(", ")}}`);
   }

@@ -55,12 +55,7 @@ export class HttpsRpcRunner implements RpcRunner {
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
-      throw new RpcError(
-        node.name,
-        name,
-        `Error while contacting node ${node.name} (${hostPort(node)}): ${describe(err)}`,
-        { cause: err },
-      );
+      throw new RpcError(node.name, name, `Error while contacting node ${node.name} (${hostPort(node)}): ${describe(err)}`, { cause: err });
     }
     let body: unknown;
     try {
@@ -71,11 +66,7 @@ export class HttpsRpcRunner implements RpcRunner {
     return decodeReply(node, name, body);
   }
 
-  callMany<N extends RpcCallName>(
-    nodes: NodeObject[],
-    name: N,
-    args: RpcArgs<N>,
-  ): Promise<Map<string, RpcOutcome<RpcResultOf<N>>>> {
+  callMany<N extends RpcCallName>(nodes: NodeObject[], name: N, args: RpcArgs<N>): Promise<Map<string, RpcOutcome<RpcResultOf<N>>>> {
     return fanOut<N>(nodes, (node) => this.call(node, name, args));
   }
 

@@ -27,11 +27,7 @@ export class InMemoryRpcRunner implements RpcRunner {
     return decodeReply(node, name, { ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
   }
 
-  callMany<N extends RpcCallName>(
-    nodes: NodeObject[],
-    name: N,
-    args: RpcArgs<N>,
-  ): Promise<Map<string, RpcOutcome<RpcResultOf<N>>>> {
+  callMany<N extends RpcCallName>(nodes: NodeObject[], name: N, args: RpcArgs<N>): Promise<Map<string, RpcOutcome<RpcResultOf<N>>>> {
     return fanOut<N>(nodes, (node) => this.call(node, name, args));
   }
 }

@@ -48,9 +48,7 @@ const QUICK: { [N in RpcCallName]?: Check<N> } = {
   instance_list: stringList,
 };
 
-type ResultCheck<N extends RpcCallName> =
-  | { success: true; data: RpcResultOf<N> }
-  | { success: false; error: Error };
+type ResultCheck<N extends RpcCallName> = { success: true; data: RpcResultOf<N> } | { success: false; error: Error };
 
 /** The call's result schema's safeParse, with the quick check first where there is one. */
 export function checkResult<N extends RpcCallName>(name: N, value: unknown): ResultCheck<N> {

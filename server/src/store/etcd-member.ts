@@ -20,7 +20,11 @@ export function peerUrl(m: EtcdMemberSpec): string {
 }
 
 /** etcd's command line for member `me` of `cluster`. */
-export function etcdArgs(me: EtcdMemberSpec, cluster: EtcdMemberSpec[], o: { dataDir: string; state: "new" | "existing"; token: string }): string[] {
+export function etcdArgs(
+  me: EtcdMemberSpec,
+  cluster: EtcdMemberSpec[],
+  o: { dataDir: string; state: "new" | "existing"; token: string },
+): string[] {
   return [
     `--name=${me.name}`,
     `--data-dir=${o.dataDir}`,

@@ -78,7 +78,10 @@ export class EtcdStore implements Store {
   }
 
   /** One transaction: the fence (and `compares`) must hold, then all `ops` apply. */
-  private async txn(ops: Op[], compares: Array<[string, "Create" | "Mod" | "Version", "==" | ">" | "<" | "!=", string | number]> = []): Promise<void> {
+  private async txn(
+    ops: Op[],
+    compares: Array<[string, "Create" | "Mod" | "Version", "==" | ">" | "<" | "!=", string | number]> = [],
+  ): Promise<void> {
     const all = [...compares];
     if (this.fence) all.unshift([this.fence.key, "Create", "==", this.fence.revision]);
     // A compare that always holds when there is nothing to check: etcd wants a builder to start from.
@@ -134,7 +137,10 @@ export class EtcdStore implements Store {
     const kv = cur.kvs[0];
     if (!kv) throw noSuchKey(from);
     // Only if `from` is unchanged since read: a concurrent writer makes this fail, not get lost.
-    await this.txn([this.ns.put(to).value(Buffer.from(kv.value)), this.ns.delete().key(from)], [[from, "Mod", "==", String(kv.mod_revision)]]);
+    await this.txn(
+      [this.ns.put(to).value(Buffer.from(kv.value)), this.ns.delete().key(from)],
+      [[from, "Mod", "==", String(kv.mod_revision)]],
+    );
   }
 
   async commit(ops: StoreOp[]): Promise<void> {

@@ -66,18 +66,24 @@ describe("ClusterConfig persistence", () => {
     const node = cfg.masterNode;
     const group = cfg.groups()[0]!;
     store.commits = [];
-    await cfg.mutate(() => {
-      node.offline = false;
-      cfg.touch(node);
-    }, { declared: true });
+    await cfg.mutate(
+      () => {
+        node.offline = false;
+        cfg.touch(node);
+      },
+      { declared: true },
+    );
     expect(store.commits[0]!.map((o) => o.key).sort()).toEqual(["config/meta", `config/nodes/${node.uuid}`]);
     const saved = ClusterConfig.verifyChanges;
     ClusterConfig.verifyChanges = true;
     try {
       await expect(
-        cfg.mutate(() => {
-          group.tags.push("forgotten");
-        }, { declared: true }),
+        cfg.mutate(
+          () => {
+            group.tags.push("forgotten");
+          },
+          { declared: true },
+        ),
       ).rejects.toThrow(`changed without touch()/markChanged(): config/nodegroups/${group.uuid}`);
       // the next write (undeclared: compares everything) still persists it
       await cfg.mutate(() => undefined);

@@ -20,9 +20,27 @@ describe("verifyConfig (a stored document checked whole)", () => {
     const d = fresh();
     const node = Object.values(d.nodes)[0]!;
     d.instances["i1"] = {
-      uuid: "i1", serial_no: 1, ctime: 0, mtime: 0, tags: [], name: "a/b", primary_node: "gone", secondary_nodes: [], os: "noop",
-      hypervisor: "fake", hvparams: {}, beparams: { maxmem: -1 }, osparams: {}, osparams_private: {}, admin_state: "up",
-      admin_state_source: "admin", nics: [], disks: ["d-missing"], disk_template: "file", disks_active: false, network_port: null,
+      uuid: "i1",
+      serial_no: 1,
+      ctime: 0,
+      mtime: 0,
+      tags: [],
+      name: "a/b",
+      primary_node: "gone",
+      secondary_nodes: [],
+      os: "noop",
+      hypervisor: "fake",
+      hvparams: {},
+      beparams: { maxmem: -1 },
+      osparams: {},
+      osparams_private: {},
+      admin_state: "up",
+      admin_state_source: "admin",
+      nics: [],
+      disks: ["d-missing"],
+      disk_template: "file",
+      disks_active: false,
+      network_port: null,
     };
     node.group = "no-such-group";
     expect(verifyConfig(d)).toEqual([

@@ -39,7 +39,20 @@ describe("carried primary failures = fresh probes", () => {
         const V = new Float64Array(NCOMP);
         let spec = { mem: 65536, dsk: 2097152, vcpus: 24 };
         // as hspace: each spec a copy of one prototype with other sizes
-        const protos = [false, true].map((excl) => createInstance({ name: "new", ...spec, disks: [{ size: spec.dsk, spindles: null }], runSt: "running", tags: excl ? ["excl"] : [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 }));
+        const protos = [false, true].map((excl) =>
+          createInstance({
+            name: "new",
+            ...spec,
+            disks: [{ size: spec.dsk, spindles: null }],
+            runSt: "running",
+            tags: excl ? ["excl"] : [],
+            autoBalance: true,
+            pNode: -1,
+            sNode: -1,
+            diskTemplate: "drbd",
+            spindleUse: 1,
+          }),
+        );
         let proto = protos[0]!;
         const mk = (): Instance => ({ ...proto, ...spec, disks: proto.disks.map((d) => ({ ...d, size: spec.dsk })) });
         const seen = new Map<FailMode | null, number>();
@@ -48,7 +61,12 @@ describe("carried primary failures = fresh probes", () => {
           // a new sequence every 40 steps, from a random size
           // (within the default policy, so that most failures are the node's own checks)
           if (step % 40 === 0) proto = protos[Math.floor(rnd() * 2)]!;
-          if (step % 40 === 0) spec = { mem: 1024 * (1 + Math.floor(rnd() * 32)), dsk: 16384 * (1 + Math.floor(rnd() * 64)), vcpus: 1 + Math.floor(rnd() * 8) };
+          if (step % 40 === 0)
+            spec = {
+              mem: 1024 * (1 + Math.floor(rnd() * 32)),
+              dsk: 16384 * (1 + Math.floor(rnd() * 64)),
+              vcpus: 1 + Math.floor(rnd() * 8),
+            };
           const u = rnd();
           // mostly one size shrinks by a step or a jump, now and then several, or one grows
           const f = (x: number, unit: number): number => Math.max(unit, x - unit * (rnd() < 0.6 ? 1 : 1 + Math.floor(rnd() * 64)));

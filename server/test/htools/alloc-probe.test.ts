@@ -66,34 +66,62 @@ describe("probe pair search = reference pair search", () => {
 
 // (location tags: a single node's location score is the probe's own, and an
 // instance without exclusion tags leaves the exclusion map as it is)
-const singleShapes: RandomClusterOptions[] = [...shapes, { nodes: 9, instances: 60, seed: 16, locationTags: true, exclusionTags: true }, { nodes: 12, instances: 80, seed: 17, locationTags: true, offline: 1 }];
+const singleShapes: RandomClusterOptions[] = [
+  ...shapes,
+  { nodes: 9, instances: 60, seed: 16, locationTags: true, exclusionTags: true },
+  { nodes: 12, instances: 80, seed: 17, locationTags: true, offline: 1 },
+];
 
 describe("probe single-node search = reference single-node search", () => {
   for (const shape of singleShapes)
     for (const [i, sz] of sizes.entries())
       for (const tmpl of ["plain", "sharedfile"] as const)
-      for (const ignoreSoftErrors of [false, true]) {
-        it(`seed ${shape.seed}, size ${i}, ${tmpl}, ignoreSoftErrors=${ignoreSoftErrors}`, () => {
-          const cd = cluster(shape);
-          const inst = createInstance({ name: "new", ...sz, disks: [{ size: sz.dsk, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: tmpl, spindleUse: 1 });
-          const nl = fullNL(cd.nodes);
-          const an = genAllocNodes({}, cd.groups, nl, 1, false);
-          const ref = tryAlloc({ capacity: false, ignoreSoftErrors, engine: "reference" }, nl, cd.instances, inst, an);
-          const fast = tryAlloc({ capacity: false, ignoreSoftErrors }, nl, cd.instances, inst, an);
-          expect(fast.log).toEqual(ref.log);
-          expect(fast.allocs).toBe(ref.allocs);
-          expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
-          expect(fast.solution?.metric).toBe(ref.solution?.metric);
-          expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
-        });
-      }
+        for (const ignoreSoftErrors of [false, true]) {
+          it(`seed ${shape.seed}, size ${i}, ${tmpl}, ignoreSoftErrors=${ignoreSoftErrors}`, () => {
+            const cd = cluster(shape);
+            const inst = createInstance({
+              name: "new",
+              ...sz,
+              disks: [{ size: sz.dsk, spindles: null }],
+              runSt: "running",
+              tags: [],
+              autoBalance: true,
+              pNode: -1,
+              sNode: -1,
+              diskTemplate: tmpl,
+              spindleUse: 1,
+            });
+            const nl = fullNL(cd.nodes);
+            const an = genAllocNodes({}, cd.groups, nl, 1, false);
+            const ref = tryAlloc({ capacity: false, ignoreSoftErrors, engine: "reference" }, nl, cd.instances, inst, an);
+            const fast = tryAlloc({ capacity: false, ignoreSoftErrors }, nl, cd.instances, inst, an);
+            expect(fast.log).toEqual(ref.log);
+            expect(fast.allocs).toBe(ref.allocs);
+            expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
+            expect(fast.solution?.metric).toBe(ref.solution?.metric);
+            expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+          });
+        }
   // an instance whose exclusion tags change the exclusion map on racked
   // nodes is ranked with the map's growth included (exclMapDelta)
   it("exclusion tags on racked nodes", () => {
     const cd = cluster(singleShapes[singleShapes.length - 2]!);
     const nl = fullNL(cd.nodes);
     const an = genAllocNodes({}, cd.groups, nl, 1, false);
-    const base = createInstance({ name: "new", mem: 1024, dsk: 10240, vcpus: 1, disks: [{ size: 10240, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "plain", spindleUse: 1 });
+    const base = createInstance({
+      name: "new",
+      mem: 1024,
+      dsk: 10240,
+      vcpus: 1,
+      disks: [{ size: 10240, spindles: null }],
+      runSt: "running",
+      tags: [],
+      autoBalance: true,
+      pNode: -1,
+      sNode: -1,
+      diskTemplate: "plain",
+      spindleUse: 1,
+    });
     expect(singleSearchApplies(cd.nodes, nl.members, base)).toBe(true);
     const inst: Instance = { ...base, exclTags: ["service:svc1"] };
     expect(singleSearchApplies(cd.nodes, nl.members, inst)).toBe(true);
@@ -116,7 +144,20 @@ describe("single-node search with offline candidates = reference", () => {
       const nl = fullNL(cd.nodes);
       const an = { single: cd.nodes.map((n) => n.idx) };
       for (const mem of [1024, 8192, 30000]) {
-        const inst = createInstance({ name: "new", mem, dsk: 10240, vcpus: 1, disks: [{ size: 10240, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "plain", spindleUse: 1 });
+        const inst = createInstance({
+          name: "new",
+          mem,
+          dsk: 10240,
+          vcpus: 1,
+          disks: [{ size: 10240, spindles: null }],
+          runSt: "running",
+          tags: [],
+          autoBalance: true,
+          pNode: -1,
+          sNode: -1,
+          diskTemplate: "plain",
+          spindleUse: 1,
+        });
         const ref = tryAlloc({ capacity: false, ignoreSoftErrors: true, engine: "reference" }, nl, cd.instances, inst, an);
         const fast = tryAlloc({ capacity: false, ignoreSoftErrors: true }, nl, cd.instances, inst, an);
         expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
@@ -154,7 +195,20 @@ describe("statsFromValues = clusterStats", () => {
 // spec shrinking now and then; every step must match the reference.
 describe("sequential pair allocations = reference", () => {
   const mk = (mem: number, dsk: number, vcpus: number, k: number): Instance =>
-    createInstance({ name: `new-${k}`, mem, dsk, vcpus, disks: [{ size: dsk, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+    createInstance({
+      name: `new-${k}`,
+      mem,
+      dsk,
+      vcpus,
+      disks: [{ size: dsk, spindles: null }],
+      runSt: "running",
+      tags: [],
+      autoBalance: true,
+      pNode: -1,
+      sNode: -1,
+      diskTemplate: "drbd",
+      spindleUse: 1,
+    });
   for (const shape of shapes)
     it(`seed ${shape.seed}`, () => {
       const cd = cluster(shape);
@@ -189,13 +243,28 @@ describe("sequential pair allocations = reference", () => {
 
 // The secondaries' bounds prune pairs: never above a pair's metric.
 describe("secondary bounds are below every pair metric", () => {
-  const more: RandomClusterOptions[] = [...shapes, { nodes: 40, instances: 300, seed: 16 }, { nodes: 30, instances: 400, seed: 17, drbd: 1, offline: 3 }];
+  const more: RandomClusterOptions[] = [
+    ...shapes,
+    { nodes: 40, instances: 300, seed: 16 },
+    { nodes: 30, instances: 400, seed: 17, drbd: 1, offline: 3 },
+  ];
   for (const shape of more)
     for (const [i, sz] of [...sizes, { mem: 128, dsk: 1024, vcpus: 1 }].entries())
       for (const force of [false, true])
         it(`seed ${shape.seed}, size ${i}, force=${force}`, () => {
           const cd = cluster(shape);
-          const inst = createInstance({ name: "new", ...sz, disks: [{ size: sz.dsk, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+          const inst = createInstance({
+            name: "new",
+            ...sz,
+            disks: [{ size: sz.dsk, spindles: null }],
+            runSt: "running",
+            tags: [],
+            autoBalance: true,
+            pNode: -1,
+            sNode: -1,
+            diskTemplate: "drbd",
+            spindleUse: 1,
+          });
           const nl = fullNL(cd.nodes);
           const an = genAllocNodes({}, cd.groups, nl, 2, false);
           if (!("listed" in an) || !an.listed) throw new Error("no candidate list");
@@ -223,8 +292,22 @@ describe("racked clusters: probe searches = reference", () => {
           const cd = cluster(shape);
           const nl = fullNL(cd.nodes);
           expect(cd.nodes.some((n) => n.locationTags.size > 0)).toBe(true);
-          for (const [tmpl, count] of [["drbd", 2], ["plain", 1]] as const) {
-            const base = createInstance({ name: "new", ...sz, disks: [{ size: sz.dsk, spindles: null }], runSt: "running", tags, autoBalance: true, pNode: -1, sNode: -1, diskTemplate: tmpl, spindleUse: 1 });
+          for (const [tmpl, count] of [
+            ["drbd", 2],
+            ["plain", 1],
+          ] as const) {
+            const base = createInstance({
+              name: "new",
+              ...sz,
+              disks: [{ size: sz.dsk, spindles: null }],
+              runSt: "running",
+              tags,
+              autoBalance: true,
+              pNode: -1,
+              sNode: -1,
+              diskTemplate: tmpl,
+              spindleUse: 1,
+            });
             const inst: Instance = { ...base, exclTags: tags };
             const an = genAllocNodes({}, cd.groups, nl, count, false);
             const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, cd.instances, inst, an);
@@ -242,7 +325,20 @@ describe("racked clusters: probe searches = reference", () => {
     for (const shape of rackedShapes)
       for (const tags of tagSets) {
         const cd = cluster(shape);
-        const base = createInstance({ name: "new", mem: 1024, dsk: 10240, vcpus: 1, disks: [{ size: 10240, spindles: null }], runSt: "running", tags, autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+        const base = createInstance({
+          name: "new",
+          mem: 1024,
+          dsk: 10240,
+          vcpus: 1,
+          disks: [{ size: 10240, spindles: null }],
+          runSt: "running",
+          tags,
+          autoBalance: true,
+          pNode: -1,
+          sNode: -1,
+          diskTemplate: "drbd",
+          spindleUse: 1,
+        });
         const nl = fullNL(cd.nodes);
         const an = genAllocNodes({}, cd.groups, nl, 2, false);
         if (!("listed" in an) || !an.listed) throw new Error("no candidate list");
@@ -257,10 +353,29 @@ describe("racked clusters: probe searches = reference", () => {
       const cd = cluster(shape);
       let nodes = cd.nodes;
       let il = cd.instances;
-      const proto = createInstance({ name: "new", mem: 4096, dsk: 51200, vcpus: 2, disks: [{ size: 51200, spindles: null }], runSt: "running", tags: ["service:svc1"], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "drbd", spindleUse: 1 });
+      const proto = createInstance({
+        name: "new",
+        mem: 4096,
+        dsk: 51200,
+        vcpus: 2,
+        disks: [{ size: 51200, spindles: null }],
+        runSt: "running",
+        tags: ["service:svc1"],
+        autoBalance: true,
+        pNode: -1,
+        sNode: -1,
+        diskTemplate: "drbd",
+        spindleUse: 1,
+      });
       let placed = 0;
       for (let step = 0; step < 25; step++) {
-        const inst: Instance = { ...proto, exclTags: step % 2 === 0 ? ["service:svc1"] : [], name: `new-${step}`, alias: `new-${step}`, idx: il.length };
+        const inst: Instance = {
+          ...proto,
+          exclTags: step % 2 === 0 ? ["service:svc1"] : [],
+          name: `new-${step}`,
+          alias: `new-${step}`,
+          idx: il.length,
+        };
         const nl = fullNL(nodes);
         const an = genAllocNodes({}, cd.groups, nl, 2, false);
         const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, il, inst, an);

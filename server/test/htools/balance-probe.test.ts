@@ -18,7 +18,11 @@ function cluster(o: Shape, exclusionTags: string[] = []): ClusterData {
   const parsed = parseText(randomClusterText(o));
   // dynamic utilisation (hbal -U): random loads for most instances
   const rnd = prng(o.seed + 1000);
-  const util = o.util ? parsed.instances.filter(() => rnd() < 0.8).map((i) => [i.name, [rnd() * 2, rnd() * 4, rnd(), rnd() * 0.5]] as [string, [number, number, number, number]]) : undefined;
+  const util = o.util
+    ? parsed.instances
+        .filter(() => rnd() < 0.8)
+        .map((i) => [i.name, [rnd() * 2, rnd() * 4, rnd(), rnd() * 0.5]] as [string, [number, number, number, number]])
+    : undefined;
   const cd = mergeData(parsed, { exclusionTags, util });
   updateMissing(cd, 0);
   return cd;
@@ -59,7 +63,12 @@ describe("the exact re-check from cached node values (compCVWith)", () => {
           if (!isFail(r)) changed.push(r);
         }
         const list = cd.nodes.map((n) => changed.find((c) => c.idx === n.idx) ?? n);
-        expect(Object.is(compCVWith(cd.nodes, members, changed, (i) => st.vals[i]!), compCV(list))).toBe(true);
+        expect(
+          Object.is(
+            compCVWith(cd.nodes, members, changed, (i) => st.vals[i]!),
+            compCV(list),
+          ),
+        ).toBe(true);
         checked++;
       }
       expect(checked).toBe(cd.instances.length);
@@ -122,7 +131,8 @@ function run(cd: ClusterData, opts: BalanceOptions) {
   const g = splitCluster(cd.nodes, cd.instances)[0]!;
   return balanceGroup(cd.nodes, cd.instances, g.nodes, g.instances, opts);
 }
-const summary = (r: ReturnType<typeof run>) => r.moves.map((m) => `${m.instName} ${m.oldPri}/${m.oldSec} => ${m.newPri}/${m.newSec} ${m.code} ${m.score}`);
+const summary = (r: ReturnType<typeof run>) =>
+  r.moves.map((m) => `${m.instName} ${m.oldPri}/${m.oldSec} => ${m.newPri}/${m.newSec} ${m.code} ${m.score}`);
 
 describe("probe search = reference search", () => {
   const variants: Array<[string, BalanceOptions]> = [
@@ -165,7 +175,10 @@ describe("probe search = reference search", () => {
     const rounds = plain.fast.moves.length + 1;
     expect(plain.fast.searchStats!.folded).toBe(5 * rounds);
     expect(plain.verify.searchStats!.folded).toBe(plain.fast.searchStats!.folded);
-    const forth = compare(shapes.find((s) => (s.forthcoming ?? 0) > 0)!, {});
+    const forth = compare(
+      shapes.find((s) => (s.forthcoming ?? 0) > 0)!,
+      {},
+    );
     expect(forth.fast.searchStats!.folded).toBeLessThan(3 * (forth.fast.moves.length + 1));
   });
   // The default blocks (16 nodes, 8 per superblock) cover these small

@@ -23,7 +23,20 @@ function cluster(o: RandomClusterOptions): ClusterData {
 }
 
 function newInst(name: string, mem: number, tmpl: DiskTemplate, idx: number): Instance {
-  const inst = createInstance({ name, mem, dsk: 20480, vcpus: 2, disks: [{ size: 20480, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: tmpl, spindleUse: 1 });
+  const inst = createInstance({
+    name,
+    mem,
+    dsk: 20480,
+    vcpus: 2,
+    disks: [{ size: 20480, spindles: null }],
+    runSt: "running",
+    tags: [],
+    autoBalance: true,
+    pNode: -1,
+    sNode: -1,
+    diskTemplate: tmpl,
+    spindleUse: 1,
+  });
   return { ...inst, idx };
 }
 
@@ -137,7 +150,13 @@ describe("memo ranking = ScoreState ranking", () => {
         const v = new Float64Array(NCOMP);
         const want = new Map<number, number>();
         // (offline targets are not ranked: they are scored exactly)
-        for (const p of nl.members) if (!nodes[p]!.offline && probeAddPri(true, nodes[p]!, inst, v) === null && !isFail(instMatchesPolicy(inst, nodes[p]!.iPolicy, false))) want.set(p, st.scoreWith(ScoreState.newDelta(), p, v, -1, null));
+        for (const p of nl.members)
+          if (
+            !nodes[p]!.offline &&
+            probeAddPri(true, nodes[p]!, inst, v) === null &&
+            !isFail(instMatchesPolicy(inst, nodes[p]!.iPolicy, false))
+          )
+            want.set(p, st.scoreWith(ScoreState.newDelta(), p, v, -1, null));
         expect([...got.keys()]).toEqual([...want.keys()]);
         const [p0] = [...got.keys()];
         if (p0 === undefined || best === null) break;
@@ -166,7 +185,9 @@ describe("memo choice with offline targets = reference choice", () => {
       const memo = new CapacityMemo(cd.nodes, nl.members);
       for (const mem of [1024, 8192, 30000]) {
         const inst = newInst("new", mem, "plain", cd.instances.length);
-        const ref = tryAlloc({ capacity: false, ignoreSoftErrors: true, engine: "reference" }, nl, cd.instances, inst, { single: nl.members });
+        const ref = tryAlloc({ capacity: false, ignoreSoftErrors: true, engine: "reference" }, nl, cd.instances, inst, {
+          single: nl.members,
+        });
         const got = memo.bestSingle(cd.nodes, nl.members, inst, nl.members);
         expect(got?.name).toBe(ref.solution?.nodes[0]!.name);
         compared++;
@@ -191,7 +212,10 @@ describe("memo choice with exclusion tags on racked nodes = reference choice", (
       let nodes = cd.nodes;
       let il = cd.instances;
       for (let step = 0; step < 3; step++) {
-        const inst: Instance = { ...newInst(`new-${step}`, [1024, 4096, 8192][step]!, "plain", il.length), exclTags: step === 1 ? ["service:svc2", "service:svc9"] : ["service:svc1"] };
+        const inst: Instance = {
+          ...newInst(`new-${step}`, [1024, 4096, 8192][step]!, "plain", il.length),
+          exclTags: step === 1 ? ["service:svc2", "service:svc9"] : ["service:svc1"],
+        };
         const snl = { nodes, members: nl.members };
         const ref = tryAlloc({ capacity: false, ignoreSoftErrors: true, engine: "reference" }, snl, il, inst, { single: nl.members });
         const got = memo.bestSingle(nodes, nl.members, inst, nl.members);

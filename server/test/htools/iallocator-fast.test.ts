@@ -25,7 +25,6 @@ function same(body: string): Outcome {
   return checked;
 }
 
-
 describe("fast reading = checked reading (request files)", () => {
   const files = requestFiles();
   it("has request files", () => expect(files.length).toBeGreaterThan(10));
@@ -85,16 +84,98 @@ function baseRequest(): J {
       "n5.example.com": node("uuid-g2", { vm_capable: false }),
     },
     instances: {
-      "i1.example.com": { memory: 1024, vcpus: 1, disks: [{ size: 1024, mode: "rw", spindles: 1 }], disk_space_total: 1024, disk_template: "drbd", tags: [], spindle_use: 1, nics: [], admin_state: "up", nodes: ["n1.example.com", "n2.example.com"] },
-      "i2.example.com": { memory: 512, vcpus: 2, disks: [{ size: 2048, mode: "rw" }], disk_space_total: 2048, disk_template: "plain", tags: ["svc:a"], spindle_use: 1, nics: [{ network: "net-1" }], admin_state: "down", nodes: ["n4.example.com"] },
+      "i1.example.com": {
+        memory: 1024,
+        vcpus: 1,
+        disks: [{ size: 1024, mode: "rw", spindles: 1 }],
+        disk_space_total: 1024,
+        disk_template: "drbd",
+        tags: [],
+        spindle_use: 1,
+        nics: [],
+        admin_state: "up",
+        nodes: ["n1.example.com", "n2.example.com"],
+      },
+      "i2.example.com": {
+        memory: 512,
+        vcpus: 2,
+        disks: [{ size: 2048, mode: "rw" }],
+        disk_space_total: 2048,
+        disk_template: "plain",
+        tags: ["svc:a"],
+        spindle_use: 1,
+        nics: [{ network: "net-1" }],
+        admin_state: "down",
+        nodes: ["n4.example.com"],
+      },
     },
-    request: { type: "allocate", name: "new-1", memory: 1024, vcpus: 1, disks: [{ size: 1024, mode: "rw" }], disk_space_total: 1024, disk_template: "drbd", tags: [], spindle_use: 1, nics: [], required_nodes: 2 },
+    request: {
+      type: "allocate",
+      name: "new-1",
+      memory: 1024,
+      vcpus: 1,
+      disks: [{ size: 1024, mode: "rw" }],
+      disk_space_total: 1024,
+      disk_template: "drbd",
+      tags: [],
+      spindle_use: 1,
+      nics: [],
+      required_nodes: 2,
+    },
   };
 }
 
-const NODE_FIELDS = ["total_memory", "reserved_memory", "free_memory", "total_disk", "free_disk", "total_cpus", "reserved_cpus", "offline", "drained", "vm_capable", "group", "tags", "total_spindles", "free_spindles", "ndparams"];
-const INST_FIELDS = ["memory", "vcpus", "disks", "disk_space_total", "disk_template", "tags", "spindle_use", "nics", "admin_state", "forthcoming", "nodes"];
-const ODD_VALUES: unknown[] = [undefined, null, "12", 12, 1.5, -1, true, false, [], {}, ["x"], [{}], [{ size: "1" }], [{ size: 1, spindles: "2" }], "uuid-g2", "uuid-none", "up", "offline", "n1.example.com"];
+const NODE_FIELDS = [
+  "total_memory",
+  "reserved_memory",
+  "free_memory",
+  "total_disk",
+  "free_disk",
+  "total_cpus",
+  "reserved_cpus",
+  "offline",
+  "drained",
+  "vm_capable",
+  "group",
+  "tags",
+  "total_spindles",
+  "free_spindles",
+  "ndparams",
+];
+const INST_FIELDS = [
+  "memory",
+  "vcpus",
+  "disks",
+  "disk_space_total",
+  "disk_template",
+  "tags",
+  "spindle_use",
+  "nics",
+  "admin_state",
+  "forthcoming",
+  "nodes",
+];
+const ODD_VALUES: unknown[] = [
+  undefined,
+  null,
+  "12",
+  12,
+  1.5,
+  -1,
+  true,
+  false,
+  [],
+  {},
+  ["x"],
+  [{}],
+  [{ size: "1" }],
+  [{ size: 1, spindles: "2" }],
+  "uuid-g2",
+  "uuid-none",
+  "up",
+  "offline",
+  "n1.example.com",
+];
 
 describe("fast reading = checked reading (node and instance variations)", () => {
   it("the base request", () => expect("ok" in same(JSON.stringify(baseRequest()))).toBe(true));
@@ -114,7 +195,15 @@ describe("fast reading = checked reading (node and instance variations)", () => 
   for (const f of NODE_FIELDS) it(`node field ${f}`, () => varyField("nodes", ["n1.example.com", "n3.example.com", "n4.example.com"], f));
 
   it("ndparams variations", () => {
-    for (const nd of [{}, { spindle_count: 3 }, { exclusive_storage: true }, { exclusive_storage: "no", spindle_count: 1 }, { exclusive_storage: false, spindle_count: "1" }, { exclusive_storage: true, spindle_count: 1 }, []])
+    for (const nd of [
+      {},
+      { spindle_count: 3 },
+      { exclusive_storage: true },
+      { exclusive_storage: "no", spindle_count: 1 },
+      { exclusive_storage: false, spindle_count: "1" },
+      { exclusive_storage: true, spindle_count: 1 },
+      [],
+    ])
       for (const n of ["n1.example.com", "n3.example.com"]) {
         const r = baseRequest();
         (r["nodes"] as Record<string, J>)[n]!["ndparams"] = nd;
@@ -157,7 +246,8 @@ describe("fast reading = checked reading (node and instance variations)", () => 
         if (!("ok" in o)) continue;
         const fast = parseRequest(text, 4096, null, true);
         // the same numbers, -0 included
-        const ds = (q: IAllocRequest): unknown[] => q.cluster.instances.flatMap((i) => i.disks.map((d) => [Object.is(d.size, -0), d.size, d.spindles]));
+        const ds = (q: IAllocRequest): unknown[] =>
+          q.cluster.instances.flatMap((i) => i.disks.map((d) => [Object.is(d.size, -0), d.size, d.spindles]));
         expect(ds(fast)).toEqual(ds(o.ok));
       }
   });

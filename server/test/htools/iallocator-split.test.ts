@@ -31,9 +31,9 @@ function same(body: string, o: SplitOptions = SMALL): void {
   const pieces = outcome(body, o);
   expect(pieces).toEqual(whole);
   // the instances come out in the same order, with the same indices
-  if ("ok" in whole && "ok" in pieces) expect(pieces.ok.cluster.instances.map((i) => [i.name, i.idx])).toEqual(whole.ok.cluster.instances.map((i) => [i.name, i.idx]));
+  if ("ok" in whole && "ok" in pieces)
+    expect(pieces.ok.cluster.instances.map((i) => [i.name, i.idx])).toEqual(whole.ok.cluster.instances.map((i) => [i.name, i.idx]));
 }
-
 
 describe("splitRequest = whole-document parse (request files)", () => {
   const files = requestFiles();
@@ -120,7 +120,22 @@ function randomRequest(s: Shape): string {
     ["enabled_hypervisors", ["xen-pvm"]],
     ["nodegroups", { "uuid-g1": { name: "g1", alloc_policy: "preferred", networks: ["net-1"], ipolicy: ipolicy(), tags: [] } }],
     ["nodes", nodes],
-    ["request", { type: "allocate", name: "new-1", memory: 1024, vcpus: 1, disks: [{ size: 1024, mode: "rw" }], disk_space_total: 1024, disk_template: "drbd", tags: [], spindle_use: 1, nics: [], required_nodes: 2 }],
+    [
+      "request",
+      {
+        type: "allocate",
+        name: "new-1",
+        memory: 1024,
+        vcpus: 1,
+        disks: [{ size: 1024, mode: "rw" }],
+        disk_space_total: 1024,
+        disk_template: "drbd",
+        tags: [],
+        spindle_use: 1,
+        nics: [],
+        required_nodes: 2,
+      },
+    ],
   ];
   const at = s.instancesAt === "last" ? top.length : s.instancesAt === "first" ? 0 : 6;
   top.splice(at, 0, ["instances", instances]);
@@ -128,13 +143,31 @@ function randomRequest(s: Shape): string {
 }
 
 function ipolicy(): unknown {
-  const spec = (m: number) => ({ "memory-size": 128 * m, "cpu-count": m, "disk-size": 1024 * m, "disk-count": 1, "nic-count": 1, "spindle-use": 1 });
-  return { std: spec(1), minmax: [{ min: spec(1), max: spec(64) }], "disk-templates": ["drbd", "plain", "diskless", "sharedfile"], "vcpu-ratio": 4.0, "spindle-ratio": 32.0 };
+  const spec = (m: number) => ({
+    "memory-size": 128 * m,
+    "cpu-count": m,
+    "disk-size": 1024 * m,
+    "disk-count": 1,
+    "nic-count": 1,
+    "spindle-use": 1,
+  });
+  return {
+    std: spec(1),
+    minmax: [{ min: spec(1), max: spec(64) }],
+    "disk-templates": ["drbd", "plain", "diskless", "sharedfile"],
+    "vcpu-ratio": 4.0,
+    "spindle-ratio": 32.0,
+  };
 }
 
 describe("splitRequest = whole-document parse (random requests)", () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const shape: Shape = { seed, nested: seed % 3 === 0, tricky: seed % 4 === 0, instancesAt: seed % 5 === 0 ? "last" : seed % 7 === 0 ? "first" : "middle" };
+    const shape: Shape = {
+      seed,
+      nested: seed % 3 === 0,
+      tricky: seed % 4 === 0,
+      instancesAt: seed % 5 === 0 ? "last" : seed % 7 === 0 ? "first" : "middle",
+    };
     it(`seed ${seed} ${JSON.stringify(shape)}`, () => {
       const text = randomRequest(shape);
       for (const piece of [1, 50, 300, 1e9]) same(text, { min: 0, piece });

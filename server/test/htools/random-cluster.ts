@@ -85,7 +85,23 @@ export function randomClusterText(o: RandomClusterOptions): string {
     nodes[p]!.usedCpu += vcpus;
     if (tmpl === "drbd" || tmpl === "plain") nodes[p]!.usedDsk += dsk;
     if (s >= 0) nodes[s]!.usedDsk += dsk;
-    insts.push([`inst${String(i + 1).padStart(4, "0")}`, mem, dsk, vcpus, st, rnd() < 0.95 ? "Y" : "N", nodes[p]!.name, s >= 0 ? nodes[s]!.name : "", tmpl, tags, 1, "-", rnd() < (o.forthcoming ?? 0) ? "Y" : "N"].join("|"));
+    insts.push(
+      [
+        `inst${String(i + 1).padStart(4, "0")}`,
+        mem,
+        dsk,
+        vcpus,
+        st,
+        rnd() < 0.95 ? "Y" : "N",
+        nodes[p]!.name,
+        s >= 0 ? nodes[s]!.name : "",
+        tmpl,
+        tags,
+        1,
+        "-",
+        rnd() < (o.forthcoming ?? 0) ? "Y" : "N",
+      ].join("|"),
+    );
   }
   const locTags = (i: number): string => {
     if (o.racks === undefined) return o.locationTags ? `rack:r${i % 3}` : "";
@@ -96,9 +112,14 @@ export function randomClusterText(o: RandomClusterOptions): string {
     // free memory as reported: may be below the recorded free (missing memory)
     const fMem = Math.max(0, n.tMem - 2048 - n.usedMem - (rnd() < 0.2 ? 1024 : 0));
     const fDsk = Math.max(0, n.tDsk - n.usedDsk);
-    return [n.name, n.tMem, 2048, fMem, n.tDsk, fDsk, n.tCpu, n.offline, `uuid-g${groupOf(i) + 1}`, 12, locTags(i), "N", 12, 1, "1.0"].join("|");
+    return [n.name, n.tMem, 2048, fMem, n.tDsk, fDsk, n.tCpu, n.offline, `uuid-g${groupOf(i) + 1}`, 12, locTags(i), "N", 12, 1, "1.0"].join(
+      "|",
+    );
   });
-  const ctags = (o.exclusionTags ? "htools:iextags:service\n" : "") + (o.locationTags || o.racks !== undefined ? "htools:nlocation:rack\n" : "") + (o.racks !== undefined ? "htools:nlocation:row\n" : "");
+  const ctags =
+    (o.exclusionTags ? "htools:iextags:service\n" : "") +
+    (o.locationTags || o.racks !== undefined ? "htools:nlocation:rack\n" : "") +
+    (o.racks !== undefined ? "htools:nlocation:row\n" : "");
   const groupLines = Array.from({ length: o.groups ?? 1 }, (_, g) => `group${g + 1}|uuid-g${g + 1}|preferred||`);
   return `${groupLines.join("\n")}\n\n${nodeLines.join("\n")}\n\n${insts.join("\n")}\n\n${ctags}\n`;
 }

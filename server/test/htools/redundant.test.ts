@@ -40,7 +40,20 @@ describe("redundant: probe search = reference engine", () => {
           outcomes.add(fast);
         }
         const mem = [1024, 4096, 8192][step % 3]!;
-        const inst: Instance = createInstance({ name: `new-${step}`, mem, dsk: 20480, vcpus: 4, disks: [{ size: 20480, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate: "plain", spindleUse: 1 });
+        const inst: Instance = createInstance({
+          name: `new-${step}`,
+          mem,
+          dsk: 20480,
+          vcpus: 4,
+          disks: [{ size: 20480, spindles: null }],
+          runSt: "running",
+          tags: [],
+          autoBalance: true,
+          pNode: -1,
+          sNode: -1,
+          diskTemplate: "plain",
+          spindleUse: 1,
+        });
         const nl = fullNL(nodes);
         const sol = tryAlloc({ capacity: false }, nl, il, { ...inst, idx: il.length }, genAllocNodes({}, cd.groups, nl, 1, false));
         if (!sol.solution) break;

@@ -13,7 +13,6 @@ export function requestFiles(): string[] {
   const out: string[] = [];
   for (const dir of [CORPUS, TESTSUITE])
     if (existsSync(dir))
-      for (const f of readdirSync(dir).sort())
-        if (/^(s20|s20f|m50)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
+      for (const f of readdirSync(dir).sort()) if (/^(s20|s20f|m50)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
   return out;
 }

@@ -16,14 +16,30 @@ import { randomClusterText, type RandomClusterOptions } from "./random-cluster.j
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
   updateMissing(cd, 0);
-  const pol = { ...cd.ipolicy, minmax: cd.ipolicy.minmax.map((m) => ({ min: m.min, max: { ...m.max, memorySize: 1 << 20, diskSize: 1 << 22, cpuCount: 256 } })) };
+  const pol = {
+    ...cd.ipolicy,
+    minmax: cd.ipolicy.minmax.map((m) => ({ min: m.min, max: { ...m.max, memorySize: 1 << 20, diskSize: 1 << 22, cpuCount: 256 } })),
+  };
   cd.ipolicy = pol;
   for (const n of cd.nodes) n.iPolicy = pol;
   return cd;
 }
 
 const mk = (mem: number, dsk: number, vcpus: number, diskTemplate: DiskTemplate): Instance =>
-  createInstance({ name: "new", mem, dsk, vcpus, disks: [{ size: dsk, spindles: null }], runSt: "running", tags: [], autoBalance: true, pNode: -1, sNode: -1, diskTemplate, spindleUse: 1 });
+  createInstance({
+    name: "new",
+    mem,
+    dsk,
+    vcpus,
+    disks: [{ size: dsk, spindles: null }],
+    runSt: "running",
+    tags: [],
+    autoBalance: true,
+    pNode: -1,
+    sNode: -1,
+    diskTemplate,
+    spindleUse: 1,
+  });
 
 const shapes: RandomClusterOptions[] = [
   { nodes: 8, instances: 60, seed: 31 },
@@ -133,7 +149,10 @@ describe("sameFailureRun declines what its argument does not cover", () => {
     const minDisk = 1400000;
     const nodes = cd.nodes.map((n) => {
       const c = n.clone();
-      c.iPolicy = { ...pol, minmax: pol.minmax.map((m) => ({ min: { ...m.min, diskSize: minDisk }, max: { ...m.max, diskSize: 2000000 } })) };
+      c.iPolicy = {
+        ...pol,
+        minmax: pol.minmax.map((m) => ({ min: { ...m.min, diskSize: minDisk }, max: { ...m.max, diskSize: 2000000 } })),
+      };
       return c;
     });
     const run = sameFailureRun({ capacity: false }, fullNL(nodes), an, inst0, "FailDisk");
@@ -143,7 +162,13 @@ describe("sameFailureRun declines what its argument does not cover", () => {
   it("a policy of two boxes: the run stops at the gap between them", () => {
     const pol = cd.ipolicy;
     const m = pol.minmax[0]!;
-    const twoBoxes = { ...pol, minmax: [{ min: { ...m.min, diskSize: 1500000 }, max: { ...m.max, diskSize: 2000000 } }, { min: m.min, max: { ...m.max, diskSize: 1000000 } }] };
+    const twoBoxes = {
+      ...pol,
+      minmax: [
+        { min: { ...m.min, diskSize: 1500000 }, max: { ...m.max, diskSize: 2000000 } },
+        { min: m.min, max: { ...m.max, diskSize: 1000000 } },
+      ],
+    };
     const nodes = cd.nodes.map((n) => {
       const c = n.clone();
       c.iPolicy = twoBoxes;
@@ -173,7 +198,21 @@ describe("hspace with skipped shrink steps = reference engine", () => {
   ];
   // (with capacity checks the reference engine is slow for plain instances:
   // a smaller cluster for those)
-  const cases = [...shapes.slice(0, 2).flatMap((shape) => [["drbd", false], ["drbd", true], ["plain", false]].map(([dt, capacity]) => ({ shape, dt, capacity }))), ...[34, 35].map((seed) => ({ shape: { nodes: 5, instances: 25, seed, drbd: 0.3 }, dt: "plain", capacity: true })), ...["drbd", "plain"].map((dt) => ({ shape: { nodes: 8, instances: 60, seed: 36, drbd: 0.5, locationTags: true, exclusionTags: true }, dt, capacity: false }))] as Array<{ shape: RandomClusterOptions; dt: DiskTemplate; capacity: boolean }>;
+  const cases = [
+    ...shapes.slice(0, 2).flatMap((shape) =>
+      [
+        ["drbd", false],
+        ["drbd", true],
+        ["plain", false],
+      ].map(([dt, capacity]) => ({ shape, dt, capacity })),
+    ),
+    ...[34, 35].map((seed) => ({ shape: { nodes: 5, instances: 25, seed, drbd: 0.3 }, dt: "plain", capacity: true })),
+    ...["drbd", "plain"].map((dt) => ({
+      shape: { nodes: 8, instances: 60, seed: 36, drbd: 0.5, locationTags: true, exclusionTags: true },
+      dt,
+      capacity: false,
+    })),
+  ] as Array<{ shape: RandomClusterOptions; dt: DiskTemplate; capacity: boolean }>;
   const smallTiered = [
     { mem: 4096, dsk: 204800, cpu: 2, spn: 1 },
     { mem: 16384, dsk: 20480, cpu: 2, spn: 1 },
@@ -181,20 +220,33 @@ describe("hspace with skipped shrink steps = reference engine", () => {
   ];
   for (const { shape, dt, capacity } of cases)
     for (const [k, ts] of (dt === "plain" && capacity ? smallTiered : tiered).entries())
-        it(`seed ${shape.seed}, tiered spec ${k}, ${dt}, capacity checks ${capacity}`, () => {
-          const run = (engine?: "reference") => hspace(cluster(shape), { capacity, acceptExisting: true, engine, diskTemplate: dt, tieredSpec: ts, stdSpec: { mem: 1024, dsk: 10240, cpu: 1, spn: 1 } });
-          const s0 = skippedSpecs();
-          const fast = run();
-          const s1 = skippedSpecs();
-          const ref = run("reference");
-          expect(skippedSpecs()).toBe(s1);
-          skippedTotal += s1 - s0;
-          const view = (r: ReturnType<typeof run>) => ({
-            tiered: { fails: r.tiered.fails, allocated: r.tiered.allocated, specMap: r.tiered.specMap, placed: r.tiered.il.map((i) => [i.name, i.pNode, i.sNode, i.mem, i.dsk, i.vcpus]) },
-            standard: { fails: r.standard.fails, allocated: r.standard.allocated },
+      it(`seed ${shape.seed}, tiered spec ${k}, ${dt}, capacity checks ${capacity}`, () => {
+        const run = (engine?: "reference") =>
+          hspace(cluster(shape), {
+            capacity,
+            acceptExisting: true,
+            engine,
+            diskTemplate: dt,
+            tieredSpec: ts,
+            stdSpec: { mem: 1024, dsk: 10240, cpu: 1, spn: 1 },
           });
-          expect(view(fast)).toEqual(view(ref));
-          expect(fast.tiered.allocated).toBeGreaterThan(0);
+        const s0 = skippedSpecs();
+        const fast = run();
+        const s1 = skippedSpecs();
+        const ref = run("reference");
+        expect(skippedSpecs()).toBe(s1);
+        skippedTotal += s1 - s0;
+        const view = (r: ReturnType<typeof run>) => ({
+          tiered: {
+            fails: r.tiered.fails,
+            allocated: r.tiered.allocated,
+            specMap: r.tiered.specMap,
+            placed: r.tiered.il.map((i) => [i.name, i.pNode, i.sNode, i.mem, i.dsk, i.vcpus]),
+          },
+          standard: { fails: r.standard.fails, allocated: r.standard.allocated },
         });
+        expect(view(fast)).toEqual(view(ref));
+        expect(fast.tiered.allocated).toBeGreaterThan(0);
+      });
   it("skipped shrink steps in the runs above", () => expect(skippedTotal).toBeGreaterThan(100));
 });

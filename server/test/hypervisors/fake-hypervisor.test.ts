@@ -67,9 +67,9 @@ describe("FakeHypervisor", () => {
     await hv.start(rpcInstance({ name: "b", beparams: { maxmem: 2048, minmem: 512, vcpus: 1 } }), [], false);
     expect((await hv.instanceInfo("b"))?.memory).toBe(1024);
     expect((await hv.nodeInfo(host)).memory_free).toBe(0);
-    await expect(
-      hv.start(rpcInstance({ name: "c", beparams: { maxmem: 256, minmem: 128, vcpus: 1 } }), [], false),
-    ).rejects.toThrow(/Not enough memory to start instance c: needed 128 MiB, available 0 MiB/);
+    await expect(hv.start(rpcInstance({ name: "c", beparams: { maxmem: 256, minmem: 128, vcpus: 1 } }), [], false)).rejects.toThrow(
+      /Not enough memory to start instance c: needed 128 MiB, available 0 MiB/,
+    );
     expect(await hv.listInstances()).toEqual(["a", "b"]);
   });
 

@@ -12,7 +12,14 @@ import { MemoryStore } from "../../src/store/memory-store.js";
 
 let uuidSeq = 0;
 function rule(action: unknown, predicates: unknown[] = [], priority = 0, watermark = 0, uuid?: string): FilterRuleObject {
-  return { uuid: uuid ?? `00000000-0000-0000-0000-${String(++uuidSeq).padStart(12, "0")}`, watermark, priority, predicates, action, reason_trail: [] };
+  return {
+    uuid: uuid ?? `00000000-0000-0000-0000-${String(++uuidSeq).padStart(12, "0")}`,
+    watermark,
+    priority,
+    predicates,
+    action,
+    reason_trail: [],
+  };
 }
 const job = (id: number, ...ops: Array<Record<string, unknown>>): FilterJob => ({ id, ops });
 const tagsSet = { OP_ID: "OP_TAGS_SET", kind: "cluster", tags: ["a", "b"], dry_run: false, beparams: { maxmem: 128 } };
@@ -78,7 +85,14 @@ describe("applying rule and scheduling decisions", () => {
 
   it("the first matching non-CONTINUE rule applies; all predicates must match", () => {
     const cont = rule("CONTINUE", [], 0);
-    const partial = rule("REJECT", [["jobid", ["=", "id", 1]], ["opcode", ["=", "OP_ID", "OP_X"]]], 1);
+    const partial = rule(
+      "REJECT",
+      [
+        ["jobid", ["=", "id", 1]],
+        ["opcode", ["=", "OP_ID", "OP_X"]],
+      ],
+      1,
+    );
     const pause = rule("PAUSE", [["jobid", [">", "id", "watermark"]]], 2, 5);
     const ordered = orderRules([pause, partial, cont]);
     expect(applyingRule(ordered, job(1, { OP_ID: "OP_Y" }))).toBeNull();
@@ -88,7 +102,11 @@ describe("applying rule and scheduling decisions", () => {
 
   it("decides run / hold / reject, with RATE_LIMIT slots taken by running jobs", () => {
     const limit = rule(["RATE_LIMIT", 2], [["opcode", ["=", "OP_ID", "OP_R"]]], 0);
-    const rules = orderRules([limit, rule("PAUSE", [["opcode", ["=", "OP_ID", "OP_P"]]]), rule("REJECT", [["opcode", ["=", "OP_ID", "OP_J"]]])]);
+    const rules = orderRules([
+      limit,
+      rule("PAUSE", [["opcode", ["=", "OP_ID", "OP_P"]]]),
+      rule("REJECT", [["opcode", ["=", "OP_ID", "OP_J"]]]),
+    ]);
     const pass = new FilterPass(rules, [job(1, { OP_ID: "OP_R" }), job(2, { OP_ID: "OP_OTHER" })]);
     expect(pass.rejects(job(9, { OP_ID: "OP_J" }))).toBe(true);
     expect(pass.decide(job(9, { OP_ID: "OP_J" }))).toBe("reject");

@@ -111,7 +111,11 @@ describe("JobQueue", () => {
     await queue.whenIdle();
     const job = (await queue.getJob(id))!;
     const err = ["OpPrereqError", ["Instance 'x' is marked to be up", "wrong_state"]];
-    expect(queue.jobFields(job, ["status", "opstatus", "opresult"])).toEqual(["error", ["error", "error"], [err, ["OpExecError", ["Preceding opcode failed"]]]]);
+    expect(queue.jobFields(job, ["status", "opstatus", "opresult"])).toEqual([
+      "error",
+      ["error", "error"],
+      [err, ["OpExecError", ["Preceding opcode failed"]]],
+    ]);
   });
 
   it("turns unexpected exceptions into OpExecError", async () => {
@@ -239,7 +243,14 @@ describe("JobQueue", () => {
     await store.put("queue/job-8", JSON.stringify({ id: 8, ops: "nonsense" }));
     const lines: string[] = [];
     const config = (await ClusterConfig.load(store))!;
-    const b = await JobQueue.open({ store, config, rpc: noRpc, allocator: { run: async () => ({}) }, registry: registry(new Gates()), log: (l) => lines.push(l) });
+    const b = await JobQueue.open({
+      store,
+      config,
+      rpc: noRpc,
+      allocator: { run: async () => ({}) },
+      registry: registry(new Gates()),
+      log: (l) => lines.push(l),
+    });
     expect(b.listJobIds()).toEqual([ok]);
     expect(lines.filter((l) => l.includes("Can't parse job"))).toEqual([
       expect.stringMatching(/^Can't parse job 7 \(queue\/job-7\), moved to queue-corrupt\/job-7: /),
@@ -272,6 +283,8 @@ describe("JobQueue", () => {
     queue.setDrained(false);
     const id = await queue.submit([{ OP_ID: "OP_NOPE" }]);
     await queue.whenIdle();
-    expect(queue.jobFields((await queue.getJob(id))!, ["opresult"])).toEqual([[["OpPrereqError", ["Opcode OP_NOPE is not supported", "wrong_input"]]]]);
+    expect(queue.jobFields((await queue.getJob(id))!, ["opresult"])).toEqual([
+      [["OpPrereqError", ["Opcode OP_NOPE is not supported", "wrong_input"]]],
+    ]);
   });
 });

@@ -105,7 +105,9 @@ describe("secret OS parameters in the job queue", () => {
     const store = new MemoryStore();
     const seen: unknown[] = [];
     const queue = await openQueue(store, seen, new Gate());
-    const id = await queue.submit([{ OP_ID: "OP_T_SECRET", instances: [{ OP_ID: "OP_INSTANCE_CREATE", osparams_secret: { pw: SECRET } }] }]);
+    const id = await queue.submit([
+      { OP_ID: "OP_T_SECRET", instances: [{ OP_ID: "OP_INSTANCE_CREATE", osparams_secret: { pw: SECRET } }] },
+    ]);
     await waitFinal(queue, id);
     expect(seen).toEqual([[{ OP_ID: "OP_INSTANCE_CREATE", osparams_secret: { pw: SECRET } }]]);
     expect(await storeText(store)).not.toContain(SECRET);
@@ -138,8 +140,18 @@ describe("secret OS parameters in the job queue", () => {
 
   it("redaction covers per-OS private dicts and leaves other parameters alone", () => {
     expect(
-      redactOpcode({ OP_ID: "OP_CLUSTER_SET_PARAMS", osparams: { a: 1 }, osparams_private_cluster: { debian: { k: "v" } }, osparams_private: null }),
-    ).toEqual({ OP_ID: "OP_CLUSTER_SET_PARAMS", osparams: { a: 1 }, osparams_private_cluster: { debian: { k: "<redacted>" } }, osparams_private: null });
+      redactOpcode({
+        OP_ID: "OP_CLUSTER_SET_PARAMS",
+        osparams: { a: 1 },
+        osparams_private_cluster: { debian: { k: "v" } },
+        osparams_private: null,
+      }),
+    ).toEqual({
+      OP_ID: "OP_CLUSTER_SET_PARAMS",
+      osparams: { a: 1 },
+      osparams_private_cluster: { debian: { k: "<redacted>" } },
+      osparams_private: null,
+    });
   });
 });
 
@@ -160,7 +172,13 @@ describe("through the RAPI, down to the OS create script", () => {
     });
     await c.config.mutate((d) => void (d.cluster.os_search_path = [osDir]));
     await writeFile(path.join(c.root, "users"), "admin secret write\n");
-    const app = await buildRapiServer({ config: c.config, queue: c.queue, rpc: c.rpc, usersFile: path.join(c.root, "users"), watchUsers: false });
+    const app = await buildRapiServer({
+      config: c.config,
+      queue: c.queue,
+      rpc: c.rpc,
+      usersFile: path.join(c.root, "users"),
+      watchUsers: false,
+    });
     try {
       const headers = { authorization: `Basic ${Buffer.from("admin:secret").toString("base64")}`, "content-type": "application/json" };
       const res = await app.inject({
@@ -168,9 +186,20 @@ describe("through the RAPI, down to the OS create script", () => {
         url: "/2/instances",
         headers,
         payload: JSON.stringify({
-          __version__: 1, mode: "create", name: "inst1.example.com", disk_template: "file", disks: [{ size: 1024 }], nics: [{}],
-          os_type: "envdump", pnode: "node1.example.com", name_check: false, ip_check: false, beparams: { memory: 128 },
-          ignore_ipolicy: true, osparams_secret: { password: SECRET }, osparams_private: { key: PRIVATE },
+          __version__: 1,
+          mode: "create",
+          name: "inst1.example.com",
+          disk_template: "file",
+          disks: [{ size: 1024 }],
+          nics: [{}],
+          os_type: "envdump",
+          pnode: "node1.example.com",
+          name_check: false,
+          ip_check: false,
+          beparams: { memory: 128 },
+          ignore_ipolicy: true,
+          osparams_secret: { password: SECRET },
+          osparams_private: { key: PRIVATE },
         }),
       });
       expect(res.statusCode).toBe(200);

@@ -17,8 +17,14 @@ afterEach(async () => {
 async function init(extra: Partial<InitOptions> = {}) {
   dir = await mkdtemp(path.join(tmpdir(), "gts-init-"));
   const o: InitOptions = {
-    dataDir: path.join(dir, "data"), clusterName: "c.example.com", nodeName: "n1.example.com", nodeAddress: "127.0.0.1",
-    nodePort: 0, rapiAddress: "127.0.0.1", rapiPort: 0, ...extra,
+    dataDir: path.join(dir, "data"),
+    clusterName: "c.example.com",
+    nodeName: "n1.example.com",
+    nodeAddress: "127.0.0.1",
+    nodePort: 0,
+    rapiAddress: "127.0.0.1",
+    rapiPort: 0,
+    ...extra,
   };
   await writeClusterFiles(o);
   return MasterSettingsSchema.parse(JSON.parse(await readFile(dataPaths(o.dataDir).masterSettings, "utf8")));

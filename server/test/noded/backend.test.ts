@@ -70,7 +70,10 @@ describe("NodeBackend", () => {
     const storage = before["storage"] as { type: string; storage_size: number | null; storage_free: number | null }[];
     expect(storage[0]!.storage_size).toBeGreaterThan(0);
     expect(storage[1]).toEqual({ type: "diskless", name: "", storage_size: null, storage_free: null });
-    await backend.handle("instance_start", { instance: rpcInstance({ beparams: { maxmem: 2048, minmem: 2048, vcpus: 1 } }), startup_paused: false });
+    await backend.handle("instance_start", {
+      instance: rpcInstance({ beparams: { maxmem: 2048, minmem: 2048, vcpus: 1 } }),
+      startup_paused: false,
+    });
     expect((await info())["memory_free"]).toBe(5120);
   });
 
@@ -98,9 +101,7 @@ describe("NodeBackend", () => {
   it("rejects a malformed settings file", async () => {
     await writeFile(path.join(dir, "noded.json"), JSON.stringify({ memory_totl: 1 }));
     const b = new NodeBackend({ dataDir: dir, nodeName: "n" });
-    await expect(b.handle("node_info", { storage_units: [], hypervisor: "fake", hvparams: {} })).rejects.toThrow(
-      /Invalid node settings/,
-    );
+    await expect(b.handle("node_info", { storage_units: [], hypervisor: "fake", hvparams: {} })).rejects.toThrow(/Invalid node settings/);
   });
 
   it("reports the real machine without overrides", async () => {
@@ -186,9 +187,9 @@ describe("NodeBackend", () => {
     await expect(backend.handle("blockdev_grow", { disk, amount: 1, dryrun: true })).rejects.toThrow(
       /^Failed to grow block device: .*No such file/,
     );
-    await expect(
-      backend.handle("blockdev_create", { disk: { ...disk, dev_type: "plain" }, owner: "i", on_primary: true }),
-    ).rejects.toThrow("Can't create block device: Unsupported disk type 'plain' on this node");
+    await expect(backend.handle("blockdev_create", { disk: { ...disk, dev_type: "plain" }, owner: "i", on_primary: true })).rejects.toThrow(
+      "Can't create block device: Unsupported disk type 'plain' on this node",
+    );
   });
 
   it("handles file storage dirs and storage_list", async () => {

@@ -42,16 +42,18 @@ describe("file storage paths on the node", () => {
     await expect(backend.handle("blockdev_grow", { disk, amount: 1, dryrun: false })).rejects.toThrow(notAcceptable(victim));
     await expect(backend.handle("blockdev_assemble", { disk, instance: "i", on_primary: true })).rejects.toThrow(notAcceptable(victim));
     await expect(backend.handle("blockdev_getsizes", { disks: [disk] })).rejects.toThrow(notAcceptable(victim));
-    await expect(backend.handle("instance_start", { instance: rpcInstance({ disks: [disk], disk_template: "file" }), startup_paused: false })).rejects.toThrow(
-      notAcceptable(victim),
-    );
+    await expect(
+      backend.handle("instance_start", { instance: rpcInstance({ disks: [disk], disk_template: "file" }), startup_paused: false }),
+    ).rejects.toThrow(notAcceptable(victim));
     expect(existsSync(victim)).toBe(true);
 
     // Creating inside is fine; renaming it out is not.
     const inside = fileDisk(path.join(allowed, "inst1", "disk0"), 1);
     await backend.handle("blockdev_create", { disk: inside, owner: "inst1", on_primary: true });
     const target = path.join(outside, "stolen");
-    await expect(backend.handle("blockdev_rename", { disk: inside, new_logical_id: ["loop", target] })).rejects.toThrow(notAcceptable(target));
+    await expect(backend.handle("blockdev_rename", { disk: inside, new_logical_id: ["loop", target] })).rejects.toThrow(
+      notAcceptable(target),
+    );
     expect(existsSync(target)).toBe(false);
     await backend.handle("blockdev_remove", { disk: inside });
     expect(existsSync(path.join(allowed, "inst1", "disk0"))).toBe(false);
@@ -76,23 +78,27 @@ describe("file storage paths on the node", () => {
     expect(existsSync(path.join(outside, "new"))).toBe(false);
 
     await backend.handle("file_storage_dir_create", { path: path.join(allowed, "a") });
-    await expect(backend.handle("file_storage_dir_rename", { old_path: path.join(allowed, "a"), new_path: path.join(outside, "a") })).rejects.toThrow(
-      /not acceptable/,
-    );
+    await expect(
+      backend.handle("file_storage_dir_rename", { old_path: path.join(allowed, "a"), new_path: path.join(outside, "a") }),
+    ).rejects.toThrow(/not acceptable/);
     await expect(backend.handle("file_storage_dir_rename", { old_path: outside, new_path: path.join(allowed, "b") })).rejects.toThrow(
       notAcceptable(outside),
     );
     expect(existsSync(path.join(allowed, "a"))).toBe(true);
-    await expect(backend.handle("storage_list", { su_name: "file", su_args: [[outside]], name: null, fields: ["name", "size"] })).rejects.toThrow(
-      notAcceptable(outside),
-    );
+    await expect(
+      backend.handle("storage_list", { su_name: "file", su_args: [[outside]], name: null, fields: ["name", "size"] }),
+    ).rejects.toThrow(notAcceptable(outside));
     // The allowed directory itself may be used as a storage directory.
-    expect(await backend.handle("storage_list", { su_name: "file", su_args: [[allowed]], name: null, fields: ["name"] })).toEqual([[allowed]]);
+    expect(await backend.handle("storage_list", { su_name: "file", su_args: [[allowed]], name: null, fields: ["name"] })).toEqual([
+      [allowed],
+    ]);
   });
 
   it("refuses Ganeti's forbidden prefixes even when the file lists them, and relative paths", async () => {
     await writeFile(path.join(dataDir, "file-storage-paths"), "/etc\n/usr/lib\n");
-    expect(await backend.handle("file_storage_path_check", { path: "/etc/ganeti-disks" })).toBe("Path '/etc/ganeti-disks' uses a forbidden prefix");
+    expect(await backend.handle("file_storage_path_check", { path: "/etc/ganeti-disks" })).toBe(
+      "Path '/etc/ganeti-disks' uses a forbidden prefix",
+    );
     expect(await backend.handle("file_storage_path_check", { path: "/usr/lib/x" })).toBe("Path '/usr/lib/x' uses a forbidden prefix");
     expect(await backend.handle("file_storage_path_check", { path: "disks" })).toBe("File storage path must be absolute, got 'disks'");
   });
@@ -132,9 +138,17 @@ describe("OS names on the node", () => {
     expect(existsSync(marker)).toBe(false);
     // A relative search path entry is ignored.
     await expect(
-      backend.handle("os_validate", { required: true, name: "good", checks: [], osparams: {}, search_path: [path.relative(process.cwd(), searchDir)] }),
+      backend.handle("os_validate", {
+        required: true,
+        name: "good",
+        checks: [],
+        osparams: {},
+        search_path: [path.relative(process.cwd(), searchDir)],
+      }),
     ).rejects.toThrow(/not found in search path/);
-    expect(await backend.handle("os_validate", { required: true, name: "good", checks: [], osparams: {}, search_path: [searchDir] })).toBe(true);
+    expect(await backend.handle("os_validate", { required: true, name: "good", checks: [], osparams: {}, search_path: [searchDir] })).toBe(
+      true,
+    );
   });
 });
 
@@ -145,7 +159,13 @@ describe("PUT /2/modify with file storage directories (the nodes decide)", () =>
     const { isFinal } = await import("../../src/jobs/job.js");
     const c = await testCluster({ nodes: 2 });
     await writeFile(path.join(c.root, "users"), "admin secret write\n");
-    const app = await buildRapiServer({ config: c.config, queue: c.queue, rpc: c.rpc, usersFile: path.join(c.root, "users"), watchUsers: false });
+    const app = await buildRapiServer({
+      config: c.config,
+      queue: c.queue,
+      rpc: c.rpc,
+      usersFile: path.join(c.root, "users"),
+      watchUsers: false,
+    });
     const headers = { authorization: `Basic ${Buffer.from("admin:secret").toString("base64")}`, "content-type": "application/json" };
     const modify = async (body: Record<string, unknown>) => {
       const res = await app.inject({ method: "PUT", url: "/2/modify", headers, payload: JSON.stringify(body) });
@@ -159,7 +179,11 @@ describe("PUT /2/modify with file storage directories (the nodes decide)", () =>
     };
     try {
       const before = c.config.cluster.file_storage_dir;
-      for (const [key, dir] of [["file_storage_dir", "/srv/elsewhere"], ["shared_file_storage_dir", "/"], ["file_storage_dir", "/etc/ganeti"]] as const) {
+      for (const [key, dir] of [
+        ["file_storage_dir", "/srv/elsewhere"],
+        ["shared_file_storage_dir", "/"],
+        ["file_storage_dir", "/etc/ganeti"],
+      ] as const) {
         const op = await modify({ [key]: dir });
         expect(op.status).toBe("error");
         const msg = dir === "/etc/ganeti" ? `Path '${dir}' uses a forbidden prefix` : `Path '${dir}' is not acceptable for file storage`;

@@ -22,7 +22,10 @@ describe("OS definitions", () => {
   });
 
   it("loads a valid API 20 definition with variants and parameters", async () => {
-    await writeOs(dir, "deb", { variants: "# comment\nbuster\n\nbullseye\n", parameters: "dhcp Whether to use dhcp\nroot_size\tRoot size in GiB\n" });
+    await writeOs(dir, "deb", {
+      variants: "# comment\nbuster\n\nbullseye\n",
+      parameters: "dhcp Whether to use dhcp\nroot_size\tRoot size in GiB\n",
+    });
     const r = await findOs("deb+buster", [path.join(dir, "missing"), dir]);
     expect(r.ok).toBe(true);
     if (!r.ok) return;

@@ -28,8 +28,26 @@ describe("OS scripts through the node backend", () => {
   it("ships valid busybox and noop OSes (API 20) and installs with noop", async () => {
     const infos = (await backend.handle("os_diagnose", { search_path: [SHIPPED_OS_DIR] })) as { name: string }[];
     expect(infos).toEqual([
-      { name: "busybox", path: path.join(SHIPPED_OS_DIR, "busybox"), status: true, diagnose: "", variants: [], parameters: [], api_versions: [20], trusted: true },
-      { name: "noop", path: path.join(SHIPPED_OS_DIR, "noop"), status: true, diagnose: "", variants: [], parameters: [], api_versions: [20], trusted: true },
+      {
+        name: "busybox",
+        path: path.join(SHIPPED_OS_DIR, "busybox"),
+        status: true,
+        diagnose: "",
+        variants: [],
+        parameters: [],
+        api_versions: [20],
+        trusted: true,
+      },
+      {
+        name: "noop",
+        path: path.join(SHIPPED_OS_DIR, "noop"),
+        status: true,
+        diagnose: "",
+        variants: [],
+        parameters: [],
+        api_versions: [20],
+        trusted: true,
+      },
     ]);
     const log = (await backend.handle("instance_os_add", {
       instance: rpcInstance(),
@@ -76,7 +94,12 @@ describe("OS scripts through the node backend", () => {
     const disk = fileDisk(file, 16);
     await backend.handle("blockdev_create", { disk, owner: "inst1.example.com", on_primary: true });
     const inst = rpcInstance({ os: "recorder+v2", osparams: { color: "blue" }, disks: [disk], disk_template: "file" });
-    const log = (await backend.handle("instance_os_add", { instance: inst, reinstall: true, debug: 1, search_path: [searchDir] })) as string;
+    const log = (await backend.handle("instance_os_add", {
+      instance: inst,
+      reinstall: true,
+      debug: 1,
+      search_path: [searchDir],
+    })) as string;
     const env = Object.fromEntries(
       (await readFile(log, "utf8"))
         .trim()
@@ -119,7 +142,9 @@ describe("OS scripts through the node backend", () => {
     await writeOs(searchDir, "broken", { scripts: { create: 'echo "formatting disk"; echo "mkfs: no space left" >&2; exit 7' } });
     await expect(
       backend.handle("instance_os_add", { instance: rpcInstance({ os: "broken" }), reinstall: false, debug: 0, search_path: [searchDir] }),
-    ).rejects.toThrow("OS create script failed (exited with exit code 7), last lines in the log file:\nformatting disk\nmkfs: no space left");
+    ).rejects.toThrow(
+      "OS create script failed (exited with exit code 7), last lines in the log file:\nformatting disk\nmkfs: no space left",
+    );
     const disk = fileDisk(path.join(dir, "absent", "disk0"), 1);
     await expect(
       backend.handle("instance_os_add", {

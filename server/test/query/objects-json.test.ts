@@ -38,7 +38,12 @@ describe("QueryEngine.objectsJson", () => {
 
     await runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "net1", network: "10.250.3.0/24", gateway: "10.250.3.1" });
     await runOp(c, {
-      OP_ID: "OP_NETWORK_CONNECT", group_name: "default", network_name: "net1", network_mode: "bridged", network_link: "br-net1", network_vlan: "",
+      OP_ID: "OP_NETWORK_CONNECT",
+      group_name: "default",
+      network_name: "net1",
+      network_mode: "bridged",
+      network_link: "br-net1",
+      network_vlan: "",
     });
     await runOp(c, createOp("inst1.example.com", { nics: [{ network: "net1", ip: "pool" }, {}] }));
     await runOp(c, createOp("inst2.example.com", { start: false, disk_template: "file", disks: [{ size: 64 }] }));
@@ -52,7 +57,8 @@ describe("QueryEngine.objectsJson", () => {
 
     // Live state only (no config change for the hypervisor's side).
     await c.backendOf("node2.example.com").handle("instance_start", {
-      instance: c.config.rpcInstance(c.config.findInstance("inst10.example.com")!), startup_paused: false,
+      instance: c.config.rpcInstance(c.config.findInstance("inst10.example.com")!),
+      startup_paused: false,
     });
     await expectSame(engine);
 

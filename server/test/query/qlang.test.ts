@@ -40,12 +40,12 @@ describe("qlang", () => {
   });
 
   it.each([
-    [["=", "name"], "Cannot deserialise field/value pair, expected [fieldname, value] but got [\"name\"]"],
+    [["=", "name"], 'Cannot deserialise field/value pair, expected [fieldname, value] but got ["name"]'],
     [["~~", "a", 1], "Unknown filter operand '~~'"],
     [["!"], "Cannot deserialise field, expected [filter] but got []"],
     [["?", 1], "Cannot deserialise field, expected [fieldname] but got [1]"],
     [["=", "n", true], "Cannot deserialise filter value, expected string or integer but got true"],
-    ["x", "Cannot deserialise filter: expected array [string, args], got \"x\""],
+    ["x", 'Cannot deserialise filter: expected array [string, args], got "x"'],
   ])("parse error %j", (flt, msg) => {
     expect(() => parseFilter(flt)).toThrow(QueryParseError);
     expect(() => parseFilter(flt)).toThrow(msg);

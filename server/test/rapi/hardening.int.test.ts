@@ -16,8 +16,13 @@ beforeAll(async () => {
   env = await makeEnv();
   // Short timeouts so that the slow-client cases end quickly.
   app = await buildRapiServer({
-    config: env.config, queue: env.queue, rpc: env.rpc, usersFile: env.usersFile, watchUsers: false,
-    headersTimeoutMs: 400, requestTimeoutMs: 800,
+    config: env.config,
+    queue: env.queue,
+    rpc: env.rpc,
+    usersFile: env.usersFile,
+    watchUsers: false,
+    headersTimeoutMs: 400,
+    requestTimeoutMs: 800,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const addr = app.server.address();
@@ -118,7 +123,10 @@ describe("below fastify: Node's parser and timers", () => {
   });
 
   it("an anonymous write announcing 1 GiB is refused at once, its body never read", async () => {
-    const a = await exchange([`PUT /2/tags?tag=a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${2 ** 30}\r\n\r\n`, "{"]);
+    const a = await exchange([
+      `PUT /2/tags?tag=a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${2 ** 30}\r\n\r\n`,
+      "{",
+    ]);
     expectShape(a, 401);
     expect(a.headers["connection"]).toBe("close");
   });
@@ -138,22 +146,34 @@ describe("over HTTPS (the default)", () => {
     const { generateClusterCert } = await import("../../src/lib/certs.js");
     const cert = await generateClusterCert("cluster.ganeti.test");
     const secure = await buildRapiServer({
-      config: env.config, queue: env.queue, rpc: env.rpc, usersFile: env.usersFile, watchUsers: false,
-      tls: { key: cert.pem, cert: cert.pem }, headersTimeoutMs: 400, requestTimeoutMs: 800,
+      config: env.config,
+      queue: env.queue,
+      rpc: env.rpc,
+      usersFile: env.usersFile,
+      watchUsers: false,
+      tls: { key: cert.pem, cert: cert.pem },
+      headersTimeoutMs: 400,
+      requestTimeoutMs: 800,
     });
     await secure.listen({ host: "127.0.0.1", port: 0 });
     try {
       const addr = secure.server.address();
       const securePort = typeof addr === "object" && addr ? addr.port : 0;
       const text = await new Promise<string>((resolve) => {
-        const s = tls.connect({ host: "127.0.0.1", port: securePort, rejectUnauthorized: false }, () => s.write("GET /2/info HTTP/1.1\r\nHost: x\r\n"));
+        const s = tls.connect({ host: "127.0.0.1", port: securePort, rejectUnauthorized: false }, () =>
+          s.write("GET /2/info HTTP/1.1\r\nHost: x\r\n"),
+        );
         let buf = "";
         s.on("data", (d: Buffer) => (buf += d.toString("utf8")));
         s.on("close", () => resolve(buf));
         s.on("error", () => undefined);
       });
       expect(text.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
-      expect(JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4))).toEqual({ code: 408, message: "Request Timeout", explain: "Request timed out; try again later" });
+      expect(JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4))).toEqual({
+        code: 408,
+        message: "Request Timeout",
+        explain: "Request timed out; try again later",
+      });
     } finally {
       await secure.close();
     }

@@ -21,7 +21,11 @@ const EXPLAIN: Record<number, string> = {
   501: "Server does not support this operation",
 };
 
-function expectGanetiError(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, message?: string) {
+function expectGanetiError(
+  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  status: number,
+  message?: string,
+) {
   expect(res.statusCode).toBe(status);
   expect(res.headers["server"]).toBe("Ganeti 3.0.2");
   expect(res.headers["content-type"]).toBe("application/json");
@@ -35,7 +39,11 @@ function expectGanetiError(res: { statusCode: number; headers: Record<string, un
 describe("framework errors in Ganeti's shape", () => {
   it("unknown methods: 501 on a known path, 404 on an unknown one", async () => {
     for (const method of ["TRACE", "PROPFIND", "MKCOL"] as const) {
-      expectGanetiError(await env.app.inject({ method: method as "GET", url: "/2/info" }), 501, `Method ${method} is unsupported for path /2/info`);
+      expectGanetiError(
+        await env.app.inject({ method: method as "GET", url: "/2/info" }),
+        501,
+        `Method ${method} is unsupported for path /2/info`,
+      );
       expectGanetiError(await env.app.inject({ method: method as "GET", url: "/2/nope" }), 404, "Not Found");
     }
   });
@@ -60,7 +68,7 @@ describe("framework errors in Ganeti's shape", () => {
     expect(env.queue.submitted).toHaveLength(0);
     // Brackets inside strings do not count.
     expect(jsonTextDepthExceeds(JSON.stringify({ a: "[".repeat(5000) }), 100)).toBe(false);
-    expect(jsonTextDepthExceeds(JSON.stringify({ a: "\\\"[[[" }), 2)).toBe(false);
+    expect(jsonTextDepthExceeds(JSON.stringify({ a: '\\"[[[' }), 2)).toBe(false);
     expect(jsonTextDepthExceeds("[".repeat(101), 100)).toBe(true);
   });
 
@@ -92,14 +100,29 @@ describe("framework errors in Ganeti's shape", () => {
   it("empty or missing Content-Type: credentials first, then 415", async () => {
     const anon = await env.app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: { "content-type": "" }, payload: "{}" });
     expectGanetiError(anon, 401, "Unauthorized");
-    const authed = await env.app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: { authorization: ADMIN.authorization, "content-type": "" }, payload: "{}" });
+    const authed = await env.app.inject({
+      method: "PUT",
+      url: "/2/tags?tag=a",
+      headers: { authorization: ADMIN.authorization, "content-type": "" },
+      payload: "{}",
+    });
     expectGanetiError(authed, 415, "Unsupported Media Type");
-    const none = await env.app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: { authorization: ADMIN.authorization }, payload: "{}" });
+    const none = await env.app.inject({
+      method: "PUT",
+      url: "/2/tags?tag=a",
+      headers: { authorization: ADMIN.authorization },
+      payload: "{}",
+    });
     expectGanetiError(none, 415, "Unsupported Media Type");
   });
 
   it("qlang parse errors keep Ganeti's 502 (LUXI could not parse the request)", async () => {
-    const res = await env.app.inject({ method: "PUT", url: "/2/query/instance", headers: ADMIN, payload: JSON.stringify({ fields: ["name"], qfilter: ["=", "name"] }) });
+    const res = await env.app.inject({
+      method: "PUT",
+      url: "/2/query/instance",
+      headers: ADMIN,
+      payload: JSON.stringify({ fields: ["name"], qfilter: ["=", "name"] }),
+    });
     expect(res.statusCode).toBe(502);
     expect(Object.keys(res.json() as object).sort()).toEqual(["code", "explain", "message"]);
   });
@@ -116,16 +139,31 @@ describe("bodies", () => {
 
   it("checks credentials before the body: an anonymous oversized write is 401, not 413", async () => {
     const big = "x".repeat(2 * 1024 * 1024);
-    const res = await env.app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: { "content-type": "application/json" }, payload: big });
+    const res = await env.app.inject({
+      method: "PUT",
+      url: "/2/tags?tag=a",
+      headers: { "content-type": "application/json" },
+      payload: big,
+    });
     expectGanetiError(res, 401, "Unauthorized");
     expect(res.headers["connection"]).toBe("close");
   });
 
   it("the limit is configurable", async () => {
     const { buildRapiServer } = await import("../../src/rapi/app.js");
-    const app = await buildRapiServer({ config: env.config, queue: env.queue, rpc: env.rpc, usersFile: env.usersFile, watchUsers: false, maxBodyBytes: 10 });
+    const app = await buildRapiServer({
+      config: env.config,
+      queue: env.queue,
+      rpc: env.rpc,
+      usersFile: env.usersFile,
+      watchUsers: false,
+      maxBodyBytes: 10,
+    });
     try {
-      expectGanetiError(await app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: ADMIN, payload: JSON.stringify({ a: "0123456789" }) }), 413);
+      expectGanetiError(
+        await app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: ADMIN, payload: JSON.stringify({ a: "0123456789" }) }),
+        413,
+      );
       expect((await app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: ADMIN, payload: "{}" })).statusCode).toBe(200);
     } finally {
       await app.close();
@@ -151,7 +189,14 @@ describe("anonymous readers", () => {
 
   it("where anonymous reads are allowed, their jobs share a small budget; authenticated users are not limited by it", async () => {
     const { buildRapiServer } = await import("../../src/rapi/app.js");
-    const app = await buildRapiServer({ config: env.config, queue: env.queue, rpc: env.rpc, usersFile: env.usersFile, watchUsers: false, anonymousJobLimit: 2 });
+    const app = await buildRapiServer({
+      config: env.config,
+      queue: env.queue,
+      rpc: env.rpc,
+      usersFile: env.usersFile,
+      watchUsers: false,
+      anonymousJobLimit: 2,
+    });
     try {
       const name = "inst1.ganeti.test";
       const anon = () => app.inject({ url: `/2/instances/${name}/info` });
@@ -166,7 +211,9 @@ describe("anonymous readers", () => {
       });
       expect(env.queue.submitted).toHaveLength(2);
       // Authenticated readers still get their jobs.
-      expect((await app.inject({ url: `/2/instances/${name}/info`, headers: { authorization: basic("jack", "abc123") } })).statusCode).toBe(200);
+      expect((await app.inject({ url: `/2/instances/${name}/info`, headers: { authorization: basic("jack", "abc123") } })).statusCode).toBe(
+        200,
+      );
       // Finished jobs free the budget.
       env.queue.finish(1, [{}]);
       expect((await anon()).statusCode).toBe(200);

@@ -24,8 +24,21 @@ export class FakeQueue implements JobQueueApi {
     this.submitted.push(ops);
     const id = this.nextId++;
     this.jobs.set(id, {
-      id, archived: false, received_timestamp: [1, 0], start_timestamp: null, end_timestamp: null,
-      ops: ops.map((o) => ({ input: o, status: "queued", result: null, log: [], priority: 0, start_timestamp: null, exec_timestamp: null, end_timestamp: null })),
+      id,
+      archived: false,
+      received_timestamp: [1, 0],
+      start_timestamp: null,
+      end_timestamp: null,
+      ops: ops.map((o) => ({
+        input: o,
+        status: "queued",
+        result: null,
+        log: [],
+        priority: 0,
+        start_timestamp: null,
+        exec_timestamp: null,
+        end_timestamp: null,
+      })),
     });
     return id;
   }
@@ -42,17 +55,28 @@ export class FakeQueue implements JobQueueApi {
     const status = job.ops.every((o) => o.status === "success") ? "success" : job.ops.find((o) => o.status !== "success")?.status;
     return fields.map((f) => {
       switch (f) {
-        case "id": return job.id;
-        case "status": return status;
-        case "ops": return job.ops.map((o) => o.input);
-        case "opstatus": return job.ops.map((o) => o.status);
-        case "opresult": return job.ops.map((o) => o.result);
-        case "oplog": return job.ops.map((o) => o.log);
-        case "summary": return job.ops.map((o) => String(o.input["OP_ID"]).replace(/^OP_/, ""));
-        case "received_ts": return job.received_timestamp;
-        case "start_ts": return job.start_timestamp;
-        case "end_ts": return job.end_timestamp;
-        default: return null;
+        case "id":
+          return job.id;
+        case "status":
+          return status;
+        case "ops":
+          return job.ops.map((o) => o.input);
+        case "opstatus":
+          return job.ops.map((o) => o.status);
+        case "opresult":
+          return job.ops.map((o) => o.result);
+        case "oplog":
+          return job.ops.map((o) => o.log);
+        case "summary":
+          return job.ops.map((o) => String(o.input["OP_ID"]).replace(/^OP_/, ""));
+        case "received_ts":
+          return job.received_timestamp;
+        case "start_ts":
+          return job.start_timestamp;
+        case "end_ts":
+          return job.end_timestamp;
+        default:
+          return null;
       }
     });
   }
@@ -82,7 +106,11 @@ export class FakeRpc implements RpcRunner {
   async call(node: NodeObject, name: string, _args: unknown): Promise<never> {
     this.calls.push({ node: node.name, name });
     if (name === "instance_console_info") {
-      return { instance: (_args as { instance: { name: string } }).instance.name, kind: "msg", message: "Console not available for fake hypervisor" } as never;
+      return {
+        instance: (_args as { instance: { name: string } }).instance.name,
+        kind: "msg",
+        message: "Console not available for fake hypervisor",
+      } as never;
     }
     throw new Error(`unexpected call ${name}`);
   }
@@ -99,10 +127,21 @@ export class FakeRpc implements RpcRunner {
         continue;
       }
       if (name === "node_info") {
-        out.set(n.uuid, { ok: true, result: {
-          name: n.name, memory_total: 24105, memory_dom0: 160, memory_free: 23143, cpu_total: 2, cpu_nodes: 1, cpu_sockets: 1, cpu_dom0: 2,
-          storage: [{ type: "file", name: "/srv", storage_size: 258019, storage_free: 80188 }], bootid: "boot-1",
-        } as never });
+        out.set(n.uuid, {
+          ok: true,
+          result: {
+            name: n.name,
+            memory_total: 24105,
+            memory_dom0: 160,
+            memory_free: 23143,
+            cpu_total: 2,
+            cpu_nodes: 1,
+            cpu_sockets: 1,
+            cpu_dom0: 2,
+            storage: [{ type: "file", name: "/srv", storage_size: 258019, storage_free: 80188 }],
+            bootid: "boot-1",
+          } as never,
+        });
       } else if (name === "all_instances_info") {
         const r = this.running.get(n.name) ?? {};
         const res = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { name: k, time: 1, ...v }]));
@@ -113,7 +152,8 @@ export class FakeRpc implements RpcRunner {
   }
 }
 
-export const USERS = "admin secret write\nreader reader read\njack abc123\nha1 {HA1}" +
+export const USERS =
+  "admin secret write\nreader reader read\njack abc123\nha1 {HA1}" +
   // md5("ha1:Ganeti Remote API:pw")
   "HASH\nclear {cleartext}foo555 read,write\n# comment\n";
 
@@ -144,11 +184,21 @@ export async function makeEnv(opts: { requireAuthentication?: boolean; extraNode
   const queue = new FakeQueue();
   const rpc = new FakeRpc();
   const app = await buildRapiServer({
-    config, queue, rpc, usersFile, requireAuthentication: opts.requireAuthentication ?? false, watchUsers: false,
+    config,
+    queue,
+    rpc,
+    usersFile,
+    requireAuthentication: opts.requireAuthentication ?? false,
+    watchUsers: false,
     nowNs: () => 1795578578954922752n,
   });
   return {
-    app, config, queue, rpc, dir, usersFile,
+    app,
+    config,
+    queue,
+    rpc,
+    dir,
+    usersFile,
     async close() {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
@@ -183,8 +233,11 @@ const VOLATILE = /^(uuid|ctime|mtime|serial_no|group\.uuid|nic\.uuids|disk\.uuid
 export function normalize(v: unknown, volatile = VOLATILE): unknown {
   if (Array.isArray(v)) return v.map((x) => normalize(x, volatile));
   if (v && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, x]) => [k, volatile.test(k) ? "<volatile>" : normalize(x, volatile)]));
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, x]) => [k, volatile.test(k) ? "<volatile>" : normalize(x, volatile)]),
+    );
   }
   return v;
 }

@@ -17,7 +17,10 @@ describe("opcode-backed endpoints", () => {
     expect(r.json()).toBe(1);
     const op = lastOp();
     expect(op).toMatchObject({ OP_ID: "OP_INSTANCE_STARTUP", instance_name: "inst1", force: true, dry_run: false, no_remember: false });
-    expect(op["reason"]).toEqual([["gnt:user", "maint", 1795578578954922752], ["gnt:library:rlib2:instances_name_startup", "", 1795578578954922752]]);
+    expect(op["reason"]).toEqual([
+      ["gnt:user", "maint", 1795578578954922752],
+      ["gnt:library:rlib2:instances_name_startup", "", 1795578578954922752],
+    ]);
   });
   it("shutdown: body params and static overwrite 400", async () => {
     await put("/2/instances/inst1/shutdown?no_remember=1", { timeout: 5 });
@@ -48,25 +51,54 @@ describe("opcode-backed endpoints", () => {
     expect(lastOp()).toMatchObject({ OP_ID: "OP_TAGS_DEL", kind: "cluster", name: null, tags: ["x"] });
   });
   it("instance create v1: renames, dry-run, unknown parameter 400", async () => {
-    const body = { __version__: 1, mode: "create", name: "inst1.ganeti.test", disk_template: "diskless", disks: [], nics: [{}], os: "noop", hvparams: { usb_devices: "a b" } };
+    const body = {
+      __version__: 1,
+      mode: "create",
+      name: "inst1.ganeti.test",
+      disk_template: "diskless",
+      disks: [],
+      nics: [{}],
+      os: "noop",
+      hvparams: { usb_devices: "a b" },
+    };
     expect((await put("/2/instances?dry-run=1", body, "POST")).statusCode).toBe(200);
-    expect(lastOp()).toMatchObject({ OP_ID: "OP_INSTANCE_CREATE", instance_name: "inst1.ganeti.test", os_type: "noop", dry_run: true, hvparams: { usb_devices: "a,b" } });
+    expect(lastOp()).toMatchObject({
+      OP_ID: "OP_INSTANCE_CREATE",
+      instance_name: "inst1.ganeti.test",
+      os_type: "noop",
+      dry_run: true,
+      hvparams: { usb_devices: "a,b" },
+    });
     expect(lastOp()["reason"]).toEqual([["gnt:library:rlib2:instances", "", 1795578578954922752]]);
   });
   it("reinstall: one job of three opcodes; legacy query form; errors", async () => {
     await put("/2/instances/inst1/reinstall", { os: "noop", osparams: { a: "1" } }, "POST");
-    expect(env.queue.submitted.at(-1)?.map((o) => o.OP_ID)).toEqual(["OP_INSTANCE_SHUTDOWN", "OP_INSTANCE_REINSTALL", "OP_INSTANCE_STARTUP"]);
+    expect(env.queue.submitted.at(-1)?.map((o) => o.OP_ID)).toEqual([
+      "OP_INSTANCE_SHUTDOWN",
+      "OP_INSTANCE_REINSTALL",
+      "OP_INSTANCE_STARTUP",
+    ]);
     expect(env.queue.submitted.at(-1)?.[1]).toMatchObject({ os_type: "noop", osparams: { a: "1" } });
     await put("/2/instances/inst1/reinstall?os=noop&nostartup=1", undefined, "POST");
     expect(env.queue.submitted.at(-1)?.map((o) => o.OP_ID)).toEqual(["OP_INSTANCE_SHUTDOWN", "OP_INSTANCE_REINSTALL"]);
-    expect((await put("/2/instances/inst1/reinstall?os=x", { os: "y" }, "POST")).json().message).toBe("Can&#x27;t combine query and body parameters");
+    expect((await put("/2/instances/inst1/reinstall?os=x", { os: "y" }, "POST")).json().message).toBe(
+      "Can&#x27;t combine query and body parameters",
+    );
     expect((await put("/2/instances/inst1/reinstall", { start: "yes" }, "POST")).statusCode).toBe(400);
   });
   it("node role PUT: string body, mapping, master refused", async () => {
     await put("/2/nodes/node1.ganeti.test/role?auto-promote=1", "drained");
-    expect(lastOp()).toMatchObject({ OP_ID: "OP_NODE_SET_PARAMS", drained: true, master_candidate: null, offline: null, auto_promote: true });
+    expect(lastOp()).toMatchObject({
+      OP_ID: "OP_NODE_SET_PARAMS",
+      drained: true,
+      master_candidate: null,
+      offline: null,
+      auto_promote: true,
+    });
     expect((await put("/2/nodes/node1.ganeti.test/role", "master")).json().message).toBe("Can&#x27;t set &#x27;master&#x27; role");
-    expect((await put("/2/nodes/node1.ganeti.test/role", { role: "x" })).json().message).toBe("Body contents: Type is &#x27;dict&#x27;, but &#x27;str&#x27; is expected");
+    expect((await put("/2/nodes/node1.ganeti.test/role", { role: "x" })).json().message).toBe(
+      "Body contents: Type is &#x27;dict&#x27;, but &#x27;str&#x27; is expected",
+    );
   });
   it("node migrate legacy/v1 and storage", async () => {
     await put("/2/nodes/node1.ganeti.test/migrate?live=0", undefined, "POST");
@@ -75,7 +107,12 @@ describe("opcode-backed endpoints", () => {
     expect(lastOp()).toMatchObject({ mode: "live", iallocator: "hail" });
     expect((await put("/2/nodes/n1/migrate?live=1&mode=live", undefined, "POST")).statusCode).toBe(400);
     await env.app.inject({ url: "/2/nodes/node1.ganeti.test/storage?storage_type=file&output_fields=name,size", headers: ADMIN });
-    expect(lastOp()).toMatchObject({ OP_ID: "OP_NODE_QUERY_STORAGE", nodes: ["node1.ganeti.test"], output_fields: ["name", "size"], storage_type: "file" });
+    expect(lastOp()).toMatchObject({
+      OP_ID: "OP_NODE_QUERY_STORAGE",
+      nodes: ["node1.ganeti.test"],
+      output_fields: ["name", "size"],
+      storage_type: "file",
+    });
     const miss = await env.app.inject({ url: "/2/nodes/node1.ganeti.test/storage", headers: ADMIN });
     expect(miss.json().message).toBe("Missing the required &#x27;output_fields&#x27; parameter");
   });
@@ -110,10 +147,27 @@ describe("objects", () => {
       for (let k = 1; k <= 3; k++) {
         const uuid = `i${k}`;
         d.instances[uuid] = {
-          uuid, name: `inst${k}.ganeti.test`, primary_node: node.uuid, secondary_nodes: [], os: "noop", hypervisor: "fake",
-          hvparams: {}, beparams: { minmem: 128, maxmem: 128 }, osparams: {}, osparams_private: {}, admin_state: k === 3 ? "down" : "up",
-          admin_state_source: "admin", nics: [{ uuid: `n${k}`, name: null, mac: "aa:00:00:00:00:0" + k, ip: null, network: null, nicparams: {} }],
-          disks: [], disk_template: "diskless", disks_active: true, network_port: null, serial_no: 1, ctime: now, mtime: now, tags: [],
+          uuid,
+          name: `inst${k}.ganeti.test`,
+          primary_node: node.uuid,
+          secondary_nodes: [],
+          os: "noop",
+          hypervisor: "fake",
+          hvparams: {},
+          beparams: { minmem: 128, maxmem: 128 },
+          osparams: {},
+          osparams_private: {},
+          admin_state: k === 3 ? "down" : "up",
+          admin_state_source: "admin",
+          nics: [{ uuid: `n${k}`, name: null, mac: "aa:00:00:00:00:0" + k, ip: null, network: null, nicparams: {} }],
+          disks: [],
+          disk_template: "diskless",
+          disks_active: true,
+          network_port: null,
+          serial_no: 1,
+          ctime: now,
+          mtime: now,
+          tags: [],
         };
       }
     });
@@ -147,20 +201,31 @@ describe("objects", () => {
     const orig = env.queue.submit.bind(env.queue);
     env.queue.submit = async (ops) => {
       const id = await orig(ops);
-      env.queue.finish(id, [[["debootstrap", ["default", "minimal"]], ["noop", []]]]);
+      env.queue.finish(id, [
+        [
+          ["debootstrap", ["default", "minimal"]],
+          ["noop", []],
+        ],
+      ]);
       return id;
     };
     expect((await env.app.inject({ url: "/2/os" })).json()).toEqual(["debootstrap+default", "debootstrap+minimal", "noop"]);
   });
   it("filters CRUD through the config", async () => {
-    const uuid = (await put("/2/filters", { priority: 1, action: "REJECT", predicates: [["jobid", [">", "id", "watermark"]]] }, "POST")).json();
+    const uuid = (
+      await put("/2/filters", { priority: 1, action: "REJECT", predicates: [["jobid", [">", "id", "watermark"]]] }, "POST")
+    ).json();
     expect(typeof uuid).toBe("string");
     expect(env.config.data.filters[uuid]).toMatchObject({ priority: 1, action: "REJECT" });
     expect((await env.app.inject({ url: "/2/filters" })).json()).toEqual([{ uuid, uri: `/2/filters/${uuid}` }]);
     expect((await env.app.inject({ url: `/2/filters/${uuid}` })).json()).toMatchObject({ uuid, priority: 1 });
-    expect((await put("/2/filters", { bogus: 1 }, "POST")).json().message).toBe("Invalid body parameters: filter rule doesn&#x27;t support the parameter &#x27;bogus&#x27;");
+    expect((await put("/2/filters", { bogus: 1 }, "POST")).json().message).toBe(
+      "Invalid body parameters: filter rule doesn&#x27;t support the parameter &#x27;bogus&#x27;",
+    );
     expect((await put("/2/filters", [], "POST")).json().message).toBe("Invalid body contents, not a dictionary");
-    expect((await put("/2/filters", { priority: "x" }, "POST")).json().message).toBe("&#x27;priority&#x27; parameter: Type is &#x27;str&#x27;, but &#x27;int&#x27; is expected");
+    expect((await put("/2/filters", { priority: "x" }, "POST")).json().message).toBe(
+      "&#x27;priority&#x27; parameter: Type is &#x27;str&#x27;, but &#x27;int&#x27; is expected",
+    );
     expect((await env.app.inject({ method: "DELETE", url: `/2/filters/${uuid}`, headers: ADMIN })).json()).toBeNull();
     expect(env.config.data.filters[uuid]).toBeUndefined();
   });
@@ -179,10 +244,23 @@ describe("/2/query", () => {
     const c348 = loadCapture(348);
     expect((await put("/2/query/nosuchresource", c348.request_body)).json()).toEqual(c348.response_body);
     const unk = (await put("/2/query/node", { fields: ["name", "no_such_field"] })).json();
-    expect(unk).toEqual({ fields: [{ name: "name", title: "Node", kind: "text", doc: "Node name" }, { name: "no_such_field", title: "no_such_field", kind: "unknown", doc: "Unknown field 'no_such_field'" }], data: [[[0, "node1.ganeti.test"], [1, null]]] });
+    expect(unk).toEqual({
+      fields: [
+        { name: "name", title: "Node", kind: "text", doc: "Node name" },
+        { name: "no_such_field", title: "no_such_field", kind: "unknown", doc: "Unknown field 'no_such_field'" },
+      ],
+      data: [
+        [
+          [0, "node1.ganeti.test"],
+          [1, null],
+        ],
+      ],
+    });
     const missing = await put("/2/query/node", { fields: ["name"], qfilter: ["=", "name", "x"] });
     expect(missing.statusCode).toBe(500);
     expect(missing.json().message).toBe("(&#x27;Node name x not found&#x27;, &#x27;unknown_entity&#x27;)");
-    expect((await env.app.inject({ url: "/2/query/node", headers: ADMIN })).json().message).toBe("Missing &#x27;fields&#x27; query argument");
+    expect((await env.app.inject({ url: "/2/query/node", headers: ADMIN })).json().message).toBe(
+      "Missing &#x27;fields&#x27; query argument",
+    );
   });
 });

@@ -9,7 +9,25 @@ afterEach(async () => env.close());
 
 describe("envelope and errors (captures)", () => {
   it.each([
-    [361], [362], [363], [405], [406], [407], [401], [402], [403], [399], [400], [393], [404], [413], [415], [416], [417], [424], [360],
+    [361],
+    [362],
+    [363],
+    [405],
+    [406],
+    [407],
+    [401],
+    [402],
+    [403],
+    [399],
+    [400],
+    [393],
+    [404],
+    [413],
+    [415],
+    [416],
+    [417],
+    [424],
+    [360],
   ])("capture %i: same status and body", async (seq) => {
     const c = loadCapture(seq);
     const headers: Record<string, string> = {};
@@ -43,20 +61,40 @@ describe("envelope and errors (captures)", () => {
     // Unauthenticated write with a bad content type: auth first.
     const r = await env.app.inject({ method: "PUT", url: "/2/tags", headers: { "content-type": "text/plain" }, payload: "x" });
     expect(r.statusCode).toBe(401);
-    const r2 = await env.app.inject({ method: "PUT", url: "/2/tags", headers: { ...ADMIN, "content-type": "application/json; charset=utf-8" }, payload: "{}" });
+    const r2 = await env.app.inject({
+      method: "PUT",
+      url: "/2/tags",
+      headers: { ...ADMIN, "content-type": "application/json; charset=utf-8" },
+      payload: "{}",
+    });
     expect(r2.statusCode).toBe(415);
   });
 
   it("treats an empty body as null and reads bodies on GET", async () => {
     const id = await env.queue.submit([{ OP_ID: "OP_TEST_DELAY" }]);
-    const r = await env.app.inject({ method: "GET", url: `/2/jobs/${id}/wait`, headers: ADMIN, payload: JSON.stringify({ fields: ["status"] }) });
+    const r = await env.app.inject({
+      method: "GET",
+      url: `/2/jobs/${id}/wait`,
+      headers: ADMIN,
+      payload: JSON.stringify({ fields: ["status"] }),
+    });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual({ job_info: ["queued"], log_entries: [] });
     const missing = await env.app.inject({ method: "GET", url: `/2/jobs/${id}/wait`, headers: ADMIN, payload: "{}" });
     expect(missing.json().message).toBe("Required parameter &#x27;fields&#x27; is missing");
-    const notList = await env.app.inject({ method: "GET", url: `/2/jobs/${id}/wait`, headers: ADMIN, payload: JSON.stringify({ fields: "status" }) });
+    const notList = await env.app.inject({
+      method: "GET",
+      url: `/2/jobs/${id}/wait`,
+      headers: ADMIN,
+      payload: JSON.stringify({ fields: "status" }),
+    });
     expect(notList.json().message).toBe("The &#x27;fields&#x27; parameter should be a list");
-    const unknown = await env.app.inject({ method: "GET", url: "/2/jobs/999/wait", headers: ADMIN, payload: JSON.stringify({ fields: ["status"] }) });
+    const unknown = await env.app.inject({
+      method: "GET",
+      url: "/2/jobs/999/wait",
+      headers: ADMIN,
+      payload: JSON.stringify({ fields: ["status"] }),
+    });
     expect(unknown.statusCode).toBe(500);
     expect(unknown.json().message).toBe("Can&#x27;t load job file");
   });
@@ -65,7 +103,11 @@ describe("envelope and errors (captures)", () => {
     env.queue.refuse = "Job queue is drained, cannot submit";
     const r = await env.app.inject({ method: "PUT", url: "/2/tags?tag=a", headers: ADMIN });
     expect(r.statusCode).toBe(503);
-    expect(r.json()).toEqual({ code: 503, message: "Job queue is drained, cannot submit", explain: "The server cannot process the request due to a high load" });
+    expect(r.json()).toEqual({
+      code: 503,
+      message: "Job queue is drained, cannot submit",
+      explain: "The server cannot process the request due to a high load",
+    });
   });
 });
 

@@ -2,7 +2,15 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CertificateError, fingerprint256, generateClusterCert, loadCert, parseCertPem, writeCert, type ClusterCert } from "../../src/lib/certs.js";
+import {
+  CertificateError,
+  fingerprint256,
+  generateClusterCert,
+  loadCert,
+  parseCertPem,
+  writeCert,
+  type ClusterCert,
+} from "../../src/lib/certs.js";
 import { tempDir } from "../noded/fixtures.js";
 
 describe("cluster certificates", () => {
@@ -43,4 +51,3 @@ describe("cluster certificates", () => {
     expect(fp).toBe(new X509Certificate(cert.cert).fingerprint256);
   });
 });
-

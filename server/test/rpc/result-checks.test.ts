@@ -42,7 +42,9 @@ describe("checkResult", () => {
       null,
       "x",
       42,
-      JSON.parse('{"__proto__": {"name": "p", "memory": 1, "vcpus": 1, "state": "running", "time": 1}, "a": {"name": "a", "memory": 1, "vcpus": 1, "state": "running", "time": 1}}'),
+      JSON.parse(
+        '{"__proto__": {"name": "p", "memory": 1, "vcpus": 1, "state": "running", "time": 1}, "a": {"name": "a", "memory": 1, "vcpus": 1, "state": "running", "time": 1}}',
+      ),
       Object.assign(Object.create(null), { a: info("a") }),
     ];
     for (const s of samples) agree("all_instances_info", s);

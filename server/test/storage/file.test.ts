@@ -122,8 +122,8 @@ describe("file storage directories", () => {
       sizeOverride: 1024,
     });
     expect(rows).toEqual([["node1", "file", d, 100, 100, 924, true]]);
-    await expect(
-      listFileStorage({ suName: "file", suArgs: [[d]], name: null, fields: ["bogus"], nodeName: "n" }),
-    ).rejects.toThrow(/Unknown field/);
+    await expect(listFileStorage({ suName: "file", suArgs: [[d]], name: null, fields: ["bogus"], nodeName: "n" })).rejects.toThrow(
+      /Unknown field/,
+    );
   });
 });

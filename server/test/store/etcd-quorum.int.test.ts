@@ -24,7 +24,10 @@ beforeAll(async () => {
   specs = await localEtcdSpecs(["127.0.0.21", "127.0.0.22", "127.0.0.23"]);
   for (let i = 0; i < 3; i++) members[i] = await start(i, "new");
   for (const m of members) await waitEtcdHealthy(m.url, 120_000);
-  store = new EtcdStore(members.map((m) => m.url), { timeoutMs: 3000 });
+  store = new EtcdStore(
+    members.map((m) => m.url),
+    { timeoutMs: 3000 },
+  );
 }, 180_000);
 
 afterAll(async () => {

@@ -19,7 +19,11 @@ const opened: EtcdStore[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "gts-etcd-"));
   const [spec] = await localEtcdSpecs([`127.0.0.${20 + Math.floor(Math.random() * 200)}`]);
-  member = await startEtcdMember(spec!, [spec!], { dataDir: path.join(dir, "data"), state: "new", token: `t-${randomBytes(4).toString("hex")}` });
+  member = await startEtcdMember(spec!, [spec!], {
+    dataDir: path.join(dir, "data"),
+    state: "new",
+    token: `t-${randomBytes(4).toString("hex")}`,
+  });
   await waitEtcdHealthy(member.url);
 }, 120_000);
 

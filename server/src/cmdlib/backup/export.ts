@@ -47,10 +47,7 @@ export class LUBackupExport extends InstanceLU<OpBackupExport> {
     for (const d of this.cfg.instanceDisks(inst))
       if (FILE_BASED.includes(d.dev_type))
         throw new OpPrereqError("Export not supported for instances with file-based disks", "wrong_input");
-    throw new OpPrereqError(
-      `Export of ${inst.disk_template} instances is not supported by this cluster implementation`,
-      "wrong_input",
-    );
+    throw new OpPrereqError(`Export of ${inst.disk_template} instances is not supported by this cluster implementation`, "wrong_input");
   }
 
   async exec(): Promise<unknown> {

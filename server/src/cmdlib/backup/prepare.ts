@@ -11,8 +11,7 @@ export class LUBackupPrepare extends InstanceLU<OpBackupPrepare> {
 
   checkPrereq(): void {
     checkNodeOnline(this.pnode);
-    if (this.op.mode === "remote")
-      throw new OpPrereqError("Remote export is not supported by this cluster implementation", "wrong_input");
+    if (this.op.mode === "remote") throw new OpPrereqError("Remote export is not supported by this cluster implementation", "wrong_input");
   }
 
   async exec(): Promise<unknown> {

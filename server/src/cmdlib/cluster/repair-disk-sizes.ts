@@ -19,7 +19,12 @@ export class LUClusterRepairDiskSizes extends LogicalUnit<OpClusterRepairDiskSiz
 
   override declareLocks(level: LockLevel): LockSet | undefined {
     if (level !== "node" || !this.op.instances.length) return undefined;
-    const nodes = new Set(this.ctx.held("instance").map((u) => this.data.instances[u]?.primary_node).filter((n): n is string => !!n));
+    const nodes = new Set(
+      this.ctx
+        .held("instance")
+        .map((u) => this.data.instances[u]?.primary_node)
+        .filter((n): n is string => !!n),
+    );
     return { names: [...nodes], shared: true };
   }
 

@@ -34,16 +34,12 @@ const ICN_MAC_PREFIX = "52:54:00";
 function checkUidPool(pool: Array<[number, number]>): void {
   for (const [lo, hi] of pool)
     if (lo > hi)
-      throw new OpPrereqError(
-        `Lower user-id range boundary value (${lo}) is larger than the higher boundary value (${hi})`,
-        "wrong_input",
-      );
+      throw new OpPrereqError(`Lower user-id range boundary value (${lo}) is larger than the higher boundary value (${hi})`, "wrong_input");
 }
 
 /** Ganeti's CheckImageValidity: an absolute path or a URL. */
 function checkImage(image: string, msg: string): void {
-  if (image && !image.startsWith("/") && !/^[a-z][a-z0-9+.-]*:\/\//i.test(image))
-    throw new OpPrereqError(msg, "wrong_input");
+  if (image && !image.startsWith("/") && !/^[a-z][a-z0-9+.-]*:\/\//i.test(image)) throw new OpPrereqError(msg, "wrong_input");
 }
 
 export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
@@ -169,19 +165,15 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
         if (!["mode", "link", "vlan"].includes(k)) throw new TypeEnforcementError(`Unknown parameter '${k}'`);
       this.newNicparams = fillDict(cluster.nicparams["default"], nic);
       const mode = String(this.newNicparams["mode"]);
-      if (!["bridged", "routed", "openvswitch"].includes(mode))
-        throw new OpPrereqError(`Invalid NIC mode '${mode}'`, "wrong_input");
-      if (mode === "bridged" && !this.newNicparams["link"])
-        throw new OpPrereqError("Missing bridged NIC link", "wrong_input");
+      if (!["bridged", "routed", "openvswitch"].includes(mode)) throw new OpPrereqError(`Invalid NIC mode '${mode}'`, "wrong_input");
+      if (mode === "bridged" && !this.newNicparams["link"]) throw new OpPrereqError("Missing bridged NIC link", "wrong_input");
       const errors: string[] = [];
       for (const inst of this.cfg.instances())
         inst.nics.forEach((n, idx) => {
           const filled = fillDict(this.newNicparams, n.nicparams);
-          if (filled["mode"] === "routed" && !n.ip)
-            errors.push(`Instance ${inst.name}, nic/${idx}: routed NIC with no ip address`);
+          if (filled["mode"] === "routed" && !n.ip) errors.push(`Instance ${inst.name}, nic/${idx}: routed NIC with no ip address`);
         });
-      if (errors.length)
-        throw new OpPrereqError(`Cannot apply the change, errors:\n${errors.join("\n")}`, "wrong_input");
+      if (errors.length) throw new OpPrereqError(`Cannot apply the change, errors:\n${errors.join("\n")}`, "wrong_input");
     }
 
     // Hypervisor parameters: merged per hypervisor; unknown keys refused.
@@ -246,10 +238,7 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     // Checked here, before exec touches the live config (Ganeti checks some in exec).
     for (const r of op.remove_uids ?? [])
       if (!cluster.uid_pool.some(([a, b]) => a === r[0] && b === r[1]))
-        throw new OpPrereqError(
-          `User-id range to be removed is not found in the current user-id pool: (${r[0]}, ${r[1]})`,
-          "wrong_input",
-        );
+        throw new OpPrereqError(`User-id range to be removed is not found in the current user-id pool: (${r[0]}, ${r[1]})`, "wrong_input");
     for (const [action] of [...(op.hidden_os ?? []), ...(op.blacklisted_os ?? [])])
       if (action !== "add" && action !== "remove") throw new OpPrereqError(`Invalid modification '${action}'`, "wrong_input");
     if (op.zeroing_image !== null) checkImage(op.zeroing_image, "Zeroing image must be an absolute path or a URL");
@@ -258,8 +247,7 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
       throw new OpPrereqError(`Invalid default iallocator script '${op.default_iallocator}' specified`, "wrong_input");
 
     for (const name of Object.keys({ ...(op.enabled_data_collectors ?? {}), ...(op.data_collector_interval ?? {}) }))
-      if (!(name in cluster.enabled_data_collectors))
-        throw new OpPrereqError(`Unknown data collector '${name}'`, "wrong_input");
+      if (!(name in cluster.enabled_data_collectors)) throw new OpPrereqError(`Unknown data collector '${name}'`, "wrong_input");
 
     if (op.instance_communication_network) {
       const net = this.cfg.findNetwork(op.instance_communication_network);
@@ -316,8 +304,7 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
         else feedback("Cluster LVM configuration already in desired state, not changing");
       }
       if (op.file_storage_dir !== null) {
-        if (c.file_storage_dir === op.file_storage_dir)
-          feedback(`Global file storage dir already set to value '${c.file_storage_dir}'`);
+        if (c.file_storage_dir === op.file_storage_dir) feedback(`Global file storage dir already set to value '${c.file_storage_dir}'`);
         else c.file_storage_dir = op.file_storage_dir;
       }
       if (op.shared_file_storage_dir !== null) {
@@ -435,8 +422,7 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
         conflicts_check: true,
         tags: [],
       });
-    for (const g of this.cfg.groups())
-      if (!exists || !(net!.uuid in g.networks)) ops.push(connectInstanceCommunicationOp(g.name, name));
+    for (const g of this.cfg.groups()) if (!exists || !(net!.uuid in g.networks)) ops.push(connectInstanceCommunicationOp(g.name, name));
     return ops;
   }
 }

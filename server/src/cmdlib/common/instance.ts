@@ -83,12 +83,7 @@ export async function instanceRunningOn(ctx: LuContext, inst: InstanceObject, no
  * Ganeti's CheckInstanceState: the admin state must be one of `req`; when "up"
  * is not allowed the instance must also not be running on its primary.
  */
-export async function checkInstanceState(
-  ctx: LuContext,
-  inst: InstanceObject,
-  req: readonly AdminState[],
-  msg?: string,
-): Promise<void> {
+export async function checkInstanceState(ctx: LuContext, inst: InstanceObject, req: readonly AdminState[], msg?: string): Promise<void> {
   const why = msg ?? `can't use instance from outside ${req.join(", ")} states`;
   if (!req.includes(inst.admin_state))
     throw new OpPrereqError(`Instance '${inst.name}' is marked to be ${inst.admin_state}, ${why}`, "wrong_state");
@@ -228,10 +223,7 @@ export function checkMemoryRange(be: Params): void {
   const min = Number(be["minmem"]);
   const max = Number(be["maxmem"]);
   if (min > max)
-    throw new OpPrereqError(
-      `Minimum memory size (${min}) must be less than or equal to maximum memory size (${max})`,
-      "wrong_input",
-    );
+    throw new OpPrereqError(`Minimum memory size (${min}) must be less than or equal to maximum memory size (${max})`, "wrong_input");
 }
 
 export function filledBeparams(be: Params, cfg: ClusterConfig): Params {
@@ -298,7 +290,11 @@ export async function resolveHostname(name: string): Promise<{ name: string; ip:
   } catch (err) {
     const code = (err as { code?: string }).code;
     const text =
-      code === "ENOTFOUND" ? "Name or service not known" : code === "EAI_AGAIN" ? "Temporary failure in name resolution" : String(code ?? err);
+      code === "ENOTFOUND"
+        ? "Name or service not known"
+        : code === "EAI_AGAIN"
+          ? "Temporary failure in name resolution"
+          : String(code ?? err);
     throw new OpPrereqError(`The given name (${name}) does not resolve: ${text}`, "resolver_error", { cause: err });
   }
   return { name, ip: res.address };
@@ -336,7 +332,10 @@ export function computeDiskSpecs(disks: Array<Record<string, unknown>>): DiskSpe
 /** Directory holding an instance's file-based disks (Ganeti's _CalculateFileStorageDir). */
 export function instanceStorageDir(cfg: ClusterConfig, template: string, instanceName: string, subdir?: string | null): string {
   const base = template === "sharedfile" ? cfg.cluster.shared_file_storage_dir : cfg.cluster.file_storage_dir;
-  return [base, subdir ?? "", instanceName].filter((p) => p !== "").join("/").replace(/\/+/g, "/");
+  return [base, subdir ?? "", instanceName]
+    .filter((p) => p !== "")
+    .join("/")
+    .replace(/\/+/g, "/");
 }
 
 /** Build disk objects for a template (Ganeti's GenerateDiskTemplate) — not yet in the config. */
@@ -412,7 +411,10 @@ export async function createDisks(ctx: LuContext, inst: InstanceObject, disks: D
         logWarning(ctx, `Failed to remove newly-created disk ${d.iv_name} on node ${pnode.name}: ${(undoErr as Error).message}`);
       }
     }
-    throw new OpExecError(`Can't create block device ${disks[created.length]?.iv_name ?? ""} on node ${pnode.name} for instance ${inst.name}: ${(err as Error).message}`, { cause: err });
+    throw new OpExecError(
+      `Can't create block device ${disks[created.length]?.iv_name ?? ""} on node ${pnode.name} for instance ${inst.name}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -465,7 +467,10 @@ export async function assembleInstanceDisks(
       const path = await ctx.rpc.call(pnode, "blockdev_assemble", { disk: cfg.rpcDisk(d), instance: inst.name, on_primary: true });
       info.push([pnode.name, d.iv_name, path]);
     } catch (err) {
-      logWarning(ctx, `Could not prepare block device ${d.iv_name} on node ${pnode.name} (is_primary=True, pass=2): ${(err as Error).message}`);
+      logWarning(
+        ctx,
+        `Could not prepare block device ${d.iv_name} on node ${pnode.name} (is_primary=True, pass=2): ${(err as Error).message}`,
+      );
       info.push([pnode.name, d.iv_name, null]);
       ok = false;
     }
@@ -486,20 +491,27 @@ export async function markDisksActive(cfg: ClusterConfig, inst: InstanceObject, 
 }
 
 /** Ganeti's StartInstanceDisks. */
-export async function startInstanceDisks(ctx: LuContext, inst: InstanceObject, force?: boolean | null): Promise<Array<[string, string, string | null]>> {
+export async function startInstanceDisks(
+  ctx: LuContext,
+  inst: InstanceObject,
+  force?: boolean | null,
+): Promise<Array<[string, string, string | null]>> {
   await markDisksActive(ctx.config, inst, true);
   const { ok, info } = await assembleInstanceDisks(ctx, inst);
   if (!ok) {
     await shutdownInstanceDisks(ctx, inst);
-    if (force === false)
-      logWarning(ctx, "If the message above refers to a secondary node, you can retry the operation using '--force'");
+    if (force === false) logWarning(ctx, "If the message above refers to a secondary node, you can retry the operation using '--force'");
     throw new OpExecError("Disk consistency error");
   }
   return info;
 }
 
 /** Ganeti's ShutdownInstanceDisks: returns false on errors (warnings logged). */
-export async function shutdownInstanceDisks(ctx: LuContext, inst: InstanceObject, opts: { ignorePrimary?: boolean } = {}): Promise<boolean> {
+export async function shutdownInstanceDisks(
+  ctx: LuContext,
+  inst: InstanceObject,
+  opts: { ignorePrimary?: boolean } = {},
+): Promise<boolean> {
   const cfg = ctx.config;
   await markDisksActive(cfg, inst, false);
   let ok = true;
@@ -576,12 +588,10 @@ export function computeNics(cfg: ClusterConfig, nics: NicInput[], opts: { nameCh
     const netName = nic.network && nic.network.toLowerCase() !== "none" ? nic.network : null;
     let link = nic.link ?? null;
     if (nic.bridge) {
-      if (link && link !== nic.bridge)
-        throw new OpPrereqError("Cannot pass 'bridge' and 'link' at the same time", "wrong_input");
+      if (link && link !== nic.bridge) throw new OpPrereqError("Cannot pass 'bridge' and 'link' at the same time", "wrong_input");
       link = nic.bridge;
     }
-    if (netName && (mode || link))
-      throw new OpPrereqError("If network is given, no mode or link is allowed to be passed", "wrong_input");
+    if (netName && (mode || link)) throw new OpPrereqError("If network is given, no mode or link is allowed to be passed", "wrong_input");
     const clusterMode = String(cfg.cluster.nicparams["default"]?.["mode"] ?? DEFAULT_NICPARAMS.mode);
     const effMode = mode ?? clusterMode;
 
@@ -598,8 +608,7 @@ export function computeNics(cfg: ClusterConfig, nics: NicInput[], opts: { nameCh
       if (parseIPv4(rawIp) === null) throw new OpPrereqError(`Invalid IP address '${rawIp}'`, "wrong_input");
       ip = rawIp;
     }
-    if (effMode === "routed" && !ip && !netName)
-      throw new OpPrereqError("Routed nic mode requires an ip address", "wrong_input");
+    if (effMode === "routed" && !ip && !netName) throw new OpPrereqError("Routed nic mode requires an ip address", "wrong_input");
 
     let mac = nic.mac ?? "auto";
     if (mac !== "auto" && mac !== "generate") {

@@ -33,11 +33,9 @@ export function ipolicyInstanceViolations(
   const allowed = new Set(Array.isArray(ipolicy["disk-templates"]) ? (ipolicy["disk-templates"] as string[]) : []);
   const ret: string[] = [];
   if (disks.length !== 0) tests.push(["disk-count", "", disks.length]);
-  else if (!allowed.has("diskless"))
-    ret.push(`Disk template diskless is not allowed (allowed templates ${[...allowed].join(", ")})`);
+  else if (!allowed.has("diskless")) ret.push(`Disk template diskless is not allowed (allowed templates ${[...allowed].join(", ")})`);
   const forbidden = [...new Set(disks.map((d) => d.dev_type))].filter((t) => !allowed.has(t));
-  if (forbidden.length)
-    ret.push(`Disk template ${forbidden.join(", ")} is not allowed (allowed templates: ${[...allowed].join(", ")})`);
+  if (forbidden.length) ret.push(`Disk template ${forbidden.join(", ")} is not allowed (allowed templates: ${[...allowed].join(", ")})`);
   let minErrs: string[] | null = null;
   const minmaxes = Array.isArray(ipolicy["minmax"]) ? (ipolicy["minmax"] as { min: Spec; max: Spec }[]) : [];
   for (const mm of minmaxes) {

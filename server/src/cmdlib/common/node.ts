@@ -1,7 +1,17 @@
 // Helpers shared by the node, group, network, cluster and misc logical units:
 // master-candidate pool maths, node name expansion, storage-type checks,
 // parameter-dict updates and the " - INFO: "/" - WARNING: " job-log prefixes.
-import { DISK_PARAMETER_TYPES, forceParamTypes, ND_PARAMETER_TYPES, type ClusterObject, type ConfigData, type GroupObject, type InstanceObject, type NodeObject, type ParamType } from "@ganeti-ts/schema";
+import {
+  DISK_PARAMETER_TYPES,
+  forceParamTypes,
+  ND_PARAMETER_TYPES,
+  type ClusterObject,
+  type ConfigData,
+  type GroupObject,
+  type InstanceObject,
+  type NodeObject,
+  type ParamType,
+} from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
@@ -78,8 +88,7 @@ function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions:
   const nodes = Object.values(data.nodes).sort((a, b) => a.name.localeCompare(b.name));
   for (const node of nodes) {
     if (now >= st.should) break;
-    if (node.master_candidate || node.offline || node.drained || exceptions.includes(node.uuid) || !node.master_capable)
-      continue;
+    if (node.master_candidate || node.offline || node.drained || exceptions.includes(node.uuid) || !node.master_capable) continue;
     node.master_candidate = true;
     cfg.touch(node);
     promoted.push(node);
@@ -91,8 +100,7 @@ function maintainCandidatePool(cfg: ClusterConfig, data: ConfigData, exceptions:
 /** Ganeti's AdjustCandidatePool (log part); call inside mutate(). */
 export function adjustCandidatePool(ctx: LuContext, data: ConfigData, exceptions: string[]): void {
   const promoted = maintainCandidatePool(ctx.config, data, exceptions);
-  if (promoted.length > 0)
-    logInfo(ctx, `Promoted nodes to master candidate role: ${commaJoin(promoted.map((n) => n.name))}`);
+  if (promoted.length > 0) logInfo(ctx, `Promoted nodes to master candidate role: ${commaJoin(promoted.map((n) => n.name))}`);
   const st = masterCandidateStats(data, exceptions);
   if (st.now > st.max) logInfo(ctx, `Note: more nodes are candidates (${st.now}) than desired (${st.max})`);
 }
@@ -121,9 +129,7 @@ export const INT_MIRROR_TEMPLATES: readonly string[] = ["drbd"];
 
 /** Instances whose uuids are given, in a group (by the nodes they use). */
 export function groupInstances(cfg: ClusterConfig, groupUuid: string): InstanceObject[] {
-  return cfg
-    .instances()
-    .filter((i) => cfg.instanceNodes(i).some((n) => cfg.data.nodes[n]?.group === groupUuid));
+  return cfg.instances().filter((i) => cfg.instanceNodes(i).some((n) => cfg.data.nodes[n]?.group === groupUuid));
 }
 
 // ---- storage -------------------------------------------------------------------------
@@ -276,10 +282,7 @@ export function verifyDiskparams(diskparams: Record<string, unknown>, defaults: 
     for (const k of Object.keys((params ?? {}) as Record<string, unknown>)) if (!Object.hasOwn(d, k)) invalid.push(`${tmpl}/${k}`);
   }
   if (invalid.length)
-    throw new OpPrereqError(
-      `While verify diskparams options: Provided option keys not supported: ${commaJoin(invalid)}`,
-      "wrong_input",
-    );
+    throw new OpPrereqError(`While verify diskparams options: Provided option keys not supported: ${commaJoin(invalid)}`, "wrong_input");
   // Ganeti's ForceDictType over DISK_DT_TYPES.
   for (const params of Object.values(diskparams)) forceDictType((params ?? {}) as Record<string, unknown>, DISK_PARAMETER_TYPES);
 }

@@ -38,8 +38,7 @@ export class LUGroupAssignNodes extends LogicalUnit<OpGroupAssignNodes> {
     const { newSplits, previousSplits } = this.splitInstances();
     if (newSplits.length > 0) {
       const names = commaJoin(niceSort(newSplits));
-      if (!this.op.force)
-        throw new OpExecError(`The following instances get split by this change and --force was not given: ${names}`);
+      if (!this.op.force) throw new OpExecError(`The following instances get split by this change and --force was not given: ${names}`);
       logWarning(this.ctx, `This operation will split the following instances: ${names}`);
       if (previousSplits.length > 0)
         logWarning(
@@ -52,9 +51,7 @@ export class LUGroupAssignNodes extends LogicalUnit<OpGroupAssignNodes> {
   /** Ganeti's CheckAssignmentForSplitInstances (instance names). */
   private splitInstances(): { newSplits: string[]; previousSplits: string[] } {
     const nodes = this.data.nodes;
-    const changed = new Map(
-      this.nodeUuids.filter((u) => nodes[u]!.group !== this.groupUuid).map((u) => [u, this.groupUuid]),
-    );
+    const changed = new Map(this.nodeUuids.filter((u) => nodes[u]!.group !== this.groupUuid).map((u) => [u, this.groupUuid]));
     const newSplits: string[] = [];
     const previousSplits: string[] = [];
     for (const inst of this.cfg.instances()) {

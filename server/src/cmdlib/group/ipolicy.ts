@@ -41,7 +41,10 @@ export function getUpdatedIpolicy(old: Dict, update: Dict, groupPolicy: boolean)
     } else if (IPOLICY_PARAMETERS.includes(key)) {
       const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : NaN;
       if (!Number.isFinite(n))
-        throw new OpPrereqError(`Invalid value for attribute '${key}': '${String(value)}', error: could not convert to float`, "wrong_input");
+        throw new OpPrereqError(
+          `Invalid value for attribute '${key}': '${String(value)}', error: could not convert to float`,
+          "wrong_input",
+        );
       ipolicy[key] = n;
     } else if (key === "minmax") {
       if (!Array.isArray(value)) throw new OpPrereqError(`Invalid instance policy: minmax must be a list`, "wrong_input");
@@ -174,11 +177,9 @@ export function computeIpolicySpecViolation(ipolicy: Dict, spec: InstanceSpec): 
   const allowed = ((ipolicy["disk-templates"] ?? []) as string[]).map(String);
   const ret: string[] = [];
   if (spec.diskSizes.length !== 0) settings.push(["disk-count", "", spec.diskSizes.length]);
-  else if (!allowed.includes("diskless"))
-    ret.push(`Disk template diskless is not allowed (allowed templates ${commaJoin(allowed)})`);
+  else if (!allowed.includes("diskless")) ret.push(`Disk template diskless is not allowed (allowed templates ${commaJoin(allowed)})`);
   const forbidden = [...new Set(spec.diskTypes)].filter((t) => !allowed.includes(t));
-  if (forbidden.length)
-    ret.push(`Disk template ${commaJoin(forbidden)} is not allowed (allowed templates: ${commaJoin(allowed)})`);
+  if (forbidden.length) ret.push(`Disk template ${commaJoin(forbidden)} is not allowed (allowed templates: ${commaJoin(allowed)})`);
   let minErrs: string[] | null = null;
   for (const mm of (ipolicy["minmax"] ?? []) as Dict[]) {
     const errs = settings.map(([n, q, v]) => minMaxViolation(n, q, mm, v)).filter((e): e is string => e !== null);

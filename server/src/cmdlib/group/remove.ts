@@ -13,7 +13,10 @@ export class LUGroupRemove extends LogicalUnit<OpGroupRemove> {
   }
 
   checkPrereq(): void {
-    const members = this.cfg.nodes().filter((n) => n.group === this.uuid).map((n) => n.uuid);
+    const members = this.cfg
+      .nodes()
+      .filter((n) => n.group === this.uuid)
+      .map((n) => n.uuid);
     if (members.length > 0)
       throw new OpPrereqError(
         `Group '${this.op.group_name}' not empty, has the following nodes: ${commaJoin(niceSort(members))}`,

@@ -5,14 +5,7 @@ import type { OpGroupSetParams } from "@ganeti-ts/schema";
 import { DEFAULT_DISKPARAMS } from "../../config/defaults.js";
 import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockSet } from "../base.js";
-import {
-  forceDictType,
-  getUpdatedParams,
-  groupInstances,
-  ND_PARAM_TYPES,
-  pyFormat,
-  verifyDiskparams,
-} from "../common/node.js";
+import { forceDictType, getUpdatedParams, groupInstances, ND_PARAM_TYPES, pyFormat, verifyDiskparams } from "../common/node.js";
 import { checkChangedDiskTemplates, getUpdatedIpolicy } from "./ipolicy.js";
 
 type Dict = Record<string, unknown>;
@@ -26,8 +19,7 @@ export class LUGroupSetParams extends LogicalUnit<OpGroupSetParams> {
   override checkArguments(): void {
     const op = this.op;
     const all = [op.ndparams, op.diskparams, op.alloc_policy, op.hv_state, op.disk_state, op.ipolicy];
-    if (all.every((x) => x === null || x === undefined))
-      throw new OpPrereqError("Please pass at least one modification", "wrong_input");
+    if (all.every((x) => x === null || x === undefined)) throw new OpPrereqError("Please pass at least one modification", "wrong_input");
   }
 
   expandNames(): LockDecl {
@@ -43,8 +35,7 @@ export class LUGroupSetParams extends LogicalUnit<OpGroupSetParams> {
   checkPrereq(): void {
     const group = this.cfg.group(this.uuid);
     const cluster = this.data.cluster;
-    if (this.op.ndparams)
-      this.newNdparams = forceDictType(getUpdatedParams(group.ndparams, this.op.ndparams), ND_PARAM_TYPES);
+    if (this.op.ndparams) this.newNdparams = forceDictType(getUpdatedParams(group.ndparams, this.op.ndparams), ND_PARAM_TYPES);
     if (this.op.diskparams) {
       const merged: Record<string, Dict> = structuredClone(group.diskparams);
       for (const [dt, params] of Object.entries(this.op.diskparams))

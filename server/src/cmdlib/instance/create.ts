@@ -2,7 +2,16 @@
 // diskless, file and sharedfile templates: nodes from pnode or an allocator,
 // OS validated on the primary, disks created (and rolled back on failure),
 // OS create script, start. Result: node names (dry run: node uuids).
-import { checkOsName, forceParamTypes, HVS_PARAMETER_TYPES, normalizeHostname, type DiskObject, type InstanceObject, type NodeObject, type OpInstanceCreate } from "@ganeti-ts/schema";
+import {
+  checkOsName,
+  forceParamTypes,
+  HVS_PARAMETER_TYPES,
+  normalizeHostname,
+  type DiskObject,
+  type InstanceObject,
+  type NodeObject,
+  type OpInstanceCreate,
+} from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
 import { DEFAULT_HVPARAMS, DEFAULT_NICPARAMS } from "../../config/defaults.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
@@ -108,7 +117,9 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     // Ganeti's ForceDictType over every hypervisor's types, then the chosen
     // hypervisor's syntax check of the filled parameters.
     this.hv = ganetiCheck(() => forceParamTypes(op.hvparams ?? {}, HVS_PARAMETER_TYPES));
-    checkHvParams(this.hypervisor, cfg.filledHvparams({ hypervisor: this.hypervisor, os: op.os_type ?? "", hvparams: this.hv }), { partial: false });
+    checkHvParams(this.hypervisor, cfg.filledHvparams({ hypervisor: this.hypervisor, os: op.os_type ?? "", hvparams: this.hv }), {
+      partial: false,
+    });
     checkHvparamsNotGlobal(op.hvparams ?? {}, this.hypervisor);
     const pnode = op.pnode ?? op.pnode_uuid;
     if (pnode && op.iallocator) throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
@@ -180,7 +191,10 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       );
       const nodes = resultNodes(cfg, this.allocator, res, requiredNodes(this.template));
       this.pnodeUuid = nodes[0]!.uuid;
-      logInfo(this.ctx, `Selected nodes for instance ${this.name} via iallocator ${this.allocator}: ${nodes.map((n) => n.name).join(", ")}`);
+      logInfo(
+        this.ctx,
+        `Selected nodes for instance ${this.name} via iallocator ${this.allocator}: ${nodes.map((n) => n.name).join(", ")}`,
+      );
     }
     const pnode = this.pnode;
     if (pnode.offline) throw new OpPrereqError(`Cannot use offline primary node '${pnode.name}'`, "wrong_state");
@@ -210,15 +224,17 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       this.ctx,
       [pnode],
       this.hypervisor,
-      fillDict(fillDict((DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[this.hypervisor], cfg.cluster.hvparams[this.hypervisor]), op.hvparams ?? {}),
+      fillDict(
+        fillDict((DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[this.hypervisor], cfg.cluster.hvparams[this.hypervisor]),
+        op.hvparams ?? {},
+      ),
     );
     if (op.os_type) {
       const osparams = fillDict(cfg.filledOsparams({ os: op.os_type, osparams: {} }), op.osparams ?? {}, op.osparams_private ?? {});
       await checkOsParams(this.ctx, [pnode], op.os_type, osparams);
     }
     await checkNicsBridgesExist(this.ctx, this.nics, pnode);
-    if (this.start)
-      await checkNodeFreeMemory(this.ctx, pnode, `creating instance ${this.name}`, Number(full["maxmem"]), this.hypervisor);
+    if (this.start) await checkNodeFreeMemory(this.ctx, pnode, `creating instance ${this.name}`, Number(full["maxmem"]), this.hypervisor);
   }
 
   override dryRunResult(): unknown {
@@ -230,7 +246,10 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     const cfg = this.cfg;
     const clusterBe = filledBeparams({}, cfg);
     for (const [k, v] of Object.entries(inst.beparams)) if (clusterBe[k] === v) delete inst.beparams[k];
-    const clusterHv = fillDict((DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[inst.hypervisor], cfg.cluster.hvparams[inst.hypervisor]);
+    const clusterHv = fillDict(
+      (DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[inst.hypervisor],
+      cfg.cluster.hvparams[inst.hypervisor],
+    );
     for (const [k, v] of Object.entries(inst.hvparams)) if (clusterHv[k] === v) delete inst.hvparams[k];
     const clusterNic = fillDict(DEFAULT_NICPARAMS, cfg.cluster.nicparams["default"]);
     for (const nic of inst.nics) {

@@ -33,8 +33,7 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
   checkPrereq(): void {
     const inst = this.instance;
     for (const n of this.cfg.instanceNodes(inst)) checkNodeOnline(this.cfg.node(n));
-    if (!GROWABLE.includes(inst.disk_template))
-      throw new OpPrereqError("Instance's disk layout does not support growing", "wrong_input");
+    if (!GROWABLE.includes(inst.disk_template)) throw new OpPrereqError("Instance's disk layout does not support growing", "wrong_input");
     this.diskUuid = findDisk(inst.disks, this.op.disk);
     const disk = this.cfg.disk(this.diskUuid);
     if (this.op.absolute) {

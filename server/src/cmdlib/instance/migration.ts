@@ -103,7 +103,10 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
         "wrong_state",
       );
     if (!this.isShared(inst))
-      throw new OpPrereqError(`Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`, "wrong_input");
+      throw new OpPrereqError(
+        `Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`,
+        "wrong_input",
+      );
     if (this.op.cleanup) {
       await this.checkCleanup();
       if (this.targetUuid !== inst.primary_node) await checkInstanceBridgesExist(this.ctx, inst, cfg.node(this.targetUuid!));
@@ -333,7 +336,8 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       this.ctx.log(`* closing instance disks on node ${source.name}`);
     }
     this.ctx.log("* deactivating the instance's disks on source node");
-    if (!(await shutdownInstanceDisks(this.ctx, inst, { ignorePrimary: true }))) throw new OpExecError("Can't shut down the instance's disks");
+    if (!(await shutdownInstanceDisks(this.ctx, inst, { ignorePrimary: true })))
+      throw new OpExecError("Can't shut down the instance's disks");
     await this.moveConfig(inst, target);
     if (inst.admin_state === "up") {
       this.ctx.log(`* activating the instance's disks on target node ${target.name}`);

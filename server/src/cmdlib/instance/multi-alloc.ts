@@ -55,7 +55,7 @@ export class LUInstanceMultiAlloc extends LogicalUnit<OpInstanceMultiAlloc> {
     const cfg = this.cfg;
     const be = filledBeparams(forceBeparams(upgradeBeparams((inst["beparams"] as Record<string, unknown>) ?? {})), cfg);
     const template = String(inst["disk_template"] ?? cfg.cluster.enabled_disk_templates[0] ?? "diskless");
-    const disks = computeDiskSpecs(((inst["disks"] as Array<Record<string, unknown>>) ?? []));
+    const disks = computeDiskSpecs((inst["disks"] as Array<Record<string, unknown>>) ?? []);
     const nics = ((inst["nics"] as Array<Record<string, unknown>>) ?? []).map((n) => ({
       mac: String(n["mac"] ?? "auto"),
       ip: (n["ip"] as string) ?? null,
@@ -67,7 +67,18 @@ export class LUInstanceMultiAlloc extends LogicalUnit<OpInstanceMultiAlloc> {
     // validates it: an instance without a hypervisor fails the job (no default).
     const hv = inst["hypervisor"];
     if (typeof hv !== "string") {
-      const pyType = hv === undefined || hv === null ? "NoneType" : typeof hv === "number" ? (Number.isInteger(hv) ? "int" : "float") : typeof hv === "boolean" ? "bool" : Array.isArray(hv) ? "list" : "dict";
+      const pyType =
+        hv === undefined || hv === null
+          ? "NoneType"
+          : typeof hv === "number"
+            ? Number.isInteger(hv)
+              ? "int"
+              : "float"
+            : typeof hv === "boolean"
+              ? "bool"
+              : Array.isArray(hv)
+                ? "list"
+                : "dict";
       const pyValue = hv === undefined || hv === null ? "None" : JSON.stringify(hv);
       throw new OpPrereqError(`Request parameter 'hypervisor' has invalid type <class '${pyType}'>/value ${pyValue}`, "wrong_input");
     }

@@ -44,7 +44,9 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
     if (pnode.offline) return disks.map(() => null);
     const sizes = await this.ctx.rpc.call(pnode, "blockdev_getsizes", { disks: disks.map((d) => this.cfg.rpcDisk(d)) });
     // Ganeti's blockdev_find tuple: dev_path, major, minor, sync%, eta, is_degraded, ldisk_status.
-    return disks.map((d, i) => (sizes[i] === null || sizes[i] === undefined ? null : [d.logical_id[1] ?? null, null, null, null, null, false, 1]));
+    return disks.map((d, i) =>
+      sizes[i] === null || sizes[i] === undefined ? null : [d.logical_id[1] ?? null, null, null, null, null, false, 1],
+    );
   }
 
   async exec(): Promise<unknown> {

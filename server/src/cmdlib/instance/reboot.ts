@@ -63,11 +63,14 @@ export class LUInstanceReboot extends InstanceLU<OpInstanceReboot> {
       }
     }
     if (inst.admin_state !== "up")
-      await cfg.mutate(() => {
-        inst.admin_state = "up";
-        inst.admin_state_source = "admin";
-        cfg.touch(inst);
-      }, { declared: true });
+      await cfg.mutate(
+        () => {
+          inst.admin_state = "up";
+          inst.admin_state_source = "admin";
+          cfg.touch(inst);
+        },
+        { declared: true },
+      );
     return null;
   }
 }

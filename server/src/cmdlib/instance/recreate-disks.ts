@@ -32,15 +32,11 @@ export class LUInstanceRecreateDisks extends InstanceLU<OpInstanceRecreateDisks>
     const dups = new Set<number>();
     for (const [i] of pairs) (seen.has(i) ? dups : seen).add(i);
     if (dups.size) throw new OpPrereqError(`Some disks have been specified more than once: ${[...dups].join(", ")}`, "wrong_input");
-    if (this.op.iallocator && this.op.nodes.length)
-      throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
+    if (this.op.iallocator && this.op.nodes.length) throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
     for (const [i, params] of pairs) {
       const bad = Object.keys(params).filter((k) => !MODIFIABLE.includes(k));
       if (bad.length)
-        throw new OpPrereqError(
-          `Parameters for disk ${i} try to change unmodifyable parameter(s): ${bad.join(", ")}`,
-          "wrong_input",
-        );
+        throw new OpPrereqError(`Parameters for disk ${i} try to change unmodifyable parameter(s): ${bad.join(", ")}`, "wrong_input");
       this.disks.set(i, params);
     }
   }
@@ -100,7 +96,10 @@ export class LUInstanceRecreateDisks extends InstanceLU<OpInstanceRecreateDisks>
         { hypervisor: inst.hypervisor },
       );
       this.newNodes = resultNodes(this.cfg, name, res, requiredNodes(inst.disk_template)).map((n) => n.uuid);
-      logInfo(this.ctx, `Selected nodes for instance ${inst.name} via iallocator ${name}: ${this.newNodes.map((u) => this.cfg.node(u).name).join(", ")}`);
+      logInfo(
+        this.ctx,
+        `Selected nodes for instance ${inst.name} via iallocator ${name}: ${this.newNodes.map((u) => this.cfg.node(u).name).join(", ")}`,
+      );
     }
     for (const u of this.newNodes) {
       const n = this.cfg.node(u);

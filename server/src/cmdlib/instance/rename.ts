@@ -23,8 +23,7 @@ export class LUInstanceRename extends InstanceLU<OpInstanceRename> {
   private newName = "";
 
   override checkArguments(): void {
-    if (this.op.ip_check && !this.op.name_check)
-      throw new OpPrereqError("IP address check requires a name check", "wrong_input");
+    if (this.op.ip_check && !this.op.name_check) throw new OpPrereqError("IP address check requires a name check", "wrong_input");
   }
 
   async checkPrereq(): Promise<void> {

@@ -22,8 +22,7 @@ export class LUInstanceReplaceDisks extends InstanceLU<OpInstanceReplaceDisks> {
 
   checkPrereq(): void {
     const inst = this.instance;
-    if (inst.disk_template !== "drbd")
-      throw new OpPrereqError("Can only run replace disks for DRBD8-based instances", "wrong_input");
+    if (inst.disk_template !== "drbd") throw new OpPrereqError("Can only run replace disks for DRBD8-based instances", "wrong_input");
   }
 
   async exec(): Promise<unknown> {

@@ -2,7 +2,14 @@
 // OS name, offline flag, runtime memory, primary node of a stopped instance,
 // disk and NIC modification lists. Result: Ganeti's [name, value] change list.
 import {
-  checkOsName, forceParamTypes, HVS_PARAMETER_TYPES, type DiskObject, type NicObject, type OpInstanceSetParams, type RpcDisk, type RpcNic,
+  checkOsName,
+  forceParamTypes,
+  HVS_PARAMETER_TYPES,
+  type DiskObject,
+  type NicObject,
+  type OpInstanceSetParams,
+  type RpcDisk,
+  type RpcNic,
 } from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
@@ -145,7 +152,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       } else if (m.action === "modify") {
         if ("size" in m.params) throw new OpPrereqError("Disk size change not possible, use grow-disk", "wrong_input");
         const bad = Object.keys(m.params).filter((k) => !DISK_MODIFIABLE.includes(k));
-        if (bad.length) throw new OpPrereqError(`Disk modification doesn't support additional arbitrary parameters: ${bad.join(", ")}`, "wrong_input");
+        if (bad.length)
+          throw new OpPrereqError(`Disk modification doesn't support additional arbitrary parameters: ${bad.join(", ")}`, "wrong_input");
         if (m.params["mode"] !== undefined && m.params["mode"] !== "rw" && m.params["mode"] !== "ro")
           throw new OpPrereqError(`Invalid disk access mode '${String(m.params["mode"])}'`, "wrong_input");
       }
@@ -188,7 +196,12 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       const filled = cfg.filledHvparams({ hypervisor: inst.hypervisor, os: op.os_name ?? inst.os, hvparams: typed });
       checkHvParams(inst.hypervisor, filled, { partial: false });
       this.hvInst = typed;
-      await checkHvParamsOnNodes(this.ctx, cfg.instanceNodes(inst).map((u) => cfg.node(u)), inst.hypervisor, filled);
+      await checkHvParamsOnNodes(
+        this.ctx,
+        cfg.instanceNodes(inst).map((u) => cfg.node(u)),
+        inst.hypervisor,
+        filled,
+      );
     }
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {
@@ -231,7 +244,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     }
 
     if (op.runtime_mem) {
-      const info = pnode.offline ? null : await this.ctx.rpc.call(pnode, "instance_info", { instance: inst.name, hypervisor: inst.hypervisor });
+      const info = pnode.offline
+        ? null
+        : await this.ctx.rpc.call(pnode, "instance_info", { instance: inst.name, hypervisor: inst.hypervisor });
       if (!info) throw new OpPrereqError(`Instance ${inst.name} is not running`, "wrong_state");
       const be = filledBeparams(inst.beparams, cfg);
       const min = Number(be["minmem"]);
@@ -334,8 +349,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   private async checkDiskMods(): Promise<void> {
     const cfg = this.cfg;
     const inst = this.instance;
-    if (inst.disk_template === "diskless")
-      throw new OpPrereqError("Disk operations not supported for diskless instances", "wrong_input");
+    if (inst.disk_template === "diskless") throw new OpPrereqError("Disk operations not supported for diskless instances", "wrong_input");
     const removing = this.diskMods.some((m) => m.action === "remove" || m.action === "detach");
     if (removing && !this.op.hotplug) await checkInstanceState(this.ctx, inst, INSTANCE_DOWN, "cannot remove disks");
     // Validate identifiers against a simulated container.
@@ -344,13 +358,20 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       .map((d) => ({ uuid: d.uuid, name: d.name, size: d.size }));
     for (const m of this.diskMods) {
       if (m.action === "add")
-        sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: `new-${sim.length}`, name: null, size: computeDiskSpecs([m.params])[0]!.size });
+        sim.splice(addIndex("disk", m.ident, sim.length), 0, {
+          uuid: `new-${sim.length}`,
+          name: null,
+          size: computeDiskSpecs([m.params])[0]!.size,
+        });
       else if (m.action === "attach") {
         const key = String(m.params["uuid"] ?? m.params["name"] ?? "");
         const d = Object.values(cfg.data.disks).find((x) => x.instance === null && (x.uuid === key || x.name === key));
         if (!d) throw new OpPrereqError(`Disk '${key}' not found or already attached`, "unknown_entity");
         if (d.dev_type !== inst.disk_template)
-          throw new OpPrereqError(`Disk template of disk '${key}' (${d.dev_type}) does not match the instance's (${inst.disk_template})`, "wrong_input");
+          throw new OpPrereqError(
+            `Disk template of disk '${key}' (${d.dev_type}) does not match the instance's (${inst.disk_template})`,
+            "wrong_input",
+          );
         sim.splice(addIndex("disk", m.ident, sim.length), 0, { uuid: d.uuid, name: d.name, size: d.size });
       } else {
         const i = findItem("disk", m.ident, sim);
@@ -403,7 +424,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
           const netName = p.network && p.network.toLowerCase() !== "none" ? p.network : null;
           const net = netName ? cfg.findNetwork(netName) : null;
           if (netName && !net) throw new OpPrereqError(`Network '${netName}' not found`, "unknown_entity");
-          if (net && (p.mode || p.link)) throw new OpPrereqError("If network is given, no mode or link is allowed to be passed", "wrong_input");
+          if (net && (p.mode || p.link))
+            throw new OpPrereqError("If network is given, no mode or link is allowed to be passed", "wrong_input");
           if ((cur as NicObject).ip && cur.network) released.push({ ...(cur as NicObject) });
           next.network = net?.uuid ?? null;
           if (!net) next.nicparams = {};
@@ -412,7 +434,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         if (p.ip !== undefined) {
           const raw = p.ip;
           next.ip = raw === null || raw.toLowerCase() === "none" ? null : raw.toLowerCase() === "pool" ? "pool" : raw;
-          if (next.ip && next.ip !== "pool" && !/^\d+\.\d+\.\d+\.\d+$/.test(next.ip)) throw new OpPrereqError(`Invalid IP address '${raw}'`, "wrong_input");
+          if (next.ip && next.ip !== "pool" && !/^\d+\.\d+\.\d+\.\d+$/.test(next.ip))
+            throw new OpPrereqError(`Invalid IP address '${raw}'`, "wrong_input");
           if (cur.ip && cur.network && p.network === undefined) released.push({ ...(cur as NicObject) });
         }
         for (const k of ["mode", "link", "vlan"] as const) {
@@ -605,12 +628,17 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         if (this.hotplug) {
           let devPath: string | null = null;
           try {
-            devPath = await this.ctx.rpc.call(this.pnode, "blockdev_assemble", { disk: cfg.rpcDisk(disk!), instance: inst.name, on_primary: true });
+            devPath = await this.ctx.rpc.call(this.pnode, "blockdev_assemble", {
+              disk: cfg.rpcDisk(disk!),
+              instance: inst.name,
+              on_primary: true,
+            });
           } catch (err) {
             out.push([`disk/${idx}`, "assemble:failed"]);
             logWarning(this.ctx, `Can't assemble newly created disk ${idx}: ${errText(err)}`);
           }
-          if (devPath !== null) out.push([`disk/${idx}`, await this.hotplugDevice("hotadd", "disk", { disk: cfg.rpcDisk(disk!), diskPath: devPath }, idx)]);
+          if (devPath !== null)
+            out.push([`disk/${idx}`, await this.hotplugDevice("hotadd", "disk", { disk: cfg.rpcDisk(disk!), diskPath: devPath }, idx)]);
         } else if (running) logWarning(this.ctx, "The new disk will be visible to the instance after its next restart");
       } else if (m.action === "attach") {
         const idx = addIndex("disk", m.ident, disks.length);

@@ -47,11 +47,14 @@ export class LUInstanceShutdown extends InstanceLU<OpInstanceShutdown> {
     if (!this.op.no_remember && (inst.admin_state === "up" || inst.admin_state === "down")) {
       const source = this.op.admin_state_source ?? "admin";
       if (inst.admin_state !== "down" || inst.admin_state_source !== source)
-        await cfg.mutate(() => {
-          inst.admin_state = "down";
-          inst.admin_state_source = source;
-          cfg.touch(inst);
-        }, { declared: true });
+        await cfg.mutate(
+          () => {
+            inst.admin_state = "down";
+            inst.admin_state_source = source;
+            cfg.touch(inst);
+          },
+          { declared: true },
+        );
     }
     if (this.primaryOffline) {
       logInfo(this.ctx, "Primary node offline, marked instance as stopped");

@@ -55,7 +55,12 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
     // Ganeti: overridden hvparams are validated on the instance's nodes.
     if (Object.keys(this.op.hvparams ?? {}).length) {
       const filled = { ...this.cfg.filledHvparams(inst), ...this.op.hvparams };
-      await checkHvParamsOnNodes(this.ctx, this.cfg.instanceNodes(inst).map((u) => this.cfg.node(u)), inst.hypervisor, filled);
+      await checkHvParamsOnNodes(
+        this.ctx,
+        this.cfg.instanceNodes(inst).map((u) => this.cfg.node(u)),
+        inst.hypervisor,
+        filled,
+      );
     }
     await checkInstanceBridgesExist(this.ctx, inst);
     const be = { ...filledBeparams(inst.beparams, this.cfg), ...this.beOverride };
@@ -72,11 +77,14 @@ export class LUInstanceStartup extends InstanceLU<OpInstanceStartup> {
     const cfg = this.cfg;
     const inst = this.instance;
     if (!this.op.no_remember && inst.admin_state !== "up")
-      await cfg.mutate(() => {
-        inst.admin_state = "up";
-        inst.admin_state_source = "admin";
-        cfg.touch(inst);
-      }, { declared: true });
+      await cfg.mutate(
+        () => {
+          inst.admin_state = "up";
+          inst.admin_state_source = "admin";
+          cfg.touch(inst);
+        },
+        { declared: true },
+      );
     if (this.primaryOffline) {
       logInfo(this.ctx, "Primary node offline, marked instance as started");
       return null;

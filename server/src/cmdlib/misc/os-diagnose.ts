@@ -40,8 +40,7 @@ interface OsRecord {
 export class LUOsDiagnose extends LogicalUnit<OpOsDiagnose> {
   override checkArguments(): void {
     const unknown = this.op.output_fields.filter((f) => !(OS_FIELDS as readonly string[]).includes(f));
-    if (unknown.length > 0)
-      throw new OpPrereqError(`Unknown output fields selected: ${unknown.join(",")}`, "wrong_input");
+    if (unknown.length > 0) throw new OpPrereqError(`Unknown output fields selected: ${unknown.join(",")}`, "wrong_input");
   }
 
   expandNames(): LockDecl {

@@ -9,15 +9,17 @@ export class LUTagsDel extends TagsLU<OpTagsDel> {
     const target = this.target();
     for (const tag of this.op.tags) validateTag(tag);
     const missing = [...new Set(this.op.tags)].filter((t) => !target.tags.includes(t)).sort();
-    if (missing.length > 0)
-      throw new OpPrereqError(`Tag(s) ${commaJoin(missing.map((t) => `'${t}'`))} not found`, "unknown_entity");
+    if (missing.length > 0) throw new OpPrereqError(`Tag(s) ${commaJoin(missing.map((t) => `'${t}'`))} not found`, "unknown_entity");
   }
   async exec(): Promise<null> {
-    await this.cfg.mutate(() => {
-      const target = this.target();
-      target.tags = target.tags.filter((t) => !this.op.tags.includes(t));
-      this.cfg.touch(target);
-    }, { declared: true });
+    await this.cfg.mutate(
+      () => {
+        const target = this.target();
+        target.tags = target.tags.filter((t) => !this.op.tags.includes(t));
+        this.cfg.touch(target);
+      },
+      { declared: true },
+    );
     return null;
   }
 }

@@ -12,8 +12,7 @@ export class LUTagsSet extends TagsLU<OpTagsSet> {
     const target = this.target();
     const added = [...new Set(this.op.tags)].filter((t) => !target.tags.includes(t));
     // Checked before mutate() so a refused change leaves the live config untouched.
-    if (target.tags.length + added.length > MAX_TAGS_PER_OBJECT)
-      throw new OpExecError("Error while setting tag: Too many tags");
+    if (target.tags.length + added.length > MAX_TAGS_PER_OBJECT) throw new OpExecError("Error while setting tag: Too many tags");
     await this.cfg.mutate(
       () => {
         target.tags.push(...added);

@@ -29,8 +29,7 @@ export class LUTestDelay extends LogicalUnit<OpTestDelay> {
       const res = await this.ctx.rpc.callMany(nodes, "test_delay", { duration: this.op.duration });
       for (const node of nodes) {
         const r = res.get(node.uuid);
-        if (!r || !r.ok)
-          throw new OpExecError(`Failure during rpc call to node ${node.name}: ${r && !r.ok ? r.error : "no answer"}`);
+        if (!r || !r.ok) throw new OpExecError(`Failure during rpc call to node ${node.name}: ${r && !r.ok ? r.error : "no answer"}`);
       }
     }
   }

@@ -90,8 +90,7 @@ export class LUNetworkAdd extends LogicalUnit<OpNetworkAdd> {
       try {
         pool.reserve(ip, true);
       } catch (err) {
-        if (err instanceof AddressPoolError)
-          throw new OpExecError(`Cannot reserve IP address '${ip}': ${err.message}`, { cause: err });
+        if (err instanceof AddressPoolError) throw new OpExecError(`Cannot reserve IP address '${ip}': ${err.message}`, { cause: err });
         throw err;
       }
     }

@@ -26,19 +26,16 @@ function parseNetwork(cidr: string): ParsedNetwork {
   const [addr, len, ...rest] = cidr.split("/");
   const ip = addr === undefined ? null : parseIPv4(addr);
   const prefix = len !== undefined && /^\d+$/.test(len) ? Number(len) : NaN;
-  if (ip === null || rest.length > 0 || !(prefix >= 0 && prefix <= 32))
-    throw new AddressPoolError(`Invalid IPv4 network '${cidr}'`);
+  if (ip === null || rest.length > 0 || !(prefix >= 0 && prefix <= 32)) throw new AddressPoolError(`Invalid IPv4 network '${cidr}'`);
   const size = 2 ** (32 - prefix);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  if (((ip & mask) >>> 0) !== ip) throw new AddressPoolError(`${cidr} has host bits set`);
+  if ((ip & mask) >>> 0 !== ip) throw new AddressPoolError(`${cidr} has host bits set`);
   if (prefix < MAX_PREFIX)
     throw new AddressPoolError(
       `A big network with ${size} host(s) is currently not supported. please specify at most a /${MAX_PREFIX} network`,
     );
   if (prefix > MIN_PREFIX)
-    throw new AddressPoolError(
-      `A network with only ${size} host(s) is too small, please specify at least a /${MIN_PREFIX} network`,
-    );
+    throw new AddressPoolError(`A network with only ${size} host(s) is too small, please specify at least a /${MIN_PREFIX} network`);
   return { base: ip, prefix, size };
 }
 
@@ -76,8 +73,7 @@ export class AddressPool {
 
   private index(address: string): number {
     const ip = parseIPv4(address);
-    if (ip === null || !this.contains(address))
-      throw new AddressPoolError(`${this.network.network} does not contain ${address}`);
+    if (ip === null || !this.contains(address)) throw new AddressPoolError(`${this.network.network} does not contain ${address}`);
     return ip - this.net.base;
   }
 
@@ -97,9 +93,7 @@ export class AddressPool {
 
   release(address: string, external = false): void {
     if (!this.isReserved(address, external))
-      throw new AddressPoolError(
-        external ? `IP ${address} is not externally reserved` : `IP ${address} is not used by an instance`,
-      );
+      throw new AddressPoolError(external ? `IP ${address} is not externally reserved` : `IP ${address} is not used by an instance`);
     (external ? this.ext : this.res)[this.index(address)] = 0;
     this.update();
   }

@@ -30,10 +30,7 @@ export function networkConflictCheck(
       ctx,
       `IP addresses from network '${networkName}', which is about to ${action} node group '${groupName}', are in use: ${commaJoin(conflicts)}`,
     );
-    throw new OpPrereqError(
-      "Conflicting IP addresses found;  remove/modify the corresponding network interfaces",
-      "wrong_state",
-    );
+    throw new OpPrereqError("Conflicting IP addresses found;  remove/modify the corresponding network interfaces", "wrong_state");
   }
 }
 

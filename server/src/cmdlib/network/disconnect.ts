@@ -17,8 +17,7 @@ export class LUNetworkDisconnect extends LogicalUnit<OpNetworkDisconnect> {
   }
 
   override declareLocks(level: string): LockSet | undefined {
-    if (level === "instance")
-      return { names: groupInstances(this.cfg, this.groupUuid).map((i) => i.uuid), shared: true };
+    if (level === "instance") return { names: groupInstances(this.cfg, this.groupUuid).map((i) => i.uuid), shared: true };
     return undefined;
   }
 

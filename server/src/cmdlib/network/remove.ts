@@ -13,12 +13,12 @@ export class LUNetworkRemove extends LogicalUnit<OpNetworkRemove> {
   }
 
   checkPrereq(): void {
-    const groups = this.cfg.groups().filter((g) => this.uuid in g.networks).map((g) => g.name);
+    const groups = this.cfg
+      .groups()
+      .filter((g) => this.uuid in g.networks)
+      .map((g) => g.name);
     if (groups.length > 0) {
-      logWarning(
-        this.ctx,
-        `Network '${this.op.network_name}' is connected to the following node groups: ${commaJoin(niceSort(groups))}`,
-      );
+      logWarning(this.ctx, `Network '${this.op.network_name}' is connected to the following node groups: ${commaJoin(niceSort(groups))}`);
       throw new OpPrereqError("Network still connected", "wrong_state");
     }
   }

@@ -49,8 +49,7 @@ export class LUNetworkSetParams extends LogicalUnit<OpNetworkSetParams> {
         if (reserved) throw new OpPrereqError(`Gateway IP address '${this.gateway}' is already reserved`, "wrong_state");
       }
     }
-    if (this.op.mac_prefix)
-      this.macPrefix = this.op.mac_prefix === VALUE_NONE ? null : normalizeMacPrefix(this.op.mac_prefix);
+    if (this.op.mac_prefix) this.macPrefix = this.op.mac_prefix === VALUE_NONE ? null : normalizeMacPrefix(this.op.mac_prefix);
     if (this.op.gateway6) this.gateway6 = this.op.gateway6 === VALUE_NONE ? null : this.op.gateway6;
     if (this.op.network6) this.network6 = this.op.network6 === VALUE_NONE ? null : this.op.network6;
   }

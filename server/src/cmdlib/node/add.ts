@@ -39,8 +39,7 @@ export class LUNodeAdd extends LogicalUnit<OpNodeAdd> {
     const master = this.data.nodes[this.data.cluster.master_node];
     if (this.op.readd && master && (this.op.node_name === master.name || this.cfg.findNode(this.op.node_name) === master))
       throw new OpPrereqError("Cannot readd the master node", "wrong_state");
-    if (this.op.readd && this.op.group)
-      throw new OpPrereqError("Cannot pass a node group when a node is being readded", "wrong_input");
+    if (this.op.readd && this.op.group) throw new OpPrereqError("Cannot pass a node group when a node is being readded", "wrong_input");
   }
 
   expandNames(): LockDecl {
@@ -58,10 +57,8 @@ export class LUNodeAdd extends LogicalUnit<OpNodeAdd> {
       throw new OpPrereqError(`Secondary IP (${this.secondaryIp}) needs to be a valid IPv4 address`, "wrong_input");
 
     this.existing = this.cfg.nodes().find((n) => n.name === name);
-    if (!this.op.readd && this.existing)
-      throw new OpPrereqError(`Node ${name} is already in the configuration`, "already_exists");
-    if (this.op.readd && !this.existing)
-      throw new OpPrereqError(`Node ${name} is not in the configuration`, "unknown_entity");
+    if (!this.op.readd && this.existing) throw new OpPrereqError(`Node ${name} is already in the configuration`, "already_exists");
+    if (this.op.readd && !this.existing) throw new OpPrereqError(`Node ${name} is not in the configuration`, "unknown_entity");
 
     const loopback = (ip: string) => ip.startsWith("127.");
     for (const other of this.cfg.nodes()) {

@@ -7,14 +7,7 @@ import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockSet, OpcodeInput, SubmitResult } from "../base.js";
 import { LogicalUnit } from "../base.js";
 import { nodeEvacuateRequest, runAllocator } from "../iallocator.js";
-import {
-  commaJoin,
-  logInfo,
-  logWarning,
-  niceSort,
-  nodePrimaryInstances,
-  nodeSecondaryInstances,
-} from "../common/node.js";
+import { commaJoin, logInfo, logWarning, niceSort, nodePrimaryInstances, nodeSecondaryInstances } from "../common/node.js";
 
 export class LUNodeEvacuate extends LogicalUnit<OpNodeEvacuate> {
   private node!: NodeObject;
@@ -24,8 +17,7 @@ export class LUNodeEvacuate extends LogicalUnit<OpNodeEvacuate> {
 
   override checkArguments(): void {
     // Ganeti's CheckIAllocatorOrNode.
-    if (this.op.remote_node && this.op.iallocator)
-      throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
+    if (this.op.remote_node && this.op.iallocator) throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
     this.iallocator = this.op.iallocator;
     if ((!this.op.remote_node && !this.op.iallocator) || this.op.iallocator === ".") {
       const def = this.data.cluster.default_iallocator;
@@ -42,8 +34,7 @@ export class LUNodeEvacuate extends LogicalUnit<OpNodeEvacuate> {
     this.node = this.cfg.expandNode(this.op.node_uuid ?? this.op.node_name);
     if (this.op.remote_node) {
       this.remote = this.cfg.expandNode(this.op.remote_node_uuid ?? this.op.remote_node);
-      if (this.remote.uuid === this.node.uuid)
-        throw new OpPrereqError("Can not use evacuated node as a new secondary node", "wrong_input");
+      if (this.remote.uuid === this.node.uuid) throw new OpPrereqError("Can not use evacuated node as a new secondary node", "wrong_input");
       if (this.op.mode !== "secondary-only")
         throw new OpPrereqError("Without the use of an iallocator only secondary instances can be evacuated", "wrong_input");
     }
@@ -63,7 +54,13 @@ export class LUNodeEvacuate extends LogicalUnit<OpNodeEvacuate> {
 
   private lockNodes(): string[] {
     if (this.remote) return [this.node.uuid, this.remote.uuid];
-    return [this.node.uuid, ...this.cfg.groupNodes(this.node.group).map((n) => n.uuid).filter((u) => u !== this.node.uuid)];
+    return [
+      this.node.uuid,
+      ...this.cfg
+        .groupNodes(this.node.group)
+        .map((n) => n.uuid)
+        .filter((u) => u !== this.node.uuid),
+    ];
   }
 
   private determineInstances(): InstanceObject[] {
@@ -92,8 +89,7 @@ export class LUNodeEvacuate extends LogicalUnit<OpNodeEvacuate> {
       throw new OpExecError(
         `Instances on node '${this.node.name}' changed since locks were acquired, current instances are '${commaJoin(names)}', used to be '${commaJoin(held)}'; retry the operation`,
       );
-    if (names.length > 0)
-      logInfo(this.ctx, `Evacuating instances from node '${this.node.name}': ${commaJoin(niceSort(names))}`);
+    if (names.length > 0) logInfo(this.ctx, `Evacuating instances from node '${this.node.name}': ${commaJoin(niceSort(names))}`);
     else logInfo(this.ctx, `No instances to evacuate from node '${this.node.name}'`);
     if (this.remote)
       for (const i of this.instances)
@@ -131,13 +127,8 @@ export class LUNodeEvacuate extends LogicalUnit<OpNodeEvacuate> {
 }
 
 /** Ganeti's LoadNodeEvacResult: [moved, failed, jobs] → job opcode lists; any failure aborts. */
-function loadNodeEvacResult(
-  ctx: import("../base.js").LuContext,
-  result: unknown,
-  earlyRelease: boolean,
-): OpcodeInput[][] {
-  if (!Array.isArray(result) || result.length !== 3)
-    throw new OpExecError("Invalid node-evacuate result from the iallocator");
+function loadNodeEvacResult(ctx: import("../base.js").LuContext, result: unknown, earlyRelease: boolean): OpcodeInput[][] {
+  if (!Array.isArray(result) || result.length !== 3) throw new OpExecError("Invalid node-evacuate result from the iallocator");
   const [moved, failed, jobs] = result as [Array<[string, string, string[]]>, Array<[string, string]>, unknown[][]];
   if (failed.length > 0) {
     const reason = commaJoin(failed.map(([name, why]) => `${name} (${why})`));

@@ -10,8 +10,7 @@ export class LUNodeModifyStorage extends LogicalUnit<OpNodeModifyStorage> {
 
   override checkArguments(): void {
     const modifiable = MODIFIABLE_STORAGE_FIELDS[this.op.storage_type];
-    if (!modifiable)
-      throw new OpPrereqError(`Storage units of type '${this.op.storage_type}' can not be modified`, "wrong_input");
+    if (!modifiable) throw new OpPrereqError(`Storage units of type '${this.op.storage_type}' can not be modified`, "wrong_input");
     const diff = Object.keys(this.op.changes).filter((k) => !modifiable.includes(k));
     if (diff.length)
       throw new OpPrereqError(

@@ -37,7 +37,10 @@ export class LUOobCommand extends LogicalUnit<OpOobCommand> {
         const more = handler
           ? `run '${handler} ${this.op.command} ${master.name}' if you want to operate on the master regardless`
           : "it does not support out-of-band operations";
-        throw new OpPrereqError(`Operating on the master node ${master.name} is not allowed for ${this.op.command}; ${more}`, "wrong_input");
+        throw new OpPrereqError(
+          `Operating on the master node ${master.name} is not allowed for ${this.op.command}; ${more}`,
+          "wrong_input",
+        );
       }
       uuids = this.wanted;
     } else {
@@ -64,7 +67,12 @@ export class LUOobCommand extends LogicalUnit<OpOobCommand> {
       }
       let payload: unknown;
       try {
-        payload = await this.ctx.rpc.call(master, "run_oob", { oob_program: program, command: this.op.command, node: node.name, timeout: this.op.timeout });
+        payload = await this.ctx.rpc.call(master, "run_oob", {
+          oob_program: program,
+          command: this.op.command,
+          node: node.name,
+          timeout: this.op.timeout,
+        });
       } catch (err) {
         logWarning(this.ctx, `Out-of-band RPC failed on node '${node.name}': ${(err as Error).message}`);
         entry.push([RS.NODATA, null]);
@@ -79,7 +87,8 @@ export class LUOobCommand extends LogicalUnit<OpOobCommand> {
       }
       if (this.op.command === "health") {
         for (const [item, status] of payload as [string, string][])
-          if (status === "WARNING" || status === "CRITICAL") logWarning(this.ctx, `Item '${item}' on node '${node.name}' has status '${status}'`);
+          if (status === "WARNING" || status === "CRITICAL")
+            logWarning(this.ctx, `Item '${item}' on node '${node.name}' has status '${status}'`);
       }
       if (this.op.command === "power-on" || this.op.command === "power-off") {
         const powered = this.op.command === "power-on";
@@ -102,7 +111,8 @@ export class LUOobCommand extends LogicalUnit<OpOobCommand> {
       else
         for (const pair of payload) {
           const [item, status] = Array.isArray(pair) ? pair : [pair, undefined];
-          if (!(OOB_STATUSES as readonly unknown[]).includes(status)) errs.push(`health item '${String(item)}' has invalid status '${String(status)}'`);
+          if (!(OOB_STATUSES as readonly unknown[]).includes(status))
+            errs.push(`health item '${String(item)}' has invalid status '${String(status)}'`);
         }
     }
     if (cmd === "power-status" && (typeof payload !== "object" || payload === null || Array.isArray(payload)))

@@ -22,8 +22,6 @@ export class LUNodePowercycle extends LogicalUnit<OpNodePowercycle> {
   async exec(): Promise<string> {
     const hv = this.data.cluster.enabled_hypervisors[0] ?? "fake";
     const hvparams = this.data.cluster.hvparams[hv] ?? {};
-    return rpcRaise("Failed to schedule the reboot", () =>
-      this.ctx.rpc.call(this.node, "node_powercycle", { hypervisor: hv, hvparams }),
-    );
+    return rpcRaise("Failed to schedule the reboot", () => this.ctx.rpc.call(this.node, "node_powercycle", { hypervisor: hv, hvparams }));
   }
 }

@@ -65,12 +65,10 @@ export class LUNodeSetParams extends LogicalUnit<OpNodeSetParams> {
       op.hv_state,
       op.disk_state,
     ];
-    if (mods.every((m) => m === null || m === undefined))
-      throw new OpPrereqError("Please pass at least one modification", "wrong_input");
+    if (mods.every((m) => m === null || m === undefined)) throw new OpPrereqError("Please pass at least one modification", "wrong_input");
     if (mods.filter((m) => m === true).length > 1)
       throw new OpPrereqError("Can't set the node into more than one state at the same time", "wrong_input");
-    this.mightDemote =
-      op.master_candidate === false || op.offline === true || op.drained === true || op.master_capable === false;
+    this.mightDemote = op.master_candidate === false || op.offline === true || op.drained === true || op.master_capable === false;
     if (op.secondary_ip && !isValidIPv4(op.secondary_ip))
       throw new OpPrereqError(`Secondary IP (${op.secondary_ip}) needs to be a valid IPv4 address`, "wrong_input");
     this.lockAll = op.auto_promote && this.mightDemote;

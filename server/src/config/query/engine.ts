@@ -9,7 +9,16 @@ import type { LiveData, LiveDataCache, LiveNeeds } from "./live.js";
 import { EXPORT_FIELDS, FILTER_FIELDS, JOB_FIELDS, LOCK_FIELDS, type JobRow } from "./misc-fields.js";
 import { NETWORK_FIELDS } from "./network-fields.js";
 import { NODE_FIELDS } from "./node-fields.js";
-import { QueryParseError, checkFilterFields, evaluateFilter, filterFields, parseFilter, pyJson, requestedNames, type FilterNode } from "./qlang.js";
+import {
+  QueryParseError,
+  checkFilterFields,
+  evaluateFilter,
+  filterFields,
+  parseFilter,
+  pyJson,
+  requestedNames,
+  type FilterNode,
+} from "./qlang.js";
 import { RS_NORMAL, RS_UNKNOWN, type FieldDef, type FieldTable, type QueryContext } from "./types.js";
 
 export const QUERY_RESOURCE_NAMES = ["instance", "node", "group", "network", "job", "lock", "export", "filter"] as const;
@@ -158,7 +167,12 @@ export class QueryEngine {
       const uniq = new Map(defs.map((d) => [d.name, d]));
       return { fields: [...uniq.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(fieldDef) };
     }
-    return { fields: names.map((n) => { const d = table.get(n); return d ? fieldDef(d) : unknownDef(n); }) };
+    return {
+      fields: names.map((n) => {
+        const d = table.get(n);
+        return d ? fieldDef(d) : unknownDef(n);
+      }),
+    };
   }
 
   /** `GET|PUT /2/query/RES`. */
@@ -180,7 +194,13 @@ export class QueryEngine {
       if (filter && evaluateFilter(filter, table, item, ctx) !== true) continue;
       data.push(defs.map((d) => (d ? d.get(item, ctx) : [RS_UNKNOWN, null])));
     }
-    return { fields: fields.map((n, i) => { const d = defs[i]; return d ? fieldDef(d) : unknownDef(n); }), data };
+    return {
+      fields: fields.map((n, i) => {
+        const d = defs[i];
+        return d ? fieldDef(d) : unknownDef(n);
+      }),
+      data,
+    };
   }
 
   /**
@@ -214,11 +234,7 @@ export class QueryEngine {
    * serialized; it must depend on its arguments only. Do not modify the
    * returned buffer.
    */
-  async objectsJson(
-    resource: "instance" | "node" | "group" | "network",
-    fields: readonly string[],
-    map?: JsonMap,
-  ): Promise<Buffer> {
+  async objectsJson(resource: "instance" | "node" | "group" | "network", fields: readonly string[], map?: JsonMap): Promise<Buffer> {
     const names = [...new Set(fields)];
     const { items, ctx } = await this.items(resource, names, null);
     // From here on synchronous: the config cannot change under the cached texts.

@@ -3,8 +3,17 @@
 import type { InstanceObject, QueryValue } from "@ganeti-ts/schema";
 import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, HV_GLOBALS } from "../defaults.js";
 import {
-  NODATA, OFFLINE, UNAVAIL, commonFields, f, fieldTable, kindOfValue, maybe, normal,
-  type FieldDef, type QueryContext,
+  NODATA,
+  OFFLINE,
+  UNAVAIL,
+  commonFields,
+  f,
+  fieldTable,
+  kindOfValue,
+  maybe,
+  normal,
+  type FieldDef,
+  type QueryContext,
 } from "./types.js";
 
 type I = InstanceObject;
@@ -138,22 +147,43 @@ function indexed(): FieldDef<I>[] {
   return out;
 }
 
-const BE_TITLES: Record<string, string> = { auto_balance: "Auto_balance", minmem: "ConfigMinMem", vcpus: "ConfigVCPUs", maxmem: "ConfigMaxMem" };
+const BE_TITLES: Record<string, string> = {
+  auto_balance: "Auto_balance",
+  minmem: "ConfigMinMem",
+  vcpus: "ConfigVCPUs",
+  maxmem: "ConfigMaxMem",
+};
 const BE_KINDS: Record<string, "bool" | "unit" | "number"> = {
-  always_failover: "bool", auto_balance: "bool", maxmem: "unit", minmem: "unit", spindle_use: "number", vcpus: "number",
+  always_failover: "bool",
+  auto_balance: "bool",
+  maxmem: "unit",
+  minmem: "unit",
+  spindle_use: "number",
+  vcpus: "number",
 };
 const HV_TITLES: Record<string, string> = {
-  acpi: "ACPI", boot_order: "Boot_order", cdrom_image_path: "CDROM_image_path", cpu_type: "cpu_type", disk_type: "Disk_type",
-  initrd_path: "Initrd_path", kernel_path: "Kernel_path", nic_type: "NIC_type", pae: "PAE", pci_pass: "pci_pass", vnc_bind_address: "VNC_bind_address",
+  acpi: "ACPI",
+  boot_order: "Boot_order",
+  cdrom_image_path: "CDROM_image_path",
+  cpu_type: "cpu_type",
+  disk_type: "Disk_type",
+  initrd_path: "Initrd_path",
+  kernel_path: "Kernel_path",
+  nic_type: "NIC_type",
+  pae: "PAE",
+  pci_pass: "pci_pass",
+  vnc_bind_address: "VNC_bind_address",
 };
 
 function paramFields(): FieldDef<I>[] {
   const out: FieldDef<I>[] = [];
   for (const p of Object.keys(DEFAULT_BEPARAMS).sort()) {
-    out.push(f(`be/${p}`, BE_TITLES[p] ?? `be/${p}`, BE_KINDS[p] ?? "other", `The "${p}" backend parameter`, (i, ctx) => {
-      const v = ctx.config.filledBeparams(i)[p];
-      return v === undefined ? NODATA : normal(v);
-    }));
+    out.push(
+      f(`be/${p}`, BE_TITLES[p] ?? `be/${p}`, BE_KINDS[p] ?? "other", `The "${p}" backend parameter`, (i, ctx) => {
+        const v = ctx.config.filledBeparams(i)[p];
+        return v === undefined ? NODATA : normal(v);
+      }),
+    );
   }
   const globals = new Set(Object.values(HV_GLOBALS).flat());
   const hvKinds = new Map<string, ReturnType<typeof kindOfValue>>();
@@ -161,10 +191,12 @@ function paramFields(): FieldDef<I>[] {
     for (const [k, v] of Object.entries(params)) if (!hvKinds.has(k)) hvKinds.set(k, kindOfValue(v));
   }
   for (const p of [...hvKinds.keys()].filter((k) => !globals.has(k)).sort()) {
-    out.push(f(`hv/${p}`, HV_TITLES[p] ?? `hv/${p}`, hvKinds.get(p) ?? "other", `The "${p}" hypervisor parameter`, (i, ctx) => {
-      const v = filledInstanceHvparams(ctx, i)[p];
-      return v === undefined ? UNAVAIL : normal(v);
-    }));
+    out.push(
+      f(`hv/${p}`, HV_TITLES[p] ?? `hv/${p}`, hvKinds.get(p) ?? "other", `The "${p}" hypervisor parameter`, (i, ctx) => {
+        const v = filledInstanceHvparams(ctx, i)[p];
+        return v === undefined ? UNAVAIL : normal(v);
+      }),
+    );
   }
   return out;
 }
@@ -174,7 +206,9 @@ const NIC_AGG = "List containing each network interface's ";
 export const INSTANCE_FIELDS = fieldTable<I>(
   [
     f("admin_state", "InstanceState", "text", "Desired state of instance", (i) => normal(i.admin_state)),
-    f("admin_state_source", "InstanceStateSource", "text", "Who last changed the desired state of the instance", (i) => normal(i.admin_state_source)),
+    f("admin_state_source", "InstanceStateSource", "text", "Who last changed the desired state of the instance", (i) =>
+      normal(i.admin_state_source),
+    ),
     f("admin_up", "Autostart", "bool", "Desired state of instance", (i) => normal(i.admin_state === "up")),
     f("disks_active", "DisksActive", "bool", "Desired state of instance disks", (i) => normal(i.disks_active)),
     f("name", "Instance", "text", "Instance name", (i) => normal(i.name), { hostname: true }),
@@ -183,25 +217,37 @@ export const INSTANCE_FIELDS = fieldTable<I>(
     f("os", "OS", "text", "Operating system", (i) => normal(i.os)),
     f("pnode", "Primary_node", "text", "Primary node", (i, ctx) => normal(nodeName(ctx, i.primary_node)), { hostname: true }),
     f("pnode.group", "PrimaryNodeGroup", "text", "Primary node's group", (i, ctx) =>
-      maybe(ctx.data.nodegroups[ctx.data.nodes[i.primary_node]?.group ?? ""]?.name)),
-    f("pnode.group.uuid", "PrimaryNodeGroupUUID", "text", "Primary node's group UUID", (i, ctx) => maybe(ctx.data.nodes[i.primary_node]?.group)),
+      maybe(ctx.data.nodegroups[ctx.data.nodes[i.primary_node]?.group ?? ""]?.name),
+    ),
+    f("pnode.group.uuid", "PrimaryNodeGroupUUID", "text", "Primary node's group UUID", (i, ctx) =>
+      maybe(ctx.data.nodes[i.primary_node]?.group),
+    ),
     f("snodes", "Secondary_Nodes", "other", "Secondary nodes; usually this will just be one node", (i, ctx) =>
-      normal(i.secondary_nodes.map((u) => nodeName(ctx, u)))),
+      normal(i.secondary_nodes.map((u) => nodeName(ctx, u))),
+    ),
     f("snodes.group", "SecondaryNodesGroups", "other", "Node groups of secondary nodes", (i, ctx) =>
-      normal(i.secondary_nodes.map((u) => ctx.data.nodegroups[ctx.data.nodes[u]?.group ?? ""]?.name ?? null))),
+      normal(i.secondary_nodes.map((u) => ctx.data.nodegroups[ctx.data.nodes[u]?.group ?? ""]?.name ?? null)),
+    ),
     f("snodes.group.uuid", "SecondaryNodesGroupsUUID", "other", "Node group UUIDs of secondary nodes", (i, ctx) =>
-      normal(i.secondary_nodes.map((u) => ctx.data.nodes[u]?.group ?? null))),
+      normal(i.secondary_nodes.map((u) => ctx.data.nodes[u]?.group ?? null)),
+    ),
     f("hvparams", "HypervisorParameters", "other", "Hypervisor parameters (merged)", (i, ctx) => normal(filledInstanceHvparams(ctx, i))),
     f("beparams", "BackendParameters", "other", "Backend parameters (merged)", (i, ctx) => normal(ctx.config.filledBeparams(i))),
     f("osparams", "OpSysParameters", "other", "Operating system parameters (merged)", (i, ctx) => normal(ctx.config.filledOsparams(i))),
     f("custom_hvparams", "CustomHypervisorParameters", "other", "Custom hypervisor parameters", (i) => normal({ ...i.hvparams })),
     f("custom_beparams", "CustomBackendParameters", "other", "Custom backend parameters", (i) => normal({ ...i.beparams })),
     f("custom_osparams", "CustomOpSysParameters", "other", "Custom operating system parameters", (i) => normal({ ...i.osparams })),
-    f("custom_nicparams", "CustomNicParameters", "other", "Custom network interface parameters", (i) => normal(i.nics.map((n) => ({ ...n.nicparams })))),
+    f("custom_nicparams", "CustomNicParameters", "other", "Custom network interface parameters", (i) =>
+      normal(i.nics.map((n) => ({ ...n.nicparams }))),
+    ),
     ...paramFields(),
-    f("disk_usage", "DiskUsage", "unit",
+    f(
+      "disk_usage",
+      "DiskUsage",
+      "unit",
       "Total disk space used by instance on each of its nodes; this is not the disk size visible to the instance, but the usage on the node",
-      (i, ctx) => normal(diskUsage(ctx, i))),
+      (i, ctx) => normal(diskUsage(ctx, i)),
+    ),
     f("disk.count", "Disks", "number", "Number of disks", (i) => normal(i.disks.length)),
     f("disk.sizes", "Disk_sizes", "other", "List of disk sizes", (i, ctx) => normal(disks(ctx, i).map((d) => d.size))),
     f("disk.spindles", "Disk_spindles", "other", "List of disk spindles", (i, ctx) => normal(disks(ctx, i).map((d) => d.spindles))),
@@ -215,30 +261,51 @@ export const INSTANCE_FIELDS = fieldTable<I>(
     f("nic.uuids", "NIC_UUIDs", "other", `${NIC_AGG}UUID`, (i) => normal(i.nics.map((n) => n.uuid))),
     f("nic.modes", "NIC_modes", "other", `${NIC_AGG}mode`, (i, ctx) => normal(nicParams(ctx, i).map((p) => p["mode"]))),
     f("nic.vlans", "NIC_VLANs", "other", `${NIC_AGG}VLAN`, (i, ctx) =>
-      normal(nicParams(ctx, i).map((p) => (p["mode"] === "openvswitch" ? p["vlan"] : null)))),
+      normal(nicParams(ctx, i).map((p) => (p["mode"] === "openvswitch" ? p["vlan"] : null))),
+    ),
     f("nic.bridges", "NIC_bridges", "other", `${NIC_AGG}bridge`, (i, ctx) =>
-      normal(nicParams(ctx, i).map((p) => (p["mode"] === "bridged" ? p["link"] : null)))),
+      normal(nicParams(ctx, i).map((p) => (p["mode"] === "bridged" ? p["link"] : null))),
+    ),
     f("nic.links", "NIC_links", "other", `${NIC_AGG}link`, (i, ctx) => normal(nicParams(ctx, i).map((p) => p["link"]))),
     f("nic.networks", "NIC_networks", "other", "List containing each interface's network", (i) => normal(i.nics.map((n) => n.network))),
     f("nic.networks.names", "NIC_networks_names", "other", "List containing the name of each interface's network", (i, ctx) =>
-      normal(i.nics.map((n) => (n.network ? (ctx.data.networks[n.network]?.name ?? null) : null)))),
+      normal(i.nics.map((n) => (n.network ? (ctx.data.networks[n.network]?.name ?? null) : null))),
+    ),
     ...indexed(),
     f("status", "Status", "text", STATUS_DOC, (i, ctx) => normal(instanceStatus(ctx, i)), { live: true }),
-    f("oper_state", "Running", "bool", "Actual state of instance", (i, ctx) => {
-      const r = runState(ctx, i);
-      if (r.kind === "offline") return OFFLINE;
-      if (r.kind === "nodedown") return NODATA;
-      return normal(r.kind === "running");
-    }, { live: true }),
+    f(
+      "oper_state",
+      "Running",
+      "bool",
+      "Actual state of instance",
+      (i, ctx) => {
+        const r = runState(ctx, i);
+        if (r.kind === "offline") return OFFLINE;
+        if (r.kind === "nodedown") return NODATA;
+        return normal(r.kind === "running");
+      },
+      { live: true },
+    ),
     f("console", "Console", "other", "Instance console information", () => UNAVAIL, { live: true }),
-    f("oper_ram", "Memory", "unit", "Actual memory usage as seen by hypervisor", (i, ctx) => liveValue(ctx, i, (r) => r.memory), { live: true }),
-    f("oper_vcpus", "VCPUs", "number", "Actual number of VCPUs as seen by hypervisor", (i, ctx) => liveValue(ctx, i, (r) => r.vcpus), { live: true }),
+    f("oper_ram", "Memory", "unit", "Actual memory usage as seen by hypervisor", (i, ctx) => liveValue(ctx, i, (r) => r.memory), {
+      live: true,
+    }),
+    f("oper_vcpus", "VCPUs", "number", "Actual number of VCPUs as seen by hypervisor", (i, ctx) => liveValue(ctx, i, (r) => r.vcpus), {
+      live: true,
+    }),
     ...commonFields<I>("Instance"),
     f("forthcoming", "Forthcoming", "bool", "whether the Instance is forthcoming", () => normal(false)),
   ],
   [
-    ["vcpus", "be/vcpus"], ["be/memory", "be/maxmem"], ["sda_size", "disk.size/0"], ["sdb_size", "disk.size/1"],
-    ["ip", "nic.ip/0"], ["mac", "nic.mac/0"], ["bridge", "nic.bridge/0"], ["nic_mode", "nic.mode/0"], ["nic_link", "nic.link/0"],
+    ["vcpus", "be/vcpus"],
+    ["be/memory", "be/maxmem"],
+    ["sda_size", "disk.size/0"],
+    ["sdb_size", "disk.size/1"],
+    ["ip", "nic.ip/0"],
+    ["mac", "nic.mac/0"],
+    ["bridge", "nic.bridge/0"],
+    ["nic_mode", "nic.mode/0"],
+    ["nic_link", "nic.link/0"],
     ["nic_network", "nic.network/0"],
   ],
 );

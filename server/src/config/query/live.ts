@@ -36,10 +36,18 @@ export async function collectLive(rpc: RpcRunner, data: ConfigData, needs: LiveN
   const hv = data.cluster.enabled_hypervisors[0] ?? "fake";
   const [infos, insts] = await Promise.all([
     needs.nodeInfo
-      ? rpc.callMany(nodes, "node_info", { storage_units: defaultStorageUnits(data), hypervisor: hv, hvparams: data.cluster.hvparams[hv] ?? {} })
+      ? rpc.callMany(nodes, "node_info", {
+          storage_units: defaultStorageUnits(data),
+          hypervisor: hv,
+          hvparams: data.cluster.hvparams[hv] ?? {},
+        })
       : Promise.resolve(null),
     needs.instances
-      ? rpc.callMany(nodes.filter((n) => n.vm_capable), "all_instances_info", { hypervisors: data.cluster.enabled_hypervisors })
+      ? rpc.callMany(
+          nodes.filter((n) => n.vm_capable),
+          "all_instances_info",
+          { hypervisors: data.cluster.enabled_hypervisors },
+        )
       : Promise.resolve(null),
   ]);
   const out: LiveData = { nodes: new Map(), runningOn: new Map() };
@@ -93,9 +101,11 @@ export class LiveDataCache {
       const p = collectLive(this.rpc, data, needs);
       const ent = { key, at: -1, needs, data: p };
       this.entry = ent;
-      void p.finally(() => {
-        if (this.entry === ent) this.entry = null;
-      }).catch(() => undefined);
+      void p
+        .finally(() => {
+          if (this.entry === ent) this.entry = null;
+        })
+        .catch(() => undefined);
       return p;
     }
     const p = collectLive(this.rpc, data, full);

@@ -33,7 +33,10 @@ const groupList = (c: QueryContext, n: Net) =>
       return [g.name, conn?.mode ?? "", conn?.link ?? "", conn?.vlan ?? ""];
     });
 const instList = (c: QueryContext, n: Net) =>
-  Object.values(c.data.instances).filter((i) => i.nics.some((nic) => nic.network === n.uuid)).map((i) => i.name).sort();
+  Object.values(c.data.instances)
+    .filter((i) => i.nics.some((nic) => nic.network === n.uuid))
+    .map((i) => i.name)
+    .sort();
 
 export const NETWORK_FIELDS = fieldTable<Net>([
   f("name", "Network", "text", "Name", (n) => normal(n.name)),
@@ -42,9 +45,13 @@ export const NETWORK_FIELDS = fieldTable<Net>([
   f("network6", "IPv6Subnet", "other", "IPv6 subnet", (n) => maybe(n.network6)),
   f("gateway6", "IPv6Gateway", "other", "IPv6 gateway", (n) => maybe(n.gateway6)),
   f("mac_prefix", "MacPrefix", "other", "MAC address prefix", (n) => maybe(n.mac_prefix)),
-  f("free_count", "FreeCount", "number", "Number of available addresses", (n) => normal([...networkMap(n)].filter((ch) => ch === ".").length)),
+  f("free_count", "FreeCount", "number", "Number of available addresses", (n) =>
+    normal([...networkMap(n)].filter((ch) => ch === ".").length),
+  ),
   f("map", "Map", "text", "Actual mapping", (n) => normal(networkMap(n))),
-  f("reserved_count", "ReservedCount", "number", "Number of reserved addresses", (n) => normal([...networkMap(n)].filter((ch) => ch === "X").length)),
+  f("reserved_count", "ReservedCount", "number", "Number of reserved addresses", (n) =>
+    normal([...networkMap(n)].filter((ch) => ch === "X").length),
+  ),
   f("group_list", "GroupList", "other", "List of nodegroups (group name, NIC mode, NIC link)", (n, c) => normal(groupList(c, n))),
   f("group_cnt", "NodeGroups", "number", "Number of nodegroups", (n, c) => normal(groupList(c, n).length)),
   f("inst_list", "InstanceList", "other", "List of instances", (n, c) => normal(instList(c, n))),

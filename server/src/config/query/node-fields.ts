@@ -23,21 +23,54 @@ function live(ctx: QueryContext, n: N, pick: (i: NodeInfoResult) => unknown): Qu
 }
 
 const pinst = (ctx: QueryContext, n: N) =>
-  Object.values(ctx.data.instances).filter((i) => i.primary_node === n.uuid).map((i) => i.name).sort();
+  Object.values(ctx.data.instances)
+    .filter((i) => i.primary_node === n.uuid)
+    .map((i) => i.name)
+    .sort();
 const sinst = (ctx: QueryContext, n: N) =>
-  Object.values(ctx.data.instances).filter((i) => i.secondary_nodes.includes(n.uuid)).map((i) => i.name).sort();
+  Object.values(ctx.data.instances)
+    .filter((i) => i.secondary_nodes.includes(n.uuid))
+    .map((i) => i.name)
+    .sort();
 
 export const NODE_FIELDS = fieldTable<N>([
-  f("bootid", "BootID", "text", "Random UUID renewed for each system reboot, can be used for detecting reboots by tracking changes", (n, c) => live(c, n, (i) => i.bootid), { live: true }),
-  f("cnodes", "CNodes", "number", "Number of NUMA domains on node (if exported by hypervisor)", (n, c) => live(c, n, (i) => i.cpu_nodes), { live: true }),
-  f("cnos", "CNOs", "number", "Number of logical processors used by the node OS (dom0 for Xen)", (n, c) => live(c, n, (i) => i.cpu_dom0), { live: true }),
-  f("csockets", "CSockets", "number", "Number of physical CPU sockets (if exported by hypervisor)", (n, c) => live(c, n, (i) => i.cpu_sockets), { live: true }),
+  f(
+    "bootid",
+    "BootID",
+    "text",
+    "Random UUID renewed for each system reboot, can be used for detecting reboots by tracking changes",
+    (n, c) => live(c, n, (i) => i.bootid),
+    { live: true },
+  ),
+  f("cnodes", "CNodes", "number", "Number of NUMA domains on node (if exported by hypervisor)", (n, c) => live(c, n, (i) => i.cpu_nodes), {
+    live: true,
+  }),
+  f("cnos", "CNOs", "number", "Number of logical processors used by the node OS (dom0 for Xen)", (n, c) => live(c, n, (i) => i.cpu_dom0), {
+    live: true,
+  }),
+  f(
+    "csockets",
+    "CSockets",
+    "number",
+    "Number of physical CPU sockets (if exported by hypervisor)",
+    (n, c) => live(c, n, (i) => i.cpu_sockets),
+    { live: true },
+  ),
   f("ctotal", "CTotal", "number", "Number of logical processors", (n, c) => live(c, n, (i) => i.cpu_total), { live: true }),
   f("custom_ndparams", "CustomNodeParameters", "other", "Custom node parameters", (n) => normal({ ...n.ndparams })),
-  f("dfree", "DFree", "unit", "Available storage space on storage unit", (n, c) => live(c, n, (i) => i.storage[0]?.storage_free), { live: true }),
+  f("dfree", "DFree", "unit", "Available storage space on storage unit", (n, c) => live(c, n, (i) => i.storage[0]?.storage_free), {
+    live: true,
+  }),
   f("disk_state", "DiskState", "other", "Disk state", (n) => normal({ ...n.disk_state_static })),
   f("drained", "Drained", "bool", "Whether node is drained", (n) => normal(n.drained)),
-  f("dtotal", "DTotal", "unit", "Total storage space on storage unit for instance disk allocation", (n, c) => live(c, n, (i) => i.storage[0]?.storage_size), { live: true }),
+  f(
+    "dtotal",
+    "DTotal",
+    "unit",
+    "Total storage space on storage unit for instance disk allocation",
+    (n, c) => live(c, n, (i) => i.storage[0]?.storage_size),
+    { live: true },
+  ),
   f("group", "Group", "text", "Node group", (n, c) => normal(c.data.nodegroups[n.group]?.name ?? n.group)),
   f("group.uuid", "GroupUUID", "text", "UUID of node group", (n) => normal(n.group)),
   f("hv_state", "HypervisorState", "other", "Hypervisor state", (n) => normal({ ...n.hv_state_static })),
@@ -55,13 +88,23 @@ export const NODE_FIELDS = fieldTable<N>([
   f("pinst_list", "PriInstances", "other", "List of instances with this node as primary", (n, c) => normal(pinst(c, n))),
   f("pip", "PrimaryIP", "text", "Primary IP address", (n) => normal(n.primary_ip)),
   f("powered", "Powered", "bool", "Whether node is thought to be powered on", (n) => normal(n.powered)),
-  f("role", "Role", "text", 'Node role; "M" for master, "C" for master candidate, "R" for regular, "D" for drained, "O" for offline', (n, c) => normal(nodeRole(c, n))),
+  f(
+    "role",
+    "Role",
+    "text",
+    'Node role; "M" for master, "C" for master candidate, "R" for regular, "D" for drained, "O" for offline',
+    (n, c) => normal(nodeRole(c, n)),
+  ),
   f("sinst_cnt", "Sinst", "number", "Number of instances with this node as secondary", (n, c) => normal(sinst(c, n).length)),
   f("sinst_list", "SecInstances", "other", "List of instances with this node as secondary", (n, c) => normal(sinst(c, n))),
   f("sip", "SecondaryIP", "text", "Secondary IP address", (n) => normal(n.secondary_ip)),
   // Spindles are only reported with exclusive storage (not supported here).
-  f("spfree", "SpFree", "number", "Available spindles in volume group (exclusive storage only)", (n) => (n.offline ? OFFLINE : UNAVAIL), { live: true }),
-  f("sptotal", "SpTotal", "number", "Total spindles in volume group (exclusive storage only)", (n) => (n.offline ? OFFLINE : UNAVAIL), { live: true }),
+  f("spfree", "SpFree", "number", "Available spindles in volume group (exclusive storage only)", (n) => (n.offline ? OFFLINE : UNAVAIL), {
+    live: true,
+  }),
+  f("sptotal", "SpTotal", "number", "Total spindles in volume group (exclusive storage only)", (n) => (n.offline ? OFFLINE : UNAVAIL), {
+    live: true,
+  }),
   ...commonFields<N>("Node"),
   f("vm_capable", "VMCapable", "bool", "Whether node can host instances", (n) => normal(n.vm_capable)),
 ]);

@@ -28,14 +28,23 @@ export class QueryParameterError extends GanetiError {
 export function pyJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pyJson).join(", ")}]`;
   if (v !== null && typeof v === "object") {
-    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(", ")}}`;
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`)
+      .join(", ")}}`;
   }
   return JSON.stringify(v) ?? "null";
 }
 
 const MAX_DEPTH = 10;
 const BINARY: Record<string, FilterNode["op"]> = {
-  "==": "eq", "=": "eq", "<": "lt", ">": "gt", "<=": "le", ">=": "ge", "=~": "regex", "=[]": "contains",
+  "==": "eq",
+  "=": "eq",
+  "<": "lt",
+  ">": "gt",
+  "<=": "le",
+  ">=": "ge",
+  "=~": "regex",
+  "=[]": "contains",
 };
 
 function fail(detail: string): never {
@@ -60,13 +69,15 @@ function compilePyRegex(src: string): RegExp {
 }
 
 export function parseFilter(raw: unknown, depth = 0): FilterNode | null {
-  if (raw === null || raw === undefined) return depth === 0 ? null : fail(`Cannot deserialise filter: expected array [string, args], got ${pyJson(raw)}`);
+  if (raw === null || raw === undefined)
+    return depth === 0 ? null : fail(`Cannot deserialise filter: expected array [string, args], got ${pyJson(raw)}`);
   if (depth > MAX_DEPTH) fail(`Filter nested too deeply (maximum ${MAX_DEPTH} levels)`);
   if (!Array.isArray(raw) || typeof raw[0] !== "string") {
     fail(`Cannot deserialise filter: expected array [string, args], got ${pyJson(raw)}`);
   }
   const [op, ...args] = raw as [string, ...unknown[]];
-  const sub = (x: unknown): FilterNode => parseFilter(x, depth + 1) ?? fail("Cannot deserialise filter: expected array [string, args], got null");
+  const sub = (x: unknown): FilterNode =>
+    parseFilter(x, depth + 1) ?? fail("Cannot deserialise filter: expected array [string, args], got null");
   if (op === "&" || op === "|") return { op: op === "&" ? "and" : "or", args: args.map(sub) };
   if (op === "!") {
     if (args.length !== 1) fail(`Cannot deserialise field, expected [filter] but got ${pyJson(args)}`);
@@ -125,10 +136,14 @@ function compare(op: "lt" | "gt" | "le" | "ge", a: unknown, b: FilterValue): boo
   if (!ok) throw new QueryParameterError(`Invalid types in comparison, trying to compare ${pyJson(a)} with ${pyJson(b)}`);
   const x = a as string | number;
   switch (op) {
-    case "lt": return x < b;
-    case "gt": return x > b;
-    case "le": return x <= b;
-    case "ge": return x >= b;
+    case "lt":
+      return x < b;
+    case "gt":
+      return x > b;
+    case "le":
+      return x <= b;
+    case "ge":
+      return x >= b;
   }
 }
 
@@ -171,7 +186,8 @@ export function evaluateFilter<T>(node: FilterNode, table: FieldTable<T>, item: 
     case "true":
       return typeof value === "boolean" ? value : Boolean(value) && !(Array.isArray(value) && value.length === 0);
     case "eq":
-      if (typeof value === "string" && typeof node.value === "string" && table.get(node.field)?.hostname) return hostnameMatch(value, node.value);
+      if (typeof value === "string" && typeof node.value === "string" && table.get(node.field)?.hostname)
+        return hostnameMatch(value, node.value);
       return value === node.value;
     case "regex":
       if (typeof value !== "string") {
@@ -179,7 +195,8 @@ export function evaluateFilter<T>(node: FilterNode, table: FieldTable<T>, item: 
       }
       return node.re.test(value);
     case "contains":
-      if (!Array.isArray(value)) throw new QueryParameterError(`Invalid field value used in list membership, expecting a list but got ${pyJson(value)}`);
+      if (!Array.isArray(value))
+        throw new QueryParameterError(`Invalid field value used in list membership, expecting a list but got ${pyJson(value)}`);
       return value.includes(node.value);
     default:
       return compare(node.op, value, node.value);

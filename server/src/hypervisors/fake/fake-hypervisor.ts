@@ -159,7 +159,10 @@ export class FakeHypervisor implements Hypervisor {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw new HypervisorError(`Failed to list instances: ${(err as Error).message}`, { cause: err });
     }
-    return entries.filter((e) => e.endsWith(SUFFIX) && !e.startsWith(".")).map((e) => e.slice(0, -SUFFIX.length)).sort();
+    return entries
+      .filter((e) => e.endsWith(SUFFIX) && !e.startsWith("."))
+      .map((e) => e.slice(0, -SUFFIX.length))
+      .sort();
   }
 
   private toInfo(st: FakeInstanceState): HvInstanceInfo {
@@ -196,9 +199,7 @@ export class FakeHypervisor implements Hypervisor {
     const minmem = intParam(instance.beparams, ["minmem", "memory"], maxmem);
     const free = (await this.nodeInfo(await this.host())).memory_free;
     if (minmem > free) {
-      throw new HypervisorError(
-        `Not enough memory to start instance ${instance.name}: needed ${minmem} MiB, available ${free} MiB`,
-      );
+      throw new HypervisorError(`Not enough memory to start instance ${instance.name}: needed ${minmem} MiB, available ${free} MiB`);
     }
     return Math.max(minmem, Math.min(maxmem, free));
   }

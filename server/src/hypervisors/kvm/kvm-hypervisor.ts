@@ -194,7 +194,10 @@ export class KvmHypervisor implements Hypervisor {
           paused,
           incoming: opts.incoming,
           // The cluster-allocated port is the VNC display (as the console reports it).
-          vncDisplay: instance.network_port !== undefined && instance.network_port > VNC_BASE_PORT ? instance.network_port - VNC_BASE_PORT : undefined,
+          vncDisplay:
+            instance.network_port !== undefined && instance.network_port > VNC_BASE_PORT
+              ? instance.network_port - VNC_BASE_PORT
+              : undefined,
         });
         const rt: KvmRuntime = {
           version: 1,

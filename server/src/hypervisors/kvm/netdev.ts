@@ -78,7 +78,9 @@ export class TapNicBackend implements NicBackend {
       }
     } catch (err) {
       await net.ip(["link", "del", tap]).catch(() => undefined);
-      throw err instanceof HypervisorError ? err : new HypervisorError(`Cannot set up NIC ${nic.uuid}: ${(err as Error).message}`, { cause: err });
+      throw err instanceof HypervisorError
+        ? err
+        : new HypervisorError(`Cannot set up NIC ${nic.uuid}: ${(err as Error).message}`, { cause: err });
     }
     return { netdev: `tap,ifname=${tap},script=no,downscript=no`, backend: data };
   }

@@ -12,7 +12,9 @@ function wrap<T>(prefix: string, p: Promise<T>): Promise<T> {
   });
 }
 
-export function diskHandlers(ctx: BackendContext): HandlerSlice<
+export function diskHandlers(
+  ctx: BackendContext,
+): HandlerSlice<
   | "blockdev_create"
   | "blockdev_remove"
   | "blockdev_grow"
@@ -42,10 +44,12 @@ export function diskHandlers(ctx: BackendContext): HandlerSlice<
       ).then(() => null),
     blockdev_getsizes: async (a) => {
       const out: (number | null)[] = [];
-      for (const d of a.disks) out.push(await wrap("Can't get the size of block device", (async () => (await allowed(d), driverFor(d).getSize(d)))()));
+      for (const d of a.disks)
+        out.push(await wrap("Can't get the size of block device", (async () => (await allowed(d), driverFor(d).getSize(d)))()));
       return out;
     },
-    blockdev_assemble: (a) => wrap("Can't assemble block device", (async () => (await allowed(a.disk), driverFor(a.disk).assemble(a.disk)))()),
+    blockdev_assemble: (a) =>
+      wrap("Can't assemble block device", (async () => (await allowed(a.disk), driverFor(a.disk).assemble(a.disk)))()),
     blockdev_shutdown: (a) =>
       wrap("Can't shut down block device", (async () => (await allowed(a.disk), driverFor(a.disk).shutdown(a.disk)))()).then(() => null),
   };

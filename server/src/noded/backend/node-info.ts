@@ -44,7 +44,7 @@ export async function hostInfo(settings: NodeSettings): Promise<HvNodeInfo> {
     const avail = mi?.available ?? Math.floor(os.freemem() / 1048576);
     dom0 = settings.memory_dom0 ?? total - avail;
   }
-  const cpuTotal = settings.cpu_total ?? (os.availableParallelism?.() ?? os.cpus().length);
+  const cpuTotal = settings.cpu_total ?? os.availableParallelism?.() ?? os.cpus().length;
   return {
     memory_total: total,
     memory_dom0: dom0,

@@ -7,18 +7,27 @@ import type { HandlerSlice } from "./handlers.js";
 
 function runProgram(program: string, args: string[], timeoutSec: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(program, args, { timeout: timeoutSec * 1000, maxBuffer: 4 << 20, env: { ...process.env, LC_ALL: "C" } }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: number | string };
-      const reason = e.killed
-        ? `timeout after ${timeoutSec} seconds`
-        : typeof e.code === "number"
-          ? `exited with exit code ${e.code}`
-          : e.signal
-            ? `terminated by signal ${e.signal}`
-            : e.message;
-      reject(new NodeBackendError(`'${[program, ...args].join(" ")}' failed with reason '${reason}'; output: ${stdout}${stderr}`, { cause: err }));
-    });
+    execFile(
+      program,
+      args,
+      { timeout: timeoutSec * 1000, maxBuffer: 4 << 20, env: { ...process.env, LC_ALL: "C" } },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: number | string };
+        const reason = e.killed
+          ? `timeout after ${timeoutSec} seconds`
+          : typeof e.code === "number"
+            ? `exited with exit code ${e.code}`
+            : e.signal
+              ? `terminated by signal ${e.signal}`
+              : e.message;
+        reject(
+          new NodeBackendError(`'${[program, ...args].join(" ")}' failed with reason '${reason}'; output: ${stdout}${stderr}`, {
+            cause: err,
+          }),
+        );
+      },
+    );
   });
 }
 

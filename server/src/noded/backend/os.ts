@@ -23,9 +23,7 @@ async function diskEnv(ctx: BackendContext, instance: RpcInstance): Promise<OsDi
   return out;
 }
 
-export function osHandlers(
-  ctx: BackendContext,
-): HandlerSlice<"os_diagnose" | "os_validate" | "instance_os_add" | "instance_run_rename"> {
+export function osHandlers(ctx: BackendContext): HandlerSlice<"os_diagnose" | "os_validate" | "instance_os_add" | "instance_run_rename"> {
   const opsCtx: OsOpsContext = { logDir: path.join(ctx.dataDir, "log", "os"), clock: ctx.clock, spawn: ctx.spawn };
   return {
     os_diagnose: async (a) => diagnoseOs(a.search_path),

@@ -56,7 +56,10 @@ async function realLocation(p: string): Promise<string> {
 }
 
 export class StoragePaths {
-  constructor(private readonly dataDir: string, private readonly fixed?: readonly string[]) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly fixed?: readonly string[],
+  ) {}
 
   get file(): string {
     return path.join(this.dataDir, FILE_STORAGE_PATHS_FILE);
@@ -69,7 +72,8 @@ export class StoragePaths {
     try {
       text = await fs.readFile(this.file, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new FileStoragePathError(`Cannot read ${this.file}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+        throw new FileStoragePathError(`Cannot read ${this.file}: ${(err as Error).message}`);
       return [path.join(this.dataDir, "file-storage"), path.join(this.dataDir, "shared-file-storage")];
     }
     return text

@@ -1,5 +1,12 @@
 // Storage unit and file storage directory calls.
-import { FILE_STORAGE_TYPES, StorageError, createFileStorageDir, listFileStorage, removeFileStorageDir, renameFileStorageDir } from "../../storage/file-storage.js";
+import {
+  FILE_STORAGE_TYPES,
+  StorageError,
+  createFileStorageDir,
+  listFileStorage,
+  removeFileStorageDir,
+  renameFileStorageDir,
+} from "../../storage/file-storage.js";
 import type { BackendContext } from "./context.js";
 import type { HandlerSlice } from "./handlers.js";
 

@@ -19,7 +19,9 @@ const NODE_CERT_FILES = ["server.pem"];
 
 async function sha1File(file: string): Promise<string | null> {
   try {
-    return createHash("sha1").update(await fs.readFile(file)).digest("hex");
+    return createHash("sha1")
+      .update(await fs.readFile(file))
+      .digest("hex");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;

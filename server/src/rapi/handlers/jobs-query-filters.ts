@@ -33,7 +33,8 @@ function filterParams(data: unknown): { priority: number; predicates: unknown[];
     const v = name in o ? o[name] : def;
     const t = pyTypeName(v);
     // Python's isinstance(True, int) holds.
-    if (!(t === expected || (expected === "int" && t === "bool"))) throw badRequest(`'${name}' parameter: Type is '${t}', but '${expected}' is expected`);
+    if (!(t === expected || (expected === "int" && t === "bool")))
+      throw badRequest(`'${name}' parameter: Type is '${t}', but '${expected}' is expected`);
     return v;
   };
   return {
@@ -47,8 +48,8 @@ function filterParams(data: unknown): { priority: number; predicates: unknown[];
 const ACTIONS = new Set(["ACCEPT", "PAUSE", "REJECT", "CONTINUE"]);
 function checkFilterRule(p: ReturnType<typeof filterParams>): void {
   const a = p.action;
-  const ok = (typeof a === "string" && ACTIONS.has(a)) ||
-    (Array.isArray(a) && a.length === 2 && a[0] === "RATE_LIMIT" && Number.isInteger(a[1]));
+  const ok =
+    (typeof a === "string" && ACTIONS.has(a)) || (Array.isArray(a) && a.length === 2 && a[0] === "RATE_LIMIT" && Number.isInteger(a[1]));
   if (!ok || p.priority < 0) throw new RapiHttpError(500, `Invalid filter rule: action ${JSON.stringify(a)}, priority ${p.priority}`);
   for (const pred of p.predicates) {
     if (!Array.isArray(pred) || !["jobid", "opcode", "reason"].includes(String(pred[0]))) {
@@ -126,7 +127,14 @@ export const jobQueryFilterHandlers: Record<string, Handler> = {
     if (!(serial === null || (typeof serial === "number" && Number.isInteger(serial)))) {
       throw badRequest("The 'previous_log_serial' parameter should be a number");
     }
-    const r = await svc.queue.waitForChange(jobId(req), fields.map(String), prev as unknown[] | null, serial as number | null, svc.waitTimeoutMs, req.signal);
+    const r = await svc.queue.waitForChange(
+      jobId(req),
+      fields.map(String),
+      prev as unknown[] | null,
+      serial as number | null,
+      svc.waitTimeoutMs,
+      req.signal,
+    );
     // 3.0 answers an unknown job with 500 "Can't load job file".
     if (!r) throw new RapiHttpError(500, "Can't load job file");
     return { job_info: r.job_info, log_entries: r.log_entries };

@@ -38,10 +38,13 @@ function tagsGet(req: RapiRequest, svc: RapiServices): string[] {
   const kind = req.endpoint.path;
   if (kind === "/2/tags") return [...c.data.cluster.tags];
   const name = Object.values(req.params)[0] ?? "";
-  const obj = kind.startsWith("/2/instances/") ? c.findInstance(name)
-    : kind.startsWith("/2/nodes/") ? c.findNode(name)
-    : kind.startsWith("/2/groups/") ? c.findGroup(name)
-    : c.findNetwork(name);
+  const obj = kind.startsWith("/2/instances/")
+    ? c.findInstance(name)
+    : kind.startsWith("/2/nodes/")
+      ? c.findNode(name)
+      : kind.startsWith("/2/groups/")
+        ? c.findGroup(name)
+        : c.findNetwork(name);
   // 3.0 answers an unknown object with a 500 carrying the LUXI error; 404 is kinder and clients treat both as errors.
   if (!obj) throw notFound();
   return [...obj.tags];
@@ -85,7 +88,9 @@ export const objectHandlers: Record<string, Handler> = {
     const running = runState(ctx, inst).kind === "running" && instanceStatus(ctx, inst) !== "ERROR_wrongnode";
     if (!running) throw new RapiHttpError(503, "Instance console unavailable");
     const pnode = svc.config.node(inst.primary_node);
-    const info: z.infer<typeof ConsoleInfoSchema> = await svc.rpc.call(pnode, "instance_console_info", { instance: svc.config.rpcInstance(inst) });
+    const info: z.infer<typeof ConsoleInfoSchema> = await svc.rpc.call(pnode, "instance_console_info", {
+      instance: svc.config.rpcInstance(inst),
+    });
     return withSshPort(svc.config, pnode, info);
   },
   "tags.get": (req, svc) => tagsGet(req, svc),

@@ -33,14 +33,22 @@ export const specialHandlers: Record<string, Handler> = {
       const op = fillOpcode("OP_INSTANCE_CREATE", i, {}, CREATE_RENAMES);
       return op;
     });
-    const op = fillOpcode("OP_INSTANCE_MULTI_ALLOC", { ...body, instances: filled }, statics(req, svc, { dry_run: flagArg(req, "dry-run") }));
+    const op = fillOpcode(
+      "OP_INSTANCE_MULTI_ALLOC",
+      { ...body, instances: filled },
+      statics(req, svc, { dry_run: flagArg(req, "dry-run") }),
+    );
     return svc.queue.submit([op]);
   },
 
   "instances.reinstall": async (req, svc) => {
     const name = req.params["instance_name"] ?? "";
     let body: unknown;
-    const hasBody = req.body !== null && !(dict(req.body) && Object.keys(req.body).length === 0) && req.body !== "" && !(Array.isArray(req.body) && req.body.length === 0);
+    const hasBody =
+      req.body !== null &&
+      !(dict(req.body) && Object.keys(req.body).length === 0) &&
+      req.body !== "" &&
+      !(Array.isArray(req.body) && req.body.length === 0);
     if (hasBody) {
       if (req.query.size > 0) throw badRequest("Can't combine query and body parameters");
       body = req.body;
@@ -102,10 +110,18 @@ export const specialHandlers: Record<string, Handler> = {
     else if (role === "drained") drained = true;
     else if (role === "offline") offline = true;
     else throw badRequest(`Can't set '${role}' role`);
-    const op = fillOpcode("OP_NODE_SET_PARAMS", {}, statics(req, svc, {
-      node_name: req.params["node_name"], master_candidate: mc, offline, drained,
-      force: flagArg(req, "force"), auto_promote: flagArg(req, "auto-promote"),
-    }));
+    const op = fillOpcode(
+      "OP_NODE_SET_PARAMS",
+      {},
+      statics(req, svc, {
+        node_name: req.params["node_name"],
+        master_candidate: mc,
+        offline,
+        drained,
+        force: flagArg(req, "force"),
+        auto_promote: flagArg(req, "auto-promote"),
+      }),
+    );
     return svc.queue.submit([op]);
   },
 
@@ -128,9 +144,15 @@ export const specialHandlers: Record<string, Handler> = {
     const storageType = stringArg(req, "storage_type", null);
     const fields = stringArg(req, "output_fields", null);
     if (!fields) throw badRequest("Missing the required 'output_fields' parameter");
-    const op = fillOpcode("OP_NODE_QUERY_STORAGE", {}, statics(req, svc, {
-      nodes: [req.params["node_name"]], storage_type: storageType, output_fields: fields.split(","),
-    }));
+    const op = fillOpcode(
+      "OP_NODE_QUERY_STORAGE",
+      {},
+      statics(req, svc, {
+        nodes: [req.params["node_name"]],
+        storage_type: storageType,
+        output_fields: fields.split(","),
+      }),
+    );
     return svc.queue.submit([op]);
   },
 
@@ -140,9 +162,16 @@ export const specialHandlers: Record<string, Handler> = {
     if (!name) throw badRequest("Missing the required 'name' parameter");
     const changes: Record<string, boolean> = {};
     if (req.query.has("allocatable")) changes["allocatable"] = flagArg(req, "allocatable", 1);
-    const op = fillOpcode("OP_NODE_MODIFY_STORAGE", {}, statics(req, svc, {
-      node_name: req.params["node_name"], storage_type: storageType, name, changes,
-    }));
+    const op = fillOpcode(
+      "OP_NODE_MODIFY_STORAGE",
+      {},
+      statics(req, svc, {
+        node_name: req.params["node_name"],
+        storage_type: storageType,
+        name,
+        changes,
+      }),
+    );
     return svc.queue.submit([op]);
   },
 
@@ -150,11 +179,27 @@ export const specialHandlers: Record<string, Handler> = {
     const storageType = stringArg(req, "storage_type", null);
     const name = stringArg(req, "name", null);
     if (!name) throw badRequest("Missing the required 'name' parameter");
-    const op = fillOpcode("OP_REPAIR_NODE_STORAGE", {}, statics(req, svc, { node_name: req.params["node_name"], storage_type: storageType, name }));
+    const op = fillOpcode(
+      "OP_REPAIR_NODE_STORAGE",
+      {},
+      statics(req, svc, { node_name: req.params["node_name"], storage_type: storageType, name }),
+    );
     return svc.queue.submit([op]);
   },
 };
 
 function typeNameOf(v: unknown): string {
-  return z.boolean().safeParse(v).success ? "bool" : v === null ? "NoneType" : Array.isArray(v) ? "list" : typeof v === "string" ? "str" : typeof v === "number" ? (Number.isInteger(v) ? "int" : "float") : "dict";
+  return z.boolean().safeParse(v).success
+    ? "bool"
+    : v === null
+      ? "NoneType"
+      : Array.isArray(v)
+        ? "list"
+        : typeof v === "string"
+          ? "str"
+          : typeof v === "number"
+            ? Number.isInteger(v)
+              ? "int"
+              : "float"
+            : "dict";
 }

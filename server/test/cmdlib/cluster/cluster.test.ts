@@ -62,7 +62,10 @@ describe("cluster LUs", () => {
     await runOp(c, { OP_ID: "OP_CLUSTER_SET_PARAMS", hidden_os: [["add", "debootstrap"]] });
     const [, log] = await runOpLog(c, {
       OP_ID: "OP_CLUSTER_SET_PARAMS",
-      hidden_os: [["add", "debootstrap"], ["remove", "nosuch"]],
+      hidden_os: [
+        ["add", "debootstrap"],
+        ["remove", "nosuch"],
+      ],
       blacklisted_os: [["add", "bad"]],
     });
     expect(log).toEqual(["OS debootstrap already in hidden OS list, ignoring", "OS nosuch not found in hidden OS list, ignoring"]);

@@ -34,8 +34,7 @@ afterEach(async () => {
   await c.cleanup();
 });
 
-const fakeState = (node: string, instance: string) =>
-  path.join(c.backendOf(node).dataDir, "hypervisors", "fake", `${instance}.json`);
+const fakeState = (node: string, instance: string) => path.join(c.backendOf(node).dataDir, "hypervisors", "fake", `${instance}.json`);
 
 /** Run OP_CLUSTER_VERIFY and every job it submitted; their records in order. */
 async function verify(over: Record<string, unknown> = {}): Promise<{ jobs: JobRecord[]; log: string[]; ok: boolean }> {
@@ -149,7 +148,11 @@ describe("OP_CLUSTER_VERIFY", () => {
     const { log, ok } = await verify({ error_codes: true });
     const file = path.join(c.backendOf("node1.example.com").dataDir, "server.pem");
     expect(log).toContain(`  - WARNING:ECLUSTERCERT:cluster:None:While verifying ${file}: Certificate expires in about 9 days`);
-    expect(log.some((l) => l.startsWith("  - ERROR:ECLUSTERFILECHECK:cluster:None:File server.pem found with 2 different checksums (variant 1 on "))).toBe(true);
+    expect(
+      log.some((l) =>
+        l.startsWith("  - ERROR:ECLUSTERFILECHECK:cluster:None:File server.pem found with 2 different checksums (variant 1 on "),
+      ),
+    ).toBe(true);
     expect(ok).toBe(false);
   }, 60_000);
 
@@ -158,11 +161,20 @@ describe("OP_CLUSTER_VERIFY", () => {
     const old = c.backends.get(n2.uuid)!;
     c.backends.set(
       n2.uuid,
-      new NodeBackend({ dataDir: old.dataDir, nodeName: old.nodeName, clock: () => Date.now() + 600_000, overrides: { memoryTotal: 8192, memoryDom0: 0 } }),
+      new NodeBackend({
+        dataDir: old.dataDir,
+        nodeName: old.nodeName,
+        clock: () => Date.now() + 600_000,
+        overrides: { memoryTotal: 8192, memoryDom0: 0 },
+      }),
     );
     const { log, ok } = await verify({ error_codes: true });
     expect(ok).toBe(false);
-    expect(log.some((l) => /^ {2}- ERROR:ENODETIME:node:node2\.example\.com:Node time diverges by at least \d+\.\ds from master node time$/.test(l))).toBe(true);
+    expect(
+      log.some((l) =>
+        /^ {2}- ERROR:ENODETIME:node:node2\.example\.com:Node time diverges by at least \d+\.\ds from master node time$/.test(l),
+      ),
+    ).toBe(true);
   });
 
   it("a group name restricts the verify to that group, with no config job", async () => {

@@ -33,9 +33,7 @@ describe("group LUs", () => {
       message: "While verify diskparams options: Provided option keys not supported: plain/nope",
       code: "wrong_input",
     });
-    await expect(
-      runOp(c, { OP_ID: "OP_GROUP_ADD", group_name: "g", ipolicy: { "disk-templates": ["drbd"] } }),
-    ).rejects.toMatchObject({
+    await expect(runOp(c, { OP_ID: "OP_GROUP_ADD", group_name: "g", ipolicy: { "disk-templates": ["drbd"] } })).rejects.toMatchObject({
       message: "The following disk templates are allowed by the ipolicy, but not enabled on the cluster: drbd",
       code: "wrong_input",
     });
@@ -63,9 +61,9 @@ describe("group LUs", () => {
     await runOp(c, { OP_ID: "OP_GROUP_ADD", group_name: "capgrp" });
     expect(await runOp(c, { OP_ID: "OP_GROUP_SET_PARAMS", group_name: "capgrp", alloc_policy: "last_resort" })).toEqual([]);
     expect(c.config.expandGroup("capgrp").alloc_policy).toBe("last_resort");
-    expect(
-      await runOp(c, { OP_ID: "OP_GROUP_SET_PARAMS", group_name: "capgrp", ndparams: { spindle_count: 2, oob_program: "" } }),
-    ).toEqual([["ndparams", "{'spindle_count': 2, 'oob_program': ''}"]]);
+    expect(await runOp(c, { OP_ID: "OP_GROUP_SET_PARAMS", group_name: "capgrp", ndparams: { spindle_count: 2, oob_program: "" } })).toEqual(
+      [["ndparams", "{'spindle_count': 2, 'oob_program': ''}"]],
+    );
     expect(await runOp(c, { OP_ID: "OP_GROUP_SET_PARAMS", group_name: "capgrp", diskparams: { plain: { stripes: 2 } } })).toEqual([
       ["diskparams", "{'plain': {'stripes': 2}}"],
     ]);
@@ -117,10 +115,27 @@ describe("group LUs", () => {
     // A drbd instance straight into the config: only its nodes matter here.
     await c.config.mutate((d) => {
       d.instances["i1"] = {
-        uuid: "i1", name: "inst1.example.com", primary_node: n1.uuid, secondary_nodes: [n2.uuid], os: "noop",
-        hypervisor: "fake", hvparams: {}, beparams: {}, osparams: {}, osparams_private: {}, admin_state: "down",
-        admin_state_source: "admin", nics: [], disks: [], disk_template: "drbd", disks_active: false,
-        network_port: null, serial_no: 1, ctime: 0, mtime: 0, tags: [],
+        uuid: "i1",
+        name: "inst1.example.com",
+        primary_node: n1.uuid,
+        secondary_nodes: [n2.uuid],
+        os: "noop",
+        hypervisor: "fake",
+        hvparams: {},
+        beparams: {},
+        osparams: {},
+        osparams_private: {},
+        admin_state: "down",
+        admin_state_source: "admin",
+        nics: [],
+        disks: [],
+        disk_template: "drbd",
+        disks_active: false,
+        network_port: null,
+        serial_no: 1,
+        ctime: 0,
+        mtime: 0,
+        tags: [],
       };
     });
     await expect(runOp(c, { OP_ID: "OP_GROUP_ASSIGN_NODES", group_name: "g2", nodes: ["node2"] })).rejects.toMatchObject({

@@ -39,7 +39,9 @@ describe("bridge checks", () => {
     await c.netns.addBridge("br7");
     await runOp(c, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "i1.example.com" });
     await c.netns.delLink("br7");
-    await expect(runOp(c, { OP_ID: "OP_INSTANCE_REBOOT", instance_name: "i1.example.com", reboot_type: "hard" })).rejects.toMatchObject(want);
+    await expect(runOp(c, { OP_ID: "OP_INSTANCE_REBOOT", instance_name: "i1.example.com", reboot_type: "hard" })).rejects.toMatchObject(
+      want,
+    );
   });
 
   it("checks the target node's bridges before migrate and failover", async () => {

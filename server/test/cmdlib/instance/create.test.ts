@@ -143,7 +143,14 @@ describe("OP_INSTANCE_CREATE", () => {
   it("takes a NIC address from a network pool", async () => {
     c = await testCluster({ bridges: ["br9"] });
     await runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "net1", network: "10.9.0.0/29", gateway: "10.9.0.1" });
-    await runOp(c, { OP_ID: "OP_NETWORK_CONNECT", group_name: "default", network_name: "net1", network_mode: "bridged", network_link: "br9", network_vlan: "" });
+    await runOp(c, {
+      OP_ID: "OP_NETWORK_CONNECT",
+      group_name: "default",
+      network_name: "net1",
+      network_mode: "bridged",
+      network_link: "br9",
+      network_vlan: "",
+    });
     const job = await runJob(c, [createOp("n1.example.com", { nics: [{ network: "net1", ip: "pool" }] })]);
     expect(job.ops[0]!.status).toBe("success");
     expect(c.jobLog(job)).toContain(" - INFO: Chose IP 10.9.0.2 from network net1");

@@ -30,7 +30,14 @@ function kvmCreate(name: string, kernelArgs: string, over: Record<string, unknow
   return createOp(name, {
     hypervisor: "kvm",
     os_type: "noop",
-    hvparams: { kvm_path: a.qemu, kernel_path: a.kernel, initrd_path: a.initrd, root_path: "/dev/vda1", kernel_args: `quiet ${kernelArgs}`, serial_speed: 115200 },
+    hvparams: {
+      kvm_path: a.qemu,
+      kernel_path: a.kernel,
+      initrd_path: a.initrd,
+      root_path: "/dev/vda1",
+      kernel_args: `quiet ${kernelArgs}`,
+      serial_speed: 115200,
+    },
     beparams: { memory: 96 },
     ...over,
   });
@@ -159,7 +166,9 @@ async function typeOn(socket: string, text: string): Promise<void> {
 /** A listener on address:port inside the namespace (blocks qemu's -incoming there). */
 async function holdPort(netns: string, address: string, port: number) {
   const { spawn } = await import("node:child_process");
-  const child = spawn("ip", ["netns", "exec", netns, "socat", `TCP-LISTEN:${port},bind=${address},reuseaddr,fork`, "/dev/null"], { stdio: "ignore" });
+  const child = spawn("ip", ["netns", "exec", netns, "socat", `TCP-LISTEN:${port},bind=${address},reuseaddr,fork`, "/dev/null"], {
+    stdio: "ignore",
+  });
   await new Promise((r) => setTimeout(r, 500));
   return child;
 }

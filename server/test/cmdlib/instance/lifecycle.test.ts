@@ -99,7 +99,13 @@ describe("rename / reinstall", () => {
   it("refuses to rename a running instance; renames a stopped one with its storage directory", async () => {
     c = await testCluster();
     await create(c, "i1.example.com", { disk_template: "file", disks: [{ size: 8 }] });
-    const rename = { OP_ID: "OP_INSTANCE_RENAME", instance_name: "i1.example.com", new_name: "i9.example.com", name_check: false, ip_check: false };
+    const rename = {
+      OP_ID: "OP_INSTANCE_RENAME",
+      instance_name: "i1.example.com",
+      new_name: "i9.example.com",
+      name_check: false,
+      ip_check: false,
+    };
     await expect(runOp(c, rename)).rejects.toMatchObject({
       message: "Instance 'i1.example.com' is marked to be up, cannot rename",
       code: "wrong_state",
@@ -139,12 +145,28 @@ describe("disks", () => {
     await runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 0, amount: 64 });
     expect(c.config.disk(i.disks[0]!).size).toBe(128);
     expect(statSync(path).size).toBe(128 * 1024 * 1024);
-    await runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 0, amount: 256, absolute: true });
+    await runOp(c, {
+      OP_ID: "OP_INSTANCE_GROW_DISK",
+      instance_name: "i1.example.com",
+      ignore_ipolicy: true,
+      disk: 0,
+      amount: 256,
+      absolute: true,
+    });
     expect(c.config.disk(i.disks[0]!).size).toBe(256);
     await expect(
-      runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 0, amount: 100, absolute: true }),
+      runOp(c, {
+        OP_ID: "OP_INSTANCE_GROW_DISK",
+        instance_name: "i1.example.com",
+        ignore_ipolicy: true,
+        disk: 0,
+        amount: 100,
+        absolute: true,
+      }),
     ).rejects.toMatchObject({ message: "Requested size (100M) is smaller than current disk size (256M)", code: "wrong_state" });
-    await expect(runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 3, amount: 1 })).rejects.toMatchObject({
+    await expect(
+      runOp(c, { OP_ID: "OP_INSTANCE_GROW_DISK", instance_name: "i1.example.com", ignore_ipolicy: true, disk: 3, amount: 1 }),
+    ).rejects.toMatchObject({
       code: "wrong_input",
     });
   });
@@ -180,12 +202,31 @@ describe("query data / console", () => {
   it("returns Ganeti's detail dict keyed by name, static and live", async () => {
     c = await testCluster();
     await create(c, "i1.example.com", { disk_template: "file", disks: [{ size: 8 }] });
-    const live = (await runOp(c, { OP_ID: "OP_INSTANCE_QUERY_DATA", instances: ["i1.example.com"], use_locking: true })) as Record<string, Record<string, unknown>>;
+    const live = (await runOp(c, { OP_ID: "OP_INSTANCE_QUERY_DATA", instances: ["i1.example.com"], use_locking: true })) as Record<
+      string,
+      Record<string, unknown>
+    >;
     const d = live["i1.example.com"]!;
-    expect(d).toMatchObject({ name: "i1.example.com", config_state: "up", run_state: "up", pnode: N1, snodes: [], os: "noop", hv_actual: {} });
+    expect(d).toMatchObject({
+      name: "i1.example.com",
+      config_state: "up",
+      run_state: "up",
+      pnode: N1,
+      snodes: [],
+      os: "noop",
+      hv_actual: {},
+    });
     expect(d["be_instance"]).toEqual({ maxmem: 128, minmem: 128 });
-    expect((d["disks"] as Array<Record<string, unknown>>)[0]).toMatchObject({ iv_name: "disk/0", dev_type: "file", size: 8, sstatus: null });
-    const stat = (await runOp(c, { OP_ID: "OP_INSTANCE_QUERY_DATA", instances: ["i1.example.com"], static: true })) as Record<string, Record<string, unknown>>;
+    expect((d["disks"] as Array<Record<string, unknown>>)[0]).toMatchObject({
+      iv_name: "disk/0",
+      dev_type: "file",
+      size: 8,
+      sstatus: null,
+    });
+    const stat = (await runOp(c, { OP_ID: "OP_INSTANCE_QUERY_DATA", instances: ["i1.example.com"], static: true })) as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(stat["i1.example.com"]!["run_state"]).toBeNull();
     const job = await runJob(c, [{ OP_ID: "OP_INSTANCE_QUERY_DATA", instances: ["nosuch.example.com"], use_locking: true }]);
     expect(c.jobLog(job)).toEqual([" - WARNING: Non-static data requested, locks need to be acquired"]);

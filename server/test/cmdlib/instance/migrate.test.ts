@@ -152,7 +152,11 @@ describe("OP_INSTANCE_MULTI_ALLOC", () => {
       return { ...rest, hypervisor: "fake" };
     };
     const before = c.queue.listJobIds().length;
-    const res = await runOp(c, { OP_ID: "OP_INSTANCE_MULTI_ALLOC", dry_run: true, instances: [mk("d1.example.com"), mk("d2.example.com")] });
+    const res = await runOp(c, {
+      OP_ID: "OP_INSTANCE_MULTI_ALLOC",
+      dry_run: true,
+      instances: [mk("d1.example.com"), mk("d2.example.com")],
+    });
     expect(res).toEqual({ allocatable: ["d1.example.com", "d2.example.com"], failed: [], jobs: [] });
     expect(c.queue.listJobIds().length).toBe(before + 1);
     expect(c.config.findInstance("d1.example.com")).toBeUndefined();

@@ -9,7 +9,12 @@ afterEach(async () => {
   c = undefined;
 });
 // Small test disks are below the default policy's minimum; policy tests pass ignore_ipolicy: false.
-const mod = (over: Record<string, unknown>) => ({ OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "i1.example.com", ignore_ipolicy: true, ...over });
+const mod = (over: Record<string, unknown>) => ({
+  OP_ID: "OP_INSTANCE_SET_PARAMS",
+  instance_name: "i1.example.com",
+  ignore_ipolicy: true,
+  ...over,
+});
 
 describe("OP_INSTANCE_SET_PARAMS", () => {
   it("beparams: result lists the given keys; memory is stored as minmem/maxmem", async () => {
@@ -54,11 +59,16 @@ describe("OP_INSTANCE_SET_PARAMS", () => {
     c = await testCluster();
     await create(c, "i1.example.com");
     await runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "capnet", network: "10.250.3.0/24", gateway: "10.250.3.254" });
-    await runOp(c, { OP_ID: "OP_NETWORK_CONNECT", group_name: "default", network_name: "capnet", network_mode: "bridged", network_link: "xen-br0", network_vlan: "" });
+    await runOp(c, {
+      OP_ID: "OP_NETWORK_CONNECT",
+      group_name: "default",
+      network_name: "capnet",
+      network_mode: "bridged",
+      network_link: "xen-br0",
+      network_vlan: "",
+    });
     const job = await runJob(c, [mod({ nics: [["add", -1, { mac: "aa:00:00:ea:31:bc", ip: "pool", network: "capnet" }]] })]);
-    expect(job.ops[0]!.result).toEqual([
-      ["nic.1", "add:mac=aa:00:00:ea:31:bc,ip=10.250.3.1,mode=bridged,link=xen-br0,network=capnet"],
-    ]);
+    expect(job.ops[0]!.result).toEqual([["nic.1", "add:mac=aa:00:00:ea:31:bc,ip=10.250.3.1,mode=bridged,link=xen-br0,network=capnet"]]);
     expect(c.jobLog(job)).toEqual([" - INFO: Chose IP 10.250.3.1 from network capnet"]);
   });
 
@@ -117,7 +127,13 @@ describe("backup", () => {
       runOp(c, { OP_ID: "OP_BACKUP_EXPORT", instance_name: "i1.example.com", target_node: "node1.example.com" }),
     ).rejects.toMatchObject({ message: "Export not supported for instances with file-based disks", code: "wrong_input" });
     await expect(
-      runOp(c, { OP_ID: "OP_BACKUP_EXPORT", instance_name: "i1.example.com", target_node: "node1.example.com", remove_instance: true, shutdown: false }),
+      runOp(c, {
+        OP_ID: "OP_BACKUP_EXPORT",
+        instance_name: "i1.example.com",
+        target_node: "node1.example.com",
+        remove_instance: true,
+        shutdown: false,
+      }),
     ).rejects.toMatchObject({ message: "Can not remove instance without shutting it down before" });
   });
 });

@@ -50,7 +50,11 @@ describe("OP_OS_DIAGNOSE", () => {
     await runOp(c!, { OP_ID: "OP_CLUSTER_SET_PARAMS", hidden_os: [["add", first]] });
     const after = (await runOp(c!, { OP_ID: "OP_OS_DIAGNOSE", output_fields: ["name"], names: [] })) as unknown[][];
     expect(after.map((r) => r[0])).not.toContain(first);
-    const withHidden = (await runOp(c!, { OP_ID: "OP_OS_DIAGNOSE", output_fields: ["name", "hidden", "valid"], names: [first] })) as unknown[][];
+    const withHidden = (await runOp(c!, {
+      OP_ID: "OP_OS_DIAGNOSE",
+      output_fields: ["name", "hidden", "valid"],
+      names: [first],
+    })) as unknown[][];
     expect(withHidden).toEqual([[first, true, true]]);
   });
 

@@ -57,9 +57,9 @@ describe("network LUs", () => {
       message: `Desired network name 'capnet' already exists as a network (UUID: ${n.uuid})`,
       code: "already_exists",
     });
-    await expect(
-      runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "bad", network: "10.9.0.0/24", tags: ["a b"] }),
-    ).rejects.toMatchObject({ errorClass: "TagError" });
+    await expect(runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "bad", network: "10.9.0.0/24", tags: ["a b"] })).rejects.toMatchObject({
+      errorClass: "TagError",
+    });
     await expect(
       runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "bad", network: "10.9.0.0/24", mac_prefix: "zz:00:00" }),
     ).rejects.toMatchObject({ message: "Invalid MAC address prefix 'zz:00:00'", code: "wrong_input" });
@@ -154,15 +154,37 @@ describe("network LUs", () => {
   it("refuses to disconnect while NICs of the group's instances use the network", async () => {
     c = await testCluster();
     await runOp(c, { OP_ID: "OP_NETWORK_ADD", network_name: "capnet", network: "10.250.3.0/24" });
-    await runOp(c, { OP_ID: "OP_NETWORK_CONNECT", group_name: "default", network_name: "capnet", network_mode: "bridged", network_link: "br0" });
+    await runOp(c, {
+      OP_ID: "OP_NETWORK_CONNECT",
+      group_name: "default",
+      network_name: "capnet",
+      network_mode: "bridged",
+      network_link: "br0",
+    });
     const n = net("capnet");
     await c.config.mutate((d) => {
       d.instances["i1"] = {
-        uuid: "i1", name: "inst1.example.com", primary_node: c!.config.masterNode.uuid, secondary_nodes: [], os: "noop",
-        hypervisor: "fake", hvparams: {}, beparams: {}, osparams: {}, osparams_private: {}, admin_state: "down",
-        admin_state_source: "admin", disks: [], disk_template: "diskless", disks_active: false, network_port: null,
+        uuid: "i1",
+        name: "inst1.example.com",
+        primary_node: c!.config.masterNode.uuid,
+        secondary_nodes: [],
+        os: "noop",
+        hypervisor: "fake",
+        hvparams: {},
+        beparams: {},
+        osparams: {},
+        osparams_private: {},
+        admin_state: "down",
+        admin_state_source: "admin",
+        disks: [],
+        disk_template: "diskless",
+        disks_active: false,
+        network_port: null,
         nics: [{ uuid: "nic1", name: null, mac: "aa:00:00:00:00:01", ip: "10.250.3.9", network: n.uuid, nicparams: {} }],
-        serial_no: 1, ctime: 0, mtime: 0, tags: [],
+        serial_no: 1,
+        ctime: 0,
+        mtime: 0,
+        tags: [],
       };
     });
     await expect(runOp(c, { OP_ID: "OP_NETWORK_DISCONNECT", group_name: "default", network_name: "capnet" })).rejects.toMatchObject({

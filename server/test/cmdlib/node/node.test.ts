@@ -17,7 +17,10 @@ describe("OP_NODE_SET_PARAMS", () => {
     const n2 = c.config.expandNode("node2");
     const serial = n2.serial_no;
     const res = await runOp(c, { OP_ID: "OP_NODE_SET_PARAMS", node_name: "node2.example.com", drained: true, auto_promote: true });
-    expect(res).toEqual([["master_candidate", "False"], ["drained", "True"]]);
+    expect(res).toEqual([
+      ["master_candidate", "False"],
+      ["drained", "True"],
+    ]);
     expect(c.config.node(n2.uuid)).toMatchObject({ master_candidate: false, drained: true, offline: false });
     expect(c.config.node(n2.uuid).serial_no).toBeGreaterThan(serial);
     const [res2, log] = await runOpLog(c, {
@@ -27,7 +30,10 @@ describe("OP_NODE_SET_PARAMS", () => {
       offline: false,
       drained: false,
     });
-    expect(res2).toEqual([["master_candidate", "True"], ["drained", "False"]]);
+    expect(res2).toEqual([
+      ["master_candidate", "True"],
+      ["drained", "False"],
+    ]);
     expect(log).toEqual([
       " - INFO: Ignoring request to unset flag master_candidate, already unset",
       " - INFO: Ignoring request to unset flag offline, already unset",
@@ -64,7 +70,10 @@ describe("OP_NODE_SET_PARAMS", () => {
       ["offline", "True"],
     ]);
     const [res, log] = await runOpLog(c, { OP_ID: "OP_NODE_SET_PARAMS", node_name: "node2", offline: false });
-    expect(res).toEqual([["master_candidate", "True"], ["offline", "False"]]);
+    expect(res).toEqual([
+      ["master_candidate", "True"],
+      ["offline", "False"],
+    ]);
     expect(log).toContain(
       " - WARNING: Transitioning node from offline to online state without using re-add. Please make sure the node is healthy!",
     );
@@ -155,19 +164,19 @@ describe("other node LUs", () => {
     })) as unknown[][];
     expect(rows).toHaveLength(1);
     expect(rows[0]!.slice(0, 3)).toEqual(["node1.example.com", "file", c.config.data.cluster.file_storage_dir]);
-    await expect(
-      runOp(c, { OP_ID: "OP_NODE_QUERY_STORAGE", output_fields: ["bogus"], storage_type: "file" }),
-    ).rejects.toMatchObject({ message: "Unknown output fields selected: bogus", code: "wrong_input" });
-    await expect(
-      runOp(c, { OP_ID: "OP_NODE_QUERY_STORAGE", output_fields: ["name"], storage_type: "lvm-vg" }),
-    ).rejects.toMatchObject({
+    await expect(runOp(c, { OP_ID: "OP_NODE_QUERY_STORAGE", output_fields: ["bogus"], storage_type: "file" })).rejects.toMatchObject({
+      message: "Unknown output fields selected: bogus",
+      code: "wrong_input",
+    });
+    await expect(runOp(c, { OP_ID: "OP_NODE_QUERY_STORAGE", output_fields: ["name"], storage_type: "lvm-vg" })).rejects.toMatchObject({
       message: "No disk template of storage type 'lvm-vg' is enabled in this cluster. Enabled disk templates are: file,sharedfile,diskless",
     });
     await expect(
       runOp(c, { OP_ID: "OP_NODE_MODIFY_STORAGE", node_name: "node1", storage_type: "file", name: "x", changes: {} }),
     ).rejects.toMatchObject({ message: "Storage units of type 'file' can not be modified", code: "wrong_input" });
-    await expect(
-      runOp(c, { OP_ID: "OP_REPAIR_NODE_STORAGE", node_name: "node1", storage_type: "file", name: "x" }),
-    ).rejects.toMatchObject({ message: "Storage units of type 'file' can not be repaired", code: "wrong_input" });
+    await expect(runOp(c, { OP_ID: "OP_REPAIR_NODE_STORAGE", node_name: "node1", storage_type: "file", name: "x" })).rejects.toMatchObject({
+      message: "Storage units of type 'file' can not be repaired",
+      code: "wrong_input",
+    });
   });
 });

@@ -38,8 +38,14 @@ const powered = () => c.config.findNode("node2.example.com")!.powered;
 describe("OP_OOB_COMMAND", () => {
   it("power-status answers per node; nodes without oob_program are unavailable", async () => {
     expect(await runOp(c, { OP_ID: "OP_OOB_COMMAND", command: "power-status" })).toEqual([
-      [[0, "node1.example.com"], [3, null]],
-      [[0, "node2.example.com"], [0, { powered: true }]],
+      [
+        [0, "node1.example.com"],
+        [3, null],
+      ],
+      [
+        [0, "node2.example.com"],
+        [0, { powered: true }],
+      ],
     ]);
   });
 
@@ -50,11 +56,17 @@ describe("OP_OOB_COMMAND", () => {
     });
     await runOp(c, { OP_ID: "OP_NODE_SET_PARAMS", node_name: "node2.example.com", offline: true });
     expect(await runOp(c, { OP_ID: "OP_OOB_COMMAND", command: "power-off", node_names: ["node2.example.com"] })).toEqual([
-      [[0, "node2.example.com"], [0, null]],
+      [
+        [0, "node2.example.com"],
+        [0, null],
+      ],
     ]);
     expect(powered()).toBe(false);
     expect(await runOp(c, { OP_ID: "OP_OOB_COMMAND", command: "power-status", node_names: ["node2.example.com"] })).toEqual([
-      [[0, "node2.example.com"], [0, { powered: false }]],
+      [
+        [0, "node2.example.com"],
+        [0, { powered: false }],
+      ],
     ]);
     await runOp(c, { OP_ID: "OP_OOB_COMMAND", command: "power-on", node_names: ["node2.example.com"], power_delay: 0 });
     expect(powered()).toBe(true);
@@ -65,18 +77,57 @@ describe("OP_OOB_COMMAND", () => {
       message: "Operating on the master node node1.example.com is not allowed for power-off; it does not support out-of-band operations",
     });
     const job = await runJob(c, [{ OP_ID: "OP_OOB_COMMAND", command: "health", node_names: ["node2.example.com"] }]);
-    expect(job.ops[0]!.result).toEqual([[[0, "node2.example.com"], [0, [["disk0", "OK"], ["fan1", "WARNING"]]]]]);
+    expect(job.ops[0]!.result).toEqual([
+      [
+        [0, "node2.example.com"],
+        [
+          0,
+          [
+            ["disk0", "OK"],
+            ["fan1", "WARNING"],
+          ],
+        ],
+      ],
+    ]);
     expect(c.jobLog(job)).toContain(" - WARNING: Item 'fan1' on node 'node2.example.com' has status 'WARNING'");
   });
 
   it("a failing or misbehaving program gives no data and a warning", async () => {
     await fs.writeFile(oob, "#!/bin/sh\necho '{\"powered\": true}'\n", { mode: 0o755 });
     const job = await runJob(c, [{ OP_ID: "OP_OOB_COMMAND", command: "health", node_names: ["node2.example.com"] }]);
-    expect(job.ops[0]!.result).toEqual([[[0, "node2.example.com"], [2, null]]]);
-    expect(c.jobLog(job).some((l) => l.includes("Payload returned by node 'node2.example.com' is not valid: Check of out-of-band payload failed due to command 'health' is expected to return a list"))).toBe(true);
+    expect(job.ops[0]!.result).toEqual([
+      [
+        [0, "node2.example.com"],
+        [2, null],
+      ],
+    ]);
+    expect(
+      c
+        .jobLog(job)
+        .some((l) =>
+          l.includes(
+            "Payload returned by node 'node2.example.com' is not valid: Check of out-of-band payload failed due to command 'health' is expected to return a list",
+          ),
+        ),
+    ).toBe(true);
     await fs.writeFile(oob, "#!/bin/sh\nexit 3\n", { mode: 0o755 });
     const failed = await runJob(c, [{ OP_ID: "OP_OOB_COMMAND", command: "power-status" }]);
-    expect(failed.ops[0]!.result).toEqual([[[0, "node1.example.com"], [3, null]], [[0, "node2.example.com"], [2, null]]]);
-    expect(c.jobLog(failed).some((l) => l.startsWith(" - WARNING: Out-of-band RPC failed on node 'node2.example.com': ") && l.includes("exited with exit code 3"))).toBe(true);
+    expect(failed.ops[0]!.result).toEqual([
+      [
+        [0, "node1.example.com"],
+        [3, null],
+      ],
+      [
+        [0, "node2.example.com"],
+        [2, null],
+      ],
+    ]);
+    expect(
+      c
+        .jobLog(failed)
+        .some(
+          (l) => l.startsWith(" - WARNING: Out-of-band RPC failed on node 'node2.example.com': ") && l.includes("exited with exit code 3"),
+        ),
+    ).toBe(true);
   });
 });

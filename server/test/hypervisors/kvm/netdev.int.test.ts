@@ -27,7 +27,8 @@ const nic = (over: Partial<RpcNic>): RpcNic => ({
   network_name: null,
   ...over,
 });
-const links = async () => JSON.parse(await ns.ip(["-j", "-d", "link", "show"])) as Array<{ ifname: string; master?: string; operstate: string; flags: string[] }>;
+const links = async () =>
+  JSON.parse(await ns.ip(["-j", "-d", "link", "show"])) as Array<{ ifname: string; master?: string; operstate: string; flags: string[] }>;
 
 describe("TapNicBackend", () => {
   it("puts a bridged NIC's tap on its bridge and removes it on release", async () => {
@@ -72,7 +73,12 @@ describe("TapNicBackend", () => {
 
   it("wraps qemu's command line into the node's namespace", async () => {
     expect(await new TapNicBackend("/n", async () => new HostNetwork(ns.name)).wrapCommand(["qemu", "-x"])).toEqual([
-      "ip", "netns", "exec", ns.name, "qemu", "-x",
+      "ip",
+      "netns",
+      "exec",
+      ns.name,
+      "qemu",
+      "-x",
     ]);
     expect(await new TapNicBackend("/n", async () => new HostNetwork(null)).wrapCommand(["qemu"])).toEqual(["qemu"]);
   });

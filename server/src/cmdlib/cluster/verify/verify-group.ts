@@ -271,7 +271,11 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
         sums.set(sum, (sums.get(sum) ?? new Set()).add(node.uuid));
       }
     }
-    const names = (uuids: Iterable<string>) => [...uuids].map((u) => this.nodeName(u)).sort().join(", ");
+    const names = (uuids: Iterable<string>) =>
+      [...uuids]
+        .map((u) => this.nodeName(u))
+        .sort()
+        .join(", ");
     for (const [file, sums] of info) {
       const withFile = new Set([...sums.values()].flatMap((s) => [...s]).filter((u) => !ignore.has(u)));
       const expected = nodes.map((n) => n.uuid).filter((u) => !ignore.has(u));
@@ -318,9 +322,13 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     if (!res.time) r.error("ENODETIME", node.name, "Node returned invalid time");
     else {
       const t = res.time[0] + res.time[1] / 1e6;
-      const diff =
-        t < start - NODE_MAX_CLOCK_SKEW ? Math.abs(start - t) : t > end + NODE_MAX_CLOCK_SKEW ? Math.abs(t - end) : null;
-      r.errorIf(diff !== null, "ENODETIME", node.name, () => `Node time diverges by at least ${(diff ?? 0).toFixed(1)}s from master node time`);
+      const diff = t < start - NODE_MAX_CLOCK_SKEW ? Math.abs(start - t) : t > end + NODE_MAX_CLOCK_SKEW ? Math.abs(t - end) : null;
+      r.errorIf(
+        diff !== null,
+        "ENODETIME",
+        node.name,
+        () => `Node time diverges by at least ${(diff ?? 0).toFixed(1)}s from master node time`,
+      );
     }
 
     if (node.master_candidate || node.master_capable)
@@ -460,7 +468,12 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     const offlineSecondaries: string[] = [];
     for (const s of inst.secondary_nodes) {
       const simg = images.get(s)!;
-      r.errorIf(simg.rpcFail && !simg.offline, "ENODERPC", this.nodeName(s), () => `instance ${inst.name}, connection to secondary node failed`);
+      r.errorIf(
+        simg.rpcFail && !simg.offline,
+        "ENODERPC",
+        this.nodeName(s),
+        () => `instance ${inst.name}, connection to secondary node failed`,
+      );
       if (simg.offline) offlineSecondaries.push(this.nodeName(s));
     }
     r.errorIf(
