@@ -51,7 +51,8 @@ async function primaries(): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  c = await startLocalCluster({ nodes: 3 });
+  // hbal reads the cluster anonymously, as Ganeti's hbal -m does: the cluster allows that (new clusters do not by default).
+  c = await startLocalCluster({ nodes: 3, initArgs: ["--allow-anonymous-reads"] });
   hostPort = `${c.host}:${c.port}`;
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
   await createInstancesOn(client, c.nodes[0]!, INSTANCES);
