@@ -39,6 +39,11 @@ it("restarts over a torn job file, stale temp files, and keeps the ports chosen 
   await killDaemon("master");
   await killDaemon("node");
 
+  // The store journals its writes: a checkpoint puts the newest values (job and config files) into their files.
+  const store = new FileStore(state);
+  await store.checkpoint();
+  await store.close();
+
   // What a kill -9 in the middle of writes leaves.
   const good = await readFile(path.join(state, "queue", `job-${first}`), "utf8");
   await writeFile(path.join(state, "queue", "job-500"), good.slice(0, Math.floor(good.length / 3)));
@@ -47,10 +52,6 @@ it("restarts over a torn job file, stale temp files, and keeps the ports chosen 
   await writeFile(path.join(c.dataDir, "hypervisors", "fake", ".tmp-r1.example.com.json-0a1b2c3d4e5f"), "{");
 
   // A damaged config: the error names the file and does not suggest a new cluster.
-  // Checkpoint the store's journal first so that the object files hold the newest values.
-  const store = new FileStore(state);
-  await store.checkpoint();
-  await store.close();
   const configDir = path.join(state, "config");
   const clusterFile = path.join(configDir, "cluster");
   await cp(configDir, `${configDir}.saved`, { recursive: true });
