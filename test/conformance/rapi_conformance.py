@@ -530,8 +530,8 @@ def g_kvm():
     hv = {"kvm_path": E.kvm["qemu"], "kernel_path": E.kvm["kernel"], "initrd_path": E.kvm["initrd"],
           "kernel_args": "quiet", "serial_speed": 115200}
     name = inst("k-sf")
-    ok_job("CreateInstance kvm sharedfile", create(name, "sharedfile", disks=[{"size": 16}], pnode=n1, hypervisor="kvm",
-                                                   hvparams=hv, beparams={"memory": 96, "vcpus": 1}), timeout=300)
+    ok_job("CreateInstance kvm sharedfile", create(name, "sharedfile", disks=[{"size": 1024}], pnode=n1, hypervisor="kvm",
+                                                   hvparams=hv, beparams={"memory": 128, "vcpus": 1}), timeout=300)
     i = cl.GetInstance(name)
     R.eq("kvm instance runs on node1", [i["pnode"], i["status"], i["oper_state"], i["hvparams"].get("kernel_path")],
          [n1, "running", True, E.kvm["kernel"]])

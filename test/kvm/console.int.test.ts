@@ -39,7 +39,7 @@ describe("kvm console", () => {
       c.nodes[0]!,
       "--no-name-check",
       "-B",
-      "memory=96",
+      "memory=128",
       "-H",
       `kvm:kvm_path=${a.qemu},kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`,
     ]);
@@ -90,7 +90,7 @@ describe("kvm console", () => {
     await kvmExample(["--kernel", a.kernel, "--initrd", a.initrd, "--qemu", a.qemu, "--name", "sdk-kvm.example.com"], c.env(), {
       print: (l) => lines.push(l),
     });
-    expect(lines).toContain(`sdk-kvm.example.com: running on ${c.nodes[0]}, 96 MiB`);
+    expect(lines).toContain(`sdk-kvm.example.com: running on ${c.nodes[0]}, 128 MiB`);
     expect(lines.some((l) => l.startsWith(`console: on ${c.nodes[0]}: socat `))).toBe(true);
     expect(lines).toContain("skipping the migration (needs a second node and shared storage)");
     expect(lines.at(-1)).toBe("done");
