@@ -135,6 +135,16 @@ async function benchStart(c: LocalCluster, client: GanetiClient, scratch: string
   return { ours, plain };
 }
 
+/** A busybox VM on the first node: 64 MiB disk, 128 MiB RAM, no NIC (below the default policy: a measurement, not a config). */
+async function addBusyboxVm(c: LocalCluster, name: string, template: string, extra: string[] = []): Promise<void> {
+  await c.gnt([
+    ...["instance", "add", "-t", template, "-o", "busybox", "-H", "kvm", "-B", "maxmem=128,minmem=96,vcpus=1"],
+    ...["--disk", "0:size=64", "--no-nics", "-n", c.nodes[0]!, "--no-name-check", "--no-ip-check", "--ignore-ipolicy"],
+    ...extra,
+    name,
+  ]);
+}
+
 interface MigrationSample {
   total: number;
   downtime: number;
@@ -148,27 +158,7 @@ async function benchMigrate(
   const ours: MigrationSample[] = [];
   const plain: MigrationSample[] = [];
   const name = "mig1.example.com";
-  await c.gnt([
-    "instance",
-    "add",
-    "-t",
-    "sharedfile",
-    "-o",
-    "busybox",
-    "-H",
-    "kvm",
-    "-B",
-    "maxmem=128,minmem=96,vcpus=1",
-    "--disk",
-    "0:size=64",
-    "--no-nics",
-    "-n",
-    c.nodes[0]!,
-    "--no-name-check",
-    "--no-ip-check",
-    "--ignore-ipolicy",
-    name,
-  ]);
+  await addBusyboxVm(c, name, "sharedfile");
   const dirs = new KvmDirs(path.join(c.dataDir, "hypervisors", "kvm"));
   await waitMarker(dirs.serialLog(name), 0, now());
   for (let r = 0; r < ROUNDS; r++) {
@@ -231,28 +221,7 @@ async function main(): Promise<void> {
   const client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
   try {
     await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
-    await c.gnt([
-      "instance",
-      "add",
-      "-t",
-      "file",
-      "-o",
-      "busybox",
-      "-H",
-      "kvm",
-      "-B",
-      "maxmem=128,minmem=96,vcpus=1",
-      "--disk",
-      "0:size=64",
-      "--no-nics",
-      "-n",
-      c.nodes[0]!,
-      "--no-name-check",
-      "--no-ip-check",
-      "--no-start",
-      "--ignore-ipolicy",
-      NAME,
-    ]);
+    await addBusyboxVm(c, NAME, "file", ["--no-start"]);
     const load0 = os.loadavg()[0]!;
     const start = await benchStart(c, client, scratch);
     const table = new Table({ head: ["case", "ganeti-ts (min / median / max)", "plain qemu (min / median / max)", "ratio of medians"] });
