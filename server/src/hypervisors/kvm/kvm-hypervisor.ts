@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { constants as fsc, promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
+import type { DiskMirrorStatus, HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
 import type {
@@ -118,7 +118,9 @@ export class KvmHypervisor implements Hypervisor {
     } catch {
       // keep the runtime's values
     }
-    return { name, memory, vcpus: rt?.vcpus ?? 1, state, time: await cpuSeconds(pid) };
+    const info: HvInstanceInfo = { name, memory, vcpus: rt?.vcpus ?? 1, state, time: await cpuSeconds(pid) };
+    if (rt) info.accel = rt.accel;
+    return info;
   }
 
   async allInstancesInfo(): Promise<HvInstanceInfo[]> {
@@ -469,8 +471,16 @@ export class KvmHypervisor implements Hypervisor {
   // Migration: migrate.ts.
   private readonly migration = new KvmMigration(this);
 
-  async acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[]): Promise<void> {
-    await this.migration.accept(instance, target, disks);
+  async acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[], opts: { exportDisks?: boolean } = {}): Promise<void> {
+    await this.migration.accept(instance, target, disks, opts.exportDisks === true);
+  }
+
+  async mirrorDisks(instance: RpcInstance, targetAddress: string): Promise<void> {
+    await this.migration.mirrorDisks(instance, targetAddress);
+  }
+
+  async mirrorStatus(instance: RpcInstance): Promise<DiskMirrorStatus> {
+    return this.migration.mirrorStatus(instance);
   }
 
   async migrate(instance: RpcInstance, _target: string, targetAddress: string, live: boolean): Promise<void> {
