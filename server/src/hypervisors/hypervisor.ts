@@ -69,6 +69,8 @@ export interface Hypervisor {
   finalizeMigrationDst(instance: RpcInstance, success: boolean): Promise<void>;
   finalizeMigrationSrc(instance: RpcInstance, success: boolean, live: boolean): Promise<void>;
   console(instance: RpcInstance): ConsoleInfo;
+  /** The cluster stopped an instance whose guest had shut itself down (kvm user_shutdown): forget that. */
+  clearUserShutdown?(name: string): Promise<void>;
   /** null when healthy, else a problem description. */
   verify(): Promise<string | null>;
   /** Power-cycle the node; returns a message for the caller. */

@@ -69,7 +69,10 @@ export function instanceHandlers(
 
   const shutdown = async (instance: RpcInstance, timeout: number): Promise<void> => {
     const hv = hvOf(instance);
-    if (!(await isRunning(hv, instance.name))) return;
+    if (!(await isRunning(hv, instance.name))) {
+      await hv.clearUserShutdown?.(instance.name);
+      return;
+    }
     try {
       await hv.stop(instance, { force: false, timeout });
     } catch (err) {
