@@ -42,17 +42,28 @@ function kvmCreate(name: string, kernelArgs: string, over: Record<string, unknow
       root_path: "/dev/vda1",
       kernel_args: `quiet ${kernelArgs}`,
       serial_speed: 115200,
-      // Under TCG, qemu 7.2's bandwidth-limited (many-pass) live migration
-      // sometimes hands the target a guest whose memory is corrupt (its kernel
-      // panics; reproduced with plain qemu, without ganeti-ts, ~1 in 12
-      // migrations at Ganeti's 32 MiB/s, none in 30 unlimited). The RAM moves
-      // in one pass here, so the test checks the disk copy, not that bug.
-      migration_bandwidth: 10_000,
       migration_downtime: 300,
     },
     beparams: { memory: 96 },
     ...over,
   });
+}
+
+/**
+ * Two nodes with node-local file storage. Under TCG, qemu 7.2's
+ * bandwidth-limited (many-pass) live migration sometimes hands the target a
+ * guest whose memory is corrupt (its kernel panics; reproduced with plain
+ * qemu, without ganeti-ts: about 1 in 12 migrations at Ganeti's default 32
+ * MiB/s, none in 30 unlimited). The RAM moves in one pass here (a cluster
+ * parameter), so the test checks the disk copy, not that bug.
+ */
+async function twoNodes(): Promise<TestCluster> {
+  const cluster = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"], nodeLocalFileStorage: true });
+  await cluster.runOp({
+    OP_ID: "OP_CLUSTER_SET_PARAMS",
+    hvparams: { kvm: { migration_bandwidth: 10_000, kvm_path: a.qemu, kernel_path: a.kernel, initrd_path: a.initrd } },
+  });
+  return cluster;
 }
 
 /** Where a node keeps the instance's first image (its node-local file storage). */
@@ -92,7 +103,7 @@ async function counterPasses(file: string, above: number): Promise<number> {
 
 describe("kvm live migration of file instances (disk copied to the target)", () => {
   it("moves the image to node2 while the guest writes: the counter goes on there, node1's image is removed", async () => {
-    c = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"], nodeLocalFileStorage: true });
+    c = await twoNodes();
     const name = "fmig1.example.com";
     await runOp(c, kvmCreate(name, "gts.counter=/dev/vda"));
     await waitForConsole(kvmOf(N1).dirs.serialLog(name), new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
@@ -136,7 +147,7 @@ describe("kvm live migration of file instances (disk copied to the target)", () 
   }, 600_000);
 
   it("a migration that fails keeps the guest running on node1 with its image; node2 keeps no copy", async () => {
-    c = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"], nodeLocalFileStorage: true });
+    c = await twoNodes();
     const name = "fmig2.example.com";
     await runOp(c, kvmCreate(name, "gts.counter=/dev/vda"));
     await waitForConsole(kvmOf(N1).dirs.serialLog(name), new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
@@ -167,7 +178,7 @@ describe("kvm live migration of file instances (disk copied to the target)", () 
   }, 600_000);
 
   it("keeps Ganeti's refusals: no failover of a kvm file instance, no migration of a fake one", async () => {
-    c = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"], nodeLocalFileStorage: true });
+    c = await twoNodes();
     await runOp(c, kvmCreate("fstop.example.com", "", { start: false }));
     await expect(runOp(c, { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: "fstop.example.com", target_node: N2 })).rejects.toMatchObject({
       message: "Instance's disk layout 'file' does not allow failovers",
