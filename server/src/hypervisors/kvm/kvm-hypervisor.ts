@@ -645,6 +645,16 @@ export class KvmHypervisor implements Hypervisor {
     if (typeof vnc === "string" && vnc && port !== undefined && port > VNC_BASE_PORT) {
       return { instance: instance.name, kind: "vnc", host: vnc, port, display: port - VNC_BASE_PORT };
     }
+    const spice = hv["spice_bind"];
+    if (!vnc && typeof spice === "string" && spice && port !== undefined) {
+      let host = spice;
+      try {
+        host = spiceAddress(hv)?.address ?? spice;
+      } catch {
+        // an interface this node does not have: report it as configured
+      }
+      return { instance: instance.name, kind: "spice", host, port };
+    }
     return { instance: instance.name, kind: "msg", message: `No serial shell for instance ${instance.name}` };
   }
 
