@@ -61,7 +61,7 @@ export class TapNicBackend implements NicBackend {
     // A tap left by a qemu that died is reused: delete and make it afresh.
     if (await net.linkExists(tap)) await net.ip(["link", "del", tap]);
     // Several queues (virtio_net_queues) need a multiqueue tap.
-    await net.ip(["tuntap", "add", "dev", tap, "mode", "tap", ...(nicQueues(instance.hvparams) > 1 ? ["multi_queue"] : [])]);
+    await net.ip(["tuntap", "add", "dev", tap, "mode", "tap", ...(nicQueues(instance.hvparams ?? {}) > 1 ? ["multi_queue"] : [])]);
     const data: TapBackendData = { tap, mode, link: nic.link, ip: nic.ip };
     try {
       if (mode === "bridged") {
