@@ -66,7 +66,10 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       for (const n of names) {
         const o = await c.instances.get(n);
         // A running kvm instance: which accelerator its qemu uses (kvm or tcg), from its runtime data.
-        if (o.hypervisor === "kvm" && o.oper_state === true) {
+        // Ganeti's instance fields name no hypervisor: its filled hvparams are kvm's when they have kvm_path.
+        const hvp = (o as Record<string, unknown>)["hvparams"];
+        const kvm = typeof hvp === "object" && hvp !== null && "kvm_path" in hvp;
+        if (kvm && o.oper_state === true) {
           const [res] = await c.instances.info(n).wait();
           const accel = res[n]?.["hv_accel"];
           if (typeof accel === "string") (o as Record<string, unknown>)["hv_accel"] = accel;
