@@ -1,5 +1,5 @@
-// Request inputs. Wire names, not camelCase (style.md). These are TypeScript
-// shapes of the bodies in rapi-reference.md §6/§8/§9; the server validates
+// Request inputs. Wire names, not camelCase (docs/architecture.md, Naming).
+// These are TypeScript shapes of the RAPI request bodies; the server validates
 // them, the SDK only passes them through. Extra opcode parameters are allowed
 // (`[key: string]: unknown`) so that a newer server's options stay reachable.
 // TODO(schema/rapi): infer these from the request schemas once
