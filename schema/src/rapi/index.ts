@@ -15,7 +15,7 @@ export { CLUSTER_ENDPOINTS } from "./cluster.js";
 export { NODE_ENDPOINTS } from "./nodes.js";
 export { GROUP_ENDPOINTS } from "./groups.js";
 export { NETWORK_ENDPOINTS } from "./networks.js";
-export { INSTANCE_ENDPOINTS } from "./instances.js";
+export { INSTANCE_ENDPOINTS, InstanceReinstallBodySchema } from "./instances.js";
 export { JOB_ENDPOINTS, JobWaitBodySchema } from "./jobs.js";
 export { QUERY_ENDPOINTS, QueryBodySchema } from "./query.js";
 export { FILTER_ENDPOINTS, FilterRuleBodySchema } from "./filters.js";
@@ -35,3 +35,4 @@ export const RAPI_ENDPOINTS: readonly Endpoint[] = [
 
 /** Features announced by GET /2/features (a set in Ganeti: order not significant). */
 export const RAPI_FEATURES = ["instance-create-reqv1", "instance-reinstall-reqv1", "node-migrate-reqv1", "node-evac-res1"] as const;
+export type { OpcodeBody, OpcodeCommonBody, OpcodeParams } from "./requests.js";
