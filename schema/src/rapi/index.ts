@@ -1,4 +1,4 @@
-// The RAPI v2 endpoint table (every resource of rapi-reference §5).
+// The RAPI v2 endpoint table (every resource of Ganeti's RAPI v2, doc/rapi.rst).
 import { CLUSTER_ENDPOINTS } from "./cluster.js";
 import type { Endpoint } from "./define.js";
 import { FILTER_ENDPOINTS } from "./filters.js";

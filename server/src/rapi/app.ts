@@ -325,7 +325,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
         const endpoint = match.route.methods.get(method);
         if (!endpoint) throw new RapiHttpError(501, `Method ${method} is unsupported for path ${path}`);
 
-        // Authentication (rapi-reference §2.2), before a byte of the body is read.
+        // Authentication (as Ganeti's RAPI), before a byte of the body is read.
         const access = endpoint.access as readonly string[];
         const authHeader = request.headers.authorization;
         let user: RapiUser | null = null;
