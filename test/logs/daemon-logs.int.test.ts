@@ -57,6 +57,9 @@ describe("daemon logs", () => {
     const about = master.filter((l) => typeof l["msg"] === "string" && (l["msg"] as string).startsWith(`job ${jobId} `));
     expect(about.map((l) => l["msg"])).toEqual([`job ${jobId} submitted`, `job ${jobId} success`]);
     expect(about.every((l) => l["jobId"] === jobId)).toBe(true);
+    // The submission happened during the request: that line carries its id; the job's run does not.
+    expect(about[0]!["reqId"]).toBe(put!["reqId"]);
+    expect(about[1]!["reqId"]).toBeUndefined();
 
     const noded = await read("noded.log");
     expect(noded.length).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import { LOCK_LEVELS } from "../cmdlib/base.js";
 import type { LuTable } from "../cmdlib/registry.js";
 import type { ClusterConfig } from "../config/cluster-config.js";
 import { encodeError, GanetiError, JobCanceledError, JobQueueError, OpExecError, OpPrereqError } from "../lib/errors.js";
-import type { LogFn } from "../lib/log.js";
+import { withoutLogContext, type LogFn } from "../lib/log.js";
 import type { RpcRunner } from "../rpc/runner.js";
 import type { Store } from "../store/store.js";
 import { FilterPass, orderRules, type FilterJob } from "./filters.js";
@@ -328,7 +328,8 @@ export class JobQueue implements JobQueueApi {
       if (this.running >= this.maxRunning() || pass.decide(fj) !== "run") continue;
       next.started = true;
       this.running++;
-      void this.runJob(next)
+      // A job outlives the request that submitted it: its lines carry its jobId, not the request's id.
+      void withoutLogContext(() => this.runJob(next))
         .catch((err) =>
           this.o.log?.(`job ${next.record.id} crashed: ${err instanceof Error ? err.stack : String(err)}`, {
             level: "error",

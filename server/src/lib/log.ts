@@ -4,6 +4,7 @@
 // the journal keeps; otherwise to a file opened for append (copytruncate-safe)
 // and reopened on SIGHUP, so logrotate can move it away. GANETI_LOG_TARGET
 // (stdout | file) overrides the detection. See docs/operations.md, Logs.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import pino, { type Logger } from "pino";
@@ -18,6 +19,21 @@ export type LogFields = Record<string, unknown> & { level?: LogLevel };
 export type LogFn = (msg: string, fields?: LogFields) => void;
 
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+const context = new AsyncLocalStorage<Record<string, unknown>>();
+
+/**
+ * Run `fn` with `fields` added to every line logged meanwhile (and by what
+ * it starts), e.g. the RAPI request id while a request is handled.
+ */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return context.run({ ...context.getStore(), ...fields }, fn);
+}
+
+/** Run `fn` without the caller's log context (work that outlives the request, such as a job). */
+export function withoutLogContext<T>(fn: () => T): T {
+  return context.exit(fn);
+}
 
 export interface DaemonLog {
   logger: Logger;
@@ -87,7 +103,8 @@ export function createDaemonLog(o: DaemonLogOptions): DaemonLog {
   const logger = pino({ level, base: { daemon: o.daemon, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, sink);
   const log: LogFn = (msg, fields = {}) => {
     const { level: lv = "info", ...rest } = fields;
-    logger[lv](rest, msg);
+    const ctx = context.getStore();
+    logger[lv](ctx ? { ...ctx, ...rest } : rest, msg);
   };
   const reopen = () => file?.reopen();
   const onHup = () => {

@@ -11,6 +11,7 @@ import type { ClusterConfig } from "../config/cluster-config.js";
 import { QueryEngine } from "../config/query/engine.js";
 import { LiveDataCache } from "../config/query/live.js";
 import type { JobQueueApi } from "../jobs/queue-api.js";
+import { withLogContext } from "../lib/log.js";
 import type { RpcRunner } from "../rpc/runner.js";
 import { REALM, UsersFile, checkPassword, type RapiUser } from "./auth.js";
 import { RawJson, type Handler, type RapiRequest, type RapiServices } from "./context.js";
@@ -372,7 +373,8 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
         };
         const handler = endpoint.opcode ? opcodeHandler : HANDLERS[endpoint.handler ?? ""];
         if (!handler) throw new Error(`no handler ${endpoint.handler ?? "?"} for ${method} ${endpoint.path}`);
-        const result = await handler(rreq, user ? svc : anonymousSvc);
+        // Lines logged while the handler runs (a job submitted, ...) carry the request id.
+        const result = await withLogContext({ reqId: request.id }, () => handler(rreq, user ? svc : anonymousSvc));
         if (endpoint.response === JobIdResponseSchema && typeof result === "number")
           seen.set(request, { ...seen.get(request), endpoint: endpoint.name, jobId: result });
         return send(reply, 200, result ?? null);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createDaemonLog, logTarget, textLine } from "../../src/lib/log.js";
+import { createDaemonLog, logTarget, textLine, withLogContext, withoutLogContext } from "../../src/lib/log.js";
 
 let dir: string;
 beforeEach(() => {
@@ -37,6 +37,31 @@ describe("daemon logs", () => {
     expect(a).toMatchObject({ level: 30, daemon: "master", msg: "job 7 submitted", jobId: 7 });
     expect(typeof a!["time"]).toBe("string");
     expect(b).toMatchObject({ level: 50, msg: "something broke", reqId: "ab12" });
+  });
+
+  it("add the fields of the log context (a request id) to every line logged within it", async () => {
+    const file = path.join(dir, "master.log");
+    const d = createDaemonLog({ daemon: "master", file, env: {} });
+    let later: Promise<void> = Promise.resolve();
+    await withLogContext({ reqId: "r1" }, async () => {
+      d.log("job 1 submitted", { jobId: 1 });
+      later = withoutLogContext(async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        d.log("job 1 success", { jobId: 1 });
+      });
+      await new Promise((r) => setTimeout(r, 1));
+      d.log("answered");
+    });
+    d.log("outside");
+    await later;
+    await d.close();
+    const got = lines(file).map((l) => [l["msg"], l["reqId"]]);
+    expect(got).toEqual([
+      ["job 1 submitted", "r1"],
+      ["answered", "r1"],
+      ["outside", undefined],
+      ["job 1 success", undefined],
+    ]);
   });
 
   it("honour GANETI_LOG_LEVEL", async () => {
