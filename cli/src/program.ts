@@ -25,7 +25,7 @@ interface LocalHooks {
   node: Command;
 }
 
-interface ProgramDeps {
+export interface ProgramDeps {
   io: Io;
   env: NodeJS.ProcessEnv;
   /** commands/local.ts's registerLocalCommands. */
@@ -58,7 +58,7 @@ function expandAlias(argv: string[]): string[] {
   return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
 }
 
-function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
+export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   const program = new Command("gnt");
   program
     .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")
