@@ -29,9 +29,10 @@ if [ "$NODES" = 2 ] && ! $GNT node list --no-headers -o name | grep -qx "$NODE2"
   NETNS="$(node -e "console.log(require('$DIR/noded.json').netns)")"
   $GNT node add "$NODE2" --address 127.0.0.12 --port 0 --data-dir "$DIR/node2" --netns "$NETNS" \
     --master-data-dir "$DIR" --file-storage-map "$DIR/file-storage=$DIR/node2/file-storage"
-  # Under TCG, qemu 7.2's many-pass live migration sometimes corrupts the
-  # guest: let the RAM move in one pass (the kvm parameters are validated as
-  # a whole, so the guest kernel goes with it).
+  # A TCG guest is paused while its RAM moves (qemu 7.2's TCG can corrupt a
+  # live pre-copy, docs/kvm.md): an unthrottled transfer keeps that pause
+  # short (the kvm parameters are validated as a whole, so the guest kernel
+  # goes with it).
   $GNT cluster modify -H "kvm:migration_bandwidth=10000,kernel_path=$GUEST_KERNEL,initrd_path=$GUEST_INITRD" >/dev/null
 fi
 

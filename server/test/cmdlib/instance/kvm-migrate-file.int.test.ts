@@ -54,8 +54,9 @@ function kvmCreate(name: string, kernelArgs: string, over: Record<string, unknow
  * bandwidth-limited (many-pass) live migration sometimes hands the target a
  * guest whose memory is corrupt (its kernel panics; reproduced with plain
  * qemu, without ganeti-ts: about 1 in 12 migrations at Ganeti's default 32
- * MiB/s, none in 30 unlimited). The RAM moves in one pass here (a cluster
- * parameter), so the test checks the disk copy, not that bug.
+ * MiB/s, none in 30 unlimited). The node now pauses TCG guests for the
+ * transfer (pausedTransfer in migrate.ts); the unthrottled bandwidth keeps
+ * that pause short.
  */
 async function twoNodes(): Promise<TestCluster> {
   const cluster = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"], nodeLocalFileStorage: true });
