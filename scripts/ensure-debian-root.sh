@@ -3,12 +3,13 @@
 # once and cached: the Debian-package test installs ganeti-ts into an
 # overlay of it (the cached root itself never changes). It holds Debian's
 # nodejs (20.19, what the package depends on), systemd (systemd-analyze
-# verify of the units) and bash-completion. Prints the root's path.
+# verify of the units), bash-completion and man-db (man pages, and the
+# units' Documentation=man:... that systemd-analyze verify checks). Prints the root's path.
 # Building it takes a few minutes and ~370 MB; later runs only check it.
 #   scripts/ensure-debian-root.sh        (root; debootstrap is installed when missing)
 set -euo pipefail
 SUITE=trixie
-INCLUDE=nodejs,systemd,bash-completion
+INCLUDE=nodejs,systemd,bash-completion,man-db
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/ganeti-ts"
 root="$cache/debian-$SUITE-root"

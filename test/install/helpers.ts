@@ -2,6 +2,7 @@
 // (scripts/pack.sh: `npm pack --workspaces` on a copy of the built
 // packages), and read a tarball's files.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,9 +13,10 @@ export const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const PUBLISHED = ["schema", "sdk", "server", "cli", "provider"] as const;
 
-/** `npm run build`, then the tarballs in a fresh temp dir. */
+/** `npm run build` (one at a time: the install tests may run in parallel), then the tarballs in a fresh temp dir. */
 export async function buildAndPack(): Promise<{ dir: string; tarballs: string[] }> {
-  await run("npm", ["run", "--silent", "build"], { cwd: REPO, maxBuffer: 64 << 20 });
+  const lock = path.join(tmpdir(), `ganeti-ts-build-${createHash("sha256").update(REPO).digest("hex").slice(0, 12)}.lock`);
+  await run("flock", [lock, "npm", "run", "--silent", "build"], { cwd: REPO, maxBuffer: 64 << 20 });
   const dir = await mkdtemp(path.join(tmpdir(), "gts-pack-"));
   await run("bash", [path.join(REPO, "scripts/pack.sh"), dir], { cwd: REPO, maxBuffer: 64 << 20 });
   const tarballs = (await readdir(dir)).filter((f) => f.endsWith(".tgz")).map((f) => path.join(dir, f));
