@@ -8,7 +8,8 @@
 # The package holds the built @ganeti-ts/schema, sdk, server and cli with
 # their npm dependencies in /usr/lib/ganeti-ts/node_modules (no Pulumi
 # provider: Pulumi programs take it from npm), and:
-#   /usr/bin/gnt, hbal, hail, hspace; /usr/sbin/ganeti-ts-masterd, -noded
+#   /usr/bin/gnt, hbal, hail, hspace; /usr/sbin/ganeti-ts-masterd, -noded;
+#   /usr/sbin/gnt-instance, gnt-node, ... (links to gnt, Ganeti's names)
 #   systemd units: ganeti-ts-noded.service, ganeti-ts-masterd.service,
 #     ganeti-ts-watcher.service and .timer (packaging/systemd)
 #   bash completion for gnt, man pages gnt(8) and gnt-<command>(8), both
@@ -57,7 +58,9 @@ mkdir -p "$root/usr/bin" "$root/usr/sbin"
 ln -s "$mods/cli/dist/gnt.cjs" "$root/usr/bin/gnt"
 for t in hbal hail hspace; do ln -s "$mods/server/dist/htools/$t.cjs" "$root/usr/bin/$t"; done
 for d in masterd noded; do ln -s "$mods/server/dist/bin/ganeti-ts-$d.js" "$root/usr/sbin/ganeti-ts-$d"; done
-for f in "$root"/usr/bin/* "$root"/usr/sbin/*; do chmod 0755 "$(readlink -f "$f")"; done
+# Ganeti's tool names, where Ganeti puts them: gnt run as gnt-instance is `gnt instance`.
+for n in instance node group network job cluster os filter; do ln -s ../bin/gnt "$root/usr/sbin/gnt-$n"; done
+for f in "$root"/usr/bin/* "$root"/usr/sbin/ganeti-ts-*; do chmod 0755 "$(readlink -f "$f")"; done
 
 install -d "$root/usr/lib/systemd/system"
 install -m 0644 "$repo"/packaging/systemd/* "$root/usr/lib/systemd/system/"

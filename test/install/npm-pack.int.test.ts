@@ -164,7 +164,7 @@ describe("npm install -g of the tarballs", () => {
     // gnt's code cache was written by the Node that runs this test.
     const { stderr } = await sh("gnt", ["--version"], { GNT_CODE_CACHE: "report" });
     expect(stderr).toContain("code cache accepted");
-  });
+  }, 300_000);
 
   it("runs a one-node cluster: init, node and instance list, destroy", async () => {
     const dataDir = path.join(work, "cluster");
@@ -210,7 +210,7 @@ describe("npm install -g of the tarballs", () => {
       await sh("gnt", ["cluster", "destroy", "--data-dir", dataDir]);
     }
     expect(existsSync(dataDir)).toBe(false);
-  });
+  }, 300_000);
 
   it("serves the SDK and the provider to plain Node programs, ESM and CommonJS, with types", async () => {
     // A program's own node_modules, linked to the global install.
@@ -279,5 +279,5 @@ describe("npm install -g of the tarballs", () => {
     ];
     await sh(tsc, [...base, "--module", "nodenext", "--moduleResolution", "nodenext"], {}, app);
     await sh(tsc, [...base, "--module", "commonjs", "--moduleResolution", "node10", "--esModuleInterop"], {}, app);
-  });
+  }, 300_000);
 });
