@@ -164,6 +164,23 @@ describe("npm install -g of the tarballs", () => {
     // gnt's code cache was written by the Node that runs this test.
     const { stderr } = await sh("gnt", ["--version"], { GNT_CODE_CACHE: "report" });
     expect(stderr).toContain("code cache accepted");
+    // The remote verbs start without the server's modules (its configuration, daemons and etcd code
+    // would cost every start most of its time): only the local verbs load them.
+    const preload = path.join(work, "record-loads.cjs");
+    await writeFile(
+      preload,
+      `const M = require("node:module"); const load = M._load; const seen = [];
+       M._load = function (id, ...rest) { if (String(id).startsWith("@ganeti-ts/server")) seen.push(id); return load.call(this, id, ...rest); };
+       process.on("exit", () => process.stderr.write("server modules: " + JSON.stringify(seen) + "\n"));`,
+    );
+    const loads = async (args: string[]) => {
+      const r = await sh("gnt", args, { NODE_OPTIONS: `--require ${preload}`, GANETI_RAPI_URL: "https://127.0.0.1:1" }).catch(
+        (e: { stderr: string }) => e,
+      );
+      return /server modules: (.*)/.exec(r.stderr)?.[1];
+    };
+    expect(await loads(["--version"])).toBe("[]");
+    expect(await loads(["instance", "list"])).toBe("[]");
   }, 300_000);
 
   it("runs a one-node cluster: init, node and instance list, destroy", async () => {
