@@ -117,6 +117,11 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   return { program, cluster, node, ctx };
 }
 
+/** The command tree without running it: generated man pages and bash completion (cli/scripts/gen-docs.ts). */
+export function commandTree(deps: ProgramDeps): Command {
+  return buildProgram(deps).program;
+}
+
 /** Run gnt with a full argv (`[node, script, ...args]`); resolve to the exit code. */
 export async function run(argv: string[], deps: ProgramDeps): Promise<number> {
   const { program } = buildProgram(deps);
