@@ -137,6 +137,11 @@ export class FakeRapi {
       const o = map.get(name);
       if (!o) return notFound(`${kind} '${name}'`);
       if (sub === "tags") return [200, o.tags];
+      if (kind === "instances" && sub === "console") {
+        // As Ganeti: only a running instance has a console.
+        if (o.status !== "running") return [503, { code: 503, message: "Instance console unavailable", explain: "" }];
+        return [200, { instance: name, kind: "msg", message: `console of ${name} on ${o.pnode}` }];
+      }
       return [200, kind === "groups" ? this.groupView(o) : kind === "networks" ? this.networkView(o) : structuredClone(o)];
     }
     return this.submit(method, path, body, url.searchParams, seg);
@@ -347,6 +352,9 @@ export class FakeRapi {
     o.beparams.memory = o.beparams.maxmem;
     o.status = o.admin_state === "up" ? "running" : "ADMIN_down";
     o.oper_state = o.admin_state === "up";
+    // A started instance gets its maximum memory; runtime_mem (the balloon) changes it while it runs.
+    if (!o.oper_state) o.oper_ram = null;
+    else if (o.oper_ram === null) o.oper_ram = o.beparams.maxmem;
   }
 
   private createInstance(b: Obj): null {
@@ -443,6 +451,13 @@ export class FakeRapi {
           else o.osparams[k] = v;
         }
         if (b.os_name) o.os = b.os_name;
+        if (b.runtime_mem !== undefined) {
+          if (o.admin_state !== "up") throw jobError(`Instance ${name} is not running`, "wrong_state");
+          // Ganeti checks the new size against the beparams proposed by the same job.
+          if (b.runtime_mem < o.beparams.minmem || b.runtime_mem > o.beparams.maxmem)
+            throw jobError(`Instance ${name} must have memory between ${o.beparams.minmem} and ${o.beparams.maxmem}`, "wrong_input");
+          o.oper_ram = b.runtime_mem;
+        }
         if (b.pnode) o.pnode = b.pnode;
         for (const [action, idx, p] of b.disks ?? []) {
           if (action === "add") o._disks.push({ size: p.size, name: p.name, uuid: this.uuid() });
