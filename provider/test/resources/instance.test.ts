@@ -373,6 +373,18 @@ describe("Instance failures", () => {
     expect((up.outs as Props).tags).toEqual(["a", "b", "c"]);
   });
 
+  it("a partial failure's state keeps the serialized provider (__provider), so later operations can load it", async () => {
+    const { id, outs } = await created();
+    fake().failNext(/PUT .*\/tags$/, "OpExecError", "tag store broken", "environment_error");
+    const news = { ...(await check({ ...base, memory: 1024, tags: ["c"] })), __provider: "exports.handler = ..." };
+    const err = (await p.update!(id, { ...outs, __provider: "exports.handler = ..." }, news).catch(
+      (e: unknown) => e,
+    )) as PartialFailureError;
+    expect(err).toBeInstanceOf(PartialFailureError);
+    expect(err.properties.__provider).toBe("exports.handler = ...");
+    expect(err.properties).toMatchObject({ maxMemory: 1024 });
+  });
+
   it("timeouts: a job that does not finish in time → error naming the job; the object is recorded if it exists", async () => {
     fake().hang(/POST \/2\/instances$/);
     const err = (await p.create(await check({ ...base, timeouts: { create: "300ms" } })).catch((e: unknown) => e)) as Error;

@@ -213,8 +213,16 @@ export const RPC_CALLS = {
   ),
   /** Change the memory of a running instance (runtime_mem / balloon). */
   instance_balloon_memory: call(z.object({ instance: RpcInstanceSchema, memory: z.number().int() }), z.null(), 60),
-  /** Target side: get ready to receive a migrating instance. */
-  accept_instance: call(z.object({ instance: RpcInstanceSchema, target: z.string() }), z.null(), 120),
+  /**
+   * Source side: what the target needs to start the very machine that runs
+   * here (Ganeti's migration_info; opaque to the master). The target's
+   * machine must match the source's, not the instance's current beparams:
+   * those may have changed since the source started (a new maxmem waits for
+   * the next start).
+   */
+  migration_info: call(z.object({ instance: RpcInstanceSchema }), z.string(), 30),
+  /** Target side: get ready to receive a migrating instance (`info`: the source's migration_info). */
+  accept_instance: call(z.object({ instance: RpcInstanceSchema, target: z.string(), info: z.string().default("") }), z.null(), 120),
   /** Source side: migrate the running instance to the target node (by address). */
   instance_migrate: call(
     z.object({ instance: RpcInstanceSchema, target: z.string(), target_address: z.string(), live: z.boolean() }),

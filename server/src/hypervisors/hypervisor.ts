@@ -48,8 +48,10 @@ export interface Hypervisor {
   /** Soft reboot (guest-level). */
   reboot(instance: RpcInstance): Promise<void>;
   balloon(instance: RpcInstance, memory: number): Promise<void>;
-  /** Target side of a migration: `disks` are the instance's block devices on this node. */
-  acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[]): Promise<void>;
+  /** Source side: what acceptInstance on the target needs to start the same machine (opaque; "" when nothing). */
+  migrationInfo?(instance: RpcInstance): Promise<string>;
+  /** Target side of a migration: `disks` are the instance's block devices on this node; `info` is the source's migrationInfo. */
+  acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[], info?: string): Promise<void>;
   /**
    * Source side: start moving the running instance to the target node's
    * address. Hypervisors with migrationStatus may return before the move is

@@ -204,10 +204,16 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     await this.disksOn(source, true);
     log(`* opening instance disks on node ${target.name} in shared mode`);
     await this.disksOn(target, true);
-    log(`* preparing ${target.name} to accept the instance`);
     const rinst = rpcInstance(cfg, inst);
+    let info: string;
     try {
-      await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip });
+      info = await this.ctx.rpc.call(source, "migration_info", { instance: rinst });
+    } catch (err) {
+      throw new OpExecError(`Failed fetching source migration information from ${source.name}: ${errText(err)}`, { cause: err });
+    }
+    log(`* preparing ${target.name} to accept the instance`);
+    try {
+      await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip, info });
     } catch (err) {
       log("Pre-migration failed, aborting");
       await this.abort(rinst, source, target);
