@@ -489,14 +489,11 @@ async function updateInstance(
   // A new maximum applies to a running instance only at its next start;
   // runtime_mem (the balloon) gives it the new size now, without a reboot.
   // Ganeti checks it against the proposed beparams of the same job.
-  if (
-    be.maxmem !== undefined &&
-    isUp &&
-    news.state === "running" &&
-    BALLOONING.has(String(news.hypervisor ?? olds.hypervisor)) &&
-    typeof news.maxMemory === "number"
-  ) {
-    modify.runtime_mem = news.maxMemory;
+  if (be.maxmem !== undefined && isUp && news.state === "running" && typeof news.maxMemory === "number") {
+    // Ganeti's instance info does not name the hypervisor: an instance created
+    // without one runs the cluster's default.
+    const hv = news.hypervisor ?? olds.hypervisor ?? (await c.cluster.info()).default_hypervisor;
+    if (BALLOONING.has(String(hv))) modify.runtime_mem = news.maxMemory;
   }
   if (changed.has("hvParams")) modify.hvparams = paramDelta(olds.hvParams, news.hvParams);
   if (changed.has("osParams")) modify.osparams = paramDelta(olds.osParams, news.osParams);

@@ -27,6 +27,7 @@ export class FakeRapi {
     ["node2.example.com", "default"],
   ]);
   jobs = new Map<number, Obj>();
+  defaultHypervisor = "fake";
   submitted: Submitted[] = [];
   unmatched: string[] = [];
   private nextJob = 1;
@@ -46,6 +47,22 @@ export class FakeRapi {
   /** Jobs matching stay "running" forever. */
   hang(match: RegExp): void {
     this.hangs.push(match);
+  }
+
+  /** `GET /2/info`: what the provider reads of it is the default hypervisor; the rest only has to be well formed. */
+  clusterInfo(): Obj {
+    const hv = this.defaultHypervisor;
+    return {
+      ...{ software_version: "3.0.2", protocol_version: 3000000, config_version: 3000000, os_api_version: 20, export_version: 0 },
+      ...{ vcs_version: "(ganeti) version v3.0.2", architecture: ["64bit", "x86_64"], name: "cluster.example.com" },
+      ...{ master: "node1.example.com", default_hypervisor: hv, enabled_hypervisors: [hv], hvparams: { [hv]: {} }, os_hvp: {} },
+      ...{ beparams: { default: {} }, osparams: {}, ipolicy: {}, nicparams: { default: {} }, ndparams: {}, diskparams: {} },
+      ...{ candidate_pool_size: 10, mac_prefix: "aa:00:00", master_netdev: "eth0", master_netmask: 32 },
+      ...{ use_external_mip_script: false, volume_group_name: null, drbd_usermode_helper: null, file_storage_dir: null },
+      ...{ shared_file_storage_dir: null, maintain_node_health: false, ctime: null, mtime: null, uuid: this.uuid(), tags: [] },
+      ...{ uid_pool: [], default_iallocator: "hail", default_iallocator_params: {}, reserved_lvs: [], primary_ip_version: 4 },
+      ...{ prealloc_wipe_disks: false, hidden_os: [], blacklisted_os: [], enabled_disk_templates: ["file", "sharedfile"] },
+    };
   }
 
   /** Submitted job paths (`PUT /2/instances/x/modify`), in order. */
@@ -130,6 +147,7 @@ export class FakeRapi {
       }
       return [200, job];
     }
+    if (method === "GET" && path === "/2/info") return [200, this.clusterInfo()];
     if (method === "GET") {
       const [, kind, name, sub] = seg;
       const map = kind === "instances" ? this.instances : kind === "groups" ? this.groups : kind === "networks" ? this.networks : undefined;

@@ -141,10 +141,10 @@ describe("Instance in-place updates", () => {
     return { after, calls: fake().calls(), bodies: fake().submitted.map((s) => s.body) };
   }
 
-  it("memory and vcpus → one modify of beparams", async () => {
+  it("memory and vcpus → one modify of beparams (and of the running instance's memory)", async () => {
     const { after, calls, bodies } = await update({ ...base, memory: 1024, vcpus: 2 });
     expect(calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
-    expect(bodies[0]).toEqual({ beparams: { maxmem: 1024, minmem: 1024, vcpus: 2 } });
+    expect(bodies[0]).toEqual({ beparams: { maxmem: 1024, minmem: 1024, vcpus: 2 }, runtime_mem: 1024 });
     expect(after).toMatchObject({ maxMemory: 1024, vcpus: 2 });
   });
 
@@ -154,6 +154,16 @@ describe("Instance in-place updates", () => {
     expect(calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
     expect(bodies[0]).toEqual({ beparams: { maxmem: 256, minmem: 256 }, runtime_mem: 256 });
     expect(after).toMatchObject({ maxMemory: 256, runtimeMemory: 256, status: "running" });
+  });
+
+  it("memory of a running instance of the cluster's default hypervisor → runtime_mem when that hypervisor balloons", async () => {
+    fake().defaultHypervisor = "kvm";
+    const r = await update({ ...base, memory: 256 });
+    expect(r.calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
+    expect(r.bodies[0]).toEqual({ beparams: { maxmem: 256, minmem: 256 }, runtime_mem: 256 });
+    fake().instances.clear();
+    fake().defaultHypervisor = "chroot";
+    expect((await update({ ...base, memory: 384 })).bodies[0]).toEqual({ beparams: { maxmem: 384, minmem: 384 } });
   });
 
   it("memory of a stopped instance, or one the update restarts anyway, changes beparams only", async () => {
