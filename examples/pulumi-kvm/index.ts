@@ -8,7 +8,7 @@
 //   pulumi up
 //
 // Then, without recreating anything:
-//   pulumi config set memory 128 && pulumi up     # resize: beparams + the balloon, live
+//   pulumi config set memory 128 && pulumi up     # shrink it now: beparams + the balloon, live
 //   pulumi config set node node2.example.com && pulumi up   # live migration
 //
 // The kernel and initrd are the guest's own (scripts/ensure-kvm-assets.sh

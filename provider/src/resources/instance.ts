@@ -486,10 +486,20 @@ async function updateInstance(
   const be = paramDelta(bparams(olds), bparams(news));
   for (const k of Object.keys(be)) if (be[k] === "default") delete be[k]; // unset beparams keep the cluster's value
   if (Object.keys(be).length) modify.beparams = be;
-  // A new maximum applies to a running instance only at its next start;
-  // runtime_mem (the balloon) gives it the new size now, without a reboot.
-  // Ganeti checks it against the proposed beparams of the same job.
-  if (be.maxmem !== undefined && isUp && news.state === "running" && typeof news.maxMemory === "number") {
+  // A new maximum applies to a running instance only at its next start. A
+  // smaller one can apply now, without a reboot: runtime_mem (the balloon),
+  // which Ganeti checks against the beparams proposed by the same job. A
+  // larger one waits for the next start: a balloon cannot grow a machine
+  // beyond the memory it was started with.
+  const current = olds.runtimeMemory ?? olds.maxMemory;
+  if (
+    be.maxmem !== undefined &&
+    isUp &&
+    news.state === "running" &&
+    typeof news.maxMemory === "number" &&
+    typeof current === "number" &&
+    news.maxMemory < current
+  ) {
     // Ganeti's instance info does not name the hypervisor: an instance created
     // without one runs the cluster's default.
     const hv = news.hypervisor ?? olds.hypervisor ?? (await c.cluster.info()).default_hypervisor;

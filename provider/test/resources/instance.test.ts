@@ -141,14 +141,14 @@ describe("Instance in-place updates", () => {
     return { after, calls: fake().calls(), bodies: fake().submitted.map((s) => s.body) };
   }
 
-  it("memory and vcpus → one modify of beparams (and of the running instance's memory)", async () => {
+  it("memory and vcpus → one modify of beparams (more memory waits for the next start: no balloon grows a machine)", async () => {
     const { after, calls, bodies } = await update({ ...base, memory: 1024, vcpus: 2 });
     expect(calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
-    expect(bodies[0]).toEqual({ beparams: { maxmem: 1024, minmem: 1024, vcpus: 2 }, runtime_mem: 1024 });
+    expect(bodies[0]).toEqual({ beparams: { maxmem: 1024, minmem: 1024, vcpus: 2 } });
     expect(after).toMatchObject({ maxMemory: 1024, vcpus: 2 });
   });
 
-  it("memory of a running kvm instance → the same modify sets runtime_mem (the balloon): no restart, no replace", async () => {
+  it("less memory for a running kvm instance → the same modify sets runtime_mem (the balloon): no restart, no replace", async () => {
     const kvm = { ...base, hypervisor: "kvm", diskTemplate: "sharedfile" };
     const { after, calls, bodies } = await update({ ...kvm, memory: 256 }, kvm);
     expect(calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
