@@ -4,8 +4,10 @@
 // own disk (its serial console shows the busybox marker), a memory change is
 // an in-place update that resizes the running guest through the balloon, a
 // primaryNode change is an in-place update that live-migrates it, and
-// `destroy` leaves no qemu. One guest (two qemu processes only during the
+// `destroy` leaves no qemu. The console output (Ganeti's shape) is used to
+// talk to the guest's shell. One guest (two qemu processes only during the
 // migration). Steps run in order and depend on each other.
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,6 +48,27 @@ async function qemus(): Promise<number[]> {
     if (cmd.includes("qemu") && cmd.includes(root)) out.push(Number(e));
   }
   return out;
+}
+
+/** Run a console command under a pseudo-terminal (as a person's shell gives one), type a line, return what came back. */
+function typeIntoConsole(command: string[], line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", command.join(" "), "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+    let text = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no answer from the guest's shell; got: ${text.slice(-300)}`));
+    }, 60_000);
+    child.stdout.on("data", (d: Buffer) => {
+      text += d.toString("latin1");
+      if (text.includes("42XYZ")) child.stdin.write("\x1d"); // socat's escape: leave the console
+    });
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    setTimeout(() => child.stdin.write(`\n${line}\n`), 1500);
+  });
 }
 
 function changes(summary: Record<string, number> | undefined): Record<string, number> {
@@ -124,6 +147,9 @@ describe("examples/pulumi-kvm through the Pulumi engine (real kvm guests)", () =
       expect(m.console.command[0]).toBe("socat");
       expect(m.console.command.at(-1)).toMatch(new RegExp(`^UNIX-CONNECT:.*${VM.replace(/\./g, "\\.")}\\.serial$`));
       expect(m.consoleCommand).toBe(`gnt instance console ${VM}`);
+
+      // The node is this machine: the output's command really reaches the guest's shell.
+      expect(await typeIntoConsole(m.console.command as string[], "echo $((6*7))XYZ")).toContain("42XYZ");
     },
     RUN + 180_000,
   );
