@@ -67,11 +67,15 @@ export async function readConfigData(store: Store): Promise<{ data: ConfigData; 
     if (!legacy) return null;
     return { data: parseConfigDoc(parseJson(LEGACY_CONFIG_KEY, legacy.toString("utf8"))), texts: new Map() };
   }
-  const doc: Record<string, unknown> = Object.fromEntries(COLLECTIONS.map((c) => [c, {}]));
   const texts = new Map<string, string>();
-  for (const [key, value] of entries) {
-    const text = value.toString("utf8");
-    texts.set(key, text);
+  for (const [key, value] of entries) texts.set(key, value.toString("utf8"));
+  return { data: configFromTexts(texts), texts };
+}
+
+/** The config document from its keys' JSON texts (as stored under CONFIG_PREFIX). */
+export function configFromTexts(texts: Map<string, string>): ConfigData {
+  const doc: Record<string, unknown> = Object.fromEntries(COLLECTIONS.map((c) => [c, {}]));
+  for (const [key, text] of texts) {
     const obj = parseJson(key, text);
     if (key === META_KEY) Object.assign(doc, obj);
     else if (key === CLUSTER_KEY) doc["cluster"] = obj;
@@ -82,7 +86,7 @@ export async function readConfigData(store: Store): Promise<{ data: ConfigData; 
       c[uuid] = obj;
     }
   }
-  return { data: parseConfigDoc(doc), texts };
+  return parseConfigDoc(doc);
 }
 
 /** JSON of one stored config key; a damaged one is named. */
@@ -176,6 +180,15 @@ export class ClusterConfig {
       cfg.written = after;
     }
     return cfg;
+  }
+
+  /**
+   * A config from its keys' texts as the store holds them now (a standby
+   * master's copy kept current by a watch; the caller has checked that it
+   * is current).
+   */
+  static fromTexts(store: Store, texts: Map<string, string>, clock: () => number = () => Date.now() / 1000): ClusterConfig {
+    return new ClusterConfig(store, configFromTexts(texts), clock, new Map(texts));
   }
 
   /** Write a brand-new config (cluster init). */

@@ -151,6 +151,40 @@ export class EtcdStore implements Store {
     for (let i = 0; i < built.length; i += this.maxTxnOps) await this.txn(built.slice(i, i + this.maxTxnOps));
   }
 
+  /** Every key under `prefix` and the etcd revision the read saw (a watch from revision + 1 misses nothing). */
+  async scanWithRevision(prefix: string): Promise<{ entries: Array<[string, Buffer]>; revision: number }> {
+    const res = await this.call(() => this.ns.getAll().prefix(prefix).exec());
+    const entries = res.kvs
+      .map((kv): [string, Buffer] => [kv.key.toString("utf8"), Buffer.from(kv.value)])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return { entries, revision: Number(res.header.revision) };
+  }
+
+  /** How many keys are under `prefix` and the highest revision that changed one of them (0: none). */
+  async prefixState(prefix: string): Promise<{ count: number; maxModRevision: number }> {
+    // One range request: etcd's count is of the whole range, the limit only cuts the keys returned.
+    const res = await this.call(() => this.ns.getAll().prefix(prefix).sort("Mod", "Descend").limit(1).exec());
+    return { count: Number(res.count), maxModRevision: res.kvs[0] ? Number(res.kvs[0].mod_revision) : 0 };
+  }
+
+  /**
+   * Every put (value) and delete (null) under `prefix` after `fromRevision`,
+   * in revision order, with the revision of each; `onError`: the watch ended
+   * (e.g. its start revision was compacted away).
+   */
+  async watchFrom(
+    prefix: string,
+    fromRevision: number,
+    onChange: (key: string, value: Buffer | null, revision: number) => void,
+    onError: (err: Error) => void,
+  ): Promise<() => Promise<void>> {
+    const w = await this.call(() => this.ns.watch().prefix(prefix).startRevision(String(fromRevision)).create());
+    w.on("put", (kv) => onChange(kv.key.toString("utf8"), Buffer.from(kv.value), Number(kv.mod_revision)));
+    w.on("delete", (kv) => onChange(kv.key.toString("utf8"), null, Number(kv.mod_revision)));
+    w.on("error", onError);
+    return () => w.cancel();
+  }
+
   /** Call `onChange` for every later put or delete under `prefix` (standby masters). */
   async watch(prefix: string, onChange: (key: string, value: Buffer | null) => void): Promise<() => Promise<void>> {
     const w = await this.call(() => this.ns.watch().prefix(prefix).create());
