@@ -86,7 +86,9 @@ try {
       inst.name = `bench-${String(i).padStart(5, "0")}.example.com`;
       inst.uuid = c.config.newUuid();
       inst.primary_node = nodes[(i - 1) % nodes.length]!.uuid;
-      inst.nics = inst.nics.map((n) => ({ ...n, uuid: c.config.newUuid(), mac: c.config.generateMac() }));
+      // Unique MACs from the index (generateMac looks at every instance's NICs: quadratic for a fill).
+      const mac = `${c.config.cluster.mac_prefix}:${[i >> 16, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
+      inst.nics = inst.nics.map((n) => ({ ...n, uuid: c.config.newUuid(), mac }));
       d.instances[inst.uuid] = inst;
     }
   });
