@@ -1,6 +1,6 @@
 // Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
 // gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
-import { localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
+import { localCandidateSync, localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
 import { run } from "./program.js";
 
 const ac = new AbortController();
@@ -17,6 +17,7 @@ const code = await run(process.argv, {
   registerLocal: registerLocalCommands,
   localJobRunner,
   localControl,
+  localCandidateSync,
   signal: ac.signal,
 });
 process.exitCode = code;

@@ -14,7 +14,7 @@ import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
 import type { JobOutcome, JobRunner } from "../job-runner.js";
 import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
 import { freePort } from "@ganeti-ts/server/store/etcd-member";
-import { activeControlCall, joinAsCandidate, leaveEtcd, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
+import { activeControlCall, joinAsCandidate, leaveEtcd, startManagedEtcd, stopManagedEtcd, syncEtcdCandidates } from "./ha-local.js";
 
 interface LocalCommandHooks {
   program: Command;
@@ -116,6 +116,13 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
   const dir = env["GANETI_DATA_DIR"];
   if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
   return controlSocketJobRunner(dir);
+}
+
+/** The etcd member sync of commands/ha-local.ts when $GANETI_DATA_DIR is a master data dir with local nodes, else null. */
+export function localCandidateSync(env: NodeJS.ProcessEnv): ((print: (line: string) => void) => Promise<void>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(path.join(dir, LOCAL_NODES))) return null;
+  return async (print) => syncEtcdCandidates(path.resolve(dir), await localNodes(path.resolve(dir)), print);
 }
 
 /** A call on the master's control socket when this machine is the master, else null. */
