@@ -27,6 +27,23 @@ function memberName(node: string): string {
   return node.replace(/[^A-Za-z0-9-]/g, "-");
 }
 
+/**
+ * An etcd membership change, retried while etcd answers "unhealthy
+ * cluster": it refuses one until every member has been connected for a few
+ * seconds (e.g. right after another member joined or left).
+ */
+async function membershipChange<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!/unhealthy cluster/i.test(String((err as Error).message)) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** Start this node's etcd member (a new cluster, or joining `existing` through its endpoints). */
 export async function startManagedEtcd(dataDir: string, node: string, host: string, existing?: string[]): Promise<string> {
   const spec: EtcdMemberSpec = { name: memberName(node), host, clientPort: await freePort(host), peerPort: await freePort(host) };
@@ -35,7 +52,7 @@ export async function startManagedEtcd(dataDir: string, node: string, host: stri
   if (existing) {
     const store = new EtcdStore(existing);
     try {
-      await store.client.cluster.memberAdd({ peerURLs: [peerUrl(spec)] });
+      await membershipChange(() => store.client.cluster.memberAdd({ peerURLs: [peerUrl(spec)] }));
       const list = await store.client.cluster.memberList({});
       cluster = list.members.map((m) => {
         const peer = new URL(m.peerURLs[0]!);
@@ -74,7 +91,7 @@ export async function leaveEtcd(masterDir: string, nodeDir: string): Promise<boo
     const list = await store.client.cluster.memberList({});
     const m = list.members.find((x) => x.name === rt.spec.name);
     if (!m) return false;
-    await store.client.cluster.memberRemove({ ID: m.ID });
+    await membershipChange(() => store.client.cluster.memberRemove({ ID: m.ID }));
     return true;
   } finally {
     await store.close();

@@ -343,9 +343,15 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
       await runJobLocally(master, [op], print);
       print(`Node ${name} added`);
       const settings = await loadMasterSettings(dataPaths(master).masterSettings);
-      if (settings.store.kind === "etcd" && o["dataDir"] && o["masterCapable"] !== false) {
-        await joinAsCandidate(master, path.resolve(String(o["dataDir"])), name, String(o["address"]));
-        print(`Started the master daemon of ${name} (standby master candidate)`);
+      if (settings.store.kind === "etcd" && o["dataDir"]) {
+        const nodeDir = path.resolve(String(o["dataDir"]));
+        if (settings.store.managed) {
+          // A node that became a master candidate (not one past the candidate pool size) runs an etcd member and a standby master.
+          await syncEtcdCandidates(master, { [name]: nodeDir }, print);
+        } else if (o["masterCapable"] !== false) {
+          await joinAsCandidate(master, nodeDir, name, String(o["address"]));
+          print(`Started the master daemon of ${name} (standby master candidate)`);
+        }
       }
     });
 
