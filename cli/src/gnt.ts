@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
 // gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
-import { localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
+import { localCandidateSync, localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
 import { run } from "./program.js";
 
 const ac = new AbortController();
@@ -19,6 +19,7 @@ void run(process.argv, {
   registerLocal: registerLocalCommands,
   localJobRunner,
   localControl,
+  localCandidateSync,
   signal: ac.signal,
 }).then((code) => {
   process.exitCode = code;

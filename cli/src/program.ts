@@ -36,6 +36,12 @@ export interface ProgramDeps {
   localJobRunner?: (env: NodeJS.ProcessEnv) => JobRunner | null;
   /** The master's control socket when on the master (commands/local.ts), else null. */
   localControl?: (env: NodeJS.ProcessEnv) => ((method: string, args: unknown[]) => Promise<unknown>) | null;
+  /**
+   * After a job that may change the master candidates: bring the etcd
+   * members the candidates run (commands/local.ts) in line, when this
+   * machine holds such a cluster's data dirs; else null.
+   */
+  localCandidateSync?: (env: NodeJS.ProcessEnv) => ((print: (line: string) => void) => Promise<void>) | null;
   signal?: AbortSignal;
 }
 
@@ -96,6 +102,10 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
       return local ?? rapiJobRunner(() => ctx.client());
     },
     masterControl: () => deps.localControl?.(deps.env) ?? null,
+    syncCandidates: async () => {
+      if (program.opts<ConnectionFlags>().url !== undefined) return;
+      await deps.localCandidateSync?.(deps.env)?.((line) => deps.io.out(line));
+    },
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
 

@@ -43,6 +43,7 @@ const joinAsCandidate = async (...a: Parameters<typeof HaLocal.joinAsCandidate>)
 const leaveEtcd = async (...a: Parameters<typeof HaLocal.leaveEtcd>) => (await haLocal()).leaveEtcd(...a);
 const startManagedEtcd = async (...a: Parameters<typeof HaLocal.startManagedEtcd>) => (await haLocal()).startManagedEtcd(...a);
 const stopManagedEtcd = async (...a: Parameters<typeof HaLocal.stopManagedEtcd>) => (await haLocal()).stopManagedEtcd(...a);
+const syncEtcdCandidates = async (...a: Parameters<typeof HaLocal.syncEtcdCandidates>) => (await haLocal()).syncEtcdCandidates(...a);
 
 interface LocalCommandHooks {
   program: Command;
@@ -144,6 +145,13 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
   const dir = env["GANETI_DATA_DIR"];
   if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
   return controlSocketJobRunner(dir);
+}
+
+/** The etcd member sync of commands/ha-local.ts when $GANETI_DATA_DIR is a master data dir with local nodes, else null. */
+export function localCandidateSync(env: NodeJS.ProcessEnv): ((print: (line: string) => void) => Promise<void>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(path.join(dir, LOCAL_NODES))) return null;
+  return async (print) => syncEtcdCandidates(path.resolve(dir), await localNodes(path.resolve(dir)), print);
 }
 
 /** A call on the master's control socket when this machine is the master, else null. */
@@ -376,9 +384,15 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
       await runJobLocally(master, [op], print);
       print(`Node ${name} added`);
       const settings = await loadMasterSettings(dataPaths(master).masterSettings);
-      if (settings.store.kind === "etcd" && o["dataDir"] && o["masterCapable"] !== false) {
-        await joinAsCandidate(master, path.resolve(String(o["dataDir"])), name, String(o["address"]));
-        print(`Started the master daemon of ${name} (standby master candidate)`);
+      if (settings.store.kind === "etcd" && o["dataDir"]) {
+        const nodeDir = path.resolve(String(o["dataDir"]));
+        if (settings.store.managed) {
+          // A node that became a master candidate (not one past the candidate pool size) runs an etcd member and a standby master.
+          await syncEtcdCandidates(master, { [name]: nodeDir }, print);
+        } else if (o["masterCapable"] !== false) {
+          await joinAsCandidate(master, nodeDir, name, String(o["address"]));
+          print(`Started the master daemon of ${name} (standby master candidate)`);
+        }
       }
     });
 
