@@ -112,8 +112,16 @@ describe("harep: detection and repair on Ganeti's recorded DRBD/plain cluster", 
     await new Promise((r) => rapi.server.close(r));
   });
 
+  it("--dry-run reports what it would do and submits nothing", async () => {
+    const r = await harep(["-m", env["URL"]!, "--dry-run"], env);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("Executing ArFailover repair on instance2\n");
+    expect(rapi.requests).toEqual([]);
+    expect(rapi.tagsOf("instance2")).toEqual([]);
+  }, 60_000);
+
   it("submits Ganeti's repairs and records them in pending tags", async () => {
-    const r = await harep(["-m", env["URL"]!], env);
+    const r = await harep(["-m", env["URL"]!, "--reason", "auto repair"], env);
     expect(r.code, r.err).toBe(0);
     const lines = r.out.split("\n");
     // DRBD with the primary offline: failover; with the secondary offline: a new secondary (fix-storage)
@@ -128,10 +136,10 @@ describe("harep: detection and repair on Ganeti's recorded DRBD/plain cluster", 
         "---------------------\nInstance status count\n---------------------\nHealthy: 6\nNeeds repair: 1\nPending repair: 4\n",
       ),
     ).toBe(true);
-    const failover = rapi.requests.find((q) => q.path === "/2/instances/instance2/failover")!;
+    const failover = rapi.requests.find((q) => q.path === "/2/instances/instance2/failover?reason=auto%20repair")!;
     expect(failover.method).toBe("PUT");
     expect(failover.body).toEqual({ shutdown_timeout: 120, ignore_consistency: false, ignore_ipolicy: false, cleanup: false });
-    const replace = rapi.requests.find((q) => q.path === "/2/instances/instance4/replace-disks")!;
+    const replace = rapi.requests.find((q) => q.path.startsWith("/2/instances/instance4/replace-disks"))!;
     expect(replace.body).toEqual({
       mode: "replace_new_secondary",
       disks: [],

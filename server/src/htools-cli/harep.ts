@@ -45,6 +45,8 @@ const SPECS: OptSpec[] = [
   ...COMMON_OPTS.filter((s) =>
     ["master", "luxi", "rapiUser", "rapiPasswordFile", "rapiCa", "help", "version", "helpCompletion"].includes(s.key),
   ),
+  { long: ["reason"], arg: "req", key: "reason", help: "the reason to pass to the submitted jobs" },
+  { long: ["dry-run"], arg: "none", key: "dryRun", help: "do not execute any commands and just report what would be done" },
   {
     long: ["job-delay"],
     arg: "req",
@@ -77,11 +79,22 @@ function rapiRequest(op: Opcode): { method: string; path: string; body: Record<s
 }
 
 class Repairs {
-  constructor(private readonly rapi: RapiClient) {}
+  constructor(
+    private readonly rapi: RapiClient,
+    private readonly reason: string | undefined,
+    /** --dry-run: report, submit nothing (no repair, no tag) */
+    readonly dryRun: boolean,
+  ) {}
+
+  /** The --reason query parameter, appended to a path that may have a query already. */
+  private q(path: string): string {
+    if (this.reason === undefined) return path;
+    return `${path}${path.includes("?") ? "&" : "?"}reason=${encodeURIComponent(this.reason)}`;
+  }
 
   async submit(op: Opcode): Promise<number> {
     const r = rapiRequest(op);
-    return Number(await this.rapi.json(r.method, r.path, r.body));
+    return Number(await this.rapi.json(r.method, this.q(r.path), r.body));
   }
 
   async status(id: number): Promise<string> {
@@ -108,12 +121,12 @@ class Repairs {
     if (ir.state.data) {
       const tag = ir.state.data.tag;
       out(`>>> Adding the following tag to ${ir.name}:\n${JSON.stringify(tag)}\n`);
-      await this.waitOk(Number(await this.rapi.json("PUT", `${path}?tag=${encodeURIComponent(tag)}`)));
+      if (!this.dryRun) await this.waitOk(Number(await this.rapi.json("PUT", this.q(`${path}?tag=${encodeURIComponent(tag)}`))));
     }
     if (ir.remove.length > 0) {
       out(`>>> Removing the following tags from ${ir.name}:\n${ir.remove.map((t) => JSON.stringify(t) + "\n").join("")}`);
       const q = ir.remove.map((t) => `tag=${encodeURIComponent(t)}`).join("&");
-      await this.waitOk(Number(await this.rapi.json("DELETE", `${path}?${q}`)));
+      if (!this.dryRun) await this.waitOk(Number(await this.rapi.json("DELETE", this.q(`${path}?${q}`))));
     }
     return { ...ir, remove: [] };
   }
@@ -143,7 +156,7 @@ async function main(): Promise<number> {
     );
   const rapi = new RapiClient(url, creds);
   try {
-    return await run(cd, new Repairs(rapi));
+    return await run(cd, new Repairs(rapi, typeof o.reason === "string" ? o.reason : undefined, !!o.dryRun));
   } finally {
     rapi.close();
   }
@@ -217,7 +230,7 @@ async function run(cd: Awaited<ReturnType<typeof loadExternalData>>["cd"], rp: R
     const uuid = randomUUID();
     const time = nowSecs();
     const jobs: number[] = [];
-    for (const op of broken.ops) jobs.push(await rp.submit(op));
+    if (!rp.dryRun) for (const op of broken.ops) jobs.push(await rp.submit(op));
     const rec: Omit<ArData, "tag"> = { type: broken.type, uuid, time, jobs, result: null };
     states[k] = await rp.commit({
       name: ir.name,
