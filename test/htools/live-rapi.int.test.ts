@@ -224,7 +224,7 @@ describe("a node that does not answer", () => {
         stdout: theirs.stdout,
         stderr: theirs.stderr,
       });
-      if (args.includes("-p")) expect(ours.stderr).toMatch(/^ - node3 +0 +0 /m);
+      if ((args as readonly string[]).includes("-p")) expect(ours.stderr).toMatch(/^ - node3 +0 +0 /m);
     }
   });
 });
