@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
 // gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
 import { localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
@@ -6,7 +7,8 @@ import { run } from "./program.js";
 const ac = new AbortController();
 process.once("SIGINT", () => ac.abort());
 
-const code = await run(process.argv, {
+// No top-level await: the shipped gnt is this module bundled as CommonJS.
+void run(process.argv, {
   io: {
     out: (s) => process.stdout.write(s + "\n"),
     err: (s) => process.stderr.write(s + "\n"),
@@ -18,5 +20,6 @@ const code = await run(process.argv, {
   localJobRunner,
   localControl,
   signal: ac.signal,
+}).then((code) => {
+  process.exitCode = code;
 });
-process.exitCode = code;

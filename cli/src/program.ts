@@ -26,7 +26,7 @@ interface LocalHooks {
   node: Command;
 }
 
-interface ProgramDeps {
+export interface ProgramDeps {
   io: Io;
   env: NodeJS.ProcessEnv;
   /** commands/local.ts's registerLocalCommands. */
@@ -59,7 +59,7 @@ function expandAlias(argv: string[]): string[] {
   return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
 }
 
-function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
+export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   const program = new Command("gnt");
   program
     .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")
@@ -117,6 +117,11 @@ function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
     client?.close();
   });
   return { program, cluster, node, ctx };
+}
+
+/** The command tree without running it: generated man pages and bash completion (cli/scripts/gen-docs.ts). */
+export function commandTree(deps: ProgramDeps): Command {
+  return buildProgram(deps).program;
 }
 
 /** Run gnt with a full argv (`[node, script, ...args]`); resolve to the exit code. */

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { InstanceInfo } from "@ganeti-ts/sdk";
-import type { DeviceModification, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
+import type { DeviceModification, DiskSpec, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
 import { runConsole } from "./console.js";
 import { renderInfo } from "../output.js";
@@ -63,7 +63,19 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     .action(async (names: string[]) => {
       const c = ctx.client();
       const objs: InstanceInfo[] = [];
-      for (const n of names) objs.push(await c.instances.get(n));
+      for (const n of names) {
+        const o = await c.instances.get(n);
+        // A running kvm instance: which accelerator its qemu uses (kvm or tcg), from its runtime data.
+        // Ganeti's instance fields name no hypervisor: its filled hvparams are kvm's when they have kvm_path.
+        const hvp = (o as Record<string, unknown>)["hvparams"];
+        const kvm = typeof hvp === "object" && hvp !== null && "kvm_path" in hvp;
+        if (kvm && o.oper_state === true) {
+          const [res] = await c.instances.info(n).wait();
+          const accel = res[n]?.["hv_accel"];
+          if (typeof accel === "string") (o as Record<string, unknown>)["hv_accel"] = accel;
+        }
+        objs.push(o);
+      }
       printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
         objs.map((o) => `Instance name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
       );
@@ -96,7 +108,8 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     const params: InstanceCreateParams = {
       mode: "create",
       instance_name: name,
-      disks: indexedDevices(o.disk as string[] | undefined, "disk"),
+      // Checked by the server, which answers with Ganeti's messages.
+      disks: indexedDevices(o.disk as string[] | undefined, "disk") as DiskSpec[],
       nics: o.nics === false ? [] : o.net ? indexedDevices(o.net as string[], "net") : [{}],
     };
     if (o.osSize) {

@@ -6,15 +6,43 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { controlCall } from "@ganeti-ts/server/master/control-socket";
-import { ha1, writeClusterFiles, writeInitialConfig, writeNodeNetns, type InitOptions } from "@ganeti-ts/server/master/init";
-import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
+import type * as ControlSocket from "@ganeti-ts/server/master/control-socket";
+import type * as Init from "@ganeti-ts/server/master/init";
+import type { InitOptions } from "@ganeti-ts/server/master/init";
+import type * as Launcher from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
-import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
+import type * as DaemonMain from "@ganeti-ts/server/daemon-main";
 import type { JobOutcome, JobRunner } from "../job-runner.js";
-import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
-import { freePort } from "@ganeti-ts/server/store/etcd-member";
-import { activeControlCall, joinAsCandidate, leaveEtcd, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
+import type * as Settings from "@ganeti-ts/server/master/settings";
+import type * as EtcdMember from "@ganeti-ts/server/store/etcd-member";
+import type * as HaLocal from "./ha-local.js";
+
+// The server's modules (configuration, daemons, etcd) load only when a verb
+// here uses them: loaded up front they would cost every gnt command most of
+// its start-up time (and the shipped gnt bundle leaves them out).
+const controlCall = async (...a: Parameters<typeof ControlSocket.controlCall>) =>
+  (await import("@ganeti-ts/server/master/control-socket")).controlCall(...a);
+const launcher = () => import("@ganeti-ts/server/master/launcher");
+const launchDaemon = async (...a: Parameters<typeof Launcher.launchDaemon>) => (await launcher()).launchDaemon(...a);
+const readRuntime = async (...a: Parameters<typeof Launcher.readRuntime>) => (await launcher()).readRuntime(...a);
+const stopDaemon = async (...a: Parameters<typeof Launcher.stopDaemon>) => (await launcher()).stopDaemon(...a);
+const freePort = async (...a: Parameters<typeof EtcdMember.freePort>) =>
+  (await import("@ganeti-ts/server/store/etcd-member")).freePort(...a);
+const init = () => import("@ganeti-ts/server/master/init");
+const daemonMain = () => import("@ganeti-ts/server/daemon-main");
+const haLocal = () => import("./ha-local.js");
+const writeClusterFiles = async (...a: Parameters<typeof Init.writeClusterFiles>) => (await init()).writeClusterFiles(...a);
+const writeInitialConfig = async (...a: Parameters<typeof Init.writeInitialConfig>) => (await init()).writeInitialConfig(...a);
+const writeNodeSettings = async (...a: Parameters<typeof Init.writeNodeSettings>) => (await init()).writeNodeSettings(...a);
+const runDaemon = async (...a: Parameters<typeof DaemonMain.runDaemon>) => (await daemonMain()).runDaemon(...a);
+const closeOnSignals = async (...a: Parameters<typeof DaemonMain.closeOnSignals>) => (await daemonMain()).closeOnSignals(...a);
+const loadMasterSettings = async (...a: Parameters<typeof Settings.loadMasterSettings>) =>
+  (await import("@ganeti-ts/server/master/settings")).loadMasterSettings(...a);
+const activeControlCall = async (...a: Parameters<typeof HaLocal.activeControlCall>) => (await haLocal()).activeControlCall(...a);
+const joinAsCandidate = async (...a: Parameters<typeof HaLocal.joinAsCandidate>) => (await haLocal()).joinAsCandidate(...a);
+const leaveEtcd = async (...a: Parameters<typeof HaLocal.leaveEtcd>) => (await haLocal()).leaveEtcd(...a);
+const startManagedEtcd = async (...a: Parameters<typeof HaLocal.startManagedEtcd>) => (await haLocal()).startManagedEtcd(...a);
+const stopManagedEtcd = async (...a: Parameters<typeof HaLocal.stopManagedEtcd>) => (await haLocal()).stopManagedEtcd(...a);
 
 interface LocalCommandHooks {
   program: Command;
@@ -299,6 +327,10 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .option("--no-vm-capable", "the node may not host instances")
     .option("--no-master-capable", "the node may not become master candidate")
     .option("--netns <name>", "with --data-dir: network namespace (under /run/netns) of the node's bridges and taps")
+    .option(
+      "--file-storage-map <cluster=local>",
+      "with --data-dir: keep the cluster's file storage directory CLUSTER in LOCAL on this node (node setting file_storage_map), e.g. a second node daemon on the same machine",
+    )
     .action(async (name: string, o: Record<string, unknown>) => {
       const master = masterDir(o["masterDataDir"] as string | undefined);
       let port = o["port"] as number;
@@ -314,7 +346,15 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
           },
         );
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
-        if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
+        const settings: { netns?: string; file_storage_map?: Record<string, string> } = {};
+        if (o["netns"]) settings.netns = String(o["netns"]);
+        if (o["fileStorageMap"]) {
+          const spec = String(o["fileStorageMap"]);
+          const eq = spec.indexOf("=");
+          if (eq <= 0) throw new Error(`--file-storage-map wants CLUSTER_DIR=LOCAL_DIR, not ${spec}`);
+          settings.file_storage_map = { [path.resolve(spec.slice(0, eq))]: path.resolve(spec.slice(eq + 1)) };
+        }
+        if (settings.netns || settings.file_storage_map) await writeNodeSettings(np.root, settings);
         const rt = await launchDaemon("node", nodeDir);
         port = Number(rt["port"]);
         const nodes = await localNodes(master);
@@ -404,10 +444,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
         const d = await runDaemon(kind, o.dataDir);
         const rt = await readRuntime(o.dataDir, kind);
         process.stderr.write(`${kind} daemon running (${JSON.stringify(rt)})\n`);
-        closeOnSignals(d);
+        await closeOnSignals(d);
       });
   }
 }
-
-/** Exposed for tests: the users-file hash used by cluster init. */
-export { ha1 };

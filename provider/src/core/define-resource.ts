@@ -178,8 +178,9 @@ export function configureRuntime(config: ConfigSource | undefined): void {
  * The serializable provider for `kind`. Everything it needs is loaded when a
  * method runs: if this process already loaded the runtime (a test, or the
  * program itself), that copy is used; otherwise the package's runtime entry
- * is imported through tsx, resolved from the working directory (the Pulumi
- * project, whose node_modules holds @ganeti-ts/pulumi).
+ * is imported, resolved from the working directory (the Pulumi project,
+ * whose node_modules holds @ganeti-ts/pulumi): plain JavaScript when the
+ * package is built, through tsx when it is the workspace's TypeScript.
  */
 export function providerStub(kind: ResourceKind): dynamic.ResourceProvider {
   const load = async (): Promise<{
@@ -191,9 +192,14 @@ export function providerStub(kind: ResourceKind): dynamic.ResourceProvider {
     let rt = g[key];
     if (!rt) {
       rt = (async () => {
-        const { tsImport } = await import("tsx/esm/api");
         const { pathToFileURL } = await import("node:url");
+        const { createRequire } = await import("node:module");
         const parent = pathToFileURL(`${process.cwd()}/`).href;
+        const entry = createRequire(parent).resolve("@ganeti-ts/pulumi/runtime");
+        // The built package is plain JavaScript; the workspace's sources
+        // (tests, the repository's examples) go through tsx.
+        if (!entry.endsWith(".ts")) return ((await import(pathToFileURL(entry).href)) as { runtime: unknown }).runtime;
+        const { tsImport } = await import("tsx/esm/api");
         const m = await tsImport("@ganeti-ts/pulumi/runtime", parent);
         return m.runtime;
       })() as Promise<never>;

@@ -10,6 +10,7 @@ import { CONFIG_PREFIX, ClusterConfig } from "../config/cluster-config.js";
 import { JobQueue } from "../jobs/queue.js";
 import { loadCert } from "../lib/certs.js";
 import { ConfigurationError } from "../lib/errors.js";
+import type { LogFn } from "../lib/log.js";
 import { buildRapiServer } from "../rapi/app.js";
 import { HttpsRpcRunner } from "../rpc/https-runner.js";
 import type { RpcRunner } from "../rpc/runner.js";
@@ -62,7 +63,7 @@ export async function serve(o: {
   settings: MasterSettings;
   store: Store;
   config: ClusterConfig;
-  log: (line: string) => void;
+  log: LogFn;
 }): Promise<Serving> {
   const { p, settings, store, config, log } = o;
   const rpc = new HttpsRpcRunner({ certPem: await readFile(p.clusterCert, "utf8") });
@@ -87,6 +88,10 @@ export async function serve(o: {
     requestTimeoutMs: settings.rapi.requestTimeoutMs,
     anonymousJobLimit: settings.rapi.anonymousJobLimit,
     tls,
+    logger: {
+      info: (msg, fields) => log(msg, fields),
+      error: (msg, fields) => log(msg, { ...fields, level: "error" }),
+    },
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });
   const addr = rapi.server.address();
@@ -107,13 +112,15 @@ export async function serve(o: {
       ? setInterval(() => {
           watcher
             .runOnce()
-            .then((lines) => lines.forEach((l) => log(`watcher: ${l}`)))
-            .catch((err) => log(`watcher failed: ${err instanceof Error ? err.stack : String(err)}`));
+            .then((lines) => lines.forEach((l) => log(`watcher: ${l}`, { component: "watcher" })))
+            .catch((err) =>
+              log(`watcher failed: ${err instanceof Error ? err.stack : String(err)}`, { level: "error", component: "watcher" }),
+            );
         }, settings.watcherIntervalSeconds * 1000)
       : null;
   watcherLoop?.unref();
   const archiver = setInterval(() => {
-    queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`));
+    queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`, { level: "error" }));
   }, 60_000);
   archiver.unref();
   return {
@@ -134,7 +141,7 @@ export async function serve(o: {
   };
 }
 
-export async function startMaster(opts: { dataDir: string; log?: (line: string) => void }): Promise<RunningMaster> {
+export async function startMaster(opts: { dataDir: string; log?: LogFn }): Promise<RunningMaster> {
   const p = dataPaths(opts.dataDir);
   const log = opts.log ?? (() => undefined);
   const settings = await loadMasterSettings(p.masterSettings);
