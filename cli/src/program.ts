@@ -10,6 +10,7 @@ import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
 import { rapiJobRunner, type JobRunner } from "./job-runner.js";
 import { registerHealthCommands, registerOobCommands } from "./commands/health.js";
+import { registerEpoCommand } from "./commands/epo.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerFilterCommands } from "./commands/filter.js";
 import { registerGroupCommands } from "./commands/group.js";
@@ -116,6 +117,7 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
   registerHealthCommands(program, cluster, ctx);
+  registerEpoCommand(cluster, ctx);
   registerOobCommands(node, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
