@@ -8,7 +8,7 @@
 # The package holds the built @ganeti-ts/schema, sdk, server and cli with
 # their npm dependencies in /usr/lib/ganeti-ts/node_modules (no Pulumi
 # provider: Pulumi programs take it from npm), and:
-#   /usr/bin/gnt, hbal, hail, hspace; /usr/sbin/ganeti-ts-masterd, -noded;
+#   /usr/bin/gnt, hbal, hail, hspace, hinfo, hcheck, harep; /usr/sbin/ganeti-ts-masterd, -noded;
 #   /usr/sbin/gnt-instance, gnt-node, ... (links to gnt, Ganeti's names)
 #   systemd units: ganeti-ts-noded.service, ganeti-ts-masterd.service,
 #     ganeti-ts-watcher.service and .timer (packaging/systemd)
@@ -56,7 +56,7 @@ fi
 mods=../lib/ganeti-ts/node_modules/@ganeti-ts
 mkdir -p "$root/usr/bin" "$root/usr/sbin"
 ln -s "$mods/cli/dist/gnt.cjs" "$root/usr/bin/gnt"
-for t in hbal hail hspace; do ln -s "$mods/server/dist/htools/$t.cjs" "$root/usr/bin/$t"; done
+for t in hbal hail hspace hinfo hcheck harep; do ln -s "$mods/server/dist/htools/$t.cjs" "$root/usr/bin/$t"; done
 for d in masterd noded; do ln -s "$mods/server/dist/bin/ganeti-ts-$d.js" "$root/usr/sbin/ganeti-ts-$d"; done
 # Ganeti's tool names, where Ganeti puts them: gnt run as gnt-instance is `gnt instance`.
 for n in instance node group network job cluster os filter; do ln -s ../bin/gnt "$root/usr/sbin/gnt-$n"; done
@@ -103,7 +103,7 @@ Priority: optional
 Description: Ganeti 3.0-compatible cluster virtualization manager in TypeScript
  ganeti-ts speaks Ganeti 3.0's Remote API v2: a master daemon (configuration,
  job queue, RAPI), a node daemon on every machine (hypervisor, storage, OS
- scripts), the gnt command line, and Ganeti-compatible hbal, hail and hspace.
+ scripts), the gnt command line, and Ganeti-compatible hbal, hail, hspace, hinfo, hcheck and harep.
  .
  systemd units: ganeti-ts-noded, ganeti-ts-masterd (each starts once its
  node is configured) and the ganeti-ts-watcher timer.

@@ -38,6 +38,10 @@ const FLAGS = {
     "--interrupt-budget=300000",
     "--no-turbo-loop-peeling",
   ],
+  // The read-only reports and harep: short runs, no tuning beyond one GC thread.
+  hinfo: ["--single-threaded-gc"],
+  hcheck: ["--single-threaded-gc"],
+  harep: ["--single-threaded-gc"],
 };
 
 const launcher = (tool) => `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node ${FLAGS[tool].join(" ")}
@@ -199,7 +203,7 @@ function trainingCluster() {
   return { text, req: JSON.stringify(req) };
 }
 
-for (const tool of ["hbal", "hail", "hspace"]) {
+for (const tool of Object.keys(FLAGS)) {
   await build({
     entryPoints: [join(SERVER, `src/htools-cli/${tool}.ts`)],
     bundle: true,
@@ -224,6 +228,8 @@ try {
     hbal: ["-t", join(tmp, "cluster.data"), "-C", "-G", "default"],
     hail: [join(tmp, "request.json")],
     hspace: ["-t", join(tmp, "cluster.data"), "--machine-readable", "--disk-template", "drbd", "-l", "8"],
+    hinfo: ["-t", join(tmp, "cluster.data")],
+    // hcheck and harep (which needs a live cluster) start without a code cache.
   };
   for (const [tool, args] of Object.entries(runs)) {
     const r = spawnSync(join(OUT, `${tool}.cjs`), args, { env: { ...process.env, HTOOLS_CODE_CACHE: "write" }, encoding: "utf8" });

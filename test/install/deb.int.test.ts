@@ -94,7 +94,8 @@ describe("the Debian package", () => {
 
   it("puts gnt, the htools and the daemons on PATH, running on Debian's node", async () => {
     expect((await inRoot(["gnt", "--version"])).stdout.trim()).toBe("0.1.0");
-    for (const tool of ["hbal", "hail", "hspace"]) expect((await inRoot([tool, "--help"])).stdout).toContain(`Usage: ${tool}`);
+    for (const tool of ["hbal", "hail", "hspace", "hinfo", "hcheck", "harep"])
+      expect((await inRoot([tool, "--help"])).stdout).toContain(`Usage: ${tool}`);
     for (const d of ["ganeti-ts-masterd", "ganeti-ts-noded"]) expect((await inRoot([d, "--help"])).stdout).toContain(`Usage: ${d}`);
     // Ganeti's tool names are gnt under another name.
     expect((await inRoot(["gnt-instance", "list", "--help"])).stdout).toContain("Usage: gnt instance list");

@@ -154,11 +154,12 @@ describe("the packed packages", () => {
 describe("npm install -g of the tarballs", () => {
   it("puts gnt, the htools and the daemons on PATH, without tsx", async () => {
     const bins = (await readdir(path.join(prefix, "bin"))).sort();
-    expect(bins).toEqual(["ganeti-ts-masterd", "ganeti-ts-noded", "gnt", "hail", "hbal", "hspace"]);
+    expect(bins).toEqual(["ganeti-ts-masterd", "ganeti-ts-noded", "gnt", "hail", "harep", "hbal", "hcheck", "hinfo", "hspace"]);
     const all = await run("find", [path.join(prefix, "lib", "node_modules"), "-type", "d", "-name", "tsx"]);
     expect(all.stdout.trim()).toBe("");
     expect((await sh("gnt", ["--version"])).stdout.trim()).toBe("0.1.0");
-    for (const tool of ["hbal", "hail", "hspace"]) expect((await sh(tool, ["--help"])).stdout).toContain(`Usage: ${tool}`);
+    for (const tool of ["hbal", "hail", "hspace", "hinfo", "hcheck", "harep"])
+      expect((await sh(tool, ["--help"])).stdout).toContain(`Usage: ${tool}`);
     expect((await sh("ganeti-ts-masterd", ["--help"])).stdout).toContain("Usage: ganeti-ts-masterd [--data-dir DIR]");
     expect((await sh("ganeti-ts-noded", ["--help"])).stdout).toContain("Usage: ganeti-ts-noded [--data-dir DIR]");
     // gnt's code cache was written by the Node that runs this test.
