@@ -15,7 +15,7 @@
 // The blocks run in a workspace that looks like a checkout after `make
 // demo`: symlinks to the repository's top-level entries, a copy of
 // examples/ (Pulumi writes its stack files there), `.demo` = the test's
-// cluster; HOME is a temp dir; PATH has `gnt`, `hbal`, `hail`, `hspace`
+// cluster; HOME is a temp dir; PATH has `gnt`, `hbal`, `hail`, `hspace`, `hinfo`, `hcheck`, `harep`
 // (what an installed package provides) and the Pulumi CLI; the environment
 // is that of `source .demo/demo.env`. `pulumi up` runs non-interactively
 // (PULUMI_SKIP_CONFIRMATIONS), as it would after answering "yes".
@@ -109,8 +109,8 @@ describe("docs blocks are marked", () => {
     }
     expect(bad).toEqual([]);
     expect(runnable).toBeGreaterThan(15);
-    // Few, each with its reason (mostly docs/operations.md: set-up of real machines).
-    expect(norun).toBeLessThanOrEqual(12);
+    // Few, each with its reason (mostly docs/operations.md: set-up of real machines, epo, harep).
+    expect(norun).toBeLessThanOrEqual(14);
   });
 
   it("transcripts keep their exit statuses", () => {
@@ -165,7 +165,8 @@ describe("docs run on the demo cluster", () => {
     const bin = path.join(W, "bin");
     mkdirSync(bin);
     symlinkSync(path.join(REPO, "cli/bin/gnt.js"), path.join(bin, "gnt"));
-    for (const t of ["hbal", "hail", "hspace"]) symlinkSync(path.join(REPO, `server/bin/${t}.js`), path.join(bin, t));
+    for (const t of ["hbal", "hail", "hspace", "hinfo", "hcheck", "harep"])
+      symlinkSync(path.join(REPO, `server/bin/${t}.js`), path.join(bin, t));
     const home = path.join(W, "home");
     mkdirSync(home);
     demo = path.join(W, ".demo");
