@@ -1,10 +1,26 @@
 // Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
 // gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
+import { createInterface } from "node:readline/promises";
 import { localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
 import { run } from "./program.js";
 
 const ac = new AbortController();
 process.once("SIGINT", () => ac.abort());
+
+/** One line from the terminal, the question on stderr (stdout stays for results). */
+async function ask(prompt: string): Promise<string | null> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Ctrl-C at the question is a "no".
+  const stop = new AbortController();
+  rl.on("SIGINT", () => stop.abort());
+  try {
+    return await rl.question(prompt, { signal: stop.signal });
+  } catch {
+    return null;
+  } finally {
+    rl.close();
+  }
+}
 
 const code = await run(process.argv, {
   io: {
@@ -12,6 +28,8 @@ const code = await run(process.argv, {
     err: (s) => process.stderr.write(s + "\n"),
     isTTY: Boolean(process.stderr.isTTY),
     progressStream: process.stderr,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    ask,
   },
   env: process.env,
   registerLocal: registerLocalCommands,

@@ -79,7 +79,7 @@ describe("gnt instance", () => {
     mock("captures", 349);
     const r = await gnt(["instance", "info", "nosuchinstance.ganeti.test"]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe("gnt: 404 Not Found (GET /2/instances/nosuchinstance.ganeti.test)");
+    expect(r.err).toBe("gnt: Instance 'nosuchinstance.ganeti.test' not known");
   });
 
   it("add: builds the v1 body, waits and streams the job log", async () => {
@@ -239,14 +239,20 @@ describe("errors and exit codes", () => {
       .replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5080"), { code: "ECONNREFUSED" }));
     const r = await gnt(["cluster", "getmaster"]);
     expect(r.code).toBe(3);
-    expect(r.err).toBe("gnt: Cannot talk to the RAPI: GET /2/info: connect ECONNREFUSED 127.0.0.1:5080");
+    expect(r.err).toBe(
+      "gnt: Cannot communicate with the master daemon at https://127.0.0.1:5080: connection refused.\n" +
+        "Is the process running and listening for connections? If it listens elsewhere, name it with --url or GANETI_RAPI_URL " +
+        '(on the master, "rapiUrl" in DATA_DIR/master.runtime.json).',
+    );
   });
 
   it("401 → exit 1, and the password never printed", async () => {
     mockCapture(capture(415), { auth: false });
     const r = await gnt(["instance", "shutdown", "inst1.ganeti.test"], { GANETI_RAPI_PASSWORD: "wrong-pw" });
     expect(r.code).toBe(1);
-    expect(r.err).toBe("gnt: 401 Unauthorized (PUT /2/instances/inst1.ganeti.test/shutdown)");
+    expect(r.err).toMatch(
+      /^gnt: Authentication failed \(401\) for PUT \/2\/instances\/inst1\.ganeti\.test\/shutdown: give a RAPI user and password/,
+    );
     expect(r.err + r.out).not.toContain("wrong-pw");
   });
 

@@ -2,12 +2,14 @@ import type { Command } from "commander";
 import type { InstanceInfo } from "@ganeti-ts/sdk";
 import type { DeviceModification, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
+import { confirm } from "../confirm.js";
 import { runConsole } from "./console.js";
 import { renderInfo } from "../output.js";
 import {
   addListVerbs,
   addTagVerbs,
   collect,
+  ensureInstanceExists,
   jobCall,
   jobOptions,
   parseDeviceSpec,
@@ -140,8 +142,15 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .description("remove an instance")
       .argument("<name>")
       .option("--shutdown-timeout <seconds>", "wait this long for a clean shutdown")
-      .option("-f, --force", "do not ask (gnt never asks; accepted for compatibility)"),
-  ).action(async (name: string, o: JobFlags & { shutdownTimeout?: string }) => {
+      .option("-f, --force", "do not ask for confirmation"),
+  ).action(async (name: string, o: JobFlags & { shutdownTimeout?: string; force?: boolean }) => {
+    if (!o.force && !o.dryRun) {
+      await ensureInstanceExists(ctx, name);
+      await confirm(
+        ctx.io,
+        `This will remove the volumes of the instance ${name} (including mirrors), thus removing all the data of the instance. Continue?`,
+      );
+    }
     const params = o.shutdownTimeout ? { shutdown_timeout: Number(o.shutdownTimeout) } : {};
     await runJob(ctx, ctx.client().instances.remove(name, params, jobCall(o)), o);
   });
@@ -257,9 +266,17 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("-I, --iallocator <name>", "allocator choosing the target")
       .option("--cleanup", "recover from a failed migration")
       .option("--allow-failover", "fall back to failover if migration is impossible")
-      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)"),
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)")
+      .option("-f, --force", "do not ask for confirmation"),
     false,
   ).action(async (name: string, o: JobFlags & Record<string, unknown>) => {
+    if (!o.force) {
+      await ensureInstanceExists(ctx, name);
+      const what = o.cleanup
+        ? `Instance ${name} will be recovered from a failed migration. Note that the migration procedure (including cleanup)`
+        : `Instance ${name} will be migrated. Note that migration`;
+      await confirm(ctx.io, `${what} might impact the instance if anything goes wrong (e.g. due to bugs in the hypervisor). Continue?`);
+    }
     const p: Record<string, unknown> = {};
     if (o.nonLive) p.mode = "non-live";
     if (o.migrationMode) p.mode = String(o.migrationMode);
@@ -280,9 +297,14 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("-I, --iallocator <name>", "allocator choosing the target")
       .option("--ignore-consistency", "proceed even with degraded disks")
       .option("--shutdown-timeout <seconds>", "time to wait for a clean shutdown")
-      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)"),
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)")
+      .option("-f, --force", "do not ask for confirmation"),
     false,
   ).action(async (name: string, o: JobFlags & Record<string, unknown>) => {
+    if (!o.force) {
+      await ensureInstanceExists(ctx, name);
+      await confirm(ctx.io, `Failover will happen to image ${name}. This requires a shutdown of the instance. Continue?`);
+    }
     const p: Record<string, unknown> = {};
     if (o.ignoreIpolicy) p.ignore_ipolicy = true;
     if (o.targetNode) p.target_node = String(o.targetNode);
@@ -318,9 +340,15 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .argument("<name>")
       .option("-o, --os-type <os>", "install this OS instead")
       .option("-O, --os-parameters <k=v,...>", "OS parameters")
-      .option("--no-startup", "do not start the instance afterwards"),
+      .option("--no-startup", "do not start the instance afterwards")
+      .option("-f, --force", "do not ask for confirmation"),
     false,
-  ).action(async (name: string, o: JobFlags & { osType?: string; osParameters?: string; startup?: boolean }) => {
+  ).action(async (name: string, o: JobFlags & { osType?: string; osParameters?: string; startup?: boolean; force?: boolean }) => {
+    if (!o.force) {
+      await ensureInstanceExists(ctx, name);
+      const osMsg = o.osType ? `change the OS to '${o.osType}'` : "keep the same OS";
+      await confirm(ctx.io, `This will reinstall the instance '${name}' (and ${osMsg}) which removes all data. Continue?`);
+    }
     const p: Record<string, unknown> = { start: o.startup !== false };
     if (o.osType) p.os = o.osType;
     if (o.osParameters) p.osparams = parseKeyVal(o.osParameters);
