@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { q, type GanetiClient, type JobHandle, type JobIdListOnly, type QueryResourceName, type TagKind } from "@ganeti-ts/sdk";
 import { CliError, EXIT, ExitStatus, formatJobError } from "../errors.js";
 import { ctime, type JobOutcome, type JobRunner } from "../job-runner.js";
+import { makeListFilter } from "../qlang-text.js";
 import { JobProgress, json, queryToObjects, renderQuery, renderTable, type Io, type Units } from "../output.js";
 
 export interface Ctx {
@@ -79,6 +80,7 @@ export async function runJob<R>(ctx: Ctx, handle: JobHandle<R>, o: JobFlags, des
 }
 
 interface ListFlags {
+  filter?: boolean;
   fields?: string;
   headers?: boolean;
   separator?: string;
@@ -107,19 +109,15 @@ export function addListVerbs(noun: Command, ctx: Ctx, resource: QueryResourceNam
   noun
     .command("list")
     .description(`list ${resource}s (via /2/query/${resource})`)
-    .argument("[names...]", `only these ${resource}s`)
+    .argument("[names...]", `only these ${resource}s (globs like "web*" allowed), or with -F a filter`)
+    .option("-F, --filter", 'the argument is a query filter, e.g. \'pnode == "node1" and admin_state == "up"\'')
     .option("-o, --fields <fields>", `fields to show ("+a,b" appends; default ${defaults.join(",")})`)
     .option("--no-headers", "do not print the header line")
     .option("--separator <sep>", "separate columns with this string instead of aligning")
     .option("--units <unit>", "h (human, default), m, g or t")
     .action(async (names: string[], o: ListFlags) => {
       const fields = parseFields(o.fields, defaults);
-      const filter = names.length
-        ? q.oneOf(
-            nameField,
-            names.map((n) => (nameField === "id" && /^\d+$/.test(n) ? Number(n) : n)),
-          )
-        : null;
+      const filter = makeListFilter(names, Boolean(o.filter), nameField, nameField === "id");
       const result = await ctx.client().query.run(resource, fields, filter, ctx.signal ? { signal: ctx.signal } : {});
       if (ctx.json()) ctx.io.out(json(queryToObjects(result)));
       else {

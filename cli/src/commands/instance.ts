@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import type { InstanceInfo } from "@ganeti-ts/sdk";
 import type { DeviceModification, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
 import { confirm } from "../confirm.js";
 import { runConsole } from "./console.js";
-import { renderInfo } from "../output.js";
+import { json } from "../output.js";
+import { genericInfo, instanceInfo } from "../info.js";
 import {
   addListVerbs,
   addTagVerbs,
@@ -16,7 +16,6 @@ import {
   parseHvSpec,
   parseKeyVal,
   parseSize,
-  printObject,
   runJob,
   type Ctx,
   type JobFlags,
@@ -60,15 +59,21 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
 
   inst
     .command("info")
-    .description("show instance details")
+    .description("show instance details (Ganeti's gnt-instance info, through an OP_INSTANCE_QUERY_DATA job)")
     .argument("<names...>")
-    .action(async (names: string[]) => {
+    .option("-s, --static", "only the configuration, without asking the nodes for the live state")
+    .action(async (names: string[], o: { static?: boolean }) => {
       const c = ctx.client();
-      const objs: InstanceInfo[] = [];
-      for (const n of names) objs.push(await c.instances.get(n));
-      printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
-        objs.map((o) => `Instance name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
-      );
+      const found: Record<string, Record<string, unknown>> = {};
+      for (const n of names) {
+        const [res] = await c.instances.info(n, o.static ? { static: true } : {}).wait(ctx.signal ? { signal: ctx.signal } : {});
+        Object.assign(found, res);
+      }
+      if (ctx.json()) {
+        ctx.io.out(json(names.length === 1 ? Object.values(found)[0] : Object.values(found)));
+        return;
+      }
+      ctx.io.out(genericInfo(Object.values(found).map((i) => instanceInfo(i))));
     });
 
   jobOptions(

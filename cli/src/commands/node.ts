@@ -1,15 +1,15 @@
 import type { Command } from "commander";
-import { q, type NodeInfo } from "@ganeti-ts/sdk";
+import { q } from "@ganeti-ts/sdk";
 import { CliError, EXIT } from "../errors.js";
 import { confirm } from "../confirm.js";
-import { json, renderInfo, renderTable } from "../output.js";
+import { json, queryToObjects, renderTable } from "../output.js";
+import { genericInfo, NODE_INFO_FIELDS, nodeInfo } from "../info.js";
 import {
   addListVerbs,
   addTagVerbs,
   jobCall,
   jobOptions,
   parseKeyVal,
-  printObject,
   reportChildJobs,
   runJob,
   runParentJob,
@@ -45,15 +45,18 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
 
   node
     .command("info")
-    .description("show node details")
-    .argument("<names...>")
+    .description("show node details (Ganeti's gnt-node info)")
+    .argument("[names...]", "these nodes (default: all)")
     .action(async (names: string[]) => {
-      const c = ctx.client();
-      const objs: NodeInfo[] = [];
-      for (const n of names) objs.push(await c.nodes.get(n));
-      printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
-        objs.map((o) => `Node name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
-      );
+      const res = await ctx.client().query.run("node", [...NODE_INFO_FIELDS], names.length ? q.oneOf("name", names) : null);
+      const rows = queryToObjects(res) as Record<(typeof NODE_INFO_FIELDS)[number], unknown>[];
+      const missing = names.filter((n) => !rows.some((r) => r.name === n));
+      if (missing.length) throw new CliError(`Node '${missing[0]}' not known`, EXIT.FAILED);
+      if (ctx.json()) {
+        ctx.io.out(json(names.length === 1 ? rows[0] : rows));
+        return;
+      }
+      ctx.io.out(genericInfo(rows.map((r) => nodeInfo(r))));
     });
 
   jobOptions(
