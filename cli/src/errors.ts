@@ -65,6 +65,18 @@ const NOT_FOUND: Record<string, (name: string) => string> = {
   filters: (n) => `Filter rule '${n}' not found`,
 };
 
+/**
+ * Ganeti's RAPI passes some errors on as Python's str() of the exception
+ * arguments, "('Instance name x not found', 'unknown_entity')": the message
+ * and its ECODE, never shown as a tuple.
+ */
+export function untuple(message: string): { text: string; ecode: string | null } {
+  const m = /^\((['"])(.*)\1, (['"])([a-z_]+)\3\)$/s.exec(message.trim());
+  if (m) return { text: m[2]!.replace(/\\'/g, "'"), ecode: m[4]! };
+  const one = /^\((['"])(.*)\1,?\)$/s.exec(message.trim());
+  return one ? { text: one[2]!.replace(/\\'/g, "'"), ecode: null } : { text: message, ecode: null };
+}
+
 function notFound(err: RapiError): string {
   const m = /^\/2\/(instances|nodes|groups|networks|jobs|filters)\/([^/?]+)/.exec(err.path);
   if (m) return NOT_FOUND[m[1]!]!(decodeURIComponent(m[2]!));
@@ -144,8 +156,9 @@ export function describeError(err: unknown, c: ErrorContext = {}): { line: strin
     };
   }
   if (err instanceof RapiError) {
-    const explain = err.rapiMessage && err.rapiMessage !== String(err.status) ? err.rapiMessage : err.explain;
-    return { line: `${explain} (${err.status} for ${err.method} ${err.path})`, exitCode: EXIT.FAILED };
+    const { text, ecode } = untuple(err.rapiMessage && err.rapiMessage !== String(err.status) ? err.rapiMessage : err.explain);
+    if (ecode) return { line: `${text} (${ecode})`, exitCode: EXIT.FAILED };
+    return { line: `${text} (${err.status} for ${err.method} ${err.path})`, exitCode: EXIT.FAILED };
   }
   if (err instanceof RequestTimeoutError) {
     return {

@@ -322,3 +322,22 @@ describe("parents of several jobs report every child", () => {
     });
   });
 });
+
+describe("Python tuples from the RAPI are never shown", () => {
+  it("a 500 carrying ('message', 'ecode') reads as the message and its ECODE", () => {
+    const e = new RapiError({
+      status: 500,
+      message: "('Instance name nosuch.example.com not found', 'unknown_entity')",
+      explain: "",
+      method: "PUT",
+      path: "/2/query/instance",
+    });
+    expect(describeError(e).line).toBe("Instance name nosuch.example.com not found (unknown_entity)");
+  });
+
+  it("node info of an unknown node", async () => {
+    nock(BASE).put("/2/query/node").reply(500, { code: 500, message: "('Node name nosuch not found', 'unknown_entity')", explain: "" });
+    const r = await gnt(["node", "info", "nosuch"]);
+    expect(r).toMatchObject({ code: 1, err: "gnt: Node name nosuch not found (unknown_entity)" });
+  });
+});

@@ -2,8 +2,8 @@
 // command, job running with live progress, `list`/`list-fields` and tag verbs,
 // and Ganeti's "key=value,key=value" option syntax.
 import type { Command } from "commander";
-import { q, type GanetiClient, type JobHandle, type JobIdListOnly, type QueryResourceName, type TagKind } from "@ganeti-ts/sdk";
-import { CliError, EXIT, ExitStatus, formatJobError } from "../errors.js";
+import { q, RapiError, type GanetiClient, type JobHandle, type JobIdListOnly, type QueryResourceName, type TagKind } from "@ganeti-ts/sdk";
+import { CliError, EXIT, ExitStatus, formatJobError, untuple } from "../errors.js";
 import { ctime, type JobOutcome, type JobRunner } from "../job-runner.js";
 import { makeListFilter } from "../qlang-text.js";
 import { JobProgress, json, queryToObjects, renderQuery, renderTable, type Io, type Units } from "../output.js";
@@ -351,6 +351,13 @@ export async function runParentJob(
 
 /** Ganeti's _EnsureInstancesExist: a destructive verb names the unknown instance before asking anything. */
 export async function ensureInstanceExists(ctx: Ctx, name: string): Promise<void> {
-  const res = await ctx.client().query.run("instance", ["name"], q.eq("name", name), ctx.signal ? { signal: ctx.signal } : {});
-  if (res.data.length === 0) throw new CliError(`Instance '${name}' not known`, EXIT.FAILED);
+  const res = await ctx
+    .client()
+    .query.run("instance", ["name"], q.eq("name", name), ctx.signal ? { signal: ctx.signal } : {})
+    .catch((err: unknown) => {
+      // A name filter on an unknown instance: ('Instance name x not found', 'unknown_entity').
+      if (err instanceof RapiError && untuple(err.rapiMessage).ecode === "unknown_entity") return null;
+      throw err;
+    });
+  if (!res || res.data.length === 0) throw new CliError(`Instance '${name}' not known`, EXIT.FAILED);
 }

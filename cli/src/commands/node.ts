@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { q } from "@ganeti-ts/sdk";
-import { CliError, EXIT } from "../errors.js";
+import { q, RapiError } from "@ganeti-ts/sdk";
+import { CliError, EXIT, untuple } from "../errors.js";
 import { confirm } from "../confirm.js";
 import { json, queryToObjects, renderTable } from "../output.js";
 import { genericInfo, NODE_INFO_FIELDS, nodeInfo } from "../info.js";
@@ -30,8 +30,14 @@ function niceSort(names: string[]): string[] {
 
 /** The instances of a node (primary and/or secondary), as Ganeti's node verbs read them before asking. */
 async function nodeInstances(ctx: Ctx, name: string, fields: ("pinst_list" | "sinst_list")[]): Promise<string[]> {
-  const res = await ctx.client().query.run("node", ["name", ...fields], q.eq("name", name));
-  const row = res.data[0];
+  const res = await ctx
+    .client()
+    .query.run("node", ["name", ...fields], q.eq("name", name))
+    .catch((err: unknown) => {
+      if (err instanceof RapiError && untuple(err.rapiMessage).ecode === "unknown_entity") return null;
+      throw err;
+    });
+  const row = res?.data[0];
   if (!row) throw new CliError(`Node '${name}' not known`, EXIT.FAILED);
   const out = new Set<string>();
   for (const [status, value] of row.slice(1)) if (status === 0 && Array.isArray(value)) for (const v of value) out.add(String(v));
