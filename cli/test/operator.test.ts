@@ -4,7 +4,11 @@ import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { ConnectionError, NotFoundError, RapiError } from "@ganeti-ts/sdk";
 import { BASE, useNock } from "../../sdk/test/helpers/captures.js";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describeError } from "../src/errors.js";
+import { findLocalMaster, localAdminSocket, requireLocalMaster } from "../src/local-master.js";
 import { suggestSimilar } from "../src/suggest.js";
 import { gnt } from "./helpers.js";
 
@@ -339,5 +343,41 @@ describe("Python tuples from the RAPI are never shown", () => {
     nock(BASE).put("/2/query/node").reply(500, { code: 500, message: "('Node name nosuch not found', 'unknown_entity')", explain: "" });
     const r = await gnt(["node", "info", "nosuch"]);
     expect(r).toMatchObject({ code: 1, err: "gnt: Node name nosuch not found (unknown_entity)" });
+  });
+});
+
+describe("finding the local master", () => {
+  it("GANETI_DATA_DIR, ./.demo, or a message naming the option; node remove then asks", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "gnt-local-master-"));
+    try {
+      const master = path.join(root, "m");
+      const empty = path.join(root, "e");
+      mkdirSync(master);
+      mkdirSync(empty);
+      writeFileSync(path.join(master, "master.json"), "{}");
+      expect(findLocalMaster({ GANETI_DATA_DIR: master })).toBe(master);
+      expect(findLocalMaster({ GANETI_DATA_DIR: empty })).toBeNull();
+      expect(findLocalMaster({}, empty)).toBeNull();
+      mkdirSync(path.join(empty, ".demo"));
+      writeFileSync(path.join(empty, ".demo", "master.json"), "{}");
+      expect(findLocalMaster({}, empty)).toBe(path.join(empty, ".demo"));
+      expect(() => requireLocalMaster(undefined, { GANETI_DATA_DIR: path.join(root, "none") })).toThrow(
+        /holds no master \(no master\.json\): give the master's data directory with --master-data-dir DIR/,
+      );
+      expect(requireLocalMaster(master, {})).toBe(master);
+      // The socket's permission check decides whether this user may use it.
+      const denied = localAdminSocket({ GANETI_DATA_DIR: master }, () => {
+        throw Object.assign(new Error("denied"), { code: "EACCES" });
+      });
+      expect(denied).toEqual({ socket: path.join(master, "rapi.sock"), usable: false, why: "EACCES" });
+      expect(localAdminSocket({ GANETI_DATA_DIR: master })).toBeNull(); // no socket: the master is not running
+
+      const r = await gnt(["node", "remove", "--master-data-dir", master, "node2.example.com"], {}, "gnt", { local: true });
+      expect(r.code).toBe(1);
+      expect(r.err).toContain("This will remove node node2.example.com from the cluster and stop its daemons. Continue?");
+      expect(r.err).toContain("--force");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -277,15 +277,13 @@ describe("local verbs", () => {
     expect(refused.code).toBe(13);
     expect(refused.err).toContain("Migrate instance(s) m1.example.com, m2.example.com, web1.example.com?");
     const mig = await asRoot(["node", "migrate", "-f", c.nodes[0]!]);
-    expect(mig.out).toMatch(/^Submitted jobs \d+, \d+/m);
-    const lines = mig.out.split("\n").filter((l) => /^Job \d+: /.test(l));
-    const errLines = mig.err.split("\n").filter((l) => /^Job \d+: /.test(l));
-    // Every child is reported, the diskless one (which cannot migrate) with its error.
-    expect(lines.length + errLines.length).toBe(3);
-    expect(lines.filter((l) => / success$/.test(l)).length).toBe(2);
-    expect(errLines.length).toBe(1);
-    expect(errLines[0]).toMatch(/^Job \d+: error: Op\w+Error: /);
-    expect(mig.code).toBe(1);
-    expect(mig.out).toContain("There were 1 errors during the node migration.");
+    expect(mig.code, mig.out + mig.err).toBe(0);
+    const ids = /^Submitted jobs (\d+), (\d+), (\d+)$/m.exec(mig.out)?.slice(1);
+    expect(ids, mig.out).toHaveLength(3);
+    // Every child job is reported by id (failures are covered by the unit tests, with injected errors).
+    for (const id of ids!) expect(mig.out).toMatch(new RegExp(`^Job ${id}: success$`, "m"));
+    expect(mig.out.trim().split("\n").at(-1)).toBe("All instances migrated successfully.");
+    const where = await asRoot(["instance", "list", "--no-headers", "-o", "name,pnode"]);
+    for (const line of where.out.trim().split("\n")) expect(line).toMatch(/\snode2\.example\.com$/);
   });
 });
