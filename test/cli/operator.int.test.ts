@@ -5,17 +5,19 @@
 // connection errors that say what to do, cluster init refusing what this
 // build cannot run, node add finding the local master, and node migrate
 // reporting each child job.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { chmod, mkdtemp, rm, stat } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GNT, REPO, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 
 const run = promisify(execFile);
+// Every step starts gnt processes on a shared, loaded machine: generous limits, never timings.
+vi.setConfig({ testTimeout: 300_000 });
 let c: LocalCluster;
 let scratch: string;
 
@@ -149,6 +151,44 @@ describe("Ganeti's info views, filters and job output", () => {
     expect(down.out.trim()).toBe("db1.example.com");
     const glob = await asRoot(["instance", "list", "--no-headers", "-o", "name", "db*"]);
     expect(glob.out.trim()).toBe("db1.example.com");
+  });
+});
+
+/** gnt on a terminal (a pty made by script(1)), answering its question with `answer` once asked. */
+function onTerminal(args: string[], answer: string): Promise<Result & { asked: boolean }> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", GANETI_DATA_DIR: c.dataDir, TERM: "dumb" };
+  return new Promise((resolve) => {
+    const child = spawn("script", ["-qec", [process.execPath, GNT, ...args].join(" "), "/dev/null"], { cwd: REPO, env });
+    let out = "";
+    let asked = false;
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (!asked && out.includes("y/[n]/?: ")) {
+        asked = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("close", (code) => {
+      child.stdin.destroy();
+      resolve({ out, err: "", code: code ?? -1, asked });
+    });
+  });
+}
+
+describe("destructive verbs on a terminal", () => {
+  it("gnt asks Ganeti's question; 'n' keeps the instance, 'y' removes it", async () => {
+    await addInstance("tty1.example.com", ["--no-start"]);
+    const no = await onTerminal(["instance", "remove", "tty1.example.com"], "n");
+    expect(no.asked, no.out).toBe(true);
+    expect(no.out).toContain("This will remove the volumes of the instance tty1.example.com");
+    expect(no.code).toBe(1);
+    expect((await asRoot(["instance", "list", "--no-headers", "-o", "name"])).out).toContain("tty1.example.com");
+    const yes = await onTerminal(["instance", "remove", "tty1.example.com"], "y");
+    expect(yes.asked, yes.out).toBe(true);
+    expect(yes.code, yes.out).toBe(0);
+    expect((await asRoot(["instance", "list", "--no-headers", "-o", "name"])).out).not.toContain("tty1.example.com");
   });
 });
 
