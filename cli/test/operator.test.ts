@@ -381,3 +381,29 @@ describe("finding the local master", () => {
     }
   });
 });
+
+describe("any verb whose job submits children reports each one", () => {
+  it("a parent result {jobs: [...]} is followed child by child, not stopped at the first failure", async () => {
+    nock(BASE).put("/2/redistribute-config").reply(200, "30");
+    nockJob(
+      30,
+      "success",
+      [
+        {
+          jobs: [
+            [true, 31],
+            [true, 32],
+          ],
+        },
+      ],
+      "OP_CLUSTER_REDIST_CONF",
+    );
+    nockJob(31, "error", [["OpExecError", ["first child failed"]]], "OP_X");
+    nockJob(32, "success", [null], "OP_X");
+    const r = await gnt(["cluster", "redist-conf"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^Job 31: error: OpExecError: first child failed$/m);
+    expect(r.out).toMatch(/^Job 32: success$/m);
+    expect(r.out.split("\n").at(-1)).toBe("1 of 2 jobs failed.");
+  });
+});

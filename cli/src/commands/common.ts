@@ -64,6 +64,8 @@ export async function runJob<R>(ctx: Ctx, handle: JobHandle<R>, o: JobFlags, des
     const timeout = o.waitTimeout !== undefined ? Number(o.waitTimeout) : undefined;
     if (timeout !== undefined && !(timeout > 0)) throw new CliError(`invalid --wait-timeout ${o.waitTimeout}`);
     result = await handle.wait({
+      // Child jobs (a result {"jobs": [...]}) are followed below, each one reported.
+      followUp: false,
       onLog: (l) => progress.log(l),
       onStatus: (s, jid) => progress.status(s, jid),
       ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
@@ -71,6 +73,14 @@ export async function runJob<R>(ctx: Ctx, handle: JobHandle<R>, o: JobFlags, des
     });
   } finally {
     progress.stop();
+  }
+  const children = childJobs(result);
+  if (children) {
+    await reportChildJobs(ctx, children, {
+      ok: "All jobs completed successfully.",
+      failed: (bad, total) => `${bad} of ${total} jobs failed.`,
+    });
+    return;
   }
   if (ctx.json()) ctx.io.out(json({ job_id: id, result }));
   else {
