@@ -9,6 +9,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Daemons started by tests log to their data dir's log/ even when the
+    // suite itself runs under systemd (where they would log to stdout).
+    env: { GANETI_LOG_TARGET: "file" },
     maxWorkers: 2,
   },
 });

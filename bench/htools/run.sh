@@ -1,6 +1,7 @@
 #!/bin/bash
 # htools benchmark: Ganeti's hbal/hail/hspace and ours on the same inputs,
-# through the shared harness (/work/shared/bench/htools/bench.py).
+# through the benchmark harness in $HTOOLS_BENCH (bench.py, gen.py; kept outside
+# the repository, see docs/benchmarks.md).
 #   bench/htools/run.sh [--only REGEX] [--skip-slow] [--tier normal]
 # The synthetic corpus is generated into bench/htools/corpus (not committed).
 # Results: bench/htools/results-{ganeti,ours}.json and compare-ours.txt.

@@ -12,7 +12,9 @@
 //         submitted until the job ends; downtime as the job log reports it),
 //         against plain qemu: the same argv started twice (the destination
 //         with -incoming), `migrate` over QMP and query-migrate polled until
-//         completed (total time and downtime as qemu reports them).
+//         completed (total time and downtime as qemu reports them). A TCG
+//         guest is paused for the transfer on both sides (see pausedTransfer
+//         in server/src/hypervisors/kvm/migrate.ts).
 //
 // Run: npx tsx bench/kvm/run.ts [--rounds 5] [--migrate]
 // Prints a table; docs/benchmarks.md ("kvm") holds the numbers.
@@ -25,6 +27,7 @@ import Table from "cli-table3";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { KvmDirs, KvmRuntimeSchema } from "@ganeti-ts/server/hypervisors/kvm/runtime";
 import { withQmp } from "@ganeti-ts/server/hypervisors/kvm/qmp";
+import { pausedTransfer } from "@ganeti-ts/server/hypervisors/kvm/migrate";
 import { guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
 import { startLocalCluster, type LocalCluster } from "../../test/helpers/cluster.js";
 
@@ -195,6 +198,8 @@ async function benchMigrate(
         "downtime-limit": Number(rt.instance.hvparams["migration_downtime"] ?? 30),
         "max-bandwidth": Number(rt.instance.hvparams["migration_bandwidth"] ?? 32) * 1024 * 1024,
       });
+      // The same procedure as ours: a TCG guest is paused for the transfer (pausedTransfer).
+      if (pausedTransfer(rt.accel)) await q.execute("stop");
       await q.execute("migrate", { uri: `tcp:127.0.0.12:${port}` });
       for (;;) {
         const st = (await q.execute("query-migrate")) as { status?: string; downtime?: number; "total-time"?: number };

@@ -10,7 +10,7 @@
 // builds its TLS context (the parsed CA) once but still opens a new TLS
 // connection per request: the difference is client-side CA parsing.
 // Run: npx tsx bench/master/run.ts [--instances 1000] [--jobs 200] [--samples 20]
-// Ganeti 3.0.2 reference (oracle/MEASUREMENTS.md): ~1 s for the bulk list of
+// Ganeti 3.0.2 reference (measured on a real cluster, see docs/benchmarks.md): ~1 s for the bulk list of
 // 54 instances, ~0.6 jobs/s for start/stop jobs on one node.
 import { readFile } from "node:fs/promises";
 import https from "node:https";
@@ -192,7 +192,7 @@ async function main() {
     const mem = await procStatus(rt.pid);
 
     const t = new Table({ head: ["measure", "ganeti-ts", "Ganeti 3.0.2", "ratio"] });
-    const ganetiBulk = 1000; // ms, bulk list of 54 instances (MEASUREMENTS.md: 935-1163 ms)
+    const ganetiBulk = 1000; // ms, bulk list of 54 instances (Ganeti 3.0.2: 935-1163 ms)
     const ganetiJobs = 0.6; // jobs/s, start/stop on one node
     t.push(
       [

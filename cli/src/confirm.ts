@@ -36,7 +36,7 @@ export async function confirm(io: Io, question: string, o: ConfirmOptions = {}):
   const flag = o.flag ?? "--force";
   if (!io.stdinIsTTY || !io.ask) {
     throw new CliError(
-      `${question}\nNot confirmed: stdin is not a terminal, so gnt cannot ask. Run it again with ${flag} to go ahead without the question.`,
+      `${question}\nNot confirmed: stdin is not a terminal, so there is nobody to ask. Run it again with ${flag} to go ahead without the question.`,
       o.exitCode ?? EXIT.FAILED,
     );
   }

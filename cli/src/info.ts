@@ -192,6 +192,8 @@ export function instanceInfo(i: Rec): Info {
   ];
   if ("network_port" in i) out.push(["Allocated network port", str(i.network_port)]);
   out.push(["Hypervisor", str(i.hypervisor)]);
+  // A running kvm instance: the accelerator its qemu really uses (kvm or tcg).
+  if (typeof i.hv_accel === "string") out.push(["hv_accel", i.hv_accel]);
   out.push(
     ["Hypervisor parameters", paramsInfo(i.hv_instance as Rec, i.hv_actual as Rec)],
     ["Back-end parameters", paramsInfo(i.be_instance as Rec, beActual)],

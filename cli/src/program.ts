@@ -28,7 +28,7 @@ interface LocalHooks {
   io?: Io;
 }
 
-interface ProgramDeps {
+export interface ProgramDeps {
   io: Io;
   env: NodeJS.ProcessEnv;
   /** commands/local.ts's registerLocalCommands. */
@@ -63,7 +63,7 @@ function expandAlias(argv: string[]): string[] {
   return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
 }
 
-function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx; errorContext: ErrorContext } {
+export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx; errorContext: ErrorContext } {
   const program = new GntCommand("gnt");
   program
     .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")

@@ -284,7 +284,7 @@ export const OsParamsSchema = JsonObjectSchema;
 export type OsParams = JsonObject;
 export const NdParamsSchema = JsonObjectSchema;
 export type NdParams = JsonObject;
-/** Instance policy dict (see rapi-reference §7.6); checked semantically by the LU. */
+/** Instance policy dict (Ganeti's doc/rapi.rst, instance policy); checked semantically by the LU. */
 export const IpolicyParamsSchema = JsonObjectSchema;
 export type IpolicyParams = JsonObject;
 export const HvStateSchema = JsonObjectSchema;
@@ -363,7 +363,7 @@ export type NicSpec = z.infer<typeof NicSpecSchema>;
 
 /**
  * Builds Ganeti's SetParamsMods check for disk or NIC changes
- * (rapi-reference §9.1): either every item is `[action, identifier, params]`
+ * (Ganeti's doc/rapi.rst, /2/instances/[name]/modify): either every item is `[action, identifier, params]`
  * (identifier: int index, -1 = last, or a name/UUID string) or every item is
  * the legacy `[action | index>=0, params]`.
  */

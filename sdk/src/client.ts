@@ -1,4 +1,4 @@
-// GanetiClient: options and resource namespaces, nothing else (style.md §6).
+// GanetiClient: options and resource namespaces, nothing else (docs/architecture.md, Naming).
 import { Requester } from "./core/request.js";
 import { JobWaiter } from "./core/job-handle.js";
 import { Transport, type TransportOptions } from "./core/transport.js";

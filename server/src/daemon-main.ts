@@ -1,14 +1,16 @@
 // Foreground daemon runner shared by `gnt daemon master|node` and the
 // detached processes that `gnt cluster init` / `gnt node add` start:
 //   node --import tsx server/src/daemon-main.ts master|node --data-dir DIR
-// Writes a runtime file (pid, bound port) once listening, logs to
-// DIR/log/<kind>.log, stops cleanly on SIGTERM/SIGINT.
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+// Writes a runtime file (pid, bound port) once listening, logs through
+// lib/log.ts (stdout under systemd, else DIR/log/master.log or noded.log,
+// reopened on SIGHUP), stops cleanly on SIGTERM/SIGINT.
+import { writeFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { writeFileAtomic } from "./lib/atomic-file.js";
+import { createDaemonLog } from "./lib/log.js";
 import { startMaster } from "./master/app.js";
 import { dataPaths } from "./master/paths.js";
 import { startNodeDaemon } from "./noded/main.js";
@@ -29,14 +31,24 @@ export async function runDaemon(
   overrides: { address?: string; port?: number } = {},
 ): Promise<{ close(): Promise<void> }> {
   const p = dataPaths(dataDir);
-  mkdirSync(p.logDir, { recursive: true });
-  const logFile = path.join(p.logDir, `${kind === "master" ? "master" : "noded"}.log`);
-  const log = (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
   let close: () => Promise<void>;
   let runtime: Record<string, unknown>;
   if (kind === "master") {
-    const m = await startMaster({ dataDir, log });
-    close = () => m.close();
+    const daemonLog = createDaemonLog({ daemon: "master", file: path.join(p.logDir, "master.log") });
+    const log = daemonLog.log;
+    let m;
+    try {
+      m = await startMaster({ dataDir, log });
+    } catch (err) {
+      log(`master daemon failed to start: ${err instanceof Error ? err.message : String(err)}`, { level: "error" });
+      await daemonLog.close();
+      throw err;
+    }
+    close = async () => {
+      await m.close();
+      log("master daemon stopped");
+      await daemonLog.close();
+    };
     runtime = { pid: process.pid, rapiUrl: m.rapiUrl };
   } else {
     const settings = NodeSettingsSchema.parse(JSON.parse(await readFile(p.nodeSettings, "utf8")) as unknown);
@@ -51,9 +63,8 @@ export async function runDaemon(
     if (overrides.port === undefined && settings.port === 0) {
       // The cluster's config records this port: a restarted daemon must bind it again.
       await writeFileAtomic(p.nodeSettings, JSON.stringify({ ...settings, port: n.port }, null, 2));
-      log(`node daemon port ${n.port} chosen and saved in ${p.nodeSettings}`);
+      n.log(`node daemon port ${n.port} chosen and saved in ${p.nodeSettings}`);
     }
-    log(`node daemon listening on ${String(runtime["address"])}:${n.port}`);
   }
   writeFileSync(runtimeFile(dataDir, kind), JSON.stringify(runtime));
   return {

@@ -1,9 +1,8 @@
 // House rule 4: adding an endpoint, opcode or RPC call touches a fixed set of
 // files, and these tests fail when one of them is missing. Checked here: every
 // schema endpoint is routed to a handler, every opcode has a logical unit,
-// every RPC call has a node-daemon handler. (The SDK's methods are written by
-// hand with literal paths and expose no endpoint mapping, so SDK coverage is
-// not checked here.)
+// every RPC call has a node-daemon handler. The SDK's and the CLI's coverage are
+// checked in sdk/test/registry.test.ts and cli/test/registry.test.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -1,6 +1,6 @@
 // Differential test: our hbal / hail / hspace against Ganeti's own binaries
 // (Debian package `ganeti`, htools 3.0.2) on the testsuite corpus and on
-// small synthetic clusters from /work/shared/bench/htools/gen.py.  Outputs
+// small synthetic clusters from the benchmark harness's gen.py ($HTOOLS_GEN).  Outputs
 // must be identical (moves, scores, allocation choices, capacity counts).
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";

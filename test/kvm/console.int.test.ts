@@ -92,7 +92,7 @@ describe("kvm console", () => {
     });
     expect(lines).toContain(`sdk-kvm.example.com: running on ${c.nodes[0]}, 128 MiB`);
     expect(lines.some((l) => l.startsWith(`console: on ${c.nodes[0]}: socat `))).toBe(true);
-    expect(lines).toContain("skipping the migration (needs a second node and shared storage)");
+    expect(lines).toContain("skipping the migration (needs a second node)");
     expect(lines.at(-1)).toBe("done");
     expect((await c.gnt(["instance", "list", "--no-headers", "-o", "name"])).stdout.trim()).toBe("");
   }, 600_000);

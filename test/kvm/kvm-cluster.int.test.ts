@@ -94,6 +94,11 @@ describe("kvm instances on a one-node cluster", () => {
     expect(list.stdout).toMatch(new RegExp(`^${NAME.replace(/\./g, "\\.")}\\s+kvm\\s+running$`, "m"));
     const info = await client.instances.get(NAME);
     expect(info.oper_ram).toBe(160);
+    // The accelerator of the running qemu, in its runtime data (RAPI /info) and `gnt instance info`.
+    const [details] = await client.instances.info(NAME).wait();
+    expect(details[NAME]!["hv_accel"]).toMatch(/^(kvm|tcg)$/);
+    const cliInfo = await c.gnt(["instance", "info", NAME]);
+    expect(cliInfo.stdout).toContain(`hv_accel: ${String(details[NAME]!["hv_accel"])}`);
     await waitForConsole(serialLog(), /GTS-DISKS vda=2097152/);
 
     // Runtime memory through the balloon.

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { DeviceModification, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
+import type { DeviceModification, DiskSpec, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
 import { confirm } from "../confirm.js";
 import { runConsole } from "./console.js";
@@ -103,7 +103,8 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     const params: InstanceCreateParams = {
       mode: "create",
       instance_name: name,
-      disks: indexedDevices(o.disk as string[] | undefined, "disk"),
+      // Checked by the server, which answers with Ganeti's messages.
+      disks: indexedDevices(o.disk as string[] | undefined, "disk") as DiskSpec[],
       nics: o.nics === false ? [] : o.net ? indexedDevices(o.net as string[], "net") : [{}],
     };
     if (o.osSize) {

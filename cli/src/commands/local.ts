@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { controlCall } from "@ganeti-ts/server/master/control-socket";
-import { ha1, writeClusterFiles, writeInitialConfig, writeNodeNetns, type InitOptions } from "@ganeti-ts/server/master/init";
+import { ha1, writeClusterFiles, writeInitialConfig, writeNodeSettings, type InitOptions } from "@ganeti-ts/server/master/init";
 import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
@@ -338,6 +338,10 @@ export function registerLocalCommands({ program, cluster, node, io }: LocalComma
     .option("--no-vm-capable", "the node may not host instances")
     .option("--no-master-capable", "the node may not become master candidate")
     .option("--netns <name>", "with --data-dir: network namespace (under /run/netns) of the node's bridges and taps")
+    .option(
+      "--file-storage-map <cluster=local>",
+      "with --data-dir: keep the cluster's file storage directory CLUSTER in LOCAL on this node (node setting file_storage_map), e.g. a second node daemon on the same machine",
+    )
     .action(async (name: string, o: Record<string, unknown>) => {
       const master = masterDir(o["masterDataDir"] as string | undefined);
       let port = o["port"] as number;
@@ -353,7 +357,15 @@ export function registerLocalCommands({ program, cluster, node, io }: LocalComma
           },
         );
         await writeFile(np.nodeSettings, JSON.stringify({ name, address: o["address"], port }, null, 2));
-        if (o["netns"]) await writeNodeNetns(np.root, String(o["netns"]));
+        const settings: { netns?: string; file_storage_map?: Record<string, string> } = {};
+        if (o["netns"]) settings.netns = String(o["netns"]);
+        if (o["fileStorageMap"]) {
+          const spec = String(o["fileStorageMap"]);
+          const eq = spec.indexOf("=");
+          if (eq <= 0) throw new Error(`--file-storage-map wants CLUSTER_DIR=LOCAL_DIR, not ${spec}`);
+          settings.file_storage_map = { [path.resolve(spec.slice(0, eq))]: path.resolve(spec.slice(eq + 1)) };
+        }
+        if (settings.netns || settings.file_storage_map) await writeNodeSettings(np.root, settings);
         const rt = await launchDaemon("node", nodeDir);
         port = Number(rt["port"]);
         const nodes = await localNodes(master);

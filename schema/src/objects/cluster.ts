@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { IpolicyInfoSchema, ParamDictSchema, TagListSchema } from "./common.js";
 
-/** `GET /2/info` (rapi-reference §7.1). */
+/** `GET /2/info` (Ganeti's doc/rapi.rst). */
 export const ClusterInfoSchema = z.looseObject({
   software_version: z.string(),
   protocol_version: z.number().int(),

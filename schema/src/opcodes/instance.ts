@@ -47,7 +47,7 @@ export const OpInstanceConsoleSchema = defineOpcode("OP_INSTANCE_CONSOLE", {
 });
 export type OpInstanceConsole = z.infer<typeof OpInstanceConsoleSchema>;
 
-/** Instance creation (rapi-reference §8). Disk sizes may be unit strings. */
+/** Instance creation (Ganeti's doc/rapi.rst, request version 1). Disk sizes may be unit strings. */
 export const OpInstanceCreateSchema = defineOpcode("OP_INSTANCE_CREATE", {
   instance_name: InstanceNameSchema,
   force_variant: defaultFalse(),
@@ -214,7 +214,7 @@ export const OpInstanceReplaceDisksSchema = defineOpcode("OP_INSTANCE_REPLACE_DI
 });
 export type OpInstanceReplaceDisks = z.infer<typeof OpInstanceReplaceDisksSchema>;
 
-/** Instance modify (rapi-reference §9). */
+/** Instance modify (Ganeti's doc/rapi.rst, /2/instances/[name]/modify). */
 export const OpInstanceSetParamsSchema = defineOpcode("OP_INSTANCE_SET_PARAMS", {
   ...instanceRefShape(),
   force: defaultFalse(),

@@ -1,4 +1,4 @@
-// The RAPI v2 endpoint table (every resource of rapi-reference §5).
+// The RAPI v2 endpoint table (every resource of Ganeti's RAPI v2, doc/rapi.rst).
 import { CLUSTER_ENDPOINTS } from "./cluster.js";
 import type { Endpoint } from "./define.js";
 import { FILTER_ENDPOINTS } from "./filters.js";
@@ -15,7 +15,7 @@ export { CLUSTER_ENDPOINTS } from "./cluster.js";
 export { NODE_ENDPOINTS } from "./nodes.js";
 export { GROUP_ENDPOINTS } from "./groups.js";
 export { NETWORK_ENDPOINTS } from "./networks.js";
-export { INSTANCE_ENDPOINTS } from "./instances.js";
+export { INSTANCE_ENDPOINTS, InstanceReinstallBodySchema } from "./instances.js";
 export { JOB_ENDPOINTS, JobWaitBodySchema } from "./jobs.js";
 export { QUERY_ENDPOINTS, QueryBodySchema } from "./query.js";
 export { FILTER_ENDPOINTS, FilterRuleBodySchema } from "./filters.js";
@@ -35,3 +35,4 @@ export const RAPI_ENDPOINTS: readonly Endpoint[] = [
 
 /** Features announced by GET /2/features (a set in Ganeti: order not significant). */
 export const RAPI_FEATURES = ["instance-create-reqv1", "instance-reinstall-reqv1", "node-migrate-reqv1", "node-evac-res1"] as const;
+export type { OpcodeBody, OpcodeCommonBody, OpcodeParams } from "./requests.js";

@@ -18,6 +18,13 @@ import {
 } from "./define.js";
 
 const I = "/2/instances/{instance_name}";
+
+/** `POST /2/instances/NAME/reinstall` (request version 1). */
+export const InstanceReinstallBodySchema = z.object({
+  os: z.string().nullable().optional(),
+  start: z.boolean().optional(),
+  osparams: z.record(z.string(), z.unknown()).nullable().optional(),
+});
 const inst = (): Record<string, StaticSource> => ({ instance_name: fromPath("instance_name") });
 const job = (
   name: string,
@@ -153,11 +160,7 @@ export const INSTANCE_ENDPOINTS: Endpoint[] = [
       os: { kind: "string", description: "legacy: OS to install" },
       nostartup: { kind: "int", description: "legacy: 1 = do not start" },
     },
-    body: z.object({
-      os: z.string().nullable().optional(),
-      start: z.boolean().optional(),
-      osparams: z.record(z.string(), z.unknown()).nullable().optional(),
-    }),
+    body: InstanceReinstallBodySchema,
     handler: "instances.reinstall",
     response: JobIdResponseSchema,
   }),

@@ -61,6 +61,8 @@ export const HvInstanceInfoSchema = z.object({
   vcpus: z.number().int(),
   state: z.string(), // "running" | "paused" | "shutdown" (user-initiated)
   time: z.number(), // seconds running
+  /** kvm: the accelerator the running qemu uses ("kvm" or "tcg"). */
+  accel: z.string().optional(),
 });
 export type HvInstanceInfo = z.infer<typeof HvInstanceInfoSchema>;
 
@@ -173,6 +175,18 @@ export const MigrationStatusSchema = z.object({
 });
 export type MigrationStatus = z.infer<typeof MigrationStatusSchema>;
 
+/** Source side: the copy of a migrating instance's local disks to the target (kvm, `file` disks). */
+export const DiskMirrorStatusSchema = z.object({
+  /** Every disk's mirror caught up with the guest's writes (the RAM can move). */
+  ready: z.boolean(),
+  /** Bytes copied and to copy, over all disks. */
+  copied: z.number(),
+  total: z.number(),
+  /** Set when a mirror failed or vanished. */
+  error: z.string().nullable(),
+});
+export type DiskMirrorStatus = z.infer<typeof DiskMirrorStatusSchema>;
+
 interface RpcCallDef<A extends z.ZodType, R extends z.ZodType> {
   args: A;
   result: R;
@@ -214,7 +228,20 @@ export const RPC_CALLS = {
   /** Change the memory of a running instance (runtime_mem / balloon). */
   instance_balloon_memory: call(z.object({ instance: RpcInstanceSchema, memory: z.number().int() }), z.null(), 60),
   /** Target side: get ready to receive a migrating instance. */
-  accept_instance: call(z.object({ instance: RpcInstanceSchema, target: z.string() }), z.null(), 120),
+  accept_instance: call(
+    z.object({
+      instance: RpcInstanceSchema,
+      target: z.string(),
+      /** Beyond Ganeti: also export the (new, empty) local disks over NBD for the source to mirror into. */
+      export_disks: z.boolean().optional(),
+    }),
+    z.null(),
+    120,
+  ),
+  /** Source side (beyond Ganeti): start copying the local disks into the target's NBD exports. */
+  instance_mirror_disks: call(z.object({ instance: RpcInstanceSchema, target_address: z.string() }), z.null(), 120),
+  /** Source side: how far the disk copy started by instance_mirror_disks is. */
+  instance_mirror_status: call(z.object({ instance: RpcInstanceSchema }), DiskMirrorStatusSchema, 30),
   /** Source side: migrate the running instance to the target node (by address). */
   instance_migrate: call(
     z.object({ instance: RpcInstanceSchema, target: z.string(), target_address: z.string(), live: z.boolean() }),

@@ -134,7 +134,7 @@ describe("disk and NIC dicts", () => {
   });
 });
 
-describe("modification lists (rapi-reference §9.1)", () => {
+describe("modification lists (Ganeti's instance modify)", () => {
   it("accepts the 3-element form", () => {
     expect(DiskModificationsSchema.safeParse([["add", -1, { size: 1024, mode: "rw" }]]).success).toBe(true);
     expect(DiskModificationsSchema.safeParse([["remove", "disk-name", {}]]).success).toBe(true);

@@ -77,7 +77,7 @@ const MINIMAL: Record<OpcodeId, Record<string, unknown>> = {
   OP_TEST_DELAY: { duration: 1 },
 };
 
-// opcodes.md §3 plus OP_INSTANCE_MULTI_ALLOC and OP_TEST_DELAY.
+// Ganeti 3.0's opcodes reachable through the RAPI, plus OP_INSTANCE_MULTI_ALLOC and OP_TEST_DELAY.
 const EXPECTED_IDS = [
   "OP_BACKUP_EXPORT",
   "OP_BACKUP_PREPARE",
@@ -142,7 +142,7 @@ const EXPECTED_IDS = [
 const COMMON_DEFAULTS = { dry_run: null, debug_level: null, priority: 0, depends: null, comment: null, reason: [] };
 
 describe("opcode table", () => {
-  it("covers every opcode of opcodes.md §3 plus MULTI_ALLOC and TEST_DELAY", () => {
+  it("covers every RAPI-reachable opcode of Ganeti 3.0 plus MULTI_ALLOC and TEST_DELAY", () => {
     expect(OPCODE_IDS).toEqual([...EXPECTED_IDS].sort());
   });
 

@@ -1,6 +1,6 @@
 // Ganeti's query filter language (qlang) as typed builder functions. Each
 // returns the list form the RAPI expects, e.g. q.eq("name", "x") →
-// ["==", "name", "x"] (rapi-reference §12.3).
+// ["==", "name", "x"] (Ganeti's query filter language, doc/design-query2.rst).
 
 /** A qlang filter in list form. */
 export type Filter =

@@ -1,282 +1,119 @@
-// Request inputs. Wire names, not camelCase (style.md). These are TypeScript
-// shapes of the bodies in rapi-reference.md §6/§8/§9; the server validates
-// them, the SDK only passes them through. Extra opcode parameters are allowed
-// (`[key: string]: unknown`) so that a newer server's options stay reachable.
-// TODO(schema/rapi): infer these from the request schemas once
-// schema/src/rapi/ lands, so there is one shape in one place.
+// Request inputs. Wire names, not camelCase (docs/architecture.md, Naming).
+// The opcode-backed bodies are derived from the opcode schemas of
+// @ganeti-ts/schema (OpcodeBody: the opcode's input minus OP_ID and what
+// the path supplies), so there is one shape in one place; the server
+// validates them, the SDK only passes them through. Extra parameters are
+// allowed (`[key: string]: unknown`) so that a newer server's options stay
+// reachable. Only the spellings the RAPI accepts besides the opcode's
+// (Ganeti's renames: `name`, `os`, `destination`) are added here.
+import type { z } from "zod";
+import type {
+  DiskSpecSchema,
+  FilterRuleBodySchema,
+  InstanceReinstallBodySchema,
+  NicSpecSchema,
+  OpcodeBody,
+  OpcodeCommonBody,
+  OpcodeParams,
+} from "@ganeti-ts/schema";
+
+type DiskSpecInput = z.input<typeof DiskSpecSchema>;
+type NicSpecInput = z.input<typeof NicSpecSchema>;
 
 /** Parameters common to every opcode. */
-export interface OpcodeCommon {
-  depends?: [number, string[]][] | null;
-  priority?: -10 | 0 | 10;
-  comment?: string | null;
-  debug_level?: number;
+export type OpcodeCommon = OpcodeCommonBody;
+
+type Inst = "instance_name" | "instance_uuid";
+type NodeRef = "node_name" | "node_uuid";
+type GroupRef = "group_name";
+type NetRef = "network_name";
+
+export type { DiskTemplate, Hypervisor } from "@ganeti-ts/schema";
+
+/** A disk of a new instance (schema/'s DiskSpecSchema: sizes may be unit strings such as "1G"). */
+export type DiskSpec = DiskSpecInput;
+/** A NIC of a new instance (schema/'s NicSpecSchema). */
+export type NicSpec = NicSpecInput;
+
+/**
+ * `POST /2/instances` (version-1 body; the SDK adds `__version__: 1`):
+ * OP_INSTANCE_CREATE's parameters, with the RAPI's other spellings
+ * (`name` for `instance_name`, `os` for `os_type`) and typed disks and NICs.
+ */
+export type InstanceCreateParams = Omit<OpcodeParams<"OP_INSTANCE_CREATE">, "instance_name" | "disks" | "nics"> & {
   [key: string]: unknown;
-}
-
-export type DiskTemplate = "diskless" | "file" | "sharedfile" | "plain" | "drbd" | "blockdev" | "rbd" | "ext" | "gluster";
-export type Hypervisor = "xen-pvm" | "xen-hvm" | "kvm" | "lxc" | "chroot" | "fake";
-
-export interface DiskSpec {
-  size?: number | string;
-  mode?: "rw" | "ro";
-  name?: string;
-  vg?: string;
-  metavg?: string;
-  spindles?: number;
-  adopt?: string;
-  provider?: string;
-  access?: "kernelspace" | "userspace";
-  [key: string]: unknown;
-}
-
-export interface NicSpec {
-  mac?: string;
-  ip?: string | null;
-  mode?: "bridged" | "routed" | "openvswitch";
-  link?: string;
-  vlan?: string;
-  network?: string;
-  name?: string;
-  bridge?: string;
-  [key: string]: unknown;
-}
-
-/** `POST /2/instances` (version-1 body, §8); the SDK adds `__version__: 1`. */
-export interface InstanceCreateParams extends OpcodeCommon {
-  mode: "create" | "import" | "remote-import";
-  /** Instance name (`name` is the accepted old spelling). */
   instance_name?: string;
   name?: string;
-  disk_template?: DiskTemplate | null;
+  os?: string;
   disks: DiskSpec[];
   nics: NicSpec[];
-  os_type?: string | null;
-  os?: string;
-  pnode?: string | null;
-  snode?: string | null;
-  iallocator?: string | null;
-  hypervisor?: Hypervisor | null;
-  beparams?: Record<string, unknown>;
-  hvparams?: Record<string, unknown>;
-  osparams?: Record<string, unknown>;
-  name_check?: boolean;
-  ip_check?: boolean;
-  start?: boolean;
-  no_install?: boolean | null;
-  wait_for_sync?: boolean;
-  group_name?: string | null;
-  tags?: string[];
-}
+};
 
-/** `POST /2/instances-multi-alloc`. */
-export interface InstanceMultiAllocParams extends OpcodeCommon {
+/** `POST /2/instances-multi-alloc`: OP_INSTANCE_MULTI_ALLOC with creation bodies. */
+export type InstanceMultiAllocParams = Omit<OpcodeParams<"OP_INSTANCE_MULTI_ALLOC">, "instances"> & {
+  [key: string]: unknown;
   instances: Omit<InstanceCreateParams, "__version__">[];
-  iallocator?: string | null;
-  opportunistic_locking?: boolean;
-}
+};
 
-export interface InstanceRemoveParams extends OpcodeCommon {
-  shutdown_timeout?: number;
-}
+export type InstanceRemoveParams = OpcodeBody<"OP_INSTANCE_REMOVE", Inst>;
 
-export interface InstanceShutdownParams extends OpcodeCommon {
-  force?: boolean;
-  ignore_offline_nodes?: boolean;
-  timeout?: number;
-  admin_state_source?: "admin" | "user" | null;
-}
+export type InstanceShutdownParams = OpcodeBody<"OP_INSTANCE_SHUTDOWN", Inst>;
 
-export interface InstanceRebootParams extends OpcodeCommon {
-  shutdown_timeout?: number;
-}
+/** The reboot type travels in the query string (`type`). */
+export type InstanceRebootParams = OpcodeBody<"OP_INSTANCE_REBOOT", Inst | "reboot_type">;
 
-export interface InstanceReinstallParams {
-  os?: string | null;
-  start?: boolean;
-  osparams?: Record<string, unknown> | null;
-}
+/** `POST /2/instances/NAME/reinstall` body. */
+export type InstanceReinstallParams = z.input<typeof InstanceReinstallBodySchema>;
 
-export interface InstanceReplaceDisksParams extends OpcodeCommon {
-  mode: "replace_on_primary" | "replace_on_secondary" | "replace_new_secondary" | "replace_auto";
-  disks?: number[];
-  remote_node?: string | null;
-  iallocator?: string | null;
-  early_release?: boolean;
-  ignore_ipolicy?: boolean;
-}
+export type InstanceReplaceDisksParams = OpcodeBody<"OP_INSTANCE_REPLACE_DISKS", Inst>;
 
-export interface InstanceRecreateDisksParams extends OpcodeCommon {
-  disks?: (number | [number, Record<string, unknown>])[];
-  nodes?: string[];
-  iallocator?: string | null;
-}
+export type InstanceRecreateDisksParams = OpcodeBody<"OP_INSTANCE_RECREATE_DISKS", Inst>;
 
-export interface InstanceGrowDiskParams extends OpcodeCommon {
-  amount: number;
-  absolute?: boolean;
-  wait_for_sync?: boolean;
-  ignore_ipolicy?: boolean;
-}
+export type InstanceGrowDiskParams = OpcodeBody<"OP_INSTANCE_GROW_DISK", Inst | "disk">;
 
-export interface InstanceExportParams extends OpcodeCommon {
-  mode?: "local" | "remote";
-  /** Renamed to `target_node` by the server. */
-  destination?: string | unknown[];
-  target_node?: string | unknown[];
-  shutdown?: boolean;
-  remove_instance?: boolean;
-  compress?: string;
-  shutdown_timeout?: number;
-}
+/** `destination` is the RAPI's old name of `target_node`. */
+export type InstanceExportParams = Partial<OpcodeBody<"OP_BACKUP_EXPORT", Inst>> & { destination?: string | unknown[] };
 
-export interface InstanceMigrateParams extends OpcodeCommon {
-  mode?: "live" | "non-live" | null;
-  live?: boolean | null;
-  target_node?: string | null;
-  iallocator?: string | null;
-  cleanup?: boolean;
-  allow_failover?: boolean;
-  allow_runtime_changes?: boolean;
-  ignore_ipolicy?: boolean;
-  ignore_hvversions?: boolean;
-}
+export type InstanceMigrateParams = OpcodeBody<"OP_INSTANCE_MIGRATE", Inst>;
 
-export interface InstanceFailoverParams extends OpcodeCommon {
-  shutdown_timeout?: number;
-  ignore_consistency?: boolean;
-  target_node?: string | null;
-  iallocator?: string | null;
-  cleanup?: boolean;
-  ignore_ipolicy?: boolean;
-}
+export type InstanceFailoverParams = OpcodeBody<"OP_INSTANCE_FAILOVER", Inst>;
 
-export interface InstanceRenameParams extends OpcodeCommon {
-  name_check?: boolean;
-  ip_check?: boolean;
-}
+export type InstanceRenameParams = OpcodeBody<"OP_INSTANCE_RENAME", Inst | "new_name">;
 
 /** A disk/NIC modification: `[action, identifier, params]` or legacy `[op, params]` (§9.1). */
 export type DeviceModification =
   | ["add" | "attach" | "modify" | "remove" | "detach", number | string, Record<string, unknown>]
   | ["add" | "attach" | "remove" | "detach" | number, Record<string, unknown>];
 
-export interface InstanceModifyParams extends OpcodeCommon {
-  beparams?: Record<string, unknown>;
-  hvparams?: Record<string, unknown>;
-  osparams?: Record<string, unknown>;
-  osparams_private?: Record<string, unknown> | null;
-  os_name?: string | null;
+/** Disk and NIC modifications keep the loose form (params as any dict): the server checks them per device. */
+export type InstanceModifyParams = Omit<OpcodeParams<"OP_INSTANCE_SET_PARAMS", Inst>, "disks" | "nics"> & {
+  [key: string]: unknown;
   disks?: DeviceModification[];
   nics?: DeviceModification[];
-  disk_template?: DiskTemplate | null;
-  remote_node?: string | null;
-  pnode?: string | null;
-  runtime_mem?: number | null;
-  offline?: boolean | null;
-  force?: boolean;
-  hotplug?: boolean;
-  hotplug_if_possible?: boolean;
-  wait_for_sync?: boolean;
-}
+};
 
-export interface NodeModifyParams extends OpcodeCommon {
-  master_candidate?: boolean | null;
-  offline?: boolean | null;
-  drained?: boolean | null;
-  auto_promote?: boolean;
-  master_capable?: boolean | null;
-  vm_capable?: boolean | null;
-  secondary_ip?: string | null;
-  ndparams?: Record<string, unknown> | null;
-  powered?: boolean | null;
-  force?: boolean;
-}
+export type NodeModifyParams = OpcodeBody<"OP_NODE_SET_PARAMS", NodeRef>;
 
-export interface NodeEvacuateParams extends OpcodeCommon {
-  mode: "primary-only" | "secondary-only" | "all";
-  iallocator?: string | null;
-  remote_node?: string | null;
-  early_release?: boolean;
-  ignore_soft_errors?: boolean | null;
-}
+export type NodeEvacuateParams = OpcodeBody<"OP_NODE_EVACUATE", NodeRef>;
 
-export interface NodeMigrateParams extends OpcodeCommon {
-  mode?: "live" | "non-live" | null;
-  live?: boolean | null;
-  target_node?: string | null;
-  iallocator?: string | null;
-  allow_runtime_changes?: boolean;
-  ignore_ipolicy?: boolean;
-}
+export type NodeMigrateParams = OpcodeBody<"OP_NODE_MIGRATE", NodeRef>;
 
 export type StorageType = "lvm-vg" | "lvm-pv" | "file" | (string & {});
 
-export interface GroupCreateParams extends OpcodeCommon {
-  /** `name` is the accepted old spelling. */
-  group_name?: string;
-  name?: string;
-  alloc_policy?: "preferred" | "last_resort" | "unallocable" | null;
-  ndparams?: Record<string, unknown> | null;
-  diskparams?: Record<string, unknown> | null;
-  ipolicy?: Record<string, unknown> | null;
-}
+/** `name` is the accepted old spelling of `group_name`. */
+export type GroupCreateParams = OpcodeBody<"OP_GROUP_ADD", GroupRef> & { group_name?: string; name?: string };
 
-export interface GroupModifyParams extends OpcodeCommon {
-  alloc_policy?: "preferred" | "last_resort" | "unallocable" | null;
-  ndparams?: Record<string, unknown> | null;
-  diskparams?: Record<string, unknown> | null;
-  ipolicy?: Record<string, unknown> | null;
-}
+export type GroupModifyParams = OpcodeBody<"OP_GROUP_SET_PARAMS", GroupRef>;
 
-export interface NetworkCreateParams extends OpcodeCommon {
-  network_name: string;
-  network: string;
-  gateway?: string | null;
-  network6?: string | null;
-  gateway6?: string | null;
-  mac_prefix?: string | null;
-  add_reserved_ips?: string[] | null;
-  conflicts_check?: boolean;
-  tags?: string[];
-}
+export type NetworkCreateParams = OpcodeBody<"OP_NETWORK_ADD">;
 
-export interface NetworkModifyParams extends OpcodeCommon {
-  gateway?: string | null;
-  network6?: string | null;
-  gateway6?: string | null;
-  mac_prefix?: string | null;
-  add_reserved_ips?: string[] | null;
-  remove_reserved_ips?: string[] | null;
-}
+export type NetworkModifyParams = OpcodeBody<"OP_NETWORK_SET_PARAMS", NetRef>;
 
-export interface NetworkConnectParams extends OpcodeCommon {
-  group_name: string;
-  network_mode: "bridged" | "routed" | "openvswitch" | "pool";
-  network_link: string;
-  network_vlan?: string;
-  conflicts_check?: boolean;
-}
+export type NetworkConnectParams = OpcodeBody<"OP_NETWORK_CONNECT", NetRef>;
 
 /** `PUT /2/modify` (OP_CLUSTER_SET_PARAMS minus compression_tools). */
-export interface ClusterModifyParams extends OpcodeCommon {
-  candidate_pool_size?: number | null;
-  max_running_jobs?: number | null;
-  enabled_hypervisors?: Hypervisor[] | null;
-  enabled_disk_templates?: DiskTemplate[] | null;
-  hvparams?: Record<string, Record<string, unknown>> | null;
-  beparams?: Record<string, unknown> | null;
-  nicparams?: Record<string, unknown> | null;
-  ndparams?: Record<string, unknown> | null;
-  ipolicy?: Record<string, unknown> | null;
-  default_iallocator?: string | null;
-  mac_prefix?: string | null;
-}
+/** `PUT /2/modify` (OP_CLUSTER_SET_PARAMS). */
+export type ClusterModifyParams = OpcodeBody<"OP_CLUSTER_SET_PARAMS">;
 
 /** Filter rule body for `POST /2/filters` / `PUT /2/filters/UUID`. */
-export interface FilterRuleParams {
-  priority?: number;
-  predicates?: unknown[];
-  action?: "ACCEPT" | "PAUSE" | "REJECT" | "CONTINUE" | ["RATE_LIMIT", number];
-  reason?: unknown[];
-}
+export type FilterRuleParams = z.input<typeof FilterRuleBodySchema>;

@@ -86,7 +86,7 @@ describe("error tree from captured bodies", () => {
     expect(a).not.toBeInstanceOf(PermissionError);
   });
 
-  it("503 (job queue full, per rapi-reference §1.1) → ServiceUnavailableError", async () => {
+  it("503 (job queue full, as Ganeti answers it) → ServiceUnavailableError", async () => {
     nock(BASE).put("/2/instances/i1/startup").reply(503, {
       code: 503,
       message: "Job queue is full, needs archiving",

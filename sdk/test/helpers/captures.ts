@@ -1,4 +1,4 @@
-// Replays real exchanges recorded against Ganeti 3.0.2 (shared/oracle) as nock
+// Replays real exchanges recorded against Ganeti 3.0.2 (in $GANETI_ORACLE_DIR) as nock
 // interceptors: method, path, exact query, request body (when one was sent),
 // Content-Type and Authorization headers, status and response body.
 import { readFileSync, readdirSync } from "node:fs";

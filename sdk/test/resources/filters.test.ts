@@ -6,7 +6,7 @@ import { BASE, mock, testClient, useNock } from "../helpers/captures.js";
 useNock();
 
 // Ganeti 3.0 captures only hold empty filter lists; the rest follows
-// rapi-reference §6.9 (no real exchange recorded).
+// Ganeti's /2/filters (no real exchange recorded).
 const RULE = {
   uuid: "7f0d7a9c-4f1c-4a53-9a44-0d5a2b1a0001",
   watermark: 61,

@@ -21,7 +21,7 @@ export type LockDecl = Partial<Record<LockLevel, LockSet>>;
 export type OpcodeInput = Record<string, unknown> & { OP_ID: string };
 export type SubmitResult = [true, number] | [false, string];
 
-/** IAllocator request/response in Ganeti's JSON protocol (see htools-spec.md). */
+/** IAllocator request/response in Ganeti's JSON protocol (docs/htools-internals.md, IAllocator protocol). */
 export interface Allocator {
   run(request: Record<string, unknown>): Promise<Record<string, unknown>>;
 }

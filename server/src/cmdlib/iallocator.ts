@@ -1,5 +1,5 @@
 // Ganeti IAllocator requests (lib/masterd/iallocator.py; protocol in
-// htools-spec.md §3): the cluster description built from the config plus live
+// docs/htools-internals.md, IAllocator protocol): the cluster description built from the config plus live
 // node_info / all_instances_info, and the five request types. LUs run them
 // through ctx.allocator and get Ganeti's OpPrereqError on failure.
 import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";

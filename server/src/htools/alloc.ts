@@ -1,6 +1,6 @@
 // Allocation (hail allocate / multi-allocate / allocate-secondary, hspace),
 // evacuation (relocate, node-evacuate, change-group) and the global N+1
-// capacity predicate.  htools-spec.md §3, §6.
+// capacity predicate.  docs/htools-internals.md, Allocation.
 import { hsFixed } from "./format.js";
 import type { FailMode, Group, Instance, OpResult } from "./types.js";
 import { FAIL_MODES, HtoolsError, isFail, ALLOC_POLICY_ORDER } from "./types.js";

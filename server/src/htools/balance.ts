@@ -1,4 +1,4 @@
-// hbal: greedy cluster balancing (htools-spec.md §5).
+// hbal: greedy cluster balancing (docs/htools-internals.md, hbal).
 //
 // Each step evaluates every candidate move with ScoreState (O(components) per
 // candidate instead of a full O(nodes) recomputation).  Candidates whose fast

@@ -1,5 +1,5 @@
 // Allocation on dedicated (exclusive-storage) clusters: the "lost
-// allocations" metric (htools-spec.md §3.3).
+// allocations" metric (docs/htools-internals.md, Dedicated clusters).
 import type { Group, Instance, OpResult } from "./types.js";
 import { HtoolsError, isFail } from "./types.js";
 import { Node, addPriEx, addPri, addSec } from "./node.js";

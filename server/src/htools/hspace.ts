@@ -1,4 +1,4 @@
-// hspace: capacity planning by simulated allocation (htools-spec.md §6.4).
+// hspace: capacity planning by simulated allocation (docs/htools-internals.md, hspace).
 import type { DiskTemplate, FailMode, Group, Instance, RSpec } from "./types.js";
 import { HtoolsError } from "./types.js";
 import { Node, availMem, availDisk, availCpu, unallocatedMem } from "./node.js";

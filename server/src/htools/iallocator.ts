@@ -1,4 +1,4 @@
-// IAllocator protocol (htools-spec.md §3): request parsing, dispatch, response.
+// IAllocator protocol (docs/htools-internals.md, IAllocator protocol): request parsing, dispatch, response.
 import type { AllocPolicy, Disk, DiskTemplate, Group, Instance, IPolicy, ISpec, Nic, RunState } from "./types.js";
 import { HtoolsError, defIPolicy, isFail } from "./types.js";
 import { Node, createNode, addPriEx, addSec } from "./node.js";

@@ -1,4 +1,4 @@
-// Instance predicates and constructors (semantics: htools-spec.md §1.2).
+// Instance predicates and constructors (semantics: docs/htools-internals.md, Instance model).
 import type { DiskTemplate, DynUtil, Instance, MirrorType, RunState, Disk, Nic, FailMode, IPolicy, ISpec, OpResult } from "./types.js";
 import { baseUtil } from "./types.js";
 

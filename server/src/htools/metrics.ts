@@ -1,4 +1,4 @@
-// Cluster score ("CV"), htools-spec.md §4.  Two evaluation paths:
+// Cluster score ("CV"), docs/htools-internals.md, Cluster score.  Two evaluation paths:
 //  * compCV / clusterStats: the reference arithmetic (two-pass variance in
 //    node order, Ganeti's incremental update formula for hail pairs), so the
 //    printed numbers and the tie-breaks match Ganeti bit for bit;

@@ -1,4 +1,4 @@
-// Instance moves (htools-spec.md §5.2): apply one move to a node list.
+// Instance moves (docs/htools-internals.md, Moves): apply one move to a node list.
 import type { Instance, OpResult } from "./types.js";
 import { isFail } from "./types.js";
 import { Node, addPriEx, addSecEx, addSecExEx, checkMigration, removePri, removeSec } from "./node.js";

@@ -1,4 +1,4 @@
-// Node model and the placement primitives (htools-spec.md §1.1, §1.3).
+// Node model and the placement primitives (docs/htools-internals.md, Node model and Placement primitives).
 // Nodes are treated as immutable values: every primitive returns a copy, so
 // a simulated move never disturbs the state it was evaluated against.
 import type { DynUtil, FailMode, Instance, IPolicy, OpResult } from "./types.js";

@@ -1,4 +1,4 @@
-// Text backend (htools-spec.md §2): parse and serialise the `-t FILE` format.
+// Text backend (docs/htools-internals.md, Text backend): parse and serialise the `-t FILE` format.
 import { hsFixed } from "./format.js";
 import type { AllocPolicy, DiskTemplate, Group, Instance, IPolicy, ISpec, MinMaxISpecs, RunState } from "./types.js";
 import { DISK_TEMPLATES, HtoolsError, RUN_STATES, defIPolicy } from "./types.js";

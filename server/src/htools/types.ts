@@ -1,5 +1,5 @@
 // Core data types of the htools model (cluster snapshot, policies, results).
-// Field names follow Ganeti's htools so the spec (htools-spec.md) maps 1:1.
+// Field names follow Ganeti's htools so docs/htools-internals.md and Ganeti's htools map 1:1.
 
 export const FAIL_MODES = [
   "FailMem",

@@ -3,7 +3,7 @@
 // config lookups). Every method throws HypervisorError on failure; the
 // backend decides which failures are no-ops (start of a running instance,
 // stop of a stopped one), as Ganeti's backend.py does.
-import type { RpcDisk, RpcInstance, RpcNic, HvInstanceInfo, MigrationStatus } from "@ganeti-ts/schema";
+import type { DiskMirrorStatus, RpcDisk, RpcInstance, RpcNic, HvInstanceInfo, MigrationStatus } from "@ganeti-ts/schema";
 import type { z } from "zod";
 import type { ConsoleInfoSchema } from "@ganeti-ts/schema";
 
@@ -49,7 +49,15 @@ export interface Hypervisor {
   reboot(instance: RpcInstance): Promise<void>;
   balloon(instance: RpcInstance, memory: number): Promise<void>;
   /** Target side of a migration: `disks` are the instance's block devices on this node. */
-  acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[]): Promise<void>;
+  acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[], opts?: { exportDisks?: boolean }): Promise<void>;
+  /**
+   * Beyond Ganeti, for instances whose disks are local to their node (kvm,
+   * `file`): the source copies its disks into the target's, which
+   * acceptInstance exported with `exportDisks`, before the RAM moves.
+   * Absent: the hypervisor cannot move local disks.
+   */
+  mirrorDisks?(instance: RpcInstance, targetAddress: string): Promise<void>;
+  mirrorStatus?(instance: RpcInstance): Promise<DiskMirrorStatus>;
   /**
    * Source side: start moving the running instance to the target node's
    * address. Hypervisors with migrationStatus may return before the move is
@@ -61,6 +69,8 @@ export interface Hypervisor {
   finalizeMigrationDst(instance: RpcInstance, success: boolean): Promise<void>;
   finalizeMigrationSrc(instance: RpcInstance, success: boolean, live: boolean): Promise<void>;
   console(instance: RpcInstance): ConsoleInfo;
+  /** The cluster stopped an instance whose guest had shut itself down (kvm user_shutdown): forget that. */
+  clearUserShutdown?(name: string): Promise<void>;
   /** null when healthy, else a problem description. */
   verify(): Promise<string | null>;
   /** Power-cycle the node; returns a message for the caller. */

@@ -10,6 +10,7 @@ import { LOCK_LEVELS } from "../cmdlib/base.js";
 import type { LuTable } from "../cmdlib/registry.js";
 import type { ClusterConfig } from "../config/cluster-config.js";
 import { encodeError, GanetiError, JobCanceledError, JobQueueError, OpExecError, OpPrereqError } from "../lib/errors.js";
+import { withoutLogContext, type LogFn } from "../lib/log.js";
 import type { RpcRunner } from "../rpc/runner.js";
 import type { Store } from "../store/store.js";
 import { FilterPass, orderRules, type FilterJob } from "./filters.js";
@@ -67,8 +68,8 @@ interface JobQueueOptions {
   registry: LuTable;
   catalog?: OpcodeCatalog;
   clock?: () => number;
-  /** Diagnostics (job start/finish); never receives secrets. */
-  log?: (line: string) => void;
+  /** Diagnostics (job submitted/finished, feedback at debug level) with the job's `jobId`; never receives secrets. */
+  log?: LogFn;
 }
 
 interface LiveJob {
@@ -138,7 +139,7 @@ export class JobQueue implements JobQueueApi {
         // Keep it aside for inspection; its id is never reused.
         const aside = `${CORRUPT_PREFIX}job-${fileId}`;
         await this.o.store.rename(k, aside);
-        this.o.log?.(`Can't parse job ${fileId} (${k}), moved to ${aside}: ${describeParseError(err)}`);
+        this.o.log?.(`Can't parse job ${fileId} (${k}), moved to ${aside}: ${describeParseError(err)}`, { level: "warn", jobFile: fileId });
         continue;
       }
       const job: LiveJob = { record, writing: Promise.resolve(), abort: new AbortController(), started: false, cancelRequested: false };
@@ -273,7 +274,12 @@ export class JobQueue implements JobQueueApi {
         started: false,
         cancelRequested: false,
       };
-      pending.push(this.persist(job).then(() => void this.live.set(id, job)));
+      pending.push(
+        this.persist(job).then(() => {
+          this.live.set(id, job);
+          this.o.log?.(`job ${id} submitted`, { jobId: id, ops: job.record.ops.map((o) => String(o.input["OP_ID"])) });
+        }),
+      );
       results.push([true, id]);
     }
     await Promise.all(pending);
@@ -312,15 +318,24 @@ export class JobQueue implements JobQueueApi {
       const fj = this.filterJob(next);
       if (pass.rejects(fj)) {
         void this.reject(next).catch((err) =>
-          this.o.log?.(`job ${next.record.id} reject failed: ${err instanceof Error ? err.stack : String(err)}`),
+          this.o.log?.(`job ${next.record.id} reject failed: ${err instanceof Error ? err.stack : String(err)}`, {
+            level: "error",
+            jobId: next.record.id,
+          }),
         );
         continue;
       }
       if (this.running >= this.maxRunning() || pass.decide(fj) !== "run") continue;
       next.started = true;
       this.running++;
-      void this.runJob(next)
-        .catch((err) => this.o.log?.(`job ${next.record.id} crashed: ${err instanceof Error ? err.stack : String(err)}`))
+      // A job outlives the request that submitted it: its lines carry its jobId, not the request's id.
+      void withoutLogContext(() => this.runJob(next))
+        .catch((err) =>
+          this.o.log?.(`job ${next.record.id} crashed: ${err instanceof Error ? err.stack : String(err)}`, {
+            level: "error",
+            jobId: next.record.id,
+          }),
+        )
         .finally(() => {
           this.running--;
           this.locks.releaseAll(String(next.record.id));
@@ -340,7 +355,7 @@ export class JobQueue implements JobQueueApi {
     }
     job.record.end_timestamp = now;
     this.secrets.delete(job.record.id);
-    this.o.log?.(`job ${job.record.id} canceled by a REJECT filter rule`);
+    this.o.log?.(`job ${job.record.id} canceled by a REJECT filter rule`, { jobId: job.record.id });
     await this.persist(job);
     this.notify(job.record.id);
   }
@@ -366,7 +381,11 @@ export class JobQueue implements JobQueueApi {
         const canceled = err instanceof JobCanceledError;
         const encoded = canceled ? "Job canceled by request" : encodeError(err);
         if (!(err instanceof GanetiError))
-          this.o.log?.(`job ${rec.id} opcode ${i} failed: ${err instanceof Error ? err.stack : String(err)}`);
+          this.o.log?.(`job ${rec.id} opcode ${i} failed: ${err instanceof Error ? err.stack : String(err)}`, {
+            level: "error",
+            jobId: rec.id,
+            opIndex: i,
+          });
         for (let j = i; j < rec.ops.length; j++) {
           const o = rec.ops[j]!;
           o.status = canceled ? "canceled" : "error";
@@ -383,7 +402,7 @@ export class JobQueue implements JobQueueApi {
     rec.end_timestamp = this.ts();
     this.secrets.delete(rec.id);
     await this.persist(job);
-    this.o.log?.(`job ${rec.id} ${calcJobStatus(rec.ops)}`);
+    this.o.log?.(`job ${rec.id} ${calcJobStatus(rec.ops)}`, { jobId: rec.id, status: calcJobStatus(rec.ops) });
     this.notify(rec.id);
   }
 
@@ -447,6 +466,7 @@ export class JobQueue implements JobQueueApi {
       log: (message, type = "message") => {
         const entry: LogEntry = [++serial, this.ts(), type, message];
         op.log.push(entry);
+        this.o.log?.(typeof message === "string" ? message : JSON.stringify(message), { level: "debug", jobId: rec.id, opIndex: index });
         this.notify(rec.id);
       },
       submitJobs: (jobs) => this.submitMany(jobs),

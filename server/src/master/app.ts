@@ -10,6 +10,7 @@ import { CONFIG_PREFIX, ClusterConfig } from "../config/cluster-config.js";
 import { JobQueue } from "../jobs/queue.js";
 import { loadCert } from "../lib/certs.js";
 import { ConfigurationError } from "../lib/errors.js";
+import type { LogFn } from "../lib/log.js";
 import { buildRapiServer } from "../rapi/app.js";
 import { HttpsRpcRunner } from "../rpc/https-runner.js";
 import type { RpcRunner } from "../rpc/runner.js";
@@ -62,7 +63,7 @@ export async function serve(o: {
   settings: MasterSettings;
   store: Store;
   config: ClusterConfig;
-  log: (line: string) => void;
+  log: LogFn;
 }): Promise<Serving> {
   const { p, settings, store, config, log } = o;
   const rpc = new HttpsRpcRunner({ certPem: await readFile(p.clusterCert, "utf8") });
@@ -87,9 +88,22 @@ export async function serve(o: {
     requestTimeoutMs: settings.rapi.requestTimeoutMs,
     anonymousJobLimit: settings.rapi.anonymousJobLimit,
     tls,
+    logger: {
+      info: (msg, fields) => log(msg, fields),
+      error: (msg, fields) => log(msg, { ...fields, level: "error" }),
+    },
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });
-  const admin = await startAdminSocket(p.adminSocket, { config, queue, rpc, usersFile: p.rapiUsers });
+  const admin = await startAdminSocket(p.adminSocket, {
+    config,
+    queue,
+    rpc,
+    usersFile: p.rapiUsers,
+    logger: {
+      info: (msg, fields) => log(msg, { ...fields, socket: "admin" }),
+      error: (msg, fields) => log(msg, { ...fields, socket: "admin", level: "error" }),
+    },
+  });
   const addr = rapi.server.address();
   const port = typeof addr === "object" && addr ? addr.port : settings.rapi.port;
   if (settings.rapi.port === 0) {
@@ -108,13 +122,15 @@ export async function serve(o: {
       ? setInterval(() => {
           watcher
             .runOnce()
-            .then((lines) => lines.forEach((l) => log(`watcher: ${l}`)))
-            .catch((err) => log(`watcher failed: ${err instanceof Error ? err.stack : String(err)}`));
+            .then((lines) => lines.forEach((l) => log(`watcher: ${l}`, { component: "watcher" })))
+            .catch((err) =>
+              log(`watcher failed: ${err instanceof Error ? err.stack : String(err)}`, { level: "error", component: "watcher" }),
+            );
         }, settings.watcherIntervalSeconds * 1000)
       : null;
   watcherLoop?.unref();
   const archiver = setInterval(() => {
-    queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`));
+    queue.archiveOld(settings.archiveAfterSeconds).catch((err) => log(`archival failed: ${String(err)}`, { level: "error" }));
   }, 60_000);
   archiver.unref();
   return {
@@ -145,7 +161,7 @@ export async function serve(o: {
  */
 async function startAdminSocket(
   socketPath: string,
-  deps: Pick<Parameters<typeof buildRapiServer>[0], "config" | "queue" | "rpc" | "usersFile">,
+  deps: Pick<Parameters<typeof buildRapiServer>[0], "config" | "queue" | "rpc" | "usersFile" | "logger">,
 ): Promise<FastifyInstance> {
   const admin = await buildRapiServer({ ...deps, tls: null, localAdmin: true, watchUsers: false });
   await rm(socketPath, { force: true });
@@ -159,7 +175,7 @@ async function startAdminSocket(
   return admin;
 }
 
-export async function startMaster(opts: { dataDir: string; log?: (line: string) => void }): Promise<RunningMaster> {
+export async function startMaster(opts: { dataDir: string; log?: LogFn }): Promise<RunningMaster> {
   const p = dataPaths(opts.dataDir);
   const log = opts.log ?? (() => undefined);
   const settings = await loadMasterSettings(p.masterSettings);

@@ -14,6 +14,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import type { Lease } from "etcd3";
 import { ClusterConfig } from "../config/cluster-config.js";
+import type { LogFn } from "../lib/log.js";
 import { EtcdStore } from "../store/etcd-store.js";
 import { startControlSocket } from "./control-socket.js";
 import { setupMasterIp, type MasterIpParams } from "./master-ip.js";
@@ -47,7 +48,7 @@ async function nodeName(p: DataPaths): Promise<string> {
   return s.name;
 }
 
-export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings; log: (line: string) => void }): Promise<RunningMaster> {
+export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings; log: LogFn }): Promise<RunningMaster> {
   const { p, settings, log } = o;
   const me = await nodeName(p);
   const store = new EtcdStore(settings.store.endpoints, {
@@ -111,7 +112,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
           await lease.revoke().catch(() => undefined);
         }
       } catch (err) {
-        log(`election: ${err instanceof Error ? err.message : String(err)}`);
+        log(`election: ${err instanceof Error ? err.message : String(err)}`, { level: "warn" });
       }
       await sleep(POLL_MS);
     }
@@ -182,7 +183,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       log(`master IP: ${await setupMasterIp(action, params)}`);
     } catch (err) {
       // Ganeti carries on without the IP (the RAPI is reachable on the node's own address).
-      log(`master IP ${action} failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`master IP ${action} failed: ${err instanceof Error ? err.message : String(err)}`, { level: "error" });
     }
   }
 
@@ -198,7 +199,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       const lost = new Promise<string>((resolve) => {
         stepDown = resolve;
         won.lease.on("lost", (err) => {
-          log(`leadership lease: keepalive failed (${err.message})`);
+          log(`leadership lease: keepalive failed (${err.message})`, { level: "warn" });
           void leadershipGone(won.revision).then(resolve);
         });
       });
@@ -234,7 +235,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
   }
 
   store.onFenced = () => stepDown?.("another master has been elected");
-  const loop = run().catch((err) => log(`election loop ended: ${err instanceof Error ? err.stack : String(err)}`));
+  const loop = run().catch((err) => log(`election loop ended: ${err instanceof Error ? err.stack : String(err)}`, { level: "error" }));
   log(`master candidate ${me} started in standby (etcd ${settings.store.endpoints.join(",")})`);
 
   return {

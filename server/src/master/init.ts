@@ -115,8 +115,16 @@ export async function writeClusterFiles(o: InitOptions): Promise<void> {
 
 /** Write the node setting "netns" into a node data directory (before its daemon starts). */
 export async function writeNodeNetns(dataDir: string, netns: string): Promise<void> {
-  const settings = NodeSettingsSchema.parse({ netns });
-  await writeFile(path.join(dataDir, SETTINGS_FILE), JSON.stringify(settings, null, 2));
+  await writeNodeSettings(dataDir, { netns });
+}
+
+/** A new node's own settings (noded.json): its network namespace, its node-local file storage. */
+export async function writeNodeSettings(
+  dataDir: string,
+  settings: { netns?: string; file_storage_map?: Record<string, string> },
+): Promise<void> {
+  const parsed = NodeSettingsSchema.parse(settings);
+  await writeFile(path.join(dataDir, SETTINGS_FILE), JSON.stringify(parsed, null, 2));
 }
 
 /** Write the initial config once the master's node daemon port is known. */

@@ -38,7 +38,8 @@ export async function launchDaemon(kind: "master" | "node", dataDir: string, tim
   const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), DAEMON_MAIN, kind, "--data-dir", p.root], {
     detached: true,
     stdio: ["ignore", out, out],
-    env: process.env,
+    // A detached daemon's stdout is not the journal even when gnt runs under systemd: log to the file.
+    env: { ...process.env, GANETI_LOG_TARGET: process.env["GANETI_LOG_TARGET"] ?? "file" },
   });
   closeSync(out);
   let exited: number | null = null;

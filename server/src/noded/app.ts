@@ -9,8 +9,9 @@ import { isRpcCallName } from "./backend/node-backend.js";
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const LONG_CALL_SECONDS = 300;
 
+/** lib/log.ts's LogFn (a plain `(line) => void` fits too). */
 interface RequestLog {
-  (line: string): void;
+  (line: string, fields?: Record<string, unknown>): void;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -41,7 +42,7 @@ export function createNodeRequestHandler(
     const finish = (status: number, body: { ok: boolean; error?: string; result?: unknown }) => {
       send(res, status, body);
       const what = body.ok ? "ok" : `error: ${body.error}`;
-      log(`${req.method} /${name} ${status} ${clock() - started}ms ${what}`);
+      log(`${req.method} /${name} ${status} ${clock() - started}ms ${what}`, { call: name, status, ms: clock() - started });
     };
     if (req.method !== "POST") {
       finish(405, { ok: false, error: `Method ${req.method} not allowed; use POST /<call>` });
@@ -55,7 +56,7 @@ export function createNodeRequestHandler(
     }
     // Long calls (OS installs, migrations, test_delay) are logged when they
     // begin too, so an operator can see what a busy node is doing.
-    if (RPC_CALLS[name].timeout >= LONG_CALL_SECONDS) log(`${req.method} /${name} begin`);
+    if (RPC_CALLS[name].timeout >= LONG_CALL_SECONDS) log(`${req.method} /${name} begin`, { call: name });
     void (async () => {
       let args: unknown;
       try {
@@ -73,7 +74,7 @@ export function createNodeRequestHandler(
       }
     })().catch((err: unknown) => {
       // Only reachable if writing the response itself failed (socket gone).
-      log(`${req.method} /${name} failed to answer: ${(err as Error).message}`);
+      log(`${req.method} /${name} failed to answer: ${(err as Error).message}`, { level: "error", call: name });
     });
   };
 }

@@ -2,7 +2,7 @@
 // (<dataDir>/server.pem). Mutual TLS: only peers presenting that very
 // certificate get an answer. Runtime state lives on disk (the fake
 // hypervisor's files), so a restarted daemon simply finds its instances.
-import { createWriteStream, promises as fs, type WriteStream } from "node:fs";
+import { promises as fs } from "node:fs";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { removeStaleTempFiles } from "../lib/atomic-file.js";
 import { GanetiError } from "../lib/errors.js";
 import { loadCert } from "../lib/certs.js";
+import { createDaemonLog, type LogFn } from "../lib/log.js";
 import { SUPPORTED_HYPERVISORS } from "../hypervisors/registry.js";
 import { createNodeRequestHandler } from "./app.js";
 import { NodeBackend, type NodeBackendOptions } from "./backend/node-backend.js";
@@ -36,6 +37,8 @@ export interface NodeDaemon {
   port: number;
   backend: NodeBackend;
   close(): Promise<void>;
+  /** This daemon's log (lib/log.ts). */
+  log: LogFn;
 }
 
 const nodeDaemonPaths = (dataDir: string) => ({
@@ -70,19 +73,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function openLog(file: string): { write: (line: string) => void; close: () => Promise<void>; stream: WriteStream } {
-  const stream = createWriteStream(file, { flags: "a", mode: 0o640 });
-  stream.on("error", (err) => {
-    // A broken log must not take the daemon down; say it on stderr once.
-    process.stderr.write(`noded: log file ${file}: ${err.message}\n`);
-  });
-  return {
-    stream,
-    write: (line) => void stream.write(`${new Date().toISOString()} ${line}\n`),
-    close: () => new Promise<void>((resolve) => stream.end(resolve)),
-  };
-}
-
 export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaemon> {
   const dataDir = path.resolve(opts.dataDir);
   const paths = nodeDaemonPaths(dataDir);
@@ -93,7 +83,8 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
   }
   await claimPidFile(paths.pid);
   activeDataDirs.add(dataDir);
-  const log = openLog(paths.log);
+  const daemonLog = createDaemonLog({ daemon: "noded", file: paths.log });
+  const log = { write: daemonLog.log, close: () => daemonLog.close() };
   const nodeName = opts.nodeName ?? os.hostname();
   // Runtime state files are written atomically; a kill can leave their temp files.
   // (Only this daemon's own state: the master may share the data directory.)
@@ -122,7 +113,7 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     },
     createNodeRequestHandler(backend, log.write),
   );
-  server.on("tlsClientError", (err) => log.write(`TLS client rejected: ${err.message}`));
+  server.on("tlsClientError", (err) => log.write(`TLS client rejected: ${err.message}`, { level: "warn" }));
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -177,5 +168,5 @@ export async function startNodeDaemon(opts: NodeDaemonOptions): Promise<NodeDaem
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   }
-  return { port, backend, close };
+  return { port, backend, close, log: log.write };
 }

@@ -2,13 +2,16 @@
 // processing follows Ganeti's order: path (404) → method (501) →
 // authentication/authorization (401/403) → Content-Type and JSON (415/400)
 // → handler. Every answer is JSON with `Server: Ganeti 3.0.2`.
+import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { JobIdResponseSchema } from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../config/cluster-config.js";
 import { QueryEngine } from "../config/query/engine.js";
 import { LiveDataCache } from "../config/query/live.js";
 import type { JobQueueApi } from "../jobs/queue-api.js";
+import { withLogContext } from "../lib/log.js";
 import type { RpcRunner } from "../rpc/runner.js";
 import { REALM, UsersFile, checkPassword, type RapiUser } from "./auth.js";
 import { RawJson, type Handler, type RapiRequest, type RapiServices } from "./context.js";
@@ -243,8 +246,12 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
     headersTimeout,
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
   };
+  /** What the access-log line of a request adds: its user and the job it submitted. */
+  const seen = new WeakMap<FastifyRequest, { user?: string; jobId?: number; endpoint?: string }>();
   const app = Fastify({
     logger: false,
+    // A request id on every log line about the request (random: unique across restarts).
+    genReqId: () => randomBytes(6).toString("hex"),
     ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert, ...serverOptions } } : { http: serverOptions }),
     requestTimeout,
     bodyLimit: maxBody,
@@ -275,6 +282,23 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
     else app.addHttpMethod(m, { hasBody: false });
   }
   app.addHook("onClose", async () => users.close());
+  // One access line per request (never the query string or body: they may carry secrets).
+  app.addHook("onResponse", async (request, reply) => {
+    const extra = seen.get(request) ?? {};
+    const url = request.raw.url ?? "/";
+    const q = url.indexOf("?");
+    deps.logger?.info(`${request.method} ${q >= 0 ? url.slice(0, q) : url} ${reply.statusCode}`, {
+      reqId: request.id,
+      method: request.method,
+      path: q >= 0 ? url.slice(0, q) : url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      ...(extra.endpoint ? { endpoint: extra.endpoint } : {}),
+      ...(extra.user ? { user: extra.user } : {}),
+      ...(extra.jobId !== undefined ? { jobId: extra.jobId } : {}),
+      remote: request.ip,
+    });
+  });
   app.removeAllContentTypeParsers();
 
   const send = (reply: FastifyReply, status: number, payload: unknown, headers: Record<string, string> = {}) => {
@@ -285,7 +309,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
   };
   const fail = (reply: FastifyReply, err: unknown, headers: Record<string, string> = {}) => {
     const t = translateError(err);
-    if (t.status >= 500) deps.logger?.error("rapi request failed", { status: t.status, message: t.message });
+    if (t.status >= 500) deps.logger?.error("rapi request failed", { reqId: reply.request.id, status: t.status, message: t.message });
     return send(reply, t.status, errorBody(t.status, t.message), { ...t.headers, ...headers });
   };
   app.setNotFoundHandler((_request, reply) => fail(reply, new RapiHttpError(404)));
@@ -311,7 +335,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
         const endpoint = match.route.methods.get(method);
         if (!endpoint) throw new RapiHttpError(501, `Method ${method} is unsupported for path ${path}`);
 
-        // Authentication (rapi-reference §2.2), before a byte of the body is read.
+        // Authentication (as Ganeti's RAPI), before a byte of the body is read.
         const access = endpoint.access as readonly string[];
         const authHeader = request.headers.authorization;
         let user: RapiUser | null = deps.localAdmin ? LOCAL_ADMIN : null;
@@ -323,6 +347,7 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
           if (!u || !checkPassword(u, creds.password)) throw unauthorized;
           if (access.length > 0 && !u.options.some((o) => access.includes(o))) throw new RapiHttpError(403);
           user = u;
+          seen.set(request, { user: u.name });
         }
 
         // Body: only JSON; empty means null.
@@ -357,7 +382,10 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
         };
         const handler = endpoint.opcode ? opcodeHandler : HANDLERS[endpoint.handler ?? ""];
         if (!handler) throw new Error(`no handler ${endpoint.handler ?? "?"} for ${method} ${endpoint.path}`);
-        const result = await handler(rreq, user ? svc : anonymousSvc);
+        // Lines logged while the handler runs (a job submitted, ...) carry the request id.
+        const result = await withLogContext({ reqId: request.id }, () => handler(rreq, user ? svc : anonymousSvc));
+        if (endpoint.response === JobIdResponseSchema && typeof result === "number")
+          seen.set(request, { ...seen.get(request), endpoint: endpoint.name, jobId: result });
         return send(reply, 200, result ?? null);
       } catch (err) {
         return fail(reply, err, unreadBody ? { Connection: "close" } : {});

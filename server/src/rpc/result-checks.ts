@@ -15,11 +15,14 @@ const isRecordObject = (v: unknown): v is Record<string, unknown> =>
 
 function hvInstanceInfo(v: unknown): HvInstanceInfo | undefined {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
-  const { name, memory, vcpus, state, time } = v as Record<string, unknown>;
+  const { name, memory, vcpus, state, time, accel } = v as Record<string, unknown>;
   if (typeof name !== "string" || typeof state !== "string") return undefined;
   if (!Number.isSafeInteger(memory) || !Number.isSafeInteger(vcpus)) return undefined;
   if (typeof time !== "number" || !Number.isFinite(time)) return undefined;
-  return { name, memory: memory as number, vcpus: vcpus as number, state, time };
+  if (accel !== undefined && typeof accel !== "string") return undefined;
+  const out: HvInstanceInfo = { name, memory: memory as number, vcpus: vcpus as number, state, time };
+  if (accel !== undefined) out.accel = accel;
+  return out;
 }
 
 /** name → HvInstanceInfo (all_instances_info). */

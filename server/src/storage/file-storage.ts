@@ -135,6 +135,8 @@ export async function listFileStorage(opts: {
   fields: string[];
   nodeName: string;
   sizeOverride?: number;
+  /** Where this node keeps a listed directory (node-local file storage). */
+  localPath?: (p: string) => string;
 }): Promise<unknown[][]> {
   if (!(FILE_STORAGE_TYPES as readonly string[]).includes(opts.suName)) {
     throw new StorageError(`Unknown storage type: '${opts.suName}'`);
@@ -148,9 +150,10 @@ export async function listFileStorage(opts: {
   const rows: unknown[][] = [];
   for (const dir of paths) {
     checkedPath(dir);
+    const local = opts.localPath ? opts.localPath(dir) : dir;
     const needSize = opts.fields.some((f) => f === "size" || f === "used" || f === "free");
-    const used = needSize ? await directorySizeMiB(dir) : 0;
-    const space = opts.fields.includes("free") ? await fileStorageSpace(dir, opts.sizeOverride) : null;
+    const used = needSize ? await directorySizeMiB(local) : 0;
+    const space = opts.fields.includes("free") ? await fileStorageSpace(local, opts.sizeOverride) : null;
     rows.push(
       opts.fields.map((f) => {
         switch (f) {

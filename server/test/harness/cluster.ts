@@ -43,6 +43,12 @@ export interface TestClusterOptions {
   hypervisors?: string[];
   /** One network namespace per node (each with `bridges`) instead of one shared by all. */
   netnsPerNode?: boolean;
+  /**
+   * Each node keeps the cluster's file_storage_dir in a directory of its own
+   * (node setting file_storage_map: <root>/nodes/<node>/file-storage), as
+   * separate machines would; shared-file storage stays shared.
+   */
+  nodeLocalFileStorage?: boolean;
   /** Where config and jobs are kept (default: a fresh MemoryStore). */
   store?: Store;
   /** Check every config write against a full comparison (default true; benchmarks turn it off). */
@@ -123,7 +129,15 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
     new NodeBackend({
       dataDir: path.join(root, "nodes", name),
       nodeName: name,
-      overrides: { memoryTotal: opts.nodeMemory ?? 8192, memoryDom0: 0, cpuTotal: opts.nodeCpus ?? 4, netns: (await netnsFor(name)).name },
+      overrides: {
+        memoryTotal: opts.nodeMemory ?? 8192,
+        memoryDom0: 0,
+        cpuTotal: opts.nodeCpus ?? 4,
+        netns: (await netnsFor(name)).name,
+        ...(opts.nodeLocalFileStorage
+          ? { fileStorageMap: { [path.join(root, "file-storage")]: path.join(root, "nodes", name, "file-storage") } }
+          : {}),
+      },
       fileStoragePaths: [path.join(root, "file-storage"), path.join(root, "shared-file-storage")],
     });
   const data = buildInitialConfig({

@@ -7,6 +7,7 @@ import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
+import { clusterFilePath, localFilePath } from "../../src/noded/backend/storage-paths.js";
 import { writeOs } from "../os/os-helpers.js";
 import { fileDisk, rpcInstance, tempDir } from "./fixtures.js";
 
@@ -197,5 +198,35 @@ describe("PUT /2/modify with file storage directories (the nodes decide)", () =>
       await app.close();
       await c.cleanup();
     }
+  });
+});
+
+describe("node-local file storage (file_storage_map)", () => {
+  const map = { "/srv/ganeti/file-storage": "/data/node1/file-storage" };
+
+  it("maps paths below a cluster directory under the node's own, and back", () => {
+    expect(localFilePath("/srv/ganeti/file-storage/inst1/disk0", map)).toBe("/data/node1/file-storage/inst1/disk0");
+    expect(localFilePath("/srv/ganeti/file-storage", map)).toBe("/data/node1/file-storage");
+    expect(clusterFilePath("/data/node1/file-storage/inst1/disk0", map)).toBe("/srv/ganeti/file-storage/inst1/disk0");
+  });
+
+  it("leaves other paths (shared file storage, look-alike prefixes) and unmapped nodes alone", () => {
+    expect(localFilePath("/srv/ganeti/shared-file-storage/inst1/disk0", map)).toBe("/srv/ganeti/shared-file-storage/inst1/disk0");
+    expect(localFilePath("/srv/ganeti/file-storage2/x", map)).toBe("/srv/ganeti/file-storage2/x");
+    expect(localFilePath("/srv/ganeti/file-storage/inst1/disk0", undefined)).toBe("/srv/ganeti/file-storage/inst1/disk0");
+  });
+
+  it("keeps a node's file images in its own directory; logical_ids and checks stay the cluster's", async () => {
+    const local = path.join(dir, "node1-local");
+    const node = new NodeBackend({ dataDir, nodeName: "node1", overrides: { fileStorageMap: { [allowed]: local } } });
+    const disk = fileDisk(path.join(allowed, "inst1", "disk0"), 1);
+    expect(await node.handle("blockdev_create", { disk, owner: "inst1", on_primary: true })).toBe(path.join(local, "inst1", "disk0"));
+    expect(existsSync(path.join(local, "inst1", "disk0"))).toBe(true);
+    expect(existsSync(path.join(allowed, "inst1", "disk0"))).toBe(false);
+    expect(await node.handle("blockdev_getsizes", { disks: [disk] })).toEqual([1]);
+    // Still checked against the allowed (cluster) directories.
+    await expect(node.handle("blockdev_remove", { disk: fileDisk(victim, 1) })).rejects.toThrow(notAcceptable(victim));
+    await node.handle("blockdev_remove", { disk });
+    expect(existsSync(path.join(local, "inst1", "disk0"))).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import { buildInitialConfig } from "../../src/config/initial-config.js";
 import type { JobQueueApi, WaitResult } from "../../src/jobs/queue-api.js";
 import type { OpcodeInput, SubmitResult } from "../../src/cmdlib/base.js";
 import { JobQueueError } from "../../src/lib/errors.js";
+import { jobField } from "../../src/jobs/job.js";
 import { buildRapiServer } from "../../src/rapi/app.js";
 import type { RpcOutcome, RpcRunner } from "../../src/rpc/runner.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
@@ -51,34 +52,9 @@ export class FakeQueue implements JobQueueApi {
   listJobIds() {
     return [...this.jobs.keys()].sort((a, b) => a - b);
   }
+  /** The real queue's field rendering (no opcode has a summary field here). */
   jobFields(job: JobRecord, fields: string[]): unknown[] {
-    const status = job.ops.every((o) => o.status === "success") ? "success" : job.ops.find((o) => o.status !== "success")?.status;
-    return fields.map((f) => {
-      switch (f) {
-        case "id":
-          return job.id;
-        case "status":
-          return status;
-        case "ops":
-          return job.ops.map((o) => o.input);
-        case "opstatus":
-          return job.ops.map((o) => o.status);
-        case "opresult":
-          return job.ops.map((o) => o.result);
-        case "oplog":
-          return job.ops.map((o) => o.log);
-        case "summary":
-          return job.ops.map((o) => String(o.input["OP_ID"]).replace(/^OP_/, ""));
-        case "received_ts":
-          return job.received_timestamp;
-        case "start_ts":
-          return job.start_timestamp;
-        case "end_ts":
-          return job.end_timestamp;
-        default:
-          return null;
-      }
-    });
+    return fields.map((f) => jobField(job, f, () => undefined));
   }
   async waitForChange(id: number, fields: string[]): Promise<WaitResult | null> {
     const job = this.jobs.get(id);

@@ -2,6 +2,13 @@
 // OP_INSTANCE_FAILOVER: externally mirrored (shared) instances move to
 // target_node or an allocator-chosen node; internally mirrored ones (drbd)
 // are not available here; plain/file refuse.
+//
+// Beyond Ganeti: a kvm instance with `file` disks can be live-migrated (not
+// failed over): its images are created on the target, the source's qemu
+// copies them there while the guest runs (block mirror into the target's
+// NBD export), the RAM follows, and the source's images are removed. Any
+// failure before the switchover removes the target's copies and leaves the
+// instance running on the source with its images.
 import type { InstanceObject, MigrationStatus, NodeObject } from "@ganeti-ts/schema";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
@@ -26,6 +33,7 @@ import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../ia
 
 const MIGRATION_POLL_INTERVAL_MS = 200;
 const MIGRATION_FEEDBACK_INTERVAL_MS = 10_000;
+const MIRROR_FEEDBACK_INTERVAL_MS = 2_000;
 
 interface MigrationOp {
   instance_name: string;
@@ -56,13 +64,31 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     return EXTERNALLY_MIRRORED.includes(inst.disk_template);
   }
 
+  /** Local disks the hypervisor copies during a live migration (kvm, `file`). */
+  protected movesDisks(inst: InstanceObject): boolean {
+    return inst.hypervisor === "kvm" && inst.disk_template === "file" && this.cfg.instanceDisks(inst).every((d) => d.dev_type === "file");
+  }
+
+  /** Target chosen like a shared instance's (target_node or iallocator). */
+  private freeTarget(inst: InstanceObject): boolean {
+    return this.isShared(inst) || this.movesDisks(inst);
+  }
+
+  /** Ganeti's refusal of templates that cannot move. */
+  private layoutError(inst: InstanceObject, invalid: string[]): OpPrereqError {
+    return new OpPrereqError(
+      `Instance's disk layout '${invalid.length ? invalid.join(", ") : inst.disk_template}' does not allow ${this.failover ? "failovers" : "migrations"}`,
+      "wrong_state",
+    );
+  }
+
   expandNames(): LockDecl {
     const inst = expandInstance(this.cfg, this.op.instance_name, this.op.instance_uuid);
     this.instanceUuid = inst.uuid;
     const target = this.op.target_node ?? this.op.target_node_uuid;
     if (target) this.targetUuid = this.cfg.expandNode(target).uuid;
     // Ganeti's CheckIAllocatorOrNode on "target_node".
-    if (this.isShared(inst) && !this.op.cleanup) {
+    if (this.freeTarget(inst) && !this.op.cleanup) {
       if (target && this.op.iallocator) throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
       if (!target) {
         const name = allocatorName(this.cfg, this.op.iallocator);
@@ -80,7 +106,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
   override declareLocks(level: LockLevel): LockSet | undefined {
     if (level !== "node") return undefined;
     const inst = this.instance;
-    if (this.allocator || (this.op.cleanup && !this.targetUuid && this.isShared(inst))) return { names: "all", shared: false };
+    if (this.allocator || (this.op.cleanup && !this.targetUuid && this.freeTarget(inst))) return { names: "all", shared: false };
     const names = new Set([inst.primary_node, ...inst.secondary_nodes]);
     if (this.targetUuid) names.add(this.targetUuid);
     return { names: [...names], shared: false };
@@ -97,12 +123,11 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     const disks = cfg.instanceDisks(inst);
     const mirrored = [...EXTERNALLY_MIRRORED, ...INTERNALLY_MIRRORED];
     const invalid = [...new Set(disks.map((d) => d.dev_type).filter((t) => !mirrored.includes(t)))];
-    if (invalid.length || !mirrored.includes(inst.disk_template))
-      throw new OpPrereqError(
-        `Instance's disk layout '${invalid.length ? invalid.join(", ") : inst.disk_template}' does not allow ${this.failover ? "failovers" : "migrations"}`,
-        "wrong_state",
-      );
-    if (!this.isShared(inst))
+    // kvm copies `file` disks during a migration (not a failover: the
+    // stopped instance's images would stay behind).
+    const moves = this.movesDisks(inst) && !this.failover;
+    if (!moves && (invalid.length || !mirrored.includes(inst.disk_template))) throw this.layoutError(inst, invalid);
+    if (!moves && !this.isShared(inst))
       throw new OpPrereqError(
         `Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`,
         "wrong_input",
@@ -138,6 +163,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     }
     await checkInstanceBridgesExist(this.ctx, inst, target);
     checkNodeNotDrained(target);
+    if (moves && this.failover) throw this.layoutError(inst, invalid);
     if (!this.failover) {
       const pnode = cfg.node(inst.primary_node);
       let running = false;
@@ -151,6 +177,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
         if (this.fallback) {
           logInfo(this.ctx, "Can't migrate, instance offline, fallback to failover");
           this.failover = true;
+          if (moves) throw this.layoutError(inst, invalid);
         } else throw new OpPrereqError(`Can't migrate, please use failover: ${why}`, "wrong_state");
       }
     }
@@ -197,22 +224,29 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     const source = cfg.node(inst.primary_node);
     const target = cfg.node(this.targetUuid!);
     const log = (m: string) => this.ctx.log(m);
-    log("* checking disk consistency between source and target");
-    log(`* closing instance disks on node ${target.name}`);
-    await this.disksOn(target, false);
-    log(`* opening instance disks on node ${source.name} in shared mode`);
-    await this.disksOn(source, true);
-    log(`* opening instance disks on node ${target.name} in shared mode`);
-    await this.disksOn(target, true);
+    const moves = this.movesDisks(inst);
+    if (moves) {
+      log(`* creating the instance's disks on node ${target.name}`);
+      await this.createTargetDisks(target);
+    } else {
+      log("* checking disk consistency between source and target");
+      log(`* closing instance disks on node ${target.name}`);
+      await this.disksOn(target, false);
+      log(`* opening instance disks on node ${source.name} in shared mode`);
+      await this.disksOn(source, true);
+      log(`* opening instance disks on node ${target.name} in shared mode`);
+      await this.disksOn(target, true);
+    }
     log(`* preparing ${target.name} to accept the instance`);
     const rinst = rpcInstance(cfg, inst);
     try {
-      await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip });
+      await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip, export_disks: moves });
     } catch (err) {
       log("Pre-migration failed, aborting");
       await this.abort(rinst, source, target);
       throw new OpExecError(`Could not pre-migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
     }
+    if (moves) await this.mirrorDisks(rinst, source, target);
     log(`* migrating instance to ${target.name}`);
     try {
       await this.ctx.rpc.call(source, "instance_migrate", {
@@ -234,16 +268,91 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       throw new OpExecError(`Failed to finalize the migration on the source node: ${errText(err)}`, { cause: err });
     }
     await this.moveConfig(inst, target);
+    this.createdOnTarget = false;
     try {
       await this.ctx.rpc.call(target, "finalize_migration_dst", { instance: rpcInstance(cfg, inst), success: true });
     } catch (err) {
       throw new OpExecError(`Could not finalize instance migration: ${errText(err)}`, { cause: err });
     }
-    log(`* closing instance disks on node ${source.name}`);
-    await this.disksOn(source, false);
-    log(`* opening instance disks on node ${target.name} in exclusive mode`);
-    await this.disksOn(target, true);
+    if (moves) {
+      // The guest runs on the target's copies: the source's are stale.
+      log(`* removing instance disks on node ${source.name}`);
+      await this.removeDisks(source, rinst.disks);
+    } else {
+      log(`* closing instance disks on node ${source.name}`);
+      await this.disksOn(source, false);
+      log(`* opening instance disks on node ${target.name} in exclusive mode`);
+      await this.disksOn(target, true);
+    }
     log("* done");
+  }
+
+  /** Disks created on the target by this migration (removed again when it fails). */
+  private createdOnTarget = false;
+
+  private async createTargetDisks(target: NodeObject): Promise<void> {
+    const inst = this.instance;
+    const made: ReturnType<typeof this.cfg.rpcDisk>[] = [];
+    try {
+      for (const d of this.cfg.instanceDisks(inst)) {
+        const rd = this.cfg.rpcDisk(d);
+        await this.ctx.rpc.call(target, "blockdev_create", { disk: rd, owner: inst.name, on_primary: true });
+        made.push(rd);
+      }
+    } catch (err) {
+      await this.removeDisks(target, made);
+      throw new OpExecError(`Could not create the instance's disks on node ${target.name}: ${errText(err)}`, { cause: err });
+    }
+    this.createdOnTarget = true;
+  }
+
+  /** Remove disk images on a node and its instance directory (best effort: warnings). */
+  private async removeDisks(node: NodeObject, disks: ReturnType<typeof this.cfg.rpcDisk>[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const d of disks) {
+      try {
+        await this.ctx.rpc.call(node, "blockdev_remove", { disk: d });
+        if (typeof d.logical_id[1] === "string") dirs.add(d.logical_id[1].replace(/\/[^/]*$/, ""));
+      } catch (err) {
+        logWarning(this.ctx, `Could not remove disk ${d.uuid} on node ${node.name}: ${errText(err)}`);
+      }
+    }
+    for (const dir of dirs) await this.ctx.rpc.call(node, "file_storage_dir_remove", { path: dir }).catch(() => undefined);
+  }
+
+  /** Copy the local disks to the target while the guest runs; returns once every copy keeps up. */
+  private async mirrorDisks(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {
+    const inst = this.instance;
+    const failed = async (why: string, cause?: unknown): Promise<never> => {
+      logWarning(this.ctx, `Disk mirror failed, aborting: ${why}`);
+      await this.abort(rinst, source, target);
+      throw new OpExecError(`Could not migrate instance ${inst.name}: disk mirror failed: ${why}`, { cause });
+    };
+    this.ctx.log(`* mirroring instance disks to ${target.name}`);
+    try {
+      await this.ctx.rpc.call(source, "instance_mirror_disks", { instance: rinst, target_address: target.primary_ip });
+    } catch (err) {
+      return failed(errText(err), err);
+    }
+    let lastFeedback = 0;
+    let lastPercent = -1;
+    for (;;) {
+      let st;
+      try {
+        st = await this.ctx.rpc.call(source, "instance_mirror_status", { instance: rinst });
+      } catch (err) {
+        return failed(errText(err), err);
+      }
+      if (st.error) return failed(st.error);
+      const percent = st.ready ? 100 : st.total > 0 ? Math.floor((100 * st.copied) / st.total) : 0;
+      if (st.ready || (percent !== lastPercent && Date.now() - lastFeedback >= MIRROR_FEEDBACK_INTERVAL_MS)) {
+        this.ctx.log(`* disk mirror progress: ${percent} %`);
+        lastFeedback = Date.now();
+        lastPercent = percent;
+      }
+      if (st.ready) return;
+      await new Promise((r) => setTimeout(r, MIGRATION_POLL_INTERVAL_MS));
+    }
   }
 
   /** Ganeti's polling of instance_get_migration_status: progress every 10 s, downtime at the end. */
@@ -288,6 +397,12 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     } catch (err) {
       logWarning(this.ctx, `Aborting migration failed on source node ${source.name}: ${errText(err)}`);
     }
+    if (this.createdOnTarget) {
+      // The instance stays on the source with its images: drop the copies.
+      this.ctx.log(`* removing the copied disks on node ${target.name}`);
+      await this.removeDisks(target, rinst.disks);
+      this.createdOnTarget = false;
+    }
   }
 
   protected async execCleanup(): Promise<void> {
@@ -307,7 +422,13 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       );
     if (onTarget) {
       this.ctx.log(`* instance running on secondary node (${target.name}), updating config`);
+      const disks = rpcInstance(cfg, inst).disks;
       await this.moveConfig(inst, target);
+      if (this.movesDisks(inst)) {
+        // It runs on the copies the migration made there.
+        this.ctx.log(`* removing instance disks on node ${source.name}`);
+        await this.removeDisks(source, disks);
+      }
     } else {
       this.ctx.log(`* instance confirmed to be running on its primary node (${source.name})`);
     }

@@ -30,12 +30,13 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
     this.uuids = this.uuids.filter((u) => this.data.instances[u]);
   }
 
-  private async runState(inst: InstanceObject): Promise<string | null> {
-    if (this.op.static) return null;
+  /** run_state, and the accelerator a running kvm instance uses (beyond Ganeti: hv_accel). */
+  private async runState(inst: InstanceObject): Promise<{ state: string | null; accel?: string }> {
+    if (this.op.static) return { state: null };
     const pnode = this.cfg.node(inst.primary_node);
-    if (pnode.offline) return null;
+    if (pnode.offline) return { state: null };
     const info = await this.ctx.rpc.call(pnode, "instance_info", { instance: inst.name, hypervisor: inst.hypervisor });
-    return info ? "up" : "down";
+    return info ? { state: "up", ...(info.accel ? { accel: info.accel } : {}) } : { state: "down" };
   }
 
   private async diskStatus(inst: InstanceObject, disks: DiskObject[]): Promise<Array<unknown[] | null>> {
@@ -59,12 +60,13 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
       const snodes = inst.secondary_nodes.map((u) => cfg.node(u));
       const disks = cfg.instanceDisks(inst);
       const pstatus = await this.diskStatus(inst, disks);
+      const run = await this.runState(inst);
       const hvActual = cfg.filledHvparams(inst);
       for (const g of HV_GLOBALS[inst.hypervisor] ?? []) delete hvActual[g];
       out[inst.name] = {
         name: inst.name,
         config_state: inst.admin_state,
-        run_state: await this.runState(inst),
+        run_state: run.state,
         pnode: pnode.name,
         pnode_group_uuid: pnode.group,
         pnode_group_name: pgroup?.name ?? null,
@@ -105,6 +107,8 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
         network_port: inst.network_port,
         hv_instance: inst.hvparams,
         hv_actual: hvActual,
+        // Only where the hypervisor reports it (a running kvm instance): Ganeti has no such key.
+        ...(run.accel ? { hv_accel: run.accel } : {}),
         be_instance: inst.beparams,
         be_actual: cfg.filledBeparams(inst),
         os_instance: inst.osparams,

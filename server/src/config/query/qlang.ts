@@ -1,4 +1,4 @@
-// Ganeti's query filter language ("qlang", rapi-reference §12.3): parse the
+// Ganeti's query filter language ("qlang", doc/design-query2.rst): parse the
 // list form into a tree (errors here are LUXI request-parse errors, which
 // the RAPI reports as 502), then evaluate it per item against field values.
 import type { QueryValue } from "@ganeti-ts/schema";

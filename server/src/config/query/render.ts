@@ -1,4 +1,4 @@
-// The object shapes of RAPI's list/get resources (rapi-reference §7): the
+// The object shapes of RAPI's list/get resources (Ganeti's doc/rapi.rst): the
 // field lists rlib2 requests (I_FIELDS, N_FIELDS, ...) in Ganeti's order.
 const COMMON = ["ctime", "mtime", "uuid", "serial_no", "tags"] as const;
 

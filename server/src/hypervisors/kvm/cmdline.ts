@@ -16,6 +16,13 @@ export interface KvmPaths {
   serialSocket: string;
   /** Everything the guest writes on its serial console, appended. */
   serialLog: string;
+  /** The guest agent's socket (use_guest_agent). */
+  qgaSocket?: string;
+  /** The directory qemu chroots into (use_chroot). */
+  chrootDir?: string;
+  /** SPICE TLS: the node's certificate (with its key) and CA certificate. */
+  spiceCert?: string;
+  spiceCaCert?: string;
 }
 
 /** A disk as attached to the VM. */
@@ -58,6 +65,13 @@ export interface CommandLineInput {
   incoming?: string;
   /** VNC display number (port 5900 + display) when vnc_bind_address is set. */
   vncDisplay?: number;
+  /** The instance's network port: SPICE listens there. */
+  networkPort?: number;
+  /** SPICE: the address spice_bind stands for (an interface resolved by the node) and its IP version. */
+  spiceAddress?: string;
+  spiceIpVersion?: number;
+  /** PCI slot of the guest agent's virtio-serial device (use_guest_agent). */
+  guestAgentSlot?: number | null;
 }
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
@@ -116,11 +130,55 @@ export function diskDevice(disk: KvmDisk, bootindex: number | null): string {
   return parts.join(",");
 }
 
-/** -device value of a NIC. */
-export function nicDevice(nic: KvmNic, nicType: unknown): string {
-  const parts = [nicModel(nicType), `mac=${nic.mac}`, `id=${nicDeviceId(nic.uuid)}`];
+/** virtio_net_queues of a paravirtual NIC (1: a single queue). */
+export function nicQueues(hv: Record<string, unknown>): number {
+  if ((str(hv["nic_type"]) || "paravirtual") !== "paravirtual") return 1;
+  const n = Number(hv["virtio_net_queues"] ?? 1);
+  return Number.isInteger(n) && n > 1 ? n : 1;
+}
+
+/**
+ * -device value of a NIC. Several queues (virtio_net_queues) need MSI-X
+ * vectors as Ganeti sets them: 2 per queue pair plus one.
+ */
+export function nicDevice(nic: KvmNic, hv: Record<string, unknown>): string {
+  const parts = [nicModel(hv["nic_type"]), `mac=${nic.mac}`, `id=${nicDeviceId(nic.uuid)}`];
   if (nic.netdev !== null) parts.push(`netdev=${nicNetdevId(nic.uuid)}`);
+  const queues = nic.netdev !== null ? nicQueues(hv) : 1;
+  if (queues > 1) parts.push("mq=on", `vectors=${2 * queues + 1}`);
   if (nic.slot !== null) parts.push("bus=pci.0", `addr=${hex(nic.slot)}`);
+  return parts.join(",");
+}
+
+/**
+ * The -netdev backend of a NIC with the tap features Ganeti's kvm sets for
+ * paravirtual NICs: vhost_net (vhost=on), vnet_hdr, and the queues.
+ */
+export function netdevOptions(netdev: string, hv: Record<string, unknown>): string {
+  if ((str(hv["nic_type"]) || "paravirtual") !== "paravirtual" || !netdev.startsWith("tap")) return netdev;
+  const opts = [netdev];
+  if (bool(hv["vhost_net"])) opts.push("vhost=on");
+  opts.push(`vnet_hdr=${hv["vnet_hdr"] === false || hv["vnet_hdr"] === "false" ? "off" : "on"}`);
+  const queues = nicQueues(hv);
+  if (queues > 1) opts.push(`queues=${queues}`);
+  return opts.join(",");
+}
+
+/** Ganeti's SCSI device disk types: disks on an explicit SCSI controller (scsi_controller_type). */
+export const SCSI_DEVICE_TYPES: readonly string[] = ["scsi-block", "scsi-cd", "scsi-generic", "scsi-hd"];
+
+/** -device value of a disk on the SCSI controller. */
+export function scsiDiskDevice(disk: KvmDisk, diskType: string, scsiId: number, bootindex: number | null): string {
+  const parts = [
+    diskType,
+    `drive=${diskDriveId(disk.uuid)}`,
+    `id=${diskDeviceId(disk.uuid)}`,
+    "bus=scsi.0",
+    "channel=0",
+    `scsi-id=${scsiId}`,
+    "lun=0",
+  ];
+  if (bootindex !== null) parts.push(`bootindex=${bootindex}`);
   return parts.join(",");
 }
 
@@ -148,27 +206,61 @@ export function buildCommandLine(i: CommandLineInput): string[] {
   if (hv["acpi"] === false || hv["acpi"] === "false") argv.push("-no-acpi");
   if (str(hv["reboot_behavior"]) === "exit") argv.push("-no-reboot");
   if (bool(hv["use_localtime"])) argv.push("-rtc", "base=localtime");
-  if (str(hv["mem_path"])) argv.push("-mem-path", str(hv["mem_path"]));
+  // Ganeti preallocates the memory it takes from mem_path (hugepages).
+  if (str(hv["mem_path"])) argv.push("-mem-path", str(hv["mem_path"]), "-mem-prealloc");
+  if (bool(hv["use_chroot"]) && i.paths.chrootDir) argv.push("-chroot", i.paths.chrootDir);
+  if (str(hv["security_model"]) === "user" && str(hv["security_domain"])) argv.push("-runas", str(hv["security_domain"]));
+  // user_shutdown: a guest that powers itself off leaves qemu in its
+  // "shutdown" state, which the node reports (USER_down) and then ends.
+  if (bool(hv["user_shutdown"])) argv.push("-no-shutdown");
+  // Ganeti's -soundhw; qemu 7.2 names the sound card on -audio (no host output).
+  if (str(hv["soundhw"])) argv.push("-audio", `driver=none,model=${escapeOpt(str(hv["soundhw"]))}`);
   // Every device is listed explicitly: no default NIC, serial, parallel, VGA.
   argv.push("-nodefaults");
   argv.push("-pidfile", i.paths.pidFile, "-daemonize");
   argv.push("-qmp", `unix:${i.paths.qmpSocket},server=on,wait=off`);
   argv.push("-device", "virtio-balloon-pci,id=balloon");
 
-  // Display: VNC when a bind address is set, else none (-nographic would
-  // take stdio, which a daemonised qemu does not have).
+  // Display: VNC when a bind address is set, else SPICE when spice_bind is,
+  // else none (-nographic would take stdio, which a daemonised qemu does not
+  // have). The VGA card: vga, or qxl for SPICE, or std for VNC (with
+  // -nodefaults there is none unless asked for).
   const vnc = str(hv["vnc_bind_address"]);
+  const spice = vnc ? "" : str(hv["spice_bind"]);
+  if (str(hv["vga"])) argv.push("-vga", str(hv["vga"]));
+  else if (spice) argv.push("-vga", "qxl");
+  else if (vnc) argv.push("-vga", "std");
   if (vnc) {
-    argv.push("-vga", str(hv["vga"]) || "std");
     if (bool(hv["vnc_tls"]) && str(hv["vnc_x509_path"])) {
       const verify = bool(hv["vnc_x509_verify"]) ? "on" : "off";
       argv.push("-object", `tls-creds-x509,id=vnctls0,endpoint=server,dir=${escapeOpt(str(hv["vnc_x509_path"]))},verify-peer=${verify}`);
     }
     argv.push("-vnc", vncOption(vnc, i.vncDisplay ?? 0, hv));
+  } else if (spice) {
+    argv.push(...spiceArgs(i, hv));
   } else {
     argv.push("-display", "none");
   }
   if (str(hv["keymap"]) && vnc) argv.push("-k", str(hv["keymap"]));
+
+  // USB (Ganeti's -usb -usbdevice): usb_mouse, else a tablet for VNC; usb_devices.
+  const mouse = str(hv["usb_mouse"]) || (vnc ? "tablet" : "");
+  const usbDevices = str(hv["usb_devices"])
+    .split(",")
+    .map((d) => d.trim())
+    .filter(Boolean);
+  if (mouse || usbDevices.length) {
+    argv.push("-usb");
+    for (const d of [...(mouse ? [mouse] : []), ...usbDevices]) argv.push("-usbdevice", d);
+  }
+
+  // The guest agent's channel (use_guest_agent), on a PCI slot of its own.
+  if (bool(hv["use_guest_agent"]) && i.paths.qgaSocket) {
+    const slot = i.guestAgentSlot ?? null;
+    argv.push("-chardev", `socket,path=${escapeOpt(i.paths.qgaSocket)},server=on,wait=off,id=qga0`);
+    argv.push("-device", `virtio-serial-pci,id=qga0${slot !== null ? `,bus=pci.0,addr=${hex(slot)}` : ""}`);
+    argv.push("-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0");
+  }
 
   // Serial console: a unix socket for `gnt instance console`, and every byte
   // also appended to a log file so nothing printed while no one is connected
@@ -201,25 +293,46 @@ export function buildCommandLine(i: CommandLineInput): string[] {
   const diskType = str(hv["disk_type"]) || "paravirtual";
   if (!kernel) argv.push("-boot", `order=${BOOT_DEVICE[bootOrder] ?? "c"}`);
 
+  // CD-ROMs on cdrom_disk_type (default: disk_type); booting from one puts it on IDE, as Ganeti.
+  const cdromType = str(hv["cdrom_disk_type"]) || diskType;
+  const cdromIface = (boot: boolean): string =>
+    boot || cdromType === "ide"
+      ? "ide"
+      : cdromType === "paravirtual"
+        ? "virtio"
+        : SCSI_DEVICE_TYPES.includes(cdromType)
+          ? "scsi"
+          : cdromType;
+  const cdromDrive = (image: string, boot: boolean, index: number): string => {
+    const iface = cdromIface(boot);
+    const media = /^(https?|ftp):\/\//.test(image) ? "media=cdrom" : "media=cdrom,format=raw";
+    return `file=${escapeOpt(image)},${media},readonly=on,if=${iface}${iface === "ide" ? `,index=${index}` : ""}`;
+  };
   const cdrom = str(hv["cdrom_image_path"]);
-  if (cdrom) argv.push("-drive", `file=${escapeOpt(cdrom)},media=cdrom,format=raw,readonly=on,if=ide,index=2`);
+  if (cdrom) argv.push("-drive", cdromDrive(cdrom, !kernel && bootOrder === "cdrom", 2));
   const cdrom2 = str(hv["cdrom2_image_path"]);
-  if (cdrom2) argv.push("-drive", `file=${escapeOpt(cdrom2)},media=cdrom,format=raw,readonly=on,if=ide,index=3`);
+  if (cdrom2) argv.push("-drive", cdromDrive(cdrom2, false, 3));
   const floppy = str(hv["floppy_image_path"]);
   if (floppy) argv.push("-drive", `file=${escapeOpt(floppy)},format=raw,if=floppy`);
 
+  // SCSI device disks sit on an explicit controller (scsi_controller_type), as Ganeti adds it.
+  if (SCSI_DEVICE_TYPES.includes(diskType)) argv.push("-device", `${str(hv["scsi_controller_type"]) || "lsi"},id=scsi`);
   i.disks.forEach((d, idx) => {
+    const bootindex = !kernel && bootOrder === "disk" && idx === 0 ? 1 : null;
     if (diskType === "paravirtual") {
       argv.push("-drive", driveOptions(d, hv, "none"));
-      argv.push("-device", diskDevice(d, !kernel && bootOrder === "disk" && idx === 0 ? 1 : null));
+      argv.push("-device", diskDevice(d, bootindex));
+    } else if (SCSI_DEVICE_TYPES.includes(diskType)) {
+      argv.push("-drive", driveOptions(d, hv, "none"));
+      argv.push("-device", scsiDiskDevice(d, diskType, idx, bootindex));
     } else {
       argv.push("-drive", driveOptions(d, hv, diskType === "ide" ? "ide" : diskType === "scsi" ? "scsi" : diskType));
     }
   });
 
   for (const n of i.nics) {
-    if (n.netdev !== null) argv.push("-netdev", `${n.netdev},id=${nicNetdevId(n.uuid)}`);
-    argv.push("-device", nicDevice(n, hv["nic_type"]));
+    if (n.netdev !== null) argv.push("-netdev", `${netdevOptions(n.netdev, hv)},id=${nicNetdevId(n.uuid)}`);
+    argv.push("-device", nicDevice(n, hv));
   }
 
   // A migration target runs as soon as the state has arrived (no -S), as
@@ -230,6 +343,41 @@ export function buildCommandLine(i: CommandLineInput): string[] {
   const extra = str(hv["kvm_extra"]).trim();
   if (extra) argv.push(...extra.split(/\s+/));
   return argv;
+}
+
+/**
+ * -spice and its devices, as Ganeti's kvm: on the instance's network port
+ * (tls-port with spice_use_tls and the node's certificates), ticketing only
+ * with a password file (the password is set over QMP after the start), the
+ * compression and streaming options, and the vdagent channel.
+ */
+function spiceArgs(i: CommandLineInput, hv: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const opts = [`addr=${i.spiceAddress ?? str(hv["spice_bind"])}`];
+  const port = i.networkPort ?? 0;
+  if (bool(hv["spice_use_tls"])) {
+    opts.push(`tls-port=${port}`, `x509-cacert-file=${escapeOpt(i.paths.spiceCaCert ?? "")}`);
+    opts.push(`x509-key-file=${escapeOpt(i.paths.spiceCert ?? "")}`, `x509-cert-file=${escapeOpt(i.paths.spiceCert ?? "")}`);
+    if (str(hv["spice_tls_ciphers"])) opts.push(`tls-ciphers=${escapeOpt(str(hv["spice_tls_ciphers"]))}`);
+  } else {
+    opts.push(`port=${port}`);
+  }
+  if (!str(hv["spice_password_file"])) opts.push("disable-ticketing=on");
+  const version = i.spiceIpVersion ?? Number(hv["spice_ip_version"] ?? 0);
+  if (version === 4 || version === 6) opts.push(`ipv${version}=on`);
+  if (str(hv["spice_image_compression"])) opts.push(`image-compression=${str(hv["spice_image_compression"])}`);
+  if (str(hv["spice_jpeg_wan_compression"])) opts.push(`jpeg-wan-compression=${str(hv["spice_jpeg_wan_compression"])}`);
+  if (str(hv["spice_zlib_glz_wan_compression"])) opts.push(`zlib-glz-wan-compression=${str(hv["spice_zlib_glz_wan_compression"])}`);
+  if (str(hv["spice_streaming_video"])) opts.push(`streaming-video=${str(hv["spice_streaming_video"])}`);
+  if (hv["spice_playback_compression"] === false || hv["spice_playback_compression"] === "false") opts.push("playback-compression=off");
+  if (hv["spice_use_vdagent"] === false || hv["spice_use_vdagent"] === "false") opts.push("agent-mouse=off");
+  else {
+    out.push("-device", "virtio-serial-pci,id=spice");
+    out.push("-device", "virtserialport,chardev=spicechannel0,name=com.redhat.spice.0");
+    out.push("-chardev", "spicevmc,id=spicechannel0,name=vdagent");
+  }
+  out.push("-spice", opts.join(","));
+  return out;
 }
 
 /** -vnc value: an address gets display N (port 5900+N), a path a unix socket. */

@@ -6,8 +6,10 @@
 // master then reports the instance ERROR_down, as Ganeti does.
 import { spawn } from "node:child_process";
 import { constants as fsc, promises as fs } from "node:fs";
+import net from "node:net";
+import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
+import type { DiskMirrorStatus, HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
 import type {
@@ -31,6 +33,7 @@ import {
   nicDevice,
   nicDeviceId,
   nicNetdevId,
+  netdevOptions,
   type KvmDisk,
 } from "./cmdline.js";
 import { KvmMigration } from "./migrate.js";
@@ -91,14 +94,54 @@ export class KvmHypervisor implements Hypervisor {
 
   async listInstances(): Promise<string[]> {
     const out: string[] = [];
-    for (const name of await this.dirs.runtimeNames()) if ((await this.pidOf(name)) !== null) out.push(name);
+    for (const name of await this.dirs.runtimeNames()) {
+      if ((await this.pidOf(name)) === null) continue;
+      if (await this.reapUserShutdown(name)) continue;
+      out.push(name);
+    }
     return out;
+  }
+
+  /**
+   * user_shutdown (Ganeti's kvmd, done when the node is asked): a guest that
+   * powered itself off leaves its qemu (-no-shutdown) in the "shutdown"
+   * state; that qemu is ended and the instance remembered as shut down by
+   * its user until it is started again. True when it was.
+   */
+  private async reapUserShutdown(name: string): Promise<boolean> {
+    const rt = await this.dirs.readRuntime(name).catch(() => null);
+    if (!rt || rt.instance.hvparams["user_shutdown"] !== true) return false;
+    const st = await withQmp(this.dirs.qmpSocket(name), (q) => q.execute("query-status"), 3000).catch(() => null);
+    if ((st as { status?: string } | null)?.status !== "shutdown") return false;
+    await this.mutex.run(name, async () => {
+      const pid = await this.pidOf(name);
+      if (pid !== null) await this.kill(name, pid);
+      await this.releaseNics(rt.instance, rt.nics);
+      await this.dirs.cleanup(name);
+      await fs.writeFile(this.dirs.shutdownFile(name), `${this.clock() / 1000}\n`);
+    });
+    return true;
+  }
+
+  private async userShutdown(name: string): Promise<boolean> {
+    return fs.stat(this.dirs.shutdownFile(name)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Forget that the guest shut itself down (the instance was started or stopped by the cluster). */
+  async clearUserShutdown(name: string): Promise<void> {
+    await fs.rm(this.dirs.shutdownFile(name), { force: true });
   }
 
   async instanceInfo(name: string): Promise<HvInstanceInfo | null> {
     KvmDirs.checkName(name);
-    const pid = await this.pidOf(name);
-    if (pid === null) return null;
+    const pid = (await this.reapUserShutdown(name)) ? null : await this.pidOf(name);
+    if (pid === null) {
+      // Ganeti reports a user-shut-down kvm instance in state shutdown.
+      return (await this.userShutdown(name)) ? { name, memory: 0, vcpus: 0, state: "shutdown", time: 0 } : null;
+    }
     const rt = await this.dirs.readRuntime(name);
     let memory = rt?.memory ?? 0;
     let state = "running";
@@ -118,12 +161,19 @@ export class KvmHypervisor implements Hypervisor {
     } catch {
       // keep the runtime's values
     }
-    return { name, memory, vcpus: rt?.vcpus ?? 1, state, time: await cpuSeconds(pid) };
+    const info: HvInstanceInfo = { name, memory, vcpus: rt?.vcpus ?? 1, state, time: await cpuSeconds(pid) };
+    if (rt) info.accel = rt.accel;
+    return info;
   }
 
   async allInstancesInfo(): Promise<HvInstanceInfo[]> {
     const out: HvInstanceInfo[] = [];
     for (const name of await this.listInstances()) {
+      const info = await this.instanceInfo(name);
+      if (info) out.push(info);
+    }
+    for (const name of await this.dirs.shutdownNames()) {
+      if (out.some((i) => i.name === name)) continue;
       const info = await this.instanceInfo(name);
       if (info) out.push(info);
     }
@@ -154,10 +204,11 @@ export class KvmHypervisor implements Hypervisor {
         throw new HypervisorError(`Failed to start instance ${instance.name}: already running`);
       }
       await this.forgetDead(instance.name);
+      await this.clearUserShutdown(instance.name);
       const hv = instance.hvparams;
       const syntax = checkKvmParameterRules(hv);
       if (syntax) throw new HypervisorError(syntax);
-      const invalid = await validateKvmParameters(hv);
+      const invalid = await validateKvmParameters(hv, this.nodeEnv());
       if (invalid) throw new HypervisorError(invalid);
       await this.dirs.ensure();
 
@@ -165,6 +216,9 @@ export class KvmHypervisor implements Hypervisor {
       const reservations = intParam(hv, ["kvm_pci_reservations"], 12);
       const diskType = String(hv["disk_type"] ?? "paravirtual") || "paravirtual";
       const used: (number | null)[] = [];
+      // The guest agent's channel takes the first free slot, before disks and NICs (as in Ganeti).
+      const guestAgentSlot = hv["use_guest_agent"] === true ? freeSlot(used, reservations) : null;
+      used.push(guestAgentSlot);
       const kdisks: KvmDisk[] = disks.map((d) => {
         const slot = diskType === "paravirtual" ? freeSlot(used, reservations) : null;
         if (diskType === "paravirtual" && slot === null) throw new HypervisorError("Not enough PCI slots for the instance's disks");
@@ -181,6 +235,8 @@ export class KvmHypervisor implements Hypervisor {
           knics.push({ uuid: nic.uuid, mac: nic.mac, slot, netdev: prep.netdev, nic, backend: prep.backend });
         }
         const accel = acceleratorFor(hv["kvm_flag"], await this.probe());
+        if (hv["use_chroot"] === true) await fs.mkdir(this.dirs.chrootDir(instance.name), { recursive: true, mode: 0o700 });
+        const spice = spiceAddress(hv);
         const argv = buildCommandLine({
           name: instance.name,
           uuid: instance.uuid,
@@ -198,6 +254,10 @@ export class KvmHypervisor implements Hypervisor {
             instance.network_port !== undefined && instance.network_port > VNC_BASE_PORT
               ? instance.network_port - VNC_BASE_PORT
               : undefined,
+          networkPort: instance.network_port,
+          spiceAddress: spice?.address,
+          spiceIpVersion: spice?.version,
+          guestAgentSlot,
         });
         const rt: KvmRuntime = {
           version: 1,
@@ -225,7 +285,11 @@ export class KvmHypervisor implements Hypervisor {
 
   /** Ganeti's ValidateParameters (plus the cross-parameter rules): what only the node can check. */
   async validateParameters(hvparams: Record<string, unknown>): Promise<string | null> {
-    return checkKvmParameterRules(hvparams) ?? (await validateKvmParameters(hvparams));
+    return checkKvmParameterRules(hvparams) ?? (await validateKvmParameters(hvparams, this.nodeEnv()));
+  }
+
+  private nodeEnv() {
+    return { spiceCert: this.dirs.spiceCert(), spiceCaCert: this.dirs.spiceCaCert() };
   }
 
   private paths(name: string) {
@@ -234,6 +298,10 @@ export class KvmHypervisor implements Hypervisor {
       qmpSocket: this.dirs.qmpSocket(name),
       serialSocket: this.dirs.serialSocket(name),
       serialLog: this.dirs.serialLog(name),
+      qgaSocket: this.dirs.qgaSocket(name),
+      chrootDir: this.dirs.chrootDir(name),
+      spiceCert: this.dirs.spiceCert(),
+      spiceCaCert: this.dirs.spiceCaCert(),
     };
   }
 
@@ -260,6 +328,65 @@ export class KvmHypervisor implements Hypervisor {
       throw new HypervisorError(`Failed to start instance ${rt.name}: qemu exited with code ${code}${out ? `: ${out}` : ""}`);
     }
     if (opts.balloon !== false && rt.memory < rt.maxmem) await this.setBalloon(rt.name, rt.memory);
+    await this.afterStart(rt);
+  }
+
+  /**
+   * What Ganeti's kvm does once qemu runs: the VNC and SPICE passwords from
+   * their files (over QMP), and the CPU pinning of cpu_mask. A failure ends
+   * the qemu just started.
+   */
+  private async afterStart(rt: KvmRuntime): Promise<void> {
+    const hv = rt.instance.hvparams;
+    try {
+      const passwords: [string, string][] = [];
+      if (typeof hv["vnc_password_file"] === "string" && hv["vnc_password_file"] && hv["vnc_bind_address"])
+        passwords.push(["vnc", await firstLine(hv["vnc_password_file"], "VNC")]);
+      if (typeof hv["spice_password_file"] === "string" && hv["spice_password_file"] && hv["spice_bind"] && !hv["vnc_bind_address"])
+        passwords.push(["spice", await firstLine(hv["spice_password_file"], "SPICE")]);
+      if (passwords.length)
+        await withQmp(this.dirs.qmpSocket(rt.name), async (q) => {
+          for (const [protocol, password] of passwords) await q.execute("set_password", { protocol, password });
+        });
+      const mask = typeof hv["cpu_mask"] === "string" ? hv["cpu_mask"] : "";
+      if (mask && mask !== "all") await this.pinCpus(rt.name, mask);
+    } catch (err) {
+      const pid = await this.pidOf(rt.name);
+      if (pid !== null) await this.kill(rt.name, pid).catch(() => undefined);
+      throw new HypervisorError(`Failed to start instance ${rt.name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * cpu_mask, as Ganeti's _ExecuteCpuAffinity: one mask ("0-2,5") pins the
+   * whole process; a mask per vCPU ("0:1-2:3", "all" for any) pins each vCPU
+   * thread.
+   */
+  private async pinCpus(name: string, mask: string): Promise<void> {
+    const pid = await this.pidOf(name);
+    if (pid === null) return;
+    const taskset = async (args: string[]) => {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn("taskset", args, { stdio: ["ignore", "ignore", "pipe"] });
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.once("error", reject);
+        child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`taskset ${args.join(" ")}: ${err.trim()}`))));
+      });
+    };
+    const masks = mask.split(":").map((m) => m.trim());
+    if (masks.length === 1) {
+      await taskset(["-a", "-p", "-c", masks[0]!, String(pid)]);
+      return;
+    }
+    const cpus = (await withQmp(this.dirs.qmpSocket(name), (q) => q.execute("query-cpus-fast"))) as {
+      "cpu-index": number;
+      "thread-id": number;
+    }[];
+    for (const cpu of cpus) {
+      const m = masks[cpu["cpu-index"]];
+      if (m && m !== "all") await taskset(["-p", "-c", m, String(cpu["thread-id"])]);
+    }
   }
 
   /** Drop what a dead qemu left behind (runtime, sockets, prepared NICs). */
@@ -429,8 +556,8 @@ export class KvmHypervisor implements Hypervisor {
           const kn: KvmNicRuntime = { uuid: nic.uuid, mac: nic.mac, slot, netdev: prep.netdev, nic, backend: prep.backend };
           try {
             await withQmp(qmp, async (q) => {
-              if (kn.netdev !== null) await q.execute("netdev_add", netdevArgs(kn.netdev, nicNetdevId(kn.uuid)));
-              await q.execute("device_add", devArgs(nicDevice(kn, hv["nic_type"])));
+              if (kn.netdev !== null) await q.execute("netdev_add", netdevArgs(netdevOptions(kn.netdev, hv), nicNetdevId(kn.uuid)));
+              await q.execute("device_add", devArgs(nicDevice(kn, hv)));
             });
           } catch (err) {
             await this.nics.release(rt.instance, nic, prep.backend).catch(() => undefined);
@@ -469,8 +596,16 @@ export class KvmHypervisor implements Hypervisor {
   // Migration: migrate.ts.
   private readonly migration = new KvmMigration(this);
 
-  async acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[]): Promise<void> {
-    await this.migration.accept(instance, target, disks);
+  async acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[], opts: { exportDisks?: boolean } = {}): Promise<void> {
+    await this.migration.accept(instance, target, disks, opts.exportDisks === true);
+  }
+
+  async mirrorDisks(instance: RpcInstance, targetAddress: string): Promise<void> {
+    await this.migration.mirrorDisks(instance, targetAddress);
+  }
+
+  async mirrorStatus(instance: RpcInstance): Promise<DiskMirrorStatus> {
+    return this.migration.mirrorStatus(instance);
   }
 
   async migrate(instance: RpcInstance, _target: string, targetAddress: string, live: boolean): Promise<void> {
@@ -510,6 +645,16 @@ export class KvmHypervisor implements Hypervisor {
     if (typeof vnc === "string" && vnc && port !== undefined && port > VNC_BASE_PORT) {
       return { instance: instance.name, kind: "vnc", host: vnc, port, display: port - VNC_BASE_PORT };
     }
+    const spice = hv["spice_bind"];
+    if (!vnc && typeof spice === "string" && spice && port !== undefined) {
+      let host = spice;
+      try {
+        host = spiceAddress(hv)?.address ?? spice;
+      } catch {
+        // an interface this node does not have: report it as configured
+      }
+      return { instance: instance.name, kind: "spice", host, port };
+    }
     return { instance: instance.name, kind: "msg", message: `No serial shell for instance ${instance.name}` };
   }
 
@@ -534,7 +679,33 @@ export class KvmHypervisor implements Hypervisor {
       if (pid !== null) await this.kill(name, pid);
       await this.forgetDead(name);
     }
+    for (const name of await this.dirs.shutdownNames()) await this.clearUserShutdown(name);
   }
+}
+
+/** The first line of a password file (Ganeti's ReadOneLineFile). */
+async function firstLine(file: string, what: string): Promise<string> {
+  try {
+    return (await fs.readFile(file, "utf8")).split("\n")[0]!.trim();
+  } catch (err) {
+    throw new HypervisorError(`Failed to open ${what} password file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * SPICE's address: spice_bind itself when it is an IP address, else the
+ * first address of that network interface on this node (of spice_ip_version
+ * when set), as Ganeti resolves it.
+ */
+export function spiceAddress(hv: Record<string, unknown>): { address: string; version?: number } | null {
+  const bind = typeof hv["spice_bind"] === "string" ? hv["spice_bind"] : "";
+  if (!bind || (typeof hv["vnc_bind_address"] === "string" && hv["vnc_bind_address"])) return null;
+  if (net.isIP(bind)) return { address: bind };
+  const wanted = Number(hv["spice_ip_version"] ?? 0);
+  const addrs = (os.networkInterfaces()[bind] ?? []).filter((a) => wanted === 0 || a.family === `IPv${wanted}`);
+  if (!addrs.length) throw new HypervisorError(`SPICE: Unable to get an IP${wanted ? `v${wanted}` : ""} address for ${bind}`);
+  const a = addrs.find((x) => x.family === "IPv4") ?? addrs[0]!;
+  return { address: a.address, version: a.family === "IPv6" ? 6 : 4 };
 }
 
 /** "driver,k=v,k=v" as a device_add argument object. */

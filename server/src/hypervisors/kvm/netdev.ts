@@ -23,6 +23,7 @@ import { promisify } from "node:util";
 import type { RpcInstance, RpcNic } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
 import type { HostNetwork } from "../host-net.js";
+import { nicQueues } from "./cmdline.js";
 import type { NicBackend } from "./nic.js";
 
 const run = promisify(execFile);
@@ -59,7 +60,8 @@ export class TapNicBackend implements NicBackend {
     const tap = tapName(this.nodeKey, instance.uuid, nic.uuid);
     // A tap left by a qemu that died is reused: delete and make it afresh.
     if (await net.linkExists(tap)) await net.ip(["link", "del", tap]);
-    await net.ip(["tuntap", "add", "dev", tap, "mode", "tap"]);
+    // Several queues (virtio_net_queues) need a multiqueue tap.
+    await net.ip(["tuntap", "add", "dev", tap, "mode", "tap", ...(nicQueues(instance.hvparams ?? {}) > 1 ? ["multi_queue"] : [])]);
     const data: TapBackendData = { tap, mode, link: nic.link, ip: nic.ip };
     try {
       if (mode === "bridged") {

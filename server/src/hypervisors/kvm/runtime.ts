@@ -84,6 +84,13 @@ export class KvmDirs {
   runtimeFile = (name: string) => path.join(this.runtimeDir, `${KvmDirs.checkName(name)}.json`);
   pidFile = (name: string) => path.join(this.pidDir, `${KvmDirs.checkName(name)}.pid`);
   qmpSocket = (name: string) => this.socket(name, "qmp");
+  qgaSocket = (name: string) => this.socket(name, "qga");
+  chrootDir = (name: string) => path.join(this.baseDir, "chroot", KvmDirs.checkName(name));
+  /** user_shutdown: the guest powered itself off (Ganeti's shutdown file). */
+  shutdownFile = (name: string) => path.join(this.runtimeDir, `${KvmDirs.checkName(name)}.shutdown`);
+  /** SPICE TLS: the node's certificate with its key, and the CA certificate. */
+  spiceCert = () => path.join(this.baseDir, "spice.pem");
+  spiceCaCert = () => path.join(this.baseDir, "spice-ca.pem");
   serialSocket = (name: string) => this.socket(name, "serial");
   serialLog = (name: string) => path.join(this.logDir, `${KvmDirs.checkName(name)}.serial.log`);
   qemuLog = (name: string) => path.join(this.logDir, `${KvmDirs.checkName(name)}.qemu.log`);
@@ -133,6 +140,15 @@ export class KvmDirs {
       .sort();
   }
 
+  /** Names whose guest shut itself down (user_shutdown). */
+  async shutdownNames(): Promise<string[]> {
+    const entries = await fs.readdir(this.runtimeDir).catch(() => [] as string[]);
+    return entries
+      .filter((e) => e.endsWith(".shutdown") && !e.startsWith("."))
+      .map((e) => e.slice(0, -".shutdown".length))
+      .sort();
+  }
+
   async readPid(name: string): Promise<number | null> {
     const raw = await readFileOrNull(this.pidFile(name));
     if (raw === null) return null;
@@ -143,7 +159,7 @@ export class KvmDirs {
   /** Forget an instance's runtime state (its process must be gone). */
   async cleanup(name: string): Promise<void> {
     await removeFileDurable(this.runtimeFile(name));
-    for (const f of [this.pidFile(name), this.qmpSocket(name), this.serialSocket(name)]) {
+    for (const f of [this.pidFile(name), this.qmpSocket(name), this.serialSocket(name), this.qgaSocket(name)]) {
       await fs.rm(f, { force: true });
     }
   }

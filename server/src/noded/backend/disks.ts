@@ -24,33 +24,44 @@ export function diskHandlers(
   | "blockdev_shutdown"
 > {
   // The node checks every path itself: the master's word is not enough.
+  // File images below a node-local mapping (file_storage_map) live there.
   const allowed = (disk: RpcDisk) => ctx.storagePaths.checkDisk(disk);
+  const local = (disk: RpcDisk) => ctx.storagePaths.localDisk(disk);
   return {
-    blockdev_create: (a) => wrap("Can't create block device", (async () => (await allowed(a.disk), driverFor(a.disk).create(a.disk)))()),
+    blockdev_create: (a) =>
+      wrap("Can't create block device", (async () => (await allowed(a.disk), driverFor(a.disk).create(await local(a.disk))))()),
     blockdev_remove: (a) =>
-      wrap("Can't remove block device", (async () => (await allowed(a.disk), driverFor(a.disk).remove(a.disk)))()).then(() => null),
-    blockdev_grow: (a) =>
-      wrap("Failed to grow block device", (async () => (await allowed(a.disk), driverFor(a.disk).grow(a.disk, a.amount, a.dryrun)))()).then(
+      wrap("Can't remove block device", (async () => (await allowed(a.disk), driverFor(a.disk).remove(await local(a.disk))))()).then(
         () => null,
       ),
+    blockdev_grow: (a) =>
+      wrap(
+        "Failed to grow block device",
+        (async () => (await allowed(a.disk), driverFor(a.disk).grow(await local(a.disk), a.amount, a.dryrun)))(),
+      ).then(() => null),
     blockdev_rename: (a) =>
       wrap(
         "Can't rename block device",
         (async () => {
           await allowed(a.disk);
           await ctx.storagePaths.checkDisk(a.disk, a.new_logical_id);
-          return driverFor(a.disk).rename(a.disk, a.new_logical_id);
+          const to = (await local({ ...a.disk, logical_id: a.new_logical_id })).logical_id;
+          return driverFor(a.disk).rename(await local(a.disk), to);
         })(),
       ).then(() => null),
     blockdev_getsizes: async (a) => {
       const out: (number | null)[] = [];
       for (const d of a.disks)
-        out.push(await wrap("Can't get the size of block device", (async () => (await allowed(d), driverFor(d).getSize(d)))()));
+        out.push(
+          await wrap("Can't get the size of block device", (async () => (await allowed(d), driverFor(d).getSize(await local(d))))()),
+        );
       return out;
     },
     blockdev_assemble: (a) =>
-      wrap("Can't assemble block device", (async () => (await allowed(a.disk), driverFor(a.disk).assemble(a.disk)))()),
+      wrap("Can't assemble block device", (async () => (await allowed(a.disk), driverFor(a.disk).assemble(await local(a.disk))))()),
     blockdev_shutdown: (a) =>
-      wrap("Can't shut down block device", (async () => (await allowed(a.disk), driverFor(a.disk).shutdown(a.disk)))()).then(() => null),
+      wrap("Can't shut down block device", (async () => (await allowed(a.disk), driverFor(a.disk).shutdown(await local(a.disk))))()).then(
+        () => null,
+      ),
   };
 }

@@ -22,7 +22,7 @@ async function gatherBlockDevices(ctx: BackendContext, instance: RpcInstance): P
   for (const disk of instance.disks) {
     try {
       await ctx.storagePaths.checkDisk(disk);
-      out.push({ uuid: disk.uuid, path: await driverFor(disk).assemble(disk), mode: disk.mode });
+      out.push({ uuid: disk.uuid, path: await driverFor(disk).assemble(await ctx.storagePaths.localDisk(disk)), mode: disk.mode });
     } catch (err) {
       fail(`Block device error: ${messageOf(err)}`, err);
     }
@@ -45,6 +45,8 @@ export function instanceHandlers(
   | "finalize_migration_dst"
   | "finalize_migration_src"
   | "instance_get_migration_status"
+  | "instance_mirror_disks"
+  | "instance_mirror_status"
   | "instance_console_info"
   | "hotplug_supported"
   | "hotplug_device"
@@ -67,7 +69,10 @@ export function instanceHandlers(
 
   const shutdown = async (instance: RpcInstance, timeout: number): Promise<void> => {
     const hv = hvOf(instance);
-    if (!(await isRunning(hv, instance.name))) return;
+    if (!(await isRunning(hv, instance.name))) {
+      await hv.clearUserShutdown?.(instance.name);
+      return;
+    }
     try {
       await hv.stop(instance, { force: false, timeout });
     } catch (err) {
@@ -133,7 +138,8 @@ export function instanceHandlers(
     accept_instance: (args) =>
       lock.run(args.instance.name, async () => {
         try {
-          await hvOf(args.instance).acceptInstance(args.instance, args.target, await gatherBlockDevices(ctx, args.instance));
+          const devices = await gatherBlockDevices(ctx, args.instance);
+          await hvOf(args.instance).acceptInstance(args.instance, args.target, devices, { exportDisks: args.export_disks === true });
         } catch (err) {
           fail(`Failed to accept instance: ${messageOf(err)}`, err);
         }
@@ -149,6 +155,28 @@ export function instanceHandlers(
         }
         return null;
       }),
+
+    instance_mirror_disks: (args) =>
+      lock.run(args.instance.name, async () => {
+        const hv = hvOf(args.instance);
+        if (!hv.mirrorDisks) throw new NodeBackendError(`Hypervisor ${hv.name} cannot copy local disks during a migration`);
+        try {
+          await hv.mirrorDisks(args.instance, args.target_address);
+        } catch (err) {
+          fail(`Failed to mirror the instance's disks: ${messageOf(err)}`, err);
+        }
+        return null;
+      }),
+
+    instance_mirror_status: async (args) => {
+      const hv = hvOf(args.instance);
+      if (!hv.mirrorStatus) throw new NodeBackendError(`Hypervisor ${hv.name} cannot copy local disks during a migration`);
+      try {
+        return await hv.mirrorStatus(args.instance);
+      } catch (err) {
+        fail(`Failed to get the disk mirror status: ${messageOf(err)}`, err);
+      }
+    },
 
     instance_get_migration_status: async (args) => {
       const hv = hvOf(args.instance);

@@ -62,7 +62,7 @@ export class NodeBackend {
       dataDir: this.dataDir,
       nodeName: this.nodeName,
       settings: () => this.settings(),
-      storagePaths: new StoragePaths(this.dataDir, opts.fileStoragePaths),
+      storagePaths: new StoragePaths(this.dataDir, opts.fileStoragePaths, async () => (await this.settings()).file_storage_map),
       hypervisors: this.hypervisors,
       hostInfo: host,
       clock,

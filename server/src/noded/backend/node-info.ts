@@ -79,7 +79,7 @@ export function nodeInfoHandlers(
       const storage = [];
       for (const su of args.storage_units) {
         if ((FILE_STORAGE_TYPES as readonly string[]).includes(su.type)) {
-          const space = await fileStorageSpace(su.name, settings.storage_size?.[su.type]);
+          const space = await fileStorageSpace(await ctx.storagePaths.local(su.name), settings.storage_size?.[su.type]);
           storage.push({ type: su.type, name: su.name, storage_size: space.size, storage_free: space.free });
         } else {
           // diskless and types this node cannot report (lvm, ...): unknown.

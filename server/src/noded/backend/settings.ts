@@ -24,6 +24,14 @@ export const NodeSettingsSchema = z
      * processes using them are created there. Unset: the daemon's own.
      */
     netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    /**
+     * Node-local file storage: a cluster directory (e.g. the cluster's
+     * file_storage_dir) mapped to where this node really keeps it. Disk
+     * logical_ids stay the cluster's paths; every file this node touches
+     * below a mapped directory lives below its local directory instead, so
+     * two node daemons on one machine keep `file` images apart.
+     */
+    file_storage_map: z.record(z.string().startsWith("/"), z.string().startsWith("/")),
   })
   .partial()
   .strict();
@@ -40,6 +48,7 @@ export interface NodeOverrides {
   storageSize?: Record<string, number>;
   bootId?: string;
   netns?: string;
+  fileStorageMap?: Record<string, string>;
 }
 
 export const SETTINGS_FILE = "noded.json";
@@ -74,6 +83,7 @@ export async function loadNodeSettings(dataDir: string, overrides: NodeOverrides
         storage_size: overrides.storageSize,
         bootid: overrides.bootId,
         netns: overrides.netns,
+        file_storage_map: overrides.fileStorageMap,
       }).filter(([, v]) => v !== undefined),
     ),
   );

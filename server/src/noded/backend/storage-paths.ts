@@ -55,11 +55,58 @@ async function realLocation(p: string): Promise<string> {
   }
 }
 
+/**
+ * A cluster path as this node keeps it: below a mapped directory (node
+ * setting file_storage_map), the same relative path below its local one.
+ */
+export function localFilePath(p: string, map: Readonly<Record<string, string>> | undefined): string {
+  if (!map) return p;
+  const norm = path.normalize(p);
+  for (const [cluster, local] of Object.entries(map)) {
+    const root = path.normalize(cluster);
+    if (norm === root) return path.normalize(local);
+    if (isBelowDir(root, norm)) return path.join(local, path.relative(root, norm));
+  }
+  return p;
+}
+
+/** The inverse of localFilePath, for paths the node reports (image listings). */
+export function clusterFilePath(p: string, map: Readonly<Record<string, string>> | undefined): string {
+  if (!map) return p;
+  const norm = path.normalize(p);
+  for (const [cluster, local] of Object.entries(map)) {
+    const root = path.normalize(local);
+    if (norm === root) return path.normalize(cluster);
+    if (isBelowDir(root, norm)) return path.join(cluster, path.relative(root, norm));
+  }
+  return p;
+}
+
 export class StoragePaths {
   constructor(
     private readonly dataDir: string,
     private readonly fixed?: readonly string[],
+    private readonly mapOf: () => Promise<Readonly<Record<string, string>> | undefined> = async () => undefined,
   ) {}
+
+  /** Where this node keeps the (already checked) cluster path `p`. */
+  async local(p: string): Promise<string> {
+    return localFilePath(p, await this.mapOf());
+  }
+
+  /** The cluster path of a local one (listings). */
+  async cluster(p: string): Promise<string> {
+    return clusterFilePath(p, await this.mapOf());
+  }
+
+  /** A disk with its image path as this node keeps it (file-backed disks only). */
+  async localDisk<D extends Pick<RpcDisk, "dev_type" | "logical_id">>(disk: D): Promise<D> {
+    if (disk.dev_type !== "file" && disk.dev_type !== "sharedfile") return disk;
+    const lid = disk.logical_id;
+    if (lid.length !== 2 || typeof lid[1] !== "string") return disk;
+    const p = await this.local(lid[1]);
+    return p === lid[1] ? disk : { ...disk, logical_id: [lid[0], p] };
+  }
 
   get file(): string {
     return path.join(this.dataDir, FILE_STORAGE_PATHS_FILE);

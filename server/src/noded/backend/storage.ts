@@ -9,6 +9,7 @@ import {
 } from "../../storage/file-storage.js";
 import type { BackendContext } from "./context.js";
 import type { HandlerSlice } from "./handlers.js";
+import { localFilePath } from "./storage-paths.js";
 
 export function storageHandlers(
   ctx: BackendContext,
@@ -23,16 +24,16 @@ export function storageHandlers(
 > {
   return {
     file_storage_dir_create: async (a) => {
-      await createFileStorageDir(await ctx.storagePaths.check(a.path, { exactOk: true }));
+      await createFileStorageDir(await ctx.storagePaths.local(await ctx.storagePaths.check(a.path, { exactOk: true })));
       return null;
     },
     file_storage_dir_remove: async (a) => {
-      await removeFileStorageDir(await ctx.storagePaths.check(a.path, { exactOk: true }));
+      await removeFileStorageDir(await ctx.storagePaths.local(await ctx.storagePaths.check(a.path, { exactOk: true })));
       return null;
     },
     file_storage_dir_rename: async (a) => {
-      const from = await ctx.storagePaths.check(a.old_path);
-      await renameFileStorageDir(from, await ctx.storagePaths.check(a.new_path));
+      const from = await ctx.storagePaths.local(await ctx.storagePaths.check(a.old_path));
+      await renameFileStorageDir(from, await ctx.storagePaths.local(await ctx.storagePaths.check(a.new_path)));
       return null;
     },
     file_storage_path_check: async (a) => ctx.storagePaths.problem(a.path),
@@ -50,6 +51,7 @@ export function storageHandlers(
         fields: a.fields,
         nodeName: ctx.nodeName,
         sizeOverride: settings.storage_size?.[a.su_name],
+        localPath: (p) => localFilePath(p, settings.file_storage_map),
       });
     },
     // Ganeti only modifies LVM PVs and only "executes" on LVM VGs.

@@ -173,7 +173,7 @@ export async function verifyNode(ctx: BackendContext, checks: NodeVerifyChecks):
     const bad: Record<string, string> = {};
     for (const [template, dir] of Object.entries(checks.file_storage_paths)) {
       // Ganeti's CheckFileStoragePath: the node's allow-list first, then the directory itself.
-      const p = (await ctx.storagePaths.problem(dir)) ?? (await storagePathProblem(dir));
+      const p = (await ctx.storagePaths.problem(dir)) ?? (await storagePathProblem(await ctx.storagePaths.local(dir)));
       if (p) bad[template] = p;
     }
     res.file_storage_paths = bad;
@@ -183,7 +183,11 @@ export async function verifyNode(ctx: BackendContext, checks: NodeVerifyChecks):
     for (const [template, dir] of Object.entries(checks.file_volumes)) {
       try {
         const denied = await ctx.storagePaths.problem(dir);
-        vols[template] = denied ?? (await listImages(dir));
+        if (denied) vols[template] = denied;
+        else {
+          const images = await listImages(await ctx.storagePaths.local(dir));
+          vols[template] = await Promise.all(images.map((p) => ctx.storagePaths.cluster(p)));
+        }
       } catch (err) {
         vols[template] = messageOf(err);
       }

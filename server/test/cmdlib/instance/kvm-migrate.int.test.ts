@@ -7,6 +7,7 @@ import { promises as fs } from "node:fs";
 import net from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
+import { withQmp } from "../../../src/hypervisors/kvm/qmp.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
 import { GUEST_MARKER, guestAssets, waitForConsole, type GuestAssets } from "../../harness/kvm-guest.js";
 import { createOp, inst, runJob, runOp } from "./helpers.js";
@@ -60,9 +61,28 @@ async function counterPasses(file: string, above: number): Promise<number> {
   for (;;) {
     const n = await counter(file);
     if (n > above) return n;
-    if (Date.now() > end) throw new Error(`counter stuck at ${n} (wanted > ${above})`);
+    if (Date.now() > end) throw new Error(`counter stuck at ${n} (wanted > ${above})\n${await diagnose()}`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+async function diagnose(): Promise<string> {
+  const out: string[] = [];
+  for (const node of [N1, N2]) {
+    const k = kvmOf(node);
+    for (const name of await running(node)) {
+      const st = await withQmp(k.dirs.qmpSocket(name), async (q) => ({
+        status: await q.execute("query-status"),
+        block: await q.execute("query-block"),
+        mig: await q.execute("query-migrate"),
+      })).catch((e: unknown) => String(e));
+      const log = await fs.readFile(k.dirs.serialLog(name), "latin1").catch(() => "");
+      out.push(
+        `${node} ${name}: ${JSON.stringify(st)}\n--- serial tail ---\n${log.slice(Math.max(0, log.search(/BUG|Oops|general protection|panic|invalid opcode/) - 1500)).slice(0, 5000)}`,
+      );
+    }
+  }
+  return out.join("\n");
 }
 
 function diskFile(name: string): string {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HVPARAMS } from "../../../src/config/defaults.js";
 import { chooseAccelerator, acceleratorFor } from "../../../src/hypervisors/kvm/accel.js";
-import { buildCommandLine, freeSlot, type CommandLineInput } from "../../../src/hypervisors/kvm/cmdline.js";
+import { buildCommandLine, freeSlot, nicDevice, netdevOptions, type CommandLineInput } from "../../../src/hypervisors/kvm/cmdline.js";
 
 const paths = { pidFile: "/r/pid/i.pid", qmpSocket: "/r/ctrl/i.qmp", serialSocket: "/r/ctrl/i.serial", serialLog: "/r/log/i.log" };
 const input = (over: Partial<CommandLineInput> = {}, hv: Record<string, unknown> = {}): CommandLineInput => ({
@@ -163,5 +163,140 @@ describe("accelerator choice", () => {
     expect(acceleratorFor("enabled", probed)).toBe("kvm");
     expect(acceleratorFor("disabled", { accel: "kvm", reason: "" })).toBe("tcg");
     expect(acceleratorFor("", probed)).toBe("tcg");
+  });
+});
+
+describe("kvm parameters Ganeti's hv_kvm maps onto qemu", () => {
+  const disk = { uuid: "aaaa1111-0000-4000-8000-000000000000", path: "/srv/disk0", mode: "rw" as const, slot: null };
+  const nic = {
+    uuid: "cccc3333-0000-4000-8000-000000000000",
+    mac: "aa:00:00:11:22:33",
+    slot: 14,
+    netdev: "tap,ifname=tap0,script=no,downscript=no",
+  };
+
+  it("soundhw, usb_mouse, usb_devices, vga, use_chroot, security_model user, user_shutdown, mem_path prealloc", () => {
+    const argv = buildCommandLine(
+      input(
+        { paths: { ...paths, chrootDir: "/r/chroot/i" } },
+        {
+          soundhw: "ac97",
+          usb_mouse: "mouse",
+          usb_devices: "keyboard,braille",
+          vga: "cirrus",
+          use_chroot: true,
+          security_model: "user",
+          security_domain: "qemu-user",
+          user_shutdown: true,
+          mem_path: "/hugepages",
+        },
+      ),
+    );
+    expect(after(argv, "-audio")).toBe("driver=none,model=ac97");
+    expect(argv).toContain("-usb");
+    expect(all(argv, "-usbdevice")).toEqual(["mouse", "keyboard", "braille"]);
+    expect(after(argv, "-vga")).toBe("cirrus");
+    expect(after(argv, "-chroot")).toBe("/r/chroot/i");
+    expect(after(argv, "-runas")).toBe("qemu-user");
+    expect(argv).toContain("-no-shutdown");
+    expect(argv.slice(argv.indexOf("-mem-path"), argv.indexOf("-mem-path") + 3)).toEqual(["-mem-path", "/hugepages", "-mem-prealloc"]);
+    // Defaults add none of them.
+    const plain = buildCommandLine(input());
+    for (const flag of ["-audio", "-usb", "-usbdevice", "-vga", "-chroot", "-runas", "-no-shutdown", "-spice"])
+      expect(plain).not.toContain(flag);
+  });
+
+  it("VNC gets a USB tablet as Ganeti's (unless usb_mouse says otherwise)", () => {
+    const argv = buildCommandLine(input({ vncDisplay: 1 }, { vnc_bind_address: "127.0.0.1" }));
+    expect(all(argv, "-usbdevice")).toEqual(["tablet"]);
+  });
+
+  it("SCSI device disks on the scsi_controller_type controller; cdrom_disk_type for CD-ROMs", () => {
+    const argv = buildCommandLine(
+      input(
+        { disks: [disk] },
+        {
+          disk_type: "scsi-hd",
+          scsi_controller_type: "virtio-scsi-pci",
+          cdrom_image_path: "/iso/a.iso",
+          cdrom2_image_path: "/iso/b.iso",
+          cdrom_disk_type: "paravirtual",
+        },
+      ),
+    );
+    const devices = all(argv, "-device");
+    expect(devices).toContain("virtio-scsi-pci,id=scsi");
+    expect(devices).toContain("scsi-hd,drive=drive-aaaa1111,id=disk-aaaa1111,bus=scsi.0,channel=0,scsi-id=0,lun=0");
+    expect(all(argv, "-drive")).toEqual([
+      "file=/iso/a.iso,media=cdrom,format=raw,readonly=on,if=virtio",
+      "file=/iso/b.iso,media=cdrom,format=raw,readonly=on,if=virtio",
+      "file=/srv/disk0,format=raw,if=none,id=drive-aaaa1111,aio=threads",
+    ]);
+    // Booting from the CD-ROM puts it on IDE; without cdrom_disk_type it follows disk_type.
+    const boot = buildCommandLine(
+      input(
+        {},
+        { kernel_path: "", boot_order: "cdrom", cdrom_image_path: "/iso/a.iso", cdrom2_image_path: "/iso/b.iso", disk_type: "ide" },
+      ),
+    );
+    expect(all(boot, "-drive")).toEqual([
+      "file=/iso/a.iso,media=cdrom,format=raw,readonly=on,if=ide,index=2",
+      "file=/iso/b.iso,media=cdrom,format=raw,readonly=on,if=ide,index=3",
+    ]);
+  });
+
+  it("the guest agent's channel on its PCI slot", () => {
+    const argv = buildCommandLine(
+      input({ guestAgentSlot: 12, paths: { ...paths, qgaSocket: "/r/ctrl/i.qga" } }, { use_guest_agent: true }),
+    );
+    expect(all(argv, "-chardev")).toContain("socket,path=/r/ctrl/i.qga,server=on,wait=off,id=qga0");
+    expect(all(argv, "-device")).toEqual(
+      expect.arrayContaining(["virtio-serial-pci,id=qga0,bus=pci.0,addr=0xc", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"]),
+    );
+  });
+
+  it("tap features of paravirtual NICs: vhost_net, vnet_hdr, virtio_net_queues", () => {
+    const hvp = { ...DEFAULT_HVPARAMS.kvm, vhost_net: true, virtio_net_queues: 4 } as Record<string, unknown>;
+    expect(netdevOptions(nic.netdev, hvp)).toBe("tap,ifname=tap0,script=no,downscript=no,vhost=on,vnet_hdr=on,queues=4");
+    expect(nicDevice(nic, hvp)).toBe(
+      "virtio-net-pci,mac=aa:00:00:11:22:33,id=nic-cccc3333,netdev=netdev-cccc3333,mq=on,vectors=9,bus=pci.0,addr=0xe",
+    );
+    expect(netdevOptions(nic.netdev, { ...DEFAULT_HVPARAMS.kvm, vnet_hdr: false })).toBe(
+      "tap,ifname=tap0,script=no,downscript=no,vnet_hdr=off",
+    );
+    // Other NIC models take the tap as it is.
+    expect(netdevOptions(nic.netdev, { ...hvp, nic_type: "e1000" })).toBe(nic.netdev);
+    const argv = buildCommandLine(input({ nics: [nic] }, { virtio_net_queues: 2 }));
+    expect(after(argv, "-netdev")).toBe("tap,ifname=tap0,script=no,downscript=no,vnet_hdr=on,queues=2,id=netdev-cccc3333");
+  });
+
+  it("SPICE on the network port: TLS, password ticketing, compression, streaming, audio, vdagent; qxl VGA", () => {
+    const argv = buildCommandLine(
+      input(
+        { networkPort: 11000, paths: { ...paths, spiceCert: "/n/spice.pem", spiceCaCert: "/n/spice-ca.pem" } },
+        {
+          spice_bind: "127.0.0.1",
+          spice_ip_version: 4,
+          spice_use_tls: true,
+          spice_password_file: "/n/pw",
+          spice_image_compression: "glz",
+          spice_jpeg_wan_compression: "auto",
+          spice_zlib_glz_wan_compression: "never",
+          spice_streaming_video: "filter",
+          spice_playback_compression: false,
+        },
+      ),
+    );
+    expect(after(argv, "-spice")).toBe(
+      "addr=127.0.0.1,tls-port=11000,x509-cacert-file=/n/spice-ca.pem,x509-key-file=/n/spice.pem,x509-cert-file=/n/spice.pem," +
+        "tls-ciphers=HIGH:-DES:-3DES:-EXPORT:-DH,ipv4=on,image-compression=glz,jpeg-wan-compression=auto," +
+        "zlib-glz-wan-compression=never,streaming-video=filter,playback-compression=off",
+    );
+    expect(after(argv, "-vga")).toBe("qxl");
+    expect(all(argv, "-device")).toContain("virtserialport,chardev=spicechannel0,name=com.redhat.spice.0");
+    expect(argv).not.toContain("-display");
+    const plain = buildCommandLine(input({ networkPort: 11001 }, { spice_bind: "0.0.0.0", spice_use_vdagent: false }));
+    expect(after(plain, "-spice")).toBe("addr=0.0.0.0,port=11001,disable-ticketing=on,agent-mouse=off");
+    expect(all(plain, "-chardev").some((c) => c.startsWith("spicevmc"))).toBe(false);
   });
 });

@@ -48,3 +48,26 @@ describe("kvm parameters on the node", () => {
     expect(await validateKvmParameters({ ...ok, cdrom_image_path: "http://example.com/x.iso" })).toBeNull();
   });
 });
+
+describe("kvm parameters this node cannot honour are refused (at the LU, through the node's check)", () => {
+  const ok = hv({ kvm_path: "/bin/sh", kernel_path: "/bin/sh", initrd_path: "" });
+  it("vhost_net without vhost-net, an unknown security domain, the uid pool, SPICE without its address or certificates", async () => {
+    expect(await validateKvmParameters({ ...ok, vhost_net: true }, { vhostNet: "/nonexistent/vhost-net" })).toBe(
+      "vhost_net is configured but it is not available",
+    );
+    expect(await validateKvmParameters({ ...ok, vhost_net: true }, { vhostNet: "/bin/sh" })).toBeNull();
+    expect(await validateKvmParameters({ ...ok, security_model: "user", security_domain: "no-such-user-gts" })).toBe(
+      "Unknown security domain user no-such-user-gts",
+    );
+    expect(await validateKvmParameters({ ...ok, security_model: "user", security_domain: "root" })).toBeNull();
+    expect(await validateKvmParameters({ ...ok, security_model: "pool" })).toMatch(/^security_model 'pool' is not supported by ganeti-ts/);
+    expect(await validateKvmParameters({ ...ok, spice_bind: "no-such-if0" })).toMatch(/^SPICE: The bind address 'no-such-if0' is neither/);
+    expect(await validateKvmParameters({ ...ok, spice_bind: "127.0.0.1" })).toBeNull();
+    expect(
+      await validateKvmParameters(
+        { ...ok, spice_bind: "127.0.0.1", spice_use_tls: true },
+        { spiceCert: "/nonexistent/spice.pem", spiceCaCert: "/bin/sh" },
+      ),
+    ).toBe("SPICE TLS needs the node's certificate files: '/nonexistent/spice.pem' is missing");
+  });
+});
