@@ -7,9 +7,10 @@
 #   etcd-server, etcd-client: the replicated store of HA clusters (store and failover tests)
 #   qemu-system-x86, qemu-utils, busybox-static, e2fsprogs, lz4: real kvm
 #     guests (scripts/ensure-kvm-assets.sh also fetches the guest kernel)
+#   debootstrap: the fresh Debian root of the Debian-package test (scripts/ensure-debian-root.sh)
 # Never ganeti-htools: it conflicts with ganeti and removes it.
 set -euo pipefail
-want=(python3-ganeti-rapi python3-pycurl ganeti ganeti-os-noop time etcd-server etcd-client qemu-system-x86 qemu-utils busybox-static e2fsprogs lz4)
+want=(python3-ganeti-rapi python3-pycurl ganeti ganeti-os-noop time etcd-server etcd-client qemu-system-x86 qemu-utils busybox-static e2fsprogs lz4 debootstrap)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
+#!/usr/bin/env node
 // Entry point of the gnt CLI (see cli/bin/gnt.js). Also reached as
 // gnt-instance, gnt-node, ... through symlinks named after Ganeti's tools.
 import { createInterface } from "node:readline/promises";
-import { localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
+import { localCandidateSync, localControl, localJobRunner, registerLocalCommands } from "./commands/local.js";
 import { run } from "./program.js";
 
 const ac = new AbortController();
@@ -22,7 +23,8 @@ async function ask(prompt: string): Promise<string | null> {
   }
 }
 
-const code = await run(process.argv, {
+// No top-level await: the shipped gnt is this module bundled as CommonJS.
+void run(process.argv, {
   io: {
     out: (s) => process.stdout.write(s + "\n"),
     err: (s) => process.stderr.write(s + "\n"),
@@ -35,6 +37,8 @@ const code = await run(process.argv, {
   registerLocal: registerLocalCommands,
   localJobRunner,
   localControl,
+  localCandidateSync,
   signal: ac.signal,
+}).then((code) => {
+  process.exitCode = code;
 });
-process.exitCode = code;

@@ -12,6 +12,7 @@ import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
 import { rapiJobRunner, type JobRunner } from "./job-runner.js";
 import { registerHealthCommands, registerOobCommands } from "./commands/health.js";
+import { registerEpoCommand } from "./commands/epo.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerFilterCommands } from "./commands/filter.js";
 import { registerGroupCommands } from "./commands/group.js";
@@ -39,6 +40,12 @@ export interface ProgramDeps {
   localJobRunner?: (env: NodeJS.ProcessEnv) => JobRunner | null;
   /** The master's control socket when on the master (commands/local.ts), else null. */
   localControl?: (env: NodeJS.ProcessEnv) => ((method: string, args: unknown[]) => Promise<unknown>) | null;
+  /**
+   * After a job that may change the master candidates: bring the etcd
+   * members the candidates run (commands/local.ts) in line, when this
+   * machine holds such a cluster's data dirs; else null.
+   */
+  localCandidateSync?: (env: NodeJS.ProcessEnv) => ((print: (line: string) => void) => Promise<void>) | null;
   signal?: AbortSignal;
   /** The local master's admin socket (tests inject one); default: found from $GANETI_DATA_DIR and the default data dirs. */
   adminSocket?: (env: NodeJS.ProcessEnv) => AdminSocketAccess | null;
@@ -126,6 +133,10 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx; errorC
       return local ?? rapiJobRunner(() => ctx.client());
     },
     masterControl: () => deps.localControl?.(deps.env) ?? null,
+    syncCandidates: async () => {
+      if (program.opts<ConnectionFlags>().url !== undefined) return;
+      await deps.localCandidateSync?.(deps.env)?.((line) => deps.io.out(line));
+    },
     ...(deps.signal ? { signal: deps.signal } : {}),
   };
 
@@ -136,6 +147,7 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx; errorC
   registerJobCommands(program, ctx);
   const cluster = registerClusterCommands(program, ctx);
   registerHealthCommands(program, cluster, ctx);
+  registerEpoCommand(cluster, ctx);
   registerOobCommands(node, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
@@ -145,6 +157,11 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx; errorC
     client?.close();
   });
   return { program, cluster, node, ctx, errorContext };
+}
+
+/** The command tree without running it: generated man pages and bash completion (cli/scripts/gen-docs.ts). */
+export function commandTree(deps: ProgramDeps): Command {
+  return buildProgram(deps).program;
 }
 
 /** Run gnt with a full argv (`[node, script, ...args]`); resolve to the exit code. */

@@ -14,6 +14,7 @@ import { providerStub, TOKEN_MODULE, typeToken, type ResourceKind } from "./core
 import { INSTANCE_SECRET_OUTPUTS, type InstanceDisk, type InstanceNic, type InstanceUpdatePolicy } from "./resources/instance.js";
 import type { NetworkConnection } from "./resources/network.js";
 import type { Timeouts } from "./core/timeouts.js";
+import type { InstanceConsole } from "@ganeti-ts/schema";
 
 export type { InstanceInputs, InstanceOutputs, InstanceDisk, InstanceNic, InstanceUpdatePolicy } from "./resources/instance.js";
 export type { NodeGroupInputs, NodeGroupOutputs } from "./resources/node-group.js";
@@ -107,6 +108,8 @@ const INSTANCE_OUTPUTS = [
   "nicUuids",
   "networkPort",
   "diskUuids",
+  "runtimeMemory",
+  "console",
   "ctime",
   "mtime",
   "disks",
@@ -145,6 +148,10 @@ export class Instance extends pulumi.dynamic.Resource {
   declare readonly nicUuids: pulumi.Output<string[]>;
   declare readonly networkPort: pulumi.Output<number | null>;
   declare readonly diskUuids: pulumi.Output<string[]>;
+  /** Memory the running instance has now (the balloon's size), null when stopped. */
+  declare readonly runtimeMemory: pulumi.Output<number | null>;
+  /** Ganeti's console description (`kind` ssh/vnc/spice/msg, `host`, `command`...), null when stopped. */
+  declare readonly console: pulumi.Output<InstanceConsole | null>;
   declare readonly ctime: pulumi.Output<number | null>;
   declare readonly mtime: pulumi.Output<number | null>;
 

@@ -5,6 +5,7 @@
 import type { dynamic } from "@pulumi/pulumi";
 import { configureRuntime, makeProvider, type ResourceKind } from "./core/define-resource.js";
 import type { ConfigSource } from "./core/client.js";
+import { engineAddressOf, watchEngine } from "./core/engine-watch.js";
 import { instanceOperations } from "./resources/instance.js";
 import { nodeGroupOperations } from "./resources/node-group.js";
 import { networkOperations } from "./resources/network.js";
@@ -22,3 +23,8 @@ export const runtime = {
 
 // Let stubs in this process find this copy instead of importing another one.
 (globalThis as unknown as Record<symbol, unknown>)[Symbol.for("@ganeti-ts/pulumi/runtime")] = Promise.resolve(runtime);
+
+// Inside Pulumi's dynamic-provider host: end with the engine (core/engine-watch.ts).
+const engine = engineAddressOf(process.argv);
+const g = globalThis as unknown as Record<symbol, unknown>;
+if (engine && !g[Symbol.for("@ganeti-ts/pulumi/engine-watch")]) g[Symbol.for("@ganeti-ts/pulumi/engine-watch")] = watchEngine(engine);

@@ -1,6 +1,8 @@
 // Foreground daemon runner shared by `gnt daemon master|node` and the
 // detached processes that `gnt cluster init` / `gnt node add` start:
 //   node --import tsx server/src/daemon-main.ts master|node --data-dir DIR
+// (built: node server/dist/daemon-main.js, or the ganeti-ts-masterd and
+// ganeti-ts-noded executables).
 // Writes a runtime file (pid, bound port) once listening, logs through
 // lib/log.ts (stdout under systemd, else DIR/log/master.log or noded.log,
 // reopened on SIGHUP), stops cleanly on SIGTERM/SIGINT.
@@ -93,16 +95,41 @@ export function closeOnSignals(d: { close(): Promise<void> }): void {
   process.on("SIGINT", stop);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const kind = process.argv[2];
-  const i = process.argv.indexOf("--data-dir");
-  const dir = i > 0 ? process.argv[i + 1] : undefined;
-  if ((kind !== "master" && kind !== "node") || !dir) {
-    process.stderr.write("usage: daemon-main.ts master|node --data-dir DIR\n");
-    process.exit(2);
+const DEFAULT_DATA_DIR = "/var/lib/ganeti-ts";
+
+/**
+ * The daemons' own executables (ganeti-ts-masterd, ganeti-ts-noded, run by
+ * the systemd units): `[--data-dir DIR]`, default $GANETI_DATA_DIR, else
+ * /var/lib/ganeti-ts.
+ */
+export function daemonCli(kind: "master" | "node", args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const name = kind === "master" ? "ganeti-ts-masterd" : "ganeti-ts-noded";
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(
+      `Usage: ${name} [--data-dir DIR]\n\nRun the ganeti-ts ${kind} daemon in the foreground; SIGTERM stops it.\n` +
+        `DIR defaults to $GANETI_DATA_DIR, else ${DEFAULT_DATA_DIR}.\n`,
+    );
+    return;
+  }
+  const i = args.indexOf("--data-dir");
+  const unknown = args.filter((a, k) => a !== "--data-dir" && k !== i + 1);
+  const dir = i >= 0 ? args[i + 1] : (env["GANETI_DATA_DIR"] ?? DEFAULT_DATA_DIR);
+  if (!dir || unknown.length > 0) {
+    process.stderr.write(`Usage: ${name} [--data-dir DIR]\n`);
+    process.exitCode = 2;
+    return;
   }
   runDaemon(kind, dir).then(closeOnSignals, (err: unknown) => {
     process.stderr.write(`${kind} daemon failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const kind = process.argv[2];
+  if (kind !== "master" && kind !== "node") {
+    process.stderr.write("usage: daemon-main master|node --data-dir DIR\n");
+    process.exit(2);
+  }
+  daemonCli(kind, process.argv.slice(3));
 }

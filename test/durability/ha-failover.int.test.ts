@@ -155,6 +155,11 @@ it("survives kill -9 of the active master during 200 start/stop jobs", async () 
   const after = await leader();
   expect(after!.node).not.toBe(before!.node);
   expect((await call<{ master: string }>("GET", "/2/info")).body.master).toBe(after!.node);
+  // The new master took over the config copy its standby kept through the etcd watch (no full read).
+  const masterLog = await readFile(path.join(path.dirname(after!.controlSocket), "log", "master.log"), "utf8");
+  const takeover = masterLog.split("\n").filter((l) => /standby copy|reading the config from etcd/.test(l));
+  console.info(`HA takeover: ${takeover.at(-1) ?? "(no config line)"}`);
+  expect(takeover.at(-1)).toMatch(/config from the standby copy \(copy current at revision \d+\)/);
 
   const final = await finalOf(acked);
   expect(acked.filter((id) => !final.has(id))).toEqual([]);

@@ -149,3 +149,39 @@ export function recorder(): { events: StepEvent[]; onEvent: (e: EngineEvent) => 
     },
   };
 }
+
+export interface EngineProcess {
+  pid: number;
+  cmdline: string;
+}
+
+/**
+ * Processes started by this engine's runs that are still alive: the CLI,
+ * language hosts, programs and provider plugins all carry this engine's
+ * PULUMI_HOME in their environment, which no other test's runs share.
+ */
+export async function engineProcesses(engine: Engine): Promise<EngineProcess[]> {
+  const mark = `PULUMI_HOME=${engine.envVars.PULUMI_HOME}\0`;
+  const out: EngineProcess[] = [];
+  for (const e of await readdir("/proc")) {
+    const pid = Number(e);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
+    if (!environ.includes(mark)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (/\) Z /.test(stat)) continue; // exited, waiting to be reaped
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0").join(" ").trim();
+    out.push({ pid, cmdline });
+  }
+  return out;
+}
+
+/** Wait (generously: plugins get SIGINT, then SIGKILL after 5 s) until no process of this engine is left; returns what is left. */
+export async function engineProcessesAfterRun(engine: Engine, timeoutMs = 30_000): Promise<EngineProcess[]> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await engineProcesses(engine);
+    if (left.length === 0 || Date.now() > end) return left;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
-import { recorder, REPO, startEngine, type Engine } from "./engine.js";
+import { engineProcessesAfterRun, recorder, REPO, startEngine, type Engine } from "./engine.js";
 
 // Each engine run takes 5-30 s on two cores.
 const RUN = 180_000;
@@ -255,7 +255,7 @@ describe("in-place updates, a replacement and a failing job (test/e2e/program)",
   );
 
   it(
-    "a job that cannot find memory fails up with its job id and Ganeti's message; state stays consistent",
+    "a job that cannot find memory fails up with its job id and Ganeti's message; no plugin process is left; state stays consistent",
     async () => {
       await setSpec({ ...base, hog: true });
       const err = await stack.up().then(
@@ -269,6 +269,8 @@ describe("in-place updates, a replacement and a failing job (test/e2e/program)",
       // hail finds no node with the memory: "No valid allocation solutions, failure reasons: FailMem: 3".
       expect(text).toMatch(/OP_INSTANCE_CREATE/);
       expect(text).toMatch(/FailMem|Not enough memory/);
+      // The failed run ended every process it started (CLI, language host, program, dynamic-provider hosts).
+      expect(await engineProcessesAfterRun(engine)).toEqual([]);
 
       expect((await snapshot()).instances).not.toContain("e2e-hog.example.com");
       const state = (await stack.exportStack()).deployment.resources as Row[];

@@ -12,7 +12,7 @@ export interface Run {
 }
 
 /** Run one of our htools CLIs (server/bin, through tsx); never rejects on a non-zero exit. */
-export function tool(name: "hbal" | "hspace", args: string[], env: Record<string, string> = {}): Promise<Run> {
+export function tool(name: "hbal" | "hspace" | "hinfo" | "hcheck", args: string[], env: Record<string, string> = {}): Promise<Run> {
   // No RAPI settings leak in from the caller's environment: each test says what it passes.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GANETI_"))) as Record<string, string>;
   return new Promise((resolve) => {

@@ -1,5 +1,5 @@
 // Ganeti's own htools shelltests (test/hs/shelltests/htools-*.test from the
-// ganeti-testsuite package), run against our hbal / hail / hspace.  The
+// ganeti-testsuite package), run against our hbal / hail / hspace / hinfo / hcheck.  The
 // corpus is located (and installed if missing) by
 // scripts/ensure-ganeti-testsuite.sh; the setup mirrors Ganeti's
 // test/hs/offline-test.sh, using our tools to generate the simulated clusters.
@@ -17,14 +17,14 @@ const BIN = (t: string) => `node ${join(REPO, "server/bin", t + ".js")}`;
 
 /**
  * Shelltest files/commands we do not run, with the reason.  Only whole tools
- * outside issue #4 (hbal, hail, hspace) are excluded.
+ * outside issues #4 and #16 (hbal, hail, hspace, hinfo, hcheck) are excluded.
  */
-const OTHER_TOOLS = ["hinfo", "hcheck", "hroller", "hscan", "hsqueeze", "harep", "hpc-mon-collector"];
+const OTHER_TOOLS = ["hroller", "hscan", "hsqueeze", "hpc-mon-collector"];
 export const EXCLUSIONS: Array<{ match: (t: ShellTest) => boolean; reason: string }> = [
   {
     match: (t) => OTHER_TOOLS.some((x) => t.command.includes(`./test/hs/${x}`)) || t.command.includes("$T/hscan/"),
     reason:
-      "exercises a tool other than hbal/hail/hspace (hinfo, hcheck, hroller, hscan, hsqueeze, mon-collector): not part of this implementation",
+      "exercises a tool other than hbal/hail/hspace/hinfo/hcheck (hroller, hscan, hsqueeze, mon-collector): not part of this implementation",
   },
 ];
 
@@ -39,7 +39,7 @@ const env = (): NodeJS.ProcessEnv => ({
   BACKEND_EXCL: `-t ${T}/simu-onegroup.standard`,
   RAPI_URL: `file://${DATA}/rapi`,
 });
-const rewrite = (cmd: string): string => cmd.replace(/\.\/test\/hs\/(hbal|hail|hspace)\b/g, (_m, tool: string) => BIN(tool));
+const rewrite = (cmd: string): string => cmd.replace(/\.\/test\/hs\/(hbal|hail|hspace|hinfo|hcheck)\b/g, (_m, tool: string) => BIN(tool));
 
 function sh(cmd: string): void {
   const r = spawnSync("bash", ["-c", rewrite(cmd)], { env: env(), encoding: "utf8" });

@@ -3,6 +3,7 @@
 // Pulumi's own dynamic-provider host over its gRPC ResourceProvider service,
 // as the engine does. The host talks to the RAPI fake over HTTP on loopback.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
+import net from "node:net";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import path from "node:path";
@@ -24,6 +25,8 @@ type Props = Record<string, any>;
 
 let server: FakeServer;
 let host: ChildProcess;
+/** Stands in for the engine's gRPC address: the host watches that it still accepts connections. */
+let engine: net.Server;
 let client: any;
 let serialized: { type: string; name: string; provider: string; inputs: Props }[];
 const urn = (kind: string, name: string) => `urn:pulumi:dev::ganeti-test::pulumi-nodejs:dynamic/ganeti:${kind}::${name}`;
@@ -109,10 +112,12 @@ beforeAll(async () => {
   });
   serialized = JSON.parse(stdout);
 
-  // 2. Start Pulumi's dynamic-provider host as the engine does (engine address is required but unused here).
+  // 2. Start Pulumi's dynamic-provider host as the engine does, with the address of a listening "engine".
+  engine = net.createServer((s) => s.destroy());
+  const enginePort = await new Promise<number>((r) => engine.listen(0, "127.0.0.1", () => r((engine.address() as net.AddressInfo).port)));
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith("GANETI_RAPI_")) delete env[k];
-  host = spawn(process.execPath, ["node_modules/@pulumi/pulumi/cmd/dynamic-provider", "127.0.0.1:1"], {
+  host = spawn(process.execPath, ["node_modules/@pulumi/pulumi/cmd/dynamic-provider", `127.0.0.1:${enginePort}`], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -150,6 +155,7 @@ afterAll(async () => {
     await exited;
   }
   await server?.close();
+  if (engine?.listening) await new Promise((r) => engine.close(r));
 });
 
 describe("serialization (pulumi.dynamic.Resource → __provider)", () => {
@@ -250,4 +256,18 @@ describe("dynamic-provider host gRPC", () => {
     expect(server.fake.networks.size).toBe(0);
     expect(server.fake.groups.has("g2")).toBe(false);
   });
+
+  it("the host ends itself once the engine is gone (no host left behind by an engine that did not end it)", async () => {
+    expect(host.exitCode).toBeNull();
+    let stderr = "";
+    host.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => host.once("exit", (code) => r(code)));
+    await new Promise((r) => engine.close(r));
+    // The watch checks every 2 s and needs two refusals in a row; the wait is generous for a loaded machine.
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited, new Promise<"still running">((r) => (timer = setTimeout(() => r("still running"), 60_000)))]);
+    clearTimeout(timer);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/ganeti-ts provider: the Pulumi engine at 127\.0\.0\.1:\d+ is gone; exiting/);
+  }, 90_000);
 });

@@ -73,6 +73,8 @@ export function registerClusterCommands(program: Command, ctx: Ctx): Command {
     if (o.macPrefix) p.mac_prefix = o.macPrefix;
     if (Object.keys(p).length === 0) throw new CliError("nothing to modify (see gnt cluster modify --help)");
     await runJob(ctx, ctx.client().cluster.modify(p, jobCall(o)), o);
+    // A larger pool promotes nodes to candidates (a smaller one demotes none, as in Ganeti).
+    if (p.candidate_pool_size !== undefined && !o.submit) await ctx.syncCandidates?.();
   });
 
   jobOptions(cluster.command("redist-conf").description("redistribute the configuration to all nodes"), false).action(

@@ -24,6 +24,8 @@ export interface Ctx {
   masterControl(): ((method: string, args: unknown[]) => Promise<unknown>) | null;
   /** Aborted on SIGINT: stops waiting (the job keeps running). */
   signal?: AbortSignal;
+  /** After a change of the master candidates: the etcd members of a local HA cluster follow (no-op elsewhere). */
+  syncCandidates?: () => Promise<void>;
 }
 
 export interface JobFlags {

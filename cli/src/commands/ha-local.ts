@@ -6,9 +6,11 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { controlCall } from "@ganeti-ts/server/master/control-socket";
-import { isAlive, launchDaemon } from "@ganeti-ts/server/master/launcher";
+import { readConfigData } from "@ganeti-ts/server/config/cluster-config";
+import { isAlive, launchDaemon, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import { loadMasterSettings, type MasterSettings } from "@ganeti-ts/server/master/settings";
+import { openStore } from "@ganeti-ts/server/master/store-open";
 import { freePort, peerUrl, startEtcdMember, waitEtcdHealthy, type EtcdMemberSpec } from "@ganeti-ts/server/store/etcd-member";
 import { EtcdStore } from "@ganeti-ts/server/store/etcd-store";
 
@@ -25,6 +27,23 @@ function memberName(node: string): string {
   return node.replace(/[^A-Za-z0-9-]/g, "-");
 }
 
+/**
+ * An etcd membership change, retried while etcd answers "unhealthy
+ * cluster": it refuses one until every member has been connected for a few
+ * seconds (e.g. right after another member joined or left).
+ */
+async function membershipChange<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!/unhealthy cluster/i.test(String((err as Error).message)) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** Start this node's etcd member (a new cluster, or joining `existing` through its endpoints). */
 export async function startManagedEtcd(dataDir: string, node: string, host: string, existing?: string[]): Promise<string> {
   const spec: EtcdMemberSpec = { name: memberName(node), host, clientPort: await freePort(host), peerPort: await freePort(host) };
@@ -33,7 +52,7 @@ export async function startManagedEtcd(dataDir: string, node: string, host: stri
   if (existing) {
     const store = new EtcdStore(existing);
     try {
-      await store.client.cluster.memberAdd({ peerURLs: [peerUrl(spec)] });
+      await membershipChange(() => store.client.cluster.memberAdd({ peerURLs: [peerUrl(spec)] }));
       const list = await store.client.cluster.memberList({});
       cluster = list.members.map((m) => {
         const peer = new URL(m.peerURLs[0]!);
@@ -72,7 +91,7 @@ export async function leaveEtcd(masterDir: string, nodeDir: string): Promise<boo
     const list = await store.client.cluster.memberList({});
     const m = list.members.find((x) => x.name === rt.spec.name);
     if (!m) return false;
-    await store.client.cluster.memberRemove({ ID: m.ID });
+    await membershipChange(() => store.client.cluster.memberRemove({ ID: m.ID }));
     return true;
   } finally {
     await store.close();
@@ -111,6 +130,58 @@ export async function joinAsCandidate(masterDir: string, nodeDir: string, node: 
   if (settings.store.managed) endpoints = [...endpoints, await startManagedEtcd(nodeDir, node, address, endpoints)];
   await writeFile(np.masterSettings, JSON.stringify({ ...settings, store: { ...settings.store, endpoints } }, null, 2));
   await launchDaemon("master", nodeDir);
+}
+
+/** Whether the node in `nodeDir` runs its etcd member now. */
+async function runsEtcd(nodeDir: string): Promise<boolean> {
+  try {
+    const rt = JSON.parse(await readFile(path.join(nodeDir, ETCD_RUNTIME), "utf8")) as EtcdRuntime;
+    return isAlive(rt.pid);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bring the etcd members of a cluster whose candidates run them in line
+ * with the master candidates of its config (after a node modify, a role
+ * change or a candidate pool change): a node that became a candidate joins
+ * with a fresh member and starts its standby master daemon; one that no
+ * longer is stops its master daemon and leaves the etcd cluster. `nodes`:
+ * node name → data dir of the nodes this machine runs (not the master's).
+ */
+export async function syncEtcdCandidates(masterDir: string, nodes: Record<string, string>, print: (line: string) => void): Promise<void> {
+  const mp = dataPaths(masterDir);
+  const settings = await loadMasterSettings(mp.masterSettings);
+  if (settings.store.kind !== "etcd" || !settings.store.managed) return;
+  const store = openStore(settings, mp);
+  let read: Awaited<ReturnType<typeof readConfigData>>;
+  try {
+    read = await readConfigData(store);
+  } finally {
+    await store.close();
+  }
+  if (!read) return;
+  const { data } = read;
+  for (const [name, nodeDir] of Object.entries(nodes)) {
+    const node = Object.values(data.nodes).find((n) => n.name === name);
+    // The active master is a candidate by definition; moving it is master-failover's job.
+    if (!node || node.uuid === data.cluster.master_node) continue;
+    const joined = await runsEtcd(nodeDir);
+    if (node.master_candidate && !joined) {
+      // A member that left cannot come back with its old data: etcd adds it as a new member.
+      await rm(path.join(nodeDir, "etcd"), { recursive: true, force: true });
+      await joinAsCandidate(masterDir, nodeDir, name, node.primary_ip);
+      print(`Started the etcd member and the standby master daemon of ${name} (master candidate)`);
+    } else if (!node.master_candidate && joined) {
+      await stopDaemon(nodeDir, "master");
+      await leaveEtcd(masterDir, nodeDir);
+      await stopManagedEtcd(nodeDir);
+      await rm(path.join(nodeDir, ETCD_RUNTIME), { force: true });
+      await rm(path.join(nodeDir, "etcd"), { recursive: true, force: true });
+      print(`Removed the etcd member of ${name} and stopped its master daemon (no longer a master candidate)`);
+    }
+  }
 }
 
 /** A control call that follows "not the master" answers to the active master's socket. */

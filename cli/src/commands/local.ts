@@ -6,19 +6,48 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { controlCall } from "@ganeti-ts/server/master/control-socket";
-import { ha1, writeClusterFiles, writeInitialConfig, writeNodeSettings, type InitOptions } from "@ganeti-ts/server/master/init";
-import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
+import type * as ControlSocket from "@ganeti-ts/server/master/control-socket";
+import type * as Init from "@ganeti-ts/server/master/init";
+import type { InitOptions } from "@ganeti-ts/server/master/init";
+import type * as Launcher from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
-import { closeOnSignals, runDaemon } from "@ganeti-ts/server/daemon-main";
+import type * as DaemonMain from "@ganeti-ts/server/daemon-main";
 import type { JobOutcome, JobRunner } from "../job-runner.js";
 import { confirm } from "../confirm.js";
 import { CliError } from "../errors.js";
 import { requireLocalMaster } from "../local-master.js";
 import type { Io } from "../output.js";
-import { loadMasterSettings } from "@ganeti-ts/server/master/settings";
-import { freePort } from "@ganeti-ts/server/store/etcd-member";
-import { activeControlCall, joinAsCandidate, leaveEtcd, startManagedEtcd, stopManagedEtcd } from "./ha-local.js";
+import type * as Settings from "@ganeti-ts/server/master/settings";
+import type * as EtcdMember from "@ganeti-ts/server/store/etcd-member";
+import type * as HaLocal from "./ha-local.js";
+
+// The server's modules (configuration, daemons, etcd) load only when a verb
+// here uses them: loaded up front they would cost every gnt command most of
+// its start-up time (and the shipped gnt bundle leaves them out).
+const controlCall = async (...a: Parameters<typeof ControlSocket.controlCall>) =>
+  (await import("@ganeti-ts/server/master/control-socket")).controlCall(...a);
+const launcher = () => import("@ganeti-ts/server/master/launcher");
+const launchDaemon = async (...a: Parameters<typeof Launcher.launchDaemon>) => (await launcher()).launchDaemon(...a);
+const readRuntime = async (...a: Parameters<typeof Launcher.readRuntime>) => (await launcher()).readRuntime(...a);
+const stopDaemon = async (...a: Parameters<typeof Launcher.stopDaemon>) => (await launcher()).stopDaemon(...a);
+const freePort = async (...a: Parameters<typeof EtcdMember.freePort>) =>
+  (await import("@ganeti-ts/server/store/etcd-member")).freePort(...a);
+const init = () => import("@ganeti-ts/server/master/init");
+const daemonMain = () => import("@ganeti-ts/server/daemon-main");
+const haLocal = () => import("./ha-local.js");
+const writeClusterFiles = async (...a: Parameters<typeof Init.writeClusterFiles>) => (await init()).writeClusterFiles(...a);
+const writeInitialConfig = async (...a: Parameters<typeof Init.writeInitialConfig>) => (await init()).writeInitialConfig(...a);
+const writeNodeSettings = async (...a: Parameters<typeof Init.writeNodeSettings>) => (await init()).writeNodeSettings(...a);
+const runDaemon = async (...a: Parameters<typeof DaemonMain.runDaemon>) => (await daemonMain()).runDaemon(...a);
+const closeOnSignals = async (...a: Parameters<typeof DaemonMain.closeOnSignals>) => (await daemonMain()).closeOnSignals(...a);
+const loadMasterSettings = async (...a: Parameters<typeof Settings.loadMasterSettings>) =>
+  (await import("@ganeti-ts/server/master/settings")).loadMasterSettings(...a);
+const activeControlCall = async (...a: Parameters<typeof HaLocal.activeControlCall>) => (await haLocal()).activeControlCall(...a);
+const joinAsCandidate = async (...a: Parameters<typeof HaLocal.joinAsCandidate>) => (await haLocal()).joinAsCandidate(...a);
+const leaveEtcd = async (...a: Parameters<typeof HaLocal.leaveEtcd>) => (await haLocal()).leaveEtcd(...a);
+const startManagedEtcd = async (...a: Parameters<typeof HaLocal.startManagedEtcd>) => (await haLocal()).startManagedEtcd(...a);
+const stopManagedEtcd = async (...a: Parameters<typeof HaLocal.stopManagedEtcd>) => (await haLocal()).stopManagedEtcd(...a);
+const syncEtcdCandidates = async (...a: Parameters<typeof HaLocal.syncEtcdCandidates>) => (await haLocal()).syncEtcdCandidates(...a);
 
 interface LocalCommandHooks {
   program: Command;
@@ -141,6 +170,13 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
   const dir = env["GANETI_DATA_DIR"];
   if (!dir || !existsSync(dataPaths(dir).controlSocket)) return null;
   return controlSocketJobRunner(dir);
+}
+
+/** The etcd member sync of commands/ha-local.ts when $GANETI_DATA_DIR is a master data dir with local nodes, else null. */
+export function localCandidateSync(env: NodeJS.ProcessEnv): ((print: (line: string) => void) => Promise<void>) | null {
+  const dir = env["GANETI_DATA_DIR"];
+  if (!dir || !existsSync(path.join(dir, LOCAL_NODES))) return null;
+  return async (print) => syncEtcdCandidates(path.resolve(dir), await localNodes(path.resolve(dir)), print);
 }
 
 /** A call on the master's control socket when this machine is the master, else null. */
@@ -387,9 +423,15 @@ export function registerLocalCommands({ program, cluster, node, io }: LocalComma
       await runJobLocally(master, [op], print);
       print(`Node ${name} added`);
       const settings = await loadMasterSettings(dataPaths(master).masterSettings);
-      if (settings.store.kind === "etcd" && o["dataDir"] && o["masterCapable"] !== false) {
-        await joinAsCandidate(master, path.resolve(String(o["dataDir"])), name, String(o["address"]));
-        print(`Started the master daemon of ${name} (standby master candidate)`);
+      if (settings.store.kind === "etcd" && o["dataDir"]) {
+        const nodeDir = path.resolve(String(o["dataDir"]));
+        if (settings.store.managed) {
+          // A node that became a master candidate (not one past the candidate pool size) runs an etcd member and a standby master.
+          await syncEtcdCandidates(master, { [name]: nodeDir }, print);
+        } else if (o["masterCapable"] !== false) {
+          await joinAsCandidate(master, nodeDir, name, String(o["address"]));
+          print(`Started the master daemon of ${name} (standby master candidate)`);
+        }
       }
     });
 
@@ -457,10 +499,7 @@ export function registerLocalCommands({ program, cluster, node, io }: LocalComma
         const d = await runDaemon(kind, o.dataDir);
         const rt = await readRuntime(o.dataDir, kind);
         process.stderr.write(`${kind} daemon running (${JSON.stringify(rt)})\n`);
-        closeOnSignals(d);
+        await closeOnSignals(d);
       });
   }
 }
-
-/** Exposed for tests: the users-file hash used by cluster init. */
-export { ha1 };

@@ -91,6 +91,7 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
       }),
       o,
     );
+    if (!o.submit) await ctx.syncCandidates?.();
   });
 
   jobOptions(
@@ -125,6 +126,7 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
     if (o.force) p.force = true;
     if (Object.keys(p).length === 0) throw new CliError("nothing to modify (see gnt node modify --help)");
     await runJob(ctx, ctx.client().nodes.modify(name, p, jobCall(o)), o);
+    if (!o.submit) await ctx.syncCandidates?.();
   });
 
   jobOptions(

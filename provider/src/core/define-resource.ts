@@ -54,6 +54,17 @@ function checkFailuresOf(err: unknown): CheckFailure[] | undefined {
   return err instanceof ProviderError ? [{ property: "", reason: err.message }] : undefined;
 }
 
+/**
+ * Pulumi's dynamic-provider host stores a partial failure's properties as
+ * they are, while it adds the serialized provider (`__provider`) to every
+ * other result: without it, the next operation on the resource (a delete,
+ * an update) cannot load its provider. So partial failures carry it along.
+ */
+const PROVIDER_KEY = "__provider";
+function withProvider(props: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> {
+  return PROVIDER_KEY in from ? { ...props, [PROVIDER_KEY]: from[PROVIDER_KEY] } : props;
+}
+
 /** Build the real provider from an operations table. */
 export function makeProvider<I extends Record<string, unknown>, O extends Record<string, unknown>>(
   ops: ResourceOperations<I, O>,
@@ -104,7 +115,7 @@ export function makeProvider<I extends Record<string, unknown>, O extends Record
           try {
             await ops.update(c, current, inputs, d.changed, timeout);
           } catch (err) {
-            throw new PartialFailureError(`adopting ${ops.kind} ${name}`, name, await readBack(c, name, inputs), err);
+            throw new PartialFailureError(`adopting ${ops.kind} ${name}`, name, withProvider(await readBack(c, name, inputs), inputs), err);
           }
         } else {
           if (exists) {
@@ -116,7 +127,7 @@ export function makeProvider<I extends Record<string, unknown>, O extends Record
             // A create that timed out (or failed after the object appeared)
             // leaves an object behind: record it so the next up converges.
             const left = await ops.read(c, name, inputs).catch(() => null);
-            if (left) throw new PartialFailureError(`creating ${ops.kind} ${name}`, name, left.outputs, err);
+            if (left) throw new PartialFailureError(`creating ${ops.kind} ${name}`, name, withProvider(left.outputs, inputs), err);
             throw err instanceof ProviderError ? err : new StepError(`creating ${ops.kind} ${name}`, err);
           }
         }
@@ -144,7 +155,7 @@ export function makeProvider<I extends Record<string, unknown>, O extends Record
           // Something may have been applied: report what the cluster has now.
           const name = (await ops.exists(c, ops.nameOf(news))) ? ops.nameOf(news) : id;
           const now = await ops.read(c, name, news).catch(() => null);
-          if (now) throw new PartialFailureError(`updating ${ops.kind} ${id}`, name, now.outputs, err);
+          if (now) throw new PartialFailureError(`updating ${ops.kind} ${id}`, name, withProvider(now.outputs, news), err);
           throw err;
         }
         return { outs: await readBack(c, ops.nameOf(news), news) };
@@ -178,8 +189,9 @@ export function configureRuntime(config: ConfigSource | undefined): void {
  * The serializable provider for `kind`. Everything it needs is loaded when a
  * method runs: if this process already loaded the runtime (a test, or the
  * program itself), that copy is used; otherwise the package's runtime entry
- * is imported through tsx, resolved from the working directory (the Pulumi
- * project, whose node_modules holds @ganeti-ts/pulumi).
+ * is imported, resolved from the working directory (the Pulumi project,
+ * whose node_modules holds @ganeti-ts/pulumi): plain JavaScript when the
+ * package is built, through tsx when it is the workspace's TypeScript.
  */
 export function providerStub(kind: ResourceKind): dynamic.ResourceProvider {
   const load = async (): Promise<{
@@ -191,9 +203,14 @@ export function providerStub(kind: ResourceKind): dynamic.ResourceProvider {
     let rt = g[key];
     if (!rt) {
       rt = (async () => {
-        const { tsImport } = await import("tsx/esm/api");
         const { pathToFileURL } = await import("node:url");
+        const { createRequire } = await import("node:module");
         const parent = pathToFileURL(`${process.cwd()}/`).href;
+        const entry = createRequire(parent).resolve("@ganeti-ts/pulumi/runtime");
+        // The built package is plain JavaScript; the workspace's sources
+        // (tests, the repository's examples) go through tsx.
+        if (!entry.endsWith(".ts")) return ((await import(pathToFileURL(entry).href)) as { runtime: unknown }).runtime;
+        const { tsImport } = await import("tsx/esm/api");
         const m = await tsImport("@ganeti-ts/pulumi/runtime", parent);
         return m.runtime;
       })() as Promise<never>;

@@ -9,6 +9,7 @@ import {
   TagSchema,
   UnitSizeSchema,
   parseUnitSize,
+  type InstanceConsole,
   type InstanceInfo,
 } from "@ganeti-ts/schema";
 import { NotFoundError, type GanetiClient, type DeviceModification, type InstanceCreateParams } from "@ganeti-ts/sdk";
@@ -146,6 +147,10 @@ export interface InstanceOutputs extends InstanceInputs {
   nicUuids: string[];
   networkPort: number | null;
   diskUuids: string[];
+  /** Memory the running instance has now (Ganeti's oper_ram: the balloon's size), null when stopped. */
+  runtimeMemory: number | null;
+  /** How to reach the console (Ganeti's `GET /2/instances/NAME/console`), null when not running. */
+  console: InstanceConsole | null;
   ctime: number | null;
   mtime: number | null;
 }
@@ -164,6 +169,8 @@ const BE_NAMES = {
 
 /** Templates whose disks the target node can reach (migrate/failover to any node). */
 const EXT_MIRRORED = new Set(["diskless", "sharedfile", "blockdev", "rbd", "ext", "gluster"]);
+/** Hypervisors whose running instances take a new memory size through the balloon (runtime_mem). */
+const BALLOONING = new Set(["kvm", "xen-pvm", "xen-hvm", "lxc", "fake"]);
 /** Conversions Ganeti performs in place (modify disk_template). */
 const CONVERSIONS = new Set(["plain>drbd", "drbd>plain", "file>sharedfile", "sharedfile>file"].map((s) => s));
 
@@ -301,7 +308,11 @@ function pick(all: Record<string, unknown>, keys: string[]): Record<string, unkn
 }
 
 /** Build input-form state from the cluster's object; `ref` supplies what Ganeti does not report. */
-export function instanceFromInfo(info: InstanceInfo, ref: Partial<InstanceInputs>): { inputs: InstanceInputs; outputs: InstanceOutputs } {
+export function instanceFromInfo(
+  info: InstanceInfo,
+  ref: Partial<InstanceInputs>,
+  console: InstanceConsole | null = null,
+): { inputs: InstanceInputs; outputs: InstanceOutputs } {
   const refDisks = Array.isArray(ref.disks) ? ref.disks : [];
   const refNics = Array.isArray(ref.nics) ? ref.nics : [];
   const disks: InstanceDisk[] = info["disk.sizes"].map((size, i) =>
@@ -366,6 +377,8 @@ export function instanceFromInfo(info: InstanceInfo, ref: Partial<InstanceInputs
     nicUuids: info["nic.uuids"],
     networkPort: info.network_port,
     diskUuids: info["disk.uuids"],
+    runtimeMemory: info.oper_ram,
+    console,
     ctime: info.ctime,
     mtime: info.mtime,
   };
@@ -473,6 +486,25 @@ async function updateInstance(
   const be = paramDelta(bparams(olds), bparams(news));
   for (const k of Object.keys(be)) if (be[k] === "default") delete be[k]; // unset beparams keep the cluster's value
   if (Object.keys(be).length) modify.beparams = be;
+  // A new maximum applies to a running instance only at its next start. A
+  // smaller one can apply now, without a reboot: runtime_mem (the balloon),
+  // which Ganeti checks against the beparams proposed by the same job. A
+  // larger one waits for the next start: a balloon cannot grow a machine
+  // beyond the memory it was started with.
+  const current = olds.runtimeMemory ?? olds.maxMemory;
+  if (
+    be.maxmem !== undefined &&
+    isUp &&
+    news.state === "running" &&
+    typeof news.maxMemory === "number" &&
+    typeof current === "number" &&
+    news.maxMemory < current
+  ) {
+    // Ganeti's instance info does not name the hypervisor: an instance created
+    // without one runs the cluster's default.
+    const hv = news.hypervisor ?? olds.hypervisor ?? (await c.cluster.info()).default_hypervisor;
+    if (BALLOONING.has(String(hv))) modify.runtime_mem = news.maxMemory;
+  }
   if (changed.has("hvParams")) modify.hvparams = paramDelta(olds.hvParams, news.hvParams);
   if (changed.has("osParams")) modify.osparams = paramDelta(olds.osParams, news.osParams);
   if (changed.has("osParamsPrivate")) modify.osparams_private = news.osParamsPrivate ?? {};
@@ -549,7 +581,9 @@ export const instanceOperations: ResourceOperations<InstanceInputs, InstanceOutp
       if (err instanceof NotFoundError) return null;
       throw err;
     }
-    return instanceFromInfo(info, ref);
+    // The console answers only for a running instance (503 otherwise).
+    const con = info.status === "running" ? await c.instances.console(name) : null;
+    return instanceFromInfo(info, ref, con);
   },
   update: updateInstance,
   async delete(c, props, ms) {

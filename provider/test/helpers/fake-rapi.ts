@@ -27,6 +27,7 @@ export class FakeRapi {
     ["node2.example.com", "default"],
   ]);
   jobs = new Map<number, Obj>();
+  defaultHypervisor = "fake";
   submitted: Submitted[] = [];
   unmatched: string[] = [];
   private nextJob = 1;
@@ -46,6 +47,22 @@ export class FakeRapi {
   /** Jobs matching stay "running" forever. */
   hang(match: RegExp): void {
     this.hangs.push(match);
+  }
+
+  /** `GET /2/info`: what the provider reads of it is the default hypervisor; the rest only has to be well formed. */
+  clusterInfo(): Obj {
+    const hv = this.defaultHypervisor;
+    return {
+      ...{ software_version: "3.0.2", protocol_version: 3000000, config_version: 3000000, os_api_version: 20, export_version: 0 },
+      ...{ vcs_version: "(ganeti) version v3.0.2", architecture: ["64bit", "x86_64"], name: "cluster.example.com" },
+      ...{ master: "node1.example.com", default_hypervisor: hv, enabled_hypervisors: [hv], hvparams: { [hv]: {} }, os_hvp: {} },
+      ...{ beparams: { default: {} }, osparams: {}, ipolicy: {}, nicparams: { default: {} }, ndparams: {}, diskparams: {} },
+      ...{ candidate_pool_size: 10, mac_prefix: "aa:00:00", master_netdev: "eth0", master_netmask: 32 },
+      ...{ use_external_mip_script: false, volume_group_name: null, drbd_usermode_helper: null, file_storage_dir: null },
+      ...{ shared_file_storage_dir: null, maintain_node_health: false, ctime: null, mtime: null, uuid: this.uuid(), tags: [] },
+      ...{ uid_pool: [], default_iallocator: "hail", default_iallocator_params: {}, reserved_lvs: [], primary_ip_version: 4 },
+      ...{ prealloc_wipe_disks: false, hidden_os: [], blacklisted_os: [], enabled_disk_templates: ["file", "sharedfile"] },
+    };
   }
 
   /** Submitted job paths (`PUT /2/instances/x/modify`), in order. */
@@ -130,6 +147,7 @@ export class FakeRapi {
       }
       return [200, job];
     }
+    if (method === "GET" && path === "/2/info") return [200, this.clusterInfo()];
     if (method === "GET") {
       const [, kind, name, sub] = seg;
       const map = kind === "instances" ? this.instances : kind === "groups" ? this.groups : kind === "networks" ? this.networks : undefined;
@@ -137,6 +155,11 @@ export class FakeRapi {
       const o = map.get(name);
       if (!o) return notFound(`${kind} '${name}'`);
       if (sub === "tags") return [200, o.tags];
+      if (kind === "instances" && sub === "console") {
+        // As Ganeti: only a running instance has a console.
+        if (o.status !== "running") return [503, { code: 503, message: "Instance console unavailable", explain: "" }];
+        return [200, { instance: name, kind: "msg", message: `console of ${name} on ${o.pnode}` }];
+      }
       return [200, kind === "groups" ? this.groupView(o) : kind === "networks" ? this.networkView(o) : structuredClone(o)];
     }
     return this.submit(method, path, body, url.searchParams, seg);
@@ -347,6 +370,9 @@ export class FakeRapi {
     o.beparams.memory = o.beparams.maxmem;
     o.status = o.admin_state === "up" ? "running" : "ADMIN_down";
     o.oper_state = o.admin_state === "up";
+    // A started instance gets its maximum memory; runtime_mem (the balloon) changes it while it runs.
+    if (!o.oper_state) o.oper_ram = null;
+    else if (o.oper_ram === null) o.oper_ram = o.beparams.maxmem;
   }
 
   private createInstance(b: Obj): null {
@@ -443,6 +469,13 @@ export class FakeRapi {
           else o.osparams[k] = v;
         }
         if (b.os_name) o.os = b.os_name;
+        if (b.runtime_mem !== undefined) {
+          if (o.admin_state !== "up") throw jobError(`Instance ${name} is not running`, "wrong_state");
+          // Ganeti checks the new size against the beparams proposed by the same job.
+          if (b.runtime_mem < o.beparams.minmem || b.runtime_mem > o.beparams.maxmem)
+            throw jobError(`Instance ${name} must have memory between ${o.beparams.minmem} and ${o.beparams.maxmem}`, "wrong_input");
+          o.oper_ram = b.runtime_mem;
+        }
         if (b.pnode) o.pnode = b.pnode;
         for (const [action, idx, p] of b.disks ?? []) {
           if (action === "add") o._disks.push({ size: p.size, name: p.name, uuid: this.uuid() });

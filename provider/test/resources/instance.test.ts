@@ -110,6 +110,15 @@ describe("Instance lifecycle", () => {
     expect(await diff(outs, { ...base, memory: undefined, vcpus: undefined })).toMatchObject({ changes: false });
   });
 
+  it("outputs the console (Ganeti's shape) and the runtime memory while running, null when stopped", async () => {
+    const { id, outs } = await created();
+    expect(outs.console).toEqual({ instance: id, kind: "msg", message: `console of ${id} on node1.example.com` });
+    expect(outs.runtimeMemory).toBe(512);
+    const stopped = await created({ ...base, name: "web2.example.com", state: "stopped" });
+    expect(stopped.outs).toMatchObject({ console: null, runtimeMemory: null });
+    expect(fake().calls()).not.toContain("GET /2/instances/web2.example.com/console");
+  });
+
   it("delete removes the instance; deleting a gone instance succeeds", async () => {
     const { id, outs } = await created();
     await p.delete!(id, outs);
@@ -132,11 +141,47 @@ describe("Instance in-place updates", () => {
     return { after, calls: fake().calls(), bodies: fake().submitted.map((s) => s.body) };
   }
 
-  it("memory and vcpus → one modify of beparams", async () => {
+  it("memory and vcpus → one modify of beparams (more memory waits for the next start: no balloon grows a machine)", async () => {
     const { after, calls, bodies } = await update({ ...base, memory: 1024, vcpus: 2 });
     expect(calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
     expect(bodies[0]).toEqual({ beparams: { maxmem: 1024, minmem: 1024, vcpus: 2 } });
     expect(after).toMatchObject({ maxMemory: 1024, vcpus: 2 });
+  });
+
+  it("less memory for a running kvm instance → the same modify sets runtime_mem (the balloon): no restart, no replace", async () => {
+    const kvm = { ...base, hypervisor: "kvm", diskTemplate: "sharedfile" };
+    const { after, calls, bodies } = await update({ ...kvm, memory: 256 }, kvm);
+    expect(calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
+    expect(bodies[0]).toEqual({ beparams: { maxmem: 256, minmem: 256 }, runtime_mem: 256 });
+    expect(after).toMatchObject({ maxMemory: 256, runtimeMemory: 256, status: "running" });
+  });
+
+  it("memory of a running instance of the cluster's default hypervisor → runtime_mem when that hypervisor balloons", async () => {
+    fake().defaultHypervisor = "kvm";
+    const r = await update({ ...base, memory: 256 });
+    expect(r.calls).toEqual(["PUT /2/instances/web1.example.com/modify"]);
+    expect(r.bodies[0]).toEqual({ beparams: { maxmem: 256, minmem: 256 }, runtime_mem: 256 });
+    fake().instances.clear();
+    fake().defaultHypervisor = "chroot";
+    expect((await update({ ...base, memory: 384 })).bodies[0]).toEqual({ beparams: { maxmem: 384, minmem: 384 } });
+  });
+
+  it("memory of a stopped instance, or one the update restarts anyway, changes beparams only", async () => {
+    const stopped = { ...base, hypervisor: "kvm", state: "stopped" };
+    const s = await update({ ...stopped, memory: 256 }, stopped);
+    expect(s.bodies).toEqual([{ beparams: { maxmem: 256, minmem: 256 } }]);
+    expect(s.after.runtimeMemory).toBeNull();
+    fake().instances.clear();
+    // Removing a disk stops the instance first: it starts again with the new memory.
+    const twoDisks = { ...base, hypervisor: "kvm", disks: [{ size: "1G" }, { size: "1G" }] };
+    const r = await update({ ...twoDisks, disks: [{ size: "1G" }], memory: 256 }, twoDisks);
+    expect(r.calls).toEqual([
+      "PUT /2/instances/web1.example.com/shutdown",
+      "PUT /2/instances/web1.example.com/modify",
+      "PUT /2/instances/web1.example.com/startup",
+    ]);
+    expect(r.bodies[1]).not.toHaveProperty("runtime_mem");
+    expect(r.after.runtimeMemory).toBe(256);
   });
 
   it("hvParams: changed keys set, removed keys reset to default", async () => {
@@ -228,6 +273,10 @@ describe("Instance in-place updates", () => {
 
   it("primary node change: migrate when running (sharedfile), failover when moveMode says so", async () => {
     const from = { ...base, diskTemplate: "sharedfile", primaryNode: "node1.example.com" };
+    const { outs } = await created(from);
+    const d = await diff(outs, { ...from, primaryNode: "node2.example.com" });
+    expect(d).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
+    fake().instances.clear();
     const m = await update({ ...from, primaryNode: "node2.example.com" }, from);
     expect(m.calls).toEqual(["PUT /2/instances/web1.example.com/migrate"]);
     expect(m.bodies[0]).toEqual({ target_node: "node2.example.com" });
@@ -332,6 +381,18 @@ describe("Instance failures", () => {
     expect(d.changes).toBe(true);
     const up = await p.update!(id, err.properties, await check(want));
     expect((up.outs as Props).tags).toEqual(["a", "b", "c"]);
+  });
+
+  it("a partial failure's state keeps the serialized provider (__provider), so later operations can load it", async () => {
+    const { id, outs } = await created();
+    fake().failNext(/PUT .*\/tags$/, "OpExecError", "tag store broken", "environment_error");
+    const news = { ...(await check({ ...base, memory: 1024, tags: ["c"] })), __provider: "exports.handler = ..." };
+    const err = (await p.update!(id, { ...outs, __provider: "exports.handler = ..." }, news).catch(
+      (e: unknown) => e,
+    )) as PartialFailureError;
+    expect(err).toBeInstanceOf(PartialFailureError);
+    expect(err.properties.__provider).toBe("exports.handler = ...");
+    expect(err.properties).toMatchObject({ maxMemory: 1024 });
   });
 
   it("timeouts: a job that does not finish in time → error naming the job; the object is recorded if it exists", async () => {

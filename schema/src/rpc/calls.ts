@@ -227,6 +227,14 @@ export const RPC_CALLS = {
   ),
   /** Change the memory of a running instance (runtime_mem / balloon). */
   instance_balloon_memory: call(z.object({ instance: RpcInstanceSchema, memory: z.number().int() }), z.null(), 60),
+  /**
+   * Source side: what the target needs to start the very machine that runs
+   * here (Ganeti's migration_info; opaque to the master). The target's
+   * machine must match the source's, not the instance's current beparams:
+   * those may have changed since the source started (a new maxmem waits for
+   * the next start).
+   */
+  migration_info: call(z.object({ instance: RpcInstanceSchema }), z.string(), 30),
   /** Target side: get ready to receive a migrating instance. */
   accept_instance: call(
     z.object({
@@ -234,6 +242,8 @@ export const RPC_CALLS = {
       target: z.string(),
       /** Beyond Ganeti: also export the (new, empty) local disks over NBD for the source to mirror into. */
       export_disks: z.boolean().optional(),
+      /** The source's migration_info. */
+      info: z.string().default(""),
     }),
     z.null(),
     120,

@@ -5,8 +5,8 @@
 // that declares its changes (mutate(fn, { declared: true }): it adds no
 // object and every object it changes goes through touch() or markChanged())
 // costs only what it changed: just those objects and the cluster object are
-// serialised, nothing else of the config is looked at. Any other mutation (and every FULL_DIFF_EVERY-th
-// write) compares the text of every object, which costs the size of the
+// serialised, nothing else of the config is looked at. Any other mutation (and, as a safety net, the
+// first write after FULL_DIFF_SECS without one) compares the text of every object, which costs the size of the
 // config in CPU but still writes only what changed. Tests check declared
 // mutations against a full comparison (verifyChanges). Queries read `data`
 // directly (JavaScript runs one thing at a time, so a synchronous read is a
@@ -36,8 +36,12 @@ const META_KEY = "config/meta";
 const CLUSTER_KEY = "config/cluster";
 const COLLECTIONS = ["nodes", "nodegroups", "instances", "disks", "networks", "filters"] as const;
 type Collection = (typeof COLLECTIONS)[number];
-/** A write that serialises every object, to catch changes made without touch(). */
-const FULL_DIFF_EVERY = 50;
+/**
+ * A write that serialises every object, to catch changes made without
+ * touch(), at most this often: by time, not by a count of writes, so that
+ * its cost does not grow with the job rate times the config size.
+ */
+const FULL_DIFF_SECS = 60;
 
 function metaText(data: ConfigData): string {
   return JSON.stringify({ version: data.version, serial_no: data.serial_no, ctime: data.ctime, mtime: data.mtime });
@@ -63,11 +67,15 @@ export async function readConfigData(store: Store): Promise<{ data: ConfigData; 
     if (!legacy) return null;
     return { data: parseConfigDoc(parseJson(LEGACY_CONFIG_KEY, legacy.toString("utf8"))), texts: new Map() };
   }
-  const doc: Record<string, unknown> = Object.fromEntries(COLLECTIONS.map((c) => [c, {}]));
   const texts = new Map<string, string>();
-  for (const [key, value] of entries) {
-    const text = value.toString("utf8");
-    texts.set(key, text);
+  for (const [key, value] of entries) texts.set(key, value.toString("utf8"));
+  return { data: configFromTexts(texts), texts };
+}
+
+/** The config document from its keys' JSON texts (as stored under CONFIG_PREFIX). */
+export function configFromTexts(texts: Map<string, string>): ConfigData {
+  const doc: Record<string, unknown> = Object.fromEntries(COLLECTIONS.map((c) => [c, {}]));
+  for (const [key, text] of texts) {
     const obj = parseJson(key, text);
     if (key === META_KEY) Object.assign(doc, obj);
     else if (key === CLUSTER_KEY) doc["cluster"] = obj;
@@ -78,7 +86,7 @@ export async function readConfigData(store: Store): Promise<{ data: ConfigData; 
       c[uuid] = obj;
     }
   }
-  return { data: parseConfigDoc(doc), texts };
+  return parseConfigDoc(doc);
 }
 
 /** JSON of one stored config key; a damaged one is named. */
@@ -145,7 +153,7 @@ export class ClusterConfig {
   private changed = new Set<string>();
   /** A mutation since the last write did not declare its changes: compare everything. */
   private needFull = false;
-  private writesSinceFullDiff = 0;
+  private lastFullDiff = performance.now();
   /**
    * Tests: compare every object on every write of declared mutations and
    * fail the write when an object changed without touch()/markChanged().
@@ -172,6 +180,15 @@ export class ClusterConfig {
       cfg.written = after;
     }
     return cfg;
+  }
+
+  /**
+   * A config from its keys' texts as the store holds them now (a standby
+   * master's copy kept current by a watch; the caller has checked that it
+   * is current).
+   */
+  static fromTexts(store: Store, texts: Map<string, string>, clock: () => number = () => Date.now() / 1000): ClusterConfig {
+    return new ClusterConfig(store, configFromTexts(texts), clock, new Map(texts));
   }
 
   /** Write a brand-new config (cluster init). */
@@ -284,7 +301,7 @@ export class ClusterConfig {
         this.dirty = false;
         const batch = this.waiters;
         this.waiters = [];
-        const full = this.needFull || this.writesSinceFullDiff + 1 >= FULL_DIFF_EVERY;
+        const full = this.needFull || performance.now() - this.lastFullDiff >= FULL_DIFF_SECS * 1000;
         const changed = this.changed;
         this.changed = new Set();
         this.needFull = false;
@@ -297,7 +314,7 @@ export class ClusterConfig {
             if (missed.length > 0) throw new Error(`config objects changed without touch()/markChanged(): ${missed.join(", ")}`);
           }
           await this.store.commit(ops);
-          this.writesSinceFullDiff = full ? 0 : this.writesSinceFullDiff + 1;
+          if (full) this.lastFullDiff = performance.now();
           if (full) this.written = texts;
           else {
             for (const o of ops) {
@@ -419,10 +436,35 @@ export class ClusterConfig {
     return matches.length === 1 ? matches[0] : undefined;
   }
   findNode(name: string): NodeObject | undefined {
-    return this.expand(Object.values(this.data.nodes), name);
+    return this.byExactName(this.data.nodes, this.nodeNames, name) ?? this.expand(Object.values(this.data.nodes), name);
   }
   findInstance(name: string): InstanceObject | undefined {
-    return this.expand(Object.values(this.data.instances), name);
+    return this.byExactName(this.data.instances, this.instanceNames, name) ?? this.expand(Object.values(this.data.instances), name);
+  }
+
+  /** name → object, rebuilt when a lookup misses or finds a renamed/removed object. */
+  private nodeNames = new Map<string, NodeObject>();
+  private instanceNames = new Map<string, InstanceObject>();
+
+  /**
+   * An exact uuid or name without scanning the table (every job looks up its
+   * instance): the index is only a hint, each hit is checked against the
+   * live table, and a miss rebuilds it once before expand()'s full search.
+   */
+  private byExactName<T extends { name: string; uuid: string }>(
+    table: Record<string, T>,
+    index: Map<string, T>,
+    name: string,
+  ): T | undefined {
+    const byUuid = own(table, name);
+    if (byUuid) return byUuid;
+    const valid = (o: T | undefined) => o !== undefined && o.name === name && own(table, o.uuid) === o;
+    let hit = index.get(name);
+    if (valid(hit)) return hit;
+    index.clear();
+    for (const o of Object.values(table)) index.set(o.name, o);
+    hit = index.get(name);
+    return valid(hit) ? hit : undefined;
   }
   findGroup(name: string): GroupObject | undefined {
     const gs = Object.values(this.data.nodegroups);

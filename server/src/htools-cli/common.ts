@@ -262,6 +262,14 @@ export async function loadExternalData(o: Opts, lo: LoadOptions = {}): Promise<{
     if (e instanceof HtoolsError) throw new HtoolsError(`can't parse utilisation data: ${e.message}`, e.code);
     throw e;
   }
+  // An IAllocator request is read as Ganeti's readRequest does: its parse
+  // errors end the program unprefixed, its own data warnings always show.
+  let iallocData: ClusterData | null = null;
+  if (ialloc !== undefined && master === undefined && luxi === undefined && !(simu && simu.length > 0) && file === undefined) {
+    const req = parseRequest(readFileSync(ialloc, "utf8"), o.staticKvm !== undefined ? Number(o.staticKvm) : 4096);
+    showWarnings(req.warnings);
+    iallocData = req.cluster;
+  }
   let cd: ClusterData;
   try {
     cd = await loadBackend();
@@ -279,12 +287,11 @@ export async function loadExternalData(o: Opts, lo: LoadOptions = {}): Promise<{
     } else if (simu && simu.length > 0)
       cd = parseSimu([...simu].reverse()); // GetOpt accumulates by prepending
     else if (file !== undefined) cd = parseText(readFileSync(file, "utf8"));
-    else if (ialloc !== undefined) cd = parseRequest(readFileSync(ialloc, "utf8"), 0).cluster;
+    else if (iallocData !== null) cd = iallocData;
     else throw new HtoolsError("No backend selected! Exiting.", "EBACKEND");
-    if (ialloc === undefined || master !== undefined || file !== undefined || simu) {
-      cd = mergeData(cd, { ...lo, util: o.ignoreDynu ? [] : util, ignoreDynu: !!o.ignoreDynu });
-    }
-    return cd;
+    // Ganeti merges every backend's data, an IAllocator request's too (whose
+    // parse already placed the instances: their use is counted twice, as there)
+    return mergeData(cd, { ...lo, util: o.ignoreDynu ? [] : util, ignoreDynu: !!o.ignoreDynu });
   }
   const warnings = updateMissing(cd, o.staticKvm !== undefined ? Number(o.staticKvm) : 4096);
   return { cd, warnings };

@@ -867,3 +867,16 @@ function allocGlobalN1(opts: AlgOptions, nl: NL, il: Instance[], e: AllocElement
   const r = applyAlloc(nl.nodes, il, e);
   return redundant(opts, { nodes: r.nodes, members: nl.members }, r.il, memo);
 }
+
+/**
+ * For each node of `members` (one node group), whether all its instances
+ * could be moved off it (Ganeti's canEvacuateNode on the group's node and
+ * instance lists, as hcheck counts it).
+ */
+export function evacuableNodes(nodes: readonly Node[], il: Instance[], members: readonly number[]): boolean[] {
+  const scoped = new Array<Node | undefined>(nodes.length).fill(undefined) as Node[];
+  for (const k of members) scoped[k] = nodes[k]!;
+  const present = [...members].sort((a, b) => a - b);
+  const memo = new CapacityMemo(nodes, present);
+  return members.map((k) => canEvacuateNode(undefined, scoped, il, nodes[k]!, present, memo));
+}

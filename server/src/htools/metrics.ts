@@ -349,7 +349,8 @@ export function optimalCVScore(nodes: readonly Node[]): number {
 
 export function printStatsTable(prefix: string, nodes: readonly Node[]): string {
   const vals = detailedCV(nodes);
-  const rows = NAMES.map((nm, k) => [nm, hsFixed(vals[k]!, 8), "x" + hsFixed(WEIGHTS[k]!, 2)]);
+  // (no online node: no values, and Ganeti's zip of names and values prints no rows)
+  const rows = NAMES.slice(0, vals.length).map((nm, k) => [nm, hsFixed(vals[k]!, 8), "x" + hsFixed(WEIGHTS[k]!, 2)]);
   return formatTable(prefix, ["Field", "Value", "Weight"], rows, [false, true, true]);
 }
 

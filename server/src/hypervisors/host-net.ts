@@ -11,6 +11,15 @@ import { HypervisorError } from "../lib/errors.js";
 
 const run = promisify(execFile);
 
+/**
+ * Bridge listings per namespace ("" for the daemon's own): one read in
+ * flight, and one queued behind it that every caller arriving meanwhile
+ * shares. Each answer still comes from a read that started after the call
+ * (never a stale one), but concurrent instance starts cost one `ip` spawn
+ * instead of one each.
+ */
+const bridgeReads = new Map<string, { inFlight: Promise<Set<string>> | null; queued: Promise<Set<string>> | null }>();
+
 /** Interface names the kernel accepts (IFNAMSIZ - 1, no '/', no blanks). */
 export function isValidIfName(name: string): boolean {
   return /^[A-Za-z0-9_.:-]{1,15}$/.test(name) && name !== "." && name !== "..";
@@ -39,7 +48,33 @@ export class HostNetwork {
   }
 
   /** Names of the bridges that exist (Ganeti's utils.BridgeExists for each). */
-  async bridges(): Promise<Set<string>> {
+  bridges(): Promise<ReadonlySet<string>> {
+    const key = this.netns ?? "";
+    let r = bridgeReads.get(key);
+    if (!r) bridgeReads.set(key, (r = { inFlight: null, queued: null }));
+    const reads = r;
+    const start = (): Promise<Set<string>> => {
+      const p: Promise<Set<string>> = this.readBridges().finally(() => {
+        if (reads.inFlight === p) reads.inFlight = null;
+      });
+      reads.inFlight = p;
+      return p;
+    };
+    if (reads.queued) return reads.queued;
+    if (!reads.inFlight) return start();
+    reads.queued = reads.inFlight
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        reads.queued = null;
+        return start();
+      });
+    return reads.queued;
+  }
+
+  private async readBridges(): Promise<Set<string>> {
     if (!this.netns) {
       // Ganeti's test: /sys/class/net/<name>/bridge is a directory.
       const out = new Set<string>();

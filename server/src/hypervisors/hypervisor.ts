@@ -48,8 +48,18 @@ export interface Hypervisor {
   /** Soft reboot (guest-level). */
   reboot(instance: RpcInstance): Promise<void>;
   balloon(instance: RpcInstance, memory: number): Promise<void>;
-  /** Target side of a migration: `disks` are the instance's block devices on this node. */
-  acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[], opts?: { exportDisks?: boolean }): Promise<void>;
+  /** Source side: what acceptInstance on the target needs to start the same machine (opaque; "" when nothing). */
+  migrationInfo?(instance: RpcInstance): Promise<string>;
+  /**
+   * Target side of a migration: `disks` are the instance's block devices on
+   * this node; `info` is the source's migrationInfo.
+   */
+  acceptInstance(
+    instance: RpcInstance,
+    target: string,
+    disks: HvBlockDevice[],
+    opts?: { exportDisks?: boolean; info?: string },
+  ): Promise<void>;
   /**
    * Beyond Ganeti, for instances whose disks are local to their node (kvm,
    * `file`): the source copies its disks into the target's, which

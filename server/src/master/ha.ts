@@ -16,6 +16,7 @@ import type { Lease } from "etcd3";
 import { ClusterConfig } from "../config/cluster-config.js";
 import type { LogFn } from "../lib/log.js";
 import { EtcdStore } from "../store/etcd-store.js";
+import { ConfigFollower } from "./config-follower.js";
 import { startControlSocket } from "./control-socket.js";
 import { setupMasterIp, type MasterIpParams } from "./master-ip.js";
 import type { DataPaths } from "./paths.js";
@@ -34,7 +35,14 @@ export interface LeaderInfo {
   since: number;
 }
 
-const POLL_MS = 500;
+/**
+ * Leader and handover changes arrive through an etcd watch; this is only
+ * the fallback period of each check (a watch that silently stopped, a
+ * lease that expired while etcd had no quorum).
+ */
+const POLL_MS = 3000;
+/** Retry period of what no watch reports (binding the RAPI address, etcd errors). */
+const RETRY_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function readLeader(store: EtcdStore): Promise<LeaderInfo | null> {
@@ -63,6 +71,48 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
   let stepDown: ((why: string) => void) | null = null;
   let lastLeader: LeaderInfo | null = null;
 
+  // Wake-ups on every change of the leader or handover key (instead of polling them).
+  let wakers: Array<() => void> = [];
+  const wake = () => {
+    const w = wakers;
+    wakers = [];
+    for (const f of w) f();
+  };
+  /** Until the next change under master/ or `ms`, whichever comes first. */
+  const nap = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wakers.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  let stopMasterWatch: (() => Promise<void>) | null = null;
+  /** Watch the leader and handover keys, if not yet (etcd may not answer at start). */
+  async function watchMaster(): Promise<void> {
+    if (stopMasterWatch) return;
+    try {
+      stopMasterWatch = await store.watch("master/", wake);
+    } catch (err) {
+      log(`no watch on the leader key yet (${err instanceof Error ? err.message : String(err)}): checking every ${RETRY_MS} ms`);
+    }
+  }
+  /** How long to wait for a change before checking anyway. */
+  const checkMs = () => (stopMasterWatch ? POLL_MS : RETRY_MS);
+  await watchMaster();
+
+  // The standby's copy of the config (see config-follower.ts); null while active or when it could not start.
+  let follower: ConfigFollower | null = null;
+  async function follow(): Promise<void> {
+    const f = new ConfigFollower(store);
+    try {
+      await f.start();
+      follower = f;
+    } catch (err) {
+      log(`standby config copy not started (${err instanceof Error ? err.message : String(err)}): a takeover reads the config`);
+    }
+  }
+
   const control = await startControlSocket(p.controlSocket, () => active?.queue ?? null, {
     watcher: () => active?.watcher ?? null,
     notMaster: () => ({
@@ -85,7 +135,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       const until = Date.now() + timeoutMs;
       while (Date.now() < until) {
         if (active) return info();
-        await sleep(POLL_MS);
+        await nap(Math.min(RETRY_MS, Math.max(1, until - Date.now())));
       }
       throw new Error(`no handover to ${me} within ${timeoutMs / 1000} s`);
     } finally {
@@ -113,8 +163,10 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
         }
       } catch (err) {
         log(`election: ${err instanceof Error ? err.message : String(err)}`, { level: "warn" });
+        await sleep(RETRY_MS);
       }
-      await sleep(POLL_MS);
+      await watchMaster();
+      await nap(checkMs());
     }
   }
 
@@ -143,13 +195,22 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       } catch {
         // etcd unreachable: see above
       }
-      await sleep(POLL_MS);
+      await nap(RETRY_MS);
     }
   }
 
   async function activate(revision: string): Promise<Serving> {
     store.setFence({ key: LEADER_KEY, revision });
-    const config = await ClusterConfig.load(store);
+    let config: ClusterConfig | null = null;
+    const f = follower;
+    follower = null;
+    if (f) {
+      const t = await f.takeover().catch((err: unknown) => ({ config: null, why: err instanceof Error ? err.message : String(err) }));
+      await f.stop();
+      config = t.config;
+      log(config ? `config from the standby copy (${t.why})` : `reading the config from etcd: ${t.why}`);
+    }
+    config ??= await ClusterConfig.load(store);
     if (!config) throw new Error("no cluster configuration in etcd");
     const node = config.findNode(me);
     if (node && config.data.cluster.master_node !== node.uuid) {
@@ -165,7 +226,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
         return s;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || i >= 40) throw err;
-        await sleep(POLL_MS);
+        await sleep(RETRY_MS);
       }
     }
   }
@@ -212,7 +273,7 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
           while (!closed && active) {
             const to = (await store.get(HANDOVER_KEY).catch(() => null))?.toString("utf8");
             if (to && to !== me) return `handover to ${to} requested`;
-            await sleep(POLL_MS);
+            await nap(checkMs());
           }
           return "closing";
         })();
@@ -230,11 +291,13 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       }
       await rm(p.masterPid, { force: true });
       await won.lease.revoke().catch(() => undefined);
+      if (!closed) await follow();
       if (why.startsWith("could not")) await sleep(settings.store.leaseTtl * 1000);
     }
   }
 
   store.onFenced = () => stepDown?.("another master has been elected");
+  await follow();
   const loop = run().catch((err) => log(`election loop ended: ${err instanceof Error ? err.stack : String(err)}`, { level: "error" }));
   log(`master candidate ${me} started in standby (etcd ${settings.store.endpoints.join(",")})`);
 
@@ -249,7 +312,10 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
     async close() {
       closed = true;
       stepDown?.("daemon stopping");
+      wake();
       await loop;
+      await follower?.stop();
+      await stopMasterWatch?.().catch(() => undefined);
       await control.close();
       await store.close();
     },

@@ -7,7 +7,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataPaths } from "./paths.js";
 
-const DAEMON_MAIN = fileURLToPath(new URL("../daemon-main.ts", import.meta.url));
+// Run from the TypeScript sources (through tsx) or from the built package
+// (plain node): the daemon entry is this module's sibling either way.
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const DAEMON_MAIN = fileURLToPath(new URL(FROM_SOURCE ? "../daemon-main.ts" : "../daemon-main.js", import.meta.url));
 
 function runtimePath(dataDir: string, kind: "master" | "node"): string {
   return path.join(dataPaths(dataDir).root, `${kind}.runtime.json`);
@@ -35,7 +38,8 @@ export async function launchDaemon(kind: "master" | "node", dataDir: string, tim
   const p = dataPaths(dataDir);
   mkdirSync(p.logDir, { recursive: true });
   const out = openSync(path.join(p.logDir, `${kind}.stdout.log`), "a");
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), DAEMON_MAIN, kind, "--data-dir", p.root], {
+  const loader = FROM_SOURCE ? ["--import", import.meta.resolve("tsx")] : [];
+  const child = spawn(process.execPath, [...loader, DAEMON_MAIN, kind, "--data-dir", p.root], {
     detached: true,
     stdio: ["ignore", out, out],
     // A detached daemon's stdout is not the journal even when gnt runs under systemd: log to the file.

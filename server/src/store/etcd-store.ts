@@ -35,6 +35,9 @@ export class EtcdStore implements Store {
   onFenced: (() => void) | null = null;
   private readonly maxTxnOps: number;
   private readonly endpointsText: string;
+  /** Writes waiting for the next transaction (group commit), and whether one is in flight. */
+  private queued: Array<{ ops: StoreOp[]; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private flushing = false;
 
   constructor(
     readonly endpoints: string[],
@@ -110,12 +113,73 @@ export class EtcdStore implements Store {
 
   async put(key: string, value: Buffer | string): Promise<void> {
     checkKey(key);
-    await this.txn([this.ns.put(key).value(Buffer.from(value))]);
+    await this.group([{ op: "put", key, value: typeof value === "string" ? value : Buffer.from(value) }]);
   }
 
   async delete(key: string): Promise<void> {
     checkKey(key);
-    await this.txn([this.ns.delete().key(key)]);
+    await this.group([{ op: "delete", key }]);
+  }
+
+  /**
+   * Group commit: writes that arrive while a transaction is in flight go
+   * together in the next one (job updates and config writes of concurrent
+   * jobs: one etcd round trip for many). A key written twice in one batch
+   * keeps its last write (etcd refuses a key twice in a transaction; the
+   * batch applies atomically, so nobody could have seen the first). When a
+   * batch fails for a reason other than fencing, each write is retried on
+   * its own, so that one bad write fails only its caller.
+   */
+  private group(ops: StoreOp[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ ops, resolve, reject });
+      if (!this.flushing) void this.flushQueued();
+    });
+  }
+
+  private async flushQueued(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queued.length > 0) {
+        const batch: typeof this.queued = [];
+        let nOps = 0;
+        let bytes = 0;
+        while (this.queued.length > 0) {
+          const next = this.queued[0]!;
+          const size = next.ops.reduce((n, o) => n + o.key.length + (o.op === "put" ? o.value.length : 0), 0);
+          // etcd's default request limit is 1.5 MiB: stay well below it unless a write is alone.
+          if (batch.length > 0 && (nOps + next.ops.length > this.maxTxnOps || bytes + size > 1 << 20)) break;
+          batch.push(this.queued.shift()!);
+          nOps += next.ops.length;
+          bytes += size;
+        }
+        const merged = new Map<string, StoreOp>();
+        for (const b of batch) for (const o of b.ops) merged.set(o.key, o);
+        try {
+          await this.txn([...merged.values()].map((o) => this.built(o)));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          if (batch.length === 1 || err instanceof NotMasterError || err instanceof StoreUnavailableError) {
+            for (const b of batch) b.reject(err);
+            continue;
+          }
+          for (const b of batch) {
+            try {
+              await this.txn(b.ops.map((o) => this.built(o)));
+              b.resolve();
+            } catch (e) {
+              b.reject(e);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private built(o: StoreOp): Op {
+    return o.op === "put" ? this.ns.put(o.key).value(Buffer.from(o.value)) : this.ns.delete().key(o.key);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -146,9 +210,44 @@ export class EtcdStore implements Store {
   async commit(ops: StoreOp[]): Promise<void> {
     for (const o of ops) checkKey(o.key);
     if (ops.length === 0) return;
-    const built = ops.map((o) => (o.op === "put" ? this.ns.put(o.key).value(Buffer.from(o.value)) : this.ns.delete().key(o.key)));
+    if (ops.length <= this.maxTxnOps) return this.group(ops);
+    const built = ops.map((o) => this.built(o));
     // Larger than etcd takes in one transaction (only whole-config writes: init, migration): in chunks.
     for (let i = 0; i < built.length; i += this.maxTxnOps) await this.txn(built.slice(i, i + this.maxTxnOps));
+  }
+
+  /** Every key under `prefix` and the etcd revision the read saw (a watch from revision + 1 misses nothing). */
+  async scanWithRevision(prefix: string): Promise<{ entries: Array<[string, Buffer]>; revision: number }> {
+    const res = await this.call(() => this.ns.getAll().prefix(prefix).exec());
+    const entries = res.kvs
+      .map((kv): [string, Buffer] => [kv.key.toString("utf8"), Buffer.from(kv.value)])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return { entries, revision: Number(res.header.revision) };
+  }
+
+  /** How many keys are under `prefix` and the highest revision that changed one of them (0: none). */
+  async prefixState(prefix: string): Promise<{ count: number; maxModRevision: number }> {
+    // One range request: etcd's count is of the whole range, the limit only cuts the keys returned.
+    const res = await this.call(() => this.ns.getAll().prefix(prefix).sort("Mod", "Descend").limit(1).exec());
+    return { count: Number(res.count), maxModRevision: res.kvs[0] ? Number(res.kvs[0].mod_revision) : 0 };
+  }
+
+  /**
+   * Every put (value) and delete (null) under `prefix` after `fromRevision`,
+   * in revision order, with the revision of each; `onError`: the watch ended
+   * (e.g. its start revision was compacted away).
+   */
+  async watchFrom(
+    prefix: string,
+    fromRevision: number,
+    onChange: (key: string, value: Buffer | null, revision: number) => void,
+    onError: (err: Error) => void,
+  ): Promise<() => Promise<void>> {
+    const w = await this.call(() => this.ns.watch().prefix(prefix).startRevision(String(fromRevision)).create());
+    w.on("put", (kv) => onChange(kv.key.toString("utf8"), Buffer.from(kv.value), Number(kv.mod_revision)));
+    w.on("delete", (kv) => onChange(kv.key.toString("utf8"), null, Number(kv.mod_revision)));
+    w.on("error", onError);
+    return () => w.cancel();
   }
 
   /** Call `onChange` for every later put or delete under `prefix` (standby masters). */

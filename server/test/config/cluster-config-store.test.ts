@@ -128,3 +128,35 @@ describe("ClusterConfig persistence", () => {
     }
   });
 });
+
+describe("ClusterConfig name lookups", () => {
+  it("finds nodes by exact name, uuid and prefix, and follows renames, additions and removals", async () => {
+    const cfg = await ClusterConfig.create(new MemoryStore(), initial());
+    const master = cfg.masterNode;
+    expect(cfg.findNode("node1.example.com")).toBe(master);
+    expect(cfg.findNode(master.uuid)).toBe(master);
+    expect(cfg.findNode("node1")).toBe(master);
+    expect(cfg.findNode("node2.example.com")).toBeUndefined();
+
+    const copy = { ...master, uuid: "0e0e0e0e-1111-2222-3333-444444444444", name: "node2.example.com" };
+    await cfg.mutate((d) => {
+      d.nodes[copy.uuid] = copy;
+    });
+    expect(cfg.findNode("node2.example.com")).toBe(copy);
+
+    // A renamed object is no longer found under its old name (the index is only a hint).
+    await cfg.mutate(() => {
+      copy.name = "node3.example.com";
+      cfg.touch(copy);
+    });
+    expect(cfg.findNode("node2.example.com")).toBeUndefined();
+    expect(cfg.findNode("node3.example.com")).toBe(copy);
+
+    await cfg.mutate((d) => {
+      delete d.nodes[copy.uuid];
+    });
+    expect(cfg.findNode("node3.example.com")).toBeUndefined();
+    // "constructor" is not an own key of the table
+    expect(cfg.findNode("constructor")).toBeUndefined();
+  });
+});

@@ -106,4 +106,45 @@ describe("EtcdStore", () => {
       ["config/a", null],
     ]);
   });
+
+  it("groups concurrent writes into few transactions; the last write of a key wins; a bad write fails only its caller", async () => {
+    const s = new EtcdStore([member.url], { prefix: `t${randomBytes(6).toString("hex")}/`, maxTxnOps: 128 });
+    opened.push(s);
+    const txns: number[] = [];
+    const inner = s as unknown as { txn: (ops: unknown[]) => Promise<void> };
+    const orig = inner.txn.bind(s);
+    inner.txn = async (ops) => {
+      txns.push(ops.length);
+      return orig(ops);
+    };
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => s.put(`queue/job-${i}`, `v${i}`)),
+      s.put("queue/job-0", "last"),
+      s.commit([
+        { op: "put", key: "config/a", value: "1" },
+        { op: "put", key: "config/b", value: "2" },
+      ]),
+      s.delete("config/b"),
+    ]);
+    // 43 writes: the first alone, the rest behind it (a loaded machine may split them a few times more)
+    expect(txns.length).toBeLessThan(10);
+    expect(Math.max(...txns)).toBeGreaterThan(1);
+    expect((await s.get("queue/job-0"))!.toString()).toBe("last");
+    expect((await s.get("queue/job-39"))!.toString()).toBe("v39");
+    expect((await s.get("config/a"))!.toString()).toBe("1");
+    expect(await s.get("config/b")).toBeNull();
+
+    // A write etcd refuses (as it would one above its --max-request-bytes) alongside good ones.
+    const bad = (op: unknown) => (op as { request?: { value?: Buffer } }).request?.value?.toString() === "refused";
+    let batches = 0;
+    inner.txn = async (ops) => {
+      if (ops.length > 1) batches++;
+      if (ops.some(bad)) throw new Error("etcdserver: request is too large");
+      return orig(ops);
+    };
+    const results = await Promise.allSettled([s.put("queue/ok-1", "a"), s.put("queue/bad", "refused"), s.put("queue/ok-2", "b")]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(batches).toBe(1); // the bad write and ok-2 went together first, then each on its own
+    expect((await s.get("queue/ok-2"))!.toString()).toBe("b");
+  });
 });

@@ -237,10 +237,16 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       log(`* opening instance disks on node ${target.name} in shared mode`);
       await this.disksOn(target, true);
     }
-    log(`* preparing ${target.name} to accept the instance`);
     const rinst = rpcInstance(cfg, inst);
+    let info: string;
     try {
-      await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip, export_disks: moves });
+      info = await this.ctx.rpc.call(source, "migration_info", { instance: rinst });
+    } catch (err) {
+      throw new OpExecError(`Failed fetching source migration information from ${source.name}: ${errText(err)}`, { cause: err });
+    }
+    log(`* preparing ${target.name} to accept the instance`);
+    try {
+      await this.ctx.rpc.call(target, "accept_instance", { instance: rinst, target: target.primary_ip, export_disks: moves, info });
     } catch (err) {
       log("Pre-migration failed, aborting");
       await this.abort(rinst, source, target);

@@ -248,7 +248,9 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         ? null
         : await this.ctx.rpc.call(pnode, "instance_info", { instance: inst.name, hypervisor: inst.hypervisor });
       if (!info) throw new OpPrereqError(`Instance ${inst.name} is not running`, "wrong_state");
-      const be = filledBeparams(inst.beparams, cfg);
+      // The range is the proposed one: a job may raise maxmem and balloon up to it at once (Ganeti's be_proposed).
+      const proposed = Object.keys(this.beForced).length ? getUpdatedParams(inst.beparams, upgradeBeparams(this.beForced)) : inst.beparams;
+      const be = filledBeparams(proposed, cfg);
       const min = Number(be["minmem"]);
       const max = Number(be["maxmem"]);
       if (!op.force && (op.runtime_mem < min || op.runtime_mem > max))

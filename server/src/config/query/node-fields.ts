@@ -87,7 +87,10 @@ export const NODE_FIELDS = fieldTable<N>([
   f("pinst_cnt", "Pinst", "number", "Number of instances with this node as primary", (n, c) => normal(pinst(c, n).length)),
   f("pinst_list", "PriInstances", "other", "List of instances with this node as primary", (n, c) => normal(pinst(c, n))),
   f("pip", "PrimaryIP", "text", "Primary IP address", (n) => normal(n.primary_ip)),
-  f("powered", "Powered", "bool", "Whether node is thought to be powered on", (n) => normal(n.powered)),
+  // unavailable for nodes without out-of-band support (Ganeti's _GetNodePower); gnt cluster epo relies on it
+  f("powered", "Powered", "bool", "Whether node is thought to be powered on", (n, c) =>
+    c.config.filledNdparams(n)["oob_program"] ? normal(n.powered) : UNAVAIL,
+  ),
   f(
     "role",
     "Role",

@@ -197,8 +197,17 @@ export class KvmHypervisor implements Hypervisor {
     return { maxmem, memory: Math.max(minmem, Math.min(maxmem, free)) };
   }
 
-  /** `incoming`: a migration target, qemu waits for the state on this URI (migrate.ts). */
-  async start(instance: RpcInstance, disks: HvBlockDevice[], paused: boolean, opts: { incoming?: string } = {}): Promise<void> {
+  /**
+   * `incoming`: a migration target, qemu waits for the state on this URI
+   * (migrate.ts); `machine`: the source's memory and vCPUs, which the target
+   * must match whatever the beparams say now.
+   */
+  async start(
+    instance: RpcInstance,
+    disks: HvBlockDevice[],
+    paused: boolean,
+    opts: { incoming?: string; machine?: { maxmem: number; vcpus: number } } = {},
+  ): Promise<void> {
     await this.mutex.run(instance.name, async () => {
       if ((await this.pidOf(instance.name)) !== null) {
         throw new HypervisorError(`Failed to start instance ${instance.name}: already running`);
@@ -212,7 +221,10 @@ export class KvmHypervisor implements Hypervisor {
       if (invalid) throw new HypervisorError(invalid);
       await this.dirs.ensure();
 
-      const { maxmem, memory } = await this.startupMemory(instance);
+      const { maxmem, memory } = opts.machine
+        ? { maxmem: opts.machine.maxmem, memory: opts.machine.maxmem }
+        : await this.startupMemory(instance);
+      const vcpus = opts.machine?.vcpus ?? intParam(instance.beparams, ["vcpus"], 1);
       const reservations = intParam(hv, ["kvm_pci_reservations"], 12);
       const diskType = String(hv["disk_type"] ?? "paravirtual") || "paravirtual";
       const used: (number | null)[] = [];
@@ -242,7 +254,7 @@ export class KvmHypervisor implements Hypervisor {
           uuid: instance.uuid,
           hvparams: hv,
           memory: maxmem,
-          vcpus: intParam(instance.beparams, ["vcpus"], 1),
+          vcpus,
           accel,
           paths: this.paths(instance.name),
           disks: kdisks,
@@ -268,7 +280,7 @@ export class KvmHypervisor implements Hypervisor {
           accel,
           maxmem,
           memory,
-          vcpus: intParam(instance.beparams, ["vcpus"], 1),
+          vcpus,
           disks: kdisks,
           nics: knics,
           started_at: this.clock() / 1000,
@@ -596,8 +608,17 @@ export class KvmHypervisor implements Hypervisor {
   // Migration: migrate.ts.
   private readonly migration = new KvmMigration(this);
 
-  async acceptInstance(instance: RpcInstance, target: string, disks: HvBlockDevice[], opts: { exportDisks?: boolean } = {}): Promise<void> {
-    await this.migration.accept(instance, target, disks, opts.exportDisks === true);
+  async migrationInfo(instance: RpcInstance): Promise<string> {
+    return this.migration.info(instance);
+  }
+
+  async acceptInstance(
+    instance: RpcInstance,
+    target: string,
+    disks: HvBlockDevice[],
+    opts: { exportDisks?: boolean; info?: string } = {},
+  ): Promise<void> {
+    await this.migration.accept(instance, target, disks, opts.exportDisks === true, opts.info ?? "");
   }
 
   async mirrorDisks(instance: RpcInstance, targetAddress: string): Promise<void> {

@@ -71,6 +71,21 @@ interface BlockJob {
   error?: string;
 }
 
+/** The source's migration info, or null when there is none (an older source, or "" from the master). */
+export function parseMachine(info: string): { maxmem: number; vcpus: number } | null {
+  if (!info) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(info);
+  } catch {
+    throw new HypervisorError(`Invalid migration information from the source node: ${info.slice(0, 80)}`);
+  }
+  const o = (v ?? {}) as { maxmem?: unknown; vcpus?: unknown };
+  if (!Number.isInteger(o.maxmem) || !Number.isInteger(o.vcpus) || (o.maxmem as number) <= 0 || (o.vcpus as number) <= 0)
+    throw new HypervisorError(`Invalid migration information from the source node: ${info.slice(0, 80)}`);
+  return { maxmem: o.maxmem as number, vcpus: o.vcpus as number };
+}
+
 interface QueryMigrate {
   status?: string;
   ram?: { transferred?: number; total?: number };
@@ -101,9 +116,20 @@ export class KvmMigration {
     return withQmp(this.hv.dirs.qmpSocket(name), fn, timeoutMs);
   }
 
-  async accept(instance: RpcInstance, target: string, disks: HvBlockDevice[], exportDisks = false): Promise<void> {
+  /** The source machine's size: the target's qemu must be started with the same -m and -smp. */
+  async info(instance: RpcInstance): Promise<string> {
+    const rt = await this.hv.runtime(instance.name);
+    if (!rt) throw new HypervisorError(`Instance ${instance.name} is not running`);
+    return JSON.stringify({ maxmem: rt.maxmem, vcpus: rt.vcpus });
+  }
+
+  async accept(instance: RpcInstance, target: string, disks: HvBlockDevice[], exportDisks = false, info = ""): Promise<void> {
     if (await this.hv.runtime(instance.name)) throw new HypervisorError("Can't accept instance, already running");
-    await this.hv.start(instance, disks, false, { incoming: migrationUri(target, migrationPort(instance)) });
+    const machine = parseMachine(info);
+    await this.hv.start(instance, disks, false, {
+      incoming: migrationUri(target, migrationPort(instance)),
+      ...(machine ? { machine } : {}),
+    });
     if (!exportDisks) return;
     try {
       await this.qmp(instance.name, async (q) => {

@@ -40,6 +40,7 @@ export function instanceHandlers(
   | "instance_shutdown"
   | "instance_reboot"
   | "instance_balloon_memory"
+  | "migration_info"
   | "accept_instance"
   | "instance_migrate"
   | "finalize_migration_dst"
@@ -135,11 +136,23 @@ export function instanceHandlers(
         return null;
       }),
 
+    migration_info: async (args) => {
+      const hv = hvOf(args.instance);
+      try {
+        return hv.migrationInfo ? await hv.migrationInfo(args.instance) : "";
+      } catch (err) {
+        fail(`Failed to get migration information: ${messageOf(err)}`, err);
+      }
+    },
+
     accept_instance: (args) =>
       lock.run(args.instance.name, async () => {
         try {
           const devices = await gatherBlockDevices(ctx, args.instance);
-          await hvOf(args.instance).acceptInstance(args.instance, args.target, devices, { exportDisks: args.export_disks === true });
+          await hvOf(args.instance).acceptInstance(args.instance, args.target, devices, {
+            exportDisks: args.export_disks === true,
+            info: args.info,
+          });
         } catch (err) {
           fail(`Failed to accept instance: ${messageOf(err)}`, err);
         }

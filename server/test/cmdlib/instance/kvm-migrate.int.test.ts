@@ -129,7 +129,7 @@ describe("kvm instances between two nodes", () => {
     expect(await running(N1)).toEqual([]);
   }, 600_000);
 
-  it("a failed migration is aborted and the instance keeps running on its primary; cleanup confirms it", async () => {
+  it("a failed migration is aborted and the instance keeps running on its primary; cleanup confirms it; a changed maxmem still migrates", async () => {
     c = await testCluster({ nodes: 2, hypervisors: ["kvm", "fake"] });
     const name = "mig2.example.com";
     await runOp(c, kvmCreate(name, "", { disk_template: "sharedfile", disks: [{ size: 16 }] }));
@@ -151,6 +151,17 @@ describe("kvm instances between two nodes", () => {
     const cl = await runJob(c, [{ OP_ID: "OP_INSTANCE_MIGRATE", instance_name: name, cleanup: true, target_node: N2 }]);
     expect(cl.ops[0]!.status).toBe("success");
     expect(c.jobLog(cl)).toContain(`* instance confirmed to be running on its primary node (${N1})`);
+
+    // A new maximum memory waits for the next start; meanwhile the guest
+    // still migrates: the target starts the machine the source runs (96 MiB),
+    // not one of the new size, which qemu would refuse to load the state into.
+    await runOp(c, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: name, beparams: { maxmem: 128 }, ignore_ipolicy: true });
+    expect((await kvmOf(N1).runtime(name))!.maxmem).toBe(96);
+    const job = await runJob(c, [{ OP_ID: "OP_INSTANCE_MIGRATE", instance_name: name, target_node: N2 }]);
+    expect(job.ops[0]!.status, c.jobLog(job).join("\n")).toBe("success");
+    expect(await running(N2)).toEqual([name]);
+    expect((await kvmOf(N2).runtime(name))!.maxmem).toBe(96);
+    await runOp(c, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: name, shutdown_timeout: 0 });
   }, 600_000);
 
   it("two guests on one bridge ping each other; a NIC on a missing bridge is refused with Ganeti's message", async () => {

@@ -116,6 +116,17 @@ describe("OP_INSTANCE_SET_PARAMS", () => {
     await create(c, "i1.example.com", { beparams: { minmem: 128, maxmem: 512 } });
     expect(await runOp(c, mod({ runtime_mem: 256 }))).toEqual([["runtime_memory", 256]]);
   });
+
+  it("runtime memory is checked against the memory range the same job proposes (Ganeti's be_proposed)", async () => {
+    c = await testCluster();
+    await create(c, "i1.example.com", { beparams: { minmem: 128, maxmem: 256 } });
+    const res = await runOp(c, mod({ beparams: { minmem: 384, maxmem: 384 }, runtime_mem: 384 }));
+    expect(res).toContainEqual(["runtime_memory", 384]);
+    await expect(runOp(c, mod({ beparams: { minmem: 128, maxmem: 192 }, runtime_mem: 256 }))).rejects.toMatchObject({
+      message: "Instance i1.example.com must have memory between 128 and 192 of memory unless --force is given",
+      code: "wrong_input",
+    });
+  });
 });
 
 describe("backup", () => {

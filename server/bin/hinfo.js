@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Launcher: run the TypeScript CLI through tsx (no build step).
+import { register } from "tsx/esm/api";
+register();
+await import("../src/htools-cli/hinfo.ts");
