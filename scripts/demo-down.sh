@@ -8,5 +8,5 @@ NETNS=""
 if [ -f "$DIR/noded.json" ]; then
   NETNS="$(node -e "console.log(require('$DIR/noded.json').netns ?? '')")"
 fi
-if [ -d "$DIR" ]; then node cli/bin/gnt.js cluster destroy --data-dir "$DIR"; fi
+if [ -d "$DIR" ]; then node cli/bin/gnt.js cluster destroy --yes-do-it --data-dir "$DIR"; fi
 if [ -n "$NETNS" ]; then ip netns del "$NETNS" 2>/dev/null || true; fi

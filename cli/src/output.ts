@@ -12,6 +12,10 @@ export interface Io {
   isTTY: boolean;
   /** The stream the progress bar draws on (stderr). */
   progressStream?: NodeJS.WritableStream;
+  /** Whether stdin is a terminal: confirmation questions are asked only then. */
+  stdinIsTTY?: boolean;
+  /** Ask one question on the terminal; the answer line (null at end of input). */
+  ask?: (prompt: string) => Promise<string | null>;
 }
 
 export type Units = "h" | "m" | "g" | "t";

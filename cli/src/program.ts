@@ -2,10 +2,12 @@
 // `cluster destroy`, `node add` and `daemon` are added by the local-commands
 // hook (commands/local.ts, another workspace's code path).
 import { basename } from "node:path";
-import { Command, CommanderError, Option } from "commander";
+import { type Command, CommanderError, Option } from "commander";
 import { GanetiClient, type GanetiClientOptions } from "@ganeti-ts/sdk";
 import { clientOptions, resolveConnection, type ConnectionFlags } from "./config.js";
-import { describeError, EXIT, ExitStatus } from "./errors.js";
+import { CliError, describeError, EXIT, ExitStatus, type ErrorContext } from "./errors.js";
+import { localAdminSocket, localRapiUrl, type AdminSocketAccess } from "./local-master.js";
+import { GntCommand } from "./suggest.js";
 import type { Io } from "./output.js";
 import type { Ctx } from "./commands/common.js";
 import { rapiJobRunner, type JobRunner } from "./job-runner.js";
@@ -24,6 +26,7 @@ interface LocalHooks {
   program: Command;
   cluster: Command;
   node: Command;
+  io?: Io;
 }
 
 export interface ProgramDeps {
@@ -44,6 +47,8 @@ export interface ProgramDeps {
    */
   localCandidateSync?: (env: NodeJS.ProcessEnv) => ((print: (line: string) => void) => Promise<void>) | null;
   signal?: AbortSignal;
+  /** The local master's admin socket (tests inject one); default: found from $GANETI_DATA_DIR and the default data dirs. */
+  adminSocket?: (env: NodeJS.ProcessEnv) => AdminSocketAccess | null;
 }
 
 /** `gnt-instance` (and friends) are aliases of `gnt instance`. */
@@ -65,8 +70,8 @@ function expandAlias(argv: string[]): string[] {
   return noun ? [argv[0] ?? "node", argv[1] ?? "gnt", noun, ...argv.slice(2)] : argv;
 }
 
-export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
-  const program = new Command("gnt");
+export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx; errorContext: ErrorContext } {
+  const program = new GntCommand("gnt");
   program
     .description("Manage a Ganeti (RAPI v2) cluster: instances, nodes, groups, networks, jobs")
     .version("0.1.0")
@@ -87,13 +92,38 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
     });
 
   let client: GanetiClient | undefined;
+  const errorContext: ErrorContext = {};
   const ctx: Ctx = {
     io: deps.io,
     json: () => program.opts<{ output: string }>().output === "json",
     client: () => {
       if (!client) {
         const conn = resolveConnection(program.opts<ConnectionFlags>(), deps.env);
-        const o = clientOptions(conn);
+        // No URL named anywhere: on the master, root talks to its admin socket (no credentials needed).
+        const admin = conn.sources.url === "default" ? (deps.adminSocket ?? localAdminSocket)(deps.env) : null;
+        let o: GanetiClientOptions;
+        if (admin?.usable) {
+          o = { baseUrl: "http://localhost", socketPath: admin.socket, userAgent: "ganeti-ts-gnt" };
+          if (conn.timeoutMs !== undefined) o.timeoutMs = conn.timeoutMs;
+          errorContext.socket = admin.socket;
+        } else {
+          if (admin && conn.user === undefined) {
+            throw new CliError(
+              `It seems you don't have permissions to connect to the master's local socket ${admin.socket} (${admin.why}): ` +
+                `only root, its owner, may use it. Retry as root, or give RAPI credentials ` +
+                `(--user/--password or GANETI_RAPI_USER/GANETI_RAPI_PASSWORD).`,
+              EXIT.FAILED,
+            );
+          }
+          const local = conn.sources.url === "default" ? localRapiUrl(deps.env) : null;
+          if (local) {
+            conn.url = local.url;
+            if (local.ca && conn.ca === undefined && conn.fingerprint === undefined && !conn.insecure) conn.ca = local.ca;
+          }
+          o = clientOptions(conn);
+          errorContext.url = o.baseUrl;
+          if (o.caFile !== undefined) errorContext.ca = o.caFile;
+        }
         client = deps.createClient ? deps.createClient(o) : new GanetiClient(o);
       }
       return client;
@@ -121,12 +151,12 @@ export function buildProgram(deps: ProgramDeps): LocalHooks & { ctx: Ctx } {
   registerOobCommands(node, ctx);
   registerOsCommands(program, ctx);
   registerFilterCommands(program, ctx);
-  deps.registerLocal?.({ program, cluster, node });
+  deps.registerLocal?.({ program, cluster, node, io: deps.io });
 
   program.hook("postAction", () => {
     client?.close();
   });
-  return { program, cluster, node, ctx };
+  return { program, cluster, node, ctx, errorContext };
 }
 
 /** The command tree without running it: generated man pages and bash completion (cli/scripts/gen-docs.ts). */
@@ -136,7 +166,7 @@ export function commandTree(deps: ProgramDeps): Command {
 
 /** Run gnt with a full argv (`[node, script, ...args]`); resolve to the exit code. */
 export async function run(argv: string[], deps: ProgramDeps): Promise<number> {
-  const { program } = buildProgram(deps);
+  const { program, errorContext } = buildProgram(deps);
   try {
     await program.parseAsync(expandAlias(argv));
     return EXIT.OK;
@@ -154,7 +184,7 @@ export async function run(argv: string[], deps: ProgramDeps): Promise<number> {
       deps.io.err("Interrupted (the job, if any, keeps running)");
       return 130;
     }
-    const { line, exitCode } = describeError(err);
+    const { line, exitCode } = describeError(err, errorContext);
     deps.io.err(`gnt: ${line}`);
     return exitCode;
   }

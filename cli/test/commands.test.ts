@@ -68,18 +68,46 @@ describe("gnt instance", () => {
     expect(JSON.parse(r.out)).toEqual([{ name: "inst1", status: "running" }]);
   });
 
-  it("info --output json prints the RAPI object", async () => {
-    mock("captures", 84);
-    const r = await gnt(["instance", "info", "inst1.ganeti.test", "--output", "json"]);
+  it("info: Ganeti's layout from OP_INSTANCE_QUERY_DATA (dates, sizes with units); --output json the query data", async () => {
+    mockJob("captures", 86);
+    const r = await gnt(["instance", "info", "inst2.ganeti.test"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).name).toBe("inst1.ganeti.test");
+    const lines = r.out.split("\n");
+    expect(lines[0]).toBe("- Instance name: inst2.ganeti.test");
+    expect(r.out).toMatch(/^ {2}Creation time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
+    expect(r.out).toContain("  State: configured to be up, actual state is up");
+    expect(r.out).toMatch(/^ {4}- primary: node1\.ganeti\.test$/m);
+    expect(r.out).toMatch(/^ {4}maxmem: 128M$/m);
+    expect(r.out).toMatch(/^ {4}vcpus: default \(1\)$/m);
+    expect(r.out).toMatch(/^ {4}- disk\/0: file, size 1\.0G$/m);
+    expect(r.out).toMatch(/^ {6}access mode: rw$/m);
+    mockJob("captures", 86);
+    const j = await gnt(["instance", "info", "inst2.ganeti.test", "--output", "json"]);
+    expect(JSON.parse(j.out)).toMatchObject({ name: "inst2.ganeti.test", disk_template: "file" });
   });
 
-  it("info of an unknown instance: one line, exit 1", async () => {
-    mock("captures", 349);
+  it("info of an unknown instance: Ganeti's message, exit 1", async () => {
+    nock(BASE).get("/2/instances/nosuchinstance.ganeti.test/info").reply(200, "70");
+    nock(BASE)
+      .get("/2/jobs/70/wait")
+      .reply(200, { job_info: ["error"], log_entries: [] });
+    nock(BASE)
+      .get("/2/jobs/70")
+      .reply(200, {
+        id: 70,
+        ops: [{ OP_ID: "OP_INSTANCE_QUERY_DATA" }],
+        status: "error",
+        summary: ["INSTANCE_QUERY_DATA"],
+        opstatus: ["error"],
+        opresult: [["OpPrereqError", ["Instance 'nosuchinstance.ganeti.test' not known", "unknown_entity"]]],
+        oplog: [[]],
+        received_ts: [1795578812, 0],
+        start_ts: [1795578812, 0],
+        end_ts: [1795578812, 0],
+      });
     const r = await gnt(["instance", "info", "nosuchinstance.ganeti.test"]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe("gnt: 404 Not Found (GET /2/instances/nosuchinstance.ganeti.test)");
+    expect(r.err).toBe("gnt: Job 70 failed: OpPrereqError: Instance 'nosuchinstance.ganeti.test' not known (unknown_entity)");
   });
 
   it("add: builds the v1 body, waits and streams the job log", async () => {
@@ -203,17 +231,66 @@ describe("gnt node / group / network / job / cluster / os", () => {
     expect((await gnt(["network", "connect", "-N", "mode=bridged,link=xen-br0", "capnet", "default"])).code).toBe(0);
   });
 
-  it("job info / cancel / watch", async () => {
-    mock("captures", 38, 430);
-    mockCapture(capture(432), { response: { job_info: ["success"], log_entries: [] }, anyBody: true });
-    mock("captures", 431);
+  it("job info: Ganeti's layout with dates, deltas, opcodes, input, result and log", async () => {
+    const job = capture(38).response_body as Record<string, unknown>;
+    const fields = [
+      "id",
+      "status",
+      "ops",
+      "opresult",
+      "opstatus",
+      "oplog",
+      "opstart",
+      "opexec",
+      "opend",
+      "received_ts",
+      "start_ts",
+      "end_ts",
+    ];
+    const values: Record<string, unknown> = {
+      ...job,
+      opstart: [[1795578580, 609968]],
+      opexec: [[1795578580, 700000]],
+      opend: [[1795578587, 319183]],
+    };
+    nock(BASE)
+      .put("/2/query/job", { fields, qfilter: ["|", ["==", "id", 6]], filter: ["|", ["==", "id", 6]] })
+      .reply(
+        200,
+        QR(
+          fields.map((f) => [f, f, "other"] as [string, string, string]),
+          [fields.map((f) => values[f])],
+        ),
+      );
     const info = await gnt(["job", "info", "6"]);
-    expect(info.out).toContain("Opcode 0: OP_INSTANCE_CREATE (success)");
-    expect(info.out).toContain("* creating instance disks...");
+    expect(info.code).toBe(0);
+    const out = info.out;
+    expect(out.split("\n")[0]).toBe("- Job ID: 6");
+    expect(out).toContain("  Status: success");
+    expect(out).toMatch(/^ {2}Received: {9}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.014745$/m);
+    expect(out).toMatch(/^ {2}Processing start: \S+ \S+ \(delta 1\.595223s\)$/m);
+    expect(out).toContain("  Total processing time: 8.304438 seconds");
+    expect(out).toMatch(/^ {4}- Opcode: OP_INSTANCE_CREATE$/m);
+    expect(out).toMatch(/^ {6}Input fields: $/m);
+    expect(out).toMatch(/^ {8}instance_name: inst1\.ganeti\.test$/m);
+    expect(out).toMatch(/^ {6}Result: $/m);
+    expect(out).toMatch(/^ {8}- node1\.ganeti\.test$/m);
+    expect(out).toMatch(/^ {8}- Time: \S+ \S+$/m);
+    expect(out).toMatch(/^ {10}Content: \[2, message, \* creating instance disks\.\.\.\]$/m);
+  });
+
+  it("job cancel; job watch of a finished job prints its log and result", async () => {
+    mock("captures", 430);
     const cancel = await gnt(["job", "cancel", "62"]);
     expect(cancel.code).toBe(1);
     expect(cancel.out).toBe("Job 62 not found in queue");
-    expect((await gnt(["job", "watch", "62"])).code).toBe(0);
+    mock("captures", 38);
+    const w = await gnt(["job", "watch", "6"]);
+    expect(w.code).toBe(0);
+    const lines = w.out.split("\n");
+    expect(lines.slice(0, 2)).toEqual(["Output from job 6 follows", "-------------------------"]);
+    expect(w.out).toMatch(/^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} \* creating instance disks\.\.\.$/m);
+    expect(w.out).toMatch(/^- Result: \n {4}- node1\.ganeti\.test$/m);
   });
 
   it("cluster info (json), getmaster, os list", async () => {
@@ -239,14 +316,20 @@ describe("errors and exit codes", () => {
       .replyWithError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5080"), { code: "ECONNREFUSED" }));
     const r = await gnt(["cluster", "getmaster"]);
     expect(r.code).toBe(3);
-    expect(r.err).toBe("gnt: Cannot talk to the RAPI: GET /2/info: connect ECONNREFUSED 127.0.0.1:5080");
+    expect(r.err).toBe(
+      "gnt: Cannot communicate with the master daemon at https://127.0.0.1:5080: connection refused.\n" +
+        "Is the process running and listening for connections? If it listens elsewhere, name it with --url or GANETI_RAPI_URL " +
+        '(on the master, "rapiUrl" in DATA_DIR/master.runtime.json).',
+    );
   });
 
   it("401 → exit 1, and the password never printed", async () => {
     mockCapture(capture(415), { auth: false });
     const r = await gnt(["instance", "shutdown", "inst1.ganeti.test"], { GANETI_RAPI_PASSWORD: "wrong-pw" });
     expect(r.code).toBe(1);
-    expect(r.err).toBe("gnt: 401 Unauthorized (PUT /2/instances/inst1.ganeti.test/shutdown)");
+    expect(r.err).toMatch(
+      /^gnt: Authentication failed \(401\) for PUT \/2\/instances\/inst1\.ganeti\.test\/shutdown: give a RAPI user and password/,
+    );
     expect(r.err + r.out).not.toContain("wrong-pw");
   });
 

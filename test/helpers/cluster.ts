@@ -100,7 +100,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       ]);
     }
   } catch (err) {
-    await gntRaw(["cluster", "destroy", "--data-dir", dataDir]).catch(() => undefined);
+    await gntRaw(["cluster", "destroy", "--yes-do-it", "--data-dir", dataDir]).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
     await netns.dispose();
     throw err;
@@ -129,7 +129,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     gnt: (args, o = {}) => gntRaw(args, { ...env(), ...o.env }),
     async destroy() {
       try {
-        await gntRaw(["cluster", "destroy", "--data-dir", dataDir]);
+        await gntRaw(["cluster", "destroy", "--yes-do-it", "--data-dir", dataDir]);
       } finally {
         await rm(root, { recursive: true, force: true });
         await netns.dispose();

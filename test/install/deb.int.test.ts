@@ -176,7 +176,7 @@ describe("the Debian package", () => {
       // The watcher unit's command, through the master's control socket.
       await inRoot(["gnt", "watcher"], { GANETI_DATA_DIR: dataDir });
     } finally {
-      await inRoot(["gnt", "cluster", "destroy", "--data-dir", dataDir]);
+      await inRoot(["gnt", "cluster", "destroy", "--yes-do-it", "--data-dir", dataDir]);
     }
     expect(processesInRoot()).toEqual([]);
     await inRoot(["dpkg", "--purge", "ganeti-ts"]);

@@ -225,7 +225,7 @@ describe("npm install -g of the tarballs", () => {
       expect((await sh("gnt", ["instance", "list"], connection)).stdout).toMatch(/^Instance\s/);
       expect((await sh("gnt", ["cluster", "info"], connection)).stdout).toContain("cluster.example.com");
     } finally {
-      await sh("gnt", ["cluster", "destroy", "--data-dir", dataDir]);
+      await sh("gnt", ["cluster", "destroy", "--yes-do-it", "--data-dir", dataDir]);
     }
     expect(existsSync(dataDir)).toBe(false);
   }, 300_000);

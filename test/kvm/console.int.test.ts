@@ -82,7 +82,7 @@ describe("kvm console", () => {
     });
     expect(out).toContain("42XYZ");
 
-    await c.gnt(["instance", "remove", NAME, "--shutdown-timeout", "0"]);
+    await c.gnt(["instance", "remove", "-f", NAME, "--shutdown-timeout", "0"]);
   }, 600_000);
 
   it("examples/sdk-scripts/kvm-vm.ts creates a real VM, shows its console and removes it", async () => {

@@ -143,6 +143,6 @@ describe("gnt CLI against a real cluster", () => {
     const bad = await gnt(["instance", "startup", "nosuch.example.com"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split("\n").at(-1)).toMatch(/^gnt: Job \d+ failed: OpPrereqError: .*\(unknown_entity\)$/);
-    expect((await gnt(["instance", "remove", "cli-int.example.com"])).code).toBe(0);
+    expect((await gnt(["instance", "remove", "-f", "cli-int.example.com"])).code).toBe(0);
   });
 });

@@ -2,9 +2,10 @@
 // command, job running with live progress, `list`/`list-fields` and tag verbs,
 // and Ganeti's "key=value,key=value" option syntax.
 import type { Command } from "commander";
-import { q, type GanetiClient, type JobHandle, type QueryResourceName, type TagKind } from "@ganeti-ts/sdk";
-import { CliError } from "../errors.js";
-import type { JobRunner } from "../job-runner.js";
+import { q, RapiError, type GanetiClient, type JobHandle, type JobIdListOnly, type QueryResourceName, type TagKind } from "@ganeti-ts/sdk";
+import { CliError, EXIT, ExitStatus, formatJobError, untuple } from "../errors.js";
+import { ctime, type JobOutcome, type JobRunner } from "../job-runner.js";
+import { makeListFilter } from "../qlang-text.js";
 import { JobProgress, json, queryToObjects, renderQuery, renderTable, type Io, type Units } from "../output.js";
 
 export interface Ctx {
@@ -65,6 +66,8 @@ export async function runJob<R>(ctx: Ctx, handle: JobHandle<R>, o: JobFlags, des
     const timeout = o.waitTimeout !== undefined ? Number(o.waitTimeout) : undefined;
     if (timeout !== undefined && !(timeout > 0)) throw new CliError(`invalid --wait-timeout ${o.waitTimeout}`);
     result = await handle.wait({
+      // Child jobs (a result {"jobs": [...]}) are followed below, each one reported.
+      followUp: false,
       onLog: (l) => progress.log(l),
       onStatus: (s, jid) => progress.status(s, jid),
       ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
@@ -72,6 +75,14 @@ export async function runJob<R>(ctx: Ctx, handle: JobHandle<R>, o: JobFlags, des
     });
   } finally {
     progress.stop();
+  }
+  const children = childJobs(result);
+  if (children) {
+    await reportChildJobs(ctx, children, {
+      ok: "All jobs completed successfully.",
+      failed: (bad, total) => `${bad} of ${total} jobs failed.`,
+    });
+    return;
   }
   if (ctx.json()) ctx.io.out(json({ job_id: id, result }));
   else {
@@ -81,6 +92,7 @@ export async function runJob<R>(ctx: Ctx, handle: JobHandle<R>, o: JobFlags, des
 }
 
 interface ListFlags {
+  filter?: boolean;
   fields?: string;
   headers?: boolean;
   separator?: string;
@@ -109,19 +121,15 @@ export function addListVerbs(noun: Command, ctx: Ctx, resource: QueryResourceNam
   noun
     .command("list")
     .description(`list ${resource}s (via /2/query/${resource})`)
-    .argument("[names...]", `only these ${resource}s`)
+    .argument("[names...]", `only these ${resource}s (globs like "web*" allowed), or with -F a filter`)
+    .option("-F, --filter", 'the argument is a query filter, e.g. \'pnode == "node1" and admin_state == "up"\'')
     .option("-o, --fields <fields>", `fields to show ("+a,b" appends; default ${defaults.join(",")})`)
     .option("--no-headers", "do not print the header line")
     .option("--separator <sep>", "separate columns with this string instead of aligning")
     .option("--units <unit>", "h (human, default), m, g or t")
     .action(async (names: string[], o: ListFlags) => {
       const fields = parseFields(o.fields, defaults);
-      const filter = names.length
-        ? q.oneOf(
-            nameField,
-            names.map((n) => (nameField === "id" && /^\d+$/.test(n) ? Number(n) : n)),
-          )
-        : null;
+      const filter = makeListFilter(names, Boolean(o.filter), nameField, nameField === "id");
       const result = await ctx.client().query.run(resource, fields, filter, ctx.signal ? { signal: ctx.signal } : {});
       if (ctx.json()) ctx.io.out(json(queryToObjects(result)));
       else {
@@ -241,4 +249,127 @@ export function yesNo(v: string | undefined, flag: string): boolean | undefined 
 /** Print an object as "key: value" or JSON. */
 export function printObject(ctx: Ctx, obj: unknown, render: (o: Record<string, unknown>) => string): void {
   ctx.io.out(ctx.json() ? json(obj) : render(obj as Record<string, unknown>));
+}
+
+/** Ganeti's JobExecutor.GetResults over already submitted jobs: [ok, result or error] per job, in order. */
+export async function followJobs(ctx: Ctx, submitted: JobIdListOnly["jobs"]): Promise<[boolean, unknown][]> {
+  const jobs = ctx.jobs();
+  const ok = submitted.filter(([s]) => s).map(([, id]) => id);
+  if (ok.length) ctx.io.out(`Submitted jobs ${ok.join(", ")}`);
+  const results: [boolean, unknown][] = [];
+  for (const [s, id] of submitted) {
+    if (!s) {
+      ctx.io.err(`Failed to submit job: ${typeof id === "string" ? id : formatJobError(id)}`);
+      results.push([false, id]);
+      continue;
+    }
+    ctx.io.out(`Waiting for job ${id} ...`);
+    const out: JobOutcome = await jobs.wait(Number(id), (t, m) => ctx.io.out(`${ctime(t)} ${m}`));
+    if (out.status === "success") results.push([true, out.opresult]);
+    else {
+      ctx.io.err(`Job ${id} has failed: ${out.error ?? out.status}`);
+      results.push([false, out.error ?? out.status]);
+    }
+  }
+  return results;
+}
+
+/** One child job of a parent that submitted several (node migrate/evacuate/failover). */
+export interface ChildReport {
+  job_id: number | null;
+  status: "success" | "error" | "canceled" | "not submitted";
+  error?: string;
+}
+
+/**
+ * Follow every child job, then list each one (id, status, error) and end
+ * with Ganeti's summary; exits 1 if any child failed or was not submitted.
+ */
+export async function reportChildJobs(
+  ctx: Ctx,
+  submitted: JobIdListOnly["jobs"],
+  summary: { ok: string; failed: (bad: number, total: number) => string },
+): Promise<void> {
+  const jobs = ctx.jobs();
+  const reports: ChildReport[] = [];
+  const quiet = ctx.json();
+  const ids = submitted.filter(([s]) => s).map(([, id]) => id);
+  if (ids.length && !quiet) ctx.io.out(`Submitted jobs ${ids.join(", ")}`);
+  for (const [s, id] of submitted) {
+    if (!s) {
+      reports.push({ job_id: null, status: "not submitted", error: typeof id === "string" ? id : formatJobError(id) });
+      continue;
+    }
+    if (!quiet) ctx.io.out(`Waiting for job ${id} ...`);
+    const out = await jobs.wait(Number(id), (t, m) => (quiet ? undefined : ctx.io.out(`${ctime(t)} ${m}`)));
+    reports.push({ job_id: Number(id), status: out.status, ...(out.status !== "success" ? { error: out.error ?? out.status } : {}) });
+  }
+  const bad = reports.filter((r) => r.status !== "success").length;
+  if (ctx.json()) ctx.io.out(json({ jobs: reports, failed: bad }));
+  else {
+    for (const r of reports) {
+      const line = `Job ${r.job_id ?? "(not submitted)"}: ${r.status}${r.error ? `: ${r.error}` : ""}`;
+      if (r.status === "success") ctx.io.out(line);
+      else ctx.io.err(line);
+    }
+    ctx.io.out(bad === 0 ? summary.ok : summary.failed(bad, reports.length));
+  }
+  if (bad > 0) throw new ExitStatus(EXIT.FAILED);
+}
+
+/** The child jobs in a parent's result (`{"jobs": [[true, id], [false, error], ...]}`), or null. */
+export function childJobs(result: unknown): JobIdListOnly["jobs"] | null {
+  const first = Array.isArray(result) ? (result[0] as unknown) : result;
+  if (first && typeof first === "object" && Array.isArray((first as { jobs?: unknown }).jobs)) {
+    return (first as JobIdListOnly).jobs;
+  }
+  return null;
+}
+
+/**
+ * Submit a parent job (node migrate/evacuate), wait for it alone, then
+ * report each child job it submitted.
+ */
+export async function runParentJob(
+  ctx: Ctx,
+  handle: JobHandle<unknown>,
+  o: JobFlags,
+  summary: { ok: string; failed: (bad: number, total: number) => string },
+): Promise<void> {
+  const id = await handle;
+  if (o.submit) {
+    ctx.io.out(ctx.json() ? json({ job_id: id }) : String(id));
+    return;
+  }
+  const progress = new JobProgress(ctx.io, id);
+  let result: unknown;
+  try {
+    result = await handle.wait({
+      followUp: false,
+      onLog: (l) => progress.log(l),
+      onStatus: (s, jid) => progress.status(s, jid),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  } finally {
+    progress.stop();
+  }
+  const children = childJobs(result);
+  if (!children) {
+    if (ctx.json()) ctx.io.out(json({ job_id: id, result }));
+    return;
+  }
+  await reportChildJobs(ctx, children, summary);
+}
+
+/** Ganeti's _EnsureInstancesExist: a destructive verb names the unknown instance before asking anything. */
+export async function ensureInstanceExists(ctx: Ctx, name: string): Promise<void> {
+  const res = await ctx
+    .client()
+    .query.run("instance", ["name"], q.eq("name", name), ctx.signal ? { signal: ctx.signal } : {})
+    .catch((err: unknown) => {
+      // A name filter on an unknown instance: ('Instance name x not found', 'unknown_entity').
+      if (err instanceof RapiError && untuple(err.rapiMessage).ecode === "unknown_entity") return null;
+      throw err;
+    });
+  if (!res || res.data.length === 0) throw new CliError(`Instance '${name}' not known`, EXIT.FAILED);
 }

@@ -5,9 +5,9 @@
 import type { Command } from "commander";
 import type { GroupVerifyDisksResult, JobIdListOnly } from "@ganeti-ts/sdk";
 import { CliError, EXIT, ExitStatus } from "../errors.js";
-import { ctime, type JobOutcome, type Opcode } from "../job-runner.js";
+import { ctime, type Opcode } from "../job-runner.js";
 import { json, renderTable } from "../output.js";
-import { collect, type Ctx } from "./common.js";
+import { collect, followJobs, type Ctx } from "./common.js";
 
 interface VerifyFlags {
   errorCodes?: boolean;
@@ -29,29 +29,6 @@ async function runPrinted(ctx: Ctx, op: Opcode): Promise<unknown> {
     throw new ExitStatus(EXIT.FAILED);
   }
   return out.opresult[0];
-}
-
-/** Ganeti's JobExecutor.GetResults over already submitted jobs: [ok, result or error]. */
-async function followJobs(ctx: Ctx, submitted: JobIdListOnly["jobs"]): Promise<[boolean, unknown][]> {
-  const jobs = ctx.jobs();
-  const ok = submitted.filter(([s]) => s).map(([, id]) => id);
-  if (ok.length) ctx.io.out(`Submitted jobs ${ok.join(", ")}`);
-  const results: [boolean, unknown][] = [];
-  for (const [s, id] of submitted) {
-    if (!s) {
-      ctx.io.err(`Failed to submit job: ${String(id)}`);
-      results.push([false, id]);
-      continue;
-    }
-    ctx.io.out(`Waiting for job ${id} ...`);
-    const out: JobOutcome = await jobs.wait(Number(id), (t, m) => ctx.io.out(`${ctime(t)} ${m}`));
-    if (out.status === "success") results.push([true, out.opresult]);
-    else {
-      ctx.io.err(`Job ${id} has failed: ${out.error ?? out.status}`);
-      results.push([false, out.error ?? out.status]);
-    }
-  }
-  return results;
 }
 
 /** Ganeti's ParseTimespec: seconds, or a number with s, m, h, d or w. */

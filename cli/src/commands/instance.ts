@@ -1,20 +1,21 @@
 import type { Command } from "commander";
-import type { InstanceInfo } from "@ganeti-ts/sdk";
 import type { DeviceModification, DiskSpec, InstanceCreateParams, InstanceModifyParams } from "@ganeti-ts/sdk";
 import { CliError } from "../errors.js";
+import { confirm } from "../confirm.js";
 import { runConsole } from "./console.js";
-import { renderInfo } from "../output.js";
+import { json } from "../output.js";
+import { genericInfo, instanceInfo } from "../info.js";
 import {
   addListVerbs,
   addTagVerbs,
   collect,
+  ensureInstanceExists,
   jobCall,
   jobOptions,
   parseDeviceSpec,
   parseHvSpec,
   parseKeyVal,
   parseSize,
-  printObject,
   runJob,
   type Ctx,
   type JobFlags,
@@ -58,27 +59,21 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
 
   inst
     .command("info")
-    .description("show instance details")
+    .description("show instance details (Ganeti's gnt-instance info, through an OP_INSTANCE_QUERY_DATA job)")
     .argument("<names...>")
-    .action(async (names: string[]) => {
+    .option("-s, --static", "only the configuration, without asking the nodes for the live state")
+    .action(async (names: string[], o: { static?: boolean }) => {
       const c = ctx.client();
-      const objs: InstanceInfo[] = [];
+      const found: Record<string, Record<string, unknown>> = {};
       for (const n of names) {
-        const o = await c.instances.get(n);
-        // A running kvm instance: which accelerator its qemu uses (kvm or tcg), from its runtime data.
-        // Ganeti's instance fields name no hypervisor: its filled hvparams are kvm's when they have kvm_path.
-        const hvp = (o as Record<string, unknown>)["hvparams"];
-        const kvm = typeof hvp === "object" && hvp !== null && "kvm_path" in hvp;
-        if (kvm && o.oper_state === true) {
-          const [res] = await c.instances.info(n).wait();
-          const accel = res[n]?.["hv_accel"];
-          if (typeof accel === "string") (o as Record<string, unknown>)["hv_accel"] = accel;
-        }
-        objs.push(o);
+        const [res] = await c.instances.info(n, o.static ? { static: true } : {}).wait(ctx.signal ? { signal: ctx.signal } : {});
+        Object.assign(found, res);
       }
-      printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
-        objs.map((o) => `Instance name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
-      );
+      if (ctx.json()) {
+        ctx.io.out(json(names.length === 1 ? Object.values(found)[0] : Object.values(found)));
+        return;
+      }
+      ctx.io.out(genericInfo(Object.values(found).map((i) => instanceInfo(i))));
     });
 
   jobOptions(
@@ -153,8 +148,15 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .description("remove an instance")
       .argument("<name>")
       .option("--shutdown-timeout <seconds>", "wait this long for a clean shutdown")
-      .option("-f, --force", "do not ask (gnt never asks; accepted for compatibility)"),
-  ).action(async (name: string, o: JobFlags & { shutdownTimeout?: string }) => {
+      .option("-f, --force", "do not ask for confirmation"),
+  ).action(async (name: string, o: JobFlags & { shutdownTimeout?: string; force?: boolean }) => {
+    if (!o.force && !o.dryRun) {
+      await ensureInstanceExists(ctx, name);
+      await confirm(
+        ctx.io,
+        `This will remove the volumes of the instance ${name} (including mirrors), thus removing all the data of the instance. Continue?`,
+      );
+    }
     const params = o.shutdownTimeout ? { shutdown_timeout: Number(o.shutdownTimeout) } : {};
     await runJob(ctx, ctx.client().instances.remove(name, params, jobCall(o)), o);
   });
@@ -270,9 +272,17 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("-I, --iallocator <name>", "allocator choosing the target")
       .option("--cleanup", "recover from a failed migration")
       .option("--allow-failover", "fall back to failover if migration is impossible")
-      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)"),
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)")
+      .option("-f, --force", "do not ask for confirmation"),
     false,
   ).action(async (name: string, o: JobFlags & Record<string, unknown>) => {
+    if (!o.force) {
+      await ensureInstanceExists(ctx, name);
+      const what = o.cleanup
+        ? `Instance ${name} will be recovered from a failed migration. Note that the migration procedure (including cleanup)`
+        : `Instance ${name} will be migrated. Note that migration`;
+      await confirm(ctx.io, `${what} might impact the instance if anything goes wrong (e.g. due to bugs in the hypervisor). Continue?`);
+    }
     const p: Record<string, unknown> = {};
     if (o.nonLive) p.mode = "non-live";
     if (o.migrationMode) p.mode = String(o.migrationMode);
@@ -293,9 +303,14 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("-I, --iallocator <name>", "allocator choosing the target")
       .option("--ignore-consistency", "proceed even with degraded disks")
       .option("--shutdown-timeout <seconds>", "time to wait for a clean shutdown")
-      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)"),
+      .option("--ignore-ipolicy", "ignore the node group's instance policy (Ganeti's --ignore-ipolicy)")
+      .option("-f, --force", "do not ask for confirmation"),
     false,
   ).action(async (name: string, o: JobFlags & Record<string, unknown>) => {
+    if (!o.force) {
+      await ensureInstanceExists(ctx, name);
+      await confirm(ctx.io, `Failover will happen to image ${name}. This requires a shutdown of the instance. Continue?`);
+    }
     const p: Record<string, unknown> = {};
     if (o.ignoreIpolicy) p.ignore_ipolicy = true;
     if (o.targetNode) p.target_node = String(o.targetNode);
@@ -331,9 +346,15 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .argument("<name>")
       .option("-o, --os-type <os>", "install this OS instead")
       .option("-O, --os-parameters <k=v,...>", "OS parameters")
-      .option("--no-startup", "do not start the instance afterwards"),
+      .option("--no-startup", "do not start the instance afterwards")
+      .option("-f, --force", "do not ask for confirmation"),
     false,
-  ).action(async (name: string, o: JobFlags & { osType?: string; osParameters?: string; startup?: boolean }) => {
+  ).action(async (name: string, o: JobFlags & { osType?: string; osParameters?: string; startup?: boolean; force?: boolean }) => {
+    if (!o.force) {
+      await ensureInstanceExists(ctx, name);
+      const osMsg = o.osType ? `change the OS to '${o.osType}'` : "keep the same OS";
+      await confirm(ctx.io, `This will reinstall the instance '${name}' (and ${osMsg}) which removes all data. Continue?`);
+    }
     const p: Record<string, unknown> = { start: o.startup !== false };
     if (o.osType) p.os = o.osType;
     if (o.osParameters) p.osparams = parseKeyVal(o.osParameters);

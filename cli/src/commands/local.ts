@@ -13,6 +13,10 @@ import type * as Launcher from "@ganeti-ts/server/master/launcher";
 import { dataPaths } from "@ganeti-ts/server/master/paths";
 import type * as DaemonMain from "@ganeti-ts/server/daemon-main";
 import type { JobOutcome, JobRunner } from "../job-runner.js";
+import { confirm } from "../confirm.js";
+import { CliError } from "../errors.js";
+import { requireLocalMaster } from "../local-master.js";
+import type { Io } from "../output.js";
 import type * as Settings from "@ganeti-ts/server/master/settings";
 import type * as EtcdMember from "@ganeti-ts/server/store/etcd-member";
 import type * as HaLocal from "./ha-local.js";
@@ -49,6 +53,8 @@ interface LocalCommandHooks {
   program: Command;
   cluster: Command;
   node: Command;
+  /** For confirmation questions (the rest prints straight to stdout). */
+  io?: Io;
 }
 
 const list = (v: string) =>
@@ -62,9 +68,28 @@ const int = (v: string) => {
   return n;
 };
 
-/** Default master data dir for node add/remove: $GANETI_DATA_DIR, else ./.demo. */
-function masterDir(opt?: string): string {
-  return path.resolve(opt ?? process.env["GANETI_DATA_DIR"] ?? ".demo");
+/** Master data dir for node add/remove and the HA verbs: the option, else the local master (or a message naming the option). */
+function masterDir(opt: string | undefined, flag = "--master-data-dir"): string {
+  return requireLocalMaster(opt, process.env, flag);
+}
+
+/** This build's hypervisors and disk templates (what its node daemon can run). */
+async function buildCapabilities(): Promise<{ hypervisors: readonly string[]; diskTemplates: readonly string[] }> {
+  const [{ SUPPORTED_HYPERVISORS }, { SUPPORTED_DISK_TEMPLATES }] = await Promise.all([
+    import("@ganeti-ts/server/hypervisors/registry"),
+    import("@ganeti-ts/server/storage/registry"),
+  ]);
+  return { hypervisors: SUPPORTED_HYPERVISORS, diskTemplates: SUPPORTED_DISK_TEMPLATES };
+}
+
+/** Refuse names this build cannot run, naming those it can. */
+function checkSupported(what: string, flag: string, given: string[], supported: readonly string[]): void {
+  const bad = given.filter((g) => !supported.includes(g));
+  if (bad.length === 0) return;
+  throw new CliError(
+    `This build of ganeti-ts cannot run the ${what} ${bad.map((b) => `'${b}'`).join(", ")}; ` +
+      `it can run: ${supported.join(", ")} (${flag})`,
+  );
 }
 
 const LOCAL_NODES = "local-nodes.json";
@@ -195,8 +220,9 @@ async function runJobLocally(master: string, ops: Record<string, unknown>[], out
   }
 }
 
-export function registerLocalCommands({ program, cluster, node }: LocalCommandHooks): void {
+export function registerLocalCommands({ program, cluster, node, io }: LocalCommandHooks): void {
   const print = (line: string) => process.stdout.write(`${line}\n`);
+  const ask: Io = io ?? { out: print, err: (l) => process.stderr.write(`${l}\n`), isTTY: false };
 
   cluster
     .command("init")
@@ -245,6 +271,9 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
       if (o["allowAnonymousReads"] === true && o["requireAuthentication"] === true) {
         throw new Error("--allow-anonymous-reads and --require-authentication exclude each other");
       }
+      const caps = await buildCapabilities();
+      checkSupported("hypervisor(s)", "--enabled-hypervisors", o["enabledHypervisors"] as string[], caps.hypervisors);
+      checkSupported("disk template(s)", "--enabled-disk-templates", o["enabledDiskTemplates"] as string[], caps.diskTemplates);
       const storeKind = String(o["store"]);
       if (storeKind !== "file" && storeKind !== "etcd") throw new Error(`--store must be file or etcd, not ${storeKind}`);
       if (o["etcdEndpoints"] && storeKind !== "etcd") throw new Error("--etcd-endpoints needs --store etcd");
@@ -303,8 +332,18 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .description("stop every daemon of a local cluster and remove its state")
     .requiredOption("--data-dir <dir>", "the cluster's data directory")
     .option("--keep-state", "stop the daemons but keep the data directory")
-    .action(async (o: { dataDir: string; keepState?: boolean }) => {
+    .option("--yes-do-it", "do not ask for confirmation (Ganeti's flag)")
+    .option("-f, --force", "do not ask for confirmation")
+    .action(async (o: { dataDir: string; keepState?: boolean; yesDoIt?: boolean; force?: boolean }) => {
       const dir = path.resolve(o.dataDir);
+      if (!o.yesDoIt && !o.force) {
+        await confirm(
+          ask,
+          `Destroying a cluster is irreversible: this stops every daemon of the cluster in ${dir}` +
+            `${o.keepState ? "" : " and removes its state"}. Continue?`,
+          { flag: "--yes-do-it (or -f)" },
+        );
+      }
       const nodes = Object.entries(await localNodes(dir));
       // Standby master candidates first, so that none takes over from the stopped master.
       for (const [name, nodeDir] of nodes) if (await stopDaemon(nodeDir, "master")) print(`Stopped master daemon (candidate) of ${name}`);
@@ -329,7 +368,7 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .requiredOption("--address <addr>", "the node daemon's address (e.g. 127.0.0.12)")
     .option("--port <port>", "its port (with --data-dir: 0 = any free port)", int, 1811)
     .option("--data-dir <dir>", "start a node daemon on this machine with this data directory")
-    .option("--master-data-dir <dir>", "the master's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .option("--master-data-dir <dir>", "the master's data directory (default: the local master, from $GANETI_DATA_DIR)")
     .option("--group <group>", "node group")
     .option("--secondary-ip <ip>", "secondary (replication) IP")
     .option("--no-vm-capable", "the node may not host instances")
@@ -400,9 +439,11 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
     .command("remove")
     .description("remove a node from the cluster (and stop its daemon if it was started here)")
     .argument("<name>", "node name")
-    .option("--master-data-dir <dir>", "the master's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .option("--master-data-dir <dir>", "the master's data directory (default: the local master, from $GANETI_DATA_DIR)")
+    .option("-f, --force", "do not ask for confirmation")
     .action(async (name: string, o: Record<string, unknown>) => {
       const master = masterDir(o["masterDataDir"] as string | undefined);
+      if (!o["force"]) await confirm(ask, `This will remove node ${name} from the cluster and stop its daemons. Continue?`);
       await runJobLocally(master, [{ OP_ID: "OP_NODE_REMOVE", node_name: name }], print);
       const nodes = await localNodes(master);
       const nodeDir = nodes[name];
@@ -421,10 +462,10 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
   cluster
     .command("master-failover")
     .description("make this node's master daemon the active master (etcd store); the old master lets its running jobs finish first")
-    .option("--data-dir <dir>", "this node's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .option("--data-dir <dir>", "this node's data directory (default: the local master, from $GANETI_DATA_DIR)")
     .option("--timeout <seconds>", "give up after this long", int, 300)
     .action(async (o: { dataDir?: string; timeout: number }) => {
-      const dir = masterDir(o.dataDir);
+      const dir = masterDir(o.dataDir, "--data-dir");
       const leader = (await controlCall(dataPaths(dir).controlSocket, "MasterFailover", [o.timeout], (o.timeout + 10) * 1000)) as {
         node: string;
       };
@@ -434,9 +475,9 @@ export function registerLocalCommands({ program, cluster, node }: LocalCommandHo
   cluster
     .command("master-ping")
     .description("exit 0 if the active master daemon answers (from this node's data directory)")
-    .option("--data-dir <dir>", "this node's data directory (default $GANETI_DATA_DIR or ./.demo)")
+    .option("--data-dir <dir>", "this node's data directory (default: the local master, from $GANETI_DATA_DIR)")
     .action(async (o: { dataDir?: string }) => {
-      const dir = masterDir(o.dataDir);
+      const dir = masterDir(o.dataDir, "--data-dir");
       const sock = dataPaths(dir).controlSocket;
       const settings = await loadMasterSettings(dataPaths(dir).masterSettings);
       if (settings.store.kind === "etcd") {

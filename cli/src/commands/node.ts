@@ -1,15 +1,18 @@
 import type { Command } from "commander";
-import type { NodeInfo } from "@ganeti-ts/sdk";
-import { CliError } from "../errors.js";
-import { renderInfo, renderTable } from "../output.js";
+import { q, RapiError } from "@ganeti-ts/sdk";
+import { CliError, EXIT, untuple } from "../errors.js";
+import { confirm } from "../confirm.js";
+import { json, queryToObjects, renderTable } from "../output.js";
+import { genericInfo, NODE_INFO_FIELDS, nodeInfo } from "../info.js";
 import {
   addListVerbs,
   addTagVerbs,
   jobCall,
   jobOptions,
   parseKeyVal,
-  printObject,
+  reportChildJobs,
   runJob,
+  runParentJob,
   yesNo,
   type Ctx,
   type JobFlags,
@@ -17,6 +20,29 @@ import {
 
 const DEFAULT_FIELDS = ["name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt"];
 const ROLES = ["master-candidate", "regular", "drained", "offline"] as const;
+/** Ganeti's EXIT_CONFIRMATION (node migrate/evacuate answered "no"). */
+const EXIT_CONFIRMATION = 13;
+
+/** Ganeti's NiceSort: names with numbers in numeric order (node2 before node10). */
+function niceSort(names: string[]): string[] {
+  return [...names].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+}
+
+/** The instances of a node (primary and/or secondary), as Ganeti's node verbs read them before asking. */
+async function nodeInstances(ctx: Ctx, name: string, fields: ("pinst_list" | "sinst_list")[]): Promise<string[]> {
+  const res = await ctx
+    .client()
+    .query.run("node", ["name", ...fields], q.eq("name", name))
+    .catch((err: unknown) => {
+      if (err instanceof RapiError && untuple(err.rapiMessage).ecode === "unknown_entity") return null;
+      throw err;
+    });
+  const row = res?.data[0];
+  if (!row) throw new CliError(`Node '${name}' not known`, EXIT.FAILED);
+  const out = new Set<string>();
+  for (const [status, value] of row.slice(1)) if (status === 0 && Array.isArray(value)) for (const v of value) out.add(String(v));
+  return niceSort([...out]);
+}
 
 /** `gnt node ...` (RAPI verbs). `node add` is registered by commands/local.ts. */
 export function registerNodeCommands(program: Command, ctx: Ctx): Command {
@@ -25,15 +51,18 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
 
   node
     .command("info")
-    .description("show node details")
-    .argument("<names...>")
+    .description("show node details (Ganeti's gnt-node info)")
+    .argument("[names...]", "these nodes (default: all)")
     .action(async (names: string[]) => {
-      const c = ctx.client();
-      const objs: NodeInfo[] = [];
-      for (const n of names) objs.push(await c.nodes.get(n));
-      printObject(ctx, names.length === 1 ? objs[0] : objs, () =>
-        objs.map((o) => `Node name: ${o.name}\n${renderInfo(o as Record<string, unknown>, "  ")}`).join("\n\n"),
-      );
+      const res = await ctx.client().query.run("node", [...NODE_INFO_FIELDS], names.length ? q.oneOf("name", names) : null);
+      const rows = queryToObjects(res) as Record<(typeof NODE_INFO_FIELDS)[number], unknown>[];
+      const missing = names.filter((n) => !rows.some((r) => r.name === n));
+      if (missing.length) throw new CliError(`Node '${missing[0]}' not known`, EXIT.FAILED);
+      if (ctx.json()) {
+        ctx.io.out(json(names.length === 1 ? rows[0] : rows));
+        return;
+      }
+      ctx.io.out(genericInfo(rows.map((r) => nodeInfo(r))));
     });
 
   jobOptions(
@@ -103,18 +132,73 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
   jobOptions(
     node
       .command("migrate")
-      .description("migrate all primary instances away")
+      .description("migrate all primary instances away (one job per instance)")
       .argument("<name>")
       .option("--non-live", "non-live migration")
       .option("-n, --target-node <node>", "target node")
-      .option("-I, --iallocator <name>", "allocator choosing targets"),
+      .option("-I, --iallocator <name>", "allocator choosing targets")
+      .option("-f, --force", "do not ask for confirmation"),
     false,
-  ).action(async (name: string, o: JobFlags & { nonLive?: boolean; targetNode?: string; iallocator?: string }) => {
+  ).action(async (name: string, o: JobFlags & { nonLive?: boolean; targetNode?: string; iallocator?: string; force?: boolean }) => {
+    const pinst = await nodeInstances(ctx, name, ["pinst_list"]);
+    if (pinst.length === 0) {
+      ctx.io.out(`No primary instances on node ${name}, exiting.`);
+      return;
+    }
+    if (!o.force) await confirm(ctx.io, `Migrate instance(s) ${pinst.join(", ")}?`, { exitCode: EXIT_CONFIRMATION });
     const p: Record<string, unknown> = {};
     if (o.nonLive) p.mode = "non-live";
     if (o.targetNode) p.target_node = o.targetNode;
     if (o.iallocator) p.iallocator = o.iallocator;
-    await runJob(ctx, ctx.client().nodes.migrate(name, p, jobCall(o)), o);
+    await runParentJob(ctx, ctx.client().nodes.migrate(name, p, jobCall(o)), o, {
+      ok: "All instances migrated successfully.",
+      failed: (bad) => `There were ${bad} errors during the node migration.`,
+    });
+  });
+
+  jobOptions(
+    node
+      .command("failover")
+      .description("fail over all primary instances to their secondaries (one job per instance)")
+      .argument("<name>")
+      .option("--ignore-consistency", "proceed even with degraded disks")
+      .option("-I, --iallocator <name>", "allocator choosing targets")
+      .option("-f, --force", "do not ask for confirmation"),
+    false,
+  ).action(async (name: string, o: JobFlags & { ignoreConsistency?: boolean; iallocator?: string; force?: boolean }) => {
+    const pinst = await nodeInstances(ctx, name, ["pinst_list"]);
+    if (pinst.length === 0) {
+      ctx.io.err(`No primary instances on node ${name}, exiting.`);
+      return;
+    }
+    if (!o.force) await confirm(ctx.io, `Fail over instance(s) ${pinst.map((n) => `'${n}'`).join(",")}?`, { exitCode: 2 });
+    const c = ctx.client();
+    const submitted: [boolean, number | string][] = [];
+    for (const inst of pinst) {
+      const p: Record<string, unknown> = {};
+      if (o.ignoreConsistency) p.ignore_consistency = true;
+      if (o.iallocator) p.iallocator = o.iallocator;
+      try {
+        submitted.push([true, await c.instances.failover(inst, p, jobCall(o))]);
+      } catch (err) {
+        submitted.push([false, `${inst}: ${err instanceof Error ? err.message : String(err)}`]);
+      }
+    }
+    if (o.submit) {
+      ctx.io.out(
+        ctx.json()
+          ? json(submitted.filter(([ok]) => ok).map(([, id]) => id))
+          : submitted
+              .filter(([ok]) => ok)
+              .map(([, id]) => id)
+              .join("\n"),
+      );
+      return;
+    }
+    await reportChildJobs(ctx, submitted, {
+      ok: `All ${pinst.length} instance(s) failed over successfully.`,
+      failed: (bad, total) => `There were errors during the failover:\n${bad} error(s) out of ${total} instance(s).`,
+    });
   });
 
   jobOptions(
@@ -126,21 +210,46 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
       .option("-s, --secondary-only", "only secondary instances")
       .option("-n, --new-secondary <node>", "new node")
       .option("-I, --iallocator <name>", "allocator choosing new nodes")
-      .option("--early-release", "release locks early"),
+      .option("--early-release", "release locks early")
+      .option("-f, --force", "do not ask for confirmation"),
   ).action(async (name: string, o: JobFlags & Record<string, string | boolean | undefined>) => {
     if (o.primaryOnly && o.secondaryOnly) throw new CliError("--primary-only and --secondary-only are exclusive");
     const mode = o.primaryOnly ? "primary-only" : o.secondaryOnly ? "secondary-only" : "all";
+    if (!o.dryRun) {
+      const fields: ("pinst_list" | "sinst_list")[] = [];
+      if (!o.secondaryOnly) fields.push("pinst_list");
+      if (!o.primaryOnly) fields.push("sinst_list");
+      const instances = await nodeInstances(ctx, name, fields);
+      if (instances.length === 0) {
+        ctx.io.err(`No instances to evacuate on node(s) ${name}, exiting.`);
+        return;
+      }
+      if (!o.force) {
+        await confirm(ctx.io, `Relocate instance(s) ${instances.join(", ")} from node(s) ${name}?`, { exitCode: EXIT_CONFIRMATION });
+      }
+    }
     const p: { mode: typeof mode; remote_node?: string; iallocator?: string; early_release?: boolean } = { mode };
     if (o.newSecondary) p.remote_node = String(o.newSecondary);
     if (o.iallocator) p.iallocator = String(o.iallocator);
     if (o.earlyRelease) p.early_release = true;
-    await runJob(ctx, ctx.client().nodes.evacuate(name, p, jobCall(o)), o);
+    await runParentJob(ctx, ctx.client().nodes.evacuate(name, p, jobCall(o)), o, {
+      ok: "All instances evacuated successfully.",
+      failed: (bad) => `There were ${bad} errors during the evacuation.`,
+    });
   });
 
   jobOptions(
-    node.command("powercycle").description("power-cycle a node").argument("<name>").option("-f, --force", "even the master"),
+    node
+      .command("powercycle")
+      .description("power-cycle a node")
+      .argument("<name>")
+      .option("--yes-do-it", "do not ask for confirmation (Ganeti's flag)")
+      .option("-f, --force", "even the master; also skips the question"),
     false,
-  ).action(async (name: string, o: JobFlags & { force?: boolean }) => {
+  ).action(async (name: string, o: JobFlags & { force?: boolean; yesDoIt?: boolean }) => {
+    if (!o.force && !o.yesDoIt) {
+      await confirm(ctx.io, `Are you sure you want to hard powercycle node ${name}?`, { flag: "--yes-do-it (or --force)", exitCode: 2 });
+    }
     await runJob(ctx, ctx.client().nodes.powercycle(name, { ...jobCall(o), force: Boolean(o.force) }), o, (r) =>
       Array.isArray(r) && typeof r[0] === "string" ? r[0] : undefined,
     );

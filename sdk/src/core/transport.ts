@@ -37,6 +37,11 @@ export interface TransportOptions {
   fingerprint?: string;
   /** Accept any certificate. Explicit opt-in; never the default. */
   insecure?: boolean;
+  /**
+   * Send every request over this unix socket instead of TCP (the master's
+   * local admin socket; `baseUrl` is then `http://localhost`).
+   */
+  socketPath?: string;
   /** Check the certificate's host name (default true; the Ganeti cert is issued to the cluster name). */
   verifyHostname?: boolean;
   /** Per-request timeout in ms (default 60 000). */
@@ -135,6 +140,7 @@ export class Transport {
   private readonly timeoutMs: number;
   private readonly logger: ((line: string) => void) | undefined;
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly socketPath: string | undefined;
 
   constructor(opts: TransportOptions) {
     this.bases = [...new Set([opts.baseUrl, ...(opts.baseUrls ?? [])])].map((u) => {
@@ -155,6 +161,7 @@ export class Transport {
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.logger = opts.logger;
+    this.socketPath = opts.socketPath;
     this.agents = { http: new http.Agent({ keepAlive: true }), https: buildHttpsAgent(opts) };
     this.http = axios.create({
       httpAgent: this.agents.http,
@@ -196,6 +203,7 @@ export class Transport {
           headers,
           data: o.body === undefined ? undefined : JSON.stringify(o.body),
           timeout: o.timeoutMs ?? this.timeoutMs,
+          ...(this.socketPath ? { socketPath: this.socketPath } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
         });
       } catch (raw) {

@@ -2,7 +2,7 @@
 // the control socket. `startMaster` is what `gnt daemon master` runs. With
 // the etcd store, the daemon is one of the master candidates and serves
 // only while it holds the cluster's leadership (ha.ts).
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { LU_REGISTRY } from "../cmdlib/registry.js";
@@ -94,6 +94,16 @@ export async function serve(o: {
     },
   });
   await rapi.listen({ host: settings.rapi.address, port: settings.rapi.port });
+  const admin = await startAdminSocket(p.adminSocket, {
+    config,
+    queue,
+    rpc,
+    usersFile: p.rapiUsers,
+    logger: {
+      info: (msg, fields) => log(msg, { ...fields, socket: "admin" }),
+      error: (msg, fields) => log(msg, { ...fields, socket: "admin", level: "error" }),
+    },
+  });
   const addr = rapi.server.address();
   const port = typeof addr === "object" && addr ? addr.port : settings.rapi.port;
   if (settings.rapi.port === 0) {
@@ -135,10 +145,34 @@ export async function serve(o: {
       clearInterval(archiver);
       if (watcherLoop) clearInterval(watcherLoop);
       await rapi.close();
+      await admin.close();
+      await rm(p.adminSocket, { force: true });
       if (c.drain !== false) await queue.whenIdle();
       await queue.close();
     },
   };
+}
+
+/**
+ * The RAPI for root on the master (Ganeti's CLI talks to its master daemon
+ * over a local socket, LUXI, with no credentials): plain HTTP on a unix
+ * socket that only its owner may connect to. The socket is made with a
+ * umask that already excludes everyone else, then set to 0600.
+ */
+async function startAdminSocket(
+  socketPath: string,
+  deps: Pick<Parameters<typeof buildRapiServer>[0], "config" | "queue" | "rpc" | "usersFile" | "logger">,
+): Promise<FastifyInstance> {
+  const admin = await buildRapiServer({ ...deps, tls: null, localAdmin: true, watchUsers: false });
+  await rm(socketPath, { force: true });
+  const old = process.umask(0o077);
+  try {
+    await admin.listen({ path: socketPath });
+  } finally {
+    process.umask(old);
+  }
+  await chmod(socketPath, 0o600);
+  return admin;
 }
 
 export async function startMaster(opts: { dataDir: string; log?: LogFn }): Promise<RunningMaster> {

@@ -17,6 +17,8 @@ export function dataPaths(dataDir: string) {
     /** FileStore root of the master: config.data, queue/, archive/. */
     masterState: path.join(root, "master-state"),
     controlSocket: path.join(root, "master.sock"),
+    /** The RAPI for root on the master, without credentials (HTTP on a unix socket of mode 0600). */
+    adminSocket: path.join(root, "rapi.sock"),
     masterPid: path.join(root, "master.pid"),
     nodePid: path.join(root, "noded.pid"),
     logDir: path.join(root, "log"),

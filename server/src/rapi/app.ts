@@ -26,6 +26,9 @@ import { buildRoutes, matchRoute, type PathRoute } from "./routes.js";
 
 const SERVER_HEADER = "Ganeti 3.0.2";
 
+/** Who requests on the local admin socket act as (root on the master, as Ganeti's CLI over LUXI). */
+const LOCAL_ADMIN: RapiUser = { name: "root (local socket)", password: "", options: ["read", "write"] };
+
 interface RapiLogger {
   info(msg: string, meta?: Record<string, unknown>): void;
   error(msg: string, meta?: Record<string, unknown>): void;
@@ -55,6 +58,12 @@ interface RapiServerDeps {
   anonymousJobLimit?: number;
   /** Reload the users file on change (default true). */
   watchUsers?: boolean;
+  /**
+   * The master's local admin socket: every request acts as a user with
+   * read and write rights, without credentials. Only for a listener that
+   * the file system protects (a unix socket of mode 0600).
+   */
+  localAdmin?: boolean;
   nowNs?: () => bigint;
 }
 
@@ -329,8 +338,8 @@ export async function buildRapiServer(deps: RapiServerDeps): Promise<FastifyInst
         // Authentication (as Ganeti's RAPI), before a byte of the body is read.
         const access = endpoint.access as readonly string[];
         const authHeader = request.headers.authorization;
-        let user: RapiUser | null = null;
-        if (deps.requireAuthentication || access.length > 0 || authHeader !== undefined) {
+        let user: RapiUser | null = deps.localAdmin ? LOCAL_ADMIN : null;
+        if (!deps.localAdmin && (deps.requireAuthentication || access.length > 0 || authHeader !== undefined)) {
           const unauthorized = new RapiHttpError(401, undefined, { "WWW-Authenticate": `Basic realm="${REALM}"` });
           const creds = authHeader ? decodeBasic(authHeader) : null;
           if (!creds) throw unauthorized;

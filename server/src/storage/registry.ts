@@ -12,6 +12,9 @@ const DRIVERS: Record<string, BlockDeviceDriver> = {
   diskless: new DisklessBlockDevice(),
 };
 
+/** Disk templates this build's node daemon can create. */
+export const SUPPORTED_DISK_TEMPLATES: readonly string[] = Object.keys(DRIVERS);
+
 export function driverFor(disk: Pick<RpcDisk, "dev_type">): BlockDeviceDriver {
   const d = DRIVERS[disk.dev_type];
   if (!d) throw new BlockDeviceError(`Unsupported disk type '${disk.dev_type}' on this node`);

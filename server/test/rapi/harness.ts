@@ -143,7 +143,7 @@ export interface Env {
   close(): Promise<void>;
 }
 
-export async function makeEnv(opts: { requireAuthentication?: boolean; extraNodes?: string[] } = {}): Promise<Env> {
+export async function makeEnv(opts: { requireAuthentication?: boolean; extraNodes?: string[]; localAdmin?: boolean } = {}): Promise<Env> {
   const { createHash } = await import("node:crypto");
   const dir = mkdtempSync(join(tmpdir(), "rapi-test-"));
   const usersFile = join(dir, "users");
@@ -166,6 +166,7 @@ export async function makeEnv(opts: { requireAuthentication?: boolean; extraNode
     usersFile,
     requireAuthentication: opts.requireAuthentication ?? false,
     watchUsers: false,
+    ...(opts.localAdmin ? { localAdmin: true } : {}),
     nowNs: () => 1795578578954922752n,
   });
   return {
