@@ -54,7 +54,7 @@ echo "---"
 if [ "$NODES" = 2 ]; then
   echo
   echo "Live-migrating $VM to $NODE2 (its file disk is copied there during the migration):"
-  $GNT instance migrate --target-node "$NODE2" "$VM"
+  $GNT instance migrate -f --target-node "$NODE2" "$VM"
   $GNT instance list --no-headers -o name,pnode,status "$VM"
   # Its console after the move: a command typed into the guest's shell, its
   # output read from node2's serial log.
