@@ -6,7 +6,7 @@
 //    time. @ganeti-ts/server stays outside: the verbs that act on this
 //    machine (cluster init, daemon, node add, ...) import it when they run;
 //  * dist/gnt.cjs: the executable, a small launcher that compiles the bundle
-//    with V8's code cache (gnt.bundle.cjs.cache), written here by training
+//    with V8's code cache (dist/gnt.bundle.cjs.cache), written here by training
 //    runs (--version, --help, a list against a closed port).
 // The cache is valid only for the V8 version that wrote it; with another
 // Node, V8 rejects it and compiles the bundle from source (the same run,
@@ -25,7 +25,7 @@ const OUT = resolve(process.argv[2] ?? join(CLI, "dist"));
 
 const launcher = `#!/usr/bin/env node
 "use strict";
-// gnt: runs gnt.bundle.cjs with V8's code cache (built by
+// gnt: runs dist/gnt.bundle.cjs with V8's code cache (built by
 // cli/scripts/build-gnt.mjs; a cache V8 rejects means compiling from source).
 const fs = require("node:fs");
 const vm = require("node:vm");

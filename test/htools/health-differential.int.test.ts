@@ -1,7 +1,7 @@
 // Differential test: our hinfo / hcheck against Ganeti's own binaries
 // (Debian package `ganeti`, htools 3.0.2) on the testsuite corpus (text,
-// RAPI and IAllocator backends) and on synthetic clusters from
-// /work/shared/bench/htools/gen.py: stdout, stderr and exit code identical.
+// RAPI and IAllocator backends) and on synthetic clusters from the
+// benchmark harness's gen.py ($HTOOLS_GEN): stdout, stderr and exit code identical.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
