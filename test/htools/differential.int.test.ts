@@ -16,6 +16,8 @@ const GANETI = { hbal: "/usr/bin/hbal", hspace: "/usr/bin/hspace", hail: "/usr/l
 function run(cmd: string, args: string[]): { out: string; code: number } {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
+  // A signal is not an answer to compare: say which (a kill from outside, not a difference).
+  if (r.signal) throw new Error(`${cmd} ${args.join(" ")} was ended by ${r.signal}`);
   return { out: r.stdout, code: r.status ?? 128 };
 }
 function compare(tool: "hbal" | "hail" | "hspace", args: string[]): void {

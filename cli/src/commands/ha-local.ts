@@ -30,7 +30,8 @@ function memberName(node: string): string {
 /**
  * An etcd membership change, retried while etcd answers "unhealthy
  * cluster": it refuses one until every member has been connected for a few
- * seconds (e.g. right after another member joined or left).
+ * seconds (e.g. right after another member joined or left), and while the
+ * client's circuit breaker holds back calls after such refusals.
  */
 async function membershipChange<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -38,7 +39,9 @@ async function membershipChange<T>(fn: () => Promise<T>, timeoutMs = 60_000): Pr
     try {
       return await fn();
     } catch (err) {
-      if (!/unhealthy cluster/i.test(String((err as Error).message)) || Date.now() > until) throw err;
+      // The etcd client stops calling a member for a few seconds after three failures in a row
+      // (its circuit breaker): those refusals are the same "not yet" as the member's own.
+      if (!/unhealthy cluster|circuit breaker is open/i.test(String((err as Error).message)) || Date.now() > until) throw err;
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
