@@ -208,7 +208,8 @@ async function benchMigrate(
         await new Promise((r) => setTimeout(r, 10));
       }
     });
-    plain.push({ total: now() - t0, downtime: res.downtime ?? NaN });
+    // As ours reports it: a guest paused for the transfer was down for all of it.
+    plain.push({ total: now() - t0, downtime: (pausedTransfer(rt.accel) ? res["total-time"] : res.downtime) ?? NaN });
     await killPid(path.join(dir, "pid-src", path.basename(ndirs.pidFile(name))));
     await killPid(path.join(dir, "pid-dst", path.basename(ndirs.pidFile(name))));
   }
@@ -241,7 +242,7 @@ async function main(): Promise<void> {
       table.push([`live migration, sharedfile, total (${ROUNDS} rounds)`, fmt(mo), fmt(mp), (mo.med / mp.med).toFixed(2)]);
       const dowo = stats(mig.ours.map((s) => s.downtime));
       const dowp = stats(mig.plain.map((s) => s.downtime));
-      table.push(["live migration downtime (qemu's figure)", fmt(dowo), fmt(dowp), (dowo.med / dowp.med).toFixed(2)]);
+      table.push(["live migration downtime (as the job log reports it)", fmt(dowo), fmt(dowp), (dowo.med / dowp.med).toFixed(2)]);
     }
     console.log(table.toString());
     console.log(

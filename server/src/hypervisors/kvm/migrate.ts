@@ -256,11 +256,14 @@ export class KvmMigration {
     if (m.status === "pre-switchover") m = await this.switchover(instance);
     const st = m.status ?? "none";
     const status = st === "completed" || st === "failed" || st === "cancelled" ? st : st === "none" ? "failed" : "active";
+    // qemu counts as downtime only its final stop-and-copy: a guest paused for
+    // the whole transfer (pausedTransfer) was down for all of it.
+    const paused = pausedTransfer((await this.hv.runtime(instance.name))?.accel ?? "");
     return {
       status,
       transferred_ram: m.ram?.transferred ?? null,
       total_ram: m.ram?.total ?? null,
-      downtime_ms: m.downtime ?? null,
+      downtime_ms: paused && m["total-time"] !== undefined ? m["total-time"] : (m.downtime ?? null),
       total_time_ms: m["total-time"] ?? null,
       error: st === "none" ? "no migration in progress" : (m["error-desc"] ?? null),
     };
