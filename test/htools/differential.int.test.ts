@@ -3,54 +3,20 @@
 // small synthetic clusters from the benchmark harness's gen.py ($HTOOLS_GEN).  Outputs
 // must be identical (moves, scores, allocation choices, capacity counts).
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { DATA, requireGaneti, runBoth, syntheticClusters } from "./differential-common.js";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const DATA = execFileSync(join(REPO, "scripts/ensure-ganeti-testsuite.sh"), { encoding: "utf8" }).trim();
-const GEN = process.env.HTOOLS_GEN ?? "/work/shared/bench/htools/gen.py";
-const GANETI = { hbal: "/usr/bin/hbal", hspace: "/usr/bin/hspace", hail: "/usr/lib/ganeti/iallocators/hail" };
-
-function run(cmd: string, args: string[]): { out: string; code: number } {
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  // A signal is not an answer to compare: say which (a kill from outside, not a difference).
-  if (r.signal) throw new Error(`${cmd} ${args.join(" ")} was ended by ${r.signal}`);
-  return { out: r.stdout, code: r.status ?? 128 };
-}
 function compare(tool: "hbal" | "hail" | "hspace", args: string[]): void {
-  const theirs = run(GANETI[tool], args);
-  const ours = run("node", [join(REPO, "server/bin", `${tool}.js`), ...args]);
+  const { theirs, ours } = runBoth(tool, args);
   expect(ours.code, `${tool} ${args.join(" ")}: exit code`).toBe(theirs.code);
   expect(ours.out, `${tool} ${args.join(" ")}`).toBe(theirs.out);
 }
 
 let SYN = "";
 beforeAll(() => {
-  for (const b of Object.values(GANETI)) if (!existsSync(b)) throw new Error(`Ganeti's ${b} is required (apt-get install ganeti)`);
-  SYN = mkdtempSync(join(tmpdir(), "htools-diff-"));
-  const gen = (name: string, args: string[]): void => {
-    execFileSync("python3", [GEN, ...args, "--out", join(SYN, name)]);
-  };
-  gen("d8", ["--nodes", "8", "--instances", "40", "--seed", "11"]);
-  gen("d10f", [
-    "--nodes",
-    "10",
-    "--instances",
-    "50",
-    "--groups",
-    "2",
-    "--hetero",
-    "--excl-tags",
-    "--locations",
-    "--offline",
-    "1",
-    "--seed",
-    "12",
-  ]);
-  gen("d12", ["--nodes", "12", "--instances", "60", "--seed", "13", "--imbalance", "1.0"]);
+  requireGaneti(["hbal", "hail", "hspace"]);
+  SYN = syntheticClusters(["d8", "d10f", "d12"], "htools-diff-");
 }, 120_000);
 afterAll(() => {
   if (SYN) rmSync(SYN, { recursive: true, force: true });

@@ -3,24 +3,12 @@
 // RAPI and IAllocator backends) and on synthetic clusters from the
 // benchmark harness's gen.py ($HTOOLS_GEN): stdout, stderr and exit code identical.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { DATA, requireGaneti, runBoth, syntheticClusters } from "./differential-common.js";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const DATA = execFileSync(join(REPO, "scripts/ensure-ganeti-testsuite.sh"), { encoding: "utf8" }).trim();
-const GEN = process.env.HTOOLS_GEN ?? "/work/shared/bench/htools/gen.py";
-const GANETI = { hinfo: "/usr/bin/hinfo", hcheck: "/usr/bin/hcheck" };
-
-function run(cmd: string, args: string[]): { out: string; err: string; code: number } {
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  return { out: r.stdout, err: r.stderr, code: r.status ?? 128 };
-}
 function compare(tool: "hinfo" | "hcheck", args: string[]): void {
-  const theirs = run(GANETI[tool], args);
-  const ours = run("node", [join(REPO, "server/bin", `${tool}.js`), ...args]);
+  const { theirs, ours } = runBoth(tool, args);
   const what = `${tool} ${args.join(" ")}`;
   expect(ours.out, what).toBe(theirs.out);
   expect(ours.err, `${what}: stderr`).toBe(theirs.err);
@@ -29,27 +17,8 @@ function compare(tool: "hinfo" | "hcheck", args: string[]): void {
 
 let SYN = "";
 beforeAll(() => {
-  for (const b of Object.values(GANETI)) if (!existsSync(b)) throw new Error(`Ganeti's ${b} is required (apt-get install ganeti)`);
-  SYN = mkdtempSync(join(tmpdir(), "htools-health-diff-"));
-  const gen = (name: string, args: string[]): void => {
-    execFileSync("python3", [GEN, ...args, "--out", join(SYN, name)]);
-  };
-  gen("d10f", [
-    "--nodes",
-    "10",
-    "--instances",
-    "50",
-    "--groups",
-    "2",
-    "--hetero",
-    "--excl-tags",
-    "--locations",
-    "--offline",
-    "1",
-    "--seed",
-    "12",
-  ]);
-  gen("d12", ["--nodes", "12", "--instances", "60", "--seed", "13", "--imbalance", "1.0"]);
+  requireGaneti(["hinfo", "hcheck"]);
+  SYN = syntheticClusters(["d10f", "d12"], "htools-health-diff-");
 }, 120_000);
 afterAll(() => {
   if (SYN) rmSync(SYN, { recursive: true, force: true });
@@ -101,8 +70,7 @@ describe("hcheck vs Ganeti", () => {
       300_000,
     );
   it("hbal-split-insts.data: same exit code where Ganeti fails internally", () => {
-    const ours = run("node", [join(REPO, "server/bin/hcheck.js"), "-t", join(DATA, "hbal-split-insts.data")]);
-    const theirs = run(GANETI.hcheck, ["-t", join(DATA, "hbal-split-insts.data")]);
+    const { ours, theirs } = runBoth("hcheck", ["-t", join(DATA, "hbal-split-insts.data")]);
     expect(theirs.err).toMatch(/IntMap/);
     expect(ours.code).toBe(theirs.code);
     expect(ours.out).toMatch(/^Cluster needs rebalancing\.$/m);
