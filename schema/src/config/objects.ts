@@ -130,6 +130,17 @@ export const NicObjectSchema = z.object({
 });
 export type NicObject = z.infer<typeof NicObjectSchema>;
 
+/** A component of a composite disk (drbd: its data and metadata volumes, both plain). */
+export const DiskChildObjectSchema = z.object({
+  uuid: z.string(),
+  dev_type: z.string(),
+  size: z.number().int(), // MiB
+  /** plain: [volume group, volume name]. */
+  logical_id: z.array(z.unknown()),
+  params: Params,
+});
+export type DiskChildObject = z.infer<typeof DiskChildObjectSchema>;
+
 export const DiskObjectSchema = z.object({
   uuid: z.string(),
   serial_no: z.number().int(),
@@ -140,8 +151,13 @@ export const DiskObjectSchema = z.object({
   size: z.number().int(), // MiB
   mode: z.enum(["rw", "ro"]),
   spindles: z.number().int().nullable(),
-  /** [driver, path] for file-based disks, as Ganeti's logical_id. */
+  /**
+   * As Ganeti's logical_id: file-based [driver, path]; plain [vg, volume];
+   * drbd [pnode uuid, snode uuid, port, pminor, sminor, secret].
+   */
   logical_id: z.array(z.unknown()),
+  /** drbd: [data, meta] (absent for single-volume templates). */
+  children: z.array(DiskChildObjectSchema).optional(),
   nodes: z.array(z.string()), // node uuids holding the disk
   iv_name: z.string(), // "disk/0"
   params: Params,

@@ -9,17 +9,73 @@ import { z } from "zod";
 const Params = z.record(z.string(), z.unknown());
 
 /** A disk as the node sees it: enough to create/find the backing storage. */
-export const RpcDiskSchema = z.object({
+/**
+ * A drbd disk's view from the node the master calls (Ganeti's dynamic
+ * params): the master fills it per node, so the node never reads the config.
+ * Replication traffic runs between the nodes' secondary IPs on the disk's
+ * port (logical_id[2]), over TLS with the cluster certificate.
+ */
+export const DrbdDynamicParamsSchema = z.object({
+  /** This node's replication address (its secondary_ip) and the peer's. */
+  local_ip: z.string(),
+  remote_ip: z.string(),
+  local_minor: z.number().int(),
+  remote_minor: z.number().int(),
+  /** This node is the disk's primary: the writer, which mirrors every write to the peer. */
+  primary: z.boolean(),
+});
+export type DrbdDynamicParams = z.infer<typeof DrbdDynamicParamsSchema>;
+
+/** A disk as the node sees it: enough to create/find the backing storage. */
+export interface RpcDisk {
+  uuid: string;
+  /** file | sharedfile | plain | drbd | ... */
+  dev_type: string;
+  /** MiB */
+  size: number;
+  mode: "rw" | "ro";
+  name: string | null;
+  /**
+   * file/sharedfile: [driver, absolute path of the image file];
+   * plain: [volume group, volume name];
+   * drbd: [primary node uuid, secondary node uuid, port, primary minor, secondary minor, shared secret].
+   */
+  logical_id: unknown[];
+  params: Record<string, unknown>;
+  /** drbd: [data, meta], both plain (Ganeti's children). */
+  children?: RpcDisk[];
+  /** drbd only. */
+  dynamic_params?: DrbdDynamicParams;
+}
+export const RpcDiskSchema: z.ZodType<RpcDisk> = z.object({
   uuid: z.string(),
-  dev_type: z.string(), // file | sharedfile | plain | ...
-  size: z.number().int(), // MiB
+  dev_type: z.string(),
+  size: z.number().int(),
   mode: z.enum(["rw", "ro"]),
   name: z.string().nullable(),
-  /** For file/sharedfile: [driver, absolute path of the image file]. */
   logical_id: z.array(z.unknown()),
   params: Params,
+  children: z.array(z.lazy(() => RpcDiskSchema)).optional(),
+  dynamic_params: DrbdDynamicParamsSchema.optional(),
 });
-export type RpcDisk = z.infer<typeof RpcDiskSchema>;
+
+/**
+ * A block device's state (Ganeti's BlockDevStatus), as instance info's
+ * pstatus/sstatus and verify show it. For a mirrored disk: sync_percent is
+ * null when in sync, estimated_time the seconds left (null when unknown).
+ */
+export const BlockDevStatusSchema = z.object({
+  dev_path: z.string(),
+  major: z.number().int().nullable(),
+  minor: z.number().int().nullable(),
+  sync_percent: z.number().nullable(),
+  estimated_time: z.number().nullable(),
+  /** The mirror is not complete: peer gone, or resyncing. */
+  is_degraded: z.boolean(),
+  /** Local storage: 1 okay, 2 unknown, 3 faulty (Ganeti's LDS_*). */
+  ldisk_status: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+});
+export type BlockDevStatus = z.infer<typeof BlockDevStatusSchema>;
 
 export const RpcNicSchema = z.object({
   uuid: z.string(),
@@ -276,6 +332,24 @@ export const RPC_CALLS = {
   /** Make disks usable; returns device paths. */
   blockdev_assemble: call(z.object({ disk: RpcDiskSchema, instance: z.string(), on_primary: z.boolean() }), z.string(), 120),
   blockdev_shutdown: call(z.object({ disk: RpcDiskSchema }), z.null(), 120),
+  /** State of assembled disks, in order; null for a disk not assembled here. */
+  blockdev_getmirrorstatus: call(z.object({ disks: z.array(RpcDiskSchema) }), z.array(BlockDevStatusSchema.nullable()), 60),
+  /** One disk's state; null when it does not exist on this node. */
+  blockdev_find: call(z.object({ disk: RpcDiskSchema }), BlockDevStatusSchema.nullable(), 60),
+  /** drbd: stop replicating (standalone); the local data stays usable. */
+  drbd_disconnect_net: call(z.object({ disks: z.array(RpcDiskSchema) }), z.null(), 120),
+  /**
+   * drbd: (re)connect to the peer with the roles in each disk's
+   * dynamic_params, resyncing what the peer missed. multimaster: both nodes
+   * may hold a running instance's disk (live migration's switch-over).
+   */
+  drbd_attach_net: call(z.object({ disks: z.array(RpcDiskSchema), instance_name: z.string(), multimaster: z.boolean() }), z.null(), 120),
+  /** drbd: where the resync stands: all disks in sync, and the lowest sync percent (100 when done). */
+  drbd_wait_sync: call(z.object({ disks: z.array(RpcDiskSchema) }), z.object({ alldone: z.boolean(), min_resync: z.number() }), 120),
+  /** drbd (replace-disks on the same nodes): attach new local storage (children) to an assembled disk and resync it. */
+  blockdev_addchildren: call(z.object({ parent: RpcDiskSchema, children: z.array(RpcDiskSchema) }), z.null(), 600),
+  /** drbd: detach local storage (children) from an assembled disk. */
+  blockdev_removechildren: call(z.object({ parent: RpcDiskSchema, children: z.array(RpcDiskSchema) }), z.null(), 120),
   file_storage_dir_create: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_remove: call(z.object({ path: z.string() }), z.null(), 60),
   file_storage_dir_rename: call(z.object({ old_path: z.string(), new_path: z.string() }), z.null(), 60),

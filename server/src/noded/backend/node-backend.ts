@@ -11,6 +11,7 @@ import { checkResult } from "../../rpc/result-checks.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import type { SpawnFn } from "../../os/os-runner.js";
 import type { BackendContext } from "./context.js";
+import { mirrorHandlers } from "./mirror.js";
 import { diskHandlers } from "./disks.js";
 import { NodeBackendError, RpcArgsError, UnknownRpcCallError } from "./errors.js";
 import type { Handlers } from "./handlers.js";
@@ -75,6 +76,7 @@ export class NodeBackend {
       ...nodeInfoHandlers(ctx),
       ...instanceHandlers(ctx),
       ...diskHandlers(ctx),
+      ...mirrorHandlers(),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),
