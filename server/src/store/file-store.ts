@@ -305,15 +305,25 @@ export class FileStore implements Store {
           const file = this.file(key);
           if (o.value) {
             await this.ensureDir(path.dirname(file));
-            await writeFileAtomic(file, o.value);
+            // Each directory is synced once below, before the journal that still holds these values goes.
+            await writeFileAtomic(file, o.value, { mkdir: false, syncDir: false });
           } else {
             await fs.rm(file, { force: true });
-            dirsToSync.add(path.dirname(file));
           }
+          dirsToSync.add(path.dirname(file));
         }),
       );
     }
-    for (const d of dirsToSync) await syncDir(d).catch(() => undefined);
+    // Deepest first, and every folder up to the root: a folder created by this checkpoint is an entry in its parent.
+    for (const d of [...dirsToSync])
+      for (let p = path.dirname(d); p.startsWith(this.root) && p !== this.root; p = path.dirname(p)) dirsToSync.add(p);
+    dirsToSync.add(this.root);
+    for (const d of [...dirsToSync].sort((a, b) => b.length - a.length)) {
+      await syncDir(d).catch((err: unknown) => {
+        // A folder that never held anything but deleted keys may not exist.
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      });
+    }
     const maxSeq = frozen[frozen.length - 1]!.seq;
     for (const s of frozen) await fs.rm(path.join(this.root, `${JOURNAL}${s.seq}`), { force: true });
     await syncDir(this.root);
