@@ -6,6 +6,7 @@
 // the CLI on the machine it runs on (cluster init, node add with external
 // etcd, node remove).
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EtcdStore } from "../store/etcd-store.js";
@@ -54,6 +55,38 @@ async function readEtcdRuntime(dataDir: string): Promise<EtcdRuntime | null> {
   } catch {
     return null;
   }
+}
+
+/** Whether `rt`'s etcd process still runs (and its pid was not reused by another process since). */
+function etcdAlive(dataDir: string, rt: EtcdRuntime): boolean {
+  if (!isAlive(rt.pid)) return false;
+  try {
+    const args = readFileSync(`/proc/${rt.pid}/cmdline`, "utf8").split("\0");
+    const dir = args.find((a) => a.startsWith("--data-dir="))?.slice("--data-dir=".length);
+    return dir !== undefined && path.resolve(dir) === path.resolve(dataDir, "etcd");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start this node's etcd member again after the machine or its daemons
+ * restarted (it is started with the node daemon): same name, address and
+ * ports, its data directory as it was. Returns whether it started one.
+ */
+export async function restartManagedEtcd(dataDir: string): Promise<boolean> {
+  const rt = await readEtcdRuntime(dataDir);
+  if (!rt || etcdAlive(dataDir, rt)) return false;
+  const member = await startEtcdMember(rt.spec, [rt.spec], {
+    dataDir: path.join(dataDir, "etcd"),
+    // With its data directory in place etcd ignores the initial-cluster flags: it rejoins as the member it was.
+    state: "existing",
+    token: rt.token,
+    detached: true,
+    logFile: path.join(dataPaths(dataDir).logDir, "etcd.log"),
+  });
+  await writeFile(path.join(dataDir, ETCD_RUNTIME), JSON.stringify({ ...rt, pid: member.child.pid! }));
+  return true;
 }
 
 /** Start this node's etcd member (a new cluster, or joining `existing` through its endpoints). */
@@ -123,7 +156,7 @@ export async function leaveEtcd(nodeDir: string, endpoints: string[]): Promise<b
 /** Stop the etcd member of this data dir, if it runs one. */
 export async function stopManagedEtcd(dataDir: string): Promise<boolean> {
   const rt = await readEtcdRuntime(dataDir);
-  if (!rt || !isAlive(rt.pid)) return false;
+  if (!rt || !etcdAlive(dataDir, rt)) return false;
   process.kill(rt.pid, "SIGTERM");
   const until = Date.now() + 10_000;
   while (Date.now() < until && isAlive(rt.pid)) await new Promise((r) => setTimeout(r, 50));
@@ -134,7 +167,7 @@ export async function stopManagedEtcd(dataDir: string): Promise<boolean> {
 /** Whether the node in `nodeDir` runs its etcd member now. */
 export async function runsEtcd(nodeDir: string): Promise<boolean> {
   const rt = await readEtcdRuntime(nodeDir);
-  return rt !== null && isAlive(rt.pid);
+  return rt !== null && etcdAlive(nodeDir, rt);
 }
 
 /** Whether the node in `nodeDir` runs its master daemon now. */
@@ -197,7 +230,7 @@ export async function stopBeingCandidate(nodeDir: string): Promise<boolean> {
   } catch {
     // no settings: only its own member's address is known
   }
-  if (isAlive(rt.pid)) await leaveEtcd(nodeDir, endpoints);
+  if (etcdAlive(nodeDir, rt)) await leaveEtcd(nodeDir, endpoints);
   await stopManagedEtcd(nodeDir);
   await rm(path.join(nodeDir, ETCD_RUNTIME), { force: true });
   await rm(path.join(nodeDir, "etcd"), { recursive: true, force: true });
