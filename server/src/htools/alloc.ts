@@ -10,7 +10,7 @@ import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
-import { CapacityMemo, type FailoverChain } from "./capacity.js";
+import { CapacityMemo, CapacityRun, type FailoverChain } from "./capacity.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -21,6 +21,12 @@ export interface AlgOptions {
   capacityIgnoreGroups?: number[];
   /** "reference" builds every pair candidate (slow; for tests and diagnostics) */
   engine?: "auto" | "reference";
+  /**
+   * Internal: shared by the capacity checks of one run (allocList, hspace)
+   * so that failover chains and the last failing node carry over from one
+   * allocation to the next; answers are the same without it.
+   */
+  capacityRun?: CapacityRun;
 }
 
 /** A candidate placement: the changed nodes, the placed instance, its nodes and its metric. */
@@ -223,7 +229,9 @@ export function genAllocNodes(opts: AlgOptions, groups: Group[], nl: NL, count: 
 export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instance, an: AllocNodes): AllocSolution {
   let memo: CapacityMemo | null = null;
   const pred =
-    opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members))) : null;
+    opts.capacity !== false
+      ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members, opts.capacityRun)))
+      : null;
   let sol: AllocSolution;
   if ("pairs" in an) {
     if (pred === null && an.listed && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst)) {
@@ -429,6 +437,7 @@ export function allocList(
   reqs: AllocRequest[],
 ): { nodes: Node[]; il: Instance[]; results: Array<{ inst: Instance; sol: AllocSolution }> } {
   const results: Array<{ inst: Instance; sol: AllocSolution }> = [];
+  if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
   for (const r of reqs) {
     const sol =
       r.group === null
@@ -853,12 +862,24 @@ export function redundant(opts: AlgOptions, nl: NL, il: Instance[], memo?: Capac
   for (const k of nl.members) scoped[k] = nl.nodes[k]!;
   const present: number[] = [];
   for (let k = 0; k < scoped.length; k++) if (scoped[k]) present.push(k);
-  const m = memo ?? new CapacityMemo(nl.nodes, nl.members);
+  const m = memo ?? new CapacityMemo(nl.nodes, nl.members, opts.capacityRun);
+  // The answer is the conjunction over the nodes, so the order they are
+  // asked in changes only the time: the node that failed the last check
+  // first (the states a run checks differ in a few nodes, and usually fail
+  // on the same one).
+  const run = m.run;
+  const first = run.lastFail;
+  const asked = (k: number): boolean => {
+    const n = scoped[k];
+    return n !== undefined && !(opts.acceptExisting && n.offline) && !ignore.includes(n.group);
+  };
+  if (first >= 0 && asked(first) && !canEvacuateNode(opts.engine, scoped, il, nl.nodes[first]!, present, m)) return false;
   for (const k of nl.members) {
-    const n = nl.nodes[k]!;
-    if (opts.acceptExisting && n.offline) continue;
-    if (ignore.includes(n.group)) continue;
-    if (!canEvacuateNode(opts.engine, scoped, il, n, present, m)) return false;
+    if (k === first || !asked(k)) continue;
+    if (!canEvacuateNode(opts.engine, scoped, il, nl.nodes[k]!, present, m)) {
+      run.lastFail = k;
+      return false;
+    }
   }
   return true;
 }
