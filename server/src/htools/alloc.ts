@@ -354,6 +354,8 @@ function findBestAllocGroup(
     return false;
   });
   const full = fullNL(nodes);
+  // the groups' capacity checks share failover chains (a placement in one group leaves the others' nodes as they were)
+  if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
   const results: GroupResult<number>[] = valid.map((g) => {
     const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
     return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
