@@ -250,9 +250,8 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
   } else {
     if (an.single.length === 0) throw new HtoolsError("No online nodes", "EALLOC");
     if (pred === null && opts.engine !== "reference" && singleSearchApplies(nl.nodes, nl.members, inst))
-      return annotateSolution(
-        tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, (np) => cvWith(nl, [np])),
-        (x) => hsFixed(x, 8),
+      return annotateSolution(tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, null), (x) =>
+        hsFixed(x, 8),
       );
     const out = an.single.map((p) => allocateOnSingle(opts, nl, inst, p));
     sol = collectionToSolution(out, numCmp, pred);
