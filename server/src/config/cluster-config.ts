@@ -28,6 +28,7 @@ import {
 import { ConfigurationError, OpPrereqError } from "../lib/errors.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "./defaults.js";
+import { allocatePort } from "./drbd.js";
 
 /** Where configs written whole (before per-object keys) live; read once and migrated. */
 export const LEGACY_CONFIG_KEY = "config.data";
@@ -367,12 +368,14 @@ export class ClusterConfig {
     return used;
   }
 
-  /** Next free network port (Ganeti: base 11000), for consoles. */
+  /**
+   * A port for an instance's console or a drbd disk, as Ganeti's
+   * AllocatePort: from the cluster's pool of released ports, else the next
+   * above the highest used (the cluster object changes: persisted by the
+   * mutation that adds the port's owner).
+   */
   allocatePort(): number {
-    const used = new Set(Object.values(this.data.instances).map((i) => i.network_port));
-    let port = 11000;
-    while (used.has(port)) port++;
-    return port;
+    return allocatePort(this.data);
   }
 
   // ---- lookups -------------------------------------------------------------
@@ -573,6 +576,19 @@ export class ClusterConfig {
       name: disk.name,
       logical_id: disk.logical_id,
       params: disk.params,
+      ...(disk.children
+        ? {
+            children: disk.children.map((c) => ({
+              uuid: c.uuid,
+              dev_type: c.dev_type,
+              size: c.size,
+              mode: disk.mode,
+              name: null,
+              logical_id: c.logical_id,
+              params: c.params,
+            })),
+          }
+        : {}),
     };
   }
 

@@ -18,6 +18,7 @@ import {
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { fillDict } from "../../config/cluster-config.js";
 import { DEFAULT_BEPARAMS, DEFAULT_NICPARAMS, HV_GLOBALS } from "../../config/defaults.js";
+import { releaseDrbdDisk, releasePort } from "../../config/drbd.js";
 import { GanetiError, OpExecError, OpPrereqError, RpcError } from "../../lib/errors.js";
 import type { LockSet, LuContext } from "../base.js";
 import { AddressPool, AddressPoolError } from "../network/address-pool.js";
@@ -749,9 +750,19 @@ export async function removeInstance(ctx: LuContext, inst: InstanceObject, ignor
   }
   await cfg.mutate((data) => {
     releaseNicIps(cfg, inst.nics);
+    releaseInstancePorts(cfg, inst);
     for (const d of inst.disks) delete data.disks[d];
     delete data.instances[inst.uuid];
   });
+}
+
+/** Ganeti's RemoveInstance and RemoveDisks: the network port and drbd disks' ports go back to the cluster's pool (inside the mutation). */
+export function releaseInstancePorts(cfg: ClusterConfig, inst: InstanceObject): void {
+  if (inst.network_port !== null) releasePort(cfg.data.cluster, inst.network_port);
+  for (const u of inst.disks) {
+    const d = cfg.data.disks[u];
+    if (d) releaseDrbdDisk(cfg, d);
+  }
 }
 
 /** Turn any error into its message (for warnings). */

@@ -36,6 +36,7 @@ import {
   logWarning,
   materializeNics,
   osSearchPath,
+  releaseInstancePorts,
   releaseNicIps,
   removeDisks,
   reserveNicIps,
@@ -363,6 +364,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     await removeDisks(this.ctx, inst, disks);
     await cfg.mutate((data) => {
       releaseNicIps(cfg, inst.nics);
+      releaseInstancePorts(cfg, inst);
       for (const d of inst.disks) delete data.disks[d];
       delete data.instances[inst.uuid];
     });
