@@ -206,3 +206,14 @@ export function diskSpaceNeeded(template: string, disks: ReadonlyArray<{ size: n
   if (!info || !info.usesSpace) return 0;
   return disks.reduce((sum, d) => sum + d.size + info.metaPerDisk, 0);
 }
+
+/** A template's mirror kind; undefined for an unknown name. */
+export function templateMirror(template: string): MirrorKind | undefined {
+  return diskTemplateInfo(template)?.mirror;
+}
+
+/** Ganeti's DTS_MIRRORED: the data survives the primary (internal or external mirror). */
+export function isMirroredTemplate(template: string): boolean {
+  const m = templateMirror(template);
+  return m === "internal" || m === "external";
+}

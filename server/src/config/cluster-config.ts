@@ -564,7 +564,12 @@ export class ClusterConfig {
 
   // ---- node-side views -------------------------------------------------------
 
-  rpcDisk(disk: DiskObject): RpcDisk {
+  /**
+   * A disk as a node sees it. `nodeUuid` is the node the call goes to: a
+   * composite disk's view depends on it (drbd: which side it is).
+   */
+  rpcDisk(disk: DiskObject, nodeUuid?: string): RpcDisk {
+    void nodeUuid;
     return {
       uuid: disk.uuid,
       dev_type: disk.dev_type,

@@ -3,7 +3,8 @@
 import type { DiskObject, InstanceObject, OpInstanceQueryData } from "@ganeti-ts/schema";
 import { HV_GLOBALS } from "../../config/defaults.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
-import { expandInstance, instanceNodeLocks, logWarning } from "../common/instance.js";
+import { expandInstance, instanceNodeLocks } from "../common/instance-state.js";
+import { logWarning } from "../common/messages.js";
 
 export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
   private uuids: string[] = [];
