@@ -57,8 +57,14 @@ export function checkHvparamsNotGlobal(hvparams: Params, hypervisor?: string): v
 }
 
 /** An instance as the node sees it, with optional one-off hv/be overrides (startup). */
-export function rpcInstance(cfg: ClusterConfig, inst: InstanceObject, over: { hvparams?: Params; beparams?: Params } = {}): RpcInstance {
-  const r = cfg.rpcInstance(inst);
+export function rpcInstance(
+  cfg: ClusterConfig,
+  inst: InstanceObject,
+  over: { hvparams?: Params; beparams?: Params } = {},
+  /** The node the call goes to, when not the primary (its view of the disks). */
+  nodeUuid?: string,
+): RpcInstance {
+  const r = cfg.rpcInstance(inst, nodeUuid);
   if (over.hvparams && Object.keys(over.hvparams).length) r.hvparams = { ...r.hvparams, ...over.hvparams };
   if (over.beparams && Object.keys(over.beparams).length) r.beparams = { ...r.beparams, ...upgradeBeparams(over.beparams) };
   return r;

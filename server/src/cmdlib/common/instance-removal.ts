@@ -1,5 +1,7 @@
 // Ganeti's RemoveInstance: the disks on the nodes, then the config entries.
 import type { InstanceObject } from "@ganeti-ts/schema";
+import type { ClusterConfig } from "../../config/cluster-config.js";
+import { releaseDrbdDisk, releasePort } from "../../config/drbd.js";
 import { OpExecError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
 import { removeDisks } from "./disks.js";
@@ -15,7 +17,17 @@ export async function removeInstance(ctx: LuContext, inst: InstanceObject, ignor
   }
   await cfg.mutate((data) => {
     releaseNicIps(cfg, inst.nics);
+    releaseInstancePorts(cfg, inst);
     for (const d of inst.disks) delete data.disks[d];
     delete data.instances[inst.uuid];
   });
+}
+
+/** Ganeti's RemoveInstance and RemoveDisks: the network port and drbd disks' ports go back to the cluster's pool (inside the mutation). */
+export function releaseInstancePorts(cfg: ClusterConfig, inst: InstanceObject): void {
+  if (inst.network_port !== null) releasePort(cfg.data.cluster, inst.network_port);
+  for (const u of inst.disks) {
+    const d = cfg.data.disks[u];
+    if (d) releaseDrbdDisk(cfg, d);
+  }
 }

@@ -42,6 +42,7 @@ import { checkNodeFreeMemory, checkHvParamsOnNodes } from "../common/node-checks
 import { computeDiskSpecs, type DiskSpec } from "../common/disk-specs.js";
 import { createDisks, generateDisks, removeDisks, shutdownInstanceDisks, startInstanceDisks, waitForDiskSync } from "../common/disks.js";
 import { errText, formatUnit, logInfo, logWarning } from "../common/messages.js";
+import { releaseInstancePorts } from "../common/instance-removal.js";
 import { SUPPORTED_TEMPLATES } from "../disk-templates/registry.js";
 import { validateTag } from "../misc/tags-common.js";
 import { checkHvParams, checkBeRanges, ganetiCheck } from "../common/params.js";
@@ -360,6 +361,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     await removeDisks(this.ctx, inst, disks);
     await cfg.mutate((data) => {
       releaseNicIps(cfg, inst.nics);
+      releaseInstancePorts(cfg, inst);
       for (const d of inst.disks) delete data.disks[d];
       delete data.instances[inst.uuid];
     });

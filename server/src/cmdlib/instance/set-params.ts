@@ -13,6 +13,7 @@ import {
   type RpcNic,
 } from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
+import { releaseDrbdDisk } from "../../config/drbd.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
 import { checkHvParamsOnNodes, checkNodeOnline, checkNodeVmCapable, nodeFreeMemory } from "../common/node-checks.js";
@@ -682,8 +683,10 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         }
         await cfg.mutate((data) => {
           inst.disks.splice(idx, 1);
-          if (m.action === "remove") delete data.disks[disk.uuid];
-          else {
+          if (m.action === "remove") {
+            releaseDrbdDisk(cfg, disk);
+            delete data.disks[disk.uuid];
+          } else {
             disk.instance = null;
             cfg.touch(disk);
           }

@@ -22,7 +22,11 @@ async function gatherBlockDevices(ctx: BackendContext, instance: RpcInstance): P
   for (const disk of instance.disks) {
     try {
       await ctx.storagePaths.checkDisk(disk);
-      out.push({ uuid: disk.uuid, path: await driverFor(disk).assemble(await ctx.storagePaths.localDisk(disk)), mode: disk.mode });
+      out.push({
+        uuid: disk.uuid,
+        path: await driverFor(disk, ctx.storage).assemble(await ctx.storagePaths.localDisk(disk)),
+        mode: disk.mode,
+      });
     } catch (err) {
       fail(`Block device error: ${messageOf(err)}`, err);
     }

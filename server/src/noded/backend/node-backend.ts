@@ -22,6 +22,7 @@ import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
 import { StoragePaths } from "./storage-paths.js";
+import { VolumeDirs } from "../../storage/volume-dir.js";
 import { verifyHandlers } from "./verify.js";
 import { oobHandlers } from "./oob.js";
 
@@ -64,6 +65,7 @@ export class NodeBackend {
       nodeName: this.nodeName,
       settings: () => this.settings(),
       storagePaths: new StoragePaths(this.dataDir, opts.fileStoragePaths, async () => (await this.settings()).file_storage_map),
+      storage: { volumes: new VolumeDirs(this.dataDir, async () => (await this.settings()).volume_group_map) },
       hypervisors: this.hypervisors,
       hostInfo: host,
       clock,

@@ -15,7 +15,10 @@ async function diskEnv(ctx: BackendContext, instance: RpcInstance): Promise<OsDi
   for (const disk of instance.disks) {
     try {
       await ctx.storagePaths.checkDisk(disk);
-      out.push({ path: await driverFor(disk).assemble(await ctx.storagePaths.localDisk(disk)), backendType: backendType(disk) });
+      out.push({
+        path: await driverFor(disk, ctx.storage).assemble(await ctx.storagePaths.localDisk(disk)),
+        backendType: backendType(disk),
+      });
     } catch (err) {
       throw new NodeBackendError(`Block device error: ${messageOf(err)}`, { cause: err });
     }
