@@ -2,7 +2,7 @@
 // docs/htools-internals.md, IAllocator protocol): the cluster description built from the config plus live
 // node_info / all_instances_info, and the five request types. LUs run them
 // through ctx.allocator and get Ganeti's OpPrereqError on failure.
-import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import { diskSpaceNeeded, diskTemplateInfo, type InstanceObject, type NodeObject } from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../config/cluster-config.js";
 import { OpPrereqError } from "../lib/errors.js";
 import type { LuContext } from "./base.js";
@@ -16,16 +16,14 @@ export function allocatorName(cfg: ClusterConfig, requested?: string | null): st
   return requested && requested !== "." ? requested : cfg.cluster.default_iallocator;
 }
 
-/** Ganeti's ComputeDiskSize (MiB the template needs on the node). */
+/** Ganeti's ComputeDiskSize (MiB the template needs on a node); an unknown template counts its sizes. */
 function diskSpaceTotal(template: string, disks: Array<{ size: number }>): number {
-  const sum = disks.reduce((a, d) => a + d.size, 0);
-  if (template === "diskless") return 0;
-  if (template === "drbd") return sum + 128 * disks.length;
-  return sum;
+  return diskTemplateInfo(template) ? diskSpaceNeeded(template, disks) : disks.reduce((a, d) => a + d.size, 0);
 }
 
+/** Nodes an instance of the template is placed on (primary, + secondary when internally mirrored). */
 export function requiredNodes(template: string): number {
-  return template === "drbd" ? 2 : 1;
+  return diskTemplateInfo(template)?.nodes ?? 1;
 }
 
 function instanceData(cfg: ClusterConfig, inst: InstanceObject): Json {

@@ -28,7 +28,7 @@ import {
 import { ConfigurationError, OpPrereqError } from "../lib/errors.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "./defaults.js";
-import { allocatePort } from "./drbd.js";
+import { allocatePort, rpcDrbdDisk } from "./drbd.js";
 
 /** Where configs written whole (before per-object keys) live; read once and migrated. */
 export const LEGACY_CONFIG_KEY = "config.data";
@@ -567,7 +567,13 @@ export class ClusterConfig {
 
   // ---- node-side views -------------------------------------------------------
 
-  rpcDisk(disk: DiskObject): RpcDisk {
+  /**
+   * A disk as a node sees it. `nodeUuid` is the node the call goes to: a
+   * composite disk's view depends on it (drbd: which side it is).
+   */
+  rpcDisk(disk: DiskObject, nodeUuid?: string): RpcDisk {
+    // A drbd disk told to one of its nodes carries that node's side (Ganeti's dynamic params).
+    if (disk.dev_type === "drbd" && nodeUuid && disk.logical_id.length === 6) return rpcDrbdDisk(this, disk, nodeUuid);
     return {
       uuid: disk.uuid,
       dev_type: disk.dev_type,
@@ -592,7 +598,8 @@ export class ClusterConfig {
     };
   }
 
-  rpcInstance(inst: InstanceObject): RpcInstance {
+  /** An instance as a node sees it; its disks as `nodeUuid` (default the primary) sees them. */
+  rpcInstance(inst: InstanceObject, nodeUuid?: string): RpcInstance {
     const pnode = this.node(inst.primary_node);
     const nics: RpcNic[] = inst.nics.map((nic) => {
       const p = this.filledNicparams(nic, pnode.group);
@@ -618,7 +625,7 @@ export class ClusterConfig {
       osparams: this.filledOsparams(inst),
       osparams_private: inst.osparams_private,
       nics,
-      disks: this.instanceDisks(inst).map((d) => this.rpcDisk(d)),
+      disks: this.instanceDisks(inst).map((d) => this.rpcDisk(d, nodeUuid ?? inst.primary_node)),
       disk_template: inst.disk_template,
       primary_node: pnode.name,
       secondary_nodes: inst.secondary_nodes.map((u) => this.node(u).name),

@@ -5,7 +5,8 @@ import { HV_GLOBALS } from "../../config/defaults.js";
 import { parseDrbdLogicalId, rpcDrbdDisk } from "../../config/drbd.js";
 import { OpExecError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
-import { errText, expandInstance, instanceNodeLocks, logWarning } from "../common/instance.js";
+import { expandInstance, instanceNodeLocks } from "../common/instance-state.js";
+import { errText, logWarning } from "../common/messages.js";
 
 export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
   private uuids: string[] = [];
