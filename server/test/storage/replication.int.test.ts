@@ -4,7 +4,7 @@ import path from "node:path";
 import type { BlockDevStatus } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
-import { parseReplicaUri } from "../../src/storage/replication/engine.js";
+import { parseReplicaUri } from "../../src/lib/replica-uri.js";
 import { REPLICATION_TLS_NAME } from "../../src/storage/replication/tls.js";
 import { generateClusterCert } from "../../src/lib/certs.js";
 import { ensureReplicationTls } from "../../src/storage/replication/tls.js";

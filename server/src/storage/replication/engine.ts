@@ -22,6 +22,7 @@ import net from "node:net";
 import path from "node:path";
 import type { BlockDevStatus, DrbdDynamicParams, RpcDisk } from "@ganeti-ts/schema";
 import { BlockDeviceError } from "../../lib/errors.js";
+import { formatReplicaUri } from "../../lib/replica-uri.js";
 import { KeyedMutex } from "../../hypervisors/fake/keyed-mutex.js";
 import type { QmpClient } from "../../hypervisors/kvm/qmp.js";
 import type { PlainBlockDevice } from "../plain.js";
@@ -129,9 +130,13 @@ export class ReplicationEngine {
 
   /** What the hypervisor attaches: the local export, over TLS (see parseReplicaUri). */
   devicePath(d: DrbdDisk): string {
-    const host = d.dyn.local_ip.includes(":") ? `[${d.dyn.local_ip}]` : d.dyn.local_ip;
-    const q = new URLSearchParams({ "tls-creds-dir": this.tlsDir, "tls-hostname": REPLICATION_TLS_NAME });
-    return `nbds://${host}:${d.port}/${encodeURIComponent(d.uuid)}?${q.toString()}`;
+    return formatReplicaUri({
+      host: d.dyn.local_ip,
+      port: d.port,
+      export: d.uuid,
+      tlsCredsDir: this.tlsDir,
+      tlsHostname: REPLICATION_TLS_NAME,
+    });
   }
 
   /** Stop the status watchers (the daemons keep running). */
@@ -441,6 +446,44 @@ export class ReplicationEngine {
     await this.assemble(d);
   }
 
+  /**
+   * Live migration's switch-over on the target: the source's guest has
+   * stopped and its synchronous mirror left this replica identical to its
+   * copy, while the guest here is still held paused. Become the writer:
+   * mirror to the old primary from now on (no copy needed: both hold the
+   * same data), before the guest here writes anything. A replica not known
+   * to be consistent refuses (the source was degraded).
+   */
+  async takeOver(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = await this.ensureDaemon(d);
+      const header = await this.readHeader(d);
+      if (!header?.consistent) {
+        throw new BlockDeviceError(`The replica of disk ${d.uuid} on this node is not consistent: it can't take over as the primary`);
+      }
+      await daemon.qmp(async (c) => {
+        if (await this.mirrorJob(c)) return;
+        await this.dropRemoteNodes(c);
+        const n = ++this.seq;
+        await c.execute("blockdev-add", this.remoteNode(d, `remote-meta${n}`, `${d.secret}.meta`));
+        await c.execute("blockdev-add", this.remoteNode(d, `remote${n}`, d.secret));
+        await c.execute("blockdev-mirror", {
+          "job-id": MIRROR_JOB,
+          device: "local",
+          target: `remote${n}`,
+          sync: "none",
+          "copy-mode": "write-blocking",
+          "on-source-error": "report",
+          "on-target-error": "report",
+          "filter-node-name": `mirror-top${n}`,
+        });
+      });
+      // The old primary's copy was and stays consistent.
+      this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
+      await fs.writeFile(path.join(daemon.dir, "role"), "primary\n");
+    });
+  }
+
   /** BlockDevStatus for d on this node; null when the disk is not assembled here. */
   async status(d: DrbdDisk): Promise<BlockDevStatus | null> {
     return this.lock.run(d.uuid, async () => {
@@ -539,22 +582,4 @@ function reachable(host: string, port: number, timeoutMs = 2000): Promise<boolea
     sock.once("connect", () => done(true));
     sock.once("error", () => done(false));
   });
-}
-
-/** The parts of a replica device path (devicePath), for the hypervisor. */
-export function parseReplicaUri(
-  uri: string,
-): { host: string; port: number; export: string; tlsCredsDir: string; tlsHostname: string } | null {
-  if (!uri.startsWith("nbds://")) return null;
-  const u = new URL(uri);
-  const dir = u.searchParams.get("tls-creds-dir");
-  const name = u.searchParams.get("tls-hostname");
-  if (!dir || !name) return null;
-  return {
-    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: Number(u.port),
-    export: decodeURIComponent(u.pathname.slice(1)),
-    tlsCredsDir: dir,
-    tlsHostname: name,
-  };
 }
