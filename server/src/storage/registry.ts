@@ -4,7 +4,9 @@ import { BlockDeviceError } from "../lib/errors.js";
 import type { BlockDeviceDriver } from "./block-device.js";
 import { DisklessBlockDevice } from "./diskless.js";
 import { FileBlockDevice } from "./file.js";
+import { DrbdBlockDevice } from "./drbd.js";
 import { PlainBlockDevice } from "./plain.js";
+import type { ReplicationEngine } from "./replication/engine.js";
 import type { VolumeDirs } from "./volume-dir.js";
 
 const file = new FileBlockDevice();
@@ -18,11 +20,16 @@ const DRIVERS: Record<string, BlockDeviceDriver> = {
 export interface NodeStorage {
   /** Where the node's volume groups live (plain volumes, drbd children). */
   volumes: VolumeDirs;
+  /** The replication engine of drbd disks (its data volumes are this node's plain volumes). */
+  replication: ReplicationEngine;
+  /** The plain driver bound to `volumes` (shared with the replication engine). */
+  plain: PlainBlockDevice;
 }
 
 /** Drivers bound to one node's storage (one per NodeStorage). */
 const NODE_DRIVERS: Record<string, (node: NodeStorage) => BlockDeviceDriver> = {
-  plain: (node) => new PlainBlockDevice(node.volumes),
+  plain: (node) => node.plain,
+  drbd: (node) => new DrbdBlockDevice(node.plain, node.replication),
 };
 const bound = new WeakMap<NodeStorage, Map<string, BlockDeviceDriver>>();
 

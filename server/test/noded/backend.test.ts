@@ -187,8 +187,8 @@ describe("NodeBackend", () => {
     await expect(backend.handle("blockdev_grow", { disk, amount: 1, dryrun: true })).rejects.toThrow(
       /^Failed to grow block device: .*No such file/,
     );
-    await expect(backend.handle("blockdev_create", { disk: { ...disk, dev_type: "plain" }, owner: "i", on_primary: true })).rejects.toThrow(
-      "Can't create block device: Unsupported disk type 'plain' on this node",
+    await expect(backend.handle("blockdev_create", { disk: { ...disk, dev_type: "rbd" }, owner: "i", on_primary: true })).rejects.toThrow(
+      "Can't create block device: Unsupported disk type 'rbd' on this node",
     );
   });
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { PlainBlockDevice } from "../../src/storage/plain.js";
 import { driverFor } from "../../src/storage/registry.js";
+import { ReplicationEngine } from "../../src/storage/replication/engine.js";
 import { VolumeDirs, volumeIdOf } from "../../src/storage/volume-dir.js";
 import { tempDir } from "../noded/fixtures.js";
 
@@ -110,8 +111,10 @@ describe("plain block device", () => {
   });
 
   it("is registered for dev_type plain, bound to a node's storage", () => {
-    const node = { volumes: new VolumeDirs(dir) };
-    expect(driverFor({ dev_type: "plain" }, node)).toBeInstanceOf(PlainBlockDevice);
+    const volumes = new VolumeDirs(dir);
+    const plain = new PlainBlockDevice(volumes);
+    const node = { volumes, plain, replication: new ReplicationEngine({ dataDir: dir, plain }) };
+    expect(driverFor({ dev_type: "plain" }, node)).toBe(plain);
     expect(driverFor({ dev_type: "plain" }, node)).toBe(driverFor({ dev_type: "plain" }, node));
     expect(() => driverFor({ dev_type: "plain" })).toThrow(/needs the node's storage/);
   });
