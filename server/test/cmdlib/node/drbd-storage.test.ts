@@ -224,4 +224,15 @@ describe("storage of a drbd cluster", () => {
       { node: "node2.example.com", primary: false },
     ]);
   });
+
+  it("repair-disk-sizes reads a drbd disk's size on its primary (that node's side)", async () => {
+    c = await drbdCluster();
+    const { disks } = await drbdInstance(c, "d1.example.com", [64]);
+    await c.config.mutate(() => {
+      disks[0]!.size = 32;
+      c!.config.touch(disks[0]!);
+    });
+    expect(await runOp(c, { OP_ID: "OP_CLUSTER_REPAIR_DISK_SIZES", instances: [] })).toEqual([["d1.example.com", 0, "size", 64]]);
+    expect(c.config.disk(disks[0]!.uuid).size).toBe(64);
+  });
 });
