@@ -4,6 +4,7 @@
 // failover with the roles swapped, failover onto the secondary when the
 // primary is gone, removal. Checked: the node calls in order, the job log,
 // the config after.
+import { promises as fs } from "node:fs";
 import type { OpcodeInput } from "../../../src/cmdlib/base.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeReplication, type FakeMirrorNet } from "../../harness/fake-replication.js";
@@ -306,5 +307,125 @@ describe("drbd instance operations", () => {
     expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
     expect(cl.config.findInstance("d1.example.com")).toBeUndefined();
     expect(cl.config.cluster.tcpudp_port_pool).toContain(port);
+  });
+});
+
+describe("drbd replace-disks", () => {
+  it("-s: new volumes on the secondary, the replica moved onto them, resynced, the old ones removed", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const old = disk.children!.map((c) => c.logical_id[1]);
+    calls.length = 0;
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_secondary" });
+    expect(log.filter((l) => l.startsWith("STEP "))).toEqual([
+      "STEP 1/6 Check device existence",
+      "STEP 2/6 Check peer consistency",
+      "STEP 3/6 Allocate new storage",
+      "STEP 4/6 Changing drbd configuration",
+      "STEP 5/6 Sync devices",
+      "STEP 6/6 Removing old storage",
+    ]);
+    expect(log.slice(0, 3)).toEqual([
+      "Replacing disk(s) 0 for instance 'd1.example.com'",
+      "Current primary node: node1.example.com",
+      "Current secondary node: node2.example.com",
+    ]);
+    expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_addchildren", "blockdev_remove")).toEqual([
+      "blockdev_create@node2",
+      "blockdev_create@node2",
+      "blockdev_removechildren@node2",
+      "blockdev_addchildren@node2",
+      "blockdev_remove@node2",
+      "blockdev_remove@node2",
+    ]);
+    const now = cl.config.disk(disk.uuid).children!.map((c) => c.logical_id[1]);
+    expect(now).toHaveLength(2);
+    for (const n of now) expect(old).not.toContain(n);
+  });
+
+  it("-p: this engine replaces only a secondary's storage, and says so", async () => {
+    const { cl } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    await expect(
+      runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" }),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /^Can't detach drbd from local storage on node node1\.example\.com for device disk\/0: .*replace the secondary's \(-s, -n\) or fail over first/,
+      ),
+    });
+  });
+
+  it("-n NODE: the replica moves to the new node, the config follows, the old secondary's replica is removed", async () => {
+    const { cl, calls, n1, n2, n3 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const [, , port, pminor, , secret] = disk.logical_id;
+    calls.length = 0;
+    await runOp(cl, {
+      OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+      instance_name: "d1.example.com",
+      mode: "replace_new_secondary",
+      remote_node: "node3.example.com",
+    });
+    expect(only(calls, "blockdev_create", "blockdev_shutdown", "drbd_disconnect_net", "drbd_attach_net", "blockdev_remove")).toEqual([
+      "blockdev_create@node3",
+      "blockdev_shutdown@node2",
+      "drbd_disconnect_net@node1",
+      "drbd_attach_net@node3",
+      "drbd_attach_net@node1",
+      "blockdev_remove@node2",
+    ]);
+    const i = inst(cl, "d1.example.com");
+    expect(i.secondary_nodes).toEqual([n3]);
+    expect(disk.logical_id).toEqual([n1, n3, port, pminor, 0, secret]);
+    expect(disk.nodes).toEqual([n1, n3]);
+    expect(i.primary_node).toBe(n1);
+    expect(disk.nodes).not.toContain(n2);
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+        instance_name: "d1.example.com",
+        mode: "replace_new_secondary",
+        remote_node: "node3.example.com",
+      }),
+    ).rejects.toMatchObject({ message: "The specified node is already the secondary node of the instance", code: "wrong_input" });
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+        instance_name: "d1.example.com",
+        mode: "replace_new_secondary",
+        remote_node: "node1.example.com",
+      }),
+    ).rejects.toMatchObject({ message: "The specified node is the primary node of the instance", code: "wrong_input" });
+  });
+
+  it("-I hail: the allocator picks the new secondary", async () => {
+    const { cl, n3 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const log = await logOf(cl, {
+      OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+      instance_name: "d1.example.com",
+      mode: "replace_new_secondary",
+      iallocator: "hail",
+    });
+    expect(log).toContain(" - INFO: Selected new secondary for instance 'd1.example.com': node3.example.com");
+    expect(inst(cl, "d1.example.com").secondary_nodes).toEqual([n3]);
+  });
+
+  it("-a: nothing to do while healthy; a secondary that lost its volume gets new ones", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
+    expect(log).toContain("No disks need replacement for instance 'd1.example.com'");
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const b2 = cl.backendOf("node2.example.com");
+    const lost = await b2.storage.plain.pathOf(disk.children![0]!);
+    await fs.rm(lost);
+    const oldId = [...disk.children![0]!.logical_id];
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
+    expect(only(calls, "blockdev_addchildren")).toEqual(["blockdev_addchildren@node2"]);
+    expect(cl.config.disk(disk.uuid).children![0]!.logical_id).not.toEqual(oldId);
   });
 });
