@@ -28,7 +28,7 @@ interface Drbd {
 }
 
 async function drbdCluster(): Promise<Drbd> {
-  const cl = await testCluster({ nodes: 3, diskTemplates: ["drbd", "file", "diskless"], sleep: async () => {} });
+  const cl = await testCluster({ nodes: 3, diskTemplates: ["drbd", "plain", "file", "diskless"], sleep: async () => {} });
   c = cl;
   await cl.config.mutate((d) => void (d.cluster.volume_group_name = "xenvg"));
   const net = fakeReplication(cl.backends.values());
@@ -310,6 +310,32 @@ describe("drbd instance operations", () => {
   });
 });
 
+describe("drbd disk add and remove", () => {
+  it("adds a disk replicated on both nodes (its own port and minors) and removes one from both", async () => {
+    const { cl, calls, n1, n2 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com", { start: false }));
+    calls.length = 0;
+    await runOp(cl, {
+      OP_ID: "OP_INSTANCE_SET_PARAMS",
+      instance_name: "d1.example.com",
+      disks: [["add", -1, { size: 32 }]],
+      ignore_ipolicy: true,
+    });
+    expect(only(calls, "blockdev_create")).toEqual(["blockdev_create@node2", "blockdev_create@node1"]);
+    const [d0, d1] = cl.config.instanceDisks(inst(cl, "d1.example.com"));
+    expect(d1!.iv_name).toBe("disk/1");
+    expect(d1!.logical_id.slice(0, 2)).toEqual([n1, n2]);
+    expect(d1!.logical_id[2]).not.toBe(d0!.logical_id[2]);
+    expect(d1!.logical_id.slice(3, 5)).toEqual([1, 1]);
+    const port = d1!.logical_id[2];
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "d1.example.com", disks: [["remove", 1, {}]], ignore_ipolicy: true });
+    expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
+    expect(cl.config.instanceDisks(inst(cl, "d1.example.com"))).toHaveLength(1);
+    expect(cl.config.cluster.tcpudp_port_pool).toContain(port);
+  });
+});
+
 describe("drbd replace-disks", () => {
   it("-s: new volumes on the secondary, the replica moved onto them, resynced, the old ones removed", async () => {
     const { cl, calls } = await drbdCluster();
@@ -427,5 +453,20 @@ describe("drbd replace-disks", () => {
     await runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
     expect(only(calls, "blockdev_addchildren")).toEqual(["blockdev_addchildren@node2"]);
     expect(cl.config.disk(disk.uuid).children![0]!.logical_id).not.toEqual(oldId);
+  });
+});
+
+describe("plain instances", () => {
+  it("are created as volumes in the cluster's volume group on the primary, run, and are removed", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, createOp("p1.example.com", { disk_template: "plain", disks: [{ size: 32 }] }));
+    const disk = cl.config.disk(inst(cl, "p1.example.com").disks[0]!);
+    expect(disk.logical_id[0]).toBe("xenvg");
+    const file = await cl.backendOf("node1.example.com").storage.plain.pathOf(disk);
+    expect((await fs.stat(file)).size).toBe(32 * 1024 * 1024);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["p1.example.com"]);
+    expect(only(calls, "blockdev_create")).toEqual(["blockdev_create@node1"]);
+    await runOp(cl, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: "p1.example.com", ignore_failures: false });
+    await expect(fs.stat(file)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
