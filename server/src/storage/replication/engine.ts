@@ -298,6 +298,9 @@ export class ReplicationEngine {
   private async connect(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<boolean> {
     if (await this.mirrorJob(c)) return true;
     await this.dropRemoteNodes(c);
+    // qemu connects synchronously (its monitor would hang on an address that
+    // drops packets): look first, with a short timeout.
+    if (!(await reachable(d.dyn.remote_ip, d.port))) return false;
     const n = ++this.seq;
     const remote = `remote${n}`;
     const remoteMeta = `remote-meta${n}`;
