@@ -214,7 +214,10 @@ export class ReplicationEngine {
   // --- the daemon ----------------------------------------------------------
 
   private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
-    const tls = await ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir);
+    // One writer at a time for the node's credentials (disks assemble concurrently).
+    const tls = await this.lock.run(" tls", () =>
+      ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir),
+    );
     const data = await this.opts.plain.assemble(d.data);
     const meta = await this.opts.plain.assemble(d.meta);
     const hdrOut = path.join(daemon.dir, "hdr-out");
