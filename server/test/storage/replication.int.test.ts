@@ -184,4 +184,22 @@ describe("replicated disks on qemu-storage-daemon", () => {
     }
     expect((await readFile("/proc/self/mounts", "utf8")).includes(dev.path)).toBe(false);
   });
+
+  it("a primary restarted during the initial sync still marks the secondary consistent when asked for its status", async () => {
+    const d = await setup();
+    // The node daemon goes away before its watcher looked at the copy.
+    a.backend.storage.replication.close();
+    const restarted = new NodeBackend({ dataDir: a.dataDir, nodeName: a.name });
+    try {
+      expect(await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB))).toMatchObject({ consistent: false });
+      await until(
+        "the primary in sync",
+        async () => ((await restarted.handle("drbd_wait_sync", { disks: [d.onA] })) as { alldone: boolean }).alldone,
+      );
+      expect(await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB))).toMatchObject({ consistent: true });
+      await waitSynced(b, d.onB);
+    } finally {
+      restarted.storage.replication.close();
+    }
+  });
 });

@@ -360,14 +360,19 @@ export class ReplicationEngine {
       const job = await this.mirrorJob(c);
       if (!job) return true;
       if (!job.ready) return false;
-      if (s && !s.marked) {
-        const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
-        const meta = nodes.map((x) => x["node-name"]).find((x) => x.startsWith("remote-meta"));
-        if (meta) await this.writePeerHeader(daemon, c, meta, { consistent: true, at: this.clock() });
-        s.marked = true;
-      }
+      if (s && !s.marked) await this.markPeerConsistent(d, daemon, c);
       return true;
     });
+  }
+
+  /** The mirror is in sync: record in the peer's header that its replica is consistent. */
+  private async markPeerConsistent(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<void> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    const meta = nodes.map((x) => x["node-name"]).find((x) => x.startsWith("remote-meta"));
+    if (meta) await this.writePeerHeader(daemon, c, meta, { consistent: true, at: this.clock() });
+    const s = this.syncs.get(d.uuid);
+    if (s) s.marked = true;
+    else this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
   }
 
   /** Secondary (or disconnect): end this node's mirror, keeping the peer's copy consistent. */
@@ -540,7 +545,10 @@ export class ReplicationEngine {
           await this.stopMirror(c);
           return null;
         }
-        return (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? this.mirrorJob(c) : null);
+        const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        // A restarted node daemon lost its watcher: mark the peer here once in sync.
+        if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
+        return found;
       });
       if (!job) return { ...base, sync_percent: null, estimated_time: null, is_degraded: true };
       if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
