@@ -259,9 +259,9 @@ describe("local verbs", () => {
     const hv = await gnt(["cluster", "init", "x.example.com", "--data-dir", dir, "--enabled-hypervisors", "kvm,xen-pvm"], {});
     expect(hv.code).toBe(2);
     expect(hv.err).toContain("cannot run the hypervisor(s) 'xen-pvm'; it can run: fake, kvm (--enabled-hypervisors)");
-    const dt = await gnt(["cluster", "init", "x.example.com", "--data-dir", dir, "--enabled-disk-templates", "file,drbd,plain"], {});
+    const dt = await gnt(["cluster", "init", "x.example.com", "--data-dir", dir, "--enabled-disk-templates", "file,rbd,blockdev"], {});
     expect(dt.code).toBe(2);
-    expect(dt.err).toContain("cannot run the disk template(s) 'drbd', 'plain'; it can run: file, sharedfile, diskless");
+    expect(dt.err).toContain("cannot run the disk template(s) 'rbd', 'blockdev'; it can run: file, sharedfile, diskless, plain, drbd");
     await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
   });
 

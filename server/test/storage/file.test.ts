@@ -70,7 +70,8 @@ describe("file block device", () => {
 
   it("picks drivers by dev_type; diskless has no devices", async () => {
     expect(driverFor({ dev_type: "sharedfile" })).toBeInstanceOf(FileBlockDevice);
-    expect(() => driverFor({ dev_type: "drbd" })).toThrow(/Unsupported disk type 'drbd'/);
+    expect(() => driverFor({ dev_type: "rbd" })).toThrow(/Unsupported disk type 'rbd'/);
+    expect(() => driverFor({ dev_type: "drbd" })).toThrow(/needs the node's storage/);
     const diskless = driverFor({ dev_type: "diskless" });
     await expect(diskless.create(fileDisk("/x", 1))).rejects.toThrow(/diskless/);
   });

@@ -6,6 +6,7 @@
 // are left to qemu's own devices (host bridge, PIIX, balloon, VGA); disks and
 // NICs get explicit slots from there up to 31, recorded in the runtime file
 // so that hotplug finds free ones and removal finds the device again.
+import { parseReplicaUri } from "../../lib/replica-uri.js";
 import type { Accelerator } from "./accel.js";
 
 export const PCI_SLOTS = 32;
@@ -110,16 +111,55 @@ const hex = (slot: number): string => `0x${slot.toString(16)}`;
 
 /** -drive options of a disk (shared by the command line and drive_add). */
 export function driveOptions(disk: KvmDisk, hvparams: Record<string, unknown>, iface: string): string {
-  const opts = [`file=${escapeOpt(disk.path)}`, "format=raw", `if=${iface}`];
+  const replica = parseReplicaUri(disk.path);
+  const opts = replica ? replicaFileOptions(replica) : [`file=${escapeOpt(disk.path)}`];
+  opts.push("format=raw", `if=${iface}`);
   if (iface === "none") opts.push(`id=${diskDriveId(disk.uuid)}`);
   const cache = str(hvparams["disk_cache"]);
   if (cache && cache !== "default") opts.push(`cache=${cache}`);
+  // aio is the host file's I/O mode; a replicated disk is a network client.
   const aio = str(hvparams["disk_aio"]);
-  if (aio) opts.push(`aio=${aio}`);
+  if (aio && !replica) opts.push(`aio=${aio}`);
   const discard = str(hvparams["disk_discard"]);
   if (discard && discard !== "default") opts.push(`discard=${discard}`);
   if (disk.mode === "ro") opts.push("readonly=on");
   return opts.join(",");
+}
+
+/** The qemu object holding the node's replication client credentials (one for all replicated disks). */
+export const REPLICA_TLS_ID = "tls-replica";
+
+/** -object value of the replication client credentials in `dir`. */
+export function replicaTlsObject(dir: string): string {
+  return `tls-creds-x509,id=${REPLICA_TLS_ID},dir=${escapeOpt(dir)},endpoint=client`;
+}
+
+/** The credentials directory the instance's replicated disks need, or null when it has none. */
+export function replicaTlsDir(disks: readonly Pick<KvmDisk, "path">[]): string | null {
+  for (const d of disks) {
+    const r = parseReplicaUri(d.path);
+    if (r) return r.tlsCredsDir;
+  }
+  return null;
+}
+
+/** Seconds a replicated disk's requests wait for its storage daemon to come back. */
+export const REPLICA_RECONNECT_DELAY = 30;
+
+/** A replicated disk (drbd): qemu's nbd driver on the node's storage daemon's export, over TLS. */
+function replicaFileOptions(r: NonNullable<ReturnType<typeof parseReplicaUri>>): string[] {
+  return [
+    "file.driver=nbd",
+    "file.server.type=inet",
+    `file.server.host=${escapeOpt(r.host)}`,
+    `file.server.port=${r.port}`,
+    `file.export=${escapeOpt(r.export)}`,
+    `file.tls-creds=${REPLICA_TLS_ID}`,
+    `file.tls-hostname=${escapeOpt(r.tlsHostname)}`,
+    // The storage daemon restarts on grow (and after a crash, at the next
+    // assemble): the guest's requests wait for it instead of failing.
+    `file.reconnect-delay=${REPLICA_RECONNECT_DELAY}`,
+  ];
 }
 
 /** -device value of a paravirtual disk. */
@@ -316,6 +356,8 @@ export function buildCommandLine(i: CommandLineInput): string[] {
   if (floppy) argv.push("-drive", `file=${escapeOpt(floppy)},format=raw,if=floppy`);
 
   // SCSI device disks sit on an explicit controller (scsi_controller_type), as Ganeti adds it.
+  const tlsDir = replicaTlsDir(i.disks);
+  if (tlsDir) argv.push("-object", replicaTlsObject(tlsDir));
   if (SCSI_DEVICE_TYPES.includes(diskType)) argv.push("-device", `${str(hv["scsi_controller_type"]) || "lsi"},id=scsi`);
   i.disks.forEach((d, idx) => {
     const bootindex = !kernel && bootOrder === "disk" && idx === 0 ? 1 : null;

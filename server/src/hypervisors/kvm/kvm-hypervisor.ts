@@ -29,6 +29,8 @@ import {
   diskDeviceId,
   diskDriveId,
   driveOptions,
+  REPLICA_TLS_ID,
+  replicaTlsDir,
   freeSlot,
   nicDevice,
   nicDeviceId,
@@ -541,6 +543,14 @@ export class KvmHypervisor implements Hypervisor {
           if (slot === null) throw new HypervisorError("No free PCI slot for the disk");
           const kd: KvmDisk = { uuid: disk.uuid, path: device.diskPath!, mode: disk.mode, slot };
           await withQmp(qmp, async (q) => {
+            const tlsDir = replicaTlsDir([kd]);
+            if (tlsDir) {
+              // A replicated disk needs the replication credentials; the first one adds them.
+              const objs = (await q.execute("qom-list", { path: "/objects" })) as { name: string }[];
+              if (!objs.some((o) => o.name === REPLICA_TLS_ID)) {
+                await q.execute("object-add", { "qom-type": "tls-creds-x509", id: REPLICA_TLS_ID, dir: tlsDir, endpoint: "client" });
+              }
+            }
             const out = await q.execute("human-monitor-command", { "command-line": `drive_add dummy ${driveOptions(kd, hv, "none")}` });
             if (typeof out === "string" && out.trim() && !/^OK/i.test(out.trim()))
               throw new HypervisorError(`drive_add failed: ${out.trim()}`);

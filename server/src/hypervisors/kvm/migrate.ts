@@ -23,6 +23,7 @@
 import type { HvBlockDevice } from "../hypervisor.js";
 import type { DiskMirrorStatus, MigrationStatus, RpcInstance } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
+import { parseReplicaUri } from "../../lib/replica-uri.js";
 import { diskDriveId } from "./cmdline.js";
 import { withQmp, type QmpClient } from "./qmp.js";
 import type { KvmHypervisor } from "./kvm-hypervisor.js";
@@ -126,7 +127,12 @@ export class KvmMigration {
   async accept(instance: RpcInstance, target: string, disks: HvBlockDevice[], exportDisks = false, info = ""): Promise<void> {
     if (await this.hv.runtime(instance.name)) throw new HypervisorError("Can't accept instance, already running");
     const machine = parseMachine(info);
-    await this.hv.start(instance, disks, false, {
+    // Replicated disks: the guest here stays paused after the transfer until
+    // finalize, when this node has become the replicas' writer (the node
+    // takes over before finalizeDst resumes the guest).
+    const replicated = disks.some((d) => parseReplicaUri(d.path) !== null);
+    if (replicated && exportDisks) throw new HypervisorError("Replicated disks are already on the target: they are not copied");
+    await this.hv.start(instance, disks, replicated, {
       incoming: migrationUri(target, migrationPort(instance)),
       ...(machine ? { machine } : {}),
     });
@@ -308,7 +314,8 @@ export class KvmMigration {
     await this.qmp(instance.name, (q) => q.execute("nbd-server-stop")).catch(() => undefined);
     const st = (await this.qmp(instance.name, (q) => q.execute("query-status"))) as { status?: string };
     // A non-live migration moved a stopped guest: it runs again here.
-    if (st.status === "paused" || st.status === "postmigrate") await this.qmp(instance.name, (q) => q.execute("cont"));
+    if (st.status === "paused" || st.status === "postmigrate" || st.status === "prelaunch")
+      await this.qmp(instance.name, (q) => q.execute("cont"));
     else if (st.status !== "running") throw new HypervisorError(`Instance ${instance.name} is in state '${st.status}' after the migration`);
   }
 

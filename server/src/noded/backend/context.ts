@@ -4,6 +4,7 @@ import type { HostNetwork } from "../../hypervisors/host-net.js";
 import type { HypervisorRegistry } from "../../hypervisors/registry.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import type { SpawnFn } from "../../os/os-runner.js";
+import type { NodeStorage } from "../../storage/registry.js";
 import type { NodeSettings } from "./settings.js";
 import type { StoragePaths } from "./storage-paths.js";
 
@@ -23,6 +24,8 @@ export interface BackendContext {
   settings: () => Promise<NodeSettings>;
   /** The directories this node allows for file storage; every file path a call touches is checked here. */
   storagePaths: StoragePaths;
+  /** The node's own storage (volume groups; the replication engine): what node-bound drivers need. */
+  storage: NodeStorage;
   hypervisors: HypervisorRegistry;
   /** The machine's memory/CPUs (real or overridden), before any hypervisor accounting. */
   hostInfo: () => Promise<HvNodeInfo>;

@@ -29,15 +29,19 @@ export function diskHandlers(
   const local = (disk: RpcDisk) => ctx.storagePaths.localDisk(disk);
   return {
     blockdev_create: (a) =>
-      wrap("Can't create block device", (async () => (await allowed(a.disk), driverFor(a.disk).create(await local(a.disk))))()),
-    blockdev_remove: (a) =>
-      wrap("Can't remove block device", (async () => (await allowed(a.disk), driverFor(a.disk).remove(await local(a.disk))))()).then(
-        () => null,
+      wrap(
+        "Can't create block device",
+        (async () => (await allowed(a.disk), driverFor(a.disk, ctx.storage).create(await local(a.disk))))(),
       ),
+    blockdev_remove: (a) =>
+      wrap(
+        "Can't remove block device",
+        (async () => (await allowed(a.disk), driverFor(a.disk, ctx.storage).remove(await local(a.disk))))(),
+      ).then(() => null),
     blockdev_grow: (a) =>
       wrap(
         "Failed to grow block device",
-        (async () => (await allowed(a.disk), driverFor(a.disk).grow(await local(a.disk), a.amount, a.dryrun)))(),
+        (async () => (await allowed(a.disk), driverFor(a.disk, ctx.storage).grow(await local(a.disk), a.amount, a.dryrun)))(),
       ).then(() => null),
     blockdev_rename: (a) =>
       wrap(
@@ -46,22 +50,29 @@ export function diskHandlers(
           await allowed(a.disk);
           await ctx.storagePaths.checkDisk(a.disk, a.new_logical_id);
           const to = (await local({ ...a.disk, logical_id: a.new_logical_id })).logical_id;
-          return driverFor(a.disk).rename(await local(a.disk), to);
+          return driverFor(a.disk, ctx.storage).rename(await local(a.disk), to);
         })(),
       ).then(() => null),
     blockdev_getsizes: async (a) => {
       const out: (number | null)[] = [];
       for (const d of a.disks)
         out.push(
-          await wrap("Can't get the size of block device", (async () => (await allowed(d), driverFor(d).getSize(await local(d))))()),
+          await wrap(
+            "Can't get the size of block device",
+            (async () => (await allowed(d), driverFor(d, ctx.storage).getSize(await local(d))))(),
+          ),
         );
       return out;
     },
     blockdev_assemble: (a) =>
-      wrap("Can't assemble block device", (async () => (await allowed(a.disk), driverFor(a.disk).assemble(await local(a.disk))))()),
-    blockdev_shutdown: (a) =>
-      wrap("Can't shut down block device", (async () => (await allowed(a.disk), driverFor(a.disk).shutdown(await local(a.disk))))()).then(
-        () => null,
+      wrap(
+        "Can't assemble block device",
+        (async () => (await allowed(a.disk), driverFor(a.disk, ctx.storage).assemble(await local(a.disk))))(),
       ),
+    blockdev_shutdown: (a) =>
+      wrap(
+        "Can't shut down block device",
+        (async () => (await allowed(a.disk), driverFor(a.disk, ctx.storage).shutdown(await local(a.disk))))(),
+      ).then(() => null),
   };
 }

@@ -5,6 +5,7 @@ import type { HvInstanceInfo, RpcInstance } from "@ganeti-ts/schema";
 import { KeyedMutex } from "../../hypervisors/fake/keyed-mutex.js";
 import type { HvBlockDevice, Hypervisor } from "../../hypervisors/hypervisor.js";
 import { driverFor } from "../../storage/registry.js";
+import { drbdDiskOf } from "../../storage/replication/engine.js";
 import type { BackendContext } from "./context.js";
 import { NodeBackendError, messageOf } from "./errors.js";
 import type { HandlerSlice } from "./handlers.js";
@@ -22,7 +23,11 @@ async function gatherBlockDevices(ctx: BackendContext, instance: RpcInstance): P
   for (const disk of instance.disks) {
     try {
       await ctx.storagePaths.checkDisk(disk);
-      out.push({ uuid: disk.uuid, path: await driverFor(disk).assemble(await ctx.storagePaths.localDisk(disk)), mode: disk.mode });
+      out.push({
+        uuid: disk.uuid,
+        path: await driverFor(disk, ctx.storage).assemble(await ctx.storagePaths.localDisk(disk)),
+        mode: disk.mode,
+      });
     } catch (err) {
       fail(`Block device error: ${messageOf(err)}`, err);
     }
@@ -205,6 +210,10 @@ export function instanceHandlers(
     finalize_migration_dst: (args) =>
       lock.run(args.instance.name, async () => {
         try {
+          // Replicated disks: this node becomes the writer before its guest runs.
+          if (args.success) {
+            for (const disk of args.instance.disks) if (disk.dev_type === "drbd") await ctx.storage.replication.takeOver(drbdDiskOf(disk));
+          }
           await hvOf(args.instance).finalizeMigrationDst(args.instance, args.success);
         } catch (err) {
           fail(`Failed to finalize migration on the target node: ${messageOf(err)}`, err);

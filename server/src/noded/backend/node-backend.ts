@@ -23,6 +23,10 @@ import { osHandlers } from "./os.js";
 import { loadNodeSettings, type NodeOverrides, type NodeSettings } from "./settings.js";
 import { storageHandlers } from "./storage.js";
 import { StoragePaths } from "./storage-paths.js";
+import { VolumeDirs } from "../../storage/volume-dir.js";
+import { PlainBlockDevice } from "../../storage/plain.js";
+import type { NodeStorage } from "../../storage/registry.js";
+import { ReplicationEngine } from "../../storage/replication/engine.js";
 import { verifyHandlers } from "./verify.js";
 import { oobHandlers } from "./oob.js";
 
@@ -50,6 +54,8 @@ export class NodeBackend {
   readonly dataDir: string;
   readonly nodeName: string;
   readonly hypervisors: HypervisorRegistry;
+  /** Volumes and the replication engine (its storage daemons outlive this backend). */
+  readonly storage: NodeStorage;
   private readonly handlers: Handlers;
   private settingsP: Promise<NodeSettings> | null = null;
   private readonly overrides: NodeOverrides;
@@ -62,11 +68,15 @@ export class NodeBackend {
     const host = async (): Promise<HvNodeInfo> => hostInfo(await this.settings());
     const network = async (): Promise<HostNetwork> => new HostNetwork((await this.settings()).netns ?? null);
     this.hypervisors = new HypervisorRegistry({ dataDir: this.dataDir, host, clock, network });
+    const volumes = new VolumeDirs(this.dataDir, async () => (await this.settings()).volume_group_map);
+    const plain = new PlainBlockDevice(volumes);
+    this.storage = { volumes, plain, replication: new ReplicationEngine({ dataDir: this.dataDir, plain, clock }) };
     const ctx: BackendContext = {
       dataDir: this.dataDir,
       nodeName: this.nodeName,
       settings: () => this.settings(),
       storagePaths: new StoragePaths(this.dataDir, opts.fileStoragePaths, async () => (await this.settings()).file_storage_map),
+      storage: this.storage,
       hypervisors: this.hypervisors,
       hostInfo: host,
       clock,
@@ -80,7 +90,7 @@ export class NodeBackend {
       ...nodeInfoHandlers(ctx),
       ...instanceHandlers(ctx),
       ...diskHandlers(ctx),
-      ...mirrorHandlers(),
+      ...mirrorHandlers(ctx),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),

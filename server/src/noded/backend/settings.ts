@@ -32,6 +32,12 @@ export const NodeSettingsSchema = z
      * two node daemons on one machine keep `file` images apart.
      */
     file_storage_map: z.record(z.string().startsWith("/"), z.string().startsWith("/")),
+    /**
+     * Where this node keeps a volume group's volumes (plain disks and drbd
+     * children, one raw image file per volume): volume group → absolute
+     * directory. Unmapped groups live in <dataDir>/volumes/<vg>.
+     */
+    volume_group_map: z.record(z.string(), z.string().startsWith("/")),
   })
   .partial()
   .strict();
@@ -49,6 +55,7 @@ export interface NodeOverrides {
   bootId?: string;
   netns?: string;
   fileStorageMap?: Record<string, string>;
+  volumeGroupMap?: Record<string, string>;
 }
 
 export const SETTINGS_FILE = "noded.json";
@@ -84,6 +91,7 @@ export async function loadNodeSettings(dataDir: string, overrides: NodeOverrides
         bootid: overrides.bootId,
         netns: overrides.netns,
         file_storage_map: overrides.fileStorageMap,
+        volume_group_map: overrides.volumeGroupMap,
       }).filter(([, v]) => v !== undefined),
     ),
   );

@@ -3,7 +3,16 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HVPARAMS } from "../../../src/config/defaults.js";
 import { chooseAccelerator, acceleratorFor } from "../../../src/hypervisors/kvm/accel.js";
-import { buildCommandLine, freeSlot, nicDevice, netdevOptions, type CommandLineInput } from "../../../src/hypervisors/kvm/cmdline.js";
+import {
+  buildCommandLine,
+  driveOptions,
+  freeSlot,
+  nicDevice,
+  netdevOptions,
+  replicaTlsDir,
+  type CommandLineInput,
+} from "../../../src/hypervisors/kvm/cmdline.js";
+import { formatReplicaUri, parseReplicaUri } from "../../../src/lib/replica-uri.js";
 
 const paths = { pidFile: "/r/pid/i.pid", qmpSocket: "/r/ctrl/i.qmp", serialSocket: "/r/ctrl/i.serial", serialLog: "/r/log/i.log" };
 const input = (over: Partial<CommandLineInput> = {}, hv: Record<string, unknown> = {}): CommandLineInput => ({
@@ -138,6 +147,55 @@ describe("kvm command line", () => {
       ),
     ).toBeNull();
     expect(freeSlot([], 0)).toBe(1);
+  });
+});
+
+describe("replicated (drbd) disks", () => {
+  const uri = formatReplicaUri({
+    host: "192.0.2.7",
+    port: 11005,
+    export: "d1",
+    tlsCredsDir: "/var/lib/g/replication/tls",
+    tlsHostname: "ganeti-ts-replication",
+  });
+
+  it("attach the local storage daemon's export with qemu's nbd driver over TLS, once the credentials object", () => {
+    const disks = [
+      { uuid: "d1-aaaa", path: uri, mode: "rw" as const, slot: 12 },
+      { uuid: "d2-bbbb", path: uri.replace("/d1?", "/d2?"), mode: "rw" as const, slot: 13 },
+      { uuid: "d3-cccc", path: "/srv/file/disk0", mode: "rw" as const, slot: 14 },
+    ];
+    const argv = buildCommandLine(input({ disks }, { disk_cache: "none", disk_aio: "native" }));
+    expect(all(argv, "-object").filter((o) => o.startsWith("tls-creds-x509"))).toEqual([
+      "tls-creds-x509,id=tls-replica,dir=/var/lib/g/replication/tls,endpoint=client",
+    ]);
+    const drives = all(argv, "-drive");
+    expect(drives[0]).toBe(
+      "file.driver=nbd,file.server.type=inet,file.server.host=192.0.2.7,file.server.port=11005,file.export=d1," +
+        "file.tls-creds=tls-replica,file.tls-hostname=ganeti-ts-replication,file.reconnect-delay=30,format=raw,if=none,id=drive-d1,cache=none",
+    );
+    expect(drives[1]).toContain("file.export=d2,");
+    expect(drives[2]).toBe("file=/srv/file/disk0,format=raw,if=none,id=drive-d3,cache=none,aio=native");
+    expect(driveOptions(disks[0]!, {}, "none")).not.toContain("aio");
+  });
+
+  it("round-trip through the device path, and other paths are not replica URIs", () => {
+    expect(parseReplicaUri(uri)).toEqual({
+      host: "192.0.2.7",
+      port: 11005,
+      export: "d1",
+      tlsCredsDir: "/var/lib/g/replication/tls",
+      tlsHostname: "ganeti-ts-replication",
+    });
+    expect(
+      parseReplicaUri(formatReplicaUri({ host: "fd00::1", port: 1, export: "a b", tlsCredsDir: "/t", tlsHostname: "n" })),
+    ).toMatchObject({
+      host: "fd00::1",
+      export: "a b",
+    });
+    expect(parseReplicaUri("/dev/vg/lv")).toBeNull();
+    expect(parseReplicaUri("nbds://h:1/x")).toBeNull();
+    expect(replicaTlsDir([{ path: "/a" }])).toBeNull();
   });
 });
 

@@ -1,0 +1,673 @@
+// The user-space replication engine behind `drbd` disks. Per disk and node
+// one storage daemon (daemon.ts) owns the local data volume (the disk's
+// first child) and serves, on the node's replication address and the disk's
+// port, over TLS with the cluster's CA:
+//  - the peer export (name: the disk's shared secret): the replica that the
+//    primary writes into; it sits directly on the data, below any mirror;
+//  - the peer header export (secret + ".meta"): the first 4 KiB of the meta
+//    volume (the second child), where the primary records whether this
+//    replica is consistent (DRBD keeps its disk states in its meta data too);
+//  - the local export (name: the disk's uuid): what the node's hypervisor
+//    attaches; on the primary a synchronous mirror (blockdev-mirror,
+//    copy-mode write-blocking) sits above it, so that a write completes only
+//    when both copies hold it.
+// The primary mirrors to the peer export: a full copy first (QEMU 7.2 cannot
+// resync from a dirty bitmap here), then every write synchronously. When the
+// peer goes away the mirror job ends, the primary keeps running alone
+// (degraded), and the next attach or status query tries to reconnect, which
+// again starts with a full copy. The secondary's header says "inconsistent"
+// from the start of a full copy until it completes.
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import type { BlockDevStatus, DrbdDynamicParams, RpcDisk } from "@ganeti-ts/schema";
+import { BlockDeviceError } from "../../lib/errors.js";
+import { formatReplicaUri } from "../../lib/replica-uri.js";
+import { KeyedMutex } from "../../hypervisors/fake/keyed-mutex.js";
+import type { QmpClient } from "../../hypervisors/kvm/qmp.js";
+import type { PlainBlockDevice } from "../plain.js";
+import { optValue, StorageDaemon } from "./daemon.js";
+import { ensureReplicationTls, REPLICATION_TLS_NAME } from "./tls.js";
+
+const HEADER_SIZE = 4096;
+const HEADER_MAGIC = "ganeti-ts-replica-v1\n";
+const MIRROR_JOB = "mirror";
+
+export interface DrbdDisk {
+  uuid: string;
+  /** MiB */
+  size: number;
+  pnode: string;
+  snode: string;
+  port: number;
+  secret: string;
+  data: RpcDisk;
+  meta: RpcDisk;
+  dyn: DrbdDynamicParams;
+}
+
+/** A drbd RpcDisk's parts, checked. */
+export function drbdDiskOf(disk: RpcDisk): DrbdDisk {
+  const lid = disk.logical_id;
+  const [pnode, snode, port, , , secret] = lid;
+  if (lid.length !== 6 || typeof pnode !== "string" || typeof snode !== "string" || typeof secret !== "string") {
+    throw new BlockDeviceError(`Invalid drbd logical_id ${JSON.stringify(lid)}: expected [pnode, snode, port, pminor, sminor, secret]`);
+  }
+  if (!Number.isInteger(port) || (port as number) <= 0 || (port as number) > 65535)
+    throw new BlockDeviceError(`Invalid drbd port ${String(port)}`);
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(secret)) throw new BlockDeviceError("Invalid drbd shared secret");
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(disk.uuid)) throw new BlockDeviceError(`Invalid disk uuid '${disk.uuid}'`);
+  const children = disk.children ?? [];
+  if (children.length !== 2 || children.some((c) => c.dev_type !== "plain")) {
+    throw new BlockDeviceError(`drbd disk ${disk.uuid} needs two plain children (data, meta), got ${children.length}`);
+  }
+  if (!disk.dynamic_params) throw new BlockDeviceError(`drbd disk ${disk.uuid} carries no dynamic_params for this node`);
+  return {
+    uuid: disk.uuid,
+    size: disk.size,
+    pnode,
+    snode,
+    port: port as number,
+    secret,
+    data: children[0]!,
+    meta: children[1]!,
+    dyn: disk.dynamic_params,
+  };
+}
+
+interface Header {
+  consistent: boolean;
+  /** ms since the epoch when written. */
+  at: number;
+}
+
+interface SyncTrack {
+  t0: number;
+  off0: number;
+  /** The peer's header was marked consistent for this mirror. */
+  marked: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+interface MirrorJob {
+  len: number;
+  offset: number;
+  ready: boolean;
+}
+
+export interface ReplicationEngineOptions {
+  dataDir: string;
+  plain: PlainBlockDevice;
+  /** The cluster certificate (server.pem) whose key signs the replication certificates. */
+  clusterCertFile?: string;
+  binary?: string;
+  clock?: () => number;
+}
+
+export class ReplicationEngine {
+  private readonly lock = new KeyedMutex();
+  private readonly syncs = new Map<string, SyncTrack>();
+  private seq = 0;
+  private closed = false;
+
+  constructor(private readonly opts: ReplicationEngineOptions) {}
+
+  private get clock(): () => number {
+    return this.opts.clock ?? Date.now;
+  }
+
+  private get root(): string {
+    return path.join(this.opts.dataDir, "replication");
+  }
+
+  private get tlsDir(): string {
+    return path.join(this.root, "tls");
+  }
+
+  daemonOf(uuid: string): StorageDaemon {
+    return new StorageDaemon(path.join(this.root, uuid), this.opts.binary);
+  }
+
+  /** What the hypervisor attaches: the local export, over TLS (see parseReplicaUri). */
+  devicePath(d: DrbdDisk): string {
+    return formatReplicaUri({
+      host: d.dyn.local_ip,
+      port: d.port,
+      export: d.uuid,
+      tlsCredsDir: this.tlsDir,
+      tlsHostname: REPLICATION_TLS_NAME,
+    });
+  }
+
+  /** Stop the status watchers (the daemons keep running). */
+  close(): void {
+    this.closed = true;
+    for (const s of this.syncs.values()) if (s.timer) clearInterval(s.timer);
+    this.syncs.clear();
+  }
+
+  // --- headers -------------------------------------------------------------
+
+  private async readHeader(d: DrbdDisk): Promise<Header | null> {
+    const file = await this.opts.plain.pathOf(d.meta);
+    let buf: Buffer;
+    try {
+      const fh = await fs.open(file, "r");
+      try {
+        buf = Buffer.alloc(HEADER_SIZE);
+        await fh.read(buf, 0, HEADER_SIZE, 0);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw new BlockDeviceError(`Can't read the replica header of ${d.uuid}: ${(err as Error).message}`, { cause: err });
+    }
+    const text = buf.toString("utf8");
+    if (!text.startsWith(HEADER_MAGIC)) return null;
+    try {
+      const h = JSON.parse(text.slice(HEADER_MAGIC.length, text.indexOf("\0") >= 0 ? text.indexOf("\0") : undefined)) as Header;
+      return typeof h.consistent === "boolean" ? h : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private headerBytes(h: Header): Buffer {
+    const buf = Buffer.alloc(HEADER_SIZE);
+    buf.write(HEADER_MAGIC + JSON.stringify(h), "utf8");
+    return buf;
+  }
+
+  private async writeLocalHeader(d: DrbdDisk, h: Header): Promise<void> {
+    const file = await this.opts.plain.pathOf(d.meta);
+    const fh = await fs.open(file, "r+");
+    try {
+      await fh.write(this.headerBytes(h), 0, HEADER_SIZE, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Write a header into the peer's meta volume, through its header export. */
+  private async writePeerHeader(daemon: StorageDaemon, c: QmpClient, remoteMeta: string, h: Header): Promise<void> {
+    const out = path.join(daemon.dir, "hdr-out");
+    await fs.writeFile(out, this.headerBytes(h));
+    const job = `hdr${++this.seq}`;
+    await c.execute("blockdev-backup", { "job-id": job, device: "hdr-out", target: remoteMeta, sync: "full", "auto-dismiss": false });
+    for (let i = 0; i < 600; i++) {
+      const jobs = (await c.execute("query-jobs")) as { id: string; status: string; error?: string }[];
+      const j = jobs.find((x) => x.id === job);
+      if (!j) break;
+      if (j.status === "concluded") {
+        await c.execute("job-dismiss", { id: job });
+        if (j.error) throw new BlockDeviceError(`Can't write the peer's replica header: ${j.error}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new BlockDeviceError("Writing the peer's replica header did not finish");
+  }
+
+  // --- the daemon ----------------------------------------------------------
+
+  private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
+    // One writer at a time for the node's credentials (disks assemble concurrently).
+    const tls = await this.lock.run(" tls", () =>
+      ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir),
+    );
+    const data = await this.opts.plain.assemble(d.data);
+    const meta = await this.opts.plain.assemble(d.meta);
+    const hdrOut = path.join(daemon.dir, "hdr-out");
+    await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
+    const ip = d.dyn.local_ip;
+    return [
+      "--object",
+      `tls-creds-x509,id=tls-server,dir=${optValue(tls)},endpoint=server,verify-peer=on`,
+      "--object",
+      `tls-creds-x509,id=tls-client,dir=${optValue(tls)},endpoint=client`,
+      "--blockdev",
+      `driver=file,node-name=data-file,filename=${optValue(data)}`,
+      "--blockdev",
+      "driver=raw,node-name=peer,file=data-file",
+      "--blockdev",
+      "driver=raw,node-name=local,file=data-file",
+      "--blockdev",
+      `driver=file,node-name=meta-file,filename=${optValue(meta)}`,
+      "--blockdev",
+      `driver=raw,node-name=meta,file=meta-file,offset=0,size=${HEADER_SIZE}`,
+      "--blockdev",
+      `driver=file,node-name=hdr-out-file,filename=${optValue(hdrOut)}`,
+      "--blockdev",
+      "driver=raw,node-name=hdr-out,file=hdr-out-file",
+      "--nbd-server",
+      `addr.type=inet,addr.host=${optValue(ip)},addr.port=${d.port},tls-creds=tls-server`,
+      "--export",
+      `type=nbd,id=peer,node-name=peer,name=${optValue(d.secret)},writable=on`,
+      "--export",
+      `type=nbd,id=peer-meta,node-name=meta,name=${optValue(d.secret)}.meta,writable=on`,
+      "--export",
+      `type=nbd,id=local,node-name=local,name=${optValue(d.uuid)},writable=on`,
+    ];
+  }
+
+  /** The daemon for d, started (or found again after a node-daemon restart). */
+  private async ensureDaemon(d: DrbdDisk): Promise<StorageDaemon> {
+    const daemon = this.daemonOf(d.uuid);
+    if ((await daemon.pid()) !== null) return daemon;
+    await daemon.start(await this.daemonArgs(d, daemon));
+    return daemon;
+  }
+
+  private async mirrorJob(c: QmpClient): Promise<MirrorJob | null> {
+    const jobs = (await c.execute("query-block-jobs")) as { device: string; len: number; offset: number; ready: boolean }[];
+    const j = jobs.find((x) => x.device === MIRROR_JOB);
+    return j ? { len: j.len, offset: j.offset, ready: j.ready } : null;
+  }
+
+  /** Remove the nodes of earlier connections to the peer (a mirror that ended leaves its target). */
+  private async dropRemoteNodes(c: QmpClient): Promise<void> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    for (const n of nodes) {
+      if (n["node-name"].startsWith("remote")) {
+        try {
+          await c.execute("blockdev-del", { "node-name": n["node-name"] });
+        } catch {
+          // still in use by a job that is ending: the next attempt removes it
+        }
+      }
+    }
+  }
+
+  private remoteNode(d: DrbdDisk, name: string, exportName: string): Record<string, unknown> {
+    return {
+      driver: "nbd",
+      "node-name": name,
+      server: { type: "inet", host: d.dyn.remote_ip, port: String(d.port) },
+      export: exportName,
+      "tls-creds": "tls-client",
+      "tls-hostname": REPLICATION_TLS_NAME,
+    };
+  }
+
+  /**
+   * Primary: connect to the peer and start the mirror with a full copy, the
+   * peer marked inconsistent until the copy completes. An unreachable peer is
+   * not an error: the disk runs degraded.
+   */
+  private async connect(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<boolean> {
+    if (await this.mirrorJob(c)) return true;
+    await this.dropRemoteNodes(c);
+    // qemu connects synchronously (its monitor would hang on an address that
+    // drops packets): look first, with a short timeout.
+    if (!(await reachable(d.dyn.remote_ip, d.port))) return false;
+    const n = ++this.seq;
+    const remote = `remote${n}`;
+    const remoteMeta = `remote-meta${n}`;
+    try {
+      await c.execute("blockdev-add", this.remoteNode(d, remoteMeta, `${d.secret}.meta`));
+      await c.execute("blockdev-add", this.remoteNode(d, remote, d.secret));
+    } catch {
+      await this.dropRemoteNodes(c);
+      return false;
+    }
+    const own = await this.readHeader(d);
+    if (!own?.consistent) await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
+    await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, at: this.clock() });
+    await c.execute("blockdev-mirror", {
+      "job-id": MIRROR_JOB,
+      device: "local",
+      target: remote,
+      sync: "full",
+      "copy-mode": "write-blocking",
+      "on-source-error": "report",
+      "on-target-error": "report",
+      "filter-node-name": `mirror-top${n}`,
+    });
+    this.track(d, { t0: this.clock(), off0: 0, marked: false, timer: null });
+    return true;
+  }
+
+  /** Watch a starting mirror until it is in sync, then mark the peer consistent. */
+  private track(d: DrbdDisk, s: SyncTrack): void {
+    const old = this.syncs.get(d.uuid);
+    if (old?.timer) clearInterval(old.timer);
+    this.syncs.set(d.uuid, s);
+    if (this.closed) return;
+    s.timer = setInterval(() => {
+      void this.lock
+        .run(d.uuid, () => this.poll(d))
+        .catch(() => undefined)
+        .then((done) => {
+          if (done !== false && s.timer) {
+            clearInterval(s.timer);
+            s.timer = null;
+          }
+        });
+    }, 500);
+    s.timer.unref();
+  }
+
+  /** One look at a primary's mirror; marks the peer consistent once in sync. False: still syncing. */
+  private async poll(d: DrbdDisk): Promise<boolean> {
+    const s = this.syncs.get(d.uuid);
+    const daemon = this.daemonOf(d.uuid);
+    if ((await daemon.pid()) === null) return true;
+    return daemon.qmp(async (c) => {
+      const job = await this.mirrorJob(c);
+      if (!job) return true;
+      if (!job.ready) return false;
+      if (s && !s.marked) await this.markPeerConsistent(d, daemon, c);
+      return true;
+    });
+  }
+
+  /** The mirror is in sync: record in the peer's header that its replica is consistent. */
+  private async markPeerConsistent(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<void> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    const meta = nodes.map((x) => x["node-name"]).find((x) => x.startsWith("remote-meta"));
+    if (meta) await this.writePeerHeader(daemon, c, meta, { consistent: true, at: this.clock() });
+    const s = this.syncs.get(d.uuid);
+    if (s) s.marked = true;
+    else this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
+  }
+
+  /** Secondary (or disconnect): end this node's mirror, keeping the peer's copy consistent. */
+  private async stopMirror(c: QmpClient): Promise<void> {
+    const job = await this.mirrorJob(c);
+    if (job) {
+      // Cancelling a mirror in sync completes it cleanly (all writes are on both sides).
+      await c.execute("block-job-cancel", { device: MIRROR_JOB, force: true });
+      for (let i = 0; i < 500 && (await this.mirrorJob(c)); i++) await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.dropRemoteNodes(c);
+  }
+
+  /** Apply the role in d.dyn to a running daemon. */
+  private async applyRole(d: DrbdDisk, daemon: StorageDaemon): Promise<void> {
+    await daemon.qmp(async (c) => {
+      if (d.dyn.primary) await this.connect(d, daemon, c);
+      else await this.stopMirror(c);
+    });
+    await fs.writeFile(path.join(daemon.dir, "role"), d.dyn.primary ? "primary\n" : "secondary\n");
+  }
+
+  // --- the calls -----------------------------------------------------------
+
+  async assemble(d: DrbdDisk): Promise<string> {
+    return this.lock.run(d.uuid, async () => {
+      const daemon = await this.ensureDaemon(d);
+      await this.applyRole(d, daemon);
+      return this.devicePath(d);
+    });
+  }
+
+  async shutdown(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if ((await daemon.pid()) !== null) {
+        try {
+          await daemon.qmp((c) => this.stopMirror(c));
+        } catch {
+          // stopped below anyway
+        }
+      }
+      await daemon.stop();
+      // A file opened for OS scripts that were killed mid-run.
+      await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
+      await unmountStale(path.join(daemon.dir, "scripts", "dev"));
+      const s = this.syncs.get(d.uuid);
+      if (s?.timer) clearInterval(s.timer);
+      this.syncs.delete(d.uuid);
+    });
+  }
+
+  async disconnect(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if ((await daemon.pid()) === null) return;
+      // A secondary cut off from its primary on purpose falls behind: it is
+      // not consistent again until the primary's next full copy completes.
+      if (!d.dyn.primary) await this.writeLocalHeader(d, { consistent: false, at: this.clock() });
+      await daemon.qmp(async (c) => {
+        await this.stopMirror(c);
+        // Drop the peer's connection to this node too (both sides go standalone).
+        await c.execute("block-export-del", { id: "peer", mode: "hard" });
+        await c.execute("block-export-del", { id: "peer-meta", mode: "hard" });
+        await this.waitExportsGone(c, ["peer", "peer-meta"]);
+        await c.execute("block-export-add", { type: "nbd", id: "peer", "node-name": "peer", name: d.secret, writable: true });
+        await c.execute("block-export-add", {
+          type: "nbd",
+          id: "peer-meta",
+          "node-name": "meta",
+          name: `${d.secret}.meta`,
+          writable: true,
+        });
+      });
+    });
+  }
+
+  private async waitExportsGone(c: QmpClient, ids: string[]): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      const exps = (await c.execute("query-block-exports")) as { id: string }[];
+      if (!exps.some((e) => ids.includes(e.id))) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new BlockDeviceError(`The storage daemon did not close the exports ${ids.join(", ")}`);
+  }
+
+  /**
+   * (Re)connect with the roles in d.dyn; a returning peer gets a full
+   * resync. multimaster (live migration): both nodes serve the disk, but
+   * only the node that already was the writer mirrors; a node that was the
+   * secondary never starts copying its data onto the writer's, whatever
+   * dyn.primary says (the writer's guest runs until the switch-over, when
+   * the target takes over: takeOver).
+   */
+  async attach(d: DrbdDisk, multimaster: boolean): Promise<void> {
+    if (!multimaster) {
+      await this.assemble(d);
+      return;
+    }
+    await this.lock.run(d.uuid, async () => {
+      const daemon = await this.ensureDaemon(d);
+      const wasWriter = (await this.lastRole(d)) === "primary";
+      if (d.dyn.primary && wasWriter) await daemon.qmp((c) => this.connect(d, daemon, c));
+    });
+  }
+
+  private async lastRole(d: DrbdDisk): Promise<string | null> {
+    try {
+      return (await fs.readFile(path.join(this.daemonOf(d.uuid).dir, "role"), "utf8")).trim();
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Live migration's switch-over on the target: the source's guest has
+   * stopped and its synchronous mirror left this replica identical to its
+   * copy, while the guest here is still held paused. Become the writer:
+   * mirror to the old primary from now on (no copy needed: both hold the
+   * same data), before the guest here writes anything. A replica not known
+   * to be consistent refuses (the source was degraded).
+   */
+  async takeOver(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = await this.ensureDaemon(d);
+      const header = await this.readHeader(d);
+      if (!header?.consistent) {
+        throw new BlockDeviceError(`The replica of disk ${d.uuid} on this node is not consistent: it can't take over as the primary`);
+      }
+      await daemon.qmp(async (c) => {
+        if (await this.mirrorJob(c)) return;
+        await this.dropRemoteNodes(c);
+        const n = ++this.seq;
+        await c.execute("blockdev-add", this.remoteNode(d, `remote-meta${n}`, `${d.secret}.meta`));
+        await c.execute("blockdev-add", this.remoteNode(d, `remote${n}`, d.secret));
+        await c.execute("blockdev-mirror", {
+          "job-id": MIRROR_JOB,
+          device: "local",
+          target: `remote${n}`,
+          sync: "none",
+          "copy-mode": "write-blocking",
+          "on-source-error": "report",
+          "on-target-error": "report",
+          "filter-node-name": `mirror-top${n}`,
+        });
+      });
+      // The old primary's copy was and stays consistent.
+      this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
+      await fs.writeFile(path.join(daemon.dir, "role"), "primary\n");
+    });
+  }
+
+  /** BlockDevStatus for d on this node; null when the disk is not assembled here. */
+  async status(d: DrbdDisk): Promise<BlockDevStatus | null> {
+    return this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if ((await daemon.pid()) === null) return null;
+      const header = await this.readHeader(d);
+      // Ganeti's LDS_*: 1 okay (consistent), 2 unknown (not known to be consistent), 3 faulty (no local data).
+      // Ganeti 3.0's LDS_*: 1 okay (consistent), 3 unknown (not known to be consistent), 4 faulty (no local data).
+      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 4 : header?.consistent ? 1 : 3;
+      const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
+      if (!d.dyn.primary) {
+        // The secondary knows its own replica's state from its header.
+        return { ...base, sync_percent: null, estimated_time: null, is_degraded: !header?.consistent };
+      }
+      const peerUp = await reachable(d.dyn.remote_ip, d.port);
+      const job = await daemon.qmp(async (c) => {
+        // An idle mirror notices a dead peer only at its next write: look first.
+        if (!peerUp) {
+          await this.stopMirror(c);
+          return null;
+        }
+        const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        // A restarted node daemon lost its watcher: mark the peer here once in sync.
+        if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
+        return found;
+      });
+      if (!job) return { ...base, sync_percent: null, estimated_time: null, is_degraded: true };
+      if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
+      const pct = job.len > 0 ? Math.min(99.9, (100 * job.offset) / job.len) : 0;
+      const s = this.syncs.get(d.uuid);
+      let eta: number | null = null;
+      if (s) {
+        const elapsed = (this.clock() - s.t0) / 1000;
+        const done = job.offset - s.off0;
+        if (elapsed > 0 && done > 0) eta = Math.round(((job.len - job.offset) * elapsed) / done);
+      }
+      return { ...base, sync_percent: Math.round(pct * 10) / 10, estimated_time: eta, is_degraded: true };
+    });
+  }
+
+  /**
+   * Grow the local data volume (Ganeti grows the secondary first). The NBD
+   * exports of QEMU 7.2 forbid resizing what they export, so a running
+   * daemon is stopped, the volume grown and the daemon started again with
+   * its role (a primary then resyncs fully); a guest attached to the disk
+   * loses its connection, so grow replicated disks of stopped instances.
+   */
+  async grow(d: DrbdDisk, amount: number, dryrun: boolean): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      await this.opts.plain.grow(d.data, amount, true);
+      if (dryrun) return;
+      const daemon = this.daemonOf(d.uuid);
+      const running = (await daemon.pid()) !== null;
+      if (running) {
+        await daemon.qmp((c) => this.stopMirror(c)).catch(() => undefined);
+        await daemon.stop();
+      }
+      await this.opts.plain.grow(d.data, amount, false);
+      if (running) {
+        await this.ensureDaemon(d);
+        await this.applyRole(d, daemon);
+      }
+    });
+  }
+
+  /** Stop the daemon and remove the disk's state (the children are removed by the caller). */
+  async remove(d: DrbdDisk): Promise<void> {
+    await this.shutdown(d);
+    await fs.rm(this.daemonOf(d.uuid).dir, { recursive: true, force: true });
+  }
+
+  /** Sync state of assembled disks on this node. */
+  async syncState(d: DrbdDisk): Promise<{ done: boolean; percent: number }> {
+    const st = await this.status(d);
+    if (!st) return { done: false, percent: 0 };
+    if (st.sync_percent !== null) return { done: false, percent: st.sync_percent };
+    return { done: !st.is_degraded, percent: st.is_degraded ? 0 : 100 };
+  }
+
+  /** The size of the local replica, MiB (null when its data volume does not exist). */
+  async getSize(d: DrbdDisk): Promise<number | null> {
+    return this.opts.plain.getSize(d.data);
+  }
+
+  /**
+   * A file path for programs that want one (the OS scripts: DISK_n_PATH):
+   * a second, short-lived storage daemon connects to the local export like
+   * the hypervisor does and exposes it as a file through FUSE, so that what
+   * the scripts write is mirrored as any guest write. close() ends it.
+   */
+  async scriptDevice(d: DrbdDisk): Promise<{ path: string; close: () => Promise<void> }> {
+    const daemon = new StorageDaemon(path.join(this.daemonOf(d.uuid).dir, "scripts"), this.opts.binary);
+    await daemon.stop();
+    const dev = path.join(daemon.dir, "dev");
+    await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
+    await unmountStale(dev);
+    await fs.writeFile(dev, "");
+    await daemon.start([
+      "--object",
+      `tls-creds-x509,id=tls-client,dir=${optValue(this.tlsDir)},endpoint=client`,
+      "--blockdev",
+      `driver=nbd,node-name=disk,server.type=inet,server.host=${optValue(d.dyn.local_ip)},server.port=${d.port},` +
+        `export=${optValue(d.uuid)},tls-creds=tls-client,tls-hostname=${REPLICATION_TLS_NAME}`,
+      "--export",
+      `type=fuse,id=dev,node-name=disk,mountpoint=${optValue(dev)},writable=on`,
+    ]);
+    return {
+      path: dev,
+      close: async () => {
+        await daemon.stop();
+        await unmountStale(dev);
+      },
+    };
+  }
+
+  /** Header of the local replica (tests, status). */
+  async localHeader(d: DrbdDisk): Promise<{ consistent: boolean } | null> {
+    return this.readHeader(d);
+  }
+}
+
+/** A FUSE mount left by a killed daemon answers nothing: detach it. */
+async function unmountStale(mountpoint: string): Promise<void> {
+  let mounts: string;
+  try {
+    mounts = await fs.readFile("/proc/self/mounts", "utf8");
+  } catch {
+    return;
+  }
+  if (!mounts.split("\n").some((l) => l.split(" ")[1] === mountpoint)) return;
+  await new Promise<void>((resolve) => execFile("umount", ["-l", mountpoint], () => resolve()));
+}
+
+/** Whether something accepts TCP connections at host:port (the peer's storage daemon). */
+function reachable(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once("connect", () => done(true));
+    sock.once("error", () => done(false));
+  });
+}

@@ -1,0 +1,205 @@
+// The replication engine with real qemu-storage-daemons: two node backends
+// on random loopback addresses, a drbd disk between them.
+import path from "node:path";
+import type { BlockDevStatus } from "@ganeti-ts/schema";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { open, readFile } from "node:fs/promises";
+import { NodeBackend } from "../../src/noded/backend/node-backend.js";
+import { drbdDiskOf } from "../../src/storage/replication/engine.js";
+import { parseReplicaUri } from "../../src/lib/replica-uri.js";
+import { REPLICATION_TLS_NAME } from "../../src/storage/replication/tls.js";
+import { generateClusterCert } from "../../src/lib/certs.js";
+import { ensureReplicationTls } from "../../src/storage/replication/tls.js";
+import { writeCert } from "../../src/lib/certs.js";
+import { drbdDisk, freePort, killDaemon, newDiskIds, qemuIo, readAt, twoNodes, type TestNode } from "./replication-fixture.js";
+
+const MiB = 1024 * 1024;
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("replicated disks on qemu-storage-daemon", () => {
+  let env: Awaited<ReturnType<typeof twoNodes>>;
+  let a: TestNode;
+  let b: TestNode;
+  beforeEach(async () => {
+    env = await twoNodes();
+    ({ a, b } = env);
+  });
+  afterEach(async () => {
+    await env.cleanup();
+  });
+
+  async function setup(sizeMiB = 16) {
+    const ids = newDiskIds();
+    const port = await freePort([a.ip, b.ip]);
+    const spec = { ...ids, port, sizeMiB, primaryNode: a, secondaryNode: b };
+    const onA = drbdDisk(spec, a);
+    const onB = drbdDisk(spec, b);
+    // Ganeti's order: the secondary first, then the primary.
+    await b.backend.handle("blockdev_create", { disk: onB, owner: "inst1", on_primary: false });
+    const devPath = (await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true })) as string;
+    return { ...ids, port, spec, onA, onB, devPath };
+  }
+
+  const dataFile = (n: TestNode, uuid: string) => path.join(n.dataDir, "volumes", "xenvg", `${uuid}.disk0_data`);
+  const status = async (n: TestNode, disk: unknown) =>
+    ((await n.backend.handle("blockdev_getmirrorstatus", { disks: [disk] })) as (BlockDevStatus | null)[])[0];
+  const waitSynced = (n: TestNode, disk: unknown) =>
+    until(`${n.name} in sync`, async () => {
+      const r = (await n.backend.handle("drbd_wait_sync", { disks: [disk] })) as { alldone: boolean; min_resync: number };
+      return r.alldone ? r : undefined;
+    });
+
+  it("mirrors every write synchronously to the secondary; the secondary keeps the last acknowledged write when the primary's daemon is killed", async () => {
+    const d = await setup();
+    const uri = parseReplicaUri(d.devPath);
+    expect(uri).toMatchObject({ host: a.ip, port: d.port, export: d.uuid, tlsHostname: REPLICATION_TLS_NAME });
+    await waitSynced(a, d.onA);
+    await waitSynced(b, d.onB);
+    expect(await status(a, d.onA)).toMatchObject({ is_degraded: false, sync_percent: null, ldisk_status: 1, minor: 0 });
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1, minor: 1 });
+
+    const target = { host: uri!.host, port: uri!.port, export: uri!.export, tlsDir: uri!.tlsCredsDir, tlsHostname: uri!.tlsHostname };
+    for (let i = 1; i <= 5; i++) {
+      const w = await qemuIo(target, [`write -P ${0x10 + i} ${i * MiB} 4096`, "flush"]);
+      expect(w.out).toContain("wrote 4096/4096");
+      // Acknowledged: the replica already holds it.
+      expect((await readAt(dataFile(b, d.uuid), i * MiB, 4096)).every((x) => x === 0x10 + i)).toBe(true);
+    }
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid));
+    for (let i = 1; i <= 5; i++) expect((await readAt(dataFile(b, d.uuid), i * MiB, 4096)).every((x) => x === 0x10 + i)).toBe(true);
+    // The primary's daemon is gone: the disk is no longer assembled there.
+    expect(await status(a, d.onA)).toBeNull();
+  });
+
+  it("reports a degraded mirror while the peer is down and resyncs it fully when it returns", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    await killDaemon(path.join(b.dataDir, "replication", d.uuid));
+    const degraded = await status(a, d.onA);
+    expect(degraded).toMatchObject({ is_degraded: true, sync_percent: null, ldisk_status: 1 });
+    expect((await a.backend.handle("drbd_wait_sync", { disks: [d.onA] })) as object).toEqual({ alldone: false, min_resync: 0 });
+
+    // The primary keeps serving writes alone.
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    expect((await qemuIo(target, [`write -P 0x5a ${3 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+
+    // The secondary returns (assembled again); the primary reconnects and copies everything.
+    await b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "inst1", on_primary: false });
+    await a.backend.handle("drbd_attach_net", { disks: [d.onA], instance_name: "inst1", multimaster: false });
+    await waitSynced(a, d.onA);
+    await waitSynced(b, d.onB);
+    expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a)).toBe(true);
+    expect(await status(a, d.onA)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
+  });
+
+  it("serves the replica only over TLS to holders of a certificate signed by the cluster key, and only under the secret", async () => {
+    const d = await setup();
+    const plainClient = await qemuIo({ host: b.ip, port: d.port, export: d.secret }, ["read 0 512"]);
+    expect(plainClient.ok).toBe(false);
+    expect(plainClient.out).toMatch(/TLS/);
+    // Another cluster's certificate (its own CA) is refused.
+    const other = await generateClusterCert("other.example.com");
+    const otherPem = path.join(env.root, "other", "server.pem");
+    await writeCert(otherPem, other.pem);
+    const otherTls = await ensureReplicationTls(otherPem, path.join(env.root, "other", "tls"));
+    const foreign = await qemuIo({ host: b.ip, port: d.port, export: d.secret, tlsDir: otherTls, tlsHostname: REPLICATION_TLS_NAME }, [
+      "read 0 512",
+    ]);
+    expect(foreign.ok).toBe(false);
+    // The right certificate but a wrong export name: no such export.
+    const aTls = path.join(a.dataDir, "replication", "tls");
+    const wrong = await qemuIo({ host: b.ip, port: d.port, export: "guess", tlsDir: aTls, tlsHostname: REPLICATION_TLS_NAME }, [
+      "read 0 512",
+    ]);
+    expect(wrong.ok).toBe(false);
+    expect(wrong.out).toMatch(/not present|not available/);
+    const right = await qemuIo({ host: b.ip, port: d.port, export: d.secret, tlsDir: aTls, tlsHostname: REPLICATION_TLS_NAME }, [
+      "read 0 512",
+    ]);
+    expect(right.out).toContain("read 512/512");
+  });
+
+  it("a restarted node daemon finds its storage daemons again; disconnect and attach resync; grow and remove on both sides", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const pidFile = path.join(a.dataDir, "replication", d.uuid, "pid");
+    const pid = await readFile(pidFile, "utf8");
+    a.backend.storage.replication.close();
+    const restarted: TestNode = { ...a, backend: new NodeBackend({ dataDir: a.dataDir, nodeName: a.name }) };
+    expect(await status(restarted, d.onA)).toMatchObject({ is_degraded: false });
+    expect(await readFile(pidFile, "utf8")).toBe(pid);
+
+    await restarted.backend.handle("drbd_disconnect_net", { disks: [d.onA] });
+    await b.backend.handle("drbd_disconnect_net", { disks: [d.onB] });
+    await restarted.backend.handle("drbd_attach_net", { disks: [d.onA], instance_name: "inst1", multimaster: false });
+    await b.backend.handle("drbd_attach_net", { disks: [d.onB], instance_name: "inst1", multimaster: false });
+    await waitSynced(restarted, d.onA);
+
+    // Ganeti grows the secondary first, then the primary.
+    await b.backend.handle("blockdev_grow", { disk: d.onB, amount: 8, dryrun: false });
+    await restarted.backend.handle("blockdev_grow", { disk: d.onA, amount: 8, dryrun: false });
+    expect(await restarted.backend.handle("blockdev_getsizes", { disks: [d.onA] })).toEqual([24]);
+    expect(await b.backend.handle("blockdev_getsizes", { disks: [d.onB] })).toEqual([24]);
+    await waitSynced(restarted, d.onA);
+
+    await restarted.backend.handle("blockdev_remove", { disk: d.onA });
+    await b.backend.handle("blockdev_remove", { disk: d.onB });
+    expect(await restarted.backend.handle("blockdev_getsizes", { disks: [d.onA] })).toEqual([null]);
+    expect(await status(b, d.onB)).toBeNull();
+    restarted.backend.storage.replication.close();
+  });
+
+  it("opens a replicated disk as a file for the OS scripts; what they write is mirrored", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const dev = await a.backend.storage.replication.scriptDevice(drbdDiskOf(d.onA));
+    try {
+      const fh = await open(dev.path, "r+");
+      try {
+        expect((await fh.stat()).size).toBe(16 * MiB);
+        await fh.write(Buffer.alloc(4096, 0x6b), 0, 4096, 2 * MiB);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      expect((await readAt(dataFile(b, d.uuid), 2 * MiB, 4096)).every((x) => x === 0x6b)).toBe(true);
+    } finally {
+      await dev.close();
+    }
+    expect((await readFile("/proc/self/mounts", "utf8")).includes(dev.path)).toBe(false);
+  });
+
+  it("a primary restarted during the initial sync still marks the secondary consistent when asked for its status", async () => {
+    const d = await setup();
+    // The node daemon goes away before its watcher looked at the copy.
+    a.backend.storage.replication.close();
+    const restarted = new NodeBackend({ dataDir: a.dataDir, nodeName: a.name });
+    try {
+      expect(await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB))).toMatchObject({ consistent: false });
+      await until(
+        "the primary in sync",
+        async () => ((await restarted.handle("drbd_wait_sync", { disks: [d.onA] })) as { alldone: boolean }).alldone,
+      );
+      expect(await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB))).toMatchObject({ consistent: true });
+      await waitSynced(b, d.onB);
+    } finally {
+      restarted.storage.replication.close();
+    }
+  });
+});
