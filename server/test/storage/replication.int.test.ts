@@ -99,9 +99,17 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect((await qemuIo(target, [`write -P 0x5a ${3 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0)).toBe(true);
 
-    // The secondary returns (assembled again); the primary reconnects and copies everything.
+    // The secondary returns (assembled again): the primary reconnects by
+    // itself, copies everything and marks the replica consistent, with
+    // nobody asking the primary anything.
     await b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "inst1", on_primary: false });
-    await a.backend.handle("drbd_attach_net", { disks: [d.onA], instance_name: "inst1", multimaster: false });
+    await until("the primary's lone write on the secondary", async () =>
+      (await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a),
+    );
+    await until(
+      "the secondary consistent again",
+      async () => (await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB)))?.consistent,
+    );
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a)).toBe(true);

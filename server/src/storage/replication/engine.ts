@@ -108,6 +108,8 @@ export interface ReplicationEngineOptions {
 export class ReplicationEngine {
   private readonly lock = new KeyedMutex();
   private readonly syncs = new Map<string, SyncTrack>();
+  /** Primaries running alone, retrying their peer (as DRBD reconnects by itself). */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private seq = 0;
   private closed = false;
 
@@ -145,6 +147,44 @@ export class ReplicationEngine {
     this.closed = true;
     for (const s of this.syncs.values()) if (s.timer) clearInterval(s.timer);
     this.syncs.clear();
+    for (const t of this.retries.values()) clearInterval(t);
+    this.retries.clear();
+  }
+
+  /** How often a primary without its peer tries to reconnect, ms. */
+  static readonly RETRY_MS = 3000;
+
+  /**
+   * A primary without its peer tries again in the background until it is
+   * connected, its daemon is gone, or it is no longer the primary.
+   */
+  private cancelReconnect(uuid: string): void {
+    const t = this.retries.get(uuid);
+    if (t) clearInterval(t);
+    this.retries.delete(uuid);
+  }
+
+  private scheduleReconnect(d: DrbdDisk): void {
+    if (this.closed || this.retries.has(d.uuid)) return;
+    const stop = () => this.cancelReconnect(d.uuid);
+    const timer = setInterval(() => {
+      void this.lock
+        .run(d.uuid, async () => {
+          const daemon = this.daemonOf(d.uuid);
+          if ((await daemon.pid()) === null || (await this.lastRole(d)) !== "primary") return true;
+          if (!(await reachable(d.dyn.remote_ip, d.port))) {
+            this.scheduleReconnect(d);
+            return false;
+          }
+          return daemon.qmp(async (c) => (await this.mirrorJob(c)) !== null || (await this.connect(d, daemon, c)));
+        })
+        .then(
+          (done) => done && stop(),
+          () => undefined,
+        );
+    }, ReplicationEngine.RETRY_MS);
+    timer.unref();
+    this.retries.set(d.uuid, timer);
   }
 
   // --- headers -------------------------------------------------------------
@@ -303,7 +343,10 @@ export class ReplicationEngine {
     await this.dropRemoteNodes(c);
     // qemu connects synchronously (its monitor would hang on an address that
     // drops packets): look first, with a short timeout.
-    if (!(await reachable(d.dyn.remote_ip, d.port))) return false;
+    if (!(await reachable(d.dyn.remote_ip, d.port))) {
+      this.scheduleReconnect(d);
+      return false;
+    }
     const n = ++this.seq;
     const remote = `remote${n}`;
     const remoteMeta = `remote-meta${n}`;
@@ -312,6 +355,7 @@ export class ReplicationEngine {
       await c.execute("blockdev-add", this.remoteNode(d, remote, d.secret));
     } catch {
       await this.dropRemoteNodes(c);
+      this.scheduleReconnect(d);
       return false;
     }
     const own = await this.readHeader(d);
@@ -415,6 +459,7 @@ export class ReplicationEngine {
           // stopped below anyway
         }
       }
+      this.cancelReconnect(d.uuid);
       await daemon.stop();
       // A file opened for OS scripts that were killed mid-run.
       await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
@@ -427,6 +472,7 @@ export class ReplicationEngine {
 
   async disconnect(d: DrbdDisk): Promise<void> {
     await this.lock.run(d.uuid, async () => {
+      this.cancelReconnect(d.uuid);
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) return;
       // A secondary cut off from its primary on purpose falls behind: it is
@@ -543,6 +589,7 @@ export class ReplicationEngine {
         // An idle mirror notices a dead peer only at its next write: look first.
         if (!peerUp) {
           await this.stopMirror(c);
+          this.scheduleReconnect(d);
           return null;
         }
         const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
