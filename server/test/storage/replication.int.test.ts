@@ -210,4 +210,31 @@ describe("replicated disks on qemu-storage-daemon", () => {
       restarted.storage.replication.close();
     }
   });
+
+  it("reports a resync's progress and time left on the primary, and an inconsistent replica on the secondary (resync-rate limits the copy)", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    // Fill the disk while the nodes are apart, then reconnect them at 2 MiB/s.
+    await a.backend.handle("drbd_disconnect_net", { disks: [d.onA] });
+    await b.backend.handle("drbd_disconnect_net", { disks: [d.onB] });
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    expect((await qemuIo(target, ["write -P 0x33 0 16M"])).out).toContain("wrote 16777216/16777216");
+    const slowA = { ...d.onA, params: { "resync-rate": 2048 } };
+    await b.backend.handle("drbd_attach_net", { disks: [d.onB], instance_name: "inst1", multimaster: false });
+    await a.backend.handle("drbd_attach_net", { disks: [slowA], instance_name: "inst1", multimaster: false });
+    const during = await until("a resync with progress", async () => {
+      const st = await status(a, slowA);
+      return st?.sync_percent !== null && st?.estimated_time !== null ? st : undefined;
+    });
+    expect(during).toMatchObject({ is_degraded: true, ldisk_status: 1 });
+    expect(during!.sync_percent!).toBeGreaterThanOrEqual(0);
+    expect(during!.sync_percent!).toBeLessThan(100);
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: true, ldisk_status: 2, sync_percent: null });
+    const ws = (await a.backend.handle("drbd_wait_sync", { disks: [slowA] })) as { alldone: boolean; min_resync: number };
+    expect(ws.alldone).toBe(false);
+    await waitSynced(a, slowA);
+    await waitSynced(b, d.onB);
+    expect((await readAt(dataFile(b, d.uuid), 15 * MiB, 4096)).every((x) => x === 0x33)).toBe(true);
+  });
 });

@@ -45,6 +45,8 @@ export interface DrbdDisk {
   data: RpcDisk;
   meta: RpcDisk;
   dyn: DrbdDynamicParams;
+  /** Ganeti's disk parameter resync-rate (KiB/s): the speed of full copies; null: unlimited. */
+  resyncRate: number | null;
 }
 
 /** A drbd RpcDisk's parts, checked. */
@@ -73,7 +75,13 @@ export function drbdDiskOf(disk: RpcDisk): DrbdDisk {
     data: children[0]!,
     meta: children[1]!,
     dyn: disk.dynamic_params,
+    resyncRate: resyncRateOf(disk.params["resync-rate"]),
   };
+}
+
+function resyncRateOf(v: unknown): number | null {
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : null;
 }
 
 interface Header {
@@ -367,6 +375,8 @@ export class ReplicationEngine {
       target: remote,
       sync: "full",
       "copy-mode": "write-blocking",
+      // Only the background copy is limited; the guest's writes are mirrored at once.
+      ...(d.resyncRate !== null ? { speed: d.resyncRate * 1024 } : {}),
       "on-source-error": "report",
       "on-target-error": "report",
       "filter-node-name": `mirror-top${n}`,
