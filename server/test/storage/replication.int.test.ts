@@ -237,4 +237,20 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await waitSynced(b, d.onB);
     expect((await readAt(dataFile(b, d.uuid), 15 * MiB, 4096)).every((x) => x === 0x33)).toBe(true);
   });
+
+  it("creates a standalone replica (no port, as replace-disks -n does) as volumes only; attach starts replicating to it", async () => {
+    const ids = newDiskIds();
+    const port = await freePort([a.ip, b.ip]);
+    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
+    const onA = drbdDisk(spec, a);
+    const onB = drbdDisk(spec, b);
+    const alone = { ...onB, logical_id: [a.name, b.name, null, 0, 1, ids.secret] };
+    expect(await b.backend.handle("blockdev_create", { disk: alone, owner: "inst1", on_primary: false })).toBe(dataFile(b, ids.uuid));
+    expect(await status(b, onB)).toBeNull();
+    await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true });
+    await b.backend.handle("drbd_attach_net", { disks: [onB], instance_name: "inst1", multimaster: false });
+    await a.backend.handle("drbd_attach_net", { disks: [onA], instance_name: "inst1", multimaster: false });
+    await waitSynced(a, onA);
+    await waitSynced(b, onB);
+  });
 });
