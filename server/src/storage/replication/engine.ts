@@ -429,12 +429,15 @@ export class ReplicationEngine {
     else this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
   }
 
-  /** Secondary (or disconnect): end this node's mirror, keeping the peer's copy consistent. */
-  private async stopMirror(c: QmpClient): Promise<void> {
+  /**
+   * Secondary (or disconnect): end this node's mirror. A mirror in sync is
+   * cancelled without force, which first copies whatever is still dirty, so
+   * the peer keeps every write; `peerGone` abandons it at once.
+   */
+  private async stopMirror(c: QmpClient, peerGone = false): Promise<void> {
     const job = await this.mirrorJob(c);
     if (job) {
-      // Cancelling a mirror in sync completes it cleanly (all writes are on both sides).
-      await c.execute("block-job-cancel", { device: MIRROR_JOB, force: true });
+      await c.execute("block-job-cancel", { device: MIRROR_JOB, force: peerGone || !job.ready });
       for (let i = 0; i < 500 && (await this.mirrorJob(c)); i++) await new Promise((r) => setTimeout(r, 20));
     }
     await this.dropRemoteNodes(c);
@@ -598,7 +601,7 @@ export class ReplicationEngine {
       const job = await daemon.qmp(async (c) => {
         // An idle mirror notices a dead peer only at its next write: look first.
         if (!peerUp) {
-          await this.stopMirror(c);
+          await this.stopMirror(c, true);
           this.scheduleReconnect(d);
           return null;
         }
