@@ -271,6 +271,7 @@ export class ReplicationEngine {
     const hdrOut = path.join(daemon.dir, "hdr-out");
     await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
     await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
+    await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
     const ip = d.dyn.local_ip;
     return [
       "--object",
@@ -291,6 +292,10 @@ export class ReplicationEngine {
       `driver=file,node-name=hdr-out-file,filename=${optValue(hdrOut)}`,
       "--blockdev",
       "driver=raw,node-name=hdr-out,file=hdr-out-file",
+      "--blockdev",
+      `driver=file,node-name=hdr-in-file,filename=${optValue(path.join(daemon.dir, "hdr-in"))}`,
+      "--blockdev",
+      "driver=raw,node-name=hdr-in,file=hdr-in-file",
       "--nbd-server",
       `addr.type=inet,addr.host=${optValue(ip)},addr.port=${d.port},tls-creds=tls-server`,
       "--export",
@@ -417,6 +422,35 @@ export class ReplicationEngine {
       if (s && !s.marked) await this.markPeerConsistent(d, daemon, c);
       return true;
     });
+  }
+
+  /**
+   * Whether this mirror's connections to the peer still work: an idle NBD
+   * client does not notice that the peer's daemon was restarted (replaced
+   * volumes, a node reboot), so read the peer's header through them.
+   */
+  private async peerConnected(daemon: StorageDaemon, c: QmpClient): Promise<boolean> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    const names = nodes.map((x) => x["node-name"]);
+    const meta = names.find((x) => x.startsWith("remote-meta"));
+    if (!meta || !names.includes("hdr-in")) return meta !== undefined;
+    const job = `probe${++this.seq}`;
+    try {
+      await c.execute("blockdev-backup", { "job-id": job, device: meta, target: "hdr-in", sync: "full", "auto-dismiss": false });
+    } catch {
+      return false;
+    }
+    for (let i = 0; i < 500; i++) {
+      const jobs = (await c.execute("query-jobs")) as { id: string; status: string; error?: string }[];
+      const j = jobs.find((x) => x.id === job);
+      if (!j) return false;
+      if (j.status === "concluded") {
+        await c.execute("job-dismiss", { id: job });
+        return !j.error;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
   }
 
   /** The mirror is in sync: record in the peer's header that its replica is consistent. */
@@ -605,7 +639,14 @@ export class ReplicationEngine {
           this.scheduleReconnect(d);
           return null;
         }
-        const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        let job = await this.mirrorJob(c);
+        // (A copy under way writes all the time and fails by itself.)
+        if (job?.ready && !(await this.peerConnected(daemon, c))) {
+          // The peer came back as a new daemon: copy everything to it again.
+          await this.stopMirror(c, true);
+          job = null;
+        }
+        const found = job ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
         // A restarted node daemon lost its watcher: mark the peer here once in sync.
         if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
         return found;
