@@ -76,6 +76,17 @@ describe("drbd instance creation", () => {
     expect(assembles.slice(-2)).toEqual(["blockdev_assemble@node2", "blockdev_assemble@node1"]);
   });
 
+  it("with an iallocator, hail picks the primary and the secondary", async () => {
+    const { cl } = await drbdCluster();
+    // hail applies the group's instance policy (disks of at least 1 GiB).
+    const log = await logOf(cl, drbdOp("d1.example.com", { pnode: null, snode: null, iallocator: "hail", disks: [{ size: 1024 }] }));
+    const i = inst(cl, "d1.example.com");
+    expect(i.secondary_nodes).toHaveLength(1);
+    expect(i.secondary_nodes[0]).not.toBe(i.primary_node);
+    const names = [i.primary_node, i.secondary_nodes[0]!].map((u) => cl.config.node(u).name);
+    expect(log).toContain(` - INFO: Selected nodes for instance d1.example.com via iallocator hail: ${names.join(", ")}`);
+  });
+
   it("wait_for_sync false looks once at the mirrors instead of waiting", async () => {
     const { cl } = await drbdCluster();
     const log = await logOf(cl, drbdOp("d1.example.com", { wait_for_sync: false }));
