@@ -54,13 +54,19 @@ function instanceData(cfg: ClusterConfig, inst: InstanceObject): Json {
  * nodes with live memory/disk/cpu (free memory reduced by what stopped-but-up
  * instances may claim back), instances.
  */
-async function buildClusterData(ctx: LuContext, hypervisor?: string): Promise<Json> {
+async function buildClusterData(ctx: LuContext, hypervisor?: string, diskTemplate?: string | null): Promise<Json> {
   const cfg = ctx.config;
   const cluster = cfg.cluster;
   const hv = hypervisor ?? cluster.enabled_hypervisors[0] ?? "fake";
   const nodes = cfg.nodes();
   const live = nodes.filter((n) => !n.offline && n.vm_capable);
-  const storageUnits = [{ type: "file", name: cluster.file_storage_dir }];
+  // The disk space of the request's template (Ganeti's _ComputeClusterData):
+  // lvm-based templates (plain, drbd) report their volume group.
+  const template = diskTemplate ?? cluster.enabled_disk_templates[0];
+  const storageUnits =
+    (template === "plain" || template === "drbd") && cluster.volume_group_name
+      ? [{ type: "lvm-vg", name: cluster.volume_group_name }]
+      : [{ type: "file", name: cluster.file_storage_dir }];
   const [infos, running] = await Promise.all([
     ctx.rpc.callMany(live, "node_info", { storage_units: storageUnits, hypervisor: hv, hvparams: cluster.hvparams[hv] ?? {} }),
     ctx.rpc.callMany(live, "all_instances_info", { hypervisors: cluster.enabled_hypervisors }),
@@ -206,7 +212,11 @@ interface AllocatorOutcome {
 
 /** Run without interpreting failure (multi-alloc reports failures itself). */
 async function runAllocatorRaw(ctx: LuContext, request: Json, hypervisor?: string): Promise<AllocatorOutcome> {
-  const input = { ...(await buildClusterData(ctx, hypervisor)), request };
+  // Ganeti's _BuildInputData: the request's disk template, or a relocated instance's (else the cluster's first).
+  const fromRequest: string | null = typeof request["disk_template"] === "string" ? request["disk_template"] : null;
+  const template =
+    fromRequest ?? (request["type"] === "relocate" ? (ctx.config.findInstance(String(request["name"]))?.disk_template ?? null) : null);
+  const input = { ...(await buildClusterData(ctx, hypervisor, template)), request };
   const out = await ctx.allocator.run(input);
   return { success: out["success"] === true, info: String(out["info"] ?? ""), result: out["result"] };
 }

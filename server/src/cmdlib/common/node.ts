@@ -161,6 +161,8 @@ export function storageTypeArgs(cluster: ClusterObject, storageType: string): un
   if (storageType === "file") return [[cluster.file_storage_dir]];
   if (storageType === "sharedfile") return [[cluster.shared_file_storage_dir]];
   if (storageType === "gluster") return [[cluster.gluster_storage_dir]];
+  // Beyond Ganeti (which passes nothing): the cluster's volume group, listed even on a node that holds no volume yet.
+  if ((storageType === "lvm-vg" || storageType === "lvm-pv") && cluster.volume_group_name) return [[cluster.volume_group_name]];
   return [];
 }
 

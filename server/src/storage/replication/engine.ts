@@ -17,6 +17,7 @@
 // (degraded), and the next attach or status query tries to reconnect, which
 // again starts with a full copy. The secondary's header says "inconsistent"
 // from the start of a full copy until it completes.
+import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -213,7 +214,10 @@ export class ReplicationEngine {
   // --- the daemon ----------------------------------------------------------
 
   private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
-    const tls = await ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir);
+    // One writer at a time for the node's credentials (disks assemble concurrently).
+    const tls = await this.lock.run(" tls", () =>
+      ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir),
+    );
     const data = await this.opts.plain.assemble(d.data);
     const meta = await this.opts.plain.assemble(d.meta);
     const hdrOut = path.join(daemon.dir, "hdr-out");
@@ -297,6 +301,9 @@ export class ReplicationEngine {
   private async connect(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<boolean> {
     if (await this.mirrorJob(c)) return true;
     await this.dropRemoteNodes(c);
+    // qemu connects synchronously (its monitor would hang on an address that
+    // drops packets): look first, with a short timeout.
+    if (!(await reachable(d.dyn.remote_ip, d.port))) return false;
     const n = ++this.seq;
     const remote = `remote${n}`;
     const remoteMeta = `remote-meta${n}`;
@@ -353,14 +360,19 @@ export class ReplicationEngine {
       const job = await this.mirrorJob(c);
       if (!job) return true;
       if (!job.ready) return false;
-      if (s && !s.marked) {
-        const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
-        const meta = nodes.map((x) => x["node-name"]).find((x) => x.startsWith("remote-meta"));
-        if (meta) await this.writePeerHeader(daemon, c, meta, { consistent: true, at: this.clock() });
-        s.marked = true;
-      }
+      if (s && !s.marked) await this.markPeerConsistent(d, daemon, c);
       return true;
     });
+  }
+
+  /** The mirror is in sync: record in the peer's header that its replica is consistent. */
+  private async markPeerConsistent(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<void> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    const meta = nodes.map((x) => x["node-name"]).find((x) => x.startsWith("remote-meta"));
+    if (meta) await this.writePeerHeader(daemon, c, meta, { consistent: true, at: this.clock() });
+    const s = this.syncs.get(d.uuid);
+    if (s) s.marked = true;
+    else this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
   }
 
   /** Secondary (or disconnect): end this node's mirror, keeping the peer's copy consistent. */
@@ -404,6 +416,9 @@ export class ReplicationEngine {
         }
       }
       await daemon.stop();
+      // A file opened for OS scripts that were killed mid-run.
+      await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
+      await unmountStale(path.join(daemon.dir, "scripts", "dev"));
       const s = this.syncs.get(d.uuid);
       if (s?.timer) clearInterval(s.timer);
       this.syncs.delete(d.uuid);
@@ -517,7 +532,8 @@ export class ReplicationEngine {
       if ((await daemon.pid()) === null) return null;
       const header = await this.readHeader(d);
       // Ganeti's LDS_*: 1 okay (consistent), 2 unknown (not known to be consistent), 3 faulty (no local data).
-      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 3 : header?.consistent ? 1 : 2;
+      // Ganeti 3.0's LDS_*: 1 okay (consistent), 3 unknown (not known to be consistent), 4 faulty (no local data).
+      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 4 : header?.consistent ? 1 : 3;
       const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.
@@ -530,7 +546,10 @@ export class ReplicationEngine {
           await this.stopMirror(c);
           return null;
         }
-        return (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? this.mirrorJob(c) : null);
+        const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        // A restarted node daemon lost its watcher: mark the peer here once in sync.
+        if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
+        return found;
       });
       if (!job) return { ...base, sync_percent: null, estimated_time: null, is_degraded: true };
       if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
@@ -590,10 +609,53 @@ export class ReplicationEngine {
     return this.opts.plain.getSize(d.data);
   }
 
+  /**
+   * A file path for programs that want one (the OS scripts: DISK_n_PATH):
+   * a second, short-lived storage daemon connects to the local export like
+   * the hypervisor does and exposes it as a file through FUSE, so that what
+   * the scripts write is mirrored as any guest write. close() ends it.
+   */
+  async scriptDevice(d: DrbdDisk): Promise<{ path: string; close: () => Promise<void> }> {
+    const daemon = new StorageDaemon(path.join(this.daemonOf(d.uuid).dir, "scripts"), this.opts.binary);
+    await daemon.stop();
+    const dev = path.join(daemon.dir, "dev");
+    await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
+    await unmountStale(dev);
+    await fs.writeFile(dev, "");
+    await daemon.start([
+      "--object",
+      `tls-creds-x509,id=tls-client,dir=${optValue(this.tlsDir)},endpoint=client`,
+      "--blockdev",
+      `driver=nbd,node-name=disk,server.type=inet,server.host=${optValue(d.dyn.local_ip)},server.port=${d.port},` +
+        `export=${optValue(d.uuid)},tls-creds=tls-client,tls-hostname=${REPLICATION_TLS_NAME}`,
+      "--export",
+      `type=fuse,id=dev,node-name=disk,mountpoint=${optValue(dev)},writable=on`,
+    ]);
+    return {
+      path: dev,
+      close: async () => {
+        await daemon.stop();
+        await unmountStale(dev);
+      },
+    };
+  }
+
   /** Header of the local replica (tests, status). */
   async localHeader(d: DrbdDisk): Promise<{ consistent: boolean } | null> {
     return this.readHeader(d);
   }
+}
+
+/** A FUSE mount left by a killed daemon answers nothing: detach it. */
+async function unmountStale(mountpoint: string): Promise<void> {
+  let mounts: string;
+  try {
+    mounts = await fs.readFile("/proc/self/mounts", "utf8");
+  } catch {
+    return;
+  }
+  if (!mounts.split("\n").some((l) => l.split(" ")[1] === mountpoint)) return;
+  await new Promise<void>((resolve) => execFile("umount", ["-l", mountpoint], () => resolve()));
 }
 
 /** Whether something accepts TCP connections at host:port (the peer's storage daemon). */
