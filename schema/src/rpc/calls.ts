@@ -72,8 +72,11 @@ export const BlockDevStatusSchema = z.object({
   estimated_time: z.number().nullable(),
   /** The mirror is not complete: peer gone, or resyncing. */
   is_degraded: z.boolean(),
-  /** Local storage: 1 okay, 2 unknown, 3 faulty (Ganeti's LDS_*). */
-  ldisk_status: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  /**
+   * Local storage, Ganeti 3.0's LDS_* (its clients read these numbers): 1
+   * okay, 2 syncing, 3 unknown (not known to be consistent), 4 faulty.
+   */
+  ldisk_status: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
 });
 export type BlockDevStatus = z.infer<typeof BlockDevStatusSchema>;
 
@@ -324,6 +327,11 @@ export const RPC_CALLS = {
   blockdev_create: call(z.object({ disk: RpcDiskSchema, owner: z.string(), on_primary: z.boolean() }), z.string(), 600),
   blockdev_remove: call(z.object({ disk: RpcDiskSchema }), z.null(), 120),
   /** Grow by `amount` MiB (dryrun: only check space). */
+  /**
+   * Copy one disk's data into another of any template on this node (Ganeti's
+   * blockdev_convert, for disk template conversion); both are assembled here.
+   */
+  blockdev_convert: call(z.object({ src: RpcDiskSchema, dst: RpcDiskSchema }), z.null(), 3600),
   blockdev_grow: call(z.object({ disk: RpcDiskSchema, amount: z.number().int(), dryrun: z.boolean() }), z.null(), 600),
   /** Rename the backing storage: new logical_id. */
   blockdev_rename: call(z.object({ disk: RpcDiskSchema, new_logical_id: z.array(z.unknown()) }), z.null(), 120),
@@ -361,6 +369,8 @@ export const RPC_CALLS = {
     z.array(z.array(z.unknown())),
     60,
   ),
+  /** Every volume of the node's volume groups (Ganeti's node_volumes, gnt node volumes): size in MiB, dev its physical volume. */
+  node_volumes: call(z.object({}), z.array(z.object({ name: z.string(), size: z.number(), dev: z.string(), vg: z.string() })), 60),
   storage_modify: call(z.object({ su_name: z.string(), name: z.string(), changes: Params }), z.null(), 60),
   storage_execute: call(z.object({ su_name: z.string(), name: z.string(), op: z.string() }), z.unknown(), 60),
   /** Every OS definition found in the search path. */

@@ -5,11 +5,19 @@
 // node's instance list comes from each hypervisor's own listing (fake: its
 // state files, kvm: its running qemu processes), so every hypervisor is
 // covered the same way.
-import type { DiskObject, InstanceObject, NodeObject, NodeVerifyChecks, NodeVerifyResult, OpClusterVerifyGroup } from "@ganeti-ts/schema";
+import { diskTemplateInfo, isMirroredTemplate, templateMirror } from "@ganeti-ts/schema";
+import type {
+  BlockDevStatus,
+  DiskObject,
+  InstanceObject,
+  NodeObject,
+  NodeVerifyChecks,
+  NodeVerifyResult,
+  OpClusterVerifyGroup,
+} from "@ganeti-ts/schema";
 import { PROTOCOL_VERSION, SOFTWARE_VERSION } from "../../../config/defaults.js";
 import type { RpcOutcome } from "../../../rpc/runner.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../../base.js";
-import { EXTERNALLY_MIRRORED, INTERNALLY_MIRRORED } from "../../common/instance.js";
 import { ipolicyInstanceViolations } from "../../common/ipolicy-violation.js";
 import { VerifyReporter } from "./reporter.js";
 
@@ -17,10 +25,12 @@ import { VerifyReporter } from "./reporter.js";
 export const NODE_MAX_CLOCK_SKEW = 150;
 /** Files every node holds, relative to its data directory (Ganeti's ancillary files). */
 export const CLUSTER_FILES = ["server.pem"];
-const FILE_TEMPLATES = ["file", "sharedfile"] as const;
 const EX_TAGS_PREFIX = "htools:iextags:";
 
 /** The logical and physical state of one node (Ganeti's NodeImage). */
+/** Ganeti 3.0's LDS_NAMES. */
+const LDS_NAMES: Record<number, string> = { 1: "ok", 2: "syncing", 3: "unknown", 4: "faulty" };
+
 interface NodeImage {
   uuid: string;
   name: string;
@@ -67,6 +77,8 @@ const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(
 export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
   private groupUuid = "";
   private report!: VerifyReporter;
+  /** drbd disks' state per instance: [node uuid, disk index, status or why none]. */
+  private drbdStatus = new Map<string, Array<[string, number, BlockDevStatus | string]>>();
 
   expandNames(): LockDecl {
     this.groupUuid = this.cfg.expandGroup(this.op.group_name).uuid;
@@ -84,7 +96,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     const nodes = new Set(this.cfg.groupNodes(this.groupUuid).map((n) => n.uuid));
     for (const uuid of this.ctx.held("instance")) {
       const inst = this.data.instances[uuid];
-      if (inst && INTERNALLY_MIRRORED.includes(inst.disk_template))
+      if (inst && templateMirror(inst.disk_template) === "internal")
         for (const s of inst.secondary_nodes) if (this.data.nodes[s]) nodes.add(s);
     }
     return { names: [...nodes], shared: true };
@@ -146,6 +158,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     }
 
     this.ctx.log(`* Gathering disk information (${nodes.length} nodes)`);
+    await this.collectDrbdStatus(instances);
 
     this.ctx.log("* Verifying configuration file consistency");
     this.verifyFiles(fileNodes, fileInfo);
@@ -178,8 +191,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
       if (this.op.verbose) this.ctx.log(`* Verifying instance ${inst.name}`);
       this.verifyInstance(inst, images);
       const disks = this.disksOf(inst);
-      const mirrored = [...EXTERNALLY_MIRRORED, ...INTERNALLY_MIRRORED];
-      const redundant = disks.length === 0 ? inst.disk_template === "diskless" : disks.every((d) => mirrored.includes(d.dev_type));
+      const redundant = disks.length === 0 ? inst.disk_template === "diskless" : disks.every((d) => isMirroredTemplate(d.dev_type));
       if (!redundant) nonRedundant.push(inst);
       if (!this.cfg.filledBeparams(inst)["auto_balance"]) nonBalanced.push(inst);
     }
@@ -399,12 +411,71 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
   private fileVolumesByNode(inst: InstanceObject): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const d of this.disksOf(inst)) {
-      if (!(FILE_TEMPLATES as readonly string[]).includes(d.dev_type)) continue;
+      if (!diskTemplateInfo(d.dev_type)?.fileBased) continue;
       const p = d.logical_id[1];
       if (typeof p !== "string") continue;
       for (const n of d.nodes.length ? d.nodes : [inst.primary_node]) out.set(n, [...(out.get(n) ?? []), p]);
     }
     return out;
+  }
+
+  /**
+   * Ganeti's _CollectDiskInfo for drbd disks: each node holding one is asked
+   * for its own side (blockdev_getmirrorstatus with that node's dynamic
+   * params). Offline nodes are not asked; a failed call is ENODERPC.
+   */
+  private async collectDrbdStatus(instances: InstanceObject[]): Promise<void> {
+    const perNode = new Map<string, Array<[InstanceObject, number, DiskObject]>>();
+    for (const inst of instances)
+      this.disksOf(inst).forEach((d, idx) => {
+        if (d.dev_type !== "drbd") return;
+        for (const n of d.nodes) perNode.set(n, [...(perNode.get(n) ?? []), [inst, idx, d]]);
+      });
+    await Promise.all(
+      [...perNode].map(async ([nuuid, entries]) => {
+        const node = this.data.nodes[nuuid];
+        if (!node || node.offline) return;
+        let res: Array<BlockDevStatus | null>;
+        try {
+          res = await this.ctx.rpc.call(node, "blockdev_getmirrorstatus", { disks: entries.map(([, , d]) => this.cfg.rpcDisk(d, nuuid)) });
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          this.report.error("ENODERPC", node.name, `while getting disk information: ${msg}`);
+          res = entries.map(() => null);
+          entries.forEach(([inst, idx]) => this.drbdStatus.set(inst.uuid, [...(this.drbdStatus.get(inst.uuid) ?? []), [nuuid, idx, msg]]));
+          return;
+        }
+        entries.forEach(([inst, idx], i) =>
+          this.drbdStatus.set(inst.uuid, [
+            ...(this.drbdStatus.get(inst.uuid) ?? []),
+            [nuuid, idx, res[i] ?? `Can't find device disk/${idx}`],
+          ]),
+        );
+      }),
+    );
+  }
+
+  /** Ganeti's disk checks of _VerifyInstance: a drbd disk's state unknown on an online node, or degraded. */
+  private verifyDrbdDisks(inst: InstanceObject): void {
+    if (!inst.disks_active) return;
+    const rows = [...(this.drbdStatus.get(inst.uuid) ?? [])].sort(
+      (a, b) => a[1] - b[1] || this.nodeName(a[0]).localeCompare(this.nodeName(b[0])),
+    );
+    for (const [nuuid, idx, st] of rows) {
+      if (typeof st === "string") {
+        this.report.error("EINSTANCEFAULTYDISK", inst.name, `couldn't retrieve status for disk/${idx} on ${this.nodeName(nuuid)}: ${st}`);
+        continue;
+      }
+      if (!st.is_degraded) continue;
+      // Ganeti's LDS_OKAY and LDS_SYNC make it a warning (the mirror is resyncing or waits for its peer).
+      const level = st.ldisk_status === 1 || st.ldisk_status === 2 ? "WARNING" : "ERROR";
+      this.report.error(
+        "EINSTANCEFAULTYDISK",
+        inst.name,
+        `disk/${idx} on ${this.nodeName(nuuid)} is degraded; local disk state is '${LDS_NAMES[st.ldisk_status]}'`,
+        level,
+      );
+    }
   }
 
   private verifyInstance(inst: InstanceObject, images: Map<string, NodeImage>): void {
@@ -435,6 +506,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
         () => `instance is marked as running and lives on offline node ${this.nodeName(inst.primary_node)}`,
       );
     }
+    this.verifyDrbdDisks(inst);
     r.errorIf(
       pimg.rpcFail && !pimg.offline,
       "ENODERPC",
@@ -448,7 +520,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
       () => `instance has multiple secondary nodes: ${inst.secondary_nodes.join(", ")}`,
       "WARNING",
     );
-    if (INTERNALLY_MIRRORED.includes(inst.disk_template)) {
+    if (templateMirror(inst.disk_template) === "internal") {
       const groups = new Map<string, string[]>();
       for (const n of [inst.primary_node, ...inst.secondary_nodes]) {
         const g = this.data.nodes[n]?.group ?? "";
@@ -540,7 +612,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     }
     const extByPrimary = new Map<string, string[]>();
     for (const inst of instances) {
-      if (inst.secondary_nodes.length || !EXTERNALLY_MIRRORED.includes(inst.disk_template)) continue;
+      if (inst.secondary_nodes.length || templateMirror(inst.disk_template) !== "external") continue;
       extByPrimary.set(inst.primary_node, [...(extByPrimary.get(inst.primary_node) ?? []), inst.uuid]);
     }
     for (const [prinode, uuids] of extByPrimary) {
