@@ -86,6 +86,8 @@ function resyncRateOf(v: unknown): number | null {
 
 interface Header {
   consistent: boolean;
+  /** Not consistent because the primary's full copy to it is under way (not a deliberate disconnect). */
+  syncing?: boolean;
   /** ms since the epoch when written. */
   at: number;
 }
@@ -373,7 +375,7 @@ export class ReplicationEngine {
     }
     const own = await this.readHeader(d);
     if (!own?.consistent) await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
-    await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, at: this.clock() });
+    await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, syncing: true, at: this.clock() });
     await c.execute("blockdev-mirror", {
       "job-id": MIRROR_JOB,
       device: "local",
@@ -624,9 +626,10 @@ export class ReplicationEngine {
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) return null;
       const header = await this.readHeader(d);
-      // Ganeti's LDS_*: 1 okay (consistent), 2 unknown (not known to be consistent), 3 faulty (no local data).
-      // Ganeti 3.0's LDS_*: 1 okay (consistent), 3 unknown (not known to be consistent), 4 faulty (no local data).
-      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 4 : header?.consistent ? 1 : 3;
+      // Ganeti 3.0's LDS_*: 1 okay (consistent), 2 syncing (the primary's copy to
+      // this replica is under way), 3 unknown (not known to be consistent), 4 faulty (no local data).
+      const missing = (await this.opts.plain.getSize(d.data)) === null;
+      const ldisk_status = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
       const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.
