@@ -1,7 +1,7 @@
 // The replication engine with real qemu-storage-daemons: two node backends
 // on random loopback addresses, a drbd disk between them.
 import path from "node:path";
-import type { BlockDevStatus } from "@ganeti-ts/schema";
+import type { BlockDevStatus, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { open, readFile } from "node:fs/promises";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
@@ -99,9 +99,17 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect((await qemuIo(target, [`write -P 0x5a ${3 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0)).toBe(true);
 
-    // The secondary returns (assembled again); the primary reconnects and copies everything.
+    // The secondary returns (assembled again): the primary reconnects by
+    // itself, copies everything and marks the replica consistent, with
+    // nobody asking the primary anything.
     await b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "inst1", on_primary: false });
-    await a.backend.handle("drbd_attach_net", { disks: [d.onA], instance_name: "inst1", multimaster: false });
+    await until("the primary's lone write on the secondary", async () =>
+      (await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a),
+    );
+    await until(
+      "the secondary consistent again",
+      async () => (await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB)))?.consistent,
+    );
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a)).toBe(true);
@@ -201,5 +209,70 @@ describe("replicated disks on qemu-storage-daemon", () => {
     } finally {
       restarted.storage.replication.close();
     }
+  });
+
+  it("reports a resync's progress and time left on the primary, and an inconsistent replica on the secondary (resync-rate limits the copy)", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    // Fill the disk while the nodes are apart, then reconnect them at 2 MiB/s.
+    await a.backend.handle("drbd_disconnect_net", { disks: [d.onA] });
+    await b.backend.handle("drbd_disconnect_net", { disks: [d.onB] });
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    expect((await qemuIo(target, ["write -P 0x33 0 16M"])).out).toContain("wrote 16777216/16777216");
+    const slowA = { ...d.onA, params: { "resync-rate": 2048 } };
+    await b.backend.handle("drbd_attach_net", { disks: [d.onB], instance_name: "inst1", multimaster: false });
+    await a.backend.handle("drbd_attach_net", { disks: [slowA], instance_name: "inst1", multimaster: false });
+    const during = await until("a resync with progress", async () => {
+      const st = await status(a, slowA);
+      return st?.sync_percent !== null && st?.estimated_time !== null ? st : undefined;
+    });
+    expect(during).toMatchObject({ is_degraded: true, ldisk_status: 1 });
+    expect(during!.sync_percent!).toBeGreaterThanOrEqual(0);
+    expect(during!.sync_percent!).toBeLessThan(100);
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: true, ldisk_status: 2, sync_percent: null });
+    const ws = (await a.backend.handle("drbd_wait_sync", { disks: [slowA] })) as { alldone: boolean; min_resync: number };
+    expect(ws.alldone).toBe(false);
+    await waitSynced(a, slowA);
+    await waitSynced(b, d.onB);
+    expect((await readAt(dataFile(b, d.uuid), 15 * MiB, 4096)).every((x) => x === 0x33)).toBe(true);
+  });
+
+  it("creates a standalone replica (no port, as replace-disks -n does) as volumes only; attach starts replicating to it", async () => {
+    const ids = newDiskIds();
+    const port = await freePort([a.ip, b.ip]);
+    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
+    const onA = drbdDisk(spec, a);
+    const onB = drbdDisk(spec, b);
+    const alone = { ...onB, logical_id: [a.name, b.name, null, 0, 1, ids.secret] };
+    expect(await b.backend.handle("blockdev_create", { disk: alone, owner: "inst1", on_primary: false })).toBe(dataFile(b, ids.uuid));
+    expect(await status(b, onB)).toBeNull();
+    await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true });
+    await b.backend.handle("drbd_attach_net", { disks: [onB], instance_name: "inst1", multimaster: false });
+    await a.backend.handle("drbd_attach_net", { disks: [onA], instance_name: "inst1", multimaster: false });
+    await waitSynced(a, onA);
+    await waitSynced(b, onB);
+  });
+
+  it("replaces the secondary's volumes (remove/add children): the new ones are filled from the primary; the primary's are refused", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    const newChild = (c: RpcDisk): RpcDisk => ({ ...c, uuid: `${c.uuid}-new`, logical_id: ["xenvg", `${String(c.logical_id[1])}.new`] });
+    const fresh = d.onB.children!.map(newChild);
+    for (const c of fresh) await b.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await expect(a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! })).rejects.toThrow(
+      /primary's local storage/,
+    );
+    await b.backend.handle("blockdev_removechildren", { parent: d.onB, children: d.onB.children! });
+    await b.backend.handle("blockdev_addchildren", { parent: d.onB, children: fresh });
+    const replaced = { ...d.onB, children: fresh };
+    const newData = path.join(b.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data.new`);
+    // As the master does after replacing: wait for the primary's sync.
+    await waitSynced(a, d.onA);
+    await waitSynced(b, replaced);
+    expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
   });
 });

@@ -13,6 +13,7 @@ import type { SpawnFn } from "../../os/os-runner.js";
 import type { BackendContext, CandidateRole } from "./context.js";
 import { candidateHandlers } from "./candidate.js";
 import { mirrorHandlers } from "./mirror.js";
+import { convertHandlers } from "./convert.js";
 import { diskHandlers } from "./disks.js";
 import { NodeBackendError, RpcArgsError, UnknownRpcCallError } from "./errors.js";
 import type { Handlers } from "./handlers.js";
@@ -91,6 +92,7 @@ export class NodeBackend {
       ...instanceHandlers(ctx),
       ...diskHandlers(ctx),
       ...mirrorHandlers(ctx),
+      ...convertHandlers(ctx),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),

@@ -45,6 +45,8 @@ export interface DrbdDisk {
   data: RpcDisk;
   meta: RpcDisk;
   dyn: DrbdDynamicParams;
+  /** Ganeti's disk parameter resync-rate (KiB/s): the speed of full copies; null: unlimited. */
+  resyncRate: number | null;
 }
 
 /** A drbd RpcDisk's parts, checked. */
@@ -73,11 +75,19 @@ export function drbdDiskOf(disk: RpcDisk): DrbdDisk {
     data: children[0]!,
     meta: children[1]!,
     dyn: disk.dynamic_params,
+    resyncRate: resyncRateOf(disk.params["resync-rate"]),
   };
+}
+
+function resyncRateOf(v: unknown): number | null {
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : null;
 }
 
 interface Header {
   consistent: boolean;
+  /** Not consistent because the primary's full copy to it is under way (not a deliberate disconnect). */
+  syncing?: boolean;
   /** ms since the epoch when written. */
   at: number;
 }
@@ -108,6 +118,8 @@ export interface ReplicationEngineOptions {
 export class ReplicationEngine {
   private readonly lock = new KeyedMutex();
   private readonly syncs = new Map<string, SyncTrack>();
+  /** Primaries running alone, retrying their peer (as DRBD reconnects by itself). */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private seq = 0;
   private closed = false;
 
@@ -145,6 +157,44 @@ export class ReplicationEngine {
     this.closed = true;
     for (const s of this.syncs.values()) if (s.timer) clearInterval(s.timer);
     this.syncs.clear();
+    for (const t of this.retries.values()) clearInterval(t);
+    this.retries.clear();
+  }
+
+  /** How often a primary without its peer tries to reconnect, ms. */
+  static readonly RETRY_MS = 3000;
+
+  /**
+   * A primary without its peer tries again in the background until it is
+   * connected, its daemon is gone, or it is no longer the primary.
+   */
+  private cancelReconnect(uuid: string): void {
+    const t = this.retries.get(uuid);
+    if (t) clearInterval(t);
+    this.retries.delete(uuid);
+  }
+
+  private scheduleReconnect(d: DrbdDisk): void {
+    if (this.closed || this.retries.has(d.uuid)) return;
+    const stop = () => this.cancelReconnect(d.uuid);
+    const timer = setInterval(() => {
+      void this.lock
+        .run(d.uuid, async () => {
+          const daemon = this.daemonOf(d.uuid);
+          if ((await daemon.pid()) === null || (await this.lastRole(d)) !== "primary") return true;
+          if (!(await reachable(d.dyn.remote_ip, d.port))) {
+            this.scheduleReconnect(d);
+            return false;
+          }
+          return daemon.qmp(async (c) => (await this.mirrorJob(c)) !== null || (await this.connect(d, daemon, c)));
+        })
+        .then(
+          (done) => done && stop(),
+          () => undefined,
+        );
+    }, ReplicationEngine.RETRY_MS);
+    timer.unref();
+    this.retries.set(d.uuid, timer);
   }
 
   // --- headers -------------------------------------------------------------
@@ -223,6 +273,7 @@ export class ReplicationEngine {
     const hdrOut = path.join(daemon.dir, "hdr-out");
     await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
     await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
+    await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
     const ip = d.dyn.local_ip;
     return [
       "--object",
@@ -243,6 +294,10 @@ export class ReplicationEngine {
       `driver=file,node-name=hdr-out-file,filename=${optValue(hdrOut)}`,
       "--blockdev",
       "driver=raw,node-name=hdr-out,file=hdr-out-file",
+      "--blockdev",
+      `driver=file,node-name=hdr-in-file,filename=${optValue(path.join(daemon.dir, "hdr-in"))}`,
+      "--blockdev",
+      "driver=raw,node-name=hdr-in,file=hdr-in-file",
       "--nbd-server",
       `addr.type=inet,addr.host=${optValue(ip)},addr.port=${d.port},tls-creds=tls-server`,
       "--export",
@@ -303,7 +358,10 @@ export class ReplicationEngine {
     await this.dropRemoteNodes(c);
     // qemu connects synchronously (its monitor would hang on an address that
     // drops packets): look first, with a short timeout.
-    if (!(await reachable(d.dyn.remote_ip, d.port))) return false;
+    if (!(await reachable(d.dyn.remote_ip, d.port))) {
+      this.scheduleReconnect(d);
+      return false;
+    }
     const n = ++this.seq;
     const remote = `remote${n}`;
     const remoteMeta = `remote-meta${n}`;
@@ -312,17 +370,20 @@ export class ReplicationEngine {
       await c.execute("blockdev-add", this.remoteNode(d, remote, d.secret));
     } catch {
       await this.dropRemoteNodes(c);
+      this.scheduleReconnect(d);
       return false;
     }
     const own = await this.readHeader(d);
     if (!own?.consistent) await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
-    await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, at: this.clock() });
+    await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, syncing: true, at: this.clock() });
     await c.execute("blockdev-mirror", {
       "job-id": MIRROR_JOB,
       device: "local",
       target: remote,
       sync: "full",
       "copy-mode": "write-blocking",
+      // Only the background copy is limited; the guest's writes are mirrored at once.
+      ...(d.resyncRate !== null ? { speed: d.resyncRate * 1024 } : {}),
       "on-source-error": "report",
       "on-target-error": "report",
       "filter-node-name": `mirror-top${n}`,
@@ -365,6 +426,35 @@ export class ReplicationEngine {
     });
   }
 
+  /**
+   * Whether this mirror's connections to the peer still work: an idle NBD
+   * client does not notice that the peer's daemon was restarted (replaced
+   * volumes, a node reboot), so read the peer's header through them.
+   */
+  private async peerConnected(daemon: StorageDaemon, c: QmpClient): Promise<boolean> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    const names = nodes.map((x) => x["node-name"]);
+    const meta = names.find((x) => x.startsWith("remote-meta"));
+    if (!meta || !names.includes("hdr-in")) return meta !== undefined;
+    const job = `probe${++this.seq}`;
+    try {
+      await c.execute("blockdev-backup", { "job-id": job, device: meta, target: "hdr-in", sync: "full", "auto-dismiss": false });
+    } catch {
+      return false;
+    }
+    for (let i = 0; i < 500; i++) {
+      const jobs = (await c.execute("query-jobs")) as { id: string; status: string; error?: string }[];
+      const j = jobs.find((x) => x.id === job);
+      if (!j) return false;
+      if (j.status === "concluded") {
+        await c.execute("job-dismiss", { id: job });
+        return !j.error;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
   /** The mirror is in sync: record in the peer's header that its replica is consistent. */
   private async markPeerConsistent(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<void> {
     const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
@@ -375,12 +465,15 @@ export class ReplicationEngine {
     else this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
   }
 
-  /** Secondary (or disconnect): end this node's mirror, keeping the peer's copy consistent. */
-  private async stopMirror(c: QmpClient): Promise<void> {
+  /**
+   * Secondary (or disconnect): end this node's mirror. A mirror in sync is
+   * cancelled without force, which first copies whatever is still dirty, so
+   * the peer keeps every write; `peerGone` abandons it at once.
+   */
+  private async stopMirror(c: QmpClient, peerGone = false): Promise<void> {
     const job = await this.mirrorJob(c);
     if (job) {
-      // Cancelling a mirror in sync completes it cleanly (all writes are on both sides).
-      await c.execute("block-job-cancel", { device: MIRROR_JOB, force: true });
+      await c.execute("block-job-cancel", { device: MIRROR_JOB, force: peerGone || !job.ready });
       for (let i = 0; i < 500 && (await this.mirrorJob(c)); i++) await new Promise((r) => setTimeout(r, 20));
     }
     await this.dropRemoteNodes(c);
@@ -415,6 +508,7 @@ export class ReplicationEngine {
           // stopped below anyway
         }
       }
+      this.cancelReconnect(d.uuid);
       await daemon.stop();
       // A file opened for OS scripts that were killed mid-run.
       await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
@@ -427,6 +521,7 @@ export class ReplicationEngine {
 
   async disconnect(d: DrbdDisk): Promise<void> {
     await this.lock.run(d.uuid, async () => {
+      this.cancelReconnect(d.uuid);
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) return;
       // A secondary cut off from its primary on purpose falls behind: it is
@@ -531,9 +626,10 @@ export class ReplicationEngine {
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) return null;
       const header = await this.readHeader(d);
-      // Ganeti's LDS_*: 1 okay (consistent), 2 unknown (not known to be consistent), 3 faulty (no local data).
-      // Ganeti 3.0's LDS_*: 1 okay (consistent), 3 unknown (not known to be consistent), 4 faulty (no local data).
-      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 4 : header?.consistent ? 1 : 3;
+      // Ganeti 3.0's LDS_*: 1 okay (consistent), 2 syncing (the primary's copy to
+      // this replica is under way), 3 unknown (not known to be consistent), 4 faulty (no local data).
+      const missing = (await this.opts.plain.getSize(d.data)) === null;
+      const ldisk_status = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
       const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.
@@ -543,10 +639,18 @@ export class ReplicationEngine {
       const job = await daemon.qmp(async (c) => {
         // An idle mirror notices a dead peer only at its next write: look first.
         if (!peerUp) {
-          await this.stopMirror(c);
+          await this.stopMirror(c, true);
+          this.scheduleReconnect(d);
           return null;
         }
-        const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        let job = await this.mirrorJob(c);
+        // (A copy under way writes all the time and fails by itself.)
+        if (job?.ready && !(await this.peerConnected(daemon, c))) {
+          // The peer came back as a new daemon: copy everything to it again.
+          await this.stopMirror(c, true);
+          job = null;
+        }
+        const found = job ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
         // A restarted node daemon lost its watcher: mark the peer here once in sync.
         if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
         return found;

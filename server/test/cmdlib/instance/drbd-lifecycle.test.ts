@@ -76,6 +76,17 @@ describe("drbd instance creation", () => {
     expect(assembles.slice(-2)).toEqual(["blockdev_assemble@node2", "blockdev_assemble@node1"]);
   });
 
+  it("with an iallocator, hail picks the primary and the secondary", async () => {
+    const { cl } = await drbdCluster();
+    // hail applies the group's instance policy (disks of at least 1 GiB).
+    const log = await logOf(cl, drbdOp("d1.example.com", { pnode: null, snode: null, iallocator: "hail", disks: [{ size: 1024 }] }));
+    const i = inst(cl, "d1.example.com");
+    expect(i.secondary_nodes).toHaveLength(1);
+    expect(i.secondary_nodes[0]).not.toBe(i.primary_node);
+    const names = [i.primary_node, i.secondary_nodes[0]!].map((u) => cl.config.node(u).name);
+    expect(log).toContain(` - INFO: Selected nodes for instance d1.example.com via iallocator hail: ${names.join(", ")}`);
+  });
+
   it("wait_for_sync false looks once at the mirrors instead of waiting", async () => {
     const { cl } = await drbdCluster();
     const log = await logOf(cl, drbdOp("d1.example.com", { wait_for_sync: false }));
@@ -151,6 +162,17 @@ describe("drbd instance operations", () => {
     calls.length = 0;
     await runOp(cl, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "d1.example.com" });
     expect(only(calls, "blockdev_assemble")).toEqual(["blockdev_assemble@node2", "blockdev_assemble@node1"]);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
+  });
+
+  it("starting with the secondary unreachable needs --force, which runs the instance degraded", async () => {
+    const { cl, n2 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com", { start: false }));
+    cl.rpc.backends.delete(n2);
+    await expect(runOp(cl, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "d1.example.com" })).rejects.toMatchObject({
+      message: "Disk consistency error",
+    });
+    await runOp(cl, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "d1.example.com", force: true });
     expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
   });
 
@@ -468,5 +490,98 @@ describe("plain instances", () => {
     expect(only(calls, "blockdev_create")).toEqual(["blockdev_create@node1"]);
     await runOp(cl, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: "p1.example.com", ignore_failures: false });
     await expect(fs.stat(file)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("disk template conversion", () => {
+  function stubConvert(cl: TestCluster, seen: Array<{ src: string; dst: string }>): void {
+    const handlers = (cl.backendOf("node1.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
+      .handlers;
+    handlers["blockdev_convert"] = async (a) => {
+      const { src, dst } = a as { src: { dev_type: string }; dst: { dev_type: string } };
+      seen.push({ src: src.dev_type, dst: dst.dev_type });
+      return null;
+    };
+  }
+
+  it("file to drbd and back: new disks made, the primary copies the data, the old disks removed", async () => {
+    const { cl, calls, n1, n2 } = await drbdCluster();
+    await runOp(cl, createOp("c1.example.com", { disk_template: "file", disks: [{ size: 32 }], start: false }));
+    const seen: Array<{ src: string; dst: string }> = [];
+    stubConvert(cl, seen);
+    const fileDisk = cl.config.disk(inst(cl, "c1.example.com").disks[0]!);
+    calls.length = 0;
+    const job = await cl.runJob([
+      { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "drbd", remote_node: "node2.example.com" },
+    ]);
+    expect(job.ops[0]!.status, JSON.stringify(job.ops[0]!.result)).toBe("success");
+    expect(job.ops[0]!.result).toEqual([["disk_template", "drbd"]]);
+    expect(cl.jobLog(job)).toEqual(
+      expect.arrayContaining([
+        "Converting disk template from 'file' to 'drbd'",
+        "Creating new empty disks of type 'drbd'...",
+        " - copying data from disk 0 (file), size 32M",
+        "Removing old block devices of type 'file'...",
+      ]),
+    );
+    expect(only(calls, "blockdev_create", "blockdev_convert", "blockdev_remove")).toEqual([
+      "blockdev_create@node2",
+      "blockdev_create@node1",
+      "blockdev_convert@node1",
+      "blockdev_remove@node1",
+    ]);
+    expect(seen).toEqual([{ src: "file", dst: "drbd" }]);
+    const i = inst(cl, "c1.example.com");
+    expect(i.disk_template).toBe("drbd");
+    expect(i.secondary_nodes).toEqual([n2]);
+    expect(cl.config.data.disks[fileDisk.uuid]).toBeUndefined();
+    const drbd = cl.config.disk(i.disks[0]!);
+    expect(drbd.logical_id.slice(0, 2)).toEqual([n1, n2]);
+
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "file" });
+    // Read from the drbd disk's data volume; the replica goes from both nodes, its port back to the pool.
+    expect(seen[1]).toEqual({ src: "plain", dst: "file" });
+    expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
+    expect(inst(cl, "c1.example.com").disk_template).toBe("file");
+    expect(inst(cl, "c1.example.com").secondary_nodes).toEqual([]);
+    expect(cl.config.cluster.tcpudp_port_pool).toContain(drbd.logical_id[2]);
+  });
+
+  it("refuses without a secondary, a running instance, and a failed copy leaves the instance as it was", async () => {
+    const { cl } = await drbdCluster();
+    await runOp(cl, createOp("c1.example.com", { disk_template: "file", disks: [{ size: 32 }] }));
+    await expect(
+      runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "drbd" }),
+    ).rejects.toMatchObject({
+      code: "wrong_input",
+    });
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_SET_PARAMS",
+        instance_name: "c1.example.com",
+        disk_template: "drbd",
+        remote_node: "node2.example.com",
+      }),
+    ).rejects.toMatchObject({ message: expect.stringContaining("cannot change disk template"), code: "wrong_state" });
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SHUTDOWN", instance_name: "c1.example.com" });
+    const handlers = (cl.backendOf("node1.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
+      .handlers;
+    handlers["blockdev_convert"] = async () => {
+      throw new Error("read error");
+    };
+    const before = inst(cl, "c1.example.com").disks[0];
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_SET_PARAMS",
+        instance_name: "c1.example.com",
+        disk_template: "drbd",
+        remote_node: "node2.example.com",
+      }),
+    ).rejects.toMatchObject({ message: "Error while converting the instance's template: read error" });
+    const i = inst(cl, "c1.example.com");
+    expect(i.disk_template).toBe("file");
+    expect(i.disks).toEqual([before]);
+    expect(Object.values(cl.config.data.disks).filter((d) => d.dev_type === "drbd")).toHaveLength(0);
   });
 });
