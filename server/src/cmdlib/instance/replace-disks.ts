@@ -3,8 +3,10 @@
 //  - replace_on_secondary / replace_on_primary: new data and meta volumes on
 //    that node, the replica detached from the old ones and attached to the
 //    new (blockdev_removechildren / addchildren), a full resync from the
-//    peer, the old volumes removed. Ganeti then renames the new volumes to
-//    the old names; here the config's children name the new ones instead.
+//    peer, the old volumes removed. As Ganeti, the old volumes are renamed
+//    aside ("_replaced-<time>") and the new ones take their names, so that a
+//    volume has the same name on both nodes (the config holds one list of
+//    children for both).
 //    (The replication engine replaces only a secondary's storage: for the
 //    primary, fail over first.)
 //  - replace_new_secondary (-n NODE, or -I iallocator): the replica created
@@ -303,6 +305,27 @@ export class LUInstanceReplaceDisks extends InstanceLU<OpInstanceReplaceDisks> {
           cause: err,
         });
       }
+      // Ganeti's rename dance: the old volumes that still exist go aside,
+      // the new ones take the old names.
+      const stamp = Math.floor(this.ctx.now());
+      const aside = p.oldChildren.map((c) => [c.logical_id[0], `${String(c.logical_id[1])}_replaced-${stamp}`]);
+      const renames: Array<{ from: DiskChildObject; to: unknown[] }> = [];
+      for (const [i, c] of p.oldChildren.entries())
+        if (await this.ctx.rpc.call(target, "blockdev_find", { disk: this.rpcChild(p.disk, c) })) renames.push({ from: c, to: aside[i]! });
+      const existing = new Set(renames.map((r) => r.from));
+      renames.push(...p.newChildren.map((c, i) => ({ from: c, to: p.oldChildren[i]!.logical_id })));
+      logInfo(this.ctx, `Renaming the old volumes on ${target.name} and the new ones to the old names`);
+      for (const r of renames) {
+        try {
+          await this.ctx.rpc.call(target, "blockdev_rename", { disk: this.rpcChild(p.disk, r.from), new_logical_id: r.to });
+        } catch (err) {
+          throw new OpExecError(`Can't rename logical volume ${String(r.from.logical_id[1])} on node ${target.name}: ${errText(err)}`, {
+            cause: err,
+          });
+        }
+      }
+      p.newChildren = p.newChildren.map((c, i) => ({ ...c, logical_id: p.oldChildren[i]!.logical_id }));
+      p.oldChildren = p.oldChildren.filter((c) => existing.has(c)).map((c) => ({ ...c, logical_id: aside[p.oldChildren.indexOf(c)]! }));
       logInfo(this.ctx, `Adding new mirror component on ${target.name}`);
       try {
         await this.ctx.rpc.call(target, "blockdev_addchildren", { parent, children: p.newChildren.map((c) => this.rpcChild(p.disk, c)) });

@@ -365,6 +365,14 @@ describe("drbd replace-disks", () => {
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     const old = disk.children!.map((c) => c.logical_id[1]);
     calls.length = 0;
+    const moved: Array<[string, unknown, unknown]> = [];
+    const call = cl.rpc.call.bind(cl.rpc);
+    cl.rpc.call = (async (node, name, args) => {
+      const a = args as { disk?: { logical_id: unknown[] }; new_logical_id?: unknown[] };
+      if (name === "blockdev_rename") moved.push([name, a.disk!.logical_id[1], a.new_logical_id![1]]);
+      if (name === "blockdev_remove") moved.push([name, a.disk!.logical_id[1], null]);
+      return call(node, name, args);
+    }) as typeof cl.rpc.call;
     const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_secondary" });
     expect(log.filter((l) => l.startsWith("STEP "))).toEqual([
       "STEP 1/6 Check device existence",
@@ -379,17 +387,29 @@ describe("drbd replace-disks", () => {
       "Current primary node: node1.example.com",
       "Current secondary node: node2.example.com",
     ]);
-    expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_addchildren", "blockdev_remove")).toEqual([
-      "blockdev_create@node2",
-      "blockdev_create@node2",
-      "blockdev_removechildren@node2",
-      "blockdev_addchildren@node2",
-      "blockdev_remove@node2",
-      "blockdev_remove@node2",
+    expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_rename", "blockdev_addchildren", "blockdev_remove")).toEqual(
+      [
+        "blockdev_create@node2",
+        "blockdev_create@node2",
+        "blockdev_removechildren@node2",
+        ...Array<string>(4).fill("blockdev_rename@node2"),
+        "blockdev_addchildren@node2",
+        "blockdev_remove@node2",
+        "blockdev_remove@node2",
+      ],
+    );
+    // As Ganeti: the old volumes are renamed aside, the new ones take their
+    // names (so both nodes' volumes keep the names the config's one list of
+    // children gives), and the renamed old ones are removed.
+    const aside = old.map((n) => expect.stringMatching(new RegExp(`^${String(n).replace(".", "\\.")}_replaced-\\d+$`)));
+    const renames = moved.filter((m) => m[0] === "blockdev_rename");
+    expect(renames.slice(0, 2).map((m) => [m[1], m[2]])).toEqual([
+      [old[0], aside[0]],
+      [old[1], aside[1]],
     ]);
-    const now = cl.config.disk(disk.uuid).children!.map((c) => c.logical_id[1]);
-    expect(now).toHaveLength(2);
-    for (const n of now) expect(old).not.toContain(n);
+    expect(renames.slice(2).map((m) => m[2])).toEqual(old);
+    expect(moved.filter((m) => m[0] === "blockdev_remove").map((m) => m[1])).toEqual(aside);
+    expect(cl.config.disk(disk.uuid).children!.map((c) => c.logical_id[1])).toEqual(old);
   });
 
   it("-p: this engine replaces only a secondary's storage, and says so", async () => {
@@ -474,7 +494,10 @@ describe("drbd replace-disks", () => {
     calls.length = 0;
     await runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
     expect(only(calls, "blockdev_addchildren")).toEqual(["blockdev_addchildren@node2"]);
-    expect(cl.config.disk(disk.uuid).children![0]!.logical_id).not.toEqual(oldId);
+    // Only the meta volume still existed to be renamed aside; the new data volume took the lost one's name.
+    expect(only(calls, "blockdev_rename")).toEqual(["blockdev_rename@node2", "blockdev_rename@node2", "blockdev_rename@node2"]);
+    expect(cl.config.disk(disk.uuid).children![0]!.logical_id).toEqual(oldId);
+    expect((await fs.stat(lost)).size).toBe(64 * 1024 * 1024);
   });
 });
 
