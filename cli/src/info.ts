@@ -114,6 +114,39 @@ export function paramsInfo(own: Record<string, unknown> | null | undefined, actu
 type Rec = Record<string, unknown>;
 const str = (v: unknown) => scalar(v);
 
+/** Ganeti's _FormatDiskDetails: drbd's two nodes and port, plain's vg/volume, else the logical_id. */
+function diskDetails(d: Rec): Array<[string, Info]> {
+  const lid = d.logical_id;
+  const drbd = d.drbd_info as Rec | null | undefined;
+  if (d.dev_type === "drbd" && drbd) {
+    return [
+      ["nodeA", `${str(drbd.primary_node)}, minor=${str(drbd.primary_minor)}`],
+      ["nodeB", `${str(drbd.secondary_node)}, minor=${str(drbd.secondary_minor)}`],
+      ["port", str(drbd.port)],
+    ];
+  }
+  if (d.dev_type === "plain" && Array.isArray(lid) && lid.length === 2) return [["logical_id", `${str(lid[0])}/${str(lid[1])}`]];
+  return [["logical_id", `[${(Array.isArray(lid) ? lid : [lid]).map(str).join(", ")}]`]];
+}
+
+/**
+ * One node's view of a disk (Ganeti's blockdev_find tuple) as gnt-instance
+ * info prints it: path (major:minor); for drbd the sync state and whether the
+ * mirror is degraded, for plain a failed volume.
+ */
+export function blockDevStatus(devType: unknown, s: unknown): string {
+  if (!Array.isArray(s) || s.length === 0) return "not active";
+  const [p, major, minor, syncp, estt, degraded, ldisk] = s as unknown[];
+  let txt = `${str(p)} (${major === null ? "N/A" : str(major)}:${minor === null ? "N/A" : str(minor)})`;
+  if (devType === "drbd") {
+    let sync = "in sync";
+    if (typeof syncp === "number") sync = `*RECOVERING* ${syncp.toFixed(2).padStart(5)}%, ${estt ? `ETA ${str(estt)}s` : "ETA unknown"}`;
+    const ldiskText = ldisk === 3 ? " *MISSING DISK*" : ldisk === 2 ? " *UNCERTAIN STATE*" : "";
+    txt += ` ${sync}, status ${degraded ? "*DEGRADED*" : "ok"}${ldiskText}`;
+  } else if (devType === "plain" && ldisk === 3) txt += " *FAILED* (failed drive?)";
+  return txt;
+}
+
 function diskInfo(idx: number, d: Rec, top: boolean): Info {
   const head = top ? (typeof d.iv_name === "string" ? d.iv_name : `disk ${idx}`) : `child ${idx}`;
   const size = typeof d.size === "number" ? formatUnit(d.size) : str(d.size);
@@ -122,22 +155,9 @@ function diskInfo(idx: number, d: Rec, top: boolean): Info {
     if (d.spindles !== null && d.spindles !== undefined) out.push(["spindles", str(d.spindles)]);
     out.push(["access mode", str(d.mode)]);
   }
-  if (d.logical_id !== null && d.logical_id !== undefined) {
-    const lid = d.logical_id as unknown[];
-    out.push([
-      "logical_id",
-      d.dev_type === "plain" && Array.isArray(lid)
-        ? `${str(lid[0])}/${str(lid[1])}`
-        : `[${(Array.isArray(lid) ? lid : [lid]).map(str).join(", ")}]`,
-    ]);
-  }
-  const status = (s: unknown) => {
-    if (!Array.isArray(s)) return "not active";
-    const [p, major, minor] = s as unknown[];
-    return `${str(p)} (${major === null ? "N/A" : str(major)}:${minor === null ? "N/A" : str(minor)})`;
-  };
-  if (d.pstatus) out.push(["on primary", status(d.pstatus)]);
-  if (d.sstatus) out.push(["on secondary", status(d.sstatus)]);
+  if (d.logical_id !== null && d.logical_id !== undefined) out.push(...diskDetails(d));
+  if (d.pstatus) out.push(["on primary", blockDevStatus(d.dev_type, d.pstatus)]);
+  if (d.sstatus) out.push(["on secondary", blockDevStatus(d.dev_type, d.sstatus)]);
   out.push(["name", str(d.name)]);
   out.push(["UUID", str(d.uuid)]);
   const children = (d.children as Rec[] | undefined) ?? [];

@@ -8,3 +8,4 @@ export * from "./common.js";
 export * from "./rapi/index.js";
 export * from "./names.js";
 export * from "./hvparams.js";
+export * from "./disk-templates.js";

@@ -78,6 +78,14 @@ export const ClusterObjectSchema = z.object({
   data_collector_interval: z.record(z.string(), z.number()),
   /** Ganeti-ts addition: where the OS definitions are searched on nodes. */
   os_search_path: z.array(z.string()),
+  /**
+   * Ganeti's port allocation (drbd disks and instance network ports share
+   * it): released ports to hand out again first, then highest_used_port + 1.
+   * Optional: configs written before drbd lack both (then the highest port
+   * in use counts).
+   */
+  tcpudp_port_pool: z.array(z.number().int()).optional(),
+  highest_used_port: z.number().int().optional(),
 });
 export type ClusterObject = z.infer<typeof ClusterObjectSchema>;
 

@@ -2,7 +2,7 @@
 // docs/htools-internals.md, IAllocator protocol): the cluster description built from the config plus live
 // node_info / all_instances_info, and the five request types. LUs run them
 // through ctx.allocator and get Ganeti's OpPrereqError on failure.
-import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import { diskSpaceNeeded, diskTemplateInfo, type InstanceObject, type NodeObject } from "@ganeti-ts/schema";
 import type { ClusterConfig } from "../config/cluster-config.js";
 import { OpPrereqError } from "../lib/errors.js";
 import type { LuContext } from "./base.js";
@@ -16,16 +16,14 @@ export function allocatorName(cfg: ClusterConfig, requested?: string | null): st
   return requested && requested !== "." ? requested : cfg.cluster.default_iallocator;
 }
 
-/** Ganeti's ComputeDiskSize (MiB the template needs on the node). */
+/** Ganeti's ComputeDiskSize (MiB the template needs on a node); an unknown template counts its sizes. */
 function diskSpaceTotal(template: string, disks: Array<{ size: number }>): number {
-  const sum = disks.reduce((a, d) => a + d.size, 0);
-  if (template === "diskless") return 0;
-  if (template === "drbd") return sum + 128 * disks.length;
-  return sum;
+  return diskTemplateInfo(template) ? diskSpaceNeeded(template, disks) : disks.reduce((a, d) => a + d.size, 0);
 }
 
+/** Nodes an instance of the template is placed on (primary, + secondary when internally mirrored). */
 export function requiredNodes(template: string): number {
-  return template === "drbd" ? 2 : 1;
+  return diskTemplateInfo(template)?.nodes ?? 1;
 }
 
 function instanceData(cfg: ClusterConfig, inst: InstanceObject): Json {
@@ -56,13 +54,19 @@ function instanceData(cfg: ClusterConfig, inst: InstanceObject): Json {
  * nodes with live memory/disk/cpu (free memory reduced by what stopped-but-up
  * instances may claim back), instances.
  */
-async function buildClusterData(ctx: LuContext, hypervisor?: string): Promise<Json> {
+async function buildClusterData(ctx: LuContext, hypervisor?: string, diskTemplate?: string | null): Promise<Json> {
   const cfg = ctx.config;
   const cluster = cfg.cluster;
   const hv = hypervisor ?? cluster.enabled_hypervisors[0] ?? "fake";
   const nodes = cfg.nodes();
   const live = nodes.filter((n) => !n.offline && n.vm_capable);
-  const storageUnits = [{ type: "file", name: cluster.file_storage_dir }];
+  // The disk space of the request's template (Ganeti's _ComputeClusterData):
+  // lvm-based templates (plain, drbd) report their volume group.
+  const template = diskTemplate ?? cluster.enabled_disk_templates[0];
+  const storageUnits =
+    (template === "plain" || template === "drbd") && cluster.volume_group_name
+      ? [{ type: "lvm-vg", name: cluster.volume_group_name }]
+      : [{ type: "file", name: cluster.file_storage_dir }];
   const [infos, running] = await Promise.all([
     ctx.rpc.callMany(live, "node_info", { storage_units: storageUnits, hypervisor: hv, hvparams: cluster.hvparams[hv] ?? {} }),
     ctx.rpc.callMany(live, "all_instances_info", { hypervisors: cluster.enabled_hypervisors }),
@@ -208,7 +212,11 @@ interface AllocatorOutcome {
 
 /** Run without interpreting failure (multi-alloc reports failures itself). */
 async function runAllocatorRaw(ctx: LuContext, request: Json, hypervisor?: string): Promise<AllocatorOutcome> {
-  const input = { ...(await buildClusterData(ctx, hypervisor)), request };
+  // Ganeti's _BuildInputData: the request's disk template, or a relocated instance's (else the cluster's first).
+  const fromRequest: string | null = typeof request["disk_template"] === "string" ? request["disk_template"] : null;
+  const template =
+    fromRequest ?? (request["type"] === "relocate" ? (ctx.config.findInstance(String(request["name"]))?.disk_template ?? null) : null);
+  const input = { ...(await buildClusterData(ctx, hypervisor, template)), request };
   const out = await ctx.allocator.run(input);
   return { success: out["success"] === true, info: String(out["info"] ?? ""), result: out["result"] };
 }

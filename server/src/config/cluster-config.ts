@@ -28,6 +28,7 @@ import {
 import { ConfigurationError, OpPrereqError } from "../lib/errors.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS, DEFAULT_NICPARAMS } from "./defaults.js";
+import { allocatePort, rpcDrbdDisk } from "./drbd.js";
 
 /** Where configs written whole (before per-object keys) live; read once and migrated. */
 export const LEGACY_CONFIG_KEY = "config.data";
@@ -367,12 +368,14 @@ export class ClusterConfig {
     return used;
   }
 
-  /** Next free network port (Ganeti: base 11000), for consoles. */
+  /**
+   * A port for an instance's console or a drbd disk, as Ganeti's
+   * AllocatePort: from the cluster's pool of released ports, else the next
+   * above the highest used (the cluster object changes: persisted by the
+   * mutation that adds the port's owner).
+   */
   allocatePort(): number {
-    const used = new Set(Object.values(this.data.instances).map((i) => i.network_port));
-    let port = 11000;
-    while (used.has(port)) port++;
-    return port;
+    return allocatePort(this.data);
   }
 
   // ---- lookups -------------------------------------------------------------
@@ -564,7 +567,13 @@ export class ClusterConfig {
 
   // ---- node-side views -------------------------------------------------------
 
-  rpcDisk(disk: DiskObject): RpcDisk {
+  /**
+   * A disk as a node sees it. `nodeUuid` is the node the call goes to: a
+   * composite disk's view depends on it (drbd: which side it is).
+   */
+  rpcDisk(disk: DiskObject, nodeUuid?: string): RpcDisk {
+    // A drbd disk told to one of its nodes carries that node's side (Ganeti's dynamic params).
+    if (disk.dev_type === "drbd" && nodeUuid && disk.logical_id.length === 6) return rpcDrbdDisk(this, disk, nodeUuid);
     return {
       uuid: disk.uuid,
       dev_type: disk.dev_type,
@@ -573,10 +582,24 @@ export class ClusterConfig {
       name: disk.name,
       logical_id: disk.logical_id,
       params: disk.params,
+      ...(disk.children
+        ? {
+            children: disk.children.map((c) => ({
+              uuid: c.uuid,
+              dev_type: c.dev_type,
+              size: c.size,
+              mode: disk.mode,
+              name: null,
+              logical_id: c.logical_id,
+              params: c.params,
+            })),
+          }
+        : {}),
     };
   }
 
-  rpcInstance(inst: InstanceObject): RpcInstance {
+  /** An instance as a node sees it; its disks as `nodeUuid` (default the primary) sees them. */
+  rpcInstance(inst: InstanceObject, nodeUuid?: string): RpcInstance {
     const pnode = this.node(inst.primary_node);
     const nics: RpcNic[] = inst.nics.map((nic) => {
       const p = this.filledNicparams(nic, pnode.group);
@@ -602,7 +625,7 @@ export class ClusterConfig {
       osparams: this.filledOsparams(inst),
       osparams_private: inst.osparams_private,
       nics,
-      disks: this.instanceDisks(inst).map((d) => this.rpcDisk(d)),
+      disks: this.instanceDisks(inst).map((d) => this.rpcDisk(d, nodeUuid ?? inst.primary_node)),
       disk_template: inst.disk_template,
       primary_node: pnode.name,
       secondary_nodes: inst.secondary_nodes.map((u) => this.node(u).name),

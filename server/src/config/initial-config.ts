@@ -13,6 +13,7 @@ import {
   DEFAULT_NDPARAMS,
   DEFAULT_NICPARAMS,
 } from "./defaults.js";
+import { FIRST_DRBD_PORT } from "./drbd.js";
 
 interface InitialConfigOptions {
   clusterName: string;
@@ -139,6 +140,9 @@ export function buildInitialConfig(o: InitialConfigOptions): ConfigData {
       enabled_data_collectors: { ...DEFAULT_DATA_COLLECTORS },
       data_collector_interval: { ...DEFAULT_DATA_COLLECTOR_INTERVAL },
       os_search_path: o.osSearchPath,
+      tcpudp_port_pool: [],
+      // Ganeti's bootstrap: the first port handed out is FIRST_DRBD_PORT.
+      highest_used_port: FIRST_DRBD_PORT - 1,
     },
     nodes: { [master.uuid]: master },
     nodegroups: {

@@ -3,6 +3,7 @@
 // snapshot in, problem messages (Ganeti's texts) out. Reported by
 // OP_CLUSTER_VERIFY_CONFIG as ECLUSTERCFG.
 import { ConfigDataSchema, type ConfigData } from "@ganeti-ts/schema";
+import { drbdMinorConflicts, parseDrbdLogicalId } from "./drbd.js";
 
 const UUID_RE = /^[a-f\d]{8}-[a-f\d]{4}-[a-f\d]{4}-[a-f\d]{4}-[a-f\d]{12}$/;
 
@@ -32,15 +33,25 @@ export function verifyConfigData(data: ConfigData): string[] {
       .filter(([idx, d]) => d !== undefined && d.iv_name !== `disk/${idx}`)
       .map(([idx, d]) => `name of disk ${idx} should be 'disk/${idx}', but is '${d!.iv_name}'`);
     if (wrong.length) result.push(`Instance '${inst.name}' has wrongly named disks: ${wrong.join("; ")}`);
-    if (inst.network_port !== null) {
-      const owners = ports.get(inst.network_port) ?? [];
-      owners.push(`${inst.name}/network port`);
-      ports.set(inst.network_port, owners);
-    }
+    const addPort = (port: number, owner: string) => ports.set(port, [...(ports.get(port) ?? []), owner]);
+    inst.disks.forEach((u, idx) => {
+      const d = data.disks[u];
+      if (d?.dev_type !== "drbd") return;
+      const port = d.logical_id[2];
+      if (typeof port === "number") addPort(port, `${inst.name}/drbd disk ${idx}`);
+    });
+    if (inst.network_port !== null) addPort(inst.network_port, `${inst.name}/network port`);
   }
-  for (const [port, owners] of [...ports.entries()].sort((a, b) => a[0] - b[0])) {
+  for (const port of cluster.tcpudp_port_pool ?? []) ports.set(port, [...(ports.get(port) ?? []), "cluster/port marked as free"]);
+  const portNumbers = [...ports.keys()].sort((a, b) => a - b);
+  for (const port of portNumbers) {
+    const owners = ports.get(port)!;
     if (owners.length > 1) result.push(`tcp/udp port ${port} has duplicates: ${owners.join(", ")}`);
   }
+  const highest = portNumbers[portNumbers.length - 1];
+  if (cluster.highest_used_port !== undefined && highest !== undefined && highest > cluster.highest_used_port)
+    result.push(`Highest used port mismatch, saved ${cluster.highest_used_port}, computed ${highest}`);
+  result.push(...verifyDrbdDisks(data));
 
   for (const [uuid, disk] of Object.entries(data.disks)) {
     if (disk.uuid !== uuid) result.push(`disk '${disk.uuid}' is indexed by wrong UUID '${uuid}'`);
@@ -96,6 +107,37 @@ export function verifyConfigData(data: ConfigData): string[] {
     if (owners.length > 1) result.push(`IP address ${ip} is used by multiple owners: ${owners.join(", ")}`);
   }
   return result;
+}
+
+/**
+ * drbd disks: a well-formed logical_id naming two distinct known nodes (the
+ * disk's nodes, the owner's primary and secondary), two children, and per
+ * node minors used by one disk only (Ganeti checks the last in
+ * ComputeDRBDMap, which refuses duplicates).
+ */
+function verifyDrbdDisks(data: ConfigData): string[] {
+  const out: string[] = [];
+  for (const disk of Object.values(data.disks)) {
+    if (disk.dev_type !== "drbd") continue;
+    let id;
+    try {
+      id = parseDrbdLogicalId(disk);
+    } catch (err) {
+      out.push((err as Error).message);
+      continue;
+    }
+    for (const n of [id.pnode, id.snode]) if (!data.nodes[n]) out.push(`drbd disk ${disk.uuid} refers to unknown node '${n}'`);
+    if (id.pnode === id.snode) out.push(`drbd disk ${disk.uuid} has the same node '${id.pnode}' as primary and secondary`);
+    if (disk.nodes.length !== 2 || disk.nodes[0] !== id.pnode || disk.nodes[1] !== id.snode)
+      out.push(`drbd disk ${disk.uuid} lists nodes ${JSON.stringify(disk.nodes)}, its logical_id ${JSON.stringify([id.pnode, id.snode])}`);
+    if ((disk.children ?? []).length !== 2)
+      out.push(`drbd disk ${disk.uuid} has ${(disk.children ?? []).length} children, not 2 (data, meta)`);
+    const inst = disk.instance === null ? undefined : data.instances[disk.instance];
+    if (inst && (inst.primary_node !== id.pnode || inst.secondary_nodes.length !== 1 || inst.secondary_nodes[0] !== id.snode))
+      out.push(`drbd disk ${disk.uuid} of instance '${inst.name}' is on nodes ${id.pnode}/${id.snode}, not the instance's`);
+  }
+  for (const c of drbdMinorConflicts(data)) out.push(`drbd minor used twice: ${c}`);
+  return out;
 }
 
 /** Python's str() of a bool. */

@@ -1,11 +1,12 @@
 // Allocation (hail allocate / multi-allocate / allocate-secondary, hspace),
 // evacuation (relocate, node-evacuate, change-group) and the global N+1
 // capacity predicate.  docs/htools-internals.md, Allocation.
+import { diskTemplatesWhere } from "@ganeti-ts/schema";
 import { hsFixed } from "./format.js";
 import type { FailMode, Group, Instance, OpResult } from "./types.js";
 import { FAIL_MODES, HtoolsError, isFail, ALLOC_POLICY_ORDER } from "./types.js";
 import { Node, addPriEx, addSec } from "./node.js";
-import { instMatchesPolicy, requiredNodes, mirrorType, allNodes } from "./instance.js";
+import { instMatchesPolicy, requiredNodes, mirrorType, allNodes, hasSecondary } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
@@ -600,8 +601,9 @@ function nodeEvacInstance(
   avail: number[],
 ): EvacRes {
   const dt = inst.diskTemplate;
-  if (dt === "plain" || dt === "file") throw new HtoolsError(`Instances of type ${dt} cannot be relocated`, "EEVAC");
-  if (dt !== "drbd") {
+  const mirror = mirrorType(dt);
+  if (mirror === "none") throw new HtoolsError(`Instances of type ${dt} cannot be relocated`, "EEVAC");
+  if (mirror !== "internal") {
     if (mode === "secondary-only") throw new HtoolsError(`Instances with disk template '${dt}' can't execute change secondary`, "EEVAC");
     return evacOneNodeOnly(opts, nodes, il, inst, gdx, avail);
   }
@@ -633,7 +635,7 @@ function nodesToEvacuate(il: Instance[], mode: EvacMode, idxs: number[]): Set<nu
   const s = new Set<number>();
   for (const x of idxs) {
     const i = il[x]!;
-    if (mode !== "primary-only" && i.diskTemplate === "drbd") s.add(i.sNode);
+    if (mode !== "primary-only" && hasSecondary(i)) s.add(i.sNode);
     if (mode !== "secondary-only") s.add(i.pNode);
   }
   s.delete(-1);
@@ -714,7 +716,8 @@ export function tryChangeGroup(
 
 // ---- global N+1 redundancy ------------------------------------------------------
 
-const EVAC_MOVABLE = new Set(["diskless", "sharedfile", "rbd", "ext", "gluster"]);
+// Ganeti's diskTemplateMovable: moved without copying their data.
+const EVAC_MOVABLE = new Set<string>(diskTemplatesWhere((t) => t.movable));
 
 /**
  * Whether node n's instances can all be moved off it (Ganeti's
@@ -735,8 +738,8 @@ function canEvacuateNode(
   let is = il;
   let own = false;
   const pl = n.pList.map((i) => il[i]!);
-  const drbd = pl.filter((i) => i.diskTemplate === "drbd");
-  const other = pl.filter((i) => i.diskTemplate !== "drbd");
+  const drbd = pl.filter(hasSecondary);
+  const other = pl.filter((i) => !hasSecondary(i));
   const shared = other.filter((i) => EVAC_MOVABLE.has(i.diskTemplate));
   const nonMove = other.filter((i) => !EVAC_MOVABLE.has(i.diskTemplate));
   if (drbd.length > 0) {

@@ -119,7 +119,7 @@ function iterateAllocSmallStep(opts: AlgOptions, r: AllocResult, limit: number |
   let { nodes, il } = r;
   // Allocations replace node objects at the same indices: one member list serves every state.
   const members = allNodesNL(nodes).members;
-  const o2 = newinst.diskTemplate === "drbd" ? { ...opts, capacity: false } : opts;
+  const o2 = requiredNodes(newinst.diskTemplate) === 2 ? { ...opts, capacity: false } : opts;
   // the new instances, oldest first (ixes is most recent first)
   const added: Instance[] = [];
   // The instance list is copied once and then extended in place: a trial

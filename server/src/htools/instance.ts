@@ -1,8 +1,12 @@
 // Instance predicates and constructors (semantics: docs/htools-internals.md, Instance model).
 import type { DiskTemplate, DynUtil, Instance, MirrorType, RunState, Disk, Nic, FailMode, IPolicy, ISpec, OpResult } from "./types.js";
 import { baseUtil } from "./types.js";
+import { diskTemplateInfo, diskTemplatesWhere } from "@ganeti-ts/schema";
 
-const LOCAL_STORAGE = new Set<DiskTemplate>(["drbd", "plain"]);
+// Sets built once from the disk template table (hot paths test membership).
+const LOCAL_STORAGE = new Set<DiskTemplate>(diskTemplatesWhere((t) => t.localStorage));
+const MOVABLE = new Set<DiskTemplate>(diskTemplatesWhere((t) => t.balancerMovable));
+const WITH_SECONDARY = new Set<DiskTemplate>(diskTemplatesWhere((t) => t.nodes === 2));
 
 // Shared empty values for an instance's tag and NIC fields (typed read-only
 // in Instance): a 10,000-instance cluster then holds one of each instead of
@@ -13,7 +17,6 @@ export const NO_NICS: readonly Nic[] = Object.freeze([]);
 // An instance's utilisation is replaced (mergeData), never edited in place;
 // frozen, so that an edit would fail loudly instead of changing every instance.
 const BASE_UTIL = Object.freeze(baseUtil()) as DynUtil;
-const MOVABLE = new Set<DiskTemplate>(["drbd", "blockdev", "sharedfile", "gluster", "rbd", "ext"]);
 
 export function createInstance(p: {
   name: string;
@@ -95,20 +98,12 @@ export const isRunning = (i: Instance): boolean => i.runSt === "running" || i.ru
 export const notOffline = (i: Instance): boolean => i.runSt !== "ADMIN_offline";
 export const usesSecMem = (i: Instance): boolean => notOffline(i) && i.autoBalance;
 export const usesLocalStorage = (i: Instance): boolean => LOCAL_STORAGE.has(i.diskTemplate);
-export const hasSecondary = (i: Instance): boolean => i.diskTemplate === "drbd";
-export const requiredNodes = (dt: DiskTemplate): number => (dt === "drbd" ? 2 : 1);
-export const allNodes = (i: Instance): number[] => (i.diskTemplate === "drbd" ? [i.pNode, i.sNode] : [i.pNode]);
+export const hasSecondary = (i: Instance): boolean => WITH_SECONDARY.has(i.diskTemplate);
+export const requiredNodes = (dt: DiskTemplate): number => diskTemplateInfo(dt)?.nodes ?? 1;
+export const allNodes = (i: Instance): number[] => (WITH_SECONDARY.has(i.diskTemplate) ? [i.pNode, i.sNode] : [i.pNode]);
 
 export function mirrorType(dt: DiskTemplate): MirrorType {
-  switch (dt) {
-    case "drbd":
-      return "internal";
-    case "plain":
-    case "file":
-      return "none";
-    default:
-      return "external";
-  }
+  return diskTemplateInfo(dt)?.mirror ?? "external";
 }
 
 export function usesMemory(i: Instance): boolean {

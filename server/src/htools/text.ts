@@ -3,7 +3,7 @@ import { hsFixed } from "./format.js";
 import type { AllocPolicy, DiskTemplate, Group, Instance, IPolicy, ISpec, MinMaxISpecs, RunState } from "./types.js";
 import { DISK_TEMPLATES, HtoolsError, RUN_STATES, defIPolicy } from "./types.js";
 import { Node, createNode } from "./node.js";
-import { createInstance, getTotalSpindles } from "./instance.js";
+import { createInstance, getTotalSpindles, requiredNodes } from "./instance.js";
 import type { ClusterData } from "./loader.js";
 
 const fail = (msg: string): never => {
@@ -200,7 +200,7 @@ export function parseText(text: string): ClusterData {
       spindleUse: readInt(name, f[10]!),
       forthcoming: fc === "Y",
     });
-    if (inst.diskTemplate === "drbd" && sidx === pidx) fail(`Instance ${name} has same primary and secondary node - ${f[6]}`);
+    if (requiredNodes(inst.diskTemplate) === 2 && sidx === pidx) fail(`Instance ${name} has same primary and secondary node - ${f[6]}`);
     inst.idx = instances.length;
     instances.push(inst);
   }

@@ -204,7 +204,9 @@ describe("NodeBackend", () => {
       fields: ["name", "size", "allocatable"],
     });
     expect(rows).toEqual([[path.join(dir, "fs"), 0, true]]);
-    await expect(backend.handle("storage_list", { su_name: "lvm-vg", su_args: [], name: null, fields: ["name"] })).rejects.toThrow(
+    // Volume groups are directories (none here yet); types the node cannot list are refused.
+    expect(await backend.handle("storage_list", { su_name: "lvm-vg", su_args: [], name: null, fields: ["name"] })).toEqual([]);
+    await expect(backend.handle("storage_list", { su_name: "gluster", su_args: [], name: null, fields: ["name"] })).rejects.toThrow(
       /cannot be listed/,
     );
     await expect(backend.handle("storage_modify", { su_name: "file", name: "x", changes: {} })).rejects.toThrow(/cannot be modified/);

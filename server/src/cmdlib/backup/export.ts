@@ -2,10 +2,11 @@
 // prerequisite checks. Ganeti itself refuses exports of file-based disks;
 // exporting the other templates here (diskless) would need node RPCs for the
 // export directory that this implementation does not have, so it refuses too.
+import { diskTemplateInfo } from "@ganeti-ts/schema";
 import type { OpBackupExport } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
-import { checkNodeNotDrained, checkNodeOnline, FILE_BASED } from "../common/instance.js";
+import { checkNodeNotDrained, checkNodeOnline } from "../common/node-checks.js";
 import { InstanceLU } from "../instance/instance-lu.js";
 
 export class LUBackupExport extends InstanceLU<OpBackupExport> {
@@ -45,7 +46,7 @@ export class LUBackupExport extends InstanceLU<OpBackupExport> {
       checkNodeNotDrained(target);
     }
     for (const d of this.cfg.instanceDisks(inst))
-      if (FILE_BASED.includes(d.dev_type))
+      if (diskTemplateInfo(d.dev_type)?.fileBased)
         throw new OpPrereqError("Export not supported for instances with file-based disks", "wrong_input");
     throw new OpPrereqError(`Export of ${inst.disk_template} instances is not supported by this cluster implementation`, "wrong_input");
   }

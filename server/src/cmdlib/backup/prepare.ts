@@ -3,7 +3,7 @@
 // which the node RPC of this implementation does not provide.
 import type { OpBackupPrepare } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
-import { checkNodeOnline } from "../common/instance.js";
+import { checkNodeOnline } from "../common/node-checks.js";
 import { InstanceLU } from "../instance/instance-lu.js";
 
 export class LUBackupPrepare extends InstanceLU<OpBackupPrepare> {

@@ -4,12 +4,13 @@
 // stored; cluster-level hv_state/disk_state overrides are refused (the
 // cluster object has no place for them). Result: null, or {"jobs": [...]}
 // when the instance communication network needs creating/connecting.
-import { checkOsName, forceParamTypes, HVS_PARAMETER_TYPES, type OpClusterSetParams } from "@ganeti-ts/schema";
+import { checkOsName, diskTemplateInfo, forceParamTypes, HVS_PARAMETER_TYPES, type OpClusterSetParams } from "@ganeti-ts/schema";
 import { fillDict, own } from "../../config/cluster-config.js";
 import { DEFAULT_DISKPARAMS, DEFAULT_HVPARAMS, DEFAULT_NDPARAMS } from "../../config/defaults.js";
 import { OpPrereqError, TypeEnforcementError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type OpcodeInput, type SubmitResult } from "../base.js";
-import { checkHvParamsOnNodes, checkMemoryRange, forceBeparams, upgradeBeparams } from "../common/instance.js";
+import { checkHvParamsOnNodes } from "../common/node-checks.js";
+import { checkMemoryRange, forceBeparams, upgradeBeparams } from "../common/instance-params.js";
 import { checkHvParams, ganetiCheck } from "../common/params.js";
 import {
   adjustCandidatePool,
@@ -25,7 +26,6 @@ import { checkChangedDiskTemplates, getUpdatedIpolicy } from "../group/ipolicy.j
 import { normalizeMacPrefix } from "../network/common.js";
 
 type Dict = Record<string, unknown>;
-const LVM_TEMPLATES = ["plain", "drbd"];
 /** Ganeti's INSTANCE_COMMUNICATION_* defaults for the network it creates. */
 const ICN_NETWORK4 = "169.254.0.0/16";
 const ICN_MAC_PREFIX = "52:54:00";
@@ -108,7 +108,7 @@ export class LUClusterSetParams extends LogicalUnit<OpClusterSetParams> {
     }
 
     // Volume group (Ganeti's _CheckVgName, without the node-side VG check).
-    const lvmEnabled = enabled.some((t) => LVM_TEMPLATES.includes(t));
+    const lvmEnabled = enabled.some((t) => diskTemplateInfo(t)?.lvm);
     if (op.vg_name === "" && lvmEnabled)
       throw new OpPrereqError("Cannot unset volume group if lvm-based disk templates are or get enabled.", "wrong_input");
     if (op.vg_name === null && cluster.volume_group_name === null && lvmEnabled)

@@ -3,6 +3,8 @@
 // parameter-dict updates and the " - INFO: "/" - WARNING: " job-log prefixes.
 import {
   DISK_PARAMETER_TYPES,
+  diskTemplatesOfStorageType,
+  diskTemplatesWhere,
   forceParamTypes,
   ND_PARAMETER_TYPES,
   type ClusterObject,
@@ -125,7 +127,7 @@ export function nodeSecondaryInstances(cfg: ClusterConfig, nodeUuid: string): In
 }
 
 /** Ganeti's DTS_INT_MIRROR: templates mirrored between a primary and a secondary node. */
-export const INT_MIRROR_TEMPLATES: readonly string[] = ["drbd"];
+export const INT_MIRROR_TEMPLATES: readonly string[] = diskTemplatesWhere((t) => t.mirror === "internal");
 
 /** Instances whose uuids are given, in a group (by the nodes they use). */
 export function groupInstances(cfg: ClusterConfig, groupUuid: string): InstanceObject[] {
@@ -134,29 +136,6 @@ export function groupInstances(cfg: ClusterConfig, groupUuid: string): InstanceO
 
 // ---- storage -------------------------------------------------------------------------
 
-/** Ganeti's MAP_STORAGE_TYPE_DISK_TEMPLATES (reverse direction). */
-const STORAGE_TYPE_TEMPLATES: Record<string, string[]> = {
-  "lvm-vg": ["plain", "drbd"],
-  file: ["file"],
-  sharedfile: ["sharedfile"],
-  gluster: ["gluster"],
-  diskless: ["diskless"],
-  blockdev: ["blockdev"],
-  rbd: ["rbd"],
-  ext: ["ext"],
-};
-/** Ganeti's MAP_DISK_TEMPLATE_STORAGE_TYPE. */
-export const TEMPLATE_STORAGE_TYPE: Record<string, string> = {
-  plain: "lvm-vg",
-  drbd: "lvm-vg",
-  file: "file",
-  sharedfile: "sharedfile",
-  gluster: "gluster",
-  diskless: "diskless",
-  blockdev: "blockdev",
-  rbd: "rbd",
-  ext: "ext",
-};
 /** Storage types whose free/total space is reported (Ganeti's STS_REPORT). */
 export const STS_REPORT = ["file", "lvm-pv", "lvm-vg", "sharedfile"];
 /** Fields that can be modified per storage type (Ganeti's MODIFIABLE_STORAGE_FIELDS). */
@@ -169,7 +148,7 @@ export const VALID_STORAGE_FIELDS = ["node", "name", "type", "size", "used", "fr
 /** Ganeti's CheckStorageTypeEnabled. */
 export function checkStorageTypeEnabled(cluster: ClusterObject, storageType: string): void {
   if (storageType === "lvm-pv") return checkStorageTypeEnabled(cluster, "lvm-vg");
-  const templates = STORAGE_TYPE_TEMPLATES[storageType] ?? [];
+  const templates = diskTemplatesOfStorageType(storageType);
   if (templates.some((t) => cluster.enabled_disk_templates.includes(t))) return;
   throw new OpPrereqError(
     `No disk template of storage type '${storageType}' is enabled in this cluster.` +
@@ -182,6 +161,8 @@ export function storageTypeArgs(cluster: ClusterObject, storageType: string): un
   if (storageType === "file") return [[cluster.file_storage_dir]];
   if (storageType === "sharedfile") return [[cluster.shared_file_storage_dir]];
   if (storageType === "gluster") return [[cluster.gluster_storage_dir]];
+  // Beyond Ganeti (which passes nothing): the cluster's volume group, listed even on a node that holds no volume yet.
+  if ((storageType === "lvm-vg" || storageType === "lvm-pv") && cluster.volume_group_name) return [[cluster.volume_group_name]];
   return [];
 }
 

@@ -1,7 +1,8 @@
 // OP_INSTANCE_ACTIVATE_DISKS (Ganeti's LUInstanceActivateDisks).
 import type { OpInstanceActivateDisks } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
-import { assembleInstanceDisks, checkNodeOnline, logDiskSync, markDisksActive } from "../common/instance.js";
+import { assembleInstanceDisks, markDisksActive, waitForDiskSync } from "../common/disks.js";
+import { checkNodeOnline } from "../common/node-checks.js";
 import { InstanceLU } from "./instance-lu.js";
 
 export class LUInstanceActivateDisks extends InstanceLU<OpInstanceActivateDisks> {
@@ -12,9 +13,9 @@ export class LUInstanceActivateDisks extends InstanceLU<OpInstanceActivateDisks>
   async exec(): Promise<unknown> {
     const inst = this.instance;
     await markDisksActive(this.cfg, inst, true);
-    const { ok, info } = await assembleInstanceDisks(this.ctx, inst, { ignoreSize: this.op.ignore_size });
+    const { ok, info } = await assembleInstanceDisks(this.ctx, inst);
     if (!ok) throw new OpExecError("Cannot activate block devices");
-    if (this.op.wait_for_sync && inst.disks.length) logDiskSync(this.ctx, inst);
+    if (this.op.wait_for_sync && inst.disks.length) await waitForDiskSync(this.ctx, inst);
     return info;
   }
 }

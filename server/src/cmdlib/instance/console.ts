@@ -4,7 +4,10 @@ import type { ConsoleInfoSchema, NodeObject, OpInstanceConsole } from "@ganeti-t
 import type { z } from "zod";
 import type { ClusterConfig } from "../../config/cluster-config.js";
 import { OpExecError } from "../../lib/errors.js";
-import { checkNodeOnline, errText, instanceRunningOn, rpcInstance } from "../common/instance.js";
+import { checkNodeOnline } from "../common/node-checks.js";
+import { errText } from "../common/messages.js";
+import { instanceRunningOn } from "../common/instance-state.js";
+import { rpcInstance } from "../common/instance-params.js";
 import { InstanceLU } from "./instance-lu.js";
 
 /** Ganeti's GetInstanceConsole: an ssh console goes to the primary node's ssh port (its ndparams). */

@@ -4,6 +4,7 @@
 // OS create script, start. Result: node names (dry run: node uuids).
 import {
   checkOsName,
+  templateMirror,
   forceParamTypes,
   HVS_PARAMETER_TYPES,
   normalizeHostname,
@@ -18,38 +19,31 @@ import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 import {
   checkHvparamsNotGlobal,
-  checkNicsBridgesExist,
   checkMemoryRange,
-  checkNodeFreeMemory,
-  checkHvParamsOnNodes,
   checkOsParams,
-  computeDiskSpecs,
-  computeNics,
-  createDisks,
-  errText,
   filledBeparams,
   forceBeparams,
-  formatUnit,
-  generateDisks,
-  logDiskSync,
-  logInfo,
-  logWarning,
-  materializeNics,
   osSearchPath,
-  releaseNicIps,
-  removeDisks,
-  reserveNicIps,
   resolveHostname,
-  resolveNicNetworks,
   rpcInstance,
-  shutdownInstanceDisks,
-  startInstanceDisks,
-  SUPPORTED_TEMPLATES,
   upgradeBeparams,
-  type DiskSpec,
+} from "../common/instance-params.js";
+import {
+  checkNicsBridgesExist,
+  computeNics,
+  materializeNics,
+  releaseNicIps,
+  reserveNicIps,
+  resolveNicNetworks,
   type NicInput,
   type NicPlan,
-} from "../common/instance.js";
+} from "../common/nics.js";
+import { checkNodeFreeMemory, checkHvParamsOnNodes } from "../common/node-checks.js";
+import { computeDiskSpecs, type DiskSpec } from "../common/disk-specs.js";
+import { createDisks, generateDisks, removeDisks, shutdownInstanceDisks, startInstanceDisks, waitForDiskSync } from "../common/disks.js";
+import { errText, formatUnit, logInfo, logWarning } from "../common/messages.js";
+import { releaseInstancePorts } from "../common/instance-removal.js";
+import { SUPPORTED_TEMPLATES } from "../disk-templates/registry.js";
 import { validateTag } from "../misc/tags-common.js";
 import { checkHvParams, checkBeRanges, ganetiCheck } from "../common/params.js";
 import { checkInstanceSpecPolicy } from "../group/ipolicy.js";
@@ -134,7 +128,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     } else {
       this.pnodeUuid = cfg.expandNode(pnode).uuid;
     }
-    if ((op.snode || op.snode_uuid) && !["drbd"].includes(this.template))
+    if ((op.snode || op.snode_uuid) && templateMirror(this.template) !== "internal")
       logWarning(this.ctx, "Secondary node will be ignored on non-mirrored disk template");
     return {
       // The name itself: two creations of one name exclude each other.
@@ -265,7 +259,11 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     const now = cfg.now();
     const uuid = cfg.newUuid();
     const nics = materializeNics(cfg, this.nics);
-    const disks: DiskObject[] = generateDisks(cfg, this.template, this.name, uuid, pnode.uuid, this.diskSpecs, {
+    const disks: DiskObject[] = generateDisks(cfg, this.template, {
+      instanceName: this.name,
+      instanceUuid: uuid,
+      primary: pnode.uuid,
+      specs: this.diskSpecs,
       fileDriver: op.file_driver,
       storageSubdir: op.file_storage_dir,
     });
@@ -318,9 +316,9 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     this.ctx.log("adding disks to cluster config");
 
     if (disks.length) {
-      if (op.wait_for_sync) logDiskSync(this.ctx, inst);
+      if (op.wait_for_sync) await waitForDiskSync(this.ctx, inst);
       if (!op.no_install) {
-        if (op.wait_for_sync) logDiskSync(this.ctx, inst);
+        if (op.wait_for_sync) await waitForDiskSync(this.ctx, inst);
         this.ctx.log("* running the instance OS create scripts...");
         try {
           await startInstanceDisks(this.ctx, inst, null);
@@ -363,6 +361,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     await removeDisks(this.ctx, inst, disks);
     await cfg.mutate((data) => {
       releaseNicIps(cfg, inst.nics);
+      releaseInstancePorts(cfg, inst);
       for (const d of inst.disks) delete data.disks[d];
       delete data.instances[inst.uuid];
     });

@@ -1,6 +1,6 @@
 // OP_INSTANCE_DEACTIVATE_DISKS (Ganeti's LUInstanceDeactivateDisks).
 import type { OpInstanceDeactivateDisks } from "@ganeti-ts/schema";
-import { safeShutdownInstanceDisks, shutdownInstanceDisks } from "../common/instance.js";
+import { safeShutdownInstanceDisks, shutdownInstanceDisks } from "../common/disks.js";
 import { InstanceLU } from "./instance-lu.js";
 
 export class LUInstanceDeactivateDisks extends InstanceLU<OpInstanceDeactivateDisks> {

@@ -1,21 +1,14 @@
 // OP_INSTANCE_GROW_DISK (Ganeti's LUInstanceGrowDisk): dry-run grow on every
 // node, then the real grow, then the recorded size.
-import type { DiskObject, OpInstanceGrowDisk } from "@ganeti-ts/schema";
+import { diskTemplateInfo, type DiskObject, type OpInstanceGrowDisk } from "@ganeti-ts/schema";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
-import {
-  checkNodeOnline,
-  errText,
-  formatUnit,
-  instanceRunningOn,
-  logDiskSync,
-  logWarning,
-  rpcInstance,
-  shutdownInstanceDisks,
-} from "../common/instance.js";
+import { checkNodeOnline } from "../common/node-checks.js";
+import { errText, formatUnit, logWarning } from "../common/messages.js";
+import { instanceRunningOn } from "../common/instance-state.js";
+import { rpcInstance } from "../common/instance-params.js";
+import { assembleInstanceDisks, growDisk, nodeRpcDisk, shutdownInstanceDisks, waitForDiskSync } from "../common/disks.js";
 import { computeIpolicySpecViolation } from "../group/ipolicy.js";
 import { InstanceLU } from "./instance-lu.js";
-
-const GROWABLE = ["plain", "drbd", "file", "sharedfile", "rbd", "ext", "gluster", "blockdev"];
 
 /** Ganeti's Instance.FindDisk. */
 function findDisk(disks: string[], idx: number): string {
@@ -33,7 +26,8 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
   checkPrereq(): void {
     const inst = this.instance;
     for (const n of this.cfg.instanceNodes(inst)) checkNodeOnline(this.cfg.node(n));
-    if (!GROWABLE.includes(inst.disk_template)) throw new OpPrereqError("Instance's disk layout does not support growing", "wrong_input");
+    if (!diskTemplateInfo(inst.disk_template)?.growable)
+      throw new OpPrereqError("Instance's disk layout does not support growing", "wrong_input");
     this.diskUuid = findDisk(inst.disks, this.op.disk);
     const disk = this.cfg.disk(this.diskUuid);
     if (this.op.absolute) {
@@ -73,33 +67,15 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
     const inst = this.instance;
     const disk: DiskObject = cfg.disk(this.diskUuid);
     const pnode = this.pnode;
-    try {
-      await this.ctx.rpc.call(pnode, "blockdev_assemble", { disk: cfg.rpcDisk(disk), instance: inst.name, on_primary: true });
-    } catch (err) {
-      throw new OpExecError("Cannot activate block device to grow", { cause: err });
-    }
+    if (!(await assembleInstanceDisks(this.ctx, inst, [disk])).ok) throw new OpExecError("Cannot activate block device to grow");
     this.ctx.log(`Growing disk ${this.op.disk} of instance '${inst.name}' by ${formatUnit(this.delta)} to ${formatUnit(this.target)}`);
-    const nodes = disk.nodes.map((u) => cfg.node(u));
-    for (const n of nodes) {
-      try {
-        await this.ctx.rpc.call(n, "blockdev_grow", { disk: cfg.rpcDisk(disk), amount: this.delta, dryrun: true });
-      } catch (err) {
-        throw new OpExecError(`Dry-run grow request failed to node ${n.name}: ${errText(err)}`, { cause: err });
-      }
-    }
-    for (const n of nodes) {
-      try {
-        await this.ctx.rpc.call(n, "blockdev_grow", { disk: cfg.rpcDisk(disk), amount: this.delta, dryrun: false });
-      } catch (err) {
-        throw new OpExecError(`Grow request failed to node ${n.name}: ${errText(err)}`, { cause: err });
-      }
-    }
+    await growDisk(this.ctx, inst, disk, this.delta);
     await cfg.mutate(() => {
       disk.size += this.delta;
       cfg.touch(disk);
       cfg.touch(inst);
     });
-    if (this.op.wait_for_sync) logDiskSync(this.ctx, inst);
+    if (this.op.wait_for_sync) await waitForDiskSync(this.ctx, inst, [disk]);
     // Ganeti: a running instance's hypervisor is told the new size (kvm:
     // block_resize, so the guest sees it at once); a failure only warns.
     if (await instanceRunningOn(this.ctx, inst, pnode).catch(() => false)) {
@@ -107,7 +83,7 @@ export class LUInstanceGrowDisk extends InstanceLU<OpInstanceGrowDisk> {
       try {
         await this.ctx.rpc.call(pnode, "resize_disk", {
           instance: rpcInstance(cfg, inst),
-          disk: cfg.rpcDisk(disk),
+          disk: nodeRpcDisk(cfg, inst, disk, pnode),
           new_size: this.target * 1024 * 1024,
         });
       } catch (err) {

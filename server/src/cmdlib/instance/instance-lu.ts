@@ -3,7 +3,7 @@
 // re-read the instance from the config once the locks are held.
 import type { InstanceObject, NodeObject } from "@ganeti-ts/schema";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
-import { expandInstance, instanceNodeLocks } from "../common/instance.js";
+import { expandInstance, instanceNodeLocks } from "../common/instance-state.js";
 
 interface InstanceRefOp {
   instance_name: string;

@@ -9,26 +9,16 @@
 // NBD export), the RAM follows, and the source's images are removed. Any
 // failure before the switchover removes the target's copies and leaves the
 // instance running on the source with its images.
-import type { InstanceObject, MigrationStatus, NodeObject } from "@ganeti-ts/schema";
+import { isMirroredTemplate, templateMirror, type InstanceObject, type MigrationStatus, type NodeObject } from "@ganeti-ts/schema";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
-import {
-  checkInstanceBridgesExist,
-  checkNodeFreeMemory,
-  checkNodeNotDrained,
-  checkNodeOnline,
-  checkNodeVmCapable,
-  errText,
-  expandInstance,
-  EXTERNALLY_MIRRORED,
-  INTERNALLY_MIRRORED,
-  instanceRunningOn,
-  logInfo,
-  logWarning,
-  rpcInstance,
-  shutdownInstanceDisks,
-  checkTargetNodeIpolicy,
-} from "../common/instance.js";
+import { checkInstanceBridgesExist } from "../common/nics.js";
+import { checkNodeFreeMemory, checkNodeNotDrained, checkNodeOnline, checkNodeVmCapable } from "../common/node-checks.js";
+import { errText, logInfo, logWarning } from "../common/messages.js";
+import { expandInstance, instanceRunningOn } from "../common/instance-state.js";
+import { rpcInstance } from "../common/instance-params.js";
+import { shutdownInstanceDisks } from "../common/disks.js";
+import { checkTargetNodeIpolicy } from "../common/instance-policy.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
 
 const MIGRATION_POLL_INTERVAL_MS = 200;
@@ -61,7 +51,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
   }
 
   protected isShared(inst: InstanceObject): boolean {
-    return EXTERNALLY_MIRRORED.includes(inst.disk_template);
+    return templateMirror(inst.disk_template) === "external";
   }
 
   /** Local disks the hypervisor copies during a live migration (kvm, `file`). */
@@ -121,12 +111,11 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       this.failover = true;
     }
     const disks = cfg.instanceDisks(inst);
-    const mirrored = [...EXTERNALLY_MIRRORED, ...INTERNALLY_MIRRORED];
-    const invalid = [...new Set(disks.map((d) => d.dev_type).filter((t) => !mirrored.includes(t)))];
+    const invalid = [...new Set(disks.map((d) => d.dev_type).filter((t) => !isMirroredTemplate(t)))];
     // kvm copies `file` disks during a migration (not a failover: the
     // stopped instance's images would stay behind).
     const moves = this.movesDisks(inst) && !this.failover;
-    if (!moves && (invalid.length || !mirrored.includes(inst.disk_template))) throw this.layoutError(inst, invalid);
+    if (!moves && (invalid.length || !isMirroredTemplate(inst.disk_template))) throw this.layoutError(inst, invalid);
     if (!moves && !this.isShared(inst))
       throw new OpPrereqError(
         `Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`,

@@ -1,10 +1,11 @@
 // OP_INSTANCE_MULTI_ALLOC (Ganeti's LUInstanceMultiAlloc): place every
 // instance with one multi-allocate request (unless all give nodes), then
 // submit one OP_INSTANCE_CREATE job per allocatable instance.
-import type { OpInstanceMultiAlloc } from "@ganeti-ts/schema";
+import { templateMirror, type OpInstanceMultiAlloc } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type OpcodeInput } from "../base.js";
-import { computeDiskSpecs, filledBeparams, forceBeparams, upgradeBeparams } from "../common/instance.js";
+import { computeDiskSpecs } from "../common/disk-specs.js";
+import { filledBeparams, forceBeparams, upgradeBeparams } from "../common/instance-params.js";
 import { allocatorName, multiAllocateRequest, runAllocator, type AllocateSpec } from "../iallocator.js";
 
 type CreateDict = Record<string, unknown>;
@@ -26,7 +27,7 @@ export class LUInstanceMultiAlloc extends LogicalUnit<OpInstanceMultiAlloc> {
       if (inst["iallocator"] !== undefined && inst["iallocator"] !== null)
         throw new OpPrereqError("iallocator are not allowed to be set on instance objects", "wrong_input");
       hasNodes.push(Boolean(inst["pnode"]));
-      if (inst["disk_template"] === "drbd") hasNodes.push(Boolean(inst["snode"]));
+      if (templateMirror(String(inst["disk_template"])) === "internal") hasNodes.push(Boolean(inst["snode"]));
     }
     const any = hasNodes.some(Boolean);
     if (hasNodes.every(Boolean) !== any)

@@ -1,9 +1,12 @@
 // OP_INSTANCE_QUERY_DATA (Ganeti's LUInstanceQueryData): configuration and,
 // unless static, runtime data of instances, keyed by name (capture shape).
-import type { DiskObject, InstanceObject, OpInstanceQueryData } from "@ganeti-ts/schema";
+import type { BlockDevStatus, DiskObject, InstanceObject, OpInstanceQueryData, RpcDisk } from "@ganeti-ts/schema";
 import { HV_GLOBALS } from "../../config/defaults.js";
+import { parseDrbdLogicalId, rpcDrbdDisk } from "../../config/drbd.js";
+import { OpExecError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
-import { expandInstance, instanceNodeLocks, logWarning } from "../common/instance.js";
+import { expandInstance, instanceNodeLocks } from "../common/instance-state.js";
+import { errText, logWarning } from "../common/messages.js";
 
 export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
   private uuids: string[] = [];
@@ -50,6 +53,85 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
     );
   }
 
+  /**
+   * Ganeti's _ComputeBlockdevStatus: blockdev_find on one node, as the
+   * 7-tuple; null when static, no node, the node is offline, or the device
+   * is not there. A failed call fails the opcode, as in Ganeti.
+   */
+  private async blockdevStatus(inst: InstanceObject, nodeUuid: string | null, disk: RpcDisk): Promise<unknown[] | null> {
+    if (this.op.static || !nodeUuid) return null;
+    const node = this.cfg.data.nodes[nodeUuid];
+    if (!node || node.offline) return null;
+    let st: BlockDevStatus | null;
+    try {
+      st = await this.ctx.rpc.call(node, "blockdev_find", { disk });
+    } catch (err) {
+      throw new OpExecError(`Can't compute disk status for ${inst.name}: ${errText(err)}`, { cause: err });
+    }
+    if (!st) return null;
+    return [st.dev_path, st.major, st.minor, st.sync_percent, st.estimated_time, st.is_degraded, st.ldisk_status];
+  }
+
+  /**
+   * A drbd disk as Ganeti's _ComputeDiskStatusInner shows it: the secret
+   * hidden from logical_id, drbd_info (nodes, minors, port), pstatus and
+   * sstatus from blockdev_find on the primary and the secondary (a degraded
+   * mirror shows there), and the data/meta children the same way.
+   */
+  private async drbdDiskInfo(inst: InstanceObject, d: DiskObject): Promise<Record<string, unknown>> {
+    const cfg = this.cfg;
+    const id = parseDrbdLogicalId(d);
+    const onPrimary = id.pnode === inst.primary_node;
+    const snode = onPrimary ? id.snode : id.pnode;
+    const name = (u: string) => cfg.data.nodes[u]?.name ?? u;
+    const view = (nodeUuid: string): RpcDisk =>
+      nodeUuid === id.pnode || nodeUuid === id.snode ? rpcDrbdDisk(cfg, d, nodeUuid) : cfg.rpcDisk(d);
+    const [pstatus, sstatus] = await Promise.all([
+      this.blockdevStatus(inst, inst.primary_node, view(inst.primary_node)),
+      this.blockdevStatus(inst, snode, view(snode)),
+    ]);
+    const children = await Promise.all(
+      (cfg.rpcDisk(d).children ?? []).map(async (c, k) => {
+        const child = d.children![k]!;
+        const [cp, cs] = await Promise.all([this.blockdevStatus(inst, inst.primary_node, c), this.blockdevStatus(inst, snode, c)]);
+        return {
+          iv_name: null,
+          dev_type: child.dev_type,
+          logical_id: child.logical_id,
+          drbd_info: null,
+          pstatus: cp,
+          sstatus: cs,
+          children: [],
+          mode: null,
+          size: child.size,
+          spindles: null,
+          name: null,
+          uuid: child.uuid,
+        };
+      }),
+    );
+    return {
+      iv_name: d.iv_name,
+      dev_type: d.dev_type,
+      logical_id: [...d.logical_id.slice(0, -1), null],
+      drbd_info: {
+        primary_node: name(inst.primary_node),
+        primary_minor: onPrimary ? id.pminor : id.sminor,
+        secondary_node: name(snode),
+        secondary_minor: onPrimary ? id.sminor : id.pminor,
+        port: id.port,
+      },
+      pstatus,
+      sstatus,
+      children,
+      mode: d.mode,
+      size: d.size,
+      spindles: d.spindles,
+      name: d.name,
+      uuid: d.uuid,
+    };
+  }
+
   async exec(): Promise<unknown> {
     const cfg = this.cfg;
     const out: Record<string, unknown> = {};
@@ -59,7 +141,12 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
       const pgroup = cfg.data.nodegroups[pnode.group];
       const snodes = inst.secondary_nodes.map((u) => cfg.node(u));
       const disks = cfg.instanceDisks(inst);
-      const pstatus = await this.diskStatus(inst, disks);
+      // Single-volume disks: one blockdev_getsizes on the primary; drbd disks: blockdev_find on both nodes.
+      const pstatus = await this.diskStatus(
+        inst,
+        disks.filter((d) => d.dev_type !== "drbd"),
+      );
+      const plainIndex = new Map(disks.filter((d) => d.dev_type !== "drbd").map((d, k) => [d.uuid, k]));
       const run = await this.runState(inst);
       const hvActual = cfg.filledHvparams(inst);
       for (const g of HV_GLOBALS[inst.hypervisor] ?? []) delete hvActual[g];
@@ -89,20 +176,26 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
           ];
         }),
         disk_template: inst.disk_template,
-        disks: disks.map((d, i) => ({
-          iv_name: d.iv_name,
-          dev_type: d.dev_type,
-          logical_id: d.logical_id,
-          drbd_info: null,
-          pstatus: pstatus[i],
-          sstatus: null,
-          children: [],
-          mode: d.mode,
-          size: d.size,
-          spindles: d.spindles,
-          name: d.name,
-          uuid: d.uuid,
-        })),
+        disks: await Promise.all(
+          disks.map((d) =>
+            d.dev_type === "drbd"
+              ? this.drbdDiskInfo(inst, d)
+              : {
+                  iv_name: d.iv_name,
+                  dev_type: d.dev_type,
+                  logical_id: d.logical_id,
+                  drbd_info: null,
+                  pstatus: pstatus[plainIndex.get(d.uuid) ?? -1] ?? null,
+                  sstatus: null,
+                  children: [],
+                  mode: d.mode,
+                  size: d.size,
+                  spindles: d.spindles,
+                  name: d.name,
+                  uuid: d.uuid,
+                },
+          ),
+        ),
         hypervisor: inst.hypervisor,
         network_port: inst.network_port,
         hv_instance: inst.hvparams,

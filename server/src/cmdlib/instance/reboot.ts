@@ -2,18 +2,12 @@
 // hypervisor when running, full = shutdown + disks + start.
 import type { OpInstanceReboot } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
-import {
-  checkInstanceBridgesExist,
-  checkInstanceState,
-  checkNodeOnline,
-  errText,
-  INSTANCE_ONLINE,
-  instanceRunningOn,
-  logInfo,
-  rpcInstance,
-  shutdownInstanceDisks,
-  startInstanceDisks,
-} from "../common/instance.js";
+import { checkInstanceBridgesExist } from "../common/nics.js";
+import { checkInstanceState, INSTANCE_ONLINE, instanceRunningOn } from "../common/instance-state.js";
+import { checkNodeOnline } from "../common/node-checks.js";
+import { errText, logInfo } from "../common/messages.js";
+import { rpcInstance } from "../common/instance-params.js";
+import { shutdownInstanceDisks, startInstanceDisks } from "../common/disks.js";
 import { InstanceLU } from "./instance-lu.js";
 
 export class LUInstanceReboot extends InstanceLU<OpInstanceReboot> {

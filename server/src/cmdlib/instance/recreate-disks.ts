@@ -3,17 +3,11 @@
 import type { OpInstanceRecreateDisks } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
-import {
-  checkInstanceState,
-  checkNodeOnline,
-  checkNodeVmCapable,
-  computeDiskSpecs,
-  createDisks,
-  errText,
-  INSTANCE_NOT_RUNNING,
-  logInfo,
-  logWarning,
-} from "../common/instance.js";
+import { checkInstanceState, INSTANCE_NOT_RUNNING } from "../common/instance-state.js";
+import { checkNodeOnline, checkNodeVmCapable } from "../common/node-checks.js";
+import { computeDiskSpecs } from "../common/disk-specs.js";
+import { createDisks } from "../common/disks.js";
+import { errText, logInfo, logWarning } from "../common/messages.js";
 import { allocateRequest, allocatorName, requiredNodes, resultNodes, runAllocator } from "../iallocator.js";
 import { InstanceLU } from "./instance-lu.js";
 

@@ -3,17 +3,11 @@
 import type { OpInstanceReinstall } from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
-import {
-  checkInstanceState,
-  checkNodeOnline,
-  checkOsParams,
-  errText,
-  INSTANCE_DOWN,
-  osSearchPath,
-  rpcInstance,
-  shutdownInstanceDisks,
-  startInstanceDisks,
-} from "../common/instance.js";
+import { checkInstanceState, INSTANCE_DOWN } from "../common/instance-state.js";
+import { checkNodeOnline } from "../common/node-checks.js";
+import { checkOsParams, osSearchPath, rpcInstance } from "../common/instance-params.js";
+import { errText } from "../common/messages.js";
+import { shutdownInstanceDisks, startInstanceDisks } from "../common/disks.js";
 import { InstanceLU } from "./instance-lu.js";
 import { checkOsName } from "@ganeti-ts/schema";
 import { ganetiCheck } from "../common/params.js";

@@ -1,7 +1,9 @@
 // OP_INSTANCE_REMOVE (Ganeti's LUInstanceRemove).
 import type { OpInstanceRemove } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
-import { errText, logWarning, removeInstance, rpcInstance } from "../common/instance.js";
+import { errText, logWarning } from "../common/messages.js";
+import { removeInstance } from "../common/instance-removal.js";
+import { rpcInstance } from "../common/instance-params.js";
 import { InstanceLU } from "./instance-lu.js";
 
 export class LUInstanceRemove extends InstanceLU<OpInstanceRemove> {

@@ -1,20 +1,14 @@
 // OP_INSTANCE_RENAME (Ganeti's LUInstanceRename): stopped instances only; the
 // file storage directory follows the name, then the OS rename script runs.
 import type { OpInstanceRename } from "@ganeti-ts/schema";
-import { OpExecError, OpPrereqError } from "../../lib/errors.js";
-import {
-  checkInstanceState,
-  checkNodeOnline,
-  diskDir,
-  errText,
-  INSTANCE_NOT_RUNNING,
-  logWarning,
-  osSearchPath,
-  resolveHostname,
-  rpcInstance,
-  shutdownInstanceDisks,
-  startInstanceDisks,
-} from "../common/instance.js";
+import { OpPrereqError } from "../../lib/errors.js";
+import { checkInstanceState, INSTANCE_NOT_RUNNING } from "../common/instance-state.js";
+import { checkNodeOnline } from "../common/node-checks.js";
+import { diskSteps } from "../disk-templates/registry.js";
+import { errText, logWarning } from "../common/messages.js";
+import { osSearchPath, resolveHostname, rpcInstance } from "../common/instance-params.js";
+import { shutdownInstanceDisks, startInstanceDisks } from "../common/disks.js";
+import type { DirMove } from "../disk-templates/strategy.js";
 import { InstanceLU } from "./instance-lu.js";
 import { normalizeHostname } from "@ganeti-ts/schema";
 import { ganetiCheck } from "../common/params.js";
@@ -45,32 +39,15 @@ export class LUInstanceRename extends InstanceLU<OpInstanceRename> {
     const inst = this.instance;
     const oldName = inst.name;
     const disks = cfg.instanceDisks(inst);
-    const oldDir = diskDir(disks.find((d) => d.dev_type === "file" || d.dev_type === "sharedfile"));
-    let newDir: string | null = null;
+    // The template decides what follows the name (file: the images' directory).
+    const steps = diskSteps(inst.disk_template);
+    let move: DirMove | null = null;
     await cfg.mutate(() => {
       inst.name = this.newName;
-      if (oldDir) {
-        const parent = oldDir.slice(0, oldDir.lastIndexOf("/"));
-        newDir = `${parent}/${this.newName}`;
-        for (const d of disks) {
-          if (diskDir(d) !== oldDir) continue;
-          const file = String(d.logical_id[1]).slice(oldDir.length + 1);
-          d.logical_id = [d.logical_id[0], `${newDir}/${file}`];
-          cfg.touch(d);
-        }
-      }
+      move = steps.renameInConfig(cfg, disks, this.newName);
       cfg.touch(inst);
     });
-    if (oldDir && newDir && oldDir !== newDir) {
-      try {
-        await this.ctx.rpc.call(this.pnode, "file_storage_dir_rename", { old_path: oldDir, new_path: newDir });
-      } catch (err) {
-        throw new OpExecError(
-          `Could not rename on node ${this.pnode.name} directory '${oldDir}' to '${newDir}' (but the instance has been renamed in Ganeti): ${errText(err)}`,
-          { cause: err },
-        );
-      }
-    }
+    if (move) await steps.renameOnNodes(this.ctx, inst, move);
     await startInstanceDisks(this.ctx, inst, null);
     try {
       try {

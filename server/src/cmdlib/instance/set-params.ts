@@ -5,6 +5,7 @@ import {
   checkOsName,
   forceParamTypes,
   HVS_PARAMETER_TYPES,
+  templateMirror,
   type DiskObject,
   type NicObject,
   type OpInstanceSetParams,
@@ -12,41 +13,34 @@ import {
   type RpcNic,
 } from "@ganeti-ts/schema";
 import { fillDict } from "../../config/cluster-config.js";
+import { releaseDrbdDisk } from "../../config/drbd.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
+import { checkHvParamsOnNodes, checkNodeOnline, checkNodeVmCapable, nodeFreeMemory } from "../common/node-checks.js";
 import {
-  checkHvParamsOnNodes,
   checkHvparamsNotGlobal,
-  checkInstanceState,
   checkMemoryRange,
-  checkNodeOnline,
-  checkNodeVmCapable,
   checkOsParams,
-  computeDiskSpecs,
-  computeNics,
-  createDisks,
-  errText,
   filledBeparams,
   forceBeparams,
-  generateDisks,
-  diskDir,
-  INSTANCE_DOWN,
-  INSTANCE_NOT_RUNNING,
-  instanceStorageDir,
-  logInfo,
-  logWarning,
+  rpcInstance,
+  upgradeBeparams,
+} from "../common/instance-params.js";
+import { checkInstanceState, INSTANCE_DOWN, INSTANCE_NOT_RUNNING } from "../common/instance-state.js";
+import { computeDiskSpecs } from "../common/disk-specs.js";
+import {
+  computeNics,
   materializeNics,
   nicDescription,
-  nodeFreeMemory,
   normalizeMac,
   releaseNicIps,
   reserveNicIps,
   resolveNicNetworks,
-  rpcInstance,
-  upgradeBeparams,
   type NicInput,
   type NicPlan,
-} from "../common/instance.js";
+} from "../common/nics.js";
+import { createDisks, generateDisks } from "../common/disks.js";
+import { errText, logInfo, logWarning } from "../common/messages.js";
 import { getUpdatedParams } from "../common/node.js";
 import { checkBeRanges, checkHvParams, ganetiCheck } from "../common/params.js";
 import { checkInstanceSpecPolicy } from "../group/ipolicy.js";
@@ -205,7 +199,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     }
 
     if (this.newPnode && this.newPnode !== inst.primary_node) {
-      if (inst.disk_template === "drbd")
+      if (templateMirror(inst.disk_template) === "internal")
         throw new OpPrereqError(`Instance's disk layout '${inst.disk_template}' does not allow changing the primary node`, "wrong_input");
       await checkInstanceState(this.ctx, inst, INSTANCE_NOT_RUNNING, "cannot change primary node");
       const n = cfg.node(this.newPnode);
@@ -617,8 +611,15 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       if (m.action === "add") {
         const idx = addIndex("disk", m.ident, disks.length);
         const [spec] = computeDiskSpecs([m.params]);
-        const dir = diskDir(disks[0]) ?? instanceStorageDir(cfg, inst.disk_template, inst.name);
-        const [disk] = generateDisks(cfg, inst.disk_template, inst.name, inst.uuid, inst.primary_node, [spec!], { baseIndex: idx, dir });
+        const [disk] = generateDisks(cfg, inst.disk_template, {
+          instanceName: inst.name,
+          instanceUuid: inst.uuid,
+          primary: inst.primary_node,
+          secondaries: inst.secondary_nodes,
+          specs: [spec!],
+          baseIndex: idx,
+          existing: disks,
+        });
         await createDisks(this.ctx, inst, [disk!]);
         await cfg.mutate((data) => {
           data.disks[disk!.uuid] = disk!;
@@ -682,8 +683,10 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         }
         await cfg.mutate((data) => {
           inst.disks.splice(idx, 1);
-          if (m.action === "remove") delete data.disks[disk.uuid];
-          else {
+          if (m.action === "remove") {
+            releaseDrbdDisk(cfg, disk);
+            delete data.disks[disk.uuid];
+          } else {
             disk.instance = null;
             cfg.touch(disk);
           }

@@ -2,17 +2,11 @@
 // admin state, so a stopped "up" instance shows as ERROR_down.
 import type { OpInstanceShutdown } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
-import {
-  checkInstanceState,
-  checkNodeOnline,
-  errText,
-  INSTANCE_ONLINE,
-  instanceRunningOn,
-  logInfo,
-  logWarning,
-  rpcInstance,
-  shutdownInstanceDisks,
-} from "../common/instance.js";
+import { checkInstanceState, INSTANCE_ONLINE, instanceRunningOn } from "../common/instance-state.js";
+import { checkNodeOnline } from "../common/node-checks.js";
+import { errText, logInfo, logWarning } from "../common/messages.js";
+import { rpcInstance } from "../common/instance-params.js";
+import { shutdownInstanceDisks } from "../common/disks.js";
 import { InstanceLU } from "./instance-lu.js";
 
 export class LUInstanceShutdown extends InstanceLU<OpInstanceShutdown> {

@@ -1,24 +1,12 @@
 // OP_INSTANCE_STARTUP (Ganeti's LUInstanceStartup).
 import { forceParamTypes, HVS_PARAMETER_TYPES, type OpInstanceStartup } from "@ganeti-ts/schema";
 import { OpExecError } from "../../lib/errors.js";
-import {
-  checkHvParamsOnNodes,
-  checkHvparamsNotGlobal,
-  checkInstanceBridgesExist,
-  checkInstanceState,
-  checkNodeFreeMemory,
-  checkNodeOnline,
-  filledBeparams,
-  forceBeparams,
-  INSTANCE_ONLINE,
-  instanceRunningOn,
-  logInfo,
-  logWarning,
-  rpcInstance,
-  shutdownInstanceDisks,
-  startInstanceDisks,
-  upgradeBeparams,
-} from "../common/instance.js";
+import { checkHvParamsOnNodes, checkNodeFreeMemory, checkNodeOnline } from "../common/node-checks.js";
+import { checkHvparamsNotGlobal, filledBeparams, forceBeparams, rpcInstance, upgradeBeparams } from "../common/instance-params.js";
+import { checkInstanceBridgesExist } from "../common/nics.js";
+import { checkInstanceState, INSTANCE_ONLINE, instanceRunningOn } from "../common/instance-state.js";
+import { logInfo, logWarning } from "../common/messages.js";
+import { shutdownInstanceDisks, startInstanceDisks } from "../common/disks.js";
 import { OpPrereqError } from "../../lib/errors.js";
 import { checkHvParams, ganetiCheck } from "../common/params.js";
 import { InstanceLU } from "./instance-lu.js";

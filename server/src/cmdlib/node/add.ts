@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION } from "../../config/defaults.js";
 import { newNodeObject } from "../../config/initial-config.js";
 import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl } from "../base.js";
-import { resolveHostname } from "../common/instance.js";
+import { resolveHostname } from "../common/instance-params.js";
 import {
   checkParamsNotGlobal,
   decideSelfPromotion,

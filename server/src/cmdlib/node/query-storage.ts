@@ -1,6 +1,6 @@
 // OP_NODE_QUERY_STORAGE: storage units of the nodes (storage_list RPC), one
 // row of output_fields per unit, sorted by node then unit name.
-import type { NodeObject, OpNodeQueryStorage } from "@ganeti-ts/schema";
+import { diskTemplateInfo, type NodeObject, type OpNodeQueryStorage } from "@ganeti-ts/schema";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl } from "../base.js";
 import {
@@ -11,7 +11,6 @@ import {
   niceSort,
   STS_REPORT,
   storageTypeArgs,
-  TEMPLATE_STORAGE_TYPE,
   VALID_STORAGE_FIELDS,
 } from "../common/node.js";
 
@@ -36,7 +35,7 @@ export class LUNodeQueryStorage extends LogicalUnit<OpNodeQueryStorage> {
       this.storageType = this.op.storage_type;
     } else {
       const first = cluster.enabled_disk_templates[0] ?? "";
-      this.storageType = TEMPLATE_STORAGE_TYPE[first] ?? first;
+      this.storageType = diskTemplateInfo(first)?.storageType ?? first;
       if (!STS_REPORT.includes(this.storageType))
         throw new OpPrereqError(
           `Storage reporting for storage type '${this.storageType}' is not supported. Please use the --storage-type option to specify one of the supported storage types (${commaJoin(STS_REPORT)}) or set the default disk template to one that supports storage reporting.`,

@@ -5,7 +5,7 @@ import type { InstanceObject, NodeObject, OpNodeSetParams } from "@ganeti-ts/sch
 import { PROTOCOL_VERSION } from "../../config/defaults.js";
 import { OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl } from "../base.js";
-import { checkInstanceState } from "../common/instance.js";
+import { checkInstanceState } from "../common/instance-state.js";
 import {
   adjustCandidatePool,
   checkParamsNotGlobal,

@@ -1,6 +1,6 @@
 // Ganeti's instance query fields (src/Ganeti/Query/Instance.hs): names,
 // titles, kinds and docs are part of the wire contract.
-import type { InstanceObject, QueryValue } from "@ganeti-ts/schema";
+import { diskTemplateInfo, type InstanceObject, type QueryValue } from "@ganeti-ts/schema";
 import { DEFAULT_BEPARAMS, DEFAULT_HVPARAMS, HV_GLOBALS } from "../defaults.js";
 import {
   NODATA,
@@ -19,7 +19,6 @@ import {
 type I = InstanceObject;
 const MAX_DISKS = 16;
 const MAX_NICS = 8;
-const DRBD_META_SIZE = 128;
 
 const STATUS_DOC =
   'Instance status; "running" if instance is set to be running and actually is, "ADMIN_down" if instance is stopped and is not running, "ERROR_wrongnode" if instance running, but not on its designated primary node, "ERROR_up" if instance should be stopped, but is actually running, "ERROR_down" if instance should run, but doesn\'t, "ERROR_nodedown" if instance\'s primary node is down, "ERROR_nodeoffline" if instance\'s primary node is marked offline, "ADMIN_offline" if instance is offline and does not use dynamic resources';
@@ -94,9 +93,9 @@ function liveValue(ctx: QueryContext, i: I, pick: (r: Extract<Run, { kind: "runn
 
 function diskUsage(ctx: QueryContext, i: I): number {
   return disks(ctx, i).reduce((sum, d) => {
-    if (d.dev_type === "drbd" || d.dev_type === "drbd8") return sum + d.size + DRBD_META_SIZE;
-    if (d.dev_type === "diskless" || d.dev_type === "blockdev") return sum;
-    return sum + d.size;
+    const info = diskTemplateInfo(d.dev_type);
+    if (!info) return sum + d.size;
+    return info.usesSpace ? sum + d.size + info.metaPerDisk : sum;
   }, 0);
 }
 

@@ -1,7 +1,7 @@
 // Live node data for queries: one node_info and one all_instances_info RPC
 // per node and request (never per instance). Offline nodes are not
 // contacted; unreachable nodes yield "no data" (rendered as null).
-import type { ConfigData, HvInstanceInfo, NodeInfoResult, NodeObject } from "@ganeti-ts/schema";
+import { diskTemplateInfo, type ConfigData, type HvInstanceInfo, type NodeInfoResult, type NodeObject } from "@ganeti-ts/schema";
 import type { RpcRunner } from "../../rpc/runner.js";
 
 export type NodeLive =
@@ -20,15 +20,21 @@ export interface LiveNeeds {
   instances: boolean;
 }
 
-/** Storage unit reported as the node's dtotal/dfree: the first enabled template that has one. */
+/**
+ * Storage units asked of every node: the first enabled template's that has
+ * one (the node's dtotal/dfree), and with a volume group its spindles unit
+ * (lvm-pv: spfree/sptotal), as Ganeti's getStorageUnitsOfNode.
+ */
 function defaultStorageUnits(data: ConfigData): Array<{ type: string; name: string }> {
   const c = data.cluster;
+  const spindles = c.volume_group_name ? [{ type: "lvm-pv", name: c.volume_group_name }] : [];
   for (const t of c.enabled_disk_templates) {
-    if (t === "file") return [{ type: "file", name: c.file_storage_dir }];
-    if (t === "sharedfile") return [{ type: "sharedfile", name: c.shared_file_storage_dir }];
-    if ((t === "plain" || t === "drbd") && c.volume_group_name) return [{ type: "lvm-vg", name: c.volume_group_name }];
+    const st = diskTemplateInfo(t)?.storageType;
+    if (st === "file") return [{ type: "file", name: c.file_storage_dir }, ...spindles];
+    if (st === "sharedfile") return [{ type: "sharedfile", name: c.shared_file_storage_dir }, ...spindles];
+    if (st === "lvm-vg" && c.volume_group_name) return [{ type: "lvm-vg", name: c.volume_group_name }, ...spindles];
   }
-  return [];
+  return spindles;
 }
 
 export async function collectLive(rpc: RpcRunner, data: ConfigData, needs: LiveNeeds): Promise<LiveData> {

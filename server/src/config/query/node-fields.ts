@@ -22,6 +22,15 @@ function live(ctx: QueryContext, n: N, pick: (i: NodeInfoResult) => unknown): Qu
   return v === null || v === undefined ? NODATA : normal(v);
 }
 
+/** The unit dtotal/dfree report (Ganeti's getStorageInfoForDefault: the first that is not spindles). */
+const defaultUnit = (i: NodeInfoResult) => i.storage.find((s) => s.type !== "lvm-pv");
+
+function spindles(ctx: QueryContext, n: N, key: "storage_free" | "storage_size"): QueryValue {
+  if (n.offline) return OFFLINE;
+  if (!ctx.data.cluster.volume_group_name) return UNAVAIL;
+  return live(ctx, n, (i) => i.storage.find((s) => s.type === "lvm-pv")?.[key]);
+}
+
 const pinst = (ctx: QueryContext, n: N) =>
   Object.values(ctx.data.instances)
     .filter((i) => i.primary_node === n.uuid)
@@ -58,7 +67,7 @@ export const NODE_FIELDS = fieldTable<N>([
   ),
   f("ctotal", "CTotal", "number", "Number of logical processors", (n, c) => live(c, n, (i) => i.cpu_total), { live: true }),
   f("custom_ndparams", "CustomNodeParameters", "other", "Custom node parameters", (n) => normal({ ...n.ndparams })),
-  f("dfree", "DFree", "unit", "Available storage space on storage unit", (n, c) => live(c, n, (i) => i.storage[0]?.storage_free), {
+  f("dfree", "DFree", "unit", "Available storage space on storage unit", (n, c) => live(c, n, (i) => defaultUnit(i)?.storage_free), {
     live: true,
   }),
   f("disk_state", "DiskState", "other", "Disk state", (n) => normal({ ...n.disk_state_static })),
@@ -68,7 +77,7 @@ export const NODE_FIELDS = fieldTable<N>([
     "DTotal",
     "unit",
     "Total storage space on storage unit for instance disk allocation",
-    (n, c) => live(c, n, (i) => i.storage[0]?.storage_size),
+    (n, c) => live(c, n, (i) => defaultUnit(i)?.storage_size),
     { live: true },
   ),
   f("group", "Group", "text", "Node group", (n, c) => normal(c.data.nodegroups[n.group]?.name ?? n.group)),
@@ -101,11 +110,11 @@ export const NODE_FIELDS = fieldTable<N>([
   f("sinst_cnt", "Sinst", "number", "Number of instances with this node as secondary", (n, c) => normal(sinst(c, n).length)),
   f("sinst_list", "SecInstances", "other", "List of instances with this node as secondary", (n, c) => normal(sinst(c, n))),
   f("sip", "SecondaryIP", "text", "Secondary IP address", (n) => normal(n.secondary_ip)),
-  // Spindles are only reported with exclusive storage (not supported here).
-  f("spfree", "SpFree", "number", "Available spindles in volume group (exclusive storage only)", (n) => (n.offline ? OFFLINE : UNAVAIL), {
+  // Spindles come from the volume group's lvm-pv unit (0 without exclusive storage, as Ganeti); no volume group: none.
+  f("spfree", "SpFree", "number", "Available spindles in volume group (exclusive storage only)", (n, c) => spindles(c, n, "storage_free"), {
     live: true,
   }),
-  f("sptotal", "SpTotal", "number", "Total spindles in volume group (exclusive storage only)", (n) => (n.offline ? OFFLINE : UNAVAIL), {
+  f("sptotal", "SpTotal", "number", "Total spindles in volume group (exclusive storage only)", (n, c) => spindles(c, n, "storage_size"), {
     live: true,
   }),
   ...commonFields<N>("Node"),

@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, SOFTWARE_VERSION } from "../../config/defaults.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import { SUPPORTED_HYPERVISORS } from "../../hypervisors/registry.js";
 import { FILE_STORAGE_TYPES, fileStorageSpace } from "../../storage/file-storage.js";
+import { volumeGroupSpace } from "../../storage/volume-storage.js";
 import type { BackendContext } from "./context.js";
 import { NodeBackendError } from "./errors.js";
 import type { HandlerSlice } from "./handlers.js";
@@ -81,8 +82,14 @@ export function nodeInfoHandlers(
         if ((FILE_STORAGE_TYPES as readonly string[]).includes(su.type)) {
           const space = await fileStorageSpace(await ctx.storagePaths.local(su.name), settings.storage_size?.[su.type]);
           storage.push({ type: su.type, name: su.name, storage_size: space.size, storage_free: space.free });
+        } else if (su.type === "lvm-vg") {
+          const space = await volumeGroupSpace(ctx.storage.volumes, su.name, settings.storage_size?.["lvm-vg"]);
+          storage.push({ type: su.type, name: su.name, storage_size: space.size, storage_free: space.free });
+        } else if (su.type === "lvm-pv") {
+          // Spindles: counted only with exclusive storage, which this node does not have (Ganeti then reports 0).
+          storage.push({ type: su.type, name: su.name, storage_size: 0, storage_free: 0 });
         } else {
-          // diskless and types this node cannot report (lvm, ...): unknown.
+          // diskless and types this node cannot report: unknown.
           storage.push({ type: su.type, name: su.name, storage_size: null, storage_free: null });
         }
       }

@@ -7,6 +7,7 @@ import {
   removeFileStorageDir,
   renameFileStorageDir,
 } from "../../storage/file-storage.js";
+import { listVolumeStorage, VOLUME_STORAGE_TYPES } from "../../storage/volume-storage.js";
 import type { BackendContext } from "./context.js";
 import type { HandlerSlice } from "./handlers.js";
 import { localFilePath } from "./storage-paths.js";
@@ -38,6 +39,19 @@ export function storageHandlers(
     },
     file_storage_path_check: async (a) => ctx.storagePaths.problem(a.path),
     storage_list: async (a) => {
+      if ((VOLUME_STORAGE_TYPES as readonly string[]).includes(a.su_name)) {
+        const settings = await ctx.settings();
+        const known = Array.isArray(a.su_args[0]) ? (a.su_args[0] as unknown[]).map(String) : [];
+        return listVolumeStorage({
+          dirs: ctx.storage.volumes,
+          suName: a.su_name,
+          name: a.name,
+          fields: a.fields,
+          nodeName: ctx.nodeName,
+          known,
+          sizeOverride: settings.storage_size?.["lvm-vg"],
+        });
+      }
       if (!(FILE_STORAGE_TYPES as readonly string[]).includes(a.su_name)) {
         throw new StorageError(`Storage type '${a.su_name}' cannot be listed on this node`);
       }
@@ -59,6 +73,11 @@ export function storageHandlers(
       throw new StorageError(`Storage units of type '${a.su_name}' cannot be modified`);
     },
     storage_execute: async (a) => {
+      // A volume group kept as a directory has no missing physical volumes to drop (Ganeti's vgreduce --removemissing): consistent once it is listable.
+      if (a.su_name === "lvm-vg" && a.op === "fix-consistency") {
+        await ctx.storage.volumes.list(a.name);
+        return null;
+      }
       throw new StorageError(`Operation '${a.op}' is not supported for storage type '${a.su_name}'`);
     },
   };

@@ -5,11 +5,11 @@
 // node's instance list comes from each hypervisor's own listing (fake: its
 // state files, kvm: its running qemu processes), so every hypervisor is
 // covered the same way.
+import { diskTemplateInfo, isMirroredTemplate, templateMirror } from "@ganeti-ts/schema";
 import type { DiskObject, InstanceObject, NodeObject, NodeVerifyChecks, NodeVerifyResult, OpClusterVerifyGroup } from "@ganeti-ts/schema";
 import { PROTOCOL_VERSION, SOFTWARE_VERSION } from "../../../config/defaults.js";
 import type { RpcOutcome } from "../../../rpc/runner.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../../base.js";
-import { EXTERNALLY_MIRRORED, INTERNALLY_MIRRORED } from "../../common/instance.js";
 import { ipolicyInstanceViolations } from "../../common/ipolicy-violation.js";
 import { VerifyReporter } from "./reporter.js";
 
@@ -17,7 +17,6 @@ import { VerifyReporter } from "./reporter.js";
 export const NODE_MAX_CLOCK_SKEW = 150;
 /** Files every node holds, relative to its data directory (Ganeti's ancillary files). */
 export const CLUSTER_FILES = ["server.pem"];
-const FILE_TEMPLATES = ["file", "sharedfile"] as const;
 const EX_TAGS_PREFIX = "htools:iextags:";
 
 /** The logical and physical state of one node (Ganeti's NodeImage). */
@@ -84,7 +83,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     const nodes = new Set(this.cfg.groupNodes(this.groupUuid).map((n) => n.uuid));
     for (const uuid of this.ctx.held("instance")) {
       const inst = this.data.instances[uuid];
-      if (inst && INTERNALLY_MIRRORED.includes(inst.disk_template))
+      if (inst && templateMirror(inst.disk_template) === "internal")
         for (const s of inst.secondary_nodes) if (this.data.nodes[s]) nodes.add(s);
     }
     return { names: [...nodes], shared: true };
@@ -178,8 +177,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
       if (this.op.verbose) this.ctx.log(`* Verifying instance ${inst.name}`);
       this.verifyInstance(inst, images);
       const disks = this.disksOf(inst);
-      const mirrored = [...EXTERNALLY_MIRRORED, ...INTERNALLY_MIRRORED];
-      const redundant = disks.length === 0 ? inst.disk_template === "diskless" : disks.every((d) => mirrored.includes(d.dev_type));
+      const redundant = disks.length === 0 ? inst.disk_template === "diskless" : disks.every((d) => isMirroredTemplate(d.dev_type));
       if (!redundant) nonRedundant.push(inst);
       if (!this.cfg.filledBeparams(inst)["auto_balance"]) nonBalanced.push(inst);
     }
@@ -399,7 +397,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
   private fileVolumesByNode(inst: InstanceObject): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const d of this.disksOf(inst)) {
-      if (!(FILE_TEMPLATES as readonly string[]).includes(d.dev_type)) continue;
+      if (!diskTemplateInfo(d.dev_type)?.fileBased) continue;
       const p = d.logical_id[1];
       if (typeof p !== "string") continue;
       for (const n of d.nodes.length ? d.nodes : [inst.primary_node]) out.set(n, [...(out.get(n) ?? []), p]);
@@ -448,7 +446,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
       () => `instance has multiple secondary nodes: ${inst.secondary_nodes.join(", ")}`,
       "WARNING",
     );
-    if (INTERNALLY_MIRRORED.includes(inst.disk_template)) {
+    if (templateMirror(inst.disk_template) === "internal") {
       const groups = new Map<string, string[]>();
       for (const n of [inst.primary_node, ...inst.secondary_nodes]) {
         const g = this.data.nodes[n]?.group ?? "";
@@ -540,7 +538,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     }
     const extByPrimary = new Map<string, string[]>();
     for (const inst of instances) {
-      if (inst.secondary_nodes.length || !EXTERNALLY_MIRRORED.includes(inst.disk_template)) continue;
+      if (inst.secondary_nodes.length || templateMirror(inst.disk_template) !== "external") continue;
       extByPrimary.set(inst.primary_node, [...(extByPrimary.get(inst.primary_node) ?? []), inst.uuid]);
     }
     for (const [prinode, uuids] of extByPrimary) {

@@ -1,0 +1,134 @@
+// Storage reporting of a cluster with drbd disks (volume groups kept as
+// directories on each node): list-storage for lvm-vg / lvm-pv, repair,
+// the node fields dtotal/dfree/sptotal/spfree, and the replicas' volumes.
+import { mkdir, open, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { DiskObject, InstanceObject } from "@ganeti-ts/schema";
+import { afterEach, describe, expect, it } from "vitest";
+import { generateDrbdDisks } from "../../../src/config/drbd.js";
+import { QueryEngine } from "../../../src/config/query/engine.js";
+import { LiveDataCache } from "../../../src/config/query/live.js";
+import { testCluster, type TestCluster } from "../../harness/cluster.js";
+import { runOp } from "../misc/run.js";
+
+let c: TestCluster | undefined;
+afterEach(async () => {
+  await c?.cleanup();
+  c = undefined;
+});
+
+const MiB = 1024 * 1024;
+const VG_SIZE = 10240;
+
+/** Two nodes with drbd enabled, volume group xenvg of VG_SIZE MiB on each (node setting storage_size). */
+async function drbdCluster(): Promise<TestCluster> {
+  const cl = await testCluster({ nodes: 2, diskTemplates: ["drbd", "plain", "file", "diskless"] });
+  await cl.config.mutate((d) => void (d.cluster.volume_group_name = "xenvg"));
+  for (const n of cl.nodes) {
+    const dir = path.join(cl.root, "nodes", n.name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, "noded.json"), JSON.stringify({ storage_size: { "lvm-vg": VG_SIZE } }));
+    // Settings are read once per daemon: read them again.
+    (cl.backends.get(n.uuid) as unknown as { settingsP: unknown }).settingsP = null;
+  }
+  return cl;
+}
+
+/** A drbd instance in the config, with its data and meta volumes on both nodes (sparse files, as the node makes them). */
+async function drbdInstance(cl: TestCluster, name: string, sizes: number[]): Promise<{ inst: InstanceObject; disks: DiskObject[] }> {
+  const cfg = cl.config;
+  const [p, s] = cl.nodes;
+  const instanceUuid = cfg.newUuid();
+  const disks = generateDrbdDisks(
+    cfg,
+    sizes.map((size) => ({ size, mode: "rw" as const, name: null, spindles: null })),
+    { instanceUuid, pnodeUuid: p!.uuid, snodeUuid: s!.uuid },
+  );
+  const inst: InstanceObject = {
+    uuid: instanceUuid,
+    serial_no: 1,
+    ctime: 0,
+    mtime: 0,
+    tags: [],
+    name,
+    primary_node: p!.uuid,
+    secondary_nodes: [s!.uuid],
+    os: "noop",
+    hypervisor: "fake",
+    hvparams: {},
+    beparams: {},
+    osparams: {},
+    osparams_private: {},
+    admin_state: "down",
+    admin_state_source: "admin",
+    nics: [],
+    disks: disks.map((d) => d.uuid),
+    disk_template: "drbd",
+    disks_active: false,
+    network_port: null,
+  };
+  await cfg.mutate((data) => {
+    for (const d of disks) data.disks[d.uuid] = d;
+    data.instances[inst.uuid] = inst;
+  });
+  for (const node of [p!, s!]) {
+    for (const d of disks) {
+      for (const ch of d.children!) {
+        const dir = path.join(cl.root, "nodes", node.name, "volumes", String(ch.logical_id[0]));
+        await mkdir(dir, { recursive: true });
+        const fh = await open(path.join(dir, String(ch.logical_id[1])), "w");
+        await fh.truncate(ch.size * MiB);
+        await fh.close();
+      }
+    }
+  }
+  return { inst, disks };
+}
+
+const ALL = ["node", "type", "name", "size", "used", "free", "allocatable"];
+
+describe("storage of a drbd cluster", () => {
+  it("list-storage reports each node's volume group with the replicas' volumes at full size", async () => {
+    c = await drbdCluster();
+    await drbdInstance(c, "d1.example.com", [1024, 512]);
+    const used = 1024 + 512 + 2 * 128;
+    // No storage type: the first enabled template's (drbd → lvm-vg), as Ganeti.
+    // (Rows come in node uuid order, as Ganeti's: sorted here by name.)
+    const rows = (await runOp(c, { OP_ID: "OP_NODE_QUERY_STORAGE", output_fields: ALL, storage_type: null })) as string[][];
+    expect(rows.sort((a, b) => a[0]!.localeCompare(b[0]!))).toEqual([
+      ["node1.example.com", "lvm-vg", "xenvg", VG_SIZE, used, VG_SIZE - used, true],
+      ["node2.example.com", "lvm-vg", "xenvg", VG_SIZE, used, VG_SIZE - used, true],
+    ]);
+    const pv = (await runOp(c, {
+      OP_ID: "OP_NODE_QUERY_STORAGE",
+      output_fields: ["node", "name", "used", "allocatable"],
+      storage_type: "lvm-pv",
+      nodes: ["node2.example.com"],
+    })) as unknown[][];
+    expect(pv).toEqual([["node2.example.com", path.join(c.root, "nodes", "node2.example.com", "volumes", "xenvg"), used, true]]);
+    expect(await runOp(c, { OP_ID: "OP_REPAIR_NODE_STORAGE", node_name: "node1", storage_type: "lvm-vg", name: "xenvg" })).toBeNull();
+  });
+
+  it("a node without volumes yet lists the cluster's volume group, empty", async () => {
+    c = await drbdCluster();
+    expect(
+      await runOp(c, {
+        OP_ID: "OP_NODE_QUERY_STORAGE",
+        output_fields: ["node", "name", "used", "free"],
+        storage_type: "lvm-vg",
+        nodes: ["node1"],
+      }),
+    ).toEqual([["node1.example.com", "xenvg", 0, VG_SIZE]]);
+  });
+
+  it("node fields: dtotal/dfree from the volume group, spindles 0 (no exclusive storage), sinst_cnt", async () => {
+    c = await drbdCluster();
+    await drbdInstance(c, "d1.example.com", [2048]);
+    const engine = new QueryEngine({ config: c.config, live: new LiveDataCache(c.rpc, 0), jobs: null });
+    const q = await engine.query("node", ["name", "dtotal", "dfree", "sptotal", "spfree", "pinst_cnt", "sinst_cnt"], null);
+    expect(q.data.map((r) => r.map((v) => v[1]))).toEqual([
+      ["node1.example.com", VG_SIZE, VG_SIZE - 2048 - 128, 0, 0, 1, 0],
+      ["node2.example.com", VG_SIZE, VG_SIZE - 2048 - 128, 0, 0, 0, 1],
+    ]);
+  });
+});
