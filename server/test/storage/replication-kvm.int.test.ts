@@ -8,6 +8,7 @@ import path from "node:path";
 import type { RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../src/hypervisors/kvm/kvm-hypervisor.js";
+import { withQmp } from "../../src/hypervisors/kvm/qmp.js";
 import { GUEST_MARKER, guestAssets, guestInstance, killGuestsUnder, waitForConsole, type GuestAssets } from "../harness/kvm-guest.js";
 import { drbdDisk, freePort, killDaemon, newDiskIds, twoNodes, type TestNode } from "./replication-fixture.js";
 
@@ -109,5 +110,63 @@ describe("a kvm guest on a replicated disk", () => {
     expect(next).toBeGreaterThan(onReplica);
     const after = (await b.backend.handle("blockdev_getmirrorstatus", { disks: [promoted] })) as unknown[];
     expect(after[0]).toMatchObject({ is_degraded: true });
+  }, 600_000);
+
+  it("live-migrates with the roles swapped: no disk copy, the target writes only once it mirrors back, nothing acknowledged is lost", async () => {
+    const ids = newDiskIds();
+    const port = await freePort([a.ip, b.ip]);
+    const migrationPort = await freePort([b.ip]);
+    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
+    const onA = drbdDisk(spec, a);
+    const onB = drbdDisk(spec, b);
+    await b.backend.handle("blockdev_create", { disk: onB, owner: "g", on_primary: false });
+    await a.backend.handle("blockdev_create", { disk: onA, owner: "g", on_primary: true });
+    await until(
+      "the initial sync",
+      async () => ((await a.backend.handle("drbd_wait_sync", { disks: [onA] })) as { alldone: boolean }).alldone,
+    );
+    const base = guestInstance(assets, {
+      name: `drbd-${ids.uuid}.example.com`,
+      disks: [onA],
+      hvparams: { kernel_args: "quiet gts.counter=/dev/vda", migration_port: migrationPort },
+    });
+    const instOn = (disk: RpcDisk) => ({ ...base, disks: [disk], disk_template: "drbd" });
+    await a.backend.handle("instance_start", { instance: instOn(onA), startup_paused: false });
+    await waitForConsole(kvm(a).dirs.serialLog(base.name), new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
+    await until("the counter on the replica", async () => (await counter(dataFile(b, ids.uuid))) >= 3);
+
+    // Ganeti's sequence: both nodes serve the disk, the target accepts, the source migrates.
+    await a.backend.handle("drbd_attach_net", { disks: [onA], instance_name: base.name, multimaster: true });
+    await b.backend.handle("drbd_attach_net", { disks: [onB], instance_name: base.name, multimaster: true });
+    const info = (await a.backend.handle("migration_info", { instance: instOn(onA) })) as string;
+    await b.backend.handle("accept_instance", { instance: instOn(onB), target: b.ip, info });
+    await a.backend.handle("instance_migrate", { instance: instOn(onA), target: b.name, target_address: b.ip, live: true });
+    const final = await until("the migration", async () => {
+      const st = (await a.backend.handle("instance_get_migration_status", { instance: instOn(onA) })) as { status: string };
+      return st.status === "active" ? undefined : st;
+    });
+    expect(final.status).toBe("completed");
+    // Until finalize the target's guest is held: nothing it writes can miss the old primary.
+    const held = (await withQmp(kvm(b).dirs.qmpSocket(base.name), (q) => q.execute("query-status"))) as {
+      status: string;
+      running: boolean;
+    };
+    expect(held.running).toBe(false);
+    const atSwitch = await counter(dataFile(b, ids.uuid));
+    expect(await counter(dataFile(a, ids.uuid))).toBe(atSwitch);
+    await b.backend.handle("finalize_migration_dst", { instance: instOn(onB), success: true });
+    await a.backend.handle("finalize_migration_src", { instance: instOn(onA), success: true, live: true });
+    const swappedA: RpcDisk = { ...onA, dynamic_params: { ...onA.dynamic_params!, primary: false } };
+    const swappedB: RpcDisk = { ...onB, dynamic_params: { ...onB.dynamic_params!, primary: true } };
+    await a.backend.handle("drbd_attach_net", { disks: [swappedA], instance_name: base.name, multimaster: false });
+    await b.backend.handle("drbd_attach_net", { disks: [swappedB], instance_name: base.name, multimaster: false });
+    expect(await b.backend.handle("blockdev_getmirrorstatus", { disks: [swappedB] })).toMatchObject([{ is_degraded: false }]);
+
+    // The guest continues on the new primary and every write reaches the old one.
+    await until("the counter to continue on the old primary's replica", async () => (await counter(dataFile(a, ids.uuid))) > atSwitch + 3);
+    const qemuPid = Number((await fs.readFile(kvm(b).dirs.pidFile(base.name), "utf8")).trim());
+    process.kill(qemuPid, "SIGKILL");
+    await killDaemon(path.join(b.dataDir, "replication", ids.uuid));
+    expect(await counter(dataFile(a, ids.uuid))).toBeGreaterThanOrEqual((await counter(dataFile(b, ids.uuid))) - 1);
   }, 600_000);
 });

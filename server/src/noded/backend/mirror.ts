@@ -67,7 +67,7 @@ export function mirrorHandlers(ctx: BackendContext): HandlerSlice<MirrorCall> {
       wrap(
         "Can't attach the replication",
         (async () => {
-          for (const d of a.disks) await engine.attach(drbdOnly(d));
+          for (const d of a.disks) await engine.attach(drbdOnly(d), a.multimaster);
           return null;
         })(),
       ),

@@ -414,6 +414,9 @@ export class ReplicationEngine {
     await this.lock.run(d.uuid, async () => {
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) return;
+      // A secondary cut off from its primary on purpose falls behind: it is
+      // not consistent again until the primary's next full copy completes.
+      if (!d.dyn.primary) await this.writeLocalHeader(d, { consistent: false, at: this.clock() });
       await daemon.qmp(async (c) => {
         await this.stopMirror(c);
         // Drop the peer's connection to this node too (both sides go standalone).
@@ -441,9 +444,32 @@ export class ReplicationEngine {
     throw new BlockDeviceError(`The storage daemon did not close the exports ${ids.join(", ")}`);
   }
 
-  /** (Re)connect with the roles in d.dyn; a returning peer gets a full resync. */
-  async attach(d: DrbdDisk): Promise<void> {
-    await this.assemble(d);
+  /**
+   * (Re)connect with the roles in d.dyn; a returning peer gets a full
+   * resync. multimaster (live migration): both nodes serve the disk, but
+   * only the node that already was the writer mirrors; a node that was the
+   * secondary never starts copying its data onto the writer's, whatever
+   * dyn.primary says (the writer's guest runs until the switch-over, when
+   * the target takes over: takeOver).
+   */
+  async attach(d: DrbdDisk, multimaster: boolean): Promise<void> {
+    if (!multimaster) {
+      await this.assemble(d);
+      return;
+    }
+    await this.lock.run(d.uuid, async () => {
+      const daemon = await this.ensureDaemon(d);
+      const wasWriter = (await this.lastRole(d)) === "primary";
+      if (d.dyn.primary && wasWriter) await daemon.qmp((c) => this.connect(d, daemon, c));
+    });
+  }
+
+  private async lastRole(d: DrbdDisk): Promise<string | null> {
+    try {
+      return (await fs.readFile(path.join(this.daemonOf(d.uuid).dir, "role"), "utf8")).trim();
+    } catch {
+      return null;
+    }
   }
 
   /**
