@@ -146,7 +146,9 @@ describe("a kvm guest on a replicated disk", () => {
       return st.status === "active" ? undefined : st;
     });
     expect(final.status).toBe("completed");
-    // Until finalize the target's guest is held: nothing it writes can miss the old primary.
+    // Until finalize the target's guest is held: nothing it writes can miss
+    // the old primary. (On TCG the source also pauses for the transfer, so
+    // the hold itself is pinned by the unit test of accept in migrate.test.ts.)
     const held = (await withQmp(kvm(b).dirs.qmpSocket(base.name), (q) => q.execute("query-status"))) as {
       status: string;
       running: boolean;
