@@ -41,6 +41,8 @@ export function rapiJobRunner(client: () => GanetiClient): JobRunner {
         }
         case "OP_OOB_COMMAND":
           return await c.nodes.oob(params as Parameters<typeof c.nodes.oob>[0]);
+        case "OP_NODE_QUERYVOLS":
+          return await c.nodes.volumes(params as { output_fields: string[]; nodes?: string[] });
         case "OP_INSTANCE_ACTIVATE_DISKS":
           return await c.instances.activateDisks(String(params["instance_name"]));
         default:

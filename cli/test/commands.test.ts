@@ -295,7 +295,14 @@ describe("gnt node / group / network / job / cluster / os", () => {
 
   it("cluster info (json), getmaster, os list", async () => {
     mock("captures", 5, 5, 7);
-    expect(JSON.parse((await gnt(["--output", "json", "cluster", "info"])).out).name).toBe("cluster.ganeti.test");
+    const info = JSON.parse((await gnt(["--output", "json", "cluster", "info"])).out) as Record<string, unknown>;
+    expect(info.name).toBe("cluster.ganeti.test");
+    // The JSON is the RAPI's dict; the text says which engine replicates drbd disks, after the drbd helper.
+    expect(info).not.toHaveProperty("drbd_replication_engine");
+    mock("captures", 5);
+    const lines = (await gnt(["cluster", "info"])).out.split("\n");
+    const helper = lines.findIndex((l) => l.startsWith("drbd_usermode_helper:"));
+    expect(lines[helper + 1]).toMatch(/^drbd_replication_engine: qemu-storage-daemon .*not the DRBD kernel driver\)$/);
     expect((await gnt(["cluster", "getmaster"])).out).toBe("node1.ganeti.test");
     expect((await gnt(["os", "list", "--no-headers"])).out.split("\n")).toEqual(capture(7).response_body);
   });

@@ -4,6 +4,25 @@ import { CliError } from "../errors.js";
 import { json, renderInfo } from "../output.js";
 import { addTagVerbs, jobCall, jobOptions, parseHvSpec, parseKeyVal, printObject, runJob, type Ctx, type JobFlags } from "./common.js";
 
+/**
+ * What replicates `drbd` disks here. The template keeps Ganeti's name (its
+ * clients and htools know a two-node mirror only so), but the engine is not
+ * the DRBD kernel driver: said plainly next to the drbd usermode helper.
+ */
+export const DRBD_ENGINE =
+  "qemu-storage-daemon on each node, a synchronous user-space mirror from primary to secondary over NBD with TLS (not the DRBD kernel driver)";
+
+/** The info dict with the replication engine after the drbd helper (text output only; the RAPI's dict is Ganeti's). */
+function withDrbdEngine(info: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(info)) {
+    out[k] = v;
+    if (k === "drbd_usermode_helper") out["drbd_replication_engine"] = DRBD_ENGINE;
+  }
+  if (!("drbd_replication_engine" in out)) out["drbd_replication_engine"] = DRBD_ENGINE;
+  return out;
+}
+
 /** `gnt cluster ...` (RAPI verbs). `cluster init|destroy` come from commands/local.ts. */
 export function registerClusterCommands(program: Command, ctx: Ctx): Command {
   const cluster = program.command("cluster").description("cluster-wide operations (gnt-cluster)");
@@ -13,7 +32,7 @@ export function registerClusterCommands(program: Command, ctx: Ctx): Command {
     .description("show the cluster configuration")
     .action(async () => {
       const info = await ctx.client().cluster.info();
-      printObject(ctx, info, (o) => renderInfo(o));
+      printObject(ctx, info, (o) => renderInfo(withDrbdEngine(o)));
     });
 
   cluster

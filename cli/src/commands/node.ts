@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { q, RapiError } from "@ganeti-ts/sdk";
 import { CliError, EXIT, untuple } from "../errors.js";
 import { confirm } from "../confirm.js";
-import { json, queryToObjects, renderTable } from "../output.js";
+import { ctime } from "../job-runner.js";
+import { formatUnit, json, queryToObjects, renderTable } from "../output.js";
 import { genericInfo, NODE_INFO_FIELDS, nodeInfo } from "../info.js";
 import {
   addListVerbs,
@@ -19,6 +20,48 @@ import {
 } from "./common.js";
 
 const DEFAULT_FIELDS = ["name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt"];
+/** gnt-node list-storage and volumes: Ganeti's default fields and column titles. */
+const LIST_STORAGE_FIELDS = ["node", "type", "name", "size", "used", "free", "allocatable"];
+const STORAGE_TITLES: Record<string, string> = {
+  node: "Node",
+  type: "Type",
+  name: "Name",
+  size: "Size",
+  used: "Used",
+  free: "Free",
+  allocatable: "Allocatable",
+};
+const LIST_VOLUME_FIELDS = ["node", "phys", "vg", "name", "size", "instance"];
+const VOLUME_TITLES: Record<string, string> = { node: "Node", phys: "PhysDev", vg: "VG", name: "Name", size: "Size", instance: "Instance" };
+
+/** Ganeti's ParseFields: the defaults, a "+" list added to them, or the list itself. */
+function outputFields(spec: string | undefined, defaults: string[]): string[] {
+  if (!spec) return defaults;
+  return spec.startsWith("+") ? [...defaults, ...spec.slice(1).split(",")] : spec.split(",");
+}
+
+/**
+ * Ganeti's GenerateTable for these lists: size columns in units (human
+ * unless a separator is given, then MiB), numbers right-aligned.
+ */
+function ganetiTable(
+  fields: string[],
+  titles: Record<string, string>,
+  unitFields: string[],
+  rows: string[][],
+  o: { headers?: boolean; separator?: string; units?: string },
+): string {
+  const units = (o.units ?? (o.separator !== undefined ? "m" : "h")) as "h" | "m" | "g" | "t";
+  if (!["h", "m", "g", "t"].includes(units)) throw new CliError(`invalid --units ${o.units} (h, m, g or t)`);
+  const cells = rows.map((r) =>
+    r.map((v, i) => (unitFields.includes(fields[i]!) && /^\d+(\.\d+)?$/.test(v) ? formatUnit(Number(v), units) : v)),
+  );
+  return renderTable(
+    fields.map((f) => ({ title: titles[f] ?? f, numeric: unitFields.includes(f) })),
+    cells,
+    { headers: o.headers !== false, ...(o.separator !== undefined ? { separator: o.separator } : {}) },
+  );
+}
 const ROLES = ["master-candidate", "regular", "drained", "offline"] as const;
 /** Ganeti's EXIT_CONFIRMATION (node migrate/evacuate answered "no"). */
 const EXIT_CONFIRMATION = 13;
@@ -255,26 +298,47 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
     );
   });
 
-  jobOptions(
-    node
-      .command("list-storage")
-      .description("list storage units of a node")
-      .argument("<name>")
-      .option("-t, --storage-type <type>", "lvm-vg, lvm-pv or file", "file")
-      .option("-o, --fields <fields>", "fields", "node,type,name,size,used,free,allocatable")
-      .option("--no-headers", "no header line")
-      .option("--separator <sep>", "column separator"),
-    false,
-  ).action(async (name: string, o: JobFlags & { storageType: string; fields: string; headers?: boolean; separator?: string }) => {
-    const fields = o.fields.split(",");
-    await runJob(ctx, ctx.client().nodes.storage(name, { storage_type: o.storageType, output_fields: fields }, jobCall(o)), o, (r) =>
-      renderTable(
-        fields.map((f) => ({ title: f.charAt(0).toUpperCase() + f.slice(1), numeric: ["size", "used", "free"].includes(f) })),
-        (r?.[0] ?? []).map((row) => row.map((v) => String(v))),
-        { headers: o.headers !== false, ...(o.separator !== undefined ? { separator: o.separator } : {}) },
-      ),
+  node
+    .command("list-storage")
+    .description("list the storage units of nodes (all when none given): size, used and free space")
+    .argument("[nodes...]")
+    .option("-t, --storage-type <type>", "file, sharedfile, lvm-vg, lvm-pv or gluster (default: the first enabled disk template's)")
+    .option("-o, --output <fields>", `fields (default ${LIST_STORAGE_FIELDS.join(",")}; "+f" adds)`)
+    .option("--no-headers", "no header line")
+    .option("--separator <sep>", "column separator")
+    .option("--units <unit>", "h (human, default without --separator), m, g or t")
+    .action(
+      async (names: string[], o: { storageType?: string; output?: string; headers?: boolean; separator?: string; units?: string }) => {
+        const fields = outputFields(o.output, LIST_STORAGE_FIELDS);
+        const nodes = names.length ? names : niceSort((await ctx.client().nodes.list()).map((n) => n.id));
+        const rows: string[][] = [];
+        for (const n of nodes) {
+          const [r] = await ctx
+            .client()
+            .nodes.storage(n, { output_fields: fields, ...(o.storageType ? { storage_type: o.storageType } : {}) })
+            .wait();
+          for (const row of r) rows.push(row.map((v, i) => (fields[i] === "allocatable" ? (v ? "Y" : "N") : String(v))));
+        }
+        ctx.io.out(ganetiTable(fields, STORAGE_TITLES, ["size", "used", "free"], rows, o));
+      },
     );
-  });
+
+  node
+    .command("volumes")
+    .description("list the volumes of the nodes' volume groups (all nodes when none given) and their instances")
+    .argument("[nodes...]")
+    .option("-o, --output <fields>", `fields (default ${LIST_VOLUME_FIELDS.join(",")}; "+f" adds)`)
+    .option("--no-headers", "no header line")
+    .option("--separator <sep>", "column separator")
+    .option("--units <unit>", "h (human, default without --separator), m, g or t")
+    .action(async (names: string[], o: { output?: string; headers?: boolean; separator?: string; units?: string }) => {
+      const fields = outputFields(o.output, LIST_VOLUME_FIELDS);
+      const jobs = ctx.jobs();
+      const id = await jobs.submit({ OP_ID: "OP_NODE_QUERYVOLS", nodes: names, output_fields: fields });
+      const out = await jobs.wait(id, (t, m) => ctx.io.out(`${ctime(t)} ${m}`));
+      if (out.status !== "success") throw new CliError(`Job ${id} has failed: ${out.error ?? out.status}`, EXIT.FAILED);
+      ctx.io.out(ganetiTable(fields, VOLUME_TITLES, ["size"], (out.opresult[0] as string[][]) ?? [], o));
+    });
 
   jobOptions(
     node

@@ -55,6 +55,13 @@ export const OpNodeQueryStorageSchema = defineOpcode("OP_NODE_QUERY_STORAGE", {
 });
 export type OpNodeQueryStorage = z.infer<typeof OpNodeQueryStorageSchema>;
 
+/** gnt node volumes (Ganeti's OpNodeQueryvols): one row of strings per volume. */
+export const OpNodeQueryvolsSchema = defineOpcode("OP_NODE_QUERYVOLS", {
+  output_fields: z.array(NonEmptyStringSchema),
+  nodes: defaultNameList(),
+});
+export type OpNodeQueryvols = z.infer<typeof OpNodeQueryvolsSchema>;
+
 export const OpNodeSetParamsSchema = defineOpcode("OP_NODE_SET_PARAMS", {
   ...nodeRefShape(),
   force: defaultFalse(),

@@ -47,4 +47,14 @@ export const GANETI_TS_ENDPOINTS: Endpoint[] = [
     opcode: { opId: "OP_OOB_COMMAND", body: "body", static: DRY_RUN },
     response: JobIdResponseSchema,
   }),
+  endpoint({
+    name: "ganeti_ts_node_volumes",
+    method: "POST",
+    path: "/2/ganeti-ts/node-volumes",
+    access: WRITE,
+    summary: "ganeti-ts extension: the volumes of the nodes' volume groups and their instances (OP_NODE_QUERYVOLS, gnt node volumes)",
+    query: q,
+    opcode: { opId: "OP_NODE_QUERYVOLS", body: "body", static: DRY_RUN },
+    response: JobIdResponseSchema,
+  }),
 ];

@@ -361,6 +361,8 @@ export const RPC_CALLS = {
     z.array(z.array(z.unknown())),
     60,
   ),
+  /** Every volume of the node's volume groups (Ganeti's node_volumes, gnt node volumes): size in MiB, dev its physical volume. */
+  node_volumes: call(z.object({}), z.array(z.object({ name: z.string(), size: z.number(), dev: z.string(), vg: z.string() })), 60),
   storage_modify: call(z.object({ su_name: z.string(), name: z.string(), changes: Params }), z.null(), 60),
   storage_execute: call(z.object({ su_name: z.string(), name: z.string(), op: z.string() }), z.unknown(), 60),
   /** Every OS definition found in the search path. */

@@ -65,6 +65,7 @@ const MINIMAL: Record<OpcodeId, Record<string, unknown>> = {
   OP_NODE_MODIFY_STORAGE: { node_name: "n1", storage_type: "lvm-pv", changes: { allocatable: false } },
   OP_NODE_POWERCYCLE: { node_name: "n1" },
   OP_NODE_QUERY_STORAGE: { output_fields: ["name"] },
+  OP_NODE_QUERYVOLS: { output_fields: ["name"] },
   OP_NODE_SET_PARAMS: { node_name: "n1" },
   OP_OOB_COMMAND: { command: "power-status" },
   OP_OS_DIAGNOSE: { output_fields: ["name"] },
@@ -137,6 +138,8 @@ const EXPECTED_IDS = [
   "OP_GROUP_VERIFY_DISKS",
   // out-of-band management
   "OP_OOB_COMMAND",
+  // gnt node volumes
+  "OP_NODE_QUERYVOLS",
 ];
 
 const COMMON_DEFAULTS = { dry_run: null, debug_level: null, priority: 0, depends: null, comment: null, reason: [] };

@@ -88,6 +88,15 @@ export class Nodes extends Resource {
     return this.r.submit({ method: "POST", path: "/2/ganeti-ts/oob", body: params, ...opts });
   }
 
+  /**
+   * `POST /2/ganeti-ts/node-volumes` (ganeti-ts extension, OP_NODE_QUERYVOLS,
+   * gnt node volumes): one row of strings per volume of the nodes' volume
+   * groups (fields node, phys, vg, name, size, instance); all nodes when none given.
+   */
+  volumes(params: { output_fields: string[]; nodes?: string[] }, opts?: JobCallOptions): JobHandle<[string[][]]> {
+    return this.r.submit({ method: "POST", path: "/2/ganeti-ts/node-volumes", body: params, ...opts });
+  }
+
   /** `POST /2/nodes/NAME/evacuate` (v1 body); follow-up jobs are waited on by `.wait()`. */
   evacuate(name: string, params: NodeEvacuateParams, opts?: JobCallOptions): JobHandle {
     return this.r.submit({ method: "POST", path: path`/2/nodes/${name}/evacuate`, body: params, ...opts });
@@ -98,8 +107,8 @@ export class Nodes extends Resource {
     return this.r.submit({ method: "POST", path: path`/2/nodes/${name}/migrate`, body: params, ...opts });
   }
 
-  /** `GET /2/nodes/NAME/storage` (needs write: it runs a job); result `[[[col...], ...]]`. */
-  storage(name: string, q: { storage_type: StorageType; output_fields: string[] }, opts?: JobCallOptions): JobHandle<[unknown[][]]> {
+  /** `GET /2/nodes/NAME/storage` (needs write: it runs a job; no storage_type: the cluster's default); result `[[[col...], ...]]`. */
+  storage(name: string, q: { storage_type?: StorageType; output_fields: string[] }, opts?: JobCallOptions): JobHandle<[unknown[][]]> {
     return this.r.submit({
       method: "GET",
       path: path`/2/nodes/${name}/storage`,

@@ -39,6 +39,8 @@ export interface LuContext {
   held(level: LockLevel): string[];
   now(): number; // seconds, float
   timestamp(): Timestamp;
+  /** Wait between polls (drbd sync); tests inject one, the default is a real timer. */
+  sleep?(ms: number): Promise<void>;
 }
 
 export interface LogicalUnitClass<Op = Record<string, unknown>> {

@@ -120,7 +120,7 @@ export async function listVolumeStorage(opts: {
   return rows;
 }
 
-/** The volumes of every group, as Ganeti's lv_list reports them: "vg/name" → [size MiB, inactive, online]. */
+/** The volumes of every group (or of `groups`): name, size in MiB. */
 export async function listVolumes(dirs: VolumeDirs, groups?: string[]): Promise<Array<{ vg: string; name: string; size: number }>> {
   const out: Array<{ vg: string; name: string; size: number }> = [];
   for (const vg of groups ?? (await dirs.groups())) for (const v of await dirs.list(vg)) out.push({ vg, name: v.name, size: v.size });

@@ -8,7 +8,7 @@ import type { ClusterConfig } from "../../config/cluster-config.js";
 import { OpExecError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
 import { diskStrategy, diskSteps } from "../disk-templates/registry.js";
-import type { AssembleRow, DiskGenerateRequest, DiskStrategy } from "../disk-templates/strategy.js";
+import type { AssembleOptions, AssembleRow, DiskGenerateRequest, DiskStrategy } from "../disk-templates/strategy.js";
 import { INSTANCE_DOWN, checkInstanceState } from "./instance-state.js";
 import { errText, logWarning } from "./messages.js";
 
@@ -86,11 +86,12 @@ export async function assembleInstanceDisks(
   ctx: LuContext,
   inst: InstanceObject,
   disks?: DiskObject[],
+  opts: AssembleOptions = {},
 ): Promise<{ ok: boolean; info: AssembleRow[] }> {
   const info: AssembleRow[] = [];
   let ok = true;
   for (const d of disks ?? ctx.config.instanceDisks(inst)) {
-    const r = await strategyOf(d, inst.disk_template).assemble(ctx, inst, d);
+    const r = await strategyOf(d, inst.disk_template).assemble(ctx, inst, d, opts);
     info.push(...r.rows);
     if (!r.ok) ok = false;
   }
@@ -139,10 +140,15 @@ export async function safeShutdownInstanceDisks(ctx: LuContext, inst: InstanceOb
   await shutdownInstanceDisks(ctx, inst);
 }
 
-/** Ganeti's WaitForSync over an instance's disks (or some of them), with its job-log lines. */
-export async function waitForDiskSync(ctx: LuContext, inst: InstanceObject, disks?: DiskObject[]): Promise<void> {
+/** Ganeti's WaitForSync over an instance's disks (or some of them), with its job-log lines; false: degraded. */
+export async function waitForDiskSync(
+  ctx: LuContext,
+  inst: InstanceObject,
+  disks?: DiskObject[],
+  opts: { oneshot?: boolean } = {},
+): Promise<boolean> {
   const ds = disks ?? ctx.config.instanceDisks(inst);
-  await strategyOf(ds[0], inst.disk_template).waitForSync(ctx, inst, ds);
+  return strategyOf(ds[0], inst.disk_template).waitForSync(ctx, inst, ds, opts);
 }
 
 /** Grow one disk on its nodes (the grow-disk LU's node part). */

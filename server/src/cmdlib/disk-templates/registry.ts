@@ -4,6 +4,7 @@
 import type { DiskObject, DiskTemplate } from "@ganeti-ts/schema";
 import { OpPrereqError } from "../../lib/errors.js";
 import { DisklessStrategy } from "./diskless.js";
+import { DrbdStrategy } from "./drbd.js";
 import { FileStrategy } from "./file.js";
 import { SingleNodeStrategy } from "./single-node.js";
 import type { DiskStrategy } from "./strategy.js";
@@ -12,6 +13,7 @@ const STRATEGIES: Partial<Record<DiskTemplate, DiskStrategy>> = {
   diskless: new DisklessStrategy(),
   file: new FileStrategy("file"),
   sharedfile: new FileStrategy("sharedfile"),
+  drbd: new DrbdStrategy(),
 };
 
 /** Templates this implementation can create disks for. */

@@ -6,7 +6,7 @@ import type { ClusterConfig } from "../../config/cluster-config.js";
 import { OpExecError } from "../../lib/errors.js";
 import type { LuContext } from "../base.js";
 import { errText, logDiskSync, logWarning } from "../common/messages.js";
-import type { AssembleRow, DirMove, DiskGenerateRequest, DiskStrategy } from "./strategy.js";
+import type { AssembleOptions, AssembleRow, DirMove, DiskGenerateRequest, DiskStrategy } from "./strategy.js";
 
 export abstract class SingleNodeStrategy implements DiskStrategy {
   abstract readonly template: DiskTemplate;
@@ -59,7 +59,12 @@ export abstract class SingleNodeStrategy implements DiskStrategy {
     return ok;
   }
 
-  async assemble(ctx: LuContext, inst: InstanceObject, disk: DiskObject): Promise<{ ok: boolean; rows: AssembleRow[] }> {
+  async assemble(
+    ctx: LuContext,
+    inst: InstanceObject,
+    disk: DiskObject,
+    _opts?: AssembleOptions,
+  ): Promise<{ ok: boolean; rows: AssembleRow[] }> {
     const pnode = ctx.config.node(inst.primary_node);
     try {
       const path = await ctx.rpc.call(pnode, "blockdev_assemble", {
@@ -116,8 +121,10 @@ export abstract class SingleNodeStrategy implements DiskStrategy {
   async renameOnNodes(_ctx: LuContext, _inst: InstanceObject, _move: DirMove): Promise<void> {}
 
   /** One volume has nothing to sync: Ganeti's two lines only. */
-  async waitForSync(ctx: LuContext, inst: InstanceObject, _disks: DiskObject[]): Promise<void> {
+  async waitForSync(ctx: LuContext, inst: InstanceObject, _disks: DiskObject[], opts: { oneshot?: boolean } = {}): Promise<boolean> {
+    if (opts.oneshot) return true;
     logDiskSync(ctx, inst.name, "start");
     logDiskSync(ctx, inst.name, "done");
+    return true;
   }
 }

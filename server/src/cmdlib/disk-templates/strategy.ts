@@ -26,6 +26,11 @@ export interface DiskGenerateRequest {
   existing?: DiskObject[];
 }
 
+export interface AssembleOptions {
+  /** A failure on a secondary node does not fail the assembly (failover onto the secondary). */
+  ignoreSecondaries?: boolean;
+}
+
 /** One row of assemble output: [node name, iv_name, device path or null]. */
 export type AssembleRow = [string, string, string | null];
 
@@ -48,7 +53,7 @@ export interface DiskStrategy {
   /** Remove one disk from every node holding it; false when anything failed (warnings logged). */
   remove(ctx: LuContext, inst: InstanceObject, disk: DiskObject): Promise<boolean>;
   /** Make a disk usable on the instance's primary (and ready on its other nodes). */
-  assemble(ctx: LuContext, inst: InstanceObject, disk: DiskObject): Promise<{ ok: boolean; rows: AssembleRow[] }>;
+  assemble(ctx: LuContext, inst: InstanceObject, disk: DiskObject, opts?: AssembleOptions): Promise<{ ok: boolean; rows: AssembleRow[] }>;
   /** Release a disk on its nodes; false on a failure that counts (warnings logged). */
   shutdown(ctx: LuContext, inst: InstanceObject, disk: DiskObject, opts: { ignorePrimary?: boolean }): Promise<boolean>;
   /** Grow a disk by `amount` MiB on every node holding it (the dry run first on all, as Ganeti). */
@@ -60,8 +65,9 @@ export interface DiskStrategy {
   /** The disk as `node` sees it (what blockdev_* and the hypervisor get). */
   rpcDisk(cfg: ClusterConfig, disk: DiskObject, node: NodeObject): RpcDisk;
   /**
-   * After creating an instance's disks: wait until the template's copies
-   * agree (drbd's initial sync), with progress in the job log.
+   * Ganeti's WaitForSync: wait until the template's copies agree (drbd's
+   * initial sync), with progress in the job log; false when a disk stays
+   * degraded. oneshot: look once, without waiting.
    */
-  waitForSync(ctx: LuContext, inst: InstanceObject, disks: DiskObject[]): Promise<void>;
+  waitForSync(ctx: LuContext, inst: InstanceObject, disks: DiskObject[], opts?: { oneshot?: boolean }): Promise<boolean>;
 }

@@ -38,11 +38,18 @@ import {
   type NicInput,
   type NicPlan,
 } from "../common/nics.js";
-import { checkNodeFreeMemory, checkHvParamsOnNodes } from "../common/node-checks.js";
+import {
+  checkHvParamsOnNodes,
+  checkNodeFreeMemory,
+  checkNodeNotDrained,
+  checkNodeOnline,
+  checkNodeVmCapable,
+} from "../common/node-checks.js";
 import { computeDiskSpecs, type DiskSpec } from "../common/disk-specs.js";
 import { createDisks, generateDisks, removeDisks, shutdownInstanceDisks, startInstanceDisks, waitForDiskSync } from "../common/disks.js";
 import { errText, formatUnit, logInfo, logWarning } from "../common/messages.js";
 import { releaseInstancePorts } from "../common/instance-removal.js";
+import { releaseDrbdDisk } from "../../config/drbd.js";
 import { SUPPORTED_TEMPLATES } from "../disk-templates/registry.js";
 import { validateTag } from "../misc/tags-common.js";
 import { checkHvParams, checkBeRanges, ganetiCheck } from "../common/params.js";
@@ -72,6 +79,8 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
   private diskSpecs: DiskSpec[] = [];
   private nics: NicPlan[] = [];
   private pnodeUuid: string | null = null;
+  /** Internally mirrored templates (drbd): the secondary node. */
+  private snodeUuid: string | null = null;
   private allocator: string | null = null;
   private start = true;
 
@@ -128,12 +137,16 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     } else {
       this.pnodeUuid = cfg.expandNode(pnode).uuid;
     }
-    if ((op.snode || op.snode_uuid) && templateMirror(this.template) !== "internal")
-      logWarning(this.ctx, "Secondary node will be ignored on non-mirrored disk template");
+    const snode = op.snode ?? op.snode_uuid;
+    if (templateMirror(this.template) === "internal") {
+      if (this.pnodeUuid && !snode) throw new OpPrereqError("The networked disk templates need a mirror node", "wrong_input");
+      if (this.pnodeUuid && snode) this.snodeUuid = cfg.expandNode(snode).uuid;
+    } else if (snode) logWarning(this.ctx, "Secondary node will be ignored on non-mirrored disk template");
+    const nodes = [this.pnodeUuid!, ...(this.snodeUuid ? [this.snodeUuid] : [])];
     return {
       // The name itself: two creations of one name exclude each other.
       instance: { names: [this.name], shared: false },
-      node: { names: this.allocator ? "all" : [this.pnodeUuid!], shared: false },
+      node: { names: this.allocator ? "all" : nodes, shared: false },
     };
   }
 
@@ -185,6 +198,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       );
       const nodes = resultNodes(cfg, this.allocator, res, requiredNodes(this.template));
       this.pnodeUuid = nodes[0]!.uuid;
+      this.snodeUuid = nodes[1]?.uuid ?? null;
       logInfo(
         this.ctx,
         `Selected nodes for instance ${this.name} via iallocator ${this.allocator}: ${nodes.map((n) => n.name).join(", ")}`,
@@ -194,6 +208,21 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     if (pnode.offline) throw new OpPrereqError(`Cannot use offline primary node '${pnode.name}'`, "wrong_state");
     if (pnode.drained) throw new OpPrereqError(`Cannot use drained primary node '${pnode.name}'`, "wrong_state");
     if (!pnode.vm_capable) throw new OpPrereqError(`Cannot use non-vm_capable primary node '${pnode.name}'`, "wrong_state");
+
+    // Ganeti's mirror node verification.
+    const snode = this.snodeUuid ? cfg.node(this.snodeUuid) : null;
+    if (snode) {
+      if (snode.uuid === pnode.uuid) throw new OpPrereqError("The secondary node cannot be the primary node", "wrong_input");
+      checkNodeOnline(snode);
+      checkNodeNotDrained(snode);
+      checkNodeVmCapable(snode);
+      if (snode.group !== pnode.group)
+        logWarning(
+          this.ctx,
+          "The primary and secondary nodes are in two different node groups; the disk parameters from the first disk's node group will be used",
+        );
+    }
+    const instNodes = snode ? [pnode, snode] : [pnode];
 
     const group = cfg.group(pnode.group);
     checkInstanceSpecPolicy(
@@ -216,7 +245,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     resolveNicNetworks(this.ctx, this.nics, pnode.group, pnode.name, { conflictsCheck: op.conflicts_check });
     await checkHvParamsOnNodes(
       this.ctx,
-      [pnode],
+      instNodes,
       this.hypervisor,
       fillDict(
         fillDict((DEFAULT_HVPARAMS as Record<string, Record<string, unknown>>)[this.hypervisor], cfg.cluster.hvparams[this.hypervisor]),
@@ -225,14 +254,14 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     );
     if (op.os_type) {
       const osparams = fillDict(cfg.filledOsparams({ os: op.os_type, osparams: {} }), op.osparams ?? {}, op.osparams_private ?? {});
-      await checkOsParams(this.ctx, [pnode], op.os_type, osparams);
+      await checkOsParams(this.ctx, instNodes, op.os_type, osparams);
     }
     await checkNicsBridgesExist(this.ctx, this.nics, pnode);
     if (this.start) await checkNodeFreeMemory(this.ctx, pnode, `creating instance ${this.name}`, Number(full["maxmem"]), this.hypervisor);
   }
 
   override dryRunResult(): unknown {
-    return [this.pnodeUuid];
+    return this.snodeUuid ? [this.pnodeUuid, this.snodeUuid] : [this.pnodeUuid];
   }
 
   /** Ganeti's identify_defaults: drop values equal to the cluster's. */
@@ -263,6 +292,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       instanceName: this.name,
       instanceUuid: uuid,
       primary: pnode.uuid,
+      secondaries: this.snodeUuid ? [this.snodeUuid] : [],
       specs: this.diskSpecs,
       fileDriver: op.file_driver,
       storageSubdir: op.file_storage_dir,
@@ -275,7 +305,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       tags: [...op.tags],
       name: this.name,
       primary_node: pnode.uuid,
-      secondary_nodes: [],
+      secondary_nodes: this.snodeUuid ? [this.snodeUuid] : [],
       os: op.os_type ?? "",
       hypervisor: this.hypervisor,
       hvparams: { ...this.hv },
@@ -296,7 +326,13 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
 
     disks.forEach((d, i) => this.ctx.log(`* disk ${i}, size ${formatUnit(d.size)}`));
     this.ctx.log("* creating instance disks...");
-    await createDisks(this.ctx, inst, disks, pnode);
+    try {
+      await createDisks(this.ctx, inst, disks, pnode);
+    } catch (err) {
+      // The generated disks never reach the config: their ports and minors go back.
+      for (const d of disks) releaseDrbdDisk(cfg, d);
+      throw err;
+    }
 
     this.ctx.log(`adding instance ${inst.name} to cluster config`);
     try {
@@ -309,6 +345,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
       });
     } catch (err) {
       await removeDisks(this.ctx, inst, disks);
+      for (const d of disks) releaseDrbdDisk(cfg, d);
       throw err;
     } finally {
       cfg.releaseMacs(nics.map((n) => n.mac));
@@ -316,7 +353,18 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     this.ctx.log("adding disks to cluster config");
 
     if (disks.length) {
-      if (op.wait_for_sync) await waitForDiskSync(this.ctx, inst);
+      // Ganeti's _RemoveDegradedDisks: wait for the mirrors (or, without
+      // wait_for_sync, look once that none is degraded; syncing is fine).
+      let degraded = false;
+      if (op.wait_for_sync) degraded = !(await waitForDiskSync(this.ctx, inst));
+      else if (templateMirror(this.template) === "internal") {
+        this.ctx.log("* checking mirrors status");
+        degraded = !(await waitForDiskSync(this.ctx, inst, undefined, { oneshot: true }));
+      }
+      if (degraded) {
+        await this.rollback(inst);
+        throw new OpExecError("There are some degraded disks for this instance");
+      }
       if (!op.no_install) {
         if (op.wait_for_sync) await waitForDiskSync(this.ctx, inst);
         this.ctx.log("* running the instance OS create scripts...");
@@ -351,7 +399,7 @@ export class LUInstanceCreate extends LogicalUnit<OpInstanceCreate> {
     } else if (disks.length) {
       await shutdownInstanceDisks(this.ctx, inst);
     }
-    return [pnode.name];
+    return this.snodeUuid ? [pnode.name, cfg.node(this.snodeUuid).name] : [pnode.name];
   }
 
   /** Undo a half-created instance: disks on the node, then the config entries. */

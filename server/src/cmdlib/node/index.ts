@@ -6,6 +6,7 @@ import { LUNodeMigrate } from "./migrate.js";
 import { LUNodeModifyStorage } from "./modify-storage.js";
 import { LUNodePowercycle } from "./powercycle.js";
 import { LUNodeQueryStorage } from "./query-storage.js";
+import { LUNodeQueryvols } from "./query-vols.js";
 import { LUNodeRemove } from "./remove.js";
 import { LURepairNodeStorage } from "./repair-storage.js";
 import { LUNodeSetParams } from "./set-params.js";
@@ -19,6 +20,7 @@ export const NODE_LUS: LuTable = {
   OP_NODE_EVACUATE: LUNodeEvacuate,
   OP_NODE_MIGRATE: LUNodeMigrate,
   OP_NODE_QUERY_STORAGE: LUNodeQueryStorage,
+  OP_NODE_QUERYVOLS: LUNodeQueryvols,
   OP_NODE_MODIFY_STORAGE: LUNodeModifyStorage,
   OP_REPAIR_NODE_STORAGE: LURepairNodeStorage,
   OP_OOB_COMMAND: LUOobCommand,

@@ -7,7 +7,7 @@ import {
   removeFileStorageDir,
   renameFileStorageDir,
 } from "../../storage/file-storage.js";
-import { listVolumeStorage, VOLUME_STORAGE_TYPES } from "../../storage/volume-storage.js";
+import { listVolumes, listVolumeStorage, VOLUME_STORAGE_TYPES } from "../../storage/volume-storage.js";
 import type { BackendContext } from "./context.js";
 import type { HandlerSlice } from "./handlers.js";
 import { localFilePath } from "./storage-paths.js";
@@ -20,6 +20,7 @@ export function storageHandlers(
   | "file_storage_dir_rename"
   | "file_storage_path_check"
   | "storage_list"
+  | "node_volumes"
   | "storage_modify"
   | "storage_execute"
 > {
@@ -67,6 +68,13 @@ export function storageHandlers(
         sizeOverride: settings.storage_size?.[a.su_name],
         localPath: (p) => localFilePath(p, settings.file_storage_map),
       });
+    },
+    // Each volume once, on its group's directory as its "physical volume" (LVM lists an LV per PV it spans).
+    node_volumes: async () => {
+      const out = [];
+      for (const v of await listVolumes(ctx.storage.volumes))
+        out.push({ name: v.name, size: v.size, dev: await ctx.storage.volumes.dirOf(v.vg), vg: v.vg });
+      return out;
     },
     // Ganeti only modifies LVM PVs and only "executes" on LVM VGs.
     storage_modify: async (a) => {

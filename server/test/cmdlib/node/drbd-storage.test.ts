@@ -131,4 +131,39 @@ describe("storage of a drbd cluster", () => {
       ["node2.example.com", VG_SIZE, VG_SIZE - 2048 - 128, 0, 0, 0, 1],
     ]);
   });
+
+  it("volumes (gnt node volumes): each replica's data and meta volume on both nodes with its instance, strays as '-'", async () => {
+    c = await drbdCluster();
+    const { disks } = await drbdInstance(c, "d1.example.com", [1024]);
+    const stray = path.join(c.root, "nodes", "node2.example.com", "volumes", "xenvg");
+    const fh = await open(path.join(stray, "leftover"), "w");
+    await fh.truncate(10 * MiB);
+    await fh.close();
+    const [data, meta] = disks[0]!.children!.map((ch) => String(ch.logical_id[1]));
+    const rows = (await runOp(c, {
+      OP_ID: "OP_NODE_QUERYVOLS",
+      output_fields: ["node", "phys", "vg", "name", "size", "instance"],
+      nodes: [],
+    })) as string[][];
+    const dir = (n: string) => path.join(c!.root, "nodes", n, "volumes", "xenvg");
+    expect(rows.sort()).toEqual(
+      [
+        ["node1.example.com", dir("node1.example.com"), "xenvg", data!, "1024", "d1.example.com"],
+        ["node1.example.com", dir("node1.example.com"), "xenvg", meta!, "128", "d1.example.com"],
+        ["node2.example.com", dir("node2.example.com"), "xenvg", data!, "1024", "d1.example.com"],
+        ["node2.example.com", dir("node2.example.com"), "xenvg", meta!, "128", "d1.example.com"],
+        ["node2.example.com", dir("node2.example.com"), "xenvg", "leftover", "10", "-"],
+      ].sort(),
+    );
+    expect(await runOp(c, { OP_ID: "OP_NODE_QUERYVOLS", output_fields: ["name", "instance"], nodes: ["node1"] })).toEqual(
+      [
+        [data, "d1.example.com"],
+        [meta, "d1.example.com"],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+    await expect(runOp(c, { OP_ID: "OP_NODE_QUERYVOLS", output_fields: ["bogus"], nodes: [] })).rejects.toMatchObject({
+      message: "Unknown output fields selected: bogus",
+      code: "wrong_input",
+    });
+  });
 });
