@@ -28,6 +28,7 @@
 //
 // Run: npx tsx bench/drbd/run.ts [--rounds 3] [--seq 32] [--rand 200] [--fsync 100] [--sync 256]
 // Prints a table; docs/benchmarks.md ("Replicated disks") holds the numbers.
+import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -62,6 +63,7 @@ const { values } = parseArgs({
     rand: { type: "string", default: "200" },
     fsync: { type: "string", default: "100" },
     sync: { type: "string", default: "256" },
+    qd1: { type: "string", default: "1000" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -69,6 +71,7 @@ const SEQ = Number(values.seq);
 const RAND = Number(values.rand);
 const FSYNC = Number(values.fsync);
 const SYNC = Number(values.sync);
+const QD1 = Number(values.qd1);
 const DISK_MIB = Math.max(64, SEQ * 2);
 const MiB = 1024 * 1024;
 
@@ -105,6 +108,8 @@ dd if=/dev/urandom of=/tmp/buf bs=1M count=${SEQ} 2>/dev/null
 sync
 t0=$(t); dd if=/tmp/buf of=$D bs=1M count=${SEQ} oflag=direct conv=fsync,notrunc 2>/dev/null; t1=$(t)
 echo "GTS-BENCH seq=$(d $t0 $t1)"
+t0=$(t); dd if=/tmp/buf of=$D bs=4k count=${QD1} seek=${blocks / 2} oflag=direct conv=notrunc 2>/dev/null; t1=$(t)
+echo "GTS-BENCH qd1=$(d $t0 $t1)"
 i=0; t0=$(t)
 while [ $i -lt ${RAND} ]; do dd if=/tmp/buf of=$D bs=4k count=1 seek=$(((RANDOM * 32768 + RANDOM) % ${blocks})) oflag=direct conv=notrunc 2>/dev/null; i=$((i+1)); done
 t1=$(t); echo "GTS-BENCH rand=$(d $t0 $t1)"
@@ -121,8 +126,14 @@ echo GTS-BENCH-DONE
 interface IoSample {
   boot: number;
   seqMBs: number;
-  randIops: number;
+  /** 4 KiB O_DIRECT writes one after the other from one process (queue depth 1). */
+  qd1Iops: number;
+  /** Random 4 KiB O_DIRECT writes, one dd process each: ms per write, the process start included. */
+  randMs: number;
+  /** 4 KiB write + fsync, one dd process each: ms per operation, the process start included. */
   fsyncMs: number;
+  /** The same dd loop to /dev/null: ms per process start. */
+  nullMs: number;
 }
 
 class Bench {
@@ -205,12 +216,13 @@ class Bench {
     };
     await this.stop(this.a, inst);
     await fs.rm(scriptFile, { force: true });
-    const spawn = fig("null") / RAND;
     return {
       boot,
       seqMBs: SEQ / Math.max(fig("seq"), 0.01),
-      randIops: RAND / Math.max(fig("rand") - spawn * RAND, 0.01),
-      fsyncMs: (Math.max(fig("fsync") - spawn * FSYNC, 0.01) / FSYNC) * 1000,
+      qd1Iops: QD1 / Math.max(fig("qd1"), 0.01),
+      randMs: (fig("rand") / RAND) * 1000,
+      fsyncMs: (fig("fsync") / FSYNC) * 1000,
+      nullMs: (fig("null") / RAND) * 1000,
     };
   }
 
@@ -224,6 +236,40 @@ class Bench {
     const f = await this.io(fileDisk(file, DISK_MIB), "file");
     await fs.rm(file, { force: true });
     return { drbd, file: f };
+  }
+
+  /**
+   * Host side, no guest: SEQ writes of 1 MiB from one qemu-io (the time of
+   * the writes as qemu-io measures each, so neither its start nor the TLS
+   * handshake counts) to a raw file (O_DIRECT), to the secondary's replica
+   * export (NBD over TLS, no mirror) and to the primary's export (NBD over
+   * TLS, then the synchronous mirror to the secondary): where the time goes.
+   * MB/s each.
+   */
+  async breakdown(): Promise<{ file: number; nbd: number; mirror: number }> {
+    const cmds = Array.from({ length: SEQ }, (_, i) => `write -P 0x33 ${i}M 1M`);
+    const seconds = (out: string) => {
+      const rates = [...out.matchAll(/and ([0-9.]+) ops\/sec/g)].map((m) => Number(m[1]));
+      if (rates.length !== SEQ) throw new Error(`qemu-io: ${out.slice(-400)}`);
+      return rates.reduce((acc, r) => acc + 1 / r, 0);
+    };
+    const file = path.join(this.fileDir, "breakdown.img");
+    await fs.writeFile(file, "");
+    await fs.truncate(file, DISK_MIB * MiB);
+    const fileOut = await new Promise<string>((resolve, reject) =>
+      execFile("qemu-io", ["-n", "-f", "raw", ...cmds.flatMap((c) => ["-c", c]), file], { maxBuffer: 16 << 20 }, (err, out) =>
+        err ? reject(err) : resolve(out),
+      ),
+    );
+    await fs.rm(file, { force: true });
+    const d = await this.newDrbd(DISK_MIB);
+    const uri = parseReplicaUri(d.devPath)!;
+    const tls = { tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const nbd = await qemuIo({ host: this.b.ip, port: d.port, export: d.secret, ...tls }, cmds);
+    const mirror = await qemuIo({ host: uri.host, port: uri.port, export: uri.export, ...tls }, cmds);
+    await this.removeDrbd(d);
+    const mbs = (sec: number) => SEQ / sec;
+    return { file: mbs(seconds(fileOut)), nbd: mbs(seconds(nbd.out)), mirror: mbs(seconds(mirror.out)) };
   }
 
   /** Initial sync of a fresh disk; resync after every MiB changed on the primary alone. */
@@ -275,14 +321,16 @@ async function main(): Promise<void> {
   const loads: number[] = [os.loadavg()[0]!];
   try {
     const io: { drbd: IoSample; file: IoSample }[] = [];
+    const parts: { file: number; nbd: number; mirror: number }[] = [];
     const syncs: { initialMs: number; resyncMs: number }[] = [];
     const failovers: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const s = await bench.ioRound();
       io.push(s);
+      parts.push(await bench.breakdown());
       loads.push(os.loadavg()[0]!);
       console.error(
-        `io round ${r + 1}/${ROUNDS}: seq ${s.drbd.seqMBs.toFixed(1)} vs ${s.file.seqMBs.toFixed(1)} MB/s, rand ${s.drbd.randIops.toFixed(0)} vs ${s.file.randIops.toFixed(0)} IOPS, fsync ${s.drbd.fsyncMs.toFixed(1)} vs ${s.file.fsyncMs.toFixed(1)} ms (drbd vs file)`,
+        `io round ${r + 1}/${ROUNDS}: seq ${s.drbd.seqMBs.toFixed(1)} vs ${s.file.seqMBs.toFixed(1)} MB/s, qd1 ${s.drbd.qd1Iops.toFixed(0)} vs ${s.file.qd1Iops.toFixed(0)} IOPS, rand ${s.drbd.randMs.toFixed(1)} vs ${s.file.randMs.toFixed(1)} ms, fsync ${s.drbd.fsyncMs.toFixed(1)} vs ${s.file.fsyncMs.toFixed(1)} ms (drbd vs file)`,
       );
     }
     for (let r = 0; r < ROUNDS; r++) {
@@ -304,8 +352,10 @@ async function main(): Promise<void> {
       table.push([name, f1(dr, d), f1(fi, d), f1(ratio, 2)]);
     };
     row(`sequential write ${SEQ} MiB, MB/s`, (s) => s.seqMBs);
-    row(`random 4 KiB writes (${RAND}), IOPS`, (s) => s.randIops, 0);
-    row(`4 KiB write + fsync (${FSYNC}), ms each`, (s) => s.fsyncMs);
+    row(`4 KiB O_DIRECT writes, queue depth 1 (${QD1}, one dd), IOPS`, (s) => s.qd1Iops, 0);
+    row(`random 4 KiB O_DIRECT write (${RAND}, one dd each), ms each incl. dd start`, (s) => s.randMs, 2);
+    row(`4 KiB write + fsync (${FSYNC}, one dd each), ms each incl. dd start`, (s) => s.fsyncMs, 2);
+    row(`dd start alone (${RAND} to /dev/null), ms each`, (s) => s.nullMs, 2);
     row("guest boot to console marker, ms", (s) => s.boot, 0);
     console.log(table.toString());
     const t2 = new Table({ head: ["figure", "min / median / max"] });
@@ -313,7 +363,16 @@ async function main(): Promise<void> {
     t2.push([`initial sync of a fresh ${SYNC} MiB disk, MiB/s`, f1(stats(syncs.map((s) => rate(s.initialMs))))]);
     t2.push([`resync of ${SYNC} MiB written while the secondary was down, MiB/s`, f1(stats(syncs.map((s) => rate(s.resyncMs))))]);
     t2.push(["failover: kill -9 of the primary to the guest's marker on the secondary, ms", f1(stats(failovers), 0)]);
+    const t3 = new Table({
+      head: [`host side: ${SEQ} writes of 1 MiB from qemu-io, MB/s`, "min / median / max", "÷ file, per round (median)"],
+    });
+    const part = (name: string, pick: (x: { file: number; nbd: number; mirror: number }) => number) =>
+      t3.push([name, f1(stats(parts.map(pick))), stats(parts.map((x) => pick(x) / x.file)).med.toFixed(2)]);
+    part("raw file, O_DIRECT", (x) => x.file);
+    part("NBD over TLS to a storage daemon, no mirror", (x) => x.nbd);
+    part("NBD over TLS + synchronous mirror to the peer (a drbd disk)", (x) => x.mirror);
     console.log(t2.toString());
+    console.log(t3.toString());
     console.log(
       `rounds: ${ROUNDS} (io interleaved drbd, file); load average (1 min) during the run: ${loads.map((l) => l.toFixed(1)).join(", ")} on ${os.cpus().length} CPUs`,
     );
