@@ -76,7 +76,10 @@ export async function killDaemons(dataDir: string): Promise<void> {
   } catch {
     return;
   }
-  for (const e of entries) await killDaemon(path.join(dir, e));
+  for (const e of entries) {
+    await killDaemon(path.join(dir, e, "scripts"));
+    await killDaemon(path.join(dir, e));
+  }
 }
 
 export async function killDaemon(stateDir: string): Promise<void> {

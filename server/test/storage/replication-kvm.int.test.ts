@@ -55,7 +55,7 @@ describe("a kvm guest on a replicated disk", () => {
   const kvm = (n: TestNode) => n.backend.hypervisors.get("kvm") as KvmHypervisor;
   const dataFile = (n: TestNode, uuid: string) => path.join(n.dataDir, "volumes", "xenvg", `${uuid}.disk0_data`);
 
-  it("keeps the last acknowledged counter on the secondary when the primary's qemu and storage daemon are killed", async () => {
+  it("survives growing the disk while the guest writes; keeps the last acknowledged counter on the secondary when the primary's qemu and storage daemon are killed", async () => {
     const ids = newDiskIds();
     const port = await freePort([a.ip, b.ip]);
     const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
@@ -81,6 +81,20 @@ describe("a kvm guest on a replicated disk", () => {
     await waitForConsole(kvm(a).dirs.serialLog(inst.name), new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
     // The guest's writes reach the replica.
     await until("the counter on the replica", async () => (await counter(dataFile(b, ids.uuid))) >= 5);
+
+    // Grow on both sides (secondary first) while the guest writes: the
+    // storage daemons restart, the guest's disk waits for them and goes on.
+    await b.backend.handle("blockdev_grow", { disk: onB, amount: 8, dryrun: false });
+    await a.backend.handle("blockdev_grow", { disk: onA, amount: 8, dryrun: false });
+    await until(
+      "the resync after growing",
+      async () => ((await a.backend.handle("drbd_wait_sync", { disks: [onA] })) as { alldone: boolean }).alldone,
+    );
+    const grown = await counter(dataFile(b, ids.uuid));
+    await until("the counter to go on after growing", async () => (await counter(dataFile(b, ids.uuid))) > grown + 2);
+    expect(await b.backend.handle("blockdev_getsizes", { disks: [onB] })).toEqual([24]);
+    // Its requests waited for the restarted daemon: the guest saw no I/O error.
+    expect(await fs.readFile(kvm(a).dirs.serialLog(inst.name), "latin1")).not.toMatch(/I\/O error/);
 
     // The primary node dies: its qemu and its storage daemon, at once.
     const qemuPid = Number((await fs.readFile(kvm(a).dirs.pidFile(inst.name), "utf8")).trim());

@@ -3,7 +3,9 @@
 import path from "node:path";
 import type { BlockDevStatus } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { open, readFile } from "node:fs/promises";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
+import { drbdDiskOf } from "../../src/storage/replication/engine.js";
 import { parseReplicaUri } from "../../src/lib/replica-uri.js";
 import { REPLICATION_TLS_NAME } from "../../src/storage/replication/tls.js";
 import { generateClusterCert } from "../../src/lib/certs.js";
@@ -137,7 +139,6 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const d = await setup();
     await waitSynced(a, d.onA);
     const pidFile = path.join(a.dataDir, "replication", d.uuid, "pid");
-    const { readFile } = await import("node:fs/promises");
     const pid = await readFile(pidFile, "utf8");
     a.backend.storage.replication.close();
     const restarted: TestNode = { ...a, backend: new NodeBackend({ dataDir: a.dataDir, nodeName: a.name }) };
@@ -162,5 +163,25 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect(await restarted.backend.handle("blockdev_getsizes", { disks: [d.onA] })).toEqual([null]);
     expect(await status(b, d.onB)).toBeNull();
     restarted.backend.storage.replication.close();
+  });
+
+  it("opens a replicated disk as a file for the OS scripts; what they write is mirrored", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const dev = await a.backend.storage.replication.scriptDevice(drbdDiskOf(d.onA));
+    try {
+      const fh = await open(dev.path, "r+");
+      try {
+        expect((await fh.stat()).size).toBe(16 * MiB);
+        await fh.write(Buffer.alloc(4096, 0x6b), 0, 4096, 2 * MiB);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      expect((await readAt(dataFile(b, d.uuid), 2 * MiB, 4096)).every((x) => x === 0x6b)).toBe(true);
+    } finally {
+      await dev.close();
+    }
+    expect((await readFile("/proc/self/mounts", "utf8")).includes(dev.path)).toBe(false);
   });
 });

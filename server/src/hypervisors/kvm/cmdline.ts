@@ -143,6 +143,9 @@ export function replicaTlsDir(disks: readonly Pick<KvmDisk, "path">[]): string |
   return null;
 }
 
+/** Seconds a replicated disk's requests wait for its storage daemon to come back. */
+export const REPLICA_RECONNECT_DELAY = 30;
+
 /** A replicated disk (drbd): qemu's nbd driver on the node's storage daemon's export, over TLS. */
 function replicaFileOptions(r: NonNullable<ReturnType<typeof parseReplicaUri>>): string[] {
   return [
@@ -153,6 +156,9 @@ function replicaFileOptions(r: NonNullable<ReturnType<typeof parseReplicaUri>>):
     `file.export=${escapeOpt(r.export)}`,
     `file.tls-creds=${REPLICA_TLS_ID}`,
     `file.tls-hostname=${escapeOpt(r.tlsHostname)}`,
+    // The storage daemon restarts on grow (and after a crash, at the next
+    // assemble): the guest's requests wait for it instead of failing.
+    `file.reconnect-delay=${REPLICA_RECONNECT_DELAY}`,
   ];
 }
 

@@ -6,7 +6,7 @@
 // socket live in the disk's state directory, where a restarted node daemon
 // finds it again.
 import { execFile } from "node:child_process";
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BlockDeviceError } from "../../lib/errors.js";
@@ -19,12 +19,18 @@ export function optValue(v: string | number): string {
   return String(v).replaceAll(",", ",,");
 }
 
+/** Alive: exists and is not a zombie (a daemonized process is reaped by init, which can take a second). */
 export function isPidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
 

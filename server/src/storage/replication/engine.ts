@@ -17,6 +17,7 @@
 // (degraded), and the next attach or status query tries to reconnect, which
 // again starts with a full copy. The secondary's header says "inconsistent"
 // from the start of a full copy until it completes.
+import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -213,7 +214,10 @@ export class ReplicationEngine {
   // --- the daemon ----------------------------------------------------------
 
   private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
-    const tls = await ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir);
+    // One writer at a time for the node's credentials (disks assemble concurrently).
+    const tls = await this.lock.run(" tls", () =>
+      ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir),
+    );
     const data = await this.opts.plain.assemble(d.data);
     const meta = await this.opts.plain.assemble(d.meta);
     const hdrOut = path.join(daemon.dir, "hdr-out");
@@ -297,6 +301,9 @@ export class ReplicationEngine {
   private async connect(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<boolean> {
     if (await this.mirrorJob(c)) return true;
     await this.dropRemoteNodes(c);
+    // qemu connects synchronously (its monitor would hang on an address that
+    // drops packets): look first, with a short timeout.
+    if (!(await reachable(d.dyn.remote_ip, d.port))) return false;
     const n = ++this.seq;
     const remote = `remote${n}`;
     const remoteMeta = `remote-meta${n}`;
@@ -404,6 +411,9 @@ export class ReplicationEngine {
         }
       }
       await daemon.stop();
+      // A file opened for OS scripts that were killed mid-run.
+      await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
+      await unmountStale(path.join(daemon.dir, "scripts", "dev"));
       const s = this.syncs.get(d.uuid);
       if (s?.timer) clearInterval(s.timer);
       this.syncs.delete(d.uuid);
@@ -590,10 +600,53 @@ export class ReplicationEngine {
     return this.opts.plain.getSize(d.data);
   }
 
+  /**
+   * A file path for programs that want one (the OS scripts: DISK_n_PATH):
+   * a second, short-lived storage daemon connects to the local export like
+   * the hypervisor does and exposes it as a file through FUSE, so that what
+   * the scripts write is mirrored as any guest write. close() ends it.
+   */
+  async scriptDevice(d: DrbdDisk): Promise<{ path: string; close: () => Promise<void> }> {
+    const daemon = new StorageDaemon(path.join(this.daemonOf(d.uuid).dir, "scripts"), this.opts.binary);
+    await daemon.stop();
+    const dev = path.join(daemon.dir, "dev");
+    await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
+    await unmountStale(dev);
+    await fs.writeFile(dev, "");
+    await daemon.start([
+      "--object",
+      `tls-creds-x509,id=tls-client,dir=${optValue(this.tlsDir)},endpoint=client`,
+      "--blockdev",
+      `driver=nbd,node-name=disk,server.type=inet,server.host=${optValue(d.dyn.local_ip)},server.port=${d.port},` +
+        `export=${optValue(d.uuid)},tls-creds=tls-client,tls-hostname=${REPLICATION_TLS_NAME}`,
+      "--export",
+      `type=fuse,id=dev,node-name=disk,mountpoint=${optValue(dev)},writable=on`,
+    ]);
+    return {
+      path: dev,
+      close: async () => {
+        await daemon.stop();
+        await unmountStale(dev);
+      },
+    };
+  }
+
   /** Header of the local replica (tests, status). */
   async localHeader(d: DrbdDisk): Promise<{ consistent: boolean } | null> {
     return this.readHeader(d);
   }
+}
+
+/** A FUSE mount left by a killed daemon answers nothing: detach it. */
+async function unmountStale(mountpoint: string): Promise<void> {
+  let mounts: string;
+  try {
+    mounts = await fs.readFile("/proc/self/mounts", "utf8");
+  } catch {
+    return;
+  }
+  if (!mounts.split("\n").some((l) => l.split(" ")[1] === mountpoint)) return;
+  await new Promise<void>((resolve) => execFile("umount", ["-l", mountpoint], () => resolve()));
 }
 
 /** Whether something accepts TCP connections at host:port (the peer's storage daemon). */

@@ -172,7 +172,7 @@ describe("replicated (drbd) disks", () => {
     const drives = all(argv, "-drive");
     expect(drives[0]).toBe(
       "file.driver=nbd,file.server.type=inet,file.server.host=192.0.2.7,file.server.port=11005,file.export=d1," +
-        "file.tls-creds=tls-replica,file.tls-hostname=ganeti-ts-replication,format=raw,if=none,id=drive-d1,cache=none",
+        "file.tls-creds=tls-replica,file.tls-hostname=ganeti-ts-replication,file.reconnect-delay=30,format=raw,if=none,id=drive-d1,cache=none",
     );
     expect(drives[1]).toContain("file.export=d2,");
     expect(drives[2]).toBe("file=/srv/file/disk0,format=raw,if=none,id=drive-d3,cache=none,aio=native");
