@@ -68,6 +68,8 @@ interface JobQueueOptions {
   registry: LuTable;
   catalog?: OpcodeCatalog;
   clock?: () => number;
+  /** The LUs' waits between polls (drbd sync); default real timers. */
+  sleep?: (ms: number) => Promise<void>;
   /** Diagnostics (job submitted/finished, feedback at debug level) with the job's `jobId`; never receives secrets. */
   log?: LogFn;
 }
@@ -473,6 +475,7 @@ export class JobQueue implements JobQueueApi {
       held: (level) => this.locks.held(owner, level),
       now: () => this.clock(),
       timestamp: () => this.ts(),
+      ...(this.o.sleep ? { sleep: this.o.sleep } : {}),
     };
     const lu = new Lu(this.catalog.expand(input), ctx);
     lu.checkArguments();

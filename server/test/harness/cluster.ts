@@ -53,6 +53,8 @@ export interface TestClusterOptions {
   store?: Store;
   /** Check every config write against a full comparison (default true; benchmarks turn it off). */
   verifyChanges?: boolean;
+  /** The LUs' waits between polls (drbd sync); default real timers. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface TestCluster {
@@ -182,6 +184,7 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
     allocator: opts.allocator ?? makeAllocator(config),
     registry: { ...LU_REGISTRY, ...opts.registry },
     catalog: OPCODE_CATALOG,
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
   });
 
   const waitJob = async (id: number): Promise<JobRecord> => {

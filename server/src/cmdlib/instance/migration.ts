@@ -1,7 +1,16 @@
 // Ganeti's TLMigrateInstance, shared by OP_INSTANCE_MIGRATE and
 // OP_INSTANCE_FAILOVER: externally mirrored (shared) instances move to
 // target_node or an allocator-chosen node; internally mirrored ones (drbd)
-// are not available here; plain/file refuse.
+// move to their secondary, the roles of the two replicas swapping;
+// plain/file refuse.
+//
+// drbd live migration follows Ganeti's order without its standalone steps
+// (on this replication engine a disconnected secondary needs a full copy
+// again): check the target's replica, both nodes serving the disk
+// (dual-master), wait for the sync, migrate, then the roles swapped in the
+// config and on the nodes (single-master, the new primary mirroring to the
+// old one) and the sync waited for. A failure before the switch-over puts
+// the old roles back.
 //
 // Beyond Ganeti: a kvm instance with `file` disks can be live-migrated (not
 // failed over): its images are created on the target, the source's qemu
@@ -10,14 +19,15 @@
 // failure before the switchover removes the target's copies and leaves the
 // instance running on the source with its images.
 import { isMirroredTemplate, templateMirror, type InstanceObject, type MigrationStatus, type NodeObject } from "@ganeti-ts/schema";
-import { OpExecError, OpPrereqError } from "../../lib/errors.js";
+import { ConfigurationError, OpExecError, OpPrereqError } from "../../lib/errors.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 import { checkInstanceBridgesExist } from "../common/nics.js";
 import { checkNodeFreeMemory, checkNodeNotDrained, checkNodeOnline, checkNodeVmCapable } from "../common/node-checks.js";
 import { errText, logInfo, logWarning } from "../common/messages.js";
 import { expandInstance, instanceRunningOn } from "../common/instance-state.js";
 import { rpcInstance } from "../common/instance-params.js";
-import { shutdownInstanceDisks } from "../common/disks.js";
+import { assembleInstanceDisks, shutdownInstanceDisks } from "../common/disks.js";
+import { checkDiskConsistency, drbdAttach, drbdWaitUntilSync, setDrbdPrimary } from "../disk-templates/drbd.js";
 import { checkTargetNodeIpolicy } from "../common/instance-policy.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
 
@@ -52,6 +62,11 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
 
   protected isShared(inst: InstanceObject): boolean {
     return templateMirror(inst.disk_template) === "external";
+  }
+
+  /** Mirrored between the primary and its secondary (drbd): moves only there. */
+  protected isInternal(inst: InstanceObject): boolean {
+    return templateMirror(inst.disk_template) === "internal";
   }
 
   /** Local disks the hypervisor copies during a live migration (kvm, `file`). */
@@ -116,11 +131,21 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     // stopped instance's images would stay behind).
     const moves = this.movesDisks(inst) && !this.failover;
     if (!moves && (invalid.length || !isMirroredTemplate(inst.disk_template))) throw this.layoutError(inst, invalid);
-    if (!moves && !this.isShared(inst))
+    if (!moves && !this.isShared(inst) && !this.isInternal(inst))
       throw new OpPrereqError(
         `Instance's disk layout '${inst.disk_template}' is not supported by this cluster implementation`,
         "wrong_input",
       );
+    if (this.isInternal(inst)) {
+      const snode = inst.secondary_nodes[0];
+      if (!snode) throw new ConfigurationError(`No secondary node but using ${inst.disk_template} disk types`);
+      if (this.op.iallocator || (this.targetUuid && this.targetUuid !== snode))
+        throw new OpPrereqError(
+          `Instances with disk types ${inst.disk_template} cannot be ${this.failover ? "failed over" : "migrated"} to arbitrary nodes (neither an iallocator nor a target node can be passed)`,
+          "wrong_input",
+        );
+      this.targetUuid = snode;
+    }
     if (this.op.cleanup) {
       await this.checkCleanup();
       if (this.targetUuid !== inst.primary_node) await checkInstanceBridgesExist(this.ctx, inst, cfg.node(this.targetUuid!));
@@ -188,6 +213,10 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
 
   private async moveConfig(inst: InstanceObject, target: NodeObject): Promise<void> {
     const cfg = this.cfg;
+    if (this.isInternal(inst)) {
+      await cfg.mutate(() => setDrbdPrimary(cfg, inst, target.uuid));
+      return;
+    }
     await cfg.mutate(() => {
       inst.primary_node = target.uuid;
       for (const d of cfg.instanceDisks(inst)) {
@@ -207,9 +236,94 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     }
   }
 
+  /** drbd: live migration onto the secondary, the roles swapping (see the top of this file). */
+  private async execDrbdMigration(): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const source = cfg.node(inst.primary_node);
+    const target = cfg.node(this.targetUuid!);
+    const log = (m: string) => this.ctx.log(m);
+    const both = [source, target];
+    log("* checking disk consistency between source and target");
+    for (const [idx, d] of cfg.instanceDisks(inst).entries())
+      if (!(await checkDiskConsistency(this.ctx, inst, d, target, false)))
+        throw new OpExecError(`Disk ${idx} is degraded or not fully synchronized on target node, aborting migration`);
+    const rinst = rpcInstance(cfg, inst);
+    let info: string;
+    try {
+      info = await this.ctx.rpc.call(source, "migration_info", { instance: rinst });
+    } catch (err) {
+      throw new OpExecError(`Failed fetching source migration information from ${source.name}: ${errText(err)}`, { cause: err });
+    }
+    await drbdAttach(this.ctx, inst, both, true);
+    await drbdWaitUntilSync(this.ctx, inst, both);
+    this.revertRoles = true;
+    // The target's hypervisor opens the disks as the target sees them.
+    const rinstTarget = rpcInstance(cfg, inst, {}, target.uuid);
+    log(`* preparing ${target.name} to accept the instance`);
+    try {
+      await this.ctx.rpc.call(target, "accept_instance", { instance: rinstTarget, target: target.primary_ip, export_disks: false, info });
+    } catch (err) {
+      log("Pre-migration failed, aborting");
+      await this.abort(rinst, source, target, rinstTarget);
+      throw new OpExecError(`Could not pre-migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
+    }
+    log(`* migrating instance to ${target.name}`);
+    try {
+      await this.ctx.rpc.call(source, "instance_migrate", {
+        instance: rinst,
+        target: target.name,
+        target_address: target.primary_ip,
+        live: this.live,
+      });
+    } catch (err) {
+      log("Migration failed, aborting");
+      await this.abort(rinst, source, target, rinstTarget);
+      throw new OpExecError(`Could not migrate instance ${inst.name}: ${errText(err)}`, { cause: err });
+    }
+    log("* starting memory transfer");
+    await this.waitMigration(rinst, source, target, rinstTarget);
+    this.revertRoles = false;
+    // Both finalizations are tried; the config moves only when both succeeded (Ganeti).
+    const errors: string[] = [];
+    try {
+      await this.ctx.rpc.call(source, "finalize_migration_src", { instance: rinst, success: true, live: this.live });
+    } catch (err) {
+      errors.push(`${source.name}: ${errText(err)}`);
+    }
+    try {
+      // The target's replica becomes the writer before its guest resumes.
+      await this.ctx.rpc.call(target, "finalize_migration_dst", { instance: rinstTarget, success: true });
+    } catch (err) {
+      errors.push(`${target.name}: ${errText(err)}`);
+    }
+    if (errors.length) throw new OpExecError(`Could not finalize instance migration: ${errors.join(" ")}`);
+    await this.moveConfig(inst, target);
+    await drbdAttach(this.ctx, inst, both, false);
+    await drbdWaitUntilSync(this.ctx, inst, both);
+    log("* done");
+  }
+
+  /** drbd: a migration failed before the switch-over; the replicas go back to the old roles. */
+  private revertRoles = false;
+
+  private async revertDiskStatus(source: NodeObject, target: NodeObject): Promise<void> {
+    const inst = this.instance;
+    try {
+      await drbdAttach(this.ctx, inst, [source, target], false);
+      await drbdWaitUntilSync(this.ctx, inst, [source, target]);
+    } catch (err) {
+      logWarning(
+        this.ctx,
+        `Migration failed and I can't reconnect the drives, please try to recover the instance manually; error '${errText(err)}'`,
+      );
+    }
+  }
+
   protected async execMigration(): Promise<void> {
     const cfg = this.cfg;
     const inst = this.instance;
+    if (this.isInternal(inst)) return this.execDrbdMigration();
     const source = cfg.node(inst.primary_node);
     const target = cfg.node(this.targetUuid!);
     const log = (m: string) => this.ctx.log(m);
@@ -351,7 +465,12 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
   }
 
   /** Ganeti's polling of instance_get_migration_status: progress every 10 s, downtime at the end. */
-  private async waitMigration(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {
+  private async waitMigration(
+    rinst: ReturnType<typeof rpcInstance>,
+    source: NodeObject,
+    target: NodeObject,
+    rinstTarget?: ReturnType<typeof rpcInstance>,
+  ): Promise<void> {
     const inst = this.instance;
     let lastFeedback = Date.now();
     for (;;) {
@@ -364,7 +483,7 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       }
       if (!st || st.status === "failed" || st.status === "cancelled") {
         this.ctx.log("Migration failed, aborting");
-        await this.abort(rinst, source, target);
+        await this.abort(rinst, source, target, rinstTarget);
         throw new OpExecError(`Could not migrate instance ${inst.name}: ${msg || st?.error || "hypervisor returned failure"}`);
       }
       if (st.status !== "active") {
@@ -381,9 +500,14 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     }
   }
 
-  private async abort(rinst: ReturnType<typeof rpcInstance>, source: NodeObject, target: NodeObject): Promise<void> {
+  private async abort(
+    rinst: ReturnType<typeof rpcInstance>,
+    source: NodeObject,
+    target: NodeObject,
+    rinstTarget?: ReturnType<typeof rpcInstance>,
+  ): Promise<void> {
     try {
-      await this.ctx.rpc.call(target, "finalize_migration_dst", { instance: rinst, success: false });
+      await this.ctx.rpc.call(target, "finalize_migration_dst", { instance: rinstTarget ?? rinst, success: false });
     } catch (err) {
       logWarning(this.ctx, `Aborting migration failed on target node ${target.name}: ${errText(err)}`);
     }
@@ -397,6 +521,10 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
       this.ctx.log(`* removing the copied disks on node ${target.name}`);
       await this.removeDisks(target, rinst.disks);
       this.createdOnTarget = false;
+    }
+    if (this.revertRoles) {
+      this.revertRoles = false;
+      await this.revertDiskStatus(source, target);
     }
   }
 
@@ -427,6 +555,11 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     } else {
       this.ctx.log(`* instance confirmed to be running on its primary node (${source.name})`);
     }
+    if (this.isInternal(inst)) {
+      // Ganeti: the replicas take the roles the config now says.
+      await drbdAttach(this.ctx, inst, [source, target], false);
+      await drbdWaitUntilSync(this.ctx, inst, [source, target]);
+    }
     this.ctx.log("* done");
   }
 
@@ -435,8 +568,16 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     const inst = this.instance;
     const source = cfg.node(inst.primary_node);
     const target = cfg.node(this.targetUuid!);
-    if (inst.disks_active) this.ctx.log("* checking disk consistency between source and target");
-    else this.ctx.log("* not checking disk consistency as instance is not running");
+    if (inst.disks_active) {
+      this.ctx.log("* checking disk consistency between source and target");
+      if (this.isInternal(inst)) {
+        for (const [idx, d] of cfg.instanceDisks(inst).entries()) {
+          if (await checkDiskConsistency(this.ctx, inst, d, target, false)) continue;
+          if (source.offline) this.ctx.log(`Node ${source.name} is offline, ignoring degraded disk ${idx} on target node ${target.name}`);
+          else if (!ignoreConsistency) throw new OpExecError(`Disk ${idx} is degraded on target node, aborting failover`);
+        }
+      }
+    } else this.ctx.log("* not checking disk consistency as instance is not running");
     this.ctx.log("* shutting down instance on source node");
     try {
       await this.ctx.rpc.call(source, "instance_shutdown", { instance: rpcInstance(cfg, inst), timeout: shutdownTimeout });
@@ -457,11 +598,19 @@ export abstract class MigrationLU<Op extends MigrationOp> extends LogicalUnit<Op
     await this.moveConfig(inst, target);
     if (inst.admin_state === "up") {
       this.ctx.log(`* activating the instance's disks on target node ${target.name}`);
-      try {
-        await this.disksOn(target, true);
-      } catch (err) {
-        await shutdownInstanceDisks(this.ctx, inst);
-        throw new OpExecError("Can't activate the instance's disks", { cause: err });
+      if (this.isInternal(inst)) {
+        // The new secondary (the old primary) may be gone: its failure does not count.
+        if (!(await assembleInstanceDisks(this.ctx, inst, undefined, { ignoreSecondaries: true })).ok) {
+          await shutdownInstanceDisks(this.ctx, inst);
+          throw new OpExecError("Can't activate the instance's disks");
+        }
+      } else {
+        try {
+          await this.disksOn(target, true);
+        } catch (err) {
+          await shutdownInstanceDisks(this.ctx, inst);
+          throw new OpExecError("Can't activate the instance's disks", { cause: err });
+        }
       }
       await cfg.mutate(() => {
         inst.disks_active = true;

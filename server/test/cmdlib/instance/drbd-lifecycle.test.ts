@@ -1,0 +1,310 @@
+// drbd instances through the LUs on the in-memory cluster (fake hypervisor,
+// a replication engine without storage daemons): create with the sync's
+// progress, stop/start, activate/deactivate disks, grow, live migration and
+// failover with the roles swapped, failover onto the secondary when the
+// primary is gone, removal. Checked: the node calls in order, the job log,
+// the config after.
+import type { OpcodeInput } from "../../../src/cmdlib/base.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { fakeReplication, type FakeMirrorNet } from "../../harness/fake-replication.js";
+import { testCluster, type TestCluster } from "../../harness/cluster.js";
+import { createOp, inst, runOp, runningOn } from "./helpers.js";
+
+let c: TestCluster | undefined;
+afterEach(async () => {
+  await c?.cleanup();
+  c = undefined;
+});
+
+interface Drbd {
+  cl: TestCluster;
+  net: FakeMirrorNet;
+  /** "call@node" of every RPC since the last reset. */
+  calls: string[];
+  n1: string;
+  n2: string;
+  n3: string;
+}
+
+async function drbdCluster(): Promise<Drbd> {
+  const cl = await testCluster({ nodes: 3, diskTemplates: ["drbd", "file", "diskless"], sleep: async () => {} });
+  c = cl;
+  await cl.config.mutate((d) => void (d.cluster.volume_group_name = "xenvg"));
+  const net = fakeReplication(cl.backends.values());
+  const calls: string[] = [];
+  const call = cl.rpc.call.bind(cl.rpc);
+  cl.rpc.call = (async (node, name, args) => {
+    calls.push(`${name}@${node.name.replace(".example.com", "")}`);
+    return call(node, name, args);
+  }) as typeof cl.rpc.call;
+  const [n1, n2, n3] = cl.nodes.map((n) => n.uuid) as [string, string, string];
+  return { cl, net, calls, n1, n2, n3 };
+}
+
+const drbdOp = (name: string, over: Record<string, unknown> = {}): OpcodeInput =>
+  createOp(name, { disk_template: "drbd", disks: [{ size: 64 }], snode: "node2.example.com", ...over });
+
+/** The calls of the given names, in order. */
+const only = (calls: string[], ...names: string[]) => calls.filter((x) => names.includes(x.split("@")[0]!));
+
+async function logOf(cl: TestCluster, op: OpcodeInput): Promise<string[]> {
+  const job = await cl.runJob([op]);
+  const o = job.ops[0]!;
+  if (o.status !== "success") throw new Error(`job failed: ${JSON.stringify(o.result)}`);
+  return cl.jobLog(job);
+}
+
+describe("drbd instance creation", () => {
+  it("creates the disks on the secondary then the primary, logs the initial sync as Ganeti, and starts on the primary", async () => {
+    const { cl, calls, n1, n2 } = await drbdCluster();
+    const log = await logOf(cl, drbdOp("d1.example.com"));
+    expect(only(calls, "blockdev_create")).toEqual(["blockdev_create@node2", "blockdev_create@node1"]);
+    expect(log).toContain(" - INFO: Waiting for instance d1.example.com to sync disks");
+    expect(log).toContain(" - INFO: - device disk/0: 45.20% done, 12s remaining (estimated)");
+    expect(log).toContain(" - INFO: Instance d1.example.com's disks are in sync");
+    const i = inst(cl, "d1.example.com");
+    expect(i.primary_node).toBe(n1);
+    expect(i.secondary_nodes).toEqual([n2]);
+    const disk = cl.config.disk(i.disks[0]!);
+    expect(disk.dev_type).toBe("drbd");
+    expect(disk.logical_id.slice(0, 2)).toEqual([n1, n2]);
+    expect(disk.children).toHaveLength(2);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
+    // Started: the secondary assembled as secondary before the primary as primary.
+    const assembles = only(calls, "blockdev_assemble");
+    expect(assembles.slice(-2)).toEqual(["blockdev_assemble@node2", "blockdev_assemble@node1"]);
+  });
+
+  it("wait_for_sync false looks once at the mirrors instead of waiting", async () => {
+    const { cl } = await drbdCluster();
+    const log = await logOf(cl, drbdOp("d1.example.com", { wait_for_sync: false }));
+    expect(log).toContain("* checking mirrors status");
+    expect(log).not.toContain(" - INFO: Waiting for instance d1.example.com to sync disks");
+    expect(log).toContain(" - INFO: - device disk/0: 45.20% done, 12s remaining (estimated)");
+  });
+
+  it("refuses a drbd instance without a secondary, or with the primary as secondary", async () => {
+    const { cl } = await drbdCluster();
+    await expect(runOp(cl, drbdOp("x.example.com", { snode: null }))).rejects.toMatchObject({
+      message: "The networked disk templates need a mirror node",
+      code: "wrong_input",
+    });
+    await expect(runOp(cl, drbdOp("x.example.com", { snode: "node1.example.com" }))).rejects.toMatchObject({
+      message: "The secondary node cannot be the primary node",
+      code: "wrong_input",
+    });
+  });
+
+  it("a creation failing on the primary leaves nothing behind: disks removed, port back in the pool", async () => {
+    const { cl, calls } = await drbdCluster();
+    const b1 = cl.backendOf("node1.example.com");
+    const handlers = (b1 as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> }).handlers;
+    handlers["blockdev_create"] = async () => {
+      throw new Error("no space left on device");
+    };
+    await expect(runOp(cl, drbdOp("d1.example.com"))).rejects.toMatchObject({
+      message: expect.stringMatching(/^Can't create block device disk\/0 on node node1\.example\.com for instance d1\.example\.com: /),
+    });
+    expect(only(calls, "blockdev_create", "blockdev_remove")).toEqual([
+      "blockdev_create@node2",
+      "blockdev_create@node1",
+      "blockdev_remove@node2",
+    ]);
+    expect(cl.config.findInstance("d1.example.com")).toBeUndefined();
+    expect(Object.values(cl.config.data.disks)).toHaveLength(0);
+    expect(cl.config.cluster.tcpudp_port_pool?.length).toBe(1);
+  });
+});
+
+describe("drbd instance operations", () => {
+  it("stops and starts on both nodes, activates and deactivates disks, grows both sides", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SHUTDOWN", instance_name: "d1.example.com" });
+    expect(only(calls, "blockdev_shutdown").sort()).toEqual(["blockdev_shutdown@node1", "blockdev_shutdown@node2"]);
+    calls.length = 0;
+    const rows = await runOp(cl, { OP_ID: "OP_INSTANCE_ACTIVATE_DISKS", instance_name: "d1.example.com", wait_for_sync: true });
+    expect(rows).toEqual([["node1.example.com", "disk/0", expect.stringMatching(/^nbds:\/\//)]]);
+    expect(only(calls, "blockdev_assemble")).toEqual(["blockdev_assemble@node2", "blockdev_assemble@node1"]);
+    expect(only(calls, "blockdev_getmirrorstatus").length).toBeGreaterThan(0);
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_DEACTIVATE_DISKS", instance_name: "d1.example.com" });
+    expect(only(calls, "blockdev_shutdown").sort()).toEqual(["blockdev_shutdown@node1", "blockdev_shutdown@node2"]);
+    calls.length = 0;
+    await runOp(cl, {
+      OP_ID: "OP_INSTANCE_GROW_DISK",
+      instance_name: "d1.example.com",
+      disk: 0,
+      amount: 32,
+      wait_for_sync: true,
+      ignore_ipolicy: true,
+    });
+    expect(only(calls, "blockdev_grow")).toEqual([
+      "blockdev_grow@node2",
+      "blockdev_grow@node1",
+      "blockdev_grow@node2",
+      "blockdev_grow@node1",
+    ]);
+    expect(cl.config.disk(inst(cl, "d1.example.com").disks[0]!).size).toBe(96);
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "d1.example.com" });
+    expect(only(calls, "blockdev_assemble")).toEqual(["blockdev_assemble@node2", "blockdev_assemble@node1"]);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
+  });
+
+  it("live-migrates onto the secondary in Ganeti's order, the roles swapping in the config and on the nodes", async () => {
+    const { cl, calls, net, n1, n2 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const [, , port, pminor, sminor, secret] = disk.logical_id;
+    calls.length = 0;
+    net.log.length = 0;
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: "d1.example.com" });
+    expect(
+      only(
+        calls,
+        "blockdev_find",
+        "migration_info",
+        "drbd_attach_net",
+        "accept_instance",
+        "instance_migrate",
+        "finalize_migration_src",
+        "finalize_migration_dst",
+      ),
+    ).toEqual([
+      "blockdev_find@node2",
+      "migration_info@node1",
+      "drbd_attach_net@node2",
+      "drbd_attach_net@node1",
+      "accept_instance@node2",
+      "instance_migrate@node1",
+      "finalize_migration_src@node1",
+      "finalize_migration_dst@node2",
+      "drbd_attach_net@node1",
+      "drbd_attach_net@node2",
+    ]);
+    expect(log).toEqual(
+      expect.arrayContaining([
+        "* checking disk consistency between source and target",
+        "* changing disks into dual-master mode",
+        "* wait until resync is done",
+        "* changing disks into single-master mode",
+        "* done",
+      ]),
+    );
+    const i = inst(cl, "d1.example.com");
+    expect(i.primary_node).toBe(n2);
+    expect(i.secondary_nodes).toEqual([n1]);
+    expect(disk.logical_id).toEqual([n2, n1, port, sminor, pminor, secret]);
+    expect(await runningOn(cl, "node2.example.com")).toEqual(["d1.example.com"]);
+    // On the nodes: the target took over as writer, then the old primary became the secondary.
+    const ip1 = cl.config.node(n1).secondary_ip;
+    const ip2 = cl.config.node(n2).secondary_ip;
+    expect(net.log.filter((l) => /^(takeOver|attach) /.test(l))).toEqual([
+      `takeOver ${disk.uuid}@${ip2} secondary`,
+      `attach ${disk.uuid}@${ip1} secondary`,
+      `attach ${disk.uuid}@${ip2} primary`,
+    ]);
+
+    // And back.
+    await runOp(cl, { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: "d1.example.com" });
+    expect(inst(cl, "d1.example.com").primary_node).toBe(n1);
+    expect(disk.logical_id).toEqual([n1, n2, port, pminor, sminor, secret]);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
+  });
+
+  it("a migration the target refuses puts the old roles back and leaves the config alone", async () => {
+    const { cl, calls, n1 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const handlers = (cl.backendOf("node2.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
+      .handlers;
+    handlers["accept_instance"] = async () => {
+      throw new Error("no room");
+    };
+    calls.length = 0;
+    await expect(runOp(cl, { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: "d1.example.com" })).rejects.toMatchObject({
+      message: "Could not pre-migrate instance d1.example.com: no room",
+    });
+    expect(only(calls, "drbd_attach_net").slice(-2)).toEqual(["drbd_attach_net@node2", "drbd_attach_net@node1"]);
+    expect(inst(cl, "d1.example.com").primary_node).toBe(n1);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
+  });
+
+  it("refuses a target other than the secondary, and an iallocator", async () => {
+    const { cl } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    await expect(
+      runOp(cl, { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: "d1.example.com", target_node: "node3.example.com" }),
+    ).rejects.toMatchObject({
+      message:
+        "Instances with disk types drbd cannot be migrated to arbitrary nodes (neither an iallocator nor a target node can be passed)",
+      code: "wrong_input",
+    });
+    await expect(runOp(cl, { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: "d1.example.com", iallocator: "hail" })).rejects.toMatchObject({
+      message:
+        "Instances with disk types drbd cannot be failed over to arbitrary nodes (neither an iallocator nor a target node can be passed)",
+    });
+  });
+
+  it("fails over onto the secondary: stopped on the primary, disks shut down, roles swapped, started on the secondary", async () => {
+    const { cl, calls, n2 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    calls.length = 0;
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: "d1.example.com" });
+    expect(only(calls, "blockdev_find", "instance_shutdown", "blockdev_shutdown", "blockdev_assemble", "instance_start")).toEqual([
+      "blockdev_find@node2",
+      "instance_shutdown@node1",
+      "blockdev_shutdown@node1",
+      "blockdev_shutdown@node2",
+      "blockdev_assemble@node1",
+      "blockdev_assemble@node2",
+      "instance_start@node2",
+    ]);
+    expect(log).toContain("* checking disk consistency between source and target");
+    expect(inst(cl, "d1.example.com").primary_node).toBe(n2);
+    expect(await runningOn(cl, "node2.example.com")).toEqual(["d1.example.com"]);
+    expect(await runningOn(cl, "node1.example.com")).toEqual([]);
+  });
+
+  it("with the primary dead, failover --ignore-consistency boots the instance on the secondary's replica as is", async () => {
+    const { cl, net, n1, n2 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    // node1 dies: its daemon and its storage daemons are gone (not marked offline).
+    net.kill(cl.config.node(n1).secondary_ip);
+    cl.rpc.backends.delete(n1);
+    // Without --ignore-consistency the failover stops at the shutdown, nothing changed.
+    await expect(runOp(cl, { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: "d1.example.com" })).rejects.toMatchObject({
+      message: expect.stringMatching(/^Could not shutdown instance d1\.example\.com on node node1\.example\.com: /),
+    });
+    expect(inst(cl, "d1.example.com").primary_node).toBe(n1);
+    const log = await logOf(cl, {
+      OP_ID: "OP_INSTANCE_FAILOVER",
+      instance_name: "d1.example.com",
+      ignore_consistency: true,
+    });
+    expect(
+      log.some((l) => l.startsWith(" - WARNING: Could not shutdown instance d1.example.com on node node1.example.com, proceeding anyway")),
+    ).toBe(true);
+    expect(
+      log.some((l) =>
+        l.startsWith(" - WARNING: Could not prepare block device disk/0 on node node1.example.com (is_primary=False, pass=1)"),
+      ),
+    ).toBe(true);
+    const i = inst(cl, "d1.example.com");
+    expect(i.primary_node).toBe(n2);
+    expect(i.secondary_nodes).toEqual([n1]);
+    expect(await runningOn(cl, "node2.example.com")).toEqual(["d1.example.com"]);
+  });
+
+  it("removes the disks on both nodes and gives the port back", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const port = cl.config.disk(inst(cl, "d1.example.com").disks[0]!).logical_id[2];
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: "d1.example.com", ignore_failures: false });
+    expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
+    expect(cl.config.findInstance("d1.example.com")).toBeUndefined();
+    expect(cl.config.cluster.tcpudp_port_pool).toContain(port);
+  });
+});
