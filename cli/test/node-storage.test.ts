@@ -60,3 +60,23 @@ describe("gnt node volumes", () => {
     ]);
   });
 });
+
+describe("gnt cluster modify for drbd", () => {
+  it("--vg-name and --drbd-usermode-helper go to the RAPI as vg_name and drbd_helper", async () => {
+    nock(BASE)
+      .put("/2/modify", { vg_name: "xenvg", drbd_helper: "/bin/true", enabled_disk_templates: ["drbd", "plain", "file"] })
+      .reply(200, "42");
+    const r = await gnt([
+      "cluster",
+      "modify",
+      "--submit",
+      "--enabled-disk-templates",
+      "drbd,plain,file",
+      "--vg-name",
+      "xenvg",
+      "--drbd-usermode-helper",
+      "/bin/true",
+    ]);
+    expect(r).toMatchObject({ code: 0, out: "42" });
+  });
+});

@@ -73,7 +73,12 @@ export function registerClusterCommands(program: Command, ctx: Ctx): Command {
       .option("-H, --hypervisor-parameters <hv:k=v,...>", "hypervisor parameters")
       .option("-N, --nic-parameters <k=v,...>", "default NIC parameters")
       .option("--default-iallocator <name>", "default allocator")
-      .option("--mac-prefix <prefix>", "MAC prefix"),
+      .option("--mac-prefix <prefix>", "MAC prefix")
+      .option("--vg-name <vg>", 'volume group of plain and drbd disks ("" unsets it)')
+      .option(
+        "--drbd-usermode-helper <path>",
+        "Ganeti's DRBD helper setting (required to enable drbd; not used by the replication engine)",
+      ),
     false,
   ).action(async (o: JobFlags & Record<string, string | undefined>) => {
     const p: ClusterModifyParams = {};
@@ -90,6 +95,8 @@ export function registerClusterCommands(program: Command, ctx: Ctx): Command {
     if (o.nicParameters) p.nicparams = parseKeyVal(o.nicParameters);
     if (o.defaultIallocator) p.default_iallocator = o.defaultIallocator;
     if (o.macPrefix) p.mac_prefix = o.macPrefix;
+    if (o.vgName !== undefined) p.vg_name = o.vgName;
+    if (o.drbdUsermodeHelper !== undefined) p.drbd_helper = o.drbdUsermodeHelper;
     if (Object.keys(p).length === 0) throw new CliError("nothing to modify (see gnt cluster modify --help)");
     await runJob(ctx, ctx.client().cluster.modify(p, jobCall(o)), o);
     // A larger pool promotes nodes to candidates (a smaller one demotes none, as in Ganeti).

@@ -141,12 +141,17 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
       const pgroup = cfg.data.nodegroups[pnode.group];
       const snodes = inst.secondary_nodes.map((u) => cfg.node(u));
       const disks = cfg.instanceDisks(inst);
-      // Single-volume disks: one blockdev_getsizes on the primary; drbd disks: blockdev_find on both nodes.
+      // File-based disks: one blockdev_getsizes on the primary (their path as the device); plain
+      // volumes: blockdev_find on the primary, as Ganeti; drbd disks: blockdev_find on both nodes.
+      const byFind = (d: DiskObject) => d.dev_type === "drbd" || d.dev_type === "plain";
       const pstatus = await this.diskStatus(
         inst,
-        disks.filter((d) => d.dev_type !== "drbd"),
+        disks.filter((d) => !byFind(d)),
       );
-      const plainIndex = new Map(disks.filter((d) => d.dev_type !== "drbd").map((d, k) => [d.uuid, k]));
+      const plainIndex = new Map(disks.filter((d) => !byFind(d)).map((d, k) => [d.uuid, k]));
+      const volumeStatus = await Promise.all(
+        disks.map((d) => (d.dev_type === "plain" ? this.blockdevStatus(inst, inst.primary_node, cfg.rpcDisk(d)) : null)),
+      );
       const run = await this.runState(inst);
       const hvActual = cfg.filledHvparams(inst);
       for (const g of HV_GLOBALS[inst.hypervisor] ?? []) delete hvActual[g];
@@ -177,7 +182,7 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
         }),
         disk_template: inst.disk_template,
         disks: await Promise.all(
-          disks.map((d) =>
+          disks.map((d, i) =>
             d.dev_type === "drbd"
               ? this.drbdDiskInfo(inst, d)
               : {
@@ -185,7 +190,7 @@ export class LUInstanceQueryData extends LogicalUnit<OpInstanceQueryData> {
                   dev_type: d.dev_type,
                   logical_id: d.logical_id,
                   drbd_info: null,
-                  pstatus: pstatus[plainIndex.get(d.uuid) ?? -1] ?? null,
+                  pstatus: d.dev_type === "plain" ? volumeStatus[i] : (pstatus[plainIndex.get(d.uuid) ?? -1] ?? null),
                   sstatus: null,
                   children: [],
                   mode: d.mode,

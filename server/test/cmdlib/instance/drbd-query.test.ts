@@ -2,7 +2,9 @@
 // with drbd_info, the secret hidden, pstatus/sstatus from blockdev_find on
 // each node (a degraded mirror visible), the children; the instance and node
 // query fields (snodes, disk.*, sinst_*).
-import type { BlockDevStatus, InstanceObject, RpcDisk } from "@ganeti-ts/schema";
+import { mkdir, truncate, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { BlockDevStatus, DiskObject, InstanceObject, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateDrbdDisks } from "../../../src/config/drbd.js";
 import { QueryEngine } from "../../../src/config/query/engine.js";
@@ -172,6 +174,72 @@ describe("instance info of a drbd instance", () => {
     await expect(runOp(cl, { OP_ID: "OP_INSTANCE_QUERY_DATA", instances: ["d1.example.com"] })).rejects.toThrow(
       /Can't compute disk status for d1.example.com: .*replication daemon not running/,
     );
+  });
+});
+
+describe("instance info of a plain instance", () => {
+  it("reports the volume as the primary's blockdev_find finds it (the image file of the volume)", async () => {
+    const { cl, n1 } = await drbdCluster();
+    c = cl;
+    const cfg = cl.config;
+    const instUuid = cfg.newUuid();
+    const disk: DiskObject = {
+      uuid: cfg.newUuid(),
+      serial_no: 1,
+      ctime: 0,
+      mtime: 0,
+      name: null,
+      dev_type: "plain",
+      size: 64,
+      mode: "rw",
+      spindles: null,
+      logical_id: ["xenvg", "p1.disk0"],
+      nodes: [n1],
+      iv_name: "disk/0",
+      params: {},
+      instance: instUuid,
+    };
+    const volDir = path.join(cl.root, "nodes", "node1.example.com", "volumes", "xenvg");
+    await mkdir(volDir, { recursive: true });
+    await writeFile(path.join(volDir, "p1.disk0"), Buffer.alloc(0));
+    await truncate(path.join(volDir, "p1.disk0"), 64 * 1024 * 1024);
+    await cfg.mutate((data) => {
+      data.disks[disk.uuid] = disk;
+      data.instances[instUuid] = {
+        uuid: instUuid,
+        serial_no: 1,
+        ctime: 0,
+        mtime: 0,
+        tags: [],
+        name: "p1.example.com",
+        primary_node: n1,
+        secondary_nodes: [],
+        os: "noop",
+        hypervisor: "fake",
+        hvparams: {},
+        beparams: {},
+        osparams: {},
+        osparams_private: {},
+        admin_state: "down",
+        admin_state_source: "admin",
+        nics: [],
+        disks: [disk.uuid],
+        disk_template: "plain",
+        disks_active: false,
+        network_port: null,
+      };
+    });
+    const res = (await runOp(cl, { OP_ID: "OP_INSTANCE_QUERY_DATA", instances: ["p1.example.com"] })) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const [d0] = res["p1.example.com"]!["disks"] as Array<Record<string, unknown>>;
+    expect(d0).toMatchObject({
+      dev_type: "plain",
+      logical_id: ["xenvg", "p1.disk0"],
+      pstatus: [path.join(volDir, "p1.disk0"), null, null, null, null, false, 1],
+      sstatus: null,
+    });
   });
 });
 

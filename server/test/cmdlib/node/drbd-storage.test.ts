@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { generateDrbdDisks } from "../../../src/config/drbd.js";
 import { QueryEngine } from "../../../src/config/query/engine.js";
 import { LiveDataCache } from "../../../src/config/query/live.js";
+import type { LuContext } from "../../../src/cmdlib/base.js";
+import { runAllocator } from "../../../src/cmdlib/iallocator.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
 import { runOp } from "../misc/run.js";
 
@@ -165,5 +167,30 @@ describe("storage of a drbd cluster", () => {
       message: "Unknown output fields selected: bogus",
       code: "wrong_input",
     });
+  });
+
+  it("iallocator requests for drbd and plain report the volume group's space (Ganeti's _ComputeClusterData), others the file storage's", async () => {
+    c = await drbdCluster();
+    await drbdInstance(c, "d1.example.com", [1024]);
+    let input: Record<string, unknown> = {};
+    const ctx = {
+      config: c.config,
+      rpc: c.rpc,
+      allocator: {
+        run: async (i: Record<string, unknown>) => {
+          input = i;
+          return { success: true, info: "", result: [] };
+        },
+      },
+    } as unknown as LuContext;
+    const disks = () =>
+      Object.values(input["nodes"] as Record<string, { total_disk: number; free_disk: number }>).map((n) => [n.total_disk, n.free_disk]);
+    const inVg = [VG_SIZE, VG_SIZE - 1024 - 128];
+    await runAllocator(ctx, "hail", { type: "allocate", name: "x", disk_template: "drbd" });
+    expect(disks()).toEqual([inVg, inVg]);
+    await runAllocator(ctx, "hail", { type: "relocate", name: "d1.example.com" });
+    expect(disks()).toEqual([inVg, inVg]);
+    await runAllocator(ctx, "hail", { type: "allocate", name: "x", disk_template: "file" });
+    expect(disks().every(([t]) => t !== VG_SIZE)).toBe(true);
   });
 });
