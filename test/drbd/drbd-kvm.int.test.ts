@@ -88,7 +88,7 @@ async function createDrbd(name: string, pnode: string, snode: string): Promise<v
       instance_name: name,
       disk_template: "drbd",
       disks: [{ size: 1024 }],
-      nics: [],
+      nics: [{}],
       os_type: "busybox",
       no_install: true,
       pnode,
@@ -100,6 +100,8 @@ async function createDrbd(name: string, pnode: string, snode: string): Promise<v
       ip_check: false,
     })
     .wait();
+  // Ganeti never starts an instance created without installation.
+  await client.instances.startup(name).wait();
 }
 
 interface DiskStatus {
