@@ -13,6 +13,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GanetiClient } from "@ganeti-ts/sdk";
+import { DEFAULT_IPOLICY } from "@ganeti-ts/server/config/defaults";
 import { isAlive, launchDaemon, readRuntime } from "@ganeti-ts/server/master/launcher";
 import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
 import { killDaemons } from "../../server/test/storage/replication-fixture.js";
@@ -26,11 +27,15 @@ beforeAll(async () => {
   c = await startLocalCluster({
     nodes: 3,
     secondaryIps: true,
+    // qemu must reach the storage daemons on the host's loopback: it runs
+    // outside the cluster's namespace, and so the guests have no NIC.
+    nodeNetns: false,
     diskTemplates: ["drbd", "plain", "file", "diskless"],
     initArgs: ["--enabled-hypervisors", "kvm"],
   });
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
-  await client.cluster.modify({ vg_name: "xenvg" }).wait();
+  const minmax = [{ min: { ...DEFAULT_IPOLICY.minmax[0].min, "nic-count": 0 }, max: DEFAULT_IPOLICY.minmax[0].max }];
+  await client.cluster.modify({ vg_name: "xenvg", ipolicy: { minmax } }).wait();
   await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
 }, 600_000);
 
@@ -88,7 +93,7 @@ async function createDrbd(name: string, pnode: string, snode: string): Promise<v
       instance_name: name,
       disk_template: "drbd",
       disks: [{ size: 1024 }],
-      nics: [{}],
+      nics: [],
       os_type: "busybox",
       no_install: true,
       pnode,

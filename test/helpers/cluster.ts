@@ -49,6 +49,13 @@ export interface LocalClusterOptions {
    * on the shared 127.0.0.1x node addresses.
    */
   secondaryIps?: boolean;
+  /**
+   * Run the node daemons' hypervisors in the cluster's network namespace
+   * (default). false: on the host, e.g. for kvm guests on drbd disks, whose
+   * qemu must reach the storage daemons on the host's loopback (such
+   * instances then have no NICs: no bridge exists outside the namespace).
+   */
+  nodeNetns?: boolean;
 }
 
 /** Random loopback addresses, one per node, outside 127.0.0.x (which every local cluster uses). */
@@ -94,8 +101,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       (opts.diskTemplates ?? ["diskless", "file", "sharedfile"]).join(","),
       "--default-iallocator-params",
       opts.iallocatorParams ?? "no-capacity-checks",
-      "--node-netns",
-      netns.name,
+      ...(opts.nodeNetns === false ? [] : ["--node-netns", netns.name]),
       ...(opts.initArgs ?? []),
     ]);
     // The master first (Ganeti: only the master may make a cluster multi-homed).
@@ -113,8 +119,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         path.join(root, `node${i + 1}`),
         "--master-data-dir",
         dataDir,
-        "--netns",
-        netns.name,
+        ...(opts.nodeNetns === false ? [] : ["--netns", netns.name]),
         ...(secondaryIps ? ["--secondary-ip", secondaryIps[i]!] : []),
       ]);
     }
