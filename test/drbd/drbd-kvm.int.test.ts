@@ -255,7 +255,7 @@ describe("drbd instances with real guests on three node daemons", () => {
 
     await restartNode(p);
     await c.gnt(["node", "modify", "-O", "no", p]);
-    await client.instances.remove(name, { shutdown_timeout: 0, ignore_failures: true }).wait();
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 
   it("replace-disks to the third node while the guest writes; the new secondary holds every acknowledged write when the primary dies", async () => {
@@ -287,6 +287,6 @@ describe("drbd instances with real guests on three node daemons", () => {
 
     await restartNode(p);
     await c.gnt(["node", "modify", "-O", "no", p]);
-    await client.instances.remove(name, { shutdown_timeout: 0, ignore_failures: true }).wait();
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 });
