@@ -15,6 +15,20 @@ export class DrbdBlockDevice implements BlockDeviceDriver {
 
   /** Create both children, then assemble (Ganeti assembles drbd on both nodes at creation). */
   async create(disk: RpcDisk): Promise<string> {
+    // Ganeti's replace-disks -n first creates the new secondary "alone"
+    // (no port): only its volumes; drbd_attach_net with the real
+    // logical_id starts replicating.
+    if (disk.logical_id.length === 6 && disk.logical_id[2] === null) {
+      const d = drbdDiskOf({ ...disk, logical_id: [...disk.logical_id.slice(0, 2), 1, ...disk.logical_id.slice(3)] });
+      await this.plain.create(d.data);
+      try {
+        await this.plain.create(d.meta);
+      } catch (err) {
+        await this.plain.remove(d.data);
+        throw err;
+      }
+      return this.plain.pathOf(d.data);
+    }
     const d = drbdDiskOf(disk);
     await this.plain.create(d.data);
     try {

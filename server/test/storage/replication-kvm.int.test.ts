@@ -55,7 +55,7 @@ describe("a kvm guest on a replicated disk", () => {
   const kvm = (n: TestNode) => n.backend.hypervisors.get("kvm") as KvmHypervisor;
   const dataFile = (n: TestNode, uuid: string) => path.join(n.dataDir, "volumes", "xenvg", `${uuid}.disk0_data`);
 
-  it("survives growing the disk while the guest writes; keeps the last acknowledged counter on the secondary when the primary's qemu and storage daemon are killed", async () => {
+  it("hotplugs a second replicated disk, survives growing the disk while the guest writes, and keeps the last acknowledged counter on the secondary when the primary's qemu and storage daemon are killed", async () => {
     const ids = newDiskIds();
     const port = await freePort([a.ip, b.ip]);
     const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
@@ -81,6 +81,23 @@ describe("a kvm guest on a replicated disk", () => {
     await waitForConsole(kvm(a).dirs.serialLog(inst.name), new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
     // The guest's writes reach the replica.
     await until("the counter on the replica", async () => (await counter(dataFile(b, ids.uuid))) >= 5);
+
+    // Hotplug a second replicated disk: the guest sees it.
+    const ids2 = newDiskIds();
+    const spec2 = { ...ids2, port: await freePort([a.ip, b.ip]), sizeMiB: 8, primaryNode: a, secondaryNode: b };
+    const second = drbdDisk(spec2, a);
+    await b.backend.handle("blockdev_create", { disk: drbdDisk(spec2, b), owner: "g", on_primary: false });
+    const path2 = (await a.backend.handle("blockdev_create", { disk: second, owner: "g", on_primary: true })) as string;
+    const logFrom = (await fs.stat(kvm(a).dirs.serialLog(inst.name))).size;
+    await a.backend.handle("hotplug_device", {
+      instance: inst,
+      action: "hotadd",
+      dev_type: "disk",
+      disk: second,
+      disk_path: path2,
+      seq: 1,
+    });
+    await waitForConsole(kvm(a).dirs.serialLog(inst.name), /GTS-DISKS vda=\d+ vdb=16384/, { from: logFrom, timeoutMs: 120_000 });
 
     // Grow on both sides (secondary first) while the guest writes: the
     // storage daemons restart, the guest's disk waits for them and goes on.

@@ -99,9 +99,17 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect((await qemuIo(target, [`write -P 0x5a ${3 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0)).toBe(true);
 
-    // The secondary returns (assembled again); the primary reconnects and copies everything.
+    // The secondary returns (assembled again): the primary reconnects by
+    // itself, copies everything and marks the replica consistent, with
+    // nobody asking the primary anything.
     await b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "inst1", on_primary: false });
-    await a.backend.handle("drbd_attach_net", { disks: [d.onA], instance_name: "inst1", multimaster: false });
+    await until("the primary's lone write on the secondary", async () =>
+      (await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a),
+    );
+    await until(
+      "the secondary consistent again",
+      async () => (await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB)))?.consistent,
+    );
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a)).toBe(true);
@@ -183,5 +191,66 @@ describe("replicated disks on qemu-storage-daemon", () => {
       await dev.close();
     }
     expect((await readFile("/proc/self/mounts", "utf8")).includes(dev.path)).toBe(false);
+  });
+
+  it("a primary restarted during the initial sync still marks the secondary consistent when asked for its status", async () => {
+    const d = await setup();
+    // The node daemon goes away before its watcher looked at the copy.
+    a.backend.storage.replication.close();
+    const restarted = new NodeBackend({ dataDir: a.dataDir, nodeName: a.name });
+    try {
+      expect(await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB))).toMatchObject({ consistent: false });
+      await until(
+        "the primary in sync",
+        async () => ((await restarted.handle("drbd_wait_sync", { disks: [d.onA] })) as { alldone: boolean }).alldone,
+      );
+      expect(await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB))).toMatchObject({ consistent: true });
+      await waitSynced(b, d.onB);
+    } finally {
+      restarted.storage.replication.close();
+    }
+  });
+
+  it("reports a resync's progress and time left on the primary, and an inconsistent replica on the secondary (resync-rate limits the copy)", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    // Fill the disk while the nodes are apart, then reconnect them at 2 MiB/s.
+    await a.backend.handle("drbd_disconnect_net", { disks: [d.onA] });
+    await b.backend.handle("drbd_disconnect_net", { disks: [d.onB] });
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    expect((await qemuIo(target, ["write -P 0x33 0 16M"])).out).toContain("wrote 16777216/16777216");
+    const slowA = { ...d.onA, params: { "resync-rate": 2048 } };
+    await b.backend.handle("drbd_attach_net", { disks: [d.onB], instance_name: "inst1", multimaster: false });
+    await a.backend.handle("drbd_attach_net", { disks: [slowA], instance_name: "inst1", multimaster: false });
+    const during = await until("a resync with progress", async () => {
+      const st = await status(a, slowA);
+      return st?.sync_percent !== null && st?.estimated_time !== null ? st : undefined;
+    });
+    expect(during).toMatchObject({ is_degraded: true, ldisk_status: 1 });
+    expect(during!.sync_percent!).toBeGreaterThanOrEqual(0);
+    expect(during!.sync_percent!).toBeLessThan(100);
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: true, ldisk_status: 2, sync_percent: null });
+    const ws = (await a.backend.handle("drbd_wait_sync", { disks: [slowA] })) as { alldone: boolean; min_resync: number };
+    expect(ws.alldone).toBe(false);
+    await waitSynced(a, slowA);
+    await waitSynced(b, d.onB);
+    expect((await readAt(dataFile(b, d.uuid), 15 * MiB, 4096)).every((x) => x === 0x33)).toBe(true);
+  });
+
+  it("creates a standalone replica (no port, as replace-disks -n does) as volumes only; attach starts replicating to it", async () => {
+    const ids = newDiskIds();
+    const port = await freePort([a.ip, b.ip]);
+    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
+    const onA = drbdDisk(spec, a);
+    const onB = drbdDisk(spec, b);
+    const alone = { ...onB, logical_id: [a.name, b.name, null, 0, 1, ids.secret] };
+    expect(await b.backend.handle("blockdev_create", { disk: alone, owner: "inst1", on_primary: false })).toBe(dataFile(b, ids.uuid));
+    expect(await status(b, onB)).toBeNull();
+    await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true });
+    await b.backend.handle("drbd_attach_net", { disks: [onB], instance_name: "inst1", multimaster: false });
+    await a.backend.handle("drbd_attach_net", { disks: [onA], instance_name: "inst1", multimaster: false });
+    await waitSynced(a, onA);
+    await waitSynced(b, onB);
   });
 });

@@ -45,6 +45,8 @@ export interface DrbdDisk {
   data: RpcDisk;
   meta: RpcDisk;
   dyn: DrbdDynamicParams;
+  /** Ganeti's disk parameter resync-rate (KiB/s): the speed of full copies; null: unlimited. */
+  resyncRate: number | null;
 }
 
 /** A drbd RpcDisk's parts, checked. */
@@ -73,7 +75,13 @@ export function drbdDiskOf(disk: RpcDisk): DrbdDisk {
     data: children[0]!,
     meta: children[1]!,
     dyn: disk.dynamic_params,
+    resyncRate: resyncRateOf(disk.params["resync-rate"]),
   };
+}
+
+function resyncRateOf(v: unknown): number | null {
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : null;
 }
 
 interface Header {
@@ -108,6 +116,8 @@ export interface ReplicationEngineOptions {
 export class ReplicationEngine {
   private readonly lock = new KeyedMutex();
   private readonly syncs = new Map<string, SyncTrack>();
+  /** Primaries running alone, retrying their peer (as DRBD reconnects by itself). */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private seq = 0;
   private closed = false;
 
@@ -145,6 +155,44 @@ export class ReplicationEngine {
     this.closed = true;
     for (const s of this.syncs.values()) if (s.timer) clearInterval(s.timer);
     this.syncs.clear();
+    for (const t of this.retries.values()) clearInterval(t);
+    this.retries.clear();
+  }
+
+  /** How often a primary without its peer tries to reconnect, ms. */
+  static readonly RETRY_MS = 3000;
+
+  /**
+   * A primary without its peer tries again in the background until it is
+   * connected, its daemon is gone, or it is no longer the primary.
+   */
+  private cancelReconnect(uuid: string): void {
+    const t = this.retries.get(uuid);
+    if (t) clearInterval(t);
+    this.retries.delete(uuid);
+  }
+
+  private scheduleReconnect(d: DrbdDisk): void {
+    if (this.closed || this.retries.has(d.uuid)) return;
+    const stop = () => this.cancelReconnect(d.uuid);
+    const timer = setInterval(() => {
+      void this.lock
+        .run(d.uuid, async () => {
+          const daemon = this.daemonOf(d.uuid);
+          if ((await daemon.pid()) === null || (await this.lastRole(d)) !== "primary") return true;
+          if (!(await reachable(d.dyn.remote_ip, d.port))) {
+            this.scheduleReconnect(d);
+            return false;
+          }
+          return daemon.qmp(async (c) => (await this.mirrorJob(c)) !== null || (await this.connect(d, daemon, c)));
+        })
+        .then(
+          (done) => done && stop(),
+          () => undefined,
+        );
+    }, ReplicationEngine.RETRY_MS);
+    timer.unref();
+    this.retries.set(d.uuid, timer);
   }
 
   // --- headers -------------------------------------------------------------
@@ -303,7 +351,10 @@ export class ReplicationEngine {
     await this.dropRemoteNodes(c);
     // qemu connects synchronously (its monitor would hang on an address that
     // drops packets): look first, with a short timeout.
-    if (!(await reachable(d.dyn.remote_ip, d.port))) return false;
+    if (!(await reachable(d.dyn.remote_ip, d.port))) {
+      this.scheduleReconnect(d);
+      return false;
+    }
     const n = ++this.seq;
     const remote = `remote${n}`;
     const remoteMeta = `remote-meta${n}`;
@@ -312,6 +363,7 @@ export class ReplicationEngine {
       await c.execute("blockdev-add", this.remoteNode(d, remote, d.secret));
     } catch {
       await this.dropRemoteNodes(c);
+      this.scheduleReconnect(d);
       return false;
     }
     const own = await this.readHeader(d);
@@ -323,6 +375,8 @@ export class ReplicationEngine {
       target: remote,
       sync: "full",
       "copy-mode": "write-blocking",
+      // Only the background copy is limited; the guest's writes are mirrored at once.
+      ...(d.resyncRate !== null ? { speed: d.resyncRate * 1024 } : {}),
       "on-source-error": "report",
       "on-target-error": "report",
       "filter-node-name": `mirror-top${n}`,
@@ -360,14 +414,19 @@ export class ReplicationEngine {
       const job = await this.mirrorJob(c);
       if (!job) return true;
       if (!job.ready) return false;
-      if (s && !s.marked) {
-        const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
-        const meta = nodes.map((x) => x["node-name"]).find((x) => x.startsWith("remote-meta"));
-        if (meta) await this.writePeerHeader(daemon, c, meta, { consistent: true, at: this.clock() });
-        s.marked = true;
-      }
+      if (s && !s.marked) await this.markPeerConsistent(d, daemon, c);
       return true;
     });
+  }
+
+  /** The mirror is in sync: record in the peer's header that its replica is consistent. */
+  private async markPeerConsistent(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<void> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    const meta = nodes.map((x) => x["node-name"]).find((x) => x.startsWith("remote-meta"));
+    if (meta) await this.writePeerHeader(daemon, c, meta, { consistent: true, at: this.clock() });
+    const s = this.syncs.get(d.uuid);
+    if (s) s.marked = true;
+    else this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
   }
 
   /** Secondary (or disconnect): end this node's mirror, keeping the peer's copy consistent. */
@@ -410,6 +469,7 @@ export class ReplicationEngine {
           // stopped below anyway
         }
       }
+      this.cancelReconnect(d.uuid);
       await daemon.stop();
       // A file opened for OS scripts that were killed mid-run.
       await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
@@ -422,6 +482,7 @@ export class ReplicationEngine {
 
   async disconnect(d: DrbdDisk): Promise<void> {
     await this.lock.run(d.uuid, async () => {
+      this.cancelReconnect(d.uuid);
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) return;
       // A secondary cut off from its primary on purpose falls behind: it is
@@ -538,9 +599,13 @@ export class ReplicationEngine {
         // An idle mirror notices a dead peer only at its next write: look first.
         if (!peerUp) {
           await this.stopMirror(c);
+          this.scheduleReconnect(d);
           return null;
         }
-        return (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? this.mirrorJob(c) : null);
+        const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        // A restarted node daemon lost its watcher: mark the peer here once in sync.
+        if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
+        return found;
       });
       if (!job) return { ...base, sync_percent: null, estimated_time: null, is_degraded: true };
       if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
