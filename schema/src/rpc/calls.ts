@@ -324,6 +324,11 @@ export const RPC_CALLS = {
   blockdev_create: call(z.object({ disk: RpcDiskSchema, owner: z.string(), on_primary: z.boolean() }), z.string(), 600),
   blockdev_remove: call(z.object({ disk: RpcDiskSchema }), z.null(), 120),
   /** Grow by `amount` MiB (dryrun: only check space). */
+  /**
+   * Copy one disk's data into another of any template on this node (Ganeti's
+   * blockdev_convert, for disk template conversion); both are assembled here.
+   */
+  blockdev_convert: call(z.object({ src: RpcDiskSchema, dst: RpcDiskSchema }), z.null(), 3600),
   blockdev_grow: call(z.object({ disk: RpcDiskSchema, amount: z.number().int(), dryrun: z.boolean() }), z.null(), 600),
   /** Rename the backing storage: new logical_id. */
   blockdev_rename: call(z.object({ disk: RpcDiskSchema, new_logical_id: z.array(z.unknown()) }), z.null(), 120),

@@ -6,6 +6,7 @@ import { OpPrereqError } from "../../lib/errors.js";
 import { DisklessStrategy } from "./diskless.js";
 import { DrbdStrategy } from "./drbd.js";
 import { FileStrategy } from "./file.js";
+import { PlainStrategy } from "./plain.js";
 import { SingleNodeStrategy } from "./single-node.js";
 import type { DiskStrategy } from "./strategy.js";
 
@@ -13,6 +14,7 @@ const STRATEGIES: Partial<Record<DiskTemplate, DiskStrategy>> = {
   diskless: new DisklessStrategy(),
   file: new FileStrategy("file"),
   sharedfile: new FileStrategy("sharedfile"),
+  plain: new PlainStrategy(),
   drbd: new DrbdStrategy(),
 };
 

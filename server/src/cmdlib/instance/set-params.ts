@@ -3,6 +3,7 @@
 // disk and NIC modification lists. Result: Ganeti's [name, value] change list.
 import {
   checkOsName,
+  diskTemplateInfo,
   forceParamTypes,
   HVS_PARAMETER_TYPES,
   templateMirror,
@@ -16,7 +17,7 @@ import { fillDict } from "../../config/cluster-config.js";
 import { releaseDrbdDisk } from "../../config/drbd.js";
 import { OpExecError, OpPrereqError } from "../../lib/errors.js";
 import type { LockDecl, LockLevel, LockSet } from "../base.js";
-import { checkHvParamsOnNodes, checkNodeOnline, checkNodeVmCapable, nodeFreeMemory } from "../common/node-checks.js";
+import { checkHvParamsOnNodes, checkNodeNotDrained, checkNodeOnline, checkNodeVmCapable, nodeFreeMemory } from "../common/node-checks.js";
 import {
   checkHvparamsNotGlobal,
   checkMemoryRange,
@@ -39,8 +40,10 @@ import {
   type NicInput,
   type NicPlan,
 } from "../common/nics.js";
-import { createDisks, generateDisks } from "../common/disks.js";
-import { errText, logInfo, logWarning } from "../common/messages.js";
+import { createDisks, generateDisks, nodeRpcDisk, removeDisks, waitForDiskSync } from "../common/disks.js";
+import { checkTargetNodeIpolicy } from "../common/instance-policy.js";
+import { hasDiskStrategy } from "../disk-templates/registry.js";
+import { errText, formatUnit, logInfo, logWarning } from "../common/messages.js";
 import { getUpdatedParams } from "../common/node.js";
 import { checkBeRanges, checkHvParams, ganetiCheck } from "../common/params.js";
 import { checkInstanceSpecPolicy } from "../group/ipolicy.js";
@@ -114,6 +117,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   /** NICs added or modified by this opcode (their bridges are checked). */
   private touchedNics: Array<NicObject | NicPlan> = [];
   private bridgeWarnings: string[] = [];
+  /** Converting to an internally mirrored template: the new secondary. */
+  private convSnode: string | null = null;
 
   override checkArguments(): void {
     const op = this.op;
@@ -132,6 +137,18 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
       (op.osparams_private && Object.keys(op.osparams_private).length) ||
       (op.instance_communication !== null && op.instance_communication !== undefined);
     if (!hasChanges) throw new OpPrereqError("No changes submitted", "wrong_input");
+    if (op.disk_template) {
+      if (op.disks.length)
+        throw new OpPrereqError("Disk template conversion and other disk changes not supported at the same time", "wrong_input");
+      const remote = op.remote_node ?? op.remote_node_uuid;
+      if (templateMirror(op.disk_template) === "internal") {
+        if (!remote)
+          throw new OpPrereqError(
+            "Changing the disk template to a mirrored one requires a new secondary node (remote_node)",
+            "wrong_input",
+          );
+      } else if (remote) logWarning(this.ctx, "Changing the disk template to a non-mirrored one, the secondary node will be ignored");
+    }
     if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams);
     if (op.os_name) ganetiCheck(() => checkOsName(op.os_name!));
     // Ganeti types the upgraded dict ("memory" reported as maxmem).
@@ -166,14 +183,127 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const decl = super.expandNames();
     const p = this.op.pnode ?? this.op.pnode_uuid;
     if (p) this.newPnode = this.cfg.expandNode(p).uuid;
+    const remote = this.op.remote_node ?? this.op.remote_node_uuid;
+    if (this.op.disk_template && remote && templateMirror(this.op.disk_template) === "internal")
+      this.convSnode = this.cfg.expandNode(remote).uuid;
     return decl;
   }
 
   override declareLocks(level: LockLevel): LockSet | undefined {
     const base = super.declareLocks(level);
-    if (level === "node" && this.newPnode && base && base.names !== "all")
-      return { ...base, names: [...new Set([...base.names, this.newPnode])] };
+    const extra = [this.newPnode, this.convSnode].filter((u): u is string => !!u);
+    if (level === "node" && extra.length && base && base.names !== "all")
+      return { ...base, names: [...new Set([...base.names, ...extra])] };
     return base;
+  }
+
+  /** Ganeti's _PreCheckDiskTemplate, for the conversions this implementation performs (a node copies the data). */
+  private async checkConversion(to: string): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const disks = cfg.instanceDisks(inst);
+    const from = disks.find((d) => !diskTemplateInfo(d.dev_type)?.convertibleFrom);
+    if (from) throw new OpPrereqError(`Conversion from the '${inst.disk_template}' disk template is not supported`, "wrong_input");
+    if (!diskTemplateInfo(to)?.convertibleTo)
+      throw new OpPrereqError(`Conversion to the '${to}' disk template is not supported`, "wrong_input");
+    if (!disks.length || !hasDiskStrategy(to) || !hasDiskStrategy(inst.disk_template))
+      throw new OpPrereqError(`Unsupported disk template conversion from ${inst.disk_template} to ${to}`, "wrong_input");
+    if (diskTemplateInfo(to)?.lvm && !cfg.cluster.volume_group_name)
+      throw new OpPrereqError("Disk template conversions to lvm-based instances are not supported by the cluster", "wrong_state");
+    await checkInstanceState(this.ctx, inst, INSTANCE_DOWN, "cannot change disk template");
+    const pnode = this.pnode;
+    if (this.convSnode) {
+      const snode = cfg.node(this.convSnode);
+      if (snode.uuid === pnode.uuid)
+        throw new OpPrereqError(`Given new secondary node ${snode.name} is the same as the primary node of the instance`, "wrong_state");
+      checkNodeOnline(snode);
+      checkNodeNotDrained(snode);
+      checkNodeVmCapable(snode);
+      checkTargetNodeIpolicy(this.ctx, inst, snode, this.op.ignore_ipolicy);
+      if (snode.group !== pnode.group)
+        logWarning(
+          this.ctx,
+          "The primary and secondary nodes are in two different node groups; the disk parameters from the first disk's node group will be used",
+        );
+    }
+    const allowed = (cfg.filledIpolicy(cfg.group(pnode.group))["disk-templates"] ?? []) as string[];
+    if (!allowed.includes(to))
+      throw new OpPrereqError(`Disk template '${to}' in not allowed (allowed templates: ${allowed.join(", ")})`, "wrong_state");
+  }
+
+  /**
+   * Ganeti's _ConvertInstanceDisks: new empty disks of the new template, the
+   * primary copies each old disk's data into its new one (blockdev_convert;
+   * a drbd disk is read from its data volume), the config switches to the new
+   * disks, the old ones are removed. A failed copy removes the new disks and
+   * leaves the instance as it was.
+   */
+  private async convertDisks(to: string): Promise<void> {
+    const cfg = this.cfg;
+    const inst = this.instance;
+    const old = inst.disk_template;
+    const log = (m: string) => this.ctx.log(m);
+    const pnode = this.pnode;
+    const oldDisks = cfg.instanceDisks(inst);
+    log(`Converting disk template from '${old}' to '${to}'`);
+    log(`Generating new '${to}' disk template...`);
+    const newDisks = generateDisks(cfg, to, {
+      instanceName: inst.name,
+      instanceUuid: inst.uuid,
+      primary: pnode.uuid,
+      secondaries: this.convSnode ? [this.convSnode] : [],
+      specs: oldDisks.map((d) => ({ size: d.size, mode: d.mode, name: d.name, spindles: d.spindles })),
+      fileDriver: this.op.file_driver,
+      storageSubdir: this.op.file_storage_dir,
+    });
+    const release = () => newDisks.forEach((d) => releaseDrbdDisk(cfg, d));
+    log(`Creating new empty disks of type '${to}'...`);
+    try {
+      await createDisks(this.ctx, inst, newDisks);
+    } catch (err) {
+      logWarning(this.ctx, "Device creation failed");
+      release();
+      throw err;
+    }
+    log(`Populating the new empty disks of type '${to}'...`);
+    for (const [idx, [o, n]] of oldDisks.map((d, i) => [d, newDisks[i]!] as const).entries()) {
+      log(` - copying data from disk ${idx} (${o.dev_type}), size ${formatUnit(n.size)}`);
+      const srcChild = o.dev_type === "drbd" ? o.children?.[0] : undefined;
+      const src = srcChild ? { ...cfg.rpcDisk(o, pnode.uuid).children![0]!, size: srcChild.size } : nodeRpcDisk(cfg, inst, o, pnode);
+      try {
+        await this.ctx.rpc.call(pnode, "blockdev_convert", { src, dst: nodeRpcDisk(cfg, inst, n, pnode) });
+      } catch (err) {
+        log(` - ERROR: Could not copy disk '${String(src.logical_id[1])}' to '${String(n.logical_id[1])}'`);
+        logInfo(this.ctx, "Some disks failed to copy");
+        logInfo(this.ctx, "The instance will not be affected, aborting operation");
+        logInfo(this.ctx, `Removing newly created disks of type '${to}'...`);
+        try {
+          await removeDisks(this.ctx, inst, newDisks);
+          logInfo(this.ctx, "Newly created disks removed successfully");
+        } finally {
+          release();
+        }
+        throw new OpExecError(`Error while converting the instance's template: ${errText(err)}`, { cause: err });
+      }
+    }
+    log(`Detaching old disks (${old}) from the instance and removing them from cluster config`);
+    log(`Adding new disks (${to}) to cluster config and attaching them to the instance`);
+    const oldInst = structuredClone(inst);
+    await cfg.mutate((data) => {
+      for (const d of oldDisks) {
+        releaseDrbdDisk(cfg, d);
+        delete data.disks[d.uuid];
+      }
+      for (const d of newDisks) data.disks[d.uuid] = d;
+      inst.disks = newDisks.map((d) => d.uuid);
+      inst.disk_template = to;
+      inst.secondary_nodes = this.convSnode ? [this.convSnode] : [];
+      cfg.touch(inst);
+    });
+    if (!(await waitForDiskSync(this.ctx, inst, undefined, { oneshot: !this.op.wait_for_sync })))
+      throw new OpExecError("There are some degraded disks for this instance, please cleanup manually");
+    log(`Removing old block devices of type '${old}'...`);
+    await removeDisks(this.ctx, oldInst, oldDisks);
   }
 
   async checkPrereq(): Promise<void> {
@@ -215,8 +345,7 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
           `Disk template '${op.disk_template}' is not enabled for this cluster. Enabled disk templates are: ${cfg.cluster.enabled_disk_templates.join(", ")}`,
           "wrong_state",
         );
-      // Converting needs copying disk contents between storage kinds, which no node RPC offers here.
-      throw new OpPrereqError(`Unsupported disk template conversion from ${inst.disk_template} to ${op.disk_template}`, "wrong_input");
+      await this.checkConversion(op.disk_template);
     }
 
     if (Object.keys(this.beForced).length) {
@@ -489,6 +618,11 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         throw new OpExecError(`Cannot modify instance runtime memory: ${errText(err)}`, { cause: err });
       }
       result.push(["runtime_memory", op.runtime_mem]);
+    }
+
+    if (op.disk_template && op.disk_template !== inst.disk_template) {
+      await this.convertDisks(op.disk_template);
+      result.push(["disk_template", op.disk_template]);
     }
 
     if (this.diskMods.length) result.push(...(await this.applyDiskMods()));

@@ -12,6 +12,7 @@ import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import type { SpawnFn } from "../../os/os-runner.js";
 import type { BackendContext } from "./context.js";
 import { mirrorHandlers } from "./mirror.js";
+import { convertHandlers } from "./convert.js";
 import { diskHandlers } from "./disks.js";
 import { NodeBackendError, RpcArgsError, UnknownRpcCallError } from "./errors.js";
 import type { Handlers } from "./handlers.js";
@@ -87,6 +88,7 @@ export class NodeBackend {
       ...instanceHandlers(ctx),
       ...diskHandlers(ctx),
       ...mirrorHandlers(ctx),
+      ...convertHandlers(ctx),
       ...storageHandlers(ctx),
       ...osHandlers(ctx),
       ...verifyHandlers(ctx),

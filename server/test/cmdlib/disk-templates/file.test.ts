@@ -152,8 +152,8 @@ describe("file strategy", () => {
 
 describe("disk strategy registry", () => {
   it("has a strategy exactly for the templates this implementation creates", () => {
-    expect([...SUPPORTED_TEMPLATES].sort()).toEqual(["diskless", "drbd", "file", "sharedfile"]);
-    expect(hasDiskStrategy("plain")).toBe(false);
+    expect([...SUPPORTED_TEMPLATES].sort()).toEqual(["diskless", "drbd", "file", "plain", "sharedfile"]);
+    expect(hasDiskStrategy("blockdev")).toBe(false);
     expect(diskStrategy("diskless").generate(undefined as never, undefined as never)).toEqual([]);
   });
 
@@ -161,7 +161,7 @@ describe("disk strategy registry", () => {
     expect(() => diskStrategy("rbd")).toThrow(OpPrereqError);
     expect(() => diskStrategy("rbd")).toThrow("Disk template 'rbd' is not supported by this cluster implementation");
     const b = await bench(1);
-    const steps = diskSteps("plain");
+    const steps = diskSteps("blockdev");
     expect(() => steps.generate(b.cfg, undefined as never)).toThrow(OpPrereqError);
     const disk = {
       uuid: "d",
@@ -173,5 +173,30 @@ describe("disk strategy registry", () => {
     const inst = { name: "i", primary_node: b.nodes[0]!.uuid } as unknown as InstanceObject;
     expect(await steps.shutdown(b.ctx, inst, disk, {})).toBe(true);
     expect(b.rpc.trace()).toEqual(["blockdev_shutdown@node1.example.com"]);
+  });
+});
+
+describe("plain strategy", () => {
+  it("makes one volume per disk in the cluster's volume group, created on the primary", async () => {
+    const b = await bench(1);
+    const uuid = b.cfg.newUuid();
+    const disks = generateDisks(b.cfg, "plain", {
+      instanceName: "p.example.com",
+      instanceUuid: uuid,
+      primary: b.nodes[0]!.uuid,
+      specs: [spec(64), spec(32)],
+    });
+    expect(disks.map((d) => [d.dev_type, d.logical_id[0], d.iv_name])).toEqual([
+      ["plain", "xenvg", "disk/0"],
+      ["plain", "xenvg", "disk/1"],
+    ]);
+    expect(String(disks[1]!.logical_id[1])).toMatch(/\.disk1$/);
+    const inst = { uuid, name: "p.example.com", primary_node: b.nodes[0]!.uuid, disk_template: "plain" } as unknown as InstanceObject;
+    await createDisks(b.ctx, inst, disks);
+    expect(b.rpc.trace()).toEqual(["blockdev_create@node1.example.com", "blockdev_create@node1.example.com"]);
+    const c = await bench(1, (d) => void (d.cluster.volume_group_name = null));
+    expect(() =>
+      generateDisks(c.cfg, "plain", { instanceName: "x", instanceUuid: "u", primary: c.nodes[0]!.uuid, specs: [spec(1)] }),
+    ).toThrow(OpPrereqError);
   });
 });

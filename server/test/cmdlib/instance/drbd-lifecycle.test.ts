@@ -4,6 +4,7 @@
 // failover with the roles swapped, failover onto the secondary when the
 // primary is gone, removal. Checked: the node calls in order, the job log,
 // the config after.
+import { promises as fs } from "node:fs";
 import type { OpcodeInput } from "../../../src/cmdlib/base.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeReplication, type FakeMirrorNet } from "../../harness/fake-replication.js";
@@ -27,7 +28,7 @@ interface Drbd {
 }
 
 async function drbdCluster(): Promise<Drbd> {
-  const cl = await testCluster({ nodes: 3, diskTemplates: ["drbd", "file", "diskless"], sleep: async () => {} });
+  const cl = await testCluster({ nodes: 3, diskTemplates: ["drbd", "plain", "file", "diskless"], sleep: async () => {} });
   c = cl;
   await cl.config.mutate((d) => void (d.cluster.volume_group_name = "xenvg"));
   const net = fakeReplication(cl.backends.values());
@@ -73,6 +74,17 @@ describe("drbd instance creation", () => {
     // Started: the secondary assembled as secondary before the primary as primary.
     const assembles = only(calls, "blockdev_assemble");
     expect(assembles.slice(-2)).toEqual(["blockdev_assemble@node2", "blockdev_assemble@node1"]);
+  });
+
+  it("with an iallocator, hail picks the primary and the secondary", async () => {
+    const { cl } = await drbdCluster();
+    // hail applies the group's instance policy (disks of at least 1 GiB).
+    const log = await logOf(cl, drbdOp("d1.example.com", { pnode: null, snode: null, iallocator: "hail", disks: [{ size: 1024 }] }));
+    const i = inst(cl, "d1.example.com");
+    expect(i.secondary_nodes).toHaveLength(1);
+    expect(i.secondary_nodes[0]).not.toBe(i.primary_node);
+    const names = [i.primary_node, i.secondary_nodes[0]!].map((u) => cl.config.node(u).name);
+    expect(log).toContain(` - INFO: Selected nodes for instance d1.example.com via iallocator hail: ${names.join(", ")}`);
   });
 
   it("wait_for_sync false looks once at the mirrors instead of waiting", async () => {
@@ -306,5 +318,259 @@ describe("drbd instance operations", () => {
     expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
     expect(cl.config.findInstance("d1.example.com")).toBeUndefined();
     expect(cl.config.cluster.tcpudp_port_pool).toContain(port);
+  });
+});
+
+describe("drbd disk add and remove", () => {
+  it("adds a disk replicated on both nodes (its own port and minors) and removes one from both", async () => {
+    const { cl, calls, n1, n2 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com", { start: false }));
+    calls.length = 0;
+    await runOp(cl, {
+      OP_ID: "OP_INSTANCE_SET_PARAMS",
+      instance_name: "d1.example.com",
+      disks: [["add", -1, { size: 32 }]],
+      ignore_ipolicy: true,
+    });
+    expect(only(calls, "blockdev_create")).toEqual(["blockdev_create@node2", "blockdev_create@node1"]);
+    const [d0, d1] = cl.config.instanceDisks(inst(cl, "d1.example.com"));
+    expect(d1!.iv_name).toBe("disk/1");
+    expect(d1!.logical_id.slice(0, 2)).toEqual([n1, n2]);
+    expect(d1!.logical_id[2]).not.toBe(d0!.logical_id[2]);
+    expect(d1!.logical_id.slice(3, 5)).toEqual([1, 1]);
+    const port = d1!.logical_id[2];
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "d1.example.com", disks: [["remove", 1, {}]], ignore_ipolicy: true });
+    expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
+    expect(cl.config.instanceDisks(inst(cl, "d1.example.com"))).toHaveLength(1);
+    expect(cl.config.cluster.tcpudp_port_pool).toContain(port);
+  });
+});
+
+describe("drbd replace-disks", () => {
+  it("-s: new volumes on the secondary, the replica moved onto them, resynced, the old ones removed", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const old = disk.children!.map((c) => c.logical_id[1]);
+    calls.length = 0;
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_secondary" });
+    expect(log.filter((l) => l.startsWith("STEP "))).toEqual([
+      "STEP 1/6 Check device existence",
+      "STEP 2/6 Check peer consistency",
+      "STEP 3/6 Allocate new storage",
+      "STEP 4/6 Changing drbd configuration",
+      "STEP 5/6 Sync devices",
+      "STEP 6/6 Removing old storage",
+    ]);
+    expect(log.slice(0, 3)).toEqual([
+      "Replacing disk(s) 0 for instance 'd1.example.com'",
+      "Current primary node: node1.example.com",
+      "Current secondary node: node2.example.com",
+    ]);
+    expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_addchildren", "blockdev_remove")).toEqual([
+      "blockdev_create@node2",
+      "blockdev_create@node2",
+      "blockdev_removechildren@node2",
+      "blockdev_addchildren@node2",
+      "blockdev_remove@node2",
+      "blockdev_remove@node2",
+    ]);
+    const now = cl.config.disk(disk.uuid).children!.map((c) => c.logical_id[1]);
+    expect(now).toHaveLength(2);
+    for (const n of now) expect(old).not.toContain(n);
+  });
+
+  it("-p: this engine replaces only a secondary's storage, and says so", async () => {
+    const { cl } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    await expect(
+      runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" }),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /^Can't detach drbd from local storage on node node1\.example\.com for device disk\/0: .*replace the secondary's \(-s, -n\) or fail over first/,
+      ),
+    });
+  });
+
+  it("-n NODE: the replica moves to the new node, the config follows, the old secondary's replica is removed", async () => {
+    const { cl, calls, n1, n2, n3 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const [, , port, pminor, , secret] = disk.logical_id;
+    calls.length = 0;
+    await runOp(cl, {
+      OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+      instance_name: "d1.example.com",
+      mode: "replace_new_secondary",
+      remote_node: "node3.example.com",
+    });
+    expect(only(calls, "blockdev_create", "blockdev_shutdown", "drbd_disconnect_net", "drbd_attach_net", "blockdev_remove")).toEqual([
+      "blockdev_create@node3",
+      "blockdev_shutdown@node2",
+      "drbd_disconnect_net@node1",
+      "drbd_attach_net@node3",
+      "drbd_attach_net@node1",
+      "blockdev_remove@node2",
+    ]);
+    const i = inst(cl, "d1.example.com");
+    expect(i.secondary_nodes).toEqual([n3]);
+    expect(disk.logical_id).toEqual([n1, n3, port, pminor, 0, secret]);
+    expect(disk.nodes).toEqual([n1, n3]);
+    expect(i.primary_node).toBe(n1);
+    expect(disk.nodes).not.toContain(n2);
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+        instance_name: "d1.example.com",
+        mode: "replace_new_secondary",
+        remote_node: "node3.example.com",
+      }),
+    ).rejects.toMatchObject({ message: "The specified node is already the secondary node of the instance", code: "wrong_input" });
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+        instance_name: "d1.example.com",
+        mode: "replace_new_secondary",
+        remote_node: "node1.example.com",
+      }),
+    ).rejects.toMatchObject({ message: "The specified node is the primary node of the instance", code: "wrong_input" });
+  });
+
+  it("-I hail: the allocator picks the new secondary", async () => {
+    const { cl, n3 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const log = await logOf(cl, {
+      OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+      instance_name: "d1.example.com",
+      mode: "replace_new_secondary",
+      iallocator: "hail",
+    });
+    expect(log).toContain(" - INFO: Selected new secondary for instance 'd1.example.com': node3.example.com");
+    expect(inst(cl, "d1.example.com").secondary_nodes).toEqual([n3]);
+  });
+
+  it("-a: nothing to do while healthy; a secondary that lost its volume gets new ones", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
+    expect(log).toContain("No disks need replacement for instance 'd1.example.com'");
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const b2 = cl.backendOf("node2.example.com");
+    const lost = await b2.storage.plain.pathOf(disk.children![0]!);
+    await fs.rm(lost);
+    const oldId = [...disk.children![0]!.logical_id];
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
+    expect(only(calls, "blockdev_addchildren")).toEqual(["blockdev_addchildren@node2"]);
+    expect(cl.config.disk(disk.uuid).children![0]!.logical_id).not.toEqual(oldId);
+  });
+});
+
+describe("plain instances", () => {
+  it("are created as volumes in the cluster's volume group on the primary, run, and are removed", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, createOp("p1.example.com", { disk_template: "plain", disks: [{ size: 32 }] }));
+    const disk = cl.config.disk(inst(cl, "p1.example.com").disks[0]!);
+    expect(disk.logical_id[0]).toBe("xenvg");
+    const file = await cl.backendOf("node1.example.com").storage.plain.pathOf(disk);
+    expect((await fs.stat(file)).size).toBe(32 * 1024 * 1024);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["p1.example.com"]);
+    expect(only(calls, "blockdev_create")).toEqual(["blockdev_create@node1"]);
+    await runOp(cl, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: "p1.example.com", ignore_failures: false });
+    await expect(fs.stat(file)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("disk template conversion", () => {
+  function stubConvert(cl: TestCluster, seen: Array<{ src: string; dst: string }>): void {
+    const handlers = (cl.backendOf("node1.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
+      .handlers;
+    handlers["blockdev_convert"] = async (a) => {
+      const { src, dst } = a as { src: { dev_type: string }; dst: { dev_type: string } };
+      seen.push({ src: src.dev_type, dst: dst.dev_type });
+      return null;
+    };
+  }
+
+  it("file to drbd and back: new disks made, the primary copies the data, the old disks removed", async () => {
+    const { cl, calls, n1, n2 } = await drbdCluster();
+    await runOp(cl, createOp("c1.example.com", { disk_template: "file", disks: [{ size: 32 }], start: false }));
+    const seen: Array<{ src: string; dst: string }> = [];
+    stubConvert(cl, seen);
+    const fileDisk = cl.config.disk(inst(cl, "c1.example.com").disks[0]!);
+    calls.length = 0;
+    const job = await cl.runJob([
+      { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "drbd", remote_node: "node2.example.com" },
+    ]);
+    expect(job.ops[0]!.status, JSON.stringify(job.ops[0]!.result)).toBe("success");
+    expect(job.ops[0]!.result).toEqual([["disk_template", "drbd"]]);
+    expect(cl.jobLog(job)).toEqual(
+      expect.arrayContaining([
+        "Converting disk template from 'file' to 'drbd'",
+        "Creating new empty disks of type 'drbd'...",
+        " - copying data from disk 0 (file), size 32M",
+        "Removing old block devices of type 'file'...",
+      ]),
+    );
+    expect(only(calls, "blockdev_create", "blockdev_convert", "blockdev_remove")).toEqual([
+      "blockdev_create@node2",
+      "blockdev_create@node1",
+      "blockdev_convert@node1",
+      "blockdev_remove@node1",
+    ]);
+    expect(seen).toEqual([{ src: "file", dst: "drbd" }]);
+    const i = inst(cl, "c1.example.com");
+    expect(i.disk_template).toBe("drbd");
+    expect(i.secondary_nodes).toEqual([n2]);
+    expect(cl.config.data.disks[fileDisk.uuid]).toBeUndefined();
+    const drbd = cl.config.disk(i.disks[0]!);
+    expect(drbd.logical_id.slice(0, 2)).toEqual([n1, n2]);
+
+    calls.length = 0;
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "file" });
+    // Read from the drbd disk's data volume; the replica goes from both nodes, its port back to the pool.
+    expect(seen[1]).toEqual({ src: "plain", dst: "file" });
+    expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
+    expect(inst(cl, "c1.example.com").disk_template).toBe("file");
+    expect(inst(cl, "c1.example.com").secondary_nodes).toEqual([]);
+    expect(cl.config.cluster.tcpudp_port_pool).toContain(drbd.logical_id[2]);
+  });
+
+  it("refuses without a secondary, a running instance, and a failed copy leaves the instance as it was", async () => {
+    const { cl } = await drbdCluster();
+    await runOp(cl, createOp("c1.example.com", { disk_template: "file", disks: [{ size: 32 }] }));
+    await expect(
+      runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "drbd" }),
+    ).rejects.toMatchObject({
+      code: "wrong_input",
+    });
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_SET_PARAMS",
+        instance_name: "c1.example.com",
+        disk_template: "drbd",
+        remote_node: "node2.example.com",
+      }),
+    ).rejects.toMatchObject({ message: expect.stringContaining("cannot change disk template"), code: "wrong_state" });
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SHUTDOWN", instance_name: "c1.example.com" });
+    const handlers = (cl.backendOf("node1.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
+      .handlers;
+    handlers["blockdev_convert"] = async () => {
+      throw new Error("read error");
+    };
+    const before = inst(cl, "c1.example.com").disks[0];
+    await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_SET_PARAMS",
+        instance_name: "c1.example.com",
+        disk_template: "drbd",
+        remote_node: "node2.example.com",
+      }),
+    ).rejects.toMatchObject({ message: "Error while converting the instance's template: read error" });
+    const i = inst(cl, "c1.example.com");
+    expect(i.disk_template).toBe("file");
+    expect(i.disks).toEqual([before]);
+    expect(Object.values(cl.config.data.disks).filter((d) => d.dev_type === "drbd")).toHaveLength(0);
   });
 });

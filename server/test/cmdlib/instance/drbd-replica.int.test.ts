@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 async function replicaCluster(): Promise<TestCluster> {
-  const cl = await testCluster({ nodes: 2, diskTemplates: ["drbd", "diskless"] });
+  const cl = await testCluster({ nodes: 2, diskTemplates: ["drbd", "file", "diskless"] });
   c = cl;
   const cert = await generateClusterCert("cluster.example.com");
   const ips = randomLoopbackPair();
@@ -106,5 +106,33 @@ describe("drbd instances on the replication engine", () => {
     await runOp(cl, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: "r1.example.com", ignore_failures: false });
     expect(await status(cl, "node1.example.com", onPrimary)).toBeNull();
     await expect(fs.stat(secondaryData)).rejects.toMatchObject({ code: "ENOENT" });
+  }, 300_000);
+
+  it("converts file to drbd and back, the data copied by the primary (through the mirror to the secondary)", async () => {
+    const cl = await replicaCluster();
+    const [n1] = cl.nodes.map((n) => n.uuid) as [string, string];
+    await runOp(cl, createOp("c1.example.com", { disk_template: "file", disks: [{ size: 16 }], start: false }));
+    const image = String(cl.config.disk(inst(cl, "c1.example.com").disks[0]!).logical_id[1]);
+    const fh = await fs.open(image, "r+");
+    await fh.write(Buffer.alloc(65536, 0xa7), 0, 65536, 2 * 1024 * 1024);
+    await fh.close();
+
+    await runOp(cl, {
+      OP_ID: "OP_INSTANCE_SET_PARAMS",
+      instance_name: "c1.example.com",
+      disk_template: "drbd",
+      remote_node: "node2.example.com",
+    });
+    const disk = cl.config.disk(inst(cl, "c1.example.com").disks[0]!);
+    expect(disk.dev_type).toBe("drbd");
+    const onSecondary = await cl.backendOf("node2.example.com").storage.plain.pathOf(disk.children![0]!);
+    expect((await readAt(onSecondary, 2 * 1024 * 1024, 65536)).every((x) => x === 0xa7)).toBe(true);
+    await expect(fs.stat(image)).rejects.toMatchObject({ code: "ENOENT" });
+
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "file" });
+    const back = String(cl.config.disk(inst(cl, "c1.example.com").disks[0]!).logical_id[1]);
+    expect((await readAt(back, 2 * 1024 * 1024, 65536)).every((x) => x === 0xa7)).toBe(true);
+    await expect(fs.stat(onSecondary)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await status(cl, "node1.example.com", cl.config.rpcDisk(disk, n1))).toBeNull();
   }, 300_000);
 });
