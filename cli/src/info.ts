@@ -141,9 +141,10 @@ export function blockDevStatus(devType: unknown, s: unknown): string {
   if (devType === "drbd") {
     let sync = "in sync";
     if (typeof syncp === "number") sync = `*RECOVERING* ${syncp.toFixed(2).padStart(5)}%, ${estt ? `ETA ${str(estt)}s` : "ETA unknown"}`;
-    const ldiskText = ldisk === 3 ? " *MISSING DISK*" : ldisk === 2 ? " *UNCERTAIN STATE*" : "";
+    // Ganeti 3.0's LDS_*: 4 faulty, 3 unknown (2 syncing and 1 okay say nothing more).
+    const ldiskText = ldisk === 4 ? " *MISSING DISK*" : ldisk === 3 ? " *UNCERTAIN STATE*" : "";
     txt += ` ${sync}, status ${degraded ? "*DEGRADED*" : "ok"}${ldiskText}`;
-  } else if (devType === "plain" && ldisk === 3) txt += " *FAILED* (failed drive?)";
+  } else if (devType === "plain" && ldisk === 4) txt += " *FAILED* (failed drive?)";
   return txt;
 }
 

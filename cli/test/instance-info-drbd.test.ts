@@ -18,7 +18,7 @@ const disk = {
       logical_id: ["xenvg", "abc.disk0_data"],
       drbd_info: null,
       pstatus: ["/vols/xenvg/abc.disk0_data", null, null, null, null, false, 1],
-      sstatus: ["/vols/xenvg/abc.disk0_data", null, null, null, null, false, 3],
+      sstatus: ["/vols/xenvg/abc.disk0_data", null, null, null, null, false, 4],
       children: [],
       mode: null,
       size: 1024,
@@ -70,10 +70,10 @@ describe("gnt instance info: drbd disks", () => {
 
   it("a healthy mirror is in sync and ok; unknown ETA and local disk states are named", () => {
     expect(blockDevStatus("drbd", ["/d", null, null, null, null, false, 1])).toBe("/d (N/A:N/A) in sync, status ok");
-    expect(blockDevStatus("drbd", ["/d", 147, 0, 5, null, true, 2])).toBe(
+    expect(blockDevStatus("drbd", ["/d", 147, 0, 5, null, true, 3])).toBe(
       "/d (147:0) *RECOVERING*  5.00%, ETA unknown, status *DEGRADED* *UNCERTAIN STATE*",
     );
-    expect(blockDevStatus("drbd", ["/d", null, null, null, null, true, 3])).toBe("/d (N/A:N/A) in sync, status *DEGRADED* *MISSING DISK*");
+    expect(blockDevStatus("drbd", ["/d", null, null, null, null, true, 4])).toBe("/d (N/A:N/A) in sync, status *DEGRADED* *MISSING DISK*");
     expect(blockDevStatus("file", ["/f", null, null, null, null, false, 1])).toBe("/f (N/A:N/A)");
   });
 });

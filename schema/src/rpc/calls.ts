@@ -72,8 +72,11 @@ export const BlockDevStatusSchema = z.object({
   estimated_time: z.number().nullable(),
   /** The mirror is not complete: peer gone, or resyncing. */
   is_degraded: z.boolean(),
-  /** Local storage: 1 okay, 2 unknown, 3 faulty (Ganeti's LDS_*). */
-  ldisk_status: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  /**
+   * Local storage, Ganeti 3.0's LDS_* (its clients read these numbers): 1
+   * okay, 2 syncing, 3 unknown (not known to be consistent), 4 faulty.
+   */
+  ldisk_status: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
 });
 export type BlockDevStatus = z.infer<typeof BlockDevStatusSchema>;
 

@@ -82,7 +82,7 @@ class FakeEngine {
     const me = sides.get(d.dyn.local_ip);
     if (!me) return null;
     // Local storage: faulty (3) when the data volume is gone, as the engine reports it.
-    const ldisk_status = (await this.plain.getSize(d.data)) === null ? (3 as const) : (1 as const);
+    const ldisk_status = (await this.plain.getSize(d.data)) === null ? (4 as const) : (1 as const);
     const base = { dev_path: this.path(d), major: null, minor: d.dyn.local_minor, ldisk_status, estimated_time: null };
     if (me.role !== "primary") return { ...base, sync_percent: null, is_degraded: false };
     if (!sides.has(d.dyn.remote_ip)) return { ...base, sync_percent: null, is_degraded: true };

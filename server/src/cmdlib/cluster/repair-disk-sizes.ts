@@ -49,7 +49,10 @@ export class LUClusterRepairDiskSizes extends LogicalUnit<OpClusterRepairDiskSiz
       const node = this.cfg.node(nodeUuid);
       let sizes: (number | null)[];
       try {
-        sizes = await this.ctx.rpc.call(node, "blockdev_getsizes", { disks: entries.map(([, , d]) => this.cfg.rpcDisk(this.cfg.disk(d))) });
+        // Each disk as this node sees it (a drbd disk: the primary's side, with its dynamic params).
+        sizes = await this.ctx.rpc.call(node, "blockdev_getsizes", {
+          disks: entries.map(([, , d]) => this.cfg.rpcDisk(this.cfg.disk(d), nodeUuid)),
+        });
       } catch {
         logWarning(this.ctx, `Failure in blockdev_getdimensions call to node ${node.name}, ignoring`);
         continue;

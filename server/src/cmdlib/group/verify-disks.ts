@@ -3,7 +3,12 @@
 // nodes and the nodes that could not be asked. Result, as Ganeti's:
 // [{node uuid: error}, [instances needing activate-disks], {instance:
 // [[node uuid, volume], ...]}]. File disks are never "offline" (there is
-// nothing to assemble), so the second list stays empty for them.
+// nothing to assemble), so the second list stays empty for them. drbd disks
+// are asked for their mirror state on each of their nodes (each node its
+// own side): one not assembled on a node (its storage daemon gone, e.g.
+// after a reboot) puts the instance in the second list, as Ganeti's
+// drbd_needs_activation does; activate-disks then restarts it and the
+// primary resyncs the peer.
 import type { GroupVerifyDisksResult, InstanceObject, NodeObject, OpGroupVerifyDisks } from "@ganeti-ts/schema";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../base.js";
 
@@ -40,6 +45,7 @@ export class LUGroupVerifyDisks extends LogicalUnit<OpGroupVerifyDisks> {
   async exec(): Promise<GroupVerifyDisksResult> {
     const nodeErrors: Record<string, string> = {};
     const missing: Record<string, string[][]> = {};
+    const needActivation = new Set<string>();
     // node uuid → [instance, disk] to look at there
     const perNode = new Map<string, [InstanceObject, string][]>();
     for (const inst of this.instances()) {
@@ -58,16 +64,29 @@ export class LUGroupVerifyDisks extends LogicalUnit<OpGroupVerifyDisks> {
     await Promise.all(
       nodes.map(async (node) => {
         if (node.offline) return;
-        const entries = perNode.get(node.uuid)!;
+        const all = perNode.get(node.uuid)!;
+        const mirrored = all.filter(([, d]) => this.cfg.disk(d).dev_type === "drbd");
+        const entries = all.filter(([, d]) => this.cfg.disk(d).dev_type !== "drbd");
         let sizes: (number | null)[];
+        let states: unknown[];
         try {
-          sizes = await this.ctx.rpc.call(node, "blockdev_getsizes", {
-            disks: entries.map(([, d]) => this.cfg.rpcDisk(this.cfg.disk(d))),
-          });
+          [sizes, states] = await Promise.all([
+            entries.length
+              ? this.ctx.rpc.call(node, "blockdev_getsizes", { disks: entries.map(([, d]) => this.cfg.rpcDisk(this.cfg.disk(d))) })
+              : Promise.resolve([]),
+            mirrored.length
+              ? this.ctx.rpc.call(node, "blockdev_getmirrorstatus", {
+                  disks: mirrored.map(([, d]) => this.cfg.rpcDisk(this.cfg.disk(d), node.uuid)),
+                })
+              : Promise.resolve([]),
+          ]);
         } catch (err) {
           nodeErrors[node.uuid] = err instanceof Error ? err.message : String(err);
           return;
         }
+        mirrored.forEach(([inst], i) => {
+          if (states[i] === null || states[i] === undefined) needActivation.add(inst.name);
+        });
         entries.forEach(([inst, d], i) => {
           if (sizes[i] !== null && sizes[i] !== undefined) return;
           const disk = this.cfg.disk(d);
@@ -77,6 +96,6 @@ export class LUGroupVerifyDisks extends LogicalUnit<OpGroupVerifyDisks> {
       }),
     );
     for (const v of Object.values(missing)) v.sort((a, b) => a.join("\0").localeCompare(b.join("\0")));
-    return [nodeErrors, [], missing];
+    return [nodeErrors, [...needActivation].sort(), missing];
   }
 }

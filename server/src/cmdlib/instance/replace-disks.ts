@@ -25,7 +25,7 @@ import { checkDiskConsistency } from "../disk-templates/drbd.js";
 import { allocatorName, relocateRequest, resultNodes, runAllocator } from "../iallocator.js";
 import { InstanceLU } from "./instance-lu.js";
 
-const LDS_FAULTY = 3;
+const LDS_FAULTY = 4; // Ganeti 3.0's LDS_FAULTY
 
 export class LUInstanceReplaceDisks extends InstanceLU<OpInstanceReplaceDisks> {
   private remoteUuid: string | null = null;

@@ -588,7 +588,8 @@ export class ReplicationEngine {
       if ((await daemon.pid()) === null) return null;
       const header = await this.readHeader(d);
       // Ganeti's LDS_*: 1 okay (consistent), 2 unknown (not known to be consistent), 3 faulty (no local data).
-      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 3 : header?.consistent ? 1 : 2;
+      // Ganeti 3.0's LDS_*: 1 okay (consistent), 3 unknown (not known to be consistent), 4 faulty (no local data).
+      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 4 : header?.consistent ? 1 : 3;
       const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.

@@ -193,4 +193,46 @@ describe("storage of a drbd cluster", () => {
     await runAllocator(ctx, "hail", { type: "allocate", name: "x", disk_template: "file" });
     expect(disks().every(([t]) => t !== VG_SIZE)).toBe(true);
   });
+
+  it("verify-disks asks each node for its side of a drbd disk: not assembled there → the instance needs activate-disks", async () => {
+    c = await drbdCluster();
+    const { inst } = await drbdInstance(c, "d1.example.com", [64]);
+    await c.config.mutate(() => void (inst.disks_active = true));
+    // No storage daemon runs for the disk on either node (never assembled, or the node rebooted).
+    expect(await runOp(c, { OP_ID: "OP_GROUP_VERIFY_DISKS", group_name: "default" })).toEqual([{}, ["d1.example.com"], {}]);
+    // Both nodes report it (each got its own side: dynamic params for that node).
+    const seen: Array<{ node: string; primary: unknown }> = [];
+    for (const n of c.nodes) {
+      const handlers = (c.backends.get(n.uuid) as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> }).handlers;
+      handlers["blockdev_getmirrorstatus"] = async (a) => {
+        const disks = (a as { disks: Array<{ dynamic_params?: { primary: boolean } }> }).disks;
+        for (const d of disks) seen.push({ node: n.name, primary: d.dynamic_params?.primary });
+        return disks.map(() => ({
+          dev_path: "x",
+          major: null,
+          minor: 0,
+          sync_percent: null,
+          estimated_time: null,
+          is_degraded: true,
+          ldisk_status: 1,
+        }));
+      };
+    }
+    expect(await runOp(c, { OP_ID: "OP_GROUP_VERIFY_DISKS", group_name: "default" })).toEqual([{}, [], {}]);
+    expect(seen.sort((a, b) => a.node.localeCompare(b.node))).toEqual([
+      { node: "node1.example.com", primary: true },
+      { node: "node2.example.com", primary: false },
+    ]);
+  });
+
+  it("repair-disk-sizes reads a drbd disk's size on its primary (that node's side)", async () => {
+    c = await drbdCluster();
+    const { disks } = await drbdInstance(c, "d1.example.com", [64]);
+    await c.config.mutate(() => {
+      disks[0]!.size = 32;
+      c!.config.touch(disks[0]!);
+    });
+    expect(await runOp(c, { OP_ID: "OP_CLUSTER_REPAIR_DISK_SIZES", instances: [] })).toEqual([["d1.example.com", 0, "size", 64]]);
+    expect(c.config.disk(disks[0]!.uuid).size).toBe(64);
+  });
 });
