@@ -5,7 +5,7 @@ ganeti.rapi.client of Ganeti 3.0.2 (/usr/bin/python3) against a running
 three-node ganeti-ts cluster with the fake hypervisor (no guest; the
 replication engine still keeps real replicas on both nodes): create with
 pnode:snode and with an iallocator, migrate, fail over, replace disks
-(on the secondary, to a new node, through an iallocator), as a Ganeti user
+(to a new node, through an iallocator, on the secondary), as a Ganeti user
 would. Prints one JSON object per check on stdout:
   {"group": ..., "check": ..., "ok": true|false, "detail": ...}
 and, last, {"keep": NAME, "pnode": ..., "snode": ...} for the instance it
@@ -148,9 +148,6 @@ def main():
 
   def g_replace():
     p0, s0 = nodes_of(one)
-    ok_job("ReplaceInstanceDisks replace_on_secondary", cl.ReplaceInstanceDisks(one, mode="replace_on_secondary"))
-    eq("same nodes", list(nodes_of(one)), [p0, s0])
-    wait_in_sync(one)
     other = [n for n in (n1, n2, n3) if n not in (p0, s0[0])][0]
     ok_job("ReplaceInstanceDisks replace_new_secondary", cl.ReplaceInstanceDisks(one, mode="replace_new_secondary",
                                                                                   remote_node=other))
@@ -161,11 +158,18 @@ def main():
     p, s = nodes_of(one)
     check("iallocator picked another secondary", p == p0 and len(s) == 1 and s[0] not in (p0, other), [p, s])
     wait_in_sync(one)
+
+  def g_replace_secondary():
+    p0, s0 = nodes_of(one)
+    ok_job("ReplaceInstanceDisks replace_on_secondary", cl.ReplaceInstanceDisks(one, mode="replace_on_secondary"))
+    eq("same nodes", list(nodes_of(one)), [p0, s0])
+    wait_in_sync(one)
     ok_job("RemoveInstance drbd", cl.DeleteInstance(one))
     check("removed", one not in cl.GetInstances())
 
   for name, fn in (("create", g_create), ("iallocator", g_iallocator), ("migrate", g_migrate),
-                   ("failover", g_failover), ("replace-disks", g_replace)):
+                   ("failover", g_failover), ("replace-disks", g_replace),
+                   ("replace-disks-on-secondary", g_replace_secondary)):
     GROUP[0] = name
     check("group started", True)
     try:
