@@ -11,6 +11,12 @@ with its own case list (the shared harness's racked case is 20 nodes only).
   racked.py run --label L --out F.json [--only REGEX] [--timeout S]
         (command prefixes from HBAL_CMD / HAIL_CMD / HSPACE_CMD, as bench.py)
   racked.py compare THEIRS.json OURS.json
+  racked.py pairs --ours DIST [--only REGEX] [--n N]
+        Ganeti's binary and ours (DIST/<tool>.cjs) alternately on each case,
+        one warm-up pair then N counted pairs: CPU medians and the median of
+        the pairwise CPU ratios, the figure to quote on a shared machine
+        (both sides see the same load); also whether the outputs' decisions
+        agree.
 """
 
 import argparse
@@ -171,6 +177,43 @@ def cmd_compare(args):
     print("%d/%d cases with identical decisions" % (same, n))
 
 
+def cmd_pairs(args):
+    ganeti = {"hbal": "hbal", "hail": "/usr/lib/ganeti/iallocators/hail",
+              "hspace": "hspace"}
+    for c in cases():
+        if args.only and not re.search(args.only, c["id"]):
+            continue
+        argvs = {}
+        for side, cmd in (("ganeti", ganeti[c["tool"]]),
+                          ("ours", os.path.join(args.ours,
+                                                c["tool"] + ".cjs"))):
+            os.environ[{"hbal": "HBAL_CMD", "hail": "HAIL_CMD",
+                        "hspace": "HSPACE_CMD"}[c["tool"]]] = cmd
+            argvs[side] = bench.argv_for(c)
+        cpu = {"ganeti": [], "ours": []}
+        ratios = []
+        last = {}
+        for k in range(args.n + 1):
+            for side in ("ganeti", "ours"):
+                last[side] = bench.run_once(argvs[side], args.timeout)
+            if k == 0:
+                continue  # warm-up pair
+            for side in ("ganeti", "ours"):
+                cpu[side].append(last[side]["cpu"])
+            ratios.append(last["ganeti"]["cpu"] / max(last["ours"]["cpu"], 0.001))
+        parse = bench.PARSERS[c["tool"]]
+        same = bench.same_decision(
+            dict(c, rc=last["ganeti"]["rc"], result=parse(last["ganeti"]["out"])),
+            dict(c, rc=last["ours"]["rc"], result=parse(last["ours"]["out"]))) \
+            and last["ganeti"]["rc"] == last["ours"]["rc"]
+        print("%-42s ganeti %8.3fs  ours %7.3fs  ratio %7.1fx (%.1f-%.1f)  "
+              "same %s  load %s" % (
+                  c["id"], statistics.median(cpu["ganeti"]),
+                  statistics.median(cpu["ours"]), statistics.median(ratios),
+                  min(ratios), max(ratios), "yes" if same else "NO",
+                  open("/proc/loadavg").read().split()[0]), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,12 +228,17 @@ def main():
     r.add_argument("--reps", type=int, default=3)
     r.add_argument("--timeout", type=float, default=1800)
     r.add_argument("--append", action="store_true")
+    pr = sub.add_parser("pairs")
+    pr.add_argument("--ours", required=True)
+    pr.add_argument("--only")
+    pr.add_argument("--n", type=int, default=3)
+    pr.add_argument("--timeout", type=float, default=900)
     c = sub.add_parser("compare")
     c.add_argument("theirs")
     c.add_argument("ours")
     args = ap.parse_args()
     {"gen": cmd_gen, "list": cmd_list, "run": cmd_run,
-     "compare": cmd_compare}[args.cmd](args)
+     "compare": cmd_compare, "pairs": cmd_pairs}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@
 // reopened on SIGHUP), stops cleanly on SIGTERM/SIGINT.
 import { writeFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { writeFileAtomic } from "./lib/atomic-file.js";
 import { createDaemonLog } from "./lib/log.js";
 import { startMaster } from "./master/app.js";
+import { candidateRoleOf, restartManagedEtcd } from "./master/candidate-host.js";
 import { dataPaths } from "./master/paths.js";
 import { startNodeDaemon } from "./noded/main.js";
 
@@ -59,8 +61,15 @@ export async function runDaemon(
       address: overrides.address ?? settings.address,
       port: overrides.port ?? settings.port,
       nodeName: settings.name,
+      // A node of a cluster on etcd may be asked to run a standby master and an etcd member.
+      backend: { candidateRole: candidateRoleOf(dataDir, settings.name ?? os.hostname()) },
     });
     close = () => n.close();
+    // A master candidate's etcd member (clusters that run their own) starts with its node daemon.
+    restartManagedEtcd(dataDir).then(
+      (started) => started && n.log(`etcd member of ${dataDir} started again`),
+      (err: unknown) => n.log(`etcd member of ${dataDir} not started: ${err instanceof Error ? err.message : String(err)}`),
+    );
     runtime = { pid: process.pid, port: n.port, address: overrides.address ?? settings.address };
     if (overrides.port === undefined && settings.port === 0) {
       // The cluster's config records this port: a restarted daemon must bind it again.

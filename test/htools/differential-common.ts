@@ -48,6 +48,9 @@ const SYNTHETIC: Record<string, string[]> = {
   d8: ["--nodes", "8", "--instances", "40", "--seed", "11"],
   d10f: ["--nodes", "10", "--instances", "50", "--groups", "2", "--hetero", "--excl-tags", "--locations", "--offline", "1", "--seed", "12"],
   d12: ["--nodes", "12", "--instances", "60", "--seed", "13", "--imbalance", "1.0"],
+  // racked (bench/htools/racked.py's r30): two groups, heterogeneous and
+  // offline nodes, location tags (racks of 8) and exclusion tags
+  r30: ["--nodes", "30", "--instances", "150", "--seed", "30", "--groups", "2", "--hetero", "--excl-tags", "--locations", "--offline", "2"],
 };
 
 /** Generate the named synthetic clusters into a new temp dir (NAME.data, NAME.req-*); the caller removes it. */

@@ -16,7 +16,7 @@ function compare(tool: "hbal" | "hail" | "hspace", args: string[]): void {
 let SYN = "";
 beforeAll(() => {
   requireGaneti(["hbal", "hail", "hspace"]);
-  SYN = syntheticClusters(["d8", "d10f", "d12"], "htools-diff-");
+  SYN = syntheticClusters(["d8", "d10f", "d12", "r30"], "htools-diff-");
 }, 120_000);
 afterAll(() => {
   if (SYN) rmSync(SYN, { recursive: true, force: true });
@@ -44,16 +44,23 @@ describe("hbal vs Ganeti", () => {
     ["d10f", ["-G", "group-01"]],
     ["d10f", ["-G", "group-02", "--exclusion-tags", "app"]],
     ["d12", []],
+    ["r30", ["-G", "group-01"]],
+    ["r30", ["-G", "group-02", "-l", "5"]],
   ] as const)
     it(`synthetic ${name} ${extra.join(" ")}`, () => compare("hbal", ["-t", join(SYN, `${name}.data`), "-C", ...extra]), 120_000);
 });
 
 describe("hail vs Ganeti", () => {
   for (const f of hailFiles) it(f, () => compare("hail", [join(DATA, f)]), 60_000);
-  for (const name of ["d8", "d10f", "d12"])
+  for (const name of ["d8", "d10f", "d12", "r30"])
     it(`synthetic ${name}`, () => {
       for (const req of readdirSync(SYN).filter((x) => x.startsWith(`${name}.req-`))) compare("hail", [join(SYN, req)]);
     }, 300_000);
+  // the racked cluster's two-node requests also without capacity checks (the probe pair search)
+  it("synthetic r30 --no-capacity-checks", () => {
+    for (const req of ["alloc-drbd", "multi-alloc", "relocate", "node-evac", "change-group"])
+      compare("hail", ["--no-capacity-checks", join(SYN, `r30.req-${req}.json`)]);
+  }, 300_000);
 });
 
 describe("hspace vs Ganeti", () => {
@@ -80,5 +87,9 @@ describe("hspace vs Ganeti", () => {
   it("synthetic d8 / d12", () => {
     compare("hspace", ["-t", join(SYN, "d8.data"), "--machine-readable", "--disk-template", "drbd", "--no-capacity-checks"]);
     compare("hspace", ["-t", join(SYN, "d12.data"), "--disk-template", "plain"]);
+  }, 300_000);
+  it("synthetic r30 (racked)", () => {
+    compare("hspace", ["-t", join(SYN, "r30.data"), "--machine-readable", "--disk-template", "drbd", "--no-capacity-checks"]);
+    compare("hspace", ["-t", join(SYN, "r30.data"), "--disk-template", "plain", "--no-capacity-checks"]);
   }, 300_000);
 });

@@ -176,7 +176,7 @@ export function localJobRunner(env: NodeJS.ProcessEnv): JobRunner | null {
 export function localCandidateSync(env: NodeJS.ProcessEnv): ((print: (line: string) => void) => Promise<void>) | null {
   const dir = env["GANETI_DATA_DIR"];
   if (!dir || !existsSync(path.join(dir, LOCAL_NODES))) return null;
-  return async (print) => syncEtcdCandidates(path.resolve(dir), await localNodes(path.resolve(dir)), print);
+  return async (print) => syncEtcdCandidates(path.resolve(dir), print);
 }
 
 /** A call on the master's control socket when this machine is the master, else null. */
@@ -427,7 +427,7 @@ export function registerLocalCommands({ program, cluster, node, io }: LocalComma
         const nodeDir = path.resolve(String(o["dataDir"]));
         if (settings.store.managed) {
           // A node that became a master candidate (not one past the candidate pool size) runs an etcd member and a standby master.
-          await syncEtcdCandidates(master, { [name]: nodeDir }, print);
+          await syncEtcdCandidates(master, print);
         } else if (o["masterCapable"] !== false) {
           await joinAsCandidate(master, nodeDir, name, String(o["address"]));
           print(`Started the master daemon of ${name} (standby master candidate)`);

@@ -429,6 +429,27 @@ export const RPC_CALLS = {
   node_powercycle: call(z.object({ hypervisor: z.string(), hvparams: Params }), z.string(), 30),
   /** Cluster leaves this node: stop instances' runtime bookkeeping, forget the cluster. */
   node_leave_cluster: call(z.object({ modify_ssh_setup: z.boolean() }), z.null(), 60),
+  /**
+   * ganeti-ts's own (clusters on the etcd store): take or give up the master
+   * candidate role on this machine: the standby master daemon and, when the
+   * candidates run the etcd members, this node's member (joining the etcd
+   * cluster, or leaving it before it stops). `master_settings` (the active
+   * master's settings, JSON), `rapi_cert` and `rapi_users` are what a
+   * standby needs to serve once it takes over (empty when giving up the
+   * role). Answers whether anything was started or stopped.
+   */
+  master_candidate_role: call(
+    z.object({
+      candidate: z.boolean(),
+      /** The node's primary address (its etcd member listens there). */
+      address: z.string(),
+      master_settings: z.string(),
+      rapi_cert: z.string(),
+      rapi_users: z.string(),
+    }),
+    z.boolean(),
+    300,
+  ),
   /** Test helper: sleep on the node (OP_TEST_DELAY on_nodes). */
   test_delay: call(z.object({ duration: z.number() }), z.null(), 3600),
 } as const;

@@ -40,6 +40,7 @@ import {
   ONLINE,
   ScoreState,
   WEIGHTS,
+  compCVWith,
   exclMapDelta,
   nodeValues,
   statValue,
@@ -1264,12 +1265,44 @@ export function tryAllocPairsProbe(
 }
 
 /**
+ * The single-node search's score state of `members` (read only there): the
+ * last one is kept while every member is the same node object, so the
+ * groups of one allocation, which search the same cluster, share it (hail
+ * on 1,000 nodes built it once per group).
+ */
+let lastSingle: { members: number[]; objs: Node[]; st: ScoreState } | null = null;
+function singleScoreState(nodes: Node[], members: readonly number[]): ScoreState {
+  const c = lastSingle;
+  if (c !== null && c.members.length === members.length) {
+    let same = true;
+    for (let j = 0; j < members.length; j++) {
+      const i = members[j]!;
+      if (c.members[j] !== i || c.objs[j] !== nodes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return c.st;
+  }
+  const own = [...members];
+  const objs: Node[] = [];
+  for (let j = 0; j < own.length; j++) objs.push(nodes[own[j]!]!);
+  // (its own copy of the node list: the caller's may be written later)
+  const st = new ScoreState(nodes.slice(), own);
+  lastSingle = { members: own, objs, st };
+  return st;
+}
+
+/**
  * tryAlloc over single nodes without a capacity predicate: every candidate is
  * probed and ranked with the shifted-sum evaluator; those within a tolerance
  * far above its rounding error of the best are re-scored with the reference
  * arithmetic (compCV of the whole node list, as alloc.ts does), so the choice
  * and the printed metric are the reference ones.  Ties: the last candidate in
- * enumeration order, as Ganeti's collectionToSolution.
+ * enumeration order, as Ganeti's collectionToSolution.  `exactMetric` null:
+ * the compCV of `members` with the candidate in place (compCVWith on the
+ * score state's node values: the same arithmetic, without recomputing every
+ * node's values).
  */
 export function tryAllocSingleProbe(
   force: boolean,
@@ -1277,9 +1310,9 @@ export function tryAllocSingleProbe(
   members: readonly number[],
   inst: Instance,
   single: readonly number[],
-  exactMetric: (np: Node) => number,
+  exactMetric: ((np: Node) => number) | null,
 ): AllocSolution {
-  const st = new ScoreState(nodes, [...members]);
+  const st = singleScoreState(nodes, members);
   const counts = new Map<FailMode, number>();
   let allocs = 0;
   let best = Infinity;
@@ -1329,7 +1362,7 @@ export function tryAllocSingleProbe(
     if (c.approx > lim) continue;
     const np = addPriEx(force, nodes[c.p]!, inst);
     if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
-    const metric = exactMetric(np);
+    const metric = exactMetric ? exactMetric(np) : compCVWith(nodes, members, [np], (i) => st.vals[i]!);
     // enumeration order: a later candidate wins ties
     if (chosen === null || !(chosen.metric < metric))
       chosen = { changed: [np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [np], metric };

@@ -11,7 +11,7 @@ import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
-import { CapacityMemo, type FailoverChain } from "./capacity.js";
+import { CapacityMemo, CapacityRun, type FailoverChain } from "./capacity.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -22,6 +22,12 @@ export interface AlgOptions {
   capacityIgnoreGroups?: number[];
   /** "reference" builds every pair candidate (slow; for tests and diagnostics) */
   engine?: "auto" | "reference";
+  /**
+   * Internal: shared by the capacity checks of one run (allocList, hspace)
+   * so that failover chains and the last failing node carry over from one
+   * allocation to the next; answers are the same without it.
+   */
+  capacityRun?: CapacityRun;
 }
 
 /** A candidate placement: the changed nodes, the placed instance, its nodes and its metric. */
@@ -224,7 +230,9 @@ export function genAllocNodes(opts: AlgOptions, groups: Group[], nl: NL, count: 
 export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instance, an: AllocNodes): AllocSolution {
   let memo: CapacityMemo | null = null;
   const pred =
-    opts.capacity !== false ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members))) : null;
+    opts.capacity !== false
+      ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members, opts.capacityRun)))
+      : null;
   let sol: AllocSolution;
   if ("pairs" in an) {
     if (pred === null && an.listed && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst)) {
@@ -243,9 +251,8 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
   } else {
     if (an.single.length === 0) throw new HtoolsError("No online nodes", "EALLOC");
     if (pred === null && opts.engine !== "reference" && singleSearchApplies(nl.nodes, nl.members, inst))
-      return annotateSolution(
-        tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, (np) => cvWith(nl, [np])),
-        (x) => hsFixed(x, 8),
+      return annotateSolution(tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, null), (x) =>
+        hsFixed(x, 8),
       );
     const out = an.single.map((p) => allocateOnSingle(opts, nl, inst, p));
     sol = collectionToSolution(out, numCmp, pred);
@@ -347,6 +354,8 @@ function findBestAllocGroup(
     return false;
   });
   const full = fullNL(nodes);
+  // the groups' capacity checks share failover chains (a placement in one group leaves the others' nodes as they were)
+  if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
   const results: GroupResult<number>[] = valid.map((g) => {
     const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
     return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
@@ -430,6 +439,7 @@ export function allocList(
   reqs: AllocRequest[],
 ): { nodes: Node[]; il: Instance[]; results: Array<{ inst: Instance; sol: AllocSolution }> } {
   const results: Array<{ inst: Instance; sol: AllocSolution }> = [];
+  if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
   for (const r of reqs) {
     const sol =
       r.group === null
@@ -856,12 +866,26 @@ export function redundant(opts: AlgOptions, nl: NL, il: Instance[], memo?: Capac
   for (const k of nl.members) scoped[k] = nl.nodes[k]!;
   const present: number[] = [];
   for (let k = 0; k < scoped.length; k++) if (scoped[k]) present.push(k);
-  const m = memo ?? new CapacityMemo(nl.nodes, nl.members);
+  const m = memo ?? new CapacityMemo(nl.nodes, nl.members, opts.capacityRun);
+  // The answer is the conjunction over the nodes, so the order they are
+  // asked in changes only the time: the node that failed the last check
+  // first (the states a run checks differ in a few nodes, and usually fail
+  // on the same one). The reference engine keeps Ganeti's order (the
+  // tests' oracle).
+  const run = m.run;
+  const reorder = opts.engine !== "reference";
+  const first = reorder ? run.lastFail : -1;
+  const asked = (k: number): boolean => {
+    const n = scoped[k];
+    return n !== undefined && !(opts.acceptExisting && n.offline) && !ignore.includes(n.group);
+  };
+  if (first >= 0 && asked(first) && !canEvacuateNode(opts.engine, scoped, il, nl.nodes[first]!, present, m)) return false;
   for (const k of nl.members) {
-    const n = nl.nodes[k]!;
-    if (opts.acceptExisting && n.offline) continue;
-    if (ignore.includes(n.group)) continue;
-    if (!canEvacuateNode(opts.engine, scoped, il, n, present, m)) return false;
+    if (k === first || !asked(k)) continue;
+    if (!canEvacuateNode(opts.engine, scoped, il, nl.nodes[k]!, present, m)) {
+      if (reorder) run.lastFail = k;
+      return false;
+    }
   }
   return true;
 }

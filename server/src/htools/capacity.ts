@@ -60,6 +60,21 @@ interface Near {
   approx: number;
 }
 
+/**
+ * What the capacity checks of one run (a hail request, an hspace run) carry
+ * from one checked state to the next, whatever node list each state derives
+ * from.  Nothing here can change an answer: a chain is used only while every
+ * node and instance object it read is the same (nodes and instances are
+ * never changed in place), and `lastFail` only decides which node a check
+ * asks first (the answer is the conjunction over all nodes).
+ */
+export class CapacityRun {
+  /** the last failover chain per node index (alloc.ts checks its inputs) */
+  readonly chains: Array<FailoverChain | undefined> = [];
+  /** the node that made the last failing check fail, or -1 */
+  lastFail = -1;
+}
+
 export class CapacityMemo {
   private readonly baseVals: Array<Float64Array | undefined> = [];
   /** the last other node object whose values were asked for, per index, and its values */
@@ -77,16 +92,23 @@ export class CapacityMemo {
   private readonly rows = new Map<Instance, Float64Array>();
   private rowDoubles = 0;
   /** the last failover chain per node index (alloc.ts checks its inputs) */
-  readonly chains: Array<FailoverChain | undefined> = [];
+  readonly chains: Array<FailoverChain | undefined>;
   private readonly policy = new Map<Instance, Map<unknown, OpResult<true>>>();
 
   private onCount = -1;
 
-  /** `base`: the node list the checked states derive from; `members`: the nodes in scope. */
+  /**
+   * `base`: the node list the checked states derive from; `members`: the
+   * nodes in scope; `run`: what this memo shares with the run's other
+   * memos (a new one when not given).
+   */
   constructor(
     readonly base: readonly Node[],
     private readonly members: readonly number[],
-  ) {}
+    readonly run: CapacityRun = new CapacityRun(),
+  ) {
+    this.chains = run.chains;
+  }
 
   /**
    * The base's shift (the online means) and shifted sums, on the first

@@ -6,6 +6,7 @@ import { createInstance, requiredNodes, shrinkByType, specOf } from "./instance.
 import { compCV } from "./metrics.js";
 import type { ClusterData } from "./loader.js";
 import { sameFailureRun } from "./shrink-run.js";
+import { CapacityRun } from "./capacity.js";
 import {
   collapseFailures,
   fullNL,
@@ -440,7 +441,7 @@ export function hspace(cd: ClusterData, o: HspaceOptions = {}): HspaceResult {
   const su = o.spindleUse ?? ipol.std.spindleUse;
   const nodes = cd.nodes;
   const il = cd.instances;
-  const algOpts: AlgOptions = { ...o };
+  const algOpts: AlgOptions = { ...o, capacityRun: new CapacityRun() };
   const badNodes = nodes.filter((n) => !n.offline && n.failN1);
   // Like Ganeti, the per-group redundancy is only evaluated when needed.
   const badGrps =

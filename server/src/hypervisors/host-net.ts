@@ -4,8 +4,9 @@
 // node daemon itself still listens in its own namespace (the master must
 // reach it), while the bridge checks, the taps and the processes that
 // open them (qemu) all live in the named one.
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { promises as fs } from "node:fs";
+import type { Socket } from "node:net";
 import { promisify } from "node:util";
 import { HypervisorError } from "../lib/errors.js";
 
@@ -19,6 +20,114 @@ const run = promisify(execFile);
  * instead of one each.
  */
 const bridgeReads = new Map<string, { inFlight: Promise<Set<string>> | null; queued: Promise<Set<string>> | null }>();
+
+/** How long an idle batch helper lives: while it runs it pins its namespace. */
+const BATCH_IDLE_MS = 1000;
+/** A batch helper that has not answered by then is replaced. */
+const BATCH_TIMEOUT_MS = 10_000;
+
+/**
+ * A long-lived `ip -n NS -j -batch -` in one named namespace: each command
+ * written to it is answered with one line of JSON, without a fork per
+ * command (a fork of a large daemon costs in proportion to its memory). It
+ * exits after a second without work, so that a namespace deleted meanwhile
+ * is not kept alive by it, and on the first error (a command that fails ends
+ * ip's batch mode); callers then fall back to a one-shot `ip`.
+ */
+class IpBatch {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: Array<{ resolve: (line: string) => void; reject: (e: Error) => void }> = [];
+  private out = "";
+  private errText = "";
+  private idle: NodeJS.Timeout | null = null;
+  private deadline: NodeJS.Timeout | null = null;
+  dead = false;
+
+  constructor(
+    readonly netns: string,
+    /** Identity of the namespace it runs in (device and inode of /run/netns/NAME). */
+    readonly nsId: string,
+  ) {
+    this.child = spawn("ip", ["-n", netns, "-j", "-batch", "-"], { stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.setEncoding("utf8");
+    this.child.stdout.on("data", (chunk: string) => {
+      this.out += chunk;
+      for (let nl = this.out.indexOf("\n"); nl >= 0; nl = this.out.indexOf("\n")) {
+        const line = this.out.slice(0, nl);
+        this.out = this.out.slice(nl + 1);
+        this.waiting.shift()?.resolve(line);
+      }
+      this.settle();
+    });
+    this.child.stderr.setEncoding("utf8");
+    this.child.stderr.on("data", (chunk: string) => (this.errText += chunk));
+    this.child.stdin.on("error", () => undefined); // EPIPE after an exit: reported by the exit handler
+    this.child.on("error", (err) => this.fail(err));
+    this.child.on("exit", (code, signal) => this.fail(new Error(`ip -batch exited (${code ?? signal}): ${this.errText.trim()}`)));
+    this.settle();
+  }
+
+  query(command: string): Promise<string> {
+    if (this.dead) return Promise.reject(new Error("ip -batch is gone"));
+    return new Promise<string>((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.child.stdin.write(`${command}\n`);
+      this.settle();
+    });
+  }
+
+  /** Keep the event loop alive only while answers are awaited; exit when idle. */
+  private settle(): void {
+    if (this.dead) return;
+    const busy = this.waiting.length > 0;
+    // The pipes are sockets (the stream types do not say so).
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as Socket[]) {
+      if (busy) s.ref();
+      else s.unref();
+    }
+    if (busy) {
+      this.child.ref();
+      if (this.idle) clearTimeout(this.idle);
+      this.idle = null;
+      if (this.deadline) clearTimeout(this.deadline);
+      this.deadline = setTimeout(() => this.fail(new Error(`ip -batch did not answer within ${BATCH_TIMEOUT_MS} ms`)), BATCH_TIMEOUT_MS);
+    } else {
+      this.child.unref();
+      if (this.deadline) clearTimeout(this.deadline);
+      this.deadline = null;
+      this.idle ??= setTimeout(() => this.fail(new Error("idle")), BATCH_IDLE_MS).unref();
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (this.idle) clearTimeout(this.idle);
+    if (this.deadline) clearTimeout(this.deadline);
+    if (batches.get(this.netns) === this) batches.delete(this.netns);
+    this.child.stdin.end();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+
+  close(): void {
+    this.fail(new Error("closed"));
+  }
+}
+
+/** The batch helper of each named namespace. */
+const batches = new Map<string, IpBatch>();
+
+/** Device and inode of a named namespace (null: there is none by that name). */
+async function namespaceId(netns: string): Promise<string | null> {
+  try {
+    const st = await fs.stat(`/run/netns/${netns}`);
+    return `${st.dev}:${st.ino}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
 
 /** Interface names the kernel accepts (IFNAMSIZ - 1, no '/', no blanks). */
 export function isValidIfName(name: string): boolean {
@@ -90,8 +199,19 @@ export class HostNetwork {
       }
       return out;
     }
-    const list = JSON.parse((await this.ip(["-j", "link", "show", "type", "bridge"])) || "[]") as Array<{ ifname: string }>;
-    return new Set(list.map((l) => l.ifname));
+    const parse = (text: string) => new Set((JSON.parse(text || "[]") as Array<{ ifname: string }>).map((l) => l.ifname));
+    const id = await namespaceId(this.netns);
+    if (id !== null) {
+      let batch = batches.get(this.netns);
+      // A namespace deleted and created again under the same name is a new one: so is its helper.
+      if (batch && batch.nsId !== id) batch.close();
+      batch = batches.get(this.netns);
+      if (!batch) batches.set(this.netns, (batch = new IpBatch(this.netns, id)));
+      const line = await batch.query("link show type bridge").catch(() => null);
+      // A helper that failed (and is gone now) is replaced by a one-shot `ip`, whose error is the one reported.
+      if (line !== null) return parse(line);
+    }
+    return parse(await this.ip(["-j", "link", "show", "type", "bridge"]));
   }
 
   /** The bridges of `names` that do not exist, in order, without duplicates. */

@@ -8,9 +8,20 @@ import { randomBytes } from "node:crypto";
 /** Prefix of the temp files writeFileAtomic leaves behind when killed mid-write. */
 const TEMP_PREFIX = ".tmp-";
 
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+export interface AtomicWriteOptions {
+  /** Create the directory first (default true); false when the caller knows it exists. */
+  mkdir?: boolean;
+  /**
+   * fsync the directory after the rename (default true). A caller writing
+   * many files into one directory may pass false and sync it once after the
+   * last: until then a crash may leave a file's old content, never a torn one.
+   */
+  syncDir?: boolean;
+}
+
+export async function writeFileAtomic(file: string, data: string | Buffer, opts: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  if (opts.mkdir !== false) await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}-${randomBytes(6).toString("hex")}`);
   const fh = await fs.open(tmp, "w", 0o600);
   try {
@@ -25,7 +36,7 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dir);
+  if (opts.syncDir !== false) await syncDir(dir);
 }
 
 export async function removeFileDurable(file: string): Promise<boolean> {

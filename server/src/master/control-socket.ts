@@ -25,6 +25,8 @@ export interface WatcherControl {
 export interface ControlExtras {
   /** Methods answered by every master daemon, active or standby (master failover, getmaster). */
   methods?: Record<string, (args: unknown[]) => Promise<unknown>>;
+  /** More methods, answered only by the active master (a standby answers NotMasterError, naming it). */
+  activeMethods?: Record<string, (args: unknown[]) => Promise<unknown>>;
   /** Why there is no queue here (a standby master): the error job methods answer. */
   notMaster?: () => { message: string; master: unknown };
   /** The active master's watcher (null in standby). */
@@ -64,6 +66,8 @@ export async function startControlSocket(
         const nm = extras.notMaster?.() ?? { message: "This daemon is not the master", master: null };
         return { success: false, error: { class: "NotMasterError", message: nm.message, code: null, master: nm.master } };
       }
+      const activeExtra = extras.activeMethods?.[req.method];
+      if (activeExtra) return ok(await activeExtra(args));
       const watcher = extras.watcher?.() ?? null;
       switch (req.method) {
         case "SubmitJob":

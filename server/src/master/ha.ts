@@ -16,6 +16,7 @@ import type { Lease } from "etcd3";
 import { ClusterConfig } from "../config/cluster-config.js";
 import type { LogFn } from "../lib/log.js";
 import { EtcdStore } from "../store/etcd-store.js";
+import { CandidateSync } from "./candidate-sync.js";
 import { ConfigFollower } from "./config-follower.js";
 import { startControlSocket } from "./control-socket.js";
 import { setupMasterIp, type MasterIpParams } from "./master-ip.js";
@@ -68,6 +69,8 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
 
   let closed = false;
   let active: Serving | null = null;
+  /** The active master's etcd membership follower (candidates running the members). */
+  let sync: CandidateSync | null = null;
   let stepDown: ((why: string) => void) | null = null;
   let lastLeader: LeaderInfo | null = null;
 
@@ -123,6 +126,10 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       GetMaster: async () => readLeader(store),
       MasterFailover: async (args) => handover(Number(args[0] ?? 300) * 1000),
       MasterState: async () => ({ node: me, active: active !== null }),
+    },
+    activeMethods: {
+      // Resolves once the etcd membership follows the candidates of the config as it is now.
+      SettleCandidates: async (args) => (sync ? sync.settle(Number(args[0] ?? 0)) : []),
     },
   });
 
@@ -223,6 +230,10 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       try {
         const s = await serve({ p, settings, store, config, log });
         await masterIp("start", config);
+        if (settings.store.managed) {
+          sync = new CandidateSync({ config, rpc: s.rpc, store, p, settings, log });
+          sync.start();
+        }
         return s;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || i >= 40) throw err;
@@ -285,6 +296,8 @@ export async function startHaMaster(o: { p: DataPaths; settings: MasterSettings;
       const s = active;
       active = null;
       stepDown = null;
+      await sync?.stop();
+      sync = null;
       if (s) {
         await s.close({ drain: true }).catch((err) => log(`closing: ${String(err)}`));
         await masterIp("stop", s.config);

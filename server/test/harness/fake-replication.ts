@@ -110,6 +110,12 @@ class FakeEngine {
     this.net.sides(d.uuid).delete(d.dyn.local_ip);
   }
 
+  /** The OS scripts get the primary's data volume itself (no storage daemon to export it). */
+  async scriptDevice(d: DrbdDisk): Promise<{ path: string; close: () => Promise<void> }> {
+    this.note("scriptDevice", d);
+    return { path: await this.plain.pathOf(d.data), close: async () => {} };
+  }
+
   async getSize(d: DrbdDisk): Promise<number | null> {
     return this.plain.getSize(d.data);
   }
@@ -128,6 +134,7 @@ const METHODS = [
   "grow",
   "remove",
   "getSize",
+  "scriptDevice",
   "close",
 ] as const satisfies ReadonlyArray<keyof ReplicationEngine & keyof FakeEngine>;
 

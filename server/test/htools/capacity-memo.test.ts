@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
 import { applyAlloc, collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, type AllocElement } from "../../src/htools/alloc.js";
-import { CapacityMemo } from "../../src/htools/capacity.js";
+import { CapacityMemo, CapacityRun } from "../../src/htools/capacity.js";
 import { addPriEx, addSec, type Node } from "../../src/htools/node.js";
 import { createInstance, instMatchesPolicy } from "../../src/htools/instance.js";
 import { isFail, type DiskTemplate, type Instance } from "../../src/htools/types.js";
@@ -71,20 +71,24 @@ const shapes: RandomClusterOptions[] = [
 
 describe("redundant with a shared memo = reference engine", () => {
   const outcomes = new Set<boolean>();
+  let reordered = 0;
   for (const shape of shapes)
     it(`seed ${shape.seed}`, () => {
       const cd = cluster(shape);
       let nodes = cd.nodes;
       let il = cd.instances;
+      // one run for all the states: chains and the last failing node carry over
+      const run = new CapacityRun();
       // load with plain instances; at each load, check every pair candidate
       for (let step = 0; step < 6; step++) {
         const nl = fullNL(nodes);
-        const memo = new CapacityMemo(nodes, nl.members);
+        const memo = new CapacityMemo(nodes, nl.members, run);
         const drbd = newInst(`d-${step}`, [2048, 8192][step % 2]!, "drbd", -1);
         for (const e of pairCandidates(nodes, drbd)) {
           const r = applyAlloc(nodes, il, e);
           const state = { nodes: r.nodes, members: nl.members };
           for (const acceptExisting of [false, true]) {
+            if (run.lastFail >= 0) reordered++;
             const fast = redundant({ acceptExisting }, state, r.il, memo);
             const ref = redundant({ acceptExisting, engine: "reference" }, state, r.il);
             expect(fast).toBe(ref);
@@ -98,6 +102,7 @@ describe("redundant with a shared memo = reference engine", () => {
       }
     });
   it("both answers occurred", () => expect([...outcomes].sort()).toEqual([false, true]));
+  it("checks started from the last failing node", () => expect(reordered).toBeGreaterThan(0));
 });
 
 describe("capacity-checked tryAlloc = reference engine", () => {
@@ -108,11 +113,13 @@ describe("capacity-checked tryAlloc = reference engine", () => {
         let nodes = cd.nodes;
         let il = cd.instances;
         let n1 = 0;
+        // shared by the steps, as allocList and hspace share one
+        const capacityRun = new CapacityRun();
         for (let step = 0; step < 8; step++) {
           const nl = fullNL(nodes);
           const inst = newInst(`new-${step}`, [2048, 4096, 8192][step % 3]!, tmpl, il.length);
           const an = genAllocNodes({}, cd.groups, nl, tmpl === "drbd" ? 2 : 1, false);
-          const fast = tryAlloc({}, nl, il, inst, an);
+          const fast = tryAlloc({ capacityRun }, nl, il, inst, an);
           const ref = tryAlloc({ engine: "reference" }, nl, il, inst, an);
           expect(fast.solution?.metric).toBe(ref.solution?.metric);
           expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));

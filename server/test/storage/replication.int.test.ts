@@ -1,7 +1,7 @@
 // The replication engine with real qemu-storage-daemons: two node backends
 // on random loopback addresses, a drbd disk between them.
 import path from "node:path";
-import type { BlockDevStatus } from "@ganeti-ts/schema";
+import type { BlockDevStatus, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { open, readFile } from "node:fs/promises";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
@@ -252,5 +252,27 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await a.backend.handle("drbd_attach_net", { disks: [onA], instance_name: "inst1", multimaster: false });
     await waitSynced(a, onA);
     await waitSynced(b, onB);
+  });
+
+  it("replaces the secondary's volumes (remove/add children): the new ones are filled from the primary; the primary's are refused", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    const newChild = (c: RpcDisk): RpcDisk => ({ ...c, uuid: `${c.uuid}-new`, logical_id: ["xenvg", `${String(c.logical_id[1])}.new`] });
+    const fresh = d.onB.children!.map(newChild);
+    for (const c of fresh) await b.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await expect(a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! })).rejects.toThrow(
+      /primary's local storage/,
+    );
+    await b.backend.handle("blockdev_removechildren", { parent: d.onB, children: d.onB.children! });
+    await b.backend.handle("blockdev_addchildren", { parent: d.onB, children: fresh });
+    const replaced = { ...d.onB, children: fresh };
+    const newData = path.join(b.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data.new`);
+    // As the master does after replacing: wait for the primary's sync.
+    await waitSynced(a, d.onA);
+    await waitSynced(b, replaced);
+    expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
   });
 });

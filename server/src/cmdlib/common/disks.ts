@@ -112,7 +112,8 @@ export async function markDisksActive(cfg: ClusterConfig, inst: InstanceObject, 
 /** Ganeti's StartInstanceDisks. */
 export async function startInstanceDisks(ctx: LuContext, inst: InstanceObject, force?: boolean | null): Promise<AssembleRow[]> {
   await markDisksActive(ctx.config, inst, true);
-  const { ok, info } = await assembleInstanceDisks(ctx, inst);
+  // Ganeti: force ignores failures on secondary nodes.
+  const { ok, info } = await assembleInstanceDisks(ctx, inst, undefined, { ignoreSecondaries: force === true });
   if (!ok) {
     await shutdownInstanceDisks(ctx, inst);
     if (force === false) logWarning(ctx, "If the message above refers to a secondary node, you can retry the operation using '--force'");

@@ -8,6 +8,16 @@ import type { NodeStorage } from "../../storage/registry.js";
 import type { NodeSettings } from "./settings.js";
 import type { StoragePaths } from "./storage-paths.js";
 
+/**
+ * Taking and giving up the master candidate role on this machine (the
+ * standby master daemon, the etcd member): given by the daemon that runs the
+ * backend, which may start master-side processes; absent in tests.
+ */
+export interface CandidateRole {
+  take(args: { address: string; masterSettings: string; rapiCert: string; rapiUsers: string }): Promise<boolean>;
+  giveUp(): Promise<boolean>;
+}
+
 export interface BackendContext {
   dataDir: string;
   nodeName: string;
@@ -24,6 +34,7 @@ export interface BackendContext {
   network: () => Promise<HostNetwork>;
   sleep: (ms: number) => Promise<void>;
   spawn?: SpawnFn;
+  candidateRole?: CandidateRole;
   /** Called after node_leave_cluster has forgotten the cluster (the daemon then stops). */
   onLeaveCluster?: () => void;
 }

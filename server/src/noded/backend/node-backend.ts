@@ -10,7 +10,8 @@ import { HypervisorRegistry } from "../../hypervisors/registry.js";
 import { checkResult } from "../../rpc/result-checks.js";
 import type { HvNodeInfo } from "../../hypervisors/hypervisor.js";
 import type { SpawnFn } from "../../os/os-runner.js";
-import type { BackendContext } from "./context.js";
+import type { BackendContext, CandidateRole } from "./context.js";
+import { candidateHandlers } from "./candidate.js";
 import { mirrorHandlers } from "./mirror.js";
 import { convertHandlers } from "./convert.js";
 import { diskHandlers } from "./disks.js";
@@ -40,6 +41,8 @@ export interface NodeBackendOptions {
   sleep?: (ms: number) => Promise<void>;
   spawn?: SpawnFn;
   onLeaveCluster?: () => void;
+  /** Taking and giving up the master candidate role (the daemon's; tests leave it out). */
+  candidateRole?: CandidateRole;
   /** Allowed file storage directories, instead of <dataDir>/file-storage-paths (tests). */
   fileStoragePaths?: readonly string[];
 }
@@ -82,6 +85,7 @@ export class NodeBackend {
       sleep: opts.sleep ?? ((ms) => sleepMs(ms)),
       spawn: opts.spawn,
       onLeaveCluster: opts.onLeaveCluster,
+      candidateRole: opts.candidateRole,
     };
     this.handlers = {
       ...nodeInfoHandlers(ctx),
@@ -94,6 +98,7 @@ export class NodeBackend {
       ...verifyHandlers(ctx),
       ...networkHandlers(ctx),
       ...oobHandlers(),
+      ...candidateHandlers(ctx),
     };
   }
 

@@ -108,6 +108,8 @@ export function nodeInfoHandlers(
     node_leave_cluster: async () => {
       // Forget the instances' runtime bookkeeping and the cluster certificate:
       // this node can only rejoin through a new node add.
+      // A master candidate's etcd member leaves the etcd cluster before it stops, its standby master stops.
+      await ctx.candidateRole?.giveUp();
       for (const name of SUPPORTED_HYPERVISORS) await ctx.hypervisors.get(name).forgetAll();
       await fs.rm(path.join(ctx.dataDir, "server.pem"), { force: true });
       ctx.onLeaveCluster?.();

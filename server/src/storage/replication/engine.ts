@@ -86,6 +86,8 @@ function resyncRateOf(v: unknown): number | null {
 
 interface Header {
   consistent: boolean;
+  /** Not consistent because the primary's full copy to it is under way (not a deliberate disconnect). */
+  syncing?: boolean;
   /** ms since the epoch when written. */
   at: number;
 }
@@ -271,6 +273,7 @@ export class ReplicationEngine {
     const hdrOut = path.join(daemon.dir, "hdr-out");
     await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
     await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
+    await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
     const ip = d.dyn.local_ip;
     return [
       "--object",
@@ -291,6 +294,10 @@ export class ReplicationEngine {
       `driver=file,node-name=hdr-out-file,filename=${optValue(hdrOut)}`,
       "--blockdev",
       "driver=raw,node-name=hdr-out,file=hdr-out-file",
+      "--blockdev",
+      `driver=file,node-name=hdr-in-file,filename=${optValue(path.join(daemon.dir, "hdr-in"))}`,
+      "--blockdev",
+      "driver=raw,node-name=hdr-in,file=hdr-in-file",
       "--nbd-server",
       `addr.type=inet,addr.host=${optValue(ip)},addr.port=${d.port},tls-creds=tls-server`,
       "--export",
@@ -368,7 +375,7 @@ export class ReplicationEngine {
     }
     const own = await this.readHeader(d);
     if (!own?.consistent) await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
-    await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, at: this.clock() });
+    await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, syncing: true, at: this.clock() });
     await c.execute("blockdev-mirror", {
       "job-id": MIRROR_JOB,
       device: "local",
@@ -419,6 +426,35 @@ export class ReplicationEngine {
     });
   }
 
+  /**
+   * Whether this mirror's connections to the peer still work: an idle NBD
+   * client does not notice that the peer's daemon was restarted (replaced
+   * volumes, a node reboot), so read the peer's header through them.
+   */
+  private async peerConnected(daemon: StorageDaemon, c: QmpClient): Promise<boolean> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    const names = nodes.map((x) => x["node-name"]);
+    const meta = names.find((x) => x.startsWith("remote-meta"));
+    if (!meta || !names.includes("hdr-in")) return meta !== undefined;
+    const job = `probe${++this.seq}`;
+    try {
+      await c.execute("blockdev-backup", { "job-id": job, device: meta, target: "hdr-in", sync: "full", "auto-dismiss": false });
+    } catch {
+      return false;
+    }
+    for (let i = 0; i < 500; i++) {
+      const jobs = (await c.execute("query-jobs")) as { id: string; status: string; error?: string }[];
+      const j = jobs.find((x) => x.id === job);
+      if (!j) return false;
+      if (j.status === "concluded") {
+        await c.execute("job-dismiss", { id: job });
+        return !j.error;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
   /** The mirror is in sync: record in the peer's header that its replica is consistent. */
   private async markPeerConsistent(d: DrbdDisk, daemon: StorageDaemon, c: QmpClient): Promise<void> {
     const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
@@ -429,12 +465,15 @@ export class ReplicationEngine {
     else this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
   }
 
-  /** Secondary (or disconnect): end this node's mirror, keeping the peer's copy consistent. */
-  private async stopMirror(c: QmpClient): Promise<void> {
+  /**
+   * Secondary (or disconnect): end this node's mirror. A mirror in sync is
+   * cancelled without force, which first copies whatever is still dirty, so
+   * the peer keeps every write; `peerGone` abandons it at once.
+   */
+  private async stopMirror(c: QmpClient, peerGone = false): Promise<void> {
     const job = await this.mirrorJob(c);
     if (job) {
-      // Cancelling a mirror in sync completes it cleanly (all writes are on both sides).
-      await c.execute("block-job-cancel", { device: MIRROR_JOB, force: true });
+      await c.execute("block-job-cancel", { device: MIRROR_JOB, force: peerGone || !job.ready });
       for (let i = 0; i < 500 && (await this.mirrorJob(c)); i++) await new Promise((r) => setTimeout(r, 20));
     }
     await this.dropRemoteNodes(c);
@@ -587,9 +626,10 @@ export class ReplicationEngine {
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) return null;
       const header = await this.readHeader(d);
-      // Ganeti's LDS_*: 1 okay (consistent), 2 unknown (not known to be consistent), 3 faulty (no local data).
-      // Ganeti 3.0's LDS_*: 1 okay (consistent), 3 unknown (not known to be consistent), 4 faulty (no local data).
-      const ldisk_status = (await this.opts.plain.getSize(d.data)) === null ? 4 : header?.consistent ? 1 : 3;
+      // Ganeti 3.0's LDS_*: 1 okay (consistent), 2 syncing (the primary's copy to
+      // this replica is under way), 3 unknown (not known to be consistent), 4 faulty (no local data).
+      const missing = (await this.opts.plain.getSize(d.data)) === null;
+      const ldisk_status = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
       const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.
@@ -599,11 +639,18 @@ export class ReplicationEngine {
       const job = await daemon.qmp(async (c) => {
         // An idle mirror notices a dead peer only at its next write: look first.
         if (!peerUp) {
-          await this.stopMirror(c);
+          await this.stopMirror(c, true);
           this.scheduleReconnect(d);
           return null;
         }
-        const found = (await this.mirrorJob(c)) ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        let job = await this.mirrorJob(c);
+        // (A copy under way writes all the time and fails by itself.)
+        if (job?.ready && !(await this.peerConnected(daemon, c))) {
+          // The peer came back as a new daemon: copy everything to it again.
+          await this.stopMirror(c, true);
+          job = null;
+        }
+        const found = job ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
         // A restarted node daemon lost its watcher: mark the peer here once in sync.
         if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
         return found;

@@ -165,6 +165,17 @@ describe("drbd instance operations", () => {
     expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
   });
 
+  it("starting with the secondary unreachable needs --force, which runs the instance degraded", async () => {
+    const { cl, n2 } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com", { start: false }));
+    cl.rpc.backends.delete(n2);
+    await expect(runOp(cl, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "d1.example.com" })).rejects.toMatchObject({
+      message: "Disk consistency error",
+    });
+    await runOp(cl, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "d1.example.com", force: true });
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
+  });
+
   it("live-migrates onto the secondary in Ganeti's order, the roles swapping in the config and on the nodes", async () => {
     const { cl, calls, net, n1, n2 } = await drbdCluster();
     await runOp(cl, drbdOp("d1.example.com"));

@@ -11,7 +11,7 @@ import { LiveDataCache } from "../../../src/config/query/live.js";
 import type { LuContext } from "../../../src/cmdlib/base.js";
 import { runAllocator } from "../../../src/cmdlib/iallocator.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
-import { runOp } from "../misc/run.js";
+import { runOp, runOpLog } from "../misc/run.js";
 
 let c: TestCluster | undefined;
 afterEach(async () => {
@@ -234,5 +234,33 @@ describe("storage of a drbd cluster", () => {
     });
     expect(await runOp(c, { OP_ID: "OP_CLUSTER_REPAIR_DISK_SIZES", instances: [] })).toEqual([["d1.example.com", 0, "size", 64]]);
     expect(c.config.disk(disks[0]!.uuid).size).toBe(64);
+  });
+
+  it("cluster verify reports a degraded drbd disk (a warning while its local data is okay) and one no node can find", async () => {
+    c = await drbdCluster();
+    const { inst } = await drbdInstance(c, "d1.example.com", [64]);
+    await c.config.mutate(() => void (inst.disks_active = true));
+    const [n1, n2] = c.nodes;
+    const stub = (uuid: string, answer: unknown) => {
+      const handlers = (c!.backends.get(uuid) as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> }).handlers;
+      handlers["blockdev_getmirrorstatus"] = async () => [answer];
+    };
+    stub(n1!.uuid, { dev_path: "x", major: null, minor: 0, sync_percent: null, estimated_time: null, is_degraded: true, ldisk_status: 1 });
+    stub(n2!.uuid, null);
+    const [, log] = await runOpLog(c, { OP_ID: "OP_CLUSTER_VERIFY_GROUP", group_name: "default" });
+    const faulty = log.filter((l) => l.includes("EINSTANCEFAULTYDISK") || /disk\/0 on/.test(l));
+    expect(faulty).toEqual([
+      expect.stringMatching(/WARNING: instance d1\.example\.com: disk\/0 on node1\.example\.com is degraded; local disk state is 'ok'$/),
+      expect.stringMatching(
+        /ERROR: instance d1\.example\.com: couldn't retrieve status for disk\/0 on node2\.example\.com: Can't find device disk\/0$/,
+      ),
+    ]);
+    // A disk state 'unknown' (replica not known to be consistent) while degraded is an error.
+    stub(n1!.uuid, { dev_path: "x", major: null, minor: 0, sync_percent: null, estimated_time: null, is_degraded: true, ldisk_status: 3 });
+    stub(n2!.uuid, { dev_path: "x", major: null, minor: 0, sync_percent: null, estimated_time: null, is_degraded: false, ldisk_status: 1 });
+    const [, log2] = await runOpLog(c, { OP_ID: "OP_CLUSTER_VERIFY_GROUP", group_name: "default" });
+    expect(log2.filter((l) => /disk\/0 on/.test(l))).toEqual([
+      expect.stringMatching(/ERROR: instance d1\.example\.com: disk\/0 on node1\.example\.com is degraded; local disk state is 'unknown'$/),
+    ]);
   });
 });

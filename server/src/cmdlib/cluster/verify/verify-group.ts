@@ -6,7 +6,15 @@
 // state files, kvm: its running qemu processes), so every hypervisor is
 // covered the same way.
 import { diskTemplateInfo, isMirroredTemplate, templateMirror } from "@ganeti-ts/schema";
-import type { DiskObject, InstanceObject, NodeObject, NodeVerifyChecks, NodeVerifyResult, OpClusterVerifyGroup } from "@ganeti-ts/schema";
+import type {
+  BlockDevStatus,
+  DiskObject,
+  InstanceObject,
+  NodeObject,
+  NodeVerifyChecks,
+  NodeVerifyResult,
+  OpClusterVerifyGroup,
+} from "@ganeti-ts/schema";
 import { PROTOCOL_VERSION, SOFTWARE_VERSION } from "../../../config/defaults.js";
 import type { RpcOutcome } from "../../../rpc/runner.js";
 import { LogicalUnit, type LockDecl, type LockLevel, type LockSet } from "../../base.js";
@@ -20,6 +28,9 @@ export const CLUSTER_FILES = ["server.pem"];
 const EX_TAGS_PREFIX = "htools:iextags:";
 
 /** The logical and physical state of one node (Ganeti's NodeImage). */
+/** Ganeti 3.0's LDS_NAMES. */
+const LDS_NAMES: Record<number, string> = { 1: "ok", 2: "syncing", 3: "unknown", 4: "faulty" };
+
 interface NodeImage {
   uuid: string;
   name: string;
@@ -66,6 +77,8 @@ const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(
 export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
   private groupUuid = "";
   private report!: VerifyReporter;
+  /** drbd disks' state per instance: [node uuid, disk index, status or why none]. */
+  private drbdStatus = new Map<string, Array<[string, number, BlockDevStatus | string]>>();
 
   expandNames(): LockDecl {
     this.groupUuid = this.cfg.expandGroup(this.op.group_name).uuid;
@@ -145,6 +158,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     }
 
     this.ctx.log(`* Gathering disk information (${nodes.length} nodes)`);
+    await this.collectDrbdStatus(instances);
 
     this.ctx.log("* Verifying configuration file consistency");
     this.verifyFiles(fileNodes, fileInfo);
@@ -405,6 +419,65 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
     return out;
   }
 
+  /**
+   * Ganeti's _CollectDiskInfo for drbd disks: each node holding one is asked
+   * for its own side (blockdev_getmirrorstatus with that node's dynamic
+   * params). Offline nodes are not asked; a failed call is ENODERPC.
+   */
+  private async collectDrbdStatus(instances: InstanceObject[]): Promise<void> {
+    const perNode = new Map<string, Array<[InstanceObject, number, DiskObject]>>();
+    for (const inst of instances)
+      this.disksOf(inst).forEach((d, idx) => {
+        if (d.dev_type !== "drbd") return;
+        for (const n of d.nodes) perNode.set(n, [...(perNode.get(n) ?? []), [inst, idx, d]]);
+      });
+    await Promise.all(
+      [...perNode].map(async ([nuuid, entries]) => {
+        const node = this.data.nodes[nuuid];
+        if (!node || node.offline) return;
+        let res: Array<BlockDevStatus | null>;
+        try {
+          res = await this.ctx.rpc.call(node, "blockdev_getmirrorstatus", { disks: entries.map(([, , d]) => this.cfg.rpcDisk(d, nuuid)) });
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          this.report.error("ENODERPC", node.name, `while getting disk information: ${msg}`);
+          res = entries.map(() => null);
+          entries.forEach(([inst, idx]) => this.drbdStatus.set(inst.uuid, [...(this.drbdStatus.get(inst.uuid) ?? []), [nuuid, idx, msg]]));
+          return;
+        }
+        entries.forEach(([inst, idx], i) =>
+          this.drbdStatus.set(inst.uuid, [
+            ...(this.drbdStatus.get(inst.uuid) ?? []),
+            [nuuid, idx, res[i] ?? `Can't find device disk/${idx}`],
+          ]),
+        );
+      }),
+    );
+  }
+
+  /** Ganeti's disk checks of _VerifyInstance: a drbd disk's state unknown on an online node, or degraded. */
+  private verifyDrbdDisks(inst: InstanceObject): void {
+    if (!inst.disks_active) return;
+    const rows = [...(this.drbdStatus.get(inst.uuid) ?? [])].sort(
+      (a, b) => a[1] - b[1] || this.nodeName(a[0]).localeCompare(this.nodeName(b[0])),
+    );
+    for (const [nuuid, idx, st] of rows) {
+      if (typeof st === "string") {
+        this.report.error("EINSTANCEFAULTYDISK", inst.name, `couldn't retrieve status for disk/${idx} on ${this.nodeName(nuuid)}: ${st}`);
+        continue;
+      }
+      if (!st.is_degraded) continue;
+      // Ganeti's LDS_OKAY and LDS_SYNC make it a warning (the mirror is resyncing or waits for its peer).
+      const level = st.ldisk_status === 1 || st.ldisk_status === 2 ? "WARNING" : "ERROR";
+      this.report.error(
+        "EINSTANCEFAULTYDISK",
+        inst.name,
+        `disk/${idx} on ${this.nodeName(nuuid)} is degraded; local disk state is '${LDS_NAMES[st.ldisk_status]}'`,
+        level,
+      );
+    }
+  }
+
   private verifyInstance(inst: InstanceObject, images: Map<string, NodeImage>): void {
     const r = this.report;
     const pimg = images.get(inst.primary_node)!;
@@ -433,6 +506,7 @@ export class LUClusterVerifyGroup extends LogicalUnit<OpClusterVerifyGroup> {
         () => `instance is marked as running and lives on offline node ${this.nodeName(inst.primary_node)}`,
       );
     }
+    this.verifyDrbdDisks(inst);
     r.errorIf(
       pimg.rpcFail && !pimg.offline,
       "ENODERPC",
