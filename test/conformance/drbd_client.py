@@ -176,8 +176,15 @@ def main():
       fn()
     except Exception as err:  # the failure itself is the report
       check("group ran to the end", False, "%s: %s\n%s" % (type(err).__name__, err, traceback.format_exc()[-1500:]))
+  if one in cl.GetInstances():
+    wait_job(cl.DeleteInstance(one))
   p, s = nodes_of(two) if two in cl.GetInstances() else (None, [None])
-  sys.stdout.write(json.dumps({"keep": two, "pnode": p, "snode": s[0]}) + "\n")
+  volume = None
+  if p:
+    job = wait_job(cl.GetInstanceInfo(two, static=True))
+    if job["status"] == "success":
+      volume = job["opresult"][0][two]["disks"][0]["children"][0]["logical_id"][1]
+  sys.stdout.write(json.dumps({"keep": two, "pnode": p, "snode": s[0], "volume": volume}) + "\n")
 
 
 if __name__ == "__main__":
