@@ -42,6 +42,28 @@ export interface LocalClusterOptions {
   initArgs?: string[];
   /** Bridges made in the cluster's network namespace (shared by its nodes); default xen-br0 (the default NIC link) and br0. */
   bridges?: string[];
+  /**
+   * Give every node a secondary (replication) IP of its own, random in
+   * 127.16-215.x.y: drbd disks listen there on ports from the cluster's
+   * pool (11000 up), which would collide between clusters running at once
+   * on the shared 127.0.0.1x node addresses.
+   */
+  secondaryIps?: boolean;
+  /**
+   * Run the node daemons' hypervisors in the cluster's network namespace
+   * (default). false: on the host, e.g. for kvm guests on drbd disks, whose
+   * qemu must reach the storage daemons on the host's loopback (such
+   * instances then have no NICs: no bridge exists outside the namespace).
+   */
+  nodeNetns?: boolean;
+}
+
+/** Random loopback addresses, one per node, outside 127.0.0.x (which every local cluster uses). */
+function randomSecondaryIps(count: number): string[] {
+  const a = 16 + Math.floor(Math.random() * 200);
+  const b = Math.floor(Math.random() * 250);
+  const c = 2 + Math.floor(Math.random() * 200);
+  return Array.from({ length: count }, (_, i) => `127.${a}.${b}.${c + i}`);
 }
 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
@@ -52,6 +74,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const password = randomBytes(12).toString("hex");
   const count = opts.nodes ?? 1;
   const nodes = Array.from({ length: count }, (_, i) => `node${i + 1}.example.com`);
+  const secondaryIps = opts.secondaryIps ? randomSecondaryIps(count) : null;
   const baseEnv = { ...process.env, GANETI_DATA_DIR: dataDir } as Record<string, string>;
   const gntRaw = (args: string[], env: Record<string, string> = {}) =>
     run(process.execPath, [GNT, ...args], { cwd: REPO, env: { ...baseEnv, ...env }, maxBuffer: 16 << 20 });
@@ -78,10 +101,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       (opts.diskTemplates ?? ["diskless", "file", "sharedfile"]).join(","),
       "--default-iallocator-params",
       opts.iallocatorParams ?? "no-capacity-checks",
-      "--node-netns",
-      netns.name,
+      ...(opts.nodeNetns === false ? [] : ["--node-netns", netns.name]),
       ...(opts.initArgs ?? []),
     ]);
+    // The master first (Ganeti: only the master may make a cluster multi-homed).
+    if (secondaryIps) await gntRaw(["node", "modify", "--secondary-ip", secondaryIps[0]!, "--force", nodes[0]!]);
     for (let i = 1; i < count; i++) {
       await gntRaw([
         "node",
@@ -95,8 +119,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         path.join(root, `node${i + 1}`),
         "--master-data-dir",
         dataDir,
-        "--netns",
-        netns.name,
+        ...(opts.nodeNetns === false ? [] : ["--netns", netns.name]),
+        ...(secondaryIps ? ["--secondary-ip", secondaryIps[i]!] : []),
       ]);
     }
   } catch (err) {

@@ -1,0 +1,292 @@
+// Acceptance of replicated (drbd) disks with real guests on a three-node
+// local cluster (master, node daemons and storage daemons as separate
+// processes). A guest writes and fsyncs a counter to its drbd disk and
+// prints each value once acknowledged (GTS-COUNTER N on its console); the
+// primary node's processes (node daemon, qemu, storage daemons) are killed
+// with SIGKILL at a random moment; `failover --ignore-consistency` boots the
+// instance on the secondary, whose guest reads the counter from the replica
+// and continues from it: the first value it prints, minus one, is what the
+// replica held, and it is at least the last value acknowledged before the
+// kill. Then: live migration back and forth, replace-disks to the third node
+// while the guest writes, a returning secondary resynced. One guest at a time.
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GanetiClient } from "@ganeti-ts/sdk";
+import { DEFAULT_IPOLICY } from "@ganeti-ts/server/config/defaults";
+import { isAlive, launchDaemon, readRuntime } from "@ganeti-ts/server/master/launcher";
+import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
+import { killDaemons } from "../../server/test/storage/replication-fixture.js";
+import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+
+let c: LocalCluster;
+let client: GanetiClient;
+
+beforeAll(async () => {
+  const a = await guestAssets();
+  c = await startLocalCluster({
+    nodes: 3,
+    secondaryIps: true,
+    // qemu must reach the storage daemons on the host's loopback: it runs
+    // outside the cluster's namespace, and so the guests have no NIC.
+    nodeNetns: false,
+    diskTemplates: ["drbd", "plain", "file", "diskless"],
+    initArgs: ["--enabled-hypervisors", "kvm"],
+  });
+  client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
+  const minmax = [{ min: { ...DEFAULT_IPOLICY.minmax[0].min, "nic-count": 0 }, max: DEFAULT_IPOLICY.minmax[0].max }];
+  await client.cluster.modify({ vg_name: "xenvg", ipolicy: { minmax } }).wait();
+  await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
+}, 600_000);
+
+afterAll(async () => {
+  client?.close();
+  if (c) {
+    const root = path.dirname(c.dataDir);
+    await killGuestsUnder(root);
+    for (let i = 0; i < c.nodes.length; i++) await killDaemons(nodeDir(i));
+    await c.destroy();
+  }
+}, 120_000);
+
+/** A node's data directory (node1 shares the master's). */
+function nodeDir(i: number): string {
+  return i === 0 ? c.dataDir : path.join(path.dirname(c.dataDir), `node${i + 1}`);
+}
+const idx = (node: string) => c.nodes.indexOf(node);
+const serialLog = (node: string, name: string) => path.join(nodeDir(idx(node)), "hypervisors", "kvm", "log", `${name}.serial.log`);
+const pidFile = (node: string, name: string) => path.join(nodeDir(idx(node)), "hypervisors", "kvm", "pid", `${name}.pid`);
+
+/** Every acknowledged counter value the guest printed on `node`'s console after byte `from`. */
+async function counters(node: string, name: string, from = 0): Promise<number[]> {
+  const text = (await fs.readFile(serialLog(node, name), "utf8").catch(() => "")).slice(from);
+  return [...text.matchAll(/GTS-COUNTER (\d+)/g)].map((m) => Number(m[1]));
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 300_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Wait until the guest on `node` printed a counter ≥ `min` after byte `from`; the values. */
+async function counterAtLeast(node: string, name: string, min: number, from = 0): Promise<number[]> {
+  return until(`counter ≥ ${min} on ${node}`, async () => {
+    const v = await counters(node, name, from);
+    return v.length > 0 && v[v.length - 1]! >= min ? v : undefined;
+  });
+}
+
+async function createDrbd(name: string, pnode: string, snode: string): Promise<void> {
+  await client.instances
+    .create({
+      mode: "create",
+      instance_name: name,
+      disk_template: "drbd",
+      disks: [{ size: 1024 }],
+      nics: [],
+      os_type: "busybox",
+      no_install: true,
+      pnode,
+      snode,
+      hypervisor: "kvm",
+      hvparams: { kernel_args: "quiet gts.counter=/dev/vda" },
+      beparams: { maxmem: 128, minmem: 128, vcpus: 1 },
+      name_check: false,
+      ip_check: false,
+    })
+    .wait();
+  // Ganeti never starts an instance created without installation.
+  await client.instances.startup(name).wait();
+}
+
+interface DiskStatus {
+  pstatus: unknown[] | null;
+  sstatus: unknown[] | null;
+}
+
+/** instance info (live): the first disk's primary and secondary status, Ganeti's tuples. */
+async function diskStatus(name: string): Promise<DiskStatus & { pnode: string; snodes: string[] }> {
+  const [res] = await client.instances.info(name).wait();
+  const info = res[name] as { disks: DiskStatus[]; pnode: string; snodes: string[] };
+  return { ...info.disks[0]!, pnode: info.pnode, snodes: info.snodes };
+}
+// Tuple positions: dev_path, major, minor, sync_percent, estimated_time, is_degraded, ldisk_status.
+const degraded = (s: unknown[] | null) => s?.[5] === true;
+const inSync = (s: DiskStatus) => s.pstatus?.[5] === false && s.pstatus?.[3] === null && s.sstatus !== null && s.sstatus[5] === false;
+
+/**
+ * SIGKILL at once: the node daemon, the instance's qemu and every storage
+ * daemon of `node`. Returns the last counter the guest had acknowledged.
+ */
+async function killNode(node: string, name: string): Promise<number> {
+  const dir = nodeDir(idx(node));
+  const rt = await readRuntime(dir, "node");
+  const noded = typeof rt?.["pid"] === "number" ? rt["pid"] : 0;
+  const qemu = Number((await fs.readFile(pidFile(node, name), "utf8")).trim());
+  const before = await counters(node, name);
+  expect(noded).toBeGreaterThan(1);
+  expect(qemu).toBeGreaterThan(1);
+  process.kill(noded, "SIGKILL");
+  process.kill(qemu, "SIGKILL");
+  await killDaemons(dir);
+  await until("the node's processes gone", async () => !isAlive(noded) && !isAlive(qemu), 30_000);
+  // Anything the guest printed is acknowledged (printed after its fsync returned).
+  const all = await counters(node, name);
+  expect(all.length).toBeGreaterThanOrEqual(before.length);
+  return all[all.length - 1]!;
+}
+
+/** Start a node daemon again on its old address and port (the master knows it there). */
+async function restartNode(node: string): Promise<void> {
+  const dir = nodeDir(idx(node));
+  const rt = await readRuntime(dir, "node");
+  const addrFile = path.join(dir, "noded-address.json");
+  const addr = JSON.parse(await fs.readFile(addrFile, "utf8")) as Record<string, unknown>;
+  await fs.writeFile(addrFile, JSON.stringify({ ...addr, port: rt?.["port"] }));
+  await launchDaemon("node", dir);
+}
+
+/** The instance's first disk's volumes (data, meta) as VG/NAME, from its static info. */
+async function dataVolumes(name: string): Promise<string[]> {
+  const [res] = await client.instances.info(name, { static: true }).wait();
+  const disk = (res[name] as { disks: { children?: { logical_id: unknown[] }[] }[] }).disks[0]!;
+  const out = (disk.children ?? []).map((ch) => `${String(ch.logical_id[0])}/${String(ch.logical_id[1])}`);
+  expect(out).toHaveLength(2);
+  return out;
+}
+
+const exists = (f: string) =>
+  fs.access(f).then(
+    () => true,
+    () => false,
+  );
+
+const randomDelay = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 3000)));
+
+describe("drbd instances with real guests on three node daemons", () => {
+  it("the last acknowledged counter survives SIGKILL of the primary node; failover --ignore-consistency boots it on the secondary; the returning node is resynced", async () => {
+    const name = "drbd-kill.example.com";
+    const [, p, s] = c.nodes as [string, string, string];
+    await createDrbd(name, p, s);
+    await counterAtLeast(p, name, 3);
+    const st0 = await diskStatus(name);
+    expect(st0.pnode).toBe(p);
+    expect(st0.snodes).toEqual([s]);
+    expect(inSync(st0)).toBe(true);
+
+    await randomDelay();
+    const acked = await killNode(p, name);
+    expect(acked).toBeGreaterThanOrEqual(3);
+
+    // The dead node is marked offline (its daemon does not answer), then failover ignoring consistency.
+    await c.gnt(["node", "modify", "-O", "yes", p]);
+    const from = await fileSize(serialLog(s, name));
+    await client.instances.failover(name, { ignore_consistency: true }).wait();
+    const after = await counterAtLeast(s, name, acked + 1, from);
+    // The new guest read the replica and went on from there: its first value is the replica's + 1.
+    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
+    const st1 = await diskStatus(name);
+    expect(st1.pnode).toBe(s);
+    expect(st1.snodes).toEqual([p]);
+    // Its peer is gone: degraded, and the offline secondary is not asked.
+    expect(degraded(st1.pstatus)).toBe(true);
+    expect(st1.sstatus).toBeNull();
+
+    // The node comes back: online again, its disks activated, a full resync.
+    await restartNode(p);
+    await c.gnt(["node", "modify", "-O", "no", p]);
+    await client.instances.activateDisks(name).wait();
+    const healthy = await until("the mirror in sync again", async () => {
+      const st = await diskStatus(name);
+      return inSync(st) ? st : undefined;
+    });
+    expect(healthy.pnode).toBe(s);
+    const cli = await c.gnt(["instance", "info", name]);
+    expect(cli.stdout).toContain("in sync, status ok");
+    expect(cli.stdout).not.toContain("*DEGRADED*");
+    // And the guest keeps writing on the new primary.
+    const last = after[after.length - 1]!;
+    await counterAtLeast(s, name, last + 3, from);
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
+  }, 900_000);
+
+  it("live migration back and forth keeps the counter going with the roles swapped and the mirror in sync; then a kill of the primary loses nothing", async () => {
+    const name = "drbd-mig.example.com";
+    const [, p, s] = c.nodes as [string, string, string];
+    await createDrbd(name, p, s);
+    const v0 = await counterAtLeast(p, name, 3);
+
+    const fromS = await fileSize(serialLog(s, name));
+    await client.instances.migrate(name, { mode: "live" }).wait();
+    const st1 = await diskStatus(name);
+    expect(st1.pnode).toBe(s);
+    expect(st1.snodes).toEqual([p]);
+    // After migration the target's console log holds only what the guest prints from now on.
+    const v1 = await counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
+    await until("in sync after the first migration", async () => inSync(await diskStatus(name)));
+
+    const fromP = await fileSize(serialLog(p, name));
+    await client.instances.migrate(name, { mode: "live" }).wait();
+    const st2 = await diskStatus(name);
+    expect(st2.pnode).toBe(p);
+    expect(st2.snodes).toEqual([s]);
+    const v2 = await counterAtLeast(p, name, v1[v1.length - 1]! + 3, fromP);
+    await until("in sync after the second migration", async () => inSync(await diskStatus(name)));
+    // One guest all along: the counter never went back.
+    expect(v2[0]!).toBeGreaterThan(v1[0]!);
+
+    await randomDelay();
+    const acked = await killNode(p, name);
+    await c.gnt(["node", "modify", "-O", "yes", p]);
+    const from = await fileSize(serialLog(s, name));
+    await client.instances.failover(name, { ignore_consistency: true }).wait();
+    const after = await counterAtLeast(s, name, acked + 1, from);
+    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
+
+    await restartNode(p);
+    await c.gnt(["node", "modify", "-O", "no", p]);
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
+  }, 900_000);
+
+  it("replace-disks to the third node while the guest writes; the new secondary holds every acknowledged write when the primary dies", async () => {
+    const name = "drbd-repl.example.com";
+    const [n1, p, s] = c.nodes as [string, string, string];
+    await createDrbd(name, p, s);
+    await counterAtLeast(p, name, 3);
+
+    const volumes = await dataVolumes(name);
+    expect(await exists(path.join(nodeDir(idx(s)), "volumes", volumes[0]!))).toBe(true);
+    await client.instances.replaceDisks(name, { mode: "replace_new_secondary", remote_node: n1 }).wait();
+    const st = await until("in sync with the new secondary", async () => {
+      const x = await diskStatus(name);
+      return inSync(x) ? x : undefined;
+    });
+    expect(st.pnode).toBe(p);
+    expect(st.snodes).toEqual([n1]);
+    // The old secondary keeps no replica of it; the new one has its volumes.
+    for (const v of volumes) expect(await exists(path.join(nodeDir(idx(s)), "volumes", v))).toBe(false);
+    for (const v of await dataVolumes(name)) expect(await exists(path.join(nodeDir(idx(n1)), "volumes", v))).toBe(true);
+
+    await randomDelay();
+    const acked = await killNode(p, name);
+    await c.gnt(["node", "modify", "-O", "yes", p]);
+    const from = await fileSize(serialLog(n1, name));
+    await client.instances.failover(name, { ignore_consistency: true }).wait();
+    const after = await counterAtLeast(n1, name, acked + 1, from);
+    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
+
+    await restartNode(p);
+    await c.gnt(["node", "modify", "-O", "no", p]);
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
+  }, 900_000);
+});
