@@ -6,18 +6,16 @@
 // (the replicas' data and metadata volumes counted on both nodes).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { InstanceObject } from "@ganeti-ts/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateDrbdDisks } from "../../server/src/config/drbd.js";
 import { buildRapiServer } from "../../server/src/rapi/app.js";
 import { testCluster, type TestCluster } from "../../server/test/harness/cluster.js";
+import { addDrbdInstance as addDrbd, placeDrbdVolumes } from "../../server/test/harness/drbd-instance.js";
 import { tool } from "./live-helpers.js";
 
 const GANETI_BIN = { hbal: "/usr/bin/hbal", hspace: "/usr/bin/hspace", hinfo: "/usr/bin/hinfo", hcheck: "/usr/bin/hcheck" };
-const MiB = 1024 * 1024;
 const VG_SIZE = 102400;
 
 /** drbd instances: name, primary, secondary (node indexes), disk sizes (MiB), memory. */
@@ -32,51 +30,11 @@ let c: TestCluster;
 const dir = mkdtempSync(path.join(tmpdir(), "gts-htools-drbd-"));
 
 async function addDrbdInstance(name: string, p: number, s: number, sizes: number[], memory: number): Promise<void> {
-  const cfg = c.config;
   const [pnode, snode] = [c.nodes[p]!, c.nodes[s]!];
-  const instanceUuid = cfg.newUuid();
-  const disks = generateDrbdDisks(
-    cfg,
-    sizes.map((size) => ({ size, mode: "rw" as const, name: null, spindles: null })),
-    { instanceUuid, pnodeUuid: pnode.uuid, snodeUuid: snode.uuid },
-  );
-  const inst: InstanceObject = {
-    uuid: instanceUuid,
-    serial_no: 1,
-    ctime: 0,
-    mtime: 0,
-    tags: [],
-    name,
-    primary_node: pnode.uuid,
-    secondary_nodes: [snode.uuid],
-    os: "noop",
-    hypervisor: "fake",
-    hvparams: {},
-    beparams: { maxmem: memory, minmem: memory, vcpus: 1 },
-    osparams: {},
-    osparams_private: {},
-    admin_state: "down",
-    admin_state_source: "admin",
-    nics: [],
-    disks: disks.map((d) => d.uuid),
-    disk_template: "drbd",
-    disks_active: false,
-    network_port: null,
-  };
-  await cfg.mutate((data) => {
-    for (const d of disks) data.disks[d.uuid] = d;
-    data.instances[inst.uuid] = inst;
-  });
+  const beparams = { maxmem: memory, minmem: memory, vcpus: 1 };
+  const { disks } = await addDrbd(c.config, { name, pnode: pnode.uuid, snode: snode.uuid, sizes, beparams });
   // Their volumes on both nodes, as the nodes create them (sparse files).
-  for (const node of [pnode, snode])
-    for (const d of disks)
-      for (const ch of d.children!) {
-        const vgDir = path.join(c.root, "nodes", node.name, "volumes", String(ch.logical_id[0]));
-        await mkdir(vgDir, { recursive: true });
-        const fh = await open(path.join(vgDir, String(ch.logical_id[1])), "w");
-        await fh.truncate(ch.size * MiB);
-        await fh.close();
-      }
+  await placeDrbdVolumes(c.root, [pnode.name, snode.name], disks);
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // drbd disks in the configuration: ports, minors, secrets, children, and
 // their release, with Ganeti's semantics (AllocatePort, AllocateDRBDMinor,
 // GenerateDRBDSecret, _GenerateDRBD8Branch).
-import type { ConfigData, DiskObject, InstanceObject, NodeObject } from "@ganeti-ts/schema";
+import type { ConfigData, InstanceObject, NodeObject } from "@ganeti-ts/schema";
 import { describe, expect, it } from "vitest";
 import { ClusterConfig } from "../../src/config/cluster-config.js";
 import {
@@ -18,6 +18,7 @@ import {
   rpcDrbdDisk,
 } from "../../src/config/drbd.js";
 import { buildInitialConfig } from "../../src/config/initial-config.js";
+import { addDrbdInstance as addDrbd } from "../harness/drbd-instance.js";
 import { verifyConfig } from "../../src/config/verify.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
 
@@ -59,44 +60,9 @@ async function config(): Promise<{ cfg: ClusterConfig; store: MemoryStore; n1: s
 
 const spec = (size: number) => ({ size, mode: "rw" as const, name: null, spindles: null });
 
-function instanceOf(cfg: ClusterConfig, name: string, pnode: string, snode: string, disks: DiskObject[]): InstanceObject {
-  return {
-    uuid: disks[0]?.instance ?? cfg.newUuid(),
-    serial_no: 1,
-    ctime: 0,
-    mtime: 0,
-    tags: [],
-    name,
-    primary_node: pnode,
-    secondary_nodes: [snode],
-    os: "noop",
-    hypervisor: "fake",
-    hvparams: {},
-    beparams: {},
-    osparams: {},
-    osparams_private: {},
-    admin_state: "down",
-    admin_state_source: "admin",
-    nics: [],
-    disks: disks.map((d) => d.uuid),
-    disk_template: "drbd",
-    disks_active: false,
-    network_port: null,
-  };
-}
-
 /** Generate an instance's drbd disks and add instance and disks to the config. */
-async function addDrbdInstance(cfg: ClusterConfig, name: string, pnode: string, snode: string, sizes: number[]) {
-  const instanceUuid = cfg.newUuid();
-  const disks = generateDrbdDisks(cfg, sizes.map(spec), { instanceUuid, pnodeUuid: pnode, snodeUuid: snode });
-  const inst = instanceOf(cfg, name, pnode, snode, disks);
-  inst.uuid = instanceUuid;
-  await cfg.mutate((data) => {
-    for (const d of disks) data.disks[d.uuid] = d;
-    data.instances[inst.uuid] = inst;
-  });
-  return { inst, disks };
-}
+const addDrbdInstance = (cfg: ClusterConfig, name: string, pnode: string, snode: string, sizes: number[]) =>
+  addDrbd(cfg, { name, pnode, snode, sizes });
 
 describe("drbd ports (Ganeti's AllocatePort)", () => {
   it("hands out FIRST_DRBD_PORT first, then highest_used_port + 1, and the pool before either", async () => {

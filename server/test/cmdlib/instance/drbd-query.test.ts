@@ -6,11 +6,11 @@ import { mkdir, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { BlockDevStatus, DiskObject, InstanceObject, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, describe, expect, it } from "vitest";
-import { generateDrbdDisks } from "../../../src/config/drbd.js";
 import { QueryEngine } from "../../../src/config/query/engine.js";
 import { LiveDataCache } from "../../../src/config/query/live.js";
 import type { NodeBackend } from "../../../src/noded/backend/node-backend.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
+import { addDrbdInstance as addDrbd } from "../../harness/drbd-instance.js";
 import { runOp } from "./helpers.js";
 
 let c: TestCluster | undefined;
@@ -21,41 +21,7 @@ afterEach(async () => {
 
 /** Put a drbd instance straight into the config (creating one is another LU's business). */
 async function addDrbdInstance(cl: TestCluster, name: string, pnode: string, snode: string, sizes: number[]): Promise<InstanceObject> {
-  const cfg = cl.config;
-  const instanceUuid = cfg.newUuid();
-  const disks = generateDrbdDisks(
-    cfg,
-    sizes.map((size) => ({ size, mode: "rw" as const, name: null, spindles: null })),
-    { instanceUuid, pnodeUuid: pnode, snodeUuid: snode },
-  );
-  const inst: InstanceObject = {
-    uuid: instanceUuid,
-    serial_no: 1,
-    ctime: 0,
-    mtime: 0,
-    tags: [],
-    name,
-    primary_node: pnode,
-    secondary_nodes: [snode],
-    os: "noop",
-    hypervisor: "fake",
-    hvparams: {},
-    beparams: {},
-    osparams: {},
-    osparams_private: {},
-    admin_state: "down",
-    admin_state_source: "admin",
-    nics: [],
-    disks: disks.map((d) => d.uuid),
-    disk_template: "drbd",
-    disks_active: true,
-    network_port: null,
-  };
-  await cfg.mutate((data) => {
-    for (const d of disks) data.disks[d.uuid] = d;
-    data.instances[inst.uuid] = inst;
-  });
-  return inst;
+  return (await addDrbd(cl.config, { name, pnode, snode, sizes, disksActive: true })).inst;
 }
 
 /** Replace a node's blockdev_find (the replication engine is another branch's work). */

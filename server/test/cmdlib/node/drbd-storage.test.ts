@@ -5,12 +5,12 @@ import { mkdir, open, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DiskObject, InstanceObject } from "@ganeti-ts/schema";
 import { afterEach, describe, expect, it } from "vitest";
-import { generateDrbdDisks } from "../../../src/config/drbd.js";
 import { QueryEngine } from "../../../src/config/query/engine.js";
 import { LiveDataCache } from "../../../src/config/query/live.js";
 import type { LuContext } from "../../../src/cmdlib/base.js";
 import { runAllocator } from "../../../src/cmdlib/iallocator.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
+import { addDrbdInstance, placeDrbdVolumes } from "../../harness/drbd-instance.js";
 import { runOp, runOpLog } from "../misc/run.js";
 
 let c: TestCluster | undefined;
@@ -38,53 +38,10 @@ async function drbdCluster(): Promise<TestCluster> {
 
 /** A drbd instance in the config, with its data and meta volumes on both nodes (sparse files, as the node makes them). */
 async function drbdInstance(cl: TestCluster, name: string, sizes: number[]): Promise<{ inst: InstanceObject; disks: DiskObject[] }> {
-  const cfg = cl.config;
   const [p, s] = cl.nodes;
-  const instanceUuid = cfg.newUuid();
-  const disks = generateDrbdDisks(
-    cfg,
-    sizes.map((size) => ({ size, mode: "rw" as const, name: null, spindles: null })),
-    { instanceUuid, pnodeUuid: p!.uuid, snodeUuid: s!.uuid },
-  );
-  const inst: InstanceObject = {
-    uuid: instanceUuid,
-    serial_no: 1,
-    ctime: 0,
-    mtime: 0,
-    tags: [],
-    name,
-    primary_node: p!.uuid,
-    secondary_nodes: [s!.uuid],
-    os: "noop",
-    hypervisor: "fake",
-    hvparams: {},
-    beparams: {},
-    osparams: {},
-    osparams_private: {},
-    admin_state: "down",
-    admin_state_source: "admin",
-    nics: [],
-    disks: disks.map((d) => d.uuid),
-    disk_template: "drbd",
-    disks_active: false,
-    network_port: null,
-  };
-  await cfg.mutate((data) => {
-    for (const d of disks) data.disks[d.uuid] = d;
-    data.instances[inst.uuid] = inst;
-  });
-  for (const node of [p!, s!]) {
-    for (const d of disks) {
-      for (const ch of d.children!) {
-        const dir = path.join(cl.root, "nodes", node.name, "volumes", String(ch.logical_id[0]));
-        await mkdir(dir, { recursive: true });
-        const fh = await open(path.join(dir, String(ch.logical_id[1])), "w");
-        await fh.truncate(ch.size * MiB);
-        await fh.close();
-      }
-    }
-  }
-  return { inst, disks };
+  const made = await addDrbdInstance(cl.config, { name, pnode: p!.uuid, snode: s!.uuid, sizes });
+  await placeDrbdVolumes(cl.root, [p!.name, s!.name], made.disks);
+  return made;
 }
 
 const ALL = ["node", "type", "name", "size", "used", "free", "allocatable"];
