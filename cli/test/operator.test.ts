@@ -357,6 +357,20 @@ describe("node evacuate -n", () => {
   });
 });
 
+describe("instance modify -t drbd -I", () => {
+  it("sends the iallocator that chooses the new secondary", async () => {
+    let body: unknown;
+    nock(BASE)
+      .put("/2/instances/c1.example.com/modify", (b: unknown) => ((body = b), true))
+      .reply(200, "40");
+    nockJob(40, "success", [[["disk_template", "drbd"]]], "OP_INSTANCE_SET_PARAMS");
+    const r = await gnt(["instance", "modify", "-t", "drbd", "-I", "hail", "c1.example.com"]);
+    expect(body).toEqual({ disk_template: "drbd", iallocator: "hail" });
+    expect(r.out).toBe("Modified instance c1.example.com\n - disk_template -> drbd");
+    expect(r.code).toBe(0);
+  });
+});
+
 describe("Python tuples from the RAPI are never shown", () => {
   it("a 500 carrying ('message', 'ecode') reads as the message and its ECODE", () => {
     const e = new RapiError({
