@@ -4,12 +4,11 @@
 // failover of the same, two guests pinging each other across the bridge,
 // and the bridge check for kvm. Real qemu (TCG), at most two guests at once.
 import { promises as fs } from "node:fs";
-import net from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
 import { withQmp } from "../../../src/hypervisors/kvm/qmp.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
-import { GUEST_MARKER, guestAssets, waitForConsole, type GuestAssets } from "../../harness/kvm-guest.js";
+import { GUEST_MARKER, guestAssets, waitForConsole, type GuestAssets, typeOn } from "../../harness/kvm-guest.js";
 import { inst, runJob, runOp } from "./helpers.js";
 import { counter, counterPasses as counterAbove, holdPort, kvmCreateOp, kvmOn, runningOn } from "./kvm-helpers.js";
 
@@ -149,13 +148,3 @@ describe("kvm instances between two nodes", () => {
     await waitForConsole(log1, /PING-OK/, { from, timeoutMs: 60_000 });
   }, 600_000);
 });
-
-async function typeOn(socket: string, text: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.createConnection({ path: socket }, () => {
-      s.write("\n");
-      setTimeout(() => s.end(text, () => resolve()), 300);
-    });
-    s.on("error", reject);
-  });
-}
