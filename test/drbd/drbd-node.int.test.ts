@@ -5,19 +5,23 @@
 // and leave each mirror in sync; then Ganeti's own hbal plans moves that
 // change secondaries on the lopsided cluster, ours executes them through the
 // RAPI (Ganeti's hbal executes only over LUXI), and the cluster ends where
-// the plan said with every mirror in sync. The nodes report fixed memory and
+// the plan said with every mirror in sync; a secondary node killed and
+// marked offline is evacuated. The nodes report fixed memory and
 // volume group sizes (noded.json), so both hbals see the same cluster.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GanetiClient } from "@ganeti-ts/sdk";
+import { poller } from "../../server/test/harness/poll.js";
 import { killDaemons } from "../../server/test/storage/replication-fixture.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 import { tool } from "../htools/live-helpers.js";
 
 const SUFFIX = ".example.com";
+const until = poller({ timeoutMs: 180_000, intervalMs: 500 });
 /** drbd instances, all on node1 (primary) and node2 (secondary) at first; the last one stopped. */
 const INSTANCES = [
   { name: "d1.example.com", memory: 1024, running: true },
@@ -54,16 +58,11 @@ async function waitInSync(name: string): Promise<void> {
 }
 
 async function inSync(name: string): Promise<void> {
-  const end = Date.now() + 180_000;
-  let last: unknown;
-  for (;;) {
+  await until(`${name}'s mirror in sync`, async () => {
     const info = (await client.instances.info(name, { static: false }).wait())[0][name]!;
     const disks = info["disks"] as Array<{ pstatus: unknown[] | null; sstatus: unknown[] | null }>;
-    last = disks;
-    if (disks.every((d) => d.pstatus && d.sstatus && d.pstatus[5] === false && d.sstatus[5] === false && d.pstatus[3] === null)) return;
-    if (Date.now() > end) throw new Error(`${name}: mirror not in sync: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+    return disks.every((d) => d.pstatus && d.sstatus && d.pstatus[5] === false && d.sstatus[5] === false && d.pstatus[3] === null);
+  });
 }
 
 async function allInSync(): Promise<void> {
@@ -222,5 +221,30 @@ describe("hbal -X with drbd instances", () => {
     const promised = Number(/^Cluster score improved from \S+ to (\S+)$/m.exec(theirs.stdout)?.[1]);
     const after = spawnSync("/usr/bin/hbal", ["-m", theirUrl], { encoding: "utf8" });
     expect(Number(/^Initial score: (\S+)$/m.exec(after.stdout)?.[1])).toBeCloseTo(promised, 6);
+  });
+});
+
+describe("a dead secondary node", () => {
+  it("killed (node daemon and storage daemons), marked offline and evacuated through hail: every mirror resyncs to a live node", async () => {
+    const before = await placement();
+    // The non-master node holding the most secondaries.
+    const count = (n: string) => [...before.values()].filter(([, s]) => s === n).length;
+    const dead = [n2, n3].sort((a, b) => count(b) - count(a))[0]!;
+    expect(count(dead)).toBeGreaterThan(0);
+    const pid = Number.parseInt(await readFile(path.join(nodeDir(dead), "noded.pid"), "utf8"), 10);
+    process.kill(pid, "SIGKILL");
+    await killDaemons(nodeDir(dead));
+
+    await c.gnt(["node", "modify", "-O", "yes", dead]);
+    const r = await c.gnt(["node", "evacuate", "-f", "-s", "-I", "hail", dead]);
+    expect(r.stdout).toContain("All instances evacuated successfully.");
+    const after = await placement();
+    for (const [name, [p, s]] of before) {
+      if (s === dead) {
+        expect(after.get(name)![0]).toBe(p);
+        expect([n1, n2, n3].filter((n) => n !== dead && n !== p)).toEqual([after.get(name)![1]]);
+      } else expect(after.get(name)).toEqual([p, s]);
+    }
+    for (const [name, [, s]] of before) if (s === dead) await waitInSync(name);
   });
 });
