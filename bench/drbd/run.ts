@@ -37,6 +37,7 @@ import Table from "cli-table3";
 import type { RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import type { KvmHypervisor } from "@ganeti-ts/server/hypervisors/kvm/kvm-hypervisor";
 import { parseReplicaUri } from "@ganeti-ts/server/lib/replica-uri";
+import { REPLICATION_TLS_NAME } from "@ganeti-ts/server/storage/replication/tls";
 import {
   GUEST_MARKER,
   fileDisk,
@@ -242,8 +243,9 @@ class Bench {
    * Host side, no guest: SEQ writes of 1 MiB from one qemu-io (the time of
    * the writes as qemu-io measures each, so neither its start nor the TLS
    * handshake counts) to a raw file (O_DIRECT), to the secondary's replica
-   * export (NBD over TLS, no mirror) and to the primary's export (NBD over
-   * TLS, then the synchronous mirror to the secondary): where the time goes.
+   * export (NBD over TLS, no mirror: the peer hop alone) and to the
+   * primary's local export (NBD on its unix socket, then the synchronous
+   * mirror over TLS to the secondary: what a drbd disk is): where the time goes.
    * MB/s each.
    */
   async breakdown(): Promise<{ file: number; nbd: number; mirror: number }> {
@@ -263,10 +265,9 @@ class Bench {
     );
     await fs.rm(file, { force: true });
     const d = await this.newDrbd(DISK_MIB);
-    const uri = parseReplicaUri(d.devPath)!;
-    const tls = { tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const tls = { tlsDir: path.join(this.a.dataDir, "replication", "tls"), tlsHostname: REPLICATION_TLS_NAME };
     const nbd = await qemuIo({ host: this.b.ip, port: d.port, export: d.secret, ...tls }, cmds);
-    const mirror = await qemuIo({ host: uri.host, port: uri.port, export: uri.export, ...tls }, cmds);
+    const mirror = await qemuIo(parseReplicaUri(d.devPath)!, cmds);
     await this.removeDrbd(d);
     const mbs = (sec: number) => SEQ / sec;
     return { file: mbs(seconds(fileOut)), nbd: mbs(seconds(nbd.out)), mirror: mbs(seconds(mirror.out)) };
@@ -276,9 +277,7 @@ class Bench {
   async sync(): Promise<{ initialMs: number; resyncMs: number }> {
     const d = await this.newDrbd(SYNC);
     await killDaemon(path.join(this.b.dataDir, "replication", d.uuid));
-    const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
-    const w = await qemuIo(target, [`write -P 0x5a 0 ${SYNC}M`, "flush"]);
+    const w = await qemuIo(parseReplicaUri(d.devPath)!, [`write -P 0x5a 0 ${SYNC}M`, "flush"]);
     if (!w.out.includes("wrote")) throw new Error(`qemu-io: ${w.out}`);
     const t0 = now();
     await this.b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "bench", on_primary: false });

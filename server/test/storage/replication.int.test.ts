@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { BlockDevStatus, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { open, readFile } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { drbdDiskOf } from "../../src/storage/replication/engine.js";
 import { parseReplicaUri } from "../../src/lib/replica-uri.js";
@@ -66,15 +66,15 @@ describe("replicated disks on qemu-storage-daemon", () => {
   it("mirrors every write synchronously to the secondary; the secondary keeps the last acknowledged write when the primary's daemon is killed", async () => {
     const d = await setup();
     const uri = parseReplicaUri(d.devPath);
-    expect(uri).toMatchObject({ host: a.ip, port: d.port, export: d.uuid, tlsHostname: REPLICATION_TLS_NAME });
+    // The node's own guests reach the local export through the daemon's unix socket (no TLS).
+    expect(uri).toEqual({ socket: path.join(a.dataDir, "replication", d.uuid, "nbd"), export: d.uuid });
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
     expect(await status(a, d.onA)).toMatchObject({ is_degraded: false, sync_percent: null, ldisk_status: 1, minor: 0 });
     expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1, minor: 1 });
 
-    const target = { host: uri!.host, port: uri!.port, export: uri!.export, tlsDir: uri!.tlsCredsDir, tlsHostname: uri!.tlsHostname };
     for (let i = 1; i <= 5; i++) {
-      const w = await qemuIo(target, [`write -P ${0x10 + i} ${i * MiB} 4096`, "flush"]);
+      const w = await qemuIo(uri!, [`write -P ${0x10 + i} ${i * MiB} 4096`, "flush"]);
       expect(w.out).toContain("wrote 4096/4096");
       // Acknowledged: the replica already holds it.
       expect((await readAt(dataFile(b, d.uuid), i * MiB, 4096)).every((x) => x === 0x10 + i)).toBe(true);
@@ -95,7 +95,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
 
     // The primary keeps serving writes alone.
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     expect((await qemuIo(target, [`write -P 0x5a ${3 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0)).toBe(true);
 
@@ -141,6 +141,14 @@ describe("replicated disks on qemu-storage-daemon", () => {
       "read 0 512",
     ]);
     expect(right.out).toContain("read 512/512");
+    // The local export (the guests' attachment) is not on the network at all:
+    // only root reaches its unix socket, in the disk's state directory.
+    const local = await qemuIo({ host: b.ip, port: d.port, export: d.uuid, tlsDir: aTls, tlsHostname: REPLICATION_TLS_NAME }, [
+      "read 0 512",
+    ]);
+    expect(local.ok).toBe(false);
+    expect(local.out).toMatch(/not present|not available/);
+    expect((await stat(path.join(b.dataDir, "replication", d.uuid))).mode & 0o777).toBe(0o700);
   });
 
   it("a restarted node daemon finds its storage daemons again; disconnect and attach resync; grow and remove on both sides", async () => {
@@ -218,7 +226,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await a.backend.handle("drbd_disconnect_net", { disks: [d.onA] });
     await b.backend.handle("drbd_disconnect_net", { disks: [d.onB] });
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     expect((await qemuIo(target, ["write -P 0x33 0 16M"])).out).toContain("wrote 16777216/16777216");
     const slowA = { ...d.onA, params: { "resync-rate": 2048 } };
     await b.backend.handle("drbd_attach_net", { disks: [d.onB], instance_name: "inst1", multimaster: false });
@@ -258,7 +266,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const d = await setup();
     await waitSynced(a, d.onA);
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     const newChild = (c: RpcDisk): RpcDisk => ({ ...c, uuid: `${c.uuid}-new`, logical_id: ["xenvg", `${String(c.logical_id[1])}.new`] });
     const fresh = d.onB.children!.map(newChild);
@@ -294,7 +302,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const d = await setup();
     await waitSynced(a, d.onA);
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     // A client connected across the whole replacement, as the guest's qemu is.
     const held = qemuIo(target, [
@@ -351,6 +359,12 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const oldData = path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data_replaced-1`);
     expect((await readAt(oldData, 8 * MiB, 4096)).every((x) => x === 0)).toBe(true);
     expect(await a.backend.storage.replication.localHeader(drbdDiskOf(replaced))).toMatchObject({ consistent: true });
+    // The peer-facing export (what b writes into once it is the primary) serves the new volume too.
+    const viaPeer = await qemuIo(
+      { host: a.ip, port: d.port, export: d.secret, tlsDir: path.join(b.dataDir, "replication", "tls"), tlsHostname: REPLICATION_TLS_NAME },
+      [`read -P 0x77 ${8 * MiB} 4096`],
+    );
+    expect(viaPeer.out).toContain("read 4096/4096");
     for (const c of aside) await a.backend.handle("blockdev_remove", { disk: c });
   });
 
@@ -358,7 +372,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const d = await setup(48);
     await waitSynced(a, d.onA);
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     // Data everywhere, so that a slow copy (resync-rate) has something to copy.
     expect((await qemuIo(target, [`write -P 0x11 0 ${48 * MiB}`])).out).toContain("wrote");
     const { replaced, aside } = await replaceOnPrimary(d);
@@ -372,6 +386,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     });
     expect(mid).toMatchObject({ is_degraded: true, ldisk_status: 2 });
     await killDaemon(path.join(a.dataDir, "replication", d.uuid));
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid, "peer"));
     // The node assembles the disk again (activate-disks, the watcher).
     await a.backend.handle("blockdev_assemble", { disk: replaced, instance: "inst1", on_primary: true });
     await waitSynced(a, replaced);

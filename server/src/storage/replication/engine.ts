@@ -1,16 +1,24 @@
 // The user-space replication engine behind `drbd` disks. Per disk and node
-// one storage daemon (daemon.ts) owns the local data volume (the disk's
-// first child) and serves, on the node's replication address and the disk's
-// port, over TLS with the cluster's CA:
-//  - the peer export (name: the disk's shared secret): the replica that the
-//    primary writes into; it sits directly on the data, below any mirror;
-//  - the peer header export (secret + ".meta"): the first 4 KiB of the meta
-//    volume (the second child), where the primary records whether this
-//    replica is consistent (DRBD keeps its disk states in its meta data too);
-//  - the local export (name: the disk's uuid): what the node's hypervisor
-//    attaches; on the primary a synchronous mirror (blockdev-mirror,
-//    copy-mode write-blocking) sits above it, so that a write completes only
-//    when both copies hold it.
+// two storage daemons (daemon.ts) open the local data volume (the disk's
+// first child); a qemu process runs one NBD server, and the node's own
+// guests should not pay for TLS:
+//  - the peer-facing daemon serves, on the node's replication address and
+//    the disk's port, over TLS with the cluster's CA:
+//    - the peer export (name: the disk's shared secret): the replica that
+//      the primary writes into; it sits directly on the data, below any
+//      mirror;
+//    - the peer header export (secret + ".meta"): the first 4 KiB of the
+//      meta volume (the second child), where the primary records whether
+//      this replica is consistent (DRBD keeps its disk states in its meta
+//      data too);
+//  - the node's daemon serves the local export (name: the disk's uuid) on a
+//    unix socket in the disk's state directory (root only): what the node's
+//    hypervisor attaches; on the primary a synchronous mirror
+//    (blockdev-mirror, copy-mode write-blocking) to the peer's peer export
+//    sits above it, so that a write completes only when both copies hold it.
+// Both write the same file without caching it (qemu's raw driver), one at
+// a time by the roles: the peer export only while this node is not the
+// writer.
 // The primary mirrors to the peer export: a full copy first (QEMU 7.2 cannot
 // resync from a dirty bitmap here), then every write synchronously. When the
 // peer goes away the mirror job ends, the primary keeps running alone
@@ -111,8 +119,8 @@ interface SyncTrack {
 }
 
 interface ReplaceTargets {
+  /** The node of the new data volume in the node's daemon. */
   data: string;
-  meta: string;
 }
 
 interface MirrorJob {
@@ -154,19 +162,24 @@ export class ReplicationEngine {
     return path.join(this.root, "tls");
   }
 
+  /** The node's daemon of a disk: the local export and the mirror. */
   daemonOf(uuid: string): StorageDaemon {
     return new StorageDaemon(path.join(this.root, uuid), this.opts.binary);
   }
 
-  /** What the hypervisor attaches: the local export, over TLS (see parseReplicaUri). */
+  /** The peer-facing daemon of a disk: the exports the peer's mirror writes into, over TLS. */
+  peerDaemonOf(uuid: string): StorageDaemon {
+    return new StorageDaemon(path.join(this.root, uuid, "peer"), this.opts.binary);
+  }
+
+  /** The unix socket of the local export (named like the monitor's, to stay within the socket path limit). */
+  private socketOf(uuid: string): string {
+    return path.join(this.daemonOf(uuid).dir, "nbd");
+  }
+
+  /** What the hypervisor attaches: the local export, through its unix socket (see parseReplicaUri). */
   devicePath(d: DrbdDisk): string {
-    return formatReplicaUri({
-      host: d.dyn.local_ip,
-      port: d.port,
-      export: d.uuid,
-      tlsCredsDir: this.tlsDir,
-      tlsHostname: REPLICATION_TLS_NAME,
-    });
+    return formatReplicaUri({ socket: this.socketOf(d.uuid), export: d.uuid });
   }
 
   /** Stop the status watchers (the daemons keep running). */
@@ -280,40 +293,61 @@ export class ReplicationEngine {
 
   // --- the daemon ----------------------------------------------------------
 
-  private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
-    // One writer at a time for the node's credentials (disks assemble concurrently).
-    const tls = await this.lock.run(" tls", () =>
+  /** The node's replication credentials (one writer at a time: disks assemble concurrently). */
+  private async tls(): Promise<string> {
+    return this.lock.run(" tls", () =>
       ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir),
     );
+  }
+
+  /** The peer-facing daemon: the replica and its header, over TLS on the replication address. */
+  private async peerDaemonArgs(d: DrbdDisk): Promise<string[]> {
+    const tls = await this.tls();
     const data = await this.opts.plain.assemble(d.data);
     const meta = await this.opts.plain.assemble(d.meta);
+    return [
+      "--object",
+      `tls-creds-x509,id=tls-server,dir=${optValue(tls)},endpoint=server,verify-peer=on`,
+      "--blockdev",
+      `driver=file,node-name=data-file,filename=${optValue(data)}`,
+      "--blockdev",
+      "driver=raw,node-name=peer,file=data-file",
+      "--blockdev",
+      `driver=file,node-name=meta-file,filename=${optValue(meta)}`,
+      "--blockdev",
+      `driver=raw,node-name=meta,file=meta-file,offset=0,size=${HEADER_SIZE}`,
+      "--nbd-server",
+      `addr.type=inet,addr.host=${optValue(d.dyn.local_ip)},addr.port=${d.port},tls-creds=tls-server`,
+      "--export",
+      `type=nbd,id=peer,node-name=peer,name=${optValue(d.secret)},writable=on`,
+      "--export",
+      `type=nbd,id=peer-meta,node-name=meta,name=${optValue(d.secret)}.meta,writable=on`,
+    ];
+  }
+
+  /** The node's daemon: the local export on its unix socket, and the TLS client side of the mirror. */
+  private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
+    const tls = await this.tls();
+    const data = await this.opts.plain.assemble(d.data);
     const hdrOut = path.join(daemon.dir, "hdr-out");
     await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
     await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
     await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
-    const ip = d.dyn.local_ip;
+    const socket = this.socketOf(d.uuid);
+    await fs.rm(socket, { force: true });
     // A primary whose new volumes were still being filled from the peer
-    // (replace-disks -p) serves nothing from them: `local` and `peer` start on
-    // a placeholder, the local export only once `local` reads the peer's
+    // (replace-disks -p) serves nothing from them: `local` starts on a
+    // placeholder, the local export only once `local` reads the peer's
     // replica again (connect: resumeReplace).
     const replacing = (await this.readHeader(d))?.replacing === true;
-    const under = replacing ? "placeholder" : "data-file";
     return [
-      "--object",
-      `tls-creds-x509,id=tls-server,dir=${optValue(tls)},endpoint=server,verify-peer=on`,
       "--object",
       `tls-creds-x509,id=tls-client,dir=${optValue(tls)},endpoint=client`,
       "--blockdev",
       `driver=file,node-name=data-file,filename=${optValue(data)}`,
       ...(replacing ? ["--blockdev", `driver=null-co,node-name=placeholder,read-zeroes=on,size=${(await fs.stat(data)).size}`] : []),
       "--blockdev",
-      `driver=raw,node-name=peer,file=${under}`,
-      "--blockdev",
-      `driver=raw,node-name=local,file=${under}`,
-      "--blockdev",
-      `driver=file,node-name=meta-file,filename=${optValue(meta)}`,
-      "--blockdev",
-      `driver=raw,node-name=meta,file=meta-file,offset=0,size=${HEADER_SIZE}`,
+      `driver=raw,node-name=local,file=${replacing ? "placeholder" : "data-file"}`,
       "--blockdev",
       `driver=file,node-name=hdr-out-file,filename=${optValue(hdrOut)}`,
       "--blockdev",
@@ -322,22 +356,30 @@ export class ReplicationEngine {
       `driver=file,node-name=hdr-in-file,filename=${optValue(path.join(daemon.dir, "hdr-in"))}`,
       "--blockdev",
       "driver=raw,node-name=hdr-in,file=hdr-in-file",
+      // The state directory is root's alone (0700): that is the access control.
       "--nbd-server",
-      `addr.type=inet,addr.host=${optValue(ip)},addr.port=${d.port},tls-creds=tls-server`,
-      "--export",
-      `type=nbd,id=peer,node-name=peer,name=${optValue(d.secret)},writable=on`,
-      "--export",
-      `type=nbd,id=peer-meta,node-name=meta,name=${optValue(d.secret)}.meta,writable=on`,
+      `addr.type=unix,addr.path=${optValue(socket)}`,
       ...(replacing ? [] : ["--export", `type=nbd,id=local,node-name=local,name=${optValue(d.uuid)},writable=on`]),
     ];
   }
 
-  /** The daemon for d, started (or found again after a node-daemon restart). */
+  /** The daemons for d, started (or found again after a node-daemon restart); returns the node's daemon. */
   private async ensureDaemon(d: DrbdDisk): Promise<StorageDaemon> {
     const daemon = this.daemonOf(d.uuid);
-    if ((await daemon.pid()) !== null) return daemon;
-    await daemon.start(await this.daemonArgs(d, daemon));
+    const peer = this.peerDaemonOf(d.uuid);
+    if ((await daemon.pid()) === null) {
+      await daemon.start(await this.daemonArgs(d, daemon));
+    }
+    // The peer-facing daemon would hold the new volumes that replace-disks -p
+    // is filling (a mirror's target is its own): it starts once they are full.
+    if ((await peer.pid()) === null && !(await this.readHeader(d))?.replacing) await peer.start(await this.peerDaemonArgs(d));
     return daemon;
+  }
+
+  /** Stop both daemons of a disk. */
+  private async stopDaemons(uuid: string): Promise<void> {
+    await this.daemonOf(uuid).stop();
+    await this.peerDaemonOf(uuid).stop();
   }
 
   private async mirrorJob(c: QmpClient, id = MIRROR_JOB): Promise<MirrorJob | null> {
@@ -538,11 +580,11 @@ export class ReplicationEngine {
     const names = await this.nodeNames(c);
     try {
       const st = JSON.parse(await fs.readFile(this.replaceStateFile(d), "utf8")) as ReplaceTargets;
-      if (names.includes(st.data) && names.includes(st.meta)) return st;
+      if (names.includes(st.data)) return st;
     } catch {
       // none recorded: the daemon was started on the new volumes
     }
-    return { data: "data-file", meta: "meta-file" };
+    return { data: "data-file" };
   }
 
   private async nodeNames(c: QmpClient): Promise<string[]> {
@@ -642,18 +684,18 @@ export class ReplicationEngine {
     for (let i = 0; i < 500 && (await this.mirrorJob(c, REPLACE_JOB)); i++) await new Promise((r) => setTimeout(r, 20));
     if ((await this.localChild(c)) !== to.data)
       throw new BlockDeviceError(`The copy into the new volumes of disk ${d.uuid} ended without switching to them`);
-    await c.execute("blockdev-reopen", {
-      options: [
-        { driver: "raw", "node-name": "peer", file: to.data },
-        { driver: "raw", "node-name": "meta", file: to.meta, offset: 0, size: HEADER_SIZE },
-      ],
-    });
     for (const n of await this.nodeNames(c)) {
-      if (/^(data-file|meta-file|replace-src|placeholder)/.test(n) && n !== to.data && n !== to.meta)
+      if (/^(data-file|replace-src|placeholder)/.test(n) && n !== to.data)
         await c.execute("blockdev-del", { "node-name": n }).catch(() => undefined);
     }
     await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
     await fs.rm(this.replaceStateFile(d), { force: true });
+    // The peer-facing daemon still holds the old volumes (renamed aside): it
+    // serves the new ones from now on (nothing writes into it while this node
+    // is the primary).
+    const peer = this.peerDaemonOf(d.uuid);
+    await peer.stop();
+    await peer.start(await this.peerDaemonArgs(d));
     this.replaceStarts.delete(d.uuid);
   }
 
@@ -691,16 +733,15 @@ export class ReplicationEngine {
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) throw new BlockDeviceError(`Disk ${d.uuid} is not assembled on this node`);
       const data = await this.opts.plain.assemble(d.data);
-      const meta = await this.opts.plain.assemble(d.meta);
+      await this.opts.plain.assemble(d.meta);
       await this.writeLocalHeader(d, { consistent: false, syncing: true, replacing: true, at: this.clock() });
       await daemon.qmp(async (c) => {
         if (await this.mirrorJob(c, REPLACE_JOB))
           throw new BlockDeviceError(`The local storage of disk ${d.uuid} is being replaced already`);
         if (!(await this.onPeer(c))) throw new BlockDeviceError(`Disk ${d.uuid} still uses its local storage: remove its children first`);
         const suffix = `${++this.seq}-${randomBytes(3).toString("hex")}`;
-        const to = { data: `data-file${suffix}`, meta: `meta-file${suffix}` };
+        const to = { data: `data-file${suffix}` };
         await c.execute("blockdev-add", { driver: "file", "node-name": to.data, filename: data });
-        await c.execute("blockdev-add", { driver: "file", "node-name": to.meta, filename: meta });
         await this.startReplaceCopy(d, c, to);
       });
     });
@@ -727,7 +768,7 @@ export class ReplicationEngine {
         }
       }
       this.cancelReconnect(d.uuid);
-      await daemon.stop();
+      await this.stopDaemons(d.uuid);
       // A file opened for OS scripts that were killed mid-run.
       await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
       await unmountStale(path.join(daemon.dir, "scripts", "dev"));
@@ -745,8 +786,10 @@ export class ReplicationEngine {
       // A secondary cut off from its primary on purpose falls behind: it is
       // not consistent again until the primary's next full copy completes.
       if (!d.dyn.primary) await this.writeLocalHeader(d, { consistent: false, at: this.clock() });
-      await daemon.qmp(async (c) => {
-        await this.stopMirror(c);
+      await daemon.qmp((c) => this.stopMirror(c));
+      const peer = this.peerDaemonOf(d.uuid);
+      if ((await peer.pid()) === null) return;
+      await peer.qmp(async (c) => {
         // Drop the peer's connection to this node too (both sides go standalone).
         await c.execute("block-export-del", { id: "peer", mode: "hard" });
         await c.execute("block-export-del", { id: "peer-meta", mode: "hard" });
@@ -912,8 +955,8 @@ export class ReplicationEngine {
       const running = (await daemon.pid()) !== null;
       if (running) {
         await daemon.qmp((c) => this.stopMirror(c)).catch(() => undefined);
-        await daemon.stop();
       }
+      await this.stopDaemons(d.uuid);
       await this.opts.plain.grow(d.data, amount, false);
       if (running) {
         await this.ensureDaemon(d);
@@ -955,11 +998,8 @@ export class ReplicationEngine {
     await unmountStale(dev);
     await fs.writeFile(dev, "");
     await daemon.start([
-      "--object",
-      `tls-creds-x509,id=tls-client,dir=${optValue(this.tlsDir)},endpoint=client`,
       "--blockdev",
-      `driver=nbd,node-name=disk,server.type=inet,server.host=${optValue(d.dyn.local_ip)},server.port=${d.port},` +
-        `export=${optValue(d.uuid)},tls-creds=tls-client,tls-hostname=${REPLICATION_TLS_NAME}`,
+      `driver=nbd,node-name=disk,server.type=unix,server.path=${optValue(this.socketOf(d.uuid))},export=${optValue(d.uuid)}`,
       "--export",
       `type=fuse,id=dev,node-name=disk,mountpoint=${optValue(dev)},writable=on`,
     ]);

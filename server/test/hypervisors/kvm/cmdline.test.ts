@@ -179,6 +179,21 @@ describe("replicated (drbd) disks", () => {
     expect(driveOptions(disks[0]!, {}, "none")).not.toContain("aio");
   });
 
+  it("attach a node's own replica through the storage daemon's unix socket, without TLS; aio does not apply", () => {
+    const local = formatReplicaUri({ socket: "/var/lib/g/replication/d1/nbd", export: "d1-aaaa" });
+    expect(local).toBe("nbd+unix:///d1-aaaa?socket=%2Fvar%2Flib%2Fg%2Freplication%2Fd1%2Fnbd");
+    expect(parseReplicaUri(local)).toEqual({ socket: "/var/lib/g/replication/d1/nbd", export: "d1-aaaa" });
+    const disks = [{ uuid: "d1-aaaa", path: local, mode: "rw" as const, slot: 12 }];
+    const argv = buildCommandLine(input({ disks }, { disk_cache: "none", disk_aio: "native" }));
+    expect(all(argv, "-object").filter((o) => o.startsWith("tls-creds-x509"))).toEqual([]);
+    expect(all(argv, "-drive")).toEqual([
+      "file.driver=nbd,file.server.type=unix,file.server.path=/var/lib/g/replication/d1/nbd,file.export=d1-aaaa," +
+        "file.reconnect-delay=30,format=raw,if=none,id=drive-d1,cache=none",
+    ]);
+    expect(replicaTlsDir(disks)).toBeNull();
+    expect(parseReplicaUri("nbd+unix:///x")).toBeNull();
+  });
+
   it("round-trip through the device path, and other paths are not replica URIs", () => {
     expect(parseReplicaUri(uri)).toEqual({
       host: "192.0.2.7",
