@@ -339,7 +339,7 @@ export class ReplicationEngine {
     // (replace-disks -p) serves nothing from them: `local` starts on a
     // placeholder, the local export only once `local` reads the peer's
     // replica again (connect: resumeReplace).
-    const replacing = (await this.readHeader(d))?.replacing === true;
+    const replacing = await this.isReplacing(d);
     return [
       "--object",
       `tls-creds-x509,id=tls-client,dir=${optValue(tls)},endpoint=client`,
@@ -372,7 +372,7 @@ export class ReplicationEngine {
     }
     // The peer-facing daemon would hold the new volumes that replace-disks -p
     // is filling (a mirror's target is its own): it starts once they are full.
-    if ((await peer.pid()) === null && !(await this.readHeader(d))?.replacing) await peer.start(await this.peerDaemonArgs(d));
+    if ((await peer.pid()) === null && !(await this.isReplacing(d))) await peer.start(await this.peerDaemonArgs(d));
     return daemon;
   }
 
@@ -439,7 +439,7 @@ export class ReplicationEngine {
       return false;
     }
     const own = await this.readHeader(d);
-    if (own?.replacing) {
+    if (own?.replacing || (await this.isReplacing(d))) {
       // Never copy a half-filled replacement onto the peer: go on filling it from there.
       await this.resumeReplace(d, c, remote);
       return true;
@@ -575,6 +575,22 @@ export class ReplicationEngine {
     return path.join(this.daemonOf(d.uuid).dir, "replace.json");
   }
 
+  /**
+   * Whether this node's local storage is being replaced (replace-disks -p):
+   * from the primary's detach (a state file; the meta volume is about to be
+   * renamed away) until the new volumes are full (their header says so).
+   * Such a replica must never be copied onto the peer's.
+   */
+  private async isReplacing(d: DrbdDisk): Promise<boolean> {
+    if ((await this.readHeader(d))?.replacing) return true;
+    try {
+      await fs.access(this.replaceStateFile(d));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The node names of the new volumes in the running daemon. */
   private async replaceTargets(d: DrbdDisk, c: QmpClient): Promise<ReplaceTargets> {
     const names = await this.nodeNames(c);
@@ -655,7 +671,8 @@ export class ReplicationEngine {
    * the new volumes from the start, and serve the guest again.
    */
   private async resumeReplace(d: DrbdDisk, c: QmpClient, remote: string): Promise<void> {
-    if (!(await this.onPeer(c))) {
+    if (!(await this.mirrorJob(c, REPLACE_JOB))) {
+      // A fresh connection: an earlier one may have died with the peer.
       const src = await this.peerConnection(d, c);
       await this.pointLocalAt(c, src, src);
     }
@@ -717,6 +734,7 @@ export class ReplicationEngine {
           throw new BlockDeviceError(
             `The mirror of disk ${d.uuid} to its peer is not in sync: the primary can't give up its local storage`,
           );
+        await fs.writeFile(this.replaceStateFile(d), JSON.stringify({ data: "" }));
         const src = await this.peerConnection(d, c);
         await this.pointLocalAt(c, src, src);
       });
@@ -920,6 +938,7 @@ export class ReplicationEngine {
         }
         const found = job ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
         // A copy into new volumes that failed (its source or target) starts again from the peer.
+        // (Not between detach and attach: the master is about to add the new volumes.)
         if (found?.ready && !replacing && (await this.readHeader(d))?.replacing && !(await this.mirrorJob(c, REPLACE_JOB)))
           await this.startReplaceCopy(d, c, await this.replaceTargets(d, c));
         replacing ??= await this.mirrorJob(c, REPLACE_JOB);
