@@ -262,7 +262,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await waitSynced(b, onB);
   });
 
-  it("replaces the secondary's volumes (remove/add children): the new ones are filled from the primary; the primary's are refused", async () => {
+  it("replaces the secondary's volumes (remove/add children): the new ones are filled from the primary", async () => {
     const d = await setup();
     await waitSynced(a, d.onA);
     const uri = parseReplicaUri(d.devPath)!;
@@ -271,9 +271,6 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const newChild = (c: RpcDisk): RpcDisk => ({ ...c, uuid: `${c.uuid}-new`, logical_id: ["xenvg", `${String(c.logical_id[1])}.new`] });
     const fresh = d.onB.children!.map(newChild);
     for (const c of fresh) await b.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
-    await expect(a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! })).rejects.toThrow(
-      /primary's local storage/,
-    );
     await b.backend.handle("blockdev_removechildren", { parent: d.onB, children: d.onB.children! });
     await b.backend.handle("blockdev_addchildren", { parent: d.onB, children: fresh });
     const replaced = { ...d.onB, children: fresh };
@@ -282,5 +279,125 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await waitSynced(a, d.onA);
     await waitSynced(b, replaced);
     expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
+  });
+
+  /** Ganeti's replace-disks -p on the primary a: new volumes, detach, rename old aside and new to the old names, attach. */
+  async function replaceOnPrimary(d: Awaited<ReturnType<typeof setup>>) {
+    const fresh = d.onA.children!.map((c): RpcDisk => ({
+      ...c,
+      uuid: `${c.uuid}-new`,
+      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
+    }));
+    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    const aside = d.onA.children!.map((c): RpcDisk => ({ ...c, logical_id: ["xenvg", `${String(c.logical_id[1])}_replaced-1`] }));
+    for (const [i, c] of d.onA.children!.entries())
+      await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: aside[i]!.logical_id });
+    const renamed = fresh.map((c, i): RpcDisk => ({ ...c, logical_id: d.onA.children![i]!.logical_id }));
+    for (const [i, c] of fresh.entries()) await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: renamed[i]!.logical_id });
+    return { replaced: { ...d.onA, children: renamed }, aside };
+  }
+
+  it("replaces the primary's volumes under a connected client: it reads and writes the secondary's replica meanwhile, the new volumes are filled from there, every write reaches both nodes", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = uri;
+    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    // A client connected across the whole replacement, as the guest's qemu is.
+    const held = qemuIo(target, [
+      `write -P 0x33 ${4 * MiB} 4096`,
+      "sleep 4000",
+      `read -P 0x33 ${4 * MiB} 4096`,
+      `write -P 0x34 ${4 * MiB} 4096`,
+    ]);
+
+    const fresh = d.onA.children!.map((c): RpcDisk => ({
+      ...c,
+      uuid: `${c.uuid}-new`,
+      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
+    }));
+    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    // Without local storage: a write lands on the secondary, not on the old volume.
+    expect((await qemuIo(target, [`write -P 0x55 ${6 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    expect((await readAt(dataFile(b, d.uuid), 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
+    expect((await readAt(dataFile(a, d.uuid), 6 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect((await qemuIo(target, [`read -P 0x44 ${5 * MiB} 4096`])).out).toContain("read 4096/4096");
+
+    const aside = d.onA.children!.map((c): RpcDisk => ({ ...c, logical_id: ["xenvg", `${String(c.logical_id[1])}_replaced-1`] }));
+    for (const [i, c] of d.onA.children!.entries())
+      await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: aside[i]!.logical_id });
+    const renamed = fresh.map((c, i): RpcDisk => ({ ...c, logical_id: d.onA.children![i]!.logical_id }));
+    for (const [i, c] of fresh.entries()) await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: renamed[i]!.logical_id });
+    const replaced = { ...d.onA, children: renamed };
+    await a.backend.handle("blockdev_addchildren", { parent: d.onA, children: renamed });
+    expect((await qemuIo(target, [`write -P 0x66 ${7 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    await waitSynced(a, replaced);
+    expect(await status(a, replaced)).toMatchObject({ is_degraded: false, ldisk_status: 1, sync_percent: null });
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
+    expect((await qemuIo(target, [`write -P 0x77 ${8 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    const held2 = await held;
+    expect(held2.out).toContain("read 4096/4096");
+    expect(held2.out).not.toMatch(/error|fail/i);
+
+    // The new volume (under the old name) and the secondary hold every write; the old one was left behind.
+    for (const n of [a, b]) {
+      for (const [off, byte] of [
+        [4, 0x34],
+        [5, 0x44],
+        [6, 0x55],
+        [7, 0x66],
+        [8, 0x77],
+      ] as const)
+        expect({ node: n.name, off, ok: (await readAt(dataFile(n, d.uuid), off * MiB, 4096)).every((x) => x === byte) }).toEqual({
+          node: n.name,
+          off,
+          ok: true,
+        });
+    }
+    const oldData = path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data_replaced-1`);
+    expect((await readAt(oldData, 8 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await a.backend.storage.replication.localHeader(drbdDiskOf(replaced))).toMatchObject({ consistent: true });
+    // The peer-facing export (what b writes into once it is the primary) serves the new volume too.
+    const viaPeer = await qemuIo(
+      { host: a.ip, port: d.port, export: d.secret, tlsDir: path.join(b.dataDir, "replication", "tls"), tlsHostname: REPLICATION_TLS_NAME },
+      [`read -P 0x77 ${8 * MiB} 4096`],
+    );
+    expect(viaPeer.out).toContain("read 4096/4096");
+    for (const c of aside) await a.backend.handle("blockdev_remove", { disk: c });
+  });
+
+  it("a primary whose storage daemon dies while its new volumes are filled resumes filling them from the secondary, never the other way round", async () => {
+    const d = await setup(48);
+    await waitSynced(a, d.onA);
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = uri;
+    // Data everywhere, so that a slow copy (resync-rate) has something to copy.
+    expect((await qemuIo(target, [`write -P 0x11 0 ${48 * MiB}`])).out).toContain("wrote");
+    const { replaced, aside } = await replaceOnPrimary(d);
+    await a.backend.handle("blockdev_addchildren", {
+      parent: { ...d.onA, params: { "resync-rate": "1024" } },
+      children: replaced.children,
+    });
+    const mid = await until("the copy under way", async () => {
+      const st = await status(a, replaced);
+      return st && st.sync_percent !== null && st.sync_percent < 90 ? st : undefined;
+    });
+    expect(mid).toMatchObject({ is_degraded: true, ldisk_status: 2 });
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid));
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid, "peer"));
+    // The node assembles the disk again (activate-disks, the watcher).
+    await a.backend.handle("blockdev_assemble", { disk: replaced, instance: "inst1", on_primary: true });
+    await waitSynced(a, replaced);
+    expect((await qemuIo(target, [`write -P 0x22 ${9 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    for (const n of [a, b]) {
+      const buf = await readAt(dataFile(n, d.uuid), 0, 48 * MiB);
+      const expected = Buffer.alloc(48 * MiB, 0x11);
+      expected.fill(0x22, 9 * MiB, 9 * MiB + 4096);
+      expect({ node: n.name, same: buf.equals(expected) }).toEqual({ node: n.name, same: true });
+    }
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
+    for (const c of aside) await a.backend.handle("blockdev_remove", { disk: c });
   });
 });

@@ -26,6 +26,7 @@
 // again starts with a full copy. The secondary's header says "inconsistent"
 // from the start of a full copy until it completes.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -41,6 +42,10 @@ import { ensureReplicationTls, REPLICATION_TLS_NAME } from "./tls.js";
 const HEADER_SIZE = 4096;
 const HEADER_MAGIC = "ganeti-ts-replica-v1\n";
 const MIRROR_JOB = "mirror";
+/** replace-disks -p: the copy from the peer into the primary's new data volume. */
+const REPLACE_JOB = "replace";
+/** The NBD node through which a primary without local storage reads and writes the peer's replica. */
+const REPLACE_SRC = "replace-src";
 
 export interface DrbdDisk {
   uuid: string;
@@ -96,6 +101,11 @@ interface Header {
   consistent: boolean;
   /** Not consistent because the primary's full copy to it is under way (not a deliberate disconnect). */
   syncing?: boolean;
+  /**
+   * A primary's new volumes (replace-disks -p) being filled from the peer:
+   * this replica must never be copied onto the peer's.
+   */
+  replacing?: boolean;
   /** ms since the epoch when written. */
   at: number;
 }
@@ -106,6 +116,11 @@ interface SyncTrack {
   /** The peer's header was marked consistent for this mirror. */
   marked: boolean;
   timer: NodeJS.Timeout | null;
+}
+
+interface ReplaceTargets {
+  /** The node of the new data volume in the node's daemon. */
+  data: string;
 }
 
 interface MirrorJob {
@@ -129,6 +144,8 @@ export class ReplicationEngine {
   /** Primaries running alone, retrying their peer (as DRBD reconnects by itself). */
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private seq = 0;
+  /** When the copy into a primary's new volumes started (replace-disks -p), for its time left. */
+  private readonly replaceStarts = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly opts: ReplicationEngineOptions) {}
@@ -318,13 +335,19 @@ export class ReplicationEngine {
     await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
     const socket = this.socketOf(d.uuid);
     await fs.rm(socket, { force: true });
+    // A primary whose new volumes were still being filled from the peer
+    // (replace-disks -p) serves nothing from them: `local` starts on a
+    // placeholder, the local export only once `local` reads the peer's
+    // replica again (connect: resumeReplace).
+    const replacing = await this.isReplacing(d);
     return [
       "--object",
       `tls-creds-x509,id=tls-client,dir=${optValue(tls)},endpoint=client`,
       "--blockdev",
       `driver=file,node-name=data-file,filename=${optValue(data)}`,
+      ...(replacing ? ["--blockdev", `driver=null-co,node-name=placeholder,read-zeroes=on,size=${(await fs.stat(data)).size}`] : []),
       "--blockdev",
-      "driver=raw,node-name=local,file=data-file",
+      `driver=raw,node-name=local,file=${replacing ? "placeholder" : "data-file"}`,
       "--blockdev",
       `driver=file,node-name=hdr-out-file,filename=${optValue(hdrOut)}`,
       "--blockdev",
@@ -336,8 +359,7 @@ export class ReplicationEngine {
       // The state directory is root's alone (0700): that is the access control.
       "--nbd-server",
       `addr.type=unix,addr.path=${optValue(socket)}`,
-      "--export",
-      `type=nbd,id=local,node-name=local,name=${optValue(d.uuid)},writable=on`,
+      ...(replacing ? [] : ["--export", `type=nbd,id=local,node-name=local,name=${optValue(d.uuid)},writable=on`]),
     ];
   }
 
@@ -348,7 +370,9 @@ export class ReplicationEngine {
     if ((await daemon.pid()) === null) {
       await daemon.start(await this.daemonArgs(d, daemon));
     }
-    if ((await peer.pid()) === null) await peer.start(await this.peerDaemonArgs(d));
+    // The peer-facing daemon would hold the new volumes that replace-disks -p
+    // is filling (a mirror's target is its own): it starts once they are full.
+    if ((await peer.pid()) === null && !(await this.isReplacing(d))) await peer.start(await this.peerDaemonArgs(d));
     return daemon;
   }
 
@@ -358,9 +382,9 @@ export class ReplicationEngine {
     await this.peerDaemonOf(uuid).stop();
   }
 
-  private async mirrorJob(c: QmpClient): Promise<MirrorJob | null> {
+  private async mirrorJob(c: QmpClient, id = MIRROR_JOB): Promise<MirrorJob | null> {
     const jobs = (await c.execute("query-block-jobs")) as { device: string; len: number; offset: number; ready: boolean }[];
-    const j = jobs.find((x) => x.device === MIRROR_JOB);
+    const j = jobs.find((x) => x.device === id);
     return j ? { len: j.len, offset: j.offset, ready: j.ready } : null;
   }
 
@@ -415,6 +439,11 @@ export class ReplicationEngine {
       return false;
     }
     const own = await this.readHeader(d);
+    if (own?.replacing || (await this.isReplacing(d))) {
+      // Never copy a half-filled replacement onto the peer: go on filling it from there.
+      await this.resumeReplace(d, c, remote);
+      return true;
+    }
     if (!own?.consistent) await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
     await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, syncing: true, at: this.clock() });
     await c.execute("blockdev-mirror", {
@@ -527,6 +556,213 @@ export class ReplicationEngine {
       else await this.stopMirror(c);
     });
     await fs.writeFile(path.join(daemon.dir, "role"), d.dyn.primary ? "primary\n" : "secondary\n");
+  }
+
+  // --- replace-disks -p: new volumes under a running primary -------------
+  //
+  // As a DRBD primary detached from its local disk, the primary reads and
+  // writes the peer's replica while its new volumes are filled from there:
+  // `local` (what the guest's export sits on) is reopened onto an NBD
+  // connection to the peer's replica, and a second mirror job copies from
+  // that connection into the new data volume, write-blocking, so that every
+  // write lands on the peer and on the new volume. The mirror to the peer
+  // keeps running above `local` all along (a write reaches the peer twice,
+  // with the same data), so when the copy job completes and `local` switches
+  // to the new volume, no write can miss the peer. The guest's connection to
+  // the export never breaks. A restarted daemon resumes the copy (connect).
+
+  private replaceStateFile(d: DrbdDisk): string {
+    return path.join(this.daemonOf(d.uuid).dir, "replace.json");
+  }
+
+  /**
+   * Whether this node's local storage is being replaced (replace-disks -p):
+   * from the primary's detach (a state file; the meta volume is about to be
+   * renamed away) until the new volumes are full (their header says so).
+   * Such a replica must never be copied onto the peer's.
+   */
+  private async isReplacing(d: DrbdDisk): Promise<boolean> {
+    if ((await this.readHeader(d))?.replacing) return true;
+    try {
+      await fs.access(this.replaceStateFile(d));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The node names of the new volumes in the running daemon. */
+  private async replaceTargets(d: DrbdDisk, c: QmpClient): Promise<ReplaceTargets> {
+    const names = await this.nodeNames(c);
+    try {
+      const st = JSON.parse(await fs.readFile(this.replaceStateFile(d), "utf8")) as ReplaceTargets;
+      if (names.includes(st.data)) return st;
+    } catch {
+      // none recorded: the daemon was started on the new volumes
+    }
+    return { data: "data-file" };
+  }
+
+  private async nodeNames(c: QmpClient): Promise<string[]> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    return nodes.map((x) => x["node-name"]);
+  }
+
+  /** The node below `local`: the data volume's, or the peer's replica (or the copy's filter above it) while replacing. */
+  private async localChild(c: QmpClient): Promise<string | null> {
+    const g = (await c.execute("x-debug-query-block-graph")) as {
+      nodes: { id: number; type: string; name: string }[];
+      edges: { parent: number; child: number; name: string }[];
+    };
+    const local = g.nodes.find((x) => x.type === "block-driver" && x.name === "local");
+    const edge = local && g.edges.find((e) => e.parent === local.id && e.name === "file");
+    return (edge && g.nodes.find((x) => x.id === edge.child)?.name) ?? null;
+  }
+
+  private async onPeer(c: QmpClient): Promise<boolean> {
+    const child = await this.localChild(c);
+    return child !== null && (child.startsWith(REPLACE_SRC) || child.startsWith("replace-top"));
+  }
+
+  /** A new connection to the peer's replica. */
+  private async peerConnection(d: DrbdDisk, c: QmpClient): Promise<string> {
+    const src = `${REPLACE_SRC}${++this.seq}-${randomBytes(3).toString("hex")}`;
+    await c.execute("blockdev-add", this.remoteNode(d, src, d.secret));
+    return src;
+  }
+
+  /** Point `local` at `node`, dropping connections to the peer it no longer uses. */
+  private async pointLocalAt(c: QmpClient, node: string, keep: string): Promise<void> {
+    await c.execute("blockdev-reopen", { options: [{ driver: "raw", "node-name": "local", file: node }] });
+    for (const n of await this.nodeNames(c)) {
+      if (n.startsWith(REPLACE_SRC) && n !== keep) await c.execute("blockdev-del", { "node-name": n }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Fill the new volumes from the peer: a mirror job from a new connection
+   * to the peer's replica (QEMU mirrors only from a root node) into the new
+   * data volume, and `local` pointed at the job's filter, so that the
+   * guest's writes reach the peer and the new volume before they complete.
+   */
+  private async startReplaceCopy(d: DrbdDisk, c: QmpClient, to: ReplaceTargets): Promise<void> {
+    await fs.writeFile(this.replaceStateFile(d), JSON.stringify(to));
+    const src = await this.peerConnection(d, c);
+    const top = `replace-top${++this.seq}`;
+    await c.execute("blockdev-mirror", {
+      "job-id": REPLACE_JOB,
+      device: src,
+      target: to.data,
+      sync: "full",
+      "copy-mode": "write-blocking",
+      ...(d.resyncRate !== null ? { speed: d.resyncRate * 1024 } : {}),
+      "on-source-error": "report",
+      "on-target-error": "report",
+      "filter-node-name": top,
+    });
+    await this.pointLocalAt(c, top, src);
+    this.replaceStarts.set(d.uuid, this.clock());
+  }
+
+  /**
+   * The daemon came back while its new volumes were being filled (it started
+   * with `local` and `peer` on a placeholder and no local export): read the
+   * peer's replica, mirror to it with no copy (local is that replica), fill
+   * the new volumes from the start, and serve the guest again.
+   */
+  private async resumeReplace(d: DrbdDisk, c: QmpClient, remote: string): Promise<void> {
+    if (!(await this.mirrorJob(c, REPLACE_JOB))) {
+      // A fresh connection: an earlier one may have died with the peer.
+      const src = await this.peerConnection(d, c);
+      await this.pointLocalAt(c, src, src);
+    }
+    // The export first: a mirror started below an export's node would not see its writes.
+    const exps = (await c.execute("query-block-exports")) as { id: string }[];
+    if (!exps.some((e) => e.id === "local"))
+      await c.execute("block-export-add", { type: "nbd", id: "local", "node-name": "local", name: d.uuid, writable: true });
+    await c.execute("blockdev-mirror", {
+      "job-id": MIRROR_JOB,
+      device: "local",
+      target: remote,
+      sync: "none",
+      "copy-mode": "write-blocking",
+      "on-source-error": "report",
+      "on-target-error": "report",
+      "filter-node-name": `mirror-top${++this.seq}`,
+    });
+    this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
+    if (!(await this.mirrorJob(c, REPLACE_JOB))) await this.startReplaceCopy(d, c, await this.replaceTargets(d, c));
+  }
+
+  /** The copy is in sync: switch `local` (and the peer-facing exports) to the new volumes. */
+  private async finishReplace(d: DrbdDisk, c: QmpClient): Promise<void> {
+    const to = await this.replaceTargets(d, c);
+    await c.execute("block-job-complete", { device: REPLACE_JOB });
+    for (let i = 0; i < 500 && (await this.mirrorJob(c, REPLACE_JOB)); i++) await new Promise((r) => setTimeout(r, 20));
+    if ((await this.localChild(c)) !== to.data)
+      throw new BlockDeviceError(`The copy into the new volumes of disk ${d.uuid} ended without switching to them`);
+    for (const n of await this.nodeNames(c)) {
+      if (/^(data-file|replace-src|placeholder)/.test(n) && n !== to.data)
+        await c.execute("blockdev-del", { "node-name": n }).catch(() => undefined);
+    }
+    await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
+    await fs.rm(this.replaceStateFile(d), { force: true });
+    // The peer-facing daemon still holds the old volumes (renamed aside): it
+    // serves the new ones from now on (nothing writes into it while this node
+    // is the primary).
+    const peer = this.peerDaemonOf(d.uuid);
+    await peer.stop();
+    await peer.start(await this.peerDaemonArgs(d));
+    this.replaceStarts.delete(d.uuid);
+  }
+
+  /**
+   * Primary, replace-disks -p (Ganeti's removechildren on a primary: the
+   * device goes diskless): the guest's export reads and writes the peer's
+   * replica from now on. Refused unless the mirror to the peer is in sync.
+   */
+  async detachLocal(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if ((await daemon.pid()) === null) throw new BlockDeviceError(`Disk ${d.uuid} is not assembled on this node`);
+      await daemon.qmp(async (c) => {
+        if (await this.mirrorJob(c, REPLACE_JOB))
+          throw new BlockDeviceError(`The local storage of disk ${d.uuid} is being replaced already`);
+        if (await this.onPeer(c)) return;
+        const job = await this.mirrorJob(c);
+        if (!job?.ready || !(await this.peerConnected(daemon, c)))
+          throw new BlockDeviceError(
+            `The mirror of disk ${d.uuid} to its peer is not in sync: the primary can't give up its local storage`,
+          );
+        await fs.writeFile(this.replaceStateFile(d), JSON.stringify({ data: "" }));
+        const src = await this.peerConnection(d, c);
+        await this.pointLocalAt(c, src, src);
+      });
+    });
+  }
+
+  /**
+   * Primary, replace-disks -p (addchildren): the new data and meta volumes
+   * (d's children) are filled from the peer's replica; status() reports the
+   * copy as a resync and switches to them when it is done.
+   */
+  async attachLocal(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if ((await daemon.pid()) === null) throw new BlockDeviceError(`Disk ${d.uuid} is not assembled on this node`);
+      const data = await this.opts.plain.assemble(d.data);
+      await this.opts.plain.assemble(d.meta);
+      await this.writeLocalHeader(d, { consistent: false, syncing: true, replacing: true, at: this.clock() });
+      await daemon.qmp(async (c) => {
+        if (await this.mirrorJob(c, REPLACE_JOB))
+          throw new BlockDeviceError(`The local storage of disk ${d.uuid} is being replaced already`);
+        if (!(await this.onPeer(c))) throw new BlockDeviceError(`Disk ${d.uuid} still uses its local storage: remove its children first`);
+        const suffix = `${++this.seq}-${randomBytes(3).toString("hex")}`;
+        const to = { data: `data-file${suffix}` };
+        await c.execute("blockdev-add", { driver: "file", "node-name": to.data, filename: data });
+        await this.startReplaceCopy(d, c, to);
+      });
+    });
   }
 
   // --- the calls -----------------------------------------------------------
@@ -672,19 +908,26 @@ export class ReplicationEngine {
       // Ganeti 3.0's LDS_*: 1 okay (consistent), 2 syncing (the primary's copy to
       // this replica is under way), 3 unknown (not known to be consistent), 4 faulty (no local data).
       const missing = (await this.opts.plain.getSize(d.data)) === null;
-      const ldisk_status = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
-      const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
+      const ldisk_status: BlockDevStatus["ldisk_status"] = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
+      const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status };
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.
         return { ...base, sync_percent: null, estimated_time: null, is_degraded: !header?.consistent };
       }
       const peerUp = await reachable(d.dyn.remote_ip, d.port);
+      let replacing: MirrorJob | null = null;
       const job = await daemon.qmp(async (c) => {
         // An idle mirror notices a dead peer only at its next write: look first.
         if (!peerUp) {
           await this.stopMirror(c, true);
           this.scheduleReconnect(d);
           return null;
+        }
+        // replace-disks -p: the copy into the new volumes is this node's resync.
+        replacing = await this.mirrorJob(c, REPLACE_JOB);
+        if (replacing?.ready) {
+          await this.finishReplace(d, c);
+          replacing = null;
         }
         let job = await this.mirrorJob(c);
         // (A copy under way writes all the time and fails by itself.)
@@ -694,21 +937,25 @@ export class ReplicationEngine {
           job = null;
         }
         const found = job ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        // A copy into new volumes that failed (its source or target) starts again from the peer.
+        // (Not between detach and attach: the master is about to add the new volumes.)
+        if (found?.ready && !replacing && (await this.readHeader(d))?.replacing && !(await this.mirrorJob(c, REPLACE_JOB)))
+          await this.startReplaceCopy(d, c, await this.replaceTargets(d, c));
+        replacing ??= await this.mirrorJob(c, REPLACE_JOB);
         // A restarted node daemon lost its watcher: mark the peer here once in sync.
         if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
         return found;
       });
       if (!job) return { ...base, sync_percent: null, estimated_time: null, is_degraded: true };
-      if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
-      const pct = job.len > 0 ? Math.min(99.9, (100 * job.offset) / job.len) : 0;
-      const s = this.syncs.get(d.uuid);
-      let eta: number | null = null;
-      if (s) {
-        const elapsed = (this.clock() - s.t0) / 1000;
-        const done = job.offset - s.off0;
-        if (elapsed > 0 && done > 0) eta = Math.round(((job.len - job.offset) * elapsed) / done);
+      const copy: MirrorJob | null = replacing;
+      if (copy) {
+        const t0 = this.replaceStarts.get(d.uuid);
+        return { ...base, ldisk_status: 2, ...progress(copy, t0 === undefined ? null : { t0, off0: 0 }, this.clock()) };
       }
-      return { ...base, sync_percent: Math.round(pct * 10) / 10, estimated_time: eta, is_degraded: true };
+      // (A replacement that just finished made the local replica consistent.)
+      if (header?.replacing && !missing) base.ldisk_status = (await this.readHeader(d))?.consistent ? 1 : 3;
+      if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
+      return { ...base, ...progress(job, this.syncs.get(d.uuid) ?? null, this.clock()) };
     });
   }
 
@@ -788,6 +1035,22 @@ export class ReplicationEngine {
   async localHeader(d: DrbdDisk): Promise<{ consistent: boolean } | null> {
     return this.readHeader(d);
   }
+}
+
+/** A copy's percent done and seconds left (from the rate since `since`). */
+function progress(
+  job: MirrorJob,
+  since: { t0: number; off0: number } | null,
+  now: number,
+): { sync_percent: number; estimated_time: number | null; is_degraded: true } {
+  const pct = job.len > 0 ? Math.min(99.9, (100 * job.offset) / job.len) : 0;
+  let eta: number | null = null;
+  if (since) {
+    const elapsed = (now - since.t0) / 1000;
+    const done = job.offset - since.off0;
+    if (elapsed > 0 && done > 0) eta = Math.round(((job.len - job.offset) * elapsed) / done);
+  }
+  return { sync_percent: Math.round(pct * 10) / 10, estimated_time: eta, is_degraded: true };
 }
 
 /** A FUSE mount left by a killed daemon answers nothing: detach it. */
