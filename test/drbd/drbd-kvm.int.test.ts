@@ -18,6 +18,7 @@ import { isAlive, launchDaemon, readRuntime } from "@ganeti-ts/server/master/lau
 import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
 import { killDaemons } from "../../server/test/storage/replication-fixture.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { poller } from "../../server/test/harness/poll.js";
 
 let c: LocalCluster;
 let client: GanetiClient;
@@ -63,20 +64,7 @@ async function counters(node: string, name: string, from = 0): Promise<number[]>
   return [...text.matchAll(/GTS-COUNTER (\d+)/g)].map((m) => Number(m[1]));
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 300_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = poller({ timeoutMs: 300_000, intervalMs: 250 });
 
 /** Wait until the guest on `node` printed a counter ≥ `min` after byte `from`; the values. */
 async function counterAtLeast(node: string, name: string, min: number, from = 0): Promise<number[]> {

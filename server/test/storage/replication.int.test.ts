@@ -12,23 +12,11 @@ import { generateClusterCert } from "../../src/lib/certs.js";
 import { ensureReplicationTls } from "../../src/storage/replication/tls.js";
 import { writeCert } from "../../src/lib/certs.js";
 import { drbdDisk, freePort, killDaemon, newDiskIds, qemuIo, readAt, twoNodes, type TestNode } from "./replication-fixture.js";
+import { poller } from "../harness/poll.js";
 
 const MiB = 1024 * 1024;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = poller({ timeoutMs: 90_000 });
 
 describe("replicated disks on qemu-storage-daemon", () => {
   let env: Awaited<ReturnType<typeof twoNodes>>;
