@@ -3,7 +3,7 @@
 // same machine, measured inside a real tiny guest in one interleaved run.
 //
 // Two node backends on random loopback addresses (the node side of two
-// nodes on this machine: each with its own storage daemon, TLS between
+// nodes on this machine: each with its own storage daemons, TLS between
 // them), the kvm hypervisor of the first one starting the guest:
 //  io:       per round, a guest on a fresh drbd disk (primary on node A,
 //            synchronous mirror to node B) and a guest on a fresh file disk,
@@ -356,8 +356,8 @@ async function main(): Promise<void> {
     const part = (name: string, pick: (x: { file: number; nbd: number; mirror: number }) => number) =>
       t3.push([name, f1(stats(parts.map(pick))), stats(parts.map((x) => pick(x) / x.file)).med.toFixed(2)]);
     part("raw file, O_DIRECT", (x) => x.file);
-    part("NBD over TLS to a storage daemon, no mirror", (x) => x.nbd);
-    part("NBD over TLS + synchronous mirror to the peer (a drbd disk)", (x) => x.mirror);
+    part("NBD over TLS to the peer's replica, no mirror (the peer hop)", (x) => x.nbd);
+    part("NBD on the local unix socket + synchronous mirror over TLS (a drbd disk)", (x) => x.mirror);
     console.log(t2.toString());
     console.log(t3.toString());
     console.log(

@@ -176,6 +176,10 @@ describe("replicated (drbd) disks", () => {
     );
     expect(drives[1]).toContain("file.export=d2,");
     expect(drives[2]).toBe("file=/srv/file/disk0,format=raw,if=none,id=drive-d3,cache=none,aio=native");
+    expect(all(argv, "-object").filter((o) => o.startsWith("iothread"))).toEqual([
+      "iothread,id=iothread-disk-d1",
+      "iothread,id=iothread-disk-d2",
+    ]);
     expect(driveOptions(disks[0]!, {}, "none")).not.toContain("aio");
   });
 
@@ -191,6 +195,9 @@ describe("replicated (drbd) disks", () => {
         "file.reconnect-delay=30,format=raw,if=none,id=drive-d1,cache=none",
     ]);
     expect(replicaTlsDir(disks)).toBeNull();
+    // Its network I/O runs in an iothread of its own, off the main loop's lock.
+    expect(all(argv, "-object")).toContain("iothread,id=iothread-disk-d1");
+    expect(all(argv, "-device")).toContain("virtio-blk-pci,drive=drive-d1,id=disk-d1,iothread=iothread-disk-d1,bus=pci.0,addr=0xc");
     expect(parseReplicaUri("nbd+unix:///x")).toBeNull();
   });
 
