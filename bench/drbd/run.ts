@@ -56,6 +56,7 @@ import {
   twoNodes,
   type TestNode,
 } from "../../server/test/storage/replication-fixture.js";
+import { poller } from "../../server/test/harness/poll.js";
 
 const { values } = parseArgs({
   options: {
@@ -83,20 +84,7 @@ function stats(xs: number[]): { min: number; med: number; max: number } {
   return { min: s[0]!, med: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 600_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = poller({ timeoutMs: 600_000, intervalMs: 50 });
 
 /** The guest's script: every figure as "GTS-BENCH key=seconds", then GTS-BENCH-DONE. */
 function guestScript(): string {

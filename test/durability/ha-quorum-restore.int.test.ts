@@ -19,6 +19,7 @@ import { EtcdStore } from "@ganeti-ts/server/store/etcd-store";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 import { rapiClient, waitFinal, type Rapi } from "./helpers.js";
+import { poller } from "../../server/test/harness/poll.js";
 
 const run = promisify(execFile);
 let c: LocalCluster;
@@ -40,19 +41,7 @@ interface EtcdRuntime {
 
 const etcdRuntime = async (dir: string) => JSON.parse(await readFile(path.join(dir, "etcd.runtime.json"), "utf8")) as EtcdRuntime;
 
-async function until<T>(what: string, fn: () => Promise<T | null>): Promise<T> {
-  let last: unknown = null;
-  for (let i = 0; i < 360; i++) {
-    try {
-      const v = await fn();
-      if (v !== null) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what}: not in time (${String(last)})`);
-}
+const until = poller({ timeoutMs: 180_000, intervalMs: 500 });
 
 it("restores a cluster whose etcd majority is lost for good from a snapshot", async () => {
   const dirs = [c.dataDir, path.join(path.dirname(c.dataDir), "node2"), path.join(path.dirname(c.dataDir), "node3")];

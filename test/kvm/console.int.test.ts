@@ -4,8 +4,8 @@
 // pseudo-terminal, as a person's shell gives one) that types a command into
 // the guest's shell and reads its answer; and the kvm SDK example.
 import { spawn } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDisklessGuestArgs, kvmFile } from "../helpers/kvm-guest.js";
 import { GNT, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 import { main as kvmExample } from "../../examples/sdk-scripts/kvm-vm.js";
 import { GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole, type GuestAssets } from "../../server/test/harness/kvm-guest.js";
@@ -27,23 +27,8 @@ afterAll(async () => {
 
 describe("kvm console", () => {
   it("answers in Ganeti's shape, shows its command and really connects to the guest's shell", async () => {
-    await c.gnt([
-      "instance",
-      "add",
-      NAME,
-      "-t",
-      "diskless",
-      "-o",
-      "noop",
-      "-n",
-      c.nodes[0]!,
-      "--no-name-check",
-      "-B",
-      "memory=128",
-      "-H",
-      `kvm:kvm_path=${a.qemu},kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`,
-    ]);
-    const serialLog = path.join(c.dataDir, "hypervisors", "kvm", "log", `${NAME}.serial.log`);
+    await c.gnt(addDisklessGuestArgs(a, NAME, c.nodes[0]!));
+    const serialLog = kvmFile(c.dataDir, "log", NAME);
     await waitForConsole(serialLog, new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
 
     const res = await fetch(`${c.url}/2/instances/${NAME}/console`, {

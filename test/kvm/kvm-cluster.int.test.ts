@@ -7,6 +7,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kvmFile } from "../helpers/kvm-guest.js";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { launchDaemon, readRuntime, stopDaemon } from "@ganeti-ts/server/master/launcher";
 import { fileSize, GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole } from "../../server/test/harness/kvm-guest.js";
@@ -33,8 +34,8 @@ afterAll(async () => {
   }
 });
 
-const serialLog = () => path.join(c.dataDir, "hypervisors", "kvm", "log", `${NAME}.serial.log`);
-const pidFile = () => path.join(c.dataDir, "hypervisors", "kvm", "pid", `${NAME}.pid`);
+const serialLog = () => kvmFile(c.dataDir, "log", NAME);
+const pidFile = () => kvmFile(c.dataDir, "pid", NAME);
 const status = async () => (await client.instances.get(NAME)).status;
 
 describe("kvm instances on a one-node cluster", () => {

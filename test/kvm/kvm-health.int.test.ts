@@ -3,8 +3,8 @@
 // restarts it (the guest boots again to its console marker), and verify is
 // clean again. One diskless kvm guest on a one-node local cluster.
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDisklessGuestArgs, kvmFile } from "../helpers/kvm-guest.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 import { fileSize, GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole } from "../../server/test/harness/kvm-guest.js";
 
@@ -40,25 +40,10 @@ const problems = (out: string): string[] =>
 describe("a killed kvm guest: verify reports it, the watcher restarts it", () => {
   it("SIGKILL of qemu -> EINSTANCEDOWN -> watcher restart -> verify clean", async () => {
     const a = await guestAssets();
-    const add = await gnt([
-      "instance",
-      "add",
-      NAME,
-      "-t",
-      "diskless",
-      "-o",
-      "noop",
-      "-n",
-      c.nodes[0]!,
-      "--no-name-check",
-      "-B",
-      "memory=128",
-      "-H",
-      `kvm:kvm_path=${a.qemu},kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`,
-    ]);
+    const add = await gnt(addDisklessGuestArgs(a, NAME, c.nodes[0]!));
     expect(add.code, add.out).toBe(0);
-    const serialLog = path.join(c.dataDir, "hypervisors", "kvm", "log", `${NAME}.serial.log`);
-    const pidFile = path.join(c.dataDir, "hypervisors", "kvm", "pid", `${NAME}.pid`);
+    const serialLog = kvmFile(c.dataDir, "log", NAME);
+    const pidFile = kvmFile(c.dataDir, "pid", NAME);
     await waitForConsole(serialLog, new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
     let v = await gnt(["cluster", "verify", "--error-codes"]);
     expect(problems(v.out)).toEqual([]);

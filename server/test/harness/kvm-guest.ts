@@ -7,11 +7,13 @@
 // writing a counter to that disk with fsync.
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
 import { DEFAULT_HVPARAMS } from "../../src/config/defaults.js";
+import type { HvNodeInfo } from "../../src/hypervisors/hypervisor.js";
 
 const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
@@ -156,4 +158,26 @@ export async function killGuestsUnder(dir: string): Promise<number> {
   };
   await walk(dir);
   return killed;
+}
+
+/** A host for a KvmHypervisor built outside a node daemon: 8 GiB, 2 CPUs, nothing used. */
+export const testHost = async (): Promise<HvNodeInfo> => ({
+  memory_total: 8192,
+  memory_dom0: 0,
+  memory_free: 8192,
+  cpu_total: 2,
+  cpu_nodes: 1,
+  cpu_sockets: 1,
+  cpu_dom0: 2,
+});
+
+/** Types `text` on a guest's serial console socket (the guest runs a shell there), after waking it with a newline. */
+export async function typeOn(socket: string, text: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = net.createConnection({ path: socket }, () => {
+      s.write("\n");
+      setTimeout(() => s.end(text, () => resolve()), 300);
+    });
+    s.on("error", reject);
+  });
 }

@@ -11,6 +11,7 @@ import type { KvmHypervisor } from "../../src/hypervisors/kvm/kvm-hypervisor.js"
 import { withQmp } from "../../src/hypervisors/kvm/qmp.js";
 import { GUEST_MARKER, guestAssets, guestInstance, killGuestsUnder, waitForConsole, type GuestAssets } from "../harness/kvm-guest.js";
 import { drbdDisk, freePort, killDaemon, newDiskIds, twoNodes, type TestNode } from "./replication-fixture.js";
+import { poller } from "../harness/poll.js";
 
 let assets: GuestAssets;
 beforeAll(async () => {
@@ -29,15 +30,7 @@ async function counter(file: string): Promise<number> {
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = poller({ timeoutMs: 120_000, intervalMs: 250 });
 
 describe("a kvm guest on a replicated disk", () => {
   let env: Awaited<ReturnType<typeof twoNodes>>;

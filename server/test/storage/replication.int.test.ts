@@ -12,23 +12,11 @@ import { generateClusterCert } from "../../src/lib/certs.js";
 import { ensureReplicationTls } from "../../src/storage/replication/tls.js";
 import { writeCert } from "../../src/lib/certs.js";
 import { drbdDisk, freePort, killDaemon, newDiskIds, qemuIo, readAt, twoNodes, type TestNode } from "./replication-fixture.js";
+import { poller } from "../harness/poll.js";
 
 const MiB = 1024 * 1024;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = poller({ timeoutMs: 90_000 });
 
 describe("replicated disks on qemu-storage-daemon", () => {
   let env: Awaited<ReturnType<typeof twoNodes>>;
@@ -399,5 +387,34 @@ describe("replicated disks on qemu-storage-daemon", () => {
     }
     expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
     for (const c of aside) await a.backend.handle("blockdev_remove", { disk: c });
+  });
+
+  it("a primary whose storage daemon dies between giving up its volumes and getting the new ones keeps reading the secondary's replica, then fills the new ones", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const target = parseReplicaUri(d.devPath)!;
+    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid));
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid, "peer"));
+    await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true });
+    // Still without local storage: writes land on the secondary, not on the old volume.
+    expect((await qemuIo(target, [`write -P 0x55 ${6 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    expect((await readAt(dataFile(b, d.uuid), 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
+    expect((await readAt(dataFile(a, d.uuid), 6 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
+
+    const fresh = d.onA.children!.map((c): RpcDisk => ({
+      ...c,
+      uuid: `${c.uuid}-new`,
+      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
+    }));
+    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await a.backend.handle("blockdev_addchildren", { parent: d.onA, children: fresh });
+    await waitSynced(a, { ...d.onA, children: fresh });
+    const newData = path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data.new`);
+    expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
+    expect((await readAt(newData, 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
+    expect((await readAt(dataFile(b, d.uuid), 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
   });
 });

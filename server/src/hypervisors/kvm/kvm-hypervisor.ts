@@ -612,9 +612,21 @@ export class KvmHypervisor implements Hypervisor {
     const rt = await this.runtime(instance.name);
     if (!rt) throw new HypervisorError(`Instance ${instance.name} is not running`);
     if (!rt.disks.some((d) => d.uuid === disk.uuid)) throw new HypervisorError(`Disk ${disk.uuid} is not attached to ${instance.name}`);
-    await withQmp(this.dirs.qmpSocket(instance.name), (q) =>
-      q.execute("block_resize", { device: diskDriveId(disk.uuid), size: newSizeBytes }),
-    );
+    const drive = diskDriveId(disk.uuid);
+    await withQmp(this.dirs.qmpSocket(instance.name), async (q) => {
+      try {
+        await q.execute("block_resize", { device: drive, size: newSizeBytes });
+      } catch (err) {
+        // A replicated disk (NBD): its storage daemon restarted to grow the
+        // volume, and qemu's NBD client learns the new size only when it
+        // reconnects, which it does at its next request; an idle guest has
+        // none. One read through the drive reconnects it (waiting up to the
+        // drive's reconnect-delay), then the resize is only a size change.
+        if (!/Cannot grow NBD nodes/.test((err as Error).message)) throw err;
+        await q.execute("human-monitor-command", { "command-line": `qemu-io ${drive} "read 0 512"` });
+        await q.execute("block_resize", { device: drive, size: newSizeBytes });
+      }
+    });
   }
 
   // Migration: migrate.ts.

@@ -691,7 +691,9 @@ export class ReplicationEngine {
       "filter-node-name": `mirror-top${++this.seq}`,
     });
     this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
-    if (!(await this.mirrorJob(c, REPLACE_JOB))) await this.startReplaceCopy(d, c, await this.replaceTargets(d, c));
+    // Detached but no new volumes yet (the master adds them next): stay on the peer's replica.
+    if (!(await this.mirrorJob(c, REPLACE_JOB)) && (await this.readHeader(d))?.replacing)
+      await this.startReplaceCopy(d, c, await this.replaceTargets(d, c));
   }
 
   /** The copy is in sync: switch `local` (and the peer-facing exports) to the new volumes. */

@@ -13,6 +13,7 @@ import { parseReplicaUri } from "../../../src/lib/replica-uri.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
 import { freePort, killDaemons, qemuIo, randomLoopbackPair, readAt } from "../../storage/replication-fixture.js";
 import { createOp, inst, runOp, runningOn } from "./helpers.js";
+import { poller } from "../../harness/poll.js";
 
 let c: TestCluster | undefined;
 afterEach(async () => {
@@ -47,15 +48,7 @@ async function replicaCluster(): Promise<TestCluster> {
 const status = async (cl: TestCluster, node: string, disk: RpcDisk): Promise<BlockDevStatus | null> =>
   ((await cl.backendOf(node).handle("blockdev_getmirrorstatus", { disks: [disk] })) as (BlockDevStatus | null)[])[0] ?? null;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = poller({ timeoutMs: 90_000 });
 
 describe("drbd instances on the replication engine", () => {
   it("create, write, migrate, fail over and remove: the replicas follow the roles", async () => {

@@ -6,13 +6,13 @@
 // fails leaves the guest running on node1 with its image. Real qemu (TCG),
 // one guest per test.
 import { promises as fs } from "node:fs";
-import { spawn } from "node:child_process";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
 import { localFilePath } from "../../../src/noded/backend/storage-paths.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
 import { GUEST_MARKER, guestAssets, waitForConsole, type GuestAssets } from "../../harness/kvm-guest.js";
 import { createOp, inst, runJob, runOp } from "./helpers.js";
+import { counter, counterPasses, holdPort, kvmCreateOp, kvmOn, runningOn } from "./kvm-helpers.js";
 
 let c: TestCluster | undefined;
 let a: GuestAssets;
@@ -25,29 +25,10 @@ afterEach(async () => {
 });
 const [N1, N2] = ["node1.example.com", "node2.example.com"];
 
-const kvmOf = (node: string): KvmHypervisor => c!.backendOf(node).hypervisors.get("kvm") as KvmHypervisor;
-const running = async (node: string): Promise<string[]> =>
-  (await c!.backendOf(node).handle("instance_list", { hypervisors: ["kvm"] })) as string[];
-
-function kvmCreate(name: string, kernelArgs: string, over: Record<string, unknown> = {}) {
-  return createOp(name, {
-    hypervisor: "kvm",
-    os_type: "noop",
-    disk_template: "file",
-    disks: [{ size: 16 }],
-    hvparams: {
-      kvm_path: a.qemu,
-      kernel_path: a.kernel,
-      initrd_path: a.initrd,
-      root_path: "/dev/vda1",
-      kernel_args: `quiet ${kernelArgs}`,
-      serial_speed: 115200,
-      migration_downtime: 300,
-    },
-    beparams: { memory: 96 },
-    ...over,
-  });
-}
+const kvmOf = (node: string): KvmHypervisor => kvmOn(c!, node);
+const running = (node: string) => runningOn(c!, node);
+const kvmCreate = (name: string, kernelArgs: string, over: Record<string, unknown> = {}) =>
+  kvmCreateOp(a, name, kernelArgs, { disk_template: "file", disks: [{ size: 16 }], ...over }, { migration_downtime: 300 });
 
 /**
  * Two nodes with node-local file storage. Under TCG, qemu 7.2's
@@ -78,29 +59,6 @@ const exists = (p: string) =>
     () => true,
     () => false,
   );
-
-/** The counter the guest writes to the first sector of its disk. */
-async function counter(file: string): Promise<number> {
-  const fh = await fs.open(file, "r");
-  try {
-    const buf = Buffer.alloc(512);
-    await fh.read(buf, 0, 512, 0);
-    return Number(/^\d+/.exec(buf.toString("latin1"))?.[0] ?? 0);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Waits (generously: the machine is loaded) until the counter in `file` is above `above`. */
-async function counterPasses(file: string, above: number): Promise<number> {
-  const end = Date.now() + 120_000;
-  for (;;) {
-    const n = await counter(file);
-    if (n > above) return n;
-    if (Date.now() > end) throw new Error(`counter stuck at ${n} in ${file} (wanted > ${above})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 describe("kvm live migration of file instances (disk copied to the target)", () => {
   it("moves the image to node2 while the guest writes: the counter goes on there, node1's image is removed", async () => {
@@ -204,23 +162,3 @@ describe("kvm live migration of file instances (disk copied to the target)", () 
     });
   }, 120_000);
 });
-
-/** A listener on address:port inside the namespace (blocks qemu's -incoming there). */
-async function holdPort(netns: string, address: string, port: number) {
-  const child = spawn("ip", ["netns", "exec", netns, "socat", `TCP-LISTEN:${port},bind=${address},reuseaddr,fork`, "/dev/null"], {
-    stdio: "ignore",
-  });
-  // Wait until it really listens (a loaded machine starts processes slowly).
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const out = await new Promise<string>((resolve) => {
-      const ss = spawn("ip", ["netns", "exec", netns, "ss", "-Hltn", `sport = :${port}`]);
-      let text = "";
-      ss.stdout.on("data", (d: Buffer) => (text += d.toString()));
-      ss.on("close", () => resolve(text));
-    });
-    if (out.trim()) return child;
-    if (Date.now() > end) throw new Error(`nothing listens on ${address}:${port} in ${netns}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

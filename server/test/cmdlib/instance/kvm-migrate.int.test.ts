@@ -4,13 +4,13 @@
 // failover of the same, two guests pinging each other across the bridge,
 // and the bridge check for kvm. Real qemu (TCG), at most two guests at once.
 import { promises as fs } from "node:fs";
-import net from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
 import { withQmp } from "../../../src/hypervisors/kvm/qmp.js";
 import { testCluster, type TestCluster } from "../../harness/cluster.js";
-import { GUEST_MARKER, guestAssets, waitForConsole, type GuestAssets } from "../../harness/kvm-guest.js";
-import { createOp, inst, runJob, runOp } from "./helpers.js";
+import { GUEST_MARKER, guestAssets, waitForConsole, type GuestAssets, typeOn } from "../../harness/kvm-guest.js";
+import { inst, runJob, runOp } from "./helpers.js";
+import { counter, counterPasses as counterAbove, holdPort, kvmCreateOp, kvmOn, runningOn } from "./kvm-helpers.js";
 
 let c: TestCluster | undefined;
 let a: GuestAssets;
@@ -23,48 +23,10 @@ afterEach(async () => {
 });
 const [N1, N2] = ["node1.example.com", "node2.example.com"];
 
-const kvmOf = (node: string): KvmHypervisor => c!.backendOf(node).hypervisors.get("kvm") as KvmHypervisor;
-const running = async (node: string): Promise<string[]> =>
-  (await c!.backendOf(node).handle("instance_list", { hypervisors: ["kvm"] })) as string[];
-
-function kvmCreate(name: string, kernelArgs: string, over: Record<string, unknown> = {}) {
-  return createOp(name, {
-    hypervisor: "kvm",
-    os_type: "noop",
-    hvparams: {
-      kvm_path: a.qemu,
-      kernel_path: a.kernel,
-      initrd_path: a.initrd,
-      root_path: "/dev/vda1",
-      kernel_args: `quiet ${kernelArgs}`,
-      serial_speed: 115200,
-    },
-    beparams: { memory: 96 },
-    ...over,
-  });
-}
-
-/** The counter the guest writes to the first sector of its disk. */
-async function counter(file: string): Promise<number> {
-  const fh = await fs.open(file, "r");
-  try {
-    const buf = Buffer.alloc(512);
-    await fh.read(buf, 0, 512, 0);
-    return Number(/^\d+/.exec(buf.toString("latin1"))?.[0] ?? 0);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function counterPasses(file: string, above: number): Promise<number> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const n = await counter(file);
-    if (n > above) return n;
-    if (Date.now() > end) throw new Error(`counter stuck at ${n} (wanted > ${above})\n${await diagnose()}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const kvmOf = (node: string): KvmHypervisor => kvmOn(c!, node);
+const running = (node: string) => runningOn(c!, node);
+const kvmCreate = (name: string, kernelArgs: string, over: Record<string, unknown> = {}) => kvmCreateOp(a, name, kernelArgs, over);
+const counterPasses = (file: string, above: number) => counterAbove(file, above, { timeoutMs: 60_000, diagnose });
 
 async function diagnose(): Promise<string> {
   const out: string[] = [];
@@ -186,23 +148,3 @@ describe("kvm instances between two nodes", () => {
     await waitForConsole(log1, /PING-OK/, { from, timeoutMs: 60_000 });
   }, 600_000);
 });
-
-async function typeOn(socket: string, text: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.createConnection({ path: socket }, () => {
-      s.write("\n");
-      setTimeout(() => s.end(text, () => resolve()), 300);
-    });
-    s.on("error", reject);
-  });
-}
-
-/** A listener on address:port inside the namespace (blocks qemu's -incoming there). */
-async function holdPort(netns: string, address: string, port: number) {
-  const { spawn } = await import("node:child_process");
-  const child = spawn("ip", ["netns", "exec", netns, "socat", `TCP-LISTEN:${port},bind=${address},reuseaddr,fork`, "/dev/null"], {
-    stdio: "ignore",
-  });
-  await new Promise((r) => setTimeout(r, 500));
-  return child;
-}

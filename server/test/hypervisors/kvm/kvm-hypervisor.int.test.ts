@@ -7,7 +7,6 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
-import type { HvNodeInfo } from "../../../src/hypervisors/hypervisor.js";
 import { qemuAlive } from "../../../src/hypervisors/kvm/runtime.js";
 import { FileBlockDevice } from "../../../src/storage/file.js";
 import {
@@ -21,22 +20,13 @@ import {
   Semaphore,
   waitForConsole,
   type GuestAssets,
+  testHost,
 } from "../../harness/kvm-guest.js";
-
-const host = async (): Promise<HvNodeInfo> => ({
-  memory_total: 8192,
-  memory_dom0: 0,
-  memory_free: 8192,
-  cpu_total: 2,
-  cpu_nodes: 1,
-  cpu_sockets: 1,
-  cpu_dom0: 2,
-});
 
 let root: string;
 let a: GuestAssets;
 const boots = new Semaphore(2);
-const hvAt = (dir: string) => new KvmHypervisor({ baseDir: dir, host });
+const hvAt = (dir: string) => new KvmHypervisor({ baseDir: dir, host: testHost });
 
 beforeAll(async () => {
   a = await guestAssets();

@@ -5,26 +5,24 @@
 // state (not running) until the instance is started again.
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HvNodeInfo } from "../../../src/hypervisors/hypervisor.js";
 import { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
 import { withQmp } from "../../../src/hypervisors/kvm/qmp.js";
-import { GUEST_MARKER, guestAssets, guestInstance, killGuestsUnder, waitForConsole, type GuestAssets } from "../../harness/kvm-guest.js";
+import {
+  GUEST_MARKER,
+  guestAssets,
+  guestInstance,
+  killGuestsUnder,
+  waitForConsole,
+  type GuestAssets,
+  testHost,
+  typeOn,
+} from "../../harness/kvm-guest.js";
 
 const run = promisify(execFile);
-const host = async (): Promise<HvNodeInfo> => ({
-  memory_total: 8192,
-  memory_dom0: 0,
-  memory_free: 8192,
-  cpu_total: 2,
-  cpu_nodes: 1,
-  cpu_sockets: 1,
-  cpu_dom0: 2,
-});
 
 let root: string;
 let a: GuestAssets;
@@ -37,19 +35,9 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-async function typeOn(socket: string, text: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.createConnection({ path: socket }, () => {
-      s.write("\n");
-      setTimeout(() => s.end(text, () => resolve()), 300);
-    });
-    s.on("error", reject);
-  });
-}
-
 describe("kvm parameters applied to a running qemu", () => {
   it("cpu_mask, vnc_password_file, use_guest_agent, user_shutdown", async () => {
-    const hv = new KvmHypervisor({ baseDir: path.join(root, "kvm"), host });
+    const hv = new KvmHypervisor({ baseDir: path.join(root, "kvm"), host: testHost });
     const pw = path.join(root, "vnc-password");
     await fs.writeFile(pw, "s3cret\n");
     const inst = guestInstance(a, {
