@@ -3,7 +3,7 @@
 // same machine, measured inside a real tiny guest in one interleaved run.
 //
 // Two node backends on random loopback addresses (the node side of two
-// nodes on this machine: each with its own storage daemon, TLS between
+// nodes on this machine: each with its own storage daemons, TLS between
 // them), the kvm hypervisor of the first one starting the guest:
 //  io:       per round, a guest on a fresh drbd disk (primary on node A,
 //            synchronous mirror to node B) and a guest on a fresh file disk,
@@ -37,6 +37,7 @@ import Table from "cli-table3";
 import type { RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import type { KvmHypervisor } from "@ganeti-ts/server/hypervisors/kvm/kvm-hypervisor";
 import { parseReplicaUri } from "@ganeti-ts/server/lib/replica-uri";
+import { REPLICATION_TLS_NAME } from "@ganeti-ts/server/storage/replication/tls";
 import {
   GUEST_MARKER,
   fileDisk,
@@ -230,8 +231,9 @@ class Bench {
    * Host side, no guest: SEQ writes of 1 MiB from one qemu-io (the time of
    * the writes as qemu-io measures each, so neither its start nor the TLS
    * handshake counts) to a raw file (O_DIRECT), to the secondary's replica
-   * export (NBD over TLS, no mirror) and to the primary's export (NBD over
-   * TLS, then the synchronous mirror to the secondary): where the time goes.
+   * export (NBD over TLS, no mirror: the peer hop alone) and to the
+   * primary's local export (NBD on its unix socket, then the synchronous
+   * mirror over TLS to the secondary: what a drbd disk is): where the time goes.
    * MB/s each.
    */
   async breakdown(): Promise<{ file: number; nbd: number; mirror: number }> {
@@ -251,10 +253,9 @@ class Bench {
     );
     await fs.rm(file, { force: true });
     const d = await this.newDrbd(DISK_MIB);
-    const uri = parseReplicaUri(d.devPath)!;
-    const tls = { tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const tls = { tlsDir: path.join(this.a.dataDir, "replication", "tls"), tlsHostname: REPLICATION_TLS_NAME };
     const nbd = await qemuIo({ host: this.b.ip, port: d.port, export: d.secret, ...tls }, cmds);
-    const mirror = await qemuIo({ host: uri.host, port: uri.port, export: uri.export, ...tls }, cmds);
+    const mirror = await qemuIo(parseReplicaUri(d.devPath)!, cmds);
     await this.removeDrbd(d);
     const mbs = (sec: number) => SEQ / sec;
     return { file: mbs(seconds(fileOut)), nbd: mbs(seconds(nbd.out)), mirror: mbs(seconds(mirror.out)) };
@@ -264,9 +265,7 @@ class Bench {
   async sync(): Promise<{ initialMs: number; resyncMs: number }> {
     const d = await this.newDrbd(SYNC);
     await killDaemon(path.join(this.b.dataDir, "replication", d.uuid));
-    const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
-    const w = await qemuIo(target, [`write -P 0x5a 0 ${SYNC}M`, "flush"]);
+    const w = await qemuIo(parseReplicaUri(d.devPath)!, [`write -P 0x5a 0 ${SYNC}M`, "flush"]);
     if (!w.out.includes("wrote")) throw new Error(`qemu-io: ${w.out}`);
     const t0 = now();
     await this.b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "bench", on_primary: false });
@@ -357,8 +356,8 @@ async function main(): Promise<void> {
     const part = (name: string, pick: (x: { file: number; nbd: number; mirror: number }) => number) =>
       t3.push([name, f1(stats(parts.map(pick))), stats(parts.map((x) => pick(x) / x.file)).med.toFixed(2)]);
     part("raw file, O_DIRECT", (x) => x.file);
-    part("NBD over TLS to a storage daemon, no mirror", (x) => x.nbd);
-    part("NBD over TLS + synchronous mirror to the peer (a drbd disk)", (x) => x.mirror);
+    part("NBD over TLS to the peer's replica, no mirror (the peer hop)", (x) => x.nbd);
+    part("NBD on the local unix socket + synchronous mirror over TLS (a drbd disk)", (x) => x.mirror);
     console.log(t2.toString());
     console.log(t3.toString());
     console.log(

@@ -15,7 +15,7 @@ import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL("./drbd_client.py", import.meta.url));
-const GROUPS = ["create", "iallocator", "migrate", "failover", "replace-disks", "replace-disks-on-secondary"];
+const GROUPS = ["create", "iallocator", "migrate", "failover", "replace-disks", "replace-disks-on-secondary", "replace-disks-on-primary"];
 
 interface Check {
   group: string;

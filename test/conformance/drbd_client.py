@@ -5,7 +5,7 @@ ganeti.rapi.client of Ganeti 3.0.2 (/usr/bin/python3) against a running
 three-node ganeti-ts cluster with the fake hypervisor (no guest; the
 replication engine still keeps real replicas on both nodes): create with
 pnode:snode and with an iallocator, migrate, fail over, replace disks
-(to a new node, through an iallocator, on the secondary), as a Ganeti user
+(to a new node, through an iallocator, on the secondary, on the primary), as a Ganeti user
 would. Prints one JSON object per check on stdout:
   {"group": ..., "check": ..., "ok": true|false, "detail": ...}
 and, last, {"keep": NAME, "pnode": ..., "snode": ...} for the instance it
@@ -164,12 +164,22 @@ def main():
     ok_job("ReplaceInstanceDisks replace_on_secondary", cl.ReplaceInstanceDisks(one, mode="replace_on_secondary"))
     eq("same nodes", list(nodes_of(one)), [p0, s0])
     wait_in_sync(one)
+
+  def g_replace_primary():
+    p0, s0 = nodes_of(one)
+    vols0 = [c["logical_id"] for c in disk_status(one).get("children") or []]
+    ok_job("ReplaceInstanceDisks replace_on_primary", cl.ReplaceInstanceDisks(one, mode="replace_on_primary"))
+    eq("same nodes", list(nodes_of(one)), [p0, s0])
+    eq("still running", cl.GetInstance(one)["status"], "running")
+    wait_in_sync(one)
+    eq("volume names kept", [c["logical_id"] for c in disk_status(one).get("children") or []], vols0)
     ok_job("RemoveInstance drbd", cl.DeleteInstance(one))
     check("removed", one not in cl.GetInstances())
 
   for name, fn in (("create", g_create), ("iallocator", g_iallocator), ("migrate", g_migrate),
                    ("failover", g_failover), ("replace-disks", g_replace),
-                   ("replace-disks-on-secondary", g_replace_secondary)):
+                   ("replace-disks-on-secondary", g_replace_secondary),
+                   ("replace-disks-on-primary", g_replace_primary)):
     GROUP[0] = name
     check("group started", True)
     try:

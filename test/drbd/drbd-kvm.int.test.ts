@@ -74,7 +74,7 @@ async function counterAtLeast(node: string, name: string, min: number, from = 0)
   });
 }
 
-async function createDrbd(name: string, pnode: string, snode: string): Promise<void> {
+async function createDrbd(name: string, pnode: string, snode: string, kernelArgs = "quiet gts.counter=/dev/vda"): Promise<void> {
   await client.instances
     .create({
       mode: "create",
@@ -87,7 +87,7 @@ async function createDrbd(name: string, pnode: string, snode: string): Promise<v
       pnode,
       snode,
       hypervisor: "kvm",
-      hvparams: { kernel_args: "quiet gts.counter=/dev/vda" },
+      hvparams: { kernel_args: kernelArgs },
       beparams: { maxmem: 128, minmem: 128, vcpus: 1 },
       name_check: false,
       ip_check: false,
@@ -275,6 +275,78 @@ describe("drbd instances with real guests on three node daemons", () => {
 
     await restartNode(p);
     await c.gnt(["node", "modify", "-O", "no", p]);
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
+  }, 900_000);
+
+  it("replace-disks -p while the guest writes: new volumes on the primary filled from the secondary, the guest never notices, and the secondary still holds every acknowledged write", async () => {
+    const name = "drbd-repp.example.com";
+    const [, p, s] = c.nodes as [string, string, string];
+    await createDrbd(name, p, s);
+    await counterAtLeast(p, name, 3);
+    await until("in sync", async () => inSync(await diskStatus(name)));
+
+    const [data] = await dataVolumes(name);
+    const dataFile = path.join(nodeDir(idx(p)), "volumes", data!);
+    const inodeBefore = (await fs.stat(dataFile)).ino;
+    const mark = await fileSize(serialLog(p, name));
+    const res = await c.gnt(["instance", "replace-disks", "-p", name]);
+    for (const step of [
+      "STEP 2/6 Check peer consistency",
+      "STEP 4/6 Changing drbd configuration",
+      "STEP 5/6 Sync devices",
+      "STEP 6/6 Removing old storage",
+    ])
+      expect(res.stdout + res.stderr).toContain(step);
+    const st = await until("in sync on the new volumes", async () => {
+      const x = await diskStatus(name);
+      return inSync(x) ? x : undefined;
+    });
+    expect(st.pnode).toBe(p);
+    expect(st.snodes).toEqual([s]);
+    // New volumes under the old names; the old ones are gone.
+    expect(await dataVolumes(name)).toContain(data);
+    expect((await fs.stat(dataFile)).ino).not.toBe(inodeBefore);
+    const left = await fs.readdir(path.dirname(dataFile));
+    expect(left.filter((f) => f.includes("_replaced-"))).toEqual([]);
+    // The same guest went on writing through it all, without an I/O error.
+    const during = await counters(p, name, mark);
+    expect(during.length).toBeGreaterThan(0);
+    const v = await counterAtLeast(p, name, during[during.length - 1]! + 3, mark);
+    for (let k = 1; k < v.length; k++) expect(v[k]).toBe(v[k - 1]! + 1);
+    const text = (await fs.readFile(serialLog(p, name), "utf8")).slice(mark);
+    expect(text).not.toMatch(/I\/O error|GTS-COUNTER-FAIL/);
+
+    // Every write after the switch reached the secondary too.
+    await randomDelay();
+    const acked = await killNode(p, name);
+    await c.gnt(["node", "modify", "-O", "yes", p]);
+    const from = await fileSize(serialLog(s, name));
+    await client.instances.failover(name, { ignore_consistency: true }).wait();
+    const after = await counterAtLeast(s, name, acked + 1, from);
+    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
+
+    await restartNode(p);
+    await c.gnt(["node", "modify", "-O", "no", p]);
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
+  }, 900_000);
+
+  it("grow-disk on a running guest that does not touch its disk: both replicas grow, the guest sees the new size", async () => {
+    const name = "drbd-grow.example.com";
+    const [, p, s] = c.nodes as [string, string, string];
+    // An idle disk: its NBD client reconnects to the restarted storage daemon only when asked.
+    await createDrbd(name, p, s, "quiet");
+    await until("the guest up", async () => /GTS-DISKS vda=2097152\b/.test(await fs.readFile(serialLog(p, name), "utf8").catch(() => "")));
+    await until("in sync", async () => inSync(await diskStatus(name)));
+    const mark = await fileSize(serialLog(p, name));
+    const res = await c.gnt(["instance", "grow-disk", name, "0", "256M"]);
+    expect(res.stdout + res.stderr).not.toContain("Disk resize in hypervisor failed");
+    // 1280 MiB in 512-byte sectors, as the guest's kernel reports it.
+    await until("the guest to see the new size", async () =>
+      /GTS-DISKS vda=2621440\b/.test((await fs.readFile(serialLog(p, name), "utf8")).slice(mark)),
+    );
+    const [data] = await dataVolumes(name);
+    for (const n of [p, s]) expect((await fs.stat(path.join(nodeDir(idx(n)), "volumes", data!))).size).toBe(1280 * 1024 * 1024);
+    await until("in sync after growing", async () => inSync(await diskStatus(name)));
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 });

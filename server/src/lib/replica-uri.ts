@@ -1,9 +1,14 @@
 // The device path of a replicated (drbd) disk as the node hands it to the
-// hypervisor: the local storage daemon's NBD export, reached over TLS with
-// the node's replication credentials. qemu's own nbd:// URIs carry no TLS,
-// hence a scheme of ours:
+// hypervisor. The node's own guests reach the local storage daemon's export
+// through a unix socket in the disk's state directory (root only, like the
+// directory: its permissions are the access control, no TLS on the way), in
+// qemu's own URI syntax:
+//   nbd+unix:///EXPORT?socket=PATH
+// A network attachment (another node's export, over TLS with the node's
+// replication credentials) uses a scheme of ours, since qemu's own nbd://
+// URIs carry no TLS:
 //   nbds://HOST:PORT/EXPORT?tls-creds-dir=DIR&tls-hostname=NAME
-export interface ReplicaUri {
+export interface ReplicaTcpUri {
   host: string;
   port: number;
   export: string;
@@ -13,7 +18,20 @@ export interface ReplicaUri {
   tlsHostname: string;
 }
 
+export interface ReplicaUnixUri {
+  /** The storage daemon's NBD socket. */
+  socket: string;
+  export: string;
+}
+
+export type ReplicaUri = ReplicaTcpUri | ReplicaUnixUri;
+
+export function isUnixReplica(u: ReplicaUri): u is ReplicaUnixUri {
+  return "socket" in u;
+}
+
 export function formatReplicaUri(u: ReplicaUri): string {
+  if (isUnixReplica(u)) return `nbd+unix:///${encodeURIComponent(u.export)}?${new URLSearchParams({ socket: u.socket }).toString()}`;
   const host = u.host.includes(":") ? `[${u.host}]` : u.host;
   const q = new URLSearchParams({ "tls-creds-dir": u.tlsCredsDir, "tls-hostname": u.tlsHostname });
   return `nbds://${host}:${u.port}/${encodeURIComponent(u.export)}?${q.toString()}`;
@@ -21,12 +39,17 @@ export function formatReplicaUri(u: ReplicaUri): string {
 
 /** The parts of a replica device path; null for any other path (a file, a block device). */
 export function parseReplicaUri(uri: string): ReplicaUri | null {
-  if (!uri.startsWith("nbds://")) return null;
+  if (!uri.startsWith("nbds://") && !uri.startsWith("nbd+unix:///")) return null;
   let u: URL;
   try {
     u = new URL(uri);
   } catch {
     return null;
+  }
+  const exportName = decodeURIComponent(u.pathname.slice(1));
+  if (u.protocol === "nbd+unix:") {
+    const socket = u.searchParams.get("socket");
+    return socket && exportName ? { socket, export: exportName } : null;
   }
   const dir = u.searchParams.get("tls-creds-dir");
   const name = u.searchParams.get("tls-hostname");
@@ -35,7 +58,7 @@ export function parseReplicaUri(uri: string): ReplicaUri | null {
   return {
     host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
     port,
-    export: decodeURIComponent(u.pathname.slice(1)),
+    export: exportName,
     tlsCredsDir: dir,
     tlsHostname: name,
   };

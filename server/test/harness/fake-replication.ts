@@ -5,6 +5,7 @@
 // then in sync; a primary without its peer is degraded. Nodes can be
 // "killed": their disks vanish from the shared state.
 import type { BlockDevStatus } from "@ganeti-ts/schema";
+import { BlockDeviceError } from "../../src/lib/errors.js";
 import type { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import type { PlainBlockDevice } from "../../src/storage/plain.js";
 import type { DrbdDisk, ReplicationEngine } from "../../src/storage/replication/engine.js";
@@ -93,6 +94,21 @@ class FakeEngine {
     return { ...base, sync_percent: null, is_degraded: false };
   }
 
+  /** replace-disks -p: the primary gives up its local volumes (the real engine then reads the peer's replica). */
+  async detachLocal(d: DrbdDisk): Promise<void> {
+    this.note("detachLocal", d);
+    const sides = this.net.sides(d.uuid);
+    const me = sides.get(d.dyn.local_ip);
+    if (!me || me.role !== "primary" || me.syncPolls > 0 || !sides.has(d.dyn.remote_ip))
+      throw new BlockDeviceError(`The mirror of disk ${d.uuid} to its peer is not in sync: the primary can't give up its local storage`);
+  }
+
+  /** The new volumes are filled from the peer: one round of progress, as a resync. */
+  async attachLocal(d: DrbdDisk): Promise<void> {
+    this.note("attachLocal", d);
+    this.net.sides(d.uuid).set(d.dyn.local_ip, { role: "primary", syncPolls: this.net.syncPolls });
+  }
+
   async syncState(d: DrbdDisk): Promise<{ done: boolean; percent: number }> {
     const st = await this.status(d);
     if (!st) return { done: false, percent: 0 };
@@ -135,6 +151,8 @@ const METHODS = [
   "remove",
   "getSize",
   "scriptDevice",
+  "detachLocal",
+  "attachLocal",
   "close",
 ] as const satisfies ReadonlyArray<keyof ReplicationEngine & keyof FakeEngine>;
 

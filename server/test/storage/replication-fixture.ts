@@ -82,7 +82,13 @@ export async function killDaemons(dataDir: string): Promise<void> {
   }
 }
 
+/** SIGKILL the storage daemon whose state is in stateDir, then a disk's peer-facing daemon below it. */
 export async function killDaemon(stateDir: string): Promise<void> {
+  await killOne(stateDir);
+  await killOne(path.join(stateDir, "peer"));
+}
+
+async function killOne(stateDir: string): Promise<void> {
   let pid: number;
   try {
     pid = Number.parseInt(await fs.readFile(path.join(stateDir, "pid"), "utf8"), 10);
@@ -139,14 +145,17 @@ export function newDiskIds(): { uuid: string; secret: string } {
   return { uuid: randomUUID().slice(0, 8), secret: randomBytes(10).toString("hex") };
 }
 
-/** Run qemu-io with the given commands against an NBD export (TLS with the creds in `tlsDir` when given). */
+/** Run qemu-io with the given commands against an NBD export: a unix socket, or TCP (TLS with the creds in `tlsDir` when given). */
 export function qemuIo(
-  target: { host: string; port: number; export: string; tlsDir?: string; tlsHostname?: string },
+  target: { host: string; port: number; export: string; tlsDir?: string; tlsHostname?: string } | { socket: string; export: string },
   commands: string[],
 ): Promise<{ ok: boolean; out: string }> {
-  const opts = [`driver=nbd`, `server.type=inet`, `server.host=${target.host}`, `server.port=${target.port}`, `export=${target.export}`];
+  const opts =
+    "socket" in target
+      ? [`driver=nbd`, `server.type=unix`, `server.path=${target.socket}`, `export=${target.export}`]
+      : [`driver=nbd`, `server.type=inet`, `server.host=${target.host}`, `server.port=${target.port}`, `export=${target.export}`];
   const args: string[] = [];
-  if (target.tlsDir) {
+  if (!("socket" in target) && target.tlsDir) {
     args.push("--object", `tls-creds-x509,id=tls0,dir=${target.tlsDir},endpoint=client`);
     opts.push("tls-creds=tls0");
     if (target.tlsHostname) opts.push(`tls-hostname=${target.tlsHostname}`);

@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { BlockDevStatus, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { open, readFile } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { drbdDiskOf } from "../../src/storage/replication/engine.js";
 import { parseReplicaUri } from "../../src/lib/replica-uri.js";
@@ -54,15 +54,15 @@ describe("replicated disks on qemu-storage-daemon", () => {
   it("mirrors every write synchronously to the secondary; the secondary keeps the last acknowledged write when the primary's daemon is killed", async () => {
     const d = await setup();
     const uri = parseReplicaUri(d.devPath);
-    expect(uri).toMatchObject({ host: a.ip, port: d.port, export: d.uuid, tlsHostname: REPLICATION_TLS_NAME });
+    // The node's own guests reach the local export through the daemon's unix socket (no TLS).
+    expect(uri).toEqual({ socket: path.join(a.dataDir, "replication", d.uuid, "nbd"), export: d.uuid });
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
     expect(await status(a, d.onA)).toMatchObject({ is_degraded: false, sync_percent: null, ldisk_status: 1, minor: 0 });
     expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1, minor: 1 });
 
-    const target = { host: uri!.host, port: uri!.port, export: uri!.export, tlsDir: uri!.tlsCredsDir, tlsHostname: uri!.tlsHostname };
     for (let i = 1; i <= 5; i++) {
-      const w = await qemuIo(target, [`write -P ${0x10 + i} ${i * MiB} 4096`, "flush"]);
+      const w = await qemuIo(uri!, [`write -P ${0x10 + i} ${i * MiB} 4096`, "flush"]);
       expect(w.out).toContain("wrote 4096/4096");
       // Acknowledged: the replica already holds it.
       expect((await readAt(dataFile(b, d.uuid), i * MiB, 4096)).every((x) => x === 0x10 + i)).toBe(true);
@@ -83,7 +83,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
 
     // The primary keeps serving writes alone.
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     expect((await qemuIo(target, [`write -P 0x5a ${3 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0)).toBe(true);
 
@@ -129,6 +129,14 @@ describe("replicated disks on qemu-storage-daemon", () => {
       "read 0 512",
     ]);
     expect(right.out).toContain("read 512/512");
+    // The local export (the guests' attachment) is not on the network at all:
+    // only root reaches its unix socket, in the disk's state directory.
+    const local = await qemuIo({ host: b.ip, port: d.port, export: d.uuid, tlsDir: aTls, tlsHostname: REPLICATION_TLS_NAME }, [
+      "read 0 512",
+    ]);
+    expect(local.ok).toBe(false);
+    expect(local.out).toMatch(/not present|not available/);
+    expect((await stat(path.join(b.dataDir, "replication", d.uuid))).mode & 0o777).toBe(0o700);
   });
 
   it("a restarted node daemon finds its storage daemons again; disconnect and attach resync; grow and remove on both sides", async () => {
@@ -206,7 +214,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await a.backend.handle("drbd_disconnect_net", { disks: [d.onA] });
     await b.backend.handle("drbd_disconnect_net", { disks: [d.onB] });
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     expect((await qemuIo(target, ["write -P 0x33 0 16M"])).out).toContain("wrote 16777216/16777216");
     const slowA = { ...d.onA, params: { "resync-rate": 2048 } };
     await b.backend.handle("drbd_attach_net", { disks: [d.onB], instance_name: "inst1", multimaster: false });
@@ -242,18 +250,15 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await waitSynced(b, onB);
   });
 
-  it("replaces the secondary's volumes (remove/add children): the new ones are filled from the primary; the primary's are refused", async () => {
+  it("replaces the secondary's volumes (remove/add children): the new ones are filled from the primary", async () => {
     const d = await setup();
     await waitSynced(a, d.onA);
     const uri = parseReplicaUri(d.devPath)!;
-    const target = { host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname };
+    const target = uri;
     expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     const newChild = (c: RpcDisk): RpcDisk => ({ ...c, uuid: `${c.uuid}-new`, logical_id: ["xenvg", `${String(c.logical_id[1])}.new`] });
     const fresh = d.onB.children!.map(newChild);
     for (const c of fresh) await b.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
-    await expect(a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! })).rejects.toThrow(
-      /primary's local storage/,
-    );
     await b.backend.handle("blockdev_removechildren", { parent: d.onB, children: d.onB.children! });
     await b.backend.handle("blockdev_addchildren", { parent: d.onB, children: fresh });
     const replaced = { ...d.onB, children: fresh };
@@ -262,5 +267,154 @@ describe("replicated disks on qemu-storage-daemon", () => {
     await waitSynced(a, d.onA);
     await waitSynced(b, replaced);
     expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
+  });
+
+  /** Ganeti's replace-disks -p on the primary a: new volumes, detach, rename old aside and new to the old names, attach. */
+  async function replaceOnPrimary(d: Awaited<ReturnType<typeof setup>>) {
+    const fresh = d.onA.children!.map((c): RpcDisk => ({
+      ...c,
+      uuid: `${c.uuid}-new`,
+      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
+    }));
+    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    const aside = d.onA.children!.map((c): RpcDisk => ({ ...c, logical_id: ["xenvg", `${String(c.logical_id[1])}_replaced-1`] }));
+    for (const [i, c] of d.onA.children!.entries())
+      await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: aside[i]!.logical_id });
+    const renamed = fresh.map((c, i): RpcDisk => ({ ...c, logical_id: d.onA.children![i]!.logical_id }));
+    for (const [i, c] of fresh.entries()) await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: renamed[i]!.logical_id });
+    return { replaced: { ...d.onA, children: renamed }, aside };
+  }
+
+  it("replaces the primary's volumes under a connected client: it reads and writes the secondary's replica meanwhile, the new volumes are filled from there, every write reaches both nodes", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = uri;
+    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    // A client connected across the whole replacement, as the guest's qemu is.
+    const held = qemuIo(target, [
+      `write -P 0x33 ${4 * MiB} 4096`,
+      "sleep 4000",
+      `read -P 0x33 ${4 * MiB} 4096`,
+      `write -P 0x34 ${4 * MiB} 4096`,
+    ]);
+
+    const fresh = d.onA.children!.map((c): RpcDisk => ({
+      ...c,
+      uuid: `${c.uuid}-new`,
+      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
+    }));
+    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    // Without local storage: a write lands on the secondary, not on the old volume.
+    expect((await qemuIo(target, [`write -P 0x55 ${6 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    expect((await readAt(dataFile(b, d.uuid), 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
+    expect((await readAt(dataFile(a, d.uuid), 6 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect((await qemuIo(target, [`read -P 0x44 ${5 * MiB} 4096`])).out).toContain("read 4096/4096");
+
+    const aside = d.onA.children!.map((c): RpcDisk => ({ ...c, logical_id: ["xenvg", `${String(c.logical_id[1])}_replaced-1`] }));
+    for (const [i, c] of d.onA.children!.entries())
+      await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: aside[i]!.logical_id });
+    const renamed = fresh.map((c, i): RpcDisk => ({ ...c, logical_id: d.onA.children![i]!.logical_id }));
+    for (const [i, c] of fresh.entries()) await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: renamed[i]!.logical_id });
+    const replaced = { ...d.onA, children: renamed };
+    await a.backend.handle("blockdev_addchildren", { parent: d.onA, children: renamed });
+    expect((await qemuIo(target, [`write -P 0x66 ${7 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    await waitSynced(a, replaced);
+    expect(await status(a, replaced)).toMatchObject({ is_degraded: false, ldisk_status: 1, sync_percent: null });
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
+    expect((await qemuIo(target, [`write -P 0x77 ${8 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    const held2 = await held;
+    expect(held2.out).toContain("read 4096/4096");
+    expect(held2.out).not.toMatch(/error|fail/i);
+
+    // The new volume (under the old name) and the secondary hold every write; the old one was left behind.
+    for (const n of [a, b]) {
+      for (const [off, byte] of [
+        [4, 0x34],
+        [5, 0x44],
+        [6, 0x55],
+        [7, 0x66],
+        [8, 0x77],
+      ] as const)
+        expect({ node: n.name, off, ok: (await readAt(dataFile(n, d.uuid), off * MiB, 4096)).every((x) => x === byte) }).toEqual({
+          node: n.name,
+          off,
+          ok: true,
+        });
+    }
+    const oldData = path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data_replaced-1`);
+    expect((await readAt(oldData, 8 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await a.backend.storage.replication.localHeader(drbdDiskOf(replaced))).toMatchObject({ consistent: true });
+    // The peer-facing export (what b writes into once it is the primary) serves the new volume too.
+    const viaPeer = await qemuIo(
+      { host: a.ip, port: d.port, export: d.secret, tlsDir: path.join(b.dataDir, "replication", "tls"), tlsHostname: REPLICATION_TLS_NAME },
+      [`read -P 0x77 ${8 * MiB} 4096`],
+    );
+    expect(viaPeer.out).toContain("read 4096/4096");
+    for (const c of aside) await a.backend.handle("blockdev_remove", { disk: c });
+  });
+
+  it("a primary whose storage daemon dies while its new volumes are filled resumes filling them from the secondary, never the other way round", async () => {
+    const d = await setup(48);
+    await waitSynced(a, d.onA);
+    const uri = parseReplicaUri(d.devPath)!;
+    const target = uri;
+    // Data everywhere, so that a slow copy (resync-rate) has something to copy.
+    expect((await qemuIo(target, [`write -P 0x11 0 ${48 * MiB}`])).out).toContain("wrote");
+    const { replaced, aside } = await replaceOnPrimary(d);
+    await a.backend.handle("blockdev_addchildren", {
+      parent: { ...d.onA, params: { "resync-rate": "1024" } },
+      children: replaced.children,
+    });
+    const mid = await until("the copy under way", async () => {
+      const st = await status(a, replaced);
+      return st && st.sync_percent !== null && st.sync_percent < 90 ? st : undefined;
+    });
+    expect(mid).toMatchObject({ is_degraded: true, ldisk_status: 2 });
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid));
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid, "peer"));
+    // The node assembles the disk again (activate-disks, the watcher).
+    await a.backend.handle("blockdev_assemble", { disk: replaced, instance: "inst1", on_primary: true });
+    await waitSynced(a, replaced);
+    expect((await qemuIo(target, [`write -P 0x22 ${9 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    for (const n of [a, b]) {
+      const buf = await readAt(dataFile(n, d.uuid), 0, 48 * MiB);
+      const expected = Buffer.alloc(48 * MiB, 0x11);
+      expected.fill(0x22, 9 * MiB, 9 * MiB + 4096);
+      expect({ node: n.name, same: buf.equals(expected) }).toEqual({ node: n.name, same: true });
+    }
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
+    for (const c of aside) await a.backend.handle("blockdev_remove", { disk: c });
+  });
+
+  it("a primary whose storage daemon dies between giving up its volumes and getting the new ones keeps reading the secondary's replica, then fills the new ones", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const target = parseReplicaUri(d.devPath)!;
+    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid));
+    await killDaemon(path.join(a.dataDir, "replication", d.uuid, "peer"));
+    await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true });
+    // Still without local storage: writes land on the secondary, not on the old volume.
+    expect((await qemuIo(target, [`write -P 0x55 ${6 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    expect((await readAt(dataFile(b, d.uuid), 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
+    expect((await readAt(dataFile(a, d.uuid), 6 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
+
+    const fresh = d.onA.children!.map((c): RpcDisk => ({
+      ...c,
+      uuid: `${c.uuid}-new`,
+      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
+    }));
+    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    await a.backend.handle("blockdev_addchildren", { parent: d.onA, children: fresh });
+    await waitSynced(a, { ...d.onA, children: fresh });
+    const newData = path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data.new`);
+    expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
+    expect((await readAt(newData, 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
+    expect((await readAt(dataFile(b, d.uuid), 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
   });
 });

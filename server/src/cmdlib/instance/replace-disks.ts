@@ -7,8 +7,9 @@
 //    aside ("_replaced-<time>") and the new ones take their names, so that a
 //    volume has the same name on both nodes (the config holds one list of
 //    children for both).
-//    (The replication engine replaces only a secondary's storage: for the
-//    primary, fail over first.)
+//    On the primary (-p) the replication engine reads and writes the
+//    secondary's replica while the new volumes are filled from it, a running
+//    guest attached throughout, as a DRBD primary detached from its disk.
 //  - replace_new_secondary (-n NODE, or -I iallocator): the replica created
 //    on the new node, the old secondary's shut down, the primary standalone,
 //    the config pointed at the new node (a new minor there), the primary
@@ -191,6 +192,10 @@ export class LUInstanceReplaceDisks extends InstanceLU<OpInstanceReplaceDisks> {
     const activate = !inst.disks_active;
     if (activate) await startInstanceDisks(this.ctx, inst, true);
     try {
+      // The engine's primary copies the whole disk to its peer when it
+      // (re)connects, the peer inconsistent meanwhile; replacing the
+      // primary's storage reads from the peer, so wait for that copy first.
+      if (activate && !this.newUuid && this.targetUuid === inst.primary_node) await waitForDiskSync(this.ctx, inst);
       if (this.newUuid) await this.changeSecondary();
       else await this.replaceOnNode();
     } finally {

@@ -27,6 +27,7 @@ import {
   buildCommandLine,
   diskDevice,
   diskDeviceId,
+  diskIothread,
   diskDriveId,
   driveOptions,
   REPLICA_TLS_ID,
@@ -544,13 +545,14 @@ export class KvmHypervisor implements Hypervisor {
           const kd: KvmDisk = { uuid: disk.uuid, path: device.diskPath!, mode: disk.mode, slot };
           await withQmp(qmp, async (q) => {
             const tlsDir = replicaTlsDir([kd]);
-            if (tlsDir) {
-              // A replicated disk needs the replication credentials; the first one adds them.
-              const objs = (await q.execute("qom-list", { path: "/objects" })) as { name: string }[];
-              if (!objs.some((o) => o.name === REPLICA_TLS_ID)) {
-                await q.execute("object-add", { "qom-type": "tls-creds-x509", id: REPLICA_TLS_ID, dir: tlsDir, endpoint: "client" });
-              }
+            const iothread = diskIothread(kd);
+            const objs = tlsDir || iothread ? ((await q.execute("qom-list", { path: "/objects" })) as { name: string }[]) : [];
+            // A replicated disk over TLS needs the replication credentials; the first one adds them.
+            if (tlsDir && !objs.some((o) => o.name === REPLICA_TLS_ID)) {
+              await q.execute("object-add", { "qom-type": "tls-creds-x509", id: REPLICA_TLS_ID, dir: tlsDir, endpoint: "client" });
             }
+            // Its iothread (left behind by an earlier hot-remove of the same disk, or new).
+            if (iothread && !objs.some((o) => o.name === iothread)) await q.execute("object-add", { "qom-type": "iothread", id: iothread });
             const out = await q.execute("human-monitor-command", { "command-line": `drive_add dummy ${driveOptions(kd, hv, "none")}` });
             if (typeof out === "string" && out.trim() && !/^OK/i.test(out.trim()))
               throw new HypervisorError(`drive_add failed: ${out.trim()}`);
@@ -610,9 +612,21 @@ export class KvmHypervisor implements Hypervisor {
     const rt = await this.runtime(instance.name);
     if (!rt) throw new HypervisorError(`Instance ${instance.name} is not running`);
     if (!rt.disks.some((d) => d.uuid === disk.uuid)) throw new HypervisorError(`Disk ${disk.uuid} is not attached to ${instance.name}`);
-    await withQmp(this.dirs.qmpSocket(instance.name), (q) =>
-      q.execute("block_resize", { device: diskDriveId(disk.uuid), size: newSizeBytes }),
-    );
+    const drive = diskDriveId(disk.uuid);
+    await withQmp(this.dirs.qmpSocket(instance.name), async (q) => {
+      try {
+        await q.execute("block_resize", { device: drive, size: newSizeBytes });
+      } catch (err) {
+        // A replicated disk (NBD): its storage daemon restarted to grow the
+        // volume, and qemu's NBD client learns the new size only when it
+        // reconnects, which it does at its next request; an idle guest has
+        // none. One read through the drive reconnects it (waiting up to the
+        // drive's reconnect-delay), then the resize is only a size change.
+        if (!/Cannot grow NBD nodes/.test((err as Error).message)) throw err;
+        await q.execute("human-monitor-command", { "command-line": `qemu-io ${drive} "read 0 512"` });
+        await q.execute("block_resize", { device: drive, size: newSizeBytes });
+      }
+    });
   }
 
   // Migration: migrate.ts.

@@ -1,10 +1,11 @@
 // blockdev_convert (Ganeti's BlockdevConvert): copy a disk's data into a
 // disk of another template on this node, both assembled here, with
 // qemu-img. Either side may be an image file or a replicated disk's export
-// (nbds://, over TLS with the node's replication credentials).
+// (its storage daemon's unix socket, or nbds:// over TLS with the node's
+// replication credentials).
 import { execFile } from "node:child_process";
 import type { RpcDisk } from "@ganeti-ts/schema";
-import { parseReplicaUri } from "../../lib/replica-uri.js";
+import { isUnixReplica, parseReplicaUri } from "../../lib/replica-uri.js";
 import { driverFor } from "../../storage/registry.js";
 import type { BackendContext } from "./context.js";
 import { NodeBackendError, messageOf } from "./errors.js";
@@ -14,6 +15,10 @@ import type { HandlerSlice } from "./handlers.js";
 function imageOpts(devPath: string, id: string): { opts: string; objects: string[] } {
   const r = parseReplicaUri(devPath);
   if (!r) return { opts: `driver=raw,file.driver=file,file.filename=${devPath.replace(/,/g, ",,")}`, objects: [] };
+  if (isUnixReplica(r)) {
+    const opts = ["driver=raw", "file.driver=nbd", "file.server.type=unix", `file.server.path=${r.socket.replace(/,/g, ",,")}`];
+    return { opts: [...opts, `file.export=${r.export.replace(/,/g, ",,")}`].join(","), objects: [] };
+  }
   return {
     opts: [
       "driver=raw",

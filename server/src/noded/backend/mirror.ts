@@ -85,20 +85,18 @@ export function mirrorHandlers(ctx: BackendContext): HandlerSlice<MirrorCall> {
           return { alldone, min_resync: min };
         })(),
       ),
-    // Replace-disks on the same nodes: the node whose storage is replaced
-    // detaches its old volumes (its storage daemon stops), then attaches the
-    // new, empty ones; the primary's next connection copies everything.
+    // Replace-disks on the same nodes. The secondary detaches its old volumes
+    // (its storage daemon stops), then attaches the new, empty ones; the
+    // primary's next connection copies everything. The primary (-p) reads
+    // and writes the peer's replica while its new volumes are filled from
+    // there, its guest attached throughout (engine: detachLocal/attachLocal).
     blockdev_removechildren: (a) =>
       wrap(
         "Can't remove children",
         (async () => {
           const d = drbdOnly(a.parent);
-          if (d.dyn.primary) {
-            throw new BlockDeviceError(
-              "replacing the primary's local storage of a replicated disk is not supported by this engine; replace the secondary's (-s, -n) or fail over first",
-            );
-          }
-          await engine.shutdown(d);
+          if (d.dyn.primary) await engine.detachLocal(d);
+          else await engine.shutdown(d);
           return null;
         })(),
       ),
@@ -108,13 +106,13 @@ export function mirrorHandlers(ctx: BackendContext): HandlerSlice<MirrorCall> {
         (async () => {
           const d = drbdOnly(a.parent);
           if (a.children.length !== 2) throw new BlockDeviceError(`expected the new [data, meta] volumes, got ${a.children.length}`);
+          const replaced = drbdDiskOf({ ...a.parent, children: a.children });
           if (d.dyn.primary) {
-            throw new BlockDeviceError(
-              "replacing the primary's local storage of a replicated disk is not supported by this engine; replace the secondary's (-s, -n) or fail over first",
-            );
+            await engine.attachLocal(replaced);
+            return null;
           }
           await engine.shutdown(d);
-          await engine.assemble(drbdDiskOf({ ...a.parent, children: a.children }));
+          await engine.assemble(replaced);
           return null;
         })(),
       ),

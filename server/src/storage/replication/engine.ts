@@ -1,16 +1,24 @@
 // The user-space replication engine behind `drbd` disks. Per disk and node
-// one storage daemon (daemon.ts) owns the local data volume (the disk's
-// first child) and serves, on the node's replication address and the disk's
-// port, over TLS with the cluster's CA:
-//  - the peer export (name: the disk's shared secret): the replica that the
-//    primary writes into; it sits directly on the data, below any mirror;
-//  - the peer header export (secret + ".meta"): the first 4 KiB of the meta
-//    volume (the second child), where the primary records whether this
-//    replica is consistent (DRBD keeps its disk states in its meta data too);
-//  - the local export (name: the disk's uuid): what the node's hypervisor
-//    attaches; on the primary a synchronous mirror (blockdev-mirror,
-//    copy-mode write-blocking) sits above it, so that a write completes only
-//    when both copies hold it.
+// two storage daemons (daemon.ts) open the local data volume (the disk's
+// first child); a qemu process runs one NBD server, and the node's own
+// guests should not pay for TLS:
+//  - the peer-facing daemon serves, on the node's replication address and
+//    the disk's port, over TLS with the cluster's CA:
+//    - the peer export (name: the disk's shared secret): the replica that
+//      the primary writes into; it sits directly on the data, below any
+//      mirror;
+//    - the peer header export (secret + ".meta"): the first 4 KiB of the
+//      meta volume (the second child), where the primary records whether
+//      this replica is consistent (DRBD keeps its disk states in its meta
+//      data too);
+//  - the node's daemon serves the local export (name: the disk's uuid) on a
+//    unix socket in the disk's state directory (root only): what the node's
+//    hypervisor attaches; on the primary a synchronous mirror
+//    (blockdev-mirror, copy-mode write-blocking) to the peer's peer export
+//    sits above it, so that a write completes only when both copies hold it.
+// Both write the same file without caching it (qemu's raw driver), one at
+// a time by the roles: the peer export only while this node is not the
+// writer.
 // The primary mirrors to the peer export: a full copy first (QEMU 7.2 cannot
 // resync from a dirty bitmap here), then every write synchronously. When the
 // peer goes away the mirror job ends, the primary keeps running alone
@@ -18,6 +26,7 @@
 // again starts with a full copy. The secondary's header says "inconsistent"
 // from the start of a full copy until it completes.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -33,6 +42,10 @@ import { ensureReplicationTls, REPLICATION_TLS_NAME } from "./tls.js";
 const HEADER_SIZE = 4096;
 const HEADER_MAGIC = "ganeti-ts-replica-v1\n";
 const MIRROR_JOB = "mirror";
+/** replace-disks -p: the copy from the peer into the primary's new data volume. */
+const REPLACE_JOB = "replace";
+/** The NBD node through which a primary without local storage reads and writes the peer's replica. */
+const REPLACE_SRC = "replace-src";
 
 export interface DrbdDisk {
   uuid: string;
@@ -88,6 +101,11 @@ interface Header {
   consistent: boolean;
   /** Not consistent because the primary's full copy to it is under way (not a deliberate disconnect). */
   syncing?: boolean;
+  /**
+   * A primary's new volumes (replace-disks -p) being filled from the peer:
+   * this replica must never be copied onto the peer's.
+   */
+  replacing?: boolean;
   /** ms since the epoch when written. */
   at: number;
 }
@@ -98,6 +116,11 @@ interface SyncTrack {
   /** The peer's header was marked consistent for this mirror. */
   marked: boolean;
   timer: NodeJS.Timeout | null;
+}
+
+interface ReplaceTargets {
+  /** The node of the new data volume in the node's daemon. */
+  data: string;
 }
 
 interface MirrorJob {
@@ -121,6 +144,8 @@ export class ReplicationEngine {
   /** Primaries running alone, retrying their peer (as DRBD reconnects by itself). */
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private seq = 0;
+  /** When the copy into a primary's new volumes started (replace-disks -p), for its time left. */
+  private readonly replaceStarts = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly opts: ReplicationEngineOptions) {}
@@ -137,19 +162,24 @@ export class ReplicationEngine {
     return path.join(this.root, "tls");
   }
 
+  /** The node's daemon of a disk: the local export and the mirror. */
   daemonOf(uuid: string): StorageDaemon {
     return new StorageDaemon(path.join(this.root, uuid), this.opts.binary);
   }
 
-  /** What the hypervisor attaches: the local export, over TLS (see parseReplicaUri). */
+  /** The peer-facing daemon of a disk: the exports the peer's mirror writes into, over TLS. */
+  peerDaemonOf(uuid: string): StorageDaemon {
+    return new StorageDaemon(path.join(this.root, uuid, "peer"), this.opts.binary);
+  }
+
+  /** The unix socket of the local export (named like the monitor's, to stay within the socket path limit). */
+  private socketOf(uuid: string): string {
+    return path.join(this.daemonOf(uuid).dir, "nbd");
+  }
+
+  /** What the hypervisor attaches: the local export, through its unix socket (see parseReplicaUri). */
   devicePath(d: DrbdDisk): string {
-    return formatReplicaUri({
-      host: d.dyn.local_ip,
-      port: d.port,
-      export: d.uuid,
-      tlsCredsDir: this.tlsDir,
-      tlsHostname: REPLICATION_TLS_NAME,
-    });
+    return formatReplicaUri({ socket: this.socketOf(d.uuid), export: d.uuid });
   }
 
   /** Stop the status watchers (the daemons keep running). */
@@ -263,33 +293,61 @@ export class ReplicationEngine {
 
   // --- the daemon ----------------------------------------------------------
 
-  private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
-    // One writer at a time for the node's credentials (disks assemble concurrently).
-    const tls = await this.lock.run(" tls", () =>
+  /** The node's replication credentials (one writer at a time: disks assemble concurrently). */
+  private async tls(): Promise<string> {
+    return this.lock.run(" tls", () =>
       ensureReplicationTls(this.opts.clusterCertFile ?? path.join(this.opts.dataDir, "server.pem"), this.tlsDir),
     );
+  }
+
+  /** The peer-facing daemon: the replica and its header, over TLS on the replication address. */
+  private async peerDaemonArgs(d: DrbdDisk): Promise<string[]> {
+    const tls = await this.tls();
     const data = await this.opts.plain.assemble(d.data);
     const meta = await this.opts.plain.assemble(d.meta);
-    const hdrOut = path.join(daemon.dir, "hdr-out");
-    await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
-    await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
-    await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
-    const ip = d.dyn.local_ip;
     return [
       "--object",
       `tls-creds-x509,id=tls-server,dir=${optValue(tls)},endpoint=server,verify-peer=on`,
-      "--object",
-      `tls-creds-x509,id=tls-client,dir=${optValue(tls)},endpoint=client`,
       "--blockdev",
       `driver=file,node-name=data-file,filename=${optValue(data)}`,
       "--blockdev",
       "driver=raw,node-name=peer,file=data-file",
       "--blockdev",
-      "driver=raw,node-name=local,file=data-file",
-      "--blockdev",
       `driver=file,node-name=meta-file,filename=${optValue(meta)}`,
       "--blockdev",
       `driver=raw,node-name=meta,file=meta-file,offset=0,size=${HEADER_SIZE}`,
+      "--nbd-server",
+      `addr.type=inet,addr.host=${optValue(d.dyn.local_ip)},addr.port=${d.port},tls-creds=tls-server`,
+      "--export",
+      `type=nbd,id=peer,node-name=peer,name=${optValue(d.secret)},writable=on`,
+      "--export",
+      `type=nbd,id=peer-meta,node-name=meta,name=${optValue(d.secret)}.meta,writable=on`,
+    ];
+  }
+
+  /** The node's daemon: the local export on its unix socket, and the TLS client side of the mirror. */
+  private async daemonArgs(d: DrbdDisk, daemon: StorageDaemon): Promise<string[]> {
+    const tls = await this.tls();
+    const data = await this.opts.plain.assemble(d.data);
+    const hdrOut = path.join(daemon.dir, "hdr-out");
+    await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
+    await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
+    const socket = this.socketOf(d.uuid);
+    await fs.rm(socket, { force: true });
+    // A primary whose new volumes were still being filled from the peer
+    // (replace-disks -p) serves nothing from them: `local` starts on a
+    // placeholder, the local export only once `local` reads the peer's
+    // replica again (connect: resumeReplace).
+    const replacing = await this.isReplacing(d);
+    return [
+      "--object",
+      `tls-creds-x509,id=tls-client,dir=${optValue(tls)},endpoint=client`,
+      "--blockdev",
+      `driver=file,node-name=data-file,filename=${optValue(data)}`,
+      ...(replacing ? ["--blockdev", `driver=null-co,node-name=placeholder,read-zeroes=on,size=${(await fs.stat(data)).size}`] : []),
+      "--blockdev",
+      `driver=raw,node-name=local,file=${replacing ? "placeholder" : "data-file"}`,
       "--blockdev",
       `driver=file,node-name=hdr-out-file,filename=${optValue(hdrOut)}`,
       "--blockdev",
@@ -298,28 +356,35 @@ export class ReplicationEngine {
       `driver=file,node-name=hdr-in-file,filename=${optValue(path.join(daemon.dir, "hdr-in"))}`,
       "--blockdev",
       "driver=raw,node-name=hdr-in,file=hdr-in-file",
+      // The state directory is root's alone (0700): that is the access control.
       "--nbd-server",
-      `addr.type=inet,addr.host=${optValue(ip)},addr.port=${d.port},tls-creds=tls-server`,
-      "--export",
-      `type=nbd,id=peer,node-name=peer,name=${optValue(d.secret)},writable=on`,
-      "--export",
-      `type=nbd,id=peer-meta,node-name=meta,name=${optValue(d.secret)}.meta,writable=on`,
-      "--export",
-      `type=nbd,id=local,node-name=local,name=${optValue(d.uuid)},writable=on`,
+      `addr.type=unix,addr.path=${optValue(socket)}`,
+      ...(replacing ? [] : ["--export", `type=nbd,id=local,node-name=local,name=${optValue(d.uuid)},writable=on`]),
     ];
   }
 
-  /** The daemon for d, started (or found again after a node-daemon restart). */
+  /** The daemons for d, started (or found again after a node-daemon restart); returns the node's daemon. */
   private async ensureDaemon(d: DrbdDisk): Promise<StorageDaemon> {
     const daemon = this.daemonOf(d.uuid);
-    if ((await daemon.pid()) !== null) return daemon;
-    await daemon.start(await this.daemonArgs(d, daemon));
+    const peer = this.peerDaemonOf(d.uuid);
+    if ((await daemon.pid()) === null) {
+      await daemon.start(await this.daemonArgs(d, daemon));
+    }
+    // The peer-facing daemon would hold the new volumes that replace-disks -p
+    // is filling (a mirror's target is its own): it starts once they are full.
+    if ((await peer.pid()) === null && !(await this.isReplacing(d))) await peer.start(await this.peerDaemonArgs(d));
     return daemon;
   }
 
-  private async mirrorJob(c: QmpClient): Promise<MirrorJob | null> {
+  /** Stop both daemons of a disk. */
+  private async stopDaemons(uuid: string): Promise<void> {
+    await this.daemonOf(uuid).stop();
+    await this.peerDaemonOf(uuid).stop();
+  }
+
+  private async mirrorJob(c: QmpClient, id = MIRROR_JOB): Promise<MirrorJob | null> {
     const jobs = (await c.execute("query-block-jobs")) as { device: string; len: number; offset: number; ready: boolean }[];
-    const j = jobs.find((x) => x.device === MIRROR_JOB);
+    const j = jobs.find((x) => x.device === id);
     return j ? { len: j.len, offset: j.offset, ready: j.ready } : null;
   }
 
@@ -374,6 +439,11 @@ export class ReplicationEngine {
       return false;
     }
     const own = await this.readHeader(d);
+    if (own?.replacing || (await this.isReplacing(d))) {
+      // Never copy a half-filled replacement onto the peer: go on filling it from there.
+      await this.resumeReplace(d, c, remote);
+      return true;
+    }
     if (!own?.consistent) await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
     await this.writePeerHeader(daemon, c, remoteMeta, { consistent: false, syncing: true, at: this.clock() });
     await c.execute("blockdev-mirror", {
@@ -488,6 +558,215 @@ export class ReplicationEngine {
     await fs.writeFile(path.join(daemon.dir, "role"), d.dyn.primary ? "primary\n" : "secondary\n");
   }
 
+  // --- replace-disks -p: new volumes under a running primary -------------
+  //
+  // As a DRBD primary detached from its local disk, the primary reads and
+  // writes the peer's replica while its new volumes are filled from there:
+  // `local` (what the guest's export sits on) is reopened onto an NBD
+  // connection to the peer's replica, and a second mirror job copies from
+  // that connection into the new data volume, write-blocking, so that every
+  // write lands on the peer and on the new volume. The mirror to the peer
+  // keeps running above `local` all along (a write reaches the peer twice,
+  // with the same data), so when the copy job completes and `local` switches
+  // to the new volume, no write can miss the peer. The guest's connection to
+  // the export never breaks. A restarted daemon resumes the copy (connect).
+
+  private replaceStateFile(d: DrbdDisk): string {
+    return path.join(this.daemonOf(d.uuid).dir, "replace.json");
+  }
+
+  /**
+   * Whether this node's local storage is being replaced (replace-disks -p):
+   * from the primary's detach (a state file; the meta volume is about to be
+   * renamed away) until the new volumes are full (their header says so).
+   * Such a replica must never be copied onto the peer's.
+   */
+  private async isReplacing(d: DrbdDisk): Promise<boolean> {
+    if ((await this.readHeader(d))?.replacing) return true;
+    try {
+      await fs.access(this.replaceStateFile(d));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The node names of the new volumes in the running daemon. */
+  private async replaceTargets(d: DrbdDisk, c: QmpClient): Promise<ReplaceTargets> {
+    const names = await this.nodeNames(c);
+    try {
+      const st = JSON.parse(await fs.readFile(this.replaceStateFile(d), "utf8")) as ReplaceTargets;
+      if (names.includes(st.data)) return st;
+    } catch {
+      // none recorded: the daemon was started on the new volumes
+    }
+    return { data: "data-file" };
+  }
+
+  private async nodeNames(c: QmpClient): Promise<string[]> {
+    const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as { "node-name": string }[];
+    return nodes.map((x) => x["node-name"]);
+  }
+
+  /** The node below `local`: the data volume's, or the peer's replica (or the copy's filter above it) while replacing. */
+  private async localChild(c: QmpClient): Promise<string | null> {
+    const g = (await c.execute("x-debug-query-block-graph")) as {
+      nodes: { id: number; type: string; name: string }[];
+      edges: { parent: number; child: number; name: string }[];
+    };
+    const local = g.nodes.find((x) => x.type === "block-driver" && x.name === "local");
+    const edge = local && g.edges.find((e) => e.parent === local.id && e.name === "file");
+    return (edge && g.nodes.find((x) => x.id === edge.child)?.name) ?? null;
+  }
+
+  private async onPeer(c: QmpClient): Promise<boolean> {
+    const child = await this.localChild(c);
+    return child !== null && (child.startsWith(REPLACE_SRC) || child.startsWith("replace-top"));
+  }
+
+  /** A new connection to the peer's replica. */
+  private async peerConnection(d: DrbdDisk, c: QmpClient): Promise<string> {
+    const src = `${REPLACE_SRC}${++this.seq}-${randomBytes(3).toString("hex")}`;
+    await c.execute("blockdev-add", this.remoteNode(d, src, d.secret));
+    return src;
+  }
+
+  /** Point `local` at `node`, dropping connections to the peer it no longer uses. */
+  private async pointLocalAt(c: QmpClient, node: string, keep: string): Promise<void> {
+    await c.execute("blockdev-reopen", { options: [{ driver: "raw", "node-name": "local", file: node }] });
+    for (const n of await this.nodeNames(c)) {
+      if (n.startsWith(REPLACE_SRC) && n !== keep) await c.execute("blockdev-del", { "node-name": n }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Fill the new volumes from the peer: a mirror job from a new connection
+   * to the peer's replica (QEMU mirrors only from a root node) into the new
+   * data volume, and `local` pointed at the job's filter, so that the
+   * guest's writes reach the peer and the new volume before they complete.
+   */
+  private async startReplaceCopy(d: DrbdDisk, c: QmpClient, to: ReplaceTargets): Promise<void> {
+    await fs.writeFile(this.replaceStateFile(d), JSON.stringify(to));
+    const src = await this.peerConnection(d, c);
+    const top = `replace-top${++this.seq}`;
+    await c.execute("blockdev-mirror", {
+      "job-id": REPLACE_JOB,
+      device: src,
+      target: to.data,
+      sync: "full",
+      "copy-mode": "write-blocking",
+      ...(d.resyncRate !== null ? { speed: d.resyncRate * 1024 } : {}),
+      "on-source-error": "report",
+      "on-target-error": "report",
+      "filter-node-name": top,
+    });
+    await this.pointLocalAt(c, top, src);
+    this.replaceStarts.set(d.uuid, this.clock());
+  }
+
+  /**
+   * The daemon came back while its new volumes were being filled (it started
+   * with `local` and `peer` on a placeholder and no local export): read the
+   * peer's replica, mirror to it with no copy (local is that replica), fill
+   * the new volumes from the start, and serve the guest again.
+   */
+  private async resumeReplace(d: DrbdDisk, c: QmpClient, remote: string): Promise<void> {
+    if (!(await this.mirrorJob(c, REPLACE_JOB))) {
+      // A fresh connection: an earlier one may have died with the peer.
+      const src = await this.peerConnection(d, c);
+      await this.pointLocalAt(c, src, src);
+    }
+    // The export first: a mirror started below an export's node would not see its writes.
+    const exps = (await c.execute("query-block-exports")) as { id: string }[];
+    if (!exps.some((e) => e.id === "local"))
+      await c.execute("block-export-add", { type: "nbd", id: "local", "node-name": "local", name: d.uuid, writable: true });
+    await c.execute("blockdev-mirror", {
+      "job-id": MIRROR_JOB,
+      device: "local",
+      target: remote,
+      sync: "none",
+      "copy-mode": "write-blocking",
+      "on-source-error": "report",
+      "on-target-error": "report",
+      "filter-node-name": `mirror-top${++this.seq}`,
+    });
+    this.syncs.set(d.uuid, { t0: this.clock(), off0: 0, marked: true, timer: null });
+    // Detached but no new volumes yet (the master adds them next): stay on the peer's replica.
+    if (!(await this.mirrorJob(c, REPLACE_JOB)) && (await this.readHeader(d))?.replacing)
+      await this.startReplaceCopy(d, c, await this.replaceTargets(d, c));
+  }
+
+  /** The copy is in sync: switch `local` (and the peer-facing exports) to the new volumes. */
+  private async finishReplace(d: DrbdDisk, c: QmpClient): Promise<void> {
+    const to = await this.replaceTargets(d, c);
+    await c.execute("block-job-complete", { device: REPLACE_JOB });
+    for (let i = 0; i < 500 && (await this.mirrorJob(c, REPLACE_JOB)); i++) await new Promise((r) => setTimeout(r, 20));
+    if ((await this.localChild(c)) !== to.data)
+      throw new BlockDeviceError(`The copy into the new volumes of disk ${d.uuid} ended without switching to them`);
+    for (const n of await this.nodeNames(c)) {
+      if (/^(data-file|replace-src|placeholder)/.test(n) && n !== to.data)
+        await c.execute("blockdev-del", { "node-name": n }).catch(() => undefined);
+    }
+    await this.writeLocalHeader(d, { consistent: true, at: this.clock() });
+    await fs.rm(this.replaceStateFile(d), { force: true });
+    // The peer-facing daemon still holds the old volumes (renamed aside): it
+    // serves the new ones from now on (nothing writes into it while this node
+    // is the primary).
+    const peer = this.peerDaemonOf(d.uuid);
+    await peer.stop();
+    await peer.start(await this.peerDaemonArgs(d));
+    this.replaceStarts.delete(d.uuid);
+  }
+
+  /**
+   * Primary, replace-disks -p (Ganeti's removechildren on a primary: the
+   * device goes diskless): the guest's export reads and writes the peer's
+   * replica from now on. Refused unless the mirror to the peer is in sync.
+   */
+  async detachLocal(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if ((await daemon.pid()) === null) throw new BlockDeviceError(`Disk ${d.uuid} is not assembled on this node`);
+      await daemon.qmp(async (c) => {
+        if (await this.mirrorJob(c, REPLACE_JOB))
+          throw new BlockDeviceError(`The local storage of disk ${d.uuid} is being replaced already`);
+        if (await this.onPeer(c)) return;
+        const job = await this.mirrorJob(c);
+        if (!job?.ready || !(await this.peerConnected(daemon, c)))
+          throw new BlockDeviceError(
+            `The mirror of disk ${d.uuid} to its peer is not in sync: the primary can't give up its local storage`,
+          );
+        await fs.writeFile(this.replaceStateFile(d), JSON.stringify({ data: "" }));
+        const src = await this.peerConnection(d, c);
+        await this.pointLocalAt(c, src, src);
+      });
+    });
+  }
+
+  /**
+   * Primary, replace-disks -p (addchildren): the new data and meta volumes
+   * (d's children) are filled from the peer's replica; status() reports the
+   * copy as a resync and switches to them when it is done.
+   */
+  async attachLocal(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if ((await daemon.pid()) === null) throw new BlockDeviceError(`Disk ${d.uuid} is not assembled on this node`);
+      const data = await this.opts.plain.assemble(d.data);
+      await this.opts.plain.assemble(d.meta);
+      await this.writeLocalHeader(d, { consistent: false, syncing: true, replacing: true, at: this.clock() });
+      await daemon.qmp(async (c) => {
+        if (await this.mirrorJob(c, REPLACE_JOB))
+          throw new BlockDeviceError(`The local storage of disk ${d.uuid} is being replaced already`);
+        if (!(await this.onPeer(c))) throw new BlockDeviceError(`Disk ${d.uuid} still uses its local storage: remove its children first`);
+        const suffix = `${++this.seq}-${randomBytes(3).toString("hex")}`;
+        const to = { data: `data-file${suffix}` };
+        await c.execute("blockdev-add", { driver: "file", "node-name": to.data, filename: data });
+        await this.startReplaceCopy(d, c, to);
+      });
+    });
+  }
+
   // --- the calls -----------------------------------------------------------
 
   async assemble(d: DrbdDisk): Promise<string> {
@@ -509,7 +788,7 @@ export class ReplicationEngine {
         }
       }
       this.cancelReconnect(d.uuid);
-      await daemon.stop();
+      await this.stopDaemons(d.uuid);
       // A file opened for OS scripts that were killed mid-run.
       await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
       await unmountStale(path.join(daemon.dir, "scripts", "dev"));
@@ -527,8 +806,10 @@ export class ReplicationEngine {
       // A secondary cut off from its primary on purpose falls behind: it is
       // not consistent again until the primary's next full copy completes.
       if (!d.dyn.primary) await this.writeLocalHeader(d, { consistent: false, at: this.clock() });
-      await daemon.qmp(async (c) => {
-        await this.stopMirror(c);
+      await daemon.qmp((c) => this.stopMirror(c));
+      const peer = this.peerDaemonOf(d.uuid);
+      if ((await peer.pid()) === null) return;
+      await peer.qmp(async (c) => {
         // Drop the peer's connection to this node too (both sides go standalone).
         await c.execute("block-export-del", { id: "peer", mode: "hard" });
         await c.execute("block-export-del", { id: "peer-meta", mode: "hard" });
@@ -629,19 +910,26 @@ export class ReplicationEngine {
       // Ganeti 3.0's LDS_*: 1 okay (consistent), 2 syncing (the primary's copy to
       // this replica is under way), 3 unknown (not known to be consistent), 4 faulty (no local data).
       const missing = (await this.opts.plain.getSize(d.data)) === null;
-      const ldisk_status = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
-      const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status } as const;
+      const ldisk_status: BlockDevStatus["ldisk_status"] = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
+      const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status };
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.
         return { ...base, sync_percent: null, estimated_time: null, is_degraded: !header?.consistent };
       }
       const peerUp = await reachable(d.dyn.remote_ip, d.port);
+      let replacing: MirrorJob | null = null;
       const job = await daemon.qmp(async (c) => {
         // An idle mirror notices a dead peer only at its next write: look first.
         if (!peerUp) {
           await this.stopMirror(c, true);
           this.scheduleReconnect(d);
           return null;
+        }
+        // replace-disks -p: the copy into the new volumes is this node's resync.
+        replacing = await this.mirrorJob(c, REPLACE_JOB);
+        if (replacing?.ready) {
+          await this.finishReplace(d, c);
+          replacing = null;
         }
         let job = await this.mirrorJob(c);
         // (A copy under way writes all the time and fails by itself.)
@@ -651,21 +939,25 @@ export class ReplicationEngine {
           job = null;
         }
         const found = job ?? ((await this.connect(d, daemon, c)) ? await this.mirrorJob(c) : null);
+        // A copy into new volumes that failed (its source or target) starts again from the peer.
+        // (Not between detach and attach: the master is about to add the new volumes.)
+        if (found?.ready && !replacing && (await this.readHeader(d))?.replacing && !(await this.mirrorJob(c, REPLACE_JOB)))
+          await this.startReplaceCopy(d, c, await this.replaceTargets(d, c));
+        replacing ??= await this.mirrorJob(c, REPLACE_JOB);
         // A restarted node daemon lost its watcher: mark the peer here once in sync.
         if (found?.ready && !this.syncs.get(d.uuid)?.marked) await this.markPeerConsistent(d, daemon, c);
         return found;
       });
       if (!job) return { ...base, sync_percent: null, estimated_time: null, is_degraded: true };
-      if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
-      const pct = job.len > 0 ? Math.min(99.9, (100 * job.offset) / job.len) : 0;
-      const s = this.syncs.get(d.uuid);
-      let eta: number | null = null;
-      if (s) {
-        const elapsed = (this.clock() - s.t0) / 1000;
-        const done = job.offset - s.off0;
-        if (elapsed > 0 && done > 0) eta = Math.round(((job.len - job.offset) * elapsed) / done);
+      const copy: MirrorJob | null = replacing;
+      if (copy) {
+        const t0 = this.replaceStarts.get(d.uuid);
+        return { ...base, ldisk_status: 2, ...progress(copy, t0 === undefined ? null : { t0, off0: 0 }, this.clock()) };
       }
-      return { ...base, sync_percent: Math.round(pct * 10) / 10, estimated_time: eta, is_degraded: true };
+      // (A replacement that just finished made the local replica consistent.)
+      if (header?.replacing && !missing) base.ldisk_status = (await this.readHeader(d))?.consistent ? 1 : 3;
+      if (job.ready) return { ...base, sync_percent: null, estimated_time: null, is_degraded: false };
+      return { ...base, ...progress(job, this.syncs.get(d.uuid) ?? null, this.clock()) };
     });
   }
 
@@ -684,8 +976,8 @@ export class ReplicationEngine {
       const running = (await daemon.pid()) !== null;
       if (running) {
         await daemon.qmp((c) => this.stopMirror(c)).catch(() => undefined);
-        await daemon.stop();
       }
+      await this.stopDaemons(d.uuid);
       await this.opts.plain.grow(d.data, amount, false);
       if (running) {
         await this.ensureDaemon(d);
@@ -727,11 +1019,8 @@ export class ReplicationEngine {
     await unmountStale(dev);
     await fs.writeFile(dev, "");
     await daemon.start([
-      "--object",
-      `tls-creds-x509,id=tls-client,dir=${optValue(this.tlsDir)},endpoint=client`,
       "--blockdev",
-      `driver=nbd,node-name=disk,server.type=inet,server.host=${optValue(d.dyn.local_ip)},server.port=${d.port},` +
-        `export=${optValue(d.uuid)},tls-creds=tls-client,tls-hostname=${REPLICATION_TLS_NAME}`,
+      `driver=nbd,node-name=disk,server.type=unix,server.path=${optValue(this.socketOf(d.uuid))},export=${optValue(d.uuid)}`,
       "--export",
       `type=fuse,id=dev,node-name=disk,mountpoint=${optValue(dev)},writable=on`,
     ]);
@@ -748,6 +1037,22 @@ export class ReplicationEngine {
   async localHeader(d: DrbdDisk): Promise<{ consistent: boolean } | null> {
     return this.readHeader(d);
   }
+}
+
+/** A copy's percent done and seconds left (from the rate since `since`). */
+function progress(
+  job: MirrorJob,
+  since: { t0: number; off0: number } | null,
+  now: number,
+): { sync_percent: number; estimated_time: number | null; is_degraded: true } {
+  const pct = job.len > 0 ? Math.min(99.9, (100 * job.offset) / job.len) : 0;
+  let eta: number | null = null;
+  if (since) {
+    const elapsed = (now - since.t0) / 1000;
+    const done = job.offset - since.off0;
+    if (elapsed > 0 && done > 0) eta = Math.round(((job.len - job.offset) * elapsed) / done);
+  }
+  return { sync_percent: Math.round(pct * 10) / 10, estimated_time: eta, is_degraded: true };
 }
 
 /** A FUSE mount left by a killed daemon answers nothing: detach it. */

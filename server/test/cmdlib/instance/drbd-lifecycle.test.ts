@@ -412,15 +412,74 @@ describe("drbd replace-disks", () => {
     expect(cl.config.disk(disk.uuid).children!.map((c) => c.logical_id[1])).toEqual(old);
   });
 
-  it("-p: this engine replaces only a secondary's storage, and says so", async () => {
-    const { cl } = await drbdCluster();
+  it("-p on a running instance: new volumes on the primary filled from the secondary, the old ones renamed aside and removed, as Ganeti's steps", async () => {
+    const { cl, calls, net } = await drbdCluster();
     await runOp(cl, drbdOp("d1.example.com"));
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    const old = disk.children!.map((c) => c.logical_id[1]);
+    const oldUuids = disk.children!.map((c) => c.uuid);
+    calls.length = 0;
+    net.log.length = 0;
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" });
+    expect(log.filter((l) => l.startsWith("STEP "))).toEqual([
+      "STEP 1/6 Check device existence",
+      "STEP 2/6 Check peer consistency",
+      "STEP 3/6 Allocate new storage",
+      "STEP 4/6 Changing drbd configuration",
+      "STEP 5/6 Sync devices",
+      "STEP 6/6 Removing old storage",
+    ]);
+    expect(log).toContain(" - INFO: Checking disk/0 consistency on node node2.example.com");
+    expect(log).toContain(" - INFO: Adding storage on node1.example.com for disk/0");
+    expect(log).toContain(" - INFO: Detaching disk/0 drbd from local storage");
+    expect(log).toContain(" - INFO: Adding new mirror component on node1.example.com");
+    // The copy into the new volumes is the resync Ganeti waits for.
+    expect(log).toContain(" - INFO: - device disk/0: 45.20% done, 12s remaining (estimated)");
+    expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_rename", "blockdev_addchildren", "blockdev_remove")).toEqual(
+      [
+        "blockdev_create@node1",
+        "blockdev_create@node1",
+        "blockdev_removechildren@node1",
+        ...Array<string>(4).fill("blockdev_rename@node1"),
+        "blockdev_addchildren@node1",
+        "blockdev_remove@node1",
+        "blockdev_remove@node1",
+      ],
+    );
+    expect(net.log.filter((l) => /^(detachLocal|attachLocal)/.test(l)).map((l) => l.replace(/ .*@\S+/, ""))).toEqual([
+      "detachLocal primary",
+      "attachLocal primary",
+    ]);
+    const now = cl.config.disk(disk.uuid).children!;
+    expect(now.map((c) => c.logical_id[1])).toEqual(old);
+    expect(now.map((c) => c.uuid)).not.toEqual(oldUuids);
+    expect(await runningOn(cl, "node1.example.com")).toEqual(["d1.example.com"]);
+  });
+
+  it("-p on a stopped instance: the disks are activated and in sync before the peer is checked, and shut down after", async () => {
+    const { cl, calls } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com", { start: false }));
+    calls.length = 0;
+    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" });
+    const synced = log.indexOf(" - INFO: Instance d1.example.com's disks are in sync");
+    expect(synced).toBeGreaterThanOrEqual(0);
+    expect(synced).toBeLessThan(log.indexOf("STEP 2/6 Check peer consistency"));
+    expect(log).toContain("STEP 6/6 Removing old storage");
+    expect(calls[0]).toMatch(/^blockdev_assemble@/);
+    expect(only(calls, "blockdev_shutdown").sort()).toEqual(["blockdev_shutdown@node1", "blockdev_shutdown@node2"]);
+    expect(inst(cl, "d1.example.com").disks_active).toBe(false);
+  });
+
+  it("-p is refused while the mirror to the secondary is not in sync (its replica would be the source)", async () => {
+    const { cl, net } = await drbdCluster();
+    await runOp(cl, drbdOp("d1.example.com"));
+    const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
+    // The primary reconnected: a full copy to the peer is under way.
+    for (const side of net.sides(disk.uuid).values()) if (side.role === "primary") side.syncPolls = 1000;
     await expect(
       runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" }),
     ).rejects.toMatchObject({
-      message: expect.stringMatching(
-        /^Can't detach drbd from local storage on node node1\.example\.com for device disk\/0: .*replace the secondary's \(-s, -n\) or fail over first/,
-      ),
+      message: expect.stringMatching(/Can't detach drbd from local storage on node node1\.example\.com.*not in sync/),
     });
   });
 

@@ -66,10 +66,7 @@ describe("drbd instances on the replication engine", () => {
     await runOp(cl, { OP_ID: "OP_INSTANCE_ACTIVATE_DISKS", instance_name: "r1.example.com", wait_for_sync: true });
     const onPrimary = cl.config.rpcDisk(disk, n1);
     const uri = parseReplicaUri((await status(cl, "node1.example.com", onPrimary))!.dev_path)!;
-    const w = await qemuIo({ host: uri.host, port: uri.port, export: uri.export, tlsDir: uri.tlsCredsDir, tlsHostname: uri.tlsHostname }, [
-      "write -P 0x5a 1M 64k",
-      "flush",
-    ]);
+    const w = await qemuIo(uri, ["write -P 0x5a 1M 64k", "flush"]);
     expect(w.ok, w.out).toBe(true);
     const secondaryData = await cl.backendOf("node2.example.com").storage.plain.pathOf(disk.children![0]!);
     expect((await readAt(secondaryData, 1024 * 1024, 65536)).every((x) => x === 0x5a)).toBe(true);

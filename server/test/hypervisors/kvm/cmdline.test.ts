@@ -176,7 +176,29 @@ describe("replicated (drbd) disks", () => {
     );
     expect(drives[1]).toContain("file.export=d2,");
     expect(drives[2]).toBe("file=/srv/file/disk0,format=raw,if=none,id=drive-d3,cache=none,aio=native");
+    expect(all(argv, "-object").filter((o) => o.startsWith("iothread"))).toEqual([
+      "iothread,id=iothread-disk-d1",
+      "iothread,id=iothread-disk-d2",
+    ]);
     expect(driveOptions(disks[0]!, {}, "none")).not.toContain("aio");
+  });
+
+  it("attach a node's own replica through the storage daemon's unix socket, without TLS; aio does not apply", () => {
+    const local = formatReplicaUri({ socket: "/var/lib/g/replication/d1/nbd", export: "d1-aaaa" });
+    expect(local).toBe("nbd+unix:///d1-aaaa?socket=%2Fvar%2Flib%2Fg%2Freplication%2Fd1%2Fnbd");
+    expect(parseReplicaUri(local)).toEqual({ socket: "/var/lib/g/replication/d1/nbd", export: "d1-aaaa" });
+    const disks = [{ uuid: "d1-aaaa", path: local, mode: "rw" as const, slot: 12 }];
+    const argv = buildCommandLine(input({ disks }, { disk_cache: "none", disk_aio: "native" }));
+    expect(all(argv, "-object").filter((o) => o.startsWith("tls-creds-x509"))).toEqual([]);
+    expect(all(argv, "-drive")).toEqual([
+      "file.driver=nbd,file.server.type=unix,file.server.path=/var/lib/g/replication/d1/nbd,file.export=d1-aaaa," +
+        "file.reconnect-delay=30,format=raw,if=none,id=drive-d1,cache=none",
+    ]);
+    expect(replicaTlsDir(disks)).toBeNull();
+    // Its network I/O runs in an iothread of its own, off the main loop's lock.
+    expect(all(argv, "-object")).toContain("iothread,id=iothread-disk-d1");
+    expect(all(argv, "-device")).toContain("virtio-blk-pci,drive=drive-d1,id=disk-d1,iothread=iothread-disk-d1,bus=pci.0,addr=0xc");
+    expect(parseReplicaUri("nbd+unix:///x")).toBeNull();
   });
 
   it("round-trip through the device path, and other paths are not replica URIs", () => {
