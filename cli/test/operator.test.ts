@@ -327,6 +327,50 @@ describe("parents of several jobs report every child", () => {
   });
 });
 
+describe("node evacuate -n", () => {
+  it("evacuates secondaries only, as Ganeti's client does, and says so", async () => {
+    nock(BASE)
+      .put("/2/query/node")
+      .reply(200, {
+        fields: [
+          { name: "name", title: "Node", kind: "text", doc: "" },
+          { name: "sinst_list", title: "SecInstances", kind: "other", doc: "" },
+        ],
+        data: [
+          [
+            [0, "node2.example.com"],
+            [0, ["d1"]],
+          ],
+        ],
+      });
+    let body: unknown;
+    nock(BASE)
+      .post("/2/nodes/node2.example.com/evacuate", (b: unknown) => ((body = b), true))
+      .reply(200, "30");
+    nockJob(30, "success", [{ jobs: [[true, 31]] }], "OP_NODE_EVACUATE");
+    nockJob(31, "success", [null], "OP_INSTANCE_REPLACE_DISKS");
+    const r = await gnt(["node", "evacuate", "-f", "-n", "node3.example.com", "node2.example.com"]);
+    expect(r.err).toContain("New secondary node given (disabling iallocator), hence evacuating secondary instances only.");
+    expect(body).toEqual({ mode: "secondary-only", remote_node: "node3.example.com" });
+    expect(r.out.split("\n").at(-1)).toBe("All instances evacuated successfully.");
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("instance modify -t drbd -I", () => {
+  it("sends the iallocator that chooses the new secondary", async () => {
+    let body: unknown;
+    nock(BASE)
+      .put("/2/instances/c1.example.com/modify", (b: unknown) => ((body = b), true))
+      .reply(200, "40");
+    nockJob(40, "success", [[["disk_template", "drbd"]]], "OP_INSTANCE_SET_PARAMS");
+    const r = await gnt(["instance", "modify", "-t", "drbd", "-I", "hail", "c1.example.com"]);
+    expect(body).toEqual({ disk_template: "drbd", iallocator: "hail" });
+    expect(r.out).toBe("Modified instance c1.example.com\n - disk_template -> drbd");
+    expect(r.code).toBe(0);
+  });
+});
+
 describe("Python tuples from the RAPI are never shown", () => {
   it("a 500 carrying ('message', 'ecode') reads as the message and its ECODE", () => {
     const e = new RapiError({

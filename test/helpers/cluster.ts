@@ -3,7 +3,7 @@
 // ports), optionally more nodes with `gnt node add` on 127.0.0.12, .13, ...
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,6 +56,8 @@ export interface LocalClusterOptions {
    * no bridge exists outside the namespace).
    */
   nodeNetns?: boolean;
+  /** Every node's noded.json (memory, disk sizes it reports instead of the machine's), written before its daemon starts. */
+  nodeSettings?: Record<string, unknown>;
 }
 
 /** Random loopback addresses, one per node, outside 127.0.0.x (which every local cluster uses). */
@@ -78,6 +80,12 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const baseEnv = { ...process.env, GANETI_DATA_DIR: dataDir } as Record<string, string>;
   const gntRaw = (args: string[], env: Record<string, string> = {}) =>
     run(process.execPath, [GNT, ...args], { cwd: REPO, env: { ...baseEnv, ...env }, maxBuffer: 16 << 20 });
+  const nodeDirs = [dataDir, ...Array.from({ length: count - 1 }, (_, i) => path.join(root, `node${i + 2}`))];
+  if (opts.nodeSettings)
+    for (const d of nodeDirs) {
+      await mkdir(d, { recursive: true });
+      await writeFile(path.join(d, "noded.json"), JSON.stringify(opts.nodeSettings));
+    }
   try {
     await gntRaw([
       "cluster",
@@ -116,7 +124,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         "--port",
         "0",
         "--data-dir",
-        path.join(root, `node${i + 1}`),
+        nodeDirs[i]!,
         "--master-data-dir",
         dataDir,
         ...(opts.nodeNetns === false ? [] : ["--netns", netns.name]),

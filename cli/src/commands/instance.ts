@@ -230,6 +230,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
       .option("--net <spec>", "add:link=br0 | remove | IDX:ip=... (repeatable)", collect)
       .option("-t, --disk-template <template>", "convert the disk template")
       .option("-n, --node <node>", "secondary node for a conversion to drbd")
+      .option("-I, --iallocator <name>", "allocator choosing the secondary node for a conversion to drbd")
       .option("--pnode <node>", "change the primary node (stopped, non-redundant)")
       .option("-m, --runtime-memory <size>", "balloon the running instance to this size")
       .option("--offline", "mark offline")
@@ -247,6 +248,7 @@ export function registerInstanceCommands(program: Command, ctx: Ctx): Command {
     if (o.net) p.nics = modifications(o.net as string[]);
     if (o.diskTemplate) p.disk_template = o.diskTemplate as InstanceModifyParams["disk_template"];
     if (o.node) p.remote_node = String(o.node);
+    if (o.iallocator) p.iallocator = String(o.iallocator);
     if (o.pnode) p.pnode = String(o.pnode);
     if (o.runtimeMemory) p.runtime_mem = parseSize(String(o.runtimeMemory));
     if (o.offline && o.online) throw new CliError("--offline and --online are exclusive");

@@ -256,6 +256,12 @@ export function registerNodeCommands(program: Command, ctx: Ctx): Command {
       .option("--early-release", "release locks early")
       .option("-f, --force", "do not ask for confirmation"),
   ).action(async (name: string, o: JobFlags & Record<string, string | boolean | undefined>) => {
+    if (o.newSecondary) {
+      // Ganeti's client: a new secondary means secondary instances only.
+      ctx.io.err("New secondary node given (disabling iallocator), hence evacuating secondary instances only.");
+      o.secondaryOnly = true;
+      o.primaryOnly = false;
+    }
     if (o.primaryOnly && o.secondaryOnly) throw new CliError("--primary-only and --secondary-only are exclusive");
     const mode = o.primaryOnly ? "primary-only" : o.secondaryOnly ? "secondary-only" : "all";
     if (!o.dryRun) {

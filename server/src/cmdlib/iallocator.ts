@@ -199,12 +199,17 @@ export function nodeEvacuateRequest(instances: InstanceObject[], evacMode: strin
   return { type: "node-evacuate", instances: instances.map((i) => i.name), evac_mode: evacMode };
 }
 
+/** Ganeti's IAReqInstanceAllocateSecondary: a secondary for an instance converted to drbd. */
+export function allocateSecondaryRequest(name: string): Json {
+  return { type: "allocate-secondary", name };
+}
+
 /** Ganeti's IAReqMultiInstanceAlloc. */
 export function multiAllocateRequest(specs: AllocateSpec[]): Json {
   return { type: "multi-allocate", instances: specs.map(allocateRequest) };
 }
 
-interface AllocatorOutcome {
+export interface AllocatorOutcome {
   success: boolean;
   info: string;
   result: unknown;
@@ -219,6 +224,11 @@ async function runAllocatorRaw(ctx: LuContext, request: Json, hypervisor?: strin
   const input = { ...(await buildClusterData(ctx, hypervisor, template)), request };
   const out = await ctx.allocator.run(input);
   return { success: out["success"] === true, info: String(out["info"] ?? ""), result: out["result"] };
+}
+
+/** Run a request, the LU words its own failure (success, info, result). */
+export function runAllocatorOutcome(ctx: LuContext, request: Json): Promise<AllocatorOutcome> {
+  return runAllocatorRaw(ctx, request);
 }
 
 /**

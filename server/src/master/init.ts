@@ -2,7 +2,7 @@
 // is this machine — certificates, RAPI users, settings, the initial config.
 // Starting the daemons is the CLI's job (they run as separate processes).
 import { createHash } from "node:crypto";
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -118,12 +118,24 @@ export async function writeNodeNetns(dataDir: string, netns: string): Promise<vo
   await writeNodeSettings(dataDir, { netns });
 }
 
-/** A new node's own settings (noded.json): its network namespace, its node-local file storage. */
+/**
+ * A new node's own settings (noded.json): its network namespace, its
+ * node-local file storage. Settings the file already holds (resources an
+ * operator or a test prepared before the node joined) are kept.
+ */
 export async function writeNodeSettings(
   dataDir: string,
   settings: { netns?: string; file_storage_map?: Record<string, string> },
 ): Promise<void> {
-  const parsed = NodeSettingsSchema.parse(settings);
+  const file = path.join(dataDir, SETTINGS_FILE);
+  const before: unknown = await readFile(file, "utf8").then(
+    (t) => JSON.parse(t) as unknown,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return {};
+      throw err;
+    },
+  );
+  const parsed = NodeSettingsSchema.parse({ ...NodeSettingsSchema.parse(before), ...settings });
   await writeFile(path.join(dataDir, SETTINGS_FILE), JSON.stringify(parsed, null, 2));
 }
 

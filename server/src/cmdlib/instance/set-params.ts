@@ -47,6 +47,7 @@ import { errText, formatUnit, logInfo, logWarning } from "../common/messages.js"
 import { getUpdatedParams } from "../common/node.js";
 import { checkBeRanges, checkHvParams, ganetiCheck } from "../common/params.js";
 import { checkInstanceSpecPolicy } from "../group/ipolicy.js";
+import { allocateSecondaryRequest, runAllocatorOutcome } from "../iallocator.js";
 import { InstanceLU } from "./instance-lu.js";
 
 type Params = Record<string, unknown>;
@@ -119,6 +120,8 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
   private bridgeWarnings: string[] = [];
   /** Converting to an internally mirrored template: the new secondary. */
   private convSnode: string | null = null;
+  /** ... or the iallocator that chooses it (in exec, as Ganeti does). */
+  private convAllocator: string | null = null;
 
   override checkArguments(): void {
     const op = this.op;
@@ -142,11 +145,17 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
         throw new OpPrereqError("Disk template conversion and other disk changes not supported at the same time", "wrong_input");
       const remote = op.remote_node ?? op.remote_node_uuid;
       if (templateMirror(op.disk_template) === "internal") {
-        if (!remote)
-          throw new OpPrereqError(
-            "Changing the disk template to a mirrored one requires a new secondary node (remote_node)",
-            "wrong_input",
-          );
+        // Ganeti's CheckIAllocatorOrNode: a new secondary or an iallocator choosing one (else the cluster's default).
+        if (remote && op.iallocator) throw new OpPrereqError("Do not specify both, iallocator and node", "wrong_input");
+        if ((!remote && !op.iallocator) || op.iallocator === ".") {
+          const def = this.cfg.cluster.default_iallocator;
+          if (!def)
+            throw new OpPrereqError(
+              "No iallocator or node given and no cluster-wide default iallocator found; please specify either an iallocator or a node, or set a cluster-wide default iallocator",
+              "wrong_input",
+            );
+          this.convAllocator = def;
+        } else if (!remote) this.convAllocator = op.iallocator;
       } else if (remote) logWarning(this.ctx, "Changing the disk template to a non-mirrored one, the secondary node will be ignored");
     }
     if (Object.keys(op.hvparams).length) checkHvparamsNotGlobal(op.hvparams);
@@ -191,6 +200,15 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
 
   override declareLocks(level: LockLevel): LockSet | undefined {
     const base = super.declareLocks(level);
+    // An iallocator choosing the new secondary: the primary's whole node group (Ganeti's GetNodeGroupMembersByNodes).
+    if (level === "node" && this.convAllocator && base && base.names !== "all") {
+      const groups = new Set(base.names.map((u) => this.cfg.node(u).group));
+      const members = this.cfg
+        .nodes()
+        .filter((n) => groups.has(n.group))
+        .map((n) => n.uuid);
+      return { ...base, names: [...new Set([...base.names, ...members])] };
+    }
     const extra = [this.newPnode, this.convSnode].filter((u): u is string => !!u);
     if (level === "node" && extra.length && base && base.names !== "all")
       return { ...base, names: [...new Set([...base.names, ...extra])] };
@@ -246,6 +264,18 @@ export class LUInstanceSetParams extends InstanceLU<OpInstanceSetParams> {
     const pnode = this.pnode;
     const oldDisks = cfg.instanceDisks(inst);
     log(`Converting disk template from '${old}' to '${to}'`);
+    if (this.convAllocator && !this.convSnode) {
+      // Ganeti's _ConvertPlainToDrbd: the iallocator's allocate-secondary request.
+      const name = this.convAllocator;
+      log(`Using ${name} to choose new secondary`);
+      const out = await runAllocatorOutcome(this.ctx, allocateSecondaryRequest(inst.name));
+      if (!out.success)
+        throw new OpPrereqError(`Can's find secondary node using iallocator ${name}: ${out.info}`, "insufficient_resources");
+      const chosen = cfg.findNode(String(out.result));
+      if (!chosen) throw new OpExecError(`iallocator ${name} returned an unknown node '${String(out.result)}'`);
+      log(`${name} choose ${chosen.name} as new secondary`);
+      this.convSnode = chosen.uuid;
+    }
     log(`Generating new '${to}' disk template...`);
     const newDisks = generateDisks(cfg, to, {
       instanceName: inst.name,

@@ -630,12 +630,53 @@ describe("disk template conversion", () => {
     expect(cl.config.cluster.tcpudp_port_pool).toContain(drbd.logical_id[2]);
   });
 
+  it("with an iallocator (given, or the cluster's default), the allocator chooses the new secondary and the log says which", async () => {
+    const { cl, n1, n3 } = await drbdCluster();
+    stubConvert(cl, []);
+    // hail applies the group's instance policy (disks of at least 1 GiB).
+    await runOp(cl, createOp("c1.example.com", { disk_template: "file", disks: [{ size: 1024 }], start: false }));
+    // node2 is busy (a drbd instance's secondary): hail prefers node3.
+    await runOp(cl, drbdOp("busy.example.com", { disks: [{ size: 1024 }], beparams: { memory: 2048 } }));
+    const job = await cl.runJob([
+      { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "drbd", iallocator: "hail" },
+    ]);
+    expect(job.ops[0]!.status, JSON.stringify(job.ops[0]!.result)).toBe("success");
+    const log = cl.jobLog(job);
+    expect(log.slice(0, 4)).toEqual([
+      "Converting disk template from 'file' to 'drbd'",
+      "Using hail to choose new secondary",
+      "hail choose node3.example.com as new secondary",
+      "Generating new 'drbd' disk template...",
+    ]);
+    expect(inst(cl, "c1.example.com").secondary_nodes).toEqual([n3]);
+    expect(cl.config.disk(inst(cl, "c1.example.com").disks[0]!).logical_id.slice(0, 2)).toEqual([n1, n3]);
+
+    // Neither a node nor an iallocator: the cluster's default one (Ganeti's CheckIAllocatorOrNode).
+    await runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "file" });
+    const job2 = await cl.runJob([{ OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "drbd" }]);
+    expect(job2.ops[0]!.status, JSON.stringify(job2.ops[0]!.result)).toBe("success");
+    expect(cl.jobLog(job2)).toContain(`Using ${cl.config.cluster.default_iallocator} to choose new secondary`);
+    expect(inst(cl, "c1.example.com").secondary_nodes).toEqual([n3]);
+  });
+
   it("refuses without a secondary, a running instance, and a failed copy leaves the instance as it was", async () => {
     const { cl } = await drbdCluster();
     await runOp(cl, createOp("c1.example.com", { disk_template: "file", disks: [{ size: 32 }] }));
     await expect(
+      runOp(cl, {
+        OP_ID: "OP_INSTANCE_SET_PARAMS",
+        instance_name: "c1.example.com",
+        disk_template: "drbd",
+        remote_node: "node2.example.com",
+        iallocator: "hail",
+      }),
+    ).rejects.toMatchObject({ message: "Do not specify both, iallocator and node", code: "wrong_input" });
+    await cl.config.mutate((d) => void (d.cluster.default_iallocator = ""));
+    await expect(
       runOp(cl, { OP_ID: "OP_INSTANCE_SET_PARAMS", instance_name: "c1.example.com", disk_template: "drbd" }),
     ).rejects.toMatchObject({
+      message:
+        "No iallocator or node given and no cluster-wide default iallocator found; please specify either an iallocator or a node, or set a cluster-wide default iallocator",
       code: "wrong_input",
     });
     await expect(
