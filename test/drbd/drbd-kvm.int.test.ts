@@ -28,9 +28,8 @@ beforeAll(async () => {
   c = await startLocalCluster({
     nodes: 3,
     secondaryIps: true,
-    // qemu must reach the storage daemons on the host's loopback: it runs
-    // outside the cluster's namespace, and so the guests have no NIC.
-    nodeNetns: false,
+    // qemu runs in the cluster's namespace and reaches its storage daemon
+    // through a unix socket; these guests need no NIC.
     diskTemplates: ["drbd", "plain", "file", "diskless"],
     initArgs: ["--enabled-hypervisors", "kvm"],
   });

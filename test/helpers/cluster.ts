@@ -51,9 +51,9 @@ export interface LocalClusterOptions {
   secondaryIps?: boolean;
   /**
    * Run the node daemons' hypervisors in the cluster's network namespace
-   * (default). false: on the host, e.g. for kvm guests on drbd disks, whose
-   * qemu must reach the storage daemons on the host's loopback (such
-   * instances then have no NICs: no bridge exists outside the namespace).
+   * (default; kvm guests on drbd disks too: they reach their storage daemon
+   * through a unix socket). false: on the host (instances then have no NICs:
+   * no bridge exists outside the namespace).
    */
   nodeNetns?: boolean;
   /** Every node's noded.json (memory, disk sizes it reports instead of the machine's), written before its daemon starts. */

@@ -1,0 +1,125 @@
+// Replicated (drbd) disks and NICs together, with real guests on a local
+// cluster whose hypervisors run in the cluster's network namespace (the
+// default of the test clusters): the guest's qemu runs inside the namespace
+// with its tap on the namespace's bridge, while the storage daemons run on
+// the host (replication over the host's loopback); the guest reaches its
+// disk through the local export's unix socket, which no network namespace
+// hides. A guest fsyncing a counter answers pings on the bridge, keeps both
+// after a live migration with the roles swapped, and the mirror is in sync.
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GanetiClient } from "@ganeti-ts/sdk";
+import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
+import { killDaemons } from "../../server/test/storage/replication-fixture.js";
+import { poller } from "../../server/test/harness/poll.js";
+import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+
+const run = promisify(execFile);
+const until = poller({ timeoutMs: 300_000, intervalMs: 250 });
+
+let c: LocalCluster;
+let client: GanetiClient;
+let busybox = "";
+
+beforeAll(async () => {
+  const a = await guestAssets();
+  busybox = a.busybox;
+  c = await startLocalCluster({
+    nodes: 2,
+    secondaryIps: true,
+    diskTemplates: ["drbd", "plain", "file", "diskless"],
+    initArgs: ["--enabled-hypervisors", "kvm"],
+  });
+  client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
+  await client.cluster.modify({ vg_name: "xenvg" }).wait();
+  await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
+  // The namespace's side of the guests' bridge, to ping them from.
+  await c.netns.ip(["addr", "add", "10.79.0.1/24", "dev", "xen-br0"]);
+}, 600_000);
+
+afterAll(async () => {
+  client?.close();
+  if (c) {
+    const root = path.dirname(c.dataDir);
+    await killGuestsUnder(root);
+    for (let i = 0; i < c.nodes.length; i++) await killDaemons(nodeDir(i));
+    await c.destroy();
+  }
+}, 120_000);
+
+function nodeDir(i: number): string {
+  return i === 0 ? c.dataDir : path.join(path.dirname(c.dataDir), `node${i + 1}`);
+}
+const serialLog = (node: string, name: string) =>
+  path.join(nodeDir(c.nodes.indexOf(node)), "hypervisors", "kvm", "log", `${name}.serial.log`);
+
+async function counters(node: string, name: string, from = 0): Promise<number[]> {
+  const text = (await fs.readFile(serialLog(node, name), "utf8").catch(() => "")).slice(from);
+  return [...text.matchAll(/GTS-COUNTER (\d+)/g)].map((m) => Number(m[1]));
+}
+
+async function counterAtLeast(node: string, name: string, min: number, from = 0): Promise<number[]> {
+  return until(`counter ≥ ${min} on ${node}`, async () => {
+    const v = await counters(node, name, from);
+    return v.length > 0 && v[v.length - 1]! >= min ? v : undefined;
+  });
+}
+
+/** Pings from the namespace (where the bridge is) to the guest (busybox's ping: the host may have none). */
+const pings = (ip: string) =>
+  run("ip", ["netns", "exec", c.netns.name, busybox, "ping", "-c", "2", "-W", "3", ip]).then(
+    () => true,
+    () => false,
+  );
+
+async function inSync(name: string): Promise<boolean> {
+  const [res] = await client.instances.info(name).wait();
+  const d = (res[name] as { disks: { pstatus: unknown[] | null; sstatus: unknown[] | null }[] }).disks[0]!;
+  return d.pstatus?.[5] === false && d.pstatus?.[3] === null && d.sstatus?.[5] === false;
+}
+
+describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
+  it("a guest on a drbd disk with a bridged NIC answers pings and fsyncs its counter, before and after a live migration", async () => {
+    const name = "drbd-nic.example.com";
+    const [p, s] = c.nodes as [string, string];
+    await client.instances
+      .create({
+        mode: "create",
+        instance_name: name,
+        disk_template: "drbd",
+        disks: [{ size: 1024 }],
+        nics: [{ link: "xen-br0" }],
+        os_type: "busybox",
+        no_install: true,
+        pnode: p,
+        snode: s,
+        hypervisor: "kvm",
+        hvparams: { kernel_args: "quiet gts.counter=/dev/vda gts.ip=10.79.0.5/24" },
+        beparams: { maxmem: 128, minmem: 128, vcpus: 1 },
+        name_check: false,
+        ip_check: false,
+      })
+      .wait();
+    await client.instances.startup(name).wait();
+    const v0 = await counterAtLeast(p, name, 3);
+    const mac = (await client.instances.get(name))["nic.macs"][0]!;
+    expect(await fs.readFile(serialLog(p, name), "utf8")).toContain(`GTS-NICS eth0=${mac}`);
+    await until("the guest answering pings", () => pings("10.79.0.5"));
+    // Its tap is in the namespace, on the bridge.
+    const links = JSON.parse(await c.netns.ip(["-j", "link", "show", "master", "xen-br0"])) as { ifname: string }[];
+    expect(links.length).toBeGreaterThan(0);
+    await until("the mirror in sync", () => inSync(name));
+
+    const fromS = await fileSize(serialLog(s, name));
+    await client.instances.migrate(name, { mode: "live" }).wait();
+    const [res] = await client.instances.info(name).wait();
+    expect((res[name] as { pnode: string }).pnode).toBe(s);
+    await counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
+    await until("the migrated guest answering pings", () => pings("10.79.0.5"));
+    await until("the mirror in sync after the migration", () => inSync(name));
+    await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
+  }, 900_000);
+});
