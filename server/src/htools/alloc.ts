@@ -1,7 +1,7 @@
 // Allocation (hail allocate / multi-allocate / allocate-secondary, hspace),
 // evacuation (relocate, node-evacuate, change-group) and the global N+1
 // capacity predicate.  docs/htools-internals.md, Allocation.
-import { diskTemplatesWhere } from "@ganeti-ts/schema";
+import { diskTemplatesWhere } from "@ganeti-ts/schema/disk-templates";
 import { hsFixed } from "./format.js";
 import type { FailMode, Group, Instance, OpResult } from "./types.js";
 import { FAIL_MODES, HtoolsError, isFail, ALLOC_POLICY_ORDER } from "./types.js";
