@@ -1271,7 +1271,7 @@ export function tryAllocPairsProbe(
  * on 1,000 nodes built it once per group).
  */
 let lastSingle: { members: number[]; objs: Node[]; st: ScoreState } | null = null;
-function singleScoreState(nodes: Node[], members: readonly number[]): ScoreState {
+export function singleScoreState(nodes: Node[], members: readonly number[]): ScoreState {
   const c = lastSingle;
   if (c !== null && c.members.length === members.length) {
     let same = true;
