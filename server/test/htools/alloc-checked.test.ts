@@ -124,3 +124,38 @@ describe("capacity-checked fast paths with a scripted predicate = reference engi
       });
   it("candidates were rejected", () => expect(dropped).toBeGreaterThan(100));
 });
+
+// The single-node search derives each state's score state from the last one
+// (alloc-probe.ts singleScoreState: changed nodes replaced, a full rebuild
+// every so often): long sequences of allocations, plain and DRBD mixed as in
+// a multi-allocation, must still choose as the reference engine does.
+describe("allocation sequences without capacity checks (score state carried) = reference engine", () => {
+  for (const shape of shapes.slice(0, 5))
+    it(`seed ${shape.seed}`, () => {
+      const cd = cluster(shape);
+      let nodes = cd.nodes;
+      let il = cd.instances;
+      let placed = 0;
+      let single = 0;
+      for (let step = 0; step < 40; step++) {
+        const tmpl = step % 3 === 2 ? "drbd" : "plain";
+        const inst = newInst(`seq-${step}`, [512, 1024, 2048][step % 3]!, tmpl, il.length, TAGS[step % TAGS.length]!);
+        const nl = fullNL(nodes);
+        const an = genAllocNodes({}, cd.groups, nl, tmpl === "drbd" ? 2 : 1, false);
+        const fast = tryAlloc({ capacity: false }, nl, il, inst, an);
+        const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, il, inst, an);
+        expect(fast.log).toEqual(ref.log);
+        expect(fast.solution?.metric).toBe(ref.solution?.metric);
+        expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+        if (!fast.solution) break;
+        ({ nodes, il } = applyAlloc(nodes, il, fast.solution));
+        placed++;
+        if (tmpl === "plain") single++;
+      }
+      expect(placed).toBeGreaterThan(10);
+      most = Math.max(most, single);
+    });
+  let most = 0;
+  // (past the number of derived states after which the score state is built afresh)
+  it("some sequence placed more than 17 plain instances", () => expect(most).toBeGreaterThan(17));
+});
