@@ -17,6 +17,12 @@ with its own case list (the shared harness's racked case is 20 nodes only).
         the pairwise CPU ratios, the figure to quote on a shared machine
         (both sides see the same load); also whether the outputs' decisions
         agree.
+  racked.py floor --ours DIST [--only REGEX] [--n N]
+        As pairs, with CPU times from getrusage (microseconds, where
+        /usr/bin/time gives 10 ms) and, in each round, also Node doing
+        nothing (with the tool's shebang flags) and our tool printing its
+        version (Node's start, loading the bundle): how much of our time
+        is above those floors, against a hundredth of Ganeti's time.
 """
 
 import argparse
@@ -214,6 +220,68 @@ def cmd_pairs(args):
                   open("/proc/loadavg").read().split()[0]), flush=True)
 
 
+def rusage_run(argv, timeout):
+    """One run: CPU seconds (user+sys, getrusage), return code and output."""
+    import resource
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       timeout=timeout, env=FLOOR_ENV)
+    a = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return dict(cpu=(a.ru_utime - b.ru_utime) + (a.ru_stime - b.ru_stime),
+                rc=p.returncode, out=p.stdout.decode(errors="replace"))
+
+
+# (the launchers drop NODE_EXTRA_CA_CERTS themselves; the bare Node too)
+FLOOR_ENV = {k: v for k, v in os.environ.items() if k != "NODE_EXTRA_CA_CERTS"}
+
+
+def shebang_flags(path):
+    with open(path) as f:
+        first = f.readline().split()
+    return [a for a in first if a.startswith("--")]
+
+
+def cmd_floor(args):
+    ganeti = {"hbal": "hbal", "hail": "/usr/lib/ganeti/iallocators/hail",
+              "hspace": "hspace"}
+    envk = {"hbal": "HBAL_CMD", "hail": "HAIL_CMD", "hspace": "HSPACE_CMD"}
+    for c in cases():
+        if args.only and not re.search(args.only, c["id"]):
+            continue
+        ours = os.path.join(args.ours, c["tool"] + ".cjs")
+        argvs = {}
+        for side, cmd in (("ganeti", ganeti[c["tool"]]), ("ours", ours)):
+            os.environ[envk[c["tool"]]] = cmd
+            argvs[side] = bench.argv_for(c)
+        argvs["node"] = ["node"] + shebang_flags(ours) + ["-e", "0"]
+        argvs["version"] = [ours, "--version"]
+        cpu = {k: [] for k in argvs}
+        ratios = []
+        last = {}
+        for k in range(args.n + 1):
+            for side in ("ganeti", "ours", "node", "version"):
+                last[side] = rusage_run(argvs[side], args.timeout)
+            if k == 0:
+                continue  # warm-up round
+            for side in argvs:
+                cpu[side].append(last[side]["cpu"])
+            ratios.append(last["ganeti"]["cpu"] / max(last["ours"]["cpu"], 1e-6))
+        parse = bench.PARSERS[c["tool"]]
+        same = bench.same_decision(
+            dict(c, rc=last["ganeti"]["rc"], result=parse(last["ganeti"]["out"])),
+            dict(c, rc=last["ours"]["rc"], result=parse(last["ours"]["out"]))) \
+            and last["ganeti"]["rc"] == last["ours"]["rc"]
+        m = {k: statistics.median(v) * 1000 for k, v in cpu.items()}
+        print("%-40s ganeti %8.1f ms  ours %6.1f ms  ratio %6.1fx (%.1f-%.1f)  "
+              "node -e 0 %5.1f  --version %5.1f  ours above --version %6.1f  "
+              "ganeti/100 %6.1f  same %s  load %s" % (
+                  c["id"], m["ganeti"], m["ours"], statistics.median(ratios),
+                  min(ratios), max(ratios), m["node"], m["version"],
+                  m["ours"] - m["version"], m["ganeti"] / 100,
+                  "yes" if same else "NO",
+                  open("/proc/loadavg").read().split()[0]), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -233,12 +301,18 @@ def main():
     pr.add_argument("--only")
     pr.add_argument("--n", type=int, default=3)
     pr.add_argument("--timeout", type=float, default=900)
+    fl = sub.add_parser("floor")
+    fl.add_argument("--ours", required=True)
+    fl.add_argument("--only")
+    fl.add_argument("--n", type=int, default=5)
+    fl.add_argument("--timeout", type=float, default=900)
     c = sub.add_parser("compare")
     c.add_argument("theirs")
     c.add_argument("ours")
     args = ap.parse_args()
     {"gen": cmd_gen, "list": cmd_list, "run": cmd_run,
-     "compare": cmd_compare, "pairs": cmd_pairs}[args.cmd](args)
+     "compare": cmd_compare, "pairs": cmd_pairs,
+     "floor": cmd_floor}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // are generated from src/Ganeti/OpParams.hs): e.g. ints reject floats and
 // booleans, booleans reject 0/1, "dict" means a JSON object.
 import { z } from "zod";
+import { DISK_TEMPLATES } from "./disk-template-list.js";
 
 // ---------------------------------------------------------------- strings
 
@@ -46,7 +47,7 @@ export const DoubleSchema = z.number();
 
 // ---------------------------------------------------------------- enums
 
-export const DISK_TEMPLATES = ["diskless", "file", "sharedfile", "plain", "drbd", "blockdev", "rbd", "ext", "gluster"] as const;
+export { DISK_TEMPLATES };
 export const DiskTemplateSchema = z.enum(DISK_TEMPLATES);
 export type DiskTemplate = z.infer<typeof DiskTemplateSchema>;
 

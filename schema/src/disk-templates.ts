@@ -4,7 +4,8 @@
 // functions (diskTemplateToStorageType, templateMirrorType, ...); here each
 // set is a column, so a new template is one row (plus its disk strategy on
 // the master).
-import { DISK_TEMPLATES, type DiskTemplate, type StorageType } from "./common.js";
+import type { DiskTemplate, StorageType } from "./common.js";
+import { DISK_TEMPLATES } from "./disk-template-list.js";
 
 /** How an instance's data survives the loss of its primary node (Ganeti's MirrorType). */
 export type MirrorKind = "none" | "internal" | "external";

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 const REPO = resolve(import.meta.dirname, "../..");
 const DATA = execFileSync(join(REPO, "scripts/ensure-ganeti-testsuite.sh"), { encoding: "utf8" }).trim();
 const OUT = mkdtempSync(join(tmpdir(), "htools-bundles-"));
-const TOOLS = ["hbal", "hail", "hspace"] as const;
+const TOOLS = ["hbal", "hail", "hspace", "hinfo", "hcheck"] as const;
 
 beforeAll(() => {
   // The package script's own command, with the output in a temp dir (the
@@ -52,6 +52,8 @@ describe("htools bundles", () => {
       ["hbal", ["-t", data, "-C"]],
       ["hspace", ["-t", data, "--machine-readable"]],
       ["hail", [hail]],
+      ["hinfo", ["-t", data]],
+      ["hcheck", ["-t", data]],
     ];
     const report = { ...process.env, HTOOLS_CODE_CACHE: "report" };
     /** The launcher's first stderr line (the cache's fate), and the run. */
@@ -64,7 +66,7 @@ describe("htools bundles", () => {
       const exe = join(OUT, `${t}.cjs`);
       const cache = join(OUT, `${t}.bundle.cjs.cache`);
       const good = runR(exe, args);
-      expect(good.cache).toBe("code cache accepted");
+      expect(good.cache, t).toBe("code cache accepted");
       expect(good.run.code).toBe(0);
       expect(good.run).toEqual(run(exe, args));
       // another Node or other V8 flags (here: plain node, without the
@@ -82,6 +84,23 @@ describe("htools bundles", () => {
         rmSync(cache + ".keep");
       }
       expect(runR(exe, args)).toEqual(good);
+    }
+  });
+
+  it("load neither zod nor Node's network modules nor node:v8 at start (each would cost every run milliseconds)", () => {
+    const preload = join(OUT, "loaded.cjs");
+    writeFileSync(
+      preload,
+      `process.on("exit", () => require("node:fs").writeSync(2, "loaded: " + process.moduleLoadList.filter((m) => /^NativeModule (net|http|https|tls|stream|v8)$/.test(m)).join(",") + "\\n"));\n`,
+    );
+    const data = join(DATA, "common-suffix.data");
+    for (const t of TOOLS) {
+      expect(readFileSync(join(OUT, `${t}.bundle.cjs`), "utf8"), t).not.toMatch(/node_modules\/zod\//);
+      // (through the shebang, whose V8 flags spare the tools loading node:v8)
+      const args = t === "hail" ? [join(DATA, "hail-alloc-drbd.json")] : ["-t", data];
+      const r = run(join(OUT, `${t}.cjs`), args, { ...process.env, NODE_OPTIONS: `--require ${preload}` });
+      expect(r.code, `${t}: ${r.stderr}`).toBe(0);
+      expect(r.stderr, t).toMatch(/^loaded: $/m);
     }
   });
 

@@ -10,7 +10,6 @@
 //    is submitted when the previous job succeeded;
 //  * the master's control socket (`-L -X`, LUXI-like): one job per move with
 //    all its opcodes, exactly as Ganeti.
-import { controlCall } from "../master/control-socket.js";
 import { iMoveToJob, type Opcode } from "../htools/alloc.js";
 import type { MoveStep } from "../htools/balance.js";
 import type { Instance } from "../htools/types.js";
@@ -176,6 +175,8 @@ export class LuxiJobs implements JobBackend {
 
   private async call(method: string, args: unknown[]): Promise<unknown> {
     try {
+      // loaded here, not at start: node:net costs every hbal start ~10 ms to compile
+      const { controlCall } = await import("../master/control-socket.js");
       return await controlCall(this.socket, method, args);
     } catch (e) {
       throw new HtoolsError(`hbal: ${method} on ${this.socket}: ${(e as Error).message}`, "EEXEC");

@@ -351,8 +351,11 @@ function buildContext(nodes: readonly Node[], members: readonly number[], listed
     // (a peer's group is fixed: nodes never change group)
     peerList[i] = same ? prev.peerList[i]! : peersOf(nodes, n, i);
   }
-  const stats = statsFromValues(nodes, members, vals);
-  const shift = shiftFor(stats);
+  // (the same member objects as the previous context, e.g. the other group
+  // of one allocation: the same statistics, which depend on nothing else)
+  const sameState = prev !== null && sameList(prev.members, members) && sameObjs(prev, nodes);
+  const stats = sameState ? prev.stats : statsFromValues(nodes, members, vals);
+  const shift = sameState ? prev.shift : shiftFor(stats);
   // the previous grouping when the list and every listed node's group are the same
   let gids: number[];
   let gsecs: number[][];
@@ -1270,26 +1273,39 @@ export function tryAllocPairsProbe(
  * groups of one allocation, which search the same cluster, share it (hail
  * on 1,000 nodes built it once per group).
  */
-let lastSingle: { members: number[]; objs: Node[]; st: ScoreState } | null = null;
-function singleScoreState(nodes: Node[], members: readonly number[]): ScoreState {
+let lastSingle: { members: number[]; objs: Node[]; st: ScoreState; updates: number } | null = null;
+/**
+ * A state that differs from the kept one in at most this many members is
+ * derived from it (the changed nodes' values replaced, the sums rebuilt),
+ * at most UPDATES_MAX times in a row: the ranking's shift stays the first
+ * state's, a centre that the means drift away from as allocations go on.
+ */
+const UPDATE_NODES = 8;
+const UPDATES_MAX = 16;
+const CHANGED: number[] = [];
+export function singleScoreState(nodes: Node[], members: readonly number[]): ScoreState {
   const c = lastSingle;
-  if (c !== null && c.members.length === members.length) {
-    let same = true;
-    for (let j = 0; j < members.length; j++) {
-      const i = members[j]!;
-      if (c.members[j] !== i || c.objs[j] !== nodes[i]) {
-        same = false;
-        break;
+  if (c !== null && sameList(c.members, members)) {
+    CHANGED.length = 0;
+    for (let j = 0; j < members.length && CHANGED.length <= UPDATE_NODES; j++) if (c.objs[j] !== nodes[members[j]!]) CHANGED.push(j);
+    if (CHANGED.length === 0) return c.st;
+    if (CHANGED.length <= UPDATE_NODES && c.updates < UPDATES_MAX) {
+      for (const j of CHANGED) {
+        const i = members[j]!;
+        c.objs[j] = nodes[i]!;
+        c.st.commit(i, nodes[i]!);
       }
+      c.st.rebuild();
+      c.updates++;
+      return c.st;
     }
-    if (same) return c.st;
   }
   const own = [...members];
   const objs: Node[] = [];
   for (let j = 0; j < own.length; j++) objs.push(nodes[own[j]!]!);
   // (its own copy of the node list: the caller's may be written later)
   const st = new ScoreState(nodes.slice(), own);
-  lastSingle = { members: own, objs, st };
+  lastSingle = { members: own, objs, st, updates: 0 };
   return st;
 }
 

@@ -1,7 +1,7 @@
 // Allocation (hail allocate / multi-allocate / allocate-secondary, hspace),
 // evacuation (relocate, node-evacuate, change-group) and the global N+1
 // capacity predicate.  docs/htools-internals.md, Allocation.
-import { diskTemplatesWhere } from "@ganeti-ts/schema";
+import { diskTemplatesWhere } from "@ganeti-ts/schema/disk-templates";
 import { hsFixed } from "./format.js";
 import type { FailMode, Group, Instance, OpResult } from "./types.js";
 import { FAIL_MODES, HtoolsError, isFail, ALLOC_POLICY_ORDER } from "./types.js";
@@ -12,6 +12,7 @@ import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats 
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 import { CapacityMemo, CapacityRun, type FailoverChain } from "./capacity.js";
+import { checkedSearchApplies, tryAllocPairsChecked, tryAllocSingleChecked } from "./alloc-checked.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -233,6 +234,20 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
     opts.capacity !== false
       ? (e: AllocElement) => allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members, opts.capacityRun)))
       : null;
+  return tryAllocWith(opts, nl, inst, an, pred);
+}
+
+/**
+ * tryAlloc with the predicate `pred` (null: none) in place of the N+1 check
+ * (exported for tests: any predicate, on the fast and the reference path).
+ */
+export function tryAllocWith(
+  opts: AlgOptions,
+  nl: NL,
+  inst: Instance,
+  an: AllocNodes,
+  pred: ((e: AllocElement) => boolean) | null,
+): AllocSolution {
   let sol: AllocSolution;
   if ("pairs" in an) {
     if (pred === null && an.listed && opts.engine !== "reference" && pairSearchApplies(nl.nodes, nl.members, inst)) {
@@ -241,6 +256,10 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
       return annotateSolution(sol, (x) => hsFixed(x, 8));
     }
     if (an.pairs.length === 0) throw new HtoolsError("Not enough online nodes", "EALLOC");
+    if (pred !== null && an.listed && opts.engine !== "reference" && checkedSearchApplies(nl.nodes, nl.members, inst, an.listed))
+      return annotateSolution(tryAllocPairsChecked(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.pairs, pred), (x) =>
+        hsFixed(x, 8),
+      );
     const stats = clusterStats(listOf(nl));
     sol = emptySolution();
     for (const [p, ss] of an.pairs) {
@@ -252,6 +271,10 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
     if (an.single.length === 0) throw new HtoolsError("No online nodes", "EALLOC");
     if (pred === null && opts.engine !== "reference" && singleSearchApplies(nl.nodes, nl.members, inst))
       return annotateSolution(tryAllocSingleProbe(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, null), (x) =>
+        hsFixed(x, 8),
+      );
+    if (pred !== null && opts.engine !== "reference" && checkedSearchApplies(nl.nodes, nl.members, inst, an.single))
+      return annotateSolution(tryAllocSingleChecked(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.single, pred), (x) =>
         hsFixed(x, 8),
       );
     const out = an.single.map((p) => allocateOnSingle(opts, nl, inst, p));

@@ -1,7 +1,7 @@
 // Instance predicates and constructors (semantics: docs/htools-internals.md, Instance model).
 import type { DiskTemplate, DynUtil, Instance, MirrorType, RunState, Disk, Nic, FailMode, IPolicy, ISpec, OpResult } from "./types.js";
 import { baseUtil } from "./types.js";
-import { diskTemplateInfo, diskTemplatesWhere } from "@ganeti-ts/schema";
+import { diskTemplateInfo, diskTemplatesWhere } from "@ganeti-ts/schema/disk-templates";
 
 // Sets built once from the disk template table (hot paths test membership).
 const LOCAL_STORAGE = new Set<DiskTemplate>(diskTemplatesWhere((t) => t.localStorage));

@@ -1,0 +1,270 @@
+// tryAlloc with the global N+1 capacity predicate (alloc.ts) without building
+// every candidate.  Ganeti's semantics are kept: the candidates of a
+// collection (all single nodes; the secondaries of one primary) are taken in
+// order of their metric, ties to the later one in enumeration order, and the
+// first one the predicate accepts is the collection's solution; each one it
+// rejects counts as FailN1.  Only the candidates handed to the predicate, and
+// the chosen ones, are built as nodes.
+//
+// Pairs: a pair's metric is the reference's incremental arithmetic (Ganeti's
+// updateStatistics over the primary's change, then the secondary's, then the
+// weighted sum: metrics.ts updateStatsInto and cvFromStats) on probe values,
+// which are bit-identical to the built nodes' values (probe.ts); the
+// exclusion map statistic, an integer, is the state's plus the primary's new
+// (location, exclusion tag) keys that already exist.  So every metric is the
+// reference's bit for bit, and each primary's candidates are sorted exactly.
+//
+// Single nodes: the reference metric is compCV of the whole node list, which
+// is not incremental, so candidates are ranked with the shifted-sum evaluator
+// (as tryAllocSingleProbe) and scored exactly only as the predicate walks
+// down the ranking: the next exactly scored candidate is handed to the
+// predicate only when every unscored one ranks more than the ranking's
+// tolerance above it (so its exact metric is larger).
+import type { FailMode, Instance } from "./types.js";
+import { FAIL_MODES, isFail } from "./types.js";
+import { Node, addPriEx, addSec, locExclPairs } from "./node.js";
+import { instMatchesPolicy } from "./instance.js";
+import {
+  KIND,
+  MAP_COMPONENT,
+  NCOMP,
+  ScoreState,
+  WEIGHTS,
+  clusterStats,
+  compCVWith,
+  exclMapDelta,
+  nodeValues,
+  statValue,
+  updateStatsInto,
+} from "./metrics.js";
+import type { Stats } from "./metrics.js";
+import { probeAddPri, probeAddSec } from "./probe.js";
+import { singleScoreState } from "./alloc-probe.js";
+import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
+
+const W = Float64Array.from(WEIGHTS);
+const XP = new Float64Array(NCOMP);
+const YP = new Float64Array(NCOMP);
+const YS = new Float64Array(NCOMP);
+const S2 = new Float64Array(NCOMP);
+const V2 = new Float64Array(NCOMP);
+const TOL_ABS = 1e-9;
+const TOL_REL = 1e-11;
+
+type Pred = (e: AllocElement) => boolean;
+
+/** Whether the checked fast paths apply: no forthcoming instance, no exclusive storage, every candidate online. */
+export function checkedSearchApplies(
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  cands: readonly number[],
+): boolean {
+  if (inst.forthcoming) return false;
+  for (let j = 0; j < members.length; j++) if (nodes[members[j]!]!.exclStorage) return false;
+  for (let j = 0; j < cands.length; j++) if (nodes[cands[j]!]!.offline) return false;
+  return true;
+}
+
+function compact(counts: Map<FailMode, number>): FailMode[] {
+  const failures: FailMode[] = [];
+  for (const m of FAIL_MODES) if ((counts.get(m) ?? 0) > 0) failures.push(m);
+  failureCounts.set(failures, counts);
+  return failures;
+}
+
+const bump = (counts: Map<FailMode, number>, m: FailMode, c: number): void => {
+  if (c > 0) counts.set(m, (counts.get(m) ?? 0) + c);
+};
+
+/** The exclusion map statistic's growth when `keys` are added one by one to the map m (an exact integer). */
+function mapGrowth(m: Map<string, number>, keys: readonly string[]): number {
+  let d = 0;
+  for (let j = 0; j < keys.length; j++) {
+    const key = keys[j]!;
+    let present = m.has(key);
+    for (let q = 0; q < j && !present; q++) if (keys[q] === key) present = true;
+    if (present) d++;
+  }
+  return d;
+}
+
+function locScoreOf(p: Node, s: Node): number {
+  let c = 0;
+  for (const t of p.locationTags) if (s.locationTags.has(t)) c++;
+  return c;
+}
+
+/** One primary's change, for one location score of the instance: its stats row or failure. */
+interface PriRow {
+  fail: FailMode | null;
+  inst: Instance;
+  s: Float64Array;
+  v: Float64Array;
+  mapVal: number;
+}
+
+/**
+ * tryAlloc over `pairs` (primary, its secondaries) with the predicate:
+ * Ganeti's sum over primaries of each primary's collectionToSolution.
+ * `members`: the nodes the metric is computed over (alloc.ts's NL).
+ */
+export function tryAllocPairsChecked(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  pairs: ReadonlyArray<readonly [number, readonly number[]]>,
+  pred: Pred,
+): AllocSolution {
+  const stats: Stats = clusterStats(members.map((i) => nodes[i]!));
+  const baseMap = statValue(stats, MAP_COMPONENT);
+  const counts = new Map<FailMode, number>();
+  let allocs = 0;
+  let best: AllocElement | null = null;
+  const xs: Array<Float64Array | undefined> = [];
+  const valsOf = (i: number): Float64Array => {
+    let a = xs[i];
+    if (a === undefined) {
+      a = new Float64Array(NCOMP);
+      nodeValues(nodes[i]!, a);
+      xs[i] = a;
+    }
+    return a;
+  };
+  const cands: Array<{ s: number; k: number; metric: number; inst: Instance }> = [];
+  for (const [p, ss] of pairs) {
+    const pn = nodes[p]!;
+    const pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
+    if (isFail(pol)) {
+      bump(counts, pol, ss.length);
+      continue;
+    }
+    const hasLoc = pn.locationTags.size > 0;
+    nodeValues(pn, XP);
+    const rows: Array<PriRow | undefined> = [];
+    const rowFor = (ls: number): PriRow => {
+      let r = rows[ls];
+      if (r !== undefined) return r;
+      const ninst: Instance = { ...inst, locationScore: ls, pNode: p, sNode: -1 };
+      const fail = probeAddPri(force, pn, ninst, YP);
+      r = { fail, inst: ninst, s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), mapVal: baseMap };
+      if (fail === null) {
+        updateStatsInto(stats, XP, YP, 0, !pn.offline, r.s, r.v, 0);
+        if (!pn.offline) r.mapVal = baseMap + mapGrowth(stats.map, locExclPairs(pn, ninst));
+      }
+      rows[ls] = r;
+      return r;
+    };
+    cands.length = 0;
+    for (let k = 0; k < ss.length; k++) {
+      const s = ss[k]!;
+      const sn = nodes[s]!;
+      const row = rowFor(hasLoc ? locScoreOf(pn, sn) : 0);
+      if (row.fail !== null) {
+        bump(counts, row.fail, 1);
+        continue;
+      }
+      const fs = probeAddSec(false, false, sn, row.inst, p, YS);
+      if (fs !== null) {
+        bump(counts, fs, 1);
+        continue;
+      }
+      // updateStats(st1, s, ns) then cvFromStats, as alloc.ts's allocateOnPrimary
+      const st1: Stats = { n: stats.n, s: row.s, v: row.v, map: stats.map };
+      updateStatsInto(st1, valsOf(s), YS, 0, !sn.offline, S2, V2, 0);
+      let m = 0;
+      for (let q = 0; q < NCOMP; q++) m = m + W[q]! * (KIND[q] === 1 ? S2[q]! : KIND[q] === 0 ? Math.sqrt(V2[q]!) : row.mapVal);
+      cands.push({ s, k, metric: m, inst: row.inst });
+    }
+    // collectionToSolution: by metric, ties to the later candidate
+    cands.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : b.k - a.k));
+    let chosen: AllocElement | null = null;
+    let dropped = 0;
+    for (const c of cands) {
+      const ninst: Instance = { ...c.inst, sNode: c.s };
+      const np = addPriEx(force, pn, ninst);
+      const ns = isFail(np) ? np : addSec(nodes[c.s]!, ninst, p);
+      if (isFail(np) || isFail(ns)) throw new Error("hail: probe accepted a pair the reference rejects");
+      const el: AllocElement = { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: c.metric };
+      if (pred(el)) {
+        chosen = el;
+        break;
+      }
+      dropped++;
+    }
+    bump(counts, "FailN1", dropped);
+    allocs += cands.length - dropped;
+    // sumAllocs: a later primary's solution wins ties
+    if (chosen !== null && (best === null || !(best.metric < chosen.metric))) best = chosen;
+  }
+  return { failures: compact(counts), allocs, solution: best, log: [] };
+}
+
+/**
+ * tryAlloc over single nodes with the predicate: Ganeti's
+ * collectionToSolution over allocateOnSingle's candidates, whose metric is
+ * compCV of `members` with the candidate in place.
+ */
+export function tryAllocSingleChecked(
+  force: boolean,
+  nodes: Node[],
+  members: readonly number[],
+  inst: Instance,
+  single: readonly number[],
+  pred: Pred,
+): AllocSolution {
+  const st = singleScoreState(nodes, members);
+  const counts = new Map<FailMode, number>();
+  const zero = ScoreState.newDelta();
+  const v = new Float64Array(NCOMP);
+  const exclTags = inst.exclTags.length > 0;
+  const mapCount = (key: string): number => st.mapKeys.get(key) ?? 0;
+  const ranked: Array<{ p: number; k: number; approx: number }> = [];
+  for (let k = 0; k < single.length; k++) {
+    const p = single[k]!;
+    const pn = nodes[p]!;
+    const pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
+    const r = isFail(pol) ? pol : probeAddPri(force, pn, inst, v);
+    if (r !== null) {
+      bump(counts, r, 1);
+      continue;
+    }
+    // (the exclusion map's growth, an exact integer, on top of scoreWith's unchanged map)
+    const dm = exclTags && pn.locationTags.size > 0 ? exclMapDelta(pn, inst, mapCount) : 0;
+    const approx = st.scoreWith(zero, p, v, -1, null) + (dm === 0 ? 0 : W[MAP_COMPONENT]! * dm);
+    ranked.push({ p, k, approx });
+  }
+  ranked.sort((a, b) => a.approx - b.approx || a.k - b.k);
+  const pool: Array<{ k: number; approx: number; metric: number; np: Node; p: number }> = [];
+  let next = 0;
+  let dropped = 0;
+  let chosen: AllocElement | null = null;
+  for (;;) {
+    // score every candidate that may rank at or below the pool's best
+    for (;;) {
+      if (next >= ranked.length) break;
+      if (pool.length > 0) {
+        const a = pool[0]!.approx;
+        if (ranked[next]!.approx > a + TOL_ABS + TOL_REL * Math.abs(a)) break;
+      }
+      const c = ranked[next++]!;
+      const np = addPriEx(force, nodes[c.p]!, inst);
+      if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
+      const metric = compCVWith(nodes, members, [np], (i) => st.vals[i]!);
+      pool.push({ k: c.k, approx: c.approx, metric, np, p: c.p });
+      // the pool's best first: by metric, ties to the later candidate
+      pool.sort((x, y) => (x.metric < y.metric ? -1 : x.metric > y.metric ? 1 : y.k - x.k));
+    }
+    if (pool.length === 0) break;
+    const c = pool.shift()!;
+    const el: AllocElement = { changed: [c.np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [c.np], metric: c.metric };
+    if (pred(el)) {
+      chosen = el;
+      break;
+    }
+    dropped++;
+  }
+  bump(counts, "FailN1", dropped);
+  return { failures: compact(counts), allocs: ranked.length - dropped, solution: chosen, log: [] };
+}

@@ -1,0 +1,161 @@
+// Capacity-checked tryAlloc (alloc-checked.ts: candidates ranked from probes,
+// built only when handed to the N+1 predicate) against the reference engine
+// (every candidate built, Ganeti's collectionToSolution): same solution,
+// metric, success count and failure counts, on random racked clusters with
+// exclusion tags, groups and offline nodes, allocation after allocation.
+import { describe, expect, it } from "vitest";
+import { parseText } from "../../src/htools/text.js";
+import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
+import { applyAlloc, collapseFailures, fullNL, genAllocNodes, tryAlloc, tryAllocWith, type AllocElement } from "../../src/htools/alloc.js";
+import { CapacityRun } from "../../src/htools/capacity.js";
+import { createInstance } from "../../src/htools/instance.js";
+import type { DiskTemplate, Instance } from "../../src/htools/types.js";
+import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+
+function cluster(o: RandomClusterOptions): ClusterData {
+  const cd = mergeData(parseText(randomClusterText(o)), {});
+  updateMissing(cd, 0);
+  return cd;
+}
+
+function newInst(name: string, mem: number, tmpl: DiskTemplate, idx: number, exclTags: string[]): Instance {
+  const inst = createInstance({
+    name,
+    mem,
+    dsk: 20480,
+    vcpus: 2,
+    disks: [{ size: 20480, spindles: null }],
+    runSt: "running",
+    tags: exclTags,
+    autoBalance: true,
+    pNode: -1,
+    sNode: -1,
+    diskTemplate: tmpl,
+    spindleUse: 1,
+  });
+  return { ...inst, idx, exclTags };
+}
+
+const shapes: RandomClusterOptions[] = [
+  { nodes: 16, instances: 50, seed: 503, drbd: 0.5, racks: 3, exclusionTags: true, offline: 1 },
+  { nodes: 12, instances: 40, seed: 501, drbd: 0.5, racks: 3, exclusionTags: true, multiTags: true },
+  { nodes: 16, instances: 40, seed: 502, drbd: 0.6, racks: 4, exclusionTags: true, groups: 2 },
+  // N+1 fails in the first state: every candidate is handed to the predicate
+  { nodes: 20, instances: 60, seed: 503, drbd: 0.5, racks: 3, exclusionTags: true, offline: 1 },
+  { nodes: 14, instances: 45, seed: 511, drbd: 0.4, locationTags: true, exclusionTags: true },
+  { nodes: 10, instances: 30, seed: 512, drbd: 0.3 },
+  // nearly empty: nodes of the same size are exact ties
+  { nodes: 24, instances: 4, seed: 513, drbd: 0.5, racks: 3, exclusionTags: true },
+  { nodes: 24, instances: 0, seed: 514, drbd: 0.5 },
+];
+const TAGS = [[], ["service:svc1"], ["service:svc2", "service:svc9"], ["service:svc1", "service:svc1"]];
+
+describe("capacity-checked tryAlloc: probe-ranked candidates = reference engine", () => {
+  let n1 = 0;
+  let solved = 0;
+  let failedAll = 0;
+  for (const shape of shapes)
+    for (const tmpl of ["drbd", "plain"] as const)
+      for (const ignoreSoftErrors of [false, true])
+        it(`seed ${shape.seed}, ${tmpl}${ignoreSoftErrors ? ", ignoring soft errors" : ""}`, () => {
+          const cd = cluster(shape);
+          let nodes = cd.nodes;
+          let il = cd.instances;
+          const capacityRun = new CapacityRun();
+          for (let step = 0; step < 12; step++) {
+            const nl = fullNL(nodes);
+            const inst = newInst(`new-${step}`, [4096, 8192, 16384, 32768][step % 4]!, tmpl, il.length, TAGS[step % TAGS.length]!);
+            const an = genAllocNodes({}, cd.groups, nl, tmpl === "drbd" ? 2 : 1, false);
+            const fast = tryAlloc({ capacityRun, ignoreSoftErrors }, nl, il, inst, an);
+            const ref = tryAlloc({ engine: "reference", ignoreSoftErrors }, nl, il, inst, an);
+            expect(fast.solution?.metric).toBe(ref.solution?.metric);
+            expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+            expect(fast.solution?.inst.locationScore).toBe(ref.solution?.inst.locationScore);
+            expect(fast.allocs).toBe(ref.allocs);
+            expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
+            expect(fast.log[0]).toBe(ref.log[0]);
+            n1 += collapseFailures(fast.failures).find(([f]) => f === "FailN1")![1];
+            if (!fast.solution) {
+              failedAll++;
+              break;
+            }
+            solved++;
+            ({ nodes, il } = applyAlloc(nodes, il, fast.solution));
+          }
+        });
+  it("the suite saw candidates rejected by the predicate, solutions and allocations that found none", () => {
+    expect(n1).toBeGreaterThan(0);
+    expect(solved).toBeGreaterThan(0);
+    expect(failedAll).toBeGreaterThan(0);
+  });
+});
+
+describe("capacity-checked fast paths with a scripted predicate = reference engine", () => {
+  // A predicate that rejects a fixed share of candidates (by a hash of the
+  // nodes' names) walks far down each ranking, where ties and near-ties of
+  // the exact metric decide the order.
+  const reject = (salt: number) => (e: AllocElement) => {
+    let h = salt;
+    for (const n of e.nodes) for (let j = 0; j < n.name.length; j++) h = (h * 31 + n.name.charCodeAt(j)) >>> 0;
+    return h % 5 < 2;
+  };
+  let dropped = 0;
+  for (const shape of shapes)
+    for (const salt of [1, 7, 13])
+      it(`seed ${shape.seed}, salt ${salt}`, () => {
+        const cd = cluster(shape);
+        const nl = fullNL(cd.nodes);
+        for (const tmpl of ["drbd", "plain"] as const) {
+          const inst = newInst("scripted", 2048, tmpl, cd.instances.length, TAGS[salt % TAGS.length]!);
+          const an = genAllocNodes({}, cd.groups, nl, tmpl === "drbd" ? 2 : 1, false);
+          const seen: string[][] = [];
+          const refSeen: string[][] = [];
+          const pred = reject(salt);
+          const fast = tryAllocWith({}, nl, inst, an, (e) => (seen.push(e.nodes.map((n) => n.name)), pred(e)));
+          const ref = tryAllocWith({ engine: "reference" }, nl, inst, an, (e) => (refSeen.push(e.nodes.map((n) => n.name)), pred(e)));
+          expect(fast.solution?.metric).toBe(ref.solution?.metric);
+          expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+          expect(fast.allocs).toBe(ref.allocs);
+          expect(collapseFailures(fast.failures)).toEqual(collapseFailures(ref.failures));
+          // the predicate sees the same candidates in the same order
+          expect(seen).toEqual(refSeen);
+          dropped += collapseFailures(fast.failures).find(([f]) => f === "FailN1")![1];
+        }
+      });
+  it("candidates were rejected", () => expect(dropped).toBeGreaterThan(100));
+});
+
+// The single-node search derives each state's score state from the last one
+// (alloc-probe.ts singleScoreState: changed nodes replaced, a full rebuild
+// every so often): long sequences of allocations, plain and DRBD mixed as in
+// a multi-allocation, must still choose as the reference engine does.
+describe("allocation sequences without capacity checks (score state carried) = reference engine", () => {
+  for (const shape of shapes.slice(0, 5))
+    it(`seed ${shape.seed}`, () => {
+      const cd = cluster(shape);
+      let nodes = cd.nodes;
+      let il = cd.instances;
+      let placed = 0;
+      let single = 0;
+      for (let step = 0; step < 40; step++) {
+        const tmpl = step % 3 === 2 ? "drbd" : "plain";
+        const inst = newInst(`seq-${step}`, [512, 1024, 2048][step % 3]!, tmpl, il.length, TAGS[step % TAGS.length]!);
+        const nl = fullNL(nodes);
+        const an = genAllocNodes({}, cd.groups, nl, tmpl === "drbd" ? 2 : 1, false);
+        const fast = tryAlloc({ capacity: false }, nl, il, inst, an);
+        const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, il, inst, an);
+        expect(fast.log).toEqual(ref.log);
+        expect(fast.solution?.metric).toBe(ref.solution?.metric);
+        expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
+        if (!fast.solution) break;
+        ({ nodes, il } = applyAlloc(nodes, il, fast.solution));
+        placed++;
+        if (tmpl === "plain") single++;
+      }
+      expect(placed).toBeGreaterThan(10);
+      most = Math.max(most, single);
+    });
+  let most = 0;
+  // (past the number of derived states after which the score state is built afresh)
+  it("some sequence placed more than 17 plain instances", () => expect(most).toBeGreaterThan(17));
+});
