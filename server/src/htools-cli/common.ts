@@ -148,6 +148,20 @@ export function verbosity(o: Opts): number {
   return 1 + ((o.verbose as string[] | undefined)?.length ?? 0) - ((o.quiet as string[] | undefined)?.length ?? 0);
 }
 
+/**
+ * A tool's command line: parsed, with --help, --version and
+ * --help-completion answered on stdout. Returns the exit code when one of
+ * those was asked for, else the options and arguments.
+ */
+export function startTool(tool: string, specs: OptSpec[]): { opts: Opts; args: string[] } | number {
+  const parsed = parseArgs(process.argv.slice(2), specs);
+  const o = parsed.opts;
+  if (o.help) return (out(helpText(tool, specs)), 0);
+  if (o.version) return (out(`${tool} (${VERSION})\n`), 0);
+  if (o.helpCompletion) return (out(specs.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
+  return parsed;
+}
+
 export function helpText(prog: string, specs: OptSpec[]): string {
   const lines = [`Usage: ${prog} [OPTION...]`, ""];
   for (const s of specs) {

@@ -4,18 +4,16 @@ import {
   readText,
   COMMON_OPTS,
   type OptSpec,
-  parseArgs,
   runMain,
   loadExternalData,
   verbosity,
   out,
   err,
-  helpText,
-  VERSION,
   saveCluster,
   printNodes,
   nodeFieldsOpt,
   showWarnings,
+  startTool,
 } from "./common.js";
 import { HtoolsError } from "../htools/types.js";
 import { parseRequest, runRequest, formatResponse } from "../htools/iallocator.js";
@@ -34,10 +32,9 @@ const SPECS: OptSpec[] = [
 ];
 
 async function main(): Promise<number> {
-  const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return (out(helpText("hail", SPECS)), 0);
-  if (o.version) return (out(`hail (${VERSION})\n`), 0);
-  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
+  const cmd = startTool("hail", SPECS);
+  if (typeof cmd === "number") return cmd;
+  const { opts: o, args } = cmd;
   if (args.length === 0) throw new HtoolsError("This program needs an input file.");
   if (args.length > 1) throw new HtoolsError("Only one argument is accepted (the input file)");
   const verbose = verbosity(o);

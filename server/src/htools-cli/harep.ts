@@ -15,14 +15,12 @@ import {
   COMMON_OPTS,
   type OptSpec,
   type Opts,
-  parseArgs,
   runMain,
   loadExternalData,
   out,
-  helpText,
-  VERSION,
   rapiCredentials,
   resolveLocalMaster,
+  startTool,
 } from "./common.js";
 import { RapiClient } from "./rapi-client.js";
 import { HtoolsError } from "../htools/types.js";
@@ -139,10 +137,9 @@ function masterUrl(o: Opts): string {
 }
 
 async function main(): Promise<number> {
-  const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return (out(helpText("harep", SPECS)), 0);
-  if (o.version) return (out(`harep (${VERSION})\n`), 0);
-  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
+  const cmd = startTool("harep", SPECS);
+  if (typeof cmd === "number") return cmd;
+  const { opts: o, args } = cmd;
   if (args.length > 0) throw new HtoolsError("this program doesn't take any arguments.");
   if (o.jobDelay !== undefined && !/^\d+(\.\d+)?$/.test(String(o.jobDelay)))
     throw new HtoolsError(`Invalid job delay '${String(o.jobDelay)}'`, "EUSAGE");

@@ -13,14 +13,13 @@ import {
   verbosity,
   out,
   err,
-  helpText,
-  VERSION,
   saveCluster,
   printNodes,
   printInsts,
   nodeFieldsOpt,
   rapiCredentials,
   resolveLocalMaster,
+  startTool,
 } from "./common.js";
 import { execJobSets, movesToExec, LuxiJobs, RapiJobs, type JobBackend } from "./exec.js";
 import { RapiClient } from "./rapi-client.js";
@@ -78,10 +77,9 @@ const list = (v: unknown): string[] => (typeof v === "string" ? v.split(",").fil
 const f = (v: unknown, d: number): number => (typeof v === "string" ? Number(v) : d);
 
 async function main(): Promise<number> {
-  const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return (out(helpText("hbal", SPECS)), 0);
-  if (o.version) return (out(`hbal (${VERSION})\n`), 0);
-  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
+  const cmd = startTool("hbal", SPECS);
+  if (typeof cmd === "number") return cmd;
+  const { opts: o, args } = cmd;
   if (args.length > 0) throw new HtoolsError("This program doesn't take any arguments.");
   if (typeof o.prio === "string" && !["low", "normal", "high"].includes(o.prio)) throw new HtoolsError(`Unknown priority '${o.prio}'`);
   const verbose = verbosity(o);

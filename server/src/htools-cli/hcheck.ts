@@ -2,19 +2,7 @@
 // cluster health statistics, before and after a simulated rebalance.
 import "./v8-tuning.js";
 import { hsFixed } from "../htools/format.js";
-import {
-  showWarnings,
-  COMMON_OPTS,
-  type OptSpec,
-  type Opts,
-  parseArgs,
-  runMain,
-  loadExternalData,
-  verbosity,
-  out,
-  helpText,
-  VERSION,
-} from "./common.js";
+import { showWarnings, COMMON_OPTS, type OptSpec, type Opts, runMain, loadExternalData, verbosity, out, startTool } from "./common.js";
 import { HtoolsError } from "../htools/types.js";
 import type { Node } from "../htools/node.js";
 import type { Instance } from "../htools/types.js";
@@ -120,10 +108,9 @@ function simulate(o: Opts, g: GroupState): GroupState {
 }
 
 async function main(): Promise<number> {
-  const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return (out(helpText("hcheck", SPECS)), 0);
-  if (o.version) return (out(`hcheck (${VERSION})\n`), 0);
-  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
+  const cmd = startTool("hcheck", SPECS);
+  if (typeof cmd === "number") return cmd;
+  const { opts: o, args } = cmd;
   if (args.length > 0) throw new HtoolsError("This program doesn't take any arguments.");
   const verbose = verbosity(o);
   const mr = o.machineReadable !== undefined && o.machineReadable !== "no";

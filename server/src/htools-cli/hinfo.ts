@@ -5,17 +5,15 @@ import {
   showWarnings,
   COMMON_OPTS,
   type OptSpec,
-  parseArgs,
   runMain,
   loadExternalData,
   verbosity,
   out,
   err,
-  helpText,
-  VERSION,
   printNodes,
   printInsts,
   nodeFieldsOpt,
+  startTool,
 } from "./common.js";
 import { HtoolsError } from "../htools/types.js";
 import { setNodeStatus, splitCluster, commonSuffix, instanceGroupOk } from "../htools/loader.js";
@@ -51,10 +49,9 @@ const SPECS: OptSpec[] = COMMON_OPTS.filter((s) =>
 const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
 
 async function main(): Promise<number> {
-  const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return (out(helpText("hinfo", SPECS)), 0);
-  if (o.version) return (out(`hinfo (${VERSION})\n`), 0);
-  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
+  const cmd = startTool("hinfo", SPECS);
+  if (typeof cmd === "number") return cmd;
+  const { opts: o, args } = cmd;
   if (args.length > 0) throw new HtoolsError("This program doesn't take any arguments.");
   const verbose = verbosity(o);
   const { cd, warnings } = await loadExternalData(o);

@@ -3,18 +3,16 @@ import "./hspace-tuning.js";
 import {
   COMMON_OPTS,
   type OptSpec,
-  parseArgs,
   runMain,
   loadExternalData,
   verbosity,
   out,
   err,
-  helpText,
-  VERSION,
   saveCluster,
   printNodes,
   nodeFieldsOpt,
   showWarnings,
+  startTool,
 } from "./common.js";
 import { HtoolsError, type DiskTemplate, type RSpec, DISK_TEMPLATES, FAIL_MODES } from "../htools/types.js";
 import { setNodeStatus, commonSuffix, type ClusterData } from "../htools/loader.js";
@@ -151,10 +149,9 @@ function withPrefix<T>(p: string, f: () => T): T {
 }
 
 async function main(): Promise<number> {
-  const { opts: o, args } = parseArgs(process.argv.slice(2), SPECS);
-  if (o.help) return (out(helpText("hspace", SPECS)), 0);
-  if (o.version) return (out(`hspace (${VERSION})\n`), 0);
-  if (o.helpCompletion) return (out(SPECS.map((s) => s.long.map((l) => `--${l}`).join(" ")).join("\n") + "\n"), 0);
+  const cmd = startTool("hspace", SPECS);
+  if (typeof cmd === "number") return cmd;
+  const { opts: o, args } = cmd;
   if (args.length > 0) throw new HtoolsError("This program doesn't take any arguments.");
   const verbose = verbosity(o);
   const mr = o.machineReadable !== undefined && o.machineReadable !== "no";
