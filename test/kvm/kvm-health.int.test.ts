@@ -2,7 +2,8 @@
 // SIGKILL, `gnt cluster verify` reports EINSTANCEDOWN, one watcher pass
 // restarts it (the guest boots again to its console marker), and verify is
 // clean again. One diskless kvm guest on a one-node local cluster.
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
+import { kvmSocketDirOutside } from "@ganeti-ts/server/hypervisors/kvm/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDisklessGuestArgs, kvmFile } from "../helpers/kvm-guest.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
@@ -15,8 +16,10 @@ beforeAll(async () => {
   c = await startLocalCluster({ initArgs: ["--enabled-hypervisors", "kvm,fake"] });
 }, 600_000);
 
+let destroyed = false;
+
 afterAll(async () => {
-  if (!c) return;
+  if (!c || destroyed) return;
   await killGuestsUnder(c.dataDir);
   await c.destroy();
 });
@@ -78,5 +81,15 @@ describe("a killed kvm guest: verify reports it, the watcher restarts it", () =>
     expect(v.code).toBe(0);
     const list = await gnt(["instance", "list", "--no-headers", "-o", "name,status"]);
     expect(list.out).toMatch(new RegExp(`^${NAME.replace(/\./g, "\\.")}\\s+running$`, "m"));
+
+    // Destroying the cluster also removes the node's kvm sockets, which a
+    // deep data directory keeps under /tmp (they used to be left behind).
+    const sockets = kvmSocketDirOutside(c.dataDir);
+    expect(sockets).not.toBeNull();
+    expect(existsSync(sockets!)).toBe(true);
+    await killGuestsUnder(c.dataDir);
+    destroyed = true;
+    await c.destroy();
+    expect(existsSync(sockets!)).toBe(false);
   }, 900_000);
 });

@@ -35,6 +35,14 @@ const freePort = async (...a: Parameters<typeof EtcdMember.freePort>) =>
 const init = () => import("@ganeti-ts/server/master/init");
 const daemonMain = () => import("@ganeti-ts/server/daemon-main");
 const haLocal = () => import("./ha-local.js");
+const kvmSocketDirOutside = async (dataDir: string) =>
+  (await import("@ganeti-ts/server/hypervisors/kvm/runtime")).kvmSocketDirOutside(dataDir);
+/** A node's data directory and what lives outside it (its kvm sockets under /tmp when the directory is deep). */
+const removeNodeData = async (dataDir: string) => {
+  const outside = await kvmSocketDirOutside(dataDir);
+  if (outside) await rm(outside, { recursive: true, force: true });
+  await rm(dataDir, { recursive: true, force: true });
+};
 const writeClusterFiles = async (...a: Parameters<typeof Init.writeClusterFiles>) => (await init()).writeClusterFiles(...a);
 const writeInitialConfig = async (...a: Parameters<typeof Init.writeInitialConfig>) => (await init()).writeInitialConfig(...a);
 const writeNodeSettings = async (...a: Parameters<typeof Init.writeNodeSettings>) => (await init()).writeNodeSettings(...a);
@@ -351,12 +359,12 @@ export function registerLocalCommands({ program, cluster, node, io }: LocalComma
       for (const [name, nodeDir] of nodes) {
         if (await stopDaemon(nodeDir, "node")) print(`Stopped node daemon of ${name}`);
         if (await stopManagedEtcd(nodeDir)) print(`Stopped etcd member of ${name}`);
-        if (!o.keepState) await rm(nodeDir, { recursive: true, force: true });
+        if (!o.keepState) await removeNodeData(nodeDir);
       }
       if (await stopDaemon(dir, "node")) print("Stopped the master's node daemon");
       if (await stopManagedEtcd(dir)) print("Stopped the master's etcd member");
       if (!o.keepState) {
-        await rm(dir, { recursive: true, force: true });
+        await removeNodeData(dir);
         print(`Removed ${dir}`);
       }
     });

@@ -6,6 +6,7 @@ import { FakeHypervisor } from "./fake/fake-hypervisor.js";
 import type { HostNetwork } from "./host-net.js";
 import type { HostInfoSource, Hypervisor } from "./hypervisor.js";
 import { KvmHypervisor } from "./kvm/kvm-hypervisor.js";
+import { kvmBaseDir } from "./kvm/runtime.js";
 import { TapNicBackend } from "./kvm/netdev.js";
 
 interface HypervisorContext {
@@ -22,7 +23,7 @@ const FACTORIES: Record<string, Factory> = {
   fake: (ctx) => new FakeHypervisor({ stateDir: path.join(ctx.dataDir, "hypervisors", "fake"), host: ctx.host, clock: ctx.clock }),
   kvm: (ctx) =>
     new KvmHypervisor({
-      baseDir: path.join(ctx.dataDir, "hypervisors", "kvm"),
+      baseDir: kvmBaseDir(ctx.dataDir),
       host: ctx.host,
       clock: ctx.clock,
       nicBackend: new TapNicBackend(ctx.dataDir, ctx.network),

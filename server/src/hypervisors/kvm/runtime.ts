@@ -55,6 +55,19 @@ export type KvmRuntime = z.infer<typeof KvmRuntimeSchema>;
 /** sun_path holds 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 
+/** The kvm hypervisor's directory in a node daemon's data directory. */
+export const kvmBaseDir = (dataDir: string): string => path.join(dataDir, "hypervisors", "kvm");
+
+/**
+ * The directory of a node's kvm sockets when it cannot live in the node's
+ * data directory (a deep one: see KvmDirs.ctrlDir), else null. Removing a
+ * node's data must remove this one too.
+ */
+export function kvmSocketDirOutside(dataDir: string): string | null {
+  const ctrl = new KvmDirs(kvmBaseDir(dataDir)).ctrlDir;
+  return ctrl.startsWith(path.resolve(dataDir) + path.sep) ? null : ctrl;
+}
+
 export class KvmDirs {
   readonly runtimeDir: string;
   readonly pidDir: string;
