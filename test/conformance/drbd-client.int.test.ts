@@ -4,67 +4,27 @@
 // replaces disks on a three-node local cluster with the fake hypervisor;
 // the replication engine keeps real replicas, whose volumes this driver then
 // finds on both nodes. One vitest test per group of checks.
-import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killDaemons } from "../../server/test/storage/replication-fixture.js";
-import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { destroyDrbdCluster, groupTests, runDrbdClient, type ClientRun } from "./drbd-client-run.js";
 
-const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL("./drbd_client.py", import.meta.url));
 const GROUPS = ["create", "iallocator", "migrate", "failover", "replace-disks", "replace-disks-on-secondary", "replace-disks-on-primary"];
 
-interface Check {
-  group: string;
-  check: string;
-  ok: boolean;
-  detail?: unknown;
-}
-
 describe("drbd instances through Ganeti's Python RAPI client, three nodes", () => {
-  let c: LocalCluster | undefined;
-  let checks: Check[] = [];
+  let r: ClientRun | undefined;
   let kept: { keep: string; pnode: string | null; snode: string | null; volume: string | null } | undefined;
-  let stderr = "";
-  const nodeDir = (node: string) => {
-    const i = c!.nodes.indexOf(node);
-    return i === 0 ? c!.dataDir : path.join(path.dirname(c!.dataDir), `node${i + 1}`);
-  };
+  const nodeDir = (node: string) => r!.cluster.nodeDir(node);
 
   beforeAll(async () => {
-    c = await startLocalCluster({ nodes: 3, secondaryIps: true, diskTemplates: ["drbd", "plain", "diskless", "file"] });
-    const res = await run(
-      "/usr/bin/python3",
-      [SCRIPT, "--host", c.host, "--port", String(c.port), "--user", c.user, "--password", c.password],
-      { maxBuffer: 64 << 20, timeout: 1_500_000 },
-    ).catch((err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? "", stderr: `${err.stderr ?? ""}\n${String(err)}` }));
-    stderr = res.stderr;
-    const lines = res.stdout
-      .split("\n")
-      .filter((l) => l.trim().startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    checks = lines.filter((l) => "check" in l) as unknown as Check[];
-    kept = lines.find((l) => "keep" in l) as typeof kept;
+    r = await runDrbdClient(SCRIPT);
+    kept = r.others.find((l) => "keep" in l) as typeof kept;
   }, 1_600_000);
+  afterAll(() => destroyDrbdCluster(r?.cluster), 120_000);
 
-  afterAll(async () => {
-    if (c) {
-      for (let i = 0; i < c.nodes.length; i++) await killDaemons(nodeDir(c.nodes[i]!));
-      await c.destroy();
-    }
-  }, 120_000);
-
-  for (const group of GROUPS) {
-    it(group, () => {
-      const mine = checks.filter((x) => x.group === group);
-      expect(mine.length, `group ${group} produced no checks; stderr:\n${stderr.slice(-3000)}`).toBeGreaterThan(1);
-      const failed = mine.filter((x) => !x.ok).map((x) => `${x.check}: ${JSON.stringify(x.detail ?? null)}`);
-      expect(failed).toEqual([]);
-    });
-  }
+  groupTests(GROUPS, () => r);
 
   it("the instance the client created with hail has its replica's volumes on both nodes, same size, and a storage daemon's state", async () => {
     expect(kept?.pnode).toBeTruthy();

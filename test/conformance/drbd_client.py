@@ -14,99 +14,15 @@ leaves for the driver (drbd-client.int.test.ts) to look at on the nodes.
 Usage: drbd_client.py --host H --port P --user U --password PW
 """
 
-import argparse
 import json
 import sys
-import time
-import traceback
 
-from ganeti.rapi import client as rapi
-
-FINAL = ("success", "error", "canceled")
-GROUP = ["?"]
-CL = [None]
-
-
-def check(name, ok, detail=None):
-  rec = {"group": GROUP[0], "check": name, "ok": bool(ok)}
-  if detail is not None:
-    rec["detail"] = detail
-  sys.stdout.write(json.dumps(rec, default=repr) + "\n")
-  sys.stdout.flush()
-  return bool(ok)
-
-
-def eq(name, ours, expected):
-  return check(name, ours == expected, None if ours == expected else {"ours": ours, "expected": expected})
-
-
-def wait_job(jid, timeout=600):
-  deadline = time.time() + timeout
-  prev, serial = None, None
-  while time.time() < deadline:
-    r = CL[0].WaitForJobChange(jid, ["status"], prev, serial)
-    if r is None:
-      continue
-    for entry in r.get("log_entries") or []:
-      serial = max(serial or 0, entry[0])
-    if r["job_info"][0] in FINAL:
-      break
-    prev = r["job_info"]
-  return CL[0].GetJobStatus(jid)
-
-
-def ok_job(name, jid):
-  job = wait_job(jid)
-  check(name, job["status"] == "success",
-        None if job["status"] == "success" else {"status": job["status"], "opresult": job.get("opresult")})
-  return job
-
-
-def nodes_of(name):
-  i = CL[0].GetInstance(name)
-  return i["pnode"], i["snodes"]
-
-
-def disk_status(name):
-  """Live instance info: the first disk's pstatus and sstatus tuples."""
-  job = ok_job("GetInstanceInfo %s" % name, CL[0].GetInstanceInfo(name, static=False))
-  info = job["opresult"][0][name]
-  return info["disks"][0]
-
-
-def wait_in_sync(name, timeout=300):
-  """The mirror in sync: neither side degraded nor resyncing (pstatus[3] is the sync percent)."""
-  deadline = time.time() + timeout
-  d = None
-  while time.time() < deadline:
-    job = wait_job(CL[0].GetInstanceInfo(name, static=False))
-    if job["status"] == "success":
-      d = job["opresult"][0][name]["disks"][0]
-      p, s = d.get("pstatus"), d.get("sstatus")
-      if p and s and p[5] is False and s[5] is False and p[3] is None:
-        return check("%s: mirror in sync" % name, True)
-    time.sleep(1)
-  return check("%s: mirror in sync" % name, False, d)
-
-
-def create(name, **kw):
-  args = dict(os="noop", name_check=False, ip_check=False, beparams={"memory": 128, "vcpus": 1})
-  args.update(kw)
-  return CL[0].CreateInstance("create", name, "drbd", [{"size": 1024}], [{}], **args)
+from drbd_rapi_common import check, connect, create, disk_status, eq, nodes_of, ok_job, run_groups, wait_in_sync, wait_job
 
 
 def main():
-  ap = argparse.ArgumentParser()
-  ap.add_argument("--host", required=True)
-  ap.add_argument("--port", type=int, required=True)
-  ap.add_argument("--user", required=True)
-  ap.add_argument("--password", required=True)
-  a = ap.parse_args()
-  cl = rapi.GanetiRapiClient(a.host, port=a.port, username=a.user, password=a.password)
-  CL[0] = cl
-  master = cl.GetInfo()["master"]
-  nodes = sorted(cl.GetNodes())
-  n1, n2, n3 = [master] + [n for n in nodes if n != master]
+  cl, nodes = connect()
+  n1, n2, n3 = nodes
   one = "drbd1.example.com"
   two = "drbd2.example.com"
 
@@ -176,16 +92,10 @@ def main():
     ok_job("RemoveInstance drbd", cl.DeleteInstance(one))
     check("removed", one not in cl.GetInstances())
 
-  for name, fn in (("create", g_create), ("iallocator", g_iallocator), ("migrate", g_migrate),
+  run_groups((("create", g_create), ("iallocator", g_iallocator), ("migrate", g_migrate),
                    ("failover", g_failover), ("replace-disks", g_replace),
                    ("replace-disks-on-secondary", g_replace_secondary),
-                   ("replace-disks-on-primary", g_replace_primary)):
-    GROUP[0] = name
-    check("group started", True)
-    try:
-      fn()
-    except Exception as err:  # the failure itself is the report
-      check("group ran to the end", False, "%s: %s\n%s" % (type(err).__name__, err, traceback.format_exc()[-1500:]))
+                   ("replace-disks-on-primary", g_replace_primary)))
   if one in cl.GetInstances():
     wait_job(cl.DeleteInstance(one))
   p, s = nodes_of(two) if two in cl.GetInstances() else (None, [None])

@@ -15,71 +15,12 @@ Prints one JSON object per check on stdout:
 Usage: drbd_node_client.py --host H --port P --user U --password PW
 """
 
-import argparse
-import json
 import re
-import sys
-import time
-import traceback
 
-from ganeti.rapi import client as rapi
-
-FINAL = ("success", "error", "canceled")
-GROUP = ["?"]
-CL = [None]
+from drbd_rapi_common import check, connect, create, eq, failed_job, job_log, nodes_of, ok_job, run_groups, wait_in_sync, wait_job
 A1 = "a1.example.com"
 A2 = "a2.example.com"
 B1 = "b1.example.com"
-
-
-def check(name, ok, detail=None):
-  rec = {"group": GROUP[0], "check": name, "ok": bool(ok)}
-  if detail is not None:
-    rec["detail"] = detail
-  sys.stdout.write(json.dumps(rec, default=repr) + "\n")
-  sys.stdout.flush()
-  return bool(ok)
-
-
-def eq(name, ours, expected):
-  return check(name, ours == expected, None if ours == expected else {"ours": ours, "expected": expected})
-
-
-def wait_job(jid, timeout=600):
-  deadline = time.time() + timeout
-  prev, serial = None, None
-  while time.time() < deadline:
-    r = CL[0].WaitForJobChange(jid, ["status"], prev, serial)
-    if r is None:
-      continue
-    for entry in r.get("log_entries") or []:
-      serial = max(serial or 0, entry[0])
-    if r["job_info"][0] in FINAL:
-      break
-    prev = r["job_info"]
-  return CL[0].GetJobStatus(jid)
-
-
-def job_log(job):
-  """The job's log messages, as gnt-job info shows them."""
-  return [entry[3] for op in job.get("oplog") or [] for entry in op]
-
-
-def ok_job(name, jid):
-  job = wait_job(jid)
-  check(name, job["status"] == "success",
-        None if job["status"] == "success" else {"status": job["status"], "opresult": job.get("opresult")})
-  return job
-
-
-def failed_job(name, jid, message, ecode):
-  """A job that must fail with Ganeti's error class, message and error code."""
-  job = wait_job(jid)
-  res = (job.get("opresult") or [None])[0]
-  ok = job["status"] == "error" and isinstance(res, list) and len(res) == 2 and \
-      res[0] == "OpPrereqError" and re.fullmatch(message, res[1][0]) is not None and res[1][1] == ecode
-  check(name, ok, None if ok else {"status": job["status"], "opresult": job.get("opresult"), "expected": message})
-  return job
 
 
 def child_jobs(name, job):
@@ -94,58 +35,8 @@ def child_jobs(name, job):
   return jobs
 
 
-def nodes_of(name):
-  i = CL[0].GetInstance(name)
-  return [i["pnode"], i["snodes"]]
-
-
-def wait_in_sync(name, timeout=300):
-  """The mirror in sync: neither side degraded nor resyncing (pstatus[3] is the sync percent).
-
-  A stopped instance's disks are not assembled: they are activated for the
-  look and deactivated again.
-  """
-  if CL[0].GetInstance(name)["status"] != "running":
-    ok_job("%s: ActivateInstanceDisks" % name, CL[0].ActivateInstanceDisks(name))
-    try:
-      return _wait_in_sync(name, timeout)
-    finally:
-      ok_job("%s: DeactivateInstanceDisks" % name, CL[0].DeactivateInstanceDisks(name))
-  return _wait_in_sync(name, timeout)
-
-
-def _wait_in_sync(name, timeout):
-  deadline = time.time() + timeout
-  d = None
-  while time.time() < deadline:
-    job = wait_job(CL[0].GetInstanceInfo(name, static=False))
-    if job["status"] == "success":
-      d = job["opresult"][0][name]["disks"][0]
-      p, s = d.get("pstatus"), d.get("sstatus")
-      if p and s and p[5] is False and s[5] is False and p[3] is None:
-        return check("%s: mirror in sync" % name, True)
-    time.sleep(1)
-  return check("%s: mirror in sync" % name, False, d)
-
-
-def create(name, template, **kw):
-  args = dict(os="noop", name_check=False, ip_check=False, beparams={"memory": 128, "vcpus": 1})
-  args.update(kw)
-  return CL[0].CreateInstance("create", name, template, [{"size": 1024}], [{}], **args)
-
-
 def main():
-  ap = argparse.ArgumentParser()
-  ap.add_argument("--host", required=True)
-  ap.add_argument("--port", type=int, required=True)
-  ap.add_argument("--user", required=True)
-  ap.add_argument("--password", required=True)
-  a = ap.parse_args()
-  cl = rapi.GanetiRapiClient(a.host, port=a.port, username=a.user, password=a.password)
-  CL[0] = cl
-  master = cl.GetInfo()["master"]
-  nodes = sorted(cl.GetNodes())
-  n1, n2, n3 = [master] + [n for n in nodes if n != master]
+  cl, (n1, n2, n3) = connect()
 
   def g_setup():
     ok_job("ModifyCluster vg_name", cl.ModifyCluster(vg_name="xenvg"))
@@ -267,16 +158,10 @@ def main():
     for i in (A1, A2, B1):
       ok_job("RemoveInstance %s" % i, cl.DeleteInstance(i))
 
-  for name, fn in (("setup", g_setup), ("evacuate-secondary-remote", g_evac_remote),
+  run_groups((("setup", g_setup), ("evacuate-secondary-remote", g_evac_remote),
                    ("evacuate-secondary-hail", g_evac_hail), ("evacuate-primary-hail", g_evac_primary),
                    ("node-migrate", g_node_migrate), ("group-assign", g_group_assign),
-                   ("convert-iallocator", g_convert), ("cleanup", g_cleanup)):
-    GROUP[0] = name
-    check("group started", True)
-    try:
-      fn()
-    except Exception as err:  # the failure itself is the report
-      check("group ran to the end", False, "%s: %s\n%s" % (type(err).__name__, err, traceback.format_exc()[-1500:]))
+                   ("convert-iallocator", g_convert), ("cleanup", g_cleanup)))
 
 
 if __name__ == "__main__":

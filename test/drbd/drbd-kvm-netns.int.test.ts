@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
 import { killDaemons } from "../../server/test/storage/replication-fixture.js";
+import { DrbdGuests, inSync } from "./drbd-guests.js";
 import { poller } from "../../server/test/harness/poll.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
 
@@ -22,6 +23,7 @@ const until = poller({ timeoutMs: 300_000, intervalMs: 250 });
 
 let c: LocalCluster;
 let client: GanetiClient;
+let g: DrbdGuests;
 let busybox = "";
 
 beforeAll(async () => {
@@ -34,6 +36,7 @@ beforeAll(async () => {
     initArgs: ["--enabled-hypervisors", "kvm"],
   });
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
+  g = new DrbdGuests(c, client);
   await client.cluster.modify({ vg_name: "xenvg" }).wait();
   await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
   // The namespace's side of the guests' bridge, to ping them from.
@@ -50,23 +53,7 @@ afterAll(async () => {
   }
 }, 120_000);
 
-function nodeDir(i: number): string {
-  return i === 0 ? c.dataDir : path.join(path.dirname(c.dataDir), `node${i + 1}`);
-}
-const serialLog = (node: string, name: string) =>
-  path.join(nodeDir(c.nodes.indexOf(node)), "hypervisors", "kvm", "log", `${name}.serial.log`);
-
-async function counters(node: string, name: string, from = 0): Promise<number[]> {
-  const text = (await fs.readFile(serialLog(node, name), "utf8").catch(() => "")).slice(from);
-  return [...text.matchAll(/GTS-COUNTER (\d+)/g)].map((m) => Number(m[1]));
-}
-
-async function counterAtLeast(node: string, name: string, min: number, from = 0): Promise<number[]> {
-  return until(`counter ≥ ${min} on ${node}`, async () => {
-    const v = await counters(node, name, from);
-    return v.length > 0 && v[v.length - 1]! >= min ? v : undefined;
-  });
-}
+const nodeDir = (i: number): string => c.nodeDir(c.nodes[i]!);
 
 /** Pings from the namespace (where the bridge is) to the guest (busybox's ping: the host may have none). */
 const pings = (ip: string) =>
@@ -74,12 +61,6 @@ const pings = (ip: string) =>
     () => true,
     () => false,
   );
-
-async function inSync(name: string): Promise<boolean> {
-  const [res] = await client.instances.info(name).wait();
-  const d = (res[name] as { disks: { pstatus: unknown[] | null; sstatus: unknown[] | null }[] }).disks[0]!;
-  return d.pstatus?.[5] === false && d.pstatus?.[3] === null && d.sstatus?.[5] === false;
-}
 
 describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
   it("a guest on a drbd disk with a bridged NIC answers pings and fsyncs its counter, before and after a live migration", async () => {
@@ -104,22 +85,22 @@ describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
       })
       .wait();
     await client.instances.startup(name).wait();
-    const v0 = await counterAtLeast(p, name, 3);
+    const v0 = await g.counterAtLeast(p, name, 3);
     const mac = (await client.instances.get(name))["nic.macs"][0]!;
-    expect(await fs.readFile(serialLog(p, name), "utf8")).toContain(`GTS-NICS eth0=${mac}`);
+    expect(await fs.readFile(g.serialLog(p, name), "utf8")).toContain(`GTS-NICS eth0=${mac}`);
     await until("the guest answering pings", () => pings("10.79.0.5"));
     // Its tap is in the namespace, on the bridge.
     const links = JSON.parse(await c.netns.ip(["-j", "link", "show", "master", "xen-br0"])) as { ifname: string }[];
     expect(links.length).toBeGreaterThan(0);
-    await until("the mirror in sync", () => inSync(name));
+    await until("the mirror in sync", async () => inSync(await g.diskStatus(name)));
 
-    const fromS = await fileSize(serialLog(s, name));
+    const fromS = await fileSize(g.serialLog(s, name));
     await client.instances.migrate(name, { mode: "live" }).wait();
     const [res] = await client.instances.info(name).wait();
     expect((res[name] as { pnode: string }).pnode).toBe(s);
-    await counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
+    await g.counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
     await until("the migrated guest answering pings", () => pings("10.79.0.5"));
-    await until("the mirror in sync after the migration", () => inSync(name));
+    await until("the mirror in sync after the migration", async () => inSync(await g.diskStatus(name)));
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 });

@@ -18,10 +18,12 @@ import { isAlive, launchDaemon, readRuntime } from "@ganeti-ts/server/master/lau
 import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
 import { killDaemons } from "../../server/test/storage/replication-fixture.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { degraded, DrbdGuests, inSync } from "./drbd-guests.js";
 import { poller } from "../../server/test/harness/poll.js";
 
 let c: LocalCluster;
 let client: GanetiClient;
+let g: DrbdGuests;
 
 beforeAll(async () => {
   const a = await guestAssets();
@@ -34,6 +36,7 @@ beforeAll(async () => {
     initArgs: ["--enabled-hypervisors", "kvm"],
   });
   client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
+  g = new DrbdGuests(c, client);
   const minmax = [{ min: { ...DEFAULT_IPOLICY.minmax[0].min, "nic-count": 0 }, max: DEFAULT_IPOLICY.minmax[0].max }];
   await client.cluster.modify({ vg_name: "xenvg", ipolicy: { minmax } }).wait();
   await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
@@ -49,29 +52,9 @@ afterAll(async () => {
   }
 }, 120_000);
 
-/** A node's data directory (node1 shares the master's). */
-function nodeDir(i: number): string {
-  return i === 0 ? c.dataDir : path.join(path.dirname(c.dataDir), `node${i + 1}`);
-}
+const nodeDir = (i: number): string => c.nodeDir(c.nodes[i]!);
 const idx = (node: string) => c.nodes.indexOf(node);
-const serialLog = (node: string, name: string) => path.join(nodeDir(idx(node)), "hypervisors", "kvm", "log", `${name}.serial.log`);
-const pidFile = (node: string, name: string) => path.join(nodeDir(idx(node)), "hypervisors", "kvm", "pid", `${name}.pid`);
-
-/** Every acknowledged counter value the guest printed on `node`'s console after byte `from`. */
-async function counters(node: string, name: string, from = 0): Promise<number[]> {
-  const text = (await fs.readFile(serialLog(node, name), "utf8").catch(() => "")).slice(from);
-  return [...text.matchAll(/GTS-COUNTER (\d+)/g)].map((m) => Number(m[1]));
-}
-
 const until = poller({ timeoutMs: 300_000, intervalMs: 250 });
-
-/** Wait until the guest on `node` printed a counter ≥ `min` after byte `from`; the values. */
-async function counterAtLeast(node: string, name: string, min: number, from = 0): Promise<number[]> {
-  return until(`counter ≥ ${min} on ${node}`, async () => {
-    const v = await counters(node, name, from);
-    return v.length > 0 && v[v.length - 1]! >= min ? v : undefined;
-  });
-}
 
 async function createDrbd(name: string, pnode: string, snode: string, kernelArgs = "quiet gts.counter=/dev/vda"): Promise<void> {
   await client.instances
@@ -96,21 +79,6 @@ async function createDrbd(name: string, pnode: string, snode: string, kernelArgs
   await client.instances.startup(name).wait();
 }
 
-interface DiskStatus {
-  pstatus: unknown[] | null;
-  sstatus: unknown[] | null;
-}
-
-/** instance info (live): the first disk's primary and secondary status, Ganeti's tuples. */
-async function diskStatus(name: string): Promise<DiskStatus & { pnode: string; snodes: string[] }> {
-  const [res] = await client.instances.info(name).wait();
-  const info = res[name] as { disks: DiskStatus[]; pnode: string; snodes: string[] };
-  return { ...info.disks[0]!, pnode: info.pnode, snodes: info.snodes };
-}
-// Tuple positions: dev_path, major, minor, sync_percent, estimated_time, is_degraded, ldisk_status.
-const degraded = (s: unknown[] | null) => s?.[5] === true;
-const inSync = (s: DiskStatus) => s.pstatus?.[5] === false && s.pstatus?.[3] === null && s.sstatus !== null && s.sstatus[5] === false;
-
 /**
  * SIGKILL at once: the node daemon, the instance's qemu and every storage
  * daemon of `node`. Returns the last counter the guest had acknowledged.
@@ -119,8 +87,8 @@ async function killNode(node: string, name: string): Promise<number> {
   const dir = nodeDir(idx(node));
   const rt = await readRuntime(dir, "node");
   const noded = typeof rt?.["pid"] === "number" ? rt["pid"] : 0;
-  const qemu = Number((await fs.readFile(pidFile(node, name), "utf8")).trim());
-  const before = await counters(node, name);
+  const qemu = Number((await fs.readFile(g.pidFile(node, name), "utf8")).trim());
+  const before = await g.counters(node, name);
   expect(noded).toBeGreaterThan(1);
   expect(qemu).toBeGreaterThan(1);
   process.kill(noded, "SIGKILL");
@@ -128,7 +96,7 @@ async function killNode(node: string, name: string): Promise<number> {
   await killDaemons(dir);
   await until("the node's processes gone", async () => !isAlive(noded) && !isAlive(qemu), 30_000);
   // Anything the guest printed is acknowledged (printed after its fsync returned).
-  const all = await counters(node, name);
+  const all = await g.counters(node, name);
   expect(all.length).toBeGreaterThanOrEqual(before.length);
   return all[all.length - 1]!;
 }
@@ -165,8 +133,8 @@ describe("drbd instances with real guests on three node daemons", () => {
     const name = "drbd-kill.example.com";
     const [, p, s] = c.nodes as [string, string, string];
     await createDrbd(name, p, s);
-    await counterAtLeast(p, name, 3);
-    const st0 = await diskStatus(name);
+    await g.counterAtLeast(p, name, 3);
+    const st0 = await g.diskStatus(name);
     expect(st0.pnode).toBe(p);
     expect(st0.snodes).toEqual([s]);
     expect(inSync(st0)).toBe(true);
@@ -177,12 +145,12 @@ describe("drbd instances with real guests on three node daemons", () => {
 
     // The dead node is marked offline (its daemon does not answer), then failover ignoring consistency.
     await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(serialLog(s, name));
+    const from = await fileSize(g.serialLog(s, name));
     await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await counterAtLeast(s, name, acked + 1, from);
+    const after = await g.counterAtLeast(s, name, acked + 1, from);
     // The new guest read the replica and went on from there: its first value is the replica's + 1.
     expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
-    const st1 = await diskStatus(name);
+    const st1 = await g.diskStatus(name);
     expect(st1.pnode).toBe(s);
     expect(st1.snodes).toEqual([p]);
     // Its peer is gone: degraded, and the offline secondary is not asked.
@@ -194,7 +162,7 @@ describe("drbd instances with real guests on three node daemons", () => {
     await c.gnt(["node", "modify", "-O", "no", p]);
     await client.instances.activateDisks(name).wait();
     const healthy = await until("the mirror in sync again", async () => {
-      const st = await diskStatus(name);
+      const st = await g.diskStatus(name);
       return inSync(st) ? st : undefined;
     });
     expect(healthy.pnode).toBe(s);
@@ -203,7 +171,7 @@ describe("drbd instances with real guests on three node daemons", () => {
     expect(cli.stdout).not.toContain("*DEGRADED*");
     // And the guest keeps writing on the new primary.
     const last = after[after.length - 1]!;
-    await counterAtLeast(s, name, last + 3, from);
+    await g.counterAtLeast(s, name, last + 3, from);
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 
@@ -211,33 +179,33 @@ describe("drbd instances with real guests on three node daemons", () => {
     const name = "drbd-mig.example.com";
     const [, p, s] = c.nodes as [string, string, string];
     await createDrbd(name, p, s);
-    const v0 = await counterAtLeast(p, name, 3);
+    const v0 = await g.counterAtLeast(p, name, 3);
 
-    const fromS = await fileSize(serialLog(s, name));
+    const fromS = await fileSize(g.serialLog(s, name));
     await client.instances.migrate(name, { mode: "live" }).wait();
-    const st1 = await diskStatus(name);
+    const st1 = await g.diskStatus(name);
     expect(st1.pnode).toBe(s);
     expect(st1.snodes).toEqual([p]);
     // After migration the target's console log holds only what the guest prints from now on.
-    const v1 = await counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
-    await until("in sync after the first migration", async () => inSync(await diskStatus(name)));
+    const v1 = await g.counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
+    await until("in sync after the first migration", async () => inSync(await g.diskStatus(name)));
 
-    const fromP = await fileSize(serialLog(p, name));
+    const fromP = await fileSize(g.serialLog(p, name));
     await client.instances.migrate(name, { mode: "live" }).wait();
-    const st2 = await diskStatus(name);
+    const st2 = await g.diskStatus(name);
     expect(st2.pnode).toBe(p);
     expect(st2.snodes).toEqual([s]);
-    const v2 = await counterAtLeast(p, name, v1[v1.length - 1]! + 3, fromP);
-    await until("in sync after the second migration", async () => inSync(await diskStatus(name)));
+    const v2 = await g.counterAtLeast(p, name, v1[v1.length - 1]! + 3, fromP);
+    await until("in sync after the second migration", async () => inSync(await g.diskStatus(name)));
     // One guest all along: the counter never went back.
     expect(v2[0]!).toBeGreaterThan(v1[0]!);
 
     await randomDelay();
     const acked = await killNode(p, name);
     await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(serialLog(s, name));
+    const from = await fileSize(g.serialLog(s, name));
     await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await counterAtLeast(s, name, acked + 1, from);
+    const after = await g.counterAtLeast(s, name, acked + 1, from);
     expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
 
     await restartNode(p);
@@ -249,13 +217,13 @@ describe("drbd instances with real guests on three node daemons", () => {
     const name = "drbd-repl.example.com";
     const [n1, p, s] = c.nodes as [string, string, string];
     await createDrbd(name, p, s);
-    await counterAtLeast(p, name, 3);
+    await g.counterAtLeast(p, name, 3);
 
     const volumes = await dataVolumes(name);
     expect(await exists(path.join(nodeDir(idx(s)), "volumes", volumes[0]!))).toBe(true);
     await client.instances.replaceDisks(name, { mode: "replace_new_secondary", remote_node: n1 }).wait();
     const st = await until("in sync with the new secondary", async () => {
-      const x = await diskStatus(name);
+      const x = await g.diskStatus(name);
       return inSync(x) ? x : undefined;
     });
     expect(st.pnode).toBe(p);
@@ -267,9 +235,9 @@ describe("drbd instances with real guests on three node daemons", () => {
     await randomDelay();
     const acked = await killNode(p, name);
     await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(serialLog(n1, name));
+    const from = await fileSize(g.serialLog(n1, name));
     await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await counterAtLeast(n1, name, acked + 1, from);
+    const after = await g.counterAtLeast(n1, name, acked + 1, from);
     expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
 
     await restartNode(p);
@@ -281,13 +249,13 @@ describe("drbd instances with real guests on three node daemons", () => {
     const name = "drbd-repp.example.com";
     const [, p, s] = c.nodes as [string, string, string];
     await createDrbd(name, p, s);
-    await counterAtLeast(p, name, 3);
-    await until("in sync", async () => inSync(await diskStatus(name)));
+    await g.counterAtLeast(p, name, 3);
+    await until("in sync", async () => inSync(await g.diskStatus(name)));
 
     const [data] = await dataVolumes(name);
     const dataFile = path.join(nodeDir(idx(p)), "volumes", data!);
     const inodeBefore = (await fs.stat(dataFile)).ino;
-    const mark = await fileSize(serialLog(p, name));
+    const mark = await fileSize(g.serialLog(p, name));
     const res = await c.gnt(["instance", "replace-disks", "-p", name]);
     for (const step of [
       "STEP 2/6 Check peer consistency",
@@ -297,7 +265,7 @@ describe("drbd instances with real guests on three node daemons", () => {
     ])
       expect(res.stdout + res.stderr).toContain(step);
     const st = await until("in sync on the new volumes", async () => {
-      const x = await diskStatus(name);
+      const x = await g.diskStatus(name);
       return inSync(x) ? x : undefined;
     });
     expect(st.pnode).toBe(p);
@@ -308,20 +276,20 @@ describe("drbd instances with real guests on three node daemons", () => {
     const left = await fs.readdir(path.dirname(dataFile));
     expect(left.filter((f) => f.includes("_replaced-"))).toEqual([]);
     // The same guest went on writing through it all, without an I/O error.
-    const during = await counters(p, name, mark);
+    const during = await g.counters(p, name, mark);
     expect(during.length).toBeGreaterThan(0);
-    const v = await counterAtLeast(p, name, during[during.length - 1]! + 3, mark);
+    const v = await g.counterAtLeast(p, name, during[during.length - 1]! + 3, mark);
     for (let k = 1; k < v.length; k++) expect(v[k]).toBe(v[k - 1]! + 1);
-    const text = (await fs.readFile(serialLog(p, name), "utf8")).slice(mark);
+    const text = (await fs.readFile(g.serialLog(p, name), "utf8")).slice(mark);
     expect(text).not.toMatch(/I\/O error|GTS-COUNTER-FAIL/);
 
     // Every write after the switch reached the secondary too.
     await randomDelay();
     const acked = await killNode(p, name);
     await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(serialLog(s, name));
+    const from = await fileSize(g.serialLog(s, name));
     await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await counterAtLeast(s, name, acked + 1, from);
+    const after = await g.counterAtLeast(s, name, acked + 1, from);
     expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
 
     await restartNode(p);
@@ -334,18 +302,20 @@ describe("drbd instances with real guests on three node daemons", () => {
     const [, p, s] = c.nodes as [string, string, string];
     // An idle disk: its NBD client reconnects to the restarted storage daemon only when asked.
     await createDrbd(name, p, s, "quiet");
-    await until("the guest up", async () => /GTS-DISKS vda=2097152\b/.test(await fs.readFile(serialLog(p, name), "utf8").catch(() => "")));
-    await until("in sync", async () => inSync(await diskStatus(name)));
-    const mark = await fileSize(serialLog(p, name));
+    await until("the guest up", async () =>
+      /GTS-DISKS vda=2097152\b/.test(await fs.readFile(g.serialLog(p, name), "utf8").catch(() => "")),
+    );
+    await until("in sync", async () => inSync(await g.diskStatus(name)));
+    const mark = await fileSize(g.serialLog(p, name));
     const res = await c.gnt(["instance", "grow-disk", name, "0", "256M"]);
     expect(res.stdout + res.stderr).not.toContain("Disk resize in hypervisor failed");
     // 1280 MiB in 512-byte sectors, as the guest's kernel reports it.
     await until("the guest to see the new size", async () =>
-      /GTS-DISKS vda=2621440\b/.test((await fs.readFile(serialLog(p, name), "utf8")).slice(mark)),
+      /GTS-DISKS vda=2621440\b/.test((await fs.readFile(g.serialLog(p, name), "utf8")).slice(mark)),
     );
     const [data] = await dataVolumes(name);
     for (const n of [p, s]) expect((await fs.stat(path.join(nodeDir(idx(n)), "volumes", data!))).size).toBe(1280 * 1024 * 1024);
-    await until("in sync after growing", async () => inSync(await diskStatus(name)));
+    await until("in sync after growing", async () => inSync(await g.diskStatus(name)));
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 });

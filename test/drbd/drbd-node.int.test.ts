@@ -33,10 +33,7 @@ let c: LocalCluster;
 let client: GanetiClient;
 let n1: string, n2: string, n3: string;
 const tmp = mkdtempSync(path.join(tmpdir(), "gts-drbd-node-"));
-const nodeDir = (node: string): string => {
-  const i = c.nodes.indexOf(node);
-  return i === 0 ? c.dataDir : path.join(path.dirname(c.dataDir), `node${i + 1}`);
-};
+const nodeDir = (node: string): string => c.nodeDir(node);
 
 /** Instance -> [primary, secondary]. */
 async function placement(): Promise<Map<string, [string, string]>> {

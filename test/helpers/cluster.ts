@@ -24,6 +24,8 @@ export interface LocalCluster {
   /** The RAPI certificate (PEM path), to verify TLS. */
   caFile: string;
   nodes: string[];
+  /** A node's data directory, by name (node1's is the master's, `dataDir`). */
+  nodeDir(node: string): string;
   /** The network namespace of the nodes' bridges and taps. */
   netns: ScratchNetns;
   /** Run the gnt CLI with this cluster's connection settings in the environment. */
@@ -156,6 +158,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     password,
     caFile,
     nodes,
+    nodeDir(node) {
+      const d = nodeDirs[nodes.indexOf(node)];
+      if (!d) throw new Error(`no node ${node} in this cluster`);
+      return d;
+    },
     netns,
     env,
     gnt: (args, o = {}) => gntRaw(args, { ...env(), ...o.env }),
