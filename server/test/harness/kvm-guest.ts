@@ -181,3 +181,15 @@ export async function typeOn(socket: string, text: string): Promise<void> {
     s.on("error", reject);
   });
 }
+
+/** The counter the guest writes to the first sector of its disk. */
+export async function counter(file: string): Promise<number> {
+  const fh = await fs.open(file, "r");
+  try {
+    const buf = Buffer.alloc(512);
+    await fh.read(buf, 0, 512, 0);
+    return Number(/^\d+/.exec(buf.toString("latin1"))?.[0] ?? 0);
+  } finally {
+    await fh.close();
+  }
+}

@@ -9,7 +9,15 @@ import type { RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../src/hypervisors/kvm/kvm-hypervisor.js";
 import { withQmp } from "../../src/hypervisors/kvm/qmp.js";
-import { GUEST_MARKER, guestAssets, guestInstance, killGuestsUnder, waitForConsole, type GuestAssets } from "../harness/kvm-guest.js";
+import {
+  counter,
+  GUEST_MARKER,
+  guestAssets,
+  guestInstance,
+  killGuestsUnder,
+  waitForConsole,
+  type GuestAssets,
+} from "../harness/kvm-guest.js";
 import { drbdDisk, freePort, killDaemon, newDiskIds, twoNodes, type TestNode } from "./replication-fixture.js";
 import { poller } from "../harness/poll.js";
 
@@ -17,18 +25,6 @@ let assets: GuestAssets;
 beforeAll(async () => {
   assets = await guestAssets();
 }, 600_000);
-
-/** The counter the guest writes to the first sector of its disk. */
-async function counter(file: string): Promise<number> {
-  const fh = await fs.open(file, "r");
-  try {
-    const buf = Buffer.alloc(512);
-    await fh.read(buf, 0, 512, 0);
-    return Number(/^\d+/.exec(buf.toString("latin1"))?.[0] ?? 0);
-  } finally {
-    await fh.close();
-  }
-}
 
 const until = poller({ timeoutMs: 120_000, intervalMs: 250 });
 

@@ -2,11 +2,12 @@
 // sharedfile instances): the create opcode for a test guest, node-side probes
 // and the counter the guest writes to the first sector of its disk.
 import { spawn } from "node:child_process";
-import { promises as fs } from "node:fs";
 import type { OpcodeInput } from "../../../src/cmdlib/base.js";
 import type { KvmHypervisor } from "../../../src/hypervisors/kvm/kvm-hypervisor.js";
 import type { TestCluster } from "../../harness/cluster.js";
-import type { GuestAssets } from "../../harness/kvm-guest.js";
+import { counter, type GuestAssets } from "../../harness/kvm-guest.js";
+
+export { counter };
 import { createOp } from "./helpers.js";
 
 export const kvmOn = (c: TestCluster, node: string): KvmHypervisor => c.backendOf(node).hypervisors.get("kvm") as KvmHypervisor;
@@ -38,18 +39,6 @@ export function kvmCreateOp(
     beparams: { memory: 96 },
     ...over,
   });
-}
-
-/** The counter the guest writes to the first sector of its disk. */
-export async function counter(file: string): Promise<number> {
-  const fh = await fs.open(file, "r");
-  try {
-    const buf = Buffer.alloc(512);
-    await fh.read(buf, 0, 512, 0);
-    return Number(/^\d+/.exec(buf.toString("latin1"))?.[0] ?? 0);
-  } finally {
-    await fh.close();
-  }
 }
 
 /**
