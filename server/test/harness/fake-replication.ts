@@ -136,6 +136,9 @@ class FakeEngine {
     return this.plain.getSize(d.data);
   }
 
+  /** Who may use an export: nothing to enforce without storage daemons. */
+  async grantExport(): Promise<void> {}
+
   close(): void {}
 }
 
@@ -153,6 +156,7 @@ const METHODS = [
   "scriptDevice",
   "detachLocal",
   "attachLocal",
+  "grantExport",
   "close",
 ] as const satisfies ReadonlyArray<keyof ReplicationEngine & keyof FakeEngine>;
 

@@ -3,9 +3,9 @@
 import path from "node:path";
 import type { BlockDevStatus, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { open, readFile, stat } from "node:fs/promises";
+import { open, readFile, stat, writeFile } from "node:fs/promises";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
-import { drbdDiskOf } from "../../src/storage/replication/engine.js";
+import { drbdDiskOf, replicationExportDir } from "../../src/storage/replication/engine.js";
 import { parseReplicaUri } from "../../src/lib/replica-uri.js";
 import { REPLICATION_TLS_NAME } from "../../src/storage/replication/tls.js";
 import { generateClusterCert } from "../../src/lib/certs.js";
@@ -54,8 +54,11 @@ describe("replicated disks on qemu-storage-daemon", () => {
   it("mirrors every write synchronously to the secondary; the secondary keeps the last acknowledged write when the primary's daemon is killed", async () => {
     const d = await setup();
     const uri = parseReplicaUri(d.devPath);
-    // The node's own guests reach the local export through the daemon's unix socket (no TLS).
-    expect(uri).toEqual({ socket: path.join(a.dataDir, "replication", d.uuid, "nbd"), export: d.uuid });
+    // The node's own guests reach the local export through the daemon's unix socket (no TLS), root's alone.
+    expect(uri).toEqual({ socket: path.join(replicationExportDir(a.dataDir), d.uuid), export: d.uuid });
+    const st = await stat(path.join(replicationExportDir(a.dataDir), d.uuid));
+    expect([st.mode & 0o777, st.uid]).toEqual([0o600, process.getuid!()]);
+    expect((await stat(replicationExportDir(a.dataDir))).mode & 0o777).toBe(0o711);
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
     expect(await status(a, d.onA)).toMatchObject({ is_degraded: false, sync_percent: null, ldisk_status: 1, minor: 0 });
@@ -167,6 +170,29 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect(await restarted.backend.handle("blockdev_getsizes", { disks: [d.onA] })).toEqual([null]);
     expect(await status(b, d.onB)).toBeNull();
     restarted.backend.storage.replication.close();
+  });
+
+  it("a daemon started before the sockets left the state directory keeps its socket there, across a grow, until the disk is shut down", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const assemble = async () =>
+      parseReplicaUri((await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true })) as string);
+    // As a daemon of the earlier layout left it: the socket in the disk's state directory.
+    await a.backend.handle("blockdev_shutdown", { disk: d.onA });
+    const legacy = path.join(a.dataDir, "replication", d.uuid, "nbd");
+    await writeFile(legacy, "");
+    const uri = await assemble();
+    expect(uri).toEqual({ socket: legacy, export: d.uuid });
+    expect((await qemuIo(uri!, ["read 0 4096"])).out).toContain("read 4096/4096");
+    // A grow restarts the daemon: its guests reconnect to the same socket.
+    await b.backend.handle("blockdev_grow", { disk: d.onB, amount: 8, dryrun: false });
+    await a.backend.handle("blockdev_grow", { disk: d.onA, amount: 8, dryrun: false });
+    expect(await assemble()).toEqual(uri);
+    expect((await qemuIo(uri!, ["read 0 4096"])).out).toContain("read 4096/4096");
+    // Shut down: the disk's next daemon serves from the export directory.
+    await a.backend.handle("blockdev_shutdown", { disk: d.onA });
+    await expect(stat(legacy)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await assemble()).toEqual({ socket: path.join(replicationExportDir(a.dataDir), d.uuid), export: d.uuid });
   });
 
   it("opens a replicated disk as a file for the OS scripts; what they write is mirrored", async () => {
