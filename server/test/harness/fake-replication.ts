@@ -139,6 +139,9 @@ class FakeEngine {
   /** Who may use an export: nothing to enforce without storage daemons. */
   async grantExport(): Promise<void> {}
 
+  /** No daemons of an earlier layout here. */
+  async upgradeLayout(): Promise<void> {}
+
   close(): void {}
 }
 
@@ -157,6 +160,7 @@ const METHODS = [
   "detachLocal",
   "attachLocal",
   "grantExport",
+  "upgradeLayout",
   "close",
 ] as const satisfies ReadonlyArray<keyof ReplicationEngine & keyof FakeEngine>;
 

@@ -36,6 +36,18 @@ async function gatherBlockDevices(ctx: BackendContext, instance: RpcInstance): P
   return out;
 }
 
+/** No guest of the instance runs here: replicated disks still on a storage daemon of the earlier layout move to the current one. */
+async function upgradeReplicas(ctx: BackendContext, instance: RpcInstance): Promise<void> {
+  for (const disk of instance.disks) {
+    if (disk.dev_type !== "drbd") continue;
+    try {
+      await ctx.storage.replication.upgradeLayout(drbdDiskOf(disk));
+    } catch (err) {
+      fail(`Block device error: ${messageOf(err)}`, err);
+    }
+  }
+}
+
 /**
  * The exports of the instance's replicated disks admit the user its
  * hypervisor process runs as (or root only again: `stopped`), before the
@@ -86,6 +98,7 @@ export function instanceHandlers(
   const start = async (instance: RpcInstance, paused: boolean): Promise<void> => {
     const hv = hvOf(instance);
     if (await isRunning(hv, instance.name)) return;
+    await upgradeReplicas(ctx, instance);
     const devices = await gatherBlockDevices(ctx, instance);
     await grantReplicas(ctx, hv, instance, instance.disks);
     try {
@@ -176,6 +189,7 @@ export function instanceHandlers(
     accept_instance: (args) =>
       lock.run(args.instance.name, async () => {
         try {
+          await upgradeReplicas(ctx, args.instance);
           const devices = await gatherBlockDevices(ctx, args.instance);
           await grantReplicas(ctx, hvOf(args.instance), args.instance, args.instance.disks);
           await hvOf(args.instance).acceptInstance(args.instance, args.target, devices, {

@@ -454,10 +454,48 @@ export class ReplicationEngine {
     ];
   }
 
+  /**
+   * A daemon of the earlier layout, one per disk: it serves the peer exports
+   * and the local one (its guests attached over TLS) on the disk's port, so
+   * the peer-facing daemon cannot start beside it.
+   */
+  private async isSingleDaemon(daemon: StorageDaemon): Promise<boolean> {
+    const pid = await daemon.pid();
+    if (pid === null) return false;
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    return cmdline.split("\0").some((a) => a.startsWith("addr.type=inet,"));
+  }
+
+  /**
+   * Where no guest can be attached to the disk on this node (its instance
+   * starts here, or arrives by migration), a daemon of the earlier layout is
+   * stopped, so that the next assemble starts the node's daemon and the
+   * peer-facing one. Elsewhere it keeps serving as it did (ensureDaemon),
+   * since its guests reconnect to its port and export.
+   */
+  async upgradeLayout(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if (!(await this.isSingleDaemon(daemon))) return;
+      await daemon.qmp((c) => this.stopMirror(c)).catch(() => undefined);
+      await this.stopDaemons(d.uuid);
+    });
+  }
+
+  private async refuseSingleDaemon(d: DrbdDisk, what: string): Promise<void> {
+    if (await this.isSingleDaemon(this.daemonOf(d.uuid)))
+      throw new BlockDeviceError(
+        `Disk ${d.uuid} is still served by the single storage daemon of an earlier version: start its instance again` +
+          ` (or deactivate and activate its disks) before ${what}`,
+      );
+  }
+
   /** The daemons for d, started (or found again after a node-daemon restart); returns the node's daemon. */
   private async ensureDaemon(d: DrbdDisk): Promise<StorageDaemon> {
     const daemon = this.daemonOf(d.uuid);
     const peer = this.peerDaemonOf(d.uuid);
+    // It serves the peer exports itself until upgradeLayout (or a shutdown) ends it.
+    if (await this.isSingleDaemon(daemon)) return daemon;
     if ((await daemon.pid()) === null) {
       await daemon.start(await this.daemonArgs(d, daemon));
       // --daemonize returns once the daemon listens: its socket exists.
@@ -818,6 +856,7 @@ export class ReplicationEngine {
    */
   async detachLocal(d: DrbdDisk): Promise<void> {
     await this.lock.run(d.uuid, async () => {
+      await this.refuseSingleDaemon(d, "replacing its local storage");
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) throw new BlockDeviceError(`Disk ${d.uuid} is not assembled on this node`);
       await daemon.qmp(async (c) => {
@@ -1067,6 +1106,8 @@ export class ReplicationEngine {
   async grow(d: DrbdDisk, amount: number, dryrun: boolean): Promise<void> {
     await this.lock.run(d.uuid, async () => {
       await this.opts.plain.grow(d.data, amount, true);
+      // Restarted in the two-daemon layout, it would no longer serve the guests attached to its port.
+      await this.refuseSingleDaemon(d, "growing it");
       if (dryrun) return;
       const daemon = this.daemonOf(d.uuid);
       const running = (await daemon.pid()) !== null;
