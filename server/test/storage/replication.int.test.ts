@@ -245,10 +245,14 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const peerPid = () => new StorageDaemon(path.join(state, "peer")).pid();
     // Activate-disks (a guest may be attached to it): it goes on serving, mirroring to the secondary;
     // no peer-facing daemon beside it (its port is taken).
-    await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true });
+    const served = parseReplicaUri(
+      (await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true })) as string,
+    );
     await waitSynced(a, d.onA);
     expect(await single.pid()).toBe(singlePid);
     expect(await peerPid()).toBeNull();
+    // Its device path is where its guests are attached: the local export over TLS on the disk's port.
+    expect(served).toEqual({ host: a.ip, port: d.port, export: d.uuid, tlsCredsDir: tls, tlsHostname: REPLICATION_TLS_NAME });
     const local = { host: a.ip, port: d.port, export: d.uuid, tlsDir: tls, tlsHostname: REPLICATION_TLS_NAME };
     const w = await qemuIo(local, [`write -P 0x5a ${MiB} 4096`, "flush"]);
     expect(w.out).toContain("wrote 4096/4096");

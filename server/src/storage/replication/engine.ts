@@ -220,6 +220,15 @@ export class ReplicationEngine {
 
   /** What the hypervisor attaches: the local export, through its unix socket (see parseReplicaUri). */
   async devicePath(d: DrbdDisk): Promise<string> {
+    // The single daemon of the earlier layout serves its guests over TLS on the disk's port.
+    if (await this.isSingleDaemon(this.daemonOf(d.uuid)))
+      return formatReplicaUri({
+        host: d.dyn.local_ip,
+        port: d.port,
+        export: d.uuid,
+        tlsCredsDir: this.tlsDir,
+        tlsHostname: REPLICATION_TLS_NAME,
+      });
     return formatReplicaUri({ socket: await this.socketOf(d.uuid), export: d.uuid });
   }
 
