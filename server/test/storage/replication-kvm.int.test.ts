@@ -18,6 +18,7 @@ import {
   waitForConsole,
   type GuestAssets,
 } from "../harness/kvm-guest.js";
+import { replicationExportDir } from "../../src/storage/replication/engine.js";
 import { drbdDisk, freePort, killDaemon, newDiskIds, twoNodes, type TestNode } from "./replication-fixture.js";
 import { poller } from "../harness/poll.js";
 
@@ -130,6 +131,79 @@ describe("a kvm guest on a replicated disk", () => {
     expect(next).toBeGreaterThan(onReplica);
     const after = (await b.backend.handle("blockdev_getmirrorstatus", { disks: [promoted] })) as unknown[];
     expect(after[0]).toMatchObject({ is_degraded: true });
+  }, 600_000);
+
+  it("a guest whose qemu runs as an unprivileged user (security_model=user) reconnects to its disk after a grow and hotplugs a replicated disk", async () => {
+    const ids = newDiskIds();
+    const spec = { ...ids, port: await freePort([a.ip, b.ip]), sizeMiB: 16, primaryNode: a, secondaryNode: b };
+    const onA = drbdDisk(spec, a);
+    const onB = drbdDisk(spec, b);
+    await b.backend.handle("blockdev_create", { disk: onB, owner: "g", on_primary: false });
+    await a.backend.handle("blockdev_create", { disk: onA, owner: "g", on_primary: true });
+    await until(
+      "the initial sync",
+      async () => ((await a.backend.handle("drbd_wait_sync", { disks: [onA] })) as { alldone: boolean }).alldone,
+    );
+    // An idle guest: after the grow its disk's NBD client reconnects only when the hypervisor reads through it.
+    const inst = {
+      ...guestInstance(assets, {
+        name: `drbd-${ids.uuid}.example.com`,
+        disks: [onA],
+        hvparams: { kernel_args: "quiet", security_model: "user", security_domain: "nobody" },
+      }),
+      disk_template: "drbd",
+    };
+    const log = kvm(a).dirs.serialLog(inst.name);
+    await a.backend.handle("instance_start", { instance: inst, startup_paused: false });
+    await waitForConsole(log, /GTS-DISKS vda=32768\b/, { timeoutMs: 180_000 });
+    const qemuPid = Number((await fs.readFile(kvm(a).dirs.pidFile(inst.name), "utf8")).trim());
+    const uid = (await fs.readFile(`/proc/${qemuPid}/status`, "utf8")).match(/^Uid:\s+(\d+)\s+(\d+)/m);
+    const nobody = (await fs.readFile("/etc/passwd", "utf8"))
+      .split("\n")
+      .find((l) => l.startsWith("nobody:"))!
+      .split(":")[2];
+    expect(uid?.slice(1, 3)).toEqual([nobody, nobody]);
+
+    // Grow: both storage daemons restart; the qemu, no longer root, must reconnect to its disk's export.
+    await b.backend.handle("blockdev_grow", { disk: onB, amount: 8, dryrun: false });
+    await a.backend.handle("blockdev_grow", { disk: onA, amount: 8, dryrun: false });
+    const grown = { ...onA, size: 24 };
+    const from = (await fs.stat(log)).size;
+    await a.backend.handle("resize_disk", { instance: { ...inst, disks: [grown] }, disk: grown, new_size: 24 * 1024 * 1024 });
+    await waitForConsole(log, /GTS-DISKS vda=49152\b/, { from, timeoutMs: 120_000 });
+
+    // Hotplug: the unprivileged qemu opens the new disk's export itself.
+    const ids2 = newDiskIds();
+    const spec2 = { ...ids2, port: await freePort([a.ip, b.ip]), sizeMiB: 8, primaryNode: a, secondaryNode: b };
+    const second = drbdDisk(spec2, a);
+    await b.backend.handle("blockdev_create", { disk: drbdDisk(spec2, b), owner: "g", on_primary: false });
+    const path2 = (await a.backend.handle("blockdev_create", { disk: second, owner: "g", on_primary: true })) as string;
+    const from2 = (await fs.stat(log)).size;
+    await a.backend.handle("hotplug_device", {
+      instance: inst,
+      action: "hotadd",
+      dev_type: "disk",
+      disk: second,
+      disk_path: path2,
+      seq: 1,
+    });
+    await waitForConsole(log, /GTS-DISKS vda=49152 vdb=16384/, { from: from2, timeoutMs: 120_000 });
+    expect(await fs.readFile(log, "latin1")).not.toMatch(/I\/O error/);
+
+    // Only that user is admitted, to these two sockets; the disks' state stays root's alone.
+    const socketOf = (uuid: string) => path.join(replicationExportDir(a.dataDir), uuid);
+    const owner = async (file: string) => {
+      const st = await fs.stat(file);
+      return [st.uid, st.mode & 0o777];
+    };
+    for (const u of [ids.uuid, ids2.uuid]) {
+      expect(await owner(socketOf(u))).toEqual([Number(nobody), 0o600]);
+      expect(await owner(path.join(a.dataDir, "replication", u))).toEqual([process.getuid!(), 0o700]);
+    }
+    expect(await owner(replicationExportDir(a.dataDir))).toEqual([process.getuid!(), 0o711]);
+    // Stopped: root's alone again.
+    await a.backend.handle("instance_shutdown", { instance: { ...inst, disks: [grown, second] }, timeout: 0 });
+    for (const u of [ids.uuid, ids2.uuid]) expect(await owner(socketOf(u))).toEqual([process.getuid!(), 0o600]);
   }, 600_000);
 
   it("live-migrates with the roles swapped: no disk copy, the target writes only once it mirrors back, nothing acknowledged is lost", async () => {
