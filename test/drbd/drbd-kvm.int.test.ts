@@ -12,12 +12,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GanetiClient } from "@ganeti-ts/sdk";
 import { DEFAULT_IPOLICY } from "@ganeti-ts/server/config/defaults";
 import { isAlive, launchDaemon, readRuntime } from "@ganeti-ts/server/master/launcher";
-import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
+import type { GanetiClient } from "@ganeti-ts/sdk";
+import { fileSize } from "../../server/test/harness/kvm-guest.js";
 import { killDaemons } from "../../server/test/storage/replication-fixture.js";
-import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import type { LocalCluster } from "../helpers/cluster.js";
 import { degraded, DrbdGuests, inSync } from "./drbd-guests.js";
 import { poller } from "../../server/test/harness/poll.js";
 
@@ -26,58 +26,18 @@ let client: GanetiClient;
 let g: DrbdGuests;
 
 beforeAll(async () => {
-  const a = await guestAssets();
-  c = await startLocalCluster({
-    nodes: 3,
-    secondaryIps: true,
-    // qemu runs in the cluster's namespace and reaches its storage daemon
-    // through a unix socket; these guests need no NIC.
-    diskTemplates: ["drbd", "plain", "file", "diskless"],
-    initArgs: ["--enabled-hypervisors", "kvm"],
-  });
-  client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
-  g = new DrbdGuests(c, client);
+  // qemu runs in the cluster's namespace and reaches its storage daemon
+  // through a unix socket; these guests need no NIC.
   const minmax = [{ min: { ...DEFAULT_IPOLICY.minmax[0].min, "nic-count": 0 }, max: DEFAULT_IPOLICY.minmax[0].max }];
-  await client.cluster.modify({ vg_name: "xenvg", ipolicy: { minmax } }).wait();
-  await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
+  g = await DrbdGuests.start(3, { ipolicy: { minmax } });
+  ({ c, client } = g);
 }, 600_000);
 
-afterAll(async () => {
-  client?.close();
-  if (c) {
-    const root = path.dirname(c.dataDir);
-    await killGuestsUnder(root);
-    for (let i = 0; i < c.nodes.length; i++) await killDaemons(nodeDir(i));
-    await c.destroy();
-  }
-}, 120_000);
+afterAll(() => g?.stop(), 120_000);
 
 const nodeDir = (i: number): string => c.nodeDir(c.nodes[i]!);
 const idx = (node: string) => c.nodes.indexOf(node);
 const until = poller({ timeoutMs: 300_000, intervalMs: 250 });
-
-async function createDrbd(name: string, pnode: string, snode: string, kernelArgs = "quiet gts.counter=/dev/vda"): Promise<void> {
-  await client.instances
-    .create({
-      mode: "create",
-      instance_name: name,
-      disk_template: "drbd",
-      disks: [{ size: 1024 }],
-      nics: [],
-      os_type: "busybox",
-      no_install: true,
-      pnode,
-      snode,
-      hypervisor: "kvm",
-      hvparams: { kernel_args: kernelArgs },
-      beparams: { maxmem: 128, minmem: 128, vcpus: 1 },
-      name_check: false,
-      ip_check: false,
-    })
-    .wait();
-  // Ganeti never starts an instance created without installation.
-  await client.instances.startup(name).wait();
-}
 
 /**
  * SIGKILL at once: the node daemon, the instance's qemu and every storage
@@ -132,7 +92,7 @@ describe("drbd instances with real guests on three node daemons", () => {
   it("the last acknowledged counter survives SIGKILL of the primary node; failover --ignore-consistency boots it on the secondary; the returning node is resynced", async () => {
     const name = "drbd-kill.example.com";
     const [, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     await g.counterAtLeast(p, name, 3);
     const st0 = await g.diskStatus(name);
     expect(st0.pnode).toBe(p);
@@ -178,7 +138,7 @@ describe("drbd instances with real guests on three node daemons", () => {
   it("live migration back and forth keeps the counter going with the roles swapped and the mirror in sync; then a kill of the primary loses nothing", async () => {
     const name = "drbd-mig.example.com";
     const [, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     const v0 = await g.counterAtLeast(p, name, 3);
 
     const fromS = await fileSize(g.serialLog(s, name));
@@ -216,7 +176,7 @@ describe("drbd instances with real guests on three node daemons", () => {
   it("replace-disks to the third node while the guest writes; the new secondary holds every acknowledged write when the primary dies", async () => {
     const name = "drbd-repl.example.com";
     const [n1, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     await g.counterAtLeast(p, name, 3);
 
     const volumes = await dataVolumes(name);
@@ -248,7 +208,7 @@ describe("drbd instances with real guests on three node daemons", () => {
   it("replace-disks -p while the guest writes: new volumes on the primary filled from the secondary, the guest never notices, and the secondary still holds every acknowledged write", async () => {
     const name = "drbd-repp.example.com";
     const [, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     await g.counterAtLeast(p, name, 3);
     await until("in sync", async () => inSync(await g.diskStatus(name)));
 
@@ -301,7 +261,7 @@ describe("drbd instances with real guests on three node daemons", () => {
     const name = "drbd-grow.example.com";
     const [, p, s] = c.nodes as [string, string, string];
     // An idle disk: its NBD client reconnects to the restarted storage daemon only when asked.
-    await createDrbd(name, p, s, "quiet");
+    await g.create(name, p, s, { kernelArgs: "quiet" });
     await until("the guest up", async () =>
       /GTS-DISKS vda=2097152\b/.test(await fs.readFile(g.serialLog(p, name), "utf8").catch(() => "")),
     );
