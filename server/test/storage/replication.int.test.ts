@@ -11,7 +11,7 @@ import { REPLICATION_TLS_NAME } from "../../src/storage/replication/tls.js";
 import { generateClusterCert } from "../../src/lib/certs.js";
 import { ensureReplicationTls } from "../../src/storage/replication/tls.js";
 import { writeCert } from "../../src/lib/certs.js";
-import { drbdDisk, freePort, killDaemon, newDiskIds, qemuIo, readAt, twoNodes, type TestNode } from "./replication-fixture.js";
+import { createDrbdPair, killDaemon, newDrbdPair, qemuIo, readAt, twoNodes, waitSynced, type TestNode } from "./replication-fixture.js";
 import { poller } from "../harness/poll.js";
 
 const MiB = 1024 * 1024;
@@ -31,15 +31,8 @@ describe("replicated disks on qemu-storage-daemon", () => {
   });
 
   async function setup(sizeMiB = 16) {
-    const ids = newDiskIds();
-    const port = await freePort([a.ip, b.ip]);
-    const spec = { ...ids, port, sizeMiB, primaryNode: a, secondaryNode: b };
-    const onA = drbdDisk(spec, a);
-    const onB = drbdDisk(spec, b);
-    // Ganeti's order: the secondary first, then the primary.
-    await b.backend.handle("blockdev_create", { disk: onB, owner: "inst1", on_primary: false });
-    const devPath = (await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true })) as string;
-    return { ...ids, port, spec, onA, onB, devPath };
+    const d = await newDrbdPair(a, b, sizeMiB);
+    return { ...d, devPath: await createDrbdPair(d, "inst1") };
   }
 
   /** A disk (setup) in sync, 0x44 written at 5 MiB through the primary's local export; that export. */
@@ -56,11 +49,6 @@ describe("replicated disks on qemu-storage-daemon", () => {
   const dataFile = (n: TestNode, uuid: string) => path.join(n.dataDir, "volumes", "xenvg", `${uuid}.disk0_data`);
   const status = async (n: TestNode, disk: unknown) =>
     ((await n.backend.handle("blockdev_getmirrorstatus", { disks: [disk] })) as (BlockDevStatus | null)[])[0];
-  const waitSynced = (n: TestNode, disk: unknown) =>
-    until(`${n.name} in sync`, async () => {
-      const r = (await n.backend.handle("drbd_wait_sync", { disks: [disk] })) as { alldone: boolean; min_resync: number };
-      return r.alldone ? r : undefined;
-    });
 
   it("mirrors every write synchronously to the secondary; the secondary keeps the last acknowledged write when the primary's daemon is killed", async () => {
     const d = await setup();
@@ -242,13 +230,9 @@ describe("replicated disks on qemu-storage-daemon", () => {
   });
 
   it("creates a standalone replica (no port, as replace-disks -n does) as volumes only; attach starts replicating to it", async () => {
-    const ids = newDiskIds();
-    const port = await freePort([a.ip, b.ip]);
-    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
-    const onA = drbdDisk(spec, a);
-    const onB = drbdDisk(spec, b);
-    const alone = { ...onB, logical_id: [a.name, b.name, null, 0, 1, ids.secret] };
-    expect(await b.backend.handle("blockdev_create", { disk: alone, owner: "inst1", on_primary: false })).toBe(dataFile(b, ids.uuid));
+    const { onA, onB, secret, uuid } = await newDrbdPair(a, b, 16);
+    const alone = { ...onB, logical_id: [a.name, b.name, null, 0, 1, secret] };
+    expect(await b.backend.handle("blockdev_create", { disk: alone, owner: "inst1", on_primary: false })).toBe(dataFile(b, uuid));
     expect(await status(b, onB)).toBeNull();
     await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true });
     await b.backend.handle("drbd_attach_net", { disks: [onB], instance_name: "inst1", multimaster: false });
