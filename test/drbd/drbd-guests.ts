@@ -123,6 +123,14 @@ export class DrbdGuests {
     });
   }
 
+  /** Waits until the instance's mirror is in sync (`what` names the wait); that status. */
+  inSync(name: string, what: string): Promise<DiskStatus & { pnode: string; snodes: string[] }> {
+    return until(what, async () => {
+      const st = await this.diskStatus(name);
+      return inSync(st) ? st : undefined;
+    });
+  }
+
   /** instance info (live): the first disk's status, with the instance's nodes. */
   async diskStatus(name: string): Promise<DiskStatus & { pnode: string; snodes: string[] }> {
     const [res] = await this.client.instances.info(name).wait();

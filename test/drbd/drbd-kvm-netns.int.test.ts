@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GanetiClient } from "@ganeti-ts/sdk";
 import { fileSize } from "../../server/test/harness/kvm-guest.js";
-import { DrbdGuests, inSync } from "./drbd-guests.js";
+import { DrbdGuests } from "./drbd-guests.js";
 import { poller } from "../../server/test/harness/poll.js";
 import type { LocalCluster } from "../helpers/cluster.js";
 
@@ -53,7 +53,7 @@ describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
     // Its tap is in the namespace, on the bridge.
     const links = JSON.parse(await c.netns.ip(["-j", "link", "show", "master", "xen-br0"])) as { ifname: string }[];
     expect(links.length).toBeGreaterThan(0);
-    await until("the mirror in sync", async () => inSync(await g.diskStatus(name)));
+    await g.inSync(name, "the mirror in sync");
 
     const fromS = await fileSize(g.serialLog(s, name));
     await client.instances.migrate(name, { mode: "live" }).wait();
@@ -61,7 +61,7 @@ describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
     expect((res[name] as { pnode: string }).pnode).toBe(s);
     await g.counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
     await until("the migrated guest answering pings", () => pings("10.79.0.5"));
-    await until("the mirror in sync after the migration", async () => inSync(await g.diskStatus(name)));
+    await g.inSync(name, "the mirror in sync after the migration");
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 });
