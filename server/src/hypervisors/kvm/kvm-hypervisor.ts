@@ -43,6 +43,7 @@ import { KvmMigration } from "./migrate.js";
 import { noNetworkNicBackend, type NicBackend } from "./nic.js";
 import { checkKvmParameterRules, validateKvmParameters } from "./params.js";
 import { withQmp } from "./qmp.js";
+import { resizeDrive } from "./resize.js";
 import { cpuSeconds, KvmDirs, qemuAlive, type KvmNicRuntime, type KvmRuntime } from "./runtime.js";
 
 const MiB = 1024 * 1024;
@@ -612,21 +613,8 @@ export class KvmHypervisor implements Hypervisor {
     const rt = await this.runtime(instance.name);
     if (!rt) throw new HypervisorError(`Instance ${instance.name} is not running`);
     if (!rt.disks.some((d) => d.uuid === disk.uuid)) throw new HypervisorError(`Disk ${disk.uuid} is not attached to ${instance.name}`);
-    const drive = diskDriveId(disk.uuid);
-    await withQmp(this.dirs.qmpSocket(instance.name), async (q) => {
-      try {
-        await q.execute("block_resize", { device: drive, size: newSizeBytes });
-      } catch (err) {
-        // A replicated disk (NBD): its storage daemon restarted to grow the
-        // volume, and qemu's NBD client learns the new size only when it
-        // reconnects, which it does at its next request; an idle guest has
-        // none. One read through the drive reconnects it (waiting up to the
-        // drive's reconnect-delay), then the resize is only a size change.
-        if (!/Cannot grow NBD nodes/.test((err as Error).message)) throw err;
-        await q.execute("human-monitor-command", { "command-line": `qemu-io ${drive} "read 0 512"` });
-        await q.execute("block_resize", { device: drive, size: newSizeBytes });
-      }
-    });
+    // A replicated disk's NBD client may need a reconnect first: resize.ts.
+    await withQmp(this.dirs.qmpSocket(instance.name), (q) => resizeDrive(q, diskDriveId(disk.uuid), newSizeBytes));
   }
 
   // Migration: migrate.ts.

@@ -55,6 +55,14 @@ async function logOf(cl: TestCluster, op: OpcodeInput): Promise<string[]> {
   return cl.jobLog(job);
 }
 
+/** The job log's lines from step `n`'s header up to the next step's. */
+function stepLines(log: string[], n: number): string[] {
+  const from = log.findIndex((l) => l.startsWith(`STEP ${n}/`));
+  const to = log.findIndex((l) => l.startsWith(`STEP ${n + 1}/`));
+  if (from < 0 || to < 0) throw new Error(`no step ${n} in the job log`);
+  return log.slice(from, to);
+}
+
 describe("drbd instance creation", () => {
   it("creates the disks on the secondary then the primary, logs the initial sync as Ganeti, and starts on the primary", async () => {
     const { cl, calls, n1, n2 } = await drbdCluster();
@@ -387,6 +395,13 @@ describe("drbd replace-disks", () => {
       "Current primary node: node1.example.com",
       "Current secondary node: node2.example.com",
     ]);
+    // Ganeti's step 1: the disk on the other node, then the target, then the volume groups.
+    expect(stepLines(log, 1)).toEqual([
+      "STEP 1/6 Check device existence",
+      " - INFO: Checking disk/0 on node1.example.com",
+      " - INFO: Checking disk/0 on node2.example.com",
+      " - INFO: Checking volume groups",
+    ]);
     expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_rename", "blockdev_addchildren", "blockdev_remove")).toEqual(
       [
         "blockdev_create@node2",
@@ -428,6 +443,12 @@ describe("drbd replace-disks", () => {
       "STEP 4/6 Changing drbd configuration",
       "STEP 5/6 Sync devices",
       "STEP 6/6 Removing old storage",
+    ]);
+    expect(stepLines(log, 1)).toEqual([
+      "STEP 1/6 Check device existence",
+      " - INFO: Checking disk/0 on node2.example.com",
+      " - INFO: Checking disk/0 on node1.example.com",
+      " - INFO: Checking volume groups",
     ]);
     expect(log).toContain(" - INFO: Checking disk/0 consistency on node node2.example.com");
     expect(log).toContain(" - INFO: Adding storage on node1.example.com for disk/0");
@@ -489,12 +510,18 @@ describe("drbd replace-disks", () => {
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     const [, , port, pminor, , secret] = disk.logical_id;
     calls.length = 0;
-    await runOp(cl, {
+    const log = await logOf(cl, {
       OP_ID: "OP_INSTANCE_REPLACE_DISKS",
       instance_name: "d1.example.com",
       mode: "replace_new_secondary",
       remote_node: "node3.example.com",
     });
+    // Ganeti's step 1 when changing the secondary: only the primary's disks, then the volume groups.
+    expect(stepLines(log, 1)).toEqual([
+      "STEP 1/6 Check device existence",
+      " - INFO: Checking disk/0 on node1.example.com",
+      " - INFO: Checking volume groups",
+    ]);
     expect(only(calls, "blockdev_create", "blockdev_shutdown", "drbd_disconnect_net", "drbd_attach_net", "blockdev_remove")).toEqual([
       "blockdev_create@node3",
       "blockdev_shutdown@node2",
@@ -537,6 +564,11 @@ describe("drbd replace-disks", () => {
       iallocator: "hail",
     });
     expect(log).toContain(" - INFO: Selected new secondary for instance 'd1.example.com': node3.example.com");
+    expect(stepLines(log, 1)).toEqual([
+      "STEP 1/6 Check device existence",
+      " - INFO: Checking disk/0 on node1.example.com",
+      " - INFO: Checking volume groups",
+    ]);
     expect(inst(cl, "d1.example.com").secondary_nodes).toEqual([n3]);
   });
 
