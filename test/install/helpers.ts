@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { clusterInitArgs } from "../helpers/cluster.js";
 
 export const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -50,27 +51,14 @@ export async function tarRead(tgz: string, file: string): Promise<string> {
 export function oneNodeCluster(dataDir: string, hostRoot = "/") {
   const password = randomBytes(12).toString("hex");
   return {
-    initArgs: [
-      "cluster",
-      "init",
-      "cluster.example.com",
-      "--data-dir",
+    initArgs: clusterInitArgs({
       dataDir,
-      "--rapi-port",
-      "0",
-      "--node-port",
-      "0",
-      "--node-address",
-      `127.0.0.${randomInt(20, 250)}`,
-      "--node-name",
-      "node1.example.com",
-      "--rapi-user",
-      "admin",
-      "--rapi-password",
+      nodeAddress: `127.0.0.${randomInt(20, 250)}`,
+      nodeName: "node1.example.com",
+      user: "admin",
       password,
-      "--enabled-disk-templates",
-      "diskless",
-    ],
+      diskTemplates: ["diskless"],
+    }),
     destroyArgs: ["cluster", "destroy", "--yes-do-it", "--data-dir", dataDir],
     async runtime(): Promise<{ rapiUrl: string; pid: number }> {
       return JSON.parse(await readFile(path.join(hostRoot, dataDir, "master.runtime.json"), "utf8")) as { rapiUrl: string; pid: number };
