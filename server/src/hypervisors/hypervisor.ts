@@ -93,6 +93,12 @@ export interface Hypervisor {
   hotplugSupported?(instance: RpcInstance): Promise<void>;
   hotplugDevice?(instance: RpcInstance, action: HotplugAction, target: HotplugTarget, device: HotplugDevice): Promise<string>;
   resizeDisk?(instance: RpcInstance, disk: RpcDisk, newSizeBytes: number): Promise<void>;
+  /**
+   * The user the instance's processes run as once started, when not the
+   * node daemon's (kvm security_model=user): its replicated disks' exports
+   * must admit that user, whom it reconnects as. Absent or null: the node daemon's.
+   */
+  processUser?(instance: RpcInstance): string | null;
 }
 
 export type HotplugAction = "hotadd" | "hotdel" | "hotmod";

@@ -1,7 +1,7 @@
 // The device path of a replicated (drbd) disk as the node hands it to the
 // hypervisor. The node's own guests reach the local storage daemon's export
-// through a unix socket in the disk's state directory (root only, like the
-// directory: its permissions are the access control, no TLS on the way), in
+// through a unix socket (root's, or granted to the user the guest's qemu
+// runs as: the socket's owner is the access control, no TLS on the way), in
 // qemu's own URI syntax:
 //   nbd+unix:///EXPORT?socket=PATH
 // A network attachment (another node's export, over TLS with the node's

@@ -136,6 +136,12 @@ class FakeEngine {
     return this.plain.getSize(d.data);
   }
 
+  /** Who may use an export: nothing to enforce without storage daemons. */
+  async grantExport(): Promise<void> {}
+
+  /** No daemons of an earlier layout here. */
+  async upgradeLayout(): Promise<void> {}
+
   close(): void {}
 }
 
@@ -153,6 +159,8 @@ const METHODS = [
   "scriptDevice",
   "detachLocal",
   "attachLocal",
+  "grantExport",
+  "upgradeLayout",
   "close",
 ] as const satisfies ReadonlyArray<keyof ReplicationEngine & keyof FakeEngine>;
 

@@ -10,6 +10,7 @@ import type { RpcDisk } from "@ganeti-ts/schema";
 import { generateClusterCert, writeCert } from "../../src/lib/certs.js";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { isPidAlive } from "../../src/storage/replication/daemon.js";
+import { replicationExportDir } from "../../src/storage/replication/engine.js";
 import { kvmSocketDirOutside } from "../../src/hypervisors/kvm/runtime.js";
 import { poller } from "../harness/poll.js";
 import { tempDir } from "../noded/fixtures.js";
@@ -66,6 +67,7 @@ export async function twoNodes(): Promise<{ a: TestNode; b: TestNode; root: stri
       // A guest's sockets live under /tmp when the data directory is deep.
       const sockets = kvmSocketDirOutside(n.dataDir);
       if (sockets) await fs.rm(sockets, { recursive: true, force: true });
+      await fs.rm(replicationExportDir(n.dataDir), { recursive: true, force: true });
     }
     await rmRoot();
   };

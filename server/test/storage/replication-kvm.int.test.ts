@@ -5,7 +5,7 @@
 // from it continues from there. Real qemu (TCG), one guest at a time.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { RpcDisk } from "@ganeti-ts/schema";
+import type { RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../src/hypervisors/kvm/kvm-hypervisor.js";
 import { withQmp } from "../../src/hypervisors/kvm/qmp.js";
@@ -18,6 +18,7 @@ import {
   waitForConsole,
   type GuestAssets,
 } from "../harness/kvm-guest.js";
+import { replicationExportDir } from "../../src/storage/replication/engine.js";
 import { createDrbdPair, freePort, killDaemon, newDrbdPair, twoNodes, waitSynced, type TestNode } from "./replication-fixture.js";
 import { poller } from "../harness/poll.js";
 
@@ -49,6 +50,24 @@ describe("a kvm guest on a replicated disk", () => {
     return d;
   }
 
+  /** Hotplugs a second (8 MiB) replicated disk into the guest on a, until its console shows `seen`; the disk. */
+  async function hotplugSecond(inst: RpcInstance, seen: RegExp) {
+    const pair = await newDrbdPair(a, b, 8);
+    const path2 = await createDrbdPair(pair, "g");
+    const log = kvm(a).dirs.serialLog(inst.name);
+    const from = (await fs.stat(log)).size;
+    await a.backend.handle("hotplug_device", {
+      instance: inst,
+      action: "hotadd",
+      dev_type: "disk",
+      disk: pair.onA,
+      disk_path: path2,
+      seq: 1,
+    });
+    await waitForConsole(log, seen, { from, timeoutMs: 120_000 });
+    return pair;
+  }
+
   const kvm = (n: TestNode) => n.backend.hypervisors.get("kvm") as KvmHypervisor;
   const dataFile = (n: TestNode, uuid: string) => path.join(n.dataDir, "volumes", "xenvg", `${uuid}.disk0_data`);
 
@@ -70,19 +89,7 @@ describe("a kvm guest on a replicated disk", () => {
     await until("the counter on the replica", async () => (await counter(dataFile(b, uuid))) >= 5);
 
     // Hotplug a second replicated disk: the guest sees it.
-    const pair2 = await newDrbdPair(a, b, 8);
-    const second = pair2.onA;
-    const path2 = await createDrbdPair(pair2, "g");
-    const logFrom = (await fs.stat(kvm(a).dirs.serialLog(inst.name))).size;
-    await a.backend.handle("hotplug_device", {
-      instance: inst,
-      action: "hotadd",
-      dev_type: "disk",
-      disk: second,
-      disk_path: path2,
-      seq: 1,
-    });
-    await waitForConsole(kvm(a).dirs.serialLog(inst.name), /GTS-DISKS vda=\d+ vdb=16384/, { from: logFrom, timeoutMs: 120_000 });
+    await hotplugSecond(inst, /GTS-DISKS vda=\d+ vdb=16384/);
 
     // Grow on both sides (secondary first) while the guest writes: the
     // storage daemons restart, the guest's disk waits for them and goes on.
@@ -126,6 +133,57 @@ describe("a kvm guest on a replicated disk", () => {
     expect(next).toBeGreaterThan(onReplica);
     const after = (await b.backend.handle("blockdev_getmirrorstatus", { disks: [promoted] })) as unknown[];
     expect(after[0]).toMatchObject({ is_degraded: true });
+  }, 600_000);
+
+  it("a guest whose qemu runs as an unprivileged user (security_model=user) reconnects to its disk after a grow and hotplugs a replicated disk", async () => {
+    const { onA, onB, uuid } = await syncedDisk();
+    // An idle guest: after the grow its disk's NBD client reconnects only when the hypervisor reads through it.
+    const inst = {
+      ...guestInstance(assets, {
+        name: `drbd-${uuid}.example.com`,
+        disks: [onA],
+        hvparams: { kernel_args: "quiet", security_model: "user", security_domain: "nobody" },
+      }),
+      disk_template: "drbd",
+    };
+    const log = kvm(a).dirs.serialLog(inst.name);
+    await a.backend.handle("instance_start", { instance: inst, startup_paused: false });
+    await waitForConsole(log, /GTS-DISKS vda=32768\b/, { timeoutMs: 180_000 });
+    const qemuPid = Number((await fs.readFile(kvm(a).dirs.pidFile(inst.name), "utf8")).trim());
+    const uid = (await fs.readFile(`/proc/${qemuPid}/status`, "utf8")).match(/^Uid:\s+(\d+)\s+(\d+)/m);
+    const nobody = (await fs.readFile("/etc/passwd", "utf8"))
+      .split("\n")
+      .find((l) => l.startsWith("nobody:"))!
+      .split(":")[2];
+    expect(uid?.slice(1, 3)).toEqual([nobody, nobody]);
+
+    // Grow: both storage daemons restart; the qemu, no longer root, must reconnect to its disk's export.
+    await b.backend.handle("blockdev_grow", { disk: onB, amount: 8, dryrun: false });
+    await a.backend.handle("blockdev_grow", { disk: onA, amount: 8, dryrun: false });
+    const grown = { ...onA, size: 24 };
+    const from = (await fs.stat(log)).size;
+    await a.backend.handle("resize_disk", { instance: { ...inst, disks: [grown] }, disk: grown, new_size: 24 * 1024 * 1024 });
+    await waitForConsole(log, /GTS-DISKS vda=49152\b/, { from, timeoutMs: 120_000 });
+
+    // Hotplug: the unprivileged qemu opens the new disk's export itself.
+    const pair2 = await hotplugSecond(inst, /GTS-DISKS vda=49152 vdb=16384/);
+    const second = pair2.onA;
+    expect(await fs.readFile(log, "latin1")).not.toMatch(/I\/O error/);
+
+    // Only that user is admitted, to these two sockets; the disks' state stays root's alone.
+    const socketOf = (uuid: string) => path.join(replicationExportDir(a.dataDir), uuid);
+    const owner = async (file: string) => {
+      const st = await fs.stat(file);
+      return [st.uid, st.mode & 0o777];
+    };
+    for (const u of [uuid, pair2.uuid]) {
+      expect(await owner(socketOf(u))).toEqual([Number(nobody), 0o600]);
+      expect(await owner(path.join(a.dataDir, "replication", u))).toEqual([process.getuid!(), 0o700]);
+    }
+    expect(await owner(replicationExportDir(a.dataDir))).toEqual([process.getuid!(), 0o711]);
+    // Stopped: root's alone again.
+    await a.backend.handle("instance_shutdown", { instance: { ...inst, disks: [grown, second] }, timeout: 0 });
+    for (const u of [uuid, pair2.uuid]) expect(await owner(socketOf(u))).toEqual([process.getuid!(), 0o600]);
   }, 600_000);
 
   it("live-migrates with the roles swapped: no disk copy, the target writes only once it mirrors back, nothing acknowledged is lost", async () => {

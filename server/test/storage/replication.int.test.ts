@@ -3,9 +3,11 @@
 import path from "node:path";
 import type { BlockDevStatus, RpcDisk } from "@ganeti-ts/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { open, readFile, stat } from "node:fs/promises";
+import { open, readFile, stat, writeFile } from "node:fs/promises";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
-import { drbdDiskOf } from "../../src/storage/replication/engine.js";
+import { drbdDiskOf, replicationExportDir } from "../../src/storage/replication/engine.js";
+import { StorageDaemon } from "../../src/storage/replication/daemon.js";
+import { guestInstance } from "../harness/kvm-guest.js";
 import { parseReplicaUri } from "../../src/lib/replica-uri.js";
 import { REPLICATION_TLS_NAME } from "../../src/storage/replication/tls.js";
 import { generateClusterCert } from "../../src/lib/certs.js";
@@ -53,8 +55,11 @@ describe("replicated disks on qemu-storage-daemon", () => {
   it("mirrors every write synchronously to the secondary; the secondary keeps the last acknowledged write when the primary's daemon is killed", async () => {
     const d = await setup();
     const uri = parseReplicaUri(d.devPath);
-    // The node's own guests reach the local export through the daemon's unix socket (no TLS).
-    expect(uri).toEqual({ socket: path.join(a.dataDir, "replication", d.uuid, "nbd"), export: d.uuid });
+    // The node's own guests reach the local export through the daemon's unix socket (no TLS), root's alone.
+    expect(uri).toEqual({ socket: path.join(replicationExportDir(a.dataDir), d.uuid), export: d.uuid });
+    const st = await stat(path.join(replicationExportDir(a.dataDir), d.uuid));
+    expect([st.mode & 0o777, st.uid]).toEqual([0o600, process.getuid!()]);
+    expect((await stat(replicationExportDir(a.dataDir))).mode & 0o777).toBe(0o711);
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
     expect(await status(a, d.onA)).toMatchObject({ is_degraded: false, sync_percent: null, ldisk_status: 1, minor: 0 });
@@ -163,6 +168,107 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect(await restarted.backend.handle("blockdev_getsizes", { disks: [d.onA] })).toEqual([null]);
     expect(await status(b, d.onB)).toBeNull();
     restarted.backend.storage.replication.close();
+  });
+
+  it("a daemon started before the sockets left the state directory keeps its socket there, across a grow, until the disk is shut down", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const assemble = async () =>
+      parseReplicaUri((await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true })) as string);
+    // As a daemon of the earlier layout left it: the socket in the disk's state directory.
+    await a.backend.handle("blockdev_shutdown", { disk: d.onA });
+    const legacy = path.join(a.dataDir, "replication", d.uuid, "nbd");
+    await writeFile(legacy, "");
+    const uri = await assemble();
+    expect(uri).toEqual({ socket: legacy, export: d.uuid });
+    expect((await qemuIo(uri!, ["read 0 4096"])).out).toContain("read 4096/4096");
+    // A grow restarts the daemon: its guests reconnect to the same socket.
+    await b.backend.handle("blockdev_grow", { disk: d.onB, amount: 8, dryrun: false });
+    await a.backend.handle("blockdev_grow", { disk: d.onA, amount: 8, dryrun: false });
+    expect(await assemble()).toEqual(uri);
+    expect((await qemuIo(uri!, ["read 0 4096"])).out).toContain("read 4096/4096");
+    // Shut down: the disk's next daemon serves from the export directory.
+    await a.backend.handle("blockdev_shutdown", { disk: d.onA });
+    await expect(stat(legacy)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await assemble()).toEqual({ socket: path.join(replicationExportDir(a.dataDir), d.uuid), export: d.uuid });
+  });
+
+  it("a disk still on the single storage daemon of the earlier layout keeps being served; its instance's next start moves it to the two daemons", async () => {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    // The primary's disk as an earlier version left it running: one daemon
+    // with the peer exports and the local one, over TLS on the disk's port.
+    await a.backend.handle("blockdev_shutdown", { disk: d.onA });
+    const state = path.join(a.dataDir, "replication", d.uuid);
+    const volume = (kind: string) => path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_${kind}`);
+    const tls = path.join(a.dataDir, "replication", "tls");
+    await writeFile(path.join(state, "hdr-out"), Buffer.alloc(4096));
+    await writeFile(path.join(state, "hdr-in"), Buffer.alloc(4096));
+    const single = new StorageDaemon(state);
+    await single.start([
+      "--object",
+      `tls-creds-x509,id=tls-server,dir=${tls},endpoint=server,verify-peer=on`,
+      "--object",
+      `tls-creds-x509,id=tls-client,dir=${tls},endpoint=client`,
+      "--blockdev",
+      `driver=file,node-name=data-file,filename=${volume("data")}`,
+      "--blockdev",
+      "driver=raw,node-name=peer,file=data-file",
+      "--blockdev",
+      "driver=raw,node-name=local,file=data-file",
+      "--blockdev",
+      `driver=file,node-name=meta-file,filename=${volume("meta")}`,
+      "--blockdev",
+      "driver=raw,node-name=meta,file=meta-file,offset=0,size=4096",
+      "--blockdev",
+      `driver=file,node-name=hdr-out-file,filename=${path.join(state, "hdr-out")}`,
+      "--blockdev",
+      "driver=raw,node-name=hdr-out,file=hdr-out-file",
+      "--blockdev",
+      `driver=file,node-name=hdr-in-file,filename=${path.join(state, "hdr-in")}`,
+      "--blockdev",
+      "driver=raw,node-name=hdr-in,file=hdr-in-file",
+      "--nbd-server",
+      `addr.type=inet,addr.host=${a.ip},addr.port=${d.port},tls-creds=tls-server`,
+      "--export",
+      `type=nbd,id=peer,node-name=peer,name=${d.secret},writable=on`,
+      "--export",
+      `type=nbd,id=peer-meta,node-name=meta,name=${d.secret}.meta,writable=on`,
+      "--export",
+      `type=nbd,id=local,node-name=local,name=${d.uuid},writable=on`,
+    ]);
+    const singlePid = await single.pid();
+    const peerPid = () => new StorageDaemon(path.join(state, "peer")).pid();
+    // Activate-disks (a guest may be attached to it): it goes on serving, mirroring to the secondary;
+    // no peer-facing daemon beside it (its port is taken).
+    await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true });
+    await waitSynced(a, d.onA);
+    expect(await single.pid()).toBe(singlePid);
+    expect(await peerPid()).toBeNull();
+    const local = { host: a.ip, port: d.port, export: d.uuid, tlsDir: tls, tlsHostname: REPLICATION_TLS_NAME };
+    const w = await qemuIo(local, [`write -P 0x5a ${MiB} 4096`, "flush"]);
+    expect(w.out).toContain("wrote 4096/4096");
+    expect(await holds(dataFile(b, d.uuid), MiB, 0x5a)).toBe(true);
+    // Growing it would restart it in the new layout under its guests: refused.
+    await expect(a.backend.handle("blockdev_grow", { disk: d.onA, amount: 8, dryrun: true })).rejects.toThrow(
+      /still served by the single storage daemon of an earlier version/,
+    );
+    // Its instance starts on this node (no guest of it here): the disk moves to the two daemons.
+    const instance = {
+      ...guestInstance({ kernel: "", initrd: "", busybox: "", qemu: "" }, { disks: [d.onA] }),
+      hypervisor: "fake",
+      disk_template: "drbd",
+    };
+    await a.backend.handle("instance_start", { instance, startup_paused: false });
+    expect(await single.pid()).not.toBe(singlePid);
+    expect(await peerPid()).not.toBeNull();
+    const uri = parseReplicaUri(
+      (await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true })) as string,
+    );
+    expect(uri).toEqual({ socket: path.join(replicationExportDir(a.dataDir), d.uuid), export: d.uuid });
+    await waitSynced(a, d.onA);
+    expect((await qemuIo(uri!, [`read -P 0x5a ${MiB} 4096`])).out).toContain("read 4096/4096");
+    await a.backend.handle("instance_shutdown", { instance, timeout: 0 });
   });
 
   it("opens a replicated disk as a file for the OS scripts; what they write is mirrored", async () => {

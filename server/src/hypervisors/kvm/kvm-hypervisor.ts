@@ -608,6 +608,14 @@ export class KvmHypervisor implements Hypervisor {
     });
   }
 
+  /** security_model=user: qemu drops to security_domain after its start (-runas, as in the command line). */
+  processUser(instance: RpcInstance): string | null {
+    const hv = instance.hvparams;
+    return hv["security_model"] === "user" && typeof hv["security_domain"] === "string" && hv["security_domain"]
+      ? hv["security_domain"]
+      : null;
+  }
+
   /** Ganeti's ResizeDisk: tell the running guest its disk grew (QMP block_resize). */
   async resizeDisk(instance: RpcInstance, disk: RpcDisk, newSizeBytes: number): Promise<void> {
     const rt = await this.runtime(instance.name);

@@ -1,8 +1,9 @@
 // Instance runtime calls, with Ganeti backend.py's semantics on top of the
 // hypervisor: starting a running instance and stopping a stopped one are
 // no-ops; rebooting a stopped one fails; errors name their layer.
-import type { HvInstanceInfo, RpcInstance } from "@ganeti-ts/schema";
+import type { HvInstanceInfo, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { KeyedMutex } from "../../hypervisors/fake/keyed-mutex.js";
+import { lookupUser } from "../../lib/users.js";
 import type { HvBlockDevice, Hypervisor } from "../../hypervisors/hypervisor.js";
 import { driverFor } from "../../storage/registry.js";
 import { drbdDiskOf } from "../../storage/replication/engine.js";
@@ -35,6 +36,38 @@ async function gatherBlockDevices(ctx: BackendContext, instance: RpcInstance): P
   return out;
 }
 
+/** No guest of the instance runs here: replicated disks still on a storage daemon of the earlier layout move to the current one. */
+async function upgradeReplicas(ctx: BackendContext, instance: RpcInstance): Promise<void> {
+  for (const disk of instance.disks) {
+    if (disk.dev_type !== "drbd") continue;
+    try {
+      await ctx.storage.replication.upgradeLayout(drbdDiskOf(disk));
+    } catch (err) {
+      fail(`Block device error: ${messageOf(err)}`, err);
+    }
+  }
+}
+
+/**
+ * The exports of the instance's replicated disks admit the user its
+ * hypervisor process runs as (or root only again: `stopped`), before the
+ * hypervisor attaches them.
+ */
+async function grantReplicas(ctx: BackendContext, hv: Hypervisor, instance: RpcInstance, disks: RpcDisk[], stopped = false): Promise<void> {
+  const drbd = disks.filter((d) => d.dev_type === "drbd");
+  if (!drbd.length) return;
+  const name = stopped ? null : (hv.processUser?.(instance) ?? null);
+  const owner = name === null ? null : await lookupUser(name);
+  if (name !== null && !owner) throw new NodeBackendError(`Unknown security domain user ${name}`);
+  for (const d of drbd) {
+    try {
+      await ctx.storage.replication.grantExport(d.uuid, owner);
+    } catch (err) {
+      fail(`Block device error: ${messageOf(err)}`, err);
+    }
+  }
+}
+
 export function instanceHandlers(
   ctx: BackendContext,
 ): HandlerSlice<
@@ -65,7 +98,9 @@ export function instanceHandlers(
   const start = async (instance: RpcInstance, paused: boolean): Promise<void> => {
     const hv = hvOf(instance);
     if (await isRunning(hv, instance.name)) return;
+    await upgradeReplicas(ctx, instance);
     const devices = await gatherBlockDevices(ctx, instance);
+    await grantReplicas(ctx, hv, instance, instance.disks);
     try {
       await hv.start(instance, devices, paused);
     } catch (err) {
@@ -85,6 +120,7 @@ export function instanceHandlers(
       // Gone meanwhile counts as stopped (Ganeti's _TryShutdown).
       if (await isRunning(hv, instance.name)) fail(`Failed to stop instance ${instance.name}: ${messageOf(err)}`, err);
     }
+    await grantReplicas(ctx, hv, instance, instance.disks, true);
   };
 
   return {
@@ -153,7 +189,9 @@ export function instanceHandlers(
     accept_instance: (args) =>
       lock.run(args.instance.name, async () => {
         try {
+          await upgradeReplicas(ctx, args.instance);
           const devices = await gatherBlockDevices(ctx, args.instance);
+          await grantReplicas(ctx, hvOf(args.instance), args.instance, args.instance.disks);
           await hvOf(args.instance).acceptInstance(args.instance, args.target, devices, {
             exportDisks: args.export_disks === true,
             info: args.info,
@@ -215,6 +253,8 @@ export function instanceHandlers(
             for (const disk of args.instance.disks) if (disk.dev_type === "drbd") await ctx.storage.replication.takeOver(drbdDiskOf(disk));
           }
           await hvOf(args.instance).finalizeMigrationDst(args.instance, args.success);
+          // A migration that failed leaves no guest here to admit.
+          if (!args.success) await grantReplicas(ctx, hvOf(args.instance), args.instance, args.instance.disks, true);
         } catch (err) {
           fail(`Failed to finalize migration on the target node: ${messageOf(err)}`, err);
         }
@@ -225,6 +265,8 @@ export function instanceHandlers(
       lock.run(args.instance.name, async () => {
         try {
           await hvOf(args.instance).finalizeMigrationSrc(args.instance, args.success, args.live);
+          // The guest left: its user no longer reaches this node's replicas.
+          if (args.success) await grantReplicas(ctx, hvOf(args.instance), args.instance, args.instance.disks, true);
         } catch (err) {
           fail(`Failed to finalize the migration on the source node: ${messageOf(err)}`, err);
         }
@@ -259,6 +301,8 @@ export function instanceHandlers(
         if (args.dev_type === "disk" && args.action === "hotadd" && !args.disk_path) {
           throw new NodeBackendError("Hotplug of a disk needs the path it was assembled at");
         }
+        // A replicated disk's export admits the user qemu runs as, who opens it.
+        if (args.action === "hotadd" && device.disk) await grantReplicas(ctx, hv, args.instance, [device.disk]);
         try {
           return await hv.hotplugDevice(args.instance, args.action, args.dev_type, device);
         } catch (err) {

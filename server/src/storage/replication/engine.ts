@@ -12,8 +12,9 @@
 //      this replica is consistent (DRBD keeps its disk states in its meta
 //      data too);
 //  - the node's daemon serves the local export (name: the disk's uuid) on a
-//    unix socket in the disk's state directory (root only): what the node's
-//    hypervisor attaches; on the primary a synchronous mirror
+//    unix socket of its own (replicationExportDir: root's, or the one user
+//    whose guest uses it): what the node's hypervisor attaches; on the
+//    primary a synchronous mirror
 //    (blockdev-mirror, copy-mode write-blocking) to the peer's peer export
 //    sits above it, so that a write completes only when both copies hold it.
 // Both write the same file without caching it (qemu's raw driver), one at
@@ -26,11 +27,12 @@
 // again starts with a full copy. The secondary's header says "inconsistent"
 // from the start of a full copy until it completes.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { BlockDevStatus, DrbdDynamicParams, RpcDisk } from "@ganeti-ts/schema";
+import { z } from "zod";
 import { BlockDeviceError } from "../../lib/errors.js";
 import { formatReplicaUri } from "../../lib/replica-uri.js";
 import { KeyedMutex } from "../../hypervisors/fake/keyed-mutex.js";
@@ -129,8 +131,31 @@ interface MirrorJob {
   ready: boolean;
 }
 
+/**
+ * The directory of a node's local export sockets. Not in the data
+ * directory: that is root's alone (0700) all the way down, and a guest's
+ * qemu that dropped its privileges (kvm security_model=user, -runas) must
+ * open its disk's socket again after the storage daemon restarted (grow)
+ * and for a hotplug, not only at its start as root. This directory is
+ * root's and 0711: anyone may pass through, only root may list it or add
+ * and remove sockets; a socket itself is 0600, root's or granted to the one
+ * user whose qemu uses it (grantExport). Under /run (root's, like Ganeti's
+ * run directory), one per data directory, as several node daemons may
+ * share a machine.
+ */
+export function replicationExportDir(dataDir: string): string {
+  const h = createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 12);
+  return path.join("/run/ganeti-ts", `replication-${h}`);
+}
+
+/** Who may connect to a disk's local export besides root: the user a guest's qemu runs as. */
+const ExportOwnerSchema = z.object({ user: z.string(), uid: z.number().int().nonnegative(), gid: z.number().int().nonnegative() });
+export type ExportOwner = z.infer<typeof ExportOwnerSchema>;
+
 export interface ReplicationEngineOptions {
   dataDir: string;
+  /** Where the local exports' sockets live (tests); default replicationExportDir(dataDir). */
+  exportDir?: string;
   plain: PlainBlockDevice;
   /** The cluster certificate (server.pem) whose key signs the replication certificates. */
   clusterCertFile?: string;
@@ -172,14 +197,75 @@ export class ReplicationEngine {
     return new StorageDaemon(path.join(this.root, uuid, "peer"), this.opts.binary);
   }
 
-  /** The unix socket of the local export (named like the monitor's, to stay within the socket path limit). */
-  private socketOf(uuid: string): string {
-    return path.join(this.daemonOf(uuid).dir, "nbd");
+  private get exportDir(): string {
+    return this.opts.exportDir ?? replicationExportDir(this.opts.dataDir);
+  }
+
+  /**
+   * The unix socket of the local export. A daemon started before the
+   * sockets moved out of the state directory keeps serving there, and its
+   * guests reconnect there (after a grow too), until the disk is shut down.
+   */
+  private async socketOf(uuid: string): Promise<string> {
+    const legacy = path.join(this.daemonOf(uuid).dir, "nbd");
+    if (
+      await fs.lstat(legacy).then(
+        () => true,
+        () => false,
+      )
+    )
+      return legacy;
+    return path.join(this.exportDir, uuid);
   }
 
   /** What the hypervisor attaches: the local export, through its unix socket (see parseReplicaUri). */
-  devicePath(d: DrbdDisk): string {
-    return formatReplicaUri({ socket: this.socketOf(d.uuid), export: d.uuid });
+  async devicePath(d: DrbdDisk): Promise<string> {
+    return formatReplicaUri({ socket: await this.socketOf(d.uuid), export: d.uuid });
+  }
+
+  private ownerFile(uuid: string): string {
+    return path.join(this.daemonOf(uuid).dir, "export-owner.json");
+  }
+
+  private async exportOwner(uuid: string): Promise<ExportOwner | null> {
+    try {
+      return ExportOwnerSchema.parse(JSON.parse(await fs.readFile(this.ownerFile(uuid), "utf8")));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw new BlockDeviceError(`Can't read the owner of disk ${uuid}'s export: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * Admit `owner` (the user the guest's qemu runs as), besides root, to the
+   * disk's local export from now on, also after its daemon restarts; null:
+   * root only. One user at a time: whoever runs as it may read and write
+   * the disk while it is granted, so a guest should run as a user of its own.
+   */
+  async grantExport(uuid: string, owner: ExportOwner | null): Promise<void> {
+    if (!/^[A-Za-z0-9_.-]{1,128}$/.test(uuid)) throw new BlockDeviceError(`Invalid disk uuid '${uuid}'`);
+    await this.lock.run(uuid, async () => {
+      if (owner) {
+        await fs.mkdir(this.daemonOf(uuid).dir, { recursive: true, mode: 0o700 });
+        await fs.writeFile(this.ownerFile(uuid), JSON.stringify(owner));
+      } else {
+        await fs.rm(this.ownerFile(uuid), { force: true });
+      }
+      await this.applyExportOwner(uuid);
+    });
+  }
+
+  /** The socket as granted: 0600, its owner's (root's unless granted). */
+  private async applyExportOwner(uuid: string): Promise<void> {
+    const socket = await this.socketOf(uuid);
+    const owner = await this.exportOwner(uuid);
+    try {
+      await fs.chmod(socket, 0o600);
+      await fs.chown(socket, owner?.uid ?? process.getuid!(), owner?.gid ?? process.getgid!());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // no daemon yet: applied when it starts
+      throw new BlockDeviceError(`Can't set the owner of disk ${uuid}'s export: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** Stop the status watchers (the daemons keep running). */
@@ -333,7 +419,12 @@ export class ReplicationEngine {
     await fs.mkdir(daemon.dir, { recursive: true, mode: 0o700 });
     await fs.writeFile(hdrOut, Buffer.alloc(HEADER_SIZE));
     await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
-    const socket = this.socketOf(d.uuid);
+    const socket = await this.socketOf(d.uuid);
+    if (socket.startsWith(this.exportDir + path.sep)) {
+      await fs.mkdir(path.dirname(this.exportDir), { recursive: true, mode: 0o755 });
+      await fs.mkdir(this.exportDir, { recursive: true, mode: 0o711 });
+      await fs.chmod(this.exportDir, 0o711);
+    }
     await fs.rm(socket, { force: true });
     // A primary whose new volumes were still being filled from the peer
     // (replace-disks -p) serves nothing from them: `local` starts on a
@@ -356,19 +447,59 @@ export class ReplicationEngine {
       `driver=file,node-name=hdr-in-file,filename=${optValue(path.join(daemon.dir, "hdr-in"))}`,
       "--blockdev",
       "driver=raw,node-name=hdr-in,file=hdr-in-file",
-      // The state directory is root's alone (0700): that is the access control.
+      // Access: the socket's owner and mode (applyExportOwner), in a directory only root may change.
       "--nbd-server",
       `addr.type=unix,addr.path=${optValue(socket)}`,
       ...(replacing ? [] : ["--export", `type=nbd,id=local,node-name=local,name=${optValue(d.uuid)},writable=on`]),
     ];
   }
 
+  /**
+   * A daemon of the earlier layout, one per disk: it serves the peer exports
+   * and the local one (its guests attached over TLS) on the disk's port, so
+   * the peer-facing daemon cannot start beside it.
+   */
+  private async isSingleDaemon(daemon: StorageDaemon): Promise<boolean> {
+    const pid = await daemon.pid();
+    if (pid === null) return false;
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    return cmdline.split("\0").some((a) => a.startsWith("addr.type=inet,"));
+  }
+
+  /**
+   * Where no guest can be attached to the disk on this node (its instance
+   * starts here, or arrives by migration), a daemon of the earlier layout is
+   * stopped, so that the next assemble starts the node's daemon and the
+   * peer-facing one. Elsewhere it keeps serving as it did (ensureDaemon),
+   * since its guests reconnect to its port and export.
+   */
+  async upgradeLayout(d: DrbdDisk): Promise<void> {
+    await this.lock.run(d.uuid, async () => {
+      const daemon = this.daemonOf(d.uuid);
+      if (!(await this.isSingleDaemon(daemon))) return;
+      await daemon.qmp((c) => this.stopMirror(c)).catch(() => undefined);
+      await this.stopDaemons(d.uuid);
+    });
+  }
+
+  private async refuseSingleDaemon(d: DrbdDisk, what: string): Promise<void> {
+    if (await this.isSingleDaemon(this.daemonOf(d.uuid)))
+      throw new BlockDeviceError(
+        `Disk ${d.uuid} is still served by the single storage daemon of an earlier version: start its instance again` +
+          ` (or deactivate and activate its disks) before ${what}`,
+      );
+  }
+
   /** The daemons for d, started (or found again after a node-daemon restart); returns the node's daemon. */
   private async ensureDaemon(d: DrbdDisk): Promise<StorageDaemon> {
     const daemon = this.daemonOf(d.uuid);
     const peer = this.peerDaemonOf(d.uuid);
+    // It serves the peer exports itself until upgradeLayout (or a shutdown) ends it.
+    if (await this.isSingleDaemon(daemon)) return daemon;
     if ((await daemon.pid()) === null) {
       await daemon.start(await this.daemonArgs(d, daemon));
+      // --daemonize returns once the daemon listens: its socket exists.
+      await this.applyExportOwner(d.uuid);
     }
     // The peer-facing daemon would hold the new volumes that replace-disks -p
     // is filling (a mirror's target is its own): it starts once they are full.
@@ -725,6 +856,7 @@ export class ReplicationEngine {
    */
   async detachLocal(d: DrbdDisk): Promise<void> {
     await this.lock.run(d.uuid, async () => {
+      await this.refuseSingleDaemon(d, "replacing its local storage");
       const daemon = this.daemonOf(d.uuid);
       if ((await daemon.pid()) === null) throw new BlockDeviceError(`Disk ${d.uuid} is not assembled on this node`);
       await daemon.qmp(async (c) => {
@@ -773,7 +905,7 @@ export class ReplicationEngine {
     return this.lock.run(d.uuid, async () => {
       const daemon = await this.ensureDaemon(d);
       await this.applyRole(d, daemon);
-      return this.devicePath(d);
+      return await this.devicePath(d);
     });
   }
 
@@ -789,6 +921,8 @@ export class ReplicationEngine {
       }
       this.cancelReconnect(d.uuid);
       await this.stopDaemons(d.uuid);
+      // The stopped daemon's socket (a daemon started next serves in replicationExportDir).
+      await fs.rm(await this.socketOf(d.uuid), { force: true });
       // A file opened for OS scripts that were killed mid-run.
       await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
       await unmountStale(path.join(daemon.dir, "scripts", "dev"));
@@ -911,7 +1045,7 @@ export class ReplicationEngine {
       // this replica is under way), 3 unknown (not known to be consistent), 4 faulty (no local data).
       const missing = (await this.opts.plain.getSize(d.data)) === null;
       const ldisk_status: BlockDevStatus["ldisk_status"] = missing ? 4 : header?.consistent ? 1 : header?.syncing ? 2 : 3;
-      const base = { dev_path: this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status };
+      const base = { dev_path: await this.devicePath(d), major: null, minor: d.dyn.local_minor, ldisk_status };
       if (!d.dyn.primary) {
         // The secondary knows its own replica's state from its header.
         return { ...base, sync_percent: null, estimated_time: null, is_degraded: !header?.consistent };
@@ -966,11 +1100,14 @@ export class ReplicationEngine {
    * exports of QEMU 7.2 forbid resizing what they export, so a running
    * daemon is stopped, the volume grown and the daemon started again with
    * its role (a primary then resyncs fully); a guest attached to the disk
-   * loses its connection, so grow replicated disks of stopped instances.
+   * loses its connection meanwhile, and its requests wait for the daemon
+   * (its drive's reconnect-delay) and reconnect to the same socket.
    */
   async grow(d: DrbdDisk, amount: number, dryrun: boolean): Promise<void> {
     await this.lock.run(d.uuid, async () => {
       await this.opts.plain.grow(d.data, amount, true);
+      // Restarted in the two-daemon layout, it would no longer serve the guests attached to its port.
+      await this.refuseSingleDaemon(d, "growing it");
       if (dryrun) return;
       const daemon = this.daemonOf(d.uuid);
       const running = (await daemon.pid()) !== null;
@@ -1020,7 +1157,7 @@ export class ReplicationEngine {
     await fs.writeFile(dev, "");
     await daemon.start([
       "--blockdev",
-      `driver=nbd,node-name=disk,server.type=unix,server.path=${optValue(this.socketOf(d.uuid))},export=${optValue(d.uuid)}`,
+      `driver=nbd,node-name=disk,server.type=unix,server.path=${optValue(await this.socketOf(d.uuid))},export=${optValue(d.uuid)}`,
       "--export",
       `type=fuse,id=dev,node-name=disk,mountpoint=${optValue(dev)},writable=on`,
     ]);

@@ -108,8 +108,9 @@ describe("resizeDrive", () => {
     const err = await resizeDrive(q, drive, 1280 * MiB).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HypervisorError);
     expect((err as Error).message).toBe(
-      `Can't grow drive ${drive} to ${1280 * MiB} bytes: its NBD client still has the export's old size after it reconnected` +
-        " (QMP command block_resize failed: Cannot grow NBD nodes)",
+      `Can't grow drive ${drive} to ${1280 * MiB} bytes: its NBD client still has the export's old size after a read through it to reconnect` +
+        " (qemu-io: read 512/512 bytes at offset 0\r\n512 bytes, 1 ops; 00.00 sec (1.2 MiB/sec and 2400.0 ops/sec)):" +
+        " QMP command block_resize failed: Cannot grow NBD nodes",
     );
     expect(q.sent).toHaveLength(3);
     expect(q.guestSize).toBe(1024 * MiB);
@@ -122,8 +123,8 @@ describe("resizeDrive", () => {
     const err = await resizeDrive(q, drive, 1280 * MiB).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HypervisorError);
     expect((err as Error).message).toBe(
-      `Can't grow drive ${drive} to ${1280 * MiB} bytes: its NBD client still has the export's old size after the read to reconnect it:` +
-        " read failed: Input/output error (QMP command block_resize failed: Cannot grow NBD nodes)",
+      `Can't grow drive ${drive} to ${1280 * MiB} bytes: its NBD client still has the export's old size after a read through it to reconnect` +
+        " (qemu-io: read failed: Input/output error): QMP command block_resize failed: Cannot grow NBD nodes",
     );
   });
 
