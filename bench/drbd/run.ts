@@ -48,12 +48,12 @@ import {
   type GuestAssets,
 } from "../../server/test/harness/kvm-guest.js";
 import {
-  drbdDisk,
-  freePort,
+  createDrbdPair,
   killDaemon,
-  newDiskIds,
+  newDrbdPair,
   qemuIo,
   twoNodes,
+  waitSynced,
   type TestNode,
 } from "../../server/test/storage/replication-fixture.js";
 import { poller } from "../../server/test/harness/poll.js";
@@ -147,23 +147,11 @@ class Bench {
   }
 
   async newDrbd(sizeMiB: number) {
-    const ids = newDiskIds();
-    const port = await freePort([this.a.ip, this.b.ip]);
-    const spec = { ...ids, port, sizeMiB, primaryNode: this.a, secondaryNode: this.b };
-    const onA = drbdDisk(spec, this.a);
-    const onB = drbdDisk(spec, this.b);
+    const d = await newDrbdPair(this.a, this.b, sizeMiB);
     const t0 = now();
-    await this.b.backend.handle("blockdev_create", { disk: onB, owner: "bench", on_primary: false });
-    const devPath = (await this.a.backend.handle("blockdev_create", { disk: onA, owner: "bench", on_primary: true })) as string;
-    await this.waitSynced(this.a, onA);
-    return { ...ids, port, onA, onB, devPath, syncMs: now() - t0 };
-  }
-
-  async waitSynced(n: TestNode, disk: RpcDisk): Promise<void> {
-    await until(`${n.name} in sync`, async () => {
-      const r = (await n.backend.handle("drbd_wait_sync", { disks: [disk] })) as { alldone: boolean };
-      return r.alldone;
-    });
+    const devPath = await createDrbdPair(d, "bench");
+    await waitSynced(this.a, d.onA, until);
+    return { ...d, devPath, syncMs: now() - t0 };
   }
 
   async removeDrbd(d: { onA: RpcDisk; onB: RpcDisk }): Promise<void> {
@@ -275,7 +263,7 @@ class Bench {
     const t0 = now();
     await this.b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "bench", on_primary: false });
     await this.a.backend.handle("drbd_attach_net", { disks: [d.onA], instance_name: "bench", multimaster: false });
-    await this.waitSynced(this.a, d.onA);
+    await waitSynced(this.a, d.onA, until);
     const resyncMs = now() - t0;
     await this.removeDrbd(d);
     return { initialMs: d.syncMs, resyncMs };

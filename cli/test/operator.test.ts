@@ -41,6 +41,24 @@ function nockJob(id: number, status: "success" | "error", opresult: unknown[], o
     });
 }
 
+/** A parent job (node migrate, evacuate, ...) whose result lists its children as [submitted, id or error]. */
+const nockParent = (id: number, jobs: [boolean, number | string][], opId: string): void => nockJob(id, "success", [{ jobs }], opId);
+
+/** PUT /2/query/node answering one node with its instance lists (the fields in the order given). */
+function nodeQuery(node: string, lists: { pinst_list?: string[]; sinst_list?: string[] }): void {
+  const cols = Object.entries(lists);
+  const title = (f: string) => (f === "pinst_list" ? "PriInstances" : "SecInstances");
+  nock(BASE)
+    .put("/2/query/node")
+    .reply(200, {
+      fields: [
+        { name: "name", title: "Node", kind: "text", doc: "" },
+        ...cols.map(([f]) => ({ name: f, title: title(f), kind: "other", doc: "" })),
+      ],
+      data: [[[0, node], ...cols.map(([, v]) => [0, v])]],
+    });
+}
+
 const instanceGet = (name = INST) =>
   nock(BASE)
     .put("/2/query/instance", { fields: ["name"], qfilter: ["==", "name", name], filter: ["==", "name", name] })
@@ -109,20 +127,7 @@ describe("confirmation of destructive verbs", () => {
   });
 
   it("node migrate asks naming the instances; exit 13 (Ganeti's EXIT_CONFIRMATION) when not confirmed", async () => {
-    nock(BASE)
-      .put("/2/query/node")
-      .reply(200, {
-        fields: [
-          { name: "name", title: "Node", kind: "text", doc: "" },
-          { name: "pinst_list", title: "PriInstances", kind: "other", doc: "" },
-        ],
-        data: [
-          [
-            [0, "node1.example.com"],
-            [0, ["web10", "web2"]],
-          ],
-        ],
-      });
+    nodeQuery("node1.example.com", { pinst_list: ["web10", "web2"] });
     const r = await gnt(["node", "migrate", "node1.example.com"]);
     expect(r.code).toBe(13);
     expect(r.err).toContain("Migrate instance(s) web2, web10?");
@@ -210,20 +215,7 @@ describe("errors read like Ganeti's and say what to do", () => {
   it("a failed job's error is worded, never a raw tuple", async () => {
     nock(BASE).post("/2/nodes/node1.example.com/migrate").reply(200, "5");
     nockJob(5, "error", [["OpPrereqError", ["Node 'node1.example.com' has no instances", "wrong_state"]]], "OP_NODE_MIGRATE");
-    nock(BASE)
-      .put("/2/query/node")
-      .reply(200, {
-        fields: [
-          { name: "name", title: "Node", kind: "text", doc: "" },
-          { name: "pinst_list", title: "PriInstances", kind: "other", doc: "" },
-        ],
-        data: [
-          [
-            [0, "node1.example.com"],
-            [0, ["a"]],
-          ],
-        ],
-      });
+    nodeQuery("node1.example.com", { pinst_list: ["a"] });
     const r = await gnt(["node", "migrate", "-f", "node1.example.com"]);
     expect(r.code).toBe(1);
     expect(r.err).toBe("gnt: Job 5 failed: OpPrereqError: Node 'node1.example.com' has no instances (wrong_state)");
@@ -241,32 +233,14 @@ describe("errors read like Ganeti's and say what to do", () => {
 
 describe("parents of several jobs report every child", () => {
   it("node migrate: each child's id, status and error; exit 1 when any failed", async () => {
-    nock(BASE)
-      .put("/2/query/node")
-      .reply(200, {
-        fields: [
-          { name: "name", title: "Node", kind: "text", doc: "" },
-          { name: "pinst_list", title: "PriInstances", kind: "other", doc: "" },
-        ],
-        data: [
-          [
-            [0, "node1.example.com"],
-            [0, ["a", "b", "c"]],
-          ],
-        ],
-      });
+    nodeQuery("node1.example.com", { pinst_list: ["a", "b", "c"] });
     nock(BASE).post("/2/nodes/node1.example.com/migrate").reply(200, "10");
-    nockJob(
+    nockParent(
       10,
-      "success",
       [
-        {
-          jobs: [
-            [true, 11],
-            [true, 12],
-            [true, 13],
-          ],
-        },
+        [true, 11],
+        [true, 12],
+        [true, 13],
       ],
       "OP_NODE_MIGRATE",
     );
@@ -284,33 +258,13 @@ describe("parents of several jobs report every child", () => {
   });
 
   it("--output json lists every child", async () => {
-    nock(BASE)
-      .put("/2/query/node")
-      .reply(200, {
-        fields: [
-          { name: "name", title: "Node", kind: "text", doc: "" },
-          { name: "pinst_list", title: "PriInstances", kind: "other", doc: "" },
-          { name: "sinst_list", title: "SecInstances", kind: "other", doc: "" },
-        ],
-        data: [
-          [
-            [0, "node1.example.com"],
-            [0, ["a"]],
-            [0, []],
-          ],
-        ],
-      });
+    nodeQuery("node1.example.com", { pinst_list: ["a"], sinst_list: [] });
     nock(BASE).post("/2/nodes/node1.example.com/evacuate").reply(200, "20");
-    nockJob(
+    nockParent(
       20,
-      "success",
       [
-        {
-          jobs: [
-            [true, 21],
-            [false, "job queue full"],
-          ],
-        },
+        [true, 21],
+        [false, "job queue full"],
       ],
       "OP_NODE_EVACUATE",
     );
@@ -329,25 +283,12 @@ describe("parents of several jobs report every child", () => {
 
 describe("node evacuate -n", () => {
   it("evacuates secondaries only, as Ganeti's client does, and says so", async () => {
-    nock(BASE)
-      .put("/2/query/node")
-      .reply(200, {
-        fields: [
-          { name: "name", title: "Node", kind: "text", doc: "" },
-          { name: "sinst_list", title: "SecInstances", kind: "other", doc: "" },
-        ],
-        data: [
-          [
-            [0, "node2.example.com"],
-            [0, ["d1"]],
-          ],
-        ],
-      });
+    nodeQuery("node2.example.com", { sinst_list: ["d1"] });
     let body: unknown;
     nock(BASE)
       .post("/2/nodes/node2.example.com/evacuate", (b: unknown) => ((body = b), true))
       .reply(200, "30");
-    nockJob(30, "success", [{ jobs: [[true, 31]] }], "OP_NODE_EVACUATE");
+    nockParent(30, [[true, 31]], "OP_NODE_EVACUATE");
     nockJob(31, "success", [null], "OP_INSTANCE_REPLACE_DISKS");
     const r = await gnt(["node", "evacuate", "-f", "-n", "node3.example.com", "node2.example.com"]);
     expect(r.err).toContain("New secondary node given (disabling iallocator), hence evacuating secondary instances only.");
@@ -429,16 +370,11 @@ describe("finding the local master", () => {
 describe("any verb whose job submits children reports each one", () => {
   it("a parent result {jobs: [...]} is followed child by child, not stopped at the first failure", async () => {
     nock(BASE).put("/2/redistribute-config").reply(200, "30");
-    nockJob(
+    nockParent(
       30,
-      "success",
       [
-        {
-          jobs: [
-            [true, 31],
-            [true, 32],
-          ],
-        },
+        [true, 31],
+        [true, 32],
       ],
       "OP_CLUSTER_REDIST_CONF",
     );

@@ -14,8 +14,8 @@ import time
 import traceback
 
 from ganeti.rapi import client as rapi
+from rapi_jobs import follow_job
 
-FINAL = ("success", "error", "canceled")
 GROUP = ["?"]
 CL = [None]
 
@@ -34,18 +34,7 @@ def eq(name, ours, expected):
 
 
 def wait_job(jid, timeout=600):
-  deadline = time.time() + timeout
-  prev, serial = None, None
-  while time.time() < deadline:
-    r = CL[0].WaitForJobChange(jid, ["status"], prev, serial)
-    if r is None:
-      continue
-    for entry in r.get("log_entries") or []:
-      serial = max(serial or 0, entry[0])
-    if r["job_info"][0] in FINAL:
-      break
-    prev = r["job_info"]
-  return CL[0].GetJobStatus(jid)
+  return follow_job(CL[0], jid, timeout)
 
 
 def job_log(job):

@@ -27,8 +27,8 @@ import time
 import traceback
 
 from ganeti.rapi import client as rapi
+from rapi_jobs import FINAL, follow_job
 
-FINAL = ("success", "error", "canceled")
 DOMAIN = "example.com"
 
 
@@ -144,19 +144,7 @@ E = Env()
 
 
 def wait_job(jid, timeout=120):
-  """Follow a job with WaitForJobChange until it is final, then GetJobStatus."""
-  prev, serial = None, None
-  deadline = time.time() + timeout
-  while time.time() < deadline:
-    r = E.cl.WaitForJobChange(jid, ["status"], prev, serial)
-    if r is None:
-      continue
-    for entry in r.get("log_entries") or []:
-      serial = max(serial or 0, entry[0])
-    if r["job_info"][0] in FINAL:
-      break
-    prev = r["job_info"]
-  return E.cl.GetJobStatus(jid)
+  return follow_job(E.cl, jid, timeout)
 
 
 def ok_job(name, jid, timeout=120):

@@ -8,15 +8,13 @@
 // after a live migration with the roles swapped, and the mirror is in sync.
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GanetiClient } from "@ganeti-ts/sdk";
-import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
-import { killDaemons } from "../../server/test/storage/replication-fixture.js";
-import { DrbdGuests, inSync } from "./drbd-guests.js";
+import type { GanetiClient } from "@ganeti-ts/sdk";
+import { fileSize } from "../../server/test/harness/kvm-guest.js";
+import { DrbdGuests } from "./drbd-guests.js";
 import { poller } from "../../server/test/harness/poll.js";
-import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import type { LocalCluster } from "../helpers/cluster.js";
 
 const run = promisify(execFile);
 const until = poller({ timeoutMs: 300_000, intervalMs: 250 });
@@ -27,33 +25,14 @@ let g: DrbdGuests;
 let busybox = "";
 
 beforeAll(async () => {
-  const a = await guestAssets();
-  busybox = a.busybox;
-  c = await startLocalCluster({
-    nodes: 2,
-    secondaryIps: true,
-    diskTemplates: ["drbd", "plain", "file", "diskless"],
-    initArgs: ["--enabled-hypervisors", "kvm"],
-  });
-  client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
-  g = new DrbdGuests(c, client);
-  await client.cluster.modify({ vg_name: "xenvg" }).wait();
-  await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
+  g = await DrbdGuests.start(2);
+  ({ c, client } = g);
+  busybox = g.assets.busybox;
   // The namespace's side of the guests' bridge, to ping them from.
   await c.netns.ip(["addr", "add", "10.79.0.1/24", "dev", "xen-br0"]);
 }, 600_000);
 
-afterAll(async () => {
-  client?.close();
-  if (c) {
-    const root = path.dirname(c.dataDir);
-    await killGuestsUnder(root);
-    for (let i = 0; i < c.nodes.length; i++) await killDaemons(nodeDir(i));
-    await c.destroy();
-  }
-}, 120_000);
-
-const nodeDir = (i: number): string => c.nodeDir(c.nodes[i]!);
+afterAll(() => g?.stop(), 120_000);
 
 /** Pings from the namespace (where the bridge is) to the guest (busybox's ping: the host may have none). */
 const pings = (ip: string) =>
@@ -66,25 +45,7 @@ describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
   it("a guest on a drbd disk with a bridged NIC answers pings and fsyncs its counter, before and after a live migration", async () => {
     const name = "drbd-nic.example.com";
     const [p, s] = c.nodes as [string, string];
-    await client.instances
-      .create({
-        mode: "create",
-        instance_name: name,
-        disk_template: "drbd",
-        disks: [{ size: 1024 }],
-        nics: [{ link: "xen-br0" }],
-        os_type: "busybox",
-        no_install: true,
-        pnode: p,
-        snode: s,
-        hypervisor: "kvm",
-        hvparams: { kernel_args: "quiet gts.counter=/dev/vda gts.ip=10.79.0.5/24" },
-        beparams: { maxmem: 128, minmem: 128, vcpus: 1 },
-        name_check: false,
-        ip_check: false,
-      })
-      .wait();
-    await client.instances.startup(name).wait();
+    await g.create(name, p, s, { nics: [{ link: "xen-br0" }], kernelArgs: "quiet gts.counter=/dev/vda gts.ip=10.79.0.5/24" });
     const v0 = await g.counterAtLeast(p, name, 3);
     const mac = (await client.instances.get(name))["nic.macs"][0]!;
     expect(await fs.readFile(g.serialLog(p, name), "utf8")).toContain(`GTS-NICS eth0=${mac}`);
@@ -92,7 +53,7 @@ describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
     // Its tap is in the namespace, on the bridge.
     const links = JSON.parse(await c.netns.ip(["-j", "link", "show", "master", "xen-br0"])) as { ifname: string }[];
     expect(links.length).toBeGreaterThan(0);
-    await until("the mirror in sync", async () => inSync(await g.diskStatus(name)));
+    await g.inSync(name, "the mirror in sync");
 
     const fromS = await fileSize(g.serialLog(s, name));
     await client.instances.migrate(name, { mode: "live" }).wait();
@@ -100,7 +61,7 @@ describe("drbd disks and NICs with real guests in a namespaced cluster", () => {
     expect((res[name] as { pnode: string }).pnode).toBe(s);
     await g.counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
     await until("the migrated guest answering pings", () => pings("10.79.0.5"));
-    await until("the mirror in sync after the migration", async () => inSync(await g.diskStatus(name)));
+    await g.inSync(name, "the mirror in sync after the migration");
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 });

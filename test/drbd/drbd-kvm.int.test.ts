@@ -12,12 +12,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GanetiClient } from "@ganeti-ts/sdk";
 import { DEFAULT_IPOLICY } from "@ganeti-ts/server/config/defaults";
 import { isAlive, launchDaemon, readRuntime } from "@ganeti-ts/server/master/launcher";
-import { fileSize, guestAssets, killGuestsUnder } from "../../server/test/harness/kvm-guest.js";
+import type { GanetiClient } from "@ganeti-ts/sdk";
+import { fileSize } from "../../server/test/harness/kvm-guest.js";
 import { killDaemons } from "../../server/test/storage/replication-fixture.js";
-import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import type { LocalCluster } from "../helpers/cluster.js";
 import { degraded, DrbdGuests, inSync } from "./drbd-guests.js";
 import { poller } from "../../server/test/harness/poll.js";
 
@@ -26,65 +26,23 @@ let client: GanetiClient;
 let g: DrbdGuests;
 
 beforeAll(async () => {
-  const a = await guestAssets();
-  c = await startLocalCluster({
-    nodes: 3,
-    secondaryIps: true,
-    // qemu runs in the cluster's namespace and reaches its storage daemon
-    // through a unix socket; these guests need no NIC.
-    diskTemplates: ["drbd", "plain", "file", "diskless"],
-    initArgs: ["--enabled-hypervisors", "kvm"],
-  });
-  client = new GanetiClient({ baseUrl: c.url, username: c.user, password: c.password, caFile: c.caFile });
-  g = new DrbdGuests(c, client);
+  // qemu runs in the cluster's namespace and reaches its storage daemon
+  // through a unix socket; these guests need no NIC.
   const minmax = [{ min: { ...DEFAULT_IPOLICY.minmax[0].min, "nic-count": 0 }, max: DEFAULT_IPOLICY.minmax[0].max }];
-  await client.cluster.modify({ vg_name: "xenvg", ipolicy: { minmax } }).wait();
-  await c.gnt(["cluster", "modify", "-H", `kvm:kernel_path=${a.kernel},initrd_path=${a.initrd},kernel_args=quiet,serial_speed=115200`]);
+  g = await DrbdGuests.start(3, { ipolicy: { minmax } });
+  ({ c, client } = g);
 }, 600_000);
 
-afterAll(async () => {
-  client?.close();
-  if (c) {
-    const root = path.dirname(c.dataDir);
-    await killGuestsUnder(root);
-    for (let i = 0; i < c.nodes.length; i++) await killDaemons(nodeDir(i));
-    await c.destroy();
-  }
-}, 120_000);
+afterAll(() => g?.stop(), 120_000);
 
-const nodeDir = (i: number): string => c.nodeDir(c.nodes[i]!);
-const idx = (node: string) => c.nodes.indexOf(node);
 const until = poller({ timeoutMs: 300_000, intervalMs: 250 });
-
-async function createDrbd(name: string, pnode: string, snode: string, kernelArgs = "quiet gts.counter=/dev/vda"): Promise<void> {
-  await client.instances
-    .create({
-      mode: "create",
-      instance_name: name,
-      disk_template: "drbd",
-      disks: [{ size: 1024 }],
-      nics: [],
-      os_type: "busybox",
-      no_install: true,
-      pnode,
-      snode,
-      hypervisor: "kvm",
-      hvparams: { kernel_args: kernelArgs },
-      beparams: { maxmem: 128, minmem: 128, vcpus: 1 },
-      name_check: false,
-      ip_check: false,
-    })
-    .wait();
-  // Ganeti never starts an instance created without installation.
-  await client.instances.startup(name).wait();
-}
 
 /**
  * SIGKILL at once: the node daemon, the instance's qemu and every storage
  * daemon of `node`. Returns the last counter the guest had acknowledged.
  */
 async function killNode(node: string, name: string): Promise<number> {
-  const dir = nodeDir(idx(node));
+  const dir = c.nodeDir(node);
   const rt = await readRuntime(dir, "node");
   const noded = typeof rt?.["pid"] === "number" ? rt["pid"] : 0;
   const qemu = Number((await fs.readFile(g.pidFile(node, name), "utf8")).trim());
@@ -101,14 +59,33 @@ async function killNode(node: string, name: string): Promise<number> {
   return all[all.length - 1]!;
 }
 
-/** Start a node daemon again on its old address and port (the master knows it there). */
+/** Start a node daemon again on its old address and port (the master knows it there), and mark the node online. */
 async function restartNode(node: string): Promise<void> {
-  const dir = nodeDir(idx(node));
+  const dir = c.nodeDir(node);
   const rt = await readRuntime(dir, "node");
   const addrFile = path.join(dir, "noded-address.json");
   const addr = JSON.parse(await fs.readFile(addrFile, "utf8")) as Record<string, unknown>;
   await fs.writeFile(addrFile, JSON.stringify({ ...addr, port: rt?.["port"] }));
   await launchDaemon("node", dir);
+  await c.gnt(["node", "modify", "-O", "no", node]);
+}
+
+/**
+ * At a random moment, SIGKILL of the primary `p` (killNode); the dead node
+ * is marked offline (its daemon does not answer), then failover ignoring
+ * consistency to `s`. The last counter acknowledged before the kill, the new
+ * guest's counters, and where they start in its console log.
+ */
+async function killAndFailover(name: string, p: string, s: string): Promise<{ acked: number; after: number[]; from: number }> {
+  await randomDelay();
+  const acked = await killNode(p, name);
+  await c.gnt(["node", "modify", "-O", "yes", p]);
+  const from = await fileSize(g.serialLog(s, name));
+  await client.instances.failover(name, { ignore_consistency: true }).wait();
+  const after = await g.counterAtLeast(s, name, acked + 1, from);
+  // The new guest read the replica and went on from there: its first value is the replica's + 1.
+  expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
+  return { acked, after, from };
 }
 
 /** The instance's first disk's volumes (data, meta) as VG/NAME, from its static info. */
@@ -119,6 +96,26 @@ async function dataVolumes(name: string): Promise<string[]> {
   expect(out).toHaveLength(2);
   return out;
 }
+
+/**
+ * Live migration to the secondary `to` (from `from`): the roles swap, the
+ * guest's counter goes on on `to` to 3 past `last`, the mirror gets in sync
+ * (`what` names that wait). The counters the guest printed on `to`.
+ */
+async function migrateTo(name: string, to: string, from: string, last: number, what: string): Promise<number[]> {
+  const mark = await fileSize(g.serialLog(to, name));
+  await client.instances.migrate(name, { mode: "live" }).wait();
+  const st = await g.diskStatus(name);
+  expect(st.pnode).toBe(to);
+  expect(st.snodes).toEqual([from]);
+  // After migration the target's console log holds only what the guest prints from now on.
+  const v = await g.counterAtLeast(to, name, last + 3, mark);
+  await g.inSync(name, what);
+  return v;
+}
+
+/** A volume's file (VG/NAME) on `node`. */
+const volumeFile = (node: string, volume: string) => path.join(c.nodeDir(node), "volumes", volume);
 
 const exists = (f: string) =>
   fs.access(f).then(
@@ -132,24 +129,15 @@ describe("drbd instances with real guests on three node daemons", () => {
   it("the last acknowledged counter survives SIGKILL of the primary node; failover --ignore-consistency boots it on the secondary; the returning node is resynced", async () => {
     const name = "drbd-kill.example.com";
     const [, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     await g.counterAtLeast(p, name, 3);
     const st0 = await g.diskStatus(name);
     expect(st0.pnode).toBe(p);
     expect(st0.snodes).toEqual([s]);
     expect(inSync(st0)).toBe(true);
 
-    await randomDelay();
-    const acked = await killNode(p, name);
+    const { acked, after, from } = await killAndFailover(name, p, s);
     expect(acked).toBeGreaterThanOrEqual(3);
-
-    // The dead node is marked offline (its daemon does not answer), then failover ignoring consistency.
-    await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(g.serialLog(s, name));
-    await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await g.counterAtLeast(s, name, acked + 1, from);
-    // The new guest read the replica and went on from there: its first value is the replica's + 1.
-    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
     const st1 = await g.diskStatus(name);
     expect(st1.pnode).toBe(s);
     expect(st1.snodes).toEqual([p]);
@@ -159,12 +147,8 @@ describe("drbd instances with real guests on three node daemons", () => {
 
     // The node comes back: online again, its disks activated, a full resync.
     await restartNode(p);
-    await c.gnt(["node", "modify", "-O", "no", p]);
     await client.instances.activateDisks(name).wait();
-    const healthy = await until("the mirror in sync again", async () => {
-      const st = await g.diskStatus(name);
-      return inSync(st) ? st : undefined;
-    });
+    const healthy = await g.inSync(name, "the mirror in sync again");
     expect(healthy.pnode).toBe(s);
     const cli = await c.gnt(["instance", "info", name]);
     expect(cli.stdout).toContain("in sync, status ok");
@@ -178,82 +162,49 @@ describe("drbd instances with real guests on three node daemons", () => {
   it("live migration back and forth keeps the counter going with the roles swapped and the mirror in sync; then a kill of the primary loses nothing", async () => {
     const name = "drbd-mig.example.com";
     const [, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     const v0 = await g.counterAtLeast(p, name, 3);
 
-    const fromS = await fileSize(g.serialLog(s, name));
-    await client.instances.migrate(name, { mode: "live" }).wait();
-    const st1 = await g.diskStatus(name);
-    expect(st1.pnode).toBe(s);
-    expect(st1.snodes).toEqual([p]);
-    // After migration the target's console log holds only what the guest prints from now on.
-    const v1 = await g.counterAtLeast(s, name, v0[v0.length - 1]! + 3, fromS);
-    await until("in sync after the first migration", async () => inSync(await g.diskStatus(name)));
-
-    const fromP = await fileSize(g.serialLog(p, name));
-    await client.instances.migrate(name, { mode: "live" }).wait();
-    const st2 = await g.diskStatus(name);
-    expect(st2.pnode).toBe(p);
-    expect(st2.snodes).toEqual([s]);
-    const v2 = await g.counterAtLeast(p, name, v1[v1.length - 1]! + 3, fromP);
-    await until("in sync after the second migration", async () => inSync(await g.diskStatus(name)));
+    const v1 = await migrateTo(name, s, p, v0[v0.length - 1]!, "in sync after the first migration");
+    const v2 = await migrateTo(name, p, s, v1[v1.length - 1]!, "in sync after the second migration");
     // One guest all along: the counter never went back.
     expect(v2[0]!).toBeGreaterThan(v1[0]!);
 
-    await randomDelay();
-    const acked = await killNode(p, name);
-    await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(g.serialLog(s, name));
-    await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await g.counterAtLeast(s, name, acked + 1, from);
-    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
-
+    await killAndFailover(name, p, s);
     await restartNode(p);
-    await c.gnt(["node", "modify", "-O", "no", p]);
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 
   it("replace-disks to the third node while the guest writes; the new secondary holds every acknowledged write when the primary dies", async () => {
     const name = "drbd-repl.example.com";
     const [n1, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     await g.counterAtLeast(p, name, 3);
 
     const volumes = await dataVolumes(name);
-    expect(await exists(path.join(nodeDir(idx(s)), "volumes", volumes[0]!))).toBe(true);
+    expect(await exists(volumeFile(s, volumes[0]!))).toBe(true);
     await client.instances.replaceDisks(name, { mode: "replace_new_secondary", remote_node: n1 }).wait();
-    const st = await until("in sync with the new secondary", async () => {
-      const x = await g.diskStatus(name);
-      return inSync(x) ? x : undefined;
-    });
+    const st = await g.inSync(name, "in sync with the new secondary");
     expect(st.pnode).toBe(p);
     expect(st.snodes).toEqual([n1]);
     // The old secondary keeps no replica of it; the new one has its volumes.
-    for (const v of volumes) expect(await exists(path.join(nodeDir(idx(s)), "volumes", v))).toBe(false);
-    for (const v of await dataVolumes(name)) expect(await exists(path.join(nodeDir(idx(n1)), "volumes", v))).toBe(true);
+    for (const v of volumes) expect(await exists(volumeFile(s, v))).toBe(false);
+    for (const v of await dataVolumes(name)) expect(await exists(volumeFile(n1, v))).toBe(true);
 
-    await randomDelay();
-    const acked = await killNode(p, name);
-    await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(g.serialLog(n1, name));
-    await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await g.counterAtLeast(n1, name, acked + 1, from);
-    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
-
+    await killAndFailover(name, p, n1);
     await restartNode(p);
-    await c.gnt(["node", "modify", "-O", "no", p]);
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 
   it("replace-disks -p while the guest writes: new volumes on the primary filled from the secondary, the guest never notices, and the secondary still holds every acknowledged write", async () => {
     const name = "drbd-repp.example.com";
     const [, p, s] = c.nodes as [string, string, string];
-    await createDrbd(name, p, s);
+    await g.create(name, p, s);
     await g.counterAtLeast(p, name, 3);
-    await until("in sync", async () => inSync(await g.diskStatus(name)));
+    await g.inSync(name, "in sync");
 
     const [data] = await dataVolumes(name);
-    const dataFile = path.join(nodeDir(idx(p)), "volumes", data!);
+    const dataFile = volumeFile(p, data!);
     const inodeBefore = (await fs.stat(dataFile)).ino;
     const mark = await fileSize(g.serialLog(p, name));
     const res = await c.gnt(["instance", "replace-disks", "-p", name]);
@@ -264,10 +215,7 @@ describe("drbd instances with real guests on three node daemons", () => {
       "STEP 6/6 Removing old storage",
     ])
       expect(res.stdout + res.stderr).toContain(step);
-    const st = await until("in sync on the new volumes", async () => {
-      const x = await g.diskStatus(name);
-      return inSync(x) ? x : undefined;
-    });
+    const st = await g.inSync(name, "in sync on the new volumes");
     expect(st.pnode).toBe(p);
     expect(st.snodes).toEqual([s]);
     // New volumes under the old names; the old ones are gone.
@@ -284,16 +232,8 @@ describe("drbd instances with real guests on three node daemons", () => {
     expect(text).not.toMatch(/I\/O error|GTS-COUNTER-FAIL/);
 
     // Every write after the switch reached the secondary too.
-    await randomDelay();
-    const acked = await killNode(p, name);
-    await c.gnt(["node", "modify", "-O", "yes", p]);
-    const from = await fileSize(g.serialLog(s, name));
-    await client.instances.failover(name, { ignore_consistency: true }).wait();
-    const after = await g.counterAtLeast(s, name, acked + 1, from);
-    expect(after[0]! - 1).toBeGreaterThanOrEqual(acked);
-
+    await killAndFailover(name, p, s);
     await restartNode(p);
-    await c.gnt(["node", "modify", "-O", "no", p]);
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 
@@ -301,11 +241,11 @@ describe("drbd instances with real guests on three node daemons", () => {
     const name = "drbd-grow.example.com";
     const [, p, s] = c.nodes as [string, string, string];
     // An idle disk: its NBD client reconnects to the restarted storage daemon only when asked.
-    await createDrbd(name, p, s, "quiet");
+    await g.create(name, p, s, { kernelArgs: "quiet" });
     await until("the guest up", async () =>
       /GTS-DISKS vda=2097152\b/.test(await fs.readFile(g.serialLog(p, name), "utf8").catch(() => "")),
     );
-    await until("in sync", async () => inSync(await g.diskStatus(name)));
+    await g.inSync(name, "in sync");
     const mark = await fileSize(g.serialLog(p, name));
     const res = await c.gnt(["instance", "grow-disk", name, "0", "256M"]);
     expect(res.stdout + res.stderr).not.toContain("Disk resize in hypervisor failed");
@@ -314,8 +254,8 @@ describe("drbd instances with real guests on three node daemons", () => {
       /GTS-DISKS vda=2621440\b/.test((await fs.readFile(g.serialLog(p, name), "utf8")).slice(mark)),
     );
     const [data] = await dataVolumes(name);
-    for (const n of [p, s]) expect((await fs.stat(path.join(nodeDir(idx(n)), "volumes", data!))).size).toBe(1280 * 1024 * 1024);
-    await until("in sync after growing", async () => inSync(await g.diskStatus(name)));
+    for (const n of [p, s]) expect((await fs.stat(volumeFile(n, data!))).size).toBe(1280 * 1024 * 1024);
+    await g.inSync(name, "in sync after growing");
     await client.instances.remove(name, { shutdown_timeout: 0 }).wait();
   }, 900_000);
 });

@@ -62,6 +62,38 @@ export interface LocalClusterOptions {
   nodeSettings?: Record<string, unknown>;
 }
 
+/** `gnt cluster init` of a test cluster: the RAPI and the node daemon on random ports (0), the first node's address and name, a RAPI user. */
+export function clusterInitArgs(o: {
+  dataDir: string;
+  nodeAddress: string;
+  nodeName: string;
+  user: string;
+  password: string;
+  diskTemplates: string[];
+}): string[] {
+  return [
+    "cluster",
+    "init",
+    "cluster.example.com",
+    "--data-dir",
+    o.dataDir,
+    "--rapi-port",
+    "0",
+    "--node-port",
+    "0",
+    "--node-address",
+    o.nodeAddress,
+    "--node-name",
+    o.nodeName,
+    "--rapi-user",
+    o.user,
+    "--rapi-password",
+    o.password,
+    "--enabled-disk-templates",
+    o.diskTemplates.join(","),
+  ];
+}
+
 /** Random loopback addresses, one per node, outside 127.0.0.x (which every local cluster uses). */
 function randomSecondaryIps(count: number): string[] {
   const a = 16 + Math.floor(Math.random() * 200);
@@ -90,25 +122,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     }
   try {
     await gntRaw([
-      "cluster",
-      "init",
-      "cluster.example.com",
-      "--data-dir",
-      dataDir,
-      "--rapi-port",
-      "0",
-      "--node-port",
-      "0",
-      "--node-address",
-      "127.0.0.11",
-      "--node-name",
-      nodes[0]!,
-      "--rapi-user",
-      user,
-      "--rapi-password",
-      password,
-      "--enabled-disk-templates",
-      (opts.diskTemplates ?? ["diskless", "file", "sharedfile"]).join(","),
+      ...clusterInitArgs({
+        dataDir,
+        nodeAddress: "127.0.0.11",
+        nodeName: nodes[0]!,
+        user,
+        password,
+        diskTemplates: opts.diskTemplates ?? ["diskless", "file", "sharedfile"],
+      }),
       "--default-iallocator-params",
       opts.iallocatorParams ?? "no-capacity-checks",
       ...(opts.nodeNetns === false ? [] : ["--node-netns", netns.name]),

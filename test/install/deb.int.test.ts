@@ -3,14 +3,13 @@
 // used through an overlay so that it stays fresh), against Debian's nodejs;
 // the commands, man pages, completion and a one-node cluster run in the
 // root (chroot), and the systemd units pass `systemd-analyze verify`.
-import { randomBytes, randomInt } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAndPack, REPO, run } from "./helpers.js";
+import { buildAndPack, oneNodeCluster, REPO, run } from "./helpers.js";
 
 const UNITS = ["ganeti-ts-noded.service", "ganeti-ts-masterd.service", "ganeti-ts-watcher.service", "ganeti-ts-watcher.timer"];
 
@@ -136,47 +135,20 @@ describe("the Debian package", () => {
   });
 
   it("runs a one-node cluster in /var/lib/ganeti-ts, then removes cleanly", async () => {
-    const password = randomBytes(12).toString("hex");
     const dataDir = "/var/lib/ganeti-ts";
-    await inRoot([
-      "gnt",
-      "cluster",
-      "init",
-      "cluster.example.com",
-      "--data-dir",
-      dataDir,
-      "--rapi-port",
-      "0",
-      "--node-port",
-      "0",
-      "--node-address",
-      `127.0.0.${randomInt(20, 250)}`,
-      "--node-name",
-      "node1.example.com",
-      "--rapi-user",
-      "admin",
-      "--rapi-password",
-      password,
-      "--enabled-disk-templates",
-      "diskless",
-    ]);
+    const cluster = oneNodeCluster(dataDir, root);
+    await inRoot(["gnt", ...cluster.initArgs]);
     try {
-      const rt = JSON.parse(await readFile(path.join(root, dataDir, "master.runtime.json"), "utf8")) as { rapiUrl: string; pid: number };
+      const rt = await cluster.runtime();
       const cmdline = (await readFile(`/proc/${rt.pid}/cmdline`, "utf8")).split("\0");
       expect(cmdline.slice(0, 2)).toEqual(["/usr/bin/node", "/usr/lib/ganeti-ts/node_modules/@ganeti-ts/server/dist/daemon-main.js"]);
-      const env = {
-        GANETI_DATA_DIR: dataDir,
-        GANETI_RAPI_URL: rt.rapiUrl,
-        GANETI_RAPI_USER: "admin",
-        GANETI_RAPI_PASSWORD: password,
-        GANETI_RAPI_CA: `${dataDir}/rapi.pem`,
-      };
+      const env = { GANETI_DATA_DIR: dataDir, ...cluster.connection(rt.rapiUrl) };
       expect((await inRoot(["gnt", "node", "list"], env)).stdout).toContain("node1.example.com");
       expect((await inRoot(["gnt", "instance", "list"], env)).stdout).toMatch(/^Instance\s/);
       // The watcher unit's command, through the master's control socket.
       await inRoot(["gnt", "watcher"], { GANETI_DATA_DIR: dataDir });
     } finally {
-      await inRoot(["gnt", "cluster", "destroy", "--yes-do-it", "--data-dir", dataDir]);
+      await inRoot(["gnt", ...cluster.destroyArgs]);
     }
     expect(processesInRoot()).toEqual([]);
     await inRoot(["dpkg", "--purge", "ganeti-ts"]);

@@ -3,14 +3,13 @@
 // and the daemons on PATH, with nothing of tsx; the packages are ready to
 // publish; the SDK and the provider load from plain Node (ESM and CommonJS,
 // with their type declarations); a one-node cluster runs from the install.
-import { randomBytes, randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAndPack, PUBLISHED, REPO, run, tarFiles, tarRead } from "./helpers.js";
+import { buildAndPack, oneNodeCluster, PUBLISHED, REPO, run, tarFiles, tarRead } from "./helpers.js";
 
 interface Manifest {
   name: string;
@@ -186,46 +185,20 @@ describe("npm install -g of the tarballs", () => {
 
   it("runs a one-node cluster: init, node and instance list, destroy", async () => {
     const dataDir = path.join(work, "cluster");
-    const password = randomBytes(12).toString("hex");
-    const address = `127.0.0.${randomInt(20, 250)}`;
-    await sh("gnt", [
-      "cluster",
-      "init",
-      "cluster.example.com",
-      "--data-dir",
-      dataDir,
-      "--rapi-port",
-      "0",
-      "--node-port",
-      "0",
-      "--node-address",
-      address,
-      "--node-name",
-      "node1.example.com",
-      "--rapi-user",
-      "admin",
-      "--rapi-password",
-      password,
-      "--enabled-disk-templates",
-      "diskless",
-    ]);
+    const cluster = oneNodeCluster(dataDir);
+    await sh("gnt", cluster.initArgs);
     try {
-      const rt = JSON.parse(await readFile(path.join(dataDir, "master.runtime.json"), "utf8")) as { rapiUrl: string; pid: number };
+      const rt = await cluster.runtime();
       // The daemons are the built JavaScript, run by plain node.
       const cmdline = (await readFile(`/proc/${rt.pid}/cmdline`, "utf8")).split("\0");
       expect(cmdline).toContain(path.join(prefix, "lib/node_modules/@ganeti-ts/server/dist/daemon-main.js"));
       expect(cmdline.join(" ")).not.toContain("tsx");
-      const connection = {
-        GANETI_RAPI_URL: rt.rapiUrl,
-        GANETI_RAPI_USER: "admin",
-        GANETI_RAPI_PASSWORD: password,
-        GANETI_RAPI_CA: path.join(dataDir, "rapi.pem"),
-      };
+      const connection = cluster.connection(rt.rapiUrl);
       expect((await sh("gnt", ["node", "list"], connection)).stdout).toContain("node1.example.com");
       expect((await sh("gnt", ["instance", "list"], connection)).stdout).toMatch(/^Instance\s/);
       expect((await sh("gnt", ["cluster", "info"], connection)).stdout).toContain("cluster.example.com");
     } finally {
-      await sh("gnt", ["cluster", "destroy", "--yes-do-it", "--data-dir", dataDir]);
+      await sh("gnt", cluster.destroyArgs);
     }
     expect(existsSync(dataDir)).toBe(false);
   }, 300_000);

@@ -12,6 +12,7 @@ import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { isPidAlive } from "../../src/storage/replication/daemon.js";
 import { replicationExportDir } from "../../src/storage/replication/engine.js";
 import { kvmSocketDirOutside } from "../../src/hypervisors/kvm/runtime.js";
+import { poller } from "../harness/poll.js";
 import { tempDir } from "../noded/fixtures.js";
 
 export interface TestNode {
@@ -149,6 +150,34 @@ export function drbdDisk(
 
 export function newDiskIds(): { uuid: string; secret: string } {
   return { uuid: randomUUID().slice(0, 8), secret: randomBytes(10).toString("hex") };
+}
+
+/** A new drbd disk of `sizeMiB` with its primary on `a` and its secondary on `b` (a free port, new ids): as each node is sent it. */
+export async function newDrbdPair(a: TestNode, b: TestNode, sizeMiB: number) {
+  const ids = newDiskIds();
+  const port = await freePort([a.ip, b.ip]);
+  const spec = { ...ids, port, sizeMiB, primaryNode: a, secondaryNode: b };
+  return { ...ids, port, spec, onA: drbdDisk(spec, a), onB: drbdDisk(spec, b) };
+}
+
+export type DrbdPair = Awaited<ReturnType<typeof newDrbdPair>>;
+
+/** blockdev_create on both nodes in Ganeti's order (the secondary first, then the primary); the primary's device path. */
+export async function createDrbdPair(d: DrbdPair, owner: string): Promise<string> {
+  await d.spec.secondaryNode.backend.handle("blockdev_create", { disk: d.onB, owner, on_primary: false });
+  return (await d.spec.primaryNode.backend.handle("blockdev_create", { disk: d.onA, owner, on_primary: true })) as string;
+}
+
+/** Polls drbd_wait_sync on `n` until the disk is in sync there; its last answer. */
+export function waitSynced(
+  n: TestNode,
+  disk: unknown,
+  until = poller({ timeoutMs: 90_000 }),
+): Promise<{ alldone: boolean; min_resync: number }> {
+  return until(`${n.name} in sync`, async () => {
+    const r = (await n.backend.handle("drbd_wait_sync", { disks: [disk] })) as { alldone: boolean; min_resync: number };
+    return r.alldone ? r : undefined;
+  });
 }
 
 /** Run qemu-io with the given commands against an NBD export: a unix socket, or TCP (TLS with the creds in `tlsDir` when given). */

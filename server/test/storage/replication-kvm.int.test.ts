@@ -5,7 +5,7 @@
 // from it continues from there. Real qemu (TCG), one guest at a time.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { RpcDisk } from "@ganeti-ts/schema";
+import type { RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { KvmHypervisor } from "../../src/hypervisors/kvm/kvm-hypervisor.js";
 import { withQmp } from "../../src/hypervisors/kvm/qmp.js";
@@ -19,7 +19,7 @@ import {
   type GuestAssets,
 } from "../harness/kvm-guest.js";
 import { replicationExportDir } from "../../src/storage/replication/engine.js";
-import { drbdDisk, freePort, killDaemon, newDiskIds, twoNodes, type TestNode } from "./replication-fixture.js";
+import { createDrbdPair, freePort, killDaemon, newDrbdPair, twoNodes, waitSynced, type TestNode } from "./replication-fixture.js";
 import { poller } from "../harness/poll.js";
 
 let assets: GuestAssets;
@@ -42,25 +42,41 @@ describe("a kvm guest on a replicated disk", () => {
     await env.cleanup();
   });
 
+  /** A 16 MiB drbd disk, primary on a, created on both nodes and in sync. */
+  async function syncedDisk() {
+    const d = await newDrbdPair(a, b, 16);
+    await createDrbdPair(d, "g");
+    await waitSynced(a, d.onA, until);
+    return d;
+  }
+
+  /** Hotplugs a second (8 MiB) replicated disk into the guest on a, until its console shows `seen`; the disk. */
+  async function hotplugSecond(inst: RpcInstance, seen: RegExp) {
+    const pair = await newDrbdPair(a, b, 8);
+    const path2 = await createDrbdPair(pair, "g");
+    const log = kvm(a).dirs.serialLog(inst.name);
+    const from = (await fs.stat(log)).size;
+    await a.backend.handle("hotplug_device", {
+      instance: inst,
+      action: "hotadd",
+      dev_type: "disk",
+      disk: pair.onA,
+      disk_path: path2,
+      seq: 1,
+    });
+    await waitForConsole(log, seen, { from, timeoutMs: 120_000 });
+    return pair;
+  }
+
   const kvm = (n: TestNode) => n.backend.hypervisors.get("kvm") as KvmHypervisor;
   const dataFile = (n: TestNode, uuid: string) => path.join(n.dataDir, "volumes", "xenvg", `${uuid}.disk0_data`);
 
   it("hotplugs a second replicated disk, survives growing the disk while the guest writes, and keeps the last acknowledged counter on the secondary when the primary's qemu and storage daemon are killed", async () => {
-    const ids = newDiskIds();
-    const port = await freePort([a.ip, b.ip]);
-    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
-    const onA = drbdDisk(spec, a);
-    const onB = drbdDisk(spec, b);
-    await b.backend.handle("blockdev_create", { disk: onB, owner: "g", on_primary: false });
-    await a.backend.handle("blockdev_create", { disk: onA, owner: "g", on_primary: true });
-    await until(
-      "the initial sync",
-      async () => ((await a.backend.handle("drbd_wait_sync", { disks: [onA] })) as { alldone: boolean }).alldone,
-    );
+    const { onA, onB, uuid } = await syncedDisk();
 
     const withDisk = (disk: RpcDisk) => ({
       ...guestInstance(assets, {
-        name: `drbd-${ids.uuid}.example.com`,
+        name: `drbd-${uuid}.example.com`,
         disks: [disk],
         hvparams: { kernel_args: "quiet gts.counter=/dev/vda" },
       }),
@@ -70,24 +86,10 @@ describe("a kvm guest on a replicated disk", () => {
     await a.backend.handle("instance_start", { instance: inst, startup_paused: false });
     await waitForConsole(kvm(a).dirs.serialLog(inst.name), new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
     // The guest's writes reach the replica.
-    await until("the counter on the replica", async () => (await counter(dataFile(b, ids.uuid))) >= 5);
+    await until("the counter on the replica", async () => (await counter(dataFile(b, uuid))) >= 5);
 
     // Hotplug a second replicated disk: the guest sees it.
-    const ids2 = newDiskIds();
-    const spec2 = { ...ids2, port: await freePort([a.ip, b.ip]), sizeMiB: 8, primaryNode: a, secondaryNode: b };
-    const second = drbdDisk(spec2, a);
-    await b.backend.handle("blockdev_create", { disk: drbdDisk(spec2, b), owner: "g", on_primary: false });
-    const path2 = (await a.backend.handle("blockdev_create", { disk: second, owner: "g", on_primary: true })) as string;
-    const logFrom = (await fs.stat(kvm(a).dirs.serialLog(inst.name))).size;
-    await a.backend.handle("hotplug_device", {
-      instance: inst,
-      action: "hotadd",
-      dev_type: "disk",
-      disk: second,
-      disk_path: path2,
-      seq: 1,
-    });
-    await waitForConsole(kvm(a).dirs.serialLog(inst.name), /GTS-DISKS vda=\d+ vdb=16384/, { from: logFrom, timeoutMs: 120_000 });
+    await hotplugSecond(inst, /GTS-DISKS vda=\d+ vdb=16384/);
 
     // Grow on both sides (secondary first) while the guest writes: the
     // storage daemons restart, the guest's disk waits for them and goes on.
@@ -97,8 +99,8 @@ describe("a kvm guest on a replicated disk", () => {
       "the resync after growing",
       async () => ((await a.backend.handle("drbd_wait_sync", { disks: [onA] })) as { alldone: boolean }).alldone,
     );
-    const grown = await counter(dataFile(b, ids.uuid));
-    await until("the counter to go on after growing", async () => (await counter(dataFile(b, ids.uuid))) > grown + 2);
+    const grown = await counter(dataFile(b, uuid));
+    await until("the counter to go on after growing", async () => (await counter(dataFile(b, uuid))) > grown + 2);
     expect(await b.backend.handle("blockdev_getsizes", { disks: [onB] })).toEqual([24]);
     // Its requests waited for the restarted daemon: the guest saw no I/O error.
     expect(await fs.readFile(kvm(a).dirs.serialLog(inst.name), "latin1")).not.toMatch(/I\/O error/);
@@ -106,9 +108,9 @@ describe("a kvm guest on a replicated disk", () => {
     // The primary node dies: its qemu and its storage daemon, at once.
     const qemuPid = Number((await fs.readFile(kvm(a).dirs.pidFile(inst.name), "utf8")).trim());
     process.kill(qemuPid, "SIGKILL");
-    await killDaemon(path.join(a.dataDir, "replication", ids.uuid));
-    const onPrimary = await counter(dataFile(a, ids.uuid));
-    const onReplica = await counter(dataFile(b, ids.uuid));
+    await killDaemon(path.join(a.dataDir, "replication", uuid));
+    const onPrimary = await counter(dataFile(a, uuid));
+    const onReplica = await counter(dataFile(b, uuid));
     // The guest writes one value at a time and waits for it: at most the
     // write in flight was on the primary only, and it was not acknowledged.
     expect(onReplica).toBeGreaterThanOrEqual(onPrimary - 1);
@@ -125,7 +127,7 @@ describe("a kvm guest on a replicated disk", () => {
     // The new guest read the replica's counter and continues from it (a guest
     // that saw anything else would start again from 1).
     const next = await until("the counter to move on the new primary", async () => {
-      const n = await counter(dataFile(b, ids.uuid));
+      const n = await counter(dataFile(b, uuid));
       return n !== onReplica ? n : undefined;
     });
     expect(next).toBeGreaterThan(onReplica);
@@ -134,20 +136,11 @@ describe("a kvm guest on a replicated disk", () => {
   }, 600_000);
 
   it("a guest whose qemu runs as an unprivileged user (security_model=user) reconnects to its disk after a grow and hotplugs a replicated disk", async () => {
-    const ids = newDiskIds();
-    const spec = { ...ids, port: await freePort([a.ip, b.ip]), sizeMiB: 16, primaryNode: a, secondaryNode: b };
-    const onA = drbdDisk(spec, a);
-    const onB = drbdDisk(spec, b);
-    await b.backend.handle("blockdev_create", { disk: onB, owner: "g", on_primary: false });
-    await a.backend.handle("blockdev_create", { disk: onA, owner: "g", on_primary: true });
-    await until(
-      "the initial sync",
-      async () => ((await a.backend.handle("drbd_wait_sync", { disks: [onA] })) as { alldone: boolean }).alldone,
-    );
+    const { onA, onB, uuid } = await syncedDisk();
     // An idle guest: after the grow its disk's NBD client reconnects only when the hypervisor reads through it.
     const inst = {
       ...guestInstance(assets, {
-        name: `drbd-${ids.uuid}.example.com`,
+        name: `drbd-${uuid}.example.com`,
         disks: [onA],
         hvparams: { kernel_args: "quiet", security_model: "user", security_domain: "nobody" },
       }),
@@ -173,21 +166,8 @@ describe("a kvm guest on a replicated disk", () => {
     await waitForConsole(log, /GTS-DISKS vda=49152\b/, { from, timeoutMs: 120_000 });
 
     // Hotplug: the unprivileged qemu opens the new disk's export itself.
-    const ids2 = newDiskIds();
-    const spec2 = { ...ids2, port: await freePort([a.ip, b.ip]), sizeMiB: 8, primaryNode: a, secondaryNode: b };
-    const second = drbdDisk(spec2, a);
-    await b.backend.handle("blockdev_create", { disk: drbdDisk(spec2, b), owner: "g", on_primary: false });
-    const path2 = (await a.backend.handle("blockdev_create", { disk: second, owner: "g", on_primary: true })) as string;
-    const from2 = (await fs.stat(log)).size;
-    await a.backend.handle("hotplug_device", {
-      instance: inst,
-      action: "hotadd",
-      dev_type: "disk",
-      disk: second,
-      disk_path: path2,
-      seq: 1,
-    });
-    await waitForConsole(log, /GTS-DISKS vda=49152 vdb=16384/, { from: from2, timeoutMs: 120_000 });
+    const pair2 = await hotplugSecond(inst, /GTS-DISKS vda=49152 vdb=16384/);
+    const second = pair2.onA;
     expect(await fs.readFile(log, "latin1")).not.toMatch(/I\/O error/);
 
     // Only that user is admitted, to these two sockets; the disks' state stays root's alone.
@@ -196,38 +176,28 @@ describe("a kvm guest on a replicated disk", () => {
       const st = await fs.stat(file);
       return [st.uid, st.mode & 0o777];
     };
-    for (const u of [ids.uuid, ids2.uuid]) {
+    for (const u of [uuid, pair2.uuid]) {
       expect(await owner(socketOf(u))).toEqual([Number(nobody), 0o600]);
       expect(await owner(path.join(a.dataDir, "replication", u))).toEqual([process.getuid!(), 0o700]);
     }
     expect(await owner(replicationExportDir(a.dataDir))).toEqual([process.getuid!(), 0o711]);
     // Stopped: root's alone again.
     await a.backend.handle("instance_shutdown", { instance: { ...inst, disks: [grown, second] }, timeout: 0 });
-    for (const u of [ids.uuid, ids2.uuid]) expect(await owner(socketOf(u))).toEqual([process.getuid!(), 0o600]);
+    for (const u of [uuid, pair2.uuid]) expect(await owner(socketOf(u))).toEqual([process.getuid!(), 0o600]);
   }, 600_000);
 
   it("live-migrates with the roles swapped: no disk copy, the target writes only once it mirrors back, nothing acknowledged is lost", async () => {
-    const ids = newDiskIds();
-    const port = await freePort([a.ip, b.ip]);
+    const { onA, onB, uuid } = await syncedDisk();
     const migrationPort = await freePort([b.ip]);
-    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
-    const onA = drbdDisk(spec, a);
-    const onB = drbdDisk(spec, b);
-    await b.backend.handle("blockdev_create", { disk: onB, owner: "g", on_primary: false });
-    await a.backend.handle("blockdev_create", { disk: onA, owner: "g", on_primary: true });
-    await until(
-      "the initial sync",
-      async () => ((await a.backend.handle("drbd_wait_sync", { disks: [onA] })) as { alldone: boolean }).alldone,
-    );
     const base = guestInstance(assets, {
-      name: `drbd-${ids.uuid}.example.com`,
+      name: `drbd-${uuid}.example.com`,
       disks: [onA],
       hvparams: { kernel_args: "quiet gts.counter=/dev/vda", migration_port: migrationPort },
     });
     const instOn = (disk: RpcDisk) => ({ ...base, disks: [disk], disk_template: "drbd" });
     await a.backend.handle("instance_start", { instance: instOn(onA), startup_paused: false });
     await waitForConsole(kvm(a).dirs.serialLog(base.name), new RegExp(GUEST_MARKER), { timeoutMs: 180_000 });
-    await until("the counter on the replica", async () => (await counter(dataFile(b, ids.uuid))) >= 3);
+    await until("the counter on the replica", async () => (await counter(dataFile(b, uuid))) >= 3);
 
     // Ganeti's sequence: both nodes serve the disk, the target accepts, the source migrates.
     await a.backend.handle("drbd_attach_net", { disks: [onA], instance_name: base.name, multimaster: true });
@@ -248,8 +218,8 @@ describe("a kvm guest on a replicated disk", () => {
       running: boolean;
     };
     expect(held.running).toBe(false);
-    const atSwitch = await counter(dataFile(b, ids.uuid));
-    expect(await counter(dataFile(a, ids.uuid))).toBe(atSwitch);
+    const atSwitch = await counter(dataFile(b, uuid));
+    expect(await counter(dataFile(a, uuid))).toBe(atSwitch);
     await b.backend.handle("finalize_migration_dst", { instance: instOn(onB), success: true });
     await a.backend.handle("finalize_migration_src", { instance: instOn(onA), success: true, live: true });
     const swappedA: RpcDisk = { ...onA, dynamic_params: { ...onA.dynamic_params!, primary: false } };
@@ -259,10 +229,10 @@ describe("a kvm guest on a replicated disk", () => {
     expect(await b.backend.handle("blockdev_getmirrorstatus", { disks: [swappedB] })).toMatchObject([{ is_degraded: false }]);
 
     // The guest continues on the new primary and every write reaches the old one.
-    await until("the counter to continue on the old primary's replica", async () => (await counter(dataFile(a, ids.uuid))) > atSwitch + 3);
+    await until("the counter to continue on the old primary's replica", async () => (await counter(dataFile(a, uuid))) > atSwitch + 3);
     const qemuPid = Number((await fs.readFile(kvm(b).dirs.pidFile(base.name), "utf8")).trim());
     process.kill(qemuPid, "SIGKILL");
-    await killDaemon(path.join(b.dataDir, "replication", ids.uuid));
-    expect(await counter(dataFile(a, ids.uuid))).toBeGreaterThanOrEqual((await counter(dataFile(b, ids.uuid))) - 1);
+    await killDaemon(path.join(b.dataDir, "replication", uuid));
+    expect(await counter(dataFile(a, uuid))).toBeGreaterThanOrEqual((await counter(dataFile(b, uuid))) - 1);
   }, 600_000);
 });

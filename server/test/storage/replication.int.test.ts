@@ -13,7 +13,7 @@ import { REPLICATION_TLS_NAME } from "../../src/storage/replication/tls.js";
 import { generateClusterCert } from "../../src/lib/certs.js";
 import { ensureReplicationTls } from "../../src/storage/replication/tls.js";
 import { writeCert } from "../../src/lib/certs.js";
-import { drbdDisk, freePort, killDaemon, newDiskIds, qemuIo, readAt, twoNodes, type TestNode } from "./replication-fixture.js";
+import { createDrbdPair, killDaemon, newDrbdPair, qemuIo, readAt, twoNodes, waitSynced, type TestNode } from "./replication-fixture.js";
 import { poller } from "../harness/poll.js";
 
 const MiB = 1024 * 1024;
@@ -33,25 +33,24 @@ describe("replicated disks on qemu-storage-daemon", () => {
   });
 
   async function setup(sizeMiB = 16) {
-    const ids = newDiskIds();
-    const port = await freePort([a.ip, b.ip]);
-    const spec = { ...ids, port, sizeMiB, primaryNode: a, secondaryNode: b };
-    const onA = drbdDisk(spec, a);
-    const onB = drbdDisk(spec, b);
-    // Ganeti's order: the secondary first, then the primary.
-    await b.backend.handle("blockdev_create", { disk: onB, owner: "inst1", on_primary: false });
-    const devPath = (await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true })) as string;
-    return { ...ids, port, spec, onA, onB, devPath };
+    const d = await newDrbdPair(a, b, sizeMiB);
+    return { ...d, devPath: await createDrbdPair(d, "inst1") };
   }
 
+  /** A disk (setup) in sync, 0x44 written at 5 MiB through the primary's local export; that export. */
+  async function syncedWithData() {
+    const d = await setup();
+    await waitSynced(a, d.onA);
+    const target = parseReplicaUri(d.devPath)!;
+    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    return { d, target };
+  }
+
+  /** Whether the 4 KiB of `file` at `offset` hold `byte` throughout. */
+  const holds = async (file: string, offset: number, byte: number) => (await readAt(file, offset, 4096)).every((x) => x === byte);
   const dataFile = (n: TestNode, uuid: string) => path.join(n.dataDir, "volumes", "xenvg", `${uuid}.disk0_data`);
   const status = async (n: TestNode, disk: unknown) =>
     ((await n.backend.handle("blockdev_getmirrorstatus", { disks: [disk] })) as (BlockDevStatus | null)[])[0];
-  const waitSynced = (n: TestNode, disk: unknown) =>
-    until(`${n.name} in sync`, async () => {
-      const r = (await n.backend.handle("drbd_wait_sync", { disks: [disk] })) as { alldone: boolean; min_resync: number };
-      return r.alldone ? r : undefined;
-    });
 
   it("mirrors every write synchronously to the secondary; the secondary keeps the last acknowledged write when the primary's daemon is killed", async () => {
     const d = await setup();
@@ -70,10 +69,10 @@ describe("replicated disks on qemu-storage-daemon", () => {
       const w = await qemuIo(uri!, [`write -P ${0x10 + i} ${i * MiB} 4096`, "flush"]);
       expect(w.out).toContain("wrote 4096/4096");
       // Acknowledged: the replica already holds it.
-      expect((await readAt(dataFile(b, d.uuid), i * MiB, 4096)).every((x) => x === 0x10 + i)).toBe(true);
+      expect(await holds(dataFile(b, d.uuid), i * MiB, 0x10 + i)).toBe(true);
     }
     await killDaemon(path.join(a.dataDir, "replication", d.uuid));
-    for (let i = 1; i <= 5; i++) expect((await readAt(dataFile(b, d.uuid), i * MiB, 4096)).every((x) => x === 0x10 + i)).toBe(true);
+    for (let i = 1; i <= 5; i++) expect(await holds(dataFile(b, d.uuid), i * MiB, 0x10 + i)).toBe(true);
     // The primary's daemon is gone: the disk is no longer assembled there.
     expect(await status(a, d.onA)).toBeNull();
   });
@@ -87,25 +86,22 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect((await a.backend.handle("drbd_wait_sync", { disks: [d.onA] })) as object).toEqual({ alldone: false, min_resync: 0 });
 
     // The primary keeps serving writes alone.
-    const uri = parseReplicaUri(d.devPath)!;
-    const target = uri;
+    const target = parseReplicaUri(d.devPath)!;
     expect((await qemuIo(target, [`write -P 0x5a ${3 * MiB} 4096`])).out).toContain("wrote 4096/4096");
-    expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await holds(dataFile(b, d.uuid), 3 * MiB, 0)).toBe(true);
 
     // The secondary returns (assembled again): the primary reconnects by
     // itself, copies everything and marks the replica consistent, with
     // nobody asking the primary anything.
     await b.backend.handle("blockdev_assemble", { disk: d.onB, instance: "inst1", on_primary: false });
-    await until("the primary's lone write on the secondary", async () =>
-      (await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a),
-    );
+    await until("the primary's lone write on the secondary", () => holds(dataFile(b, d.uuid), 3 * MiB, 0x5a));
     await until(
       "the secondary consistent again",
       async () => (await b.backend.storage.replication.localHeader(drbdDiskOf(d.onB)))?.consistent,
     );
     await waitSynced(a, d.onA);
     await waitSynced(b, d.onB);
-    expect((await readAt(dataFile(b, d.uuid), 3 * MiB, 4096)).every((x) => x === 0x5a)).toBe(true);
+    expect(await holds(dataFile(b, d.uuid), 3 * MiB, 0x5a)).toBe(true);
     expect(await status(a, d.onA)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
   });
 
@@ -256,7 +252,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     const local = { host: a.ip, port: d.port, export: d.uuid, tlsDir: tls, tlsHostname: REPLICATION_TLS_NAME };
     const w = await qemuIo(local, [`write -P 0x5a ${MiB} 4096`, "flush"]);
     expect(w.out).toContain("wrote 4096/4096");
-    expect((await readAt(dataFile(b, d.uuid), MiB, 4096)).every((x) => x === 0x5a)).toBe(true);
+    expect(await holds(dataFile(b, d.uuid), MiB, 0x5a)).toBe(true);
     // Growing it would restart it in the new layout under its guests: refused.
     await expect(a.backend.handle("blockdev_grow", { disk: d.onA, amount: 8, dryrun: true })).rejects.toThrow(
       /still served by the single storage daemon of an earlier version/,
@@ -292,7 +288,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
       } finally {
         await fh.close();
       }
-      expect((await readAt(dataFile(b, d.uuid), 2 * MiB, 4096)).every((x) => x === 0x6b)).toBe(true);
+      expect(await holds(dataFile(b, d.uuid), 2 * MiB, 0x6b)).toBe(true);
     } finally {
       await dev.close();
     }
@@ -323,8 +319,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
     // Fill the disk while the nodes are apart, then reconnect them at 2 MiB/s.
     await a.backend.handle("drbd_disconnect_net", { disks: [d.onA] });
     await b.backend.handle("drbd_disconnect_net", { disks: [d.onB] });
-    const uri = parseReplicaUri(d.devPath)!;
-    const target = uri;
+    const target = parseReplicaUri(d.devPath)!;
     expect((await qemuIo(target, ["write -P 0x33 0 16M"])).out).toContain("wrote 16777216/16777216");
     const slowA = { ...d.onA, params: { "resync-rate": 2048 } };
     await b.backend.handle("drbd_attach_net", { disks: [d.onB], instance_name: "inst1", multimaster: false });
@@ -341,17 +336,13 @@ describe("replicated disks on qemu-storage-daemon", () => {
     expect(ws.alldone).toBe(false);
     await waitSynced(a, slowA);
     await waitSynced(b, d.onB);
-    expect((await readAt(dataFile(b, d.uuid), 15 * MiB, 4096)).every((x) => x === 0x33)).toBe(true);
+    expect(await holds(dataFile(b, d.uuid), 15 * MiB, 0x33)).toBe(true);
   });
 
   it("creates a standalone replica (no port, as replace-disks -n does) as volumes only; attach starts replicating to it", async () => {
-    const ids = newDiskIds();
-    const port = await freePort([a.ip, b.ip]);
-    const spec = { ...ids, port, sizeMiB: 16, primaryNode: a, secondaryNode: b };
-    const onA = drbdDisk(spec, a);
-    const onB = drbdDisk(spec, b);
-    const alone = { ...onB, logical_id: [a.name, b.name, null, 0, 1, ids.secret] };
-    expect(await b.backend.handle("blockdev_create", { disk: alone, owner: "inst1", on_primary: false })).toBe(dataFile(b, ids.uuid));
+    const { onA, onB, secret, uuid } = await newDrbdPair(a, b, 16);
+    const alone = { ...onB, logical_id: [a.name, b.name, null, 0, 1, secret] };
+    expect(await b.backend.handle("blockdev_create", { disk: alone, owner: "inst1", on_primary: false })).toBe(dataFile(b, uuid));
     expect(await status(b, onB)).toBeNull();
     await a.backend.handle("blockdev_create", { disk: onA, owner: "inst1", on_primary: true });
     await b.backend.handle("drbd_attach_net", { disks: [onB], instance_name: "inst1", multimaster: false });
@@ -361,14 +352,8 @@ describe("replicated disks on qemu-storage-daemon", () => {
   });
 
   it("replaces the secondary's volumes (remove/add children): the new ones are filled from the primary", async () => {
-    const d = await setup();
-    await waitSynced(a, d.onA);
-    const uri = parseReplicaUri(d.devPath)!;
-    const target = uri;
-    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
-    const newChild = (c: RpcDisk): RpcDisk => ({ ...c, uuid: `${c.uuid}-new`, logical_id: ["xenvg", `${String(c.logical_id[1])}.new`] });
-    const fresh = d.onB.children!.map(newChild);
-    for (const c of fresh) await b.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    const { d } = await syncedWithData();
+    const fresh = await createNewVolumes(b, d.onB);
     await b.backend.handle("blockdev_removechildren", { parent: d.onB, children: d.onB.children! });
     await b.backend.handle("blockdev_addchildren", { parent: d.onB, children: fresh });
     const replaced = { ...d.onB, children: fresh };
@@ -376,18 +361,22 @@ describe("replicated disks on qemu-storage-daemon", () => {
     // As the master does after replacing: wait for the primary's sync.
     await waitSynced(a, d.onA);
     await waitSynced(b, replaced);
-    expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
+    expect(await holds(newData, 5 * MiB, 0x44)).toBe(true);
   });
 
-  /** Ganeti's replace-disks -p on the primary a: new volumes, detach, rename old aside and new to the old names, attach. */
-  async function replaceOnPrimary(d: Awaited<ReturnType<typeof setup>>) {
-    const fresh = d.onA.children!.map((c): RpcDisk => ({
+  /** New volumes (".new") beside each of the disk's children on `n`, created there; the new children. */
+  async function createNewVolumes(n: TestNode, disk: RpcDisk): Promise<RpcDisk[]> {
+    const fresh = disk.children!.map((c): RpcDisk => ({
       ...c,
       uuid: `${c.uuid}-new`,
       logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
     }));
-    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
-    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    for (const c of fresh) await n.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    return fresh;
+  }
+
+  /** Ganeti's replace-disks -p, its renames on the primary a: the old volumes aside, the new (`fresh`) to the old names. */
+  async function renameOnPrimary(d: Awaited<ReturnType<typeof setup>>, fresh: RpcDisk[]) {
     const aside = d.onA.children!.map((c): RpcDisk => ({ ...c, logical_id: ["xenvg", `${String(c.logical_id[1])}_replaced-1`] }));
     for (const [i, c] of d.onA.children!.entries())
       await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: aside[i]!.logical_id });
@@ -396,12 +385,15 @@ describe("replicated disks on qemu-storage-daemon", () => {
     return { replaced: { ...d.onA, children: renamed }, aside };
   }
 
+  /** Ganeti's replace-disks -p on the primary a: new volumes, detach, rename old aside and new to the old names (attaching is the caller's). */
+  async function replaceOnPrimary(d: Awaited<ReturnType<typeof setup>>) {
+    const fresh = await createNewVolumes(a, d.onA);
+    await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    return renameOnPrimary(d, fresh);
+  }
+
   it("replaces the primary's volumes under a connected client: it reads and writes the secondary's replica meanwhile, the new volumes are filled from there, every write reaches both nodes", async () => {
-    const d = await setup();
-    await waitSynced(a, d.onA);
-    const uri = parseReplicaUri(d.devPath)!;
-    const target = uri;
-    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    const { d, target } = await syncedWithData();
     // A client connected across the whole replacement, as the guest's qemu is.
     const held = qemuIo(target, [
       `write -P 0x33 ${4 * MiB} 4096`,
@@ -410,26 +402,16 @@ describe("replicated disks on qemu-storage-daemon", () => {
       `write -P 0x34 ${4 * MiB} 4096`,
     ]);
 
-    const fresh = d.onA.children!.map((c): RpcDisk => ({
-      ...c,
-      uuid: `${c.uuid}-new`,
-      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
-    }));
-    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    const fresh = await createNewVolumes(a, d.onA);
     await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
     // Without local storage: a write lands on the secondary, not on the old volume.
     expect((await qemuIo(target, [`write -P 0x55 ${6 * MiB} 4096`])).out).toContain("wrote 4096/4096");
-    expect((await readAt(dataFile(b, d.uuid), 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
-    expect((await readAt(dataFile(a, d.uuid), 6 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await holds(dataFile(b, d.uuid), 6 * MiB, 0x55)).toBe(true);
+    expect(await holds(dataFile(a, d.uuid), 6 * MiB, 0)).toBe(true);
     expect((await qemuIo(target, [`read -P 0x44 ${5 * MiB} 4096`])).out).toContain("read 4096/4096");
 
-    const aside = d.onA.children!.map((c): RpcDisk => ({ ...c, logical_id: ["xenvg", `${String(c.logical_id[1])}_replaced-1`] }));
-    for (const [i, c] of d.onA.children!.entries())
-      await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: aside[i]!.logical_id });
-    const renamed = fresh.map((c, i): RpcDisk => ({ ...c, logical_id: d.onA.children![i]!.logical_id }));
-    for (const [i, c] of fresh.entries()) await a.backend.handle("blockdev_rename", { disk: c, new_logical_id: renamed[i]!.logical_id });
-    const replaced = { ...d.onA, children: renamed };
-    await a.backend.handle("blockdev_addchildren", { parent: d.onA, children: renamed });
+    const { replaced, aside } = await renameOnPrimary(d, fresh);
+    await a.backend.handle("blockdev_addchildren", { parent: d.onA, children: replaced.children });
     expect((await qemuIo(target, [`write -P 0x66 ${7 * MiB} 4096`])).out).toContain("wrote 4096/4096");
     await waitSynced(a, replaced);
     expect(await status(a, replaced)).toMatchObject({ is_degraded: false, ldisk_status: 1, sync_percent: null });
@@ -448,14 +430,14 @@ describe("replicated disks on qemu-storage-daemon", () => {
         [7, 0x66],
         [8, 0x77],
       ] as const)
-        expect({ node: n.name, off, ok: (await readAt(dataFile(n, d.uuid), off * MiB, 4096)).every((x) => x === byte) }).toEqual({
+        expect({ node: n.name, off, ok: await holds(dataFile(n, d.uuid), off * MiB, byte) }).toEqual({
           node: n.name,
           off,
           ok: true,
         });
     }
     const oldData = path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data_replaced-1`);
-    expect((await readAt(oldData, 8 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await holds(oldData, 8 * MiB, 0)).toBe(true);
     expect(await a.backend.storage.replication.localHeader(drbdDiskOf(replaced))).toMatchObject({ consistent: true });
     // The peer-facing export (what b writes into once it is the primary) serves the new volume too.
     const viaPeer = await qemuIo(
@@ -469,8 +451,7 @@ describe("replicated disks on qemu-storage-daemon", () => {
   it("a primary whose storage daemon dies while its new volumes are filled resumes filling them from the secondary, never the other way round", async () => {
     const d = await setup(48);
     await waitSynced(a, d.onA);
-    const uri = parseReplicaUri(d.devPath)!;
-    const target = uri;
+    const target = parseReplicaUri(d.devPath)!;
     // Data everywhere, so that a slow copy (resync-rate) has something to copy.
     expect((await qemuIo(target, [`write -P 0x11 0 ${48 * MiB}`])).out).toContain("wrote");
     const { replaced, aside } = await replaceOnPrimary(d);
@@ -483,8 +464,8 @@ describe("replicated disks on qemu-storage-daemon", () => {
       return st && st.sync_percent !== null && st.sync_percent < 90 ? st : undefined;
     });
     expect(mid).toMatchObject({ is_degraded: true, ldisk_status: 2 });
+    // Both of its daemons: the node's own and the peer-facing one.
     await killDaemon(path.join(a.dataDir, "replication", d.uuid));
-    await killDaemon(path.join(a.dataDir, "replication", d.uuid, "peer"));
     // The node assembles the disk again (activate-disks, the watcher).
     await a.backend.handle("blockdev_assemble", { disk: replaced, instance: "inst1", on_primary: true });
     await waitSynced(a, replaced);
@@ -500,31 +481,23 @@ describe("replicated disks on qemu-storage-daemon", () => {
   });
 
   it("a primary whose storage daemon dies between giving up its volumes and getting the new ones keeps reading the secondary's replica, then fills the new ones", async () => {
-    const d = await setup();
-    await waitSynced(a, d.onA);
-    const target = parseReplicaUri(d.devPath)!;
-    expect((await qemuIo(target, [`write -P 0x44 ${5 * MiB} 4096`])).out).toContain("wrote 4096/4096");
+    const { d, target } = await syncedWithData();
     await a.backend.handle("blockdev_removechildren", { parent: d.onA, children: d.onA.children! });
+    // Both of its daemons: the node's own and the peer-facing one.
     await killDaemon(path.join(a.dataDir, "replication", d.uuid));
-    await killDaemon(path.join(a.dataDir, "replication", d.uuid, "peer"));
     await a.backend.handle("blockdev_assemble", { disk: d.onA, instance: "inst1", on_primary: true });
     // Still without local storage: writes land on the secondary, not on the old volume.
     expect((await qemuIo(target, [`write -P 0x55 ${6 * MiB} 4096`])).out).toContain("wrote 4096/4096");
-    expect((await readAt(dataFile(b, d.uuid), 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
-    expect((await readAt(dataFile(a, d.uuid), 6 * MiB, 4096)).every((x) => x === 0)).toBe(true);
+    expect(await holds(dataFile(b, d.uuid), 6 * MiB, 0x55)).toBe(true);
+    expect(await holds(dataFile(a, d.uuid), 6 * MiB, 0)).toBe(true);
     expect(await status(b, d.onB)).toMatchObject({ is_degraded: false, ldisk_status: 1 });
 
-    const fresh = d.onA.children!.map((c): RpcDisk => ({
-      ...c,
-      uuid: `${c.uuid}-new`,
-      logical_id: ["xenvg", `${String(c.logical_id[1])}.new`],
-    }));
-    for (const c of fresh) await a.backend.handle("blockdev_create", { disk: c, owner: "inst1", on_primary: false });
+    const fresh = await createNewVolumes(a, d.onA);
     await a.backend.handle("blockdev_addchildren", { parent: d.onA, children: fresh });
     await waitSynced(a, { ...d.onA, children: fresh });
     const newData = path.join(a.dataDir, "volumes", "xenvg", `${d.uuid}.disk0_data.new`);
-    expect((await readAt(newData, 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
-    expect((await readAt(newData, 6 * MiB, 4096)).every((x) => x === 0x55)).toBe(true);
-    expect((await readAt(dataFile(b, d.uuid), 5 * MiB, 4096)).every((x) => x === 0x44)).toBe(true);
+    expect(await holds(newData, 5 * MiB, 0x44)).toBe(true);
+    expect(await holds(newData, 6 * MiB, 0x55)).toBe(true);
+    expect(await holds(dataFile(b, d.uuid), 5 * MiB, 0x44)).toBe(true);
   });
 });

@@ -42,6 +42,15 @@ async function drbdCluster(): Promise<Drbd> {
   return { cl, net, calls, n1, n2, n3 };
 }
 
+/** A drbd cluster with the instance d1 (drbdOp) on node1 and node2, the calls and the mirror log since then. */
+async function drbdWithD1(over: Record<string, unknown> = {}): Promise<Drbd> {
+  const d = await drbdCluster();
+  await runOp(d.cl, drbdOp("d1.example.com", over));
+  d.calls.length = 0;
+  d.net.log.length = 0;
+  return d;
+}
+
 const drbdOp = (name: string, over: Record<string, unknown> = {}): OpcodeInput =>
   createOp(name, { disk_template: "drbd", disks: [{ size: 64 }], snode: "node2.example.com", ...over });
 
@@ -62,6 +71,40 @@ function stepLines(log: string[], n: number): string[] {
   if (from < 0 || to < 0) throw new Error(`no step ${n} in the job log`);
   return log.slice(from, to);
 }
+
+/** The node daemon's RPC handlers on `node`, to make one fail or stub it. */
+const handlersOf = (cl: TestCluster, node: string) =>
+  (cl.backendOf(node) as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> }).handlers;
+
+/** replace-disks of d1 in `mode`. */
+const replaceOp = (mode: string, over: Record<string, unknown> = {}): OpcodeInput => ({
+  OP_ID: "OP_INSTANCE_REPLACE_DISKS",
+  instance_name: "d1.example.com",
+  mode,
+  ...over,
+});
+
+/** Ganeti's six steps of replace-disks -p and -s. */
+const REPLACE_STEPS = [
+  "STEP 1/6 Check device existence",
+  "STEP 2/6 Check peer consistency",
+  "STEP 3/6 Allocate new storage",
+  "STEP 4/6 Changing drbd configuration",
+  "STEP 5/6 Sync devices",
+  "STEP 6/6 Removing old storage",
+];
+
+/** The calls that replace a node's volumes under a drbd disk (-p, -s), and their order there: two new volumes, detached, old and new renamed (two each), attached, the old ones removed. */
+const VOLUME_CALLS = ["blockdev_create", "blockdev_removechildren", "blockdev_rename", "blockdev_addchildren", "blockdev_remove"];
+const volumeReplacement = (node: string) => [
+  `blockdev_create@${node}`,
+  `blockdev_create@${node}`,
+  `blockdev_removechildren@${node}`,
+  ...Array<string>(4).fill(`blockdev_rename@${node}`),
+  `blockdev_addchildren@${node}`,
+  `blockdev_remove@${node}`,
+  `blockdev_remove@${node}`,
+];
 
 describe("drbd instance creation", () => {
   it("creates the disks on the secondary then the primary, logs the initial sync as Ganeti, and starts on the primary", async () => {
@@ -117,8 +160,7 @@ describe("drbd instance creation", () => {
 
   it("a creation failing on the primary leaves nothing behind: disks removed, port back in the pool", async () => {
     const { cl, calls } = await drbdCluster();
-    const b1 = cl.backendOf("node1.example.com");
-    const handlers = (b1 as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> }).handlers;
+    const handlers = handlersOf(cl, "node1.example.com");
     handlers["blockdev_create"] = async () => {
       throw new Error("no space left on device");
     };
@@ -138,9 +180,7 @@ describe("drbd instance creation", () => {
 
 describe("drbd instance operations", () => {
   it("stops and starts on both nodes, activates and deactivates disks, grows both sides", async () => {
-    const { cl, calls } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
-    calls.length = 0;
+    const { cl, calls } = await drbdWithD1();
     await runOp(cl, { OP_ID: "OP_INSTANCE_SHUTDOWN", instance_name: "d1.example.com" });
     expect(only(calls, "blockdev_shutdown").sort()).toEqual(["blockdev_shutdown@node1", "blockdev_shutdown@node2"]);
     calls.length = 0;
@@ -174,8 +214,7 @@ describe("drbd instance operations", () => {
   });
 
   it("starting with the secondary unreachable needs --force, which runs the instance degraded", async () => {
-    const { cl, n2 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com", { start: false }));
+    const { cl, n2 } = await drbdWithD1({ start: false });
     cl.rpc.backends.delete(n2);
     await expect(runOp(cl, { OP_ID: "OP_INSTANCE_STARTUP", instance_name: "d1.example.com" })).rejects.toMatchObject({
       message: "Disk consistency error",
@@ -185,12 +224,9 @@ describe("drbd instance operations", () => {
   });
 
   it("live-migrates onto the secondary in Ganeti's order, the roles swapping in the config and on the nodes", async () => {
-    const { cl, calls, net, n1, n2 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl, calls, net, n1, n2 } = await drbdWithD1();
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     const [, , port, pminor, sminor, secret] = disk.logical_id;
-    calls.length = 0;
-    net.log.length = 0;
     const log = await logOf(cl, { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: "d1.example.com" });
     expect(
       only(
@@ -246,14 +282,11 @@ describe("drbd instance operations", () => {
   });
 
   it("a migration the target refuses puts the old roles back and leaves the config alone", async () => {
-    const { cl, calls, n1 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
-    const handlers = (cl.backendOf("node2.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
-      .handlers;
+    const { cl, calls, n1 } = await drbdWithD1();
+    const handlers = handlersOf(cl, "node2.example.com");
     handlers["accept_instance"] = async () => {
       throw new Error("no room");
     };
-    calls.length = 0;
     await expect(runOp(cl, { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: "d1.example.com" })).rejects.toMatchObject({
       message: "Could not pre-migrate instance d1.example.com: no room",
     });
@@ -263,8 +296,7 @@ describe("drbd instance operations", () => {
   });
 
   it("refuses a target other than the secondary, and an iallocator", async () => {
-    const { cl } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl } = await drbdWithD1();
     await expect(
       runOp(cl, { OP_ID: "OP_INSTANCE_MIGRATE", instance_name: "d1.example.com", target_node: "node3.example.com" }),
     ).rejects.toMatchObject({
@@ -279,9 +311,7 @@ describe("drbd instance operations", () => {
   });
 
   it("fails over onto the secondary: stopped on the primary, disks shut down, roles swapped, started on the secondary", async () => {
-    const { cl, calls, n2 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
-    calls.length = 0;
+    const { cl, calls, n2 } = await drbdWithD1();
     const log = await logOf(cl, { OP_ID: "OP_INSTANCE_FAILOVER", instance_name: "d1.example.com" });
     expect(only(calls, "blockdev_find", "instance_shutdown", "blockdev_shutdown", "blockdev_assemble", "instance_start")).toEqual([
       "blockdev_find@node2",
@@ -299,8 +329,7 @@ describe("drbd instance operations", () => {
   });
 
   it("with the primary dead, failover --ignore-consistency boots the instance on the secondary's replica as is", async () => {
-    const { cl, net, n1, n2 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl, net, n1, n2 } = await drbdWithD1();
     // node1 dies: its daemon and its storage daemons are gone (not marked offline).
     net.kill(cl.config.node(n1).secondary_ip);
     cl.rpc.backends.delete(n1);
@@ -329,10 +358,8 @@ describe("drbd instance operations", () => {
   });
 
   it("removes the disks on both nodes and gives the port back", async () => {
-    const { cl, calls } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl, calls } = await drbdWithD1();
     const port = cl.config.disk(inst(cl, "d1.example.com").disks[0]!).logical_id[2];
-    calls.length = 0;
     await runOp(cl, { OP_ID: "OP_INSTANCE_REMOVE", instance_name: "d1.example.com", ignore_failures: false });
     expect(only(calls, "blockdev_remove").sort()).toEqual(["blockdev_remove@node1", "blockdev_remove@node2"]);
     expect(cl.config.findInstance("d1.example.com")).toBeUndefined();
@@ -342,9 +369,7 @@ describe("drbd instance operations", () => {
 
 describe("drbd disk add and remove", () => {
   it("adds a disk replicated on both nodes (its own port and minors) and removes one from both", async () => {
-    const { cl, calls, n1, n2 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com", { start: false }));
-    calls.length = 0;
+    const { cl, calls, n1, n2 } = await drbdWithD1({ start: false });
     await runOp(cl, {
       OP_ID: "OP_INSTANCE_SET_PARAMS",
       instance_name: "d1.example.com",
@@ -368,11 +393,9 @@ describe("drbd disk add and remove", () => {
 
 describe("drbd replace-disks", () => {
   it("-s: new volumes on the secondary, the replica moved onto them, resynced, the old ones removed", async () => {
-    const { cl, calls } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl, calls } = await drbdWithD1();
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     const old = disk.children!.map((c) => c.logical_id[1]);
-    calls.length = 0;
     const moved: Array<[string, unknown, unknown]> = [];
     const call = cl.rpc.call.bind(cl.rpc);
     cl.rpc.call = (async (node, name, args) => {
@@ -381,15 +404,8 @@ describe("drbd replace-disks", () => {
       if (name === "blockdev_remove") moved.push([name, a.disk!.logical_id[1], null]);
       return call(node, name, args);
     }) as typeof cl.rpc.call;
-    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_secondary" });
-    expect(log.filter((l) => l.startsWith("STEP "))).toEqual([
-      "STEP 1/6 Check device existence",
-      "STEP 2/6 Check peer consistency",
-      "STEP 3/6 Allocate new storage",
-      "STEP 4/6 Changing drbd configuration",
-      "STEP 5/6 Sync devices",
-      "STEP 6/6 Removing old storage",
-    ]);
+    const log = await logOf(cl, replaceOp("replace_on_secondary"));
+    expect(log.filter((l) => l.startsWith("STEP "))).toEqual(REPLACE_STEPS);
     expect(log.slice(0, 3)).toEqual([
       "Replacing disk(s) 0 for instance 'd1.example.com'",
       "Current primary node: node1.example.com",
@@ -402,17 +418,7 @@ describe("drbd replace-disks", () => {
       " - INFO: Checking disk/0 on node2.example.com",
       " - INFO: Checking volume groups",
     ]);
-    expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_rename", "blockdev_addchildren", "blockdev_remove")).toEqual(
-      [
-        "blockdev_create@node2",
-        "blockdev_create@node2",
-        "blockdev_removechildren@node2",
-        ...Array<string>(4).fill("blockdev_rename@node2"),
-        "blockdev_addchildren@node2",
-        "blockdev_remove@node2",
-        "blockdev_remove@node2",
-      ],
-    );
+    expect(only(calls, ...VOLUME_CALLS)).toEqual(volumeReplacement("node2"));
     // As Ganeti: the old volumes are renamed aside, the new ones take their
     // names (so both nodes' volumes keep the names the config's one list of
     // children gives), and the renamed old ones are removed.
@@ -428,22 +434,12 @@ describe("drbd replace-disks", () => {
   });
 
   it("-p on a running instance: new volumes on the primary filled from the secondary, the old ones renamed aside and removed, as Ganeti's steps", async () => {
-    const { cl, calls, net } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl, calls, net } = await drbdWithD1();
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     const old = disk.children!.map((c) => c.logical_id[1]);
     const oldUuids = disk.children!.map((c) => c.uuid);
-    calls.length = 0;
-    net.log.length = 0;
-    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" });
-    expect(log.filter((l) => l.startsWith("STEP "))).toEqual([
-      "STEP 1/6 Check device existence",
-      "STEP 2/6 Check peer consistency",
-      "STEP 3/6 Allocate new storage",
-      "STEP 4/6 Changing drbd configuration",
-      "STEP 5/6 Sync devices",
-      "STEP 6/6 Removing old storage",
-    ]);
+    const log = await logOf(cl, replaceOp("replace_on_primary"));
+    expect(log.filter((l) => l.startsWith("STEP "))).toEqual(REPLACE_STEPS);
     expect(stepLines(log, 1)).toEqual([
       "STEP 1/6 Check device existence",
       " - INFO: Checking disk/0 on node2.example.com",
@@ -456,17 +452,7 @@ describe("drbd replace-disks", () => {
     expect(log).toContain(" - INFO: Adding new mirror component on node1.example.com");
     // The copy into the new volumes is the resync Ganeti waits for.
     expect(log).toContain(" - INFO: - device disk/0: 45.20% done, 12s remaining (estimated)");
-    expect(only(calls, "blockdev_create", "blockdev_removechildren", "blockdev_rename", "blockdev_addchildren", "blockdev_remove")).toEqual(
-      [
-        "blockdev_create@node1",
-        "blockdev_create@node1",
-        "blockdev_removechildren@node1",
-        ...Array<string>(4).fill("blockdev_rename@node1"),
-        "blockdev_addchildren@node1",
-        "blockdev_remove@node1",
-        "blockdev_remove@node1",
-      ],
-    );
+    expect(only(calls, ...VOLUME_CALLS)).toEqual(volumeReplacement("node1"));
     expect(net.log.filter((l) => /^(detachLocal|attachLocal)/.test(l)).map((l) => l.replace(/ .*@\S+/, ""))).toEqual([
       "detachLocal primary",
       "attachLocal primary",
@@ -478,10 +464,8 @@ describe("drbd replace-disks", () => {
   });
 
   it("-p on a stopped instance: the disks are activated and in sync before the peer is checked, and shut down after", async () => {
-    const { cl, calls } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com", { start: false }));
-    calls.length = 0;
-    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" });
+    const { cl, calls } = await drbdWithD1({ start: false });
+    const log = await logOf(cl, replaceOp("replace_on_primary"));
     const synced = log.indexOf(" - INFO: Instance d1.example.com's disks are in sync");
     expect(synced).toBeGreaterThanOrEqual(0);
     expect(synced).toBeLessThan(log.indexOf("STEP 2/6 Check peer consistency"));
@@ -492,30 +476,20 @@ describe("drbd replace-disks", () => {
   });
 
   it("-p is refused while the mirror to the secondary is not in sync (its replica would be the source)", async () => {
-    const { cl, net } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl, net } = await drbdWithD1();
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     // The primary reconnected: a full copy to the peer is under way.
     for (const side of net.sides(disk.uuid).values()) if (side.role === "primary") side.syncPolls = 1000;
-    await expect(
-      runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_on_primary" }),
-    ).rejects.toMatchObject({
+    await expect(runOp(cl, replaceOp("replace_on_primary"))).rejects.toMatchObject({
       message: expect.stringMatching(/Can't detach drbd from local storage on node node1\.example\.com.*not in sync/),
     });
   });
 
   it("-n NODE: the replica moves to the new node, the config follows, the old secondary's replica is removed", async () => {
-    const { cl, calls, n1, n2, n3 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
+    const { cl, calls, n1, n2, n3 } = await drbdWithD1();
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     const [, , port, pminor, , secret] = disk.logical_id;
-    calls.length = 0;
-    const log = await logOf(cl, {
-      OP_ID: "OP_INSTANCE_REPLACE_DISKS",
-      instance_name: "d1.example.com",
-      mode: "replace_new_secondary",
-      remote_node: "node3.example.com",
-    });
+    const log = await logOf(cl, replaceOp("replace_new_secondary", { remote_node: "node3.example.com" }));
     // Ganeti's step 1 when changing the secondary: only the primary's disks, then the volume groups.
     expect(stepLines(log, 1)).toEqual([
       "STEP 1/6 Check device existence",
@@ -536,33 +510,19 @@ describe("drbd replace-disks", () => {
     expect(disk.nodes).toEqual([n1, n3]);
     expect(i.primary_node).toBe(n1);
     expect(disk.nodes).not.toContain(n2);
-    await expect(
-      runOp(cl, {
-        OP_ID: "OP_INSTANCE_REPLACE_DISKS",
-        instance_name: "d1.example.com",
-        mode: "replace_new_secondary",
-        remote_node: "node3.example.com",
-      }),
-    ).rejects.toMatchObject({ message: "The specified node is already the secondary node of the instance", code: "wrong_input" });
-    await expect(
-      runOp(cl, {
-        OP_ID: "OP_INSTANCE_REPLACE_DISKS",
-        instance_name: "d1.example.com",
-        mode: "replace_new_secondary",
-        remote_node: "node1.example.com",
-      }),
-    ).rejects.toMatchObject({ message: "The specified node is the primary node of the instance", code: "wrong_input" });
+    await expect(runOp(cl, replaceOp("replace_new_secondary", { remote_node: "node3.example.com" }))).rejects.toMatchObject({
+      message: "The specified node is already the secondary node of the instance",
+      code: "wrong_input",
+    });
+    await expect(runOp(cl, replaceOp("replace_new_secondary", { remote_node: "node1.example.com" }))).rejects.toMatchObject({
+      message: "The specified node is the primary node of the instance",
+      code: "wrong_input",
+    });
   });
 
   it("-I hail: the allocator picks the new secondary", async () => {
-    const { cl, n3 } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
-    const log = await logOf(cl, {
-      OP_ID: "OP_INSTANCE_REPLACE_DISKS",
-      instance_name: "d1.example.com",
-      mode: "replace_new_secondary",
-      iallocator: "hail",
-    });
+    const { cl, n3 } = await drbdWithD1();
+    const log = await logOf(cl, replaceOp("replace_new_secondary", { iallocator: "hail" }));
     expect(log).toContain(" - INFO: Selected new secondary for instance 'd1.example.com': node3.example.com");
     expect(stepLines(log, 1)).toEqual([
       "STEP 1/6 Check device existence",
@@ -573,9 +533,8 @@ describe("drbd replace-disks", () => {
   });
 
   it("-a: nothing to do while healthy; a secondary that lost its volume gets new ones", async () => {
-    const { cl, calls } = await drbdCluster();
-    await runOp(cl, drbdOp("d1.example.com"));
-    const log = await logOf(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
+    const { cl, calls } = await drbdWithD1();
+    const log = await logOf(cl, replaceOp("replace_auto"));
     expect(log).toContain("No disks need replacement for instance 'd1.example.com'");
     const disk = cl.config.disk(inst(cl, "d1.example.com").disks[0]!);
     const b2 = cl.backendOf("node2.example.com");
@@ -583,7 +542,7 @@ describe("drbd replace-disks", () => {
     await fs.rm(lost);
     const oldId = [...disk.children![0]!.logical_id];
     calls.length = 0;
-    await runOp(cl, { OP_ID: "OP_INSTANCE_REPLACE_DISKS", instance_name: "d1.example.com", mode: "replace_auto" });
+    await runOp(cl, replaceOp("replace_auto"));
     expect(only(calls, "blockdev_addchildren")).toEqual(["blockdev_addchildren@node2"]);
     // Only the meta volume still existed to be renamed aside; the new data volume took the lost one's name.
     expect(only(calls, "blockdev_rename")).toEqual(["blockdev_rename@node2", "blockdev_rename@node2", "blockdev_rename@node2"]);
@@ -609,8 +568,7 @@ describe("plain instances", () => {
 
 describe("disk template conversion", () => {
   function stubConvert(cl: TestCluster, seen: Array<{ src: string; dst: string }>): void {
-    const handlers = (cl.backendOf("node1.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
-      .handlers;
+    const handlers = handlersOf(cl, "node1.example.com");
     handlers["blockdev_convert"] = async (a) => {
       const { src, dst } = a as { src: { dev_type: string }; dst: { dev_type: string } };
       seen.push({ src: src.dev_type, dst: dst.dev_type });
@@ -720,8 +678,7 @@ describe("disk template conversion", () => {
       }),
     ).rejects.toMatchObject({ message: expect.stringContaining("cannot change disk template"), code: "wrong_state" });
     await runOp(cl, { OP_ID: "OP_INSTANCE_SHUTDOWN", instance_name: "c1.example.com" });
-    const handlers = (cl.backendOf("node1.example.com") as unknown as { handlers: Record<string, (a: unknown) => Promise<unknown>> })
-      .handlers;
+    const handlers = handlersOf(cl, "node1.example.com");
     handlers["blockdev_convert"] = async () => {
       throw new Error("read error");
     };
