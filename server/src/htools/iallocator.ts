@@ -3,7 +3,7 @@ import type { AllocPolicy, Disk, DiskTemplate, Group, Instance, IPolicy, ISpec, 
 import { HtoolsError, defIPolicy, isFail } from "./types.js";
 import { Node, createNode, addPriEx, addSec } from "./node.js";
 import { NO_NICS, NO_TAGS, createInstance, instMatchesPolicy, mirrorType, newInstance, requiredNodes } from "./instance.js";
-import { mergeData, updateMissing, type ClusterData } from "./loader.js";
+import { StreamMerge, mergeData, updateMissing, type ClusterData } from "./loader.js";
 import {
   allocList,
   emptySolution,
@@ -430,7 +430,8 @@ const isIndexLike = (k: string): boolean => {
  * the members end with a null if a piece does not parse.
  *
  * Exactness: the text is cut into head + '"instances":{' + P1 + ',' + … +
- * ',' + Pk + '}' + tail, and each part is parsed on its own: the head
+ * ',' + Pk + '}' + tail (or '"instances": {', the pieces then starting
+ * with a space), and each part is parsed on its own: the head
  * closed by '"instances":{}}', each Pi as '{' + Pi + '}' (at least one
  * member), the tail as '{' + its members (or a lone closing brace).  The
  * head has no backslash, so the quote at the cut opens a string (had it
@@ -446,8 +447,16 @@ const isIndexLike = (k: string): boolean => {
  */
 export function splitRequest(body: string, o: SplitOptions = DEFAULT_SPLIT): { top: JObj; members: Members } | null {
   if (body.length < o.min) return null;
-  const key = '"instances":{';
-  const at = body.indexOf(key);
+  // Compact text, or Ganeti's own (simplejson's default separators put a
+  // space after every ':' and ','): the same cuts with or without it.
+  let key = '"instances":{';
+  let at = body.indexOf(key);
+  let cut = '},"';
+  if (at < 0) {
+    key = '"instances": {';
+    at = body.indexOf(key);
+    cut = '}, "';
+  }
   // (without escapes before it, the key's quote cannot be inside a string: see below)
   if (at < 0 || body.lastIndexOf("\\", at) >= 0) return null;
   const head = tryParse(body.slice(0, at) + '"instances":{}}');
@@ -459,7 +468,7 @@ export function splitRequest(body: string, o: SplitOptions = DEFAULT_SPLIT): { t
   // leaves the tail unbalanced; one further on leaves the last piece so).
   let end = -1;
   let tail: JObj | null = null;
-  const next = /\},"(?:version|cluster_name|cluster_tags|enabled_hypervisors|ipolicy|nodegroups|nodes|request)":/g;
+  const next = /\}, ?"(?:version|cluster_name|cluster_tags|enabled_hypervisors|ipolicy|nodegroups|nodes|request)":/g;
   next.lastIndex = start;
   for (let tries = 0; tries < 8 && end < 0; tries++) {
     const m = next.exec(body);
@@ -483,13 +492,13 @@ export function splitRequest(body: string, o: SplitOptions = DEFAULT_SPLIT): { t
     const seen = new Set<string>();
     let a = start;
     while (a < end) {
-      let c = body.indexOf('},"', a + o.piece);
+      let c = body.indexOf(cut, a + o.piece);
       let piece: { o: JObj; names: string[] } | null = null;
       for (let tries = 0; piece === null; tries++) {
         if (c < 0 || c + 1 >= end) c = end - 1; // the last piece
         piece = pieceObj(body.slice(a, c + 1));
         if (piece === null && (c === end - 1 || tries === 4)) return false;
-        if (piece === null) c = body.indexOf('},"', c + 1);
+        if (piece === null) c = body.indexOf(cut, c + 1);
       }
       const { o: po, names } = piece;
       for (let k = 0; k < names.length; k++) {
@@ -583,7 +592,14 @@ function buildRequest(decoded: unknown, staticKvmNodeMemory: number, members: Me
   }
   const instances: Instance[] = [];
   const io = obj(decoded, "instances", ctx);
+  // On the piecewise path (large requests), each instance is merged into
+  // the cluster as it is read (loader.ts StreamMerge); a forthcoming one
+  // sends the request to the ordinary path (null below), which merges after
+  // reading all of them.  Errors in the cluster tags are reported there too.
+  const stream = members !== null && fast ? new StreamMerge(nodes, strList(decoded, "cluster_tags", ctx)) : null;
+  let streamOk = true;
   const add = (name: string, iv: unknown): void => {
+    if (!streamOk) return;
     if (!isObj(iv)) err(`invalid data for instance '${name}'`);
     const inst = fast ? fastBaseInstance(name, iv as JObj) : parseBaseInstance(name, iv as JObj);
     const nv = (iv as JObj)["nodes"];
@@ -601,14 +617,16 @@ function buildRequest(decoded: unknown, staticKvmNodeMemory: number, members: Me
     } else inst.sNode = -1;
     inst.idx = instances.length;
     instances.push(inst);
+    if (stream !== null) streamOk = stream.add(inst);
   };
   if (members !== null) {
-    if (!members(add)) return null;
+    if (!members(add) || !streamOk) return null;
   } else for (const name of Object.keys(io)) add(name, io[name]);
   const ctags = strList(decoded, "cluster_tags", ctx);
   const hvs = arr(decoded, "enabled_hypervisors", ctx);
   if (hvs.length > 0 && typeof hvs[0] === "string") for (const n of nodes) n.hypervisor = hvs[0];
-  const cd = mergeData({ groups, nodes, instances, tags: ctags, ipolicy: defIPolicy() });
+  const cd =
+    stream !== null ? stream.finish(groups, instances) : mergeData({ groups, nodes, instances, tags: ctags, ipolicy: defIPolicy() });
   const warnings = updateMissing(cd, staticKvmNodeMemory);
   const exTags = ctags
     .filter((t) => t.startsWith("htools:iextags:"))

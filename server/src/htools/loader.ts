@@ -1,7 +1,7 @@
 // Post-processing common to every backend (Ganeti's Loader.mergeData and
 // updateMissing): tags, aliases, node/instance cross links, memory stats.
 import type { Group, Instance, IPolicy, DynUtil } from "./types.js";
-import { HtoolsError, zeroUtil } from "./types.js";
+import { HtoolsError, defIPolicy, zeroUtil } from "./types.js";
 import { NO_TAGS, NO_TAG_SET, notOffline, usesLocalStorage, usesMemory } from "./instance.js";
 import {
   Node,
@@ -128,6 +128,83 @@ export function instanceGroupOk(nodes: Node[], i: Instance): boolean {
   return p.group === s.group;
 }
 
+/** What mergeData computes once from the cluster tags and options before it reads the instances. */
+interface MergeRules {
+  exTags: string[];
+  dsrd: string[];
+  rules: ReturnType<typeof nodeTagRules>;
+  /** each node's location tags as a list (by position in the node list): the location score without a Set iterator per instance */
+  loc: string[][];
+}
+
+function mergeRules(nl: readonly Node[], ctags: string[], exclusionTags: readonly string[]): MergeRules {
+  const rules = nodeTagRules(ctags);
+  const loc: string[][] = [];
+  for (let k = 0; k < nl.length; k++) {
+    const n = nl[k]!;
+    n.locationTags = tagsWithPrefixes(rules.loc, n.nTags);
+    loc.push(n.locationTags.size === 0 ? NO_LOC : [...n.locationTags]);
+  }
+  return {
+    exTags: [...exclusionTags.map((t) => t + ":"), ...chompPrefixes(EX_TAGS_PREFIX, ctags)],
+    dsrd: chompPrefixes(DESIRED_LOC_PREFIX, ctags),
+    rules,
+    loc,
+  };
+}
+const NO_LOC: string[] = [];
+
+/**
+ * mergeData's own work on one instance (all but the alias and the
+ * selection): its exclusion and desired-location tags, its location score,
+ * and not movable across groups.  True if it is forthcoming (attachPlain
+ * then does not apply).
+ */
+function mergeInstance(m: MergeRules, nl: readonly Node[], i: Instance): boolean {
+  const tags = i.allTags;
+  // (untagged instances, the usual case: the same empty values without the filtering)
+  if (tags.length === 0) {
+    i.dsrdLocTags = NO_TAG_SET;
+    i.exclTags = NO_TAGS;
+  } else {
+    const dsrd = m.dsrd;
+    const ex = m.exTags;
+    i.dsrdLocTags = new Set(tags.filter((t) => dsrd.some((p) => t.startsWith(p))));
+    i.exclTags = tags.filter((t) => ex.some((p) => t.startsWith(p)));
+  }
+  const p = nl[i.pNode]!;
+  const s = i.sNode >= 0 ? nl[i.sNode] : undefined;
+  if (!s) i.locationScore = 0;
+  else {
+    // |p's location tags ∩ s's|
+    const pl = m.loc[i.pNode]!;
+    let c = 0;
+    if (pl.length > 0) {
+      const st = s.locationTags;
+      for (let j = 0; j < pl.length; j++) if (st.has(pl[j]!)) c++;
+    }
+    i.locationScore = c;
+  }
+  // instanceGroupOk: the node groups never change while loading
+  if (p.group !== (s ?? p).group) i.movable = false;
+  return i.forthcoming;
+}
+
+/** mergeData's work on the nodes once the instances are attached. */
+function mergeNodes(cd: ClusterData, suffix: string, rules: MergeRules["rules"]): void {
+  const nl = cd.nodes;
+  const il = cd.instances;
+  for (let k = 0; k < nl.length; k++) {
+    const n = nl[k]!;
+    buildPeers(n, il);
+    n.alias = stripSuffix(n.name, suffix);
+    const g = cd.groups[n.group];
+    if (g) setPolicy(n, g.ipolicy);
+    n.migTags = tagsWithPrefixes(rules.mig, n.nTags);
+    n.rmigTags = getRecvMigRestrictions(rules, n.nTags);
+  }
+}
+
 /** Ganeti's mergeData: returns the fixed-up cluster (the input is consumed). */
 export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData {
   const il = cd.instances;
@@ -140,43 +217,23 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
       if (i) i.util = u;
     }
   }
-  const allExTags = [...(opts.exclusionTags ?? []).map((t) => t + ":"), ...chompPrefixes(EX_TAGS_PREFIX, cd.tags)];
-  const dsrd = chompPrefixes(DESIRED_LOC_PREFIX, cd.tags);
   const sel = opts.selectInstances ?? [];
   const ex = opts.excludeInstances ?? [];
   const instNames = sel.length + ex.length > 0 ? new Set(il.map((i) => i.name)) : new Set<string>();
   const unknown = [...sel, ...ex].filter((n) => !instNames.has(n));
   if (unknown.length > 0) throw new HtoolsError(`Unknown instance(s): ${JSON.stringify(unknown)}`, "EUNKNOWNINST");
   const suffix = clusterDomain(nl, il);
-  const rules = nodeTagRules(cd.tags);
+  const m = mergeRules(nl, cd.tags, opts.exclusionTags ?? []);
   // plain: no forthcoming instance; then setPri/setSec reduce to what
   // attachPlain does
   let plain = true;
-  for (let k = 0; k < nl.length; k++) {
-    const n = nl[k]!;
-    n.locationTags = tagsWithPrefixes(rules.loc, n.nTags);
-  }
   // (indexed loops and one pass: this runs once per load, mostly before V8 optimises it)
   const pick = sel.length + ex.length > 0;
   for (let k = 0; k < il.length; k++) {
     const i = il[k]!;
     if (pick && (ex.includes(i.name) || !(sel.length === 0 || sel.includes(i.name)))) i.movable = false;
-    // (untagged instances, the usual case: the same empty values without the filtering)
-    i.dsrdLocTags = i.allTags.length === 0 ? NO_TAG_SET : new Set(i.allTags.filter((t) => dsrd.some((p) => t.startsWith(p))));
-    i.exclTags = i.allTags.length === 0 ? NO_TAGS : i.allTags.filter((t) => allExTags.some((p) => t.startsWith(p)));
     i.alias = stripSuffix(i.name, suffix);
-    const p = nl[i.pNode]!;
-    const s = i.sNode >= 0 ? nl[i.sNode] : undefined;
-    if (!s) i.locationScore = 0;
-    else if (p.locationTags.size === 0) i.locationScore = 0;
-    else {
-      let c = 0;
-      for (const t of p.locationTags) if (s.locationTags.has(t)) c++;
-      i.locationScore = c;
-    }
-    // instanceGroupOk: the node groups never change while loading
-    if (p.group !== (s ?? p).group) i.movable = false;
-    if (i.forthcoming) plain = false;
+    if (mergeInstance(m, nl, i)) plain = false;
   }
   if (opts.engine !== "reference" && plain) attachPlain(nl, il);
   else
@@ -184,16 +241,47 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
       setPri(nl[i.pNode]!, i);
       if (i.sNode >= 0) setSec(nl[i.sNode]!, i);
     }
-  for (let k = 0; k < nl.length; k++) {
-    const n = nl[k]!;
-    buildPeers(n, il);
-    n.alias = stripSuffix(n.name, suffix);
-    const g = cd.groups[n.group];
-    if (g) setPolicy(n, g.ipolicy);
-    n.migTags = tagsWithPrefixes(rules.mig, n.nTags);
-    n.rmigTags = getRecvMigRestrictions(rules, n.nTags);
-  }
+  mergeNodes(cd, suffix, m.rules);
   return cd;
+}
+
+/**
+ * mergeData without options (hail's) fed one instance at a time, as the
+ * request is read: each instance is merged and attached to its nodes while
+ * it is new (one pass over the instances instead of three, and no second
+ * visit to 10,000 objects).  Give it the nodes (indexed, with their tags)
+ * and the cluster tags, then every instance in order (its idx, pNode and
+ * sNode set); `add` returns false for a forthcoming instance, after which
+ * the nodes are half attached and the caller must load the cluster the
+ * ordinary way (mergeData) from fresh nodes.  `finish` gives what
+ * mergeData(cd) would have: loader-stream.test.ts compares the two.
+ */
+export class StreamMerge {
+  private readonly m: MergeRules;
+  private readonly a: Attach;
+  constructor(
+    private readonly nl: Node[],
+    private readonly tags: string[],
+  ) {
+    this.m = mergeRules(nl, tags, []);
+    this.a = attachBegin(nl);
+  }
+
+  add(i: Instance): boolean {
+    if (mergeInstance(this.m, this.nl, i)) return false;
+    attachOne(this.a, this.nl, i);
+    return true;
+  }
+
+  finish(groups: Group[], il: Instance[]): ClusterData {
+    const nl = this.nl;
+    const suffix = clusterDomain(nl, il);
+    if (suffix !== "") for (let k = 0; k < il.length; k++) il[k]!.alias = stripSuffix(il[k]!.name, suffix);
+    attachEnd(this.a, nl);
+    const cd: ClusterData = { groups, nodes: nl, instances: il, tags: this.tags, ipolicy: defIPolicy() };
+    mergeNodes(cd, suffix, this.m.rules);
+    return cd;
+  }
 }
 
 /**
@@ -204,6 +292,19 @@ export function mergeData(cd: ClusterData, opts: LoadOptions = {}): ClusterData 
  * last assignment would.  loader-attach.test.ts compares it with setPri/setSec.
  */
 function attachPlain(nl: Node[], il: Instance[]): void {
+  const a = attachBegin(nl);
+  for (let k = 0; k < il.length; k++) attachOne(a, nl, il[k]!);
+  attachEnd(a, nl);
+}
+
+/** attachPlain's per-node lists while it runs. */
+interface Attach {
+  pri: number[][];
+  sec: number[][];
+  hasPri: Uint8Array;
+}
+
+function attachBegin(nl: Node[]): Attach {
   const pri: number[][] = [];
   const sec: number[][] = [];
   const hasPri = new Uint8Array(nl.length);
@@ -218,67 +319,71 @@ function attachPlain(nl: Node[], il: Instance[]): void {
     n.pTags = new Map(n.pTags);
     n.instanceMap = new Map(n.instanceMap);
   }
-  for (let k = 0; k < il.length; k++) {
-    const i = il[k]!;
-    const t = nl[i.pNode]!;
-    const online = notOffline(i);
-    const local = usesLocalStorage(i);
-    // (each instance field and utilisation value read once: the node arrays
-    // were created above, so none of them is the instance's util)
-    const u = i.util;
-    const u0 = u[0];
-    const u1 = u[1];
-    const u2 = u[2];
-    const u3 = u[3];
-    const idx = i.idx;
-    const vcpus = i.vcpus;
-    const su = i.spindleUse;
-    const ti = t.idx;
-    pri[ti]!.push(idx);
-    hasPri[ti] = 1;
-    t.uCpu = online ? t.uCpu + vcpus : t.uCpu;
-    // (node.ts addU's arithmetic, in place)
-    const ul = t.utilLoad;
-    ul[0] = ul[0] + u0;
-    ul[1] = ul[1] + u1;
-    ul[2] = ul[2] + u2;
-    ul[3] = ul[3] + u3;
-    const texcl = t.exclStorage;
-    t.instSpindles = texcl ? 0 : local ? t.instSpindles + su : t.instSpindles;
-    t.locationScore = t.locationScore + i.locationScore + dsrdLocScore(t, i);
-    // (node.ts addTags in place: the same counts, keys in the same order)
-    if (i.exclTags.length > 0) {
-      addTagsInPlace(t.instanceMap, locExclPairs(t, i));
-      addTagsInPlace(t.pTags, i.exclTags);
-    }
-    t.uCpuForth = online ? t.uCpuForth + vcpus : t.uCpuForth;
-    const uf = t.utilLoadForth;
-    uf[0] = uf[0] + u0;
-    uf[1] = uf[1] + u1;
-    uf[2] = uf[2] + u2;
-    uf[3] = uf[3] + u3;
-    t.fMemForth = !usesMemory(i) ? t.fMemForth - i.mem : t.fMemForth;
-    t.instSpindlesForth = texcl ? 0 : local ? t.instSpindlesForth + su : t.instSpindlesForth;
-    if (i.sNode >= 0) {
-      const v = nl[i.sNode]!;
-      sec[v.idx]!.push(idx);
-      const vl = v.utilLoad;
-      vl[2] = vl[2] + u2;
-      const vexcl = v.exclStorage;
-      v.instSpindles = vexcl ? 0 : local ? v.instSpindles + su : v.instSpindles;
-      const vf = v.utilLoadForth;
-      vf[2] = vf[2] + u2;
-      v.instSpindlesForth = vexcl ? 0 : local ? v.instSpindlesForth + su : v.instSpindlesForth;
-    }
+  return { pri, sec, hasPri };
+}
+
+function attachOne(a: Attach, nl: Node[], i: Instance): void {
+  const t = nl[i.pNode]!;
+  const online = notOffline(i);
+  const local = usesLocalStorage(i);
+  // (each instance field and utilisation value read once: the node arrays
+  // were created by attachBegin, so none of them is the instance's util)
+  const u = i.util;
+  const u0 = u[0];
+  const u1 = u[1];
+  const u2 = u[2];
+  const u3 = u[3];
+  const idx = i.idx;
+  const vcpus = i.vcpus;
+  const su = i.spindleUse;
+  const ti = t.idx;
+  a.pri[ti]!.push(idx);
+  a.hasPri[ti] = 1;
+  t.uCpu = online ? t.uCpu + vcpus : t.uCpu;
+  // (node.ts addU's arithmetic, in place)
+  const ul = t.utilLoad;
+  ul[0] = ul[0] + u0;
+  ul[1] = ul[1] + u1;
+  ul[2] = ul[2] + u2;
+  ul[3] = ul[3] + u3;
+  const texcl = t.exclStorage;
+  t.instSpindles = texcl ? 0 : local ? t.instSpindles + su : t.instSpindles;
+  t.locationScore = t.locationScore + i.locationScore + dsrdLocScore(t, i);
+  // (node.ts addTags in place: the same counts, keys in the same order)
+  if (i.exclTags.length > 0) {
+    addTagsInPlace(t.instanceMap, locExclPairs(t, i));
+    addTagsInPlace(t.pTags, i.exclTags);
   }
+  t.uCpuForth = online ? t.uCpuForth + vcpus : t.uCpuForth;
+  const uf = t.utilLoadForth;
+  uf[0] = uf[0] + u0;
+  uf[1] = uf[1] + u1;
+  uf[2] = uf[2] + u2;
+  uf[3] = uf[3] + u3;
+  t.fMemForth = !usesMemory(i) ? t.fMemForth - i.mem : t.fMemForth;
+  t.instSpindlesForth = texcl ? 0 : local ? t.instSpindlesForth + su : t.instSpindlesForth;
+  if (i.sNode >= 0) {
+    const v = nl[i.sNode]!;
+    a.sec[v.idx]!.push(idx);
+    const vl = v.utilLoad;
+    vl[2] = vl[2] + u2;
+    const vexcl = v.exclStorage;
+    v.instSpindles = vexcl ? 0 : local ? v.instSpindles + su : v.instSpindles;
+    const vf = v.utilLoadForth;
+    vf[2] = vf[2] + u2;
+    v.instSpindlesForth = vexcl ? 0 : local ? v.instSpindlesForth + su : v.instSpindlesForth;
+  }
+}
+
+function attachEnd(a: Attach, nl: Node[]): void {
   for (let k = 0; k < nl.length; k++) {
     const n = nl[k];
     if (!n) continue;
-    const p = pri[n.idx]!;
-    const q = sec[n.idx]!;
+    const p = a.pri[n.idx]!;
+    const q = a.sec[n.idx]!;
     if (p.length > 0) n.pList = n.pList.length === 0 ? p.reverse() : [...p.reverse(), ...n.pList];
     if (q.length > 0) n.sList = n.sList.length === 0 ? q.reverse() : [...q.reverse(), ...n.sList];
-    if (hasPri[n.idx]) {
+    if (a.hasPri[n.idx]) {
       n.pCpu = n.uCpu / n.tCpu;
       n.pCpuForth = n.uCpuForth / n.tCpu;
       n.pMemForth = n.fMemForth / n.tMem;

@@ -313,8 +313,10 @@ export function setSec(t: Node, inst: Instance): void {
 
 export function buildPeers(t: Node, il: Instance[]): void {
   const pm = new Map<number, number>();
-  for (const i of t.sList) {
-    const inst = il[i]!;
+  // (an indexed loop: loading runs this over every secondary, unoptimised)
+  const sl = t.sList;
+  for (let k = 0; k < sl.length; k++) {
+    const inst = il[sl[k]!]!;
     const mem = usesSecMem(inst) && !inst.forthcoming ? inst.mem : 0;
     pm.set(inst.pNode, (pm.get(inst.pNode) ?? 0) + mem);
   }

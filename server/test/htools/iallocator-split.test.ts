@@ -35,6 +35,23 @@ function same(body: string, o: SplitOptions = SMALL): void {
     expect(pieces.ok.cluster.instances.map((i) => [i.name, i.idx])).toEqual(whole.ok.cluster.instances.map((i) => [i.name, i.idx]));
 }
 
+/**
+ * JSON as Ganeti writes it (Python's simplejson.dumps with its default
+ * separators ", " and ": "), so that the pieces are cut at '}, "'.
+ */
+function pyDumps(v: unknown): string {
+  if (Array.isArray(v)) return "[" + v.map(pyDumps).join(", ") + "]";
+  if (typeof v === "object" && v !== null)
+    return (
+      "{" +
+      Object.entries(v)
+        .map(([k, x]) => JSON.stringify(k) + ": " + pyDumps(x))
+        .join(", ") +
+      "}"
+    );
+  return JSON.stringify(v);
+}
+
 describe("splitRequest = whole-document parse (request files)", () => {
   const files = requestFiles();
   it("has request files", () => expect(files.length).toBeGreaterThan(10));
@@ -46,7 +63,14 @@ describe("splitRequest = whole-document parse (request files)", () => {
       const compact = JSON.stringify(JSON.parse(text));
       same(compact);
       same(compact, { min: 0, piece: 1 });
-      if (Object.keys((JSON.parse(text) as { instances: object }).instances).length > 0) expect(splitTakes(compact, SMALL)).toBe(true);
+      // Ganeti's own separators
+      const spaced = pyDumps(JSON.parse(text));
+      same(spaced);
+      same(spaced, { min: 0, piece: 1 });
+      if (Object.keys((JSON.parse(text) as { instances: object }).instances).length > 0) {
+        expect(splitTakes(compact, SMALL)).toBe(true);
+        expect(splitTakes(spaced, SMALL)).toBe(true);
+      }
     });
 });
 
@@ -172,8 +196,13 @@ describe("splitRequest = whole-document parse (random requests)", () => {
       const text = randomRequest(shape);
       for (const piece of [1, 50, 300, 1e9]) same(text, { min: 0, piece });
       same(randomRequest({ ...shape, indent: 1 }));
+      const spaced = pyDumps(JSON.parse(text));
+      for (const piece of [1, 50, 300, 1e9]) same(spaced, { min: 0, piece });
       // without '},"' inside strings, the pieces path reads it all itself
-      if (!shape.tricky && text.includes('"instances":{"')) expect(splitTakes(text, SMALL)).toBe(true);
+      if (!shape.tricky && text.includes('"instances":{"')) {
+        expect(splitTakes(text, SMALL)).toBe(true);
+        expect(splitTakes(spaced, SMALL)).toBe(true);
+      }
     });
   }
 });

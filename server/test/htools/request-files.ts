@@ -1,5 +1,5 @@
 // The IAllocator request files the request-reading tests run on: the small
-// synthetic ones of bench/htools/corpus (when generated) and Ganeti's
+// synthetic ones of bench/htools/corpus (s20, s20f, m50 and the racked r30, when generated) and Ganeti's
 // testsuite's hail-*.json (installed by scripts/ensure-ganeti-testsuite.sh).
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -13,6 +13,7 @@ export function requestFiles(): string[] {
   const out: string[] = [];
   for (const dir of [CORPUS, TESTSUITE])
     if (existsSync(dir))
-      for (const f of readdirSync(dir).sort()) if (/^(s20|s20f|m50)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
+      for (const f of readdirSync(dir).sort())
+        if (/^(s20|s20f|m50|r30)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
   return out;
 }
