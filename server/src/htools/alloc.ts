@@ -5,13 +5,13 @@ import { diskTemplatesWhere } from "@ganeti-ts/schema/disk-templates";
 import { hsFixed } from "./format.js";
 import type { FailMode, Group, Instance, OpResult } from "./types.js";
 import { FAIL_MODES, HtoolsError, isFail, ALLOC_POLICY_ORDER } from "./types.js";
-import { Node, addPriEx, addSec } from "./node.js";
+import { Node, addPriEx, addSec, addSecExEx, checkMigration, removePri, removeSec } from "./node.js";
 import { instMatchesPolicy, requiredNodes, mirrorType, allNodes, hasSecondary } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
-import { CapacityMemo, CapacityRun, type FailoverChain } from "./capacity.js";
+import { CapacityMemo, CapacityRun, type FailoverChain, type PassedCheck } from "./capacity.js";
 import { checkedSearchApplies, tryAllocPairsChecked, tryAllocSingleChecked } from "./alloc-checked.js";
 
 export interface AlgOptions {
@@ -751,6 +751,8 @@ export function tryChangeGroup(
 
 // Ganeti's diskTemplateMovable: moved without copying their data.
 const EVAC_MOVABLE = new Set<string>(diskTemplatesWhere((t) => t.movable));
+/** Failover chains kept per node (capacity.ts CapacityRun.chains). */
+const CHAINS_KEPT = 4;
 
 /**
  * Whether node n's instances can all be moved off it (Ganeti's
@@ -770,25 +772,57 @@ function canEvacuateNode(
   let ns = nodes;
   let is = il;
   let own = false;
-  const pl = n.pList.map((i) => il[i]!);
-  const drbd = pl.filter(hasSecondary);
-  const other = pl.filter((i) => !hasSecondary(i));
-  const shared = other.filter((i) => EVAC_MOVABLE.has(i.diskTemplate));
-  const nonMove = other.filter((i) => !EVAC_MOVABLE.has(i.diskTemplate));
+  const pl: Instance[] = [];
+  const drbd: Instance[] = [];
+  const shared: Instance[] = [];
+  const nonMove: Instance[] = [];
+  for (let k = 0; k < n.pList.length; k++) {
+    const i = il[n.pList[k]!]!;
+    pl.push(i);
+    if (hasSecondary(i)) drbd.push(i);
+    else if (EVAC_MOVABLE.has(i.diskTemplate)) shared.push(i);
+    else nonMove.push(i);
+  }
+  // (the failovers change no instance re-placed below)
+  const rec = nonMove.sort((a, b) => b.mem - a.mem);
+  // Failovers that succeed and one target that then takes every instance
+  // to re-place in turn make the answer true whichever targets the search
+  // picks (capacity.ts passesWithoutSearch); else the failovers and the
+  // search are run.
+  if (engine !== "reference" && shared.length === 0) {
+    const p = memo.passesWithoutSearch(nodes, present, n, pl, drbd, rec);
+    if (p !== null) {
+      // what the answer read, for the next states (redundant's stillPasses)
+      memo.run.passed[n.idx] = p;
+      return true;
+    }
+  }
+  let c: FailoverChain | undefined;
   if (drbd.length > 0) {
     // The failovers read only n and its instances' secondaries: a chain
     // computed on the same node and instance objects is reused.
-    let c = memo.chains[n.idx];
-    if (c === undefined || !chainApplies(c, nodes, drbd)) {
-      c = failoverChain(nodes, il, n, drbd);
-      memo.chains[n.idx] = c;
+    let kept = memo.chains[n.idx];
+    if (kept !== undefined)
+      for (let k = 0; k < kept.length; k++)
+        if (chainApplies(kept[k]!, nodes, drbd)) {
+          c = kept[k]!;
+          break;
+        }
+    if (c === undefined) {
+      c = engine === "reference" ? failoverChain(nodes, il, n, drbd) : failoverTracks(nodes, n, drbd, memo.run.tracks);
+      kept ??= memo.chains[n.idx] = [];
+      kept.unshift(c);
+      if (kept.length > CHAINS_KEPT) kept.pop();
     }
     if (!c.ok) return false;
+  }
+  if (c !== undefined) {
     ns = ns.slice();
     is = is.slice();
     own = true;
     for (const x of c.nodes) ns[x.idx] = x;
-    for (const i of c.insts) is[i.idx] = i;
+    // (the instances as the failovers leave them)
+    for (const i of c.drbd) is[i.idx] = { ...i, pNode: i.sNode, sNode: i.pNode };
   }
   const grp = n.group;
   const escape = ns.filter((x) => x && x.group === grp && x.idx !== n.idx).map((x) => x.idx);
@@ -803,7 +837,7 @@ function canEvacuateNode(
       throw e;
     }
   }
-  const rec = nonMove.map((i) => is[i.idx]!).sort((a, b) => b.mem - a.mem);
+  if (shared.length > 0) for (let j = 0; j < rec.length; j++) rec[j] = is[rec[j]!.idx]!;
   if (rec.length > 0 && !own) {
     ns = ns.slice();
     is = is.slice();
@@ -842,7 +876,7 @@ function canEvacuateNode(
 function failoverChain(nodes: Node[], il: Instance[], n: Node, drbd: Instance[]): FailoverChain {
   const reads = [n.idx];
   const objs: Array<Node | undefined> = [nodes[n.idx]];
-  const rec: FailoverChain = { reads, objs, drbd, ok: false, nodes: [], insts: [] };
+  const rec: FailoverChain = { reads, objs, drbd, ok: false, nodes: [] };
   const ns = nodes.slice();
   const is = il.slice();
   const touched = new Set<number>();
@@ -866,8 +900,89 @@ function failoverChain(nodes: Node[], il: Instance[], n: Node, drbd: Instance[])
   }
   rec.ok = true;
   for (const k of touched) rec.nodes.push(ns[k]!);
-  for (const i0 of drbd) rec.insts.push(is[i0.idx]!);
   return rec;
+}
+
+/**
+ * failoverChain, one node at a time.  A failover of instance i (primary n,
+ * secondary s) changes n by removePri then addSecExEx, and s by removeSec
+ * then addPriEx, each reading only that node's current object and i; its
+ * migration check reads tags that copies keep.  So n's objects along the
+ * chain depend only on n and the instances, and each secondary's only on
+ * its object and the instances failed over to it, and the chain succeeds
+ * if and only if every step of every node does.  Each node's part (a
+ * Track) is kept per start object: a checked state that changes one node
+ * recomputes only that node's parts.
+ */
+function failoverTracks(nodes: Node[], n: Node, drbd: Instance[], tracks: Array<Track[] | undefined>): FailoverChain {
+  const reads = [n.idx];
+  const objs: Array<Node | undefined> = [nodes[n.idx]];
+  const rec: FailoverChain = { reads, objs, drbd, ok: false, nodes: [] };
+  for (let k = 0; k < drbd.length; k++) {
+    const j = drbd[k]!.sNode;
+    if (!reads.includes(j)) {
+      const s = nodes[j];
+      // (a secondary outside the node list cannot take over, as in failoverChain)
+      if (s === undefined || isFail(checkMigration(n, s))) return rec;
+      reads.push(j);
+      objs.push(s);
+    }
+  }
+  const own = trackOf(tracks, n, drbd, false);
+  if (own === null) return rec;
+  const ends = [own];
+  for (let k = 1; k < objs.length; k++) {
+    const s = objs[k]!;
+    let mine = drbd;
+    if (objs.length > 2) {
+      mine = [];
+      for (let q = 0; q < drbd.length; q++) if (drbd[q]!.sNode === s.idx) mine.push(drbd[q]!);
+    }
+    const end = trackOf(tracks, s, mine, true);
+    if (end === null) return rec;
+    ends.push(end);
+  }
+  rec.ok = true;
+  rec.nodes = ends;
+  return rec;
+}
+
+/**
+ * One node's part of failover chains: its start object, the instances
+ * failed over, in order, and its last object (null: a step failed).
+ */
+export interface Track {
+  start: Node;
+  insts: readonly Instance[];
+  end: Node | null;
+}
+
+/** Tracks kept per node index (the states of a run: a node's base object, and copies in the states that changed it). */
+const TRACKS_KEPT = 16;
+
+function trackOf(tracks: Array<Track[] | undefined>, start: Node, insts: readonly Instance[], asSecondary: boolean): Node | null {
+  let kept = tracks[start.idx];
+  if (kept !== undefined)
+    for (let k = 0; k < kept.length; k++) {
+      const t = kept[k]!;
+      if (t.start !== start || t.insts.length !== insts.length) continue;
+      let same = true;
+      for (let q = 0; q < insts.length && same; q++) same = t.insts[q] === insts[q];
+      if (same) return t.end;
+    }
+  let cur: Node | null = start;
+  for (let q = 0; q < insts.length && cur !== null; q++) {
+    const i = insts[q]!;
+    // applyMove's Failover (force), this node's half: n as primary, becoming secondary; s as secondary, becoming primary
+    const r: OpResult<Node> = asSecondary
+      ? addPriEx(true, removeSec(cur, i), i)
+      : addSecExEx(cur.offline, true, removePri(cur, i), i, i.sNode);
+    cur = isFail(r) ? null : r;
+  }
+  if (kept === undefined) tracks[start.idx] = kept = [];
+  if (kept.length >= TRACKS_KEPT) kept.pop();
+  kept.unshift({ start, insts, end: cur });
+  return cur;
 }
 
 function chainApplies(c: FailoverChain, nodes: Node[], drbd: Instance[]): boolean {
@@ -905,11 +1020,25 @@ export function redundant(opts: AlgOptions, nl: NL, il: Instance[], memo?: Capac
   if (first >= 0 && asked(first) && !canEvacuateNode(opts.engine, scoped, il, nl.nodes[first]!, present, m)) return false;
   for (const k of nl.members) {
     if (k === first || !asked(k)) continue;
+    if (reorder && stillPasses(run.passed[k], scoped, il)) continue;
     if (!canEvacuateNode(opts.engine, scoped, il, nl.nodes[k]!, present, m)) {
       if (reorder) run.lastFail = k;
       return false;
     }
   }
+  return true;
+}
+
+/**
+ * Whether an evacuation check that passed without the search read the same
+ * objects as it would in this state (then it passes again: canEvacuateNode).
+ * The failed node's object is the same, so are its instance indices.
+ */
+function stillPasses(p: PassedCheck | undefined, scoped: Node[], il: Instance[]): boolean {
+  if (p === undefined) return false;
+  for (let k = 0; k < p.reads.length; k++) if (scoped[p.reads[k]!] !== p.objs[k]) return false;
+  const pl = p.objs[0]!.pList;
+  for (let k = 0; k < pl.length; k++) if (il[pl[k]!] !== p.insts[k]) return false;
   return true;
 }
 
@@ -923,10 +1052,18 @@ function allocGlobalN1(opts: AlgOptions, nl: NL, il: Instance[], e: AllocElement
  * could be moved off it (Ganeti's canEvacuateNode on the group's node and
  * instance lists, as hcheck counts it).
  */
-export function evacuableNodes(nodes: readonly Node[], il: Instance[], members: readonly number[]): boolean[] {
+export function evacuableNodes(
+  nodes: readonly Node[],
+  il: Instance[],
+  members: readonly number[],
+  opts: { engine?: AlgOptions["engine"]; run?: CapacityRun } = {},
+): boolean[] {
   const scoped = new Array<Node | undefined>(nodes.length).fill(undefined) as Node[];
   for (const k of members) scoped[k] = nodes[k]!;
   const present = [...members].sort((a, b) => a - b);
-  const memo = new CapacityMemo(nodes, present);
-  return members.map((k) => canEvacuateNode(undefined, scoped, il, nodes[k]!, present, memo));
+  const memo = new CapacityMemo(nodes, present, opts.run);
+  const kept = opts.engine !== "reference";
+  return members.map(
+    (k) => (kept && stillPasses(memo.run.passed[k], scoped, il)) || canEvacuateNode(opts.engine, scoped, il, nodes[k]!, present, memo),
+  );
 }

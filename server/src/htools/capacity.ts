@@ -17,11 +17,12 @@
 // (canEvacuateNode only applies it).
 import type { Instance, OpResult } from "./types.js";
 import { isFail } from "./types.js";
-import { Node, addPriEx } from "./node.js";
+import { Node, addPriEx, checkMigration, failoverFits, fitsAllForced } from "./node.js";
 import { instMatchesPolicy } from "./instance.js";
 import { KIND, MAP_COMPONENT, NCOMP, ONLINE, WEIGHTS, compCVWith, exclMapDelta, nodeValues } from "./metrics.js";
 import { probeAddPri } from "./probe.js";
 import { singleSearchApplies } from "./alloc-probe.js";
+import type { Track } from "./alloc.js";
 
 /** Online std-dev components (the ranked ones) and online sum components. */
 const STD = Int32Array.from([...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]));
@@ -44,7 +45,7 @@ const TOL_REL = 1e-11;
 /**
  * canEvacuateNode's DRBD failovers of one node (alloc.ts): the node objects
  * read (at `reads`, before the chain) and instances failed over, and the
- * outcome: the final objects of the changed nodes and of the instances.
+ * outcome: the final objects of the changed nodes.
  */
 export interface FailoverChain {
   reads: number[];
@@ -52,7 +53,6 @@ export interface FailoverChain {
   drbd: Instance[];
   ok: boolean;
   nodes: Node[];
-  insts: Instance[];
 }
 
 interface Near {
@@ -69,10 +69,32 @@ interface Near {
  * asks first (the answer is the conjunction over all nodes).
  */
 export class CapacityRun {
-  /** the last failover chain per node index (alloc.ts checks its inputs) */
-  readonly chains: Array<FailoverChain | undefined> = [];
+  /**
+   * the last few failover chains per node index, the latest first (alloc.ts
+   * checks their inputs): the states of one tryAlloc alternate between a
+   * node's base object and the checked candidate's copies
+   */
+  readonly chains: Array<FailoverChain[] | undefined> = [];
   /** the node that made the last failing check fail, or -1 */
   lastFail = -1;
+  /** the failover chains' parts per node index, the latest first (alloc.ts failoverTracks) */
+  readonly tracks: Array<Track[] | undefined> = [];
+  /** per failed node, the target that last took all its re-placed instances (a hint: tried first) */
+  readonly witness: number[] = [];
+  /** per node index, the inputs of its last evacuation check that passed without a search (alloc.ts stillPasses) */
+  readonly passed: Array<PassedCheck | undefined> = [];
+}
+
+/**
+ * Everything an evacuation check that passed without the re-placement
+ * search read: the node objects at `reads` (the failed node first, its
+ * instances' secondaries, the target that takes all re-placed instances)
+ * and the failed node's instances.  The same objects give the same answer.
+ */
+export interface PassedCheck {
+  reads: number[];
+  objs: Node[];
+  insts: Instance[];
 }
 
 export class CapacityMemo {
@@ -91,8 +113,8 @@ export class CapacityMemo {
   private readonly applies = new Map<Instance, boolean>();
   private readonly rows = new Map<Instance, Float64Array>();
   private rowDoubles = 0;
-  /** the last failover chain per node index (alloc.ts checks its inputs) */
-  readonly chains: Array<FailoverChain | undefined>;
+  /** the run's failover chains (CapacityRun.chains) */
+  readonly chains: Array<FailoverChain[] | undefined>;
   private readonly policy = new Map<Instance, Map<unknown, OpResult<true>>>();
 
   private onCount = -1;
@@ -193,6 +215,95 @@ export class CapacityMemo {
       m.set(n.iPolicy, r);
     }
     return r;
+  }
+
+  /**
+   * Whether canEvacuateNode(n) passes without its re-placement search, and
+   * if so what it read (a PassedCheck), else null (which says nothing: the
+   * caller runs the failovers and the search).  It passes when
+   *  * n's DRBD failovers all succeed, computed one node at a time on the
+   *    three fields the forced checks read (node.ts failoverFits: a
+   *    failover changes only its primary and secondary, each by its own
+   *    primitives, so each node's part depends only on that node and the
+   *    instances; the migration check reads tags that copies keep), and
+   *  * one target takes all of `rec` (n's instances to re-place, in
+   *    canEvacuateNode's order) in turn, on its state after the failovers:
+   *    then the search cannot fail, whichever targets it chooses.  At each
+   *    step that target has taken a subset of the instances before it
+   *    (those the search put there), and the forced checks
+   *    (fitsAllForced) only compare free memory and disk against the
+   *    instance's size, which taking fewer instances can only leave larger
+   *    (rounding is monotone; the sizes are checked to be non-negative).
+   *    Exclusive storage targets are not used (their spindle count can
+   *    reset to -1).
+   */
+  passesWithoutSearch(
+    ns: readonly Node[],
+    present: readonly number[],
+    n: Node,
+    pl: Instance[],
+    drbd: readonly Instance[],
+    rec: readonly Instance[],
+  ): PassedCheck | null {
+    for (let j = 0; j < rec.length; j++) {
+      const r = rec[j]!;
+      if (!r.forthcoming && !(r.mem >= 0 && r.dsk >= 0)) return null;
+    }
+    const reads = [n.idx];
+    const objs = [n];
+    const after: number[][] = [];
+    if (drbd.length > 0) {
+      const st = [n.iMem, n.fDsk, n.fSpindles];
+      if (!failoverFits(n, drbd, false, st)) return null;
+      for (let k = 0; k < drbd.length; k++) {
+        const j = drbd[k]!.sNode;
+        if (reads.includes(j)) continue;
+        const s = ns[j];
+        if (s === undefined || isFail(checkMigration(n, s))) return null;
+        let mine = drbd;
+        for (let q = 0; q < drbd.length; q++)
+          if (drbd[q]!.sNode !== j) {
+            mine = drbd.filter((i) => i.sNode === j);
+            break;
+          }
+        const ss = [s.iMem, s.fDsk, s.fSpindles];
+        if (!failoverFits(s, mine, true, ss)) return null;
+        reads.push(j);
+        objs.push(s);
+        after.push(ss);
+      }
+    }
+    const p: PassedCheck = { reads, objs, insts: pl };
+    if (rec.length === 0) return p;
+    const hints = this.run.witness;
+    const prev = hints[n.idx] ?? -1;
+    let t = -1;
+    if (prev >= 0 && this.takesAllOn(ns, n, prev, rec, reads, after)) t = prev;
+    for (let j = 0; j < present.length && t < 0; j++) {
+      const x = present[j]!;
+      if (x !== prev && this.takesAllOn(ns, n, x, rec, reads, after)) t = hints[n.idx] = x;
+    }
+    if (t < 0) return null;
+    reads.push(t);
+    objs.push(ns[t]!);
+    return p;
+  }
+
+  /** Whether target t takes all of rec in turn (`reads`/`after`: n's secondaries' fields after the failovers). */
+  private takesAllOn(
+    ns: readonly Node[],
+    n: Node,
+    t: number,
+    rec: readonly Instance[],
+    reads: readonly number[],
+    after: ReadonlyArray<readonly number[]>,
+  ): boolean {
+    const x = ns[t];
+    // escape targets: the nodes in scope of n's group
+    if (t === n.idx || x === undefined || x.group !== n.group || x.exclStorage) return false;
+    for (let j = 0; j < rec.length; j++) if (isFail(this.policyOf(rec[j]!, x))) return false;
+    const k = reads.indexOf(t);
+    return fitsAllForced(x, rec, k > 0 ? after[k - 1] : undefined);
   }
 
   /**

@@ -557,6 +557,86 @@ export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node
   return priUpdateForth(n, t, inst, p.newMemForth, p.newDskForth, p.newFreeSpForth, p.newInstSpForth, p.newUcpuForth, p.newPcpuForth);
 }
 
+/**
+ * Whether addPriEx(true, ·, inst) accepts each of `insts` in turn, starting
+ * on t and each time on the node the previous call returned, computed without
+ * building the nodes.  With force only the hard checks remain (planAddPri's
+ * FailMem, FailDisk and, with exclusive storage, FailSpindles), and they read
+ * only iMem, fDsk and fSpindles, which an addition changes as below
+ * (a forthcoming instance changes none of them and is always accepted).
+ */
+export function fitsAllForced(t: Node, insts: readonly Instance[], from?: readonly number[]): boolean {
+  // (from: t's iMem, fDsk and fSpindles after failoverFits, in place of t's own)
+  let iMem = from ? from[0]! : t.iMem;
+  let fDsk = from ? from[1]! : t.fDsk;
+  let fSp = from ? from[2]! : t.fSpindles;
+  for (let k = 0; k < insts.length; k++) {
+    const inst = insts[k]!;
+    if (inst.forthcoming) continue;
+    const usesDisk = usesLocalStorage(inst);
+    const newIMem = usesMemory(inst) ? iMem + inst.mem : iMem;
+    const newDsk = usesDisk ? fDsk - inst.dsk : fDsk;
+    const newFreeSp = newFreeSpindles(true, t, inst, fSp);
+    if (unallocWithImem(t, newIMem) <= 0) return false;
+    if (usesDisk && newDsk <= 0) return false;
+    if (usesDisk && t.exclStorage && newFreeSp < 0) return false;
+    iMem = newIMem;
+    fDsk = newDsk;
+    fSp = newFreeSp;
+  }
+  return true;
+}
+
+/**
+ * One node's half of forced DRBD failovers (moves.ts applyMove "Failover"
+ * with force), instance by instance, without building the nodes: as the
+ * secondary taking over (removeSec, then addPriEx(true)) or as the primary
+ * stepping down (removePri, then addSecExEx(offline, true)).  `st` holds
+ * t's iMem, fDsk and fSpindles and is updated in place, by the same
+ * operations as those primitives; the forced checks read only these and
+ * fields no primitive changes.  False when a check fails.
+ */
+export function failoverFits(t: Node, insts: readonly Instance[], takesOver: boolean, st: number[]): boolean {
+  let iMem = st[0]!;
+  let fDsk = st[1]!;
+  let fSp = st[2]!;
+  for (let k = 0; k < insts.length; k++) {
+    const inst = insts[k]!;
+    // (a forthcoming instance changes none of the three, and the forced checks accept it)
+    if (inst.forthcoming) continue;
+    const usesDisk = usesLocalStorage(inst);
+    // removeSec / removePri
+    if (!takesOver && usesMemory(inst)) iMem = iMem - inst.mem;
+    fDsk = usesDisk ? fDsk + inst.dsk : fDsk;
+    fSp = newFreeSpindles(false, t, inst, fSp);
+    if (takesOver) {
+      // planAddPri, forced
+      const newIMem = usesMemory(inst) ? iMem + inst.mem : iMem;
+      const newDsk = usesDisk ? fDsk - inst.dsk : fDsk;
+      const newFreeSp = newFreeSpindles(true, t, inst, fSp);
+      if (unallocWithImem(t, newIMem) <= 0) return false;
+      if (usesDisk && newDsk <= 0) return false;
+      if (usesDisk && t.exclStorage && newFreeSp < 0) return false;
+      iMem = newIMem;
+      fDsk = newDsk;
+      fSp = newFreeSp;
+    } else {
+      // planAddSec, forced, disks ignored on an offline node
+      const newDsk = fDsk - inst.dsk;
+      const newFreeSp = newFreeSpindles(true, t, inst, fSp);
+      if (!hasSecondary(inst)) return false;
+      if (!t.offline && newDsk <= 0) return false;
+      if (t.exclStorage && newFreeSp < 0) return false;
+      fDsk = newDsk;
+      fSp = newFreeSp;
+    }
+    st[0] = iMem;
+    st[1] = fDsk;
+    st[2] = fSp;
+  }
+  return true;
+}
+
 export function addSec(t: Node, inst: Instance, pdx: number): OpResult<Node> {
   return addSecExEx(false, false, t, inst, pdx);
 }
@@ -674,6 +754,7 @@ export function addSecExEx(ignoreDisks: boolean, force: boolean, t: Node, inst: 
 }
 
 export function checkMigration(src: Node, tgt: Node): OpResult<true> {
+  if (src.migTags.size === 0) return true;
   for (const t of src.migTags) if (!tgt.rmigTags.has(t)) return "FailMig";
   return true;
 }
