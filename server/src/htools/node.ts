@@ -562,28 +562,31 @@ export function addPriEx(force: boolean, t: Node, inst: Instance): OpResult<Node
  * on t and each time on the node the previous call returned, computed without
  * building the nodes.  With force only the hard checks remain (planAddPri's
  * FailMem, FailDisk and, with exclusive storage, FailSpindles), and they read
- * only iMem, fDsk and fSpindles, which an addition changes as below
+ * only iMem, fDsk and fSpindles, which an addition changes as forcedAddPri does
  * (a forthcoming instance changes none of them and is always accepted).
  */
 export function fitsAllForced(t: Node, insts: readonly Instance[], from?: readonly number[]): boolean {
   // (from: t's iMem, fDsk and fSpindles after failoverFits, in place of t's own)
-  let iMem = from ? from[0]! : t.iMem;
-  let fDsk = from ? from[1]! : t.fDsk;
-  let fSp = from ? from[2]! : t.fSpindles;
+  const st = from ? [from[0]!, from[1]!, from[2]!] : [t.iMem, t.fDsk, t.fSpindles];
   for (let k = 0; k < insts.length; k++) {
     const inst = insts[k]!;
-    if (inst.forthcoming) continue;
-    const usesDisk = usesLocalStorage(inst);
-    const newIMem = usesMemory(inst) ? iMem + inst.mem : iMem;
-    const newDsk = usesDisk ? fDsk - inst.dsk : fDsk;
-    const newFreeSp = newFreeSpindles(true, t, inst, fSp);
-    if (unallocWithImem(t, newIMem) <= 0) return false;
-    if (usesDisk && newDsk <= 0) return false;
-    if (usesDisk && t.exclStorage && newFreeSp < 0) return false;
-    iMem = newIMem;
-    fDsk = newDsk;
-    fSp = newFreeSp;
+    if (!inst.forthcoming && !forcedAddPri(t, inst, st)) return false;
   }
+  return true;
+}
+
+/** planAddPri's hard checks (FailMem, FailDisk, FailSpindles) on st = [iMem, fDsk, fSpindles] of t, updated in place when they pass. */
+function forcedAddPri(t: Node, inst: Instance, st: number[]): boolean {
+  const usesDisk = usesLocalStorage(inst);
+  const newIMem = usesMemory(inst) ? st[0]! + inst.mem : st[0]!;
+  const newDsk = usesDisk ? st[1]! - inst.dsk : st[1]!;
+  const newFreeSp = newFreeSpindles(true, t, inst, st[2]!);
+  if (unallocWithImem(t, newIMem) <= 0) return false;
+  if (usesDisk && newDsk <= 0) return false;
+  if (usesDisk && t.exclStorage && newFreeSp < 0) return false;
+  st[0] = newIMem;
+  st[1] = newDsk;
+  st[2] = newFreeSp;
   return true;
 }
 
@@ -594,45 +597,31 @@ export function fitsAllForced(t: Node, insts: readonly Instance[], from?: readon
  * stepping down (removePri, then addSecExEx(offline, true)).  `st` holds
  * t's iMem, fDsk and fSpindles and is updated in place, by the same
  * operations as those primitives; the forced checks read only these and
- * fields no primitive changes.  False when a check fails.
+ * fields no primitive changes.  False when a check fails (st is then
+ * left part-way).
  */
 export function failoverFits(t: Node, insts: readonly Instance[], takesOver: boolean, st: number[]): boolean {
-  let iMem = st[0]!;
-  let fDsk = st[1]!;
-  let fSp = st[2]!;
   for (let k = 0; k < insts.length; k++) {
     const inst = insts[k]!;
     // (a forthcoming instance changes none of the three, and the forced checks accept it)
     if (inst.forthcoming) continue;
-    const usesDisk = usesLocalStorage(inst);
     // removeSec / removePri
-    if (!takesOver && usesMemory(inst)) iMem = iMem - inst.mem;
-    fDsk = usesDisk ? fDsk + inst.dsk : fDsk;
-    fSp = newFreeSpindles(false, t, inst, fSp);
+    if (!takesOver && usesMemory(inst)) st[0] = st[0]! - inst.mem;
+    if (usesLocalStorage(inst)) st[1] = st[1]! + inst.dsk;
+    st[2] = newFreeSpindles(false, t, inst, st[2]!);
     if (takesOver) {
       // planAddPri, forced
-      const newIMem = usesMemory(inst) ? iMem + inst.mem : iMem;
-      const newDsk = usesDisk ? fDsk - inst.dsk : fDsk;
-      const newFreeSp = newFreeSpindles(true, t, inst, fSp);
-      if (unallocWithImem(t, newIMem) <= 0) return false;
-      if (usesDisk && newDsk <= 0) return false;
-      if (usesDisk && t.exclStorage && newFreeSp < 0) return false;
-      iMem = newIMem;
-      fDsk = newDsk;
-      fSp = newFreeSp;
+      if (!forcedAddPri(t, inst, st)) return false;
     } else {
       // planAddSec, forced, disks ignored on an offline node
-      const newDsk = fDsk - inst.dsk;
-      const newFreeSp = newFreeSpindles(true, t, inst, fSp);
+      const newDsk = st[1]! - inst.dsk;
+      const newFreeSp = newFreeSpindles(true, t, inst, st[2]!);
       if (!hasSecondary(inst)) return false;
       if (!t.offline && newDsk <= 0) return false;
       if (t.exclStorage && newFreeSp < 0) return false;
-      fDsk = newDsk;
-      fSp = newFreeSp;
+      st[1] = newDsk;
+      st[2] = newFreeSp;
     }
-    st[0] = iMem;
-    st[1] = fDsk;
-    st[2] = fSp;
   }
   return true;
 }
