@@ -10,11 +10,11 @@ import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loa
 import { applyAlloc, collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, type AllocElement } from "../../src/htools/alloc.js";
 import { CapacityMemo, CapacityRun } from "../../src/htools/capacity.js";
 import { addPriEx, addSec, type Node } from "../../src/htools/node.js";
-import { createInstance, instMatchesPolicy } from "../../src/htools/instance.js";
+import { instMatchesPolicy } from "../../src/htools/instance.js";
 import { isFail, type DiskTemplate, type Instance } from "../../src/htools/types.js";
 import { NCOMP, ScoreState } from "../../src/htools/metrics.js";
 import { probeAddPri } from "../../src/htools/probe.js";
-import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+import { randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
@@ -22,22 +22,9 @@ function cluster(o: RandomClusterOptions): ClusterData {
   return cd;
 }
 
+/** A running instance with one 20 GiB disk. */
 function newInst(name: string, mem: number, tmpl: DiskTemplate, idx: number): Instance {
-  const inst = createInstance({
-    name,
-    mem,
-    dsk: 20480,
-    vcpus: 2,
-    disks: [{ size: 20480, spindles: null }],
-    runSt: "running",
-    tags: [],
-    autoBalance: true,
-    pNode: -1,
-    sNode: -1,
-    diskTemplate: tmpl,
-    spindleUse: 1,
-  });
-  return { ...inst, idx };
+  return testInstance(name, mem, 20480, tmpl, idx);
 }
 
 /** Every pair candidate (p, s) of a DRBD instance that the node primitives accept, as tryAlloc builds them. */

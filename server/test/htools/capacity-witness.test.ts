@@ -13,32 +13,13 @@ import { applyAlloc, evacuableNodes, fullNL, genAllocNodes, redundant, tryAlloc,
 import { CapacityMemo, CapacityRun } from "../../src/htools/capacity.js";
 import { addPriEx, addSec, addSecExEx, failoverFits, fitsAllForced, removePri, removeSec, type Node } from "../../src/htools/node.js";
 import { hasSecondary } from "../../src/htools/instance.js";
-import { createInstance } from "../../src/htools/instance.js";
-import { isFail, type DiskTemplate, type Instance, type OpResult } from "../../src/htools/types.js";
-import { prng, randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+import { isFail, type Instance, type OpResult } from "../../src/htools/types.js";
+import { prng, randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
   updateMissing(cd, 0);
   return cd;
-}
-
-function newInst(name: string, mem: number, dsk: number, tmpl: DiskTemplate, idx: number): Instance {
-  const inst = createInstance({
-    name,
-    mem,
-    dsk,
-    vcpus: 2,
-    disks: [{ size: dsk, spindles: null }],
-    runSt: "running",
-    tags: [],
-    autoBalance: true,
-    pNode: -1,
-    sNode: -1,
-    diskTemplate: tmpl,
-    spindleUse: 1,
-  });
-  return { ...inst, idx };
 }
 
 const shape = (seed: number): RandomClusterOptions => ({
@@ -62,7 +43,7 @@ function* loaded(seed: number): Generator<{ nodes: Node[]; il: Instance[]; cd: C
   for (let step = 0; step < 14; step++) {
     yield { nodes, il, cd };
     const mem = [2048, 4096, 8192, 16384][Math.floor(rnd() * 4)]!;
-    const inst = newInst(`p-${step}`, mem, [20480, 102400, 409600][Math.floor(rnd() * 3)]!, "plain", il.length);
+    const inst = testInstance(`p-${step}`, mem, [20480, 102400, 409600][Math.floor(rnd() * 3)]!, "plain", il.length);
     const nl = fullNL(nodes);
     const sol = tryAlloc({ capacity: false, ignoreSoftErrors: true }, nl, il, inst, genAllocNodes({}, cd.groups, nl, 1, false));
     if (!sol.solution) return;
@@ -80,7 +61,7 @@ describe("fitsAllForced = addPriEx(true) in turn", () => {
       for (const t of cd.nodes)
         for (let k = 0; k < 6; k++) {
           const seq = Array.from({ length: 1 + Math.floor(rnd() * 4) }, (_, j) =>
-            newInst(
+            testInstance(
               `x${j}`,
               [512, 8192, 16384, 32768][Math.floor(rnd() * 4)]!,
               [0, 51200, 409600][Math.floor(rnd() * 3)]!,
@@ -163,7 +144,7 @@ describe("evacuation checks per node = reference engine", () => {
         // states that differ in one node (as a checked candidate's): a
         // target that took a failed node's instances may no longer
         for (const t of members) {
-          const big = newInst("big", 16384, 204800, "plain", il.length);
+          const big = testInstance("big", 16384, 204800, "plain", il.length);
           const np = addPriEx(true, nodes[t]!, big);
           if (isFail(np)) continue;
           const r = applyAlloc(nodes, il, { changed: [np], inst: { ...big, pNode: t }, nodes: [np], metric: 0 });
@@ -203,7 +184,7 @@ describe("whole checks with answers kept across states = reference engine", () =
         const nl = fullNL(nodes);
         const memo = new CapacityMemo(nodes, nl.members, run);
         // (large: a candidate's primary often stops taking a failed node's instances)
-        const drbd = newInst("d", [8192, 16384, 32768][step % 3]!, 409600, "drbd", -1);
+        const drbd = testInstance("d", [8192, 16384, 32768][step % 3]!, 409600, "drbd", -1);
         for (const e of pairCandidates(nodes, drbd)) {
           const r = applyAlloc(nodes, il, e);
           const state = { nodes: r.nodes, members: nl.members };

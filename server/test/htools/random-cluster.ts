@@ -1,3 +1,6 @@
+import { createInstance } from "../../src/htools/instance.js";
+import type { DiskTemplate, Instance } from "../../src/htools/types.js";
+
 // Seeded random clusters in Ganeti's text-backend format, for htools tests:
 // heterogeneous nodes, imbalance, offline nodes, overcommitted (N+1-failing)
 // nodes, DRBD/plain/sharedfile/diskless instances, stopped instances,
@@ -24,6 +27,25 @@ export interface RandomClusterOptions {
   multiTags?: boolean;
   /** node groups (contiguous ranges of nodes; DRBD pairs stay within a group) */
   groups?: number;
+}
+
+/** A running instance of `tmpl` with one disk of `dsk` MiB, to place on a random cluster's nodes (index idx in its list). */
+export function testInstance(name: string, mem: number, dsk: number, tmpl: DiskTemplate, idx: number): Instance {
+  const inst = createInstance({
+    name,
+    mem,
+    dsk,
+    vcpus: 2,
+    disks: [{ size: dsk, spindles: null }],
+    runSt: "running",
+    tags: [],
+    autoBalance: true,
+    pNode: -1,
+    sNode: -1,
+    diskTemplate: tmpl,
+    spindleUse: 1,
+  });
+  return { ...inst, idx };
 }
 
 /** mulberry32: small, deterministic, good enough for test data. */
