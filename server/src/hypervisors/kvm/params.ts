@@ -7,6 +7,7 @@ import { promises as fs } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { HV_PARAMETERS, ParamError, validateHvParams } from "@ganeti-ts/schema";
+import { lookupUser } from "../../lib/users.js";
 
 /** CheckParameterSyntax on filled kvm parameters: null when valid, else Ganeti's message. */
 export function checkKvmParameterRules(hv: Record<string, unknown>): string | null {
@@ -51,11 +52,6 @@ export interface KvmNodeEnv {
 
 const truthy = (v: unknown): boolean => v === true || v === "true" || v === "True";
 
-async function userExists(user: string, passwd: string): Promise<boolean> {
-  const text = await fs.readFile(passwd, "utf8").catch(() => "");
-  return text.split("\n").some((l) => l.split(":")[0] === user);
-}
-
 /** Ganeti's ValidateParameters: null when valid, else its "fails validation" message. */
 export async function validateKvmParameters(hv: Record<string, unknown>, env: KvmNodeEnv = {}): Promise<string | null> {
   for (const [name, spec] of Object.entries(HV_PARAMETERS["kvm"] ?? {})) {
@@ -72,7 +68,7 @@ export async function validateKvmParameters(hv: Record<string, unknown>, env: Kv
   if (truthy(hv["vhost_net"]) && !(await exists(env.vhostNet ?? "/dev/vhost-net")))
     return "vhost_net is configured but it is not available";
   const domain = typeof hv["security_domain"] === "string" ? hv["security_domain"] : "";
-  if (hv["security_model"] === "user" && domain && !(await userExists(domain, env.passwd ?? "/etc/passwd")))
+  if (hv["security_model"] === "user" && domain && (await lookupUser(domain, env.passwd)) === null)
     return `Unknown security domain user ${domain}`;
   if (hv["security_model"] === "pool")
     return "security_model 'pool' is not supported by ganeti-ts: its nodes have no uid pool to run qemu from";
