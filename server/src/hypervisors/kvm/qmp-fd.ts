@@ -36,16 +36,18 @@ while True:
     sys.stdout.buffer.flush()
 `;
 
-/** The relay's interpreter (tests may point it elsewhere). */
-export const FD_RELAY_PYTHON = process.env["GANETI_TS_PYTHON3"] ?? "python3";
-
 /**
  * Run `fn` in one QMP session on `socket` in which qemu holds the open file
  * `fd` as fd set `fdset` (open `/dev/fdset/FDSET`); the set is removed at
  * the end (what qemu opened from it stays open).
  */
-export async function withQmpFile<T>(socket: string, fd: number, fn: (q: QmpClient, fdset: number) => Promise<T>): Promise<T> {
-  const child = spawn(FD_RELAY_PYTHON, ["-c", RELAY, socket], { stdio: ["pipe", "pipe", "pipe", fd] });
+export async function withQmpFile<T>(
+  socket: string,
+  fd: number,
+  fn: (q: QmpClient, fdset: number) => Promise<T>,
+  python = "python3",
+): Promise<T> {
+  const child = spawn(python, ["-c", RELAY, socket], { stdio: ["pipe", "pipe", "pipe", fd] });
   // Piped (the stdio array), so present.
   const [stdin, stdout] = [child.stdin!, child.stdout!];
   let stderr = "";
@@ -58,7 +60,7 @@ export async function withQmpFile<T>(socket: string, fd: number, fn: (q: QmpClie
     await spawned;
   } catch (err) {
     throw new HypervisorError(
-      `Can't hand qemu an open file: ${FD_RELAY_PYTHON} is needed to pass a file descriptor to qemu (${(err as Error).message})`,
+      `Can't hand qemu an open file: ${python} is needed to pass a file descriptor to qemu (${(err as Error).message})`,
       { cause: err },
     );
   }
