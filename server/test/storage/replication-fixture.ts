@@ -10,7 +10,7 @@ import type { RpcDisk } from "@ganeti-ts/schema";
 import { generateClusterCert, writeCert } from "../../src/lib/certs.js";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { isPidAlive } from "../../src/storage/replication/daemon.js";
-import { replicationExportDir } from "../../src/storage/replication/engine.js";
+import { removeExportDir } from "../../src/storage/replication/engine.js";
 import { kvmSocketDirOutside } from "../../src/hypervisors/kvm/runtime.js";
 import { poller } from "../harness/poll.js";
 import { tempDir } from "../noded/fixtures.js";
@@ -70,7 +70,7 @@ export async function twoNodes(
       // A guest's sockets live under /tmp when the data directory is deep.
       const sockets = kvmSocketDirOutside(n.dataDir);
       if (sockets) await fs.rm(sockets, { recursive: true, force: true });
-      await fs.rm(replicationExportDir(n.dataDir, opts.runDir), { recursive: true, force: true });
+      await removeExportDir(n.dataDir, opts.runDir);
     }
     await rmRoot();
   };
