@@ -547,8 +547,10 @@ export class KvmHypervisor implements Hypervisor {
           if (slot === null) throw new HypervisorError("No free PCI slot for the disk");
           const kd: KvmDisk = { uuid: disk.uuid, path: device.diskPath!, mode: disk.mode, slot };
           // A qemu running as a user cannot open a local image under the
-          // node's directories: it gets the file open (Ganeti's add-fd).
-          const passFile = this.processUser(rt.instance) !== null && parseReplicaUri(kd.path) === null;
+          // node's directories, nor a chrooted one see its path: it gets
+          // the file open (Ganeti's add-fd).
+          const confined = this.processUser(rt.instance) !== null || rt.instance.hvparams["use_chroot"] === true;
+          const passFile = confined && parseReplicaUri(kd.path) === null;
           const file = passFile
             ? await fs.open(kd.path, kd.mode === "ro" ? "r" : "r+").catch((err: unknown) => {
                 throw new HypervisorError(`Can't open disk ${disk.uuid} at ${kd.path}: ${(err as Error).message}`, { cause: err });

@@ -1,9 +1,11 @@
-// A real guest whose qemu runs as an unprivileged user (kvm
-// security_model=user, -runas): a `file` and a `plain` disk hotplugged
-// into it, although their images are in directories only root may enter
-// (the node's data directory is 0700): the node opens each image and hands
-// qemu the open file (as Ganeti passes qemu a file descriptor), so the user
-// gets that disk and nothing else. Real qemu (TCG), one guest.
+// Real guests whose qemu cannot open a disk image by its path after its
+// start: one running as an unprivileged user (kvm security_model=user,
+// -runas), the images in directories only root may enter (the node's data
+// directory is 0700), and one chrooted (use_chroot), where the path does
+// not exist. A `file` and a `plain` disk hotplugged into them: the node
+// opens each image and hands qemu the open file (as Ganeti passes qemu a
+// file descriptor), so qemu gets that disk and nothing else. Real qemu
+// (TCG), one guest at a time.
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { RpcDisk } from "@ganeti-ts/schema";
@@ -19,7 +21,7 @@ beforeAll(async () => {
   assets = await guestAssets();
 }, 600_000);
 
-describe("hotplugging local disks into a guest whose qemu runs as a user", () => {
+describe("hotplugging local disks into a guest whose qemu cannot open them itself", () => {
   let root: string;
   let rm: () => Promise<void>;
   let node: NodeBackend;
@@ -80,5 +82,22 @@ describe("hotplugging local disks into a guest whose qemu runs as a user", () =>
     expect(held).not.toContain(file.logical_id[1]);
     expect(held.filter((f) => f.endsWith("runas.disk2_data"))).toHaveLength(1);
     await node.handle("instance_shutdown", { instance: { ...inst, disks: [plain] }, timeout: 0 });
+  }, 600_000);
+
+  it("hotplugs a file disk into a guest whose qemu runs chrooted (use_chroot), where the image's path does not exist", async () => {
+    await fs.mkdir(path.join(root, "files"), { mode: 0o700 });
+    const file = fileDisk(path.join(root, "files", "disk1"), 16);
+    const inst = guestInstance(assets, { hvparams: { kernel_args: "quiet", use_chroot: true } });
+    const kvm = node.hypervisors.get("kvm") as KvmHypervisor;
+    const log = kvm.dirs.serialLog(inst.name);
+    await node.handle("instance_start", { instance: inst, startup_paused: false });
+    await waitForConsole(log, /GTS-DISKS\s*\r?\n/, { timeoutMs: 180_000 });
+    const qemuPid = Number((await fs.readFile(kvm.dirs.pidFile(inst.name), "utf8")).trim());
+    expect(await fs.readlink(`/proc/${qemuPid}/root`)).toBe(kvm.dirs.chrootDir(inst.name));
+    const diskPath = (await node.handle("blockdev_create", { disk: file, owner: "guest.example.com", on_primary: true })) as string;
+    const from = (await fs.stat(log)).size;
+    await node.handle("hotplug_device", { instance: inst, action: "hotadd", dev_type: "disk", disk: file, disk_path: diskPath, seq: 1 });
+    await waitForConsole(log, /GTS-DISKS vda=32768\s*\r?\n/, { from, timeoutMs: 120_000 });
+    await node.handle("instance_shutdown", { instance: { ...inst, disks: [file] }, timeout: 0 });
   }, 600_000);
 });
