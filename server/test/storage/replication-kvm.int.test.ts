@@ -1,5 +1,5 @@
 // A real guest on a replicated (drbd) disk: its qemu attaches the primary's
-// storage daemon export over TLS; the guest writes and fsyncs a counter;
+// storage daemon export through its unix socket; the guest writes and fsyncs a counter;
 // after kill -9 of the primary's qemu and storage daemon, the secondary's
 // replica holds the last write the guest saw acknowledged, and a guest booted
 // from it continues from there. Real qemu (TCG), one guest at a time.
