@@ -96,7 +96,7 @@ Architecture: all
 Maintainer: ganeti-ts maintainers <maintainers@ganeti-ts.invalid>
 Installed-Size: $size
 Depends: nodejs (>= 20.19)
-Recommends: bash-completion
+Recommends: bash-completion, python3
 Conflicts: ganeti, ganeti-htools
 Section: admin
 Priority: optional

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests use, when missing:
 #   python3-ganeti-rapi, python3-pycurl: Ganeti's real RAPI client (conformance tests)
+#   python3: the relay that hands a running qemu an open file (kvm hotplug with security_model=user)
 #   ganeti: Ganeti's own hbal/hail/hspace (htools compatibility and benchmarks)
 #   ganeti-os-noop: Debian's noop OS definition (OS interface test)
 #   time: /usr/bin/time -v for the htools benchmark harness
@@ -10,7 +11,7 @@
 #   debootstrap: the fresh Debian root of the Debian-package test (scripts/ensure-debian-root.sh)
 # Never ganeti-htools: it conflicts with ganeti and removes it.
 set -euo pipefail
-want=(python3-ganeti-rapi python3-pycurl ganeti ganeti-os-noop time etcd-server etcd-client qemu-system-x86 qemu-utils busybox-static e2fsprogs lz4 debootstrap)
+want=(python3 python3-ganeti-rapi python3-pycurl ganeti ganeti-os-noop time etcd-server etcd-client qemu-system-x86 qemu-utils busybox-static e2fsprogs lz4 debootstrap)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -37,16 +37,16 @@ const daemonMain = () => import("@ganeti-ts/server/daemon-main");
 const haLocal = () => import("./ha-local.js");
 const kvmSocketDirOutside = async (dataDir: string) =>
   (await import("@ganeti-ts/server/hypervisors/kvm/runtime")).kvmSocketDirOutside(dataDir);
-const replicationExportDir = async (dataDir: string) =>
-  (await import("@ganeti-ts/server/storage/replication/engine")).replicationExportDir(dataDir);
+const removeExportDir = async (dataDir: string) => (await import("@ganeti-ts/server/storage/replication/engine")).removeExportDir(dataDir);
 /**
  * A node's data directory and what lives outside it (its kvm sockets under
- * /tmp when the directory is deep, its drbd disks' sockets under /run).
+ * /tmp when the directory is deep, its drbd disks' sockets under /run, and
+ * /run/ganeti-ts itself once nothing is left there).
  */
 const removeNodeData = async (dataDir: string) => {
   const outside = await kvmSocketDirOutside(dataDir);
   if (outside) await rm(outside, { recursive: true, force: true });
-  await rm(await replicationExportDir(dataDir), { recursive: true, force: true });
+  await removeExportDir(dataDir);
   await rm(dataDir, { recursive: true, force: true });
 };
 const writeClusterFiles = async (...a: Parameters<typeof Init.writeClusterFiles>) => (await init()).writeClusterFiles(...a);

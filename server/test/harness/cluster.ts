@@ -22,7 +22,7 @@ import { MemoryStore } from "../../src/store/memory-store.js";
 import { createScratchNetns, type ScratchNetns } from "../../src/lib/scratch-netns.js";
 import { killGuestsUnder } from "./kvm-guest.js";
 import type { Store } from "../../src/store/store.js";
-import { replicationExportDir } from "../../src/storage/replication/engine.js";
+import { removeExportDir } from "../../src/storage/replication/engine.js";
 
 export interface TestClusterOptions {
   /** Number of nodes (node1..nodeN.example.com), default 1. */
@@ -242,8 +242,8 @@ async function buildTestCluster(opts: TestClusterOptions, owned: ScratchNetns[])
       for (const b of backends.values()) {
         const ctrl = (b.hypervisors.get("kvm") as { dirs?: { ctrlDir?: string } }).dirs?.ctrlDir;
         if (ctrl && !ctrl.startsWith(root)) await rm(ctrl, { recursive: true, force: true });
-        // drbd disks' sockets live under /run (replicationExportDir).
-        await rm(replicationExportDir(b.dataDir), { recursive: true, force: true });
+        // drbd disks' sockets live under /run (replicationExportDir), and /run/ganeti-ts goes once empty.
+        await removeExportDir(b.dataDir);
       }
       await rm(root, { recursive: true, force: true });
       for (const ns of new Set([netns, ...namespaces.values()])) await ns.dispose();

@@ -10,7 +10,7 @@ import type { RpcDisk } from "@ganeti-ts/schema";
 import { generateClusterCert, writeCert } from "../../src/lib/certs.js";
 import { NodeBackend } from "../../src/noded/backend/node-backend.js";
 import { isPidAlive } from "../../src/storage/replication/daemon.js";
-import { replicationExportDir } from "../../src/storage/replication/engine.js";
+import { removeExportDir } from "../../src/storage/replication/engine.js";
 import { kvmSocketDirOutside } from "../../src/hypervisors/kvm/runtime.js";
 import { poller } from "../harness/poll.js";
 import { tempDir } from "../noded/fixtures.js";
@@ -48,7 +48,10 @@ export async function freePort(ips: string[]): Promise<number> {
   }
 }
 
-export async function twoNodes(): Promise<{ a: TestNode; b: TestNode; root: string; cleanup: () => Promise<void> }> {
+/** Two node backends; `runDir` instead of /run/ganeti-ts for their export sockets. */
+export async function twoNodes(
+  opts: { runDir?: string } = {},
+): Promise<{ a: TestNode; b: TestNode; root: string; cleanup: () => Promise<void> }> {
   const { dir: root, cleanup: rmRoot } = await tempDir("gts-repl-");
   const cert = await generateClusterCert("cluster.example.com");
   const [ipA, ipB] = randomLoopbackPair();
@@ -56,7 +59,7 @@ export async function twoNodes(): Promise<{ a: TestNode; b: TestNode; root: stri
     const dataDir = path.join(root, name);
     await fs.mkdir(dataDir, { recursive: true });
     await writeCert(path.join(dataDir, "server.pem"), cert.pem);
-    return { name, ip, dataDir, backend: new NodeBackend({ dataDir, nodeName: name }) };
+    return { name, ip, dataDir, backend: new NodeBackend({ dataDir, nodeName: name, runDir: opts.runDir }) };
   };
   const a = await mk("a", ipA);
   const b = await mk("b", ipB);
@@ -67,7 +70,7 @@ export async function twoNodes(): Promise<{ a: TestNode; b: TestNode; root: stri
       // A guest's sockets live under /tmp when the data directory is deep.
       const sockets = kvmSocketDirOutside(n.dataDir);
       if (sockets) await fs.rm(sockets, { recursive: true, force: true });
-      await fs.rm(replicationExportDir(n.dataDir), { recursive: true, force: true });
+      await removeExportDir(n.dataDir, opts.runDir);
     }
     await rmRoot();
   };

@@ -1,5 +1,5 @@
 // A real guest on a replicated (drbd) disk: its qemu attaches the primary's
-// storage daemon export over TLS; the guest writes and fsyncs a counter;
+// storage daemon export through its unix socket; the guest writes and fsyncs a counter;
 // after kill -9 of the primary's qemu and storage daemon, the secondary's
 // replica holds the last write the guest saw acknowledged, and a guest booted
 // from it continues from there. Real qemu (TCG), one guest at a time.
@@ -19,6 +19,7 @@ import {
   type GuestAssets,
 } from "../harness/kvm-guest.js";
 import { replicationExportDir } from "../../src/storage/replication/engine.js";
+import { lookupUser } from "../../src/lib/users.js";
 import { createDrbdPair, freePort, killDaemon, newDrbdPair, twoNodes, waitSynced, type TestNode } from "./replication-fixture.js";
 import { poller } from "../harness/poll.js";
 
@@ -151,11 +152,8 @@ describe("a kvm guest on a replicated disk", () => {
     await waitForConsole(log, /GTS-DISKS vda=32768\b/, { timeoutMs: 180_000 });
     const qemuPid = Number((await fs.readFile(kvm(a).dirs.pidFile(inst.name), "utf8")).trim());
     const uid = (await fs.readFile(`/proc/${qemuPid}/status`, "utf8")).match(/^Uid:\s+(\d+)\s+(\d+)/m);
-    const nobody = (await fs.readFile("/etc/passwd", "utf8"))
-      .split("\n")
-      .find((l) => l.startsWith("nobody:"))!
-      .split(":")[2];
-    expect(uid?.slice(1, 3)).toEqual([nobody, nobody]);
+    const nobody = (await lookupUser("nobody"))!.uid;
+    expect(uid?.slice(1, 3).map(Number)).toEqual([nobody, nobody]);
 
     // Grow: both storage daemons restart; the qemu, no longer root, must reconnect to its disk's export.
     await b.backend.handle("blockdev_grow", { disk: onB, amount: 8, dryrun: false });
@@ -177,7 +175,7 @@ describe("a kvm guest on a replicated disk", () => {
       return [st.uid, st.mode & 0o777];
     };
     for (const u of [uuid, pair2.uuid]) {
-      expect(await owner(socketOf(u))).toEqual([Number(nobody), 0o600]);
+      expect(await owner(socketOf(u))).toEqual([nobody, 0o600]);
       expect(await owner(path.join(a.dataDir, "replication", u))).toEqual([process.getuid!(), 0o700]);
     }
     expect(await owner(replicationExportDir(a.dataDir))).toEqual([process.getuid!(), 0o711]);

@@ -326,23 +326,31 @@ export class LUInstanceReplaceDisks extends InstanceLU<OpInstanceReplaceDisks> {
       // the new ones take the old names.
       const stamp = Math.floor(this.ctx.now());
       const aside = p.oldChildren.map((c) => [c.logical_id[0], `${String(c.logical_id[1])}_replaced-${stamp}`]);
-      const renames: Array<{ from: DiskChildObject; to: unknown[] }> = [];
-      for (const [i, c] of p.oldChildren.entries())
-        if (await this.ctx.rpc.call(target, "blockdev_find", { disk: this.rpcChild(p.disk, c) })) renames.push({ from: c, to: aside[i]! });
-      const existing = new Set(renames.map((r) => r.from));
-      renames.push(...p.newChildren.map((c, i) => ({ from: c, to: p.oldChildren[i]!.logical_id })));
-      logInfo(this.ctx, `Renaming the old volumes on ${target.name} and the new ones to the old names`);
-      for (const r of renames) {
-        try {
-          await this.ctx.rpc.call(target, "blockdev_rename", { disk: this.rpcChild(p.disk, r.from), new_logical_id: r.to });
-        } catch (err) {
-          throw new OpExecError(`Can't rename logical volume ${String(r.from.logical_id[1])} on node ${target.name}: ${errText(err)}`, {
-            cause: err,
-          });
+      const existing: DiskChildObject[] = [];
+      for (const c of p.oldChildren)
+        if (await this.ctx.rpc.call(target, "blockdev_find", { disk: this.rpcChild(p.disk, c) })) existing.push(c);
+      const rename = async (what: string, renames: Array<{ from: DiskChildObject; to: unknown[] }>) => {
+        logInfo(this.ctx, `Renaming the ${what} LVs on the target node`);
+        for (const r of renames) {
+          try {
+            await this.ctx.rpc.call(target, "blockdev_rename", { disk: this.rpcChild(p.disk, r.from), new_logical_id: r.to });
+          } catch (err) {
+            throw new OpExecError(`Can't rename ${what} LVs on node ${target.name}: ${errText(err)}`, { cause: err });
+          }
         }
-      }
+      };
+      await rename(
+        "old",
+        existing.map((c) => ({ from: c, to: aside[p.oldChildren.indexOf(c)]! })),
+      );
+      await rename(
+        "new",
+        p.newChildren.map((c, i) => ({ from: c, to: p.oldChildren[i]!.logical_id })),
+      );
       p.newChildren = p.newChildren.map((c, i) => ({ ...c, logical_id: p.oldChildren[i]!.logical_id }));
-      p.oldChildren = p.oldChildren.filter((c) => existing.has(c)).map((c) => ({ ...c, logical_id: aside[p.oldChildren.indexOf(c)]! }));
+      p.oldChildren = p.oldChildren
+        .filter((c) => existing.includes(c))
+        .map((c) => ({ ...c, logical_id: aside[p.oldChildren.indexOf(c)]! }));
       logInfo(this.ctx, `Adding new mirror component on ${target.name}`);
       try {
         await this.ctx.rpc.call(target, "blockdev_addchildren", { parent, children: p.newChildren.map((c) => this.rpcChild(p.disk, c)) });
@@ -463,6 +471,10 @@ export class LUInstanceReplaceDisks extends InstanceLU<OpInstanceReplaceDisks> {
       cfg.touch(inst);
     });
     logInfo(this.ctx, "Attaching primary drbds to new secondary (standalone => connected)");
+    // Ganeti calls both nodes and then fails for the first that failed (the
+    // primary's result first). The new secondary goes first here: its
+    // attach starts the replica's daemon, which the primary connects to.
+    const failed = new Map<string, unknown>();
     for (const node of [newS, pnode]) {
       try {
         await this.ctx.rpc.call(node, "drbd_attach_net", {
@@ -471,11 +483,16 @@ export class LUInstanceReplaceDisks extends InstanceLU<OpInstanceReplaceDisks> {
           multimaster: false,
         });
       } catch (err) {
-        throw new OpExecError(
-          `Can't attach drbd disks on node ${node.name}: ${errText(err)} (please do a gnt-instance info ${inst.name} to see the status of disks)`,
-          { cause: err },
-        );
+        failed.set(node.uuid, err);
       }
+    }
+    for (const node of [pnode, newS]) {
+      if (!failed.has(node.uuid)) continue;
+      const err = failed.get(node.uuid);
+      throw new OpExecError(
+        `Can't attach drbd disks on node ${node.name}: ${errText(err)} (please do a gnt-instance info ${inst.name} to see the status of disks)`,
+        { cause: err },
+      );
     }
     // The old secondary's replica goes: its storage daemon state and both volumes.
     await this.finish(

@@ -11,6 +11,7 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DiskMirrorStatus, HvInstanceInfo, MigrationStatus, RpcDisk, RpcInstance } from "@ganeti-ts/schema";
 import { HypervisorError } from "../../lib/errors.js";
+import { parseReplicaUri } from "../../lib/replica-uri.js";
 import { KeyedMutex } from "../fake/keyed-mutex.js";
 import type {
   ConsoleInfo,
@@ -42,7 +43,8 @@ import {
 import { KvmMigration } from "./migrate.js";
 import { noNetworkNicBackend, type NicBackend } from "./nic.js";
 import { checkKvmParameterRules, validateKvmParameters } from "./params.js";
-import { withQmp } from "./qmp.js";
+import { withQmp, type QmpClient } from "./qmp.js";
+import { withQmpFile } from "./qmp-fd.js";
 import { resizeDrive } from "./resize.js";
 import { cpuSeconds, KvmDirs, qemuAlive, type KvmNicRuntime, type KvmRuntime } from "./runtime.js";
 
@@ -544,7 +546,19 @@ export class KvmHypervisor implements Hypervisor {
           const slot = freeSlot(used, reservations);
           if (slot === null) throw new HypervisorError("No free PCI slot for the disk");
           const kd: KvmDisk = { uuid: disk.uuid, path: device.diskPath!, mode: disk.mode, slot };
-          await withQmp(qmp, async (q) => {
+          // A qemu running as a user cannot open a local image under the
+          // node's directories, nor a chrooted one see its path: it gets
+          // the file open (Ganeti's add-fd).
+          const confined = this.processUser(rt.instance) !== null || rt.instance.hvparams["use_chroot"] === true;
+          const passFile = confined && parseReplicaUri(kd.path) === null;
+          const file = passFile
+            ? await fs.open(kd.path, kd.mode === "ro" ? "r" : "r+").catch((err: unknown) => {
+                throw new HypervisorError(`Can't open disk ${disk.uuid} at ${kd.path}: ${(err as Error).message}`, { cause: err });
+              })
+            : null;
+          const session = <T>(fn: (q: QmpClient, path: string) => Promise<T>): Promise<T> =>
+            file ? withQmpFile(qmp, file.fd, (q, fdset) => fn(q, `/dev/fdset/${fdset}`)) : withQmp(qmp, (q) => fn(q, kd.path));
+          await session(async (q, drivePath) => {
             const tlsDir = replicaTlsDir([kd]);
             const iothread = diskIothread(kd);
             const objs = tlsDir || iothread ? ((await q.execute("qom-list", { path: "/objects" })) as { name: string }[]) : [];
@@ -554,11 +568,14 @@ export class KvmHypervisor implements Hypervisor {
             }
             // Its iothread (left behind by an earlier hot-remove of the same disk, or new).
             if (iothread && !objs.some((o) => o.name === iothread)) await q.execute("object-add", { "qom-type": "iothread", id: iothread });
-            const out = await q.execute("human-monitor-command", { "command-line": `drive_add dummy ${driveOptions(kd, hv, "none")}` });
+            const out = await q.execute("human-monitor-command", {
+              // A passed file is open in one mode: qemu must not first open it read-only (auto-read-only), as Ganeti's hotplug.
+              "command-line": `drive_add dummy ${driveOptions({ ...kd, path: drivePath }, hv, "none")}${file ? ",auto-read-only=off" : ""}`,
+            });
             if (typeof out === "string" && out.trim() && !/^OK/i.test(out.trim()))
               throw new HypervisorError(`drive_add failed: ${out.trim()}`);
             await q.execute("device_add", devArgs(diskDevice(kd, null)));
-          });
+          }).finally(() => file?.close());
           rt.disks.push(kd);
         } else if (action === "hotdel") {
           const kd = rt.disks.find((d) => d.uuid === disk.uuid);

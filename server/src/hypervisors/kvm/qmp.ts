@@ -5,6 +5,7 @@
 // socket, so callers keep connections short (connect, a few commands, close)
 // as Ganeti's QmpConnection does.
 import net from "node:net";
+import type { Duplex } from "node:stream";
 import { HypervisorError } from "../../lib/errors.js";
 
 export class QmpError extends HypervisorError {
@@ -38,20 +39,35 @@ export class QmpClient {
   private eventWaiters: { name: string; resolve: (e: QmpEvent) => void }[] = [];
 
   private constructor(
-    private readonly sock: net.Socket,
+    private readonly sock: Duplex,
     private readonly path: string,
   ) {}
 
   /** Connect, read the greeting and negotiate capabilities. */
   static async connect(path: string, timeoutMs = 10_000): Promise<QmpClient> {
     const sock = net.createConnection({ path });
+    return QmpClient.open(
+      sock,
+      path,
+      timeoutMs,
+      () =>
+        new Promise<void>((resolve, reject) => {
+          sock.once("connect", resolve);
+          sock.once("error", reject);
+        }),
+    );
+  }
+
+  /** A QMP session over `stream` (a relay to the socket `path`): greeting and capabilities. */
+  static over(stream: Duplex, path: string, timeoutMs = 10_000): Promise<QmpClient> {
+    return QmpClient.open(stream, path, timeoutMs, async () => undefined);
+  }
+
+  private static async open(sock: Duplex, path: string, timeoutMs: number, connected: () => Promise<void>): Promise<QmpClient> {
     const client = new QmpClient(sock, path);
     const timer = setTimeout(() => sock.destroy(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
     try {
-      await new Promise<void>((resolve, reject) => {
-        sock.once("connect", resolve);
-        sock.once("error", reject);
-      });
+      await connected();
       const greeting = new Promise<unknown>((resolve) => (client.greeted = resolve));
       client.attach();
       await Promise.race([greeting, client.closedPromise()]);
@@ -94,6 +110,7 @@ export class QmpClient {
     };
     this.sock.on("error", onClose);
     this.sock.on("close", () => onClose());
+    this.sock.on("end", () => onClose());
   }
 
   private onLine(line: string): void {

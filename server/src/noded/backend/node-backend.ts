@@ -45,6 +45,8 @@ export interface NodeBackendOptions {
   candidateRole?: CandidateRole;
   /** Allowed file storage directories, instead of <dataDir>/file-storage-paths (tests). */
   fileStoragePaths?: readonly string[];
+  /** The run-time directory outside the data directory, instead of /run/ganeti-ts (tests). */
+  runDir?: string;
 }
 
 export function isRpcCallName(name: string): name is RpcCallName {
@@ -71,7 +73,7 @@ export class NodeBackend {
     this.hypervisors = new HypervisorRegistry({ dataDir: this.dataDir, host, clock, network });
     const volumes = new VolumeDirs(this.dataDir, async () => (await this.settings()).volume_group_map);
     const plain = new PlainBlockDevice(volumes);
-    this.storage = { volumes, plain, replication: new ReplicationEngine({ dataDir: this.dataDir, plain, clock }) };
+    this.storage = { volumes, plain, replication: new ReplicationEngine({ dataDir: this.dataDir, plain, clock, runDir: opts.runDir }) };
     const ctx: BackendContext = {
       dataDir: this.dataDir,
       nodeName: this.nodeName,

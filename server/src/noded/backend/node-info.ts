@@ -112,6 +112,8 @@ export function nodeInfoHandlers(
       await ctx.candidateRole?.giveUp();
       for (const name of SUPPORTED_HYPERVISORS) await ctx.hypervisors.get(name).forgetAll();
       await fs.rm(path.join(ctx.dataDir, "server.pem"), { force: true });
+      // What the node made under /run, once its replicated disks are gone.
+      await ctx.storage.replication.tidyRunDir();
       ctx.onLeaveCluster?.();
       return null;
     },

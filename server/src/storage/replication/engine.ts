@@ -143,9 +143,25 @@ interface MirrorJob {
  * run directory), one per data directory, as several node daemons may
  * share a machine.
  */
-export function replicationExportDir(dataDir: string): string {
+export function replicationExportDir(dataDir: string, runDir = RUN_DIR): string {
   const h = createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 12);
-  return path.join("/run/ganeti-ts", `replication-${h}`);
+  return path.join(runDir, `replication-${h}`);
+}
+
+/** The node's run-time directory outside its data directory (made when the first export needs it). */
+export const RUN_DIR = "/run/ganeti-ts";
+
+/**
+ * Remove a node's export directory with whatever is left in it (its
+ * daemons stopped: the node's data is being removed, `gnt cluster
+ * destroy`), then the run directory if no other node daemon keeps
+ * anything there.
+ */
+export async function removeExportDir(dataDir: string, runDir = RUN_DIR): Promise<void> {
+  await fs.rm(replicationExportDir(dataDir, runDir), { recursive: true, force: true });
+  await fs.rmdir(runDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT" && err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+  });
 }
 
 /** Who may connect to a disk's local export besides root: the user a guest's qemu runs as. */
@@ -154,8 +170,8 @@ export type ExportOwner = z.infer<typeof ExportOwnerSchema>;
 
 export interface ReplicationEngineOptions {
   dataDir: string;
-  /** Where the local exports' sockets live (tests); default replicationExportDir(dataDir). */
-  exportDir?: string;
+  /** The run-time directory holding the export directory (tests); default RUN_DIR. */
+  runDir?: string;
   plain: PlainBlockDevice;
   /** The cluster certificate (server.pem) whose key signs the replication certificates. */
   clusterCertFile?: string;
@@ -165,6 +181,8 @@ export interface ReplicationEngineOptions {
 
 export class ReplicationEngine {
   private readonly lock = new KeyedMutex();
+  /** Making the export directory and starting a daemon in it vs. removing it once empty (any disk). */
+  private readonly dirLock = new KeyedMutex();
   private readonly syncs = new Map<string, SyncTrack>();
   /** Primaries running alone, retrying their peer (as DRBD reconnects by itself). */
   private readonly retries = new Map<string, NodeJS.Timeout>();
@@ -197,8 +215,45 @@ export class ReplicationEngine {
     return new StorageDaemon(path.join(this.root, uuid, "peer"), this.opts.binary);
   }
 
+  private get runDir(): string {
+    return this.opts.runDir ?? RUN_DIR;
+  }
+
   private get exportDir(): string {
-    return this.opts.exportDir ?? replicationExportDir(this.opts.dataDir);
+    return replicationExportDir(this.opts.dataDir, this.runDir);
+  }
+
+  /**
+   * Remove a stopped daemon's socket; then the export directory and the
+   * run directory, which the node made, once nothing is left in them (the
+   * last replicated disk shut down, the node leaving its cluster). Another
+   * node daemon of the machine keeps its own export directory there, so
+   * the run directory goes only when that is gone too.
+   */
+  private async removeSocket(uuid: string): Promise<void> {
+    const socket = await this.socketOf(uuid);
+    await this.dirLock.run("", async () => {
+      await fs.rm(socket, { force: true });
+      if (socket.startsWith(this.exportDir + path.sep)) await this.removeEmptyDirs();
+    });
+  }
+
+  /** The export directory and the run directory, if empty (see removeSocket). */
+  async tidyRunDir(): Promise<void> {
+    await this.dirLock.run("", () => this.removeEmptyDirs());
+  }
+
+  private async removeEmptyDirs(): Promise<void> {
+    for (const dir of [this.exportDir, this.runDir]) {
+      try {
+        await fs.rmdir(dir);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" && dir === this.exportDir) continue;
+        if (code === "ENOENT" || code === "ENOTEMPTY" || code === "EEXIST") return;
+        throw new BlockDeviceError(`Can't remove the empty directory ${dir}: ${(err as Error).message}`, { cause: err });
+      }
+    }
   }
 
   /**
@@ -430,7 +485,7 @@ export class ReplicationEngine {
     await fs.writeFile(path.join(daemon.dir, "hdr-in"), Buffer.alloc(HEADER_SIZE));
     const socket = await this.socketOf(d.uuid);
     if (socket.startsWith(this.exportDir + path.sep)) {
-      await fs.mkdir(path.dirname(this.exportDir), { recursive: true, mode: 0o755 });
+      await fs.mkdir(this.runDir, { recursive: true, mode: 0o755 });
       await fs.mkdir(this.exportDir, { recursive: true, mode: 0o711 });
       await fs.chmod(this.exportDir, 0o711);
     }
@@ -506,7 +561,8 @@ export class ReplicationEngine {
     // It serves the peer exports itself until upgradeLayout (or a shutdown) ends it.
     if (await this.isSingleDaemon(daemon)) return daemon;
     if ((await daemon.pid()) === null) {
-      await daemon.start(await this.daemonArgs(d, daemon));
+      // Its socket's directory stays until the daemon listens in it.
+      await this.dirLock.run("", async () => daemon.start(await this.daemonArgs(d, daemon)));
       // --daemonize returns once the daemon listens: its socket exists.
       await this.applyExportOwner(d.uuid);
     }
@@ -931,7 +987,7 @@ export class ReplicationEngine {
       this.cancelReconnect(d.uuid);
       await this.stopDaemons(d.uuid);
       // The stopped daemon's socket (a daemon started next serves in replicationExportDir).
-      await fs.rm(await this.socketOf(d.uuid), { force: true });
+      await this.removeSocket(d.uuid);
       // A file opened for OS scripts that were killed mid-run.
       await new StorageDaemon(path.join(daemon.dir, "scripts"), this.opts.binary).stop();
       await unmountStale(path.join(daemon.dir, "scripts", "dev"));

@@ -419,6 +419,14 @@ describe("drbd replace-disks", () => {
       " - INFO: Checking volume groups",
     ]);
     expect(only(calls, ...VOLUME_CALLS)).toEqual(volumeReplacement("node2"));
+    // Ganeti's step 4 lines: the old volumes renamed, then the new ones.
+    expect(stepLines(log, 4)).toEqual([
+      "STEP 4/6 Changing drbd configuration",
+      " - INFO: Detaching disk/0 drbd from local storage",
+      " - INFO: Renaming the old LVs on the target node",
+      " - INFO: Renaming the new LVs on the target node",
+      " - INFO: Adding new mirror component on node2.example.com",
+    ]);
     // As Ganeti: the old volumes are renamed aside, the new ones take their
     // names (so both nodes' volumes keep the names the config's one list of
     // children gives), and the renamed old ones are removed.
@@ -448,8 +456,13 @@ describe("drbd replace-disks", () => {
     ]);
     expect(log).toContain(" - INFO: Checking disk/0 consistency on node node2.example.com");
     expect(log).toContain(" - INFO: Adding storage on node1.example.com for disk/0");
-    expect(log).toContain(" - INFO: Detaching disk/0 drbd from local storage");
-    expect(log).toContain(" - INFO: Adding new mirror component on node1.example.com");
+    expect(stepLines(log, 4)).toEqual([
+      "STEP 4/6 Changing drbd configuration",
+      " - INFO: Detaching disk/0 drbd from local storage",
+      " - INFO: Renaming the old LVs on the target node",
+      " - INFO: Renaming the new LVs on the target node",
+      " - INFO: Adding new mirror component on node1.example.com",
+    ]);
     // The copy into the new volumes is the resync Ganeti waits for.
     expect(log).toContain(" - INFO: - device disk/0: 45.20% done, 12s remaining (estimated)");
     expect(only(calls, ...VOLUME_CALLS)).toEqual(volumeReplacement("node1"));
@@ -518,6 +531,37 @@ describe("drbd replace-disks", () => {
       message: "The specified node is the primary node of the instance",
       code: "wrong_input",
     });
+  });
+
+  it("a failed rename of the new volumes fails the job with Ganeti's message, after the old ones went aside", async () => {
+    const { cl } = await drbdWithD1();
+    const handlers = handlersOf(cl, "node2.example.com");
+    const rename = handlers["blockdev_rename"]!;
+    let n = 0;
+    handlers["blockdev_rename"] = async (a) => {
+      if (++n === 3) throw new Error("no such volume");
+      return rename(a);
+    };
+    const job = await cl.runJob([replaceOp("replace_on_secondary")]);
+    expect(job.ops[0]!.status).toBe("error");
+    expect(JSON.stringify(job.ops[0]!.result)).toMatch(/Can't rename new LVs on node node2\.example\.com: .*no such volume/);
+    expect(cl.jobLog(job).slice(-2)).toEqual([
+      " - INFO: Renaming the old LVs on the target node",
+      " - INFO: Renaming the new LVs on the target node",
+    ]);
+  });
+
+  it("-n NODE: a failed attach on the new secondary still attaches the primary, then fails the job as Ganeti", async () => {
+    const { cl, calls } = await drbdWithD1();
+    const handlers = handlersOf(cl, "node3.example.com");
+    handlers["drbd_attach_net"] = async () => {
+      throw new Error("peer unreachable");
+    };
+    await expect(runOp(cl, replaceOp("replace_new_secondary", { remote_node: "node3.example.com" }))).rejects.toMatchObject({
+      message:
+        "Can't attach drbd disks on node node3.example.com: peer unreachable (please do a gnt-instance info d1.example.com to see the status of disks)",
+    });
+    expect(only(calls, "drbd_attach_net").slice(-2)).toEqual(["drbd_attach_net@node3", "drbd_attach_net@node1"]);
   });
 
   it("-I hail: the allocator picks the new secondary", async () => {

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QmpClient, QmpError, withQmp } from "../../../src/hypervisors/kvm/qmp.js";
+import { withQmpFile } from "../../../src/hypervisors/kvm/qmp-fd.js";
 
 let dir: string;
 let server: net.Server;
@@ -37,6 +38,13 @@ beforeAll(async () => {
           case "balloon":
             c.write(JSON.stringify({ return: {} }) + "\n");
             c.write(JSON.stringify({ event: "BALLOON_CHANGE", data: { actual: msg.arguments?.["value"] } }) + "\n");
+            break;
+          case "add-fd":
+            c.write(JSON.stringify({ return: { "fdset-id": 7, fd: 42 } }) + "\n");
+            break;
+          case "remove-fd":
+          case "human-monitor-command":
+            c.write(JSON.stringify({ return: msg.execute === "remove-fd" ? {} : "" }) + "\n");
             break;
           case "quit":
             c.end();
@@ -84,5 +92,44 @@ describe("QMP client", () => {
 
   it("times out waiting for an event that never comes", async () => {
     await expect(withQmp(sock(), (c) => c.waitEvent("SHUTDOWN", 100))).rejects.toThrow(/No SHUTDOWN event/);
+  });
+});
+
+describe("handing qemu an open file (add-fd through the python3 relay)", () => {
+  const session = async (fn: Parameters<typeof withQmpFile>[2], python?: string) => {
+    const fh = await fs.open(path.join(dir, "image"), "w+");
+    try {
+      return await withQmpFile(sock(), fh.fd, fn, python);
+    } finally {
+      await fh.close();
+    }
+  };
+
+  it("runs one session: capabilities, add-fd, the caller's commands on the fd set, remove-fd", async () => {
+    seen.length = 0;
+    const out = await session(async (q, fdset) => {
+      await q.execute("human-monitor-command", { "command-line": `drive_add dummy file=/dev/fdset/${fdset}` });
+      return fdset;
+    });
+    expect(out).toBe(7);
+    expect(seen).toEqual(["qmp_capabilities", "add-fd", "human-monitor-command", "remove-fd"]);
+  });
+
+  it("removes the fd set when the caller fails too", async () => {
+    seen.length = 0;
+    await expect(
+      session(async () => {
+        throw new Error("drive_add failed");
+      }),
+    ).rejects.toThrow("drive_add failed");
+    expect(seen).toEqual(["qmp_capabilities", "add-fd", "remove-fd"]);
+  });
+
+  it("says what is missing when there is no python3, before qemu hears anything", async () => {
+    seen.length = 0;
+    await expect(session(async () => 0, "/nonexistent/python3")).rejects.toThrow(
+      /^Can't hand qemu an open file: \/nonexistent\/python3 is needed to pass a file descriptor to qemu/,
+    );
+    expect(seen).toEqual([]);
   });
 });
