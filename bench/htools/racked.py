@@ -6,7 +6,13 @@ groups, heterogeneous nodes and offline nodes, at 30, 200 and 1,000 nodes.
 Uses the shared harness's generator, runner and parsers (gen.py, bench.py)
 with its own case list (the shared harness's racked case is 20 nodes only).
 
-  racked.py gen                          generate corpus/r{30,200,1000}
+  racked.py gen [--force] [--json compact|ganeti]
+        generate corpus/r{30,200,1000} (CORPUS=DIR: elsewhere); --json
+        ganeti rewrites the hail requests as Ganeti itself sends them
+        (its serializer: a space after each ':' and ',', a final newline),
+        compact (the default) as the generator writes them; an existing
+        corpus is only rewritten, e.g.
+          CORPUS=/tmp/corpus-ganeti racked.py gen --json ganeti
   racked.py list
   racked.py run --label L --out F.json [--only REGEX] [--timeout S]
         (command prefixes from HBAL_CMD / HAIL_CMD / HSPACE_CMD, as bench.py)
@@ -106,6 +112,33 @@ def cmd_gen(args):
                        + gargs + feats + ["--out",
                                              os.path.join(CORPUS, sid)],
                        check=True)
+    rewrite_requests(args.json)
+
+
+def dump_request(msg, form):
+    """A request's text: compact (the generator's) or Ganeti's own form.
+
+    Ganeti 3.0 writes the IAllocator input with serializer.DumpJson:
+    simplejson.dumps with its default separators (", " and ": ", no
+    indentation), then a newline.
+    """
+    if form == "ganeti":
+        return json.dumps(msg) + "\n"
+    return json.dumps(msg, separators=(",", ":"))
+
+
+def rewrite_requests(form):
+    for sid in RACKED:
+        for name in sorted(os.listdir(CORPUS)):
+            if not (name.startswith(sid + ".req-") and name.endswith(".json")):
+                continue
+            path = os.path.join(CORPUS, name)
+            with open(path) as f:
+                text = f.read()
+            new = dump_request(json.loads(text), form)
+            if new != text:
+                with open(path, "w") as f:
+                    f.write(new)
 
 
 def cmd_list(args):
@@ -288,6 +321,9 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--force", action="store_true")
+    g.add_argument("--json", choices=["compact", "ganeti"], default="compact",
+                   help="form of the hail requests' JSON (ganeti: as "
+                   "Ganeti's serializer writes it)")
     sub.add_parser("list")
     r = sub.add_parser("run")
     r.add_argument("--label", default="ganeti")

@@ -167,10 +167,11 @@ function mergeInstance(m: MergeRules, nl: readonly Node[], i: Instance): boolean
     i.dsrdLocTags = NO_TAG_SET;
     i.exclTags = NO_TAGS;
   } else {
-    const dsrd = m.dsrd;
-    const ex = m.exTags;
-    i.dsrdLocTags = new Set(tags.filter((t) => dsrd.some((p) => t.startsWith(p))));
-    i.exclTags = tags.filter((t) => ex.some((p) => t.startsWith(p)));
+    // (the same tags in the same order; none: the shared empty values, as
+    // for an untagged instance; no desired-location prefix, the usual case:
+    // no Set per tagged instance)
+    i.dsrdLocTags = m.dsrd.length === 0 ? NO_TAG_SET : withPrefixSet(tags, m.dsrd);
+    i.exclTags = m.exTags.length === 0 ? NO_TAGS : withPrefix(tags, m.exTags);
   }
   const p = nl[i.pNode]!;
   const s = i.sNode >= 0 ? nl[i.sNode] : undefined;
@@ -188,6 +189,26 @@ function mergeInstance(m: MergeRules, nl: readonly Node[], i: Instance): boolean
   // instanceGroupOk: the node groups never change while loading
   if (p.group !== (s ?? p).group) i.movable = false;
   return i.forthcoming;
+}
+
+/** The tags that start with one of the prefixes, in order (NO_TAGS if none). */
+function withPrefix(tags: readonly string[], prefixes: readonly string[]): readonly string[] {
+  let r: string[] | null = null;
+  for (let k = 0; k < tags.length; k++) {
+    const t = tags[k]!;
+    for (let j = 0; j < prefixes.length; j++)
+      if (t.startsWith(prefixes[j]!)) {
+        (r ??= []).push(t);
+        break;
+      }
+  }
+  return r ?? NO_TAGS;
+}
+
+/** withPrefix as a set (NO_TAG_SET if none). */
+function withPrefixSet(tags: readonly string[], prefixes: readonly string[]): ReadonlySet<string> {
+  const l = withPrefix(tags, prefixes);
+  return l.length === 0 ? NO_TAG_SET : new Set(l);
 }
 
 /** mergeData's work on the nodes once the instances are attached. */

@@ -100,3 +100,28 @@ describe("StreamMerge = mergeData", () => {
     same(streamed(empty)!, mergeData(empty2));
   });
 });
+
+// mergeData's exclusion and desired-location tags: the instance's tags that
+// start with one of the prefixes (the cluster's, and --exclusion-tags with a
+// ':'), in order; none gives the shared empty values.
+describe("mergeData's tag selection", () => {
+  for (const shape of shapes.slice(4, 8))
+    it(`seed ${shape.seed}`, () => {
+      const text = randomClusterText(shape);
+      const cd = load(text, shape.seed, true);
+      cd.tags = [...cd.tags, "htools:iextags:svc"];
+      const before = cd.instances.map((i) => [...i.allTags]);
+      const ref = mergeData(cd, { exclusionTags: ["rack"] });
+      const ex = ["rack:", ...cd.tags.filter((t) => t.startsWith("htools:iextags:")).map((t) => t.slice(15))];
+      const dsrd = cd.tags.filter((t) => t.startsWith("htools:desiredlocation:")).map((t) => t.slice(23));
+      let tagged = 0;
+      ref.instances.forEach((i, k) => {
+        const tags = before[k]!;
+        expect([...i.exclTags]).toEqual(tags.filter((t) => ex.some((p) => t.startsWith(p))));
+        expect([...i.dsrdLocTags]).toEqual(tags.filter((t) => dsrd.some((p) => t.startsWith(p))));
+        if (i.exclTags.length === 0) expect(Object.isFrozen(i.exclTags)).toBe(true);
+        if (i.exclTags.length > 0) tagged++;
+      });
+      expect(tagged).toBeGreaterThan(0);
+    });
+});
