@@ -104,10 +104,34 @@ interface PriRow {
   mapVal: number;
 }
 
+/** A pair candidate: secondary s (k-th of primary number pi, node p), its metric and instance. */
+interface PairCand {
+  pi: number;
+  p: number;
+  s: number;
+  k: number;
+  metric: number;
+  inst: Instance;
+}
+
 /**
  * tryAlloc over `pairs` (primary, its secondaries) with the predicate:
  * Ganeti's sum over primaries of each primary's collectionToSolution.
  * `members`: the nodes the metric is computed over (alloc.ts's NL).
+ *
+ * The predicate is a pure function of the candidate (the N+1 check of the
+ * state it makes), so the order it is asked in changes nothing but the time.
+ * Each primary's solution is its first accepted candidate in its own order
+ * (metric, ties to the later one), and the sum keeps the least metric, ties
+ * to the later primary.  All candidates are walked in one order that
+ * extends every primary's (metric, then the later primary, then the later
+ * candidate): the first accepted candidate is then the sum's solution (every
+ * candidate before it was rejected, so every other primary's solution comes
+ * after it in that order: a larger metric, or an equal one of an earlier
+ * primary).  The walk stops there; the success and FailN1 counts, which
+ * need every primary's first accepted candidate, are completed only when
+ * read (the solution's `failures` and `allocs`: a multi-allocation that
+ * succeeds reads neither), by the same predicate on the same candidates.
  */
 export function tryAllocPairsChecked(
   force: boolean,
@@ -120,8 +144,6 @@ export function tryAllocPairsChecked(
   const stats: Stats = clusterStats(members.map((i) => nodes[i]!));
   const baseMap = statValue(stats, MAP_COMPONENT);
   const counts = new Map<FailMode, number>();
-  let allocs = 0;
-  let best: AllocElement | null = null;
   const xs: Array<Float64Array | undefined> = [];
   const valsOf = (i: number): Float64Array => {
     let a = xs[i];
@@ -132,8 +154,10 @@ export function tryAllocPairsChecked(
     }
     return a;
   };
-  const cands: Array<{ s: number; k: number; metric: number; inst: Instance }> = [];
-  for (const [p, ss] of pairs) {
+  const cands: PairCand[] = [];
+  let nan = false;
+  for (let pi = 0; pi < pairs.length; pi++) {
+    const [p, ss] = pairs[pi]!;
     const pn = nodes[p]!;
     const pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
     if (isFail(pol)) {
@@ -156,7 +180,6 @@ export function tryAllocPairsChecked(
       rows[ls] = r;
       return r;
     };
-    cands.length = 0;
     for (let k = 0; k < ss.length; k++) {
       const s = ss[k]!;
       const sn = nodes[s]!;
@@ -175,18 +198,79 @@ export function tryAllocPairsChecked(
       updateStatsInto(st1, valsOf(s), YS, 0, !sn.offline, S2, V2, 0);
       let m = 0;
       for (let q = 0; q < NCOMP; q++) m = m + W[q]! * (KIND[q] === 1 ? S2[q]! : KIND[q] === 0 ? Math.sqrt(V2[q]!) : row.mapVal);
-      cands.push({ s, k, metric: m, inst: row.inst });
+      if (m !== m) nan = true;
+      cands.push({ pi, p, s, k, metric: m, inst: row.inst });
     }
+  }
+  const element = (c: PairCand): AllocElement => {
+    const ninst: Instance = { ...c.inst, sNode: c.s };
+    const np = addPriEx(force, nodes[c.p]!, ninst);
+    const ns = isFail(np) ? np : addSec(nodes[c.s]!, ninst, c.p);
+    if (isFail(np) || isFail(ns)) throw new Error("hail: probe accepted a pair the reference rejects");
+    return { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: c.metric };
+  };
+  // (a NaN metric has no place in an order: each primary's walk and the sum as Ganeti does them)
+  if (nan) return eagerPairs(cands, pairs.length, counts, element, pred);
+  cands.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : b.pi - a.pi || b.k - a.k));
+  const done = new Uint8Array(pairs.length);
+  let dropped = 0;
+  let pos = 0;
+  /** Walk on until the next accepted candidate (null: none left). */
+  const walk = (): AllocElement | null => {
+    while (pos < cands.length) {
+      const c = cands[pos++]!;
+      if (done[c.pi] === 1) continue;
+      const el = element(c);
+      if (pred(el)) {
+        done[c.pi] = 1;
+        return el;
+      }
+      dropped++;
+    }
+    return null;
+  };
+  const solution = walk();
+  let failures: FailMode[] | null = null;
+  const complete = (): FailMode[] => {
+    if (failures === null) {
+      while (walk() !== null);
+      bump(counts, "FailN1", dropped);
+      failures = compact(counts);
+    }
+    return failures;
+  };
+  return {
+    solution,
+    get failures() {
+      return complete();
+    },
+    get allocs() {
+      complete();
+      return cands.length - dropped;
+    },
+    log: [],
+  };
+}
+
+/** tryAllocPairsChecked's walk as Ganeti's: each primary's candidates in its order, then the sum. */
+function eagerPairs(
+  cands: PairCand[],
+  primaries: number,
+  counts: Map<FailMode, number>,
+  element: (c: PairCand) => AllocElement,
+  pred: Pred,
+): AllocSolution {
+  const per: PairCand[][] = Array.from({ length: primaries }, () => []);
+  for (const c of cands) per[c.pi]!.push(c);
+  let best: AllocElement | null = null;
+  let allocs = 0;
+  for (const cs of per) {
     // collectionToSolution: by metric, ties to the later candidate
-    cands.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : b.k - a.k));
+    cs.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : b.k - a.k));
     let chosen: AllocElement | null = null;
     let dropped = 0;
-    for (const c of cands) {
-      const ninst: Instance = { ...c.inst, sNode: c.s };
-      const np = addPriEx(force, pn, ninst);
-      const ns = isFail(np) ? np : addSec(nodes[c.s]!, ninst, p);
-      if (isFail(np) || isFail(ns)) throw new Error("hail: probe accepted a pair the reference rejects");
-      const el: AllocElement = { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: c.metric };
+    for (const c of cs) {
+      const el = element(c);
       if (pred(el)) {
         chosen = el;
         break;
@@ -194,7 +278,7 @@ export function tryAllocPairsChecked(
       dropped++;
     }
     bump(counts, "FailN1", dropped);
-    allocs += cands.length - dropped;
+    allocs += cs.length - dropped;
     // sumAllocs: a later primary's solution wins ties
     if (chosen !== null && (best === null || !(best.metric < chosen.metric))) best = chosen;
   }
