@@ -8,9 +8,8 @@ import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
 import { applyAlloc, collapseFailures, fullNL, genAllocNodes, tryAlloc, tryAllocWith, type AllocElement } from "../../src/htools/alloc.js";
 import { CapacityRun } from "../../src/htools/capacity.js";
-import { createInstance } from "../../src/htools/instance.js";
 import type { DiskTemplate, Instance } from "../../src/htools/types.js";
-import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+import { randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
@@ -18,23 +17,8 @@ function cluster(o: RandomClusterOptions): ClusterData {
   return cd;
 }
 
-function newInst(name: string, mem: number, tmpl: DiskTemplate, idx: number, exclTags: string[]): Instance {
-  const inst = createInstance({
-    name,
-    mem,
-    dsk: 20480,
-    vcpus: 2,
-    disks: [{ size: 20480, spindles: null }],
-    runSt: "running",
-    tags: exclTags,
-    autoBalance: true,
-    pNode: -1,
-    sNode: -1,
-    diskTemplate: tmpl,
-    spindleUse: 1,
-  });
-  return { ...inst, idx, exclTags };
-}
+const newInst = (name: string, mem: number, tmpl: DiskTemplate, idx: number, exclTags: string[]): Instance =>
+  testInstance(name, mem, 20480, tmpl, idx, { tags: exclTags, exclTags });
 
 const shapes: RandomClusterOptions[] = [
   { nodes: 16, instances: 50, seed: 503, drbd: 0.5, racks: 3, exclusionTags: true, offline: 1 },
