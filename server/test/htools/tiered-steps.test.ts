@@ -1,12 +1,14 @@
 // hspace's tiered allocation (hspace.ts tieredAlloc) skips shrink steps,
 // stands one frame for a run of them and answers shrinking scans from
 // memos.  Here its result is compared with Ganeti's tieredAlloc taken
-// literally, one shrink step and one trial allocation at a time (only the
-// trial allocations are cached, per state and spec: a pure function), on
-// random clusters whose policies end the runs in every way: a minimum the
-// shrinking size falls below (from there on every node fails with the
-// policy's mode, down to the smallest spec), two boxes with a gap, and
-// wide policies where the nodes' own checks decide.
+// literally, one shrink step and one trial allocation at a time (only pure
+// functions are cached: trial allocations and scan answers, per state and
+// spec), on random clusters whose policies end the runs in every way: a
+// minimum the shrinking size falls below (from there on every node fails
+// with the policy's mode, down to the smallest spec), two boxes with a gap
+// (specs below it fit where those above did not: a run that ignored the
+// policy would skip them), and wide policies where the nodes' own checks
+// decide.
 import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
@@ -90,7 +92,7 @@ function stepByStep(
   return res;
 }
 
-type PolicyShape = "wide" | "min-near" | "two-boxes";
+type PolicyShape = "wide" | "min-near" | "gap-mem" | "gap-disk";
 
 /** A random cluster whose policy, every node's, is shaped around the tiered spec ts. */
 function cluster(o: RandomClusterOptions, shape: PolicyShape, ts: RSpec): ClusterData {
@@ -103,10 +105,16 @@ function cluster(o: RandomClusterOptions, shape: PolicyShape, ts: RSpec): Cluste
   else if (shape === "min-near")
     // a few shrink steps below the spec in every size
     minmax = [{ min: { ...m.min, memorySize: ts.mem - 8 * 64, diskSize: ts.dsk - 12 * 256, cpuCount: Math.max(1, ts.cpu - 1) }, max }];
+  else if (shape === "gap-mem")
+    // two boxes with a gap in memory: specs below it fit where those above did not
+    minmax = [
+      { min: { ...m.min, memorySize: ts.mem - 10 * 64 }, max },
+      { min: m.min, max: { ...max, memorySize: Math.floor(ts.mem / 4) } },
+    ];
   else
     minmax = [
-      { min: { ...m.min, memorySize: ts.mem - 10 * 64, diskSize: ts.dsk - 20 * 256 }, max },
-      { min: m.min, max: { ...max, memorySize: ts.mem - 40 * 64, diskSize: ts.dsk - 80 * 256 } },
+      { min: { ...m.min, diskSize: ts.dsk - 20 * 256 }, max },
+      { min: m.min, max: { ...max, diskSize: Math.floor(ts.dsk / 4) } },
     ];
   const pol: IPolicy = { ...cd.ipolicy, minmax };
   cd.ipolicy = pol;
@@ -147,7 +155,7 @@ const specs: RSpec[] = [
 describe("tiered allocation = Ganeti's, step by step", () => {
   let skipped = 0;
   for (const shape of shapes)
-    for (const policy of ["wide", "min-near", "two-boxes"] as const)
+    for (const policy of ["wide", "min-near", "gap-mem", "gap-disk"] as const)
       for (const dt of ["plain", "drbd"] as const)
         it(`seed ${shape.seed}, ${policy} policy, ${dt}`, () => {
           for (const [k, ts] of specs.entries()) {
