@@ -28,6 +28,7 @@ import {
   KIND,
   MAP_COMPONENT,
   NCOMP,
+  ONLINE,
   ScoreState,
   WEIGHTS,
   clusterStats,
@@ -48,8 +49,11 @@ const YP = new Float64Array(NCOMP);
 const YS = new Float64Array(NCOMP);
 const S2 = new Float64Array(NCOMP);
 const V2 = new Float64Array(NCOMP);
+const TERMS = new Float64Array(NCOMP);
 const TOL_ABS = 1e-9;
 const TOL_REL = 1e-11;
+/** Pair candidates the walk selects one at a time before it sorts the rest. */
+const SELECTED = 4;
 
 type Pred = (e: AllocElement) => boolean;
 
@@ -102,12 +106,62 @@ interface PriRow {
   s: Float64Array;
   v: Float64Array;
   mapVal: number;
+  /** each component's weighted term of the metric with s and v as they are */
+  terms: Float64Array;
+  /**
+   * Whether a component the secondary leaves as it is keeps its term: every
+   * std-dev component has a finite sum over a positive count (then
+   * updateStatsInto's arithmetic for a change x -> x, x finite, returns the
+   * sum and the variance unchanged; a sum component gains +0, which changes
+   * no term's value in the metric's sum).
+   */
+  keeps: boolean;
+}
+
+/**
+ * A secondary's probe (probeAddSec) for the instance, whose result depends
+ * on the primary only through the peer memory the secondary already holds
+ * for it (planAddSec reads the primary's index only there, and neither the
+ * instance's primary nor its location score): memoised per (secondary,
+ * that amount).  `diff`: the components updateStatsInto changes (those of
+ * the secondary's kind, online or offline, whose value is not the same
+ * finite number before and after).
+ */
+interface SecProbe {
+  peem: number;
+  fail: FailMode | null;
+  y: Float64Array;
+  diff: number[];
+}
+
+/** A pair candidate: secondary s (k-th of primary number pi, node p), its metric and instance. */
+interface PairCand {
+  pi: number;
+  p: number;
+  s: number;
+  k: number;
+  metric: number;
+  inst: Instance;
 }
 
 /**
  * tryAlloc over `pairs` (primary, its secondaries) with the predicate:
  * Ganeti's sum over primaries of each primary's collectionToSolution.
  * `members`: the nodes the metric is computed over (alloc.ts's NL).
+ *
+ * The predicate is a pure function of the candidate (the N+1 check of the
+ * state it makes), so the order it is asked in changes nothing but the time.
+ * Each primary's solution is its first accepted candidate in its own order
+ * (metric, ties to the later one), and the sum keeps the least metric, ties
+ * to the later primary.  All candidates are walked in one order that
+ * extends every primary's (metric, then the later primary, then the later
+ * candidate): the first accepted candidate is then the sum's solution (every
+ * candidate before it was rejected, so every other primary's solution comes
+ * after it in that order: a larger metric, or an equal one of an earlier
+ * primary).  The walk stops there; the success and FailN1 counts, which
+ * need every primary's first accepted candidate, are completed only when
+ * read (the solution's `failures` and `allocs`: a multi-allocation that
+ * succeeds reads neither), by the same predicate on the same candidates.
  */
 export function tryAllocPairsChecked(
   force: boolean,
@@ -120,8 +174,6 @@ export function tryAllocPairsChecked(
   const stats: Stats = clusterStats(members.map((i) => nodes[i]!));
   const baseMap = statValue(stats, MAP_COMPONENT);
   const counts = new Map<FailMode, number>();
-  let allocs = 0;
-  let best: AllocElement | null = null;
   const xs: Array<Float64Array | undefined> = [];
   const valsOf = (i: number): Float64Array => {
     let a = xs[i];
@@ -132,8 +184,28 @@ export function tryAllocPairsChecked(
     }
     return a;
   };
-  const cands: Array<{ s: number; k: number; metric: number; inst: Instance }> = [];
-  for (const [p, ss] of pairs) {
+  const probes: Array<SecProbe[] | undefined> = [];
+  const secProbe = (sn: Node, ninst: Instance, p: number): SecProbe => {
+    const peem = sn.peers.get(p) ?? 0;
+    let list = probes[sn.idx];
+    if (list === undefined) probes[sn.idx] = list = [];
+    for (let j = 0; j < list.length; j++) if (list[j]!.peem === peem) return list[j]!;
+    const fail = probeAddSec(false, false, sn, ninst, p, YS);
+    const e: SecProbe = { peem, fail, y: YS, diff: [] };
+    if (fail === null) {
+      e.y = Float64Array.from(YS);
+      const x = valsOf(sn.idx);
+      const online = !sn.offline;
+      for (let q = 0; q < NCOMP; q++)
+        if (KIND[q] !== 2 && ONLINE[q] === online && !(x[q] === e.y[q] && Number.isFinite(x[q]!))) e.diff.push(q);
+    }
+    list.push(e);
+    return e;
+  };
+  const cands: PairCand[] = [];
+  let nan = false;
+  for (let pi = 0; pi < pairs.length; pi++) {
+    const [p, ss] = pairs[pi]!;
     const pn = nodes[p]!;
     const pol = instMatchesPolicy(inst, pn.iPolicy, pn.exclStorage);
     if (isFail(pol)) {
@@ -148,15 +220,26 @@ export function tryAllocPairsChecked(
       if (r !== undefined) return r;
       const ninst: Instance = { ...inst, locationScore: ls, pNode: p, sNode: -1 };
       const fail = probeAddPri(force, pn, ninst, YP);
-      r = { fail, inst: ninst, s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), mapVal: baseMap };
+      r = {
+        fail,
+        inst: ninst,
+        s: new Float64Array(NCOMP),
+        v: new Float64Array(NCOMP),
+        mapVal: baseMap,
+        terms: new Float64Array(NCOMP),
+        keeps: true,
+      };
       if (fail === null) {
         updateStatsInto(stats, XP, YP, 0, !pn.offline, r.s, r.v, 0);
         if (!pn.offline) r.mapVal = baseMap + mapGrowth(stats.map, locExclPairs(pn, ninst));
+        for (let q = 0; q < NCOMP; q++) {
+          r.terms[q] = W[q]! * (KIND[q] === 1 ? r.s[q]! : KIND[q] === 0 ? Math.sqrt(r.v[q]!) : r.mapVal);
+          if (KIND[q] === 0 && !(Number.isFinite(r.s[q]!) && stats.n[q]! > 0)) r.keeps = false;
+        }
       }
       rows[ls] = r;
       return r;
     };
-    cands.length = 0;
     for (let k = 0; k < ss.length; k++) {
       const s = ss[k]!;
       const sn = nodes[s]!;
@@ -165,28 +248,134 @@ export function tryAllocPairsChecked(
         bump(counts, row.fail, 1);
         continue;
       }
-      const fs = probeAddSec(false, false, sn, row.inst, p, YS);
-      if (fs !== null) {
-        bump(counts, fs, 1);
+      const sp = secProbe(sn, row.inst, p);
+      if (sp.fail !== null) {
+        bump(counts, sp.fail, 1);
         continue;
       }
       // updateStats(st1, s, ns) then cvFromStats, as alloc.ts's allocateOnPrimary
-      const st1: Stats = { n: stats.n, s: row.s, v: row.v, map: stats.map };
-      updateStatsInto(st1, valsOf(s), YS, 0, !sn.offline, S2, V2, 0);
+      const x = valsOf(s);
       let m = 0;
-      for (let q = 0; q < NCOMP; q++) m = m + W[q]! * (KIND[q] === 1 ? S2[q]! : KIND[q] === 0 ? Math.sqrt(V2[q]!) : row.mapVal);
-      cands.push({ s, k, metric: m, inst: row.inst });
+      if (row.keeps) {
+        // only the components the secondary changes: updateStatsInto's arithmetic for each
+        TERMS.set(row.terms);
+        const { diff, y } = sp;
+        for (let j = 0; j < diff.length; j++) {
+          const q = diff[j]!;
+          const a = x[q]!;
+          const b = y[q]!;
+          const sk = row.s[q]!;
+          if (KIND[q] === 1) TERMS[q] = W[q]! * (sk + (b - a));
+          else {
+            const n = stats.n[q]!;
+            const ds = b - a;
+            const dss = b * b - a * a;
+            const dnnvar = n * dss - 2 * sk * ds - ds * ds;
+            TERMS[q] = W[q]! * Math.sqrt(Math.max(0, row.v[q]! + dnnvar / (n * n)));
+          }
+        }
+        for (let q = 0; q < NCOMP; q++) m = m + TERMS[q]!;
+      } else {
+        const st1: Stats = { n: stats.n, s: row.s, v: row.v, map: stats.map };
+        updateStatsInto(st1, x, sp.y, 0, !sn.offline, S2, V2, 0);
+        for (let q = 0; q < NCOMP; q++) m = m + W[q]! * (KIND[q] === 1 ? S2[q]! : KIND[q] === 0 ? Math.sqrt(V2[q]!) : row.mapVal);
+      }
+      if (m !== m) nan = true;
+      cands.push({ pi, p, s, k, metric: m, inst: row.inst });
     }
+  }
+  const element = (c: PairCand): AllocElement => {
+    const ninst: Instance = { ...c.inst, sNode: c.s };
+    const np = addPriEx(force, nodes[c.p]!, ninst);
+    const ns = isFail(np) ? np : addSec(nodes[c.s]!, ninst, c.p);
+    if (isFail(np) || isFail(ns)) throw new Error("hail: probe accepted a pair the reference rejects");
+    return { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: c.metric };
+  };
+  // (a NaN metric has no place in an order: each primary's walk and the sum as Ganeti does them)
+  if (nan) return eagerPairs(cands, pairs.length, counts, element, pred);
+  const done = new Uint8Array(pairs.length);
+  let dropped = 0;
+  // cands[0, pos) is walked, in order; the first few are selected one at a
+  // time (the predicate usually accepts one of them), the rest sorted once.
+  let pos = 0;
+  let sorted = false;
+  const next = (): PairCand | null => {
+    if (pos >= cands.length) return null;
+    if (!sorted && pos >= SELECTED) {
+      const rest = cands.slice(pos).sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : b.pi - a.pi || b.k - a.k));
+      for (let j = 0; j < rest.length; j++) cands[pos + j] = rest[j]!;
+      sorted = true;
+    }
+    if (!sorted) {
+      let b = pos;
+      let bc = cands[b]!;
+      for (let j = pos + 1; j < cands.length; j++) {
+        const c = cands[j]!;
+        if (c.metric < bc.metric || (c.metric === bc.metric && (c.pi > bc.pi || (c.pi === bc.pi && c.k > bc.k)))) {
+          b = j;
+          bc = c;
+        }
+      }
+      cands[b] = cands[pos]!;
+      cands[pos] = bc;
+    }
+    return cands[pos++]!;
+  };
+  /** Walk on until the next accepted candidate (null: none left). */
+  const walk = (): AllocElement | null => {
+    for (let c = next(); c !== null; c = next()) {
+      if (done[c.pi] === 1) continue;
+      const el = element(c);
+      if (pred(el)) {
+        done[c.pi] = 1;
+        return el;
+      }
+      dropped++;
+    }
+    return null;
+  };
+  const solution = walk();
+  let failures: FailMode[] | null = null;
+  const complete = (): FailMode[] => {
+    if (failures === null) {
+      while (walk() !== null);
+      bump(counts, "FailN1", dropped);
+      failures = compact(counts);
+    }
+    return failures;
+  };
+  return {
+    solution,
+    get failures() {
+      return complete();
+    },
+    get allocs() {
+      complete();
+      return cands.length - dropped;
+    },
+    log: [],
+  };
+}
+
+/** tryAllocPairsChecked's walk as Ganeti's: each primary's candidates in its order, then the sum. */
+function eagerPairs(
+  cands: PairCand[],
+  primaries: number,
+  counts: Map<FailMode, number>,
+  element: (c: PairCand) => AllocElement,
+  pred: Pred,
+): AllocSolution {
+  const per: PairCand[][] = Array.from({ length: primaries }, () => []);
+  for (const c of cands) per[c.pi]!.push(c);
+  let best: AllocElement | null = null;
+  let allocs = 0;
+  for (const cs of per) {
     // collectionToSolution: by metric, ties to the later candidate
-    cands.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : b.k - a.k));
+    cs.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : b.k - a.k));
     let chosen: AllocElement | null = null;
     let dropped = 0;
-    for (const c of cands) {
-      const ninst: Instance = { ...c.inst, sNode: c.s };
-      const np = addPriEx(force, pn, ninst);
-      const ns = isFail(np) ? np : addSec(nodes[c.s]!, ninst, p);
-      if (isFail(np) || isFail(ns)) throw new Error("hail: probe accepted a pair the reference rejects");
-      const el: AllocElement = { changed: [np, ns], inst: ninst, nodes: [np, ns], metric: c.metric };
+    for (const c of cs) {
+      const el = element(c);
       if (pred(el)) {
         chosen = el;
         break;
@@ -194,7 +383,7 @@ export function tryAllocPairsChecked(
       dropped++;
     }
     bump(counts, "FailN1", dropped);
-    allocs += cands.length - dropped;
+    allocs += cs.length - dropped;
     // sumAllocs: a later primary's solution wins ties
     if (chosen !== null && (best === null || !(best.metric < chosen.metric))) best = chosen;
   }

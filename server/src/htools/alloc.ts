@@ -293,13 +293,26 @@ function describeSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): strin
 }
 export function annotateSolution<M>(as: AllocSolution<M>, fmt: (m: M) => string): AllocSolution<M> {
   // Built when read: hspace's thousands of trial allocations never read it.
-  let log: string[] | null = null;
+  return withLog(as, () => [describeSolution(as, fmt), ...as.log]);
+}
+
+/**
+ * `as` with the log `log()`, built when first read; the counts are read
+ * from `as` only when read (the checked pair search completes them then:
+ * alloc-checked.ts).
+ */
+function withLog<M>(as: AllocSolution<M>, log: () => string[]): AllocSolution<M> {
+  let built: string[] | null = null;
   return {
-    failures: as.failures,
-    allocs: as.allocs,
     solution: as.solution,
+    get failures(): FailMode[] {
+      return as.failures;
+    },
+    get allocs(): number {
+      return as.allocs;
+    },
     get log(): string[] {
-      return (log ??= [describeSolution(as, fmt), ...as.log]);
+      return (built ??= log());
     },
   };
 }
@@ -363,7 +376,7 @@ function findBestAllocGroup(
   allowed: number[] | null,
   inst: Instance,
   cnt: number,
-): { group: Group; sol: AllocSolution; msgs: string[] } {
+): { group: Group; sol: AllocSolution; msgs: () => string[] } {
   let gs = splitCluster(
     nodes.filter((n) => n),
     il.filter((i) => i),
@@ -383,7 +396,8 @@ function findBestAllocGroup(
     const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
     return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
   });
-  const msgs = [...filterMsgs, ...results.flatMap(solutionDescription)];
+  // (the groups' logs, read only when asked for: they complete the counts of checked pair searches)
+  const msgs = (): string[] => [...filterMsgs, ...results.flatMap(solutionDescription)];
   const sorted = sortMGResults(filterMGResults(results), numCmp);
   if (sorted.length === 0) {
     if (gs.length === 0)
@@ -391,14 +405,14 @@ function findBestAllocGroup(
         `no groups for evacuation: allowed groups was ${allowed ? "Just " + JSON.stringify(allowed) : "Nothing"}, all groups: ${JSON.stringify(all.map((g) => g.group.idx))}`,
         "EALLOC",
       );
-    throw new HtoolsError(msgs.join(", "), "EALLOC");
+    throw new HtoolsError(msgs().join(", "), "EALLOC");
   }
   return { group: sorted[0]!.group, sol: sorted[0]!.sol, msgs };
 }
 
 export function tryMGAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], inst: Instance, cnt: number): AllocSolution {
   const r = findBestAllocGroup(opts, groups, nodes, il, null, inst, cnt);
-  return { ...r.sol, log: [`Selected group: ${r.group.name}`, ...r.msgs] };
+  return withLog(r.sol, () => [`Selected group: ${r.group.name}`, ...r.msgs()]);
 }
 
 export function tryGroupAlloc(
@@ -416,7 +430,7 @@ export function tryGroupAlloc(
     throw new HtoolsError(`The group ${g.name} is not connected to a network required by instance ${inst.name}`, "EALLOC");
   const nl = groupNL(nodes, g.idx);
   const sol = tryAlloc(opts, nl, il, inst, genAllocNodes(opts, groups, nl, cnt, false));
-  return { ...sol, log: solutionDescription({ group: g, sol, err: null }) };
+  return withLog(sol, () => solutionDescription({ group: g, sol, err: null }));
 }
 
 /** Apply an allocation: the new node array and instance list (instance appended). */

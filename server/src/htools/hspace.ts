@@ -2,10 +2,10 @@
 import type { DiskTemplate, FailMode, Group, Instance, RSpec } from "./types.js";
 import { HtoolsError } from "./types.js";
 import { Node, availMem, availDisk, availCpu, unallocatedMem } from "./node.js";
-import { createInstance, requiredNodes, shrinkByType, specOf } from "./instance.js";
+import { createInstance, requiredNodes, shrinkByType, shrinkByTypeN, specOf } from "./instance.js";
 import { compCV } from "./metrics.js";
 import type { ClusterData } from "./loader.js";
-import { sameFailureRun } from "./shrink-run.js";
+import { sameFailureRunLength } from "./shrink-run.js";
 import { CapacityRun } from "./capacity.js";
 import {
   collapseFailures,
@@ -104,7 +104,7 @@ export function totalResources(nodes: readonly Node[]): CStats {
 
 export type FailStats = Array<[FailMode, number]>;
 
-interface AllocResult {
+export interface AllocResult {
   fails: FailStats;
   nodes: Node[];
   il: Instance[];
@@ -158,7 +158,8 @@ function guessBigstepSize(nodes: Node[], inst: Instance): number {
   return guess < 20 ? 20 : guess;
 }
 
-function iterateAlloc(
+/** Ganeti's iterateAlloc: allocate newinst until it fails (exported for tests). */
+export function iterateAlloc(
   opts: AlgOptions,
   r: AllocResult,
   limit: number | null,
@@ -200,59 +201,106 @@ function sortedErrs(fails: FailStats): FailMode[] {
 
 const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks.map((d) => `${d.size}:${d.spindles}`).join(",")}`;
 
+/** What the shrinking scans read of a trial allocation: a solution or not, and the modes that failed. */
+interface Trial {
+  solved: boolean;
+  modes: ReadonlySet<FailMode>;
+}
+
+const trialOf = (sol: AllocSolution): Trial => ({ solved: sol.solution !== null, modes: new Set(sol.failures) });
+
+type ShrinkMode = "FailMem" | "FailDisk" | "FailCPU";
+
+/**
+ * The answers of the shrinking scans along one mode on one state: per spec,
+ * and per run of specs (the `len` specs below `from`, which share an
+ * answer), so that a run of thousands of specs is one entry.
+ */
+class ShrinkMemo {
+  readonly keys = new Map<string, Instance | null>();
+  readonly runs: Array<{ from: Instance; len: number; answer: Instance | null }> = [];
+  constructor(readonly fm: FailMode) {}
+
+  /** The answer recorded for spec i (key: specKey(i)), or undefined. */
+  lookup(i: Instance, key: string): Instance | null | undefined {
+    const a = this.keys.get(key);
+    if (a !== undefined || this.keys.has(key)) return a;
+    for (const r of this.runs) {
+      const d = stepsBelow(r.from, i, this.fm);
+      if (d >= 1 && d <= r.len && specKey(shrinkByTypeN(r.from, this.fm as ShrinkMode, d)!) === key) return r.answer;
+    }
+    return undefined;
+  }
+}
+
+/** How many shrink steps along fm lead from a to b if any do (b's size in fm's unit below a's), else 0. */
+function stepsBelow(a: Instance, b: Instance, fm: FailMode): number {
+  let d = 0;
+  if (fm === "FailMem") d = (a.mem - b.mem) / 64;
+  else if (fm === "FailCPU") d = a.vcpus - b.vcpus;
+  else if (fm === "FailDisk" && a.disks.length > 0 && b.disks.length === a.disks.length) d = (a.disks[0]!.size - b.disks[0]!.size) / 256;
+  return Number.isInteger(d) ? d : 0;
+}
+
 function sufficesShrinking(
-  allocFn: (i: Instance) => AllocSolution,
+  allocFn: (i: Instance) => Trial,
+  keyOf: (i: Instance) => string,
   inst: Instance,
   fm: FailMode,
-  memo: Map<string, Instance | null>,
-  sameRun: (i: Instance, fm: FailMode, sol: AllocSolution) => Instance[],
+  memo: ShrinkMemo,
+  sameRun: (i: Instance, fm: FailMode, t: Trial) => number,
 ): Instance | null {
   // Ganeti's iterateOk: an element is produced only if its own shrink
-  // succeeds.  `memo` caches the answer per (state, mode, start spec); the
-  // answer for a spec is the answer for its shrunk spec once it fails with fm.
-  // `sameRun` lists the specs after a failing one that fail the same way
-  // (shrink-run.ts): they are stepped through without trial allocations.
+  // succeeds (so a spec that cannot shrink along fm answers null at once).
+  // `memo` caches the answer per (state, mode, start spec); the answer for
+  // a spec is the answer for its shrunk spec once it fails with fm.
+  // `sameRun` counts the specs after a failing one that fail the same way
+  // (shrink-run.ts): the scan steps over them without trial allocations
+  // (its answer is that of the spec below them).
+  if (shrinkByType(inst, fm) === null) return null;
   const visited: string[] = [];
+  const visitedRuns: Array<{ from: Instance; len: number }> = [];
   let cur = inst;
   let result: Instance | null | undefined;
-  const seen = (i: Instance): boolean => {
-    const key = fm + "/" + specKey(i);
-    if (memo.has(key)) {
-      result = memo.get(key)!;
-      return true;
-    }
-    visited.push(key);
-    return false;
+  const known = (i: Instance): boolean => {
+    const a = memo.lookup(i, keyOf(i));
+    if (a === undefined) return false;
+    result = a;
+    return true;
   };
   for (;;) {
-    if (seen(cur)) break;
+    if (known(cur)) break;
+    visited.push(keyOf(cur));
     let next = shrinkByType(cur, fm);
     if (!next) {
       result = null;
       break;
     }
-    const sol = allocFn(cur);
-    if (sol.solution) {
+    const t = allocFn(cur);
+    if (t.solved) {
       result = cur;
       break;
     }
-    if (!sol.failures.includes(fm)) {
+    if (!t.modes.has(fm)) {
       result = null;
       break;
     }
-    for (const s of sameRun(cur, fm, sol)) {
-      // s is next: it fails as cur did, so the loop would go on from it
-      if (seen(s)) break;
-      next = shrinkByType(s, fm);
-      if (!next) {
-        result = null;
-        break;
+    // (the run below starts with next: an answer known for it ends the scan)
+    if (memo.lookup(next, keyOf(next)) === undefined) {
+      const len = sameRun(cur, fm, t);
+      if (len > 0) {
+        visitedRuns.push({ from: cur, len });
+        next = shrinkByTypeN(cur, fm as ShrinkMode, len + 1);
+        if (!next) {
+          result = null;
+          break;
+        }
       }
     }
-    if (result !== undefined) break;
-    cur = next!; // (set by the last shrink, which was not null)
+    cur = next;
   }
-  for (const k of visited) memo.set(k, result!);
+  for (const k of visited) memo.keys.set(k, result!);
+  for (const r of visitedRuns) memo.runs.push({ ...r, answer: result! });
   return result!;
 }
 
@@ -267,6 +315,8 @@ function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, i
     newlimit: number | null;
     newinst: Instance;
     errs: FailMode[];
+    /** the trial allocation of newinst on res's state, when known without a search */
+    known: Trial | null;
   }
   const stack: Frame[] = [];
   const TRIAL: AlgOptions = { ...opts, capacity: false };
@@ -274,7 +324,7 @@ function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, i
   // the states: a scavenge keeps every entry whose key has reached the old
   // generation, and with it the trial solutions, until a full collection.)
   // Frames of one state are popped one after the other, so a few suffice.
-  type Memo = { nodes: Node[]; il: Instance[]; m: Map<string, AllocSolution>; shrink: Map<string, Instance | null> };
+  type Memo = { nodes: Node[]; il: Instance[]; m: Map<string, Trial>; shrink: Map<FailMode, ShrinkMemo> };
   const memos: Memo[] = [];
   const MEMO_KEEP = 8;
   let call: { r: AllocResult; limit: number | null; inst: Instance } | null = { r: r0, limit: limit0, inst: inst0 };
@@ -300,21 +350,38 @@ function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, i
         errs = below.errs;
       } else errs = sortedErrs(res.fails);
       const mode = errs[errs.length - 1]!;
-      stack.push({ res, newlimit, newinst: inst, errs });
+      const frame: Frame = { res, newlimit, newinst: inst, errs, known: null };
+      stack.push(frame);
       // Without a limit, iterateAlloc returns after a trial allocation that
       // failed on res's state, with its failure counts.  Without FailN1
       // among them no candidate passed its node checks (FailN1 counts those
       // the capacity check dropped), so the counts are those of a trial
-      // without capacity checks, and a spec that fails such a trial the
-      // same way makes iterateAlloc return the same result.  The next
-      // shrink steps that are certain to (shrink-run.ts) are recorded as
-      // if searched: a frame each, with this one's counts.
+      // with capacity checks as well as without, and a spec that fails such
+      // a trial the same way makes iterateAlloc return the same result.
+      // The next shrink steps that are certain to (shrink-run.ts) are
+      // recorded as if searched: a frame each, with this one's counts, and
+      // that trial, which the shrinking scans below then need not repeat.
       let last = inst;
-      if (limit === null && !res.fails.some(([m, c]) => m === "FailN1" && c > 0))
-        for (const s of sameFailureRun(TRIAL, fullNL(res.nodes), an, inst, mode)) {
-          stack.push({ res, newlimit, newinst: s, errs });
-          last = s;
-        }
+      // (The reference engine takes every step, the tests' oracle.)
+      if (limit === null && opts.engine !== "reference" && !res.fails.some(([m, c]) => m === "FailN1" && c > 0)) {
+        const known: Trial = { solved: false, modes: new Set(res.fails.filter(([, c]) => c > 0).map(([m]) => m)) };
+        frame.known = known;
+        const len = sameFailureRunLength(TRIAL, fullNL(res.nodes), an, inst, mode);
+        if (len > 0 && [...known.modes].every((m) => m === mode)) {
+          // When mode is the only failure, the run's frames answer alike
+          // when popped: a scan along another mode ends at its first spec
+          // (no solution, the mode absent), and the scan along mode steps
+          // through the rest of the run (each spec failing with mode) to
+          // the same spec below it.  So one frame, the run's last, stands
+          // for them all: it is popped first, and the frames above it, with
+          // the same state, would return what it returns.
+          last = frame.newinst = shrinkByTypeN(inst, mode as ShrinkMode, len)!;
+        } else
+          for (let k = 1; k <= len; k++) {
+            last = shrinkByType(last, mode)!;
+            stack.push({ res, newlimit, newinst: last, errs, known });
+          }
+      }
       const shrunk = shrinkByType(last, mode);
       if (shrunk) call = { r: res, limit: newlimit, inst: shrunk };
       else ret = res;
@@ -334,27 +401,40 @@ function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, i
       if (memos.length > MEMO_KEEP) memos.pop();
     }
     const cache = memo.m;
-    const allocFn = (i: Instance): AllocSolution => {
-      const key = specKey(i);
+    // (the scans read a spec's key several times: computed once per spec)
+    let keyed: Instance | null = null;
+    let keyedAs = "";
+    const keyOf = (i: Instance): string => {
+      if (i !== keyed) {
+        keyed = i;
+        keyedAs = specKey(i);
+      }
+      return keyedAs;
+    };
+    const allocFn = (i: Instance): Trial => {
+      if (i === f.newinst && f.known !== null) return f.known;
+      const key = keyOf(i);
       const hit = cache.get(key);
       if (hit) return hit;
-      let r: AllocSolution;
+      let r: Trial;
       try {
-        r = tryAlloc(opts, fullNL(f.res.nodes), f.res.il, i, an);
+        r = trialOf(tryAlloc(opts, fullNL(f.res.nodes), f.res.il, i, an));
       } catch (e) {
         if (!(e instanceof HtoolsError)) throw e;
-        r = { failures: [], allocs: 0, solution: null, log: [] };
+        r = { solved: false, modes: new Set() };
       }
       cache.set(key, r);
       return r;
     };
     // (a failure without FailN1: as above, that of a trial without capacity checks)
-    const sameRun = (i: Instance, fm: FailMode, sol: AllocSolution): Instance[] =>
-      sol.failures.includes("FailN1") ? [] : sameFailureRun(TRIAL, fullNL(f.res.nodes), an, i, fm);
+    const sameRun = (i: Instance, fm: FailMode, t: Trial): number =>
+      t.modes.has("FailN1") ? 0 : sameFailureRunLength(TRIAL, fullNL(f.res.nodes), an, i, fm);
     let ni: Instance | null = null;
-    for (const fm of [...f.errs].reverse()) {
-      ni = sufficesShrinking(allocFn, f.newinst, fm, memo.shrink, sameRun);
-      if (ni) break;
+    for (let k = f.errs.length - 1; k >= 0 && ni === null; k--) {
+      const fm = f.errs[k]!;
+      let m = memo.shrink.get(fm);
+      if (m === undefined) memo.shrink.set(fm, (m = new ShrinkMemo(fm)));
+      ni = sufficesShrinking(allocFn, keyOf, f.newinst, fm, m, sameRun);
     }
     if (ni) call = { r: f.res, limit: f.newlimit, inst: ni };
     else ret = f.res;

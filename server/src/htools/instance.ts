@@ -197,6 +197,64 @@ export function shrinkByType(inst: Instance, fm: FailMode): Instance | null {
   }
 }
 
+/**
+ * How many times shrinkByType(., fm) succeeds in a row from inst (Infinity
+ * for a disk shrink of an instance without disks, which never fails).
+ * Only for the sizes that shrink by a fixed unit: memory, disk, CPUs.
+ */
+export function shrinkSteps(inst: Instance, fm: "FailMem" | "FailDisk" | "FailCPU"): number {
+  switch (fm) {
+    case "FailMem":
+      return Math.max(0, Math.floor((inst.mem - UNIT_MEM) / UNIT_MEM));
+    case "FailDisk": {
+      let k = Infinity;
+      for (const d of inst.disks) k = Math.min(k, Math.max(0, Math.floor((d.size - UNIT_DSK) / UNIT_DSK)));
+      return k;
+    }
+    case "FailCPU":
+      return Math.max(0, Math.floor((inst.vcpus - UNIT_CPU) / UNIT_CPU));
+  }
+}
+
+/** The sizes that shrinkByType(., fm) shrinks, and by how much each step. */
+export function shrinkingSizes(inst: Instance, fm: "FailMem" | "FailDisk" | "FailCPU"): { sizes: number[]; unit: number } {
+  switch (fm) {
+    case "FailMem":
+      return { sizes: [inst.mem], unit: UNIT_MEM };
+    case "FailDisk":
+      return { sizes: inst.disks.map((d) => d.size), unit: UNIT_DSK };
+    case "FailCPU":
+      return { sizes: [inst.vcpus], unit: UNIT_CPU };
+  }
+}
+
+/**
+ * inst shrunk k times along fm (shrinkByType applied k times), or null when
+ * one of those steps fails; memory, disk and CPUs only.  `into`, when given,
+ * is overwritten with the result's sizes instead of building a new object
+ * (it must be a copy of inst with its own disk objects).
+ */
+export function shrinkByTypeN(inst: Instance, fm: "FailMem" | "FailDisk" | "FailCPU", k: number, into?: Instance): Instance | null {
+  if (k > shrinkSteps(inst, fm)) return null;
+  switch (fm) {
+    case "FailMem":
+      if (into === undefined) return { ...inst, mem: inst.mem - k * UNIT_MEM };
+      into.mem = inst.mem - k * UNIT_MEM;
+      return into;
+    case "FailDisk": {
+      const dsk = inst.dsk - inst.disks.length * k * UNIT_DSK;
+      if (into === undefined) return { ...inst, dsk, disks: inst.disks.map((d) => ({ ...d, size: d.size - k * UNIT_DSK })) };
+      into.dsk = dsk;
+      for (let j = 0; j < inst.disks.length; j++) into.disks[j]!.size = inst.disks[j]!.size - k * UNIT_DSK;
+      return into;
+    }
+    case "FailCPU":
+      if (into === undefined) return { ...inst, vcpus: inst.vcpus - k * UNIT_CPU };
+      into.vcpus = inst.vcpus - k * UNIT_CPU;
+      return into;
+  }
+}
+
 export function specOf(i: Instance): { mem: number; dsk: number; cpu: number; spn: number } {
   const d0 = i.disks.length === 1 ? i.disks[0]!.spindles : null;
   return { mem: i.mem, dsk: i.dsk, cpu: i.vcpus, spn: d0 ?? 0 };

@@ -19,14 +19,19 @@
 // probe that gave M at step 0 gives M at step k, every step up to k gives
 // step 0's outcome for every pair: no success and the same failure counts.
 // The policy check is the exception (a spec must lie in one of its min/max
-// boxes, not monotone), so it is checked at every step.
+// boxes, not monotone), so it is checked at every step: the run ends where
+// a candidate's policy answers otherwise than at step 0.  A candidate whose
+// policy rejects step 0's spec fails with the policy's mode before any node
+// check (allocateOnSingle, allocateOnPrimary), so while its policy answers
+// the same it is not probed at all: shrinking a spec below the policy's
+// minimum fails on every node the same way down to the smallest spec.
 //
 // tieredAlloc (hspace.ts) then records the skipped steps as if searched:
 // the same frames, with the same failure counts, so everything after is
 // unchanged.  shrink-run.test.ts checks the claim against full searches.
 import type { FailMode, Instance, IPolicy } from "./types.js";
 import { Node, newPriPlan, newSecPlan, planAddPri, planAddSec } from "./node.js";
-import { instMatchesPolicy, shrinkByType } from "./instance.js";
+import { instMatchesPolicy, shrinkByTypeN, shrinkSteps, shrinkingSizes } from "./instance.js";
 import type { AlgOptions, AllocNodes, NL } from "./alloc.js";
 
 /** The shrink modes whose size only checks of that same mode read. */
@@ -40,7 +45,9 @@ interface Watch {
   force: boolean;
   mode: FailMode;
   nodes: readonly Node[];
+  /** the candidates' policies and their answers at step 0 */
   policies: IPolicy[];
+  answers: Array<FailMode | true>;
   /** nodes probed as primaries */
   pri: number[];
   /** (secondary, primary or -1 for "no shared instance") probes, flat */
@@ -51,9 +58,9 @@ interface Watch {
  * What must hold at a later step for tryAlloc (opts, nl, an) to fail there
  * as it did at inst0 (which must have had no solution), or null when the
  * argument above does not apply: another mode, a capacity predicate, the
- * reference engine, exclusive storage (its spindle checks and policy),
- * forthcoming instances, or a policy rejecting inst0.  (Location tags
- * change scores, never a check's outcome.)
+ * reference engine, exclusive storage (its spindle checks and policy) or
+ * forthcoming instances.  (Location tags change scores, never a check's
+ * outcome.)
  */
 function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode): Watch | null {
   if (!SHRINKS.has(mode) || opts.capacity !== false || opts.engine === "reference") return null;
@@ -61,7 +68,7 @@ function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mod
   if (inst0.forthcoming) return null;
   for (const i of nl.members) if (nodes[i]!.exclStorage) return null;
   const force = !!opts.ignoreSoftErrors;
-  const w: Watch = { force, mode, nodes, policies: [], pri: [], sec: [] };
+  const w: Watch = { force, mode, nodes, policies: [], answers: [], pri: [], sec: [] };
   // tryAlloc's candidates: every listed node as a primary for a single-node
   // template; for two nodes, the listed nodes of groups with at least two
   const pairs = !("single" in an);
@@ -76,10 +83,13 @@ function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mod
   const okByGroup = new Map<number, number[]>();
   for (const p of cands) {
     const n = nodes[p]!;
-    if (!w.policies.includes(n.iPolicy)) {
-      if (instMatchesPolicy(inst0, n.iPolicy, n.exclStorage) !== true) return null;
-      w.policies.push(n.iPolicy);
+    let k = w.policies.indexOf(n.iPolicy);
+    if (k < 0) {
+      k = w.policies.push(n.iPolicy) - 1;
+      w.answers.push(instMatchesPolicy(inst0, n.iPolicy, false));
     }
+    // (a rejected primary fails with its policy's mode, with every secondary)
+    if (w.answers[k] !== true) continue;
     const r = planAddPri(force, n, inst0, PRI);
     if (r === mode) w.pri.push(p);
     else if (r === null && pairs) {
@@ -103,15 +113,37 @@ function watchFor(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mod
   return w;
 }
 
-/**
- * Whether the policies with several min/max boxes (`several`), or those with
- * one, accept inst.  (A spec shrinking in one size leaves a box's interval
- * of that size at most once, so a one-box policy accepts every spec between
- * two it accepts: it is checked at the evaluated specs only, in `holds`.)
- */
-function policiesAccept(w: Watch, inst: Instance, several: boolean): boolean {
-  for (const pol of w.policies) if (pol.minmax.length > 1 === several && instMatchesPolicy(inst, pol, false) !== true) return false;
+/** Whether every candidate's policy answers at inst as it did at step 0. */
+function policiesAgree(w: Watch, inst: Instance): boolean {
+  for (let k = 0; k < w.policies.length; k++) if (instMatchesPolicy(inst, w.policies[k]!, false) !== w.answers[k]) return false;
   return true;
+}
+
+/**
+ * The last step k (of the shrinks possible from inst0 along m) up to which
+ * every candidate's policy answers as at step 0.  A policy's answer reads
+ * the shrinking sizes only through their comparisons with its boxes'
+ * minima and maxima, and a size going down by a fixed unit changes its
+ * comparison with a bound at most twice (> to =, = to <, or > to <): the
+ * answers are constant between those steps, so they are checked there only.
+ */
+function policiesAgreeUpTo(w: Watch, inst0: Instance, m: "FailMem" | "FailDisk" | "FailCPU"): number {
+  const maxK = shrinkSteps(inst0, m);
+  const { sizes, unit } = shrinkingSizes(inst0, m);
+  const steps = new Set<number>();
+  for (const pol of w.policies)
+    for (const box of pol.minmax)
+      for (const spec of [box.min, box.max]) {
+        const bound = m === "FailMem" ? spec.memorySize : m === "FailDisk" ? spec.diskSize : spec.cpuCount;
+        for (const x of sizes) {
+          const d = (x - bound) / unit;
+          // the first step at which the size is <= bound, and < bound
+          for (const k of [Math.ceil(d), Math.floor(d) + 1]) if (k >= 1 && k <= maxK) steps.add(k);
+        }
+      }
+  const scratch: Instance = { ...inst0, disks: inst0.disks.map((d) => ({ ...d })) };
+  for (const k of [...steps].sort((a, b) => a - b)) if (!policiesAgree(w, shrinkByTypeN(inst0, m, k, scratch)!)) return k - 1;
+  return maxK;
 }
 
 /** Whether every watched probe still gives the mode at inst. */
@@ -123,33 +155,21 @@ function stillFails(w: Watch, inst: Instance): boolean {
 }
 
 /**
- * The specs after inst0 shrunk along `mode` (shrinkByType: once, twice, ...) at
- * which tryAlloc(opts, nl, il, spec, an) is certain to fail exactly as it
- * failed at inst0 (no solution; inst0's failure counts), in order; empty
- * when not even the first is.
+ * How many specs after inst0 shrunk along `mode` (shrinkByType: once,
+ * twice, ...) are certain to make tryAlloc(opts, nl, il, spec, an) fail
+ * exactly as it failed at inst0 (no solution; inst0's failure counts): the
+ * k-th spec for every k up to the answer, none for k = answer + 1.  (0
+ * when the argument above does not apply.)
  */
-export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode): Instance[] {
+export function sameFailureRunLength(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode): number {
   const w = watchFor(opts, nl, an, inst0, mode);
-  if (w === null) return [];
-  // the specs along the run, built on demand, while every policy of
-  // several boxes accepts them
-  const specs: Instance[] = [];
-  let ended = false;
-  const at = (k: number): Instance | null => {
-    while (specs.length < k && !ended) {
-      const next = shrinkByType(specs.length === 0 ? inst0 : specs[specs.length - 1]!, mode);
-      if (next === null || !policiesAccept(w, next, true)) ended = true;
-      else specs.push(next);
-    }
-    return k <= specs.length ? specs[k - 1]! : null;
-  };
+  if (w === null) return 0;
+  const m = mode as "FailMem" | "FailDisk" | "FailCPU"; // (watchFor takes only these)
+  const agreed = policiesAgreeUpTo(w, inst0, m);
   // whether the specs up to the k-th all fail like inst0: a prefix of the
   // run, found from the last run's length (runs along one mode are often
   // alike), then by galloping and bisection
-  const holds = (k: number): boolean => {
-    const s = at(k);
-    return s !== null && policiesAccept(w, s, false) && stillFails(w, s);
-  };
+  const holds = (k: number): boolean => k <= agreed && stillFails(w, shrinkByTypeN(inst0, m, k)!);
   let good = 0;
   let bad = -1;
   const guess = lastRun.get(mode) ?? 0;
@@ -172,10 +192,17 @@ export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: 
   }
   lastRun.set(mode, good);
   skipped += good;
-  return specs.slice(0, good);
+  return good;
+}
+
+/** sameFailureRunLength's specs themselves, in order. */
+export function sameFailureRun(opts: AlgOptions, nl: NL, an: AllocNodes, inst0: Instance, mode: FailMode): Instance[] {
+  const n = sameFailureRunLength(opts, nl, an, inst0, mode);
+  const m = mode as "FailMem" | "FailDisk" | "FailCPU";
+  return Array.from({ length: n }, (_, k) => shrinkByTypeN(inst0, m, k + 1)!);
 }
 
 const lastRun = new Map<FailMode, number>();
 let skipped = 0;
-/** How many specs sameFailureRun has returned so far (for tests). */
+/** How many specs sameFailureRunLength has skipped so far (for tests). */
 export const skippedSpecs = (): number => skipped;

@@ -8,11 +8,11 @@ import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
 import { fullNL, genAllocNodes } from "../../src/htools/alloc.js";
 import { primaryOutcomes } from "../../src/htools/alloc-probe.js";
-import { createInstance, instMatchesPolicy } from "../../src/htools/instance.js";
+import { instMatchesPolicy } from "../../src/htools/instance.js";
 import { probeAddPri } from "../../src/htools/probe.js";
 import { NCOMP } from "../../src/htools/metrics.js";
 import { isFail, type FailMode, type Instance } from "../../src/htools/types.js";
-import { prng, randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+import { prng, randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
@@ -40,18 +40,7 @@ describe("carried primary failures = fresh probes", () => {
         let spec = { mem: 65536, dsk: 2097152, vcpus: 24 };
         // as hspace: each spec a copy of one prototype with other sizes
         const protos = [false, true].map((excl) =>
-          createInstance({
-            name: "new",
-            ...spec,
-            disks: [{ size: spec.dsk, spindles: null }],
-            runSt: "running",
-            tags: excl ? ["excl"] : [],
-            autoBalance: true,
-            pNode: -1,
-            sNode: -1,
-            diskTemplate: "drbd",
-            spindleUse: 1,
-          }),
+          testInstance("new", spec.mem, spec.dsk, "drbd", -1, { vcpus: spec.vcpus, tags: excl ? ["excl"] : [] }),
         );
         let proto = protos[0]!;
         const mk = (): Instance => ({ ...proto, ...spec, disks: proto.disks.map((d) => ({ ...d, size: spec.dsk })) });

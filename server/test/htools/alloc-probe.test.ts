@@ -8,9 +8,8 @@ import { applyAlloc, fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "..
 import { secondaryBoundSlack, singleSearchApplies, statsFromValues } from "../../src/htools/alloc-probe.js";
 import { NCOMP, clusterStats, nodeValues } from "../../src/htools/metrics.js";
 import type { Instance } from "../../src/htools/types.js";
-import { createInstance } from "../../src/htools/instance.js";
 import { collapseFailures } from "../../src/htools/alloc.js";
-import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+import { randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
@@ -37,18 +36,7 @@ describe("probe pair search = reference pair search", () => {
       for (const ignoreSoftErrors of [false, true]) {
         it(`seed ${shape.seed}, size ${i}, ignoreSoftErrors=${ignoreSoftErrors}`, () => {
           const cd = cluster(shape);
-          const inst = createInstance({
-            name: "new",
-            ...sz,
-            disks: [{ size: sz.dsk, spindles: null }],
-            runSt: "running",
-            tags: [],
-            autoBalance: true,
-            pNode: -1,
-            sNode: -1,
-            diskTemplate: "drbd",
-            spindleUse: 1,
-          });
+          const inst = testInstance("new", sz.mem, sz.dsk, "drbd", -1, { vcpus: sz.vcpus });
           const nl = fullNL(cd.nodes);
           const an = genAllocNodes({}, cd.groups, nl, 2, false);
           const opts: AlgOptions = { ignoreSoftErrors, capacity: false };
@@ -79,18 +67,7 @@ describe("probe single-node search = reference single-node search", () => {
         for (const ignoreSoftErrors of [false, true]) {
           it(`seed ${shape.seed}, size ${i}, ${tmpl}, ignoreSoftErrors=${ignoreSoftErrors}`, () => {
             const cd = cluster(shape);
-            const inst = createInstance({
-              name: "new",
-              ...sz,
-              disks: [{ size: sz.dsk, spindles: null }],
-              runSt: "running",
-              tags: [],
-              autoBalance: true,
-              pNode: -1,
-              sNode: -1,
-              diskTemplate: tmpl,
-              spindleUse: 1,
-            });
+            const inst = testInstance("new", sz.mem, sz.dsk, tmpl, -1, { vcpus: sz.vcpus });
             const nl = fullNL(cd.nodes);
             const an = genAllocNodes({}, cd.groups, nl, 1, false);
             const ref = tryAlloc({ capacity: false, ignoreSoftErrors, engine: "reference" }, nl, cd.instances, inst, an);
@@ -108,20 +85,7 @@ describe("probe single-node search = reference single-node search", () => {
     const cd = cluster(singleShapes[singleShapes.length - 2]!);
     const nl = fullNL(cd.nodes);
     const an = genAllocNodes({}, cd.groups, nl, 1, false);
-    const base = createInstance({
-      name: "new",
-      mem: 1024,
-      dsk: 10240,
-      vcpus: 1,
-      disks: [{ size: 10240, spindles: null }],
-      runSt: "running",
-      tags: [],
-      autoBalance: true,
-      pNode: -1,
-      sNode: -1,
-      diskTemplate: "plain",
-      spindleUse: 1,
-    });
+    const base = testInstance("new", 1024, 10240, "plain", -1, { vcpus: 1 });
     expect(singleSearchApplies(cd.nodes, nl.members, base)).toBe(true);
     const inst: Instance = { ...base, exclTags: ["service:svc1"] };
     expect(singleSearchApplies(cd.nodes, nl.members, inst)).toBe(true);
@@ -144,20 +108,7 @@ describe("single-node search with offline candidates = reference", () => {
       const nl = fullNL(cd.nodes);
       const an = { single: cd.nodes.map((n) => n.idx) };
       for (const mem of [1024, 8192, 30000]) {
-        const inst = createInstance({
-          name: "new",
-          mem,
-          dsk: 10240,
-          vcpus: 1,
-          disks: [{ size: 10240, spindles: null }],
-          runSt: "running",
-          tags: [],
-          autoBalance: true,
-          pNode: -1,
-          sNode: -1,
-          diskTemplate: "plain",
-          spindleUse: 1,
-        });
+        const inst = testInstance("new", mem, 10240, "plain", -1, { vcpus: 1 });
         const ref = tryAlloc({ capacity: false, ignoreSoftErrors: true, engine: "reference" }, nl, cd.instances, inst, an);
         const fast = tryAlloc({ capacity: false, ignoreSoftErrors: true }, nl, cd.instances, inst, an);
         expect(fast.solution?.nodes.map((n) => n.name)).toEqual(ref.solution?.nodes.map((n) => n.name));
@@ -194,21 +145,7 @@ describe("statsFromValues = clusterStats", () => {
 // probe path reuses node values and peer lists of unchanged nodes), with the
 // spec shrinking now and then; every step must match the reference.
 describe("sequential pair allocations = reference", () => {
-  const mk = (mem: number, dsk: number, vcpus: number, k: number): Instance =>
-    createInstance({
-      name: `new-${k}`,
-      mem,
-      dsk,
-      vcpus,
-      disks: [{ size: dsk, spindles: null }],
-      runSt: "running",
-      tags: [],
-      autoBalance: true,
-      pNode: -1,
-      sNode: -1,
-      diskTemplate: "drbd",
-      spindleUse: 1,
-    });
+  const mk = (mem: number, dsk: number, vcpus: number, k: number): Instance => testInstance(`new-${k}`, mem, dsk, "drbd", -1, { vcpus });
   for (const shape of shapes)
     it(`seed ${shape.seed}`, () => {
       const cd = cluster(shape);
@@ -253,18 +190,7 @@ describe("secondary bounds are below every pair metric", () => {
       for (const force of [false, true])
         it(`seed ${shape.seed}, size ${i}, force=${force}`, () => {
           const cd = cluster(shape);
-          const inst = createInstance({
-            name: "new",
-            ...sz,
-            disks: [{ size: sz.dsk, spindles: null }],
-            runSt: "running",
-            tags: [],
-            autoBalance: true,
-            pNode: -1,
-            sNode: -1,
-            diskTemplate: "drbd",
-            spindleUse: 1,
-          });
+          const inst = testInstance("new", sz.mem, sz.dsk, "drbd", -1, { vcpus: sz.vcpus });
           const nl = fullNL(cd.nodes);
           const an = genAllocNodes({}, cd.groups, nl, 2, false);
           if (!("listed" in an) || !an.listed) throw new Error("no candidate list");
@@ -296,18 +222,7 @@ describe("racked clusters: probe searches = reference", () => {
             ["drbd", 2],
             ["plain", 1],
           ] as const) {
-            const base = createInstance({
-              name: "new",
-              ...sz,
-              disks: [{ size: sz.dsk, spindles: null }],
-              runSt: "running",
-              tags,
-              autoBalance: true,
-              pNode: -1,
-              sNode: -1,
-              diskTemplate: tmpl,
-              spindleUse: 1,
-            });
+            const base = testInstance("new", sz.mem, sz.dsk, tmpl, -1, { vcpus: sz.vcpus, tags });
             const inst: Instance = { ...base, exclTags: tags };
             const an = genAllocNodes({}, cd.groups, nl, count, false);
             const ref = tryAlloc({ capacity: false, engine: "reference" }, nl, cd.instances, inst, an);
@@ -325,20 +240,7 @@ describe("racked clusters: probe searches = reference", () => {
     for (const shape of rackedShapes)
       for (const tags of tagSets) {
         const cd = cluster(shape);
-        const base = createInstance({
-          name: "new",
-          mem: 1024,
-          dsk: 10240,
-          vcpus: 1,
-          disks: [{ size: 10240, spindles: null }],
-          runSt: "running",
-          tags,
-          autoBalance: true,
-          pNode: -1,
-          sNode: -1,
-          diskTemplate: "drbd",
-          spindleUse: 1,
-        });
+        const base = testInstance("new", 1024, 10240, "drbd", -1, { vcpus: 1, tags });
         const nl = fullNL(cd.nodes);
         const an = genAllocNodes({}, cd.groups, nl, 2, false);
         if (!("listed" in an) || !an.listed) throw new Error("no candidate list");
@@ -353,20 +255,7 @@ describe("racked clusters: probe searches = reference", () => {
       const cd = cluster(shape);
       let nodes = cd.nodes;
       let il = cd.instances;
-      const proto = createInstance({
-        name: "new",
-        mem: 4096,
-        dsk: 51200,
-        vcpus: 2,
-        disks: [{ size: 51200, spindles: null }],
-        runSt: "running",
-        tags: ["service:svc1"],
-        autoBalance: true,
-        pNode: -1,
-        sNode: -1,
-        diskTemplate: "drbd",
-        spindleUse: 1,
-      });
+      const proto = testInstance("new", 4096, 51200, "drbd", -1, { tags: ["service:svc1"] });
       let placed = 0;
       for (let step = 0; step < 25; step++) {
         const inst: Instance = {

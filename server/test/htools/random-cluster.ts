@@ -29,23 +29,35 @@ export interface RandomClusterOptions {
   groups?: number;
 }
 
-/** A running instance of `tmpl` with one disk of `dsk` MiB, to place on a random cluster's nodes (index idx in its list). */
-export function testInstance(name: string, mem: number, dsk: number, tmpl: DiskTemplate, idx: number): Instance {
+/**
+ * A running instance of `tmpl` with one disk of `dsk` MiB, to place on a
+ * random cluster's nodes (index idx in its list; -1, createInstance's, when
+ * it has none yet).  `o`: its VCPUs (2 unless given), tags (none) and
+ * exclusion tags (none: createInstance does not derive them from the tags).
+ */
+export function testInstance(
+  name: string,
+  mem: number,
+  dsk: number,
+  tmpl: DiskTemplate,
+  idx: number,
+  o: { vcpus?: number; tags?: string[]; exclTags?: string[] } = {},
+): Instance {
   const inst = createInstance({
     name,
     mem,
     dsk,
-    vcpus: 2,
+    vcpus: o.vcpus ?? 2,
     disks: [{ size: dsk, spindles: null }],
     runSt: "running",
-    tags: [],
+    tags: o.tags ?? [],
     autoBalance: true,
     pNode: -1,
     sNode: -1,
     diskTemplate: tmpl,
     spindleUse: 1,
   });
-  return { ...inst, idx };
+  return o.exclTags === undefined ? { ...inst, idx } : { ...inst, idx, exclTags: o.exclTags };
 }
 
 /** mulberry32: small, deterministic, good enough for test data. */

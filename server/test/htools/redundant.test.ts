@@ -7,9 +7,8 @@ import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
 import { applyAlloc, fullNL, genAllocNodes, redundant, tryAlloc } from "../../src/htools/alloc.js";
-import { createInstance } from "../../src/htools/instance.js";
 import type { Instance } from "../../src/htools/types.js";
-import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+import { randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
@@ -40,20 +39,7 @@ describe("redundant: probe search = reference engine", () => {
           outcomes.add(fast);
         }
         const mem = [1024, 4096, 8192][step % 3]!;
-        const inst: Instance = createInstance({
-          name: `new-${step}`,
-          mem,
-          dsk: 20480,
-          vcpus: 4,
-          disks: [{ size: 20480, spindles: null }],
-          runSt: "running",
-          tags: [],
-          autoBalance: true,
-          pNode: -1,
-          sNode: -1,
-          diskTemplate: "plain",
-          spindleUse: 1,
-        });
+        const inst: Instance = testInstance(`new-${step}`, mem, 20480, "plain", -1, { vcpus: 4 });
         const nl = fullNL(nodes);
         const sol = tryAlloc({ capacity: false }, nl, il, { ...inst, idx: il.length }, genAllocNodes({}, cd.groups, nl, 1, false));
         if (!sol.solution) break;

@@ -8,9 +8,9 @@ import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loa
 import { collapseFailures, fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
 import { sameFailureRun, skippedSpecs } from "../../src/htools/shrink-run.js";
 import { hspace } from "../../src/htools/hspace.js";
-import { createInstance, shrinkByType } from "../../src/htools/instance.js";
+import { shrinkByType } from "../../src/htools/instance.js";
 import type { DiskTemplate, FailMode, Instance } from "../../src/htools/types.js";
-import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
+import { randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 /** A random cluster whose policy admits the large specs below (the default's maxima are 32 GiB, 1 TiB, 8 CPUs). */
 function cluster(o: RandomClusterOptions): ClusterData {
@@ -26,20 +26,7 @@ function cluster(o: RandomClusterOptions): ClusterData {
 }
 
 const mk = (mem: number, dsk: number, vcpus: number, diskTemplate: DiskTemplate): Instance =>
-  createInstance({
-    name: "new",
-    mem,
-    dsk,
-    vcpus,
-    disks: [{ size: dsk, spindles: null }],
-    runSt: "running",
-    tags: [],
-    autoBalance: true,
-    pNode: -1,
-    sNode: -1,
-    diskTemplate,
-    spindleUse: 1,
-  });
+  testInstance("new", mem, dsk, diskTemplate, -1, { vcpus });
 
 const shapes: RandomClusterOptions[] = [
   { nodes: 8, instances: 60, seed: 31 },
