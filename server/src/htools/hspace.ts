@@ -204,10 +204,11 @@ const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks
 /** What the shrinking scans read of a trial allocation: a solution or not, and the modes that failed. */
 interface Trial {
   solved: boolean;
-  modes: ReadonlySet<FailMode>;
+  /** the modes that failed (a trial's own list: a pair search's has thousands of entries, read a few times) */
+  modes: { has(fm: FailMode): boolean };
 }
 
-const trialOf = (sol: AllocSolution): Trial => ({ solved: sol.solution !== null, modes: new Set(sol.failures) });
+const trialOf = (sol: AllocSolution): Trial => ({ solved: sol.solution !== null, modes: { has: (fm) => sol.failures.includes(fm) } });
 
 type ShrinkMode = "FailMem" | "FailDisk" | "FailCPU";
 
@@ -364,10 +365,11 @@ function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, i
       let last = inst;
       // (The reference engine takes every step, the tests' oracle.)
       if (limit === null && opts.engine !== "reference" && !res.fails.some(([m, c]) => m === "FailN1" && c > 0)) {
-        const known: Trial = { solved: false, modes: new Set(res.fails.filter(([, c]) => c > 0).map(([m]) => m)) };
+        const failed = res.fails.filter(([, c]) => c > 0).map(([m]) => m);
+        const known: Trial = { solved: false, modes: new Set(failed) };
         frame.known = known;
         const len = sameFailureRunLength(TRIAL, fullNL(res.nodes), an, inst, mode);
-        if (len > 0 && [...known.modes].every((m) => m === mode)) {
+        if (len > 0 && failed.every((m) => m === mode)) {
           // When mode is the only failure, the run's frames answer alike
           // when popped: a scan along another mode ends at its first spec
           // (no solution, the mode absent), and the scan along mode steps
