@@ -250,7 +250,7 @@ async function main(): Promise<void> {
       const s = [...xs].sort((x, y) => x - y);
       return s.length ? `${s[0]!.toFixed(d)} / ${s[Math.floor(s.length / 2)]!.toFixed(d)} / ${s[s.length - 1]!.toFixed(d)}` : "";
     };
-    const t = new Table({ head: ["variant", "MB/s (min / median / max)", "÷ file, per round"] });
+    const t = new Table({ style: { head: [], border: [] }, head: ["variant", "MB/s (min / median / max)", "÷ file, per round"] });
     for (const v of VARIANTS) t.push([v.name, mmm(mbs.get(v.name)!, 0), mmm(ratio.get(v.name)!, 2)]);
     console.log(`${SEQ} MiB in 1 MiB O_DIRECT writes + fsync, median of 3 per guest; ${ROUNDS} rounds`);
     console.log(t.toString());
