@@ -14,7 +14,9 @@
 //   vub+mirror    vub with that mirror (and vub+mirror-tcp without TLS);
 //   nbd+quorum    nbd, the daemon writing the local file and the peer (TLS)
 //                 at once through qemu's quorum driver (vote-threshold 1);
-//   vub+quorum    vub with that quorum.
+//   vub+quorum    vub with that quorum;
+//   own+quorum    no storage daemon on the guest's node: the guest's own qemu
+//                 writes the local file and the peer (TLS) at once (quorum).
 // Per round every variant runs once, in turn; the guest writes SEQ MiB in
 // 1 MiB O_DIRECT writes with fsync, three times, and the median of its
 // three times is the round's figure. Prints MB/s per variant and the
@@ -23,6 +25,7 @@
 // Run: npx tsx bench/drbd/paths.ts [--rounds 3] [--seq 32] [--only REGEX]
 import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -47,7 +50,7 @@ const SEQ = Number(values.seq);
 const DISK_MIB = Math.max(64, SEQ * 2);
 const MARK = "GTS-PATHS";
 
-type Guest = "file" | "nbd" | "vub";
+type Guest = "file" | "nbd" | "vub" | "own";
 type Peer = "none" | "mirror" | "mirror-tcp" | "quorum";
 interface Variant {
   name: string;
@@ -64,6 +67,7 @@ const VARIANTS: Variant[] = (
     ["vub+mirror", "vub", "mirror"],
     ["vub+mirror-tcp", "vub", "mirror-tcp"],
     ["nbd+quorum", "nbd", "quorum"],
+    ["own+quorum", "own", "quorum"],
     ["vub+quorum", "vub", "quorum"],
   ] as const
 )
@@ -98,6 +102,14 @@ async function stop(p: ChildProcess): Promise<void> {
   await done;
 }
 const until = poller({ timeoutMs: 120_000, intervalMs: 50 });
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const c = net.connect({ host: "127.0.0.1", port }, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
 const exists = (f: string) =>
   fs.access(f).then(
     () => true,
@@ -131,6 +143,16 @@ async function round(a: GuestAssets, dir: string, tls: string, v: Variant): Prom
     let dev: string[] = [];
     if (v.guest === "file") {
       dev = ["-drive", `file=${disk},format=raw,if=none,id=d,aio=threads`, "-device", "virtio-blk-pci,drive=d,addr=0x5"];
+    } else if (v.guest === "own") {
+      await until("peer storage daemon", () => portOpen(port));
+      dev = [
+        ...["-object", `tls-creds-x509,id=tls,dir=${tls},endpoint=client`, "-object", "iothread,id=io0"],
+        ...["-blockdev", `driver=file,node-name=lf,filename=${disk},aio=threads`, "-blockdev", "driver=raw,node-name=lr,file=lf"],
+        "-blockdev",
+        `driver=nbd,node-name=remote,server.type=inet,server.host=127.0.0.1,server.port=${port},export=peer,tls-creds=tls,tls-hostname=${REPLICATION_TLS_NAME}`,
+        ...["-blockdev", "driver=quorum,node-name=q,vote-threshold=1,children.0=lr,children.1=remote"],
+        ...["-device", "virtio-blk-pci,drive=q,addr=0x5,iothread=io0"],
+      ];
     } else {
       const qmp = path.join(dir, "qmp.sock");
       const sock = path.join(dir, "disk.sock");
