@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import type { RpcDisk, RpcInstance, RpcNic } from "@ganeti-ts/schema";
 import { DEFAULT_HVPARAMS } from "../../src/config/defaults.js";
 import type { HvNodeInfo } from "../../src/hypervisors/hypervisor.js";
+import { KvmDirs } from "../../src/hypervisors/kvm/runtime.js";
 
 const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
@@ -137,12 +138,15 @@ export class Semaphore {
 /** Kill every qemu whose pid file is under `dir` (test cleanup, even after failures). */
 export async function killGuestsUnder(dir: string): Promise<number> {
   let killed = 0;
+  const kvmDirs: string[] = [];
   const walk = async (d: string): Promise<void> => {
     const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith(".pid")) {
+      if (e.isDirectory()) {
+        if (e.name === "kvm" && path.basename(d) === "hypervisors") kvmDirs.push(p);
+        await walk(p);
+      } else if (e.name.endsWith(".pid")) {
         const pid = Number((await fs.readFile(p, "utf8").catch(() => "")).trim());
         if (!Number.isInteger(pid) || pid <= 1) continue;
         const cmd = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
@@ -157,6 +161,12 @@ export async function killGuestsUnder(dir: string): Promise<number> {
     }
   };
   await walk(dir);
+  // A deep data directory keeps its guests' sockets in a directory of its
+  // own under /tmp (KvmDirs), which removing `dir` would leave behind.
+  for (const k of kvmDirs) {
+    const ctrl = new KvmDirs(k).ctrlDir;
+    if (path.relative(dir, ctrl).startsWith("..")) await fs.rm(ctrl, { recursive: true, force: true });
+  }
   return killed;
 }
 
