@@ -443,7 +443,8 @@ function tieredAlloc(opts: AlgOptions, r0: AllocResult, limit0: number | null, i
   }
 }
 
-function instFromSpec(spec: RSpec, dt: DiskTemplate, su: number): Instance {
+/** The instance hspace places for a spec. */
+export function instFromSpec(spec: RSpec, dt: DiskTemplate, su: number): Instance {
   return createInstance({
     name: "new",
     mem: spec.mem,

@@ -7,14 +7,13 @@
 import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
-import { applyAlloc, collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc, type AllocElement } from "../../src/htools/alloc.js";
+import { applyAlloc, collapseFailures, fullNL, genAllocNodes, redundant, tryAlloc } from "../../src/htools/alloc.js";
 import { CapacityMemo, CapacityRun } from "../../src/htools/capacity.js";
-import { addPriEx, addSec, type Node } from "../../src/htools/node.js";
 import { instMatchesPolicy } from "../../src/htools/instance.js";
 import { isFail, type DiskTemplate, type Instance } from "../../src/htools/types.js";
 import { NCOMP, ScoreState } from "../../src/htools/metrics.js";
 import { probeAddPri } from "../../src/htools/probe.js";
-import { randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
+import { pairCandidates, randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
@@ -25,22 +24,6 @@ function cluster(o: RandomClusterOptions): ClusterData {
 /** A running instance with one 20 GiB disk. */
 function newInst(name: string, mem: number, tmpl: DiskTemplate, idx: number): Instance {
   return testInstance(name, mem, 20480, tmpl, idx);
-}
-
-/** Every pair candidate (p, s) of a DRBD instance that the node primitives accept, as tryAlloc builds them. */
-function pairCandidates(nodes: Node[], inst: Instance): AllocElement[] {
-  const out: AllocElement[] = [];
-  for (const p of nodes)
-    for (const s of nodes) {
-      if (p.idx === s.idx || p.offline || s.offline) continue;
-      const ni: Instance = { ...inst, pNode: p.idx, sNode: s.idx };
-      const np = addPriEx(true, p, ni);
-      if (isFail(np)) continue;
-      const ns = addSec(s, ni, p.idx);
-      if (isFail(ns)) continue;
-      out.push({ changed: [np, ns], inst: ni, nodes: [np, ns], metric: 0 });
-    }
-  return out;
 }
 
 const shapes: RandomClusterOptions[] = [

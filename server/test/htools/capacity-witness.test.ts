@@ -9,12 +9,12 @@
 import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
-import { applyAlloc, evacuableNodes, fullNL, genAllocNodes, redundant, tryAlloc, type AllocElement } from "../../src/htools/alloc.js";
+import { applyAlloc, evacuableNodes, fullNL, genAllocNodes, redundant, tryAlloc } from "../../src/htools/alloc.js";
 import { CapacityMemo, CapacityRun } from "../../src/htools/capacity.js";
-import { addPriEx, addSec, addSecExEx, failoverFits, fitsAllForced, removePri, removeSec, type Node } from "../../src/htools/node.js";
+import { addPriEx, addSecExEx, failoverFits, fitsAllForced, removePri, removeSec, type Node } from "../../src/htools/node.js";
 import { hasSecondary } from "../../src/htools/instance.js";
 import { isFail, type Instance, type OpResult } from "../../src/htools/types.js";
-import { prng, randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
+import { pairCandidates, prng, randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
 
 function cluster(o: RandomClusterOptions): ClusterData {
   const cd = mergeData(parseText(randomClusterText(o)), {});
@@ -157,22 +157,6 @@ describe("evacuation checks per node = reference engine", () => {
   });
 });
 
-/** Every pair candidate (p, s) of a DRBD instance that the node primitives accept. */
-function pairCandidates(nodes: Node[], inst: Instance): AllocElement[] {
-  const out: AllocElement[] = [];
-  for (const p of nodes)
-    for (const s of nodes) {
-      if (p.idx === s.idx || p.offline || s.offline || p.group !== s.group) continue;
-      const ni: Instance = { ...inst, pNode: p.idx, sNode: s.idx };
-      const np = addPriEx(true, p, ni);
-      if (isFail(np)) continue;
-      const ns = addSec(s, ni, p.idx);
-      if (isFail(ns)) continue;
-      out.push({ changed: [np, ns], inst: ni, nodes: [np, ns], metric: 0 });
-    }
-  return out;
-}
-
 describe("whole checks with answers kept across states = reference engine", () => {
   it("every pair candidate of the loaded states", () => {
     const outcomes = { yes: 0, no: 0 };
@@ -185,7 +169,7 @@ describe("whole checks with answers kept across states = reference engine", () =
         const memo = new CapacityMemo(nodes, nl.members, run);
         // (large: a candidate's primary often stops taking a failed node's instances)
         const drbd = testInstance("d", [8192, 16384, 32768][step % 3]!, 409600, "drbd", -1);
-        for (const e of pairCandidates(nodes, drbd)) {
+        for (const e of pairCandidates(nodes, drbd, { sameGroup: true })) {
           const r = applyAlloc(nodes, il, e);
           const state = { nodes: r.nodes, members: nl.members };
           const fast = redundant({}, state, r.il, memo);

@@ -5,20 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseRequest, runRequest, splitRequest } from "../../src/htools/iallocator.js";
 import { prng } from "./random-cluster.js";
-
-/** JSON as Ganeti 3.0's serializer.DumpJson writes it (without the newline). */
-function pyDumps(v: unknown): string {
-  if (Array.isArray(v)) return "[" + v.map(pyDumps).join(", ") + "]";
-  if (typeof v === "object" && v !== null)
-    return (
-      "{" +
-      Object.entries(v)
-        .map(([k, x]) => JSON.stringify(k) + ": " + pyDumps(x))
-        .join(", ") +
-      "}"
-    );
-  return JSON.stringify(v);
-}
+import { pyDumps } from "./request-files.js";
 
 /** A racked cluster of two groups (location and exclusion tags, an offline node) large enough to be split. */
 function bigRequest(seed: number, type: "allocate-plain" | "allocate-drbd" | "relocate"): object {

@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseRequest, splitRequest, type IAllocRequest, type SplitOptions } from "../../src/htools/iallocator.js";
 import { prng } from "./random-cluster.js";
-import { requestFiles } from "./request-files.js";
+import { pyDumps, requestFiles } from "./request-files.js";
 
 const SMALL: SplitOptions = { min: 0, piece: 300 };
 
@@ -33,23 +33,6 @@ function same(body: string, o: SplitOptions = SMALL): void {
   // the instances come out in the same order, with the same indices
   if ("ok" in whole && "ok" in pieces)
     expect(pieces.ok.cluster.instances.map((i) => [i.name, i.idx])).toEqual(whole.ok.cluster.instances.map((i) => [i.name, i.idx]));
-}
-
-/**
- * JSON as Ganeti writes it (Python's simplejson.dumps with its default
- * separators ", " and ": "), so that the pieces are cut at '}, "'.
- */
-function pyDumps(v: unknown): string {
-  if (Array.isArray(v)) return "[" + v.map(pyDumps).join(", ") + "]";
-  if (typeof v === "object" && v !== null)
-    return (
-      "{" +
-      Object.entries(v)
-        .map(([k, x]) => JSON.stringify(k) + ": " + pyDumps(x))
-        .join(", ") +
-      "}"
-    );
-  return JSON.stringify(v);
 }
 
 describe("splitRequest = whole-document parse (request files)", () => {

@@ -1,5 +1,7 @@
 import { createInstance } from "../../src/htools/instance.js";
-import type { DiskTemplate, Instance } from "../../src/htools/types.js";
+import type { AllocElement } from "../../src/htools/alloc.js";
+import { addPriEx, addSec, type Node } from "../../src/htools/node.js";
+import { isFail, type DiskTemplate, type Instance } from "../../src/htools/types.js";
 
 // Seeded random clusters in Ganeti's text-backend format, for htools tests:
 // heterogeneous nodes, imbalance, offline nodes, overcommitted (N+1-failing)
@@ -156,4 +158,23 @@ export function randomClusterText(o: RandomClusterOptions): string {
     (o.racks !== undefined ? "htools:nlocation:row\n" : "");
   const groupLines = Array.from({ length: o.groups ?? 1 }, (_, g) => `group${g + 1}|uuid-g${g + 1}|preferred||`);
   return `${groupLines.join("\n")}\n\n${nodeLines.join("\n")}\n\n${insts.join("\n")}\n\n${ctags}\n`;
+}
+
+/**
+ * Every pair candidate (p, s) of a DRBD instance that the node primitives
+ * accept, as tryAlloc builds them; with `sameGroup`, only pairs within a group.
+ */
+export function pairCandidates(nodes: Node[], inst: Instance, opts: { sameGroup?: boolean } = {}): AllocElement[] {
+  const out: AllocElement[] = [];
+  for (const p of nodes)
+    for (const s of nodes) {
+      if (p.idx === s.idx || p.offline || s.offline || (opts.sameGroup && p.group !== s.group)) continue;
+      const ni: Instance = { ...inst, pNode: p.idx, sNode: s.idx };
+      const np = addPriEx(true, p, ni);
+      if (isFail(np)) continue;
+      const ns = addSec(s, ni, p.idx);
+      if (isFail(ns)) continue;
+      out.push({ changed: [np, ns], inst: ni, nodes: [np, ns], metric: 0 });
+    }
+  return out;
 }

@@ -17,3 +17,20 @@ export function requestFiles(): string[] {
         if (/^(s20|s20f|m50|r30)\.req-.*\.json$|^hail-.*\.json$/.test(f)) out.push(path.join(dir, f));
   return out;
 }
+
+/**
+ * JSON as Ganeti 3.0's serializer writes it (Python's simplejson.dumps with
+ * its default separators ", " and ": "; without the final newline).
+ */
+export function pyDumps(v: unknown): string {
+  if (Array.isArray(v)) return "[" + v.map(pyDumps).join(", ") + "]";
+  if (typeof v === "object" && v !== null)
+    return (
+      "{" +
+      Object.entries(v)
+        .map(([k, x]) => JSON.stringify(k) + ": " + pyDumps(x))
+        .join(", ") +
+      "}"
+    );
+  return JSON.stringify(v);
+}

@@ -13,11 +13,11 @@ import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
 import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
 import { fullNL, genAllocNodes, tryAlloc, type AlgOptions, type AllocNodes, type AllocSolution } from "../../src/htools/alloc.js";
-import { hspace, iterateAlloc, type AllocResult } from "../../src/htools/hspace.js";
+import { hspace, instFromSpec, iterateAlloc, type AllocResult } from "../../src/htools/hspace.js";
 import { CapacityRun } from "../../src/htools/capacity.js";
-import { createInstance, requiredNodes, shrinkByType } from "../../src/htools/instance.js";
+import { requiredNodes, shrinkByType } from "../../src/htools/instance.js";
 import { skippedSpecs } from "../../src/htools/shrink-run.js";
-import { HtoolsError, type DiskTemplate, type FailMode, type Instance, type IPolicy, type RSpec } from "../../src/htools/types.js";
+import { HtoolsError, type FailMode, type Instance, type IPolicy, type RSpec } from "../../src/htools/types.js";
 import { randomClusterText, type RandomClusterOptions } from "./random-cluster.js";
 
 const specKey = (i: Instance): string => `${i.mem}|${i.dsk}|${i.vcpus}|${i.disks.map((d) => `${d.size}:${d.spindles}`).join(",")}`;
@@ -122,22 +122,6 @@ function cluster(o: RandomClusterOptions, shape: PolicyShape, ts: RSpec): Cluste
   return cd;
 }
 
-const instOf = (ts: RSpec, dt: DiskTemplate, su: number): Instance =>
-  createInstance({
-    name: "new",
-    mem: ts.mem,
-    dsk: ts.dsk,
-    disks: [{ size: ts.dsk, spindles: ts.spn }],
-    vcpus: ts.cpu,
-    runSt: "running",
-    tags: [],
-    autoBalance: true,
-    pNode: -1,
-    sNode: -1,
-    diskTemplate: dt,
-    spindleUse: su,
-  });
-
 const byMode = (f: Array<[FailMode, number]>) => [...f].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 const placed = (il: Instance[]) => il.map((i) => [i.name, i.pNode, i.sNode, i.mem, i.dsk, i.vcpus]);
 
@@ -173,7 +157,7 @@ describe("tiered allocation = Ganeti's, step by step", () => {
             const cd = cluster(shape, policy, ts);
             const opts: AlgOptions = { capacity: false, ignoreSoftErrors, capacityRun: new CapacityRun() };
             const an = genAllocNodes(opts, cd.groups, fullNL(cd.nodes), requiredNodes(dt), true);
-            const inst = instOf(ts, dt, cd.ipolicy.std.spindleUse);
+            const inst = instFromSpec(ts, dt, cd.ipolicy.std.spindleUse);
             const ref = stepByStep(opts, { fails: [], nodes: cd.nodes, il: cd.instances, ixes: [] }, null, inst, an, new WeakMap());
             expect(byMode(fast.tiered.fails), `spec ${k}`).toEqual(byMode(ref.fails));
             expect(fast.tiered.allocated, `spec ${k}`).toBe(ref.ixes.length);
@@ -214,7 +198,11 @@ describe("a run below the policy's minimum", () => {
     const opts: AlgOptions = { capacity: false, capacityRun: new CapacityRun() };
     const an = genAllocNodes(opts, cd.groups, fullNL(cd.nodes), 1, true);
     const ts = cd.ipolicy.minmax[0]!.max;
-    const inst = instOf({ mem: ts.memorySize, dsk: ts.diskSize, cpu: ts.cpuCount, spn: ts.spindleUse }, "plain", cd.ipolicy.std.spindleUse);
+    const inst = instFromSpec(
+      { mem: ts.memorySize, dsk: ts.diskSize, cpu: ts.cpuCount, spn: ts.spindleUse },
+      "plain",
+      cd.ipolicy.std.spindleUse,
+    );
     const ref = stepByStep(opts, { fails: [], nodes: cd.nodes, il: cd.instances, ixes: [] }, null, inst, an, new WeakMap());
     expect(fast.tiered.allocated).toBe(ref.ixes.length);
     expect(fast.tiered.allocated).toBeGreaterThan(3);
