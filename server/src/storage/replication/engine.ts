@@ -159,9 +159,20 @@ export const RUN_DIR = "/run/ganeti-ts";
  */
 export async function removeExportDir(dataDir: string, runDir = RUN_DIR): Promise<void> {
   await fs.rm(replicationExportDir(dataDir, runDir), { recursive: true, force: true });
-  await fs.rmdir(runDir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== "ENOENT" && err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
-  });
+  await rmdirIfEmpty(runDir);
+}
+
+/** Remove `dir` if it is there and empty: "removed", "absent" or "kept" (not empty). */
+async function rmdirIfEmpty(dir: string): Promise<"removed" | "absent" | "kept"> {
+  try {
+    await fs.rmdir(dir);
+    return "removed";
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "absent";
+    if (code === "ENOTEMPTY" || code === "EEXIST") return "kept";
+    throw new BlockDeviceError(`Can't remove the empty directory ${dir}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Who may connect to a disk's local export besides root: the user a guest's qemu runs as. */
@@ -244,16 +255,7 @@ export class ReplicationEngine {
   }
 
   private async removeEmptyDirs(): Promise<void> {
-    for (const dir of [this.exportDir, this.runDir]) {
-      try {
-        await fs.rmdir(dir);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "ENOENT" && dir === this.exportDir) continue;
-        if (code === "ENOENT" || code === "ENOTEMPTY" || code === "EEXIST") return;
-        throw new BlockDeviceError(`Can't remove the empty directory ${dir}: ${(err as Error).message}`, { cause: err });
-      }
-    }
+    if ((await rmdirIfEmpty(this.exportDir)) !== "kept") await rmdirIfEmpty(this.runDir);
   }
 
   /**
