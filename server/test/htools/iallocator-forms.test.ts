@@ -5,27 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { parseRequest, runRequest, splitRequest } from "../../src/htools/iallocator.js";
 import { prng } from "./random-cluster.js";
-import { pyDumps } from "./request-files.js";
+import { pyDumps, requestIpolicy } from "./request-files.js";
 
 /** A racked cluster of two groups (location and exclusion tags, an offline node) large enough to be split. */
 function bigRequest(seed: number, type: "allocate-plain" | "allocate-drbd" | "relocate"): object {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const spec = (m: number) => ({
-    "memory-size": 128 * m,
-    "cpu-count": m,
-    "disk-size": 1024 * m,
-    "disk-count": 1,
-    "nic-count": 1,
-    "spindle-use": 1,
-  });
-  const ipolicy = {
-    std: spec(1),
-    minmax: [{ min: spec(1), max: spec(64) }],
-    "disk-templates": ["drbd", "plain", "diskless"],
-    "vcpu-ratio": 4.0,
-    "spindle-ratio": 32.0,
-  };
+  const ipolicy = requestIpolicy(["drbd", "plain", "diskless"]);
   const names: string[][] = [[], []];
   const nodes: Record<string, unknown> = {};
   for (let k = 0; k < 60; k++) {

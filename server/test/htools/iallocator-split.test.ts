@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseRequest, splitRequest, type IAllocRequest, type SplitOptions } from "../../src/htools/iallocator.js";
 import { prng } from "./random-cluster.js";
-import { pyDumps, requestFiles } from "./request-files.js";
+import { pyDumps, requestFiles, requestIpolicy } from "./request-files.js";
 
 const SMALL: SplitOptions = { min: 0, piece: 300 };
 
@@ -150,21 +150,7 @@ function randomRequest(s: Shape): string {
 }
 
 function ipolicy(): unknown {
-  const spec = (m: number) => ({
-    "memory-size": 128 * m,
-    "cpu-count": m,
-    "disk-size": 1024 * m,
-    "disk-count": 1,
-    "nic-count": 1,
-    "spindle-use": 1,
-  });
-  return {
-    std: spec(1),
-    minmax: [{ min: spec(1), max: spec(64) }],
-    "disk-templates": ["drbd", "plain", "diskless", "sharedfile"],
-    "vcpu-ratio": 4.0,
-    "spindle-ratio": 32.0,
-  };
+  return requestIpolicy(["drbd", "plain", "diskless", "sharedfile"]);
 }
 
 describe("splitRequest = whole-document parse (random requests)", () => {

@@ -34,3 +34,22 @@ export function pyDumps(v: unknown): string {
     );
   return JSON.stringify(v);
 }
+
+/** The instance policy of the generated test requests: specs from 1 to 64 units, the given disk templates. */
+export function requestIpolicy(diskTemplates: string[]): object {
+  const spec = (m: number) => ({
+    "memory-size": 128 * m,
+    "cpu-count": m,
+    "disk-size": 1024 * m,
+    "disk-count": 1,
+    "nic-count": 1,
+    "spindle-use": 1,
+  });
+  return {
+    std: spec(1),
+    minmax: [{ min: spec(1), max: spec(64) }],
+    "disk-templates": diskTemplates,
+    "vcpu-ratio": 4.0,
+    "spindle-ratio": 32.0,
+  };
+}
