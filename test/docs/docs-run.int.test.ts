@@ -15,8 +15,10 @@
 // The blocks run in a workspace that looks like a checkout after `make
 // demo`: symlinks to the repository's top-level entries, a copy of
 // examples/ (Pulumi writes its stack files there), `.demo` = the test's
-// cluster; HOME is a temp dir; PATH has `gnt`, `hbal`, `hail`, `hspace`, `hinfo`, `hcheck`, `harep`
-// (what an installed package provides) and the Pulumi CLI; the environment
+// cluster; HOME is a temp dir, PULUMI_HOME is $HOME/.pulumi (the Pulumi CLI
+// otherwise takes the passwd entry's home, not HOME); PATH has `gnt`, `hbal`,
+// `hail`, `hspace`, `hinfo`, `hcheck`, `harep` (what an installed package
+// provides) and the Pulumi CLI; the environment
 // is that of `source .demo/demo.env`. `pulumi up` runs non-interactively
 // (PULUMI_SKIP_CONFIRMATIONS), as it would after answering "yes".
 import { execFile, spawn } from "node:child_process";
@@ -151,6 +153,78 @@ function sh(cmd: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: numbe
   });
 }
 
+// The demo's RAPI password is random base64url: one in 64 begins with "-",
+// and `pulumi config set KEY VALUE` reads such a value as flags ("-sXYZ" is
+// `--stack XYZ`: "no stack named 'XYZ' found", exit 6) unless `--` ends them.
+// The demo cluster gives such a value only by chance, so this runs the docs'
+// Pulumi set-up (every runnable sh block with `pulumi stack init`, without the
+// commands that deploy) against a demo.env whose password begins with "-s".
+describe("the docs' Pulumi set-up takes any password", () => {
+  const DEPLOY = /^\s*pulumi (up|preview|refresh|destroy)\b/;
+  const setups = DOCS.flatMap((doc) =>
+    fencedBlocks(readFileSync(path.join(REPO, doc), "utf8"))
+      .filter((b) => classify(b) === "sh" && /^\s*pulumi stack init\b/m.test(b.code))
+      .map((b) => ({
+        where: `${doc}:${b.line}`,
+        code: b.code
+          .split("\n")
+          .filter((l) => !DEPLOY.test(l))
+          .join("\n"),
+      })),
+  );
+
+  it("the README's set-up is among them", () => {
+    expect(setups.map((s) => s.where)).toContain("README.md:118");
+  });
+
+  for (const { where, code } of setups) {
+    it(`${where}: a password that begins with "-" lands in the stack config as it is`, { timeout: 120_000 }, async () => {
+      const W = mkdtempSync(path.join(tmpdir(), "gts-docs-cfg-"));
+      try {
+        cpSync(path.join(REPO, "examples"), path.join(W, "examples"), { recursive: true, filter: (s) => !s.includes("node_modules") });
+        const home = path.join(W, "home");
+        mkdirSync(home);
+        mkdirSync(path.join(W, ".demo"));
+        const demoEnv = {
+          GANETI_RAPI_URL: "https://127.0.0.1:5080",
+          GANETI_RAPI_USER: "admin",
+          // The shape of the password that failed a run: "-s" and 22 characters.
+          GANETI_RAPI_PASSWORD: "-semwPiIfqVOoZfY6_0L7pey",
+          GANETI_RAPI_CA: path.join(W, ".demo/rapi.pem"),
+        };
+        writeFileSync(
+          path.join(W, ".demo/demo.env"),
+          Object.entries(demoEnv)
+            .map(([k, v]) => `export ${k}=${v}\n`)
+            .join(""),
+        );
+        const script = path.join(W, "setup.sh");
+        writeFileSync(script, `set -euo pipefail\n${code}\npulumi config --show-secrets --json\n`);
+        const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GANETI_") && !k.startsWith("PULUMI_")));
+        const env = {
+          ...base,
+          HOME: home,
+          PULUMI_HOME: path.join(home, ".pulumi"),
+          PATH: [pulumiBin(), process.env["PATH"] ?? ""].join(":"),
+          PULUMI_SKIP_UPDATE_CHECK: "true",
+          PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+        };
+        let stdout: string;
+        try {
+          ({ stdout } = await run("bash", [script], { cwd: W, env, maxBuffer: 16 << 20 }));
+        } catch (err) {
+          const e = err as { code?: number; stdout?: string; stderr?: string };
+          throw new Error(`${where}'s set-up failed (exit ${e.code}):\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+        }
+        const config = JSON.parse(stdout) as Record<string, { value: string }>;
+        expect(Object.values(config).map((c) => c.value)).toEqual(expect.arrayContaining(Object.values(demoEnv)));
+      } finally {
+        rmSync(W, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
 describe("docs run on the demo cluster", () => {
   let W = "";
   let demo = "";
@@ -179,6 +253,8 @@ describe("docs run on the demo cluster", () => {
       ...base,
       ...demoEnv,
       HOME: home,
+      // Else every run leaves its workspace settings (the selected stack) in the real user's ~/.pulumi.
+      PULUMI_HOME: path.join(home, ".pulumi"),
       PATH: [bin, path.join(home, "bin"), pulumiBin(), process.env["PATH"] ?? ""].join(":"),
       PULUMI_SKIP_CONFIRMATIONS: "true",
       PULUMI_SKIP_UPDATE_CHECK: "true",
