@@ -247,9 +247,19 @@ try {
   writeFileSync(join(tmp, "cluster.data"), text);
   reqs.forEach((r, i) => writeFileSync(join(tmp, `request${i}.json`), r));
   const runs = {
-    hbal: [["-t", join(tmp, "cluster.data"), "-C", "-G", "default"]],
+    // hbal: a group of 6 nodes (the probe search) and one of 2 (a tiny
+    // group's reference enumeration, balance.ts TINY_PAIRS)
+    hbal: [
+      ["-t", join(tmp, "cluster.data"), "-C", "-G", "default"],
+      ["-t", join(tmp, "cluster.data"), "-C", "-G", "second"],
+    ],
     hail: reqs.map((_, i) => [join(tmp, `request${i}.json`)]),
-    hspace: [["-t", join(tmp, "cluster.data"), "--machine-readable", "--disk-template", "drbd", "-l", "8"]],
+    // hspace: with capacity checks, and the tiered allocation without them
+    // to the end (its shrinking runs, shrink-run.ts) on a single-node template
+    hspace: [
+      ["-t", join(tmp, "cluster.data"), "--machine-readable", "--disk-template", "drbd", "-l", "8"],
+      ["-t", join(tmp, "cluster.data"), "--machine-readable", "--disk-template", "plain", "--no-capacity-checks"],
+    ],
     hinfo: [["-t", join(tmp, "cluster.data")]],
     // (exits 1: the cluster needs rebalancing, and it simulates the balancing)
     hcheck: [["-t", join(tmp, "cluster.data")]],

@@ -46,8 +46,12 @@ function parseSpec(s: string, what: string): RSpec {
   return { dsk: parseUnit(f[0]!), mem: parseUnit(f[1]!), cpu: Number(f[2]), spn: f[3] !== undefined ? Number(f[3]) : 1 };
 }
 
+// (one write per group of keys: hspace prints ~100 of them, and each write
+// costs a system call and a pass through Node's fs.writeSync)
 const keys = (prefix: string, kv: Array<[string, string]>): void => {
-  for (const [k, v] of kv) out(`${prefix}_${k.toUpperCase()}=${/^[A-Za-z0-9.]*$/.test(v) ? v : `'${v}'`}\n`);
+  let s = "";
+  for (const [k, v] of kv) s += `${prefix}_${k.toUpperCase()}=${/^[A-Za-z0-9.]*$/.test(v) ? v : `'${v}'`}\n`;
+  if (s !== "") out(s);
 };
 const HTS = (kv: Array<[string, string]>): void => keys("HTS", kv);
 

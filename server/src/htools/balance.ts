@@ -35,11 +35,13 @@ export interface BalanceOptions {
   /** -e/--min-score (default 1e-9) */
   minScore?: number;
   /**
-   * Candidate search: "auto" (probe search with pruning when no node has
-   * location tags), "reference" (build every candidate; slow), or "verify"
-   * (probe search without pruning, counting bound violations; for tests).
+   * Candidate search: "auto" (the probe search with pruning, or on a tiny
+   * group every candidate built: TINY_PAIRS), "probe" (the probe search
+   * whatever the group's size), "reference" (build every candidate; slow),
+   * or "verify" (probe search without pruning, counting bound violations;
+   * for tests).
    */
-  engine?: "auto" | "reference" | "verify";
+  engine?: "auto" | "probe" | "reference" | "verify";
   /**
    * Probe search: target nodes per block and blocks per superblock (default
    * [16, 8]).  Only tests change it, to exercise the block bounds on small
@@ -84,6 +86,18 @@ export interface BalanceResult {
   /** probe-search counters (null on the reference path) */
   searchStats: { probed: number; pairs: number; pruned: number; blocks: number; boundViolations: number; folded: number } | null;
 }
+
+/**
+ * "auto" builds every candidate (the reference enumeration) when the group
+ * has at most this many (victim, online node) pairs.  A tiny request runs
+ * the probe search once, cold: setting up its per-instance caches, bounds
+ * and blocks (code executed once, from the interpreter) costs more than
+ * building the few candidates of a handful of nodes and instances (hbal on
+ * 2 nodes and 5 instances: ~20 M instructions against ~7 M).  Both searches
+ * choose the same moves (the probe search is tested against this one), so
+ * only the time taken depends on it.
+ */
+export const TINY_PAIRS = 64;
 
 const TOL_ABS = 1e-9;
 const TOL_REL = 1e-11;
@@ -151,8 +165,6 @@ export function balanceGroup(
   let curCv = iniCv;
   const moves: MoveStep[] = [];
   const st = new ScoreState(nodes, members);
-  const engine = opts.engine ?? "auto";
-  const search = engine === "reference" ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify", opts.probeBlocks);
 
   // A move changes no node's offline flag nor any instance's flags, so these
   // hold for the whole run; the victim list changes only in evacuation mode
@@ -169,6 +181,9 @@ export function balanceGroup(
   };
   let victims = victimsNow();
   const victimPos = new Map(victims.map((v, p) => [v.idx, p] as const));
+  const engine = opts.engine ?? "auto";
+  const reference = engine === "reference" || (engine === "auto" && victims.length * online.length <= TINY_PAIRS);
+  const search = reference ? null : new ProbeSearch(nodes.length, insts.length, engine === "verify", opts.probeBlocks);
 
   while ((maxLen < 0 || moves.length < maxLen) && curCv > optCv + minScore) {
     if (opts.evacMode && moves.length > 0) victims = victimsNow();

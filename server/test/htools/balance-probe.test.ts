@@ -9,7 +9,7 @@ import { addPriEx, addSecExEx, removePri, type Node } from "../../src/htools/nod
 import { nodeValues, NCOMP, ScoreState, compCV, compCVWith } from "../../src/htools/metrics.js";
 import { probeAddPri, probeAddSec } from "../../src/htools/probe.js";
 import { isFail } from "../../src/htools/types.js";
-import { balanceGroup, type BalanceOptions } from "../../src/htools/balance.js";
+import { balanceGroup, TINY_PAIRS, type BalanceOptions } from "../../src/htools/balance.js";
 import { randomClusterText, prng, type RandomClusterOptions } from "./random-cluster.js";
 
 type Shape = RandomClusterOptions & { util?: boolean };
@@ -194,4 +194,39 @@ describe("probe search = reference search", () => {
         else expect(shape.drbd === 1 && name === "--no-disk-moves").toBe(true);
       });
     }
+});
+
+// "auto" builds every candidate on a tiny group (TINY_PAIRS), where the
+// probe search's set-up costs more than it saves; the probe search forced
+// ("probe") and the reference choose the same moves there too.
+describe("tiny groups", () => {
+  const tiny: Shape[] = [
+    { nodes: 2, instances: 5, seed: 21, exclusionTags: true },
+    { nodes: 3, instances: 8, seed: 22, drbd: 0.5 },
+    { nodes: 4, instances: 12, seed: 23, locationTags: true, exclusionTags: true },
+    { nodes: 4, instances: 14, seed: 24, offline: 1, util: true },
+  ];
+  for (const shape of tiny)
+    it(`seed ${shape.seed}: auto takes the reference enumeration; probe and reference choose the same moves`, () => {
+      const excl = shape.exclusionTags ? ["service:"] : [];
+      const g = splitCluster(cluster(shape, excl).nodes, cluster(shape, excl).instances)[0]!;
+      expect(g.instances.length * g.nodes.length).toBeLessThanOrEqual(TINY_PAIRS);
+      const ref = run(cluster(shape, excl), { engine: "reference" });
+      const auto = run(cluster(shape, excl), {});
+      const probe = run(cluster(shape, excl), { engine: "probe" });
+      expect(auto.searchStats).toBeNull();
+      expect(probe.searchStats).not.toBeNull();
+      expect(summary(auto)).toEqual(summary(ref));
+      expect(summary(probe)).toEqual(summary(ref));
+      expect(probe.finalScore).toBe(ref.finalScore);
+      // (each of these clusters is unbalanced enough for a move)
+      expect(ref.moves.length).toBeGreaterThan(0);
+    });
+  it("the random clusters above stay on the probe search under auto", () => {
+    for (const shape of shapes) {
+      const cd = cluster(shape);
+      const g = splitCluster(cd.nodes, cd.instances)[0]!;
+      expect(g.instances.length * g.nodes.length).toBeGreaterThan(TINY_PAIRS);
+    }
+  });
 });
