@@ -368,6 +368,25 @@ export function filterMGResults<M>(rs: GroupResult<M>[]): Array<{ group: Group; 
   return out;
 }
 
+/**
+ * splitCluster's node lists (groups in index order, each group's nodes in
+ * node order) without its instance lists, which the group search does not
+ * read (hail's request on 1,000 nodes walked its 10,000 instances once per
+ * group for them).
+ */
+export function groupMembers(nodes: readonly (Node | undefined)[]): Array<{ gdx: number; nodes: number[] }> {
+  const byGroup = new Map<number, number[]>();
+  for (let k = 0; k < nodes.length; k++) {
+    const n = nodes[k];
+    if (!n) continue;
+    let l = byGroup.get(n.group);
+    if (l === undefined) byGroup.set(n.group, (l = []));
+    l.push(n.idx);
+  }
+  const gids = [...byGroup.keys()].sort((a, b) => a - b);
+  return gids.map((g) => ({ gdx: g, nodes: byGroup.get(g)! }));
+}
+
 function findBestAllocGroup(
   opts: AlgOptions,
   groups: Group[],
@@ -377,10 +396,7 @@ function findBestAllocGroup(
   inst: Instance,
   cnt: number,
 ): { group: Group; sol: AllocSolution; msgs: () => string[] } {
-  let gs = splitCluster(
-    nodes.filter((n) => n),
-    il.filter((i) => i),
-  ).map((g) => ({ group: groups[g.gdx]!, members: g.nodes }));
+  let gs = groupMembers(nodes).map((g) => ({ group: groups[g.gdx]!, members: g.nodes }));
   const all = gs;
   if (allowed) gs = gs.filter((g) => allowed.includes(g.group.idx));
   const filterMsgs: string[] = [];

@@ -3,12 +3,12 @@
 // failure counts, on random clusters and with options that change feasibility.
 import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
-import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
-import { applyAlloc, fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
+import { mergeData, splitCluster, updateMissing, type ClusterData } from "../../src/htools/loader.js";
+import { applyAlloc, fullNL, genAllocNodes, groupMembers, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
 import { secondaryBoundSlack, singleSearchApplies, statsFromValues } from "../../src/htools/alloc-probe.js";
 import { NCOMP, ScoreState, clusterStats, compCVWith, nodeValues } from "../../src/htools/metrics.js";
 import { STD, TERMS, nodeTerms, roleComponents } from "../../src/htools/bounds.js";
-import { addPriEx } from "../../src/htools/node.js";
+import { Node, addPriEx } from "../../src/htools/node.js";
 import { isFail } from "../../src/htools/types.js";
 import type { Instance } from "../../src/htools/types.js";
 import { collapseFailures } from "../../src/htools/alloc.js";
@@ -334,4 +334,22 @@ describe("roleComponents covers every component nodeTerms changes", () => {
     }
     expect(checked).toBeGreaterThan(0);
   });
+});
+
+// The group search takes its groups' node lists from groupMembers, which
+// must be splitCluster's (without the instance lists it does not read).
+describe("groupMembers = splitCluster's node lists", () => {
+  for (const seed of [41, 42, 43])
+    it(`seed ${seed}`, () => {
+      const cd = cluster({ nodes: 15, instances: 60, seed, groups: 3, offline: 1, drbd: 0.5 });
+      // groups out of index order in the node list, and a hole
+      const nodes: Array<Node | undefined> = [...cd.nodes].reverse().map((n, i) => Object.assign(n.clone(), { idx: i }));
+      delete nodes[4];
+      const ref = splitCluster(
+        nodes.filter((n): n is Node => n !== undefined),
+        cd.instances,
+      ).map((g) => ({ gdx: g.gdx, nodes: g.nodes }));
+      expect(groupMembers(nodes)).toEqual(ref);
+      expect(ref.length).toBe(3);
+    });
 });
