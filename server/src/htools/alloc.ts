@@ -9,7 +9,6 @@ import { Node, addPriEx, addSec, addSecExEx, checkMigration, removePri, removeSe
 import { instMatchesPolicy, requiredNodes, mirrorType, allNodes, hasSecondary } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
-import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 import { CapacityMemo, CapacityRun, type FailoverChain, type PassedCheck } from "./capacity.js";
 import { checkedSearchApplies, tryAllocPairsChecked, tryAllocSingleChecked } from "./alloc-checked.js";
@@ -372,7 +371,7 @@ export function filterMGResults<M>(rs: GroupResult<M>[]): Array<{ group: Group; 
  * splitCluster's node lists (groups in index order, each group's nodes in
  * node order) without its instance lists, which the group search does not
  * read (hail's request on 1,000 nodes walked its 10,000 instances once per
- * group for them).
+ * group for them); also the evacuations' group node lists.
  */
 export function groupMembers(nodes: readonly (Node | undefined)[]): Array<{ gdx: number; nodes: number[] }> {
   const byGroup = new Map<number, number[]>();
@@ -728,7 +727,7 @@ export function tryNodeEvac(
 ): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
   const excl = nodesToEvacuate(il, mode, idxs);
   for (const n of nodes) if (n && n.offline) excl.add(n.idx);
-  const groupNodes = new Map(splitCluster(nodes, il).map((g) => [g.gdx, g.nodes] as const));
+  const groupNodes = new Map(groupMembers(nodes).map((g) => [g.gdx, g.nodes] as const));
   const state = { nodes, il, es: { moved: [], failed: [], opcodes: [] } as EvacSolution };
   for (const idx of idxs) {
     updateEvac(state, idx, () => {
@@ -754,7 +753,7 @@ export function tryChangeGroup(
   const evacG = [...new Set(idxs.map((i) => nodes[il[i]!.pNode]!.group))];
   const targets = (gdxs.length === 0 ? groups.map((g) => g.idx) : gdxs).filter((g) => !evacG.includes(g));
   const excl = new Set(nodes.filter((n) => n.offline).map((n) => n.idx));
-  const groupNodes = new Map(splitCluster(nodes, il).map((g) => [g.gdx, g.nodes] as const));
+  const groupNodes = new Map(groupMembers(nodes).map((g) => [g.gdx, g.nodes] as const));
   const state = { nodes, il, es: { moved: [], failed: [], opcodes: [] } as EvacSolution };
   for (const idx of idxs) {
     updateEvac(state, idx, () => {
