@@ -48,8 +48,8 @@ import {
   updateStatsInto,
   type Stats,
 } from "./metrics.js";
-import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources } from "./bounds.js";
-import { probeAddPri, probeAddSec } from "./probe.js";
+import { RoleAgg, STD, TERMS, boundMargin, nodeTerms, resources, roleComponents } from "./bounds.js";
+import { probeAddPri, probeAddSec, probeAddSecFits } from "./probe.js";
 import { LOC, commonTags, locClass } from "./location.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
@@ -114,27 +114,41 @@ function shiftFor(stats: Stats): Shift {
 
 const CU = new Float64Array(2);
 
-/** Bound terms (bounds.ts nodeTerms) of nodes in one role, by node index, kept while the node object and the shift are the same. */
+/**
+ * Bound terms (bounds.ts nodeTerms) of nodes in one role, by node index, kept while the node object and the shift are the same.
+ * Only the components that can change in the role (bounds.ts roleComponents)
+ * are computed and folded: the others' terms have mode 0 (unchanged), which
+ * RoleAgg.add ignores, so the aggregates are the same.
+ */
 class TermCache {
   terms = new Float64Array(0);
   mode = new Int8Array(0);
   gen = new Int32Array(0);
   node: Array<Node | null> = [];
-  constructor(readonly pri: boolean) {}
+  /** positions in STD of the components that change in this role */
+  readonly qs: number[];
+  constructor(readonly pri: boolean) {
+    this.qs = roleComponents(pri);
+  }
 
   /** Fold node i's terms into agg. */
   add(agg: RoleAgg, t: Node, i: number, x: Float64Array, sh: Shift): void {
     if (this.gen.length <= i) this.grow(Math.max(i + 1, 2 * this.gen.length, 64));
     const o = i * NSTD;
+    const qs = this.qs;
     if (this.gen[i] !== sh.gen || this.node[i] !== t) {
-      for (let q = 0; q < NSTD; q++) {
+      for (let j = 0; j < qs.length; j++) {
+        const q = qs[j]!;
         const k = STD[q]!;
         this.mode[o + q] = nodeTerms(t, k, this.pri, sh.n[k]!, sh.c[k]!, x[k]! - sh.c[k]!, CU, this.terms, (o + q) * TERMS);
       }
       this.gen[i] = sh.gen;
       this.node[i] = t;
     }
-    for (let q = 0; q < NSTD; q++) agg.add(STD[q]!, this.mode[o + q]!, this.terms, (o + q) * TERMS);
+    for (let j = 0; j < qs.length; j++) {
+      const q = qs[j]!;
+      agg.add(STD[q]!, this.mode[o + q]!, this.terms, (o + q) * TERMS);
+    }
   }
 
   private grow(N: number): void {
@@ -465,10 +479,13 @@ let secFail: Array<FailMode | null> = [];
 /**
  * By secondary: its peers whose entry raises the reserved memory it would
  * plan (so change its probe), as [p, entry, ...]: the entry of the probe in
- * the special pool (>= 0), ~failure index, or UNPROBED.
+ * the special pool (>= 0), ~failure index, FITS (it fits, its values not
+ * yet kept: the search visits few primaries, so a pair's values are
+ * computed when it is first scanned) or UNPROBED.
  */
 let secSpecial: Array<number[] | null> = [];
 const UNPROBED = -0x40000000;
+const FITS = UNPROBED + 1;
 // Probe values of the special (secondary, peer) pairs, NCOMP per entry, with
 // each entry's changed-component list (CL entries); emptied with the caches
 // when the spec changes or the pool grows too large.
@@ -922,7 +939,10 @@ function countsPass(S: PairSearch): void {
         if (okArr[p] === 0) continue;
         nBase--;
         let e = spc[j + 1]!;
-        if (e === UNPROBED) spc[j + 1] = e = keepSpecial(ctx.vals[s]!, probeAddSec(false, false, sn, inst, p, V0), V0);
+        if (e === UNPROBED) {
+          const r = probeAddSecFits(false, false, sn, inst, p);
+          spc[j + 1] = e = r === null ? FITS : ~FM_INDEX.get(r)!;
+        }
         if (nTrip * 3 + 3 > spTrip.length) {
           const t = new Int32Array(Math.max(96, spTrip.length * 2));
           t.set(spTrip);
@@ -932,7 +952,7 @@ function countsPass(S: PairSearch): void {
         spTrip[nTrip * 3 + 1] = p;
         spTrip[nTrip * 3 + 2] = e;
         nTrip++;
-        if (e >= 0) S.allocs++;
+        if (e >= 0 || e === FITS) S.allocs++;
         else S.fail(FAIL_MODES[~e]!, 1);
       }
       if (base === null) S.allocs += nBase;
@@ -1000,6 +1020,16 @@ function keepSpecial(x: Float64Array, r: FailMode | null, y: Float64Array): numb
   return e;
 }
 
+/** The values of the special pair (s, p) that fits (FITS): probed, kept in the pool, noted in s's list; its entry. */
+function specialValues(S: PairSearch, s: number, p: number): number {
+  const sn = S.nodes[s]!;
+  const e = keepSpecial(S.ctx.vals[s]!, probeAddSec(false, false, sn, S.inst, p, V), V);
+  if (e < 0) throw new Error("hail: a special pair's probe changed its outcome");
+  const spc = secSpecial[s]!;
+  for (let j = 0; j < spc.length; j += 2) if (spc[j] === p) spc[j + 1] = e;
+  return e;
+}
+
 /** The pairs of the OK primary j: updates S's best pair. */
 function scanPrimary(S: PairSearch, j: number, secs: readonly number[], useLB: boolean): void {
   const { ctx } = S;
@@ -1026,7 +1056,8 @@ function scanPrimary(S: PairSearch, j: number, secs: readonly number[], useLB: b
     let L: Int8Array;
     let lo: number;
     if (mark[s] === 1) {
-      const e = spEntry[s]!;
+      let e = spEntry[s]!;
+      if (e === FITS) e = specialValues(S, s, p);
       if (e < 0) continue;
       y = spVals;
       yo = e * NCOMP;
@@ -1378,7 +1409,10 @@ export function tryAllocSingleProbe(
     if (c.approx > lim) continue;
     const np = addPriEx(force, nodes[c.p]!, inst);
     if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
-    const metric = exactMetric ? exactMetric(np) : compCVWith(nodes, members, [np], (i) => st.vals[i]!);
+    // (the map statistic from the state's merged map: exact, without merging every node's map again)
+    const metric = exactMetric
+      ? exactMetric(np)
+      : compCVWith(nodes, members, [np], (i) => st.vals[i]!, st.mapValueWith([nodes[c.p]!], [np]));
     // enumeration order: a later candidate wins ties
     if (chosen === null || !(chosen.metric < metric))
       chosen = { changed: [np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [np], metric };

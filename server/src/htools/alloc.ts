@@ -9,7 +9,6 @@ import { Node, addPriEx, addSec, addSecExEx, checkMigration, removePri, removeSe
 import { instMatchesPolicy, requiredNodes, mirrorType, allNodes, hasSecondary } from "./instance.js";
 import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
-import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 import { CapacityMemo, CapacityRun, type FailoverChain, type PassedCheck } from "./capacity.js";
 import { checkedSearchApplies, tryAllocPairsChecked, tryAllocSingleChecked } from "./alloc-checked.js";
@@ -368,6 +367,25 @@ export function filterMGResults<M>(rs: GroupResult<M>[]): Array<{ group: Group; 
   return out;
 }
 
+/**
+ * splitCluster's node lists (groups in index order, each group's nodes in
+ * node order) without its instance lists, which the group search does not
+ * read (hail's request on 1,000 nodes walked its 10,000 instances once per
+ * group for them); also the evacuations' group node lists.
+ */
+export function groupMembers(nodes: readonly (Node | undefined)[]): Array<{ gdx: number; nodes: number[] }> {
+  const byGroup = new Map<number, number[]>();
+  for (let k = 0; k < nodes.length; k++) {
+    const n = nodes[k];
+    if (!n) continue;
+    let l = byGroup.get(n.group);
+    if (l === undefined) byGroup.set(n.group, (l = []));
+    l.push(n.idx);
+  }
+  const gids = [...byGroup.keys()].sort((a, b) => a - b);
+  return gids.map((g) => ({ gdx: g, nodes: byGroup.get(g)! }));
+}
+
 function findBestAllocGroup(
   opts: AlgOptions,
   groups: Group[],
@@ -377,10 +395,7 @@ function findBestAllocGroup(
   inst: Instance,
   cnt: number,
 ): { group: Group; sol: AllocSolution; msgs: () => string[] } {
-  let gs = splitCluster(
-    nodes.filter((n) => n),
-    il.filter((i) => i),
-  ).map((g) => ({ group: groups[g.gdx]!, members: g.nodes }));
+  let gs = groupMembers(nodes).map((g) => ({ group: groups[g.gdx]!, members: g.nodes }));
   const all = gs;
   if (allowed) gs = gs.filter((g) => allowed.includes(g.group.idx));
   const filterMsgs: string[] = [];
@@ -712,7 +727,7 @@ export function tryNodeEvac(
 ): { nodes: Node[]; il: Instance[]; es: EvacSolution } {
   const excl = nodesToEvacuate(il, mode, idxs);
   for (const n of nodes) if (n && n.offline) excl.add(n.idx);
-  const groupNodes = new Map(splitCluster(nodes, il).map((g) => [g.gdx, g.nodes] as const));
+  const groupNodes = new Map(groupMembers(nodes).map((g) => [g.gdx, g.nodes] as const));
   const state = { nodes, il, es: { moved: [], failed: [], opcodes: [] } as EvacSolution };
   for (const idx of idxs) {
     updateEvac(state, idx, () => {
@@ -738,7 +753,7 @@ export function tryChangeGroup(
   const evacG = [...new Set(idxs.map((i) => nodes[il[i]!.pNode]!.group))];
   const targets = (gdxs.length === 0 ? groups.map((g) => g.idx) : gdxs).filter((g) => !evacG.includes(g));
   const excl = new Set(nodes.filter((n) => n.offline).map((n) => n.idx));
-  const groupNodes = new Map(splitCluster(nodes, il).map((g) => [g.gdx, g.nodes] as const));
+  const groupNodes = new Map(groupMembers(nodes).map((g) => [g.gdx, g.nodes] as const));
   const state = { nodes, il, es: { moved: [], failed: [], opcodes: [] } as EvacSolution };
   for (const idx of idxs) {
     updateEvac(state, idx, () => {

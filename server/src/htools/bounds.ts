@@ -78,6 +78,16 @@ function coef(t: Node, k: number, pri: boolean, out: Float64Array): boolean {
   return true;
 }
 
+/** The components coef can change in a role, as positions in STD. */
+const PRI_CHANGES = [0, 1, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16];
+const SEC_CHANGES = [1, 3, 9, 12, 14, 16];
+export function roleComponents(pri: boolean): number[] {
+  const ks = pri ? PRI_CHANGES : SEC_CHANGES;
+  const qs: number[] = [];
+  for (let q = 0; q < STD.length; q++) if (ks.includes(STD[q]!)) qs.push(q);
+  return qs;
+}
+
 /** Reserved memory on a secondary moves within [e, e + r·u], not by exactly r·u. */
 const isInterval = (k: number, pri: boolean): boolean => !pri && k === 3;
 

@@ -62,6 +62,12 @@ const MAPIDX = 18;
 export const MAP_COMPONENT = MAPIDX;
 const ONLINE_STD = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 0 && ONLINE[k]);
 const SUM_KIND = [...Array(NCOMP).keys()].filter((k) => KIND[k] === 1);
+// the components an online (offline) node aggregates into: all, std-dev ones, sums
+const ONLINE_K = [...Array(NCOMP).keys()].filter((k) => ONLINE[k]);
+const OFFLINE_K = [...Array(NCOMP).keys()].filter((k) => !ONLINE[k]);
+const OFFLINE_STD_K = OFFLINE_K.filter((k) => KIND[k] === 0);
+const ONLINE_SUM_K = ONLINE_K.filter((k) => KIND[k] === 1);
+const OFFLINE_SUM_K = OFFLINE_K.filter((k) => KIND[k] === 1);
 
 /** Per-node component values (index 18, the map statistic, is unused here). */
 export function nodeValues(n: Node, out: Float64Array): void {
@@ -140,26 +146,28 @@ export function clusterStats(nodes: readonly Node[]): Stats {
 /**
  * clusterStats' arithmetic on node values already computed (online and
  * offline nodes each in node order): sums, then the two-pass variance.
+ * `withMap` false: the merged location-exclusion map is left empty (callers
+ * that know its statistic).  (Indexed loops: this runs mostly unoptimised,
+ * where for-of costs an iterator step per value.)
  */
-function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float64Array[], onNodes: readonly Node[]): Stats {
+function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float64Array[], onNodes: readonly Node[], withMap = true): Stats {
   const st: Stats = { n: new Float64Array(NCOMP), s: new Float64Array(NCOMP), v: new Float64Array(NCOMP), map: new Map() };
   for (let k = 0; k < NCOMP; k++) {
     const vals = ONLINE[k] ? valsOn : valsOff;
+    const len = vals.length;
     if (KIND[k] === 1) {
       let s = 0;
-      for (const a of vals) s = s + a[k]!;
+      for (let j = 0; j < len; j++) s = s + vals[j]![k]!;
       st.s[k] = s;
     } else if (KIND[k] === 0) {
-      let cnt = 0;
+      // (the count is the list's length: counting one by one gives the same double)
+      const cnt = len;
       let s = 0;
-      for (const a of vals) {
-        cnt = cnt + 1;
-        s = s + a[k]!;
-      }
+      for (let j = 0; j < len; j++) s = s + vals[j]![k]!;
       const mean = s / cnt;
       let nv = 0;
-      for (const a of vals) {
-        const d = a[k]! - mean;
+      for (let j = 0; j < len; j++) {
+        const d = vals[j]![k]! - mean;
         nv = nv + d * d;
       }
       st.n[k] = cnt;
@@ -167,9 +175,10 @@ function statsOfValues(valsOn: readonly Float64Array[], valsOff: readonly Float6
       st.v[k] = nv / cnt;
     }
   }
-  const m = new Map<string, number>();
-  for (const n of onNodes) for (const [key, c] of n.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
-  st.map = m;
+  if (withMap) {
+    const m = st.map;
+    for (let j = 0; j < onNodes.length; j++) for (const [key, c] of onNodes[j]!.instanceMap) m.set(key, (m.get(key) ?? 0) + c);
+  }
   return st;
 }
 
@@ -258,16 +267,27 @@ export function statsOfMembers(
   return statsOfValues(cvOn, cvOff, cvOnNodes);
 }
 
-/** compCV of the nodes `members` with the `changed` nodes in place of the current ones, from values (splitValues). */
+/**
+ * compCV of the nodes `members` with the `changed` nodes in place of the
+ * current ones, from values (splitValues).  `mapVal`: the location-exclusion
+ * map statistic of that state when the caller has it (ScoreState
+ * mapValueWith: an exact integer, the value the merged map would give), so
+ * the merge of every online node's map is skipped.
+ */
 export function compCVWith(
   nodes: readonly Node[],
   members: readonly number[],
   changed: readonly Node[],
   valuesAt: (i: number) => Float64Array,
+  mapVal?: number,
 ): number {
   splitValues(nodes, members, valuesAt, changed);
   if (cvOnNodes.length === 0) return 0;
-  return cvFromStats(statsOfValues(cvOn, cvOff, cvOnNodes));
+  if (mapVal === undefined) return cvFromStats(statsOfValues(cvOn, cvOff, cvOnNodes));
+  const st = statsOfValues(cvOn, cvOff, cvOnNodes, false);
+  let r = 0;
+  for (let k = 0; k < NCOMP; k++) r = r + WEIGHTS[k]! * (KIND[k] === 2 ? mapVal : statValue(st, k));
+  return r;
 }
 
 const tmpA = new Float64Array(NCOMP);
@@ -383,7 +403,8 @@ export class ScoreState {
     readonly members: number[],
   ) {
     this.vals = [];
-    for (const i of members) {
+    for (let j = 0; j < members.length; j++) {
+      const i = members[j]!;
       const a = new Float64Array(NCOMP);
       nodeValues(nodes[i]!, a);
       this.vals[i] = a;
@@ -393,48 +414,66 @@ export class ScoreState {
 
   private shiftSet = false;
 
+  // (Indexed loops over the components each node aggregates into, and the
+  // map's forEach: this runs mostly unoptimised, where for-of costs an
+  // iterator step, and a map entry an array, per value.  Each sum still
+  // adds the nodes in member order: the same values.)
   rebuild(): void {
     this.cnt.fill(0);
     this.s1.fill(0);
     this.s2.fill(0);
     this.sum.fill(0);
+    const members = this.members;
+    const cnt = this.cnt;
     const mean = new Float64Array(NCOMP);
-    for (const i of this.members) {
-      const n = this.nodes[i]!;
+    for (let j = 0; j < members.length; j++) {
+      const i = members[j]!;
+      const ks = this.nodes[i]!.offline ? OFFLINE_K : ONLINE_K;
       const a = this.vals[i]!;
-      for (let k = 0; k < NCOMP; k++)
-        if (ONLINE[k] !== n.offline) {
-          mean[k] = mean[k]! + a[k]!;
-          this.cnt[k] = this.cnt[k]! + 1;
-        }
+      for (let q = 0; q < ks.length; q++) {
+        const k = ks[q]!;
+        mean[k] = mean[k]! + a[k]!;
+        cnt[k] = cnt[k]! + 1;
+      }
     }
     // The shift is fixed at the first build: callers cache deltas relative to
     // it (balance-probe.ts); moves barely move the means, so it stays a good
     // centre for the shifted sums.
-    if (!this.shiftSet) for (let k = 0; k < NCOMP; k++) this.shift[k] = this.cnt[k]! > 0 ? mean[k]! / this.cnt[k]! : 0;
+    if (!this.shiftSet) for (let k = 0; k < NCOMP; k++) this.shift[k] = cnt[k]! > 0 ? mean[k]! / cnt[k]! : 0;
     this.shiftSet = true;
-    for (const i of this.members) {
-      const n = this.nodes[i]!;
+    const shift = this.shift;
+    const s1 = this.s1;
+    const s2 = this.s2;
+    const sum = this.sum;
+    for (let j = 0; j < members.length; j++) {
+      const i = members[j]!;
+      const off = this.nodes[i]!.offline;
       const a = this.vals[i]!;
-      for (let k = 0; k < NCOMP; k++)
-        if (ONLINE[k] !== n.offline) {
-          if (KIND[k] === 0) {
-            const d = a[k]! - this.shift[k]!;
-            this.s1[k] = this.s1[k]! + d;
-            this.s2[k] = this.s2[k]! + d * d;
-          } else this.sum[k] = this.sum[k]! + a[k]!;
-        }
-    }
-    this.mapKeys = new Map();
-    this.mapSum = 0;
-    for (const i of this.members) {
-      const n = this.nodes[i]!;
-      if (n.offline) continue;
-      for (const [key, c] of n.instanceMap) {
-        this.mapKeys.set(key, (this.mapKeys.get(key) ?? 0) + c);
-        this.mapSum += c;
+      const ks = off ? OFFLINE_STD_K : ONLINE_STD;
+      for (let q = 0; q < ks.length; q++) {
+        const k = ks[q]!;
+        const d = a[k]! - shift[k]!;
+        s1[k] = s1[k]! + d;
+        s2[k] = s2[k]! + d * d;
+      }
+      const ss = off ? OFFLINE_SUM_K : ONLINE_SUM_K;
+      for (let q = 0; q < ss.length; q++) {
+        const k = ss[q]!;
+        sum[k] = sum[k]! + a[k]!;
       }
     }
+    const keys = new Map<string, number>();
+    let mapSum = 0;
+    const addKey = (c: number, key: string): void => {
+      keys.set(key, (keys.get(key) ?? 0) + c);
+      mapSum += c;
+    };
+    for (let j = 0; j < members.length; j++) {
+      const n = this.nodes[members[j]!]!;
+      if (!n.offline && n.instanceMap.size > 0) n.instanceMap.forEach(addKey);
+    }
+    this.mapKeys = keys;
+    this.mapSum = mapSum;
   }
 
   /** Replace node i's state (after a move is committed). */
@@ -571,7 +610,13 @@ export class ScoreState {
     return r + WEIGHTS[MAPIDX]! * (this.mapSum - this.mapKeys.size);
   }
 
-  private mapValueWith(olds: readonly Node[], news: readonly Node[]): number {
+  /**
+   * The location-exclusion map statistic with nodes `olds[j]` replaced by
+   * `news[j]`: exact (integer counts), the value statsOfValues' merged map
+   * gives, since every count in a node's map is positive (a key is in the
+   * merged map exactly when its total is not zero).
+   */
+  mapValueWith(olds: readonly Node[], news: readonly Node[]): number {
     const delta = new Map<string, number>();
     let dsum = 0;
     for (let j = 0; j < olds.length; j++) {

@@ -68,6 +68,11 @@ export function probeAddPri(force: boolean, t: Node, inst: Instance, out: Float6
   return null;
 }
 
+/** probeAddSec's outcome alone (its checks, without the values). */
+export function probeAddSecFits(ignoreDisks: boolean, force: boolean, t: Node, inst: Instance, pdx: number): FailMode | null {
+  return planAddSec(ignoreDisks, force, t, inst, pdx, SEC);
+}
+
 /** addSecExEx(ignoreDisks, force, t, inst, pdx) as component values. */
 export function probeAddSec(
   ignoreDisks: boolean,

@@ -3,10 +3,13 @@
 // failure counts, on random clusters and with options that change feasibility.
 import { describe, expect, it } from "vitest";
 import { parseText } from "../../src/htools/text.js";
-import { mergeData, updateMissing, type ClusterData } from "../../src/htools/loader.js";
-import { applyAlloc, fullNL, genAllocNodes, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
+import { mergeData, splitCluster, updateMissing, type ClusterData } from "../../src/htools/loader.js";
+import { applyAlloc, fullNL, genAllocNodes, groupMembers, tryAlloc, type AlgOptions } from "../../src/htools/alloc.js";
 import { secondaryBoundSlack, singleSearchApplies, statsFromValues } from "../../src/htools/alloc-probe.js";
-import { NCOMP, clusterStats, nodeValues } from "../../src/htools/metrics.js";
+import { NCOMP, ScoreState, clusterStats, compCVWith, nodeValues } from "../../src/htools/metrics.js";
+import { STD, TERMS, nodeTerms, roleComponents } from "../../src/htools/bounds.js";
+import { Node, addPriEx } from "../../src/htools/node.js";
+import { isFail } from "../../src/htools/types.js";
 import type { Instance } from "../../src/htools/types.js";
 import { collapseFailures } from "../../src/htools/alloc.js";
 import { randomClusterText, testInstance, type RandomClusterOptions } from "./random-cluster.js";
@@ -278,4 +281,75 @@ describe("racked clusters: probe searches = reference", () => {
       expect(placed).toBeGreaterThan(0);
     }
   });
+});
+
+// The single-node search's exact re-check takes the exclusion map's
+// statistic from its score state (ScoreState.mapValueWith) instead of
+// merging every node's map again: the same value, so the same metric.
+describe("compCVWith with the score state's map statistic = compCVWith", () => {
+  const racked: RandomClusterOptions[] = [
+    { nodes: 12, instances: 90, seed: 21, racks: 3, exclusionTags: true, multiTags: true },
+    { nodes: 16, instances: 120, seed: 22, racks: 4, exclusionTags: true, offline: 2, drbd: 0.5 },
+    { nodes: 10, instances: 60, seed: 23, locationTags: true, exclusionTags: true, groups: 2 },
+  ];
+  for (const shape of racked)
+    it(`seed ${shape.seed}`, () => {
+      const cd = cluster(shape);
+      const members = cd.nodes.map((n) => n.idx);
+      const st = new ScoreState(cd.nodes.slice(), members);
+      let compared = 0;
+      for (const tags of [[], ["service:svc1"], ["service:svc2", "service:svc2"]]) {
+        const inst: Instance = { ...testInstance("new", 1024, 10240, "plain", -1, { vcpus: 1 }), exclTags: tags };
+        for (const p of cd.nodes) {
+          const np = addPriEx(true, p, inst);
+          if (isFail(np)) continue;
+          const ref = compCVWith(cd.nodes, members, [np], (i) => st.vals[i]!);
+          const got = compCVWith(cd.nodes, members, [np], (i) => st.vals[i]!, st.mapValueWith([p], [np]));
+          expect(Object.is(got, ref)).toBe(true);
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(cd.nodes.length);
+    });
+});
+
+// The pair search folds into its bound aggregates only the components a
+// role can change: every other one must have mode 0 (unchanged) for any node.
+describe("roleComponents covers every component nodeTerms changes", () => {
+  it("random racked clusters, both roles", () => {
+    const cu = new Float64Array(2);
+    const out = new Float64Array(TERMS);
+    let checked = 0;
+    for (const seed of [31, 32, 33]) {
+      const cd = cluster({ nodes: 12, instances: 80, seed, racks: 3, exclusionTags: true, offline: 1, drbd: 0.5 });
+      for (const pri of [true, false]) {
+        const qs = new Set(roleComponents(pri));
+        for (const t of cd.nodes)
+          for (let q = 0; q < STD.length; q++) {
+            if (qs.has(q)) continue;
+            expect(nodeTerms(t, STD[q]!, pri, cd.nodes.length, 0.5, 0.25, cu, out, 0)).toBe(0);
+            checked++;
+          }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+});
+
+// The group search takes its groups' node lists from groupMembers, which
+// must be splitCluster's (without the instance lists it does not read).
+describe("groupMembers = splitCluster's node lists", () => {
+  for (const seed of [41, 42, 43])
+    it(`seed ${seed}`, () => {
+      const cd = cluster({ nodes: 15, instances: 60, seed, groups: 3, offline: 1, drbd: 0.5 });
+      // groups out of index order in the node list, and a hole
+      const nodes: Array<Node | undefined> = [...cd.nodes].reverse().map((n, i) => Object.assign(n.clone(), { idx: i }));
+      delete nodes[4];
+      const ref = splitCluster(
+        nodes.filter((n): n is Node => n !== undefined),
+        cd.instances,
+      ).map((g) => ({ gdx: g.gdx, nodes: g.nodes }));
+      expect(groupMembers(nodes)).toEqual(ref);
+      expect(ref.length).toBe(3);
+    });
 });
