@@ -253,7 +253,13 @@ try {
       ["-t", join(tmp, "cluster.data"), "-C", "-G", "default"],
       ["-t", join(tmp, "cluster.data"), "-C", "-G", "second"],
     ],
-    hail: reqs.map((_, i) => [join(tmp, `request${i}.json`)]),
+    // hail: every request, and the two allocations also without capacity
+    // checks (the unchecked pair and single-node searches, alloc-probe.ts)
+    hail: [
+      ...reqs.map((_, i) => [join(tmp, `request${i}.json`)]),
+      ["--no-capacity-checks", join(tmp, "request0.json")],
+      ["--no-capacity-checks", join(tmp, "request1.json")],
+    ],
     // hspace: with capacity checks, and the tiered allocation without them
     // to the end (its shrinking runs, shrink-run.ts) on a single-node template
     hspace: [
