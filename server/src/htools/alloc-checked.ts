@@ -40,7 +40,7 @@ import {
 } from "./metrics.js";
 import type { Stats } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
-import { singleScoreState } from "./alloc-probe.js";
+import { singleScoreState, tryAllocPairsProbe } from "./alloc-probe.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
 const W = Float64Array.from(WEIGHTS);
@@ -352,6 +352,123 @@ export function tryAllocPairsChecked(
     get allocs() {
       complete();
       return cands.length - dropped;
+    },
+    log: [],
+  };
+}
+
+/** Bound on the magnitude of the numbers a bounded node or instance holds (bounded). */
+const BIG = 1e20;
+const small = (x: number): boolean => x >= -BIG && x <= BIG;
+/** A denominator of a node value: bounded away from zero (the zero a value special-cases is allowed by the caller). */
+const divisor = (x: number): boolean => small(x) && (x >= 1 / BIG || x <= -1 / BIG);
+const boundedNodes = new WeakMap<Node, boolean>();
+
+/**
+ * Whether every number of node n that its values and its placement probes
+ * read is finite and at most BIG in magnitude, and every divisor of a value
+ * at least 1/BIG in magnitude (memoised per node object: nodes are never
+ * changed in place).
+ */
+function boundedNode(n: Node): boolean {
+  let r = boundedNodes.get(n);
+  if (r !== undefined) return r;
+  r =
+    small(n.nMem) &&
+    small(n.iMem) &&
+    small(n.fMem) &&
+    small(n.fMemForth) &&
+    small(n.xMem) &&
+    small(n.rMem) &&
+    small(n.fDsk) &&
+    small(n.fDskForth) &&
+    small(n.loDsk) &&
+    small(n.nCpu) &&
+    small(n.uCpu) &&
+    small(n.uCpuForth) &&
+    small(n.fSpindles) &&
+    small(n.fSpindlesForth) &&
+    small(n.instSpindles) &&
+    small(n.instSpindlesForth) &&
+    small(n.hiCpu) &&
+    small(n.pMem) &&
+    small(n.pMemForth) &&
+    small(n.pDsk) &&
+    small(n.pDskForth) &&
+    small(n.pRem) &&
+    small(n.pCpu) &&
+    small(n.pCpuForth) &&
+    small(n.mDsk) &&
+    small(n.locationScore) &&
+    small(n.iPolicy.vcpuRatio) &&
+    divisor(n.tMem) &&
+    divisor(n.tCpu) &&
+    divisor(n.tCpuSpeed) &&
+    divisor(n.hiSpindles) &&
+    // (a zero total disk or spindle count gives the value 1: computeNewPDsk)
+    (n.tDsk === 0 || divisor(n.tDsk)) &&
+    (n.tSpindles === 0 || divisor(n.tSpindles));
+  for (let k = 0; k < 4 && r; k++) r = divisor(n.utilPool[k]!) && small(n.utilLoad[k]!) && small(n.utilLoadForth[k]!);
+  if (r) for (const m of n.peers.values()) if (!small(m)) r = false;
+  boundedNodes.set(n, r);
+  return r;
+}
+
+function boundedInstance(inst: Instance): boolean {
+  if (!(small(inst.mem) && small(inst.dsk) && small(inst.vcpus) && small(inst.spindleUse) && small(inst.locationScore))) return false;
+  for (let k = 0; k < 4; k++) if (!small(inst.util[k]!)) return false;
+  for (const d of inst.disks) if (!small(d.size) || (d.spindles !== null && !small(d.spindles))) return false;
+  return true;
+}
+
+/**
+ * tryAllocPairsChecked's solution from the unchecked pair search, when the
+ * predicate accepts that search's choice, for callers that read only the
+ * solution; null otherwise (then tryAllocPairsChecked decides).
+ *
+ * Exact when no candidate's metric is NaN: the unchecked search's choice
+ * (Ganeti's tryAlloc without the predicate: least metric, ties to the
+ * later primary, then the later secondary) is then the first candidate of
+ * tryAllocPairsChecked's walk, and if the predicate accepts it, it is that
+ * walk's solution.  No metric is NaN when every online member node and
+ * the instance are bounded (boundedNode, boundedInstance; offline nodes
+ * count only in the offline components, sums of their instance counts, and
+ * every candidate is online): every value a probe
+ * or a node gives is then a sum of a few numbers of at most BIG divided by
+ * at most two divisors of at least 1/BIG, or a count, so at most ~1e62;
+ * their squares and sums over any node count stay finite, the only other
+ * divisors are node counts (at least one online node: the primary), and
+ * sqrt takes max(0, ...) of a finite number.
+ *
+ * The success and failure counts are tryAllocPairsChecked's, computed when
+ * first read (`pairs`: its candidate lists).
+ */
+export function tryAllocPairsSolution(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  listed: readonly number[],
+  pairs: () => ReadonlyArray<readonly [number, readonly number[]]>,
+  pred: Pred,
+): AllocSolution | null {
+  if (!boundedInstance(inst)) return null;
+  for (let j = 0; j < members.length; j++) {
+    const n = nodes[members[j]!]!;
+    // (an offline node counts only in the offline components: its instance counts)
+    if (!n.offline && !boundedNode(n)) return null;
+  }
+  const q = tryAllocPairsProbe(force, nodes, members, inst, listed);
+  if (q === null || q.solution === null || !Number.isFinite(q.solution.metric) || !pred(q.solution)) return null;
+  let full: AllocSolution | null = null;
+  const counts = (): AllocSolution => (full ??= tryAllocPairsChecked(force, nodes, members, inst, pairs(), pred));
+  return {
+    solution: q.solution,
+    get failures() {
+      return counts().failures;
+    },
+    get allocs() {
+      return counts().allocs;
     },
     log: [],
   };

@@ -12,7 +12,7 @@ import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats 
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 import { CapacityMemo, CapacityRun, type FailoverChain, type PassedCheck } from "./capacity.js";
-import { checkedSearchApplies, tryAllocPairsChecked, tryAllocSingleChecked } from "./alloc-checked.js";
+import { checkedSearchApplies, tryAllocPairsChecked, tryAllocPairsSolution, tryAllocSingleChecked } from "./alloc-checked.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -29,6 +29,13 @@ export interface AlgOptions {
    * allocation to the next; answers are the same without it.
    */
   capacityRun?: CapacityRun;
+  /**
+   * Internal: the caller reads only the solutions of successful
+   * allocations (allocList), not their success and failure counts: the
+   * checked pair search may then start from the unchecked one
+   * (alloc-checked.ts tryAllocPairsSolution).
+   */
+  solutionsOnly?: boolean;
 }
 
 /** A candidate placement: the changed nodes, the placed instance, its nodes and its metric. */
@@ -256,10 +263,13 @@ export function tryAllocWith(
       return annotateSolution(sol, (x) => hsFixed(x, 8));
     }
     if (an.pairs.length === 0) throw new HtoolsError("Not enough online nodes", "EALLOC");
-    if (pred !== null && an.listed && opts.engine !== "reference" && checkedSearchApplies(nl.nodes, nl.members, inst, an.listed))
-      return annotateSolution(tryAllocPairsChecked(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.pairs, pred), (x) =>
-        hsFixed(x, 8),
-      );
+    if (pred !== null && an.listed && opts.engine !== "reference" && checkedSearchApplies(nl.nodes, nl.members, inst, an.listed)) {
+      const force = !!opts.ignoreSoftErrors;
+      const sol =
+        (opts.solutionsOnly ? tryAllocPairsSolution(force, nl.nodes, nl.members, inst, an.listed, () => an.pairs, pred) : null) ??
+        tryAllocPairsChecked(force, nl.nodes, nl.members, inst, an.pairs, pred);
+      return annotateSolution(sol, (x) => hsFixed(x, 8));
+    }
     const stats = clusterStats(listOf(nl));
     sol = emptySolution();
     for (const [p, ss] of an.pairs) {
@@ -477,6 +487,8 @@ export function allocList(
 ): { nodes: Node[]; il: Instance[]; results: Array<{ inst: Instance; sol: AllocSolution }> } {
   const results: Array<{ inst: Instance; sol: AllocSolution }> = [];
   if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
+  // (a multi-allocation reports each instance's nodes, or its failure: the counts of a successful search are not read)
+  opts = { ...opts, solutionsOnly: true };
   for (const r of reqs) {
     const sol =
       r.group === null
