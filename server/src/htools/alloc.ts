@@ -12,7 +12,15 @@ import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats 
 import { splitCluster } from "./loader.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 import { CapacityMemo, CapacityRun, type FailoverChain, type PassedCheck } from "./capacity.js";
-import { checkedSearchApplies, tryAllocPairsChecked, tryAllocPairsSolution, tryAllocSingleChecked } from "./alloc-checked.js";
+import {
+  checkedSearchApplies,
+  tryAllocPairsChecked,
+  tryAllocPairsDeferred,
+  tryAllocPairsSolution,
+  tryAllocSingleChecked,
+  tryAllocSingleDeferred,
+  type DeferredSearch,
+} from "./alloc-checked.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -245,6 +253,29 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
 }
 
 /**
+ * tryAlloc's checked fast search, deferred (alloc-checked.ts DeferredSearch):
+ * null when it does not apply (then tryAlloc decides at once).
+ */
+function tryAllocDeferred(opts: AlgOptions, nl: NL, il: Instance[], inst: Instance, an: AllocNodes): DeferredSearch | null {
+  if (opts.capacity === false || opts.engine === "reference") return null;
+  let memo: CapacityMemo | null = null;
+  const pred = (e: AllocElement): boolean =>
+    allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members, opts.capacityRun)));
+  const force = !!opts.ignoreSoftErrors;
+  let d: DeferredSearch | null;
+  if ("pairs" in an) {
+    if (!an.listed || an.pairs.length === 0 || !checkedSearchApplies(nl.nodes, nl.members, inst, an.listed)) return null;
+    d = tryAllocPairsDeferred(force, nl.nodes, nl.members, inst, an.listed, () => an.pairs, pred);
+  } else {
+    if (an.single.length === 0 || !checkedSearchApplies(nl.nodes, nl.members, inst, an.single)) return null;
+    d = tryAllocSingleDeferred(force, nl.nodes, nl.members, inst, an.single, pred);
+  }
+  if (d === null) return null;
+  const finish = d.finish;
+  return { bound: d.bound, finish: () => annotateSolution(finish(), (x) => hsFixed(x, 8)) };
+}
+
+/**
  * tryAlloc with the predicate `pred` (null: none) in place of the N+1 check
  * (exported for tests: any predicate, on the fast and the reference path).
  */
@@ -402,6 +433,17 @@ function findBestAllocGroup(
   const full = fullNL(nodes);
   // the groups' capacity checks share failover chains (a placement in one group leaves the others' nodes as they were)
   if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
+  if (opts.solutionsOnly) {
+    const o = opts;
+    const picked = pickGroup(
+      valid.map((g) => g.group),
+      (k) => genAllocNodes(o, groups, { nodes, members: valid[k]!.members }, cnt, false),
+      (an) => tryAlloc(o, full, il, inst, an),
+      (an) => tryAllocDeferred(o, full, il, inst, an),
+    );
+    if (picked !== null)
+      return { group: picked.group, sol: picked.sol, msgs: () => [...filterMsgs, ...picked.results().flatMap(solutionDescription)] };
+  }
   const results: GroupResult<number>[] = valid.map((g) => {
     const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
     return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
@@ -418,6 +460,78 @@ function findBestAllocGroup(
     throw new HtoolsError(msgs().join(", "), "EALLOC");
   }
   return { group: sorted[0]!.group, sol: sorted[0]!.sol, msgs };
+}
+
+/**
+ * findBestAllocGroup's choice when only the chosen solution is read:
+ * each group's checked search is deferred where it can be (its bound, the
+ * least metric of its candidates, known; the predicate not yet asked), and
+ * the groups are taken in the choice's order (allocation policy, metric,
+ * then the later group) on their bounds, each finished only when it comes
+ * first: a finished group that comes first is the choice, as every other
+ * group's solution has a metric no less than its bound.  Null when a metric
+ * is NaN (no order; findBestAllocGroup then decides as before) or no group
+ * has a solution (its message needs every group's counts).  `results`:
+ * every group's result, for the log (a group still deferred is searched
+ * afresh then: its search may read a score state later searches changed).
+ */
+function pickGroup(
+  groups: readonly Group[],
+  nodesOf: (k: number) => AllocNodes,
+  search: (an: AllocNodes) => AllocSolution,
+  deferred: (an: AllocNodes) => DeferredSearch | null,
+): { group: Group; sol: AllocSolution; results: () => GroupResult<number>[] } | null {
+  type Entry = { group: Group; def: DeferredSearch | null; res: GroupResult<number> | null };
+  const es: Entry[] = groups.map((group, k) => {
+    try {
+      const an = nodesOf(k);
+      const def = deferred(an);
+      return { group, def, res: def === null ? { group, sol: search(an), err: null } : null };
+    } catch (e) {
+      if (e instanceof HtoolsError) return { group, def: null, res: { group, sol: null, err: e.message } };
+      throw e;
+    }
+  });
+  for (;;) {
+    let best = -1;
+    let bv = 0;
+    // (from the last group: a later group wins ties, as sortMGResults orders filterMGResults' reversed list)
+    for (let j = es.length - 1; j >= 0; j--) {
+      const e = es[j]!;
+      if (e.group.allocPolicy === "unallocable") continue;
+      let v: number;
+      if (e.def !== null) v = e.def.bound;
+      else if (e.res?.sol?.solution) v = e.res.sol.solution.metric;
+      else continue;
+      if (v !== v) return null;
+      if (best < 0) {
+        best = j;
+        bv = v;
+        continue;
+      }
+      const b = es[best]!;
+      const po = ALLOC_POLICY_ORDER[e.group.allocPolicy] - ALLOC_POLICY_ORDER[b.group.allocPolicy];
+      if (po < 0 || (po === 0 && v < bv)) {
+        best = j;
+        bv = v;
+      }
+    }
+    if (best < 0) return null;
+    const e = es[best]!;
+    if (e.def === null) {
+      const results = (): GroupResult<number>[] =>
+        es.map((x, k) => {
+          if (x.res === null) {
+            const r = tryCatch(() => search(nodesOf(k)));
+            x.res = "ok" in r ? { group: x.group, sol: r.ok, err: null } : { group: x.group, sol: null, err: r.err };
+          }
+          return x.res;
+        });
+      return { group: e.group, sol: e.res!.sol!, results };
+    }
+    e.res = { group: e.group, sol: e.def.finish(), err: null };
+    e.def = null;
+  }
 }
 
 export function tryMGAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], inst: Instance, cnt: number): AllocSolution {
