@@ -252,6 +252,42 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
   return tryAllocWith(opts, nl, inst, an, pred);
 }
 
+/** Rejections of the unchecked choice in a row after which a run stops starting from it (CapacityRun.uncheckedMisses). */
+const MISSES_KEPT = 2;
+
+/**
+ * `pred` counting, on its first question (the unchecked pair search's
+ * choice), whether it rejected it (CapacityRun.uncheckedMisses); null when
+ * the run no longer starts from that choice.
+ */
+function uncheckedFirst(opts: AlgOptions, pred: (e: AllocElement) => boolean): ((e: AllocElement) => boolean) | null {
+  const run = opts.capacityRun;
+  if (run === undefined) return pred;
+  if (run.uncheckedMisses >= MISSES_KEPT) return null;
+  let asked = false;
+  return (e) => {
+    const r = pred(e);
+    if (!asked) {
+      asked = true;
+      run.uncheckedMisses = r ? 0 : run.uncheckedMisses + 1;
+    }
+    return r;
+  };
+}
+
+function pairsSolution(
+  opts: AlgOptions,
+  force: boolean,
+  nl: NL,
+  inst: Instance,
+  listed: readonly number[],
+  pairs: () => Array<[number, number[]]>,
+  pred: (e: AllocElement) => boolean,
+): AllocSolution | null {
+  const first = uncheckedFirst(opts, pred);
+  return first === null ? null : tryAllocPairsSolution(force, nl.nodes, nl.members, inst, listed, pairs, first);
+}
+
 /**
  * tryAlloc's checked fast search, deferred (alloc-checked.ts DeferredSearch):
  * null when it does not apply (then tryAlloc decides at once).
@@ -265,7 +301,9 @@ function tryAllocDeferred(opts: AlgOptions, nl: NL, il: Instance[], inst: Instan
   let d: DeferredSearch | null;
   if ("pairs" in an) {
     if (!an.listed || an.pairs.length === 0 || !checkedSearchApplies(nl.nodes, nl.members, inst, an.listed)) return null;
-    d = tryAllocPairsDeferred(force, nl.nodes, nl.members, inst, an.listed, () => an.pairs, pred);
+    const first = uncheckedFirst(opts, pred);
+    if (first === null) return null;
+    d = tryAllocPairsDeferred(force, nl.nodes, nl.members, inst, an.listed, () => an.pairs, first);
   } else {
     if (an.single.length === 0 || !checkedSearchApplies(nl.nodes, nl.members, inst, an.single)) return null;
     d = tryAllocSingleDeferred(force, nl.nodes, nl.members, inst, an.single, pred);
@@ -297,7 +335,7 @@ export function tryAllocWith(
     if (pred !== null && an.listed && opts.engine !== "reference" && checkedSearchApplies(nl.nodes, nl.members, inst, an.listed)) {
       const force = !!opts.ignoreSoftErrors;
       const sol =
-        (opts.solutionsOnly ? tryAllocPairsSolution(force, nl.nodes, nl.members, inst, an.listed, () => an.pairs, pred) : null) ??
+        (opts.solutionsOnly ? pairsSolution(opts, force, nl, inst, an.listed, () => an.pairs, pred) : null) ??
         tryAllocPairsChecked(force, nl.nodes, nl.members, inst, an.pairs, pred);
       return annotateSolution(sol, (x) => hsFixed(x, 8));
     }
@@ -433,21 +471,25 @@ function findBestAllocGroup(
   const full = fullNL(nodes);
   // the groups' capacity checks share failover chains (a placement in one group leaves the others' nodes as they were)
   if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
+  let picked: ReturnType<typeof pickGroup> | null = null;
   if (opts.solutionsOnly) {
     const o = opts;
-    const picked = pickGroup(
+    picked = pickGroup(
       valid.map((g) => g.group),
       (k) => genAllocNodes(o, groups, { nodes, members: valid[k]!.members }, cnt, false),
       (an) => tryAlloc(o, full, il, inst, an),
       (an) => tryAllocDeferred(o, full, il, inst, an),
     );
-    if (picked !== null)
-      return { group: picked.group, sol: picked.sol, msgs: () => [...filterMsgs, ...picked.results().flatMap(solutionDescription)] };
+    const { group, sol, results } = picked;
+    if (group !== null && sol !== null) return { group, sol, msgs: () => [...filterMsgs, ...results().flatMap(solutionDescription)] };
   }
-  const results: GroupResult<number>[] = valid.map((g) => {
-    const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
-    return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
-  });
+  // (no group chosen there: every group's result, from what it searched)
+  const results: GroupResult<number>[] =
+    picked?.results() ??
+    valid.map((g) => {
+      const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
+      return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
+    });
   // (the groups' logs, read only when asked for: they complete the counts of checked pair searches)
   const msgs = (): string[] => [...filterMsgs, ...results.flatMap(solutionDescription)];
   const sorted = sortMGResults(filterMGResults(results), numCmp);
@@ -469,18 +511,18 @@ function findBestAllocGroup(
  * the groups are taken in the choice's order (allocation policy, metric,
  * then the later group) on their bounds, each finished only when it comes
  * first: a finished group that comes first is the choice, as every other
- * group's solution has a metric no less than its bound.  Null when a metric
- * is NaN (no order; findBestAllocGroup then decides as before) or no group
- * has a solution (its message needs every group's counts).  `results`:
- * every group's result, for the log (a group still deferred is searched
- * afresh then: its search may read a score state later searches changed).
+ * group's solution has a metric no less than its bound.  No group (null)
+ * when a metric is NaN (no order) or no group has a solution:
+ * findBestAllocGroup then decides from `results` as before.  `results`:
+ * every group's result (a group still deferred is searched afresh then: its
+ * search may read a score state later searches changed).
  */
 function pickGroup(
   groups: readonly Group[],
   nodesOf: (k: number) => AllocNodes,
   search: (an: AllocNodes) => AllocSolution,
   deferred: (an: AllocNodes) => DeferredSearch | null,
-): { group: Group; sol: AllocSolution; results: () => GroupResult<number>[] } | null {
+): { group: Group | null; sol: AllocSolution | null; results: () => GroupResult<number>[] } {
   type Entry = { group: Group; def: DeferredSearch | null; res: GroupResult<number> | null };
   const es: Entry[] = groups.map((group, k) => {
     try {
@@ -503,7 +545,7 @@ function pickGroup(
       if (e.def !== null) v = e.def.bound;
       else if (e.res?.sol?.solution) v = e.res.sol.solution.metric;
       else continue;
-      if (v !== v) return null;
+      if (v !== v) return { group: null, sol: null, results };
       if (best < 0) {
         best = j;
         bv = v;
@@ -516,21 +558,20 @@ function pickGroup(
         bv = v;
       }
     }
-    if (best < 0) return null;
+    if (best < 0) return { group: null, sol: null, results };
     const e = es[best]!;
-    if (e.def === null) {
-      const results = (): GroupResult<number>[] =>
-        es.map((x, k) => {
-          if (x.res === null) {
-            const r = tryCatch(() => search(nodesOf(k)));
-            x.res = "ok" in r ? { group: x.group, sol: r.ok, err: null } : { group: x.group, sol: null, err: r.err };
-          }
-          return x.res;
-        });
-      return { group: e.group, sol: e.res!.sol!, results };
-    }
+    if (e.def === null) return { group: e.group, sol: e.res!.sol!, results };
     e.res = { group: e.group, sol: e.def.finish(), err: null };
     e.def = null;
+  }
+  function results(): GroupResult<number>[] {
+    return es.map((x, k) => {
+      if (x.res === null) {
+        const r = tryCatch(() => search(nodesOf(k)));
+        x.res = "ok" in r ? { group: x.group, sol: r.ok, err: null } : { group: x.group, sol: null, err: r.err };
+      }
+      return x.res;
+    });
   }
 }
 

@@ -85,6 +85,13 @@ export class CapacityRun {
   readonly passed: Array<PassedCheck | undefined> = [];
   /** per node object, its parts of forced failovers computed so far (passesWithoutSearch), the latest first */
   readonly fits = new WeakMap<Node, FitPart[]>();
+  /**
+   * How many times in a row the N+1 check rejected the unchecked pair
+   * search's choice (alloc.ts uncheckedFirst): from MISSES_KEPT on, the run's
+   * checked pair searches no longer start from it (each rejection cost an
+   * unchecked search on top of the checked one).  Only the time depends on it.
+   */
+  uncheckedMisses = 0;
 }
 
 /**
