@@ -40,7 +40,7 @@ import {
 } from "./metrics.js";
 import type { Stats } from "./metrics.js";
 import { probeAddPri, probeAddSec } from "./probe.js";
-import { singleScoreState } from "./alloc-probe.js";
+import { singleScoreState, tryAllocPairsProbe } from "./alloc-probe.js";
 import { failureCounts, type AllocElement, type AllocSolution } from "./alloc.js";
 
 const W = Float64Array.from(WEIGHTS);
@@ -357,6 +357,132 @@ export function tryAllocPairsChecked(
   };
 }
 
+/** Bound on the magnitude of the numbers a bounded node or instance holds (bounded). */
+const BIG = 1e20;
+const small = (x: number): boolean => x >= -BIG && x <= BIG;
+/** A denominator of a node value: bounded away from zero (the zero a value special-cases is allowed by the caller). */
+const divisor = (x: number): boolean => small(x) && (x >= 1 / BIG || x <= -1 / BIG);
+const boundedNodes = new WeakMap<Node, boolean>();
+
+/**
+ * Whether every number of node n that its values and its placement probes
+ * read is finite and at most BIG in magnitude, and every divisor of a value
+ * at least 1/BIG in magnitude (memoised per node object: nodes are never
+ * changed in place).
+ */
+function boundedNode(n: Node): boolean {
+  let r = boundedNodes.get(n);
+  if (r !== undefined) return r;
+  r =
+    small(n.nMem) &&
+    small(n.iMem) &&
+    small(n.fMem) &&
+    small(n.fMemForth) &&
+    small(n.xMem) &&
+    small(n.rMem) &&
+    small(n.fDsk) &&
+    small(n.fDskForth) &&
+    small(n.loDsk) &&
+    small(n.nCpu) &&
+    small(n.uCpu) &&
+    small(n.uCpuForth) &&
+    small(n.fSpindles) &&
+    small(n.fSpindlesForth) &&
+    small(n.instSpindles) &&
+    small(n.instSpindlesForth) &&
+    small(n.hiCpu) &&
+    small(n.pMem) &&
+    small(n.pMemForth) &&
+    small(n.pDsk) &&
+    small(n.pDskForth) &&
+    small(n.pRem) &&
+    small(n.pCpu) &&
+    small(n.pCpuForth) &&
+    small(n.mDsk) &&
+    small(n.locationScore) &&
+    small(n.iPolicy.vcpuRatio) &&
+    divisor(n.tMem) &&
+    divisor(n.tCpu) &&
+    divisor(n.tCpuSpeed) &&
+    divisor(n.hiSpindles) &&
+    // (a zero total disk or spindle count gives the value 1: computeNewPDsk)
+    (n.tDsk === 0 || divisor(n.tDsk)) &&
+    (n.tSpindles === 0 || divisor(n.tSpindles));
+  for (let k = 0; k < 4 && r; k++) r = divisor(n.utilPool[k]!) && small(n.utilLoad[k]!) && small(n.utilLoadForth[k]!);
+  if (r) for (const m of n.peers.values()) if (!small(m)) r = false;
+  boundedNodes.set(n, r);
+  return r;
+}
+
+function boundedInstance(inst: Instance): boolean {
+  if (!(small(inst.mem) && small(inst.dsk) && small(inst.vcpus) && small(inst.spindleUse) && small(inst.locationScore))) return false;
+  for (let k = 0; k < 4; k++) if (!small(inst.util[k]!)) return false;
+  for (const d of inst.disks) if (!small(d.size) || (d.spindles !== null && !small(d.spindles))) return false;
+  return true;
+}
+
+/**
+ * tryAllocPairsChecked's solution from the unchecked pair search, when the
+ * predicate accepts that search's choice, for callers that read only the
+ * solution; null otherwise (then tryAllocPairsChecked decides).
+ *
+ * Exact when no candidate's metric is NaN: the unchecked search's choice
+ * (Ganeti's tryAlloc without the predicate: least metric, ties to the
+ * later primary, then the later secondary) is then the first candidate of
+ * tryAllocPairsChecked's walk, and if the predicate accepts it, it is that
+ * walk's solution.  No metric is NaN when every online member node and
+ * the instance are bounded (boundedNode, boundedInstance; offline nodes
+ * count only in the offline components, sums of their instance counts, and
+ * every candidate is online): every value a probe
+ * or a node gives is then a sum of a few numbers of at most BIG divided by
+ * at most two divisors of at least 1/BIG, or a count, so at most ~1e62;
+ * their squares and sums over any node count stay finite, the only other
+ * divisors are node counts (at least one online node: the primary), and
+ * sqrt takes max(0, ...) of a finite number.
+ *
+ * The success and failure counts are tryAllocPairsChecked's, computed when
+ * first read (`pairs`: its candidate lists).
+ */
+export function tryAllocPairsSolution(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  listed: readonly number[],
+  pairs: () => ReadonlyArray<readonly [number, readonly number[]]>,
+  pred: Pred,
+): AllocSolution | null {
+  if (!boundedSearch(nodes, members, inst)) return null;
+  const q = tryAllocPairsProbe(force, nodes, members, inst, listed);
+  if (q === null || q.solution === null || !Number.isFinite(q.solution.metric)) return null;
+  return pairsFrom(force, nodes, members, inst, pairs, pred, q.solution);
+}
+
+/** The solution `w` (the unchecked search's choice) if the predicate accepts it, with the checked search's counts when read; else null. */
+function pairsFrom(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  pairs: () => ReadonlyArray<readonly [number, readonly number[]]>,
+  pred: Pred,
+  w: AllocElement,
+): AllocSolution | null {
+  if (!pred(w)) return null;
+  let full: AllocSolution | null = null;
+  const counts = (): AllocSolution => (full ??= tryAllocPairsChecked(force, nodes, members, inst, pairs(), pred));
+  return {
+    solution: w,
+    get failures() {
+      return counts().failures;
+    },
+    get allocs() {
+      return counts().allocs;
+    },
+    log: [],
+  };
+}
+
 /** tryAllocPairsChecked's walk as Ganeti's: each primary's candidates in its order, then the sum. */
 function eagerPairs(
   cands: PairCand[],
@@ -403,6 +529,23 @@ export function tryAllocSingleChecked(
   single: readonly number[],
   pred: Pred,
 ): AllocSolution {
+  const w = singleWalk(force, nodes, members, inst, single);
+  return walkSingle(w, w.next(), pred);
+}
+
+/**
+ * tryAllocSingleChecked's candidates in the reference's order: `next` gives
+ * the next one (built), null when none is left.  It reads the score state
+ * of `members` (singleScoreState), which the next search of another node
+ * list may change in place: a walk is finished before that.
+ */
+interface SingleWalk {
+  counts: Map<FailMode, number>;
+  ranked: number;
+  next: () => AllocElement | null;
+}
+
+function singleWalk(force: boolean, nodes: Node[], members: readonly number[], inst: Instance, single: readonly number[]): SingleWalk {
   const st = singleScoreState(nodes, members);
   const counts = new Map<FailMode, number>();
   const zero = ScoreState.newDelta();
@@ -427,33 +570,103 @@ export function tryAllocSingleChecked(
   ranked.sort((a, b) => a.approx - b.approx || a.k - b.k);
   const pool: Array<{ k: number; approx: number; metric: number; np: Node; p: number }> = [];
   let next = 0;
+  return {
+    counts,
+    ranked: ranked.length,
+    next: () => {
+      // score every candidate that may rank at or below the pool's best
+      for (;;) {
+        if (next >= ranked.length) break;
+        if (pool.length > 0) {
+          const a = pool[0]!.approx;
+          if (ranked[next]!.approx > a + TOL_ABS + TOL_REL * Math.abs(a)) break;
+        }
+        const c = ranked[next++]!;
+        const np = addPriEx(force, nodes[c.p]!, inst);
+        if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
+        const metric = compCVWith(nodes, members, [np], (i) => st.vals[i]!);
+        pool.push({ k: c.k, approx: c.approx, metric, np, p: c.p });
+        // the pool's best first: by metric, ties to the later candidate
+        pool.sort((x, y) => (x.metric < y.metric ? -1 : x.metric > y.metric ? 1 : y.k - x.k));
+      }
+      if (pool.length === 0) return null;
+      const c = pool.shift()!;
+      return { changed: [c.np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [c.np], metric: c.metric };
+    },
+  };
+}
+
+/** The walk's solution from its candidate `first` on: the first one the predicate accepts. */
+function walkSingle(w: SingleWalk, first: AllocElement | null, pred: Pred): AllocSolution {
   let dropped = 0;
   let chosen: AllocElement | null = null;
-  for (;;) {
-    // score every candidate that may rank at or below the pool's best
-    for (;;) {
-      if (next >= ranked.length) break;
-      if (pool.length > 0) {
-        const a = pool[0]!.approx;
-        if (ranked[next]!.approx > a + TOL_ABS + TOL_REL * Math.abs(a)) break;
-      }
-      const c = ranked[next++]!;
-      const np = addPriEx(force, nodes[c.p]!, inst);
-      if (isFail(np)) throw new Error("hail: probe accepted a node the reference rejects");
-      const metric = compCVWith(nodes, members, [np], (i) => st.vals[i]!);
-      pool.push({ k: c.k, approx: c.approx, metric, np, p: c.p });
-      // the pool's best first: by metric, ties to the later candidate
-      pool.sort((x, y) => (x.metric < y.metric ? -1 : x.metric > y.metric ? 1 : y.k - x.k));
-    }
-    if (pool.length === 0) break;
-    const c = pool.shift()!;
-    const el: AllocElement = { changed: [c.np], inst: { ...inst, pNode: c.p, sNode: -1 }, nodes: [c.np], metric: c.metric };
+  for (let el = first; el !== null; el = w.next()) {
     if (pred(el)) {
       chosen = el;
       break;
     }
     dropped++;
   }
-  bump(counts, "FailN1", dropped);
-  return { failures: compact(counts), allocs: ranked.length - dropped, solution: chosen, log: [] };
+  bump(w.counts, "FailN1", dropped);
+  return { failures: compact(w.counts), allocs: w.ranked - dropped, solution: chosen, log: [] };
+}
+
+/**
+ * A checked search whose predicate is asked only when its solution is
+ * needed (alloc.ts findBestAllocGroup for solutions only): `bound` is the
+ * least metric of any candidate, finite (so no less than the solution's,
+ * whichever candidate the predicate accepts); `finish` gives the checked
+ * search's solution (and its counts), at once, before any other search.
+ */
+export interface DeferredSearch {
+  bound: number;
+  finish: () => AllocSolution;
+}
+
+/** Whether every online member node and the instance are bounded (tryAllocPairsSolution: then no metric is NaN). */
+function boundedSearch(nodes: readonly Node[], members: readonly number[], inst: Instance): boolean {
+  if (!boundedInstance(inst)) return false;
+  for (let j = 0; j < members.length; j++) {
+    const n = nodes[members[j]!]!;
+    // (an offline node counts only in the offline components: its instance counts)
+    if (!n.offline && !boundedNode(n)) return false;
+  }
+  return true;
+}
+
+/** tryAllocSingleChecked, deferred; null when a metric could be NaN or there is no candidate (then run it as it is). */
+export function tryAllocSingleDeferred(
+  force: boolean,
+  nodes: Node[],
+  members: readonly number[],
+  inst: Instance,
+  single: readonly number[],
+  pred: Pred,
+): DeferredSearch | null {
+  if (!boundedSearch(nodes, members, inst)) return null;
+  const w = singleWalk(force, nodes, members, inst, single);
+  const first = w.next();
+  if (first === null || !Number.isFinite(first.metric)) return null;
+  return { bound: first.metric, finish: () => walkSingle(w, first, pred) };
+}
+
+/** tryAllocPairsSolution, deferred; null as tryAllocSingleDeferred. */
+export function tryAllocPairsDeferred(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  listed: readonly number[],
+  pairs: () => ReadonlyArray<readonly [number, readonly number[]]>,
+  pred: Pred,
+): DeferredSearch | null {
+  if (!boundedSearch(nodes, members, inst)) return null;
+  const q = tryAllocPairsProbe(force, nodes, members, inst, listed);
+  if (q === null || q.solution === null || !Number.isFinite(q.solution.metric)) return null;
+  const w = q.solution;
+  return {
+    bound: w.metric,
+    finish: () =>
+      pairsFrom(force, nodes, members, inst, pairs, pred, w) ?? tryAllocPairsChecked(force, nodes, members, inst, pairs(), pred),
+  };
 }

@@ -11,7 +11,15 @@ import { applyMove, type IMove } from "./moves.js";
 import { ScoreState, clusterStats, compCV, cvFromStats, updateStats, type Stats } from "./metrics.js";
 import { pairSearchApplies, singleSearchApplies, tryAllocPairsProbe, tryAllocSingleProbe } from "./alloc-probe.js";
 import { CapacityMemo, CapacityRun, type FailoverChain, type PassedCheck } from "./capacity.js";
-import { checkedSearchApplies, tryAllocPairsChecked, tryAllocSingleChecked } from "./alloc-checked.js";
+import {
+  checkedSearchApplies,
+  tryAllocPairsChecked,
+  tryAllocPairsDeferred,
+  tryAllocPairsSolution,
+  tryAllocSingleChecked,
+  tryAllocSingleDeferred,
+  type DeferredSearch,
+} from "./alloc-checked.js";
 
 export interface AlgOptions {
   ignoreSoftErrors?: boolean;
@@ -28,6 +36,13 @@ export interface AlgOptions {
    * allocation to the next; answers are the same without it.
    */
   capacityRun?: CapacityRun;
+  /**
+   * Internal: the caller reads only the solutions of successful
+   * allocations (allocList), not their success and failure counts: the
+   * checked pair search may then start from the unchecked one
+   * (alloc-checked.ts tryAllocPairsSolution).
+   */
+  solutionsOnly?: boolean;
 }
 
 /** A candidate placement: the changed nodes, the placed instance, its nodes and its metric. */
@@ -236,6 +251,67 @@ export function tryAlloc(opts: AlgOptions, nl: NL, il: Instance[], inst: Instanc
   return tryAllocWith(opts, nl, inst, an, pred);
 }
 
+/** Rejections of the unchecked choice in a row after which a run stops starting from it (CapacityRun.uncheckedMisses). */
+const MISSES_KEPT = 2;
+
+/**
+ * `pred` counting, on its first question (the unchecked pair search's
+ * choice), whether it rejected it (CapacityRun.uncheckedMisses); null when
+ * the run no longer starts from that choice.
+ */
+function uncheckedFirst(opts: AlgOptions, pred: (e: AllocElement) => boolean): ((e: AllocElement) => boolean) | null {
+  const run = opts.capacityRun;
+  if (run === undefined) return pred;
+  if (run.uncheckedMisses >= MISSES_KEPT) return null;
+  let asked = false;
+  return (e) => {
+    const r = pred(e);
+    if (!asked) {
+      asked = true;
+      run.uncheckedMisses = r ? 0 : run.uncheckedMisses + 1;
+    }
+    return r;
+  };
+}
+
+function pairsSolution(
+  opts: AlgOptions,
+  force: boolean,
+  nl: NL,
+  inst: Instance,
+  listed: readonly number[],
+  pairs: () => Array<[number, number[]]>,
+  pred: (e: AllocElement) => boolean,
+): AllocSolution | null {
+  const first = uncheckedFirst(opts, pred);
+  return first === null ? null : tryAllocPairsSolution(force, nl.nodes, nl.members, inst, listed, pairs, first);
+}
+
+/**
+ * tryAlloc's checked fast search, deferred (alloc-checked.ts DeferredSearch):
+ * null when it does not apply (then tryAlloc decides at once).
+ */
+function tryAllocDeferred(opts: AlgOptions, nl: NL, il: Instance[], inst: Instance, an: AllocNodes): DeferredSearch | null {
+  if (opts.capacity === false || opts.engine === "reference") return null;
+  let memo: CapacityMemo | null = null;
+  const pred = (e: AllocElement): boolean =>
+    allocGlobalN1(opts, nl, il, e, (memo ??= new CapacityMemo(nl.nodes, nl.members, opts.capacityRun)));
+  const force = !!opts.ignoreSoftErrors;
+  let d: DeferredSearch | null;
+  if ("pairs" in an) {
+    if (!an.listed || an.pairs.length === 0 || !checkedSearchApplies(nl.nodes, nl.members, inst, an.listed)) return null;
+    const first = uncheckedFirst(opts, pred);
+    if (first === null) return null;
+    d = tryAllocPairsDeferred(force, nl.nodes, nl.members, inst, an.listed, () => an.pairs, first);
+  } else {
+    if (an.single.length === 0 || !checkedSearchApplies(nl.nodes, nl.members, inst, an.single)) return null;
+    d = tryAllocSingleDeferred(force, nl.nodes, nl.members, inst, an.single, pred);
+  }
+  if (d === null) return null;
+  const finish = d.finish;
+  return { bound: d.bound, finish: () => annotateSolution(finish(), (x) => hsFixed(x, 8)) };
+}
+
 /**
  * tryAlloc with the predicate `pred` (null: none) in place of the N+1 check
  * (exported for tests: any predicate, on the fast and the reference path).
@@ -255,10 +331,13 @@ export function tryAllocWith(
       return annotateSolution(sol, (x) => hsFixed(x, 8));
     }
     if (an.pairs.length === 0) throw new HtoolsError("Not enough online nodes", "EALLOC");
-    if (pred !== null && an.listed && opts.engine !== "reference" && checkedSearchApplies(nl.nodes, nl.members, inst, an.listed))
-      return annotateSolution(tryAllocPairsChecked(!!opts.ignoreSoftErrors, nl.nodes, nl.members, inst, an.pairs, pred), (x) =>
-        hsFixed(x, 8),
-      );
+    if (pred !== null && an.listed && opts.engine !== "reference" && checkedSearchApplies(nl.nodes, nl.members, inst, an.listed)) {
+      const force = !!opts.ignoreSoftErrors;
+      const sol =
+        (opts.solutionsOnly ? pairsSolution(opts, force, nl, inst, an.listed, () => an.pairs, pred) : null) ??
+        tryAllocPairsChecked(force, nl.nodes, nl.members, inst, an.pairs, pred);
+      return annotateSolution(sol, (x) => hsFixed(x, 8));
+    }
     const stats = clusterStats(listOf(nl));
     sol = emptySolution();
     for (const [p, ss] of an.pairs) {
@@ -407,10 +486,25 @@ function findBestAllocGroup(
   const full = fullNL(nodes);
   // the groups' capacity checks share failover chains (a placement in one group leaves the others' nodes as they were)
   if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
-  const results: GroupResult<number>[] = valid.map((g) => {
-    const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
-    return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
-  });
+  let picked: ReturnType<typeof pickGroup> | null = null;
+  if (opts.solutionsOnly) {
+    const o = opts;
+    picked = pickGroup(
+      valid.map((g) => g.group),
+      (k) => genAllocNodes(o, groups, { nodes, members: valid[k]!.members }, cnt, false),
+      (an) => tryAlloc(o, full, il, inst, an),
+      (an) => tryAllocDeferred(o, full, il, inst, an),
+    );
+    const { group, sol, results } = picked;
+    if (group !== null && sol !== null) return { group, sol, msgs: () => [...filterMsgs, ...results().flatMap(solutionDescription)] };
+  }
+  // (no group chosen there: every group's result, from what it searched)
+  const results: GroupResult<number>[] =
+    picked?.results() ??
+    valid.map((g) => {
+      const r = tryCatch(() => tryAlloc(opts, full, il, inst, genAllocNodes(opts, groups, { nodes, members: g.members }, cnt, false)));
+      return "ok" in r ? { group: g.group, sol: r.ok, err: null } : { group: g.group, sol: null, err: r.err };
+    });
   // (the groups' logs, read only when asked for: they complete the counts of checked pair searches)
   const msgs = (): string[] => [...filterMsgs, ...results.flatMap(solutionDescription)];
   const sorted = sortMGResults(filterMGResults(results), numCmp);
@@ -423,6 +517,77 @@ function findBestAllocGroup(
     throw new HtoolsError(msgs().join(", "), "EALLOC");
   }
   return { group: sorted[0]!.group, sol: sorted[0]!.sol, msgs };
+}
+
+/**
+ * findBestAllocGroup's choice when only the chosen solution is read:
+ * each group's checked search is deferred where it can be (its bound, the
+ * least metric of its candidates, known; the predicate not yet asked), and
+ * the groups are taken in the choice's order (allocation policy, metric,
+ * then the later group) on their bounds, each finished only when it comes
+ * first: a finished group that comes first is the choice, as every other
+ * group's solution has a metric no less than its bound.  No group (null)
+ * when a metric is NaN (no order) or no group has a solution:
+ * findBestAllocGroup then decides from `results` as before.  `results`:
+ * every group's result (a group still deferred is searched afresh then: its
+ * search may read a score state later searches changed).
+ */
+function pickGroup(
+  groups: readonly Group[],
+  nodesOf: (k: number) => AllocNodes,
+  search: (an: AllocNodes) => AllocSolution,
+  deferred: (an: AllocNodes) => DeferredSearch | null,
+): { group: Group | null; sol: AllocSolution | null; results: () => GroupResult<number>[] } {
+  type Entry = { group: Group; def: DeferredSearch | null; res: GroupResult<number> | null };
+  const es: Entry[] = groups.map((group, k) => {
+    try {
+      const an = nodesOf(k);
+      const def = deferred(an);
+      return { group, def, res: def === null ? { group, sol: search(an), err: null } : null };
+    } catch (e) {
+      if (e instanceof HtoolsError) return { group, def: null, res: { group, sol: null, err: e.message } };
+      throw e;
+    }
+  });
+  for (;;) {
+    let best = -1;
+    let bv = 0;
+    // (from the last group: a later group wins ties, as sortMGResults orders filterMGResults' reversed list)
+    for (let j = es.length - 1; j >= 0; j--) {
+      const e = es[j]!;
+      if (e.group.allocPolicy === "unallocable") continue;
+      let v: number;
+      if (e.def !== null) v = e.def.bound;
+      else if (e.res?.sol?.solution) v = e.res.sol.solution.metric;
+      else continue;
+      if (v !== v) return { group: null, sol: null, results };
+      if (best < 0) {
+        best = j;
+        bv = v;
+        continue;
+      }
+      const b = es[best]!;
+      const po = ALLOC_POLICY_ORDER[e.group.allocPolicy] - ALLOC_POLICY_ORDER[b.group.allocPolicy];
+      if (po < 0 || (po === 0 && v < bv)) {
+        best = j;
+        bv = v;
+      }
+    }
+    if (best < 0) return { group: null, sol: null, results };
+    const e = es[best]!;
+    if (e.def === null) return { group: e.group, sol: e.res!.sol!, results };
+    e.res = { group: e.group, sol: e.def.finish(), err: null };
+    e.def = null;
+  }
+  function results(): GroupResult<number>[] {
+    return es.map((x, k) => {
+      if (x.res === null) {
+        const r = tryCatch(() => search(nodesOf(k)));
+        x.res = "ok" in r ? { group: x.group, sol: r.ok, err: null } : { group: x.group, sol: null, err: r.err };
+      }
+      return x.res;
+    });
+  }
 }
 
 export function tryMGAlloc(opts: AlgOptions, groups: Group[], nodes: Node[], il: Instance[], inst: Instance, cnt: number): AllocSolution {
@@ -492,6 +657,8 @@ export function allocList(
 ): { nodes: Node[]; il: Instance[]; results: Array<{ inst: Instance; sol: AllocSolution }> } {
   const results: Array<{ inst: Instance; sol: AllocSolution }> = [];
   if (opts.capacity !== false && !opts.capacityRun) opts = { ...opts, capacityRun: new CapacityRun() };
+  // (a multi-allocation reports each instance's nodes, or its failure: the counts of a successful search are not read)
+  opts = { ...opts, solutionsOnly: true };
   for (const r of reqs) {
     const sol =
       r.group === null

@@ -83,7 +83,35 @@ export class CapacityRun {
   readonly witness: number[] = [];
   /** per node index, the inputs of its last evacuation check that passed without a search (alloc.ts stillPasses) */
   readonly passed: Array<PassedCheck | undefined> = [];
+  /** per node object, its parts of forced failovers computed so far (passesWithoutSearch), the latest first */
+  readonly fits = new WeakMap<Node, FitPart[]>();
+  /**
+   * How many times in a row the N+1 check rejected the unchecked pair
+   * search's choice (alloc.ts uncheckedFirst): from MISSES_KEPT on, the run's
+   * checked pair searches no longer start from it (each rejection cost an
+   * unchecked search on top of the checked one).  Only the time depends on it.
+   */
+  uncheckedMisses = 0;
 }
+
+/**
+ * One node's part of forced DRBD failovers (node.ts failoverFits): the node
+ * object, the instances failed over and the node's role, and the outcome
+ * (the three fields after them, or null: a check failed).  A function of
+ * these objects alone (nodes and instances are never changed in place), so
+ * a check of a later state whose node and instances are the same objects
+ * takes it as it is: when a state changes the target that takes a node's
+ * re-placed instances, or one of its instances' secondaries, the other
+ * parts of the node's check are not redone.
+ */
+interface FitPart {
+  insts: readonly Instance[];
+  takesOver: boolean;
+  st: readonly number[] | null;
+}
+
+/** Parts kept per node object. */
+const FITS_KEPT = 8;
 
 /**
  * Everything an evacuation check that passed without the re-placement
@@ -251,10 +279,9 @@ export class CapacityMemo {
     }
     const reads = [n.idx];
     const objs = [n];
-    const after: number[][] = [];
+    const after: Array<readonly number[]> = [];
     if (drbd.length > 0) {
-      const st = [n.iMem, n.fDsk, n.fSpindles];
-      if (!failoverFits(n, drbd, false, st)) return null;
+      if (this.fitsOf(n, drbd, false) === null) return null;
       for (let k = 0; k < drbd.length; k++) {
         const j = drbd[k]!.sNode;
         if (reads.includes(j)) continue;
@@ -266,8 +293,8 @@ export class CapacityMemo {
             mine = drbd.filter((i) => i.sNode === j);
             break;
           }
-        const ss = [s.iMem, s.fDsk, s.fSpindles];
-        if (!failoverFits(s, mine, true, ss)) return null;
+        const ss = this.fitsOf(s, mine, true);
+        if (ss === null) return null;
         reads.push(j);
         objs.push(s);
         after.push(ss);
@@ -287,6 +314,26 @@ export class CapacityMemo {
     reads.push(t);
     objs.push(ns[t]!);
     return p;
+  }
+
+  /** failoverFits(t, insts, takesOver) from t's own fields: the fields after, or null (a check failed); kept per node object. */
+  private fitsOf(t: Node, insts: readonly Instance[], takesOver: boolean): readonly number[] | null {
+    const fits = this.run.fits;
+    let kept = fits.get(t);
+    if (kept !== undefined)
+      for (let k = 0; k < kept.length; k++) {
+        const f = kept[k]!;
+        if (f.takesOver !== takesOver || f.insts.length !== insts.length) continue;
+        let same = true;
+        for (let q = 0; q < insts.length && same; q++) same = f.insts[q] === insts[q];
+        if (same) return f.st;
+      }
+    const st = [t.iMem, t.fDsk, t.fSpindles];
+    const ok = failoverFits(t, insts, takesOver, st);
+    if (kept === undefined) fits.set(t, (kept = []));
+    if (kept.length >= FITS_KEPT) kept.pop();
+    kept.unshift({ insts, takesOver, st: ok ? st : null });
+    return ok ? st : null;
   }
 
   /** Whether target t takes all of rec in turn (`reads`/`after`: n's secondaries' fields after the failovers). */
