@@ -7,7 +7,6 @@
 // `destroy` leaves no qemu. The console output (Ganeti's shape) is used to
 // talk to the guest's shell. One guest (two qemu processes only during the
 // migration). Steps run in order and depend on each other.
-import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { GanetiClient } from "@ganeti-ts/sdk";
 import { GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole } from "../../server/test/harness/kvm-guest.js";
 import { startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { typeIntoConsole } from "../helpers/console-pty.js";
 import { engineProcessesAfterRun, recorder, REPO, startEngine, type Engine } from "./engine.js";
 
 // Engine runs take 5-60 s on two loaded cores; a guest boots in 5-60 s under TCG.
@@ -48,27 +48,6 @@ async function qemus(): Promise<number[]> {
     if (cmd.includes("qemu") && cmd.includes(root)) out.push(Number(e));
   }
   return out;
-}
-
-/** Run a console command under a pseudo-terminal (as a person's shell gives one), type a line, return what came back. */
-function typeIntoConsole(command: string[], line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qfec", command.join(" "), "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
-    let text = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`no answer from the guest's shell; got: ${text.slice(-300)}`));
-    }, 60_000);
-    child.stdout.on("data", (d: Buffer) => {
-      text += d.toString("latin1");
-      if (text.includes("42XYZ")) child.stdin.write("\x1d"); // socat's escape: leave the console
-    });
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-    setTimeout(() => child.stdin.write(`\n${line}\n`), 1500);
-  });
 }
 
 function changes(summary: Record<string, number> | undefined): Record<string, number> {
@@ -149,7 +128,7 @@ describe("examples/pulumi-kvm through the Pulumi engine (real kvm guests)", () =
       expect(m.consoleCommand).toBe(`gnt instance console ${VM}`);
 
       // The node is this machine: the output's command really reaches the guest's shell.
-      expect(await typeIntoConsole(m.console.command as string[], "echo $((6*7))XYZ")).toContain("42XYZ");
+      expect(await typeIntoConsole((m.console.command as string[]).join(" "), "echo $((6*7))XYZ", "42XYZ")).toContain("42XYZ");
     },
     RUN + 180_000,
   );

@@ -3,10 +3,10 @@
 // shape, `gnt instance console --show-cmd`, and a real connection (under a
 // pseudo-terminal, as a person's shell gives one) that types a command into
 // the guest's shell and reads its answer; and the kvm SDK example.
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDisklessGuestArgs, kvmFile } from "../helpers/kvm-guest.js";
 import { GNT, startLocalCluster, type LocalCluster } from "../helpers/cluster.js";
+import { typeIntoConsole } from "../helpers/console-pty.js";
 import { main as kvmExample } from "../../examples/sdk-scripts/kvm-vm.js";
 import { GUEST_MARKER, guestAssets, killGuestsUnder, waitForConsole, type GuestAssets } from "../../server/test/harness/kvm-guest.js";
 
@@ -45,25 +45,9 @@ describe("kvm console", () => {
     const shown = await c.gnt(["instance", "console", NAME, "--show-cmd"]);
     expect(shown.stdout.trim()).toBe(con.command.join(" "));
 
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn("script", ["-qfec", `${process.execPath} ${GNT} instance console ${NAME}`, "/dev/null"], {
-        env: { ...process.env, ...c.env() },
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      let text = "";
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`no answer from the guest's shell; got: ${text.slice(-300)}`));
-      }, 60_000);
-      child.stdout.on("data", (d: Buffer) => {
-        text += d.toString("latin1");
-        if (text.includes("42XYZ")) child.stdin.write("\x1d"); // socat's escape: leave the console
-      });
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve(text);
-      });
-      setTimeout(() => child.stdin.write("\necho $((6*7))XYZ\n"), 1500);
+    const out = await typeIntoConsole(`${process.execPath} ${GNT} instance console ${NAME}`, "echo $((6*7))XYZ", "42XYZ", {
+      ...process.env,
+      ...c.env(),
     });
     expect(out).toContain("42XYZ");
 
