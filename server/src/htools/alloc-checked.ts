@@ -452,10 +452,22 @@ export function tryAllocPairsSolution(
   pairs: () => ReadonlyArray<readonly [number, readonly number[]]>,
   pred: Pred,
 ): AllocSolution | null {
+  const w = uncheckedPairChoice(force, nodes, members, inst, listed);
+  return w === null ? null : pairsFrom(force, nodes, members, inst, pairs, pred, w);
+}
+
+/** The unchecked pair search's choice, when the inputs are bounded and its metric finite (the case tryAllocPairsSolution's argument covers); else null. */
+function uncheckedPairChoice(
+  force: boolean,
+  nodes: readonly Node[],
+  members: readonly number[],
+  inst: Instance,
+  listed: readonly number[],
+): AllocElement | null {
   if (!boundedSearch(nodes, members, inst)) return null;
   const q = tryAllocPairsProbe(force, nodes, members, inst, listed);
   if (q === null || q.solution === null || !Number.isFinite(q.solution.metric)) return null;
-  return pairsFrom(force, nodes, members, inst, pairs, pred, q.solution);
+  return q.solution;
 }
 
 /** The solution `w` (the unchecked search's choice) if the predicate accepts it, with the checked search's counts when read; else null. */
@@ -660,10 +672,8 @@ export function tryAllocPairsDeferred(
   pairs: () => ReadonlyArray<readonly [number, readonly number[]]>,
   pred: Pred,
 ): DeferredSearch | null {
-  if (!boundedSearch(nodes, members, inst)) return null;
-  const q = tryAllocPairsProbe(force, nodes, members, inst, listed);
-  if (q === null || q.solution === null || !Number.isFinite(q.solution.metric)) return null;
-  const w = q.solution;
+  const w = uncheckedPairChoice(force, nodes, members, inst, listed);
+  if (w === null) return null;
   return {
     bound: w.metric,
     finish: () =>
